@@ -1,0 +1,89 @@
+/**
+ * Building, signing and sealing envelopes (docs/protocol.md § Envelope). One signed header serves
+ * every recipient; only the sealed part is made per recipient.
+ */
+import type { KeyObject } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import type { Body } from '../protocol/body.ts';
+import { sha256, toBase64url, toHex } from '../protocol/encoding.ts';
+import type { Envelope, EnvelopeKind, Header, Sealed } from '../protocol/envelope.ts';
+import { jcsBytes } from '../protocol/jcs.ts';
+import { PROTOCOL_VERSION } from '../protocol/version.ts';
+import { signedBytes } from './context.ts';
+import { ed25519Sign } from './ed25519.ts';
+import { messageKey, type SenderEpoch, sealMessage } from './seal.ts';
+
+/** A fresh 128-bit body salt. */
+export function newSalt(): string {
+  return toBase64url(new Uint8Array(randomBytes(16)));
+}
+
+export interface HeaderInput {
+  kind: EnvelopeKind;
+  id: string;
+  from: string;
+  seq: Record<string, number>;
+  sent: Date;
+  kid: string;
+}
+
+/** The header of a body; `to` lists the recipients in the order of `seq`'s keys. */
+export function makeHeader(input: HeaderInput, bodyBytes: Uint8Array): Header {
+  return {
+    v: PROTOCOL_VERSION,
+    kind: input.kind,
+    id: input.id,
+    from: input.from,
+    to: Object.keys(input.seq),
+    seq: input.seq,
+    sent: input.sent.toISOString(),
+    kid: input.kid,
+    bodyHash: toHex(sha256(bodyBytes)),
+  };
+}
+
+export function signHeader(header: Header, key: KeyObject): string {
+  return toBase64url(ed25519Sign(key, signedBytes('envelope', jcsBytes(header))));
+}
+
+/** Seals the canonical body bytes for one recipient under an open epoch. */
+export function sealFor(
+  epoch: SenderEpoch,
+  headerBytes: Uint8Array,
+  bodyBytes: Uint8Array,
+): Sealed {
+  const key = messageKey(epoch.secret, sha256(headerBytes));
+  return {
+    suite: epoch.suite,
+    epoch: { id: toBase64url(epoch.id), enc: toBase64url(epoch.enc) },
+    ct: toBase64url(sealMessage(key, headerBytes, bodyBytes)),
+  };
+}
+
+export interface SealedMessage {
+  header: Header;
+  headerHash: string;
+  sig: string;
+  /** One envelope per recipient, sharing header and signature. */
+  envelopes: Record<string, Envelope>;
+}
+
+/** Signs a header once and seals the body for each recipient's epoch. */
+export function sealMessageFor(
+  input: HeaderInput,
+  body: Body,
+  signer: KeyObject,
+  epochs: Record<string, SenderEpoch>,
+): SealedMessage {
+  const bodyBytes = jcsBytes(body);
+  const header = makeHeader(input, bodyBytes);
+  const headerBytes = jcsBytes(header);
+  const sig = signHeader(header, signer);
+  const envelopes: Record<string, Envelope> = {};
+  for (const party of header.to) {
+    const epoch = epochs[party];
+    if (!epoch) throw new Error(`no epoch for recipient ${party}`);
+    envelopes[party] = { header, sig, sealed: sealFor(epoch, headerBytes, bodyBytes) };
+  }
+  return { header, headerHash: toHex(sha256(headerBytes)), sig, envelopes };
+}

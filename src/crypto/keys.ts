@@ -1,0 +1,153 @@
+/**
+ * A node's keys, one per purpose (docs/protocol.md § Keys): generation, key ids, and key files.
+ *
+ * Private keys live in `<data>/keys/<purpose>.key` (JSON, mode 0600). The recovery key's private
+ * half is written once, to `recovery-OFFLINE.key`, for the operator to move offline; the node
+ * never reads it.
+ */
+
+import type { KeyObject } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { KeyAlg, KeyEntry, KeyPurpose } from '../protocol/card.ts';
+import { fromBase64url, sha256, toBase64url, toHex, utf8 } from '../protocol/encoding.ts';
+import { LABELS } from './context.ts';
+import { ed25519FromSeed, generateEd25519, privateKeyObject } from './ed25519.ts';
+import { generateSealingKey, type SealingKeyPair, type SuiteName } from './seal.ts';
+
+/** kid = hex(SHA-256("hotline/v1/kid\n" ‖ alg ‖ "\n" ‖ pub)[0..16]). */
+export function keyId(alg: KeyAlg, publicKey: Uint8Array): string {
+  return toHex(sha256(utf8(`${LABELS.kid}${alg}\n`), publicKey).subarray(0, 16));
+}
+
+/** A private key with its public entry as it appears in the card. */
+export interface PrivateKey {
+  readonly entry: KeyEntry;
+  /** The Ed25519 seed or the HPKE private key bytes. */
+  readonly secret: Uint8Array;
+}
+
+export function ed25519Key(purpose: KeyPurpose, seed?: Uint8Array, name?: string): PrivateKey {
+  const pair = seed ? ed25519FromSeed(seed) : generateEd25519();
+  const entry: KeyEntry = {
+    kid: keyId('ed25519', pair.publicKey),
+    purpose,
+    alg: 'ed25519',
+    pub: toBase64url(pair.publicKey),
+    ...(name === undefined ? {} : { name }),
+  };
+  return { entry, secret: pair.seed };
+}
+
+export async function sealingKey(suite: SuiteName, pair?: SealingKeyPair): Promise<PrivateKey> {
+  pair ??= await generateSealingKey(suite);
+  return {
+    entry: {
+      kid: keyId(suite, pair.publicKey),
+      purpose: 'sealing',
+      alg: suite,
+      pub: toBase64url(pair.publicKey),
+    },
+    secret: pair.secret,
+  };
+}
+
+/** Log and witness keys carry C2SP note key names derived from the party id. */
+export function logKeyName(party: string): string {
+  return `hotline/${party}/log`;
+}
+export function witnessKeyName(party: string): string {
+  return `hotline/${party}/witness`;
+}
+
+/** Every key a new node needs: the recovery key included, whose secret goes offline. */
+export async function generateNodeKeys(party: string): Promise<PrivateKey[]> {
+  return [
+    ed25519Key('identity'),
+    ed25519Key('signing'),
+    ed25519Key('log', undefined, logKeyName(party)),
+    ed25519Key('witness', undefined, witnessKeyName(party)),
+    await sealingKey('x-wing'),
+    await sealingKey('x25519'),
+    ed25519Key('recovery'),
+  ];
+}
+
+interface KeyFile {
+  purpose: KeyPurpose;
+  alg: KeyAlg;
+  kid: string;
+  pub: string;
+  name?: string;
+  secret: string;
+}
+
+function keyFileName(entry: KeyEntry): string {
+  if (entry.purpose === 'recovery') return 'recovery-OFFLINE.key';
+  return entry.purpose === 'sealing' ? `sealing-${entry.alg}.key` : `${entry.purpose}.key`;
+}
+
+/** Writes each key to its own file, readable by the owner only. Refuses to overwrite. */
+export function writeKeyFiles(dir: string, keys: readonly PrivateKey[]): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  for (const key of keys) {
+    const path = join(dir, keyFileName(key.entry));
+    if (existsSync(path)) throw new Error(`key file ${path} already exists`);
+    const file: KeyFile = { ...key.entry, secret: toBase64url(key.secret) };
+    writeFileSync(path, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+    chmodSync(path, 0o600);
+  }
+}
+
+/** Reads the online keys (all but recovery, whose public entry comes from the card). */
+export function readKeyFiles(dir: string): PrivateKey[] {
+  const names = [
+    'identity.key',
+    'signing.key',
+    'log.key',
+    'witness.key',
+    'sealing-x-wing.key',
+    'sealing-x25519.key',
+  ];
+  return names.map((name) => {
+    const file = JSON.parse(readFileSync(join(dir, name), 'utf8')) as KeyFile;
+    const { secret, ...entry } = file;
+    return { entry, secret: fromBase64url(secret) };
+  });
+}
+
+/** The online keys of a node, loaded once, with signing KeyObjects cached. */
+export class NodeKeys {
+  readonly #byPurpose = new Map<KeyPurpose, PrivateKey[]>();
+  readonly #objects = new Map<string, KeyObject>();
+
+  constructor(keys: readonly PrivateKey[]) {
+    for (const key of keys) {
+      const list = this.#byPurpose.get(key.entry.purpose) ?? [];
+      list.push(key);
+      this.#byPurpose.set(key.entry.purpose, list);
+    }
+  }
+
+  /** The one key of a purpose (the first, where a rotation left several). */
+  get(purpose: KeyPurpose): PrivateKey {
+    const key = this.#byPurpose.get(purpose)?.[0];
+    if (!key) throw new Error(`no ${purpose} key`);
+    return key;
+  }
+
+  sealing(suite: SuiteName): PrivateKey | undefined {
+    return this.#byPurpose.get('sealing')?.find((k) => k.entry.alg === suite);
+  }
+
+  /** A node:crypto private key for an Ed25519 purpose. */
+  signer(purpose: KeyPurpose): { kid: string; key: KeyObject } {
+    const { entry, secret } = this.get(purpose);
+    let key = this.#objects.get(entry.kid);
+    if (!key) {
+      key = privateKeyObject(secret);
+      this.#objects.set(entry.kid, key);
+    }
+    return { kid: entry.kid, key };
+  }
+}

@@ -1,0 +1,262 @@
+/**
+ * The receiver's checks (DESIGN § Delivery, docs/protocol.md § Receiving), in this order, and
+ * nothing is stored until every one has passed:
+ *
+ *   1. version, schema and size        E_UNSUPPORTED_VERSION, E_TOO_LARGE, E_MALFORMED
+ *   2. sender and kid known            E_UNKNOWN_PARTY, E_UNKNOWN_KEY
+ *   3. signature                       E_BAD_SIGNATURE
+ *   4. addressed to me                 E_NOT_FOR_ME
+ *   5. (from, id) seen: same header → duplicate; different header → E_EQUIVOCATION
+ *   6. (from, seq) used by another id  E_EQUIVOCATION
+ *   7. open the seal                   E_UNSUPPORTED_SUITE, E_BAD_SEAL
+ *   8. body hash, then body schema     E_BAD_BODY_HASH, E_MALFORMED, E_BAD_ROTATION
+ */
+import { type Body, Body as BodySchema, bodyRuleViolation } from '../protocol/body.ts';
+import type { Card, KeyEntry } from '../protocol/card.ts';
+import {
+  equalBytes,
+  fromBase64url,
+  fromHex,
+  fromUtf8,
+  sha256,
+  toHex,
+} from '../protocol/encoding.ts';
+import { Envelope, type Header } from '../protocol/envelope.ts';
+import type { ErrorCode, Rejection } from '../protocol/errors.ts';
+import { ProtocolError } from '../protocol/errors.ts';
+import { jcs, jcsBytes } from '../protocol/jcs.ts';
+import { LIMITS } from '../protocol/limits.ts';
+import { schemaError } from '../protocol/validate.ts';
+import { SUPPORTED_VERSIONS } from '../protocol/version.ts';
+import { verifyCard } from './card.ts';
+import { signedBytes } from './context.ts';
+import { ed25519Verify } from './ed25519.ts';
+import type { EpochCache } from './epochs.ts';
+import { messageKey, openMessage, openRecipientEpoch } from './seal.ts';
+
+/** What the receiver knows of a pinned peer. */
+export interface PinnedPeer {
+  card: Card;
+  /** Keys replaced by a rotation, valid for this peer's seq up to `untilSeq` inclusive. */
+  retired: ReadonlyArray<{ key: KeyEntry; untilSeq: number }>;
+}
+
+export interface ReceiveContext {
+  me: string;
+  peer(party: string): PinnedPeer | undefined;
+  /** My sealing private key for a suite, if I have one. */
+  sealingSecret(suite: string): Uint8Array | undefined;
+  epochs: EpochCache;
+  /** The header hash (hex) already stored for (from, id), if any. */
+  seenId(from: string, id: string): Promise<string | undefined> | string | undefined;
+  /** The id already stored for (from, seq) on my channel, if any. */
+  seqOwner(from: string, seq: number): Promise<string | undefined> | string | undefined;
+}
+
+export interface Accepted {
+  status: 'accepted';
+  envelope: Envelope;
+  header: Header;
+  headerHash: string;
+  body: Body;
+}
+export interface Duplicate {
+  status: 'duplicate';
+  header: Header;
+  headerHash: string;
+}
+export interface Rejected extends Rejection {
+  status: 'rejected';
+  /** The message id, when the envelope got far enough to name one. */
+  id?: string;
+}
+export type ReceiveResult = Accepted | Duplicate | Rejected;
+
+function reject(code: ErrorCode, message: string, id?: string): Rejected {
+  return id === undefined
+    ? { status: 'rejected', code, message }
+    : { status: 'rejected', code, message, id };
+}
+
+/** Runs every check on one untrusted envelope for `ctx.me`. Never throws on bad input. */
+export async function receiveEnvelope(input: unknown, ctx: ReceiveContext): Promise<ReceiveResult> {
+  // 1. version, size, schema
+  const version = (input as { header?: { v?: unknown } } | null)?.header?.v;
+  if (typeof version === 'number' && !SUPPORTED_VERSIONS.includes(version))
+    return reject('E_UNSUPPORTED_VERSION', `protocol version ${version} is not supported`);
+  let size: number;
+  try {
+    size = Buffer.byteLength(JSON.stringify(input) ?? '');
+  } catch {
+    return reject('E_MALFORMED', 'the envelope is not JSON');
+  }
+  if (size > LIMITS.envelopeBytes)
+    return reject(
+      'E_TOO_LARGE',
+      `the envelope has ${size} bytes; the limit is ${LIMITS.envelopeBytes}`,
+    );
+  const error = schemaError(Envelope, input);
+  if (error) return reject('E_MALFORMED', `envelope ${error}`);
+  const envelope = input as Envelope;
+  const { header } = envelope;
+  const id = header.id;
+  const seqKeys = Object.keys(header.seq).sort().join();
+  if (seqKeys !== [...header.to].sort().join())
+    return reject('E_MALFORMED', 'header.seq must name exactly the parties in header.to', id);
+  if (header.to.includes(header.from))
+    return reject('E_MALFORMED', 'a party cannot send to itself', id);
+
+  // 2. sender and key
+  const peer = ctx.peer(header.from);
+  if (!peer) return reject('E_UNKNOWN_PARTY', `party "${header.from}" is not a pinned peer`, id);
+  const mySeq = header.seq[ctx.me];
+  const key = signingKeyFor(peer, header, mySeq);
+  if (!key)
+    return reject('E_UNKNOWN_KEY', `key ${header.kid} is not valid for this ${header.kind}`, id);
+
+  // 3. signature
+  const headerBytes = jcsBytes(header);
+  const ok = ed25519Verify(
+    fromBase64url(key.pub),
+    signedBytes('envelope', headerBytes),
+    fromBase64url(envelope.sig),
+  );
+  if (!ok) return reject('E_BAD_SIGNATURE', 'the header signature does not verify', id);
+
+  // 4. addressed to me
+  if (mySeq === undefined)
+    return reject('E_NOT_FOR_ME', `the envelope is not addressed to "${ctx.me}"`, id);
+
+  // 5. (from, id) seen
+  const headerHash = toHex(sha256(headerBytes));
+  const seenHash = await ctx.seenId(header.from, id);
+  if (seenHash !== undefined) {
+    if (seenHash === headerHash) return { status: 'duplicate', header, headerHash };
+    return reject(
+      'E_EQUIVOCATION',
+      `message ${id} was already received with a different header`,
+      id,
+    );
+  }
+
+  // 6. (from, seq) used by another id
+  const owner = await ctx.seqOwner(header.from, mySeq);
+  if (owner !== undefined && owner !== id)
+    return reject(
+      'E_EQUIVOCATION',
+      `seq ${mySeq} from "${header.from}" already belongs to ${owner}`,
+      id,
+    );
+
+  // 7. open the seal
+  const opened = await openSeal(envelope, headerBytes, ctx);
+  if ('code' in opened) return reject(opened.code, opened.message, id);
+
+  // 8. body hash, then body
+  if (!equalBytes(sha256(opened.plaintext), fromHex(header.bodyHash)))
+    return reject('E_BAD_BODY_HASH', 'the body does not match header.bodyHash', id);
+  const body = parseBody(opened.plaintext);
+  if ('code' in body) return reject(body.code, body.message, id);
+  const rotationError = rotationViolation(header, body, peer);
+  if (rotationError) return reject('E_BAD_ROTATION', rotationError, id);
+  ctx.epochs.remember(header.from, opened.enc, opened.secret);
+  return { status: 'accepted', envelope, header, headerHash, body };
+}
+
+/**
+ * The key that may sign this header: a signing key for messages; the identity key (routine) or
+ * recovery key (compromise) for rotations. A retired key stays valid up to its last seq.
+ */
+function signingKeyFor(
+  peer: PinnedPeer,
+  header: Header,
+  mySeq: number | undefined,
+): KeyEntry | undefined {
+  const purposes = header.kind === 'rotation' ? ['identity', 'recovery'] : ['signing'];
+  const fits = (k: KeyEntry) => k.kid === header.kid && purposes.includes(k.purpose);
+  const current = peer.card.keys.find(fits);
+  if (current) return current;
+  const retired = peer.retired.find((r) => fits(r.key));
+  if (retired && mySeq !== undefined && mySeq <= retired.untilSeq) return retired.key;
+  return undefined;
+}
+
+async function openSeal(
+  envelope: Envelope,
+  headerBytes: Uint8Array,
+  ctx: ReceiveContext,
+): Promise<{ plaintext: Uint8Array; enc: Uint8Array; secret: Uint8Array } | Rejection> {
+  const { header, sealed } = envelope;
+  const secretKey = ctx.sealingSecret(sealed.suite);
+  if (!secretKey)
+    return { code: 'E_UNSUPPORTED_SUITE', message: `suite ${sealed.suite} is not accepted here` };
+  let enc: Uint8Array;
+  let epochId: Uint8Array;
+  let ct: Uint8Array;
+  try {
+    enc = fromBase64url(sealed.epoch.enc);
+    epochId = fromBase64url(sealed.epoch.id);
+    ct = fromBase64url(sealed.ct);
+  } catch {
+    return { code: 'E_MALFORMED', message: 'the sealed part is not canonical base64url' };
+  }
+  let secret = ctx.epochs.get(header.from, enc);
+  if (!secret) {
+    try {
+      secret = await openRecipientEpoch(sealed.suite, secretKey, header.from, ctx.me, epochId, enc);
+    } catch {
+      return { code: 'E_BAD_SEAL', message: 'the epoch could not be opened' };
+    }
+  }
+  const plaintext = openMessage(messageKey(secret, sha256(headerBytes)), headerBytes, ct);
+  if (!plaintext) return { code: 'E_BAD_SEAL', message: 'the seal does not open with this header' };
+  return { plaintext, enc, secret };
+}
+
+function parseBody(plaintext: Uint8Array): Body | Rejection {
+  if (plaintext.length > LIMITS.bodyBytes)
+    return { code: 'E_TOO_LARGE', message: `the body exceeds ${LIMITS.bodyBytes} bytes` };
+  let value: unknown;
+  let text: string;
+  try {
+    text = fromUtf8(plaintext);
+    value = JSON.parse(text);
+  } catch {
+    return { code: 'E_MALFORMED', message: 'the body is not UTF-8 JSON' };
+  }
+  const error = schemaError(BodySchema, value);
+  if (error) return { code: 'E_MALFORMED', message: `body ${error}` };
+  if (jcs(value) !== text)
+    return { code: 'E_MALFORMED', message: 'the body is not canonical JSON' };
+  const rule = bodyRuleViolation(value as Body);
+  if (rule) return { code: 'E_MALFORMED', message: rule };
+  return value as Body;
+}
+
+/**
+ * A rotation envelope must carry a rotation body and vice versa; its new card must be valid, of
+ * the same party, with a higher serial and the same recovery key; a routine rotation is signed by
+ * the identity key, a compromise by the recovery key.
+ */
+function rotationViolation(header: Header, body: Body, peer: PinnedPeer): string | undefined {
+  const isRotation = header.kind === 'rotation';
+  if (isRotation !== (body.type === 'rotation'))
+    return 'a rotation body travels in a rotation envelope, and only there';
+  if (!body.rotation) return undefined;
+  let next: Card;
+  try {
+    next = verifyCard(body.rotation.card).card;
+  } catch (e) {
+    return `the new card is invalid: ${e instanceof ProtocolError ? e.message : 'unreadable'}`;
+  }
+  const current = peer.card;
+  if (next.party !== current.party) return 'the new card is for another party';
+  if (next.serial <= current.serial) return 'the new card must have a higher serial';
+  const recovery = (c: Card) => c.keys.find((k) => k.purpose === 'recovery')?.pub;
+  if (recovery(next) !== recovery(current)) return 'a rotation cannot change the recovery key';
+  const signer = current.keys.find((k) => k.kid === header.kid)?.purpose;
+  const expected = body.rotation.reason === 'routine' ? 'identity' : 'recovery';
+  if (signer !== expected)
+    return `a ${body.rotation.reason} rotation is signed by the ${expected} key`;
+  return undefined;
+}

@@ -1,0 +1,280 @@
+/**
+ * The body of a content message (docs/protocol.md § Body). The body travels only inside a seal;
+ * the signed header carries its hash.
+ */
+import { type Static, Type } from '@sinclair/typebox';
+import { SignedCard } from './card.ts';
+import {
+  B64,
+  B64Max,
+  Code,
+  Ext,
+  Hex32,
+  Label,
+  Lang,
+  OneOf,
+  Slug,
+  Text,
+  Timestamp,
+  Uuid7,
+} from './common.ts';
+import { LIMITS } from './limits.ts';
+
+export const BODY_TYPES = [
+  'incident.report',
+  'incident.update',
+  'incident.close',
+  'incident.retract',
+  'query',
+  'reply',
+  'ack',
+  'reminder',
+  'notice',
+  'presence',
+  'conference',
+  'state',
+  'test',
+  'rotation',
+] as const;
+export type BodyType = (typeof BODY_TYPES)[number];
+
+export const PRECEDENCES = ['flash', 'immediate', 'priority', 'routine'] as const;
+export type Precedence = (typeof PRECEDENCES)[number];
+
+/** As OASIS CAP 1.2 `status`: drills and tests never look real. */
+export const STATUSES = ['actual', 'exercise', 'test'] as const;
+export type Status = (typeof STATUSES)[number];
+
+/** FIRST TLP 2.0 labels. */
+export const TLPS = ['red', 'amber+strict', 'amber', 'green', 'clear'] as const;
+export type Tlp = (typeof TLPS)[number];
+
+export const INCIDENT_STATES = [
+  'reported',
+  'acknowledged',
+  'investigating',
+  'mitigating',
+  'resolved',
+  'closed',
+] as const;
+export type IncidentState = (typeof INCIDENT_STATES)[number];
+
+const literals = <T extends readonly string[]>(values: T) => OneOf(values);
+
+const LangText = Type.Object({ lang: Lang, body: Text }, { additionalProperties: false });
+
+/** A desk as the peer sees it; the person's name only when local policy allows. */
+const Actor = Type.Object(
+  { desk: Slug, person: Type.Optional(Label) },
+  { additionalProperties: false },
+);
+
+export const Attachment = Type.Object(
+  {
+    name: Label,
+    mediaType: Type.String({ pattern: '^[a-z0-9!#$&^_.+-]+/[a-z0-9!#$&^_.+-]+$', maxLength: 127 }),
+    /** SHA-256 of the decoded data. */
+    sha256: Hex32,
+    data: B64Max(LIMITS.attachmentChars),
+  },
+  { additionalProperties: false },
+);
+export type Attachment = Static<typeof Attachment>;
+
+const Report = Type.Object(
+  {
+    /** Harm occurred (incident), or could plausibly occur (hazard). */
+    nature: OneOf(['incident', 'hazard'] as const),
+    category: Code,
+    system: Type.Optional(
+      Type.Object(
+        {
+          developer: Type.Optional(Label),
+          model: Type.Optional(Label),
+          version: Type.Optional(Label),
+          deployment: Type.Optional(Label),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    harm: Type.Optional(
+      Type.Object(
+        {
+          types: Type.Array(Code, { maxItems: LIMITS.codes }),
+          severity: Code,
+          scale: Type.Optional(Label),
+          geography: Type.Optional(Type.Array(Label, { maxItems: 32 })),
+          reversibility: OneOf(['reversible', 'partial', 'irreversible', 'unknown'] as const),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    attribution: Type.Optional(
+      Type.Object(
+        {
+          actor: OneOf(['state', 'non-state', 'autonomous-ai-system', 'unknown'] as const),
+          confidence: OneOf(['low', 'moderate', 'high'] as const),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    actionsTaken: Type.Array(Code, { maxItems: LIMITS.codes }),
+    actionsRequested: Type.Array(Code, { maxItems: LIMITS.codes }),
+    evidencePreserved: Type.Optional(Type.Boolean()),
+    respondBy: Type.Optional(Timestamp),
+  },
+  { additionalProperties: false },
+);
+
+const StateChange = Type.Object(
+  {
+    to: OneOf(INCIDENT_STATES),
+    /** The id of the state message this one follows; null for the first change. */
+    previous: Type.Union([Uuid7, Type.Null()]),
+    /** True when the non-owning side asks the owner for this change. */
+    request: Type.Boolean(),
+    /** The owner's answer to a request (the request is `inReplyTo`). */
+    decision: Type.Optional(OneOf(['accepted', 'declined'] as const)),
+  },
+  { additionalProperties: false },
+);
+
+const Conference = Type.Object(
+  {
+    action: OneOf(['request', 'accept', 'decline', 'propose'] as const),
+    at: Type.Optional(Timestamp),
+    minutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 1440 })),
+    medium: Type.Optional(Label),
+  },
+  { additionalProperties: false },
+);
+
+const Presence = Type.Object(
+  {
+    /** The desk asked for, e.g. `principal`. */
+    desk: Slug,
+    /** Absent in the check; a person's answer in the reply. */
+    answer: Type.Optional(OneOf(['present', 'unavailable'] as const)),
+  },
+  { additionalProperties: false },
+);
+
+const Notice = Type.Object(
+  {
+    subject: Code,
+    from: Type.Optional(Timestamp),
+    until: Type.Optional(Timestamp),
+  },
+  { additionalProperties: false },
+);
+
+/** Rotation statement: the party's newly signed card, authorized by the header's signer. */
+const Rotation = Type.Object(
+  {
+    reason: OneOf(['routine', 'compromise'] as const),
+    card: SignedCard,
+  },
+  { additionalProperties: false },
+);
+
+export const Body = Type.Object(
+  {
+    /** 128 random bits, so a guessable body cannot be confirmed from its hash. */
+    salt: B64(16),
+    type: OneOf(BODY_TYPES),
+    incident: Type.Optional(Uuid7),
+    precedence: OneOf(PRECEDENCES),
+    status: OneOf(STATUSES),
+    tlp: OneOf(TLPS),
+    codes: Type.Array(Code, { maxItems: LIMITS.codes }),
+    /** The author's own words; authoritative. */
+    text: Type.Optional(LangText),
+    /** The sender's own translations of `text`. */
+    translations: Type.Array(LangText, { maxItems: LIMITS.translations }),
+    attachments: Type.Array(Attachment, { maxItems: LIMITS.attachments }),
+    author: Actor,
+    approvals: Type.Array(
+      Type.Object(
+        {
+          desk: Slug,
+          person: Type.Optional(Label),
+          at: Timestamp,
+          breakGlass: Type.Optional(Type.Boolean()),
+        },
+        { additionalProperties: false },
+      ),
+      { maxItems: LIMITS.approvals },
+    ),
+    inReplyTo: Type.Optional(Uuid7),
+    report: Type.Optional(Report),
+    state: Type.Optional(StateChange),
+    conference: Type.Optional(Conference),
+    presence: Type.Optional(Presence),
+    notice: Type.Optional(Notice),
+    rotation: Type.Optional(Rotation),
+    ext: Type.Optional(Ext),
+  },
+  { additionalProperties: false },
+);
+export type Body = Static<typeof Body>;
+
+type Section = 'report' | 'state' | 'conference' | 'presence' | 'notice' | 'rotation';
+const SECTIONS: readonly Section[] = [
+  'report',
+  'state',
+  'conference',
+  'presence',
+  'notice',
+  'rotation',
+];
+
+interface TypeRule {
+  section?: Section;
+  needsIncident?: boolean;
+  needsReplyTo?: boolean;
+}
+
+/** What each type must carry. A section belonging to another type is an error. */
+const TYPE_RULES: Record<BodyType, TypeRule> = {
+  'incident.report': { section: 'report', needsIncident: true },
+  'incident.update': { section: 'report', needsIncident: true },
+  'incident.close': { needsIncident: true },
+  'incident.retract': { needsIncident: true, needsReplyTo: true },
+  query: {},
+  reply: { needsReplyTo: true },
+  ack: { needsReplyTo: true },
+  reminder: { needsReplyTo: true },
+  notice: { section: 'notice' },
+  presence: { section: 'presence' },
+  conference: { section: 'conference' },
+  state: { section: 'state', needsIncident: true },
+  test: {},
+  rotation: { section: 'rotation' },
+};
+
+/**
+ * The rules a schema cannot say: which section each type carries, and the references it needs.
+ * Returns a sentence describing the first broken rule, or undefined.
+ */
+export function bodyRuleViolation(body: Body): string | undefined {
+  const rule = TYPE_RULES[body.type];
+  for (const section of SECTIONS) {
+    const present = body[section] !== undefined;
+    if (section === rule.section && !present) return `a ${body.type} body needs "${section}"`;
+    if (section !== rule.section && present) return `a ${body.type} body cannot carry "${section}"`;
+  }
+  if (rule.needsIncident && body.incident === undefined)
+    return `a ${body.type} body needs "incident"`;
+  if (rule.needsReplyTo && body.inReplyTo === undefined)
+    return `a ${body.type} body needs "inReplyTo"`;
+  if (
+    body.conference &&
+    body.conference.action !== 'accept' &&
+    body.conference.action !== 'decline'
+  )
+    if (body.conference.at === undefined)
+      return `a conference ${body.conference.action} needs "at"`;
+  if (body.state?.decision !== undefined && body.inReplyTo === undefined)
+    return 'a state decision needs "inReplyTo" naming the request';
+  return undefined;
+}

@@ -1,0 +1,66 @@
+/**
+ * Primitive wire types shared by every document (docs/protocol.md § Primitives).
+ */
+import { type TLiteral, type TString, type TUnion, Type } from '@sinclair/typebox';
+import { LIMITS } from './limits.ts';
+
+/** A party id: `us`, `cn`, `eu-1`. */
+export const PartyId = Type.String({ pattern: '^[a-z0-9-]{2,32}$', maxLength: 32 });
+
+/** A lowercase UUIDv7 (RFC 9562 §5.7): message, incident and epoch ids. */
+export const Uuid7 = Type.String({
+  pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$',
+  maxLength: 36,
+});
+
+/** UTC time, RFC 3339 with exactly three fractional digits, as `Date.toISOString()` writes. */
+export const Timestamp = Type.String({
+  pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z$',
+  maxLength: 24,
+});
+
+/** A SHA-256 digest, lowercase hex. */
+export const Hex32 = Type.String({ pattern: '^[0-9a-f]{64}$', maxLength: 64 });
+
+/** Base64url without padding, of exactly `bytes` bytes. */
+export function B64(bytes: number): TString {
+  const chars = Math.ceil((bytes * 4) / 3);
+  return Type.String({ pattern: `^[A-Za-z0-9_-]{${chars}}$`, maxLength: chars });
+}
+
+/** Base64url without padding, of at most `maxChars` characters. */
+export function B64Max(maxChars: number): TString {
+  return Type.String({ pattern: '^[A-Za-z0-9_-]*$', maxLength: maxChars });
+}
+
+/** A BCP 47 language tag in the simple form used here: `en`, `zh`, `zh-Hans`. */
+export const Lang = Type.String({ pattern: '^[a-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$', maxLength: 35 });
+
+/** A vocabulary code: `category.autonomous-unpredictable`, `action.confirm-receipt`. */
+export const Code = Type.String({ pattern: '^[a-z0-9]+([.-][a-z0-9]+)*$', maxLength: 64 });
+
+/** A short identifier: desks, endpoints, event types. */
+export const Slug = Type.String({ pattern: '^[a-z0-9]+([.-][a-z0-9]+)*$', maxLength: 64 });
+
+/** A short human label. */
+export const Label = Type.String({ minLength: 1, maxLength: LIMITS.labelChars });
+
+/** Free text. */
+export const Text = Type.String({ minLength: 1, maxLength: LIMITS.textChars });
+
+/** Extension members: room for later capabilities without a version bump; bounded in size. */
+export const Ext = Type.Record(
+  Type.String({ pattern: '^[a-z][a-zA-Z0-9]{0,31}$' }),
+  Type.Unknown(),
+  {
+    maxProperties: LIMITS.extMembers,
+  },
+);
+
+export const Uint = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+export const Seq = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER });
+
+/** One of a fixed list of strings, typed as that union. */
+export function OneOf<const T extends readonly string[]>(values: T): TUnion<TLiteral<T[number]>[]> {
+  return Type.Union(values.map((v) => Type.Literal(v)));
+}

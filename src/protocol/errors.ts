@@ -1,0 +1,39 @@
+/**
+ * Stable error codes (docs/errors.md). A code never changes meaning once published; add new ones
+ * instead. Every rejection a node makes carries one of these and a sentence for people.
+ */
+export const ERROR_CODES = [
+  'E_MALFORMED',
+  'E_TOO_LARGE',
+  'E_UNSUPPORTED_VERSION',
+  'E_UNSUPPORTED_SUITE',
+  'E_UNKNOWN_PARTY',
+  'E_UNKNOWN_KEY',
+  'E_BAD_SIGNATURE',
+  'E_NOT_FOR_ME',
+  'E_EQUIVOCATION',
+  'E_BAD_SEAL',
+  'E_BAD_BODY_HASH',
+  'E_BAD_CARD',
+  'E_BAD_ROTATION',
+  'E_BAD_RECEIPT',
+  'E_BAD_PROOF',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** A rejection as a value: what the receiver answers, what the sender records. */
+export interface Rejection {
+  readonly code: ErrorCode;
+  readonly message: string;
+}
+
+/** The thrown form, for code paths where a rejection ends the operation. */
+export class ProtocolError extends Error implements Rejection {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.name = 'ProtocolError';
+    this.code = code;
+  }
+}
