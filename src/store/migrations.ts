@@ -1,0 +1,111 @@
+/**
+ * One migration list for every backend. A migration never changes once released; add another.
+ */
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+function migrations(dialect: Dialect): Record<string, Migration> {
+  const bigint = dialect === 'postgres' ? 'bigint' : 'integer';
+  const bytes = dialect === 'postgres' ? 'bytea' : 'blob';
+  const serial = (db: Kysely<unknown>, table: string) =>
+    db.schema
+      .createTable(table)
+      .addColumn('id', dialect === 'postgres' ? 'bigserial' : 'integer', (c) => c.primaryKey());
+  return {
+    '0001-core': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('meta')
+          .addColumn('key', 'text', (c) => c.primaryKey())
+          .addColumn('value', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('peers')
+          .addColumn('party', 'text', (c) => c.primaryKey())
+          .addColumn('card', 'text', (c) => c.notNull())
+          .addColumn('retired', 'text', (c) => c.notNull())
+          .addColumn('pinned_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('channels')
+          .addColumn('party', 'text', (c) => c.primaryKey())
+          .addColumn('last_seq', bigint, (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('outbox')
+          .addColumn('party', 'text', (c) => c.notNull())
+          .addColumn('id', 'text', (c) => c.notNull())
+          .addColumn('seq', bigint, (c) => c.notNull())
+          .addColumn('rank', 'integer', (c) => c.notNull())
+          .addColumn('header_hash', 'text', (c) => c.notNull())
+          .addColumn('envelope', 'text', (c) => c.notNull())
+          .addColumn('body', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('attempts', 'integer', (c) => c.notNull())
+          .addColumn('next_attempt_at', bigint, (c) => c.notNull())
+          .addColumn('last_error', 'text')
+          .addColumn('receipted_at', 'text')
+          .addColumn('peer_received_at', 'text')
+          .addColumn('peer_index', bigint)
+          .addColumn('leaf_index', bigint, (c) => c.notNull())
+          .addPrimaryKeyConstraint('outbox_pk', ['party', 'id'])
+          .addUniqueConstraint('outbox_seq', ['party', 'seq'])
+          .execute();
+        await db.schema
+          .createIndex('outbox_due')
+          .on('outbox')
+          .columns(['party', 'status', 'rank', 'seq'])
+          .execute();
+        await db.schema
+          .createTable('inbox')
+          .addColumn('party', 'text', (c) => c.notNull())
+          .addColumn('id', 'text', (c) => c.notNull())
+          .addColumn('seq', bigint, (c) => c.notNull())
+          .addColumn('header_hash', 'text', (c) => c.notNull())
+          .addColumn('envelope', 'text', (c) => c.notNull())
+          .addColumn('body', 'text', (c) => c.notNull())
+          .addColumn('received_at', 'text', (c) => c.notNull())
+          .addColumn('leaf_index', bigint, (c) => c.notNull())
+          .addColumn('receipt_id', bigint, (c) => c.notNull())
+          .addPrimaryKeyConstraint('inbox_pk', ['party', 'id'])
+          .addUniqueConstraint('inbox_seq', ['party', 'seq'])
+          .execute();
+        await serial(db, 'receipts')
+          .addColumn('dir', 'text', (c) => c.notNull())
+          .addColumn('party', 'text', (c) => c.notNull())
+          .addColumn('at', 'text', (c) => c.notNull())
+          .addColumn('receipt', 'text', (c) => c.notNull())
+          .execute();
+        await serial(db, 'alarms')
+          .addColumn('at', 'text', (c) => c.notNull())
+          .addColumn('type', 'text', (c) => c.notNull())
+          .addColumn('party', 'text')
+          .addColumn('message', 'text', (c) => c.notNull())
+          .addColumn('cleared_at', 'text')
+          .execute();
+        await db.schema
+          .createTable('ledger_leaves')
+          .addColumn('idx', bigint, (c) => c.primaryKey())
+          .addColumn('leaf', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('ledger_hashes')
+          .addColumn('idx', bigint, (c) => c.primaryKey())
+          .addColumn('hash', bytes, (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('checkpoints')
+          .addColumn('size', bigint, (c) => c.primaryKey())
+          .addColumn('note', 'text', (c) => c.notNull())
+          .addColumn('at', 'text', (c) => c.notNull())
+          .execute();
+      },
+    },
+  };
+}
+
+export function migrationProvider(dialect: Dialect): MigrationProvider {
+  return { getMigrations: async () => migrations(dialect) };
+}

@@ -1,0 +1,109 @@
+/**
+ * The database schema, as Kysely types that mirror the tables exactly (migrations.ts creates
+ * them). JSON documents are stored as their canonical text; times as ISO strings; scheduling
+ * times as epoch milliseconds.
+ */
+import type { Generated } from 'kysely';
+
+export interface MetaTable {
+  key: string;
+  value: string;
+}
+
+/** Pinned peers: the signed card compared at the key ceremony, and keys retired by rotation. */
+export interface PeersTable {
+  party: string;
+  card: string;
+  retired: string;
+  pinned_at: string;
+}
+
+/** The last seq released on each outgoing channel (me → party). */
+export interface ChannelsTable {
+  party: string;
+  last_seq: number;
+}
+
+/** One row per (message, recipient): the envelope exactly as every (re)send sends it. */
+export interface OutboxTable {
+  party: string;
+  id: string;
+  seq: number;
+  /** 0 flash, 1 immediate, 2 priority, 3 routine: the serving order. */
+  rank: number;
+  header_hash: string;
+  envelope: string;
+  body: string;
+  created_at: string;
+  /** pending until a verified receipt clears it. */
+  status: 'pending' | 'receipted';
+  attempts: number;
+  next_attempt_at: number;
+  last_error: string | null;
+  receipted_at: string | null;
+  /** The peer's receivedAt and leaf index, from its receipt. */
+  peer_received_at: string | null;
+  peer_index: number | null;
+  leaf_index: number;
+}
+
+/** Envelopes received, accepted and opened. (party, id) and (party, seq) are unique forever. */
+export interface InboxTable {
+  party: string;
+  id: string;
+  seq: number;
+  header_hash: string;
+  envelope: string;
+  body: string;
+  received_at: string;
+  leaf_index: number;
+  receipt_id: number;
+}
+
+export interface ReceiptsTable {
+  id: Generated<number>;
+  /** out: signed by me for a peer's envelopes; in: a peer's receipt for mine, verified. */
+  dir: 'in' | 'out';
+  party: string;
+  at: string;
+  receipt: string;
+}
+
+export interface AlarmsTable {
+  id: Generated<number>;
+  at: string;
+  type: string;
+  party: string | null;
+  message: string;
+  cleared_at: string | null;
+}
+
+export interface LedgerLeavesTable {
+  idx: number;
+  leaf: string;
+}
+
+/** Every complete subtree hash, in the stored-hash index space of ledger/merkle.ts. */
+export interface LedgerHashesTable {
+  idx: number;
+  hash: Uint8Array;
+}
+
+export interface CheckpointsTable {
+  size: number;
+  note: string;
+  at: string;
+}
+
+export interface Database {
+  meta: MetaTable;
+  peers: PeersTable;
+  channels: ChannelsTable;
+  outbox: OutboxTable;
+  inbox: InboxTable;
+  receipts: ReceiptsTable;
+  alarms: AlarmsTable;
+  ledger_leaves: LedgerLeavesTable;
+  ledger_hashes: LedgerHashesTable;
+  checkpoints: CheckpointsTable;
+}

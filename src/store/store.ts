@@ -1,0 +1,491 @@
+/**
+ * The one storage interface the node uses. Queries are Kysely builders, so the same code runs on
+ * every backend; a backend only supplies the Kysely dialect (sqlite/, postgres/).
+ *
+ * Methods take an optional executor `q`: pass a transaction to make several writes one commit.
+ *
+ * @example
+ *   const store = await openSqliteStore('node.db');
+ *   await store.transaction(async (tx) => { await store.setMeta('party', 'us', tx); });
+ */
+import { type Kysely, Migrator, sql, type Transaction } from 'kysely';
+import type { HashReader } from '../ledger/merkle.ts';
+import type { Dialect } from './migrations.ts';
+import { migrationProvider } from './migrations.ts';
+import type { AlarmsTable, Database, InboxTable, OutboxTable } from './schema.ts';
+
+export type Executor = Kysely<Database> | Transaction<Database>;
+
+export type OutboxRow = OutboxTable;
+export type InboxRow = InboxTable;
+export type AlarmRow = Omit<AlarmsTable, 'id'> & { id: number };
+
+export class Store implements HashReader {
+  readonly db: Kysely<Database>;
+  readonly dialect: Dialect;
+
+  constructor(db: Kysely<Database>, dialect: Dialect) {
+    this.db = db;
+    this.dialect = dialect;
+  }
+
+  async migrate(): Promise<void> {
+    const migrator = new Migrator({ db: this.db, provider: migrationProvider(this.dialect) });
+    const { error } = await migrator.migrateToLatest();
+    if (error) throw error instanceof Error ? error : new Error(String(error));
+  }
+
+  transaction<T>(fn: (tx: Transaction<Database>) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute(fn);
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+
+  // meta
+
+  async getMeta(key: string, q: Executor = this.db): Promise<string | undefined> {
+    const row = await q
+      .selectFrom('meta')
+      .select('value')
+      .where('key', '=', key)
+      .executeTakeFirst();
+    return row?.value;
+  }
+
+  async setMeta(key: string, value: string, q: Executor = this.db): Promise<void> {
+    await q
+      .insertInto('meta')
+      .values({ key, value })
+      .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
+      .execute();
+  }
+
+  // peers
+
+  async listPeers(q: Executor = this.db) {
+    return q.selectFrom('peers').selectAll().orderBy('party').execute();
+  }
+
+  async putPeer(
+    party: string,
+    card: string,
+    retired: string,
+    q: Executor = this.db,
+  ): Promise<void> {
+    const pinned_at = new Date().toISOString();
+    await q
+      .insertInto('peers')
+      .values({ party, card, retired, pinned_at })
+      .onConflict((oc) => oc.column('party').doUpdateSet({ card, retired }))
+      .execute();
+  }
+
+  // channels
+
+  /** Reserves the next seq on the channel me → party. Call inside the releasing transaction. */
+  async nextSeq(party: string, q: Executor): Promise<number> {
+    const row = await q
+      .selectFrom('channels')
+      .select('last_seq')
+      .where('party', '=', party)
+      .executeTakeFirst();
+    const seq = Number(row?.last_seq ?? 0) + 1;
+    await q
+      .insertInto('channels')
+      .values({ party, last_seq: seq })
+      .onConflict((oc) => oc.column('party').doUpdateSet({ last_seq: seq }))
+      .execute();
+    return seq;
+  }
+
+  // outbox
+
+  async addOutbox(rows: OutboxRow[], q: Executor): Promise<void> {
+    if (rows.length) await q.insertInto('outbox').values(rows).execute();
+  }
+
+  /** Pending envelopes for a peer whose time has come, by precedence then seq. */
+  async dueOutbox(
+    party: string,
+    ranks: readonly number[],
+    now: number,
+    limit: number,
+    q: Executor = this.db,
+  ): Promise<OutboxRow[]> {
+    const rows = await q
+      .selectFrom('outbox')
+      .selectAll()
+      .where('party', '=', party)
+      .where('status', '=', 'pending')
+      .where('rank', 'in', ranks)
+      .where('next_attempt_at', '<=', now)
+      .orderBy('rank')
+      .orderBy('seq')
+      .limit(limit)
+      .execute();
+    return rows.map(numbers);
+  }
+
+  /** The earliest next attempt among pending envelopes of these ranks, if any. */
+  async nextDue(
+    party: string,
+    ranks: readonly number[],
+    q: Executor = this.db,
+  ): Promise<number | undefined> {
+    const row = await q
+      .selectFrom('outbox')
+      .select((eb) => eb.fn.min('next_attempt_at').as('at'))
+      .where('party', '=', party)
+      .where('status', '=', 'pending')
+      .where('rank', 'in', ranks)
+      .executeTakeFirst();
+    return row?.at === null || row?.at === undefined ? undefined : Number(row.at);
+  }
+
+  async getOutbox(
+    party: string,
+    id: string,
+    q: Executor = this.db,
+  ): Promise<OutboxRow | undefined> {
+    const row = await q
+      .selectFrom('outbox')
+      .selectAll()
+      .where('party', '=', party)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row && numbers(row);
+  }
+
+  async markReceipted(
+    party: string,
+    id: string,
+    receivedAt: string,
+    peerIndex: number,
+    q: Executor,
+  ): Promise<void> {
+    await q
+      .updateTable('outbox')
+      .set({
+        status: 'receipted',
+        receipted_at: new Date().toISOString(),
+        peer_received_at: receivedAt,
+        peer_index: peerIndex,
+        last_error: null,
+      })
+      .where('party', '=', party)
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async markAttempt(
+    party: string,
+    ids: readonly string[],
+    error: string | null,
+    nextAttemptAt: (attempts: number) => number,
+    q: Executor = this.db,
+  ): Promise<void> {
+    if (!ids.length) return;
+    const rows = await q
+      .selectFrom('outbox')
+      .select(['id', 'attempts'])
+      .where('party', '=', party)
+      .where('id', 'in', ids)
+      .where('status', '=', 'pending')
+      .execute();
+    for (const row of rows) {
+      const attempts = Number(row.attempts) + 1;
+      await q
+        .updateTable('outbox')
+        .set({ attempts, next_attempt_at: nextAttemptAt(attempts), last_error: error })
+        .where('party', '=', party)
+        .where('id', '=', row.id)
+        .execute();
+    }
+  }
+
+  /** Makes pending envelopes with these seqs due now (gap repair after a heartbeat). */
+  async resendNow(
+    party: string,
+    seqs: readonly number[],
+    now: number,
+    q: Executor = this.db,
+  ): Promise<number> {
+    if (!seqs.length) return 0;
+    const result = await q
+      .updateTable('outbox')
+      .set({ next_attempt_at: now })
+      .where('party', '=', party)
+      .where('status', '=', 'pending')
+      .where('seq', 'in', seqs)
+      .where('next_attempt_at', '>', now)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  async pendingSeqs(party: string, q: Executor = this.db): Promise<number[]> {
+    const rows = await q
+      .selectFrom('outbox')
+      .select('seq')
+      .where('party', '=', party)
+      .where('status', '=', 'pending')
+      .orderBy('seq')
+      .execute();
+    return rows.map((r) => Number(r.seq));
+  }
+
+  async outboxStats(party: string, q: Executor = this.db) {
+    const row = await q
+      .selectFrom('outbox')
+      .select((eb) => [
+        eb.fn.countAll<number>().as('pending'),
+        eb.fn.min('created_at').as('oldest'),
+      ])
+      .where('party', '=', party)
+      .where('status', '=', 'pending')
+      .executeTakeFirst();
+    const last = await q
+      .selectFrom('outbox')
+      .select((eb) => eb.fn.max('receipted_at').as('at'))
+      .where('party', '=', party)
+      .executeTakeFirst();
+    return {
+      pending: Number(row?.pending ?? 0),
+      oldestPending: row?.oldest ?? null,
+      lastReceiptAt: last?.at ?? null,
+    };
+  }
+
+  async listOutbox(limit: number, q: Executor = this.db): Promise<OutboxRow[]> {
+    const rows = await q
+      .selectFrom('outbox')
+      .selectAll()
+      .orderBy('created_at', 'desc')
+      .orderBy('seq', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map(numbers);
+  }
+
+  // inbox
+
+  async inboxHeaderHash(
+    party: string,
+    id: string,
+    q: Executor = this.db,
+  ): Promise<string | undefined> {
+    const row = await q
+      .selectFrom('inbox')
+      .select('header_hash')
+      .where('party', '=', party)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row?.header_hash;
+  }
+
+  async inboxSeqOwner(
+    party: string,
+    seq: number,
+    q: Executor = this.db,
+  ): Promise<string | undefined> {
+    const row = await q
+      .selectFrom('inbox')
+      .select('id')
+      .where('party', '=', party)
+      .where('seq', '=', seq)
+      .executeTakeFirst();
+    return row?.id;
+  }
+
+  async addInbox(rows: InboxRow[], q: Executor): Promise<void> {
+    if (rows.length) await q.insertInto('inbox').values(rows).execute();
+  }
+
+  async inboxReceiptIds(
+    party: string,
+    ids: readonly string[],
+    q: Executor = this.db,
+  ): Promise<number[]> {
+    if (!ids.length) return [];
+    const rows = await q
+      .selectFrom('inbox')
+      .select('receipt_id')
+      .distinct()
+      .where('party', '=', party)
+      .where('id', 'in', ids)
+      .execute();
+    return rows.map((r) => Number(r.receipt_id));
+  }
+
+  async inboxSeqs(party: string, q: Executor = this.db): Promise<number[]> {
+    const rows = await q
+      .selectFrom('inbox')
+      .select('seq')
+      .where('party', '=', party)
+      .orderBy('seq')
+      .execute();
+    return rows.map((r) => Number(r.seq));
+  }
+
+  async listInbox(limit: number, q: Executor = this.db): Promise<InboxRow[]> {
+    const rows = await q
+      .selectFrom('inbox')
+      .selectAll()
+      .orderBy('received_at', 'desc')
+      .orderBy('seq', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map(numbers);
+  }
+
+  async countInbox(q: Executor = this.db): Promise<number> {
+    const row = await q
+      .selectFrom('inbox')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
+  // receipts
+
+  async addReceipt(
+    dir: 'in' | 'out',
+    party: string,
+    receipt: string,
+    q: Executor,
+  ): Promise<number> {
+    const row = await q
+      .insertInto('receipts')
+      .values({ dir, party, at: new Date().toISOString(), receipt })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return Number(row.id);
+  }
+
+  async getReceipts(ids: readonly number[], q: Executor = this.db): Promise<string[]> {
+    if (!ids.length) return [];
+    const rows = await q.selectFrom('receipts').select('receipt').where('id', 'in', ids).execute();
+    return rows.map((r) => r.receipt);
+  }
+
+  // alarms
+
+  async raiseAlarm(
+    type: string,
+    party: string | null,
+    message: string,
+    q: Executor = this.db,
+  ): Promise<void> {
+    await q
+      .insertInto('alarms')
+      .values({ at: new Date().toISOString(), type, party, message, cleared_at: null })
+      .execute();
+  }
+
+  async openAlarms(q: Executor = this.db): Promise<AlarmRow[]> {
+    const rows = await q
+      .selectFrom('alarms')
+      .selectAll()
+      .where('cleared_at', 'is', null)
+      .orderBy('id', 'desc')
+      .limit(100)
+      .execute();
+    return rows.map((r) => ({ ...r, id: Number(r.id) }));
+  }
+
+  // ledger
+
+  async ledgerSize(q: Executor = this.db): Promise<number> {
+    return Number((await this.getMeta('ledger_size', q)) ?? 0);
+  }
+
+  /** Appends leaves and their stored hashes, and records the new size, in the caller's transaction. */
+  async appendLedger(
+    start: number,
+    leaves: readonly string[],
+    hashes: ReadonlyArray<{ idx: number; hash: Uint8Array }>,
+    q: Executor,
+  ): Promise<void> {
+    if (leaves.length)
+      await q
+        .insertInto('ledger_leaves')
+        .values(leaves.map((leaf, i) => ({ idx: start + i, leaf })))
+        .execute();
+    for (let i = 0; i < hashes.length; i += 500)
+      await q
+        .insertInto('ledger_hashes')
+        .values(hashes.slice(i, i + 500))
+        .execute();
+    await this.setMeta('ledger_size', String(start + leaves.length), q);
+  }
+
+  async readHashes(indexes: readonly number[], q: Executor = this.db): Promise<Uint8Array[]> {
+    if (!indexes.length) return [];
+    const rows = await q
+      .selectFrom('ledger_hashes')
+      .select(['idx', 'hash'])
+      .where('idx', 'in', [...new Set(indexes)])
+      .execute();
+    const byIndex = new Map(rows.map((r) => [Number(r.idx), new Uint8Array(r.hash)]));
+    return indexes.map((i) => {
+      const hash = byIndex.get(i);
+      if (!hash) throw new Error(`ledger hash ${i} is missing`);
+      return hash;
+    });
+  }
+
+  async readLeaves(from: number, count: number, q: Executor = this.db): Promise<string[]> {
+    const rows = await q
+      .selectFrom('ledger_leaves')
+      .select('leaf')
+      .where('idx', '>=', from)
+      .where('idx', '<', from + count)
+      .orderBy('idx')
+      .execute();
+    return rows.map((r) => r.leaf);
+  }
+
+  async addCheckpoint(size: number, note: string, q: Executor): Promise<void> {
+    await q
+      .insertInto('checkpoints')
+      .values({ size, note, at: new Date().toISOString() })
+      .onConflict((oc) => oc.column('size').doNothing())
+      .execute();
+  }
+
+  async latestCheckpoint(
+    q: Executor = this.db,
+  ): Promise<{ size: number; note: string } | undefined> {
+    const row = await q
+      .selectFrom('checkpoints')
+      .select(['size', 'note'])
+      .orderBy('size', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row && { size: Number(row.size), note: row.note };
+  }
+
+  /** A liveness probe of the backend. */
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.db);
+  }
+}
+
+/** PostgreSQL returns bigint columns as strings; bring them back to numbers. */
+function numbers<T extends object>(row: T): T {
+  const out = { ...row } as Record<string, unknown>;
+  for (const key of [
+    'seq',
+    'rank',
+    'attempts',
+    'next_attempt_at',
+    'peer_index',
+    'leaf_index',
+    'receipt_id',
+  ]) {
+    const v = out[key];
+    if (typeof v === 'string' || typeof v === 'bigint') out[key] = Number(v);
+  }
+  return out as T;
+}
