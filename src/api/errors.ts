@@ -1,0 +1,70 @@
+/**
+ * One error shape for every HTTP answer: `{ error: { code, message } }` with a stable code
+ * (docs/errors.md), turned from thrown values in one place.
+ */
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { type ErrorCode, ProtocolError } from '../protocol/errors.ts';
+
+export const HTTP_STATUS: Record<ErrorCode, number> = {
+  E_MALFORMED: 400,
+  E_TOO_LARGE: 413,
+  E_UNSUPPORTED_VERSION: 400,
+  E_UNSUPPORTED_SUITE: 400,
+  E_UNKNOWN_PARTY: 403,
+  E_UNKNOWN_KEY: 403,
+  E_BAD_SIGNATURE: 401,
+  E_NOT_FOR_ME: 421,
+  E_EQUIVOCATION: 409,
+  E_BAD_SEAL: 400,
+  E_BAD_BODY_HASH: 400,
+  E_BAD_CARD: 400,
+  E_BAD_ROTATION: 400,
+  E_BAD_RECEIPT: 502,
+  E_BAD_PROOF: 502,
+};
+
+/** Errors of the operator API that are not protocol rejections. */
+export class ApiError extends Error {
+  readonly code: string;
+  readonly status: number;
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+export function installErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError | Error, request, reply) => {
+    if (error instanceof ProtocolError)
+      return reply
+        .status(HTTP_STATUS[error.code])
+        .send({ error: { code: error.code, message: error.message } });
+    if (error instanceof ApiError)
+      return reply
+        .status(error.status)
+        .send({ error: { code: error.code, message: error.message } });
+    const fe = error as FastifyError;
+    if (fe.validation)
+      return reply
+        .status(400)
+        .send({ error: { code: 'E_MALFORMED', message: `request ${fe.message}` } });
+    if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+      return reply
+        .status(413)
+        .send({ error: { code: 'E_TOO_LARGE', message: 'the request body is too large' } });
+    if (fe.statusCode && fe.statusCode < 500)
+      return reply
+        .status(fe.statusCode)
+        .send({ error: { code: 'E_MALFORMED', message: fe.message } });
+    request.log.error({ err: error }, 'unhandled error');
+    return reply
+      .status(500)
+      .send({ error: { code: 'E_INTERNAL', message: 'internal error; see the node log' } });
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send({
+      error: { code: 'E_NOT_FOUND', message: `no route ${request.method} ${request.url}` },
+    }),
+  );
+}

@@ -1,0 +1,212 @@
+/**
+ * The `hotline` command. Every command has --help, exits non-zero with a one-line reason on
+ * failure, and prints data as JSON with --json.
+ */
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline/promises';
+import { Command, Option } from 'commander';
+import { fingerprint, verifyCard } from '../crypto/card.ts';
+import { ConfigError, readConfig } from '../node/config.ts';
+import { initDataDir, paths, readOwnCard } from '../node/data.ts';
+import { pinPeer } from '../node/peers.ts';
+import { startNode } from '../node/service.ts';
+import { PRECEDENCES, STATUSES, TLPS } from '../protocol/body.ts';
+import { ProtocolError } from '../protocol/errors.ts';
+import { openSqliteStore } from '../store/sqlite/index.ts';
+import { CliError, callNode } from './client.ts';
+import { runDemo } from './demo.ts';
+import { printInbox, printStatus } from './print.ts';
+
+const program = new Command('hotline')
+  .description('Hotline: an emergency channel for AI crises between sovereign parties')
+  .showHelpAfterError();
+
+const dataOption = () => new Option('--data <dir>', 'the node data folder').makeOptionMandatory();
+
+program
+  .command('init')
+  .description('create keys, a signed party card and a configuration in a new data folder')
+  .addOption(dataOption())
+  .requiredOption('--party <id>', 'party id, e.g. us, cn')
+  .option('--name-en <name>', 'the party name in English')
+  .option('--name-zh <name>', 'the party name in Chinese')
+  .option('--endpoint <url>', 'where peers reach this node (repeat, one per path)', collect, [])
+  .option('--listen <host:port>', 'federation listener', '127.0.0.1:7100')
+  .option('--operator-listen <host:port>', 'operator listener', '127.0.0.1:7101')
+  .action(async (o) => {
+    const names: Record<string, string> = {};
+    if (o.nameEn) names.en = o.nameEn;
+    if (o.nameZh) names.zh = o.nameZh;
+    if (!Object.keys(names).length)
+      throw new CliError('give the party a name: --name-en and/or --name-zh');
+    const endpoints: string[] = o.endpoint.length ? o.endpoint : [`http://${o.listen}`];
+    const signed = await initDataDir(o.data, {
+      party: o.party,
+      names,
+      endpoints,
+      listen: o.listen,
+      operatorListen: o.operatorListen,
+    });
+    console.log(`Created node "${o.party}" in ${o.data}`);
+    console.log(`Fingerprint: ${fingerprint(signed.card)}`);
+    console.log(`Card: ${paths(o.data).card}`);
+    console.log(`Move ${paths(o.data).keys}/recovery-OFFLINE.key to offline storage now.`);
+  });
+
+program
+  .command('card')
+  .description('print this node’s signed card (stdout) and its fingerprint (stderr)')
+  .addOption(dataOption())
+  .action((o) => {
+    const signed = readOwnCard(o.data);
+    console.log(JSON.stringify(signed, null, 2));
+    console.error(`Fingerprint: ${fingerprint(signed.card)}`);
+  });
+
+const peer = program.command('peer').description('manage pinned peers');
+peer
+  .command('add <cardFile>')
+  .description('pin a peer’s card after comparing its fingerprint')
+  .addOption(dataOption())
+  .option('--yes', 'skip the confirmation question')
+  .action(async (cardFile: string, o) => {
+    const signed = verifyCard(JSON.parse(readFileSync(cardFile, 'utf8')));
+    const { card } = signed;
+    console.log(`Party: ${card.party} (${Object.values(card.names).join(' / ')})`);
+    console.log(`Fingerprint: ${fingerprint(card)}`);
+    if (!o.yes) {
+      if (!process.stdin.isTTY)
+        throw new CliError(
+          'cannot ask for confirmation without a terminal: compare the fingerprint, then pass --yes',
+        );
+      const rl = createInterface({ input: process.stdin, output: process.stdout });
+      const answer = await rl.question(
+        'Does this fingerprint match the one read aloud by the peer? [yes/no] ',
+      );
+      rl.close();
+      if (answer.trim().toLowerCase() !== 'yes')
+        throw new CliError('not pinned: the fingerprint was not confirmed');
+    }
+    const { party } = readConfig(o.data);
+    const store = await openSqliteStore(paths(o.data).db);
+    try {
+      await pinPeer(store, signed, party);
+    } finally {
+      await store.close();
+    }
+    console.log(`Pinned "${card.party}".`);
+  });
+
+program
+  .command('serve')
+  .description('run the node (federation and operator listeners)')
+  .addOption(dataOption())
+  .option('--listen <host:port>', 'federation listener (overrides the configuration)')
+  .option('--operator-listen <host:port>', 'operator listener (overrides the configuration)')
+  .action(async (o) => {
+    const running = await startNode(o.data, {
+      ...(o.listen ? { listen: o.listen } : {}),
+      ...(o.operatorListen ? { operatorListen: o.operatorListen } : {}),
+    });
+    const stop = async () => {
+      await running.stop();
+      process.exit(0);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+
+program
+  .command('send')
+  .description('release a message to one or more peers')
+  .addOption(dataOption())
+  .requiredOption('--to <party>', 'recipient (repeat for several)', collect, [])
+  .addOption(new Option('--precedence <p>', 'precedence').choices(PRECEDENCES).default('routine'))
+  .addOption(
+    new Option('--status <s>', 'actual, exercise or test').choices(STATUSES).default('actual'),
+  )
+  .addOption(new Option('--tlp <label>', 'TLP 2.0 marking').choices(TLPS).default('amber'))
+  .addOption(
+    new Option('--type <type>', 'message type')
+      .choices(['query', 'reply', 'test'])
+      .default('query'),
+  )
+  .option('--text <text>', 'free text, in --lang')
+  .option('--lang <tag>', 'language of the text', 'en')
+  .option('--desk <desk>', 'the author desk shown to the peer', 'ops')
+  .option('--in-reply-to <id>', 'the message this answers')
+  .option('--json', 'print the result as JSON')
+  .action(async (o) => {
+    const message = {
+      type: o.type,
+      precedence: o.precedence,
+      status: o.status,
+      tlp: o.tlp,
+      codes: [],
+      ...(o.text ? { text: { lang: o.lang, body: o.text } } : {}),
+      translations: [],
+      attachments: [],
+      author: { desk: o.desk },
+      approvals: [],
+      ...(o.inReplyTo ? { inReplyTo: o.inReplyTo } : {}),
+    };
+    const result = (await callNode(o.data, 'POST', '/api/v1/messages', { to: o.to, message })) as {
+      id: string;
+      seq: Record<string, number>;
+    };
+    if (o.json) console.log(JSON.stringify(result));
+    else
+      console.log(
+        `Released ${result.id} (${Object.entries(result.seq)
+          .map(([p, s]) => `${p} #${s}`)
+          .join(', ')})`,
+      );
+  });
+
+program
+  .command('inbox')
+  .description('list received messages, newest first')
+  .addOption(dataOption())
+  .option('--limit <n>', 'how many', '20')
+  .option('--json', 'print JSON')
+  .action(async (o) => {
+    const rows = await callNode(o.data, 'GET', `/api/v1/inbox?limit=${Number(o.limit)}`);
+    if (o.json) console.log(JSON.stringify(rows, null, 2));
+    else printInbox(rows as never);
+  });
+
+program
+  .command('status')
+  .description('peers, path state, outbox depth, last receipt, alarms')
+  .addOption(dataOption())
+  .option('--json', 'print JSON')
+  .action(async (o) => {
+    const status = await callNode(o.data, 'GET', '/api/v1/status');
+    if (o.json) console.log(JSON.stringify(status, null, 2));
+    else printStatus(status as never);
+  });
+
+program
+  .command('demo')
+  .description('run two nodes, Washington and Beijing, on loopback, and exchange messages')
+  .option('--dir <dir>', 'where the demo nodes keep their data', '.hotline-demo')
+  .action(async (o) => {
+    await runDemo(o.dir);
+  });
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  const known =
+    e instanceof CliError ||
+    e instanceof ConfigError ||
+    e instanceof ProtocolError ||
+    (e as NodeJS.ErrnoException).code !== undefined;
+  const message = e instanceof ProtocolError ? `${e.code}: ${e.message}` : (e as Error).message;
+  console.error(`hotline: ${known ? message : `unexpected error: ${message}`}`);
+  process.exit(1);
+}

@@ -1,0 +1,59 @@
+/** Human-readable renderings of operator API answers for the terminal. */
+
+interface InboxItem {
+  from: string;
+  id: string;
+  seq: number;
+  receivedAt: string;
+  body: { type: string; precedence: string; status: string; text?: { lang: string; body: string } };
+}
+
+export function printInbox(rows: InboxItem[]): void {
+  if (!rows.length) {
+    console.log('No messages.');
+    return;
+  }
+  for (const r of rows) {
+    const banner = r.body.status === 'actual' ? '' : ` [${r.body.status.toUpperCase()}]`;
+    console.log(
+      `${r.receivedAt}  from ${r.from} #${r.seq}  ${r.body.precedence.toUpperCase()} ${r.body.type}${banner}  ${r.id}`,
+    );
+    if (r.body.text) console.log(`    (${r.body.text.lang}) ${r.body.text.body}`);
+  }
+}
+
+interface Status {
+  party: string;
+  ledger: { size: number };
+  peers: Array<{
+    party: string;
+    fingerprint: string;
+    path: {
+      path: string;
+      url: string;
+      state: string;
+      rttMs: number | null;
+      lastHeartbeat: string | null;
+    };
+    outbox: { pending: number; oldestPending: string | null; lastReceiptAt: string | null };
+    received: number;
+  }>;
+  alarms: Array<{ at: string; type: string; party: string | null; message: string }>;
+}
+
+export function printStatus(s: Status): void {
+  console.log(`Node ${s.party} — ledger ${s.ledger.size} leaves`);
+  for (const p of s.peers) {
+    const rtt = p.path.rttMs === null ? '—' : `${p.path.rttMs.toFixed(1)} ms`;
+    console.log(
+      `  peer ${p.party}  path ${p.path.path} ${p.path.state.toUpperCase()}  rtt ${rtt}  last heartbeat ${p.path.lastHeartbeat ?? 'never'}`,
+    );
+    console.log(
+      `    outbox ${p.outbox.pending} pending${p.outbox.oldestPending ? ` (oldest ${p.outbox.oldestPending})` : ''}  last receipt ${p.outbox.lastReceiptAt ?? 'never'}  received up to #${p.received}`,
+    );
+    console.log(`    fingerprint ${p.fingerprint}`);
+  }
+  if (!s.alarms.length) console.log('  no alarms');
+  for (const a of s.alarms)
+    console.log(`  ALARM ${a.at} ${a.type}${a.party ? ` (${a.party})` : ''}: ${a.message}`);
+}

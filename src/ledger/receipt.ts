@@ -1,0 +1,79 @@
+/**
+ * Verifying a peer's batched receipt (docs/protocol.md § Receipt): the signature against the
+ * pinned card, the checkpoint against the peer's log key, and for every entry that the header
+ * hash is the one we sent and that the leaf the peer must have logged is in its tree.
+ */
+import { verifyReceiptSignature } from '../crypto/statements.ts';
+import type { Card } from '../protocol/card.ts';
+import { fromBase64url, fromHex, utf8 } from '../protocol/encoding.ts';
+import type { Envelope } from '../protocol/envelope.ts';
+import { ProtocolError } from '../protocol/errors.ts';
+import type { ReceiptEntry, SignedReceipt } from '../protocol/receipt.ts';
+import { type Checkpoint, openCheckpoint } from './checkpoint.ts';
+import { envelopeLeaf, hashLeaf } from './leaves.ts';
+import { checkRecord } from './merkle.ts';
+import { ed25519NoteVerifier } from './note.ts';
+
+export interface SentEnvelope {
+  headerHash: string;
+  envelope: Envelope;
+}
+
+export interface VerifiedReceipt {
+  receipt: SignedReceipt;
+  checkpoint: Checkpoint;
+  /** The entries that matched an envelope we sent, each proven. */
+  entries: ReceiptEntry[];
+}
+
+/** The peer's log key as a C2SP note verifier. */
+export function logVerifier(card: Card) {
+  const key = card.keys.find((k) => k.purpose === 'log');
+  if (!key?.name) throw new ProtocolError('E_BAD_CARD', 'the card has no named log key');
+  return ed25519NoteVerifier(key.name, fromBase64url(key.pub));
+}
+
+/** Opens a peer's signed checkpoint note; E_BAD_PROOF when it is not signed by its log. */
+export function openPeerCheckpoint(card: Card, note: string): Checkpoint {
+  const verifier = logVerifier(card);
+  try {
+    return openCheckpoint(utf8(note), verifier.name, verifier).checkpoint;
+  } catch (e) {
+    throw new ProtocolError(
+      'E_BAD_PROOF',
+      `the checkpoint does not verify: ${(e as Error).message}`,
+    );
+  }
+}
+
+/**
+ * Checks a receipt for envelopes we sent. `sent` looks up what we sent by message id; an entry
+ * for something we did not send is an error, as is any failing proof.
+ */
+export function verifyReceipt(
+  input: unknown,
+  peerCard: Card,
+  me: string,
+  sent: (id: string) => SentEnvelope | undefined,
+): VerifiedReceipt {
+  const receipt = verifyReceiptSignature(input, peerCard, me);
+  const checkpoint = openPeerCheckpoint(peerCard, receipt.receipt.checkpoint);
+  for (const entry of receipt.receipt.entries) {
+    const mine = sent(entry.id);
+    if (!mine)
+      throw new ProtocolError(
+        'E_BAD_RECEIPT',
+        `the receipt names ${entry.id}, which we did not send`,
+      );
+    if (mine.headerHash !== entry.headerHash)
+      throw new ProtocolError(
+        'E_BAD_RECEIPT',
+        `the receipt's header hash for ${entry.id} is not what we sent`,
+      );
+    const leaf = hashLeaf(envelopeLeaf('in', entry.receivedAt, mine.envelope));
+    const proof = entry.proof.map(fromHex);
+    if (!checkRecord(proof, checkpoint.size, checkpoint.root, entry.index, leaf))
+      throw new ProtocolError('E_BAD_PROOF', `the inclusion proof for ${entry.id} does not verify`);
+  }
+  return { receipt, checkpoint, entries: receipt.receipt.entries };
+}

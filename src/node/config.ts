@@ -1,0 +1,81 @@
+/**
+ * The node's configuration file, `<data>/hotline.yaml`: validated, with defaults, and errors that
+ * name the offending setting.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Static, Type } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { parse, stringify } from 'yaml';
+import { PartyId } from '../protocol/common.ts';
+import { schemaError } from '../protocol/validate.ts';
+
+const HostPort = Type.String({ pattern: '^(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$' });
+
+export const Config = Type.Object(
+  {
+    party: PartyId,
+    /** Federation listener: peers only. */
+    listen: Type.String({ ...HostPort, default: '127.0.0.1:7100' }),
+    /** Operator listener: console, CLI, /metrics. */
+    operatorListen: Type.String({ ...HostPort, default: '127.0.0.1:7101' }),
+    heartbeatMs: Type.Integer({ minimum: 200, maximum: 600_000, default: 2000 }),
+    /** Beyond this gap between a peer's `sent` and our receipt time, a skew alarm is raised. */
+    skewAlarmMs: Type.Integer({ minimum: 1000, default: 300_000 }),
+    outbox: Type.Object(
+      {
+        batch: Type.Integer({ minimum: 1, maximum: 256, default: 256 }),
+        backoffBaseMs: Type.Integer({ minimum: 10, default: 250 }),
+        backoffMaxMs: Type.Integer({ minimum: 100, default: 30_000 }),
+        /** A send that takes longer than this counts as failed. */
+        sendTimeoutMs: Type.Integer({ minimum: 100, default: 10_000 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    epoch: Type.Object(
+      {
+        maxMessages: Type.Integer({ minimum: 1, default: 10_000 }),
+        maxAgeMs: Type.Integer({ minimum: 1000, default: 3_600_000 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    logLevel: Type.Union(
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+      { default: 'info' },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type Config = Static<typeof Config>;
+
+export const CONFIG_FILE = 'hotline.yaml';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Applies defaults and validates; throws ConfigError naming the first bad setting. */
+export function parseConfig(raw: unknown, where = CONFIG_FILE): Config {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    throw new ConfigError(`${where}: expected a mapping of settings`);
+  const withDefaults = Value.Default(Config, structuredClone(raw));
+  const error = schemaError(Config, withDefaults);
+  if (error) throw new ConfigError(`${where}: ${error.replace(/^\//, '').replace(/\//g, '.')}`);
+  return withDefaults as Config;
+}
+
+export function readConfig(dataDir: string): Config {
+  const path = join(dataDir, CONFIG_FILE);
+  if (!existsSync(path)) throw new ConfigError(`${path} not found: run "hotline init" first`);
+  let raw: unknown;
+  try {
+    raw = parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new ConfigError(`${path}: not valid YAML (${(e as Error).message.split('\n')[0]})`);
+  }
+  return parseConfig(raw, path);
+}
+
+export function writeConfig(dataDir: string, config: Partial<Config> & { party: string }): void {
+  writeFileSync(join(dataDir, CONFIG_FILE), stringify(config), { mode: 0o600 });
+}

@@ -1,0 +1,78 @@
+/**
+ * The data folder of a node: keys, its own signed card, configuration, database, and the
+ * operator token the CLI uses. `initDataDir` is what `hotline init` does.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createCard, signCard, verifyCard } from '../crypto/card.ts';
+import { generateNodeKeys, NodeKeys, readKeyFiles, writeKeyFiles } from '../crypto/keys.ts';
+import type { Endpoint, SignedCard } from '../protocol/card.ts';
+import { type Config, writeConfig } from './config.ts';
+
+export const paths = (dir: string) => ({
+  keys: join(dir, 'keys'),
+  card: join(dir, 'card.json'),
+  db: join(dir, 'hotline.db'),
+  token: join(dir, 'operator.token'),
+  /** Written by a running node: where its operator API listens. */
+  running: join(dir, 'node.json'),
+});
+
+/** Vocabulary placeholder until the bilingual vocabulary lands: version and hash of its file. */
+export const VOCABULARY = {
+  version: '0',
+  hash: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+};
+
+export interface InitOptions {
+  party: string;
+  names: Record<string, string>;
+  endpoints: string[];
+  listen?: string;
+  operatorListen?: string;
+  now?: Date;
+}
+
+/** Creates keys, a signed card, the configuration and an operator token in a new folder. */
+export async function initDataDir(dir: string, options: InitOptions): Promise<SignedCard> {
+  if (existsSync(dir) && readdirSync(dir).length > 0)
+    throw new Error(`${dir} is not empty: refusing to overwrite a node`);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const keys = await generateNodeKeys(options.party);
+  writeKeyFiles(paths(dir).keys, keys);
+  const endpoints: Endpoint[] = options.endpoints.map((url, i) => ({
+    id: i === 0 ? 'direct' : `alternate-${i}`,
+    kind: 'direct',
+    url,
+    priority: i * 10,
+  }));
+  const card = createCard({
+    party: options.party,
+    names: options.names,
+    keys: keys.map((k) => k.entry),
+    endpoints,
+    vocabulary: VOCABULARY,
+    issued: options.now ?? new Date(),
+  });
+  const signed = signCard(card, new NodeKeys(keys).signer('identity').key);
+  writeFileSync(paths(dir).card, `${JSON.stringify(signed, null, 2)}\n`);
+  const config: Partial<Config> & { party: string } = { party: options.party };
+  if (options.listen) config.listen = options.listen;
+  if (options.operatorListen) config.operatorListen = options.operatorListen;
+  writeConfig(dir, config);
+  writeFileSync(paths(dir).token, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600 });
+  return signed;
+}
+
+export function readOwnCard(dir: string): SignedCard {
+  return verifyCard(JSON.parse(readFileSync(paths(dir).card, 'utf8')));
+}
+
+export function readNodeKeys(dir: string): NodeKeys {
+  return new NodeKeys(readKeyFiles(paths(dir).keys));
+}
+
+export function readToken(dir: string): string {
+  return readFileSync(paths(dir).token, 'utf8').trim();
+}

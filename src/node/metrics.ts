@@ -1,0 +1,79 @@
+/**
+ * Prometheus metrics of one node, in its own registry (several nodes may share a process).
+ */
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly outboxDepth: Gauge;
+  readonly oldestUnreceiptedSeconds: Gauge;
+  readonly sent: Counter;
+  readonly received: Counter;
+  readonly receipts: Counter;
+  readonly rejections: Counter;
+  readonly deliveryFailures: Counter;
+  readonly heartbeatRtt: Histogram;
+  readonly pathUp: Gauge;
+
+  constructor(party: string, withDefaults = true) {
+    this.registry.setDefaultLabels({ party });
+    if (withDefaults)
+      collectDefaultMetrics({ register: this.registry, prefix: 'hotline_process_' });
+    const registers = [this.registry];
+    this.outboxDepth = new Gauge({
+      name: 'hotline_outbox_depth',
+      help: 'Envelopes awaiting a verified receipt, per peer',
+      labelNames: ['peer'],
+      registers,
+    });
+    this.oldestUnreceiptedSeconds = new Gauge({
+      name: 'hotline_outbox_oldest_unreceipted_seconds',
+      help: 'Age of the oldest envelope without a verified receipt, per peer',
+      labelNames: ['peer'],
+      registers,
+    });
+    this.sent = new Counter({
+      name: 'hotline_messages_released_total',
+      help: 'Messages released to the outbox, per peer and precedence',
+      labelNames: ['peer', 'precedence'],
+      registers,
+    });
+    this.received = new Counter({
+      name: 'hotline_messages_received_total',
+      help: 'Envelopes accepted and stored, per peer',
+      labelNames: ['peer'],
+      registers,
+    });
+    this.receipts = new Counter({
+      name: 'hotline_receipts_total',
+      help: 'Receipts: out = signed for a peer, in = verified from a peer',
+      labelNames: ['peer', 'dir'],
+      registers,
+    });
+    this.rejections = new Counter({
+      name: 'hotline_rejections_total',
+      help: 'Envelopes and statements rejected, by error code',
+      labelNames: ['peer', 'code'],
+      registers,
+    });
+    this.deliveryFailures = new Counter({
+      name: 'hotline_delivery_failures_total',
+      help: 'Failed batch sends (network, timeout, bad answer), per peer',
+      labelNames: ['peer'],
+      registers,
+    });
+    this.heartbeatRtt = new Histogram({
+      name: 'hotline_heartbeat_rtt_seconds',
+      help: 'Heartbeat round-trip time, per peer and path',
+      labelNames: ['peer', 'path'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    });
+    this.pathUp = new Gauge({
+      name: 'hotline_path_state',
+      help: 'Path state per peer and path: 2 up, 1 degraded, 0 down',
+      labelNames: ['peer', 'path'],
+      registers,
+    });
+  }
+}

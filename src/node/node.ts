@@ -1,0 +1,361 @@
+/**
+ * A Hotline node: its keys, card, store, log and peers, and the two things it does with them —
+ * release messages into the outbox, and receive peers' envelopes. Delivery (outbox.ts) and
+ * heartbeats (heartbeat.ts) run beside it; the HTTP listeners live in src/api.
+ */
+
+import type { Logger } from 'pino';
+import { v7 as uuidv7 } from 'uuid';
+import { onlyKey } from '../crypto/card.ts';
+import { newSalt, sealMessageFor } from '../crypto/envelope.ts';
+import { EpochCache, SenderEpochs } from '../crypto/epochs.ts';
+import type { NodeKeys } from '../crypto/keys.ts';
+import { type Accepted, receiveEnvelope } from '../crypto/receive.ts';
+import type { SuiteName } from '../crypto/seal.ts';
+import { signReceipt } from '../crypto/statements.ts';
+import { envelopeLeaf, eventLeaf, receiptLeaf } from '../ledger/leaves.ts';
+import { ed25519NoteSigner } from '../ledger/note.ts';
+import {
+  type Body,
+  Body as BodySchema,
+  bodyRuleViolation,
+  type Precedence,
+} from '../protocol/body.ts';
+import type { SignedCard } from '../protocol/card.ts';
+import { fromBase64url } from '../protocol/encoding.ts';
+import { ProtocolError } from '../protocol/errors.ts';
+import type { BatchResult } from '../protocol/federation.ts';
+import type { Leaf } from '../protocol/leaf.ts';
+import type { Receipt, SignedReceipt } from '../protocol/receipt.ts';
+import { schemaError } from '../protocol/validate.ts';
+import { PROTOCOL_VERSION } from '../protocol/version.ts';
+import type { Store } from '../store/store.ts';
+import type { Config } from './config.ts';
+import { Lock } from './lock.ts';
+import { Log } from './log.ts';
+import { Metrics } from './metrics.ts';
+import { loadPeers, type Peer } from './peers.ts';
+import { SeqTracker } from './seqs.ts';
+
+export const RANK: Record<Precedence, number> = { flash: 0, immediate: 1, priority: 2, routine: 3 };
+
+/** What an operator asks to send: a body without its salt. */
+export type Draft = Omit<Body, 'salt'>;
+
+export interface Released {
+  id: string;
+  seq: Record<string, number>;
+}
+
+export interface NodeParts {
+  config: Config;
+  keys: NodeKeys;
+  card: SignedCard;
+  store: Store;
+  log: Logger;
+  metrics?: Metrics;
+}
+
+export class Node {
+  readonly config: Config;
+  readonly keys: NodeKeys;
+  readonly card: SignedCard;
+  readonly store: Store;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly ledger: Log;
+  readonly peers: Map<string, Peer>;
+  /** Seqs received per peer, for heartbeats. */
+  readonly received = new Map<string, SeqTracker>();
+  readonly #sendEpochs: SenderEpochs;
+  readonly #receiveEpochs = new EpochCache();
+  /** Every write that touches the log goes through this lock, so appends never interleave. */
+  readonly #write = new Lock();
+  /** Called after a release, so delivery starts at once. */
+  onRelease: (party: string, rank: number) => void = () => {};
+
+  private constructor(parts: NodeParts, ledger: Log, peers: Map<string, Peer>) {
+    this.config = parts.config;
+    this.keys = parts.keys;
+    this.card = parts.card;
+    this.store = parts.store;
+    this.logger = parts.log;
+    this.metrics = parts.metrics ?? new Metrics(parts.config.party);
+    this.ledger = ledger;
+    this.peers = peers;
+    this.#sendEpochs = new SenderEpochs(parts.config.party, parts.config.epoch);
+  }
+
+  static async open(parts: NodeParts): Promise<Node> {
+    const logKey = parts.keys.get('log');
+    const signer = ed25519NoteSigner(logKey.entry.name ?? '', logKey.secret);
+    const ledger = await Log.open(parts.store, signer);
+    const node = new Node(parts, ledger, await loadPeers(parts.store));
+    for (const party of node.peers.keys())
+      node.received.set(party, new SeqTracker(await parts.store.inboxSeqs(party)));
+    return node;
+  }
+
+  get party(): string {
+    return this.config.party;
+  }
+
+  peer(party: string): Peer {
+    const peer = this.peers.get(party);
+    if (!peer) throw new ProtocolError('E_UNKNOWN_PARTY', `"${party}" is not a pinned peer`);
+    return peer;
+  }
+
+  /** Re-reads pinned peers (after `hotline peer add` on a running node's store). */
+  async reloadPeers(): Promise<void> {
+    const fresh = await loadPeers(this.store);
+    this.peers.clear();
+    for (const [party, peer] of fresh) {
+      this.peers.set(party, peer);
+      if (!this.received.has(party))
+        this.received.set(party, new SeqTracker(await this.store.inboxSeqs(party)));
+    }
+  }
+
+  /**
+   * Releases a message: assigns each recipient's seq, signs the header once, seals for each
+   * recipient, and writes outbox rows and ledger leaves in one transaction. Delivery follows.
+   */
+  async release(to: readonly string[], draft: Draft, now = new Date()): Promise<Released> {
+    const recipients = [...new Set(to)];
+    if (!recipients.length)
+      throw new ProtocolError('E_MALFORMED', 'a message needs at least one recipient');
+    const body = { salt: newSalt(), ...draft } as Body;
+    const error = schemaError(BodySchema, body) ?? bodyRuleViolation(body);
+    if (error) throw new ProtocolError('E_MALFORMED', `message ${error}`);
+    const epochs: Record<string, Awaited<ReturnType<SenderEpochs['next']>>> = {};
+    for (const party of recipients) {
+      const { suite, pub } = sealingKeyOf(this.peer(party));
+      epochs[party] = await this.#sendEpochs.next(party, suite, pub);
+    }
+    const kind = body.type === 'rotation' ? 'rotation' : 'message';
+    const signer = this.keys.signer(kind === 'rotation' ? 'identity' : 'signing');
+    const id = uuidv7();
+    const at = now.toISOString();
+    const released = await this.#write.run(async () => {
+      let pending: Awaited<ReturnType<Log['append']>> | undefined;
+      const result = await this.store.transaction(async (tx) => {
+        const seq: Record<string, number> = {};
+        for (const party of recipients) seq[party] = await this.store.nextSeq(party, tx);
+        const sealed = sealMessageFor(
+          { kind, id, from: this.party, seq, sent: now, kid: signer.kid },
+          body,
+          signer.key,
+          epochs,
+        );
+        const bodyText = JSON.stringify(body);
+        const leaves = recipients.map((party) =>
+          envelopeLeaf('out', at, sealed.envelopes[party] as never),
+        );
+        pending = await this.ledger.append(leaves, tx);
+        await this.store.addOutbox(
+          recipients.map((party, i) => ({
+            party,
+            id,
+            seq: seq[party] as number,
+            rank: RANK[body.precedence],
+            header_hash: sealed.headerHash,
+            envelope: JSON.stringify(sealed.envelopes[party]),
+            body: bodyText,
+            created_at: at,
+            status: 'pending' as const,
+            attempts: 0,
+            next_attempt_at: 0,
+            last_error: null,
+            receipted_at: null,
+            peer_received_at: null,
+            peer_index: null,
+            leaf_index: (pending?.start ?? 0) + i,
+          })),
+          tx,
+        );
+        return { id, seq };
+      });
+      if (pending) this.ledger.committed(pending);
+      return result;
+    });
+    for (const party of recipients) {
+      this.metrics.sent.inc({ peer: party, precedence: body.precedence });
+      this.onRelease(party, RANK[body.precedence]);
+    }
+    return released;
+  }
+
+  /**
+   * Receives a batch of envelopes from the network. Each is checked on its own; those accepted
+   * are stored, logged and receipted in one transaction (fsynced) before the answer leaves.
+   */
+  async receiveBatch(envelopes: readonly unknown[], now = () => new Date()): Promise<BatchResult> {
+    return this.#write.run(async () => {
+      const rejected: BatchResult['rejected'] = [];
+      const accepted: Accepted[] = [];
+      const duplicates = new Map<string, string[]>();
+      const inBatch = new Map<string, string>();
+      const inBatchSeq = new Map<string, string>();
+      const ctx = {
+        me: this.party,
+        peer: (party: string) => this.peers.get(party),
+        sealingSecret: (suite: string) => this.keys.sealing(suite as SuiteName)?.secret,
+        epochs: this.#receiveEpochs,
+        seenId: async (from: string, id: string) =>
+          inBatch.get(`${from}\n${id}`) ?? (await this.store.inboxHeaderHash(from, id)),
+        seqOwner: async (from: string, seq: number) =>
+          inBatchSeq.get(`${from}\n${seq}`) ?? (await this.store.inboxSeqOwner(from, seq)),
+      };
+      for (const [index, input] of envelopes.entries()) {
+        const result = await receiveEnvelope(input, ctx);
+        if (result.status === 'accepted') {
+          const { header } = result;
+          inBatch.set(`${header.from}\n${header.id}`, result.headerHash);
+          inBatchSeq.set(`${header.from}\n${header.seq[this.party]}`, header.id);
+          accepted.push(result);
+        } else if (result.status === 'duplicate') {
+          const list = duplicates.get(result.header.from) ?? [];
+          list.push(result.header.id);
+          duplicates.set(result.header.from, list);
+        } else {
+          const from = peerOf(input);
+          rejected.push({
+            index,
+            code: result.code,
+            message: result.message,
+            ...(result.id ? { id: result.id } : {}),
+          });
+          this.metrics.rejections.inc({ peer: from ?? 'unknown', code: result.code });
+          this.logger.warn({ code: result.code, id: result.id, from }, 'envelope rejected');
+          if (result.code === 'E_EQUIVOCATION')
+            await this.#alarm('equivocation', from ?? null, result.message);
+        }
+      }
+      const receipts: SignedReceipt[] = [];
+      const byParty = groupBy(accepted, (a) => a.header.from);
+      for (const [party, list] of byParty) receipts.push(await this.#store(party, list, now()));
+      for (const [party, ids] of duplicates) {
+        const receiptIds = await this.store.inboxReceiptIds(party, ids);
+        for (const text of await this.store.getReceipts(receiptIds))
+          receipts.push(JSON.parse(text));
+      }
+      return { receipts, rejected };
+    });
+  }
+
+  /** Stores accepted envelopes from one peer, logs them, and signs their receipt. */
+  async #store(party: string, list: Accepted[], now: Date): Promise<SignedReceipt> {
+    const receivedAt = now.toISOString();
+    let pending: Awaited<ReturnType<Log['append']>> | undefined;
+    const receipt = await this.store.transaction(async (tx) => {
+      const leaves: Leaf[] = list.map((a) => envelopeLeaf('in', receivedAt, a.envelope));
+      const skewed = list.filter(
+        (a) => Math.abs(Date.parse(a.header.sent) - now.getTime()) > this.config.skewAlarmMs,
+      );
+      for (const a of skewed)
+        leaves.push(
+          eventLeaf('skew', receivedAt, { from: party, id: a.header.id, sent: a.header.sent }),
+        );
+      pending = await this.ledger.append(leaves, tx);
+      const start = pending.start;
+      const checkpoint = await this.ledger.checkpoint(tx, pending);
+      const signer = this.keys.signer('signing');
+      const body: Receipt = {
+        v: PROTOCOL_VERSION,
+        from: this.party,
+        to: party,
+        kid: signer.kid,
+        issued: receivedAt,
+        entries: await Promise.all(
+          list.map(async (a, i) => ({
+            id: a.header.id,
+            headerHash: a.headerHash,
+            receivedAt,
+            index: start + i,
+            proof: await this.ledger.prove(start + i, checkpoint.size, tx, pending),
+          })),
+        ),
+        checkpoint: checkpoint.note,
+      };
+      const signed = signReceipt(body, signer.key);
+      const receiptId = await this.store.addReceipt('out', party, JSON.stringify(signed), tx);
+      await this.ledger.append([receiptLeaf('out', receivedAt, signed)], tx, pending);
+      await this.store.addInbox(
+        list.map((a, i) => ({
+          party,
+          id: a.header.id,
+          seq: a.header.seq[this.party] as number,
+          header_hash: a.headerHash,
+          envelope: JSON.stringify(a.envelope),
+          body: JSON.stringify(a.body),
+          received_at: receivedAt,
+          leaf_index: start + i,
+          receipt_id: receiptId,
+        })),
+        tx,
+      );
+      for (const a of skewed)
+        await this.store.raiseAlarm(
+          'skew',
+          party,
+          `message ${a.header.id} claims it was sent at ${a.header.sent}`,
+          tx,
+        );
+      return signed;
+    });
+    if (pending) this.ledger.committed(pending);
+    const tracker = this.received.get(party) ?? new SeqTracker();
+    this.received.set(party, tracker);
+    for (const a of list) tracker.add(a.header.seq[this.party] as number);
+    this.metrics.received.inc({ peer: party }, list.length);
+    this.metrics.receipts.inc({ peer: party, dir: 'out' });
+    return receipt;
+  }
+
+  /** Raises a durable alarm and records it in the log. */
+  async #alarm(type: string, party: string | null, message: string): Promise<void> {
+    let pending: Awaited<ReturnType<Log['append']>> | undefined;
+    await this.store.transaction(async (tx) => {
+      await this.store.raiseAlarm(type, party, message, tx);
+      pending = await this.ledger.append(
+        [eventLeaf(type, new Date().toISOString(), { party, message })],
+        tx,
+      );
+    });
+    if (pending) this.ledger.committed(pending);
+    this.logger.error({ alarm: type, party }, message);
+  }
+
+  /** Raises an alarm from outside a locked section (delivery, heartbeats). */
+  alarm(type: string, party: string | null, message: string): Promise<void> {
+    return this.#write.run(() => this.#alarm(type, party, message));
+  }
+
+  /** Runs `fn` under the write lock, for other parts that append to the log. */
+  write<T>(fn: () => Promise<T>): Promise<T> {
+    return this.#write.run(fn);
+  }
+}
+
+function sealingKeyOf(peer: Peer): { suite: SuiteName; pub: Uint8Array } {
+  const keys = peer.card.keys.filter((k) => k.purpose === 'sealing');
+  const key = keys.find((k) => k.alg === 'x-wing') ?? keys[0] ?? onlyKey(peer.card, 'sealing');
+  return { suite: key.alg as SuiteName, pub: fromBase64url(key.pub) };
+}
+
+function peerOf(input: unknown): string | undefined {
+  const from = (input as { header?: { from?: unknown } } | null)?.header?.from;
+  return typeof from === 'string' && /^[a-z0-9-]{2,32}$/.test(from) ? from : undefined;
+}
+
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const list = out.get(k) ?? [];
+    list.push(item);
+    out.set(k, list);
+  }
+  return out;
+}

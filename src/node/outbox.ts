@@ -1,0 +1,240 @@
+/**
+ * Delivery: the outbox sends pending envelopes to a peer in batches, verifies the receipts that
+ * come back, and retries with capped exponential backoff and jitter. Two lanes per peer — flash
+ * and immediate, then priority and routine — so a flood of routine traffic never holds a flash
+ * message behind it. State lives in the store, so delivery survives restarts.
+ */
+
+import { receiptLeaf } from '../ledger/leaves.ts';
+import { type SentEnvelope, verifyReceipt } from '../ledger/receipt.ts';
+import type { Envelope } from '../protocol/envelope.ts';
+import { ProtocolError } from '../protocol/errors.ts';
+import { BatchResult } from '../protocol/federation.ts';
+import { schemaError } from '../protocol/validate.ts';
+import type { OutboxRow } from '../store/store.ts';
+import type { Node } from './node.ts';
+import { postJson } from './transport.ts';
+
+const LANES = [
+  { name: 'urgent', ranks: [0, 1] },
+  { name: 'normal', ranks: [2, 3] },
+] as const;
+
+/** Capped exponential backoff with full jitter in [½, 1] of the step. */
+export function backoffMs(
+  attempts: number,
+  baseMs: number,
+  maxMs: number,
+  random = Math.random,
+): number {
+  const step = Math.min(maxMs, baseMs * 2 ** Math.min(attempts - 1, 30));
+  return Math.round(step * (0.5 + random() / 2));
+}
+
+class Lane {
+  readonly #node: Node;
+  readonly #party: string;
+  readonly #ranks: readonly number[];
+  #wake: (() => void) | undefined;
+  #kicked = false;
+  #running = false;
+  #loop: Promise<void> | undefined;
+
+  constructor(node: Node, party: string, ranks: readonly number[]) {
+    this.#node = node;
+    this.#party = party;
+    this.#ranks = ranks;
+  }
+
+  start(): void {
+    this.#running = true;
+    this.#loop = this.#run();
+  }
+
+  async stop(): Promise<void> {
+    this.#running = false;
+    this.kick();
+    await this.#loop;
+  }
+
+  kick(): void {
+    this.#kicked = true;
+    this.#wake?.();
+  }
+
+  async #run(): Promise<void> {
+    const { store, config, logger } = this.#node;
+    while (this.#running) {
+      this.#kicked = false;
+      let sent = 0;
+      try {
+        const rows = await store.dueOutbox(
+          this.#party,
+          this.#ranks,
+          Date.now(),
+          config.outbox.batch,
+        );
+        if (rows.length) sent = await this.#deliver(rows);
+      } catch (e) {
+        logger.error({ err: e, peer: this.#party }, 'delivery loop error');
+      }
+      if (sent > 0 || this.#kicked) continue;
+      const next = await store.nextDue(this.#party, this.#ranks).catch(() => undefined);
+      const waitMs = next === undefined ? 1000 : Math.max(0, Math.min(1000, next - Date.now()));
+      if (waitMs > 0 && this.#running) await this.#sleep(waitMs);
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wake = done;
+    });
+  }
+
+  /** Sends one batch; answers how many envelopes it cleared. */
+  async #deliver(rows: OutboxRow[]): Promise<number> {
+    const node = this.#node;
+    const { config } = node;
+    const peer = node.peer(this.#party);
+    const endpoint = [...peer.card.endpoints].sort((a, b) => a.priority - b.priority)[0];
+    const ids = rows.map((r) => r.id);
+    const retryAt = (attempts: number) =>
+      Date.now() + backoffMs(attempts, config.outbox.backoffBaseMs, config.outbox.backoffMaxMs);
+    let answer: unknown;
+    try {
+      if (!endpoint) throw new Error('the peer card lists no endpoint');
+      answer = await postJson(
+        `${endpoint.url}/federation/v1/envelopes`,
+        `{"envelopes":[${rows.map((r) => r.envelope).join(',')}]}`,
+        config.outbox.sendTimeoutMs,
+      );
+      const error = schemaError(BatchResult, answer);
+      if (error) throw new ProtocolError('E_MALFORMED', `batch answer ${error}`);
+    } catch (e) {
+      node.metrics.deliveryFailures.inc({ peer: this.#party });
+      node.logger.warn(
+        { peer: this.#party, n: rows.length, reason: (e as Error).message },
+        'batch not delivered',
+      );
+      await node.store.markAttempt(this.#party, ids, (e as Error).message.slice(0, 500), retryAt);
+      return 0;
+    }
+    return this.#settle(rows, answer as BatchResult, retryAt);
+  }
+
+  /** Verifies every receipt and clears what it proves; the rest waits for a retry. */
+  async #settle(
+    rows: OutboxRow[],
+    answer: BatchResult,
+    retryAt: (n: number) => number,
+  ): Promise<number> {
+    const node = this.#node;
+    const peer = node.peer(this.#party);
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const cleared = new Set<string>();
+    for (const receipt of answer.receipts) {
+      const named = receipt.receipt.entries.map((e) => e.id).filter((id) => !byId.has(id));
+      for (const id of named) {
+        const row = await node.store.getOutbox(this.#party, id);
+        if (row) byId.set(id, row);
+      }
+      const sent = (id: string): SentEnvelope | undefined => {
+        const row = byId.get(id);
+        return (
+          row && { headerHash: row.header_hash, envelope: JSON.parse(row.envelope) as Envelope }
+        );
+      };
+      let verified: ReturnType<typeof verifyReceipt>;
+      try {
+        verified = verifyReceipt(receipt, peer.card, node.party, sent);
+      } catch (e) {
+        const code = e instanceof ProtocolError ? e.code : 'E_BAD_RECEIPT';
+        node.metrics.rejections.inc({ peer: this.#party, code });
+        await node.alarm(
+          'bad-receipt',
+          this.#party,
+          `a receipt from "${this.#party}" failed: ${(e as Error).message}`,
+        );
+        continue;
+      }
+      const fresh = verified.entries.filter(
+        (e) => byId.get(e.id)?.status === 'pending' && !cleared.has(e.id),
+      );
+      if (!fresh.length) continue;
+      await node.write(async () => {
+        let pending: Awaited<ReturnType<Node['ledger']['append']>> | undefined;
+        await node.store.transaction(async (tx) => {
+          for (const e of fresh)
+            await node.store.markReceipted(this.#party, e.id, e.receivedAt, e.index, tx);
+          await node.store.addReceipt('in', this.#party, JSON.stringify(receipt), tx);
+          pending = await node.ledger.append(
+            [receiptLeaf('in', new Date().toISOString(), receipt)],
+            tx,
+          );
+        });
+        if (pending) node.ledger.committed(pending);
+      });
+      for (const e of fresh) cleared.add(e.id);
+      node.metrics.receipts.inc({ peer: this.#party, dir: 'in' });
+    }
+    for (const r of answer.rejected) {
+      const row = rows[r.index];
+      node.metrics.rejections.inc({ peer: this.#party, code: r.code });
+      if (row)
+        await node.alarm(
+          'rejected-by-peer',
+          this.#party,
+          `"${this.#party}" rejected ${row.id}: ${r.code} ${r.message}`,
+        );
+    }
+    const unsettled = rows.filter((r) => !cleared.has(r.id)).map((r) => r.id);
+    await node.store.markAttempt(
+      this.#party,
+      unsettled,
+      unsettled.length ? 'no verified receipt' : null,
+      retryAt,
+    );
+    return cleared.size;
+  }
+}
+
+/** The outbox of a node: two lanes per pinned peer. */
+export class Outbox {
+  readonly #node: Node;
+  readonly #lanes = new Map<string, Lane[]>();
+
+  constructor(node: Node) {
+    this.#node = node;
+    node.onRelease = (party, rank) => this.kick(party, rank);
+  }
+
+  start(): void {
+    for (const party of this.#node.peers.keys()) this.#ensure(party);
+  }
+
+  #ensure(party: string): Lane[] {
+    let lanes = this.#lanes.get(party);
+    if (!lanes) {
+      lanes = LANES.map((l) => new Lane(this.#node, party, l.ranks));
+      for (const lane of lanes) lane.start();
+      this.#lanes.set(party, lanes);
+    }
+    return lanes;
+  }
+
+  kick(party: string, rank?: number): void {
+    const lanes = this.#ensure(party);
+    if (rank === undefined) for (const lane of lanes) lane.kick();
+    else lanes[rank <= 1 ? 0 : 1]?.kick();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.#lanes.values()].flat().map((l) => l.stop()));
+    this.#lanes.clear();
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * A running node: store, node, delivery, heartbeats and both listeners, started and stopped as
+ * one. `hotline serve` and the demo run this.
+ */
+import { rmSync, writeFileSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import pino, { type Logger } from 'pino';
+import { federationServer, hostPort, operatorServer } from '../api/server.ts';
+import { openSqliteStore } from '../store/sqlite/index.ts';
+import { type Config, readConfig } from './config.ts';
+import { paths, readNodeKeys, readOwnCard, readToken } from './data.ts';
+import { Heartbeats } from './heartbeat.ts';
+import { Node } from './node.ts';
+import { Outbox } from './outbox.ts';
+
+export interface RunningNode {
+  node: Node;
+  federationUrl: string;
+  operatorUrl: string;
+  stop(): Promise<void>;
+}
+
+/** Log redaction: secrets and message contents never reach the log. */
+export const REDACT = [
+  'secret',
+  '*.secret',
+  'body',
+  '*.body',
+  'token',
+  'authorization',
+  'req.headers.authorization',
+];
+
+export function makeLogger(config: Config, destination?: pino.DestinationStream): Logger {
+  return pino(
+    {
+      level: config.logLevel,
+      base: { party: config.party },
+      redact: { paths: REDACT, censor: '[redacted]' },
+    },
+    destination,
+  );
+}
+
+export async function startNode(
+  dataDir: string,
+  overrides: Partial<Pick<Config, 'listen' | 'operatorListen' | 'logLevel'>> = {},
+  logDestination?: pino.DestinationStream,
+): Promise<RunningNode> {
+  const config = { ...readConfig(dataDir), ...overrides };
+  const logger = makeLogger(config, logDestination);
+  const store = await openSqliteStore(paths(dataDir).db);
+  const node = await Node.open({
+    config,
+    keys: readNodeKeys(dataDir),
+    card: readOwnCard(dataDir),
+    store,
+    log: logger,
+  });
+  const outbox = new Outbox(node);
+  const heartbeats = new Heartbeats(node, outbox);
+  const servers: FastifyInstance[] = [];
+  try {
+    const federation = await federationServer(node, heartbeats);
+    const operator = await operatorServer(node, heartbeats, readToken(dataDir));
+    servers.push(federation, operator);
+    const federationUrl = await federation.listen(hostPort(config.listen));
+    const operatorUrl = await operator.listen(hostPort(config.operatorListen));
+    writeFileSync(
+      paths(dataDir).running,
+      `${JSON.stringify({ pid: process.pid, operatorUrl, federationUrl })}\n`,
+    );
+    outbox.start();
+    heartbeats.start();
+    logger.info({ federationUrl, operatorUrl }, 'node serving');
+    return {
+      node,
+      federationUrl,
+      operatorUrl,
+      async stop() {
+        heartbeats.stop();
+        await outbox.stop();
+        await Promise.all(servers.map((s) => s.close()));
+        await store.close();
+        rmSync(paths(dataDir).running, { force: true });
+      },
+    };
+  } catch (e) {
+    await Promise.all(servers.map((s) => s.close()));
+    await store.close();
+    throw e;
+  }
+}
