@@ -114,6 +114,19 @@ export function isValidKeyName(name: string): boolean {
   );
 }
 
+/**
+ * Whether `text` can be a note's text: it ends in a newline, is well-formed Unicode (so UTF-8
+ * encodes it), and has no ASCII control character but newline.
+ */
+export function isNoteText(text: string): boolean {
+  return (
+    typeof text === 'string' &&
+    text.endsWith('\n') &&
+    !hasControl(text) &&
+    !LONE_SURROGATE.test(text)
+  );
+}
+
 // signed-note §Signatures: "key ID = SHA-256(key name || 0x0A || signature type || public
 // key)[:4]", read as a big-endian uint32.
 /** The recommended key ID of a key: the first four bytes of SHA-256(name ‖ 0x0A ‖ type ‖ key). */
@@ -329,11 +342,8 @@ export function signerFromKey(skey: string): NoteSigner {
 }
 
 function checkText(text: string): void {
-  if (typeof text !== 'string' || !text.endsWith('\n')) {
-    throw new Error('note text must end in a newline');
-  }
-  if (hasControl(text) || LONE_SURROGATE.test(text)) {
-    throw new Error('note text must be UTF-8 without control characters');
+  if (!isNoteText(text)) {
+    throw new Error('note text must end in a newline, be UTF-8, have no control characters');
   }
 }
 
