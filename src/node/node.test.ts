@@ -1,0 +1,100 @@
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { createPair, draft, eventually, type Pair } from '../../test/support/pair.ts';
+
+let pair: Pair;
+beforeEach(async () => {
+  pair = await createPair();
+});
+afterEach(async () => {
+  await pair.close();
+});
+
+async function receipted(site: Pair['us'], to: string, id: string) {
+  return eventually(
+    async () => {
+      const row = await site.running?.node.store.getOutbox(to, id);
+      return row?.status === 'receipted' ? row : undefined;
+    },
+    15_000,
+    `a verified receipt for ${id}`,
+  );
+}
+
+describe('two nodes on loopback', () => {
+  test('a flash report from Beijing reaches Washington once, with a verified receipt', async () => {
+    const us = await pair.start(pair.us);
+    const cn = await pair.start(pair.cn);
+    const { id, seq } = await cn.node.release(
+      ['us'],
+      draft({ precedence: 'flash', text: { lang: 'zh', body: '自主系统行为异常' } }),
+    );
+    expect(seq).toEqual({ us: 1 });
+    const row = await receipted(pair.cn, 'us', id);
+    expect(row.peer_index).not.toBeNull();
+    const inbox = await us.node.store.listInbox(10);
+    expect(inbox.map((r) => r.id)).toEqual([id]);
+    expect(JSON.parse(inbox[0]?.body ?? '{}').text).toEqual({
+      lang: 'zh',
+      body: '自主系统行为异常',
+    });
+    // Both ledgers hold the envelope: sent on one side, received on the other.
+    expect(cn.node.ledger.size).toBeGreaterThanOrEqual(1);
+    expect(us.node.ledger.size).toBeGreaterThanOrEqual(2);
+  });
+
+  test('a message released while the peer is down is delivered once the peer comes up', async () => {
+    const cn = await pair.start(pair.cn);
+    const { id } = await cn.node.release(['us'], draft({ precedence: 'immediate' }));
+    await eventually(
+      async () => {
+        const row = await cn.node.store.getOutbox('us', id);
+        return row && row.attempts > 0 ? row : undefined;
+      },
+      5000,
+      'a failed first attempt',
+    );
+    const us = await pair.start(pair.us);
+    await receipted(pair.cn, 'us', id);
+    expect(await us.node.store.countInbox()).toBe(1);
+  });
+
+  test('a message survives the sender restarting before delivery', async () => {
+    let cn = await pair.start(pair.cn);
+    const { id } = await cn.node.release(['us'], draft());
+    await pair.stop(pair.cn);
+    const us = await pair.start(pair.us);
+    cn = await pair.start(pair.cn);
+    await receipted(pair.cn, 'us', id);
+    expect((await us.node.store.listInbox(10)).map((r) => r.id)).toEqual([id]);
+  });
+
+  test('a flash message is not held behind a flood of routine traffic', async () => {
+    const cn = await pair.start(pair.cn);
+    const routine = [];
+    for (let i = 0; i < 1500; i++)
+      routine.push(
+        (await cn.node.release(['us'], draft({ text: { lang: 'en', body: `routine ${i}` } }))).id,
+      );
+    const flash = await cn.node.release(['us'], draft({ precedence: 'flash' }));
+    await pair.start(pair.us);
+    await receipted(pair.cn, 'us', flash.id);
+    const stats = await cn.node.store.outboxStats('us');
+    // When the flash receipt is verified, most of the routine backlog is still waiting.
+    expect(stats.pending).toBeGreaterThan(750);
+  });
+
+  test('logs carry neither message text nor key material', async () => {
+    const us = await pair.start(pair.us);
+    const cn = await pair.start(pair.cn);
+    const secretText = 'SECRET-TEXT-4242 do not log';
+    const { id } = await cn.node.release(['us'], draft({ text: { lang: 'en', body: secretText } }));
+    await receipted(pair.cn, 'us', id);
+    const logs = [...pair.us.logs, ...pair.cn.logs].join('');
+    expect(logs.length).toBeGreaterThan(0);
+    expect(logs).not.toContain(secretText);
+    for (const purpose of ['signing', 'identity', 'log', 'witness'] as const) {
+      const secret = Buffer.from(us.node.keys.get(purpose).secret).toString('base64url');
+      expect(logs).not.toContain(secret);
+    }
+  });
+});

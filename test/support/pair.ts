@@ -1,0 +1,124 @@
+/**
+ * Two in-process nodes on loopback, Washington (us) and Beijing (cn), each with fresh keys in a
+ * temporary data folder, each having pinned the other's card.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { writeConfig } from '../../src/node/config.ts';
+import type { Config } from '../../src/node/config.ts';
+import { initDataDir, paths } from '../../src/node/data.ts';
+import type { Draft } from '../../src/node/node.ts';
+import { pinPeer } from '../../src/node/peers.ts';
+import { type RunningNode, startNode } from '../../src/node/service.ts';
+import { openSqliteStore } from '../../src/store/sqlite/index.ts';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+export interface Site {
+  party: string;
+  dir: string;
+  listen: string;
+  operatorListen: string;
+  /** Everything the node logged, as JSON lines. */
+  logs: string[];
+  running?: RunningNode;
+}
+
+export interface Pair {
+  root: string;
+  us: Site;
+  cn: Site;
+  start(site: Site): Promise<RunningNode>;
+  stop(site: Site): Promise<void>;
+  close(): Promise<void>;
+}
+
+const NAMES: Record<string, Record<string, string>> = {
+  us: { en: 'Washington', zh: '华盛顿' },
+  cn: { en: 'Beijing', zh: '北京' },
+};
+
+export async function createPair(settings: Partial<Config> = {}): Promise<Pair> {
+  const root = mkdtempSync(join(tmpdir(), 'hotline-pair-'));
+  const sites: Site[] = [];
+  const cards = [];
+  for (const party of ['us', 'cn']) {
+    const dir = join(root, party);
+    const listen = `127.0.0.1:${await freePort()}`;
+    const operatorListen = `127.0.0.1:${await freePort()}`;
+    cards.push(
+      await initDataDir(dir, { party, names: NAMES[party] ?? {}, endpoints: [`http://${listen}`], listen, operatorListen }),
+    );
+    writeConfig(dir, { party, listen, operatorListen, heartbeatMs: 300, ...settings });
+    sites.push({ party, dir, listen, operatorListen, logs: [] });
+  }
+  for (const [i, site] of sites.entries()) {
+    const store = await openSqliteStore(paths(site.dir).db);
+    await pinPeer(store, cards[1 - i] as (typeof cards)[number], site.party);
+    await store.close();
+  }
+  const [us, cn] = sites as [Site, Site];
+  const pair: Pair = {
+    root,
+    us,
+    cn,
+    async start(site) {
+      const sink = new Writable({
+        write(chunk, _encoding, done) {
+          site.logs.push(String(chunk));
+          done();
+        },
+      });
+      site.running = await startNode(site.dir, { logLevel: 'debug' }, sink);
+      return site.running;
+    },
+    async stop(site) {
+      await site.running?.stop();
+      site.running = undefined;
+    },
+    async close() {
+      for (const site of sites) await pair.stop(site);
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+  return pair;
+}
+
+export function draft(overrides: Partial<Draft> = {}): Draft {
+  return {
+    type: 'query',
+    precedence: 'routine',
+    status: 'test',
+    tlp: 'amber',
+    codes: [],
+    text: { lang: 'en', body: 'Link test.' },
+    translations: [],
+    attachments: [],
+    author: { desk: 'ops' },
+    approvals: [],
+    ...overrides,
+  };
+}
+
+/** Polls `check` until it returns a value other than undefined, or fails after `ms`. */
+export async function eventually<T>(check: () => Promise<T | undefined>, ms = 10_000, what = 'condition'): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
