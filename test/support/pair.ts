@@ -7,8 +7,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { writeConfig } from '../../src/node/config.ts';
 import type { Config } from '../../src/node/config.ts';
+import { writeConfig } from '../../src/node/config.ts';
 import { initDataDir, paths } from '../../src/node/data.ts';
 import type { Draft } from '../../src/node/node.ts';
 import { pinPeer } from '../../src/node/peers.ts';
@@ -59,7 +59,13 @@ export async function createPair(settings: Partial<Config> = {}): Promise<Pair> 
     const listen = `127.0.0.1:${await freePort()}`;
     const operatorListen = `127.0.0.1:${await freePort()}`;
     cards.push(
-      await initDataDir(dir, { party, names: NAMES[party] ?? {}, endpoints: [`http://${listen}`], listen, operatorListen }),
+      await initDataDir(dir, {
+        party,
+        names: NAMES[party] ?? {},
+        endpoints: [`http://${listen}`],
+        listen,
+        operatorListen,
+      }),
     );
     writeConfig(dir, { party, listen, operatorListen, heartbeatMs: 300, ...settings });
     sites.push({ party, dir, listen, operatorListen, logs: [] });
@@ -113,7 +119,11 @@ export function draft(overrides: Partial<Draft> = {}): Draft {
 }
 
 /** Polls `check` until it returns a value other than undefined, or fails after `ms`. */
-export async function eventually<T>(check: () => Promise<T | undefined>, ms = 10_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined>,
+  ms = 10_000,
+  what = 'condition',
+): Promise<T> {
   const until = Date.now() + ms;
   for (;;) {
     const value = await check();
