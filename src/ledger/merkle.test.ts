@@ -393,7 +393,7 @@ describe('properties over random trees of 1 to 2000 leaves', () => {
       const leaves = leavesFrom(seed, size);
       return { size, leaves, store: storeOf(leaves) };
     });
-  const runs = { numRuns: 25 };
+  const runs = { numRuns: 20 };
 
   it('computes the root the RFC 9162 definition gives', () => {
     fc.assert(
