@@ -12,6 +12,7 @@ import { ProtocolError } from '../protocol/errors.ts';
 import { BatchResult } from '../protocol/federation.ts';
 import { schemaError } from '../protocol/validate.ts';
 import type { OutboxRow } from '../store/store.ts';
+import type { PendingAppend } from './log.ts';
 import type { Node } from './node.ts';
 import { postJson } from './transport.ts';
 
@@ -167,7 +168,7 @@ class Lane {
       );
       if (!fresh.length) continue;
       await node.write(async () => {
-        let pending: Awaited<ReturnType<Node['ledger']['append']>> | undefined;
+        let pending: PendingAppend | undefined;
         await node.store.transaction(async (tx) => {
           for (const e of fresh)
             await node.store.markReceipted(this.#party, e.id, e.receivedAt, e.index, tx);
