@@ -58,10 +58,9 @@ export class Log {
       readHashes: async (indexes) => {
         const missing = indexes.filter((i) => !pending?.has(i) && !this.#cache.has(i));
         const fetched = missing.length ? await this.#store.readHashes(missing, q) : [];
-        const found = new Map(missing.map((i, k) => [i, fetched[k] as Uint8Array]));
-        return indexes.map(
-          (i) => pending?.get(i) ?? this.#cache.get(i) ?? (found.get(i) as Uint8Array),
-        );
+        // What is in the table and not among this transaction's appends is committed: keep it.
+        missing.forEach((i, k) => this.#cache.set(i, fetched[k] as Uint8Array));
+        return indexes.map((i) => pending?.get(i) ?? (this.#cache.get(i) as Uint8Array));
       },
     };
   }

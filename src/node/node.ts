@@ -4,6 +4,7 @@
  * heartbeats (heartbeat.ts) run beside it; the HTTP listeners live in src/api.
  */
 
+import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import { onlyKey } from '../crypto/card.ts';
@@ -30,13 +31,18 @@ import type { Leaf } from '../protocol/leaf.ts';
 import type { Receipt, SignedReceipt } from '../protocol/receipt.ts';
 import { schemaError } from '../protocol/validate.ts';
 import { PROTOCOL_VERSION } from '../protocol/version.ts';
-import type { Store } from '../store/store.ts';
+import type { OutboxRow, Store } from '../store/store.ts';
 import type { Config } from './config.ts';
 import { Lock } from './lock.ts';
 import { Log, type PendingAppend } from './log.ts';
 import { Metrics } from './metrics.ts';
 import { loadPeers, type Peer } from './peers.ts';
 import { SeqTracker } from './seqs.ts';
+
+export interface NodeEvents {
+  received: [party: string, ids: string[]];
+  receipted: [party: string, ids: string[]];
+}
 
 /** The most releases one transaction commits. */
 const MAX_GROUP_COMMIT = 512;
@@ -84,6 +90,8 @@ export class Node {
   readonly #receiveEpochs = new EpochCache();
   /** Every write that touches the log goes through this lock, so appends never interleave. */
   readonly #write = new Lock();
+  /** `received` (party, ids) after a batch is stored; `receipted` (party, ids) once verified. */
+  readonly events = new EventEmitter<NodeEvents>();
   readonly #releases: ReleaseJob[] = [];
   #flushing = false;
   /** Called after a release, so delivery starts at once. */
@@ -184,6 +192,9 @@ export class Node {
   async #commitReleases(jobs: readonly ReleaseJob[]): Promise<Released[]> {
     let pending: PendingAppend | undefined;
     const results = await this.store.transaction(async (tx) => {
+      const lastSeq = new Map<string, number>();
+      const leaves: Leaf[] = [];
+      const rows: OutboxRow[] = [];
       const out: Released[] = [];
       for (const { recipients, body, epochs, now } of jobs) {
         const kind = body.type === 'rotation' ? 'rotation' : 'message';
@@ -191,44 +202,45 @@ export class Node {
         const id = uuidv7();
         const at = now.toISOString();
         const seq: Record<string, number> = {};
-        for (const party of recipients) seq[party] = await this.store.nextSeq(party, tx);
+        for (const party of recipients) {
+          const last = lastSeq.get(party) ?? (await this.store.lastSeq(party, tx));
+          seq[party] = last + 1;
+          lastSeq.set(party, last + 1);
+        }
         const sealed = sealMessageFor(
           { kind, id, from: this.party, seq, sent: now, kid: signer.kid },
           body,
           signer.key,
           epochs,
         );
-        const envelopes = recipients.map((party) => sealed.envelopes[party] as Envelope);
-        const first = pending ? pending.start + pending.count : this.ledger.size;
-        pending = await this.ledger.append(
-          envelopes.map((e) => envelopeLeaf('out', at, e)),
-          tx,
-          pending,
-        );
         const bodyText = JSON.stringify(body);
-        await this.store.addOutbox(
-          recipients.map((party, i) => ({
+        for (const party of recipients) {
+          const envelope = sealed.envelopes[party] as Envelope;
+          rows.push({
             party,
             id,
             seq: seq[party] as number,
             rank: RANK[body.precedence],
             header_hash: sealed.headerHash,
-            envelope: JSON.stringify(envelopes[i]),
+            envelope: JSON.stringify(envelope),
             body: bodyText,
             created_at: at,
-            status: 'pending' as const,
+            status: 'pending',
             attempts: 0,
             next_attempt_at: 0,
             last_error: null,
             receipted_at: null,
             peer_received_at: null,
             peer_index: null,
-            leaf_index: first + i,
-          })),
-          tx,
-        );
+            leaf_index: this.ledger.size + leaves.length,
+          });
+          leaves.push(envelopeLeaf('out', at, envelope));
+        }
         out.push({ id, seq });
       }
+      for (const [party, last] of lastSeq) await this.store.setLastSeq(party, last, tx);
+      pending = await this.ledger.append(leaves, tx);
+      await this.store.addOutbox(rows, tx);
       return out;
     });
     if (pending) this.ledger.committed(pending);
@@ -358,6 +370,11 @@ export class Node {
     this.received.set(party, tracker);
     for (const a of list) tracker.add(a.header.seq[this.party] as number);
     this.metrics.received.inc({ peer: party }, list.length);
+    this.events.emit(
+      'received',
+      party,
+      list.map((a) => a.header.id),
+    );
     this.metrics.receipts.inc({ peer: party, dir: 'out' });
     return receipt;
   }

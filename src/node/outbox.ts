@@ -182,6 +182,11 @@ class Lane {
       });
       for (const e of fresh) cleared.add(e.id);
       node.metrics.receipts.inc({ peer: this.#party, dir: 'in' });
+      node.events.emit(
+        'receipted',
+        this.#party,
+        fresh.map((e) => e.id),
+      );
     }
     for (const r of answer.rejected) {
       const row = rows[r.index];

@@ -84,26 +84,33 @@ export class Store implements HashReader {
 
   // channels
 
-  /** Reserves the next seq on the channel me → party. Call inside the releasing transaction. */
-  async nextSeq(party: string, q: Executor): Promise<number> {
+  /** The last seq released on the channel me → party (0 before the first). */
+  async lastSeq(party: string, q: Executor = this.db): Promise<number> {
     const row = await q
       .selectFrom('channels')
       .select('last_seq')
       .where('party', '=', party)
       .executeTakeFirst();
-    const seq = Number(row?.last_seq ?? 0) + 1;
+    return Number(row?.last_seq ?? 0);
+  }
+
+  /** Records the last seq released; call in the releasing transaction. */
+  async setLastSeq(party: string, seq: number, q: Executor): Promise<void> {
     await q
       .insertInto('channels')
       .values({ party, last_seq: seq })
       .onConflict((oc) => oc.column('party').doUpdateSet({ last_seq: seq }))
       .execute();
-    return seq;
   }
 
   // outbox
 
   async addOutbox(rows: OutboxRow[], q: Executor): Promise<void> {
-    if (rows.length) await q.insertInto('outbox').values(rows).execute();
+    for (let i = 0; i < rows.length; i += 500)
+      await q
+        .insertInto('outbox')
+        .values(rows.slice(i, i + 500))
+        .execute();
   }
 
   /** Pending envelopes for a peer whose time has come, by precedence then seq. */
@@ -299,7 +306,11 @@ export class Store implements HashReader {
   }
 
   async addInbox(rows: InboxRow[], q: Executor): Promise<void> {
-    if (rows.length) await q.insertInto('inbox').values(rows).execute();
+    for (let i = 0; i < rows.length; i += 500)
+      await q
+        .insertInto('inbox')
+        .values(rows.slice(i, i + 500))
+        .execute();
   }
 
   async inboxReceiptIds(
@@ -407,10 +418,10 @@ export class Store implements HashReader {
     hashes: ReadonlyArray<{ idx: number; hash: Uint8Array }>,
     q: Executor,
   ): Promise<void> {
-    if (leaves.length)
+    for (let i = 0; i < leaves.length; i += 500)
       await q
         .insertInto('ledger_leaves')
-        .values(leaves.map((leaf, i) => ({ idx: start + i, leaf })))
+        .values(leaves.slice(i, i + 500).map((leaf, k) => ({ idx: start + i + k, leaf })))
         .execute();
     for (let i = 0; i < hashes.length; i += 500)
       await q

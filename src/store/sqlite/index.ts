@@ -7,9 +7,32 @@
  * told they were stored.) See docs/architecture.md § Durability.
  */
 import Database from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, type SqliteDatabase, SqliteDialect, type SqliteStatement } from 'kysely';
 import type { Database as Schema } from '../schema.ts';
 import { Store } from '../store.ts';
+
+/** Distinct SQL texts kept prepared; the node issues a few dozen shapes. */
+const STATEMENT_CACHE = 512;
+
+/**
+ * Kysely prepares every query anew; preparing costs more than running a small statement, so
+ * statements are kept by their SQL text (better-sqlite3 statements are reusable).
+ */
+function withStatementCache(db: Database.Database): SqliteDatabase {
+  const cache = new Map<string, SqliteStatement>();
+  return {
+    close: () => db.close(),
+    prepare(sql: string) {
+      let statement = cache.get(sql);
+      if (!statement) {
+        statement = db.prepare(sql) as unknown as SqliteStatement;
+        if (cache.size >= STATEMENT_CACHE) cache.clear();
+        cache.set(sql, statement);
+      }
+      return statement;
+    },
+  };
+}
 
 export async function openSqliteStore(path: string): Promise<Store> {
   const db = new Database(path);
@@ -17,10 +40,8 @@ export async function openSqliteStore(path: string): Promise<Store> {
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
-  const store = new Store(
-    new Kysely<Schema>({ dialect: new SqliteDialect({ database: db }) }),
-    'sqlite',
-  );
+  const dialect = new SqliteDialect({ database: withStatementCache(db) });
+  const store = new Store(new Kysely<Schema>({ dialect }), 'sqlite');
   await store.migrate();
   return store;
 }
