@@ -65,6 +65,21 @@ export function ed25519Sign(privateKey: KeyObject, message: Uint8Array): Uint8Ar
   return new Uint8Array(nodeSign(null, message, privateKey));
 }
 
+/** Public KeyObjects by raw key: building one costs more than a verification. */
+const publicKeys = new Map<string, KeyObject>();
+const PUBLIC_KEY_CACHE = 1024;
+
+function cachedPublicKey(publicKey: Uint8Array): KeyObject {
+  const id = Buffer.from(publicKey).toString('hex');
+  let key = publicKeys.get(id);
+  if (!key) {
+    key = publicKeyObject(publicKey);
+    if (publicKeys.size >= PUBLIC_KEY_CACHE) publicKeys.clear();
+    publicKeys.set(id, key);
+  }
+  return key;
+}
+
 /** Verifies; never throws on a malformed signature or key, answers false. */
 export function ed25519Verify(
   publicKey: KeyObject | Uint8Array,
@@ -73,7 +88,7 @@ export function ed25519Verify(
 ): boolean {
   if (signature.length !== SIGNATURE_LENGTH) return false;
   try {
-    const key = publicKey instanceof Uint8Array ? publicKeyObject(publicKey) : publicKey;
+    const key = publicKey instanceof Uint8Array ? cachedPublicKey(publicKey) : publicKey;
     return nodeVerify(null, message, key, signature);
   } catch {
     return false;
