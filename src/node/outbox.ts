@@ -170,8 +170,7 @@ class Lane {
       await node.write(async () => {
         let pending: PendingAppend | undefined;
         await node.store.transaction(async (tx) => {
-          for (const e of fresh)
-            await node.store.markReceipted(this.#party, e.id, e.receivedAt, e.index, tx);
+          await node.store.markReceipted(this.#party, fresh, tx);
           await node.store.addReceipt('in', this.#party, JSON.stringify(receipt), tx);
           pending = await node.ledger.append(
             [receiptLeaf('in', new Date().toISOString(), receipt)],

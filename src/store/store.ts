@@ -165,25 +165,40 @@ export class Store implements HashReader {
     return row && numbers(row);
   }
 
+  /** Clears envelopes a verified receipt covers: one statement per receipt time. */
   async markReceipted(
     party: string,
-    id: string,
-    receivedAt: string,
-    peerIndex: number,
+    entries: ReadonlyArray<{ id: string; receivedAt: string; index: number }>,
     q: Executor,
   ): Promise<void> {
-    await q
-      .updateTable('outbox')
-      .set({
-        status: 'receipted',
-        receipted_at: new Date().toISOString(),
-        peer_received_at: receivedAt,
-        peer_index: peerIndex,
-        last_error: null,
-      })
-      .where('party', '=', party)
-      .where('id', '=', id)
-      .execute();
+    const receiptedAt = new Date().toISOString();
+    const byTime = new Map<string, { id: string; index: number }[]>();
+    for (const e of entries) byTime.set(e.receivedAt, [...(byTime.get(e.receivedAt) ?? []), e]);
+    for (const [receivedAt, list] of byTime) {
+      for (let i = 0; i < list.length; i += 300) {
+        const chunk = list.slice(i, i + 300);
+        await q
+          .updateTable('outbox')
+          .set((eb) => {
+            let index = eb.case();
+            for (const e of chunk) index = index.when('id', '=', e.id).then(e.index) as never;
+            return {
+              status: 'receipted',
+              receipted_at: receiptedAt,
+              peer_received_at: receivedAt,
+              peer_index: (index as unknown as { end(): never }).end(),
+              last_error: null,
+            };
+          })
+          .where('party', '=', party)
+          .where(
+            'id',
+            'in',
+            chunk.map((e) => e.id),
+          )
+          .execute();
+      }
+    }
   }
 
   async markAttempt(
@@ -276,6 +291,44 @@ export class Store implements HashReader {
   }
 
   // inbox
+
+  /** Header hashes already stored for these ids from `party`. */
+  async inboxHeaderHashes(
+    party: string,
+    ids: readonly string[],
+    q: Executor = this.db,
+  ): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const rows = await q
+        .selectFrom('inbox')
+        .select(['id', 'header_hash'])
+        .where('party', '=', party)
+        .where('id', 'in', ids.slice(i, i + 500))
+        .execute();
+      for (const r of rows) out.set(r.id, r.header_hash);
+    }
+    return out;
+  }
+
+  /** The ids already stored under these seqs from `party`. */
+  async inboxSeqOwners(
+    party: string,
+    seqs: readonly number[],
+    q: Executor = this.db,
+  ): Promise<Map<number, string>> {
+    const out = new Map<number, string>();
+    for (let i = 0; i < seqs.length; i += 500) {
+      const rows = await q
+        .selectFrom('inbox')
+        .select(['id', 'seq'])
+        .where('party', '=', party)
+        .where('seq', 'in', seqs.slice(i, i + 500))
+        .execute();
+      for (const r of rows) out.set(Number(r.seq), r.id);
+    }
+    return out;
+  }
 
   async inboxHeaderHash(
     party: string,
