@@ -11,6 +11,7 @@ import {
   PUBLIC_KEY_BYTES,
   SignedCard,
 } from '../protocol/card.ts';
+import { extTooLarge } from '../protocol/common.ts';
 import { fromBase64url, sha256, toBase64url, utf8 } from '../protocol/encoding.ts';
 import { ProtocolError } from '../protocol/errors.ts';
 import { jcsBytes } from '../protocol/jcs.ts';
@@ -116,6 +117,7 @@ export function cardRuleViolation(card: Card): string | undefined {
     if (named !== (key.name !== undefined))
       return `key ${key.kid}: log and witness keys, and only they, carry a note key name`;
   }
+  if (extTooLarge(card.ext)) return 'the card\'s "ext" is too large';
   const endpointIds = new Set(card.endpoints.map((e) => e.id));
   if (endpointIds.size !== card.endpoints.length) return 'endpoint ids must be unique';
   const sorted = [...new Set(card.protocols)].sort((a, b) => a - b);

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { signHeartbeat, verifyHeartbeat } from '../crypto/statements.ts';
+import { ProtocolError } from '../protocol/errors.ts';
 import type { Heartbeat, SignedHeartbeat } from '../protocol/heartbeat.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import { PROTOCOL_VERSION } from '../protocol/version.ts';
@@ -166,7 +167,9 @@ export class Heartbeats {
   /** A heartbeat arriving from a peer: verify, take it in, and answer with ours. */
   async answer(input: unknown): Promise<SignedHeartbeat> {
     const from = (input as { heartbeat?: { from?: unknown } } | null)?.heartbeat?.from;
-    const peer = this.#node.peer(typeof from === 'string' ? from : '');
+    if (typeof from !== 'string')
+      throw new ProtocolError('E_MALFORMED', 'the heartbeat does not say who it is from');
+    const peer = this.#node.peer(from);
     const theirs = verifyHeartbeat(input, peer.card, this.#node.party);
     this.#peerNonce.set(peer.party, theirs.heartbeat.nonce);
     await this.#takeIn(theirs.heartbeat);

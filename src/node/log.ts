@@ -59,7 +59,7 @@ export class Log {
         const missing = indexes.filter((i) => !pending?.has(i) && !this.#cache.has(i));
         const fetched = missing.length ? await this.#store.readHashes(missing, q) : [];
         // What is in the table and not among this transaction's appends is committed: keep it.
-        missing.forEach((i, k) => this.#cache.set(i, fetched[k] as Uint8Array));
+        for (const [k, i] of missing.entries()) this.#cache.set(i, fetched[k] as Uint8Array);
         return indexes.map((i) => pending?.get(i) ?? (this.#cache.get(i) as Uint8Array));
       },
     };

@@ -11,7 +11,7 @@ import { onlyKey } from '../crypto/card.ts';
 import { newSalt, sealMessageFor } from '../crypto/envelope.ts';
 import { EpochCache, SenderEpochs } from '../crypto/epochs.ts';
 import type { NodeKeys } from '../crypto/keys.ts';
-import { type Accepted, receiveEnvelope } from '../crypto/receive.ts';
+import { type Accepted, type Rejected, receiveEnvelope } from '../crypto/receive.ts';
 import type { SenderEpoch, SuiteName } from '../crypto/seal.ts';
 import { signReceipt } from '../crypto/statements.ts';
 import { envelopeLeaf, eventLeaf, receiptLeaf } from '../ledger/leaves.ts';
@@ -27,7 +27,9 @@ import { fromBase64url } from '../protocol/encoding.ts';
 import type { Envelope } from '../protocol/envelope.ts';
 import { ProtocolError } from '../protocol/errors.ts';
 import type { BatchResult } from '../protocol/federation.ts';
+import { jcsBytes } from '../protocol/jcs.ts';
 import type { Leaf } from '../protocol/leaf.ts';
+import { LIMITS } from '../protocol/limits.ts';
 import type { Receipt, SignedReceipt } from '../protocol/receipt.ts';
 import { schemaError } from '../protocol/validate.ts';
 import { PROTOCOL_VERSION } from '../protocol/version.ts';
@@ -43,6 +45,15 @@ export interface NodeEvents {
   received: [party: string, ids: string[]];
   receipted: [party: string, ids: string[]];
 }
+
+/**
+ * The largest body a node releases: its sealed, base64url form plus the header must fit the
+ * receiver's envelope limit.
+ */
+const MAX_RELEASE_BYTES = Math.min(
+  LIMITS.bodyBytes,
+  Math.floor(((LIMITS.envelopeBytes - 64 * 1024) * 3) / 4) - 16,
+);
 
 /** The most releases one transaction commits. */
 const MAX_GROUP_COMMIT = 512;
@@ -154,6 +165,13 @@ export class Node {
     const body = { salt: newSalt(), ...draft } as Body;
     const error = schemaError(BodySchema, body) ?? bodyRuleViolation(body);
     if (error) throw new ProtocolError('E_MALFORMED', `message ${error}`);
+    // The peer refuses larger bodies (the seal adds 16 bytes and base64 a third): refuse them here.
+    const size = jcsBytes(body).length;
+    if (size > MAX_RELEASE_BYTES)
+      throw new ProtocolError(
+        'E_TOO_LARGE',
+        `the message has ${size} bytes; the limit is ${MAX_RELEASE_BYTES}`,
+      );
     const epochs: Record<string, SenderEpoch> = {};
     for (const party of recipients) {
       const { suite, pub } = sealingKeyOf(this.peer(party));
@@ -178,7 +196,7 @@ export class Node {
         const jobs = this.#releases.splice(0, MAX_GROUP_COMMIT);
         try {
           const results = await this.#commitReleases(jobs);
-          jobs.forEach((job, i) => job.resolve(results[i] as Released));
+          for (const [i, job] of jobs.entries()) job.resolve(results[i] as Released);
         } catch (e) {
           for (const job of jobs) job.reject(e);
         }
@@ -276,7 +294,15 @@ export class Node {
       };
       const known = await this.#prefetch(envelopes);
       for (const [index, input] of envelopes.entries()) {
-        const result = await receiveEnvelope(input, ctx);
+        const result = await receiveEnvelope(input, ctx).catch((e: unknown): Rejected => {
+          // receiveEnvelope answers every bad input itself; this is the net under a bug.
+          this.logger.error({ err: e, index }, 'envelope check failed unexpectedly');
+          return {
+            status: 'rejected',
+            code: 'E_MALFORMED',
+            message: 'the envelope could not be checked',
+          };
+        });
         if (result.status === 'accepted') {
           const { header } = result;
           inBatch.set(`${header.from}\n${header.id}`, result.headerHash);

@@ -10,11 +10,24 @@ import { type SentEnvelope, verifyReceipt } from '../ledger/receipt.ts';
 import type { Envelope } from '../protocol/envelope.ts';
 import { ProtocolError } from '../protocol/errors.ts';
 import { BatchResult } from '../protocol/federation.ts';
+import { LIMITS } from '../protocol/limits.ts';
 import { schemaError } from '../protocol/validate.ts';
 import type { OutboxRow } from '../store/store.ts';
 import type { PendingAppend } from './log.ts';
 import type { Node } from './node.ts';
 import { postJson } from './transport.ts';
+
+/** A batch stays under the peer's request limit, with room for the JSON around it. */
+const MAX_BATCH_BYTES = LIMITS.requestBytes / 2;
+
+function fitRequest(rows: OutboxRow[]): OutboxRow[] {
+  let bytes = 0;
+  for (const [i, row] of rows.entries()) {
+    bytes += row.envelope.length + 1;
+    if (bytes > MAX_BATCH_BYTES && i > 0) return rows.slice(0, i);
+  }
+  return rows;
+}
 
 const LANES = [
   { name: 'urgent', ranks: [0, 1] },
@@ -69,11 +82,8 @@ class Lane {
       this.#kicked = false;
       let sent = 0;
       try {
-        const rows = await store.dueOutbox(
-          this.#party,
-          this.#ranks,
-          Date.now(),
-          config.outbox.batch,
+        const rows = fitRequest(
+          await store.dueOutbox(this.#party, this.#ranks, Date.now(), config.outbox.batch),
         );
         if (rows.length) sent = await this.#deliver(rows);
       } catch (e) {
@@ -190,7 +200,8 @@ class Lane {
     for (const r of answer.rejected) {
       const row = rows[r.index];
       node.metrics.rejections.inc({ peer: this.#party, code: r.code });
-      if (row)
+      // The first refusal alarms; the retries that follow (with backoff) do not repeat it.
+      if (row && row.attempts === 0)
         await node.alarm(
           'rejected-by-peer',
           this.#party,

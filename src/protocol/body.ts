@@ -9,6 +9,7 @@ import {
   B64Max,
   Code,
   Ext,
+  extTooLarge,
   Hex32,
   Label,
   Lang,
@@ -58,8 +59,6 @@ export const INCIDENT_STATES = [
   'closed',
 ] as const;
 export type IncidentState = (typeof INCIDENT_STATES)[number];
-
-const literals = <T extends readonly string[]>(values: T) => OneOf(values);
 
 const LangText = Type.Object({ lang: Lang, body: Text }, { additionalProperties: false });
 
@@ -274,6 +273,7 @@ export function bodyRuleViolation(body: Body): string | undefined {
   )
     if (body.conference.at === undefined)
       return `a conference ${body.conference.action} needs "at"`;
+  if (extTooLarge(body.ext)) return `"ext" is larger than ${LIMITS.extBytes} bytes`;
   if (body.state?.decision !== undefined && body.inReplyTo === undefined)
     return 'a state decision needs "inReplyTo" naming the request';
   return undefined;

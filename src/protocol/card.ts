@@ -61,7 +61,11 @@ export const Card = Type.Object(
     v: Type.Literal(1),
     party: PartyId,
     /** The party's name in each of its languages. */
-    names: Type.Record(Lang, Label, { minProperties: 1, maxProperties: 8 }),
+    names: Type.Record(Lang, Label, {
+      minProperties: 1,
+      maxProperties: 8,
+      additionalProperties: false,
+    }),
     /** Increases with every newly signed card of this party; a newer card supersedes. */
     serial: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
     issued: Timestamp,

@@ -22,10 +22,15 @@ export const Timestamp = Type.String({
 /** A SHA-256 digest, lowercase hex. */
 export const Hex32 = Type.String({ pattern: '^[0-9a-f]{64}$', maxLength: 64 });
 
-/** Base64url without padding, of exactly `bytes` bytes. */
+/**
+ * Base64url without padding, of exactly `bytes` bytes, canonical: the unused low bits of the last
+ * character are zero (RFC 4648 §3.5), so each byte string has exactly one accepted spelling.
+ */
 export function B64(bytes: number): TString {
+  const full = Math.floor(bytes / 3) * 4;
+  const tail = ['', '[A-Za-z0-9_-][AQgw]', '[A-Za-z0-9_-]{2}[AEIMQUYcgkosw048]'][bytes % 3];
   const chars = Math.ceil((bytes * 4) / 3);
-  return Type.String({ pattern: `^[A-Za-z0-9_-]{${chars}}$`, maxLength: chars });
+  return Type.String({ pattern: `^[A-Za-z0-9_-]{${full}}${tail}$`, maxLength: chars });
 }
 
 /** Base64url without padding, of at most `maxChars` characters. */
@@ -54,6 +59,7 @@ export const Ext = Type.Record(
   Type.Unknown(),
   {
     maxProperties: LIMITS.extMembers,
+    additionalProperties: false,
   },
 );
 
@@ -63,4 +69,9 @@ export const Seq = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }
 /** One of a fixed list of strings, typed as that union. */
 export function OneOf<const T extends readonly string[]>(values: T): TUnion<TLiteral<T[number]>[]> {
   return Type.Union(values.map((v) => Type.Literal(v)));
+}
+
+/** Whether extension members fit their byte limit (canonical JSON size). */
+export function extTooLarge(ext: Record<string, unknown> | undefined): boolean {
+  return ext !== undefined && Buffer.byteLength(JSON.stringify(ext)) > LIMITS.extBytes;
 }

@@ -23,7 +23,11 @@ export const Header = Type.Object(
     from: PartyId,
     to: Type.Array(PartyId, { minItems: 1, maxItems: LIMITS.recipients, uniqueItems: true }),
     /** Each recipient's channel number (from → that recipient); keys are exactly `to`. */
-    seq: Type.Record(PartyId, Seq, { minProperties: 1, maxProperties: LIMITS.recipients }),
+    seq: Type.Record(PartyId, Seq, {
+      minProperties: 1,
+      maxProperties: LIMITS.recipients,
+      additionalProperties: false,
+    }),
     /** The sender's claim of time; never a reason to reject. */
     sent: Timestamp,
     kid: KeyId,
@@ -50,7 +54,7 @@ export const Sealed = Type.Object(
       { additionalProperties: false },
     ),
     /** AES-256-GCM ciphertext and tag of JCS(body). */
-    ct: B64Max(Math.ceil((LIMITS.bodyBytes + 16) * 4) / 3 + 1),
+    ct: B64Max(Math.ceil(((LIMITS.bodyBytes + 16) * 4) / 3)),
   },
   { additionalProperties: false },
 );

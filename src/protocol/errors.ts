@@ -18,6 +18,10 @@ export const ERROR_CODES = [
   'E_BAD_ROTATION',
   'E_BAD_RECEIPT',
   'E_BAD_PROOF',
+  // Not rejections of a document, but answers of the HTTP listeners:
+  'E_UNAUTHORIZED',
+  'E_NOT_FOUND',
+  'E_INTERNAL',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
