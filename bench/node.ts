@@ -1,0 +1,246 @@
+/**
+ * Node figures (issue: nodes): flash send → verified receipt latency for single messages, and
+ * sustained throughput with receipts verified, beside floors measured in the same run: a bare
+ * Fastify POST round trip, one durable SQLite commit, and the per-message crypto bound.
+ *
+ * The sender (us) runs in this process, so the bench sees the moment each receipt is verified;
+ * the receiver (cn) runs as its own process, as in production. Both nodes and the load
+ * generator share this machine.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import Fastify from 'fastify';
+import { paths } from '../src/node/data.ts';
+import type { Node } from '../src/node/node.ts';
+import { startNode } from '../src/node/service.ts';
+import { createPair, draft, freePort } from '../test/support/pair.ts';
+
+const SINGLE_MESSAGES = Number(process.env.BENCH_SINGLE ?? 300);
+const THROUGHPUT_MESSAGES = Number(process.env.BENCH_MESSAGES ?? 20_000);
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+function summary(samples: number[]) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), n: sorted.length };
+}
+
+/** A bare Fastify POST round trip over loopback, with a ~1 KB JSON body. */
+async function fastifyRoundTrip(): Promise<number> {
+  const app = Fastify();
+  app.post('/echo', async (request) => ({ ok: true, size: JSON.stringify(request.body).length }));
+  const port = await freePort();
+  await app.listen({ host: '127.0.0.1', port });
+  const body = JSON.stringify({ data: 'x'.repeat(1000) });
+  const samples: number[] = [];
+  for (let i = 0; i < 1200; i++) {
+    const t = performance.now();
+    const r = await fetch(`http://127.0.0.1:${port}/echo`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
+    await r.json();
+    if (i >= 200) samples.push(performance.now() - t);
+  }
+  await app.close();
+  return summary(samples).p50;
+}
+
+/** One durable SQLite commit (WAL, synchronous = FULL), as the node configures it. */
+function durableCommit(): number {
+  const dir = mkdtempSync(join(tmpdir(), 'hotline-bench-sqlite-'));
+  const db = new Database(join(dir, 'bench.db'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.exec('create table t (id integer primary key, v text)');
+  const insert = db.prepare('insert into t (v) values (?)');
+  const samples: number[] = [];
+  for (let i = 0; i < 500; i++) {
+    const t = performance.now();
+    db.transaction(() => insert.run('x'.repeat(1000)))();
+    if (i >= 50) samples.push(performance.now() - t);
+  }
+  db.close();
+  rmSync(dir, { recursive: true, force: true });
+  return summary(samples).p50;
+}
+
+function waitReceipts(node: Node, ids: Set<string>): Promise<void> {
+  return new Promise((resolve) => {
+    const onReceipted = (_party: string, done: string[]) => {
+      for (const id of done) ids.delete(id);
+      if (!ids.size) {
+        node.events.off('receipted', onReceipted);
+        resolve();
+      }
+    };
+    node.events.on('receipted', onReceipted);
+  });
+}
+
+async function spawnReceiver(dir: string, operatorListen: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['bin/hotline.js', 'serve', '--data', dir], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  for (let i = 0; i < 200; i++) {
+    try {
+      await fetch(`http://${operatorListen}/openapi.json`);
+      return child;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  child.kill('SIGKILL');
+  throw new Error('the receiver did not start');
+}
+
+export interface NodeFigures {
+  floors: { fastifyRoundTripMs: number; durableCommitMs: number };
+  flash: { p50: number; p99: number; n: number };
+  throughput: { messages: number; seconds: number; perSecond: number };
+}
+
+export async function benchNode(
+  cryptoBoundPerSecond?: number,
+  signVerifyMs?: number,
+): Promise<NodeFigures> {
+  const fastifyRoundTripMs = await fastifyRoundTrip();
+  const durableCommitMs = durableCommit();
+
+  const pair = await createPair({ logLevel: 'warn', heartbeatMs: 2000 });
+  const receiver = await spawnReceiver(pair.cn.dir, pair.cn.operatorListen);
+  const sender = await startNode(pair.us.dir, { logLevel: 'warn' });
+  try {
+    const node = sender.node;
+    // Warm up: epochs, connections, JIT.
+    for (let i = 0; i < 50; i++) {
+      const { id } = await node.release(['cn'], draft({ precedence: 'flash' }));
+      await waitReceipts(node, new Set([id]));
+    }
+    const latencies: number[] = [];
+    for (let i = 0; i < SINGLE_MESSAGES; i++) {
+      const t = performance.now();
+      const pending = new Set<string>();
+      const done = waitReceiptsFor(node, pending);
+      const { id } = await node.release(['cn'], draft({ precedence: 'flash' }));
+      pending.add(id);
+      await done(id);
+      latencies.push(performance.now() - t);
+    }
+    const flash = summary(latencies);
+
+    const ids = new Set<string>();
+    const t = performance.now();
+    const all = waitReceiptsAll(node, ids, THROUGHPUT_MESSAGES);
+    const releases: Promise<unknown>[] = [];
+    for (let i = 0; i < THROUGHPUT_MESSAGES; i++) {
+      releases.push(
+        node
+          .release(
+            ['cn'],
+            draft({ precedence: 'routine', text: { lang: 'en', body: `load ${i}` } }),
+          )
+          .then((r) => ids.add(r.id)),
+      );
+      if (releases.length >= 512) await Promise.all(releases.splice(0));
+    }
+    await Promise.all(releases);
+    await all;
+    const seconds = (performance.now() - t) / 1000;
+    const figures: NodeFigures = {
+      floors: { fastifyRoundTripMs, durableCommitMs },
+      flash,
+      throughput: {
+        messages: THROUGHPUT_MESSAGES,
+        seconds,
+        perSecond: THROUGHPUT_MESSAGES / seconds,
+      },
+    };
+    print(figures, cryptoBoundPerSecond, signVerifyMs);
+    return figures;
+  } finally {
+    await sender.stop();
+    receiver.kill('SIGTERM');
+    await new Promise((r) => receiver.once('exit', r));
+    await pair.close();
+    void paths;
+  }
+}
+
+/** Resolves when `id` is receipted; listens before the release so no event is missed. */
+function waitReceiptsFor(node: Node, _pending: Set<string>) {
+  const seen = new Set<string>();
+  const waiters = new Map<string, () => void>();
+  const on = (_party: string, done: string[]) => {
+    for (const id of done) {
+      seen.add(id);
+      waiters.get(id)?.();
+    }
+  };
+  node.events.on('receipted', on);
+  return (id: string) =>
+    new Promise<void>((resolve) => {
+      const finish = () => {
+        node.events.off('receipted', on);
+        resolve();
+      };
+      if (seen.has(id)) finish();
+      else waiters.set(id, finish);
+    });
+}
+
+/** Resolves when `count` distinct ids have been receipted. */
+function waitReceiptsAll(node: Node, _ids: Set<string>, count: number) {
+  const seen = new Set<string>();
+  return new Promise<void>((resolve) => {
+    const on = (_party: string, done: string[]) => {
+      for (const id of done) seen.add(id);
+      if (seen.size >= count) {
+        node.events.off('receipted', on);
+        resolve();
+      }
+    };
+    node.events.on('receipted', on);
+  });
+}
+
+function print(f: NodeFigures, cryptoBound?: number, signVerifyMs?: number): void {
+  const ms = (x: number) => `${x.toFixed(2)} ms`;
+  const target =
+    2 * (f.floors.fastifyRoundTripMs + 2 * f.floors.durableCommitMs + (signVerifyMs ?? 0));
+  console.log('\n## Nodes');
+  console.log('floor: bare Fastify POST round trip (p50)      ', ms(f.floors.fastifyRoundTripMs));
+  console.log('floor: one durable SQLite commit (p50)         ', ms(f.floors.durableCommitMs));
+  if (cryptoBound !== undefined)
+    console.log('floor: crypto bound, messages/s per core       ', cryptoBound.toFixed(0));
+  console.log(
+    `flash send → verified receipt p50 / p99 (n=${f.flash.n})`,
+    ms(f.flash.p50),
+    '/',
+    ms(f.flash.p99),
+  );
+  console.log(
+    '  target p50 ≤ 2 × (round trip + 2 commits + sign/verify) =',
+    ms(target),
+    f.flash.p50 <= target ? '(met)' : '(missed)',
+  );
+  console.log(
+    `throughput, ${f.throughput.messages} messages, receipts verified `,
+    `${f.throughput.perSecond.toFixed(0)} msg/s (${f.throughput.seconds.toFixed(1)} s)`,
+  );
+  if (cryptoBound !== undefined)
+    console.log(
+      '  target ≥ 50% of the crypto bound =',
+      (cryptoBound / 2).toFixed(0),
+      'msg/s',
+      f.throughput.perSecond >= cryptoBound / 2 ? '(met)' : '(missed)',
+    );
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await benchNode();
