@@ -13,12 +13,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import Fastify from 'fastify';
-import { paths } from '../src/node/data.ts';
 import type { Node } from '../src/node/node.ts';
 import { startNode } from '../src/node/service.ts';
 import { createPair, draft, freePort } from '../test/support/pair.ts';
 
 const SINGLE_MESSAGES = Number(process.env.BENCH_SINGLE ?? 300);
+/** Flash messages sent before measuring: epochs, connections, JIT. */
+const WARM_UP = 50;
 const THROUGHPUT_MESSAGES = Number(process.env.BENCH_MESSAGES ?? 20_000);
 
 function percentile(sorted: number[], p: number): number {
@@ -71,19 +72,6 @@ function durableCommit(): number {
   return summary(samples).p50;
 }
 
-function waitReceipts(node: Node, ids: Set<string>): Promise<void> {
-  return new Promise((resolve) => {
-    const onReceipted = (_party: string, done: string[]) => {
-      for (const id of done) ids.delete(id);
-      if (!ids.size) {
-        node.events.off('receipted', onReceipted);
-        resolve();
-      }
-    };
-    node.events.on('receipted', onReceipted);
-  });
-}
-
 async function spawnReceiver(dir: string, operatorListen: string): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['bin/hotline.js', 'serve', '--data', dir], {
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -119,34 +107,25 @@ export async function benchNode(
   try {
     const node = sender.node;
     // Warm up: epochs, connections, JIT.
-    for (let i = 0; i < 50; i++) {
-      const { id } = await node.release(['cn'], draft({ precedence: 'flash' }));
-      await waitReceipts(node, new Set([id]));
-    }
     const latencies: number[] = [];
-    for (let i = 0; i < SINGLE_MESSAGES; i++) {
+    for (let i = 0; i < WARM_UP + SINGLE_MESSAGES; i++) {
       const t = performance.now();
-      const pending = new Set<string>();
-      const done = waitReceiptsFor(node, pending);
+      const receipted = receiptOf(node);
       const { id } = await node.release(['cn'], draft({ precedence: 'flash' }));
-      pending.add(id);
-      await done(id);
-      latencies.push(performance.now() - t);
+      await receipted(id);
+      if (i >= WARM_UP) latencies.push(performance.now() - t);
     }
     const flash = summary(latencies);
 
-    const ids = new Set<string>();
     const t = performance.now();
-    const all = waitReceiptsAll(node, ids, THROUGHPUT_MESSAGES);
+    const all = allReceipted(node, THROUGHPUT_MESSAGES);
     const releases: Promise<unknown>[] = [];
     for (let i = 0; i < THROUGHPUT_MESSAGES; i++) {
       releases.push(
-        node
-          .release(
-            ['cn'],
-            draft({ precedence: 'routine', text: { lang: 'en', body: `load ${i}` } }),
-          )
-          .then((r) => ids.add(r.id)),
+        node.release(
+          ['cn'],
+          draft({ precedence: 'routine', text: { lang: 'en', body: `load ${i}` } }),
+        ),
       );
       if (releases.length >= 512) await Promise.all(releases.splice(0));
     }
@@ -169,12 +148,11 @@ export async function benchNode(
     receiver.kill('SIGTERM');
     await new Promise((r) => receiver.once('exit', r));
     await pair.close();
-    void paths;
   }
 }
 
 /** Resolves when `id` is receipted; listens before the release so no event is missed. */
-function waitReceiptsFor(node: Node, _pending: Set<string>) {
+function receiptOf(node: Node) {
   const seen = new Set<string>();
   const waiters = new Map<string, () => void>();
   const on = (_party: string, done: string[]) => {
@@ -196,7 +174,7 @@ function waitReceiptsFor(node: Node, _pending: Set<string>) {
 }
 
 /** Resolves when `count` distinct ids have been receipted. */
-function waitReceiptsAll(node: Node, _ids: Set<string>, count: number) {
+function allReceipted(node: Node, count: number) {
   const seen = new Set<string>();
   return new Promise<void>((resolve) => {
     const on = (_party: string, done: string[]) => {
