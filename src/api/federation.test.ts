@@ -34,19 +34,18 @@ afterAll(async () => {
   await pair.close();
 });
 
+/** A sealing epoch from Beijing toward Washington's X25519 key, labelled for channel cn → `to`. */
+async function epochFromCn(to = 'us') {
+  const sealing = usCard.keys.find((k) => k.purpose === 'sealing' && k.alg === 'x25519');
+  if (!sealing) throw new Error('no x25519 key');
+  return openSenderEpoch('x25519', fromBase64url(sealing.pub), 'cn', to, randomBytes(16));
+}
+
 /** An envelope from Beijing to Washington, made by hand as Beijing's node would. */
 async function envelopeFromCn(
   options: { seq?: number; id?: string; body?: Partial<Body>; kind?: 'message' | 'rotation' } = {},
 ): Promise<Envelope> {
-  const sealing = usCard.keys.find((k) => k.purpose === 'sealing' && k.alg === 'x25519');
-  if (!sealing) throw new Error('no x25519 key');
-  const epoch = await openSenderEpoch(
-    'x25519',
-    fromBase64url(sealing.pub),
-    'cn',
-    'us',
-    randomBytes(16),
-  );
+  const epoch = await epochFromCn();
   const signer = cnKeys.signer('signing');
   const body = { salt: newSalt(), ...draft(), ...options.body } as Body;
   const sealed = sealMessageFor(
@@ -146,14 +145,7 @@ describe('Washington refuses bad envelopes with a stable code and stores nothing
     [
       'E_BAD_BODY_HASH',
       async () => {
-        const sealing = usCard.keys.find((k) => k.purpose === 'sealing' && k.alg === 'x25519');
-        const epoch = await openSenderEpoch(
-          'x25519',
-          fromBase64url(sealing?.pub ?? ''),
-          'cn',
-          'us',
-          randomBytes(16),
-        );
+        const epoch = await epochFromCn();
         const signer = cnKeys.signer('signing');
         const claimed = jcsBytes({ salt: newSalt(), ...draft() });
         const header = makeHeader(
@@ -209,14 +201,7 @@ describe('Washington refuses bad envelopes with a stable code and stores nothing
   }
 
   test('E_NOT_FOR_ME: a message Beijing addressed to another party', async () => {
-    const sealing = usCard.keys.find((k) => k.purpose === 'sealing' && k.alg === 'x25519');
-    const epoch = await openSenderEpoch(
-      'x25519',
-      fromBase64url(sealing?.pub ?? ''),
-      'cn',
-      'eu',
-      randomBytes(16),
-    );
+    const epoch = await epochFromCn('eu');
     const signer = cnKeys.signer('signing');
     const sealed = sealMessageFor(
       {
