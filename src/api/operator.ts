@@ -21,7 +21,12 @@ export const SendRequest = Type.Object(
 );
 export type SendRequest = Static<typeof SendRequest>;
 
-const Limit = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })) });
+/** Query strings arrive as text (the validator does not coerce types): digits only. */
+const Limit = Type.Object(
+  { limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,3}$|^10000$' })) },
+  { additionalProperties: false },
+);
+const limitOf = (query: unknown) => Number((query as Static<typeof Limit>).limit ?? 100);
 
 export interface OperatorOptions {
   node: Node;

@@ -106,9 +106,9 @@ export class Heartbeats {
   #latestNote = '';
 
   /** Refreshes the checkpoint heartbeats carry (called before each round). */
-  async #refreshCheckpoint(): Promise<void> {
+  async #refreshCheckpoint(signNew: boolean): Promise<void> {
     const latest = await this.#node.store.latestCheckpoint();
-    if (latest && latest.size === this.#node.ledger.size) {
+    if (latest && (latest.size === this.#node.ledger.size || !signNew)) {
       this.#latestNote = latest.note;
       return;
     }
@@ -124,10 +124,10 @@ export class Heartbeats {
     this.#inFlight.add(party);
     const node = this.#node;
     const status = this.status(party);
-    const started = performance.now();
     try {
-      await this.#refreshCheckpoint();
+      await this.#refreshCheckpoint(true);
       const mine = this.make(party, status.path);
+      const started = performance.now();
       const answer = await postJson(
         `${status.url}/federation/v1/heartbeat`,
         JSON.stringify(mine),
@@ -173,7 +173,8 @@ export class Heartbeats {
     const theirs = verifyHeartbeat(input, peer.card, this.#node.party);
     this.#peerNonce.set(peer.party, theirs.heartbeat.nonce);
     await this.#takeIn(theirs.heartbeat);
-    await this.#refreshCheckpoint();
+    // Answer at once with the latest signed checkpoint; signing new ones is the beat's job.
+    await this.#refreshCheckpoint(false);
     return this.make(peer.party, theirs.heartbeat.path);
   }
 
