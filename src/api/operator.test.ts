@@ -100,6 +100,16 @@ describe('the operator API', () => {
     expect(after.length).toBe(before.length);
   });
 
+  test('lists with a limit given in the query string, and refuses a bad one', async () => {
+    const listed = await api('GET', '/api/v1/outbox?limit=1');
+    expect(listed.status).toBe(200);
+    expect((listed.body as unknown as unknown[]).length).toBeLessThanOrEqual(1);
+    expect((await api('GET', '/api/v1/inbox?limit=5')).status).toBe(200);
+    const bad = await api('GET', '/api/v1/inbox?limit=lots');
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatchObject({ error: { code: 'E_MALFORMED' } });
+  });
+
   test('serves an OpenAPI document and Prometheus metrics', async () => {
     const openapi = await fetch(`${base}/openapi.json`).then(
       (r) => r.json() as Promise<{ openapi: string; paths: Record<string, unknown> }>,

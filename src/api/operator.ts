@@ -63,8 +63,7 @@ export const operatorRoutes: FastifyPluginAsync<OperatorOptions> = async (
     '/api/v1/inbox',
     { schema: { querystring: Limit, tags: ['messages'] } },
     async (request) => {
-      const { limit = 100 } = request.query as Static<typeof Limit>;
-      const rows = await node.store.listInbox(limit);
+      const rows = await node.store.listInbox(limitOf(request.query));
       return rows.map((r) => ({
         from: r.party,
         id: r.id,
@@ -80,8 +79,7 @@ export const operatorRoutes: FastifyPluginAsync<OperatorOptions> = async (
     '/api/v1/outbox',
     { schema: { querystring: Limit, tags: ['messages'] } },
     async (request) => {
-      const { limit = 100 } = request.query as Static<typeof Limit>;
-      const rows = await node.store.listOutbox(limit);
+      const rows = await node.store.listOutbox(limitOf(request.query));
       return rows.map((r) => ({
         to: r.party,
         id: r.id,
