@@ -68,6 +68,28 @@ describe('two nodes on loopback', () => {
     expect((await us.node.store.listInbox(10)).map((r) => r.id)).toEqual([id]);
   });
 
+  test('gap repair: a heartbeat showing the peer lacks a seq resends it without waiting out the backoff', async () => {
+    await pair.close();
+    // Retries would wait a minute or more; only the heartbeat can bring the message over sooner.
+    pair = await createPair({
+      heartbeatMs: 300,
+      outbox: { batch: 256, backoffBaseMs: 60_000, backoffMaxMs: 120_000, sendTimeoutMs: 2000 },
+    });
+    const cn = await pair.start(pair.cn);
+    const { id } = await cn.node.release(['us'], draft({ precedence: 'priority' }));
+    const failed = await eventually(
+      async () => {
+        const row = await cn.node.store.getOutbox('us', id);
+        return row && row.attempts > 0 ? row : undefined;
+      },
+      5000,
+      'a failed first attempt',
+    );
+    expect(failed.next_attempt_at - Date.now()).toBeGreaterThan(20_000);
+    await pair.start(pair.us);
+    await receipted(pair.cn, 'us', id);
+  });
+
   test('a flash message is not held behind a flood of routine traffic', async () => {
     const cn = await pair.start(pair.cn);
     const routine = [];
