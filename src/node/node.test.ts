@@ -42,6 +42,29 @@ describe('two nodes on loopback', () => {
     expect(us.node.ledger.size).toBeGreaterThanOrEqual(2);
   });
 
+  test('the path to a peer shows up with a round-trip time, and down once the peer stops answering', async () => {
+    await pair.start(pair.us);
+    const cn = await pair.start(pair.cn);
+    const heartbeats = () => pair.cn.running?.heartbeats;
+    const up = await eventually(
+      async () => {
+        const status = heartbeats()?.status('us');
+        return status?.state === 'up' ? status : undefined;
+      },
+      5000,
+      'the path up',
+    );
+    expect(up.rttMs).toBeGreaterThan(0);
+    expect(up.lastHeartbeat).not.toBeNull();
+    await pair.stop(pair.us);
+    await eventually(
+      async () => (heartbeats()?.status('us').state === 'down' ? true : undefined),
+      10_000,
+      'the path down',
+    );
+    expect(cn.node.metrics.registry.getSingleMetric('hotline_path_state')).toBeDefined();
+  });
+
   test('a message released while the peer is down is delivered once the peer comes up', async () => {
     const cn = await pair.start(pair.cn);
     const { id } = await cn.node.release(['us'], draft({ precedence: 'immediate' }));

@@ -15,6 +15,7 @@ import { Outbox } from './outbox.ts';
 
 export interface RunningNode {
   node: Node;
+  heartbeats: Heartbeats;
   federationUrl: string;
   operatorUrl: string;
   stop(): Promise<void>;
@@ -75,6 +76,7 @@ export async function startNode(
     logger.info({ federationUrl, operatorUrl }, 'node serving');
     return {
       node,
+      heartbeats,
       federationUrl,
       operatorUrl,
       async stop() {
