@@ -1,0 +1,56 @@
+/**
+ * `npm run bench [-- <name>…] [-- --json]`: prints the machine, then runs each bench module in
+ * turn (or only those named). With --json, the modules print nothing and one JSON document of
+ * the machine and every module's figures goes to stdout.
+ *
+ * Adding a module is one line in BENCHES: a name, and a function that runs it and returns its
+ * figures. A module that wants the crypto bound as a floor takes it from `cryptoBound()` in
+ * ./protocol.ts, which reuses this run's protocol figures when protocol ran first.
+ */
+import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
+
+export interface BenchOptions {
+  /** Print nothing; the figures are returned for the JSON document. */
+  json: boolean;
+}
+
+const BENCHES: Record<string, (options: BenchOptions) => Promise<unknown>> = {
+  protocol: async (o) => (await import('./protocol.ts')).run(o),
+};
+
+export function machine() {
+  const cpu = cpus();
+  return {
+    cpu: cpu[0]?.model.trim() ?? 'unknown',
+    cores: availableParallelism(),
+    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    /** The 1-minute load average before the run: other work on the machine skews the figures. */
+    load: Math.round((loadavg()[0] ?? 0) * 100) / 100,
+  };
+}
+
+async function main(args: readonly string[]): Promise<void> {
+  const json = args.includes('--json');
+  const names = args.filter((a) => !a.startsWith('--'));
+  const unknown = names.filter((n) => !(n in BENCHES));
+  if (unknown.length) {
+    console.error(`unknown bench ${unknown.join(', ')}; known: ${Object.keys(BENCHES).join(', ')}`);
+    process.exitCode = 2;
+    return;
+  }
+  const m = machine();
+  if (!json)
+    console.log(
+      `# Hotline benchmarks\n${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}, load ${m.load}`,
+    );
+  const results: Record<string, unknown> = {};
+  for (const name of names.length ? names : Object.keys(BENCHES)) {
+    const bench = BENCHES[name];
+    if (bench) results[name] = await bench({ json });
+  }
+  if (json) console.log(JSON.stringify({ machine: m, ...results }, null, 2));
+}
+
+await main(process.argv.slice(2));
