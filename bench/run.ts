@@ -16,6 +16,10 @@ export interface BenchOptions {
 
 const BENCHES: Record<string, (options: BenchOptions) => Promise<unknown>> = {
   protocol: async (o) => (await import('./protocol.ts')).run(o),
+  node: async () => {
+    const bound = await (await import('./protocol.ts')).cryptoBound();
+    return (await import('./node.ts')).benchNode(bound.perSecond, bound.signVerifyMs);
+  },
 };
 
 export function machine() {
