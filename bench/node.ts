@@ -8,7 +8,7 @@
  * generator share this machine.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -21,6 +21,16 @@ const SINGLE_MESSAGES = Number(process.env.BENCH_SINGLE ?? 300);
 /** Flash messages sent before measuring: epochs, connections, JIT. */
 const WARM_UP = 50;
 const THROUGHPUT_MESSAGES = Number(process.env.BENCH_MESSAGES ?? 20_000);
+
+/** Linux reports process CPU time in clock ticks of 1/100 s. */
+const CLOCK_TICKS = 100;
+
+/** User + system CPU time of a process so far, in clock ticks (Linux /proc). */
+function cpuTicks(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return Number(fields[11]) + Number(fields[12]);
+}
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
@@ -91,7 +101,14 @@ async function spawnReceiver(dir: string, operatorListen: string): Promise<Child
 export interface NodeFigures {
   floors: { fastifyRoundTripMs: number; durableCommitMs: number };
   flash: { p50: number; p99: number; n: number };
-  throughput: { messages: number; seconds: number; perSecond: number };
+  /** senderCpu: cores the sender's process kept busy (1 = one core all the time). */
+  throughput: {
+    messages: number;
+    seconds: number;
+    perSecond: number;
+    senderCpu: number;
+    receiverCpu: number;
+  };
 }
 
 export async function benchNode(
@@ -118,6 +135,8 @@ export async function benchNode(
     const flash = summary(latencies);
 
     const t = performance.now();
+    const cpu = process.cpuUsage();
+    const receiverTicks = cpuTicks(receiver.pid);
     const all = allReceipted(node, THROUGHPUT_MESSAGES);
     const releases: Promise<unknown>[] = [];
     for (let i = 0; i < THROUGHPUT_MESSAGES; i++) {
@@ -132,6 +151,9 @@ export async function benchNode(
     await Promise.all(releases);
     await all;
     const seconds = (performance.now() - t) / 1000;
+    const used = process.cpuUsage(cpu);
+    const senderCpu = (used.user + used.system) / 1e6 / seconds;
+    const receiverCpu = (cpuTicks(receiver.pid) - receiverTicks) / CLOCK_TICKS / seconds;
     const figures: NodeFigures = {
       floors: { fastifyRoundTripMs, durableCommitMs },
       flash,
@@ -139,6 +161,8 @@ export async function benchNode(
         messages: THROUGHPUT_MESSAGES,
         seconds,
         perSecond: THROUGHPUT_MESSAGES / seconds,
+        senderCpu,
+        receiverCpu,
       },
     };
     print(figures, cryptoBoundPerSecond, signVerifyMs);
@@ -210,7 +234,7 @@ function print(f: NodeFigures, cryptoBound?: number, signVerifyMs?: number): voi
   );
   console.log(
     `throughput, ${f.throughput.messages} messages, receipts verified `,
-    `${f.throughput.perSecond.toFixed(0)} msg/s (${f.throughput.seconds.toFixed(1)} s)`,
+    `${f.throughput.perSecond.toFixed(0)} msg/s (${f.throughput.seconds.toFixed(1)} s; busy: sender ${(f.throughput.senderCpu * 100).toFixed(0)}%, receiver ${(f.throughput.receiverCpu * 100).toFixed(0)}% of a core)`,
   );
   if (cryptoBound !== undefined)
     console.log(

@@ -29,6 +29,9 @@ function fitRequest(rows: OutboxRow[]): OutboxRow[] {
   return rows;
 }
 
+/** Batches in flight per lane. */
+const PIPELINE = 2;
+
 const LANES = [
   { name: 'urgent', ranks: [0, 1] },
   { name: 'normal', ranks: [2, 3] },
@@ -76,24 +79,52 @@ class Lane {
     this.#wake?.();
   }
 
+  /**
+   * Keeps up to PIPELINE batches in flight, so the peer stores one batch while this node
+   * settles the receipt of the previous one. Envelopes in flight are not picked again.
+   */
   async #run(): Promise<void> {
     const { store, config, logger } = this.#node;
+    const inFlight = new Set<string>();
+    const batches = new Set<Promise<void>>();
     while (this.#running) {
       this.#kicked = false;
-      let sent = 0;
-      try {
-        const rows = fitRequest(
-          await store.dueOutbox(this.#party, this.#ranks, Date.now(), config.outbox.batch),
-        );
-        if (rows.length) sent = await this.#deliver(rows);
-      } catch (e) {
-        logger.error({ err: e, peer: this.#party }, 'delivery loop error');
+      let started = false;
+      if (batches.size < PIPELINE) {
+        try {
+          const due = await store.dueOutbox(
+            this.#party,
+            this.#ranks,
+            Date.now(),
+            config.outbox.batch + inFlight.size,
+          );
+          const rows = fitRequest(
+            due.filter((r) => !inFlight.has(r.id)).slice(0, config.outbox.batch),
+          );
+          if (rows.length) {
+            started = true;
+            for (const r of rows) inFlight.add(r.id);
+            const batch: Promise<void> = this.#deliver(rows)
+              .catch((e) => logger.error({ err: e, peer: this.#party }, 'delivery error'))
+              .then(() => {
+                for (const r of rows) inFlight.delete(r.id);
+                batches.delete(batch);
+                this.kick();
+              });
+            batches.add(batch);
+          }
+        } catch (e) {
+          logger.error({ err: e, peer: this.#party }, 'delivery loop error');
+        }
       }
-      if (sent > 0 || this.#kicked) continue;
-      const next = await store.nextDue(this.#party, this.#ranks).catch(() => undefined);
+      if (started || this.#kicked) continue;
+      const next = batches.size
+        ? undefined
+        : await store.nextDue(this.#party, this.#ranks).catch(() => undefined);
       const waitMs = next === undefined ? 1000 : Math.max(0, Math.min(1000, next - Date.now()));
       if (waitMs > 0 && this.#running) await this.#sleep(waitMs);
     }
+    await Promise.all(batches);
   }
 
   #sleep(ms: number): Promise<void> {
