@@ -403,7 +403,11 @@ export function checkTree(
  * const root = treeHashSync(store.size, store);
  */
 export class MemoryHashStore implements SyncHashReader {
-  readonly #hashes: Uint8Array[] = [];
+  // Hashes are packed into pages of PAGE_HASHES × 32 bytes rather than kept as one small array
+  // each: a tree stores about 2n hashes, and millions of tiny buffers cost several times the
+  // 64 bytes per leaf they carry, in memory and in garbage-collection time.
+  readonly #pages: Uint8Array[] = [];
+  #count = 0;
   #size = 0;
 
   /** The number of leaves appended. */
@@ -414,7 +418,7 @@ export class MemoryHashStore implements SyncHashReader {
   /** Appends a leaf and its completed subtree hashes; answers the leaf's index. */
   append(data: Uint8Array): number {
     const index = this.#size;
-    this.#hashes.push(...storedHashesSync(index, data, this));
+    for (const hash of storedHashesSync(index, data, this)) this.#push(hash);
     this.#size = index + 1;
     return index;
   }
@@ -422,12 +426,25 @@ export class MemoryHashStore implements SyncHashReader {
   /** Copies of the stored hashes at `indexes`; throws on an index not yet stored. */
   readHashes(indexes: readonly number[]): Uint8Array[] {
     return indexes.map((index) => {
-      const hash = this.#hashes[index];
-      if (hash === undefined) throw new RangeError(`no stored hash at index ${index}`);
-      return hash.slice();
+      if (!Number.isSafeInteger(index) || index < 0 || index >= this.#count) {
+        throw new RangeError(`no stored hash at index ${index}`);
+      }
+      const page = this.#pages[Math.floor(index / PAGE_HASHES)] as Uint8Array;
+      const at = (index % PAGE_HASHES) * HASH_SIZE;
+      return page.slice(at, at + HASH_SIZE);
     });
   }
+
+  #push(hash: Uint8Array): void {
+    const slot = this.#count % PAGE_HASHES;
+    if (slot === 0) this.#pages.push(new Uint8Array(PAGE_HASHES * HASH_SIZE));
+    (this.#pages[this.#pages.length - 1] as Uint8Array).set(hash, slot * HASH_SIZE);
+    this.#count++;
+  }
 }
+
+/** Hashes per page of a MemoryHashStore: pages of 1 MiB. */
+const PAGE_HASHES = 2 ** 15;
 
 interface ReadPlan<T> {
   readonly indexes: readonly number[];
