@@ -3,7 +3,7 @@
  * secrets it was told to, and forgets the least recently used first.
  */
 import { describe, expect, it } from 'vitest';
-import { EpochCache, SenderEpochs } from './epochs.ts';
+import { EpochCache, type EpochRef, SenderEpochs } from './epochs.ts';
 import { generateSealingKey, openRecipientEpoch } from './seal.ts';
 
 const beijing = await generateSealingKey('x25519');
@@ -93,16 +93,23 @@ describe('SenderEpochs', () => {
 });
 
 describe('EpochCache', () => {
-  const enc = (n: number) => new Uint8Array(32).fill(n);
+  const enc = (n: number): EpochRef => ({
+    suite: 'x25519',
+    id: new Uint8Array(16).fill(n),
+    enc: new Uint8Array(32).fill(n),
+  });
   const secret = (n: number) => new Uint8Array(32).fill(100 + n);
 
-  it('answers a remembered secret for the same sender and enc only', () => {
+  it('answers a remembered secret for the same sender and epoch only', () => {
     const cache = new EpochCache();
     expect(cache.get('us', enc(1))).toBeUndefined();
     cache.remember('us', enc(1), secret(1));
     expect(cache.get('us', enc(1))).toEqual(secret(1));
     expect(cache.get('eu', enc(1))).toBeUndefined();
     expect(cache.get('us', enc(2))).toBeUndefined();
+    expect(cache.get('us', { ...enc(1), suite: 'x-wing' })).toBeUndefined();
+    expect(cache.get('us', { ...enc(1), id: new Uint8Array(16) })).toBeUndefined();
+    expect(cache.get('us', { ...enc(1), enc: new Uint8Array(32) })).toBeUndefined();
     expect(cache.size).toBe(1);
   });
 

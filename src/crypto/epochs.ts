@@ -2,8 +2,9 @@
  * Epoch bookkeeping on both sides of a channel (docs/protocol.md § Sealing).
  *
  * The sender keeps one open epoch per (recipient, suite) and rotates it by count and age. The
- * receiver caches epoch secrets by (from, SHA-256(enc)), and only after a message opened with the
- * secret: a forged `enc` never occupies the cache.
+ * receiver caches epoch secrets by (from, suite, epoch id, SHA-256(enc)), and only after a message
+ * opened with the secret: a forged `enc` never occupies the cache, and a cached secret opens only
+ * the epoch it was derived for, not a sealed part whose suite or id was rewritten on the way.
  */
 import { randomBytes } from 'node:crypto';
 import { sha256, toHex } from '../protocol/encoding.ts';
@@ -72,6 +73,13 @@ export class SenderEpochs {
   }
 }
 
+/** What names an epoch in a sealed part: its suite, id and encapsulation. */
+export interface EpochRef {
+  readonly suite: SuiteName;
+  readonly id: Uint8Array;
+  readonly enc: Uint8Array;
+}
+
 /** Receiver's cache of epoch secrets, least recently used first out. */
 export class EpochCache {
   readonly #secrets = new Map<string, Uint8Array>();
@@ -81,12 +89,12 @@ export class EpochCache {
     this.#capacity = capacity;
   }
 
-  static key(from: string, enc: Uint8Array): string {
-    return `${from}\n${toHex(sha256(enc))}`;
+  static key(from: string, epoch: EpochRef): string {
+    return `${from}\n${epoch.suite}\n${toHex(epoch.id)}\n${toHex(sha256(epoch.enc))}`;
   }
 
-  get(from: string, enc: Uint8Array): Uint8Array | undefined {
-    const key = EpochCache.key(from, enc);
+  get(from: string, epoch: EpochRef): Uint8Array | undefined {
+    const key = EpochCache.key(from, epoch);
     const secret = this.#secrets.get(key);
     if (secret) {
       this.#secrets.delete(key);
@@ -96,8 +104,8 @@ export class EpochCache {
   }
 
   /** Call only once a message has opened under `secret`. */
-  remember(from: string, enc: Uint8Array, secret: Uint8Array): void {
-    const key = EpochCache.key(from, enc);
+  remember(from: string, epoch: EpochRef, secret: Uint8Array): void {
+    const key = EpochCache.key(from, epoch);
     this.#secrets.delete(key);
     this.#secrets.set(key, secret);
     if (this.#secrets.size > this.#capacity) {

@@ -31,7 +31,7 @@ import { SUPPORTED_VERSIONS } from '../protocol/version.ts';
 import { verifyCard } from './card.ts';
 import { signedBytes } from './context.ts';
 import { ed25519Verify } from './ed25519.ts';
-import type { EpochCache } from './epochs.ts';
+import type { EpochCache, EpochRef } from './epochs.ts';
 import { messageKey, openMessage, openRecipientEpoch } from './seal.ts';
 
 /** What the receiver knows of a pinned peer. */
@@ -159,7 +159,7 @@ export async function receiveEnvelope(input: unknown, ctx: ReceiveContext): Prom
   if ('code' in body) return reject(body.code, body.message, id);
   const rotationError = rotationViolation(header, body, peer);
   if (rotationError) return reject('E_BAD_ROTATION', rotationError, id);
-  ctx.epochs.remember(header.from, opened.enc, opened.secret);
+  ctx.epochs.remember(header.from, opened.epoch, opened.secret);
   return { status: 'accepted', envelope, header, headerHash, body };
 }
 
@@ -185,7 +185,7 @@ async function openSeal(
   envelope: Envelope,
   headerBytes: Uint8Array,
   ctx: ReceiveContext,
-): Promise<{ plaintext: Uint8Array; enc: Uint8Array; secret: Uint8Array } | Rejection> {
+): Promise<{ plaintext: Uint8Array; epoch: EpochRef; secret: Uint8Array } | Rejection> {
   const { header, sealed } = envelope;
   const secretKey = ctx.sealingSecret(sealed.suite);
   if (!secretKey)
@@ -200,7 +200,8 @@ async function openSeal(
   } catch {
     return { code: 'E_MALFORMED', message: 'the sealed part is not canonical base64url' };
   }
-  let secret = ctx.epochs.get(header.from, enc);
+  const epoch: EpochRef = { suite: sealed.suite, id: epochId, enc };
+  let secret = ctx.epochs.get(header.from, epoch);
   if (!secret) {
     try {
       secret = await openRecipientEpoch(sealed.suite, secretKey, header.from, ctx.me, epochId, enc);
@@ -210,7 +211,7 @@ async function openSeal(
   }
   const plaintext = openMessage(messageKey(secret, sha256(headerBytes)), headerBytes, ct);
   if (!plaintext) return { code: 'E_BAD_SEAL', message: 'the seal does not open with this header' };
-  return { plaintext, enc, secret };
+  return { plaintext, epoch, secret };
 }
 
 function parseBody(plaintext: Uint8Array): Body | Rejection {
