@@ -1,0 +1,224 @@
+/**
+ * The `hotline` command end to end, as two operators would use it: Washington and Beijing each
+ * `init` a node, exchange cards, pin each other, `serve`, and then one sends and the other reads
+ * its inbox — every step a real `node bin/hotline.js …` process.
+ */
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import {
+  BEIJING,
+  HotlineNode,
+  hotline,
+  type InboxItem,
+  killAll,
+  removeUnlessKept,
+  type Status,
+  until,
+  WASHINGTON,
+} from './nodes.ts';
+
+const FINGERPRINT = /^\d{5}( \d{5}){7}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** A failure is one line on stderr, and nothing else there. */
+function oneLine(stderr: string): string {
+  const lines = stderr.trimEnd().split('\n');
+  expect(lines).toHaveLength(1);
+  return lines[0] as string;
+}
+
+describe('the hotline CLI, end to end', () => {
+  let root: string;
+  let us: HotlineNode;
+  let cn: HotlineNode;
+  let released: string;
+
+  beforeAll(() => {
+    root = mkdtempSync(join(tmpdir(), 'hotline-cli-'));
+  });
+
+  afterAll(async () => {
+    await killAll();
+    removeUnlessKept(root);
+  });
+
+  test('every command answers --help and exits 0', async () => {
+    const commands = [
+      [],
+      ['init'],
+      ['card'],
+      ['peer'],
+      ['peer', 'add'],
+      ['serve'],
+      ['send'],
+      ['inbox'],
+      ['status'],
+      ['demo'],
+    ];
+    // Three at a time: each run loads the TypeScript sources through tsx.
+    const results = [];
+    for (let i = 0; i < commands.length; i += 3)
+      results.push(
+        ...(await Promise.all(
+          commands.slice(i, i + 3).map(async (c) => ({ c, r: await hotline([...c, '--help']) })),
+        )),
+      );
+    for (const { c, r } of results) {
+      expect(r.code, `hotline ${c.join(' ')} --help`).toBe(0);
+      expect(r.stdout).toContain(`Usage: hotline${c.length ? ` ${c.join(' ')}` : ''}`);
+    }
+  }, 90_000);
+
+  test('init creates a node and prints its fingerprint: eight groups of five digits', async () => {
+    [us, cn] = await Promise.all([
+      HotlineNode.init(root, WASHINGTON, { heartbeatMs: 300 }),
+      HotlineNode.init(root, BEIJING, { heartbeatMs: 300 }),
+    ]);
+    for (const node of [us, cn]) {
+      expect(node.initOutput.code).toBe(0);
+      expect(node.initOutput.stdout).toContain(`Created node "${node.party}"`);
+      expect(node.fingerprint).toMatch(FINGERPRINT);
+      for (const file of ['card.json', 'hotline.yaml', 'operator.token', 'keys'])
+        expect(existsSync(join(node.dir, file)), file).toBe(true);
+    }
+    expect(us.fingerprint).not.toBe(cn.fingerprint);
+  }, 60_000);
+
+  test('init refuses a folder that is not empty, and leaves the node in it alone', async () => {
+    const card = readFileSync(join(us.dir, 'card.json'), 'utf8');
+    const r = await hotline(['init', '--data', us.dir, '--party', 'us', '--name-en', 'Impostor']);
+    expect(r.code).not.toBe(0);
+    expect(oneLine(r.stderr)).toMatch(/not empty/);
+    expect(readFileSync(join(us.dir, 'card.json'), 'utf8')).toBe(card);
+  }, 60_000);
+
+  test('card prints the signed card as JSON on stdout and its fingerprint on stderr', async () => {
+    const [atUs, atCn] = await Promise.all([
+      hotline(['card', '--data', us.dir]),
+      hotline(['card', '--data', cn.dir]),
+    ]);
+    for (const [node, r] of [
+      [us, atUs],
+      [cn, atCn],
+    ] as const) {
+      expect(r.code).toBe(0);
+      const signed = JSON.parse(r.stdout);
+      expect(signed.card.party).toBe(node.party);
+      expect(signed.card.names.en).toBe(node === us ? 'Washington' : 'Beijing');
+      expect(r.stderr).toBe(`Fingerprint: ${node.fingerprint}\n`);
+    }
+    // The cards the nodes will pin, as the operators would pass them on.
+    await Promise.all([us.exportCard(), cn.exportCard()]);
+  }, 60_000);
+
+  test('peer add without --yes, and without a terminal to ask on, refuses in one line and pins nothing', async () => {
+    const r = await hotline(['peer', 'add', join(root, 'cn.card.json'), '--data', us.dir]);
+    expect(r.code).not.toBe(0);
+    expect(oneLine(r.stderr)).toMatch(/^hotline: .*--yes/);
+    // It still showed the fingerprint to compare.
+    expect(r.stdout).toContain(`Fingerprint: ${cn.fingerprint}`);
+    if (existsSync(us.db)) {
+      const db = new Database(us.db, { readonly: true });
+      try {
+        expect(db.prepare('SELECT count(*) AS n FROM peers').get()).toEqual({ n: 0 });
+      } finally {
+        db.close();
+      }
+    }
+  }, 60_000);
+
+  test('peer add --yes pins the other’s card, both ways', async () => {
+    const [atUs, atCn] = await Promise.all([
+      hotline(['peer', 'add', join(root, 'cn.card.json'), '--data', us.dir, '--yes']),
+      hotline(['peer', 'add', join(root, 'us.card.json'), '--data', cn.dir, '--yes']),
+    ]);
+    expect(atUs.code).toBe(0);
+    expect(atUs.stdout).toContain('Pinned "cn".');
+    expect(atCn.code).toBe(0);
+    expect(atCn.stdout).toContain('Pinned "us".');
+  }, 60_000);
+
+  test('serve runs each node; node.json names its operator API, which answers', async () => {
+    await Promise.all([us.start(), cn.start()]);
+    for (const node of [us, cn]) {
+      const running = JSON.parse(readFileSync(join(node.dir, 'node.json'), 'utf8'));
+      expect(running.pid).toBe(node.pid);
+      expect(running.operatorUrl).toBe(node.operatorUrl);
+      const status = await node.api<Status>('GET', '/api/v1/status');
+      expect(status.party).toBe(node.party);
+      expect(status.peers.map((p) => p.fingerprint)).toEqual([(node === us ? cn : us).fingerprint]);
+    }
+  }, 60_000);
+
+  test('send prints the id of the released message', async () => {
+    const r = await hotline([
+      'send',
+      '--data',
+      us.dir,
+      '--to',
+      'cn',
+      '--precedence',
+      'flash',
+      '--text',
+      'Are you seeing this?',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const match = /^Released (\S+) \(cn #1\)$/.exec(r.stdout.trim());
+    expect(match, r.stdout).not.toBeNull();
+    released = match?.[1] as string;
+    expect(released).toMatch(UUID);
+  }, 60_000);
+
+  test('inbox --json on the other side shows it', async () => {
+    await until(
+      'the message to reach Beijing',
+      async () =>
+        (await cn.api<InboxItem[]>('GET', '/api/v1/inbox?limit=10')).some((m) => m.id === released),
+      15_000,
+    );
+    const r = await hotline(['inbox', '--data', cn.dir, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const inbox = JSON.parse(r.stdout) as InboxItem[];
+    expect(inbox).toHaveLength(1);
+    expect(inbox[0]).toMatchObject({
+      from: 'us',
+      id: released,
+      seq: 1,
+      body: { precedence: 'flash', text: { lang: 'en', body: 'Are you seeing this?' } },
+    });
+  }, 60_000);
+
+  test('status --json shows the path up after a heartbeat, nothing pending, and the last receipt', async () => {
+    await until(
+      'a heartbeat and a receipt',
+      async () => {
+        const peer = (await us.api<Status>('GET', '/api/v1/status')).peers[0];
+        return peer?.path.state === 'up' && peer.outbox.lastReceiptAt !== null;
+      },
+      15_000,
+    );
+    const r = await hotline(['status', '--data', us.dir, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const status = JSON.parse(r.stdout) as Status;
+    expect(status.party).toBe('us');
+    expect(status.peers).toHaveLength(1);
+    const [peer] = status.peers;
+    expect(peer?.party).toBe('cn');
+    expect(peer?.path.state).toBe('up');
+    expect(peer?.path.rttMs).toBeTypeOf('number');
+    expect(peer?.path.lastHeartbeat).not.toBeNull();
+    expect(peer?.outbox.pending).toBe(0);
+    expect(Date.parse(peer?.outbox.lastReceiptAt ?? '')).not.toBeNaN();
+    expect(status.alarms).toEqual([]);
+  }, 60_000);
+
+  test('send to a party that is not pinned exits non-zero with E_UNKNOWN_PARTY', async () => {
+    const r = await hotline(['send', '--data', us.dir, '--to', 'eu', '--text', 'Hello?']);
+    expect(r.code).not.toBe(0);
+    expect(oneLine(r.stderr)).toMatch(/E_UNKNOWN_PARTY/);
+    expect(r.stdout).toBe('');
+  }, 60_000);
+});

@@ -1,0 +1,418 @@
+/**
+ * Real Hotline nodes for the integration tests: each one a `hotline serve` child process with its
+ * own data folder, set up through the CLI exactly as an operator would (`init`, `card`,
+ * `peer add --yes`), reached over loopback through its operator API.
+ *
+ * Every child process started here is remembered, and `killAll()` (or, at the latest, the test
+ * process's exit) kills what is left, so a failing test leaves no node running.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse, stringify } from 'yaml';
+
+/** The repository root: the CLI runs from here, as `node bin/hotline.js`. */
+export const REPO = fileURLToPath(new URL('../..', import.meta.url));
+const BIN = join(REPO, 'bin', 'hotline.js');
+
+const children = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Polls `check` until it answers a value (not undefined/false), or throws after `timeoutMs`. */
+export async function until<T>(
+  what: string,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs: number,
+  everyMs = 50,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+function listenable(port: number): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(undefined));
+    server.listen(port, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        resolve(typeof address === 'object' && address ? address.port : undefined),
+      );
+    });
+  });
+}
+
+/** The lowest port the kernel hands out to outgoing connections (Linux), or 32768. */
+function ephemeralLow(): number {
+  try {
+    const low = Number(
+      readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').split(/\s+/)[0],
+    );
+    return Number.isInteger(low) && low > 1024 ? low : 32768;
+  } catch {
+    return 32768;
+  }
+}
+
+/**
+ * A port nobody listens on right now. It is chosen below the kernel's ephemeral range when it can
+ * be: a node that is killed and restarted must get its port back, and a port in the ephemeral
+ * range could meanwhile be taken as the local end of some outgoing connection.
+ */
+export async function freePort(): Promise<number> {
+  const low = ephemeralLow();
+  if (low > 11_000)
+    for (let tries = 0; tries < 20; tries++) {
+      const port = await listenable(10_000 + Math.floor(Math.random() * (low - 10_000)));
+      if (port) return port;
+    }
+  const port = await listenable(0);
+  if (!port) throw new Error('no free port');
+  return port;
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `hotline <args>` to completion. stdin is a pipe that is closed at once: no terminal, as in
+ * a script.
+ */
+export function hotline(args: readonly string[], timeoutMs = 60_000): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: REPO,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    children.add(child);
+    child.stdin?.end();
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+    });
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`hotline ${args.join(' ')}: no exit within ${timeoutMs} ms\n${stderr}`));
+    }, timeoutMs);
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      children.delete(child);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Runs `hotline <args>` and fails unless it exits 0. */
+export async function hotlineOk(args: readonly string[]): Promise<CliResult> {
+  const result = await hotline(args);
+  if (result.code !== 0)
+    throw new Error(`hotline ${args.join(' ')} exited ${result.code}:\n${result.stderr}`);
+  return result;
+}
+
+/** An answer of the operator API other than 2xx. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: string,
+  ) {
+    super(`HTTP ${status}: ${body.slice(0, 300)}`);
+  }
+}
+
+/** The settings of `<data>/hotline.yaml` a test may change (src/node/config.ts). */
+export interface Settings {
+  heartbeatMs?: number;
+  logLevel?: string;
+  outbox?: {
+    batch?: number;
+    backoffBaseMs?: number;
+    backoffMaxMs?: number;
+    sendTimeoutMs?: number;
+  };
+}
+
+export interface Identity {
+  party: string;
+  names: { en: string; zh?: string };
+}
+
+export const WASHINGTON: Identity = { party: 'us', names: { en: 'Washington', zh: '华盛顿' } };
+export const BEIJING: Identity = { party: 'cn', names: { en: 'Beijing', zh: '北京' } };
+
+/** One node: its data folder, and the `hotline serve` process running on it (if any). */
+export class HotlineNode {
+  readonly party: string;
+  readonly dir: string;
+  readonly root: string;
+  /** Everything the node processes wrote, across restarts. */
+  readonly logFile: string;
+  /** What `hotline init` printed. */
+  initOutput: CliResult = { code: null, stdout: '', stderr: '' };
+  /** The fingerprint `hotline init` printed. */
+  fingerprint = '';
+  operatorUrl = '';
+  /** How many times a `serve` process was started on this folder. */
+  starts = 0;
+  /**
+   * Settles when the node serves; replaced by a pending promise the moment the node is killed,
+   * so a caller whose request failed can wait for the node to be back.
+   */
+  ready: Promise<void> = Promise.resolve();
+  #child: ChildProcess | undefined;
+  #exited: Promise<void> = Promise.resolve();
+
+  private constructor(root: string, party: string) {
+    this.root = root;
+    this.party = party;
+    this.dir = join(root, party);
+    this.logFile = join(root, `${party}.log`);
+  }
+
+  /** `hotline init` into `<root>/<party>` on two free loopback ports, then the given settings. */
+  static async init(root: string, who: Identity, settings: Settings = {}): Promise<HotlineNode> {
+    const node = new HotlineNode(root, who.party);
+    const listen = `127.0.0.1:${await freePort()}`;
+    const operatorListen = `127.0.0.1:${await freePort()}`;
+    node.initOutput = await hotlineOk([
+      'init',
+      '--data',
+      node.dir,
+      '--party',
+      who.party,
+      '--name-en',
+      who.names.en,
+      ...(who.names.zh ? ['--name-zh', who.names.zh] : []),
+      '--listen',
+      listen,
+      '--operator-listen',
+      operatorListen,
+    ]);
+    node.fingerprint = /^Fingerprint: (.+)$/m.exec(node.initOutput.stdout)?.[1] ?? '';
+    node.configure(settings);
+    return node;
+  }
+
+  get configFile(): string {
+    return join(this.dir, 'hotline.yaml');
+  }
+
+  get token(): string {
+    return readFileSync(join(this.dir, 'operator.token'), 'utf8').trim();
+  }
+
+  get db(): string {
+    return join(this.dir, 'hotline.db');
+  }
+
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
+  /** Merges settings into `<data>/hotline.yaml`. */
+  configure(settings: Settings): void {
+    const config = parse(readFileSync(this.configFile, 'utf8')) as Record<string, unknown>;
+    const { outbox, ...rest } = settings;
+    Object.assign(config, rest);
+    if (outbox) config.outbox = { ...(config.outbox as object | undefined), ...outbox };
+    writeFileSync(this.configFile, stringify(config), { mode: 0o600 });
+  }
+
+  /** `hotline card`: writes the signed card to `<root>/<party>.card.json` and returns the path. */
+  async exportCard(): Promise<string> {
+    const { stdout } = await hotlineOk(['card', '--data', this.dir]);
+    const file = join(this.root, `${this.party}.card.json`);
+    writeFileSync(file, stdout);
+    return file;
+  }
+
+  /** `hotline peer add --yes` with the other node's card: this node pins `other`. */
+  async pin(other: HotlineNode): Promise<void> {
+    const card = join(this.root, `${other.party}.card.json`);
+    if (!existsSync(card)) await other.exportCard();
+    await hotlineOk(['peer', 'add', card, '--data', this.dir, '--yes']);
+  }
+
+  /** Starts `hotline serve` and waits until its operator API answers. */
+  start(timeoutMs = 45_000): Promise<void> {
+    this.ready = this.#serve(timeoutMs);
+    return this.ready;
+  }
+
+  async #serve(timeoutMs: number): Promise<void> {
+    if (this.#child) throw new Error(`${this.party} is already running`);
+    const log = openSync(this.logFile, 'a');
+    const child = spawn(process.execPath, ['bin/hotline.js', 'serve', '--data', this.dir], {
+      cwd: REPO,
+      stdio: ['ignore', log, log],
+    });
+    closeSync(log);
+    this.starts++;
+    children.add(child);
+    this.#child = child;
+    let exit: { code: number | null; signal: string | null } | undefined;
+    this.#exited = new Promise((resolve) => {
+      child.once('exit', (code, signal) => {
+        exit = { code, signal };
+        children.delete(child);
+        if (this.#child === child) this.#child = undefined;
+        resolve();
+      });
+    });
+    const running = join(this.dir, 'node.json');
+    const token = this.token;
+    await until(
+      `${this.party} to serve (pid ${child.pid})`,
+      async () => {
+        if (exit)
+          throw new Error(
+            `${this.party} exited (${exit.signal ?? exit.code}) while starting:\n${this.logTail()}`,
+          );
+        if (!existsSync(running)) return false;
+        let info: { pid?: number; operatorUrl?: string };
+        try {
+          info = JSON.parse(readFileSync(running, 'utf8'));
+        } catch {
+          return false; // being written
+        }
+        // A node.json left by a killed process names the old pid: not this one's yet.
+        if (info.pid !== child.pid || !info.operatorUrl) return false;
+        const answer = await fetch(`${info.operatorUrl}/api/v1/status`, {
+          headers: { authorization: `Bearer ${token}` },
+          signal: AbortSignal.timeout(5000),
+        }).catch(() => undefined);
+        if (!answer?.ok) return false;
+        this.operatorUrl = info.operatorUrl;
+        return true;
+      },
+      timeoutMs,
+    );
+  }
+
+  /** SIGKILL: no shutdown, no flush, no goodbye — as a power cut would. */
+  async kill(): Promise<void> {
+    const child = this.#child;
+    if (!child) return;
+    child.kill('SIGKILL');
+    await this.#exited;
+  }
+
+  /**
+   * Kills the node with SIGKILL, leaves it dead for `downMs`, and serves again. `ready` is
+   * pending from the moment of the kill until the new process answers.
+   */
+  restart(downMs = 500): Promise<void> {
+    this.ready = (async () => {
+      await this.kill();
+      await sleep(downMs);
+      await this.#serve(45_000);
+    })();
+    return this.ready;
+  }
+
+  /** A clean stop (SIGTERM: the node closes its store), or SIGKILL if it does not exit in time. */
+  async stop(graceMs = 15_000): Promise<void> {
+    const child = this.#child;
+    if (!child) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    await this.#exited;
+    clearTimeout(timer);
+  }
+
+  /** A call to the node's operator API, with its bearer token. */
+  async api<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    const response = await fetch(`${this.operatorUrl}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${this.token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      signal: AbortSignal.timeout(60_000),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new HttpError(response.status, text);
+    return JSON.parse(text) as T;
+  }
+
+  /** The last lines the node processes logged, for failure messages. */
+  logTail(lines = 30): string {
+    if (!existsSync(this.logFile)) return '(no log)';
+    return readFileSync(this.logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  }
+}
+
+/** Kills every child process this module started that is still running, and waits for them. */
+export async function killAll(): Promise<void> {
+  await Promise.all(
+    [...children].map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          child.once('exit', () => resolve());
+          child.kill('SIGKILL');
+        }),
+    ),
+  );
+  children.clear();
+}
+
+/** What the operator API says about a node (GET /api/v1/status), as far as the tests read it. */
+export interface Status {
+  party: string;
+  ledger: { size: number };
+  peers: Array<{
+    party: string;
+    fingerprint: string;
+    path: { path: string; state: string; rttMs: number | null; lastHeartbeat: string | null };
+    outbox: { pending: number; oldestPending: string | null; lastReceiptAt: string | null };
+    received: number;
+  }>;
+  alarms: Array<{ at: string; type: string; party: string | null; message: string }>;
+}
+
+export interface InboxItem {
+  from: string;
+  id: string;
+  seq: number;
+  receivedAt: string;
+  body: { text?: { lang: string; body: string } } & Record<string, unknown>;
+}
+
+export interface OutboxItem {
+  to: string;
+  id: string;
+  seq: number;
+  status: string;
+  attempts: number;
+  lastError: string | null;
+  body: { text?: { lang: string; body: string } } & Record<string, unknown>;
+}
+
+/** Removes a test's temp folder, unless HOTLINE_KEEP_TEST_DATA is set (to read the node logs). */
+export function removeUnlessKept(root: string): void {
+  if (process.env.HOTLINE_KEEP_TEST_DATA) console.info(`kept ${root}`);
+  else rmSync(root, { recursive: true, force: true });
+}
