@@ -353,6 +353,20 @@ describe('stored hashes, as golang.org/x/mod/sumdb/tlog lays them out', () => {
     expect(await treeHash(200, asyncReader(disk))).toEqual(mth(leaves.slice(0, 200)));
   });
 
+  it('keeps hashes across its memory pages as a plain list of them would', () => {
+    // 17,000 leaves store about 34,000 hashes: past the first page (2^15 hashes), which grows.
+    const leaves = leavesFrom(5, 17_000);
+    const store = storeOf(leaves);
+    const list: Uint8Array[] = [];
+    const plain: SyncHashReader = { readHashes: (ix) => ix.map((i) => list[i] ?? sha256()) };
+    for (const [n, leaf] of leaves.entries()) list.push(...storedHashesSync(n, leaf, plain));
+    const all = Array.from({ length: storedHashCount(17_000) }, (_, i) => i);
+    expect(store.readHashes(all)).toEqual(list);
+    expect(() => store.readHashes([list.length])).toThrow(RangeError);
+    for (const size of [1, 64, 65, 16_384, 16_385, 17_000])
+      expect(treeHashSync(size, store)).toEqual(treeHashSync(size, plain));
+  });
+
   it('checks its inputs at the boundary', async () => {
     const store = storeOf(referenceLeaves);
     expect(() => proveRecordSync(8, 8, store)).toThrow(RangeError);

@@ -437,14 +437,26 @@ export class MemoryHashStore implements SyncHashReader {
 
   #push(hash: Uint8Array): void {
     const slot = this.#count % PAGE_HASHES;
-    if (slot === 0) this.#pages.push(new Uint8Array(PAGE_HASHES * HASH_SIZE));
-    (this.#pages[this.#pages.length - 1] as Uint8Array).set(hash, slot * HASH_SIZE);
+    const last = this.#pages.length - 1;
+    let page = slot === 0 ? undefined : this.#pages[last];
+    if (!page) {
+      // The first page starts small and doubles, so a small tree does not cost a whole page.
+      page = new Uint8Array((last < 0 ? FIRST_PAGE_HASHES : PAGE_HASHES) * HASH_SIZE);
+      this.#pages.push(page);
+    } else if (page.length === slot * HASH_SIZE) {
+      const bigger = new Uint8Array(Math.min(PAGE_HASHES, 2 * slot) * HASH_SIZE);
+      bigger.set(page);
+      page = bigger;
+      this.#pages[last] = page;
+    }
+    page.set(hash, slot * HASH_SIZE);
     this.#count++;
   }
 }
 
 /** Hashes per page of a MemoryHashStore: pages of 1 MiB. */
 const PAGE_HASHES = 2 ** 15;
+const FIRST_PAGE_HASHES = 64;
 
 interface ReadPlan<T> {
   readonly indexes: readonly number[];

@@ -12,7 +12,6 @@ import {
   ed25519Verify,
   PUBLIC_KEY_LENGTH,
   privateKeyObject,
-  publicKeyObject,
   SEED_LENGTH,
 } from '../crypto/ed25519.ts';
 import { fromHex, sha256, toHex, utf8 } from '../protocol/encoding.ts';
@@ -265,7 +264,9 @@ export function openNote(msg: Uint8Array, verifiers: readonly NoteVerifier[]): O
 /** A verifier of type 0x01 signatures by the Ed25519 key `publicKey` named `name`. */
 export function ed25519NoteVerifier(name: string, publicKey: Uint8Array): NoteVerifier {
   const id = keyId(name, SIGNATURE_TYPE_ED25519, checkPublicKey(publicKey));
-  const key = publicKeyObject(publicKey);
+  // Raw bytes: ed25519Verify keeps their KeyObject, which costs more to build than a check, and
+  // a verifier is made per checkpoint opened.
+  const key = new Uint8Array(publicKey);
   return {
     name,
     keyId: id,

@@ -8,6 +8,7 @@ import type { Card } from '../protocol/card.ts';
 import { fromBase64url, fromHex, utf8 } from '../protocol/encoding.ts';
 import type { Envelope } from '../protocol/envelope.ts';
 import { ProtocolError } from '../protocol/errors.ts';
+import type { EnvelopeLeaf } from '../protocol/leaf.ts';
 import type { ReceiptEntry, SignedReceipt } from '../protocol/receipt.ts';
 import { type Checkpoint, openCheckpoint } from './checkpoint.ts';
 import { envelopeLeaf, hashLeaf } from './leaves.ts';
@@ -17,6 +18,12 @@ import { ed25519NoteVerifier } from './note.ts';
 export interface SentEnvelope {
   headerHash: string;
   envelope: Envelope;
+}
+
+/** What the sender's own log holds of an envelope it sent: its `out` leaf (no sealed part). */
+export interface SentLeaf {
+  headerHash: string;
+  leaf: EnvelopeLeaf;
 }
 
 export interface VerifiedReceipt {
@@ -54,7 +61,7 @@ export function verifyReceipt(
   input: unknown,
   peerCard: Card,
   me: string,
-  sent: (id: string) => SentEnvelope | undefined,
+  sent: (id: string) => SentEnvelope | SentLeaf | undefined,
 ): VerifiedReceipt {
   const receipt = verifyReceiptSignature(input, peerCard, me);
   const checkpoint = openPeerCheckpoint(peerCard, receipt.receipt.checkpoint);
@@ -70,10 +77,16 @@ export function verifyReceipt(
         'E_BAD_RECEIPT',
         `the receipt's header hash for ${entry.id} is not what we sent`,
       );
-    const leaf = hashLeaf(envelopeLeaf('in', entry.receivedAt, mine.envelope));
+    const leaf = hashLeaf(receivedLeaf(mine, entry.receivedAt));
     const proof = entry.proof.map(fromHex);
     if (!checkRecord(proof, checkpoint.size, checkpoint.root, entry.index, leaf))
       throw new ProtocolError('E_BAD_PROOF', `the inclusion proof for ${entry.id} does not verify`);
   }
   return { receipt, checkpoint, entries: receipt.receipt.entries };
+}
+
+/** The leaf the receiver logged for what we sent: the same envelope, `in`, at its receivedAt. */
+function receivedLeaf(mine: SentEnvelope | SentLeaf, receivedAt: string): EnvelopeLeaf {
+  if ('envelope' in mine) return envelopeLeaf('in', receivedAt, mine.envelope);
+  return { ...mine.leaf, dir: 'in', at: receivedAt };
 }

@@ -534,6 +534,74 @@ export class Store implements HashReader {
   async ping(): Promise<void> {
     await sql`select 1`.execute(this.db);
   }
+
+  // export (read only: `hotline export` reads a running node's store beside it)
+
+  /** Every signed checkpoint of the log, by increasing size. */
+  async listCheckpoints(
+    q: Executor = this.db,
+  ): Promise<{ size: number; note: string; at: string }[]> {
+    const rows = await q.selectFrom('checkpoints').selectAll().orderBy('size').execute();
+    return rows.map((r) => ({ ...r, size: Number(r.size) }));
+  }
+
+  /**
+   * The bodies of logged envelopes by their leaf index: `out` from the outbox, `in` from the inbox,
+   * for messages `ids` sent to or received from `parties` (both are lookup keys of the table).
+   */
+  async bodiesByLeaf(
+    dir: 'in' | 'out',
+    parties: readonly string[],
+    ids: readonly string[],
+    q: Executor = this.db,
+  ): Promise<Map<number, string>> {
+    const out = new Map<number, string>();
+    if (!parties.length || !ids.length) return out;
+    for (let i = 0; i < ids.length; i += 500) {
+      const rows = await q
+        .selectFrom(dir === 'out' ? 'outbox' : 'inbox')
+        .select(['leaf_index', 'body'])
+        .where('party', 'in', parties)
+        .where('id', 'in', ids.slice(i, i + 500))
+        .execute();
+      for (const r of rows) out.set(Number(r.leaf_index), r.body);
+    }
+    return out;
+  }
+
+  /** Whether the database has a table of this name (tables added by later migrations). */
+  async hasTable(name: string, q: Executor = this.db): Promise<boolean> {
+    const tables = await q.introspection.getTables();
+    return tables.some((t) => t.name === name);
+  }
+
+  /** Peers' co-signature lines on this log's checkpoints, if the `cosignatures` table exists. */
+  async listCosignatureLines(
+    q: Executor = this.db,
+  ): Promise<{ party: string; size: number; line: string }[]> {
+    if (!(await this.hasTable('cosignatures', q))) return [];
+    const { rows } = await sql<{ party: string; size: number | string; line: string }>`
+      select party, size, line from cosignatures order by size, party`.execute(q);
+    return rows.map((r) => ({ ...r, size: Number(r.size) }));
+  }
+
+  /**
+   * This node's own co-signature lines on its peers' checkpoints, with the checkpoint notes, if
+   * the `witnessed` table exists.
+   */
+  async listWitnessedLines(
+    q: Executor = this.db,
+  ): Promise<{ party: string; size: number; note: string; line: string }[]> {
+    if (!(await this.hasTable('witnessed', q))) return [];
+    const { rows } = await sql<{
+      party: string;
+      size: number | string;
+      note: string;
+      line: string;
+    }>`
+      select party, size, note, cosignature as line from witnessed order by party`.execute(q);
+    return rows.map((r) => ({ ...r, size: Number(r.size) }));
+  }
 }
 
 /** PostgreSQL returns bigint columns as strings; bring them back to numbers. */

@@ -45,3 +45,15 @@ export async function openSqliteStore(path: string): Promise<Store> {
   await store.migrate();
   return store;
 }
+
+/**
+ * Opens an existing database for reading only, without migrating it: beside a running node (WAL
+ * lets a second connection read a consistent snapshot while the node writes) or in a stopped
+ * node's folder. Only reads work; the schema is whatever the node last migrated to.
+ */
+export function openSqliteStoreReadOnly(path: string): Store {
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  db.pragma('busy_timeout = 5000');
+  const dialect = new SqliteDialect({ database: withStatementCache(db) });
+  return new Store(new Kysely<Schema>({ dialect }), 'sqlite');
+}

@@ -1,0 +1,931 @@
+/**
+ * The offline audit of an export bundle (docs/ledger.md § Audit): pure, with no store and no
+ * files. Records go in one at a time, in bundle order, so a bundle of millions of leaves is
+ * checked as it is read; `finish` answers the report and the ledger's view, and `compareViews`
+ * checks two parties' views of their conversation against each other.
+ *
+ * What is checked, for one bundle:
+ * - every card's signature (`verifyCard`);
+ * - the RFC 9162 tree, recomputed from the leaf texts (each canonical JSON and a valid leaf);
+ * - every checkpoint: our log key's signature (C2SP signed-note), and its root equals the
+ *   recomputed tree's at its size — so successive checkpoints are consistent, being roots of one
+ *   tree — and together they cover every leaf;
+ * - every envelope leaf's header signature (`out` by our key, `in` by the sender's), and each
+ *   body supplied against `header.bodyHash`;
+ * - every receipt leaf: ours (`out`) by our signing key, with our checkpoint and each entry's
+ *   inclusion proof against the `in` leaf we logged; the peer's (`in`) with `verifyReceipt`
+ *   against its card and the `out` leaves we logged;
+ * - every co-signature with the co-signer's witness key (C2SP tlog-cosignature).
+ */
+import { fingerprint, verifyCard } from '../crypto/card.ts';
+import { signedBytes } from '../crypto/context.ts';
+import { ed25519Verify } from '../crypto/ed25519.ts';
+import { verifyReceiptSignature } from '../crypto/statements.ts';
+import type { Card, KeyEntry, SignedCard } from '../protocol/card.ts';
+import { equalBytes, fromBase64url, fromHex, sha256, toHex, utf8 } from '../protocol/encoding.ts';
+import type { Header } from '../protocol/envelope.ts';
+import { jcs, jcsBytes } from '../protocol/jcs.ts';
+import { type EnvelopeLeaf, Leaf, type ReceiptLeaf } from '../protocol/leaf.ts';
+import { schemaError } from '../protocol/validate.ts';
+import {
+  BUNDLE_VERSION,
+  type BundleHeader,
+  type CardRecord,
+  type CheckpointRecord,
+  type CosignatureRecord,
+  type EndRecord,
+  type LeafRecord,
+  RECORD_ORDER,
+  RECORD_SCHEMAS,
+  type RecordType,
+} from './bundle.ts';
+import { type Checkpoint, formatCheckpoint } from './checkpoint.ts';
+import { cosignatureVerifier, verifyCosignature } from './cosignature.ts';
+import { checkRecord, MemoryHashStore, storedHashIndex, treeHashSync } from './merkle.ts';
+import { parseNote } from './note.ts';
+import { openPeerCheckpoint, verifyReceipt } from './receipt.ts';
+
+/** The failures a report lists; all are counted. */
+const MAX_LISTED_FAILURES = 100;
+
+export type FailureKind =
+  | 'bundle'
+  | 'card'
+  | 'leaf'
+  | 'envelope'
+  | 'body'
+  | 'receipt'
+  | 'event'
+  | 'checkpoint'
+  | 'cosignature'
+  | 'views';
+
+/** One thing that did not verify, named as precisely as the bundle allows. */
+export interface Failure {
+  kind: FailureKind;
+  /** Whose bundle (its party), once known. */
+  party?: string;
+  /** The record's line in the bundle, 1-based. */
+  line?: number;
+  /** The leaf index, for failures of a leaf. */
+  index?: number;
+  /** `in`/`out` for envelope and receipt leaves. */
+  dir?: 'in' | 'out';
+  /** The message id, or the receipt's first entry id. */
+  id?: string;
+  /** What failed, as a sentence. */
+  message: string;
+}
+
+/** What was checked, passed or not (the failures are listed apart). */
+export interface Counts {
+  cards: number;
+  leaves: number;
+  envelopes: { out: number; in: number };
+  /** Bodies supplied, each checked against its header's bodyHash. */
+  bodies: number;
+  /** Envelope leaves exported without their body. */
+  withheld: number;
+  receipts: { out: number; in: number };
+  /** Inclusion proofs checked, in receipts of either direction. */
+  proofs: number;
+  events: number;
+  checkpoints: number;
+  cosignatures: number;
+}
+
+export interface BundleReport {
+  ok: boolean;
+  party?: string;
+  exportedAt?: string;
+  /** Each card's fingerprint by party, to compare with the ones read aloud at the ceremony. */
+  fingerprints: Record<string, string>;
+  counts: Counts;
+  /** The first failures, in bundle order. */
+  failures: Failure[];
+  failureCount: number;
+}
+
+/** An envelope this ledger logged as sent, to one recipient. */
+export interface SentMessage {
+  to: string;
+  id: string;
+  seq: number;
+  headerHash: string;
+  sealedHash: string;
+  index: number;
+  /** The sender's claimed time (header.sent). */
+  sent: string;
+  /** From the recipient's verified receipt, when this ledger logged one. */
+  receipt?: { receivedAt: string; index: number; size: number };
+}
+
+/** An envelope this ledger logged as received. */
+export interface ReceivedMessage {
+  from: string;
+  id: string;
+  seq: number;
+  headerHash: string;
+  sealedHash: string;
+  index: number;
+  at: string;
+  sent: string;
+}
+
+/** A checkpoint of another party's log this ledger holds (in a receipt, or co-signed). */
+export interface PeerCheckpoint {
+  party: string;
+  size: number;
+  root: Uint8Array;
+  /** Where it came from, for a failure message. */
+  source: string;
+}
+
+/** What one bundle says, for comparing two parties' bundles. */
+export interface LedgerView {
+  party: string;
+  exportedAt: string;
+  tree: MemoryHashStore;
+  /** Verified cards by party, own card included. */
+  cards: Map<string, SignedCard>;
+  /** Keyed `${to}\n${id}`. */
+  sent: Map<string, SentMessage>;
+  /** Keyed `${from}\n${id}`. */
+  received: Map<string, ReceivedMessage>;
+  peerCheckpoints: PeerCheckpoint[];
+}
+
+export interface BundleResult {
+  report: BundleReport;
+  /** Absent when the bundle has no usable header or own card. */
+  view?: LedgerView;
+}
+
+/** One message logged by its sender and not (yet) by its recipient, when that is no failure. */
+export interface InFlight {
+  from: string;
+  to: string;
+  id: string;
+  seq: number;
+  reason: string;
+}
+
+export interface CrossReport {
+  ok: boolean;
+  /** Messages found on both sides with the same header, sealed hash and seq. */
+  matched: number;
+  /** Checkpoints of one log held by the other side, compared with the recomputed tree. */
+  checkpoints: number;
+  /** Messages still in flight at export time: reported, not failures. */
+  notYetReceived: InFlight[];
+  failures: Failure[];
+  failureCount: number;
+}
+
+/** A failure as one line: where, then what. */
+export function describeFailure(f: Failure): string {
+  const what: string[] = [];
+  if (f.dir) what.push(f.dir);
+  if (f.id) what.push(`id ${f.id}`);
+  if (f.line !== undefined) what.push(`line ${f.line}`);
+  const where = f.index === undefined ? f.kind : `leaf ${f.index} (${f.kind})`;
+  const party = f.party ? `${f.party}: ` : '';
+  return `${party}${where}${what.length ? ` [${what.join(', ')}]` : ''}: ${f.message}`;
+}
+
+/**
+ * Checks one bundle, record by record.
+ *
+ * @example
+ * const verifier = new BundleVerifier();
+ * for (const line of text.split('\n')) if (line) verifier.addLine(line);
+ * const { report } = verifier.finish();
+ */
+export class BundleVerifier {
+  readonly #tree = new MemoryHashStore();
+  readonly #cards = new Map<string, SignedCard>();
+  readonly #fingerprints: Record<string, string> = {};
+  readonly #failures: Failure[] = [];
+  #failureCount = 0;
+  readonly #counts: Counts = {
+    cards: 0,
+    leaves: 0,
+    envelopes: { out: 0, in: 0 },
+    bodies: 0,
+    withheld: 0,
+    receipts: { out: 0, in: 0 },
+    proofs: 0,
+    events: 0,
+    checkpoints: 0,
+    cosignatures: 0,
+  };
+  /** Records seen by type, for the end record. */
+  readonly #seen = { cards: 0, leaves: 0, bodies: 0, checkpoints: 0, cosignatures: 0 };
+  #line = 0;
+  #stage = -1;
+  #header: BundleHeader | undefined;
+  #self: Card | undefined;
+  #ended = false;
+  #outOfSequence = false;
+  /** The largest checkpoint size seen: every leaf must be under one. */
+  #covered = 0;
+  #lastCheckpoint = -1;
+  /** Texts of our `out` leaves by `${to}\n${id}`, which the peer's receipts prove. */
+  readonly #outLeaves = new Map<string, string>();
+  /** Per message id: the recipients whose `out` leaves were seen, in header.to order. */
+  readonly #outGroups = new Map<string, { to: readonly string[]; seen: number; index: number }>();
+  /** Our `in` leaves by index, which our receipts prove. */
+  readonly #inLeaves = new Map<
+    number,
+    { from: string; id: string; headerHash: string; at: string }
+  >();
+  readonly #sent = new Map<string, SentMessage>();
+  readonly #received = new Map<string, ReceivedMessage>();
+  readonly #peerCheckpoints: PeerCheckpoint[] = [];
+
+  /** Parses one line of the bundle (without its `\n`) and checks it. */
+  addLine(text: string): void {
+    let record: unknown;
+    try {
+      record = JSON.parse(text);
+    } catch {
+      this.#line++;
+      this.#fail({ kind: 'bundle', line: this.#line, message: 'the line is not JSON' });
+      return;
+    }
+    this.#add(record);
+  }
+
+  /** Checks one record (a parsed line). */
+  add(record: unknown): void {
+    this.#add(record);
+  }
+
+  #add(record: unknown): void {
+    const line = ++this.#line;
+    const type = (record as { type?: unknown } | null)?.type;
+    if (typeof type !== 'string' || !(type in RECORD_SCHEMAS)) {
+      this.#fail({ kind: 'bundle', line, message: `unknown record type ${JSON.stringify(type)}` });
+      return;
+    }
+    const kind = type as RecordType;
+    if (!this.#inOrder(kind, line)) return;
+    if (kind === 'hotline-export' && (record as { version?: unknown }).version !== BUNDLE_VERSION) {
+      this.#fail({
+        kind: 'bundle',
+        line,
+        message: `bundle version ${JSON.stringify((record as { version?: unknown }).version)} is not supported (this verifier reads ${BUNDLE_VERSION})`,
+      });
+      return;
+    }
+    const error = schemaError(RECORD_SCHEMAS[kind], record);
+    if (error) {
+      this.#fail({
+        kind: kind === 'hotline-export' ? 'bundle' : kindOf(kind),
+        line,
+        message: `${type} record ${error}`,
+      });
+      if (kind === 'leaf') this.#appendUnreadable(record);
+      return;
+    }
+    if (kind === 'hotline-export') this.#header = record as BundleHeader;
+    else if (kind === 'card') this.#card(record as CardRecord, line);
+    else if (kind === 'leaf') this.#leaf(record as LeafRecord, line);
+    else if (kind === 'checkpoint') this.#checkpoint(record as CheckpointRecord, line);
+    else if (kind === 'cosignature') this.#cosignature(record as CosignatureRecord, line);
+    else this.#end(record as EndRecord, line);
+  }
+
+  /** Records come in bundle order: header, cards, leaves, checkpoints, co-signatures, end. */
+  #inOrder(kind: RecordType, line: number): boolean {
+    const rank = RECORD_ORDER[kind];
+    if (this.#ended) {
+      this.#fail({ kind: 'bundle', line, message: `a ${kind} record after the end record` });
+      return false;
+    }
+    if (this.#stage === -1 && kind !== 'hotline-export') {
+      this.#fail({ kind: 'bundle', line, message: 'the bundle does not start with its header' });
+      this.#stage = 0;
+    } else if (kind === 'hotline-export' && this.#stage !== -1) {
+      this.#fail({ kind: 'bundle', line, message: 'a second header' });
+      return false;
+    } else if (rank < this.#stage) {
+      this.#fail({ kind: 'bundle', line, message: `a ${kind} record out of order` });
+      return false;
+    }
+    this.#stage = rank;
+    if (kind === 'end') this.#ended = true;
+    return true;
+  }
+
+  get #party(): string | undefined {
+    return this.#header?.party;
+  }
+
+  #fail(failure: Failure): void {
+    this.#failureCount++;
+    if (this.#failures.length < MAX_LISTED_FAILURES)
+      this.#failures.push(this.#party ? { party: this.#party, ...failure } : failure);
+  }
+
+  // cards
+
+  #card(record: CardRecord, line: number): void {
+    this.#seen.cards++;
+    this.#counts.cards++;
+    let signed: SignedCard;
+    try {
+      signed = verifyCard(record.signed);
+    } catch (e) {
+      const party = (record.signed as { card?: { party?: unknown } } | null)?.card?.party;
+      const whose =
+        typeof party === 'string'
+          ? `the ${record.role} card of "${party}"`
+          : `a ${record.role} card`;
+      this.#fail({
+        kind: 'card',
+        line,
+        message: `${whose} does not verify: ${(e as Error).message}`,
+      });
+      return;
+    }
+    const { party } = signed.card;
+    const isSelf = party === this.#party;
+    if (isSelf !== (record.role === 'self')) {
+      this.#fail({
+        kind: 'card',
+        line,
+        message: `the card of "${party}" is marked ${record.role}, but the bundle is "${this.#party}"'s`,
+      });
+      return;
+    }
+    if (this.#cards.has(party)) {
+      this.#fail({ kind: 'card', line, message: `a second card of "${party}"` });
+      return;
+    }
+    this.#cards.set(party, signed);
+    this.#fingerprints[party] = fingerprint(signed.card);
+    if (isSelf) this.#self = signed.card;
+  }
+
+  // leaves
+
+  /** A leaf record that failed its schema still takes its place in the tree, if it has text. */
+  #appendUnreadable(record: unknown): void {
+    const { leaf: text, body } = record as { leaf?: unknown; body?: unknown };
+    this.#seen.leaves++;
+    this.#counts.leaves++;
+    if (body !== undefined) this.#seen.bodies++;
+    this.#tree.append(utf8(typeof text === 'string' ? text : ''));
+  }
+
+  #leaf(record: LeafRecord, line: number): void {
+    this.#seen.leaves++;
+    if (record.body !== undefined) this.#seen.bodies++;
+    const index = this.#tree.size;
+    if (record.index !== index && !this.#outOfSequence) {
+      this.#outOfSequence = true;
+      this.#fail({
+        kind: 'leaf',
+        line,
+        index: record.index,
+        message: `leaf records are out of sequence: index ${record.index} where ${index} was due`,
+      });
+    }
+    this.#tree.append(utf8(record.leaf));
+    this.#counts.leaves++;
+    const at = { line, index };
+    let leaf: Leaf;
+    try {
+      leaf = JSON.parse(record.leaf) as Leaf;
+    } catch {
+      this.#fail({ kind: 'leaf', ...at, message: 'the leaf is not JSON' });
+      return;
+    }
+    const error = schemaError(Leaf, leaf);
+    if (error) {
+      this.#fail({ kind: 'leaf', ...at, message: `not a leaf: ${error}` });
+      return;
+    }
+    if (jcs(leaf) !== record.leaf) {
+      this.#fail({
+        kind: 'leaf',
+        ...at,
+        message: 'the leaf text is not canonical JSON (RFC 8785)',
+      });
+      return;
+    }
+    if (record.body !== undefined && leaf.leaf !== 'envelope') {
+      this.#fail({ kind: 'body', ...at, message: `a body on a ${leaf.leaf} leaf` });
+    }
+    if (leaf.leaf === 'envelope') this.#envelope(leaf, record, at);
+    else if (leaf.leaf === 'receipt') this.#receipt(leaf, at);
+    else this.#counts.events++;
+  }
+
+  #envelope(leaf: EnvelopeLeaf, record: LeafRecord, at: { line: number; index: number }): void {
+    const { header } = leaf;
+    const where = { ...at, dir: leaf.dir, id: header.id };
+    const me = this.#party;
+    this.#counts.envelopes[leaf.dir]++;
+    const signer = leaf.dir === 'out' ? me : header.from;
+    if (leaf.dir === 'out' && header.from !== me) {
+      this.#fail({ kind: 'envelope', ...where, message: `an out envelope from "${header.from}"` });
+      return;
+    }
+    if (
+      leaf.dir === 'in' &&
+      (header.from === me || me === undefined || header.seq[me] === undefined)
+    ) {
+      this.#fail({
+        kind: 'envelope',
+        ...where,
+        message: `an in envelope not addressed to "${me}"`,
+      });
+      return;
+    }
+    const card = signer === undefined ? undefined : this.#cards.get(signer)?.card;
+    if (!card) {
+      this.#fail({ kind: 'envelope', ...where, message: `no verified card of "${signer}"` });
+      return;
+    }
+    const headerBytes = jcsBytes(header);
+    if (!verifyHeader(card, header, headerBytes, leaf.sig)) {
+      this.#fail({
+        kind: 'envelope',
+        ...where,
+        message: `the header signature does not verify with "${signer}"'s key ${header.kid}`,
+      });
+      return;
+    }
+    if (record.body === undefined) this.#counts.withheld++;
+    else {
+      this.#counts.bodies++;
+      if (!bodyMatches(record.body, header.bodyHash))
+        this.#fail({ kind: 'body', ...where, message: 'the body does not match header.bodyHash' });
+    }
+    const headerHash = toHex(sha256(headerBytes));
+    if (leaf.dir === 'in') {
+      const from = header.from;
+      this.#inLeaves.set(at.index, { from, id: header.id, headerHash, at: leaf.at });
+      this.#received.set(`${from}\n${header.id}`, {
+        from,
+        id: header.id,
+        seq: header.seq[me as string] as number,
+        headerHash,
+        sealedHash: leaf.sealedHash,
+        index: at.index,
+        at: leaf.at,
+        sent: header.sent,
+      });
+      return;
+    }
+    // A message to n recipients is logged as n out leaves, in the order of header.to.
+    const group = this.#outGroups.get(header.id) ?? { to: header.to, seen: 0, index: at.index };
+    const to = header.to[group.seen];
+    if (to === undefined || group.to.join() !== header.to.join()) {
+      this.#fail({
+        kind: 'envelope',
+        ...where,
+        message: 'more out leaves than recipients, or a second header with this id',
+      });
+      return;
+    }
+    group.seen++;
+    this.#outGroups.set(header.id, group);
+    this.#outLeaves.set(`${to}\n${header.id}`, record.leaf);
+    this.#sent.set(`${to}\n${header.id}`, {
+      to,
+      id: header.id,
+      seq: header.seq[to] as number,
+      headerHash,
+      sealedHash: leaf.sealedHash,
+      index: at.index,
+      sent: header.sent,
+    });
+  }
+
+  #receipt(leaf: ReceiptLeaf, at: { line: number; index: number }): void {
+    const { receipt } = leaf.receipt;
+    const where = { ...at, dir: leaf.dir, id: receipt.entries[0]?.id };
+    this.#counts.receipts[leaf.dir]++;
+    this.#counts.proofs += receipt.entries.length;
+    try {
+      if (leaf.dir === 'out') this.#ourReceipt(leaf);
+      else this.#theirReceipt(leaf);
+    } catch (e) {
+      this.#fail({ kind: 'receipt', ...where, message: (e as Error).message });
+    }
+  }
+
+  /** A receipt we issued: our signature and checkpoint, and each entry proven in our tree. */
+  #ourReceipt(leaf: ReceiptLeaf): void {
+    const self = this.#self;
+    if (!self) throw new Error('no verified own card to check our receipt with');
+    const { receipt } = verifyReceiptSignature(leaf.receipt, self, leaf.receipt.receipt.to);
+    const checkpoint = openPeerCheckpoint(self, receipt.checkpoint);
+    this.#checkRoot(checkpoint, "the receipt's checkpoint");
+    for (const entry of receipt.entries) {
+      const logged = this.#inLeaves.get(entry.index);
+      if (
+        !logged ||
+        logged.from !== receipt.to ||
+        logged.id !== entry.id ||
+        logged.headerHash !== entry.headerHash ||
+        logged.at !== entry.receivedAt
+      )
+        throw new Error(
+          `entry ${entry.id} does not name the in envelope at leaf ${entry.index} (its sender, id, header hash and receivedAt)`,
+        );
+      const [leafHash] = this.#tree.readHashes([storedHashIndex(0, entry.index)]);
+      const proof = entry.proof.map(fromHex);
+      if (
+        !checkRecord(proof, checkpoint.size, checkpoint.root, entry.index, leafHash as Uint8Array)
+      )
+        throw new Error(`the inclusion proof for ${entry.id} does not verify`);
+    }
+  }
+
+  /** A peer's receipt for what we sent, as the sender checked it before logging it. */
+  #theirReceipt(leaf: ReceiptLeaf): void {
+    const from = leaf.receipt.receipt.from;
+    const card = this.#cards.get(from)?.card;
+    if (!card || from === this.#party) throw new Error(`no verified peer card of "${from}"`);
+    const me = this.#party as string;
+    const verified = verifyReceipt(leaf.receipt, card, me, (id) => {
+      const text = this.#outLeaves.get(`${from}\n${id}`);
+      const sent = this.#sent.get(`${from}\n${id}`);
+      return text && sent ? { headerHash: sent.headerHash, leaf: JSON.parse(text) } : undefined;
+    });
+    const { size, root } = verified.checkpoint;
+    this.#peerCheckpoints.push({
+      party: from,
+      size,
+      root,
+      source: `a receipt at leaf ${this.#tree.size - 1}`,
+    });
+    for (const entry of verified.entries) {
+      const sent = this.#sent.get(`${from}\n${entry.id}`) as SentMessage;
+      if (
+        sent.receipt &&
+        (sent.receipt.receivedAt !== entry.receivedAt || sent.receipt.index !== entry.index)
+      )
+        throw new Error(`a second receipt for ${entry.id} gives another receivedAt or leaf index`);
+      sent.receipt = { receivedAt: entry.receivedAt, index: entry.index, size };
+    }
+  }
+
+  /** A checkpoint of our log must have the root of the recomputed tree at its size. */
+  #checkRoot(checkpoint: Checkpoint, what: string): void {
+    if (checkpoint.size > this.#tree.size)
+      throw new Error(
+        `${what} has size ${checkpoint.size}, beyond the ${this.#tree.size} leaves before it`,
+      );
+    if (!equalBytes(checkpoint.root, treeHashSync(checkpoint.size, this.#tree)))
+      throw new Error(
+        `${what} of size ${checkpoint.size} does not have the recomputed tree's root`,
+      );
+  }
+
+  // checkpoints and co-signatures
+
+  #checkpoint(record: CheckpointRecord, line: number): void {
+    this.#seen.checkpoints++;
+    this.#counts.checkpoints++;
+    const self = this.#self;
+    try {
+      if (!self) throw new Error('no verified own card to check the checkpoint with');
+      const checkpoint = openPeerCheckpoint(self, record.note);
+      this.#checkRoot(checkpoint, 'the checkpoint');
+      if (checkpoint.size <= this.#lastCheckpoint)
+        throw new Error(
+          `checkpoints out of order: size ${checkpoint.size} after ${this.#lastCheckpoint}`,
+        );
+      this.#lastCheckpoint = checkpoint.size;
+      this.#covered = Math.max(this.#covered, checkpoint.size);
+    } catch (e) {
+      this.#fail({ kind: 'checkpoint', line, message: (e as Error).message });
+    }
+  }
+
+  #cosignature(record: CosignatureRecord, line: number): void {
+    this.#seen.cosignatures++;
+    this.#counts.cosignatures++;
+    try {
+      const checkpoint = this.#cosigned(record);
+      const witness = this.#cards.get(record.by)?.card.keys.find((k) => k.purpose === 'witness');
+      if (!witness?.name) throw new Error(`no verified card of "${record.by}" with a witness key`);
+      if (record.by === record.log) throw new Error(`"${record.by}" co-signs its own log`);
+      if (record.line.indexOf('\n') !== record.line.length - 1)
+        throw new Error('the co-signature is not one signature line');
+      const text = formatCheckpoint(checkpoint);
+      const [signature, ...more] = parseNote(utf8(`${text}\n${record.line}`)).signatures;
+      if (!signature || more.length) throw new Error('the co-signature is not one signature line');
+      const verifier = cosignatureVerifier(witness.name, fromBase64url(witness.pub));
+      if (!verifyCosignature(checkpoint, signature, verifier))
+        throw new Error(`the co-signature does not verify with "${record.by}"'s witness key`);
+      if (record.log !== this.#party)
+        this.#peerCheckpoints.push({
+          party: record.log,
+          size: checkpoint.size,
+          root: checkpoint.root,
+          source: `the checkpoint "${record.by}" co-signed`,
+        });
+    } catch (e) {
+      this.#fail({
+        kind: 'cosignature',
+        line,
+        message: `co-signature by "${record.by}" of "${record.log}"'s checkpoint of size ${record.size}: ${(e as Error).message}`,
+      });
+    }
+  }
+
+  /** The checkpoint a co-signature is on: ours from the recomputed tree, a peer's as carried. */
+  #cosigned(record: CosignatureRecord): Checkpoint {
+    if (record.log === this.#party) {
+      const origin = this.#self?.keys.find((k) => k.purpose === 'log')?.name;
+      if (!origin) throw new Error('no verified own card with a log key');
+      if (record.size > this.#tree.size)
+        throw new Error(`size ${record.size} is beyond the ${this.#tree.size} leaves`);
+      return {
+        origin,
+        size: record.size,
+        root: treeHashSync(record.size, this.#tree),
+        extensions: [],
+      };
+    }
+    const card = this.#cards.get(record.log)?.card;
+    if (!card) throw new Error(`no verified card of "${record.log}"`);
+    if (record.checkpoint === undefined)
+      throw new Error("the peer's checkpoint is not in the record");
+    const checkpoint = openPeerCheckpoint(card, record.checkpoint);
+    if (checkpoint.size !== record.size)
+      throw new Error(`the checkpoint carried has size ${checkpoint.size}`);
+    return checkpoint;
+  }
+
+  #end(record: EndRecord, line: number): void {
+    const seen = this.#seen;
+    const differs = (['cards', 'leaves', 'bodies', 'checkpoints', 'cosignatures'] as const).filter(
+      (k) => record[k] !== seen[k],
+    );
+    if (differs.length)
+      this.#fail({
+        kind: 'bundle',
+        line,
+        message: `the end record counts ${differs.map((k) => `${record[k]} ${k}`).join(', ')}; the bundle has ${differs.map((k) => seen[k]).join(', ')}`,
+      });
+  }
+
+  /** The report, once every record is in; and the view, for comparing with the peer's bundle. */
+  finish(): BundleResult {
+    const header = this.#header;
+    if (!header) this.#fail({ kind: 'bundle', message: 'the bundle has no header' });
+    else {
+      if (!this.#ended)
+        this.#fail({ kind: 'bundle', message: 'the bundle has no end record: it is truncated' });
+      if (header.leaves !== this.#tree.size)
+        this.#fail({
+          kind: 'bundle',
+          message: `the header announces ${header.leaves} leaves; the bundle has ${this.#tree.size}`,
+        });
+      if (!this.#self)
+        this.#fail({ kind: 'card', message: `no verified own card of "${header.party}"` });
+    }
+    if (this.#covered < this.#tree.size)
+      this.#fail({
+        kind: 'checkpoint',
+        message: `leaves ${this.#covered}–${this.#tree.size - 1} are not covered by any signed checkpoint`,
+      });
+    for (const [id, group] of this.#outGroups)
+      if (group.seen !== group.to.length)
+        this.#fail({
+          kind: 'envelope',
+          index: group.index,
+          dir: 'out',
+          id,
+          message: `message to ${group.to.join(', ')} has ${group.seen} out leaves, not ${group.to.length}`,
+        });
+    const report: BundleReport = {
+      ok: this.#failureCount === 0,
+      ...(header ? { party: header.party, exportedAt: header.exportedAt } : {}),
+      fingerprints: this.#fingerprints,
+      counts: this.#counts,
+      failures: this.#failures,
+      failureCount: this.#failureCount,
+    };
+    if (!header || !this.#self) return { report };
+    return {
+      report,
+      view: {
+        party: header.party,
+        exportedAt: header.exportedAt,
+        tree: this.#tree,
+        cards: this.#cards,
+        sent: this.#sent,
+        received: this.#received,
+        peerCheckpoints: this.#peerCheckpoints,
+      },
+    };
+  }
+}
+
+/** Checks a whole bundle given as records or lines (without their `\n`). */
+export function verifyBundle(records: Iterable<unknown>): BundleResult {
+  const verifier = new BundleVerifier();
+  for (const record of records) {
+    if (typeof record === 'string') verifier.addLine(record);
+    else verifier.add(record);
+  }
+  return verifier.finish();
+}
+
+/**
+ * Checks that two parties' ledgers tell one story: every envelope each logged as sent to the
+ * other, the other logged as received with the same header, sealed hash and seq (except what was
+ * still in flight at export time), each side's pinned card of the other is that party's own card,
+ * and every checkpoint of one log the other holds has the root of the recomputed tree.
+ */
+export function compareViews(a: LedgerView, b: LedgerView): CrossReport {
+  const failures: Failure[] = [];
+  let failureCount = 0;
+  const fail = (failure: Failure) => {
+    failureCount++;
+    if (failures.length < MAX_LISTED_FAILURES) failures.push(failure);
+  };
+  const out: CrossReport = {
+    ok: false,
+    matched: 0,
+    checkpoints: 0,
+    notYetReceived: [],
+    failures,
+    failureCount,
+  };
+  if (a.party === b.party) fail({ kind: 'views', message: `both bundles are "${a.party}"'s` });
+  for (const [x, y] of [
+    [a, b],
+    [b, a],
+  ] as const) {
+    compareCards(x, y, fail);
+    compareChannel(x, y, out, fail);
+    compareCheckpoints(x, y, out, fail);
+  }
+  out.failureCount = failureCount;
+  out.ok = failureCount === 0;
+  return out;
+}
+
+function compareCards(x: LedgerView, y: LedgerView, fail: (f: Failure) => void): void {
+  const pinned = x.cards.get(y.party);
+  const own = y.cards.get(y.party);
+  if (!pinned)
+    fail({
+      kind: 'views',
+      party: x.party,
+      message: `"${x.party}" has no pinned card of "${y.party}"`,
+    });
+  else if (own && fingerprint(pinned.card) !== fingerprint(own.card))
+    fail({
+      kind: 'views',
+      party: x.party,
+      message: `"${x.party}" pinned a card of "${y.party}" with another fingerprint than "${y.party}"'s own card`,
+    });
+}
+
+/** The channel x → y: what x logged as sent against what y logged as received. */
+function compareChannel(
+  x: LedgerView,
+  y: LedgerView,
+  out: CrossReport,
+  fail: (f: Failure) => void,
+): void {
+  const bySeq = new Map<number, string>();
+  let newest = 0;
+  for (const r of y.received.values())
+    if (r.from === x.party) {
+      bySeq.set(r.seq, r.id);
+      newest = Math.max(newest, r.seq);
+    }
+  for (const s of x.sent.values()) {
+    if (s.to !== y.party) continue;
+    const where = {
+      kind: 'views' as const,
+      party: x.party,
+      index: s.index,
+      dir: 'out' as const,
+      id: s.id,
+    };
+    const r = y.received.get(`${x.party}\n${s.id}`);
+    if (r) {
+      const differs = [
+        r.headerHash !== s.headerHash && 'header hash',
+        r.sealedHash !== s.sealedHash && 'sealed hash',
+        r.seq !== s.seq && 'seq',
+        s.receipt &&
+          (s.receipt.receivedAt !== r.at || s.receipt.index !== r.index) &&
+          "receipt's receivedAt or leaf index",
+      ].filter(Boolean);
+      if (differs.length)
+        fail({
+          ...where,
+          message: `"${y.party}" logged this message (leaf ${r.index}) with another ${differs.join(', ')}`,
+        });
+      else out.matched++;
+      continue;
+    }
+    const other = bySeq.get(s.seq);
+    if (other !== undefined) {
+      fail({
+        ...where,
+        message: `"${y.party}" logged seq ${s.seq} from "${x.party}" as message ${other}`,
+      });
+      continue;
+    }
+    if (s.receipt && s.receipt.size <= y.tree.size) {
+      fail({
+        ...where,
+        message: `"${x.party}" holds "${y.party}"'s receipt for it (leaf ${s.receipt.index}, tree size ${s.receipt.size}), but "${y.party}"'s bundle does not log it`,
+      });
+      continue;
+    }
+    const reason = s.receipt
+      ? `receipted by "${y.party}" after its export (tree size ${s.receipt.size} > ${y.tree.size})`
+      : s.seq > newest
+        ? `not yet received: the newest on the channel ("${y.party}" logged up to seq ${newest})`
+        : `not yet received: no receipt, though "${y.party}" logged seq ${newest} (a faster lane overtook it)`;
+    out.notYetReceived.push({ from: x.party, to: y.party, id: s.id, seq: s.seq, reason });
+  }
+  for (const r of y.received.values()) {
+    if (r.from !== x.party || x.sent.has(`${y.party}\n${r.id}`)) continue;
+    if (Date.parse(r.sent) > Date.parse(x.exportedAt)) {
+      out.notYetReceived.push({
+        from: x.party,
+        to: y.party,
+        id: r.id,
+        seq: r.seq,
+        reason: `released after "${x.party}"'s export`,
+      });
+      continue;
+    }
+    fail({
+      kind: 'views',
+      party: y.party,
+      index: r.index,
+      dir: 'in',
+      id: r.id,
+      message: `"${y.party}" logged it as received from "${x.party}", whose bundle has no out leaf for it`,
+    });
+  }
+}
+
+/** Checkpoints of y's log that x holds must be roots of y's recomputed tree. */
+function compareCheckpoints(
+  x: LedgerView,
+  y: LedgerView,
+  out: CrossReport,
+  fail: (f: Failure) => void,
+): void {
+  for (const c of x.peerCheckpoints) {
+    if (c.party !== y.party || c.size > y.tree.size) continue;
+    out.checkpoints++;
+    if (!equalBytes(c.root, treeHashSync(c.size, y.tree)))
+      fail({
+        kind: 'views',
+        party: x.party,
+        message: `${c.source} is a checkpoint of "${y.party}"'s log of size ${c.size} whose root is not that of "${y.party}"'s bundle: the log was forked or rewritten`,
+      });
+  }
+}
+
+function kindOf(type: Exclude<RecordType, 'hotline-export'>): FailureKind {
+  return type === 'end' ? 'bundle' : type;
+}
+
+/** The key that may sign this header: a signing key for messages, identity or recovery for rotations. */
+function headerKey(card: Card, header: Header): KeyEntry | undefined {
+  const purposes = header.kind === 'rotation' ? ['identity', 'recovery'] : ['signing'];
+  return card.keys.find((k) => k.kid === header.kid && purposes.includes(k.purpose));
+}
+
+function verifyHeader(card: Card, header: Header, headerBytes: Uint8Array, sig: string): boolean {
+  const key = headerKey(card, header);
+  if (!key) return false;
+  try {
+    return ed25519Verify(
+      fromBase64url(key.pub),
+      signedBytes('envelope', headerBytes),
+      fromBase64url(sig),
+    );
+  } catch {
+    return false;
+  }
+}
+
+function bodyMatches(body: unknown, bodyHash: string): boolean {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return false;
+  try {
+    return toHex(sha256(jcsBytes(body))) === bodyHash;
+  } catch {
+    return false;
+  }
+}
