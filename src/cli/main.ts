@@ -13,6 +13,7 @@ import { startNode } from '../node/service.ts';
 import { PRECEDENCES, STATUSES, TLPS } from '../protocol/body.ts';
 import { ProtocolError } from '../protocol/errors.ts';
 import { openSqliteStore } from '../store/sqlite/index.ts';
+import { registerAudit } from './audit.ts';
 import { CliError, callNode } from './client.ts';
 import { runDemo } from './demo.ts';
 import { printInbox, printStatus } from './print.ts';
@@ -193,6 +194,8 @@ program
   .action(async (o) => {
     await runDemo(o.dir);
   });
+
+registerAudit(program);
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];

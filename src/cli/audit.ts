@@ -1,0 +1,155 @@
+/**
+ * `hotline export` and `hotline verify`: a node's ledger written as a bundle, and a bundle (or
+ * both parties' bundles) checked offline, with no store (docs/ledger.md § Audit).
+ */
+import { createReadStream, statSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { type Command, Option } from 'commander';
+import {
+  type BundleReport,
+  type BundleResult,
+  BundleVerifier,
+  type CrossReport,
+  compareViews,
+  describeFailure,
+  type Failure,
+} from '../ledger/verify.ts';
+import { exportLedgerToFile } from '../node/export.ts';
+
+/** Bundles at least this large report progress on stderr. */
+const PROGRESS_BYTES = 4 << 20;
+/** Failures printed per section; --json lists up to the verifier's own limit. */
+const PRINTED_FAILURES = 20;
+
+export function registerAudit(program: Command): void {
+  program
+    .command('export')
+    .description(
+      'write this node’s ledger, cards, bodies, checkpoints and co-signatures as a bundle',
+    )
+    .addOption(new Option('--data <dir>', 'the node data folder').makeOptionMandatory())
+    .requiredOption('--out <file>', 'the bundle file to write (JSON Lines)')
+    .action(async (o) => {
+      const s = await exportLedgerToFile(o.data, o.out);
+      console.log(
+        `Exported the ledger of "${s.party}" to ${o.out}: ${s.leaves} leaves, ${s.bodies} bodies, ` +
+          `${s.checkpoints} checkpoints${s.signedCheckpoint ? ' (the last signed now, over every leaf)' : ''}, ` +
+          `${s.cosignatures} co-signatures, ${s.cards} cards`,
+      );
+    });
+
+  program
+    .command('verify <file>')
+    .description('check an exported bundle offline; with --peer-export, that both sides agree')
+    .option('--peer-export <file>', 'the other party’s bundle, to compare both views')
+    .option('--json', 'print the report as JSON')
+    .action(async (file: string, o) => {
+      const files: string[] = [file, ...(o.peerExport ? [o.peerExport as string] : [])];
+      const results: BundleResult[] = [];
+      for (const f of files) results.push(await verifyFile(f));
+      const [first, second] = results;
+      const cross = first?.view && second?.view ? compareViews(first.view, second.view) : undefined;
+      const ok = results.every((r) => r.report.ok) && (files.length === 1 || cross?.ok === true);
+      if (o.json)
+        console.log(
+          JSON.stringify(
+            {
+              ok,
+              bundles: results.map((r, i) => ({ file: files[i], ...r.report })),
+              ...(cross ? { views: cross } : {}),
+            },
+            null,
+            2,
+          ),
+        );
+      else console.log(formatReport(files, results, cross, ok));
+      if (!ok) process.exitCode = 1;
+    });
+}
+
+/** Reads a bundle line by line into the verifier, with progress on stderr for large ones. */
+async function verifyFile(file: string): Promise<BundleResult> {
+  const size = statSync(file).size;
+  const verifier = new BundleVerifier();
+  const lines = createInterface({
+    input: createReadStream(file),
+    crlfDelay: Number.POSITIVE_INFINITY,
+  });
+  const step = size / 20;
+  let read = 0;
+  let next = step;
+  let count = 0;
+  for await (const line of lines) {
+    verifier.addLine(line);
+    count++;
+    read += Buffer.byteLength(line) + 1;
+    if (size >= PROGRESS_BYTES && read >= next) {
+      process.stderr.write(
+        `verify ${file}: ${Math.min(100, Math.round((read / size) * 100))}% (${count} records)\n`,
+      );
+      next += step;
+    }
+  }
+  return verifier.finish();
+}
+
+function formatReport(
+  files: readonly string[],
+  results: readonly BundleResult[],
+  cross: CrossReport | undefined,
+  ok: boolean,
+): string {
+  const failures = [...results.flatMap((r) => r.report.failures), ...(cross?.failures ?? [])];
+  const count = results.reduce((n, r) => n + r.report.failureCount, 0) + (cross?.failureCount ?? 0);
+  const first = failures[0];
+  const what = files.length === 1 ? files[0] : `${files.join(' and ')}`;
+  const lines = [
+    ok
+      ? `OK: ${what} verif${files.length === 1 ? 'ies' : 'y'}${cross ? ', and both views of the conversation match' : ''}`
+      : `FAILED (${count} failure${count === 1 ? '' : 's'}): ${first ? describeFailure(first) : 'no comparison was possible'}`,
+  ];
+  for (const [i, r] of results.entries())
+    lines.push('', ...bundleSection(files[i] as string, r.report));
+  if (cross) lines.push('', ...crossSection(cross));
+  return lines.join('\n');
+}
+
+function bundleSection(file: string, r: BundleReport): string[] {
+  const c = r.counts;
+  const lines = [
+    `${file}: the ledger of "${r.party ?? '?'}", exported ${r.exportedAt ?? '?'}`,
+    ...Object.entries(r.fingerprints).map(([party, f]) => `  fingerprint of "${party}": ${f}`),
+    `  leaves        ${c.leaves}`,
+    `  envelopes     ${c.envelopes.out} out, ${c.envelopes.in} in (header signatures)`,
+    `  bodies        ${c.bodies} against their bodyHash, ${c.withheld} withheld`,
+    `  receipts      ${c.receipts.out} out, ${c.receipts.in} in (signatures, checkpoints), ${c.proofs} inclusion proofs`,
+    `  events        ${c.events}`,
+    `  checkpoints   ${c.checkpoints} (log signature, root of the recomputed tree)`,
+    `  co-signatures ${c.cosignatures}`,
+    `  cards         ${c.cards}`,
+  ];
+  return [...lines, ...failureLines(r.failures, r.failureCount)];
+}
+
+function crossSection(cross: CrossReport): string[] {
+  const lines = [
+    'Both views:',
+    `  messages      ${cross.matched} logged alike by sender and recipient`,
+    `  checkpoints   ${cross.checkpoints} of one log held by the other, roots compared`,
+  ];
+  if (cross.notYetReceived.length) {
+    lines.push(`  not yet received (${cross.notYetReceived.length}, not failures):`);
+    for (const m of cross.notYetReceived.slice(0, PRINTED_FAILURES))
+      lines.push(`    ${m.from} → ${m.to} seq ${m.seq} ${m.id}: ${m.reason}`);
+  }
+  return [...lines, ...failureLines(cross.failures, cross.failureCount)];
+}
+
+function failureLines(failures: readonly Failure[], count: number): string[] {
+  if (!count) return ['  failures      none'];
+  const lines = [`  failures      ${count}:`];
+  for (const f of failures.slice(0, PRINTED_FAILURES)) lines.push(`    ${describeFailure(f)}`);
+  if (count > PRINTED_FAILURES)
+    lines.push(`    … and ${count - PRINTED_FAILURES} more (--json lists up to 100)`);
+  return lines;
+}
