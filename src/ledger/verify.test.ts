@@ -90,7 +90,7 @@ beforeAll(async () => {
   pair = await createPair();
   us = await pair.start(pair.us);
   cn = await pair.start(pair.cn);
-  await exchange(2);
+  await exchange(1);
   // Export while the nodes run and write: releases race the export's read snapshot.
   const racing = [us.node.release(['cn'], draft()), cn.node.release(['us'], draft())];
   [bundles.us, bundles.cn] = await Promise.all([
@@ -118,19 +118,19 @@ describe('hotline export and verify', () => {
     // The releases racing the export are in it or not, whole.
     const { envelopes, bodies, cards } = a.report.counts;
     expect(cards).toBe(2);
-    expect(envelopes.out).toBeGreaterThanOrEqual(2);
-    expect(envelopes.in).toBeGreaterThanOrEqual(2);
+    expect(envelopes.out).toBeGreaterThanOrEqual(1);
+    expect(envelopes.in).toBeGreaterThanOrEqual(1);
     expect(bodies).toBe(envelopes.out + envelopes.in);
     expect(a.report.counts.receipts.in).toBeGreaterThan(0);
     expect(a.report.counts.receipts.out).toBeGreaterThan(0);
-    expect(a.report.counts.proofs).toBeGreaterThanOrEqual(4);
+    expect(a.report.counts.proofs).toBeGreaterThanOrEqual(2);
     expect(a.report.counts.cosignatures).toBeGreaterThanOrEqual(
       Math.min(3, a.report.counts.checkpoints),
     );
     const views = compareViews(a.view as never, b.view as never);
     expect(views.failures).toEqual([]);
     expect(views.ok).toBe(true);
-    expect(views.matched).toBeGreaterThanOrEqual(4);
+    expect(views.matched).toBeGreaterThanOrEqual(2);
     expect(views.checkpoints).toBeGreaterThan(0);
   });
 
@@ -148,7 +148,8 @@ describe('hotline export and verify', () => {
     expect(report.counts.withheld).toBe(report.counts.envelopes.out + report.counts.envelopes.in);
   });
 
-  test('a message still in flight is reported as not yet received, not as a failure', async () => {
+  test('a message still in flight, or released after the other export, is reported, not failed', async () => {
+    const before = verifyBundle(await exportRecords(pair.us.dir));
     await pair.stop(pair.cn);
     const { id } = await us.node.release(['cn'], draft({ precedence: 'flash' }));
     const [a, b] = [
@@ -156,14 +157,27 @@ describe('hotline export and verify', () => {
       verifyBundle(await exportRecords(pair.cn.dir)),
     ];
     expect([a.report.ok, b.report.ok]).toEqual([true, true]);
-    const views = compareViews(a.view as never, b.view as never);
-    expect(views.ok).toBe(true);
-    expect(views.notYetReceived).toContainEqual(
-      expect.objectContaining({ from: 'us', to: 'cn', id }),
+    const inFlight = compareViews(a.view as never, b.view as never);
+    expect(inFlight.ok).toBe(true);
+    expect(inFlight.notYetReceived).toContainEqual(
+      expect.objectContaining({
+        from: 'us',
+        to: 'cn',
+        id,
+        reason: expect.stringMatching(/newest on the channel/),
+      }),
     );
-    expect(views.notYetReceived.find((m) => m.id === id)?.reason).toMatch(/newest on the channel/);
     cn = await pair.start(pair.cn);
     await receipted(us, 'cn', id);
+    const after = verifyBundle(await exportRecords(pair.cn.dir));
+    const late = compareViews(before.view as never, after.view as never);
+    expect(late.ok).toBe(true);
+    expect(late.notYetReceived).toContainEqual(
+      expect.objectContaining({
+        id,
+        reason: expect.stringMatching(/released after "us"'s export/),
+      }),
+    );
   });
 
   test('the views of two ledgers that disagree do not match', () => {
@@ -218,6 +232,7 @@ describe('tampering', () => {
     );
     const strangers = { us: await strangerCard('us'), cn: await strangerCard('cn') };
     const ctx: Context = { base, log, witness, strangers };
+    const original = JSON.stringify(base);
     const made = Object.fromEntries(KINDS.map((k) => [k, 0])) as Record<Kind, number>;
     const started = performance.now();
     fc.assert(
@@ -231,7 +246,7 @@ describe('tampering', () => {
         }),
         (t) => {
           const tampered = tamper(ctx, t);
-          fc.pre(tampered !== undefined && JSON.stringify(tampered) !== JSON.stringify(base));
+          fc.pre(tampered !== undefined && JSON.stringify(tampered) !== original);
           made[t.kind]++;
           const { report } = verifyBundle(tampered as Rec[]);
           return !report.ok && report.failures.length > 0;

@@ -114,8 +114,6 @@ export interface SentMessage {
   headerHash: string;
   sealedHash: string;
   index: number;
-  /** The sender's claimed time (header.sent). */
-  sent: string;
   /** From the recipient's verified receipt, when this ledger logged one. */
   receipt?: { receivedAt: string; index: number; size: number };
 }
@@ -129,7 +127,6 @@ export interface ReceivedMessage {
   sealedHash: string;
   index: number;
   at: string;
-  sent: string;
 }
 
 /** A checkpoint of another party's log this ledger holds (in a receipt, or co-signed). */
@@ -144,7 +141,6 @@ export interface PeerCheckpoint {
 /** What one bundle says, for comparing two parties' bundles. */
 export interface LedgerView {
   party: string;
-  exportedAt: string;
   tree: MemoryHashStore;
   /** Verified cards by party, own card included. */
   cards: Map<string, SignedCard>;
@@ -467,6 +463,10 @@ export class BundleVerifier {
     const headerHash = toHex(sha256(headerBytes));
     if (leaf.dir === 'in') {
       const from = header.from;
+      if (this.#received.has(`${from}\n${header.id}`)) {
+        this.#fail({ kind: 'envelope', ...where, message: 'a second in leaf for this message' });
+        return;
+      }
       this.#inLeaves.set(at.index, { from, id: header.id, headerHash, at: leaf.at });
       this.#received.set(`${from}\n${header.id}`, {
         from,
@@ -476,7 +476,6 @@ export class BundleVerifier {
         sealedHash: leaf.sealedHash,
         index: at.index,
         at: leaf.at,
-        sent: header.sent,
       });
       return;
     }
@@ -501,7 +500,6 @@ export class BundleVerifier {
       headerHash,
       sealedHash: leaf.sealedHash,
       index: at.index,
-      sent: header.sent,
     });
   }
 
@@ -719,7 +717,6 @@ export class BundleVerifier {
       report,
       view: {
         party: header.party,
-        exportedAt: header.exportedAt,
         tree: this.#tree,
         cards: this.#cards,
         sent: this.#sent,
@@ -806,8 +803,10 @@ function compareChannel(
       bySeq.set(r.seq, r.id);
       newest = Math.max(newest, r.seq);
     }
+  let released = 0;
   for (const s of x.sent.values()) {
     if (s.to !== y.party) continue;
+    released = Math.max(released, s.seq);
     const where = {
       kind: 'views' as const,
       party: x.party,
@@ -857,13 +856,15 @@ function compareChannel(
   }
   for (const r of y.received.values()) {
     if (r.from !== x.party || x.sent.has(`${y.party}\n${r.id}`)) continue;
-    if (Date.parse(r.sent) > Date.parse(x.exportedAt)) {
+    // Seqs are taken in the releasing transaction, in order: one above every seq in x's bundle
+    // was released after x's export read its log.
+    if (r.seq > released) {
       out.notYetReceived.push({
         from: x.party,
         to: y.party,
         id: r.id,
         seq: r.seq,
-        reason: `released after "${x.party}"'s export`,
+        reason: `released after "${x.party}"'s export (which logged up to seq ${released})`,
       });
       continue;
     }
