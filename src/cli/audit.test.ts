@@ -76,6 +76,22 @@ describe('hotline export and hotline verify', () => {
     await pair.start(pair.cn);
   });
 
+  test('an export without bodies carries no plaintext and still verifies', async () => {
+    const bare = await hotline(
+      'export',
+      '--data',
+      pair.us.dir,
+      '--out',
+      file('bare.jsonl'),
+      '--no-bodies',
+    );
+    expect(bare.stdout).toMatch(/: \d+ leaves, 0 bodies,/);
+    expect(readFileSync(file('bare.jsonl'), 'utf8')).not.toContain('Audit me.');
+    const verified = await hotline('verify', file('bare.jsonl'));
+    expect(verified.code).toBe(0);
+    expect(verified.stdout).toMatch(/bodies +0 against their bodyHash, [1-9]\d* withheld/);
+  });
+
   test('a bundle whose first leaf was changed from out to in fails, naming that leaf', async () => {
     const lines = readFileSync(file('us.jsonl'), 'utf8').split('\n');
     const at = lines.findIndex((l) => l.startsWith('{"type":"leaf","index":0,'));

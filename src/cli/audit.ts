@@ -29,8 +29,9 @@ export function registerAudit(program: Command): void {
     )
     .addOption(new Option('--data <dir>', 'the node data folder').makeOptionMandatory())
     .requiredOption('--out <file>', 'the bundle file to write (JSON Lines)')
+    .option('--no-bodies', 'leave out the plain bodies (every proof still holds)')
     .action(async (o) => {
-      const s = await exportLedgerToFile(o.data, o.out);
+      const s = await exportLedgerToFile(o.data, o.out, { bodies: o.bodies });
       console.log(
         `Exported the ledger of "${s.party}" to ${o.out}: ${s.leaves} leaves, ${s.bodies} bodies, ` +
           `${s.checkpoints} checkpoints${s.signedCheckpoint ? ' (the last signed now, over every leaf)' : ''}, ` +

@@ -46,12 +46,19 @@ export interface ExportSummary {
   signedCheckpoint: boolean;
 }
 
+export interface ExportOptions {
+  /** Include the plain bodies this side can read (default); without, every proof still holds. */
+  bodies?: boolean;
+  now?: () => Date;
+}
+
 /** Writes the bundle of the node in `dataDir` through `write`, which may apply backpressure. */
 export async function exportLedger(
   dataDir: string,
   write: (text: string) => Promise<void> | void,
-  now: () => Date = () => new Date(),
+  options: ExportOptions = {},
 ): Promise<ExportSummary> {
+  const { bodies: withBodies = true, now = () => new Date() } = options;
   const own = readOwnCard(dataDir);
   const logKey = readNodeKeys(dataDir).get('log');
   const signer = ed25519NoteSigner(logKey.entry.name ?? '', logKey.secret);
@@ -86,7 +93,7 @@ export async function exportLedger(
       summary.cards = 1 + peers.length;
       for (let from = 0; from < size; from += PAGE) {
         const texts = await store.readLeaves(from, Math.min(PAGE, size - from), tx);
-        const bodies = await bodiesOf(store, from, texts, tx);
+        const bodies = withBodies ? await bodiesOf(store, from, texts, tx) : new Map();
         for (const [k, leaf] of texts.entries()) {
           const body = bodies.get(from + k);
           if (body !== undefined) summary.bodies++;
@@ -140,13 +147,21 @@ export async function exportLedger(
 }
 
 /** Exports to a file: written beside it first, renamed into place once complete. */
-export async function exportLedgerToFile(dataDir: string, file: string): Promise<ExportSummary> {
+export async function exportLedgerToFile(
+  dataDir: string,
+  file: string,
+  options: ExportOptions = {},
+): Promise<ExportSummary> {
   const partial = `${file}.partial`;
   const stream = createWriteStream(partial, { mode: 0o600 });
   try {
-    const summary = await exportLedger(dataDir, async (text) => {
-      if (!stream.write(text)) await once(stream, 'drain');
-    });
+    const summary = await exportLedger(
+      dataDir,
+      async (text) => {
+        if (!stream.write(text)) await once(stream, 'drain');
+      },
+      options,
+    );
     stream.end();
     await once(stream, 'close');
     renameSync(partial, file);
