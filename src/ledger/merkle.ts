@@ -418,7 +418,15 @@ export class MemoryHashStore implements SyncHashReader {
   /** Appends a leaf and its completed subtree hashes; answers the leaf's index. */
   append(data: Uint8Array): number {
     const index = this.#size;
-    for (const hash of storedHashesSync(index, data, this)) this.#push(hash);
+    checkSize(index, MAX_TREE_SIZE - 1, 'leaf index');
+    // What storedHashes computes, read straight from the pages: the leaf hash, then for each
+    // trailing one bit of the index the subtree it completes, merged with its stored left sibling.
+    let hash = leafHash(data);
+    this.#push(hash);
+    for (let level = 0, n = index; n % 2 === 1; level++, n = half(n)) {
+      hash = nodeHash(this.#at(indexOf(level, n - 1)), hash);
+      this.#push(hash);
+    }
     this.#size = index + 1;
     return index;
   }
@@ -429,10 +437,15 @@ export class MemoryHashStore implements SyncHashReader {
       if (!Number.isSafeInteger(index) || index < 0 || index >= this.#count) {
         throw new RangeError(`no stored hash at index ${index}`);
       }
-      const page = this.#pages[Math.floor(index / PAGE_HASHES)] as Uint8Array;
-      const at = (index % PAGE_HASHES) * HASH_SIZE;
-      return page.slice(at, at + HASH_SIZE);
+      return this.#at(index).slice();
     });
+  }
+
+  /** The stored hash at `index`, as a view into its page. */
+  #at(index: number): Uint8Array {
+    const page = this.#pages[Math.floor(index / PAGE_HASHES)] as Uint8Array;
+    const at = (index % PAGE_HASHES) * HASH_SIZE;
+    return page.subarray(at, at + HASH_SIZE);
   }
 
   #push(hash: Uint8Array): void {
