@@ -10,6 +10,7 @@ import { type Checkpoint, signCheckpoint } from '../ledger/checkpoint.ts';
 import {
   type HashReader,
   proveRecord,
+  proveTree,
   storedHashes,
   storedHashIndex,
   treeHash,
@@ -115,6 +116,22 @@ export class Log {
     pending?: PendingAppend,
   ): Promise<string[]> {
     const proof = await proveRecord(size, index, this.#reader(q, pending?.hashes));
+    return proof.map(toHex);
+  }
+
+  /**
+   * RFC 9162 consistency proof, as hex, that the tree of size `to` extends the tree of size
+   * `from` (`from` ≤ `to` ≤ the committed size), read from committed hashes.
+   */
+  async proveConsistency(
+    from: number,
+    to: number,
+    q: Executor = this.#store.db,
+  ): Promise<string[]> {
+    if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || from < 0 || from > to)
+      throw new RangeError(`no consistency proof from size ${from} to ${to}`);
+    if (to > this.#size) throw new RangeError(`the log has ${this.#size} leaves, not ${to}`);
+    const proof = await proveTree(to, from, this.#reader(q));
     return proof.map(toHex);
   }
 

@@ -103,6 +103,36 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0002-witness': {
+      async up(db: Kysely<unknown>) {
+        // Per peer, the last checkpoint of its log this node accepted as a witness, and the
+        // co-signature line it made for it (sent in every heartbeat to that peer).
+        await db.schema
+          .createTable('witnessed')
+          .addColumn('party', 'text', (c) => c.primaryKey())
+          .addColumn('size', bigint, (c) => c.notNull())
+          .addColumn('root', 'text', (c) => c.notNull())
+          .addColumn('note', 'text', (c) => c.notNull())
+          .addColumn('cosignature', 'text', (c) => c.notNull())
+          .addColumn('at', 'text', (c) => c.notNull())
+          .execute();
+        // Peers' verified co-signatures of this node's own checkpoints.
+        await db.schema
+          .createTable('cosignatures')
+          .addColumn('party', 'text', (c) => c.notNull())
+          .addColumn('size', bigint, (c) => c.notNull())
+          .addColumn('line', 'text', (c) => c.notNull())
+          .addColumn('time', bigint, (c) => c.notNull())
+          .addColumn('at', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('cosignatures_pk', ['party', 'size'])
+          .execute();
+        await db.schema
+          .createIndex('alarms_open')
+          .on('alarms')
+          .columns(['type', 'party', 'cleared_at'])
+          .execute();
+      },
+    },
   };
 }
 

@@ -95,6 +95,31 @@ export interface CheckpointsTable {
   at: string;
 }
 
+/** Per peer, the last checkpoint of its log this node accepted as its witness. */
+export interface WitnessedTable {
+  party: string;
+  size: number;
+  /** The checkpoint's root hash, hex. */
+  root: string;
+  /** The signed checkpoint note as the peer sent it. */
+  note: string;
+  /** This node's cosignature/v1 signature line on it (witness key). */
+  cosignature: string;
+  at: string;
+}
+
+/** A peer's verified co-signature (its witness key) of one of this node's checkpoints. */
+export interface CosignaturesTable {
+  party: string;
+  size: number;
+  /** The signature line, as the peer sent it. */
+  line: string;
+  /** The time the co-signature claims, POSIX seconds. */
+  time: number;
+  /** When this node received it. */
+  at: string;
+}
+
 export interface Database {
   meta: MetaTable;
   peers: PeersTable;
@@ -106,4 +131,6 @@ export interface Database {
   ledger_leaves: LedgerLeavesTable;
   ledger_hashes: LedgerHashesTable;
   checkpoints: CheckpointsTable;
+  witnessed: WitnessedTable;
+  cosignatures: CosignaturesTable;
 }

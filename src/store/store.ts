@@ -12,13 +12,22 @@ import { type Kysely, Migrator, sql, type Transaction } from 'kysely';
 import type { HashReader } from '../ledger/merkle.ts';
 import type { Dialect } from './migrations.ts';
 import { migrationProvider } from './migrations.ts';
-import type { AlarmsTable, Database, InboxTable, OutboxTable } from './schema.ts';
+import type {
+  AlarmsTable,
+  CosignaturesTable,
+  Database,
+  InboxTable,
+  OutboxTable,
+  WitnessedTable,
+} from './schema.ts';
 
 export type Executor = Kysely<Database> | Transaction<Database>;
 
 export type OutboxRow = OutboxTable;
 export type InboxRow = InboxTable;
 export type AlarmRow = Omit<AlarmsTable, 'id'> & { id: number };
+export type WitnessedRow = WitnessedTable;
+export type CosignatureRow = CosignaturesTable;
 
 export class Store implements HashReader {
   readonly db: Kysely<Database>;
@@ -528,6 +537,75 @@ export class Store implements HashReader {
       .limit(1)
       .executeTakeFirst();
     return row && { size: Number(row.size), note: row.note };
+  }
+
+  /** This node's own signed checkpoint of tree size `size`, if it signed one. */
+  async checkpointOfSize(size: number, q: Executor = this.db): Promise<string | undefined> {
+    const row = await q
+      .selectFrom('checkpoints')
+      .select('note')
+      .where('size', '=', size)
+      .executeTakeFirst();
+    return row?.note;
+  }
+
+  // witnessing
+
+  /** The last checkpoint of `party`'s log this node accepted, with its own co-signature line. */
+  async witnessed(party: string, q: Executor = this.db): Promise<WitnessedRow | undefined> {
+    const row = await q
+      .selectFrom('witnessed')
+      .selectAll()
+      .where('party', '=', party)
+      .executeTakeFirst();
+    return row && { ...row, size: Number(row.size) };
+  }
+
+  /** Records a newly accepted checkpoint of `party` (one statement: atomic). */
+  async putWitnessed(row: WitnessedRow, q: Executor = this.db): Promise<void> {
+    const { party, ...rest } = row;
+    await q
+      .insertInto('witnessed')
+      .values(row)
+      .onConflict((oc) => oc.column('party').doUpdateSet(rest))
+      .execute();
+  }
+
+  /** Stores a peer's verified co-signature of our checkpoint; the first one per size is kept. */
+  async addCosignature(row: CosignatureRow, q: Executor = this.db): Promise<void> {
+    await q
+      .insertInto('cosignatures')
+      .values(row)
+      .onConflict((oc) => oc.columns(['party', 'size']).doNothing())
+      .execute();
+  }
+
+  /** The co-signature by `party` of our largest checkpoint it co-signed. */
+  async latestCosignature(
+    party: string,
+    q: Executor = this.db,
+  ): Promise<CosignatureRow | undefined> {
+    const row = await q
+      .selectFrom('cosignatures')
+      .selectAll()
+      .where('party', '=', party)
+      .orderBy('size', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row && { ...row, size: Number(row.size), time: Number(row.time) };
+  }
+
+  /** Whether an alarm of this type about this party is raised and not cleared. */
+  async hasOpenAlarm(type: string, party: string | null, q: Executor = this.db): Promise<boolean> {
+    const row = await q
+      .selectFrom('alarms')
+      .select('id')
+      .where('type', '=', type)
+      .where('party', party === null ? 'is' : '=', party)
+      .where('cleared_at', 'is', null)
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
   }
 
   /** A liveness probe of the backend. */
