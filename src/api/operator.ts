@@ -7,6 +7,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Heartbeats } from '../node/heartbeat.ts';
 import type { Node } from '../node/node.ts';
+import { witnessOf } from '../node/witness.ts';
 import { Body } from '../protocol/body.ts';
 import { PartyId } from '../protocol/common.ts';
 import { LIMITS } from '../protocol/limits.ts';
@@ -105,6 +106,8 @@ export const operatorRoutes: FastifyPluginAsync<OperatorOptions> = async (
         path: heartbeats.status(peer.party),
         outbox: await node.store.outboxStats(peer.party),
         received: node.received.get(peer.party)?.contiguous ?? 0,
+        // Its checkpoint we last accepted; our largest checkpoint it co-signed.
+        witness: await witnessOf(node).status(peer.party),
       });
     }
     return {

@@ -37,6 +37,10 @@ interface Status {
     };
     outbox: { pending: number; oldestPending: string | null; lastReceiptAt: string | null };
     received: number;
+    witness?: {
+      witnessed: { size: number; at: string } | null;
+      cosigned: { size: number; time: string; at: string } | null;
+    };
   }>;
   alarms: Array<{ at: string; type: string; party: string | null; message: string }>;
 }
@@ -51,6 +55,12 @@ export function printStatus(s: Status): void {
     console.log(
       `    outbox ${p.outbox.pending} pending${p.outbox.oldestPending ? ` (oldest ${p.outbox.oldestPending})` : ''}  last receipt ${p.outbox.lastReceiptAt ?? 'never'}  received up to #${p.received}`,
     );
+    if (p.witness) {
+      const { witnessed, cosigned } = p.witness;
+      console.log(
+        `    ledger: ${p.party}'s checkpoint ${witnessed ? `witnessed at size ${witnessed.size} (${witnessed.at})` : 'not witnessed yet'}; ${cosigned ? `our last checkpoint co-signed by ${p.party} at size ${cosigned.size}, time ${cosigned.time}` : `no co-signature from ${p.party} yet`}`,
+      );
+    }
     console.log(`    fingerprint ${p.fingerprint}`);
   }
   if (!s.alarms.length) console.log('  no alarms');

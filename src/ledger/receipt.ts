@@ -11,6 +11,7 @@ import { ProtocolError } from '../protocol/errors.ts';
 import type { EnvelopeLeaf } from '../protocol/leaf.ts';
 import type { ReceiptEntry, SignedReceipt } from '../protocol/receipt.ts';
 import { type Checkpoint, openCheckpoint } from './checkpoint.ts';
+import { cosignatureVerifier } from './cosignature.ts';
 import { envelopeLeaf, hashLeaf } from './leaves.ts';
 import { checkRecord } from './merkle.ts';
 import { ed25519NoteVerifier } from './note.ts';
@@ -38,6 +39,13 @@ export function logVerifier(card: Card) {
   const key = card.keys.find((k) => k.purpose === 'log');
   if (!key?.name) throw new ProtocolError('E_BAD_CARD', 'the card has no named log key');
   return ed25519NoteVerifier(key.name, fromBase64url(key.pub));
+}
+
+/** The peer's witness key as a C2SP `cosignature/v1` verifier, for its co-signatures of ours. */
+export function witnessVerifier(card: Card) {
+  const key = card.keys.find((k) => k.purpose === 'witness');
+  if (!key?.name) throw new ProtocolError('E_BAD_CARD', 'the card has no named witness key');
+  return cosignatureVerifier(key.name, fromBase64url(key.pub));
 }
 
 /** Opens a peer's signed checkpoint note; E_BAD_PROOF when it is not signed by its log. */

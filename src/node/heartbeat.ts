@@ -2,7 +2,8 @@
  * Heartbeats (docs/protocol.md § Heartbeat): every few seconds on each path, a signed heartbeat
  * goes to the peer and the peer answers with its own. They measure round-trip time and path
  * state, and report which seqs arrived, so a pending envelope the peer lacks is resent at once
- * instead of waiting out its backoff.
+ * instead of waiting out its backoff. They also carry both logs' checkpoints, consistency proofs
+ * and co-signatures; witness.ts checks and makes those.
  */
 import { randomBytes } from 'node:crypto';
 import { signHeartbeat, verifyHeartbeat } from '../crypto/statements.ts';
@@ -14,6 +15,7 @@ import type { Node } from './node.ts';
 import type { Outbox } from './outbox.ts';
 import { SeqTracker } from './seqs.ts';
 import { postJson } from './transport.ts';
+import { type Witness, witnessOf } from './witness.ts';
 
 export type PathState = 'up' | 'degraded' | 'down';
 
@@ -36,6 +38,7 @@ const STATE_VALUE: Record<PathState, number> = { up: 2, degraded: 1, down: 0 };
 export class Heartbeats {
   readonly #node: Node;
   readonly #outbox: Outbox;
+  readonly #witness: Witness;
   readonly #paths = new Map<string, PathStatus>();
   /** The last nonce each peer sent us, to echo. */
   readonly #peerNonce = new Map<string, string>();
@@ -45,6 +48,7 @@ export class Heartbeats {
   constructor(node: Node, outbox: Outbox) {
     this.#node = node;
     this.#outbox = outbox;
+    this.#witness = witnessOf(node);
   }
 
   start(): void {
@@ -82,8 +86,9 @@ export class Heartbeats {
   }
 
   /** The heartbeat this node sends to `party` now. */
-  make(party: string, path: string): SignedHeartbeat {
+  async make(party: string, path: string): Promise<SignedHeartbeat> {
     const node = this.#node;
+    const witnessing = await this.#witness.outgoing(party, this.#latestSize);
     const tracker = node.received.get(party) ?? new SeqTracker();
     const signer = node.keys.signer('signing');
     const echo = this.#peerNonce.get(party);
@@ -98,24 +103,28 @@ export class Heartbeats {
       ...(echo ? { echo } : {}),
       received: { contiguous: tracker.contiguous, ranges: tracker.ranges(LIMITS.heartbeatRanges) },
       checkpoint: this.#latestNote,
+      ...witnessing,
       card: node.card.card.serial,
     };
     return signHeartbeat(heartbeat, signer.key);
   }
 
   #latestNote = '';
+  #latestSize = 0;
 
   /** Refreshes the checkpoint heartbeats carry (called before each round). */
   async #refreshCheckpoint(signNew: boolean): Promise<void> {
     const latest = await this.#node.store.latestCheckpoint();
     if (latest && (latest.size === this.#node.ledger.size || !signNew)) {
       this.#latestNote = latest.note;
+      this.#latestSize = latest.size;
       return;
     }
-    this.#latestNote = await this.#node.write(async () => {
-      const { note } = await this.#node.store.transaction((tx) => this.#node.ledger.checkpoint(tx));
-      return note;
-    });
+    const { note, size } = await this.#node.write(() =>
+      this.#node.store.transaction((tx) => this.#node.ledger.checkpoint(tx)),
+    );
+    this.#latestNote = note;
+    this.#latestSize = size;
   }
 
   /** Sends one heartbeat to a peer and takes in its answer. */
@@ -126,7 +135,7 @@ export class Heartbeats {
     const status = this.status(party);
     try {
       await this.#refreshCheckpoint(true);
-      const mine = this.make(party, status.path);
+      const mine = await this.make(party, status.path);
       const started = performance.now();
       const answer = await postJson(
         `${status.url}/federation/v1/heartbeat`,
@@ -178,7 +187,10 @@ export class Heartbeats {
     return this.make(peer.party, theirs.heartbeat.path);
   }
 
-  /** Gap repair: pending envelopes the peer reports missing are due again now. */
+  /**
+   * Gap repair (pending envelopes the peer reports missing are due again now), then witnessing
+   * of the peer's checkpoint and co-signature.
+   */
   async #takeIn(heartbeat: Heartbeat): Promise<void> {
     this.#peerNonce.set(heartbeat.from, heartbeat.nonce);
     const has = SeqTracker.fromReport(heartbeat.received.contiguous, heartbeat.received.ranges);
@@ -186,5 +198,6 @@ export class Heartbeats {
     const missing = pending.filter((s) => !has.has(s));
     const resent = await this.#node.store.resendNow(heartbeat.from, missing, Date.now());
     if (resent > 0) this.#outbox.kick(heartbeat.from);
+    await this.#witness.takeIn(heartbeat);
   }
 }
