@@ -4,8 +4,11 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Heartbeats } from '../node/heartbeat.ts';
 import type { Node } from '../node/node.ts';
+import { type ConsistencyProof, ConsistencyQuery } from '../node/witness.ts';
+import { ProtocolError } from '../protocol/errors.ts';
 import { EnvelopeBatch } from '../protocol/federation.ts';
 import { LIMITS } from '../protocol/limits.ts';
+import { ApiError } from './errors.ts';
 
 export interface FederationOptions {
   node: Node;
@@ -30,4 +33,20 @@ export const federationRoutes: FastifyPluginAsync<FederationOptions> = async (
   );
 
   app.get('/federation/v1/card', async () => node.card);
+
+  // A witness that holds our checkpoint of size `from` asks how the tree of size `to` extends it.
+  app.get(
+    '/federation/v1/proof/consistency',
+    { schema: { querystring: ConsistencyQuery } },
+    async (request): Promise<ConsistencyProof> => {
+      const query = request.query as ConsistencyQuery;
+      const from = Number(query.from);
+      const to = Number(query.to);
+      if (from > to)
+        throw new ProtocolError('E_MALFORMED', `from (${from}) must not be larger than to (${to})`);
+      if (to > node.ledger.size)
+        throw new ApiError(404, 'E_NOT_FOUND', `the log has ${node.ledger.size} leaves, not ${to}`);
+      return { proof: await node.ledger.proveConsistency(from, to) };
+    },
+  );
 };

@@ -16,6 +16,7 @@ import type { OutboxRow } from '../store/store.ts';
 import type { PendingAppend } from './log.ts';
 import type { Node } from './node.ts';
 import { postJson } from './transport.ts';
+import { witnessOf } from './witness.ts';
 
 /** A batch stays under the peer's request limit, with room for the JSON around it. */
 const MAX_BATCH_BYTES = LIMITS.requestBytes / 2;
@@ -208,6 +209,12 @@ class Lane {
         (e) => byId.get(e.id)?.status === 'pending' && !cleared.has(e.id),
       );
       if (!fresh.length) continue;
+      // Its checkpoint must extend (or be within) the peer's log as this node witnessed it.
+      const { checkpoint } = verified;
+      if (
+        !(await witnessOf(node).checkReceipt(this.#party, checkpoint, receipt.receipt.checkpoint))
+      )
+        continue;
       await node.write(async () => {
         let pending: PendingAppend | undefined;
         await node.store.transaction(async (tx) => {

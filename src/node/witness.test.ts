@@ -4,10 +4,10 @@ import { createPair, draft, eventually, type Pair, type Site } from '../../test/
 import { signHeartbeat } from '../crypto/statements.ts';
 import { signCheckpoint } from '../ledger/checkpoint.ts';
 import { cosignatureSigner, cosignatureVerifier, cosignCheckpoint } from '../ledger/cosignature.ts';
-import { storedHashIndex } from '../ledger/merkle.ts';
+import { checkTree, storedHashIndex } from '../ledger/merkle.ts';
 import { ed25519NoteSigner, formatSignatureLine, openNote } from '../ledger/note.ts';
 import { openPeerCheckpoint } from '../ledger/receipt.ts';
-import { fromBase64url, fromUtf8, toHex, utf8 } from '../protocol/encoding.ts';
+import { fromBase64url, fromHex, fromUtf8, toHex, utf8 } from '../protocol/encoding.ts';
 import type { Heartbeat } from '../protocol/heartbeat.ts';
 import { PROTOCOL_VERSION } from '../protocol/version.ts';
 import { openSqliteStore } from '../store/sqlite/index.ts';
@@ -283,5 +283,72 @@ describe('mutual witnessing', () => {
     // The alarm is durable: in the log as an event leaf too.
     const leaves = await us.node.store.readLeaves(0, us.node.ledger.size);
     expect(leaves.some((l) => l.includes('"type":"fork"'))).toBe(true);
+  });
+
+  test('a receipt whose checkpoint does not extend the witnessed log is refused with a fork alarm', async () => {
+    await pair.start(pair.us);
+    const cn = await pair.start(pair.cn);
+    await exchange(pair.cn, 'us');
+    const { latest } = await cosignedLatest(pair.us, 'cn');
+    await eventually(
+      async () => ((await cn.node.store.witnessed('us'))?.size === latest.size ? true : undefined),
+      5000,
+      'Beijing witnessing Washington',
+    );
+
+    // Washington's log is edited while it is down; heartbeats are silenced so that only the
+    // receipt can tell Beijing.
+    await pair.stop(pair.us);
+    const level = Math.floor(Math.log2(latest.size));
+    await rewrite(pair.us, async (store) => {
+      await store.db
+        .updateTable('ledger_hashes')
+        .set({ hash: randomBytes(32) })
+        .where('idx', '=', storedHashIndex(level, 0))
+        .execute();
+    });
+    cn.heartbeats.stop();
+    const us = await pair.start(pair.us);
+    us.heartbeats.stop();
+    const { id } = await cn.node.release(
+      ['us'],
+      draft({ text: { lang: 'en', body: 'to the edited' } }),
+    );
+
+    const fork = await alarm(pair.cn, 'fork');
+    expect(fork.party).toBe('us');
+    // Retries bring the same answer: the message stays unreceipted.
+    await new Promise((r) => setTimeout(r, 600));
+    const row = await cn.node.store.getOutbox('us', id);
+    expect(row?.status).toBe('pending');
+    expect(row?.attempts).toBeGreaterThan(0);
+    expect((await cn.node.store.witnessed('us'))?.size).toBe(latest.size);
+  });
+});
+
+describe('GET /federation/v1/proof/consistency', () => {
+  test('proves that a later checkpoint extends an earlier one, and refuses impossible ranges', async () => {
+    const us = await pair.start(pair.us);
+    await pair.start(pair.cn);
+    await exchange(pair.cn, 'us');
+    const first = await us.node.store.latestCheckpoint();
+    await exchange(pair.cn, 'us');
+    const second = await us.node.store.latestCheckpoint();
+    if (!first || !second) throw new Error('Washington signed no checkpoint');
+    const card = readOwnCard(pair.us.dir).card;
+    const a = openPeerCheckpoint(card, first.note);
+    const b = openPeerCheckpoint(card, second.note);
+    const get = (query: string) =>
+      fetch(`http://${pair.us.listen}/federation/v1/proof/consistency?${query}`);
+
+    const response = await get(`from=${a.size}&to=${b.size}`);
+    expect(response.status).toBe(200);
+    const { proof } = (await response.json()) as { proof: string[] };
+    expect(checkTree(proof.map(fromHex), b.size, b.root, a.size, a.root)).toBe(true);
+
+    expect((await get(`from=${b.size}&to=${a.size}`)).status).toBe(400);
+    expect((await get(`from=0&to=${us.node.ledger.size + 1}`)).status).toBe(404);
+    expect((await get('from=-1&to=2')).status).toBe(400);
+    expect((await get('from=1')).status).toBe(400);
   });
 });
