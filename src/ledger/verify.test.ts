@@ -1,9 +1,12 @@
+import { cpSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createPair, draft, eventually, type Pair } from '../../test/support/pair.ts';
 import { createCard, signCard } from '../crypto/card.ts';
 import { generateNodeKeys, NodeKeys } from '../crypto/keys.ts';
-import { readNodeKeys } from '../node/data.ts';
+import { paths, readNodeKeys } from '../node/data.ts';
 import { exportLedger } from '../node/export.ts';
 import type { RunningNode } from '../node/service.ts';
 import type { SignedCard } from '../protocol/card.ts';
@@ -177,6 +180,24 @@ describe('hotline export and verify', () => {
         id,
         reason: expect.stringMatching(/released after "us"'s export/),
       }),
+    );
+  });
+
+  test('a leaf altered in the database after the fact is caught: the export signs no altered root', async () => {
+    await pair.stop(pair.us);
+    const copy = join(pair.root, 'us-altered');
+    cpSync(pair.us.dir, copy, { recursive: true });
+    us = await pair.start(pair.us);
+    const db = new Database(paths(copy).db);
+    db.prepare(
+      `update ledger_leaves set leaf = replace(leaf, '"at":"2', '"at":"1')
+       where idx = (select max(idx) from ledger_leaves)`,
+    ).run();
+    db.close();
+    const { report } = verifyBundle(await exportRecords(copy));
+    expect(report.ok).toBe(false);
+    expect(report.failures.map((f) => f.message)).toContainEqual(
+      expect.stringMatching(/checkpoint of size \d+ does not have the recomputed tree's root/),
     );
   });
 

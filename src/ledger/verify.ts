@@ -249,15 +249,11 @@ export class BundleVerifier {
       this.#fail({ kind: 'bundle', line: this.#line, message: 'the line is not JSON' });
       return;
     }
-    this.#add(record);
+    this.add(record);
   }
 
   /** Checks one record (a parsed line). */
   add(record: unknown): void {
-    this.#add(record);
-  }
-
-  #add(record: unknown): void {
     const line = ++this.#line;
     const type = (record as { type?: unknown } | null)?.type;
     if (typeof type !== 'string' || !(type in RECORD_SCHEMAS)) {

@@ -49,7 +49,6 @@ export interface ExportSummary {
 export interface ExportOptions {
   /** Include the plain bodies this side can read (default); without, every proof still holds. */
   bodies?: boolean;
-  now?: () => Date;
 }
 
 /** Writes the bundle of the node in `dataDir` through `write`, which may apply backpressure. */
@@ -58,7 +57,7 @@ export async function exportLedger(
   write: (text: string) => Promise<void> | void,
   options: ExportOptions = {},
 ): Promise<ExportSummary> {
-  const { bodies: withBodies = true, now = () => new Date() } = options;
+  const withBodies = options.bodies ?? true;
   const own = readOwnCard(dataDir);
   const logKey = readNodeKeys(dataDir).get('log');
   const signer = ed25519NoteSigner(logKey.entry.name ?? '', logKey.secret);
@@ -68,7 +67,7 @@ export async function exportLedger(
   try {
     return await store.transaction(async (tx) => {
       const size = await store.ledgerSize(tx);
-      const exportedAt = now().toISOString();
+      const exportedAt = new Date().toISOString();
       const summary: ExportSummary = {
         party,
         exportedAt,
@@ -108,6 +107,8 @@ export async function exportLedger(
       const checkpoints = (await store.listCheckpoints(tx)).filter((c) => c.size <= size);
       for (const { note, at } of checkpoints) await out.add({ type: 'checkpoint', note, at });
       if (checkpoints.at(-1)?.size !== size) {
+        // The root of the log's stored hashes, written when each leaf was appended — not one
+        // recomputed from the texts above, so a leaf altered in the database is never signed.
         const root = await treeHash(size, { readHashes: (i) => store.readHashes(i, tx) });
         const checkpoint = { origin: signer.name, size, root, extensions: [] };
         const note = fromUtf8(signCheckpoint(checkpoint, signer));
