@@ -40,10 +40,10 @@ import {
   type RecordType,
 } from './bundle.ts';
 import { type Checkpoint, formatCheckpoint } from './checkpoint.ts';
-import { cosignatureVerifier, verifyCosignature } from './cosignature.ts';
+import { verifyCosignature } from './cosignature.ts';
 import { checkRecord, MemoryHashStore, storedHashIndex, treeHashSync } from './merkle.ts';
 import { parseNote } from './note.ts';
-import { openPeerCheckpoint, verifyReceipt } from './receipt.ts';
+import { openPeerCheckpoint, verifyReceipt, witnessVerifier } from './receipt.ts';
 
 /** The failures a report lists; all are counted. */
 const MAX_LISTED_FAILURES = 100;
@@ -607,16 +607,15 @@ export class BundleVerifier {
     this.#counts.cosignatures++;
     try {
       const checkpoint = this.#cosigned(record);
-      const witness = this.#cards.get(record.by)?.card.keys.find((k) => k.purpose === 'witness');
-      if (!witness?.name) throw new Error(`no verified card of "${record.by}" with a witness key`);
+      const card = this.#cards.get(record.by)?.card;
+      if (!card) throw new Error(`no verified card of "${record.by}"`);
       if (record.by === record.log) throw new Error(`"${record.by}" co-signs its own log`);
       if (record.line.indexOf('\n') !== record.line.length - 1)
         throw new Error('the co-signature is not one signature line');
       const text = formatCheckpoint(checkpoint);
       const [signature, ...more] = parseNote(utf8(`${text}\n${record.line}`)).signatures;
       if (!signature || more.length) throw new Error('the co-signature is not one signature line');
-      const verifier = cosignatureVerifier(witness.name, fromBase64url(witness.pub));
-      if (!verifyCosignature(checkpoint, signature, verifier))
+      if (!verifyCosignature(checkpoint, signature, witnessVerifier(card)))
         throw new Error(`the co-signature does not verify with "${record.by}"'s witness key`);
       if (record.log !== this.#party)
         this.#peerCheckpoints.push({
