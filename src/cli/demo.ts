@@ -6,11 +6,10 @@
 import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fingerprint } from '../crypto/card.ts';
-import { initDataDir, paths } from '../node/data.ts';
+import { initDataDir, openNodeStore, paths } from '../node/data.ts';
 import type { Draft, Node } from '../node/node.ts';
 import { pinPeer } from '../node/peers.ts';
 import { type RunningNode, startNode } from '../node/service.ts';
-import { openSqliteStore } from '../store/sqlite/index.ts';
 
 const SITES = [
   {
@@ -74,7 +73,7 @@ export async function runDemo(dir: string): Promise<void> {
     );
   }
   for (const [i, site] of SITES.entries()) {
-    const store = await openSqliteStore(paths(join(root, site.party)).db);
+    const store = await openNodeStore(join(root, site.party));
     await pinPeer(store, cards[1 - i] as (typeof cards)[number], site.party);
     await store.close();
   }

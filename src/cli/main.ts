@@ -7,12 +7,11 @@ import { createInterface } from 'node:readline/promises';
 import { Command, Option } from 'commander';
 import { fingerprint, verifyCard } from '../crypto/card.ts';
 import { ConfigError, readConfig } from '../node/config.ts';
-import { initDataDir, paths, readOwnCard } from '../node/data.ts';
+import { initDataDir, openNodeStore, paths, readOwnCard } from '../node/data.ts';
 import { pinPeer } from '../node/peers.ts';
 import { startNode } from '../node/service.ts';
 import { PRECEDENCES, STATUSES, TLPS } from '../protocol/body.ts';
 import { ProtocolError } from '../protocol/errors.ts';
-import { openSqliteStore } from '../store/sqlite/index.ts';
 import { registerAudit } from './audit.ts';
 import { CliError, callNode } from './client.ts';
 import { runDemo } from './demo.ts';
@@ -89,7 +88,7 @@ peer
         throw new CliError('not pinned: the fingerprint was not confirmed');
     }
     const { party } = readConfig(o.data);
-    const store = await openSqliteStore(paths(o.data).db);
+    const store = await openNodeStore(o.data);
     try {
       await pinPeer(store, signed, party);
     } finally {

@@ -39,6 +39,19 @@ export const Config = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    /** Where the node keeps its records: the embedded SQLite file, or a PostgreSQL schema. */
+    store: Type.Object(
+      {
+        backend: Type.Union([Type.Literal('sqlite'), Type.Literal('postgres')], {
+          default: 'sqlite',
+        }),
+        /** PostgreSQL only: a libpq URL, `postgres://user@host:5432/db`. */
+        url: Type.Optional(Type.String({ pattern: '^postgres(ql)?://', maxLength: 2048 })),
+        /** PostgreSQL only: the schema holding this node's tables (created when missing). */
+        schema: Type.Optional(Type.String({ pattern: '^[a-z_][a-z0-9_]{0,62}$' })),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     logLevel: Type.Union(
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
       { default: 'info' },
@@ -61,7 +74,12 @@ export function parseConfig(raw: unknown, where = CONFIG_FILE): Config {
   const withDefaults = Value.Default(Config, structuredClone(raw));
   const error = schemaError(Config, withDefaults);
   if (error) throw new ConfigError(`${where}: ${error.replace(/^\//, '').replace(/\//g, '.')}`);
-  return withDefaults as Config;
+  const config = withDefaults as Config;
+  if (config.store.backend === 'postgres' && config.store.url === undefined)
+    throw new ConfigError(`${where}: store.url is required when store.backend is postgres`);
+  if (config.store.backend === 'sqlite' && (config.store.url ?? config.store.schema) !== undefined)
+    throw new ConfigError(`${where}: store.url and store.schema apply to postgres only`);
+  return config;
 }
 
 export function readConfig(dataDir: string): Config {

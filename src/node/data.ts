@@ -8,7 +8,10 @@ import { join } from 'node:path';
 import { createCard, signCard, verifyCard } from '../crypto/card.ts';
 import { generateNodeKeys, NodeKeys, readKeyFiles, writeKeyFiles } from '../crypto/keys.ts';
 import type { Endpoint, SignedCard } from '../protocol/card.ts';
-import { type Config, writeConfig } from './config.ts';
+import { openPostgresStore, openPostgresStoreReadOnly } from '../store/postgres/index.ts';
+import { openSqliteStore, openSqliteStoreReadOnly } from '../store/sqlite/index.ts';
+import type { Store } from '../store/store.ts';
+import { type Config, readConfig, writeConfig } from './config.ts';
 
 export const paths = (dir: string) => ({
   keys: join(dir, 'keys'),
@@ -75,4 +78,20 @@ export function readNodeKeys(dir: string): NodeKeys {
 
 export function readToken(dir: string): string {
   return readFileSync(paths(dir).token, 'utf8').trim();
+}
+
+/** Opens (and migrates) the node's store where its configuration says: SQLite or PostgreSQL. */
+export function openNodeStore(dir: string, config: Config = readConfig(dir)): Promise<Store> {
+  const { backend, url, schema } = config.store;
+  if (backend === 'postgres')
+    return openPostgresStore({ url: url ?? '', ...(schema ? { schema } : {}) });
+  return openSqliteStore(paths(dir).db);
+}
+
+/** Opens the node's store for reading only, beside a running node or in a stopped one's folder. */
+export async function openNodeStoreReadOnly(dir: string): Promise<Store> {
+  const { backend, url, schema } = readConfig(dir).store;
+  if (backend === 'postgres')
+    return openPostgresStoreReadOnly({ url: url ?? '', ...(schema ? { schema } : {}) });
+  return openSqliteStoreReadOnly(paths(dir).db);
 }

@@ -25,9 +25,8 @@ import { treeHash } from '../ledger/merkle.ts';
 import { ed25519NoteSigner } from '../ledger/note.ts';
 import { fromUtf8 } from '../protocol/encoding.ts';
 import type { Leaf } from '../protocol/leaf.ts';
-import { openSqliteStoreReadOnly } from '../store/sqlite/index.ts';
 import type { Executor, Store } from '../store/store.ts';
-import { paths, readNodeKeys, readOwnCard } from './data.ts';
+import { openNodeStoreReadOnly, readNodeKeys, readOwnCard } from './data.ts';
 
 /** Leaves read per query. */
 const PAGE = 1000;
@@ -61,7 +60,7 @@ export async function exportLedger(
   const own = readOwnCard(dataDir);
   const logKey = readNodeKeys(dataDir).get('log');
   const signer = ed25519NoteSigner(logKey.entry.name ?? '', logKey.secret);
-  const store = openSqliteStoreReadOnly(paths(dataDir).db);
+  const store = await openNodeStoreReadOnly(dataDir);
   const party = own.card.party;
   const out = new Chunks(write);
   try {

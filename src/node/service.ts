@@ -6,9 +6,8 @@ import { rmSync, writeFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { federationServer, hostPort, operatorServer } from '../api/server.ts';
-import { openSqliteStore } from '../store/sqlite/index.ts';
 import { type Config, readConfig } from './config.ts';
-import { paths, readNodeKeys, readOwnCard, readToken } from './data.ts';
+import { openNodeStore, paths, readNodeKeys, readOwnCard, readToken } from './data.ts';
 import { Heartbeats } from './heartbeat.ts';
 import { Node } from './node.ts';
 import { Outbox } from './outbox.ts';
@@ -50,7 +49,7 @@ export async function startNode(
 ): Promise<RunningNode> {
   const config = { ...readConfig(dataDir), ...overrides };
   const logger = makeLogger(config, logDestination);
-  const store = await openSqliteStore(paths(dataDir).db);
+  const store = await openNodeStore(dataDir, config);
   const node = await Node.open({
     config,
     keys: readNodeKeys(dataDir),

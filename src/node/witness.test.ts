@@ -10,9 +10,8 @@ import { openPeerCheckpoint } from '../ledger/receipt.ts';
 import { fromBase64url, fromHex, fromUtf8, toHex, utf8 } from '../protocol/encoding.ts';
 import type { Heartbeat } from '../protocol/heartbeat.ts';
 import { PROTOCOL_VERSION } from '../protocol/version.ts';
-import { openSqliteStore } from '../store/sqlite/index.ts';
 import type { Store } from '../store/store.ts';
-import { paths, readNodeKeys, readOwnCard, readToken } from './data.ts';
+import { openNodeStore, readNodeKeys, readOwnCard, readToken } from './data.ts';
 
 /**
  * Washington and Beijing witness each other's logs: each accepts the other's checkpoints only
@@ -71,7 +70,7 @@ async function alarm(site: Site, type: string) {
 
 /** Changes a stopped node's database behind its back. */
 async function rewrite(site: Site, change: (store: Store) => Promise<void>) {
-  const store = await openSqliteStore(paths(site.dir).db);
+  const store = await openNodeStore(site.dir);
   await change(store);
   await store.close();
 }

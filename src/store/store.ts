@@ -38,8 +38,13 @@ export class Store implements HashReader {
     this.dialect = dialect;
   }
 
-  async migrate(): Promise<void> {
-    const migrator = new Migrator({ db: this.db, provider: migrationProvider(this.dialect) });
+  /** Brings the schema up to date; `schema` names where PostgreSQL keeps Kysely's own tables. */
+  async migrate(schema?: string): Promise<void> {
+    const migrator = new Migrator({
+      db: this.db,
+      provider: migrationProvider(this.dialect),
+      ...(schema ? { migrationTableSchema: schema } : {}),
+    });
     const { error } = await migrator.migrateToLatest();
     if (error) throw error instanceof Error ? error : new Error(String(error));
   }

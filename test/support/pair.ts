@@ -9,11 +9,10 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { Config } from '../../src/node/config.ts';
 import { writeConfig } from '../../src/node/config.ts';
-import { initDataDir, paths } from '../../src/node/data.ts';
+import { initDataDir, openNodeStore } from '../../src/node/data.ts';
 import type { Draft } from '../../src/node/node.ts';
 import { pinPeer } from '../../src/node/peers.ts';
 import { type RunningNode, startNode } from '../../src/node/service.ts';
-import { openSqliteStore } from '../../src/store/sqlite/index.ts';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -50,7 +49,11 @@ const NAMES: Record<string, Record<string, string>> = {
   cn: { en: 'Beijing', zh: '北京' },
 };
 
-export async function createPair(settings: Partial<Config> = {}): Promise<Pair> {
+/** `settings` apply to both nodes; `perSite` adds settings for one party (e.g. its store). */
+export async function createPair(
+  settings: Partial<Config> = {},
+  perSite: (party: string) => Partial<Config> = () => ({}),
+): Promise<Pair> {
   const root = mkdtempSync(join(tmpdir(), 'hotline-pair-'));
   const sites: Site[] = [];
   const cards = [];
@@ -67,11 +70,18 @@ export async function createPair(settings: Partial<Config> = {}): Promise<Pair> 
         operatorListen,
       }),
     );
-    writeConfig(dir, { party, listen, operatorListen, heartbeatMs: 300, ...settings });
+    writeConfig(dir, {
+      party,
+      listen,
+      operatorListen,
+      heartbeatMs: 300,
+      ...settings,
+      ...perSite(party),
+    });
     sites.push({ party, dir, listen, operatorListen, logs: [] });
   }
   for (const [i, site] of sites.entries()) {
-    const store = await openSqliteStore(paths(site.dir).db);
+    const store = await openNodeStore(site.dir);
     await pinPeer(store, cards[1 - i] as (typeof cards)[number], site.party);
     await store.close();
   }
