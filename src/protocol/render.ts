@@ -1,0 +1,93 @@
+/**
+ * A message body as a reader in one language sees its structured part: every code and every
+ * fixed value (precedence, status, TLP, state, attribution…) through the joint vocabulary, with
+ * the warnings that apply. Free text is never translated here: the original stays authoritative
+ * and the sender's own translations are labelled as the sender's.
+ */
+import type { Body, Tlp } from './body.ts';
+import type { RenderedCode, Vocabulary } from './vocabulary.ts';
+
+/** The vocabulary code of each fixed value; `amber+strict` cannot be a code as it is. */
+export function tlpCode(tlp: Tlp): string {
+  return `tlp.${tlp.replace('+', '-')}`;
+}
+
+export interface RenderedText {
+  lang: string;
+  body: string;
+  /** `original (authoritative)` or `translation by the sender`, in the reader's language. */
+  label: string;
+}
+
+export interface RenderedBody {
+  lang: string;
+  precedence: RenderedCode;
+  status: RenderedCode;
+  tlp: RenderedCode;
+  codes: RenderedCode[];
+  report?: {
+    nature: RenderedCode;
+    category: RenderedCode;
+    harm?: { types: RenderedCode[]; severity: RenderedCode; reversibility: RenderedCode };
+    attribution?: { actor: RenderedCode; confidence: RenderedCode };
+    actionsTaken: RenderedCode[];
+    actionsRequested: RenderedCode[];
+  };
+  state?: RenderedCode;
+  notice?: RenderedCode;
+  text?: RenderedText;
+  senderTranslations: RenderedText[];
+  /** Every warning of every rendered code, once each, prefixed by its code. */
+  warnings: string[];
+}
+
+/** Renders the structured part of `body` in `lang` (falling back as the vocabulary says). */
+export function renderBody(vocabulary: Vocabulary, body: Body, lang: string): RenderedBody {
+  const shown = vocabulary.languageFor(lang);
+  const all: RenderedCode[] = [];
+  const r = (code: string) => {
+    const rendered = vocabulary.render(code, lang);
+    all.push(rendered);
+    return rendered;
+  };
+  const list = (codes: readonly string[]) => codes.map(r);
+  const out: RenderedBody = {
+    lang: shown,
+    precedence: r(`precedence.${body.precedence}`),
+    status: r(`status.${body.status}`),
+    tlp: r(tlpCode(body.tlp)),
+    codes: list(body.codes),
+    senderTranslations: body.translations.map((t) => ({
+      ...t,
+      label: vocabulary.ui('senderTranslation', shown),
+    })),
+    warnings: [],
+  };
+  if (body.text) out.text = { ...body.text, label: vocabulary.ui('original', shown) };
+  const report = body.report;
+  if (report) {
+    out.report = {
+      nature: r(`nature.${report.nature}`),
+      category: r(report.category),
+      actionsTaken: list(report.actionsTaken),
+      actionsRequested: list(report.actionsRequested),
+    };
+    if (report.harm)
+      out.report.harm = {
+        types: list(report.harm.types),
+        severity: r(report.harm.severity),
+        reversibility: r(`reversibility.${report.harm.reversibility}`),
+      };
+    if (report.attribution)
+      out.report.attribution = {
+        actor: r(`attribution.${report.attribution.actor}`),
+        confidence: r(`confidence.${report.attribution.confidence}`),
+      };
+  }
+  if (body.state) out.state = r(`state.${body.state.to}`);
+  if (body.notice) out.notice = r(body.notice.subject);
+  const warnings = new Set<string>();
+  for (const c of all) for (const w of c.warnings) warnings.add(`${c.code}: ${w}`);
+  out.warnings = [...warnings];
+  return out;
+}
