@@ -24,6 +24,10 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   E_UNAUTHORIZED: 401,
   E_NOT_FOUND: 404,
   E_INTERNAL: 500,
+  E_BAD_ATTACHMENT: 400,
+  E_NO_TRANSLATOR: 409,
+  E_TRANSLATOR_FAILED: 502,
+  E_TLP_RED: 403,
 };
 
 /** Errors of the operator API that are not protocol rejections. */

@@ -6,12 +6,14 @@ import { timingSafeEqual } from 'node:crypto';
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Heartbeats } from '../node/heartbeat.ts';
+import { languageOf } from '../node/language.ts';
 import type { Node } from '../node/node.ts';
 import { witnessOf } from '../node/witness.ts';
 import { Body } from '../protocol/body.ts';
 import { PartyId } from '../protocol/common.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import { ApiError } from './errors.ts';
+import { languageRoutes } from './language.ts';
 
 export const SendRequest = Type.Object(
   {
@@ -108,16 +110,22 @@ export const operatorRoutes: FastifyPluginAsync<OperatorOptions> = async (
         received: node.received.get(peer.party)?.contiguous ?? 0,
         // Its checkpoint we last accepted; our largest checkpoint it co-signed.
         witness: await witnessOf(node).status(peer.party),
+        // Its vocabulary against ours: a difference is a warning for operators.
+        vocabulary: languageOf(node).peer(peer.party),
       });
     }
     return {
       party: node.party,
       names: node.card.card.names,
       ledger: { size: node.ledger.size },
+      vocabulary: languageOf(node).ownCard(),
       peers,
       alarms: await node.store.openAlarms(),
     };
   });
 
   app.get('/api/v1/alarms', { schema: { tags: ['status'] } }, async () => node.store.openAlarms());
+
+  // Registered here so the authorization hook above applies to them too.
+  await app.register(languageRoutes, { node });
 };

@@ -15,6 +15,7 @@ import {
   type Failure,
 } from '../ledger/verify.ts';
 import { exportLedgerToFile } from '../node/export.ts';
+import { CliError, callNode } from './client.ts';
 
 /** Bundles at least this large report progress on stderr. */
 const PROGRESS_BYTES = 4 << 20;
@@ -30,12 +31,35 @@ export function registerAudit(program: Command): void {
     .addOption(new Option('--data <dir>', 'the node data folder').makeOptionMandatory())
     .requiredOption('--out <file>', 'the bundle file to write (JSON Lines)')
     .option('--no-bodies', 'leave out the plain bodies (every proof still holds)')
+    .option(
+      '--include-red',
+      'include TLP:RED bodies (withheld by default); recorded in the ledger, needs --reason',
+    )
+    .option('--reason <text>', 'why TLP:RED content is included')
+    .option('--desk <desk>', 'the desk forcing TLP:RED content out', 'admin')
     .action(async (o) => {
-      const s = await exportLedgerToFile(o.data, o.out, { bodies: o.bodies });
+      let includeRed: { auditLeaf: number } | undefined;
+      if (o.includeRed) {
+        if (!o.reason)
+          throw new CliError('--include-red needs --reason: forcing TLP:RED out is recorded');
+        // The running node records it in its ledger first; the export then includes that leaf.
+        const { leaf } = (await callNode(o.data, 'POST', '/api/v1/exports/red', {
+          desk: o.desk,
+          reason: o.reason,
+        })) as { leaf: number };
+        includeRed = { auditLeaf: leaf };
+      }
+      const s = await exportLedgerToFile(o.data, o.out, {
+        bodies: o.bodies,
+        ...(includeRed ? { includeRed } : {}),
+      });
       console.log(
         `Exported the ledger of "${s.party}" to ${o.out}: ${s.leaves} leaves, ${s.bodies} bodies, ` +
           `${s.checkpoints} checkpoints${s.signedCheckpoint ? ' (the last signed now, over every leaf)' : ''}, ` +
-          `${s.cosignatures} co-signatures, ${s.cards} cards`,
+          `${s.cosignatures} co-signatures, ${s.cards} cards` +
+          (s.redWithheld
+            ? `; ${s.redWithheld} TLP:RED bodies withheld (--include-red to force, recorded)`
+            : ''),
       );
     });
 

@@ -10,11 +10,15 @@ import { ConfigError, readConfig } from '../node/config.ts';
 import { initDataDir, openNodeStore, paths, readOwnCard } from '../node/data.ts';
 import { pinPeer } from '../node/peers.ts';
 import { startNode } from '../node/service.ts';
+import { makeAttachment } from '../protocol/attachments.ts';
 import { PRECEDENCES, STATUSES, TLPS } from '../protocol/body.ts';
 import { ProtocolError } from '../protocol/errors.ts';
+import { STIX_MEDIA_TYPE } from '../protocol/stix.ts';
+import { VocabularyError } from '../protocol/vocabulary.ts';
 import { registerAudit } from './audit.ts';
 import { CliError, callNode } from './client.ts';
 import { runDemo } from './demo.ts';
+import { registerLanguage } from './language.ts';
 import { printInbox, printStatus } from './print.ts';
 
 const program = new Command('hotline')
@@ -133,6 +137,14 @@ program
   )
   .option('--text <text>', 'free text, in --lang')
   .option('--lang <tag>', 'language of the text', 'en')
+  .option(
+    '--translation <lang=text>',
+    'your own translation of the text (repeat per language)',
+    collect,
+    [],
+  )
+  .option('--code <code>', 'a vocabulary code, e.g. phrase.investigating (repeat)', collect, [])
+  .option('--stix <file>', 'attach a STIX 2.1 bundle (checked before release)', collect, [])
   .option('--desk <desk>', 'the author desk shown to the peer', 'ops')
   .option('--in-reply-to <id>', 'the message this answers')
   .option('--json', 'print the result as JSON')
@@ -142,10 +154,16 @@ program
       precedence: o.precedence,
       status: o.status,
       tlp: o.tlp,
-      codes: [],
+      codes: o.code,
       ...(o.text ? { text: { lang: o.lang, body: o.text } } : {}),
-      translations: [],
-      attachments: [],
+      translations: (o.translation as string[]).map((t) => {
+        const at = t.indexOf('=');
+        if (at < 1) throw new CliError(`--translation takes lang=text, not "${t}"`);
+        return { lang: t.slice(0, at), body: t.slice(at + 1) };
+      }),
+      attachments: (o.stix as string[]).map((file) =>
+        makeAttachment(file.split('/').at(-1) as string, STIX_MEDIA_TYPE, readFileSync(file)),
+      ),
       author: { desk: o.desk },
       approvals: [],
       ...(o.inReplyTo ? { inReplyTo: o.inReplyTo } : {}),
@@ -195,6 +213,7 @@ program
   });
 
 registerAudit(program);
+registerLanguage(program);
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -206,6 +225,7 @@ try {
   const known =
     e instanceof CliError ||
     e instanceof ConfigError ||
+    e instanceof VocabularyError ||
     e instanceof ProtocolError ||
     (e as NodeJS.ErrnoException).code !== undefined;
   const message = e instanceof ProtocolError ? `${e.code}: ${e.message}` : (e as Error).message;

@@ -348,6 +348,10 @@ describe('Beijing refuses, with a stable code,', () => {
       'E_UNAUTHORIZED',
       'E_NOT_FOUND',
       'E_INTERNAL',
+      'E_BAD_ATTACHMENT',
+      'E_NO_TRANSLATOR',
+      'E_TRANSLATOR_FAILED',
+      'E_TLP_RED',
     ];
     const expected = ERROR_CODES.filter((c) => !notOfReceiving.includes(c));
     expect([...new Set(CASES.map(([code]) => code))].sort()).toEqual([...expected].sort());

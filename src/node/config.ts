@@ -52,6 +52,25 @@ export const Config = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    /** The joint vocabulary file; the one shipped in vocabulary/hotline.json by default. */
+    vocabularyFile: Type.Optional(Type.String({ minLength: 1 })),
+    /**
+     * A machine-translation endpoint speaking the LibreTranslate API (POST {q, source, target,
+     * format} → {translatedText}); its translations are local notes marked as machine-made.
+     */
+    machineTranslation: Type.Optional(
+      Type.Object(
+        {
+          url: Type.String({ pattern: '^https?://[^\\s]+$' }),
+          /** How its translations are labelled: the engine's name. */
+          name: Type.String({ pattern: '^[A-Za-z0-9 ._-]{1,64}$', default: 'machine' }),
+          /** Sent as `api_key` when the endpoint needs one; never logged. */
+          apiKey: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
+          timeoutMs: Type.Integer({ minimum: 100, maximum: 120_000, default: 15_000 }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     logLevel: Type.Union(
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
       { default: 'info' },

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { createCard, signCard, verifyCard } from '../crypto/card.ts';
 import { generateNodeKeys, NodeKeys, readKeyFiles, writeKeyFiles } from '../crypto/keys.ts';
 import type { Endpoint, SignedCard } from '../protocol/card.ts';
+import { loadVocabulary } from '../protocol/vocabulary.ts';
 import { openPostgresStore, openPostgresStoreReadOnly } from '../store/postgres/index.ts';
 import { openSqliteStore, openSqliteStoreReadOnly } from '../store/sqlite/index.ts';
 import type { Store } from '../store/store.ts';
@@ -22,18 +23,14 @@ export const paths = (dir: string) => ({
   running: join(dir, 'node.json'),
 });
 
-/** Vocabulary placeholder until the bilingual vocabulary lands: version and hash of its file. */
-export const VOCABULARY = {
-  version: '0',
-  hash: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
-};
-
 export interface InitOptions {
   party: string;
   names: Record<string, string>;
   endpoints: string[];
   listen?: string;
   operatorListen?: string;
+  /** The joint vocabulary file to announce in the card (the shipped one by default). */
+  vocabularyFile?: string;
   now?: Date;
 }
 
@@ -55,7 +52,7 @@ export async function initDataDir(dir: string, options: InitOptions): Promise<Si
     names: options.names,
     keys: keys.map((k) => k.entry),
     endpoints,
-    vocabulary: VOCABULARY,
+    vocabulary: loadVocabulary(options.vocabularyFile).ref,
     issued: options.now ?? new Date(),
   });
   const signed = signCard(card, new NodeKeys(keys).signer('identity').key);
@@ -63,6 +60,7 @@ export async function initDataDir(dir: string, options: InitOptions): Promise<Si
   const config: Partial<Config> & { party: string } = { party: options.party };
   if (options.listen) config.listen = options.listen;
   if (options.operatorListen) config.operatorListen = options.operatorListen;
+  if (options.vocabularyFile) config.vocabularyFile = options.vocabularyFile;
   writeConfig(dir, config);
   writeFileSync(paths(dir).token, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600 });
   return signed;

@@ -24,9 +24,11 @@ import { signCheckpoint } from '../ledger/checkpoint.ts';
 import { treeHash } from '../ledger/merkle.ts';
 import { ed25519NoteSigner } from '../ledger/note.ts';
 import { fromUtf8 } from '../protocol/encoding.ts';
+import { ProtocolError } from '../protocol/errors.ts';
 import type { Leaf } from '../protocol/leaf.ts';
 import type { Executor, Store } from '../store/store.ts';
 import { openNodeStoreReadOnly, readNodeKeys, readOwnCard } from './data.ts';
+import { isRedExportLeaf } from './language.ts';
 
 /** Leaves read per query. */
 const PAGE = 1000;
@@ -43,11 +45,18 @@ export interface ExportSummary {
   cosignatures: number;
   /** Whether the export signed the last checkpoint (the store had none of the full size). */
   signedCheckpoint: boolean;
+  /** TLP:RED bodies left out (their proofs still hold: leaves commit to bodyHash only). */
+  redWithheld: number;
 }
 
 export interface ExportOptions {
   /** Include the plain bodies this side can read (default); without, every proof still holds. */
   bodies?: boolean;
+  /**
+   * Include TLP:RED bodies too. Only with the leaf index of the ledger event recording who forced
+   * it and why (`POST /api/v1/exports/red`); without, TLP:RED bodies are withheld.
+   */
+  includeRed?: { auditLeaf: number };
 }
 
 /** Writes the bundle of the node in `dataDir` through `write`, which may apply backpressure. */
@@ -76,7 +85,9 @@ export async function exportLedger(
         checkpoints: 0,
         cosignatures: 0,
         signedCheckpoint: false,
+        redWithheld: 0,
       };
+      if (options.includeRed) await checkRedAudit(store, options.includeRed.auditLeaf, size, tx);
       await out.add({
         type: 'hotline-export',
         version: BUNDLE_VERSION,
@@ -93,7 +104,11 @@ export async function exportLedger(
         const texts = await store.readLeaves(from, Math.min(PAGE, size - from), tx);
         const bodies = withBodies ? await bodiesOf(store, from, texts, tx) : new Map();
         for (const [k, leaf] of texts.entries()) {
-          const body = bodies.get(from + k);
+          let body = bodies.get(from + k);
+          if (body !== undefined && !options.includeRed && isRed(body)) {
+            body = undefined;
+            summary.redWithheld++;
+          }
           if (body !== undefined) summary.bodies++;
           await out.add({
             type: 'leaf',
@@ -144,6 +159,18 @@ export async function exportLedger(
   } finally {
     await store.close();
   }
+}
+
+const isRed = (body: string) => (JSON.parse(body) as { tlp?: string }).tlp === 'red';
+
+/** TLP:RED goes into an export only when the ledger being exported records who forced it. */
+async function checkRedAudit(store: Store, index: number, size: number, q: Executor) {
+  const [text] = index < size ? await store.readLeaves(index, 1, q) : [];
+  if (text === undefined || !isRedExportLeaf(text))
+    throw new ProtocolError(
+      'E_TLP_RED',
+      `leaf ${index} does not record a forced TLP:RED export: TLP:RED content stays out`,
+    );
 }
 
 /** Exports to a file: written beside it first, renamed into place once complete. */

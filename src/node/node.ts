@@ -16,6 +16,7 @@ import type { SenderEpoch, SuiteName } from '../crypto/seal.ts';
 import { signReceipt } from '../crypto/statements.ts';
 import { envelopeLeaf, eventLeaf, receiptLeaf } from '../ledger/leaves.ts';
 import { ed25519NoteSigner } from '../ledger/note.ts';
+import { attachmentsProblem } from '../protocol/attachments.ts';
 import {
   type Body,
   Body as BodySchema,
@@ -165,6 +166,9 @@ export class Node {
     const body = { salt: newSalt(), ...draft } as Body;
     const error = schemaError(BodySchema, body) ?? bodyRuleViolation(body);
     if (error) throw new ProtocolError('E_MALFORMED', `message ${error}`);
+    const attachmentError = attachmentsProblem(body.attachments);
+    if (attachmentError)
+      throw new ProtocolError('E_BAD_ATTACHMENT', `attachment ${attachmentError}`);
     // The peer refuses larger bodies (the seal adds 16 bytes and base64 a third): refuse them here.
     const size = jcsBytes(body).length;
     if (size > MAX_RELEASE_BYTES)

@@ -9,6 +9,7 @@ import { federationServer, hostPort, operatorServer } from '../api/server.ts';
 import { type Config, readConfig } from './config.ts';
 import { openNodeStore, paths, readNodeKeys, readOwnCard, readToken } from './data.ts';
 import { Heartbeats } from './heartbeat.ts';
+import { languageOf } from './language.ts';
 import { Node } from './node.ts';
 import { Outbox } from './outbox.ts';
 
@@ -27,6 +28,8 @@ export const REDACT = [
   'body',
   '*.body',
   'token',
+  'apiKey',
+  '*.apiKey',
   'authorization',
   'req.headers.authorization',
 ];
@@ -57,6 +60,12 @@ export async function startNode(
     store,
     log: logger,
   });
+  try {
+    warnVocabulary(node, logger);
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
   const outbox = new Outbox(node);
   const heartbeats = new Heartbeats(node, outbox);
   const servers: FastifyInstance[] = [];
@@ -90,5 +99,20 @@ export async function startNode(
     await Promise.all(servers.map((s) => s.close()));
     await store.close();
     throw e;
+  }
+}
+
+/** Loads the vocabulary (a bad file stops the node here) and warns of any difference. */
+function warnVocabulary(node: Node, logger: Logger): void {
+  const language = languageOf(node);
+  const own = language.ownCard();
+  if (!own.same)
+    logger.warn(
+      { loaded: own.ours, card: own.theirs },
+      'this node loaded another vocabulary than its card announces: peers will see the card’s',
+    );
+  for (const party of node.peers.keys()) {
+    const peer = language.peer(party);
+    if (!peer.same) logger.warn({ peer: party, theirs: peer.theirs }, peer.warning as string);
   }
 }

@@ -22,6 +22,11 @@ export const ERROR_CODES = [
   'E_UNAUTHORIZED',
   'E_NOT_FOUND',
   'E_INTERNAL',
+  // Answers of the operator API about language and standards (docs/language.md):
+  'E_BAD_ATTACHMENT',
+  'E_NO_TRANSLATOR',
+  'E_TRANSLATOR_FAILED',
+  'E_TLP_RED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

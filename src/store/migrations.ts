@@ -133,6 +133,31 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0004-language': {
+      async up(db: Kysely<unknown>) {
+        // Translations made on this side (by a person or a machine) of a message's free text:
+        // local notes with their provenance, never part of any signed body, never sent.
+        await db.schema
+          .createTable('translations')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('party', 'text', (c) => c.notNull())
+          .addColumn('message_id', 'text', (c) => c.notNull())
+          .addColumn('source_lang', 'text', (c) => c.notNull())
+          .addColumn('lang', 'text', (c) => c.notNull())
+          .addColumn('text', 'text', (c) => c.notNull())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('translator', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('requested_by', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex('translations_message')
+          .on('translations')
+          .columns(['party', 'message_id'])
+          .execute();
+      },
+    },
   };
 }
 

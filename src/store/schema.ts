@@ -120,6 +120,29 @@ export interface CosignaturesTable {
   at: string;
 }
 
+/**
+ * A translation made on this side of a message's free text: a local note, never sent. `party`
+ * and `message_id` name the message (its author party and id; our own party for our messages).
+ */
+export interface TranslationsTable {
+  id: string;
+  party: string;
+  message_id: string;
+  /** The language of the text translated (the original's). */
+  source_lang: string;
+  lang: string;
+  text: string;
+  /** Who made it: a person, or the configured machine-translation endpoint. */
+  kind: 'person' | 'machine';
+  /** The person's name or desk, or the endpoint's name. */
+  translator: string;
+  /** As hotline translators grade their work: sight, rough, final. */
+  status: 'sight' | 'rough' | 'final';
+  /** The desk that added or requested it. */
+  requested_by: string;
+  created_at: string;
+}
+
 export interface Database {
   meta: MetaTable;
   peers: PeersTable;
@@ -133,4 +156,5 @@ export interface Database {
   checkpoints: CheckpointsTable;
   witnessed: WitnessedTable;
   cosignatures: CosignaturesTable;
+  translations: TranslationsTable;
 }

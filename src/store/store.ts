@@ -18,6 +18,7 @@ import type {
   Database,
   InboxTable,
   OutboxTable,
+  TranslationsTable,
   WitnessedTable,
 } from './schema.ts';
 
@@ -28,6 +29,7 @@ export type InboxRow = InboxTable;
 export type AlarmRow = Omit<AlarmsTable, 'id'> & { id: number };
 export type WitnessedRow = WitnessedTable;
 export type CosignatureRow = CosignaturesTable;
+export type TranslationRow = TranslationsTable;
 
 export class Store implements HashReader {
   readonly db: Kysely<Database>;
@@ -684,6 +686,74 @@ export class Store implements HashReader {
     }>`
       select party, size, note, cosignature as line from witnessed order by party`.execute(q);
     return rows.map((r) => ({ ...r, size: Number(r.size) }));
+  }
+
+  // language: local translations, and finding messages by id or incident
+
+  async addTranslation(row: TranslationRow, q: Executor = this.db): Promise<void> {
+    await q.insertInto('translations').values(row).execute();
+  }
+
+  /** The local translations of one message, oldest first. */
+  async listTranslations(
+    party: string,
+    messageId: string,
+    q: Executor = this.db,
+  ): Promise<TranslationRow[]> {
+    return q
+      .selectFrom('translations')
+      .selectAll()
+      .where('party', '=', party)
+      .where('message_id', '=', messageId)
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
+  }
+
+  async getInbox(party: string, id: string, q: Executor = this.db): Promise<InboxRow | undefined> {
+    const row = await q
+      .selectFrom('inbox')
+      .selectAll()
+      .where('party', '=', party)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row && numbers(row);
+  }
+
+  /** The outbox rows of one message we sent: one per recipient. */
+  async outboxRowsOf(id: string, q: Executor = this.db): Promise<OutboxRow[]> {
+    const rows = await q.selectFrom('outbox').selectAll().where('id', '=', id).execute();
+    return rows.map(numbers);
+  }
+
+  /**
+   * Messages sent and received of one incident, oldest first. Bodies are stored as canonical JSON,
+   * so the incident id appears as exactly `"incident":"<id>"`; each match is confirmed by parsing.
+   */
+  async incidentMessages(
+    incident: string,
+    q: Executor = this.db,
+  ): Promise<Array<{ dir: 'in' | 'out'; party: string; id: string; at: string; body: string }>> {
+    const needle = `%"incident":"${incident.replace(/[^0-9a-f-]/g, '')}"%`;
+    const received = await q
+      .selectFrom('inbox')
+      .select(['party', 'id', 'received_at as at', 'body'])
+      .where('body', 'like', needle)
+      .execute();
+    const sent = await q
+      .selectFrom('outbox')
+      .select(['party', 'id', 'created_at as at', 'body'])
+      .where('body', 'like', needle)
+      .execute();
+    const seen = new Set<string>();
+    const out: Array<{ dir: 'in' | 'out'; party: string; id: string; at: string; body: string }> =
+      [];
+    for (const r of received) out.push({ dir: 'in', ...r });
+    // A message to several recipients has one outbox row each: keep one.
+    for (const r of sent) if (!seen.has(r.id) && seen.add(r.id)) out.push({ dir: 'out', ...r });
+    return out
+      .filter((m) => (JSON.parse(m.body) as { incident?: string }).incident === incident)
+      .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.id < b.id ? -1 : 1));
   }
 }
 

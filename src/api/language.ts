@@ -1,0 +1,134 @@
+/**
+ * Operator routes for language and standards (docs/language.md): the vocabulary, a message as a
+ * reader in a language sees it, local translations, CAP 1.2 alerts of incidents, and the audited
+ * forcing of TLP:RED content into an export. Registered inside the operator plugin, so its
+ * authorization hook applies; handlers only parse and delegate to `Language`.
+ */
+import { type Static, Type } from '@sinclair/typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import { languageOf, TRANSLATION_STATUSES } from '../node/language.ts';
+import type { Node } from '../node/node.ts';
+import { Label, Lang, OneOf, PartyId, Slug, Text, Uuid7 } from '../protocol/common.ts';
+
+const MessageParams = Type.Object({ party: PartyId, id: Uuid7 }, { additionalProperties: false });
+type MessageParams = Static<typeof MessageParams>;
+
+const LangQuery = Type.Object({ lang: Type.Optional(Lang) }, { additionalProperties: false });
+type LangQuery = Static<typeof LangQuery>;
+
+export const AddTranslation = Type.Object(
+  {
+    lang: Lang,
+    text: Text,
+    status: OneOf(TRANSLATION_STATUSES),
+    /** The translator's name or desk, as it should appear beside the translation. */
+    translator: Label,
+    /** The desk adding it. */
+    desk: Slug,
+  },
+  { additionalProperties: false },
+);
+export type AddTranslation = Static<typeof AddTranslation>;
+
+export const MachineTranslation = Type.Object(
+  { lang: Lang, desk: Slug },
+  { additionalProperties: false },
+);
+export type MachineTranslation = Static<typeof MachineTranslation>;
+
+/** Who forces TLP:RED content into an export, and why: both go in the ledger. */
+export const ForceRed = Type.Object(
+  { desk: Slug, reason: Type.String({ minLength: 3, maxLength: 500 }) },
+  { additionalProperties: false },
+);
+export type ForceRed = Static<typeof ForceRed>;
+
+export const CapRequest = Type.Object(
+  { includeRed: Type.Optional(ForceRed) },
+  { additionalProperties: false },
+);
+export type CapRequest = Static<typeof CapRequest>;
+
+export const languageRoutes: FastifyPluginAsync<{ node: Node }> = async (app, { node }) => {
+  const language = languageOf(node);
+
+  app.get(
+    '/api/v1/vocabulary',
+    { schema: { querystring: LangQuery, tags: ['language'] } },
+    async (request) => {
+      const lang = (request.query as LangQuery).lang ?? 'en';
+      const v = language.vocabulary;
+      return {
+        version: v.version,
+        hash: v.hash,
+        languages: v.document.languages,
+        card: language.ownCard(lang),
+        peers: [...node.peers.keys()].map((party) => ({ party, ...language.peer(party, lang) })),
+        entries: v.codes.map((code) => v.render(code, lang)),
+      };
+    },
+  );
+
+  app.get(
+    '/api/v1/messages/:party/:id',
+    { schema: { params: MessageParams, querystring: LangQuery, tags: ['language'] } },
+    async (request) => {
+      const { party, id } = request.params as MessageParams;
+      return language.view(party, id, (request.query as LangQuery).lang ?? 'en');
+    },
+  );
+
+  app.get(
+    '/api/v1/messages/:party/:id/translations',
+    { schema: { params: MessageParams, querystring: LangQuery, tags: ['language'] } },
+    async (request) => {
+      const { party, id } = request.params as MessageParams;
+      return language.translations(party, id, (request.query as LangQuery).lang ?? 'en');
+    },
+  );
+
+  app.post(
+    '/api/v1/messages/:party/:id/translations',
+    { schema: { params: MessageParams, body: AddTranslation, tags: ['language'] } },
+    async (request, reply) => {
+      const { party, id } = request.params as MessageParams;
+      const added = await language.addTranslation(party, id, request.body as AddTranslation);
+      return reply.status(201).send(added);
+    },
+  );
+
+  app.post(
+    '/api/v1/messages/:party/:id/translations/machine',
+    { schema: { params: MessageParams, body: MachineTranslation, tags: ['language'] } },
+    async (request, reply) => {
+      const { party, id } = request.params as MessageParams;
+      const added = await language.machineTranslate(party, id, request.body as MachineTranslation);
+      return reply.status(201).send(added);
+    },
+  );
+
+  app.post(
+    '/api/v1/incidents/:incident/cap',
+    {
+      schema: {
+        params: Type.Object({ incident: Uuid7 }, { additionalProperties: false }),
+        body: CapRequest,
+        tags: ['language'],
+      },
+    },
+    async (request) => {
+      const { incident } = request.params as { incident: string };
+      return language.cap(incident, (request.body as CapRequest).includeRed);
+    },
+  );
+
+  app.post(
+    '/api/v1/exports/red',
+    { schema: { body: ForceRed, tags: ['language'] } },
+    async (request, reply) => {
+      const { desk, reason } = request.body as ForceRed;
+      const leaf = await language.recordRedExport('ledger export', desk, reason);
+      return reply.status(201).send({ leaf });
+    },
+  );
+};

@@ -1,0 +1,268 @@
+/**
+ * `hotline vocabulary`, `hotline show`, `hotline translate`, `hotline cap` and `hotline stix`:
+ * the joint vocabulary, messages as a reader in a language sees them, local translations, CAP
+ * 1.2 alerts of incidents, and STIX bundles checked before they are attached (docs/language.md).
+ */
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { type Command, Option } from 'commander';
+import type { LocalTranslation, MessageView } from '../node/language.ts';
+import { checkStixBundle, describeStixProblems } from '../protocol/stix.ts';
+import {
+  DEFAULT_VOCABULARY_FILE,
+  loadVocabulary,
+  parseVocabulary,
+  VocabularyError,
+  withReview,
+} from '../protocol/vocabulary.ts';
+import { vocabularyMarkdown } from '../protocol/vocabulary-doc.ts';
+import { CliError, callNode } from './client.ts';
+
+const dataOption = () => new Option('--data <dir>', 'the node data folder').makeOptionMandatory();
+const fileOption = () =>
+  new Option('--file <file>', 'the vocabulary file').default(
+    DEFAULT_VOCABULARY_FILE,
+    'the shipped one',
+  );
+
+export function registerLanguage(program: Command): void {
+  const vocabulary = program
+    .command('vocabulary')
+    .description('the joint vocabulary: check it, list it, record reviews, write its document');
+
+  vocabulary
+    .command('check')
+    .description('validate a vocabulary file; print its version, hash and review state')
+    .addOption(fileOption())
+    .action((o) => {
+      let v: ReturnType<typeof loadVocabulary>;
+      try {
+        v = parseVocabulary(JSON.parse(readFileSync(o.file, 'utf8')), o.file);
+      } catch (e) {
+        if (e instanceof VocabularyError) {
+          console.error(`${o.file} is not a valid vocabulary:`);
+          for (const p of e.problems) console.error(`  - ${p}`);
+          process.exitCode = 1;
+          return;
+        }
+        throw new CliError(`${o.file}: ${(e as Error).message}`);
+      }
+      const texts = v.document.entries.length * v.languages.length;
+      const unreviewed = v.document.entries.reduce(
+        (n, e) => n + v.languages.filter((l) => v.reviewOf(e, l).state !== 'reviewed').length,
+        0,
+      );
+      console.log(`OK: vocabulary ${v.version}, hash ${v.hash}`);
+      console.log(
+        `${v.document.entries.length} entries in ${v.languages.join(', ')}; ${unreviewed} of ${texts} texts not yet reviewed`,
+      );
+    });
+
+  vocabulary
+    .command('show [codes...]')
+    .description('print entries (all by default) in a language, with their warnings')
+    .addOption(fileOption())
+    .option('--lang <tag>', 'the language to show', 'en')
+    .option('--json', 'print JSON')
+    .action((codes: string[], o) => {
+      const v = loadVocabulary(o.file);
+      const rendered = (codes.length ? codes : v.codes).map((c) => v.render(c, o.lang));
+      if (o.json) return console.log(JSON.stringify(rendered, null, 2));
+      for (const r of rendered) {
+        console.log(`${r.code}  ${r.text}${r.definition ? ` — ${r.definition}` : ''}`);
+        for (const w of r.warnings) console.log(`    ⚠ ${w}`);
+      }
+    });
+
+  vocabulary
+    .command('review')
+    .description('record that a native speaker reviewed one language of one entry')
+    .addOption(fileOption())
+    .requiredOption('--code <code>', 'the entry')
+    .requiredOption('--lang <tag>', 'the language reviewed')
+    .requiredOption('--by <name>', 'who reviewed it (name or desk)')
+    .option('--at <date>', 'when (YYYY-MM-DD)', new Date().toISOString().slice(0, 10))
+    .action((o) => {
+      const v = loadVocabulary(o.file);
+      const next = withReview(v.document, o.code, o.lang, o.by, o.at);
+      parseVocabulary(next, o.file);
+      const partial = `${o.file}.partial`;
+      writeFileSync(partial, `${JSON.stringify(next, null, 2)}\n`);
+      renameSync(partial, o.file);
+      const after = parseVocabulary(next);
+      console.log(`Recorded: ${o.code} (${o.lang}) reviewed by ${o.by} on ${o.at}.`);
+      console.log(
+        `The vocabulary's hash is now ${after.hash}: re-sign both cards and regenerate docs/vocabulary.md.`,
+      );
+    });
+
+  vocabulary
+    .command('doc')
+    .description('write the side-by-side document for reviewers (docs/vocabulary.md)')
+    .addOption(fileOption())
+    .option('--out <file>', 'where to write it (stdout by default)')
+    .action((o) => {
+      const text = vocabularyMarkdown(loadVocabulary(o.file));
+      if (o.out) writeFileSync(o.out, text);
+      else process.stdout.write(text);
+    });
+
+  program
+    .command('show <party> <id>')
+    .description('a message as a reader in a language sees it: original, translations, codes')
+    .addOption(dataOption())
+    .option('--lang <tag>', 'the reader’s language', 'en')
+    .option('--json', 'print JSON')
+    .action(async (party: string, id: string, o) => {
+      const view = (await callNode(
+        o.data,
+        'GET',
+        `/api/v1/messages/${enc(party)}/${enc(id)}?lang=${enc(o.lang)}`,
+      )) as MessageView;
+      if (o.json) console.log(JSON.stringify(view, null, 2));
+      else printMessage(view);
+    });
+
+  const translate = program
+    .command('translate')
+    .description('local translations of a message’s free text (never sent to the peer)');
+  translate
+    .command('add <party> <id>')
+    .description('record a person’s translation')
+    .addOption(dataOption())
+    .requiredOption('--lang <tag>', 'the language translated into')
+    .requiredOption('--text <text>', 'the translation')
+    .addOption(
+      new Option('--status <s>', 'how finished it is')
+        .choices(['sight', 'rough', 'final'])
+        .makeOptionMandatory(),
+    )
+    .requiredOption('--translator <name>', 'who translated it')
+    .option('--desk <desk>', 'the desk recording it', 'ops')
+    .action(async (party: string, id: string, o) => {
+      const added = (await callNode(
+        o.data,
+        'POST',
+        `/api/v1/messages/${enc(party)}/${enc(id)}/translations`,
+        { lang: o.lang, text: o.text, status: o.status, translator: o.translator, desk: o.desk },
+      )) as LocalTranslation;
+      console.log(`Added ${added.id}: ${added.label}`);
+    });
+  translate
+    .command('machine <party> <id>')
+    .description('ask the configured machine-translation endpoint')
+    .addOption(dataOption())
+    .requiredOption('--lang <tag>', 'the language to translate into')
+    .option('--desk <desk>', 'the desk asking', 'ops')
+    .action(async (party: string, id: string, o) => {
+      const added = (await callNode(
+        o.data,
+        'POST',
+        `/api/v1/messages/${enc(party)}/${enc(id)}/translations/machine`,
+        { lang: o.lang, desk: o.desk },
+      )) as LocalTranslation;
+      console.log(`[${added.label}] (${added.lang}) ${added.text}`);
+    });
+  translate
+    .command('list <party> <id>')
+    .description('list the local translations of a message')
+    .addOption(dataOption())
+    .option('--lang <tag>', 'the language of the labels', 'en')
+    .option('--json', 'print JSON')
+    .action(async (party: string, id: string, o) => {
+      const list = (await callNode(
+        o.data,
+        'GET',
+        `/api/v1/messages/${enc(party)}/${enc(id)}/translations?lang=${enc(o.lang)}`,
+      )) as LocalTranslation[];
+      if (o.json) return console.log(JSON.stringify(list, null, 2));
+      if (!list.length) console.log('No local translations.');
+      for (const t of list) console.log(`${t.createdAt}  [${t.label}] (${t.lang}) ${t.text}`);
+    });
+
+  program
+    .command('cap <incident>')
+    .description('export an incident as an OASIS CAP 1.2 alert (one <info> per language)')
+    .addOption(dataOption())
+    .option('--out <file>', 'where to write the XML (stdout by default)')
+    .option('--include-red', 'include TLP:RED messages (recorded in the ledger; needs --reason)')
+    .option('--reason <text>', 'why TLP:RED content is included')
+    .option('--desk <desk>', 'the desk forcing it', 'admin')
+    .action(async (incident: string, o) => {
+      if (o.includeRed && !o.reason)
+        throw new CliError('--include-red needs --reason: forcing TLP:RED out is recorded');
+      const result = (await callNode(o.data, 'POST', `/api/v1/incidents/${enc(incident)}/cap`, {
+        ...(o.includeRed ? { includeRed: { desk: o.desk, reason: o.reason } } : {}),
+      })) as { xml: string; messages: number; excludedRed: number; auditLeaf?: number };
+      if (o.out) writeFileSync(o.out, result.xml);
+      else process.stdout.write(result.xml);
+      console.error(
+        `CAP 1.2 alert of ${result.messages} message(s)` +
+          (result.excludedRed ? `; ${result.excludedRed} TLP:RED message(s) left out` : '') +
+          (result.auditLeaf !== undefined ? `; recorded at ledger leaf ${result.auditLeaf}` : ''),
+      );
+    });
+
+  program
+    .command('stix <file>')
+    .description('check a STIX 2.1 bundle file as an attachment would be checked, and summarize it')
+    .option('--json', 'print JSON')
+    .action((file: string, o) => {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(readFileSync(file, 'utf8'));
+      } catch (e) {
+        throw new CliError(`${file} is not JSON (${(e as Error).message})`);
+      }
+      const result = checkStixBundle(parsed);
+      if (o.json) console.log(JSON.stringify(result, null, 2));
+      else if (!result.ok) console.log(`NOT VALID: ${describeStixProblems(result.problems)}`);
+      else {
+        const s = result.summary;
+        console.log(`OK: ${s.id}, ${s.objects} objects`);
+        console.log(
+          `  ${Object.entries(s.types)
+            .map(([t, n]) => `${t} ${n}`)
+            .join(', ')}`,
+        );
+        for (const l of s.listed) console.log(`  ${l.type}${l.label ? `: ${l.label}` : ''}`);
+      }
+      if (!result.ok) process.exitCode = 1;
+    });
+}
+
+const enc = encodeURIComponent;
+
+function printMessage(v: MessageView): void {
+  const r = v.rendered;
+  console.log(
+    `${v.dir === 'in' ? `from ${v.from}` : 'sent by us'}  ${v.at}  ${v.id}  ${v.body.type}`,
+  );
+  console.log(`  ${r.precedence.text} · ${r.status.text} · ${r.tlp.text}`);
+  if (r.report) {
+    console.log(`  ${r.report.nature.text}: ${r.report.category.text}`);
+    if (r.report.harm)
+      console.log(
+        `  ${[r.report.harm.severity, ...r.report.harm.types, r.report.harm.reversibility].map((c) => c.text).join('; ')}`,
+      );
+    if (r.report.actionsTaken.length)
+      console.log(`  → ${r.report.actionsTaken.map((c) => c.text).join('; ')}`);
+    if (r.report.actionsRequested.length)
+      console.log(`  ? ${r.report.actionsRequested.map((c) => c.text).join('; ')}`);
+  }
+  if (r.state) console.log(`  ${r.state.text}`);
+  if (r.notice) console.log(`  ${r.notice.text}`);
+  for (const c of r.codes) console.log(`  ${c.text}`);
+  if (r.text) console.log(`  [${r.text.label}] (${r.text.lang}) ${r.text.body}`);
+  for (const t of r.senderTranslations) console.log(`  [${t.label}] (${t.lang}) ${t.body}`);
+  for (const t of v.localTranslations) console.log(`  [${t.label}] (${t.lang}) ${t.text}`);
+  for (const a of v.attachments) {
+    const stix =
+      a.stix && 'summary' in a.stix
+        ? ` STIX: ${Object.entries(a.stix.summary.types)
+            .map(([t, n]) => `${t} ${n}`)
+            .join(', ')}`
+        : '';
+    console.log(`  attachment ${a.name} (${a.mediaType}, ${a.bytes} bytes)${stix}`);
+  }
+  for (const w of v.warnings) console.log(`  ⚠ ${w}`);
+}

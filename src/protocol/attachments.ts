@@ -1,0 +1,81 @@
+/**
+ * What a node checks of an attachment before it releases one, and what it shows of a received
+ * one: the data decodes, matches its `sha256`, and — for a STIX 2.1 bundle — has the structure
+ * of one. A received attachment is never refused for these reasons (the receiver's checks are
+ * part of the frozen protocol); it is shown with its problems instead.
+ */
+import type { Attachment } from './body.ts';
+import { fromBase64url, fromUtf8, sha256, toHex } from './encoding.ts';
+import { checkStixBundle, STIX_MEDIA_TYPE, type StixProblem, type StixSummary } from './stix.ts';
+
+export interface AttachmentView {
+  name: string;
+  mediaType: string;
+  bytes: number;
+  /** Whether the data matches the attachment's `sha256`. */
+  intact: boolean;
+  stix?: { summary: StixSummary } | { problems: StixProblem[] };
+  /** Sentences for a reader; empty when nothing is wrong. */
+  problems: string[];
+}
+
+/** Decodes and checks one attachment. */
+export function viewAttachment(attachment: Attachment): AttachmentView {
+  const view: AttachmentView = {
+    name: attachment.name,
+    mediaType: attachment.mediaType,
+    bytes: 0,
+    intact: false,
+    problems: [],
+  };
+  let data: Uint8Array;
+  try {
+    data = fromBase64url(attachment.data);
+  } catch {
+    view.problems.push(`"${attachment.name}": data is not canonical base64url`);
+    return view;
+  }
+  view.bytes = data.length;
+  view.intact = toHex(sha256(data)) === attachment.sha256;
+  if (!view.intact) view.problems.push(`"${attachment.name}": the data does not match its sha256`);
+  if (attachment.mediaType === STIX_MEDIA_TYPE) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(fromUtf8(data));
+    } catch {
+      view.stix = { problems: [{ path: '', message: 'is not UTF-8 JSON' }] };
+      view.problems.push(`"${attachment.name}": a STIX bundle must be UTF-8 JSON`);
+      return view;
+    }
+    const result = checkStixBundle(parsed);
+    if (result.ok) view.stix = { summary: result.summary };
+    else {
+      view.stix = { problems: result.problems };
+      for (const p of result.problems)
+        view.problems.push(`"${attachment.name}" STIX ${p.path ? `${p.path}: ` : ''}${p.message}`);
+    }
+  }
+  return view;
+}
+
+/** The first problem of any attachment, as a sentence, or undefined. */
+export function attachmentsProblem(attachments: readonly Attachment[]): string | undefined {
+  for (const attachment of attachments) {
+    const view = viewAttachment(attachment);
+    if (view.problems.length)
+      return view.problems.length === 1
+        ? view.problems[0]
+        : `${view.problems[0]} (and ${view.problems.length - 1} more problem(s))`;
+  }
+  return undefined;
+}
+
+/** Builds an attachment from bytes: base64url data and its digest. */
+export function makeAttachment(name: string, mediaType: string, data: Uint8Array): Attachment {
+  return {
+    name,
+    mediaType,
+    sha256: toHex(sha256(data)),
+    data: Buffer.from(data).toString('base64url'),
+  };
+}
