@@ -171,8 +171,9 @@ describe('CAP 1.2 export of an incident', () => {
 
   test('the schema check is real: an alert with a bad status or a Z time fails it', async () => {
     const xml = alert([report]);
-    expect(await capSchemaErrors(xml.replace('<status>Actual</status>', '<status>Real</status>')))
-      .not.toEqual([]);
+    expect(
+      await capSchemaErrors(xml.replace('<status>Actual</status>', '<status>Real</status>')),
+    ).not.toEqual([]);
     expect(
       await capSchemaErrors(xml.replace(capTime(report.at), '2026-11-27T01:00:00Z')),
     ).not.toEqual([]);

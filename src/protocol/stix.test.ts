@@ -55,7 +55,11 @@ function bundle(): Record<string, unknown> & { objects: Record<string, unknown>[
         source_ref: INDICATOR,
         target_ref: MALWARE,
       },
-      { type: 'ipv4-addr', id: 'ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd', value: '198.51.100.7' },
+      {
+        type: 'ipv4-addr',
+        id: 'ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd',
+        value: '198.51.100.7',
+      },
     ],
   };
 }
@@ -103,7 +107,11 @@ describe('STIX 2.1 bundles', () => {
       (b) => ({ ...b, spec_version: '2.0' }),
       ['spec_version: a STIX 2.1 bundle has no spec_version ("2.0" suggests STIX 2.0)'],
     ],
-    ['no objects', (b) => ({ ...b, objects: [] }), ['objects: must be a non-empty array of STIX objects']],
+    [
+      'no objects',
+      (b) => ({ ...b, objects: [] }),
+      ['objects: must be a non-empty array of STIX objects'],
+    ],
     [
       'an object without spec_version',
       (b) => {

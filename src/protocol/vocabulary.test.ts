@@ -1,8 +1,8 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import canonicalize from 'canonicalize';
 import { describe, expect, test } from 'vitest';
 import { body } from '../../test/support/world.ts';
-import { sha256, toHex, utf8 } from './encoding.ts';
+import { jcs } from './jcs.ts';
 import { renderBody } from './render.ts';
 import {
   compareVocabulary,
@@ -102,7 +102,7 @@ describe('the vocabulary file', () => {
 
   test('the hash is SHA-256 of the canonical JSON: stable across formatting and member order', () => {
     const doc = shipped();
-    const expected = toHex(sha256(utf8(canonicalize(doc) as string)));
+    const expected = createHash('sha256').update(jcs(doc), 'utf8').digest('hex');
     expect(vocabularyHash(doc)).toBe(expected);
     const reordered = JSON.parse(
       JSON.stringify(Object.fromEntries(Object.entries(doc).reverse()), null, 7),
@@ -204,7 +204,10 @@ describe('rendering a code', () => {
     expect(loadVocabulary().render('severity.minor', 'fr')).toMatchObject({
       lang: 'en',
       text: 'Minor',
-      warnings: ['no text in this language; shown in English', 'not yet reviewed by a native speaker'],
+      warnings: [
+        'no text in this language; shown in English',
+        'not yet reviewed by a native speaker',
+      ],
     });
   });
 

@@ -68,6 +68,8 @@ export async function createPair(
         endpoints: [`http://${listen}`],
         listen,
         operatorListen,
+        // The card announces the vocabulary the node is configured with.
+        ...(perSite(party).vocabularyFile ? { vocabularyFile: perSite(party).vocabularyFile } : {}),
       }),
     );
     writeConfig(dir, {

@@ -6,7 +6,8 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 
 const PHRASES: Record<string, string> = {
-  'zh>en:我方正在调查该系统的异常行为。': 'We are investigating the abnormal behaviour of the system.',
+  'zh>en:我方正在调查该系统的异常行为。':
+    'We are investigating the abnormal behaviour of the system.',
   'en>zh:We have isolated the system.': '我们已经隔离了该系统。',
 };
 
