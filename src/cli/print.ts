@@ -22,9 +22,16 @@ export function printInbox(rows: InboxItem[]): void {
   }
 }
 
+interface VocabularyComparison {
+  ours: { version: string; hash: string };
+  same: boolean;
+  warning?: string;
+}
+
 interface Status {
   party: string;
   ledger: { size: number };
+  vocabulary?: VocabularyComparison;
   peers: Array<{
     party: string;
     fingerprint: string;
@@ -37,6 +44,7 @@ interface Status {
     };
     outbox: { pending: number; oldestPending: string | null; lastReceiptAt: string | null };
     received: number;
+    vocabulary?: VocabularyComparison;
     witness?: {
       witnessed: { size: number; at: string } | null;
       cosigned: { size: number; time: string; at: string } | null;
@@ -46,7 +54,11 @@ interface Status {
 }
 
 export function printStatus(s: Status): void {
-  console.log(`Node ${s.party} — ledger ${s.ledger.size} leaves`);
+  console.log(
+    `Node ${s.party} — ledger ${s.ledger.size} leaves${s.vocabulary ? ` — vocabulary ${s.vocabulary.ours.version}` : ''}`,
+  );
+  if (s.vocabulary && !s.vocabulary.same)
+    console.log(`  WARNING: our card announces another vocabulary than this node loaded`);
   for (const p of s.peers) {
     const rtt = p.path.rttMs === null ? '—' : `${p.path.rttMs.toFixed(1)} ms`;
     console.log(
@@ -61,6 +73,7 @@ export function printStatus(s: Status): void {
         `    ledger: ${p.party}'s checkpoint ${witnessed ? `witnessed at size ${witnessed.size} (${witnessed.at})` : 'not witnessed yet'}; ${cosigned ? `our last checkpoint co-signed by ${p.party} at size ${cosigned.size}, time ${cosigned.time}` : `no co-signature from ${p.party} yet`}`,
       );
     }
+    if (p.vocabulary?.warning) console.log(`    WARNING: ${p.vocabulary.warning}`);
     console.log(`    fingerprint ${p.fingerprint}`);
   }
   if (!s.alarms.length) console.log('  no alarms');
