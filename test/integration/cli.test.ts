@@ -3,15 +3,18 @@
  * `init` a node, exchange cards, pin each other, `serve`, and then one sends and the other reads
  * its inbox — every step a real `node bin/hotline.js …` process.
  */
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { capSchemaErrors } from '../support/cap-schema.ts';
 import {
   BEIJING,
   HotlineNode,
   hotline,
+  hotlineOk,
   type InboxItem,
   killAll,
   removeUnlessKept,
@@ -57,6 +60,11 @@ describe('the hotline CLI, end to end', () => {
       ['inbox'],
       ['status'],
       ['demo'],
+      ['vocabulary'],
+      ['show'],
+      ['translate'],
+      ['cap'],
+      ['stix'],
     ];
     // Three at a time: each run loads the TypeScript sources through tsx.
     const results = [];
@@ -70,7 +78,7 @@ describe('the hotline CLI, end to end', () => {
       expect(r.code, `hotline ${c.join(' ')} --help`).toBe(0);
       expect(r.stdout).toContain(`Usage: hotline${c.length ? ` ${c.join(' ')}` : ''}`);
     }
-  }, 90_000);
+  }, 180_000);
 
   test('init creates a node and prints its fingerprint: eight groups of five digits', async () => {
     [us, cn] = await Promise.all([
@@ -214,6 +222,125 @@ describe('the hotline CLI, end to end', () => {
     expect(Date.parse(peer?.outbox.lastReceiptAt ?? '')).not.toBeNaN();
     expect(status.alarms).toEqual([]);
   }, 60_000);
+
+  test('send with codes and the sender’s own translation; show renders them in the reader’s language', async () => {
+    const r = await hotlineOk([
+      'send',
+      '--data',
+      us.dir,
+      '--to',
+      'cn',
+      '--lang',
+      'zh',
+      '--text',
+      '我方正在调查。',
+      '--translation',
+      'en=We are investigating.',
+      '--code',
+      'phrase.investigating',
+      '--code',
+      'phrase.not-in-this-vocabulary',
+      '--json',
+    ]);
+    const { id } = JSON.parse(r.stdout) as { id: string };
+    await until(
+      'the message to reach Beijing',
+      async () =>
+        (await cn.api<InboxItem[]>('GET', '/api/v1/inbox?limit=10')).some((m) => m.id === id),
+      15_000,
+    );
+    const shown = await hotlineOk(['show', 'us', id, '--data', cn.dir, '--lang', 'zh']);
+    expect(shown.stdout).toContain('  我方正在调查。\n');
+    expect(shown.stdout).toContain('  [原文（以此为准）] (zh) 我方正在调查。');
+    expect(shown.stdout).toContain('  [发送方提供的译文] (en) We are investigating.');
+    expect(shown.stdout).toContain('  phrase.not-in-this-vocabulary\n');
+    expect(shown.stdout).toContain(
+      '⚠ phrase.not-in-this-vocabulary: 未知代码：不在词汇表 2026.1 中',
+    );
+    expect(shown.stdout).toContain('⚠ phrase.investigating: 尚未经母语人士审核');
+
+    await hotlineOk([
+      'translate',
+      'add',
+      'us',
+      id,
+      '--data',
+      cn.dir,
+      '--lang',
+      'en',
+      '--status',
+      'sight',
+      '--text',
+      'We are looking into it.',
+      '--translator',
+      'cn/interpreter',
+    ]);
+    const listed = await hotlineOk(['translate', 'list', 'us', id, '--data', cn.dir]);
+    expect(listed.stdout).toMatch(
+      /\[local translation, not the sender's words · translated by cn\/interpreter · sight translation\] \(en\) We are looking into it\./,
+    );
+    const machine = await hotline([
+      'translate',
+      'machine',
+      'us',
+      id,
+      '--data',
+      cn.dir,
+      '--lang',
+      'en',
+    ]);
+    expect(machine.code).not.toBe(0);
+    expect(oneLine(machine.stderr)).toMatch(/^hotline: E_NO_TRANSLATOR: /);
+  }, 180_000);
+
+  test('cap writes a CAP 1.2 alert valid against the schema, TLP:RED left out', async () => {
+    const incident = uuidv7();
+    const report = (tlp: string, text: string) => ({
+      to: ['cn'],
+      message: {
+        type: 'incident.report',
+        incident,
+        precedence: 'flash',
+        status: 'exercise',
+        tlp,
+        codes: ['certainty.likely'],
+        text: { lang: 'en', body: text },
+        translations: [],
+        attachments: [],
+        author: { desk: 'ops' },
+        approvals: [],
+        report: {
+          nature: 'hazard',
+          category: 'category.loss-of-control',
+          actionsTaken: [],
+          actionsRequested: ['action.halt-system'],
+        },
+      },
+    });
+    await us.api('POST', '/api/v1/messages', report('red', 'Secret detail.'));
+    await us.api('POST', '/api/v1/messages', report('amber', 'Model no longer obeys shutdown.'));
+    const out = join(root, 'alert.xml');
+    const r = await hotlineOk(['cap', incident, '--data', us.dir, '--out', out]);
+    expect(r.stderr).toContain('CAP 1.2 alert of 1 message(s); 1 TLP:RED message(s) left out');
+    const xml = readFileSync(out, 'utf8');
+    expect(await capSchemaErrors(xml)).toEqual([]);
+    expect(xml).toContain('<event>人工智能模型失控</event>');
+    expect(xml).not.toContain('Secret detail.');
+    const unforced = await hotline(['cap', incident, '--data', us.dir, '--include-red']);
+    expect(oneLine(unforced.stderr)).toMatch(/--include-red needs --reason/);
+  }, 180_000);
+
+  test('vocabulary check and stix check files offline', async () => {
+    const check = await hotlineOk(['vocabulary', 'check']);
+    expect(check.stdout).toMatch(
+      /^OK: vocabulary 2026\.1, hash [0-9a-f]{64}\n88 entries in en, zh; /,
+    );
+    const bad = join(root, 'bad-stix.json');
+    writeFileSync(bad, JSON.stringify({ type: 'bundle', id: 'bundle--1', objects: [] }));
+    const stix = await hotline(['stix', bad]);
+    expect(stix.code).toBe(1);
+    expect(stix.stdout).toContain('NOT VALID: id: must be "bundle--" followed by a UUID');
+  }, 180_000);
 
   test('send to a party that is not pinned exits non-zero with E_UNKNOWN_PARTY', async () => {
     const r = await hotline(['send', '--data', us.dir, '--to', 'eu', '--text', 'Hello?']);
