@@ -7,6 +7,7 @@ import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fingerprint } from '../crypto/card.ts';
 import { initDataDir, openNodeStore, paths } from '../node/data.ts';
+import { languageOf } from '../node/language.ts';
 import type { Draft, Node } from '../node/node.ts';
 import { pinPeer } from '../node/peers.ts';
 import { type RunningNode, startNode } from '../node/service.ts';
@@ -98,13 +99,28 @@ export async function runDemo(dir: string): Promise<void> {
     ['cn'],
     draft('en', 'Washington to Beijing: link test. Please acknowledge.'),
   );
-  const toUs = await cn.node.release(['us'], draft('zh', '北京致华盛顿：线路测试，请确认。'));
+  const toUs = await cn.node.release(['us'], {
+    ...draft('zh', '北京致华盛顿：线路测试，请确认。'),
+    // Structured content is a vocabulary code; the sender adds its own English translation.
+    codes: ['action.confirm-receipt'],
+    translations: [{ lang: 'en', body: 'Beijing to Washington: link test. Please confirm.' }],
+  });
   const [atCn, atUs] = await Promise.all([
     receipted(us.node, 'cn', toCn.id),
     receipted(cn.node, 'us', toUs.id),
   ]);
   console.log(`us → cn  ${toCn.id}  stored by Beijing at ${atCn}, receipt verified`);
   console.log(`cn → us  ${toUs.id}  stored by Washington at ${atUs}, receipt verified\n`);
+  const seen = await languageOf(us.node).view('cn', toUs.id, 'en');
+  console.log('Washington reads it in English:');
+  for (const c of seen.rendered.codes) console.log(`  ${c.text}  [${c.warnings.join('; ')}]`);
+  if (seen.rendered.text)
+    console.log(
+      `  ${seen.rendered.text.label} (${seen.rendered.text.lang}): ${seen.rendered.text.body}`,
+    );
+  for (const t of seen.rendered.senderTranslations)
+    console.log(`  ${t.label} (${t.lang}): ${t.body}`);
+  console.log('');
 
   const cli = 'node bin/hotline.js';
   console.log('Try, in another terminal:');
@@ -112,6 +128,7 @@ export async function runDemo(dir: string): Promise<void> {
     `  ${cli} send   --data ${join(dir, 'us')} --to cn --precedence flash --text "Are you seeing this?"`,
   );
   console.log(`  ${cli} inbox  --data ${join(dir, 'cn')}`);
+  console.log(`  ${cli} show cn ${toUs.id} --data ${join(dir, 'us')} --lang zh`);
   console.log(`  ${cli} status --data ${join(dir, 'us')}`);
   console.log('\nBoth nodes keep serving. Ctrl-C stops them.');
 
