@@ -1,5 +1,10 @@
+import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { createPair, draft, eventually, type Pair } from '../../test/support/pair.ts';
+import { createPair, draft, eventually, type Pair, type Site } from '../../test/support/pair.ts';
+import { openSqliteStore } from '../store/sqlite/index.ts';
+import { readConfig } from './config.ts';
+import { paths, readNodeKeys, readOwnCard } from './data.ts';
+import { Node } from './node.ts';
 
 let pair: Pair;
 beforeEach(async () => {
@@ -18,6 +23,26 @@ async function receipted(site: Pair['us'], to: string, id: string) {
     15_000,
     `a verified receipt for ${id}`,
   );
+}
+
+/** Releases `n` messages from a stopped node's folder: they wait in its outbox, unsent. */
+async function releaseWhileStopped(site: Site, to: string, n: number): Promise<string[]> {
+  const store = await openSqliteStore(paths(site.dir).db);
+  try {
+    const node = await Node.open({
+      config: readConfig(site.dir),
+      keys: readNodeKeys(site.dir),
+      card: readOwnCard(site.dir),
+      store,
+      log: pino({ level: 'silent' }),
+    });
+    const ids: string[] = [];
+    for (let i = 0; i < n; i++)
+      ids.push((await node.release([to], draft({ text: { lang: 'en', body: `queued ${i}` } }))).id);
+    return ids;
+  } finally {
+    await store.close();
+  }
 }
 
 describe('two nodes on loopback', () => {
@@ -111,6 +136,28 @@ describe('two nodes on loopback', () => {
     expect(failed.next_attempt_at - Date.now()).toBeGreaterThan(20_000);
     await pair.start(pair.us);
     await receipted(pair.cn, 'us', id);
+  });
+
+  test('while the peer is down, a batch that failed together is retried together', async () => {
+    await pair.close();
+    // Retries wait a minute or more: only the first attempt happens within the test.
+    pair = await createPair({
+      heartbeatMs: 300,
+      outbox: { batch: 256, backoffBaseMs: 60_000, backoffMaxMs: 120_000, sendTimeoutMs: 2000 },
+    });
+    // Five messages wait in Beijing's outbox before its delivery starts: they leave as one batch.
+    const ids = await releaseWhileStopped(pair.cn, 'us', 5);
+    const cn = await pair.start(pair.cn);
+    const rows = await eventually(
+      async () => {
+        const rows = await Promise.all(ids.map((id) => cn.node.store.getOutbox('us', id)));
+        return rows.every((r) => r && r.attempts > 0) ? rows : undefined;
+      },
+      5000,
+      'a failed first attempt',
+    );
+    expect(rows.map((r) => r?.attempts)).toEqual([1, 1, 1, 1, 1]);
+    expect(new Set(rows.map((r) => r?.next_attempt_at)).size).toBe(1);
   });
 
   test('a flash message is not held behind a flood of routine traffic', async () => {

@@ -146,8 +146,6 @@ class Lane {
     const peer = node.peer(this.#party);
     const endpoint = [...peer.card.endpoints].sort((a, b) => a.priority - b.priority)[0];
     const ids = rows.map((r) => r.id);
-    const retryAt = (attempts: number) =>
-      Date.now() + backoffMs(attempts, config.outbox.backoffBaseMs, config.outbox.backoffMaxMs);
     let answer: unknown;
     try {
       if (!endpoint) throw new Error('the peer card lists no endpoint');
@@ -164,18 +162,19 @@ class Lane {
         { peer: this.#party, n: rows.length, reason: (e as Error).message },
         'batch not delivered',
       );
-      await node.store.markAttempt(this.#party, ids, (e as Error).message.slice(0, 500), retryAt);
+      await node.store.markAttempt(
+        this.#party,
+        ids,
+        (e as Error).message.slice(0, 500),
+        this.#retryAt(rows),
+      );
       return 0;
     }
-    return this.#settle(rows, answer as BatchResult, retryAt);
+    return this.#settle(rows, answer as BatchResult);
   }
 
   /** Verifies every receipt and clears what it proves; the rest waits for a retry. */
-  async #settle(
-    rows: OutboxRow[],
-    answer: BatchResult,
-    retryAt: (n: number) => number,
-  ): Promise<number> {
+  async #settle(rows: OutboxRow[], answer: BatchResult): Promise<number> {
     const node = this.#node;
     const peer = node.peer(this.#party);
     const byId = new Map(rows.map((r) => [r.id, r]));
@@ -246,14 +245,25 @@ class Lane {
           `"${this.#party}" rejected ${row.id}: ${r.code} ${r.message}`,
         );
     }
-    const unsettled = rows.filter((r) => !cleared.has(r.id)).map((r) => r.id);
-    await node.store.markAttempt(
-      this.#party,
-      unsettled,
-      unsettled.length ? 'no verified receipt' : null,
-      retryAt,
-    );
+    const unsettled = rows.filter((r) => !cleared.has(r.id));
+    if (unsettled.length)
+      await node.store.markAttempt(
+        this.#party,
+        unsettled.map((r) => r.id),
+        'no verified receipt',
+        this.#retryAt(unsettled),
+      );
     return cleared.size;
+  }
+
+  /**
+   * One retry time for a whole batch, from its most-tried envelope: jitter drawn per envelope
+   * would scatter a batch into single-envelope retries while the peer is down.
+   */
+  #retryAt(rows: readonly OutboxRow[]): number {
+    const { backoffBaseMs, backoffMaxMs } = this.#node.config.outbox;
+    const attempts = Math.max(0, ...rows.map((r) => r.attempts)) + 1;
+    return Date.now() + backoffMs(attempts, backoffBaseMs, backoffMaxMs);
   }
 }
 

@@ -217,30 +217,29 @@ export class Store implements HashReader {
     }
   }
 
+  /**
+   * Records a failed attempt on pending envelopes: one more attempt each, and one retry time for
+   * all of them, so a batch that failed together is retried together.
+   */
   async markAttempt(
     party: string,
     ids: readonly string[],
     error: string | null,
-    nextAttemptAt: (attempts: number) => number,
+    nextAttemptAt: number,
     q: Executor = this.db,
   ): Promise<void> {
-    if (!ids.length) return;
-    const rows = await q
-      .selectFrom('outbox')
-      .select(['id', 'attempts'])
-      .where('party', '=', party)
-      .where('id', 'in', ids)
-      .where('status', '=', 'pending')
-      .execute();
-    for (const row of rows) {
-      const attempts = Number(row.attempts) + 1;
+    for (let i = 0; i < ids.length; i += 500)
       await q
         .updateTable('outbox')
-        .set({ attempts, next_attempt_at: nextAttemptAt(attempts), last_error: error })
+        .set((eb) => ({
+          attempts: eb('attempts', '+', 1),
+          next_attempt_at: nextAttemptAt,
+          last_error: error,
+        }))
         .where('party', '=', party)
-        .where('id', '=', row.id)
+        .where('id', 'in', ids.slice(i, i + 500))
+        .where('status', '=', 'pending')
         .execute();
-    }
   }
 
   /** Makes pending envelopes with these seqs due now (gap repair after a heartbeat). */
