@@ -1,10 +1,17 @@
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { createPair, draft, eventually, type Pair, type Site } from '../../test/support/pair.ts';
+import { makeParty } from '../../test/support/world.ts';
+import { envelopeLeaf } from '../ledger/leaves.ts';
+import { verifyBundle } from '../ledger/verify.ts';
+import type { Envelope } from '../protocol/envelope.ts';
+import { jcs } from '../protocol/jcs.ts';
 import { openSqliteStore } from '../store/sqlite/index.ts';
 import { readConfig } from './config.ts';
 import { paths, readNodeKeys, readOwnCard } from './data.ts';
+import { exportLedger } from './export.ts';
 import { Node } from './node.ts';
+import { pinPeer } from './peers.ts';
 
 let pair: Pair;
 beforeEach(async () => {
@@ -173,6 +180,35 @@ describe('two nodes on loopback', () => {
     const stats = await cn.node.store.outboxStats('us');
     // When the flash receipt is verified, most of the routine backlog is still waiting.
     expect(stats.pending).toBeGreaterThan(750);
+  });
+
+  test('a message to two peers, one with a numeric-looking id, is logged in header.to order and its export verifies', async () => {
+    // JavaScript orders integer-like keys first: header.to for ["cn", "10"] is ["10", "cn"].
+    const store = await openSqliteStore(paths(pair.us.dir).db);
+    await pinPeer(store, (await makeParty('10', { en: 'Ten' })).signed, 'us');
+    await store.close();
+    const us = await pair.start(pair.us);
+    const start = us.node.ledger.size;
+    const { id } = await us.node.release(['cn', '10'], draft({ precedence: 'flash' }));
+    const rows = await Promise.all(['cn', '10'].map((p) => us.node.store.getOutbox(p, id)));
+    const to = (JSON.parse(rows[0]?.envelope ?? '{}') as Envelope).header.to;
+    expect(to).toEqual(['10', 'cn']);
+    const leaves = await us.node.store.readLeaves(start, 2);
+    for (const row of rows) {
+      const envelope = JSON.parse(row?.envelope ?? '{}') as Envelope;
+      expect(row?.leaf_index).toBe(start + to.indexOf(row?.party ?? ''));
+      expect(leaves[to.indexOf(row?.party ?? '')]).toBe(
+        jcs(envelopeLeaf('out', row?.created_at ?? '', envelope)),
+      );
+    }
+    await pair.stop(pair.us);
+    let text = '';
+    await exportLedger(pair.us.dir, (chunk) => {
+      text += chunk;
+    });
+    const { report } = verifyBundle(text.trimEnd().split('\n'));
+    expect(report.failures).toEqual([]);
+    expect(report.counts.envelopes.out).toBe(2);
   });
 
   test('logs carry neither message text nor key material', async () => {

@@ -236,7 +236,9 @@ export class Node {
           epochs,
         );
         const bodyText = JSON.stringify(body);
-        for (const party of recipients) {
+        // Out leaves follow header.to (docs/ledger.md), which orders parties as `seq`'s keys do,
+        // not as the caller listed them: integer-like ids such as "10" come first.
+        for (const party of sealed.header.to) {
           const envelope = sealed.envelopes[party] as Envelope;
           rows.push({
             party,
