@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline/promises';
 import { Command, Option } from 'commander';
 import { fingerprint, verifyCard } from '../crypto/card.ts';
 import { ConfigError, readConfig } from '../node/config.ts';
-import { initDataDir, openNodeStore, paths, readOwnCard } from '../node/data.ts';
+import { DataDirError, initDataDir, openNodeStore, paths, readOwnCard } from '../node/data.ts';
 import { pinPeer } from '../node/peers.ts';
 import { startNode } from '../node/service.ts';
 import { makeAttachment } from '../protocol/attachments.ts';
@@ -226,6 +226,7 @@ try {
     e instanceof CliError ||
     e instanceof ConfigError ||
     e instanceof VocabularyError ||
+    e instanceof DataDirError ||
     e instanceof ProtocolError ||
     (e as NodeJS.ErrnoException).code !== undefined;
   const message = e instanceof ProtocolError ? `${e.code}: ${e.message}` : (e as Error).message;

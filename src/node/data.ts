@@ -34,10 +34,17 @@ export interface InitOptions {
   now?: Date;
 }
 
+/** A data folder that cannot be used as asked; the message is the one-line reason. */
+export class DataDirError extends Error {
+  override name = 'DataDirError';
+}
+
 /** Creates keys, a signed card, the configuration and an operator token in a new folder. */
 export async function initDataDir(dir: string, options: InitOptions): Promise<SignedCard> {
   if (existsSync(dir) && readdirSync(dir).length > 0)
-    throw new Error(`${dir} is not empty: refusing to overwrite a node`);
+    throw new DataDirError(
+      `${dir} is not empty: refusing to overwrite what is there (choose a new folder)`,
+    );
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const keys = await generateNodeKeys(options.party);
   writeKeyFiles(paths(dir).keys, keys);
