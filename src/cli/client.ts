@@ -11,11 +11,30 @@ export class CliError extends Error {
 
 export function operatorUrl(dataDir: string): string {
   const file = paths(dataDir).running;
-  if (!existsSync(file))
+  const start = `start it with "hotline serve --data ${dataDir}"`;
+  if (!existsSync(file)) throw new CliError(`no running node for ${dataDir}: ${start}`);
+  const running = JSON.parse(readFileSync(file, 'utf8')) as { pid?: number; operatorUrl: string };
+  // A node killed without a shutdown (SIGKILL, power cut) leaves its node.json behind.
+  if (
+    Number.isSafeInteger(running.pid) &&
+    (running.pid as number) > 0 &&
+    !isAlive(running.pid as number)
+  )
     throw new CliError(
-      `no running node for ${dataDir}: start it with "hotline serve --data ${dataDir}"`,
+      `the node for ${dataDir} is not running (its process ${running.pid} has ended): ${start}`,
     );
-  return (JSON.parse(readFileSync(file, 'utf8')) as { operatorUrl: string }).operatorUrl;
+  return running.operatorUrl;
+}
+
+/** Whether a process with this id exists (signal 0 checks without signalling). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it exists, under another user.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 export async function callNode(

@@ -99,7 +99,7 @@ describe('the hotline CLI, end to end', () => {
     const card = readFileSync(join(us.dir, 'card.json'), 'utf8');
     const r = await hotline(['init', '--data', us.dir, '--party', 'us', '--name-en', 'Impostor']);
     expect(r.code).not.toBe(0);
-    expect(oneLine(r.stderr)).toMatch(/not empty/);
+    expect(oneLine(r.stderr)).toMatch(/^hotline: \S+ is not empty: refusing to overwrite/);
     expect(readFileSync(join(us.dir, 'card.json'), 'utf8')).toBe(card);
   }, 60_000);
 
@@ -347,5 +347,18 @@ describe('the hotline CLI, end to end', () => {
     expect(r.code).not.toBe(0);
     expect(oneLine(r.stderr)).toMatch(/E_UNKNOWN_PARTY/);
     expect(r.stdout).toBe('');
+  }, 60_000);
+
+  test('after the node is killed, its commands say it is not running, not that it does not answer', async () => {
+    await us.kill();
+    // The killed process had no chance to remove its node.json.
+    expect(existsSync(join(us.dir, 'node.json'))).toBe(true);
+    for (const args of [['status'], ['inbox'], ['send', '--to', 'cn', '--text', 'Still there?']]) {
+      const r = await hotline([...args, '--data', us.dir]);
+      expect(r.code, args[0]).not.toBe(0);
+      expect(oneLine(r.stderr)).toMatch(
+        /^hotline: the node for \S+ is not running .*hotline serve/,
+      );
+    }
   }, 60_000);
 });
