@@ -16,7 +16,7 @@ import type { OutboxRow } from '../store/store.ts';
 import type { PendingAppend } from './log.ts';
 import type { Node } from './node.ts';
 import { postJson } from './transport.ts';
-import { witnessOf } from './witness.ts';
+import { type ReceiptRecorder, witnessOf } from './witness.ts';
 
 /** A batch stays under the peer's request limit, with room for the JSON around it. */
 const MAX_BATCH_BYTES = LIMITS.requestBytes / 2;
@@ -90,20 +90,18 @@ class Lane {
     const batches = new Set<Promise<void>>();
     while (this.#running) {
       this.#kicked = false;
-      let started = false;
+      // More may be due at once: look again rather than wait for a kick.
+      let more = false;
       if (batches.size < PIPELINE) {
         try {
-          const due = await store.dueOutbox(
-            this.#party,
-            this.#ranks,
-            Date.now(),
-            config.outbox.batch + inFlight.size,
-          );
-          const rows = fitRequest(
-            due.filter((r) => !inFlight.has(r.id)).slice(0, config.outbox.batch),
-          );
+          const limit = config.outbox.batch + inFlight.size;
+          const due = await store.dueOutbox(this.#party, this.#ranks, Date.now(), limit);
+          const fresh = due.filter((r) => !inFlight.has(r.id)).slice(0, config.outbox.batch);
+          const rows = fitRequest(fresh);
           if (rows.length) {
-            started = true;
+            // When this batch takes all that is due, the next look waits for a release, a
+            // settled batch or a heartbeat to kick it: one query per batch, not two.
+            more = due.length === limit || rows.length < fresh.length;
             for (const r of rows) inFlight.add(r.id);
             const batch: Promise<void> = this.#deliver(rows)
               .catch((e) => logger.error({ err: e, peer: this.#party }, 'delivery error'))
@@ -118,7 +116,7 @@ class Lane {
           logger.error({ err: e, peer: this.#party }, 'delivery loop error');
         }
       }
-      if (started || this.#kicked) continue;
+      if (more || this.#kicked) continue;
       const next = batches.size
         ? undefined
         : await store.nextDue(this.#party, this.#ranks).catch(() => undefined);
@@ -130,6 +128,8 @@ class Lane {
 
   #sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
+      // A kick that came while the loop was still looking (nextDue) must not wait out the timer.
+      if (this.#kicked) return resolve();
       const timer = setTimeout(done, ms);
       function done() {
         clearTimeout(timer);
@@ -179,7 +179,9 @@ class Lane {
     const peer = node.peer(this.#party);
     const byId = new Map(rows.map((r) => [r.id, r]));
     const cleared = new Set<string>();
+    const witness = witnessOf(node);
     for (const receipt of answer.receipts) {
+      witness.prefetchReceiptProof(this.#party, receipt.receipt.checkpoint);
       const named = receipt.receipt.entries.map((e) => e.id).filter((id) => !byId.has(id));
       for (const id of named) {
         const row = await node.store.getOutbox(this.#party, id);
@@ -208,24 +210,27 @@ class Lane {
         (e) => byId.get(e.id)?.status === 'pending' && !cleared.has(e.id),
       );
       if (!fresh.length) continue;
-      // Its checkpoint must extend (or be within) the peer's log as this node witnessed it.
+      // Its checkpoint must extend (or be within) the peer's log as this node witnessed it; if
+      // so, the receipt is recorded in one commit with the witness's new state.
+      const record: ReceiptRecorder = (alsoInTransaction) =>
+        node.write(async () => {
+          let pending: PendingAppend | undefined;
+          await node.store.transaction(async (tx) => {
+            await alsoInTransaction(tx);
+            await node.store.markReceipted(this.#party, fresh, tx);
+            await node.store.addReceipt('in', this.#party, JSON.stringify(receipt), tx);
+            pending = await node.ledger.append(
+              [receiptLeaf('in', new Date().toISOString(), receipt)],
+              tx,
+            );
+          });
+          if (pending) node.ledger.committed(pending);
+        });
       const { checkpoint } = verified;
       if (
-        !(await witnessOf(node).checkReceipt(this.#party, checkpoint, receipt.receipt.checkpoint))
+        !(await witness.checkReceipt(this.#party, checkpoint, receipt.receipt.checkpoint, record))
       )
         continue;
-      await node.write(async () => {
-        let pending: PendingAppend | undefined;
-        await node.store.transaction(async (tx) => {
-          await node.store.markReceipted(this.#party, fresh, tx);
-          await node.store.addReceipt('in', this.#party, JSON.stringify(receipt), tx);
-          pending = await node.ledger.append(
-            [receiptLeaf('in', new Date().toISOString(), receipt)],
-            tx,
-          );
-        });
-        if (pending) node.ledger.committed(pending);
-      });
       for (const e of fresh) cleared.add(e.id);
       node.metrics.receipts.inc({ peer: this.#party, dir: 'in' });
       node.events.emit(

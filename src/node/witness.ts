@@ -34,9 +34,10 @@ import { equalBytes, fromHex, toHex, utf8 } from '../protocol/encoding.ts';
 import type { Heartbeat } from '../protocol/heartbeat.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import { schemaError } from '../protocol/validate.ts';
-import type { CosignatureRow } from '../store/store.ts';
+import type { CosignatureRow, Executor } from '../store/store.ts';
 import { Lock } from './lock.ts';
 import type { Node } from './node.ts';
+import { getJson } from './transport.ts';
 
 /** GET /federation/v1/proof/consistency: the query (text, as query strings arrive). */
 export const ConsistencyQuery = Type.Object(
@@ -54,6 +55,12 @@ export const ConsistencyProof = Type.Object(
   { additionalProperties: false },
 );
 export type ConsistencyProof = Static<typeof ConsistencyProof>;
+
+/**
+ * Commits what a verified receipt proves, running `alsoInTransaction` inside the same
+ * transaction; resolves once committed.
+ */
+export type ReceiptRecorder = (alsoInTransaction: (tx: Executor) => Promise<void>) => Promise<void>;
 
 /** A peer's checkpoint this node accepted, with its own co-signature line on it. */
 interface Accepted {
@@ -105,6 +112,11 @@ export class Witness {
   /** The last consistency proof sent to each peer, reused while neither size changes. */
   readonly #sentProof = new Map<string, { from: number; to: number; proof: string[] }>();
   readonly #verifiers = new Map<string, { pub: string; verifier: NoteVerifier }>();
+  /** Per peer, the consistency proof fetched ahead for the receipt being verified. */
+  readonly #prefetched = new Map<
+    string,
+    { from: number; to: number; proof: Promise<Uint8Array[]> }
+  >();
   #cosigner: NoteSigner | undefined;
 
   constructor(node: Node) {
@@ -157,14 +169,57 @@ export class Witness {
    * with the last one accepted from that peer. When the sizes differ, the proof is fetched from
    * the peer; a larger checkpoint that proves consistent is accepted and co-signed. False when it
    * is inconsistent (a `fork` alarm is raised) or the proof could not be had (try again later).
+   *
+   * When it is consistent, `record` commits what the receipt proves, and a newly accepted
+   * checkpoint is stored in that same transaction (one fsync, not two); true once it committed.
    */
-  async checkReceipt(party: string, checkpoint: Checkpoint, note: string): Promise<boolean> {
+  async checkReceipt(
+    party: string,
+    checkpoint: Checkpoint,
+    note: string,
+    record: ReceiptRecorder,
+  ): Promise<boolean> {
     // Receipts of pipelined batches are checked one after the other, so each fetches one proof
     // from the checkpoint the previous one accepted; heartbeats are not held up meanwhile.
-    return this.#lock(`receipts\n${party}`).run(() => this.#checkReceipt(party, checkpoint, note));
+    return this.#lock(`receipts\n${party}`).run(() =>
+      this.#checkReceipt(party, checkpoint, note, record),
+    );
   }
 
-  async #checkReceipt(party: string, checkpoint: Checkpoint, note: string): Promise<boolean> {
+  /**
+   * Starts fetching the consistency proof a receipt's checkpoint will need, from its note as it
+   * arrived (not yet verified: the size is only a question to the peer, and the proof is checked
+   * against the verified checkpoint), so the fetch overlaps the receipt's verification.
+   */
+  prefetchReceiptProof(party: string, note: string): void {
+    const old = this.#accepted.get(party);
+    let size: number;
+    try {
+      size = parseCheckpoint(parseNote(utf8(note)).text).size;
+    } catch {
+      return;
+    }
+    if (!old || old.size === size) return;
+    const [from, to] = old.size < size ? [old.size, size] : [size, old.size];
+    const proof = this.#fetchProof(party, from, to);
+    proof.catch(() => {}); // the error reaches whoever takes the proof
+    this.#prefetched.set(party, { from, to, proof });
+  }
+
+  /** The proof prefetched for exactly (from, to), or a fresh fetch. */
+  #receiptProof(party: string, from: number, to: number): Promise<Uint8Array[]> {
+    const prefetched = this.#prefetched.get(party);
+    this.#prefetched.delete(party);
+    if (prefetched?.from === from && prefetched.to === to) return prefetched.proof;
+    return this.#fetchProof(party, from, to);
+  }
+
+  async #checkReceipt(
+    party: string,
+    checkpoint: Checkpoint,
+    note: string,
+    record: ReceiptRecorder,
+  ): Promise<boolean> {
     for (let round = 0; round < 3; round++) {
       const old = await this.#acceptedOf(party);
       let proof: Uint8Array[] = [];
@@ -172,7 +227,7 @@ export class Witness {
         const [from, to] =
           old.size < checkpoint.size ? [old.size, checkpoint.size] : [checkpoint.size, old.size];
         try {
-          proof = await this.#fetchProof(party, from, to);
+          proof = await this.#receiptProof(party, from, to);
         } catch (e) {
           this.#node.logger.warn(
             { peer: party, from, to, reason: (e as Error).message },
@@ -185,12 +240,14 @@ export class Witness {
         // Fetched outside the lock: if a heartbeat moved the accepted checkpoint, start over.
         if ((await this.#acceptedOf(party)) !== old) return 'retry';
         if (old && checkpoint.size < old.size) {
-          if (checkTree(proof, old.size, old.root, checkpoint.size, checkpoint.root))
+          if (checkTree(proof, old.size, old.root, checkpoint.size, checkpoint.root)) {
+            await record(async () => {});
             return 'stale';
+          }
           await this.#fork(party, old, checkpoint, 'is not contained in');
           return 'fork';
         }
-        return this.#offer(party, note, checkpoint, old, proof);
+        return this.#offer(party, note, checkpoint, old, proof, record);
       });
       if (outcome !== 'retry') return outcome !== 'fork' && outcome !== 'unproven';
     }
@@ -233,46 +290,56 @@ export class Witness {
     await this.#offer(party, heartbeat.checkpoint, checkpoint, old, proof);
   }
 
-  /** add-checkpoint, under the peer's lock: `old` is the accepted checkpoint, if any. */
+  /**
+   * add-checkpoint, under the peer's lock: `old` is the accepted checkpoint, if any. With
+   * `record` (a receipt's), the receipt is recorded unless the outcome is a fork or unproven.
+   */
   async #offer(
     party: string,
     note: string,
     checkpoint: Checkpoint,
     old: Accepted | null,
     proof: Uint8Array[] | undefined,
+    record?: ReceiptRecorder,
   ): Promise<Outcome> {
     if (!old) {
-      await this.#accept(party, note, checkpoint);
+      await this.#accept(party, note, checkpoint, record);
       return 'accepted';
     }
-    if (checkpoint.size < old.size) return 'stale';
-    if (checkpoint.size === old.size) {
-      if (equalBytes(checkpoint.root, old.root)) return 'known';
-      await this.#fork(party, old, checkpoint, 'differs from');
-      return 'fork';
+    if (checkpoint.size <= old.size) {
+      if (checkpoint.size === old.size && !equalBytes(checkpoint.root, old.root)) {
+        await this.#fork(party, old, checkpoint, 'differs from');
+        return 'fork';
+      }
+      await record?.(async () => {});
+      return checkpoint.size < old.size ? 'stale' : 'known';
     }
     if (!proof) return 'unproven';
     if (!checkTree(proof, checkpoint.size, checkpoint.root, old.size, old.root)) {
       await this.#fork(party, old, checkpoint, 'does not extend');
       return 'fork';
     }
-    await this.#accept(party, note, checkpoint);
+    await this.#accept(party, note, checkpoint, record);
     return 'accepted';
   }
 
-  /** Co-signs the checkpoint with our witness key and records both in one statement. */
-  async #accept(party: string, note: string, checkpoint: Checkpoint): Promise<void> {
+  /**
+   * Co-signs the checkpoint with our witness key and stores both in one statement — inside the
+   * receipt's transaction when `record` is given, so the commit that records the receipt also
+   * makes the witness state durable. It takes effect here only once committed.
+   */
+  async #accept(
+    party: string,
+    note: string,
+    checkpoint: Checkpoint,
+    record?: ReceiptRecorder,
+  ): Promise<void> {
     const line = formatSignatureLine(cosignCheckpoint(checkpoint, this.#signer()));
     const at = new Date().toISOString();
     const { size, root } = checkpoint;
-    await this.#node.store.putWitnessed({
-      party,
-      size,
-      root: toHex(root),
-      note,
-      cosignature: line,
-      at,
-    });
+    const row = { party, size, root: toHex(root), note, cosignature: line, at };
+    if (record) await record((tx) => this.#node.store.putWitnessed(row, tx));
+    else await this.#node.store.putWitnessed(row);
     this.#accepted.set(party, { size, root, note, line, at });
   }
 
@@ -352,17 +419,7 @@ export class Witness {
     const endpoint = [...peer.card.endpoints].sort((a, b) => a.priority - b.priority)[0];
     if (!endpoint) throw new Error('the peer card lists no endpoint');
     const url = `${endpoint.url}/federation/v1/proof/consistency?from=${from}&to=${to}`;
-    const response = await fetch(url, {
-      signal: AbortSignal.timeout(this.#node.config.outbox.sendTimeoutMs),
-    });
-    const text = await response.text();
-    if (!response.ok) throw new Error(`${url}: HTTP ${response.status} ${text.slice(0, 200)}`);
-    let answer: unknown;
-    try {
-      answer = JSON.parse(text);
-    } catch {
-      throw new Error(`${url}: the answer is not JSON`);
-    }
+    const answer = await getJson(url, this.#node.config.outbox.sendTimeoutMs);
     const error = schemaError(ConsistencyProof, answer);
     if (error) throw new Error(`${url}: the answer ${error}`);
     return (answer as ConsistencyProof).proof.map(fromHex);
