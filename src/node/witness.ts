@@ -112,6 +112,8 @@ export class Witness {
   /** The last consistency proof sent to each peer, reused while neither size changes. */
   readonly #sentProof = new Map<string, { from: number; to: number; proof: string[] }>();
   readonly #verifiers = new Map<string, { pub: string; verifier: NoteVerifier }>();
+  /** Per peer, how many receipts are being checked. */
+  readonly #checking = new Map<string, number>();
   /** Per peer, the consistency proof fetched ahead for the receipt being verified. */
   readonly #prefetched = new Map<
     string,
@@ -181,9 +183,14 @@ export class Witness {
   ): Promise<boolean> {
     // Receipts of pipelined batches are checked one after the other, so each fetches one proof
     // from the checkpoint the previous one accepted; heartbeats are not held up meanwhile.
-    return this.#lock(`receipts\n${party}`).run(() =>
-      this.#checkReceipt(party, checkpoint, note, record),
-    );
+    this.#checking.set(party, (this.#checking.get(party) ?? 0) + 1);
+    try {
+      return await this.#lock(`receipts\n${party}`).run(() =>
+        this.#checkReceipt(party, checkpoint, note, record),
+      );
+    } finally {
+      this.#checking.set(party, (this.#checking.get(party) ?? 1) - 1);
+    }
   }
 
   /**
@@ -192,6 +199,8 @@ export class Witness {
    * against the verified checkpoint), so the fetch overlaps the receipt's verification.
    */
   prefetchReceiptProof(party: string, note: string): void {
+    // While another receipt is being checked, the size it starts from is about to change.
+    if (this.#checking.get(party)) return;
     const old = this.#accepted.get(party);
     let size: number;
     try {
