@@ -86,7 +86,8 @@ async function spawnReceiver(dir: string, operatorListen: string): Promise<Child
   const child = spawn(process.execPath, ['bin/hotline.js', 'serve', '--data', dir], {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  for (let i = 0; i < 200; i++) {
+  // Up to a minute: on a busy machine, loading the sources through tsx alone can take 10 s.
+  for (let i = 0; i < 1200; i++) {
     try {
       await fetch(`http://${operatorListen}/openapi.json`);
       return child;
