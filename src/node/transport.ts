@@ -6,14 +6,34 @@
  * `fetch` (WHATWG streams around the same client) adds to it — the latency of a flash message
  * crosses two of them.
  */
-import { Agent, request } from 'undici';
+import type { Agent, request } from 'undici';
 
 export class TransportError extends Error {
   override name = 'TransportError';
 }
 
-/** Connections to peers, kept open between requests (idle sockets do not hold the process). */
-const agent = new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 120_000 });
+interface Client {
+  agent: Agent;
+  request: typeof request;
+}
+let client: Promise<Client> | undefined;
+/** Once loaded: a request then leaves in the caller's own tick, with no await before it. */
+let loaded: Client | undefined;
+
+/**
+ * undici and one agent whose connections to peers stay open between requests (idle sockets do
+ * not hold the process). Loaded on first use: CLI commands that never reach a peer skip it.
+ */
+function undici() {
+  client ??= import('undici').then((u) => {
+    loaded = {
+      agent: new u.Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 120_000 }),
+      request: u.request,
+    };
+    return loaded;
+  });
+  return client;
+}
 
 export function postJson(url: string, body: string, timeoutMs: number): Promise<unknown> {
   return call(url, 'POST', body, timeoutMs);
@@ -32,6 +52,7 @@ async function call(
   const signal = AbortSignal.timeout(timeoutMs);
   let status: number;
   let text: string;
+  const { agent, request } = loaded ?? (await undici());
   try {
     const response = await request(url, {
       method,
