@@ -21,6 +21,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   E_BAD_ROTATION: 400,
   E_BAD_RECEIPT: 502,
   E_BAD_PROOF: 502,
+  E_RELAY_FULL: 507,
   E_UNAUTHORIZED: 401,
   E_NOT_FOUND: 404,
   E_INTERNAL: 500,

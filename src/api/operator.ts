@@ -8,6 +8,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Heartbeats } from '../node/heartbeat.ts';
 import { languageOf } from '../node/language.ts';
 import type { Node } from '../node/node.ts';
+import { pathsOf } from '../node/paths.ts';
+import { watchdogOf } from '../node/watchdog.ts';
 import { witnessOf } from '../node/witness.ts';
 import { Body } from '../protocol/body.ts';
 import { PartyId } from '../protocol/common.ts';
@@ -106,6 +108,8 @@ export const operatorRoutes: FastifyPluginAsync<OperatorOptions> = async (
         names: peer.card.names,
         fingerprint: peer.fingerprint,
         path: heartbeats.status(peer.party),
+        // Every path with its state, and the failovers between them since the node started.
+        ...pathsOf(node).status(peer.party),
         outbox: await node.store.outboxStats(peer.party),
         received: node.received.get(peer.party)?.contiguous ?? 0,
         // Its checkpoint we last accepted; our largest checkpoint it co-signed.
@@ -121,6 +125,7 @@ export const operatorRoutes: FastifyPluginAsync<OperatorOptions> = async (
       vocabulary: languageOf(node).ownCard(),
       peers,
       alarms: await node.store.openAlarms(),
+      watchdog: watchdogOf(node)?.status() ?? null,
     };
   });
 

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { Command, Option } from 'commander';
+import pino from 'pino';
 import { fingerprint, verifyCard } from '../crypto/card.ts';
 import { ConfigError, readConfig } from '../node/config.ts';
 import { DataDirError, initDataDir, openNodeStore, paths, readOwnCard } from '../node/data.ts';
@@ -15,6 +16,7 @@ import { PRECEDENCES, STATUSES, TLPS } from '../protocol/body.ts';
 import { ProtocolError } from '../protocol/errors.ts';
 import { STIX_MEDIA_TYPE } from '../protocol/stix.ts';
 import { VocabularyError } from '../protocol/vocabulary.ts';
+import { startRelay } from '../relay/server.ts';
 import { registerAudit } from './audit.ts';
 import { CliError, callNode } from './client.ts';
 import { runDemo } from './demo.ts';
@@ -35,6 +37,7 @@ program
   .option('--name-en <name>', 'the party name in English')
   .option('--name-zh <name>', 'the party name in Chinese')
   .option('--endpoint <url>', 'where peers reach this node (repeat, one per path)', collect, [])
+  .option('--relay <url>', 'a relay where this node also takes mail (repeat)', collect, [])
   .option('--listen <host:port>', 'federation listener', '127.0.0.1:7100')
   .option('--operator-listen <host:port>', 'operator listener', '127.0.0.1:7101')
   .action(async (o) => {
@@ -48,6 +51,7 @@ program
       party: o.party,
       names,
       endpoints,
+      relays: o.relay,
       listen: o.listen,
       operatorListen: o.operatorListen,
     });
@@ -202,6 +206,43 @@ program
     const status = await callNode(o.data, 'GET', '/api/v1/status');
     if (o.json) console.log(JSON.stringify(status, null, 2));
     else printStatus(status as never);
+  });
+
+program
+  .command('relay')
+  .description('run a relay: an untrusted store-and-forward mailbox for sealed envelopes')
+  .option('--listen <host:port>', 'where nodes reach the relay', '127.0.0.1:7200')
+  .option('--data <dir>', 'the relay data folder', 'hotline-relay')
+  .option('--max-bytes <n>', 'most bytes held across all boxes', '268435456')
+  .option('--max-items <n>', 'most items held per box', '100000')
+  .option('--party <id>', 'keep a box only for this party (repeat; default: any)', collect, [])
+  .option('--log-level <level>', 'pino log level', 'info')
+  .action(async (o) => {
+    const number = (name: string, text: string) => {
+      const n = Number(text);
+      if (!Number.isSafeInteger(n) || n < 1)
+        throw new CliError(`--${name} must be a positive integer, not "${text}"`);
+      return n;
+    };
+    const relay = await startRelay(
+      {
+        data: o.data,
+        limits: {
+          maxBytes: number('max-bytes', o.maxBytes),
+          maxItemsPerBox: number('max-items', o.maxItems),
+        },
+        parties: o.party,
+        logger: pino({ level: o.logLevel, base: { relay: true } }),
+      },
+      o.listen,
+    );
+    console.log(`Relay listening on ${relay.url} (data in ${o.data})`);
+    const stop = async () => {
+      await relay.stop();
+      process.exit(0);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
   });
 
 program

@@ -42,6 +42,17 @@ interface Status {
       rttMs: number | null;
       lastHeartbeat: string | null;
     };
+    paths?: Array<{
+      path: string;
+      kind: string;
+      url: string;
+      state: string;
+      rttMs: number | null;
+      failures: number;
+      lastError: string | null;
+    }>;
+    failovers?: number;
+    lastFailover?: { at: string; from: string; to: string; reason: string } | null;
     outbox: { pending: number; oldestPending: string | null; lastReceiptAt: string | null };
     received: number;
     vocabulary?: VocabularyComparison;
@@ -51,6 +62,7 @@ interface Status {
     };
   }>;
   alarms: Array<{ at: string; type: string; party: string | null; message: string }>;
+  watchdog?: { url: string; lastPing: string | null; lastError: string | null } | null;
 }
 
 export function printStatus(s: Status): void {
@@ -64,6 +76,17 @@ export function printStatus(s: Status): void {
     console.log(
       `  peer ${p.party}  path ${p.path.path} ${p.path.state.toUpperCase()}  rtt ${rtt}  last heartbeat ${p.path.lastHeartbeat ?? 'never'}`,
     );
+    for (const q of p.paths ?? []) {
+      const qrtt = q.rttMs === null ? '—' : `${q.rttMs.toFixed(1)} ms`;
+      const why = q.lastError ? `  (${q.failures} failed: ${q.lastError})` : '';
+      console.log(
+        `    ${q.kind} path ${q.path} ${q.state.toUpperCase()}  rtt ${qrtt}  ${q.url}${why}`,
+      );
+    }
+    if (p.failovers)
+      console.log(
+        `    ${p.failovers} failovers${p.lastFailover ? `, last ${p.lastFailover.at} ${p.lastFailover.from} → ${p.lastFailover.to} (${p.lastFailover.reason})` : ''}`,
+      );
     console.log(
       `    outbox ${p.outbox.pending} pending${p.outbox.oldestPending ? ` (oldest ${p.outbox.oldestPending})` : ''}  last receipt ${p.outbox.lastReceiptAt ?? 'never'}  received up to #${p.received}`,
     );
@@ -76,6 +99,10 @@ export function printStatus(s: Status): void {
     if (p.vocabulary?.warning) console.log(`    WARNING: ${p.vocabulary.warning}`);
     console.log(`    fingerprint ${p.fingerprint}`);
   }
+  if (s.watchdog)
+    console.log(
+      `  watchdog: last ping ${s.watchdog.lastPing ?? 'never'}${s.watchdog.lastError ? `, failing: ${s.watchdog.lastError}` : ''}`,
+    );
   if (!s.alarms.length) console.log('  no alarms');
   for (const a of s.alarms)
     console.log(`  ALARM ${a.at} ${a.type}${a.party ? ` (${a.party})` : ''}: ${a.message}`);

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse, stringify } from 'yaml';
+import { Endpoint } from '../protocol/card.ts';
 import { PartyId } from '../protocol/common.ts';
 import { schemaError } from '../protocol/validate.ts';
 
@@ -29,8 +30,36 @@ export const Config = Type.Object(
         backoffMaxMs: Type.Integer({ minimum: 100, default: 30_000 }),
         /** A send that takes longer than this counts as failed. */
         sendTimeoutMs: Type.Integer({ minimum: 100, default: 10_000 }),
+        /**
+         * A batch unanswered on one path after this long is sent on the next path as well
+         * (failover on a send timeout); the first verified answer wins.
+         */
+        failoverMs: Type.Integer({ minimum: 50, default: 1000 }),
       },
       { additionalProperties: false, default: {} },
+    ),
+    /**
+     * Local paths to peers, beside (or, with the same id, instead of) those their cards list:
+     * `paths: { cn: [{ id: alternate, kind: direct, url: "http://…", priority: 5 }] }`.
+     */
+    paths: Type.Record(PartyId, Type.Array(Endpoint, { maxItems: 8 }), { default: {} }),
+    /** Relays this node collects its own mail from, beside those its card and peers' cards list. */
+    relays: Type.Array(Type.String({ pattern: '^https?://[^\\s]+$', maxLength: 512 }), {
+      maxItems: 8,
+      default: [],
+    }),
+    /** How often the node collects from each relay it knows. */
+    relayPollMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 1000 }),
+    /** Dead-man's switch: a URL the node GETs on a schedule while it is healthy. */
+    watchdog: Type.Optional(
+      Type.Object(
+        {
+          url: Type.String({ pattern: '^https?://[^\\s]+$', maxLength: 2048 }),
+          intervalMs: Type.Integer({ minimum: 1000, maximum: 86_400_000, default: 60_000 }),
+          timeoutMs: Type.Integer({ minimum: 100, maximum: 60_000, default: 5000 }),
+        },
+        { additionalProperties: false },
+      ),
     ),
     epoch: Type.Object(
       {

@@ -27,6 +27,8 @@ export interface InitOptions {
   party: string;
   names: Record<string, string>;
   endpoints: string[];
+  /** Relays where this node also takes mail (store-and-forward paths in its card). */
+  relays?: string[];
   listen?: string;
   operatorListen?: string;
   /** The joint vocabulary file to announce in the card (the shipped one by default). */
@@ -54,6 +56,8 @@ export async function initDataDir(dir: string, options: InitOptions): Promise<Si
     url,
     priority: i * 10,
   }));
+  for (const [i, url] of (options.relays ?? []).entries())
+    endpoints.push({ id: `relay-${i + 1}`, kind: 'relay', url, priority: 50 + i });
   const card = createCard({
     party: options.party,
     names: options.names,

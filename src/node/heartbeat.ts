@@ -13,42 +13,28 @@ import { LIMITS } from '../protocol/limits.ts';
 import { PROTOCOL_VERSION } from '../protocol/version.ts';
 import type { Node } from './node.ts';
 import type { Outbox } from './outbox.ts';
+import { type PathStatus, type Paths, pathsOf } from './paths.ts';
 import { SeqTracker } from './seqs.ts';
-import { postJson } from './transport.ts';
+import { getJson, postJson } from './transport.ts';
 import { type Witness, witnessOf } from './witness.ts';
 
-export type PathState = 'up' | 'degraded' | 'down';
-
-export interface PathStatus {
-  path: string;
-  url: string;
-  state: PathState;
-  rttMs: number | null;
-  lastHeartbeat: string | null;
-  failures: number;
-}
-
-/** RTT above which a path that answers counts as degraded. */
-const DEGRADED_RTT_MS = 1000;
-/** Consecutive failures before a path is down. */
-const DOWN_AFTER = 3;
-
-const STATE_VALUE: Record<PathState, number> = { up: 2, degraded: 1, down: 0 };
+export type { PathState, PathStatus } from './paths.ts';
 
 export class Heartbeats {
   readonly #node: Node;
   readonly #outbox: Outbox;
   readonly #witness: Witness;
-  readonly #paths = new Map<string, PathStatus>();
+  readonly #paths: Paths;
   /** The last nonce each peer sent us, to echo. */
   readonly #peerNonce = new Map<string, string>();
   #timer: NodeJS.Timeout | undefined;
-  #inFlight = new Set<string>();
+  readonly #inFlight = new Set<string>();
 
   constructor(node: Node, outbox: Outbox) {
     this.#node = node;
     this.#outbox = outbox;
     this.#witness = witnessOf(node);
+    this.#paths = pathsOf(node);
   }
 
   start(): void {
@@ -70,17 +56,21 @@ export class Heartbeats {
     clearInterval(this.#timer);
   }
 
+  /** The path delivery would use first to `party`, with its state. */
   status(party: string): PathStatus {
-    const peer = this.#node.peer(party);
-    const endpoint = [...peer.card.endpoints].sort((a, b) => a.priority - b.priority)[0];
+    const best = this.#paths.best(party);
     return (
-      this.#paths.get(party) ?? {
-        path: endpoint?.id ?? 'direct',
-        url: endpoint?.url ?? '',
+      best ?? {
+        path: 'direct',
+        kind: 'direct',
+        url: '',
+        priority: 0,
+        source: 'card',
         state: 'down',
         rttMs: null,
         lastHeartbeat: null,
         failures: 0,
+        lastError: 'no path configured',
       }
     );
   }
@@ -127,18 +117,38 @@ export class Heartbeats {
     this.#latestSize = size;
   }
 
-  /** Sends one heartbeat to a peer and takes in its answer. */
+  /**
+   * Sends one heartbeat to a peer on each of its direct paths and takes in the answers; a relay
+   * path is probed for health instead (a relay cannot answer for the peer).
+   */
   async beat(party: string): Promise<void> {
-    if (this.#inFlight.has(party)) return;
-    this.#inFlight.add(party);
+    const paths = this.#paths.list(party);
+    if (paths.some((p) => p.kind === 'direct'))
+      await this.#refreshCheckpoint(true).catch((e) =>
+        this.#node.logger.error({ err: e }, 'signing a checkpoint failed'),
+      );
+    await Promise.all(
+      paths.map(async (path) => {
+        const key = `${party}\n${path.path}`;
+        if (this.#inFlight.has(key)) return;
+        this.#inFlight.add(key);
+        try {
+          if (path.kind === 'relay') await this.#probeRelay(party, path);
+          else await this.#beatOn(party, path);
+        } finally {
+          this.#inFlight.delete(key);
+        }
+      }),
+    );
+  }
+
+  async #beatOn(party: string, path: PathStatus): Promise<void> {
     const node = this.#node;
-    const status = this.status(party);
     try {
-      await this.#refreshCheckpoint(true);
-      const mine = await this.make(party, status.path);
+      const mine = await this.make(party, path.path);
       const started = performance.now();
       const answer = await postJson(
-        `${status.url}/federation/v1/heartbeat`,
+        `${path.url}/federation/v1/heartbeat`,
         JSON.stringify(mine),
         node.config.outbox.sendTimeoutMs,
       );
@@ -146,31 +156,28 @@ export class Heartbeats {
       if (theirs.heartbeat.echo !== mine.heartbeat.nonce)
         throw new Error('the answer does not echo our nonce');
       const rttMs = performance.now() - started;
-      this.#record(party, {
-        ...status,
-        state: rttMs > DEGRADED_RTT_MS ? 'degraded' : 'up',
-        rttMs,
-        lastHeartbeat: new Date().toISOString(),
-        failures: 0,
-      });
-      node.metrics.heartbeatRtt.observe({ peer: party, path: status.path }, rttMs / 1000);
+      this.#paths.succeeded(party, path.path, rttMs, true);
+      node.metrics.heartbeatRtt.observe({ peer: party, path: path.path }, rttMs / 1000);
       await this.#takeIn(theirs.heartbeat);
     } catch (e) {
-      const failures = status.failures + 1;
-      this.#record(party, {
-        ...status,
-        state: failures >= DOWN_AFTER ? 'down' : 'degraded',
-        failures,
-      });
-      node.logger.debug({ peer: party, reason: (e as Error).message }, 'heartbeat failed');
-    } finally {
-      this.#inFlight.delete(party);
+      this.#paths.failed(party, path.path, (e as Error).message);
+      node.logger.debug(
+        { peer: party, path: path.path, reason: (e as Error).message },
+        'heartbeat failed',
+      );
     }
   }
 
-  #record(party: string, status: PathStatus): void {
-    this.#paths.set(party, status);
-    this.#node.metrics.pathUp.set({ peer: party, path: status.path }, STATE_VALUE[status.state]);
+  async #probeRelay(party: string, path: PathStatus): Promise<void> {
+    const started = performance.now();
+    try {
+      await getJson(`${path.url}/relay/v1/health`, this.#node.config.outbox.sendTimeoutMs);
+      const rttMs = performance.now() - started;
+      this.#paths.succeeded(party, path.path, rttMs, true);
+      this.#node.metrics.heartbeatRtt.observe({ peer: party, path: path.path }, rttMs / 1000);
+    } catch (e) {
+      this.#paths.failed(party, path.path, (e as Error).message);
+    }
   }
 
   /** A heartbeat arriving from a peer: verify, take it in, and answer with ours. */

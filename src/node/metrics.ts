@@ -14,6 +14,10 @@ export class Metrics {
   readonly deliveryFailures: Counter;
   readonly heartbeatRtt: Histogram;
   readonly pathUp: Gauge;
+  readonly failovers: Counter;
+  readonly relayDeposits: Counter;
+  readonly relayCollected: Counter;
+  readonly watchdogPings: Counter;
 
   constructor(party: string, withDefaults = true) {
     this.registry.setDefaultLabels({ party });
@@ -73,6 +77,30 @@ export class Metrics {
       name: 'hotline_path_state',
       help: 'Path state per peer and path: 2 up, 1 degraded, 0 down',
       labelNames: ['peer', 'path'],
+      registers,
+    });
+    this.failovers = new Counter({
+      name: 'hotline_path_failovers_total',
+      help: 'Batches sent on a further path because the one before failed or did not answer in time',
+      labelNames: ['peer', 'from', 'to'],
+      registers,
+    });
+    this.relayDeposits = new Counter({
+      name: 'hotline_relay_deposits_total',
+      help: 'Batches deposited at a relay for a peer, per relay path',
+      labelNames: ['peer', 'path'],
+      registers,
+    });
+    this.relayCollected = new Counter({
+      name: 'hotline_relay_collected_total',
+      help: 'Items collected from relays: kind envelope (for us) or answer (receipts for us)',
+      labelNames: ['kind'],
+      registers,
+    });
+    this.watchdogPings = new Counter({
+      name: 'hotline_watchdog_pings_total',
+      help: "Pings of the watchdog URL (the dead-man's switch), by result ok or failed",
+      labelNames: ['result'],
       registers,
     });
   }

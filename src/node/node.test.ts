@@ -128,7 +128,13 @@ describe('two nodes on loopback', () => {
     // Retries would wait a minute or more; only the heartbeat can bring the message over sooner.
     pair = await createPair({
       heartbeatMs: 300,
-      outbox: { batch: 256, backoffBaseMs: 60_000, backoffMaxMs: 120_000, sendTimeoutMs: 2000 },
+      outbox: {
+        batch: 256,
+        backoffBaseMs: 60_000,
+        backoffMaxMs: 120_000,
+        sendTimeoutMs: 2000,
+        failoverMs: 1000,
+      },
     });
     const cn = await pair.start(pair.cn);
     const { id } = await cn.node.release(['us'], draft({ precedence: 'priority' }));
@@ -150,7 +156,13 @@ describe('two nodes on loopback', () => {
     // Retries wait a minute or more: only the first attempt happens within the test.
     pair = await createPair({
       heartbeatMs: 300,
-      outbox: { batch: 256, backoffBaseMs: 60_000, backoffMaxMs: 120_000, sendTimeoutMs: 2000 },
+      outbox: {
+        batch: 256,
+        backoffBaseMs: 60_000,
+        backoffMaxMs: 120_000,
+        sendTimeoutMs: 2000,
+        failoverMs: 750,
+      },
     });
     // Five messages wait in Beijing's outbox before its delivery starts: they leave as one batch.
     const ids = await releaseWhileStopped(pair.cn, 'us', 5);

@@ -9,13 +9,12 @@ import { receiptLeaf } from '../ledger/leaves.ts';
 import { type SentEnvelope, verifyReceipt } from '../ledger/receipt.ts';
 import type { Envelope } from '../protocol/envelope.ts';
 import { ProtocolError } from '../protocol/errors.ts';
-import { BatchResult } from '../protocol/federation.ts';
+import type { BatchResult } from '../protocol/federation.ts';
 import { LIMITS } from '../protocol/limits.ts';
-import { schemaError } from '../protocol/validate.ts';
 import type { OutboxRow } from '../store/store.ts';
 import type { PendingAppend } from './log.ts';
 import type { Node } from './node.ts';
-import { postJson } from './transport.ts';
+import { pathsOf, type Sent } from './paths.ts';
 import { type ReceiptRecorder, witnessOf } from './witness.ts';
 
 /** A batch stays under the peer's request limit, with room for the JSON around it. */
@@ -143,19 +142,14 @@ class Lane {
   async #deliver(rows: OutboxRow[]): Promise<number> {
     const node = this.#node;
     const { config } = node;
-    const peer = node.peer(this.#party);
-    const endpoint = [...peer.card.endpoints].sort((a, b) => a.priority - b.priority)[0];
     const ids = rows.map((r) => r.id);
-    let answer: unknown;
+    let sent: Sent;
     try {
-      if (!endpoint) throw new Error('the peer card lists no endpoint');
-      answer = await postJson(
-        `${endpoint.url}/federation/v1/envelopes`,
+      sent = await pathsOf(node).send(
+        this.#party,
         `{"envelopes":[${rows.map((r) => r.envelope).join(',')}]}`,
-        config.outbox.sendTimeoutMs,
+        rows.some((r) => r.rank === 0),
       );
-      const error = schemaError(BatchResult, answer);
-      if (error) throw new ProtocolError('E_MALFORMED', `batch answer ${error}`);
     } catch (e) {
       node.metrics.deliveryFailures.inc({ peer: this.#party });
       node.logger.warn(
@@ -170,11 +164,21 @@ class Lane {
       );
       return 0;
     }
-    return this.#settle(rows, answer as BatchResult);
+    if (sent.kind === 'deposited') {
+      // The receipts come back through the relay (relays.ts); until then the rows stay pending.
+      await node.store.markAttempt(
+        this.#party,
+        ids,
+        `held by relay ${sent.path}`,
+        this.#retryAt(rows),
+      );
+      return 0;
+    }
+    return this.settle(rows, sent.answer);
   }
 
   /** Verifies every receipt and clears what it proves; the rest waits for a retry. */
-  async #settle(rows: OutboxRow[], answer: BatchResult): Promise<number> {
+  async settle(rows: OutboxRow[], answer: BatchResult): Promise<number> {
     const node = this.#node;
     const peer = node.peer(this.#party);
     const byId = new Map(rows.map((r) => [r.id, r]));
@@ -294,6 +298,15 @@ export class Outbox {
       this.#lanes.set(party, lanes);
     }
     return lanes;
+  }
+
+  /**
+   * Takes in a batch answer that came back another way (through a relay): verifies its receipts
+   * and clears the envelopes they prove.
+   */
+  async settle(party: string, answer: BatchResult): Promise<number> {
+    const lane = this.#ensure(party)[0] as Lane;
+    return lane.settle([], answer);
   }
 
   kick(party: string, rank?: number): void {

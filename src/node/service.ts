@@ -12,6 +12,8 @@ import { Heartbeats } from './heartbeat.ts';
 import { languageOf } from './language.ts';
 import { Node } from './node.ts';
 import { Outbox } from './outbox.ts';
+import { RelayCollector } from './relays.ts';
+import { watchdogOf } from './watchdog.ts';
 
 export interface RunningNode {
   node: Node;
@@ -68,6 +70,8 @@ export async function startNode(
   }
   const outbox = new Outbox(node);
   const heartbeats = new Heartbeats(node, outbox);
+  const relays = new RelayCollector(node, outbox);
+  const watchdog = watchdogOf(node);
   const servers: FastifyInstance[] = [];
   try {
     const federation = await federationServer(node, heartbeats);
@@ -81,6 +85,8 @@ export async function startNode(
     );
     outbox.start();
     heartbeats.start();
+    relays.start();
+    watchdog?.start();
     logger.info({ federationUrl, operatorUrl }, 'node serving');
     return {
       node,
@@ -88,7 +94,9 @@ export async function startNode(
       federationUrl,
       operatorUrl,
       async stop() {
+        watchdog?.stop();
         heartbeats.stop();
+        await relays.stop();
         await outbox.stop();
         await Promise.all(servers.map((s) => s.close()));
         await store.close();

@@ -37,6 +37,7 @@ import { schemaError } from '../protocol/validate.ts';
 import type { CosignatureRow, Executor } from '../store/store.ts';
 import { Lock } from './lock.ts';
 import type { Node } from './node.ts';
+import { pathsOf } from './paths.ts';
 import { getJson } from './transport.ts';
 
 /** GET /federation/v1/proof/consistency: the query (text, as query strings arrive). */
@@ -422,12 +423,25 @@ export class Witness {
     return proof;
   }
 
-  /** GET /federation/v1/proof/consistency on the peer's preferred endpoint. */
+  /** GET /federation/v1/proof/consistency on the peer's direct paths, best first. */
   async #fetchProof(party: string, from: number, to: number): Promise<Uint8Array[]> {
-    const peer = this.#node.peer(party);
-    const endpoint = [...peer.card.endpoints].sort((a, b) => a.priority - b.priority)[0];
-    if (!endpoint) throw new Error('the peer card lists no endpoint');
-    const url = `${endpoint.url}/federation/v1/proof/consistency?from=${from}&to=${to}`;
+    const direct = pathsOf(this.#node)
+      .order(party)
+      .filter((p) => p.kind === 'direct');
+    if (!direct.length) throw new Error('no direct path to the peer');
+    const errors: string[] = [];
+    for (const path of direct) {
+      try {
+        return await this.#fetchProofAt(path.url, from, to);
+      } catch (e) {
+        errors.push((e as Error).message);
+      }
+    }
+    throw new Error(errors.join('; '));
+  }
+
+  async #fetchProofAt(base: string, from: number, to: number): Promise<Uint8Array[]> {
+    const url = `${base}/federation/v1/proof/consistency?from=${from}&to=${to}`;
     const answer = await getJson(url, this.#node.config.outbox.sendTimeoutMs);
     const error = schemaError(ConsistencyProof, answer);
     if (error) throw new Error(`${url}: the answer ${error}`);

@@ -18,6 +18,8 @@ export const ERROR_CODES = [
   'E_BAD_ROTATION',
   'E_BAD_RECEIPT',
   'E_BAD_PROOF',
+  // A relay's answer: its storage is full until parties collect.
+  'E_RELAY_FULL',
   // Not rejections of a document, but answers of the HTTP listeners:
   'E_UNAUTHORIZED',
   'E_NOT_FOUND',
