@@ -57,7 +57,7 @@ export const DEGRADED_RTT_MS = 1000;
 export const DOWN_AFTER = 3;
 
 const STATE_VALUE: Record<PathState, number> = { up: 2, degraded: 1, down: 0 };
-const STATE_ORDER: Record<PathState, number> = { up: 0, degraded: 1, down: 2 };
+const STATE_ORDER: Record<PathState, number> = { up: 0, degraded: 1, down: 1 };
 
 const tables = new WeakMap<Node, Paths>();
 
@@ -114,11 +114,19 @@ export class Paths {
     return [...fresh.values()];
   }
 
-  /** Paths best first: up before degraded before down, then by priority, then by RTT. */
+  /**
+   * Paths best first: direct paths that answer, then relays that answer (a relay adds a hop and
+   * a poll), then paths that are down; within each, up before degraded, then by priority, then
+   * by RTT.
+   */
   order(party: string): PathStatus[] {
+    const rank = (p: PathStatus) =>
+      p.state === 'down'
+        ? 4 + (p.kind === 'relay' ? 1 : 0)
+        : (p.kind === 'relay' ? 2 : 0) + STATE_ORDER[p.state];
     return this.list(party).sort(
       (a, b) =>
-        STATE_ORDER[a.state] - STATE_ORDER[b.state] ||
+        rank(a) - rank(b) ||
         a.priority - b.priority ||
         (a.rttMs ?? Number.POSITIVE_INFINITY) - (b.rttMs ?? Number.POSITIVE_INFINITY),
     );
@@ -214,7 +222,12 @@ export class Paths {
         clearTimeout(timer);
         if (queue.length)
           timer = setTimeout(() => {
-            if (!done && !deposited) advance(path.path, `no answer in ${failoverMs} ms`);
+            if (done || deposited) return;
+            // Slow counts as a failure now, so the next batch prefers the path that answers;
+            // an answer that still comes marks the path up again.
+            const reason = `no answer in ${failoverMs} ms`;
+            this.failed(party, path.path, reason);
+            advance(path.path, reason);
           }, failoverMs);
         this.#carry(party, path, batch).then(
           (sent) => {

@@ -9,16 +9,29 @@
  * receipts.
  */
 import { ProtocolError } from '../protocol/errors.ts';
-import { BatchResult } from '../protocol/federation.ts';
-import { Collected, type CollectedItem } from '../protocol/relay.ts';
+import type { BatchResult } from '../protocol/federation.ts';
+import {
+  Collected,
+  type CollectedItem,
+  RelayedAnswer,
+  type RelayedProofs,
+} from '../protocol/relay.ts';
 import { schemaError } from '../protocol/validate.ts';
 import type { Node } from './node.ts';
 import type { Outbox } from './outbox.ts';
 import { pathsOf } from './paths.ts';
 import { getJson, postJson } from './transport.ts';
+import { witnessOf } from './witness.ts';
 
 /** Rounds of collecting per relay per tick, so a full box drains quickly but not forever. */
 const ROUNDS = 8;
+/** Sizes of our log remembered per peer, as starting points of the proofs we relay. */
+const RECENT_SIZES = 8;
+
+/** The tree size of a signed checkpoint note (its second line). */
+function sizeOf(note: string): number {
+  return Number(note.split('\n')[1]);
+}
 
 export class RelayCollector {
   readonly #node: Node;
@@ -26,6 +39,8 @@ export class RelayCollector {
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #stopped = false;
+  /** Sizes of our checkpoints in receipts we relayed to each peer, newest last. */
+  readonly #sentSizes = new Map<string, number[]>();
 
   constructor(node: Node, outbox: Outbox) {
     this.#node = node;
@@ -104,23 +119,49 @@ export class RelayCollector {
         rejected: result.rejected.filter((r) => items[r.index]?.from === sender),
       };
       if (!mine.receipts.length && !mine.rejected.length) continue;
+      const proofs = await this.#proofs(sender, mine);
       await postJson(
         `${url}/relay/v1/boxes/${sender}/answers`,
-        JSON.stringify({ from: node.party, result: mine }),
+        JSON.stringify({ from: node.party, result: mine, proofs }),
         node.config.outbox.sendTimeoutMs,
       );
     }
+  }
+
+  /**
+   * Consistency proofs the sender may need to accept the answer's receipts without a direct
+   * path: from the size it last co-signed and the sizes we relayed to it lately, to (or from) the
+   * size of each receipt's checkpoint.
+   */
+  async #proofs(peer: string, answer: BatchResult): Promise<RelayedProofs> {
+    const node = this.#node;
+    const targets = [...new Set(answer.receipts.map((r) => sizeOf(r.receipt.checkpoint)))];
+    const known = this.#sentSizes.get(peer) ?? [];
+    const cosigned = (await witnessOf(node).status(peer)).cosigned?.size;
+    const starts = new Set([...known, ...(cosigned ? [cosigned] : []), ...targets]);
+    const proofs: RelayedProofs = [];
+    for (const to of targets)
+      for (const from of starts) {
+        if (from === 0 || from === to || proofs.length >= 32) continue;
+        const [a, b] = from < to ? [from, to] : [to, from];
+        if (proofs.some((p) => p.from === a && p.to === b) || b > node.ledger.size) continue;
+        proofs.push({ from: a, to: b, proof: await node.ledger.proveConsistency(a, b) });
+      }
+    this.#sentSizes.set(peer, [...known, ...targets].slice(-RECENT_SIZES));
+    return proofs;
   }
 
   /** A peer's answer to what we deposited: its receipts, verified like any other. */
   async #settle(item: CollectedItem): Promise<void> {
     const node = this.#node;
     if (!node.peers.has(item.from)) return;
-    const error = schemaError(BatchResult, item.data);
+    const error = schemaError(RelayedAnswer, item.data);
     if (error) {
       node.logger.warn({ peer: item.from, reason: error }, 'a relayed answer is malformed');
       return;
     }
-    await this.#outbox.settle(item.from, item.data as BatchResult);
+    const { result, proofs } = item.data as RelayedAnswer;
+    witnessOf(node).offerProofs(item.from, proofs);
+    await this.#outbox.settle(item.from, result);
   }
 }

@@ -120,6 +120,8 @@ export class Witness {
     string,
     { from: number; to: number; proof: Promise<Uint8Array[]> }
   >();
+  /** Consistency proofs a peer sent along with receipts through a relay, by "from-to". */
+  readonly #relayedProofs = new Map<string, Map<string, Uint8Array[]>>();
   #cosigner: NoteSigner | undefined;
 
   constructor(node: Node) {
@@ -238,6 +240,14 @@ export class Witness {
           old.size < checkpoint.size ? [old.size, checkpoint.size] : [checkpoint.size, old.size];
         try {
           proof = await this.#receiptProof(party, from, to);
+          // The proof is unsigned and came over the network: one that does not verify is fetched
+          // again, directly, before it may count as evidence of a fork.
+          if (
+            !(old.size < checkpoint.size
+              ? checkTree(proof, checkpoint.size, checkpoint.root, old.size, old.root)
+              : checkTree(proof, old.size, old.root, checkpoint.size, checkpoint.root))
+          )
+            proof = await this.#fetchProof(party, from, to, false);
         } catch (e) {
           this.#node.logger.warn(
             { peer: party, from, to, reason: (e as Error).message },
@@ -423,16 +433,38 @@ export class Witness {
     return proof;
   }
 
+  /**
+   * Keeps consistency proofs a peer sent beside its receipts through a relay (relays.ts), so a
+   * receipt can be checked while no direct path answers. They are as untrusted as any proof: each
+   * is checked against the two signed checkpoints, and one that fails is fetched again directly.
+   */
+  offerProofs(party: string, proofs: ReadonlyArray<{ from: number; to: number; proof: string[] }>) {
+    const cache = this.#relayedProofs.get(party) ?? new Map<string, Uint8Array[]>();
+    for (const p of proofs) cache.set(`${p.from}-${p.to}`, p.proof.map(fromHex));
+    for (const key of [...cache.keys()].slice(0, Math.max(0, cache.size - 64))) cache.delete(key);
+    this.#relayedProofs.set(party, cache);
+  }
+
   /** GET /federation/v1/proof/consistency on the peer's direct paths, best first. */
-  async #fetchProof(party: string, from: number, to: number): Promise<Uint8Array[]> {
+  async #fetchProof(
+    party: string,
+    from: number,
+    to: number,
+    relayed = true,
+  ): Promise<Uint8Array[]> {
+    const cached = this.#relayedProofs.get(party)?.get(`${from}-${to}`);
+    if (cached && relayed) return cached;
     const direct = pathsOf(this.#node)
       .order(party)
       .filter((p) => p.kind === 'direct');
     if (!direct.length) throw new Error('no direct path to the peer');
     const errors: string[] = [];
-    for (const path of direct) {
+    const { failoverMs, sendTimeoutMs } = this.#node.config.outbox;
+    for (const [i, path] of direct.entries()) {
       try {
-        return await this.#fetchProofAt(path.url, from, to);
+        // Every path but the last gets the failover time, as delivery does.
+        const timeout = i < direct.length - 1 ? failoverMs : sendTimeoutMs;
+        return await this.#fetchProofAt(path.url, from, to, timeout);
       } catch (e) {
         errors.push((e as Error).message);
       }
@@ -440,9 +472,14 @@ export class Witness {
     throw new Error(errors.join('; '));
   }
 
-  async #fetchProofAt(base: string, from: number, to: number): Promise<Uint8Array[]> {
+  async #fetchProofAt(
+    base: string,
+    from: number,
+    to: number,
+    timeoutMs: number,
+  ): Promise<Uint8Array[]> {
     const url = `${base}/federation/v1/proof/consistency?from=${from}&to=${to}`;
-    const answer = await getJson(url, this.#node.config.outbox.sendTimeoutMs);
+    const answer = await getJson(url, timeoutMs);
     const error = schemaError(ConsistencyProof, answer);
     if (error) throw new Error(`${url}: the answer ${error}`);
     return (answer as ConsistencyProof).proof.map(fromHex);

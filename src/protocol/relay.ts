@@ -4,7 +4,7 @@
  * the relay, because nothing the relay says is trusted.
  */
 import { type Static, Type } from '@sinclair/typebox';
-import { PartyId, Uint } from './common.ts';
+import { Hex32, PartyId, Uint } from './common.ts';
 import { BatchResult } from './federation.ts';
 import { LIMITS } from './limits.ts';
 
@@ -28,9 +28,34 @@ export const EnvelopeDeposit = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * RFC 9162 consistency proofs of the answering party's log, from sizes the sender may hold to the
+ * sizes of the checkpoints in the answer's receipts: what the sender would otherwise fetch with
+ * GET /federation/v1/proof/consistency, which needs a direct path.
+ */
+export const RelayedProofs = Type.Array(
+  Type.Object(
+    {
+      from: Uint,
+      to: Uint,
+      proof: Type.Array(Hex32, { maxItems: LIMITS.proofHashes }),
+    },
+    { additionalProperties: false },
+  ),
+  { maxItems: 32 },
+);
+export type RelayedProofs = Static<typeof RelayedProofs>;
+
+/** What an answer item holds: the batch answer and the proofs that go with it. */
+export const RelayedAnswer = Type.Object(
+  { result: BatchResult, proofs: RelayedProofs },
+  { additionalProperties: false },
+);
+export type RelayedAnswer = Static<typeof RelayedAnswer>;
+
 /** POST /relay/v1/boxes/:party/answers — a receiver's batch answer for the sender `party`. */
 export const AnswerDeposit = Type.Object(
-  { from: PartyId, result: BatchResult },
+  { from: PartyId, result: BatchResult, proofs: RelayedProofs },
   { additionalProperties: false },
 );
 export type AnswerDeposit = Static<typeof AnswerDeposit>;
@@ -56,7 +81,7 @@ export const CollectedItem = Type.Object(
     n: Uint,
     kind: Type.Union([Type.Literal('envelope'), Type.Literal('answer')]),
     from: PartyId,
-    /** The envelope (kind envelope) or the AnswerDeposit's `result` (kind answer). */
+    /** The envelope (kind envelope), or a RelayedAnswer (kind answer). */
     data: Type.Unknown(),
   },
   { additionalProperties: false },

@@ -43,6 +43,8 @@ export class MailboxFull extends Error {
 export class Mailboxes {
   readonly #db: Database.Database;
   readonly limits: Limits;
+  /** Items stored since the relay started, by kind (repeats not counted). */
+  readonly stored: Record<ItemKind, number> = { envelope: 0, answer: 0 };
   #bytes: number;
 
   constructor(path: string, limits: Limits) {
@@ -100,8 +102,8 @@ export class Mailboxes {
       );
       const at = new Date().toISOString();
       let stored = 0;
-      for (const d of fresh)
-        stored += insert.run(
+      for (const d of fresh) {
+        const { changes } = insert.run(
           party,
           d.kind,
           d.from,
@@ -109,7 +111,10 @@ export class Mailboxes {
           d.data,
           Buffer.byteLength(d.data),
           at,
-        ).changes;
+        );
+        stored += changes;
+        this.stored[d.kind] += changes;
+      }
       this.#bytes += bytes;
       return { stored, held: count.c + stored };
     })();

@@ -96,8 +96,8 @@ export async function relayServer(options: RelayOptions): Promise<{
     async (request) => {
       const { party } = request.params as BoxParams;
       served(party);
-      const { from, result } = request.body as AnswerDeposit;
-      const data = JSON.stringify(result);
+      const { from, result, proofs } = request.body as AnswerDeposit;
+      const data = JSON.stringify({ result, proofs });
       return deposit(party, [{ kind: 'answer', from, key: digestKey(data), data }]);
     },
   );
@@ -137,6 +137,7 @@ export async function relayServer(options: RelayOptions): Promise<{
   app.get('/relay/v1/health', async () => ({
     relay: 'hotline',
     boxes: boxes.boxes(),
+    stored: boxes.stored,
     bytes: boxes.bytes,
     maxBytes: boxes.limits.maxBytes,
     maxItemsPerBox: boxes.limits.maxItemsPerBox,

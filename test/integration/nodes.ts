@@ -150,7 +150,16 @@ export interface Settings {
     backoffBaseMs?: number;
     backoffMaxMs?: number;
     sendTimeoutMs?: number;
+    failoverMs?: number;
   };
+  /** Local paths to peers (src/node/paths.ts). */
+  paths?: Record<
+    string,
+    Array<{ id: string; kind: 'direct' | 'relay'; url: string; priority: number }>
+  >;
+  relays?: string[];
+  relayPollMs?: number;
+  watchdog?: { url: string; intervalMs?: number; timeoutMs?: number };
 }
 
 export interface Identity {
@@ -237,6 +246,11 @@ export class HotlineNode {
     Object.assign(config, rest);
     if (outbox) config.outbox = { ...(config.outbox as object | undefined), ...outbox };
     writeFileSync(this.configFile, stringify(config), { mode: 0o600 });
+  }
+
+  /** The federation listener's address (`listen` in its configuration). */
+  get listen(): string {
+    return (parse(readFileSync(this.configFile, 'utf8')) as { listen: string }).listen;
   }
 
   /** `hotline card`: writes the signed card to `<root>/<party>.card.json` and returns the path. */
