@@ -1,0 +1,192 @@
+/**
+ * The relay: a mailbox that carries sealed envelopes and signed receipts between two nodes that
+ * cannot reach each other, and that can neither forge nor silently lose what it holds.
+ */
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterEach, describe, expect, test } from 'vitest';
+import { createPair, draft, eventually, type Pair, type Site } from '../../test/support/pair.ts';
+import { type Config, readConfig, writeConfig } from '../node/config.ts';
+import { type RunningRelay, startRelay } from './server.ts';
+
+function configure(site: Site, extra: Partial<Config>): void {
+  writeConfig(site.dir, { ...readConfig(site.dir), ...extra });
+}
+
+describe('the relay', () => {
+  let pair: Pair;
+  let relay: RunningRelay;
+
+  afterEach(async () => {
+    await pair?.close();
+    await relay?.stop();
+  });
+
+  /**
+   * Washington's direct path to Beijing is cut (its card's endpoint overridden by a dead port), so
+   * only the relay carries; Beijing collects its mail there.
+   */
+  async function relayOnly(
+    limits = { maxBytes: 64 * 1024 * 1024, maxItemsPerBox: 10_000 },
+    /** Washington deposits nothing itself: the test plays the relay by hand. */
+    senderCut = false,
+  ) {
+    pair = await createPair({ relayPollMs: 100 });
+    relay = await startRelay(
+      {
+        data: join(pair.root, 'relay'),
+        limits,
+        parties: ['us', 'cn'],
+        logger: pino({ level: 'silent' }),
+      },
+      '127.0.0.1:0',
+    );
+    configure(pair.us, {
+      paths: {
+        cn: [
+          { id: 'direct', kind: 'direct', url: 'http://127.0.0.1:9', priority: 0 },
+          {
+            id: 'relay-geneva',
+            kind: 'relay',
+            url: senderCut ? 'http://127.0.0.1:9' : relay.url,
+            priority: 50,
+          },
+        ],
+      },
+    });
+    configure(pair.cn, { relays: [relay.url] });
+  }
+
+  test('carries messages one way and their receipts back, then holds nothing', async () => {
+    await relayOnly();
+    const us = await pair.start(pair.us);
+    const cn = await pair.start(pair.cn);
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await us.node.release(['cn'], draft())).id);
+    await eventually(
+      async () => {
+        const rows = await Promise.all(ids.map((id) => us.node.store.getOutbox('cn', id)));
+        return rows.every((r) => r?.status === 'receipted') || undefined;
+      },
+      20_000,
+      'receipts through the relay',
+    );
+    expect((await cn.node.store.listInbox(10)).map((r) => r.id).sort()).toEqual([...ids].sort());
+    await eventually(async () => (relay.boxes.boxes().cn === undefined ? true : undefined), 10_000);
+    expect(relay.boxes.stored.envelope).toBeGreaterThanOrEqual(5);
+    expect(relay.boxes.stored.answer).toBeGreaterThanOrEqual(1);
+    expect(await cn.node.store.openAlarms()).toEqual([]);
+  });
+
+  test('cannot forge: an envelope it altered is refused by the receiver and stored nowhere', async () => {
+    await relayOnly(undefined, true);
+    const us = await pair.start(pair.us);
+    const { id } = await us.node.release(
+      ['cn'],
+      draft({ text: { lang: 'en', body: 'Stand by.' } }),
+    );
+    const envelope = JSON.parse((await us.node.store.getOutbox('cn', id))?.envelope ?? '{}');
+    await pair.stop(pair.us);
+    // The relay rewrites the claimed send time and files it under a fresh id first.
+    const forged = structuredClone(envelope);
+    forged.header.sent = '2020-01-01T00:00:00.000Z';
+    relay.boxes.deposit('cn', [
+      { kind: 'envelope', from: 'us', key: 'forged', data: JSON.stringify(forged) },
+    ]);
+    const cn = await pair.start(pair.cn);
+    await eventually(async () => (relay.boxes.boxes().cn === undefined ? true : undefined), 10_000);
+    expect(await cn.node.store.listInbox(10)).toEqual([]);
+    const metrics = await cn.node.metrics.registry.metrics();
+    expect(metrics).toMatch(/hotline_rejections_total\{[^}]*code="E_BAD_SIGNATURE"[^}]*\} 1/);
+    // The genuine envelope, deposited later, goes through.
+    relay.boxes.deposit('cn', [
+      { kind: 'envelope', from: 'us', key: id, data: JSON.stringify(envelope) },
+    ]);
+    await eventually(async () =>
+      (await cn.node.store.listInbox(10)).length === 1 ? true : undefined,
+    );
+  });
+
+  test('a reordered, duplicated delivery is stored once, in every seq', async () => {
+    await relayOnly(undefined, true);
+    const us = await pair.start(pair.us);
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) ids.push((await us.node.release(['cn'], draft())).id);
+    const envelopes = await Promise.all(
+      ids.map(async (id) => (await us.node.store.getOutbox('cn', id))?.envelope as string),
+    );
+    await pair.stop(pair.us);
+    // Newest first, and each twice (a relay cannot dedupe what it files under other keys).
+    const reversed = [...envelopes].reverse();
+    relay.boxes.deposit(
+      'cn',
+      [...reversed, ...reversed].map((data, i) => ({
+        kind: 'envelope' as const,
+        from: 'us',
+        key: `copy-${i}`,
+        data,
+      })),
+    );
+    const cn = await pair.start(pair.cn);
+    await eventually(async () =>
+      (await cn.node.store.listInbox(10)).length === 4 ? true : undefined,
+    );
+    await eventually(async () => (relay.boxes.boxes().cn === undefined ? true : undefined), 10_000);
+    const inbox = await cn.node.store.listInbox(10);
+    expect(inbox.map((r) => r.seq).sort()).toEqual([1, 2, 3, 4]);
+    expect(cn.node.received.get('us')?.contiguous).toBe(4);
+  });
+
+  test('when full it refuses deposits with E_RELAY_FULL, and the sender keeps the messages', async () => {
+    await relayOnly({ maxBytes: 64 * 1024 * 1024, maxItemsPerBox: 2 });
+    const us = await pair.start(pair.us);
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await us.node.release(['cn'], draft())).id);
+    const answer = await fetch(`${relay.url}/relay/v1/boxes/cn/envelopes`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        envelopes: await Promise.all(
+          ids.map(async (id) =>
+            JSON.parse((await us.node.store.getOutbox('cn', id))?.envelope ?? ''),
+          ),
+        ),
+      }),
+    });
+    expect(answer.status).toBe(507);
+    const { error } = (await answer.json()) as { error: { code: string; message: string } };
+    expect(error.code).toBe('E_RELAY_FULL');
+    expect(error.message).toMatch(/limit is 2/);
+    const row = await eventually(async () => {
+      const r = await us.node.store.getOutbox('cn', ids[2] as string);
+      return r?.last_error?.includes('E_RELAY_FULL') || r?.last_error?.includes('507')
+        ? r
+        : undefined;
+    });
+    expect(row.status).toBe('pending');
+  });
+
+  test('refuses boxes for parties it does not serve, and malformed deposits', async () => {
+    await relayOnly();
+    const post = (path: string, body: unknown) =>
+      fetch(`${relay.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const stranger = await post('/relay/v1/boxes/fr/envelopes', {
+      envelopes: [{ header: { id: 'x', from: 'us', to: ['fr'] } }],
+    });
+    expect(stranger.status).toBe(403);
+    expect(((await stranger.json()) as { error: { code: string } }).error.code).toBe(
+      'E_UNKNOWN_PARTY',
+    );
+    const misaddressed = await post('/relay/v1/boxes/cn/envelopes', {
+      envelopes: [{ header: { id: 'x', from: 'us', to: ['us'] } }],
+    });
+    expect(misaddressed.status).toBe(421);
+    const malformed = await post('/relay/v1/boxes/cn/envelopes', { envelopes: [] });
+    expect(malformed.status).toBe(400);
+    expect(relay.boxes.bytes).toBe(0);
+  });
+});
