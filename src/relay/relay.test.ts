@@ -2,10 +2,20 @@
  * The relay: a mailbox that carries sealed envelopes and signed receipts between two nodes that
  * cannot reach each other, and that can neither forge nor silently lose what it holds.
  */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, test } from 'vitest';
-import { createPair, draft, eventually, type Pair, type Site } from '../../test/support/pair.ts';
+import {
+  createPair,
+  draft,
+  eventually,
+  freePort,
+  type Pair,
+  type Site,
+} from '../../test/support/pair.ts';
 import { type Config, readConfig, writeConfig } from '../node/config.ts';
 import { type RunningRelay, startRelay } from './server.ts';
 
@@ -189,4 +199,26 @@ describe('the relay', () => {
     expect(malformed.status).toBe(400);
     expect(relay.boxes.bytes).toBe(0);
   });
+
+  test('`hotline relay` serves its API until told to stop', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hotline-relay-'));
+    const listen = `127.0.0.1:${await freePort()}`;
+    const child = spawn(
+      process.execPath,
+      ['bin/hotline.js', 'relay', '--listen', listen, '--data', dir, '--max-items', '5'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    try {
+      const health = await eventually(async () => {
+        const answer = await fetch(`http://${listen}/relay/v1/health`).catch(() => undefined);
+        return answer?.ok ? ((await answer.json()) as Record<string, unknown>) : undefined;
+      }, 45_000);
+      expect(health).toMatchObject({ relay: 'hotline', maxItemsPerBox: 5, bytes: 0 });
+    } finally {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -143,6 +143,7 @@ describe(`chaos: two paths with faults, a relay, SIGKILLs and partitions (seed $
   const proxies: Record<string, FaultProxy[]> = {};
   let usToCn: Direction;
   let cnToUs: Direction;
+  const faultCounts = Object.fromEntries(FAULTS.map((f) => [f, 0])) as Record<Fault, number>;
 
   beforeAll(() => {
     root = mkdtempSync(join(tmpdir(), 'hotline-chaos-'));
@@ -236,7 +237,7 @@ describe(`chaos: two paths with faults, a relay, SIGKILLs and partitions (seed $
   }, 600_000);
 
   test('every kind of fault was injected, and the relay carried traffic', async () => {
-    const counts = Object.fromEntries(FAULTS.map((f) => [f, 0])) as Record<Fault, number>;
+    const counts = faultCounts;
     let requests = 0;
     for (const list of Object.values(proxies))
       for (const p of list) {
@@ -267,10 +268,15 @@ describe(`chaos: two paths with faults, a relay, SIGKILLs and partitions (seed $
   }, 130_000);
 
   test('every message is in the peer’s inbox exactly once, in contiguous seqs, with its text', async () => {
+    let lost = 0;
+    let duplicated = 0;
     for (const d of [usToCn, cnToUs]) {
-      const inbox = (await d.to.api<InboxItem[]>('GET', '/api/v1/inbox?limit=10000')).filter(
-        (m) => m.from === d.from.party,
-      );
+      const inbox = (
+        await d.to.api<InboxItem[]>('GET', `/api/v1/inbox?limit=${Math.min(10_000, MESSAGES * 2)}`)
+      ).filter((m) => m.from === d.from.party);
+      const shown = new Set(inbox.map((m) => m.id));
+      lost += d.ids.filter((id) => !shown.has(id)).length;
+      duplicated += inbox.length - shown.size;
       expect(inbox).toHaveLength(MESSAGES);
       expect(new Set(inbox.map((m) => m.id))).toEqual(new Set(d.ids));
       expect(inbox.map((m) => m.seq).sort((a, b) => a - b)).toEqual(
@@ -279,6 +285,9 @@ describe(`chaos: two paths with faults, a relay, SIGKILLs and partitions (seed $
       const byId = new Map(inbox.map((m) => [m.id, m.body.text?.body]));
       for (const [i, id] of d.ids.entries()) expect(byId.get(id)).toBe(text(d, i));
     }
+    console.info(
+      `SOAK ${JSON.stringify({ seed: SEED, messages: MESSAGES * 2, kills: KILLS, faults: faultCounts, lost, duplicated })}`,
+    );
   });
 
   test('no equivocation or fork was alarmed: what faults cause is refused, never believed', async () => {
