@@ -99,7 +99,7 @@ const TRIALS = 10;
 
 /**
  * The preferred path is cut just before a release, in the two ways a link dies: black-holed (no
- * answer at all: failover waits `outbox.failoverMs`, default 1000 ms) and refused (connection
+ * answer at all: failover waits `outbox.failoverMs`, default 750 ms) and refused (connection
  * reset: failover at once). Heartbeats are an hour apart, so only the send notices.
  */
 async function failover() {

@@ -34,7 +34,7 @@ export const Config = Type.Object(
          * A batch unanswered on one path after this long is sent on the next path as well
          * (failover on a send timeout); the first verified answer wins.
          */
-        failoverMs: Type.Integer({ minimum: 50, default: 1000 }),
+        failoverMs: Type.Integer({ minimum: 50, default: 750 }),
       },
       { additionalProperties: false, default: {} },
     ),
