@@ -76,12 +76,15 @@ export class Heartbeats {
   }
 
   /** The heartbeat this node sends to `party` now. */
-  async make(party: string, path: string): Promise<SignedHeartbeat> {
+  async make(
+    party: string,
+    path: string,
+    echo = this.#peerNonce.get(party),
+  ): Promise<SignedHeartbeat> {
     const node = this.#node;
     const witnessing = await this.#witness.outgoing(party, this.#latestSize);
     const tracker = node.received.get(party) ?? new SeqTracker();
     const signer = node.keys.signer('signing');
-    const echo = this.#peerNonce.get(party);
     const heartbeat: Heartbeat = {
       v: PROTOCOL_VERSION,
       from: node.party,
@@ -191,7 +194,8 @@ export class Heartbeats {
     await this.#takeIn(theirs.heartbeat);
     // Answer at once with the latest signed checkpoint; signing new ones is the beat's job.
     await this.#refreshCheckpoint(false);
-    return this.make(peer.party, theirs.heartbeat.path);
+    // Echo this request's nonce: heartbeats on other paths may arrive meanwhile.
+    return this.make(peer.party, theirs.heartbeat.path, theirs.heartbeat.nonce);
   }
 
   /**
