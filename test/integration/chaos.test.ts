@@ -9,7 +9,8 @@
  * verify with each other's view: consistent and co-signed.
  *
  * The seed is printed; HOTLINE_CHAOS_SEED=<n> replays the same fault schedule (the timing of the
- * processes still varies). HOTLINE_SOAK=1 runs the longer soak used by the bench.
+ * processes still varies). HOTLINE_SOAK=1 runs the longer soak used by the bench (10,000
+ * messages each way and 12 kills; HOTLINE_CHAOS_MESSAGES=<n> sets the messages each way).
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,6 +49,8 @@ const KILLS = SOAK ? 12 : 4;
 const BLACKOUTS = [0.3, 0.65];
 const BLACKOUT_MS = 3000;
 const PARALLEL = 8;
+/** How long any one phase may wait for progress. */
+const PATIENCE_MS = SOAK ? 1_800_000 : 120_000;
 const MAX_LEAD = 100;
 
 const RATES = { drop: 0.03, delay: 0.04, duplicate: 0.03, reorder: 0.03, corrupt: 0.03 };
@@ -212,29 +215,33 @@ describe(`chaos: two paths with faults, a relay, SIGKILLs and partitions (seed $
     expect(paths.paths.map((p) => p.path).sort()).toEqual(['alternate', 'direct', 'relay']);
   }, 120_000);
 
-  test(`each releases ${MESSAGES} messages while nodes are killed and paths cut`, async () => {
-    const nodes = [us, cn];
-    const progress = () => Math.min(usToCn.released, cnToUs.released) / MESSAGES;
-    const kills: string[] = [];
-    const chaos = async () => {
-      const events = [
-        ...Array.from({ length: KILLS }, (_, i) => ({ at: (i + 0.5) / KILLS, kind: 'kill' })),
-        ...BLACKOUTS.map((at) => ({ at, kind: 'blackout' })),
-      ].sort((a, b) => a.at - b.at);
-      for (const event of events) {
-        await until(`${event.kind} at ${event.at}`, () => progress() >= event.at, 120_000, 5);
-        const victim = nodes[Math.floor(random() * 2)] as HotlineNode;
-        if (event.kind === 'kill') {
-          kills.push(victim.party);
-          await victim.restart(Math.floor(200 + random() * 800));
-        } else for (const p of proxies[victim.party] ?? []) p.partition(BLACKOUT_MS);
-      }
-    };
-    await Promise.all([sendAll(usToCn, cnToUs), sendAll(cnToUs, usToCn), chaos()]);
-    expect(kills).toHaveLength(KILLS);
-    for (const d of [usToCn, cnToUs]) expect(new Set(d.ids).size).toBe(MESSAGES);
-    console.info(`killed in turn: ${kills.join(', ')}`);
-  }, 600_000);
+  test(
+    `each releases ${MESSAGES} messages while nodes are killed and paths cut`,
+    async () => {
+      const nodes = [us, cn];
+      const progress = () => Math.min(usToCn.released, cnToUs.released) / MESSAGES;
+      const kills: string[] = [];
+      const chaos = async () => {
+        const events = [
+          ...Array.from({ length: KILLS }, (_, i) => ({ at: (i + 0.5) / KILLS, kind: 'kill' })),
+          ...BLACKOUTS.map((at) => ({ at, kind: 'blackout' })),
+        ].sort((a, b) => a.at - b.at);
+        for (const event of events) {
+          await until(`${event.kind} at ${event.at}`, () => progress() >= event.at, PATIENCE_MS, 5);
+          const victim = nodes[Math.floor(random() * 2)] as HotlineNode;
+          if (event.kind === 'kill') {
+            kills.push(victim.party);
+            await victim.restart(Math.floor(200 + random() * 800));
+          } else for (const p of proxies[victim.party] ?? []) p.partition(BLACKOUT_MS);
+        }
+      };
+      await Promise.all([sendAll(usToCn, cnToUs), sendAll(cnToUs, usToCn), chaos()]);
+      expect(kills).toHaveLength(KILLS);
+      for (const d of [usToCn, cnToUs]) expect(new Set(d.ids).size).toBe(MESSAGES);
+      console.info(`killed in turn: ${kills.join(', ')}`);
+    },
+    PATIENCE_MS * 5,
+  );
 
   test('every kind of fault was injected, and the relay carried traffic', async () => {
     const counts = faultCounts;
@@ -253,19 +260,23 @@ describe(`chaos: two paths with faults, a relay, SIGKILLs and partitions (seed $
     expect(relay.boxes.stored.answer).toBeGreaterThan(0);
   });
 
-  test('both outboxes drain', async () => {
-    await until(
-      'both outboxes to drain',
-      async () => {
-        const [atUs, atCn] = await Promise.all([status(us), status(cn)]);
-        return atUs.peers[0]?.outbox.pending === 0 && atCn.peers[0]?.outbox.pending === 0;
-      },
-      120_000,
-      250,
-    ).catch((e: Error) => {
-      throw new Error(`${e.message}\n--- us ---\n${us.logTail()}\n--- cn ---\n${cn.logTail()}`);
-    });
-  }, 130_000);
+  test(
+    'both outboxes drain',
+    async () => {
+      await until(
+        'both outboxes to drain',
+        async () => {
+          const [atUs, atCn] = await Promise.all([status(us), status(cn)]);
+          return atUs.peers[0]?.outbox.pending === 0 && atCn.peers[0]?.outbox.pending === 0;
+        },
+        PATIENCE_MS,
+        250,
+      ).catch((e: Error) => {
+        throw new Error(`${e.message}\n--- us ---\n${us.logTail()}\n--- cn ---\n${cn.logTail()}`);
+      });
+    },
+    PATIENCE_MS + 10_000,
+  );
 
   test('every message is in the peer’s inbox exactly once, in contiguous seqs, with its text', async () => {
     let lost = 0;
