@@ -345,6 +345,7 @@ describe('Beijing refuses, with a stable code,', () => {
       'E_BAD_CARD',
       'E_BAD_RECEIPT',
       'E_BAD_PROOF',
+      'E_RELAY_FULL',
       'E_UNAUTHORIZED',
       'E_NOT_FOUND',
       'E_INTERNAL',
