@@ -22,6 +22,11 @@ export const ERROR_CODES = [
   'E_RELAY_FULL',
   // Not rejections of a document, but answers of the HTTP listeners:
   'E_UNAUTHORIZED',
+  'E_FORBIDDEN',
+  'E_CSRF',
+  'E_LOCKED',
+  'E_THROTTLED',
+  'E_CONFLICT',
   'E_NOT_FOUND',
   'E_INTERNAL',
   // Answers of the operator API about language and standards (docs/language.md):

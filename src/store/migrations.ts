@@ -133,6 +133,107 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0003-people': {
+      async up(db: Kysely<unknown>) {
+        // Accounts. `name` is the login; a person's display name stays local.
+        await db.schema
+          .createTable('users')
+          .addColumn('name', 'text', (c) => c.primaryKey())
+          .addColumn('display_name', 'text')
+          .addColumn('role', 'text', (c) => c.notNull())
+          .addColumn('password_hash', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('password_changed_at', 'text', (c) => c.notNull())
+          .addColumn('disabled_at', 'text')
+          .addColumn('failed_logins', 'integer', (c) => c.notNull())
+          .addColumn('locked_until', 'text')
+          .execute();
+        // Bearer tokens: the secret's SHA-256 only (tokens carry 256 random bits).
+        await db.schema
+          .createTable('tokens')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('user_name', 'text', (c) => c.notNull())
+          .addColumn('secret_hash', 'text', (c) => c.notNull())
+          .addColumn('label', 'text', (c) => c.notNull())
+          .addColumn('scopes', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('expires_at', 'text')
+          .addColumn('last_used_at', 'text')
+          .addColumn('revoked_at', 'text')
+          .execute();
+        await db.schema.createIndex('tokens_user').on('tokens').column('user_name').execute();
+        // Console sessions: the cookie's SHA-256 is the key; the CSRF token's SHA-256 beside it.
+        await db.schema
+          .createTable('sessions')
+          .addColumn('id_hash', 'text', (c) => c.primaryKey())
+          .addColumn('user_name', 'text', (c) => c.notNull())
+          .addColumn('csrf_hash', 'text', (c) => c.notNull())
+          .addColumn('source', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('idle_until', 'text', (c) => c.notNull())
+          .addColumn('expires_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('sessions_user').on('sessions').column('user_name').execute();
+        await db.schema
+          .createTable('desks')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .execute();
+        // Who staffs a desk, and how to reach them there (JSON list of contact routes).
+        await db.schema
+          .createTable('desk_staff')
+          .addColumn('desk', 'text', (c) => c.notNull())
+          .addColumn('user_name', 'text', (c) => c.notNull())
+          .addColumn('routes', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('desk_staff_pk', ['desk', 'user_name'])
+          .execute();
+        // Shifts of one desk never overlap (checked on insert), so "who is on duty" has one answer.
+        await serial(db, 'shifts')
+          .addColumn('desk', 'text', (c) => c.notNull())
+          .addColumn('user_name', 'text', (c) => c.notNull())
+          .addColumn('starts_at', 'text', (c) => c.notNull())
+          .addColumn('ends_at', 'text', (c) => c.notNull())
+          .addColumn('created_by', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('cancelled_at', 'text')
+          .execute();
+        await db.schema
+          .createIndex('shifts_desk')
+          .on('shifts')
+          .columns(['desk', 'starts_at'])
+          .execute();
+        await serial(db, 'handovers')
+          .addColumn('desk', 'text', (c) => c.notNull())
+          .addColumn('from_user', 'text', (c) => c.notNull())
+          .addColumn('to_user', 'text', (c) => c.notNull())
+          .addColumn('items', 'text', (c) => c.notNull())
+          .addColumn('note', 'text')
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('confirmed_at', 'text')
+          .execute();
+        // The local audit trail. `id` is assigned as max + 1 in the inserting statement, so a
+        // second process (an export beside a running node) can append too; the node then anchors
+        // each entry's hash in an event leaf of its ledger (`hash`, `leaf_index`).
+        await db.schema
+          .createTable('audit')
+          .addColumn('id', bigint, (c) => c.primaryKey())
+          .addColumn('at', 'text', (c) => c.notNull())
+          .addColumn('actor', 'text')
+          .addColumn('role', 'text')
+          .addColumn('via', 'text', (c) => c.notNull())
+          .addColumn('source', 'text', (c) => c.notNull())
+          .addColumn('action', 'text', (c) => c.notNull())
+          .addColumn('target', 'text')
+          .addColumn('outcome', 'text', (c) => c.notNull())
+          .addColumn('detail', 'text', (c) => c.notNull())
+          .addColumn('hash', 'text')
+          .addColumn('leaf_index', bigint)
+          .execute();
+        await db.schema.alterTable('alarms').addColumn('cleared_by', 'text').execute();
+        await db.schema.alterTable('alarms').addColumn('cleared_note', 'text').execute();
+      },
+    },
     '0004-language': {
       async up(db: Kysely<unknown>) {
         // Translations made on this side (by a person or a machine) of a message's free text:

@@ -76,6 +76,9 @@ export interface AlarmsTable {
   party: string | null;
   message: string;
   cleared_at: string | null;
+  /** Who cleared it (an account name), and why. */
+  cleared_by: string | null;
+  cleared_note: string | null;
 }
 
 export interface LedgerLeavesTable {
@@ -143,6 +146,109 @@ export interface TranslationsTable {
   created_at: string;
 }
 
+export type Role = 'operator' | 'officer' | 'admin';
+
+/** An operator account. Passwords are Argon2id PHC strings. */
+export interface UsersTable {
+  name: string;
+  display_name: string | null;
+  role: Role;
+  password_hash: string;
+  created_at: string;
+  password_changed_at: string;
+  disabled_at: string | null;
+  /** Consecutive failed logins; a lockout sets `locked_until` and resets the count. */
+  failed_logins: number;
+  locked_until: string | null;
+}
+
+export interface TokensTable {
+  /** The public part of the token (`hlt_<id>_<secret>`). */
+  id: string;
+  user_name: string;
+  /** SHA-256 of the secret part, hex. */
+  secret_hash: string;
+  label: string;
+  /** Comma-separated scopes (src/api/access.ts). */
+  scopes: string;
+  created_at: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+export interface SessionsTable {
+  /** SHA-256 of the session cookie's value, hex. */
+  id_hash: string;
+  user_name: string;
+  /** SHA-256 of the session's CSRF token, hex. */
+  csrf_hash: string;
+  source: string;
+  created_at: string;
+  /** Ends after this much inactivity; renewed on use. */
+  idle_until: string;
+  /** Ends at this time regardless of use. */
+  expires_at: string;
+}
+
+export interface DesksTable {
+  id: string;
+  name: string;
+  created_at: string;
+}
+
+export interface DeskStaffTable {
+  desk: string;
+  user_name: string;
+  /** JSON list of ContactRoute (src/node/roster.ts). */
+  routes: string;
+}
+
+export interface ShiftsTable {
+  id: Generated<number>;
+  desk: string;
+  user_name: string;
+  starts_at: string;
+  ends_at: string;
+  created_by: string;
+  created_at: string;
+  cancelled_at: string | null;
+}
+
+export interface HandoversTable {
+  id: Generated<number>;
+  desk: string;
+  from_user: string;
+  to_user: string;
+  /** JSON list of HandoverItem (src/node/roster.ts). */
+  items: string;
+  note: string | null;
+  created_at: string;
+  confirmed_at: string | null;
+}
+
+export interface AuditTable {
+  id: number;
+  at: string;
+  /** The account name, `os:<user>` for a command run on the data folder, null if anonymous. */
+  actor: string | null;
+  role: string | null;
+  /** session, token, data-folder or anonymous. */
+  via: string;
+  /** The client address, or the host for a command run on the data folder. */
+  source: string;
+  action: string;
+  target: string | null;
+  /** ok, denied or failed. */
+  outcome: string;
+  /** JSON object. */
+  detail: string;
+  /** SHA-256 of the entry's canonical JSON, hex, set when anchored. */
+  hash: string | null;
+  /** The ledger event leaf that anchors `hash`. */
+  leaf_index: number | null;
+}
+
 export interface Database {
   meta: MetaTable;
   peers: PeersTable;
@@ -157,4 +263,12 @@ export interface Database {
   witnessed: WitnessedTable;
   cosignatures: CosignaturesTable;
   translations: TranslationsTable;
+  users: UsersTable;
+  tokens: TokensTable;
+  sessions: SessionsTable;
+  desks: DesksTable;
+  desk_staff: DeskStaffTable;
+  shifts: ShiftsTable;
+  handovers: HandoversTable;
+  audit: AuditTable;
 }

@@ -473,6 +473,28 @@ export class Store implements HashReader {
     return rows.map((r) => ({ ...r, id: Number(r.id) }));
   }
 
+  async getAlarm(id: number, q: Executor = this.db): Promise<AlarmRow | undefined> {
+    const row = await q.selectFrom('alarms').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && { ...row, id: Number(row.id) };
+  }
+
+  /** Clears an open alarm; returns whether it was open. */
+  async clearAlarm(
+    id: number,
+    by: string,
+    note: string | null,
+    at: string,
+    q: Executor = this.db,
+  ): Promise<boolean> {
+    const result = await q
+      .updateTable('alarms')
+      .set({ cleared_at: at, cleared_by: by, cleared_note: note })
+      .where('id', '=', id)
+      .where('cleared_at', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
   // ledger
 
   async ledgerSize(q: Executor = this.db): Promise<number> {
