@@ -100,6 +100,24 @@ export const Config = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    /** Accounts, sessions and what the peer sees of people (docs/people.md). */
+    access: Type.Object(
+      {
+        /** Consecutive failed logins that lock an account... */
+        lockoutAfter: Type.Integer({ minimum: 1, maximum: 100, default: 5 }),
+        /** ...for this long (an admin's password reset unlocks it at once). */
+        lockoutMinutes: Type.Integer({ minimum: 1, default: 15 }),
+        /** Failed logins from one address within 10 minutes before it is throttled. */
+        throttleFailures: Type.Integer({ minimum: 1, default: 20 }),
+        /** A console session ends after this much inactivity... */
+        sessionIdleMinutes: Type.Integer({ minimum: 1, default: 30 }),
+        /** ...and at the latest this long after login. */
+        sessionHours: Type.Integer({ minimum: 1, maximum: 24 * 7, default: 12 }),
+        /** Show the peer authors' and approvers' names beside their desks (default: desks only). */
+        disclosePersons: Type.Boolean({ default: false }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     logLevel: Type.Union(
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
       { default: 'info' },

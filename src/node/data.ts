@@ -1,8 +1,7 @@
 /**
- * The data folder of a node: keys, its own signed card, configuration, database, and the
- * operator token the CLI uses. `initDataDir` is what `hotline init` does.
+ * The data folder of a node: keys, its own signed card, configuration, database, and the first
+ * admin's token the CLI uses. `initNode` is what `hotline init` does.
  */
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createCard, signCard, verifyCard } from '../crypto/card.ts';
@@ -13,6 +12,7 @@ import { openPostgresStore, openPostgresStoreReadOnly } from '../store/postgres/
 import { openSqliteStore, openSqliteStoreReadOnly } from '../store/sqlite/index.ts';
 import type { Store } from '../store/store.ts';
 import { type Config, readConfig, writeConfig } from './config.ts';
+import { createFirstAdmin, openPeople } from './people.ts';
 
 export const paths = (dir: string) => ({
   keys: join(dir, 'keys'),
@@ -34,6 +34,16 @@ export interface InitOptions {
   /** The joint vocabulary file to announce in the card (the shipped one by default). */
   vocabularyFile?: string;
   now?: Date;
+  /** Where the records go (default: SQLite in the folder); the first admin is created there. */
+  store?: Config['store'];
+  /** The first admin's account name (default `admin`) and password (default: generated). */
+  admin?: { name?: string; password?: string };
+}
+
+export interface InitResult {
+  signed: SignedCard;
+  /** The first admin's name and password, to show once; its CLI token is in operator.token. */
+  admin: { name: string; password: string };
 }
 
 /** A data folder that cannot be used as asked; the message is the one-line reason. */
@@ -43,6 +53,14 @@ export class DataDirError extends Error {
 
 /** Creates keys, a signed card, the configuration and an operator token in a new folder. */
 export async function initDataDir(dir: string, options: InitOptions): Promise<SignedCard> {
+  return (await initNode(dir, options)).signed;
+}
+
+/**
+ * `hotline init`: keys, a signed card, the configuration, the database with a first admin who
+ * staffs the operations desk, and that admin's CLI token in `operator.token`.
+ */
+export async function initNode(dir: string, options: InitOptions): Promise<InitResult> {
   if (existsSync(dir) && readdirSync(dir).length > 0)
     throw new DataDirError(
       `${dir} is not empty: refusing to overwrite what is there (choose a new folder)`,
@@ -72,9 +90,17 @@ export async function initDataDir(dir: string, options: InitOptions): Promise<Si
   if (options.listen) config.listen = options.listen;
   if (options.operatorListen) config.operatorListen = options.operatorListen;
   if (options.vocabularyFile) config.vocabularyFile = options.vocabularyFile;
+  if (options.store && options.store.backend !== 'sqlite') config.store = options.store;
   writeConfig(dir, config);
-  writeFileSync(paths(dir).token, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600 });
-  return signed;
+  const store = await openNodeStore(dir);
+  try {
+    const people = openPeople(store, readConfig(dir).access);
+    const admin = await createFirstAdmin(people, options.admin?.name, options.admin?.password);
+    writeFileSync(paths(dir).token, `${admin.token}\n`, { mode: 0o600 });
+    return { signed, admin: { name: admin.name, password: admin.password } };
+  } finally {
+    await store.close();
+  }
 }
 
 export function readOwnCard(dir: string): SignedCard {

@@ -34,7 +34,7 @@ import { LIMITS } from '../protocol/limits.ts';
 import type { Receipt, SignedReceipt } from '../protocol/receipt.ts';
 import { schemaError } from '../protocol/validate.ts';
 import { PROTOCOL_VERSION } from '../protocol/version.ts';
-import type { OutboxRow, Store } from '../store/store.ts';
+import type { AlarmRow, OutboxRow, Store } from '../store/store.ts';
 import type { Config } from './config.ts';
 import { Lock } from './lock.ts';
 import { Log, type PendingAppend } from './log.ts';
@@ -464,6 +464,31 @@ export class Node {
   /** Raises an alarm from outside a locked section (delivery, heartbeats). */
   alarm(type: string, party: string | null, message: string): Promise<void> {
     return this.#write.run(() => this.#alarm(type, party, message));
+  }
+
+  /**
+   * Clears an open alarm (a person has dealt with it), recorded as an `alarm-cleared` event leaf
+   * naming the alarm but not the person (who is in the local audit trail).
+   */
+  clearAlarm(id: number, by: string, note: string | null, now = new Date()): Promise<AlarmRow> {
+    return this.#write.run(async () => {
+      let pending: PendingAppend | undefined;
+      const at = now.toISOString();
+      const alarm = await this.store.transaction(async (tx) => {
+        const row = await this.store.getAlarm(id, tx);
+        if (!row) throw new ProtocolError('E_NOT_FOUND', `there is no alarm ${id}`);
+        if (!(await this.store.clearAlarm(id, by, note, at, tx)))
+          throw new ProtocolError('E_CONFLICT', `alarm ${id} was cleared at ${row.cleared_at}`);
+        pending = await this.ledger.append(
+          [eventLeaf('alarm-cleared', at, { alarm: id, type: row.type, party: row.party })],
+          tx,
+        );
+        return { ...row, cleared_at: at, cleared_by: by, cleared_note: note };
+      });
+      if (pending) this.ledger.committed(pending);
+      this.logger.info({ alarm: alarm.type, id, party: alarm.party }, 'alarm cleared');
+      return alarm;
+    });
   }
 
   /** Runs `fn` under the write lock, for other parts that append to the log. */

@@ -7,21 +7,26 @@ import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { federationServer, hostPort, operatorServer } from '../api/server.ts';
 import { type Config, readConfig } from './config.ts';
-import { openNodeStore, paths, readNodeKeys, readOwnCard, readToken } from './data.ts';
+import { openNodeStore, paths, readNodeKeys, readOwnCard } from './data.ts';
 import { Heartbeats } from './heartbeat.ts';
 import { languageOf } from './language.ts';
 import { Node } from './node.ts';
 import { Outbox } from './outbox.ts';
 import { RelayCollector } from './relays.ts';
 import { watchdogOf } from './watchdog.ts';
+import { openPeople, type People } from './people.ts';
 
 export interface RunningNode {
   node: Node;
   heartbeats: Heartbeats;
+  people: People;
   federationUrl: string;
   operatorUrl: string;
   stop(): Promise<void>;
 }
+
+/** How often the node anchors audit entries written by other processes (an export beside it). */
+const ANCHOR_EVERY_MS = 5000;
 
 /** Log redaction: secrets and message contents never reach the log. */
 export const REDACT = [
@@ -34,6 +39,10 @@ export const REDACT = [
   '*.apiKey',
   'authorization',
   'req.headers.authorization',
+  'password',
+  '*.password',
+  'cookie',
+  'req.headers.cookie',
 ];
 
 export function makeLogger(config: Config, destination?: pino.DestinationStream): Logger {
@@ -72,10 +81,18 @@ export async function startNode(
   const heartbeats = new Heartbeats(node, outbox);
   const relays = new RelayCollector(node, outbox);
   const watchdog = watchdogOf(node);
+  const people = openPeople(store, config.access, node);
   const servers: FastifyInstance[] = [];
+  let anchoring: NodeJS.Timeout | undefined;
   try {
+    // Audit entries written beside the node (an export) or while it was stopped.
+    await people.trail.anchor();
+    anchoring = setInterval(() => {
+      people.trail.anchor().catch((err) => logger.error({ err }, 'audit anchoring failed'));
+    }, ANCHOR_EVERY_MS);
+    anchoring.unref();
     const federation = await federationServer(node, heartbeats);
-    const operator = await operatorServer(node, heartbeats, readToken(dataDir));
+    const operator = await operatorServer(node, heartbeats, people);
     servers.push(federation, operator);
     const federationUrl = await federation.listen(hostPort(config.listen));
     const operatorUrl = await operator.listen(hostPort(config.operatorListen));
@@ -91,10 +108,12 @@ export async function startNode(
     return {
       node,
       heartbeats,
+      people,
       federationUrl,
       operatorUrl,
       async stop() {
         watchdog?.stop();
+        clearInterval(anchoring);
         heartbeats.stop();
         await relays.stop();
         await outbox.stop();
@@ -104,6 +123,7 @@ export async function startNode(
       },
     };
   } catch (e) {
+    clearInterval(anchoring);
     await Promise.all(servers.map((s) => s.close()));
     await store.close();
     throw e;
