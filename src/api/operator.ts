@@ -1,8 +1,7 @@
 /**
- * The operator API under /api/v1 (the CLI and, later, the console). Every route needs the
- * node's bearer token, checked in one hook.
+ * The operator API under /api/v1 (the CLI and, later, the console): messages, status and alarms.
+ * Who may call each route is decided in one hook (src/api/access.ts).
  */
-import { timingSafeEqual } from 'node:crypto';
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Heartbeats } from '../node/heartbeat.ts';
@@ -10,10 +9,12 @@ import { languageOf } from '../node/language.ts';
 import type { Node } from '../node/node.ts';
 import { pathsOf } from '../node/paths.ts';
 import { watchdogOf } from '../node/watchdog.ts';
+import type { People } from '../node/people.ts';
 import { witnessOf } from '../node/witness.ts';
 import { Body } from '../protocol/body.ts';
 import { PartyId } from '../protocol/common.ts';
 import { LIMITS } from '../protocol/limits.ts';
+import { actorOf, principalOf } from './access.ts';
 import { ApiError } from './errors.ts';
 import { languageRoutes } from './language.ts';
 
@@ -36,30 +37,55 @@ const limitOf = (query: unknown) => Number((query as Static<typeof Limit>).limit
 export interface OperatorOptions {
   node: Node;
   heartbeats: Heartbeats;
-  token: string;
+  people: People;
 }
+
+/** Routes of other plugins registered below that the audit trail records. */
+const AUDITED: Record<string, string> = {
+  'GET /api/v1/messages/:party/:id': 'message.view',
+  'POST /api/v1/incidents/:incident/cap': 'export',
+  'POST /api/v1/exports/red': 'export',
+};
+
+const ClearAlarm = Type.Object(
+  { note: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })) },
+  { additionalProperties: false },
+);
 
 export const operatorRoutes: FastifyPluginAsync<OperatorOptions> = async (
   app,
-  { node, heartbeats, token },
+  { node, heartbeats, people },
 ) => {
-  const expected = Buffer.from(`Bearer ${token}`);
-  app.addHook('onRequest', async (request) => {
-    const given = Buffer.from(request.headers.authorization ?? '');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected))
-      throw new ApiError(
-        401,
-        'E_UNAUTHORIZED',
-        'a valid operator token is required (Authorization: Bearer …)',
-      );
-  });
+  const { roster, trail, policy } = people;
 
   app.post(
     '/api/v1/messages',
     { schema: { body: SendRequest, tags: ['messages'] } },
     async (request, reply) => {
       const { to, message } = request.body as SendRequest;
-      const released = await node.release(to, message);
+      const principal = principalOf(request);
+      const desk = message.author.desk;
+      if (!(await roster.staffs(principal.user, desk)))
+        throw new ApiError(
+          403,
+          'E_FORBIDDEN',
+          `"${principal.user}" does not staff the desk "${desk}" and cannot write as it`,
+        );
+      // Toward the peer a person is their desk, unless policy discloses names; the audit trail
+      // keeps who it was.
+      const released = await node.release(to, {
+        ...message,
+        author: policy.disclosePersons ? { desk, person: principal.user } : { desk },
+        approvals: message.approvals.map(({ person, ...approval }) =>
+          policy.disclosePersons && person !== undefined ? { ...approval, person } : approval,
+        ),
+      });
+      await trail.record({
+        ...actorOf(request),
+        action: 'message.release',
+        target: released.id,
+        detail: { to, desk, type: message.type, precedence: message.precedence },
+      });
       return reply.status(201).send(released);
     },
   );
@@ -69,6 +95,7 @@ export const operatorRoutes: FastifyPluginAsync<OperatorOptions> = async (
     { schema: { querystring: Limit, tags: ['messages'] } },
     async (request) => {
       const rows = await node.store.listInbox(limitOf(request.query));
+      await viewed(request, 'inbox', rows);
       return rows.map((r) => ({
         from: r.party,
         id: r.id,
@@ -85,6 +112,7 @@ export const operatorRoutes: FastifyPluginAsync<OperatorOptions> = async (
     { schema: { querystring: Limit, tags: ['messages'] } },
     async (request) => {
       const rows = await node.store.listOutbox(limitOf(request.query));
+      await viewed(request, 'outbox', rows);
       return rows.map((r) => ({
         to: r.party,
         id: r.id,
@@ -131,6 +159,63 @@ export const operatorRoutes: FastifyPluginAsync<OperatorOptions> = async (
 
   app.get('/api/v1/alarms', { schema: { tags: ['status'] } }, async () => node.store.openAlarms());
 
-  // Registered here so the authorization hook above applies to them too.
+  app.post(
+    '/api/v1/alarms/:id/clear',
+    {
+      schema: {
+        params: Type.Object(
+          { id: Type.String({ pattern: '^[1-9][0-9]{0,15}$' }) },
+          { additionalProperties: false },
+        ),
+        body: Type.Optional(ClearAlarm),
+        tags: ['status'],
+      },
+    },
+    async (request) => {
+      const id = Number((request.params as { id: string }).id);
+      const note = (request.body as Static<typeof ClearAlarm> | undefined)?.note;
+      const cleared = await node.clearAlarm(id, principalOf(request).user, note ?? null);
+      await trail.record({
+        ...actorOf(request),
+        action: 'alarm.clear',
+        target: String(id),
+        detail: { type: cleared.type, party: cleared.party, ...(note ? { note } : {}) },
+      });
+      return cleared;
+    },
+  );
+
+  /** A message view goes to the audit trail: who saw which messages. */
+  async function viewed(
+    request: Parameters<typeof actorOf>[0],
+    list: 'inbox' | 'outbox',
+    rows: ReadonlyArray<{ party: string; id: string }>,
+  ): Promise<void> {
+    if (!rows.length) return;
+    await trail.record({
+      ...actorOf(request),
+      action: 'message.view',
+      target: list,
+      detail: { messages: rows.map((r) => `${r.party}/${r.id}`) },
+    });
+  }
+  // A message read on its own, and exports, go to the audit trail before the answer leaves.
+  app.addHook('onSend', async (request, reply, payload) => {
+    const action = AUDITED[`${request.method} ${request.routeOptions.url}`];
+    if (action && reply.statusCode < 300) {
+      const params = request.params as Record<string, string>;
+      await trail.record({
+        ...actorOf(request),
+        action,
+        target: request.routeOptions.url ?? null,
+        detail:
+          action === 'message.view'
+            ? { count: 1, messages: [`${params.party}/${params.id}`] }
+            : { ...params },
+      });
+    }
+    return payload;
+  });
+  // Registered here so the authorization hook applies to them too.
   await app.register(languageRoutes, { node });
 };

@@ -5,12 +5,16 @@
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
+import type { Principal } from '../node/accounts.ts';
 import type { Heartbeats } from '../node/heartbeat.ts';
 import type { Node } from '../node/node.ts';
+import type { People } from '../node/people.ts';
 import { LIMITS } from '../protocol/limits.ts';
+import { installAccess } from './access.ts';
 import { installErrorHandler } from './errors.ts';
 import { federationRoutes } from './federation.ts';
 import { operatorRoutes } from './operator.ts';
+import { peopleRoutes } from './people.ts';
 
 const ajv = {
   customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false },
@@ -36,26 +40,51 @@ export async function federationServer(
   return app;
 }
 
+const OPENAPI = {
+  openapi: {
+    info: { title: 'Hotline operator API', version: '1' },
+    components: {
+      securitySchemes: {
+        token: { type: 'http', scheme: 'bearer' },
+        session: { type: 'apiKey', in: 'cookie', name: '__Host-hotline-session' },
+      },
+    },
+    security: [{ token: [] }, { session: [] }],
+  },
+} as const;
+
 export async function operatorServer(
   node: Node,
   heartbeats: Heartbeats,
-  token: string,
+  people: People,
 ): Promise<FastifyInstance> {
   const app = base(node.logger.child({ listener: 'operator' }));
-  await app.register(swagger, {
-    openapi: {
-      info: { title: 'Hotline operator API', version: '1' },
-      components: { securitySchemes: { token: { type: 'http', scheme: 'bearer' } } },
-      security: [{ token: [] }],
-    },
-  });
+  await installAccess(app, { people });
+  await app.register(swagger, OPENAPI as never);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
     reply.header('content-type', node.metrics.registry.contentType);
     await refreshGauges(node);
     return node.metrics.registry.metrics();
   });
-  await app.register(operatorRoutes, { node, heartbeats, token });
+  await app.register(operatorRoutes, { node, heartbeats, people });
+  await app.register(peopleRoutes, { people });
+  return app;
+}
+
+/**
+ * The people routes alone, never listening, every request acting as `local`: how commands run on
+ * a stopped node's data folder (`hotline user …` with no node running) go through the same
+ * validation, rules and audit as the API.
+ */
+export async function localPeopleServer(
+  people: People,
+  local: Principal,
+  logger: Logger,
+): Promise<FastifyInstance> {
+  const app = base(logger);
+  await installAccess(app, { people, local });
+  await app.register(peopleRoutes, { people });
   return app;
 }
 

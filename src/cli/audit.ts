@@ -14,7 +14,10 @@ import {
   describeFailure,
   type Failure,
 } from '../ledger/verify.ts';
+import { readConfig } from '../node/config.ts';
+import { openNodeStore } from '../node/data.ts';
 import { exportLedgerToFile } from '../node/export.ts';
+import { dataFolderActor, openPeople } from '../node/people.ts';
 import { CliError, callNode } from './client.ts';
 
 /** Bundles at least this large report progress on stderr. */
@@ -53,6 +56,12 @@ export function registerAudit(program: Command): void {
         bodies: o.bodies,
         ...(includeRed ? { includeRed } : {}),
       });
+      await recordExport(o.data, {
+        file: o.out,
+        leaves: s.leaves,
+        bodies: s.bodies,
+        ...(includeRed ? { includeRed: true } : {}),
+      });
       console.log(
         `Exported the ledger of "${s.party}" to ${o.out}: ${s.leaves} leaves, ${s.bodies} bodies, ` +
           `${s.checkpoints} checkpoints${s.signedCheckpoint ? ' (the last signed now, over every leaf)' : ''}, ` +
@@ -90,6 +99,20 @@ export function registerAudit(program: Command): void {
       else console.log(formatReport(files, results, cross, ok));
       if (!ok) process.exitCode = 1;
     });
+}
+
+/** An export goes to the audit trail (the running node anchors it within seconds). */
+async function recordExport(dataDir: string, detail: Record<string, unknown>): Promise<void> {
+  const store = await openNodeStore(dataDir);
+  try {
+    await openPeople(store, readConfig(dataDir).access).trail.record({
+      ...dataFolderActor(),
+      action: 'export',
+      detail,
+    });
+  } finally {
+    await store.close();
+  }
 }
 
 /** Reads a bundle line by line into the verifier, with progress on stderr for large ones. */

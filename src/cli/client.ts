@@ -1,9 +1,16 @@
 /**
- * The CLI's way to a running node: its operator URL from `<data>/node.json`, its token from
- * `<data>/operator.token`.
+ * The CLI's way to a running node: its operator URL from `<data>/node.json`, and a bearer token
+ * from `HOTLINE_TOKEN`, else `<data>/operator.token` (the first admin's, written by `init`).
+ *
+ * People commands (`hotline user …`, `hotline audit`, desks and roster) also work on a stopped
+ * node's data folder: they then run the same routes in this process, as the folder's owner.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { paths, readToken } from '../node/data.ts';
+import pino from 'pino';
+import { localPeopleServer } from '../api/server.ts';
+import { readConfig } from '../node/config.ts';
+import { openNodeStore, paths, readToken } from '../node/data.ts';
+import { dataFolderPrincipal, openPeople } from '../node/people.ts';
 
 export class CliError extends Error {
   override name = 'CliError';
@@ -37,9 +44,22 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** The bearer token the CLI presents: `HOTLINE_TOKEN`, else the data folder's `operator.token`. */
+export function cliToken(dataDir: string): string {
+  const fromEnv = process.env.HOTLINE_TOKEN?.trim();
+  if (fromEnv) return fromEnv;
+  if (!existsSync(paths(dataDir).token))
+    throw new CliError(
+      `no token: set HOTLINE_TOKEN (from "hotline user token"), or restore ${paths(dataDir).token}`,
+    );
+  return readToken(dataDir);
+}
+
+type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
 export async function callNode(
   dataDir: string,
-  method: 'GET' | 'POST',
+  method: Method,
   path: string,
   body?: unknown,
 ): Promise<unknown> {
@@ -49,23 +69,68 @@ export async function callNode(
     response = await fetch(url, {
       method,
       headers: {
-        authorization: `Bearer ${readToken(dataDir)}`,
+        authorization: `Bearer ${cliToken(dataDir)}`,
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
       },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       signal: AbortSignal.timeout(30_000),
     });
   } catch (e) {
-    throw new CliError(
-      `the node at ${url} does not answer (${(e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message})`,
-    );
+    if (e instanceof CliError) throw e;
+    const code = (e as { cause?: { code?: string } }).cause?.code;
+    throw new CliError(`the node at ${url} does not answer (${code ?? (e as Error).message})`, {
+      cause: code,
+    });
   }
-  const answer = (await response.json().catch(() => ({}))) as {
-    error?: { code: string; message: string };
-  };
-  if (!response.ok)
+  return answerOf(response.status, await response.text());
+}
+
+function answerOf(status: number, text: string): unknown {
+  let answer: { error?: { code: string; message: string } } = {};
+  try {
+    answer = JSON.parse(text);
+  } catch {
+    answer = {};
+  }
+  if (status >= 400)
     throw new CliError(
-      `${answer.error?.code ?? response.status}: ${answer.error?.message ?? 'request failed'}`,
+      `${answer.error?.code ?? status}: ${answer.error?.message ?? 'request failed'}`,
     );
   return answer;
+}
+
+/**
+ * A people route: through the running node's API, or, when no node runs on this data folder, in
+ * this process on its database, acting as the folder's owner (audited as `os:<user>`; the node
+ * anchors those entries in its ledger when it next starts).
+ */
+export async function callPeople(
+  dataDir: string,
+  method: Method,
+  path: string,
+  body?: unknown,
+): Promise<unknown> {
+  if (existsSync(paths(dataDir).running)) {
+    try {
+      return await callNode(dataDir, method, path, body);
+    } catch (e) {
+      // A node.json left by a node that died: nothing listens, so use the folder.
+      if (!(e instanceof CliError && e.cause === 'ECONNREFUSED')) throw e;
+    }
+  }
+  const config = readConfig(dataDir);
+  const store = await openNodeStore(dataDir, config);
+  try {
+    const people = openPeople(store, config.access);
+    const app = await localPeopleServer(people, dataFolderPrincipal(), pino({ level: 'silent' }));
+    const response = await app.inject({
+      method,
+      url: path,
+      ...(body === undefined ? {} : { payload: body as object }),
+    });
+    await app.close();
+    return answerOf(response.statusCode, response.body);
+  } finally {
+    await store.close();
+  }
 }

@@ -6,10 +6,15 @@
 import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fingerprint } from '../crypto/card.ts';
-import { initDataDir, openNodeStore, paths } from '../node/data.ts';
+
+import { generatePassword, type Role } from '../node/accounts.ts';
+import { readConfig } from '../node/config.ts';
+import { initNode, openNodeStore, paths } from '../node/data.ts';
 import { languageOf } from '../node/language.ts';
+
 import type { Draft, Node } from '../node/node.ts';
 import { pinPeer } from '../node/peers.ts';
+import { dataFolderActor, openPeople } from '../node/people.ts';
 import { type RunningNode, startNode } from '../node/service.ts';
 
 const SITES = [
@@ -57,20 +62,61 @@ async function receipted(
   throw new Error(`no verified receipt for ${id} within ${timeoutMs} ms`);
 }
 
+interface Account {
+  user: string;
+  role: Role;
+  password: string;
+  desk: string;
+}
+
+/**
+ * Demo accounts on one side: the first admin (from init), an operator at the operations desk and
+ * an officer at the duty officer's desk, each on a 12-hour shift from now.
+ */
+async function addDemoPeople(data: string, admin: Account): Promise<Account[]> {
+  const store = await openNodeStore(data);
+  try {
+    const { accounts, roster } = openPeople(store, readConfig(data).access);
+    const by = dataFolderActor();
+    await roster.addDesk(by, 'duty-officer', 'Duty officer');
+    const accounts_: Account[] = [
+      { user: 'operator', role: 'operator', password: generatePassword(), desk: 'ops' },
+      { user: 'officer', role: 'officer', password: generatePassword(), desk: 'duty-officer' },
+    ];
+    const now = Date.now();
+    for (const a of accounts_) {
+      await accounts.add(by, { name: a.user, role: a.role, password: a.password });
+      await roster.putStaff(by, a.desk, a.user, [{ kind: 'console' }]);
+      await roster.addShift(by, {
+        desk: a.desk,
+        user: a.user,
+        startsAt: new Date(now - 60_000).toISOString(),
+        endsAt: new Date(now + 12 * 3_600_000).toISOString(),
+      });
+    }
+    return [...accounts_, admin];
+  } finally {
+    await store.close();
+  }
+}
+
 export async function runDemo(dir: string): Promise<void> {
   const root = resolve(dir);
   rmSync(root, { recursive: true, force: true });
   const cards = [];
+  const people: Account[][] = [];
   for (const site of SITES) {
     const data = join(root, site.party);
-    cards.push(
-      await initDataDir(data, {
-        party: site.party,
-        names: site.names,
-        endpoints: [`http://${site.listen}`],
-        listen: site.listen,
-        operatorListen: site.operatorListen,
-      }),
+    const { signed, admin } = await initNode(data, {
+      party: site.party,
+      names: site.names,
+      endpoints: [`http://${site.listen}`],
+      listen: site.listen,
+      operatorListen: site.operatorListen,
+    });
+    cards.push(signed);
+    people.push(
+      await addDemoPeople(data, { ...admin, user: admin.name, role: 'admin', desk: 'ops' }),
     );
   }
   for (const [i, site] of SITES.entries()) {
@@ -92,7 +138,13 @@ export async function runDemo(dir: string): Promise<void> {
       `  operator    ${running.operatorUrl}   (token in ${paths(join(root, site.party)).token})`,
     );
     console.log(`  data        ${join(root, site.party)}`);
-    console.log(`  fingerprint ${fingerprint((cards[i] as (typeof cards)[number]).card)}\n`);
+    console.log(`  fingerprint ${fingerprint((cards[i] as (typeof cards)[number]).card)}`);
+    console.log('  accounts    (log in: POST /api/v1/session; passwords are new every run)');
+    for (const a of people[i] ?? [])
+      console.log(
+        `    ${a.role.padEnd(9)} ${a.user.padEnd(9)} password ${a.password}  desk ${a.desk}`,
+      );
+    console.log('');
   }
 
   const toCn = await us.node.release(
@@ -130,6 +182,14 @@ export async function runDemo(dir: string): Promise<void> {
   console.log(`  ${cli} inbox  --data ${join(dir, 'cn')}`);
   console.log(`  ${cli} show cn ${toUs.id} --data ${join(dir, 'us')} --lang zh`);
   console.log(`  ${cli} status --data ${join(dir, 'us')}`);
+  console.log(`  ${cli} roster duty ops --data ${join(dir, 'cn')}`);
+  console.log(`  ${cli} audit --data ${join(dir, 'us')}`);
+  const us0 = SITES[0].operatorListen;
+  const op = people[0]?.[0];
+  console.log(
+    `  curl -i -H 'content-type: application/json' -d '{"user":"${op?.user}","password":"${op?.password}"}' http://${us0}/api/v1/session`,
+  );
+  console.log("  (the CLI acts as each side's admin, with the token in <data>/operator.token)");
   console.log('\nBoth nodes keep serving. Ctrl-C stops them.');
 
   const stop = async () => {

@@ -8,8 +8,9 @@ import { Command, Option } from 'commander';
 import pino from 'pino';
 import { fingerprint, verifyCard } from '../crypto/card.ts';
 import { ConfigError, readConfig } from '../node/config.ts';
-import { DataDirError, initDataDir, openNodeStore, paths, readOwnCard } from '../node/data.ts';
+import { DataDirError, initNode, openNodeStore, paths, readOwnCard } from '../node/data.ts';
 import { pinPeer } from '../node/peers.ts';
+import { dataFolderActor, openPeople } from '../node/people.ts';
 import { startNode } from '../node/service.ts';
 import { makeAttachment } from '../protocol/attachments.ts';
 import { PRECEDENCES, STATUSES, TLPS } from '../protocol/body.ts';
@@ -21,6 +22,7 @@ import { registerAudit } from './audit.ts';
 import { CliError, callNode } from './client.ts';
 import { runDemo } from './demo.ts';
 import { registerLanguage } from './language.ts';
+import { registerPeople } from './people.ts';
 import { printInbox, printStatus } from './print.ts';
 
 const program = new Command('hotline')
@@ -40,6 +42,7 @@ program
   .option('--relay <url>', 'a relay where this node also takes mail (repeat)', collect, [])
   .option('--listen <host:port>', 'federation listener', '127.0.0.1:7100')
   .option('--operator-listen <host:port>', 'operator listener', '127.0.0.1:7101')
+  .option('--admin <name>', 'the first admin’s account name', 'admin')
   .action(async (o) => {
     const names: Record<string, string> = {};
     if (o.nameEn) names.en = o.nameEn;
@@ -47,17 +50,22 @@ program
     if (!Object.keys(names).length)
       throw new CliError('give the party a name: --name-en and/or --name-zh');
     const endpoints: string[] = o.endpoint.length ? o.endpoint : [`http://${o.listen}`];
-    const signed = await initDataDir(o.data, {
+    const { signed, admin } = await initNode(o.data, {
       party: o.party,
       names,
       endpoints,
       relays: o.relay,
       listen: o.listen,
       operatorListen: o.operatorListen,
+      admin: { name: o.admin },
     });
     console.log(`Created node "${o.party}" in ${o.data}`);
     console.log(`Fingerprint: ${fingerprint(signed.card)}`);
     console.log(`Card: ${paths(o.data).card}`);
+    console.log(
+      `First admin: "${admin.name}", password (shown once): ${admin.password} — staffs the desk "ops"`,
+    );
+    console.log(`The CLI uses ${admin.name}'s token in ${paths(o.data).token}.`);
     console.log(`Move ${paths(o.data).keys}/recovery-OFFLINE.key to offline storage now.`);
   });
 
@@ -99,6 +107,12 @@ peer
     const store = await openNodeStore(o.data);
     try {
       await pinPeer(store, signed, party);
+      await openPeople(store, readConfig(o.data).access).trail.record({
+        ...dataFolderActor(),
+        action: 'peer.pin',
+        target: card.party,
+        detail: { fingerprint: fingerprint(card) },
+      });
     } finally {
       await store.close();
     }
@@ -255,6 +269,7 @@ program
 
 registerAudit(program);
 registerLanguage(program);
+registerPeople(program);
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];

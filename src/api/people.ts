@@ -1,0 +1,331 @@
+/**
+ * The people routes of the operator API: console sessions, accounts and tokens, desks and the duty
+ * roster, handover, and the audit trail. Who may call each is in src/api/access.ts.
+ */
+import { type Static, Type } from '@sinclair/typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import { ROLES, SCOPES } from '../node/accounts.ts';
+import type { People } from '../node/people.ts';
+import { ContactRoute, DeskId, DeskName, HandoverItem } from '../node/roster.ts';
+import { OneOf, Text, Timestamp } from '../protocol/common.ts';
+import { LIMITS } from '../protocol/limits.ts';
+import { actorOf, principalOf, SESSION_COOKIE } from './access.ts';
+
+const UserName = Type.String({ pattern: '^[a-z][a-z0-9._-]{1,31}$' });
+const Password = Type.String({ minLength: 1, maxLength: 1024 });
+const Id = Type.String({ pattern: '^[1-9][0-9]{0,15}$' });
+const strict = { additionalProperties: false } as const;
+
+const Login = Type.Object({ user: Type.String({ maxLength: 64 }), password: Password }, strict);
+const NewUser = Type.Object(
+  {
+    name: UserName,
+    role: OneOf(ROLES),
+    password: Password,
+    displayName: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.labelChars })),
+  },
+  strict,
+);
+const NewPassword = Type.Object({ password: Password }, strict);
+const OwnPassword = Type.Object({ current: Password, password: Password }, strict);
+const NewToken = Type.Object(
+  {
+    scopes: Type.Optional(Type.Array(OneOf(SCOPES), { minItems: 1, maxItems: 3 })),
+    label: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    expiresAt: Type.Optional(Timestamp),
+  },
+  strict,
+);
+const NewDesk = Type.Object({ id: DeskId, name: DeskName }, strict);
+const Staffing = Type.Object({ routes: Type.Array(ContactRoute, { maxItems: 10 }) }, strict);
+const NewShift = Type.Object({ user: UserName, startsAt: Timestamp, endsAt: Timestamp }, strict);
+const Handover = Type.Object(
+  {
+    items: Type.Array(HandoverItem, { maxItems: 200 }),
+    note: Type.Optional(Text),
+    to: Type.Optional(UserName),
+  },
+  strict,
+);
+const ByName = Type.Object({ name: UserName }, strict);
+const ById = Type.Object({ id: Id }, strict);
+const ByDesk = Type.Object({ desk: DeskId }, strict);
+const ByStaff = Type.Object({ desk: DeskId, user: UserName }, strict);
+const AtQuery = Type.Object({ at: Type.Optional(Timestamp) }, strict);
+const RangeQuery = Type.Object(
+  { from: Type.Optional(Timestamp), to: Type.Optional(Timestamp) },
+  strict,
+);
+const DeskQuery = Type.Object({ desk: Type.Optional(DeskId) }, strict);
+const TokenQuery = Type.Object({ user: Type.Optional(UserName) }, strict);
+const AuditQuery = Type.Object(
+  {
+    actor: Type.Optional(Type.String({ maxLength: 100 })),
+    action: Type.Optional(Type.String({ maxLength: 64 })),
+    since: Type.Optional(Timestamp),
+    before: Type.Optional(Id),
+    limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,3}$|^10000$' })),
+  },
+  strict,
+);
+
+export const peopleRoutes: FastifyPluginAsync<{ people: People }> = async (app, { people }) => {
+  const { accounts, roster, trail, clock, policy } = people;
+
+  // sessions
+
+  app.post(
+    '/api/v1/session',
+    { schema: { body: Login, tags: ['people'], security: [] } },
+    async (request, reply) => {
+      const { user, password } = request.body as Static<typeof Login>;
+      const login = await accounts.login(user, password, request.ip);
+      reply.setCookie(SESSION_COOKIE, login.sessionId, {
+        path: '/',
+        httpOnly: true,
+        secure: true,
+        sameSite: 'strict',
+        maxAge: policy.sessionHours * 3600,
+      });
+      return { user: login.user, csrfToken: login.csrfToken, expiresAt: login.expiresAt };
+    },
+  );
+
+  app.delete('/api/v1/session', { schema: { tags: ['people'] } }, async (request, reply) => {
+    await accounts.logout(actorOf(request), principalOf(request));
+    reply.clearCookie(SESSION_COOKIE, {
+      path: '/',
+      httpOnly: true,
+      secure: true,
+      sameSite: 'strict',
+    });
+    return { ok: true };
+  });
+
+  app.get('/api/v1/me', { schema: { tags: ['people'] } }, async (request) => {
+    const p = principalOf(request);
+    const desks = (await roster.desks()).filter((d) => d.staff.some((s) => s.user === p.user));
+    return {
+      user: await accounts.get(p.user),
+      via: p.via,
+      scopes: p.scopes,
+      desks: desks.map((d) => d.id),
+    };
+  });
+
+  app.post(
+    '/api/v1/me/password',
+    { schema: { body: OwnPassword, tags: ['people'] } },
+    async (request) => {
+      const { current, password } = request.body as Static<typeof OwnPassword>;
+      const p = principalOf(request);
+      return accounts.setPassword(actorOf(request), p.user, password, current);
+    },
+  );
+
+  // accounts and tokens
+
+  app.get('/api/v1/users', { schema: { tags: ['people'] } }, async () => accounts.list());
+
+  app.post(
+    '/api/v1/users',
+    { schema: { body: NewUser, tags: ['people'] } },
+    async (request, reply) => {
+      const body = request.body as Static<typeof NewUser>;
+      const user = await accounts.add(actorOf(request), body);
+      return reply.status(201).send(user);
+    },
+  );
+
+  app.post(
+    '/api/v1/users/:name/disable',
+    { schema: { params: ByName, tags: ['people'] } },
+    async (request) =>
+      accounts.disable(actorOf(request), (request.params as Static<typeof ByName>).name),
+  );
+
+  app.post(
+    '/api/v1/users/:name/password',
+    { schema: { params: ByName, body: NewPassword, tags: ['people'] } },
+    async (request) =>
+      accounts.setPassword(
+        actorOf(request),
+        (request.params as Static<typeof ByName>).name,
+        (request.body as Static<typeof NewPassword>).password,
+      ),
+  );
+
+  app.get(
+    '/api/v1/tokens',
+    { schema: { querystring: TokenQuery, tags: ['people'] } },
+    async (request) => accounts.tokens((request.query as Static<typeof TokenQuery>).user),
+  );
+
+  app.post(
+    '/api/v1/users/:name/tokens',
+    { schema: { params: ByName, body: NewToken, tags: ['people'] } },
+    async (request, reply) => {
+      const body = request.body as Static<typeof NewToken>;
+      const issued = await accounts.issueToken(
+        actorOf(request),
+        (request.params as Static<typeof ByName>).name,
+        body,
+      );
+      return reply.status(201).send(issued);
+    },
+  );
+
+  app.delete(
+    '/api/v1/tokens/:id',
+    {
+      schema: {
+        params: Type.Object({ id: Type.String({ pattern: '^[0-9a-f]{16}$' }) }, strict),
+        tags: ['people'],
+      },
+    },
+    async (request) =>
+      accounts.revokeToken(actorOf(request), (request.params as { id: string }).id),
+  );
+
+  // desks and roster
+
+  app.get('/api/v1/desks', { schema: { tags: ['roster'] } }, async () => roster.desks());
+
+  app.post(
+    '/api/v1/desks',
+    { schema: { body: NewDesk, tags: ['roster'] } },
+    async (request, reply) => {
+      const { id, name } = request.body as Static<typeof NewDesk>;
+      await roster.addDesk(actorOf(request), id, name);
+      return reply.status(201).send({ id, name, staff: [] });
+    },
+  );
+
+  app.put(
+    '/api/v1/desks/:desk/staff/:user',
+    { schema: { params: ByStaff, body: Staffing, tags: ['roster'] } },
+    async (request) => {
+      const { desk, user } = request.params as Static<typeof ByStaff>;
+      const { routes } = request.body as Static<typeof Staffing>;
+      await roster.putStaff(actorOf(request), desk, user, routes);
+      return { desk, user, routes };
+    },
+  );
+
+  app.delete(
+    '/api/v1/desks/:desk/staff/:user',
+    { schema: { params: ByStaff, tags: ['roster'] } },
+    async (request) => {
+      const { desk, user } = request.params as Static<typeof ByStaff>;
+      await roster.removeStaff(actorOf(request), desk, user);
+      return { ok: true };
+    },
+  );
+
+  app.get(
+    '/api/v1/desks/:desk/duty',
+    { schema: { params: ByDesk, querystring: AtQuery, tags: ['roster'] } },
+    async (request) => {
+      const { at } = request.query as Static<typeof AtQuery>;
+      return roster.onDuty(
+        (request.params as Static<typeof ByDesk>).desk,
+        at ? new Date(at) : clock(),
+      );
+    },
+  );
+
+  app.get(
+    '/api/v1/desks/:desk/shifts',
+    { schema: { params: ByDesk, querystring: RangeQuery, tags: ['roster'] } },
+    async (request) => {
+      const q = request.query as Static<typeof RangeQuery>;
+      const now = clock().getTime();
+      return roster.shifts(
+        (request.params as Static<typeof ByDesk>).desk,
+        q.from ?? new Date(now - 86_400_000).toISOString(),
+        q.to ?? new Date(now + 7 * 86_400_000).toISOString(),
+      );
+    },
+  );
+
+  app.post(
+    '/api/v1/desks/:desk/shifts',
+    { schema: { params: ByDesk, body: NewShift, tags: ['roster'] } },
+    async (request, reply) => {
+      const shift = await roster.addShift(actorOf(request), {
+        desk: (request.params as Static<typeof ByDesk>).desk,
+        ...(request.body as Static<typeof NewShift>),
+      });
+      return reply.status(201).send(shift);
+    },
+  );
+
+  app.delete(
+    '/api/v1/shifts/:id',
+    { schema: { params: ById, tags: ['roster'] } },
+    async (request) => {
+      await roster.cancelShift(
+        actorOf(request),
+        Number((request.params as Static<typeof ById>).id),
+      );
+      return { ok: true };
+    },
+  );
+
+  app.get(
+    '/api/v1/handovers',
+    { schema: { querystring: DeskQuery, tags: ['roster'] } },
+    async (request) => roster.handovers((request.query as Static<typeof DeskQuery>).desk),
+  );
+
+  app.post(
+    '/api/v1/desks/:desk/handovers',
+    { schema: { params: ByDesk, body: Handover, tags: ['roster'] } },
+    async (request, reply) => {
+      const body = request.body as Static<typeof Handover>;
+      const handover = await roster.handOver(actorOf(request), {
+        desk: (request.params as Static<typeof ByDesk>).desk,
+        items: body.items,
+        ...(body.note === undefined ? {} : { note: body.note }),
+        ...(body.to === undefined ? {} : { to: body.to }),
+      });
+      return reply.status(201).send(handover);
+    },
+  );
+
+  app.post(
+    '/api/v1/handovers/:id/confirm',
+    { schema: { params: ById, tags: ['roster'] } },
+    async (request) =>
+      roster.confirm(actorOf(request), Number((request.params as Static<typeof ById>).id)),
+  );
+
+  // the audit trail
+
+  app.get(
+    '/api/v1/audit',
+    { schema: { querystring: AuditQuery, tags: ['audit'] } },
+    async (request) => {
+      const q = request.query as Static<typeof AuditQuery>;
+      const entries = await trail.list({
+        ...(q.actor === undefined ? {} : { actor: q.actor }),
+        ...(q.action === undefined ? {} : { action: q.action }),
+        ...(q.since === undefined ? {} : { since: q.since }),
+        ...(q.before === undefined ? {} : { before: Number(q.before) }),
+        limit: Number(q.limit ?? 100),
+      });
+      await trail.record({
+        ...actorOf(request),
+        action: 'audit.read',
+        detail: { entries: entries.length },
+      });
+      return entries;
+    },
+  );
+
+  app.get('/api/v1/audit/verify', { schema: { tags: ['audit'] } }, async (request) => {
+    const report = await trail.verify();
+    await trail.record({ ...actorOf(request), action: 'audit.verify', detail: { ok: report.ok } });
+    return report;
+  });
+};

@@ -1,0 +1,414 @@
+/**
+ * People commands: `hotline user add|list|disable|passwd|token`, `hotline audit`, `hotline desk`,
+ * `hotline roster`, `hotline handover` and `hotline alarm clear`. Each goes through the operator
+ * API of the running node, or works on a stopped node's data folder (src/cli/client.ts).
+ */
+import { writeFileSync } from 'node:fs';
+import { type Command, Option } from 'commander';
+import { generatePassword, ROLES, SCOPES } from '../node/accounts.ts';
+import type { Duty, HandoverView, ShiftView } from '../node/roster.ts';
+import type { AuditItem, TrailReport } from '../node/trail.ts';
+import { CliError, callNode, callPeople } from './client.ts';
+
+const dataOption = () => new Option('--data <dir>', 'the node data folder').makeOptionMandatory();
+
+/** A password from stdin (`--password-stdin`), or a generated one to show once. */
+async function passwordFrom(o: { passwordStdin?: boolean }): Promise<{
+  password: string;
+  generated: boolean;
+}> {
+  if (!o.passwordStdin) return { password: generatePassword(), generated: true };
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  const password = Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
+  if (!password) throw new CliError('no password on stdin');
+  return { password, generated: false };
+}
+
+/** An ISO time from what a person types ("2026-01-01T08:00Z", "2026-01-01 08:00+08:00"). */
+function time(text: string, what: string): string {
+  const ms = Date.parse(text.replace(' ', 'T'));
+  if (Number.isNaN(ms))
+    throw new CliError(`${what}: not a time: "${text}" (e.g. 2026-01-01T08:00Z)`);
+  return new Date(ms).toISOString();
+}
+
+const q = encodeURIComponent;
+const json = (value: unknown) => console.log(JSON.stringify(value, null, 2));
+
+export function registerPeople(program: Command): void {
+  const user = program.command('user').description('operator accounts and their CLI tokens');
+
+  user
+    .command('add <name>')
+    .description('create an account; prints its password once unless --password-stdin')
+    .addOption(dataOption())
+    .addOption(new Option('--role <role>', 'its role').choices(ROLES).makeOptionMandatory())
+    .option('--display-name <name>', 'the person’s name, shown locally only')
+    .option('--password-stdin', 'read the password from stdin instead of generating one')
+    .action(async (name: string, o) => {
+      const { password, generated } = await passwordFrom(o);
+      await callPeople(o.data, 'POST', '/api/v1/users', {
+        name,
+        role: o.role,
+        password,
+        ...(o.displayName ? { displayName: o.displayName } : {}),
+      });
+      console.log(`Added ${o.role} "${name}".`);
+      if (generated) console.log(`Password (shown once): ${password}`);
+    });
+
+  user
+    .command('list')
+    .description('list accounts')
+    .addOption(dataOption())
+    .option('--json', 'print JSON')
+    .action(async (o) => {
+      const users = (await callPeople(o.data, 'GET', '/api/v1/users')) as Array<{
+        name: string;
+        role: string;
+        displayName: string | null;
+        disabledAt: string | null;
+        lockedUntil: string | null;
+      }>;
+      if (o.json) return json(users);
+      for (const u of users)
+        console.log(
+          `${u.name.padEnd(20)} ${u.role.padEnd(9)}${u.disabledAt ? ` DISABLED ${u.disabledAt}` : ''}${u.lockedUntil ? ` locked until ${u.lockedUntil}` : ''}${u.displayName ? `  (${u.displayName})` : ''}`,
+        );
+    });
+
+  user
+    .command('disable <name>')
+    .description('disable an account: its sessions and tokens stop working at once')
+    .addOption(dataOption())
+    .action(async (name: string, o) => {
+      await callPeople(o.data, 'POST', `/api/v1/users/${q(name)}/disable`);
+      console.log(`Disabled "${name}"; its sessions ended and its tokens were revoked.`);
+    });
+
+  user
+    .command('passwd <name>')
+    .description('set a new password (also unlocks a locked account); prints it once')
+    .addOption(dataOption())
+    .option('--password-stdin', 'read the password from stdin instead of generating one')
+    .action(async (name: string, o) => {
+      const { password, generated } = await passwordFrom(o);
+      await callPeople(o.data, 'POST', `/api/v1/users/${q(name)}/password`, { password });
+      console.log(`Set the password of "${name}"; its console sessions ended.`);
+      if (generated) console.log(`Password (shown once): ${password}`);
+    });
+
+  user
+    .command('token <name>')
+    .description('issue a scoped bearer token for the CLI (or --list, --revoke)')
+    .addOption(dataOption())
+    .addOption(
+      new Option('--scope <scope...>', 'what it may do (default: all its role allows)').choices(
+        SCOPES,
+      ),
+    )
+    .option('--label <label>', 'what it is for', 'cli')
+    .option('--expires-days <n>', 'expire after this many days')
+    .option('--out <file>', 'write the token to this file (mode 600) instead of printing it')
+    .option('--list', 'list the user’s tokens instead')
+    .option('--revoke <id>', 'revoke the token with this id instead')
+    .option('--json', 'print JSON')
+    .action(async (name: string, o) => {
+      if (o.list) {
+        const tokens = (await callPeople(
+          o.data,
+          'GET',
+          `/api/v1/tokens?user=${q(name)}`,
+        )) as Array<{
+          id: string;
+          label: string;
+          scopes: string[];
+          createdAt: string;
+          lastUsedAt: string | null;
+          revokedAt: string | null;
+          expiresAt: string | null;
+        }>;
+        if (o.json) return json(tokens);
+        for (const t of tokens)
+          console.log(
+            `${t.id}  ${t.scopes.join(',').padEnd(16)} ${t.label}  created ${t.createdAt}  last used ${t.lastUsedAt ?? 'never'}${t.revokedAt ? `  REVOKED ${t.revokedAt}` : ''}${t.expiresAt ? `  expires ${t.expiresAt}` : ''}`,
+          );
+        return;
+      }
+      if (o.revoke) {
+        await callPeople(o.data, 'DELETE', `/api/v1/tokens/${q(o.revoke)}`);
+        console.log(`Revoked token ${o.revoke}.`);
+        return;
+      }
+      const days = o.expiresDays === undefined ? undefined : Number(o.expiresDays);
+      if (days !== undefined && !(Number.isInteger(days) && days > 0))
+        throw new CliError('--expires-days takes a whole number of days');
+      const issued = (await callPeople(o.data, 'POST', `/api/v1/users/${q(name)}/tokens`, {
+        label: o.label,
+        ...(o.scope ? { scopes: o.scope } : {}),
+        ...(days ? { expiresAt: new Date(Date.now() + days * 86_400_000).toISOString() } : {}),
+      })) as { token: string; info: { id: string; scopes: string[] } };
+      if (o.json) return json(issued);
+      if (o.out) {
+        writeFileSync(o.out, `${issued.token}\n`, { mode: 0o600 });
+        console.log(
+          `Wrote token ${issued.info.id} (${issued.info.scopes.join(', ')}) to ${o.out}.`,
+        );
+      } else {
+        console.log(
+          `Token ${issued.info.id} for "${name}" (${issued.info.scopes.join(', ')}), shown once:`,
+        );
+        console.log(issued.token);
+      }
+      console.log('Use it with: export HOTLINE_TOKEN=…   (or revoke it: --revoke <id>)');
+    });
+
+  program
+    .command('audit')
+    .description('the local audit trail: who did what, when and from where (admins)')
+    .addOption(dataOption())
+    .option('--actor <name>', 'only this actor')
+    .option('--action <action>', 'only this action, e.g. login, message.view, user.add')
+    .option('--since <time>', 'only from this time on')
+    .option('--limit <n>', 'how many, newest first', '50')
+    .option('--verify', 'check every entry against its ledger anchor instead')
+    .option('--json', 'print JSON')
+    .action(async (o) => {
+      if (o.verify) {
+        const report = (await callPeople(o.data, 'GET', '/api/v1/audit/verify')) as TrailReport;
+        if (o.json) json(report);
+        else {
+          console.log(
+            `${report.entries} entries: ${report.anchored} anchored in the ledger, ${report.pending} waiting for the node to anchor them`,
+          );
+          for (const p of report.problems) console.log(`  entry ${p.entry}: ${p.problem}`);
+          console.log(
+            report.ok ? 'The audit trail is intact.' : 'THE AUDIT TRAIL WAS TAMPERED WITH.',
+          );
+        }
+        if (!report.ok) process.exitCode = 1;
+        return;
+      }
+      const params = new URLSearchParams({ limit: String(Number(o.limit)) });
+      if (o.actor) params.set('actor', o.actor);
+      if (o.action) params.set('action', o.action);
+      if (o.since) params.set('since', time(o.since, '--since'));
+      const entries = (await callPeople(o.data, 'GET', `/api/v1/audit?${params}`)) as AuditItem[];
+      if (o.json) return json(entries);
+      if (!entries.length) console.log('No entries.');
+      for (const e of entries) {
+        const detail = Object.keys(e.detail).length ? `  ${JSON.stringify(e.detail)}` : '';
+        console.log(
+          `#${e.id} ${e.at}  ${e.actor ?? '(anonymous)'} [${e.via}] from ${e.source}  ${e.action}${e.target ? ` ${e.target}` : ''}  ${e.outcome.toUpperCase()}${detail}`,
+        );
+      }
+    });
+
+  const desk = program.command('desk').description('desks and the people who staff them');
+  desk
+    .command('add <id>')
+    .description('create a desk, e.g. duty-officer')
+    .addOption(dataOption())
+    .requiredOption('--name <name>', 'its name, e.g. "Duty officer"')
+    .action(async (id: string, o) => {
+      await callPeople(o.data, 'POST', '/api/v1/desks', { id, name: o.name });
+      console.log(`Added the desk "${id}" (${o.name}).`);
+    });
+  desk
+    .command('list')
+    .description('desks, their staff and contact routes')
+    .addOption(dataOption())
+    .option('--json', 'print JSON')
+    .action(async (o) => {
+      const desks = (await callPeople(o.data, 'GET', '/api/v1/desks')) as Array<{
+        id: string;
+        name: string;
+        staff: Array<{ user: string; routes: Array<Record<string, string>> }>;
+      }>;
+      if (o.json) return json(desks);
+      for (const d of desks) {
+        console.log(`${d.id}  ${d.name}`);
+        for (const s of d.staff)
+          console.log(
+            `    ${s.user}  ${s.routes.map((r) => (r.kind === 'console' ? 'console' : `${r.kind} ${r.address ?? r.url}`)).join(', ') || 'no contact route'}`,
+          );
+      }
+    });
+  desk
+    .command('staff <desk> <user>')
+    .description('add a person to a desk’s staff, with how to reach them there')
+    .addOption(dataOption())
+    .option('--no-console', 'not reached on the console')
+    .option('--email <address>', 'reach them by e-mail (repeat)', collect, [])
+    .option('--webhook <url>', 'reach them by webhook (repeat)', collect, [])
+    .action(async (deskId: string, name: string, o) => {
+      const routes = [
+        ...(o.console ? [{ kind: 'console' }] : []),
+        ...o.email.map((address: string) => ({ kind: 'email', address })),
+        ...o.webhook.map((url: string) => ({ kind: 'webhook', url })),
+      ];
+      await callPeople(o.data, 'PUT', `/api/v1/desks/${q(deskId)}/staff/${q(name)}`, { routes });
+      console.log(`"${name}" staffs "${deskId}".`);
+    });
+  desk
+    .command('unstaff <desk> <user>')
+    .description('remove a person from a desk’s staff')
+    .addOption(dataOption())
+    .action(async (deskId: string, name: string, o) => {
+      await callPeople(o.data, 'DELETE', `/api/v1/desks/${q(deskId)}/staff/${q(name)}`);
+      console.log(`"${name}" no longer staffs "${deskId}".`);
+    });
+
+  const roster = program.command('roster').description('the duty roster: shifts per desk');
+  roster
+    .command('add <desk> <user>')
+    .description('roster a shift; shifts of one desk may not overlap')
+    .addOption(dataOption())
+    .requiredOption('--from <time>', 'start, e.g. 2026-01-01T08:00Z')
+    .requiredOption('--until <time>', 'end (exclusive)')
+    .action(async (deskId: string, name: string, o) => {
+      const shift = (await callPeople(o.data, 'POST', `/api/v1/desks/${q(deskId)}/shifts`, {
+        user: name,
+        startsAt: time(o.from, '--from'),
+        endsAt: time(o.until, '--until'),
+      })) as ShiftView;
+      console.log(
+        `Shift ${shift.id}: ${shift.user} at ${shift.desk}, ${shift.startsAt} to ${shift.endsAt}.`,
+      );
+    });
+  roster
+    .command('list <desk>')
+    .description('shifts of a desk (default: from a day ago to a week ahead)')
+    .addOption(dataOption())
+    .option('--from <time>', 'from')
+    .option('--until <time>', 'until')
+    .option('--json', 'print JSON')
+    .action(async (deskId: string, o) => {
+      const params = new URLSearchParams();
+      if (o.from) params.set('from', time(o.from, '--from'));
+      if (o.until) params.set('to', time(o.until, '--until'));
+      const shifts = (await callPeople(
+        o.data,
+        'GET',
+        `/api/v1/desks/${q(deskId)}/shifts${params.size ? `?${params}` : ''}`,
+      )) as ShiftView[];
+      if (o.json) return json(shifts);
+      if (!shifts.length) console.log('No shifts.');
+      for (const s of shifts)
+        console.log(`${String(s.id).padStart(5)}  ${s.startsAt} to ${s.endsAt}  ${s.user}`);
+    });
+  roster
+    .command('cancel <shiftId>')
+    .description('cancel a shift')
+    .addOption(dataOption())
+    .action(async (id: string, o) => {
+      await callPeople(o.data, 'DELETE', `/api/v1/shifts/${q(id)}`);
+      console.log(`Cancelled shift ${id}.`);
+    });
+  roster
+    .command('duty <desk>')
+    .description('who is on duty at a desk now (or --at a time)')
+    .addOption(dataOption())
+    .option('--at <time>', 'at this time instead of now')
+    .option('--json', 'print JSON')
+    .action(async (deskId: string, o) => {
+      const at = o.at ? `?at=${q(time(o.at, '--at'))}` : '';
+      const duty = (await callPeople(
+        o.data,
+        'GET',
+        `/api/v1/desks/${q(deskId)}/duty${at}`,
+      )) as Duty;
+      if (o.json) return json(duty);
+      console.log(
+        duty.onDuty
+          ? `${duty.onDuty.user} is on duty at ${duty.desk} (shift ${duty.onDuty.shift.id}, until ${duty.onDuty.shift.endsAt})`
+          : `Nobody is on duty at ${duty.desk}: ${duty.reason}`,
+      );
+      if (duty.next) console.log(`Next: ${duty.next.user} from ${duty.next.startsAt}`);
+    });
+
+  const handover = program
+    .command('handover')
+    .description(
+      'shift handover: the outgoing person hands over open items; the incoming confirms',
+    );
+  handover
+    .command('give <desk>')
+    .description('hand the desk’s open items to the next person rostered (you must be on duty)')
+    .addOption(dataOption())
+    .option('--message <id>', 'an open message (repeat)', collect, [])
+    .option('--alarm <id>', 'an open alarm (repeat)', collect, [])
+    .option('--item <text>', 'an open item in words (repeat)', collect, [])
+    .option('--note <text>', 'a note for the incoming person')
+    .option('--to <user>', 'hand over to this person instead of the next one rostered')
+    .action(async (deskId: string, o) => {
+      const items = [
+        ...o.message.map((id: string) => ({ kind: 'message', id })),
+        ...o.alarm.map((id: string) => ({ kind: 'alarm', id: Number(id) })),
+        ...o.item.map((note: string) => ({ kind: 'note', note })),
+      ];
+      const h = (await callNode(o.data, 'POST', `/api/v1/desks/${q(deskId)}/handovers`, {
+        items,
+        ...(o.note ? { note: o.note } : {}),
+        ...(o.to ? { to: o.to } : {}),
+      })) as HandoverView;
+      console.log(
+        `Handover ${h.id} of ${h.desk} to ${h.to}: ${h.items.length} items; waiting for ${h.to} to confirm.`,
+      );
+    });
+  handover
+    .command('confirm <id>')
+    .description('confirm you received a handover')
+    .addOption(dataOption())
+    .action(async (id: string, o) => {
+      const h = (await callNode(
+        o.data,
+        'POST',
+        `/api/v1/handovers/${q(id)}/confirm`,
+      )) as HandoverView;
+      console.log(`Confirmed handover ${h.id} of ${h.desk} from ${h.from} at ${h.confirmedAt}.`);
+    });
+  handover
+    .command('list')
+    .description('recent handovers, confirmed or not')
+    .addOption(dataOption())
+    .option('--desk <desk>', 'only this desk')
+    .option('--json', 'print JSON')
+    .action(async (o) => {
+      const list = (await callNode(
+        o.data,
+        'GET',
+        `/api/v1/handovers${o.desk ? `?desk=${q(o.desk)}` : ''}`,
+      )) as HandoverView[];
+      if (o.json) return json(list);
+      if (!list.length) console.log('No handovers.');
+      for (const h of list)
+        console.log(
+          `${h.id}  ${h.desk}  ${h.from} → ${h.to}  ${h.items.length} items  ${h.confirmedAt ? `confirmed ${h.confirmedAt}` : 'NOT CONFIRMED'}`,
+        );
+    });
+
+  program
+    .command('alarm')
+    .description('durable alarms')
+    .command('clear <id>')
+    .description('acknowledge and clear an alarm (officers and admins; audited and logged)')
+    .addOption(dataOption())
+    .option('--note <text>', 'what was done about it')
+    .action(async (id: string, o) => {
+      await callNode(
+        o.data,
+        'POST',
+        `/api/v1/alarms/${q(id)}/clear`,
+        o.note ? { note: o.note } : {},
+      );
+      console.log(`Cleared alarm ${id}.`);
+    });
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
