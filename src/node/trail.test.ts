@@ -65,7 +65,7 @@ describe('the audit trail', () => {
     for (const action of ['login', 'message.view', 'export'])
       await site.trail.record({ ...by, action });
     const entries = await site.trail.list({ limit: 3 });
-    const [last, middle] = entries as [{ id: number }, { id: number }];
+    const [last, middle] = entries as unknown as [{ id: number }, { id: number }];
     await sql`delete from audit where id in (${middle.id}, ${last.id})`.execute(site.store.db);
     const report = await site.trail.verify();
     expect(report.ok).toBe(false);

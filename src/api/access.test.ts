@@ -1,0 +1,385 @@
+/**
+ * Authorization of the operator listener, end to end over HTTP: the full matrix of route × role ×
+ * anonymous, scopes, console sessions with CSRF protection, and a disabled account stopping at once.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createPair, draft, type Pair } from '../../test/support/pair.ts';
+import { readToken } from '../node/data.ts';
+import { dataFolderActor } from '../node/people.ts';
+import { ACCESS, SESSION_COOKIE } from './access.ts';
+
+let pair: Pair;
+let base: string;
+const us = () => {
+  if (!pair.us.running) throw new Error('Washington is not running');
+  return pair.us.running;
+};
+const tokens: Record<string, string> = {};
+const PASSWORD: Record<string, string> = {
+  olga: 'olga-passphrase-1',
+  oscar: 'oscar-passphrase-1',
+  ada: 'ada-passphrase-12',
+};
+
+beforeAll(async () => {
+  pair = await createPair();
+  const running = await pair.start(pair.us);
+  await pair.start(pair.cn);
+  base = `http://${pair.us.operatorListen}`;
+  const { accounts, roster } = running.people;
+  const by = dataFolderActor();
+  for (const [name, role] of [
+    ['olga', 'operator'],
+    ['oscar', 'officer'],
+    ['ada', 'admin'],
+  ] as const) {
+    await accounts.add(by, { name, role, password: PASSWORD[name] as string });
+    await roster.putStaff(by, 'ops', name, [{ kind: 'console' }]);
+    tokens[role] = (await accounts.issueToken(by, name)).token;
+  }
+}, 60_000);
+afterAll(async () => {
+  await pair.close();
+});
+
+interface Answer {
+  status: number;
+  body: { error?: { code: string; message: string } } & Record<string, unknown>;
+  headers: Headers;
+}
+
+async function call(
+  method: string,
+  path: string,
+  options: { headers?: Record<string, string>; body?: unknown; raw?: string } = {},
+): Promise<Answer> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.body !== undefined) headers['content-type'] ??= 'application/json';
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers,
+    ...(options.raw !== undefined
+      ? { body: options.raw }
+      : options.body !== undefined
+        ? { body: JSON.stringify(options.body) }
+        : {}),
+  });
+  const text = await response.text();
+  let body = {};
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = { text };
+  }
+  return { status: response.status, body: body as Answer['body'], headers: response.headers };
+}
+
+const bearer = (role: string) => ({ authorization: `Bearer ${tokens[role]}` });
+
+/**
+ * Who may call each route, written out here rather than read from the table: `-` anonymous,
+ * `o` operator, `f` officer, `a` admin. A concrete path for each, and a body that the route refuses
+ * after authorization (or a harmless one), so an allowed call never changes anything that matters.
+ */
+const MATRIX: Array<[route: string, allowed: string, path: string, body?: unknown]> = [
+  ['GET /openapi.json', '-ofa', '/openapi.json'],
+  ['GET /metrics', '-ofa', '/metrics'],
+  ['POST /api/v1/session', '-ofa', '/api/v1/session', {}],
+  ['DELETE /api/v1/session', 'ofa', '/api/v1/session'],
+  ['GET /api/v1/me', 'ofa', '/api/v1/me'],
+  ['POST /api/v1/me/password', 'ofa', '/api/v1/me/password', {}],
+  ['POST /api/v1/messages', 'ofa', '/api/v1/messages', {}],
+  ['GET /api/v1/inbox', 'ofa', '/api/v1/inbox'],
+  ['GET /api/v1/outbox', 'ofa', '/api/v1/outbox'],
+  ['GET /api/v1/status', 'ofa', '/api/v1/status'],
+  ['GET /api/v1/alarms', 'ofa', '/api/v1/alarms'],
+  ['POST /api/v1/alarms/:id/clear', 'fa', '/api/v1/alarms/999999/clear', {}],
+  ['GET /api/v1/desks', 'ofa', '/api/v1/desks'],
+  ['POST /api/v1/desks', 'a', '/api/v1/desks', {}],
+  ['PUT /api/v1/desks/:desk/staff/:user', 'a', '/api/v1/desks/ops/staff/nobody', {}],
+  ['DELETE /api/v1/desks/:desk/staff/:user', 'a', '/api/v1/desks/ops/staff/nobody'],
+  ['GET /api/v1/desks/:desk/duty', 'ofa', '/api/v1/desks/ops/duty'],
+  ['GET /api/v1/desks/:desk/shifts', 'ofa', '/api/v1/desks/ops/shifts'],
+  ['POST /api/v1/desks/:desk/shifts', 'fa', '/api/v1/desks/ops/shifts', {}],
+  ['DELETE /api/v1/shifts/:id', 'fa', '/api/v1/shifts/999999'],
+  ['GET /api/v1/handovers', 'ofa', '/api/v1/handovers'],
+  ['POST /api/v1/desks/:desk/handovers', 'ofa', '/api/v1/desks/ops/handovers', {}],
+  ['POST /api/v1/handovers/:id/confirm', 'ofa', '/api/v1/handovers/999999/confirm'],
+  ['GET /api/v1/users', 'a', '/api/v1/users'],
+  ['POST /api/v1/users', 'a', '/api/v1/users', {}],
+  ['POST /api/v1/users/:name/disable', 'a', '/api/v1/users/nobody/disable'],
+  ['POST /api/v1/users/:name/password', 'a', '/api/v1/users/nobody/password', {}],
+  ['GET /api/v1/tokens', 'a', '/api/v1/tokens'],
+  ['POST /api/v1/users/:name/tokens', 'a', '/api/v1/users/nobody/tokens', {}],
+  ['DELETE /api/v1/tokens/:id', 'a', '/api/v1/tokens/0000000000000000'],
+  ['GET /api/v1/audit', 'a', '/api/v1/audit'],
+  ['GET /api/v1/audit/verify', 'a', '/api/v1/audit/verify'],
+];
+
+const PRINCIPALS = [
+  ['-', 'anonymous'],
+  ['o', 'operator'],
+  ['f', 'officer'],
+  ['a', 'admin'],
+] as const;
+
+describe('authorization on the operator listener', () => {
+  test('the matrix names every route of the access table, and no other', () => {
+    expect(MATRIX.map(([route]) => route).sort()).toEqual(Object.keys(ACCESS).sort());
+  });
+
+  test.each(MATRIX)('%s: allowed to "%s"', async (route, allowed, path, body) => {
+    const method = route.split(' ')[0] as string;
+    for (const [letter, who] of PRINCIPALS) {
+      const headers = who === 'anonymous' ? {} : bearer(who);
+      const answer = await call(method, path, { headers, ...(body === undefined ? {} : { body }) });
+      const cell = `${who} ${route} → ${answer.status} ${answer.body.error?.code ?? ''}`;
+      if (allowed.includes(letter)) expect([200, 201, 400, 404], cell).toContain(answer.status);
+      else if (who === 'anonymous') {
+        expect(answer.status, cell).toBe(401);
+        expect(answer.body.error?.code, cell).toBe('E_UNAUTHORIZED');
+      } else {
+        expect(answer.status, cell).toBe(403);
+        expect(answer.body.error?.code, cell).toBe('E_FORBIDDEN');
+        expect(answer.body.error?.message, cell).toContain(`${who} "`);
+      }
+    }
+  });
+
+  test('a forged, malformed or wrongly-schemed credential is anonymous', async () => {
+    for (const authorization of [
+      'Bearer hlt_0000000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+      `Basic ${tokens.admin}`,
+      `Bearer ${tokens.admin}x`,
+      'Bearer',
+    ])
+      expect((await call('GET', '/api/v1/status', { headers: { authorization } })).status).toBe(
+        401,
+      );
+  });
+
+  test('a token acts only within its scopes', async () => {
+    const { token } = await us().people.accounts.issueToken(dataFolderActor(), 'olga', {
+      scopes: ['read'],
+    });
+    const headers = { authorization: `Bearer ${token}` };
+    expect((await call('GET', '/api/v1/inbox', { headers })).status).toBe(200);
+    const send = await call('POST', '/api/v1/messages', {
+      headers,
+      body: { to: ['cn'], message: draft() },
+    });
+    expect(send.status).toBe(403);
+    expect(send.body.error?.message).toContain('scope "write"');
+  });
+
+  test('a denied call is in the audit trail', async () => {
+    await call('GET', '/api/v1/users', { headers: bearer('operator') });
+    const [entry] = await us().people.trail.list({ action: 'access.denied', limit: 1 });
+    expect(entry).toMatchObject({ actor: 'olga', target: 'GET /api/v1/users', outcome: 'denied' });
+  });
+});
+
+async function login(user: string): Promise<{ cookie: string; csrf: string; setCookie: string }> {
+  const answer = await call('POST', '/api/v1/session', {
+    body: { user, password: PASSWORD[user] },
+  });
+  expect(answer.status).toBe(200);
+  const setCookie = answer.headers.get('set-cookie') ?? '';
+  return {
+    cookie: setCookie.split(';')[0] as string,
+    csrf: answer.body.csrfToken as string,
+    setCookie,
+  };
+}
+
+describe('console sessions', () => {
+  test('the session cookie is Secure, HttpOnly, SameSite=Strict, host-only', async () => {
+    const { setCookie } = await login('ada');
+    expect(setCookie).toMatch(new RegExp(`^${SESSION_COOKIE}=[A-Za-z0-9_-]{43};`));
+    expect(setCookie).toContain('HttpOnly');
+    expect(setCookie).toContain('Secure');
+    expect(setCookie).toContain('SameSite=Strict');
+    expect(setCookie).toContain('Path=/');
+    expect(setCookie).not.toContain('Domain');
+  });
+
+  test('a cross-site form post is refused, and changes nothing', async () => {
+    const { cookie } = await login('ada');
+    const forged = await call('POST', '/api/v1/desks', {
+      headers: {
+        cookie,
+        origin: 'https://evil.example',
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      raw: 'id=evil&name=Evil+desk',
+    });
+    expect(forged.status).toBe(403);
+    expect(forged.body.error?.code).toBe('E_CSRF');
+    // Without an Origin (an old browser), the missing CSRF token refuses it just the same.
+    const noOrigin = await call('POST', '/api/v1/desks', {
+      headers: { cookie },
+      body: { id: 'evil', name: 'Evil desk' },
+    });
+    expect(noOrigin.body.error?.code).toBe('E_CSRF');
+    const desks = await call('GET', '/api/v1/desks', { headers: { cookie } });
+    expect((desks.body as unknown as Array<{ id: string }>).map((d) => d.id)).not.toContain('evil');
+  });
+
+  test('the console’s own request, with its CSRF token, goes through', async () => {
+    const { cookie, csrf } = await login('ada');
+    const made = await call('POST', '/api/v1/desks', {
+      headers: { cookie, 'x-csrf-token': csrf, origin: base },
+      body: { id: 'principal', name: 'Principal' },
+    });
+    expect(made.status).toBe(201);
+    const wrong = await call('POST', '/api/v1/desks', {
+      headers: { cookie, 'x-csrf-token': `${csrf.slice(0, -1)}x` },
+      body: { id: 'other', name: 'Other' },
+    });
+    expect(wrong.body.error?.code).toBe('E_CSRF');
+  });
+
+  test('a login from another site’s page is refused', async () => {
+    const answer = await call('POST', '/api/v1/session', {
+      headers: { origin: 'https://evil.example' },
+      body: { user: 'ada', password: PASSWORD.ada },
+    });
+    expect(answer.body.error?.code).toBe('E_CSRF');
+  });
+
+  test('logout ends the session', async () => {
+    const { cookie, csrf } = await login('oscar');
+    expect((await call('GET', '/api/v1/me', { headers: { cookie } })).body).toMatchObject({
+      user: { name: 'oscar', role: 'officer' },
+      via: 'session',
+      desks: ['ops'],
+    });
+    await call('DELETE', '/api/v1/session', { headers: { cookie, 'x-csrf-token': csrf } });
+    expect((await call('GET', '/api/v1/me', { headers: { cookie } })).status).toBe(401);
+  });
+});
+
+describe('a disabled account', () => {
+  test('stops working at once: its session and its tokens', async () => {
+    const { accounts } = us().people;
+    await accounts.add(dataFolderActor(), {
+      name: 'eve',
+      role: 'operator',
+      password: 'eve-passphrase-12',
+    });
+    PASSWORD.eve = 'eve-passphrase-12';
+    const { cookie } = await login('eve');
+    const { token } = await accounts.issueToken(dataFolderActor(), 'eve');
+    const asToken = { authorization: `Bearer ${token}` };
+    expect((await call('GET', '/api/v1/inbox', { headers: asToken })).status).toBe(200);
+    expect((await call('GET', '/api/v1/inbox', { headers: { cookie } })).status).toBe(200);
+    const disabled = await call('POST', '/api/v1/users/eve/disable', { headers: bearer('admin') });
+    expect(disabled.body).toMatchObject({ name: 'eve', disabledAt: expect.any(String) });
+    expect((await call('GET', '/api/v1/inbox', { headers: asToken })).status).toBe(401);
+    expect((await call('GET', '/api/v1/inbox', { headers: { cookie } })).status).toBe(401);
+    const again = await call('POST', '/api/v1/session', {
+      body: { user: 'eve', password: 'eve-passphrase-12' },
+    });
+    expect(again.status).toBe(401);
+  });
+});
+
+describe('toward the peer, people are desks', () => {
+  test('a message goes out as its desk, without the author’s name; the audit trail keeps who', async () => {
+    const sent = await call('POST', '/api/v1/messages', {
+      headers: bearer('operator'),
+      body: {
+        to: ['cn'],
+        message: draft({
+          author: { desk: 'ops', person: 'Olga Petrova' },
+          approvals: [{ desk: 'ops', person: 'Oscar Wilde', at: '2026-03-01T08:00:00.000Z' }],
+        }),
+      },
+    });
+    expect(sent.status).toBe(201);
+    const id = sent.body.id as string;
+    const row = await us().node.store.getOutbox('cn', id);
+    const body = JSON.parse(row?.body ?? '{}');
+    expect(body.author).toEqual({ desk: 'ops' });
+    expect(body.approvals).toEqual([{ desk: 'ops', at: '2026-03-01T08:00:00.000Z' }]);
+    expect(row?.body).not.toContain('Olga');
+    const [entry] = await us().people.trail.list({
+      action: 'message.release',
+      limit: 1,
+    });
+    expect(entry).toMatchObject({ actor: 'olga', target: id, detail: { desk: 'ops', to: ['cn'] } });
+  });
+
+  test('nobody writes as a desk they do not staff', async () => {
+    const answer = await call('POST', '/api/v1/messages', {
+      headers: bearer('operator'),
+      body: { to: ['cn'], message: draft({ author: { desk: 'principal' } }) },
+    });
+    expect(answer.status).toBe(403);
+    expect(answer.body.error?.message).toContain('does not staff the desk "principal"');
+  });
+});
+
+describe('alarms', () => {
+  test('an officer clears a durable alarm: audited, and an event leaf in the ledger', async () => {
+    const { node, people } = us();
+    await node.alarm('skew', 'cn', 'a test alarm');
+    const [alarm] = await node.store.openAlarms();
+    const path = `/api/v1/alarms/${alarm?.id}/clear`;
+    const byOperator = await call('POST', path, { headers: bearer('operator'), body: {} });
+    expect(byOperator.status).toBe(403);
+    const size = node.ledger.size;
+    const cleared = await call('POST', path, {
+      headers: bearer('officer'),
+      body: { note: 'clock fixed on their side' },
+    });
+    expect(cleared.body).toMatchObject({ id: alarm?.id, cleared_by: 'oscar' });
+    expect(await node.store.openAlarms()).toEqual([]);
+    const leaves = (await node.store.readLeaves(size, node.ledger.size - size)).map((l) =>
+      JSON.parse(l),
+    );
+    expect(leaves).toContainEqual(
+      expect.objectContaining({
+        leaf: 'event',
+        type: 'alarm-cleared',
+        detail: { alarm: alarm?.id, type: 'skew', party: 'cn' },
+      }),
+    );
+    expect(JSON.stringify(leaves)).not.toContain('oscar');
+    const [entry] = await people.trail.list({ action: 'alarm.clear', limit: 1 });
+    expect(entry).toMatchObject({ actor: 'oscar', target: String(alarm?.id) });
+    const twice = await call('POST', path, { headers: bearer('officer'), body: {} });
+    expect(twice.body.error?.code).toBe('E_CONFLICT');
+  });
+});
+
+describe('the audit trail over the API', () => {
+  test('holds an entry for each audited action, and is intact', async () => {
+    await call('GET', '/api/v1/inbox', { headers: bearer('officer') });
+    await call('GET', '/api/v1/outbox', { headers: bearer('officer') });
+    const answer = await call('GET', '/api/v1/audit?limit=10000', { headers: bearer('admin') });
+    const entries = answer.body as unknown as Array<{ action: string; actor: string | null }>;
+    const actions = new Set(entries.map((e) => e.action));
+    for (const action of [
+      'user.add',
+      'token.issue',
+      'desk.add',
+      'desk.staff',
+      'login',
+      'logout',
+      'message.view',
+      'message.release',
+      'alarm.clear',
+      'access.denied',
+      'user.disable',
+    ])
+      expect(actions, action).toContain(action);
+    const view = entries.find((e) => e.action === 'message.view' && e.actor === 'oscar') as
+      | { detail: { messages: string[] } }
+      | undefined;
+    expect(view?.detail.messages.length).toBeGreaterThan(0);
+    const verify = await call('GET', '/api/v1/audit/verify', { headers: bearer('admin') });
+    expect(verify.body).toMatchObject({ ok: true, pending: 0, problems: [] });
+    expect(readToken(pair.us.dir)).toMatch(/^hlt_/);
+  });
+});
