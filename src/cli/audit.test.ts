@@ -92,15 +92,21 @@ describe('hotline export and hotline verify', () => {
     expect(verified.stdout).toMatch(/bodies +0 against their bodyHash, [1-9]\d* withheld/);
   });
 
-  test('a bundle whose first leaf was changed from out to in fails, naming that leaf', async () => {
+  test('a bundle whose first envelope leaf was changed from out to in fails, naming that leaf', async () => {
     const lines = readFileSync(file('us.jsonl'), 'utf8').split('\n');
-    const at = lines.findIndex((l) => l.startsWith('{"type":"leaf","index":0,'));
+    // The first leaves of a node are audit anchors of its first admin; then comes the envelope.
+    const at = lines.findIndex(
+      (l) => l.startsWith('{"type":"leaf",') && l.includes('"dir\\":\\"out\\"'),
+    );
+    const index = Number(/^\{"type":"leaf","index":(\d+),/.exec(lines[at] as string)?.[1]);
     lines[at] = (lines[at] as string).replace('"dir\\":\\"out\\"', '"dir\\":\\"in\\"');
     writeFileSync(file('tampered.jsonl'), lines.join('\n'));
     const result = await hotline('verify', file('tampered.jsonl'));
     expect(result.code).toBe(1);
     expect(result.stdout.split('\n')[0]).toMatch(
-      /^FAILED \(\d+ failures?\): us: leaf 0 \(envelope\) \[in, id [0-9a-f-]{36}, line \d+\]: /,
+      new RegExp(
+        `^FAILED \\(\\d+ failures?\\): us: leaf ${index} \\(envelope\\) \\[in, id [0-9a-f-]{36}, line \\d+\\]: `,
+      ),
     );
   });
 
