@@ -43,6 +43,8 @@ program
   .option('--listen <host:port>', 'federation listener', '127.0.0.1:7100')
   .option('--operator-listen <host:port>', 'operator listener', '127.0.0.1:7101')
   .option('--admin <name>', 'the first admin’s account name', 'admin')
+  .option('--postgres-url <url>', 'keep the records in PostgreSQL (postgres://user@host:5432/db)')
+  .option('--postgres-schema <schema>', 'with --postgres-url: the schema for this node’s tables')
   .action(async (o) => {
     const names: Record<string, string> = {};
     if (o.nameEn) names.en = o.nameEn;
@@ -58,6 +60,15 @@ program
       listen: o.listen,
       operatorListen: o.operatorListen,
       admin: { name: o.admin },
+      ...(o.postgresUrl
+        ? {
+            store: {
+              backend: 'postgres' as const,
+              url: o.postgresUrl,
+              ...(o.postgresSchema ? { schema: o.postgresSchema } : {}),
+            },
+          }
+        : {}),
     });
     console.log(`Created node "${o.party}" in ${o.data}`);
     console.log(`Fingerprint: ${fingerprint(signed.card)}`);

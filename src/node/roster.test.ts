@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { openSite, type Site, TestClock } from '../../test/support/site.ts';
+import { BACKENDS, openSite, type Site, TestClock } from '../../test/support/site.ts';
 import { dataFolderActor } from './people.ts';
 import type { Actor } from './trail.ts';
 
@@ -11,43 +11,43 @@ const as = (user: string, role = 'operator'): Actor => ({
   via: 'token',
   source: '127.0.0.1',
 });
-let site: Site;
-
 const refusal = (p: Promise<unknown>) =>
   p.then(
     () => undefined,
     (e: { code: string; message: string }) => ({ code: e.code, message: e.message }),
   );
 
-beforeAll(async () => {
-  site = await openSite({ clock: clock.now });
-  for (const name of ['wang', 'li', 'zhao'])
-    await site.accounts.add(by, { name, role: 'operator', password: `${name}-passphrase-1` });
-  await site.roster.addDesk(by, 'duty-officer', 'Duty officer');
-  for (const name of ['wang', 'li'])
-    await site.roster.putStaff(by, 'duty-officer', name, [
-      { kind: 'console' },
-      { kind: 'email', address: `${name}@example.org` },
-    ]);
-  // Day shift 08:00–20:00 (Wang), night 20:00–08:00 (Li).
-  await site.roster.addShift(by, {
-    desk: 'duty-officer',
-    user: 'wang',
-    startsAt: '2026-03-01T08:00:00Z',
-    endsAt: '2026-03-01T20:00:00Z',
+describe.each(BACKENDS)('the duty roster on %s', (backend) => {
+  let site: Site;
+  beforeAll(async () => {
+    clock.set('2026-03-01T07:00:00.000Z');
+    site = await openSite({ clock: clock.now, backend });
+    for (const name of ['wang', 'li', 'zhao'])
+      await site.accounts.add(by, { name, role: 'operator', password: `${name}-passphrase-1` });
+    await site.roster.addDesk(by, 'duty-officer', 'Duty officer');
+    for (const name of ['wang', 'li'])
+      await site.roster.putStaff(by, 'duty-officer', name, [
+        { kind: 'console' },
+        { kind: 'email', address: `${name}@example.org` },
+      ]);
+    // Day shift 08:00–20:00 (Wang), night 20:00–08:00 (Li).
+    await site.roster.addShift(by, {
+      desk: 'duty-officer',
+      user: 'wang',
+      startsAt: '2026-03-01T08:00:00Z',
+      endsAt: '2026-03-01T20:00:00Z',
+    });
+    await site.roster.addShift(by, {
+      desk: 'duty-officer',
+      user: 'li',
+      startsAt: '2026-03-01T20:00:00Z',
+      endsAt: '2026-03-02T08:00:00Z',
+    });
+  }, 30_000);
+  afterAll(async () => {
+    await site.close();
   });
-  await site.roster.addShift(by, {
-    desk: 'duty-officer',
-    user: 'li',
-    startsAt: '2026-03-01T20:00:00Z',
-    endsAt: '2026-03-02T08:00:00Z',
-  });
-}, 30_000);
-afterAll(async () => {
-  await site.close();
-});
 
-describe('the duty roster', () => {
   test('answers "who is on duty now" with one person, across shift boundaries', async () => {
     const onDuty = async (at: string) => {
       clock.set(at);

@@ -1,23 +1,23 @@
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { openSite, type Site } from '../../test/support/site.ts';
+import { BACKENDS, openSite, type Site } from '../../test/support/site.ts';
 import { PeopleStore } from '../store/people.ts';
 import { dataFolderActor, openPeople } from './people.ts';
 import { AuditTrail } from './trail.ts';
 
-let site: Site;
-beforeEach(async () => {
-  site = await openSite();
-  // init's entries (the first admin, its desk and token) were written without the node.
-  await site.trail.anchor();
-});
-afterEach(async () => {
-  await site.close();
-});
-
 const by = dataFolderActor();
 
-describe('the audit trail', () => {
+describe.each(BACKENDS)('the audit trail on %s', (backend) => {
+  let site: Site;
+  beforeEach(async () => {
+    site = await openSite({ backend });
+    // init's entries (the first admin, its desk and token) were written without the node.
+    await site.trail.anchor();
+  });
+  afterEach(async () => {
+    await site.close();
+  });
+
   test('anchors each entry in an event leaf of the ledger that holds only its hash', async () => {
     const before = site.node.ledger.size;
     await site.trail.record({ ...by, action: 'config.change', detail: { setting: 'heartbeatMs' } });

@@ -61,6 +61,7 @@ export async function createPair(
     const dir = join(root, party);
     const listen = `127.0.0.1:${await freePort()}`;
     const operatorListen = `127.0.0.1:${await freePort()}`;
+    const store = { ...settings, ...perSite(party) }.store;
     cards.push(
       await initDataDir(dir, {
         party,
@@ -70,6 +71,8 @@ export async function createPair(
         operatorListen,
         // The card announces the vocabulary the node is configured with.
         ...(perSite(party).vocabularyFile ? { vocabularyFile: perSite(party).vocabularyFile } : {}),
+        // The first admin (and its token in operator.token) goes where the node keeps its records.
+        ...(store ? { store } : {}),
       }),
     );
     writeConfig(dir, {

@@ -2,16 +2,17 @@
  * One node's people side over a real data folder (keys, card, SQLite, ledger) and a clock the test
  * moves: `hotline init` in a temporary folder, then the node opened in-process without listeners.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import pino from 'pino';
 import type { Config } from '../../src/node/config.ts';
 import { readConfig, writeConfig } from '../../src/node/config.ts';
-import { initNode, paths, readNodeKeys, readOwnCard } from '../../src/node/data.ts';
+import { initNode, openNodeStore, readNodeKeys, readOwnCard } from '../../src/node/data.ts';
 import { Node } from '../../src/node/node.ts';
 import { openPeople, type People } from '../../src/node/people.ts';
-import { openSqliteStore } from '../../src/store/sqlite/index.ts';
 import type { Store } from '../../src/store/store.ts';
 import { freePort } from './pair.ts';
 
@@ -39,10 +40,24 @@ export interface Site extends People {
   close(): Promise<void>;
 }
 
-/** A fresh node "us" with its first admin; `access` overrides the access policy. */
+/** The backends the people tests run on; PostgreSQL as the store's own tests reach it. */
+export const BACKENDS = ['sqlite', 'postgres'] as const;
+const POSTGRES = process.env.HOTLINE_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/**
+ * A fresh node "us" with its first admin, on SQLite or in a PostgreSQL schema of its own (dropped
+ * by `close`); `access` overrides the access policy.
+ */
 export async function openSite(
-  options: { access?: Partial<Config['access']>; clock?: () => Date } = {},
+  options: {
+    access?: Partial<Config['access']>;
+    clock?: () => Date;
+    backend?: (typeof BACKENDS)[number];
+  } = {},
 ): Promise<Site> {
+  const schema = `hotline_site_${randomBytes(4).toString('hex')}`;
+  const store: Config['store'] | undefined =
+    options.backend === 'postgres' ? { backend: 'postgres', url: POSTGRES, schema } : undefined;
   const dir = join(mkdtempSync(join(tmpdir(), 'hotline-site-')), 'us');
   const listen = `127.0.0.1:${await freePort()}`;
   const operatorListen = `127.0.0.1:${await freePort()}`;
@@ -52,32 +67,42 @@ export async function openSite(
     endpoints: [`http://${listen}`],
     listen,
     operatorListen,
+    ...(store ? { store } : {}),
   });
   writeConfig(dir, {
     party: 'us',
     listen,
     operatorListen,
+    ...(store ? { store } : {}),
     access: { ...readConfig(dir).access, ...options.access },
   });
   const config = readConfig(dir);
-  const store = await openSqliteStore(paths(dir).db);
+  const opened = await openNodeStore(dir, config);
   const node = await Node.open({
     config,
     keys: readNodeKeys(dir),
     card: readOwnCard(dir),
-    store,
+    store: opened,
     log: pino({ level: 'silent' }),
   });
-  const people = openPeople(store, config.access, node, options.clock);
+  const people = openPeople(opened, config.access, node, options.clock);
   return {
     ...people,
     dir,
     node,
-    store,
+    store: opened,
     adminPassword: admin.password,
     async close() {
-      await store.close();
+      await opened.close();
       rmSync(join(dir, '..'), { recursive: true, force: true });
+      if (!store) return;
+      const client = new pg.Client({ connectionString: POSTGRES });
+      await client.connect();
+      try {
+        await client.query(`drop schema if exists ${schema} cascade`);
+      } finally {
+        await client.end();
+      }
     },
   };
 }
