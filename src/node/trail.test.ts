@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { BACKENDS, openSite, type Site } from '../../test/support/site.ts';
 import { PeopleStore } from '../store/people.ts';
+import { openNodeStore } from './data.ts';
 import { dataFolderActor, openPeople } from './people.ts';
 import { AuditTrail } from './trail.ts';
 
@@ -93,6 +94,23 @@ describe.each(BACKENDS)('the audit trail on %s', (backend) => {
     expect(report.problems).toEqual([
       { entry: id, problem: expect.stringContaining('no longer matches the signed tree') },
     ]);
+  });
+
+  test('two writers on their own connections, at once, each get their entries, numbered without a gap', async () => {
+    const second = await openNodeStore(site.dir);
+    try {
+      const other = new AuditTrail(second, new PeopleStore(second));
+      const before = (await site.trail.verify()).entries;
+      await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          (i % 2 ? other : site.trail).record({ ...by, action: 'export', detail: { i } }),
+        ),
+      );
+      const report = await site.trail.verify();
+      expect(report).toMatchObject({ ok: true, entries: before + 20 });
+    } finally {
+      await second.close();
+    }
   });
 
   test('a data-folder process without the node writes entries but never touches the ledger', async () => {

@@ -105,7 +105,7 @@ export class AuditTrail {
 
   /** Writes one entry on its own and anchors it. */
   async record(entry: AuditEntry): Promise<void> {
-    await this.write(entry, this.#store.db);
+    await retryOnIdClash(() => this.write(entry, this.#store.db));
     await this.anchor();
   }
 
@@ -113,7 +113,9 @@ export class AuditTrail {
   async change<T>(
     fn: (tx: Executor, audit: (entry: AuditEntry) => Promise<void>) => Promise<T>,
   ): Promise<T> {
-    const result = await this.#store.transaction((tx) => fn(tx, (entry) => this.write(entry, tx)));
+    const result = await retryOnIdClash(() =>
+      this.#store.transaction((tx) => fn(tx, (entry) => this.write(entry, tx))),
+    );
     await this.anchor();
     return result;
   }
@@ -209,6 +211,28 @@ export class AuditTrail {
     if (!stored || !equalBytes(stored, leafHash(utf8(text))))
       return `ledger leaf ${index} was altered (it no longer matches the signed tree)`;
     return undefined;
+  }
+}
+
+/** Attempts at an entry whose id another writer took first (max + 1 read by both). */
+const ID_ATTEMPTS = 5;
+
+/**
+ * On PostgreSQL two writers (the node, an export beside it) can read the same max(id) and the
+ * second insert then breaks the primary key; it is safe to run the whole write again. (SQLite
+ * runs one write at a time, so there it never happens.)
+ */
+async function retryOnIdClash<T>(write: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (e) {
+      const error = e as { code?: string; constraint?: string; message?: string };
+      const clash =
+        (error.code === '23505' && error.constraint === 'audit_pkey') ||
+        (error.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' && /audit\.id/.test(error.message ?? ''));
+      if (!clash || attempt >= ID_ATTEMPTS) throw e;
+    }
   }
 }
 
