@@ -47,6 +47,9 @@ const AUDITED: Record<string, string> = {
   'POST /api/v1/exports/red': 'export',
 };
 
+/** Message ids a view records; a larger listing records these and its count. */
+const VIEW_IDS = 500;
+
 const ClearAlarm = Type.Object(
   { note: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })) },
   { additionalProperties: false },
@@ -196,7 +199,10 @@ export const operatorRoutes: FastifyPluginAsync<OperatorOptions> = async (
       ...actorOf(request),
       action: 'message.view',
       target: list,
-      detail: { messages: rows.map((r) => `${r.party}/${r.id}`) },
+      detail: {
+        count: rows.length,
+        messages: rows.slice(0, VIEW_IDS).map((r) => `${r.party}/${r.id}`),
+      },
     });
   }
   // A message read on its own, and exports, go to the audit trail before the answer leaves.

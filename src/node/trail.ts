@@ -16,7 +16,7 @@ import { eventLeaf } from '../ledger/leaves.ts';
 import { leafHash, storedHashIndex } from '../ledger/merkle.ts';
 import { equalBytes, sha256, toHex, utf8 } from '../protocol/encoding.ts';
 import { jcs } from '../protocol/jcs.ts';
-import type { AuditRow, PeopleStore } from '../store/people.ts';
+import type { AuditRow, NewAudit, PeopleStore } from '../store/people.ts';
 import type { Executor, Store } from '../store/store.ts';
 import type { PendingAppend } from './log.ts';
 import type { Node } from './node.ts';
@@ -71,6 +71,10 @@ export class AuditTrail {
   readonly #store: Store;
   readonly #node: Node | undefined;
   readonly #clock: () => Date;
+  /** Entries recorded and not yet written, for the next run. */
+  readonly #queue: NewAudit[] = [];
+  #active: Promise<number> | undefined;
+  #next: Promise<number> | undefined;
 
   /** Without `node`, entries are written but anchored later by the node. */
   constructor(
@@ -87,26 +91,31 @@ export class AuditTrail {
 
   /** Writes an entry in transaction `q` (the change it records); call `anchor` after commit. */
   async write(entry: AuditEntry, q: Executor): Promise<void> {
-    await this.#people.addAudit(
-      {
-        at: this.#clock().toISOString(),
-        actor: entry.actor,
-        role: entry.role,
-        via: entry.via,
-        source: entry.source,
-        action: entry.action,
-        target: entry.target ?? null,
-        outcome: entry.outcome ?? 'ok',
-        detail: JSON.stringify(entry.detail ?? {}),
-      },
-      q,
-    );
+    await this.#people.addAudit(this.#row(entry), q);
   }
 
-  /** Writes one entry on its own and anchors it. */
+  #row(entry: AuditEntry): NewAudit {
+    return {
+      at: this.#clock().toISOString(),
+      actor: entry.actor,
+      role: entry.role,
+      via: entry.via,
+      source: entry.source,
+      action: entry.action,
+      target: entry.target ?? null,
+      outcome: entry.outcome ?? 'ok',
+      detail: JSON.stringify(entry.detail ?? {}),
+    };
+  }
+
+  /**
+   * Writes one entry and anchors it. Entries recorded while an anchoring runs are written and
+   * anchored together by the next run, in one transaction: under load a node commits a few audit
+   * transactions, not one per request.
+   */
   async record(entry: AuditEntry): Promise<void> {
-    await retryOnIdClash(() => this.write(entry, this.#store.db));
-    await this.anchor();
+    this.#queue.push(this.#row(entry));
+    await this.#flush();
   }
 
   /** Runs `fn` in one transaction with an audit writer, then anchors what it wrote. */
@@ -121,27 +130,70 @@ export class AuditTrail {
   }
 
   /** Anchors every entry not yet in the ledger; returns how many. No-op without the node. */
-  async anchor(): Promise<number> {
+  anchor(): Promise<number> {
+    return this.#flush();
+  }
+
+  /** One run at a time; callers arriving during a run share the one after it. */
+  #flush(): Promise<number> {
+    if (this.#active) {
+      this.#next ??= this.#active
+        .then(
+          () => undefined,
+          () => undefined,
+        )
+        .then(() => {
+          this.#next = undefined;
+          return this.#flush();
+        });
+      return this.#next;
+    }
+    const run = (async () => {
+      try {
+        return await this.#run();
+      } finally {
+        this.#active = undefined;
+      }
+    })();
+    this.#active = run;
+    return run;
+  }
+
+  async #run(): Promise<number> {
+    const entries = this.#queue.splice(0);
     const node = this.#node;
-    if (!node) return 0;
+    if (!node) {
+      // One statement each, no transaction held across awaits beside a running node.
+      for (const e of entries) await retryOnIdClash(() => this.#people.addAudit(e, this.#store.db));
+      return 0;
+    }
     return node.write(async () => {
       let total = 0;
+      let toWrite = entries;
       for (;;) {
-        const rows = (await this.#people.unanchoredAudit()).slice(0, ANCHOR_BATCH);
-        if (!rows.length) return total;
         let pending: PendingAppend | undefined;
-        await this.#store.transaction(async (tx) => {
-          const hashes = rows.map(entryHash);
-          pending = await node.ledger.append(
-            rows.map((r, i) => eventLeaf('audit', r.at, { entry: r.id, hash: hashes[i] })),
-            tx,
-          );
-          const start = pending.start;
-          for (const [i, r] of rows.entries())
-            await this.#people.anchorAudit(r.id, hashes[i] as string, start + i, tx);
-        });
+        let count = 0;
+        await retryOnIdClash(() =>
+          this.#store.transaction(async (tx) => {
+            pending = undefined;
+            for (const e of toWrite) await this.#people.addAudit(e, tx);
+            const rows = (await this.#people.unanchoredAudit(tx)).slice(0, ANCHOR_BATCH);
+            count = rows.length;
+            if (!count) return;
+            const hashes = rows.map(entryHash);
+            pending = await node.ledger.append(
+              rows.map((r, i) => eventLeaf('audit', r.at, { entry: r.id, hash: hashes[i] })),
+              tx,
+            );
+            const start = pending.start;
+            for (const [i, r] of rows.entries())
+              await this.#people.anchorAudit(r.id, hashes[i] as string, start + i, tx);
+          }),
+        );
+        toWrite = [];
         if (pending) node.ledger.committed(pending);
-        total += rows.length;
+        total += count;
+        if (count < ANCHOR_BATCH) return total;
       }
     });
   }
