@@ -29,6 +29,7 @@ export function operatorUrl(dataDir: string): string {
   )
     throw new CliError(
       `the node for ${dataDir} is not running (its process ${running.pid} has ended): ${start}`,
+      { cause: 'NOT_RUNNING' },
     );
   return running.operatorUrl;
 }
@@ -115,7 +116,8 @@ export async function callPeople(
       return await callNode(dataDir, method, path, body);
     } catch (e) {
       // A node.json left by a node that died: nothing listens, so use the folder.
-      if (!(e instanceof CliError && e.cause === 'ECONNREFUSED')) throw e;
+      if (!(e instanceof CliError && (e.cause === 'ECONNREFUSED' || e.cause === 'NOT_RUNNING')))
+        throw e;
     }
   }
   const config = readConfig(dataDir);
