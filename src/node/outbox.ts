@@ -141,7 +141,6 @@ class Lane {
   /** Sends one batch; answers how many envelopes it cleared. */
   async #deliver(rows: OutboxRow[]): Promise<number> {
     const node = this.#node;
-    const { config } = node;
     const ids = rows.map((r) => r.id);
     let sent: Sent;
     try {

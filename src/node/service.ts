@@ -12,9 +12,9 @@ import { Heartbeats } from './heartbeat.ts';
 import { languageOf } from './language.ts';
 import { Node } from './node.ts';
 import { Outbox } from './outbox.ts';
+import { openPeople, type People } from './people.ts';
 import { RelayCollector } from './relays.ts';
 import { watchdogOf } from './watchdog.ts';
-import { openPeople, type People } from './people.ts';
 
 export interface RunningNode {
   node: Node;
