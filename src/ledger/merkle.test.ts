@@ -22,6 +22,7 @@ import {
   storedHashes,
   storedHashesSync,
   storedHashIndex,
+  TreeEdge,
   treeHash,
   treeHashSync,
 } from './merkle.ts';
@@ -415,6 +416,23 @@ describe('properties over random trees of 1 to 2000 leaves', () => {
         const smaller = cut % (size + 1);
         expect(treeHashSync(size, store)).toEqual(mth(leaves));
         expect(treeHashSync(smaller, store)).toEqual(mth(leaves.slice(0, smaller)));
+      }),
+      runs,
+    );
+  });
+
+  it('keeps the right edge: loaded at any size, it appends the stored hashes and roots of the RFC', async () => {
+    await fc.assert(
+      fc.asyncProperty(tree, fc.nat(), async ({ size, leaves, store }, cut) => {
+        const from = cut % (size + 1);
+        const edge = await TreeEdge.load(from, store);
+        expect(edge.root()).toEqual(mth(leaves.slice(0, from)));
+        for (let n = from; n < size; n++) {
+          const data = leaves[n] ?? new Uint8Array();
+          expect(edge.append(data)).toEqual(storedHashesSync(n, data, store));
+        }
+        expect(edge.size).toBe(size);
+        expect(edge.root()).toEqual(mth(leaves));
       }),
       runs,
     );

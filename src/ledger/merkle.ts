@@ -395,6 +395,77 @@ export function checkTree(
 }
 
 /**
+ * The right edge of a tree of n leaves: the hashes of its complete subtrees, one per set bit of n
+ * (RFC 9162 §2.1.1's split taken repeatedly on the right). That is all an append reads, and the
+ * root folds from it, so a log that keeps its edge appends and signs checkpoints without reading
+ * stored hashes back. Loading it takes one read of at most log₂ n + 1 hashes.
+ *
+ * @example
+ * const edge = await TreeEdge.load(store.size, store);
+ * const hashes = edge.append(utf8('next entry')); // to store from storedHashIndex(0, old size)
+ * const root = edge.root();
+ */
+export class TreeEdge {
+  /** By level: the hash of the complete subtree of 2^level leaves on the edge, if bit `level` of the size is set. */
+  readonly #levels: (Uint8Array | undefined)[];
+  #size: number;
+
+  private constructor(size: number, levels: (Uint8Array | undefined)[]) {
+    this.#size = size;
+    this.#levels = levels;
+  }
+
+  /** The edge of the stored tree of n leaves, read in one call. */
+  static async load(n: number, reader: HashReader): Promise<TreeEdge> {
+    checkSize(n, MAX_TREE_SIZE, 'tree size');
+    const indexes = n === 0 ? [] : subtreeIndexes(0, n, []);
+    const hashes = indexes.length ? checkRead(indexes, await reader.readHashes(indexes)) : [];
+    // subtreeIndexes lists the subtrees left to right: largest (highest set bit) first.
+    const levels: (Uint8Array | undefined)[] = [];
+    let k = 0;
+    for (let level = 52; level >= 0; level--)
+      if (Math.floor(n / 2 ** level) % 2 === 1) levels[level] = at(hashes, k++);
+    return new TreeEdge(n, levels);
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  /** An independent copy, to append to without changing this one. */
+  clone(): TreeEdge {
+    return new TreeEdge(this.#size, [...this.#levels]);
+  }
+
+  /**
+   * Appends leaf n = size with `data`; answers what storedHashes(n, data) would: the hashes to
+   * store from storedHashIndex(0, n) on, the leaf hash first.
+   */
+  append(data: Uint8Array): Uint8Array[] {
+    checkSize(this.#size, MAX_TREE_SIZE - 1, 'leaf index');
+    let hash = leafHash(data);
+    const out = [hash];
+    let level = 0;
+    // Each trailing one bit of n completes a subtree with the stored sibling on its left.
+    for (let rest = this.#size; rest % 2 === 1; rest = half(rest), level++) {
+      hash = nodeHash(this.#levels[level] as Uint8Array, hash);
+      this.#levels[level] = undefined;
+      out.push(hash);
+    }
+    this.#levels[level] = hash;
+    this.#size++;
+    return out;
+  }
+
+  /** MTH(D[size]): the subtrees folded from the right, as treeHash does from stored hashes. */
+  root(): Uint8Array {
+    let root: Uint8Array | undefined;
+    for (const hash of this.#levels) if (hash) root = root ? nodeHash(hash, root) : hash;
+    return root ?? emptyTreeHash();
+  }
+}
+
+/**
  * A tree kept in memory as its stored hashes: for tests and the offline verifier.
  *
  * @example

@@ -11,9 +11,8 @@ import {
   type HashReader,
   proveRecord,
   proveTree,
-  storedHashes,
   storedHashIndex,
-  treeHash,
+  TreeEdge,
 } from '../ledger/merkle.ts';
 import type { NoteSigner } from '../ledger/note.ts';
 import { fromUtf8, toHex, utf8 } from '../protocol/encoding.ts';
@@ -27,23 +26,41 @@ const CACHE_LIMIT = 8192;
 export interface PendingAppend {
   start: number;
   count: number;
+  /** The stored hashes these appends wrote, by index: proofs in the same transaction read them. */
   hashes: Map<number, Uint8Array>;
+  /** The tree's right edge after these appends. */
+  edge: TreeEdge;
 }
 
 export class Log {
   readonly #store: Store;
   readonly #signer: NoteSigner;
   readonly #cache = new Map<number, Uint8Array>();
-  #size: number;
+  /** The committed tree's right edge: appends and checkpoints need nothing else. */
+  #edge: TreeEdge;
 
-  private constructor(store: Store, signer: NoteSigner, size: number) {
+  private constructor(store: Store, signer: NoteSigner, edge: TreeEdge) {
     this.#store = store;
     this.#signer = signer;
-    this.#size = size;
+    this.#edge = edge;
   }
 
+  /** Opens the stored log: one read of its right edge, never a rebuild. */
   static async open(store: Store, signer: NoteSigner): Promise<Log> {
-    return new Log(store, signer, await store.ledgerSize());
+    return store.transaction(
+      async (tx) =>
+        new Log(
+          store,
+          signer,
+          await TreeEdge.load(await store.ledgerSize(tx), {
+            readHashes: (i) => store.readHashes(i, tx),
+          }),
+        ),
+    );
+  }
+
+  get #size(): number {
+    return this.#edge.size;
   }
 
   get size(): number {
@@ -75,23 +92,26 @@ export class Log {
     q: Executor,
     pending?: PendingAppend,
   ): Promise<PendingAppend> {
-    const state = pending ?? { start: this.#size, count: 0, hashes: new Map<number, Uint8Array>() };
-    const reader = this.#reader(q, state.hashes);
+    const state = pending ?? {
+      start: this.#size,
+      count: 0,
+      hashes: new Map<number, Uint8Array>(),
+      edge: this.#edge.clone(),
+    };
+    const start = state.start + state.count;
+    const firstHash = storedHashIndex(0, start);
     const texts: string[] = [];
-    const rows: { idx: number; hash: Uint8Array }[] = [];
+    const hashes: Uint8Array[] = [];
     for (const leaf of leaves) {
       const text = jcs(leaf);
-      const n = state.start + state.count;
-      const hashes = await storedHashes(n, utf8(text), reader);
-      const first = storedHashIndex(0, n);
-      hashes.forEach((hash, k) => {
-        state.hashes.set(first + k, hash);
-        rows.push({ idx: first + k, hash });
-      });
+      for (const hash of state.edge.append(utf8(text))) {
+        state.hashes.set(firstHash + hashes.length, hash);
+        hashes.push(hash);
+      }
       texts.push(text);
       state.count++;
     }
-    await this.#store.appendLedger(state.start + state.count - leaves.length, texts, rows, q);
+    await this.#store.appendLedger(start, texts, firstHash, hashes, q);
     return state;
   }
 
@@ -100,9 +120,9 @@ export class Log {
     q: Executor,
     pending?: PendingAppend,
   ): Promise<{ size: number; note: string; checkpoint: Checkpoint }> {
-    const size = pending ? pending.start + pending.count : this.#size;
-    const root = await treeHash(size, this.#reader(q, pending?.hashes));
-    const checkpoint: Checkpoint = { origin: this.origin, size, root, extensions: [] };
+    const edge = pending?.edge ?? this.#edge;
+    const size = edge.size;
+    const checkpoint: Checkpoint = { origin: this.origin, size, root: edge.root(), extensions: [] };
     const note = fromUtf8(signCheckpoint(checkpoint, this.#signer));
     await this.#store.addCheckpoint(size, note, q);
     return { size, note, checkpoint };
@@ -136,7 +156,7 @@ export class Log {
   }
 
   committed(pending: PendingAppend): void {
-    this.#size = pending.start + pending.count;
+    this.#edge = pending.edge;
     for (const [i, h] of pending.hashes) this.#cache.set(i, h);
     if (this.#cache.size > CACHE_LIMIT) {
       const drop = this.#cache.size - CACHE_LIMIT / 2;

@@ -10,6 +10,7 @@ import { openPeerCheckpoint } from '../ledger/receipt.ts';
 import { fromBase64url, fromHex, fromUtf8, toHex, utf8 } from '../protocol/encoding.ts';
 import type { Heartbeat } from '../protocol/heartbeat.ts';
 import { PROTOCOL_VERSION } from '../protocol/version.ts';
+import { LEDGER_PAGE_HASHES } from '../store/migrations.ts';
 import type { Store } from '../store/store.ts';
 import { openNodeStore, readNodeKeys, readOwnCard, readToken } from './data.ts';
 
@@ -73,6 +74,33 @@ async function rewrite(site: Site, change: (store: Store) => Promise<void>) {
   const store = await openNodeStore(site.dir);
   await change(store);
   await store.close();
+}
+
+/** Replaces the stored hash at `index` (in its page of ledger_pages) with random bytes. */
+async function overwriteStoredHash(store: Store, index: number) {
+  const page = Math.floor(index / LEDGER_PAGE_HASHES);
+  const row = await store.db
+    .selectFrom('ledger_pages')
+    .select('hashes')
+    .where('page', '=', page)
+    .executeTakeFirstOrThrow();
+  const hashes = new Uint8Array(row.hashes);
+  hashes.set(randomBytes(32), (index % LEDGER_PAGE_HASHES) * 32);
+  await store.db.updateTable('ledger_pages').set({ hashes }).where('page', '=', page).execute();
+}
+
+/** Drops the stored hashes from `index` on, as if the log had never grown past them. */
+async function truncateStoredHashes(store: Store, index: number) {
+  const page = Math.floor(index / LEDGER_PAGE_HASHES);
+  await store.db.deleteFrom('ledger_pages').where('page', '>', page).execute();
+  const keep = (index % LEDGER_PAGE_HASHES) * 32;
+  if (keep === 0) await store.db.deleteFrom('ledger_pages').where('page', '=', page).execute();
+  else
+    await store.db
+      .updateTable('ledger_pages')
+      .set((eb) => ({ hashes: eb.fn('substr', ['hashes', eb.lit(1), eb.lit(keep)]) }))
+      .where('page', '=', page)
+      .execute();
 }
 
 /** A heartbeat from Beijing to Washington, made and signed by hand with Beijing's keys. */
@@ -162,13 +190,7 @@ describe('mutual witnessing', () => {
     // root from now on differs from the one Washington witnessed.
     await pair.stop(pair.cn);
     const level = Math.floor(Math.log2(latest.size));
-    await rewrite(pair.cn, async (store) => {
-      await store.db
-        .updateTable('ledger_hashes')
-        .set({ hash: randomBytes(32) })
-        .where('idx', '=', storedHashIndex(level, 0))
-        .execute();
-    });
+    await rewrite(pair.cn, (store) => overwriteStoredHash(store, storedHashIndex(level, 0)));
     const restarted = await pair.start(pair.cn);
     const started = Date.now();
     await restarted.node.release(['us'], draft({ text: { lang: 'en', body: 'after the edit' } }));
@@ -194,10 +216,7 @@ describe('mutual witnessing', () => {
         .deleteFrom('ledger_leaves')
         .where('idx', '>=', size - 1)
         .execute();
-      await store.db
-        .deleteFrom('ledger_hashes')
-        .where('idx', '>=', storedHashIndex(0, size - 1))
-        .execute();
+      await truncateStoredHashes(store, storedHashIndex(0, size - 1));
       await store.db.deleteFrom('checkpoints').where('size', '>=', size).execute();
       await store.setMeta('ledger_size', String(size - 1));
     });
@@ -299,13 +318,7 @@ describe('mutual witnessing', () => {
     // receipt can tell Beijing.
     await pair.stop(pair.us);
     const level = Math.floor(Math.log2(latest.size));
-    await rewrite(pair.us, async (store) => {
-      await store.db
-        .updateTable('ledger_hashes')
-        .set({ hash: randomBytes(32) })
-        .where('idx', '=', storedHashIndex(level, 0))
-        .execute();
-    });
+    await rewrite(pair.us, (store) => overwriteStoredHash(store, storedHashIndex(level, 0)));
     cn.heartbeats.stop();
     const us = await pair.start(pair.us);
     us.heartbeats.stop();

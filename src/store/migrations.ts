@@ -5,6 +5,9 @@ import type { Kysely, Migration, MigrationProvider } from 'kysely';
 
 export type Dialect = 'sqlite' | 'postgres';
 
+/** Stored ledger hashes per row of `ledger_pages` (from 0006-ledger on). */
+export const LEDGER_PAGE_HASHES = 64;
+
 function migrations(dialect: Dialect): Record<string, Migration> {
   const bigint = dialect === 'postgres' ? 'bigint' : 'integer';
   const bytes = dialect === 'postgres' ? 'bytea' : 'blob';
@@ -257,6 +260,51 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .on('translations')
           .columns(['party', 'message_id'])
           .execute();
+      },
+    },
+    '0006-ledger': {
+      // Stored hashes move from one row each to pages of LEDGER_PAGE_HASHES (64 × 32 bytes, one
+      // database page): a batch of 256 leaves writes ~8 rows instead of ~512, and a proof still
+      // reads O(log n) rows. Existing hashes are repacked in index order; a gap means a damaged
+      // ledger, which is refused rather than papered over.
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('ledger_pages')
+          .addColumn('page', bigint, (c) => c.primaryKey())
+          .addColumn('hashes', bytes, (c) => c.notNull())
+          .execute();
+        const old = db as unknown as Kysely<{ ledger_hashes: { idx: number; hash: Uint8Array } }>;
+        const pages = db as unknown as Kysely<{
+          ledger_pages: { page: number; hashes: Uint8Array };
+        }>;
+        const rowsPerRead = LEDGER_PAGE_HASHES * 256;
+        for (let from = 0; ; from += rowsPerRead) {
+          const rows = await old
+            .selectFrom('ledger_hashes')
+            .select(['idx', 'hash'])
+            .where('idx', '>=', from)
+            .orderBy('idx')
+            .limit(rowsPerRead)
+            .execute();
+          rows.forEach((row, k) => {
+            if (Number(row.idx) !== from + k)
+              throw new Error(`ledger hash ${from + k} is missing: the stored tree is damaged`);
+          });
+          const values = [];
+          for (let k = 0; k < rows.length; k += LEDGER_PAGE_HASHES) {
+            const chunk = rows.slice(k, k + LEDGER_PAGE_HASHES);
+            const hashes = new Uint8Array(chunk.length * 32);
+            for (const [i, row] of chunk.entries()) hashes.set(new Uint8Array(row.hash), i * 32);
+            values.push({ page: (from + k) / LEDGER_PAGE_HASHES, hashes });
+          }
+          for (let k = 0; k < values.length; k += 100)
+            await pages
+              .insertInto('ledger_pages')
+              .values(values.slice(k, k + 100))
+              .execute();
+          if (rows.length < rowsPerRead) break;
+        }
+        await db.schema.dropTable('ledger_hashes').execute();
       },
     },
   };

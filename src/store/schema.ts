@@ -86,10 +86,14 @@ export interface LedgerLeavesTable {
   leaf: string;
 }
 
-/** Every complete subtree hash, in the stored-hash index space of ledger/merkle.ts. */
-export interface LedgerHashesTable {
-  idx: number;
-  hash: Uint8Array;
+/**
+ * Every complete subtree hash, in the stored-hash index space of ledger/merkle.ts, packed
+ * LEDGER_PAGE_HASHES to a row: page p holds hashes p·64 … p·64+63, 32 bytes each, in order; only
+ * the last page may be shorter.
+ */
+export interface LedgerPagesTable {
+  page: number;
+  hashes: Uint8Array;
 }
 
 export interface CheckpointsTable {
@@ -258,7 +262,7 @@ export interface Database {
   receipts: ReceiptsTable;
   alarms: AlarmsTable;
   ledger_leaves: LedgerLeavesTable;
-  ledger_hashes: LedgerHashesTable;
+  ledger_pages: LedgerPagesTable;
   checkpoints: CheckpointsTable;
   witnessed: WitnessedTable;
   cosignatures: CosignaturesTable;

@@ -8,10 +8,10 @@
  *   const store = await openSqliteStore('node.db');
  *   await store.transaction(async (tx) => { await store.setMeta('party', 'us', tx); });
  */
-import { type Kysely, Migrator, sql, type Transaction } from 'kysely';
+import { CompiledQuery, type Kysely, Migrator, sql, type Transaction } from 'kysely';
 import type { HashReader } from '../ledger/merkle.ts';
 import type { Dialect } from './migrations.ts';
-import { migrationProvider } from './migrations.ts';
+import { LEDGER_PAGE_HASHES, migrationProvider } from './migrations.ts';
 import type {
   AlarmsTable,
   CosignaturesTable,
@@ -501,38 +501,106 @@ export class Store implements HashReader {
     return Number((await this.getMeta('ledger_size', q)) ?? 0);
   }
 
-  /** Appends leaves and their stored hashes, and records the new size, in the caller's transaction. */
+  /**
+   * Appends leaves `start`, `start + 1`, … and the stored hashes they complete (`hashes`, from
+   * stored-hash index `firstHash` on, contiguous), and records the new size, in the caller's
+   * transaction. Statements are a few fixed shapes with many rows each, so a batch of 256 leaves
+   * is a handful of prepared statements rather than ~800 single-row inserts.
+   */
   async appendLedger(
     start: number,
     leaves: readonly string[],
-    hashes: ReadonlyArray<{ idx: number; hash: Uint8Array }>,
+    firstHash: number,
+    hashes: readonly Uint8Array[],
     q: Executor,
   ): Promise<void> {
-    for (let i = 0; i < leaves.length; i += 500)
-      await q
-        .insertInto('ledger_leaves')
-        .values(leaves.slice(i, i + 500).map((leaf, k) => ({ idx: start + i + k, leaf })))
-        .execute();
-    for (let i = 0; i < hashes.length; i += 500)
-      await q
-        .insertInto('ledger_hashes')
-        .values(hashes.slice(i, i + 500))
-        .execute();
+    for (let done = 0; done < leaves.length; ) {
+      const rows = chunkOf(leaves.length - done);
+      const params: unknown[] = [];
+      for (let k = done; k < done + rows; k++) params.push(start + k, leaves[k]);
+      await q.executeQuery(
+        CompiledQuery.raw(this.#insert('ledger_leaves (idx, leaf)', rows, 2, ''), params),
+      );
+      done += rows;
+    }
+    await this.#writeHashes(firstHash, hashes, q);
     await this.setMeta('ledger_size', String(start + leaves.length), q);
   }
 
+  /** Writes contiguous stored hashes from index `first` into their pages (ledger_pages). */
+  async #writeHashes(first: number, hashes: readonly Uint8Array[], q: Executor): Promise<void> {
+    if (!hashes.length) return;
+    const P = LEDGER_PAGE_HASHES;
+    let page = Math.floor(first / P);
+    let fill = first % P;
+    // The last page may be partly written: what it holds comes first in its new text.
+    let current = new Uint8Array(P * HASH_BYTES);
+    if (fill > 0) {
+      const row = await q
+        .selectFrom('ledger_pages')
+        .select('hashes')
+        .where('page', '=', page)
+        .executeTakeFirst();
+      if (row?.hashes.length !== fill * HASH_BYTES)
+        throw new Error(`ledger page ${page} does not end at stored hash ${first}`);
+      current.set(row.hashes);
+    }
+    const rows: [number, Buffer][] = [];
+    for (const hash of hashes) {
+      current.set(hash, fill * HASH_BYTES);
+      if (++fill === P) {
+        rows.push([page++, Buffer.from(current.buffer)]);
+        current = new Uint8Array(P * HASH_BYTES);
+        fill = 0;
+      }
+    }
+    if (fill > 0) rows.push([page, Buffer.from(current.buffer, 0, fill * HASH_BYTES)]);
+    // SQLite and PostgreSQL spell the upsert alike; only the first page can exist already.
+    const upsert = ' on conflict (page) do update set hashes = excluded.hashes';
+    for (let done = 0; done < rows.length; ) {
+      const n = chunkOf(rows.length - done);
+      const params = rows.slice(done, done + n).flat();
+      await q.executeQuery(
+        CompiledQuery.raw(this.#insert('ledger_pages (page, hashes)', n, 2, upsert), params),
+      );
+      done += n;
+    }
+  }
+
+  /** `insert into <target> values (…), …` for `rows` rows of `columns`, in this dialect. */
+  #insert(target: string, rows: number, columns: number, suffix: string): string {
+    const key = `${target}\n${rows}\n${suffix}`;
+    let text = this.#insertTexts.get(key);
+    if (!text) {
+      let n = 0;
+      const placeholder = () => (this.dialect === 'postgres' ? `$${++n}` : '?');
+      const tuples = Array.from(
+        { length: rows },
+        () => `(${Array.from({ length: columns }, placeholder).join(', ')})`,
+      );
+      text = `insert into ${target} values ${tuples.join(', ')}${suffix}`;
+      this.#insertTexts.set(key, text);
+    }
+    return text;
+  }
+
+  readonly #insertTexts = new Map<string, string>();
+
+  /** The stored hashes at `indexes`, in order, from the pages that hold them (one read). */
   async readHashes(indexes: readonly number[], q: Executor = this.db): Promise<Uint8Array[]> {
     if (!indexes.length) return [];
+    const P = LEDGER_PAGE_HASHES;
     const rows = await q
-      .selectFrom('ledger_hashes')
-      .select(['idx', 'hash'])
-      .where('idx', 'in', [...new Set(indexes)])
+      .selectFrom('ledger_pages')
+      .select(['page', 'hashes'])
+      .where('page', 'in', [...new Set(indexes.map((i) => Math.floor(i / P)))])
       .execute();
-    const byIndex = new Map(rows.map((r) => [Number(r.idx), new Uint8Array(r.hash)]));
+    const pages = new Map(rows.map((r) => [Number(r.page), r.hashes]));
     return indexes.map((i) => {
-      const hash = byIndex.get(i);
-      if (!hash) throw new Error(`ledger hash ${i} is missing`);
-      return hash;
+      const at = (i % P) * HASH_BYTES;
+      const page = pages.get(Math.floor(i / P));
+      if (!page || page.length < at + HASH_BYTES) throw new Error(`ledger hash ${i} is missing`);
+      return new Uint8Array(page.subarray(at, at + HASH_BYTES));
     });
   }
 
@@ -776,6 +844,15 @@ export class Store implements HashReader {
       .filter((m) => (JSON.parse(m.body) as { incident?: string }).incident === incident)
       .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.id < b.id ? -1 : 1));
   }
+}
+
+const HASH_BYTES = 32;
+
+/** Rows per multi-row insert: the largest power of two up to 256, so few statement shapes. */
+function chunkOf(remaining: number): number {
+  let n = 256;
+  while (n > remaining) n /= 2;
+  return n;
 }
 
 /** PostgreSQL returns bigint columns as strings; bring them back to numbers. */
