@@ -10,6 +10,12 @@ import type { Agent, request } from 'undici';
 
 export class TransportError extends Error {
   override name = 'TransportError';
+  /** The peer did answer, but not with a 2xx JSON body (as opposed to no answer at all). */
+  readonly answered: boolean;
+  constructor(message: string, answered = false) {
+    super(message);
+    this.answered = answered;
+  }
 }
 
 interface Client {
@@ -69,10 +75,10 @@ async function call(
     throw new TransportError(`${url}: ${reason}`);
   }
   if (status < 200 || status > 299)
-    throw new TransportError(`${url}: HTTP ${status} ${text.slice(0, 200)}`);
+    throw new TransportError(`${url}: HTTP ${status} ${text.slice(0, 200)}`, true);
   try {
     return JSON.parse(text);
   } catch {
-    throw new TransportError(`${url}: the answer is not JSON`);
+    throw new TransportError(`${url}: the answer is not JSON`, true);
   }
 }

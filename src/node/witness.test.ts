@@ -13,6 +13,7 @@ import { PROTOCOL_VERSION } from '../protocol/version.ts';
 import { LEDGER_PAGE_HASHES } from '../store/migrations.ts';
 import type { Store } from '../store/store.ts';
 import { openNodeStore, readNodeKeys, readOwnCard, readToken } from './data.ts';
+import { Log } from './log.ts';
 
 /**
  * Washington and Beijing witness each other's logs: each accepts the other's checkpoints only
@@ -122,6 +123,17 @@ function heartbeatFromCn(fields: Partial<Heartbeat> & Pick<Heartbeat, 'checkpoin
       ...fields,
     },
     signer.key,
+  );
+}
+
+/** A checkpoint of `size` over a random root, validly signed with Beijing's log key. */
+function forgedCheckpoint(size: number) {
+  const logKey = readNodeKeys(pair.cn.dir).get('log');
+  return fromUtf8(
+    signCheckpoint(
+      { origin: 'hotline/cn/log', size, root: randomBytes(32), extensions: [] },
+      ed25519NoteSigner(logKey.entry.name ?? '', logKey.secret),
+    ),
   );
 }
 
@@ -279,7 +291,8 @@ describe('mutual witnessing', () => {
     );
     const proof = [toHex(randomBytes(32))];
 
-    // A proof from a size Washington never accepted is not looked at: no alarm, nothing accepted.
+    // A proof from a size Washington never accepted is not taken: Washington asks Beijing for
+    // one, which is down; one unanswered request is no evidence yet, so no alarm, nothing accepted.
     let answer = await post(
       pair.us,
       '/federation/v1/heartbeat',
@@ -301,6 +314,86 @@ describe('mutual witnessing', () => {
     // The alarm is durable: in the log as an event leaf too.
     const leaves = await us.node.store.readLeaves(0, us.node.ledger.size);
     expect(leaves.some((l) => l.includes('"type":"fork"'))).toBe(true);
+  });
+
+  test('a node that rewrote its log and leaves the consistency proof out of its heartbeats is caught: its witness asks for the proof', async () => {
+    await pair.start(pair.us);
+    await pair.start(pair.cn);
+    await exchange(pair.cn, 'us');
+    const { latest } = await cosignedLatest(pair.cn, 'us');
+    const witnessedBefore = await running(pair.us).store.witnessed('cn');
+    expect(witnessedBefore?.size).toBe(latest.size);
+
+    // Beijing's operator edits the log, grows it by one leaf past the witnessed size, and drops
+    // its checkpoints and the co-signatures it holds: its heartbeats now carry a larger
+    // checkpoint and never a consistency proof (it knows of no size Washington co-signed).
+    await pair.stop(pair.cn);
+    const level = Math.floor(Math.log2(latest.size));
+    await rewrite(pair.cn, async (store) => {
+      await overwriteStoredHash(store, storedHashIndex(level, 0));
+      const logKey = readNodeKeys(pair.cn.dir).get('log');
+      const log = await Log.open(store, ed25519NoteSigner(logKey.entry.name ?? '', logKey.secret));
+      const pending = await store.transaction((tx) =>
+        log.append([{ leaf: 'event', type: 'note', at: new Date().toISOString(), detail: {} }], tx),
+      );
+      log.committed(pending);
+      await store.db.deleteFrom('checkpoints').execute();
+      await store.db.deleteFrom('cosignatures').execute();
+    });
+    await pair.start(pair.cn);
+
+    const fork = await alarm(pair.us, 'fork');
+    expect(fork.party).toBe('cn');
+    expect(fork.message).toContain(`size ${latest.size + 1}`);
+    expect(await running(pair.us).store.witnessed('cn')).toEqual(witnessedBefore);
+  });
+
+  test('a larger checkpoint whose peer answers without a proof raises bad-proof at once', async () => {
+    const us = await pair.start(pair.us);
+    const cn = await pair.start(pair.cn);
+    await exchange(pair.cn, 'us');
+    await cosignedLatest(pair.cn, 'us');
+    const witnessed = await us.node.store.witnessed('cn');
+    if (!witnessed) throw new Error('Washington has not witnessed Beijing');
+    cn.heartbeats.stop();
+
+    // Signed by Beijing's log key, beyond Beijing's log: Beijing answers the proof request 404.
+    const size = cn.node.ledger.size + 5;
+    const answer = await post(
+      pair.us,
+      '/federation/v1/heartbeat',
+      heartbeatFromCn({ checkpoint: forgedCheckpoint(size) }),
+    );
+    expect(answer.status).toBe(200);
+    const raised = await alarm(pair.us, 'bad-proof');
+    expect(raised.party).toBe('cn');
+    expect(raised.message).toContain(`size ${size}`);
+    expect(raised.message).toContain('HTTP 404');
+    expect(await us.node.store.witnessed('cn')).toEqual(witnessed);
+  });
+
+  test('a larger checkpoint without a proof from an unreachable peer raises bad-proof at the third heartbeat', async () => {
+    const us = await pair.start(pair.us);
+    await pair.start(pair.cn);
+    await exchange(pair.cn, 'us');
+    await cosignedLatest(pair.cn, 'us');
+    const witnessed = await us.node.store.witnessed('cn');
+    if (!witnessed) throw new Error('Washington has not witnessed Beijing');
+    await pair.stop(pair.cn);
+
+    const note = forgedCheckpoint(witnessed.size + 1);
+    for (let beat = 1; beat <= 3; beat++) {
+      expect(await us.node.store.hasOpenAlarm('bad-proof', 'cn')).toBe(false);
+      const answer = await post(
+        pair.us,
+        '/federation/v1/heartbeat',
+        heartbeatFromCn({ checkpoint: note }),
+      );
+      expect(answer.status).toBe(200);
+    }
+    const raised = await alarm(pair.us, 'bad-proof');
+    expect(raised.message).toContain('3 heartbeats in a row');
+    expect(await us.node.store.witnessed('cn')).toEqual(witnessed);
   });
 
   test('a receipt whose checkpoint does not extend the witnessed log is refused with a fork alarm', async () => {

@@ -38,7 +38,7 @@ import type { CosignatureRow, Executor } from '../store/store.ts';
 import { Lock } from './lock.ts';
 import type { Node } from './node.ts';
 import { pathsOf } from './paths.ts';
-import { getJson } from './transport.ts';
+import { getJson, TransportError } from './transport.ts';
 
 /** GET /federation/v1/proof/consistency: the query (text, as query strings arrive). */
 export const ConsistencyQuery = Type.Object(
@@ -122,6 +122,8 @@ export class Witness {
   >();
   /** Consistency proofs a peer sent along with receipts through a relay, by "from-to". */
   readonly #relayedProofs = new Map<string, Map<string, Uint8Array[]>>();
+  /** Per peer, heartbeats in a row whose larger checkpoint no proof could be had for. */
+  readonly #unproven = new Map<string, number>();
   #cosigner: NoteSigner | undefined;
 
   constructor(node: Node) {
@@ -304,10 +306,52 @@ export class Witness {
       );
       return;
     }
-    // The proof must start at the size we accepted; from elsewhere the peer did not know it yet.
+    // The proof must start at the size we accepted. A heartbeat without one (none, or from
+    // another size) is no reason to stop looking: a peer that rewrote its log would simply leave
+    // it out. So the witness asks the peer for it, as it does for a receipt's checkpoint.
     const c = heartbeat.consistency;
-    const proof = old && c?.from === old.size ? c.proof.map(fromHex) : undefined;
-    await this.#offer(party, heartbeat.checkpoint, checkpoint, old, proof);
+    let proof = old && c?.from === old.size ? c.proof.map(fromHex) : undefined;
+    if (old && !proof && checkpoint.size > old.size) {
+      proof = await this.#askProof(party, old, checkpoint);
+      if (!proof) return;
+    }
+    this.#unproven.delete(party);
+    await this.#offer(party, heartbeat.checkpoint, checkpoint, old, proof ?? []);
+  }
+
+  /**
+   * The consistency proof from the accepted checkpoint to a larger one the peer's heartbeat
+   * carried without it, fetched from the peer. A peer that answers without a proof (an error, a
+   * malformed answer) raises `bad-proof` at once: it signed a checkpoint it cannot show extends
+   * the one we witnessed. An unreachable one is asked again at its next heartbeats, and raises
+   * `bad-proof` after UNPROVEN_HEARTBEATS in a row.
+   */
+  async #askProof(
+    party: string,
+    old: Accepted,
+    checkpoint: Checkpoint,
+  ): Promise<Uint8Array[] | undefined> {
+    try {
+      return await this.#fetchProof(party, old.size, checkpoint.size);
+    } catch (e) {
+      const reason = (e as Error).message;
+      const times = (this.#unproven.get(party) ?? 0) + 1;
+      this.#unproven.set(party, times);
+      if (e instanceof PeerAnswer || times >= UNPROVEN_HEARTBEATS) {
+        await this.#alarm(
+          'bad-proof',
+          party,
+          `"${party}" signed a checkpoint of size ${checkpoint.size} (root ${short(checkpoint.root)}) ` +
+            `and does not prove it extends its checkpoint of size ${old.size} (root ${short(old.root)}) ` +
+            `witnessed at ${old.at}${e instanceof PeerAnswer ? '' : ` (${times} heartbeats in a row)`}: ${reason}`,
+        );
+      } else
+        this.#node.logger.warn(
+          { peer: party, from: old.size, to: checkpoint.size, reason },
+          'no consistency proof for a heartbeat',
+        );
+      return undefined;
+    }
   }
 
   /**
@@ -459,6 +503,7 @@ export class Witness {
       .filter((p) => p.kind === 'direct');
     if (!direct.length) throw new Error('no direct path to the peer');
     const errors: string[] = [];
+    let answered = false;
     const { failoverMs, sendTimeoutMs } = this.#node.config.outbox;
     for (const [i, path] of direct.entries()) {
       try {
@@ -467,9 +512,10 @@ export class Witness {
         return await this.#fetchProofAt(path.url, from, to, timeout);
       } catch (e) {
         errors.push((e as Error).message);
+        answered ||= e instanceof PeerAnswer || (e instanceof TransportError && e.answered);
       }
     }
-    throw new Error(errors.join('; '));
+    throw answered ? new PeerAnswer(errors.join('; ')) : new Error(errors.join('; '));
   }
 
   async #fetchProofAt(
@@ -481,7 +527,7 @@ export class Witness {
     const url = `${base}/federation/v1/proof/consistency?from=${from}&to=${to}`;
     const answer = await getJson(url, timeoutMs);
     const error = schemaError(ConsistencyProof, answer);
-    if (error) throw new Error(`${url}: the answer ${error}`);
+    if (error) throw new PeerAnswer(`${url}: the answer ${error}`);
     return (answer as ConsistencyProof).proof.map(fromHex);
   }
 
@@ -545,6 +591,12 @@ export class Witness {
     return cosigned;
   }
 }
+
+/** Heartbeats in a row with an unproven larger checkpoint, the peer unreachable, before `bad-proof`. */
+const UNPROVEN_HEARTBEATS = 3;
+
+/** The peer answered a proof request, but not with a proof: an answer, not a network failure. */
+class PeerAnswer extends Error {}
 
 function short(root: Uint8Array): string {
   return toHex(root).slice(0, 16);
