@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createPair, draft, eventually, type Pair } from '../../test/support/pair.ts';
+import { fromBase64url, toBase64url } from '../protocol/encoding.ts';
+import { jcs } from '../protocol/jcs.ts';
+import { verifyBundleFile } from './audit.ts';
 
 const run = promisify(execFile);
 
@@ -108,6 +111,28 @@ describe('hotline export and hotline verify', () => {
         `^FAILED \\(\\d+ failures?\\): us: leaf ${index} \\(envelope\\) \\[in, id [0-9a-f-]{36}, line \\d+\\]: `,
       ),
     );
+  });
+
+  test('a forged header signature is named as the first failure, whether signatures are checked in line or on threads', async () => {
+    const lines = readFileSync(file('us.jsonl'), 'utf8').split('\n');
+    const at = lines.findIndex((l) => l.includes('\\"leaf\\":\\"envelope\\"'));
+    const record = JSON.parse(lines[at] as string);
+    const leaf = JSON.parse(record.leaf);
+    const sig = fromBase64url(leaf.sig);
+    sig[10] = (sig[10] as number) ^ 1;
+    record.leaf = jcs({ ...leaf, sig: toBase64url(sig) });
+    lines[at] = JSON.stringify(record);
+    writeFileSync(file('forged.jsonl'), lines.join('\n'));
+    for (const threads of [0, 2]) {
+      const { report } = await verifyBundleFile(file('forged.jsonl'), { threads, progress: false });
+      expect(report.ok).toBe(false);
+      expect(report.failures[0]).toMatchObject({
+        kind: 'envelope',
+        index: record.index,
+        line: at + 1,
+        message: expect.stringMatching(/^the header signature does not verify/),
+      });
+    }
   });
 
   test('a file that is not there is an error, not a verdict', async () => {

@@ -4,7 +4,8 @@
  */
 import { createReadStream, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { type Command, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { defaultVerifyThreads, Ed25519Pool } from '../crypto/ed25519-pool.ts';
 import {
   type BundleReport,
   type BundleResult,
@@ -13,6 +14,7 @@ import {
   compareViews,
   describeFailure,
   type Failure,
+  type SignatureChecks,
 } from '../ledger/verify.ts';
 import { readConfig } from '../node/config.ts';
 import { openNodeStore } from '../node/data.ts';
@@ -22,6 +24,8 @@ import { CliError, callNode } from './client.ts';
 
 /** Bundles at least this large report progress on stderr. */
 const PROGRESS_BYTES = 4 << 20;
+/** Signature checks queued for the threads at most (~1 KB each). */
+const BACKLOG = 16_384;
 /** Failures printed per section; --json lists up to the verifier's own limit. */
 const PRINTED_FAILURES = 20;
 
@@ -77,10 +81,21 @@ export function registerAudit(program: Command): void {
     .description('check an exported bundle offline; with --peer-export, that both sides agree')
     .option('--peer-export <file>', 'the other party’s bundle, to compare both views')
     .option('--json', 'print the report as JSON')
+    .option(
+      '--threads <n>',
+      'threads checking signatures beside the reader (0: none)',
+      (v) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 0 || n > 256)
+          throw new InvalidArgumentError('a whole number from 0 to 256');
+        return n;
+      },
+      defaultVerifyThreads(),
+    )
     .action(async (file: string, o) => {
       const files: string[] = [file, ...(o.peerExport ? [o.peerExport as string] : [])];
       const results: BundleResult[] = [];
-      for (const f of files) results.push(await verifyFile(f));
+      for (const f of files) results.push(await verifyBundleFile(f, { threads: o.threads }));
       const [first, second] = results;
       const cross = first?.view && second?.view ? compareViews(first.view, second.view) : undefined;
       const ok = results.every((r) => r.report.ok) && (files.length === 1 || cross?.ok === true);
@@ -115,30 +130,57 @@ async function recordExport(dataDir: string, detail: Record<string, unknown>): P
   }
 }
 
-/** Reads a bundle line by line into the verifier, with progress on stderr for large ones. */
-async function verifyFile(file: string): Promise<BundleResult> {
+export interface VerifyFileOptions {
+  /** Threads checking envelope signatures beside the reading one; 0 checks them in line. */
+  threads?: number;
+  /** Progress on stderr for large bundles. */
+  progress?: boolean;
+}
+
+/**
+ * Reads a bundle line by line into the verifier, with progress on stderr for large ones. Header
+ * signatures, most of the work, are checked on `threads` worker threads meanwhile.
+ */
+export async function verifyBundleFile(
+  file: string,
+  { threads = defaultVerifyThreads(), progress = true }: VerifyFileOptions = {},
+): Promise<BundleResult> {
   const size = statSync(file).size;
-  const verifier = new BundleVerifier();
-  const lines = createInterface({
-    input: createReadStream(file),
-    crlfDelay: Number.POSITIVE_INFINITY,
-  });
-  const step = size / 20;
-  let read = 0;
-  let next = step;
-  let count = 0;
-  for await (const line of lines) {
-    verifier.addLine(line);
-    count++;
-    read += Buffer.byteLength(line) + 1;
-    if (size >= PROGRESS_BYTES && read >= next) {
-      process.stderr.write(
-        `verify ${file}: ${Math.min(100, Math.round((read / size) * 100))}% (${count} records)\n`,
-      );
-      next += step;
+  const pool = threads > 0 ? new Ed25519Pool(threads) : undefined;
+  const signatures: SignatureChecks | undefined = pool && {
+    check(publicKey, message, signature, failed) {
+      pool.verify(publicKey, message, signature, (ok) => ok || failed());
+      return undefined;
+    },
+  };
+  try {
+    const verifier = new BundleVerifier({ ...(signatures ? { signatures } : {}) });
+    const lines = createInterface({
+      input: createReadStream(file),
+      crlfDelay: Number.POSITIVE_INFINITY,
+    });
+    const step = size / 20;
+    let read = 0;
+    let next = step;
+    let count = 0;
+    for await (const line of lines) {
+      verifier.addLine(line);
+      count++;
+      // Reading outpaces the threads: hold at a bounded backlog rather than queue the bundle.
+      if (pool && pool.pending >= BACKLOG) await pool.settle(BACKLOG / 2);
+      read += Buffer.byteLength(line) + 1;
+      if (progress && size >= PROGRESS_BYTES && read >= next) {
+        process.stderr.write(
+          `verify ${file}: ${Math.min(100, Math.round((read / size) * 100))}% (${count} records)\n`,
+        );
+        next += step;
+      }
     }
+    await pool?.settle();
+    return verifier.finish();
+  } finally {
+    await pool?.close();
   }
-  return verifier.finish();
 }
 
 function formatReport(

@@ -197,7 +197,31 @@ export function describeFailure(f: Failure): string {
  * for (const line of text.split('\n')) if (line) verifier.addLine(line);
  * const { report } = verifier.finish();
  */
+/**
+ * Where envelope header signatures are checked. By default at once, in the order of the leaves;
+ * `hotline verify` passes a pool of threads instead (`Ed25519Pool`), whose answers come later:
+ * a failing one is then reported when it arrives, and the leaf counts as logged meanwhile.
+ */
+export interface SignatureChecks {
+  /** True or false when checked at once; undefined when `failed` will be called later if bad. */
+  check(
+    publicKey: Uint8Array,
+    message: Uint8Array,
+    signature: Uint8Array,
+    failed: () => void,
+  ): boolean | undefined;
+}
+
+const CHECK_AT_ONCE: SignatureChecks = {
+  check: (publicKey, message, signature) => ed25519Verify(publicKey, message, signature),
+};
+
+export interface VerifierOptions {
+  signatures?: SignatureChecks;
+}
+
 export class BundleVerifier {
+  readonly #signatures: SignatureChecks;
   readonly #tree = new MemoryHashStore();
   readonly #cards = new Map<string, SignedCard>();
   readonly #fingerprints: Record<string, string> = {};
@@ -238,6 +262,10 @@ export class BundleVerifier {
   readonly #sent = new Map<string, SentMessage>();
   readonly #received = new Map<string, ReceivedMessage>();
   readonly #peerCheckpoints: PeerCheckpoint[] = [];
+
+  constructor(options: VerifierOptions = {}) {
+    this.#signatures = options.signatures ?? CHECK_AT_ONCE;
+  }
 
   /** Parses one line of the bundle (without its `\n`) and checks it. */
   addLine(text: string): void {
@@ -316,8 +344,15 @@ export class BundleVerifier {
 
   #fail(failure: Failure): void {
     this.#failureCount++;
-    if (this.#failures.length < MAX_LISTED_FAILURES)
-      this.#failures.push(this.#party ? { party: this.#party, ...failure } : failure);
+    const listed = this.#failures;
+    const last = listed[listed.length - 1];
+    // Failures of deferred signature checks arrive late: keep the first ones in bundle order.
+    const late = last?.line !== undefined && failure.line !== undefined && failure.line < last.line;
+    if (listed.length < MAX_LISTED_FAILURES || late) {
+      listed.push(this.#party ? { party: this.#party, ...failure } : failure);
+      if (late) listed.sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity));
+      if (listed.length > MAX_LISTED_FAILURES) listed.pop();
+    }
   }
 
   // cards
@@ -442,12 +477,15 @@ export class BundleVerifier {
       return;
     }
     const headerBytes = jcsBytes(header);
-    if (!verifyHeader(card, header, headerBytes, leaf.sig)) {
+    const badSignature = () =>
       this.#fail({
         kind: 'envelope',
         ...where,
         message: `the header signature does not verify with "${signer}"'s key ${header.kid}`,
       });
+    const signed = this.#checkHeader(card, header, headerBytes, leaf.sig, badSignature);
+    if (signed === false) {
+      badSignature();
       return;
     }
     if (record.body === undefined) this.#counts.withheld++;
@@ -497,6 +535,28 @@ export class BundleVerifier {
       sealedHash: leaf.sealedHash,
       index: at.index,
     });
+  }
+
+  /** The header's signature by the key its kid names: checked now (boolean) or later. */
+  #checkHeader(
+    card: Card,
+    header: Header,
+    headerBytes: Uint8Array,
+    sig: string,
+    failed: () => void,
+  ): boolean | undefined {
+    const key = headerKey(card, header);
+    if (!key) return false;
+    let publicKey: Uint8Array;
+    let signature: Uint8Array;
+    try {
+      publicKey = fromBase64url(key.pub);
+      signature = fromBase64url(sig);
+    } catch {
+      return false;
+    }
+    const message = signedBytes('envelope', headerBytes);
+    return this.#signatures.check(publicKey, message, signature, failed);
   }
 
   #receipt(leaf: ReceiptLeaf, at: { line: number; index: number }): void {
@@ -901,20 +961,6 @@ function kindOf(type: Exclude<RecordType, 'hotline-export'>): FailureKind {
 function headerKey(card: Card, header: Header): KeyEntry | undefined {
   const purposes = header.kind === 'rotation' ? ['identity', 'recovery'] : ['signing'];
   return card.keys.find((k) => k.kid === header.kid && purposes.includes(k.purpose));
-}
-
-function verifyHeader(card: Card, header: Header, headerBytes: Uint8Array, sig: string): boolean {
-  const key = headerKey(card, header);
-  if (!key) return false;
-  try {
-    return ed25519Verify(
-      fromBase64url(key.pub),
-      signedBytes('envelope', headerBytes),
-      fromBase64url(sig),
-    );
-  } catch {
-    return false;
-  }
 }
 
 function bodyMatches(body: unknown, bodyHash: string): boolean {
