@@ -1,51 +1,76 @@
 /**
  * Ledger figures (issue: ledger): leaf appends per second in memory and through the node's SQLite
- * log in batches; inclusion-proof generation and verification at 1M and 10M leaves; and the
- * offline verifier's throughput on a 1M-leaf export bundle.
+ * log in batches; inclusion-proof generation and verification; the checkpoint and co-signature
+ * work one heartbeat costs; and the offline verifier's throughput on an export bundle.
  *
- * `benchLedger()` prints the figures and returns them. Run alone:
+ * `benchLedger()` prints the figures and returns them. `npm run bench -- ledger`, or alone:
  *   node --import tsx bench/ledger.ts
- * Sizes: BENCH_LEDGER_TREE (largest tree, default 10,000,000), BENCH_LEDGER_BUNDLE (bundle
- * leaves, default 1,000,000), BENCH_LEDGER_SQLITE (leaves through SQLite, default 100,000).
+ * The default sizes take a few minutes: a 1M-leaf tree, a 100k-leaf bundle, 100k leaves through
+ * SQLite. BENCH_LEDGER=full runs the issue's sizes (a 10M-leaf tree, a 1M-leaf bundle; ~15 min).
+ * BENCH_LEDGER_TREE, BENCH_LEDGER_BUNDLE and BENCH_LEDGER_SQLITE set each size apart.
  *
  * The bundle is synthetic but complete: two parties' logs are simulated with real keys, so every
  * leaf, signature, receipt (with inclusion proofs from the peer's tree) and checkpoint is what a
  * node writes, in the proportions of steady two-way traffic in batches of 256.
  */
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { v7 as uuidv7 } from 'uuid';
+import { verifyBundleFile } from '../src/cli/audit.ts';
 import { createCard, signCard } from '../src/crypto/card.ts';
+import {
+  ed25519FromSeed,
+  ed25519Sign,
+  ed25519Verify,
+  privateKeyObject,
+} from '../src/crypto/ed25519.ts';
+import { defaultVerifyThreads } from '../src/crypto/ed25519-pool.ts';
 import { signHeader } from '../src/crypto/envelope.ts';
 import { generateNodeKeys, NodeKeys } from '../src/crypto/keys.ts';
 import { signReceipt } from '../src/crypto/statements.ts';
 import { BUNDLE_VERSION, type BundleRecord, bundleLine } from '../src/ledger/bundle.ts';
-import { signCheckpoint } from '../src/ledger/checkpoint.ts';
+import { openCheckpoint, signCheckpoint } from '../src/ledger/checkpoint.ts';
+import {
+  cosignatureSigner,
+  cosignatureTimestamp,
+  cosignatureVerifier,
+  cosignCheckpoint,
+  verifyCosignature,
+} from '../src/ledger/cosignature.ts';
 import { envelopeLeaf, receiptLeaf } from '../src/ledger/leaves.ts';
 import {
   checkRecord,
+  checkTree,
   MemoryHashStore,
   proveRecordSync,
   storedHashIndex,
   treeHashSync,
 } from '../src/ledger/merkle.ts';
-import { ed25519NoteSigner, type NoteSigner } from '../src/ledger/note.ts';
-import { BundleVerifier } from '../src/ledger/verify.ts';
+import {
+  ed25519NoteSigner,
+  ed25519NoteVerifier,
+  formatSignatureLine,
+  type NoteSigner,
+  parseNote,
+} from '../src/ledger/note.ts';
 import { Log } from '../src/node/log.ts';
 import type { SignedCard } from '../src/protocol/card.ts';
-import { fromUtf8, sha256, toHex, utf8 } from '../src/protocol/encoding.ts';
+import { fromHex, fromUtf8, sha256, toHex, utf8 } from '../src/protocol/encoding.ts';
 import type { Envelope, Header } from '../src/protocol/envelope.ts';
 import { jcs, jcsBytes } from '../src/protocol/jcs.ts';
 import type { Leaf } from '../src/protocol/leaf.ts';
 import type { SignedReceipt } from '../src/protocol/receipt.ts';
 import { openSqliteStore } from '../src/store/sqlite/index.ts';
 
-const TREE = Number(process.env.BENCH_LEDGER_TREE ?? 10_000_000);
-const BUNDLE = Number(process.env.BENCH_LEDGER_BUNDLE ?? 1_000_000);
+const FULL = process.env.BENCH_LEDGER === 'full';
+const TREE = Number(process.env.BENCH_LEDGER_TREE ?? (FULL ? 10_000_000 : 1_000_000));
+const BUNDLE = Number(process.env.BENCH_LEDGER_BUNDLE ?? (FULL ? 1_000_000 : 100_000));
 const SQLITE = Number(process.env.BENCH_LEDGER_SQLITE ?? 100_000);
+/** Heartbeats timed for the witnessing figure. */
+const HEARTBEATS = 200;
 /** Envelopes per batch, as the outbox sends them. */
 const BATCH = 256;
 const PROOFS = 10_000;
@@ -63,37 +88,58 @@ export interface LedgerFigures {
     proveMicros: number;
     verifyMicros: number;
   }[];
+  witnessing: HeartbeatFigures;
   verify: {
     leaves: number;
     bytes: number;
     generateSeconds: number;
-    seconds: number;
-    leavesPerSecond: number;
-    mibPerSecond: number;
-    rssMiB: number;
+    /** One run per thread count: 0 checks signatures in line, as the library does by default. */
+    runs: {
+      threads: number;
+      seconds: number;
+      leavesPerSecond: number;
+      mibPerSecond: number;
+      rssMiB: number;
+    }[];
   };
+}
+
+export interface HeartbeatFigures {
+  heartbeats: number;
+  /** The whole checkpoint and co-signature work of one heartbeat, both sides, median µs. */
+  micros: number;
+  /** Of which Ed25519: the checkpoint's and the co-signature's signing and verification. */
+  cryptoMicros: number;
+  /** The floor: 2 Ed25519 signatures, 2 verifications, 3 durable SQLite commits, median µs. */
+  floorMicros: number;
+  commitMicros: number;
 }
 
 export async function benchLedger(): Promise<LedgerFigures> {
   console.log('\n## Ledger');
+  console.log(
+    `sizes: ${FULL ? 'full (BENCH_LEDGER=full)' : 'default (BENCH_LEDGER=full for the 10M-leaf tree and 1M-leaf bundle)'}`,
+  );
   const memoryPerSecond = memoryAppends();
   console.log('appends, MemoryHashStore, ~700-byte leaves     ', rate(memoryPerSecond, 'leaves/s'));
   const sqlite = [];
   for (const [batch, leaves] of [
     [1, Math.min(SQLITE, 500)],
     [BATCH, SQLITE],
+    [4 * BATCH, SQLITE],
   ] as const) {
     const perSecond = await sqliteAppends(batch, leaves);
     sqlite.push({ batch, leaves, perSecond });
     console.log(
-      `appends, SQLite Log, ${String(batch).padStart(3)} per durable commit       `,
+      `appends, SQLite Log, ${String(batch).padStart(4)} per durable commit      `,
       rate(perSecond, 'leaves/s'),
       `(${leaves} leaves)`,
     );
   }
   const proofs = proofFigures();
+  const witnessing = await heartbeatWitnessing();
   const verify = await verifyThroughput();
-  return { appends: { memoryPerSecond, sqlite }, proofs, verify };
+  return { appends: { memoryPerSecond, sqlite }, proofs, witnessing, verify };
 }
 
 function rate(n: number, unit: string): string {
@@ -174,43 +220,170 @@ function proofFigures(): LedgerFigures['proofs'] {
   return out;
 }
 
+/** Generates a bundle of BUNDLE leaves, then verifies it as `hotline verify` does. */
 async function verifyThroughput(): Promise<LedgerFigures['verify']> {
   const dir = mkdtempSync(join(tmpdir(), 'hotline-ledger-bench-'));
   const file = join(dir, 'us.jsonl');
   try {
-    let started = performance.now();
+    const started = performance.now();
     const leaves = await writeSyntheticBundle(file, BUNDLE);
     const generateSeconds = (performance.now() - started) / 1000;
     const bytes = statSync(file).size;
-    started = performance.now();
-    const verifier = new BundleVerifier();
-    const lines = createInterface({
-      input: createReadStream(file),
-      crlfDelay: Number.POSITIVE_INFINITY,
-    });
-    for await (const line of lines) verifier.addLine(line);
-    const { report } = verifier.finish();
-    const seconds = (performance.now() - started) / 1000;
-    if (!report.ok)
-      throw new Error(`the synthetic bundle does not verify: ${report.failures[0]?.message}`);
+    console.log(
+      `bundle of ${leaves.toLocaleString('en-US')} leaves (${(bytes / 2 ** 20).toFixed(0)} MiB) generated in ${generateSeconds.toFixed(1)} s`,
+    );
+    const runs = [];
+    for (const threads of [...new Set([0, defaultVerifyThreads()])]) {
+      const t = performance.now();
+      const { report } = await verifyBundleFile(file, { threads, progress: false });
+      const seconds = (performance.now() - t) / 1000;
+      if (!report.ok)
+        throw new Error(`the synthetic bundle does not verify: ${report.failures[0]?.message}`);
+      const run = {
+        threads,
+        seconds,
+        leavesPerSecond: leaves / seconds,
+        mibPerSecond: bytes / 2 ** 20 / seconds,
+        rssMiB: rssMiB(),
+      };
+      runs.push(run);
+      console.log(
+        `verify it (${report.counts.envelopes.out + report.counts.envelopes.in} signed envelopes, ${report.counts.proofs} proofs), ` +
+          `${threads ? `${threads} signature thread${threads > 1 ? 's' : ''}` : 'signatures in line'}: ` +
+          `${seconds.toFixed(1)} s, ${rate(run.leavesPerSecond, 'leaves/s')}, ${run.mibPerSecond.toFixed(1)} MiB/s, RSS ${run.rssMiB} MiB`,
+      );
+    }
+    return { leaves, bytes, generateSeconds, runs };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * What witnessing adds to one heartbeat once the log has grown, both sides, as witness.ts and
+ * heartbeat.ts do it on SQLite: the log signs and stores a checkpoint and proves it consistent
+ * with the last co-signed one; the witness opens it, checks the proof, co-signs and stores it;
+ * the log verifies and stores the co-signature. Network and the heartbeat's own signature aside.
+ */
+async function heartbeatWitnessing(): Promise<HeartbeatFigures> {
+  const dir = mkdtempSync(join(tmpdir(), 'hotline-ledger-bench-'));
+  try {
+    const logSeed = randomBytes(32);
+    const witnessSeed = randomBytes(32);
+    const logSigner = ed25519NoteSigner('hotline/us/log', logSeed);
+    const logVerifier = ed25519NoteVerifier('hotline/us/log', ed25519FromSeed(logSeed).publicKey);
+    const cosigner = cosignatureSigner('hotline/cn/witness', witnessSeed, () =>
+      Math.floor(Date.now() / 1000),
+    );
+    const cosignatureCheck = cosignatureVerifier(
+      'hotline/cn/witness',
+      ed25519FromSeed(witnessSeed).publicKey,
+    );
+    const owner = await openSqliteStore(join(dir, 'us.db'));
+    const witness = await openSqliteStore(join(dir, 'cn.db'));
+    const log = await Log.open(owner, logSigner);
+    const grow = async (n: number) => {
+      const leaves: Leaf[] = Array.from({ length: n }, (_, i) => ({
+        leaf: 'event',
+        type: 'bench',
+        at: new Date().toISOString(),
+        detail: { i },
+      }));
+      log.committed(await owner.transaction((tx) => log.append(leaves, tx)));
+    };
+    await grow(100_000);
+    let accepted: { size: number; root: Uint8Array } = { size: 0, root: new Uint8Array() };
+    const totals: number[] = [];
+    const cryptos: number[] = [];
+    for (let beat = 0; beat <= HEARTBEATS; beat++) {
+      await grow(20);
+      let crypto = 0;
+      const timed = <T>(f: () => T): T => {
+        const t = performance.now();
+        const out = f();
+        crypto += performance.now() - t;
+        return out;
+      };
+      const started = performance.now();
+      // The log: a new checkpoint (signed, stored durably), and the proof from the co-signed size.
+      const { note, size } = await owner.transaction((tx) => log.checkpoint(tx));
+      const proof = accepted.size ? await log.proveConsistency(accepted.size, size) : [];
+      // The witness: open it, check the proof, co-sign, store both in one write.
+      const { checkpoint } = timed(() => openCheckpoint(utf8(note), logVerifier.name, logVerifier));
+      if (
+        accepted.size &&
+        !checkTree(proof.map(fromHex), size, checkpoint.root, accepted.size, accepted.root)
+      )
+        throw new Error('the consistency proof does not verify');
+      const line = formatSignatureLine(timed(() => cosignCheckpoint(checkpoint, cosigner)));
+      await witness.putWitnessed({
+        party: 'us',
+        size,
+        root: toHex(checkpoint.root),
+        note,
+        cosignature: line,
+        at: new Date().toISOString(),
+      });
+      accepted = { size, root: checkpoint.root };
+      // The log: verify the co-signature line on its checkpoint, and keep it.
+      const text = note.slice(0, note.indexOf('\n\n') + 1);
+      const [signature] = parseNote(utf8(`${text}\n${line}`)).signatures;
+      if (!signature || !timed(() => verifyCosignature(checkpoint, signature, cosignatureCheck)))
+        throw new Error('the co-signature does not verify');
+      await owner.addCosignature({
+        party: 'cn',
+        size,
+        line,
+        time: cosignatureTimestamp(signature),
+        at: new Date().toISOString(),
+      });
+      if (beat > 0) {
+        totals.push((performance.now() - started) * 1000);
+        cryptos.push(crypto * 1000);
+      }
+    }
+    // The floor: the same four Ed25519 operations alone, and three one-row durable commits.
+    const message = randomBytes(120);
+    const key = privateKeyObject(logSeed);
+    const publicKey = ed25519FromSeed(logSeed).publicKey;
+    const signature = ed25519Sign(key, message);
+    const ed25519: number[] = [];
+    const commits: number[] = [];
+    for (let i = 0; i < HEARTBEATS; i++) {
+      let t = performance.now();
+      ed25519Sign(key, message);
+      ed25519Sign(key, message);
+      ed25519Verify(publicKey, message, signature);
+      ed25519Verify(publicKey, message, signature);
+      ed25519.push((performance.now() - t) * 1000);
+      t = performance.now();
+      await owner.setMeta('bench', String(i));
+      commits.push((performance.now() - t) * 1000);
+    }
+    await owner.close();
+    await witness.close();
+    const commitMicros = median(commits);
     const figures = {
-      leaves,
-      bytes,
-      generateSeconds,
-      seconds,
-      leavesPerSecond: leaves / seconds,
-      mibPerSecond: bytes / 2 ** 20 / seconds,
-      rssMiB: rssMiB(),
+      heartbeats: HEARTBEATS,
+      micros: median(totals),
+      cryptoMicros: median(cryptos),
+      floorMicros: median(ed25519) + 3 * commitMicros,
+      commitMicros,
     };
     console.log(
-      `verify a ${leaves.toLocaleString('en-US')}-leaf bundle (${(bytes / 2 ** 20).toFixed(0)} MiB, ${report.counts.envelopes.out + report.counts.envelopes.in} signed envelopes, ${report.counts.proofs} proofs): ` +
-        `${seconds.toFixed(1)} s, ${rate(figures.leavesPerSecond, 'leaves/s')}, ${figures.mibPerSecond.toFixed(1)} MiB/s, RSS ${figures.rssMiB} MiB ` +
-        `(generated in ${generateSeconds.toFixed(1)} s)`,
+      `checkpoint + co-signature per heartbeat (both sides, SQLite): ${Math.round(figures.micros)} µs median, ` +
+        `of which Ed25519 ${Math.round(figures.cryptoMicros)} µs; floor ${Math.round(figures.floorMicros)} µs ` +
+        `(2 signatures + 2 verifications ${Math.round(median(ed25519))} µs, 3 durable commits of ${Math.round(commitMicros)} µs)`,
     );
     return figures;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
 }
 
 interface Party {

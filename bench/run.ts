@@ -20,6 +20,7 @@ const BENCHES: Record<string, (options: BenchOptions) => Promise<unknown>> = {
     const bound = await (await import('./protocol.ts')).cryptoBound();
     return (await import('./node.ts')).benchNode(bound.perSecond, bound.signVerifyMs);
   },
+  ledger: async () => (await import('./ledger.ts')).benchLedger(),
   resilience: async (o) => (await import('./resilience.ts')).benchResilience(o),
 };
 
