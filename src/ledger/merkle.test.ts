@@ -17,6 +17,7 @@ import {
   proveRecordSync,
   proveTree,
   proveTreeSync,
+  RecordChecker,
   type SyncHashReader,
   storedHashCount,
   storedHashes,
@@ -436,6 +437,40 @@ describe('properties over random trees of 1 to 2000 leaves', () => {
       }),
       runs,
     );
+  });
+
+  it('checks many proofs against one head as checkRecord does, tampered ones among them', () => {
+    const outcomes = { accepted: 0, refused: 0 };
+    fc.assert(
+      fc.property(
+        tree,
+        fc.array(fc.record({ pick: fc.nat(), tamper: fc.nat({ max: 5 }), at: fc.nat() }), {
+          minLength: 1,
+          maxLength: 60,
+        }),
+        ({ size, leaves, store }, checks) => {
+          const root = treeHashSync(size, store);
+          const checker = new RecordChecker(size, root);
+          for (const { pick, tamper, at } of checks) {
+            // Runs of neighbouring leaves, as a receipt's entries are, with a few strays.
+            const n = (pick % 7 === 0 ? pick : size - 1 - (pick % 64)) % size;
+            const leaf = leafHash(leaves[Math.max(0, n)] ?? new Uint8Array());
+            let proof = proveRecordSync(size, Math.max(0, n), store);
+            let index = Math.max(0, n);
+            if (tamper === 1 && proof.length)
+              proof = proof.map((p, i) => (i === at % proof.length ? flipped(p, at) : p));
+            if (tamper === 2) proof = proof.slice(1);
+            if (tamper === 3) index = (index + 1) % size;
+            const expected = checkRecord(proof, size, root, index, leaf);
+            expect(checker.check(proof, index, leaf)).toBe(expected);
+            outcomes[expected ? 'accepted' : 'refused']++;
+          }
+        },
+      ),
+      runs,
+    );
+    expect(outcomes.accepted).toBeGreaterThan(20);
+    expect(outcomes.refused).toBeGreaterThan(10);
   });
 
   it('proves inclusion as PATH does, and every such proof verifies', () => {

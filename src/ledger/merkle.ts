@@ -329,6 +329,68 @@ export function checkRecord(
   return sn === 0 && equalBytes(r, root);
 }
 
+/**
+ * checkRecord for many proofs against one tree head, as a batched receipt carries them: the
+ * proofs of neighbouring leaves share all but their first few steps, and those are not hashed
+ * again. Each step of §2.1.3.2 depends only on (fn, sn, r) and the proof elements left, so once a
+ * proof has verified, any later proof that reaches one of its states (fn, sn, r) with the same
+ * elements left verifies too. Answers exactly what checkRecord answers.
+ */
+export class RecordChecker {
+  readonly #t: number;
+  readonly #root: Uint8Array;
+  /** Per state `fn sn` of a verified proof: its r there, and the proof elements left after it. */
+  readonly #verified = new Map<string, { r: Uint8Array; rest: readonly Uint8Array[] }>();
+
+  constructor(t: number, root: Uint8Array) {
+    checkSize(t, Number.MAX_SAFE_INTEGER, 'tree size');
+    this.#t = t;
+    this.#root = root;
+  }
+
+  check(proof: readonly Uint8Array[], n: number, leaf: Uint8Array): boolean {
+    checkSize(n, Number.MAX_SAFE_INTEGER, 'leaf index');
+    const t = this.#t;
+    if (!isHash(this.#root) || !isHash(leaf) || n >= t) return false;
+    let fn = n;
+    let sn = t - 1;
+    let r = leaf;
+    // The states this proof passes through, to remember if it verifies.
+    const states: { key: string; r: Uint8Array; at: number }[] = [];
+    const verified = () => {
+      for (const s of states) this.#verified.set(s.key, { r: s.r, rest: proof.slice(s.at) });
+      return true;
+    };
+    for (let i = 0; i < proof.length; i++) {
+      const p = proof[i] as Uint8Array;
+      // The steps of checkRecord (RFC 9162 §2.1.3.2, 4a to 4c).
+      if (sn === 0 || !isHash(p)) return false;
+      if (fn % 2 === 1 || fn === sn) {
+        r = nodeHash(p, r);
+        while (fn % 2 === 0 && fn !== 0) {
+          fn = half(fn);
+          sn = half(sn);
+        }
+      } else r = nodeHash(r, p);
+      fn = half(fn);
+      sn = half(sn);
+      const key = `${fn} ${sn}`;
+      const known = this.#verified.get(key);
+      if (known && equalBytes(known.r, r) && sameHashes(known.rest, proof, i + 1))
+        return verified();
+      states.push({ key, r, at: i + 1 });
+    }
+    return sn === 0 && equalBytes(r, this.#root) && verified();
+  }
+}
+
+function sameHashes(a: readonly Uint8Array[], b: readonly Uint8Array[], from: number): boolean {
+  if (a.length !== b.length - from) return false;
+  for (let i = 0; i < a.length; i++)
+    if (!equalBytes(a[i] as Uint8Array, b[from + i] as Uint8Array)) return false;
+  return true;
+}
+
 // RFC 9162 §2.1.4.2 (verifying consistency between two tree heads), step by step, for
 // 0 < first < second. Equal sizes need an empty proof and equal roots; the empty tree, an empty
 // proof and the empty-tree hash.

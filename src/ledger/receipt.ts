@@ -13,7 +13,7 @@ import type { ReceiptEntry, SignedReceipt } from '../protocol/receipt.ts';
 import { type Checkpoint, openCheckpoint } from './checkpoint.ts';
 import { cosignatureVerifier } from './cosignature.ts';
 import { envelopeLeaf, hashLeaf } from './leaves.ts';
-import { checkRecord } from './merkle.ts';
+import { RecordChecker } from './merkle.ts';
 import { ed25519NoteVerifier } from './note.ts';
 
 export interface SentEnvelope {
@@ -25,6 +25,12 @@ export interface SentEnvelope {
 export interface SentLeaf {
   headerHash: string;
   leaf: EnvelopeLeaf;
+}
+
+/** The same, as the leaf hash the recipient logged for it at `receivedAt`, however computed. */
+export interface SentLeafHash {
+  headerHash: string;
+  receivedLeafHash(receivedAt: string): Uint8Array;
 }
 
 export interface VerifiedReceipt {
@@ -69,10 +75,12 @@ export function verifyReceipt(
   input: unknown,
   peerCard: Card,
   me: string,
-  sent: (id: string) => SentEnvelope | SentLeaf | undefined,
+  sent: (id: string) => SentEnvelope | SentLeaf | SentLeafHash | undefined,
 ): VerifiedReceipt {
   const receipt = verifyReceiptSignature(input, peerCard, me);
   const checkpoint = openPeerCheckpoint(peerCard, receipt.receipt.checkpoint);
+  // One tree head for every entry: neighbouring leaves' proofs are not hashed twice.
+  const proofs = new RecordChecker(checkpoint.size, checkpoint.root);
   for (const entry of receipt.receipt.entries) {
     const mine = sent(entry.id);
     if (!mine)
@@ -85,9 +93,12 @@ export function verifyReceipt(
         'E_BAD_RECEIPT',
         `the receipt's header hash for ${entry.id} is not what we sent`,
       );
-    const leaf = hashLeaf(receivedLeaf(mine, entry.receivedAt));
+    const leaf =
+      'receivedLeafHash' in mine
+        ? mine.receivedLeafHash(entry.receivedAt)
+        : hashLeaf(receivedLeaf(mine, entry.receivedAt));
     const proof = entry.proof.map(fromHex);
-    if (!checkRecord(proof, checkpoint.size, checkpoint.root, entry.index, leaf))
+    if (!proofs.check(proof, entry.index, leaf))
       throw new ProtocolError('E_BAD_PROOF', `the inclusion proof for ${entry.id} does not verify`);
   }
   return { receipt, checkpoint, entries: receipt.receipt.entries };

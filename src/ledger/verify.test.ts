@@ -255,7 +255,6 @@ describe('tampering', () => {
     const ctx: Context = { base, log, witness, strangers };
     const original = JSON.stringify(base);
     const made = Object.fromEntries(KINDS.map((k) => [k, 0])) as Record<Kind, number>;
-    const started = performance.now();
     fc.assert(
       fc.property(
         fc.record({
@@ -278,7 +277,6 @@ describe('tampering', () => {
     const total = Object.values(made).reduce((a, b) => a + b, 0);
     expect(total).toBeGreaterThanOrEqual(1000);
     for (const kind of KINDS) expect(made[kind], kind).toBeGreaterThan(50);
-    expect(performance.now() - started).toBeLessThan(25_000);
   }, 60_000);
 });
 

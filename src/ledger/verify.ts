@@ -41,7 +41,13 @@ import {
 } from './bundle.ts';
 import { type Checkpoint, formatCheckpoint } from './checkpoint.ts';
 import { verifyCosignature } from './cosignature.ts';
-import { checkRecord, MemoryHashStore, storedHashIndex, treeHashSync } from './merkle.ts';
+import {
+  leafHash,
+  MemoryHashStore,
+  RecordChecker,
+  storedHashIndex,
+  treeHashSync,
+} from './merkle.ts';
 import { parseNote } from './note.ts';
 import { openPeerCheckpoint, verifyReceipt, witnessVerifier } from './receipt.ts';
 
@@ -579,6 +585,7 @@ export class BundleVerifier {
     const { receipt } = verifyReceiptSignature(leaf.receipt, self, leaf.receipt.receipt.to);
     const checkpoint = openPeerCheckpoint(self, receipt.checkpoint);
     this.#checkRoot(checkpoint, "the receipt's checkpoint");
+    const proofs = new RecordChecker(checkpoint.size, checkpoint.root);
     for (const entry of receipt.entries) {
       const logged = this.#inLeaves.get(entry.index);
       if (
@@ -593,9 +600,7 @@ export class BundleVerifier {
         );
       const [leafHash] = this.#tree.readHashes([storedHashIndex(0, entry.index)]);
       const proof = entry.proof.map(fromHex);
-      if (
-        !checkRecord(proof, checkpoint.size, checkpoint.root, entry.index, leafHash as Uint8Array)
-      )
+      if (!proofs.check(proof, entry.index, leafHash as Uint8Array))
         throw new Error(`the inclusion proof for ${entry.id} does not verify`);
     }
   }
@@ -609,7 +614,9 @@ export class BundleVerifier {
     const verified = verifyReceipt(leaf.receipt, card, me, (id) => {
       const text = this.#outLeaves.get(`${from}\n${id}`);
       const sent = this.#sent.get(`${from}\n${id}`);
-      return text && sent ? { headerHash: sent.headerHash, leaf: JSON.parse(text) } : undefined;
+      return text && sent
+        ? { headerHash: sent.headerHash, receivedLeafHash: (at) => receivedLeafHash(text, at) }
+        : undefined;
     });
     const { size, root } = verified.checkpoint;
     this.#peerCheckpoints.push({
@@ -961,6 +968,20 @@ function kindOf(type: Exclude<RecordType, 'hotline-export'>): FailureKind {
 function headerKey(card: Card, header: Header): KeyEntry | undefined {
   const purposes = header.kind === 'rotation' ? ['identity', 'recovery'] : ['signing'];
   return card.keys.find((k) => k.kid === header.kid && purposes.includes(k.purpose));
+}
+
+/**
+ * The leaf hash of the `in` leaf the recipient logged for our `out` leaf `text`: the same leaf
+ * with `at` = receivedAt and `dir` = "in". `text` passed the leaf checks, so it is canonical
+ * (RFC 8785 sorts keys: "at", a timestamp with no quote in it, then "dir"), and only its head
+ * changes; the rest is hashed as it is, not parsed and serialised again per receipt entry.
+ */
+function receivedLeafHash(text: string, receivedAt: string): Uint8Array {
+  const head = text.indexOf(',"dir":"out",');
+  if (!text.startsWith('{"at":"') || head < 0)
+    throw new Error('an out leaf that is not canonical reached a receipt check');
+  const rest = text.slice(head + ',"dir":"out",'.length);
+  return leafHash(utf8(`{"at":${JSON.stringify(receivedAt)},"dir":"in",${rest}`));
 }
 
 function bodyMatches(body: unknown, bodyHash: string): boolean {
