@@ -332,7 +332,15 @@ export class Witness {
     checkpoint: Checkpoint,
   ): Promise<Uint8Array[] | undefined> {
     try {
-      return await this.#fetchProof(party, old.size, checkpoint.size);
+      // The fetched proof is unsigned and came over the network: one that does not verify is
+      // fetched again, directly, before it may count as evidence of a fork (a corrupted answer is
+      // not a fork; a forked log fails every time).
+      let proof: Uint8Array[] = [];
+      for (let attempt = 0; attempt < PROOF_ATTEMPTS; attempt++) {
+        proof = await this.#fetchProof(party, old.size, checkpoint.size, attempt === 0);
+        if (checkTree(proof, checkpoint.size, checkpoint.root, old.size, old.root)) break;
+      }
+      return proof;
     } catch (e) {
       const reason = (e as Error).message;
       const times = (this.#unproven.get(party) ?? 0) + 1;
@@ -596,6 +604,9 @@ export class Witness {
 const UNPROVEN_HEARTBEATS = 3;
 
 /** The peer answered a proof request, but not with a proof: an answer, not a network failure. */
+/** Fetches of a consistency proof that fails to verify, before it counts as a fork. */
+const PROOF_ATTEMPTS = 3;
+
 class PeerAnswer extends Error {}
 
 function short(root: Uint8Array): string {
