@@ -25,6 +25,7 @@ import { type RunningRelay, startRelay } from '../../src/relay/server.ts';
 import { FAULTS, type Fault, FaultProxy, prng } from '../support/faultproxy.ts';
 import {
   BEIJING,
+  draft,
   HotlineNode,
   HttpError,
   hotline,
@@ -63,21 +64,6 @@ const SETTINGS: Settings = {
   relayPollMs: 250,
   outbox: { backoffBaseMs: 100, backoffMaxMs: 2000, sendTimeoutMs: 3000, failoverMs: 500 },
 };
-
-function draft(text: string, precedence: 'flash' | 'routine') {
-  return {
-    type: 'test',
-    precedence,
-    status: 'test',
-    tlp: 'clear',
-    codes: [],
-    text: { lang: 'en', body: text },
-    translations: [],
-    attachments: [],
-    author: { desk: 'ops' },
-    approvals: [],
-  };
-}
 
 interface Direction {
   from: HotlineNode;

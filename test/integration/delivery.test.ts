@@ -16,6 +16,7 @@ import type { SignedCard } from '../../src/protocol/card.ts';
 import type { Envelope } from '../../src/protocol/envelope.ts';
 import {
   BEIJING,
+  draft,
   HotlineNode,
   HttpError,
   type InboxItem,
@@ -48,22 +49,6 @@ const SETTINGS: Settings = {
   // A dead peer is retried within 2 s, not after a 30 s backoff.
   outbox: { backoffBaseMs: 100, backoffMaxMs: 2000 },
 };
-
-/** A valid message body without its salt (as `draft()` in src/cli/demo.ts). */
-function draft(text: string, precedence: 'flash' | 'routine') {
-  return {
-    type: 'test',
-    precedence,
-    status: 'test',
-    tlp: 'clear',
-    codes: [],
-    text: { lang: 'en', body: text },
-    translations: [],
-    attachments: [],
-    author: { desk: 'ops' },
-    approvals: [],
-  };
-}
 
 interface Direction {
   from: HotlineNode;

@@ -83,6 +83,22 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/** A valid message body without its salt (as `draft()` in src/cli/demo.ts). */
+export function draft(text: string, precedence: 'flash' | 'routine') {
+  return {
+    type: 'test',
+    precedence,
+    status: 'test',
+    tlp: 'clear',
+    codes: [],
+    text: { lang: 'en', body: text },
+    translations: [],
+    attachments: [],
+    author: { desk: 'ops' },
+    approvals: [],
+  };
+}
+
 export interface CliResult {
   code: number | null;
   stdout: string;
