@@ -46,6 +46,15 @@ export const ACCESS: Record<string, Rule> = {
   'POST /api/v1/incidents/:incident/cap': { roles: OFFICERS, scope: 'write' },
   'POST /api/v1/exports/red': { roles: ADMINS, scope: 'admin' },
 
+  'GET /api/v1/incidents': { roles: STAFF, scope: 'read' },
+  'GET /api/v1/incidents/:incident': { roles: STAFF, scope: 'read' },
+  'POST /api/v1/incidents/:incident/state': { roles: STAFF, scope: 'write' },
+  'POST /api/v1/incidents/:incident/requests': { roles: STAFF, scope: 'write' },
+  'POST /api/v1/incidents/:incident/requests/:request/decision': { roles: STAFF, scope: 'write' },
+  'POST /api/v1/incidents/:incident/retract': { roles: OFFICERS, scope: 'write' },
+  'POST /api/v1/messages/:party/:id/ack': { roles: STAFF, scope: 'write' },
+  'POST /api/v1/messages/:party/:id/remind': { roles: STAFF, scope: 'write' },
+
   'GET /api/v1/desks': { roles: STAFF, scope: 'read' },
   'POST /api/v1/desks': { roles: ADMINS, scope: 'admin' },
   'PUT /api/v1/desks/:desk/staff/:user': { roles: ADMINS, scope: 'admin' },

@@ -4,6 +4,7 @@
  */
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
+import { followupView } from '../node/escalation.ts';
 import type { Heartbeats } from '../node/heartbeat.ts';
 import { languageOf } from '../node/language.ts';
 import type { Node } from '../node/node.ts';
@@ -14,8 +15,10 @@ import { witnessOf } from '../node/witness.ts';
 import { Body } from '../protocol/body.ts';
 import { PartyId } from '../protocol/common.ts';
 import { LIMITS } from '../protocol/limits.ts';
+import { FollowupStore } from '../store/followups.ts';
 import { actorOf, principalOf } from './access.ts';
 import { ApiError } from './errors.ts';
+import { incidentRoutes } from './incidents.ts';
 import { languageRoutes } from './language.ts';
 
 export const SendRequest = Type.Object(
@@ -116,6 +119,12 @@ export const operatorRoutes: FastifyPluginAsync<OperatorOptions> = async (
     async (request) => {
       const rows = await node.store.listOutbox(limitOf(request.query));
       await viewed(request, 'outbox', rows);
+      // Sent → received (machine) → acknowledged (a person) → answered, with the deadline.
+      const followups = new Map(
+        (await new FollowupStore(node.store).ofMessages(rows.map((r) => r.id)))
+          .filter((f) => f.dir === 'out')
+          .map((f) => [`${f.party}/${f.id}`, followupView(f)]),
+      );
       return rows.map((r) => ({
         to: r.party,
         id: r.id,
@@ -126,6 +135,7 @@ export const operatorRoutes: FastifyPluginAsync<OperatorOptions> = async (
         peerReceivedAt: r.peer_received_at,
         attempts: r.attempts,
         lastError: r.last_error,
+        followup: followups.get(`${r.party}/${r.id}`) ?? null,
         body: JSON.parse(r.body),
       }));
     },
@@ -224,4 +234,5 @@ export const operatorRoutes: FastifyPluginAsync<OperatorOptions> = async (
   });
   // Registered here so the authorization hook applies to them too.
   await app.register(languageRoutes, { node });
+  await app.register(incidentRoutes, { node, people });
 };

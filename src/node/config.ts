@@ -13,6 +13,16 @@ import { schemaError } from '../protocol/validate.ts';
 
 const HostPort = Type.String({ pattern: '^(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$' });
 
+function Deadline(ackMinutes: number, escalateMinutes: number) {
+  return Type.Object(
+    {
+      ackMinutes: Type.Integer({ minimum: 1, maximum: 10_080, default: ackMinutes }),
+      escalateMinutes: Type.Integer({ minimum: 1, maximum: 1440, default: escalateMinutes }),
+    },
+    { additionalProperties: false, default: {} },
+  );
+}
+
 export const Config = Type.Object(
   {
     party: PartyId,
@@ -115,6 +125,73 @@ export const Config = Type.Object(
         sessionHours: Type.Integer({ minimum: 1, maximum: 24 * 7, default: 12 }),
         /** Show the peer authors' and approvers' names beside their desks (default: desks only). */
         disclosePersons: Type.Boolean({ default: false }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /** Incidents, acknowledgement deadlines and escalation (docs/operators.md). */
+    incidents: Type.Object(
+      {
+        /** The most characters of free text (and of each translation) a flash message carries. */
+        flashTextMax: Type.Integer({ minimum: 50, maximum: 100_000, default: 500 }),
+        /**
+         * Per precedence: a person must acknowledge within `ackMinutes`; unacknowledged, the
+         * receiving side notifies again every `escalateMinutes` (climbing the ladder once the
+         * deadline has passed) and the sending side marks the message unanswered at the deadline.
+         */
+        precedence: Type.Object(
+          {
+            flash: Deadline(5, 2),
+            immediate: Deadline(15, 5),
+            priority: Deadline(60, 30),
+            routine: Deadline(180, 60),
+          },
+          { additionalProperties: false, default: {} },
+        ),
+        /** The desks notified in turn, lowest first; the end of the ladder is a standing alarm. */
+        ladder: Type.Array(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,31}$' }), {
+          minItems: 1,
+          maxItems: 8,
+          default: ['ops', 'officer', 'principal'],
+        }),
+        /** Notifications per ladder step at most. */
+        repeats: Type.Integer({ minimum: 1, maximum: 10, default: 3 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /** How escalation reaches people beyond the console (a person's contact routes choose). */
+    notify: Type.Object(
+      {
+        webhook: Type.Object(
+          {
+            /** HMAC-SHA256 key signing every webhook body (`X-Hotline-Signature`); never logged. */
+            secret: Type.Optional(Type.String({ minLength: 16, maxLength: 512 })),
+            timeoutMs: Type.Integer({ minimum: 100, maximum: 60_000, default: 5000 }),
+            /** Attempts per notification, the first included. */
+            attempts: Type.Integer({ minimum: 1, maximum: 10, default: 4 }),
+            backoffBaseMs: Type.Integer({ minimum: 10, default: 500 }),
+            backoffMaxMs: Type.Integer({ minimum: 10, default: 8000 }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
+        /** The SMTP server e-mail notifications go through; without it, e-mail routes are skipped. */
+        smtp: Type.Optional(
+          Type.Object(
+            {
+              host: Type.String({ minLength: 1, maxLength: 253 }),
+              port: Type.Integer({ minimum: 1, maximum: 65_535, default: 587 }),
+              /** TLS from the first byte (port 465); otherwise STARTTLS when offered. */
+              secure: Type.Boolean({ default: false }),
+              /** Refuse to send without STARTTLS. */
+              requireTLS: Type.Boolean({ default: false }),
+              from: Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$', maxLength: 254 }),
+              user: Type.Optional(Type.String({ minLength: 1, maxLength: 254 })),
+              /** Never logged. */
+              password: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
+              timeoutMs: Type.Integer({ minimum: 100, maximum: 120_000, default: 10_000 }),
+            },
+            { additionalProperties: false },
+          ),
+        ),
       },
       { additionalProperties: false, default: {} },
     ),

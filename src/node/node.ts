@@ -34,7 +34,7 @@ import { LIMITS } from '../protocol/limits.ts';
 import type { Receipt, SignedReceipt } from '../protocol/receipt.ts';
 import { schemaError } from '../protocol/validate.ts';
 import { PROTOCOL_VERSION } from '../protocol/version.ts';
-import type { AlarmRow, OutboxRow, Store } from '../store/store.ts';
+import type { AlarmRow, Executor, OutboxRow, Store } from '../store/store.ts';
 import type { Config } from './config.ts';
 import { Lock } from './lock.ts';
 import { Log, type PendingAppend } from './log.ts';
@@ -45,7 +45,64 @@ import { SeqTracker } from './seqs.ts';
 export interface NodeEvents {
   received: [party: string, ids: string[]];
   receipted: [party: string, ids: string[]];
+  /** An alarm was raised (the stored row), after its commit. */
+  alarm: [alarm: AlarmRow];
+  /** Something changed in an incident: a message of it sent or received, its state, an ack. */
+  incident: [incident: string];
+  /** Escalation fired a notification (src/node/escalation.ts). */
+  escalation: [step: EscalationStep];
+  /**
+   * A message was acknowledged by a person: `dir` out, the peer acknowledged ours; in, one of our
+   * people acknowledged the peer's. `party` is the peer, `id` the message.
+   */
+  acknowledged: [party: string, id: string, ack: AckInfo];
 }
+
+/** One notification of an escalation ladder, as the live feed shows it. */
+export interface EscalationStep {
+  dir: 'in' | 'out';
+  party: string;
+  id: string;
+  incident: string | null;
+  precedence: Precedence;
+  /** The ladder index (0 = first desk); for `out`, the sending desk alarmed. */
+  step: number;
+  desk: string;
+  /** The person on duty there, or null when nobody is. */
+  user: string | null;
+  /** Notifications of this message so far, this one included. */
+  fired: number;
+  channels: Array<{ kind: string; ok: boolean; detail?: string }>;
+  /** True when this is the end of the ladder: a standing alarm. */
+  final: boolean;
+  at: string;
+}
+
+export interface AckInfo {
+  dir: 'in' | 'out';
+  desk: string;
+  person: string | null;
+  at: string;
+  ackId: string | null;
+}
+
+/** A message of a commit, as the hooks see it. */
+export interface CommittedMessage {
+  party: string;
+  id: string;
+  body: Body;
+  at: string;
+}
+
+/**
+ * Runs inside the transaction that stores released or received messages, so what it writes
+ * (escalation timers) commits with them or not at all; what it returns runs after the commit.
+ */
+export type CommitHook = (
+  tx: Executor,
+  dir: 'in' | 'out',
+  messages: readonly CommittedMessage[],
+) => Promise<(() => void) | undefined>;
 
 /**
  * The largest body a node releases: its sealed, base64url form plus the header must fit the
@@ -85,6 +142,8 @@ export interface NodeParts {
   store: Store;
   log: Logger;
   metrics?: Metrics;
+  /** The node's clock (tests inject one); the wall clock by default. */
+  clock?: () => Date;
 }
 
 export class Node {
@@ -108,6 +167,9 @@ export class Node {
   #flushing = false;
   /** Called after a release, so delivery starts at once. */
   onRelease: (party: string, rank: number) => void = () => {};
+  /** Hooks run inside the transactions that store released and received messages. */
+  readonly commitHooks: CommitHook[] = [];
+  readonly clock: () => Date;
 
   private constructor(parts: NodeParts, ledger: Log, peers: Map<string, Peer>) {
     this.config = parts.config;
@@ -119,6 +181,7 @@ export class Node {
     this.ledger = ledger;
     this.peers = peers;
     this.#sendEpochs = new SenderEpochs(parts.config.party, parts.config.epoch);
+    this.clock = parts.clock ?? (() => new Date());
   }
 
   static async open(parts: NodeParts): Promise<Node> {
@@ -159,13 +222,15 @@ export class Node {
    * Releases that arrive while a commit is in flight are committed together (group commit), so
    * one fsync serves many messages and throughput is not bound by the disk's sync latency.
    */
-  async release(to: readonly string[], draft: Draft, now = new Date()): Promise<Released> {
+  async release(to: readonly string[], draft: Draft, now = this.clock()): Promise<Released> {
     const recipients = [...new Set(to)];
     if (!recipients.length)
       throw new ProtocolError('E_MALFORMED', 'a message needs at least one recipient');
     const body = { salt: newSalt(), ...draft } as Body;
     const error = schemaError(BodySchema, body) ?? bodyRuleViolation(body);
     if (error) throw new ProtocolError('E_MALFORMED', `message ${error}`);
+    const flashError = flashTextProblem(body, this.config.incidents.flashTextMax);
+    if (flashError) throw new ProtocolError('E_FLASH_TOO_LONG', flashError);
     const attachmentError = attachmentsProblem(body.attachments);
     if (attachmentError)
       throw new ProtocolError('E_BAD_ATTACHMENT', `attachment ${attachmentError}`);
@@ -213,10 +278,12 @@ export class Node {
 
   async #commitReleases(jobs: readonly ReleaseJob[]): Promise<Released[]> {
     let pending: PendingAppend | undefined;
+    const after: Array<() => void> = [];
     const results = await this.store.transaction(async (tx) => {
       const lastSeq = new Map<string, number>();
       const leaves: Leaf[] = [];
       const rows: OutboxRow[] = [];
+      const committed: CommittedMessage[] = [];
       const out: Released[] = [];
       for (const { recipients, body, epochs, now } of jobs) {
         const kind = body.type === 'rotation' ? 'rotation' : 'message';
@@ -259,15 +326,21 @@ export class Node {
             leaf_index: this.ledger.size + leaves.length,
           });
           leaves.push(envelopeLeaf('out', at, envelope));
+          committed.push({ party, id, body, at });
         }
         out.push({ id, seq });
       }
       for (const [party, last] of lastSeq) await this.store.setLastSeq(party, last, tx);
       pending = await this.ledger.append(leaves, tx);
       await this.store.addOutbox(rows, tx);
+      for (const hook of this.commitHooks) {
+        const then = await hook(tx, 'out', committed);
+        if (then) after.push(then);
+      }
       return out;
     });
     if (pending) this.ledger.committed(pending);
+    for (const then of after) then();
     return results;
   }
 
@@ -275,7 +348,7 @@ export class Node {
    * Receives a batch of envelopes from the network. Each is checked on its own; those accepted
    * are stored, logged and receipted in one transaction (fsynced) before the answer leaves.
    */
-  async receiveBatch(envelopes: readonly unknown[], now = () => new Date()): Promise<BatchResult> {
+  async receiveBatch(envelopes: readonly unknown[], now = this.clock): Promise<BatchResult> {
     return this.#write.run(async () => {
       const rejected: BatchResult['rejected'] = [];
       const accepted: Accepted[] = [];
@@ -377,6 +450,8 @@ export class Node {
   async #store(party: string, list: Accepted[], now: Date): Promise<SignedReceipt> {
     const receivedAt = now.toISOString();
     let pending: PendingAppend | undefined;
+    const after: Array<() => void> = [];
+    const alarms: AlarmRow[] = [];
     const receipt = await this.store.transaction(async (tx) => {
       const leaves: Leaf[] = list.map((a) => envelopeLeaf('in', receivedAt, a.envelope));
       const skewed = list.filter(
@@ -425,15 +500,30 @@ export class Node {
         tx,
       );
       for (const a of skewed)
-        await this.store.raiseAlarm(
-          'skew',
-          party,
-          `message ${a.header.id} claims it was sent at ${a.header.sent}`,
-          tx,
+        alarms.push(
+          await this.store.raiseAlarm(
+            'skew',
+            party,
+            `message ${a.header.id} claims it was sent at ${a.header.sent}`,
+            tx,
+            { at: receivedAt },
+          ),
         );
+      const committed = list.map((a) => ({
+        party,
+        id: a.header.id,
+        body: a.body as Body,
+        at: receivedAt,
+      }));
+      for (const hook of this.commitHooks) {
+        const then = await hook(tx, 'in', committed);
+        if (then) after.push(then);
+      }
       return signed;
     });
     if (pending) this.ledger.committed(pending);
+    for (const alarm of alarms) this.events.emit('alarm', alarm);
+    for (const then of after) then();
     const tracker = this.received.get(party) ?? new SeqTracker();
     this.received.set(party, tracker);
     for (const a of list) tracker.add(a.header.seq[this.party] as number);
@@ -450,15 +540,48 @@ export class Node {
   /** Raises a durable alarm and records it in the log. */
   async #alarm(type: string, party: string | null, message: string): Promise<void> {
     let pending: PendingAppend | undefined;
-    await this.store.transaction(async (tx) => {
-      await this.store.raiseAlarm(type, party, message, tx);
-      pending = await this.ledger.append(
-        [eventLeaf(type, new Date().toISOString(), { party, message })],
-        tx,
-      );
+    const at = this.clock().toISOString();
+    const row = await this.store.transaction(async (tx) => {
+      const row = await this.store.raiseAlarm(type, party, message, tx, { at });
+      pending = await this.ledger.append([eventLeaf(type, at, { party, message })], tx);
+      return row;
     });
     if (pending) this.ledger.committed(pending);
     this.logger.error({ alarm: type, party }, message);
+    this.events.emit('alarm', row);
+  }
+
+  /**
+   * Records a local event in the log and, optionally, raises an alarm in the same commit (under
+   * the write lock). `ref` names the message the alarm is about. Used by escalation.
+   */
+  recordEvent(
+    type: string,
+    detail: Record<string, unknown>,
+    alarm?: { type: string; party: string | null; message: string; ref?: string },
+    also?: (tx: Executor) => Promise<void>,
+  ): Promise<AlarmRow | undefined> {
+    return this.#write.run(async () => {
+      let pending: PendingAppend | undefined;
+      const at = this.clock().toISOString();
+      const row = await this.store.transaction(async (tx) => {
+        await also?.(tx);
+        const row = alarm
+          ? await this.store.raiseAlarm(alarm.type, alarm.party, alarm.message, tx, {
+              at,
+              ...(alarm.ref ? { ref: alarm.ref } : {}),
+            })
+          : undefined;
+        pending = await this.ledger.append([eventLeaf(type, at, detail)], tx);
+        return row;
+      });
+      if (pending) this.ledger.committed(pending);
+      if (row) {
+        this.logger.warn({ alarm: row.type, party: row.party }, row.message);
+        this.events.emit('alarm', row);
+      }
+      return row;
+    });
   }
 
   /** Raises an alarm from outside a locked section (delivery, heartbeats). */
@@ -495,6 +618,17 @@ export class Node {
   write<T>(fn: () => Promise<T>): Promise<T> {
     return this.#write.run(fn);
   }
+}
+
+/** A flash message's free text over the limit, as a sentence; undefined when within it. */
+export function flashTextProblem(body: Body, max: number): string | undefined {
+  if (body.precedence !== 'flash') return undefined;
+  for (const text of [body.text, ...body.translations]) {
+    const chars = text ? [...text.body].length : 0;
+    if (chars > max)
+      return `flash traffic is kept short: the ${text === body.text ? 'text' : `${text?.lang} translation`} has ${chars} characters; the limit is ${max}`;
+  }
+  return undefined;
 }
 
 function sealingKeyOf(peer: Peer): { suite: SuiteName; pub: Uint8Array } {

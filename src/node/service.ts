@@ -8,6 +8,7 @@ import pino, { type Logger } from 'pino';
 import { federationServer, hostPort, operatorServer } from '../api/server.ts';
 import { type Config, readConfig } from './config.ts';
 import { openNodeStore, paths, readNodeKeys, readOwnCard } from './data.ts';
+import { Escalation } from './escalation.ts';
 import { Heartbeats } from './heartbeat.ts';
 import { languageOf } from './language.ts';
 import { Node } from './node.ts';
@@ -20,6 +21,7 @@ export interface RunningNode {
   node: Node;
   heartbeats: Heartbeats;
   people: People;
+  escalation: Escalation;
   federationUrl: string;
   operatorUrl: string;
   stop(): Promise<void>;
@@ -60,7 +62,10 @@ export async function startNode(
   dataDir: string,
   overrides: Partial<Pick<Config, 'listen' | 'operatorListen' | 'logLevel'>> = {},
   logDestination?: pino.DestinationStream,
+  /** `clock`: the node's time for deadlines, escalation and the roster (tests inject one). */
+  options: { clock?: () => Date } = {},
 ): Promise<RunningNode> {
+  const clock = options.clock ?? (() => new Date());
   const config = { ...readConfig(dataDir), ...overrides };
   const logger = makeLogger(config, logDestination);
   const store = await openNodeStore(dataDir, config);
@@ -70,6 +75,7 @@ export async function startNode(
     card: readOwnCard(dataDir),
     store,
     log: logger,
+    clock,
   });
   try {
     warnVocabulary(node, logger);
@@ -81,7 +87,14 @@ export async function startNode(
   const heartbeats = new Heartbeats(node, outbox);
   const relays = new RelayCollector(node, outbox);
   const watchdog = watchdogOf(node);
-  const people = openPeople(store, config.access, node);
+  const people = openPeople(store, config.access, node, clock);
+  const escalation = new Escalation({
+    node,
+    roster: people.roster,
+    trail: people.trail,
+    logger,
+    clock,
+  });
   const servers: FastifyInstance[] = [];
   let anchoring: NodeJS.Timeout | undefined;
   try {
@@ -104,11 +117,13 @@ export async function startNode(
     heartbeats.start();
     relays.start();
     watchdog?.start();
+    escalation.start();
     logger.info({ federationUrl, operatorUrl }, 'node serving');
     return {
       node,
       heartbeats,
       people,
+      escalation,
       federationUrl,
       operatorUrl,
       async stop() {
@@ -118,12 +133,14 @@ export async function startNode(
         await relays.stop();
         await outbox.stop();
         await Promise.all(servers.map((s) => s.close()));
+        await escalation.stop();
         await store.close();
         rmSync(paths(dataDir).running, { force: true });
       },
     };
   } catch (e) {
     clearInterval(anchoring);
+    await escalation.stop();
     await Promise.all(servers.map((s) => s.close()));
     await store.close();
     throw e;

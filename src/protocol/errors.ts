@@ -34,6 +34,8 @@ export const ERROR_CODES = [
   'E_NO_TRANSLATOR',
   'E_TRANSLATOR_FAILED',
   'E_TLP_RED',
+  // Answers of the operator API about incidents and escalation (docs/operators.md):
+  'E_FLASH_TOO_LONG',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
