@@ -141,7 +141,11 @@ export function deriveIncident(
     category: report?.category ?? null,
     nature: report?.nature ?? null,
     reportedAt: first.at,
-    updatedAt: messages.map((m) => m.at).sort().at(-1) ?? first.at,
+    updatedAt:
+      messages
+        .map((m) => m.at)
+        .sort()
+        .at(-1) ?? first.at,
     retracted: retract
       ? {
           id: retract.id,
