@@ -172,8 +172,14 @@ export class Escalation {
       // A message citing one of the other direction answers it.
       if (cited) {
         const other = dir === 'in' ? 'out' : 'in';
-        const row = await this.followups.get(other, m.party, cited, tx);
-        if (row && body.type === 'reminder' && dir === 'in') {
+        // A reminder cites a message of its own sender: the one it re-raises here.
+        const reminded =
+          body.type === 'reminder' && dir === 'in'
+            ? await this.followups.get('in', m.party, cited, tx)
+            : undefined;
+        const row = reminded ?? (await this.followups.get(other, m.party, cited, tx));
+        if (reminded) {
+          const row = reminded;
           if (!row.acked_at && !row.retracted_at) {
             const { ackMs } = this.#deadline(row.precedence as Precedence);
             await this.followups.update(
