@@ -21,6 +21,7 @@ import { startRelay } from '../relay/server.ts';
 import { registerAudit } from './audit.ts';
 import { CliError, callNode } from './client.ts';
 import { runDemo } from './demo.ts';
+import { registerIncidents } from './incidents.ts';
 import { registerLanguage } from './language.ts';
 import { registerPeople } from './people.ts';
 import { printInbox, printStatus } from './print.ts';
@@ -279,6 +280,7 @@ program
   });
 
 registerAudit(program);
+registerIncidents(program);
 registerLanguage(program);
 registerPeople(program);
 

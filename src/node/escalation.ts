@@ -130,6 +130,7 @@ export class Escalation {
   #running = false;
   #timer: NodeJS.Timeout | undefined;
   #wake: (() => void) | undefined;
+  #kicked = false;
   #loop: Promise<void> | undefined;
   /** One look at a time: the background loop and a test's `runDue` never fire a timer twice. */
   #look: Promise<number> = Promise.resolve(0);
@@ -312,11 +313,13 @@ export class Escalation {
   }
 
   kick(): void {
+    this.#kicked = true;
     this.#wake?.();
   }
 
   async #run(): Promise<void> {
     while (this.#running) {
+      this.#kicked = false;
       await this.runDue().catch((e) => this.#logger.error({ err: e }, 'escalation look failed'));
       if (!this.#running) break;
       const next = await this.followups.nextDue().catch(() => undefined);
@@ -324,6 +327,8 @@ export class Escalation {
         next === undefined
           ? LOOK_MS
           : Math.max(0, Math.min(LOOK_MS, next - this.#clock().getTime()));
+      // A kick that came while the loop was looking must not wait out the timer.
+      if (this.#kicked) continue;
       await new Promise<void>((resolve) => {
         const done = () => {
           clearTimeout(this.#timer);

@@ -184,8 +184,9 @@ export function mailOf(n: Notice): { subject: string; text: string } {
     `desk / 席位: ${n.desk} (step / 级别 ${n.step + 1}, notice / 通知 ${n.fired})`,
     `at / 时间: ${n.at}`,
     '',
-    'Open the console to read and acknowledge it: hotline ack --party ' +
-      `${n.party} --id ${n.id} --desk ${n.desk}`,
+    n.kind === 'unanswered'
+      ? `Open the console, or send a reminder: hotline remind ${n.party} ${n.id} --desk ${n.desk}`
+      : `Open the console to read and acknowledge it: hotline ack ${n.party} ${n.id} --desk ${n.desk}`,
     '请在控制台阅读并确认。',
   ].join('\n');
   return { subject, text };
