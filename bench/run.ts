@@ -22,6 +22,7 @@ const BENCHES: Record<string, (options: BenchOptions) => Promise<unknown>> = {
   },
   ledger: async () => (await import('./ledger.ts')).benchLedger(),
   resilience: async (o) => (await import('./resilience.ts')).benchResilience(o),
+  incidents: async (o) => (await import('./incidents.ts')).benchIncidents(o),
 };
 
 export function machine() {
