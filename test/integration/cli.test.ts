@@ -65,6 +65,10 @@ describe('the hotline CLI, end to end', () => {
       ['translate'],
       ['cap'],
       ['stix'],
+      ['incidents'],
+      ['incident'],
+      ['ack'],
+      ['remind'],
     ];
     // Three at a time: each run loads the TypeScript sources through tsx.
     const results = [];
