@@ -63,7 +63,13 @@ export async function loadIncident(
 ): Promise<{ view: IncidentView; messages: IncidentMessage[] } | undefined> {
   const rows = await node.store.incidentMessages(incident);
   const messages = rows.map((r) => ({ ...r, body: JSON.parse(r.body) as Body }));
-  const view = deriveIncident(incident, node.party, messages);
+  // A message of ours to several peers is one row here: name every recipient.
+  const recipients: IncidentMessage[] = [];
+  for (const m of messages)
+    if (m.dir === 'out')
+      for (const r of await node.store.outboxRowsOf(m.id))
+        if (r.party !== m.party) recipients.push({ ...m, party: r.party });
+  const view = deriveIncident(incident, node.party, [...messages, ...recipients]);
   return view && { view, messages };
 }
 

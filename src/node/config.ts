@@ -8,7 +8,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse, stringify } from 'yaml';
 import { Endpoint } from '../protocol/card.ts';
-import { PartyId } from '../protocol/common.ts';
+import { PartyId, Slug } from '../protocol/common.ts';
 import { schemaError } from '../protocol/validate.ts';
 
 const HostPort = Type.String({ pattern: '^(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$' });
@@ -148,7 +148,7 @@ export const Config = Type.Object(
           { additionalProperties: false, default: {} },
         ),
         /** The desks notified in turn, lowest first; the end of the ladder is a standing alarm. */
-        ladder: Type.Array(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,31}$' }), {
+        ladder: Type.Array(Slug, {
           minItems: 1,
           maxItems: 8,
           default: ['ops', 'officer', 'principal'],

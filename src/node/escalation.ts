@@ -30,7 +30,7 @@ import type { AlarmRow, Executor } from '../store/store.ts';
 import type { Config } from './config.ts';
 import type { PendingAppend } from './log.ts';
 import type { AckInfo, CommittedMessage, EscalationStep, Node, Released } from './node.ts';
-import { type Delivery, type Notice, Notifiers } from './notifiers.ts';
+import { type Notice, Notifiers } from './notifiers.ts';
 import type { ContactRoute, Roster } from './roster.ts';
 import type { Actor, AuditTrail } from './trail.ts';
 
@@ -497,11 +497,6 @@ export class Escalation {
       row.dir === 'out' ? 'message unanswered' : 'escalation',
     );
     return true;
-  }
-
-  /** Called with each notifier's outcome (tests and the live feed). */
-  set onDelivery(fn: (notice: Notice, delivery: Delivery) => void) {
-    this.notifiers.onDelivery = fn;
   }
 
   // What people do

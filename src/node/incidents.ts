@@ -75,7 +75,8 @@ export function deriveIncident(
   me: string,
   all: readonly IncidentMessage[],
 ): IncidentView | undefined {
-  const messages = unique(all.filter((m) => m.body.incident === incident));
+  const mine = all.filter((m) => m.body.incident === incident);
+  const messages = unique(mine);
   const first = messages.find((m) => m.body.type === 'incident.report') ?? messages[0];
   if (!first) return undefined;
   const owner = fromOf(first, me);
@@ -133,7 +134,7 @@ export function deriveIncident(
     incident,
     owner,
     ours: owner === me,
-    peers: [...new Set(messages.map((m) => m.party))].sort(),
+    peers: [...new Set(mine.map((m) => m.party))].sort(),
     state,
     head,
     precedence,

@@ -551,39 +551,6 @@ export class Node {
     this.events.emit('alarm', row);
   }
 
-  /**
-   * Records a local event in the log and, optionally, raises an alarm in the same commit (under
-   * the write lock). `ref` names the message the alarm is about. Used by escalation.
-   */
-  recordEvent(
-    type: string,
-    detail: Record<string, unknown>,
-    alarm?: { type: string; party: string | null; message: string; ref?: string },
-    also?: (tx: Executor) => Promise<void>,
-  ): Promise<AlarmRow | undefined> {
-    return this.#write.run(async () => {
-      let pending: PendingAppend | undefined;
-      const at = this.clock().toISOString();
-      const row = await this.store.transaction(async (tx) => {
-        await also?.(tx);
-        const row = alarm
-          ? await this.store.raiseAlarm(alarm.type, alarm.party, alarm.message, tx, {
-              at,
-              ...(alarm.ref ? { ref: alarm.ref } : {}),
-            })
-          : undefined;
-        pending = await this.ledger.append([eventLeaf(type, at, detail)], tx);
-        return row;
-      });
-      if (pending) this.ledger.committed(pending);
-      if (row) {
-        this.logger.warn({ alarm: row.type, party: row.party }, row.message);
-        this.events.emit('alarm', row);
-      }
-      return row;
-    });
-  }
-
   /** Raises an alarm from outside a locked section (delivery, heartbeats). */
   alarm(type: string, party: string | null, message: string): Promise<void> {
     return this.#write.run(() => this.#alarm(type, party, message));
