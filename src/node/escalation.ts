@@ -282,7 +282,10 @@ export class Escalation {
     return () => {
       for (const [party, id, info] of acked) this.node.events.emit('acknowledged', party, id, info);
       for (const incident of incidents) this.node.events.emit('incident', incident);
-      if (stopped.length) void this.#clearAlarms(stopped);
+      if (stopped.length)
+        this.#clearAlarms(stopped).catch((err) =>
+          this.#logger.error({ err }, 'clearing acknowledged alarms failed'),
+        );
       if (due) this.kick();
     };
   }

@@ -44,14 +44,26 @@ export function webhookSignature(secret: string, timestamp: number, body: string
   return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+/** Waits `ms`, or less if `signal` aborts (the node is stopping). */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+}
 
 export class Notifiers {
   readonly #config: Config['notify'];
   readonly #logger: Logger;
   readonly #mailer: Transporter | undefined;
   readonly #inFlight = new Set<Promise<unknown>>();
-  #stopped = false;
+  /** Aborted on close: retries stop waiting, requests in flight end. */
+  readonly #stop = new AbortController();
   /** Called with each delivery's outcome (the live feed, tests). */
   onDelivery: (notice: Notice, delivery: Delivery) => void = () => {};
 
@@ -84,18 +96,20 @@ export class Notifiers {
   /** Starts a delivery in the background; its outcome goes to `onDelivery` and the log. */
   dispatch(kind: 'webhook' | 'email', target: string, notice: Notice): void {
     const run = kind === 'webhook' ? this.webhook(target, notice) : this.email(target, notice);
-    const p = run.then((delivery) => {
-      this.#inFlight.delete(p);
-      const log = {
-        channel: kind,
-        party: notice.party,
-        id: notice.id,
-        attempts: delivery.attempts,
-      };
-      if (delivery.ok) this.#logger.info(log, 'notification delivered');
-      else this.#logger.error({ ...log, reason: delivery.detail }, 'notification failed');
-      this.onDelivery(notice, delivery);
-    });
+    const p: Promise<void> = run
+      .then((delivery) => {
+        const log = {
+          channel: kind,
+          party: notice.party,
+          id: notice.id,
+          attempts: delivery.attempts,
+        };
+        if (delivery.ok) this.#logger.info(log, 'notification delivered');
+        else this.#logger.error({ ...log, reason: delivery.detail }, 'notification failed');
+        this.onDelivery(notice, delivery);
+      })
+      .catch((err) => this.#logger.error({ err, channel: kind }, 'notification error'))
+      .finally(() => this.#inFlight.delete(p));
     this.#inFlight.add(p);
   }
 
@@ -116,7 +130,7 @@ export class Notifiers {
             'x-hotline-signature': webhookSignature(secret, timestamp, body),
           },
           body,
-          signal: AbortSignal.timeout(timeoutMs),
+          signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), this.#stop.signal]),
         });
         await response.body?.cancel();
         if (response.ok) return { kind: 'webhook', target: url, ok: true, attempts: attempt };
@@ -124,9 +138,10 @@ export class Notifiers {
       } catch (e) {
         detail = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
       }
-      if (attempt < attempts && !this.#stopped)
-        await sleep(backoffMs(attempt, backoffBaseMs, backoffMaxMs));
-      if (this.#stopped) break;
+      if (this.#stop.signal.aborted)
+        return { kind: 'webhook', target: url, ok: false, attempts: attempt, detail };
+      if (attempt < attempts)
+        await sleep(backoffMs(attempt, backoffBaseMs, backoffMaxMs), this.#stop.signal);
     }
     return { kind: 'webhook', target: url, ok: false, attempts, detail };
   }
@@ -153,7 +168,7 @@ export class Notifiers {
 
   /** Waits for deliveries in flight (retries stop waiting), then closes the SMTP pool. */
   async close(): Promise<void> {
-    this.#stopped = true;
+    this.#stop.abort();
     await Promise.all(this.#inFlight);
     this.#mailer?.close();
   }
