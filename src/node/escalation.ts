@@ -42,8 +42,9 @@ export function needsAck(body: Body): boolean {
 }
 
 const MINUTE = 60_000;
-/** Due timers handled per look. */
+/** Due timers taken per batch, and batches per look at most. */
 const BATCH = 200;
+const MAX_BATCHES = 50;
 /** The longest the background loop sleeps between looks, so an injected clock is seen. */
 const LOOK_MS = 1000;
 
@@ -353,12 +354,27 @@ export class Escalation {
 
   async #fireDue(): Promise<number> {
     let fired = 0;
-    for (;;) {
+    // Bounded: a look takes at most MAX_BATCHES batches; what is left is due at the next look.
+    for (let batch = 0; batch < MAX_BATCHES; batch++) {
       const now = this.#clock().getTime();
       const rows = await this.followups.due(now, BATCH);
-      for (const row of rows) if (await this.#fire(row, now)) fired++;
-      if (rows.length < BATCH) return fired;
+      let progress = 0;
+      for (const row of rows) {
+        // One timer that fails (its desk's roster unreadable, say) must not hold up the others.
+        const ok = await this.#fire(row, now).catch(async (err) => {
+          this.#logger.error({ err, party: row.party, id: row.id }, 'escalation timer failed');
+          // Try again in a minute rather than at every look.
+          await this.followups
+            .update(row.dir, row.party, row.id, { next_at: now + MINUTE })
+            .catch(() => undefined);
+          return false;
+        });
+        if (ok) progress++;
+      }
+      fired += progress;
+      if (rows.length < BATCH || progress === 0) break;
     }
+    return fired;
   }
 
   /** Fires one timer; false when it changed meanwhile (acknowledged, retracted). */
