@@ -147,6 +147,18 @@ describe.each(['sqlite', 'postgres'] as const)('incidents and escalation on %s',
     running.node.events.on('incident', (i) => events.incident.push(i));
     await startCn();
 
+    // Washington's ops desk: its admin is on duty, reached by webhook when ours go unanswered.
+    const usBy = dataFolderActor();
+    await running.people.roster.putStaff(usBy, 'ops', 'admin', [
+      { kind: 'console' },
+      { kind: 'webhook', url: `${hookBase}/us-ops` },
+    ]);
+    await running.people.roster.addShift(usBy, {
+      desk: 'ops',
+      user: 'admin',
+      startsAt: new Date(now - 3_600_000).toISOString(),
+      endsAt: new Date(now + 24 * 3_600_000).toISOString(),
+    });
     // Beijing's ladder: ops (Olga, webhook), officer (Oscar, e-mail), principal (Pei, both).
     const { accounts, roster } = cn().people;
     const by = dataFolderActor();
@@ -288,6 +300,17 @@ describe.each(['sqlite', 'postgres'] as const)('incidents and escalation on %s',
     expect(usAlarms.map((a) => a.type)).toEqual(['unanswered']);
     const leaves = await us().node.store.readLeaves(0, us().node.ledger.size);
     expect(leaves.some((l) => l.includes('"type":"unanswered"') && l.includes(report))).toBe(true);
+    // The sending desk's person on duty is told too.
+    const told = await eventually(async () =>
+      calls.find((c) => c.url === '/us-ops' && c.body.includes('hotline.unanswered')),
+    );
+    expect(JSON.parse(told.body)).toMatchObject({
+      event: 'hotline.unanswered',
+      party: 'cn',
+      id: report,
+      desk: 'ops',
+      user: 'admin',
+    });
 
     await advance(at(6, t0));
     await advance(at(8, t0));
