@@ -3,6 +3,7 @@
  * `hotline remind`. Each goes through the running node's operator API (docs/operators.md).
  */
 import { type Command, Option } from 'commander';
+import { INCIDENT_STATES } from '../protocol/body.ts';
 import { CliError, callNode } from './client.ts';
 
 const dataOption = () => new Option('--data <dir>', 'the node data folder').makeOptionMandatory();
@@ -149,11 +150,70 @@ export function registerIncidents(program: Command): void {
 
   program
     .command('incident <id>')
-    .description('one incident: its state, and both sides’ messages with their acknowledgements')
+    .description(
+      'one incident: its state, and both sides’ messages with their acknowledgements; with an action flag, act on it',
+    )
     .addOption(dataOption())
+    .addOption(
+      new Option('--set <state>', 'owner: change the state')
+        .choices(INCIDENT_STATES)
+        .conflicts(['request', 'accept', 'decline', 'retract']),
+    )
+    .addOption(
+      new Option('--request <state>', 'the other side: ask the owner for a state')
+        .choices(INCIDENT_STATES)
+        .conflicts(['accept', 'decline', 'retract']),
+    )
+    .addOption(
+      new Option('--accept <request-id>', 'owner: accept a state request').conflicts([
+        'decline',
+        'retract',
+      ]),
+    )
+    .addOption(
+      new Option('--decline <request-id>', 'owner: decline a state request').conflicts('retract'),
+    )
+    .option('--retract', 'owner (officers): retract the incident as a false alarm')
+    .addOption(deskOption())
+    .option('--text <text>', 'free text to go with the action')
+    .option('--lang <tag>', 'language of the text', 'en')
     .option('--json', 'print JSON')
     .action(async (id: string, o) => {
-      const view = await callNode(o.data, 'GET', `/api/v1/incidents/${q(messageId(id))}`);
+      const path = `/api/v1/incidents/${q(messageId(id))}`;
+      const words = { desk: o.desk, ...(o.text ? { text: o.text, lang: o.lang } : {}) };
+      const act = o.set
+        ? callNode(o.data, 'POST', `${path}/state`, { ...words, to: o.set })
+        : o.request
+          ? callNode(o.data, 'POST', `${path}/requests`, { ...words, to: o.request })
+          : (o.accept ?? o.decline)
+            ? callNode(
+                o.data,
+                'POST',
+                `${path}/requests/${q(messageId(o.accept ?? o.decline))}/decision`,
+                {
+                  ...words,
+                  decision: o.accept ? 'accepted' : 'declined',
+                },
+              )
+            : o.retract
+              ? callNode(o.data, 'POST', `${path}/retract`, words)
+              : undefined;
+      if (act) {
+        const result = (await act) as { id: string };
+        if (o.json) return json(result);
+        const what = o.set
+          ? `state set to ${o.set}`
+          : o.request
+            ? `state ${o.request} requested`
+            : o.accept
+              ? `request ${o.accept} accepted`
+              : o.decline
+                ? `request ${o.decline} declined`
+                : 'retracted';
+        console.log(`Incident ${id}: ${what} (message ${result.id}).`);
+        return;
+      }
+      const view = await callNode(o.data, 'GET', path);
       if (o.json) return json(view);
       printIncident(view as Parameters<typeof printIncident>[0]);
     });

@@ -130,6 +130,71 @@ describe('incident commands of the hotline CLI', () => {
     expect(again.stderr).toContain('E_CONFLICT');
   }, 60_000);
 
+  test('incident --set changes the state as its owner; --request from the other side; --retract', async () => {
+    const notOwner = await hotline(['incident', incident, '--data', cn.dir, '--set', 'resolved']);
+    expect(notOwner.code).toBe(1);
+    expect(notOwner.stderr).toMatch(
+      /^hotline: E_CONFLICT: "us" reported incident .* owns its state/,
+    );
+    const set = await hotline(['incident', incident, '--data', us.dir, '--set', 'investigating']);
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stdout).toMatch(/: state set to investigating \(message \S+\)\./);
+    const asked = await hotline([
+      'incident',
+      incident,
+      '--data',
+      cn.dir,
+      '--request',
+      'mitigating',
+      '--text',
+      'Mirror taken down.',
+    ]);
+    expect(asked.code, asked.stderr).toBe(0);
+    const shown = await until(
+      'the request to reach Washington',
+      async () => {
+        const r = await hotline(['incident', incident, '--data', us.dir]);
+        return r.stdout.includes('move to mitigating') && r.stdout;
+      },
+      20_000,
+      200,
+    );
+    expect(shown).toContain('INVESTIGATING (flash)');
+    const retract = await hotline([
+      'incident',
+      incident,
+      '--data',
+      us.dir,
+      '--retract',
+      '--text',
+      'Drill.',
+    ]);
+    expect(retract.code, retract.stderr).toBe(0);
+    const view = await until(
+      'the retraction to reach Beijing',
+      async () => {
+        const r = await hotline(['incident', incident, '--data', cn.dir]);
+        return r.stdout.startsWith('*** RETRACTED') && r.stdout;
+      },
+      20_000,
+      200,
+    );
+    expect(view.split('\n')[0]).toMatch(
+      /^\*\*\* RETRACTED by us \(ops\) at \S+: false alarm or withdrawn — Drill\. \*\*\*$/,
+    );
+    const both = await hotline([
+      'incident',
+      incident,
+      '--data',
+      us.dir,
+      '--set',
+      'closed',
+      '--retract',
+    ]);
+    expect(both.code).toBe(1);
+    expect(both.stderr.trim()).toMatch(/cannot be used with/);
+  }, 90_000);
+
   test('a bad id is refused before anything is sent, in one line', async () => {
     const r = await hotline(['incident', 'not-an-id', '--data', cn.dir]);
     expect(r.code).toBe(1);
