@@ -8,15 +8,15 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { type Escalation, escalationOf, followupView } from '../node/escalation.ts';
 import {
-  deriveIncident,
   type IncidentMessage,
   type IncidentView,
+  loadIncident,
   transitionProblem,
 } from '../node/incidents.ts';
 import { Lock } from '../node/lock.ts';
 import { type Draft, type Node, RANK } from '../node/node.ts';
 import type { People } from '../node/people.ts';
-import { type Body, INCIDENT_STATES, type IncidentState } from '../protocol/body.ts';
+import { INCIDENT_STATES, type IncidentState } from '../protocol/body.ts';
 import { Lang, OneOf, PartyId, Slug, Text, Uuid7 } from '../protocol/common.ts';
 import { ProtocolError } from '../protocol/errors.ts';
 import { actorOf, principalOf } from './access.ts';
@@ -56,22 +56,6 @@ const ListQuery = Type.Object(
 
 /** Incidents looked at for the list: those of the newest messages. */
 const LIST_MESSAGES = 5000;
-
-export async function loadIncident(
-  node: Node,
-  incident: string,
-): Promise<{ view: IncidentView; messages: IncidentMessage[] } | undefined> {
-  const rows = await node.store.incidentMessages(incident);
-  const messages = rows.map((r) => ({ ...r, body: JSON.parse(r.body) as Body }));
-  // A message of ours to several peers is one row here: name every recipient.
-  const recipients: IncidentMessage[] = [];
-  for (const m of messages)
-    if (m.dir === 'out')
-      for (const r of await node.store.outboxRowsOf(m.id))
-        if (r.party !== m.party) recipients.push({ ...m, party: r.party });
-  const view = deriveIncident(incident, node.party, [...messages, ...recipients]);
-  return view && { view, messages };
-}
 
 export const incidentRoutes: FastifyPluginAsync<{ node: Node; people: People }> = async (
   app,

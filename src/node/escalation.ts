@@ -117,6 +117,15 @@ export interface EscalationParts {
   clock?: () => Date;
 }
 
+/**
+ * The escalation service of one node: installs its commit hook, runs the timer loop, and carries
+ * out a person's ack or reminder.
+ *
+ * @example
+ *   const escalation = new Escalation({ node, roster, trail, logger, clock });
+ *   escalation.start();
+ *   await escalation.runDue(); // fire what is due by `clock()` now (tests move the clock)
+ */
 export class Escalation {
   readonly node: Node;
   readonly followups: FollowupStore;

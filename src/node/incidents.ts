@@ -12,7 +12,7 @@
  */
 import type { Body, IncidentState, Precedence, Status } from '../protocol/body.ts';
 import { INCIDENT_STATES } from '../protocol/body.ts';
-import { RANK } from './node.ts';
+import { type Node, RANK } from './node.ts';
 
 export interface IncidentMessage {
   dir: 'in' | 'out';
@@ -166,4 +166,21 @@ export function transitionProblem(from: IncidentState, to: IncidentState): strin
   if (from === to) return `the incident is already ${to}`;
   if (!INCIDENT_STATES.includes(to)) return `"${to}" is not an incident state`;
   return undefined;
+}
+
+/** An incident as this node holds it: its messages in both directions, and its derived view. */
+export async function loadIncident(
+  node: Node,
+  incident: string,
+): Promise<{ view: IncidentView; messages: IncidentMessage[] } | undefined> {
+  const rows = await node.store.incidentMessages(incident);
+  const messages = rows.map((r) => ({ ...r, body: JSON.parse(r.body) as Body }));
+  // A message of ours to several peers is one row here: name every recipient.
+  const recipients: IncidentMessage[] = [];
+  for (const m of messages)
+    if (m.dir === 'out')
+      for (const r of await node.store.outboxRowsOf(m.id))
+        if (r.party !== m.party) recipients.push({ ...m, party: r.party });
+  const view = deriveIncident(incident, node.party, [...messages, ...recipients]);
+  return view && { view, messages };
 }

@@ -3,6 +3,11 @@
  * acknowledgement, its escalation or deadline state and its durable timer (`next_at`), and the
  * notifications fired. Kysely builders only, so it runs on every backend; the rules live in
  * src/node/escalation.ts.
+ *
+ * @example
+ *   const followups = new FollowupStore(store);
+ *   const next = await followups.nextDue(); // epoch ms of the earliest pending timer
+ *   const due = await followups.due(Date.now(), 200);
  */
 import type { EscalationsTable, FollowupsTable } from './schema.ts';
 import type { Executor, Store } from './store.ts';
