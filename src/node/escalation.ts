@@ -520,7 +520,9 @@ export class Escalation {
       at,
     });
     if (row.incident) this.node.events.emit('incident', row.incident);
-    this.#logger.warn(
+    // A first notice is routine; a climb, the ladder's end and an unanswered message are not.
+    const level = row.dir === 'out' || final || fields.step > 0 ? 'warn' : 'info';
+    this.#logger[level](
       { party: row.party, id: row.id, step: fields.step, desk, final, dir: row.dir },
       row.dir === 'out' ? 'message unanswered' : 'escalation',
     );
