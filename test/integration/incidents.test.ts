@@ -544,6 +544,15 @@ describe.each(['sqlite', 'postgres'] as const)('incidents and escalation on %s',
     expect(list.body.some((i: { incident: string }) => i.incident === second)).toBe(false);
   });
 
+  test('neither node logged the webhook secret, a contact route, or a message text', () => {
+    for (const site of [pair.us, pair.cn]) {
+      const logs = site.logs.join('');
+      expect(logs).toContain('escalation');
+      for (const secret of [SECRET, hookBase, 'oscar@cn.example', 'grid operators'])
+        expect(logs).not.toContain(secret);
+    }
+  });
+
   test('flash free text over the limit is refused at release with E_FLASH_TOO_LONG', async () => {
     const long = await api('us', 'POST', '/api/v1/messages', {
       to: ['cn'],
