@@ -7,7 +7,7 @@
  *    event) to (a) the console notice (its `escalation` event: the alarm is committed and the live
  *    feed told) and (b) the signed webhook POST arriving at a local HTTP server — beside a floor
  *    measured in the same run: a bare loopback HTTP POST round trip to the same kind of server.
- * 2. 10,000 pending timers in a fresh SQLite store: time to schedule them (one transaction), the
+ * 2. 10,000 pending timers in a fresh SQLite store (and a PostgreSQL schema, when reachable): time to schedule them (one transaction), the
  *    heap and file growth, and the time to find the next due (`nextDue`) and to take a batch of
  *    200 due ones (`due`) — what the escalation loop does on each look.
  */
@@ -16,10 +16,12 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sql } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import { dataFolderActor } from '../src/node/people.ts';
 import type { RunningNode } from '../src/node/service.ts';
 import { type FollowupRow, FollowupStore } from '../src/store/followups.ts';
+import { openPostgresStore } from '../src/store/postgres/index.ts';
 import { openSqliteStore } from '../src/store/sqlite/index.ts';
 import { createPair, draft } from '../test/support/pair.ts';
 import type { BenchOptions } from './run.ts';
@@ -161,10 +163,16 @@ async function receiptToNotifier() {
   }
 }
 
-async function pendingTimers() {
+const PG_URL = process.env.HOTLINE_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+async function pendingTimers(backend: 'sqlite' | 'postgres') {
   const dir = mkdtempSync(join(tmpdir(), 'hotline-bench-timers-'));
   const file = join(dir, 'timers.db');
-  const store = await openSqliteStore(file);
+  const schema = `hotline_bench_timers_${process.pid}`;
+  const store =
+    backend === 'sqlite'
+      ? await openSqliteStore(file)
+      : await openPostgresStore({ url: PG_URL, schema });
   try {
     const followups = new FollowupStore(store);
     const base = Date.now();
@@ -195,7 +203,7 @@ async function pendingTimers() {
       exhausted_at: null,
       reminders: 0,
     }));
-    const sizeBefore = statSync(file).size;
+    const sizeBefore = backend === 'sqlite' ? statSync(file).size : 0;
     globalThis.gc?.();
     const heapBefore = process.memoryUsage().heapUsed;
     const t = performance.now();
@@ -216,16 +224,22 @@ async function pendingTimers() {
     }
     const pending = await followups.countPending();
     return {
+      backend,
       timers: pending,
       scheduleAllMs: round(scheduleMs),
       scheduleEachUs: round((scheduleMs * 1000) / TIMERS),
       heapGrowthMiB: round((heapAfter - heapBefore) / 2 ** 20),
       heapNote: globalThis.gc ? 'after gc' : 'without --expose-gc: includes garbage',
-      storeGrowthMiB: round((statSync(file).size + walSize(file) - sizeBefore) / 2 ** 20),
+      storeGrowthMiB:
+        backend === 'sqlite'
+          ? round((statSync(file).size + walSize(file) - sizeBefore) / 2 ** 20)
+          : null,
       nextDueMs: summary(next),
       dueBatch200Ms: summary(batch),
     };
   } finally {
+    if (backend === 'postgres')
+      await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(store.db);
     await store.close();
     rmSync(dir, { recursive: true, force: true });
   }
@@ -241,8 +255,16 @@ function walSize(file: string): number {
 
 export async function benchIncidents(options: BenchOptions) {
   const notify = await receiptToNotifier();
-  const timers = await pendingTimers();
-  const result = { receiptToNotifier: notify, pendingTimers: timers };
+  const timers = await pendingTimers('sqlite');
+  const onPostgres = await pendingTimers('postgres').catch((e: Error) => ({
+    backend: 'postgres',
+    skipped: e.message,
+  }));
+  const result = {
+    receiptToNotifier: notify,
+    pendingTimers: timers,
+    pendingTimersPostgres: onPostgres,
+  };
   if (!options.json) {
     const f = (s: { p50: number; p90: number }) => `p50 ${s.p50} ms, p90 ${s.p90} ms`;
     console.log(
@@ -259,6 +281,13 @@ export async function benchIncidents(options: BenchOptions) {
     console.log(
       `  next due: ${f(timers.nextDueMs)}; a batch of 200 due: ${f(timers.dueBatch200Ms)}`,
     );
+    if ('skipped' in onPostgres) console.log(`  PostgreSQL: skipped (${onPostgres.skipped})`);
+    else {
+      const p = onPostgres;
+      console.log(`incidents: ${p.timers} pending timers (PostgreSQL on 127.0.0.1)`);
+      console.log(`  schedule all: ${p.scheduleAllMs} ms (${p.scheduleEachUs} µs each)`);
+      console.log(`  next due: ${f(p.nextDueMs)}; a batch of 200 due: ${f(p.dueBatch200Ms)}`);
+    }
   }
   return result;
 }
