@@ -248,10 +248,9 @@ describe.each(['sqlite', 'postgres'] as const)('incidents and escalation on %s',
     expect(sent.status).toBe(201);
     report = sent.body.id;
     t0 = now;
-    const first = await eventually(async () => {
-      const rows = await escalationsOf(report);
-      return rows.length ? rows : undefined;
-    });
+    // The live feed's event comes after the notice's commit and its alarm's event.
+    await eventually(async () => events.escalation.find((e) => e.id === report));
+    const first = await escalationsOf(report);
     expect(first).toHaveLength(1);
     expect(first[0]).toMatchObject({
       step: 0,
@@ -345,12 +344,13 @@ describe.each(['sqlite', 'postgres'] as const)('incidents and escalation on %s',
   });
 
   test('a reminder restarts the ladder, and its timers survive a restart of the receiving node', async () => {
+    // Counted before the reminder leaves: it can reach Beijing and fire before the call returns.
+    const before = (await escalationsOf(report)).length;
     const reminded = await api('us', 'POST', `/api/v1/messages/cn/${report}/remind`, {
       desk: 'ops',
     });
     expect(reminded.status).toBe(201);
     expect(reminded.body.number).toBe(1);
-    const before = (await escalationsOf(report)).length;
     await eventually(async () =>
       (await escalationsOf(report)).length > before ? true : undefined,
     );
@@ -527,7 +527,10 @@ describe.each(['sqlite', 'postgres'] as const)('incidents and escalation on %s',
     );
     await advance(at(30, start));
     expect(await escalationsOf(sent.body.id)).toHaveLength(1);
-    expect(await cn().node.store.openAlarmsAbout(`us/${sent.body.id}`)).toEqual([]);
+    // Its alarms are cleared just after the retraction's commit.
+    await eventually(async () =>
+      (await cn().node.store.openAlarmsAbout(`us/${sent.body.id}`)).length === 0 ? true : undefined,
+    );
     const view = (await api('cn', 'GET', `/api/v1/incidents/${second}`, undefined, tokens.olga))
       .body;
     expect(view.retracted).toMatchObject({
