@@ -23,6 +23,8 @@ export const Config = Type.Object(
     heartbeatMs: Type.Integer({ minimum: 200, maximum: 600_000, default: 2000 }),
     /** Beyond this gap between a peer's `sent` and our receipt time, a skew alarm is raised. */
     skewAlarmMs: Type.Integer({ minimum: 1000, default: 300_000 }),
+    /** How long stopping waits for each part (delivery, heartbeats, each listener) to finish. */
+    stopWaitMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 15_000 }),
     outbox: Type.Object(
       {
         batch: Type.Integer({ minimum: 1, maximum: 256, default: 256 }),

@@ -114,10 +114,12 @@ export async function startNode(
       async stop() {
         watchdog?.stop();
         clearInterval(anchoring);
-        heartbeats.stop();
-        await relays.stop();
-        await outbox.stop();
-        await Promise.all(servers.map((s) => s.close()));
+        // Each part finishes what it has under way; one that overruns is named in the log and
+        // left behind, so a stop always ends (what it had not committed is sent again later).
+        await within(config.stopWaitMs, 'heartbeats', heartbeats.stop(), logger);
+        await within(config.stopWaitMs, 'relay collection', relays.stop(), logger);
+        await within(config.stopWaitMs, 'delivery', outbox.stop(), logger);
+        await Promise.all(servers.map((s) => closeServer(s, config.stopWaitMs, logger)));
         await store.close();
         rmSync(paths(dataDir).running, { force: true });
       },
@@ -127,6 +129,32 @@ export async function startNode(
     await Promise.all(servers.map((s) => s.close()));
     await store.close();
     throw e;
+  }
+}
+
+/** Waits for `work` up to `ms`; past that, says in the log what is still running and goes on. */
+async function within(ms: number, what: string, work: Promise<unknown>, logger: Logger) {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), ms);
+  });
+  const outcome = await Promise.race([work.then(() => 'done' as const), late]);
+  clearTimeout(timer);
+  if (outcome === 'late')
+    logger.warn({ part: what, waitedMs: ms }, 'stopping without waiting for it');
+  return outcome;
+}
+
+/**
+ * Closes a listener: requests in progress are answered first, but a peer whose keep-alive
+ * connection stays busy cannot hold the stop open; past the bound its connections are cut
+ * (it retries, and the receiver answers a repeat with the receipt it already gave).
+ */
+async function closeServer(server: FastifyInstance, ms: number, logger: Logger): Promise<void> {
+  const closing = server.close();
+  if ((await within(ms, 'listener', closing, logger)) === 'late') {
+    server.server.closeAllConnections();
+    await closing;
   }
 }
 
