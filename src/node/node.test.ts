@@ -261,4 +261,19 @@ describe('two nodes on loopback', () => {
       .filter((l) => l.msg === 'stopping without waiting for it');
     expect(late.map((l) => l.part)).toEqual(['listener']);
   });
+
+  test('re-reading the pinned peers never hides one, nor shows a loop over them one twice', async () => {
+    const us = await pair.start(pair.us);
+    const seen: string[] = [];
+    let missing = 0;
+    for (const party of us.node.peers.keys()) {
+      seen.push(party);
+      if (seen.length > 3) break;
+      const reloading = us.node.reloadPeers();
+      if (!us.node.peers.has('cn')) missing++;
+      await reloading;
+    }
+    expect(seen).toEqual(['cn']);
+    expect(missing).toBe(0);
+  });
 });

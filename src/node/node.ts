@@ -144,12 +144,14 @@ export class Node {
   /** Re-reads pinned peers (after `hotline peer add` on a running node's store). */
   async reloadPeers(): Promise<void> {
     const fresh = await loadPeers(this.store);
-    this.peers.clear();
-    for (const [party, peer] of fresh) {
-      this.peers.set(party, peer);
+    for (const party of fresh.keys())
       if (!this.received.has(party))
         this.received.set(party, new SeqTracker(await this.store.inboxSeqs(party)));
-    }
+    // Updated in place with no await between: a release never sees the map half refilled, and a
+    // loop over the peers that awaits meanwhile never visits a peer twice (a cleared and re-added
+    // key would be visited again).
+    for (const party of [...this.peers.keys()]) if (!fresh.has(party)) this.peers.delete(party);
+    for (const [party, peer] of fresh) this.peers.set(party, peer);
   }
 
   /**
