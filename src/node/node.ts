@@ -34,7 +34,7 @@ import { LIMITS } from '../protocol/limits.ts';
 import type { Receipt, SignedReceipt } from '../protocol/receipt.ts';
 import { schemaError } from '../protocol/validate.ts';
 import { PROTOCOL_VERSION } from '../protocol/version.ts';
-import type { AlarmRow, OutboxRow, Store } from '../store/store.ts';
+import type { AlarmRow, Executor, OutboxRow, Store } from '../store/store.ts';
 import type { Config } from './config.ts';
 import { Lock } from './lock.ts';
 import { Log, type PendingAppend } from './log.ts';
@@ -64,6 +64,7 @@ interface ReleaseJob {
   body: Body;
   epochs: Record<string, SenderEpoch>;
   now: Date;
+  hook: ReleaseHook | undefined;
   resolve(released: Released): void;
   reject(error: unknown): void;
 }
@@ -76,6 +77,16 @@ export type Draft = Omit<Body, 'salt'>;
 export interface Released {
   id: string;
   seq: Record<string, number>;
+}
+
+/**
+ * What a caller commits together with a release, in its transaction: event leaves after the
+ * message's own, and writes of its own (e.g. marking an approved draft released). A write must
+ * not fail for reasons of its own: the releases committed with it would fail too.
+ */
+export interface ReleaseHook {
+  leaves?: (released: Released, at: string) => Leaf[];
+  write?: (tx: Executor, released: Released) => Promise<void>;
 }
 
 export interface NodeParts {
@@ -154,17 +165,8 @@ export class Node {
     for (const [party, peer] of fresh) this.peers.set(party, peer);
   }
 
-  /**
-   * Releases a message: assigns each recipient's seq, signs the header once, seals for each
-   * recipient, and writes outbox rows and ledger leaves in one transaction. Delivery follows.
-   *
-   * Releases that arrive while a commit is in flight are committed together (group commit), so
-   * one fsync serves many messages and throughput is not bound by the disk's sync latency.
-   */
-  async release(to: readonly string[], draft: Draft, now = new Date()): Promise<Released> {
-    const recipients = [...new Set(to)];
-    if (!recipients.length)
-      throw new ProtocolError('E_MALFORMED', 'a message needs at least one recipient');
+  /** A draft as a body with its salt, checked as a release checks it (schema, rules, size). */
+  check(draft: Draft): Body {
     const body = { salt: newSalt(), ...draft } as Body;
     const error = schemaError(BodySchema, body) ?? bodyRuleViolation(body);
     if (error) throw new ProtocolError('E_MALFORMED', `message ${error}`);
@@ -178,13 +180,33 @@ export class Node {
         'E_TOO_LARGE',
         `the message has ${size} bytes; the limit is ${MAX_RELEASE_BYTES}`,
       );
+    return body;
+  }
+
+  /**
+   * Releases a message: assigns each recipient's seq, signs the header once, seals for each
+   * recipient, and writes outbox rows and ledger leaves in one transaction. Delivery follows.
+   *
+   * Releases that arrive while a commit is in flight are committed together (group commit), so
+   * one fsync serves many messages and throughput is not bound by the disk's sync latency.
+   */
+  async release(
+    to: readonly string[],
+    draft: Draft,
+    now = new Date(),
+    hook?: ReleaseHook,
+  ): Promise<Released> {
+    const recipients = [...new Set(to)];
+    if (!recipients.length)
+      throw new ProtocolError('E_MALFORMED', 'a message needs at least one recipient');
+    const body = this.check(draft);
     const epochs: Record<string, SenderEpoch> = {};
     for (const party of recipients) {
       const { suite, pub } = sealingKeyOf(this.peer(party));
       epochs[party] = await this.#sendEpochs.next(party, suite, pub);
     }
     const released = await new Promise<Released>((resolve, reject) => {
-      this.#releases.push({ recipients, body, epochs, now, resolve, reject });
+      this.#releases.push({ recipients, body, epochs, now, hook, resolve, reject });
       this.#flushReleases();
     });
     for (const party of recipients) {
@@ -220,7 +242,8 @@ export class Node {
       const leaves: Leaf[] = [];
       const rows: OutboxRow[] = [];
       const out: Released[] = [];
-      for (const { recipients, body, epochs, now } of jobs) {
+      const hooked: Array<[ReleaseHook, Released]> = [];
+      for (const { recipients, body, epochs, now, hook } of jobs) {
         const kind = body.type === 'rotation' ? 'rotation' : 'message';
         const signer = this.keys.signer(kind === 'rotation' ? 'identity' : 'signing');
         const id = uuidv7();
@@ -263,10 +286,15 @@ export class Node {
           leaves.push(envelopeLeaf('out', at, envelope));
         }
         out.push({ id, seq });
+        if (hook) {
+          leaves.push(...(hook.leaves?.({ id, seq }, at) ?? []));
+          hooked.push([hook, { id, seq }]);
+        }
       }
       for (const [party, last] of lastSeq) await this.store.setLastSeq(party, last, tx);
       pending = await this.ledger.append(leaves, tx);
       await this.store.addOutbox(rows, tx);
+      for (const [hook, released] of hooked) await hook.write?.(tx, released);
       return out;
     });
     if (pending) this.ledger.committed(pending);

@@ -10,6 +10,7 @@ import { type Config, readConfig } from './config.ts';
 import { openNodeStore, paths, readNodeKeys, readOwnCard } from './data.ts';
 import { Heartbeats } from './heartbeat.ts';
 import { languageOf } from './language.ts';
+import { LinkTests } from './linktest.ts';
 import { Node } from './node.ts';
 import { Outbox } from './outbox.ts';
 import { openPeople, type People } from './people.ts';
@@ -20,6 +21,7 @@ export interface RunningNode {
   node: Node;
   heartbeats: Heartbeats;
   people: People;
+  linkTests: LinkTests;
   federationUrl: string;
   operatorUrl: string;
   stop(): Promise<void>;
@@ -82,6 +84,7 @@ export async function startNode(
   const relays = new RelayCollector(node, outbox);
   const watchdog = watchdogOf(node);
   const people = openPeople(store, config.access, node);
+  const linkTests = new LinkTests(node);
   const servers: FastifyInstance[] = [];
   let anchoring: NodeJS.Timeout | undefined;
   try {
@@ -104,15 +107,18 @@ export async function startNode(
     heartbeats.start();
     relays.start();
     watchdog?.start();
+    linkTests.start();
     logger.info({ federationUrl, operatorUrl }, 'node serving');
     return {
       node,
       heartbeats,
       people,
+      linkTests,
       federationUrl,
       operatorUrl,
       async stop() {
         watchdog?.stop();
+        await linkTests.stop();
         clearInterval(anchoring);
         // Each part finishes what it has under way; one that overruns is named in the log and
         // left behind, so a stop always ends (what it had not committed is sent again later).

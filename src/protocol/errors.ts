@@ -34,6 +34,8 @@ export const ERROR_CODES = [
   'E_NO_TRANSLATOR',
   'E_TRANSLATOR_FAILED',
   'E_TLP_RED',
+  // The two-person rule (docs/operators.md): the author of a draft tried to approve or reject it.
+  'E_SELF_APPROVAL',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
