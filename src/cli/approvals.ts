@@ -3,9 +3,9 @@
  * `hotline readiness` (docs/operators.md). All go through the running node's operator API, as the
  * token's person: the node, not the CLI, enforces who may decide what.
  */
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { PRECEDENCES } from '../protocol/body.ts';
-import { callNode } from './client.ts';
+import { CliError, callNode } from './client.ts';
 
 const dataOption = () => new Option('--data <dir>', 'the node data folder').makeOptionMandatory();
 
@@ -50,15 +50,16 @@ interface Readiness {
 
 const DRAFT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
+/** Checked in the action, so a bad value fails in one line like every other error. */
 function draftId(value: string): string {
   if (!DRAFT_ID.test(value))
-    throw new InvalidArgumentError(`"${value}" is not a draft id (hotline drafts lists them)`);
+    throw new CliError(`"${value}" is not a draft id (hotline drafts lists them)`);
   return value;
 }
 
-function positive(value: string): string {
+function positive(name: string, value: string): string {
   if (!/^[1-9][0-9]{0,3}$|^10000$/.test(value))
-    throw new InvalidArgumentError(`"${value}" is not a whole number from 1 to 10000`);
+    throw new CliError(`--${name} "${value}" is not a whole number from 1 to 10000`);
   return value;
 }
 
@@ -84,13 +85,13 @@ export function registerApprovals(program: Command): void {
         .choices(['pending', 'released', 'rejected', 'all'])
         .default('pending'),
     )
-    .option('--limit <n>', 'how many, newest first', positive, '100')
+    .option('--limit <n>', 'how many, newest first', '100')
     .option('--json', 'print JSON')
     .action(async (o) => {
       const drafts = (await callNode(
         o.data,
         'GET',
-        `/api/v1/drafts?state=${o.state}&limit=${o.limit}`,
+        `/api/v1/drafts?state=${o.state}&limit=${positive('limit', o.limit)}`,
       )) as DraftView[];
       if (o.json) return console.log(JSON.stringify(drafts, null, 2));
       if (!drafts.length) return console.log(`No ${o.state === 'all' ? '' : `${o.state} `}drafts.`);
@@ -184,13 +185,13 @@ export function registerApprovals(program: Command): void {
     .command('readiness')
     .description('time to acknowledge per precedence over the last tests and drills, both sides')
     .addOption(dataOption())
-    .option('--last <n>', 'how many tests and drills each way, per peer', positive, '20')
+    .option('--last <n>', 'how many tests and drills each way, per peer', '20')
     .option('--json', 'print JSON')
     .action(async (o) => {
       const report = (await callNode(
         o.data,
         'GET',
-        `/api/v1/readiness?last=${o.last}`,
+        `/api/v1/readiness?last=${positive('last', o.last)}`,
       )) as Readiness;
       if (o.json) return console.log(JSON.stringify(report, null, 2));
       if (!report.peers.length) return console.log('No peers.');
