@@ -44,6 +44,22 @@ const ACTUAL_FLASH = {
   category: 'category.other',
 };
 
+function flashReport(overrides: Partial<Draft> = {}): Draft {
+  return draft({
+    type: 'incident.report',
+    incident: uuidv7(),
+    precedence: 'flash',
+    status: 'actual',
+    text: { lang: 'en', body: 'A model is exfiltrating its weights.' },
+    report: {
+      nature: 'incident',
+      category: 'category.weights-proliferation',
+      actionsTaken: [],
+      actionsRequested: [],
+    },
+    ...overrides,
+  });
+}
 describe.each(BACKENDS)('on %s', (backend) => {
   beforeAll(async () => {
     const defaults = parseConfig({ party: 'xx' }).approvals;
@@ -108,23 +124,6 @@ describe.each(BACKENDS)('on %s', (backend) => {
 
   const us = (who: string, method: string, path: string, body?: unknown) =>
     call('us', who, method, path, body);
-
-  function flashReport(overrides: Partial<Draft> = {}): Draft {
-    return draft({
-      type: 'incident.report',
-      incident: uuidv7(),
-      precedence: 'flash',
-      status: 'actual',
-      text: { lang: 'en', body: 'A model is exfiltrating its weights.' },
-      report: {
-        nature: 'incident',
-        category: 'category.weights-proliferation',
-        actionsTaken: [],
-        actionsRequested: [],
-      },
-      ...overrides,
-    });
-  }
 
   async function submit(who: string, message: Draft = flashReport()): Promise<string> {
     const held = await us(who, 'POST', '/api/v1/messages', { to: ['cn'], message });
@@ -526,6 +525,48 @@ describe.each(BACKENDS)('on %s', (backend) => {
       expect(cnPeer?.sent?.flash).toMatchObject({ drills: 1, acknowledged: 1 });
       const bad = await us('olga', 'GET', '/api/v1/readiness?last=0');
       expect(bad.body.error?.code).toBe('E_MALFORMED');
+    });
+  });
+});
+
+describe('with access.disclosePersons', () => {
+  let named: Pair;
+  afterAll(async () => {
+    await named?.close();
+  });
+
+  test('the peer sees the author’s and the approver’s names beside their desks', async () => {
+    named = await createPair({ access: { disclosePersons: true } as never });
+    const us = await named.start(named.us);
+    await named.start(named.cn);
+    const by = dataFolderActor();
+    await us.people.accounts.add(by, {
+      name: 'otto',
+      role: 'officer',
+      password: 'otto-passphrase-1',
+    });
+    await us.people.roster.putStaff(by, 'ops', 'otto', [{ kind: 'console' }]);
+    const otto = (await us.people.accounts.issueToken(by, 'otto')).token;
+    const admin = readToken(named.us.dir);
+    const post = async (token: string, path: string, body: unknown) => {
+      const response = await fetch(`http://${named.us.operatorListen}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      return (await response.json()) as Record<string, unknown>;
+    };
+    const held = await post(admin, '/api/v1/messages', { to: ['cn'], message: flashReport() });
+    const released = await post(otto, `/api/v1/drafts/${held.draft}/approve`, {});
+    const cn = named.cn.running as RunningNode;
+    const row = await eventually(
+      () => cn.node.store.getInbox('us', released.id as string),
+      10_000,
+      'the report at cn',
+    );
+    expect(JSON.parse(row.body)).toMatchObject({
+      author: { desk: 'ops', person: 'admin' },
+      approvals: [{ desk: 'ops', person: 'otto', at: expect.any(String) }],
     });
   });
 });

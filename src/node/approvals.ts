@@ -278,14 +278,14 @@ export class Approvals {
     decision: { desk?: string; note?: string | null; breakGlass?: string; at?: string },
   ): Promise<Released & { draft: string; state: 'released' }> {
     const at = decision.at ?? this.#people.clock().toISOString();
-    const desk = decision.desk ?? (await this.#deskOf(by, undefined));
-    const approval = {
-      desk,
-      ...(this.#people.policy.disclosePersons ? { person: by.user } : {}),
-      at,
-      ...(decision.breakGlass !== undefined ? { breakGlass: true } : {}),
-    };
     try {
+      const desk = decision.desk ?? (await this.#deskOf(by, undefined));
+      const approval = {
+        desk,
+        ...(this.#people.policy.disclosePersons ? { person: by.user } : {}),
+        at,
+        ...(decision.breakGlass !== undefined ? { breakGlass: true } : {}),
+      };
       const released = await this.#release(row, by, [approval], decision);
       await this.#audit(
         by,

@@ -191,6 +191,22 @@ describe('approvals through the CLI', () => {
     expect(JSON.parse(status.stdout).alarms).toContainEqual(
       expect.objectContaining({ type: 'break-glass' }),
     );
+    // send --break-glass on a message no rule holds: refused in one line, nothing sent.
+    const needless = await hotline([
+      'send',
+      '--data',
+      us.dir,
+      '--to',
+      'cn',
+      '--text',
+      'x',
+      '--break-glass',
+      'in a hurry',
+    ]);
+    expect(needless.code).toBe(1);
+    expect(oneLine(needless.stderr)).toMatch(
+      /^hotline: E_MALFORMED: this message needs no second approval/,
+    );
     const all = JSON.parse(
       (await hotlineOk(['drafts', '--state', 'all', '--data', us.dir, '--json'])).stdout,
     );
