@@ -340,6 +340,29 @@ describe.each(BACKENDS)('on %s', (backend) => {
       ]);
       expect(answers.map((a) => a.status).sort()).toEqual([201, 409]);
     });
+
+    test('a node stopped mid-release gives the draft back to the queue: released once, later', async () => {
+      const id = await submit('olga');
+      const lastSeq = await running('us').node.store.lastSeq('cn');
+      // As if the node died after an officer claimed the draft and before the release committed.
+      await running('us')
+        .node.store.db.updateTable('drafts')
+        .set({ state: 'releasing', decided_by: 'otto', decided_at: new Date().toISOString() })
+        .where('id', '=', id)
+        .execute();
+      await pair.stop(pair.us);
+      await pair.start(pair.us);
+      // The first call may meet a kept-alive socket of the stopped server: ask again.
+      const after = await eventually(
+        () => us('olga', 'GET', `/api/v1/drafts/${id}`).catch(() => undefined),
+        10_000,
+        'the restarted node',
+      );
+      expect(after.body).toMatchObject({ state: 'pending', decidedBy: null, messageId: null });
+      expect(await running('us').node.store.lastSeq('cn')).toBe(lastSeq);
+      const approved = await us('otto', 'POST', `/api/v1/drafts/${id}/approve`, {});
+      expect(approved.body).toMatchObject({ seq: { cn: lastSeq + 1 } });
+    });
   });
 
   describe('break-glass', () => {
