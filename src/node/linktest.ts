@@ -74,7 +74,8 @@ export class LinkTests {
     await this.#node.store.setMeta(LAST_KEY, now.toISOString());
     await this.#node.store.setMeta(PHRASE_KEY, String(index));
     const sent: LinkTestSent[] = [];
-    for (const party of this.#node.peers.keys()) {
+    // A copy: peers are reloaded (cleared and refilled) while a release awaits.
+    for (const party of [...this.#node.peers.keys()]) {
       try {
         const released = await this.#node.release([party], this.#draft(phrase), now);
         sent.push({ party, code: phrase.code, released });
