@@ -8,8 +8,10 @@ import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createPair, draft, eventually, type Pair } from '../../test/support/pair.ts';
 import { BACKENDS } from '../../test/support/site.ts';
+import { compareViews, verifyBundle } from '../ledger/verify.ts';
 import { parseConfig } from '../node/config.ts';
 import { readToken } from '../node/data.ts';
+import { exportLedger } from '../node/export.ts';
 import type { Draft } from '../node/node.ts';
 import { dataFolderActor } from '../node/people.ts';
 import type { RunningNode } from '../node/service.ts';
@@ -43,6 +45,18 @@ const ACTUAL_FLASH = {
   text: { lang: 'en', body: 'Flash: details follow.' },
   category: 'category.other',
 };
+
+/** A node's ledger export, as `hotline export` writes it, parsed line by line. */
+async function bundle(dir: string): Promise<unknown[]> {
+  let text = '';
+  await exportLedger(dir, (chunk) => {
+    text += chunk;
+  });
+  return text
+    .trimEnd()
+    .split('\n')
+    .map((line) => JSON.parse(line));
+}
 
 function flashReport(overrides: Partial<Draft> = {}): Draft {
   return draft({
@@ -432,6 +446,26 @@ describe.each(BACKENDS)('on %s', (backend) => {
       const body = JSON.parse((await receivedAtCn(direct.body.id as string)).body);
       expect(body.approvals[0].breakGlass).toBe(true);
     });
+  });
+
+  describe('the record', () => {
+    test('both ledgers, with approval and break-glass leaves, verify offline and agree', async () => {
+      for (const [site, peer] of [
+        ['us', 'cn'],
+        ['cn', 'us'],
+      ] as const)
+        await eventually(
+          async () =>
+            (await running(site).node.store.outboxStats(peer)).pending === 0 ? true : undefined,
+          20_000,
+          `${site}'s outbox to empty`,
+        );
+      const ours = verifyBundle(await bundle(pair.us.dir));
+      const theirs = verifyBundle(await bundle(pair.cn.dir));
+      expect(ours.report.failures).toEqual([]);
+      expect(theirs.report.failures).toEqual([]);
+      expect(compareViews(ours.view as never, theirs.view as never).failures).toEqual([]);
+    }, 60_000);
   });
 
   describe('templates', () => {
