@@ -197,6 +197,20 @@ describe.each(BACKENDS)('on %s', (backend) => {
         message: flashReport({ status: 'exercise' }),
       });
       expect(exercise.status).toBe(201);
+      // A held draft is checked when submitted, not when approved: a report without its report
+      // section never reaches the queue.
+      const queued = ((await us('olga', 'GET', '/api/v1/drafts')).body as unknown as unknown[])
+        .length;
+      const broken = await us('olga', 'POST', '/api/v1/messages', {
+        to: ['cn'],
+        message: flashReport({ report: undefined }),
+      });
+      expect(broken.body.error).toMatchObject({
+        code: 'E_MALFORMED',
+        message: 'message a incident.report body needs "report"',
+      });
+      const after = (await us('olga', 'GET', '/api/v1/drafts')).body as unknown as unknown[];
+      expect(after.length).toBe(queued);
       expect(exercise.body).toMatchObject({ state: 'released', id: expect.any(String) });
     });
 

@@ -119,9 +119,10 @@ export class Approvals {
         'approvals are recorded by the node when an officer approves a draft, not given by its author',
       );
     for (const party of to) this.#node.peer(party);
-    // A draft is checked as a release would check it, so an approval never meets a bad body.
-    this.#node.check(message);
     const rules = options.template?.preApproved ? [] : this.rulesFor(message);
+    // A held draft is checked now as its release will check it, so an approval never meets a bad
+    // body; a message released at once is checked by the release itself.
+    if (rules.length) this.#node.check(message);
     if (options.breakGlass !== undefined && !rules.length)
       throw new ProtocolError(
         'E_MALFORMED',
