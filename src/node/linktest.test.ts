@@ -103,9 +103,10 @@ describe('the routine link test', () => {
   });
 
   test('a new node sends its first test an interval after it first serves', async () => {
-    const { node } = running('cn');
-    expect(await node.store.getMeta('linktest.last')).toBeDefined();
-    const tests = new LinkTests(node, () => new Date());
-    expect(await tests.tick()).toEqual([]);
+    const { node, linkTests } = running('cn');
+    expect(await linkTests.tick()).toEqual([]);
+    const first = await node.store.getMeta('linktest.last');
+    expect(first).toBeDefined();
+    expect((await linkTests.due()).getTime()).toBe(Date.parse(first as string) + HOUR);
   });
 });
