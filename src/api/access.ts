@@ -38,6 +38,15 @@ export const ACCESS: Record<string, Rule> = {
   'GET /api/v1/alarms': { roles: STAFF, scope: 'read' },
   'POST /api/v1/alarms/:id/clear': { roles: OFFICERS, scope: 'write' },
 
+  'GET /api/v1/drafts': { roles: STAFF, scope: 'read' },
+  'GET /api/v1/drafts/:id': { roles: STAFF, scope: 'read' },
+  'POST /api/v1/drafts/:id/approve': { roles: OFFICERS, scope: 'write' },
+  'POST /api/v1/drafts/:id/reject': { roles: OFFICERS, scope: 'write' },
+  'POST /api/v1/drafts/:id/break-glass': { roles: OFFICERS, scope: 'write' },
+  'GET /api/v1/templates': { roles: STAFF, scope: 'read' },
+  'POST /api/v1/templates/:id/send': { roles: STAFF, scope: 'write' },
+  'GET /api/v1/readiness': { roles: STAFF, scope: 'read' },
+
   'GET /api/v1/vocabulary': { roles: STAFF, scope: 'read' },
   'GET /api/v1/messages/:party/:id': { roles: STAFF, scope: 'read' },
   'GET /api/v1/messages/:party/:id/translations': { roles: STAFF, scope: 'read' },

@@ -121,6 +121,7 @@ interface ReleaseJob {
   body: Body;
   epochs: Record<string, SenderEpoch>;
   now: Date;
+  hook: ReleaseHook | undefined;
   resolve(released: Released): void;
   reject(error: unknown): void;
 }
@@ -133,6 +134,16 @@ export type Draft = Omit<Body, 'salt'>;
 export interface Released {
   id: string;
   seq: Record<string, number>;
+}
+
+/**
+ * What a caller commits together with a release, in its transaction: event leaves after the
+ * message's own, and writes of its own (e.g. marking an approved draft released). A write must
+ * not fail for reasons of its own: the releases committed with it would fail too.
+ */
+export interface ReleaseHook {
+  leaves?: (released: Released, at: string) => Leaf[];
+  write?: (tx: Executor, released: Released) => Promise<void>;
 }
 
 export interface NodeParts {
@@ -207,25 +218,18 @@ export class Node {
   /** Re-reads pinned peers (after `hotline peer add` on a running node's store). */
   async reloadPeers(): Promise<void> {
     const fresh = await loadPeers(this.store);
-    this.peers.clear();
-    for (const [party, peer] of fresh) {
-      this.peers.set(party, peer);
+    for (const party of fresh.keys())
       if (!this.received.has(party))
         this.received.set(party, new SeqTracker(await this.store.inboxSeqs(party)));
-    }
+    // Updated in place with no await between: a release never sees the map half refilled, and a
+    // loop over the peers that awaits meanwhile never visits a peer twice (a cleared and re-added
+    // key would be visited again).
+    for (const party of [...this.peers.keys()]) if (!fresh.has(party)) this.peers.delete(party);
+    for (const [party, peer] of fresh) this.peers.set(party, peer);
   }
 
-  /**
-   * Releases a message: assigns each recipient's seq, signs the header once, seals for each
-   * recipient, and writes outbox rows and ledger leaves in one transaction. Delivery follows.
-   *
-   * Releases that arrive while a commit is in flight are committed together (group commit), so
-   * one fsync serves many messages and throughput is not bound by the disk's sync latency.
-   */
-  async release(to: readonly string[], draft: Draft, now = this.clock()): Promise<Released> {
-    const recipients = [...new Set(to)];
-    if (!recipients.length)
-      throw new ProtocolError('E_MALFORMED', 'a message needs at least one recipient');
+  /** A draft as a body with its salt, checked as a release checks it (schema, rules, size). */
+  check(draft: Draft): Body {
     const body = { salt: newSalt(), ...draft } as Body;
     const error = schemaError(BodySchema, body) ?? bodyRuleViolation(body);
     if (error) throw new ProtocolError('E_MALFORMED', `message ${error}`);
@@ -241,13 +245,33 @@ export class Node {
         'E_TOO_LARGE',
         `the message has ${size} bytes; the limit is ${MAX_RELEASE_BYTES}`,
       );
+    return body;
+  }
+
+  /**
+   * Releases a message: assigns each recipient's seq, signs the header once, seals for each
+   * recipient, and writes outbox rows and ledger leaves in one transaction. Delivery follows.
+   *
+   * Releases that arrive while a commit is in flight are committed together (group commit), so
+   * one fsync serves many messages and throughput is not bound by the disk's sync latency.
+   */
+  async release(
+    to: readonly string[],
+    draft: Draft,
+    now = this.clock(),
+    hook?: ReleaseHook,
+  ): Promise<Released> {
+    const recipients = [...new Set(to)];
+    if (!recipients.length)
+      throw new ProtocolError('E_MALFORMED', 'a message needs at least one recipient');
+    const body = this.check(draft);
     const epochs: Record<string, SenderEpoch> = {};
     for (const party of recipients) {
       const { suite, pub } = sealingKeyOf(this.peer(party));
       epochs[party] = await this.#sendEpochs.next(party, suite, pub);
     }
     const released = await new Promise<Released>((resolve, reject) => {
-      this.#releases.push({ recipients, body, epochs, now, resolve, reject });
+      this.#releases.push({ recipients, body, epochs, now, hook, resolve, reject });
       this.#flushReleases();
     });
     for (const party of recipients) {
@@ -285,7 +309,8 @@ export class Node {
       const rows: OutboxRow[] = [];
       const committed: CommittedMessage[] = [];
       const out: Released[] = [];
-      for (const { recipients, body, epochs, now } of jobs) {
+      const hooked: Array<[ReleaseHook, Released]> = [];
+      for (const { recipients, body, epochs, now, hook } of jobs) {
         const kind = body.type === 'rotation' ? 'rotation' : 'message';
         const signer = this.keys.signer(kind === 'rotation' ? 'identity' : 'signing');
         const id = uuidv7();
@@ -329,6 +354,10 @@ export class Node {
           committed.push({ party, id, body, at });
         }
         out.push({ id, seq });
+        if (hook) {
+          leaves.push(...(hook.leaves?.({ id, seq }, at) ?? []));
+          hooked.push([hook, { id, seq }]);
+        }
       }
       for (const [party, last] of lastSeq) await this.store.setLastSeq(party, last, tx);
       pending = await this.ledger.append(leaves, tx);
@@ -337,6 +366,7 @@ export class Node {
         const then = await hook(tx, 'out', committed);
         if (then) after.push(then);
       }
+      for (const [hook, released] of hooked) await hook.write?.(tx, released);
       return out;
     });
     if (pending) this.ledger.committed(pending);

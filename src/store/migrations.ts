@@ -368,6 +368,34 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('alarms').addColumn('ref', 'text').execute();
       },
     },
+    '0009-approvals': {
+      // The approvals queue of the two-person rule (src/node/approvals.ts).
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('drafts')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('author', 'text', (c) => c.notNull())
+          .addColumn('desk', 'text', (c) => c.notNull())
+          .addColumn('recipients', 'text', (c) => c.notNull())
+          .addColumn('message', 'text', (c) => c.notNull())
+          .addColumn('template', 'text')
+          .addColumn('rules', 'text', (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('decided_by', 'text')
+          .addColumn('decided_at', 'text')
+          .addColumn('note', 'text')
+          .addColumn('break_glass', 'text')
+          .addColumn('message_id', 'text')
+          .addColumn('seq', 'text')
+          .execute();
+        await db.schema
+          .createIndex('drafts_state')
+          .on('drafts')
+          .columns(['state', 'created_at'])
+          .execute();
+      },
+    },
   };
 }
 

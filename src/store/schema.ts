@@ -307,6 +307,35 @@ export interface EscalationsTable {
   at: string;
 }
 
+/**
+ * Drafts held for a second officer (two-person rule). `seq` and the message id exist only once the
+ * draft is released, so a rejected draft leaves no gap in any channel.
+ */
+export interface DraftsTable {
+  id: string;
+  created_at: string;
+  /** The account that wrote it; never the one that approves or rejects it. */
+  author: string;
+  desk: string;
+  /** JSON list of recipient parties. */
+  recipients: string;
+  /** JSON: the message as submitted, without salt and approvals. */
+  message: string;
+  template: string | null;
+  /** JSON list of the policy rules (their index in approvals.rules) the draft matched. */
+  rules: string;
+  /** pending → releasing → released, or pending → rejected. */
+  state: 'pending' | 'releasing' | 'released' | 'rejected';
+  decided_by: string | null;
+  decided_at: string | null;
+  note: string | null;
+  /** The reason an officer stated to release it without a second approval. */
+  break_glass: string | null;
+  message_id: string | null;
+  /** JSON: each recipient's seq, once released. */
+  seq: string | null;
+}
+
 export interface Database {
   meta: MetaTable;
   peers: PeersTable;
@@ -331,4 +360,5 @@ export interface Database {
   audit: AuditTable;
   followups: FollowupsTable;
   escalations: EscalationsTable;
+  drafts: DraftsTable;
 }
