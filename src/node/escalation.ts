@@ -37,6 +37,16 @@ import type { Actor, AuditTrail } from './trail.ts';
 /** Types that never wait for a person's acknowledgement. */
 const NO_ACK = new Set<Body['type']>(['ack', 'rotation', 'reminder', 'incident.retract']);
 
+/**
+ * The alarms escalation raises: a message waiting for a person (a console notice, the end of the
+ * ladder, one of ours unanswered), cleared by the acknowledgement; not a fault of the system.
+ */
+export const ACK_ALARMS: ReadonlySet<string> = new Set([
+  'escalation',
+  'unacknowledged',
+  'unanswered',
+]);
+
 export function needsAck(body: Body): boolean {
   return !NO_ACK.has(body.type);
 }
