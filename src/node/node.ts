@@ -45,6 +45,10 @@ import { SeqTracker } from './seqs.ts';
 export interface NodeEvents {
   received: [party: string, ids: string[]];
   receipted: [party: string, ids: string[]];
+  /** A durable alarm was raised (committed). */
+  alarm: [type: string, party: string | null, message: string];
+  /** A durable alarm was cleared. */
+  'alarm-cleared': [id: number];
 }
 
 /**
@@ -102,7 +106,10 @@ export class Node {
   readonly #receiveEpochs = new EpochCache();
   /** Every write that touches the log goes through this lock, so appends never interleave. */
   readonly #write = new Lock();
-  /** `received` (party, ids) after a batch is stored; `receipted` (party, ids) once verified. */
+  /**
+   * `received` (party, ids) after a batch is stored; `receipted` (party, ids) once verified;
+   * `alarm` and `alarm-cleared` once committed. The console's live feed pushes these.
+   */
   readonly events = new EventEmitter<NodeEvents>();
   readonly #releases: ReleaseJob[] = [];
   #flushing = false;
@@ -377,11 +384,11 @@ export class Node {
   async #store(party: string, list: Accepted[], now: Date): Promise<SignedReceipt> {
     const receivedAt = now.toISOString();
     let pending: PendingAppend | undefined;
+    const skewed = list.filter(
+      (a) => Math.abs(Date.parse(a.header.sent) - now.getTime()) > this.config.skewAlarmMs,
+    );
     const receipt = await this.store.transaction(async (tx) => {
       const leaves: Leaf[] = list.map((a) => envelopeLeaf('in', receivedAt, a.envelope));
-      const skewed = list.filter(
-        (a) => Math.abs(Date.parse(a.header.sent) - now.getTime()) > this.config.skewAlarmMs,
-      );
       for (const a of skewed)
         leaves.push(
           eventLeaf('skew', receivedAt, { from: party, id: a.header.id, sent: a.header.sent }),
@@ -443,6 +450,13 @@ export class Node {
       party,
       list.map((a) => a.header.id),
     );
+    for (const a of skewed)
+      this.events.emit(
+        'alarm',
+        'skew',
+        party,
+        `message ${a.header.id} claims it was sent at ${a.header.sent}`,
+      );
     this.metrics.receipts.inc({ peer: party, dir: 'out' });
     return receipt;
   }
@@ -459,6 +473,7 @@ export class Node {
     });
     if (pending) this.ledger.committed(pending);
     this.logger.error({ alarm: type, party }, message);
+    this.events.emit('alarm', type, party, message);
   }
 
   /** Raises an alarm from outside a locked section (delivery, heartbeats). */
@@ -487,6 +502,7 @@ export class Node {
       });
       if (pending) this.ledger.committed(pending);
       this.logger.info({ alarm: alarm.type, id, party: alarm.party }, 'alarm cleared');
+      this.events.emit('alarm-cleared', id);
       return alarm;
     });
   }
