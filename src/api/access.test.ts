@@ -84,6 +84,7 @@ const bearer = (role: string) => ({ authorization: `Bearer ${tokens[role]}` });
 const MATRIX: Array<[route: string, allowed: string, path: string, body?: unknown]> = [
   ['GET /openapi.json', '-ofa', '/openapi.json'],
   ['GET /metrics', '-ofa', '/metrics'],
+  ['GET /*', '-ofa', '/board'],
   ['POST /api/v1/session', '-ofa', '/api/v1/session', {}],
   ['DELETE /api/v1/session', 'ofa', '/api/v1/session'],
   ['GET /api/v1/me', 'ofa', '/api/v1/me'],
@@ -93,6 +94,7 @@ const MATRIX: Array<[route: string, allowed: string, path: string, body?: unknow
   ['GET /api/v1/outbox', 'ofa', '/api/v1/outbox'],
   ['GET /api/v1/status', 'ofa', '/api/v1/status'],
   ['GET /api/v1/alarms', 'ofa', '/api/v1/alarms'],
+  ['GET /api/v1/feed', 'ofa', '/api/v1/feed'],
   ['POST /api/v1/alarms/:id/clear', 'fa', '/api/v1/alarms/999999/clear', {}],
   ['GET /api/v1/drafts', 'ofa', '/api/v1/drafts'],
   ['GET /api/v1/drafts/:id', 'ofa', '/api/v1/drafts/not-an-id'],

@@ -25,6 +25,8 @@ const ADMINS: readonly Role[] = ['admin'];
 /** Every route of the operator listener, `METHOD /path`, and who may call it. */
 export const ACCESS: Record<string, Rule> = {
   'GET /openapi.json': 'public',
+  // The console's files (web/dist): public, as a login page must be; the data is behind the API.
+  'GET /*': 'public',
   'GET /metrics': 'public',
   'POST /api/v1/session': 'public',
   'DELETE /api/v1/session': 'signed-in',
@@ -36,6 +38,7 @@ export const ACCESS: Record<string, Rule> = {
   'GET /api/v1/outbox': { roles: STAFF, scope: 'read' },
   'GET /api/v1/status': { roles: STAFF, scope: 'read' },
   'GET /api/v1/alarms': { roles: STAFF, scope: 'read' },
+  'GET /api/v1/feed': { roles: STAFF, scope: 'read' },
   'POST /api/v1/alarms/:id/clear': { roles: OFFICERS, scope: 'write' },
 
   'GET /api/v1/drafts': { roles: STAFF, scope: 'read' },
@@ -202,7 +205,7 @@ async function authenticate(
 }
 
 /** A browser names the page a request comes from; a page of another site is refused. */
-function checkOrigin(request: FastifyRequest): void {
+export function checkOrigin(request: FastifyRequest): void {
   const origin = headerOf(request, 'origin');
   if (origin === undefined) return;
   const host = headerOf(request, 'host');

@@ -11,8 +11,10 @@ import type { Node } from '../node/node.ts';
 import type { People } from '../node/people.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import { installAccess } from './access.ts';
+import { consoleRoutes } from './console.ts';
 import { installErrorHandler } from './errors.ts';
 import { federationRoutes } from './federation.ts';
+import { liveRoutes } from './live.ts';
 import { operatorRoutes } from './operator.ts';
 import { peopleRoutes } from './people.ts';
 
@@ -69,6 +71,8 @@ export async function operatorServer(
   });
   await app.register(operatorRoutes, { node, heartbeats, people });
   await app.register(peopleRoutes, { people });
+  await app.register(liveRoutes, { node, people });
+  await app.register(consoleRoutes);
   return app;
 }
 

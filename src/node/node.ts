@@ -56,6 +56,8 @@ export interface NodeEvents {
    * people acknowledged the peer's. `party` is the peer, `id` the message.
    */
   acknowledged: [party: string, id: string, ack: AckInfo];
+  /** A durable alarm was cleared. */
+  'alarm-cleared': [id: number];
 }
 
 /** One notification of an escalation ladder, as the live feed shows it. */
@@ -172,7 +174,10 @@ export class Node {
   readonly #receiveEpochs = new EpochCache();
   /** Every write that touches the log goes through this lock, so appends never interleave. */
   readonly #write = new Lock();
-  /** `received` (party, ids) after a batch is stored; `receipted` (party, ids) once verified. */
+  /**
+   * `received` (party, ids) after a batch is stored; `receipted` (party, ids) once verified;
+   * `alarm` and `alarm-cleared` once committed. The console's live feed pushes these.
+   */
   readonly events = new EventEmitter<NodeEvents>();
   readonly #releases: ReleaseJob[] = [];
   #flushing = false;
@@ -482,11 +487,11 @@ export class Node {
     let pending: PendingAppend | undefined;
     const after: Array<() => void> = [];
     const alarms: AlarmRow[] = [];
+    const skewed = list.filter(
+      (a) => Math.abs(Date.parse(a.header.sent) - now.getTime()) > this.config.skewAlarmMs,
+    );
     const receipt = await this.store.transaction(async (tx) => {
       const leaves: Leaf[] = list.map((a) => envelopeLeaf('in', receivedAt, a.envelope));
-      const skewed = list.filter(
-        (a) => Math.abs(Date.parse(a.header.sent) - now.getTime()) > this.config.skewAlarmMs,
-      );
       for (const a of skewed)
         leaves.push(
           eventLeaf('skew', receivedAt, { from: party, id: a.header.id, sent: a.header.sent }),
@@ -607,6 +612,7 @@ export class Node {
       });
       if (pending) this.ledger.committed(pending);
       this.logger.info({ alarm: alarm.type, id, party: alarm.party }, 'alarm cleared');
+      this.events.emit('alarm-cleared', id);
       return alarm;
     });
   }

@@ -1,0 +1,71 @@
+/**
+ * The operator console (web/, built into web/dist by `npm run build`), served by the node on the
+ * operator listener at `/`. Any path that is not a file of the build and not under /api/ answers
+ * the console's index.html, so a reload on /board or /message/cn/… opens that page.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import type { FastifyPluginAsync } from 'fastify';
+import { ApiError } from './errors.ts';
+
+export const WEB_DIST = fileURLToPath(new URL('../../web/dist', import.meta.url));
+
+/**
+ * Only the console's own files run, and nothing from elsewhere loads: a second wall behind the
+ * console's rule of rendering the other side's text as text.
+ */
+export const CONSOLE_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+function filesUnder(root: string): Set<string> {
+  const out = new Set<string>();
+  if (!existsSync(root)) return out;
+  for (const entry of readdirSync(root, { recursive: true, withFileTypes: true }))
+    if (entry.isFile()) out.add(relative(root, join(entry.parentPath, entry.name)));
+  return out;
+}
+
+export const consoleRoutes: FastifyPluginAsync<{ root?: string }> = async (
+  app,
+  { root = WEB_DIST },
+) => {
+  const files = filesUnder(root);
+  await app.register(fastifyStatic, { root, serve: false });
+  app.get('/*', { schema: { hide: true } }, async (request, reply) => {
+    const path = request.url.split('?')[0] ?? '/';
+    if (path.startsWith('/api/'))
+      throw new ApiError(404, 'E_NOT_FOUND', `no route ${request.method} ${path}`);
+    reply.header('content-security-policy', CONSOLE_CSP);
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
+    if (!files.has('index.html'))
+      return reply
+        .status(503)
+        .type('text/plain; charset=utf-8')
+        .send('The console is not built: run `npm run build`, then restart the node.\n');
+    let file = 'index.html';
+    try {
+      const wanted = decodeURIComponent(path.slice(1));
+      if (files.has(wanted)) file = wanted;
+    } catch {
+      // a malformed path opens the console, which shows its own "not found"
+    }
+    // Built files carry their hash in their name; index.html must always be fetched fresh.
+    reply.header(
+      'cache-control',
+      file.startsWith('assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
+    );
+    return reply.sendFile(file);
+  });
+};

@@ -1,0 +1,82 @@
+/**
+ * The console's live feed: a WebSocket at /api/v1/feed that pushes the node's events (a message
+ * received, a receipt verified, an alarm raised or cleared) as they happen, so the console never
+ * polls. The access hook admits the upgrade like any GET (session cookie or bearer token); a page
+ * of another site is refused by its Origin, and a feed whose session has ended is closed.
+ *
+ * Frames, JSON, server to console only:
+ *   {type:"hello", party, at}           once, on connecting
+ *   {type:"received", party, ids, at}   messages from `party` stored
+ *   {type:"receipted", party, ids, at}  our messages to `party` receipted
+ *   {type:"alarm", alarm:{type, party, message}, at}
+ *   {type:"alarm-cleared", id, at}
+ *   {type:"ping", at}                   every `pingMs`, so a silent drop is noticed
+ */
+import websocket from '@fastify/websocket';
+import type { FastifyPluginAsync } from 'fastify';
+import type { WebSocket } from 'ws';
+import type { Node, NodeEvents } from '../node/node.ts';
+import type { People } from '../node/people.ts';
+import { checkOrigin, SESSION_COOKIE } from './access.ts';
+
+export interface LiveOptions {
+  node: Node;
+  people: People;
+  /** How often the feed pings and looks the session up again. */
+  pingMs?: number;
+}
+
+/** The close code a console reads as "sign in again". */
+export const SESSION_ENDED = 4401;
+
+export const liveRoutes: FastifyPluginAsync<LiveOptions> = async (
+  app,
+  { node, people, pingMs = 10_000 },
+) => {
+  await app.register(websocket, { options: { maxPayload: 4096 } });
+  app.get(
+    '/api/v1/feed',
+    { websocket: true, schema: { hide: true } },
+    (socket: WebSocket, request) => {
+      try {
+        checkOrigin(request);
+      } catch {
+        socket.close(1008, 'another site');
+        return;
+      }
+      const send = (frame: Record<string, unknown>) => {
+        if (socket.readyState === socket.OPEN)
+          socket.send(JSON.stringify({ ...frame, at: new Date().toISOString() }));
+      };
+      const listeners: { [K in keyof NodeEvents]: (...args: NodeEvents[K]) => void } = {
+        received: (party, ids) => send({ type: 'received', party, ids }),
+        receipted: (party, ids) => send({ type: 'receipted', party, ids }),
+        alarm: (alarm) => send({ type: 'alarm', alarm }),
+        'alarm-cleared': (id) => send({ type: 'alarm-cleared', id }),
+        incident: (incident) => send({ type: 'incident', incident }),
+        escalation: (step) => send({ type: 'escalation', step }),
+        acknowledged: (party, id, ack) => send({ type: 'acknowledged', party, id, ack }),
+      };
+      for (const [event, listener] of Object.entries(listeners))
+        node.events.on(event as keyof NodeEvents, listener as never);
+      const session = request.principal?.via === 'session' ? request.cookies[SESSION_COOKIE] : null;
+      const ping = setInterval(() => {
+        void (async () => {
+          // A session ended, or its account disabled, stops the feed as it stops any request.
+          if (session && !(await people.accounts.fromSession(session).catch(() => undefined)))
+            return socket.close(SESSION_ENDED, 'session ended');
+          send({ type: 'ping' });
+        })();
+      }, pingMs);
+      socket.on('close', () => {
+        clearInterval(ping);
+        for (const [event, listener] of Object.entries(listeners))
+          node.events.off(event as keyof NodeEvents, listener as never);
+      });
+      socket.on('message', () => {
+        // The feed is one-way; anything a console sends is ignored.
+      });
+      send({ type: 'hello', party: node.party });
+    },
+  );
+};

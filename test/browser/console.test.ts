@@ -1,0 +1,232 @@
+/**
+ * The operator console in a real browser, against two real nodes on loopback: Washington's
+ * operator reports a flash incident in English; Beijing's console, in Chinese, sounds and shows
+ * the alarm; Beijing's operator acknowledges and replies with the keyboard alone; Washington sees
+ * the acknowledgement and the reply. Then: the other side's text cannot run as code, the feed's
+ * loss is shown at once and mended, and every page passes axe-core in both languages (with a
+ * screenshot of each under test-artifacts/console/).
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { WEB_DIST } from '../../src/api/console.ts';
+import { readToken } from '../../src/node/data.ts';
+import { dataFolderActor } from '../../src/node/people.ts';
+import { makeAttachment } from '../../src/protocol/attachments.ts';
+import { axeScan, launchChromium, openConsole, signIn, tabTo } from '../support/browser.ts';
+import { createPair, draft, type Pair } from '../support/pair.ts';
+
+const ARTIFACTS = join(import.meta.dirname, '../../test-artifacts/console');
+const PASSWORD = 'console-passphrase-1';
+
+let pair: Pair;
+let browser: Browser;
+let washington: { page: Page; base: string };
+let beijing: { page: Page; base: string };
+let reportId = '';
+
+beforeAll(async () => {
+  if (!existsSync(join(WEB_DIST, 'index.html')))
+    throw new Error('the console is not built: run `npm run build` (npm test does it first)');
+  mkdirSync(ARTIFACTS, { recursive: true });
+  pair = await createPair();
+  const by = dataFolderActor();
+  const now = Date.now();
+  for (const [site, people] of [
+    [
+      pair.us,
+      [
+        ['walker', 'operator'],
+        ['ada', 'admin'],
+      ],
+    ],
+    [
+      pair.cn,
+      [
+        ['li', 'operator'],
+        ['zhao', 'admin'],
+      ],
+    ],
+  ] as const) {
+    const { people: p } = await pair.start(site);
+    for (const [name, role] of people) {
+      await p.accounts.add(by, { name, role, password: PASSWORD });
+      await p.roster.putStaff(by, 'ops', name, [{ kind: 'console' }]);
+    }
+    await p.roster.addShift(by, {
+      desk: 'ops',
+      user: people[0][0],
+      startsAt: new Date(now - 3_600_000).toISOString(),
+      endsAt: new Date(now + 11 * 3_600_000).toISOString(),
+    });
+  }
+  browser = await launchChromium();
+  washington = await openConsole(browser, pair.us, {
+    locale: 'en-US',
+    timezoneId: 'America/New_York',
+  });
+  beijing = await openConsole(browser, pair.cn, { locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await pair?.close();
+});
+
+const REPORT_TEXT = 'Autonomous agent issuing unexplained commands to grid control systems.';
+const REPORT_ZH = '自主智能体正在向电网控制系统发出无法解释的指令。';
+const REPLY_TEXT = '我方已收到，正在调查，相关系统已隔离。';
+
+describe('a flash report, end to end', () => {
+  test('Washington reports in English; Beijing, in Chinese, is alarmed, acknowledges and replies by keyboard; Washington sees both', async () => {
+    await signIn(beijing.page, beijing.base, 'li', PASSWORD, 'zh');
+    await signIn(washington.page, washington.base, 'walker', PASSWORD, 'en');
+    const cn = beijing.page;
+    const us = washington.page;
+    await expect.poll(() => cn.getByTestId('feed-state').getAttribute('class')).toContain('up');
+    expect(await cn.locator('main h1').textContent()).toBe('总览');
+
+    // Washington composes a flash incident report (an exercise) in English, with a Chinese
+    // translation of its own.
+    await us.getByRole('link', { name: 'Compose' }).click();
+    await us.locator('select[name=status]').selectOption('exercise');
+    await us.locator('select[name=category]').selectOption({ index: 1 });
+    await us.locator('fieldset').first().locator('input[type=checkbox]').first().check();
+    await us.locator('textarea[name=text]').fill(REPORT_TEXT);
+    await us.locator('textarea[name=translation]').fill(REPORT_ZH);
+    await expect.poll(() => us.getByTestId('preview').textContent()).toContain('特提');
+    await us.getByRole('button', { name: 'Send', exact: true }).click();
+    await us.waitForURL(/\/message\/us\/[0-9a-f-]{36}$/);
+    reportId = us.url().split('/').pop() as string;
+
+    // Beijing's console raises the alarm without a reload: banner, tone, notification.
+    const item = cn.locator(`[data-alarm-key="msg:us/${reportId}"]`);
+    await item.waitFor();
+    expect(await item.textContent()).toContain('来自华盛顿的特提消息');
+    expect(await cn.getByTestId('alarm-banner').getAttribute('data-sounding')).toBe('true');
+    const notified = await cn.evaluate(
+      () => (globalThis as unknown as { __notifications: Array<{ tag: string }> }).__notifications,
+    );
+    expect(notified.map((n) => n.tag)).toContain(`msg:us/${reportId}`);
+
+    // Keyboard alone: open it from the alarm, acknowledge, answer.
+    await tabTo(cn, item.getByRole('button'));
+    await cn.keyboard.press('Enter');
+    await cn.waitForURL(new RegExp(`/message/us/${reportId}$`));
+    expect(await cn.getByTestId('status-exercise').first().textContent()).toContain('演习');
+    expect(await cn.getByTestId('original-text').textContent()).toBe(REPORT_TEXT);
+    expect(await cn.locator('figure.original figcaption').textContent()).toContain('原文');
+    expect(await cn.locator('figure.translation').textContent()).toContain(REPORT_ZH);
+    expect(await cn.locator('main').textContent()).toContain('特提');
+
+    await tabTo(cn, cn.getByTestId('acknowledge'));
+    await cn.keyboard.press('Enter');
+    await item.waitFor({ state: 'detached' });
+    await tabTo(cn, cn.getByTestId('reply-text'));
+    await cn.keyboard.type(REPLY_TEXT);
+    await tabTo(cn, cn.getByRole('button', { name: '发送答复' }));
+    await cn.keyboard.press('Enter');
+    await cn.getByTestId('thread-reply').waitFor();
+
+    // Washington's view of its report shows when it was acknowledged, and the reply.
+    await us.getByTestId('thread-ack').waitFor();
+    expect(await us.getByTestId('thread-ack').textContent()).toMatch(
+      /Acknowledged by Beijing \/ ops.*UTC/,
+    );
+    await us.getByTestId('thread-reply').waitFor();
+    expect(await us.getByTestId('thread-reply').textContent()).toContain(REPLY_TEXT);
+    await us.getByRole('link', { name: 'Board' }).click();
+    expect(await us.locator('main').textContent()).toContain(
+      'Every flash and immediate message we sent is acknowledged.',
+    );
+  });
+
+  test('text from the other side renders as text: no script in it runs', async () => {
+    const corpus = [
+      '<script>window.__xss=1</script>',
+      '<img src=x onerror="window.__xss=2">',
+      '<svg onload="window.__xss=3"></svg>',
+      'javascript:window.__xss=4',
+      '"><iframe srcdoc="<script>parent.__xss=5</script>"></iframe>',
+      '<a href="javascript:window.__xss=6">click</a>',
+      '{{constructor.constructor("window.__xss=7")()}}',
+    ];
+    const response = await fetch(`${washington.base}/api/v1/messages`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${readToken(pair.us.dir)}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({
+        to: ['cn'],
+        message: draft({
+          precedence: 'flash',
+          status: 'test',
+          text: { lang: 'en', body: corpus.join('\n') },
+          attachments: corpus.map((name, i) =>
+            makeAttachment(name, 'text/plain', new TextEncoder().encode(`attachment ${i}`)),
+          ),
+        }),
+      }),
+    });
+    expect(response.status).toBe(201);
+    const { id } = (await response.json()) as { id: string };
+    const cn = beijing.page;
+    // In the alarm banner, the board, the message and its attachments.
+    await cn.locator(`[data-alarm-key="msg:us/${id}"]`).waitFor();
+    await cn.goto(`${beijing.base}/message/us/${id}`);
+    await cn.getByTestId('original-text').waitFor();
+    expect(await cn.getByTestId('original-text').textContent()).toBe(corpus.join('\n'));
+    expect(await cn.locator('.attachment-name').allTextContents()).toEqual(corpus);
+    expect(await cn.getByTestId('status-test').first().textContent()).toContain('测试');
+    await cn.goto(`${beijing.base}/board`);
+    await cn.locator('main table').nth(1).waitFor();
+    expect(await cn.evaluate(() => (globalThis as unknown as { __xss?: number }).__xss)).toBe(
+      undefined,
+    );
+    expect(await cn.locator('main img, main iframe, main svg, main script').count()).toBe(0);
+    await cn.screenshot({ path: join(ARTIFACTS, 'xss-zh.png') });
+  });
+
+  test('a dropped feed shows at once and loudly, and the console reconnects', async () => {
+    const cn = beijing.page;
+    await pair.stop(pair.cn);
+    await cn.getByTestId('feed-down').waitFor({ timeout: 5000 });
+    expect(await cn.getByTestId('feed-down').textContent()).toContain('实时推送已中断');
+    await cn.screenshot({ path: join(ARTIFACTS, 'feed-down-zh.png') });
+    await pair.start(pair.cn);
+    await cn.getByTestId('feed-down').waitFor({ state: 'detached', timeout: 15_000 });
+    expect(await cn.getByTestId('feed-state').getAttribute('class')).toContain('feed-up');
+  });
+});
+
+describe('every page, in both languages', () => {
+  test('passes axe-core with no violations, and is captured', async () => {
+    const admin = await openConsole(browser, pair.us, {
+      locale: 'en-US',
+      timezoneId: 'America/New_York',
+    });
+    const page = admin.page;
+    await page.goto(`${admin.base}/`);
+    expect(await axeScan(page)).toEqual([]);
+    await page.screenshot({ path: join(ARTIFACTS, 'login-en.png') });
+    await signIn(page, admin.base, 'ada', PASSWORD, 'en');
+    const pages = ['board', `message/us/${reportId}`, 'compose', 'duty', 'record', 'admin'];
+    for (const lang of ['en', 'zh'] as const) {
+      await page.locator('header select').selectOption(lang);
+      for (const path of pages) {
+        await page.goto(`${admin.base}/${path}`);
+        await page.locator('main h1').waitFor();
+        await page.waitForLoadState('networkidle');
+        const name = path.split('/')[0];
+        expect(await page.locator('html').getAttribute('lang')).toBe(
+          lang === 'zh' ? 'zh-CN' : 'en',
+        );
+        expect(await axeScan(page), `${name} in ${lang}`).toEqual([]);
+        await page.screenshot({ path: join(ARTIFACTS, `${name}-${lang}.png`), fullPage: true });
+      }
+    }
+    await admin.context.close();
+  }, 90_000);
+});

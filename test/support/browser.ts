@@ -1,0 +1,152 @@
+/**
+ * A real browser for the console's tests and bench: Debian's Chromium driven by playwright-core,
+ * headless, with nothing of its own reaching the network. Each console opens in its own context
+ * (cookies, storage, language, time zone) at 1280×800.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import {
+  type Browser,
+  type BrowserContext,
+  chromium,
+  type Locator,
+  type Page,
+} from 'playwright-core';
+import type { Site } from './pair.ts';
+
+export const CHROMIUM = process.env.HOTLINE_CHROMIUM ?? '/usr/bin/chromium';
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+/**
+ * Records every browser notification the page shows (the real Notification still runs) and
+ * sets the flag an injected script would set, so a test can tell whether any script ran.
+ */
+const RECORD_NOTIFICATIONS = () => {
+  type Options = { body?: string; tag?: string };
+  type NotificationClass = (new (
+    title: string,
+    options?: Options,
+  ) => object) & {
+    permission: string;
+    requestPermission(): Promise<string>;
+  };
+  const w = globalThis as unknown as {
+    __notifications: Array<{ title: string; body?: string; tag?: string }>;
+    Notification?: NotificationClass;
+  };
+  w.__notifications = [];
+  const Real = w.Notification;
+  if (!Real) return;
+  class Recorded extends Real {
+    constructor(title: string, options?: Options) {
+      super(title, options);
+      w.__notifications.push({ title, body: options?.body, tag: options?.tag });
+    }
+  }
+  Object.defineProperty(Recorded, 'permission', { get: () => Real.permission });
+  Object.defineProperty(Recorded, 'requestPermission', {
+    value: () => Real.requestPermission(),
+  });
+  w.Notification = Recorded as unknown as NotificationClass;
+};
+
+export interface ConsoleOptions {
+  locale: string;
+  timezoneId: string;
+}
+
+export async function openConsole(
+  browser: Browser,
+  site: Site,
+  options: ConsoleOptions,
+): Promise<{ context: BrowserContext; page: Page; base: string }> {
+  const base = `http://${site.operatorListen}`;
+  const context = await browser.newContext({
+    viewport: { width: 1280, height: 800 },
+    locale: options.locale,
+    timezoneId: options.timezoneId,
+  });
+  await context.grantPermissions(['notifications'], { origin: base });
+  await context.addInitScript(RECORD_NOTIFICATIONS);
+  const page = await context.newPage();
+  return { context, page, base };
+}
+
+/** Signs in through the login page, in `lang`, and passes the sound check. */
+export async function signIn(
+  page: Page,
+  base: string,
+  user: string,
+  password: string,
+  lang?: 'en' | 'zh',
+): Promise<void> {
+  await page.goto(`${base}/board`);
+  if (lang) await page.locator('main.login select').selectOption(lang);
+  await page.locator('input[name=user]').fill(user);
+  await page.locator('input[name=password]').fill(password);
+  await page.locator('button[type=submit]').click();
+  await page.locator('.sound-check button').first().click();
+  await page.locator('.sound-check p button').first().click();
+  await page.locator('main h1').waitFor();
+}
+
+/** Presses Tab until `target` has the focus (at most `limit` times): reachable by keyboard. */
+export async function tabTo(page: Page, target: Locator, limit = 120): Promise<void> {
+  const handle = await target.elementHandle();
+  if (!handle) throw new Error('no such element to tab to');
+  for (let i = 0; i < limit; i++) {
+    if (
+      await handle.evaluate(
+        (el) =>
+          el ===
+          (globalThis as unknown as { document: { activeElement: unknown } }).document
+            .activeElement,
+      )
+    )
+      return;
+    await page.keyboard.press('Tab');
+  }
+  throw new Error(`not reached with ${limit} presses of Tab`);
+}
+
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+export interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: Array<{ target: string[] }>;
+}
+
+/** axe-core's scan of the page as it stands (WCAG 2.1 A and AA and best practices). */
+export async function axeScan(page: Page): Promise<AxeViolation[]> {
+  await page.evaluate(AXE);
+  return page.evaluate(async () => {
+    const page = globalThis as unknown as {
+      axe: { run: (...a: unknown[]) => Promise<unknown> };
+      document: unknown;
+    };
+    const result = (await page.axe.run(page.document, { resultTypes: ['violations'] })) as {
+      violations: AxeViolation[];
+    };
+    return result.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.map((n) => ({ target: n.target })),
+    }));
+  });
+}

@@ -1,0 +1,416 @@
+/**
+ * The console's frame: sign-in, the layout every page shares (navigation, language, the feed's
+ * state and the alarm banner), the live data every page reads, and a small router.
+ */
+import {
+  createContext,
+  type MouseEvent,
+  type ReactNode,
+  useCallback,
+  useContext,
+  useEffect,
+  useMemo,
+  useRef,
+  useState,
+} from 'react';
+import { useTranslation } from 'react-i18next';
+import { Alarmer, type AlarmItem, audioReady, unlockAudio } from './alarm.ts';
+import {
+  ALARMING,
+  type Alarm,
+  api,
+  type InboxItem,
+  type Me,
+  type OutboxItem,
+  type RenderedCode,
+  type Status_,
+  whenSignedOut,
+} from './api.ts';
+import { type FeedState, openFeed } from './feed.ts';
+import { type Lang, languageOf, setLanguage } from './i18n.ts';
+import { Admin } from './pages/Admin.tsx';
+import { Board } from './pages/Board.tsx';
+import { Compose } from './pages/Compose.tsx';
+import { Duty } from './pages/Duty.tsx';
+import { Login } from './pages/Login.tsx';
+import { MessagePage } from './pages/Message.tsx';
+import { Record } from './pages/Record.tsx';
+
+export interface ConsoleData {
+  me: Me;
+  lang: Lang;
+  status: Status_ | undefined;
+  inbox: InboxItem[];
+  outbox: OutboxItem[];
+  alarms: Alarm[];
+  /** The vocabulary in the reader's language, by code. */
+  codes: Map<string, RenderedCode>;
+  feed: FeedState;
+  /** Alarms this console has acknowledged (silenced) without clearing them. */
+  silenced: Set<number>;
+  silence(id: number): void;
+  refresh(): Promise<void>;
+  navigate(href: string): void;
+}
+
+const Data = createContext<ConsoleData | null>(null);
+
+export function useConsole(): ConsoleData {
+  const data = useContext(Data);
+  if (!data) throw new Error('useConsole outside the console');
+  return data;
+}
+
+export function Link(props: { href: string; children: ReactNode; className?: string }) {
+  const { navigate } = useConsole();
+  return (
+    <a
+      href={props.href}
+      className={props.className}
+      onClick={(e: MouseEvent) => {
+        if (e.metaKey || e.ctrlKey || e.shiftKey) return;
+        e.preventDefault();
+        navigate(props.href);
+      }}
+    >
+      {props.children}
+    </a>
+  );
+}
+
+/** Replies and acknowledgements point at the message they answer. */
+export function answersTo(
+  id: string,
+  inbox: InboxItem[],
+  outbox: OutboxItem[],
+): { acks: Array<InboxItem | OutboxItem>; replies: Array<InboxItem | OutboxItem> } {
+  const all = [...inbox, ...outbox].filter((m) => m.body.inReplyTo === id);
+  return {
+    acks: all.filter((m) => m.body.type === 'ack'),
+    replies: all.filter((m) => m.body.type !== 'ack'),
+  };
+}
+
+/** Received flash and immediate messages nobody here has acknowledged yet. */
+export function unacknowledged(inbox: InboxItem[], outbox: OutboxItem[]): InboxItem[] {
+  const acked = new Set(
+    outbox.filter((m) => m.body.type === 'ack').map((m) => `${m.to}/${m.body.inReplyTo}`),
+  );
+  return inbox.filter(
+    (m) =>
+      ALARMING.includes(m.body.precedence) &&
+      m.body.type !== 'ack' &&
+      !acked.has(`${m.from}/${m.id}`),
+  );
+}
+
+const SILENCED = 'hotline.silenced';
+
+type Route =
+  | { page: 'board' }
+  | { page: 'message'; party: string; id: string }
+  | { page: 'compose' }
+  | { page: 'duty' }
+  | { page: 'record' }
+  | { page: 'admin' }
+  | { page: 'missing' };
+
+function route(path: string): Route {
+  const parts = path.split('/').filter(Boolean);
+  if (!parts.length || parts[0] === 'board') return { page: 'board' };
+  if (parts[0] === 'message' && parts.length === 3)
+    return { page: 'message', party: parts[1] as string, id: parts[2] as string };
+  if (parts.length === 1 && ['compose', 'duty', 'record', 'admin'].includes(parts[0] as string))
+    return { page: parts[0] as 'compose' | 'duty' | 'record' | 'admin' };
+  return { page: 'missing' };
+}
+
+/**
+ * The pages in the navigation. The incident, approvals and drills pages join this list when
+ * the node has their routes.
+ */
+const NAV: Array<{ href: string; label: string; admin?: boolean }> = [
+  { href: '/board', label: 'nav.board' },
+  { href: '/compose', label: 'nav.compose' },
+  { href: '/duty', label: 'nav.duty' },
+  { href: '/record', label: 'nav.record' },
+  { href: '/admin', label: 'nav.admin', admin: true },
+];
+
+export function App() {
+  const { t, i18n } = useTranslation();
+  const [me, setMe] = useState<Me | null | undefined>(undefined);
+
+  useEffect(() => {
+    whenSignedOut(() => setMe(null));
+    if (!api.hasCsrf()) {
+      setMe(null);
+      return;
+    }
+    api.me().then(setMe, () => setMe(null));
+  }, []);
+
+  const signedIn = useCallback(
+    (who: Me) => {
+      const own = languageOf(who.user.name);
+      if (own) setLanguage(own, who.user.name);
+      else setLanguage(i18n.language as Lang, who.user.name);
+      setMe(who);
+    },
+    [i18n],
+  );
+
+  if (me === undefined) return <p className="loading">{t('common.loading')}</p>;
+  if (me === null) return <Login onSignedIn={signedIn} />;
+  return <Console me={me} onSignOut={() => setMe(null)} />;
+}
+
+function Console({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
+  const { t, i18n } = useTranslation();
+  const lang = (i18n.language === 'zh' ? 'zh' : 'en') as Lang;
+  const [path, setPath] = useState(location.pathname);
+  const [status, setStatus] = useState<Status_>();
+  const [inbox, setInbox] = useState<InboxItem[]>([]);
+  const [outbox, setOutbox] = useState<OutboxItem[]>([]);
+  const [alarms, setAlarms] = useState<Alarm[]>([]);
+  const [codes, setCodes] = useState(new Map<string, RenderedCode>());
+  const [feed, setFeed] = useState<FeedState>('connecting');
+  const [attempt, setAttempt] = useState(0);
+  const [silenced, setSilenced] = useState(
+    () => new Set<number>(JSON.parse(localStorage.getItem(SILENCED) ?? '[]') as number[]),
+  );
+  const [audio, setAudio] = useState(audioReady());
+  const alarmer = useRef(new Alarmer());
+  const main = useRef<HTMLElement>(null);
+
+  const navigate = useCallback((href: string) => {
+    history.pushState(null, '', href);
+    setPath(new URL(href, location.href).pathname);
+    window.scrollTo(0, 0);
+    // The new page's heading takes the focus, so a keyboard or screen-reader user starts there.
+    requestAnimationFrame(() => main.current?.querySelector<HTMLElement>('h1')?.focus());
+  }, []);
+
+  useEffect(() => {
+    const back = () => setPath(location.pathname);
+    const fromNotification = (e: Event) => navigate((e as CustomEvent<string>).detail);
+    window.addEventListener('popstate', back);
+    window.addEventListener('hotline:navigate', fromNotification);
+    return () => {
+      window.removeEventListener('popstate', back);
+      window.removeEventListener('hotline:navigate', fromNotification);
+    };
+  }, [navigate]);
+
+  const refreshMessages = useCallback(async () => {
+    const [i, o] = await Promise.all([api.inbox(), api.outbox()]);
+    setInbox(i);
+    setOutbox(o);
+  }, []);
+  const refreshStatus = useCallback(async () => {
+    const s = await api.status();
+    setStatus(s);
+    setAlarms(s.alarms);
+  }, []);
+  const refresh = useCallback(async () => {
+    await Promise.all([refreshMessages(), refreshStatus()]);
+  }, [refreshMessages, refreshStatus]);
+
+  useEffect(() => {
+    api.vocabulary(lang).then(
+      (v) => setCodes(new Map(v.entries.map((e) => [e.code, e]))),
+      () => undefined,
+    );
+  }, [lang]);
+
+  // The live feed: each event refreshes what it changed; a reconnect refreshes everything.
+  useEffect(() => {
+    void refresh().catch(() => undefined);
+    const statusEvery = setInterval(() => void refreshStatus().catch(() => undefined), 5000);
+    const close = openFeed({
+      onState: (state, n) => {
+        setFeed(state);
+        setAttempt(n);
+      },
+      onSessionEnded: onSignOut,
+      onFrame: (frame) => {
+        if (frame.type === 'hello') void refresh().catch(() => undefined);
+        else if (frame.type === 'received' || frame.type === 'receipted')
+          void refreshMessages().catch(() => undefined);
+        else if (frame.type === 'alarm' || frame.type === 'alarm-cleared')
+          void refreshStatus().catch(() => undefined);
+      },
+    });
+    return () => {
+      close();
+      clearInterval(statusEvery);
+    };
+  }, [refresh, refreshMessages, refreshStatus, onSignOut]);
+
+  const silence = useCallback((id: number) => {
+    setSilenced((before) => {
+      const after = new Set(before).add(id);
+      localStorage.setItem(SILENCED, JSON.stringify([...after]));
+      return after;
+    });
+  }, []);
+
+  const items = useMemo<AlarmItem[]>(() => {
+    const out: AlarmItem[] = [];
+    if (feed === 'down')
+      out.push({ key: 'feed', title: t('feed.downTitle'), detail: t('feed.downDetail') });
+    for (const m of unacknowledged(inbox, outbox))
+      out.push({
+        key: `msg:${m.from}/${m.id}`,
+        title: t('alarm.message', {
+          precedence: codes.get(`precedence.${m.body.precedence}`)?.text ?? m.body.precedence,
+          party: status?.peers.find((p) => p.party === m.from)?.names[lang] ?? m.from,
+        }),
+        detail: m.body.text?.body.slice(0, 200) ?? '',
+        href: `/message/${m.from}/${m.id}`,
+      });
+    for (const a of alarms)
+      if (!silenced.has(a.id))
+        out.push({
+          key: `alarm:${a.id}`,
+          title: t('alarm.system', { type: a.type }),
+          detail: a.message,
+        });
+    return out;
+  }, [feed, inbox, outbox, alarms, silenced, codes, status, lang, t]);
+
+  useEffect(() => {
+    alarmer.current.update(items);
+  }, [items]);
+  useEffect(() => () => alarmer.current.update([]), []);
+
+  const data: ConsoleData = {
+    me,
+    lang,
+    status,
+    inbox,
+    outbox,
+    alarms,
+    codes,
+    feed,
+    silenced,
+    silence,
+    refresh,
+    navigate,
+  };
+  const r = route(path);
+  const signOut = async () => {
+    await api.logout().catch(() => undefined);
+    onSignOut();
+  };
+
+  return (
+    <Data.Provider value={data}>
+      <a className="skip" href="#main">
+        {t('common.skip')}
+      </a>
+      <header className="top">
+        <div className="brand">
+          <span className="party">{status?.names[lang] ?? status?.party ?? ''}</span>{' '}
+          {t('app.title')}
+        </div>
+        <nav aria-label={t('nav.label')}>
+          <ul>
+            {NAV.filter((n) => !n.admin || me.user.role === 'admin').map((n) => (
+              <li key={n.href}>
+                <Link href={n.href} className={path === n.href ? 'current' : undefined}>
+                  {t(n.label)}
+                </Link>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <div className="who">
+          <span data-testid="feed-state" className={`feed feed-${feed}`}>
+            {t(`feed.${feed}`)}
+          </span>
+          <label>
+            <span className="sr-only">{t('common.language')}</span>
+            <select
+              value={lang}
+              onChange={(e) => setLanguage(e.target.value as Lang, me.user.name)}
+            >
+              <option value="en">English</option>
+              <option value="zh">中文</option>
+            </select>
+          </label>
+          <span>
+            {me.user.name} ({t(`role.${me.user.role}`)})
+          </span>
+          <button type="button" onClick={signOut}>
+            {t('common.signOut')}
+          </button>
+        </div>
+      </header>
+      {feed === 'down' && (
+        <div className="feed-down" role="alert" data-testid="feed-down">
+          <strong>{t('feed.downTitle')}</strong> {t('feed.downDetail')}{' '}
+          {t('feed.reconnecting', { attempt })}
+        </div>
+      )}
+      {!audio && (
+        <div className="sound-off" role="alert">
+          {t('sound.off')}{' '}
+          <button type="button" onClick={async () => setAudio(await unlockAudio())}>
+            {t('sound.enable')}
+          </button>
+        </div>
+      )}
+      <AlarmBanner items={items.filter((i) => i.key !== 'feed')} sounding={items.length > 0} />
+      <main id="main" ref={main}>
+        {r.page === 'board' && <Board />}
+        {r.page === 'message' && <MessagePage party={r.party} id={r.id} />}
+        {r.page === 'compose' && <Compose />}
+        {r.page === 'duty' && <Duty />}
+        {r.page === 'record' && <Record />}
+        {r.page === 'admin' && <Admin />}
+        {r.page === 'missing' && (
+          <>
+            <h1 tabIndex={-1}>{t('common.notFound')}</h1>
+            <Link href="/board">{t('nav.board')}</Link>
+          </>
+        )}
+      </main>
+    </Data.Provider>
+  );
+}
+
+function AlarmBanner({ items, sounding }: { items: AlarmItem[]; sounding: boolean }) {
+  const { t } = useTranslation();
+  const { silence, navigate } = useConsole();
+  if (!items.length) return null;
+  return (
+    <section
+      className="alarms"
+      aria-label={t('alarm.banner')}
+      data-testid="alarm-banner"
+      data-sounding={String(sounding)}
+    >
+      <h2>{t('alarm.banner')}</h2>
+      <div role="alert">
+        <ul>
+          {items.map((item) => (
+            <li key={item.key} data-alarm-key={item.key}>
+              <strong>{item.title}</strong> <span className="detail">{item.detail}</span>{' '}
+              {item.href && (
+                <button type="button" onClick={() => navigate(item.href as string)}>
+                  {t('alarm.open')}
+                </button>
+              )}
+              {item.key.startsWith('alarm:') && (
+                <button type="button" onClick={() => silence(Number(item.key.slice(6)))}>
+                  {t('alarm.silence')}
+                </button>
+              )}
+            </li>
+          ))}
+        </ul>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,44 @@
+/** English and Chinese for every label; each person's choice is remembered in this browser. */
+import i18next from 'i18next';
+import { initReactI18next } from 'react-i18next';
+import { en } from './locales/en.ts';
+import { zh } from './locales/zh.ts';
+
+export const LANGUAGES = ['en', 'zh'] as const;
+export type Lang = (typeof LANGUAGES)[number];
+
+const LAST = 'hotline.lang';
+const ofUser = (user: string) => `hotline.lang.${user}`;
+
+function pick(value: string | null): Lang | undefined {
+  return LANGUAGES.find((l) => l === value);
+}
+
+/** Before sign-in: the last language used here, else the browser's. */
+function initial(): Lang {
+  return pick(localStorage.getItem(LAST)) ?? (navigator.language.startsWith('zh') ? 'zh' : 'en');
+}
+
+void i18next.use(initReactI18next).init({
+  resources: { en: { translation: en }, zh: { translation: zh } },
+  lng: initial(),
+  fallbackLng: 'en',
+  interpolation: { escapeValue: false },
+  returnNull: false,
+});
+const htmlLang = (lang: string) => (lang === 'zh' ? 'zh-CN' : 'en');
+document.documentElement.lang = htmlLang(i18next.language);
+
+export function setLanguage(lang: Lang, user?: string): void {
+  localStorage.setItem(LAST, lang);
+  if (user) localStorage.setItem(ofUser(user), lang);
+  document.documentElement.lang = htmlLang(lang);
+  void i18next.changeLanguage(lang);
+}
+
+/** After sign-in: this person's own choice, if they made one here. */
+export function languageOf(user: string): Lang | undefined {
+  return pick(localStorage.getItem(ofUser(user)));
+}
+
+export default i18next;

@@ -1,0 +1,352 @@
+/**
+ * One message as its reader sees it: codes in the reader's language, the free text in its
+ * author's words (authoritative) with every translation labelled by who made it, attachments
+ * with their STIX summary, STATUS and TLP, and the thread around it. A received message is
+ * acknowledged with one click (or Enter) and answered from here.
+ */
+import { type FormEvent, useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { answersTo, Link, useConsole } from '../App.tsx';
+import {
+  ApiFailure,
+  acknowledge,
+  api,
+  type InboxItem,
+  type LocalTranslation,
+  type MessageView,
+  type OutboxItem,
+} from '../api.ts';
+import { Code, PartyName, PrecedenceBadge, StatusBanner, Time, TlpBadge } from '../components.tsx';
+
+export function MessagePage({ party, id }: { party: string; id: string }) {
+  const { t } = useTranslation();
+  const { lang, inbox, outbox, me, status, refresh } = useConsole();
+  const [view, setView] = useState<MessageView>();
+  const [local, setLocal] = useState<LocalTranslation[]>([]);
+  const [error, setError] = useState<string>();
+  const [reply, setReply] = useState('');
+  const [sending, setSending] = useState(false);
+  const [notice, setNotice] = useState<string>();
+
+  useEffect(() => {
+    setError(undefined);
+    api.message(party, id, lang).then(setView, (e: unknown) => setError(describe(e)));
+    api.translations(party, id, lang).then(setLocal, () => setLocal([]));
+  }, [party, id, lang]);
+
+  if (error)
+    return (
+      <>
+        <h1 tabIndex={-1}>{t('message.title')}</h1>
+        <p role="alert" className="error">
+          {error}
+        </p>
+      </>
+    );
+  if (!view) return <p>{t('common.loading')}</p>;
+
+  const body = view.body;
+  const r = view.rendered;
+  const received = inbox.find((m) => m.from === party && m.id === id);
+  const { acks, replies } = answersTo(id, inbox, outbox);
+  const desk = me.desks[0];
+  const parent = body.inReplyTo
+    ? [
+        ...inbox.map((m) => ({ party: m.from, m })),
+        ...outbox.map((m) => ({ party: status?.party ?? '', m })),
+      ].find((x) => x.m.id === body.inReplyTo)
+    : undefined;
+
+  const act = async (what: () => Promise<unknown>, done: string) => {
+    setSending(true);
+    setNotice(undefined);
+    try {
+      await what();
+      await refresh();
+      setNotice(done);
+      return true;
+    } catch (e) {
+      setNotice(describe(e));
+      return false;
+    } finally {
+      setSending(false);
+    }
+  };
+  const ack = (m: InboxItem) => act(() => acknowledge(m, desk as string), t('message.ackSent'));
+  const answer = async (e: FormEvent, m: InboxItem) => {
+    e.preventDefault();
+    const ok = await act(
+      () =>
+        api.send([m.from], {
+          type: 'reply',
+          inReplyTo: m.id,
+          ...(m.body.incident ? { incident: m.body.incident } : {}),
+          precedence: m.body.precedence,
+          status: m.body.status,
+          tlp: m.body.tlp,
+          codes: [],
+          text: { lang, body: reply.trim() },
+          translations: [],
+          attachments: [],
+          author: { desk: desk as string },
+          approvals: [],
+        }),
+      t('message.replySent'),
+    );
+    if (ok) setReply('');
+  };
+
+  return (
+    <article className={`message message-${body.precedence}`} lang={undefined}>
+      <StatusBanner status={body.status} />
+      <h1 tabIndex={-1}>
+        <PrecedenceBadge body={body} /> {t(`types.${body.type}`, { defaultValue: body.type })}
+      </h1>
+      <dl className="meta">
+        <dt>{view.dir === 'in' ? t('message.from') : t('message.to')}</dt>
+        <dd>
+          {view.dir === 'in' ? (
+            <>
+              <PartyName party={view.from} /> / {body.author.desk}
+            </>
+          ) : (
+            outbox.filter((m) => m.id === id).map((m) => <PartyName key={m.to} party={m.to} />)
+          )}
+        </dd>
+        <dt>{view.dir === 'in' ? t('message.received') : t('message.sent')}</dt>
+        <dd>
+          <Time iso={view.at} />
+        </dd>
+        {received && (
+          <>
+            <dt>{t('message.sent')}</dt>
+            <dd>
+              <Time iso={received.sent} />
+            </dd>
+          </>
+        )}
+        <dt>TLP</dt>
+        <dd>
+          <TlpBadge tlp={body.tlp} /> <Code code={r.tlp.code} rendered={r.tlp} />
+        </dd>
+        <dt>{t('message.status')}</dt>
+        <dd>
+          <Code code={r.status.code} rendered={r.status} />
+        </dd>
+        {body.incident && (
+          <>
+            <dt>{t('message.incident')}</dt>
+            <dd>
+              <code>{body.incident}</code>
+            </dd>
+          </>
+        )}
+        {parent && (
+          <>
+            <dt>{t('message.inReplyTo')}</dt>
+            <dd>
+              <Link href={`/message/${parent.party}/${parent.m.id}`}>
+                {parent.m.body.text?.body.slice(0, 80) || parent.m.id}
+              </Link>
+            </dd>
+          </>
+        )}
+      </dl>
+
+      {r.report && (
+        <section aria-labelledby="report-title">
+          <h2 id="report-title">{t('message.report')}</h2>
+          <dl className="meta">
+            <dt>{t('compose.nature')}</dt>
+            <dd>
+              <Code code={r.report.nature.code} rendered={r.report.nature} />
+            </dd>
+            <dt>{t('compose.category')}</dt>
+            <dd>
+              <Code code={r.report.category.code} rendered={r.report.category} />
+            </dd>
+            {r.report.harm && (
+              <>
+                <dt>{t('compose.severity')}</dt>
+                <dd>
+                  <Code code={r.report.harm.severity.code} rendered={r.report.harm.severity} />
+                </dd>
+              </>
+            )}
+            <dt>{t('compose.actionsRequested')}</dt>
+            <dd>
+              <ul>
+                {r.report.actionsRequested.map((c) => (
+                  <li key={c.code}>
+                    <Code code={c.code} rendered={c} />
+                  </li>
+                ))}
+              </ul>
+            </dd>
+          </dl>
+        </section>
+      )}
+
+      {r.codes.length > 0 && (
+        <section aria-labelledby="codes-title">
+          <h2 id="codes-title">{t('message.codes')}</h2>
+          <ul>
+            {r.codes.map((c) => (
+              <li key={c.code}>
+                <Code code={c.code} rendered={c} />
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
+
+      {r.text && (
+        <section aria-labelledby="text-title" className="free-text">
+          <h2 id="text-title">{t('message.freeText')}</h2>
+          <figure className="original">
+            <figcaption>
+              {r.text.label} · {r.text.lang}
+            </figcaption>
+            <blockquote lang={r.text.lang} data-testid="original-text">
+              {r.text.body}
+            </blockquote>
+          </figure>
+          {r.senderTranslations.map((tr) => (
+            <figure key={`s-${tr.lang}`} className="translation">
+              <figcaption>
+                {tr.label} · {tr.lang}
+              </figcaption>
+              <blockquote lang={tr.lang}>{tr.body}</blockquote>
+            </figure>
+          ))}
+          {local.map((tr) => (
+            <figure key={tr.id} className="translation local">
+              <figcaption>
+                {tr.label} · {tr.lang} · <Time iso={tr.createdAt} />
+              </figcaption>
+              <blockquote lang={tr.lang}>{tr.text}</blockquote>
+            </figure>
+          ))}
+        </section>
+      )}
+
+      {view.attachments.length > 0 && (
+        <section aria-labelledby="attachments-title">
+          <h2 id="attachments-title">{t('message.attachments')}</h2>
+          <ul className="cards">
+            {view.attachments.map((a, i) => (
+              // biome-ignore lint/suspicious/noArrayIndexKey: a fixed list, in the order it was written
+              <li key={`${i}-${a.name}`} data-testid="attachment">
+                <strong className="attachment-name">{a.name}</strong> · {a.mediaType} ·{' '}
+                {t('message.bytes', { count: a.bytes })} ·{' '}
+                {a.intact ? t('message.intact') : t('message.notIntact')}
+                {a.stix && 'summary' in a.stix && (
+                  <div className="stix">
+                    {t('message.stix', { count: a.stix.summary.objects })}:{' '}
+                    {Object.entries(a.stix.summary.types)
+                      .map(([type, n]) => `${type} × ${n}`)
+                      .join(', ')}
+                    <ul>
+                      {a.stix.summary.listed.map((o) => (
+                        <li key={o.id}>
+                          {o.type}: {o.label ?? o.id}
+                        </li>
+                      ))}
+                    </ul>
+                  </div>
+                )}
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
+
+      {view.warnings.length > 0 && (
+        <details className="warnings">
+          <summary>{t('message.warnings', { count: view.warnings.length })}</summary>
+          <ul>
+            {view.warnings.map((w) => (
+              <li key={w}>{w}</li>
+            ))}
+          </ul>
+        </details>
+      )}
+
+      <section aria-labelledby="thread-title">
+        <h2 id="thread-title">{t('message.thread')}</h2>
+        {acks.length === 0 && replies.length === 0 && <p>{t('message.noAnswers')}</p>}
+        <ol className="thread" data-testid="thread">
+          {[...acks, ...replies].map((m) => (
+            <ThreadItem key={m.id} m={m} own={status?.party ?? ''} />
+          ))}
+        </ol>
+      </section>
+
+      {received && received.body.type !== 'ack' && (
+        <section aria-labelledby="act-title" className="act">
+          <h2 id="act-title">{t('message.respond')}</h2>
+          {!desk && <p className="error">{t('message.noDesk')}</p>}
+          {notice && <p role="status">{notice}</p>}
+          {!acks.some((m) => 'to' in m) && (
+            <button
+              type="button"
+              className="primary"
+              disabled={sending || !desk}
+              onClick={() => ack(received)}
+              data-testid="acknowledge"
+            >
+              {t('message.acknowledge')}
+            </button>
+          )}
+          <form onSubmit={(e) => answer(e, received)}>
+            <label>
+              {t('message.replyLabel')}
+              <textarea
+                value={reply}
+                onChange={(e) => setReply(e.target.value)}
+                rows={4}
+                required
+                data-testid="reply-text"
+              />
+            </label>
+            <button type="submit" disabled={sending || !desk || !reply.trim()}>
+              {t('message.sendReply')}
+            </button>
+          </form>
+        </section>
+      )}
+      <StatusBanner status={body.status} />
+    </article>
+  );
+}
+
+function ThreadItem({ m, own }: { m: InboxItem | OutboxItem; own: string }) {
+  const { t } = useTranslation();
+  const incoming = 'from' in m;
+  const party = incoming ? m.from : own;
+  return (
+    <li className={`thread-item ${incoming ? 'in' : 'out'}`} data-testid={`thread-${m.body.type}`}>
+      <strong>
+        {m.body.type === 'ack' ? t('message.ackBy') : t('message.replyBy')}{' '}
+        <PartyName party={party} />
+        {' / '}
+        {m.body.author.desk}
+      </strong>{' '}
+      <Time iso={incoming ? m.receivedAt : m.createdAt} />
+      {m.body.text && (
+        <p lang={m.body.text.lang}>
+          <Link href={`/message/${party}/${m.id}`}>{m.body.text.body}</Link>
+        </p>
+      )}
+      {m.body.codes.map((c) => (
+        <div key={c}>
+          <Code code={c} quiet />
+        </div>
+      ))}
+    </li>
+  );
+}
+
+function describe(e: unknown): string {
+  return e instanceof ApiFailure ? `${e.code}: ${e.message}` : String(e);
+}
