@@ -28,10 +28,14 @@ import {
 } from './api.ts';
 import { type FeedState, openFeed } from './feed.ts';
 import { type Lang, languageOf, setLanguage } from './i18n.ts';
+import { escalationItems, type IncidentsLive, useIncidentsLive } from './incidents-live.ts';
 import { Admin } from './pages/Admin.tsx';
+import { Approvals } from './pages/Approvals.tsx';
 import { Board } from './pages/Board.tsx';
 import { Compose } from './pages/Compose.tsx';
+import { Drills } from './pages/Drills.tsx';
 import { Duty } from './pages/Duty.tsx';
+import { IncidentPage } from './pages/Incident.tsx';
 import { Login } from './pages/Login.tsx';
 import { MessagePage } from './pages/Message.tsx';
 import { Record } from './pages/Record.tsx';
@@ -51,6 +55,8 @@ export interface ConsoleData {
   silence(id: number): void;
   refresh(): Promise<void>;
   navigate(href: string): void;
+  /** Open incidents, the approvals queue and escalation steps, kept live by the feed. */
+  live: IncidentsLive;
 }
 
 const Data = createContext<ConsoleData | null>(null);
@@ -113,6 +119,9 @@ type Route =
   | { page: 'duty' }
   | { page: 'record' }
   | { page: 'admin' }
+  | { page: 'incident'; id: string }
+  | { page: 'approvals'; id?: string }
+  | { page: 'drills' }
   | { page: 'missing' };
 
 function route(path: string): Route {
@@ -120,18 +129,22 @@ function route(path: string): Route {
   if (!parts.length || parts[0] === 'board') return { page: 'board' };
   if (parts[0] === 'message' && parts.length === 3)
     return { page: 'message', party: parts[1] as string, id: parts[2] as string };
+  if (parts[0] === 'incident' && parts.length === 2)
+    return { page: 'incident', id: parts[1] as string };
+  if (parts[0] === 'approvals' && parts.length <= 2)
+    return parts[1] ? { page: 'approvals', id: parts[1] } : { page: 'approvals' };
+  if (parts.length === 1 && parts[0] === 'drills') return { page: 'drills' };
   if (parts.length === 1 && ['compose', 'duty', 'record', 'admin'].includes(parts[0] as string))
     return { page: parts[0] as 'compose' | 'duty' | 'record' | 'admin' };
   return { page: 'missing' };
 }
 
-/**
- * The pages in the navigation. The incident, approvals and drills pages join this list when
- * the node has their routes.
- */
+/** The pages in the navigation. */
 const NAV: Array<{ href: string; label: string; admin?: boolean }> = [
   { href: '/board', label: 'nav.board' },
   { href: '/compose', label: 'nav.compose' },
+  { href: '/approvals', label: 'inc.nav.approvals' },
+  { href: '/drills', label: 'inc.nav.drills' },
   { href: '/duty', label: 'nav.duty' },
   { href: '/record', label: 'nav.record' },
   { href: '/admin', label: 'nav.admin', admin: true },
@@ -181,6 +194,7 @@ function Console({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
   );
   const [audio, setAudio] = useState(audioReady());
   const alarmer = useRef(new Alarmer());
+  const { onFrame: onIncidentFrame, ...live } = useIncidentsLive();
   const main = useRef<HTMLElement>(null);
 
   const navigate = useCallback((href: string) => {
@@ -239,13 +253,16 @@ function Console({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
           void refreshMessages().catch(() => undefined);
         else if (frame.type === 'alarm' || frame.type === 'alarm-cleared')
           void refreshStatus().catch(() => undefined);
+        // An ack clears its alarms by reference, with no alarm-cleared event.
+        else if (frame.type === 'acknowledged') void refresh().catch(() => undefined);
+        onIncidentFrame(frame);
       },
     });
     return () => {
       close();
       clearInterval(statusEvery);
     };
-  }, [refresh, refreshMessages, refreshStatus, onSignOut]);
+  }, [refresh, refreshMessages, refreshStatus, onSignOut, onIncidentFrame]);
 
   const silence = useCallback((id: number) => {
     setSilenced((before) => {
@@ -276,8 +293,19 @@ function Console({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
           title: t('alarm.system', { type: a.type }),
           detail: a.message,
         });
+    out.push(
+      ...escalationItems(live.escalations, (s) => ({
+        title: t('inc.alarm.escalation', {
+          precedence: codes.get(`precedence.${s.precedence}`)?.text ?? s.precedence,
+          party: status?.peers.find((p) => p.party === s.party)?.names[lang] ?? s.party,
+          desk: s.desk,
+          count: s.fired,
+        }),
+        detail: s.final ? t('inc.alarm.final') : t('inc.alarm.ackNow'),
+      })),
+    );
     return out;
-  }, [feed, inbox, outbox, alarms, silenced, codes, status, lang, t]);
+  }, [feed, inbox, outbox, alarms, silenced, codes, status, lang, t, live.escalations]);
 
   useEffect(() => {
     alarmer.current.update(items);
@@ -297,6 +325,7 @@ function Console({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
     silence,
     refresh,
     navigate,
+    live,
   };
   const r = route(path);
   const signOut = async () => {
@@ -369,6 +398,9 @@ function Console({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
         {r.page === 'duty' && <Duty />}
         {r.page === 'record' && <Record />}
         {r.page === 'admin' && <Admin />}
+        {r.page === 'incident' && <IncidentPage id={r.id} />}
+        {r.page === 'approvals' && <Approvals held={r.id} />}
+        {r.page === 'drills' && <Drills />}
         {r.page === 'missing' && (
           <>
             <h1 tabIndex={-1}>{t('common.notFound')}</h1>

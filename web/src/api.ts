@@ -271,7 +271,7 @@ export function whenSignedOut(fn: () => void): void {
   onSignedOut = fn;
 }
 
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = {};
   if (body !== undefined) headers['content-type'] = 'application/json';
   const csrf = sessionStorage.getItem(CSRF_KEY);
@@ -347,23 +347,15 @@ export const api = {
 };
 
 /**
- * Acknowledges a received message: one click, one function. Today an `ack` message replying to
- * it; when the node has its acknowledge route (POST /api/v1/messages/:party/:id/ack), only this
- * function changes.
+ * Acknowledges a received message: one click, one function. The node's acknowledge route sends
+ * the `ack` and records who acknowledged it (desk and person), stops its escalation and clears
+ * its alarms.
  */
 export async function acknowledge(message: InboxItem, desk: string): Promise<{ id: string }> {
-  const original = message.body;
-  return api.send([message.from], {
-    type: 'ack',
-    inReplyTo: message.id,
-    ...(original.incident ? { incident: original.incident } : {}),
-    precedence: original.precedence,
-    status: original.status,
-    tlp: original.tlp,
-    codes: ['phrase.received-understood'],
-    translations: [],
-    attachments: [],
-    author: { desk },
-    approvals: [],
-  });
+  const answer = await call<{ ack: string }>(
+    'POST',
+    `/api/v1/messages/${enc(message.from)}/${enc(message.id)}/ack`,
+    { desk },
+  );
+  return { id: answer.ack };
 }

@@ -4,14 +4,28 @@
  * is loud (banner and tone) from the moment the socket closes or goes quiet.
  */
 
+import type { EscalationStep } from './incidents-api.ts';
+
 export type FeedState = 'connecting' | 'up' | 'down';
 
 export interface FeedFrame {
-  type: 'hello' | 'received' | 'receipted' | 'alarm' | 'alarm-cleared' | 'ping';
+  type:
+    | 'hello'
+    | 'received'
+    | 'receipted'
+    | 'alarm'
+    | 'alarm-cleared'
+    | 'ping'
+    | 'incident'
+    | 'escalation'
+    | 'acknowledged';
   at: string;
   party?: string;
   ids?: string[];
-  id?: number;
+  /** An alarm's number (alarm-cleared), or an acknowledged message's id. */
+  id?: number | string;
+  incident?: string;
+  step?: EscalationStep;
   alarm?: { type: string; party: string | null; message: string };
 }
 

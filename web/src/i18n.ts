@@ -2,6 +2,8 @@
 import i18next from 'i18next';
 import { initReactI18next } from 'react-i18next';
 import { en } from './locales/en.ts';
+import { incidentsEn } from './locales/incidents.en.ts';
+import { incidentsZh } from './locales/incidents.zh.ts';
 import { zh } from './locales/zh.ts';
 
 export const LANGUAGES = ['en', 'zh'] as const;
@@ -20,7 +22,11 @@ function initial(): Lang {
 }
 
 void i18next.use(initReactI18next).init({
-  resources: { en: { translation: en }, zh: { translation: zh } },
+  // The incident, approvals and drills pages' labels live in their own files, under `inc`.
+  resources: {
+    en: { translation: { ...en, inc: incidentsEn } },
+    zh: { translation: { ...zh, inc: incidentsZh } },
+  },
   lng: initial(),
   fallbackLng: 'en',
   interpolation: { escapeValue: false },

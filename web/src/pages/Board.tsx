@@ -7,6 +7,7 @@ import { useTranslation } from 'react-i18next';
 import { answersTo, Link, useConsole } from '../App.tsx';
 import { ALARMING, ApiFailure, api, type InboxItem, RANK } from '../api.ts';
 import { Code, PartyName, PrecedenceBadge, Time, TlpBadge } from '../components.tsx';
+import { BoardIncidents } from './BoardIncidents.tsx';
 
 export function Board() {
   const { t } = useTranslation();
@@ -142,7 +143,7 @@ export function Board() {
           <p>{t('board.nothingUnacked')}</p>
         )}
       </section>
-      {/* Open incidents with their deadlines and pending approvals join here with their routes. */}
+      <BoardIncidents />
     </>
   );
 }

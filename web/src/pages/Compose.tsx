@@ -21,6 +21,8 @@ import {
   type Tlp,
 } from '../api.ts';
 import { StatusBanner } from '../components.tsx';
+import { incidentsApi } from '../incidents-api.ts';
+import { ApprovalHint } from './Approvals.tsx';
 
 const TYPES = ['incident.report', 'query', 'test'] as const;
 type ComposeType = (typeof TYPES)[number];
@@ -123,9 +125,11 @@ export function Compose() {
     setSending(true);
     try {
       const message = { ...draft, ...(type === 'incident.report' ? { incident: uuidv7() } : {}) };
-      const sent = await api.send([target], message);
+      // A message the two-person rule holds (202) waits in the approvals queue: nothing left.
+      const sent = await incidentsApi.submit([target], message);
       await refresh();
-      navigate(`/message/${status?.party ?? ''}/${sent.id}`);
+      if (sent.state === 'pending') navigate(`/approvals/${sent.draft}`);
+      else navigate(`/message/${status?.party ?? ''}/${sent.id}`);
     } catch (err) {
       setError(err instanceof ApiFailure ? `${err.code}: ${err.message}` : String(err));
     } finally {
@@ -336,6 +340,7 @@ export function Compose() {
               {error}
             </p>
           )}
+          <ApprovalHint message={draft} />
           <button type="submit" className="primary" disabled={sending || !target || !desk}>
             {t('compose.send')}
           </button>

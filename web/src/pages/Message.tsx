@@ -137,7 +137,9 @@ export function MessagePage({ party, id }: { party: string; id: string }) {
           <>
             <dt>{t('message.incident')}</dt>
             <dd>
-              <code>{body.incident}</code>
+              <Link href={`/incident/${body.incident}`}>
+                <code>{body.incident}</code>
+              </Link>
             </dd>
           </>
         )}

@@ -1,0 +1,123 @@
+/**
+ * The console's live view of incidents, the approvals queue and escalation: fetched at start and
+ * whenever the feed says something changed (`incident`, `escalation`, `acknowledged`, a message
+ * received or receipted), so the board's countdowns and queues are never stale. Each escalation
+ * step is an alarm item of its own, so it sounds and notifies like any alarm until the message
+ * is acknowledged (or its incident retracted).
+ */
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import type { AlarmItem } from './alarm.ts';
+import './incidents.css';
+import {
+  type DraftView,
+  type EscalationStep,
+  type IncidentSummary,
+  incidentsApi,
+} from './incidents-api.ts';
+
+export interface IncidentsLive {
+  incidents: IncidentSummary[];
+  drafts: DraftView[];
+  /** The latest escalation step of each message not yet acknowledged, by `party/id`. */
+  escalations: EscalationStep[];
+  /** Bumped on every incident event, so an open incident page reloads. */
+  version: number;
+  refresh(): Promise<void>;
+}
+
+/** A feed frame, as far as this module reads it. */
+export interface LiveFrame {
+  type: string;
+  incident?: string;
+  step?: EscalationStep;
+  party?: string;
+  id?: string | number;
+}
+
+const POLL_MS = 10_000;
+
+export function useIncidentsLive(): IncidentsLive & { onFrame(frame: LiveFrame): void } {
+  const [incidents, setIncidents] = useState<IncidentSummary[]>([]);
+  const [drafts, setDrafts] = useState<DraftView[]>([]);
+  const [steps, setSteps] = useState(new Map<string, EscalationStep>());
+  const [version, setVersion] = useState(0);
+
+  const refreshIncidents = useCallback(async () => {
+    const list = await incidentsApi.list();
+    setIncidents(list);
+    // A message no longer awaited (acknowledged elsewhere, or its incident retracted or
+    // closed) stops its escalation alarm.
+    const awaited = new Set(list.flatMap((i) => i.awaiting.map((a) => `${a.party}/${a.id}`)));
+    setSteps((before) => {
+      const after = new Map(
+        [...before].filter(([key, s]) => s.incident === null || awaited.has(key)),
+      );
+      return after.size === before.size ? before : after;
+    });
+  }, []);
+  const refreshDrafts = useCallback(async () => setDrafts(await incidentsApi.drafts()), []);
+  const refresh = useCallback(async () => {
+    await Promise.all([refreshIncidents(), refreshDrafts()]);
+  }, [refreshIncidents, refreshDrafts]);
+
+  const onFrame = useCallback(
+    (frame: LiveFrame) => {
+      const quietly = (p: Promise<unknown>) => void p.catch(() => undefined);
+      switch (frame.type) {
+        case 'hello':
+          quietly(refresh());
+          break;
+        case 'incident':
+          setVersion((v) => v + 1);
+          quietly(refresh());
+          break;
+        case 'received':
+        case 'receipted':
+          quietly(refresh());
+          break;
+        case 'escalation': {
+          const step = frame.step;
+          if (step) setSteps((before) => new Map(before).set(`${step.party}/${step.id}`, step));
+          quietly(refreshIncidents());
+          break;
+        }
+        case 'acknowledged': {
+          const key = `${frame.party}/${frame.id}`;
+          setSteps((before) => {
+            if (!before.has(key)) return before;
+            const after = new Map(before);
+            after.delete(key);
+            return after;
+          });
+          setVersion((v) => v + 1);
+          quietly(refreshIncidents());
+          break;
+        }
+      }
+    },
+    [refresh, refreshIncidents],
+  );
+
+  // Approvals decided without a message event (a rejection) still show within seconds.
+  const refreshRef = useRef(refresh);
+  refreshRef.current = refresh;
+  useEffect(() => {
+    const every = setInterval(() => void refreshRef.current().catch(() => undefined), POLL_MS);
+    return () => clearInterval(every);
+  }, []);
+
+  const escalations = useMemo(() => [...steps.values()], [steps]);
+  return { incidents, drafts, escalations, version, refresh, onFrame };
+}
+
+/** Each escalation step an alarm item: a new step is a new key, so it sounds and notifies. */
+export function escalationItems(
+  escalations: EscalationStep[],
+  label: (step: EscalationStep) => { title: string; detail: string },
+): AlarmItem[] {
+  return escalations.map((s) => ({
+    key: `esc:${s.party}/${s.id}/${s.fired}`,
+    ...label(s),
+    href: s.incident ? `/incident/${s.incident}` : `/message/${s.party}/${s.id}`,
+  }));
+}
