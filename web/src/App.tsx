@@ -97,6 +97,9 @@ export function answersTo(
   };
 }
 
+/** Types no person acknowledges (docs/operators.md § Precedence and deadlines). */
+const NO_ACK = ['ack', 'rotation', 'reminder', 'incident.retract'];
+
 /** Received flash and immediate messages nobody here has acknowledged yet. */
 export function unacknowledged(inbox: InboxItem[], outbox: OutboxItem[]): InboxItem[] {
   const acked = new Set(
@@ -105,7 +108,7 @@ export function unacknowledged(inbox: InboxItem[], outbox: OutboxItem[]): InboxI
   return inbox.filter(
     (m) =>
       ALARMING.includes(m.body.precedence) &&
-      m.body.type !== 'ack' &&
+      !NO_ACK.includes(m.body.type) &&
       !acked.has(`${m.from}/${m.id}`),
   );
 }

@@ -17,6 +17,8 @@ export function Approvals({ held }: { held?: string | undefined }) {
   const { t } = useTranslation();
   const { live } = useConsole();
   const mine = held ? live.drafts.find((d) => d.id === held) : undefined;
+  // A decided draft leaves the queue, so what became of it is said here, not on its card.
+  const [done, setDone] = useState<string>();
   // biome-ignore lint/correctness/useExhaustiveDependencies: once on opening, the feed does the rest
   useEffect(() => {
     void live.refresh().catch(() => undefined);
@@ -30,10 +32,15 @@ export function Approvals({ held }: { held?: string | undefined }) {
           {mine ? t('inc.approvals.heldYours') : t('inc.approvals.heldGone')}
         </p>
       )}
+      {done && (
+        <p role="status" className="done" data-testid="approvals-done">
+          {done}
+        </p>
+      )}
       {live.drafts.length ? (
         <ul className="drafts">
           {live.drafts.map((d) => (
-            <DraftCard key={d.id} d={d} highlight={d.id === held} />
+            <DraftCard key={d.id} d={d} highlight={d.id === held} onDone={setDone} />
           ))}
         </ul>
       ) : (
@@ -43,12 +50,20 @@ export function Approvals({ held }: { held?: string | undefined }) {
   );
 }
 
-function DraftCard({ d, highlight }: { d: DraftView; highlight: boolean }) {
+function DraftCard({
+  d,
+  highlight,
+  onDone,
+}: {
+  d: DraftView;
+  highlight: boolean;
+  onDone: (text: string) => void;
+}) {
   const { t } = useTranslation();
   const { me, live, refresh } = useConsole();
   const [note, setNote] = useState('');
   const [reason, setReason] = useState('');
-  const [outcome, setOutcome] = useState<{ ok: boolean; text: string }>();
+  const [failure, setFailure] = useState<string>();
   const [busy, setBusy] = useState(false);
   const dialog = useRef<HTMLDialogElement>(null);
   const officer = me.user.role !== 'operator';
@@ -57,13 +72,14 @@ function DraftCard({ d, highlight }: { d: DraftView; highlight: boolean }) {
 
   const act = async (what: () => Promise<unknown>, done: string) => {
     setBusy(true);
-    setOutcome(undefined);
+    setFailure(undefined);
     try {
       await what();
-      setOutcome({ ok: true, text: done });
+      onDone(done);
       await Promise.all([live.refresh(), refresh()]);
     } catch (e) {
-      setOutcome({ ok: false, text: describe(e) });
+      // E_SELF_APPROVAL, E_CONFLICT…: the node's own sentence.
+      setFailure(describe(e));
     } finally {
       setBusy(false);
     }
@@ -123,9 +139,9 @@ function DraftCard({ d, highlight }: { d: DraftView; highlight: boolean }) {
           ))}
         </ul>
       )}
-      {outcome && (
-        <p role={outcome.ok ? 'status' : 'alert'} className={outcome.ok ? '' : 'error'}>
-          {outcome.text}
+      {failure && (
+        <p role="alert" className="error" data-testid="draft-error">
+          {failure}
         </p>
       )}
       {!officer && <p className="detail">{t('inc.approvals.officersOnly')}</p>}

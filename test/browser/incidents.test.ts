@@ -1,0 +1,223 @@
+/**
+ * The console's incident, approvals and drills pages in a real browser, against two real nodes on
+ * loopback: a Washington operator composes a flash incident report (status actual) in English;
+ * the two-person rule holds it in the approvals queue; a second Washington officer approves it in
+ * the console; Beijing's console, in Chinese, raises the alarm (the message and its escalation
+ * step); Beijing's operator acknowledges and replies with the keyboard alone on the incident page;
+ * Washington's incident page shows when and by which desk it was acknowledged, and the reply.
+ * Then Washington retracts the incident and Beijing sees the retraction above the report. Every
+ * new page passes axe-core in both languages, captured under test-artifacts/console/.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { WEB_DIST } from '../../src/api/console.ts';
+import { readToken } from '../../src/node/data.ts';
+import { dataFolderActor } from '../../src/node/people.ts';
+import { axeScan, launchChromium, openConsole, signIn, tabTo } from '../support/browser.ts';
+import { createPair, draft, type Pair } from '../support/pair.ts';
+
+const ARTIFACTS = join(import.meta.dirname, '../../test-artifacts/console');
+const PASSWORD = 'console-passphrase-1';
+
+let pair: Pair;
+let browser: Browser;
+let incident = '';
+
+beforeAll(async () => {
+  if (!existsSync(join(WEB_DIST, 'index.html')))
+    throw new Error('the console is not built: run `npm run build` (npm test does it first)');
+  mkdirSync(ARTIFACTS, { recursive: true });
+  pair = await createPair();
+  const by = dataFolderActor();
+  const now = Date.now();
+  for (const [site, people] of [
+    [
+      pair.us,
+      [
+        ['walker', 'operator'],
+        ['olga', 'officer'],
+        ['ada', 'admin'],
+      ],
+    ],
+    [
+      pair.cn,
+      [
+        ['li', 'operator'],
+        ['zhao', 'admin'],
+      ],
+    ],
+  ] as const) {
+    const { people: p } = await pair.start(site);
+    for (const [name, role] of people) {
+      await p.accounts.add(by, { name, role, password: PASSWORD });
+      await p.roster.putStaff(by, 'ops', name, [{ kind: 'console' }]);
+    }
+    await p.roster.addShift(by, {
+      desk: 'ops',
+      user: people[0][0],
+      startsAt: new Date(now - 3_600_000).toISOString(),
+      endsAt: new Date(now + 11 * 3_600_000).toISOString(),
+    });
+  }
+  browser = await launchChromium();
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await pair?.close();
+});
+
+const REPORT_TEXT = 'Frontier model weights exfiltrated; copies running on unknown hosts.';
+const REPLY_TEXT = '已收到。我方正在核查相关主机，一小时内通报结果。';
+
+const us = () => openConsole(browser, pair.us, { locale: 'en-US', timezoneId: 'America/New_York' });
+
+describe('a held flash report, approved, acknowledged and answered', () => {
+  test('two officers in Washington, one operator in Beijing, keyboard only in Beijing', async () => {
+    const walker = await us();
+    const olga = await us();
+    const li = await openConsole(browser, pair.cn, {
+      locale: 'zh-CN',
+      timezoneId: 'Asia/Shanghai',
+    });
+    await signIn(li.page, li.base, 'li', PASSWORD, 'zh');
+    await signIn(walker.page, walker.base, 'walker', PASSWORD, 'en');
+    await signIn(olga.page, olga.base, 'olga', PASSWORD, 'en');
+    const cn = li.page;
+    const author = walker.page;
+    const officer = olga.page;
+    await expect.poll(() => cn.getByTestId('feed-state').getAttribute('class')).toContain('up');
+
+    // Washington's operator composes a real flash report: Compose says it will wait.
+    await author.getByRole('link', { name: 'Compose' }).click();
+    await author.locator('select[name=category]').selectOption({ index: 1 });
+    await author.locator('textarea[name=text]').fill(REPORT_TEXT);
+    expect(await author.getByTestId('approval-hint').textContent()).toContain(
+      'will not be sent until a second officer approves it',
+    );
+    await author.getByRole('button', { name: 'Send', exact: true }).click();
+    await author.waitForURL(/\/approvals\/[0-9a-f-]{36}$/);
+    const draftId = author.url().split('/').pop() as string;
+    await author.getByTestId('held-notice').waitFor();
+    expect(await author.getByTestId('held-notice').textContent()).toContain('NOT sent');
+    expect(await author.getByTestId(`draft-${draftId}`).textContent()).toContain(REPORT_TEXT);
+    // Nothing reached Beijing.
+    expect(await cn.locator('[data-alarm-key^="msg:us/"]').count()).toBe(0);
+
+    // The second officer sees it on the board and approves it from the queue.
+    await officer.getByTestId('board-drafts').getByRole('link').first().waitFor();
+    await officer.getByRole('link', { name: 'Approvals' }).click();
+    const card = officer.getByTestId(`draft-${draftId}`);
+    await card.getByTestId('draft-note').fill('Confirmed with the grid operator.');
+    await card.getByRole('button', { name: 'Approve and send' }).click();
+    await officer.getByTestId('approvals-done').waitFor();
+    expect(await officer.getByTestId('approvals-done').textContent()).toBe(
+      'Approved: the message has been sent.',
+    );
+    await card.waitFor({ state: 'detached' });
+
+    // Beijing's console raises the alarm: the message, and its first escalation step.
+    const alarm = cn.locator('[data-alarm-key^="msg:us/"]');
+    await alarm.waitFor();
+    expect(await alarm.textContent()).toContain('来自华盛顿的特提消息');
+    await cn.locator('[data-alarm-key^="esc:us/"]').waitFor();
+    expect(await cn.locator('[data-alarm-key^="esc:us/"]').textContent()).toContain('升级通知');
+    expect(await cn.getByTestId('alarm-banner').getAttribute('data-sounding')).toBe('true');
+    const notified = await cn.evaluate(
+      () => (globalThis as unknown as { __notifications: Array<{ tag: string }> }).__notifications,
+    );
+    expect(notified.some((n) => n.tag.startsWith('esc:us/'))).toBe(true);
+
+    // Keyboard alone: from the board's open incidents to the incident, acknowledge, answer.
+    const link = cn.getByTestId('board-incidents').getByRole('link').first();
+    await link.waitFor();
+    expect(await cn.getByTestId('board-incidents').textContent()).toContain('剩余');
+    await tabTo(cn, link);
+    await cn.keyboard.press('Enter');
+    await cn.waitForURL(/\/incident\/[0-9a-f-]{36}$/);
+    incident = cn.url().split('/').pop() as string;
+    const report = cn.getByTestId('entry-incident.report');
+    expect(await report.locator('.entry-text').textContent()).toBe(REPORT_TEXT);
+    expect(await cn.getByTestId('incident-state').textContent()).toBe('已报告');
+    await tabTo(cn, cn.getByTestId('incident-ack'));
+    await cn.keyboard.press('Enter');
+    await alarm.waitFor({ state: 'detached' });
+    await cn.locator('[data-alarm-key^="esc:us/"]').waitFor({ state: 'detached' });
+    await expect.poll(() => report.getByTestId('acknowledged').textContent()).toContain('ops');
+    await tabTo(cn, report.getByTestId('incident-reply'));
+    await cn.keyboard.type(REPLY_TEXT);
+    await tabTo(cn, report.getByRole('button', { name: '发送答复' }));
+    await cn.keyboard.press('Enter');
+    await cn.getByTestId('entry-reply').waitFor();
+
+    // Washington's incident page: acknowledged when and by which desk, answered, the reply.
+    await author.goto(`${walker.base}/incident/${incident}`);
+    const ours = author.getByTestId('entry-incident.report');
+    await ours.waitFor();
+    await expect.poll(() => ours.getByTestId('acknowledged').textContent()).toMatch(/UTC.*by ops/);
+    await expect.poll(() => ours.getByTestId('answered').textContent()).toContain('UTC');
+    await author.getByTestId('entry-reply').waitFor();
+    expect(await author.getByTestId('entry-reply').textContent()).toContain(REPLY_TEXT);
+    await author.screenshot({ path: join(ARTIFACTS, 'incident-acked-en.png'), fullPage: true });
+
+    // The officer retracts it (with a confirmation); Beijing sees the retraction above it.
+    await officer.goto(`${olga.base}/incident/${incident}`);
+    await officer.getByRole('button', { name: 'Retract this incident' }).click();
+    await officer.getByLabel('Reason, e.g. false alarm').fill('False alarm: a scheduled backup.');
+    await officer.locator('dialog').getByRole('button', { name: 'Retract this incident' }).click();
+    await officer.getByTestId('retracted-banner').waitFor();
+    await cn.getByTestId('retracted-banner').waitFor();
+    expect(await cn.getByTestId('retracted-banner').textContent()).toContain('已撤回');
+    const order = await cn
+      .locator('[data-testid="entry-incident.retract"], [data-testid="entry-incident.report"]')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')));
+    expect(order).toEqual(['entry-incident.retract', 'entry-incident.report']);
+    expect(await cn.getByTestId('entry-incident.retract').textContent()).toContain(
+      'False alarm: a scheduled backup.',
+    );
+    await cn.screenshot({ path: join(ARTIFACTS, 'incident-retracted-zh.png'), fullPage: true });
+    for (const c of [walker, olga, li]) await c.context.close();
+  }, 90_000);
+});
+
+describe('the new pages, in both languages', () => {
+  test('pass axe-core with no violations, and are captured', async () => {
+    // One draft waits, so the queue is not empty.
+    const held = await fetch(`http://${pair.us.operatorListen}/api/v1/messages`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${readToken(pair.us.dir)}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({
+        to: ['cn'],
+        message: draft({
+          type: 'incident.close',
+          status: 'actual',
+          incident,
+          text: { lang: 'en', body: 'Closing: the report was a false alarm.' },
+        }),
+      }),
+    });
+    expect(held.status, await held.clone().text()).toBe(202);
+    const admin = await us();
+    const page: Page = admin.page;
+    await signIn(page, admin.base, 'ada', PASSWORD, 'en');
+    const pages = ['board', `incident/${incident}`, 'approvals', 'drills'];
+    for (const lang of ['en', 'zh'] as const) {
+      await page.locator('header select').selectOption(lang);
+      for (const path of pages) {
+        await page.goto(`${admin.base}/${path}`);
+        await page.locator('main h1').waitFor();
+        await page.waitForLoadState('networkidle');
+        const name = path.split('/')[0];
+        expect(await axeScan(page), `${name} in ${lang}`).toEqual([]);
+        const file = name === 'board' ? 'board-incidents' : name;
+        await page.screenshot({ path: join(ARTIFACTS, `${file}-${lang}.png`), fullPage: true });
+      }
+    }
+    await admin.context.close();
+  }, 60_000);
+});
