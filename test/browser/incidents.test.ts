@@ -13,10 +13,9 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { WEB_DIST } from '../../src/api/console.ts';
-import { readToken } from '../../src/node/data.ts';
 import { dataFolderActor } from '../../src/node/people.ts';
 import { axeScan, launchChromium, openConsole, signIn, tabTo } from '../support/browser.ts';
-import { createPair, draft, type Pair } from '../support/pair.ts';
+import { createPair, type Pair } from '../support/pair.ts';
 
 const ARTIFACTS = join(import.meta.dirname, '../../test-artifacts/console');
 const PASSWORD = 'console-passphrase-1';
@@ -134,6 +133,7 @@ describe('a held flash report, approved, acknowledged and answered', () => {
     const link = cn.getByTestId('board-incidents').getByRole('link').first();
     await link.waitFor();
     expect(await cn.getByTestId('board-incidents').textContent()).toContain('剩余');
+    await cn.screenshot({ path: join(ARTIFACTS, 'board-countdown-zh.png'), fullPage: true });
     await tabTo(cn, link);
     await cn.keyboard.press('Enter');
     await cn.waitForURL(/\/incident\/[0-9a-f-]{36}$/);
@@ -184,27 +184,16 @@ describe('a held flash report, approved, acknowledged and answered', () => {
 
 describe('the new pages, in both languages', () => {
   test('pass axe-core with no violations, and are captured', async () => {
-    // One draft waits, so the queue is not empty.
-    const held = await fetch(`http://${pair.us.operatorListen}/api/v1/messages`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${readToken(pair.us.dir)}`,
-        'content-type': 'application/json',
-      },
-      body: JSON.stringify({
-        to: ['cn'],
-        message: draft({
-          type: 'incident.close',
-          status: 'actual',
-          incident,
-          text: { lang: 'en', body: 'Closing: the report was a false alarm.' },
-        }),
-      }),
-    });
-    expect(held.status, await held.clone().text()).toBe(202);
     const admin = await us();
     const page: Page = admin.page;
     await signIn(page, admin.base, 'ada', PASSWORD, 'en');
+    // Ada's own flash report waits in the queue, so the queue is not empty.
+    await page.goto(`${admin.base}/compose`);
+    await page.locator('select[name=category]').selectOption({ index: 2 });
+    await page.locator('textarea[name=text]').fill('Second report: the same hosts, new activity.');
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    await page.waitForURL(/\/approvals\/[0-9a-f-]{36}$/);
+    const draftId = page.url().split('/').pop() as string;
     const pages = ['board', `incident/${incident}`, 'approvals', 'drills'];
     for (const lang of ['en', 'zh'] as const) {
       await page.locator('header select').selectOption(lang);
@@ -218,6 +207,24 @@ describe('the new pages, in both languages', () => {
         await page.screenshot({ path: join(ARTIFACTS, `${file}-${lang}.png`), fullPage: true });
       }
     }
+
+    // Her own draft: the node refuses, and the console says the node's sentence.
+    await page.locator('header select').selectOption('en');
+    await page.goto(`${admin.base}/approvals`);
+    const card = page.getByTestId(`draft-${draftId}`);
+    await card.getByRole('button', { name: 'Approve and send' }).click();
+    await card.getByTestId('draft-error').waitFor();
+    expect(await card.getByTestId('draft-error').textContent()).toMatch(/^E_SELF_APPROVAL: /);
+    // Break-glass, with a reason, after a confirmation.
+    await card.getByRole('button', { name: 'Break glass…' }).click();
+    const dialog = card.locator('dialog');
+    await dialog.getByRole('textbox').fill('No second officer reachable; the grid is at risk.');
+    expect(await axeScan(page), 'break-glass dialog').toEqual([]);
+    await page.screenshot({ path: join(ARTIFACTS, 'break-glass-en.png') });
+    await dialog.getByRole('button', { name: 'Break glass and send now' }).click();
+    await page.getByTestId('approvals-done').waitFor();
+    expect(await page.getByTestId('approvals-done').textContent()).toContain('break-glass');
+    await page.locator('[data-alarm-key^="alarm:"]', { hasText: 'break-glass' }).first().waitFor();
     await admin.context.close();
   }, 60_000);
 });

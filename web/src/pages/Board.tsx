@@ -120,6 +120,8 @@ export function Board() {
         )}
       </section>
 
+      <BoardIncidents />
+
       <section aria-labelledby="waiting-title">
         <h2 id="waiting-title">{t('board.waiting')}</h2>
         {waiting.length ? <MessageTable items={waiting} /> : <p>{t('board.nothingWaiting')}</p>}
@@ -143,7 +145,6 @@ export function Board() {
           <p>{t('board.nothingUnacked')}</p>
         )}
       </section>
-      <BoardIncidents />
     </>
   );
 }
