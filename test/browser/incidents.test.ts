@@ -225,6 +225,15 @@ describe('the new pages, in both languages', () => {
     await page.getByTestId('approvals-done').waitFor();
     expect(await page.getByTestId('approvals-done').textContent()).toContain('break-glass');
     await page.locator('[data-alarm-key^="alarm:"]', { hasText: 'break-glass' }).first().waitFor();
+
+    // A drill from its template, counted at once in readiness.
+    await page.getByRole('link', { name: 'Drills & readiness' }).click();
+    const drill = page.getByTestId('template-exercise-flash');
+    await drill.getByRole('button', { name: 'Send' }).click();
+    await page.getByText('“Exercise flash report” sent.').waitFor();
+    await expect
+      .poll(() => page.getByTestId('readiness-cn').textContent())
+      .toContain('0 tests, 1 drills');
     await admin.context.close();
   }, 60_000);
 });

@@ -298,13 +298,19 @@ function Console({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
         });
     out.push(
       ...escalationItems(live.escalations, (s) => ({
-        title: t('inc.alarm.escalation', {
+        // in: theirs waits for our ack; out: ours went unacknowledged by its deadline.
+        title: t(s.dir === 'in' ? 'inc.alarm.escalation' : 'inc.alarm.unanswered', {
           precedence: codes.get(`precedence.${s.precedence}`)?.text ?? s.precedence,
           party: status?.peers.find((p) => p.party === s.party)?.names[lang] ?? s.party,
           desk: s.desk,
           count: s.fired,
         }),
-        detail: s.final ? t('inc.alarm.final') : t('inc.alarm.ackNow'),
+        detail:
+          s.dir === 'out'
+            ? t('inc.alarm.remindNow')
+            : s.final
+              ? t('inc.alarm.final')
+              : t('inc.alarm.ackNow'),
       })),
     );
     return out;

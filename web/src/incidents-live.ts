@@ -118,6 +118,10 @@ export function escalationItems(
   return escalations.map((s) => ({
     key: `esc:${s.party}/${s.id}/${s.fired}`,
     ...label(s),
-    href: s.incident ? `/incident/${s.incident}` : `/message/${s.party}/${s.id}`,
+    href: s.incident
+      ? `/incident/${s.incident}`
+      : s.dir === 'in'
+        ? `/message/${s.party}/${s.id}`
+        : '/board',
   }));
 }

@@ -48,6 +48,11 @@ export const incidentsEn = {
       'Escalation: {{precedence}} message from {{party}} unacknowledged — desk {{desk}} notified ({{count}} notice)',
     escalation_other:
       'Escalation: {{precedence}} message from {{party}} unacknowledged — desk {{desk}} notified ({{count}} notices)',
+    unanswered_one:
+      'Unanswered: our {{precedence}} message to {{party}} was not acknowledged in time — desk {{desk}} notified ({{count}} notice)',
+    unanswered_other:
+      'Unanswered: our {{precedence}} message to {{party}} was not acknowledged in time — desk {{desk}} notified ({{count}} notices)',
+    remindNow: 'Check the link, then send a reminder from the incident page or the board.',
     ackNow: 'Open it and acknowledge it now: the ladder climbs.',
     final: 'The last desk has been notified: this is a standing alarm.',
   },

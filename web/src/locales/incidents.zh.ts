@@ -49,6 +49,11 @@ export const incidentsZh: Same<IncidentLabels> = {
       '升级通知：来自{{party}}的{{precedence}}消息尚未确认——已通知 {{desk}} 席位（第 {{count}} 次）',
     escalation_other:
       '升级通知：来自{{party}}的{{precedence}}消息尚未确认——已通知 {{desk}} 席位（第 {{count}} 次）',
+    unanswered_one:
+      '无应答：我方发往{{party}}的{{precedence}}消息未在时限内获得确认——已通知 {{desk}} 席位（第 {{count}} 次）',
+    unanswered_other:
+      '无应答：我方发往{{party}}的{{precedence}}消息未在时限内获得确认——已通知 {{desk}} 席位（第 {{count}} 次）',
+    remindNow: '请检查线路，然后在事件页面或总览中发送提醒。',
     ackNow: '请立即打开并确认：升级将逐级上报。',
     final: '已通知到最后一级：告警将持续，直至确认。',
   },
