@@ -117,6 +117,14 @@ describe('a held flash report, approved, acknowledged and answered', () => {
     );
     await card.waitFor({ state: 'detached' });
 
+    // The author opens the incident from the board; the page then follows the feed alone.
+    await author.getByRole('link', { name: 'Board' }).click();
+    await author.getByTestId('board-incidents').getByRole('link').first().click();
+    await author.waitForURL(/\/incident\/[0-9a-f-]{36}$/);
+    const ours = author.getByTestId('entry-incident.report');
+    await ours.waitFor();
+    expect(await ours.getByTestId('acknowledged').textContent()).toContain('not yet');
+
     // Beijing's console raises the alarm: the message, and its first escalation step.
     const alarm = cn.locator('[data-alarm-key^="msg:us/"]');
     await alarm.waitFor();
@@ -152,10 +160,9 @@ describe('a held flash report, approved, acknowledged and answered', () => {
     await cn.keyboard.press('Enter');
     await cn.getByTestId('entry-reply').waitFor();
 
-    // Washington's incident page: acknowledged when and by which desk, answered, the reply.
-    await author.goto(`${walker.base}/incident/${incident}`);
-    const ours = author.getByTestId('entry-incident.report');
-    await ours.waitFor();
+    // Washington's incident page, without a reload: acknowledged when and by which desk,
+    // answered, the reply.
+    expect(author.url()).toBe(`${walker.base}/incident/${incident}`);
     await expect.poll(() => ours.getByTestId('acknowledged').textContent()).toMatch(/UTC.*by ops/);
     await expect.poll(() => ours.getByTestId('answered').textContent()).toContain('UTC');
     await author.getByTestId('entry-reply').waitFor();

@@ -20,8 +20,11 @@ export interface IncidentsLive {
   drafts: DraftView[];
   /** The latest escalation step of each message not yet acknowledged, by `party/id`. */
   escalations: EscalationStep[];
-  /** Bumped on every incident event, so an open incident page reloads. */
-  version: number;
+  /**
+   * The incident the last `incident` event named (`*` for a receipt, which may concern any), with
+   * a counter, so its open page reloads.
+   */
+  changed: { incident: string; n: number } | null;
   refresh(): Promise<void>;
 }
 
@@ -40,7 +43,7 @@ export function useIncidentsLive(): IncidentsLive & { onFrame(frame: LiveFrame):
   const [incidents, setIncidents] = useState<IncidentSummary[]>([]);
   const [drafts, setDrafts] = useState<DraftView[]>([]);
   const [steps, setSteps] = useState(new Map<string, EscalationStep>());
-  const [version, setVersion] = useState(0);
+  const [changed, setChanged] = useState<IncidentsLive['changed']>(null);
 
   const refreshIncidents = useCallback(async () => {
     const list = await incidentsApi.list();
@@ -67,12 +70,18 @@ export function useIncidentsLive(): IncidentsLive & { onFrame(frame: LiveFrame):
         case 'hello':
           quietly(refresh());
           break;
-        case 'incident':
-          setVersion((v) => v + 1);
+        case 'incident': {
+          const incident = frame.incident;
+          if (incident) setChanged((c) => ({ incident, n: (c?.n ?? 0) + 1 }));
           quietly(refresh());
           break;
+        }
         case 'received':
+          quietly(refresh());
+          break;
         case 'receipted':
+          // The peer's receipt sets a "received" time on whichever incident page is open.
+          setChanged((c) => ({ incident: '*', n: (c?.n ?? 0) + 1 }));
           quietly(refresh());
           break;
         case 'escalation': {
@@ -89,7 +98,6 @@ export function useIncidentsLive(): IncidentsLive & { onFrame(frame: LiveFrame):
             after.delete(key);
             return after;
           });
-          setVersion((v) => v + 1);
           quietly(refreshIncidents());
           break;
         }
@@ -107,7 +115,7 @@ export function useIncidentsLive(): IncidentsLive & { onFrame(frame: LiveFrame):
   }, []);
 
   const escalations = useMemo(() => [...steps.values()], [steps]);
-  return { incidents, drafts, escalations, version, refresh, onFrame };
+  return { incidents, drafts, escalations, changed, refresh, onFrame };
 }
 
 /** Each escalation step an alarm item: a new step is a new key, so it sounds and notifies. */

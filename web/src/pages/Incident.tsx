@@ -47,10 +47,14 @@ export function IncidentPage({ id }: { id: string }) {
       ),
     [id],
   );
-  // biome-ignore lint/correctness/useExhaustiveDependencies: reload on each live incident event
   useEffect(() => {
     void load();
-  }, [load, live.version]);
+  }, [load]);
+  // Reloaded when the feed says this incident changed (a message, its state, an ack).
+  const changed = live.changed;
+  useEffect(() => {
+    if (changed && (changed.incident === id || changed.incident === '*')) void load();
+  }, [changed, id, load]);
 
   const act = async (what: () => Promise<unknown>, done: string) => {
     setBusy(true);
