@@ -5,8 +5,9 @@
  * the console; Beijing's console, in Chinese, raises the alarm (the message and its escalation
  * step); Beijing's operator acknowledges and replies with the keyboard alone on the incident page;
  * Washington's incident page shows when and by which desk it was acknowledged, and the reply.
- * Then Washington retracts the incident and Beijing sees the retraction above the report. Every
- * new page passes axe-core in both languages, captured under test-artifacts/console/.
+ * Beijing asks for a state change and Washington accepts it; then Washington retracts the
+ * incident and Beijing sees the retraction above the report. Every new page passes axe-core in
+ * both languages, captured under test-artifacts/console/.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -168,6 +169,18 @@ describe('a held flash report, approved, acknowledged and answered', () => {
     await author.getByTestId('entry-reply').waitFor();
     expect(await author.getByTestId('entry-reply').textContent()).toContain(REPLY_TEXT);
     await author.screenshot({ path: join(ARTIFACTS, 'incident-acked-en.png'), fullPage: true });
+
+    // Beijing asks for "investigating"; Washington, the owner, accepts; both show the new state.
+    await cn.locator('select[name=state]').selectOption('investigating');
+    await cn.getByRole('button', { name: '提交申请' }).click();
+    const requests = author.getByTestId('requests');
+    await requests.waitFor();
+    expect(await requests.textContent()).toContain('asks to change the state to Investigating');
+    await requests.getByRole('button', { name: 'Accept' }).click();
+    await expect
+      .poll(() => author.getByTestId('incident-state').textContent())
+      .toBe('Investigating');
+    await expect.poll(() => cn.getByTestId('incident-state').textContent()).toBe('调查中');
 
     // The officer retracts it (with a confirmation); Beijing sees the retraction above it.
     await officer.goto(`${olga.base}/incident/${incident}`);
