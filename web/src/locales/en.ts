@@ -88,6 +88,7 @@ export const en = {
     test: 'Test',
     rotation: 'Key rotation',
   },
+  statusTag: { exercise: 'EXERCISE', test: 'TEST' },
   statusBanner: {
     exercise: 'EXERCISE — EXERCISE — EXERCISE: not real traffic',
     test: 'TEST — TEST — TEST: not real traffic, take no action',

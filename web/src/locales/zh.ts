@@ -91,6 +91,7 @@ export const zh: Plural<Labels> = {
     test: '测试',
     rotation: '密钥轮换',
   },
+  statusTag: { exercise: '演习', test: '测试' },
   statusBanner: {
     exercise: '演习——演习——演习：非真实通信',
     test: '测试——测试——测试：非真实通信，请勿采取行动',

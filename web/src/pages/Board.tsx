@@ -171,7 +171,7 @@ export function MessageTable({ items }: { items: InboxItem[] }) {
                 <PrecedenceBadge body={m.body} /> <TlpBadge tlp={m.body.tlp} />
                 {m.body.status !== 'actual' && (
                   <span className={`status-tag status-${m.body.status}`}>
-                    {t(`statusBanner.${m.body.status}`)}
+                    {t(`statusTag.${m.body.status}`)}
                   </span>
                 )}
               </td>
