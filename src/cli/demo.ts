@@ -137,9 +137,10 @@ export async function runDemo(dir: string): Promise<void> {
     console.log(
       `  operator    ${running.operatorUrl}   (token in ${paths(join(root, site.party)).token})`,
     );
+    console.log(`  console     ${running.operatorUrl}/   (open in a browser; sign in below)`);
     console.log(`  data        ${join(root, site.party)}`);
     console.log(`  fingerprint ${fingerprint((cards[i] as (typeof cards)[number]).card)}`);
-    console.log('  accounts    (log in: POST /api/v1/session; passwords are new every run)');
+    console.log('  accounts    (for the console; passwords are new every run)');
     for (const a of people[i] ?? [])
       console.log(
         `    ${a.role.padEnd(9)} ${a.user.padEnd(9)} password ${a.password}  desk ${a.desk}`,

@@ -187,6 +187,10 @@ describe('a flash report, end to end', () => {
     );
     expect(await cn.locator('main img, main iframe, main svg, main script').count()).toBe(0);
     await cn.screenshot({ path: join(ARTIFACTS, 'xss-zh.png') });
+    // A second wall: the console's pages allow no script but the console's own files.
+    const page = await fetch(`${beijing.base}/message/us/${id}`);
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self';");
+    expect(page.headers.get('cache-control')).toBe('no-cache');
   });
 
   test('a dropped feed shows at once and loudly, and the console reconnects', async () => {
