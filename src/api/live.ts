@@ -34,6 +34,11 @@ export const liveRoutes: FastifyPluginAsync<LiveOptions> = async (
   { node, people, pingMs = 10_000 },
 ) => {
   await app.register(websocket, { options: { maxPayload: 4096 } });
+  // An upgrade refused before it happens (no session, another role) leaves its socket outside
+  // the server's connections, where it would linger and hold up the node's shutdown: end it.
+  app.addHook('onResponse', async (request, reply) => {
+    if (request.headers.upgrade && reply.statusCode >= 400) request.raw.socket?.destroy();
+  });
   app.get(
     '/api/v1/feed',
     { websocket: true, schema: { hide: true } },
