@@ -213,8 +213,14 @@ describe('every page, in both languages', () => {
     });
     const page = admin.page;
     await page.goto(`${admin.base}/`);
-    expect(await axeScan(page)).toEqual([]);
-    await page.screenshot({ path: join(ARTIFACTS, 'login-en.png') });
+    for (const lang of ['en', 'zh'] as const) {
+      await page.locator('main.login select').selectOption(lang);
+      await expect
+        .poll(() => page.locator('main h1').textContent())
+        .toBe(lang === 'en' ? 'Hotline console' : '热线控制台');
+      expect(await axeScan(page), `login in ${lang}`).toEqual([]);
+      await page.screenshot({ path: join(ARTIFACTS, `login-${lang}.png`) });
+    }
     await signIn(page, admin.base, 'ada', PASSWORD, 'en');
     const pages = ['board', `message/us/${reportId}`, 'compose', 'duty', 'record', 'admin'];
     for (const lang of ['en', 'zh'] as const) {
