@@ -74,6 +74,39 @@ afterAll(async () => {
   await pair?.close();
 });
 
+const T = '2026-11-27T01:00:00.000Z';
+/** A small STIX 2.1 bundle, as a CERT would attach: who, and an indicator of what. */
+const STIX_BUNDLE = {
+  type: 'bundle',
+  id: 'bundle--5d0092c5-5f74-4287-9642-33f4c354e56d',
+  objects: [
+    {
+      type: 'identity',
+      spec_version: '2.1',
+      id: 'identity--8f0ee5d5-6a2b-4ac3-a0a4-0ad0a6a93f8e',
+      created: T,
+      modified: T,
+      name: 'US-CERT',
+      identity_class: 'organization',
+    },
+    {
+      type: 'indicator',
+      spec_version: '2.1',
+      id: 'indicator--2f3c0d14-9c8e-4d5c-a1a8-0c4c2a7d5e11',
+      created: T,
+      modified: T,
+      name: 'C2 of the agent swarm',
+      pattern: "[ipv4-addr:value = '198.51.100.7']",
+      pattern_type: 'stix',
+      valid_from: T,
+    },
+    {
+      type: 'ipv4-addr',
+      id: 'ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd',
+      value: '198.51.100.7',
+    },
+  ],
+};
 const REPORT_TEXT = 'Autonomous agent issuing unexplained commands to grid control systems.';
 const REPORT_ZH = '自主智能体正在向电网控制系统发出无法解释的指令。';
 const REPLY_TEXT = '我方已收到，正在调查，相关系统已隔离。';
@@ -95,6 +128,13 @@ describe('a flash report, end to end', () => {
     await us.locator('fieldset').first().locator('input[type=checkbox]').first().check();
     await us.locator('textarea[name=text]').fill(REPORT_TEXT);
     await us.locator('textarea[name=translation]').fill(REPORT_ZH);
+    await us.getByLabel('Files are STIX 2.1 bundles').check();
+    await us.locator('input[type=file]').setInputFiles({
+      name: 'iocs.json',
+      mimeType: 'application/json',
+      buffer: Buffer.from(JSON.stringify(STIX_BUNDLE)),
+    });
+    await us.getByText('iocs.json (application/stix+json)').waitFor();
     await expect.poll(() => us.getByTestId('preview').textContent()).toContain('特提');
     await us.getByRole('button', { name: 'Send', exact: true }).click();
     await us.waitForURL(/\/message\/us\/[0-9a-f-]{36}$/);
@@ -119,6 +159,11 @@ describe('a flash report, end to end', () => {
     expect(await cn.locator('figure.original figcaption').textContent()).toContain('原文');
     expect(await cn.locator('figure.translation').textContent()).toContain(REPORT_ZH);
     expect(await cn.locator('main').textContent()).toContain('特提');
+    const attachment = await cn.getByTestId('attachment').textContent();
+    expect(attachment).toContain('iocs.json');
+    expect(attachment).toContain('完整');
+    expect(attachment).toContain('STIX 数据包，3 个对象');
+    expect(attachment).toContain('indicator: C2 of the agent swarm');
 
     await tabTo(cn, cn.getByTestId('acknowledge'));
     await cn.keyboard.press('Enter');
