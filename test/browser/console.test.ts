@@ -149,6 +149,7 @@ describe('a flash report, end to end', () => {
       () => (globalThis as unknown as { __notifications: Array<{ tag: string }> }).__notifications,
     );
     expect(notified.map((n) => n.tag)).toContain(`msg:us/${reportId}`);
+    await cn.screenshot({ path: join(ARTIFACTS, 'beijing-alarm-zh.png') });
 
     // Keyboard alone: open it from the alarm, acknowledge, answer.
     await tabTo(cn, item.getByRole('button'));
@@ -173,6 +174,7 @@ describe('a flash report, end to end', () => {
     await tabTo(cn, cn.getByRole('button', { name: '发送答复' }));
     await cn.keyboard.press('Enter');
     await cn.getByTestId('thread-reply').waitFor();
+    await cn.screenshot({ path: join(ARTIFACTS, 'beijing-message-zh.png'), fullPage: true });
 
     // Washington's view of its report shows when it was acknowledged, and the reply.
     await us.getByTestId('thread-ack').waitFor();
