@@ -315,7 +315,7 @@ function Console({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
           {t('app.title')}
         </div>
         <nav aria-label={t('nav.label')}>
-          <ul>
+          <ul className="nav-list">
             {NAV.filter((n) => !n.admin || me.user.role === 'admin').map((n) => (
               <li key={n.href}>
                 <Link href={n.href} className={path === n.href ? 'current' : undefined}>
@@ -393,7 +393,7 @@ function AlarmBanner({ items, sounding }: { items: AlarmItem[]; sounding: boolea
     >
       <h2>{t('alarm.banner')}</h2>
       <div role="alert">
-        <ul>
+        <ul className="alarm-list">
           {items.map((item) => (
             <li key={item.key} data-alarm-key={item.key}>
               <strong>{item.title}</strong> <span className="detail">{item.detail}</span>{' '}

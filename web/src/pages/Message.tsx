@@ -298,7 +298,7 @@ export function MessagePage({ party, id }: { party: string; id: string }) {
               {t('message.acknowledge')}
             </button>
           )}
-          <form onSubmit={(e) => answer(e, received)}>
+          <form onSubmit={(e) => answer(e, received)} className="section-form">
             <label>
               {t('message.replyLabel')}
               <textarea
