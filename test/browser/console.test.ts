@@ -144,6 +144,7 @@ describe('a flash report, end to end', () => {
     const item = cn.locator(`[data-alarm-key="msg:us/${reportId}"]`);
     await item.waitFor();
     expect(await item.textContent()).toContain('来自华盛顿的特提消息');
+    expect(await item.textContent()).toContain(`${REPORT_ZH} (发送方提供的译文)`);
     expect(await cn.getByTestId('alarm-banner').getAttribute('data-sounding')).toBe('true');
     const notified = await cn.evaluate(
       () => (globalThis as unknown as { __notifications: Array<{ tag: string }> }).__notifications,

@@ -106,6 +106,13 @@ export function unacknowledged(inbox: InboxItem[], outbox: OutboxItem[]): InboxI
 
 const SILENCED = 'hotline.silenced';
 
+function summaryOf(m: InboxItem, lang: string, translated: string): string {
+  const own =
+    m.body.text?.lang === lang ? undefined : m.body.translations.find((x) => x.lang === lang);
+  if (own) return `${own.body.slice(0, 200)} (${translated})`;
+  return m.body.text?.body.slice(0, 200) ?? '';
+}
+
 type Route =
   | { page: 'board' }
   | { page: 'message'; party: string; id: string }
@@ -266,7 +273,8 @@ function Console({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
           precedence: codes.get(`precedence.${m.body.precedence}`)?.text ?? m.body.precedence,
           party: status?.peers.find((p) => p.party === m.from)?.names[lang] ?? m.from,
         }),
-        detail: m.body.text?.body.slice(0, 200) ?? '',
+        // In the reader's language when the sender translated it, saying so; else the original.
+        detail: summaryOf(m, lang, t('message.senderTranslation')),
         href: `/message/${m.from}/${m.id}`,
       });
     for (const a of alarms)
