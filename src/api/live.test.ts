@@ -102,6 +102,20 @@ describe('the live feed', () => {
     feed.socket.close();
   });
 
+  test('pushes the skew alarm a message with a far-off clock raises', async () => {
+    const feed = open({ authorization: `Bearer ${readToken(pair.us.dir)}` });
+    await feed.next('hello');
+    const sent = await pair.cn.running?.node.release(
+      ['us'],
+      draft(),
+      new Date(Date.now() - 3_600_000),
+    );
+    expect(await feed.next('alarm')).toMatchObject({
+      alarm: { type: 'skew', party: 'cn', message: expect.stringContaining(sent?.id ?? '?') },
+    });
+    feed.socket.close();
+  });
+
   test('is refused without credentials, and to a page of another site; a refusal leaves no socket behind', async () => {
     expect(await open({}).closed).toBe(-1);
     const cookie = await login();

@@ -387,6 +387,8 @@ export class Node {
     const skewed = list.filter(
       (a) => Math.abs(Date.parse(a.header.sent) - now.getTime()) > this.config.skewAlarmMs,
     );
+    const skewAlarm = (a: Accepted) =>
+      `message ${a.header.id} claims it was sent at ${a.header.sent}`;
     const receipt = await this.store.transaction(async (tx) => {
       const leaves: Leaf[] = list.map((a) => envelopeLeaf('in', receivedAt, a.envelope));
       for (const a of skewed)
@@ -431,13 +433,7 @@ export class Node {
         })),
         tx,
       );
-      for (const a of skewed)
-        await this.store.raiseAlarm(
-          'skew',
-          party,
-          `message ${a.header.id} claims it was sent at ${a.header.sent}`,
-          tx,
-        );
+      for (const a of skewed) await this.store.raiseAlarm('skew', party, skewAlarm(a), tx);
       return signed;
     });
     if (pending) this.ledger.committed(pending);
@@ -450,13 +446,7 @@ export class Node {
       party,
       list.map((a) => a.header.id),
     );
-    for (const a of skewed)
-      this.events.emit(
-        'alarm',
-        'skew',
-        party,
-        `message ${a.header.id} claims it was sent at ${a.header.sent}`,
-      );
+    for (const a of skewed) this.events.emit('alarm', 'skew', party, skewAlarm(a));
     this.metrics.receipts.inc({ peer: party, dir: 'out' });
     return receipt;
   }
