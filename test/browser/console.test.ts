@@ -117,7 +117,9 @@ describe('a flash report, end to end', () => {
     await signIn(washington.page, washington.base, 'walker', PASSWORD, 'en');
     const cn = beijing.page;
     const us = washington.page;
-    await expect.poll(() => cn.getByTestId('feed-state').getAttribute('class')).toContain('up');
+    await expect
+      .poll(() => cn.getByTestId('feed-state').getAttribute('class'), { timeout: 10_000 })
+      .toContain('up');
     expect(await cn.locator('main h1').textContent()).toBe('总览');
 
     // Washington composes a flash incident report (an exercise) in English, with a Chinese
@@ -135,7 +137,9 @@ describe('a flash report, end to end', () => {
       buffer: Buffer.from(JSON.stringify(STIX_BUNDLE)),
     });
     await us.getByText('iocs.json (application/stix+json)').waitFor();
-    await expect.poll(() => us.getByTestId('preview').textContent()).toContain('特提');
+    await expect
+      .poll(() => us.getByTestId('preview').textContent(), { timeout: 10_000 })
+      .toContain('特提');
     await us.getByRole('button', { name: 'Send', exact: true }).click();
     await us.waitForURL(/\/message\/us\/[0-9a-f-]{36}$/);
     reportId = us.url().split('/').pop() as string;
@@ -188,7 +192,7 @@ describe('a flash report, end to end', () => {
     expect(await us.locator('main').textContent()).toContain(
       'Every flash and immediate message we sent is acknowledged.',
     );
-  });
+  }, 60_000);
 
   test('text from the other side renders as text: no script in it runs', async () => {
     const corpus = [
@@ -239,7 +243,7 @@ describe('a flash report, end to end', () => {
     const page = await fetch(`${beijing.base}/message/us/${id}`);
     expect(page.headers.get('content-security-policy')).toContain("script-src 'self';");
     expect(page.headers.get('cache-control')).toBe('no-cache');
-  });
+  }, 60_000);
 
   test('a dropped feed shows at once and loudly, and the console reconnects', async () => {
     const cn = beijing.page;
@@ -250,7 +254,7 @@ describe('a flash report, end to end', () => {
     await pair.start(pair.cn);
     await cn.getByTestId('feed-down').waitFor({ state: 'detached', timeout: 15_000 });
     expect(await cn.getByTestId('feed-state').getAttribute('class')).toContain('feed-up');
-  });
+  }, 60_000);
 });
 
 describe('every page, in both languages', () => {
