@@ -174,6 +174,7 @@ describe('a flash report, end to end', () => {
     await tabTo(cn, cn.getByTestId('acknowledge'));
     await cn.keyboard.press('Enter');
     await item.waitFor({ state: 'detached' });
+    await cn.getByLabel('标准用语（对方以其语言阅读）').selectOption('phrase.investigating');
     await tabTo(cn, cn.getByTestId('reply-text'));
     await cn.keyboard.type(REPLY_TEXT);
     await tabTo(cn, cn.getByRole('button', { name: '发送答复' }));
@@ -188,6 +189,8 @@ describe('a flash report, end to end', () => {
     );
     await us.getByTestId('thread-reply').waitFor();
     expect(await us.getByTestId('thread-reply').textContent()).toContain(REPLY_TEXT);
+    // The standard phrase Beijing chose reads in English here.
+    expect(await us.getByTestId('thread-reply').textContent()).toContain('We are investigating.');
     await us.getByRole('link', { name: 'Board' }).click();
     expect(await us.locator('main').textContent()).toContain(
       'Every flash and immediate message we sent is acknowledged.',

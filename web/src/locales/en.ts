@@ -128,6 +128,7 @@ export const en = {
     respond: 'Respond',
     acknowledge: 'Acknowledge',
     ackSent: 'Acknowledgement sent.',
+    replyPhrase: 'Standard phrase (shown to them in their language)',
     replyLabel: 'Your reply',
     sendReply: 'Send reply',
     replySent: 'Reply sent.',

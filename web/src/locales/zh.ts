@@ -131,6 +131,7 @@ export const zh: Plural<Labels> = {
     respond: '回应',
     acknowledge: '确认收到',
     ackSent: '确认已发出。',
+    replyPhrase: '标准用语（对方以其语言阅读）',
     replyLabel: '您的答复',
     sendReply: '发送答复',
     replySent: '答复已发出。',
