@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import WebSocket from 'ws';
 import { createPair, draft, type Pair } from '../../test/support/pair.ts';
 import { readToken } from '../node/data.ts';
+import { pathsOf } from '../node/paths.ts';
 import { dataFolderActor } from '../node/people.ts';
 import type { RunningNode } from '../node/service.ts';
 import { installAccess, SESSION_COOKIE } from './access.ts';
@@ -47,7 +48,10 @@ interface Feed {
   socket: WebSocket;
   frames: Array<Record<string, unknown>>;
   closed: Promise<number>;
-  next(type: string): Promise<Record<string, unknown>>;
+  next(
+    type: string,
+    where?: (frame: Record<string, unknown>) => boolean,
+  ): Promise<Record<string, unknown>>;
 }
 
 function open(headers: Record<string, string>): Feed {
@@ -62,9 +66,9 @@ function open(headers: Record<string, string>): Feed {
     socket.on('close', (code) => resolve(code));
     socket.on('error', () => resolve(-1));
   });
-  const next = async (type: string) => {
+  const next = async (type: string, where = (_: Record<string, unknown>) => true) => {
     for (let i = 0; i < 200; i++) {
-      const found = frames.find((f) => f.type === type);
+      const found = frames.find((f) => f.type === type && where(f));
       if (found) return found;
       await new Promise<void>((r) => {
         waiters.push(r);
@@ -86,7 +90,7 @@ async function login(): Promise<string> {
 }
 
 describe('the live feed', () => {
-  test('pushes messages received and alarms raised, to a signed-in console', async () => {
+  test('pushes messages received, alarms raised and links changing state, to a signed-in console', async () => {
     const feed = open({ cookie: await login(), origin: base });
     expect(await feed.next('hello')).toMatchObject({ party: 'us' });
     const sent = await pair.cn.running?.node.release(['us'], draft({ precedence: 'flash' }));
@@ -98,6 +102,12 @@ describe('the live feed', () => {
     const [alarm] = await us.node.store.openAlarms();
     await us.node.clearAlarm(alarm?.id as number, 'olga', null);
     expect(await feed.next('alarm-cleared')).toMatchObject({ id: alarm?.id });
+    pathsOf(us.node).failed('cn', 'direct', 'a test failure');
+    expect(await feed.next('link', (f) => f.state === 'degraded')).toMatchObject({
+      party: 'cn',
+      path: 'direct',
+      state: 'degraded',
+    });
     expect(await feed.next('ping')).toBeDefined();
     feed.socket.close();
   });

@@ -10,6 +10,7 @@
  *   {type:"receipted", party, ids, at}  our messages to `party` receipted
  *   {type:"alarm", alarm:{type, party, message}, at}
  *   {type:"alarm-cleared", id, at}
+ *   {type:"link", party, path, state, at}   a path changed state (up, degraded, down)
  *   {type:"ping", at}                   every `pingMs`, so a silent drop is noticed
  */
 import websocket from '@fastify/websocket';
@@ -58,6 +59,7 @@ export const liveRoutes: FastifyPluginAsync<LiveOptions> = async (
         receipted: (party, ids) => send({ type: 'receipted', party, ids }),
         alarm: (type, party, message) => send({ type: 'alarm', alarm: { type, party, message } }),
         'alarm-cleared': (id) => send({ type: 'alarm-cleared', id }),
+        link: (party, path, state) => send({ type: 'link', party, path, state }),
       };
       for (const [event, listener] of Object.entries(listeners))
         node.events.on(event as keyof NodeEvents, listener as never);

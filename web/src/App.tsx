@@ -233,7 +233,9 @@ function Console({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
   // The live feed: each event refreshes what it changed; a reconnect refreshes everything.
   useEffect(() => {
     void refresh().catch(() => undefined);
-    const statusEvery = setInterval(() => void refreshStatus().catch(() => undefined), 5000);
+    // State changes of links come over the feed; this keeps round-trip times and heartbeat times
+    // current between them.
+    const statusEvery = setInterval(() => void refreshStatus().catch(() => undefined), 10_000);
     const close = openFeed({
       onState: (state, n) => {
         setFeed(state);
@@ -244,7 +246,7 @@ function Console({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
         if (frame.type === 'hello') void refresh().catch(() => undefined);
         else if (frame.type === 'received' || frame.type === 'receipted')
           void refreshMessages().catch(() => undefined);
-        else if (frame.type === 'alarm' || frame.type === 'alarm-cleared')
+        else if (frame.type === 'alarm' || frame.type === 'alarm-cleared' || frame.type === 'link')
           void refreshStatus().catch(() => undefined);
       },
     });

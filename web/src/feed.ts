@@ -7,7 +7,7 @@
 export type FeedState = 'connecting' | 'up' | 'down';
 
 export interface FeedFrame {
-  type: 'hello' | 'received' | 'receipted' | 'alarm' | 'alarm-cleared' | 'ping';
+  type: 'hello' | 'received' | 'receipted' | 'alarm' | 'alarm-cleared' | 'link' | 'ping';
   at: string;
   party?: string;
   ids?: string[];
