@@ -28,6 +28,7 @@ const BENCHES: Record<string, (options: BenchOptions) => Promise<unknown>> = {
     if (!o.json) printConsole(figures);
     return figures;
   },
+  incidents: async (o) => (await import('./incidents.ts')).benchIncidents(o),
 };
 
 export function machine() {

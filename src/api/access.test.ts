@@ -97,6 +97,14 @@ const MATRIX: Array<[route: string, allowed: string, path: string, body?: unknow
   ['GET /api/v1/alarms', 'ofa', '/api/v1/alarms'],
   ['GET /api/v1/feed', 'ofa', '/api/v1/feed'],
   ['POST /api/v1/alarms/:id/clear', 'fa', '/api/v1/alarms/999999/clear', {}],
+  ['GET /api/v1/drafts', 'ofa', '/api/v1/drafts'],
+  ['GET /api/v1/drafts/:id', 'ofa', '/api/v1/drafts/not-an-id'],
+  ['POST /api/v1/drafts/:id/approve', 'fa', '/api/v1/drafts/not-an-id/approve', {}],
+  ['POST /api/v1/drafts/:id/reject', 'fa', '/api/v1/drafts/not-an-id/reject', {}],
+  ['POST /api/v1/drafts/:id/break-glass', 'fa', '/api/v1/drafts/not-an-id/break-glass', {}],
+  ['GET /api/v1/templates', 'ofa', '/api/v1/templates'],
+  ['POST /api/v1/templates/:id/send', 'ofa', '/api/v1/templates/no-such-template/send', {}],
+  ['GET /api/v1/readiness', 'ofa', '/api/v1/readiness'],
   ['GET /api/v1/vocabulary', 'ofa', '/api/v1/vocabulary'],
   ['GET /api/v1/messages/:party/:id', 'ofa', '/api/v1/messages/cn/not-an-id'],
   [
@@ -118,6 +126,19 @@ const MATRIX: Array<[route: string, allowed: string, path: string, body?: unknow
   ],
   ['POST /api/v1/incidents/:incident/cap', 'fa', '/api/v1/incidents/not-an-id/cap', {}],
   ['POST /api/v1/exports/red', 'a', '/api/v1/exports/red', {}],
+  ['GET /api/v1/incidents', 'ofa', '/api/v1/incidents'],
+  ['GET /api/v1/incidents/:incident', 'ofa', '/api/v1/incidents/not-an-id'],
+  ['POST /api/v1/incidents/:incident/state', 'ofa', '/api/v1/incidents/not-an-id/state', {}],
+  ['POST /api/v1/incidents/:incident/requests', 'ofa', '/api/v1/incidents/not-an-id/requests', {}],
+  [
+    'POST /api/v1/incidents/:incident/requests/:request/decision',
+    'ofa',
+    '/api/v1/incidents/not-an-id/requests/not-an-id/decision',
+    {},
+  ],
+  ['POST /api/v1/incidents/:incident/retract', 'fa', '/api/v1/incidents/not-an-id/retract', {}],
+  ['POST /api/v1/messages/:party/:id/ack', 'ofa', '/api/v1/messages/cn/not-an-id/ack', {}],
+  ['POST /api/v1/messages/:party/:id/remind', 'ofa', '/api/v1/messages/cn/not-an-id/remind', {}],
   ['GET /api/v1/desks', 'ofa', '/api/v1/desks'],
   ['POST /api/v1/desks', 'a', '/api/v1/desks', {}],
   ['PUT /api/v1/desks/:desk/staff/:user', 'a', '/api/v1/desks/ops/staff/nobody', {}],
@@ -309,29 +330,60 @@ describe('a disabled account', () => {
 });
 
 describe('toward the peer, people are desks', () => {
-  test('a message goes out as its desk, without the author’s name; the audit trail keeps who', async () => {
-    const sent = await call('POST', '/api/v1/messages', {
+  test('a message goes out as its desk, without the author’s or approver’s name; the audit trail keeps who', async () => {
+    const held = await call('POST', '/api/v1/messages', {
       headers: bearer('operator'),
       body: {
         to: ['cn'],
         message: draft({
+          type: 'incident.report',
+          incident: '019a0000-0000-7000-8000-000000000001',
+          precedence: 'flash',
+          status: 'actual',
           author: { desk: 'ops', person: 'Olga Petrova' },
-          approvals: [{ desk: 'ops', person: 'Oscar Wilde', at: '2026-03-01T08:00:00.000Z' }],
+          report: {
+            nature: 'hazard',
+            category: 'category.other',
+            actionsTaken: [],
+            actionsRequested: [],
+          },
         }),
       },
+    });
+    expect(held.status).toBe(202);
+    const sent = await call('POST', `/api/v1/drafts/${held.body.draft}/approve`, {
+      headers: bearer('officer'),
+      body: { note: 'checked with the duty principal' },
     });
     expect(sent.status).toBe(201);
     const id = sent.body.id as string;
     const row = await us().node.store.getOutbox('cn', id);
     const body = JSON.parse(row?.body ?? '{}');
     expect(body.author).toEqual({ desk: 'ops' });
-    expect(body.approvals).toEqual([{ desk: 'ops', at: '2026-03-01T08:00:00.000Z' }]);
+    expect(body.approvals).toEqual([{ desk: 'ops', at: expect.any(String) }]);
     expect(row?.body).not.toContain('Olga');
+    expect(row?.body).not.toContain('oscar');
     const [entry] = await us().people.trail.list({
       action: 'message.release',
       limit: 1,
     });
-    expect(entry).toMatchObject({ actor: 'olga', target: id, detail: { desk: 'ops', to: ['cn'] } });
+    expect(entry).toMatchObject({
+      actor: 'oscar',
+      target: id,
+      detail: { desk: 'ops', to: ['cn'], author: 'olga' },
+    });
+  });
+
+  test('approvals come from the node, never from the author’s request', async () => {
+    const forged = await call('POST', '/api/v1/messages', {
+      headers: bearer('operator'),
+      body: {
+        to: ['cn'],
+        message: draft({ approvals: [{ desk: 'ops', at: '2026-03-01T08:00:00.000Z' }] }),
+      },
+    });
+    expect(forged.status).toBe(400);
+    expect(forged.body.error?.code).toBe('E_MALFORMED');
   });
 
   test('nobody writes as a desk they do not staff', async () => {
@@ -393,6 +445,8 @@ describe('the audit trail over the API', () => {
       'logout',
       'message.view',
       'message.release',
+      'draft.submit',
+      'draft.approve',
       'alarm.clear',
       'access.denied',
       'user.disable',

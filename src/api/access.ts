@@ -41,6 +41,15 @@ export const ACCESS: Record<string, Rule> = {
   'GET /api/v1/feed': { roles: STAFF, scope: 'read' },
   'POST /api/v1/alarms/:id/clear': { roles: OFFICERS, scope: 'write' },
 
+  'GET /api/v1/drafts': { roles: STAFF, scope: 'read' },
+  'GET /api/v1/drafts/:id': { roles: STAFF, scope: 'read' },
+  'POST /api/v1/drafts/:id/approve': { roles: OFFICERS, scope: 'write' },
+  'POST /api/v1/drafts/:id/reject': { roles: OFFICERS, scope: 'write' },
+  'POST /api/v1/drafts/:id/break-glass': { roles: OFFICERS, scope: 'write' },
+  'GET /api/v1/templates': { roles: STAFF, scope: 'read' },
+  'POST /api/v1/templates/:id/send': { roles: STAFF, scope: 'write' },
+  'GET /api/v1/readiness': { roles: STAFF, scope: 'read' },
+
   'GET /api/v1/vocabulary': { roles: STAFF, scope: 'read' },
   'GET /api/v1/messages/:party/:id': { roles: STAFF, scope: 'read' },
   'GET /api/v1/messages/:party/:id/translations': { roles: STAFF, scope: 'read' },
@@ -48,6 +57,15 @@ export const ACCESS: Record<string, Rule> = {
   'POST /api/v1/messages/:party/:id/translations/machine': { roles: STAFF, scope: 'write' },
   'POST /api/v1/incidents/:incident/cap': { roles: OFFICERS, scope: 'write' },
   'POST /api/v1/exports/red': { roles: ADMINS, scope: 'admin' },
+
+  'GET /api/v1/incidents': { roles: STAFF, scope: 'read' },
+  'GET /api/v1/incidents/:incident': { roles: STAFF, scope: 'read' },
+  'POST /api/v1/incidents/:incident/state': { roles: STAFF, scope: 'write' },
+  'POST /api/v1/incidents/:incident/requests': { roles: STAFF, scope: 'write' },
+  'POST /api/v1/incidents/:incident/requests/:request/decision': { roles: STAFF, scope: 'write' },
+  'POST /api/v1/incidents/:incident/retract': { roles: OFFICERS, scope: 'write' },
+  'POST /api/v1/messages/:party/:id/ack': { roles: STAFF, scope: 'write' },
+  'POST /api/v1/messages/:party/:id/remind': { roles: STAFF, scope: 'write' },
 
   'GET /api/v1/desks': { roles: STAFF, scope: 'read' },
   'POST /api/v1/desks': { roles: ADMINS, scope: 'admin' },

@@ -34,6 +34,8 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   E_NO_TRANSLATOR: 409,
   E_TRANSLATOR_FAILED: 502,
   E_TLP_RED: 403,
+  E_FLASH_TOO_LONG: 400,
+  E_SELF_APPROVAL: 403,
 };
 
 /** Errors of the operator API that are not protocol rejections. */

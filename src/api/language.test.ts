@@ -21,14 +21,14 @@ beforeAll(async () => {
   mt = await startTranslateServer(API_KEY);
   // Beijing runs a newer vocabulary with one more phrase, and its card says so.
   const newer = JSON.parse(readFileSync(DEFAULT_VOCABULARY_FILE, 'utf8')) as VocabularyDocument;
-  newer.version = '2026.2';
+  newer.version = '2026.3';
   newer.entries.push({
     code: 'phrase.channel-secure',
     text: { en: 'This channel is secure.', zh: '本渠道安全。' },
     definition: { en: 'No sign of compromise.', zh: '未发现被入侵迹象。' },
     reviews: {},
   });
-  const vocabularyFile = join(await tmpDir(), 'vocabulary-2026.2.json');
+  const vocabularyFile = join(await tmpDir(), 'vocabulary-2026.3.json');
   pair = await createPair({}, (party) =>
     party === 'us'
       ? {
@@ -45,7 +45,7 @@ beforeAll(async () => {
     const { mkdtempSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const dir = mkdtempSync(join(tmpdir(), 'hotline-vocab-'));
-    writeFileSync(join(dir, 'vocabulary-2026.2.json'), JSON.stringify(newer));
+    writeFileSync(join(dir, 'vocabulary-2026.3.json'), JSON.stringify(newer));
     return dir;
   }
   await pair.start(pair.us);
@@ -84,14 +84,14 @@ async function send(from: Site, to: Site, message: Draft): Promise<string> {
 describe('vocabulary versions', () => {
   test('a peer on another vocabulary version gets a clear warning in the status', async () => {
     const { body } = await api(pair.us, 'GET', '/api/v1/status');
-    expect(body.vocabulary).toMatchObject({ same: true, ours: { version: '2026.1' } });
+    expect(body.vocabulary).toMatchObject({ same: true, ours: { version: '2026.2' } });
     expect(body.peers[0].vocabulary).toMatchObject({
       same: false,
-      theirs: { version: '2026.2' },
-      warning: expect.stringMatching(/^cn uses vocabulary 2026\.2 .*, we use 2026\.1 /),
+      theirs: { version: '2026.3' },
+      warning: expect.stringMatching(/^cn uses vocabulary 2026\.3 .*, we use 2026\.2 /),
     });
     const zh = await api(pair.us, 'GET', '/api/v1/vocabulary?lang=zh');
-    expect(zh.body.peers[0].warning).toMatch(/^cn 使用词汇表 2026\.2/);
+    expect(zh.body.peers[0].warning).toMatch(/^cn 使用词汇表 2026\.3/);
   });
 
   test('a code unknown to this side is shown as such, never dropped', async () => {
@@ -106,8 +106,8 @@ describe('vocabulary versions', () => {
       { code: 'phrase.investigating', known: true, text: '我方正在调查。' },
       { code: 'phrase.channel-secure', known: false, text: 'phrase.channel-secure' },
     ]);
-    expect(body.warnings[0]).toMatch(/^cn 使用词汇表 2026\.2/);
-    expect(body.warnings).toContain('phrase.channel-secure: 未知代码：不在词汇表 2026.1 中');
+    expect(body.warnings[0]).toMatch(/^cn 使用词汇表 2026\.3/);
+    expect(body.warnings).toContain('phrase.channel-secure: 未知代码：不在词汇表 2026.2 中');
     // Beijing knows the code: on its side it reads as text.
     const own = await api(pair.cn, 'GET', `/api/v1/messages/cn/${id}?lang=en`);
     expect(own.body.rendered.codes[1]).toMatchObject({

@@ -57,9 +57,12 @@ export const liveRoutes: FastifyPluginAsync<LiveOptions> = async (
       const listeners: { [K in keyof NodeEvents]: (...args: NodeEvents[K]) => void } = {
         received: (party, ids) => send({ type: 'received', party, ids }),
         receipted: (party, ids) => send({ type: 'receipted', party, ids }),
-        alarm: (type, party, message) => send({ type: 'alarm', alarm: { type, party, message } }),
+        alarm: (alarm) => send({ type: 'alarm', alarm }),
         'alarm-cleared': (id) => send({ type: 'alarm-cleared', id }),
         link: (party, path, state) => send({ type: 'link', party, path, state }),
+        incident: (incident) => send({ type: 'incident', incident }),
+        escalation: (step) => send({ type: 'escalation', step }),
+        acknowledged: (party, id, ack) => send({ type: 'acknowledged', party, id, ack }),
       };
       for (const [event, listener] of Object.entries(listeners))
         node.events.on(event as keyof NodeEvents, listener as never);

@@ -3,7 +3,9 @@
  * Who may call each route is decided in one hook (src/api/access.ts).
  */
 import { type Static, Type } from '@sinclair/typebox';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { Approvals } from '../node/approvals.ts';
+import { followupView } from '../node/escalation.ts';
 import type { Heartbeats } from '../node/heartbeat.ts';
 import { languageOf } from '../node/language.ts';
 import type { Node } from '../node/node.ts';
@@ -14,14 +16,19 @@ import { witnessOf } from '../node/witness.ts';
 import { Body } from '../protocol/body.ts';
 import { PartyId } from '../protocol/common.ts';
 import { LIMITS } from '../protocol/limits.ts';
+import { FollowupStore } from '../store/followups.ts';
 import { actorOf, principalOf } from './access.ts';
+import { answerOf, approvalRoutes, BreakGlassRequest, deciderOf } from './approvals.ts';
 import { ApiError } from './errors.ts';
+import { incidentRoutes } from './incidents.ts';
 import { languageRoutes } from './language.ts';
 
 export const SendRequest = Type.Object(
   {
     to: Type.Array(PartyId, { minItems: 1, maxItems: LIMITS.recipients }),
     message: Type.Omit(Body, ['salt']),
+    /** An officer releasing a message the two-person rule holds, without a second approval. */
+    breakGlass: Type.Optional(BreakGlassRequest),
   },
   { additionalProperties: false },
 );
@@ -59,37 +66,36 @@ export const operatorRoutes: FastifyPluginAsync<OperatorOptions> = async (
   app,
   { node, heartbeats, people },
 ) => {
-  const { roster, trail, policy } = people;
+  const { roster, trail } = people;
 
+  const approvals = new Approvals(node, people);
+  await approvals.recover();
+
+  async function mayWriteAs(request: FastifyRequest, desk: string): Promise<void> {
+    const principal = principalOf(request);
+    if (!(await roster.staffs(principal.user, desk)))
+      throw new ApiError(
+        403,
+        'E_FORBIDDEN',
+        `"${principal.user}" does not staff the desk "${desk}" and cannot write as it`,
+      );
+  }
+
+  // A message the two-person rule names waits for a second officer (202, a draft); any other is
+  // released at once (201). Toward the peer a person is their desk, unless policy discloses
+  // names; the audit trail keeps who it was.
   app.post(
     '/api/v1/messages',
     { schema: { body: SendRequest, tags: ['messages'] } },
     async (request, reply) => {
-      const { to, message } = request.body as SendRequest;
-      const principal = principalOf(request);
-      const desk = message.author.desk;
-      if (!(await roster.staffs(principal.user, desk)))
-        throw new ApiError(
-          403,
-          'E_FORBIDDEN',
-          `"${principal.user}" does not staff the desk "${desk}" and cannot write as it`,
-        );
-      // Toward the peer a person is their desk, unless policy discloses names; the audit trail
-      // keeps who it was.
-      const released = await node.release(to, {
-        ...message,
-        author: policy.disclosePersons ? { desk, person: principal.user } : { desk },
-        approvals: message.approvals.map(({ person, ...approval }) =>
-          policy.disclosePersons && person !== undefined ? { ...approval, person } : approval,
-        ),
-      });
-      await trail.record({
-        ...actorOf(request),
-        action: 'message.release',
-        target: released.id,
-        detail: { to, desk, type: message.type, precedence: message.precedence },
-      });
-      return reply.status(201).send(released);
+      const { to, message, breakGlass } = request.body as SendRequest;
+      await mayWriteAs(request, message.author.desk);
+      const { status, body } = answerOf(
+        await approvals.submit(deciderOf(request), to, message, {
+          ...(breakGlass ? { breakGlass: breakGlass.reason } : {}),
+        }),
+      );
+      return reply.status(status).send(body);
     },
   );
 
@@ -116,6 +122,12 @@ export const operatorRoutes: FastifyPluginAsync<OperatorOptions> = async (
     async (request) => {
       const rows = await node.store.listOutbox(limitOf(request.query));
       await viewed(request, 'outbox', rows);
+      // Sent → received (machine) → acknowledged (a person) → answered, with the deadline.
+      const followups = new Map(
+        (await new FollowupStore(node.store).ofMessages(rows.map((r) => r.id)))
+          .filter((f) => f.dir === 'out')
+          .map((f) => [`${f.party}/${f.id}`, followupView(f)]),
+      );
       return rows.map((r) => ({
         to: r.party,
         id: r.id,
@@ -126,6 +138,7 @@ export const operatorRoutes: FastifyPluginAsync<OperatorOptions> = async (
         peerReceivedAt: r.peer_received_at,
         attempts: r.attempts,
         lastError: r.last_error,
+        followup: followups.get(`${r.party}/${r.id}`) ?? null,
         body: JSON.parse(r.body),
       }));
     },
@@ -224,4 +237,6 @@ export const operatorRoutes: FastifyPluginAsync<OperatorOptions> = async (
   });
   // Registered here so the authorization hook applies to them too.
   await app.register(languageRoutes, { node });
+  await app.register(incidentRoutes, { node, people });
+  await app.register(approvalRoutes, { node, approvals, mayWriteAs });
 };

@@ -18,9 +18,11 @@ import { ProtocolError } from '../protocol/errors.ts';
 import { STIX_MEDIA_TYPE } from '../protocol/stix.ts';
 import { VocabularyError } from '../protocol/vocabulary.ts';
 import { startRelay } from '../relay/server.ts';
+import { registerApprovals, releasedLine } from './approvals.ts';
 import { registerAudit } from './audit.ts';
 import { CliError, callNode } from './client.ts';
 import { runDemo } from './demo.ts';
+import { registerIncidents } from './incidents.ts';
 import { registerLanguage } from './language.ts';
 import { registerPeople } from './people.ts';
 import { printInbox, printStatus } from './print.ts';
@@ -161,7 +163,7 @@ program
   .addOption(new Option('--tlp <label>', 'TLP 2.0 marking').choices(TLPS).default('amber'))
   .addOption(
     new Option('--type <type>', 'message type')
-      .choices(['query', 'reply', 'test'])
+      .choices(['query', 'reply', 'test', 'ack'])
       .default('query'),
   )
   .option('--text <text>', 'free text, in --lang')
@@ -176,6 +178,10 @@ program
   .option('--stix <file>', 'attach a STIX 2.1 bundle (checked before release)', collect, [])
   .option('--desk <desk>', 'the author desk shown to the peer', 'ops')
   .option('--in-reply-to <id>', 'the message this answers')
+  .option(
+    '--break-glass <reason>',
+    'officers: release without the second approval the two-person rule asks (alarmed, recorded)',
+  )
   .option('--json', 'print the result as JSON')
   .action(async (o) => {
     const message = {
@@ -197,17 +203,17 @@ program
       approvals: [],
       ...(o.inReplyTo ? { inReplyTo: o.inReplyTo } : {}),
     };
-    const result = (await callNode(o.data, 'POST', '/api/v1/messages', { to: o.to, message })) as {
-      id: string;
-      seq: Record<string, number>;
-    };
+    const result = (await callNode(o.data, 'POST', '/api/v1/messages', {
+      to: o.to,
+      message,
+      ...(o.breakGlass ? { breakGlass: { reason: o.breakGlass } } : {}),
+    })) as { state: string; id: string; seq: Record<string, number>; draft: string | null };
     if (o.json) console.log(JSON.stringify(result));
-    else
+    else if (result.state === 'pending')
       console.log(
-        `Released ${result.id} (${Object.entries(result.seq)
-          .map(([p, s]) => `${p} #${s}`)
-          .join(', ')})`,
+        `Held for a second officer (two-person rule): draft ${result.draft} — "hotline approve ${result.draft}"`,
       );
+    else console.log(releasedLine(result));
   });
 
 program
@@ -278,7 +284,9 @@ program
     await runDemo(o.dir);
   });
 
+registerApprovals(program);
 registerAudit(program);
+registerIncidents(program);
 registerLanguage(program);
 registerPeople(program);
 

@@ -358,6 +358,8 @@ describe('Beijing refuses, with a stable code,', () => {
       'E_NO_TRANSLATOR',
       'E_TRANSLATOR_FAILED',
       'E_TLP_RED',
+      'E_SELF_APPROVAL',
+      'E_FLASH_TOO_LONG',
     ];
     const expected = ERROR_CODES.filter((c) => !notOfReceiving.includes(c));
     expect([...new Set(CASES.map(([code]) => code))].sort()).toEqual([...expected].sort());

@@ -7,11 +7,115 @@ import { join } from 'node:path';
 import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse, stringify } from 'yaml';
+import { BODY_TYPES, PRECEDENCES, STATUSES, TLPS } from '../protocol/body.ts';
 import { Endpoint } from '../protocol/card.ts';
-import { PartyId } from '../protocol/common.ts';
+import { Code, Label, Lang, PartyId, Slug, Text } from '../protocol/common.ts';
 import { schemaError } from '../protocol/validate.ts';
 
+const oneOf = <T extends readonly string[]>(values: T, options: { default?: T[number] } = {}) =>
+  Type.Union(
+    values.map((v) => Type.Literal(v as T[number])),
+    options,
+  );
+
+/**
+ * A draft matching any rule waits for a second officer (two-person rule). Each list left out
+ * matches every value; a rule with none matches every message.
+ */
+const ApprovalRule = Type.Object(
+  {
+    types: Type.Optional(Type.Array(oneOf(BODY_TYPES), { minItems: 1 })),
+    precedences: Type.Optional(Type.Array(oneOf(PRECEDENCES), { minItems: 1 })),
+    statuses: Type.Optional(Type.Array(oneOf(STATUSES), { minItems: 1 })),
+  },
+  { additionalProperties: false },
+);
+export type ApprovalRule = Static<typeof ApprovalRule>;
+
+/**
+ * A message agreed in advance. Sent by its id (POST /api/v1/templates/:id/send), it releases at
+ * once when `preApproved`, whatever the rules say; otherwise the rules decide as for any draft.
+ */
+const Template = Type.Object(
+  {
+    id: Slug,
+    title: Type.Record(Lang, Label),
+    preApproved: Type.Boolean({ default: false }),
+    type: oneOf(BODY_TYPES),
+    precedence: oneOf(PRECEDENCES),
+    status: oneOf(STATUSES),
+    tlp: oneOf(TLPS),
+    codes: Type.Array(Code, { maxItems: 32, default: [] }),
+    text: Type.Optional(Type.Object({ lang: Lang, body: Text }, { additionalProperties: false })),
+    translations: Type.Array(
+      Type.Object({ lang: Lang, body: Text }, { additionalProperties: false }),
+      { maxItems: 8, default: [] },
+    ),
+    /** For report templates: the category code of the report section. */
+    category: Type.Optional(Code),
+    /** For notice templates: the subject code of the notice section. */
+    subject: Type.Optional(Code),
+  },
+  { additionalProperties: false },
+);
+export type Template = Static<typeof Template>;
+
+const DEFAULT_RULES: ApprovalRule[] = [
+  { types: ['incident.report'], precedences: ['flash'], statuses: ['actual'] },
+  { types: ['incident.close'], statuses: ['actual'] },
+];
+
+const DEFAULT_TEMPLATES: Template[] = [
+  {
+    id: 'exercise-flash',
+    title: { en: 'Exercise flash report', zh: '演习特急报告' },
+    preApproved: true,
+    type: 'incident.report',
+    precedence: 'flash',
+    status: 'exercise',
+    tlp: 'clear',
+    codes: ['phrase.this-is-exercise'],
+    text: { lang: 'en', body: 'EXERCISE EXERCISE EXERCISE. This is a drill: please acknowledge.' },
+    translations: [{ lang: 'zh', body: '演习 演习 演习。这是一次演练：请确认收到。' }],
+    category: 'category.other',
+  },
+  {
+    id: 'link-test',
+    title: { en: 'Link test', zh: '线路测试' },
+    preApproved: true,
+    type: 'test',
+    precedence: 'immediate',
+    status: 'test',
+    tlp: 'clear',
+    codes: ['linktest.01'],
+    text: { lang: 'en', body: 'Link test. Please acknowledge.' },
+    translations: [{ lang: 'zh', body: '线路测试。请确认收到。' }],
+  },
+  {
+    id: 'maintenance-notice',
+    title: { en: 'Hotline maintenance notice', zh: '热线维护通报' },
+    preApproved: true,
+    type: 'notice',
+    precedence: 'routine',
+    status: 'actual',
+    tlp: 'clear',
+    codes: [],
+    translations: [],
+    subject: 'notice.hotline-maintenance',
+  },
+];
+
 const HostPort = Type.String({ pattern: '^(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$' });
+
+function Deadline(ackMinutes: number, escalateMinutes: number) {
+  return Type.Object(
+    {
+      ackMinutes: Type.Integer({ minimum: 1, maximum: 10_080, default: ackMinutes }),
+      escalateMinutes: Type.Integer({ minimum: 1, maximum: 1440, default: escalateMinutes }),
+    },
+    { additionalProperties: false, default: {} },
+  );
+}
 
 export const Config = Type.Object(
   {
@@ -23,6 +127,8 @@ export const Config = Type.Object(
     heartbeatMs: Type.Integer({ minimum: 200, maximum: 600_000, default: 2000 }),
     /** Beyond this gap between a peer's `sent` and our receipt time, a skew alarm is raised. */
     skewAlarmMs: Type.Integer({ minimum: 1000, default: 300_000 }),
+    /** How long stopping waits for each part (delivery, heartbeats, each listener) to finish. */
+    stopWaitMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 15_000 }),
     outbox: Type.Object(
       {
         batch: Type.Integer({ minimum: 1, maximum: 256, default: 256 }),
@@ -118,6 +224,92 @@ export const Config = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    /** Incidents, acknowledgement deadlines and escalation (docs/operators.md). */
+    incidents: Type.Object(
+      {
+        /** The most characters of free text (and of each translation) a flash message carries. */
+        flashTextMax: Type.Integer({ minimum: 50, maximum: 100_000, default: 500 }),
+        /**
+         * Per precedence: a person must acknowledge within `ackMinutes`; unacknowledged, the
+         * receiving side notifies again every `escalateMinutes` (climbing the ladder once the
+         * deadline has passed) and the sending side marks the message unanswered at the deadline.
+         */
+        precedence: Type.Object(
+          {
+            flash: Deadline(5, 2),
+            immediate: Deadline(15, 5),
+            priority: Deadline(60, 30),
+            routine: Deadline(180, 60),
+          },
+          { additionalProperties: false, default: {} },
+        ),
+        /** The desks notified in turn, lowest first; the end of the ladder is a standing alarm. */
+        ladder: Type.Array(Slug, {
+          minItems: 1,
+          maxItems: 8,
+          default: ['ops', 'duty-officer', 'principal'],
+        }),
+        /** Notifications per ladder step at most. */
+        repeats: Type.Integer({ minimum: 1, maximum: 10, default: 3 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /** How escalation reaches people beyond the console (a person's contact routes choose). */
+    notify: Type.Object(
+      {
+        webhook: Type.Object(
+          {
+            /** HMAC-SHA256 key signing every webhook body (`X-Hotline-Signature`); never logged. */
+            secret: Type.Optional(Type.String({ minLength: 16, maxLength: 512 })),
+            timeoutMs: Type.Integer({ minimum: 100, maximum: 60_000, default: 5000 }),
+            /** Attempts per notification, the first included. */
+            attempts: Type.Integer({ minimum: 1, maximum: 10, default: 4 }),
+            backoffBaseMs: Type.Integer({ minimum: 10, default: 500 }),
+            backoffMaxMs: Type.Integer({ minimum: 10, default: 8000 }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
+        /** The SMTP server e-mail notifications go through; without it, e-mail routes are skipped. */
+        smtp: Type.Optional(
+          Type.Object(
+            {
+              host: Type.String({ minLength: 1, maxLength: 253 }),
+              port: Type.Integer({ minimum: 1, maximum: 65_535, default: 587 }),
+              /** TLS from the first byte (port 465); otherwise STARTTLS when offered. */
+              secure: Type.Boolean({ default: false }),
+              /** Refuse to send without STARTTLS. */
+              requireTLS: Type.Boolean({ default: false }),
+              from: Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$', maxLength: 254 }),
+              user: Type.Optional(Type.String({ minLength: 1, maxLength: 254 })),
+              /** Never logged. */
+              password: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
+              timeoutMs: Type.Integer({ minimum: 100, maximum: 120_000, default: 10_000 }),
+            },
+            { additionalProperties: false },
+          ),
+        ),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /** The two-person rule and the messages agreed in advance (docs/operators.md). */
+    approvals: Type.Object(
+      {
+        rules: Type.Array(ApprovalRule, { maxItems: 64, default: DEFAULT_RULES }),
+        templates: Type.Array(Template, { maxItems: 256, default: DEFAULT_TEMPLATES }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /** The routine link test: a `test` message to every peer that a person there must answer. */
+    linkTest: Type.Object(
+      {
+        enabled: Type.Boolean({ default: true }),
+        intervalMs: Type.Integer({ minimum: 60_000, maximum: 7 * 86_400_000, default: 3_600_000 }),
+        precedence: oneOf(PRECEDENCES, { default: 'immediate' }),
+        /** The desk the test is sent from. */
+        desk: Type.String({ ...Slug, default: 'ops' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     logLevel: Type.Union(
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
       { default: 'info' },
@@ -141,6 +333,10 @@ export function parseConfig(raw: unknown, where = CONFIG_FILE): Config {
   const error = schemaError(Config, withDefaults);
   if (error) throw new ConfigError(`${where}: ${error.replace(/^\//, '').replace(/\//g, '.')}`);
   const config = withDefaults as Config;
+  const ids = config.approvals.templates.map((t) => t.id);
+  const twice = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (twice !== undefined)
+    throw new ConfigError(`${where}: approvals.templates names "${twice}" twice`);
   if (config.store.backend === 'postgres' && config.store.url === undefined)
     throw new ConfigError(`${where}: store.url is required when store.backend is postgres`);
   if (config.store.backend === 'sqlite' && (config.store.url ?? config.store.schema) !== undefined)

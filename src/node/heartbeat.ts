@@ -29,6 +29,9 @@ export class Heartbeats {
   readonly #peerNonce = new Map<string, string>();
   #timer: NodeJS.Timeout | undefined;
   readonly #inFlight = new Set<string>();
+  /** Rounds under way, which stop() waits for; none starts once stopped. */
+  readonly #rounds = new Set<Promise<void>>();
+  #stopped = false;
 
   constructor(node: Node, outbox: Outbox) {
     this.#node = node;
@@ -38,22 +41,36 @@ export class Heartbeats {
   }
 
   start(): void {
-    const tick = async () => {
+    const round = async () => {
       // Peers pinned by `hotline peer add` while the node runs are picked up here.
       await this.#node
         .reloadPeers()
         .catch((e) => this.#node.logger.error({ err: e }, 'reloading peers failed'));
-      for (const party of this.#node.peers.keys()) {
-        this.#outbox.kick(party);
-        void this.beat(party);
-      }
+      if (this.#stopped) return;
+      await Promise.all(
+        [...this.#node.peers.keys()].map((party) => {
+          this.#outbox.kick(party);
+          return this.beat(party);
+        }),
+      );
     };
-    void tick();
+    const tick = () => {
+      if (this.#stopped) return;
+      const running = round().catch((e) =>
+        this.#node.logger.error({ err: e }, 'a heartbeat round failed'),
+      );
+      this.#rounds.add(running);
+      void running.finally(() => this.#rounds.delete(running));
+    };
+    tick();
     this.#timer = setInterval(tick, this.#node.config.heartbeatMs);
   }
 
-  stop(): void {
+  /** Stops sending, and waits for the rounds under way (each bounded by the send timeout). */
+  async stop(): Promise<void> {
+    this.#stopped = true;
     clearInterval(this.#timer);
+    await Promise.all(this.#rounds);
   }
 
   /** The path delivery would use first to `party`, with its state. */

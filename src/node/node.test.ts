@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { createPair, draft, eventually, type Pair, type Site } from '../../test/support/pair.ts';
@@ -7,7 +8,7 @@ import { verifyBundle } from '../ledger/verify.ts';
 import type { Envelope } from '../protocol/envelope.ts';
 import { jcs } from '../protocol/jcs.ts';
 import { openSqliteStore } from '../store/sqlite/index.ts';
-import { readConfig } from './config.ts';
+import { readConfig, writeConfig } from './config.ts';
 import { paths, readNodeKeys, readOwnCard } from './data.ts';
 import { exportLedger } from './export.ts';
 import { Node } from './node.ts';
@@ -236,5 +237,43 @@ describe('two nodes on loopback', () => {
       const secret = Buffer.from(us.node.keys.get(purpose).secret).toString('base64url');
       expect(logs).not.toContain(secret);
     }
+  });
+
+  test('a stop ends within its bound while a client holds a request half-sent', async () => {
+    writeConfig(pair.us.dir, { ...readConfig(pair.us.dir), stopWaitMs: 300 });
+    await pair.start(pair.us);
+    const [host, port] = pair.us.listen.split(':') as [string, string];
+    const socket = connect(Number(port), host);
+    socket.on('error', () => {});
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    // A whole request, and in the same write the start of a second that never ends: once the
+    // first is answered, the listener has read the second's start and cannot finish it.
+    const answered = new Promise<void>((resolve) => socket.once('data', () => resolve()));
+    socket.write(
+      'GET /federation/v1/card HTTP/1.1\r\nHost: x\r\n\r\n' +
+        'POST /federation/v1/envelopes HTTP/1.1\r\nHost: x\r\n',
+    );
+    await answered;
+    await pair.stop(pair.us);
+    await closed;
+    const late = pair.us.logs
+      .map((line) => JSON.parse(line) as { msg: string; part?: string })
+      .filter((l) => l.msg === 'stopping without waiting for it');
+    expect(late.map((l) => l.part)).toEqual(['listener']);
+  });
+
+  test('re-reading the pinned peers never hides one, nor shows a loop over them one twice', async () => {
+    const us = await pair.start(pair.us);
+    const seen: string[] = [];
+    let missing = 0;
+    for (const party of us.node.peers.keys()) {
+      seen.push(party);
+      if (seen.length > 3) break;
+      const reloading = us.node.reloadPeers();
+      if (!us.node.peers.has('cn')) missing++;
+      await reloading;
+    }
+    expect(seen).toEqual(['cn']);
+    expect(missing).toBe(0);
   });
 });

@@ -34,7 +34,7 @@ import { LIMITS } from '../protocol/limits.ts';
 import type { Receipt, SignedReceipt } from '../protocol/receipt.ts';
 import { schemaError } from '../protocol/validate.ts';
 import { PROTOCOL_VERSION } from '../protocol/version.ts';
-import type { AlarmRow, OutboxRow, Store } from '../store/store.ts';
+import type { AlarmRow, Executor, OutboxRow, Store } from '../store/store.ts';
 import type { Config } from './config.ts';
 import { Lock } from './lock.ts';
 import { Log, type PendingAppend } from './log.ts';
@@ -45,13 +45,68 @@ import { SeqTracker } from './seqs.ts';
 export interface NodeEvents {
   received: [party: string, ids: string[]];
   receipted: [party: string, ids: string[]];
-  /** A durable alarm was raised (committed). */
-  alarm: [type: string, party: string | null, message: string];
+  /** An alarm was raised (the stored row), after its commit. */
+  alarm: [alarm: AlarmRow];
+  /** Something changed in an incident: a message of it sent or received, its state, an ack. */
+  incident: [incident: string];
+  /** Escalation fired a notification (src/node/escalation.ts). */
+  escalation: [step: EscalationStep];
+  /**
+   * A message was acknowledged by a person: `dir` out, the peer acknowledged ours; in, one of our
+   * people acknowledged the peer's. `party` is the peer, `id` the message.
+   */
+  acknowledged: [party: string, id: string, ack: AckInfo];
   /** A durable alarm was cleared. */
   'alarm-cleared': [id: number];
   /** A path to a peer changed state (up, degraded, down). */
   link: [party: string, path: string, state: string];
 }
+
+/** One notification of an escalation ladder, as the live feed shows it. */
+export interface EscalationStep {
+  dir: 'in' | 'out';
+  party: string;
+  id: string;
+  incident: string | null;
+  precedence: Precedence;
+  /** The ladder index (0 = first desk); for `out`, the sending desk alarmed. */
+  step: number;
+  desk: string;
+  /** The person on duty there, or null when nobody is. */
+  user: string | null;
+  /** Notifications of this message so far, this one included. */
+  fired: number;
+  channels: Array<{ kind: string; ok: boolean; detail?: string }>;
+  /** True when this is the end of the ladder: a standing alarm. */
+  final: boolean;
+  at: string;
+}
+
+export interface AckInfo {
+  dir: 'in' | 'out';
+  desk: string;
+  person: string | null;
+  at: string;
+  ackId: string | null;
+}
+
+/** A message of a commit, as the hooks see it. */
+export interface CommittedMessage {
+  party: string;
+  id: string;
+  body: Body;
+  at: string;
+}
+
+/**
+ * Runs inside the transaction that stores released or received messages, so what it writes
+ * (escalation timers) commits with them or not at all; what it returns runs after the commit.
+ */
+export type CommitHook = (
+  tx: Executor,
+  dir: 'in' | 'out',
+  messages: readonly CommittedMessage[],
+) => Promise<(() => void) | undefined>;
 
 /**
  * The largest body a node releases: its sealed, base64url form plus the header must fit the
@@ -70,6 +125,7 @@ interface ReleaseJob {
   body: Body;
   epochs: Record<string, SenderEpoch>;
   now: Date;
+  hook: ReleaseHook | undefined;
   resolve(released: Released): void;
   reject(error: unknown): void;
 }
@@ -84,6 +140,16 @@ export interface Released {
   seq: Record<string, number>;
 }
 
+/**
+ * What a caller commits together with a release, in its transaction: event leaves after the
+ * message's own, and writes of its own (e.g. marking an approved draft released). A write must
+ * not fail for reasons of its own: the releases committed with it would fail too.
+ */
+export interface ReleaseHook {
+  leaves?: (released: Released, at: string) => Leaf[];
+  write?: (tx: Executor, released: Released) => Promise<void>;
+}
+
 export interface NodeParts {
   config: Config;
   keys: NodeKeys;
@@ -91,6 +157,8 @@ export interface NodeParts {
   store: Store;
   log: Logger;
   metrics?: Metrics;
+  /** The node's clock (tests inject one); the wall clock by default. */
+  clock?: () => Date;
 }
 
 export class Node {
@@ -118,6 +186,9 @@ export class Node {
   #flushing = false;
   /** Called after a release, so delivery starts at once. */
   onRelease: (party: string, rank: number) => void = () => {};
+  /** Hooks run inside the transactions that store released and received messages. */
+  readonly commitHooks: CommitHook[] = [];
+  readonly clock: () => Date;
 
   private constructor(parts: NodeParts, ledger: Log, peers: Map<string, Peer>) {
     this.config = parts.config;
@@ -129,6 +200,7 @@ export class Node {
     this.ledger = ledger;
     this.peers = peers;
     this.#sendEpochs = new SenderEpochs(parts.config.party, parts.config.epoch);
+    this.clock = parts.clock ?? (() => new Date());
   }
 
   static async open(parts: NodeParts): Promise<Node> {
@@ -154,28 +226,23 @@ export class Node {
   /** Re-reads pinned peers (after `hotline peer add` on a running node's store). */
   async reloadPeers(): Promise<void> {
     const fresh = await loadPeers(this.store);
-    this.peers.clear();
-    for (const [party, peer] of fresh) {
-      this.peers.set(party, peer);
+    for (const party of fresh.keys())
       if (!this.received.has(party))
         this.received.set(party, new SeqTracker(await this.store.inboxSeqs(party)));
-    }
+    // Updated in place with no await between: a release never sees the map half refilled, and a
+    // loop over the peers that awaits meanwhile never visits a peer twice (a cleared and re-added
+    // key would be visited again).
+    for (const party of [...this.peers.keys()]) if (!fresh.has(party)) this.peers.delete(party);
+    for (const [party, peer] of fresh) this.peers.set(party, peer);
   }
 
-  /**
-   * Releases a message: assigns each recipient's seq, signs the header once, seals for each
-   * recipient, and writes outbox rows and ledger leaves in one transaction. Delivery follows.
-   *
-   * Releases that arrive while a commit is in flight are committed together (group commit), so
-   * one fsync serves many messages and throughput is not bound by the disk's sync latency.
-   */
-  async release(to: readonly string[], draft: Draft, now = new Date()): Promise<Released> {
-    const recipients = [...new Set(to)];
-    if (!recipients.length)
-      throw new ProtocolError('E_MALFORMED', 'a message needs at least one recipient');
+  /** A draft as a body with its salt, checked as a release checks it (schema, rules, size). */
+  check(draft: Draft): Body {
     const body = { salt: newSalt(), ...draft } as Body;
     const error = schemaError(BodySchema, body) ?? bodyRuleViolation(body);
     if (error) throw new ProtocolError('E_MALFORMED', `message ${error}`);
+    const flashError = flashTextProblem(body, this.config.incidents.flashTextMax);
+    if (flashError) throw new ProtocolError('E_FLASH_TOO_LONG', flashError);
     const attachmentError = attachmentsProblem(body.attachments);
     if (attachmentError)
       throw new ProtocolError('E_BAD_ATTACHMENT', `attachment ${attachmentError}`);
@@ -186,13 +253,33 @@ export class Node {
         'E_TOO_LARGE',
         `the message has ${size} bytes; the limit is ${MAX_RELEASE_BYTES}`,
       );
+    return body;
+  }
+
+  /**
+   * Releases a message: assigns each recipient's seq, signs the header once, seals for each
+   * recipient, and writes outbox rows and ledger leaves in one transaction. Delivery follows.
+   *
+   * Releases that arrive while a commit is in flight are committed together (group commit), so
+   * one fsync serves many messages and throughput is not bound by the disk's sync latency.
+   */
+  async release(
+    to: readonly string[],
+    draft: Draft,
+    now = this.clock(),
+    hook?: ReleaseHook,
+  ): Promise<Released> {
+    const recipients = [...new Set(to)];
+    if (!recipients.length)
+      throw new ProtocolError('E_MALFORMED', 'a message needs at least one recipient');
+    const body = this.check(draft);
     const epochs: Record<string, SenderEpoch> = {};
     for (const party of recipients) {
       const { suite, pub } = sealingKeyOf(this.peer(party));
       epochs[party] = await this.#sendEpochs.next(party, suite, pub);
     }
     const released = await new Promise<Released>((resolve, reject) => {
-      this.#releases.push({ recipients, body, epochs, now, resolve, reject });
+      this.#releases.push({ recipients, body, epochs, now, hook, resolve, reject });
       this.#flushReleases();
     });
     for (const party of recipients) {
@@ -223,12 +310,15 @@ export class Node {
 
   async #commitReleases(jobs: readonly ReleaseJob[]): Promise<Released[]> {
     let pending: PendingAppend | undefined;
+    const after: Array<() => void> = [];
     const results = await this.store.transaction(async (tx) => {
       const lastSeq = new Map<string, number>();
       const leaves: Leaf[] = [];
       const rows: OutboxRow[] = [];
+      const committed: CommittedMessage[] = [];
       const out: Released[] = [];
-      for (const { recipients, body, epochs, now } of jobs) {
+      const hooked: Array<[ReleaseHook, Released]> = [];
+      for (const { recipients, body, epochs, now, hook } of jobs) {
         const kind = body.type === 'rotation' ? 'rotation' : 'message';
         const signer = this.keys.signer(kind === 'rotation' ? 'identity' : 'signing');
         const id = uuidv7();
@@ -269,15 +359,26 @@ export class Node {
             leaf_index: this.ledger.size + leaves.length,
           });
           leaves.push(envelopeLeaf('out', at, envelope));
+          committed.push({ party, id, body, at });
         }
         out.push({ id, seq });
+        if (hook) {
+          leaves.push(...(hook.leaves?.({ id, seq }, at) ?? []));
+          hooked.push([hook, { id, seq }]);
+        }
       }
       for (const [party, last] of lastSeq) await this.store.setLastSeq(party, last, tx);
       pending = await this.ledger.append(leaves, tx);
       await this.store.addOutbox(rows, tx);
+      for (const hook of this.commitHooks) {
+        const then = await hook(tx, 'out', committed);
+        if (then) after.push(then);
+      }
+      for (const [hook, released] of hooked) await hook.write?.(tx, released);
       return out;
     });
     if (pending) this.ledger.committed(pending);
+    for (const then of after) then();
     return results;
   }
 
@@ -285,7 +386,7 @@ export class Node {
    * Receives a batch of envelopes from the network. Each is checked on its own; those accepted
    * are stored, logged and receipted in one transaction (fsynced) before the answer leaves.
    */
-  async receiveBatch(envelopes: readonly unknown[], now = () => new Date()): Promise<BatchResult> {
+  async receiveBatch(envelopes: readonly unknown[], now = this.clock): Promise<BatchResult> {
     return this.#write.run(async () => {
       const rejected: BatchResult['rejected'] = [];
       const accepted: Accepted[] = [];
@@ -387,11 +488,11 @@ export class Node {
   async #store(party: string, list: Accepted[], now: Date): Promise<SignedReceipt> {
     const receivedAt = now.toISOString();
     let pending: PendingAppend | undefined;
+    const after: Array<() => void> = [];
+    const alarms: AlarmRow[] = [];
     const skewed = list.filter(
       (a) => Math.abs(Date.parse(a.header.sent) - now.getTime()) > this.config.skewAlarmMs,
     );
-    const skewAlarm = (a: Accepted) =>
-      `message ${a.header.id} claims it was sent at ${a.header.sent}`;
     const receipt = await this.store.transaction(async (tx) => {
       const leaves: Leaf[] = list.map((a) => envelopeLeaf('in', receivedAt, a.envelope));
       for (const a of skewed)
@@ -436,10 +537,31 @@ export class Node {
         })),
         tx,
       );
-      for (const a of skewed) await this.store.raiseAlarm('skew', party, skewAlarm(a), tx);
+      for (const a of skewed)
+        alarms.push(
+          await this.store.raiseAlarm(
+            'skew',
+            party,
+            `message ${a.header.id} claims it was sent at ${a.header.sent}`,
+            tx,
+            { at: receivedAt },
+          ),
+        );
+      const committed = list.map((a) => ({
+        party,
+        id: a.header.id,
+        body: a.body as Body,
+        at: receivedAt,
+      }));
+      for (const hook of this.commitHooks) {
+        const then = await hook(tx, 'in', committed);
+        if (then) after.push(then);
+      }
       return signed;
     });
     if (pending) this.ledger.committed(pending);
+    for (const alarm of alarms) this.events.emit('alarm', alarm);
+    for (const then of after) then();
     const tracker = this.received.get(party) ?? new SeqTracker();
     this.received.set(party, tracker);
     for (const a of list) tracker.add(a.header.seq[this.party] as number);
@@ -449,7 +571,6 @@ export class Node {
       party,
       list.map((a) => a.header.id),
     );
-    for (const a of skewed) this.events.emit('alarm', 'skew', party, skewAlarm(a));
     this.metrics.receipts.inc({ peer: party, dir: 'out' });
     return receipt;
   }
@@ -457,16 +578,15 @@ export class Node {
   /** Raises a durable alarm and records it in the log. */
   async #alarm(type: string, party: string | null, message: string): Promise<void> {
     let pending: PendingAppend | undefined;
-    await this.store.transaction(async (tx) => {
-      await this.store.raiseAlarm(type, party, message, tx);
-      pending = await this.ledger.append(
-        [eventLeaf(type, new Date().toISOString(), { party, message })],
-        tx,
-      );
+    const at = this.clock().toISOString();
+    const row = await this.store.transaction(async (tx) => {
+      const row = await this.store.raiseAlarm(type, party, message, tx, { at });
+      pending = await this.ledger.append([eventLeaf(type, at, { party, message })], tx);
+      return row;
     });
     if (pending) this.ledger.committed(pending);
     this.logger.error({ alarm: type, party }, message);
-    this.events.emit('alarm', type, party, message);
+    this.events.emit('alarm', row);
   }
 
   /** Raises an alarm from outside a locked section (delivery, heartbeats). */
@@ -504,6 +624,17 @@ export class Node {
   write<T>(fn: () => Promise<T>): Promise<T> {
     return this.#write.run(fn);
   }
+}
+
+/** A flash message's free text over the limit, as a sentence; undefined when within it. */
+export function flashTextProblem(body: Body, max: number): string | undefined {
+  if (body.precedence !== 'flash') return undefined;
+  for (const text of [body.text, ...body.translations]) {
+    const chars = text ? [...text.body].length : 0;
+    if (chars > max)
+      return `flash traffic is kept short: the ${text === body.text ? 'text' : `${text?.lang} translation`} has ${chars} characters; the limit is ${max}`;
+  }
+  return undefined;
 }
 
 function sealingKeyOf(peer: Peer): { suite: SuiteName; pub: Uint8Array } {

@@ -8,8 +8,10 @@ import pino, { type Logger } from 'pino';
 import { federationServer, hostPort, operatorServer } from '../api/server.ts';
 import { type Config, readConfig } from './config.ts';
 import { openNodeStore, paths, readNodeKeys, readOwnCard } from './data.ts';
+import { Escalation } from './escalation.ts';
 import { Heartbeats } from './heartbeat.ts';
 import { languageOf } from './language.ts';
+import { LinkTests } from './linktest.ts';
 import { Node } from './node.ts';
 import { Outbox } from './outbox.ts';
 import { openPeople, type People } from './people.ts';
@@ -20,6 +22,8 @@ export interface RunningNode {
   node: Node;
   heartbeats: Heartbeats;
   people: People;
+  escalation: Escalation;
+  linkTests: LinkTests;
   federationUrl: string;
   operatorUrl: string;
   stop(): Promise<void>;
@@ -60,7 +64,10 @@ export async function startNode(
   dataDir: string,
   overrides: Partial<Pick<Config, 'listen' | 'operatorListen' | 'logLevel'>> = {},
   logDestination?: pino.DestinationStream,
+  /** `clock`: the node's time for deadlines, escalation and the roster (tests inject one). */
+  options: { clock?: () => Date } = {},
 ): Promise<RunningNode> {
+  const clock = options.clock ?? (() => new Date());
   const config = { ...readConfig(dataDir), ...overrides };
   const logger = makeLogger(config, logDestination);
   const store = await openNodeStore(dataDir, config);
@@ -70,6 +77,7 @@ export async function startNode(
     card: readOwnCard(dataDir),
     store,
     log: logger,
+    clock,
   });
   try {
     warnVocabulary(node, logger);
@@ -81,7 +89,15 @@ export async function startNode(
   const heartbeats = new Heartbeats(node, outbox);
   const relays = new RelayCollector(node, outbox);
   const watchdog = watchdogOf(node);
-  const people = openPeople(store, config.access, node);
+  const people = openPeople(store, config.access, node, clock);
+  const escalation = new Escalation({
+    node,
+    roster: people.roster,
+    trail: people.trail,
+    logger,
+    clock,
+  });
+  const linkTests = new LinkTests(node, clock);
   const servers: FastifyInstance[] = [];
   let anchoring: NodeJS.Timeout | undefined;
   try {
@@ -104,29 +120,64 @@ export async function startNode(
     heartbeats.start();
     relays.start();
     watchdog?.start();
+    escalation.start();
+    linkTests.start();
     logger.info({ federationUrl, operatorUrl }, 'node serving');
     return {
       node,
       heartbeats,
       people,
+      escalation,
+      linkTests,
       federationUrl,
       operatorUrl,
       async stop() {
         watchdog?.stop();
+        await within(config.stopWaitMs, 'link tests', linkTests.stop(), logger);
         clearInterval(anchoring);
-        heartbeats.stop();
-        await relays.stop();
-        await outbox.stop();
-        await Promise.all(servers.map((s) => s.close()));
+        // Each part finishes what it has under way; one that overruns is named in the log and
+        // left behind, so a stop always ends (what it had not committed is sent again later).
+        await within(config.stopWaitMs, 'heartbeats', heartbeats.stop(), logger);
+        await within(config.stopWaitMs, 'relay collection', relays.stop(), logger);
+        await within(config.stopWaitMs, 'delivery', outbox.stop(), logger);
+        await Promise.all(servers.map((s) => closeServer(s, config.stopWaitMs, logger)));
+        await within(config.stopWaitMs, 'escalation', escalation.stop(), logger);
         await store.close();
         rmSync(paths(dataDir).running, { force: true });
       },
     };
   } catch (e) {
     clearInterval(anchoring);
+    await escalation.stop();
     await Promise.all(servers.map((s) => s.close()));
     await store.close();
     throw e;
+  }
+}
+
+/** Waits for `work` up to `ms`; past that, says in the log what is still running and goes on. */
+async function within(ms: number, what: string, work: Promise<unknown>, logger: Logger) {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), ms);
+  });
+  const outcome = await Promise.race([work.then(() => 'done' as const), late]);
+  clearTimeout(timer);
+  if (outcome === 'late')
+    logger.warn({ part: what, waitedMs: ms }, 'stopping without waiting for it');
+  return outcome;
+}
+
+/**
+ * Closes a listener: requests in progress are answered first, but a peer whose keep-alive
+ * connection stays busy cannot hold the stop open; past the bound its connections are cut
+ * (it retries, and the receiver answers a repeat with the receipt it already gave).
+ */
+async function closeServer(server: FastifyInstance, ms: number, logger: Logger): Promise<void> {
+  const closing = server.close();
+  if ((await within(ms, 'listener', closing, logger)) === 'late') {
+    server.server.closeAllConnections();
+    await closing;
   }
 }
 

@@ -165,7 +165,7 @@ describe('CAP 1.2 export of an incident', () => {
       certainty: 'Unknown',
     });
     expect(cap.info[0]?.description).toContain(
-      '⚠ category.from-next-year: unknown code: not in vocabulary 2026.1',
+      '⚠ category.from-next-year: unknown code: not in vocabulary 2026.2',
     );
   });
 

@@ -34,6 +34,10 @@ export const ERROR_CODES = [
   'E_NO_TRANSLATOR',
   'E_TRANSLATOR_FAILED',
   'E_TLP_RED',
+  // Answers of the operator API about incidents and escalation (docs/operators.md):
+  'E_FLASH_TOO_LONG',
+  // The two-person rule (docs/operators.md): the author of a draft tried to approve or reject it.
+  'E_SELF_APPROVAL',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -184,7 +184,7 @@ describe('rendering a code', () => {
       lang: 'en',
       text: 'phrase.from-a-newer-vocabulary',
       review: 'none',
-      warnings: ['unknown code: not in vocabulary 2026.1'],
+      warnings: ['unknown code: not in vocabulary 2026.2'],
     });
     const rendered = renderBody(
       v,
@@ -196,7 +196,7 @@ describe('rendering a code', () => {
       ['phrase.from-a-newer-vocabulary', 'phrase.from-a-newer-vocabulary', false],
     ]);
     expect(rendered.warnings).toContain(
-      'phrase.from-a-newer-vocabulary: 未知代码：不在词汇表 2026.1 中',
+      'phrase.from-a-newer-vocabulary: 未知代码：不在词汇表 2026.2 中',
     );
   });
 
@@ -245,10 +245,10 @@ describe('comparing vocabularies', () => {
     const en = compareVocabulary(v, 'cn', theirs);
     expect(en.same).toBe(false);
     expect(en.warning).toBe(
-      `cn uses vocabulary 2027.1 (abababababab…), we use 2026.1 (${v.hash.slice(0, 12)}…): codes may be unknown to one side or read differently`,
+      `cn uses vocabulary 2027.1 (abababababab…), we use 2026.2 (${v.hash.slice(0, 12)}…): codes may be unknown to one side or read differently`,
     );
     expect(compareVocabulary(v, 'us', { ...v.ref, hash: '00'.repeat(32) }, 'zh').warning).toMatch(
-      /^us 使用词汇表 2026\.1 \(000000000000…\)，我方使用 2026\.1/,
+      /^us 使用词汇表 2026\.2 \(000000000000…\)，我方使用 2026\.2/,
     );
   });
 });

@@ -307,6 +307,95 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.dropTable('ledger_hashes').execute();
       },
     },
+    '0008-incidents': {
+      // Follow-up of every message that needs a person's acknowledgement, one row per direction,
+      // peer and message: `in`, a received message escalating through the duty roster until a
+      // person acknowledges it; `out`, a message we sent, waiting for the peer's acknowledgement
+      // until its deadline marks it unanswered. `next_at` (epoch ms) is the durable timer: null
+      // when nothing is due any more. `escalations` records every notification fired.
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('followups')
+          .addColumn('dir', 'text', (c) => c.notNull())
+          .addColumn('party', 'text', (c) => c.notNull())
+          .addColumn('id', 'text', (c) => c.notNull())
+          .addColumn('incident', 'text')
+          .addColumn('type', 'text', (c) => c.notNull())
+          .addColumn('precedence', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('desk', 'text')
+          .addColumn('started_at', 'text', (c) => c.notNull())
+          .addColumn('deadline_at', 'text', (c) => c.notNull())
+          .addColumn('step', 'integer', (c) => c.notNull())
+          .addColumn('fired', 'integer', (c) => c.notNull())
+          .addColumn('step_fired', 'integer', (c) => c.notNull())
+          .addColumn('next_at', bigint)
+          .addColumn('acked_at', 'text')
+          .addColumn('acked_desk', 'text')
+          .addColumn('acked_person', 'text')
+          .addColumn('ack_id', 'text')
+          .addColumn('answered_at', 'text')
+          .addColumn('answer_id', 'text')
+          .addColumn('unanswered_at', 'text')
+          .addColumn('retracted_at', 'text')
+          .addColumn('exhausted_at', 'text')
+          .addColumn('reminders', 'integer', (c) => c.notNull())
+          .addPrimaryKeyConstraint('followups_pk', ['dir', 'party', 'id'])
+          .execute();
+        await db.schema.createIndex('followups_due').on('followups').column('next_at').execute();
+        await db.schema
+          .createIndex('followups_incident')
+          .on('followups')
+          .column('incident')
+          .execute();
+        await serial(db, 'escalations')
+          .addColumn('dir', 'text', (c) => c.notNull())
+          .addColumn('party', 'text', (c) => c.notNull())
+          .addColumn('message_id', 'text', (c) => c.notNull())
+          .addColumn('step', 'integer', (c) => c.notNull())
+          .addColumn('desk', 'text', (c) => c.notNull())
+          .addColumn('user_name', 'text')
+          .addColumn('channels', 'text', (c) => c.notNull())
+          .addColumn('at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex('escalations_message')
+          .on('escalations')
+          .columns(['party', 'message_id'])
+          .execute();
+        // An alarm about one message (escalation, unanswered) names it, so an acknowledgement
+        // can clear the alarms it answers.
+        await db.schema.alterTable('alarms').addColumn('ref', 'text').execute();
+      },
+    },
+    '0009-approvals': {
+      // The approvals queue of the two-person rule (src/node/approvals.ts).
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('drafts')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('author', 'text', (c) => c.notNull())
+          .addColumn('desk', 'text', (c) => c.notNull())
+          .addColumn('recipients', 'text', (c) => c.notNull())
+          .addColumn('message', 'text', (c) => c.notNull())
+          .addColumn('template', 'text')
+          .addColumn('rules', 'text', (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('decided_by', 'text')
+          .addColumn('decided_at', 'text')
+          .addColumn('note', 'text')
+          .addColumn('break_glass', 'text')
+          .addColumn('message_id', 'text')
+          .addColumn('seq', 'text')
+          .execute();
+        await db.schema
+          .createIndex('drafts_state')
+          .on('drafts')
+          .columns(['state', 'created_at'])
+          .execute();
+      },
+    },
   };
 }
 

@@ -79,6 +79,8 @@ export interface AlarmsTable {
   /** Who cleared it (an account name), and why. */
   cleared_by: string | null;
   cleared_note: string | null;
+  /** The message an alarm is about, `<party>/<id>` (from 0008-incidents), or null. */
+  ref?: string | null;
 }
 
 export interface LedgerLeavesTable {
@@ -253,6 +255,87 @@ export interface AuditTable {
   leaf_index: number | null;
 }
 
+/**
+ * The follow-up of one message needing a person's acknowledgement (src/node/escalation.ts):
+ * `in` for a received one (escalation), `out` for one we sent (deadline, unanswered, reminders).
+ */
+export interface FollowupsTable {
+  dir: 'in' | 'out';
+  /** The peer: the sender for `in`, the recipient for `out`. */
+  party: string;
+  id: string;
+  incident: string | null;
+  type: string;
+  precedence: string;
+  /** actual, exercise or test: drills never look real, in notifications either. */
+  status: string;
+  /** The author desk (for `out`: the desk alarmed when it goes unanswered). */
+  desk: string | null;
+  /** When escalation (re)started: receipt, or the last reminder. */
+  started_at: string;
+  deadline_at: string;
+  /** The ladder step reached (index), notifications fired in all and at this step. */
+  step: number;
+  fired: number;
+  step_fired: number;
+  /** The durable timer, epoch ms; null once nothing is due. */
+  next_at: number | null;
+  acked_at: string | null;
+  acked_desk: string | null;
+  acked_person: string | null;
+  ack_id: string | null;
+  answered_at: string | null;
+  answer_id: string | null;
+  unanswered_at: string | null;
+  retracted_at: string | null;
+  /** When the ladder ended without an acknowledgement (standing alarm). */
+  exhausted_at: string | null;
+  reminders: number;
+}
+
+/** One notification fired by escalation: which step, desk, person and channels. */
+export interface EscalationsTable {
+  id: Generated<number>;
+  dir: 'in' | 'out';
+  party: string;
+  message_id: string;
+  step: number;
+  desk: string;
+  user_name: string | null;
+  /** JSON list of {kind, ok, detail?}. */
+  channels: string;
+  at: string;
+}
+
+/**
+ * Drafts held for a second officer (two-person rule). `seq` and the message id exist only once the
+ * draft is released, so a rejected draft leaves no gap in any channel.
+ */
+export interface DraftsTable {
+  id: string;
+  created_at: string;
+  /** The account that wrote it; never the one that approves or rejects it. */
+  author: string;
+  desk: string;
+  /** JSON list of recipient parties. */
+  recipients: string;
+  /** JSON: the message as submitted, without salt and approvals. */
+  message: string;
+  template: string | null;
+  /** JSON list of the policy rules (their index in approvals.rules) the draft matched. */
+  rules: string;
+  /** pending → releasing → released, or pending → rejected. */
+  state: 'pending' | 'releasing' | 'released' | 'rejected';
+  decided_by: string | null;
+  decided_at: string | null;
+  note: string | null;
+  /** The reason an officer stated to release it without a second approval. */
+  break_glass: string | null;
+  message_id: string | null;
+  /** JSON: each recipient's seq, once released. */
+  seq: string | null;
+}
+
 export interface Database {
   meta: MetaTable;
   peers: PeersTable;
@@ -275,4 +358,7 @@ export interface Database {
   shifts: ShiftsTable;
   handovers: HandoversTable;
   audit: AuditTable;
+  followups: FollowupsTable;
+  escalations: EscalationsTable;
+  drafts: DraftsTable;
 }

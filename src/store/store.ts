@@ -450,16 +450,45 @@ export class Store implements HashReader {
 
   // alarms
 
+  /** Raises an alarm; `ref` names the message it is about (`<party>/<id>`), when it is. */
   async raiseAlarm(
     type: string,
     party: string | null,
     message: string,
     q: Executor = this.db,
-  ): Promise<void> {
-    await q
+    options: { at?: string; ref?: string } = {},
+  ): Promise<AlarmRow> {
+    const values = {
+      at: options.at ?? new Date().toISOString(),
+      type,
+      party,
+      message,
+      cleared_at: null,
+      ...(options.ref ? { ref: options.ref } : {}),
+    };
+    const row = await q
       .insertInto('alarms')
-      .values({ at: new Date().toISOString(), type, party, message, cleared_at: null })
+      .values(values)
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return {
+      ...values,
+      id: Number(row.id),
+      cleared_by: null,
+      cleared_note: null,
+      ref: options.ref ?? null,
+    };
+  }
+
+  /** Open alarms about one message (`ref` = `<party>/<id>`). */
+  async openAlarmsAbout(ref: string, q: Executor = this.db): Promise<AlarmRow[]> {
+    const rows = await q
+      .selectFrom('alarms')
+      .selectAll()
+      .where('ref', '=', ref)
+      .where('cleared_at', 'is', null)
       .execute();
+    return rows.map((r) => ({ ...r, id: Number(r.id) }));
   }
 
   async openAlarms(q: Executor = this.db): Promise<AlarmRow[]> {

@@ -11,7 +11,11 @@ import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } 
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import { parse, stringify } from 'yaml';
+import { type VerifiedReceipt, verifyReceipt } from '../../src/ledger/receipt.ts';
+import type { SignedCard } from '../../src/protocol/card.ts';
+import type { Envelope } from '../../src/protocol/envelope.ts';
 
 /** The repository root: the CLI runs from here, as `node bin/hotline.js`. */
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -445,4 +449,49 @@ export interface OutboxItem {
 export function removeUnlessKept(root: string): void {
   if (process.env.HOTLINE_KEEP_TEST_DATA) console.info(`kept ${root}`);
   else rmSync(root, { recursive: true, force: true });
+}
+
+/** An outbox row as a sender's SQLite file holds it. */
+export interface SentRow {
+  id: string;
+  header_hash: string;
+  envelope: string;
+  status: string;
+}
+
+/**
+ * Reads a stopped sender's SQLite file on its own: its outbox to `to`, and every receipt it
+ * holds from `to`, each verified against `to`'s card (a file written by `hotline card`).
+ * `covered` maps each id a verified receipt covers to the header hash it names.
+ */
+export function receiptsInFile(
+  db: string,
+  from: string,
+  to: string,
+  peerCardFile: string,
+): { outbox: SentRow[]; verified: VerifiedReceipt[]; covered: Map<string, string> } {
+  const card = (JSON.parse(readFileSync(peerCardFile, 'utf8')) as SignedCard).card;
+  const file = new Database(db, { readonly: true, fileMustExist: true });
+  try {
+    const outbox = file
+      .prepare('SELECT id, header_hash, envelope, status FROM outbox WHERE party = ?')
+      .all(to) as SentRow[];
+    const mine = new Map(outbox.map((r) => [r.id, r]));
+    const receipts = file
+      .prepare("SELECT receipt FROM receipts WHERE dir = 'in' AND party = ? ORDER BY id")
+      .all(to) as Array<{ receipt: string }>;
+    const verified = receipts.map(({ receipt }) =>
+      verifyReceipt(JSON.parse(receipt), card, from, (id) => {
+        const row = mine.get(id);
+        return (
+          row && { headerHash: row.header_hash, envelope: JSON.parse(row.envelope) as Envelope }
+        );
+      }),
+    );
+    const covered = new Map<string, string>();
+    for (const v of verified) for (const e of v.entries) covered.set(e.id, e.headerHash);
+    return { outbox, verified, covered };
+  } finally {
+    file.close();
+  }
 }

@@ -39,7 +39,8 @@ export interface Pair {
   root: string;
   us: Site;
   cn: Site;
-  start(site: Site): Promise<RunningNode>;
+  /** `clock`: the node's injected clock (deadlines, escalation, roster). */
+  start(site: Site, options?: { clock?: () => Date }): Promise<RunningNode>;
   stop(site: Site): Promise<void>;
   close(): Promise<void>;
 }
@@ -95,14 +96,14 @@ export async function createPair(
     root,
     us,
     cn,
-    async start(site) {
+    async start(site, options = {}) {
       const sink = new Writable({
         write(chunk, _encoding, done) {
           site.logs.push(String(chunk));
           done();
         },
       });
-      site.running = await startNode(site.dir, { logLevel: 'debug' }, sink);
+      site.running = await startNode(site.dir, { logLevel: 'debug' }, sink, options);
       return site.running;
     },
     async stop(site) {

@@ -1,0 +1,205 @@
+/**
+ * Operator routes of the two-person rule, templates and readiness (docs/operators.md): the
+ * approvals queue (`/api/v1/drafts`), approving, rejecting and break-glass, sending a template,
+ * and time to acknowledge. Registered inside the operator plugin, so the access hook applies.
+ */
+import { type Static, Type } from '@sinclair/typebox';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { v7 as uuidv7 } from 'uuid';
+import type { Approvals, Decider, Submitted } from '../node/approvals.ts';
+import type { Template } from '../node/config.ts';
+import type { Draft, Node } from '../node/node.ts';
+import { readiness } from '../node/readiness.ts';
+import { PartyId, Slug, Uuid7 } from '../protocol/common.ts';
+import { LIMITS } from '../protocol/limits.ts';
+import { actorOf, principalOf } from './access.ts';
+
+const DraftId = Type.Object({ id: Uuid7 }, { additionalProperties: false });
+const TemplateId = Type.Object({ id: Slug }, { additionalProperties: false });
+
+const Note = Type.String({ minLength: 1, maxLength: 1000 });
+const Reason = Type.String({ minLength: 3, maxLength: 1000 });
+
+const Approve = Type.Object(
+  { note: Type.Optional(Note), desk: Type.Optional(Slug) },
+  { additionalProperties: false },
+);
+const Reject = Type.Object({ note: Note }, { additionalProperties: false });
+const BreakGlass = Type.Object(
+  { reason: Reason, desk: Type.Optional(Slug) },
+  { additionalProperties: false },
+);
+
+const DraftList = Type.Object(
+  {
+    state: Type.Optional(
+      Type.Union(
+        ['pending', 'releasing', 'released', 'rejected', 'all'].map((s) => Type.Literal(s)),
+      ),
+    ),
+    limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,3}$|^10000$' })),
+  },
+  { additionalProperties: false },
+);
+
+const TemplateSend = Type.Object(
+  {
+    /** Every pinned peer when left out. */
+    to: Type.Optional(Type.Array(PartyId, { minItems: 1, maxItems: LIMITS.recipients })),
+    desk: Type.Optional(Slug),
+    /** A report template starts a new incident unless given one. */
+    incident: Type.Optional(Uuid7),
+    inReplyTo: Type.Optional(Uuid7),
+  },
+  { additionalProperties: false },
+);
+
+const ReadinessQuery = Type.Object(
+  { last: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,3}$|^10000$' })) },
+  { additionalProperties: false },
+);
+
+/** The break-glass part of a send request: a reason stated by an officer. */
+export const BreakGlassRequest = Type.Object({ reason: Reason }, { additionalProperties: false });
+
+export function deciderOf(request: FastifyRequest): Decider {
+  const principal = principalOf(request);
+  return { user: principal.user, role: principal.role, actor: actorOf(request) };
+}
+
+/** 201 with the message's id and seqs when released; 202 with the draft's id when held. */
+export function answerOf(submitted: Submitted): { status: 201 | 202; body: Submitted } {
+  return { status: submitted.state === 'released' ? 201 : 202, body: submitted };
+}
+
+export interface ApprovalRoutesOptions {
+  node: Node;
+  approvals: Approvals;
+  /** Checks the author desk is staffed by the caller (shared with POST /api/v1/messages). */
+  mayWriteAs(request: FastifyRequest, desk: string): Promise<void>;
+}
+
+export const approvalRoutes: FastifyPluginAsync<ApprovalRoutesOptions> = async (
+  app,
+  { node, approvals, mayWriteAs },
+) => {
+  app.get(
+    '/api/v1/drafts',
+    { schema: { querystring: DraftList, tags: ['approvals'] } },
+    async (request) => {
+      const query = request.query as Static<typeof DraftList>;
+      const state = query.state === 'all' ? undefined : (query.state ?? 'pending');
+      return approvals.list(state as never, Number(query.limit ?? 100));
+    },
+  );
+
+  app.get(
+    '/api/v1/drafts/:id',
+    { schema: { params: DraftId, tags: ['approvals'] } },
+    async (request) => approvals.get((request.params as Static<typeof DraftId>).id),
+  );
+
+  app.post(
+    '/api/v1/drafts/:id/approve',
+    { schema: { params: DraftId, body: Type.Optional(Approve), tags: ['approvals'] } },
+    async (request, reply) => {
+      const { id } = request.params as Static<typeof DraftId>;
+      const body = (request.body ?? {}) as Static<typeof Approve>;
+      const released = await approvals.approve(id, deciderOf(request), body);
+      return reply.status(201).send(released);
+    },
+  );
+
+  app.post(
+    '/api/v1/drafts/:id/reject',
+    { schema: { params: DraftId, body: Reject, tags: ['approvals'] } },
+    async (request) => {
+      const { id } = request.params as Static<typeof DraftId>;
+      const { note } = request.body as Static<typeof Reject>;
+      return approvals.reject(id, deciderOf(request), note);
+    },
+  );
+
+  app.post(
+    '/api/v1/drafts/:id/break-glass',
+    { schema: { params: DraftId, body: BreakGlass, tags: ['approvals'] } },
+    async (request, reply) => {
+      const { id } = request.params as Static<typeof DraftId>;
+      const { reason, desk } = request.body as Static<typeof BreakGlass>;
+      const released = await approvals.breakGlass(id, deciderOf(request), reason, {
+        ...(desk ? { desk } : {}),
+      });
+      return reply.status(201).send(released);
+    },
+  );
+
+  app.get('/api/v1/templates', { schema: { tags: ['approvals'] } }, async () =>
+    approvals.templates.map((t) => ({
+      ...t,
+      needsApproval: !t.preApproved && approvals.rulesFor(t).length > 0,
+    })),
+  );
+
+  app.post(
+    '/api/v1/templates/:id/send',
+    { schema: { params: TemplateId, body: Type.Optional(TemplateSend), tags: ['approvals'] } },
+    async (request, reply) => {
+      const template = approvals.template((request.params as Static<typeof TemplateId>).id);
+      const options = (request.body ?? {}) as Static<typeof TemplateSend>;
+      const desk = options.desk ?? 'ops';
+      await mayWriteAs(request, desk);
+      const to = options.to ?? [...node.peers.keys()];
+      const message = draftOf(template, desk, options);
+      const { status, body } = answerOf(
+        await approvals.submit(deciderOf(request), to, message, { template }),
+      );
+      return reply.status(status).send(body);
+    },
+  );
+
+  app.get(
+    '/api/v1/readiness',
+    { schema: { querystring: ReadinessQuery, tags: ['approvals'] } },
+    async (request) => {
+      const last = Number((request.query as Static<typeof ReadinessQuery>).last ?? 20);
+      return readiness(node.store, [...node.peers.keys()], last);
+    },
+  );
+};
+
+/** A template filled in: the author desk, and the incident or message it concerns. */
+export function draftOf(
+  template: Template,
+  desk: string,
+  fill: { incident?: string; inReplyTo?: string },
+): Draft {
+  const report = template.type === 'incident.report' || template.type === 'incident.update';
+  const needsIncident = report || template.type === 'incident.close' || template.type === 'state';
+  return {
+    type: template.type,
+    precedence: template.precedence,
+    status: template.status,
+    tlp: template.tlp,
+    codes: template.codes,
+    ...(template.text ? { text: template.text } : {}),
+    translations: template.translations,
+    attachments: [],
+    author: { desk },
+    approvals: [],
+    ...(needsIncident ? { incident: fill.incident ?? uuidv7() } : {}),
+    ...(fill.inReplyTo ? { inReplyTo: fill.inReplyTo } : {}),
+    ...(report
+      ? {
+          report: {
+            nature: 'hazard' as const,
+            category: template.category ?? 'category.other',
+            actionsTaken: [],
+            actionsRequested: [],
+          },
+        }
+      : {}),
+    ...(template.type === 'notice'
+      ? { notice: { subject: template.subject ?? 'notice.exercise' } }
+      : {}),
+  };
+}

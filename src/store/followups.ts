@@ -1,0 +1,222 @@
+/**
+ * The follow-up side of the store (migration 0008-incidents): per message needing a person's
+ * acknowledgement, its escalation or deadline state and its durable timer (`next_at`), and the
+ * notifications fired. Kysely builders only, so it runs on every backend; the rules live in
+ * src/node/escalation.ts.
+ *
+ * @example
+ *   const followups = new FollowupStore(store);
+ *   const next = await followups.nextDue(); // epoch ms of the earliest pending timer
+ *   const due = await followups.due(Date.now(), 200);
+ */
+import type { EscalationsTable, FollowupsTable } from './schema.ts';
+import type { Executor, Store } from './store.ts';
+
+export type FollowupRow = FollowupsTable;
+export type EscalationRow = Omit<EscalationsTable, 'id'> & { id: number };
+export type Dir = 'in' | 'out';
+
+/** What a new follow-up is given; the rest starts empty (no step fired, nothing acknowledged). */
+export type NewFollowup = Pick<
+  FollowupRow,
+  | 'dir'
+  | 'party'
+  | 'id'
+  | 'incident'
+  | 'type'
+  | 'precedence'
+  | 'status'
+  | 'desk'
+  | 'started_at'
+  | 'deadline_at'
+  | 'next_at'
+>;
+
+export function newFollowup(fields: NewFollowup): FollowupRow {
+  return {
+    ...fields,
+    step: 0,
+    fired: 0,
+    step_fired: 0,
+    acked_at: null,
+    acked_desk: null,
+    acked_person: null,
+    ack_id: null,
+    answered_at: null,
+    answer_id: null,
+    unanswered_at: null,
+    retracted_at: null,
+    exhausted_at: null,
+    reminders: 0,
+  };
+}
+
+const NUMBERS = ['step', 'fired', 'step_fired', 'next_at', 'reminders'] as const;
+
+function numbers(row: FollowupRow): FollowupRow {
+  const out = { ...row } as Record<string, unknown>;
+  for (const key of NUMBERS) {
+    const v = out[key];
+    if (typeof v === 'string' || typeof v === 'bigint') out[key] = Number(v);
+  }
+  return out as unknown as FollowupRow;
+}
+
+export class FollowupStore {
+  readonly #store: Store;
+
+  constructor(store: Store) {
+    this.#store = store;
+  }
+
+  get db(): Executor {
+    return this.#store.db;
+  }
+
+  async add(rows: readonly FollowupRow[], q: Executor = this.db): Promise<void> {
+    for (let i = 0; i < rows.length; i += 200)
+      await q
+        .insertInto('followups')
+        .values(rows.slice(i, i + 200))
+        .onConflict((oc) => oc.columns(['dir', 'party', 'id']).doNothing())
+        .execute();
+  }
+
+  async get(dir: Dir, party: string, id: string, q: Executor = this.db) {
+    const row = await q
+      .selectFrom('followups')
+      .selectAll()
+      .where('dir', '=', dir)
+      .where('party', '=', party)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row && numbers(row);
+  }
+
+  async update(
+    dir: Dir,
+    party: string,
+    id: string,
+    changes: Partial<FollowupRow>,
+    q: Executor = this.db,
+  ): Promise<void> {
+    await q
+      .updateTable('followups')
+      .set(changes)
+      .where('dir', '=', dir)
+      .where('party', '=', party)
+      .where('id', '=', id)
+      .execute();
+  }
+
+  /** Timers due at or before `now` (epoch ms), earliest first. */
+  async due(now: number, limit: number, q: Executor = this.db): Promise<FollowupRow[]> {
+    const rows = await q
+      .selectFrom('followups')
+      .selectAll()
+      .where('next_at', 'is not', null)
+      .where('next_at', '<=', now)
+      .orderBy('next_at')
+      .limit(limit)
+      .execute();
+    return rows.map(numbers);
+  }
+
+  /** The earliest pending timer, epoch ms, or undefined when none is pending. */
+  async nextDue(q: Executor = this.db): Promise<number | undefined> {
+    const row = await q
+      .selectFrom('followups')
+      .select('next_at')
+      .where('next_at', 'is not', null)
+      .orderBy('next_at')
+      .limit(1)
+      .executeTakeFirst();
+    return row?.next_at === null || row?.next_at === undefined ? undefined : Number(row.next_at);
+  }
+
+  async ofIncident(incident: string, q: Executor = this.db): Promise<FollowupRow[]> {
+    const rows = await q
+      .selectFrom('followups')
+      .selectAll()
+      .where('incident', '=', incident)
+      .execute();
+    return rows.map(numbers);
+  }
+
+  /** Follow-ups of these messages (any direction), for a timeline. */
+  async ofMessages(ids: readonly string[], q: Executor = this.db): Promise<FollowupRow[]> {
+    if (!ids.length) return [];
+    const rows = await q.selectFrom('followups').selectAll().where('id', 'in', ids).execute();
+    return rows.map(numbers);
+  }
+
+  /** Open follow-ups (a timer pending, or unanswered and not acknowledged), newest first. */
+  async open(limit: number, q: Executor = this.db): Promise<FollowupRow[]> {
+    const rows = await q
+      .selectFrom('followups')
+      .selectAll()
+      .where((eb) =>
+        eb.or([
+          eb('next_at', 'is not', null),
+          eb.and([eb('acked_at', 'is', null), eb('retracted_at', 'is', null)]),
+        ]),
+      )
+      .orderBy('started_at', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map(numbers);
+  }
+
+  async countPending(q: Executor = this.db): Promise<number> {
+    const row = await q
+      .selectFrom('followups')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('next_at', 'is not', null)
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
+  /**
+   * Incident ids of the newest `limit` messages sent and received, newest first. Bodies are stored
+   * as canonical JSON, so an incident id appears as `"incident":"<uuid>"`.
+   */
+  async incidentIds(limit: number, q: Executor = this.db): Promise<string[]> {
+    const pick = (table: 'inbox' | 'outbox') =>
+      q
+        .selectFrom(table)
+        .select(['body', table === 'inbox' ? 'received_at as at' : 'created_at as at'])
+        .where('body', 'like', '%"incident":"%')
+        .orderBy('at', 'desc')
+        .limit(limit)
+        .execute();
+    const rows = [...(await pick('inbox')), ...(await pick('outbox'))].sort((a, b) =>
+      a.at < b.at ? 1 : a.at > b.at ? -1 : 0,
+    );
+    const ids = new Set<string>();
+    for (const r of rows) {
+      const incident = /"incident":"([0-9a-f-]{36})"/.exec(r.body)?.[1];
+      if (incident) ids.add(incident);
+    }
+    return [...ids];
+  }
+
+  async addEscalation(row: Omit<EscalationRow, 'id'>, q: Executor = this.db): Promise<number> {
+    const out = await q
+      .insertInto('escalations')
+      .values(row)
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return Number(out.id);
+  }
+
+  async escalations(party: string, id: string, q: Executor = this.db): Promise<EscalationRow[]> {
+    const rows = await q
+      .selectFrom('escalations')
+      .selectAll()
+      .where('party', '=', party)
+      .where('message_id', '=', id)
+      .orderBy('id')
+      .execute();
+    return rows.map((r) => ({ ...r, id: Number(r.id), step: Number(r.step) }));
+  }
+}
