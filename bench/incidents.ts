@@ -20,7 +20,7 @@ import { sql } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import { dataFolderActor } from '../src/node/people.ts';
 import type { RunningNode } from '../src/node/service.ts';
-import { type FollowupRow, FollowupStore } from '../src/store/followups.ts';
+import { type FollowupRow, FollowupStore, newFollowup } from '../src/store/followups.ts';
 import { openPostgresStore } from '../src/store/postgres/index.ts';
 import { openSqliteStore } from '../src/store/sqlite/index.ts';
 import { createPair, draft } from '../test/support/pair.ts';
@@ -176,33 +176,22 @@ async function pendingTimers(backend: 'sqlite' | 'postgres') {
   try {
     const followups = new FollowupStore(store);
     const base = Date.now();
-    const rows: FollowupRow[] = Array.from({ length: TIMERS }, (_, i) => ({
-      dir: 'in',
-      party: 'us',
-      id: uuidv7(),
-      incident: null,
-      type: 'incident.report',
-      precedence: 'flash',
-      status: 'exercise',
-      desk: 'ops',
-      started_at: new Date(base).toISOString(),
-      deadline_at: new Date(base + 300_000).toISOString(),
-      step: 0,
-      fired: 0,
-      step_fired: 0,
-      // Spread over the next day, in random order.
-      next_at: base + Math.floor(Math.random() * 86_400_000) + (i % 2),
-      acked_at: null,
-      acked_desk: null,
-      acked_person: null,
-      ack_id: null,
-      answered_at: null,
-      answer_id: null,
-      unanswered_at: null,
-      retracted_at: null,
-      exhausted_at: null,
-      reminders: 0,
-    }));
+    const rows: FollowupRow[] = Array.from({ length: TIMERS }, (_, i) =>
+      newFollowup({
+        dir: 'in',
+        party: 'us',
+        id: uuidv7(),
+        incident: null,
+        type: 'incident.report',
+        precedence: 'flash',
+        status: 'exercise',
+        desk: 'ops',
+        started_at: new Date(base).toISOString(),
+        deadline_at: new Date(base + 300_000).toISOString(),
+        // Spread over the next day, in random order.
+        next_at: base + Math.floor(Math.random() * 86_400_000) + (i % 2),
+      }),
+    );
     const sizeBefore = backend === 'sqlite' ? statSync(file).size : 0;
     globalThis.gc?.();
     const heapBefore = process.memoryUsage().heapUsed;

@@ -22,6 +22,12 @@ const BENCHES: Record<string, (options: BenchOptions) => Promise<unknown>> = {
   },
   ledger: async () => (await import('./ledger.ts')).benchLedger(),
   resilience: async (o) => (await import('./resilience.ts')).benchResilience(o),
+  console: async (o) => {
+    const { benchConsole, printConsole } = await import('./console.ts');
+    const figures = await benchConsole();
+    if (!o.json) printConsole(figures);
+    return figures;
+  },
   incidents: async (o) => (await import('./incidents.ts')).benchIncidents(o),
 };
 

@@ -66,6 +66,6 @@ export const consoleRoutes: FastifyPluginAsync<{ root?: string }> = async (
       'cache-control',
       file.startsWith('assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
     );
-    return reply.sendFile(file);
+    return reply.sendFile(file, { cacheControl: false });
   });
 };

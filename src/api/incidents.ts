@@ -244,71 +244,56 @@ export const incidentRoutes: FastifyPluginAsync<{ node: Node; people: People }> 
     },
   );
 
-  app.post(
-    '/api/v1/incidents/:incident/state',
-    { schema: { params: IncidentParams, body: StateChange, tags: ['incidents'] } },
-    async (request, reply) => {
-      const { incident } = request.params as { incident: string };
-      const input = request.body as StateChange;
-      const released = await lock.run(async () => {
-        const { view, messages } = await mustLoad(incident);
-        if (!view.ours)
-          throw new ProtocolError(
-            'E_CONFLICT',
-            `"${view.owner}" reported incident ${incident} and owns its state: send a request instead`,
+  /**
+   * A state change by the owner (to every peer of the incident), or a request for one by the
+   * other side (to the owner): a `state` message citing the last change, or the report.
+   */
+  function changeRoute(path: string, asRequest: boolean) {
+    app.post(
+      path,
+      { schema: { params: IncidentParams, body: StateChange, tags: ['incidents'] } },
+      async (request, reply) => {
+        const { incident } = request.params as { incident: string };
+        const input = request.body as StateChange;
+        const released = await lock.run(async () => {
+          const { view, messages } = await mustLoad(incident);
+          if (!asRequest && !view.ours)
+            throw new ProtocolError(
+              'E_CONFLICT',
+              `"${view.owner}" reported incident ${incident} and owns its state: send a request instead`,
+            );
+          if (asRequest && view.ours)
+            throw new ProtocolError(
+              'E_CONFLICT',
+              `this party owns incident ${incident}: change its state instead of requesting it`,
+            );
+          const problem = transitionProblem(view.state, input.to as IncidentState);
+          if (problem) throw new ProtocolError('E_CONFLICT', problem);
+          const { firstId, ...base } = draftOf(view, messages, input);
+          const cites = view.head ?? firstId;
+          return send(
+            request,
+            asRequest ? [view.owner] : view.peers,
+            {
+              ...base,
+              type: 'state',
+              state: { to: input.to, previous: view.head, request: asRequest },
+              ...(cites ? { inReplyTo: cites } : {}),
+            },
+            asRequest ? 'incident.request' : 'incident.state',
+            { from: view.state, to: input.to },
           );
-        const problem = transitionProblem(view.state, input.to as IncidentState);
-        if (problem) throw new ProtocolError('E_CONFLICT', problem);
-        const { firstId, ...base } = draftOf(view, messages, input);
-        return send(
-          request,
-          view.peers,
-          {
-            ...base,
-            type: 'state',
-            state: { to: input.to, previous: view.head, request: false },
-            ...((view.head ?? firstId) ? { inReplyTo: (view.head ?? firstId) as string } : {}),
-          },
-          'incident.state',
-          { from: view.state, to: input.to },
-        );
-      });
-      return reply.status(201).send({ ...released, incident, state: input.to });
-    },
-  );
-
-  app.post(
-    '/api/v1/incidents/:incident/requests',
-    { schema: { params: IncidentParams, body: StateChange, tags: ['incidents'] } },
-    async (request, reply) => {
-      const { incident } = request.params as { incident: string };
-      const input = request.body as StateChange;
-      const released = await lock.run(async () => {
-        const { view, messages } = await mustLoad(incident);
-        if (view.ours)
-          throw new ProtocolError(
-            'E_CONFLICT',
-            `this party owns incident ${incident}: change its state instead of requesting it`,
-          );
-        const problem = transitionProblem(view.state, input.to as IncidentState);
-        if (problem) throw new ProtocolError('E_CONFLICT', problem);
-        const { firstId, ...base } = draftOf(view, messages, input);
-        return send(
-          request,
-          [view.owner],
-          {
-            ...base,
-            type: 'state',
-            state: { to: input.to, previous: view.head, request: true },
-            ...((view.head ?? firstId) ? { inReplyTo: (view.head ?? firstId) as string } : {}),
-          },
-          'incident.request',
-          { from: view.state, to: input.to },
-        );
-      });
-      return reply.status(201).send({ ...released, incident, requested: input.to });
-    },
-  );
+        });
+        return reply.status(201).send({
+          ...released,
+          incident,
+          ...(asRequest ? { requested: input.to } : { state: input.to }),
+        });
+      },
+    );
+  }
+  changeRoute('/api/v1/incidents/:incident/state', false);
+  changeRoute('/api/v1/incidents/:incident/requests', true);
 
   app.post(
     '/api/v1/incidents/:incident/requests/:request/decision',

@@ -10,6 +10,7 @@
  *   {type:"receipted", party, ids, at}  our messages to `party` receipted
  *   {type:"alarm", alarm:{type, party, message}, at}
  *   {type:"alarm-cleared", id, at}
+ *   {type:"link", party, path, state, at}   a path changed state (up, degraded, down)
  *   {type:"ping", at}                   every `pingMs`, so a silent drop is noticed
  */
 import websocket from '@fastify/websocket';
@@ -34,6 +35,11 @@ export const liveRoutes: FastifyPluginAsync<LiveOptions> = async (
   { node, people, pingMs = 10_000 },
 ) => {
   await app.register(websocket, { options: { maxPayload: 4096 } });
+  // An upgrade refused before it happens (no session, another role) leaves its socket outside
+  // the server's connections, where it would linger and hold up the node's shutdown: end it.
+  app.addHook('onResponse', async (request, reply) => {
+    if (request.headers.upgrade && reply.statusCode >= 400) request.raw.socket?.destroy();
+  });
   app.get(
     '/api/v1/feed',
     { websocket: true, schema: { hide: true } },
@@ -53,6 +59,7 @@ export const liveRoutes: FastifyPluginAsync<LiveOptions> = async (
         receipted: (party, ids) => send({ type: 'receipted', party, ids }),
         alarm: (alarm) => send({ type: 'alarm', alarm }),
         'alarm-cleared': (id) => send({ type: 'alarm-cleared', id }),
+        link: (party, path, state) => send({ type: 'link', party, path, state }),
         incident: (incident) => send({ type: 'incident', incident }),
         escalation: (step) => send({ type: 'escalation', step }),
         acknowledged: (party, id, ack) => send({ type: 'acknowledged', party, id, ack }),

@@ -4,6 +4,7 @@
  * token's person: the node, not the CLI, enforces who may decide what.
  */
 import { type Command, Option } from 'commander';
+import type { Readiness } from '../node/readiness.ts';
 import { PRECEDENCES } from '../protocol/body.ts';
 import { CliError, callNode } from './client.ts';
 
@@ -27,25 +28,6 @@ interface Released {
   id: string;
   seq: Record<string, number>;
   draft: string | null;
-}
-
-interface AckStats {
-  tests: number;
-  drills: number;
-  acknowledged: number;
-  unacknowledged: number;
-  medianMs: number | null;
-  meanMs: number | null;
-  maxMs: number | null;
-}
-
-interface Readiness {
-  last: number;
-  peers: Array<{
-    party: string;
-    sent: Record<string, AckStats>;
-    received: Record<string, AckStats>;
-  }>;
 }
 
 const DRAFT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;

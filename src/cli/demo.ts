@@ -71,7 +71,8 @@ interface Account {
 
 /**
  * Demo accounts on one side: the first admin (from init), an operator at the operations desk and
- * an officer at the duty officer's desk, each on a 12-hour shift from now.
+ * an officer at the duty officer's desk, each on a 12-hour shift from now, and the admin on duty
+ * at the principal's desk.
  */
 async function addDemoPeople(data: string, admin: Account): Promise<Account[]> {
   const store = await openNodeStore(data);
@@ -79,17 +80,21 @@ async function addDemoPeople(data: string, admin: Account): Promise<Account[]> {
     const { accounts, roster } = openPeople(store, readConfig(data).access);
     const by = dataFolderActor();
     await roster.addDesk(by, 'duty-officer', 'Duty officer');
+    await roster.addDesk(by, 'principal', 'Principal');
     const accounts_: Account[] = [
       { user: 'operator', role: 'operator', password: generatePassword(), desk: 'ops' },
       { user: 'officer', role: 'officer', password: generatePassword(), desk: 'duty-officer' },
     ];
-    const now = Date.now();
-    for (const a of accounts_) {
+    for (const a of accounts_)
       await accounts.add(by, { name: a.user, role: a.role, password: a.password });
-      await roster.putStaff(by, a.desk, a.user, [{ kind: 'console' }]);
+    // Every desk of the escalation ladder (ops → duty-officer → principal) has someone on duty;
+    // in the demo the admin stands in as the principal.
+    const now = Date.now();
+    for (const { desk, user } of [...accounts_, { desk: 'principal', user: admin.user }]) {
+      await roster.putStaff(by, desk, user, [{ kind: 'console' }]);
       await roster.addShift(by, {
-        desk: a.desk,
-        user: a.user,
+        desk,
+        user,
         startsAt: new Date(now - 60_000).toISOString(),
         endsAt: new Date(now + 12 * 3_600_000).toISOString(),
       });
@@ -137,9 +142,10 @@ export async function runDemo(dir: string): Promise<void> {
     console.log(
       `  operator    ${running.operatorUrl}   (token in ${paths(join(root, site.party)).token})`,
     );
+    console.log(`  console     ${running.operatorUrl}/   (open in a browser; sign in below)`);
     console.log(`  data        ${join(root, site.party)}`);
     console.log(`  fingerprint ${fingerprint((cards[i] as (typeof cards)[number]).card)}`);
-    console.log('  accounts    (log in: POST /api/v1/session; passwords are new every run)');
+    console.log('  accounts    (for the console; passwords are new every run)');
     for (const a of people[i] ?? [])
       console.log(
         `    ${a.role.padEnd(9)} ${a.user.padEnd(9)} password ${a.password}  desk ${a.desk}`,

@@ -247,7 +247,7 @@ export const Config = Type.Object(
         ladder: Type.Array(Slug, {
           minItems: 1,
           maxItems: 8,
-          default: ['ops', 'officer', 'principal'],
+          default: ['ops', 'duty-officer', 'principal'],
         }),
         /** Notifications per ladder step at most. */
         repeats: Type.Integer({ minimum: 1, maximum: 10, default: 3 }),

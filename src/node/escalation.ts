@@ -25,7 +25,7 @@ import type { Logger } from 'pino';
 import { eventLeaf } from '../ledger/leaves.ts';
 import type { Body, Precedence } from '../protocol/body.ts';
 import { ProtocolError } from '../protocol/errors.ts';
-import { type FollowupRow, FollowupStore } from '../store/followups.ts';
+import { type FollowupRow, FollowupStore, newFollowup } from '../store/followups.ts';
 import type { AlarmRow, Executor } from '../store/store.ts';
 import type { Config } from './config.ts';
 import type { PendingAppend } from './log.ts';
@@ -267,33 +267,22 @@ export class Escalation {
       }
       if (needsAck(body)) {
         const { ackMs } = this.#deadline(body.precedence);
-        fresh.push({
-          dir,
-          party: m.party,
-          id: m.id,
-          incident: body.incident ?? null,
-          type: body.type,
-          precedence: body.precedence,
-          status: body.status,
-          desk: body.author.desk,
-          started_at: m.at,
-          deadline_at: new Date(at + ackMs).toISOString(),
-          step: 0,
-          fired: 0,
-          step_fired: 0,
-          // Received: notify at once. Sent: look again at the deadline.
-          next_at: dir === 'in' ? at : at + ackMs,
-          acked_at: null,
-          acked_desk: null,
-          acked_person: null,
-          ack_id: null,
-          answered_at: null,
-          answer_id: null,
-          unanswered_at: null,
-          retracted_at: null,
-          exhausted_at: null,
-          reminders: 0,
-        });
+        fresh.push(
+          newFollowup({
+            dir,
+            party: m.party,
+            id: m.id,
+            incident: body.incident ?? null,
+            type: body.type,
+            precedence: body.precedence,
+            status: body.status,
+            desk: body.author.desk,
+            started_at: m.at,
+            deadline_at: new Date(at + ackMs).toISOString(),
+            // Received: notify at once. Sent: look again at the deadline.
+            next_at: dir === 'in' ? at : at + ackMs,
+          }),
+        );
         if (dir === 'in') due = true;
       }
     }

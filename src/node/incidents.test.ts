@@ -136,7 +136,7 @@ describe('deadlines and limits in the configuration', () => {
       priority: { ackMinutes: 60, escalateMinutes: 30 },
       routine: { ackMinutes: 180, escalateMinutes: 60 },
     });
-    expect(incidents.ladder).toEqual(['ops', 'officer', 'principal']);
+    expect(incidents.ladder).toEqual(['ops', 'duty-officer', 'principal']);
     expect(incidents.repeats).toBe(3);
     expect(incidents.flashTextMax).toBe(500);
   });

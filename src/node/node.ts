@@ -58,6 +58,8 @@ export interface NodeEvents {
   acknowledged: [party: string, id: string, ack: AckInfo];
   /** A durable alarm was cleared. */
   'alarm-cleared': [id: number];
+  /** A path to a peer changed state (up, degraded, down). */
+  link: [party: string, path: string, state: string];
 }
 
 /** One notification of an escalation ladder, as the live feed shows it. */
@@ -176,7 +178,8 @@ export class Node {
   readonly #write = new Lock();
   /**
    * `received` (party, ids) after a batch is stored; `receipted` (party, ids) once verified;
-   * `alarm` and `alarm-cleared` once committed. The console's live feed pushes these.
+   * `alarm` and `alarm-cleared` once committed; `link` when a path changes state. The console's
+   * live feed pushes these.
    */
   readonly events = new EventEmitter<NodeEvents>();
   readonly #releases: ReleaseJob[] = [];

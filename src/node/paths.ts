@@ -148,12 +148,13 @@ export class Paths {
     const status = this.#find(party, path);
     if (!status) return;
     const rtt = rttMs ?? status.rttMs;
+    const before = status.state;
     status.state = rtt !== null && rtt > DEGRADED_RTT_MS ? 'degraded' : 'up';
     status.rttMs = rtt;
     status.failures = 0;
     status.lastError = null;
     if (heartbeat) status.lastHeartbeat = new Date().toISOString();
-    this.#publish(party, status);
+    this.#publish(party, status, before);
   }
 
   /** A heartbeat or send on the path failed. */
@@ -161,17 +162,19 @@ export class Paths {
     const status = this.#find(party, path);
     if (!status) return;
     status.failures++;
+    const before = status.state;
     status.state = status.failures >= DOWN_AFTER ? 'down' : 'degraded';
     status.lastError = reason.slice(0, 300);
-    this.#publish(party, status);
+    this.#publish(party, status, before);
   }
 
   #find(party: string, path: string): PathStatus | undefined {
     return (this.#status.get(party) ?? new Map(this.list(party).map((p) => [p.path, p]))).get(path);
   }
 
-  #publish(party: string, status: PathStatus): void {
+  #publish(party: string, status: PathStatus, before: PathState): void {
     this.#node.metrics.pathUp.set({ peer: party, path: status.path }, STATE_VALUE[status.state]);
+    if (status.state !== before) this.#node.events.emit('link', party, status.path, status.state);
   }
 
   #failover(party: string, from: string, to: string, reason: string): void {

@@ -16,6 +16,41 @@ export type FollowupRow = FollowupsTable;
 export type EscalationRow = Omit<EscalationsTable, 'id'> & { id: number };
 export type Dir = 'in' | 'out';
 
+/** What a new follow-up is given; the rest starts empty (no step fired, nothing acknowledged). */
+export type NewFollowup = Pick<
+  FollowupRow,
+  | 'dir'
+  | 'party'
+  | 'id'
+  | 'incident'
+  | 'type'
+  | 'precedence'
+  | 'status'
+  | 'desk'
+  | 'started_at'
+  | 'deadline_at'
+  | 'next_at'
+>;
+
+export function newFollowup(fields: NewFollowup): FollowupRow {
+  return {
+    ...fields,
+    step: 0,
+    fired: 0,
+    step_fired: 0,
+    acked_at: null,
+    acked_desk: null,
+    acked_person: null,
+    ack_id: null,
+    answered_at: null,
+    answer_id: null,
+    unanswered_at: null,
+    retracted_at: null,
+    exhausted_at: null,
+    reminders: 0,
+  };
+}
+
 const NUMBERS = ['step', 'fired', 'step_fired', 'next_at', 'reminders'] as const;
 
 function numbers(row: FollowupRow): FollowupRow {

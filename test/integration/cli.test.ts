@@ -69,6 +69,12 @@ describe('the hotline CLI, end to end', () => {
       ['incident'],
       ['ack'],
       ['remind'],
+      ['drafts'],
+      ['approve'],
+      ['reject'],
+      ['break-glass'],
+      ['drill'],
+      ['readiness'],
     ];
     // Three at a time: each run loads the TypeScript sources through tsx.
     const results = [];

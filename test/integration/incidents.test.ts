@@ -159,10 +159,10 @@ describe.each(['sqlite', 'postgres'] as const)('incidents and escalation on %s',
       startsAt: new Date(now - 3_600_000).toISOString(),
       endsAt: new Date(now + 24 * 3_600_000).toISOString(),
     });
-    // Beijing's ladder: ops (Olga, webhook), officer (Oscar, e-mail), principal (Pei, both).
+    // Beijing's ladder: ops (Olga, webhook), duty-officer (Oscar, e-mail), principal (Pei, both).
     const { accounts, roster } = cn().people;
     const by = dataFolderActor();
-    await roster.addDesk(by, 'officer', 'Duty officer');
+    await roster.addDesk(by, 'duty-officer', 'Duty officer');
     await roster.addDesk(by, 'principal', 'Principal');
     const staff = [
       [
@@ -174,7 +174,7 @@ describe.each(['sqlite', 'postgres'] as const)('incidents and escalation on %s',
       [
         'oscar',
         'officer',
-        'officer',
+        'duty-officer',
         [{ kind: 'console' }, { kind: 'email', address: 'oscar@cn.example' }],
       ],
       [
@@ -321,7 +321,7 @@ describe.each(['sqlite', 'postgres'] as const)('incidents and escalation on %s',
       ['ops', 'olga', iso(0)],
       ['ops', 'olga', iso(2)],
       ['ops', 'olga', iso(4)],
-      ['officer', 'oscar', iso(6)],
+      ['duty-officer', 'oscar', iso(6)],
       ['principal', 'pei', iso(8)],
       ['principal', null, iso(10)],
     ]);

@@ -31,37 +31,24 @@ export function launchChromium(): Promise<Browser> {
 }
 
 /**
+ * (Page scripts are plain JavaScript text: a function compiled here may call helpers that exist
+ * only in Node.)
  * Records every browser notification the page shows (the real Notification still runs) and
  * sets the flag an injected script would set, so a test can tell whether any script ran.
  */
-const RECORD_NOTIFICATIONS = () => {
-  type Options = { body?: string; tag?: string };
-  type NotificationClass = (new (
-    title: string,
-    options?: Options,
-  ) => object) & {
-    permission: string;
-    requestPermission(): Promise<string>;
-  };
-  const w = globalThis as unknown as {
-    __notifications: Array<{ title: string; body?: string; tag?: string }>;
-    Notification?: NotificationClass;
-  };
-  w.__notifications = [];
-  const Real = w.Notification;
+const RECORD_NOTIFICATIONS = `(() => {
+  window.__notifications = [];
+  const Real = window.Notification;
   if (!Real) return;
-  class Recorded extends Real {
-    constructor(title: string, options?: Options) {
+  window.Notification = class extends Real {
+    constructor(title, options) {
       super(title, options);
-      w.__notifications.push({ title, body: options?.body, tag: options?.tag });
+      window.__notifications.push({ title, body: options?.body, tag: options?.tag });
     }
-  }
-  Object.defineProperty(Recorded, 'permission', { get: () => Real.permission });
-  Object.defineProperty(Recorded, 'requestPermission', {
-    value: () => Real.requestPermission(),
-  });
-  w.Notification = Recorded as unknown as NotificationClass;
-};
+    static get permission() { return Real.permission; }
+    static requestPermission() { return Real.requestPermission(); }
+  };
+})();`;
 
 export interface ConsoleOptions {
   locale: string;
@@ -80,7 +67,7 @@ export async function openConsole(
     timezoneId: options.timezoneId,
   });
   await context.grantPermissions(['notifications'], { origin: base });
-  await context.addInitScript(RECORD_NOTIFICATIONS);
+  await context.addInitScript({ content: RECORD_NOTIFICATIONS });
   const page = await context.newPage();
   return { context, page, base };
 }

@@ -115,6 +115,13 @@ export function unacknowledged(inbox: InboxItem[], outbox: OutboxItem[]): InboxI
 
 const SILENCED = 'hotline.silenced';
 
+function summaryOf(m: InboxItem, lang: string, translated: string): string {
+  const own =
+    m.body.text?.lang === lang ? undefined : m.body.translations.find((x) => x.lang === lang);
+  if (own) return `${own.body.slice(0, 200)} (${translated})`;
+  return m.body.text?.body.slice(0, 200) ?? '';
+}
+
 type Route =
   | { page: 'board' }
   | { page: 'message'; party: string; id: string }
@@ -243,7 +250,9 @@ function Console({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
   // The live feed: each event refreshes what it changed; a reconnect refreshes everything.
   useEffect(() => {
     void refresh().catch(() => undefined);
-    const statusEvery = setInterval(() => void refreshStatus().catch(() => undefined), 5000);
+    // State changes of links come over the feed; this keeps round-trip times and heartbeat times
+    // current between them.
+    const statusEvery = setInterval(() => void refreshStatus().catch(() => undefined), 10_000);
     const close = openFeed({
       onState: (state, n) => {
         setFeed(state);
@@ -254,7 +263,7 @@ function Console({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
         if (frame.type === 'hello') void refresh().catch(() => undefined);
         else if (frame.type === 'received' || frame.type === 'receipted')
           void refreshMessages().catch(() => undefined);
-        else if (frame.type === 'alarm' || frame.type === 'alarm-cleared')
+        else if (frame.type === 'alarm' || frame.type === 'alarm-cleared' || frame.type === 'link')
           void refreshStatus().catch(() => undefined);
         // An ack clears its alarms by reference, with no alarm-cleared event.
         else if (frame.type === 'acknowledged') void refresh().catch(() => undefined);
@@ -286,7 +295,8 @@ function Console({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
           precedence: codes.get(`precedence.${m.body.precedence}`)?.text ?? m.body.precedence,
           party: status?.peers.find((p) => p.party === m.from)?.names[lang] ?? m.from,
         }),
-        detail: m.body.text?.body.slice(0, 200) ?? '',
+        // In the reader's language when the sender translated it, saying so; else the original.
+        detail: summaryOf(m, lang, t('message.senderTranslation')),
         href: `/message/${m.from}/${m.id}`,
       });
     for (const a of alarms)
@@ -353,7 +363,7 @@ function Console({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
           {t('app.title')}
         </div>
         <nav aria-label={t('nav.label')}>
-          <ul>
+          <ul className="nav-list">
             {NAV.filter((n) => !n.admin || me.user.role === 'admin').map((n) => (
               <li key={n.href}>
                 <Link href={n.href} className={path === n.href ? 'current' : undefined}>
@@ -434,7 +444,7 @@ function AlarmBanner({ items, sounding }: { items: AlarmItem[]; sounding: boolea
     >
       <h2>{t('alarm.banner')}</h2>
       <div role="alert">
-        <ul>
+        <ul className="alarm-list">
           {items.map((item) => (
             <li key={item.key} data-alarm-key={item.key}>
               <strong>{item.title}</strong> <span className="detail">{item.detail}</span>{' '}

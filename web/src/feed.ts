@@ -15,6 +15,7 @@ export interface FeedFrame {
     | 'receipted'
     | 'alarm'
     | 'alarm-cleared'
+    | 'link'
     | 'ping'
     | 'incident'
     | 'escalation'

@@ -88,6 +88,7 @@ export const en = {
     test: 'Test',
     rotation: 'Key rotation',
   },
+  statusTag: { exercise: 'EXERCISE', test: 'TEST' },
   statusBanner: {
     exercise: 'EXERCISE — EXERCISE — EXERCISE: not real traffic',
     test: 'TEST — TEST — TEST: not real traffic, take no action',
@@ -127,6 +128,7 @@ export const en = {
     respond: 'Respond',
     acknowledge: 'Acknowledge',
     ackSent: 'Acknowledgement sent.',
+    replyPhrase: 'Standard phrase (shown to them in their language)',
     replyLabel: 'Your reply',
     sendReply: 'Send reply',
     replySent: 'Reply sent.',

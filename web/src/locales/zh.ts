@@ -91,6 +91,7 @@ export const zh: Plural<Labels> = {
     test: '测试',
     rotation: '密钥轮换',
   },
+  statusTag: { exercise: '演习', test: '测试' },
   statusBanner: {
     exercise: '演习——演习——演习：非真实通信',
     test: '测试——测试——测试：非真实通信，请勿采取行动',
@@ -130,6 +131,7 @@ export const zh: Plural<Labels> = {
     respond: '回应',
     acknowledge: '确认收到',
     ackSent: '确认已发出。',
+    replyPhrase: '标准用语（对方以其语言阅读）',
     replyLabel: '您的答复',
     sendReply: '发送答复',
     replySent: '答复已发出。',

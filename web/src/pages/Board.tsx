@@ -9,16 +9,30 @@ import { ALARMING, ApiFailure, api, type InboxItem, RANK } from '../api.ts';
 import { Code, PartyName, PrecedenceBadge, Time, TlpBadge } from '../components.tsx';
 import { BoardIncidents } from './BoardIncidents.tsx';
 
+/** Types that ask the other side for an answer, not only a receipt. */
+const NEEDS_ANSWER = [
+  'incident.report',
+  'incident.update',
+  'query',
+  'reminder',
+  'presence',
+  'conference',
+];
+
 export function Board() {
   const { t } = useTranslation();
   const { status, inbox, outbox, alarms, me, silenced, silence, refresh } = useConsole();
   const [error, setError] = useState<string>();
 
+  // Waiting: a flash or immediate message nobody acknowledged, or one that asks for an answer
+  // and has none yet.
   const waiting = inbox
-    .filter((m) => m.body.type !== 'ack')
     .filter((m) => {
       const { acks, replies } = answersTo(m.id, [], outbox);
-      return !acks.length || !replies.length;
+      return (
+        (ALARMING.includes(m.body.precedence) && m.body.type !== 'ack' && !acks.length) ||
+        (NEEDS_ANSWER.includes(m.body.type) && !replies.length)
+      );
     })
     .sort(
       (a, b) =>
@@ -173,7 +187,7 @@ export function MessageTable({ items }: { items: InboxItem[] }) {
                 <PrecedenceBadge body={m.body} /> <TlpBadge tlp={m.body.tlp} />
                 {m.body.status !== 'actual' && (
                   <span className={`status-tag status-${m.body.status}`}>
-                    {t(`statusBanner.${m.body.status}`)}
+                    {t(`statusTag.${m.body.status}`)}
                   </span>
                 )}
               </td>

@@ -143,7 +143,7 @@ export function Compose() {
     <>
       <h1 tabIndex={-1}>{t('compose.title')}</h1>
       <div className="compose">
-        <form onSubmit={send} aria-labelledby="compose-form">
+        <form onSubmit={send} aria-labelledby="compose-form" className="compose-form">
           <h2 id="compose-form" className="sr-only">
             {t('compose.title')}
           </h2>

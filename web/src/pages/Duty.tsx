@@ -171,7 +171,7 @@ export function Duty() {
         ) : (
           <p>{t('duty.noHandovers')}</p>
         )}
-        <form onSubmit={handOver}>
+        <form onSubmit={handOver} className="section-form">
           <h3>{t('duty.handOver')}</h3>
           <label>
             {t('duty.desk')}

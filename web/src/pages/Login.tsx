@@ -56,7 +56,7 @@ export function Login({ onSignedIn }: { onSignedIn: (me: Me) => void }) {
         </select>
       </label>
       {!me ? (
-        <form onSubmit={submit} aria-labelledby="login-title">
+        <form onSubmit={submit} aria-labelledby="login-title" className="login-form">
           <h2 id="login-title">{t('login.title')}</h2>
           <label>
             {t('login.user')}

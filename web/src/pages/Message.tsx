@@ -20,11 +20,12 @@ import { Code, PartyName, PrecedenceBadge, StatusBanner, Time, TlpBadge } from '
 
 export function MessagePage({ party, id }: { party: string; id: string }) {
   const { t } = useTranslation();
-  const { lang, inbox, outbox, me, status, refresh } = useConsole();
+  const { lang, inbox, outbox, me, status, refresh, codes } = useConsole();
   const [view, setView] = useState<MessageView>();
   const [local, setLocal] = useState<LocalTranslation[]>([]);
   const [error, setError] = useState<string>();
   const [reply, setReply] = useState('');
+  const [phrase, setPhrase] = useState('');
   const [sending, setSending] = useState(false);
   const [notice, setNotice] = useState<string>();
 
@@ -84,8 +85,8 @@ export function MessagePage({ party, id }: { party: string; id: string }) {
           precedence: m.body.precedence,
           status: m.body.status,
           tlp: m.body.tlp,
-          codes: [],
-          text: { lang, body: reply.trim() },
+          codes: phrase ? [phrase] : [],
+          ...(reply.trim() ? { text: { lang, body: reply.trim() } } : {}),
           translations: [],
           attachments: [],
           author: { desk: desk as string },
@@ -93,7 +94,10 @@ export function MessagePage({ party, id }: { party: string; id: string }) {
         }),
       t('message.replySent'),
     );
-    if (ok) setReply('');
+    if (ok) {
+      setReply('');
+      setPhrase('');
+    }
   };
 
   return (
@@ -300,18 +304,31 @@ export function MessagePage({ party, id }: { party: string; id: string }) {
               {t('message.acknowledge')}
             </button>
           )}
-          <form onSubmit={(e) => answer(e, received)}>
+          <form onSubmit={(e) => answer(e, received)} className="section-form">
+            <label>
+              {t('message.replyPhrase')}
+              <select value={phrase} onChange={(e) => setPhrase(e.target.value)}>
+                <option value="">{t('compose.none')}</option>
+                {[...codes.values()]
+                  .filter((c) => c.code.startsWith('phrase.'))
+                  .map((c) => (
+                    <option key={c.code} value={c.code}>
+                      {c.text}
+                    </option>
+                  ))}
+              </select>
+            </label>
             <label>
               {t('message.replyLabel')}
               <textarea
                 value={reply}
                 onChange={(e) => setReply(e.target.value)}
                 rows={4}
-                required
+                lang={lang}
                 data-testid="reply-text"
               />
             </label>
-            <button type="submit" disabled={sending || !desk || !reply.trim()}>
+            <button type="submit" disabled={sending || !desk || (!reply.trim() && !phrase)}>
               {t('message.sendReply')}
             </button>
           </form>

@@ -1,0 +1,157 @@
+/**
+ * The live feed over a real WebSocket: who may open it, what it pushes, and that it ends when the
+ * session does. The feed is mounted here with a short ping so a logout is seen quickly; the node's
+ * own operator listener mounts the same plugin.
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import WebSocket from 'ws';
+import { createPair, draft, type Pair } from '../../test/support/pair.ts';
+import { readToken } from '../node/data.ts';
+import { pathsOf } from '../node/paths.ts';
+import { dataFolderActor } from '../node/people.ts';
+import type { RunningNode } from '../node/service.ts';
+import { installAccess, SESSION_COOKIE } from './access.ts';
+import { installErrorHandler } from './errors.ts';
+import { liveRoutes, SESSION_ENDED } from './live.ts';
+import { peopleRoutes } from './people.ts';
+
+let pair: Pair;
+let us: RunningNode;
+let app: FastifyInstance;
+let base: string;
+const PASSWORD = 'feed-passphrase-1';
+
+beforeAll(async () => {
+  pair = await createPair();
+  us = await pair.start(pair.us);
+  await pair.start(pair.cn);
+  await us.people.accounts.add(dataFolderActor(), {
+    name: 'olga',
+    role: 'operator',
+    password: PASSWORD,
+  });
+  app = Fastify();
+  installErrorHandler(app);
+  await installAccess(app, { people: us.people });
+  await app.register(peopleRoutes, { people: us.people });
+  await app.register(liveRoutes, { node: us.node, people: us.people, pingMs: 100 });
+  base = await app.listen({ host: '127.0.0.1', port: 0 });
+}, 60_000);
+
+afterAll(async () => {
+  await app?.close();
+  await pair?.close();
+});
+
+interface Feed {
+  socket: WebSocket;
+  frames: Array<Record<string, unknown>>;
+  closed: Promise<number>;
+  next(
+    type: string,
+    where?: (frame: Record<string, unknown>) => boolean,
+  ): Promise<Record<string, unknown>>;
+}
+
+function open(headers: Record<string, string>): Feed {
+  const socket = new WebSocket(`${base.replace('http', 'ws')}/api/v1/feed`, { headers });
+  const frames: Array<Record<string, unknown>> = [];
+  const waiters: Array<() => void> = [];
+  socket.on('message', (data) => {
+    frames.push(JSON.parse(String(data)));
+    for (const w of waiters.splice(0)) w();
+  });
+  const closed = new Promise<number>((resolve) => {
+    socket.on('close', (code) => resolve(code));
+    socket.on('error', () => resolve(-1));
+  });
+  const next = async (type: string, where = (_: Record<string, unknown>) => true) => {
+    for (let i = 0; i < 200; i++) {
+      const found = frames.find((f) => f.type === type && where(f));
+      if (found) return found;
+      await new Promise<void>((r) => {
+        waiters.push(r);
+        setTimeout(r, 50);
+      });
+    }
+    throw new Error(`no ${type} frame`);
+  };
+  return { socket, frames, closed, next };
+}
+
+async function login(): Promise<string> {
+  const answer = await fetch(`${base}/api/v1/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ user: 'olga', password: PASSWORD }),
+  });
+  return (answer.headers.get('set-cookie') ?? '').split(';')[0] as string;
+}
+
+describe('the live feed', () => {
+  test('pushes messages received, alarms raised and links changing state, to a signed-in console', async () => {
+    const feed = open({ cookie: await login(), origin: base });
+    expect(await feed.next('hello')).toMatchObject({ party: 'us' });
+    const sent = await pair.cn.running?.node.release(['us'], draft({ precedence: 'flash' }));
+    expect(await feed.next('received')).toMatchObject({ party: 'cn', ids: [sent?.id] });
+    // The flash needs a person: escalation alarms the operations desk at once.
+    expect(await feed.next('alarm')).toMatchObject({
+      alarm: { type: 'escalation', party: 'cn', ref: `cn/${sent?.id}` },
+    });
+    await us.node.alarm('skew', 'cn', 'a test alarm');
+    const ofType = (type: string) => (f: Record<string, unknown>) =>
+      (f.alarm as { type: string }).type === type;
+    expect(await feed.next('alarm', ofType('skew'))).toMatchObject({
+      alarm: { type: 'skew', party: 'cn', message: 'a test alarm' },
+    });
+    const alarm = (await us.node.store.openAlarms()).find((a) => a.type === 'skew');
+    await us.node.clearAlarm(alarm?.id as number, 'olga', null);
+    expect(await feed.next('alarm-cleared')).toMatchObject({ id: alarm?.id });
+    pathsOf(us.node).failed('cn', 'direct', 'a test failure');
+    expect(await feed.next('link', (f) => f.state === 'degraded')).toMatchObject({
+      party: 'cn',
+      path: 'direct',
+      state: 'degraded',
+    });
+    expect(await feed.next('ping')).toBeDefined();
+    feed.socket.close();
+  });
+
+  test('pushes the skew alarm a message with a far-off clock raises', async () => {
+    const feed = open({ authorization: `Bearer ${readToken(pair.us.dir)}` });
+    await feed.next('hello');
+    const sent = await pair.cn.running?.node.release(
+      ['us'],
+      draft(),
+      new Date(Date.now() - 3_600_000),
+    );
+    expect(await feed.next('alarm')).toMatchObject({
+      alarm: { type: 'skew', party: 'cn', message: expect.stringContaining(sent?.id ?? '?') },
+    });
+    feed.socket.close();
+  });
+
+  test('is refused without credentials, and to a page of another site; a refusal leaves no socket behind', async () => {
+    expect(await open({}).closed).toBe(-1);
+    const cookie = await login();
+    const foreign = open({ cookie, origin: 'https://evil.example' });
+    expect(await foreign.closed).toBe(1008);
+    expect(foreign.frames).toEqual([]);
+  });
+
+  test('opens with a bearer token, for the CLI and automation', async () => {
+    const feed = open({ authorization: `Bearer ${readToken(pair.us.dir)}` });
+    expect(await feed.next('hello')).toBeDefined();
+    feed.socket.close();
+  });
+
+  test('closes with "session ended" once the account is disabled', async () => {
+    const cookie = await login();
+    expect(cookie.startsWith(`${SESSION_COOKIE}=`)).toBe(true);
+    const feed = open({ cookie });
+    await feed.next('hello');
+    await us.people.accounts.disable(dataFolderActor(), 'olga');
+    expect(await feed.closed).toBe(SESSION_ENDED);
+  });
+});
