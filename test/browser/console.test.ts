@@ -1,24 +1,18 @@
-/**
- * The operator console in a real browser, against two real nodes on loopback: Washington's
- * operator reports a flash incident in English; Beijing's console, in Chinese, sounds and shows
- * the alarm; Beijing's operator acknowledges and replies with the keyboard alone; Washington sees
- * the acknowledgement and the reply. Then: the other side's text cannot run as code, the feed's
- * loss is shown at once and mended, and every page passes axe-core in both languages (with a
- * screenshot of each under test-artifacts/console/).
- */
-import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { WEB_DIST } from '../../src/api/console.ts';
 import { readToken } from '../../src/node/data.ts';
-import { dataFolderActor } from '../../src/node/people.ts';
 import { makeAttachment } from '../../src/protocol/attachments.ts';
-import { axeScan, launchChromium, openConsole, signIn, tabTo } from '../support/browser.ts';
-import { createPair, draft, type Pair } from '../support/pair.ts';
-
-const ARTIFACTS = join(import.meta.dirname, '../../test-artifacts/console');
-const PASSWORD = 'console-passphrase-1';
+import {
+  ARTIFACTS,
+  axeScan,
+  consolePair,
+  openConsole,
+  PASSWORD,
+  signIn,
+  tabTo,
+} from '../support/browser.ts';
+import { draft, type Pair } from '../support/pair.ts';
 
 let pair: Pair;
 let browser: Browser;
@@ -27,41 +21,16 @@ let beijing: { page: Page; base: string };
 let reportId = '';
 
 beforeAll(async () => {
-  if (!existsSync(join(WEB_DIST, 'index.html')))
-    throw new Error('the console is not built: run `npm run build` (npm test does it first)');
-  mkdirSync(ARTIFACTS, { recursive: true });
-  pair = await createPair();
-  const by = dataFolderActor();
-  const now = Date.now();
-  for (const [site, people] of [
-    [
-      pair.us,
-      [
-        ['walker', 'operator'],
-        ['ada', 'admin'],
-      ],
+  ({ pair, browser } = await consolePair({
+    us: [
+      ['walker', 'operator'],
+      ['ada', 'admin'],
     ],
-    [
-      pair.cn,
-      [
-        ['li', 'operator'],
-        ['zhao', 'admin'],
-      ],
+    cn: [
+      ['li', 'operator'],
+      ['zhao', 'admin'],
     ],
-  ] as const) {
-    const { people: p } = await pair.start(site);
-    for (const [name, role] of people) {
-      await p.accounts.add(by, { name, role, password: PASSWORD });
-      await p.roster.putStaff(by, 'ops', name, [{ kind: 'console' }]);
-    }
-    await p.roster.addShift(by, {
-      desk: 'ops',
-      user: people[0][0],
-      startsAt: new Date(now - 3_600_000).toISOString(),
-      endsAt: new Date(now + 11 * 3_600_000).toISOString(),
-    });
-  }
-  browser = await launchChromium();
+  }));
   washington = await openConsole(browser, pair.us, {
     locale: 'en-US',
     timezoneId: 'America/New_York',

@@ -1,67 +1,33 @@
-/**
- * The console's incident, approvals and drills pages in a real browser, against two real nodes on
- * loopback: a Washington operator composes a flash incident report (status actual) in English;
- * the two-person rule holds it in the approvals queue; a second Washington officer approves it in
- * the console; Beijing's console, in Chinese, raises the alarm (the message and its escalation
- * step); Beijing's operator acknowledges and replies with the keyboard alone on the incident page;
- * Washington's incident page shows when and by which desk it was acknowledged, and the reply.
- * Beijing asks for a state change and Washington accepts it; then Washington retracts the
- * incident and Beijing sees the retraction above the report. Every new page passes axe-core in
- * both languages, captured under test-artifacts/console/.
- */
-import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { WEB_DIST } from '../../src/api/console.ts';
-import { dataFolderActor } from '../../src/node/people.ts';
-import { axeScan, launchChromium, openConsole, signIn, tabTo } from '../support/browser.ts';
-import { createPair, type Pair } from '../support/pair.ts';
-
-const ARTIFACTS = join(import.meta.dirname, '../../test-artifacts/console');
-const PASSWORD = 'console-passphrase-1';
+import {
+  ARTIFACTS,
+  axeScan,
+  consolePair,
+  openConsole,
+  PASSWORD,
+  signIn,
+  tabTo,
+} from '../support/browser.ts';
+import type { Pair } from '../support/pair.ts';
 
 let pair: Pair;
 let browser: Browser;
 let incident = '';
 
 beforeAll(async () => {
-  if (!existsSync(join(WEB_DIST, 'index.html')))
-    throw new Error('the console is not built: run `npm run build` (npm test does it first)');
-  mkdirSync(ARTIFACTS, { recursive: true });
-  pair = await createPair();
-  const by = dataFolderActor();
-  const now = Date.now();
-  for (const [site, people] of [
-    [
-      pair.us,
-      [
-        ['walker', 'operator'],
-        ['olga', 'officer'],
-        ['ada', 'admin'],
-      ],
+  ({ pair, browser } = await consolePair({
+    us: [
+      ['walker', 'operator'],
+      ['olga', 'officer'],
+      ['ada', 'admin'],
     ],
-    [
-      pair.cn,
-      [
-        ['li', 'operator'],
-        ['zhao', 'admin'],
-      ],
+    cn: [
+      ['li', 'operator'],
+      ['zhao', 'admin'],
     ],
-  ] as const) {
-    const { people: p } = await pair.start(site);
-    for (const [name, role] of people) {
-      await p.accounts.add(by, { name, role, password: PASSWORD });
-      await p.roster.putStaff(by, 'ops', name, [{ kind: 'console' }]);
-    }
-    await p.roster.addShift(by, {
-      desk: 'ops',
-      user: people[0][0],
-      startsAt: new Date(now - 3_600_000).toISOString(),
-      endsAt: new Date(now + 11 * 3_600_000).toISOString(),
-    });
-  }
-  browser = await launchChromium();
+  }));
 }, 60_000);
 
 afterAll(async () => {

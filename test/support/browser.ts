@@ -3,8 +3,9 @@
  * headless, with nothing of its own reaching the network. Each console opens in its own context
  * (cookies, storage, language, time zone) at 1280×800.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import {
   type Browser,
   type BrowserContext,
@@ -12,7 +13,10 @@ import {
   type Locator,
   type Page,
 } from 'playwright-core';
-import type { Site } from './pair.ts';
+import { WEB_DIST } from '../../src/api/console.ts';
+import { dataFolderActor } from '../../src/node/people.ts';
+import type { Role } from '../../src/store/schema.ts';
+import { createPair, type Pair, type Site } from './pair.ts';
 
 export const CHROMIUM = process.env.HOTLINE_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -136,4 +140,44 @@ export async function axeScan(page: Page): Promise<AxeViolation[]> {
       nodes: v.nodes.map((n) => ({ target: n.target })),
     }));
   });
+}
+
+/** Where the browser tests keep their screenshots (gitignored). */
+export const ARTIFACTS = join(import.meta.dirname, '../../test-artifacts/console');
+/** Every console account's password in the browser tests. */
+export const PASSWORD = 'console-passphrase-1';
+
+/**
+ * Washington and Beijing started on loopback, each with console accounts (`[name, role]`)
+ * staffing its `ops` desk, the first of them on duty there for the next 11 hours, and Chromium.
+ * Fails at once when the console is not built.
+ */
+export async function consolePair(
+  people: Record<'us' | 'cn', ReadonlyArray<readonly [string, Role]>>,
+): Promise<{ pair: Pair; browser: Browser }> {
+  if (!existsSync(join(WEB_DIST, 'index.html')))
+    throw new Error('the console is not built: run `npm run build` (npm test does it first)');
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const pair = await createPair();
+  const by = dataFolderActor();
+  const now = Date.now();
+  for (const [site, accounts] of [
+    [pair.us, people.us],
+    [pair.cn, people.cn],
+  ] as const) {
+    const { people: p } = await pair.start(site);
+    for (const [name, role] of accounts) {
+      await p.accounts.add(by, { name, role, password: PASSWORD });
+      await p.roster.putStaff(by, 'ops', name, [{ kind: 'console' }]);
+    }
+    const [first] = accounts;
+    if (first)
+      await p.roster.addShift(by, {
+        desk: 'ops',
+        user: first[0],
+        startsAt: new Date(now - 3_600_000).toISOString(),
+        endsAt: new Date(now + 11 * 3_600_000).toISOString(),
+      });
+  }
+  return { pair, browser: await launchChromium() };
 }
