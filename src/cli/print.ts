@@ -1,4 +1,5 @@
 /** Human-readable renderings of operator API answers for the terminal. */
+import { ACK_ALARMS } from '../node/escalation.ts';
 
 interface InboxItem {
   from: string;
@@ -103,7 +104,12 @@ export function printStatus(s: Status): void {
     console.log(
       `  watchdog: last ping ${s.watchdog.lastPing ?? 'never'}${s.watchdog.lastError ? `, failing: ${s.watchdog.lastError}` : ''}`,
     );
-  if (!s.alarms.length) console.log('  no alarms');
-  for (const a of s.alarms)
+  // Messages waiting for a person are listed apart from faults of the system, which they outnumber.
+  const waiting = s.alarms.filter((a) => ACK_ALARMS.has(a.type));
+  const faults = s.alarms.filter((a) => !ACK_ALARMS.has(a.type));
+  if (!faults.length) console.log('  no alarms');
+  for (const a of faults)
     console.log(`  ALARM ${a.at} ${a.type}${a.party ? ` (${a.party})` : ''}: ${a.message}`);
+  if (waiting.length) console.log(`  awaiting a person (${waiting.length}; hotline ack / remind):`);
+  for (const a of waiting) console.log(`    ${a.at} ${a.type}: ${a.message}`);
 }

@@ -100,6 +100,16 @@ describe('incident commands of the hotline CLI', () => {
     expect(r.stdout).toMatch(/escalated \S+: step 1, desk ops, nobody on duty/);
   }, 60_000);
 
+  test('status lists the report as awaiting a person, apart from alarms', async () => {
+    const r = await hotline(['status', '--data', cn.dir]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('  no alarms');
+    expect(r.stdout).toMatch(
+      /awaiting a person \(1; hotline ack \/ remind\):\n {4}\S+ escalation: /,
+    );
+    expect(r.stdout).toContain(report);
+  }, 60_000);
+
   test('ack acknowledges it; Washington sees Beijing’s ops desk; remind is then refused in one line', async () => {
     const r = await hotline(['ack', 'us', report, '--data', cn.dir, '--desk', 'ops']);
     expect(r.code, r.stderr).toBe(0);
