@@ -299,8 +299,10 @@ function Console({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
         detail: summaryOf(m, lang, t('message.senderTranslation')),
         href: `/message/${m.from}/${m.id}`,
       });
+    // An escalation step seen on the feed says more than its stored alarm: show it once.
+    const stepped = new Set(live.escalations.map((s) => `${s.party}/${s.id}`));
     for (const a of alarms)
-      if (!silenced.has(a.id))
+      if (!silenced.has(a.id) && !(a.ref && stepped.has(a.ref)))
         out.push({
           key: `alarm:${a.id}`,
           title: t('alarm.system', { type: a.type }),

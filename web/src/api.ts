@@ -77,6 +77,8 @@ export interface Alarm {
   party: string | null;
   message: string;
   cleared_at: string | null;
+  /** `party/id` of the message an escalation alarm is about (cleared by its acknowledgement). */
+  ref?: string | null;
 }
 export interface PathStatus {
   path: string;
