@@ -19,15 +19,21 @@ export function Approvals({ held }: { held?: string | undefined }) {
   const mine = held ? live.drafts.find((d) => d.id === held) : undefined;
   // A decided draft leaves the queue, so what became of it is said here, not on its card.
   const [done, setDone] = useState<string>();
+  // The queue as it was before this page opened may not hold the draft just submitted: say what
+  // became of it only once the queue has been read afresh.
+  const [fresh, setFresh] = useState(false);
   // biome-ignore lint/correctness/useExhaustiveDependencies: once on opening, the feed does the rest
   useEffect(() => {
-    void live.refresh().catch(() => undefined);
+    void live
+      .refresh()
+      .catch(() => undefined)
+      .finally(() => setFresh(true));
   }, []);
   return (
     <>
       <h1 tabIndex={-1}>{t('inc.approvals.title')}</h1>
       <p className="detail">{t('inc.approvals.explain')}</p>
-      {held && (
+      {held && (mine || fresh) && (
         <p role="status" className="held-notice" data-testid="held-notice">
           {mine ? t('inc.approvals.heldYours') : t('inc.approvals.heldGone')}
         </p>
