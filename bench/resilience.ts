@@ -103,7 +103,7 @@ const TRIALS = 10;
  * reset: failover at once). Heartbeats are an hour apart, so only the send notices.
  */
 async function failover() {
-  const { pair, us, direct } = await twoPaths({ heartbeatMs: 600_000 });
+  const { pair, us, direct, alternate } = await twoPaths({ heartbeatMs: 600_000 });
   const out: Record<string, ReturnType<typeof summary>> = {};
   try {
     for (const how of ['black-holed', 'refused'] as const) {
@@ -130,7 +130,7 @@ async function failover() {
       );
     out.uncut = summary(clean);
   } finally {
-    await close(pair, [direct]);
+    await close(pair, [direct, alternate]);
   }
   return out;
 }
