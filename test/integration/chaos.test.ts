@@ -21,14 +21,12 @@ import { type RunningRelay, startRelay } from '../../src/relay/server.ts';
 import { FAULTS, type Fault, FaultProxy, prng } from '../support/faultproxy.ts';
 import {
   BEIJING,
-  draft,
   HotlineNode,
-  HttpError,
   hotline,
   type InboxItem,
   killAll,
-  type OutboxItem,
   receiptsInFile,
+  releaseOnce,
   removeUnlessKept,
   type Settings,
   type Status,
@@ -71,37 +69,10 @@ interface Direction {
 
 const text = (d: Direction, i: number) => `${d.from.party} to ${d.to.party}: chaos message ${i}`;
 
-async function findReleased(d: Direction, body: string): Promise<OutboxItem | undefined> {
-  for (let attempt = 1; ; attempt++) {
-    await d.from.ready;
-    try {
-      const outbox = await d.from.api<OutboxItem[]>('GET', '/api/v1/outbox?limit=10000');
-      return outbox.find((r) => r.to === d.to.party && r.body.text?.body === body);
-    } catch (e) {
-      if (e instanceof HttpError || attempt >= 40) throw e;
-      await sleep(250);
-    }
-  }
-}
-
 /** Releases message `i` exactly once, even when the sender is killed with the answer in flight. */
-async function releaseOnce(d: Direction, i: number): Promise<string> {
-  const body = text(d, i);
-  const message = draft(body, i % 10 === 0 ? 'flash' : 'routine');
-  for (let attempt = 1; attempt <= 20; attempt++) {
-    try {
-      const { id } = await d.from.api<{ id: string }>('POST', '/api/v1/messages', {
-        to: [d.to.party],
-        message,
-      });
-      return id;
-    } catch (e) {
-      if (e instanceof HttpError && e.status < 500) throw e;
-      const found = await findReleased(d, body);
-      if (found) return found.id;
-    }
-  }
-  throw new Error(`${body}: not released after 20 attempts`);
+async function releaseOnceIn(d: Direction, i: number): Promise<string> {
+  const flash = i % 10 === 0;
+  return (await releaseOnce(d.from, d.to.party, text(d, i), flash ? 'flash' : 'routine', 20)).id;
 }
 
 async function sendAll(d: Direction, other: Direction): Promise<void> {
@@ -111,7 +82,7 @@ async function sendAll(d: Direction, other: Direction): Promise<void> {
       while (d.released - other.released > MAX_LEAD && other.released < MESSAGES) await sleep(10);
       if (next >= MESSAGES) return;
       const i = next++;
-      d.ids[i] = await releaseOnce(d, i);
+      d.ids[i] = await releaseOnceIn(d, i);
       d.released++;
     }
   };

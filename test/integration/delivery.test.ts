@@ -14,13 +14,12 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ACK_ALARMS } from '../../src/node/escalation.ts';
 import {
   BEIJING,
-  draft,
   HotlineNode,
-  HttpError,
   type InboxItem,
   killAll,
   type OutboxItem,
   receiptsInFile,
+  releaseOnce,
   removeUnlessKept,
   type Settings,
   type Status,
@@ -65,51 +64,19 @@ interface Direction {
 const text = (d: Direction, i: number) =>
   `${d.from.party} to ${d.to.party}: message ${String(i).padStart(4, '0')} of ${MESSAGES}`;
 
-/**
- * Releases message `i` exactly once. Only an id the node answered (or, when the answer was lost
- * with the process, an id found in its outbox under this message's unique text) counts; a send
- * the node never committed is tried again once the node is back.
- */
-async function releaseOnce(d: Direction, i: number): Promise<string> {
-  const body = text(d, i);
-  const message = draft(body, i % 10 === 0 ? 'flash' : 'routine');
-  for (let attempt = 1; attempt <= 10; attempt++) {
-    try {
-      const { id } = await d.from.api<{ id: string }>('POST', '/api/v1/messages', {
-        to: [d.to.party],
-        message,
-      });
-      return id;
-    } catch (e) {
-      // A refusal (4xx) is not a kill: it is a failure of the test or the node.
-      if (e instanceof HttpError && e.status < 500) throw e;
-      const found = await findReleased(d, body);
-      if (found) {
-        d.recovered++;
-        return found.id;
-      }
-      d.retried++;
-    }
-  }
-  throw new Error(`${body}: not released after 10 attempts`);
-}
-
-/**
- * Once the sender serves again, looks in its outbox for a message released under `body`: a send
- * whose answer was lost may have been committed before the kill.
- */
-async function findReleased(d: Direction, body: string): Promise<OutboxItem | undefined> {
-  for (let attempt = 1; ; attempt++) {
-    await d.from.ready;
-    try {
-      const outbox = await d.from.api<OutboxItem[]>('GET', '/api/v1/outbox?limit=10000');
-      return outbox.find((r) => r.to === d.to.party && r.body.text?.body === body);
-    } catch (e) {
-      // Killed again while we looked: look again once it is back.
-      if (e instanceof HttpError || attempt >= 20) throw e;
-      await sleep(250);
-    }
-  }
+/** Releases message `i` exactly once (see releaseOnce), counting recoveries and retries. */
+async function releaseOnceIn(d: Direction, i: number): Promise<string> {
+  const flash = i % 10 === 0;
+  const released = await releaseOnce(
+    d.from,
+    d.to.party,
+    text(d, i),
+    flash ? 'flash' : 'routine',
+    10,
+  );
+  d.retried += released.retries;
+  if (released.recovered) d.recovered++;
+  return released.id;
 }
 
 /** Releases all messages one way, PARALLEL at a time, never more than MAX_LEAD ahead of `other`. */
@@ -120,7 +87,7 @@ async function sendAll(d: Direction, other: Direction): Promise<void> {
       while (d.released - other.released > MAX_LEAD && other.released < MESSAGES) await sleep(10);
       if (next >= MESSAGES) return;
       const i = next++;
-      d.ids[i] = await releaseOnce(d, i);
+      d.ids[i] = await releaseOnceIn(d, i);
       d.released++;
     }
   };

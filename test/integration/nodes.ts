@@ -495,3 +495,56 @@ export function receiptsInFile(
     file.close();
   }
 }
+
+/**
+ * Releases a message through `from`'s operator API exactly once, even when `from` is killed with
+ * the answer in flight. Only an id the node answered counts, or, when the answer was lost with the
+ * process, an id found afterwards in its outbox under this message's unique text; a send the node
+ * never committed is tried again once it is back. A refusal (4xx) is not a kill: it is a failure
+ * of the test or the node, and is thrown.
+ */
+export async function releaseOnce(
+  from: HotlineNode,
+  to: string,
+  body: string,
+  precedence: 'flash' | 'routine',
+  attempts: number,
+): Promise<{ id: string; recovered: boolean; retries: number }> {
+  const message = draft(body, precedence);
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    try {
+      const { id } = await from.api<{ id: string }>('POST', '/api/v1/messages', {
+        to: [to],
+        message,
+      });
+      return { id, recovered: false, retries: attempt - 1 };
+    } catch (e) {
+      if (e instanceof HttpError && e.status < 500) throw e;
+      const found = await findReleased(from, to, body);
+      if (found) return { id: found.id, recovered: true, retries: attempt - 1 };
+    }
+  }
+  throw new Error(`${body}: not released after ${attempts} attempts`);
+}
+
+/**
+ * Once the sender serves again, looks in its outbox for a message released under `body`: a send
+ * whose answer was lost may have been committed before the kill.
+ */
+async function findReleased(
+  from: HotlineNode,
+  to: string,
+  body: string,
+): Promise<OutboxItem | undefined> {
+  for (let attempt = 1; ; attempt++) {
+    await from.ready;
+    try {
+      const outbox = await from.api<OutboxItem[]>('GET', '/api/v1/outbox?limit=10000');
+      return outbox.find((r) => r.to === to && r.body.text?.body === body);
+    } catch (e) {
+      // Killed again while we looked: look again once it is back.
+      if (e instanceof HttpError || attempt >= 40) throw e;
+      await sleep(250);
+    }
+  }
+}
