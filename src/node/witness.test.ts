@@ -76,6 +76,20 @@ async function alarm(site: Site, type: string) {
   );
 }
 
+/**
+ * Starts both nodes, sends Beijing → Washington, and waits until each side holds the other's
+ * co-signature: answers Beijing's latest checkpoint and Washington's record of witnessing it.
+ */
+async function witnessedExchange() {
+  await pair.start(pair.us);
+  await pair.start(pair.cn);
+  await exchange(pair.cn, 'us');
+  const { latest } = await cosignedLatest(pair.cn, 'us');
+  const witnessedBefore = await running(pair.us).store.witnessed('cn');
+  expect(witnessedBefore?.size).toBe(latest.size);
+  return { latest, witnessedBefore };
+}
+
 /** Changes a stopped node's database behind its back. */
 async function rewrite(site: Site, change: (store: Store) => Promise<void>) {
   const store = await openNodeStore(site.dir);
@@ -197,12 +211,7 @@ describe('mutual witnessing', () => {
   });
 
   test('a node whose stored ledger hash was changed is caught by its peer at the next heartbeat', async () => {
-    await pair.start(pair.us);
-    await pair.start(pair.cn);
-    await exchange(pair.cn, 'us');
-    const { latest } = await cosignedLatest(pair.cn, 'us');
-    const witnessedBefore = await running(pair.us).store.witnessed('cn');
-    expect(witnessedBefore?.size).toBe(latest.size);
+    const { latest, witnessedBefore } = await witnessedExchange();
 
     // Beijing's operator, node stopped, edits the hash of the largest complete subtree: every
     // root from now on differs from the one Washington witnessed.
@@ -323,12 +332,7 @@ describe('mutual witnessing', () => {
   });
 
   test('a node that rewrote its log and leaves the consistency proof out of its heartbeats is caught: its witness asks for the proof', async () => {
-    await pair.start(pair.us);
-    await pair.start(pair.cn);
-    await exchange(pair.cn, 'us');
-    const { latest } = await cosignedLatest(pair.cn, 'us');
-    const witnessedBefore = await running(pair.us).store.witnessed('cn');
-    expect(witnessedBefore?.size).toBe(latest.size);
+    const { latest, witnessedBefore } = await witnessedExchange();
 
     // Beijing's operator edits the log, grows it by one leaf past the witnessed size, and drops
     // its checkpoints and the co-signatures it holds: its heartbeats now carry a larger
