@@ -101,21 +101,6 @@ afterAll(async () => {
 });
 
 describe('approvals through the CLI', () => {
-  test('every new command answers --help', async () => {
-    for (const c of [
-      ['drafts'],
-      ['approve'],
-      ['reject'],
-      ['break-glass'],
-      ['drill'],
-      ['readiness'],
-    ]) {
-      const r = await hotline([...c, '--help']);
-      expect(r.code).toBe(0);
-      expect(r.stdout).toContain(`Usage: hotline ${c.join(' ')}`);
-    }
-  }, 120_000);
-
   test('send says a flash report is held; drafts lists it; its author cannot approve it', async () => {
     const send = await hotline([
       'send',

@@ -58,14 +58,6 @@ describe('incident commands of the hotline CLI', () => {
     removeUnlessKept(root);
   });
 
-  test('each command answers --help', async () => {
-    for (const command of ['incidents', 'incident', 'ack', 'remind']) {
-      const r = await hotline([command, '--help']);
-      expect(r.code, command).toBe(0);
-      expect(r.stdout).toContain(`Usage: hotline ${command}`);
-    }
-  }, 60_000);
-
   test('incidents lists the flash report at Beijing, with what awaits its acknowledgement', async () => {
     const listed = await until(
       'the report to reach Beijing and escalate',
