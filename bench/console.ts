@@ -11,8 +11,8 @@
  */
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
-import { readToken } from '../src/node/data.ts';
-import { dataFolderActor } from '../src/node/people.ts';
+import { readToken } from '../src/node/core/data.ts';
+import { dataFolderActor } from '../src/node/people/people.ts';
 import { launchChromium, openConsole, signIn } from '../test/support/browser.ts';
 import { createPair, draft } from '../test/support/pair.ts';
 

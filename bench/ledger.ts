@@ -56,7 +56,7 @@ import {
   type NoteSigner,
   parseNote,
 } from '../src/ledger/note.ts';
-import { Log } from '../src/node/log.ts';
+import { Log } from '../src/node/record/ledger.ts';
 import type { SignedCard } from '../src/protocol/card.ts';
 import { fromHex, fromUtf8, sha256, toHex, utf8 } from '../src/protocol/encoding.ts';
 import type { Envelope, Header } from '../src/protocol/envelope.ts';

@@ -13,8 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import Fastify from 'fastify';
-import type { Node } from '../src/node/node.ts';
-import { startNode } from '../src/node/service.ts';
+import { startNode } from '../src/app/start.ts';
+import type { Node } from '../src/node/core/node.ts';
 import { createPair, draft, freePort } from '../test/support/pair.ts';
 
 const SINGLE_MESSAGES = Number(process.env.BENCH_SINGLE ?? 300);

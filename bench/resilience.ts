@@ -10,9 +10,9 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import pino from 'pino';
-import { type Config, readConfig, writeConfig } from '../src/node/config.ts';
-import { pathsOf } from '../src/node/paths.ts';
-import type { RunningNode } from '../src/node/service.ts';
+import type { RunningNode } from '../src/app/start.ts';
+import { type Config, readConfig, writeConfig } from '../src/node/core/config.ts';
+import { pathsOf } from '../src/node/delivery/paths.ts';
 import { startRelay } from '../src/relay/server.ts';
 import { FaultProxy } from '../test/support/faultproxy.ts';
 import { createPair, draft, type Pair } from '../test/support/pair.ts';

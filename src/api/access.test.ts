@@ -4,8 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createPair, draft, type Pair } from '../../test/support/pair.ts';
-import { readToken } from '../node/data.ts';
-import { dataFolderActor } from '../node/people.ts';
+import { readToken } from '../node/core/data.ts';
+import { dataFolderActor } from '../node/people/people.ts';
 import { ACCESS, SESSION_COOKIE } from './access.ts';
 
 let pair: Pair;

@@ -10,9 +10,9 @@
  */
 import fastifyCookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { Accounts, type Principal, type Role, type Scope } from '../node/accounts.ts';
-import type { People } from '../node/people.ts';
-import type { Actor } from '../node/trail.ts';
+import { Accounts, type Principal, type Role, type Scope } from '../node/people/accounts.ts';
+import type { People } from '../node/people/people.ts';
+import type { Actor } from '../node/people/trail.ts';
 import { ApiError } from './errors.ts';
 
 /** Anyone; any signed-in principal; or these roles holding this scope. */

@@ -6,10 +6,10 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { v7 as uuidv7 } from 'uuid';
-import type { Approvals, Decider, Submitted } from '../node/approvals.ts';
-import type { Template } from '../node/config.ts';
-import type { Draft, Node } from '../node/node.ts';
-import { readiness } from '../node/readiness.ts';
+import type { Template } from '../node/core/config.ts';
+import type { Draft, Node } from '../node/core/node.ts';
+import type { Approvals, Decider, Submitted } from '../node/incidents/approvals.ts';
+import { readiness } from '../node/incidents/readiness.ts';
 import { PartyId, Slug, Uuid7 } from '../protocol/common.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import { actorOf, principalOf } from './access.ts';

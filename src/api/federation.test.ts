@@ -5,7 +5,7 @@ import { createPair, draft, eventually, type Pair } from '../../test/support/pai
 import { makeHeader, newSalt, sealFor, sealMessageFor, signHeader } from '../crypto/envelope.ts';
 import type { NodeKeys } from '../crypto/keys.ts';
 import { openSenderEpoch } from '../crypto/seal.ts';
-import { readNodeKeys, readOwnCard } from '../node/data.ts';
+import { readNodeKeys, readOwnCard } from '../node/core/data.ts';
 import type { Body } from '../protocol/body.ts';
 import type { Card } from '../protocol/card.ts';
 import { fromBase64url, toBase64url } from '../protocol/encoding.ts';

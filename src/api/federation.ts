@@ -2,9 +2,9 @@
  * The federation listener's routes (docs/protocol.md § Federation API): peers only.
  */
 import type { FastifyPluginAsync } from 'fastify';
-import type { Heartbeats } from '../node/heartbeat.ts';
-import type { Node } from '../node/node.ts';
-import { type ConsistencyProof, ConsistencyQuery } from '../node/witness.ts';
+import type { Node } from '../node/core/node.ts';
+import type { Heartbeats } from '../node/delivery/heartbeat.ts';
+import { type ConsistencyProof, ConsistencyQuery } from '../node/record/witness.ts';
 import { ProtocolError } from '../protocol/errors.ts';
 import { EnvelopeBatch } from '../protocol/federation.ts';
 import { LIMITS } from '../protocol/limits.ts';

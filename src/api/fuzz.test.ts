@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createPair, draft, eventually, type Pair } from '../../test/support/pair.ts';
-import type { RunningNode } from '../node/service.ts';
+import type { RunningNode } from '../app/start.ts';
 import type { Envelope } from '../protocol/envelope.ts';
 import { ERROR_CODES } from '../protocol/errors.ts';
 import type { BatchResult } from '../protocol/federation.ts';

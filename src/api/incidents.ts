@@ -6,16 +6,16 @@
  */
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { type Escalation, escalationOf, followupView } from '../node/escalation.ts';
+import { Lock } from '../node/core/lock.ts';
+import { type Draft, type Node, RANK } from '../node/core/node.ts';
+import { type Escalation, escalationOf, followupView } from '../node/incidents/escalation.ts';
 import {
   type IncidentMessage,
   type IncidentView,
   loadIncident,
   transitionProblem,
-} from '../node/incidents.ts';
-import { Lock } from '../node/lock.ts';
-import { type Draft, type Node, RANK } from '../node/node.ts';
-import type { People } from '../node/people.ts';
+} from '../node/incidents/incidents.ts';
+import type { People } from '../node/people/people.ts';
 import { INCIDENT_STATES, type IncidentState } from '../protocol/body.ts';
 import { Lang, OneOf, PartyId, Slug, Text, Uuid7 } from '../protocol/common.ts';
 import { ProtocolError } from '../protocol/errors.ts';

@@ -6,8 +6,8 @@
  */
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import { languageOf, TRANSLATION_STATUSES } from '../node/language.ts';
-import type { Node } from '../node/node.ts';
+import type { Node } from '../node/core/node.ts';
+import { languageOf, TRANSLATION_STATUSES } from '../node/language/language.ts';
 import { Label, Lang, OneOf, PartyId, Slug, Text, Uuid7 } from '../protocol/common.ts';
 
 const MessageParams = Type.Object({ party: PartyId, id: Uuid7 }, { additionalProperties: false });

@@ -16,8 +16,8 @@
 import websocket from '@fastify/websocket';
 import type { FastifyPluginAsync } from 'fastify';
 import type { WebSocket } from 'ws';
-import type { Node, NodeEvents } from '../node/node.ts';
-import type { People } from '../node/people.ts';
+import type { Node, NodeEvents } from '../node/core/node.ts';
+import type { People } from '../node/people/people.ts';
 import { checkOrigin, SESSION_COOKIE } from './access.ts';
 
 export interface LiveOptions {

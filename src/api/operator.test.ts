@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createPair, draft, eventually, type Pair } from '../../test/support/pair.ts';
-import { readToken } from '../node/data.ts';
+import { readToken } from '../node/core/data.ts';
 
 let pair: Pair;
 let base: string;

@@ -4,15 +4,15 @@
  */
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { Approvals } from '../node/approvals.ts';
-import { followupView } from '../node/escalation.ts';
-import type { Heartbeats } from '../node/heartbeat.ts';
-import { languageOf } from '../node/language.ts';
-import type { Node } from '../node/node.ts';
-import { pathsOf } from '../node/paths.ts';
-import type { People } from '../node/people.ts';
-import { watchdogOf } from '../node/watchdog.ts';
-import { witnessOf } from '../node/witness.ts';
+import type { Node } from '../node/core/node.ts';
+import type { Heartbeats } from '../node/delivery/heartbeat.ts';
+import { pathsOf } from '../node/delivery/paths.ts';
+import { watchdogOf } from '../node/delivery/watchdog.ts';
+import { Approvals } from '../node/incidents/approvals.ts';
+import { followupView } from '../node/incidents/escalation.ts';
+import { languageOf } from '../node/language/language.ts';
+import type { People } from '../node/people/people.ts';
+import { witnessOf } from '../node/record/witness.ts';
 import { Body } from '../protocol/body.ts';
 import { PartyId } from '../protocol/common.ts';
 import { LIMITS } from '../protocol/limits.ts';

@@ -4,9 +4,9 @@
  */
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import { ROLES, SCOPES } from '../node/accounts.ts';
-import type { People } from '../node/people.ts';
-import { ContactRoute, DeskId, DeskName, HandoverItem } from '../node/roster.ts';
+import { ROLES, SCOPES } from '../node/people/accounts.ts';
+import type { People } from '../node/people/people.ts';
+import { ContactRoute, DeskId, DeskName, HandoverItem } from '../node/people/roster.ts';
 import { OneOf, Text, Timestamp } from '../protocol/common.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import { actorOf, principalOf, SESSION_COOKIE } from './access.ts';

@@ -5,10 +5,10 @@
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
-import type { Principal } from '../node/accounts.ts';
-import type { Heartbeats } from '../node/heartbeat.ts';
-import type { Node } from '../node/node.ts';
-import type { People } from '../node/people.ts';
+import type { Node } from '../node/core/node.ts';
+import type { Heartbeats } from '../node/delivery/heartbeat.ts';
+import type { Principal } from '../node/people/accounts.ts';
+import type { People } from '../node/people/people.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import { installAccess } from './access.ts';
 import { consoleRoutes } from './console.ts';

@@ -4,7 +4,7 @@
  * token's person: the node, not the CLI, enforces who may decide what.
  */
 import { type Command, Option } from 'commander';
-import type { Readiness } from '../node/readiness.ts';
+import type { Readiness } from '../node/incidents/readiness.ts';
 import { PRECEDENCES } from '../protocol/body.ts';
 import { CliError, callNode } from './client.ts';
 

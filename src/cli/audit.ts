@@ -16,10 +16,10 @@ import {
   type Failure,
   type SignatureChecks,
 } from '../ledger/verify.ts';
-import { readConfig } from '../node/config.ts';
-import { openNodeStore } from '../node/data.ts';
-import { exportLedgerToFile } from '../node/export.ts';
-import { dataFolderActor, openPeople } from '../node/people.ts';
+import { readConfig } from '../node/core/config.ts';
+import { openNodeStore } from '../node/core/data.ts';
+import { dataFolderActor, openPeople } from '../node/people/people.ts';
+import { exportLedgerToFile } from '../node/record/export.ts';
 import { CliError, callNode } from './client.ts';
 
 /** Bundles at least this large report progress on stderr. */

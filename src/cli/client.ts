@@ -8,9 +8,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import pino from 'pino';
 import { localPeopleServer } from '../api/server.ts';
-import { readConfig } from '../node/config.ts';
-import { openNodeStore, paths, readToken } from '../node/data.ts';
-import { dataFolderPrincipal, openPeople } from '../node/people.ts';
+import { readConfig } from '../node/core/config.ts';
+import { openNodeStore, paths, readToken } from '../node/core/data.ts';
+import { dataFolderPrincipal, openPeople } from '../node/people/people.ts';
 
 export class CliError extends Error {
   override name = 'CliError';

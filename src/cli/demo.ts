@@ -5,17 +5,15 @@
  */
 import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { type RunningNode, startNode } from '../app/start.ts';
 import { fingerprint } from '../crypto/card.ts';
-
-import { generatePassword, type Role } from '../node/accounts.ts';
-import { readConfig } from '../node/config.ts';
-import { initNode, openNodeStore, paths } from '../node/data.ts';
-import { languageOf } from '../node/language.ts';
-
-import type { Draft, Node } from '../node/node.ts';
-import { pinPeer } from '../node/peers.ts';
-import { dataFolderActor, openPeople } from '../node/people.ts';
-import { type RunningNode, startNode } from '../node/service.ts';
+import { readConfig } from '../node/core/config.ts';
+import { initNode, openNodeStore, paths } from '../node/core/data.ts';
+import type { Draft, Node } from '../node/core/node.ts';
+import { pinPeer } from '../node/core/peers.ts';
+import { languageOf } from '../node/language/language.ts';
+import { generatePassword, type Role } from '../node/people/accounts.ts';
+import { dataFolderActor, openPeople } from '../node/people/people.ts';
 
 const SITES = [
   {

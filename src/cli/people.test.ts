@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { freePort } from '../../test/support/pair.ts';
-import { initNode } from '../node/data.ts';
-import { type RunningNode, startNode } from '../node/service.ts';
+import { type RunningNode, startNode } from '../app/start.ts';
+import { initNode } from '../node/core/data.ts';
 
 async function hotline(
   args: string[],

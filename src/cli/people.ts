@@ -5,9 +5,9 @@
  */
 import { writeFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
-import { generatePassword, ROLES, SCOPES } from '../node/accounts.ts';
-import type { Duty, HandoverView, ShiftView } from '../node/roster.ts';
-import type { AuditItem, TrailReport } from '../node/trail.ts';
+import { generatePassword, ROLES, SCOPES } from '../node/people/accounts.ts';
+import type { Duty, HandoverView, ShiftView } from '../node/people/roster.ts';
+import type { AuditItem, TrailReport } from '../node/people/trail.ts';
 import { CliError, callNode, callPeople } from './client.ts';
 
 const dataOption = () => new Option('--data <dir>', 'the node data folder').makeOptionMandatory();

@@ -1,5 +1,5 @@
 /** Human-readable renderings of operator API answers for the terminal. */
-import { ACK_ALARMS } from '../node/escalation.ts';
+import { ACK_ALARMS } from '../node/incidents/escalation.ts';
 
 interface InboxItem {
   from: string;

@@ -16,8 +16,8 @@ import {
   type Pair,
   type Site,
 } from '../../test/support/pair.ts';
-import { type Config, readConfig, writeConfig } from '../node/config.ts';
-import { ACK_ALARMS } from '../node/escalation.ts';
+import { type Config, readConfig, writeConfig } from '../node/core/config.ts';
+import { ACK_ALARMS } from '../node/incidents/escalation.ts';
 import { type RunningRelay, startRelay } from './server.ts';
 
 function configure(site: Site, extra: Partial<Config>): void {

@@ -1,6 +1,6 @@
 /**
  * The approvals queue of the two-person rule, and the reads readiness needs. Kysely builders only,
- * so it runs on every backend; the rules live in src/node/approvals.ts and src/node/readiness.ts.
+ * so it runs on every backend; the rules live in src/node/incidents/approvals.ts and src/node/incidents/readiness.ts.
  *
  * A draft moves pending → releasing → released, or pending → rejected, each step one conditional
  * update: two officers deciding the same draft at once cannot both win.

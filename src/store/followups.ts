@@ -2,7 +2,7 @@
  * The follow-up side of the store (migration 0008-incidents): per message needing a person's
  * acknowledgement, its escalation or deadline state and its durable timer (`next_at`), and the
  * notifications fired. Kysely builders only, so it runs on every backend; the rules live in
- * src/node/escalation.ts.
+ * src/node/incidents/escalation.ts.
  *
  * @example
  *   const followups = new FollowupStore(store);

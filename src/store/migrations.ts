@@ -369,7 +369,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
       },
     },
     '0009-approvals': {
-      // The approvals queue of the two-person rule (src/node/approvals.ts).
+      // The approvals queue of the two-person rule (src/node/incidents/approvals.ts).
       async up(db: Kysely<unknown>) {
         await db.schema
           .createTable('drafts')

@@ -1,7 +1,7 @@
 /**
  * The people side of the store: accounts, tokens, sessions, desks, shifts, handovers and the audit
- * trail. Kysely builders only, so it runs on every backend; the rules live in src/node/accounts.ts,
- * src/node/roster.ts and src/node/trail.ts.
+ * trail. Kysely builders only, so it runs on every backend; the rules live in src/node/people/accounts.ts,
+ * src/node/people/roster.ts and src/node/people/trail.ts.
  *
  * @example
  *   const people = new PeopleStore(store);

@@ -206,7 +206,7 @@ export interface DesksTable {
 export interface DeskStaffTable {
   desk: string;
   user_name: string;
-  /** JSON list of ContactRoute (src/node/roster.ts). */
+  /** JSON list of ContactRoute (src/node/people/roster.ts). */
   routes: string;
 }
 
@@ -226,7 +226,7 @@ export interface HandoversTable {
   desk: string;
   from_user: string;
   to_user: string;
-  /** JSON list of HandoverItem (src/node/roster.ts). */
+  /** JSON list of HandoverItem (src/node/people/roster.ts). */
   items: string;
   note: string | null;
   created_at: string;
@@ -256,7 +256,7 @@ export interface AuditTable {
 }
 
 /**
- * The follow-up of one message needing a person's acknowledgement (src/node/escalation.ts):
+ * The follow-up of one message needing a person's acknowledgement (src/node/incidents/escalation.ts):
  * `in` for a received one (escalation), `out` for one we sent (deadline, unanswered, reminders).
  */
 export interface FollowupsTable {

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { readToken } from '../../src/node/data.ts';
+import { readToken } from '../../src/node/core/data.ts';
 import { makeAttachment } from '../../src/protocol/attachments.ts';
 import {
   ARTIFACTS,

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ACK_ALARMS } from '../../src/node/escalation.ts';
+import { ACK_ALARMS } from '../../src/node/incidents/escalation.ts';
 import {
   BEIJING,
   HotlineNode,

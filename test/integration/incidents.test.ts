@@ -16,11 +16,11 @@ import pg from 'pg';
 import { SMTPServer } from 'smtp-server';
 import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { readToken } from '../../src/node/data.ts';
-import type { AckInfo, EscalationStep } from '../../src/node/node.ts';
-import { webhookSignature } from '../../src/node/notifiers.ts';
-import { dataFolderActor } from '../../src/node/people.ts';
-import type { RunningNode } from '../../src/node/service.ts';
+import type { RunningNode } from '../../src/app/start.ts';
+import { readToken } from '../../src/node/core/data.ts';
+import type { AckInfo, EscalationStep } from '../../src/node/core/node.ts';
+import { webhookSignature } from '../../src/node/incidents/notifiers.ts';
+import { dataFolderActor } from '../../src/node/people/people.ts';
 import type { AlarmRow } from '../../src/store/store.ts';
 import { createPair, draft, eventually, freePort, type Pair } from '../support/pair.ts';
 

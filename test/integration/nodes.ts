@@ -161,7 +161,7 @@ export class HttpError extends Error {
   }
 }
 
-/** The settings of `<data>/hotline.yaml` a test may change (src/node/config.ts). */
+/** The settings of `<data>/hotline.yaml` a test may change (src/node/core/config.ts). */
 export interface Settings {
   heartbeatMs?: number;
   logLevel?: string;
@@ -172,7 +172,7 @@ export interface Settings {
     sendTimeoutMs?: number;
     failoverMs?: number;
   };
-  /** Local paths to peers (src/node/paths.ts). */
+  /** Local paths to peers (src/node/delivery/paths.ts). */
   paths?: Record<
     string,
     Array<{ id: string; kind: 'direct' | 'relay'; url: string; priority: number }>

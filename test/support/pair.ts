@@ -7,12 +7,12 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import type { Config } from '../../src/node/config.ts';
-import { writeConfig } from '../../src/node/config.ts';
-import { initDataDir, openNodeStore } from '../../src/node/data.ts';
-import type { Draft } from '../../src/node/node.ts';
-import { pinPeer } from '../../src/node/peers.ts';
-import { type RunningNode, startNode } from '../../src/node/service.ts';
+import { type RunningNode, startNode } from '../../src/app/start.ts';
+import type { Config } from '../../src/node/core/config.ts';
+import { writeConfig } from '../../src/node/core/config.ts';
+import { initDataDir, openNodeStore } from '../../src/node/core/data.ts';
+import type { Draft } from '../../src/node/core/node.ts';
+import { pinPeer } from '../../src/node/core/peers.ts';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

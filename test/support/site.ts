@@ -8,11 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import pino from 'pino';
-import type { Config } from '../../src/node/config.ts';
-import { readConfig, writeConfig } from '../../src/node/config.ts';
-import { initNode, openNodeStore, readNodeKeys, readOwnCard } from '../../src/node/data.ts';
-import { Node } from '../../src/node/node.ts';
-import { openPeople, type People } from '../../src/node/people.ts';
+import type { Config } from '../../src/node/core/config.ts';
+import { readConfig, writeConfig } from '../../src/node/core/config.ts';
+import { initNode, openNodeStore, readNodeKeys, readOwnCard } from '../../src/node/core/data.ts';
+import { Node } from '../../src/node/core/node.ts';
+import { openPeople, type People } from '../../src/node/people/people.ts';
 import type { Store } from '../../src/store/store.ts';
 import { freePort } from './pair.ts';
 

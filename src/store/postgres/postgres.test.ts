@@ -7,11 +7,11 @@ import { existsSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createPair, draft, eventually, type Pair } from '../../../test/support/pair.ts';
+import type { RunningNode } from '../../app/start.ts';
 import { compareViews, verifyBundle } from '../../ledger/verify.ts';
-import { ConfigError, parseConfig } from '../../node/config.ts';
-import { paths } from '../../node/data.ts';
-import { exportLedger } from '../../node/export.ts';
-import type { RunningNode } from '../../node/service.ts';
+import { ConfigError, parseConfig } from '../../node/core/config.ts';
+import { paths } from '../../node/core/data.ts';
+import { exportLedger } from '../../node/record/export.ts';
 import { openPostgresStore } from './index.ts';
 
 const URL = process.env.HOTLINE_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';

@@ -1,0 +1,197 @@
+/**
+ * A running node: store, node, delivery, heartbeats and both listeners, started and stopped as
+ * one. `hotline serve` and the demo run this.
+ */
+import { rmSync, writeFileSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import pino, { type Logger } from 'pino';
+import { federationServer, hostPort, operatorServer } from '../api/server.ts';
+import { type Config, readConfig } from '../node/core/config.ts';
+import { openNodeStore, paths, readNodeKeys, readOwnCard } from '../node/core/data.ts';
+import { Node } from '../node/core/node.ts';
+import { Heartbeats } from '../node/delivery/heartbeat.ts';
+import { Outbox } from '../node/delivery/outbox.ts';
+import { RelayCollector } from '../node/delivery/relays.ts';
+import { watchdogOf } from '../node/delivery/watchdog.ts';
+import { Escalation } from '../node/incidents/escalation.ts';
+import { LinkTests } from '../node/incidents/linktest.ts';
+import { languageOf } from '../node/language/language.ts';
+import { openPeople, type People } from '../node/people/people.ts';
+
+export interface RunningNode {
+  node: Node;
+  heartbeats: Heartbeats;
+  people: People;
+  escalation: Escalation;
+  linkTests: LinkTests;
+  federationUrl: string;
+  operatorUrl: string;
+  stop(): Promise<void>;
+}
+
+/** How often the node anchors audit entries written by other processes (an export beside it). */
+const ANCHOR_EVERY_MS = 5000;
+
+/** Log redaction: secrets and message contents never reach the log. */
+export const REDACT = [
+  'secret',
+  '*.secret',
+  'body',
+  '*.body',
+  'token',
+  'apiKey',
+  '*.apiKey',
+  'authorization',
+  'req.headers.authorization',
+  'password',
+  '*.password',
+  'cookie',
+  'req.headers.cookie',
+];
+
+export function makeLogger(config: Config, destination?: pino.DestinationStream): Logger {
+  return pino(
+    {
+      level: config.logLevel,
+      base: { party: config.party },
+      redact: { paths: REDACT, censor: '[redacted]' },
+    },
+    destination,
+  );
+}
+
+export async function startNode(
+  dataDir: string,
+  overrides: Partial<Pick<Config, 'listen' | 'operatorListen' | 'logLevel'>> = {},
+  logDestination?: pino.DestinationStream,
+  /** `clock`: the node's time for deadlines, escalation and the roster (tests inject one). */
+  options: { clock?: () => Date } = {},
+): Promise<RunningNode> {
+  const clock = options.clock ?? (() => new Date());
+  const config = { ...readConfig(dataDir), ...overrides };
+  const logger = makeLogger(config, logDestination);
+  const store = await openNodeStore(dataDir, config);
+  const node = await Node.open({
+    config,
+    keys: readNodeKeys(dataDir),
+    card: readOwnCard(dataDir),
+    store,
+    log: logger,
+    clock,
+  });
+  try {
+    warnVocabulary(node, logger);
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+  const outbox = new Outbox(node);
+  const heartbeats = new Heartbeats(node, outbox);
+  const relays = new RelayCollector(node, outbox);
+  const watchdog = watchdogOf(node);
+  const people = openPeople(store, config.access, node, clock);
+  const escalation = new Escalation({
+    node,
+    roster: people.roster,
+    trail: people.trail,
+    logger,
+    clock,
+  });
+  const linkTests = new LinkTests(node, clock);
+  const servers: FastifyInstance[] = [];
+  let anchoring: NodeJS.Timeout | undefined;
+  try {
+    // Audit entries written beside the node (an export) or while it was stopped.
+    await people.trail.anchor();
+    anchoring = setInterval(() => {
+      people.trail.anchor().catch((err) => logger.error({ err }, 'audit anchoring failed'));
+    }, ANCHOR_EVERY_MS);
+    anchoring.unref();
+    const federation = await federationServer(node, heartbeats);
+    const operator = await operatorServer(node, heartbeats, people);
+    servers.push(federation, operator);
+    const federationUrl = await federation.listen(hostPort(config.listen));
+    const operatorUrl = await operator.listen(hostPort(config.operatorListen));
+    writeFileSync(
+      paths(dataDir).running,
+      `${JSON.stringify({ pid: process.pid, operatorUrl, federationUrl })}\n`,
+    );
+    outbox.start();
+    heartbeats.start();
+    relays.start();
+    watchdog?.start();
+    escalation.start();
+    linkTests.start();
+    logger.info({ federationUrl, operatorUrl }, 'node serving');
+    return {
+      node,
+      heartbeats,
+      people,
+      escalation,
+      linkTests,
+      federationUrl,
+      operatorUrl,
+      async stop() {
+        watchdog?.stop();
+        await within(config.stopWaitMs, 'link tests', linkTests.stop(), logger);
+        clearInterval(anchoring);
+        // Each part finishes what it has under way; one that overruns is named in the log and
+        // left behind, so a stop always ends (what it had not committed is sent again later).
+        await within(config.stopWaitMs, 'heartbeats', heartbeats.stop(), logger);
+        await within(config.stopWaitMs, 'relay collection', relays.stop(), logger);
+        await within(config.stopWaitMs, 'delivery', outbox.stop(), logger);
+        await Promise.all(servers.map((s) => closeServer(s, config.stopWaitMs, logger)));
+        await within(config.stopWaitMs, 'escalation', escalation.stop(), logger);
+        await store.close();
+        rmSync(paths(dataDir).running, { force: true });
+      },
+    };
+  } catch (e) {
+    clearInterval(anchoring);
+    await escalation.stop();
+    await Promise.all(servers.map((s) => s.close()));
+    await store.close();
+    throw e;
+  }
+}
+
+/** Waits for `work` up to `ms`; past that, says in the log what is still running and goes on. */
+async function within(ms: number, what: string, work: Promise<unknown>, logger: Logger) {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), ms);
+  });
+  const outcome = await Promise.race([work.then(() => 'done' as const), late]);
+  clearTimeout(timer);
+  if (outcome === 'late')
+    logger.warn({ part: what, waitedMs: ms }, 'stopping without waiting for it');
+  return outcome;
+}
+
+/**
+ * Closes a listener: requests in progress are answered first, but a peer whose keep-alive
+ * connection stays busy cannot hold the stop open; past the bound its connections are cut
+ * (it retries, and the receiver answers a repeat with the receipt it already gave).
+ */
+async function closeServer(server: FastifyInstance, ms: number, logger: Logger): Promise<void> {
+  const closing = server.close();
+  if ((await within(ms, 'listener', closing, logger)) === 'late') {
+    server.server.closeAllConnections();
+    await closing;
+  }
+}
+
+/** Loads the vocabulary (a bad file stops the node here) and warns of any difference. */
+function warnVocabulary(node: Node, logger: Logger): void {
+  const language = languageOf(node);
+  const own = language.ownCard();
+  if (!own.same)
+    logger.warn(
+      { loaded: own.ours, card: own.theirs },
+      'this node loaded another vocabulary than its card announces: peers will see the card’s',
+    );
+  for (const party of node.peers.keys()) {
+    const peer = language.peer(party);
+    if (!peer.same) logger.warn({ peer: party, theirs: peer.theirs }, peer.warning as string);
+  }
+}

@@ -1,0 +1,361 @@
+/**
+ * The node's configuration file, `<data>/hotline.yaml`: validated, with defaults, and errors that
+ * name the offending setting.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Static, Type } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { parse, stringify } from 'yaml';
+import { BODY_TYPES, PRECEDENCES, STATUSES, TLPS } from '../../protocol/body.ts';
+import { Endpoint } from '../../protocol/card.ts';
+import { Code, Label, Lang, PartyId, Slug, Text } from '../../protocol/common.ts';
+import { schemaError } from '../../protocol/validate.ts';
+
+const oneOf = <T extends readonly string[]>(values: T, options: { default?: T[number] } = {}) =>
+  Type.Union(
+    values.map((v) => Type.Literal(v as T[number])),
+    options,
+  );
+
+/**
+ * A draft matching any rule waits for a second officer (two-person rule). Each list left out
+ * matches every value; a rule with none matches every message.
+ */
+const ApprovalRule = Type.Object(
+  {
+    types: Type.Optional(Type.Array(oneOf(BODY_TYPES), { minItems: 1 })),
+    precedences: Type.Optional(Type.Array(oneOf(PRECEDENCES), { minItems: 1 })),
+    statuses: Type.Optional(Type.Array(oneOf(STATUSES), { minItems: 1 })),
+  },
+  { additionalProperties: false },
+);
+export type ApprovalRule = Static<typeof ApprovalRule>;
+
+/**
+ * A message agreed in advance. Sent by its id (POST /api/v1/templates/:id/send), it releases at
+ * once when `preApproved`, whatever the rules say; otherwise the rules decide as for any draft.
+ */
+const Template = Type.Object(
+  {
+    id: Slug,
+    title: Type.Record(Lang, Label),
+    preApproved: Type.Boolean({ default: false }),
+    type: oneOf(BODY_TYPES),
+    precedence: oneOf(PRECEDENCES),
+    status: oneOf(STATUSES),
+    tlp: oneOf(TLPS),
+    codes: Type.Array(Code, { maxItems: 32, default: [] }),
+    text: Type.Optional(Type.Object({ lang: Lang, body: Text }, { additionalProperties: false })),
+    translations: Type.Array(
+      Type.Object({ lang: Lang, body: Text }, { additionalProperties: false }),
+      { maxItems: 8, default: [] },
+    ),
+    /** For report templates: the category code of the report section. */
+    category: Type.Optional(Code),
+    /** For notice templates: the subject code of the notice section. */
+    subject: Type.Optional(Code),
+  },
+  { additionalProperties: false },
+);
+export type Template = Static<typeof Template>;
+
+const DEFAULT_RULES: ApprovalRule[] = [
+  { types: ['incident.report'], precedences: ['flash'], statuses: ['actual'] },
+  { types: ['incident.close'], statuses: ['actual'] },
+];
+
+const DEFAULT_TEMPLATES: Template[] = [
+  {
+    id: 'exercise-flash',
+    title: { en: 'Exercise flash report', zh: '演习特急报告' },
+    preApproved: true,
+    type: 'incident.report',
+    precedence: 'flash',
+    status: 'exercise',
+    tlp: 'clear',
+    codes: ['phrase.this-is-exercise'],
+    text: { lang: 'en', body: 'EXERCISE EXERCISE EXERCISE. This is a drill: please acknowledge.' },
+    translations: [{ lang: 'zh', body: '演习 演习 演习。这是一次演练：请确认收到。' }],
+    category: 'category.other',
+  },
+  {
+    id: 'link-test',
+    title: { en: 'Link test', zh: '线路测试' },
+    preApproved: true,
+    type: 'test',
+    precedence: 'immediate',
+    status: 'test',
+    tlp: 'clear',
+    codes: ['linktest.01'],
+    text: { lang: 'en', body: 'Link test. Please acknowledge.' },
+    translations: [{ lang: 'zh', body: '线路测试。请确认收到。' }],
+  },
+  {
+    id: 'maintenance-notice',
+    title: { en: 'Hotline maintenance notice', zh: '热线维护通报' },
+    preApproved: true,
+    type: 'notice',
+    precedence: 'routine',
+    status: 'actual',
+    tlp: 'clear',
+    codes: [],
+    translations: [],
+    subject: 'notice.hotline-maintenance',
+  },
+];
+
+const HostPort = Type.String({ pattern: '^(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$' });
+
+function Deadline(ackMinutes: number, escalateMinutes: number) {
+  return Type.Object(
+    {
+      ackMinutes: Type.Integer({ minimum: 1, maximum: 10_080, default: ackMinutes }),
+      escalateMinutes: Type.Integer({ minimum: 1, maximum: 1440, default: escalateMinutes }),
+    },
+    { additionalProperties: false, default: {} },
+  );
+}
+
+export const Config = Type.Object(
+  {
+    party: PartyId,
+    /** Federation listener: peers only. */
+    listen: Type.String({ ...HostPort, default: '127.0.0.1:7100' }),
+    /** Operator listener: console, CLI, /metrics. */
+    operatorListen: Type.String({ ...HostPort, default: '127.0.0.1:7101' }),
+    heartbeatMs: Type.Integer({ minimum: 200, maximum: 600_000, default: 2000 }),
+    /** Beyond this gap between a peer's `sent` and our receipt time, a skew alarm is raised. */
+    skewAlarmMs: Type.Integer({ minimum: 1000, default: 300_000 }),
+    /** How long stopping waits for each part (delivery, heartbeats, each listener) to finish. */
+    stopWaitMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 15_000 }),
+    outbox: Type.Object(
+      {
+        batch: Type.Integer({ minimum: 1, maximum: 256, default: 256 }),
+        backoffBaseMs: Type.Integer({ minimum: 10, default: 250 }),
+        backoffMaxMs: Type.Integer({ minimum: 100, default: 30_000 }),
+        /** A send that takes longer than this counts as failed. */
+        sendTimeoutMs: Type.Integer({ minimum: 100, default: 10_000 }),
+        /**
+         * A batch unanswered on one path after this long is sent on the next path as well
+         * (failover on a send timeout); the first verified answer wins.
+         */
+        failoverMs: Type.Integer({ minimum: 50, default: 750 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /**
+     * Local paths to peers, beside (or, with the same id, instead of) those their cards list:
+     * `paths: { cn: [{ id: alternate, kind: direct, url: "http://…", priority: 5 }] }`.
+     */
+    paths: Type.Record(PartyId, Type.Array(Endpoint, { maxItems: 8 }), { default: {} }),
+    /** Relays this node collects its own mail from, beside those its card and peers' cards list. */
+    relays: Type.Array(Type.String({ pattern: '^https?://[^\\s]+$', maxLength: 512 }), {
+      maxItems: 8,
+      default: [],
+    }),
+    /** How often the node collects from each relay it knows. */
+    relayPollMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 1000 }),
+    /** Dead-man's switch: a URL the node GETs on a schedule while it is healthy. */
+    watchdog: Type.Optional(
+      Type.Object(
+        {
+          url: Type.String({ pattern: '^https?://[^\\s]+$', maxLength: 2048 }),
+          intervalMs: Type.Integer({ minimum: 1000, maximum: 86_400_000, default: 60_000 }),
+          timeoutMs: Type.Integer({ minimum: 100, maximum: 60_000, default: 5000 }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    epoch: Type.Object(
+      {
+        maxMessages: Type.Integer({ minimum: 1, default: 10_000 }),
+        maxAgeMs: Type.Integer({ minimum: 1000, default: 3_600_000 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /** Where the node keeps its records: the embedded SQLite file, or a PostgreSQL schema. */
+    store: Type.Object(
+      {
+        backend: Type.Union([Type.Literal('sqlite'), Type.Literal('postgres')], {
+          default: 'sqlite',
+        }),
+        /** PostgreSQL only: a libpq URL, `postgres://user@host:5432/db`. */
+        url: Type.Optional(Type.String({ pattern: '^postgres(ql)?://', maxLength: 2048 })),
+        /** PostgreSQL only: the schema holding this node's tables (created when missing). */
+        schema: Type.Optional(Type.String({ pattern: '^[a-z_][a-z0-9_]{0,62}$' })),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /** The joint vocabulary file; the one shipped in vocabulary/hotline.json by default. */
+    vocabularyFile: Type.Optional(Type.String({ minLength: 1 })),
+    /**
+     * A machine-translation endpoint speaking the LibreTranslate API (POST {q, source, target,
+     * format} → {translatedText}); its translations are local notes marked as machine-made.
+     */
+    machineTranslation: Type.Optional(
+      Type.Object(
+        {
+          url: Type.String({ pattern: '^https?://[^\\s]+$' }),
+          /** How its translations are labelled: the engine's name. */
+          name: Type.String({ pattern: '^[A-Za-z0-9 ._-]{1,64}$', default: 'machine' }),
+          /** Sent as `api_key` when the endpoint needs one; never logged. */
+          apiKey: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
+          timeoutMs: Type.Integer({ minimum: 100, maximum: 120_000, default: 15_000 }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    /** Accounts, sessions and what the peer sees of people (docs/people.md). */
+    access: Type.Object(
+      {
+        /** Consecutive failed logins that lock an account... */
+        lockoutAfter: Type.Integer({ minimum: 1, maximum: 100, default: 5 }),
+        /** ...for this long (an admin's password reset unlocks it at once). */
+        lockoutMinutes: Type.Integer({ minimum: 1, default: 15 }),
+        /** Failed logins from one address within 10 minutes before it is throttled. */
+        throttleFailures: Type.Integer({ minimum: 1, default: 20 }),
+        /** A console session ends after this much inactivity... */
+        sessionIdleMinutes: Type.Integer({ minimum: 1, default: 30 }),
+        /** ...and at the latest this long after login. */
+        sessionHours: Type.Integer({ minimum: 1, maximum: 24 * 7, default: 12 }),
+        /** Show the peer authors' and approvers' names beside their desks (default: desks only). */
+        disclosePersons: Type.Boolean({ default: false }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /** Incidents, acknowledgement deadlines and escalation (docs/operators.md). */
+    incidents: Type.Object(
+      {
+        /** The most characters of free text (and of each translation) a flash message carries. */
+        flashTextMax: Type.Integer({ minimum: 50, maximum: 100_000, default: 500 }),
+        /**
+         * Per precedence: a person must acknowledge within `ackMinutes`; unacknowledged, the
+         * receiving side notifies again every `escalateMinutes` (climbing the ladder once the
+         * deadline has passed) and the sending side marks the message unanswered at the deadline.
+         */
+        precedence: Type.Object(
+          {
+            flash: Deadline(5, 2),
+            immediate: Deadline(15, 5),
+            priority: Deadline(60, 30),
+            routine: Deadline(180, 60),
+          },
+          { additionalProperties: false, default: {} },
+        ),
+        /** The desks notified in turn, lowest first; the end of the ladder is a standing alarm. */
+        ladder: Type.Array(Slug, {
+          minItems: 1,
+          maxItems: 8,
+          default: ['ops', 'duty-officer', 'principal'],
+        }),
+        /** Notifications per ladder step at most. */
+        repeats: Type.Integer({ minimum: 1, maximum: 10, default: 3 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /** How escalation reaches people beyond the console (a person's contact routes choose). */
+    notify: Type.Object(
+      {
+        webhook: Type.Object(
+          {
+            /** HMAC-SHA256 key signing every webhook body (`X-Hotline-Signature`); never logged. */
+            secret: Type.Optional(Type.String({ minLength: 16, maxLength: 512 })),
+            timeoutMs: Type.Integer({ minimum: 100, maximum: 60_000, default: 5000 }),
+            /** Attempts per notification, the first included. */
+            attempts: Type.Integer({ minimum: 1, maximum: 10, default: 4 }),
+            backoffBaseMs: Type.Integer({ minimum: 10, default: 500 }),
+            backoffMaxMs: Type.Integer({ minimum: 10, default: 8000 }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
+        /** The SMTP server e-mail notifications go through; without it, e-mail routes are skipped. */
+        smtp: Type.Optional(
+          Type.Object(
+            {
+              host: Type.String({ minLength: 1, maxLength: 253 }),
+              port: Type.Integer({ minimum: 1, maximum: 65_535, default: 587 }),
+              /** TLS from the first byte (port 465); otherwise STARTTLS when offered. */
+              secure: Type.Boolean({ default: false }),
+              /** Refuse to send without STARTTLS. */
+              requireTLS: Type.Boolean({ default: false }),
+              from: Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$', maxLength: 254 }),
+              user: Type.Optional(Type.String({ minLength: 1, maxLength: 254 })),
+              /** Never logged. */
+              password: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
+              timeoutMs: Type.Integer({ minimum: 100, maximum: 120_000, default: 10_000 }),
+            },
+            { additionalProperties: false },
+          ),
+        ),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /** The two-person rule and the messages agreed in advance (docs/operators.md). */
+    approvals: Type.Object(
+      {
+        rules: Type.Array(ApprovalRule, { maxItems: 64, default: DEFAULT_RULES }),
+        templates: Type.Array(Template, { maxItems: 256, default: DEFAULT_TEMPLATES }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /** The routine link test: a `test` message to every peer that a person there must answer. */
+    linkTest: Type.Object(
+      {
+        enabled: Type.Boolean({ default: true }),
+        intervalMs: Type.Integer({ minimum: 60_000, maximum: 7 * 86_400_000, default: 3_600_000 }),
+        precedence: oneOf(PRECEDENCES, { default: 'immediate' }),
+        /** The desk the test is sent from. */
+        desk: Type.String({ ...Slug, default: 'ops' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    logLevel: Type.Union(
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+      { default: 'info' },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type Config = Static<typeof Config>;
+
+export const CONFIG_FILE = 'hotline.yaml';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Applies defaults and validates; throws ConfigError naming the first bad setting. */
+export function parseConfig(raw: unknown, where = CONFIG_FILE): Config {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    throw new ConfigError(`${where}: expected a mapping of settings`);
+  const withDefaults = Value.Default(Config, structuredClone(raw));
+  const error = schemaError(Config, withDefaults);
+  if (error) throw new ConfigError(`${where}: ${error.replace(/^\//, '').replace(/\//g, '.')}`);
+  const config = withDefaults as Config;
+  const ids = config.approvals.templates.map((t) => t.id);
+  const twice = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (twice !== undefined)
+    throw new ConfigError(`${where}: approvals.templates names "${twice}" twice`);
+  if (config.store.backend === 'postgres' && config.store.url === undefined)
+    throw new ConfigError(`${where}: store.url is required when store.backend is postgres`);
+  if (config.store.backend === 'sqlite' && (config.store.url ?? config.store.schema) !== undefined)
+    throw new ConfigError(`${where}: store.url and store.schema apply to postgres only`);
+  return config;
+}
+
+export function readConfig(dataDir: string): Config {
+  const path = join(dataDir, CONFIG_FILE);
+  if (!existsSync(path)) throw new ConfigError(`${path} not found: run "hotline init" first`);
+  let raw: unknown;
+  try {
+    raw = parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new ConfigError(`${path}: not valid YAML (${(e as Error).message.split('\n')[0]})`);
+  }
+  return parseConfig(raw, path);
+}
+
+export function writeConfig(dataDir: string, config: Partial<Config> & { party: string }): void {
+  writeFileSync(join(dataDir, CONFIG_FILE), stringify(config), { mode: 0o600 });
+}

@@ -1,0 +1,132 @@
+/**
+ * The data folder of a node: keys, its own signed card, configuration, database, and the first
+ * admin's token the CLI uses. `initNode` is what `hotline init` does.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createCard, signCard, verifyCard } from '../../crypto/card.ts';
+import { generateNodeKeys, NodeKeys, readKeyFiles, writeKeyFiles } from '../../crypto/keys.ts';
+import type { Endpoint, SignedCard } from '../../protocol/card.ts';
+import { loadVocabulary } from '../../protocol/vocabulary.ts';
+import { openPostgresStore, openPostgresStoreReadOnly } from '../../store/postgres/index.ts';
+import { openSqliteStore, openSqliteStoreReadOnly } from '../../store/sqlite/index.ts';
+import type { Store } from '../../store/store.ts';
+import { createFirstAdmin, openPeople } from '../people/people.ts';
+import { type Config, readConfig, writeConfig } from './config.ts';
+
+export const paths = (dir: string) => ({
+  keys: join(dir, 'keys'),
+  card: join(dir, 'card.json'),
+  db: join(dir, 'hotline.db'),
+  token: join(dir, 'operator.token'),
+  /** Written by a running node: where its operator API listens. */
+  running: join(dir, 'node.json'),
+});
+
+export interface InitOptions {
+  party: string;
+  names: Record<string, string>;
+  endpoints: string[];
+  /** Relays where this node also takes mail (store-and-forward paths in its card). */
+  relays?: string[];
+  listen?: string;
+  operatorListen?: string;
+  /** The joint vocabulary file to announce in the card (the shipped one by default). */
+  vocabularyFile?: string;
+  now?: Date;
+  /** Where the records go (default: SQLite in the folder); the first admin is created there. */
+  store?: Config['store'];
+  /** The first admin's account name (default `admin`) and password (default: generated). */
+  admin?: { name?: string; password?: string };
+}
+
+export interface InitResult {
+  signed: SignedCard;
+  /** The first admin's name and password, to show once; its CLI token is in operator.token. */
+  admin: { name: string; password: string };
+}
+
+/** A data folder that cannot be used as asked; the message is the one-line reason. */
+export class DataDirError extends Error {
+  override name = 'DataDirError';
+}
+
+/** Creates keys, a signed card, the configuration and an operator token in a new folder. */
+export async function initDataDir(dir: string, options: InitOptions): Promise<SignedCard> {
+  return (await initNode(dir, options)).signed;
+}
+
+/**
+ * `hotline init`: keys, a signed card, the configuration, the database with a first admin who
+ * staffs the operations desk, and that admin's CLI token in `operator.token`.
+ */
+export async function initNode(dir: string, options: InitOptions): Promise<InitResult> {
+  if (existsSync(dir) && readdirSync(dir).length > 0)
+    throw new DataDirError(
+      `${dir} is not empty: refusing to overwrite what is there (choose a new folder)`,
+    );
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const keys = await generateNodeKeys(options.party);
+  writeKeyFiles(paths(dir).keys, keys);
+  const endpoints: Endpoint[] = options.endpoints.map((url, i) => ({
+    id: i === 0 ? 'direct' : `alternate-${i}`,
+    kind: 'direct',
+    url,
+    priority: i * 10,
+  }));
+  for (const [i, url] of (options.relays ?? []).entries())
+    endpoints.push({ id: `relay-${i + 1}`, kind: 'relay', url, priority: 50 + i });
+  const card = createCard({
+    party: options.party,
+    names: options.names,
+    keys: keys.map((k) => k.entry),
+    endpoints,
+    vocabulary: loadVocabulary(options.vocabularyFile).ref,
+    issued: options.now ?? new Date(),
+  });
+  const signed = signCard(card, new NodeKeys(keys).signer('identity').key);
+  writeFileSync(paths(dir).card, `${JSON.stringify(signed, null, 2)}\n`);
+  const config: Partial<Config> & { party: string } = { party: options.party };
+  if (options.listen) config.listen = options.listen;
+  if (options.operatorListen) config.operatorListen = options.operatorListen;
+  if (options.vocabularyFile) config.vocabularyFile = options.vocabularyFile;
+  if (options.store && options.store.backend !== 'sqlite') config.store = options.store;
+  writeConfig(dir, config);
+  const store = await openNodeStore(dir);
+  try {
+    const people = openPeople(store, readConfig(dir).access);
+    const admin = await createFirstAdmin(people, options.admin?.name, options.admin?.password);
+    writeFileSync(paths(dir).token, `${admin.token}\n`, { mode: 0o600 });
+    return { signed, admin: { name: admin.name, password: admin.password } };
+  } finally {
+    await store.close();
+  }
+}
+
+export function readOwnCard(dir: string): SignedCard {
+  return verifyCard(JSON.parse(readFileSync(paths(dir).card, 'utf8')));
+}
+
+export function readNodeKeys(dir: string): NodeKeys {
+  return new NodeKeys(readKeyFiles(paths(dir).keys));
+}
+
+export function readToken(dir: string): string {
+  return readFileSync(paths(dir).token, 'utf8').trim();
+}
+
+/** Opens (and migrates) the node's store where its configuration says: SQLite or PostgreSQL. */
+export function openNodeStore(dir: string, config: Config = readConfig(dir)): Promise<Store> {
+  const { backend, url, schema } = config.store;
+  if (backend === 'postgres')
+    return openPostgresStore({ url: url ?? '', ...(schema ? { schema } : {}) });
+  return openSqliteStore(paths(dir).db);
+}
+
+/** Opens the node's store for reading only, beside a running node or in a stopped one's folder. */
+export async function openNodeStoreReadOnly(dir: string): Promise<Store> {
+  const { backend, url, schema } = readConfig(dir).store;
+  if (backend === 'postgres')
+    return openPostgresStoreReadOnly({ url: url ?? '', ...(schema ? { schema } : {}) });
+  return openSqliteStoreReadOnly(paths(dir).db);
+}

@@ -1,0 +1,231 @@
+/**
+ * Heartbeats (docs/protocol.md § Heartbeat): every few seconds on each path, a signed heartbeat
+ * goes to the peer and the peer answers with its own. They measure round-trip time and path
+ * state, and report which seqs arrived, so a pending envelope the peer lacks is resent at once
+ * instead of waiting out its backoff. They also carry both logs' checkpoints, consistency proofs
+ * and co-signatures; witness.ts checks and makes those.
+ */
+import { randomBytes } from 'node:crypto';
+import { signHeartbeat, verifyHeartbeat } from '../../crypto/statements.ts';
+import { ProtocolError } from '../../protocol/errors.ts';
+import type { Heartbeat, SignedHeartbeat } from '../../protocol/heartbeat.ts';
+import { LIMITS } from '../../protocol/limits.ts';
+import { PROTOCOL_VERSION } from '../../protocol/version.ts';
+import type { Node } from '../core/node.ts';
+import { SeqTracker } from '../core/seqs.ts';
+import { type Witness, witnessOf } from '../record/witness.ts';
+import type { Outbox } from './outbox.ts';
+import { type PathStatus, type Paths, pathsOf } from './paths.ts';
+import { getJson, postJson } from './transport.ts';
+
+export type { PathState, PathStatus } from './paths.ts';
+
+export class Heartbeats {
+  readonly #node: Node;
+  readonly #outbox: Outbox;
+  readonly #witness: Witness;
+  readonly #paths: Paths;
+  /** The last nonce each peer sent us, to echo. */
+  readonly #peerNonce = new Map<string, string>();
+  #timer: NodeJS.Timeout | undefined;
+  readonly #inFlight = new Set<string>();
+  /** Rounds under way, which stop() waits for; none starts once stopped. */
+  readonly #rounds = new Set<Promise<void>>();
+  #stopped = false;
+
+  constructor(node: Node, outbox: Outbox) {
+    this.#node = node;
+    this.#outbox = outbox;
+    this.#witness = witnessOf(node);
+    this.#paths = pathsOf(node);
+  }
+
+  start(): void {
+    const round = async () => {
+      // Peers pinned by `hotline peer add` while the node runs are picked up here.
+      await this.#node
+        .reloadPeers()
+        .catch((e) => this.#node.logger.error({ err: e }, 'reloading peers failed'));
+      if (this.#stopped) return;
+      await Promise.all(
+        [...this.#node.peers.keys()].map((party) => {
+          this.#outbox.kick(party);
+          return this.beat(party);
+        }),
+      );
+    };
+    const tick = () => {
+      if (this.#stopped) return;
+      const running = round().catch((e) =>
+        this.#node.logger.error({ err: e }, 'a heartbeat round failed'),
+      );
+      this.#rounds.add(running);
+      void running.finally(() => this.#rounds.delete(running));
+    };
+    tick();
+    this.#timer = setInterval(tick, this.#node.config.heartbeatMs);
+  }
+
+  /** Stops sending, and waits for the rounds under way (each bounded by the send timeout). */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearInterval(this.#timer);
+    await Promise.all(this.#rounds);
+  }
+
+  /** The path delivery would use first to `party`, with its state. */
+  status(party: string): PathStatus {
+    const best = this.#paths.best(party);
+    return (
+      best ?? {
+        path: 'direct',
+        kind: 'direct',
+        url: '',
+        priority: 0,
+        source: 'card',
+        state: 'down',
+        rttMs: null,
+        lastHeartbeat: null,
+        failures: 0,
+        lastError: 'no path configured',
+      }
+    );
+  }
+
+  /** The heartbeat this node sends to `party` now. */
+  async make(
+    party: string,
+    path: string,
+    echo = this.#peerNonce.get(party),
+  ): Promise<SignedHeartbeat> {
+    const node = this.#node;
+    const witnessing = await this.#witness.outgoing(party, this.#latestSize);
+    const tracker = node.received.get(party) ?? new SeqTracker();
+    const signer = node.keys.signer('signing');
+    const heartbeat: Heartbeat = {
+      v: PROTOCOL_VERSION,
+      from: node.party,
+      to: party,
+      path,
+      kid: signer.kid,
+      sent: new Date().toISOString(),
+      nonce: randomBytes(16).toString('base64url'),
+      ...(echo ? { echo } : {}),
+      received: { contiguous: tracker.contiguous, ranges: tracker.ranges(LIMITS.heartbeatRanges) },
+      checkpoint: this.#latestNote,
+      ...witnessing,
+      card: node.card.card.serial,
+    };
+    return signHeartbeat(heartbeat, signer.key);
+  }
+
+  #latestNote = '';
+  #latestSize = 0;
+
+  /** Refreshes the checkpoint heartbeats carry (called before each round). */
+  async #refreshCheckpoint(signNew: boolean): Promise<void> {
+    const latest = await this.#node.store.latestCheckpoint();
+    if (latest && (latest.size === this.#node.ledger.size || !signNew)) {
+      this.#latestNote = latest.note;
+      this.#latestSize = latest.size;
+      return;
+    }
+    const { note, size } = await this.#node.write(() =>
+      this.#node.store.transaction((tx) => this.#node.ledger.checkpoint(tx)),
+    );
+    this.#latestNote = note;
+    this.#latestSize = size;
+  }
+
+  /**
+   * Sends one heartbeat to a peer on each of its direct paths and takes in the answers; a relay
+   * path is probed for health instead (a relay cannot answer for the peer).
+   */
+  async beat(party: string): Promise<void> {
+    const paths = this.#paths.list(party);
+    if (paths.some((p) => p.kind === 'direct'))
+      await this.#refreshCheckpoint(true).catch((e) =>
+        this.#node.logger.error({ err: e }, 'signing a checkpoint failed'),
+      );
+    await Promise.all(
+      paths.map(async (path) => {
+        const key = `${party}\n${path.path}`;
+        if (this.#inFlight.has(key)) return;
+        this.#inFlight.add(key);
+        try {
+          if (path.kind === 'relay') await this.#probeRelay(party, path);
+          else await this.#beatOn(party, path);
+        } finally {
+          this.#inFlight.delete(key);
+        }
+      }),
+    );
+  }
+
+  async #beatOn(party: string, path: PathStatus): Promise<void> {
+    const node = this.#node;
+    try {
+      const mine = await this.make(party, path.path);
+      const started = performance.now();
+      const answer = await postJson(
+        `${path.url}/federation/v1/heartbeat`,
+        JSON.stringify(mine),
+        node.config.outbox.sendTimeoutMs,
+      );
+      const theirs = verifyHeartbeat(answer, node.peer(party).card, node.party);
+      if (theirs.heartbeat.echo !== mine.heartbeat.nonce)
+        throw new Error('the answer does not echo our nonce');
+      const rttMs = performance.now() - started;
+      this.#paths.succeeded(party, path.path, rttMs, true);
+      node.metrics.heartbeatRtt.observe({ peer: party, path: path.path }, rttMs / 1000);
+      await this.#takeIn(theirs.heartbeat);
+    } catch (e) {
+      this.#paths.failed(party, path.path, (e as Error).message);
+      node.logger.debug(
+        { peer: party, path: path.path, reason: (e as Error).message },
+        'heartbeat failed',
+      );
+    }
+  }
+
+  async #probeRelay(party: string, path: PathStatus): Promise<void> {
+    const started = performance.now();
+    try {
+      await getJson(`${path.url}/relay/v1/health`, this.#node.config.outbox.sendTimeoutMs);
+      const rttMs = performance.now() - started;
+      this.#paths.succeeded(party, path.path, rttMs, true);
+      this.#node.metrics.heartbeatRtt.observe({ peer: party, path: path.path }, rttMs / 1000);
+    } catch (e) {
+      this.#paths.failed(party, path.path, (e as Error).message);
+    }
+  }
+
+  /** A heartbeat arriving from a peer: verify, take it in, and answer with ours. */
+  async answer(input: unknown): Promise<SignedHeartbeat> {
+    const from = (input as { heartbeat?: { from?: unknown } } | null)?.heartbeat?.from;
+    if (typeof from !== 'string')
+      throw new ProtocolError('E_MALFORMED', 'the heartbeat does not say who it is from');
+    const peer = this.#node.peer(from);
+    const theirs = verifyHeartbeat(input, peer.card, this.#node.party);
+    this.#peerNonce.set(peer.party, theirs.heartbeat.nonce);
+    await this.#takeIn(theirs.heartbeat);
+    // Answer at once with the latest signed checkpoint; signing new ones is the beat's job.
+    await this.#refreshCheckpoint(false);
+    // Echo this request's nonce: heartbeats on other paths may arrive meanwhile.
+    return this.make(peer.party, theirs.heartbeat.path, theirs.heartbeat.nonce);
+  }
+
+  /**
+   * Gap repair (pending envelopes the peer reports missing are due again now), then witnessing
+   * of the peer's checkpoint and co-signature.
+   */
+  async #takeIn(heartbeat: Heartbeat): Promise<void> {
+    this.#peerNonce.set(heartbeat.from, heartbeat.nonce);
+    const has = SeqTracker.fromReport(heartbeat.received.contiguous, heartbeat.received.ranges);
+    const pending = await this.#node.store.pendingSeqs(heartbeat.from);
+    const missing = pending.filter((s) => !has.has(s));
+    const resent = await this.#node.store.resendNow(heartbeat.from, missing, Date.now());
+    if (resent > 0) this.#outbox.kick(heartbeat.from);
+    await this.#witness.takeIn(heartbeat);
+  }
+}

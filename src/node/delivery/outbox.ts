@@ -1,0 +1,321 @@
+/**
+ * Delivery: the outbox sends pending envelopes to a peer in batches, verifies the receipts that
+ * come back, and retries with capped exponential backoff and jitter. Two lanes per peer — flash
+ * and immediate, then priority and routine — so a flood of routine traffic never holds a flash
+ * message behind it. State lives in the store, so delivery survives restarts.
+ */
+
+import { receiptLeaf } from '../../ledger/leaves.ts';
+import { type SentEnvelope, verifyReceipt } from '../../ledger/receipt.ts';
+import type { Envelope } from '../../protocol/envelope.ts';
+import { ProtocolError } from '../../protocol/errors.ts';
+import type { BatchResult } from '../../protocol/federation.ts';
+import { LIMITS } from '../../protocol/limits.ts';
+import type { OutboxRow } from '../../store/store.ts';
+import type { Node } from '../core/node.ts';
+import type { PendingAppend } from '../record/ledger.ts';
+import { type ReceiptRecorder, witnessOf } from '../record/witness.ts';
+import { pathsOf, type Sent } from './paths.ts';
+
+/** A batch stays under the peer's request limit, with room for the JSON around it. */
+const MAX_BATCH_BYTES = LIMITS.requestBytes / 2;
+
+function fitRequest(rows: OutboxRow[]): OutboxRow[] {
+  let bytes = 0;
+  for (const [i, row] of rows.entries()) {
+    bytes += row.envelope.length + 1;
+    if (bytes > MAX_BATCH_BYTES && i > 0) return rows.slice(0, i);
+  }
+  return rows;
+}
+
+/** Batches in flight per lane. */
+const PIPELINE = 2;
+
+const LANES = [
+  { name: 'urgent', ranks: [0, 1] },
+  { name: 'normal', ranks: [2, 3] },
+] as const;
+
+/** Capped exponential backoff with full jitter in [½, 1] of the step. */
+export function backoffMs(
+  attempts: number,
+  baseMs: number,
+  maxMs: number,
+  random = Math.random,
+): number {
+  const step = Math.min(maxMs, baseMs * 2 ** Math.min(attempts - 1, 30));
+  return Math.round(step * (0.5 + random() / 2));
+}
+
+class Lane {
+  readonly #node: Node;
+  readonly #party: string;
+  readonly #ranks: readonly number[];
+  #wake: (() => void) | undefined;
+  #kicked = false;
+  #running = false;
+  #loop: Promise<void> | undefined;
+
+  constructor(node: Node, party: string, ranks: readonly number[]) {
+    this.#node = node;
+    this.#party = party;
+    this.#ranks = ranks;
+  }
+
+  start(): void {
+    this.#running = true;
+    this.#loop = this.#run();
+  }
+
+  async stop(): Promise<void> {
+    this.#running = false;
+    this.kick();
+    await this.#loop;
+  }
+
+  kick(): void {
+    this.#kicked = true;
+    this.#wake?.();
+  }
+
+  /**
+   * Keeps up to PIPELINE batches in flight, so the peer stores one batch while this node
+   * settles the receipt of the previous one. Envelopes in flight are not picked again.
+   */
+  async #run(): Promise<void> {
+    const { store, config, logger } = this.#node;
+    const inFlight = new Set<string>();
+    const batches = new Set<Promise<void>>();
+    while (this.#running) {
+      this.#kicked = false;
+      // More may be due at once: look again rather than wait for a kick.
+      let more = false;
+      if (batches.size < PIPELINE) {
+        try {
+          const limit = config.outbox.batch + inFlight.size;
+          const due = await store.dueOutbox(this.#party, this.#ranks, Date.now(), limit);
+          const fresh = due.filter((r) => !inFlight.has(r.id)).slice(0, config.outbox.batch);
+          const rows = fitRequest(fresh);
+          if (rows.length) {
+            // When this batch takes all that is due, the next look waits for a release, a
+            // settled batch or a heartbeat to kick it: one query per batch, not two.
+            more = due.length === limit || rows.length < fresh.length;
+            for (const r of rows) inFlight.add(r.id);
+            const batch: Promise<void> = this.#deliver(rows)
+              .catch((e) => logger.error({ err: e, peer: this.#party }, 'delivery error'))
+              .then(() => {
+                for (const r of rows) inFlight.delete(r.id);
+                batches.delete(batch);
+                this.kick();
+              });
+            batches.add(batch);
+          }
+        } catch (e) {
+          logger.error({ err: e, peer: this.#party }, 'delivery loop error');
+        }
+      }
+      if (more || this.#kicked) continue;
+      const next = batches.size
+        ? undefined
+        : await store.nextDue(this.#party, this.#ranks).catch(() => undefined);
+      const waitMs = next === undefined ? 1000 : Math.max(0, Math.min(1000, next - Date.now()));
+      if (waitMs > 0 && this.#running) await this.#sleep(waitMs);
+    }
+    await Promise.all(batches);
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      // A kick that came while the loop was still looking (nextDue) must not wait out the timer.
+      if (this.#kicked) return resolve();
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wake = done;
+    });
+  }
+
+  /** Sends one batch; answers how many envelopes it cleared. */
+  async #deliver(rows: OutboxRow[]): Promise<number> {
+    const node = this.#node;
+    const ids = rows.map((r) => r.id);
+    let sent: Sent;
+    try {
+      sent = await pathsOf(node).send(
+        this.#party,
+        `{"envelopes":[${rows.map((r) => r.envelope).join(',')}]}`,
+        rows.some((r) => r.rank === 0),
+      );
+    } catch (e) {
+      node.metrics.deliveryFailures.inc({ peer: this.#party });
+      node.logger.warn(
+        { peer: this.#party, n: rows.length, reason: (e as Error).message },
+        'batch not delivered',
+      );
+      await node.store.markAttempt(
+        this.#party,
+        ids,
+        (e as Error).message.slice(0, 500),
+        this.#retryAt(rows),
+      );
+      return 0;
+    }
+    if (sent.kind === 'deposited') {
+      // The receipts come back through the relay (relays.ts); until then the rows stay pending.
+      await node.store.markAttempt(
+        this.#party,
+        ids,
+        `held by relay ${sent.path}`,
+        this.#retryAt(rows),
+      );
+      return 0;
+    }
+    return this.settle(rows, sent.answer);
+  }
+
+  /** Verifies every receipt and clears what it proves; the rest waits for a retry. */
+  async settle(rows: OutboxRow[], answer: BatchResult): Promise<number> {
+    const node = this.#node;
+    const peer = node.peer(this.#party);
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const cleared = new Set<string>();
+    const witness = witnessOf(node);
+    for (const receipt of answer.receipts) {
+      witness.prefetchReceiptProof(this.#party, receipt.receipt.checkpoint);
+      const named = receipt.receipt.entries.map((e) => e.id).filter((id) => !byId.has(id));
+      for (const id of named) {
+        const row = await node.store.getOutbox(this.#party, id);
+        if (row) byId.set(id, row);
+      }
+      const sent = (id: string): SentEnvelope | undefined => {
+        const row = byId.get(id);
+        return (
+          row && { headerHash: row.header_hash, envelope: JSON.parse(row.envelope) as Envelope }
+        );
+      };
+      let verified: ReturnType<typeof verifyReceipt>;
+      try {
+        verified = verifyReceipt(receipt, peer.card, node.party, sent);
+      } catch (e) {
+        const code = e instanceof ProtocolError ? e.code : 'E_BAD_RECEIPT';
+        node.metrics.rejections.inc({ peer: this.#party, code });
+        await node.alarm(
+          'bad-receipt',
+          this.#party,
+          `a receipt from "${this.#party}" failed: ${(e as Error).message}`,
+        );
+        continue;
+      }
+      const fresh = verified.entries.filter(
+        (e) => byId.get(e.id)?.status === 'pending' && !cleared.has(e.id),
+      );
+      if (!fresh.length) continue;
+      // Its checkpoint must extend (or be within) the peer's log as this node witnessed it; if
+      // so, the receipt is recorded in one commit with the witness's new state.
+      const record: ReceiptRecorder = (alsoInTransaction) =>
+        node.write(async () => {
+          let pending: PendingAppend | undefined;
+          await node.store.transaction(async (tx) => {
+            await alsoInTransaction(tx);
+            await node.store.markReceipted(this.#party, fresh, tx);
+            await node.store.addReceipt('in', this.#party, JSON.stringify(receipt), tx);
+            pending = await node.ledger.append(
+              [receiptLeaf('in', new Date().toISOString(), receipt)],
+              tx,
+            );
+          });
+          if (pending) node.ledger.committed(pending);
+        });
+      const { checkpoint } = verified;
+      if (
+        !(await witness.checkReceipt(this.#party, checkpoint, receipt.receipt.checkpoint, record))
+      )
+        continue;
+      for (const e of fresh) cleared.add(e.id);
+      node.metrics.receipts.inc({ peer: this.#party, dir: 'in' });
+      node.events.emit(
+        'receipted',
+        this.#party,
+        fresh.map((e) => e.id),
+      );
+    }
+    for (const r of answer.rejected) {
+      const row = rows[r.index];
+      node.metrics.rejections.inc({ peer: this.#party, code: r.code });
+      // The first refusal alarms; the retries that follow (with backoff) do not repeat it.
+      if (row && row.attempts === 0)
+        await node.alarm(
+          'rejected-by-peer',
+          this.#party,
+          `"${this.#party}" rejected ${row.id}: ${r.code} ${r.message}`,
+        );
+    }
+    const unsettled = rows.filter((r) => !cleared.has(r.id));
+    if (unsettled.length)
+      await node.store.markAttempt(
+        this.#party,
+        unsettled.map((r) => r.id),
+        'no verified receipt',
+        this.#retryAt(unsettled),
+      );
+    return cleared.size;
+  }
+
+  /**
+   * One retry time for a whole batch, from its most-tried envelope: jitter drawn per envelope
+   * would scatter a batch into single-envelope retries while the peer is down.
+   */
+  #retryAt(rows: readonly OutboxRow[]): number {
+    const { backoffBaseMs, backoffMaxMs } = this.#node.config.outbox;
+    const attempts = Math.max(0, ...rows.map((r) => r.attempts)) + 1;
+    return Date.now() + backoffMs(attempts, backoffBaseMs, backoffMaxMs);
+  }
+}
+
+/** The outbox of a node: two lanes per pinned peer. */
+export class Outbox {
+  readonly #node: Node;
+  readonly #lanes = new Map<string, Lane[]>();
+
+  constructor(node: Node) {
+    this.#node = node;
+    node.onRelease = (party, rank) => this.kick(party, rank);
+  }
+
+  start(): void {
+    for (const party of this.#node.peers.keys()) this.#ensure(party);
+  }
+
+  #ensure(party: string): Lane[] {
+    let lanes = this.#lanes.get(party);
+    if (!lanes) {
+      lanes = LANES.map((l) => new Lane(this.#node, party, l.ranks));
+      for (const lane of lanes) lane.start();
+      this.#lanes.set(party, lanes);
+    }
+    return lanes;
+  }
+
+  /**
+   * Takes in a batch answer that came back another way (through a relay): verifies its receipts
+   * and clears the envelopes they prove.
+   */
+  async settle(party: string, answer: BatchResult): Promise<number> {
+    const lane = this.#ensure(party)[0] as Lane;
+    return lane.settle([], answer);
+  }
+
+  kick(party: string, rank?: number): void {
+    const lanes = this.#ensure(party);
+    if (rank === undefined) for (const lane of lanes) lane.kick();
+    else lanes[rank <= 1 ? 0 : 1]?.kick();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.#lanes.values()].flat().map((l) => l.stop()));
+    this.#lanes.clear();
+  }
+}

@@ -1,0 +1,273 @@
+/**
+ * Paths to a peer: every endpoint its card lists, plus the node's own `paths` setting. Each path
+ * has its own state (up, degraded, down), round-trip time and failure count, fed by heartbeats
+ * and by every send. Delivery asks `send` to carry a batch: it prefers the best path, sends on the
+ * next one as well when the first has not answered within `outbox.failoverMs` or has failed
+ * (failover on a send timeout, not only when heartbeats notice), and sends flash traffic on every
+ * path that is not down at once. The first valid answer wins; the receiver deduplicates the rest.
+ *
+ * A relay path (`kind: relay`) is a store-and-forward mailbox (src/relay): a send there is a
+ * deposit, and the receipts come back later through the same relay (relays.ts).
+ */
+import type { Endpoint } from '../../protocol/card.ts';
+import { ProtocolError } from '../../protocol/errors.ts';
+import { BatchResult } from '../../protocol/federation.ts';
+import { schemaError } from '../../protocol/validate.ts';
+import type { Node } from '../core/node.ts';
+import { postJson } from './transport.ts';
+
+export type PathState = 'up' | 'degraded' | 'down';
+
+export interface PathStatus {
+  path: string;
+  kind: Endpoint['kind'];
+  url: string;
+  priority: number;
+  /** Where the path comes from: the peer's card, or this node's `paths` setting. */
+  source: 'card' | 'config';
+  state: PathState;
+  rttMs: number | null;
+  lastHeartbeat: string | null;
+  /** Failures in a row, of heartbeats and sends alike. */
+  failures: number;
+  lastError: string | null;
+}
+
+export interface Failover {
+  at: string;
+  from: string;
+  to: string;
+  reason: string;
+}
+
+export interface PeerPaths {
+  paths: PathStatus[];
+  failovers: number;
+  lastFailover: Failover | null;
+}
+
+/** What carrying a batch came to. */
+export type Sent =
+  | { kind: 'answer'; path: string; answer: BatchResult }
+  | { kind: 'deposited'; path: string };
+
+/** RTT above which a path that answers counts as degraded. */
+export const DEGRADED_RTT_MS = 1000;
+/** Consecutive failures before a path is down. */
+export const DOWN_AFTER = 3;
+
+const STATE_VALUE: Record<PathState, number> = { up: 2, degraded: 1, down: 0 };
+const STATE_ORDER: Record<PathState, number> = { up: 0, degraded: 1, down: 1 };
+
+const tables = new WeakMap<Node, Paths>();
+
+/** The path table of a node (one per node, shared by delivery, heartbeats and the API). */
+export function pathsOf(node: Node): Paths {
+  let paths = tables.get(node);
+  if (!paths) {
+    paths = new Paths(node);
+    tables.set(node, paths);
+  }
+  return paths;
+}
+
+/** The paths to `party`: its card's endpoints, with this node's settings added or overriding. */
+export function configuredPaths(
+  node: Node,
+  party: string,
+): Array<Endpoint & { source: PathStatus['source'] }> {
+  const byId = new Map<string, Endpoint & { source: PathStatus['source'] }>();
+  for (const e of node.peer(party).card.endpoints) byId.set(e.id, { ...e, source: 'card' });
+  for (const e of node.config.paths?.[party] ?? []) byId.set(e.id, { ...e, source: 'config' });
+  return [...byId.values()].sort((a, b) => a.priority - b.priority);
+}
+
+export class Paths {
+  readonly #node: Node;
+  readonly #status = new Map<string, Map<string, PathStatus>>();
+  readonly #failovers = new Map<string, { count: number; last: Failover | null }>();
+
+  constructor(node: Node) {
+    this.#node = node;
+  }
+
+  /** Every path to `party`, in the table's current state (a new path starts down, untried). */
+  list(party: string): PathStatus[] {
+    const known = this.#status.get(party) ?? new Map<string, PathStatus>();
+    const fresh = new Map<string, PathStatus>();
+    for (const e of configuredPaths(this.#node, party)) {
+      const old = known.get(e.id);
+      fresh.set(e.id, {
+        path: e.id,
+        kind: e.kind,
+        url: e.url,
+        priority: e.priority,
+        source: e.source,
+        state: old && old.url === e.url ? old.state : 'down',
+        rttMs: old && old.url === e.url ? old.rttMs : null,
+        lastHeartbeat: old && old.url === e.url ? old.lastHeartbeat : null,
+        failures: old && old.url === e.url ? old.failures : 0,
+        lastError: old && old.url === e.url ? old.lastError : null,
+      });
+    }
+    this.#status.set(party, fresh);
+    return [...fresh.values()];
+  }
+
+  /**
+   * Paths best first: direct paths that answer, then relays that answer (a relay adds a hop and
+   * a poll), then paths that are down; within each, up before degraded, then by priority, then
+   * by RTT.
+   */
+  order(party: string): PathStatus[] {
+    const rank = (p: PathStatus) =>
+      p.state === 'down'
+        ? 4 + (p.kind === 'relay' ? 1 : 0)
+        : (p.kind === 'relay' ? 2 : 0) + STATE_ORDER[p.state];
+    return this.list(party).sort(
+      (a, b) =>
+        rank(a) - rank(b) ||
+        a.priority - b.priority ||
+        (a.rttMs ?? Number.POSITIVE_INFINITY) - (b.rttMs ?? Number.POSITIVE_INFINITY),
+    );
+  }
+
+  /** The path delivery would use first. */
+  best(party: string): PathStatus | undefined {
+    return this.order(party)[0];
+  }
+
+  /** Status for the operator API: every path, and the failovers so far. */
+  status(party: string): PeerPaths {
+    const f = this.#failovers.get(party);
+    return { paths: this.order(party), failovers: f?.count ?? 0, lastFailover: f?.last ?? null };
+  }
+
+  /** A heartbeat or send on the path was answered, in `rttMs` when measured. */
+  succeeded(party: string, path: string, rttMs?: number, heartbeat = false): void {
+    const status = this.#find(party, path);
+    if (!status) return;
+    const rtt = rttMs ?? status.rttMs;
+    const before = status.state;
+    status.state = rtt !== null && rtt > DEGRADED_RTT_MS ? 'degraded' : 'up';
+    status.rttMs = rtt;
+    status.failures = 0;
+    status.lastError = null;
+    if (heartbeat) status.lastHeartbeat = new Date().toISOString();
+    this.#publish(party, status, before);
+  }
+
+  /** A heartbeat or send on the path failed. */
+  failed(party: string, path: string, reason: string): void {
+    const status = this.#find(party, path);
+    if (!status) return;
+    status.failures++;
+    const before = status.state;
+    status.state = status.failures >= DOWN_AFTER ? 'down' : 'degraded';
+    status.lastError = reason.slice(0, 300);
+    this.#publish(party, status, before);
+  }
+
+  #find(party: string, path: string): PathStatus | undefined {
+    return (this.#status.get(party) ?? new Map(this.list(party).map((p) => [p.path, p]))).get(path);
+  }
+
+  #publish(party: string, status: PathStatus, before: PathState): void {
+    this.#node.metrics.pathUp.set({ peer: party, path: status.path }, STATE_VALUE[status.state]);
+    if (status.state !== before) this.#node.events.emit('link', party, status.path, status.state);
+  }
+
+  #failover(party: string, from: string, to: string, reason: string): void {
+    const f = this.#failovers.get(party) ?? { count: 0, last: null };
+    f.count++;
+    f.last = { at: new Date().toISOString(), from, to, reason };
+    this.#failovers.set(party, f);
+    this.#node.metrics.failovers.inc({ peer: party, from, to });
+    this.#node.logger.warn({ peer: party, from, to, reason }, 'path failover');
+  }
+
+  /**
+   * Carries one batch (`{"envelopes":[…]}`) to `party`. Normal traffic goes on the best path and
+   * fails over path by path; `everywhere` (flash) goes on every path not down at once. Answers
+   * the first valid answer, or a relay's acceptance when no direct path answered; throws when
+   * every path failed.
+   */
+  send(party: string, batch: string, everywhere: boolean): Promise<Sent> {
+    const { failoverMs } = this.#node.config.outbox;
+    const queue = this.order(party);
+    if (!queue.length)
+      return Promise.reject(new Error(`no path to "${party}" is configured or listed in its card`));
+    const initial = everywhere ? queue.filter((p) => p.state !== 'down') : [];
+    if (!initial.length) initial.push(queue[0] as PathStatus);
+    for (const p of initial) queue.splice(queue.indexOf(p), 1);
+    return new Promise<Sent>((resolve, reject) => {
+      let running = 0;
+      let done = false;
+      let deposited: Sent | undefined;
+      let timer: NodeJS.Timeout | undefined;
+      const errors: string[] = [];
+      const settle = (outcome: Sent | undefined) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        if (outcome) resolve(outcome);
+        else reject(new Error(`every path failed: ${errors.join('; ')}`));
+      };
+      const advance = (from: string, reason: string) => {
+        const path = queue.shift();
+        if (path) {
+          this.#failover(party, from, path.path, reason);
+          start(path);
+        } else if (running === 0) settle(deposited);
+      };
+      const start = (path: PathStatus) => {
+        running++;
+        clearTimeout(timer);
+        if (queue.length)
+          timer = setTimeout(() => {
+            if (done || deposited) return;
+            // Slow counts as a failure now, so the next batch prefers the path that answers;
+            // an answer that still comes marks the path up again.
+            const reason = `no answer in ${failoverMs} ms`;
+            this.failed(party, path.path, reason);
+            advance(path.path, reason);
+          }, failoverMs);
+        this.#carry(party, path, batch).then(
+          (sent) => {
+            running--;
+            this.succeeded(party, path.path);
+            if (sent.kind === 'answer') settle(sent);
+            else {
+              // A relay holds the batch now; a direct path still running may yet answer.
+              deposited ??= sent;
+              if (running === 0) settle(deposited);
+            }
+          },
+          (e: unknown) => {
+            running--;
+            const reason = (e as Error).message;
+            errors.push(`${path.path}: ${reason}`);
+            this.failed(party, path.path, reason);
+            if (done || running > 0) return;
+            if (deposited) settle(deposited);
+            else advance(path.path, reason);
+          },
+        );
+      };
+      for (const path of initial) start(path);
+    });
+  }
+
+  async #carry(party: string, path: PathStatus, batch: string): Promise<Sent> {
+    const timeout = this.#node.config.outbox.sendTimeoutMs;
+    if (path.kind === 'relay') {
+      await postJson(`${path.url}/relay/v1/boxes/${party}/envelopes`, batch, timeout);
+      this.#node.metrics.relayDeposits.inc({ peer: party, path: path.path });
+      return { kind: 'deposited', path: path.path };
+    }
+    const answer = await postJson(`${path.url}/federation/v1/envelopes`, batch, timeout);
+    const error = schemaError(BatchResult, answer);
+    if (error) throw new ProtocolError('E_MALFORMED', `batch answer ${error}`);
+    return { kind: 'answer', path: path.path, answer: answer as BatchResult };
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * Collecting from relays (src/relay): every `relayPollMs` the node empties its box at each relay
+ * it knows — those its own card lists, its `relays` setting, and the relay paths to its peers.
+ * Envelopes go through the same checks as a federation batch (`Node.receiveBatch`); the answer,
+ * with its signed receipts, is deposited in the sender's box at the same relay. Answers found in
+ * our box are peers' receipts for what we deposited, verified and settled as if they had come
+ * back directly. Items are acknowledged (removed) only after all that, so a crash in between
+ * means they are collected again, and the receiver's deduplication answers with the original
+ * receipts.
+ */
+import { ProtocolError } from '../../protocol/errors.ts';
+import type { BatchResult } from '../../protocol/federation.ts';
+import {
+  Collected,
+  type CollectedItem,
+  RelayedAnswer,
+  type RelayedProofs,
+} from '../../protocol/relay.ts';
+import { schemaError } from '../../protocol/validate.ts';
+import type { Node } from '../core/node.ts';
+import { witnessOf } from '../record/witness.ts';
+import type { Outbox } from './outbox.ts';
+import { pathsOf } from './paths.ts';
+import { getJson, postJson } from './transport.ts';
+
+/** Rounds of collecting per relay per tick, so a full box drains quickly but not forever. */
+const ROUNDS = 8;
+/** Sizes of our log remembered per peer, as starting points of the proofs we relay. */
+const RECENT_SIZES = 8;
+
+/** The tree size of a signed checkpoint note (its second line). */
+function sizeOf(note: string): number {
+  return Number(note.split('\n')[1]);
+}
+
+export class RelayCollector {
+  readonly #node: Node;
+  readonly #outbox: Outbox;
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | undefined;
+  #stopped = false;
+  /** Sizes of our checkpoints in receipts we relayed to each peer, newest last. */
+  readonly #sentSizes = new Map<string, number[]>();
+
+  constructor(node: Node, outbox: Outbox) {
+    this.#node = node;
+    this.#outbox = outbox;
+  }
+
+  start(): void {
+    const tick = () => {
+      if (this.#running || this.#stopped) return;
+      this.#running = this.collectAll().finally(() => {
+        this.#running = undefined;
+      });
+    };
+    tick();
+    this.#timer = setInterval(tick, this.#node.config.relayPollMs);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearInterval(this.#timer);
+    await this.#running;
+  }
+
+  /** Every relay this node collects from. */
+  relays(): string[] {
+    const node = this.#node;
+    const urls = new Set<string>(node.config.relays);
+    for (const e of node.card.card.endpoints) if (e.kind === 'relay') urls.add(e.url);
+    for (const party of node.peers.keys())
+      for (const p of pathsOf(node).list(party)) if (p.kind === 'relay') urls.add(p.url);
+    return [...urls];
+  }
+
+  async collectAll(): Promise<void> {
+    await Promise.all(
+      this.relays().map(async (url) => {
+        try {
+          for (let round = 0; round < ROUNDS && !this.#stopped; round++)
+            if ((await this.collect(url)) === 0) break;
+        } catch (e) {
+          this.#node.logger.debug({ relay: url, reason: (e as Error).message }, 'relay collect');
+        }
+      }),
+    );
+  }
+
+  /** One round at one relay; answers how many items it took in. */
+  async collect(url: string): Promise<number> {
+    const node = this.#node;
+    const timeout = node.config.outbox.sendTimeoutMs;
+    const box = `${url}/relay/v1/boxes/${node.party}`;
+    const answer = await getJson(`${box}?after=0&limit=256`, timeout);
+    const error = schemaError(Collected, answer);
+    if (error) throw new ProtocolError('E_MALFORMED', `the relay's answer ${error}`);
+    const { items } = answer as Collected;
+    if (!items.length) return 0;
+    const envelopes = items.filter((i) => i.kind === 'envelope');
+    if (envelopes.length) await this.#receive(url, envelopes);
+    for (const item of items) if (item.kind === 'answer') await this.#settle(item);
+    node.metrics.relayCollected.inc({ kind: 'envelope' }, envelopes.length);
+    node.metrics.relayCollected.inc({ kind: 'answer' }, items.length - envelopes.length);
+    const upTo = Math.max(...items.map((i) => i.n));
+    await postJson(`${box}/ack`, JSON.stringify({ upTo }), timeout);
+    return items.length;
+  }
+
+  /** Checks and stores envelopes like a federation batch, and leaves the answers at the relay. */
+  async #receive(url: string, items: CollectedItem[]): Promise<void> {
+    const node = this.#node;
+    const result = await node.receiveBatch(items.map((i) => i.data));
+    const senders = new Set(items.map((i) => i.from));
+    for (const sender of senders) {
+      if (!node.peers.has(sender)) continue;
+      const mine: BatchResult = {
+        receipts: result.receipts.filter((r) => r.receipt.to === sender),
+        rejected: result.rejected.filter((r) => items[r.index]?.from === sender),
+      };
+      if (!mine.receipts.length && !mine.rejected.length) continue;
+      const proofs = await this.#proofs(sender, mine);
+      await postJson(
+        `${url}/relay/v1/boxes/${sender}/answers`,
+        JSON.stringify({ from: node.party, result: mine, proofs }),
+        node.config.outbox.sendTimeoutMs,
+      );
+    }
+  }
+
+  /**
+   * Consistency proofs the sender may need to accept the answer's receipts without a direct
+   * path: from the size it last co-signed and the sizes we relayed to it lately, to (or from) the
+   * size of each receipt's checkpoint.
+   */
+  async #proofs(peer: string, answer: BatchResult): Promise<RelayedProofs> {
+    const node = this.#node;
+    const targets = [...new Set(answer.receipts.map((r) => sizeOf(r.receipt.checkpoint)))];
+    const known = this.#sentSizes.get(peer) ?? [];
+    const cosigned = (await witnessOf(node).status(peer)).cosigned?.size;
+    const starts = new Set([...known, ...(cosigned ? [cosigned] : []), ...targets]);
+    const proofs: RelayedProofs = [];
+    for (const to of targets)
+      for (const from of starts) {
+        if (from === 0 || from === to || proofs.length >= 32) continue;
+        const [a, b] = from < to ? [from, to] : [to, from];
+        if (proofs.some((p) => p.from === a && p.to === b) || b > node.ledger.size) continue;
+        proofs.push({ from: a, to: b, proof: await node.ledger.proveConsistency(a, b) });
+      }
+    this.#sentSizes.set(peer, [...known, ...targets].slice(-RECENT_SIZES));
+    return proofs;
+  }
+
+  /** A peer's answer to what we deposited: its receipts, verified like any other. */
+  async #settle(item: CollectedItem): Promise<void> {
+    const node = this.#node;
+    if (!node.peers.has(item.from)) return;
+    const error = schemaError(RelayedAnswer, item.data);
+    if (error) {
+      node.logger.warn({ peer: item.from, reason: error }, 'a relayed answer is malformed');
+      return;
+    }
+    const { result, proofs } = item.data as RelayedAnswer;
+    witnessOf(node).offerProofs(item.from, proofs);
+    await this.#outbox.settle(item.from, result);
+  }
+}

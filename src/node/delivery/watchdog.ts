@@ -1,0 +1,83 @@
+/**
+ * The watchdog (a dead-man's switch): while the node is healthy it GETs a configured URL every
+ * `watchdog.intervalMs` — a monitor such as healthchecks.io, Uptime Kuma's push monitor or
+ * Prometheus' blackbox side — which pages someone when the pings stop. Healthy means the node's
+ * store answers a read; a node that is dead, hung or has lost its database stops pinging, which is
+ * the whole point. Pings carry no secrets: the URL is the monitor's.
+ */
+import type { Node } from '../core/node.ts';
+
+export interface WatchdogStatus {
+  url: string;
+  lastPing: string | null;
+  lastError: string | null;
+  pings: number;
+  failures: number;
+}
+
+export class Watchdog {
+  readonly #node: Node;
+  readonly #settings: NonNullable<Node['config']['watchdog']>;
+  #timer: NodeJS.Timeout | undefined;
+  #busy = false;
+  readonly #status: WatchdogStatus;
+
+  constructor(node: Node, settings: NonNullable<Node['config']['watchdog']>) {
+    this.#node = node;
+    this.#settings = settings;
+    this.#status = { url: settings.url, lastPing: null, lastError: null, pings: 0, failures: 0 };
+  }
+
+  start(): void {
+    void this.ping();
+    this.#timer = setInterval(() => void this.ping(), this.#settings.intervalMs);
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+
+  status(): WatchdogStatus {
+    return { ...this.#status };
+  }
+
+  /** One round: check our own health, then ping. Never throws. */
+  async ping(): Promise<void> {
+    if (this.#busy) return;
+    this.#busy = true;
+    const node = this.#node;
+    try {
+      await node.store.outboxStats(node.party);
+      const response = await fetch(this.#settings.url, {
+        signal: AbortSignal.timeout(this.#settings.timeoutMs),
+      });
+      await response.arrayBuffer();
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      this.#status.pings++;
+      this.#status.lastPing = new Date().toISOString();
+      this.#status.lastError = null;
+      node.metrics.watchdogPings.inc({ result: 'ok' });
+    } catch (e) {
+      this.#status.failures++;
+      this.#status.lastError = (e as Error).message;
+      node.metrics.watchdogPings.inc({ result: 'failed' });
+      node.logger.warn({ reason: (e as Error).message }, 'watchdog ping failed');
+    } finally {
+      this.#busy = false;
+    }
+  }
+}
+
+const watchdogs = new WeakMap<Node, Watchdog>();
+
+/** The node's watchdog, when its configuration names one. */
+export function watchdogOf(node: Node): Watchdog | undefined {
+  const settings = node.config.watchdog;
+  if (!settings) return undefined;
+  let watchdog = watchdogs.get(node);
+  if (!watchdog) {
+    watchdog = new Watchdog(node, settings);
+    watchdogs.set(node, watchdog);
+  }
+  return watchdog;
+}

@@ -1,0 +1,423 @@
+/**
+ * The two-person rule (docs/operators.md § Two-person rule): a draft the policy names waits in the
+ * approvals queue until an officer other than its author approves it; only then is it released
+ * and numbered, so a rejected draft leaves no seq gap. Break-glass releases without the second
+ * approval on a stated reason, raising an alarm and recording an event leaf; templates agreed in
+ * advance release at once when the policy marks them pre-approved.
+ *
+ * The author can never approve or reject their own draft: the check is on the account, whatever
+ * the credential (token, session, a second session), and is repeated in the claiming statement.
+ */
+import { v7 as uuidv7 } from 'uuid';
+import { eventLeaf } from '../../ledger/leaves.ts';
+import type { Body } from '../../protocol/body.ts';
+import { sha256, toHex, utf8 } from '../../protocol/encoding.ts';
+import { ProtocolError } from '../../protocol/errors.ts';
+import { type DraftRow, type DraftState, DraftStore } from '../../store/approvals.ts';
+import type { ApprovalRule, Config, Template } from '../core/config.ts';
+import type { Draft, Node, Released } from '../core/node.ts';
+import type { People } from '../people/people.ts';
+import type { Actor } from '../people/trail.ts';
+
+/** Who acts: their account and role, and how the audit trail names them. */
+export interface Decider {
+  user: string;
+  role: string;
+  actor: Actor;
+}
+
+/** A draft as the API shows it. */
+export interface DraftView {
+  id: string;
+  createdAt: string;
+  author: string;
+  desk: string;
+  to: string[];
+  message: Draft;
+  template: string | null;
+  /** The policy rules (indexes into approvals.rules) that hold it for a second officer. */
+  rules: number[];
+  state: DraftState;
+  decidedBy: string | null;
+  decidedAt: string | null;
+  note: string | null;
+  breakGlass: string | null;
+  messageId: string | null;
+  seq: Record<string, number> | null;
+}
+
+export type Submitted =
+  | ({ state: 'released'; draft: string | null } & Released)
+  | { state: 'pending'; draft: string; rules: number[] };
+
+/** Whether a message matches a rule: every list the rule gives contains the message's value. */
+export function matches(rule: ApprovalRule, message: Pick<Body, 'type' | 'precedence' | 'status'>) {
+  return (
+    (rule.types?.includes(message.type) ?? true) &&
+    (rule.precedences?.includes(message.precedence) ?? true) &&
+    (rule.statuses?.includes(message.status) ?? true)
+  );
+}
+
+const ROLES_THAT_DECIDE = new Set(['officer', 'admin']);
+
+export class Approvals {
+  readonly #node: Node;
+  readonly #people: People;
+  readonly #policy: Config['approvals'];
+  readonly #drafts: DraftStore;
+
+  constructor(node: Node, people: People) {
+    this.#node = node;
+    this.#people = people;
+    this.#policy = node.config.approvals;
+    this.#drafts = new DraftStore(node.store);
+  }
+
+  get templates(): readonly Template[] {
+    return this.#policy.templates;
+  }
+
+  template(id: string): Template {
+    const found = this.#policy.templates.find((t) => t.id === id);
+    if (!found)
+      throw new ProtocolError(
+        'E_NOT_FOUND',
+        `there is no template "${id}" (approvals.templates in hotline.yaml)`,
+      );
+    return found;
+  }
+
+  /** The indexes of the rules that hold this message for a second officer. */
+  rulesFor(message: Pick<Body, 'type' | 'precedence' | 'status'>): number[] {
+    return this.#policy.rules.flatMap((rule, i) => (matches(rule, message) ? [i] : []));
+  }
+
+  /** Puts back in the queue drafts whose release a stopped node never committed. */
+  async recover(): Promise<void> {
+    const requeued = await this.#drafts.requeueInterrupted();
+    if (requeued)
+      this.#node.logger.warn(
+        { drafts: requeued },
+        'drafts interrupted mid-release are pending again',
+      );
+  }
+
+  /**
+   * A message from an operator: released at once unless the policy holds it (then a pending
+   * draft), or released with `breakGlass` by an officer who states why it cannot wait.
+   */
+  async submit(
+    by: Decider,
+    to: string[],
+    message: Draft,
+    options: { template?: Template; breakGlass?: string } = {},
+  ): Promise<Submitted> {
+    if (message.approvals.length)
+      throw new ProtocolError(
+        'E_MALFORMED',
+        'approvals are recorded by the node when an officer approves a draft, not given by its author',
+      );
+    for (const party of to) this.#node.peer(party);
+    const rules = options.template?.preApproved ? [] : this.rulesFor(message);
+    // A held draft is checked now as its release will check it, so an approval never meets a bad
+    // body; a message released at once is checked by the release itself.
+    if (rules.length) this.#node.check(message);
+    if (options.breakGlass !== undefined && !rules.length)
+      throw new ProtocolError(
+        'E_MALFORMED',
+        'this message needs no second approval: send it without breakGlass',
+      );
+    const now = this.#people.clock();
+    const row: DraftRow = {
+      id: uuidv7(),
+      created_at: now.toISOString(),
+      author: by.user,
+      desk: message.author.desk,
+      recipients: JSON.stringify(to),
+      message: JSON.stringify(message),
+      template: options.template?.id ?? null,
+      rules: JSON.stringify(rules),
+      state: 'pending',
+      decided_by: null,
+      decided_at: null,
+      note: null,
+      break_glass: null,
+      message_id: null,
+      seq: null,
+    };
+    if (!rules.length) {
+      const released = await this.#release(row, by, []);
+      return { state: 'released', draft: null, ...released };
+    }
+    if (options.breakGlass !== undefined) {
+      this.#mayDecide(by, 'break glass');
+      await this.#drafts.add({
+        ...row,
+        state: 'releasing',
+        decided_by: by.user,
+        decided_at: now.toISOString(),
+      });
+      await this.#audit(by, 'draft.submit', row, { rules, breakGlass: true });
+      return this.#releaseClaimed(row, by, { breakGlass: options.breakGlass });
+    }
+    await this.#drafts.add(row);
+    await this.#audit(by, 'draft.submit', row, { rules });
+    this.#node.logger.info({ draft: row.id, rules }, 'draft held for a second officer');
+    return { state: 'pending', draft: row.id, rules };
+  }
+
+  async list(state: DraftState | undefined, limit: number): Promise<DraftView[]> {
+    return (await this.#drafts.list(state, limit)).map(viewOf);
+  }
+
+  async get(id: string): Promise<DraftView> {
+    return viewOf(await this.#load(id));
+  }
+
+  /** A second officer approves: the draft is released and numbered now. */
+  async approve(id: string, by: Decider, options: { desk?: string; note?: string } = {}) {
+    this.#mayDecide(by, 'approve a draft');
+    const row = await this.#pending(id, by, 'approve');
+    const desk = await this.#deskOf(by, options.desk);
+    const at = this.#people.clock().toISOString();
+    if (!(await this.#drafts.claim(id, by.user, at, true))) throw await this.#whyNot(id, by);
+    return this.#releaseClaimed(row, by, { desk, note: options.note ?? null, at });
+  }
+
+  /** A second officer rejects: nothing is released, no seq is used. */
+  async reject(id: string, by: Decider, note: string): Promise<DraftView> {
+    this.#mayDecide(by, 'reject a draft');
+    const row = await this.#pending(id, by, 'reject');
+    const at = this.#people.clock().toISOString();
+    if (!(await this.#drafts.reject(id, by.user, at, note))) throw await this.#whyNot(id, by);
+    await this.#audit(by, 'draft.reject', row, { note });
+    return this.get(id);
+  }
+
+  /**
+   * Break-glass: an officer, the author included, releases a pending draft without the second
+   * approval. Alarmed locally and recorded in the ledger and the audit trail.
+   */
+  async breakGlass(id: string, by: Decider, reason: string, options: { desk?: string } = {}) {
+    this.#mayDecide(by, 'break glass');
+    const row = await this.#load(id);
+    if (row.state !== 'pending') throw await this.#whyNot(id, by);
+    const desk = await this.#deskOf(by, options.desk);
+    const at = this.#people.clock().toISOString();
+    if (!(await this.#drafts.claim(id, by.user, at, false))) throw await this.#whyNot(id, by);
+    return this.#releaseClaimed(row, by, { desk, breakGlass: reason, at });
+  }
+
+  #mayDecide(by: Decider, what: string): void {
+    if (!ROLES_THAT_DECIDE.has(by.role))
+      throw new ProtocolError(
+        'E_FORBIDDEN',
+        `${by.role} "${by.user}" may not ${what}: it needs the role officer or admin`,
+      );
+  }
+
+  async #load(id: string): Promise<DraftRow> {
+    const row = await this.#drafts.get(id);
+    if (!row) throw new ProtocolError('E_NOT_FOUND', `there is no draft ${id}`);
+    return row;
+  }
+
+  async #pending(id: string, by: Decider, verb: string): Promise<DraftRow> {
+    const row = await this.#load(id);
+    if (row.author === by.user) {
+      await this.#people.trail.record({
+        ...by.actor,
+        action: `draft.${verb}`,
+        target: id,
+        outcome: 'denied',
+        detail: { reason: 'author' },
+      });
+      throw new ProtocolError(
+        'E_SELF_APPROVAL',
+        `"${by.user}" wrote draft ${id} and cannot ${verb} it: another officer must (or break glass with a reason)`,
+      );
+    }
+    if (row.state !== 'pending') throw await this.#whyNot(id, by);
+    return row;
+  }
+
+  async #whyNot(id: string, by: Decider): Promise<Error> {
+    const row = await this.#load(id);
+    if (row.state === 'pending' && row.author === by.user)
+      return new ProtocolError('E_SELF_APPROVAL', `"${by.user}" wrote draft ${id}`);
+    return new ProtocolError(
+      'E_CONFLICT',
+      `draft ${id} is ${row.state}${row.decided_by ? ` (by "${row.decided_by}" at ${row.decided_at})` : ''}`,
+    );
+  }
+
+  /** The desk an approval is recorded under: the one asked for, else the first the person staffs. */
+  async #deskOf(by: Decider, desk: string | undefined): Promise<string> {
+    const { roster } = this.#people;
+    if (desk !== undefined) {
+      if (!(await roster.staffs(by.user, desk)))
+        throw new ProtocolError(
+          'E_FORBIDDEN',
+          `"${by.user}" does not staff the desk "${desk}" and cannot approve as it`,
+        );
+      return desk;
+    }
+    const staffed = (await roster.desks()).find((d) => d.staff.some((s) => s.user === by.user));
+    if (!staffed)
+      throw new ProtocolError(
+        'E_FORBIDDEN',
+        `"${by.user}" staffs no desk: an approval is recorded under the approver’s desk`,
+      );
+    return staffed.id;
+  }
+
+  /** Releases a claimed draft with its approval, or gives it back to the queue on failure. */
+  async #releaseClaimed(
+    row: DraftRow,
+    by: Decider,
+    decision: { desk?: string; note?: string | null; breakGlass?: string; at?: string },
+  ): Promise<Released & { draft: string; state: 'released' }> {
+    const at = decision.at ?? this.#people.clock().toISOString();
+    try {
+      const desk = decision.desk ?? (await this.#deskOf(by, undefined));
+      const approval = {
+        desk,
+        ...(this.#people.policy.disclosePersons ? { person: by.user } : {}),
+        at,
+        ...(decision.breakGlass !== undefined ? { breakGlass: true } : {}),
+      };
+      const released = await this.#release(row, by, [approval], decision);
+      await this.#audit(
+        by,
+        decision.breakGlass !== undefined ? 'draft.break-glass' : 'draft.approve',
+        row,
+        {
+          message: released.id,
+          desk,
+          ...(decision.note ? { note: decision.note } : {}),
+          ...(decision.breakGlass !== undefined ? { reason: decision.breakGlass } : {}),
+        },
+      );
+      return { state: 'released', draft: row.id, ...released };
+    } catch (e) {
+      await this.#drafts.unclaim(row.id);
+      throw e;
+    }
+  }
+
+  /** Numbers and releases a draft; with an approval, the draft row is marked in the same commit. */
+  async #release(
+    row: DraftRow,
+    by: Decider,
+    approvals: Body['approvals'],
+    decision: { note?: string | null; breakGlass?: string } = {},
+  ): Promise<Released> {
+    const message = JSON.parse(row.message) as Draft;
+    const to = JSON.parse(row.recipients) as string[];
+    const { policy } = this.#people;
+    const body: Draft = {
+      ...message,
+      author: policy.disclosePersons ? { desk: row.desk, person: row.author } : { desk: row.desk },
+      approvals,
+    };
+    const held = approvals.length > 0;
+    const breakGlass = decision.breakGlass;
+    const released = await this.#node.release(
+      to,
+      body,
+      this.#people.clock(),
+      held
+        ? {
+            leaves: (r, at) => [
+              eventLeaf(breakGlass !== undefined ? 'break-glass' : 'approval', at, {
+                draft: row.id,
+                message: r.id,
+                to,
+                type: message.type,
+                precedence: message.precedence,
+                status: message.status,
+                desk: approvals[0]?.desk ?? null,
+                ...(breakGlass !== undefined
+                  ? { reasonSha256: toHex(sha256(utf8(breakGlass))) }
+                  : {}),
+              }),
+            ],
+            write: async (tx, r) => {
+              await this.#drafts.released(
+                row.id,
+                r.id,
+                r.seq,
+                { note: decision.note ?? null, breakGlass: breakGlass ?? null },
+                tx,
+              );
+              if (breakGlass !== undefined)
+                await this.#node.store.raiseAlarm(
+                  'break-glass',
+                  null,
+                  `"${by.user}" released ${message.precedence} ${message.type} ${r.id} to ${to.join(', ')} without a second approval: ${breakGlass}`,
+                  tx,
+                );
+            },
+          }
+        : undefined,
+    );
+    if (breakGlass !== undefined)
+      this.#node.logger.error(
+        { alarm: 'break-glass', draft: row.id, message: released.id },
+        'break-glass release',
+      );
+    await this.#people.trail.record({
+      ...by.actor,
+      action: 'message.release',
+      target: released.id,
+      detail: {
+        to,
+        desk: row.desk,
+        type: message.type,
+        precedence: message.precedence,
+        status: message.status,
+        ...(held ? { draft: row.id, author: row.author } : {}),
+        ...(row.template ? { template: row.template } : {}),
+      },
+    });
+    return released;
+  }
+
+  async #audit(by: Decider, action: string, row: DraftRow, detail: Record<string, unknown>) {
+    const message = JSON.parse(row.message) as Draft;
+    await this.#people.trail.record({
+      ...by.actor,
+      action,
+      target: row.id,
+      detail: {
+        author: row.author,
+        to: JSON.parse(row.recipients),
+        type: message.type,
+        precedence: message.precedence,
+        status: message.status,
+        ...detail,
+      },
+    });
+  }
+}
+
+function viewOf(row: DraftRow): DraftView {
+  return {
+    id: row.id,
+    createdAt: row.created_at,
+    author: row.author,
+    desk: row.desk,
+    to: JSON.parse(row.recipients),
+    message: JSON.parse(row.message),
+    template: row.template,
+    rules: JSON.parse(row.rules),
+    state: row.state,
+    decidedBy: row.decided_by,
+    decidedAt: row.decided_at,
+    note: row.note,
+    breakGlass: row.break_glass,
+    messageId: row.message_id,
+    seq: row.seq === null ? null : JSON.parse(row.seq),
+  };
+}

@@ -1,0 +1,186 @@
+/**
+ * An incident's state, derived from its messages in both directions — so both nodes, holding the
+ * same messages, compute the same state. Pure: no store, no clock.
+ *
+ * The party that sent the first `incident.report` owns the state. Each change is an owner's
+ * `state` message citing the change it follows (`state.previous`, null for the first); the chain
+ * is followed from null, taking the smallest id (UUIDv7: the earliest) where two cite the same
+ * change, so a change that cites a stale one is ignored by both sides alike. The other side sends
+ * requests (`request: true`); the owner answers with `decision` (inReplyTo the request): an
+ * accepted request is itself the change, a declined one changes nothing. `closed` is final. An
+ * owner's `incident.retract` marks the incident withdrawn (a false alarm), shown above the rest.
+ */
+import type { Body, IncidentState, Precedence, Status } from '../../protocol/body.ts';
+import { INCIDENT_STATES } from '../../protocol/body.ts';
+import { type Node, RANK } from '../core/node.ts';
+
+export interface IncidentMessage {
+  dir: 'in' | 'out';
+  /** The peer: the sender of `in`, the recipient of `out`. */
+  party: string;
+  id: string;
+  /** Received at (in) or released at (out), this node's clock. */
+  at: string;
+  body: Body;
+}
+
+export interface StateEntry {
+  id: string;
+  from: string;
+  desk: string;
+  at: string;
+  kind: 'change' | 'request' | 'decision';
+  to: IncidentState;
+  previous: string | null;
+  decision?: 'accepted' | 'declined';
+  /** The request a decision answers. */
+  request?: string;
+  /** Whether it is part of the state chain (a change, or an accepted decision). */
+  applied: boolean;
+}
+
+export interface IncidentView {
+  incident: string;
+  owner: string;
+  /** Whether this node's party owns the state. */
+  ours: boolean;
+  peers: string[];
+  state: IncidentState;
+  /** The id of the last applied change (what the next change must cite), or null. */
+  head: string | null;
+  precedence: Precedence;
+  status: Status;
+  category: string | null;
+  nature: 'incident' | 'hazard' | null;
+  reportedAt: string;
+  updatedAt: string;
+  retracted: { id: string; at: string; desk: string; text: string | null } | null;
+  /** Requests of the other side not yet decided. */
+  pendingRequests: StateEntry[];
+  history: StateEntry[];
+}
+
+/** The party that wrote a message. */
+const fromOf = (m: IncidentMessage, me: string) => (m.dir === 'out' ? me : m.party);
+
+/** One copy of each message (a message to several peers is one message). */
+function unique(messages: readonly IncidentMessage[]): IncidentMessage[] {
+  const seen = new Map<string, IncidentMessage>();
+  for (const m of messages) if (!seen.has(m.id)) seen.set(m.id, m);
+  return [...seen.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+export function deriveIncident(
+  incident: string,
+  me: string,
+  all: readonly IncidentMessage[],
+): IncidentView | undefined {
+  const mine = all.filter((m) => m.body.incident === incident);
+  const messages = unique(mine);
+  const first = messages.find((m) => m.body.type === 'incident.report') ?? messages[0];
+  if (!first) return undefined;
+  const owner = fromOf(first, me);
+  const byOwner = (m: IncidentMessage) => fromOf(m, me) === owner;
+  const history: StateEntry[] = [];
+  for (const m of messages) {
+    const s = m.body.state;
+    if (m.body.type !== 'state' || !s) continue;
+    const from = fromOf(m, me);
+    const kind: StateEntry['kind'] =
+      s.decision !== undefined ? 'decision' : s.request ? 'request' : 'change';
+    // A request from the owner, or a change or decision from the other side, is not valid.
+    const valid = kind === 'request' ? from !== owner : from === owner;
+    if (!valid) continue;
+    history.push({
+      id: m.id,
+      from,
+      desk: m.body.author.desk,
+      at: m.at,
+      kind,
+      to: s.to,
+      previous: s.previous,
+      ...(s.decision ? { decision: s.decision } : {}),
+      ...(kind === 'decision' && m.body.inReplyTo ? { request: m.body.inReplyTo } : {}),
+      applied: false,
+    });
+  }
+  // Follow the chain of changes from null.
+  const candidates = history.filter(
+    (e) => e.kind === 'change' || (e.kind === 'decision' && e.decision === 'accepted'),
+  );
+  let state: IncidentState = 'reported';
+  let head: string | null = null;
+  for (;;) {
+    if (state === 'closed') break;
+    const next = candidates.find((e) => e.previous === head && !e.applied);
+    if (!next) break;
+    next.applied = true;
+    state = next.to;
+    head = next.id;
+  }
+  const close = messages.find((m) => m.body.type === 'incident.close' && byOwner(m));
+  if (close) state = 'closed';
+  const decided = new Set(history.filter((e) => e.kind === 'decision').map((e) => e.request));
+  const pendingRequests =
+    state === 'closed'
+      ? []
+      : history.filter((e) => e.kind === 'request' && !decided.has(e.id) && e.to !== state);
+  const retract = messages.find((m) => m.body.type === 'incident.retract' && byOwner(m));
+  const report = messages.find((m) => m.body.report)?.body.report;
+  const precedence = messages
+    .map((m) => m.body.precedence)
+    .reduce((a, b) => (RANK[b] < RANK[a] ? b : a), first.body.precedence);
+  return {
+    incident,
+    owner,
+    ours: owner === me,
+    peers: [...new Set(mine.map((m) => m.party))].sort(),
+    state,
+    head,
+    precedence,
+    status: first.body.status,
+    category: report?.category ?? null,
+    nature: report?.nature ?? null,
+    reportedAt: first.at,
+    updatedAt:
+      messages
+        .map((m) => m.at)
+        .sort()
+        .at(-1) ?? first.at,
+    retracted: retract
+      ? {
+          id: retract.id,
+          at: retract.at,
+          desk: retract.body.author.desk,
+          text: retract.body.text?.body ?? null,
+        }
+      : null,
+    pendingRequests,
+    history,
+  };
+}
+
+/** Whether `to` may follow `from` as an owner's change: any other state, none after closed. */
+export function transitionProblem(from: IncidentState, to: IncidentState): string | undefined {
+  if (from === 'closed') return 'the incident is closed: no further state changes';
+  if (from === to) return `the incident is already ${to}`;
+  if (!INCIDENT_STATES.includes(to)) return `"${to}" is not an incident state`;
+  return undefined;
+}
+
+/** An incident as this node holds it: its messages in both directions, and its derived view. */
+export async function loadIncident(
+  node: Node,
+  incident: string,
+): Promise<{ view: IncidentView; messages: IncidentMessage[] } | undefined> {
+  const rows = await node.store.incidentMessages(incident);
+  const messages = rows.map((r) => ({ ...r, body: JSON.parse(r.body) as Body }));
+  // A message of ours to several peers is one row here: name every recipient.
+  const recipients: IncidentMessage[] = [];
+  for (const m of messages)
+    if (m.dir === 'out')
+      for (const r of await node.store.outboxRowsOf(m.id))
+        if (r.party !== m.party) recipients.push({ ...m, party: r.party });
+  const view = deriveIncident(incident, node.party, [...messages, ...recipients]);
+  return view && { view, messages };
+}

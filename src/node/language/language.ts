@@ -1,0 +1,334 @@
+/**
+ * Language and standards on a node (docs/language.md): its vocabulary and how it compares with
+ * each peer's, messages rendered for a reader in a language, local translations (a person's or
+ * the configured machine's) kept as notes with their provenance, CAP 1.2 alerts of incidents,
+ * and the audited forcing of TLP:RED content into an export.
+ *
+ * A local translation is never part of a signed body, never sent, and never shown in place of
+ * the original: views list it after the original and the sender's own translations, labelled.
+ */
+import { v7 as uuidv7 } from 'uuid';
+import { eventLeaf } from '../../ledger/leaves.ts';
+import { type AttachmentView, viewAttachment } from '../../protocol/attachments.ts';
+import type { Body } from '../../protocol/body.ts';
+import { type CapMessage, capAlert } from '../../protocol/cap.ts';
+import { ProtocolError } from '../../protocol/errors.ts';
+import type { Leaf } from '../../protocol/leaf.ts';
+import { type RenderedBody, renderBody } from '../../protocol/render.ts';
+import {
+  compareVocabulary,
+  loadVocabulary,
+  type Vocabulary,
+  type VocabularyComparison,
+} from '../../protocol/vocabulary.ts';
+import type { TranslationRow } from '../../store/store.ts';
+import type { Node } from '../core/node.ts';
+import type { PendingAppend } from '../record/ledger.ts';
+import { httpTranslator, type MachineTranslator } from './translator.ts';
+
+export const TRANSLATION_STATUSES = ['sight', 'rough', 'final'] as const;
+export type TranslationStatus = (typeof TRANSLATION_STATUSES)[number];
+
+/** The ledger event recording that TLP:RED content was forced into an export. */
+export const RED_EXPORT_EVENT = 'tlp-red-export';
+
+export interface LocalTranslation {
+  id: string;
+  /** Always `local`: made on this side, not the sender's words. */
+  origin: 'local';
+  sourceLang: string;
+  lang: string;
+  text: string;
+  kind: 'person' | 'machine';
+  translator: string;
+  status: TranslationStatus;
+  requestedBy: string;
+  createdAt: string;
+  /** Provenance in the reader's language, e.g. `machine translation by libre · rough translation`. */
+  label: string;
+}
+
+export interface MessageView {
+  /** The author party and the message id. */
+  from: string;
+  id: string;
+  dir: 'in' | 'out';
+  at: string;
+  body: Body;
+  rendered: RenderedBody;
+  /** The local notes, after the original and the sender's translations; never sent. */
+  localTranslations: LocalTranslation[];
+  attachments: AttachmentView[];
+  /** Present when the author's vocabulary is not ours. */
+  vocabulary?: VocabularyComparison;
+  /** Everything a reader must be warned of, in the reader's language. */
+  warnings: string[];
+}
+
+interface Found {
+  from: string;
+  id: string;
+  dir: 'in' | 'out';
+  at: string;
+  body: Body;
+}
+
+const services = new WeakMap<Node, Language>();
+
+/** The node's language service, made on first use from its configuration. */
+export function languageOf(node: Node): Language {
+  let language = services.get(node);
+  if (!language) {
+    const { vocabularyFile, machineTranslation } = node.config;
+    language = new Language(
+      node,
+      loadVocabulary(vocabularyFile),
+      machineTranslation ? httpTranslator(machineTranslation) : undefined,
+    );
+    services.set(node, language);
+  }
+  return language;
+}
+
+export class Language {
+  readonly #node: Node;
+  readonly vocabulary: Vocabulary;
+  readonly translator: MachineTranslator | undefined;
+
+  constructor(node: Node, vocabulary: Vocabulary, translator?: MachineTranslator) {
+    this.#node = node;
+    this.vocabulary = vocabulary;
+    this.translator = translator;
+  }
+
+  /** Our loaded vocabulary against what our own card announces (a re-signed card fixes it). */
+  ownCard(lang = 'en'): VocabularyComparison {
+    return compareVocabulary(
+      this.vocabulary,
+      this.#node.party,
+      this.#node.card.card.vocabulary,
+      lang,
+    );
+  }
+
+  /** Our vocabulary against a pinned peer's card. */
+  peer(party: string, lang = 'en'): VocabularyComparison {
+    return compareVocabulary(this.vocabulary, party, this.#node.peer(party).card.vocabulary, lang);
+  }
+
+  /** A message by its author party and id: one we received, or one we sent (our own party). */
+  async #find(from: string, id: string): Promise<Found> {
+    const store = this.#node.store;
+    if (from === this.#node.party) {
+      const [row] = await store.outboxRowsOf(id);
+      if (row) return { from, id, dir: 'out', at: row.created_at, body: JSON.parse(row.body) };
+    } else {
+      const row = await store.getInbox(from, id);
+      if (row) return { from, id, dir: 'in', at: row.received_at, body: JSON.parse(row.body) };
+    }
+    throw new ProtocolError('E_NOT_FOUND', `no message ${id} from "${from}"`);
+  }
+
+  /** A message as a reader in `lang` sees it, with every warning that applies. */
+  async view(from: string, id: string, lang: string): Promise<MessageView> {
+    const found = await this.#find(from, id);
+    const rendered = renderBody(this.vocabulary, found.body, lang);
+    const localTranslations = await this.translations(from, id, lang);
+    const attachments = found.body.attachments.map(viewAttachment);
+    const warnings = [...rendered.warnings];
+    let vocabulary: VocabularyComparison | undefined;
+    if (found.dir === 'in' && this.#node.peers.has(from)) {
+      const comparison = this.peer(from, rendered.lang);
+      if (!comparison.same) {
+        vocabulary = comparison;
+        warnings.unshift(comparison.warning as string);
+      }
+    }
+    for (const a of attachments) warnings.push(...a.problems);
+    return {
+      ...found,
+      rendered,
+      localTranslations,
+      attachments,
+      ...(vocabulary ? { vocabulary } : {}),
+      warnings,
+    };
+  }
+
+  async translations(from: string, id: string, lang = 'en'): Promise<LocalTranslation[]> {
+    const rows = await this.#node.store.listTranslations(from, id);
+    return rows.map((r) => this.#local(r, lang));
+  }
+
+  /** Records a person's translation of a message's free text, as a local note. */
+  async addTranslation(
+    from: string,
+    id: string,
+    input: {
+      lang: string;
+      text: string;
+      status: TranslationStatus;
+      translator: string;
+      desk: string;
+    },
+  ): Promise<LocalTranslation> {
+    const found = await this.#find(from, id);
+    const source = this.#sourceOf(found);
+    return this.#store(found, {
+      source_lang: source.lang,
+      lang: input.lang,
+      text: input.text,
+      kind: 'person',
+      translator: input.translator,
+      status: input.status,
+      requested_by: input.desk,
+    });
+  }
+
+  /** Asks the configured machine-translation endpoint; its output is a rough local note. */
+  async machineTranslate(
+    from: string,
+    id: string,
+    input: { lang: string; desk: string },
+  ): Promise<LocalTranslation> {
+    const translator = this.translator;
+    if (!translator)
+      throw new ProtocolError(
+        'E_NO_TRANSLATOR',
+        'no machine translation is configured (machineTranslation in hotline.yaml)',
+      );
+    const found = await this.#find(from, id);
+    const source = this.#sourceOf(found);
+    if (source.lang === input.lang)
+      throw new ProtocolError('E_MALFORMED', `the message is already in "${input.lang}"`);
+    const text = await translator.translate(source.body, source.lang, input.lang);
+    this.#node.logger.info(
+      { from, id, source: source.lang, target: input.lang, translator: translator.name },
+      'machine translation added',
+    );
+    return this.#store(found, {
+      source_lang: source.lang,
+      lang: input.lang,
+      text,
+      kind: 'machine',
+      translator: translator.name,
+      status: 'rough',
+      requested_by: input.desk,
+    });
+  }
+
+  #sourceOf(found: Found): { lang: string; body: string } {
+    if (!found.body.text)
+      throw new ProtocolError('E_MALFORMED', `message ${found.id} has no free text to translate`);
+    return found.body.text;
+  }
+
+  async #store(
+    found: Found,
+    fields: Omit<TranslationRow, 'id' | 'party' | 'message_id' | 'created_at'>,
+  ): Promise<LocalTranslation> {
+    const row: TranslationRow = {
+      id: uuidv7(),
+      party: found.from,
+      message_id: found.id,
+      created_at: new Date().toISOString(),
+      ...fields,
+    };
+    await this.#node.store.addTranslation(row);
+    return this.#local(row, fields.lang);
+  }
+
+  #local(r: TranslationRow, lang: string): LocalTranslation {
+    const v = this.vocabulary;
+    const by = v.ui(r.kind === 'machine' ? 'byMachine' : 'byPerson', lang, { who: r.translator });
+    const label = [v.ui('localTranslation', lang), by, v.ui(`translation.${r.status}`, lang)].join(
+      ' · ',
+    );
+    return {
+      id: r.id,
+      origin: 'local',
+      sourceLang: r.source_lang,
+      lang: r.lang,
+      text: r.text,
+      kind: r.kind,
+      translator: r.translator,
+      status: r.status,
+      requestedBy: r.requested_by,
+      createdAt: r.created_at,
+      label,
+    };
+  }
+
+  /**
+   * Records in the ledger that TLP:RED content is being forced into an export, by whom and why;
+   * returns the event's leaf index, which the export must find in the log it writes.
+   */
+  async recordRedExport(what: string, desk: string, reason: string): Promise<number> {
+    const node = this.#node;
+    return node.write(async () => {
+      let pending: PendingAppend | undefined;
+      await node.store.transaction(async (tx) => {
+        pending = await node.ledger.append(
+          [eventLeaf(RED_EXPORT_EVENT, new Date().toISOString(), { what, desk, reason })],
+          tx,
+        );
+      });
+      const done = pending as PendingAppend;
+      node.ledger.committed(done);
+      node.logger.warn(
+        { event: RED_EXPORT_EVENT, what, desk },
+        'TLP:RED content forced into an export',
+      );
+      return done.start;
+    });
+  }
+
+  /**
+   * The CAP 1.2 alert of an incident. TLP:RED messages are left out unless `force` names who
+   * forces them in and why, which is recorded in the ledger first.
+   */
+  async cap(
+    incident: string,
+    force?: { desk: string; reason: string },
+  ): Promise<{ xml: string; messages: number; excludedRed: number; auditLeaf?: number }> {
+    const rows = await this.#node.store.incidentMessages(incident);
+    if (!rows.length) throw new ProtocolError('E_NOT_FOUND', `no messages of incident ${incident}`);
+    const all: CapMessage[] = rows.map((r) => ({
+      from: r.dir === 'in' ? r.party : this.#node.party,
+      id: r.id,
+      at: r.at,
+      body: JSON.parse(r.body) as Body,
+    }));
+    const red = all.filter((m) => m.body.tlp === 'red').length;
+    const messages = force ? all : all.filter((m) => m.body.tlp !== 'red');
+    if (!messages.length)
+      throw new ProtocolError(
+        'E_TLP_RED',
+        `every message of incident ${incident} is TLP:RED; an administrator may force the export (it is recorded)`,
+      );
+    const auditLeaf =
+      force && red
+        ? await this.recordRedExport(`cap ${incident}`, force.desk, force.reason)
+        : undefined;
+    const xml = capAlert({
+      incident,
+      party: this.#node.party,
+      names: this.#node.card.card.names,
+      messages,
+      excludedRed: force ? 0 : red,
+      vocabulary: this.vocabulary,
+    });
+    return {
+      xml,
+      messages: messages.length,
+      excludedRed: force ? 0 : red,
+      ...(auditLeaf === undefined ? {} : { auditLeaf }),
+    };
+  }
+}
+
+/** Whether `leaf` (ledger text) records a forced TLP:RED export. */
+export function isRedExportLeaf(text: string): boolean {
+  const leaf = JSON.parse(text) as Leaf;
+  return leaf.leaf === 'event' && leaf.type === RED_EXPORT_EVENT;
+}

@@ -1,0 +1,180 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { openSite, type Site, TestClock } from '../../../test/support/site.ts';
+import { dataFolderActor } from './people.ts';
+
+const clock = new TestClock('2026-03-01T08:00:00.000Z');
+const by = dataFolderActor();
+let site: Site;
+
+beforeAll(async () => {
+  site = await openSite({
+    access: { lockoutAfter: 3, lockoutMinutes: 15, throttleFailures: 6 },
+    clock: clock.now,
+  });
+  await site.accounts.add(by, { name: 'alice', role: 'operator', password: 'alice-passphrase-1' });
+  await site.accounts.add(by, { name: 'bob', role: 'officer', password: 'bob-passphrase-22' });
+}, 30_000);
+afterAll(async () => {
+  await site.close();
+});
+
+const refusal = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: { code: string; message: string }) => ({ code: e.code, message: e.message }),
+  );
+
+describe('accounts', () => {
+  test('stores an Argon2id hash, never the password', async () => {
+    const row = await site.people.user('alice');
+    expect(row?.password_hash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+    expect(row?.password_hash).not.toContain('alice-passphrase-1');
+  });
+
+  test('refuses a short password, a bad name and a duplicate, with a clear reason', async () => {
+    expect(
+      await refusal(site.accounts.add(by, { name: 'carol', role: 'operator', password: 'short' })),
+    ).toMatchObject({ code: 'E_MALFORMED', message: expect.stringContaining('12 characters') });
+    expect(
+      await refusal(
+        site.accounts.add(by, { name: 'Carol!', role: 'operator', password: 'long-enough-pass' }),
+      ),
+    ).toMatchObject({ code: 'E_MALFORMED' });
+    expect(
+      await refusal(
+        site.accounts.add(by, { name: 'alice', role: 'admin', password: 'long-enough-pass' }),
+      ),
+    ).toMatchObject({ code: 'E_CONFLICT' });
+  });
+
+  test('a login opens a session whose cookie and CSRF token are kept only as hashes', async () => {
+    const login = await site.accounts.login('alice', 'alice-passphrase-1', '10.0.0.1');
+    const principal = await site.accounts.fromSession(login.sessionId);
+    expect(principal).toMatchObject({ user: 'alice', role: 'operator', via: 'session' });
+    const stored = JSON.stringify(await site.store.db.selectFrom('sessions').selectAll().execute());
+    expect(stored).not.toContain(login.sessionId);
+    expect(stored).not.toContain(login.csrfToken);
+    expect(
+      principal && (await import('./accounts.ts')).Accounts.csrfMatches(principal, login.csrfToken),
+    ).toBe(true);
+  });
+
+  test('a session ends after the idle time, even if its absolute lifetime has not', async () => {
+    const login = await site.accounts.login('bob', 'bob-passphrase-22', '10.0.0.1');
+    clock.advance(29 * 60_000);
+    expect(await site.accounts.fromSession(login.sessionId)).toBeDefined();
+    clock.advance(29 * 60_000); // renewed by the use above
+    expect(await site.accounts.fromSession(login.sessionId)).toBeDefined();
+    clock.advance(31 * 60_000);
+    expect(await site.accounts.fromSession(login.sessionId)).toBeUndefined();
+  });
+
+  test('locks an account after repeated failures, says until when, and unlocks when it ends', async () => {
+    for (let i = 0; i < 3; i++)
+      expect(await refusal(site.accounts.login('bob', 'wrong password!', '10.0.0.2'))).toEqual({
+        code: 'E_UNAUTHORIZED',
+        message: 'wrong user name or password',
+      });
+    const locked = await refusal(site.accounts.login('bob', 'bob-passphrase-22', '10.0.0.2'));
+    expect(locked?.code).toBe('E_LOCKED');
+    expect(locked?.message).toContain('locked after 3 failed logins until');
+    clock.advance(14 * 60_000);
+    expect((await refusal(site.accounts.login('bob', 'bob-passphrase-22', '10.0.0.2')))?.code).toBe(
+      'E_LOCKED',
+    );
+    clock.advance(2 * 60_000);
+    await expect(
+      site.accounts.login('bob', 'bob-passphrase-22', '10.0.0.2'),
+    ).resolves.toMatchObject({ user: { name: 'bob' } });
+  });
+
+  test('an admin’s password reset unlocks a locked account at once', async () => {
+    for (let i = 0; i < 3; i++)
+      await refusal(site.accounts.login('alice', 'nope nope nope', '10.0.0.3'));
+    expect(
+      (await refusal(site.accounts.login('alice', 'alice-passphrase-1', '10.0.0.3')))?.code,
+    ).toBe('E_LOCKED');
+    await site.accounts.setPassword(by, 'alice', 'alice-passphrase-2');
+    await expect(
+      site.accounts.login('alice', 'alice-passphrase-2', '10.0.0.3'),
+    ).resolves.toBeDefined();
+  });
+
+  test('throttles an address that keeps failing, whatever names it tries', async () => {
+    clock.advance(60 * 60_000);
+    const names = ['x1', 'x2', 'x3', 'x4', 'x5', 'x6'];
+    for (const name of names)
+      expect((await refusal(site.accounts.login(name, 'whatever-it-is', '10.9.9.9')))?.code).toBe(
+        'E_UNAUTHORIZED',
+      );
+    const throttled = await refusal(site.accounts.login('alice', 'alice-passphrase-2', '10.9.9.9'));
+    expect(throttled?.code).toBe('E_THROTTLED');
+    expect(throttled?.message).toMatch(/from 10\.9\.9\.9: try again after 2026-/);
+    // Another address is not affected, and the window passes.
+    await expect(
+      site.accounts.login('alice', 'alice-passphrase-2', '10.9.9.8'),
+    ).resolves.toBeDefined();
+    clock.advance(11 * 60_000);
+    await expect(
+      site.accounts.login('alice', 'alice-passphrase-2', '10.9.9.9'),
+    ).resolves.toBeDefined();
+  });
+
+  test('tokens are scoped within the role, expire, and are refused once revoked', async () => {
+    expect(
+      await refusal(site.accounts.issueToken(by, 'alice', { scopes: ['read', 'admin'] })),
+    ).toMatchObject({ code: 'E_MALFORMED', message: expect.stringContaining('not admin') });
+    const { token, info } = await site.accounts.issueToken(by, 'alice', {
+      scopes: ['read'],
+      expiresAt: new Date(clock.now().getTime() + 3_600_000).toISOString(),
+    });
+    expect(await site.accounts.fromToken(token)).toMatchObject({ user: 'alice', scopes: ['read'] });
+    // One character changed (to another: a token may already end in "A").
+    const altered = `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`;
+    expect(await site.accounts.fromToken(altered)).toBeUndefined();
+    clock.advance(3_600_000);
+    expect(await site.accounts.fromToken(token)).toBeUndefined();
+    const second = await site.accounts.issueToken(by, 'alice');
+    expect((await site.accounts.fromToken(second.token))?.scopes).toEqual(['read', 'write']);
+    await site.accounts.revokeToken(by, second.info.id);
+    expect(await site.accounts.fromToken(second.token)).toBeUndefined();
+    expect(info.scopes).toEqual(['read']);
+  });
+
+  test('disabling a user ends its sessions and revokes its tokens at once; the last admin stays', async () => {
+    await site.accounts.add(by, { name: 'dave', role: 'operator', password: 'dave-passphrase-1' });
+    const login = await site.accounts.login('dave', 'dave-passphrase-1', '10.0.0.4');
+    const { token } = await site.accounts.issueToken(by, 'dave');
+    await site.accounts.disable(by, 'dave');
+    expect(await site.accounts.fromSession(login.sessionId)).toBeUndefined();
+    expect(await site.accounts.fromToken(token)).toBeUndefined();
+    expect(await refusal(site.accounts.login('dave', 'dave-passphrase-1', '10.0.0.4'))).toEqual({
+      code: 'E_UNAUTHORIZED',
+      message: 'wrong user name or password',
+    });
+    expect(await refusal(site.accounts.disable(by, 'admin'))).toMatchObject({
+      code: 'E_CONFLICT',
+      message: expect.stringContaining('last enabled admin'),
+    });
+  });
+
+  test('every login, success or failure, is in the audit trail with who, when and where', async () => {
+    const logins = await site.trail.list({ action: 'login', limit: 1000 });
+    expect(logins.find((e) => e.outcome === 'ok' && e.actor === 'alice')).toMatchObject({
+      via: 'session',
+      source: expect.stringMatching(/^10\.9\.9\./),
+      at: expect.stringMatching(/^2026-03-01T/),
+    });
+    const bobFailures = logins.filter((e) => e.outcome === 'failed' && e.target === 'bob');
+    expect(bobFailures.map((e) => e.detail.reason).reverse()).toEqual([
+      'wrong password',
+      'wrong password',
+      'wrong password; account locked',
+    ]);
+    expect(bobFailures[0]).toMatchObject({ actor: null, via: 'anonymous', source: '10.0.0.2' });
+    expect(logins.some((e) => e.outcome === 'denied' && e.detail.reason === 'locked')).toBe(true);
+    expect(logins.some((e) => e.detail.reason === 'throttled')).toBe(true);
+    // None of it carries a password.
+    expect(JSON.stringify(await site.trail.list({ limit: 10_000 }))).not.toMatch(/passphrase/);
+  });
+});

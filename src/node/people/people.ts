@@ -1,0 +1,89 @@
+/**
+ * The people side of a node in one place: accounts, roster and audit trail over one store, with
+ * one clock. The running node, `hotline init` and commands run on a stopped node's data folder
+ * all build it here.
+ */
+import { hostname, userInfo } from 'node:os';
+import { PeopleStore } from '../../store/people.ts';
+import type { Store } from '../../store/store.ts';
+import { type Config, parseConfig } from '../core/config.ts';
+import type { Node } from '../core/node.ts';
+import { Accounts, generatePassword, type Principal } from './accounts.ts';
+import { Roster } from './roster.ts';
+import { type Actor, AuditTrail } from './trail.ts';
+
+export interface People {
+  store: Store;
+  people: PeopleStore;
+  accounts: Accounts;
+  roster: Roster;
+  trail: AuditTrail;
+  clock: () => Date;
+  policy: Config['access'];
+}
+
+export function openPeople(
+  store: Store,
+  policy: Config['access'],
+  node?: Node,
+  clock: () => Date = () => new Date(),
+): People {
+  const people = new PeopleStore(store);
+  const trail = new AuditTrail(store, people, node, clock);
+  return {
+    store,
+    people,
+    trail,
+    clock,
+    policy,
+    accounts: new Accounts(people, trail, policy, clock),
+    roster: new Roster(store, people, trail, clock),
+  };
+}
+
+/** The access policy's defaults, for callers without a configuration at hand. */
+export const DEFAULT_ACCESS: Config['access'] = parseConfig({ party: 'xx' }).access;
+
+/** Who acts when a command runs on the data folder itself: the operating-system user. */
+export function dataFolderActor(): Actor {
+  return {
+    actor: `os:${userInfo().username}`,
+    role: 'admin',
+    via: 'data-folder',
+    source: hostname(),
+  };
+}
+
+/** The data folder's owner, as a principal of the people routes run without a node. */
+export function dataFolderPrincipal(): Principal {
+  const { actor, source } = dataFolderActor();
+  return {
+    user: actor as string,
+    role: 'admin',
+    via: 'data-folder',
+    scopes: ['read', 'write', 'admin'],
+    source,
+  };
+}
+
+/** The desk every new node starts with, so messages have an author desk from the first day. */
+export const FIRST_DESK = { id: 'ops', name: 'Operations desk' };
+
+/**
+ * A new node's first admin, staffing the operations desk, and a bearer token for the CLI. Returns
+ * the password (generated unless given) and the token: both are shown once.
+ */
+export async function createFirstAdmin(
+  p: People,
+  name = 'admin',
+  password = generatePassword(),
+): Promise<{ name: string; password: string; token: string }> {
+  const by = dataFolderActor();
+  await p.accounts.add(by, { name, role: 'admin', password });
+  await p.roster.addDesk(by, FIRST_DESK.id, FIRST_DESK.name);
+  await p.roster.putStaff(by, FIRST_DESK.id, name, [{ kind: 'console' }]);
+  const { token } = await p.accounts.issueToken(by, name, {
+    label: 'data folder (operator.token)',
+  });
+  return { name, password, token };
+}

@@ -1,0 +1,389 @@
+/**
+ * Desks, the people who staff them, the duty roster, and shift handover.
+ *
+ * Shifts of one desk never overlap (refused on entry), so "who is on duty at desk X at time t?"
+ * has exactly one answer — the person of the one live shift covering t, or nobody — and that is
+ * the answer escalation uses. A handover does not move duty (the roster does); it moves the open
+ * items from the outgoing person to the incoming one, who confirms receiving them.
+ */
+import { type Static, Type } from '@sinclair/typebox';
+import { Label, Slug, Text, Uint, Uuid7 } from '../../protocol/common.ts';
+import { ProtocolError } from '../../protocol/errors.ts';
+import type { HandoverRow, PeopleStore, ShiftRow } from '../../store/people.ts';
+import type { Store } from '../../store/store.ts';
+import type { Actor, AuditTrail } from './trail.ts';
+
+/** How to reach a person at a desk: the console, an e-mail address, or a webhook. */
+export const ContactRoute = Type.Union([
+  Type.Object({ kind: Type.Literal('console') }, { additionalProperties: false }),
+  Type.Object(
+    {
+      kind: Type.Literal('email'),
+      address: Type.String({ pattern: '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$', maxLength: 254 }),
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    { kind: Type.Literal('webhook'), url: Type.String({ pattern: '^https?://', maxLength: 2000 }) },
+    { additionalProperties: false },
+  ),
+]);
+export type ContactRoute = Static<typeof ContactRoute>;
+
+/** One open item handed over: a message, an alarm, or a note. */
+export const HandoverItem = Type.Union([
+  Type.Object(
+    { kind: Type.Literal('message'), id: Uuid7, note: Type.Optional(Text) },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    { kind: Type.Literal('alarm'), id: Uint, note: Type.Optional(Text) },
+    { additionalProperties: false },
+  ),
+  Type.Object({ kind: Type.Literal('note'), note: Text }, { additionalProperties: false }),
+]);
+export type HandoverItem = Static<typeof HandoverItem>;
+
+export const DeskId = Slug;
+export const DeskName = Label;
+
+/** The longest shift accepted: a week. */
+const MAX_SHIFT_MS = 7 * 24 * 3_600_000;
+
+export interface Duty {
+  desk: string;
+  at: string;
+  /** The person on duty, or null: no shift covers `at`, or its person's account is disabled. */
+  onDuty: {
+    user: string;
+    displayName: string | null;
+    routes: ContactRoute[];
+    shift: { id: number; startsAt: string; endsAt: string };
+  } | null;
+  /** Why nobody is on duty, when nobody is. */
+  reason?: string;
+  next: { user: string; startsAt: string; endsAt: string } | null;
+}
+
+export interface ShiftView {
+  id: number;
+  desk: string;
+  user: string;
+  startsAt: string;
+  endsAt: string;
+  createdBy: string;
+}
+
+export interface HandoverView {
+  id: number;
+  desk: string;
+  from: string;
+  to: string;
+  items: HandoverItem[];
+  note: string | null;
+  createdAt: string;
+  confirmedAt: string | null;
+}
+
+function iso(text: string, what: string): string {
+  const ms = Date.parse(text);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(text) || Number.isNaN(ms))
+    throw new ProtocolError(
+      'E_MALFORMED',
+      `${what} must be an ISO 8601 time, e.g. 2026-01-01T08:00:00Z`,
+    );
+  return new Date(ms).toISOString();
+}
+
+export class Roster {
+  readonly #store: Store;
+  readonly #people: PeopleStore;
+  readonly #trail: AuditTrail;
+  readonly #clock: () => Date;
+
+  constructor(
+    store: Store,
+    people: PeopleStore,
+    trail: AuditTrail,
+    clock: () => Date = () => new Date(),
+  ) {
+    this.#store = store;
+    this.#people = people;
+    this.#trail = trail;
+    this.#clock = clock;
+  }
+
+  async #desk(id: string) {
+    const desk = await this.#people.desk(id);
+    if (!desk) throw new ProtocolError('E_NOT_FOUND', `there is no desk "${id}"`);
+    return desk;
+  }
+
+  // desks and staff
+
+  async addDesk(by: Actor, id: string, name: string): Promise<void> {
+    await this.#trail.change(async (tx, audit) => {
+      if (await this.#people.desk(id, tx))
+        throw new ProtocolError('E_CONFLICT', `the desk "${id}" already exists`);
+      await this.#people.addDesk({ id, name, created_at: this.#clock().toISOString() }, tx);
+      await audit({ ...by, action: 'desk.add', target: id, detail: { name } });
+    });
+  }
+
+  async desks() {
+    const staff = await this.#people.staff(undefined);
+    return (await this.#people.desks()).map((d) => ({
+      id: d.id,
+      name: d.name,
+      staff: staff
+        .filter((s) => s.desk === d.id)
+        .map((s) => ({ user: s.user_name, routes: JSON.parse(s.routes) as ContactRoute[] })),
+    }));
+  }
+
+  /** Adds a person to a desk's staff, or replaces their contact routes there. */
+  async putStaff(by: Actor, desk: string, user: string, routes: ContactRoute[]): Promise<void> {
+    await this.#desk(desk);
+    const person = await this.#people.user(user);
+    if (!person) throw new ProtocolError('E_NOT_FOUND', `there is no user "${user}"`);
+    await this.#trail.change(async (tx, audit) => {
+      await this.#people.putStaff({ desk, user_name: user, routes: JSON.stringify(routes) }, tx);
+      await audit({
+        ...by,
+        action: 'desk.staff',
+        target: desk,
+        detail: { user, routes: routes.map((r) => r.kind) },
+      });
+    });
+  }
+
+  async removeStaff(by: Actor, desk: string, user: string): Promise<void> {
+    await this.#trail.change(async (tx, audit) => {
+      if (!(await this.#people.removeStaff(desk, user, tx)))
+        throw new ProtocolError('E_NOT_FOUND', `"${user}" does not staff the desk "${desk}"`);
+      await audit({ ...by, action: 'desk.unstaff', target: desk, detail: { user } });
+    });
+  }
+
+  /** Whether `user` staffs `desk`. */
+  async staffs(user: string, desk: string): Promise<boolean> {
+    return (await this.#people.staff(desk)).some((s) => s.user_name === user);
+  }
+
+  // shifts
+
+  /** Rosters `user` at `desk` for [startsAt, endsAt); refuses an overlap with any live shift. */
+  async addShift(
+    by: Actor,
+    input: { desk: string; user: string; startsAt: string; endsAt: string },
+  ): Promise<ShiftView> {
+    const startsAt = iso(input.startsAt, 'startsAt');
+    const endsAt = iso(input.endsAt, 'endsAt');
+    const length = Date.parse(endsAt) - Date.parse(startsAt);
+    if (length <= 0) throw new ProtocolError('E_MALFORMED', 'a shift must end after it starts');
+    if (length > MAX_SHIFT_MS)
+      throw new ProtocolError('E_MALFORMED', 'a shift lasts at most 7 days');
+    await this.#desk(input.desk);
+    const user = await this.#people.user(input.user);
+    if (!user) throw new ProtocolError('E_NOT_FOUND', `there is no user "${input.user}"`);
+    if (user.disabled_at)
+      throw new ProtocolError('E_CONFLICT', `"${input.user}" is disabled and cannot be rostered`);
+    if (!(await this.staffs(input.user, input.desk)))
+      throw new ProtocolError(
+        'E_CONFLICT',
+        `"${input.user}" does not staff the desk "${input.desk}": add them to its staff first`,
+      );
+    return this.#trail.change(async (tx, audit) => {
+      const [clash] = await this.#people.shifts(input.desk, startsAt, endsAt, tx);
+      if (clash)
+        throw new ProtocolError(
+          'E_CONFLICT',
+          `the shift overlaps shift ${clash.id} of ${clash.user_name} at "${input.desk}" (${clash.starts_at} to ${clash.ends_at}): one person is on duty at a desk at a time`,
+        );
+      const row = {
+        desk: input.desk,
+        user_name: input.user,
+        starts_at: startsAt,
+        ends_at: endsAt,
+        created_by: by.actor ?? 'unknown',
+        created_at: this.#clock().toISOString(),
+        cancelled_at: null,
+      };
+      const id = await this.#people.addShift(row, tx);
+      await audit({
+        ...by,
+        action: 'shift.add',
+        target: input.desk,
+        detail: { shift: id, user: input.user, startsAt, endsAt },
+      });
+      return shiftView({ ...row, id });
+    });
+  }
+
+  async cancelShift(by: Actor, id: number): Promise<void> {
+    await this.#trail.change(async (tx, audit) => {
+      const shift = await this.#people.shift(id, tx);
+      if (!shift || shift.cancelled_at)
+        throw new ProtocolError('E_NOT_FOUND', `there is no live shift ${id}`);
+      await this.#people.cancelShift(id, this.#clock().toISOString(), tx);
+      await audit({
+        ...by,
+        action: 'shift.cancel',
+        target: shift.desk,
+        detail: { shift: id, user: shift.user_name },
+      });
+    });
+  }
+
+  async shifts(desk: string, from: string, to: string): Promise<ShiftView[]> {
+    await this.#desk(desk);
+    return (await this.#people.shifts(desk, iso(from, 'from'), iso(to, 'to'))).map(shiftView);
+  }
+
+  /** Who is on duty at `desk` at `at` (now by default): one answer. */
+  async onDuty(desk: string, at: Date = this.#clock()): Promise<Duty> {
+    await this.#desk(desk);
+    const t = at.toISOString();
+    const justAfter = new Date(at.getTime() + 1).toISOString();
+    const [shift] = await this.#people.shifts(desk, t, justAfter);
+    const next = await this.#people.nextShift(desk, justAfter);
+    const answer: Duty = {
+      desk,
+      at: t,
+      onDuty: null,
+      next: next ? { user: next.user_name, startsAt: next.starts_at, endsAt: next.ends_at } : null,
+    };
+    if (!shift) return { ...answer, reason: `no shift at "${desk}" covers ${t}` };
+    const user = await this.#people.user(shift.user_name);
+    if (!user || user.disabled_at)
+      return { ...answer, reason: `the rostered person, ${shift.user_name}, is disabled` };
+    const staff = (await this.#people.staff(desk)).find((s) => s.user_name === user.name);
+    return {
+      ...answer,
+      onDuty: {
+        user: user.name,
+        displayName: user.display_name,
+        routes: staff ? (JSON.parse(staff.routes) as ContactRoute[]) : [],
+        shift: { id: shift.id, startsAt: shift.starts_at, endsAt: shift.ends_at },
+      },
+    };
+  }
+
+  // handover
+
+  /**
+   * The person on duty at `desk` hands its open items to the next person rostered there (or
+   * `to`, who must staff the desk). Each message and alarm named must exist here.
+   */
+  async handOver(
+    by: Actor,
+    input: { desk: string; items: HandoverItem[]; note?: string; to?: string },
+  ): Promise<HandoverView> {
+    const now = this.#clock();
+    const duty = await this.onDuty(input.desk, now);
+    if (duty.onDuty?.user !== by.actor)
+      throw new ProtocolError(
+        'E_FORBIDDEN',
+        `only the person on duty at "${input.desk}" (${duty.onDuty?.user ?? 'nobody'}) can hand it over`,
+      );
+    const to = input.to ?? duty.next?.user;
+    if (!to || to === by.actor)
+      throw new ProtocolError(
+        'E_CONFLICT',
+        `nobody else is rostered next at "${input.desk}": roster the next shift, or name who takes over`,
+      );
+    if (!(await this.staffs(to, input.desk)))
+      throw new ProtocolError('E_CONFLICT', `"${to}" does not staff the desk "${input.desk}"`);
+    for (const item of input.items) await this.#checkItem(item);
+    return this.#trail.change(async (tx, audit) => {
+      const row = {
+        desk: input.desk,
+        from_user: by.actor as string,
+        to_user: to,
+        items: JSON.stringify(input.items),
+        note: input.note ?? null,
+        created_at: now.toISOString(),
+        confirmed_at: null,
+      };
+      const id = await this.#people.addHandover(row, tx);
+      await audit({
+        ...by,
+        action: 'handover.open',
+        target: input.desk,
+        detail: { handover: id, to, items: input.items.length },
+      });
+      return handoverView({ ...row, id });
+    });
+  }
+
+  async #checkItem(item: HandoverItem): Promise<void> {
+    if (item.kind === 'message') {
+      const found = await this.#store.db
+        .selectFrom('inbox')
+        .select('id')
+        .where('id', '=', item.id)
+        .union(this.#store.db.selectFrom('outbox').select('id').where('id', '=', item.id))
+        .executeTakeFirst();
+      if (!found) throw new ProtocolError('E_NOT_FOUND', `there is no message ${item.id}`);
+    } else if (item.kind === 'alarm') {
+      const open = await this.#store.openAlarms();
+      if (!open.some((a) => a.id === item.id))
+        throw new ProtocolError('E_NOT_FOUND', `there is no open alarm ${item.id}`);
+    }
+  }
+
+  /** The incoming person confirms receiving a handover; nobody else can. */
+  async confirm(by: Actor, id: number): Promise<HandoverView> {
+    const at = this.#clock().toISOString();
+    return this.#trail.change(async (tx, audit) => {
+      const row = await this.#people.handover(id, tx);
+      if (!row) throw new ProtocolError('E_NOT_FOUND', `there is no handover ${id}`);
+      if (row.to_user !== by.actor)
+        throw new ProtocolError(
+          'E_FORBIDDEN',
+          `handover ${id} is to ${row.to_user}: only they can confirm it`,
+        );
+      if (row.confirmed_at)
+        throw new ProtocolError(
+          'E_CONFLICT',
+          `handover ${id} was confirmed at ${row.confirmed_at}`,
+        );
+      await this.#people.confirmHandover(id, at, tx);
+      await audit({
+        ...by,
+        action: 'handover.confirm',
+        target: row.desk,
+        detail: { handover: id, from: row.from_user },
+      });
+      return handoverView({ ...row, confirmed_at: at });
+    });
+  }
+
+  async handovers(desk?: string): Promise<HandoverView[]> {
+    return (await this.#people.handovers(desk)).map(handoverView);
+  }
+}
+
+function shiftView(row: ShiftRow): ShiftView {
+  return {
+    id: row.id,
+    desk: row.desk,
+    user: row.user_name,
+    startsAt: row.starts_at,
+    endsAt: row.ends_at,
+    createdBy: row.created_by,
+  };
+}
+
+function handoverView(row: HandoverRow): HandoverView {
+  return {
+    id: row.id,
+    desk: row.desk,
+    from: row.from_user,
+    to: row.to_user,
+    items: JSON.parse(row.items),
+    note: row.note,
+    createdAt: row.created_at,
+    confirmedAt: row.confirmed_at,
+  };
+}

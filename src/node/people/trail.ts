@@ -1,0 +1,311 @@
+/**
+ * The local audit trail: who did what, when and from where — logins, message views and releases,
+ * exports, approvals, account, configuration and roster changes. Append-only, read by admins.
+ *
+ * Integrity: each entry's SHA-256 (over its canonical JSON) is anchored in an event leaf of the
+ * node's ledger, `{leaf: "event", type: "audit", detail: {entry, hash}}`. The ledger is signed and
+ * co-signed by the peer, so an entry altered or deleted afterwards no longer matches its leaf, and
+ * a leaf cannot be changed without breaking the signed tree. Leaves carry only the hash: no name
+ * or action of a person leaves the node in an export.
+ *
+ * Entries are written in the transaction of the change they record; anchoring follows, under the
+ * node's write lock. A process without the node (a command run on the data folder) writes entries
+ * only, and the node anchors them when it next starts or anchors.
+ */
+import { eventLeaf } from '../../ledger/leaves.ts';
+import { leafHash, storedHashIndex } from '../../ledger/merkle.ts';
+import { equalBytes, sha256, toHex, utf8 } from '../../protocol/encoding.ts';
+import { jcs } from '../../protocol/jcs.ts';
+import type { AuditRow, NewAudit, PeopleStore } from '../../store/people.ts';
+import type { Executor, Store } from '../../store/store.ts';
+import type { Node } from '../core/node.ts';
+import type { PendingAppend } from '../record/ledger.ts';
+
+export type Outcome = 'ok' | 'denied' | 'failed';
+export type Via = 'session' | 'token' | 'data-folder' | 'anonymous';
+
+/** Who acts, as the audit trail records it. */
+export interface Actor {
+  actor: string | null;
+  role: string | null;
+  via: Via;
+  source: string;
+}
+
+export interface AuditEntry extends Actor {
+  action: string;
+  target?: string | null;
+  outcome?: Outcome;
+  detail?: Record<string, unknown>;
+}
+
+export interface AuditItem {
+  id: number;
+  at: string;
+  actor: string | null;
+  role: string | null;
+  via: string;
+  source: string;
+  action: string;
+  target: string | null;
+  outcome: string;
+  detail: Record<string, unknown>;
+  /** The ledger leaf that anchors it; null until the node has anchored it. */
+  leafIndex: number | null;
+}
+
+export interface TrailReport {
+  entries: number;
+  anchored: number;
+  /** Written by a process without the node, and not anchored yet. */
+  pending: number;
+  problems: { entry: number; problem: string }[];
+  ok: boolean;
+}
+
+/** Entries anchored per ledger transaction. */
+const ANCHOR_BATCH = 500;
+
+export class AuditTrail {
+  readonly #people: PeopleStore;
+  readonly #store: Store;
+  readonly #node: Node | undefined;
+  readonly #clock: () => Date;
+  /** Entries recorded and not yet written, for the next run. */
+  readonly #queue: NewAudit[] = [];
+  #active: Promise<number> | undefined;
+  #next: Promise<number> | undefined;
+
+  /** Without `node`, entries are written but anchored later by the node. */
+  constructor(
+    store: Store,
+    people: PeopleStore,
+    node?: Node,
+    clock: () => Date = () => new Date(),
+  ) {
+    this.#store = store;
+    this.#people = people;
+    this.#node = node;
+    this.#clock = clock;
+  }
+
+  /** Writes an entry in transaction `q` (the change it records); call `anchor` after commit. */
+  async write(entry: AuditEntry, q: Executor): Promise<void> {
+    await this.#people.addAudit(this.#row(entry), q);
+  }
+
+  #row(entry: AuditEntry): NewAudit {
+    return {
+      at: this.#clock().toISOString(),
+      actor: entry.actor,
+      role: entry.role,
+      via: entry.via,
+      source: entry.source,
+      action: entry.action,
+      target: entry.target ?? null,
+      outcome: entry.outcome ?? 'ok',
+      detail: JSON.stringify(entry.detail ?? {}),
+    };
+  }
+
+  /**
+   * Writes one entry and anchors it. Entries recorded while an anchoring runs are written and
+   * anchored together by the next run, in one transaction: under load a node commits a few audit
+   * transactions, not one per request.
+   */
+  async record(entry: AuditEntry): Promise<void> {
+    this.#queue.push(this.#row(entry));
+    await this.#flush();
+  }
+
+  /** Runs `fn` in one transaction with an audit writer, then anchors what it wrote. */
+  async change<T>(
+    fn: (tx: Executor, audit: (entry: AuditEntry) => Promise<void>) => Promise<T>,
+  ): Promise<T> {
+    const result = await retryOnIdClash(() =>
+      this.#store.transaction((tx) => fn(tx, (entry) => this.write(entry, tx))),
+    );
+    await this.anchor();
+    return result;
+  }
+
+  /** Anchors every entry not yet in the ledger; returns how many. No-op without the node. */
+  anchor(): Promise<number> {
+    return this.#flush();
+  }
+
+  /** One run at a time; callers arriving during a run share the one after it. */
+  #flush(): Promise<number> {
+    if (this.#active) {
+      this.#next ??= this.#active
+        .then(
+          () => undefined,
+          () => undefined,
+        )
+        .then(() => {
+          this.#next = undefined;
+          return this.#flush();
+        });
+      return this.#next;
+    }
+    const run = (async () => {
+      try {
+        return await this.#run();
+      } finally {
+        this.#active = undefined;
+      }
+    })();
+    this.#active = run;
+    return run;
+  }
+
+  async #run(): Promise<number> {
+    const entries = this.#queue.splice(0);
+    const node = this.#node;
+    if (!node) {
+      // One statement each, no transaction held across awaits beside a running node.
+      for (const e of entries) await retryOnIdClash(() => this.#people.addAudit(e, this.#store.db));
+      return 0;
+    }
+    return node.write(async () => {
+      let total = 0;
+      let toWrite = entries;
+      for (;;) {
+        let pending: PendingAppend | undefined;
+        let count = 0;
+        await retryOnIdClash(() =>
+          this.#store.transaction(async (tx) => {
+            pending = undefined;
+            for (const e of toWrite) await this.#people.addAudit(e, tx);
+            const rows = (await this.#people.unanchoredAudit(tx)).slice(0, ANCHOR_BATCH);
+            count = rows.length;
+            if (!count) return;
+            const hashes = rows.map(entryHash);
+            pending = await node.ledger.append(
+              rows.map((r, i) => eventLeaf('audit', r.at, { entry: r.id, hash: hashes[i] })),
+              tx,
+            );
+            const start = pending.start;
+            for (const [i, r] of rows.entries())
+              await this.#people.anchorAudit(r.id, hashes[i] as string, start + i, tx);
+          }),
+        );
+        toWrite = [];
+        if (pending) node.ledger.committed(pending);
+        total += count;
+        if (count < ANCHOR_BATCH) return total;
+      }
+    });
+  }
+
+  async list(filter: {
+    actor?: string;
+    action?: string;
+    since?: string;
+    before?: number;
+    limit: number;
+  }): Promise<AuditItem[]> {
+    return (await this.#people.audit(filter)).map(item);
+  }
+
+  /**
+   * Checks every entry against its anchoring leaf, and each such leaf against the ledger's stored
+   * Merkle hash; finds entries missing from a contiguous numbering and anchors without an entry.
+   */
+  async verify(): Promise<TrailReport> {
+    const problems: TrailReport['problems'] = [];
+    const anchoredAt = new Map<number, number>();
+    let entries = 0;
+    let anchored = 0;
+    let pending = 0;
+    let expected = 1;
+    for (let after = 0; ; ) {
+      const rows = await this.#people.auditPage(after, 1000);
+      if (!rows.length) break;
+      for (const row of rows) {
+        entries++;
+        for (; expected < row.id; expected++)
+          problems.push({ entry: expected, problem: 'the entry is missing' });
+        expected = row.id + 1;
+        if (row.leaf_index === null) {
+          pending++;
+          continue;
+        }
+        anchoredAt.set(row.leaf_index, row.id);
+        const problem = await this.#checkAnchor(row);
+        if (problem) problems.push({ entry: row.id, problem });
+        else anchored++;
+      }
+      after = (rows.at(-1) as AuditRow).id;
+    }
+    for (const { idx, leaf } of await this.#people.auditLeaves()) {
+      if (anchoredAt.has(idx)) continue;
+      const entry = Number((JSON.parse(leaf) as { detail?: { entry?: unknown } }).detail?.entry);
+      problems.push({
+        entry,
+        problem: `ledger leaf ${idx} anchors entry ${entry}, which is not in the trail`,
+      });
+    }
+    problems.sort((a, b) => a.entry - b.entry);
+    return { entries, anchored, pending, problems, ok: problems.length === 0 };
+  }
+
+  async #checkAnchor(row: AuditRow): Promise<string | undefined> {
+    const index = row.leaf_index as number;
+    const [text] = await this.#store.readLeaves(index, 1);
+    if (text === undefined) return `its ledger leaf ${index} does not exist`;
+    const leaf = JSON.parse(text) as { type?: string; detail?: { entry?: number; hash?: string } };
+    if (leaf.type !== 'audit' || leaf.detail?.entry !== row.id)
+      return `ledger leaf ${index} does not anchor it`;
+    if (leaf.detail.hash !== entryHash(row))
+      return 'the entry was altered after it was anchored (its hash no longer matches its leaf)';
+    const [stored] = await this.#store.readHashes([storedHashIndex(0, index)]);
+    if (!stored || !equalBytes(stored, leafHash(utf8(text))))
+      return `ledger leaf ${index} was altered (it no longer matches the signed tree)`;
+    return undefined;
+  }
+}
+
+/** Attempts at an entry whose id another writer took first (max + 1 read by both). */
+const ID_ATTEMPTS = 5;
+
+/**
+ * On PostgreSQL two writers (the node, an export beside it) can read the same max(id) and the
+ * second insert then breaks the primary key; it is safe to run the whole write again. (SQLite
+ * runs one write at a time, so there it never happens.)
+ */
+async function retryOnIdClash<T>(write: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (e) {
+      const error = e as { code?: string; constraint?: string; message?: string };
+      const clash =
+        (error.code === '23505' && error.constraint === 'audit_pkey') ||
+        (error.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' && /audit\.id/.test(error.message ?? ''));
+      if (!clash || attempt >= ID_ATTEMPTS) throw e;
+    }
+  }
+}
+
+/** SHA-256 of the entry's canonical JSON: every field a reader sees. */
+export function entryHash(row: AuditRow): string {
+  const { hash: _hash, leaf_index: _leaf, ...fields } = row;
+  return toHex(sha256(utf8(jcs({ ...fields, detail: JSON.parse(fields.detail) }))));
+}
+
+function item(row: AuditRow): AuditItem {
+  return {
+    id: row.id,
+    at: row.at,
+    actor: row.actor,
+    role: row.role,
+    via: row.via,
+    source: row.source,
+    action: row.action,
+    target: row.target,
+    outcome: row.outcome,
+    detail: JSON.parse(row.detail),
+    leafIndex: row.leaf_index,
+  };
+}
