@@ -76,7 +76,7 @@ export async function benchConsole() {
         ?.className.includes('feed-up'),
     );
     const stored = new Map<string, number>();
-    cn.node.events.on('received', (_party, ids) => {
+    cn.events.on('received', (_party, ids) => {
       const at = Date.now();
       for (const id of ids) stored.set(id, at);
     });

@@ -107,11 +107,11 @@ async function receiptToNotifier() {
     });
     const received = new Map<string, number>();
     const consoleAt = new Map<string, number>();
-    cn.node.events.on('received', (_party, ids) => {
+    cn.events.on('received', (_party, ids) => {
       const at = performance.now();
       for (const id of ids) received.set(id, at);
     });
-    cn.node.events.on('escalation', (e) => {
+    cn.events.on('escalation', (e) => {
       if (!consoleAt.has(e.id)) consoleAt.set(e.id, performance.now());
     });
     const toConsole: number[] = [];

@@ -56,7 +56,7 @@ import {
   type NoteSigner,
   parseNote,
 } from '../src/ledger/note.ts';
-import { Log } from '../src/node/record/ledger.ts';
+import { Ledger } from '../src/node/record/ledger.ts';
 import type { SignedCard } from '../src/protocol/card.ts';
 import { fromHex, fromUtf8, sha256, toHex, utf8 } from '../src/protocol/encoding.ts';
 import type { Envelope, Header } from '../src/protocol/envelope.ts';
@@ -170,7 +170,10 @@ async function sqliteAppends(
   const dir = mkdtempSync(join(tmpdir(), 'hotline-ledger-bench-'));
   try {
     const store = await openSqliteStore(join(dir, 'bench.db'));
-    const log = await Log.open(store, ed25519NoteSigner('hotline/bench/log', new Uint8Array(32)));
+    const log = await Ledger.open(
+      store,
+      ed25519NoteSigner('hotline/bench/log', new Uint8Array(32)),
+    );
     const detail = { note: 'x'.repeat(600) };
     const started = performance.now();
     const cpu = process.cpuUsage();
@@ -183,8 +186,7 @@ async function sqliteAppends(
           at: new Date().toISOString(),
           detail: { ...detail, i },
         });
-      const pending = await store.transaction((tx) => log.append(list, tx));
-      log.committed(pending);
+      await log.commit((_tx, ledger) => ledger.append(list));
     }
     const seconds = (performance.now() - started) / 1000;
     const used = process.cpuUsage(cpu);
@@ -287,7 +289,7 @@ async function heartbeatWitnessing(): Promise<HeartbeatFigures> {
     );
     const owner = await openSqliteStore(join(dir, 'us.db'));
     const witness = await openSqliteStore(join(dir, 'cn.db'));
-    const log = await Log.open(owner, logSigner);
+    const log = await Ledger.open(owner, logSigner);
     const grow = async (n: number) => {
       const leaves: Leaf[] = Array.from({ length: n }, (_, i) => ({
         leaf: 'event',
@@ -295,7 +297,7 @@ async function heartbeatWitnessing(): Promise<HeartbeatFigures> {
         at: new Date().toISOString(),
         detail: { i },
       }));
-      log.committed(await owner.transaction((tx) => log.append(leaves, tx)));
+      await log.commit((_tx, ledger) => ledger.append(leaves));
     };
     await grow(100_000);
     let accepted: { size: number; root: Uint8Array } = { size: 0, root: new Uint8Array() };
@@ -312,7 +314,7 @@ async function heartbeatWitnessing(): Promise<HeartbeatFigures> {
       };
       const started = performance.now();
       // The log: a new checkpoint (signed, stored durably), and the proof from the co-signed size.
-      const { note, size } = await owner.transaction((tx) => log.checkpoint(tx));
+      const { note, size } = await log.commit((_tx, ledger) => ledger.checkpoint());
       const proof = accepted.size ? await log.proveConsistency(accepted.size, size) : [];
       // The witness: open it, check the proof, co-sign, store both in one write.
       const { checkpoint } = timed(() => openCheckpoint(utf8(note), logVerifier.name, logVerifier));

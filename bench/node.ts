@@ -13,8 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import Fastify from 'fastify';
+import type { RunningNode } from '../src/app/start.ts';
 import { startNode } from '../src/app/start.ts';
-import type { Node } from '../src/node/core/node.ts';
 import { createPair, draft, freePort } from '../test/support/pair.ts';
 
 const SINGLE_MESSAGES = Number(process.env.BENCH_SINGLE ?? 300);
@@ -128,7 +128,7 @@ export async function benchNode(
     const latencies: number[] = [];
     for (let i = 0; i < WARM_UP + SINGLE_MESSAGES; i++) {
       const t = performance.now();
-      const receipted = receiptOf(node);
+      const receipted = receiptOf(sender);
       const { id } = await node.release(['cn'], draft({ precedence: 'flash' }));
       await receipted(id);
       if (i >= WARM_UP) latencies.push(performance.now() - t);
@@ -138,7 +138,7 @@ export async function benchNode(
     const t = performance.now();
     const cpu = process.cpuUsage();
     const receiverTicks = cpuTicks(receiver.pid);
-    const all = allReceipted(node, THROUGHPUT_MESSAGES);
+    const all = allReceipted(sender, THROUGHPUT_MESSAGES);
     const releases: Promise<unknown>[] = [];
     for (let i = 0; i < THROUGHPUT_MESSAGES; i++) {
       releases.push(
@@ -177,7 +177,7 @@ export async function benchNode(
 }
 
 /** Resolves when `id` is receipted; listens before the release so no event is missed. */
-function receiptOf(node: Node) {
+function receiptOf({ events }: RunningNode) {
   const seen = new Set<string>();
   const waiters = new Map<string, () => void>();
   const on = (_party: string, done: string[]) => {
@@ -186,11 +186,11 @@ function receiptOf(node: Node) {
       waiters.get(id)?.();
     }
   };
-  node.events.on('receipted', on);
+  events.on('receipted', on);
   return (id: string) =>
     new Promise<void>((resolve) => {
       const finish = () => {
-        node.events.off('receipted', on);
+        events.off('receipted', on);
         resolve();
       };
       if (seen.has(id)) finish();
@@ -199,17 +199,17 @@ function receiptOf(node: Node) {
 }
 
 /** Resolves when `count` distinct ids have been receipted. */
-function allReceipted(node: Node, count: number) {
+function allReceipted({ events }: RunningNode, count: number) {
   const seen = new Set<string>();
   return new Promise<void>((resolve) => {
     const on = (_party: string, done: string[]) => {
       for (const id of done) seen.add(id);
       if (seen.size >= count) {
-        node.events.off('receipted', on);
+        events.off('receipted', on);
         resolve();
       }
     };
-    node.events.on('receipted', on);
+    events.on('receipted', on);
   });
 }
 

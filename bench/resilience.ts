@@ -12,7 +12,6 @@ import { join } from 'node:path';
 import pino from 'pino';
 import type { RunningNode } from '../src/app/start.ts';
 import { type Config, readConfig, writeConfig } from '../src/node/core/config.ts';
-import { pathsOf } from '../src/node/delivery/paths.ts';
 import { startRelay } from '../src/relay/server.ts';
 import { FaultProxy } from '../test/support/faultproxy.ts';
 import { createPair, draft, type Pair } from '../test/support/pair.ts';
@@ -40,11 +39,11 @@ function receiptedIn(sender: RunningNode, to: string, release: () => Promise<str
       if (party !== to) return;
       for (const i of ids) seen.add(i);
       if (id && seen.has(id)) {
-        sender.node.events.off('receipted', on);
+        sender.events.off('receipted', on);
         resolve(performance.now() - started);
       }
     };
-    sender.node.events.on('receipted', on);
+    sender.events.on('receipted', on);
     release()
       .then((released) => {
         id = released;
@@ -63,11 +62,11 @@ function receivedIn(receiver: RunningNode, release: () => Promise<string>) {
     const on = (_party: string, ids: string[]) => {
       for (const i of ids) seen.add(i);
       if (id && seen.has(id)) {
-        receiver.node.events.off('received', on);
+        receiver.events.off('received', on);
         resolve(performance.now() - started);
       }
     };
-    receiver.node.events.on('received', on);
+    receiver.events.on('received', on);
     release()
       .then((released) => {
         id = released;
@@ -111,7 +110,7 @@ async function failover() {
       for (let i = 0; i < TRIALS; i++) {
         direct.heal();
         direct.blackhole = false;
-        pathsOf(us.node).succeeded('cn', 'direct');
+        us.paths.succeeded('cn', 'direct');
         if (how === 'black-holed') direct.blackhole = true;
         else direct.partition(600_000);
         samples.push(
@@ -122,7 +121,7 @@ async function failover() {
     }
     direct.heal();
     direct.blackhole = false;
-    pathsOf(us.node).succeeded('cn', 'direct');
+    us.paths.succeeded('cn', 'direct');
     const clean: number[] = [];
     for (let i = 0; i < TRIALS; i++)
       clean.push(
@@ -231,7 +230,7 @@ async function lossyThroughput() {
       const us = await pair.start(pair.us);
       const done = new Promise<void>((resolve) => {
         let n = 0;
-        us.node.events.on('receipted', (_p, ids) => {
+        us.events.on('receipted', (_p, ids) => {
           n += ids.length;
           if (n >= COUNT) resolve();
         });

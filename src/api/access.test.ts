@@ -357,7 +357,7 @@ describe('toward the peer, people are desks', () => {
     });
     expect(sent.status).toBe(201);
     const id = sent.body.id as string;
-    const row = await us().node.store.getOutbox('cn', id);
+    const row = await us().store.getOutbox('cn', id);
     const body = JSON.parse(row?.body ?? '{}');
     expect(body.author).toEqual({ desk: 'ops' });
     expect(body.approvals).toEqual([{ desk: 'ops', at: expect.any(String) }]);
@@ -398,8 +398,9 @@ describe('toward the peer, people are desks', () => {
 
 describe('alarms', () => {
   test('an officer clears a durable alarm: audited, and an event leaf in the ledger', async () => {
-    const { node, people } = us();
-    await node.alarm('skew', 'cn', 'a test alarm');
+    const node = us();
+    const { people } = node;
+    await node.alarms.raise('skew', 'cn', 'a test alarm');
     const [alarm] = await node.store.openAlarms();
     const path = `/api/v1/alarms/${alarm?.id}/clear`;
     const byOperator = await call('POST', path, { headers: bearer('operator'), body: {} });

@@ -12,6 +12,7 @@ import fastifyCookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Accounts, type Principal, type Role, type Scope } from '../node/people/accounts.ts';
 import type { People } from '../node/people/people.ts';
+import type { Roster } from '../node/people/roster.ts';
 import type { Actor } from '../node/people/trail.ts';
 import { ApiError } from './errors.ts';
 
@@ -114,6 +115,26 @@ export function actorOf(request: FastifyRequest): Actor {
 export function principalOf(request: FastifyRequest): Principal {
   if (!request.principal) throw new ApiError(401, 'E_UNAUTHORIZED', 'sign in first');
   return request.principal;
+}
+
+/**
+ * The caller as the author of an act at `desk` (`'write as'` a message, `'act as'` on an
+ * incident): `E_FORBIDDEN` unless they staff it.
+ */
+export async function staffing(
+  roster: Roster,
+  request: FastifyRequest,
+  desk: string,
+  act: 'write as' | 'act as',
+): Promise<Actor & { actor: string }> {
+  const principal = principalOf(request);
+  if (!(await roster.staffs(principal.user, desk)))
+    throw new ApiError(
+      403,
+      'E_FORBIDDEN',
+      `"${principal.user}" does not staff the desk "${desk}" and cannot ${act} it`,
+    );
+  return { ...actorOf(request), actor: principal.user };
 }
 
 export interface AccessOptions {

@@ -148,16 +148,16 @@ describe.each(BACKENDS)('on %s', (backend) => {
 
   /** What Beijing received from Washington, by message id. */
   const receivedAtCn = (id: string) =>
-    eventually(() => running('cn').node.store.getInbox('us', id), 10_000, `message ${id} at cn`);
+    eventually(() => running('cn').store.getInbox('us', id), 10_000, `message ${id} at cn`);
 
   async function ledgerSince(size: number) {
-    const { node } = running('us');
+    const node = running('us');
     return (await node.store.readLeaves(size, node.ledger.size - size)).map((l) => JSON.parse(l));
   }
 
   describe('the two-person rule', () => {
     test('a flash report waits as a draft: nothing sent, no seq used, listed in the queue', async () => {
-      const { node } = running('us');
+      const node = running('us');
       const lastSeq = await node.store.lastSeq('cn');
       const leaves = node.ledger.size;
       const id = await submit('olga');
@@ -310,7 +310,7 @@ describe.each(BACKENDS)('on %s', (backend) => {
         messageId: null,
       });
 
-      const size = running('us').node.ledger.size;
+      const size = running('us').ledger.size;
       const release = await us('otto', 'POST', `/api/v1/drafts/${approved}/approve`, {
         note: 'confirmed',
       });
@@ -332,7 +332,7 @@ describe.each(BACKENDS)('on %s', (backend) => {
       expect(body.approvals[0].breakGlass).toBeUndefined();
       // Beijing holds every seq from before to after: no gap where the rejected draft was.
       await receivedAtCn(after.id);
-      const seqs = await running('cn').node.store.inboxSeqs('us');
+      const seqs = await running('cn').store.inboxSeqs('us');
       for (let n = before.seq.cn; n <= after.seq.cn; n++) expect(seqs).toContain(n);
 
       expect(await ledgerSince(size)).toContainEqual(
@@ -371,10 +371,10 @@ describe.each(BACKENDS)('on %s', (backend) => {
 
     test('a node stopped mid-release gives the draft back to the queue: released once, later', async () => {
       const id = await submit('olga');
-      const lastSeq = await running('us').node.store.lastSeq('cn');
+      const lastSeq = await running('us').store.lastSeq('cn');
       // As if the node died after an officer claimed the draft and before the release committed.
       await running('us')
-        .node.store.db.updateTable('drafts')
+        .store.db.updateTable('drafts')
         .set({ state: 'releasing', decided_by: 'otto', decided_at: new Date().toISOString() })
         .where('id', '=', id)
         .execute();
@@ -387,7 +387,7 @@ describe.each(BACKENDS)('on %s', (backend) => {
         'the restarted node',
       );
       expect(after.body).toMatchObject({ state: 'pending', decidedBy: null, messageId: null });
-      expect(await running('us').node.store.lastSeq('cn')).toBe(lastSeq);
+      expect(await running('us').store.lastSeq('cn')).toBe(lastSeq);
       const approved = await us('otto', 'POST', `/api/v1/drafts/${id}/approve`, {});
       expect(approved.body).toMatchObject({ seq: { cn: lastSeq + 1 } });
     });
@@ -403,7 +403,7 @@ describe.each(BACKENDS)('on %s', (backend) => {
       const noReason = await us('oscar', 'POST', `/api/v1/drafts/${id}/break-glass`, {});
       expect(noReason.body.error?.code).toBe('E_MALFORMED');
 
-      const size = running('us').node.ledger.size;
+      const size = running('us').ledger.size;
       const reason = 'second officer unreachable; the lab reports spread in progress';
       const answer = await us('oscar', 'POST', `/api/v1/drafts/${id}/break-glass`, { reason });
       expect(answer.status).toBe(201);
@@ -470,7 +470,7 @@ describe.each(BACKENDS)('on %s', (backend) => {
       ] as const)
         await eventually(
           async () =>
-            (await running(site).node.store.outboxStats(peer)).pending === 0 ? true : undefined,
+            (await running(site).store.outboxStats(peer)).pending === 0 ? true : undefined,
           20_000,
           `${site}'s outbox to empty`,
         );
@@ -547,7 +547,7 @@ describe.each(BACKENDS)('on %s', (backend) => {
       );
       const theirId = theirs.body.id as string;
       const inUs = await eventually(
-        () => running('us').node.store.getInbox('cn', theirId),
+        () => running('us').store.getInbox('cn', theirId),
         10_000,
         'the drill at us',
       );
@@ -561,7 +561,7 @@ describe.each(BACKENDS)('on %s', (backend) => {
         }),
       });
       const ackAtUs = await eventually(
-        () => running('us').node.store.getInbox('cn', ack.body.id as string),
+        () => running('us').store.getInbox('cn', ack.body.id as string),
         10_000,
         'the ack at us',
       );
@@ -570,7 +570,7 @@ describe.each(BACKENDS)('on %s', (backend) => {
       const peer = (
         report.body.peers as Array<Record<string, Record<string, Record<string, unknown>>>>
       )[0];
-      const sentTest = (await running('us').node.store.getOutbox('cn', test1.body.id as string))
+      const sentTest = (await running('us').store.getOutbox('cn', test1.body.id as string))
         ?.created_at as string;
       expect(peer?.sent?.immediate).toMatchObject({
         tests: 1,
@@ -581,7 +581,7 @@ describe.each(BACKENDS)('on %s', (backend) => {
       // Our drills so far: none acknowledged by Beijing.
       expect(peer?.sent?.flash).toMatchObject({ acknowledged: 0 });
       expect((peer?.sent?.flash?.drills as number) > 0).toBe(true);
-      const ourAckRow = await running('us').node.store.getOutbox('cn', ourAck.body.id as string);
+      const ourAckRow = await running('us').store.getOutbox('cn', ourAck.body.id as string);
       expect(peer?.received?.flash).toMatchObject({
         drills: 1,
         acknowledged: 1,
@@ -631,7 +631,7 @@ describe('with access.disclosePersons', () => {
     const released = await post(otto, `/api/v1/drafts/${held.draft}/approve`, {});
     const cn = named.cn.running as RunningNode;
     const row = await eventually(
-      () => cn.node.store.getInbox('us', released.id as string),
+      () => cn.store.getInbox('us', released.id as string),
       10_000,
       'the report at cn',
     );

@@ -3,16 +3,17 @@
  * approvals queue (`/api/v1/drafts`), approving, rejecting and break-glass, sending a template,
  * and time to acknowledge. Registered inside the operator plugin, so the access hook applies.
  */
-import { type Static, Type } from '@sinclair/typebox';
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
 import { v7 as uuidv7 } from 'uuid';
 import type { Template } from '../node/core/config.ts';
-import type { Draft, Node } from '../node/core/node.ts';
-import type { Approvals, Decider, Submitted } from '../node/incidents/approvals.ts';
+import type { Draft } from '../node/core/node.ts';
+import type { Decider, Submitted } from '../node/incidents/approvals.ts';
 import { readiness } from '../node/incidents/readiness.ts';
 import { PartyId, Slug, Uuid7 } from '../protocol/common.ts';
 import { LIMITS } from '../protocol/limits.ts';
-import { actorOf, principalOf } from './access.ts';
+import { actorOf, principalOf, staffing } from './access.ts';
+import { routes } from './services.ts';
 
 const DraftId = Type.Object({ id: Uuid7 }, { additionalProperties: false });
 const TemplateId = Type.Object({ id: Slug }, { additionalProperties: false });
@@ -72,100 +73,95 @@ export function answerOf(submitted: Submitted): { status: 201 | 202; body: Submi
   return { status: submitted.state === 'released' ? 201 : 202, body: submitted };
 }
 
-export interface ApprovalRoutesOptions {
-  node: Node;
-  approvals: Approvals;
-  /** Checks the author desk is staffed by the caller (shared with POST /api/v1/messages). */
-  mayWriteAs(request: FastifyRequest, desk: string): Promise<void>;
-}
+export const approvalRoutes = routes(
+  'approval-routes',
+  ['approvals', 'peers', 'people', 'store'],
+  async (app) => {
+    const { approvals, peers, people, store } = app;
+    app.get(
+      '/api/v1/drafts',
+      { schema: { querystring: DraftList, tags: ['approvals'] } },
+      async (request) => {
+        const query = request.query;
+        const state = query.state === 'all' ? undefined : (query.state ?? 'pending');
+        return approvals.list(state as never, Number(query.limit ?? 100));
+      },
+    );
 
-export const approvalRoutes: FastifyPluginAsync<ApprovalRoutesOptions> = async (
-  app,
-  { node, approvals, mayWriteAs },
-) => {
-  app.get(
-    '/api/v1/drafts',
-    { schema: { querystring: DraftList, tags: ['approvals'] } },
-    async (request) => {
-      const query = request.query as Static<typeof DraftList>;
-      const state = query.state === 'all' ? undefined : (query.state ?? 'pending');
-      return approvals.list(state as never, Number(query.limit ?? 100));
-    },
-  );
+    app.get(
+      '/api/v1/drafts/:id',
+      { schema: { params: DraftId, tags: ['approvals'] } },
+      async (request) => approvals.get(request.params.id),
+    );
 
-  app.get(
-    '/api/v1/drafts/:id',
-    { schema: { params: DraftId, tags: ['approvals'] } },
-    async (request) => approvals.get((request.params as Static<typeof DraftId>).id),
-  );
+    app.post(
+      '/api/v1/drafts/:id/approve',
+      { schema: { params: DraftId, body: Type.Optional(Approve), tags: ['approvals'] } },
+      async (request, reply) => {
+        const { id } = request.params;
+        const body = request.body ?? {};
+        const released = await approvals.approve(id, deciderOf(request), body);
+        return reply.status(201).send(released);
+      },
+    );
 
-  app.post(
-    '/api/v1/drafts/:id/approve',
-    { schema: { params: DraftId, body: Type.Optional(Approve), tags: ['approvals'] } },
-    async (request, reply) => {
-      const { id } = request.params as Static<typeof DraftId>;
-      const body = (request.body ?? {}) as Static<typeof Approve>;
-      const released = await approvals.approve(id, deciderOf(request), body);
-      return reply.status(201).send(released);
-    },
-  );
+    app.post(
+      '/api/v1/drafts/:id/reject',
+      { schema: { params: DraftId, body: Reject, tags: ['approvals'] } },
+      async (request) => {
+        const { id } = request.params;
+        const { note } = request.body;
+        return approvals.reject(id, deciderOf(request), note);
+      },
+    );
 
-  app.post(
-    '/api/v1/drafts/:id/reject',
-    { schema: { params: DraftId, body: Reject, tags: ['approvals'] } },
-    async (request) => {
-      const { id } = request.params as Static<typeof DraftId>;
-      const { note } = request.body as Static<typeof Reject>;
-      return approvals.reject(id, deciderOf(request), note);
-    },
-  );
+    app.post(
+      '/api/v1/drafts/:id/break-glass',
+      { schema: { params: DraftId, body: BreakGlass, tags: ['approvals'] } },
+      async (request, reply) => {
+        const { id } = request.params;
+        const { reason, desk } = request.body;
+        const released = await approvals.breakGlass(id, deciderOf(request), reason, {
+          ...(desk ? { desk } : {}),
+        });
+        return reply.status(201).send(released);
+      },
+    );
 
-  app.post(
-    '/api/v1/drafts/:id/break-glass',
-    { schema: { params: DraftId, body: BreakGlass, tags: ['approvals'] } },
-    async (request, reply) => {
-      const { id } = request.params as Static<typeof DraftId>;
-      const { reason, desk } = request.body as Static<typeof BreakGlass>;
-      const released = await approvals.breakGlass(id, deciderOf(request), reason, {
-        ...(desk ? { desk } : {}),
-      });
-      return reply.status(201).send(released);
-    },
-  );
+    app.get('/api/v1/templates', { schema: { tags: ['approvals'] } }, async () =>
+      approvals.templates.map((t) => ({
+        ...t,
+        needsApproval: !t.preApproved && approvals.rulesFor(t).length > 0,
+      })),
+    );
 
-  app.get('/api/v1/templates', { schema: { tags: ['approvals'] } }, async () =>
-    approvals.templates.map((t) => ({
-      ...t,
-      needsApproval: !t.preApproved && approvals.rulesFor(t).length > 0,
-    })),
-  );
+    app.post(
+      '/api/v1/templates/:id/send',
+      { schema: { params: TemplateId, body: Type.Optional(TemplateSend), tags: ['approvals'] } },
+      async (request, reply) => {
+        const template = approvals.template(request.params.id);
+        const options = request.body ?? {};
+        const desk = options.desk ?? 'ops';
+        await staffing(people.roster, request, desk, 'write as');
+        const to = options.to ?? [...peers.keys()];
+        const message = draftOf(template, desk, options);
+        const { status, body } = answerOf(
+          await approvals.submit(deciderOf(request), to, message, { template }),
+        );
+        return reply.status(status).send(body);
+      },
+    );
 
-  app.post(
-    '/api/v1/templates/:id/send',
-    { schema: { params: TemplateId, body: Type.Optional(TemplateSend), tags: ['approvals'] } },
-    async (request, reply) => {
-      const template = approvals.template((request.params as Static<typeof TemplateId>).id);
-      const options = (request.body ?? {}) as Static<typeof TemplateSend>;
-      const desk = options.desk ?? 'ops';
-      await mayWriteAs(request, desk);
-      const to = options.to ?? [...node.peers.keys()];
-      const message = draftOf(template, desk, options);
-      const { status, body } = answerOf(
-        await approvals.submit(deciderOf(request), to, message, { template }),
-      );
-      return reply.status(status).send(body);
-    },
-  );
-
-  app.get(
-    '/api/v1/readiness',
-    { schema: { querystring: ReadinessQuery, tags: ['approvals'] } },
-    async (request) => {
-      const last = Number((request.query as Static<typeof ReadinessQuery>).last ?? 20);
-      return readiness(node.store, [...node.peers.keys()], last);
-    },
-  );
-};
+    app.get(
+      '/api/v1/readiness',
+      { schema: { querystring: ReadinessQuery, tags: ['approvals'] } },
+      async (request) => {
+        const last = Number(request.query.last ?? 20);
+        return readiness(store, [...peers.keys()], last);
+      },
+    );
+  },
+);
 
 /** A template filled in: the author desk, and the incident or message it concerns. */
 export function draftOf(

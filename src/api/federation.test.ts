@@ -76,7 +76,7 @@ async function post(
 }
 
 async function inboxCount() {
-  return pair.us.running?.node.store.countInbox() ?? -1;
+  return pair.us.running?.store.countInbox() ?? -1;
 }
 
 const clone = <T>(v: T): T => structuredClone(v);
@@ -185,13 +185,13 @@ describe('Washington refuses bad envelopes with a stable code and stores nothing
   for (const [code, make] of cases) {
     test(`${code}`, async () => {
       const before = await inboxCount();
-      const size = pair.us.running?.node.ledger.size;
+      const size = pair.us.running?.ledger.size;
       const { status, body } = await post([await make()]);
       expect(status).toBe(200);
       expect(body.rejected.map((r) => r.code)).toEqual([code]);
       expect(body.receipts).toEqual([]);
       expect(await inboxCount()).toBe(before);
-      expect(pair.us.running?.node.ledger.size).toBe(size);
+      expect(pair.us.running?.ledger.size).toBe(size);
       // The next good message is delivered.
       const good = await post([await envelopeFromCn()]);
       expect(good.body.rejected).toEqual([]);
@@ -239,7 +239,7 @@ describe('Washington refuses bad envelopes with a stable code and stores nothing
     expect(c.body.rejected.map((r) => r.code)).toEqual(['E_EQUIVOCATION']);
     expect(await inboxCount()).toBe(count);
     const alarms = await eventually(async () => {
-      const open = await pair.us.running?.node.store.openAlarms();
+      const open = await pair.us.running?.store.openAlarms();
       return open && open.filter((x) => x.type === 'equivocation').length >= 2 ? open : undefined;
     });
     expect(alarms.some((x) => x.message.includes(first.header.id))).toBe(true);

@@ -32,10 +32,10 @@ beforeAll(async () => {
   us = await pair.start(pair.us);
   cn = await pair.start(pair.cn);
   const { id } = await cn.node.release(['us'], draft());
-  await eventually(async () => ((await us.node.store.countInbox()) === 1 ? true : undefined));
-  stored = JSON.parse((await cn.node.store.getOutbox('us', id))?.envelope ?? '');
+  await eventually(async () => ((await us.store.countInbox()) === 1 ? true : undefined));
+  stored = JSON.parse((await cn.store.getOutbox('us', id))?.envelope ?? '');
   heartbeat = await cn.heartbeats.make('us', 'direct');
-  app = await federationServer(us.node, us.heartbeats);
+  app = await federationServer(us);
 }, 60_000);
 
 afterAll(async () => {
@@ -90,7 +90,7 @@ const different = (a: unknown, b: unknown) => JSON.stringify(a) !== JSON.stringi
 
 describe('fuzzing the federation listener', () => {
   test('envelope batches: arbitrary JSON, altered envelopes and replays are refused or answered with the original receipt', async () => {
-    const before = await us.node.store.countInbox();
+    const before = await us.store.countInbox();
     await fc.assert(
       fc.asyncProperty(
         fc.oneof(
@@ -127,11 +127,11 @@ describe('fuzzing the federation listener', () => {
       ),
       { numRuns: 6000 * SCALE },
     );
-    expect(await us.node.store.countInbox()).toBe(before);
+    expect(await us.store.countInbox()).toBe(before);
   }, 600_000);
 
   test('heartbeats: altered, mis-addressed, replayed or oversized ones are refused with their code', async () => {
-    const before = await us.node.store.countInbox();
+    const before = await us.store.countInbox();
     await fc.assert(
       fc.asyncProperty(
         fc.oneof(
@@ -158,14 +158,14 @@ describe('fuzzing the federation listener', () => {
       ),
       { numRuns: 4000 * SCALE },
     );
-    expect(await us.node.store.countInbox()).toBe(before);
+    expect(await us.store.countInbox()).toBe(before);
   }, 600_000);
 
   test('after all that, the node still takes a good message', async () => {
     expect(requests).toBeGreaterThanOrEqual(10_000 * SCALE);
     const { id } = await cn.node.release(['us'], draft());
     await eventually(async () =>
-      (await us.node.store.listInbox(10)).some((r) => r.id === id) ? true : undefined,
+      (await us.store.listInbox(10)).some((r) => r.id === id) ? true : undefined,
     );
   }, 60_000);
 });

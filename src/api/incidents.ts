@@ -5,25 +5,23 @@
  * message. Registered inside the operator plugin, so the access hook (src/api/access.ts) applies.
  */
 import { type Static, Type } from '@sinclair/typebox';
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { Lock } from '../node/core/lock.ts';
-import { type Draft, type Node, RANK } from '../node/core/node.ts';
-import { type Escalation, escalationOf, followupView } from '../node/incidents/escalation.ts';
+import { type Draft, RANK } from '../node/core/node.ts';
+import { followupView } from '../node/incidents/escalation.ts';
 import {
   type IncidentMessage,
   type IncidentView,
   loadIncident,
   transitionProblem,
 } from '../node/incidents/incidents.ts';
-import type { People } from '../node/people/people.ts';
 import { INCIDENT_STATES, type IncidentState } from '../protocol/body.ts';
 import { Lang, OneOf, PartyId, Slug, Text, Uuid7 } from '../protocol/common.ts';
 import { ProtocolError } from '../protocol/errors.ts';
-import { actorOf, principalOf } from './access.ts';
-import { ApiError } from './errors.ts';
+import { actorOf, staffing } from './access.ts';
+import { routes } from './services.ts';
 
 const MessageParams = Type.Object({ party: PartyId, id: Uuid7 }, { additionalProperties: false });
-type MessageParams = Static<typeof MessageParams>;
 const IncidentParams = Type.Object({ incident: Uuid7 }, { additionalProperties: false });
 const RequestParams = Type.Object(
   { incident: Uuid7, request: Uuid7 },
@@ -31,7 +29,6 @@ const RequestParams = Type.Object(
 );
 
 const Desk = Type.Object({ desk: Slug }, { additionalProperties: false });
-type Desk = Static<typeof Desk>;
 const Words = {
   desk: Slug,
   text: Type.Optional(Text),
@@ -41,14 +38,11 @@ export const StateChange = Type.Object(
   { ...Words, to: OneOf(INCIDENT_STATES) },
   { additionalProperties: false },
 );
-type StateChange = Static<typeof StateChange>;
 export const Decision = Type.Object(
   { ...Words, decision: OneOf(['accepted', 'declined'] as const) },
   { additionalProperties: false },
 );
-type Decision = Static<typeof Decision>;
 export const Retract = Type.Object(Words, { additionalProperties: false });
-type Retract = Static<typeof Retract>;
 const ListQuery = Type.Object(
   { all: Type.Optional(Type.Union([Type.Literal('1'), Type.Literal('true')])) },
   { additionalProperties: false },
@@ -57,364 +51,353 @@ const ListQuery = Type.Object(
 /** Incidents looked at for the list: those of the newest messages. */
 const LIST_MESSAGES = 5000;
 
-export const incidentRoutes: FastifyPluginAsync<{ node: Node; people: People }> = async (
-  app,
-  { node, people },
-) => {
-  const { roster, policy } = people;
-  const escalation = (): Escalation => escalationOf(node);
-  /** State changes are made one at a time, so each cites the head the last one left. */
-  const lock = new Lock();
+export const incidentRoutes = routes(
+  'incident-routes',
+  ['node', 'store', 'people', 'escalation', 'followups', 'config', 'clock'],
+  async (app) => {
+    const { node, store, people, escalation, followups, config, clock } = app;
+    const { roster, policy } = people;
+    /** State changes are made one at a time, so each cites the head the last one left. */
+    const lock = new Lock();
 
-  async function staffed(request: FastifyRequest, desk: string) {
-    const principal = principalOf(request);
-    if (!(await roster.staffs(principal.user, desk)))
-      throw new ApiError(
-        403,
-        'E_FORBIDDEN',
-        `"${principal.user}" does not staff the desk "${desk}" and cannot act as it`,
-      );
-    return { ...actorOf(request), actor: principal.user };
-  }
+    async function mustLoad(incident: string) {
+      const found = await loadIncident(store, config.party, incident);
+      if (!found) throw new ProtocolError('E_NOT_FOUND', `there is no incident ${incident}`);
+      return found;
+    }
 
-  async function mustLoad(incident: string) {
-    const found = await loadIncident(node, incident);
-    if (!found) throw new ProtocolError('E_NOT_FOUND', `there is no incident ${incident}`);
-    return found;
-  }
+    function draftOf(view: IncidentView, messages: IncidentMessage[], w: Static<typeof Retract>) {
+      const report = messages.find((m) => m.body.type === 'incident.report') ?? messages[0];
+      return {
+        incident: view.incident,
+        precedence: view.precedence,
+        status: view.status,
+        tlp: report?.body.tlp ?? 'amber',
+        codes: [] as string[],
+        ...(w.text ? { text: { lang: w.lang ?? 'en', body: w.text } } : {}),
+        translations: [],
+        attachments: [],
+        author: { desk: w.desk },
+        approvals: [],
+        firstId: report?.id,
+      };
+    }
 
-  function draftOf(view: IncidentView, messages: IncidentMessage[], w: Static<typeof Retract>) {
-    const report = messages.find((m) => m.body.type === 'incident.report') ?? messages[0];
-    return {
-      incident: view.incident,
-      precedence: view.precedence,
-      status: view.status,
-      tlp: report?.body.tlp ?? 'amber',
-      codes: [] as string[],
-      ...(w.text ? { text: { lang: w.lang ?? 'en', body: w.text } } : {}),
-      translations: [],
-      attachments: [],
-      author: { desk: w.desk },
-      approvals: [],
-      firstId: report?.id,
-    };
-  }
-
-  async function send(
-    request: FastifyRequest,
-    to: string[],
-    draft: Draft,
-    action: string,
-    detail: Record<string, unknown>,
-  ) {
-    const by = await staffed(request, draft.author.desk);
-    const author = policy.disclosePersons
-      ? { desk: draft.author.desk, person: by.actor }
-      : { desk: draft.author.desk };
-    const released = await node.release(to, { ...draft, author });
-    await people.trail.record({
-      ...by,
-      action,
-      target: draft.incident ?? released.id,
-      detail: { ...detail, message: released.id, desk: draft.author.desk },
-    });
-    return released;
-  }
-
-  app.get(
-    '/api/v1/incidents',
-    { schema: { querystring: ListQuery, tags: ['incidents'] } },
-    async (request) => {
-      const all = (request.query as Static<typeof ListQuery>).all !== undefined;
-      const ids = await escalation().followups.incidentIds(LIST_MESSAGES);
-      const out = [];
-      for (const incident of ids) {
-        const found = await loadIncident(node, incident);
-        if (!found) continue;
-        const { view } = found;
-        if (!all && (view.state === 'closed' || view.retracted)) continue;
-        const rows = (await escalation().followups.ofIncident(incident)).filter(
-          (f) => !f.acked_at && !f.retracted_at,
-        );
-        const deadlines = rows.map((f) => ({
-          dir: f.dir,
-          party: f.party,
-          id: f.id,
-          deadline: f.deadline_at,
-          overdue: f.deadline_at <= node.clock().toISOString(),
-          unansweredAt: f.unanswered_at,
-          step: f.step,
-        }));
-        deadlines.sort((a, b) => (a.deadline < b.deadline ? -1 : 1));
-        out.push({
-          incident,
-          owner: view.owner,
-          ours: view.ours,
-          peers: view.peers,
-          state: view.state,
-          precedence: view.precedence,
-          status: view.status,
-          category: view.category,
-          retracted: view.retracted,
-          reportedAt: view.reportedAt,
-          updatedAt: view.updatedAt,
-          pendingRequests: view.pendingRequests.length,
-          nextDeadline: deadlines[0]?.deadline ?? null,
-          awaiting: deadlines,
-        });
-      }
-      // Most urgent first: precedence, then the nearest deadline (none last), then the newest.
-      out.sort(
-        (a, b) =>
-          RANK[a.precedence] - RANK[b.precedence] ||
-          (a.nextDeadline ?? '~').localeCompare(b.nextDeadline ?? '~') ||
-          b.reportedAt.localeCompare(a.reportedAt),
-      );
-      return out;
-    },
-  );
-
-  app.get(
-    '/api/v1/incidents/:incident',
-    { schema: { params: IncidentParams, tags: ['incidents'] } },
-    async (request) => {
-      const { incident } = request.params as { incident: string };
-      const { view, messages } = await mustLoad(incident);
-      const followups = new Map(
-        (await escalation().followups.ofMessages(messages.map((m) => m.id))).map((f) => [
-          `${f.dir}/${f.party}/${f.id}`,
-          followupView(f),
-        ]),
-      );
-      const timeline = [];
-      for (const m of messages) {
-        const row =
-          m.dir === 'in'
-            ? await node.store.getInbox(m.party, m.id)
-            : await node.store.getOutbox(m.party, m.id);
-        const envelope = row
-          ? (JSON.parse(row.envelope) as { header: { sent: string; seq: Record<string, number> } })
-          : undefined;
-        const followup = followups.get(`${m.dir}/${m.party}/${m.id}`) ?? null;
-        timeline.push({
-          dir: m.dir,
-          party: m.party,
-          from: m.dir === 'out' ? node.party : m.party,
-          id: m.id,
-          seq: envelope?.header.seq ?? null,
-          type: m.body.type,
-          precedence: m.body.precedence,
-          status: m.body.status,
-          tlp: m.body.tlp,
-          desk: m.body.author.desk,
-          codes: m.body.codes,
-          text: m.body.text ?? null,
-          inReplyTo: m.body.inReplyTo ?? null,
-          state: m.body.state ?? null,
-          sent: envelope?.header.sent ?? m.at,
-          received:
-            m.dir === 'in'
-              ? m.at
-              : ((row as { peer_received_at?: string | null } | undefined)?.peer_received_at ??
-                null),
-          followup,
-          escalations:
-            m.dir === 'in'
-              ? (await escalation().followups.escalations(m.party, m.id)).map((e) => ({
-                  step: e.step,
-                  desk: e.desk,
-                  user: e.user_name,
-                  at: e.at,
-                  channels: JSON.parse(e.channels),
-                }))
-              : [],
-        });
-      }
-      // A retraction is shown above everything else.
-      timeline.sort((a, b) =>
-        a.type === 'incident.retract' ? -1 : b.type === 'incident.retract' ? 1 : 0,
-      );
+    async function send(
+      request: FastifyRequest,
+      to: string[],
+      draft: Draft,
+      action: string,
+      detail: Record<string, unknown>,
+    ) {
+      const by = await staffing(roster, request, draft.author.desk, 'act as');
+      const author = policy.disclosePersons
+        ? { desk: draft.author.desk, person: by.actor }
+        : { desk: draft.author.desk };
+      const released = await node.release(to, { ...draft, author });
       await people.trail.record({
-        ...actorOf(request),
-        action: 'message.view',
-        target: `incident/${incident}`,
-        detail: { count: timeline.length, messages: timeline.map((t) => `${t.party}/${t.id}`) },
+        ...by,
+        action,
+        target: draft.incident ?? released.id,
+        detail: { ...detail, message: released.id, desk: draft.author.desk },
       });
-      return { ...view, timeline };
-    },
-  );
+      return released;
+    }
 
-  /**
-   * A state change by the owner (to every peer of the incident), or a request for one by the
-   * other side (to the owner): a `state` message citing the last change, or the report.
-   */
-  function changeRoute(path: string, asRequest: boolean) {
+    app.get(
+      '/api/v1/incidents',
+      { schema: { querystring: ListQuery, tags: ['incidents'] } },
+      async (request) => {
+        const all = request.query.all !== undefined;
+        const ids = await followups.incidentIds(LIST_MESSAGES);
+        const out = [];
+        for (const incident of ids) {
+          const found = await loadIncident(store, config.party, incident);
+          if (!found) continue;
+          const { view } = found;
+          if (!all && (view.state === 'closed' || view.retracted)) continue;
+          const rows = (await followups.ofIncident(incident)).filter(
+            (f) => !f.acked_at && !f.retracted_at,
+          );
+          const deadlines = rows.map((f) => ({
+            dir: f.dir,
+            party: f.party,
+            id: f.id,
+            deadline: f.deadline_at,
+            overdue: f.deadline_at <= clock().toISOString(),
+            unansweredAt: f.unanswered_at,
+            step: f.step,
+          }));
+          deadlines.sort((a, b) => (a.deadline < b.deadline ? -1 : 1));
+          out.push({
+            incident,
+            owner: view.owner,
+            ours: view.ours,
+            peers: view.peers,
+            state: view.state,
+            precedence: view.precedence,
+            status: view.status,
+            category: view.category,
+            retracted: view.retracted,
+            reportedAt: view.reportedAt,
+            updatedAt: view.updatedAt,
+            pendingRequests: view.pendingRequests.length,
+            nextDeadline: deadlines[0]?.deadline ?? null,
+            awaiting: deadlines,
+          });
+        }
+        // Most urgent first: precedence, then the nearest deadline (none last), then the newest.
+        out.sort(
+          (a, b) =>
+            RANK[a.precedence] - RANK[b.precedence] ||
+            (a.nextDeadline ?? '~').localeCompare(b.nextDeadline ?? '~') ||
+            b.reportedAt.localeCompare(a.reportedAt),
+        );
+        return out;
+      },
+    );
+
+    app.get(
+      '/api/v1/incidents/:incident',
+      { schema: { params: IncidentParams, tags: ['incidents'] } },
+      async (request) => {
+        const { incident } = request.params;
+        const { view, messages } = await mustLoad(incident);
+        const views = new Map(
+          (await followups.ofMessages(messages.map((m) => m.id))).map((f) => [
+            `${f.dir}/${f.party}/${f.id}`,
+            followupView(f),
+          ]),
+        );
+        const timeline = [];
+        for (const m of messages) {
+          const row =
+            m.dir === 'in'
+              ? await store.getInbox(m.party, m.id)
+              : await store.getOutbox(m.party, m.id);
+          const envelope = row
+            ? (JSON.parse(row.envelope) as {
+                header: { sent: string; seq: Record<string, number> };
+              })
+            : undefined;
+          const followup = views.get(`${m.dir}/${m.party}/${m.id}`) ?? null;
+          timeline.push({
+            dir: m.dir,
+            party: m.party,
+            from: m.dir === 'out' ? config.party : m.party,
+            id: m.id,
+            seq: envelope?.header.seq ?? null,
+            type: m.body.type,
+            precedence: m.body.precedence,
+            status: m.body.status,
+            tlp: m.body.tlp,
+            desk: m.body.author.desk,
+            codes: m.body.codes,
+            text: m.body.text ?? null,
+            inReplyTo: m.body.inReplyTo ?? null,
+            state: m.body.state ?? null,
+            sent: envelope?.header.sent ?? m.at,
+            received:
+              m.dir === 'in'
+                ? m.at
+                : ((row as { peer_received_at?: string | null } | undefined)?.peer_received_at ??
+                  null),
+            followup,
+            escalations:
+              m.dir === 'in'
+                ? (await followups.escalations(m.party, m.id)).map((e) => ({
+                    step: e.step,
+                    desk: e.desk,
+                    user: e.user_name,
+                    at: e.at,
+                    channels: JSON.parse(e.channels),
+                  }))
+                : [],
+          });
+        }
+        // A retraction is shown above everything else.
+        timeline.sort((a, b) =>
+          a.type === 'incident.retract' ? -1 : b.type === 'incident.retract' ? 1 : 0,
+        );
+        await people.trail.record({
+          ...actorOf(request),
+          action: 'message.view',
+          target: `incident/${incident}`,
+          detail: { count: timeline.length, messages: timeline.map((t) => `${t.party}/${t.id}`) },
+        });
+        return { ...view, timeline };
+      },
+    );
+
+    /**
+     * A state change by the owner (to every peer of the incident), or a request for one by the
+     * other side (to the owner): a `state` message citing the last change, or the report.
+     */
+    function changeRoute(path: string, asRequest: boolean) {
+      app.post(
+        path,
+        { schema: { params: IncidentParams, body: StateChange, tags: ['incidents'] } },
+        async (request, reply) => {
+          const { incident } = request.params;
+          const input = request.body;
+          const released = await lock.run(async () => {
+            const { view, messages } = await mustLoad(incident);
+            if (!asRequest && !view.ours)
+              throw new ProtocolError(
+                'E_CONFLICT',
+                `"${view.owner}" reported incident ${incident} and owns its state: send a request instead`,
+              );
+            if (asRequest && view.ours)
+              throw new ProtocolError(
+                'E_CONFLICT',
+                `this party owns incident ${incident}: change its state instead of requesting it`,
+              );
+            const problem = transitionProblem(view.state, input.to as IncidentState);
+            if (problem) throw new ProtocolError('E_CONFLICT', problem);
+            const { firstId, ...base } = draftOf(view, messages, input);
+            const cites = view.head ?? firstId;
+            return send(
+              request,
+              asRequest ? [view.owner] : view.peers,
+              {
+                ...base,
+                type: 'state',
+                state: { to: input.to, previous: view.head, request: asRequest },
+                ...(cites ? { inReplyTo: cites } : {}),
+              },
+              asRequest ? 'incident.request' : 'incident.state',
+              { from: view.state, to: input.to },
+            );
+          });
+          return reply.status(201).send({
+            ...released,
+            incident,
+            ...(asRequest ? { requested: input.to } : { state: input.to }),
+          });
+        },
+      );
+    }
+    changeRoute('/api/v1/incidents/:incident/state', false);
+    changeRoute('/api/v1/incidents/:incident/requests', true);
+
     app.post(
-      path,
-      { schema: { params: IncidentParams, body: StateChange, tags: ['incidents'] } },
+      '/api/v1/incidents/:incident/requests/:request/decision',
+      { schema: { params: RequestParams, body: Decision, tags: ['incidents'] } },
       async (request, reply) => {
-        const { incident } = request.params as { incident: string };
-        const input = request.body as StateChange;
+        const { incident, request: requestId } = request.params;
+        const input = request.body;
         const released = await lock.run(async () => {
           const { view, messages } = await mustLoad(incident);
-          if (!asRequest && !view.ours)
+          if (!view.ours)
             throw new ProtocolError(
               'E_CONFLICT',
-              `"${view.owner}" reported incident ${incident} and owns its state: send a request instead`,
+              `"${view.owner}" owns incident ${incident}: only it decides requests`,
             );
-          if (asRequest && view.ours)
+          const asked = view.pendingRequests.find((r) => r.id === requestId);
+          if (!asked)
             throw new ProtocolError(
-              'E_CONFLICT',
-              `this party owns incident ${incident}: change its state instead of requesting it`,
+              'E_NOT_FOUND',
+              `there is no undecided request ${requestId} in incident ${incident}`,
             );
-          const problem = transitionProblem(view.state, input.to as IncidentState);
-          if (problem) throw new ProtocolError('E_CONFLICT', problem);
-          const { firstId, ...base } = draftOf(view, messages, input);
-          const cites = view.head ?? firstId;
+          if (input.decision === 'accepted') {
+            const problem = transitionProblem(view.state, asked.to);
+            if (problem) throw new ProtocolError('E_CONFLICT', problem);
+          }
+          const { firstId: _, ...base } = draftOf(view, messages, input);
           return send(
             request,
-            asRequest ? [view.owner] : view.peers,
+            view.peers,
             {
               ...base,
               type: 'state',
-              state: { to: input.to, previous: view.head, request: asRequest },
-              ...(cites ? { inReplyTo: cites } : {}),
+              state: {
+                to: asked.to,
+                previous: view.head,
+                request: false,
+                decision: input.decision,
+              },
+              inReplyTo: requestId,
             },
-            asRequest ? 'incident.request' : 'incident.state',
-            { from: view.state, to: input.to },
+            'incident.decision',
+            { request: requestId, to: asked.to, decision: input.decision },
           );
         });
+        return reply.status(201).send({ ...released, incident, decision: input.decision });
+      },
+    );
+
+    app.post(
+      '/api/v1/incidents/:incident/retract',
+      { schema: { params: IncidentParams, body: Retract, tags: ['incidents'] } },
+      async (request, reply) => {
+        const { incident } = request.params;
+        const input = request.body;
+        const released = await lock.run(async () => {
+          const { view, messages } = await mustLoad(incident);
+          if (!view.ours)
+            throw new ProtocolError(
+              'E_CONFLICT',
+              `"${view.owner}" reported incident ${incident}: only it can retract it`,
+            );
+          if (view.retracted)
+            throw new ProtocolError(
+              'E_CONFLICT',
+              `incident ${incident} was retracted at ${view.retracted.at}`,
+            );
+          const { firstId, ...base } = draftOf(view, messages, input);
+          return send(
+            request,
+            view.peers,
+            {
+              ...base,
+              type: 'incident.retract',
+              codes: ['phrase.false-alarm'],
+              inReplyTo: firstId as string,
+            },
+            'incident.retract',
+            {},
+          );
+        });
+        return reply.status(201).send({ ...released, incident, retracted: true });
+      },
+    );
+
+    app.post(
+      '/api/v1/messages/:party/:id/ack',
+      { schema: { params: MessageParams, body: Desk, tags: ['incidents'] } },
+      async (request, reply) => {
+        const { party, id } = request.params;
+        const { desk } = request.body;
+        const by = await staffing(roster, request, desk, 'act as');
+        const result = await escalation.ack(by, party, id, desk, policy.disclosePersons);
         return reply.status(201).send({
-          ...released,
-          incident,
-          ...(asRequest ? { requested: input.to } : { state: input.to }),
+          party,
+          id: result.acknowledged,
+          ack: result.ack.id,
+          seq: result.ack.seq,
+          desk,
+          by: by.actor,
         });
       },
     );
-  }
-  changeRoute('/api/v1/incidents/:incident/state', false);
-  changeRoute('/api/v1/incidents/:incident/requests', true);
 
-  app.post(
-    '/api/v1/incidents/:incident/requests/:request/decision',
-    { schema: { params: RequestParams, body: Decision, tags: ['incidents'] } },
-    async (request, reply) => {
-      const { incident, request: requestId } = request.params as {
-        incident: string;
-        request: string;
-      };
-      const input = request.body as Decision;
-      const released = await lock.run(async () => {
-        const { view, messages } = await mustLoad(incident);
-        if (!view.ours)
-          throw new ProtocolError(
-            'E_CONFLICT',
-            `"${view.owner}" owns incident ${incident}: only it decides requests`,
-          );
-        const asked = view.pendingRequests.find((r) => r.id === requestId);
-        if (!asked)
-          throw new ProtocolError(
-            'E_NOT_FOUND',
-            `there is no undecided request ${requestId} in incident ${incident}`,
-          );
-        if (input.decision === 'accepted') {
-          const problem = transitionProblem(view.state, asked.to);
-          if (problem) throw new ProtocolError('E_CONFLICT', problem);
-        }
-        const { firstId: _, ...base } = draftOf(view, messages, input);
-        return send(
-          request,
-          view.peers,
-          {
-            ...base,
-            type: 'state',
-            state: {
-              to: asked.to,
-              previous: view.head,
-              request: false,
-              decision: input.decision,
-            },
-            inReplyTo: requestId,
-          },
-          'incident.decision',
-          { request: requestId, to: asked.to, decision: input.decision },
-        );
-      });
-      return reply.status(201).send({ ...released, incident, decision: input.decision });
-    },
-  );
-
-  app.post(
-    '/api/v1/incidents/:incident/retract',
-    { schema: { params: IncidentParams, body: Retract, tags: ['incidents'] } },
-    async (request, reply) => {
-      const { incident } = request.params as { incident: string };
-      const input = request.body as Retract;
-      const released = await lock.run(async () => {
-        const { view, messages } = await mustLoad(incident);
-        if (!view.ours)
-          throw new ProtocolError(
-            'E_CONFLICT',
-            `"${view.owner}" reported incident ${incident}: only it can retract it`,
-          );
-        if (view.retracted)
-          throw new ProtocolError(
-            'E_CONFLICT',
-            `incident ${incident} was retracted at ${view.retracted.at}`,
-          );
-        const { firstId, ...base } = draftOf(view, messages, input);
-        return send(
-          request,
-          view.peers,
-          {
-            ...base,
-            type: 'incident.retract',
-            codes: ['phrase.false-alarm'],
-            inReplyTo: firstId as string,
-          },
-          'incident.retract',
-          {},
-        );
-      });
-      return reply.status(201).send({ ...released, incident, retracted: true });
-    },
-  );
-
-  app.post(
-    '/api/v1/messages/:party/:id/ack',
-    { schema: { params: MessageParams, body: Desk, tags: ['incidents'] } },
-    async (request, reply) => {
-      const { party, id } = request.params as MessageParams;
-      const { desk } = request.body as Desk;
-      const by = await staffed(request, desk);
-      const result = await escalation().ack(by, party, id, desk, policy.disclosePersons);
-      return reply.status(201).send({
-        party,
-        id: result.acknowledged,
-        ack: result.ack.id,
-        seq: result.ack.seq,
-        desk,
-        by: by.actor,
-      });
-    },
-  );
-
-  app.post(
-    '/api/v1/messages/:party/:id/remind',
-    { schema: { params: MessageParams, body: Desk, tags: ['incidents'] } },
-    async (request, reply) => {
-      const { party, id } = request.params as MessageParams;
-      const { desk } = request.body as Desk;
-      const by = await staffed(request, desk);
-      const result = await escalation().remind(by, party, id, desk, policy.disclosePersons);
-      return reply.status(201).send({
-        party,
-        id,
-        reminder: result.reminder.id,
-        seq: result.reminder.seq,
-        number: result.number,
-        deadline: result.deadline,
-      });
-    },
-  );
-};
+    app.post(
+      '/api/v1/messages/:party/:id/remind',
+      { schema: { params: MessageParams, body: Desk, tags: ['incidents'] } },
+      async (request, reply) => {
+        const { party, id } = request.params;
+        const { desk } = request.body;
+        const by = await staffing(roster, request, desk, 'act as');
+        const result = await escalation.remind(by, party, id, desk, policy.disclosePersons);
+        return reply.status(201).send({
+          party,
+          id,
+          reminder: result.reminder.id,
+          seq: result.reminder.seq,
+          number: result.number,
+          deadline: result.deadline,
+        });
+      },
+    );
+  },
+);

@@ -5,16 +5,13 @@
  * authorization hook applies; handlers only parse and delegate to `Language`.
  */
 import { type Static, Type } from '@sinclair/typebox';
-import type { FastifyPluginAsync } from 'fastify';
-import type { Node } from '../node/core/node.ts';
-import { languageOf, TRANSLATION_STATUSES } from '../node/language/language.ts';
+import { TRANSLATION_STATUSES } from '../node/language/language.ts';
 import { Label, Lang, OneOf, PartyId, Slug, Text, Uuid7 } from '../protocol/common.ts';
+import { routes } from './services.ts';
 
 const MessageParams = Type.Object({ party: PartyId, id: Uuid7 }, { additionalProperties: false });
-type MessageParams = Static<typeof MessageParams>;
 
 const LangQuery = Type.Object({ lang: Type.Optional(Lang) }, { additionalProperties: false });
-type LangQuery = Static<typeof LangQuery>;
 
 export const AddTranslation = Type.Object(
   {
@@ -49,21 +46,21 @@ export const CapRequest = Type.Object(
 );
 export type CapRequest = Static<typeof CapRequest>;
 
-export const languageRoutes: FastifyPluginAsync<{ node: Node }> = async (app, { node }) => {
-  const language = languageOf(node);
+export const languageRoutes = routes('language-routes', ['language', 'peers'], async (app) => {
+  const { language, peers } = app;
 
   app.get(
     '/api/v1/vocabulary',
     { schema: { querystring: LangQuery, tags: ['language'] } },
     async (request) => {
-      const lang = (request.query as LangQuery).lang ?? 'en';
+      const lang = request.query.lang ?? 'en';
       const v = language.vocabulary;
       return {
         version: v.version,
         hash: v.hash,
         languages: v.document.languages,
         card: language.ownCard(lang),
-        peers: [...node.peers.keys()].map((party) => ({ party, ...language.peer(party, lang) })),
+        peers: [...peers.keys()].map((party) => ({ party, ...language.peer(party, lang) })),
         entries: v.codes.map((code) => v.render(code, lang)),
       };
     },
@@ -73,8 +70,8 @@ export const languageRoutes: FastifyPluginAsync<{ node: Node }> = async (app, { 
     '/api/v1/messages/:party/:id',
     { schema: { params: MessageParams, querystring: LangQuery, tags: ['language'] } },
     async (request) => {
-      const { party, id } = request.params as MessageParams;
-      return language.view(party, id, (request.query as LangQuery).lang ?? 'en');
+      const { party, id } = request.params;
+      return language.view(party, id, request.query.lang ?? 'en');
     },
   );
 
@@ -82,8 +79,8 @@ export const languageRoutes: FastifyPluginAsync<{ node: Node }> = async (app, { 
     '/api/v1/messages/:party/:id/translations',
     { schema: { params: MessageParams, querystring: LangQuery, tags: ['language'] } },
     async (request) => {
-      const { party, id } = request.params as MessageParams;
-      return language.translations(party, id, (request.query as LangQuery).lang ?? 'en');
+      const { party, id } = request.params;
+      return language.translations(party, id, request.query.lang ?? 'en');
     },
   );
 
@@ -91,8 +88,8 @@ export const languageRoutes: FastifyPluginAsync<{ node: Node }> = async (app, { 
     '/api/v1/messages/:party/:id/translations',
     { schema: { params: MessageParams, body: AddTranslation, tags: ['language'] } },
     async (request, reply) => {
-      const { party, id } = request.params as MessageParams;
-      const added = await language.addTranslation(party, id, request.body as AddTranslation);
+      const { party, id } = request.params;
+      const added = await language.addTranslation(party, id, request.body);
       return reply.status(201).send(added);
     },
   );
@@ -101,8 +98,8 @@ export const languageRoutes: FastifyPluginAsync<{ node: Node }> = async (app, { 
     '/api/v1/messages/:party/:id/translations/machine',
     { schema: { params: MessageParams, body: MachineTranslation, tags: ['language'] } },
     async (request, reply) => {
-      const { party, id } = request.params as MessageParams;
-      const added = await language.machineTranslate(party, id, request.body as MachineTranslation);
+      const { party, id } = request.params;
+      const added = await language.machineTranslate(party, id, request.body);
       return reply.status(201).send(added);
     },
   );
@@ -117,8 +114,8 @@ export const languageRoutes: FastifyPluginAsync<{ node: Node }> = async (app, { 
       },
     },
     async (request) => {
-      const { incident } = request.params as { incident: string };
-      return language.cap(incident, (request.body as CapRequest).includeRed);
+      const { incident } = request.params;
+      return language.cap(incident, request.body.includeRed);
     },
   );
 
@@ -126,9 +123,9 @@ export const languageRoutes: FastifyPluginAsync<{ node: Node }> = async (app, { 
     '/api/v1/exports/red',
     { schema: { body: ForceRed, tags: ['language'] } },
     async (request, reply) => {
-      const { desk, reason } = request.body as ForceRed;
+      const { desk, reason } = request.body;
       const leaf = await language.recordRedExport('ledger export', desk, reason);
       return reply.status(201).send({ leaf });
     },
   );
-};
+});

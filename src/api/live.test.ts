@@ -9,12 +9,12 @@ import WebSocket from 'ws';
 import { createPair, draft, type Pair } from '../../test/support/pair.ts';
 import type { RunningNode } from '../app/start.ts';
 import { readToken } from '../node/core/data.ts';
-import { pathsOf } from '../node/delivery/paths.ts';
 import { dataFolderActor } from '../node/people/people.ts';
 import { installAccess, SESSION_COOKIE } from './access.ts';
 import { installErrorHandler } from './errors.ts';
 import { liveRoutes, SESSION_ENDED } from './live.ts';
 import { peopleRoutes } from './people.ts';
+import { services } from './services.ts';
 
 let pair: Pair;
 let us: RunningNode;
@@ -34,8 +34,9 @@ beforeAll(async () => {
   app = Fastify();
   installErrorHandler(app);
   await installAccess(app, { people: us.people });
-  await app.register(peopleRoutes, { people: us.people });
-  await app.register(liveRoutes, { node: us.node, people: us.people, pingMs: 100 });
+  await app.register(services, us);
+  await app.register(peopleRoutes);
+  await app.register(liveRoutes, { pingMs: 100 });
   base = await app.listen({ host: '127.0.0.1', port: 0 });
 }, 60_000);
 
@@ -99,16 +100,16 @@ describe('the live feed', () => {
     expect(await feed.next('alarm')).toMatchObject({
       alarm: { type: 'escalation', party: 'cn', ref: `cn/${sent?.id}` },
     });
-    await us.node.alarm('skew', 'cn', 'a test alarm');
+    await us.alarms.raise('skew', 'cn', 'a test alarm');
     const ofType = (type: string) => (f: Record<string, unknown>) =>
       (f.alarm as { type: string }).type === type;
     expect(await feed.next('alarm', ofType('skew'))).toMatchObject({
       alarm: { type: 'skew', party: 'cn', message: 'a test alarm' },
     });
-    const alarm = (await us.node.store.openAlarms()).find((a) => a.type === 'skew');
-    await us.node.clearAlarm(alarm?.id as number, 'olga', null);
+    const alarm = (await us.store.openAlarms()).find((a) => a.type === 'skew');
+    await us.alarms.clear(alarm?.id as number, 'olga', null);
     expect(await feed.next('alarm-cleared')).toMatchObject({ id: alarm?.id });
-    pathsOf(us.node).failed('cn', 'direct', 'a test failure');
+    us.paths.failed('cn', 'direct', 'a test failure');
     expect(await feed.next('link', (f) => f.state === 'degraded')).toMatchObject({
       party: 'cn',
       path: 'direct',

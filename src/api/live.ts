@@ -14,15 +14,12 @@
  *   {type:"ping", at}                   every `pingMs`, so a silent drop is noticed
  */
 import websocket from '@fastify/websocket';
-import type { FastifyPluginAsync } from 'fastify';
 import type { WebSocket } from 'ws';
-import type { Node, NodeEvents } from '../node/core/node.ts';
-import type { People } from '../node/people/people.ts';
+import type { FeedEvents } from '../node/core/events.ts';
 import { checkOrigin, SESSION_COOKIE } from './access.ts';
+import { routes } from './services.ts';
 
-export interface LiveOptions {
-  node: Node;
-  people: People;
+export interface LiveOptions extends Record<string, unknown> {
   /** How often the feed pings and looks the session up again. */
   pingMs?: number;
 }
@@ -30,60 +27,63 @@ export interface LiveOptions {
 /** The close code a console reads as "sign in again". */
 export const SESSION_ENDED = 4401;
 
-export const liveRoutes: FastifyPluginAsync<LiveOptions> = async (
-  app,
-  { node, people, pingMs = 10_000 },
-) => {
-  await app.register(websocket, { options: { maxPayload: 4096 } });
-  // An upgrade refused before it happens (no session, another role) leaves its socket outside
-  // the server's connections, where it would linger and hold up the node's shutdown: end it.
-  app.addHook('onResponse', async (request, reply) => {
-    if (request.headers.upgrade && reply.statusCode >= 400) request.raw.socket?.destroy();
-  });
-  app.get(
-    '/api/v1/feed',
-    { websocket: true, schema: { hide: true } },
-    (socket: WebSocket, request) => {
-      try {
-        checkOrigin(request);
-      } catch {
-        socket.close(1008, 'another site');
-        return;
-      }
-      const send = (frame: Record<string, unknown>) => {
-        if (socket.readyState === socket.OPEN)
-          socket.send(JSON.stringify({ ...frame, at: new Date().toISOString() }));
-      };
-      const listeners: { [K in keyof NodeEvents]: (...args: NodeEvents[K]) => void } = {
-        received: (party, ids) => send({ type: 'received', party, ids }),
-        receipted: (party, ids) => send({ type: 'receipted', party, ids }),
-        alarm: (alarm) => send({ type: 'alarm', alarm }),
-        'alarm-cleared': (id) => send({ type: 'alarm-cleared', id }),
-        link: (party, path, state) => send({ type: 'link', party, path, state }),
-        incident: (incident) => send({ type: 'incident', incident }),
-        escalation: (step) => send({ type: 'escalation', step }),
-        acknowledged: (party, id, ack) => send({ type: 'acknowledged', party, id, ack }),
-      };
-      for (const [event, listener] of Object.entries(listeners))
-        node.events.on(event as keyof NodeEvents, listener as never);
-      const session = request.principal?.via === 'session' ? request.cookies[SESSION_COOKIE] : null;
-      const ping = setInterval(() => {
-        void (async () => {
-          // A session ended, or its account disabled, stops the feed as it stops any request.
-          if (session && !(await people.accounts.fromSession(session).catch(() => undefined)))
-            return socket.close(SESSION_ENDED, 'session ended');
-          send({ type: 'ping' });
-        })();
-      }, pingMs);
-      socket.on('close', () => {
-        clearInterval(ping);
+export const liveRoutes = routes<LiveOptions>(
+  'live-feed',
+  ['events', 'people', 'config'],
+  async (app, { pingMs = 10_000 }) => {
+    const { events, people, config } = app;
+    await app.register(websocket, { options: { maxPayload: 4096 } });
+    // An upgrade refused before it happens (no session, another role) leaves its socket outside
+    // the server's connections, where it would linger and hold up the node's shutdown: end it.
+    app.addHook('onResponse', async (request, reply) => {
+      if (request.headers.upgrade && reply.statusCode >= 400) request.raw.socket?.destroy();
+    });
+    app.get(
+      '/api/v1/feed',
+      { websocket: true, schema: { hide: true } },
+      (socket: WebSocket, request) => {
+        try {
+          checkOrigin(request);
+        } catch {
+          socket.close(1008, 'another site');
+          return;
+        }
+        const send = (frame: Record<string, unknown>) => {
+          if (socket.readyState === socket.OPEN)
+            socket.send(JSON.stringify({ ...frame, at: new Date().toISOString() }));
+        };
+        const listeners: { [K in keyof FeedEvents]: (...args: FeedEvents[K]) => void } = {
+          received: (party, ids) => send({ type: 'received', party, ids }),
+          receipted: (party, ids) => send({ type: 'receipted', party, ids }),
+          alarm: (alarm) => send({ type: 'alarm', alarm }),
+          'alarm-cleared': (id) => send({ type: 'alarm-cleared', id }),
+          link: (party, path, state) => send({ type: 'link', party, path, state }),
+          incident: (incident) => send({ type: 'incident', incident }),
+          escalation: (step) => send({ type: 'escalation', step }),
+          acknowledged: (party, id, ack) => send({ type: 'acknowledged', party, id, ack }),
+        };
         for (const [event, listener] of Object.entries(listeners))
-          node.events.off(event as keyof NodeEvents, listener as never);
-      });
-      socket.on('message', () => {
-        // The feed is one-way; anything a console sends is ignored.
-      });
-      send({ type: 'hello', party: node.party });
-    },
-  );
-};
+          events.on(event as keyof FeedEvents, listener as never);
+        const session =
+          request.principal?.via === 'session' ? request.cookies[SESSION_COOKIE] : null;
+        const ping = setInterval(() => {
+          void (async () => {
+            // A session ended, or its account disabled, stops the feed as it stops any request.
+            if (session && !(await people.accounts.fromSession(session).catch(() => undefined)))
+              return socket.close(SESSION_ENDED, 'session ended');
+            send({ type: 'ping' });
+          })();
+        }, pingMs);
+        socket.on('close', () => {
+          clearInterval(ping);
+          for (const [event, listener] of Object.entries(listeners))
+            events.off(event as keyof FeedEvents, listener as never);
+        });
+        socket.on('message', () => {
+          // The feed is one-way; anything a console sends is ignored.
+        });
+        send({ type: 'hello', party: config.party });
+      },
+    );
+  },
+);

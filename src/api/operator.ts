@@ -3,25 +3,15 @@
  * Who may call each route is decided in one hook (src/api/access.ts).
  */
 import { type Static, Type } from '@sinclair/typebox';
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import type { Node } from '../node/core/node.ts';
-import type { Heartbeats } from '../node/delivery/heartbeat.ts';
-import { pathsOf } from '../node/delivery/paths.ts';
-import { watchdogOf } from '../node/delivery/watchdog.ts';
-import { Approvals } from '../node/incidents/approvals.ts';
 import { followupView } from '../node/incidents/escalation.ts';
-import { languageOf } from '../node/language/language.ts';
-import type { People } from '../node/people/people.ts';
-import { witnessOf } from '../node/record/witness.ts';
 import { Body } from '../protocol/body.ts';
 import { PartyId } from '../protocol/common.ts';
 import { LIMITS } from '../protocol/limits.ts';
-import { FollowupStore } from '../store/followups.ts';
-import { actorOf, principalOf } from './access.ts';
+import { actorOf, principalOf, staffing } from './access.ts';
 import { answerOf, approvalRoutes, BreakGlassRequest, deciderOf } from './approvals.ts';
-import { ApiError } from './errors.ts';
 import { incidentRoutes } from './incidents.ts';
 import { languageRoutes } from './language.ts';
+import { routes } from './services.ts';
 
 export const SendRequest = Type.Object(
   {
@@ -39,13 +29,7 @@ const Limit = Type.Object(
   { limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,3}$|^10000$' })) },
   { additionalProperties: false },
 );
-const limitOf = (query: unknown) => Number((query as Static<typeof Limit>).limit ?? 100);
-
-export interface OperatorOptions {
-  node: Node;
-  heartbeats: Heartbeats;
-  people: People;
-}
+const limitOf = (query: Static<typeof Limit>) => Number(query.limit ?? 100);
 
 /** Routes of other plugins registered below that the audit trail records. */
 const AUDITED: Record<string, string> = {
@@ -62,181 +46,172 @@ const ClearAlarm = Type.Object(
   { additionalProperties: false },
 );
 
-export const operatorRoutes: FastifyPluginAsync<OperatorOptions> = async (
-  app,
-  { node, heartbeats, people },
-) => {
-  const { roster, trail } = people;
+export const operatorRoutes = routes(
+  'operator-routes',
+  ['config', 'card', 'store', 'ledger', 'peers', 'alarms', 'followups', 'paths', 'witness'],
+  async (app) => {
+    const { config, card, store, ledger, peers, alarms, followups, paths, witness } = app;
+    const { approvals, heartbeats, language, people, watchdog } = app;
+    const { roster, trail } = people;
 
-  const approvals = new Approvals(node, people);
-  await approvals.recover();
-
-  async function mayWriteAs(request: FastifyRequest, desk: string): Promise<void> {
-    const principal = principalOf(request);
-    if (!(await roster.staffs(principal.user, desk)))
-      throw new ApiError(
-        403,
-        'E_FORBIDDEN',
-        `"${principal.user}" does not staff the desk "${desk}" and cannot write as it`,
-      );
-  }
-
-  // A message the two-person rule names waits for a second officer (202, a draft); any other is
-  // released at once (201). Toward the peer a person is their desk, unless policy discloses
-  // names; the audit trail keeps who it was.
-  app.post(
-    '/api/v1/messages',
-    { schema: { body: SendRequest, tags: ['messages'] } },
-    async (request, reply) => {
-      const { to, message, breakGlass } = request.body as SendRequest;
-      await mayWriteAs(request, message.author.desk);
-      const { status, body } = answerOf(
-        await approvals.submit(deciderOf(request), to, message, {
-          ...(breakGlass ? { breakGlass: breakGlass.reason } : {}),
-        }),
-      );
-      return reply.status(status).send(body);
-    },
-  );
-
-  app.get(
-    '/api/v1/inbox',
-    { schema: { querystring: Limit, tags: ['messages'] } },
-    async (request) => {
-      const rows = await node.store.listInbox(limitOf(request.query));
-      await viewed(request, 'inbox', rows);
-      return rows.map((r) => ({
-        from: r.party,
-        id: r.id,
-        seq: r.seq,
-        receivedAt: r.received_at,
-        sent: (JSON.parse(r.envelope) as { header: { sent: string } }).header.sent,
-        body: JSON.parse(r.body),
-      }));
-    },
-  );
-
-  app.get(
-    '/api/v1/outbox',
-    { schema: { querystring: Limit, tags: ['messages'] } },
-    async (request) => {
-      const rows = await node.store.listOutbox(limitOf(request.query));
-      await viewed(request, 'outbox', rows);
-      // Sent → received (machine) → acknowledged (a person) → answered, with the deadline.
-      const followups = new Map(
-        (await new FollowupStore(node.store).ofMessages(rows.map((r) => r.id)))
-          .filter((f) => f.dir === 'out')
-          .map((f) => [`${f.party}/${f.id}`, followupView(f)]),
-      );
-      return rows.map((r) => ({
-        to: r.party,
-        id: r.id,
-        seq: r.seq,
-        status: r.status,
-        createdAt: r.created_at,
-        receiptedAt: r.receipted_at,
-        peerReceivedAt: r.peer_received_at,
-        attempts: r.attempts,
-        lastError: r.last_error,
-        followup: followups.get(`${r.party}/${r.id}`) ?? null,
-        body: JSON.parse(r.body),
-      }));
-    },
-  );
-
-  app.get('/api/v1/status', { schema: { tags: ['status'] } }, async () => {
-    const peers = [];
-    for (const peer of node.peers.values()) {
-      peers.push({
-        party: peer.party,
-        names: peer.card.names,
-        fingerprint: peer.fingerprint,
-        path: heartbeats.status(peer.party),
-        // Every path with its state, and the failovers between them since the node started.
-        ...pathsOf(node).status(peer.party),
-        outbox: await node.store.outboxStats(peer.party),
-        received: node.received.get(peer.party)?.contiguous ?? 0,
-        // Its checkpoint we last accepted; our largest checkpoint it co-signed.
-        witness: await witnessOf(node).status(peer.party),
-        // Its vocabulary against ours: a difference is a warning for operators.
-        vocabulary: languageOf(node).peer(peer.party),
-      });
-    }
-    return {
-      party: node.party,
-      names: node.card.card.names,
-      ledger: { size: node.ledger.size },
-      vocabulary: languageOf(node).ownCard(),
-      peers,
-      alarms: await node.store.openAlarms(),
-      watchdog: watchdogOf(node)?.status() ?? null,
-    };
-  });
-
-  app.get('/api/v1/alarms', { schema: { tags: ['status'] } }, async () => node.store.openAlarms());
-
-  app.post(
-    '/api/v1/alarms/:id/clear',
-    {
-      schema: {
-        params: Type.Object(
-          { id: Type.String({ pattern: '^[1-9][0-9]{0,15}$' }) },
-          { additionalProperties: false },
-        ),
-        body: Type.Optional(ClearAlarm),
-        tags: ['status'],
+    // A message the two-person rule names waits for a second officer (202, a draft); any other is
+    // released at once (201). Toward the peer a person is their desk, unless policy discloses
+    // names; the audit trail keeps who it was.
+    app.post(
+      '/api/v1/messages',
+      { schema: { body: SendRequest, tags: ['messages'] } },
+      async (request, reply) => {
+        const { to, message, breakGlass } = request.body;
+        await staffing(roster, request, message.author.desk, 'write as');
+        const { status, body } = answerOf(
+          await approvals.submit(deciderOf(request), to, message, {
+            ...(breakGlass ? { breakGlass: breakGlass.reason } : {}),
+          }),
+        );
+        return reply.status(status).send(body);
       },
-    },
-    async (request) => {
-      const id = Number((request.params as { id: string }).id);
-      const note = (request.body as Static<typeof ClearAlarm> | undefined)?.note;
-      const cleared = await node.clearAlarm(id, principalOf(request).user, note ?? null);
-      await trail.record({
-        ...actorOf(request),
-        action: 'alarm.clear',
-        target: String(id),
-        detail: { type: cleared.type, party: cleared.party, ...(note ? { note } : {}) },
-      });
-      return cleared;
-    },
-  );
+    );
 
-  /** A message view goes to the audit trail: who saw which messages. */
-  async function viewed(
-    request: Parameters<typeof actorOf>[0],
-    list: 'inbox' | 'outbox',
-    rows: ReadonlyArray<{ party: string; id: string }>,
-  ): Promise<void> {
-    if (!rows.length) return;
-    await trail.record({
-      ...actorOf(request),
-      action: 'message.view',
-      target: list,
-      detail: {
-        count: rows.length,
-        messages: rows.slice(0, VIEW_IDS).map((r) => `${r.party}/${r.id}`),
+    app.get(
+      '/api/v1/inbox',
+      { schema: { querystring: Limit, tags: ['messages'] } },
+      async (request) => {
+        const rows = await store.listInbox(limitOf(request.query));
+        await viewed(request, 'inbox', rows);
+        return rows.map((r) => ({
+          from: r.party,
+          id: r.id,
+          seq: r.seq,
+          receivedAt: r.received_at,
+          sent: (JSON.parse(r.envelope) as { header: { sent: string } }).header.sent,
+          body: JSON.parse(r.body),
+        }));
       },
+    );
+
+    app.get(
+      '/api/v1/outbox',
+      { schema: { querystring: Limit, tags: ['messages'] } },
+      async (request) => {
+        const rows = await store.listOutbox(limitOf(request.query));
+        await viewed(request, 'outbox', rows);
+        // Sent → received (machine) → acknowledged (a person) → answered, with the deadline.
+        const views = new Map(
+          (await followups.ofMessages(rows.map((r) => r.id)))
+            .filter((f) => f.dir === 'out')
+            .map((f) => [`${f.party}/${f.id}`, followupView(f)]),
+        );
+        return rows.map((r) => ({
+          to: r.party,
+          id: r.id,
+          seq: r.seq,
+          status: r.status,
+          createdAt: r.created_at,
+          receiptedAt: r.receipted_at,
+          peerReceivedAt: r.peer_received_at,
+          attempts: r.attempts,
+          lastError: r.last_error,
+          followup: views.get(`${r.party}/${r.id}`) ?? null,
+          body: JSON.parse(r.body),
+        }));
+      },
+    );
+
+    app.get('/api/v1/status', { schema: { tags: ['status'] } }, async () => {
+      const list = [];
+      for (const peer of peers.values()) {
+        list.push({
+          party: peer.party,
+          names: peer.card.names,
+          fingerprint: peer.fingerprint,
+          path: heartbeats.status(peer.party),
+          // Every path with its state, and the failovers between them since the node started.
+          ...paths.status(peer.party),
+          outbox: await store.outboxStats(peer.party),
+          received: peers.received(peer.party).contiguous,
+          // Its checkpoint we last accepted; our largest checkpoint it co-signed.
+          witness: await witness.status(peer.party),
+          // Its vocabulary against ours: a difference is a warning for operators.
+          vocabulary: language.peer(peer.party),
+        });
+      }
+      return {
+        party: config.party,
+        names: card.card.names,
+        ledger: { size: ledger.size },
+        vocabulary: language.ownCard(),
+        peers: list,
+        alarms: await store.openAlarms(),
+        watchdog: watchdog?.status() ?? null,
+      };
     });
-  }
-  // A message read on its own, and exports, go to the audit trail before the answer leaves.
-  app.addHook('onSend', async (request, reply, payload) => {
-    const action = AUDITED[`${request.method} ${request.routeOptions.url}`];
-    if (action && reply.statusCode < 300) {
-      const params = request.params as Record<string, string>;
+
+    app.get('/api/v1/alarms', { schema: { tags: ['status'] } }, async () => store.openAlarms());
+
+    app.post(
+      '/api/v1/alarms/:id/clear',
+      {
+        schema: {
+          params: Type.Object(
+            { id: Type.String({ pattern: '^[1-9][0-9]{0,15}$' }) },
+            { additionalProperties: false },
+          ),
+          body: Type.Optional(ClearAlarm),
+          tags: ['status'],
+        },
+      },
+      async (request) => {
+        const id = Number(request.params.id);
+        const note = request.body?.note;
+        const cleared = await alarms.clear(id, principalOf(request).user, note ?? null);
+        await trail.record({
+          ...actorOf(request),
+          action: 'alarm.clear',
+          target: String(id),
+          detail: { type: cleared.type, party: cleared.party, ...(note ? { note } : {}) },
+        });
+        return cleared;
+      },
+    );
+
+    /** A message view goes to the audit trail: who saw which messages. */
+    async function viewed(
+      request: Parameters<typeof actorOf>[0],
+      list: 'inbox' | 'outbox',
+      rows: ReadonlyArray<{ party: string; id: string }>,
+    ): Promise<void> {
+      if (!rows.length) return;
       await trail.record({
         ...actorOf(request),
-        action,
-        target: request.routeOptions.url ?? null,
-        detail:
-          action === 'message.view'
-            ? { count: 1, messages: [`${params.party}/${params.id}`] }
-            : { ...params },
+        action: 'message.view',
+        target: list,
+        detail: {
+          count: rows.length,
+          messages: rows.slice(0, VIEW_IDS).map((r) => `${r.party}/${r.id}`),
+        },
       });
     }
-    return payload;
-  });
-  // Registered here so the authorization hook applies to them too.
-  await app.register(languageRoutes, { node });
-  await app.register(incidentRoutes, { node, people });
-  await app.register(approvalRoutes, { node, approvals, mayWriteAs });
-};
+    // A message read on its own, and exports, go to the audit trail before the answer leaves.
+    app.addHook('onSend', async (request, reply, payload) => {
+      const action = AUDITED[`${request.method} ${request.routeOptions.url}`];
+      if (action && reply.statusCode < 300) {
+        // Route parameters, as the router parsed them (strings), of whichever route it was.
+        const params: Record<string, string> = { ...Object(request.params) };
+        await trail.record({
+          ...actorOf(request),
+          action,
+          target: request.routeOptions.url ?? null,
+          detail:
+            action === 'message.view'
+              ? { count: 1, messages: [`${params.party}/${params.id}`] }
+              : { ...params },
+        });
+      }
+      return payload;
+    });
+    // Registered here so the authorization hook applies to them too.
+    await app.register(languageRoutes);
+    await app.register(incidentRoutes);
+    await app.register(approvalRoutes);
+  },
+);

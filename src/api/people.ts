@@ -2,14 +2,13 @@
  * The people routes of the operator API: console sessions, accounts and tokens, desks and the duty
  * roster, handover, and the audit trail. Who may call each is in src/api/access.ts.
  */
-import { type Static, Type } from '@sinclair/typebox';
-import type { FastifyPluginAsync } from 'fastify';
+import { Type } from '@sinclair/typebox';
 import { ROLES, SCOPES } from '../node/people/accounts.ts';
-import type { People } from '../node/people/people.ts';
 import { ContactRoute, DeskId, DeskName, HandoverItem } from '../node/people/roster.ts';
 import { OneOf, Text, Timestamp } from '../protocol/common.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import { actorOf, principalOf, SESSION_COOKIE } from './access.ts';
+import { routes } from './services.ts';
 
 const UserName = Type.String({ pattern: '^[a-z][a-z0-9._-]{1,31}$' });
 const Password = Type.String({ minLength: 1, maxLength: 1024 });
@@ -69,8 +68,8 @@ const AuditQuery = Type.Object(
   strict,
 );
 
-export const peopleRoutes: FastifyPluginAsync<{ people: People }> = async (app, { people }) => {
-  const { accounts, roster, trail, clock, policy } = people;
+export const peopleRoutes = routes('people-routes', ['people'], async (app) => {
+  const { accounts, roster, trail, clock, policy } = app.people;
 
   // sessions
 
@@ -78,7 +77,7 @@ export const peopleRoutes: FastifyPluginAsync<{ people: People }> = async (app, 
     '/api/v1/session',
     { schema: { body: Login, tags: ['people'], security: [] } },
     async (request, reply) => {
-      const { user, password } = request.body as Static<typeof Login>;
+      const { user, password } = request.body;
       const login = await accounts.login(user, password, request.ip);
       reply.setCookie(SESSION_COOKIE, login.sessionId, {
         path: '/',
@@ -117,7 +116,7 @@ export const peopleRoutes: FastifyPluginAsync<{ people: People }> = async (app, 
     '/api/v1/me/password',
     { schema: { body: OwnPassword, tags: ['people'] } },
     async (request) => {
-      const { current, password } = request.body as Static<typeof OwnPassword>;
+      const { current, password } = request.body;
       const p = principalOf(request);
       return accounts.setPassword(actorOf(request), p.user, password, current);
     },
@@ -131,7 +130,7 @@ export const peopleRoutes: FastifyPluginAsync<{ people: People }> = async (app, 
     '/api/v1/users',
     { schema: { body: NewUser, tags: ['people'] } },
     async (request, reply) => {
-      const body = request.body as Static<typeof NewUser>;
+      const body = request.body;
       const user = await accounts.add(actorOf(request), body);
       return reply.status(201).send(user);
     },
@@ -140,37 +139,28 @@ export const peopleRoutes: FastifyPluginAsync<{ people: People }> = async (app, 
   app.post(
     '/api/v1/users/:name/disable',
     { schema: { params: ByName, tags: ['people'] } },
-    async (request) =>
-      accounts.disable(actorOf(request), (request.params as Static<typeof ByName>).name),
+    async (request) => accounts.disable(actorOf(request), request.params.name),
   );
 
   app.post(
     '/api/v1/users/:name/password',
     { schema: { params: ByName, body: NewPassword, tags: ['people'] } },
     async (request) =>
-      accounts.setPassword(
-        actorOf(request),
-        (request.params as Static<typeof ByName>).name,
-        (request.body as Static<typeof NewPassword>).password,
-      ),
+      accounts.setPassword(actorOf(request), request.params.name, request.body.password),
   );
 
   app.get(
     '/api/v1/tokens',
     { schema: { querystring: TokenQuery, tags: ['people'] } },
-    async (request) => accounts.tokens((request.query as Static<typeof TokenQuery>).user),
+    async (request) => accounts.tokens(request.query.user),
   );
 
   app.post(
     '/api/v1/users/:name/tokens',
     { schema: { params: ByName, body: NewToken, tags: ['people'] } },
     async (request, reply) => {
-      const body = request.body as Static<typeof NewToken>;
-      const issued = await accounts.issueToken(
-        actorOf(request),
-        (request.params as Static<typeof ByName>).name,
-        body,
-      );
+      const body = request.body;
+      const issued = await accounts.issueToken(actorOf(request), request.params.name, body);
       return reply.status(201).send(issued);
     },
   );
@@ -183,8 +173,7 @@ export const peopleRoutes: FastifyPluginAsync<{ people: People }> = async (app, 
         tags: ['people'],
       },
     },
-    async (request) =>
-      accounts.revokeToken(actorOf(request), (request.params as { id: string }).id),
+    async (request) => accounts.revokeToken(actorOf(request), request.params.id),
   );
 
   // desks and roster
@@ -195,7 +184,7 @@ export const peopleRoutes: FastifyPluginAsync<{ people: People }> = async (app, 
     '/api/v1/desks',
     { schema: { body: NewDesk, tags: ['roster'] } },
     async (request, reply) => {
-      const { id, name } = request.body as Static<typeof NewDesk>;
+      const { id, name } = request.body;
       await roster.addDesk(actorOf(request), id, name);
       return reply.status(201).send({ id, name, staff: [] });
     },
@@ -205,8 +194,8 @@ export const peopleRoutes: FastifyPluginAsync<{ people: People }> = async (app, 
     '/api/v1/desks/:desk/staff/:user',
     { schema: { params: ByStaff, body: Staffing, tags: ['roster'] } },
     async (request) => {
-      const { desk, user } = request.params as Static<typeof ByStaff>;
-      const { routes } = request.body as Static<typeof Staffing>;
+      const { desk, user } = request.params;
+      const { routes } = request.body;
       await roster.putStaff(actorOf(request), desk, user, routes);
       return { desk, user, routes };
     },
@@ -216,7 +205,7 @@ export const peopleRoutes: FastifyPluginAsync<{ people: People }> = async (app, 
     '/api/v1/desks/:desk/staff/:user',
     { schema: { params: ByStaff, tags: ['roster'] } },
     async (request) => {
-      const { desk, user } = request.params as Static<typeof ByStaff>;
+      const { desk, user } = request.params;
       await roster.removeStaff(actorOf(request), desk, user);
       return { ok: true };
     },
@@ -226,11 +215,8 @@ export const peopleRoutes: FastifyPluginAsync<{ people: People }> = async (app, 
     '/api/v1/desks/:desk/duty',
     { schema: { params: ByDesk, querystring: AtQuery, tags: ['roster'] } },
     async (request) => {
-      const { at } = request.query as Static<typeof AtQuery>;
-      return roster.onDuty(
-        (request.params as Static<typeof ByDesk>).desk,
-        at ? new Date(at) : clock(),
-      );
+      const { at } = request.query;
+      return roster.onDuty(request.params.desk, at ? new Date(at) : clock());
     },
   );
 
@@ -238,10 +224,10 @@ export const peopleRoutes: FastifyPluginAsync<{ people: People }> = async (app, 
     '/api/v1/desks/:desk/shifts',
     { schema: { params: ByDesk, querystring: RangeQuery, tags: ['roster'] } },
     async (request) => {
-      const q = request.query as Static<typeof RangeQuery>;
+      const q = request.query;
       const now = clock().getTime();
       return roster.shifts(
-        (request.params as Static<typeof ByDesk>).desk,
+        request.params.desk,
         q.from ?? new Date(now - 86_400_000).toISOString(),
         q.to ?? new Date(now + 7 * 86_400_000).toISOString(),
       );
@@ -253,8 +239,8 @@ export const peopleRoutes: FastifyPluginAsync<{ people: People }> = async (app, 
     { schema: { params: ByDesk, body: NewShift, tags: ['roster'] } },
     async (request, reply) => {
       const shift = await roster.addShift(actorOf(request), {
-        desk: (request.params as Static<typeof ByDesk>).desk,
-        ...(request.body as Static<typeof NewShift>),
+        desk: request.params.desk,
+        ...request.body,
       });
       return reply.status(201).send(shift);
     },
@@ -264,10 +250,7 @@ export const peopleRoutes: FastifyPluginAsync<{ people: People }> = async (app, 
     '/api/v1/shifts/:id',
     { schema: { params: ById, tags: ['roster'] } },
     async (request) => {
-      await roster.cancelShift(
-        actorOf(request),
-        Number((request.params as Static<typeof ById>).id),
-      );
+      await roster.cancelShift(actorOf(request), Number(request.params.id));
       return { ok: true };
     },
   );
@@ -275,16 +258,16 @@ export const peopleRoutes: FastifyPluginAsync<{ people: People }> = async (app, 
   app.get(
     '/api/v1/handovers',
     { schema: { querystring: DeskQuery, tags: ['roster'] } },
-    async (request) => roster.handovers((request.query as Static<typeof DeskQuery>).desk),
+    async (request) => roster.handovers(request.query.desk),
   );
 
   app.post(
     '/api/v1/desks/:desk/handovers',
     { schema: { params: ByDesk, body: Handover, tags: ['roster'] } },
     async (request, reply) => {
-      const body = request.body as Static<typeof Handover>;
+      const body = request.body;
       const handover = await roster.handOver(actorOf(request), {
-        desk: (request.params as Static<typeof ByDesk>).desk,
+        desk: request.params.desk,
         items: body.items,
         ...(body.note === undefined ? {} : { note: body.note }),
         ...(body.to === undefined ? {} : { to: body.to }),
@@ -296,8 +279,7 @@ export const peopleRoutes: FastifyPluginAsync<{ people: People }> = async (app, 
   app.post(
     '/api/v1/handovers/:id/confirm',
     { schema: { params: ById, tags: ['roster'] } },
-    async (request) =>
-      roster.confirm(actorOf(request), Number((request.params as Static<typeof ById>).id)),
+    async (request) => roster.confirm(actorOf(request), Number(request.params.id)),
   );
 
   // the audit trail
@@ -306,7 +288,7 @@ export const peopleRoutes: FastifyPluginAsync<{ people: People }> = async (app, 
     '/api/v1/audit',
     { schema: { querystring: AuditQuery, tags: ['audit'] } },
     async (request) => {
-      const q = request.query as Static<typeof AuditQuery>;
+      const q = request.query;
       const entries = await trail.list({
         ...(q.actor === undefined ? {} : { actor: q.actor }),
         ...(q.action === undefined ? {} : { action: q.action }),
@@ -328,4 +310,4 @@ export const peopleRoutes: FastifyPluginAsync<{ people: People }> = async (app, 
     await trail.record({ ...actorOf(request), action: 'audit.verify', detail: { ok: report.ok } });
     return report;
   });
-};
+});

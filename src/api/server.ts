@@ -3,10 +3,9 @@
  * addresses so the operator surface is never exposed to the peer network.
  */
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import type { Logger } from 'pino';
-import type { Node } from '../node/core/node.ts';
-import type { Heartbeats } from '../node/delivery/heartbeat.ts';
 import type { Principal } from '../node/people/accounts.ts';
 import type { People } from '../node/people/people.ts';
 import { LIMITS } from '../protocol/limits.ts';
@@ -17,31 +16,29 @@ import { federationRoutes } from './federation.ts';
 import { liveRoutes } from './live.ts';
 import { operatorRoutes } from './operator.ts';
 import { peopleRoutes } from './people.ts';
+import { type ApiServices, type App, services } from './services.ts';
 
 const ajv = {
   customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false },
 } as const;
 
-function base(logger: Logger): FastifyInstance {
+function base(logger: Logger): App {
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: LIMITS.requestBytes,
     ajv,
-  });
+  }).withTypeProvider<TypeBoxTypeProvider>();
   installErrorHandler(app);
-  return app as unknown as FastifyInstance;
-}
-
-export async function federationServer(
-  node: Node,
-  heartbeats: Heartbeats,
-): Promise<FastifyInstance> {
-  const app = base(node.logger.child({ listener: 'federation' }));
-  await app.register(federationRoutes, { node, heartbeats });
   return app;
 }
 
+export async function federationServer(given: ApiServices): Promise<App> {
+  const app = base(given.logger.child({ listener: 'federation' }));
+  await app.register(services, given);
+  await app.register(federationRoutes);
+  return app;
+}
 const OPENAPI = {
   openapi: {
     info: { title: 'Hotline operator API', version: '1' },
@@ -55,23 +52,20 @@ const OPENAPI = {
   },
 } as const;
 
-export async function operatorServer(
-  node: Node,
-  heartbeats: Heartbeats,
-  people: People,
-): Promise<FastifyInstance> {
-  const app = base(node.logger.child({ listener: 'operator' }));
-  await installAccess(app, { people });
+export async function operatorServer(given: ApiServices): Promise<App> {
+  const app = base(given.logger.child({ listener: 'operator' }));
+  await installAccess(app, { people: given.people });
   await app.register(swagger, OPENAPI as never);
+  await app.register(services, given);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
-    reply.header('content-type', node.metrics.registry.contentType);
-    await refreshGauges(node);
-    return node.metrics.registry.metrics();
+    reply.header('content-type', given.metrics.registry.contentType);
+    await refreshGauges(given);
+    return given.metrics.registry.metrics();
   });
-  await app.register(operatorRoutes, { node, heartbeats, people });
-  await app.register(peopleRoutes, { people });
-  await app.register(liveRoutes, { node, people });
+  await app.register(operatorRoutes);
+  await app.register(peopleRoutes);
+  await app.register(liveRoutes);
   await app.register(consoleRoutes);
   return app;
 }
@@ -85,18 +79,19 @@ export async function localPeopleServer(
   people: People,
   local: Principal,
   logger: Logger,
-): Promise<FastifyInstance> {
+): Promise<App> {
   const app = base(logger);
   await installAccess(app, { people, local });
-  await app.register(peopleRoutes, { people });
+  await app.register(services, { people });
+  await app.register(peopleRoutes);
   return app;
 }
 
-async function refreshGauges(node: Node): Promise<void> {
-  for (const party of node.peers.keys()) {
-    const stats = await node.store.outboxStats(party);
-    node.metrics.outboxDepth.set({ peer: party }, stats.pending);
-    node.metrics.oldestUnreceiptedSeconds.set(
+async function refreshGauges({ peers, store, metrics }: ApiServices): Promise<void> {
+  for (const party of peers.keys()) {
+    const stats = await store.outboxStats(party);
+    metrics.outboxDepth.set({ peer: party }, stats.pending);
+    metrics.oldestUnreceiptedSeconds.set(
       { peer: party },
       stats.oldestPending ? (Date.now() - Date.parse(stats.oldestPending)) / 1000 : 0,
     );

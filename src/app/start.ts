@@ -1,6 +1,6 @@
 /**
- * A running node: store, node, delivery, heartbeats and both listeners, started and stopped as
- * one. `hotline serve` and the demo run this.
+ * A running node: its services (services.ts) with their loops started and both listeners
+ * serving, started and stopped as one. `hotline serve` and the demo run this.
  */
 import { rmSync, writeFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
@@ -8,22 +8,9 @@ import pino, { type Logger } from 'pino';
 import { federationServer, hostPort, operatorServer } from '../api/server.ts';
 import { type Config, readConfig } from '../node/core/config.ts';
 import { openNodeStore, paths, readNodeKeys, readOwnCard } from '../node/core/data.ts';
-import { Node } from '../node/core/node.ts';
-import { Heartbeats } from '../node/delivery/heartbeat.ts';
-import { Outbox } from '../node/delivery/outbox.ts';
-import { RelayCollector } from '../node/delivery/relays.ts';
-import { watchdogOf } from '../node/delivery/watchdog.ts';
-import { Escalation } from '../node/incidents/escalation.ts';
-import { LinkTests } from '../node/incidents/linktest.ts';
-import { languageOf } from '../node/language/language.ts';
-import { openPeople, type People } from '../node/people/people.ts';
+import { buildServices, type Services } from './services.ts';
 
-export interface RunningNode {
-  node: Node;
-  heartbeats: Heartbeats;
-  people: People;
-  escalation: Escalation;
-  linkTests: LinkTests;
+export interface RunningNode extends Services {
   federationUrl: string;
   operatorUrl: string;
   stop(): Promise<void>;
@@ -71,33 +58,23 @@ export async function startNode(
   const config = { ...readConfig(dataDir), ...overrides };
   const logger = makeLogger(config, logDestination);
   const store = await openNodeStore(dataDir, config);
-  const node = await Node.open({
-    config,
-    keys: readNodeKeys(dataDir),
-    card: readOwnCard(dataDir),
-    store,
-    log: logger,
-    clock,
-  });
+  let services: Services;
   try {
-    warnVocabulary(node, logger);
+    services = await buildServices({
+      config,
+      keys: readNodeKeys(dataDir),
+      card: readOwnCard(dataDir),
+      store,
+      logger,
+      clock,
+    });
+    warnVocabulary(services);
   } catch (e) {
     await store.close();
     throw e;
   }
-  const outbox = new Outbox(node);
-  const heartbeats = new Heartbeats(node, outbox);
-  const relays = new RelayCollector(node, outbox);
-  const watchdog = watchdogOf(node);
-  const people = openPeople(store, config.access, node, clock);
-  const escalation = new Escalation({
-    node,
-    roster: people.roster,
-    trail: people.trail,
-    logger,
-    clock,
-  });
-  const linkTests = new LinkTests(node, clock);
+  const { people, approvals, outbox, heartbeats, relays, watchdog, escalation, linkTests } =
+    services;
   const servers: FastifyInstance[] = [];
   let anchoring: NodeJS.Timeout | undefined;
   try {
@@ -107,8 +84,10 @@ export async function startNode(
       people.trail.anchor().catch((err) => logger.error({ err }, 'audit anchoring failed'));
     }, ANCHOR_EVERY_MS);
     anchoring.unref();
-    const federation = await federationServer(node, heartbeats);
-    const operator = await operatorServer(node, heartbeats, people);
+    // Drafts whose release a stopped node never committed go back to the queue.
+    await approvals.recover();
+    const federation = await federationServer(services);
+    const operator = await operatorServer(services);
     servers.push(federation, operator);
     const federationUrl = await federation.listen(hostPort(config.listen));
     const operatorUrl = await operator.listen(hostPort(config.operatorListen));
@@ -124,11 +103,7 @@ export async function startNode(
     linkTests.start();
     logger.info({ federationUrl, operatorUrl }, 'node serving');
     return {
-      node,
-      heartbeats,
-      people,
-      escalation,
-      linkTests,
+      ...services,
       federationUrl,
       operatorUrl,
       async stop() {
@@ -181,16 +156,15 @@ async function closeServer(server: FastifyInstance, ms: number, logger: Logger):
   }
 }
 
-/** Loads the vocabulary (a bad file stops the node here) and warns of any difference. */
-function warnVocabulary(node: Node, logger: Logger): void {
-  const language = languageOf(node);
+/** Warns of any difference between the loaded vocabulary and what the cards announce. */
+function warnVocabulary({ language, peers, logger }: Services): void {
   const own = language.ownCard();
   if (!own.same)
     logger.warn(
       { loaded: own.ours, card: own.theirs },
       'this node loaded another vocabulary than its card announces: peers will see the card’s',
     );
-  for (const party of node.peers.keys()) {
+  for (const party of peers.keys()) {
     const peer = language.peer(party);
     if (!peer.same) logger.warn({ peer: party, theirs: peer.theirs }, peer.warning as string);
   }

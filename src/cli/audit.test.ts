@@ -32,8 +32,7 @@ beforeAll(async () => {
   await pair.start(pair.cn);
   const { id } = await us.node.release(['cn'], draft({ text: { lang: 'en', body: 'Audit me.' } }));
   await eventually(
-    async () =>
-      (await us.node.store.getOutbox('cn', id))?.status === 'receipted' ? true : undefined,
+    async () => ((await us.store.getOutbox('cn', id))?.status === 'receipted' ? true : undefined),
     15_000,
     'a verified receipt',
   );

@@ -9,11 +9,11 @@ import { type RunningNode, startNode } from '../app/start.ts';
 import { fingerprint } from '../crypto/card.ts';
 import { readConfig } from '../node/core/config.ts';
 import { initNode, openNodeStore, paths } from '../node/core/data.ts';
-import type { Draft, Node } from '../node/core/node.ts';
+import type { Draft } from '../node/core/node.ts';
 import { pinPeer } from '../node/core/peers.ts';
-import { languageOf } from '../node/language/language.ts';
 import { generatePassword, type Role } from '../node/people/accounts.ts';
 import { dataFolderActor, openPeople } from '../node/people/people.ts';
+import type { Store } from '../store/store.ts';
 
 const SITES = [
   {
@@ -46,14 +46,14 @@ function draft(lang: string, text: string): Draft {
 }
 
 async function receipted(
-  node: Node,
+  store: Store,
   party: string,
   id: string,
   timeoutMs = 15_000,
 ): Promise<string> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
-    const row = await node.store.getOutbox(party, id);
+    const row = await store.getOutbox(party, id);
     if (row?.status === 'receipted' && row.peer_received_at) return row.peer_received_at;
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -162,12 +162,12 @@ export async function runDemo(dir: string): Promise<void> {
     translations: [{ lang: 'en', body: 'Beijing to Washington: link test. Please confirm.' }],
   });
   const [atCn, atUs] = await Promise.all([
-    receipted(us.node, 'cn', toCn.id),
-    receipted(cn.node, 'us', toUs.id),
+    receipted(us.store, 'cn', toCn.id),
+    receipted(cn.store, 'us', toUs.id),
   ]);
   console.log(`us → cn  ${toCn.id}  stored by Beijing at ${atCn}, receipt verified`);
   console.log(`cn → us  ${toUs.id}  stored by Washington at ${atUs}, receipt verified\n`);
-  const seen = await languageOf(us.node).view('cn', toUs.id, 'en');
+  const seen = await us.language.view('cn', toUs.id, 'en');
   console.log('Washington reads it in English:');
   for (const c of seen.rendered.codes) console.log(`  ${c.text}  [${c.warnings.join('; ')}]`);
   if (seen.rendered.text)

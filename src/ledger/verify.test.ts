@@ -40,8 +40,7 @@ async function exportRecords(dir: string): Promise<Rec[]> {
 
 async function receipted(node: RunningNode, to: string, id: string): Promise<void> {
   await eventually(
-    async () =>
-      (await node.node.store.getOutbox(to, id))?.status === 'receipted' ? true : undefined,
+    async () => ((await node.store.getOutbox(to, id))?.status === 'receipted' ? true : undefined),
     15_000,
     `a verified receipt for ${id}`,
   );

@@ -76,18 +76,18 @@ describe('the relay', () => {
     for (let i = 0; i < 5; i++) ids.push((await us.node.release(['cn'], draft())).id);
     await eventually(
       async () => {
-        const rows = await Promise.all(ids.map((id) => us.node.store.getOutbox('cn', id)));
+        const rows = await Promise.all(ids.map((id) => us.store.getOutbox('cn', id)));
         return rows.every((r) => r?.status === 'receipted') || undefined;
       },
       20_000,
       'receipts through the relay',
     );
-    expect((await cn.node.store.listInbox(10)).map((r) => r.id).sort()).toEqual([...ids].sort());
+    expect((await cn.store.listInbox(10)).map((r) => r.id).sort()).toEqual([...ids].sort());
     await eventually(async () => (relay.boxes.boxes().cn === undefined ? true : undefined), 10_000);
     expect(relay.boxes.stored.envelope).toBeGreaterThanOrEqual(5);
     expect(relay.boxes.stored.answer).toBeGreaterThanOrEqual(1);
     // Beijing's people are asked to acknowledge what arrived; nothing else is alarmed.
-    expect((await cn.node.store.openAlarms()).filter((a) => !ACK_ALARMS.has(a.type))).toEqual([]);
+    expect((await cn.store.openAlarms()).filter((a) => !ACK_ALARMS.has(a.type))).toEqual([]);
   });
 
   test('cannot forge: an envelope it altered is refused by the receiver and stored nowhere', async () => {
@@ -97,7 +97,7 @@ describe('the relay', () => {
       ['cn'],
       draft({ text: { lang: 'en', body: 'Stand by.' } }),
     );
-    const envelope = JSON.parse((await us.node.store.getOutbox('cn', id))?.envelope ?? '{}');
+    const envelope = JSON.parse((await us.store.getOutbox('cn', id))?.envelope ?? '{}');
     await pair.stop(pair.us);
     // The relay rewrites the claimed send time and files it under a fresh id first.
     const forged = structuredClone(envelope);
@@ -107,16 +107,14 @@ describe('the relay', () => {
     ]);
     const cn = await pair.start(pair.cn);
     await eventually(async () => (relay.boxes.boxes().cn === undefined ? true : undefined), 10_000);
-    expect(await cn.node.store.listInbox(10)).toEqual([]);
-    const metrics = await cn.node.metrics.registry.metrics();
+    expect(await cn.store.listInbox(10)).toEqual([]);
+    const metrics = await cn.metrics.registry.metrics();
     expect(metrics).toMatch(/hotline_rejections_total\{[^}]*code="E_BAD_SIGNATURE"[^}]*\} 1/);
     // The genuine envelope, deposited later, goes through.
     relay.boxes.deposit('cn', [
       { kind: 'envelope', from: 'us', key: id, data: JSON.stringify(envelope) },
     ]);
-    await eventually(async () =>
-      (await cn.node.store.listInbox(10)).length === 1 ? true : undefined,
-    );
+    await eventually(async () => ((await cn.store.listInbox(10)).length === 1 ? true : undefined));
   });
 
   test('a reordered, duplicated delivery is stored once, in every seq', async () => {
@@ -125,7 +123,7 @@ describe('the relay', () => {
     const ids: string[] = [];
     for (let i = 0; i < 4; i++) ids.push((await us.node.release(['cn'], draft())).id);
     const envelopes = await Promise.all(
-      ids.map(async (id) => (await us.node.store.getOutbox('cn', id))?.envelope as string),
+      ids.map(async (id) => (await us.store.getOutbox('cn', id))?.envelope as string),
     );
     await pair.stop(pair.us);
     // Newest first, and each twice (a relay cannot dedupe what it files under other keys).
@@ -140,13 +138,11 @@ describe('the relay', () => {
       })),
     );
     const cn = await pair.start(pair.cn);
-    await eventually(async () =>
-      (await cn.node.store.listInbox(10)).length === 4 ? true : undefined,
-    );
+    await eventually(async () => ((await cn.store.listInbox(10)).length === 4 ? true : undefined));
     await eventually(async () => (relay.boxes.boxes().cn === undefined ? true : undefined), 10_000);
-    const inbox = await cn.node.store.listInbox(10);
+    const inbox = await cn.store.listInbox(10);
     expect(inbox.map((r) => r.seq).sort()).toEqual([1, 2, 3, 4]);
-    expect(cn.node.received.get('us')?.contiguous).toBe(4);
+    expect(cn.peers.received('us').contiguous).toBe(4);
   });
 
   test('when full it refuses deposits with E_RELAY_FULL, and the sender keeps the messages', async () => {
@@ -159,9 +155,7 @@ describe('the relay', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
         envelopes: await Promise.all(
-          ids.map(async (id) =>
-            JSON.parse((await us.node.store.getOutbox('cn', id))?.envelope ?? ''),
-          ),
+          ids.map(async (id) => JSON.parse((await us.store.getOutbox('cn', id))?.envelope ?? '')),
         ),
       }),
     });
@@ -170,7 +164,7 @@ describe('the relay', () => {
     expect(error.code).toBe('E_RELAY_FULL');
     expect(error.message).toMatch(/limit is 2/);
     const row = await eventually(async () => {
-      const r = await us.node.store.getOutbox('cn', ids[2] as string);
+      const r = await us.store.getOutbox('cn', ids[2] as string);
       return r?.last_error?.includes('E_RELAY_FULL') || r?.last_error?.includes('507')
         ? r
         : undefined;

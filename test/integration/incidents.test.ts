@@ -18,7 +18,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { RunningNode } from '../../src/app/start.ts';
 import { readToken } from '../../src/node/core/data.ts';
-import type { AckInfo, EscalationStep } from '../../src/node/core/node.ts';
+import type { AckInfo, EscalationStep } from '../../src/node/core/events.ts';
 import { webhookSignature } from '../../src/node/incidents/notifiers.ts';
 import { dataFolderActor } from '../../src/node/people/people.ts';
 import type { AlarmRow } from '../../src/store/store.ts';
@@ -85,8 +85,8 @@ describe.each(['sqlite', 'postgres'] as const)('incidents and escalation on %s',
 
   async function startCn(): Promise<RunningNode> {
     const running = await pair.start(pair.cn, { clock });
-    running.node.events.on('escalation', (e) => events.escalation.push(e));
-    running.node.events.on('alarm', (a) => events.alarm.push(a));
+    running.events.on('escalation', (e) => events.escalation.push(e));
+    running.events.on('alarm', (a) => events.alarm.push(a));
     return running;
   }
 
@@ -143,8 +143,8 @@ describe.each(['sqlite', 'postgres'] as const)('incidents and escalation on %s',
         : {},
     );
     const running = await pair.start(pair.us, { clock });
-    running.node.events.on('acknowledged', (...a) => events.acknowledged.push(a));
-    running.node.events.on('incident', (i) => events.incident.push(i));
+    running.events.on('acknowledged', (...a) => events.acknowledged.push(a));
+    running.events.on('incident', (i) => events.incident.push(i));
     await startCn();
 
     // Washington's ops desk: its admin is on duty, reached by webhook when ours go unanswered.
@@ -295,9 +295,9 @@ describe.each(['sqlite', 'postgres'] as const)('incidents and escalation on %s',
     expect(row.followup.unansweredAt).toBe(new Date(at(5, t0)).toISOString());
     expect(row.peerReceivedAt).not.toBeNull();
     expect(row.followup.acknowledged).toBeNull();
-    const usAlarms = await us().node.store.openAlarmsAbout(`cn/${report}`);
+    const usAlarms = await us().store.openAlarmsAbout(`cn/${report}`);
     expect(usAlarms.map((a) => a.type)).toEqual(['unanswered']);
-    const leaves = await us().node.store.readLeaves(0, us().node.ledger.size);
+    const leaves = await us().store.readLeaves(0, us().ledger.size);
     expect(leaves.some((l) => l.includes('"type":"unanswered"') && l.includes(report))).toBe(true);
     // The sending desk's person on duty is told too.
     const told = await eventually(async () =>
@@ -333,7 +333,7 @@ describe.each(['sqlite', 'postgres'] as const)('incidents and escalation on %s',
     expect(mail[0]?.raw).not.toContain('grid operators');
     await eventually(async () => calls.find((c) => c.url === '/pei'));
     // The end of the ladder is a standing alarm; nothing more is due.
-    const open = await cn().node.store.openAlarmsAbout(`us/${report}`);
+    const open = await cn().store.openAlarmsAbout(`us/${report}`);
     expect(open.map((a) => a.type).sort()).toEqual([
       'escalation',
       'escalation',
@@ -402,7 +402,7 @@ describe.each(['sqlite', 'postgres'] as const)('incidents and escalation on %s',
     const followup = await cn().escalation.followups.get('in', 'us', report);
     expect(followup).toMatchObject({ acked_desk: 'ops', acked_person: 'olga', next_at: null });
     await eventually(async () =>
-      (await cn().node.store.openAlarmsAbout(`us/${report}`)).length === 0 ? true : undefined,
+      (await cn().store.openAlarmsAbout(`us/${report}`)).length === 0 ? true : undefined,
     );
     // Washington: acknowledged by Beijing's ops desk (a desk, not a name), at the ack's time.
     const seen = await eventually(async () => events.acknowledged.find(([, id]) => id === report));
@@ -529,7 +529,7 @@ describe.each(['sqlite', 'postgres'] as const)('incidents and escalation on %s',
     expect(await escalationsOf(sent.body.id)).toHaveLength(1);
     // Its alarms are cleared just after the retraction's commit.
     await eventually(async () =>
-      (await cn().node.store.openAlarmsAbout(`us/${sent.body.id}`)).length === 0 ? true : undefined,
+      (await cn().store.openAlarmsAbout(`us/${sent.body.id}`)).length === 0 ? true : undefined,
     );
     const view = (await api('cn', 'GET', `/api/v1/incidents/${second}`, undefined, tokens.olga))
       .body;

@@ -8,11 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import pino from 'pino';
+import { buildServices, type Services } from '../../src/app/services.ts';
 import type { Config } from '../../src/node/core/config.ts';
 import { readConfig, writeConfig } from '../../src/node/core/config.ts';
 import { initNode, openNodeStore, readNodeKeys, readOwnCard } from '../../src/node/core/data.ts';
-import { Node } from '../../src/node/core/node.ts';
-import { openPeople, type People } from '../../src/node/people/people.ts';
+import type { People } from '../../src/node/people/people.ts';
 import type { Store } from '../../src/store/store.ts';
 import { freePort } from './pair.ts';
 
@@ -33,7 +33,8 @@ export class TestClock {
 
 export interface Site extends People {
   dir: string;
-  node: Node;
+  node: Services['node'];
+  ledger: Services['ledger'];
   store: Store;
   /** The first admin's password (its token is in operator.token). */
   adminPassword: string;
@@ -78,18 +79,19 @@ export async function openSite(
   });
   const config = readConfig(dir);
   const opened = await openNodeStore(dir, config);
-  const node = await Node.open({
+  const services = await buildServices({
     config,
     keys: readNodeKeys(dir),
     card: readOwnCard(dir),
     store: opened,
-    log: pino({ level: 'silent' }),
+    logger: pino({ level: 'silent' }),
+    clock: options.clock ?? (() => new Date()),
   });
-  const people = openPeople(opened, config.access, node, options.clock);
   return {
-    ...people,
+    ...services.people,
     dir,
-    node,
+    node: services.node,
+    ledger: services.ledger,
     store: opened,
     adminPassword: admin.password,
     async close() {

@@ -3,6 +3,7 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { createPair, draft, eventually, type Pair, type Site } from '../../../test/support/pair.ts';
 import { makeParty } from '../../../test/support/world.ts';
+import { buildServices } from '../../app/services.ts';
 import { envelopeLeaf } from '../../ledger/leaves.ts';
 import { verifyBundle } from '../../ledger/verify.ts';
 import type { Envelope } from '../../protocol/envelope.ts';
@@ -11,7 +12,6 @@ import { openSqliteStore } from '../../store/sqlite/index.ts';
 import { exportLedger } from '../record/export.ts';
 import { readConfig, writeConfig } from './config.ts';
 import { paths, readNodeKeys, readOwnCard } from './data.ts';
-import { Node } from './node.ts';
 import { pinPeer } from './peers.ts';
 
 let pair: Pair;
@@ -25,7 +25,7 @@ afterEach(async () => {
 async function receipted(site: Pair['us'], to: string, id: string) {
   return eventually(
     async () => {
-      const row = await site.running?.node.store.getOutbox(to, id);
+      const row = await site.running?.store.getOutbox(to, id);
       return row?.status === 'receipted' ? row : undefined;
     },
     15_000,
@@ -37,12 +37,13 @@ async function receipted(site: Pair['us'], to: string, id: string) {
 async function releaseWhileStopped(site: Site, to: string, n: number): Promise<string[]> {
   const store = await openSqliteStore(paths(site.dir).db);
   try {
-    const node = await Node.open({
+    const { node } = await buildServices({
       config: readConfig(site.dir),
       keys: readNodeKeys(site.dir),
       card: readOwnCard(site.dir),
       store,
-      log: pino({ level: 'silent' }),
+      logger: pino({ level: 'silent' }),
+      clock: () => new Date(),
     });
     const ids: string[] = [];
     for (let i = 0; i < n; i++)
@@ -64,15 +65,15 @@ describe('two nodes on loopback', () => {
     expect(seq).toEqual({ us: 1 });
     const row = await receipted(pair.cn, 'us', id);
     expect(row.peer_index).not.toBeNull();
-    const inbox = await us.node.store.listInbox(10);
+    const inbox = await us.store.listInbox(10);
     expect(inbox.map((r) => r.id)).toEqual([id]);
     expect(JSON.parse(inbox[0]?.body ?? '{}').text).toEqual({
       lang: 'zh',
       body: '自主系统行为异常',
     });
     // Both ledgers hold the envelope: sent on one side, received on the other.
-    expect(cn.node.ledger.size).toBeGreaterThanOrEqual(1);
-    expect(us.node.ledger.size).toBeGreaterThanOrEqual(2);
+    expect(cn.ledger.size).toBeGreaterThanOrEqual(1);
+    expect(us.ledger.size).toBeGreaterThanOrEqual(2);
   });
 
   test('the path to a peer shows up with a round-trip time, and down once the peer stops answering', async () => {
@@ -95,7 +96,7 @@ describe('two nodes on loopback', () => {
       10_000,
       'the path down',
     );
-    expect(cn.node.metrics.registry.getSingleMetric('hotline_path_state')).toBeDefined();
+    expect(cn.metrics.registry.getSingleMetric('hotline_path_state')).toBeDefined();
   });
 
   test('a message released while the peer is down is delivered once the peer comes up', async () => {
@@ -103,7 +104,7 @@ describe('two nodes on loopback', () => {
     const { id } = await cn.node.release(['us'], draft({ precedence: 'immediate' }));
     await eventually(
       async () => {
-        const row = await cn.node.store.getOutbox('us', id);
+        const row = await cn.store.getOutbox('us', id);
         return row && row.attempts > 0 ? row : undefined;
       },
       5000,
@@ -111,7 +112,7 @@ describe('two nodes on loopback', () => {
     );
     const us = await pair.start(pair.us);
     await receipted(pair.cn, 'us', id);
-    expect(await us.node.store.countInbox()).toBe(1);
+    expect(await us.store.countInbox()).toBe(1);
   });
 
   test('a message survives the sender restarting before delivery', async () => {
@@ -121,7 +122,7 @@ describe('two nodes on loopback', () => {
     const us = await pair.start(pair.us);
     cn = await pair.start(pair.cn);
     await receipted(pair.cn, 'us', id);
-    expect((await us.node.store.listInbox(10)).map((r) => r.id)).toEqual([id]);
+    expect((await us.store.listInbox(10)).map((r) => r.id)).toEqual([id]);
   });
 
   test('gap repair: a heartbeat showing the peer lacks a seq resends it without waiting out the backoff', async () => {
@@ -141,7 +142,7 @@ describe('two nodes on loopback', () => {
     const { id } = await cn.node.release(['us'], draft({ precedence: 'priority' }));
     const failed = await eventually(
       async () => {
-        const row = await cn.node.store.getOutbox('us', id);
+        const row = await cn.store.getOutbox('us', id);
         return row && row.attempts > 0 ? row : undefined;
       },
       5000,
@@ -170,7 +171,7 @@ describe('two nodes on loopback', () => {
     const cn = await pair.start(pair.cn);
     const rows = await eventually(
       async () => {
-        const rows = await Promise.all(ids.map((id) => cn.node.store.getOutbox('us', id)));
+        const rows = await Promise.all(ids.map((id) => cn.store.getOutbox('us', id)));
         return rows.every((r) => r && r.attempts > 0) ? rows : undefined;
       },
       5000,
@@ -190,7 +191,7 @@ describe('two nodes on loopback', () => {
     const flash = await cn.node.release(['us'], draft({ precedence: 'flash' }));
     await pair.start(pair.us);
     await receipted(pair.cn, 'us', flash.id);
-    const stats = await cn.node.store.outboxStats('us');
+    const stats = await cn.store.outboxStats('us');
     // When the flash receipt is verified, most of the routine backlog is still waiting.
     expect(stats.pending).toBeGreaterThan(750);
   });
@@ -201,12 +202,12 @@ describe('two nodes on loopback', () => {
     await pinPeer(store, (await makeParty('10', { en: 'Ten' })).signed, 'us');
     await store.close();
     const us = await pair.start(pair.us);
-    const start = us.node.ledger.size;
+    const start = us.ledger.size;
     const { id } = await us.node.release(['cn', '10'], draft({ precedence: 'flash' }));
-    const rows = await Promise.all(['cn', '10'].map((p) => us.node.store.getOutbox(p, id)));
+    const rows = await Promise.all(['cn', '10'].map((p) => us.store.getOutbox(p, id)));
     const to = (JSON.parse(rows[0]?.envelope ?? '{}') as Envelope).header.to;
     expect(to).toEqual(['10', 'cn']);
-    const leaves = await us.node.store.readLeaves(start, 2);
+    const leaves = await us.store.readLeaves(start, 2);
     for (const row of rows) {
       const envelope = JSON.parse(row?.envelope ?? '{}') as Envelope;
       expect(row?.leaf_index).toBe(start + to.indexOf(row?.party ?? ''));
@@ -234,7 +235,7 @@ describe('two nodes on loopback', () => {
     expect(logs.length).toBeGreaterThan(0);
     expect(logs).not.toContain(secretText);
     for (const purpose of ['signing', 'identity', 'log', 'witness'] as const) {
-      const secret = Buffer.from(us.node.keys.get(purpose).secret).toString('base64url');
+      const secret = Buffer.from(us.keys.get(purpose).secret).toString('base64url');
       expect(logs).not.toContain(secret);
     }
   });
@@ -266,11 +267,11 @@ describe('two nodes on loopback', () => {
     const us = await pair.start(pair.us);
     const seen: string[] = [];
     let missing = 0;
-    for (const party of us.node.peers.keys()) {
+    for (const party of us.peers.keys()) {
       seen.push(party);
       if (seen.length > 3) break;
-      const reloading = us.node.reloadPeers();
-      if (!us.node.peers.has('cn')) missing++;
+      const reloading = us.peers.reload();
+      if (!us.peers.has('cn')) missing++;
       await reloading;
     }
     expect(seen).toEqual(['cn']);

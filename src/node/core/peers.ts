@@ -4,7 +4,9 @@
 import { fingerprint, verifyCard } from '../../crypto/card.ts';
 import type { PinnedPeer } from '../../crypto/receive.ts';
 import type { KeyEntry, SignedCard } from '../../protocol/card.ts';
+import { ProtocolError } from '../../protocol/errors.ts';
 import type { Store } from '../../store/store.ts';
+import { SeqTracker } from './seqs.ts';
 
 export interface Peer extends PinnedPeer {
   party: string;
@@ -26,6 +28,78 @@ export async function loadPeers(store: Store): Promise<Map<string, Peer>> {
     });
   }
   return peers;
+}
+
+/**
+ * The pinned peers of a running node, and which of each peer's seqs have arrived (what heartbeats
+ * report). `hotline peer add` pins a peer in the store; `reload` picks it up.
+ */
+export class Peers {
+  readonly #store: Store;
+  readonly #peers: Map<string, Peer>;
+  readonly #received = new Map<string, SeqTracker>();
+
+  private constructor(store: Store, peers: Map<string, Peer>) {
+    this.#store = store;
+    this.#peers = peers;
+  }
+
+  static async open(store: Store): Promise<Peers> {
+    const peers = new Peers(store, await loadPeers(store));
+    for (const party of peers.keys())
+      peers.#received.set(party, new SeqTracker(await store.inboxSeqs(party)));
+    return peers;
+  }
+
+  /** A pinned peer; `E_UNKNOWN_PARTY` when `party` is not one. */
+  pinned(party: string): Peer {
+    const peer = this.#peers.get(party);
+    if (!peer) throw new ProtocolError('E_UNKNOWN_PARTY', `"${party}" is not a pinned peer`);
+    return peer;
+  }
+
+  get(party: string): Peer | undefined {
+    return this.#peers.get(party);
+  }
+
+  has(party: string): boolean {
+    return this.#peers.has(party);
+  }
+
+  get size(): number {
+    return this.#peers.size;
+  }
+
+  keys(): IterableIterator<string> {
+    return this.#peers.keys();
+  }
+
+  values(): IterableIterator<Peer> {
+    return this.#peers.values();
+  }
+
+  /** The seqs received from `party` so far. */
+  received(party: string): SeqTracker {
+    let tracker = this.#received.get(party);
+    if (!tracker) {
+      tracker = new SeqTracker();
+      this.#received.set(party, tracker);
+    }
+    return tracker;
+  }
+
+  /** Re-reads pinned peers (after `hotline peer add` on a running node's store). */
+  async reload(): Promise<void> {
+    const fresh = await loadPeers(this.#store);
+    for (const party of fresh.keys())
+      if (!this.#received.has(party))
+        this.#received.set(party, new SeqTracker(await this.#store.inboxSeqs(party)));
+    // Updated in place with no await between: a release never sees the map half refilled, and a
+    // loop over the peers that awaits meanwhile never visits a peer twice (a cleared and re-added
+    // key would be visited again).
+    for (const party of [...this.#peers.keys()]) if (!fresh.has(party)) this.#peers.delete(party);
+    for (const [party, peer] of fresh) this.#peers.set(party, peer);
+  }
 }
 
 /** Pins a verified card (after the operator compared its fingerprint). */

@@ -6,23 +6,43 @@
  * and co-signatures; witness.ts checks and makes those.
  */
 import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { NodeKeys } from '../../crypto/keys.ts';
 import { signHeartbeat, verifyHeartbeat } from '../../crypto/statements.ts';
+import type { SignedCard } from '../../protocol/card.ts';
 import { ProtocolError } from '../../protocol/errors.ts';
 import type { Heartbeat, SignedHeartbeat } from '../../protocol/heartbeat.ts';
 import { LIMITS } from '../../protocol/limits.ts';
 import { PROTOCOL_VERSION } from '../../protocol/version.ts';
-import type { Node } from '../core/node.ts';
+import type { Store } from '../../store/store.ts';
+import type { Config } from '../core/config.ts';
+import type { Metrics } from '../core/metrics.ts';
+import type { Peers } from '../core/peers.ts';
 import { SeqTracker } from '../core/seqs.ts';
-import { type Witness, witnessOf } from '../record/witness.ts';
+import type { Ledger } from '../record/ledger.ts';
+import type { Witness } from '../record/witness.ts';
 import type { Outbox } from './outbox.ts';
-import { type PathStatus, type Paths, pathsOf } from './paths.ts';
+import type { PathStatus, Paths } from './paths.ts';
 import { getJson, postJson } from './transport.ts';
 
 export type { PathState, PathStatus } from './paths.ts';
 
+export interface HeartbeatsParts {
+  config: Config;
+  keys: NodeKeys;
+  card: SignedCard;
+  store: Store;
+  ledger: Ledger;
+  peers: Peers;
+  paths: Paths;
+  witness: Witness;
+  outbox: Outbox;
+  metrics: Metrics;
+  logger: Logger;
+}
+
 export class Heartbeats {
-  readonly #node: Node;
-  readonly #outbox: Outbox;
+  readonly #parts: HeartbeatsParts;
   readonly #witness: Witness;
   readonly #paths: Paths;
   /** The last nonce each peer sent us, to echo. */
@@ -33,23 +53,22 @@ export class Heartbeats {
   readonly #rounds = new Set<Promise<void>>();
   #stopped = false;
 
-  constructor(node: Node, outbox: Outbox) {
-    this.#node = node;
-    this.#outbox = outbox;
-    this.#witness = witnessOf(node);
-    this.#paths = pathsOf(node);
+  constructor(parts: HeartbeatsParts) {
+    this.#parts = parts;
+    this.#witness = parts.witness;
+    this.#paths = parts.paths;
   }
 
   start(): void {
     const round = async () => {
       // Peers pinned by `hotline peer add` while the node runs are picked up here.
-      await this.#node
-        .reloadPeers()
-        .catch((e) => this.#node.logger.error({ err: e }, 'reloading peers failed'));
+      await this.#parts.peers
+        .reload()
+        .catch((e) => this.#parts.logger.error({ err: e }, 'reloading peers failed'));
       if (this.#stopped) return;
       await Promise.all(
-        [...this.#node.peers.keys()].map((party) => {
-          this.#outbox.kick(party);
+        [...this.#parts.peers.keys()].map((party) => {
+          this.#parts.outbox.kick(party);
           return this.beat(party);
         }),
       );
@@ -57,13 +76,13 @@ export class Heartbeats {
     const tick = () => {
       if (this.#stopped) return;
       const running = round().catch((e) =>
-        this.#node.logger.error({ err: e }, 'a heartbeat round failed'),
+        this.#parts.logger.error({ err: e }, 'a heartbeat round failed'),
       );
       this.#rounds.add(running);
       void running.finally(() => this.#rounds.delete(running));
     };
     tick();
-    this.#timer = setInterval(tick, this.#node.config.heartbeatMs);
+    this.#timer = setInterval(tick, this.#parts.config.heartbeatMs);
   }
 
   /** Stops sending, and waits for the rounds under way (each bounded by the send timeout). */
@@ -98,13 +117,13 @@ export class Heartbeats {
     path: string,
     echo = this.#peerNonce.get(party),
   ): Promise<SignedHeartbeat> {
-    const node = this.#node;
+    const { config, keys, card, peers } = this.#parts;
     const witnessing = await this.#witness.outgoing(party, this.#latestSize);
-    const tracker = node.received.get(party) ?? new SeqTracker();
-    const signer = node.keys.signer('signing');
+    const tracker = peers.received(party);
+    const signer = keys.signer('signing');
     const heartbeat: Heartbeat = {
       v: PROTOCOL_VERSION,
-      from: node.party,
+      from: config.party,
       to: party,
       path,
       kid: signer.kid,
@@ -114,7 +133,7 @@ export class Heartbeats {
       received: { contiguous: tracker.contiguous, ranges: tracker.ranges(LIMITS.heartbeatRanges) },
       checkpoint: this.#latestNote,
       ...witnessing,
-      card: node.card.card.serial,
+      card: card.card.serial,
     };
     return signHeartbeat(heartbeat, signer.key);
   }
@@ -124,15 +143,14 @@ export class Heartbeats {
 
   /** Refreshes the checkpoint heartbeats carry (called before each round). */
   async #refreshCheckpoint(signNew: boolean): Promise<void> {
-    const latest = await this.#node.store.latestCheckpoint();
-    if (latest && (latest.size === this.#node.ledger.size || !signNew)) {
+    const { store, ledger } = this.#parts;
+    const latest = await store.latestCheckpoint();
+    if (latest && (latest.size === ledger.size || !signNew)) {
       this.#latestNote = latest.note;
       this.#latestSize = latest.size;
       return;
     }
-    const { note, size } = await this.#node.write(() =>
-      this.#node.store.transaction((tx) => this.#node.ledger.checkpoint(tx)),
-    );
+    const { note, size } = await ledger.commit((_tx, log) => log.checkpoint());
     this.#latestNote = note;
     this.#latestSize = size;
   }
@@ -145,7 +163,7 @@ export class Heartbeats {
     const paths = this.#paths.list(party);
     if (paths.some((p) => p.kind === 'direct'))
       await this.#refreshCheckpoint(true).catch((e) =>
-        this.#node.logger.error({ err: e }, 'signing a checkpoint failed'),
+        this.#parts.logger.error({ err: e }, 'signing a checkpoint failed'),
       );
     await Promise.all(
       paths.map(async (path) => {
@@ -163,25 +181,25 @@ export class Heartbeats {
   }
 
   async #beatOn(party: string, path: PathStatus): Promise<void> {
-    const node = this.#node;
+    const { config, peers, metrics, logger } = this.#parts;
     try {
       const mine = await this.make(party, path.path);
       const started = performance.now();
       const answer = await postJson(
         `${path.url}/federation/v1/heartbeat`,
         JSON.stringify(mine),
-        node.config.outbox.sendTimeoutMs,
+        config.outbox.sendTimeoutMs,
       );
-      const theirs = verifyHeartbeat(answer, node.peer(party).card, node.party);
+      const theirs = verifyHeartbeat(answer, peers.pinned(party).card, config.party);
       if (theirs.heartbeat.echo !== mine.heartbeat.nonce)
         throw new Error('the answer does not echo our nonce');
       const rttMs = performance.now() - started;
       this.#paths.succeeded(party, path.path, rttMs, true);
-      node.metrics.heartbeatRtt.observe({ peer: party, path: path.path }, rttMs / 1000);
+      metrics.heartbeatRtt.observe({ peer: party, path: path.path }, rttMs / 1000);
       await this.#takeIn(theirs.heartbeat);
     } catch (e) {
       this.#paths.failed(party, path.path, (e as Error).message);
-      node.logger.debug(
+      logger.debug(
         { peer: party, path: path.path, reason: (e as Error).message },
         'heartbeat failed',
       );
@@ -191,10 +209,10 @@ export class Heartbeats {
   async #probeRelay(party: string, path: PathStatus): Promise<void> {
     const started = performance.now();
     try {
-      await getJson(`${path.url}/relay/v1/health`, this.#node.config.outbox.sendTimeoutMs);
+      await getJson(`${path.url}/relay/v1/health`, this.#parts.config.outbox.sendTimeoutMs);
       const rttMs = performance.now() - started;
       this.#paths.succeeded(party, path.path, rttMs, true);
-      this.#node.metrics.heartbeatRtt.observe({ peer: party, path: path.path }, rttMs / 1000);
+      this.#parts.metrics.heartbeatRtt.observe({ peer: party, path: path.path }, rttMs / 1000);
     } catch (e) {
       this.#paths.failed(party, path.path, (e as Error).message);
     }
@@ -205,8 +223,8 @@ export class Heartbeats {
     const from = (input as { heartbeat?: { from?: unknown } } | null)?.heartbeat?.from;
     if (typeof from !== 'string')
       throw new ProtocolError('E_MALFORMED', 'the heartbeat does not say who it is from');
-    const peer = this.#node.peer(from);
-    const theirs = verifyHeartbeat(input, peer.card, this.#node.party);
+    const peer = this.#parts.peers.pinned(from);
+    const theirs = verifyHeartbeat(input, peer.card, this.#parts.config.party);
     this.#peerNonce.set(peer.party, theirs.heartbeat.nonce);
     await this.#takeIn(theirs.heartbeat);
     // Answer at once with the latest signed checkpoint; signing new ones is the beat's job.
@@ -222,10 +240,11 @@ export class Heartbeats {
   async #takeIn(heartbeat: Heartbeat): Promise<void> {
     this.#peerNonce.set(heartbeat.from, heartbeat.nonce);
     const has = SeqTracker.fromReport(heartbeat.received.contiguous, heartbeat.received.ranges);
-    const pending = await this.#node.store.pendingSeqs(heartbeat.from);
+    const { store, outbox } = this.#parts;
+    const pending = await store.pendingSeqs(heartbeat.from);
     const missing = pending.filter((s) => !has.has(s));
-    const resent = await this.#node.store.resendNow(heartbeat.from, missing, Date.now());
-    if (resent > 0) this.#outbox.kick(heartbeat.from);
+    const resent = await store.resendNow(heartbeat.from, missing, Date.now());
+    if (resent > 0) outbox.kick(heartbeat.from);
     await this.#witness.takeIn(heartbeat);
   }
 }

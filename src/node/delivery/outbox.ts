@@ -5,17 +5,22 @@
  * message behind it. State lives in the store, so delivery survives restarts.
  */
 
+import type { Logger } from 'pino';
 import { receiptLeaf } from '../../ledger/leaves.ts';
 import { type SentEnvelope, verifyReceipt } from '../../ledger/receipt.ts';
 import type { Envelope } from '../../protocol/envelope.ts';
 import { ProtocolError } from '../../protocol/errors.ts';
 import type { BatchResult } from '../../protocol/federation.ts';
 import { LIMITS } from '../../protocol/limits.ts';
-import type { OutboxRow } from '../../store/store.ts';
-import type { Node } from '../core/node.ts';
-import type { PendingAppend } from '../record/ledger.ts';
-import { type ReceiptRecorder, witnessOf } from '../record/witness.ts';
-import { pathsOf, type Sent } from './paths.ts';
+import type { OutboxRow, Store } from '../../store/store.ts';
+import type { Alarms } from '../core/alarms.ts';
+import type { Config } from '../core/config.ts';
+import type { NodeEvents } from '../core/events.ts';
+import type { Metrics } from '../core/metrics.ts';
+import type { Peers } from '../core/peers.ts';
+import type { Ledger } from '../record/ledger.ts';
+import type { ReceiptRecorder, Witness } from '../record/witness.ts';
+import type { Paths, Sent } from './paths.ts';
 
 /** A batch stays under the peer's request limit, with room for the JSON around it. */
 const MAX_BATCH_BYTES = LIMITS.requestBytes / 2;
@@ -48,8 +53,21 @@ export function backoffMs(
   return Math.round(step * (0.5 + random() / 2));
 }
 
+export interface OutboxParts {
+  config: Config;
+  store: Store;
+  ledger: Ledger;
+  peers: Peers;
+  paths: Paths;
+  witness: Witness;
+  alarms: Alarms;
+  metrics: Metrics;
+  events: NodeEvents;
+  logger: Logger;
+}
+
 class Lane {
-  readonly #node: Node;
+  readonly #parts: OutboxParts;
   readonly #party: string;
   readonly #ranks: readonly number[];
   #wake: (() => void) | undefined;
@@ -57,8 +75,8 @@ class Lane {
   #running = false;
   #loop: Promise<void> | undefined;
 
-  constructor(node: Node, party: string, ranks: readonly number[]) {
-    this.#node = node;
+  constructor(parts: OutboxParts, party: string, ranks: readonly number[]) {
+    this.#parts = parts;
     this.#party = party;
     this.#ranks = ranks;
   }
@@ -84,7 +102,7 @@ class Lane {
    * settles the receipt of the previous one. Envelopes in flight are not picked again.
    */
   async #run(): Promise<void> {
-    const { store, config, logger } = this.#node;
+    const { store, config, logger } = this.#parts;
     const inFlight = new Set<string>();
     const batches = new Set<Promise<void>>();
     while (this.#running) {
@@ -140,22 +158,22 @@ class Lane {
 
   /** Sends one batch; answers how many envelopes it cleared. */
   async #deliver(rows: OutboxRow[]): Promise<number> {
-    const node = this.#node;
+    const { paths, metrics, logger, store } = this.#parts;
     const ids = rows.map((r) => r.id);
     let sent: Sent;
     try {
-      sent = await pathsOf(node).send(
+      sent = await paths.send(
         this.#party,
         `{"envelopes":[${rows.map((r) => r.envelope).join(',')}]}`,
         rows.some((r) => r.rank === 0),
       );
     } catch (e) {
-      node.metrics.deliveryFailures.inc({ peer: this.#party });
-      node.logger.warn(
+      metrics.deliveryFailures.inc({ peer: this.#party });
+      logger.warn(
         { peer: this.#party, n: rows.length, reason: (e as Error).message },
         'batch not delivered',
       );
-      await node.store.markAttempt(
+      await store.markAttempt(
         this.#party,
         ids,
         (e as Error).message.slice(0, 500),
@@ -165,12 +183,7 @@ class Lane {
     }
     if (sent.kind === 'deposited') {
       // The receipts come back through the relay (relays.ts); until then the rows stay pending.
-      await node.store.markAttempt(
-        this.#party,
-        ids,
-        `held by relay ${sent.path}`,
-        this.#retryAt(rows),
-      );
+      await store.markAttempt(this.#party, ids, `held by relay ${sent.path}`, this.#retryAt(rows));
       return 0;
     }
     return this.settle(rows, sent.answer);
@@ -178,16 +191,15 @@ class Lane {
 
   /** Verifies every receipt and clears what it proves; the rest waits for a retry. */
   async settle(rows: OutboxRow[], answer: BatchResult): Promise<number> {
-    const node = this.#node;
-    const peer = node.peer(this.#party);
+    const { store, ledger, peers, witness, alarms, metrics, events, config } = this.#parts;
+    const peer = peers.pinned(this.#party);
     const byId = new Map(rows.map((r) => [r.id, r]));
     const cleared = new Set<string>();
-    const witness = witnessOf(node);
     for (const receipt of answer.receipts) {
       witness.prefetchReceiptProof(this.#party, receipt.receipt.checkpoint);
       const named = receipt.receipt.entries.map((e) => e.id).filter((id) => !byId.has(id));
       for (const id of named) {
-        const row = await node.store.getOutbox(this.#party, id);
+        const row = await store.getOutbox(this.#party, id);
         if (row) byId.set(id, row);
       }
       const sent = (id: string): SentEnvelope | undefined => {
@@ -198,11 +210,11 @@ class Lane {
       };
       let verified: ReturnType<typeof verifyReceipt>;
       try {
-        verified = verifyReceipt(receipt, peer.card, node.party, sent);
+        verified = verifyReceipt(receipt, peer.card, config.party, sent);
       } catch (e) {
         const code = e instanceof ProtocolError ? e.code : 'E_BAD_RECEIPT';
-        node.metrics.rejections.inc({ peer: this.#party, code });
-        await node.alarm(
+        metrics.rejections.inc({ peer: this.#party, code });
+        await alarms.raise(
           'bad-receipt',
           this.#party,
           `a receipt from "${this.#party}" failed: ${(e as Error).message}`,
@@ -216,18 +228,11 @@ class Lane {
       // Its checkpoint must extend (or be within) the peer's log as this node witnessed it; if
       // so, the receipt is recorded in one commit with the witness's new state.
       const record: ReceiptRecorder = (alsoInTransaction) =>
-        node.write(async () => {
-          let pending: PendingAppend | undefined;
-          await node.store.transaction(async (tx) => {
-            await alsoInTransaction(tx);
-            await node.store.markReceipted(this.#party, fresh, tx);
-            await node.store.addReceipt('in', this.#party, JSON.stringify(receipt), tx);
-            pending = await node.ledger.append(
-              [receiptLeaf('in', new Date().toISOString(), receipt)],
-              tx,
-            );
-          });
-          if (pending) node.ledger.committed(pending);
+        ledger.commit(async (tx, log) => {
+          await alsoInTransaction(tx);
+          await store.markReceipted(this.#party, fresh, tx);
+          await store.addReceipt('in', this.#party, JSON.stringify(receipt), tx);
+          await log.append([receiptLeaf('in', new Date().toISOString(), receipt)]);
         });
       const { checkpoint } = verified;
       if (
@@ -235,8 +240,8 @@ class Lane {
       )
         continue;
       for (const e of fresh) cleared.add(e.id);
-      node.metrics.receipts.inc({ peer: this.#party, dir: 'in' });
-      node.events.emit(
+      metrics.receipts.inc({ peer: this.#party, dir: 'in' });
+      events.emit(
         'receipted',
         this.#party,
         fresh.map((e) => e.id),
@@ -244,10 +249,10 @@ class Lane {
     }
     for (const r of answer.rejected) {
       const row = rows[r.index];
-      node.metrics.rejections.inc({ peer: this.#party, code: r.code });
+      metrics.rejections.inc({ peer: this.#party, code: r.code });
       // The first refusal alarms; the retries that follow (with backoff) do not repeat it.
       if (row && row.attempts === 0)
-        await node.alarm(
+        await alarms.raise(
           'rejected-by-peer',
           this.#party,
           `"${this.#party}" rejected ${row.id}: ${r.code} ${r.message}`,
@@ -255,7 +260,7 @@ class Lane {
     }
     const unsettled = rows.filter((r) => !cleared.has(r.id));
     if (unsettled.length)
-      await node.store.markAttempt(
+      await store.markAttempt(
         this.#party,
         unsettled.map((r) => r.id),
         'no verified receipt',
@@ -269,7 +274,7 @@ class Lane {
    * would scatter a batch into single-envelope retries while the peer is down.
    */
   #retryAt(rows: readonly OutboxRow[]): number {
-    const { backoffBaseMs, backoffMaxMs } = this.#node.config.outbox;
+    const { backoffBaseMs, backoffMaxMs } = this.#parts.config.outbox;
     const attempts = Math.max(0, ...rows.map((r) => r.attempts)) + 1;
     return Date.now() + backoffMs(attempts, backoffBaseMs, backoffMaxMs);
   }
@@ -277,22 +282,21 @@ class Lane {
 
 /** The outbox of a node: two lanes per pinned peer. */
 export class Outbox {
-  readonly #node: Node;
+  readonly #parts: OutboxParts;
   readonly #lanes = new Map<string, Lane[]>();
 
-  constructor(node: Node) {
-    this.#node = node;
-    node.onRelease = (party, rank) => this.kick(party, rank);
+  constructor(parts: OutboxParts) {
+    this.#parts = parts;
   }
 
   start(): void {
-    for (const party of this.#node.peers.keys()) this.#ensure(party);
+    for (const party of this.#parts.peers.keys()) this.#ensure(party);
   }
 
   #ensure(party: string): Lane[] {
     let lanes = this.#lanes.get(party);
     if (!lanes) {
-      lanes = LANES.map((l) => new Lane(this.#node, party, l.ranks));
+      lanes = LANES.map((l) => new Lane(this.#parts, party, l.ranks));
       for (const lane of lanes) lane.start();
       this.#lanes.set(party, lanes);
     }

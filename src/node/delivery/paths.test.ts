@@ -8,7 +8,6 @@ import { createPair, draft, eventually, type Pair, type Site } from '../../../te
 import type { Config } from '../core/config.ts';
 import { readConfig, writeConfig } from '../core/config.ts';
 import { ACK_ALARMS } from '../incidents/escalation.ts';
-import { pathsOf } from './paths.ts';
 
 function configure(site: Site, extra: Partial<Config>): void {
   writeConfig(site.dir, { ...readConfig(site.dir), ...extra });
@@ -17,9 +16,7 @@ function configure(site: Site, extra: Partial<Config>): void {
 async function receipted(site: Site, party: string, id: string): Promise<void> {
   await eventually(
     async () =>
-      (await site.running?.node.store.getOutbox(party, id))?.status === 'receipted'
-        ? true
-        : undefined,
+      (await site.running?.store.getOutbox(party, id))?.status === 'receipted' ? true : undefined,
     20_000,
     `${id} receipted`,
   );
@@ -52,10 +49,7 @@ describe('paths', () => {
     const cn = await pair.start(pair.cn);
     const us = await pair.start(pair.us);
     await eventually(
-      async () =>
-        pathsOf(us.node)
-          .status('cn')
-          .paths.every((p) => p.state === 'up') || undefined,
+      async () => us.paths.status('cn').paths.every((p) => p.state === 'up') || undefined,
       10_000,
       'both paths up',
     );
@@ -77,12 +71,12 @@ describe('paths', () => {
     direct.blackhole = true;
     const { id } = await us.node.release(['cn'], draft());
     await receipted(pair.us, 'cn', id);
-    const status = pathsOf(us.node).status('cn');
+    const status = us.paths.status('cn');
     expect(status.failovers).toBeGreaterThanOrEqual(1);
     expect(status.lastFailover).toMatchObject({ from: 'direct', to: 'alternate' });
     expect(status.lastFailover?.reason).toMatch(/no answer in 300 ms/);
-    expect((await cn.node.store.listInbox(10)).map((r) => r.id)).toEqual([id]);
-    const metrics = await us.node.metrics.registry.metrics();
+    expect((await cn.store.listInbox(10)).map((r) => r.id)).toEqual([id]);
+    const metrics = await us.metrics.registry.metrics();
     expect(metrics).toMatch(
       /hotline_path_failovers_total\{[^}]*from="direct",to="alternate"[^}]*\} [1-9]/,
     );
@@ -93,7 +87,7 @@ describe('paths', () => {
     direct.partition(600_000);
     const { id } = await us.node.release(['cn'], draft());
     await receipted(pair.us, 'cn', id);
-    const [first, second] = pathsOf(us.node).status('cn').paths;
+    const [first, second] = us.paths.status('cn').paths;
     expect(first).toMatchObject({ path: 'alternate', state: 'up' });
     expect(second).toMatchObject({ path: 'direct', state: 'degraded', failures: 1 });
     expect(second?.lastError).toBeTruthy();
@@ -110,7 +104,7 @@ describe('paths', () => {
     await receipted(pair.us, 'cn', flash);
     await eventually(async () => (envelopes(alternate) === 1 ? true : undefined), 10_000);
     expect(envelopes(direct)).toBe(2);
-    const inbox = (await cn.node.store.listInbox(10)).map((r) => r.id);
+    const inbox = (await cn.store.listInbox(10)).map((r) => r.id);
     expect(inbox.sort()).toEqual([routine, flash].sort());
   });
 
@@ -134,8 +128,8 @@ describe('paths', () => {
     const hourAgo = new Date(Date.now() - 3_600_000);
     const { id } = await us.node.release(['cn'], draft(), hourAgo);
     await receipted(pair.us, 'cn', id);
-    expect((await cn.node.store.listInbox(10)).map((r) => r.id)).toEqual([id]);
-    const alarms = (await cn.node.store.openAlarms()).filter((a) => !ACK_ALARMS.has(a.type));
+    expect((await cn.store.listInbox(10)).map((r) => r.id)).toEqual([id]);
+    const alarms = (await cn.store.openAlarms()).filter((a) => !ACK_ALARMS.has(a.type));
     expect(alarms.map((a) => a.type)).toEqual(['skew']);
     expect(alarms[0]?.message).toContain(hourAgo.toISOString());
   });

@@ -9,11 +9,15 @@
  * A relay path (`kind: relay`) is a store-and-forward mailbox (src/relay): a send there is a
  * deposit, and the receipts come back later through the same relay (relays.ts).
  */
+import type { Logger } from 'pino';
 import type { Endpoint } from '../../protocol/card.ts';
 import { ProtocolError } from '../../protocol/errors.ts';
 import { BatchResult } from '../../protocol/federation.ts';
 import { schemaError } from '../../protocol/validate.ts';
-import type { Node } from '../core/node.ts';
+import type { Config } from '../core/config.ts';
+import type { NodeEvents } from '../core/events.ts';
+import type { Metrics } from '../core/metrics.ts';
+import type { Peers } from '../core/peers.ts';
 import { postJson } from './transport.ts';
 
 export type PathState = 'up' | 'degraded' | 'down';
@@ -59,43 +63,41 @@ export const DOWN_AFTER = 3;
 const STATE_VALUE: Record<PathState, number> = { up: 2, degraded: 1, down: 0 };
 const STATE_ORDER: Record<PathState, number> = { up: 0, degraded: 1, down: 1 };
 
-const tables = new WeakMap<Node, Paths>();
-
-/** The path table of a node (one per node, shared by delivery, heartbeats and the API). */
-export function pathsOf(node: Node): Paths {
-  let paths = tables.get(node);
-  if (!paths) {
-    paths = new Paths(node);
-    tables.set(node, paths);
-  }
-  return paths;
-}
-
 /** The paths to `party`: its card's endpoints, with this node's settings added or overriding. */
 export function configuredPaths(
-  node: Node,
+  config: Config,
+  peers: Peers,
   party: string,
 ): Array<Endpoint & { source: PathStatus['source'] }> {
   const byId = new Map<string, Endpoint & { source: PathStatus['source'] }>();
-  for (const e of node.peer(party).card.endpoints) byId.set(e.id, { ...e, source: 'card' });
-  for (const e of node.config.paths?.[party] ?? []) byId.set(e.id, { ...e, source: 'config' });
+  for (const e of peers.pinned(party).card.endpoints) byId.set(e.id, { ...e, source: 'card' });
+  for (const e of config.paths?.[party] ?? []) byId.set(e.id, { ...e, source: 'config' });
   return [...byId.values()].sort((a, b) => a.priority - b.priority);
 }
 
+export interface PathsParts {
+  config: Config;
+  peers: Peers;
+  metrics: Metrics;
+  events: NodeEvents;
+  logger: Logger;
+}
+
+/** The path table of a node (one per node, shared by delivery, heartbeats and the API). */
 export class Paths {
-  readonly #node: Node;
+  readonly #parts: PathsParts;
   readonly #status = new Map<string, Map<string, PathStatus>>();
   readonly #failovers = new Map<string, { count: number; last: Failover | null }>();
 
-  constructor(node: Node) {
-    this.#node = node;
+  constructor(parts: PathsParts) {
+    this.#parts = parts;
   }
 
   /** Every path to `party`, in the table's current state (a new path starts down, untried). */
   list(party: string): PathStatus[] {
     const known = this.#status.get(party) ?? new Map<string, PathStatus>();
     const fresh = new Map<string, PathStatus>();
-    for (const e of configuredPaths(this.#node, party)) {
+    for (const e of configuredPaths(this.#parts.config, this.#parts.peers, party)) {
       const old = known.get(e.id);
       fresh.set(e.id, {
         path: e.id,
@@ -173,8 +175,8 @@ export class Paths {
   }
 
   #publish(party: string, status: PathStatus, before: PathState): void {
-    this.#node.metrics.pathUp.set({ peer: party, path: status.path }, STATE_VALUE[status.state]);
-    if (status.state !== before) this.#node.events.emit('link', party, status.path, status.state);
+    this.#parts.metrics.pathUp.set({ peer: party, path: status.path }, STATE_VALUE[status.state]);
+    if (status.state !== before) this.#parts.events.emit('link', party, status.path, status.state);
   }
 
   #failover(party: string, from: string, to: string, reason: string): void {
@@ -182,8 +184,8 @@ export class Paths {
     f.count++;
     f.last = { at: new Date().toISOString(), from, to, reason };
     this.#failovers.set(party, f);
-    this.#node.metrics.failovers.inc({ peer: party, from, to });
-    this.#node.logger.warn({ peer: party, from, to, reason }, 'path failover');
+    this.#parts.metrics.failovers.inc({ peer: party, from, to });
+    this.#parts.logger.warn({ peer: party, from, to, reason }, 'path failover');
   }
 
   /**
@@ -193,7 +195,7 @@ export class Paths {
    * every path failed.
    */
   send(party: string, batch: string, everywhere: boolean): Promise<Sent> {
-    const { failoverMs } = this.#node.config.outbox;
+    const { failoverMs } = this.#parts.config.outbox;
     const queue = this.order(party);
     if (!queue.length)
       return Promise.reject(new Error(`no path to "${party}" is configured or listed in its card`));
@@ -259,10 +261,10 @@ export class Paths {
   }
 
   async #carry(party: string, path: PathStatus, batch: string): Promise<Sent> {
-    const timeout = this.#node.config.outbox.sendTimeoutMs;
+    const timeout = this.#parts.config.outbox.sendTimeoutMs;
     if (path.kind === 'relay') {
       await postJson(`${path.url}/relay/v1/boxes/${party}/envelopes`, batch, timeout);
-      this.#node.metrics.relayDeposits.inc({ peer: party, path: path.path });
+      this.#parts.metrics.relayDeposits.inc({ peer: party, path: path.path });
       return { kind: 'deposited', path: path.path };
     }
     const answer = await postJson(`${path.url}/federation/v1/envelopes`, batch, timeout);

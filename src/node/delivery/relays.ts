@@ -8,6 +8,8 @@
  * means they are collected again, and the receiver's deduplication answers with the original
  * receipts.
  */
+import type { Logger } from 'pino';
+import type { SignedCard } from '../../protocol/card.ts';
 import { ProtocolError } from '../../protocol/errors.ts';
 import type { BatchResult } from '../../protocol/federation.ts';
 import {
@@ -17,10 +19,14 @@ import {
   type RelayedProofs,
 } from '../../protocol/relay.ts';
 import { schemaError } from '../../protocol/validate.ts';
+import type { Config } from '../core/config.ts';
+import type { Metrics } from '../core/metrics.ts';
 import type { Node } from '../core/node.ts';
-import { witnessOf } from '../record/witness.ts';
+import type { Peers } from '../core/peers.ts';
+import type { Ledger } from '../record/ledger.ts';
+import type { Witness } from '../record/witness.ts';
 import type { Outbox } from './outbox.ts';
-import { pathsOf } from './paths.ts';
+import type { Paths } from './paths.ts';
 import { getJson, postJson } from './transport.ts';
 
 /** Rounds of collecting per relay per tick, so a full box drains quickly but not forever. */
@@ -33,18 +39,29 @@ function sizeOf(note: string): number {
   return Number(note.split('\n')[1]);
 }
 
+export interface RelayParts {
+  config: Config;
+  card: SignedCard;
+  node: Node;
+  ledger: Ledger;
+  peers: Peers;
+  paths: Paths;
+  witness: Witness;
+  outbox: Outbox;
+  metrics: Metrics;
+  logger: Logger;
+}
+
 export class RelayCollector {
-  readonly #node: Node;
-  readonly #outbox: Outbox;
+  readonly #parts: RelayParts;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #stopped = false;
   /** Sizes of our checkpoints in receipts we relayed to each peer, newest last. */
   readonly #sentSizes = new Map<string, number[]>();
 
-  constructor(node: Node, outbox: Outbox) {
-    this.#node = node;
-    this.#outbox = outbox;
+  constructor(parts: RelayParts) {
+    this.#parts = parts;
   }
 
   start(): void {
@@ -55,7 +72,7 @@ export class RelayCollector {
       });
     };
     tick();
-    this.#timer = setInterval(tick, this.#node.config.relayPollMs);
+    this.#timer = setInterval(tick, this.#parts.config.relayPollMs);
   }
 
   async stop(): Promise<void> {
@@ -66,11 +83,11 @@ export class RelayCollector {
 
   /** Every relay this node collects from. */
   relays(): string[] {
-    const node = this.#node;
-    const urls = new Set<string>(node.config.relays);
-    for (const e of node.card.card.endpoints) if (e.kind === 'relay') urls.add(e.url);
-    for (const party of node.peers.keys())
-      for (const p of pathsOf(node).list(party)) if (p.kind === 'relay') urls.add(p.url);
+    const { config, card, peers, paths } = this.#parts;
+    const urls = new Set<string>(config.relays);
+    for (const e of card.card.endpoints) if (e.kind === 'relay') urls.add(e.url);
+    for (const party of peers.keys())
+      for (const p of paths.list(party)) if (p.kind === 'relay') urls.add(p.url);
     return [...urls];
   }
 
@@ -81,7 +98,7 @@ export class RelayCollector {
           for (let round = 0; round < ROUNDS && !this.#stopped; round++)
             if ((await this.collect(url)) === 0) break;
         } catch (e) {
-          this.#node.logger.debug({ relay: url, reason: (e as Error).message }, 'relay collect');
+          this.#parts.logger.debug({ relay: url, reason: (e as Error).message }, 'relay collect');
         }
       }),
     );
@@ -89,9 +106,9 @@ export class RelayCollector {
 
   /** One round at one relay; answers how many items it took in. */
   async collect(url: string): Promise<number> {
-    const node = this.#node;
-    const timeout = node.config.outbox.sendTimeoutMs;
-    const box = `${url}/relay/v1/boxes/${node.party}`;
+    const { config, metrics } = this.#parts;
+    const timeout = config.outbox.sendTimeoutMs;
+    const box = `${url}/relay/v1/boxes/${config.party}`;
     const answer = await getJson(`${box}?after=0&limit=256`, timeout);
     const error = schemaError(Collected, answer);
     if (error) throw new ProtocolError('E_MALFORMED', `the relay's answer ${error}`);
@@ -100,8 +117,8 @@ export class RelayCollector {
     const envelopes = items.filter((i) => i.kind === 'envelope');
     if (envelopes.length) await this.#receive(url, envelopes);
     for (const item of items) if (item.kind === 'answer') await this.#settle(item);
-    node.metrics.relayCollected.inc({ kind: 'envelope' }, envelopes.length);
-    node.metrics.relayCollected.inc({ kind: 'answer' }, items.length - envelopes.length);
+    metrics.relayCollected.inc({ kind: 'envelope' }, envelopes.length);
+    metrics.relayCollected.inc({ kind: 'answer' }, items.length - envelopes.length);
     const upTo = Math.max(...items.map((i) => i.n));
     await postJson(`${box}/ack`, JSON.stringify({ upTo }), timeout);
     return items.length;
@@ -109,11 +126,11 @@ export class RelayCollector {
 
   /** Checks and stores envelopes like a federation batch, and leaves the answers at the relay. */
   async #receive(url: string, items: CollectedItem[]): Promise<void> {
-    const node = this.#node;
+    const { node, peers, config } = this.#parts;
     const result = await node.receiveBatch(items.map((i) => i.data));
     const senders = new Set(items.map((i) => i.from));
     for (const sender of senders) {
-      if (!node.peers.has(sender)) continue;
+      if (!peers.has(sender)) continue;
       const mine: BatchResult = {
         receipts: result.receipts.filter((r) => r.receipt.to === sender),
         rejected: result.rejected.filter((r) => items[r.index]?.from === sender),
@@ -122,8 +139,8 @@ export class RelayCollector {
       const proofs = await this.#proofs(sender, mine);
       await postJson(
         `${url}/relay/v1/boxes/${sender}/answers`,
-        JSON.stringify({ from: node.party, result: mine, proofs }),
-        node.config.outbox.sendTimeoutMs,
+        JSON.stringify({ from: config.party, result: mine, proofs }),
+        config.outbox.sendTimeoutMs,
       );
     }
   }
@@ -134,18 +151,18 @@ export class RelayCollector {
    * size of each receipt's checkpoint.
    */
   async #proofs(peer: string, answer: BatchResult): Promise<RelayedProofs> {
-    const node = this.#node;
+    const { ledger, witness } = this.#parts;
     const targets = [...new Set(answer.receipts.map((r) => sizeOf(r.receipt.checkpoint)))];
     const known = this.#sentSizes.get(peer) ?? [];
-    const cosigned = (await witnessOf(node).status(peer)).cosigned?.size;
+    const cosigned = (await witness.status(peer)).cosigned?.size;
     const starts = new Set([...known, ...(cosigned ? [cosigned] : []), ...targets]);
     const proofs: RelayedProofs = [];
     for (const to of targets)
       for (const from of starts) {
         if (from === 0 || from === to || proofs.length >= 32) continue;
         const [a, b] = from < to ? [from, to] : [to, from];
-        if (proofs.some((p) => p.from === a && p.to === b) || b > node.ledger.size) continue;
-        proofs.push({ from: a, to: b, proof: await node.ledger.proveConsistency(a, b) });
+        if (proofs.some((p) => p.from === a && p.to === b) || b > ledger.size) continue;
+        proofs.push({ from: a, to: b, proof: await ledger.proveConsistency(a, b) });
       }
     this.#sentSizes.set(peer, [...known, ...targets].slice(-RECENT_SIZES));
     return proofs;
@@ -153,15 +170,15 @@ export class RelayCollector {
 
   /** A peer's answer to what we deposited: its receipts, verified like any other. */
   async #settle(item: CollectedItem): Promise<void> {
-    const node = this.#node;
-    if (!node.peers.has(item.from)) return;
+    const { peers, witness, outbox, logger } = this.#parts;
+    if (!peers.has(item.from)) return;
     const error = schemaError(RelayedAnswer, item.data);
     if (error) {
-      node.logger.warn({ peer: item.from, reason: error }, 'a relayed answer is malformed');
+      logger.warn({ peer: item.from, reason: error }, 'a relayed answer is malformed');
       return;
     }
     const { result, proofs } = item.data as RelayedAnswer;
-    witnessOf(node).offerProofs(item.from, proofs);
-    await this.#outbox.settle(item.from, result);
+    witness.offerProofs(item.from, proofs);
+    await outbox.settle(item.from, result);
   }
 }

@@ -6,7 +6,6 @@ import { createServer } from 'node:http';
 import { afterEach, describe, expect, test } from 'vitest';
 import { createPair, eventually, type Pair } from '../../../test/support/pair.ts';
 import { readConfig, writeConfig } from '../core/config.ts';
-import { watchdogOf } from './watchdog.ts';
 
 describe('the watchdog', () => {
   let pair: Pair;
@@ -33,16 +32,16 @@ describe('the watchdog', () => {
       const us = await pair.start(pair.us);
       await eventually(async () => (pings.length >= 2 ? true : undefined), 10_000, 'two pings');
       expect(pings.every((p) => p === '/ping/b9f1')).toBe(true);
-      expect(watchdogOf(us.node)?.status()).toMatchObject({ url, lastError: null });
+      expect(us.watchdog?.status()).toMatchObject({ url, lastError: null });
 
       // A monitor that answers with an error is a failed ping, shown to the operator.
       status = 503;
       const failing = await eventually(async () => {
-        const s = watchdogOf(us.node)?.status();
+        const s = us.watchdog?.status();
         return s?.lastError ? s : undefined;
       });
       expect(failing.lastError).toBe('HTTP 503');
-      expect(await us.node.metrics.registry.metrics()).toMatch(
+      expect(await us.metrics.registry.metrics()).toMatch(
         /hotline_watchdog_pings_total\{[^}]*result="failed"[^}]*\} [1-9]/,
       );
 
@@ -59,6 +58,6 @@ describe('the watchdog', () => {
   test('is off unless configured', async () => {
     pair = await createPair();
     const us = await pair.start(pair.us);
-    expect(watchdogOf(us.node)).toBeUndefined();
+    expect(us.watchdog).toBeUndefined();
   });
 });

@@ -5,7 +5,17 @@
  * store answers a read; a node that is dead, hung or has lost its database stops pinging, which is
  * the whole point. Pings carry no secrets: the URL is the monitor's.
  */
-import type { Node } from '../core/node.ts';
+import type { Logger } from 'pino';
+import type { Store } from '../../store/store.ts';
+import type { Config } from '../core/config.ts';
+import type { Metrics } from '../core/metrics.ts';
+
+export interface WatchdogParts {
+  config: Config;
+  store: Store;
+  metrics: Metrics;
+  logger: Logger;
+}
 
 export interface WatchdogStatus {
   url: string;
@@ -16,14 +26,14 @@ export interface WatchdogStatus {
 }
 
 export class Watchdog {
-  readonly #node: Node;
-  readonly #settings: NonNullable<Node['config']['watchdog']>;
+  readonly #parts: WatchdogParts;
+  readonly #settings: NonNullable<Config['watchdog']>;
   #timer: NodeJS.Timeout | undefined;
   #busy = false;
   readonly #status: WatchdogStatus;
 
-  constructor(node: Node, settings: NonNullable<Node['config']['watchdog']>) {
-    this.#node = node;
+  constructor(parts: WatchdogParts, settings: NonNullable<Config['watchdog']>) {
+    this.#parts = parts;
     this.#settings = settings;
     this.#status = { url: settings.url, lastPing: null, lastError: null, pings: 0, failures: 0 };
   }
@@ -45,9 +55,9 @@ export class Watchdog {
   async ping(): Promise<void> {
     if (this.#busy) return;
     this.#busy = true;
-    const node = this.#node;
+    const { config, store, metrics, logger } = this.#parts;
     try {
-      await node.store.outboxStats(node.party);
+      await store.outboxStats(config.party);
       const response = await fetch(this.#settings.url, {
         signal: AbortSignal.timeout(this.#settings.timeoutMs),
       });
@@ -56,28 +66,14 @@ export class Watchdog {
       this.#status.pings++;
       this.#status.lastPing = new Date().toISOString();
       this.#status.lastError = null;
-      node.metrics.watchdogPings.inc({ result: 'ok' });
+      metrics.watchdogPings.inc({ result: 'ok' });
     } catch (e) {
       this.#status.failures++;
       this.#status.lastError = (e as Error).message;
-      node.metrics.watchdogPings.inc({ result: 'failed' });
-      node.logger.warn({ reason: (e as Error).message }, 'watchdog ping failed');
+      metrics.watchdogPings.inc({ result: 'failed' });
+      logger.warn({ reason: (e as Error).message }, 'watchdog ping failed');
     } finally {
       this.#busy = false;
     }
   }
-}
-
-const watchdogs = new WeakMap<Node, Watchdog>();
-
-/** The node's watchdog, when its configuration names one. */
-export function watchdogOf(node: Node): Watchdog | undefined {
-  const settings = node.config.watchdog;
-  if (!settings) return undefined;
-  let watchdog = watchdogs.get(node);
-  if (!watchdog) {
-    watchdog = new Watchdog(node, settings);
-    watchdogs.set(node, watchdog);
-  }
-  return watchdog;
 }

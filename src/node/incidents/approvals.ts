@@ -8,14 +8,17 @@
  * The author can never approve or reject their own draft: the check is on the account, whatever
  * the credential (token, session, a second session), and is repeated in the claiming statement.
  */
+import type { Logger } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import { eventLeaf } from '../../ledger/leaves.ts';
 import type { Body } from '../../protocol/body.ts';
 import { sha256, toHex, utf8 } from '../../protocol/encoding.ts';
 import { ProtocolError } from '../../protocol/errors.ts';
 import { type DraftRow, type DraftState, DraftStore } from '../../store/approvals.ts';
+import type { Store } from '../../store/store.ts';
 import type { ApprovalRule, Config, Template } from '../core/config.ts';
 import type { Draft, Node, Released } from '../core/node.ts';
+import type { Peers } from '../core/peers.ts';
 import type { People } from '../people/people.ts';
 import type { Actor } from '../people/trail.ts';
 
@@ -61,17 +64,29 @@ export function matches(rule: ApprovalRule, message: Pick<Body, 'type' | 'preced
 
 const ROLES_THAT_DECIDE = new Set(['officer', 'admin']);
 
+export interface ApprovalsParts {
+  config: Config;
+  store: Store;
+  /** Checks and releases messages. */
+  node: Node;
+  peers: Peers;
+  people: People;
+  logger: Logger;
+}
+
 export class Approvals {
+  readonly #parts: ApprovalsParts;
   readonly #node: Node;
   readonly #people: People;
   readonly #policy: Config['approvals'];
   readonly #drafts: DraftStore;
 
-  constructor(node: Node, people: People) {
-    this.#node = node;
-    this.#people = people;
-    this.#policy = node.config.approvals;
-    this.#drafts = new DraftStore(node.store);
+  constructor(parts: ApprovalsParts) {
+    this.#parts = parts;
+    this.#node = parts.node;
+    this.#people = parts.people;
+    this.#policy = parts.config.approvals;
+    this.#drafts = new DraftStore(parts.store);
   }
 
   get templates(): readonly Template[] {
@@ -97,7 +112,7 @@ export class Approvals {
   async recover(): Promise<void> {
     const requeued = await this.#drafts.requeueInterrupted();
     if (requeued)
-      this.#node.logger.warn(
+      this.#parts.logger.warn(
         { drafts: requeued },
         'drafts interrupted mid-release are pending again',
       );
@@ -118,7 +133,7 @@ export class Approvals {
         'E_MALFORMED',
         'approvals are recorded by the node when an officer approves a draft, not given by its author',
       );
-    for (const party of to) this.#node.peer(party);
+    for (const party of to) this.#parts.peers.pinned(party);
     const rules = options.template?.preApproved ? [] : this.rulesFor(message);
     // A held draft is checked now as its release will check it, so an approval never meets a bad
     // body; a message released at once is checked by the release itself.
@@ -163,7 +178,7 @@ export class Approvals {
     }
     await this.#drafts.add(row);
     await this.#audit(by, 'draft.submit', row, { rules });
-    this.#node.logger.info({ draft: row.id, rules }, 'draft held for a second officer');
+    this.#parts.logger.info({ draft: row.id, rules }, 'draft held for a second officer');
     return { state: 'pending', draft: row.id, rules };
   }
 
@@ -352,7 +367,7 @@ export class Approvals {
                 tx,
               );
               if (breakGlass !== undefined)
-                await this.#node.store.raiseAlarm(
+                await this.#parts.store.raiseAlarm(
                   'break-glass',
                   null,
                   `"${by.user}" released ${message.precedence} ${message.type} ${r.id} to ${to.join(', ')} without a second approval: ${breakGlass}`,
@@ -363,7 +378,7 @@ export class Approvals {
         : undefined,
     );
     if (breakGlass !== undefined)
-      this.#node.logger.error(
+      this.#parts.logger.error(
         { alarm: 'break-glass', draft: row.id, message: released.id },
         'break-glass release',
       );

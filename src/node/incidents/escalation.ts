@@ -25,17 +25,17 @@ import type { Logger } from 'pino';
 import { eventLeaf } from '../../ledger/leaves.ts';
 import type { Body, Precedence } from '../../protocol/body.ts';
 import { ProtocolError } from '../../protocol/errors.ts';
-import { type FollowupRow, FollowupStore, newFollowup } from '../../store/followups.ts';
-import type { AlarmRow, Executor } from '../../store/store.ts';
+import type { FollowupRow, FollowupStore } from '../../store/followups.ts';
+import type { AlarmRow, Store } from '../../store/store.ts';
+import type { Alarms } from '../core/alarms.ts';
 import type { Config } from '../core/config.ts';
-import type { AckInfo, CommittedMessage, EscalationStep, Node, Released } from '../core/node.ts';
+import type { EscalationStep, NodeEvents } from '../core/events.ts';
+import type { Node, Released } from '../core/node.ts';
 import type { ContactRoute, Roster } from '../people/roster.ts';
 import type { Actor, AuditTrail } from '../people/trail.ts';
-import type { PendingAppend } from '../record/ledger.ts';
-import { type Notice, Notifiers } from './notifiers.ts';
-
-/** Types that never wait for a person's acknowledgement. */
-const NO_ACK = new Set<Body['type']>(['ack', 'rotation', 'reminder', 'incident.retract']);
+import type { Ledger } from '../record/ledger.ts';
+import type { FollowupRecorder } from './followups.ts';
+import type { Notice, Notifiers } from './notifiers.ts';
 
 /**
  * The alarms escalation raises: a message waiting for a person (a console notice, the end of the
@@ -47,25 +47,12 @@ export const ACK_ALARMS: ReadonlySet<string> = new Set([
   'unanswered',
 ]);
 
-export function needsAck(body: Body): boolean {
-  return !NO_ACK.has(body.type);
-}
-
 const MINUTE = 60_000;
 /** Due timers taken per batch, and batches per look at most. */
 const BATCH = 200;
 const MAX_BATCHES = 50;
 /** The longest the background loop sleeps between looks, so an injected clock is seen. */
 const LOOK_MS = 1000;
-
-const services = new WeakMap<Node, Escalation>();
-
-/** The escalation service of a running node. */
-export function escalationOf(node: Node): Escalation {
-  const e = services.get(node);
-  if (!e) throw new ProtocolError('E_INTERNAL', 'escalation is not running on this node');
-  return e;
-}
 
 export interface FollowupView {
   dir: 'in' | 'out';
@@ -120,33 +107,36 @@ export function followupView(row: FollowupRow): FollowupView {
 }
 
 export interface EscalationParts {
+  config: Config;
+  store: Store;
+  ledger: Ledger;
+  /** Releases acks and reminders. */
   node: Node;
+  alarms: Alarms;
+  events: NodeEvents;
+  recorder: FollowupRecorder;
+  notifiers: Notifiers;
   roster: Roster;
   trail: AuditTrail;
   logger: Logger;
-  clock?: () => Date;
+  clock: () => Date;
 }
 
 /**
- * The escalation service of one node: installs its commit hook, runs the timer loop, and carries
- * out a person's ack or reminder.
+ * The escalation service of one node: runs the timer loop, and carries out a person's ack or
+ * reminder. What stored messages start or stop is recorded by `FollowupRecorder` (followups.ts).
  *
  * @example
- *   const escalation = new Escalation({ node, roster, trail, logger, clock });
+ *   const escalation = new Escalation({ config, store, ledger, node, alarms, events, recorder, notifiers, roster, trail, logger, clock });
  *   escalation.start();
  *   await escalation.runDue(); // fire what is due by `clock()` now (tests move the clock)
  */
 export class Escalation {
-  readonly node: Node;
   readonly followups: FollowupStore;
   readonly notifiers: Notifiers;
-  readonly #roster: Roster;
-  readonly #trail: AuditTrail;
-  readonly #logger: Logger;
+  readonly #parts: EscalationParts;
   readonly #clock: () => Date;
   readonly #config: Config['incidents'];
-  /** Local people acknowledging, by `<party>/<id>`, for the commit hook to record. */
-  readonly #ackers = new Map<string, string>();
   #running = false;
   #timer: NodeJS.Timeout | undefined;
   #wake: (() => void) | undefined;
@@ -156,156 +146,11 @@ export class Escalation {
   #look: Promise<number> = Promise.resolve(0);
 
   constructor(parts: EscalationParts) {
-    this.node = parts.node;
-    this.#roster = parts.roster;
-    this.#trail = parts.trail;
-    this.#logger = parts.logger;
-    this.#clock = parts.clock ?? parts.node.clock;
-    this.#config = parts.node.config.incidents;
-    this.followups = new FollowupStore(parts.node.store);
-    this.notifiers = new Notifiers(parts.node.config.notify, parts.logger);
-    parts.node.commitHooks.push((tx, dir, messages) => this.#onCommit(tx, dir, messages));
-    services.set(parts.node, this);
-  }
-
-  #deadline(precedence: Precedence) {
-    const p = this.#config.precedence[precedence];
-    return { ackMs: p.ackMinutes * MINUTE, escalateMs: p.escalateMinutes * MINUTE };
-  }
-
-  // Commit hook: what releases and receipts change, in their own transaction.
-
-  async #onCommit(
-    tx: Executor,
-    dir: 'in' | 'out',
-    messages: readonly CommittedMessage[],
-  ): Promise<(() => void) | undefined> {
-    const incidents = new Set<string>();
-    const acked: Array<[string, string, AckInfo]> = [];
-    const stopped: string[] = [];
-    let due = false;
-    const fresh: FollowupRow[] = [];
-    for (const m of messages) {
-      const { body } = m;
-      if (body.incident) incidents.add(body.incident);
-      const at = Date.parse(m.at);
-      const cited = body.inReplyTo;
-      // A message citing one of the other direction answers it.
-      if (cited) {
-        const other = dir === 'in' ? 'out' : 'in';
-        // A reminder cites a message of its own sender: the one it re-raises here.
-        const reminded =
-          body.type === 'reminder' && dir === 'in'
-            ? await this.followups.get('in', m.party, cited, tx)
-            : undefined;
-        const row = reminded ?? (await this.followups.get(other, m.party, cited, tx));
-        if (reminded) {
-          const row = reminded;
-          if (!row.acked_at && !row.retracted_at) {
-            const { ackMs } = this.#deadline(row.precedence as Precedence);
-            await this.followups.update(
-              'in',
-              m.party,
-              cited,
-              {
-                started_at: m.at,
-                deadline_at: new Date(at + ackMs).toISOString(),
-                step: 0,
-                fired: 0,
-                step_fired: 0,
-                next_at: at,
-                exhausted_at: null,
-                reminders: row.reminders + 1,
-              },
-              tx,
-            );
-            due = true;
-          }
-        } else if (row && body.type !== 'reminder' && body.type !== 'incident.retract') {
-          const changes: Partial<FollowupRow> = {};
-          if (body.type !== 'ack' && !row.answered_at) {
-            changes.answered_at = m.at;
-            changes.answer_id = m.id;
-          }
-          if (!row.acked_at) {
-            const person =
-              dir === 'out'
-                ? (this.#ackers.get(`${m.party}/${cited}`) ?? body.author.person ?? null)
-                : (body.author.person ?? null);
-            Object.assign(changes, {
-              acked_at: m.at,
-              acked_desk: body.author.desk,
-              acked_person: person,
-              ack_id: m.id,
-              next_at: null,
-            });
-            acked.push([
-              m.party,
-              cited,
-              { dir: other, desk: body.author.desk, person, at: m.at, ackId: m.id },
-            ]);
-            stopped.push(`${m.party}/${cited}`);
-          }
-          if (Object.keys(changes).length)
-            await this.followups.update(other, m.party, cited, changes, tx);
-        }
-      }
-      if (body.type === 'incident.retract' && body.incident) {
-        // The reporting party withdrew it: nothing of it escalates or waits any more.
-        const rows = await this.followups.ofIncident(body.incident, tx);
-        for (const row of rows)
-          if (row.party === m.party && row.next_at !== null) {
-            await this.followups.update(
-              row.dir,
-              row.party,
-              row.id,
-              { retracted_at: m.at, next_at: null },
-              tx,
-            );
-            stopped.push(`${row.party}/${row.id}`);
-          }
-      }
-      if (needsAck(body)) {
-        const { ackMs } = this.#deadline(body.precedence);
-        fresh.push(
-          newFollowup({
-            dir,
-            party: m.party,
-            id: m.id,
-            incident: body.incident ?? null,
-            type: body.type,
-            precedence: body.precedence,
-            status: body.status,
-            desk: body.author.desk,
-            started_at: m.at,
-            deadline_at: new Date(at + ackMs).toISOString(),
-            // Received: notify at once. Sent: look again at the deadline.
-            next_at: dir === 'in' ? at : at + ackMs,
-          }),
-        );
-        if (dir === 'in') due = true;
-      }
-    }
-    if (fresh.length) await this.followups.add(fresh, tx);
-    if (!incidents.size && !acked.length && !stopped.length && !due) return undefined;
-    return () => {
-      for (const [party, id, info] of acked) this.node.events.emit('acknowledged', party, id, info);
-      for (const incident of incidents) this.node.events.emit('incident', incident);
-      if (stopped.length)
-        this.#clearAlarms(stopped).catch((err) =>
-          this.#logger.error({ err }, 'clearing acknowledged alarms failed'),
-        );
-      if (due) this.kick();
-    };
-  }
-
-  /** Clears the open alarms about these messages: they were acknowledged or withdrawn. */
-  async #clearAlarms(refs: readonly string[]): Promise<void> {
-    for (const ref of refs)
-      for (const alarm of await this.node.store.openAlarmsAbout(ref))
-        await this.node
-          .clearAlarm(alarm.id, 'hotline', 'acknowledged or withdrawn', this.#clock())
-          .catch(() => undefined);
+    this.#parts = parts;
+    this.#clock = parts.clock;
+    this.#config = parts.config.incidents;
+    this.followups = parts.recorder.followups;
+    this.notifiers = parts.notifiers;
   }
 
   // Timers
@@ -332,9 +177,12 @@ export class Escalation {
   async #run(): Promise<void> {
     while (this.#running) {
       this.#kicked = false;
-      await this.runDue().catch((e) => this.#logger.error({ err: e }, 'escalation look failed'));
+      await this.runDue().catch((err) => this.#fault(err, 'escalation look failed'));
       if (!this.#running) break;
-      const next = await this.followups.nextDue().catch(() => undefined);
+      // Unreadable, the loop looks again within LOOK_MS; the look itself raises the alarm.
+      const next = await this.followups
+        .nextDue()
+        .catch((err) => this.#parts.logger.error({ err }, 'reading the next due timer failed'));
       const wait =
         next === undefined
           ? LOOK_MS
@@ -370,11 +218,9 @@ export class Escalation {
       for (const row of rows) {
         // One timer that fails (its desk's roster unreadable, say) must not hold up the others.
         const ok = await this.#fire(row, now).catch(async (err) => {
-          this.#logger.error({ err, party: row.party, id: row.id }, 'escalation timer failed');
+          await this.#fault(err, `escalation of ${row.party}/${row.id} failed`, row.party);
           // Try again in a minute rather than at every look.
-          await this.followups
-            .update(row.dir, row.party, row.id, { next_at: now + MINUTE })
-            .catch(() => undefined);
+          await this.followups.update(row.dir, row.party, row.id, { next_at: now + MINUTE });
           return false;
         });
         if (ok) progress++;
@@ -388,7 +234,7 @@ export class Escalation {
   /** Fires one timer; false when it changed meanwhile (acknowledged, retracted). */
   async #fire(row: FollowupRow, now: number): Promise<boolean> {
     const at = new Date(now).toISOString();
-    const { escalateMs } = this.#deadline(row.precedence as Precedence);
+    const { escalateMs } = this.#parts.recorder.deadline(row.precedence as Precedence);
     const scheduled = row.next_at as number;
     const nextAt = scheduled + escalateMs > now ? scheduled + escalateMs : now + escalateMs;
     const ladder = this.#config.ladder;
@@ -432,9 +278,13 @@ export class Escalation {
           message: `${label} awaits acknowledgement: desk "${desk}" notified (step ${step + 1} of ${ladder.length})`,
         };
     }
+    // An unreadable roster must not stop the console notice: it is said there, logged and alarmed.
     const duty = final
       ? undefined
-      : await this.#roster.onDuty(desk, new Date(now)).catch(() => undefined);
+      : await this.#parts.roster.onDuty(desk, new Date(now)).catch(async (err: Error) => {
+          await this.#fault(err, `the roster of desk "${desk}" could not be read`);
+          return { onDuty: null, reason: `the roster could not be read: ${err.message}` };
+        });
     const person = duty?.onDuty ?? null;
     const routes: ContactRoute[] = person?.routes ?? [];
     const channels: EscalationStep['channels'] = [{ kind: 'console', ok: true }];
@@ -459,37 +309,30 @@ export class Escalation {
       channels: JSON.stringify(channels),
       at,
     };
-    let pending: PendingAppend | undefined;
+    const { store, ledger, events, logger } = this.#parts;
     let raised: AlarmRow | undefined;
-    const done = await this.node.write(async () => {
-      const ok = await this.node.store.transaction(async (tx) => {
-        const current = await this.followups.get(row.dir, row.party, row.id, tx);
-        if (current?.next_at !== scheduled) return false;
-        await this.followups.update(row.dir, row.party, row.id, changes, tx);
-        await this.followups.addEscalation(fields, tx);
-        if (alarm)
-          raised = await this.node.store.raiseAlarm(alarm.type, row.party, alarm.message, tx, {
-            at,
-            ref,
-          });
-        // Leaves name desks, never people (the local escalations table keeps who).
-        const type = row.dir === 'out' ? 'unanswered' : final ? 'unacknowledged' : 'escalation';
-        const detail = {
-          party: row.party,
-          id: row.id,
-          precedence: row.precedence,
-          ...(row.dir === 'out' ? { deadline: row.deadline_at } : { step: fields.step, desk }),
-        };
-        pending = await this.node.ledger.append([eventLeaf(type, at, detail)], tx);
-        return true;
-      });
-      if (pending) this.node.ledger.committed(pending);
-      return ok;
+    const done = await ledger.commit(async (tx, log) => {
+      const current = await this.followups.get(row.dir, row.party, row.id, tx);
+      if (current?.next_at !== scheduled) return false;
+      await this.followups.update(row.dir, row.party, row.id, changes, tx);
+      await this.followups.addEscalation(fields, tx);
+      if (alarm)
+        raised = await store.raiseAlarm(alarm.type, row.party, alarm.message, tx, { at, ref });
+      // Leaves name desks, never people (the local escalations table keeps who).
+      const type = row.dir === 'out' ? 'unanswered' : final ? 'unacknowledged' : 'escalation';
+      const detail = {
+        party: row.party,
+        id: row.id,
+        precedence: row.precedence,
+        ...(row.dir === 'out' ? { deadline: row.deadline_at } : { step: fields.step, desk }),
+      };
+      await log.append([eventLeaf(type, at, detail)]);
+      return true;
     });
     if (!done) return false;
     const notice: Notice = {
       kind: row.dir === 'out' ? 'unanswered' : final ? 'standing' : 'escalation',
-      node: this.node.party,
+      node: this.#parts.config.party,
       party: row.party,
       id: row.id,
       incident: row.incident,
@@ -503,8 +346,8 @@ export class Escalation {
       at,
     };
     for (const [kind, target] of dispatch) this.notifiers.dispatch(kind, target, notice);
-    if (raised) this.node.events.emit('alarm', raised);
-    this.node.events.emit('escalation', {
+    if (raised) events.emit('alarm', raised);
+    events.emit('escalation', {
       dir: row.dir,
       party: row.party,
       id: row.id,
@@ -518,14 +361,23 @@ export class Escalation {
       final,
       at,
     });
-    if (row.incident) this.node.events.emit('incident', row.incident);
+    if (row.incident) events.emit('incident', row.incident);
     // A first notice is routine; a climb, the ladder's end and an unanswered message are not.
     const level = row.dir === 'out' || final || fields.step > 0 ? 'warn' : 'info';
-    this.#logger[level](
+    logger[level](
       { party: row.party, id: row.id, step: fields.step, desk, final, dir: row.dir },
       row.dir === 'out' ? 'message unanswered' : 'escalation',
     );
     return true;
+  }
+
+  /** A failure on the escalation path: logged, and alarmed (once while it stands). */
+  async #fault(err: unknown, what: string, party: string | null = null): Promise<void> {
+    const { alarms, logger } = this.#parts;
+    logger.error({ err, party }, what);
+    await alarms
+      .raiseOnce('escalation-fault', party, `${what}: ${(err as Error).message}`)
+      .catch((e: unknown) => logger.error({ err: e }, 'raising an escalation alarm failed'));
   }
 
   // What people do
@@ -541,12 +393,13 @@ export class Escalation {
     desk: string,
     disclose: boolean,
   ): Promise<{ ack: Released; acknowledged: string }> {
-    const row = await this.node.store.getInbox(party, id);
+    const { store, node, recorder, trail } = this.#parts;
+    const row = await store.getInbox(party, id);
     if (!row) throw new ProtocolError('E_NOT_FOUND', `there is no message ${id} from "${party}"`);
     let body = JSON.parse(row.body) as Body;
     let target = id;
     if (body.type === 'reminder' && body.inReplyTo) {
-      const original = await this.node.store.getInbox(party, body.inReplyTo);
+      const original = await store.getInbox(party, body.inReplyTo);
       if (original) {
         target = body.inReplyTo;
         body = JSON.parse(original.body) as Body;
@@ -564,10 +417,8 @@ export class Escalation {
         `message ${target} was acknowledged at ${followup.acked_at} by the desk "${followup.acked_desk}"`,
       );
     const key = `${party}/${target}`;
-    this.#ackers.set(key, by.actor);
-    let released: Released;
-    try {
-      released = await this.node.release([party], {
+    const released = await recorder.acking(key, by.actor, () =>
+      node.release([party], {
         type: 'ack',
         ...(body.incident ? { incident: body.incident } : {}),
         precedence: body.precedence,
@@ -579,11 +430,9 @@ export class Escalation {
         author: disclose ? { desk, person: by.actor } : { desk },
         approvals: [],
         inReplyTo: target,
-      });
-    } finally {
-      this.#ackers.delete(key);
-    }
-    await this.#trail.record({
+      }),
+    );
+    await trail.record({
       ...by,
       action: 'message.ack',
       target: key,
@@ -600,7 +449,8 @@ export class Escalation {
     desk: string,
     disclose: boolean,
   ): Promise<{ reminder: Released; number: number; deadline: string }> {
-    const row = await this.node.store.getOutbox(party, id);
+    const { store, node, alarms, events, trail } = this.#parts;
+    const row = await store.getOutbox(party, id);
     if (!row) throw new ProtocolError('E_NOT_FOUND', `we sent no message ${id} to "${party}"`);
     const body = JSON.parse(row.body) as Body;
     const followup = await this.followups.get('out', party, id);
@@ -617,7 +467,7 @@ export class Escalation {
     if (followup.retracted_at)
       throw new ProtocolError('E_CONFLICT', `message ${id} belongs to a retracted incident`);
     const number = followup.reminders + 1;
-    const released = await this.node.release([party], {
+    const released = await node.release([party], {
       type: 'reminder',
       ...(body.incident ? { incident: body.incident } : {}),
       precedence: body.precedence,
@@ -633,7 +483,7 @@ export class Escalation {
       ext: { reminder: number },
     });
     const now = this.#clock();
-    const { ackMs } = this.#deadline(body.precedence);
+    const { ackMs } = this.#parts.recorder.deadline(body.precedence);
     const deadline = new Date(now.getTime() + ackMs).toISOString();
     await this.followups.update('out', party, id, {
       reminders: number,
@@ -641,14 +491,14 @@ export class Escalation {
       deadline_at: deadline,
       next_at: now.getTime() + ackMs,
     });
-    await this.#clearAlarms([`${party}/${id}`]);
-    await this.#trail.record({
+    await alarms.clearAbout([`${party}/${id}`], 'acknowledged or withdrawn');
+    await trail.record({
       ...by,
       action: 'message.remind',
       target: `${party}/${id}`,
       detail: { desk, reminder: released.id, number },
     });
-    if (body.incident) this.node.events.emit('incident', body.incident);
+    if (body.incident) events.emit('incident', body.incident);
     this.kick();
     return { reminder: released, number, deadline };
   }

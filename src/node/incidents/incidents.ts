@@ -12,7 +12,8 @@
  */
 import type { Body, IncidentState, Precedence, Status } from '../../protocol/body.ts';
 import { INCIDENT_STATES } from '../../protocol/body.ts';
-import { type Node, RANK } from '../core/node.ts';
+import type { Store } from '../../store/store.ts';
+import { RANK } from '../core/node.ts';
 
 export interface IncidentMessage {
   dir: 'in' | 'out';
@@ -170,17 +171,18 @@ export function transitionProblem(from: IncidentState, to: IncidentState): strin
 
 /** An incident as this node holds it: its messages in both directions, and its derived view. */
 export async function loadIncident(
-  node: Node,
+  store: Store,
+  party: string,
   incident: string,
 ): Promise<{ view: IncidentView; messages: IncidentMessage[] } | undefined> {
-  const rows = await node.store.incidentMessages(incident);
+  const rows = await store.incidentMessages(incident);
   const messages = rows.map((r) => ({ ...r, body: JSON.parse(r.body) as Body }));
   // A message of ours to several peers is one row here: name every recipient.
   const recipients: IncidentMessage[] = [];
   for (const m of messages)
     if (m.dir === 'out')
-      for (const r of await node.store.outboxRowsOf(m.id))
+      for (const r of await store.outboxRowsOf(m.id))
         if (r.party !== m.party) recipients.push({ ...m, party: r.party });
-  const view = deriveIncident(incident, node.party, [...messages, ...recipients]);
+  const view = deriveIncident(incident, party, [...messages, ...recipients]);
   return view && { view, messages };
 }

@@ -36,7 +36,7 @@ afterAll(async () => {
 async function testsAtCn(): Promise<
   Array<{ codes: string[]; text: unknown; translations: unknown }>
 > {
-  const rows = await running('cn').node.store.listInbox(1000);
+  const rows = await running('cn').store.listInbox(1000);
   return rows
     .map((r) => JSON.parse(r.body))
     .filter((b) => b.type === 'test')
@@ -48,8 +48,8 @@ describe('the routine link test', () => {
     // The node's own scheduler looked once at start and found nothing due: let it finish, then
     // start the test's scheduler from a last test at the test clock's start.
     expect(await running('us').linkTests.tick()).toEqual([]);
-    await running('us').node.store.setMeta('linktest.last', new Date(now).toISOString());
-    const tests = new LinkTests(running('us').node, clock);
+    await running('us').store.setMeta('linktest.last', new Date(now).toISOString());
+    const tests = new LinkTests({ ...running('us'), clock });
     expect(await tests.tick()).toEqual([]);
     now += HOUR - 1000;
     expect(await tests.tick()).toEqual([]);
@@ -59,7 +59,7 @@ describe('the routine link test', () => {
     expect(first).toMatchObject({ party: 'cn', code: 'linktest.01' });
     expect(await tests.tick()).toEqual([]);
     const arrived = await eventually(
-      () => running('cn').node.store.getInbox('us', first?.released.id as string),
+      () => running('cn').store.getInbox('us', first?.released.id as string),
       10_000,
       'the link test at cn',
     );
@@ -81,13 +81,13 @@ describe('the routine link test', () => {
     now += HOUR / 2;
     await pair.stop(pair.us);
     await pair.start(pair.us);
-    const after = new LinkTests(running('us').node, clock);
+    const after = new LinkTests({ ...running('us'), clock });
     expect(await after.tick()).toEqual([]);
     now += HOUR / 2;
     const [second] = await after.tick();
     expect(second).toMatchObject({ party: 'cn', code: 'linktest.02' });
     await eventually(
-      () => running('cn').node.store.getInbox('us', second?.released.id as string),
+      () => running('cn').store.getInbox('us', second?.released.id as string),
       10_000,
       'the second link test at cn',
     );
@@ -96,16 +96,16 @@ describe('the routine link test', () => {
 
   test('a node that was down for hours sends one test on return, not one per missed hour', async () => {
     now += 5 * HOUR;
-    const tests = new LinkTests(running('us').node, clock);
+    const tests = new LinkTests({ ...running('us'), clock });
     expect((await tests.tick()).length).toBe(1);
     expect(await tests.tick()).toEqual([]);
     expect((await tests.due()).getTime()).toBe(now + HOUR);
   });
 
   test('a new node sends its first test an interval after it first serves', async () => {
-    const { node, linkTests } = running('cn');
+    const { store, linkTests } = running('cn');
     expect(await linkTests.tick()).toEqual([]);
-    const first = await node.store.getMeta('linktest.last');
+    const first = await store.getMeta('linktest.last');
     expect(first).toBeDefined();
     expect((await linkTests.due()).getTime()).toBe(Date.parse(first as string) + HOUR);
   });

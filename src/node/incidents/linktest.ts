@@ -8,9 +8,13 @@
  * nor sends an extra one. Time comes from an injected clock; `tick()` does the work, and `start()`
  * only calls it on a timer.
  */
+import type { Logger } from 'pino';
 import type { Vocabulary } from '../../protocol/vocabulary.ts';
+import type { Store } from '../../store/store.ts';
+import type { Config } from '../core/config.ts';
 import type { Draft, Node, Released } from '../core/node.ts';
-import { languageOf } from '../language/language.ts';
+import type { Peers } from '../core/peers.ts';
+import type { Language } from '../language/language.ts';
 
 const LAST_KEY = 'linktest.last';
 const PHRASE_KEY = 'linktest.phrase';
@@ -21,19 +25,29 @@ export interface LinkTestSent {
   released: Released;
 }
 
+export interface LinkTestParts {
+  config: Config;
+  store: Store;
+  node: Node;
+  peers: Peers;
+  language: Language;
+  logger: Logger;
+  clock: () => Date;
+}
+
 export class LinkTests {
-  readonly #node: Node;
+  readonly #parts: LinkTestParts;
   readonly #clock: () => Date;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<LinkTestSent[]> | undefined;
 
-  constructor(node: Node, clock: () => Date = () => new Date()) {
-    this.#node = node;
-    this.#clock = clock;
+  constructor(parts: LinkTestParts) {
+    this.#parts = parts;
+    this.#clock = parts.clock;
   }
 
   get #settings() {
-    return this.#node.config.linkTest;
+    return this.#parts.config.linkTest;
   }
 
   /**
@@ -41,10 +55,10 @@ export class LinkTests {
    * (a new node sends its first test an interval after it first serves, not at once).
    */
   async due(): Promise<Date> {
-    let last = await this.#node.store.getMeta(LAST_KEY);
+    let last = await this.#parts.store.getMeta(LAST_KEY);
     if (last === undefined) {
       last = this.#clock().toISOString();
-      await this.#node.store.setMeta(LAST_KEY, last);
+      await this.#parts.store.setMeta(LAST_KEY, last);
     }
     return new Date(Date.parse(last) + this.#settings.intervalMs);
   }
@@ -59,32 +73,32 @@ export class LinkTests {
   }
 
   async #tick(): Promise<LinkTestSent[]> {
-    if (!this.#settings.enabled || !this.#node.peers.size) return [];
+    if (!this.#settings.enabled || !this.#parts.peers.size) return [];
     const now = this.#clock();
     if ((await this.due()).getTime() > now.getTime()) return [];
-    const phrases = phrasesOf(languageOf(this.#node).vocabulary);
+    const phrases = phrasesOf(this.#parts.language.vocabulary);
     if (!phrases.length) {
-      this.#node.logger.error('the vocabulary has no linktest phrases: no link test sent');
+      this.#parts.logger.error('the vocabulary has no linktest phrases: no link test sent');
       return [];
     }
-    const previous = Number((await this.#node.store.getMeta(PHRASE_KEY)) ?? -1);
+    const previous = Number((await this.#parts.store.getMeta(PHRASE_KEY)) ?? -1);
     const index = (previous + 1) % phrases.length;
     const phrase = phrases[index] as Phrase;
     // Remembered first: a crash after this sends the next test an interval later, never twice.
-    await this.#node.store.setMeta(LAST_KEY, now.toISOString());
-    await this.#node.store.setMeta(PHRASE_KEY, String(index));
+    await this.#parts.store.setMeta(LAST_KEY, now.toISOString());
+    await this.#parts.store.setMeta(PHRASE_KEY, String(index));
     const sent: LinkTestSent[] = [];
-    // A copy: peers are reloaded (cleared and refilled) while a release awaits.
-    for (const party of [...this.#node.peers.keys()]) {
+    // A copy: peers may be reloaded while a release awaits.
+    for (const party of [...this.#parts.peers.keys()]) {
       try {
-        const released = await this.#node.release([party], this.#draft(phrase), now);
+        const released = await this.#parts.node.release([party], this.#draft(phrase), now);
         sent.push({ party, code: phrase.code, released });
-        this.#node.logger.info(
+        this.#parts.logger.info(
           { peer: party, id: released.id, code: phrase.code },
           'link test sent',
         );
       } catch (err) {
-        this.#node.logger.error({ err, peer: party }, 'link test not sent');
+        this.#parts.logger.error({ err, peer: party }, 'link test not sent');
       }
     }
     return sent;
@@ -110,7 +124,7 @@ export class LinkTests {
   start(checkMs = Math.min(60_000, this.#settings.intervalMs / 10)): void {
     if (!this.#settings.enabled) return;
     const run = () => {
-      this.tick().catch((err) => this.#node.logger.error({ err }, 'link test failed'));
+      this.tick().catch((err) => this.#parts.logger.error({ err }, 'link test failed'));
     };
     run();
     this.#timer = setInterval(run, checkMs);

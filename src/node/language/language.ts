@@ -7,11 +7,13 @@
  * A local translation is never part of a signed body, never sent, and never shown in place of
  * the original: views list it after the original and the sender's own translations, labelled.
  */
+import type { Logger } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import { eventLeaf } from '../../ledger/leaves.ts';
 import { type AttachmentView, viewAttachment } from '../../protocol/attachments.ts';
 import type { Body } from '../../protocol/body.ts';
 import { type CapMessage, capAlert } from '../../protocol/cap.ts';
+import type { SignedCard } from '../../protocol/card.ts';
 import { ProtocolError } from '../../protocol/errors.ts';
 import type { Leaf } from '../../protocol/leaf.ts';
 import { type RenderedBody, renderBody } from '../../protocol/render.ts';
@@ -21,9 +23,10 @@ import {
   type Vocabulary,
   type VocabularyComparison,
 } from '../../protocol/vocabulary.ts';
-import type { TranslationRow } from '../../store/store.ts';
-import type { Node } from '../core/node.ts';
-import type { PendingAppend } from '../record/ledger.ts';
+import type { Store, TranslationRow } from '../../store/store.ts';
+import type { Config } from '../core/config.ts';
+import type { Peers } from '../core/peers.ts';
+import type { Ledger } from '../record/ledger.ts';
 import { httpTranslator, type MachineTranslator } from './translator.ts';
 
 export const TRANSLATION_STATUSES = ['sight', 'rough', 'final'] as const;
@@ -73,53 +76,52 @@ interface Found {
   body: Body;
 }
 
-const services = new WeakMap<Node, Language>();
-
-/** The node's language service, made on first use from its configuration. */
-export function languageOf(node: Node): Language {
-  let language = services.get(node);
-  if (!language) {
-    const { vocabularyFile, machineTranslation } = node.config;
-    language = new Language(
-      node,
-      loadVocabulary(vocabularyFile),
-      machineTranslation ? httpTranslator(machineTranslation) : undefined,
-    );
-    services.set(node, language);
-  }
-  return language;
+export interface LanguageParts {
+  config: Config;
+  card: SignedCard;
+  store: Store;
+  ledger: Ledger;
+  peers: Peers;
+  logger: Logger;
 }
 
 export class Language {
-  readonly #node: Node;
+  readonly #parts: LanguageParts;
   readonly vocabulary: Vocabulary;
   readonly translator: MachineTranslator | undefined;
 
-  constructor(node: Node, vocabulary: Vocabulary, translator?: MachineTranslator) {
-    this.#node = node;
-    this.vocabulary = vocabulary;
-    this.translator = translator;
+  /** The configured vocabulary (a bad file throws here) and machine translation, if any. */
+  constructor(parts: LanguageParts) {
+    const { vocabularyFile, machineTranslation } = parts.config;
+    this.#parts = parts;
+    this.vocabulary = loadVocabulary(vocabularyFile);
+    this.translator = machineTranslation ? httpTranslator(machineTranslation) : undefined;
   }
 
   /** Our loaded vocabulary against what our own card announces (a re-signed card fixes it). */
   ownCard(lang = 'en'): VocabularyComparison {
     return compareVocabulary(
       this.vocabulary,
-      this.#node.party,
-      this.#node.card.card.vocabulary,
+      this.#parts.config.party,
+      this.#parts.card.card.vocabulary,
       lang,
     );
   }
 
   /** Our vocabulary against a pinned peer's card. */
   peer(party: string, lang = 'en'): VocabularyComparison {
-    return compareVocabulary(this.vocabulary, party, this.#node.peer(party).card.vocabulary, lang);
+    return compareVocabulary(
+      this.vocabulary,
+      party,
+      this.#parts.peers.pinned(party).card.vocabulary,
+      lang,
+    );
   }
 
   /** A message by its author party and id: one we received, or one we sent (our own party). */
   async #find(from: string, id: string): Promise<Found> {
-    const store = this.#node.store;
-    if (from === this.#node.party) {
+    const { store, config } = this.#parts;
+    if (from === config.party) {
       const [row] = await store.outboxRowsOf(id);
       if (row) return { from, id, dir: 'out', at: row.created_at, body: JSON.parse(row.body) };
     } else {
@@ -137,7 +139,7 @@ export class Language {
     const attachments = found.body.attachments.map(viewAttachment);
     const warnings = [...rendered.warnings];
     let vocabulary: VocabularyComparison | undefined;
-    if (found.dir === 'in' && this.#node.peers.has(from)) {
+    if (found.dir === 'in' && this.#parts.peers.has(from)) {
       const comparison = this.peer(from, rendered.lang);
       if (!comparison.same) {
         vocabulary = comparison;
@@ -156,7 +158,7 @@ export class Language {
   }
 
   async translations(from: string, id: string, lang = 'en'): Promise<LocalTranslation[]> {
-    const rows = await this.#node.store.listTranslations(from, id);
+    const rows = await this.#parts.store.listTranslations(from, id);
     return rows.map((r) => this.#local(r, lang));
   }
 
@@ -202,7 +204,7 @@ export class Language {
     if (source.lang === input.lang)
       throw new ProtocolError('E_MALFORMED', `the message is already in "${input.lang}"`);
     const text = await translator.translate(source.body, source.lang, input.lang);
-    this.#node.logger.info(
+    this.#parts.logger.info(
       { from, id, source: source.lang, target: input.lang, translator: translator.name },
       'machine translation added',
     );
@@ -234,7 +236,7 @@ export class Language {
       created_at: new Date().toISOString(),
       ...fields,
     };
-    await this.#node.store.addTranslation(row);
+    await this.#parts.store.addTranslation(row);
     return this.#local(row, fields.lang);
   }
 
@@ -264,23 +266,12 @@ export class Language {
    * returns the event's leaf index, which the export must find in the log it writes.
    */
   async recordRedExport(what: string, desk: string, reason: string): Promise<number> {
-    const node = this.#node;
-    return node.write(async () => {
-      let pending: PendingAppend | undefined;
-      await node.store.transaction(async (tx) => {
-        pending = await node.ledger.append(
-          [eventLeaf(RED_EXPORT_EVENT, new Date().toISOString(), { what, desk, reason })],
-          tx,
-        );
-      });
-      const done = pending as PendingAppend;
-      node.ledger.committed(done);
-      node.logger.warn(
-        { event: RED_EXPORT_EVENT, what, desk },
-        'TLP:RED content forced into an export',
-      );
-      return done.start;
-    });
+    const { ledger, logger } = this.#parts;
+    const index = await ledger.commit((_tx, log) =>
+      log.append([eventLeaf(RED_EXPORT_EVENT, new Date().toISOString(), { what, desk, reason })]),
+    );
+    logger.warn({ event: RED_EXPORT_EVENT, what, desk }, 'TLP:RED content forced into an export');
+    return index;
   }
 
   /**
@@ -291,10 +282,10 @@ export class Language {
     incident: string,
     force?: { desk: string; reason: string },
   ): Promise<{ xml: string; messages: number; excludedRed: number; auditLeaf?: number }> {
-    const rows = await this.#node.store.incidentMessages(incident);
+    const rows = await this.#parts.store.incidentMessages(incident);
     if (!rows.length) throw new ProtocolError('E_NOT_FOUND', `no messages of incident ${incident}`);
     const all: CapMessage[] = rows.map((r) => ({
-      from: r.dir === 'in' ? r.party : this.#node.party,
+      from: r.dir === 'in' ? r.party : this.#parts.config.party,
       id: r.id,
       at: r.at,
       body: JSON.parse(r.body) as Body,
@@ -312,8 +303,8 @@ export class Language {
         : undefined;
     const xml = capAlert({
       incident,
-      party: this.#node.party,
-      names: this.#node.card.card.names,
+      party: this.#parts.config.party,
+      names: this.#parts.card.card.names,
       messages,
       excludedRed: force ? 0 : red,
       vocabulary: this.vocabulary,

@@ -7,7 +7,7 @@ import { hostname, userInfo } from 'node:os';
 import { PeopleStore } from '../../store/people.ts';
 import type { Store } from '../../store/store.ts';
 import { type Config, parseConfig } from '../core/config.ts';
-import type { Node } from '../core/node.ts';
+import type { Ledger } from '../record/ledger.ts';
 import { Accounts, generatePassword, type Principal } from './accounts.ts';
 import { Roster } from './roster.ts';
 import { type Actor, AuditTrail } from './trail.ts';
@@ -25,11 +25,11 @@ export interface People {
 export function openPeople(
   store: Store,
   policy: Config['access'],
-  node?: Node,
+  ledger?: Ledger,
   clock: () => Date = () => new Date(),
 ): People {
   const people = new PeopleStore(store);
-  const trail = new AuditTrail(store, people, node, clock);
+  const trail = new AuditTrail(store, people, ledger, clock);
   return {
     store,
     people,

@@ -20,9 +20,9 @@ describe.each(BACKENDS)('the audit trail on %s', (backend) => {
   });
 
   test('anchors each entry in an event leaf of the ledger that holds only its hash', async () => {
-    const before = site.node.ledger.size;
+    const before = site.ledger.size;
     await site.trail.record({ ...by, action: 'config.change', detail: { setting: 'heartbeatMs' } });
-    expect(site.node.ledger.size).toBe(before + 1);
+    expect(site.ledger.size).toBe(before + 1);
     const [leaf] = await site.store.readLeaves(before, 1);
     const parsed = JSON.parse(leaf as string);
     expect(parsed).toMatchObject({
@@ -97,7 +97,7 @@ describe.each(BACKENDS)('the audit trail on %s', (backend) => {
   });
 
   test('a data-folder process without the node writes entries but never touches the ledger', async () => {
-    const size = site.node.ledger.size;
+    const size = site.ledger.size;
     const offline = openPeople(site.store, site.policy);
     await offline.accounts.add(by, {
       name: 'carol',

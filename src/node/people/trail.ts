@@ -8,8 +8,8 @@
  * a leaf cannot be changed without breaking the signed tree. Leaves carry only the hash: no name
  * or action of a person leaves the node in an export.
  *
- * Entries are written in the transaction of the change they record; anchoring follows, under the
- * node's write lock. A process without the node (a command run on the data folder) writes entries
+ * Entries are written in the transaction of the change they record; anchoring follows, in units
+ * of work of the node's ledger. A process without the node (a command run on the data folder) writes entries
  * only, and the node anchors them when it next starts or anchors.
  */
 import { eventLeaf } from '../../ledger/leaves.ts';
@@ -18,8 +18,7 @@ import { equalBytes, sha256, toHex, utf8 } from '../../protocol/encoding.ts';
 import { jcs } from '../../protocol/jcs.ts';
 import type { AuditRow, NewAudit, PeopleStore } from '../../store/people.ts';
 import type { Executor, Store } from '../../store/store.ts';
-import type { Node } from '../core/node.ts';
-import type { PendingAppend } from '../record/ledger.ts';
+import type { Ledger } from '../record/ledger.ts';
 
 export type Outcome = 'ok' | 'denied' | 'failed';
 export type Via = 'session' | 'token' | 'data-folder' | 'anonymous';
@@ -69,23 +68,23 @@ const ANCHOR_BATCH = 500;
 export class AuditTrail {
   readonly #people: PeopleStore;
   readonly #store: Store;
-  readonly #node: Node | undefined;
+  readonly #ledger: Ledger | undefined;
   readonly #clock: () => Date;
   /** Entries recorded and not yet written, for the next run. */
   readonly #queue: NewAudit[] = [];
   #active: Promise<number> | undefined;
   #next: Promise<number> | undefined;
 
-  /** Without `node`, entries are written but anchored later by the node. */
+  /** Without the node's `ledger`, entries are written but anchored later by the node. */
   constructor(
     store: Store,
     people: PeopleStore,
-    node?: Node,
+    ledger?: Ledger,
     clock: () => Date = () => new Date(),
   ) {
     this.#store = store;
     this.#people = people;
-    this.#node = node;
+    this.#ledger = ledger;
     this.#clock = clock;
   }
 
@@ -161,37 +160,31 @@ export class AuditTrail {
 
   async #run(): Promise<number> {
     const entries = this.#queue.splice(0);
-    const node = this.#node;
-    if (!node) {
+    const ledger = this.#ledger;
+    if (!ledger) {
       // One statement each, no transaction held across awaits beside a running node.
       for (const e of entries) await retryOnIdClash(() => this.#people.addAudit(e, this.#store.db));
       return 0;
     }
-    return node.write(async () => {
+    return ledger.exclusive(async (commit) => {
       let total = 0;
       let toWrite = entries;
       for (;;) {
-        let pending: PendingAppend | undefined;
-        let count = 0;
-        await retryOnIdClash(() =>
-          this.#store.transaction(async (tx) => {
-            pending = undefined;
+        const count = await retryOnIdClash(() =>
+          commit(async (tx, log) => {
             for (const e of toWrite) await this.#people.addAudit(e, tx);
             const rows = (await this.#people.unanchoredAudit(tx)).slice(0, ANCHOR_BATCH);
-            count = rows.length;
-            if (!count) return;
+            if (!rows.length) return 0;
             const hashes = rows.map(entryHash);
-            pending = await node.ledger.append(
+            const start = await log.append(
               rows.map((r, i) => eventLeaf('audit', r.at, { entry: r.id, hash: hashes[i] })),
-              tx,
             );
-            const start = pending.start;
             for (const [i, r] of rows.entries())
               await this.#people.anchorAudit(r.id, hashes[i] as string, start + i, tx);
+            return rows.length;
           }),
         );
         toWrite = [];
-        if (pending) node.ledger.committed(pending);
         total += count;
         if (count < ANCHOR_BATCH) return total;
       }

@@ -21,8 +21,7 @@ import { jcs } from '../../protocol/jcs.ts';
 import type { Leaf } from '../../protocol/leaf.ts';
 import { type Dialect, migrationProvider } from '../../store/migrations.ts';
 import { openSqliteStore } from '../../store/sqlite/index.ts';
-import type { Store } from '../../store/store.ts';
-import { Log } from './ledger.ts';
+import { Ledger } from './ledger.ts';
 
 /**
  * The node's log in SQLite: what it stores is the RFC 9162 tree of its leaves, batch after batch
@@ -44,10 +43,9 @@ function event(i: number): Leaf {
   return { leaf: 'event', type: 'test', at: '2026-11-27T00:00:00.000Z', detail: { i } };
 }
 
-async function appendBatch(store: Store, log: Log, from: number, count: number) {
+async function appendBatch(log: Ledger, from: number, count: number) {
   const leaves = Array.from({ length: count }, (_, k) => event(from + k));
-  const pending = await store.transaction((tx) => log.append(leaves, tx));
-  log.committed(pending);
+  await log.commit((_tx, ledger) => ledger.append(leaves));
 }
 
 describe('the node log in SQLite', () => {
@@ -59,14 +57,14 @@ describe('the node log in SQLite', () => {
     let size = 0;
     for (const count of batches) {
       const store = await openSqliteStore(path);
-      const log = await Log.open(store, signer());
+      const log = await Ledger.open(store, signer());
       expect(log.size).toBe(size);
-      await appendBatch(store, log, size, count);
+      await appendBatch(log, size, count);
       for (let k = 0; k < count; k++) reference.append(utf8(jcs(event(size + k))));
       size += count;
 
       // The signed checkpoint has the reference root.
-      const { note } = await store.transaction((tx) => log.checkpoint(tx));
+      const { note } = await log.commit((_tx, ledger) => ledger.checkpoint());
       const { checkpoint } = openCheckpoint(utf8(note), verifier.name, verifier);
       expect(checkpoint.size).toBe(size);
       expect(toHex(checkpoint.root)).toBe(toHex(treeHashSync(size, reference)));
@@ -77,7 +75,7 @@ describe('the node log in SQLite', () => {
       );
       // Proofs from the store are the reference's, and verify.
       for (const index of [0, Math.floor(size / 2), size - 1]) {
-        const proof = await store.transaction((tx) => log.prove(index, size, tx));
+        const proof = await log.commit((_tx, ledger) => ledger.prove(index, size));
         expect(proof).toEqual(proveRecordSync(size, index, reference).map(toHex));
         const leaf = reference.readHashes([storedHashIndex(0, index)])[0] as Uint8Array;
         expect(checkRecord(proof.map(fromHex), size, checkpoint.root, index, leaf)).toBe(true);
@@ -127,15 +125,15 @@ describe('the node log in SQLite', () => {
 
     const store = await openSqliteStore(path);
     expect(await store.hasTable('ledger_hashes')).toBe(false);
-    const log = await Log.open(store, signer());
+    const log = await Ledger.open(store, signer());
     expect(log.size).toBe(size);
     const all = Array.from({ length: count }, (_, i) => i);
     expect((await store.readHashes(all)).map(toHex)).toEqual(hashes.map(toHex));
 
     // It grows on from where it was, and proves itself consistent with what it was.
-    await appendBatch(store, log, size, 45);
+    await appendBatch(log, size, 45);
     for (let k = 0; k < 45; k++) reference.append(utf8(jcs(event(size + k))));
-    const { note } = await store.transaction((tx) => log.checkpoint(tx));
+    const { note } = await log.commit((_tx, ledger) => ledger.checkpoint());
     const { checkpoint } = openCheckpoint(utf8(note), verifier.name, verifier);
     expect(toHex(checkpoint.root)).toBe(toHex(treeHashSync(size + 45, reference)));
     const proof = (await log.proveConsistency(size, size + 45)).map(fromHex);

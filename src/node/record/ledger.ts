@@ -1,9 +1,9 @@
 /**
- * The node's own Merkle log on top of the store: appends leaves inside the caller's transaction,
- * signs checkpoints with the log key, and proves inclusion. The Merkle arithmetic is
- * ledger/merkle.ts; this file only supplies it with hashes.
- *
- * Appends must not interleave: callers hold the node's write lock (see Node.write).
+ * The node's own Merkle log on top of the store. The Merkle arithmetic is ledger/merkle.ts; this
+ * file supplies it with hashes, signs checkpoints with the log key, proves inclusion, and owns the
+ * one way anything is written beside the log: `commit`, a unit of work that holds the write lock,
+ * runs one store transaction, and advances the tree only once that transaction is durable (compare
+ * tessera's appender, whose future resolves only after the durable commit).
  */
 
 import { type Checkpoint, signCheckpoint } from '../../ledger/checkpoint.ts';
@@ -19,11 +19,42 @@ import { fromUtf8, toHex, utf8 } from '../../protocol/encoding.ts';
 import { jcs } from '../../protocol/jcs.ts';
 import type { Leaf } from '../../protocol/leaf.ts';
 import type { Executor, Store } from '../../store/store.ts';
+import { Lock } from '../core/lock.ts';
 
 /** Hashes of the last appends, which the next appends read (the tree's right edge). */
 const CACHE_LIMIT = 8192;
 
-export interface PendingAppend {
+/** A signed checkpoint of the log, as stored. */
+export interface SignedCheckpoint {
+  size: number;
+  note: string;
+  checkpoint: Checkpoint;
+}
+
+/**
+ * The log inside one unit of work: what is appended here is readable (proofs, checkpoints) in the
+ * same transaction, and part of the committed tree once the transaction is durable.
+ */
+export interface LedgerWriter {
+  /** The tree size with this unit's appends so far. */
+  readonly size: number;
+  /** Appends leaves; answers the index of the first. */
+  append(leaves: readonly Leaf[]): Promise<number>;
+  /** A signed checkpoint of the tree as it stands in this unit, stored with it. */
+  checkpoint(): Promise<SignedCheckpoint>;
+  /** RFC 9162 inclusion proof of leaf `index` in the tree of `size`, as hex. */
+  prove(index: number, size: number): Promise<string[]>;
+  /** Runs `then` once the unit has committed (never if it rolls back). */
+  afterCommit(then: () => void): void;
+}
+
+/** A unit of work: one transaction on the store and the log, under the write lock. */
+export type Work<T> = (tx: Executor, ledger: LedgerWriter) => Promise<T>;
+
+/** Runs units of work while the write lock is already held (see `Ledger.exclusive`). */
+export type Committer = <T>(work: Work<T>) => Promise<T>;
+
+interface Pending {
   start: number;
   count: number;
   /** The stored hashes these appends wrote, by index: proofs in the same transaction read them. */
@@ -32,10 +63,20 @@ export interface PendingAppend {
   edge: TreeEdge;
 }
 
-export class Log {
+/**
+ * @example
+ *   const ledger = await Ledger.open(store, signer);
+ *   const index = await ledger.commit(async (tx, log) => {
+ *     await store.raiseAlarm('fork', 'cn', 'two roots for one size', tx);
+ *     return log.append([eventLeaf('fork', at, { party: 'cn' })]);
+ *   }); // resolves once the alarm and its leaf are durable, together
+ */
+export class Ledger {
   readonly #store: Store;
   readonly #signer: NoteSigner;
   readonly #cache = new Map<number, Uint8Array>();
+  /** Every unit of work holds this lock, so appends never interleave. */
+  readonly #lock = new Lock();
   /** The committed tree's right edge: appends and checkpoints need nothing else. */
   #edge: TreeEdge;
 
@@ -46,10 +87,10 @@ export class Log {
   }
 
   /** Opens the stored log: one read of its right edge, never a rebuild. */
-  static async open(store: Store, signer: NoteSigner): Promise<Log> {
+  static async open(store: Store, signer: NoteSigner): Promise<Ledger> {
     return store.transaction(
       async (tx) =>
-        new Log(
+        new Ledger(
           store,
           signer,
           await TreeEdge.load(await store.ledgerSize(tx), {
@@ -59,41 +100,62 @@ export class Log {
     );
   }
 
-  get #size(): number {
-    return this.#edge.size;
-  }
-
+  /** The committed tree size. */
   get size(): number {
-    return this.#size;
+    return this.#edge.size;
   }
 
   get origin(): string {
     return this.#signer.name;
   }
 
-  #reader(q: Executor, pending?: Map<number, Uint8Array>): HashReader {
-    return {
-      readHashes: async (indexes) => {
-        const missing = indexes.filter((i) => !pending?.has(i) && !this.#cache.has(i));
-        const fetched = missing.length ? await this.#store.readHashes(missing, q) : [];
-        // What is in the table and not among this transaction's appends is committed: keep it.
-        for (const [k, i] of missing.entries()) this.#cache.set(i, fetched[k] as Uint8Array);
-        return indexes.map((i) => pending?.get(i) ?? (this.#cache.get(i) as Uint8Array));
-      },
-    };
+  /**
+   * Runs `work` in one store transaction under the write lock. What it appends joins the
+   * committed tree, and its `afterCommit` callbacks run, only once the transaction is durable;
+   * if it throws, nothing of it is kept.
+   */
+  commit<T>(work: Work<T>): Promise<T> {
+    return this.#lock.run(() => this.#commit(work));
   }
 
   /**
-   * Appends leaves in transaction `q`; returns their first index. Call `committed` once the
-   * transaction has committed (or `abandoned` if it rolled back).
+   * Holds the write lock across several units of work and the reads between them — the
+   * receiver's checks, whose answers must not change before what they allow is stored.
    */
-  async append(
-    leaves: readonly Leaf[],
-    q: Executor,
-    pending?: PendingAppend,
-  ): Promise<PendingAppend> {
+  exclusive<T>(fn: (commit: Committer) => Promise<T>): Promise<T> {
+    return this.#lock.run(() => fn((work) => this.#commit(work)));
+  }
+
+  async #commit<T>(work: Work<T>): Promise<T> {
+    let pending: Pending | undefined;
+    const after: Array<() => void> = [];
+    const result = await this.#store.transaction((tx) => {
+      const size = () => (pending ? pending.start + pending.count : this.size);
+      return work(tx, {
+        get size() {
+          return size();
+        },
+        append: async (leaves) => {
+          const first = size();
+          if (leaves.length) pending = await this.#append(leaves, tx, pending);
+          return first;
+        },
+        checkpoint: () => this.#checkpoint(tx, pending),
+        prove: async (index, size) =>
+          (await proveRecord(size, index, this.#reader(tx, pending?.hashes))).map(toHex),
+        afterCommit: (then) => {
+          after.push(then);
+        },
+      });
+    });
+    if (pending) this.#committed(pending);
+    for (const then of after) then();
+    return result;
+  }
+
+  async #append(leaves: readonly Leaf[], q: Executor, pending?: Pending): Promise<Pending> {
     const state = pending ?? {
-      start: this.#size,
+      start: this.size,
       count: 0,
       hashes: new Map<number, Uint8Array>(),
       edge: this.#edge.clone(),
@@ -115,28 +177,13 @@ export class Log {
     return state;
   }
 
-  /** The tree size after the pending appends, and a signed checkpoint of it, stored in `q`. */
-  async checkpoint(
-    q: Executor,
-    pending?: PendingAppend,
-  ): Promise<{ size: number; note: string; checkpoint: Checkpoint }> {
+  async #checkpoint(q: Executor, pending?: Pending): Promise<SignedCheckpoint> {
     const edge = pending?.edge ?? this.#edge;
     const size = edge.size;
     const checkpoint: Checkpoint = { origin: this.origin, size, root: edge.root(), extensions: [] };
     const note = fromUtf8(signCheckpoint(checkpoint, this.#signer));
     await this.#store.addCheckpoint(size, note, q);
     return { size, note, checkpoint };
-  }
-
-  /** RFC 9162 inclusion proof of leaf `index` in the tree of `size`, as hex. */
-  async prove(
-    index: number,
-    size: number,
-    q: Executor,
-    pending?: PendingAppend,
-  ): Promise<string[]> {
-    const proof = await proveRecord(size, index, this.#reader(q, pending?.hashes));
-    return proof.map(toHex);
   }
 
   /**
@@ -150,12 +197,24 @@ export class Log {
   ): Promise<string[]> {
     if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || from < 0 || from > to)
       throw new RangeError(`no consistency proof from size ${from} to ${to}`);
-    if (to > this.#size) throw new RangeError(`the log has ${this.#size} leaves, not ${to}`);
+    if (to > this.size) throw new RangeError(`the log has ${this.size} leaves, not ${to}`);
     const proof = await proveTree(to, from, this.#reader(q));
     return proof.map(toHex);
   }
 
-  committed(pending: PendingAppend): void {
+  #reader(q: Executor, pending?: Map<number, Uint8Array>): HashReader {
+    return {
+      readHashes: async (indexes) => {
+        const missing = indexes.filter((i) => !pending?.has(i) && !this.#cache.has(i));
+        const fetched = missing.length ? await this.#store.readHashes(missing, q) : [];
+        // What is in the table and not among this transaction's appends is committed: keep it.
+        for (const [k, i] of missing.entries()) this.#cache.set(i, fetched[k] as Uint8Array);
+        return indexes.map((i) => pending?.get(i) ?? (this.#cache.get(i) as Uint8Array));
+      },
+    };
+  }
+
+  #committed(pending: Pending): void {
     this.#edge = pending.edge;
     for (const [i, h] of pending.hashes) this.#cache.set(i, h);
     if (this.#cache.size > CACHE_LIMIT) {

@@ -18,7 +18,7 @@ import { LEDGER_PAGE_HASHES } from '../../store/migrations.ts';
 import type { Store } from '../../store/store.ts';
 import { openNodeStore, readNodeKeys, readOwnCard, readToken } from '../core/data.ts';
 import { ACK_ALARMS } from '../incidents/escalation.ts';
-import { Log } from './ledger.ts';
+import { Ledger } from './ledger.ts';
 
 /**
  * Washington and Beijing witness each other's logs: each accepts the other's checkpoints only
@@ -34,7 +34,7 @@ afterEach(async () => {
 });
 
 function running(site: Site) {
-  const node = site.running?.node;
+  const node = site.running;
   if (!node) throw new Error(`${site.party} is not running`);
   return node;
 }
@@ -58,7 +58,7 @@ async function cosignedLatest(site: Site, peer: string) {
 /** Sends a message from `site` to `to` and waits for its verified receipt: both logs stop growing. */
 async function exchange(site: Site, to: string, text = 'Link test.') {
   const node = running(site);
-  const { id } = await node.release([to], draft({ text: { lang: 'en', body: text } }));
+  const { id } = await node.node.release([to], draft({ text: { lang: 'en', body: text } }));
   await eventually(
     async () => ((await node.store.getOutbox(to, id))?.status === 'receipted' ? true : undefined),
     10_000,
@@ -195,8 +195,8 @@ describe('mutual witnessing', () => {
       const witnessed = await running(peer).store.witnessed(site.party);
       expect(witnessed?.size).toBe(latest.size);
     }
-    expect(await faultAlarms(us.node)).toEqual([]);
-    expect(await faultAlarms(cn.node)).toEqual([]);
+    expect(await faultAlarms(us)).toEqual([]);
+    expect(await faultAlarms(cn)).toEqual([]);
 
     // The operator sees it in the status.
     const response = await fetch(`${us.operatorUrl}/api/v1/status`, {
@@ -209,9 +209,9 @@ describe('mutual witnessing', () => {
       }[];
     };
     const peer = status.peers.find((p) => p.party === 'cn');
-    expect(peer?.witness.cosigned.size).toBe((await us.node.store.latestCheckpoint())?.size);
+    expect(peer?.witness.cosigned.size).toBe((await us.store.latestCheckpoint())?.size);
     expect(Date.parse(peer?.witness.cosigned.time ?? '')).toBeGreaterThan(0);
-    expect(peer?.witness.witnessed.size).toBe((await cn.node.store.latestCheckpoint())?.size);
+    expect(peer?.witness.witnessed.size).toBe((await cn.store.latestCheckpoint())?.size);
   });
 
   test('a node whose stored ledger hash was changed is caught by its peer at the next heartbeat', async () => {
@@ -265,11 +265,11 @@ describe('mutual witnessing', () => {
     await pair.start(pair.cn);
     await exchange(pair.cn, 'us');
     const { cosig } = await cosignedLatest(pair.us, 'cn');
-    const witnessed = await us.node.store.witnessed('cn');
+    const witnessed = await us.store.witnessed('cn');
     await pair.stop(pair.cn);
 
     // Signed with a witness key of the right name that is not Beijing's.
-    const ours = await us.node.store.latestCheckpoint();
+    const ours = await us.store.latestCheckpoint();
     const checkpoint = openPeerCheckpoint(readOwnCard(pair.us.dir).card, ours?.note ?? '');
     const forger = cosignatureSigner('hotline/cn/witness', randomBytes(32), () =>
       Math.floor(Date.now() / 1000),
@@ -287,7 +287,7 @@ describe('mutual witnessing', () => {
 
     const raised = await alarm(pair.us, 'bad-cosignature');
     expect(raised.party).toBe('cn');
-    expect(await us.node.store.latestCosignature('cn')).toEqual(cosig);
+    expect(await us.store.latestCosignature('cn')).toEqual(cosig);
   });
 
   test('a heartbeat with a bad consistency proof raises an alarm, and the accepted checkpoint stays', async () => {
@@ -295,7 +295,7 @@ describe('mutual witnessing', () => {
     await pair.start(pair.cn);
     await exchange(pair.cn, 'us');
     await cosignedLatest(pair.cn, 'us');
-    const witnessed = await us.node.store.witnessed('cn');
+    const witnessed = await us.store.witnessed('cn');
     if (!witnessed) throw new Error('Washington has not witnessed Beijing');
     await pair.stop(pair.cn);
 
@@ -318,7 +318,7 @@ describe('mutual witnessing', () => {
       heartbeatFromCn({ checkpoint: forked, consistency: { from: m - 1, proof } }),
     );
     expect(answer.status).toBe(200);
-    expect(await faultAlarms(us.node)).toEqual([]);
+    expect(await faultAlarms(us)).toEqual([]);
 
     // From the accepted size, it is checked, and it does not verify.
     answer = await post(
@@ -329,9 +329,9 @@ describe('mutual witnessing', () => {
     expect(answer.status).toBe(200);
     const fork = await alarm(pair.us, 'fork');
     expect(fork.message).toContain(`size ${m + 1}`);
-    expect(await us.node.store.witnessed('cn')).toEqual(witnessed);
+    expect(await us.store.witnessed('cn')).toEqual(witnessed);
     // The alarm is durable: in the log as an event leaf too.
-    const leaves = await us.node.store.readLeaves(0, us.node.ledger.size);
+    const leaves = await us.store.readLeaves(0, us.ledger.size);
     expect(leaves.some((l) => l.includes('"type":"fork"'))).toBe(true);
   });
 
@@ -346,11 +346,13 @@ describe('mutual witnessing', () => {
     await rewrite(pair.cn, async (store) => {
       await overwriteStoredHash(store, storedHashIndex(level, 0));
       const logKey = readNodeKeys(pair.cn.dir).get('log');
-      const log = await Log.open(store, ed25519NoteSigner(logKey.entry.name ?? '', logKey.secret));
-      const pending = await store.transaction((tx) =>
-        log.append([{ leaf: 'event', type: 'note', at: new Date().toISOString(), detail: {} }], tx),
+      const log = await Ledger.open(
+        store,
+        ed25519NoteSigner(logKey.entry.name ?? '', logKey.secret),
       );
-      log.committed(pending);
+      await log.commit((_tx, ledger) =>
+        ledger.append([{ leaf: 'event', type: 'note', at: new Date().toISOString(), detail: {} }]),
+      );
       await store.db.deleteFrom('checkpoints').execute();
       await store.db.deleteFrom('cosignatures').execute();
     });
@@ -367,12 +369,12 @@ describe('mutual witnessing', () => {
     const cn = await pair.start(pair.cn);
     await exchange(pair.cn, 'us');
     await cosignedLatest(pair.cn, 'us');
-    const witnessed = await us.node.store.witnessed('cn');
+    const witnessed = await us.store.witnessed('cn');
     if (!witnessed) throw new Error('Washington has not witnessed Beijing');
     cn.heartbeats.stop();
 
     // Signed by Beijing's log key, beyond Beijing's log: Beijing answers the proof request 404.
-    const size = cn.node.ledger.size + 5;
+    const size = cn.ledger.size + 5;
     const answer = await post(
       pair.us,
       '/federation/v1/heartbeat',
@@ -383,7 +385,7 @@ describe('mutual witnessing', () => {
     expect(raised.party).toBe('cn');
     expect(raised.message).toContain(`size ${size}`);
     expect(raised.message).toContain('HTTP 404');
-    expect(await us.node.store.witnessed('cn')).toEqual(witnessed);
+    expect(await us.store.witnessed('cn')).toEqual(witnessed);
   });
 
   test('a larger checkpoint without a proof from an unreachable peer raises bad-proof at the third heartbeat', async () => {
@@ -391,13 +393,13 @@ describe('mutual witnessing', () => {
     await pair.start(pair.cn);
     await exchange(pair.cn, 'us');
     await cosignedLatest(pair.cn, 'us');
-    const witnessed = await us.node.store.witnessed('cn');
+    const witnessed = await us.store.witnessed('cn');
     if (!witnessed) throw new Error('Washington has not witnessed Beijing');
     await pair.stop(pair.cn);
 
     const note = forgedCheckpoint(witnessed.size + 1);
     for (let beat = 1; beat <= 3; beat++) {
-      expect(await us.node.store.hasOpenAlarm('bad-proof', 'cn')).toBe(false);
+      expect(await us.store.hasOpenAlarm('bad-proof', 'cn')).toBe(false);
       const answer = await post(
         pair.us,
         '/federation/v1/heartbeat',
@@ -407,7 +409,7 @@ describe('mutual witnessing', () => {
     }
     const raised = await alarm(pair.us, 'bad-proof');
     expect(raised.message).toContain('3 heartbeats in a row');
-    expect(await us.node.store.witnessed('cn')).toEqual(witnessed);
+    expect(await us.store.witnessed('cn')).toEqual(witnessed);
   });
 
   test('a receipt whose checkpoint does not extend the witnessed log is refused with a fork alarm', async () => {
@@ -416,7 +418,7 @@ describe('mutual witnessing', () => {
     await exchange(pair.cn, 'us');
     const { latest } = await cosignedLatest(pair.us, 'cn');
     await eventually(
-      async () => ((await cn.node.store.witnessed('us'))?.size === latest.size ? true : undefined),
+      async () => ((await cn.store.witnessed('us'))?.size === latest.size ? true : undefined),
       5000,
       'Beijing witnessing Washington',
     );
@@ -438,10 +440,10 @@ describe('mutual witnessing', () => {
     expect(fork.party).toBe('us');
     // Retries bring the same answer: the message stays unreceipted.
     await new Promise((r) => setTimeout(r, 600));
-    const row = await cn.node.store.getOutbox('us', id);
+    const row = await cn.store.getOutbox('us', id);
     expect(row?.status).toBe('pending');
     expect(row?.attempts).toBeGreaterThan(0);
-    expect((await cn.node.store.witnessed('us'))?.size).toBe(latest.size);
+    expect((await cn.store.witnessed('us'))?.size).toBe(latest.size);
   });
 });
 
@@ -450,9 +452,9 @@ describe('GET /federation/v1/proof/consistency', () => {
     const us = await pair.start(pair.us);
     await pair.start(pair.cn);
     await exchange(pair.cn, 'us');
-    const first = await us.node.store.latestCheckpoint();
+    const first = await us.store.latestCheckpoint();
     await exchange(pair.cn, 'us');
-    const second = await us.node.store.latestCheckpoint();
+    const second = await us.store.latestCheckpoint();
     if (!first || !second) throw new Error('Washington signed no checkpoint');
     const card = readOwnCard(pair.us.dir).card;
     const a = openPeerCheckpoint(card, first.note);
@@ -466,7 +468,7 @@ describe('GET /federation/v1/proof/consistency', () => {
     expect(checkTree(proof.map(fromHex), b.size, b.root, a.size, a.root)).toBe(true);
 
     expect((await get(`from=${b.size}&to=${a.size}`)).status).toBe(400);
-    expect((await get(`from=0&to=${us.node.ledger.size + 1}`)).status).toBe(404);
+    expect((await get(`from=0&to=${us.ledger.size + 1}`)).status).toBe(404);
     expect((await get('from=-1&to=2')).status).toBe(400);
     expect((await get('from=1')).status).toBe(400);
   });

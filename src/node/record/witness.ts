@@ -11,9 +11,11 @@
  * the largest co-signed size is where our next consistency proof starts.
  *
  * Work on one peer is serialised (heartbeats in both directions and receipts race otherwise);
- * nothing here runs under the node's write lock, which `Node.alarm` takes.
+ * nothing here runs under the ledger's write lock, which raising an alarm takes.
  */
 import { type Static, Type } from '@sinclair/typebox';
+import type { Logger } from 'pino';
+import type { NodeKeys } from '../../crypto/keys.ts';
 import { type Checkpoint, parseCheckpoint } from '../../ledger/checkpoint.ts';
 import {
   cosignatureSigner,
@@ -34,11 +36,14 @@ import { equalBytes, fromHex, toHex, utf8 } from '../../protocol/encoding.ts';
 import type { Heartbeat } from '../../protocol/heartbeat.ts';
 import { LIMITS } from '../../protocol/limits.ts';
 import { schemaError } from '../../protocol/validate.ts';
-import type { CosignatureRow, Executor } from '../../store/store.ts';
+import type { CosignatureRow, Executor, Store } from '../../store/store.ts';
+import type { Alarms } from '../core/alarms.ts';
+import type { Config } from '../core/config.ts';
 import { Lock } from '../core/lock.ts';
-import type { Node } from '../core/node.ts';
-import { pathsOf } from '../delivery/paths.ts';
+import type { Peers } from '../core/peers.ts';
+import type { Paths } from '../delivery/paths.ts';
 import { getJson, TransportError } from '../delivery/transport.ts';
+import type { Ledger } from './ledger.ts';
 
 /** GET /federation/v1/proof/consistency: the query (text, as query strings arrive). */
 export const ConsistencyQuery = Type.Object(
@@ -92,20 +97,20 @@ export interface WitnessStatus {
   cosigned: { size: number; time: string; at: string } | null;
 }
 
-const witnesses = new WeakMap<Node, Witness>();
-
-/** The node's witness (one per node, shared by heartbeats, delivery and the listeners). */
-export function witnessOf(node: Node): Witness {
-  let witness = witnesses.get(node);
-  if (!witness) {
-    witness = new Witness(node);
-    witnesses.set(node, witness);
-  }
-  return witness;
+export interface WitnessParts {
+  config: Config;
+  keys: NodeKeys;
+  store: Store;
+  ledger: Ledger;
+  peers: Peers;
+  paths: Paths;
+  alarms: Alarms;
+  logger: Logger;
 }
 
+/** The node's witness of its peers' logs (one per node, shared by heartbeats, delivery and the listeners). */
 export class Witness {
-  readonly #node: Node;
+  readonly #parts: WitnessParts;
   readonly #locks = new Map<string, Lock>();
   /** Caches of the store's `witnessed` and latest `cosignatures` rows (null: none yet). */
   readonly #accepted = new Map<string, Accepted | null>();
@@ -126,8 +131,8 @@ export class Witness {
   readonly #unproven = new Map<string, number>();
   #cosigner: NoteSigner | undefined;
 
-  constructor(node: Node) {
-    this.#node = node;
+  constructor(parts: WitnessParts) {
+    this.#parts = parts;
   }
 
   /**
@@ -149,7 +154,7 @@ export class Witness {
           proof: await this.#proof(party, cosigned.size, size),
         };
       } catch (e) {
-        this.#node.logger.error(
+        this.#parts.logger.error(
           { err: e, peer: party, from: cosigned.size, to: size },
           'cannot prove our log consistent',
         );
@@ -167,7 +172,7 @@ export class Witness {
         if (heartbeat.cosignature) await this.#takeCosignature(party, heartbeat.cosignature);
       });
     } catch (e) {
-      this.#node.logger.error({ err: e, peer: party }, 'witnessing a heartbeat failed');
+      this.#parts.logger.error({ err: e, peer: party }, 'witnessing a heartbeat failed');
     }
   }
 
@@ -251,7 +256,7 @@ export class Witness {
           )
             proof = await this.#fetchProof(party, from, to, false);
         } catch (e) {
-          this.#node.logger.warn(
+          this.#parts.logger.warn(
             { peer: party, from, to, reason: (e as Error).message },
             'no consistency proof for a receipt',
           );
@@ -297,9 +302,9 @@ export class Witness {
     if (old?.note === heartbeat.checkpoint) return;
     let checkpoint: Checkpoint;
     try {
-      checkpoint = openPeerCheckpoint(this.#node.peer(party).card, heartbeat.checkpoint);
+      checkpoint = openPeerCheckpoint(this.#parts.peers.pinned(party).card, heartbeat.checkpoint);
     } catch (e) {
-      await this.#alarm(
+      await this.#parts.alarms.raiseOnce(
         'bad-proof',
         party,
         `"${party}" sent a checkpoint that does not verify: ${(e as Error).message}`,
@@ -346,7 +351,7 @@ export class Witness {
       const times = (this.#unproven.get(party) ?? 0) + 1;
       this.#unproven.set(party, times);
       if (e instanceof PeerAnswer || times >= UNPROVEN_HEARTBEATS) {
-        await this.#alarm(
+        await this.#parts.alarms.raiseOnce(
           'bad-proof',
           party,
           `"${party}" signed a checkpoint of size ${checkpoint.size} (root ${short(checkpoint.root)}) ` +
@@ -354,7 +359,7 @@ export class Witness {
             `witnessed at ${old.at}${e instanceof PeerAnswer ? '' : ` (${times} heartbeats in a row)`}: ${reason}`,
         );
       } else
-        this.#node.logger.warn(
+        this.#parts.logger.warn(
           { peer: party, from: old.size, to: checkpoint.size, reason },
           'no consistency proof for a heartbeat',
         );
@@ -410,13 +415,13 @@ export class Witness {
     const at = new Date().toISOString();
     const { size, root } = checkpoint;
     const row = { party, size, root: toHex(root), note, cosignature: line, at };
-    if (record) await record((tx) => this.#node.store.putWitnessed(row, tx));
-    else await this.#node.store.putWitnessed(row);
+    if (record) await record((tx) => this.#parts.store.putWitnessed(row, tx));
+    else await this.#parts.store.putWitnessed(row);
     this.#accepted.set(party, { size, root, note, line, at });
   }
 
   async #fork(party: string, old: Accepted, checkpoint: Checkpoint, relation: string) {
-    await this.#alarm(
+    await this.#parts.alarms.raiseOnce(
       'fork',
       party,
       `"${party}" signed a checkpoint of size ${checkpoint.size} (root ${short(checkpoint.root)}) ` +
@@ -429,9 +434,9 @@ export class Witness {
   async #takeCosignature(party: string, { size, line }: { size: number; line: string }) {
     const latest = await this.#cosignedOf(party);
     if (latest?.line === line) return;
-    const note = await this.#node.store.checkpointOfSize(size);
+    const note = await this.#parts.store.checkpointOfSize(size);
     if (!note) {
-      await this.#alarm(
+      await this.#parts.alarms.raiseOnce(
         'bad-cosignature',
         party,
         `"${party}" sent a co-signature of a checkpoint of size ${size}, which this node never signed`,
@@ -440,7 +445,7 @@ export class Witness {
     }
     const time = this.#verifyCosignature(party, note, line);
     if (time === undefined) {
-      await this.#alarm(
+      await this.#parts.alarms.raiseOnce(
         'bad-cosignature',
         party,
         `"${party}" sent a co-signature of our checkpoint of size ${size} that does not verify with its witness key`,
@@ -448,7 +453,7 @@ export class Witness {
       return;
     }
     const row = { party, size, line, time, at: new Date().toISOString() };
-    await this.#node.store.addCosignature(row);
+    await this.#parts.store.addCosignature(row);
     if (!latest || size > latest.size) this.#cosigned.set(party, row);
   }
 
@@ -469,18 +474,10 @@ export class Witness {
   }
 
   /** Raises a durable alarm, once while an alarm of that type about the peer is open. */
-  async #alarm(type: string, party: string, message: string): Promise<void> {
-    if (await this.#node.store.hasOpenAlarm(type, party)) {
-      this.#node.logger.error({ alarm: type, party }, message);
-      return;
-    }
-    await this.#node.alarm(type, party, message);
-  }
-
   async #proof(party: string, from: number, to: number): Promise<string[]> {
     const last = this.#sentProof.get(party);
     if (last?.from === from && last.to === to) return last.proof;
-    const proof = await this.#node.ledger.proveConsistency(from, to);
+    const proof = await this.#parts.ledger.proveConsistency(from, to);
     this.#sentProof.set(party, { from, to, proof });
     return proof;
   }
@@ -506,13 +503,11 @@ export class Witness {
   ): Promise<Uint8Array[]> {
     const cached = this.#relayedProofs.get(party)?.get(`${from}-${to}`);
     if (cached && relayed) return cached;
-    const direct = pathsOf(this.#node)
-      .order(party)
-      .filter((p) => p.kind === 'direct');
+    const direct = this.#parts.paths.order(party).filter((p) => p.kind === 'direct');
     if (!direct.length) throw new Error('no direct path to the peer');
     const errors: string[] = [];
     let answered = false;
-    const { failoverMs, sendTimeoutMs } = this.#node.config.outbox;
+    const { failoverMs, sendTimeoutMs } = this.#parts.config.outbox;
     for (const [i, path] of direct.entries()) {
       try {
         // Every path but the last gets the failover time, as delivery does.
@@ -550,7 +545,7 @@ export class Witness {
 
   #signer(): NoteSigner {
     if (!this.#cosigner) {
-      const { entry, secret } = this.#node.keys.get('witness');
+      const { entry, secret } = this.#parts.keys.get('witness');
       this.#cosigner = cosignatureSigner(entry.name ?? '', secret, () =>
         Math.floor(Date.now() / 1000),
       );
@@ -559,7 +554,7 @@ export class Witness {
   }
 
   #witnessKey(party: string): NoteVerifier {
-    const card = this.#node.peer(party).card;
+    const card = this.#parts.peers.pinned(party).card;
     const pub = card.keys.find((k) => k.purpose === 'witness')?.pub ?? '';
     let cached = this.#verifiers.get(party);
     if (cached?.pub !== pub) {
@@ -572,7 +567,7 @@ export class Witness {
   async #acceptedOf(party: string): Promise<Accepted | null> {
     let accepted = this.#accepted.get(party);
     if (accepted === undefined) {
-      const row = await this.#node.store.witnessed(party);
+      const row = await this.#parts.store.witnessed(party);
       accepted = row
         ? {
             size: row.size,
@@ -592,7 +587,7 @@ export class Witness {
   async #cosignedOf(party: string): Promise<CosignatureRow | null> {
     let cosigned = this.#cosigned.get(party);
     if (cosigned === undefined) {
-      cosigned = (await this.#node.store.latestCosignature(party)) ?? null;
+      cosigned = (await this.#parts.store.latestCosignature(party)) ?? null;
       cosigned = this.#cosigned.get(party) ?? cosigned;
       this.#cosigned.set(party, cosigned);
     }

@@ -44,8 +44,7 @@ afterAll(async () => {
 
 async function receipted(node: RunningNode, to: string, id: string): Promise<void> {
   await eventually(
-    async () =>
-      (await node.node.store.getOutbox(to, id))?.status === 'receipted' ? true : undefined,
+    async () => ((await node.store.getOutbox(to, id))?.status === 'receipted' ? true : undefined),
     20_000,
     `a verified receipt for ${id}`,
   );
@@ -85,8 +84,8 @@ describe('two nodes on PostgreSQL', () => {
     for (const { from, id } of sent)
       await receipted(from === 'us' ? us : cn, from === 'us' ? 'cn' : 'us', id);
     // Numbers come back as numbers (int8 is parsed), seqs contiguous from 1, each message once.
-    const inboxUs = await us.node.store.listInbox(1000);
-    const inboxCn = await cn.node.store.listInbox(1000);
+    const inboxUs = await us.store.listInbox(1000);
+    const inboxCn = await cn.store.listInbox(1000);
     expect(inboxUs.map((r) => r.seq).sort((a, b) => a - b)).toEqual(
       Array.from({ length: 40 }, (_, i) => i + 1),
     );
@@ -96,8 +95,7 @@ describe('two nodes on PostgreSQL', () => {
     // Each node's log has been witnessed and co-signed by the other.
     await eventually(
       async () =>
-        (await us.node.store.latestCosignature('cn')) &&
-        (await cn.node.store.latestCosignature('us'))
+        (await us.store.latestCosignature('cn')) && (await cn.store.latestCosignature('us'))
           ? true
           : undefined,
       20_000,

@@ -1,0 +1,103 @@
+/**
+ * How the listeners get the node's services: one plugin decorates the Fastify instance with the
+ * services it is given, and every route plugin is made by `routes`, naming the services it uses.
+ * Fastify checks those names when the plugin registers, so a listener built without a service a
+ * route needs fails at boot, not at the first request. Handlers are typed from their TypeBox
+ * schemas (the type provider), so a handler never casts its request.
+ */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type {
+  FastifyBaseLogger,
+  FastifyInstance,
+  FastifyPluginAsync,
+  RawReplyDefaultExpression,
+  RawRequestDefaultExpression,
+  RawServerDefault,
+} from 'fastify';
+import fp from 'fastify-plugin';
+import type { Logger } from 'pino';
+import type { NodeKeys } from '../crypto/keys.ts';
+import type { Alarms } from '../node/core/alarms.ts';
+import type { Config } from '../node/core/config.ts';
+import type { NodeEvents } from '../node/core/events.ts';
+import type { Metrics } from '../node/core/metrics.ts';
+import type { Node } from '../node/core/node.ts';
+import type { Peers } from '../node/core/peers.ts';
+import type { Heartbeats } from '../node/delivery/heartbeat.ts';
+import type { Paths } from '../node/delivery/paths.ts';
+import type { Watchdog } from '../node/delivery/watchdog.ts';
+import type { Approvals } from '../node/incidents/approvals.ts';
+import type { Escalation } from '../node/incidents/escalation.ts';
+import type { Language } from '../node/language/language.ts';
+import type { People } from '../node/people/people.ts';
+import type { Ledger } from '../node/record/ledger.ts';
+import type { Witness } from '../node/record/witness.ts';
+import type { SignedCard } from '../protocol/card.ts';
+import type { FollowupStore } from '../store/followups.ts';
+import type { Store } from '../store/store.ts';
+
+/** The services the listeners serve from (src/app builds them). */
+export interface ApiServices {
+  config: Config;
+  keys: NodeKeys;
+  card: SignedCard;
+  store: Store;
+  clock: () => Date;
+  logger: Logger;
+  events: NodeEvents;
+  metrics: Metrics;
+  ledger: Ledger;
+  peers: Peers;
+  alarms: Alarms;
+  followups: FollowupStore;
+  node: Node;
+  paths: Paths;
+  witness: Witness;
+  heartbeats: Heartbeats;
+  watchdog: Watchdog | undefined;
+  language: Language;
+  people: People;
+  escalation: Escalation;
+  approvals: Approvals;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance extends ApiServices {}
+}
+
+/** A Fastify instance whose handlers are typed from their TypeBox schemas. */
+export type App = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+/** Decorates the instance with the services given (a listener may serve only some of them). */
+export const services = fp<Partial<ApiServices>>(
+  async (app, given) => {
+    for (const [name, service] of Object.entries(given)) app.decorate<unknown>(name, service);
+  },
+  { name: 'hotline-services', fastify: '5.x' },
+);
+
+/**
+ * A route plugin that uses `needs` of the services: registration fails at boot when one is
+ * missing. It stays encapsulated (its hooks apply to its own routes and below).
+ */
+export function routes<Options extends Record<string, unknown> = Record<never, never>>(
+  name: string,
+  needs: ReadonlyArray<keyof ApiServices>,
+  plugin: (app: App, options: Options) => Promise<void>,
+): FastifyPluginAsync<Options> {
+  const typed: FastifyPluginAsync<Options> = (app, options) =>
+    plugin(app.withTypeProvider<TypeBoxTypeProvider>(), options);
+  return fp(typed, {
+    name,
+    fastify: '5.x',
+    decorators: { fastify: [...needs] },
+    dependencies: ['hotline-services'],
+    encapsulate: true,
+  });
+}

@@ -1,0 +1,191 @@
+/**
+ * The composition root: every service of a node built once, in dependency order, into one typed
+ * record that the listeners and the commands are handed. Nothing registers itself anywhere and
+ * nothing is looked up at run time: a service is given what it uses, by name, here.
+ */
+import type { Logger } from 'pino';
+import type { NodeKeys } from '../crypto/keys.ts';
+import { ed25519NoteSigner } from '../ledger/note.ts';
+import { Alarms } from '../node/core/alarms.ts';
+import type { Config } from '../node/core/config.ts';
+import { NodeEvents } from '../node/core/events.ts';
+import { Metrics } from '../node/core/metrics.ts';
+import { Node } from '../node/core/node.ts';
+import { Peers } from '../node/core/peers.ts';
+import { Heartbeats } from '../node/delivery/heartbeat.ts';
+import { Outbox } from '../node/delivery/outbox.ts';
+import { Paths } from '../node/delivery/paths.ts';
+import { RelayCollector } from '../node/delivery/relays.ts';
+import { Watchdog } from '../node/delivery/watchdog.ts';
+import { Approvals } from '../node/incidents/approvals.ts';
+import { Escalation } from '../node/incidents/escalation.ts';
+import { FollowupRecorder } from '../node/incidents/followups.ts';
+import { LinkTests } from '../node/incidents/linktest.ts';
+import { Notifiers } from '../node/incidents/notifiers.ts';
+import { Language } from '../node/language/language.ts';
+import { openPeople, type People } from '../node/people/people.ts';
+import { Ledger } from '../node/record/ledger.ts';
+import { Witness } from '../node/record/witness.ts';
+import type { SignedCard } from '../protocol/card.ts';
+import { FollowupStore } from '../store/followups.ts';
+import type { Store } from '../store/store.ts';
+
+/** What a node is built from: its data folder's contents, a logger and a clock. */
+export interface ServiceParts {
+  config: Config;
+  keys: NodeKeys;
+  card: SignedCard;
+  store: Store;
+  logger: Logger;
+  /** The node's time for deadlines, escalation and the roster (tests inject one). */
+  clock: () => Date;
+}
+
+/** Every service of one node. */
+export interface Services extends ServiceParts {
+  events: NodeEvents;
+  metrics: Metrics;
+  ledger: Ledger;
+  peers: Peers;
+  alarms: Alarms;
+  followups: FollowupStore;
+  recorder: FollowupRecorder;
+  node: Node;
+  paths: Paths;
+  witness: Witness;
+  outbox: Outbox;
+  heartbeats: Heartbeats;
+  relays: RelayCollector;
+  /** Present when `watchdog.url` is configured. */
+  watchdog: Watchdog | undefined;
+  language: Language;
+  people: People;
+  notifiers: Notifiers;
+  escalation: Escalation;
+  approvals: Approvals;
+  linkTests: LinkTests;
+}
+
+/**
+ * Builds a node's services over an open store. Nothing runs yet: `startServices` starts the
+ * loops, and the listeners are given the record. A bad vocabulary file throws here.
+ *
+ * @example
+ *   const services = await buildServices({ config, keys, card, store, logger, clock });
+ *   await services.node.release(['cn'], draft);
+ */
+export async function buildServices(parts: ServiceParts): Promise<Services> {
+  const { config, keys, card, store, logger, clock } = parts;
+  const events = new NodeEvents();
+  const metrics = new Metrics(config.party);
+  const logKey = keys.get('log');
+  const ledger = await Ledger.open(
+    store,
+    ed25519NoteSigner(logKey.entry.name ?? '', logKey.secret),
+  );
+  const peers = await Peers.open(store);
+  const alarms = new Alarms({ store, ledger, logger, events, clock });
+  const followups = new FollowupStore(store);
+  const recorder = new FollowupRecorder({ config, followups, alarms, events, logger });
+  const node = new Node({
+    config,
+    keys,
+    store,
+    ledger,
+    peers,
+    metrics,
+    logger,
+    events,
+    alarms,
+    clock,
+    onCommit: recorder.record,
+  });
+  const paths = new Paths({ config, peers, metrics, events, logger });
+  const witness = new Witness({ config, keys, store, ledger, peers, paths, alarms, logger });
+  const outbox = new Outbox({
+    config,
+    store,
+    ledger,
+    peers,
+    paths,
+    witness,
+    alarms,
+    metrics,
+    events,
+    logger,
+  });
+  const heartbeats = new Heartbeats({
+    config,
+    keys,
+    card,
+    store,
+    ledger,
+    peers,
+    paths,
+    witness,
+    outbox,
+    metrics,
+    logger,
+  });
+  const relays = new RelayCollector({
+    config,
+    card,
+    node,
+    ledger,
+    peers,
+    paths,
+    witness,
+    outbox,
+    metrics,
+    logger,
+  });
+  const watchdog = config.watchdog
+    ? new Watchdog({ config, store, metrics, logger }, config.watchdog)
+    : undefined;
+  const language = new Language({ config, card, store, ledger, peers, logger });
+  const people = openPeople(store, config.access, ledger, clock);
+  const notifiers = new Notifiers(config.notify, logger);
+  const escalation = new Escalation({
+    config,
+    store,
+    ledger,
+    node,
+    alarms,
+    events,
+    recorder,
+    notifiers,
+    logger,
+    clock,
+    roster: people.roster,
+    trail: people.trail,
+  });
+  const approvals = new Approvals({ config, store, node, peers, people, logger });
+  const linkTests = new LinkTests({ config, store, node, peers, language, logger, clock });
+  // How the services wake each other, in one place: a release starts delivery at once, and a
+  // follow-up due now (a message received) is fired without waiting for the next look.
+  events.on('released', (party, rank) => outbox.kick(party, rank));
+  events.on('timers-due', () => escalation.kick());
+  return {
+    ...parts,
+    events,
+    metrics,
+    ledger,
+    peers,
+    alarms,
+    followups,
+    recorder,
+    node,
+    paths,
+    witness,
+    outbox,
+    heartbeats,
+    relays,
+    watchdog,
+    language,
+    people,
+    notifiers,
+    escalation,
+    approvals,
+    linkTests,
+  };
+}

@@ -1,0 +1,67 @@
+/**
+ * The node's events: one typed emitter, built once by the composition root and handed to what
+ * emits and what listens. The console's live feed relays the `FeedEvents` among them.
+ */
+import { EventEmitter } from 'node:events';
+import type { Precedence } from '../../protocol/body.ts';
+import type { AlarmRow } from '../../store/store.ts';
+
+/** One notification of an escalation ladder, as the live feed shows it. */
+export interface EscalationStep {
+  dir: 'in' | 'out';
+  party: string;
+  id: string;
+  incident: string | null;
+  precedence: Precedence;
+  /** The ladder index (0 = first desk); for `out`, the sending desk alarmed. */
+  step: number;
+  desk: string;
+  /** The person on duty there, or null when nobody is. */
+  user: string | null;
+  /** Notifications of this message so far, this one included. */
+  fired: number;
+  channels: Array<{ kind: string; ok: boolean; detail?: string }>;
+  /** True when this is the end of the ladder: a standing alarm. */
+  final: boolean;
+  at: string;
+}
+
+export interface AckInfo {
+  dir: 'in' | 'out';
+  desk: string;
+  person: string | null;
+  at: string;
+  ackId: string | null;
+}
+
+/** What the console's live feed pushes. */
+export interface FeedEvents {
+  /** A batch from a peer was stored and receipted. */
+  received: [party: string, ids: string[]];
+  /** A peer's receipt for our envelopes was verified and recorded. */
+  receipted: [party: string, ids: string[]];
+  /** An alarm was raised (the stored row), after its commit. */
+  alarm: [alarm: AlarmRow];
+  /** Something changed in an incident: a message of it sent or received, its state, an ack. */
+  incident: [incident: string];
+  /** Escalation fired a notification (src/node/incidents/escalation.ts). */
+  escalation: [step: EscalationStep];
+  /**
+   * A message was acknowledged by a person: `dir` out, the peer acknowledged ours; in, one of our
+   * people acknowledged the peer's. `party` is the peer, `id` the message.
+   */
+  acknowledged: [party: string, id: string, ack: AckInfo];
+  /** A durable alarm was cleared. */
+  'alarm-cleared': [id: number];
+  /** A path to a peer changed state (up, degraded, down). */
+  link: [party: string, path: string, state: string];
+}
+
+export interface NodeEventMap extends FeedEvents {
+  /** A message to `party` was released (committed to the outbox): delivery starts at once. */
+  released: [party: string, rank: number];
+  /** A follow-up timer became due now: escalation looks at once instead of at its next tick. */
+  'timers-due': [];
+}
+
+export class NodeEvents extends EventEmitter<NodeEventMap> {}
