@@ -1,19 +1,20 @@
 /**
- * Authorization of the operator listener, end to end over HTTP: the full matrix of route × role ×
- * anonymous, scopes, console sessions with CSRF protection, and a disabled account stopping at once.
+ * Authorization of the operator listener, on one node through Fastify's inject(): the full matrix
+ * of route × role × anonymous, scopes, console sessions with CSRF protection, and a disabled
+ * account stopping at once.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createPair, draft, type Pair } from '../../test/support/pair.ts';
+import { type OneNode, openNode } from '../../test/support/node.ts';
+import { draft } from '../../test/support/pair.ts';
 import { readToken } from '../node/core/data.ts';
 import { dataFolderActor } from '../node/people/people.ts';
 import { ACCESS, SESSION_COOKIE } from './access.ts';
 
-let pair: Pair;
-let base: string;
-const us = () => {
-  if (!pair.us.running) throw new Error('Washington is not running');
-  return pair.us.running;
-};
+let node: OneNode;
+/** The address the console is served from, as its pages name it in Origin. */
+const HOST = '127.0.0.1:7101';
+const base = `http://${HOST}`;
+const us = () => node;
 const tokens: Record<string, string> = {};
 const PASSWORD: Record<string, string> = {
   olga: 'olga-passphrase-1',
@@ -22,11 +23,8 @@ const PASSWORD: Record<string, string> = {
 };
 
 beforeAll(async () => {
-  pair = await createPair();
-  const running = await pair.start(pair.us);
-  await pair.start(pair.cn);
-  base = `http://${pair.us.operatorListen}`;
-  const { accounts, roster } = running.people;
+  node = await openNode();
+  const { accounts, roster } = node.people;
   const by = dataFolderActor();
   for (const [name, role] of [
     ['olga', 'operator'],
@@ -39,7 +37,7 @@ beforeAll(async () => {
   }
 }, 60_000);
 afterAll(async () => {
-  await pair.close();
+  await node?.close();
 });
 
 interface Answer {
@@ -53,25 +51,28 @@ async function call(
   path: string,
   options: { headers?: Record<string, string>; body?: unknown; raw?: string } = {},
 ): Promise<Answer> {
-  const headers: Record<string, string> = { ...options.headers };
+  const headers: Record<string, string> = { host: HOST, ...options.headers };
   if (options.body !== undefined) headers['content-type'] ??= 'application/json';
-  const response = await fetch(`${base}${path}`, {
-    method,
+  const response = await node.operator.inject({
+    method: method as 'GET',
+    url: path,
     headers,
     ...(options.raw !== undefined
-      ? { body: options.raw }
+      ? { payload: options.raw }
       : options.body !== undefined
-        ? { body: JSON.stringify(options.body) }
+        ? { payload: JSON.stringify(options.body) }
         : {}),
   });
-  const text = await response.text();
   let body = {};
   try {
-    body = JSON.parse(text);
+    body = JSON.parse(response.body);
   } catch {
-    body = { text };
+    body = { text: response.body };
   }
-  return { status: response.status, body: body as Answer['body'], headers: response.headers };
+  const answered = new Headers();
+  for (const [name, value] of Object.entries(response.headers))
+    for (const one of [value].flat()) if (one !== undefined) answered.append(name, String(one));
+  return { status: response.statusCode, body: body as Answer['body'], headers: answered };
 }
 
 const bearer = (role: string) => ({ authorization: `Bearer ${tokens[role]}` });
@@ -459,6 +460,6 @@ describe('the audit trail over the API', () => {
     expect(view?.detail.messages.length).toBeGreaterThan(0);
     const verify = await call('GET', '/api/v1/audit/verify', { headers: bearer('admin') });
     expect(verify.body).toMatchObject({ ok: true, pending: 0, problems: [] });
-    expect(readToken(pair.us.dir)).toMatch(/^hlt_/);
+    expect(readToken(node.dir)).toMatch(/^hlt_/);
   });
 });

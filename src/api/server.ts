@@ -22,7 +22,8 @@ const ajv = {
   customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false },
 } as const;
 
-function base(logger: Logger): App {
+/** A listener's Fastify instance: bounded bodies, one error shape, handlers typed by schema. */
+export function listenerApp(logger: Logger): App {
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
@@ -34,7 +35,7 @@ function base(logger: Logger): App {
 }
 
 export async function federationServer(given: ApiServices): Promise<App> {
-  const app = base(given.logger.child({ listener: 'federation' }));
+  const app = listenerApp(given.logger.child({ listener: 'federation' }));
   await app.register(services, given);
   await app.register(federationRoutes);
   return app;
@@ -53,7 +54,7 @@ const OPENAPI = {
 } as const;
 
 export async function operatorServer(given: ApiServices): Promise<App> {
-  const app = base(given.logger.child({ listener: 'operator' }));
+  const app = listenerApp(given.logger.child({ listener: 'operator' }));
   await installAccess(app, { people: given.people });
   await app.register(swagger, OPENAPI as never);
   await app.register(services, given);
@@ -80,7 +81,7 @@ export async function localPeopleServer(
   local: Principal,
   logger: Logger,
 ): Promise<App> {
-  const app = base(logger);
+  const app = listenerApp(logger);
   await installAccess(app, { people, local });
   await app.register(services, { people });
   await app.register(peopleRoutes);

@@ -74,10 +74,36 @@ export type App = FastifyInstance<
   TypeBoxTypeProvider
 >;
 
+/** Every name of ApiServices, so that only services become decorators (the compiler checks it). */
+const NAMES = {
+  config: true,
+  keys: true,
+  card: true,
+  store: true,
+  clock: true,
+  logger: true,
+  events: true,
+  metrics: true,
+  ledger: true,
+  peers: true,
+  alarms: true,
+  followups: true,
+  node: true,
+  paths: true,
+  witness: true,
+  heartbeats: true,
+  watchdog: true,
+  language: true,
+  people: true,
+  escalation: true,
+  approvals: true,
+} satisfies Record<keyof ApiServices, true>;
+
 /** Decorates the instance with the services given (a listener may serve only some of them). */
 export const services = fp<Partial<ApiServices>>(
   async (app, given) => {
-    for (const [name, service] of Object.entries(given)) app.decorate<unknown>(name, service);
+    for (const [name, service] of Object.entries(given))
+      if (name in NAMES) app.decorate<unknown>(name, service);
   },
   { name: 'hotline-services', fastify: '5.x' },
 );

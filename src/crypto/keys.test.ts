@@ -1,11 +1,7 @@
 /**
- * A node's keys: ids as docs/protocol.md § Key ids defines them, one per purpose, and key files
- * that keep the recovery key's secret apart.
+ * A node's keys: ids as docs/protocol.md § Key ids defines them, one per purpose.
  */
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fromHex, toBase64url } from '../protocol/encoding.ts';
 import {
   ed25519Key,
@@ -13,10 +9,8 @@ import {
   keyId,
   logKeyName,
   NodeKeys,
-  readKeyFiles,
   sealingKey,
   witnessKeyName,
-  writeKeyFiles,
 } from './keys.ts';
 import { deriveSealingKey } from './seal.ts';
 
@@ -58,31 +52,6 @@ describe('generated node keys', () => {
   it('differ from node to node', async () => {
     const [a, b] = await Promise.all([generateNodeKeys('us'), generateNodeKeys('us')]);
     expect(a.map((k) => k.entry.pub)).not.toEqual(b?.map((k) => k.entry.pub));
-  });
-});
-
-describe('key files', () => {
-  let root = '';
-  afterEach(() => rmSync(root, { recursive: true, force: true }));
-
-  it('are readable by the owner only, and the recovery secret is left for the operator', async () => {
-    root = mkdtempSync(join(tmpdir(), 'hotline-keys-'));
-    const dir = join(root, 'keys');
-    const keys = await generateNodeKeys('us');
-    writeKeyFiles(dir, keys);
-    expect(readdirSync(dir).sort()).toEqual([
-      'identity.key',
-      'log.key',
-      'recovery-OFFLINE.key',
-      'sealing-x-wing.key',
-      'sealing-x25519.key',
-      'signing.key',
-      'witness.key',
-    ]);
-    for (const name of readdirSync(dir)) expect(statSync(join(dir, name)).mode & 0o777).toBe(0o600);
-    const read = readKeyFiles(dir);
-    expect(read).toEqual(keys.filter((k) => k.entry.purpose !== 'recovery'));
-    expect(() => writeKeyFiles(dir, keys)).toThrow('already exists');
   });
 });
 

@@ -1,5 +1,5 @@
 /**
- * The receiver's checks (DESIGN § Delivery, docs/protocol.md § Receiving), in this order, and
+ * The receiver's checks (docs/protocol.md § Receiving), in this order, and
  * nothing is stored until every one has passed:
  *
  *   1. version, schema and size        E_UNSUPPORTED_VERSION, E_TOO_LARGE, E_MALFORMED

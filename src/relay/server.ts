@@ -5,10 +5,10 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
-import { ApiError, installErrorHandler } from '../api/errors.ts';
-import { LIMITS } from '../protocol/limits.ts';
+import { ApiError } from '../api/errors.ts';
+import { listenerApp } from '../api/server.ts';
+import type { App } from '../api/services.ts';
 import { Ack, AnswerDeposit, BoxParams, CollectQuery, EnvelopeDeposit } from '../protocol/relay.ts';
 import { type Deposit, digestKey, type Limits, Mailboxes, MailboxFull } from './mailbox.ts';
 
@@ -25,25 +25,19 @@ export interface RelayOptions {
 }
 
 export interface RunningRelay {
-  app: FastifyInstance;
+  app: App;
   boxes: Mailboxes;
   url: string;
   stop(): Promise<void>;
 }
 
 export async function relayServer(options: RelayOptions): Promise<{
-  app: FastifyInstance;
+  app: App;
   boxes: Mailboxes;
 }> {
   mkdirSync(options.data, { recursive: true });
   const boxes = new Mailboxes(join(options.data, 'relay.db'), options.limits);
-  const app = Fastify({
-    loggerInstance: options.logger as FastifyBaseLogger,
-    logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: LIMITS.requestBytes,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false } },
-  }) as unknown as FastifyInstance;
-  installErrorHandler(app);
+  const app = listenerApp(options.logger);
   app.addHook('onClose', async () => boxes.close());
 
   const served = (party: string) => {
@@ -66,11 +60,9 @@ export async function relayServer(options: RelayOptions): Promise<{
     '/relay/v1/boxes/:party/envelopes',
     { schema: { params: BoxParams, body: EnvelopeDeposit } },
     async (request) => {
-      const { party } = request.params as BoxParams;
+      const { party } = request.params;
       served(party);
-      const { envelopes } = request.body as {
-        envelopes: Array<{ header: { id: string; from: string; to: string[] } }>;
-      };
+      const { envelopes } = request.body;
       for (const [i, e] of envelopes.entries())
         if (!e.header.to.includes(party))
           throw new ApiError(
@@ -94,9 +86,9 @@ export async function relayServer(options: RelayOptions): Promise<{
     '/relay/v1/boxes/:party/answers',
     { schema: { params: BoxParams, body: AnswerDeposit } },
     async (request) => {
-      const { party } = request.params as BoxParams;
+      const { party } = request.params;
       served(party);
-      const { from, result, proofs } = request.body as AnswerDeposit;
+      const { from, result, proofs } = request.body;
       const data = JSON.stringify({ result, proofs });
       return deposit(party, [{ kind: 'answer', from, key: digestKey(data), data }]);
     },
@@ -106,9 +98,9 @@ export async function relayServer(options: RelayOptions): Promise<{
     '/relay/v1/boxes/:party',
     { schema: { params: BoxParams, querystring: CollectQuery } },
     async (request, reply) => {
-      const { party } = request.params as BoxParams;
+      const { party } = request.params;
       served(party);
-      const query = request.query as CollectQuery;
+      const { query } = request;
       const items = boxes.collect(party, Number(query.after ?? 0), Number(query.limit ?? 256));
       let bytes = 0;
       const parts: string[] = [];
@@ -128,9 +120,9 @@ export async function relayServer(options: RelayOptions): Promise<{
     '/relay/v1/boxes/:party/ack',
     { schema: { params: BoxParams, body: Ack } },
     async (request) => {
-      const { party } = request.params as BoxParams;
+      const { party } = request.params;
       served(party);
-      return { removed: boxes.acknowledge(party, (request.body as Ack).upTo) };
+      return { removed: boxes.acknowledge(party, request.body.upTo) };
     },
   );
 

@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createCard, signCard, verifyCard } from '../../crypto/card.ts';
-import { generateNodeKeys, NodeKeys, readKeyFiles, writeKeyFiles } from '../../crypto/keys.ts';
+import { generateNodeKeys, NodeKeys } from '../../crypto/keys.ts';
 import type { Endpoint, SignedCard } from '../../protocol/card.ts';
 import { loadVocabulary } from '../../protocol/vocabulary.ts';
 import { openPostgresStore, openPostgresStoreReadOnly } from '../../store/postgres/index.ts';
@@ -13,6 +13,7 @@ import { openSqliteStore, openSqliteStoreReadOnly } from '../../store/sqlite/ind
 import type { Store } from '../../store/store.ts';
 import { createFirstAdmin, openPeople } from '../people/people.ts';
 import { type Config, readConfig, writeConfig } from './config.ts';
+import { readKeyFiles, writeKeyFiles } from './keyfiles.ts';
 
 export const paths = (dir: string) => ({
   keys: join(dir, 'keys'),

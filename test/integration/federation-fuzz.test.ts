@@ -7,13 +7,13 @@
 import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createPair, draft, eventually, type Pair } from '../../test/support/pair.ts';
-import type { RunningNode } from '../app/start.ts';
-import type { Envelope } from '../protocol/envelope.ts';
-import { ERROR_CODES } from '../protocol/errors.ts';
-import type { BatchResult } from '../protocol/federation.ts';
-import type { SignedHeartbeat } from '../protocol/heartbeat.ts';
-import { federationServer } from './server.ts';
+import { federationServer } from '../../src/api/server.ts';
+import type { RunningNode } from '../../src/app/start.ts';
+import type { Envelope } from '../../src/protocol/envelope.ts';
+import { ERROR_CODES } from '../../src/protocol/errors.ts';
+import type { BatchResult } from '../../src/protocol/federation.ts';
+import type { SignedHeartbeat } from '../../src/protocol/heartbeat.ts';
+import { createPair, draft, eventually, type Pair } from '../support/pair.ts';
 
 const SCALE = process.env.HOTLINE_SOAK ? 10 : 1;
 const CODES = new Set<string>(ERROR_CODES);

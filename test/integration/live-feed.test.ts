@@ -6,15 +6,15 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import WebSocket from 'ws';
-import { createPair, draft, type Pair } from '../../test/support/pair.ts';
-import type { RunningNode } from '../app/start.ts';
-import { readToken } from '../node/core/data.ts';
-import { dataFolderActor } from '../node/people/people.ts';
-import { installAccess, SESSION_COOKIE } from './access.ts';
-import { installErrorHandler } from './errors.ts';
-import { liveRoutes, SESSION_ENDED } from './live.ts';
-import { peopleRoutes } from './people.ts';
-import { services } from './services.ts';
+import { installAccess, SESSION_COOKIE } from '../../src/api/access.ts';
+import { installErrorHandler } from '../../src/api/errors.ts';
+import { liveRoutes, SESSION_ENDED } from '../../src/api/live.ts';
+import { peopleRoutes } from '../../src/api/people.ts';
+import { services } from '../../src/api/services.ts';
+import type { RunningNode } from '../../src/app/start.ts';
+import { readToken } from '../../src/node/core/data.ts';
+import { dataFolderActor } from '../../src/node/people/people.ts';
+import { createPair, draft, type Pair } from '../support/pair.ts';
 
 let pair: Pair;
 let us: RunningNode;

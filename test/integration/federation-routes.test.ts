@@ -1,17 +1,23 @@
 import { randomBytes } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createPair, draft, eventually, type Pair } from '../../test/support/pair.ts';
-import { makeHeader, newSalt, sealFor, sealMessageFor, signHeader } from '../crypto/envelope.ts';
-import type { NodeKeys } from '../crypto/keys.ts';
-import { openSenderEpoch } from '../crypto/seal.ts';
-import { readNodeKeys, readOwnCard } from '../node/core/data.ts';
-import type { Body } from '../protocol/body.ts';
-import type { Card } from '../protocol/card.ts';
-import { fromBase64url, toBase64url } from '../protocol/encoding.ts';
-import type { Envelope } from '../protocol/envelope.ts';
-import type { BatchResult } from '../protocol/federation.ts';
-import { jcsBytes } from '../protocol/jcs.ts';
+import {
+  makeHeader,
+  newSalt,
+  sealFor,
+  sealMessageFor,
+  signHeader,
+} from '../../src/crypto/envelope.ts';
+import type { NodeKeys } from '../../src/crypto/keys.ts';
+import { openSenderEpoch } from '../../src/crypto/seal.ts';
+import { readNodeKeys, readOwnCard } from '../../src/node/core/data.ts';
+import type { Body } from '../../src/protocol/body.ts';
+import type { Card } from '../../src/protocol/card.ts';
+import { fromBase64url, toBase64url } from '../../src/protocol/encoding.ts';
+import type { Envelope } from '../../src/protocol/envelope.ts';
+import type { BatchResult } from '../../src/protocol/federation.ts';
+import { jcsBytes } from '../../src/protocol/jcs.ts';
+import { createPair, draft, eventually, type Pair } from '../support/pair.ts';
 
 /**
  * Bad input over HTTP: for every rejection code, Washington's federation endpoint answers with
