@@ -136,7 +136,11 @@ class Lane {
       if (more || this.#kicked) continue;
       const next = batches.size
         ? undefined
-        : await store.nextDue(this.#party, this.#ranks).catch(() => undefined);
+        : await store.nextDue(this.#party, this.#ranks).catch((e) => {
+            // Unreadable, the lane looks again within a second (where a failure is logged too).
+            logger.error({ err: e, peer: this.#party }, 'reading the next due envelope failed');
+            return undefined;
+          });
       const waitMs = next === undefined ? 1000 : Math.max(0, Math.min(1000, next - Date.now()));
       if (waitMs > 0 && this.#running) await this.#sleep(waitMs);
     }
