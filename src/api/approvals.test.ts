@@ -12,9 +12,9 @@ import type { RunningNode } from '../app/start.ts';
 import { compareViews, verifyBundle } from '../ledger/verify.ts';
 import { parseConfig } from '../node/core/config.ts';
 import { readToken } from '../node/core/data.ts';
-import type { Draft } from '../node/core/node.ts';
 import { dataFolderActor } from '../node/people/people.ts';
 import { exportLedger } from '../node/record/export.ts';
+import type { Draft } from '../protocol/body.ts';
 import { sha256, toHex, utf8 } from '../protocol/encoding.ts';
 
 const POSTGRES = process.env.HOTLINE_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';

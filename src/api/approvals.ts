@@ -7,11 +7,13 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { v7 as uuidv7 } from 'uuid';
 import type { Template } from '../node/core/config.ts';
-import type { Draft, Node } from '../node/core/node.ts';
-import type { Approvals, Decider, Submitted } from '../node/incidents/approvals.ts';
+import type { Node } from '../node/core/node.ts';
+import type { Approvals, Decider } from '../node/incidents/approvals.ts';
 import { readiness } from '../node/incidents/readiness.ts';
+import type { Draft } from '../protocol/body.ts';
 import { PartyId, Slug, Uuid7 } from '../protocol/common.ts';
 import { LIMITS } from '../protocol/limits.ts';
+import type { Submitted, TemplateView } from '../protocol/views.ts';
 import { actorOf, principalOf } from './access.ts';
 
 const DraftId = Type.Object({ id: Uuid7 }, { additionalProperties: false });
@@ -133,11 +135,14 @@ export const approvalRoutes: FastifyPluginAsync<ApprovalRoutesOptions> = async (
     },
   );
 
-  app.get('/api/v1/templates', { schema: { tags: ['approvals'] } }, async () =>
-    approvals.templates.map((t) => ({
-      ...t,
-      needsApproval: !t.preApproved && approvals.rulesFor(t).length > 0,
-    })),
+  app.get(
+    '/api/v1/templates',
+    { schema: { tags: ['approvals'] } },
+    async (): Promise<TemplateView[]> =>
+      approvals.templates.map((t) => ({
+        ...t,
+        needsApproval: !t.preApproved && approvals.rulesFor(t).length > 0,
+      })),
   );
 
   app.post(

@@ -7,18 +7,25 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Lock } from '../node/core/lock.ts';
-import { type Draft, type Node, RANK } from '../node/core/node.ts';
+import type { Node } from '../node/core/node.ts';
 import { type Escalation, escalationOf, followupView } from '../node/incidents/escalation.ts';
 import {
   type IncidentMessage,
-  type IncidentView,
   loadIncident,
   transitionProblem,
 } from '../node/incidents/incidents.ts';
 import type { People } from '../node/people/people.ts';
-import { INCIDENT_STATES, type IncidentState } from '../protocol/body.ts';
+import type { Draft } from '../protocol/body.ts';
 import { Lang, OneOf, PartyId, Slug, Text, Uuid7 } from '../protocol/common.ts';
 import { ProtocolError } from '../protocol/errors.ts';
+import { INCIDENT_STATES, type IncidentState, RANK } from '../protocol/values.ts';
+import type {
+  Acknowledged,
+  IncidentDetail,
+  IncidentSummary,
+  IncidentView,
+  Reminded,
+} from '../protocol/views.ts';
 import { actorOf, principalOf } from './access.ts';
 import { ApiError } from './errors.ts';
 
@@ -124,7 +131,7 @@ export const incidentRoutes: FastifyPluginAsync<{ node: Node; people: People }> 
   app.get(
     '/api/v1/incidents',
     { schema: { querystring: ListQuery, tags: ['incidents'] } },
-    async (request) => {
+    async (request): Promise<IncidentSummary[]> => {
       const all = (request.query as Static<typeof ListQuery>).all !== undefined;
       const ids = await escalation().followups.incidentIds(LIST_MESSAGES);
       const out = [];
@@ -177,7 +184,7 @@ export const incidentRoutes: FastifyPluginAsync<{ node: Node; people: People }> 
   app.get(
     '/api/v1/incidents/:incident',
     { schema: { params: IncidentParams, tags: ['incidents'] } },
-    async (request) => {
+    async (request): Promise<IncidentDetail> => {
       const { incident } = request.params as { incident: string };
       const { view, messages } = await mustLoad(incident);
       const followups = new Map(
@@ -395,7 +402,7 @@ export const incidentRoutes: FastifyPluginAsync<{ node: Node; people: People }> 
         seq: result.ack.seq,
         desk,
         by: by.actor,
-      });
+      } satisfies Acknowledged);
     },
   );
 
@@ -414,7 +421,7 @@ export const incidentRoutes: FastifyPluginAsync<{ node: Node; people: People }> 
         seq: result.reminder.seq,
         number: result.number,
         deadline: result.deadline,
-      });
+      } satisfies Reminded);
     },
   );
 };

@@ -9,6 +9,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Node } from '../node/core/node.ts';
 import { languageOf, TRANSLATION_STATUSES } from '../node/language/language.ts';
 import { Label, Lang, OneOf, PartyId, Slug, Text, Uuid7 } from '../protocol/common.ts';
+import type { VocabularyView } from '../protocol/views.ts';
 
 const MessageParams = Type.Object({ party: PartyId, id: Uuid7 }, { additionalProperties: false });
 type MessageParams = Static<typeof MessageParams>;
@@ -55,7 +56,7 @@ export const languageRoutes: FastifyPluginAsync<{ node: Node }> = async (app, { 
   app.get(
     '/api/v1/vocabulary',
     { schema: { querystring: LangQuery, tags: ['language'] } },
-    async (request) => {
+    async (request): Promise<VocabularyView> => {
       const lang = (request.query as LangQuery).lang ?? 'en';
       const v = language.vocabulary;
       return {

@@ -18,6 +18,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { Node, NodeEvents } from '../node/core/node.ts';
 import type { People } from '../node/people/people.ts';
+import type { FeedEvent } from '../protocol/views.ts';
 import { checkOrigin, SESSION_COOKIE } from './access.ts';
 
 export interface LiveOptions {
@@ -50,7 +51,7 @@ export const liveRoutes: FastifyPluginAsync<LiveOptions> = async (
         socket.close(1008, 'another site');
         return;
       }
-      const send = (frame: Record<string, unknown>) => {
+      const send = (frame: FeedEvent) => {
         if (socket.readyState === socket.OPEN)
           socket.send(JSON.stringify({ ...frame, at: new Date().toISOString() }));
       };

@@ -16,6 +16,7 @@ import { witnessOf } from '../node/record/witness.ts';
 import { Body } from '../protocol/body.ts';
 import { PartyId } from '../protocol/common.ts';
 import { LIMITS } from '../protocol/limits.ts';
+import type { Alarm, InboxItem, NodeStatus, OutboxItem } from '../protocol/views.ts';
 import { FollowupStore } from '../store/followups.ts';
 import { actorOf, principalOf } from './access.ts';
 import { answerOf, approvalRoutes, BreakGlassRequest, deciderOf } from './approvals.ts';
@@ -102,7 +103,7 @@ export const operatorRoutes: FastifyPluginAsync<OperatorOptions> = async (
   app.get(
     '/api/v1/inbox',
     { schema: { querystring: Limit, tags: ['messages'] } },
-    async (request) => {
+    async (request): Promise<InboxItem[]> => {
       const rows = await node.store.listInbox(limitOf(request.query));
       await viewed(request, 'inbox', rows);
       return rows.map((r) => ({
@@ -119,7 +120,7 @@ export const operatorRoutes: FastifyPluginAsync<OperatorOptions> = async (
   app.get(
     '/api/v1/outbox',
     { schema: { querystring: Limit, tags: ['messages'] } },
-    async (request) => {
+    async (request): Promise<OutboxItem[]> => {
       const rows = await node.store.listOutbox(limitOf(request.query));
       await viewed(request, 'outbox', rows);
       // Sent → received (machine) → acknowledged (a person) → answered, with the deadline.
@@ -144,7 +145,7 @@ export const operatorRoutes: FastifyPluginAsync<OperatorOptions> = async (
     },
   );
 
-  app.get('/api/v1/status', { schema: { tags: ['status'] } }, async () => {
+  app.get('/api/v1/status', { schema: { tags: ['status'] } }, async (): Promise<NodeStatus> => {
     const peers = [];
     for (const peer of node.peers.values()) {
       peers.push({
@@ -173,7 +174,11 @@ export const operatorRoutes: FastifyPluginAsync<OperatorOptions> = async (
     };
   });
 
-  app.get('/api/v1/alarms', { schema: { tags: ['status'] } }, async () => node.store.openAlarms());
+  app.get(
+    '/api/v1/alarms',
+    { schema: { tags: ['status'] } },
+    async (): Promise<Alarm[]> => node.store.openAlarms(),
+  );
 
   app.post(
     '/api/v1/alarms/:id/clear',
@@ -187,7 +192,7 @@ export const operatorRoutes: FastifyPluginAsync<OperatorOptions> = async (
         tags: ['status'],
       },
     },
-    async (request) => {
+    async (request): Promise<Alarm> => {
       const id = Number((request.params as { id: string }).id);
       const note = (request.body as Static<typeof ClearAlarm> | undefined)?.note;
       const cleared = await node.clearAlarm(id, principalOf(request).user, note ?? null);

@@ -6,9 +6,11 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { ROLES, SCOPES } from '../node/people/accounts.ts';
 import type { People } from '../node/people/people.ts';
-import { ContactRoute, DeskId, DeskName, HandoverItem } from '../node/people/roster.ts';
+import { DeskId, DeskName } from '../node/people/roster.ts';
 import { OneOf, Text, Timestamp } from '../protocol/common.ts';
 import { LIMITS } from '../protocol/limits.ts';
+import { ContactRoute, HandoverItem } from '../protocol/roster.ts';
+import type { Me, SessionView } from '../protocol/views.ts';
 import { actorOf, principalOf, SESSION_COOKIE } from './access.ts';
 
 const UserName = Type.String({ pattern: '^[a-z][a-z0-9._-]{1,31}$' });
@@ -77,7 +79,7 @@ export const peopleRoutes: FastifyPluginAsync<{ people: People }> = async (app, 
   app.post(
     '/api/v1/session',
     { schema: { body: Login, tags: ['people'], security: [] } },
-    async (request, reply) => {
+    async (request, reply): Promise<SessionView> => {
       const { user, password } = request.body as Static<typeof Login>;
       const login = await accounts.login(user, password, request.ip);
       reply.setCookie(SESSION_COOKIE, login.sessionId, {
@@ -102,7 +104,7 @@ export const peopleRoutes: FastifyPluginAsync<{ people: People }> = async (app, 
     return { ok: true };
   });
 
-  app.get('/api/v1/me', { schema: { tags: ['people'] } }, async (request) => {
+  app.get('/api/v1/me', { schema: { tags: ['people'] } }, async (request): Promise<Me> => {
     const p = principalOf(request);
     const desks = (await roster.desks()).filter((d) => d.staff.some((s) => s.user === p.user));
     return {

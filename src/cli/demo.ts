@@ -9,11 +9,12 @@ import { type RunningNode, startNode } from '../app/start.ts';
 import { fingerprint } from '../crypto/card.ts';
 import { readConfig } from '../node/core/config.ts';
 import { initNode, openNodeStore, paths } from '../node/core/data.ts';
-import type { Draft, Node } from '../node/core/node.ts';
+import type { Node } from '../node/core/node.ts';
 import { pinPeer } from '../node/core/peers.ts';
 import { languageOf } from '../node/language/language.ts';
 import { generatePassword, type Role } from '../node/people/accounts.ts';
 import { dataFolderActor, openPeople } from '../node/people/people.ts';
+import type { Draft } from '../protocol/body.ts';
 
 const SITES = [
   {

@@ -21,7 +21,7 @@ import {
   type Body,
   Body as BodySchema,
   bodyRuleViolation,
-  type Precedence,
+  type Draft,
 } from '../../protocol/body.ts';
 import type { SignedCard } from '../../protocol/card.ts';
 import { fromBase64url } from '../../protocol/encoding.ts';
@@ -33,7 +33,9 @@ import type { Leaf } from '../../protocol/leaf.ts';
 import { LIMITS } from '../../protocol/limits.ts';
 import type { Receipt, SignedReceipt } from '../../protocol/receipt.ts';
 import { schemaError } from '../../protocol/validate.ts';
+import { RANK } from '../../protocol/values.ts';
 import { PROTOCOL_VERSION } from '../../protocol/version.ts';
+import type { AckInfo, EscalationStep, PathState, Released } from '../../protocol/views.ts';
 import type { AlarmRow, Executor, OutboxRow, Store } from '../../store/store.ts';
 import { Log, type PendingAppend } from '../record/ledger.ts';
 import type { Config } from './config.ts';
@@ -59,35 +61,7 @@ export interface NodeEvents {
   /** A durable alarm was cleared. */
   'alarm-cleared': [id: number];
   /** A path to a peer changed state (up, degraded, down). */
-  link: [party: string, path: string, state: string];
-}
-
-/** One notification of an escalation ladder, as the live feed shows it. */
-export interface EscalationStep {
-  dir: 'in' | 'out';
-  party: string;
-  id: string;
-  incident: string | null;
-  precedence: Precedence;
-  /** The ladder index (0 = first desk); for `out`, the sending desk alarmed. */
-  step: number;
-  desk: string;
-  /** The person on duty there, or null when nobody is. */
-  user: string | null;
-  /** Notifications of this message so far, this one included. */
-  fired: number;
-  channels: Array<{ kind: string; ok: boolean; detail?: string }>;
-  /** True when this is the end of the ladder: a standing alarm. */
-  final: boolean;
-  at: string;
-}
-
-export interface AckInfo {
-  dir: 'in' | 'out';
-  desk: string;
-  person: string | null;
-  at: string;
-  ackId: string | null;
+  link: [party: string, path: string, state: PathState];
 }
 
 /** A message of a commit, as the hooks see it. */
@@ -128,16 +102,6 @@ interface ReleaseJob {
   hook: ReleaseHook | undefined;
   resolve(released: Released): void;
   reject(error: unknown): void;
-}
-
-export const RANK: Record<Precedence, number> = { flash: 0, immediate: 1, priority: 2, routine: 3 };
-
-/** What an operator asks to send: a body without its salt. */
-export type Draft = Omit<Body, 'salt'>;
-
-export interface Released {
-  id: string;
-  seq: Record<string, number>;
 }
 
 /**

@@ -11,14 +11,13 @@ import { ProtocolError } from '../../protocol/errors.ts';
 import type { Heartbeat, SignedHeartbeat } from '../../protocol/heartbeat.ts';
 import { LIMITS } from '../../protocol/limits.ts';
 import { PROTOCOL_VERSION } from '../../protocol/version.ts';
+import type { PathStatus } from '../../protocol/views.ts';
 import type { Node } from '../core/node.ts';
 import { SeqTracker } from '../core/seqs.ts';
 import { type Witness, witnessOf } from '../record/witness.ts';
 import type { Outbox } from './outbox.ts';
-import { type PathStatus, type Paths, pathsOf } from './paths.ts';
+import { type Paths, pathsOf } from './paths.ts';
 import { getJson, postJson } from './transport.ts';
-
-export type { PathState, PathStatus } from './paths.ts';
 
 export class Heartbeats {
   readonly #node: Node;

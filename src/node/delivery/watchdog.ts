@@ -5,15 +5,8 @@
  * store answers a read; a node that is dead, hung or has lost its database stops pinging, which is
  * the whole point. Pings carry no secrets: the URL is the monitor's.
  */
+import type { WatchdogStatus } from '../../protocol/views.ts';
 import type { Node } from '../core/node.ts';
-
-export interface WatchdogStatus {
-  url: string;
-  lastPing: string | null;
-  lastError: string | null;
-  pings: number;
-  failures: number;
-}
 
 export class Watchdog {
   readonly #node: Node;

@@ -23,19 +23,19 @@
  */
 import type { Logger } from 'pino';
 import { eventLeaf } from '../../ledger/leaves.ts';
-import type { Body, Precedence } from '../../protocol/body.ts';
+import type { Body } from '../../protocol/body.ts';
 import { ProtocolError } from '../../protocol/errors.ts';
+import type { ContactRoute } from '../../protocol/roster.ts';
+import { NO_ACK, type Precedence } from '../../protocol/values.ts';
+import type { AckInfo, EscalationStep, FollowupView, Released } from '../../protocol/views.ts';
 import { type FollowupRow, FollowupStore, newFollowup } from '../../store/followups.ts';
 import type { AlarmRow, Executor } from '../../store/store.ts';
 import type { Config } from '../core/config.ts';
-import type { AckInfo, CommittedMessage, EscalationStep, Node, Released } from '../core/node.ts';
-import type { ContactRoute, Roster } from '../people/roster.ts';
+import type { CommittedMessage, Node } from '../core/node.ts';
+import type { Roster } from '../people/roster.ts';
 import type { Actor, AuditTrail } from '../people/trail.ts';
 import type { PendingAppend } from '../record/ledger.ts';
 import { type Notice, Notifiers } from './notifiers.ts';
-
-/** Types that never wait for a person's acknowledgement. */
-const NO_ACK = new Set<Body['type']>(['ack', 'rotation', 'reminder', 'incident.retract']);
 
 /**
  * The alarms escalation raises: a message waiting for a person (a console notice, the end of the
@@ -65,33 +65,6 @@ export function escalationOf(node: Node): Escalation {
   const e = services.get(node);
   if (!e) throw new ProtocolError('E_INTERNAL', 'escalation is not running on this node');
   return e;
-}
-
-export interface FollowupView {
-  dir: 'in' | 'out';
-  party: string;
-  id: string;
-  incident: string | null;
-  type: string;
-  precedence: string;
-  status: string;
-  deadline: string;
-  /** The ladder desk reached (in), and notifications fired. */
-  step: number;
-  desk: string | null;
-  fired: number;
-  nextAt: string | null;
-  acknowledged: {
-    at: string;
-    desk: string | null;
-    person: string | null;
-    ack: string | null;
-  } | null;
-  answered: { at: string; by: string | null } | null;
-  unansweredAt: string | null;
-  retractedAt: string | null;
-  exhaustedAt: string | null;
-  reminders: number;
 }
 
 export function followupView(row: FollowupRow): FollowupView {

@@ -8,8 +8,10 @@
  * nor sends an extra one. Time comes from an injected clock; `tick()` does the work, and `start()`
  * only calls it on a timer.
  */
+import type { Draft } from '../../protocol/body.ts';
+import type { Released } from '../../protocol/views.ts';
 import type { Vocabulary } from '../../protocol/vocabulary.ts';
-import type { Draft, Node, Released } from '../core/node.ts';
+import type { Node } from '../core/node.ts';
 import { languageOf } from '../language/language.ts';
 
 const LAST_KEY = 'linktest.last';
