@@ -1,9 +1,9 @@
 /** Admin: pinned peers and their fingerprints, accounts, and the latest audit trail. */
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { useConsole } from '../App.tsx';
 import { ApiFailure, type AuditEntry, api, type User } from '../api.ts';
 import { PartyName, Time } from '../components.tsx';
+import { useConsole } from '../console.tsx';
 
 export function Admin() {
   const { t } = useTranslation();

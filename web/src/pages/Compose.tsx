@@ -6,7 +6,6 @@
 import { type FormEvent, useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { v7 as uuidv7 } from 'uuid';
-import { useConsole } from '../App.tsx';
 import {
   ApiFailure,
   type Attachment,
@@ -21,6 +20,7 @@ import {
   type Tlp,
 } from '../api.ts';
 import { StatusBanner } from '../components.tsx';
+import { useConsole } from '../console.tsx';
 import { incidentsApi } from '../incidents-api.ts';
 import { ApprovalHint } from './Approvals.tsx';
 

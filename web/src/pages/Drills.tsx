@@ -5,9 +5,9 @@
  */
 import { useCallback, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Link, useConsole } from '../App.tsx';
 import { ApiFailure, acknowledge, PRECEDENCES } from '../api.ts';
 import { PartyName, Time } from '../components.tsx';
+import { Link, useConsole } from '../console.tsx';
 import {
   type AckStats,
   incidentsApi,

@@ -1,7 +1,6 @@
 /** Duty: each desk, who is on duty there now and who is next, its shifts, and handovers. */
 import { type FormEvent, useCallback, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { useConsole } from '../App.tsx';
 import {
   ApiFailure,
   api,
@@ -11,6 +10,7 @@ import {
   type Shift,
 } from '../api.ts';
 import { Time } from '../components.tsx';
+import { useConsole } from '../console.tsx';
 
 export function Duty() {
   const { t } = useTranslation();

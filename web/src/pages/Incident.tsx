@@ -8,9 +8,9 @@
  */
 import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Link, useConsole } from '../App.tsx';
 import { ApiFailure, api } from '../api.ts';
 import { Code, PartyName, PrecedenceBadge, StatusBanner, Time, TlpBadge } from '../components.tsx';
+import { Link, useConsole } from '../console.tsx';
 import {
   INCIDENT_STATES,
   type IncidentDetail,

@@ -6,7 +6,7 @@
  */
 import { type FormEvent, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { answersTo, Link, useConsole } from '../App.tsx';
+import { answersTo } from '../answers.ts';
 import {
   ApiFailure,
   acknowledge,
@@ -17,6 +17,7 @@ import {
   type OutboxItem,
 } from '../api.ts';
 import { Code, PartyName, PrecedenceBadge, StatusBanner, Time, TlpBadge } from '../components.tsx';
+import { Link, useConsole } from '../console.tsx';
 
 export function MessagePage({ party, id }: { party: string; id: string }) {
   const { t } = useTranslation();

@@ -5,9 +5,9 @@
  */
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { useConsole } from '../App.tsx';
 import { ApiFailure, type AuditReport, api } from '../api.ts';
 import { PartyName, Time } from '../components.tsx';
+import { useConsole } from '../console.tsx';
 
 const LEDGER_ALARMS = new Set(['fork', 'equivocation', 'bad-proof', 'inconsistent']);
 
