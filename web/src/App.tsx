@@ -4,18 +4,17 @@
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import type {
+  Alarm,
+  InboxItem,
+  Me,
+  NodeStatus,
+  OutboxItem,
+  RenderedCode,
+} from '../../src/protocol/views.ts';
 import { Alarmer, type AlarmItem, audioReady, unlockAudio } from './alarm.ts';
 import { unacknowledged } from './answers.ts';
-import {
-  type Alarm,
-  api,
-  type InboxItem,
-  type Me,
-  type OutboxItem,
-  type RenderedCode,
-  type Status_,
-  whenSignedOut,
-} from './api.ts';
+import { api, whenSignedOut } from './api.ts';
 import { ConsoleContext, type ConsoleData, Link, useConsole } from './console.tsx';
 import { type FeedState, openFeed } from './feed.ts';
 import { type Lang, languageOf, setLanguage } from './i18n.ts';
@@ -110,7 +109,7 @@ function Console({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
   const { t, i18n } = useTranslation();
   const lang = (i18n.language === 'zh' ? 'zh' : 'en') as Lang;
   const [path, setPath] = useState(location.pathname);
-  const [status, setStatus] = useState<Status_>();
+  const [status, setStatus] = useState<NodeStatus>();
   const [inbox, setInbox] = useState<InboxItem[]>([]);
   const [outbox, setOutbox] = useState<OutboxItem[]>([]);
   const [alarms, setAlarms] = useState<Alarm[]>([]);

@@ -1,5 +1,7 @@
 /** Which messages answer which: replies and acknowledgements point at the message they answer. */
-import { ALARMING, type InboxItem, type OutboxItem } from './api.ts';
+import { NO_ACK } from '../../src/protocol/values.ts';
+import type { InboxItem, OutboxItem } from '../../src/protocol/views.ts';
+import { ALARMING } from './alarm.ts';
 
 /** The acknowledgements and the other replies of message `id`, among `inbox` and `outbox`. */
 export function answersTo(
@@ -14,9 +16,6 @@ export function answersTo(
   };
 }
 
-/** Types no person acknowledges (docs/operators.md § Precedence and deadlines). */
-const NO_ACK = ['ack', 'rotation', 'reminder', 'incident.retract'];
-
 /** Received flash and immediate messages nobody here has acknowledged yet. */
 export function unacknowledged(inbox: InboxItem[], outbox: OutboxItem[]): InboxItem[] {
   const acked = new Set(
@@ -25,7 +24,7 @@ export function unacknowledged(inbox: InboxItem[], outbox: OutboxItem[]): InboxI
   return inbox.filter(
     (m) =>
       ALARMING.includes(m.body.precedence) &&
-      !NO_ACK.includes(m.body.type) &&
+      !NO_ACK.has(m.body.type) &&
       !acked.has(`${m.from}/${m.id}`),
   );
 }

@@ -3,7 +3,14 @@
  * Apart from App.tsx, which provides them and imports the pages, so no page imports App.tsx.
  */
 import { createContext, type MouseEvent, type ReactNode, useContext } from 'react';
-import type { Alarm, InboxItem, Me, OutboxItem, RenderedCode, Status_ } from './api.ts';
+import type {
+  Alarm,
+  InboxItem,
+  Me,
+  NodeStatus,
+  OutboxItem,
+  RenderedCode,
+} from '../../src/protocol/views.ts';
 import type { FeedState } from './feed.ts';
 import type { Lang } from './i18n.ts';
 import type { IncidentsLive } from './incidents-live.ts';
@@ -11,7 +18,7 @@ import type { IncidentsLive } from './incidents-live.ts';
 export interface ConsoleData {
   me: Me;
   lang: Lang;
-  status: Status_ | undefined;
+  status: NodeStatus | undefined;
   inbox: InboxItem[];
   outbox: OutboxItem[];
   alarms: Alarm[];

@@ -4,8 +4,11 @@
  */
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { RANK } from '../../../src/protocol/values.ts';
+import type { InboxItem } from '../../../src/protocol/views.ts';
+import { ALARMING } from '../alarm.ts';
 import { answersTo } from '../answers.ts';
-import { ALARMING, ApiFailure, api, type InboxItem, RANK } from '../api.ts';
+import { ApiFailure, api } from '../api.ts';
 import { Code, PartyName, PrecedenceBadge, Time, TlpBadge } from '../components.tsx';
 import { Link, useConsole } from '../console.tsx';
 import { BoardIncidents } from './BoardIncidents.tsx';
