@@ -7,11 +7,12 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import { v7 as uuidv7 } from 'uuid';
 import type { Template } from '../node/core/config.ts';
-import type { Draft } from '../node/core/node.ts';
-import type { Decider, Submitted } from '../node/incidents/approvals.ts';
+import type { Decider } from '../node/incidents/approvals.ts';
 import { readiness } from '../node/incidents/readiness.ts';
+import type { Draft } from '../protocol/body.ts';
 import { PartyId, Slug, Uuid7 } from '../protocol/common.ts';
 import { LIMITS } from '../protocol/limits.ts';
+import type { Submitted, TemplateView } from '../protocol/views.ts';
 import { actorOf, principalOf, staffing } from './access.ts';
 import { routes } from './services.ts';
 
@@ -128,11 +129,14 @@ export const approvalRoutes = routes(
       },
     );
 
-    app.get('/api/v1/templates', { schema: { tags: ['approvals'] } }, async () =>
-      approvals.templates.map((t) => ({
-        ...t,
-        needsApproval: !t.preApproved && approvals.rulesFor(t).length > 0,
-      })),
+    app.get(
+      '/api/v1/templates',
+      { schema: { tags: ['approvals'] } },
+      async (): Promise<TemplateView[]> =>
+        approvals.templates.map((t) => ({
+          ...t,
+          needsApproval: !t.preApproved && approvals.rulesFor(t).length > 0,
+        })),
     );
 
     app.post(

@@ -7,17 +7,23 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import { Lock } from '../node/core/lock.ts';
-import { type Draft, RANK } from '../node/core/node.ts';
 import { followupView } from '../node/incidents/escalation.ts';
 import {
   type IncidentMessage,
-  type IncidentView,
   loadIncident,
   transitionProblem,
 } from '../node/incidents/incidents.ts';
-import { INCIDENT_STATES, type IncidentState } from '../protocol/body.ts';
+import type { Draft } from '../protocol/body.ts';
 import { Lang, OneOf, PartyId, Slug, Text, Uuid7 } from '../protocol/common.ts';
 import { ProtocolError } from '../protocol/errors.ts';
+import { INCIDENT_STATES, type IncidentState, RANK } from '../protocol/values.ts';
+import type {
+  Acknowledged,
+  IncidentDetail,
+  IncidentSummary,
+  IncidentView,
+  Reminded,
+} from '../protocol/views.ts';
 import { actorOf, staffing } from './access.ts';
 import { routes } from './services.ts';
 
@@ -107,7 +113,7 @@ export const incidentRoutes = routes(
     app.get(
       '/api/v1/incidents',
       { schema: { querystring: ListQuery, tags: ['incidents'] } },
-      async (request) => {
+      async (request): Promise<IncidentSummary[]> => {
         const all = request.query.all !== undefined;
         const ids = await followups.incidentIds(LIST_MESSAGES);
         const out = [];
@@ -160,7 +166,7 @@ export const incidentRoutes = routes(
     app.get(
       '/api/v1/incidents/:incident',
       { schema: { params: IncidentParams, tags: ['incidents'] } },
-      async (request) => {
+      async (request): Promise<IncidentDetail> => {
         const { incident } = request.params;
         const { view, messages } = await mustLoad(incident);
         const views = new Map(
@@ -377,7 +383,7 @@ export const incidentRoutes = routes(
           seq: result.ack.seq,
           desk,
           by: by.actor,
-        });
+        } satisfies Acknowledged);
       },
     );
 
@@ -396,7 +402,7 @@ export const incidentRoutes = routes(
           seq: result.reminder.seq,
           number: result.number,
           deadline: result.deadline,
-        });
+        } satisfies Reminded);
       },
     );
   },

@@ -7,6 +7,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { TRANSLATION_STATUSES } from '../node/language/language.ts';
 import { Label, Lang, OneOf, PartyId, Slug, Text, Uuid7 } from '../protocol/common.ts';
+import type { VocabularyView } from '../protocol/views.ts';
 import { routes } from './services.ts';
 
 const MessageParams = Type.Object({ party: PartyId, id: Uuid7 }, { additionalProperties: false });
@@ -52,7 +53,7 @@ export const languageRoutes = routes('language-routes', ['language', 'peers'], a
   app.get(
     '/api/v1/vocabulary',
     { schema: { querystring: LangQuery, tags: ['language'] } },
-    async (request) => {
+    async (request): Promise<VocabularyView> => {
       const lang = request.query.lang ?? 'en';
       const v = language.vocabulary;
       return {

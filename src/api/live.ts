@@ -16,6 +16,7 @@
 import websocket from '@fastify/websocket';
 import type { WebSocket } from 'ws';
 import type { FeedEvents } from '../node/core/events.ts';
+import type { FeedEvent } from '../protocol/views.ts';
 import { checkOrigin, SESSION_COOKIE } from './access.ts';
 import { routes } from './services.ts';
 
@@ -48,7 +49,7 @@ export const liveRoutes = routes<LiveOptions>(
           socket.close(1008, 'another site');
           return;
         }
-        const send = (frame: Record<string, unknown>) => {
+        const send = (frame: FeedEvent) => {
           if (socket.readyState === socket.OPEN)
             socket.send(JSON.stringify({ ...frame, at: new Date().toISOString() }));
         };

@@ -7,6 +7,7 @@ import { followupView } from '../node/incidents/escalation.ts';
 import { Body } from '../protocol/body.ts';
 import { PartyId } from '../protocol/common.ts';
 import { LIMITS } from '../protocol/limits.ts';
+import type { Alarm, InboxItem, NodeStatus, OutboxItem } from '../protocol/views.ts';
 import { actorOf, principalOf, staffing } from './access.ts';
 import { answerOf, approvalRoutes, BreakGlassRequest, deciderOf } from './approvals.ts';
 import { incidentRoutes } from './incidents.ts';
@@ -75,7 +76,7 @@ export const operatorRoutes = routes(
     app.get(
       '/api/v1/inbox',
       { schema: { querystring: Limit, tags: ['messages'] } },
-      async (request) => {
+      async (request): Promise<InboxItem[]> => {
         const rows = await store.listInbox(limitOf(request.query));
         await viewed(request, 'inbox', rows);
         return rows.map((r) => ({
@@ -92,7 +93,7 @@ export const operatorRoutes = routes(
     app.get(
       '/api/v1/outbox',
       { schema: { querystring: Limit, tags: ['messages'] } },
-      async (request) => {
+      async (request): Promise<OutboxItem[]> => {
         const rows = await store.listOutbox(limitOf(request.query));
         await viewed(request, 'outbox', rows);
         // Sent → received (machine) → acknowledged (a person) → answered, with the deadline.
@@ -117,7 +118,7 @@ export const operatorRoutes = routes(
       },
     );
 
-    app.get('/api/v1/status', { schema: { tags: ['status'] } }, async () => {
+    app.get('/api/v1/status', { schema: { tags: ['status'] } }, async (): Promise<NodeStatus> => {
       const list = [];
       for (const peer of peers.values()) {
         list.push({
@@ -146,7 +147,11 @@ export const operatorRoutes = routes(
       };
     });
 
-    app.get('/api/v1/alarms', { schema: { tags: ['status'] } }, async () => store.openAlarms());
+    app.get(
+      '/api/v1/alarms',
+      { schema: { tags: ['status'] } },
+      async (): Promise<Alarm[]> => store.openAlarms(),
+    );
 
     app.post(
       '/api/v1/alarms/:id/clear',
@@ -160,7 +165,7 @@ export const operatorRoutes = routes(
           tags: ['status'],
         },
       },
-      async (request) => {
+      async (request): Promise<Alarm> => {
         const id = Number(request.params.id);
         const note = request.body?.note;
         const cleared = await alarms.clear(id, principalOf(request).user, note ?? null);

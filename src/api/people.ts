@@ -4,9 +4,11 @@
  */
 import { Type } from '@sinclair/typebox';
 import { ROLES, SCOPES } from '../node/people/accounts.ts';
-import { ContactRoute, DeskId, DeskName, HandoverItem } from '../node/people/roster.ts';
+import { DeskId, DeskName } from '../node/people/roster.ts';
 import { OneOf, Text, Timestamp } from '../protocol/common.ts';
 import { LIMITS } from '../protocol/limits.ts';
+import { ContactRoute, HandoverItem } from '../protocol/roster.ts';
+import type { Me, SessionView } from '../protocol/views.ts';
 import { actorOf, principalOf, SESSION_COOKIE } from './access.ts';
 import { routes } from './services.ts';
 
@@ -76,7 +78,7 @@ export const peopleRoutes = routes('people-routes', ['people'], async (app) => {
   app.post(
     '/api/v1/session',
     { schema: { body: Login, tags: ['people'], security: [] } },
-    async (request, reply) => {
+    async (request, reply): Promise<SessionView> => {
       const { user, password } = request.body;
       const login = await accounts.login(user, password, request.ip);
       reply.setCookie(SESSION_COOKIE, login.sessionId, {
@@ -101,7 +103,7 @@ export const peopleRoutes = routes('people-routes', ['people'], async (app) => {
     return { ok: true };
   });
 
-  app.get('/api/v1/me', { schema: { tags: ['people'] } }, async (request) => {
+  app.get('/api/v1/me', { schema: { tags: ['people'] } }, async (request): Promise<Me> => {
     const p = principalOf(request);
     const desks = (await roster.desks()).filter((d) => d.staff.some((s) => s.user === p.user));
     return {

@@ -4,8 +4,8 @@
  * token's person: the node, not the CLI, enforces who may decide what.
  */
 import { type Command, Option } from 'commander';
-import type { Readiness } from '../node/incidents/readiness.ts';
-import { PRECEDENCES } from '../protocol/body.ts';
+import { PRECEDENCES } from '../protocol/values.ts';
+import type { Readiness } from '../protocol/views.ts';
 import { CliError, callNode } from './client.ts';
 
 const dataOption = () => new Option('--data <dir>', 'the node data folder').makeOptionMandatory();

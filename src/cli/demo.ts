@@ -9,10 +9,10 @@ import { type RunningNode, startNode } from '../app/start.ts';
 import { fingerprint } from '../crypto/card.ts';
 import { readConfig } from '../node/core/config.ts';
 import { initNode, openNodeStore, paths } from '../node/core/data.ts';
-import type { Draft } from '../node/core/node.ts';
 import { pinPeer } from '../node/core/peers.ts';
 import { generatePassword, type Role } from '../node/people/accounts.ts';
 import { dataFolderActor, openPeople } from '../node/people/people.ts';
+import type { Draft } from '../protocol/body.ts';
 import type { Store } from '../store/store.ts';
 
 const SITES = [

@@ -3,7 +3,7 @@
  * `hotline remind`. Each goes through the running node's operator API (docs/operators.md).
  */
 import { type Command, Option } from 'commander';
-import { INCIDENT_STATES } from '../protocol/body.ts';
+import { INCIDENT_STATES } from '../protocol/values.ts';
 import { CliError, callNode } from './client.ts';
 
 const dataOption = () => new Option('--data <dir>', 'the node data folder').makeOptionMandatory();

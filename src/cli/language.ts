@@ -5,8 +5,8 @@
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
-import type { LocalTranslation, MessageView } from '../node/language/language.ts';
 import { checkStixBundle, describeStixProblems } from '../protocol/stix.ts';
+import type { LocalTranslation, MessageView } from '../protocol/views.ts';
 import {
   DEFAULT_VOCABULARY_FILE,
   loadVocabulary,

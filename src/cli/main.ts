@@ -13,9 +13,9 @@ import { DataDirError, initNode, openNodeStore, paths, readOwnCard } from '../no
 import { pinPeer } from '../node/core/peers.ts';
 import { dataFolderActor, openPeople } from '../node/people/people.ts';
 import { makeAttachment } from '../protocol/attachments.ts';
-import { PRECEDENCES, STATUSES, TLPS } from '../protocol/body.ts';
 import { ProtocolError } from '../protocol/errors.ts';
 import { STIX_MEDIA_TYPE } from '../protocol/stix.ts';
+import { PRECEDENCES, STATUSES, TLPS } from '../protocol/values.ts';
 import { VocabularyError } from '../protocol/vocabulary.ts';
 import { startRelay } from '../relay/server.ts';
 import { registerApprovals, releasedLine } from './approvals.ts';

@@ -6,8 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { generatePassword, ROLES, SCOPES } from '../node/people/accounts.ts';
-import type { Duty, HandoverView, ShiftView } from '../node/people/roster.ts';
-import type { AuditItem, TrailReport } from '../node/people/trail.ts';
+import type { AuditItem, Duty, HandoverView, ShiftView, TrailReport } from '../protocol/views.ts';
 import { CliError, callNode, callPeople } from './client.ts';
 
 const dataOption = () => new Option('--data <dir>', 'the node data folder').makeOptionMandatory();

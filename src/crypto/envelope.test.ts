@@ -6,23 +6,21 @@ import fc from 'fast-check';
 import { v7 as uuidv7 } from 'uuid';
 import { describe, expect, it } from 'vitest';
 import { type FixedParty, fixedCard, fixedKeys, fixedParty } from '../../test/vectors/generate.ts';
-import {
-  BODY_TYPES,
-  type Body,
-  Body as BodySchema,
-  type BodyType,
-  bodyRuleViolation,
-  INCIDENT_STATES,
-  PRECEDENCES,
-  STATUSES,
-  TLPS,
-} from '../protocol/body.ts';
+import { type Body, Body as BodySchema, bodyRuleViolation } from '../protocol/body.ts';
 import type { KeyPurpose } from '../protocol/card.ts';
 import { fromBase64url, sha256, toBase64url, toHex } from '../protocol/encoding.ts';
 import { type EnvelopeKind, SUITES } from '../protocol/envelope.ts';
 import { jcs, jcsBytes } from '../protocol/jcs.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import { schemaError } from '../protocol/validate.ts';
+import {
+  BODY_TYPES,
+  type BodyType,
+  INCIDENT_STATES,
+  PRECEDENCES,
+  STATUSES,
+  TLPS,
+} from '../protocol/values.ts';
 import { onlyKey } from './card.ts';
 import { signedBytes } from './context.ts';
 import { ed25519Verify } from './ed25519.ts';

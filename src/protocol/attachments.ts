@@ -6,18 +6,8 @@
  */
 import type { Attachment } from './body.ts';
 import { fromBase64url, fromUtf8, sha256, toHex } from './encoding.ts';
-import { checkStixBundle, STIX_MEDIA_TYPE, type StixProblem, type StixSummary } from './stix.ts';
-
-export interface AttachmentView {
-  name: string;
-  mediaType: string;
-  bytes: number;
-  /** Whether the data matches the attachment's `sha256`. */
-  intact: boolean;
-  stix?: { summary: StixSummary } | { problems: StixProblem[] };
-  /** Sentences for a reader; empty when nothing is wrong. */
-  problems: string[];
-}
+import { checkStixBundle, STIX_MEDIA_TYPE } from './stix.ts';
+import type { AttachmentView } from './views.ts';
 
 /** Decodes and checks one attachment. */
 export function viewAttachment(attachment: Attachment): AttachmentView {

@@ -4,10 +4,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import cards from '../../test/vectors/cards.json' with { type: 'json' };
-import { BODY_TYPES, Body, type BodyType, bodyRuleViolation } from './body.ts';
+import { Body, bodyRuleViolation } from './body.ts';
 import type { SignedCard } from './card.ts';
 import { LIMITS } from './limits.ts';
 import { schemaError } from './validate.ts';
+import { BODY_TYPES, type BodyType } from './values.ts';
 
 type Section = 'report' | 'state' | 'conference' | 'presence' | 'notice' | 'rotation';
 

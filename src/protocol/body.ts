@@ -20,47 +20,18 @@ import {
   Uuid7,
 } from './common.ts';
 import { LIMITS } from './limits.ts';
-
-export const BODY_TYPES = [
-  'incident.report',
-  'incident.update',
-  'incident.close',
-  'incident.retract',
-  'query',
-  'reply',
-  'ack',
-  'reminder',
-  'notice',
-  'presence',
-  'conference',
-  'state',
-  'test',
-  'rotation',
-] as const;
-export type BodyType = (typeof BODY_TYPES)[number];
-
-export const PRECEDENCES = ['flash', 'immediate', 'priority', 'routine'] as const;
-export type Precedence = (typeof PRECEDENCES)[number];
-
-/** As OASIS CAP 1.2 `status`: drills and tests never look real. */
-export const STATUSES = ['actual', 'exercise', 'test'] as const;
-export type Status = (typeof STATUSES)[number];
-
-/** FIRST TLP 2.0 labels. */
-export const TLPS = ['red', 'amber+strict', 'amber', 'green', 'clear'] as const;
-export type Tlp = (typeof TLPS)[number];
-
-export const INCIDENT_STATES = [
-  'reported',
-  'acknowledged',
-  'investigating',
-  'mitigating',
-  'resolved',
-  'closed',
-] as const;
-export type IncidentState = (typeof INCIDENT_STATES)[number];
+import {
+  BODY_TYPES,
+  type BodyType,
+  INCIDENT_STATES,
+  PRECEDENCES,
+  STATUSES,
+  TLPS,
+} from './values.ts';
 
 const LangText = Type.Object({ lang: Lang, body: Text }, { additionalProperties: false });
+/** Free text with its language: a body's `text` and each of its `translations`. */
+export type LangText = Static<typeof LangText>;
 
 /** A desk as the peer sees it; the person's name only when local policy allows. */
 const Actor = Type.Object(
@@ -216,6 +187,9 @@ export const Body = Type.Object(
   { additionalProperties: false },
 );
 export type Body = Static<typeof Body>;
+
+/** A body before the node adds its salt: what an operator asks to send. */
+export type Draft = Omit<Body, 'salt'>;
 
 type Section = 'report' | 'state' | 'conference' | 'presence' | 'notice' | 'rotation';
 const SECTIONS: readonly Section[] = [

@@ -8,8 +8,9 @@
  * The mapping of every field is in docs/language.md § CAP.
  */
 import { XMLBuilder, XMLParser } from 'fast-xml-parser';
-import type { Body, Precedence, Status, Tlp } from './body.ts';
+import type { Body } from './body.ts';
 import { renderBody, tlpCode } from './render.ts';
+import type { Precedence, Status, Tlp } from './values.ts';
 import type { Vocabulary } from './vocabulary.ts';
 
 export const CAP_NAMESPACE = 'urn:oasis:names:tc:emergency:cap:1.2';

@@ -71,7 +71,12 @@ export function OneOf<const T extends readonly string[]>(values: T): TUnion<TLit
   return Type.Union(values.map((v) => Type.Literal(v)));
 }
 
-/** Whether extension members fit their byte limit (canonical JSON size). */
+const utf8 = new TextEncoder();
+
+/**
+ * Whether extension members fit their byte limit (canonical JSON size). UTF-8 by TextEncoder, not
+ * Buffer, so the console can type-check the schemas that use this module.
+ */
 export function extTooLarge(ext: Record<string, unknown> | undefined): boolean {
-  return ext !== undefined && Buffer.byteLength(JSON.stringify(ext)) > LIMITS.extBytes;
+  return ext !== undefined && utf8.encode(JSON.stringify(ext)).length > LIMITS.extBytes;
 }

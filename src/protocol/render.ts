@@ -4,41 +4,14 @@
  * the warnings that apply. Free text is never translated here: the original stays authoritative
  * and the sender's own translations are labelled as the sender's.
  */
-import type { Body, Tlp } from './body.ts';
-import type { RenderedCode, Vocabulary } from './vocabulary.ts';
+import type { Body } from './body.ts';
+import type { Tlp } from './values.ts';
+import type { RenderedBody, RenderedCode } from './views.ts';
+import type { Vocabulary } from './vocabulary.ts';
 
 /** The vocabulary code of each fixed value; `amber+strict` cannot be a code as it is. */
 export function tlpCode(tlp: Tlp): string {
   return `tlp.${tlp.replace('+', '-')}`;
-}
-
-export interface RenderedText {
-  lang: string;
-  body: string;
-  /** `original (authoritative)` or `translation by the sender`, in the reader's language. */
-  label: string;
-}
-
-export interface RenderedBody {
-  lang: string;
-  precedence: RenderedCode;
-  status: RenderedCode;
-  tlp: RenderedCode;
-  codes: RenderedCode[];
-  report?: {
-    nature: RenderedCode;
-    category: RenderedCode;
-    harm?: { types: RenderedCode[]; severity: RenderedCode; reversibility: RenderedCode };
-    attribution?: { actor: RenderedCode; confidence: RenderedCode };
-    actionsTaken: RenderedCode[];
-    actionsRequested: RenderedCode[];
-  };
-  state?: RenderedCode;
-  notice?: RenderedCode;
-  text?: RenderedText;
-  senderTranslations: RenderedText[];
-  /** Every warning of every rendered code, once each, prefixed by its code. */
-  warnings: string[];
 }
 
 /** Renders the structured part of `body` in `lang` (falling back as the vocabulary says). */

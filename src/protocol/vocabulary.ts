@@ -18,6 +18,7 @@ import { Code, Hex32, Label, Lang } from './common.ts';
 import { sha256, toHex, utf8 } from './encoding.ts';
 import { jcs } from './jcs.ts';
 import { schemaError } from './validate.ts';
+import type { RenderedCode, VocabularyComparison, VocabularyRef } from './views.ts';
 
 /** The vocabulary this node ships with. */
 export const DEFAULT_VOCABULARY_FILE = fileURLToPath(
@@ -88,12 +89,6 @@ export const VocabularyDocument = Type.Object(
   { additionalProperties: false },
 );
 export type VocabularyDocument = Static<typeof VocabularyDocument>;
-
-/** What a card announces: `{ version, hash }`. */
-export interface VocabularyRef {
-  version: string;
-  hash: string;
-}
 
 export class VocabularyError extends Error {
   override name = 'VocabularyError';
@@ -201,21 +196,6 @@ export interface ReviewState {
   review?: Review;
 }
 
-export interface RenderedCode {
-  code: string;
-  /** False when the vocabulary does not know the code: `text` is then the code itself. */
-  known: boolean;
-  /** The language shown (the asked one, or the fallback). */
-  lang: string;
-  text: string;
-  definition?: string;
-  review: 'reviewed' | 'unreviewed' | 'outdated' | 'none';
-  reviewedBy?: string;
-  reviewedAt?: string;
-  /** Sentences the reader must see beside the text; empty when there is nothing to say. */
-  warnings: string[];
-}
-
 /** SHA-256 of JCS(document), lowercase hex. Formatting of the file does not change it. */
 export function vocabularyHash(document: VocabularyDocument): string {
   return toHex(sha256(utf8(jcs(document))));
@@ -313,14 +293,6 @@ export function withReview(
     throw new VocabularyError('review', [`language "${lang}" is not declared`]);
   entry.reviews[lang] = { by, at, digest: reviewDigest(entry, lang) };
   return next;
-}
-
-export interface VocabularyComparison {
-  ours: VocabularyRef;
-  theirs: VocabularyRef;
-  same: boolean;
-  /** Present when the versions or hashes differ, in the asked language. */
-  warning?: string;
 }
 
 /** Compares our vocabulary with a peer's card; a difference is a warning for operators. */

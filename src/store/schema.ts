@@ -206,7 +206,7 @@ export interface DesksTable {
 export interface DeskStaffTable {
   desk: string;
   user_name: string;
-  /** JSON list of ContactRoute (src/node/people/roster.ts). */
+  /** JSON list of ContactRoute (src/protocol/roster.ts). */
   routes: string;
 }
 
@@ -226,7 +226,7 @@ export interface HandoversTable {
   desk: string;
   from_user: string;
   to_user: string;
-  /** JSON list of HandoverItem (src/node/people/roster.ts). */
+  /** JSON list of HandoverItem (src/protocol/roster.ts). */
   items: string;
   note: string | null;
   created_at: string;

@@ -18,9 +18,9 @@ import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { RunningNode } from '../../src/app/start.ts';
 import { readToken } from '../../src/node/core/data.ts';
-import type { AckInfo, EscalationStep } from '../../src/node/core/events.ts';
 import { webhookSignature } from '../../src/node/incidents/notifiers.ts';
 import { dataFolderActor } from '../../src/node/people/people.ts';
+import type { AckInfo, EscalationStep } from '../../src/protocol/views.ts';
 import type { AlarmRow } from '../../src/store/store.ts';
 import { createPair, draft, eventually, freePort, type Pair } from '../support/pair.ts';
 

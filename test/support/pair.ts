@@ -11,8 +11,8 @@ import { type RunningNode, startNode } from '../../src/app/start.ts';
 import type { Config } from '../../src/node/core/config.ts';
 import { writeConfig } from '../../src/node/core/config.ts';
 import { initDataDir, openNodeStore } from '../../src/node/core/data.ts';
-import type { Draft } from '../../src/node/core/node.ts';
 import { pinPeer } from '../../src/node/core/peers.ts';
+import type { Draft } from '../../src/protocol/body.ts';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

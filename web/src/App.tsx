@@ -2,33 +2,23 @@
  * The console's frame: sign-in, the layout every page shares (navigation, language, the feed's
  * state and the alarm banner), the live data every page reads, and a small router.
  */
-import {
-  createContext,
-  type MouseEvent,
-  type ReactNode,
-  useCallback,
-  useContext,
-  useEffect,
-  useMemo,
-  useRef,
-  useState,
-} from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import type {
+  Alarm,
+  InboxItem,
+  Me,
+  NodeStatus,
+  OutboxItem,
+  RenderedCode,
+} from '../../src/protocol/views.ts';
 import { Alarmer, type AlarmItem, audioReady, unlockAudio } from './alarm.ts';
-import {
-  ALARMING,
-  type Alarm,
-  api,
-  type InboxItem,
-  type Me,
-  type OutboxItem,
-  type RenderedCode,
-  type Status_,
-  whenSignedOut,
-} from './api.ts';
+import { unacknowledged } from './answers.ts';
+import { api, whenSignedOut } from './api.ts';
+import { ConsoleContext, type ConsoleData, Link, useConsole } from './console.tsx';
 import { type FeedState, openFeed } from './feed.ts';
 import { type Lang, languageOf, setLanguage } from './i18n.ts';
-import { escalationItems, type IncidentsLive, useIncidentsLive } from './incidents-live.ts';
+import { escalationItems, useIncidentsLive } from './incidents-live.ts';
 import { Admin } from './pages/Admin.tsx';
 import { Approvals } from './pages/Approvals.tsx';
 import { Board } from './pages/Board.tsx';
@@ -39,79 +29,6 @@ import { IncidentPage } from './pages/Incident.tsx';
 import { Login } from './pages/Login.tsx';
 import { MessagePage } from './pages/Message.tsx';
 import { Record } from './pages/Record.tsx';
-
-export interface ConsoleData {
-  me: Me;
-  lang: Lang;
-  status: Status_ | undefined;
-  inbox: InboxItem[];
-  outbox: OutboxItem[];
-  alarms: Alarm[];
-  /** The vocabulary in the reader's language, by code. */
-  codes: Map<string, RenderedCode>;
-  feed: FeedState;
-  /** Alarms this console has acknowledged (silenced) without clearing them. */
-  silenced: Set<number>;
-  silence(id: number): void;
-  refresh(): Promise<void>;
-  navigate(href: string): void;
-  /** Open incidents, the approvals queue and escalation steps, kept live by the feed. */
-  live: IncidentsLive;
-}
-
-const Data = createContext<ConsoleData | null>(null);
-
-export function useConsole(): ConsoleData {
-  const data = useContext(Data);
-  if (!data) throw new Error('useConsole outside the console');
-  return data;
-}
-
-export function Link(props: { href: string; children: ReactNode; className?: string }) {
-  const { navigate } = useConsole();
-  return (
-    <a
-      href={props.href}
-      className={props.className}
-      onClick={(e: MouseEvent) => {
-        if (e.metaKey || e.ctrlKey || e.shiftKey) return;
-        e.preventDefault();
-        navigate(props.href);
-      }}
-    >
-      {props.children}
-    </a>
-  );
-}
-
-/** Replies and acknowledgements point at the message they answer. */
-export function answersTo(
-  id: string,
-  inbox: InboxItem[],
-  outbox: OutboxItem[],
-): { acks: Array<InboxItem | OutboxItem>; replies: Array<InboxItem | OutboxItem> } {
-  const all = [...inbox, ...outbox].filter((m) => m.body.inReplyTo === id);
-  return {
-    acks: all.filter((m) => m.body.type === 'ack'),
-    replies: all.filter((m) => m.body.type !== 'ack'),
-  };
-}
-
-/** Types no person acknowledges (docs/operators.md § Precedence and deadlines). */
-const NO_ACK = ['ack', 'rotation', 'reminder', 'incident.retract'];
-
-/** Received flash and immediate messages nobody here has acknowledged yet. */
-export function unacknowledged(inbox: InboxItem[], outbox: OutboxItem[]): InboxItem[] {
-  const acked = new Set(
-    outbox.filter((m) => m.body.type === 'ack').map((m) => `${m.to}/${m.body.inReplyTo}`),
-  );
-  return inbox.filter(
-    (m) =>
-      ALARMING.includes(m.body.precedence) &&
-      !NO_ACK.includes(m.body.type) &&
-      !acked.has(`${m.from}/${m.id}`),
-  );
-}
 
 const SILENCED = 'hotline.silenced';
 
@@ -192,7 +109,7 @@ function Console({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
   const { t, i18n } = useTranslation();
   const lang = (i18n.language === 'zh' ? 'zh' : 'en') as Lang;
   const [path, setPath] = useState(location.pathname);
-  const [status, setStatus] = useState<Status_>();
+  const [status, setStatus] = useState<NodeStatus>();
   const [inbox, setInbox] = useState<InboxItem[]>([]);
   const [outbox, setOutbox] = useState<OutboxItem[]>([]);
   const [alarms, setAlarms] = useState<Alarm[]>([]);
@@ -355,7 +272,7 @@ function Console({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
   };
 
   return (
-    <Data.Provider value={data}>
+    <ConsoleContext.Provider value={data}>
       <a className="skip" href="#main">
         {t('common.skip')}
       </a>
@@ -429,7 +346,7 @@ function Console({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
           </>
         )}
       </main>
-    </Data.Provider>
+    </ConsoleContext.Provider>
   );
 }
 

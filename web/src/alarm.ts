@@ -4,6 +4,10 @@
  * repeated until it is dealt with. Browsers keep audio locked until the person interacts with the
  * page, which is why login ends with a sound check (`unlock`).
  */
+import type { Precedence } from '../../src/protocol/values.ts';
+
+/** Messages that sound the alarm until a person acknowledges them. */
+export const ALARMING: readonly Precedence[] = ['flash', 'immediate'];
 
 let context: AudioContext | undefined;
 

@@ -1,7 +1,9 @@
 /** Small pieces the pages share: times, codes, banners of status and TLP. */
 import { useTranslation } from 'react-i18next';
-import { useConsole } from './App.tsx';
-import type { Body, RenderedCode, Status, Tlp } from './api.ts';
+import type { Body } from '../../src/protocol/body.ts';
+import type { Status, Tlp } from '../../src/protocol/values.ts';
+import type { RenderedCode } from '../../src/protocol/views.ts';
+import { useConsole } from './console.tsx';
 import { formatLocal, formatUtc } from './time.ts';
 
 /** A time in UTC and in the reader's zone. */

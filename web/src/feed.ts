@@ -4,31 +4,9 @@
  * is loud (banner and tone) from the moment the socket closes or goes quiet.
  */
 
-import type { EscalationStep } from './incidents-api.ts';
+import type { FeedFrame } from '../../src/protocol/views.ts';
 
 export type FeedState = 'connecting' | 'up' | 'down';
-
-export interface FeedFrame {
-  type:
-    | 'hello'
-    | 'received'
-    | 'receipted'
-    | 'alarm'
-    | 'alarm-cleared'
-    | 'link'
-    | 'ping'
-    | 'incident'
-    | 'escalation'
-    | 'acknowledged';
-  at: string;
-  party?: string;
-  ids?: string[];
-  /** An alarm's number (alarm-cleared), or an acknowledged message's id. */
-  id?: number | string;
-  incident?: string;
-  step?: EscalationStep;
-  alarm?: { type: string; party: string | null; message: string };
-}
 
 /** The node pings every 10 s; this long without a frame means the link to it is gone. */
 const QUIET_MS = 25_000;

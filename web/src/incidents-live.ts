@@ -6,14 +6,15 @@
  * is acknowledged (or its incident retracted).
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import type { AlarmItem } from './alarm.ts';
 import './incidents.css';
-import {
-  type DraftView,
-  type EscalationStep,
-  type IncidentSummary,
-  incidentsApi,
-} from './incidents-api.ts';
+import type {
+  DraftView,
+  EscalationStep,
+  FeedFrame,
+  IncidentSummary,
+} from '../../src/protocol/views.ts';
+import type { AlarmItem } from './alarm.ts';
+import { incidentsApi } from './incidents-api.ts';
 
 export interface IncidentsLive {
   incidents: IncidentSummary[];
@@ -28,18 +29,9 @@ export interface IncidentsLive {
   refresh(): Promise<void>;
 }
 
-/** A feed frame, as far as this module reads it. */
-export interface LiveFrame {
-  type: string;
-  incident?: string;
-  step?: EscalationStep;
-  party?: string;
-  id?: string | number;
-}
-
 const POLL_MS = 10_000;
 
-export function useIncidentsLive(): IncidentsLive & { onFrame(frame: LiveFrame): void } {
+export function useIncidentsLive(): IncidentsLive & { onFrame(frame: FeedFrame): void } {
   const [incidents, setIncidents] = useState<IncidentSummary[]>([]);
   const [drafts, setDrafts] = useState<DraftView[]>([]);
   const [steps, setSteps] = useState(new Map<string, EscalationStep>());
@@ -64,7 +56,7 @@ export function useIncidentsLive(): IncidentsLive & { onFrame(frame: LiveFrame):
   }, [refreshIncidents, refreshDrafts]);
 
   const onFrame = useCallback(
-    (frame: LiveFrame) => {
+    (frame: FeedFrame) => {
       const quietly = (p: Promise<unknown>) => void p.catch(() => undefined);
       switch (frame.type) {
         case 'hello':

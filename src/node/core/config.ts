@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse, stringify } from 'yaml';
-import { BODY_TYPES, PRECEDENCES, STATUSES, TLPS } from '../../protocol/body.ts';
 import { Endpoint } from '../../protocol/card.ts';
 import { Code, Label, Lang, PartyId, Slug, Text } from '../../protocol/common.ts';
 import { schemaError } from '../../protocol/validate.ts';
+import { BODY_TYPES, PRECEDENCES, STATUSES, TLPS } from '../../protocol/values.ts';
 
 const oneOf = <T extends readonly string[]>(values: T, options: { default?: T[number] } = {}) =>
   Type.Union(

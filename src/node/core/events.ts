@@ -3,36 +3,8 @@
  * emits and what listens. The console's live feed relays the `FeedEvents` among them.
  */
 import { EventEmitter } from 'node:events';
-import type { Precedence } from '../../protocol/body.ts';
+import type { AckInfo, EscalationStep, PathState } from '../../protocol/views.ts';
 import type { AlarmRow } from '../../store/store.ts';
-
-/** One notification of an escalation ladder, as the live feed shows it. */
-export interface EscalationStep {
-  dir: 'in' | 'out';
-  party: string;
-  id: string;
-  incident: string | null;
-  precedence: Precedence;
-  /** The ladder index (0 = first desk); for `out`, the sending desk alarmed. */
-  step: number;
-  desk: string;
-  /** The person on duty there, or null when nobody is. */
-  user: string | null;
-  /** Notifications of this message so far, this one included. */
-  fired: number;
-  channels: Array<{ kind: string; ok: boolean; detail?: string }>;
-  /** True when this is the end of the ladder: a standing alarm. */
-  final: boolean;
-  at: string;
-}
-
-export interface AckInfo {
-  dir: 'in' | 'out';
-  desk: string;
-  person: string | null;
-  at: string;
-  ackId: string | null;
-}
 
 /** What the console's live feed pushes. */
 export interface FeedEvents {
@@ -54,7 +26,7 @@ export interface FeedEvents {
   /** A durable alarm was cleared. */
   'alarm-cleared': [id: number];
   /** A path to a peer changed state (up, degraded, down). */
-  link: [party: string, path: string, state: string];
+  link: [party: string, path: string, state: PathState];
 }
 
 export interface NodeEventMap extends FeedEvents {

@@ -19,7 +19,7 @@ import {
   type Body,
   Body as BodySchema,
   bodyRuleViolation,
-  type Precedence,
+  type Draft,
 } from '../../protocol/body.ts';
 import { fromBase64url } from '../../protocol/encoding.ts';
 import type { Envelope } from '../../protocol/envelope.ts';
@@ -30,7 +30,9 @@ import type { Leaf } from '../../protocol/leaf.ts';
 import { LIMITS } from '../../protocol/limits.ts';
 import type { Receipt, SignedReceipt } from '../../protocol/receipt.ts';
 import { schemaError } from '../../protocol/validate.ts';
+import { RANK } from '../../protocol/values.ts';
 import { PROTOCOL_VERSION } from '../../protocol/version.ts';
+import type { Released } from '../../protocol/views.ts';
 import type { AlarmRow, Executor, OutboxRow, Store } from '../../store/store.ts';
 import type { Committer, Ledger, LedgerWriter } from '../record/ledger.ts';
 import type { Alarms } from './alarms.ts';
@@ -79,16 +81,6 @@ interface ReleaseJob {
   hook: ReleaseHook | undefined;
   resolve(released: Released): void;
   reject(error: unknown): void;
-}
-
-export const RANK: Record<Precedence, number> = { flash: 0, immediate: 1, priority: 2, routine: 3 };
-
-/** What an operator asks to send: a body without its salt. */
-export type Draft = Omit<Body, 'salt'>;
-
-export interface Released {
-  id: string;
-  seq: Record<string, number>;
 }
 
 /**

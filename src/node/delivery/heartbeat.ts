@@ -14,6 +14,7 @@ import { ProtocolError } from '../../protocol/errors.ts';
 import type { Heartbeat, SignedHeartbeat } from '../../protocol/heartbeat.ts';
 import { LIMITS } from '../../protocol/limits.ts';
 import { PROTOCOL_VERSION } from '../../protocol/version.ts';
+import type { PathStatus } from '../../protocol/views.ts';
 import type { Store } from '../../store/store.ts';
 import type { Config } from '../core/config.ts';
 import type { Metrics } from '../core/metrics.ts';
@@ -22,10 +23,8 @@ import { SeqTracker } from '../core/seqs.ts';
 import type { Ledger } from '../record/ledger.ts';
 import type { Witness } from '../record/witness.ts';
 import type { Outbox } from './outbox.ts';
-import type { PathStatus, Paths } from './paths.ts';
+import type { Paths } from './paths.ts';
 import { getJson, postJson } from './transport.ts';
-
-export type { PathState, PathStatus } from './paths.ts';
 
 export interface HeartbeatsParts {
   config: Config;

@@ -14,41 +14,12 @@ import type { Endpoint } from '../../protocol/card.ts';
 import { ProtocolError } from '../../protocol/errors.ts';
 import { BatchResult } from '../../protocol/federation.ts';
 import { schemaError } from '../../protocol/validate.ts';
+import type { Failover, PathState, PathStatus, PeerPaths } from '../../protocol/views.ts';
 import type { Config } from '../core/config.ts';
 import type { NodeEvents } from '../core/events.ts';
 import type { Metrics } from '../core/metrics.ts';
 import type { Peers } from '../core/peers.ts';
 import { postJson } from './transport.ts';
-
-export type PathState = 'up' | 'degraded' | 'down';
-
-export interface PathStatus {
-  path: string;
-  kind: Endpoint['kind'];
-  url: string;
-  priority: number;
-  /** Where the path comes from: the peer's card, or this node's `paths` setting. */
-  source: 'card' | 'config';
-  state: PathState;
-  rttMs: number | null;
-  lastHeartbeat: string | null;
-  /** Failures in a row, of heartbeats and sends alike. */
-  failures: number;
-  lastError: string | null;
-}
-
-export interface Failover {
-  at: string;
-  from: string;
-  to: string;
-  reason: string;
-}
-
-export interface PeerPaths {
-  paths: PathStatus[];
-  failovers: number;
-  lastFailover: Failover | null;
-}
 
 /** What carrying a batch came to. */
 export type Sent =

@@ -6,6 +6,7 @@
  * the whole point. Pings carry no secrets: the URL is the monitor's.
  */
 import type { Logger } from 'pino';
+import type { WatchdogStatus } from '../../protocol/views.ts';
 import type { Store } from '../../store/store.ts';
 import type { Config } from '../core/config.ts';
 import type { Metrics } from '../core/metrics.ts';
@@ -15,14 +16,6 @@ export interface WatchdogParts {
   store: Store;
   metrics: Metrics;
   logger: Logger;
-}
-
-export interface WatchdogStatus {
-  url: string;
-  lastPing: string | null;
-  lastError: string | null;
-  pings: number;
-  failures: number;
 }
 
 export class Watchdog {

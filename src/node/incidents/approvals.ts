@@ -11,13 +11,14 @@
 import type { Logger } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import { eventLeaf } from '../../ledger/leaves.ts';
-import type { Body } from '../../protocol/body.ts';
+import type { Body, Draft } from '../../protocol/body.ts';
 import { sha256, toHex, utf8 } from '../../protocol/encoding.ts';
 import { ProtocolError } from '../../protocol/errors.ts';
+import type { DraftView, Released, Submitted } from '../../protocol/views.ts';
 import { type DraftRow, type DraftState, DraftStore } from '../../store/approvals.ts';
 import type { Store } from '../../store/store.ts';
 import type { ApprovalRule, Config, Template } from '../core/config.ts';
-import type { Draft, Node, Released } from '../core/node.ts';
+import type { Node } from '../core/node.ts';
 import type { Peers } from '../core/peers.ts';
 import type { People } from '../people/people.ts';
 import type { Actor } from '../people/trail.ts';
@@ -28,30 +29,6 @@ export interface Decider {
   role: string;
   actor: Actor;
 }
-
-/** A draft as the API shows it. */
-export interface DraftView {
-  id: string;
-  createdAt: string;
-  author: string;
-  desk: string;
-  to: string[];
-  message: Draft;
-  template: string | null;
-  /** The policy rules (indexes into approvals.rules) that hold it for a second officer. */
-  rules: number[];
-  state: DraftState;
-  decidedBy: string | null;
-  decidedAt: string | null;
-  note: string | null;
-  breakGlass: string | null;
-  messageId: string | null;
-  seq: Record<string, number> | null;
-}
-
-export type Submitted =
-  | ({ state: 'released'; draft: string | null } & Released)
-  | { state: 'pending'; draft: string; rules: number[] };
 
 /** Whether a message matches a rule: every list the rule gives contains the message's value. */
 export function matches(rule: ApprovalRule, message: Pick<Body, 'type' | 'precedence' | 'status'>) {

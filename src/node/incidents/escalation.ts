@@ -23,15 +23,18 @@
  */
 import type { Logger } from 'pino';
 import { eventLeaf } from '../../ledger/leaves.ts';
-import type { Body, Precedence } from '../../protocol/body.ts';
+import type { Body } from '../../protocol/body.ts';
 import { ProtocolError } from '../../protocol/errors.ts';
+import type { ContactRoute } from '../../protocol/roster.ts';
+import type { Precedence } from '../../protocol/values.ts';
+import type { EscalationStep, FollowupView, Released } from '../../protocol/views.ts';
 import type { FollowupRow, FollowupStore } from '../../store/followups.ts';
 import type { AlarmRow, Store } from '../../store/store.ts';
 import type { Alarms } from '../core/alarms.ts';
 import type { Config } from '../core/config.ts';
-import type { EscalationStep, NodeEvents } from '../core/events.ts';
-import type { Node, Released } from '../core/node.ts';
-import type { ContactRoute, Roster } from '../people/roster.ts';
+import type { NodeEvents } from '../core/events.ts';
+import type { Node } from '../core/node.ts';
+import type { Roster } from '../people/roster.ts';
 import type { Actor, AuditTrail } from '../people/trail.ts';
 import type { Ledger } from '../record/ledger.ts';
 import type { FollowupRecorder } from './followups.ts';
@@ -53,33 +56,6 @@ const BATCH = 200;
 const MAX_BATCHES = 50;
 /** The longest the background loop sleeps between looks, so an injected clock is seen. */
 const LOOK_MS = 1000;
-
-export interface FollowupView {
-  dir: 'in' | 'out';
-  party: string;
-  id: string;
-  incident: string | null;
-  type: string;
-  precedence: string;
-  status: string;
-  deadline: string;
-  /** The ladder desk reached (in), and notifications fired. */
-  step: number;
-  desk: string | null;
-  fired: number;
-  nextAt: string | null;
-  acknowledged: {
-    at: string;
-    desk: string | null;
-    person: string | null;
-    ack: string | null;
-  } | null;
-  answered: { at: string; by: string | null } | null;
-  unansweredAt: string | null;
-  retractedAt: string | null;
-  exhaustedAt: string | null;
-  reminders: number;
-}
 
 export function followupView(row: FollowupRow): FollowupView {
   return {

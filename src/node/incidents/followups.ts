@@ -8,15 +8,14 @@
  * timers themselves fire in escalation.ts.
  */
 import type { Logger } from 'pino';
-import type { Body, Precedence } from '../../protocol/body.ts';
+import type { Body } from '../../protocol/body.ts';
+import { NO_ACK, type Precedence } from '../../protocol/values.ts';
+import type { AckInfo } from '../../protocol/views.ts';
 import { type FollowupRow, type FollowupStore, newFollowup } from '../../store/followups.ts';
 import type { Alarms } from '../core/alarms.ts';
 import type { Config } from '../core/config.ts';
-import type { AckInfo, NodeEvents } from '../core/events.ts';
+import type { NodeEvents } from '../core/events.ts';
 import type { CommitHook } from '../core/node.ts';
-
-/** Types that never wait for a person's acknowledgement. */
-const NO_ACK = new Set<Body['type']>(['ack', 'rotation', 'reminder', 'incident.retract']);
 
 export function needsAck(body: Body): boolean {
   return !NO_ACK.has(body.type);

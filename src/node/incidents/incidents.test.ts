@@ -6,7 +6,8 @@
 import { v7 as uuidv7 } from 'uuid';
 import { describe, expect, test } from 'vitest';
 import { draft } from '../../../test/support/pair.ts';
-import type { Body, IncidentState } from '../../protocol/body.ts';
+import type { Body } from '../../protocol/body.ts';
+import type { IncidentState } from '../../protocol/values.ts';
 import { ConfigError, parseConfig } from '../core/config.ts';
 import { flashTextProblem } from '../core/node.ts';
 import { deriveIncident, type IncidentMessage, transitionProblem } from './incidents.ts';

@@ -10,10 +10,10 @@
  * accepted request is itself the change, a declined one changes nothing. `closed` is final. An
  * owner's `incident.retract` marks the incident withdrawn (a false alarm), shown above the rest.
  */
-import type { Body, IncidentState, Precedence, Status } from '../../protocol/body.ts';
-import { INCIDENT_STATES } from '../../protocol/body.ts';
+import type { Body } from '../../protocol/body.ts';
+import { INCIDENT_STATES, type IncidentState, RANK } from '../../protocol/values.ts';
+import type { IncidentView, StateEntry } from '../../protocol/views.ts';
 import type { Store } from '../../store/store.ts';
-import { RANK } from '../core/node.ts';
 
 export interface IncidentMessage {
   dir: 'in' | 'out';
@@ -23,42 +23,6 @@ export interface IncidentMessage {
   /** Received at (in) or released at (out), this node's clock. */
   at: string;
   body: Body;
-}
-
-export interface StateEntry {
-  id: string;
-  from: string;
-  desk: string;
-  at: string;
-  kind: 'change' | 'request' | 'decision';
-  to: IncidentState;
-  previous: string | null;
-  decision?: 'accepted' | 'declined';
-  /** The request a decision answers. */
-  request?: string;
-  /** Whether it is part of the state chain (a change, or an accepted decision). */
-  applied: boolean;
-}
-
-export interface IncidentView {
-  incident: string;
-  owner: string;
-  /** Whether this node's party owns the state. */
-  ours: boolean;
-  peers: string[];
-  state: IncidentState;
-  /** The id of the last applied change (what the next change must cite), or null. */
-  head: string | null;
-  precedence: Precedence;
-  status: Status;
-  category: string | null;
-  nature: 'incident' | 'hazard' | null;
-  reportedAt: string;
-  updatedAt: string;
-  retracted: { id: string; at: string; desk: string; text: string | null } | null;
-  /** Requests of the other side not yet decided. */
-  pendingRequests: StateEntry[];
-  history: StateEntry[];
 }
 
 /** The party that wrote a message. */

@@ -9,10 +9,12 @@
  * only calls it on a timer.
  */
 import type { Logger } from 'pino';
+import type { Draft } from '../../protocol/body.ts';
+import type { Released } from '../../protocol/views.ts';
 import type { Vocabulary } from '../../protocol/vocabulary.ts';
 import type { Store } from '../../store/store.ts';
 import type { Config } from '../core/config.ts';
-import type { Draft, Node, Released } from '../core/node.ts';
+import type { Node } from '../core/node.ts';
 import type { Peers } from '../core/peers.ts';
 import type { Language } from '../language/language.ts';
 

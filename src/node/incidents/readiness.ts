@@ -6,37 +6,14 @@
  * a test or drill we sent: its ack's receipt here minus our release. For one the peer sent: our
  * ack's release minus its receipt here. Both times are this node's own clock.
  */
-import { PRECEDENCES, type Precedence } from '../../protocol/body.ts';
+import { PRECEDENCES, type Precedence } from '../../protocol/values.ts';
+import type { AckStats, Readiness } from '../../protocol/views.ts';
 import { DraftStore, type MessageRow } from '../../store/approvals.ts';
 import type { Store } from '../../store/store.ts';
 
 /** Rows read per page, and at most, looking for the last N tests and drills. */
 const PAGE = 500;
 const MAX_SCAN = 50_000;
-
-export interface AckStats {
-  /** Tests (status test) and drills (status exercise) in the window. */
-  tests: number;
-  drills: number;
-  acknowledged: number;
-  unacknowledged: number;
-  medianMs: number | null;
-  meanMs: number | null;
-  maxMs: number | null;
-}
-
-export interface PeerReadiness {
-  party: string;
-  /** Ours, acknowledged by a person at the peer. */
-  sent: Record<Precedence, AckStats>;
-  /** The peer's, acknowledged by a person here. */
-  received: Record<Precedence, AckStats>;
-}
-
-export interface Readiness {
-  last: number;
-  peers: PeerReadiness[];
-}
 
 interface Parsed {
   party: string;

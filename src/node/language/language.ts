@@ -10,63 +10,34 @@
 import type { Logger } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import { eventLeaf } from '../../ledger/leaves.ts';
-import { type AttachmentView, viewAttachment } from '../../protocol/attachments.ts';
+import { viewAttachment } from '../../protocol/attachments.ts';
 import type { Body } from '../../protocol/body.ts';
 import { type CapMessage, capAlert } from '../../protocol/cap.ts';
 import type { SignedCard } from '../../protocol/card.ts';
 import { ProtocolError } from '../../protocol/errors.ts';
 import type { Leaf } from '../../protocol/leaf.ts';
-import { type RenderedBody, renderBody } from '../../protocol/render.ts';
-import {
-  compareVocabulary,
-  loadVocabulary,
-  type Vocabulary,
-  type VocabularyComparison,
-} from '../../protocol/vocabulary.ts';
+import { renderBody } from '../../protocol/render.ts';
+import type {
+  LocalTranslation,
+  MessageView,
+  TranslationStatus,
+  VocabularyComparison,
+} from '../../protocol/views.ts';
+import { compareVocabulary, loadVocabulary, type Vocabulary } from '../../protocol/vocabulary.ts';
 import type { Store, TranslationRow } from '../../store/store.ts';
 import type { Config } from '../core/config.ts';
 import type { Peers } from '../core/peers.ts';
 import type { Ledger } from '../record/ledger.ts';
 import { httpTranslator, type MachineTranslator } from './translator.ts';
 
-export const TRANSLATION_STATUSES = ['sight', 'rough', 'final'] as const;
-export type TranslationStatus = (typeof TRANSLATION_STATUSES)[number];
+export const TRANSLATION_STATUSES = [
+  'sight',
+  'rough',
+  'final',
+] as const satisfies readonly TranslationStatus[];
 
 /** The ledger event recording that TLP:RED content was forced into an export. */
 export const RED_EXPORT_EVENT = 'tlp-red-export';
-
-export interface LocalTranslation {
-  id: string;
-  /** Always `local`: made on this side, not the sender's words. */
-  origin: 'local';
-  sourceLang: string;
-  lang: string;
-  text: string;
-  kind: 'person' | 'machine';
-  translator: string;
-  status: TranslationStatus;
-  requestedBy: string;
-  createdAt: string;
-  /** Provenance in the reader's language, e.g. `machine translation by libre · rough translation`. */
-  label: string;
-}
-
-export interface MessageView {
-  /** The author party and the message id. */
-  from: string;
-  id: string;
-  dir: 'in' | 'out';
-  at: string;
-  body: Body;
-  rendered: RenderedBody;
-  /** The local notes, after the original and the sender's translations; never sent. */
-  localTranslations: LocalTranslation[];
-  attachments: AttachmentView[];
-  /** Present when the author's vocabulary is not ours. */
-  vocabulary?: VocabularyComparison;
-  /** Everything a reader must be warned of, in the reader's language. */
-  warnings: string[];
-}
 
 interface Found {
   from: string;

@@ -8,6 +8,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { type Algorithm, hash, verify } from '@node-rs/argon2';
 import { ProtocolError } from '../../protocol/errors.ts';
+import type { UserView } from '../../protocol/views.ts';
 import type { PeopleStore, UserRow } from '../../store/people.ts';
 import type { Role } from '../../store/schema.ts';
 import type { Executor } from '../../store/store.ts';
@@ -67,16 +68,6 @@ export interface NewUser {
   role: Role;
   password: string;
   displayName?: string;
-}
-
-export interface UserView {
-  name: string;
-  displayName: string | null;
-  role: Role;
-  createdAt: string;
-  disabledAt: string | null;
-  lockedUntil: string | null;
-  failedLogins: number;
 }
 
 export interface TokenView {

@@ -6,84 +6,19 @@
  * the answer escalation uses. A handover does not move duty (the roster does); it moves the open
  * items from the outgoing person to the incoming one, who confirms receiving them.
  */
-import { type Static, Type } from '@sinclair/typebox';
-import { Label, Slug, Text, Uint, Uuid7 } from '../../protocol/common.ts';
+import { Label, Slug } from '../../protocol/common.ts';
 import { ProtocolError } from '../../protocol/errors.ts';
+import type { ContactRoute, HandoverItem } from '../../protocol/roster.ts';
+import type { DeskView, Duty, HandoverView, ShiftView } from '../../protocol/views.ts';
 import type { HandoverRow, PeopleStore, ShiftRow } from '../../store/people.ts';
 import type { Store } from '../../store/store.ts';
 import type { Actor, AuditTrail } from './trail.ts';
-
-/** How to reach a person at a desk: the console, an e-mail address, or a webhook. */
-export const ContactRoute = Type.Union([
-  Type.Object({ kind: Type.Literal('console') }, { additionalProperties: false }),
-  Type.Object(
-    {
-      kind: Type.Literal('email'),
-      address: Type.String({ pattern: '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$', maxLength: 254 }),
-    },
-    { additionalProperties: false },
-  ),
-  Type.Object(
-    { kind: Type.Literal('webhook'), url: Type.String({ pattern: '^https?://', maxLength: 2000 }) },
-    { additionalProperties: false },
-  ),
-]);
-export type ContactRoute = Static<typeof ContactRoute>;
-
-/** One open item handed over: a message, an alarm, or a note. */
-export const HandoverItem = Type.Union([
-  Type.Object(
-    { kind: Type.Literal('message'), id: Uuid7, note: Type.Optional(Text) },
-    { additionalProperties: false },
-  ),
-  Type.Object(
-    { kind: Type.Literal('alarm'), id: Uint, note: Type.Optional(Text) },
-    { additionalProperties: false },
-  ),
-  Type.Object({ kind: Type.Literal('note'), note: Text }, { additionalProperties: false }),
-]);
-export type HandoverItem = Static<typeof HandoverItem>;
 
 export const DeskId = Slug;
 export const DeskName = Label;
 
 /** The longest shift accepted: a week. */
 const MAX_SHIFT_MS = 7 * 24 * 3_600_000;
-
-export interface Duty {
-  desk: string;
-  at: string;
-  /** The person on duty, or null: no shift covers `at`, or its person's account is disabled. */
-  onDuty: {
-    user: string;
-    displayName: string | null;
-    routes: ContactRoute[];
-    shift: { id: number; startsAt: string; endsAt: string };
-  } | null;
-  /** Why nobody is on duty, when nobody is. */
-  reason?: string;
-  next: { user: string; startsAt: string; endsAt: string } | null;
-}
-
-export interface ShiftView {
-  id: number;
-  desk: string;
-  user: string;
-  startsAt: string;
-  endsAt: string;
-  createdBy: string;
-}
-
-export interface HandoverView {
-  id: number;
-  desk: string;
-  from: string;
-  to: string;
-  items: HandoverItem[];
-  note: string | null;
-  createdAt: string;
-  confirmedAt: string | null;
-}
 
 function iso(text: string, what: string): string {
   const ms = Date.parse(text);
@@ -130,7 +65,7 @@ export class Roster {
     });
   }
 
-  async desks() {
+  async desks(): Promise<DeskView[]> {
     const staff = await this.#people.staff(undefined);
     return (await this.#people.desks()).map((d) => ({
       id: d.id,

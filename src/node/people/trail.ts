@@ -16,6 +16,7 @@ import { eventLeaf } from '../../ledger/leaves.ts';
 import { leafHash, storedHashIndex } from '../../ledger/merkle.ts';
 import { equalBytes, sha256, toHex, utf8 } from '../../protocol/encoding.ts';
 import { jcs } from '../../protocol/jcs.ts';
+import type { AuditItem, TrailReport } from '../../protocol/views.ts';
 import type { AuditRow, NewAudit, PeopleStore } from '../../store/people.ts';
 import type { Executor, Store } from '../../store/store.ts';
 import type { Ledger } from '../record/ledger.ts';
@@ -36,30 +37,6 @@ export interface AuditEntry extends Actor {
   target?: string | null;
   outcome?: Outcome;
   detail?: Record<string, unknown>;
-}
-
-export interface AuditItem {
-  id: number;
-  at: string;
-  actor: string | null;
-  role: string | null;
-  via: string;
-  source: string;
-  action: string;
-  target: string | null;
-  outcome: string;
-  detail: Record<string, unknown>;
-  /** The ledger leaf that anchors it; null until the node has anchored it. */
-  leafIndex: number | null;
-}
-
-export interface TrailReport {
-  entries: number;
-  anchored: number;
-  /** Written by a process without the node, and not anchored yet. */
-  pending: number;
-  problems: { entry: number; problem: string }[];
-  ok: boolean;
 }
 
 /** Entries anchored per ledger transaction. */

@@ -36,6 +36,7 @@ import { equalBytes, fromHex, toHex, utf8 } from '../../protocol/encoding.ts';
 import type { Heartbeat } from '../../protocol/heartbeat.ts';
 import { LIMITS } from '../../protocol/limits.ts';
 import { schemaError } from '../../protocol/validate.ts';
+import type { WitnessStatus } from '../../protocol/views.ts';
 import type { CosignatureRow, Executor, Store } from '../../store/store.ts';
 import type { Alarms } from '../core/alarms.ts';
 import type { Config } from '../core/config.ts';
@@ -89,13 +90,6 @@ type Outcome =
   | 'unproven'
   /** inconsistent with the accepted one: alarm raised, not accepted */
   | 'fork';
-
-export interface WitnessStatus {
-  /** The peer's checkpoint this node last accepted and co-signed. */
-  witnessed: { size: number; at: string } | null;
-  /** This node's largest checkpoint the peer co-signed: the time it claims, when it arrived. */
-  cosigned: { size: number; time: string; at: string } | null;
-}
 
 export interface WitnessParts {
   config: Config;

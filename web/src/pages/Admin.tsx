@@ -1,15 +1,16 @@
 /** Admin: pinned peers and their fingerprints, accounts, and the latest audit trail. */
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { useConsole } from '../App.tsx';
-import { ApiFailure, type AuditEntry, api, type User } from '../api.ts';
+import type { AuditItem, UserView } from '../../../src/protocol/views.ts';
+import { ApiFailure, api } from '../api.ts';
 import { PartyName, Time } from '../components.tsx';
+import { useConsole } from '../console.tsx';
 
 export function Admin() {
   const { t } = useTranslation();
   const { status } = useConsole();
-  const [users, setUsers] = useState<User[]>([]);
-  const [audit, setAudit] = useState<AuditEntry[]>([]);
+  const [users, setUsers] = useState<UserView[]>([]);
+  const [audit, setAudit] = useState<AuditItem[]>([]);
   const [error, setError] = useState<string>();
 
   useEffect(() => {

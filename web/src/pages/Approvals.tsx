@@ -6,10 +6,11 @@
  */
 import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { useConsole } from '../App.tsx';
+import type { DraftView } from '../../../src/protocol/views.ts';
 import { ApiFailure } from '../api.ts';
 import { Code, PartyName, PrecedenceBadge, StatusBanner, Time, TlpBadge } from '../components.tsx';
-import { type DraftView, incidentsApi } from '../incidents-api.ts';
+import { useConsole } from '../console.tsx';
+import { incidentsApi } from '../incidents-api.ts';
 
 const describe = (e: unknown) => (e instanceof ApiFailure ? `${e.code}: ${e.message}` : String(e));
 

@@ -4,9 +4,13 @@
  */
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { answersTo, Link, useConsole } from '../App.tsx';
-import { ALARMING, ApiFailure, api, type InboxItem, RANK } from '../api.ts';
+import { RANK } from '../../../src/protocol/values.ts';
+import type { InboxItem } from '../../../src/protocol/views.ts';
+import { ALARMING } from '../alarm.ts';
+import { answersTo } from '../answers.ts';
+import { ApiFailure, api } from '../api.ts';
 import { Code, PartyName, PrecedenceBadge, Time, TlpBadge } from '../components.tsx';
+import { Link, useConsole } from '../console.tsx';
 import { BoardIncidents } from './BoardIncidents.tsx';
 
 /** Types that ask the other side for an answer, not only a receipt. */

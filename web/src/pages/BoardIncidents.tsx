@@ -6,9 +6,9 @@
  */
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Link, useConsole } from '../App.tsx';
 import { ApiFailure } from '../api.ts';
 import { Code, PartyName, PrecedenceBadge, Time } from '../components.tsx';
+import { Link, useConsole } from '../console.tsx';
 import { incidentsApi } from '../incidents-api.ts';
 
 /** Now, once a second, for countdowns. */

@@ -6,27 +6,24 @@
 import { type FormEvent, useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { v7 as uuidv7 } from 'uuid';
-import { useConsole } from '../App.tsx';
+import type { Attachment, Draft } from '../../../src/protocol/body.ts';
+import { STIX_MEDIA_TYPE } from '../../../src/protocol/stix.ts';
 import {
-  ApiFailure,
-  type Attachment,
-  api,
-  type Draft,
   PRECEDENCES,
   type Precedence,
-  type RenderedCode,
   STATUSES,
   type Status,
   TLPS,
   type Tlp,
-} from '../api.ts';
+} from '../../../src/protocol/values.ts';
+import type { RenderedCode } from '../../../src/protocol/views.ts';
+import { ApiFailure, api } from '../api.ts';
 import { StatusBanner } from '../components.tsx';
-import { incidentsApi } from '../incidents-api.ts';
+import { useConsole } from '../console.tsx';
 import { ApprovalHint } from './Approvals.tsx';
 
 const TYPES = ['incident.report', 'query', 'test'] as const;
 type ComposeType = (typeof TYPES)[number];
-const STIX = 'application/stix+json';
 
 export function Compose() {
   const { t } = useTranslation();
@@ -111,7 +108,7 @@ export function Compose() {
       const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', data));
       added.push({
         name: file.name.slice(0, 200),
-        mediaType: stix ? STIX : file.type || 'application/octet-stream',
+        mediaType: stix ? STIX_MEDIA_TYPE : file.type || 'application/octet-stream',
         sha256: [...digest].map((b) => b.toString(16).padStart(2, '0')).join(''),
         data: base64url(data),
       });
@@ -126,7 +123,7 @@ export function Compose() {
     try {
       const message = { ...draft, ...(type === 'incident.report' ? { incident: uuidv7() } : {}) };
       // A message the two-person rule holds (202) waits in the approvals queue: nothing left.
-      const sent = await incidentsApi.submit([target], message);
+      const sent = await api.send([target], message);
       await refresh();
       if (sent.state === 'pending') navigate(`/approvals/${sent.draft}`);
       else navigate(`/message/${status?.party ?? ''}/${sent.id}`);

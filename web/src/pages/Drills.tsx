@@ -5,15 +5,12 @@
  */
 import { useCallback, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Link, useConsole } from '../App.tsx';
-import { ApiFailure, acknowledge, PRECEDENCES } from '../api.ts';
+import { PRECEDENCES } from '../../../src/protocol/values.ts';
+import type { AckStats, Readiness, TemplateView } from '../../../src/protocol/views.ts';
+import { ApiFailure, acknowledge } from '../api.ts';
 import { PartyName, Time } from '../components.tsx';
-import {
-  type AckStats,
-  incidentsApi,
-  type Readiness,
-  type TemplateView,
-} from '../incidents-api.ts';
+import { Link, useConsole } from '../console.tsx';
+import { incidentsApi } from '../incidents-api.ts';
 import { StatusTag } from './BoardIncidents.tsx';
 
 const describe = (e: unknown) => (e instanceof ApiFailure ? `${e.code}: ${e.message}` : String(e));

@@ -1,24 +1,23 @@
 /** Duty: each desk, who is on duty there now and who is next, its shifts, and handovers. */
 import { type FormEvent, useCallback, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { useConsole } from '../App.tsx';
-import {
-  ApiFailure,
-  api,
-  type Desk,
-  type Duty as DutyView,
-  type Handover,
-  type Shift,
-} from '../api.ts';
+import type {
+  DeskView,
+  Duty as DutyView,
+  HandoverView,
+  ShiftView,
+} from '../../../src/protocol/views.ts';
+import { ApiFailure, api } from '../api.ts';
 import { Time } from '../components.tsx';
+import { useConsole } from '../console.tsx';
 
 export function Duty() {
   const { t } = useTranslation();
   const { me } = useConsole();
-  const [desks, setDesks] = useState<Desk[]>([]);
+  const [desks, setDesks] = useState<DeskView[]>([]);
   const [duty, setDuty] = useState<Record<string, DutyView>>({});
-  const [shifts, setShifts] = useState<Record<string, Shift[]>>({});
-  const [handovers, setHandovers] = useState<Handover[]>([]);
+  const [shifts, setShifts] = useState<Record<string, ShiftView[]>>({});
+  const [handovers, setHandovers] = useState<HandoverView[]>([]);
   const [desk, setDesk] = useState('');
   const [note, setNote] = useState('');
   const [message, setMessage] = useState<string>();
@@ -27,7 +26,7 @@ export function Duty() {
     const list = await api.desks();
     setDesks(list);
     const d: Record<string, DutyView> = {};
-    const s: Record<string, Shift[]> = {};
+    const s: Record<string, ShiftView[]> = {};
     await Promise.all(
       list.map(async (x) => {
         d[x.id] = await api.duty(x.id);
@@ -148,7 +147,7 @@ export function Duty() {
                     // biome-ignore lint/suspicious/noArrayIndexKey: a fixed list, in the order it was written
                     <li key={`${h.id}-${i}`}>
                       {item.kind}
-                      {item.id !== undefined ? ` ${item.id}` : ''}
+                      {'id' in item ? ` ${item.id}` : ''}
                       {item.note ? `: ${item.note}` : ''}
                     </li>
                   ))}

@@ -8,16 +8,12 @@
  */
 import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Link, useConsole } from '../App.tsx';
+import { INCIDENT_STATES, type IncidentState } from '../../../src/protocol/values.ts';
+import type { IncidentDetail, TimelineEntry } from '../../../src/protocol/views.ts';
 import { ApiFailure, api } from '../api.ts';
 import { Code, PartyName, PrecedenceBadge, StatusBanner, Time, TlpBadge } from '../components.tsx';
-import {
-  INCIDENT_STATES,
-  type IncidentDetail,
-  type IncidentState,
-  incidentsApi,
-  type TimelineEntry,
-} from '../incidents-api.ts';
+import { Link, useConsole } from '../console.tsx';
+import { incidentsApi } from '../incidents-api.ts';
 import { Countdown } from './BoardIncidents.tsx';
 
 const describe = (e: unknown) => (e instanceof ApiFailure ? `${e.code}: ${e.message}` : String(e));

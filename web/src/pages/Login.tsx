@@ -4,8 +4,9 @@
  */
 import { type FormEvent, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import type { Me } from '../../../src/protocol/views.ts';
 import { askNotifications, playTone, unlockAudio } from '../alarm.ts';
-import { ApiFailure, api, type Me } from '../api.ts';
+import { ApiFailure, api } from '../api.ts';
 import { type Lang, languageOf, setLanguage } from '../i18n.ts';
 
 export function Login({ onSignedIn }: { onSignedIn: (me: Me) => void }) {

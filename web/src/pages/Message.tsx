@@ -6,17 +6,16 @@
  */
 import { type FormEvent, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { answersTo, Link, useConsole } from '../App.tsx';
-import {
-  ApiFailure,
-  acknowledge,
-  api,
-  type InboxItem,
-  type LocalTranslation,
-  type MessageView,
-  type OutboxItem,
-} from '../api.ts';
+import type {
+  InboxItem,
+  LocalTranslation,
+  MessageView,
+  OutboxItem,
+} from '../../../src/protocol/views.ts';
+import { answersTo } from '../answers.ts';
+import { ApiFailure, acknowledge, api } from '../api.ts';
 import { Code, PartyName, PrecedenceBadge, StatusBanner, Time, TlpBadge } from '../components.tsx';
+import { Link, useConsole } from '../console.tsx';
 
 export function MessagePage({ party, id }: { party: string; id: string }) {
   const { t } = useTranslation();

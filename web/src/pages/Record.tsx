@@ -5,16 +5,17 @@
  */
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { useConsole } from '../App.tsx';
-import { ApiFailure, type AuditReport, api } from '../api.ts';
+import type { TrailReport } from '../../../src/protocol/views.ts';
+import { ApiFailure, api } from '../api.ts';
 import { PartyName, Time } from '../components.tsx';
+import { useConsole } from '../console.tsx';
 
 const LEDGER_ALARMS = new Set(['fork', 'equivocation', 'bad-proof', 'inconsistent']);
 
 export function Record() {
   const { t } = useTranslation();
   const { status, alarms, me } = useConsole();
-  const [report, setReport] = useState<AuditReport>();
+  const [report, setReport] = useState<TrailReport>();
   const [error, setError] = useState<string>();
   const forks = alarms.filter((a) => LEDGER_ALARMS.has(a.type) || a.type.includes('fork'));
 

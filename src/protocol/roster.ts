@@ -1,0 +1,38 @@
+/**
+ * What the duty roster stores and the operator API takes (docs/people.md): how a person at a desk
+ * is reached, and what a handover carries. Schemas with no Node imports, so the console reads the
+ * same types (src/protocol/views.ts).
+ */
+import { type Static, Type } from '@sinclair/typebox';
+import { Text, Uint, Uuid7 } from './common.ts';
+
+/** How to reach a person at a desk: the console, an e-mail address, or a webhook. */
+export const ContactRoute = Type.Union([
+  Type.Object({ kind: Type.Literal('console') }, { additionalProperties: false }),
+  Type.Object(
+    {
+      kind: Type.Literal('email'),
+      address: Type.String({ pattern: '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$', maxLength: 254 }),
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    { kind: Type.Literal('webhook'), url: Type.String({ pattern: '^https?://', maxLength: 2000 }) },
+    { additionalProperties: false },
+  ),
+]);
+export type ContactRoute = Static<typeof ContactRoute>;
+
+/** One open item handed over: a message, an alarm, or a note. */
+export const HandoverItem = Type.Union([
+  Type.Object(
+    { kind: Type.Literal('message'), id: Uuid7, note: Type.Optional(Text) },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    { kind: Type.Literal('alarm'), id: Uint, note: Type.Optional(Text) },
+    { additionalProperties: false },
+  ),
+  Type.Object({ kind: Type.Literal('note'), note: Text }, { additionalProperties: false }),
+]);
+export type HandoverItem = Static<typeof HandoverItem>;
