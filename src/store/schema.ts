@@ -1,9 +1,18 @@
 /**
  * The database schema, as Kysely types that mirror the tables exactly (migrations.ts creates
- * them). JSON documents are stored as their canonical text; times as ISO strings; scheduling
- * times as epoch milliseconds.
+ * them). JSON documents are stored as text, typed `Json<T>` with what they hold (json.ts); times
+ * as ISO strings; scheduling times as epoch milliseconds.
  */
 import type { Generated } from 'kysely';
+import type { KeyEntry, SignedCard } from '../protocol/card.ts';
+import type { SignedReceipt } from '../protocol/receipt.ts';
+import type { Json } from './json.ts';
+
+/** A peer's key retired by a rotation, valid for its seqs up to `untilSeq` inclusive. */
+export interface RetiredKey {
+  key: KeyEntry;
+  untilSeq: number;
+}
 
 export interface MetaTable {
   key: string;
@@ -13,8 +22,8 @@ export interface MetaTable {
 /** Pinned peers: the signed card compared at the key ceremony, and keys retired by rotation. */
 export interface PeersTable {
   party: string;
-  card: string;
-  retired: string;
+  card: Json<SignedCard>;
+  retired: Json<RetiredKey[]>;
   pinned_at: string;
 }
 
@@ -66,7 +75,7 @@ export interface ReceiptsTable {
   dir: 'in' | 'out';
   party: string;
   at: string;
-  receipt: string;
+  receipt: Json<SignedReceipt>;
 }
 
 export interface AlarmsTable {

@@ -10,6 +10,9 @@
  */
 import { CompiledQuery, type Kysely, Migrator, sql, type Transaction } from 'kysely';
 import type { HashReader } from '../ledger/merkle.ts';
+import type { SignedCard } from '../protocol/card.ts';
+import type { SignedReceipt } from '../protocol/receipt.ts';
+import { fromJson, type Parsed, toJson } from './json.ts';
 import type { Dialect } from './migrations.ts';
 import { LEDGER_PAGE_HASHES, migrationProvider } from './migrations.ts';
 import type {
@@ -18,12 +21,15 @@ import type {
   Database,
   InboxTable,
   OutboxTable,
+  PeersTable,
+  RetiredKey,
   TranslationsTable,
   WitnessedTable,
 } from './schema.ts';
 
 export type Executor = Kysely<Database> | Transaction<Database>;
 
+export type PeerRow = Parsed<PeersTable>;
 export type OutboxRow = OutboxTable;
 export type InboxRow = InboxTable;
 export type AlarmRow = Omit<AlarmsTable, 'id'> & { id: number };
@@ -80,17 +86,20 @@ export class Store implements HashReader {
 
   // peers
 
-  async listPeers(q: Executor = this.db) {
-    return q.selectFrom('peers').selectAll().orderBy('party').execute();
+  async listPeers(q: Executor = this.db): Promise<PeerRow[]> {
+    const rows = await q.selectFrom('peers').selectAll().orderBy('party').execute();
+    return rows.map((r) => ({ ...r, card: fromJson(r.card), retired: fromJson(r.retired) }));
   }
 
   async putPeer(
     party: string,
-    card: string,
-    retired: string,
+    signed: SignedCard,
+    retiredKeys: RetiredKey[],
     q: Executor = this.db,
   ): Promise<void> {
     const pinned_at = new Date().toISOString();
+    const card = toJson(signed);
+    const retired = toJson(retiredKeys);
     await q
       .insertInto('peers')
       .values({ party, card, retired, pinned_at })
@@ -431,21 +440,21 @@ export class Store implements HashReader {
   async addReceipt(
     dir: 'in' | 'out',
     party: string,
-    receipt: string,
+    receipt: SignedReceipt,
     q: Executor,
   ): Promise<number> {
     const row = await q
       .insertInto('receipts')
-      .values({ dir, party, at: new Date().toISOString(), receipt })
+      .values({ dir, party, at: new Date().toISOString(), receipt: toJson(receipt) })
       .returning('id')
       .executeTakeFirstOrThrow();
     return Number(row.id);
   }
 
-  async getReceipts(ids: readonly number[], q: Executor = this.db): Promise<string[]> {
+  async getReceipts(ids: readonly number[], q: Executor = this.db): Promise<SignedReceipt[]> {
     if (!ids.length) return [];
     const rows = await q.selectFrom('receipts').select('receipt').where('id', 'in', ids).execute();
-    return rows.map((r) => r.receipt);
+    return rows.map((r) => fromJson(r.receipt));
   }
 
   // alarms

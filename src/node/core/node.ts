@@ -448,8 +448,7 @@ export class Node {
       for (const [party, list] of byParty) receipts.push(await this.#store(party, list, now()));
       for (const [party, ids] of duplicates) {
         const receiptIds = await this.store.inboxReceiptIds(party, ids);
-        for (const text of await this.store.getReceipts(receiptIds))
-          receipts.push(JSON.parse(text));
+        receipts.push(...(await this.store.getReceipts(receiptIds)));
       }
       return { receipts, rejected };
     });
@@ -521,7 +520,7 @@ export class Node {
         checkpoint: checkpoint.note,
       };
       const signed = signReceipt(body, signer.key);
-      const receiptId = await this.store.addReceipt('out', party, JSON.stringify(signed), tx);
+      const receiptId = await this.store.addReceipt('out', party, signed, tx);
       await this.ledger.append([receiptLeaf('out', receivedAt, signed)], tx, pending);
       await this.store.addInbox(
         list.map((a, i) => ({

@@ -221,7 +221,7 @@ class Lane {
           await node.store.transaction(async (tx) => {
             await alsoInTransaction(tx);
             await node.store.markReceipted(this.#party, fresh, tx);
-            await node.store.addReceipt('in', this.#party, JSON.stringify(receipt), tx);
+            await node.store.addReceipt('in', this.#party, receipt, tx);
             pending = await node.ledger.append(
               [receiptLeaf('in', new Date().toISOString(), receipt)],
               tx,

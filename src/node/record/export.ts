@@ -97,8 +97,7 @@ export async function exportLedger(
       });
       await out.add({ type: 'card', role: 'self', signed: own });
       const peers = await store.listPeers(tx);
-      for (const peer of peers)
-        await out.add({ type: 'card', role: 'peer', signed: JSON.parse(peer.card) });
+      for (const peer of peers) await out.add({ type: 'card', role: 'peer', signed: peer.card });
       summary.cards = 1 + peers.length;
       for (let from = 0; from < size; from += PAGE) {
         const texts = await store.readLeaves(from, Math.min(PAGE, size - from), tx);
