@@ -192,9 +192,7 @@ export const incidentRoutes: FastifyPluginAsync<{ node: Node; people: People }> 
           m.dir === 'in'
             ? await node.store.getInbox(m.party, m.id)
             : await node.store.getOutbox(m.party, m.id);
-        const envelope = row
-          ? (JSON.parse(row.envelope) as { header: { sent: string; seq: Record<string, number> } })
-          : undefined;
+        const envelope = row?.envelope;
         const followup = followups.get(`${m.dir}/${m.party}/${m.id}`) ?? null;
         timeline.push({
           dir: m.dir,

@@ -110,8 +110,8 @@ export const operatorRoutes: FastifyPluginAsync<OperatorOptions> = async (
         id: r.id,
         seq: r.seq,
         receivedAt: r.received_at,
-        sent: (JSON.parse(r.envelope) as { header: { sent: string } }).header.sent,
-        body: JSON.parse(r.body),
+        sent: r.sent,
+        body: r.body,
       }));
     },
   );
@@ -139,7 +139,7 @@ export const operatorRoutes: FastifyPluginAsync<OperatorOptions> = async (
         attempts: r.attempts,
         lastError: r.last_error,
         followup: followups.get(`${r.party}/${r.id}`) ?? null,
-        body: JSON.parse(r.body),
+        body: r.body,
       }));
     },
   );

@@ -9,6 +9,8 @@
  *   const drafts = new DraftStore(store);
  *   const pending = await drafts.list('pending', 100);
  */
+import type { Body } from '../protocol/body.ts';
+import { fromJson, type Json } from './json.ts';
 import type { DraftsTable } from './schema.ts';
 import type { Executor, Store } from './store.ts';
 
@@ -18,7 +20,7 @@ export type DraftState = DraftsTable['state'];
 export interface MessageRow {
   party: string;
   id: string;
-  body: string;
+  body: Body;
   /** Outbox: created_at (our release). Inbox: received_at (our receipt). */
   at: string;
 }
@@ -135,7 +137,7 @@ export class DraftStore {
 
   /** Released messages, newest first, `limit` rows from `offset`. */
   async outboxPage(offset: number, limit: number, q: Executor = this.db): Promise<MessageRow[]> {
-    return q
+    const rows = await q
       .selectFrom('outbox')
       .select(['party', 'id', 'body', 'created_at as at'])
       .orderBy('created_at', 'desc')
@@ -143,11 +145,12 @@ export class DraftStore {
       .limit(limit)
       .offset(offset)
       .execute();
+    return rows.map(messageRow);
   }
 
   /** Received messages, newest first, `limit` rows from `offset`. */
   async inboxPage(offset: number, limit: number, q: Executor = this.db): Promise<MessageRow[]> {
-    return q
+    const rows = await q
       .selectFrom('inbox')
       .select(['party', 'id', 'body', 'received_at as at'])
       .orderBy('received_at', 'desc')
@@ -155,23 +158,30 @@ export class DraftStore {
       .limit(limit)
       .offset(offset)
       .execute();
+    return rows.map(messageRow);
   }
 
   /** Released messages since `at` (inclusive). */
   async outboxSince(at: string, q: Executor = this.db): Promise<MessageRow[]> {
-    return q
+    const rows = await q
       .selectFrom('outbox')
       .select(['party', 'id', 'body', 'created_at as at'])
       .where('created_at', '>=', at)
       .execute();
+    return rows.map(messageRow);
   }
 
   /** Received messages since `at` (inclusive). */
   async inboxSince(at: string, q: Executor = this.db): Promise<MessageRow[]> {
-    return q
+    const rows = await q
       .selectFrom('inbox')
       .select(['party', 'id', 'body', 'received_at as at'])
       .where('received_at', '>=', at)
       .execute();
+    return rows.map(messageRow);
   }
+}
+
+function messageRow(row: Omit<MessageRow, 'body'> & { body: Json<Body> }): MessageRow {
+  return { ...row, body: fromJson(row.body) };
 }

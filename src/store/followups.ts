@@ -9,6 +9,7 @@
  *   const next = await followups.nextDue(); // epoch ms of the earliest pending timer
  *   const due = await followups.due(Date.now(), 200);
  */
+import { sql } from 'kysely';
 import type { EscalationsTable, FollowupsTable } from './schema.ts';
 import type { Executor, Store } from './store.ts';
 
@@ -185,7 +186,7 @@ export class FollowupStore {
       q
         .selectFrom(table)
         .select(['body', table === 'inbox' ? 'received_at as at' : 'created_at as at'])
-        .where('body', 'like', '%"incident":"%')
+        .where(sql.ref<string>('body'), 'like', '%"incident":"%')
         .orderBy('at', 'desc')
         .limit(limit)
         .execute();

@@ -4,7 +4,9 @@
  * as ISO strings; scheduling times as epoch milliseconds.
  */
 import type { Generated } from 'kysely';
+import type { Body } from '../protocol/body.ts';
 import type { KeyEntry, SignedCard } from '../protocol/card.ts';
+import type { Envelope } from '../protocol/envelope.ts';
 import type { SignedReceipt } from '../protocol/receipt.ts';
 import type { Json } from './json.ts';
 
@@ -41,8 +43,8 @@ export interface OutboxTable {
   /** 0 flash, 1 immediate, 2 priority, 3 routine: the serving order. */
   rank: number;
   header_hash: string;
-  envelope: string;
-  body: string;
+  envelope: Json<Envelope>;
+  body: Json<Body>;
   created_at: string;
   /** pending until a verified receipt clears it. */
   status: 'pending' | 'receipted';
@@ -62,8 +64,8 @@ export interface InboxTable {
   id: string;
   seq: number;
   header_hash: string;
-  envelope: string;
-  body: string;
+  envelope: Json<Envelope>;
+  body: Json<Body>;
   received_at: string;
   leaf_index: number;
   receipt_id: number;

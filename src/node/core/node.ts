@@ -34,7 +34,7 @@ import { LIMITS } from '../../protocol/limits.ts';
 import type { Receipt, SignedReceipt } from '../../protocol/receipt.ts';
 import { schemaError } from '../../protocol/validate.ts';
 import { PROTOCOL_VERSION } from '../../protocol/version.ts';
-import type { AlarmRow, Executor, OutboxRow, Store } from '../../store/store.ts';
+import type { AlarmRow, Executor, NewOutboxRow, Store } from '../../store/store.ts';
 import { Log, type PendingAppend } from '../record/ledger.ts';
 import type { Config } from './config.ts';
 import { Lock } from './lock.ts';
@@ -314,7 +314,7 @@ export class Node {
     const results = await this.store.transaction(async (tx) => {
       const lastSeq = new Map<string, number>();
       const leaves: Leaf[] = [];
-      const rows: OutboxRow[] = [];
+      const rows: NewOutboxRow[] = [];
       const committed: CommittedMessage[] = [];
       const out: Released[] = [];
       const hooked: Array<[ReleaseHook, Released]> = [];
@@ -335,7 +335,6 @@ export class Node {
           signer.key,
           epochs,
         );
-        const bodyText = JSON.stringify(body);
         // Out leaves follow header.to (docs/ledger.md), which orders parties as `seq`'s keys do,
         // not as the caller listed them: integer-like ids such as "10" come first.
         for (const party of sealed.header.to) {
@@ -346,8 +345,8 @@ export class Node {
             seq: seq[party] as number,
             rank: RANK[body.precedence],
             header_hash: sealed.headerHash,
-            envelope: JSON.stringify(envelope),
-            body: bodyText,
+            envelope,
+            body,
             created_at: at,
             status: 'pending',
             attempts: 0,
@@ -528,8 +527,8 @@ export class Node {
           id: a.header.id,
           seq: a.header.seq[this.party] as number,
           header_hash: a.headerHash,
-          envelope: JSON.stringify(a.envelope),
-          body: JSON.stringify(a.body),
+          envelope: a.envelope,
+          body: a.body,
           received_at: receivedAt,
           leaf_index: start + i,
           receipt_id: receiptId,

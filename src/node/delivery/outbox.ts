@@ -7,7 +7,6 @@
 
 import { receiptLeaf } from '../../ledger/leaves.ts';
 import { type SentEnvelope, verifyReceipt } from '../../ledger/receipt.ts';
-import type { Envelope } from '../../protocol/envelope.ts';
 import { ProtocolError } from '../../protocol/errors.ts';
 import type { BatchResult } from '../../protocol/federation.ts';
 import { LIMITS } from '../../protocol/limits.ts';
@@ -23,7 +22,7 @@ const MAX_BATCH_BYTES = LIMITS.requestBytes / 2;
 function fitRequest(rows: OutboxRow[]): OutboxRow[] {
   let bytes = 0;
   for (const [i, row] of rows.entries()) {
-    bytes += row.envelope.length + 1;
+    bytes += row.text.length + 1;
     if (bytes > MAX_BATCH_BYTES && i > 0) return rows.slice(0, i);
   }
   return rows;
@@ -146,7 +145,7 @@ class Lane {
     try {
       sent = await pathsOf(node).send(
         this.#party,
-        `{"envelopes":[${rows.map((r) => r.envelope).join(',')}]}`,
+        `{"envelopes":[${rows.map((r) => r.text).join(',')}]}`,
         rows.some((r) => r.rank === 0),
       );
     } catch (e) {
@@ -192,9 +191,7 @@ class Lane {
       }
       const sent = (id: string): SentEnvelope | undefined => {
         const row = byId.get(id);
-        return (
-          row && { headerHash: row.header_hash, envelope: JSON.parse(row.envelope) as Envelope }
-        );
+        return row && { headerHash: row.header_hash, envelope: row.envelope };
       };
       let verified: ReturnType<typeof verifyReceipt>;
       try {

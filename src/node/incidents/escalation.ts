@@ -543,13 +543,13 @@ export class Escalation {
   ): Promise<{ ack: Released; acknowledged: string }> {
     const row = await this.node.store.getInbox(party, id);
     if (!row) throw new ProtocolError('E_NOT_FOUND', `there is no message ${id} from "${party}"`);
-    let body = JSON.parse(row.body) as Body;
+    let body = row.body;
     let target = id;
     if (body.type === 'reminder' && body.inReplyTo) {
       const original = await this.node.store.getInbox(party, body.inReplyTo);
       if (original) {
         target = body.inReplyTo;
-        body = JSON.parse(original.body) as Body;
+        body = original.body;
       }
     }
     if (body.type === 'ack' || body.type === 'rotation')
@@ -602,7 +602,7 @@ export class Escalation {
   ): Promise<{ reminder: Released; number: number; deadline: string }> {
     const row = await this.node.store.getOutbox(party, id);
     if (!row) throw new ProtocolError('E_NOT_FOUND', `we sent no message ${id} to "${party}"`);
-    const body = JSON.parse(row.body) as Body;
+    const body = row.body;
     const followup = await this.followups.get('out', party, id);
     if (!followup)
       throw new ProtocolError(

@@ -173,8 +173,7 @@ export async function loadIncident(
   node: Node,
   incident: string,
 ): Promise<{ view: IncidentView; messages: IncidentMessage[] } | undefined> {
-  const rows = await node.store.incidentMessages(incident);
-  const messages = rows.map((r) => ({ ...r, body: JSON.parse(r.body) as Body }));
+  const messages = await node.store.incidentMessages(incident);
   // A message of ours to several peers is one row here: name every recipient.
   const recipients: IncidentMessage[] = [];
   for (const m of messages)

@@ -121,10 +121,10 @@ export class Language {
     const store = this.#node.store;
     if (from === this.#node.party) {
       const [row] = await store.outboxRowsOf(id);
-      if (row) return { from, id, dir: 'out', at: row.created_at, body: JSON.parse(row.body) };
+      if (row) return { from, id, dir: 'out', at: row.created_at, body: row.body };
     } else {
       const row = await store.getInbox(from, id);
-      if (row) return { from, id, dir: 'in', at: row.received_at, body: JSON.parse(row.body) };
+      if (row) return { from, id, dir: 'in', at: row.received_at, body: row.body };
     }
     throw new ProtocolError('E_NOT_FOUND', `no message ${id} from "${from}"`);
   }
@@ -297,7 +297,7 @@ export class Language {
       from: r.dir === 'in' ? r.party : this.#node.party,
       id: r.id,
       at: r.at,
-      body: JSON.parse(r.body) as Body,
+      body: r.body,
     }));
     const red = all.filter((m) => m.body.tlp === 'red').length;
     const messages = force ? all : all.filter((m) => m.body.tlp !== 'red');

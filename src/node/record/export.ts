@@ -23,6 +23,7 @@ import {
 import { signCheckpoint } from '../../ledger/checkpoint.ts';
 import { treeHash } from '../../ledger/merkle.ts';
 import { ed25519NoteSigner } from '../../ledger/note.ts';
+import type { Body } from '../../protocol/body.ts';
 import { fromUtf8 } from '../../protocol/encoding.ts';
 import { ProtocolError } from '../../protocol/errors.ts';
 import type { Leaf } from '../../protocol/leaf.ts';
@@ -113,7 +114,7 @@ export async function exportLedger(
             type: 'leaf',
             index: from + k,
             leaf,
-            ...(body === undefined ? {} : { body: JSON.parse(body) }),
+            ...(body === undefined ? {} : { body }),
           });
         }
       }
@@ -160,7 +161,7 @@ export async function exportLedger(
   }
 }
 
-const isRed = (body: string) => (JSON.parse(body) as { tlp?: string }).tlp === 'red';
+const isRed = (body: Body) => body.tlp === 'red';
 
 /** TLP:RED goes into an export only when the ledger being exported records who forced it. */
 async function checkRedAudit(store: Store, index: number, size: number, q: Executor) {
@@ -208,7 +209,7 @@ async function bodiesOf(
   from: number,
   texts: readonly string[],
   q: Executor,
-): Promise<Map<number, string>> {
+): Promise<Map<number, Body>> {
   const want = {
     in: { parties: new Set<string>(), ids: new Set<string>() },
     out: { parties: new Set<string>(), ids: new Set<string>() },
@@ -220,7 +221,7 @@ async function bodiesOf(
     w.ids.add(leaf.header.id);
     for (const p of leaf.dir === 'in' ? [leaf.header.from] : leaf.header.to) w.parties.add(p);
   }
-  const bodies = new Map<number, string>();
+  const bodies = new Map<number, Body>();
   for (const dir of ['in', 'out'] as const) {
     const rows = await store.bodiesByLeaf(dir, [...want[dir].parties], [...want[dir].ids], q);
     for (const [index, body] of rows)
