@@ -16,6 +16,9 @@ export interface RetiredKey {
   untilSeq: number;
 }
 
+/** A message as its author submitted it: a body without its salt. */
+export type DraftMessage = Omit<Body, 'salt'>;
+
 export interface MetaTable {
   key: string;
   value: string;
@@ -328,13 +331,13 @@ export interface DraftsTable {
   /** The account that wrote it; never the one that approves or rejects it. */
   author: string;
   desk: string;
-  /** JSON list of recipient parties. */
-  recipients: string;
-  /** JSON: the message as submitted, without salt and approvals. */
-  message: string;
+  /** The recipient parties. */
+  recipients: Json<string[]>;
+  /** The message as submitted, without salt and approvals. */
+  message: Json<DraftMessage>;
   template: string | null;
-  /** JSON list of the policy rules (their index in approvals.rules) the draft matched. */
-  rules: string;
+  /** The policy rules (their index in approvals.rules) the draft matched. */
+  rules: Json<number[]>;
   /** pending → releasing → released, or pending → rejected. */
   state: 'pending' | 'releasing' | 'released' | 'rejected';
   decided_by: string | null;
@@ -343,8 +346,8 @@ export interface DraftsTable {
   /** The reason an officer stated to release it without a second approval. */
   break_glass: string | null;
   message_id: string | null;
-  /** JSON: each recipient's seq, once released. */
-  seq: string | null;
+  /** Each recipient's seq, once released. */
+  seq: Json<Record<string, number>> | null;
 }
 
 export interface Database {
