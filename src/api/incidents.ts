@@ -223,7 +223,7 @@ export const incidentRoutes: FastifyPluginAsync<{ node: Node; people: People }> 
                   desk: e.desk,
                   user: e.user_name,
                   at: e.at,
-                  channels: JSON.parse(e.channels),
+                  channels: e.channels,
                 }))
               : [],
         });

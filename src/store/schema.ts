@@ -16,6 +16,28 @@ export interface RetiredKey {
   untilSeq: number;
 }
 
+/**
+ * How to reach a person at a desk, as stored; src/node/people/roster.ts validates it on entry
+ * (`ContactRoute`).
+ */
+export type StoredRoute =
+  | { kind: 'console' }
+  | { kind: 'email'; address: string }
+  | { kind: 'webhook'; url: string };
+
+/** One open item handed over, as stored; roster.ts validates it on entry (`HandoverItem`). */
+export type StoredHandoverItem =
+  | { kind: 'message'; id: string; note?: string }
+  | { kind: 'alarm'; id: number; note?: string }
+  | { kind: 'note'; note: string };
+
+/** One channel an escalation step notified, and whether it could. */
+export interface EscalationChannel {
+  kind: string;
+  ok: boolean;
+  detail?: string;
+}
+
 /** A message as its author submitted it: a body without its salt. */
 export type DraftMessage = Omit<Body, 'salt'>;
 
@@ -220,8 +242,7 @@ export interface DesksTable {
 export interface DeskStaffTable {
   desk: string;
   user_name: string;
-  /** JSON list of ContactRoute (src/node/people/roster.ts). */
-  routes: string;
+  routes: Json<StoredRoute[]>;
 }
 
 export interface ShiftsTable {
@@ -240,8 +261,7 @@ export interface HandoversTable {
   desk: string;
   from_user: string;
   to_user: string;
-  /** JSON list of HandoverItem (src/node/people/roster.ts). */
-  items: string;
+  items: Json<StoredHandoverItem[]>;
   note: string | null;
   created_at: string;
   confirmed_at: string | null;
@@ -261,8 +281,7 @@ export interface AuditTable {
   target: string | null;
   /** ok, denied or failed. */
   outcome: string;
-  /** JSON object. */
-  detail: string;
+  detail: Json<Record<string, unknown>>;
   /** SHA-256 of the entry's canonical JSON, hex, set when anchored. */
   hash: string | null;
   /** The ledger event leaf that anchors `hash`. */
@@ -316,8 +335,7 @@ export interface EscalationsTable {
   step: number;
   desk: string;
   user_name: string | null;
-  /** JSON list of {kind, ok, detail?}. */
-  channels: string;
+  channels: Json<EscalationChannel[]>;
   at: string;
 }
 

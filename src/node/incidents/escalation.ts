@@ -456,7 +456,7 @@ export class Escalation {
       step: final ? ladder.length : step,
       desk,
       user_name: person?.user ?? null,
-      channels: JSON.stringify(channels),
+      channels,
       at,
     };
     let pending: PendingAppend | undefined;

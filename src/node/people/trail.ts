@@ -104,7 +104,7 @@ export class AuditTrail {
       action: entry.action,
       target: entry.target ?? null,
       outcome: entry.outcome ?? 'ok',
-      detail: JSON.stringify(entry.detail ?? {}),
+      detail: entry.detail ?? {},
     };
   }
 
@@ -291,7 +291,7 @@ async function retryOnIdClash<T>(write: () => Promise<T>): Promise<T> {
 /** SHA-256 of the entry's canonical JSON: every field a reader sees. */
 export function entryHash(row: AuditRow): string {
   const { hash: _hash, leaf_index: _leaf, ...fields } = row;
-  return toHex(sha256(utf8(jcs({ ...fields, detail: JSON.parse(fields.detail) }))));
+  return toHex(sha256(utf8(jcs(fields))));
 }
 
 function item(row: AuditRow): AuditItem {
@@ -305,7 +305,7 @@ function item(row: AuditRow): AuditItem {
     action: row.action,
     target: row.target,
     outcome: row.outcome,
-    detail: JSON.parse(row.detail),
+    detail: row.detail,
     leafIndex: row.leaf_index,
   };
 }
