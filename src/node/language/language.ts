@@ -8,12 +8,11 @@
  * the original: views list it after the original and the sender's own translations, labelled.
  */
 import { v7 as uuidv7 } from 'uuid';
-import { eventLeaf } from '../../ledger/leaves.ts';
+import { eventLeaf, parseLeaf } from '../../ledger/leaves.ts';
 import { type AttachmentView, viewAttachment } from '../../protocol/attachments.ts';
 import type { Body } from '../../protocol/body.ts';
 import { type CapMessage, capAlert } from '../../protocol/cap.ts';
 import { ProtocolError } from '../../protocol/errors.ts';
-import type { Leaf } from '../../protocol/leaf.ts';
 import { type RenderedBody, renderBody } from '../../protocol/render.ts';
 import {
   compareVocabulary,
@@ -329,6 +328,6 @@ export class Language {
 
 /** Whether `leaf` (ledger text) records a forced TLP:RED export. */
 export function isRedExportLeaf(text: string): boolean {
-  const leaf = JSON.parse(text) as Leaf;
+  const leaf = parseLeaf(text);
   return leaf.leaf === 'event' && leaf.type === RED_EXPORT_EVENT;
 }

@@ -12,7 +12,7 @@
  * node's write lock. A process without the node (a command run on the data folder) writes entries
  * only, and the node anchors them when it next starts or anchors.
  */
-import { eventLeaf } from '../../ledger/leaves.ts';
+import { eventLeaf, parseLeaf } from '../../ledger/leaves.ts';
 import { leafHash, storedHashIndex } from '../../ledger/merkle.ts';
 import { equalBytes, sha256, toHex, utf8 } from '../../protocol/encoding.ts';
 import { jcs } from '../../protocol/jcs.ts';
@@ -240,7 +240,8 @@ export class AuditTrail {
     }
     for (const { idx, leaf } of await this.#people.auditLeaves()) {
       if (anchoredAt.has(idx)) continue;
-      const entry = Number((JSON.parse(leaf) as { detail?: { entry?: unknown } }).detail?.entry);
+      const anchor = parseLeaf(leaf);
+      const entry = Number(anchor.leaf === 'event' ? anchor.detail?.entry : undefined);
       problems.push({
         entry,
         problem: `ledger leaf ${idx} anchors entry ${entry}, which is not in the trail`,
@@ -254,8 +255,8 @@ export class AuditTrail {
     const index = row.leaf_index as number;
     const [text] = await this.#store.readLeaves(index, 1);
     if (text === undefined) return `its ledger leaf ${index} does not exist`;
-    const leaf = JSON.parse(text) as { type?: string; detail?: { entry?: number; hash?: string } };
-    if (leaf.type !== 'audit' || leaf.detail?.entry !== row.id)
+    const leaf = parseLeaf(text);
+    if (leaf.leaf !== 'event' || leaf.type !== 'audit' || leaf.detail?.entry !== row.id)
       return `ledger leaf ${index} does not anchor it`;
     if (leaf.detail.hash !== entryHash(row))
       return 'the entry was altered after it was anchored (its hash no longer matches its leaf)';

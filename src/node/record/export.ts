@@ -21,12 +21,12 @@ import {
   type CosignatureRecord,
 } from '../../ledger/bundle.ts';
 import { signCheckpoint } from '../../ledger/checkpoint.ts';
+import { parseLeaf } from '../../ledger/leaves.ts';
 import { treeHash } from '../../ledger/merkle.ts';
 import { ed25519NoteSigner } from '../../ledger/note.ts';
 import type { Body } from '../../protocol/body.ts';
 import { fromUtf8 } from '../../protocol/encoding.ts';
 import { ProtocolError } from '../../protocol/errors.ts';
-import type { Leaf } from '../../protocol/leaf.ts';
 import type { Executor, Store } from '../../store/store.ts';
 import { openNodeStoreReadOnly, readNodeKeys, readOwnCard } from '../core/data.ts';
 import { isRedExportLeaf } from '../language/language.ts';
@@ -215,7 +215,7 @@ async function bodiesOf(
     out: { parties: new Set<string>(), ids: new Set<string>() },
   };
   for (const text of texts) {
-    const leaf = JSON.parse(text) as Leaf;
+    const leaf = parseLeaf(text);
     if (leaf.leaf !== 'envelope') continue;
     const w = want[leaf.dir];
     w.ids.add(leaf.header.id);
