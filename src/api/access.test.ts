@@ -359,11 +359,11 @@ describe('toward the peer, people are desks', () => {
     expect(sent.status).toBe(201);
     const id = sent.body.id as string;
     const row = await us().store.getOutbox('cn', id);
-    const body = JSON.parse(row?.body ?? '{}');
-    expect(body.author).toEqual({ desk: 'ops' });
-    expect(body.approvals).toEqual([{ desk: 'ops', at: expect.any(String) }]);
-    expect(row?.body).not.toContain('Olga');
-    expect(row?.body).not.toContain('oscar');
+    const body = row?.body;
+    expect(body?.author).toEqual({ desk: 'ops' });
+    expect(body?.approvals).toEqual([{ desk: 'ops', at: expect.any(String) }]);
+    expect(JSON.stringify(row?.body)).not.toContain('Olga');
+    expect(JSON.stringify(row?.body)).not.toContain('oscar');
     const [entry] = await us().people.trail.list({
       action: 'message.release',
       limit: 1,

@@ -181,11 +181,7 @@ export const incidentRoutes = routes(
             m.dir === 'in'
               ? await store.getInbox(m.party, m.id)
               : await store.getOutbox(m.party, m.id);
-          const envelope = row
-            ? (JSON.parse(row.envelope) as {
-                header: { sent: string; seq: Record<string, number> };
-              })
-            : undefined;
+          const envelope = row?.envelope;
           const followup = views.get(`${m.dir}/${m.party}/${m.id}`) ?? null;
           timeline.push({
             dir: m.dir,
@@ -216,7 +212,7 @@ export const incidentRoutes = routes(
                     desk: e.desk,
                     user: e.user_name,
                     at: e.at,
-                    channels: JSON.parse(e.channels),
+                    channels: e.channels,
                   }))
                 : [],
           });

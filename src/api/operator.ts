@@ -84,8 +84,8 @@ export const operatorRoutes = routes(
           id: r.id,
           seq: r.seq,
           receivedAt: r.received_at,
-          sent: (JSON.parse(r.envelope) as { header: { sent: string } }).header.sent,
-          body: JSON.parse(r.body),
+          sent: r.sent,
+          body: r.body,
         }));
       },
     );
@@ -113,7 +113,7 @@ export const operatorRoutes = routes(
           attempts: r.attempts,
           lastError: r.last_error,
           followup: views.get(`${r.party}/${r.id}`) ?? null,
-          body: JSON.parse(r.body),
+          body: r.body,
         }));
       },
     );

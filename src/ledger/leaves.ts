@@ -1,5 +1,6 @@
 /**
- * Building ledger leaves (docs/protocol.md § Leaves) and their RFC 9162 leaf hashes.
+ * Building ledger leaves (docs/protocol.md § Leaves), their RFC 9162 leaf hashes, and reading one
+ * back from the text the log keeps.
  */
 import { sha256, toHex } from '../protocol/encoding.ts';
 import type { Envelope } from '../protocol/envelope.ts';
@@ -26,6 +27,14 @@ export function receiptLeaf(dir: 'in' | 'out', at: string, receipt: SignedReceip
 
 export function eventLeaf(type: string, at: string, detail: Record<string, unknown>): EventLeaf {
   return { leaf: 'event', type, at, detail };
+}
+
+/**
+ * A leaf of this node's own log, from its stored text. The text is the record (what the tree
+ * hashes and an export carries); this is what it says, parsed here only.
+ */
+export function parseLeaf(text: string): Leaf {
+  return JSON.parse(text) as Leaf;
 }
 
 /** SHA-256(0x00 ‖ JCS(leaf)). */

@@ -18,6 +18,7 @@ import {
 } from '../../test/support/pair.ts';
 import { type Config, readConfig, writeConfig } from '../node/core/config.ts';
 import { ACK_ALARMS } from '../node/incidents/escalation.ts';
+import type { Envelope } from '../protocol/envelope.ts';
 import { type RunningRelay, startRelay } from './server.ts';
 
 function configure(site: Site, extra: Partial<Config>): void {
@@ -97,7 +98,7 @@ describe('the relay', () => {
       ['cn'],
       draft({ text: { lang: 'en', body: 'Stand by.' } }),
     );
-    const envelope = JSON.parse((await us.store.getOutbox('cn', id))?.envelope ?? '{}');
+    const envelope = (await us.store.getOutbox('cn', id))?.envelope as Envelope;
     await pair.stop(pair.us);
     // The relay rewrites the claimed send time and files it under a fresh id first.
     const forged = structuredClone(envelope);
@@ -123,7 +124,7 @@ describe('the relay', () => {
     const ids: string[] = [];
     for (let i = 0; i < 4; i++) ids.push((await us.node.release(['cn'], draft())).id);
     const envelopes = await Promise.all(
-      ids.map(async (id) => (await us.store.getOutbox('cn', id))?.envelope as string),
+      ids.map(async (id) => (await us.store.getOutbox('cn', id))?.text as string),
     );
     await pair.stop(pair.us);
     // Newest first, and each twice (a relay cannot dedupe what it files under other keys).
@@ -155,7 +156,7 @@ describe('the relay', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
         envelopes: await Promise.all(
-          ids.map(async (id) => JSON.parse((await us.store.getOutbox('cn', id))?.envelope ?? '')),
+          ids.map(async (id) => (await us.store.getOutbox('cn', id))?.envelope),
         ),
       }),
     });

@@ -9,16 +9,18 @@
  *   const drafts = new DraftStore(store);
  *   const pending = await drafts.list('pending', 100);
  */
+import type { Body } from '../protocol/body.ts';
+import { fromJson, type Json, type Parsed, toJson } from './json.ts';
 import type { DraftsTable } from './schema.ts';
 import type { Executor, Store } from './store.ts';
 
-export type DraftRow = DraftsTable;
+export type DraftRow = Parsed<DraftsTable>;
 export type DraftState = DraftsTable['state'];
 
 export interface MessageRow {
   party: string;
   id: string;
-  body: string;
+  body: Body;
   /** Outbox: created_at (our release). Inbox: received_at (our receipt). */
   at: string;
 }
@@ -35,18 +37,33 @@ export class DraftStore {
   }
 
   async add(row: DraftRow, q: Executor = this.db): Promise<void> {
-    await q.insertInto('drafts').values(row).execute();
+    await q
+      .insertInto('drafts')
+      .values({
+        ...row,
+        recipients: toJson(row.recipients),
+        message: toJson(row.message),
+        rules: toJson(row.rules),
+        seq: row.seq === null ? null : toJson(row.seq),
+      })
+      .execute();
   }
 
   async get(id: string, q: Executor = this.db): Promise<DraftRow | undefined> {
-    return q.selectFrom('drafts').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await q.selectFrom('drafts').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && draftRow(row);
   }
 
   /** Newest first; every state when `state` is undefined. */
   async list(state: DraftState | undefined, limit: number, q: Executor = this.db) {
     let query = q.selectFrom('drafts').selectAll();
     if (state) query = query.where('state', '=', state);
-    return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+    const rows = await query
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map(draftRow);
   }
 
   /**
@@ -93,7 +110,7 @@ export class DraftStore {
       .set({
         state: 'released',
         message_id: messageId,
-        seq: JSON.stringify(seq),
+        seq: toJson(seq),
         note: extra.note,
         break_glass: extra.breakGlass,
       })
@@ -135,7 +152,7 @@ export class DraftStore {
 
   /** Released messages, newest first, `limit` rows from `offset`. */
   async outboxPage(offset: number, limit: number, q: Executor = this.db): Promise<MessageRow[]> {
-    return q
+    const rows = await q
       .selectFrom('outbox')
       .select(['party', 'id', 'body', 'created_at as at'])
       .orderBy('created_at', 'desc')
@@ -143,11 +160,12 @@ export class DraftStore {
       .limit(limit)
       .offset(offset)
       .execute();
+    return rows.map(messageRow);
   }
 
   /** Received messages, newest first, `limit` rows from `offset`. */
   async inboxPage(offset: number, limit: number, q: Executor = this.db): Promise<MessageRow[]> {
-    return q
+    const rows = await q
       .selectFrom('inbox')
       .select(['party', 'id', 'body', 'received_at as at'])
       .orderBy('received_at', 'desc')
@@ -155,23 +173,40 @@ export class DraftStore {
       .limit(limit)
       .offset(offset)
       .execute();
+    return rows.map(messageRow);
   }
 
   /** Released messages since `at` (inclusive). */
   async outboxSince(at: string, q: Executor = this.db): Promise<MessageRow[]> {
-    return q
+    const rows = await q
       .selectFrom('outbox')
       .select(['party', 'id', 'body', 'created_at as at'])
       .where('created_at', '>=', at)
       .execute();
+    return rows.map(messageRow);
   }
 
   /** Received messages since `at` (inclusive). */
   async inboxSince(at: string, q: Executor = this.db): Promise<MessageRow[]> {
-    return q
+    const rows = await q
       .selectFrom('inbox')
       .select(['party', 'id', 'body', 'received_at as at'])
       .where('received_at', '>=', at)
       .execute();
+    return rows.map(messageRow);
   }
+}
+
+function draftRow(row: DraftsTable): DraftRow {
+  return {
+    ...row,
+    recipients: fromJson(row.recipients),
+    message: fromJson(row.message),
+    rules: fromJson(row.rules),
+    seq: row.seq === null ? null : fromJson(row.seq),
+  };
+}
+
+function messageRow(row: Omit<MessageRow, 'body'> & { body: Json<Body> }): MessageRow {
+  return { ...row, body: fromJson(row.body) };
 }

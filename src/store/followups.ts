@@ -9,11 +9,13 @@
  *   const next = await followups.nextDue(); // epoch ms of the earliest pending timer
  *   const due = await followups.due(Date.now(), 200);
  */
+import { sql } from 'kysely';
+import { fromJson, type Parsed, toJson } from './json.ts';
 import type { EscalationsTable, FollowupsTable } from './schema.ts';
 import type { Executor, Store } from './store.ts';
 
 export type FollowupRow = FollowupsTable;
-export type EscalationRow = Omit<EscalationsTable, 'id'> & { id: number };
+export type EscalationRow = Omit<Parsed<EscalationsTable>, 'id'> & { id: number };
 export type Dir = 'in' | 'out';
 
 /** What a new follow-up is given; the rest starts empty (no step fired, nothing acknowledged). */
@@ -185,7 +187,7 @@ export class FollowupStore {
       q
         .selectFrom(table)
         .select(['body', table === 'inbox' ? 'received_at as at' : 'created_at as at'])
-        .where('body', 'like', '%"incident":"%')
+        .where(sql.ref<string>('body'), 'like', '%"incident":"%')
         .orderBy('at', 'desc')
         .limit(limit)
         .execute();
@@ -203,7 +205,7 @@ export class FollowupStore {
   async addEscalation(row: Omit<EscalationRow, 'id'>, q: Executor = this.db): Promise<number> {
     const out = await q
       .insertInto('escalations')
-      .values(row)
+      .values({ ...row, channels: toJson(row.channels) })
       .returning('id')
       .executeTakeFirstOrThrow();
     return Number(out.id);
@@ -217,6 +219,11 @@ export class FollowupStore {
       .where('message_id', '=', id)
       .orderBy('id')
       .execute();
-    return rows.map((r) => ({ ...r, id: Number(r.id), step: Number(r.step) }));
+    return rows.map((r) => ({
+      ...r,
+      id: Number(r.id),
+      step: Number(r.step),
+      channels: fromJson(r.channels),
+    }));
   }
 }

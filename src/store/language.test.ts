@@ -8,9 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, test } from 'vitest';
+import type { Body } from '../protocol/body.ts';
+import type { Envelope } from '../protocol/envelope.ts';
 import { openPostgresStore } from './postgres/index.ts';
 import { openSqliteStore } from './sqlite/index.ts';
-import type { OutboxRow, Store, TranslationRow } from './store.ts';
+import type { NewOutboxRow, Store, TranslationRow } from './store.ts';
 
 const URL = process.env.HOTLINE_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
 const schema = `hotline_test_lang_${randomBytes(4).toString('hex')}`;
@@ -28,16 +30,16 @@ const INCIDENT = '01937a8e-4f00-7000-8000-0000000000aa';
 const OTHER = '01937a8e-4f00-7000-8000-0000000000bb';
 const id = (n: number) => `01937a8e-4f00-7000-8000-0000000001${String(n).padStart(2, '0')}`;
 const body = (incident?: string) =>
-  JSON.stringify({ salt: 'x', type: 'query', ...(incident ? { incident } : {}), tlp: 'amber' });
+  ({ salt: 'x', type: 'query', ...(incident ? { incident } : {}), tlp: 'amber' }) as Body;
 
-function outboxRow(party: string, n: number, incident?: string): OutboxRow {
+function outboxRow(party: string, n: number, incident?: string): NewOutboxRow {
   return {
     party,
     id: id(n),
     seq: n,
     rank: 0,
     header_hash: 'h',
-    envelope: '{}',
+    envelope: {} as Envelope,
     body: body(incident),
     created_at: `2026-11-27T01:00:0${n}.000Z`,
     status: 'pending',

@@ -8,6 +8,7 @@
  *   const user = await people.user('alice');
  */
 import { sql } from 'kysely';
+import { fromJson, type Parsed, toJson } from './json.ts';
 import type {
   AuditTable,
   DeskStaffTable,
@@ -24,11 +25,11 @@ export type UserRow = UsersTable;
 export type TokenRow = TokensTable;
 export type SessionRow = SessionsTable;
 export type DeskRow = DesksTable;
-export type StaffRow = DeskStaffTable;
+export type StaffRow = Parsed<DeskStaffTable>;
 export type ShiftRow = Omit<ShiftsTable, 'id'> & { id: number };
-export type HandoverRow = Omit<HandoversTable, 'id'> & { id: number };
-export type AuditRow = AuditTable;
-export type NewAudit = Omit<AuditTable, 'id' | 'hash' | 'leaf_index'>;
+export type HandoverRow = Omit<Parsed<HandoversTable>, 'id'> & { id: number };
+export type AuditRow = Parsed<AuditTable>;
+export type NewAudit = Omit<AuditRow, 'id' | 'hash' | 'leaf_index'>;
 
 export class PeopleStore {
   readonly #store: Store;
@@ -167,14 +168,16 @@ export class PeopleStore {
   async staff(desk: string | undefined, q: Executor = this.db): Promise<StaffRow[]> {
     let query = q.selectFrom('desk_staff').selectAll();
     if (desk !== undefined) query = query.where('desk', '=', desk);
-    return query.orderBy('desk').orderBy('user_name').execute();
+    const rows = await query.orderBy('desk').orderBy('user_name').execute();
+    return rows.map((r) => ({ ...r, routes: fromJson(r.routes) }));
   }
 
   async putStaff(row: StaffRow, q: Executor = this.db): Promise<void> {
+    const routes = toJson(row.routes);
     await q
       .insertInto('desk_staff')
-      .values(row)
-      .onConflict((oc) => oc.columns(['desk', 'user_name']).doUpdateSet({ routes: row.routes }))
+      .values({ ...row, routes })
+      .onConflict((oc) => oc.columns(['desk', 'user_name']).doUpdateSet({ routes }))
       .execute();
   }
 
@@ -245,20 +248,20 @@ export class PeopleStore {
 
   async handover(id: number, q: Executor = this.db): Promise<HandoverRow | undefined> {
     const row = await q.selectFrom('handovers').selectAll().where('id', '=', id).executeTakeFirst();
-    return row && { ...row, id: Number(row.id) };
+    return row && { ...row, id: Number(row.id), items: fromJson(row.items) };
   }
 
   async handovers(desk: string | undefined, q: Executor = this.db): Promise<HandoverRow[]> {
     let query = q.selectFrom('handovers').selectAll();
     if (desk !== undefined) query = query.where('desk', '=', desk);
     const rows = await query.orderBy('id', 'desc').limit(100).execute();
-    return rows.map((r) => ({ ...r, id: Number(r.id) }));
+    return rows.map((r) => ({ ...r, id: Number(r.id), items: fromJson(r.items) }));
   }
 
   async addHandover(row: Omit<HandoverRow, 'id'>, q: Executor = this.db): Promise<number> {
     const inserted = await q
       .insertInto('handovers')
-      .values(row)
+      .values({ ...row, items: toJson(row.items) })
       .returning('id')
       .executeTakeFirstOrThrow();
     return Number(inserted.id);
@@ -283,7 +286,7 @@ export class PeopleStore {
   async addAudit(entry: NewAudit, q: Executor = this.db): Promise<void> {
     await sql`insert into audit (id, at, actor, role, via, source, action, target, outcome, detail)
       select coalesce(max(id), 0) + 1, ${entry.at}, ${entry.actor}, ${entry.role}, ${entry.via},
-        ${entry.source}, ${entry.action}, ${entry.target}, ${entry.outcome}, ${entry.detail}
+        ${entry.source}, ${entry.action}, ${entry.target}, ${entry.outcome}, ${toJson(entry.detail)}
       from audit`.execute(q);
   }
 
@@ -295,7 +298,7 @@ export class PeopleStore {
       .orderBy('id')
       .limit(1000)
       .execute();
-    return rows.map(auditNumbers);
+    return rows.map(auditRow);
   }
 
   async anchorAudit(id: number, hash: string, leafIndex: number, q: Executor): Promise<void> {
@@ -316,7 +319,7 @@ export class PeopleStore {
     if (filter.since !== undefined) query = query.where('at', '>=', filter.since);
     if (filter.before !== undefined) query = query.where('id', '<', filter.before);
     const rows = await query.orderBy('id', 'desc').limit(filter.limit).execute();
-    return rows.map(auditNumbers);
+    return rows.map(auditRow);
   }
 
   /** Every entry, oldest first, a page at a time (for the integrity check). */
@@ -328,7 +331,7 @@ export class PeopleStore {
       .orderBy('id')
       .limit(limit)
       .execute();
-    return rows.map(auditNumbers);
+    return rows.map(auditRow);
   }
 
   /** Ledger leaves that are audit anchors: `{leaf: event, type: audit}`. */
@@ -343,10 +346,11 @@ export class PeopleStore {
   }
 }
 
-function auditNumbers(row: AuditRow): AuditRow {
+function auditRow(row: AuditTable): AuditRow {
   return {
     ...row,
     id: Number(row.id),
     leaf_index: row.leaf_index === null ? null : Number(row.leaf_index),
+    detail: fromJson(row.detail),
   };
 }

@@ -1,9 +1,45 @@
 /**
  * The database schema, as Kysely types that mirror the tables exactly (migrations.ts creates
- * them). JSON documents are stored as their canonical text; times as ISO strings; scheduling
- * times as epoch milliseconds.
+ * them). JSON documents are stored as text, typed `Json<T>` with what they hold (json.ts); times
+ * as ISO strings; scheduling times as epoch milliseconds.
  */
 import type { Generated } from 'kysely';
+import type { Body } from '../protocol/body.ts';
+import type { KeyEntry, SignedCard } from '../protocol/card.ts';
+import type { Envelope } from '../protocol/envelope.ts';
+import type { SignedReceipt } from '../protocol/receipt.ts';
+import type { Json } from './json.ts';
+
+/** A peer's key retired by a rotation, valid for its seqs up to `untilSeq` inclusive. */
+export interface RetiredKey {
+  key: KeyEntry;
+  untilSeq: number;
+}
+
+/**
+ * How to reach a person at a desk, as stored; src/node/people/roster.ts validates it on entry
+ * (`ContactRoute`).
+ */
+export type StoredRoute =
+  | { kind: 'console' }
+  | { kind: 'email'; address: string }
+  | { kind: 'webhook'; url: string };
+
+/** One open item handed over, as stored; roster.ts validates it on entry (`HandoverItem`). */
+export type StoredHandoverItem =
+  | { kind: 'message'; id: string; note?: string }
+  | { kind: 'alarm'; id: number; note?: string }
+  | { kind: 'note'; note: string };
+
+/** One channel an escalation step notified, and whether it could. */
+export interface EscalationChannel {
+  kind: string;
+  ok: boolean;
+  detail?: string;
+}
+
+/** A message as its author submitted it: a body without its salt. */
+export type DraftMessage = Omit<Body, 'salt'>;
 
 export interface MetaTable {
   key: string;
@@ -13,8 +49,8 @@ export interface MetaTable {
 /** Pinned peers: the signed card compared at the key ceremony, and keys retired by rotation. */
 export interface PeersTable {
   party: string;
-  card: string;
-  retired: string;
+  card: Json<SignedCard>;
+  retired: Json<RetiredKey[]>;
   pinned_at: string;
 }
 
@@ -32,8 +68,8 @@ export interface OutboxTable {
   /** 0 flash, 1 immediate, 2 priority, 3 routine: the serving order. */
   rank: number;
   header_hash: string;
-  envelope: string;
-  body: string;
+  envelope: Json<Envelope>;
+  body: Json<Body>;
   created_at: string;
   /** pending until a verified receipt clears it. */
   status: 'pending' | 'receipted';
@@ -53,8 +89,8 @@ export interface InboxTable {
   id: string;
   seq: number;
   header_hash: string;
-  envelope: string;
-  body: string;
+  envelope: Json<Envelope>;
+  body: Json<Body>;
   received_at: string;
   leaf_index: number;
   receipt_id: number;
@@ -66,7 +102,7 @@ export interface ReceiptsTable {
   dir: 'in' | 'out';
   party: string;
   at: string;
-  receipt: string;
+  receipt: Json<SignedReceipt>;
 }
 
 export interface AlarmsTable {
@@ -206,8 +242,7 @@ export interface DesksTable {
 export interface DeskStaffTable {
   desk: string;
   user_name: string;
-  /** JSON list of ContactRoute (src/protocol/roster.ts). */
-  routes: string;
+  routes: Json<StoredRoute[]>;
 }
 
 export interface ShiftsTable {
@@ -226,8 +261,7 @@ export interface HandoversTable {
   desk: string;
   from_user: string;
   to_user: string;
-  /** JSON list of HandoverItem (src/protocol/roster.ts). */
-  items: string;
+  items: Json<StoredHandoverItem[]>;
   note: string | null;
   created_at: string;
   confirmed_at: string | null;
@@ -247,8 +281,7 @@ export interface AuditTable {
   target: string | null;
   /** ok, denied or failed. */
   outcome: string;
-  /** JSON object. */
-  detail: string;
+  detail: Json<Record<string, unknown>>;
   /** SHA-256 of the entry's canonical JSON, hex, set when anchored. */
   hash: string | null;
   /** The ledger event leaf that anchors `hash`. */
@@ -302,8 +335,7 @@ export interface EscalationsTable {
   step: number;
   desk: string;
   user_name: string | null;
-  /** JSON list of {kind, ok, detail?}. */
-  channels: string;
+  channels: Json<EscalationChannel[]>;
   at: string;
 }
 
@@ -317,13 +349,13 @@ export interface DraftsTable {
   /** The account that wrote it; never the one that approves or rejects it. */
   author: string;
   desk: string;
-  /** JSON list of recipient parties. */
-  recipients: string;
-  /** JSON: the message as submitted, without salt and approvals. */
-  message: string;
+  /** The recipient parties. */
+  recipients: Json<string[]>;
+  /** The message as submitted, without salt and approvals. */
+  message: Json<DraftMessage>;
   template: string | null;
-  /** JSON list of the policy rules (their index in approvals.rules) the draft matched. */
-  rules: string;
+  /** The policy rules (their index in approvals.rules) the draft matched. */
+  rules: Json<number[]>;
   /** pending → releasing → released, or pending → rejected. */
   state: 'pending' | 'releasing' | 'released' | 'rejected';
   decided_by: string | null;
@@ -332,8 +364,8 @@ export interface DraftsTable {
   /** The reason an officer stated to release it without a second approval. */
   break_glass: string | null;
   message_id: string | null;
-  /** JSON: each recipient's seq, once released. */
-  seq: string | null;
+  /** Each recipient's seq, once released. */
+  seq: Json<Record<string, number>> | null;
 }
 
 export interface Database {

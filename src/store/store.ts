@@ -10,6 +10,11 @@
  */
 import { CompiledQuery, type Kysely, Migrator, sql, type Transaction } from 'kysely';
 import type { HashReader } from '../ledger/merkle.ts';
+import type { Body } from '../protocol/body.ts';
+import type { SignedCard } from '../protocol/card.ts';
+import type { Envelope } from '../protocol/envelope.ts';
+import type { SignedReceipt } from '../protocol/receipt.ts';
+import { fromJson, type Json, type Parsed, toJson } from './json.ts';
 import type { Dialect } from './migrations.ts';
 import { LEDGER_PAGE_HASHES, migrationProvider } from './migrations.ts';
 import type {
@@ -18,14 +23,32 @@ import type {
   Database,
   InboxTable,
   OutboxTable,
+  PeersTable,
+  RetiredKey,
   TranslationsTable,
   WitnessedTable,
 } from './schema.ts';
 
 export type Executor = Kysely<Database> | Transaction<Database>;
 
-export type OutboxRow = OutboxTable;
-export type InboxRow = InboxTable;
+export type PeerRow = Parsed<PeersTable>;
+/** What a release writes to the outbox: one row per message and recipient. */
+export type NewOutboxRow = Parsed<OutboxTable>;
+/**
+ * An outbox row as read back, without its body (delivery never needs it). `text` is the envelope
+ * as stored: what every (re)send sends, byte for byte. `envelope` is parsed from it when first
+ * read (settling the receipt), once; a row delivery reads again while its batch is in flight
+ * costs no parse.
+ */
+export type OutboxRow = Omit<NewOutboxRow, 'body' | 'envelope'> & {
+  text: string;
+  readonly envelope: Envelope;
+};
+/** An outbox row with its message's body. */
+export type OutboxMessageRow = OutboxRow & { body: Body };
+export type InboxRow = Parsed<InboxTable>;
+/** A received message as the inbox lists it: `sent` is its header's, read without the envelope. */
+export type InboxListRow = Omit<InboxRow, 'envelope'> & { sent: string };
 export type AlarmRow = Omit<AlarmsTable, 'id'> & { id: number };
 export type WitnessedRow = WitnessedTable;
 export type CosignatureRow = CosignaturesTable;
@@ -80,17 +103,20 @@ export class Store implements HashReader {
 
   // peers
 
-  async listPeers(q: Executor = this.db) {
-    return q.selectFrom('peers').selectAll().orderBy('party').execute();
+  async listPeers(q: Executor = this.db): Promise<PeerRow[]> {
+    const rows = await q.selectFrom('peers').selectAll().orderBy('party').execute();
+    return rows.map((r) => ({ ...r, card: fromJson(r.card), retired: fromJson(r.retired) }));
   }
 
   async putPeer(
     party: string,
-    card: string,
-    retired: string,
+    signed: SignedCard,
+    retiredKeys: RetiredKey[],
     q: Executor = this.db,
   ): Promise<void> {
     const pinned_at = new Date().toISOString();
+    const card = toJson(signed);
+    const retired = toJson(retiredKeys);
     await q
       .insertInto('peers')
       .values({ party, card, retired, pinned_at })
@@ -121,11 +147,17 @@ export class Store implements HashReader {
 
   // outbox
 
-  async addOutbox(rows: OutboxRow[], q: Executor): Promise<void> {
-    for (let i = 0; i < rows.length; i += 500)
+  async addOutbox(rows: NewOutboxRow[], q: Executor): Promise<void> {
+    // A message's rows (one per recipient) share its body: its text is made once.
+    let body: { value: Body; text: Json<Body> } | undefined;
+    const values = rows.map((r) => {
+      if (body?.value !== r.body) body = { value: r.body, text: toJson(r.body) };
+      return { ...r, envelope: toJson(r.envelope), body: body.text };
+    });
+    for (let i = 0; i < values.length; i += 500)
       await q
         .insertInto('outbox')
-        .values(rows.slice(i, i + 500))
+        .values(values.slice(i, i + 500))
         .execute();
   }
 
@@ -139,7 +171,7 @@ export class Store implements HashReader {
   ): Promise<OutboxRow[]> {
     const rows = await q
       .selectFrom('outbox')
-      .selectAll()
+      .select(OUTBOX_COLUMNS)
       .where('party', '=', party)
       .where('status', '=', 'pending')
       .where('rank', 'in', ranks)
@@ -148,7 +180,7 @@ export class Store implements HashReader {
       .orderBy('seq')
       .limit(limit)
       .execute();
-    return rows.map(numbers);
+    return rows.map(outboxRow);
   }
 
   /** The earliest next attempt among pending envelopes of these ranks, if any. */
@@ -171,14 +203,14 @@ export class Store implements HashReader {
     party: string,
     id: string,
     q: Executor = this.db,
-  ): Promise<OutboxRow | undefined> {
+  ): Promise<OutboxMessageRow | undefined> {
     const row = await q
       .selectFrom('outbox')
-      .selectAll()
+      .select([...OUTBOX_COLUMNS, 'body'])
       .where('party', '=', party)
       .where('id', '=', id)
       .executeTakeFirst();
-    return row && numbers(row);
+    return row && outboxMessageRow(row);
   }
 
   /** Clears envelopes a verified receipt covers: one statement per receipt time. */
@@ -294,15 +326,15 @@ export class Store implements HashReader {
     };
   }
 
-  async listOutbox(limit: number, q: Executor = this.db): Promise<OutboxRow[]> {
+  async listOutbox(limit: number, q: Executor = this.db): Promise<OutboxMessageRow[]> {
     const rows = await q
       .selectFrom('outbox')
-      .selectAll()
+      .select([...OUTBOX_COLUMNS, 'body'])
       .orderBy('created_at', 'desc')
       .orderBy('seq', 'desc')
       .limit(limit)
       .execute();
-    return rows.map(numbers);
+    return rows.map(outboxMessageRow);
   }
 
   // inbox
@@ -374,10 +406,15 @@ export class Store implements HashReader {
   }
 
   async addInbox(rows: InboxRow[], q: Executor): Promise<void> {
-    for (let i = 0; i < rows.length; i += 500)
+    const values = rows.map((r) => ({
+      ...r,
+      envelope: toJson(r.envelope),
+      body: toJson(r.body),
+    }));
+    for (let i = 0; i < values.length; i += 500)
       await q
         .insertInto('inbox')
-        .values(rows.slice(i, i + 500))
+        .values(values.slice(i, i + 500))
         .execute();
   }
 
@@ -407,15 +444,29 @@ export class Store implements HashReader {
     return rows.map((r) => Number(r.seq));
   }
 
-  async listInbox(limit: number, q: Executor = this.db): Promise<InboxRow[]> {
+  async listInbox(limit: number, q: Executor = this.db): Promise<InboxListRow[]> {
+    const sent =
+      this.dialect === 'postgres'
+        ? sql<string>`envelope::json #>> '{header,sent}'`
+        : sql<string>`json_extract(envelope, '$.header.sent')`;
     const rows = await q
       .selectFrom('inbox')
-      .selectAll()
+      .select([
+        'party',
+        'id',
+        'seq',
+        'header_hash',
+        'body',
+        'received_at',
+        'leaf_index',
+        'receipt_id',
+        sent.as('sent'),
+      ])
       .orderBy('received_at', 'desc')
       .orderBy('seq', 'desc')
       .limit(limit)
       .execute();
-    return rows.map(numbers);
+    return rows.map((r) => ({ ...numbers(r), body: fromJson(r.body) }));
   }
 
   async countInbox(q: Executor = this.db): Promise<number> {
@@ -431,21 +482,21 @@ export class Store implements HashReader {
   async addReceipt(
     dir: 'in' | 'out',
     party: string,
-    receipt: string,
+    receipt: SignedReceipt,
     q: Executor,
   ): Promise<number> {
     const row = await q
       .insertInto('receipts')
-      .values({ dir, party, at: new Date().toISOString(), receipt })
+      .values({ dir, party, at: new Date().toISOString(), receipt: toJson(receipt) })
       .returning('id')
       .executeTakeFirstOrThrow();
     return Number(row.id);
   }
 
-  async getReceipts(ids: readonly number[], q: Executor = this.db): Promise<string[]> {
+  async getReceipts(ids: readonly number[], q: Executor = this.db): Promise<SignedReceipt[]> {
     if (!ids.length) return [];
     const rows = await q.selectFrom('receipts').select('receipt').where('id', 'in', ids).execute();
-    return rows.map((r) => r.receipt);
+    return rows.map((r) => fromJson(r.receipt));
   }
 
   // alarms
@@ -757,8 +808,8 @@ export class Store implements HashReader {
     parties: readonly string[],
     ids: readonly string[],
     q: Executor = this.db,
-  ): Promise<Map<number, string>> {
-    const out = new Map<number, string>();
+  ): Promise<Map<number, Body>> {
+    const out = new Map<number, Body>();
     if (!parties.length || !ids.length) return out;
     for (let i = 0; i < ids.length; i += 500) {
       const rows = await q
@@ -767,7 +818,7 @@ export class Store implements HashReader {
         .where('party', 'in', parties)
         .where('id', 'in', ids.slice(i, i + 500))
         .execute();
-      for (const r of rows) out.set(Number(r.leaf_index), r.body);
+      for (const r of rows) out.set(Number(r.leaf_index), fromJson(r.body));
     }
     return out;
   }
@@ -835,47 +886,94 @@ export class Store implements HashReader {
       .where('party', '=', party)
       .where('id', '=', id)
       .executeTakeFirst();
-    return row && numbers(row);
+    return row && { ...numbers(row), envelope: fromJson(row.envelope), body: fromJson(row.body) };
   }
 
   /** The outbox rows of one message we sent: one per recipient. */
-  async outboxRowsOf(id: string, q: Executor = this.db): Promise<OutboxRow[]> {
-    const rows = await q.selectFrom('outbox').selectAll().where('id', '=', id).execute();
-    return rows.map(numbers);
+  async outboxRowsOf(id: string, q: Executor = this.db): Promise<OutboxMessageRow[]> {
+    const rows = await q
+      .selectFrom('outbox')
+      .select([...OUTBOX_COLUMNS, 'body'])
+      .where('id', '=', id)
+      .execute();
+    return rows.map(outboxMessageRow);
   }
 
   /**
    * Messages sent and received of one incident, oldest first. Bodies are stored as canonical JSON,
-   * so the incident id appears as exactly `"incident":"<id>"`; each match is confirmed by parsing.
+   * so the incident id appears as exactly `"incident":"<id>"`; each match is confirmed on the
+   * parsed body.
    */
   async incidentMessages(
     incident: string,
     q: Executor = this.db,
-  ): Promise<Array<{ dir: 'in' | 'out'; party: string; id: string; at: string; body: string }>> {
+  ): Promise<Array<{ dir: 'in' | 'out'; party: string; id: string; at: string; body: Body }>> {
     const needle = `%"incident":"${incident.replace(/[^0-9a-f-]/g, '')}"%`;
     const received = await q
       .selectFrom('inbox')
       .select(['party', 'id', 'received_at as at', 'body'])
-      .where('body', 'like', needle)
+      .where(sql.ref<string>('body'), 'like', needle)
       .execute();
     const sent = await q
       .selectFrom('outbox')
       .select(['party', 'id', 'created_at as at', 'body'])
-      .where('body', 'like', needle)
+      .where(sql.ref<string>('body'), 'like', needle)
       .execute();
     const seen = new Set<string>();
-    const out: Array<{ dir: 'in' | 'out'; party: string; id: string; at: string; body: string }> =
-      [];
-    for (const r of received) out.push({ dir: 'in', ...r });
+    const out: Array<{ dir: 'in' | 'out'; party: string; id: string; at: string; body: Body }> = [];
+    for (const r of received) out.push({ dir: 'in', ...r, body: fromJson(r.body) });
     // A message to several recipients has one outbox row each: keep one.
-    for (const r of sent) if (!seen.has(r.id) && seen.add(r.id)) out.push({ dir: 'out', ...r });
+    for (const r of sent)
+      if (!seen.has(r.id) && seen.add(r.id)) out.push({ dir: 'out', ...r, body: fromJson(r.body) });
     return out
-      .filter((m) => (JSON.parse(m.body) as { incident?: string }).incident === incident)
+      .filter((m) => m.body.incident === incident)
       .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.id < b.id ? -1 : 1));
   }
 }
 
 const HASH_BYTES = 32;
+
+/** The outbox columns delivery reads: all but the body, and the envelope as its stored `text`. */
+const OUTBOX_COLUMNS = [
+  'party',
+  'id',
+  'seq',
+  'rank',
+  'header_hash',
+  'envelope as text',
+  'created_at',
+  'status',
+  'attempts',
+  'next_attempt_at',
+  'last_error',
+  'receipted_at',
+  'peer_received_at',
+  'peer_index',
+  'leaf_index',
+] as const;
+
+/**
+ * What an outbox row read back adds to its columns: the envelope, parsed from the stored `text`
+ * when first read and kept. The getter lives on the prototype: a getter defined on each row (a
+ * closure per row) cost delivery more CPU than parsing every row it reads.
+ */
+class StoredEnvelope {
+  declare readonly text: Json<Envelope>;
+  #envelope: Envelope | undefined;
+
+  get envelope(): Envelope {
+    this.#envelope ??= fromJson(this.text);
+    return this.#envelope;
+  }
+}
+
+function outboxRow<Row extends { text: Json<Envelope> }>(row: Row): Row & StoredEnvelope {
+  return numbers(row, new StoredEnvelope());
+}
+
+function outboxMessageRow<Row extends { text: Json<Envelope>; body: Json<Body> }>(row: Row) {
+  return outboxRow({ ...row, body: fromJson(row.body) });
+}
 
 /** Rows per multi-row insert: the largest power of two up to 256, so few statement shapes. */
 function chunkOf(remaining: number): number {
@@ -884,9 +982,9 @@ function chunkOf(remaining: number): number {
   return n;
 }
 
-/** PostgreSQL returns bigint columns as strings; bring them back to numbers. */
-function numbers<T extends object>(row: T): T {
-  const out = { ...row } as Record<string, unknown>;
+/** PostgreSQL returns bigint columns as strings: a copy of `row` (into `into`) with numbers. */
+function numbers<T extends object, Into extends object = object>(row: T, into?: Into): T & Into {
+  const out = Object.assign(into ?? {}, row) as Record<string, unknown>;
   for (const key of [
     'seq',
     'rank',
@@ -899,5 +997,5 @@ function numbers<T extends object>(row: T): T {
     const v = out[key];
     if (typeof v === 'string' || typeof v === 'bigint') out[key] = Number(v);
   }
-  return out as T;
+  return out as T & Into;
 }

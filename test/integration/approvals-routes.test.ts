@@ -177,9 +177,9 @@ describe.each(BACKENDS)('on %s', (backend) => {
         seq: null,
       });
       const outbox = await node.store.listOutbox(10_000);
-      expect(
-        outbox.map((r) => (JSON.parse(r.body) as { text?: { body: string } }).text?.body),
-      ).not.toContain('A model is exfiltrating its weights.');
+      expect(outbox.map((r) => r.body.text?.body)).not.toContain(
+        'A model is exfiltrating its weights.',
+      );
     });
 
     test('a closure with status actual waits too; an exercise report does not', async () => {
@@ -321,7 +321,7 @@ describe.each(BACKENDS)('on %s', (backend) => {
       expect(after.seq.cn).toBe(seq.cn + 1);
 
       const arrived = await receivedAtCn(id);
-      const body = JSON.parse(arrived.body);
+      const body = arrived.body;
       expect(body).toMatchObject({
         type: 'incident.report',
         precedence: 'flash',
@@ -329,7 +329,7 @@ describe.each(BACKENDS)('on %s', (backend) => {
         author: { desk: 'ops' },
         approvals: [{ desk: 'ops', at: expect.any(String) }],
       });
-      expect(body.approvals[0].breakGlass).toBeUndefined();
+      expect(body.approvals[0]?.breakGlass).toBeUndefined();
       // Beijing holds every seq from before to after: no gap where the rejected draft was.
       await receivedAtCn(after.id);
       const seqs = await running('cn').store.inboxSeqs('us');
@@ -432,7 +432,7 @@ describe.each(BACKENDS)('on %s', (backend) => {
       });
       expect(entry).toMatchObject({ actor: 'oscar', target: id, detail: { message, reason } });
 
-      const body = JSON.parse((await receivedAtCn(message)).body);
+      const body = (await receivedAtCn(message)).body;
       expect(body.approvals).toEqual([{ desk: 'ops', at: expect.any(String), breakGlass: true }]);
     });
 
@@ -457,8 +457,8 @@ describe.each(BACKENDS)('on %s', (backend) => {
       });
       expect(direct.status).toBe(201);
       expect(direct.body).toMatchObject({ state: 'released', draft: expect.any(String) });
-      const body = JSON.parse((await receivedAtCn(direct.body.id as string)).body);
-      expect(body.approvals[0].breakGlass).toBe(true);
+      const body = (await receivedAtCn(direct.body.id as string)).body;
+      expect(body.approvals[0]?.breakGlass).toBe(true);
     });
   });
 
@@ -499,7 +499,7 @@ describe.each(BACKENDS)('on %s', (backend) => {
         to: ['cn'],
       });
       expect(exercise.status).toBe(201);
-      const body = JSON.parse((await receivedAtCn(exercise.body.id as string)).body);
+      const body = (await receivedAtCn(exercise.body.id as string)).body;
       expect(body).toMatchObject({
         type: 'incident.report',
         precedence: 'flash',
@@ -635,7 +635,7 @@ describe('with access.disclosePersons', () => {
       10_000,
       'the report at cn',
     );
-    expect(JSON.parse(row.body)).toMatchObject({
+    expect(row.body).toMatchObject({
       author: { desk: 'ops', person: 'admin' },
       approvals: [{ desk: 'ops', person: 'otto', at: expect.any(String) }],
     });

@@ -33,7 +33,7 @@ beforeAll(async () => {
   cn = await pair.start(pair.cn);
   const { id } = await cn.node.release(['us'], draft());
   await eventually(async () => ((await us.store.countInbox()) === 1 ? true : undefined));
-  stored = JSON.parse((await cn.store.getOutbox('us', id))?.envelope ?? '');
+  stored = (await cn.store.getOutbox('us', id))?.envelope as Envelope;
   heartbeat = await cn.heartbeats.make('us', 'direct');
   app = await federationServer(us);
 }, 60_000);

@@ -33,7 +33,7 @@ import { schemaError } from '../../protocol/validate.ts';
 import { RANK } from '../../protocol/values.ts';
 import { PROTOCOL_VERSION } from '../../protocol/version.ts';
 import type { Released } from '../../protocol/views.ts';
-import type { AlarmRow, Executor, OutboxRow, Store } from '../../store/store.ts';
+import type { AlarmRow, Executor, NewOutboxRow, Store } from '../../store/store.ts';
 import type { Committer, Ledger, LedgerWriter } from '../record/ledger.ts';
 import type { Alarms } from './alarms.ts';
 import type { Config } from './config.ts';
@@ -217,7 +217,7 @@ export class Node {
     const { store, keys, onCommit } = this.#parts;
     const lastSeq = new Map<string, number>();
     const leaves: Leaf[] = [];
-    const rows: OutboxRow[] = [];
+    const rows: NewOutboxRow[] = [];
     const committed: CommittedMessage[] = [];
     const out: Released[] = [];
     const hooked: Array<[ReleaseHook, Released]> = [];
@@ -238,7 +238,6 @@ export class Node {
         signer.key,
         epochs,
       );
-      const bodyText = JSON.stringify(body);
       // Out leaves follow header.to (docs/ledger.md), which orders parties as `seq`'s keys do,
       // not as the caller listed them: integer-like ids such as "10" come first.
       for (const party of sealed.header.to) {
@@ -249,8 +248,8 @@ export class Node {
           seq: seq[party] as number,
           rank: RANK[body.precedence],
           header_hash: sealed.headerHash,
-          envelope: JSON.stringify(envelope),
-          body: bodyText,
+          envelope,
+          body,
           created_at: at,
           status: 'pending',
           attempts: 0,
@@ -350,7 +349,7 @@ export class Node {
         receipts.push(await this.#store(commit, party, list, now()));
       for (const [party, ids] of duplicates) {
         const receiptIds = await store.inboxReceiptIds(party, ids);
-        for (const text of await store.getReceipts(receiptIds)) receipts.push(JSON.parse(text));
+        receipts.push(...(await store.getReceipts(receiptIds)));
       }
       return { receipts, rejected };
     });
@@ -425,7 +424,7 @@ export class Node {
         checkpoint: checkpoint.note,
       };
       const signed = signReceipt(body, signer.key);
-      const receiptId = await store.addReceipt('out', party, JSON.stringify(signed), tx);
+      const receiptId = await store.addReceipt('out', party, signed, tx);
       await ledger.append([receiptLeaf('out', receivedAt, signed)]);
       await store.addInbox(
         list.map((a, i) => ({
@@ -433,8 +432,8 @@ export class Node {
           id: a.header.id,
           seq: a.header.seq[this.party] as number,
           header_hash: a.headerHash,
-          envelope: JSON.stringify(a.envelope),
-          body: JSON.stringify(a.body),
+          envelope: a.envelope,
+          body: a.body,
           received_at: receivedAt,
           leaf_index: start + i,
           receipt_id: receiptId,

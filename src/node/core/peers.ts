@@ -3,7 +3,7 @@
  */
 import { fingerprint, verifyCard } from '../../crypto/card.ts';
 import type { PinnedPeer } from '../../crypto/receive.ts';
-import type { KeyEntry, SignedCard } from '../../protocol/card.ts';
+import type { SignedCard } from '../../protocol/card.ts';
 import { ProtocolError } from '../../protocol/errors.ts';
 import type { Store } from '../../store/store.ts';
 import { SeqTracker } from './seqs.ts';
@@ -17,8 +17,8 @@ export interface Peer extends PinnedPeer {
 export async function loadPeers(store: Store): Promise<Map<string, Peer>> {
   const peers = new Map<string, Peer>();
   for (const row of await store.listPeers()) {
-    const signed = verifyCard(JSON.parse(row.card));
-    const retired = JSON.parse(row.retired) as { key: KeyEntry; untilSeq: number }[];
+    const signed = verifyCard(row.card);
+    const retired = row.retired;
     peers.set(row.party, {
       party: row.party,
       signed,
@@ -106,5 +106,5 @@ export class Peers {
 export async function pinPeer(store: Store, signed: SignedCard, me: string): Promise<void> {
   const card = verifyCard(signed).card;
   if (card.party === me) throw new Error(`that is this node's own card ("${me}")`);
-  await store.putPeer(card.party, JSON.stringify(signed), '[]');
+  await store.putPeer(card.party, signed, []);
 }

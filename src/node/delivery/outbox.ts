@@ -8,7 +8,6 @@
 import type { Logger } from 'pino';
 import { receiptLeaf } from '../../ledger/leaves.ts';
 import { type SentEnvelope, verifyReceipt } from '../../ledger/receipt.ts';
-import type { Envelope } from '../../protocol/envelope.ts';
 import { ProtocolError } from '../../protocol/errors.ts';
 import type { BatchResult } from '../../protocol/federation.ts';
 import { LIMITS } from '../../protocol/limits.ts';
@@ -28,7 +27,7 @@ const MAX_BATCH_BYTES = LIMITS.requestBytes / 2;
 function fitRequest(rows: OutboxRow[]): OutboxRow[] {
   let bytes = 0;
   for (const [i, row] of rows.entries()) {
-    bytes += row.envelope.length + 1;
+    bytes += row.text.length + 1;
     if (bytes > MAX_BATCH_BYTES && i > 0) return rows.slice(0, i);
   }
   return rows;
@@ -168,7 +167,7 @@ class Lane {
     try {
       sent = await paths.send(
         this.#party,
-        `{"envelopes":[${rows.map((r) => r.envelope).join(',')}]}`,
+        `{"envelopes":[${rows.map((r) => r.text).join(',')}]}`,
         rows.some((r) => r.rank === 0),
       );
     } catch (e) {
@@ -208,9 +207,7 @@ class Lane {
       }
       const sent = (id: string): SentEnvelope | undefined => {
         const row = byId.get(id);
-        return (
-          row && { headerHash: row.header_hash, envelope: JSON.parse(row.envelope) as Envelope }
-        );
+        return row && { headerHash: row.header_hash, envelope: row.envelope };
       };
       let verified: ReturnType<typeof verifyReceipt>;
       try {
@@ -235,7 +232,7 @@ class Lane {
         ledger.commit(async (tx, log) => {
           await alsoInTransaction(tx);
           await store.markReceipted(this.#party, fresh, tx);
-          await store.addReceipt('in', this.#party, JSON.stringify(receipt), tx);
+          await store.addReceipt('in', this.#party, receipt, tx);
           await log.append([receiptLeaf('in', new Date().toISOString(), receipt)]);
         });
       const { checkpoint } = verified;

@@ -126,10 +126,10 @@ export class Approvals {
       created_at: now.toISOString(),
       author: by.user,
       desk: message.author.desk,
-      recipients: JSON.stringify(to),
-      message: JSON.stringify(message),
+      recipients: to,
+      message,
       template: options.template?.id ?? null,
-      rules: JSON.stringify(rules),
+      rules,
       state: 'pending',
       decided_by: null,
       decided_at: null,
@@ -305,8 +305,8 @@ export class Approvals {
     approvals: Body['approvals'],
     decision: { note?: string | null; breakGlass?: string } = {},
   ): Promise<Released> {
-    const message = JSON.parse(row.message) as Draft;
-    const to = JSON.parse(row.recipients) as string[];
+    const message = row.message;
+    const to = row.recipients;
     const { policy } = this.#people;
     const body: Draft = {
       ...message,
@@ -377,14 +377,14 @@ export class Approvals {
   }
 
   async #audit(by: Decider, action: string, row: DraftRow, detail: Record<string, unknown>) {
-    const message = JSON.parse(row.message) as Draft;
+    const message = row.message;
     await this.#people.trail.record({
       ...by.actor,
       action,
       target: row.id,
       detail: {
         author: row.author,
-        to: JSON.parse(row.recipients),
+        to: row.recipients,
         type: message.type,
         precedence: message.precedence,
         status: message.status,
@@ -400,16 +400,16 @@ function viewOf(row: DraftRow): DraftView {
     createdAt: row.created_at,
     author: row.author,
     desk: row.desk,
-    to: JSON.parse(row.recipients),
-    message: JSON.parse(row.message),
+    to: row.recipients,
+    message: row.message,
     template: row.template,
-    rules: JSON.parse(row.rules),
+    rules: row.rules,
     state: row.state,
     decidedBy: row.decided_by,
     decidedAt: row.decided_at,
     note: row.note,
     breakGlass: row.break_glass,
     messageId: row.message_id,
-    seq: row.seq === null ? null : JSON.parse(row.seq),
+    seq: row.seq,
   };
 }

@@ -282,7 +282,7 @@ export class Escalation {
       step: final ? ladder.length : step,
       desk,
       user_name: person?.user ?? null,
-      channels: JSON.stringify(channels),
+      channels,
       at,
     };
     const { store, ledger, events, logger } = this.#parts;
@@ -372,13 +372,13 @@ export class Escalation {
     const { store, node, recorder, trail } = this.#parts;
     const row = await store.getInbox(party, id);
     if (!row) throw new ProtocolError('E_NOT_FOUND', `there is no message ${id} from "${party}"`);
-    let body = JSON.parse(row.body) as Body;
+    let body = row.body;
     let target = id;
     if (body.type === 'reminder' && body.inReplyTo) {
       const original = await store.getInbox(party, body.inReplyTo);
       if (original) {
         target = body.inReplyTo;
-        body = JSON.parse(original.body) as Body;
+        body = original.body;
       }
     }
     if (body.type === 'ack' || body.type === 'rotation')
@@ -428,7 +428,7 @@ export class Escalation {
     const { store, node, alarms, events, trail } = this.#parts;
     const row = await store.getOutbox(party, id);
     if (!row) throw new ProtocolError('E_NOT_FOUND', `we sent no message ${id} to "${party}"`);
-    const body = JSON.parse(row.body) as Body;
+    const body = row.body;
     const followup = await this.followups.get('out', party, id);
     if (!followup)
       throw new ProtocolError(

@@ -139,8 +139,7 @@ export async function loadIncident(
   party: string,
   incident: string,
 ): Promise<{ view: IncidentView; messages: IncidentMessage[] } | undefined> {
-  const rows = await store.incidentMessages(incident);
-  const messages = rows.map((r) => ({ ...r, body: JSON.parse(r.body) as Body }));
+  const messages = await store.incidentMessages(incident);
   // A message of ours to several peers is one row here: name every recipient.
   const recipients: IncidentMessage[] = [];
   for (const m of messages)

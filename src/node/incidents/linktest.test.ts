@@ -34,11 +34,11 @@ afterAll(async () => {
 });
 
 async function testsAtCn(): Promise<
-  Array<{ codes: string[]; text: unknown; translations: unknown }>
+  Array<{ codes: string[]; text?: unknown; translations: unknown }>
 > {
   const rows = await running('cn').store.listInbox(1000);
   return rows
-    .map((r) => JSON.parse(r.body))
+    .map((r) => r.body)
     .filter((b) => b.type === 'test')
     .reverse();
 }
@@ -63,7 +63,7 @@ describe('the routine link test', () => {
       10_000,
       'the link test at cn',
     );
-    expect(JSON.parse(arrived.body)).toMatchObject({
+    expect(arrived.body).toMatchObject({
       type: 'test',
       status: 'test',
       precedence: 'immediate',

@@ -26,12 +26,7 @@ interface Parsed {
 }
 
 function parse(row: MessageRow): Parsed {
-  const body = JSON.parse(row.body) as {
-    type: string;
-    status: string;
-    precedence: Precedence;
-    inReplyTo?: string;
-  };
+  const body = row.body;
   return {
     party: row.party,
     id: row.id,

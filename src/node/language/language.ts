@@ -9,13 +9,12 @@
  */
 import type { Logger } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
-import { eventLeaf } from '../../ledger/leaves.ts';
+import { eventLeaf, parseLeaf } from '../../ledger/leaves.ts';
 import { viewAttachment } from '../../protocol/attachments.ts';
 import type { Body } from '../../protocol/body.ts';
 import { type CapMessage, capAlert } from '../../protocol/cap.ts';
 import type { SignedCard } from '../../protocol/card.ts';
 import { ProtocolError } from '../../protocol/errors.ts';
-import type { Leaf } from '../../protocol/leaf.ts';
 import { renderBody } from '../../protocol/render.ts';
 import type {
   LocalTranslation,
@@ -94,10 +93,10 @@ export class Language {
     const { store, config } = this.#parts;
     if (from === config.party) {
       const [row] = await store.outboxRowsOf(id);
-      if (row) return { from, id, dir: 'out', at: row.created_at, body: JSON.parse(row.body) };
+      if (row) return { from, id, dir: 'out', at: row.created_at, body: row.body };
     } else {
       const row = await store.getInbox(from, id);
-      if (row) return { from, id, dir: 'in', at: row.received_at, body: JSON.parse(row.body) };
+      if (row) return { from, id, dir: 'in', at: row.received_at, body: row.body };
     }
     throw new ProtocolError('E_NOT_FOUND', `no message ${id} from "${from}"`);
   }
@@ -259,7 +258,7 @@ export class Language {
       from: r.dir === 'in' ? r.party : this.#parts.config.party,
       id: r.id,
       at: r.at,
-      body: JSON.parse(r.body) as Body,
+      body: r.body,
     }));
     const red = all.filter((m) => m.body.tlp === 'red').length;
     const messages = force ? all : all.filter((m) => m.body.tlp !== 'red');
@@ -291,6 +290,6 @@ export class Language {
 
 /** Whether `leaf` (ledger text) records a forced TLP:RED export. */
 export function isRedExportLeaf(text: string): boolean {
-  const leaf = JSON.parse(text) as Leaf;
+  const leaf = parseLeaf(text);
   return leaf.leaf === 'event' && leaf.type === RED_EXPORT_EVENT;
 }

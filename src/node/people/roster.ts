@@ -72,7 +72,7 @@ export class Roster {
       name: d.name,
       staff: staff
         .filter((s) => s.desk === d.id)
-        .map((s) => ({ user: s.user_name, routes: JSON.parse(s.routes) as ContactRoute[] })),
+        .map((s) => ({ user: s.user_name, routes: s.routes })),
     }));
   }
 
@@ -82,7 +82,7 @@ export class Roster {
     const person = await this.#people.user(user);
     if (!person) throw new ProtocolError('E_NOT_FOUND', `there is no user "${user}"`);
     await this.#trail.change(async (tx, audit) => {
-      await this.#people.putStaff({ desk, user_name: user, routes: JSON.stringify(routes) }, tx);
+      await this.#people.putStaff({ desk, user_name: user, routes }, tx);
       await audit({
         ...by,
         action: 'desk.staff',
@@ -198,7 +198,7 @@ export class Roster {
       onDuty: {
         user: user.name,
         displayName: user.display_name,
-        routes: staff ? (JSON.parse(staff.routes) as ContactRoute[]) : [],
+        routes: staff ? staff.routes : [],
         shift: { id: shift.id, startsAt: shift.starts_at, endsAt: shift.ends_at },
       },
     };
@@ -235,7 +235,7 @@ export class Roster {
         desk: input.desk,
         from_user: by.actor as string,
         to_user: to,
-        items: JSON.stringify(input.items),
+        items: input.items,
         note: input.note ?? null,
         created_at: now.toISOString(),
         confirmed_at: null,
@@ -316,7 +316,7 @@ function handoverView(row: HandoverRow): HandoverView {
     desk: row.desk,
     from: row.from_user,
     to: row.to_user,
-    items: JSON.parse(row.items),
+    items: row.items,
     note: row.note,
     createdAt: row.created_at,
     confirmedAt: row.confirmed_at,

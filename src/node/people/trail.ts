@@ -12,7 +12,7 @@
  * of work of the node's ledger. A process without the node (a command run on the data folder) writes entries
  * only, and the node anchors them when it next starts or anchors.
  */
-import { eventLeaf } from '../../ledger/leaves.ts';
+import { eventLeaf, parseLeaf } from '../../ledger/leaves.ts';
 import { leafHash, storedHashIndex } from '../../ledger/merkle.ts';
 import { equalBytes, sha256, toHex, utf8 } from '../../protocol/encoding.ts';
 import { jcs } from '../../protocol/jcs.ts';
@@ -80,7 +80,7 @@ export class AuditTrail {
       action: entry.action,
       target: entry.target ?? null,
       outcome: entry.outcome ?? 'ok',
-      detail: JSON.stringify(entry.detail ?? {}),
+      detail: entry.detail ?? {},
     };
   }
 
@@ -210,7 +210,8 @@ export class AuditTrail {
     }
     for (const { idx, leaf } of await this.#people.auditLeaves()) {
       if (anchoredAt.has(idx)) continue;
-      const entry = Number((JSON.parse(leaf) as { detail?: { entry?: unknown } }).detail?.entry);
+      const anchor = parseLeaf(leaf);
+      const entry = Number(anchor.leaf === 'event' ? anchor.detail?.entry : undefined);
       problems.push({
         entry,
         problem: `ledger leaf ${idx} anchors entry ${entry}, which is not in the trail`,
@@ -224,8 +225,8 @@ export class AuditTrail {
     const index = row.leaf_index as number;
     const [text] = await this.#store.readLeaves(index, 1);
     if (text === undefined) return `its ledger leaf ${index} does not exist`;
-    const leaf = JSON.parse(text) as { type?: string; detail?: { entry?: number; hash?: string } };
-    if (leaf.type !== 'audit' || leaf.detail?.entry !== row.id)
+    const leaf = parseLeaf(text);
+    if (leaf.leaf !== 'event' || leaf.type !== 'audit' || leaf.detail?.entry !== row.id)
       return `ledger leaf ${index} does not anchor it`;
     if (leaf.detail.hash !== entryHash(row))
       return 'the entry was altered after it was anchored (its hash no longer matches its leaf)';
@@ -261,7 +262,7 @@ async function retryOnIdClash<T>(write: () => Promise<T>): Promise<T> {
 /** SHA-256 of the entry's canonical JSON: every field a reader sees. */
 export function entryHash(row: AuditRow): string {
   const { hash: _hash, leaf_index: _leaf, ...fields } = row;
-  return toHex(sha256(utf8(jcs({ ...fields, detail: JSON.parse(fields.detail) }))));
+  return toHex(sha256(utf8(jcs(fields))));
 }
 
 function item(row: AuditRow): AuditItem {
@@ -275,7 +276,7 @@ function item(row: AuditRow): AuditItem {
     action: row.action,
     target: row.target,
     outcome: row.outcome,
-    detail: JSON.parse(row.detail),
+    detail: row.detail,
     leafIndex: row.leaf_index,
   };
 }

@@ -21,11 +21,12 @@ import {
   type CosignatureRecord,
 } from '../../ledger/bundle.ts';
 import { signCheckpoint } from '../../ledger/checkpoint.ts';
+import { parseLeaf } from '../../ledger/leaves.ts';
 import { treeHash } from '../../ledger/merkle.ts';
 import { ed25519NoteSigner } from '../../ledger/note.ts';
+import type { Body } from '../../protocol/body.ts';
 import { fromUtf8 } from '../../protocol/encoding.ts';
 import { ProtocolError } from '../../protocol/errors.ts';
-import type { Leaf } from '../../protocol/leaf.ts';
 import type { Executor, Store } from '../../store/store.ts';
 import { openNodeStoreReadOnly, readNodeKeys, readOwnCard } from '../core/data.ts';
 import { isRedExportLeaf } from '../language/language.ts';
@@ -97,8 +98,7 @@ export async function exportLedger(
       });
       await out.add({ type: 'card', role: 'self', signed: own });
       const peers = await store.listPeers(tx);
-      for (const peer of peers)
-        await out.add({ type: 'card', role: 'peer', signed: JSON.parse(peer.card) });
+      for (const peer of peers) await out.add({ type: 'card', role: 'peer', signed: peer.card });
       summary.cards = 1 + peers.length;
       for (let from = 0; from < size; from += PAGE) {
         const texts = await store.readLeaves(from, Math.min(PAGE, size - from), tx);
@@ -114,7 +114,7 @@ export async function exportLedger(
             type: 'leaf',
             index: from + k,
             leaf,
-            ...(body === undefined ? {} : { body: JSON.parse(body) }),
+            ...(body === undefined ? {} : { body }),
           });
         }
       }
@@ -161,7 +161,7 @@ export async function exportLedger(
   }
 }
 
-const isRed = (body: string) => (JSON.parse(body) as { tlp?: string }).tlp === 'red';
+const isRed = (body: Body) => body.tlp === 'red';
 
 /** TLP:RED goes into an export only when the ledger being exported records who forced it. */
 async function checkRedAudit(store: Store, index: number, size: number, q: Executor) {
@@ -209,19 +209,19 @@ async function bodiesOf(
   from: number,
   texts: readonly string[],
   q: Executor,
-): Promise<Map<number, string>> {
+): Promise<Map<number, Body>> {
   const want = {
     in: { parties: new Set<string>(), ids: new Set<string>() },
     out: { parties: new Set<string>(), ids: new Set<string>() },
   };
   for (const text of texts) {
-    const leaf = JSON.parse(text) as Leaf;
+    const leaf = parseLeaf(text);
     if (leaf.leaf !== 'envelope') continue;
     const w = want[leaf.dir];
     w.ids.add(leaf.header.id);
     for (const p of leaf.dir === 'in' ? [leaf.header.from] : leaf.header.to) w.parties.add(p);
   }
-  const bodies = new Map<number, string>();
+  const bodies = new Map<number, Body>();
   for (const dir of ['in', 'out'] as const) {
     const rows = await store.bodiesByLeaf(dir, [...want[dir].parties], [...want[dir].ids], q);
     for (const [index, body] of rows)
