@@ -32,12 +32,3 @@ export function parseWire<T extends TSchema>(schema: T, value: unknown, what: st
   if (error !== undefined) throw new ProtocolError('E_MALFORMED', `${what} ${error}`);
   return value as Static<T>;
 }
-
-/** Parses JSON text, answering E_MALFORMED rather than a SyntaxError. */
-export function parseJsonText(text: string, what: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new ProtocolError('E_MALFORMED', `${what} is not valid JSON`);
-  }
-}

@@ -23,7 +23,6 @@
  */
 import type { Logger } from 'pino';
 import { eventLeaf } from '../../ledger/leaves.ts';
-import type { Body } from '../../protocol/body.ts';
 import { ProtocolError } from '../../protocol/errors.ts';
 import type { ContactRoute } from '../../protocol/roster.ts';
 import type { Precedence } from '../../protocol/values.ts';
