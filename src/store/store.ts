@@ -904,14 +904,11 @@ export class Store implements HashReader {
    * so the incident id appears as exactly `"incident":"<id>"`; each match is confirmed on the
    * parsed body.
    */
-  async incidentMessages(
-    incident: string,
-    q: Executor = this.db,
-  ): Promise<Array<{ dir: 'in' | 'out'; party: string; id: string; at: string; body: Body }>> {
+  async incidentMessages(incident: string, q: Executor = this.db): Promise<IncidentMessageRow[]> {
     const needle = `%"incident":"${incident.replace(/[^0-9a-f-]/g, '')}"%`;
     const received = await q
       .selectFrom('inbox')
-      .select(['party', 'id', 'received_at as at', 'body'])
+      .select(['party', 'id', 'received_at as at', 'body', 'envelope'])
       .where(sql.ref<string>('body'), 'like', needle)
       .execute();
     const sent = await q
@@ -920,15 +917,31 @@ export class Store implements HashReader {
       .where(sql.ref<string>('body'), 'like', needle)
       .execute();
     const seen = new Set<string>();
-    const out: Array<{ dir: 'in' | 'out'; party: string; id: string; at: string; body: Body }> = [];
-    for (const r of received) out.push({ dir: 'in', ...r, body: fromJson(r.body) });
-    // A message to several recipients has one outbox row each: keep one.
+    const out: IncidentMessageRow[] = [];
+    for (const { envelope, ...r } of received)
+      out.push({ dir: 'in', ...r, to: fromJson(envelope).header.to, body: fromJson(r.body) });
+    // A message to several recipients has one outbox row each: keep one, naming them all.
+    const recipients = new Map<string, string[]>();
+    for (const r of sent) recipients.set(r.id, [...(recipients.get(r.id) ?? []), r.party]);
     for (const r of sent)
-      if (!seen.has(r.id) && seen.add(r.id)) out.push({ dir: 'out', ...r, body: fromJson(r.body) });
+      if (!seen.has(r.id) && seen.add(r.id))
+        out.push({ dir: 'out', ...r, to: recipients.get(r.id) ?? [], body: fromJson(r.body) });
     return out
       .filter((m) => m.body.incident === incident)
       .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.id < b.id ? -1 : 1));
   }
+}
+
+/** A message of an incident, sent or received, with every recipient its header names. */
+export interface IncidentMessageRow {
+  dir: 'in' | 'out';
+  /** The sender of `in`, the first recipient of `out`. */
+  party: string;
+  id: string;
+  at: string;
+  /** The header's recipients (`in`), or the outbox rows' parties (`out`). */
+  to: string[];
+  body: Body;
 }
 
 const HASH_BYTES = 32;

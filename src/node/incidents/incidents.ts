@@ -22,6 +22,8 @@ export interface IncidentMessage {
   id: string;
   /** Received at (in) or released at (out), this node's clock. */
   at: string;
+  /** Every recipient the message's header names (us among them for `in`), when known. */
+  to?: readonly string[];
   body: Body;
 }
 
@@ -99,7 +101,11 @@ export function deriveIncident(
     incident,
     owner,
     ours: owner === me,
-    peers: [...new Set(mine.map((m) => m.party))].sort(),
+    // Everyone the incident's messages went between: the senders and all the recipients they
+    // named, so each participant addresses the same parties (and no one else).
+    peers: [...new Set(mine.flatMap((m) => [m.party, ...(m.to ?? [])]))]
+      .filter((p) => p !== me)
+      .sort(),
     state,
     head,
     precedence,
@@ -139,13 +145,8 @@ export async function loadIncident(
   party: string,
   incident: string,
 ): Promise<{ view: IncidentView; messages: IncidentMessage[] } | undefined> {
+  // A message to several peers is one row here, naming every recipient in `to`.
   const messages = await store.incidentMessages(incident);
-  // A message of ours to several peers is one row here: name every recipient.
-  const recipients: IncidentMessage[] = [];
-  for (const m of messages)
-    if (m.dir === 'out')
-      for (const r of await store.outboxRowsOf(m.id))
-        if (r.party !== m.party) recipients.push({ ...m, party: r.party });
-  const view = deriveIncident(incident, party, [...messages, ...recipients]);
+  const view = deriveIncident(incident, party, messages);
   return view && { view, messages };
 }
