@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { type RunningNode, startNode } from '../../src/app/start.ts';
 import { type Config, writeConfig } from '../../src/node/core/config.ts';
-import { initDataDir, openNodeStore, readToken } from '../../src/node/core/data.ts';
+import { initNode, openNodeStore, readToken } from '../../src/node/core/data.ts';
 import { pinPeer } from '../../src/node/core/peers.ts';
 import type { SignedCard } from '../../src/protocol/card.ts';
 import { freePort, type Site } from './pair.ts';
@@ -17,6 +17,8 @@ import { freePort, type Site } from './pair.ts';
 export interface Party extends Site {
   /** The first admin's bearer token (staffs the `ops` desk). */
   token: string;
+  /** The first admin's password, for signing in to the console. */
+  adminPassword: string;
 }
 
 export interface Mesh {
@@ -38,6 +40,7 @@ export const partyName = (i: number) => `p${String(i + 1).padStart(2, '0')}`;
  * `logLevel` (default warn).
  */
 export async function createMesh(n: number, settings: Partial<Config> = {}): Promise<Mesh> {
+  if (n < 2 || n > 99) throw new Error(`a mesh has 2 to 99 parties, not ${n}`);
   const root = mkdtempSync(join(tmpdir(), 'hotline-mesh-'));
   const parties: Party[] = [];
   const cards: SignedCard[] = [];
@@ -46,15 +49,14 @@ export async function createMesh(n: number, settings: Partial<Config> = {}): Pro
     const dir = join(root, party);
     const listen = `127.0.0.1:${await freePort()}`;
     const operatorListen = `127.0.0.1:${await freePort()}`;
-    cards.push(
-      await initDataDir(dir, {
-        party,
-        names: { en: `Party ${i + 1}` },
-        endpoints: [`http://${listen}`],
-        listen,
-        operatorListen,
-      }),
-    );
+    const { signed, admin } = await initNode(dir, {
+      party,
+      names: { en: `Party ${i + 1}`, zh: `第${i + 1}方` },
+      endpoints: [`http://${listen}`],
+      listen,
+      operatorListen,
+    });
+    cards.push(signed);
     writeConfig(dir, {
       party,
       listen,
@@ -64,7 +66,15 @@ export async function createMesh(n: number, settings: Partial<Config> = {}): Pro
       linkTest: { enabled: false, intervalMs: 3_600_000, precedence: 'immediate', desk: 'ops' },
       ...settings,
     });
-    parties.push({ party, dir, listen, operatorListen, logs: [], token: readToken(dir) });
+    parties.push({
+      party,
+      dir,
+      listen,
+      operatorListen,
+      logs: [],
+      token: readToken(dir),
+      adminPassword: admin.password,
+    });
   }
   for (const [i, site] of parties.entries()) {
     const store = await openNodeStore(site.dir);

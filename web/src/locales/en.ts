@@ -134,6 +134,18 @@ export const en = {
     replySent: 'Reply sent.',
     noDesk: 'You staff no desk, so you cannot answer.',
   },
+  recipients: {
+    party: 'Party',
+    state: 'State',
+    received: 'Received by them',
+    acknowledged: 'Acknowledged',
+    sentState: 'sent, not yet received',
+    receivedState: 'received, not yet acknowledged',
+    acknowledgedState: 'acknowledged',
+    attempts_one: '{{count}} attempt',
+    attempts_other: '{{count}} attempts',
+    due: 'due by',
+  },
   compose: {
     title: 'Compose',
     to: 'To',

@@ -137,6 +137,18 @@ export const zh: Plural<Labels> = {
     replySent: '答复已发出。',
     noDesk: '您不在任何席位，无法答复。',
   },
+  recipients: {
+    party: '当事方',
+    state: '状态',
+    received: '对方接收时间',
+    acknowledged: '确认',
+    sentState: '已发出，对方尚未接收',
+    receivedState: '对方已接收，尚未确认',
+    acknowledgedState: '已确认',
+    attempts_one: '{{count}} 次尝试',
+    attempts_other: '{{count}} 次尝试',
+    due: '确认期限',
+  },
   compose: {
     title: '撰写',
     to: '发往',

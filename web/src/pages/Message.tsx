@@ -16,6 +16,7 @@ import { answersTo } from '../answers.ts';
 import { ApiFailure, acknowledge, api } from '../api.ts';
 import { Code, PartyName, PrecedenceBadge, StatusBanner, Time, TlpBadge } from '../components.tsx';
 import { Link, useConsole } from '../console.tsx';
+import { RecipientStatus } from '../recipients.tsx';
 
 export function MessagePage({ party, id }: { party: string; id: string }) {
   const { t } = useTranslation();
@@ -113,7 +114,7 @@ export function MessagePage({ party, id }: { party: string; id: string }) {
               <PartyName party={view.from} /> / {body.author.desk}
             </>
           ) : (
-            outbox.filter((m) => m.id === id).map((m) => <PartyName key={m.to} party={m.to} />)
+            <RecipientStatus rows={outbox.filter((m) => m.id === id)} />
           )}
         </dd>
         <dt>{view.dir === 'in' ? t('message.received') : t('message.sent')}</dt>
