@@ -29,6 +29,7 @@ const BENCHES: Record<string, (options: BenchOptions) => Promise<unknown>> = {
     return figures;
   },
   incidents: async (o) => (await import('./incidents.ts')).benchIncidents(o),
+  mesh: async (o) => (await import('./mesh.ts')).benchMesh(o),
 };
 
 export function machine() {

@@ -35,11 +35,13 @@ export interface Mesh {
 export const partyName = (i: number) => `p${String(i + 1).padStart(2, '0')}`;
 
 /**
- * `n` nodes, each pinning every other. `settings` go into every node's hotline.yaml (link tests
- * are off unless asked for, so only the test's own messages flow). Logs are kept per party at
- * `logLevel` (default warn).
+ * The data folders of an `n`-party mesh under a fresh temporary folder, each initialised
+ * (`hotline init`) and having pinned every other's card, none running yet.
  */
-export async function createMesh(n: number, settings: Partial<Config> = {}): Promise<Mesh> {
+export async function initMesh(
+  n: number,
+  settings: Partial<Config> = {},
+): Promise<{ root: string; parties: Party[] }> {
   if (n < 2 || n > 99) throw new Error(`a mesh has 2 to 99 parties, not ${n}`);
   const root = mkdtempSync(join(tmpdir(), 'hotline-mesh-'));
   const parties: Party[] = [];
@@ -84,6 +86,16 @@ export async function createMesh(n: number, settings: Partial<Config> = {}): Pro
       await store.close();
     }
   }
+  return { root, parties };
+}
+
+/**
+ * `n` nodes, each pinning every other. `settings` go into every node's hotline.yaml (link tests
+ * are off unless asked for, so only the test's own messages flow). Logs are kept per party at
+ * `logLevel` (default warn).
+ */
+export async function createMesh(n: number, settings: Partial<Config> = {}): Promise<Mesh> {
+  const { root, parties } = await initMesh(n, settings);
   const mesh: Mesh = {
     root,
     parties,
