@@ -1,0 +1,143 @@
+/**
+ * `hotline backup`: a consistent copy of a node's records while it runs (docs/deployment.md §
+ * Backup and restore).
+ *
+ * - SQLite: the online backup API (`sqlite3_backup_*`, through better-sqlite3's `db.backup()`)
+ *   from a connection of its own, copying every page in one step, so the copy is one snapshot
+ *   of committed transactions (in WAL mode the node keeps writing meanwhile). The copy is
+ *   checked (`PRAGMA integrity_check`) and fsynced before it takes its final name.
+ * - PostgreSQL: `pg_dump --format=custom` of the node's schema, connection details passed in
+ *   the environment (never on a command line another user can read), then `pg_restore --list`
+ *   reads the dump back.
+ *
+ * The copy holds the records only: keys, card, configuration and operator token stay in the data
+ * folder and are backed up apart (the keys are secrets; see docs/security.md).
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Config } from '../core/config.ts';
+import { paths } from '../core/data.ts';
+
+export interface BackupSummary {
+  backend: 'sqlite' | 'postgres';
+  file: string;
+  bytes: number;
+  /** Leaves in the ledger the copy holds (SQLite; for a dump, read at restore). */
+  ledgerSize: number | null;
+}
+
+/** A backup that could not be made; the message is the one-line reason. */
+export class BackupError extends Error {
+  override name = 'BackupError';
+}
+
+/** Every remaining page in one step: the copy is one snapshot, never restarted by a write. */
+const ALL_PAGES = 0x7fffffff;
+
+export async function backupNode(dir: string, config: Config, out: string): Promise<BackupSummary> {
+  if (existsSync(out)) throw new BackupError(`${out} exists: refusing to overwrite it`);
+  if (!existsSync(dirname(out))) throw new BackupError(`the folder of ${out} does not exist`);
+  const partial = `${out}.partial`;
+  rmSync(partial, { force: true });
+  try {
+    const summary =
+      config.store.backend === 'postgres'
+        ? await dumpPostgres(config, partial)
+        : await backupSqlite(paths(dir).db, partial);
+    syncFile(partial);
+    renameSync(partial, out);
+    syncFile(dirname(out));
+    return { ...summary, file: out, bytes: statSync(out).size };
+  } catch (e) {
+    rmSync(partial, { force: true });
+    throw e;
+  }
+}
+
+async function backupSqlite(db: string, to: string) {
+  if (!existsSync(db)) throw new BackupError(`there is no database at ${db}`);
+  const source = new Database(db, { fileMustExist: true });
+  try {
+    source.pragma('busy_timeout = 10000');
+    await source.backup(to, { progress: () => ALL_PAGES });
+  } finally {
+    source.close();
+  }
+  const copy = new Database(to, { readonly: true, fileMustExist: true });
+  try {
+    const check = copy.pragma('integrity_check', { simple: true });
+    if (check !== 'ok') throw new BackupError(`the copy fails its integrity check: ${check}`);
+    const row = copy.prepare("SELECT value FROM meta WHERE key = 'ledger_size'").get() as
+      | { value: string }
+      | undefined;
+    return { backend: 'sqlite' as const, ledgerSize: Number(row?.value ?? 0) };
+  } finally {
+    copy.close();
+  }
+}
+
+/** libpq's environment for a `postgres://` URL, so no secret appears in a process list. */
+export function libpqEnvironment(url: string): Record<string, string> {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new BackupError('store.url is not a postgres:// URL');
+  }
+  if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:')
+    throw new BackupError('store.url is not a postgres:// URL');
+  const env: Record<string, string> = {};
+  if (u.hostname) env.PGHOST = decodeURIComponent(u.hostname);
+  if (u.port) env.PGPORT = u.port;
+  if (u.username) env.PGUSER = decodeURIComponent(u.username);
+  if (u.password) env.PGPASSWORD = decodeURIComponent(u.password);
+  const database = decodeURIComponent(u.pathname.replace(/^\//, ''));
+  if (database) env.PGDATABASE = database;
+  for (const [key, value] of u.searchParams)
+    if (key === 'sslmode') env.PGSSLMODE = value;
+    else if (key === 'host') env.PGHOST = value;
+  return env;
+}
+
+async function dumpPostgres(config: Config, to: string) {
+  const env = { ...process.env, ...libpqEnvironment(config.store.url ?? '') };
+  const schema = config.store.schema ?? 'public';
+  await run('pg_dump', ['--format=custom', `--schema=${schema}`, `--file=${to}`], env);
+  await run('pg_restore', ['--list', to], env);
+  return { backend: 'postgres' as const, ledgerSize: null };
+}
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
+    child.once('error', (e: NodeJS.ErrnoException) =>
+      reject(
+        new BackupError(
+          e.code === 'ENOENT'
+            ? `${command} is not installed (Debian: apt-get install postgresql-client)`
+            : `${command}: ${e.message}`,
+        ),
+      ),
+    );
+    child.once('close', (code) => {
+      if (code === 0) resolve();
+      else
+        reject(new BackupError(`${command} exited ${code}: ${stderr.trim().split('\n').at(-1)}`));
+    });
+  });
+}
+
+function syncFile(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
