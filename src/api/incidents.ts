@@ -205,6 +205,15 @@ export const incidentRoutes = routes(
                 : ((row as { peer_received_at?: string | null } | undefined)?.peer_received_at ??
                   null),
             followup,
+            recipients:
+              m.dir === 'out'
+                ? (await store.outboxRowsOf(m.id)).map((r) => ({
+                    party: r.party,
+                    status: r.status,
+                    received: r.peer_received_at,
+                    followup: views.get(`out/${r.party}/${m.id}`) ?? null,
+                  }))
+                : [],
             escalations:
               m.dir === 'in'
                 ? (await followups.escalations(m.party, m.id)).map((e) => ({

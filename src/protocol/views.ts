@@ -376,6 +376,19 @@ export interface TimelineEntry {
   followup: FollowupView | null;
   /** The ladder's notifications of a received message. */
   escalations: Array<Pick<EscalationStep, 'step' | 'desk' | 'user' | 'at' | 'channels'>>;
+  /**
+   * A message of ours, recipient by recipient: whether their node has it (`received`, from its
+   * receipt) and whether a person there acknowledged it. Empty for a received message.
+   */
+  recipients: RecipientStatus[];
+}
+
+/** Where a message of ours stands with one of its recipients. */
+export interface RecipientStatus {
+  party: string;
+  status: 'pending' | 'receipted';
+  received: string | null;
+  followup: FollowupView | null;
 }
 
 export interface IncidentDetail extends IncidentView {
