@@ -368,6 +368,32 @@ export interface DraftsTable {
   seq: Json<Record<string, number>> | null;
 }
 
+/**
+ * One row per stored message, for history and search (0018-search; src/store/search.ts). The
+ * text index is `search_text` (SQLite FTS5, rowid = doc) or `vector` (PostgreSQL tsvector).
+ */
+export interface SearchTable {
+  doc: Generated<number>;
+  dir: 'in' | 'out';
+  /** The other party: sender of a received message, recipient of a sent one. */
+  party: string;
+  /** The author party. */
+  author: string;
+  id: string;
+  incident: string | null;
+  type: string;
+  precedence: string;
+  status: string;
+  /** The incident report's category, for every message of the incident once it is known. */
+  category: string | null;
+  tlp: string;
+  desk: string;
+  /** The header's `sent`. */
+  sent: string;
+  /** PostgreSQL only: the tsvector of the message's texts. */
+  vector?: string;
+}
+
 export interface Database {
   meta: MetaTable;
   peers: PeersTable;
@@ -393,4 +419,5 @@ export interface Database {
   followups: FollowupsTable;
   escalations: EscalationsTable;
   drafts: DraftsTable;
+  search: SearchTable;
 }

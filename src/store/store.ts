@@ -28,6 +28,13 @@ import type {
   TranslationsTable,
   WitnessedTable,
 } from './schema.ts';
+import {
+  indexMessages,
+  indexTranslation,
+  type SearchQuery,
+  type SearchRow,
+  searchMessages,
+} from './search.ts';
 
 export type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -159,6 +166,18 @@ export class Store implements HashReader {
         .insertInto('outbox')
         .values(values.slice(i, i + 500))
         .execute();
+    await indexMessages(
+      q,
+      this.dialect,
+      rows.map((r) => ({
+        dir: 'out',
+        party: r.party,
+        from: r.envelope.header.from,
+        id: r.id,
+        sent: r.envelope.header.sent,
+        body: r.body,
+      })),
+    );
   }
 
   /** Pending envelopes for a peer whose time has come, by precedence then seq. */
@@ -416,6 +435,18 @@ export class Store implements HashReader {
         .insertInto('inbox')
         .values(values.slice(i, i + 500))
         .execute();
+    await indexMessages(
+      q,
+      this.dialect,
+      rows.map((r) => ({
+        dir: 'in',
+        party: r.party,
+        from: r.party,
+        id: r.id,
+        sent: r.envelope.header.sent,
+        body: r.body,
+      })),
+    );
   }
 
   async inboxReceiptIds(
@@ -859,8 +890,18 @@ export class Store implements HashReader {
 
   // language: local translations, and finding messages by id or incident
 
-  async addTranslation(row: TranslationRow, q: Executor = this.db): Promise<void> {
-    await q.insertInto('translations').values(row).execute();
+  /** Stores a local translation and adds its text to the message's search index, in one commit. */
+  async addTranslation(row: TranslationRow, q?: Executor): Promise<void> {
+    const write = async (tx: Executor) => {
+      await tx.insertInto('translations').values(row).execute();
+      await indexTranslation(tx, this.dialect, row.party, row.message_id, row.text);
+    };
+    await (q ? write(q) : this.transaction(write));
+  }
+
+  /** History and search: messages matching every filter, newest first (src/store/search.ts). */
+  search(query: SearchQuery, q: Executor = this.db): Promise<SearchRow[]> {
+    return searchMessages(q, this.dialect, query);
   }
 
   /** The local translations of one message, oldest first. */
