@@ -10,6 +10,7 @@ import { LIMITS } from '../protocol/limits.ts';
 import type { Alarm, InboxItem, NodeStatus, OutboxItem } from '../protocol/views.ts';
 import { actorOf, principalOf, staffing } from './access.ts';
 import { answerOf, approvalRoutes, BreakGlassRequest, deciderOf } from './approvals.ts';
+import { historyRoutes } from './history.ts';
 import { incidentRoutes } from './incidents.ts';
 import { languageRoutes } from './language.ts';
 import { routes } from './services.ts';
@@ -217,6 +218,7 @@ export const operatorRoutes = routes(
     // Registered here so the authorization hook applies to them too.
     await app.register(languageRoutes);
     await app.register(incidentRoutes);
+    await app.register(historyRoutes);
     await app.register(approvalRoutes);
   },
 );

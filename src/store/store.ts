@@ -941,24 +941,31 @@ export class Store implements HashReader {
   }
 
   /**
-   * Messages sent and received of one incident, oldest first. Bodies are stored as canonical JSON,
-   * so the incident id appears as exactly `"incident":"<id>"`; each match is confirmed on the
+   * Messages sent and received of one incident, oldest first, found through the search index's
+   * `incident` column (0018-search) rather than a scan of the bodies; each is confirmed on its
    * parsed body.
    */
   async incidentMessages(
     incident: string,
     q: Executor = this.db,
   ): Promise<Array<{ dir: 'in' | 'out'; party: string; id: string; at: string; body: Body }>> {
-    const needle = `%"incident":"${incident.replace(/[^0-9a-f-]/g, '')}"%`;
     const received = await q
-      .selectFrom('inbox')
-      .select(['party', 'id', 'received_at as at', 'body'])
-      .where(sql.ref<string>('body'), 'like', needle)
+      .selectFrom('search')
+      .innerJoin('inbox', (j) =>
+        j.onRef('inbox.party', '=', 'search.party').onRef('inbox.id', '=', 'search.id'),
+      )
+      .select(['inbox.party', 'inbox.id', 'inbox.received_at as at', 'inbox.body'])
+      .where('search.incident', '=', incident)
+      .where('search.dir', '=', 'in')
       .execute();
     const sent = await q
-      .selectFrom('outbox')
-      .select(['party', 'id', 'created_at as at', 'body'])
-      .where(sql.ref<string>('body'), 'like', needle)
+      .selectFrom('search')
+      .innerJoin('outbox', (j) =>
+        j.onRef('outbox.party', '=', 'search.party').onRef('outbox.id', '=', 'search.id'),
+      )
+      .select(['outbox.party', 'outbox.id', 'outbox.created_at as at', 'outbox.body'])
+      .where('search.incident', '=', incident)
+      .where('search.dir', '=', 'out')
       .execute();
     const seen = new Set<string>();
     const out: Array<{ dir: 'in' | 'out'; party: string; id: string; at: string; body: Body }> = [];
