@@ -643,11 +643,11 @@ export interface SearchHit {
   /** The incident's state now, when the message belongs to one. */
   incidentState: IncidentState | null;
   retracted: boolean;
-  type: string;
-  precedence: string;
-  status: string;
+  type: BodyType;
+  precedence: Precedence;
+  status: Status;
   category: string | null;
-  tlp: string;
+  tlp: Tlp;
   desk: string;
   sent: string;
   /** The author's words, and the text in the reader's language when there is one. */

@@ -8,6 +8,7 @@ import type { Body } from '../protocol/body.ts';
 import type { KeyEntry, SignedCard } from '../protocol/card.ts';
 import type { Envelope } from '../protocol/envelope.ts';
 import type { SignedReceipt } from '../protocol/receipt.ts';
+import type { BodyType, Precedence, Status, Tlp } from '../protocol/values.ts';
 import type { Json } from './json.ts';
 
 /** A peer's key retired by a rotation, valid for its seqs up to `untilSeq` inclusive. */
@@ -381,12 +382,12 @@ export interface SearchTable {
   author: string;
   id: string;
   incident: string | null;
-  type: string;
-  precedence: string;
-  status: string;
+  type: BodyType;
+  precedence: Precedence;
+  status: Status;
   /** The incident report's category, for every message of the incident once it is known. */
   category: string | null;
-  tlp: string;
+  tlp: Tlp;
   desk: string;
   /** The header's `sent`. */
   sent: string;

@@ -17,6 +17,7 @@
  */
 import { sql } from 'kysely';
 import type { Body, LangText } from '../protocol/body.ts';
+import type { Precedence, Status } from '../protocol/values.ts';
 import type { Dialect } from './migrations.ts';
 import type { SearchTable } from './schema.ts';
 import type { Executor } from './store.ts';
@@ -36,9 +37,9 @@ export interface Indexed {
 export interface SearchQuery {
   text?: string;
   party?: string;
-  precedence?: string;
+  precedence?: Precedence;
   category?: string;
-  status?: string;
+  status?: Status;
   /** Sent at or after / before (ISO 8601). */
   from?: string;
   to?: string;

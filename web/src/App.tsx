@@ -25,10 +25,12 @@ import { Board } from './pages/Board.tsx';
 import { Compose } from './pages/Compose.tsx';
 import { Drills } from './pages/Drills.tsx';
 import { Duty } from './pages/Duty.tsx';
+import { History } from './pages/History.tsx';
 import { IncidentPage } from './pages/Incident.tsx';
 import { Login } from './pages/Login.tsx';
 import { MessagePage } from './pages/Message.tsx';
 import { Record } from './pages/Record.tsx';
+import { ReportPage } from './pages/Report.tsx';
 
 const SILENCED = 'hotline.silenced';
 
@@ -47,6 +49,8 @@ type Route =
   | { page: 'record' }
   | { page: 'admin' }
   | { page: 'incident'; id: string }
+  | { page: 'report'; id: string }
+  | { page: 'history' }
   | { page: 'approvals'; id?: string }
   | { page: 'drills' }
   | { page: 'missing' };
@@ -58,6 +62,9 @@ function route(path: string): Route {
     return { page: 'message', party: parts[1] as string, id: parts[2] as string };
   if (parts[0] === 'incident' && parts.length === 2)
     return { page: 'incident', id: parts[1] as string };
+  if (parts[0] === 'incident' && parts.length === 3 && parts[2] === 'report')
+    return { page: 'report', id: parts[1] as string };
+  if (parts.length === 1 && parts[0] === 'history') return { page: 'history' };
   if (parts[0] === 'approvals' && parts.length <= 2)
     return parts[1] ? { page: 'approvals', id: parts[1] } : { page: 'approvals' };
   if (parts.length === 1 && parts[0] === 'drills') return { page: 'drills' };
@@ -72,6 +79,7 @@ const NAV: Array<{ href: string; label: string; admin?: boolean }> = [
   { href: '/compose', label: 'nav.compose' },
   { href: '/approvals', label: 'inc.nav.approvals' },
   { href: '/drills', label: 'inc.nav.drills' },
+  { href: '/history', label: 'hist.nav' },
   { href: '/duty', label: 'nav.duty' },
   { href: '/record', label: 'nav.record' },
   { href: '/admin', label: 'nav.admin', admin: true },
@@ -337,6 +345,8 @@ function Console({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
         {r.page === 'record' && <Record />}
         {r.page === 'admin' && <Admin />}
         {r.page === 'incident' && <IncidentPage id={r.id} />}
+        {r.page === 'report' && <ReportPage id={r.id} />}
+        {r.page === 'history' && <History />}
         {r.page === 'approvals' && <Approvals held={r.id} />}
         {r.page === 'drills' && <Drills />}
         {r.page === 'missing' && (
