@@ -41,7 +41,7 @@ export const historyZh: typeof historyEn = {
     json: '下载 JSON',
     cap: '下载 CAP',
     capFailed: 'CAP 导出失败：{{error}}',
-    generated: '由{{party}}生成',
+    generated: '生成方',
     owner: '报告方',
     state: '状态',
     timeline: '双方时间线',

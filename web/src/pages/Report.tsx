@@ -10,7 +10,7 @@ import { useTranslation } from 'react-i18next';
 import type { IncidentReport } from '../../../src/protocol/views.ts';
 import { ApiFailure } from '../api.ts';
 import { Code, PartyName, PrecedenceBadge, StatusBanner, Time, TlpBadge } from '../components.tsx';
-import { Link } from '../console.tsx';
+import { Link, useConsole } from '../console.tsx';
 import { download, historyApi } from '../history-api.ts';
 import '../history.css';
 
@@ -18,6 +18,7 @@ const describe = (e: unknown) => (e instanceof ApiFailure ? `${e.code}: ${e.mess
 
 export function ReportPage({ id }: { id: string }) {
   const { t } = useTranslation();
+  const { status, lang } = useConsole();
   const [report, setReport] = useState<IncidentReport>();
   const [error, setError] = useState<string>();
   const [notice, setNotice] = useState<string>();
@@ -37,6 +38,10 @@ export function ReportPage({ id }: { id: string }) {
     );
   if (!report) return <p>{t('common.loading')}</p>;
   const { incident: view } = report;
+  const partyName = (party: string) =>
+    party === status?.party
+      ? (status.names[lang] ?? party)
+      : (status?.peers.find((p) => p.party === party)?.names[lang] ?? party);
 
   const cap = async () => {
     setNotice(undefined);
@@ -90,7 +95,7 @@ export function ReportPage({ id }: { id: string }) {
         <dd data-testid="report-state">
           {view.retracted ? t('hist.retracted') : t(`inc.states.${view.state}`)}
         </dd>
-        <dt>{t('hist.report.generated', { party: '' }).trim()}</dt>
+        <dt>{t('hist.report.generated')}</dt>
         <dd>
           <PartyName party={report.party} /> · <Time iso={report.generatedAt} />
         </dd>
@@ -100,8 +105,8 @@ export function ReportPage({ id }: { id: string }) {
         {report.entries.map((e) => (
           <li key={`${e.dir}/${e.party}/${e.id}`} data-testid={`report-${e.id}`}>
             <h3>
-              <Code code={`type.${e.type}`} quiet /> · <PartyName party={e.from} /> ({e.desk}){' '}
-              <TlpBadge tlp={e.tlp} />
+              {t(`types.${e.type}`, { defaultValue: e.type })} · <PartyName party={e.from} /> (
+              {e.desk}) <TlpBadge tlp={e.tlp} />
             </h3>
             <dl className="meta">
               <dt>{t('hist.report.sent')}</dt>
@@ -129,7 +134,7 @@ export function ReportPage({ id }: { id: string }) {
                   </dd>
                 </>
               )}
-              <dt>{t('inc.id')}</dt>
+              <dt>{t('hist.message')}</dt>
               <dd>
                 <code>{e.id}</code>{' '}
                 {e.leafIndex !== null && t('hist.report.leaf', { index: e.leafIndex })}
@@ -154,7 +159,7 @@ export function ReportPage({ id }: { id: string }) {
       <p data-testid="report-covers">
         {report.checkpoint.covers
           ? t('hist.report.covers', {
-              party: report.party,
+              party: partyName(report.party),
               size: report.checkpoint.size,
             })
           : t('hist.report.notCovered')}
