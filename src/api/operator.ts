@@ -80,6 +80,18 @@ export const operatorRoutes = routes(
       async (request): Promise<InboxItem[]> => {
         const rows = await store.listInbox(limitOf(request.query));
         await viewed(request, 'inbox', rows);
+        const local = new Map<string, NonNullable<InboxItem['localTranslations']>>();
+        for (const party of new Set(rows.map((r) => r.party)))
+          for (const t of await store.translationsOf(
+            party,
+            rows.filter((r) => r.party === party).map((r) => r.id),
+          )) {
+            const key = `${t.party}/${t.message_id}`;
+            local.set(key, [
+              ...(local.get(key) ?? []),
+              { lang: t.lang, text: t.text, kind: t.kind, translator: t.translator },
+            ]);
+          }
         return rows.map((r) => ({
           from: r.party,
           id: r.id,
@@ -87,6 +99,7 @@ export const operatorRoutes = routes(
           receivedAt: r.received_at,
           sent: r.sent,
           body: r.body,
+          localTranslations: local.get(`${r.party}/${r.id}`) ?? [],
         }));
       },
     );

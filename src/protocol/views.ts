@@ -22,6 +22,13 @@ export interface InboxItem {
   /** The time the sender's header claims. */
   sent: string;
   body: Body;
+  /** Translations of its text made on this side (a person's or the machine's), oldest first. */
+  localTranslations?: Array<{
+    lang: string;
+    text: string;
+    kind: 'person' | 'machine';
+    translator: string;
+  }>;
 }
 
 export interface OutboxItem {

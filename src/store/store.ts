@@ -899,6 +899,28 @@ export class Store implements HashReader {
     await (q ? write(q) : this.transaction(write));
   }
 
+  /** The local translations of several messages of one author party, oldest first. */
+  async translationsOf(
+    party: string,
+    ids: readonly string[],
+    q: Executor = this.db,
+  ): Promise<TranslationRow[]> {
+    if (!ids.length) return [];
+    const out: TranslationRow[] = [];
+    for (let i = 0; i < ids.length; i += 500)
+      out.push(
+        ...(await q
+          .selectFrom('translations')
+          .selectAll()
+          .where('party', '=', party)
+          .where('message_id', 'in', ids.slice(i, i + 500))
+          .orderBy('created_at')
+          .orderBy('id')
+          .execute()),
+      );
+    return out;
+  }
+
   /** History and search: messages matching every filter, newest first (src/store/search.ts). */
   search(query: SearchQuery, q: Executor = this.db): Promise<SearchRow[]> {
     return searchMessages(q, this.dialect, query);

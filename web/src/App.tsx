@@ -34,11 +34,19 @@ import { ReportPage } from './pages/Report.tsx';
 
 const SILENCED = 'hotline.silenced';
 
-function summaryOf(m: InboxItem, lang: string, translated: string): string {
-  const own =
-    m.body.text?.lang === lang ? undefined : m.body.translations.find((x) => x.lang === lang);
-  if (own) return `${own.body.slice(0, 200)} (${translated})`;
-  return m.body.text?.body.slice(0, 200) ?? '';
+/**
+ * A received message's text for the banner: in the reader's language when the sender translated
+ * it, else when someone here did (a person or the machine), saying whose translation it is; else
+ * the original.
+ */
+function summaryOf(m: InboxItem, lang: string, label: (by: string, who: string) => string) {
+  const text = m.body.text;
+  if (!text || text.lang === lang) return text?.body.slice(0, 200) ?? '';
+  const sender = m.body.translations.find((x) => x.lang === lang);
+  if (sender) return `${sender.body.slice(0, 200)} (${label('sender', '')})`;
+  const local = m.localTranslations?.filter((x) => x.lang === lang).pop();
+  if (local) return `${local.text.slice(0, 200)} (${label(local.kind, local.translator)})`;
+  return text.body.slice(0, 200);
 }
 
 type Route =
@@ -221,7 +229,11 @@ function Console({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
           party: status?.peers.find((p) => p.party === m.from)?.names[lang] ?? m.from,
         }),
         // In the reader's language when the sender translated it, saying so; else the original.
-        detail: summaryOf(m, lang, t('message.senderTranslation')),
+        detail: summaryOf(m, lang, (by, translator) =>
+          by === 'sender'
+            ? t('message.senderTranslation')
+            : t(`hist.translated.${by}`, { translator }),
+        ),
         href: `/message/${m.from}/${m.id}`,
       });
     // An escalation step seen on the feed says more than its stored alarm: show it once.

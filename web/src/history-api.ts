@@ -26,6 +26,18 @@ export const historyApi = {
     call<{ xml: string }>('POST', `/api/v1/incidents/${encodeURIComponent(incident)}/cap`, {}),
 };
 
+/** Asks the node's machine-translation endpoint for a local translation of a received text. */
+export function translateByMachine(party: string, id: string, lang: string, desk: string) {
+  return call(
+    'POST',
+    `/api/v1/messages/${encodeURIComponent(party)}/${encodeURIComponent(id)}/translations/machine`,
+    {
+      lang,
+      desk,
+    },
+  );
+}
+
 /** Offers `text` to the browser as a file download. */
 export function download(name: string, type: string, text: string): void {
   const url = URL.createObjectURL(new Blob([text], { type }));

@@ -26,6 +26,9 @@ export const historyEn = {
   incident: 'Incident',
   open: 'open',
   retracted: 'retracted',
+  translate: 'Translate into {{lang}} (machine)',
+  translateDone:
+    'Machine translation added below the original; it is a local note, not the sender’s words.',
   openMessage: 'Open the message',
   translated: {
     sender: 'sender’s translation',

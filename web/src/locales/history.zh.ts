@@ -27,6 +27,8 @@ export const historyZh: typeof historyEn = {
   incident: '事件',
   open: '进行中',
   retracted: '已撤回',
+  translate: '机器翻译成{{lang}}',
+  translateDone: '机器译文已附在原文下方；这是本方的注释，不是发送方的原话。',
   openMessage: '打开消息',
   translated: {
     sender: '发送方译文',
