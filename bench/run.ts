@@ -26,7 +26,10 @@ const BENCHES: Record<string, (options: BenchOptions) => Promise<unknown>> = {
     const { benchConsole, printConsole } = await import('./console.ts');
     const figures = await benchConsole();
     if (!o.json) printConsole(figures);
-    return figures;
+    const { benchSearch, printSearch } = await import('./search.ts');
+    const search = await benchSearch();
+    if (!o.json) printSearch(search);
+    return { ...figures, search };
   },
   incidents: async (o) => (await import('./incidents.ts')).benchIncidents(o),
   mesh: async (o) => (await import('./mesh.ts')).benchMesh(o),

@@ -20,9 +20,12 @@ import { INCIDENT_STATES, type IncidentState, RANK } from '../protocol/values.ts
 import type {
   Acknowledged,
   IncidentDetail,
+  IncidentReport,
   IncidentSummary,
   IncidentView,
+  ReadableText,
   Reminded,
+  TimelineEntry,
 } from '../protocol/views.ts';
 import { actorOf, staffing } from './access.ts';
 import { routes } from './services.ts';
@@ -59,9 +62,9 @@ const LIST_MESSAGES = 5000;
 
 export const incidentRoutes = routes(
   'incident-routes',
-  ['node', 'store', 'people', 'escalation', 'followups', 'config', 'clock'],
+  ['node', 'store', 'people', 'escalation', 'followups', 'config', 'clock', 'ledger'],
   async (app) => {
-    const { node, store, people, escalation, followups, config, clock } = app;
+    const { node, store, people, escalation, followups, config, clock, ledger } = app;
     const { roster, policy } = people;
     /** State changes are made one at a time, so each cites the head the last one left. */
     const lock = new Lock();
@@ -87,6 +90,73 @@ export const incidentRoutes = routes(
         approvals: [],
         firstId: report?.id,
       };
+    }
+
+    /** Both sides' messages of an incident as timeline entries, with their ledger leaves. */
+    async function timelineOf(
+      messages: IncidentMessage[],
+    ): Promise<
+      Array<{ entry: TimelineEntry; message: IncidentMessage; leafIndex: number | null }>
+    > {
+      const views = new Map(
+        (await followups.ofMessages(messages.map((m) => m.id))).map((f) => [
+          `${f.dir}/${f.party}/${f.id}`,
+          followupView(f),
+        ]),
+      );
+      const timeline = [];
+      for (const m of messages) {
+        const row =
+          m.dir === 'in'
+            ? await store.getInbox(m.party, m.id)
+            : await store.getOutbox(m.party, m.id);
+        const envelope = row?.envelope;
+        const followup = views.get(`${m.dir}/${m.party}/${m.id}`) ?? null;
+        const entry: TimelineEntry = {
+          dir: m.dir,
+          party: m.party,
+          from: m.dir === 'out' ? config.party : m.party,
+          id: m.id,
+          seq: envelope?.header.seq ?? null,
+          type: m.body.type,
+          precedence: m.body.precedence,
+          status: m.body.status,
+          tlp: m.body.tlp,
+          desk: m.body.author.desk,
+          codes: m.body.codes,
+          text: m.body.text ?? null,
+          inReplyTo: m.body.inReplyTo ?? null,
+          state: m.body.state ?? null,
+          sent: envelope?.header.sent ?? m.at,
+          received:
+            m.dir === 'in'
+              ? m.at
+              : ((row as { peer_received_at?: string | null } | undefined)?.peer_received_at ??
+                null),
+          followup,
+          recipients:
+            m.dir === 'out'
+              ? (await store.outboxRowsOf(m.id)).map((r) => ({
+                  party: r.party,
+                  status: r.status,
+                  received: r.peer_received_at,
+                  followup: views.get(`out/${r.party}/${m.id}`) ?? null,
+                }))
+              : [],
+          escalations:
+            m.dir === 'in'
+              ? (await followups.escalations(m.party, m.id)).map((e) => ({
+                  step: e.step,
+                  desk: e.desk,
+                  user: e.user_name,
+                  at: e.at,
+                  channels: e.channels,
+                }))
+              : [],
+        };
+        timeline.push({ entry, message: m, leafIndex: row?.leaf_index ?? null });
+      }
+      return timeline;
     }
 
     async function send(
@@ -169,63 +239,7 @@ export const incidentRoutes = routes(
       async (request): Promise<IncidentDetail> => {
         const { incident } = request.params;
         const { view, messages } = await mustLoad(incident);
-        const views = new Map(
-          (await followups.ofMessages(messages.map((m) => m.id))).map((f) => [
-            `${f.dir}/${f.party}/${f.id}`,
-            followupView(f),
-          ]),
-        );
-        const timeline = [];
-        for (const m of messages) {
-          const row =
-            m.dir === 'in'
-              ? await store.getInbox(m.party, m.id)
-              : await store.getOutbox(m.party, m.id);
-          const envelope = row?.envelope;
-          const followup = views.get(`${m.dir}/${m.party}/${m.id}`) ?? null;
-          timeline.push({
-            dir: m.dir,
-            party: m.party,
-            from: m.dir === 'out' ? config.party : m.party,
-            id: m.id,
-            seq: envelope?.header.seq ?? null,
-            type: m.body.type,
-            precedence: m.body.precedence,
-            status: m.body.status,
-            tlp: m.body.tlp,
-            desk: m.body.author.desk,
-            codes: m.body.codes,
-            text: m.body.text ?? null,
-            inReplyTo: m.body.inReplyTo ?? null,
-            state: m.body.state ?? null,
-            sent: envelope?.header.sent ?? m.at,
-            received:
-              m.dir === 'in'
-                ? m.at
-                : ((row as { peer_received_at?: string | null } | undefined)?.peer_received_at ??
-                  null),
-            followup,
-            recipients:
-              m.dir === 'out'
-                ? (await store.outboxRowsOf(m.id)).map((r) => ({
-                    party: r.party,
-                    status: r.status,
-                    received: r.peer_received_at,
-                    followup: views.get(`out/${r.party}/${m.id}`) ?? null,
-                  }))
-                : [],
-            escalations:
-              m.dir === 'in'
-                ? (await followups.escalations(m.party, m.id)).map((e) => ({
-                    step: e.step,
-                    desk: e.desk,
-                    user: e.user_name,
-                    at: e.at,
-                    channels: e.channels,
-                  }))
-                : [],
-          });
-        }
+        const timeline = (await timelineOf(messages)).map((t) => t.entry);
         // A retraction is shown above everything else.
         timeline.sort((a, b) =>
           a.type === 'incident.retract' ? -1 : b.type === 'incident.retract' ? 1 : 0,
@@ -237,6 +251,54 @@ export const incidentRoutes = routes(
           detail: { count: timeline.length, messages: timeline.map((t) => `${t.party}/${t.id}`) },
         });
         return { ...view, timeline };
+      },
+    );
+
+    app.get(
+      '/api/v1/incidents/:incident/report',
+      { schema: { params: IncidentParams, tags: ['incidents'] } },
+      async (request): Promise<IncidentReport> => {
+        const { incident } = request.params;
+        const { view, messages } = await mustLoad(incident);
+        const entries = [];
+        for (const { entry, message, leafIndex } of await timelineOf(messages)) {
+          const b = message.body;
+          const texts: ReadableText[] = [
+            ...(b.text ? [{ ...b.text, by: 'author' as const }] : []),
+            ...b.translations.map((t) => ({ ...t, by: 'sender' as const })),
+            ...(await store.listTranslations(entry.from, entry.id)).map((t) => ({
+              lang: t.lang,
+              body: t.text,
+              by: t.kind,
+              translator: t.translator,
+            })),
+          ];
+          entries.push({ ...entry, texts, leafIndex });
+        }
+        const last = Math.max(-1, ...entries.map((e) => e.leafIndex ?? -1));
+        // A report names a signed checkpoint that covers every message in it: the latest one,
+        // or one signed now (as a heartbeat does) when the latest is older than its messages.
+        const latest = await store.latestCheckpoint();
+        const checkpoint =
+          latest && latest.size > last
+            ? latest
+            : await ledger.commit(async (_tx, log) => {
+                const { size, note } = await log.checkpoint();
+                return { size, note };
+              });
+        await people.trail.record({
+          ...actorOf(request),
+          action: 'message.view',
+          target: `incident/${incident}/report`,
+          detail: { count: entries.length, messages: entries.map((e) => `${e.party}/${e.id}`) },
+        });
+        return {
+          party: config.party,
+          generatedAt: clock().toISOString(),
+          incident: view,
+          entries,
+          checkpoint: { ...checkpoint, covers: checkpoint.size > last },
+        };
       },
     );
 

@@ -10,6 +10,7 @@ import { LIMITS } from '../protocol/limits.ts';
 import type { Alarm, InboxItem, NodeStatus, OutboxItem } from '../protocol/views.ts';
 import { actorOf, principalOf, staffing } from './access.ts';
 import { answerOf, approvalRoutes, BreakGlassRequest, deciderOf } from './approvals.ts';
+import { historyRoutes } from './history.ts';
 import { incidentRoutes } from './incidents.ts';
 import { languageRoutes } from './language.ts';
 import { routes } from './services.ts';
@@ -79,6 +80,18 @@ export const operatorRoutes = routes(
       async (request): Promise<InboxItem[]> => {
         const rows = await store.listInbox(limitOf(request.query));
         await viewed(request, 'inbox', rows);
+        const local = new Map<string, NonNullable<InboxItem['localTranslations']>>();
+        for (const party of new Set(rows.map((r) => r.party)))
+          for (const t of await store.translationsOf(
+            party,
+            rows.filter((r) => r.party === party).map((r) => r.id),
+          )) {
+            const key = `${t.party}/${t.message_id}`;
+            local.set(key, [
+              ...(local.get(key) ?? []),
+              { lang: t.lang, text: t.text, kind: t.kind, translator: t.translator },
+            ]);
+          }
         return rows.map((r) => ({
           from: r.party,
           id: r.id,
@@ -86,6 +99,7 @@ export const operatorRoutes = routes(
           receivedAt: r.received_at,
           sent: r.sent,
           body: r.body,
+          localTranslations: local.get(`${r.party}/${r.id}`) ?? [],
         }));
       },
     );
@@ -217,6 +231,7 @@ export const operatorRoutes = routes(
     // Registered here so the authorization hook applies to them too.
     await app.register(languageRoutes);
     await app.register(incidentRoutes);
+    await app.register(historyRoutes);
     await app.register(approvalRoutes);
   },
 );

@@ -22,6 +22,13 @@ export interface InboxItem {
   /** The time the sender's header claims. */
   sent: string;
   body: Body;
+  /** Translations of its text made on this side (a person's or the machine's), oldest first. */
+  localTranslations?: Array<{
+    lang: string;
+    text: string;
+    kind: 'person' | 'machine';
+    translator: string;
+  }>;
 }
 
 export interface OutboxItem {
@@ -635,3 +642,52 @@ export type FeedEvent =
   | { type: 'acknowledged'; party: string; id: string; ack: AckInfo }
   /** Every `pingMs`, so a silent drop is noticed. */
   | { type: 'ping' };
+
+// History and search: GET /api/v1/search, GET /api/v1/incidents/:incident/report
+
+/** A text as the reader may read it, and whose words it is. */
+export interface ReadableText extends LangText {
+  /** `author`: the original; `sender`: the sender's own translation; else made on this side. */
+  by: 'author' | 'sender' | 'person' | 'machine';
+  translator?: string;
+}
+
+/** One message found by a search, newest first. */
+export interface SearchHit {
+  dir: 'in' | 'out';
+  /** The other party: sender of a received message, recipient of a sent one. */
+  party: string;
+  from: string;
+  id: string;
+  incident: string | null;
+  /** The incident's state now, when the message belongs to one. */
+  incidentState: IncidentState | null;
+  retracted: boolean;
+  type: BodyType;
+  precedence: Precedence;
+  status: Status;
+  category: string | null;
+  tlp: Tlp;
+  desk: string;
+  sent: string;
+  /** The author's words, and the text in the reader's language when there is one. */
+  text: LangText | null;
+  translation: ReadableText | null;
+}
+
+/** One message of an incident report: every text it is held in, and its place in the ledger. */
+export interface ReportEntry extends TimelineEntry {
+  texts: ReadableText[];
+  /** The ledger leaf that logs it on this node. */
+  leafIndex: number | null;
+}
+
+/** A printable incident report: both sides' timeline in both languages, and the checkpoint. */
+export interface IncidentReport {
+  party: string;
+  generatedAt: string;
+  incident: IncidentView;
+  entries: ReportEntry[];
+  /** A signed checkpoint of this node's ledger; `covers`: every entry's leaf is inside it. */
+  checkpoint: { size: number; note: string; covers: boolean };
+}

@@ -30,7 +30,16 @@ const INCIDENT = '01937a8e-4f00-7000-8000-0000000000aa';
 const OTHER = '01937a8e-4f00-7000-8000-0000000000bb';
 const id = (n: number) => `01937a8e-4f00-7000-8000-0000000001${String(n).padStart(2, '0')}`;
 const body = (incident?: string) =>
-  ({ salt: 'x', type: 'query', ...(incident ? { incident } : {}), tlp: 'amber' }) as Body;
+  ({
+    salt: 'x',
+    type: 'query',
+    ...(incident ? { incident } : {}),
+    tlp: 'amber',
+    precedence: 'routine',
+    status: 'actual',
+    translations: [],
+    author: { desk: 'ops' },
+  }) as unknown as Body;
 
 function outboxRow(party: string, n: number, incident?: string): NewOutboxRow {
   return {
@@ -39,7 +48,7 @@ function outboxRow(party: string, n: number, incident?: string): NewOutboxRow {
     seq: n,
     rank: 0,
     header_hash: 'h',
-    envelope: {} as Envelope,
+    envelope: { header: { from: 'us', sent: `2026-11-27T01:00:0${n}.000Z` } } as Envelope,
     body: body(incident),
     created_at: `2026-11-27T01:00:0${n}.000Z`,
     status: 'pending',

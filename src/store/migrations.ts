@@ -1,7 +1,11 @@
 /**
  * One migration list for every backend. A migration never changes once released; add another.
  */
-import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import { type Kysely, type Migration, type MigrationProvider, sql } from 'kysely';
+import type { Body } from '../protocol/body.ts';
+import type { Envelope } from '../protocol/envelope.ts';
+import type { Database } from './schema.ts';
+import { type Indexed, indexMessages } from './search.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -15,6 +19,10 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     db.schema
       .createTable(table)
       .addColumn('id', dialect === 'postgres' ? 'bigserial' : 'integer', (c) => c.primaryKey());
+  const serialOf = (db: Kysely<unknown>, table: string, column: string) =>
+    db.schema
+      .createTable(table)
+      .addColumn(column, dialect === 'postgres' ? 'bigserial' : 'integer', (c) => c.primaryKey());
   return {
     '0001-core': {
       async up(db: Kysely<unknown>) {
@@ -394,6 +402,74 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .on('drafts')
           .columns(['state', 'created_at'])
           .execute();
+      },
+    },
+    '0018-search': {
+      // History and search (src/store/search.ts): one row per stored message with the fields an
+      // operator filters by, and the full-text index of its texts, filled from what is stored.
+      async up(db: Kysely<unknown>) {
+        await serialOf(db, 'search', 'doc')
+          .addColumn('dir', 'text', (c) => c.notNull())
+          .addColumn('party', 'text', (c) => c.notNull())
+          .addColumn('author', 'text', (c) => c.notNull())
+          .addColumn('id', 'text', (c) => c.notNull())
+          .addColumn('incident', 'text')
+          .addColumn('type', 'text', (c) => c.notNull())
+          .addColumn('precedence', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('category', 'text')
+          .addColumn('tlp', 'text', (c) => c.notNull())
+          .addColumn('desk', 'text', (c) => c.notNull())
+          .addColumn('sent', 'text', (c) => c.notNull())
+          .$call((t) => (dialect === 'postgres' ? t.addColumn('vector', sql`tsvector`) : t))
+          .addUniqueConstraint('search_message', ['dir', 'party', 'id'])
+          .execute();
+        for (const [name, columns] of [
+          ['search_id', ['id']],
+          ['search_author', ['author', 'id']],
+          ['search_incident', ['incident']],
+          ['search_sent', ['sent']],
+        ] as const)
+          await db.schema
+            .createIndex(name)
+            .on('search')
+            .columns([...columns])
+            .execute();
+        if (dialect === 'postgres')
+          await sql`create index search_vector on search using gin (vector)`.execute(db);
+        else
+          await sql`create virtual table search_text using fts5(words, tokenize = 'unicode61 remove_diacritics 0')`.execute(
+            db,
+          );
+        const typed = db as unknown as Kysely<Database>;
+        const source = db as unknown as Kysely<{
+          inbox: { party: string; id: string; body: string; envelope: string; leaf_index: number };
+          outbox: { party: string; id: string; body: string; envelope: string; leaf_index: number };
+        }>;
+        for (const table of ['inbox', 'outbox'] as const)
+          for (let offset = 0; ; offset += 1000) {
+            const rows = await source
+              .selectFrom(table)
+              .select(['party', 'id', 'body', 'envelope'])
+              .orderBy('leaf_index')
+              .orderBy('party')
+              .limit(1000)
+              .offset(offset)
+              .execute();
+            if (!rows.length) break;
+            const messages: Indexed[] = rows.map((r) => {
+              const header = (JSON.parse(r.envelope) as Envelope).header;
+              return {
+                dir: table === 'inbox' ? 'in' : 'out',
+                party: r.party,
+                from: header.from,
+                id: r.id,
+                sent: header.sent,
+                body: JSON.parse(r.body) as Body,
+              };
+            });
+            await indexMessages(typed, dialect, messages);
+          }
       },
     },
   };

@@ -8,6 +8,7 @@ import type { Body } from '../protocol/body.ts';
 import type { KeyEntry, SignedCard } from '../protocol/card.ts';
 import type { Envelope } from '../protocol/envelope.ts';
 import type { SignedReceipt } from '../protocol/receipt.ts';
+import type { BodyType, Precedence, Status, Tlp } from '../protocol/values.ts';
 import type { Json } from './json.ts';
 
 /** A peer's key retired by a rotation, valid for its seqs up to `untilSeq` inclusive. */
@@ -368,6 +369,32 @@ export interface DraftsTable {
   seq: Json<Record<string, number>> | null;
 }
 
+/**
+ * One row per stored message, for history and search (0018-search; src/store/search.ts). The
+ * text index is `search_text` (SQLite FTS5, rowid = doc) or `vector` (PostgreSQL tsvector).
+ */
+export interface SearchTable {
+  doc: Generated<number>;
+  dir: 'in' | 'out';
+  /** The other party: sender of a received message, recipient of a sent one. */
+  party: string;
+  /** The author party. */
+  author: string;
+  id: string;
+  incident: string | null;
+  type: BodyType;
+  precedence: Precedence;
+  status: Status;
+  /** The incident report's category, for every message of the incident once it is known. */
+  category: string | null;
+  tlp: Tlp;
+  desk: string;
+  /** The header's `sent`. */
+  sent: string;
+  /** PostgreSQL only: the tsvector of the message's texts. */
+  vector?: string;
+}
+
 export interface Database {
   meta: MetaTable;
   peers: PeersTable;
@@ -393,4 +420,5 @@ export interface Database {
   followups: FollowupsTable;
   escalations: EscalationsTable;
   drafts: DraftsTable;
+  search: SearchTable;
 }

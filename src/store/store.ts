@@ -28,6 +28,13 @@ import type {
   TranslationsTable,
   WitnessedTable,
 } from './schema.ts';
+import {
+  indexMessages,
+  indexTranslation,
+  type SearchQuery,
+  type SearchRow,
+  searchMessages,
+} from './search.ts';
 
 export type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -159,6 +166,18 @@ export class Store implements HashReader {
         .insertInto('outbox')
         .values(values.slice(i, i + 500))
         .execute();
+    await indexMessages(
+      q,
+      this.dialect,
+      rows.map((r) => ({
+        dir: 'out',
+        party: r.party,
+        from: r.envelope.header.from,
+        id: r.id,
+        sent: r.envelope.header.sent,
+        body: r.body,
+      })),
+    );
   }
 
   /** Pending envelopes for a peer whose time has come, by precedence then seq. */
@@ -416,6 +435,18 @@ export class Store implements HashReader {
         .insertInto('inbox')
         .values(values.slice(i, i + 500))
         .execute();
+    await indexMessages(
+      q,
+      this.dialect,
+      rows.map((r) => ({
+        dir: 'in',
+        party: r.party,
+        from: r.party,
+        id: r.id,
+        sent: r.envelope.header.sent,
+        body: r.body,
+      })),
+    );
   }
 
   async inboxReceiptIds(
@@ -859,8 +890,40 @@ export class Store implements HashReader {
 
   // language: local translations, and finding messages by id or incident
 
-  async addTranslation(row: TranslationRow, q: Executor = this.db): Promise<void> {
-    await q.insertInto('translations').values(row).execute();
+  /** Stores a local translation and adds its text to the message's search index, in one commit. */
+  async addTranslation(row: TranslationRow, q?: Executor): Promise<void> {
+    const write = async (tx: Executor) => {
+      await tx.insertInto('translations').values(row).execute();
+      await indexTranslation(tx, this.dialect, row.party, row.message_id, row.text);
+    };
+    await (q ? write(q) : this.transaction(write));
+  }
+
+  /** The local translations of several messages of one author party, oldest first. */
+  async translationsOf(
+    party: string,
+    ids: readonly string[],
+    q: Executor = this.db,
+  ): Promise<TranslationRow[]> {
+    if (!ids.length) return [];
+    const out: TranslationRow[] = [];
+    for (let i = 0; i < ids.length; i += 500)
+      out.push(
+        ...(await q
+          .selectFrom('translations')
+          .selectAll()
+          .where('party', '=', party)
+          .where('message_id', 'in', ids.slice(i, i + 500))
+          .orderBy('created_at')
+          .orderBy('id')
+          .execute()),
+      );
+    return out;
+  }
+
+  /** History and search: messages matching every filter, newest first (src/store/search.ts). */
+  search(query: SearchQuery, q: Executor = this.db): Promise<SearchRow[]> {
+    return searchMessages(q, this.dialect, query);
   }
 
   /** The local translations of one message, oldest first. */
@@ -900,21 +963,34 @@ export class Store implements HashReader {
   }
 
   /**
-   * Messages sent and received of one incident, oldest first. Bodies are stored as canonical JSON,
-   * so the incident id appears as exactly `"incident":"<id>"`; each match is confirmed on the
+   * Messages sent and received of one incident, oldest first, found through the search index's
+   * `incident` column (0018-search) rather than a scan of the bodies; each is confirmed on its
    * parsed body.
    */
   async incidentMessages(incident: string, q: Executor = this.db): Promise<IncidentMessageRow[]> {
-    const needle = `%"incident":"${incident.replace(/[^0-9a-f-]/g, '')}"%`;
     const received = await q
-      .selectFrom('inbox')
-      .select(['party', 'id', 'received_at as at', 'body', 'envelope'])
-      .where(sql.ref<string>('body'), 'like', needle)
+      .selectFrom('search')
+      .innerJoin('inbox', (j) =>
+        j.onRef('inbox.party', '=', 'search.party').onRef('inbox.id', '=', 'search.id'),
+      )
+      .select([
+        'inbox.party',
+        'inbox.id',
+        'inbox.received_at as at',
+        'inbox.body',
+        'inbox.envelope',
+      ])
+      .where('search.incident', '=', incident)
+      .where('search.dir', '=', 'in')
       .execute();
     const sent = await q
-      .selectFrom('outbox')
-      .select(['party', 'id', 'created_at as at', 'body'])
-      .where(sql.ref<string>('body'), 'like', needle)
+      .selectFrom('search')
+      .innerJoin('outbox', (j) =>
+        j.onRef('outbox.party', '=', 'search.party').onRef('outbox.id', '=', 'search.id'),
+      )
+      .select(['outbox.party', 'outbox.id', 'outbox.created_at as at', 'outbox.body'])
+      .where('search.incident', '=', incident)
+      .where('search.dir', '=', 'out')
       .execute();
     const seen = new Set<string>();
     const out: IncidentMessageRow[] = [];

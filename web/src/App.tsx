@@ -25,18 +25,28 @@ import { Board } from './pages/Board.tsx';
 import { Compose } from './pages/Compose.tsx';
 import { Drills } from './pages/Drills.tsx';
 import { Duty } from './pages/Duty.tsx';
+import { History } from './pages/History.tsx';
 import { IncidentPage } from './pages/Incident.tsx';
 import { Login } from './pages/Login.tsx';
 import { MessagePage } from './pages/Message.tsx';
 import { Record } from './pages/Record.tsx';
+import { ReportPage } from './pages/Report.tsx';
 
 const SILENCED = 'hotline.silenced';
 
-function summaryOf(m: InboxItem, lang: string, translated: string): string {
-  const own =
-    m.body.text?.lang === lang ? undefined : m.body.translations.find((x) => x.lang === lang);
-  if (own) return `${own.body.slice(0, 200)} (${translated})`;
-  return m.body.text?.body.slice(0, 200) ?? '';
+/**
+ * A received message's text for the banner: in the reader's language when the sender translated
+ * it, else when someone here did (a person or the machine), saying whose translation it is; else
+ * the original.
+ */
+function summaryOf(m: InboxItem, lang: string, label: (by: string, who: string) => string) {
+  const text = m.body.text;
+  if (!text || text.lang === lang) return text?.body.slice(0, 200) ?? '';
+  const sender = m.body.translations.find((x) => x.lang === lang);
+  if (sender) return `${sender.body.slice(0, 200)} (${label('sender', '')})`;
+  const local = m.localTranslations?.filter((x) => x.lang === lang).pop();
+  if (local) return `${local.text.slice(0, 200)} (${label(local.kind, local.translator)})`;
+  return text.body.slice(0, 200);
 }
 
 type Route =
@@ -47,6 +57,8 @@ type Route =
   | { page: 'record' }
   | { page: 'admin' }
   | { page: 'incident'; id: string }
+  | { page: 'report'; id: string }
+  | { page: 'history' }
   | { page: 'approvals'; id?: string }
   | { page: 'drills' }
   | { page: 'missing' };
@@ -58,6 +70,9 @@ function route(path: string): Route {
     return { page: 'message', party: parts[1] as string, id: parts[2] as string };
   if (parts[0] === 'incident' && parts.length === 2)
     return { page: 'incident', id: parts[1] as string };
+  if (parts[0] === 'incident' && parts.length === 3 && parts[2] === 'report')
+    return { page: 'report', id: parts[1] as string };
+  if (parts.length === 1 && parts[0] === 'history') return { page: 'history' };
   if (parts[0] === 'approvals' && parts.length <= 2)
     return parts[1] ? { page: 'approvals', id: parts[1] } : { page: 'approvals' };
   if (parts.length === 1 && parts[0] === 'drills') return { page: 'drills' };
@@ -72,6 +87,7 @@ const NAV: Array<{ href: string; label: string; admin?: boolean }> = [
   { href: '/compose', label: 'nav.compose' },
   { href: '/approvals', label: 'inc.nav.approvals' },
   { href: '/drills', label: 'inc.nav.drills' },
+  { href: '/history', label: 'hist.nav' },
   { href: '/duty', label: 'nav.duty' },
   { href: '/record', label: 'nav.record' },
   { href: '/admin', label: 'nav.admin', admin: true },
@@ -213,7 +229,11 @@ function Console({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
           party: status?.peers.find((p) => p.party === m.from)?.names[lang] ?? m.from,
         }),
         // In the reader's language when the sender translated it, saying so; else the original.
-        detail: summaryOf(m, lang, t('message.senderTranslation')),
+        detail: summaryOf(m, lang, (by, translator) =>
+          by === 'sender'
+            ? t('message.senderTranslation')
+            : t(`hist.translated.${by}`, { translator }),
+        ),
         href: `/message/${m.from}/${m.id}`,
       });
     // An escalation step seen on the feed says more than its stored alarm: show it once.
@@ -337,6 +357,8 @@ function Console({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
         {r.page === 'record' && <Record />}
         {r.page === 'admin' && <Admin />}
         {r.page === 'incident' && <IncidentPage id={r.id} />}
+        {r.page === 'report' && <ReportPage id={r.id} />}
+        {r.page === 'history' && <History />}
         {r.page === 'approvals' && <Approvals held={r.id} />}
         {r.page === 'drills' && <Drills />}
         {r.page === 'missing' && (

@@ -128,6 +128,7 @@ export function IncidentPage({ id }: { id: string }) {
         </dd>
         <dt>{t('inc.id')}</dt>
         <dd>
+          <Link href={`/incident/${view.incident}/report`}>{t('hist.report.link')}</Link>{' '}
           <code>{view.incident}</code>
         </dd>
       </dl>

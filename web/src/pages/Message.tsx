@@ -16,6 +16,7 @@ import { answersTo } from '../answers.ts';
 import { ApiFailure, acknowledge, api } from '../api.ts';
 import { Code, PartyName, PrecedenceBadge, StatusBanner, Time, TlpBadge } from '../components.tsx';
 import { Link, useConsole } from '../console.tsx';
+import { translateByMachine } from '../history-api.ts';
 import { RecipientStatus } from '../recipients.tsx';
 
 export function MessagePage({ party, id }: { party: string; id: string }) {
@@ -25,6 +26,8 @@ export function MessagePage({ party, id }: { party: string; id: string }) {
   const [local, setLocal] = useState<LocalTranslation[]>([]);
   const [error, setError] = useState<string>();
   const [reply, setReply] = useState('');
+  const [ownTranslation, setOwnTranslation] = useState('');
+  const other = lang === 'zh' ? 'en' : 'zh';
   const [phrase, setPhrase] = useState('');
   const [sending, setSending] = useState(false);
   const [notice, setNotice] = useState<string>();
@@ -73,6 +76,13 @@ export function MessagePage({ party, id }: { party: string; id: string }) {
       setSending(false);
     }
   };
+  // The configured machine-translation endpoint translates the original into the reader's
+  // language; the result is a local note, labelled with the machine's name and never sent.
+  const translate = () =>
+    act(async () => {
+      await translateByMachine(party, id, lang, desk as string);
+      setLocal(await api.translations(party, id, lang));
+    }, t('hist.translateDone'));
   const ack = (m: InboxItem) => act(() => acknowledge(m, desk as string), t('message.ackSent'));
   const answer = async (e: FormEvent, m: InboxItem) => {
     e.preventDefault();
@@ -87,7 +97,10 @@ export function MessagePage({ party, id }: { party: string; id: string }) {
           tlp: m.body.tlp,
           codes: phrase ? [phrase] : [],
           ...(reply.trim() ? { text: { lang, body: reply.trim() } } : {}),
-          translations: [],
+          translations:
+            reply.trim() && ownTranslation.trim()
+              ? [{ lang: other, body: ownTranslation.trim() }]
+              : [],
           attachments: [],
           author: { desk: desk as string },
           approvals: [],
@@ -96,6 +109,7 @@ export function MessagePage({ party, id }: { party: string; id: string }) {
     );
     if (ok) {
       setReply('');
+      setOwnTranslation('');
       setPhrase('');
     }
   };
@@ -226,13 +240,33 @@ export function MessagePage({ party, id }: { party: string; id: string }) {
             </figure>
           ))}
           {local.map((tr) => (
-            <figure key={tr.id} className="translation local">
+            <figure
+              key={tr.id}
+              className="translation local"
+              data-testid={`local-translation-${tr.kind}`}
+            >
               <figcaption>
                 {tr.label} · {tr.lang} · <Time iso={tr.createdAt} />
               </figcaption>
               <blockquote lang={tr.lang}>{tr.text}</blockquote>
             </figure>
           ))}
+          {view.dir === 'in' &&
+            r.text.lang !== lang &&
+            !r.senderTranslations.some((tr) => tr.lang === lang) &&
+            !local.some((tr) => tr.lang === lang) && (
+              <p>
+                <button
+                  type="button"
+                  onClick={translate}
+                  disabled={sending || !desk}
+                  data-testid="machine-translate"
+                >
+                  {t('hist.translate', { lang: t(`lang.${lang}`) })}
+                </button>{' '}
+                {notice && <span role="status">{notice}</span>}
+              </p>
+            )}
         </section>
       )}
 
@@ -326,6 +360,16 @@ export function MessagePage({ party, id }: { party: string; id: string }) {
                 rows={4}
                 lang={lang}
                 data-testid="reply-text"
+              />
+            </label>
+            <label>
+              {t('compose.translation', { lang: t(`lang.${other}`) })}
+              <textarea
+                value={ownTranslation}
+                onChange={(e) => setOwnTranslation(e.target.value)}
+                rows={3}
+                lang={other}
+                data-testid="reply-translation"
               />
             </label>
             <button type="submit" disabled={sending || !desk || (!reply.trim() && !phrase)}>
