@@ -618,6 +618,8 @@ export type FeedEvent =
   /** Something changed in an incident. */
   | { type: 'incident'; incident: string }
   | { type: 'escalation'; step: EscalationStep }
+  /** A held draft entered the approvals queue or left it. */
+  | { type: 'draft'; id: string; state: 'pending' | 'released' | 'rejected' }
   /** A person acknowledged a message: `party` is the peer, `id` the message. */
   | { type: 'acknowledged'; party: string; id: string; ack: AckInfo }
   /** Every `pingMs`, so a silent drop is noticed. */

@@ -216,6 +216,26 @@ function Console({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
         detail: summaryOf(m, lang, t('message.senderTranslation')),
         href: `/message/${m.from}/${m.id}`,
       });
+    // A draft held by the two-person rule waits for a person as a flash message does: every
+    // officer who may approve it (not its author) hears it until it is decided.
+    const partyName = (p: string) => status?.peers.find((x) => x.party === p)?.names[lang] ?? p;
+    if (me.user.role !== 'operator')
+      for (const d of live.drafts.filter((x) => x.author !== me.user.name)) {
+        const type = t(`types.${d.message.type}`, { defaultValue: d.message.type });
+        out.push({
+          key: `draft:${d.id}`,
+          title: t('inc.approvals.heldAlarm', {
+            precedence:
+              codes.get(`precedence.${d.message.precedence}`)?.text ?? d.message.precedence,
+            type: lang === 'en' ? type.toLowerCase() : type,
+            to: d.to.map(partyName).join(', '),
+            author: d.author,
+            desk: d.desk,
+          }),
+          detail: `${t('inc.approvals.heldAlarmDetail')} ${d.message.text?.body.slice(0, 200) ?? ''}`,
+          href: `/approvals/${d.id}`,
+        });
+      }
     // An escalation step seen on the feed says more than its stored alarm: show it once.
     const stepped = new Set(live.escalations.map((s) => `${s.party}/${s.id}`));
     for (const a of alarms)
@@ -243,7 +263,20 @@ function Console({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
       })),
     );
     return out;
-  }, [feed, inbox, outbox, alarms, silenced, codes, status, lang, t, live.escalations]);
+  }, [
+    feed,
+    inbox,
+    outbox,
+    alarms,
+    silenced,
+    codes,
+    status,
+    lang,
+    t,
+    live.escalations,
+    live.drafts,
+    me,
+  ]);
 
   useEffect(() => {
     alarmer.current.update(items);
@@ -287,6 +320,17 @@ function Console({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
               <li key={n.href}>
                 <Link href={n.href} className={path === n.href ? 'current' : undefined}>
                   {t(n.label)}
+                  {n.href === '/approvals' && live.drafts.length > 0 && (
+                    <>
+                      {' '}
+                      <span className="nav-count" data-testid="approvals-count">
+                        <span aria-hidden="true">{live.drafts.length}</span>
+                        <span className="sr-only">
+                          {t('inc.approvals.count', { count: live.drafts.length })}
+                        </span>
+                      </span>
+                    </>
+                  )}
                 </Link>
               </li>
             ))}

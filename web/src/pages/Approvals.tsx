@@ -16,8 +16,12 @@ const describe = (e: unknown) => (e instanceof ApiFailure ? `${e.code}: ${e.mess
 
 export function Approvals({ held }: { held?: string | undefined }) {
   const { t } = useTranslation();
-  const { live } = useConsole();
-  const mine = held ? live.drafts.find((d) => d.id === held) : undefined;
+  const { live, me } = useConsole();
+  const mine = held
+    ? live.drafts.find((d) => d.id === held && d.author === me.user.name)
+    : undefined;
+  const authored = live.recentDrafts.filter((d) => d.author === me.user.name).slice(0, 10);
+  const heldOther = held && live.drafts.some((d) => d.id === held && d.author !== me.user.name);
   // A decided draft leaves the queue, so what became of it is said here, not on its card.
   const [done, setDone] = useState<string>();
   // The queue as it was before this page opened may not hold the draft just submitted: say what
@@ -34,7 +38,7 @@ export function Approvals({ held }: { held?: string | undefined }) {
     <>
       <h1 tabIndex={-1}>{t('inc.approvals.title')}</h1>
       <p className="detail">{t('inc.approvals.explain')}</p>
-      {held && (mine || fresh) && (
+      {held && !heldOther && (mine || fresh) && (
         <p role="status" className="held-notice" data-testid="held-notice">
           {mine ? t('inc.approvals.heldYours') : t('inc.approvals.heldGone')}
         </p>
@@ -53,8 +57,51 @@ export function Approvals({ held }: { held?: string | undefined }) {
       ) : (
         <p>{t('inc.approvals.empty')}</p>
       )}
+      <h2>{t('inc.approvals.mine')}</h2>
+      {authored.length ? (
+        <ul className="my-drafts" data-testid="my-drafts">
+          {authored.map((d) => (
+            <li key={d.id} data-testid={`my-draft-${d.id}`}>
+              <PrecedenceBadge body={d.message} />{' '}
+              {t(`types.${d.message.type}`, { defaultValue: d.message.type })} →{' '}
+              {d.to.map((p, i) => (
+                <span key={p}>
+                  {i > 0 && ', '}
+                  <PartyName party={p} />
+                </span>
+              ))}{' '}
+              · <Time iso={d.createdAt} />
+              <p className={`draft-state draft-${d.state}`} data-testid="draft-state">
+                {stateOf(d, t)}
+              </p>
+            </li>
+          ))}
+        </ul>
+      ) : (
+        <p>{t('inc.approvals.mineEmpty')}</p>
+      )}
     </>
   );
+}
+
+/** What became of a draft, as its author reads it: held, approved by whom, rejected, released. */
+function stateOf(d: DraftView, t: (key: string, options?: Record<string, unknown>) => string) {
+  const seq = d.seq ? Object.values(d.seq).join(', ') : '—';
+  const by = d.decidedBy ?? '—';
+  switch (d.state) {
+    case 'pending':
+      return t('inc.approvals.stateHeld');
+    case 'releasing':
+      return t('inc.approvals.stateReleasing');
+    case 'rejected':
+      return t('inc.approvals.stateRejected', { by, note: d.note ?? '' });
+    case 'released':
+      if (d.breakGlass)
+        return t('inc.approvals.stateBrokeGlass', { by, seq, reason: d.breakGlass });
+      return d.note
+        ? t('inc.approvals.stateApprovedNote', { by, seq, note: d.note })
+        : t('inc.approvals.stateApproved', { by, seq });
+  }
 }
 
 function DraftCard({
