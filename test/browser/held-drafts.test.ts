@@ -37,10 +37,21 @@ afterAll(async () => {
 const us = () => openConsole(browser, pair.us, { locale: 'en-US', timezoneId: 'America/New_York' });
 
 /** The author composes a flash report (held by the default rule); answers the draft's id. */
-async function composeFlash(author: Page, text: string): Promise<string> {
+async function composeFlash(author: Page, text: string, full = false): Promise<string> {
   await author.getByRole('link', { name: 'Compose' }).click();
   await author.locator('select[name=category]').selectOption({ index: 1 });
   await author.locator('textarea[name=text]').fill(text);
+  if (full) {
+    await author.locator('select[name=severity]').selectOption('severity.severe');
+    await author.locator('select[name=tlp]').selectOption('amber');
+    await author.getByLabel('Share technical indicators').check();
+    await author.locator('input[type=file]').setInputFiles({
+      name: 'hosts.txt',
+      mimeType: 'text/plain',
+      buffer: Buffer.from('203.0.113.7\n203.0.113.8\n'),
+    });
+    await author.getByText('hosts.txt').first().waitFor();
+  }
   await author.getByRole('button', { name: 'Send', exact: true }).click();
   await author.waitForURL(/\/approvals\/[0-9a-f-]{36}$/);
   return author.url().split('/').pop() as string;
@@ -61,7 +72,7 @@ test('a held flash sounds at the officer’s console at once; the author sees it
   await expect.poll(() => officer.getByTestId('feed-state').getAttribute('class')).toContain('up');
   expect(await officer.getByTestId('approvals-count').count()).toBe(0);
 
-  const first = await composeFlash(author, 'Model weights exfiltrated; hosts unknown.');
+  const first = await composeFlash(author, 'Model weights exfiltrated; hosts unknown.', true);
   const held = Date.now();
   // Within 2 s: the banner item, sounding, a notification and the count on the Approvals link.
   const item = officer.locator(`[data-alarm-key="draft:${first}"]`);
@@ -92,6 +103,24 @@ test('a held flash sounds at the officer’s console at once; the author sees it
   await officer.waitForURL(`${olga.base}/approvals/${first}`);
   expect(await officer.getByTestId('held-notice').count()).toBe(0);
   const card = officer.getByTestId(`draft-${first}`);
+  // The whole message as it will leave: severity, requested actions, TLP, the attachment…
+  const fields = card.getByTestId('draft-fields');
+  expect(await fields.getByTestId('field-severity').textContent()).toBe('Severe');
+  expect(await fields.getByTestId('field-requested').textContent()).toBe(
+    'Share technical indicators',
+  );
+  expect(await fields.textContent()).toContain('TLP:AMBER');
+  expect(await fields.getByTestId('field-attachments').textContent()).toBe(
+    'hosts.txt · text/plain · 24 bytes',
+  );
+  // …and as Beijing will read it, in Chinese.
+  const preview = card.getByTestId('draft-preview');
+  expect(await preview.textContent()).toContain('特提');
+  expect(await preview.getByTestId('field-severity').textContent()).toBe('严重');
+  expect(await preview.getByTestId('field-requested').textContent()).toBe('共享技术指标');
+  expect(await preview.textContent()).toContain('TLP:AMBER（琥珀色）');
+  expect(await axeScan(officer), 'approval card').toEqual([]);
+  await officer.screenshot({ path: join(ARTIFACTS, 'approval-card-en.png'), fullPage: true });
   await card.getByTestId('draft-note').fill('Confirmed with the grid operator.');
   await card.getByRole('button', { name: 'Approve and send' }).click();
   await item.waitFor({ state: 'detached' });

@@ -132,6 +132,9 @@ export const incidentsEn = {
     breakGlassConfirm: 'Break glass and send now',
     brokeGlass: 'Sent by break-glass; the alarm stays until reviewed.',
     hint: 'Two-person rule: this message will go to the approvals queue and will not be sent until a second officer approves it.',
+    harmTypes: 'Harm',
+    actionsTaken: 'Actions taken',
+    respondBy: 'Respond by',
     heldAlarm:
       'Held for your approval: {{precedence}} {{type}} to {{to}}, written by {{author}} ({{desk}})',
     heldAlarmDetail: 'Nothing has been sent: open it, read it and approve or reject it now.',
