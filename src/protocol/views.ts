@@ -130,6 +130,8 @@ export interface VocabularyComparison {
 export interface PeerStatus extends PeerPaths {
   party: string;
   names: Record<string, string>;
+  /** Its time zone (IANA), from this node's `timeZones` setting; null when not set. */
+  timeZone: string | null;
   fingerprint: string;
   /** The best path. */
   path: PathStatus;
@@ -144,6 +146,8 @@ export interface PeerStatus extends PeerPaths {
 export interface NodeStatus {
   party: string;
   names: Record<string, string>;
+  /** Our time zone (IANA), from `timeZones`; null when not set. */
+  timeZone: string | null;
   ledger: { size: number };
   vocabulary: VocabularyComparison;
   peers: PeerStatus[];

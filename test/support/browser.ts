@@ -154,11 +154,12 @@ export const PASSWORD = 'console-passphrase-1';
  */
 export async function consolePair(
   people: Record<'us' | 'cn', ReadonlyArray<readonly [string, Role]>>,
+  settings: Parameters<typeof createPair>[0] = {},
 ): Promise<{ pair: Pair; browser: Browser }> {
   if (!existsSync(join(WEB_DIST, 'index.html')))
     throw new Error('the console is not built: run `npm run build` (npm test does it first)');
   mkdirSync(ARTIFACTS, { recursive: true });
-  const pair = await createPair();
+  const pair = await createPair(settings);
   const by = dataFolderActor();
   const now = Date.now();
   for (const [site, accounts] of [

@@ -13,12 +13,13 @@ import type {
   RenderedCode,
 } from '../../src/protocol/views.ts';
 import { Alarmer, type AlarmItem, audioReady, unlockAudio } from './alarm.ts';
+import { alarmItems, type Words } from './alarm-items.ts';
 import { unacknowledged } from './answers.ts';
 import { api, whenSignedOut } from './api.ts';
 import { ConsoleContext, type ConsoleData, Link, useConsole } from './console.tsx';
 import { type FeedState, openFeed } from './feed.ts';
 import { type Lang, languageOf, setLanguage } from './i18n.ts';
-import { escalationItems, useIncidentsLive } from './incidents-live.ts';
+import { useIncidentsLive } from './incidents-live.ts';
 import { Admin } from './pages/Admin.tsx';
 import { Approvals } from './pages/Approvals.tsx';
 import { Board } from './pages/Board.tsx';
@@ -31,13 +32,6 @@ import { MessagePage } from './pages/Message.tsx';
 import { Record } from './pages/Record.tsx';
 
 const SILENCED = 'hotline.silenced';
-
-function summaryOf(m: InboxItem, lang: string, translated: string): string {
-  const own =
-    m.body.text?.lang === lang ? undefined : m.body.translations.find((x) => x.lang === lang);
-  if (own) return `${own.body.slice(0, 200)} (${translated})`;
-  return m.body.text?.body.slice(0, 200) ?? '';
-}
 
 type Route =
   | { page: 'board' }
@@ -205,62 +199,25 @@ function Console({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
     const out: AlarmItem[] = [];
     if (feed === 'down')
       out.push({ key: 'feed', title: t('feed.downTitle'), detail: t('feed.downDetail') });
-    for (const m of unacknowledged(inbox, outbox))
-      out.push({
-        key: `msg:${m.from}/${m.id}`,
-        title: t('alarm.message', {
-          precedence: codes.get(`precedence.${m.body.precedence}`)?.text ?? m.body.precedence,
-          party: status?.peers.find((p) => p.party === m.from)?.names[lang] ?? m.from,
-        }),
-        // In the reader's language when the sender translated it, saying so; else the original.
-        detail: summaryOf(m, lang, t('message.senderTranslation')),
-        href: `/message/${m.from}/${m.id}`,
-      });
-    // A draft held by the two-person rule waits for a person as a flash message does: every
-    // officer who may approve it (not its author) hears it until it is decided.
-    const partyName = (p: string) => status?.peers.find((x) => x.party === p)?.names[lang] ?? p;
-    if (me.user.role !== 'operator')
-      for (const d of live.drafts.filter((x) => x.author !== me.user.name)) {
-        const type = t(`types.${d.message.type}`, { defaultValue: d.message.type });
-        out.push({
-          key: `draft:${d.id}`,
-          title: t('inc.approvals.heldAlarm', {
-            precedence:
-              codes.get(`precedence.${d.message.precedence}`)?.text ?? d.message.precedence,
-            type: lang === 'en' ? type.toLowerCase() : type,
-            to: d.to.map(partyName).join(', '),
-            author: d.author,
-            desk: d.desk,
-          }),
-          detail: `${t('inc.approvals.heldAlarmDetail')} ${d.message.text?.body.slice(0, 200) ?? ''}`,
-          href: `/approvals/${d.id}`,
-        });
-      }
-    // An escalation step seen on the feed says more than its stored alarm: show it once.
-    const stepped = new Set(live.escalations.map((s) => `${s.party}/${s.id}`));
-    for (const a of alarms)
-      if (!silenced.has(a.id) && !(a.ref && stepped.has(a.ref)))
-        out.push({
-          key: `alarm:${a.id}`,
-          title: t('alarm.system', { type: a.type }),
-          detail: a.message,
-        });
+    const words = {
+      t: t as unknown as Words['t'],
+      lang,
+      code: (code: string) => codes.get(code)?.text ?? code,
+      party: (p: string) => status?.peers.find((x) => x.party === p)?.names[lang] ?? p,
+    };
     out.push(
-      ...escalationItems(live.escalations, (s) => ({
-        // in: theirs waits for our ack; out: ours went unacknowledged by its deadline.
-        title: t(s.dir === 'in' ? 'inc.alarm.escalation' : 'inc.alarm.unanswered', {
-          precedence: codes.get(`precedence.${s.precedence}`)?.text ?? s.precedence,
-          party: status?.peers.find((p) => p.party === s.party)?.names[lang] ?? s.party,
-          desk: s.desk,
-          count: s.fired,
-        }),
-        detail:
-          s.dir === 'out'
-            ? t('inc.alarm.remindNow')
-            : s.final
-              ? t('inc.alarm.final')
-              : t('inc.alarm.ackNow'),
-      })),
+      ...alarmItems(words, {
+        unacknowledged: unacknowledged(inbox, outbox),
+        inbox,
+        outbox,
+        alarms,
+        silenced,
+        escalations: live.escalations,
+        // A draft held by the two-person rule waits for a person as a flash message does: every
+        // officer who may approve it (not its author) hears it until it is decided.
+        drafts:
+          me.user.role === 'operator' ? [] : live.drafts.filter((d) => d.author !== me.user.name),
+      }),
     );
     return out;
   }, [
@@ -281,6 +238,36 @@ function Console({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
   useEffect(() => {
     alarmer.current.update(items);
   }, [items]);
+
+  // Keyboard shortcuts, with Alt so typing never triggers them (WCAG 2.1.4): Alt+N opens the
+  // next alarm, Alt+A acknowledges the message shown, Alt+R goes to its reply box.
+  const itemsRef = useRef(items);
+  itemsRef.current = items;
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (!e.altKey || e.ctrlKey || e.metaKey) return;
+      const target = (selector: string) => document.querySelector<HTMLElement>(selector);
+      if (e.code === 'KeyN') {
+        const open = itemsRef.current.filter((i) => i.href);
+        if (!open.length) return;
+        e.preventDefault();
+        const here = open.findIndex((i) => i.href === location.pathname);
+        navigate((open[(here + 1) % open.length] as AlarmItem).href as string);
+      } else if (e.code === 'KeyA') {
+        const button = target('[data-shortcut="ack"]:not(:disabled)');
+        if (!button) return;
+        e.preventDefault();
+        button.click();
+      } else if (e.code === 'KeyR') {
+        const box = target('[data-shortcut="reply"]');
+        if (!box) return;
+        e.preventDefault();
+        box.focus();
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [navigate]);
   useEffect(() => () => alarmer.current.update([]), []);
 
   const data: ConsoleData = {
@@ -416,8 +403,8 @@ function AlarmBanner({ items, sounding }: { items: AlarmItem[]; sounding: boolea
                   {t('alarm.open')}
                 </button>
               )}
-              {item.key.startsWith('alarm:') && (
-                <button type="button" onClick={() => silence(Number(item.key.slice(6)))}>
+              {item.silence !== undefined && (
+                <button type="button" onClick={() => silence(item.silence as number)}>
                   {t('alarm.silence')}
                 </button>
               )}

@@ -13,7 +13,6 @@ import type {
   FeedFrame,
   IncidentSummary,
 } from '../../src/protocol/views.ts';
-import type { AlarmItem } from './alarm.ts';
 import { incidentsApi } from './incidents-api.ts';
 
 export interface IncidentsLive {
@@ -119,20 +118,4 @@ export function useIncidentsLive(): IncidentsLive & { onFrame(frame: FeedFrame):
   const escalations = useMemo(() => [...steps.values()], [steps]);
   const drafts = useMemo(() => recentDrafts.filter((d) => d.state === 'pending'), [recentDrafts]);
   return { incidents, drafts, recentDrafts, escalations, changed, refresh, onFrame };
-}
-
-/** Each escalation step an alarm item: a new step is a new key, so it sounds and notifies. */
-export function escalationItems(
-  escalations: EscalationStep[],
-  label: (step: EscalationStep) => { title: string; detail: string },
-): AlarmItem[] {
-  return escalations.map((s) => ({
-    key: `esc:${s.party}/${s.id}/${s.fired}`,
-    ...label(s),
-    href: s.incident
-      ? `/incident/${s.incident}`
-      : s.dir === 'in'
-        ? `/message/${s.party}/${s.id}`
-        : '/board',
-  }));
 }

@@ -2,6 +2,7 @@
  * The incident, approvals and drills pages' labels in English (under `inc`); incidents.zh.ts has
  * the same keys (checked by the type).
  */
+import { PRECEDENCE_TERMS } from '../../../src/protocol/glossary.ts';
 export const incidentsEn = {
   nav: { approvals: 'Approvals', drills: 'Drills & readiness' },
   title: 'Incident',
@@ -17,10 +18,10 @@ export const incidentsEn = {
     closed: 'Closed',
   },
   precedence: {
-    flash: 'Flash',
-    immediate: 'Immediate',
-    priority: 'Priority',
-    routine: 'Routine',
+    flash: PRECEDENCE_TERMS.flash.en,
+    immediate: PRECEDENCE_TERMS.immediate.en,
+    priority: PRECEDENCE_TERMS.priority.en,
+    routine: PRECEDENCE_TERMS.routine.en,
   },
   reportedBy: 'Reported by',
   updated: 'Last change',

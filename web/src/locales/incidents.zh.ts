@@ -1,4 +1,5 @@
 /** 事件、审批与演练页面的中文标签（位于 `inc` 之下）；键与 incidents.en.ts 相同（由类型检查）。 */
+import { PRECEDENCE_TERMS } from '../../../src/protocol/glossary.ts';
 import type { IncidentLabels } from './incidents.en.ts';
 
 type Same<T> = { [K in keyof T]: T[K] extends string ? string : Same<T[K]> };
@@ -18,10 +19,10 @@ export const incidentsZh: Same<IncidentLabels> = {
     closed: '已关闭',
   },
   precedence: {
-    flash: '特提',
-    immediate: '特急',
-    priority: '加急',
-    routine: '平急',
+    flash: PRECEDENCE_TERMS.flash.zh,
+    immediate: PRECEDENCE_TERMS.immediate.zh,
+    priority: PRECEDENCE_TERMS.priority.zh,
+    routine: PRECEDENCE_TERMS.routine.zh,
   },
   reportedBy: '报告方',
   updated: '最近变更',
