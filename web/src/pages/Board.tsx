@@ -9,14 +9,7 @@ import type { InboxItem } from '../../../src/protocol/views.ts';
 import { ALARMING } from '../alarm.ts';
 import { answersTo } from '../answers.ts';
 import { ApiFailure, api } from '../api.ts';
-import {
-  Code,
-  PartyName,
-  PrecedenceBadge,
-  Time,
-  TlpBadge,
-  usePartyZones,
-} from '../components.tsx';
+import { Code, PartyName, PrecedenceBadge, Time, TlpBadge, usePartyZones } from '../components.tsx';
 import { Link, useConsole } from '../console.tsx';
 import { formatIn, zonesToShow } from '../time.ts';
 import { BoardIncidents } from './BoardIncidents.tsx';
