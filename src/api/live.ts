@@ -61,6 +61,7 @@ export const liveRoutes = routes<LiveOptions>(
           link: (party, path, state) => send({ type: 'link', party, path, state }),
           incident: (incident) => send({ type: 'incident', incident }),
           escalation: (step) => send({ type: 'escalation', step }),
+          draft: (id, state) => send({ type: 'draft', id, state }),
           acknowledged: (party, id, ack) => send({ type: 'acknowledged', party, id, ack }),
         };
         for (const [event, listener] of Object.entries(listeners))

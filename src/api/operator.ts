@@ -138,6 +138,7 @@ export const operatorRoutes = routes(
         list.push({
           party: peer.party,
           names: peer.card.names,
+          timeZone: config.timeZones[peer.party] ?? null,
           fingerprint: peer.fingerprint,
           path: heartbeats.status(peer.party),
           // Every path with its state, and the failovers between them since the node started.
@@ -153,6 +154,7 @@ export const operatorRoutes = routes(
       return {
         party: config.party,
         names: card.card.names,
+        timeZone: config.timeZones[config.party] ?? null,
         ledger: { size: ledger.size },
         vocabulary: language.ownCard(),
         peers: list,

@@ -159,7 +159,7 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
     roster: people.roster,
     trail: people.trail,
   });
-  const approvals = new Approvals({ config, store, node, peers, people, logger });
+  const approvals = new Approvals({ config, store, node, peers, people, events, logger });
   const linkTests = new LinkTests({ config, store, node, peers, language, logger, clock });
   // How the services wake each other, in one place: a release starts delivery at once, and a
   // follow-up due now (a message received) is fired without waiting for the next look.

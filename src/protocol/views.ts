@@ -137,6 +137,8 @@ export interface VocabularyComparison {
 export interface PeerStatus extends PeerPaths {
   party: string;
   names: Record<string, string>;
+  /** Its time zone (IANA), from this node's `timeZones` setting; null when not set. */
+  timeZone: string | null;
   fingerprint: string;
   /** The best path. */
   path: PathStatus;
@@ -151,6 +153,8 @@ export interface PeerStatus extends PeerPaths {
 export interface NodeStatus {
   party: string;
   names: Record<string, string>;
+  /** Our time zone (IANA), from `timeZones`; null when not set. */
+  timeZone: string | null;
   ledger: { size: number };
   vocabulary: VocabularyComparison;
   peers: PeerStatus[];
@@ -638,6 +642,8 @@ export type FeedEvent =
   /** Something changed in an incident. */
   | { type: 'incident'; incident: string }
   | { type: 'escalation'; step: EscalationStep }
+  /** A held draft entered the approvals queue or left it. */
+  | { type: 'draft'; id: string; state: 'pending' | 'released' | 'rejected' }
   /** A person acknowledged a message: `party` is the peer, `id` the message. */
   | { type: 'acknowledged'; party: string; id: string; ack: AckInfo }
   /** Every `pingMs`, so a silent drop is noticed. */

@@ -22,6 +22,7 @@ beforeAll(async () => {
   mt = await startTranslateServer();
   ({ pair, browser } = await consolePair(
     { us: [['olga', 'officer']], cn: [['li', 'operator']] },
+    {},
     (party) =>
       party === 'us'
         ? { machineTranslation: { url: mt.url, name: 'libre-test', timeoutMs: 5000 } }

@@ -155,12 +155,13 @@ export const PASSWORD = 'console-passphrase-1';
  */
 export async function consolePair(
   people: Record<'us' | 'cn', ReadonlyArray<readonly [string, Role]>>,
-  perSite?: (party: string) => Partial<Config>,
+  settings: Parameters<typeof createPair>[0] = {},
+  perSite?: Parameters<typeof createPair>[1],
 ): Promise<{ pair: Pair; browser: Browser }> {
   if (!existsSync(join(WEB_DIST, 'index.html')))
     throw new Error('the console is not built: run `npm run build` (npm test does it first)');
   mkdirSync(ARTIFACTS, { recursive: true });
-  const pair = await createPair({}, perSite);
+  const pair = await createPair(settings, perSite);
   const by = dataFolderActor();
   const now = Date.now();
   for (const [site, accounts] of [

@@ -13,12 +13,13 @@ import type {
   RenderedCode,
 } from '../../src/protocol/views.ts';
 import { Alarmer, type AlarmItem, audioReady, unlockAudio } from './alarm.ts';
+import { alarmItems, type Words } from './alarm-items.ts';
 import { unacknowledged } from './answers.ts';
 import { api, whenSignedOut } from './api.ts';
 import { ConsoleContext, type ConsoleData, Link, useConsole } from './console.tsx';
 import { type FeedState, openFeed } from './feed.ts';
 import { type Lang, languageOf, setLanguage } from './i18n.ts';
-import { escalationItems, useIncidentsLive } from './incidents-live.ts';
+import { useIncidentsLive } from './incidents-live.ts';
 import { Admin } from './pages/Admin.tsx';
 import { Approvals } from './pages/Approvals.tsx';
 import { Board } from './pages/Board.tsx';
@@ -33,21 +34,6 @@ import { Record } from './pages/Record.tsx';
 import { ReportPage } from './pages/Report.tsx';
 
 const SILENCED = 'hotline.silenced';
-
-/**
- * A received message's text for the banner: in the reader's language when the sender translated
- * it, else when someone here did (a person or the machine), saying whose translation it is; else
- * the original.
- */
-function summaryOf(m: InboxItem, lang: string, label: (by: string, who: string) => string) {
-  const text = m.body.text;
-  if (!text || text.lang === lang) return text?.body.slice(0, 200) ?? '';
-  const sender = m.body.translations.find((x) => x.lang === lang);
-  if (sender) return `${sender.body.slice(0, 200)} (${label('sender', '')})`;
-  const local = m.localTranslations?.filter((x) => x.lang === lang).pop();
-  if (local) return `${local.text.slice(0, 200)} (${label(local.kind, local.translator)})`;
-  return text.body.slice(0, 200);
-}
 
 type Route =
   | { page: 'board' }
@@ -221,53 +207,75 @@ function Console({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
     const out: AlarmItem[] = [];
     if (feed === 'down')
       out.push({ key: 'feed', title: t('feed.downTitle'), detail: t('feed.downDetail') });
-    for (const m of unacknowledged(inbox, outbox))
-      out.push({
-        key: `msg:${m.from}/${m.id}`,
-        title: t('alarm.message', {
-          precedence: codes.get(`precedence.${m.body.precedence}`)?.text ?? m.body.precedence,
-          party: status?.peers.find((p) => p.party === m.from)?.names[lang] ?? m.from,
-        }),
-        // In the reader's language when the sender translated it, saying so; else the original.
-        detail: summaryOf(m, lang, (by, translator) =>
-          by === 'sender'
-            ? t('message.senderTranslation')
-            : t(`hist.translated.${by}`, { translator }),
-        ),
-        href: `/message/${m.from}/${m.id}`,
-      });
-    // An escalation step seen on the feed says more than its stored alarm: show it once.
-    const stepped = new Set(live.escalations.map((s) => `${s.party}/${s.id}`));
-    for (const a of alarms)
-      if (!silenced.has(a.id) && !(a.ref && stepped.has(a.ref)))
-        out.push({
-          key: `alarm:${a.id}`,
-          title: t('alarm.system', { type: a.type }),
-          detail: a.message,
-        });
+    const words = {
+      t: t as unknown as Words['t'],
+      lang,
+      code: (code: string) => codes.get(code)?.text ?? code,
+      party: (p: string) => status?.peers.find((x) => x.party === p)?.names[lang] ?? p,
+    };
     out.push(
-      ...escalationItems(live.escalations, (s) => ({
-        // in: theirs waits for our ack; out: ours went unacknowledged by its deadline.
-        title: t(s.dir === 'in' ? 'inc.alarm.escalation' : 'inc.alarm.unanswered', {
-          precedence: codes.get(`precedence.${s.precedence}`)?.text ?? s.precedence,
-          party: status?.peers.find((p) => p.party === s.party)?.names[lang] ?? s.party,
-          desk: s.desk,
-          count: s.fired,
-        }),
-        detail:
-          s.dir === 'out'
-            ? t('inc.alarm.remindNow')
-            : s.final
-              ? t('inc.alarm.final')
-              : t('inc.alarm.ackNow'),
-      })),
+      ...alarmItems(words, {
+        unacknowledged: unacknowledged(inbox, outbox),
+        inbox,
+        outbox,
+        alarms,
+        silenced,
+        escalations: live.escalations,
+        // A draft held by the two-person rule waits for a person as a flash message does: every
+        // officer who may approve it (not its author) hears it until it is decided.
+        drafts:
+          me.user.role === 'operator' ? [] : live.drafts.filter((d) => d.author !== me.user.name),
+      }),
     );
     return out;
-  }, [feed, inbox, outbox, alarms, silenced, codes, status, lang, t, live.escalations]);
+  }, [
+    feed,
+    inbox,
+    outbox,
+    alarms,
+    silenced,
+    codes,
+    status,
+    lang,
+    t,
+    live.escalations,
+    live.drafts,
+    me,
+  ]);
 
   useEffect(() => {
     alarmer.current.update(items);
   }, [items]);
+
+  // Keyboard shortcuts, with Alt so typing never triggers them (WCAG 2.1.4): Alt+N opens the
+  // next alarm, Alt+A acknowledges the message shown, Alt+R goes to its reply box.
+  const itemsRef = useRef(items);
+  itemsRef.current = items;
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (!e.altKey || e.ctrlKey || e.metaKey) return;
+      const target = (selector: string) => document.querySelector<HTMLElement>(selector);
+      if (e.code === 'KeyN') {
+        const open = itemsRef.current.filter((i) => i.href);
+        if (!open.length) return;
+        e.preventDefault();
+        const here = open.findIndex((i) => i.href === location.pathname);
+        navigate((open[(here + 1) % open.length] as AlarmItem).href as string);
+      } else if (e.code === 'KeyA') {
+        const button = target('[data-shortcut="ack"]:not(:disabled)');
+        if (!button) return;
+        e.preventDefault();
+        button.click();
+      } else if (e.code === 'KeyR') {
+        const box = target('[data-shortcut="reply"]');
+        if (!box) return;
+        e.preventDefault();
+        box.focus();
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [navigate]);
   useEffect(() => () => alarmer.current.update([]), []);
 
   const data: ConsoleData = {
@@ -307,6 +315,17 @@ function Console({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
               <li key={n.href}>
                 <Link href={n.href} className={path === n.href ? 'current' : undefined}>
                   {t(n.label)}
+                  {n.href === '/approvals' && live.drafts.length > 0 && (
+                    <>
+                      {' '}
+                      <span className="nav-count" data-testid="approvals-count">
+                        <span aria-hidden="true">{live.drafts.length}</span>
+                        <span className="sr-only">
+                          {t('inc.approvals.count', { count: live.drafts.length })}
+                        </span>
+                      </span>
+                    </>
+                  )}
                 </Link>
               </li>
             ))}
@@ -394,8 +413,8 @@ function AlarmBanner({ items, sounding }: { items: AlarmItem[]; sounding: boolea
                   {t('alarm.open')}
                 </button>
               )}
-              {item.key.startsWith('alarm:') && (
-                <button type="button" onClick={() => silence(Number(item.key.slice(6)))}>
+              {item.silence !== undefined && (
+                <button type="button" onClick={() => silence(item.silence as number)}>
                   {t('alarm.silence')}
                 </button>
               )}

@@ -48,8 +48,12 @@ export async function askNotifications(): Promise<NotificationPermission | 'unsu
 }
 
 export interface AlarmItem {
-  /** `msg:<party>/<id>`, `alarm:<id>` or `feed`. */
+  /** `msg:<party>/<id>`, `out:<party>/<id>`, `draft:<id>`, `alarm:<id>` or `feed`. */
   key: string;
+  /** Bumped when the item says something new (an escalation step): it notifies again. */
+  version?: number;
+  /** A stored alarm this console may mute (faults of the system, never a message). */
+  silence?: number;
   title: string;
   detail: string;
   /** Where the console opens it. */
@@ -66,13 +70,20 @@ const REPEAT_NOTIFICATION_MS = 30_000;
 export class Alarmer {
   #items: AlarmItem[] = [];
   #notified = new Map<string, number>();
+  #versions = new Map<string, number>();
   #timer: ReturnType<typeof setInterval> | undefined;
 
   update(items: AlarmItem[]): void {
-    const fresh = items.filter((i) => !this.#notified.has(i.key));
+    const fresh = items.filter(
+      (i) => !this.#notified.has(i.key) || (this.#versions.get(i.key) ?? 0) !== (i.version ?? 0),
+    );
     this.#items = items;
+    for (const i of items) this.#versions.set(i.key, i.version ?? 0);
     for (const key of this.#notified.keys())
-      if (!items.some((i) => i.key === key)) this.#notified.delete(key);
+      if (!items.some((i) => i.key === key)) {
+        this.#notified.delete(key);
+        this.#versions.delete(key);
+      }
     if (!items.length) {
       clearInterval(this.#timer);
       this.#timer = undefined;

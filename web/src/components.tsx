@@ -4,16 +4,31 @@ import type { Body } from '../../src/protocol/body.ts';
 import type { Status, Tlp } from '../../src/protocol/values.ts';
 import type { RenderedCode } from '../../src/protocol/views.ts';
 import { useConsole } from './console.tsx';
-import { formatLocal, formatUtc } from './time.ts';
+import { formatIn, formatUtc, zonesToShow } from './time.ts';
 
-/** A time in UTC and in the reader's zone. */
+/** Each party's name and time zone (from the node's `timeZones`), ours first. */
+export function usePartyZones(): Array<{ name: string; zone: string | null }> {
+  const { status, lang } = useConsole();
+  if (!status) return [];
+  return [
+    { name: status.names[lang] ?? status.party, zone: status.timeZone },
+    ...status.peers.map((p) => ({ name: p.names[lang] ?? p.party, zone: p.timeZone })),
+  ];
+}
+
+/** A time in UTC, in each party's zone, and in the reader's own when it is another. */
 export function Time({ iso }: { iso: string | null | undefined }) {
-  const { lang } = useConsole();
+  const { t } = useTranslation();
+  const zones = zonesToShow(usePartyZones());
   if (!iso) return <span>—</span>;
   return (
     <time dateTime={iso} className="time">
       <span className="utc">{formatUtc(iso)}</span>
-      <span className="local">{formatLocal(iso, lang)}</span>
+      {zones.map((z) => (
+        <span className="local" key={z.zone}>
+          {z.name ?? t('common.here')} {formatIn(iso, z.zone)}
+        </span>
+      ))}
     </time>
   );
 }
@@ -26,14 +41,29 @@ export function Code(props: {
 }) {
   const { codes } = useConsole();
   const r = props.rendered ?? codes.get(props.code);
+  const warnings = r ? ownWarnings(r) : [];
   return (
     <span className={`code${r?.known === false ? ' unknown' : ''}`} title={r?.definition}>
       {r?.text ?? props.code}
-      {!props.quiet && r?.warnings.length ? (
-        <span className="warn"> ⚠ {r.warnings.join('; ')}</span>
+      {!props.quiet && warnings.length ? (
+        <span className="warn"> ⚠ {warnings.join('; ')}</span>
       ) : null}
     </span>
   );
+}
+
+/**
+ * The vocabulary's "not yet reviewed by a native speaker" sentence, as `r` carries it (the last
+ * of its warnings when unreviewed, src/protocol/vocabulary.ts): said once per message, not per
+ * code, and never in the language the vocabulary is drafted in.
+ */
+export function unreviewedSentence(r: RenderedCode): string | undefined {
+  return r.review === 'unreviewed' ? r.warnings.at(-1) : undefined;
+}
+
+/** A code's warnings without the unreviewed sentence. */
+export function ownWarnings(r: RenderedCode): string[] {
+  return r.review === 'unreviewed' ? r.warnings.slice(0, -1) : r.warnings;
 }
 
 /**

@@ -13,12 +13,14 @@ import type {
   FeedFrame,
   IncidentSummary,
 } from '../../src/protocol/views.ts';
-import type { AlarmItem } from './alarm.ts';
 import { incidentsApi } from './incidents-api.ts';
 
 export interface IncidentsLive {
   incidents: IncidentSummary[];
+  /** The approvals queue: drafts still pending. */
   drafts: DraftView[];
+  /** The latest drafts in every state, newest first (what became of each: its author's view). */
+  recentDrafts: DraftView[];
   /** The latest escalation step of each message not yet acknowledged, by `party/id`. */
   escalations: EscalationStep[];
   /**
@@ -33,7 +35,7 @@ const POLL_MS = 10_000;
 
 export function useIncidentsLive(): IncidentsLive & { onFrame(frame: FeedFrame): void } {
   const [incidents, setIncidents] = useState<IncidentSummary[]>([]);
-  const [drafts, setDrafts] = useState<DraftView[]>([]);
+  const [recentDrafts, setRecentDrafts] = useState<DraftView[]>([]);
   const [steps, setSteps] = useState(new Map<string, EscalationStep>());
   const [changed, setChanged] = useState<IncidentsLive['changed']>(null);
 
@@ -50,7 +52,11 @@ export function useIncidentsLive(): IncidentsLive & { onFrame(frame: FeedFrame):
       return after.size === before.size ? before : after;
     });
   }, []);
-  const refreshDrafts = useCallback(async () => setDrafts(await incidentsApi.drafts()), []);
+  // One read gives the queue and what became of the latest drafts (held, approved, rejected).
+  const refreshDrafts = useCallback(
+    async () => setRecentDrafts(await incidentsApi.drafts(true)),
+    [],
+  );
   const refresh = useCallback(async () => {
     await Promise.all([refreshIncidents(), refreshDrafts()]);
   }, [refreshIncidents, refreshDrafts]);
@@ -82,6 +88,9 @@ export function useIncidentsLive(): IncidentsLive & { onFrame(frame: FeedFrame):
           quietly(refreshIncidents());
           break;
         }
+        case 'draft':
+          quietly(refreshDrafts());
+          break;
         case 'acknowledged': {
           const key = `${frame.party}/${frame.id}`;
           setSteps((before) => {
@@ -95,7 +104,7 @@ export function useIncidentsLive(): IncidentsLive & { onFrame(frame: FeedFrame):
         }
       }
     },
-    [refresh, refreshIncidents],
+    [refresh, refreshIncidents, refreshDrafts],
   );
 
   // Approvals decided without a message event (a rejection) still show within seconds.
@@ -107,21 +116,6 @@ export function useIncidentsLive(): IncidentsLive & { onFrame(frame: FeedFrame):
   }, []);
 
   const escalations = useMemo(() => [...steps.values()], [steps]);
-  return { incidents, drafts, escalations, changed, refresh, onFrame };
-}
-
-/** Each escalation step an alarm item: a new step is a new key, so it sounds and notifies. */
-export function escalationItems(
-  escalations: EscalationStep[],
-  label: (step: EscalationStep) => { title: string; detail: string },
-): AlarmItem[] {
-  return escalations.map((s) => ({
-    key: `esc:${s.party}/${s.id}/${s.fired}`,
-    ...label(s),
-    href: s.incident
-      ? `/incident/${s.incident}`
-      : s.dir === 'in'
-        ? `/message/${s.party}/${s.id}`
-        : '/board',
-  }));
+  const drafts = useMemo(() => recentDrafts.filter((d) => d.state === 'pending'), [recentDrafts]);
+  return { incidents, drafts, recentDrafts, escalations, changed, refresh, onFrame };
 }

@@ -20,5 +20,11 @@ describe('the configuration file', () => {
     expect(() => parseConfig({ party: 'US!' })).toThrow(/party/);
     expect(() => parseConfig({ party: 'us', colour: 'red' })).toThrow(ConfigError);
     expect(() => parseConfig('party: us')).toThrow(/mapping/);
+    expect(() => parseConfig({ party: 'us', timeZones: { cn: 'Asia/Beijing' } })).toThrow(
+      /timeZones\.cn: "Asia\/Beijing" is not a known IANA time zone/,
+    );
+    expect(parseConfig({ party: 'us', timeZones: { cn: 'Asia/Shanghai' } }).timeZones).toEqual({
+      cn: 'Asia/Shanghai',
+    });
   });
 });

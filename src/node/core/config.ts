@@ -149,6 +149,15 @@ export const Config = Type.Object(
      * `paths: { cn: [{ id: alternate, kind: direct, url: "http://…", priority: 5 }] }`.
      */
     paths: Type.Record(PartyId, Type.Array(Endpoint, { maxItems: 8 }), { default: {} }),
+    /**
+     * Each party's time zone (IANA name), ours included, so the console shows both sides' local
+     * times beside UTC: `timeZones: { us: America/New_York, cn: Asia/Shanghai }`.
+     */
+    timeZones: Type.Record(
+      PartyId,
+      Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+){0,2}$', maxLength: 64 }),
+      { default: {} },
+    ),
     /** Relays this node collects its own mail from, beside those its card and peers' cards list. */
     relays: Type.Array(Type.String({ pattern: '^https?://[^\\s]+$', maxLength: 512 }), {
       maxItems: 8,
@@ -325,6 +334,15 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+function knownTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Applies defaults and validates; throws ConfigError naming the first bad setting. */
 export function parseConfig(raw: unknown, where = CONFIG_FILE): Config {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
@@ -337,6 +355,11 @@ export function parseConfig(raw: unknown, where = CONFIG_FILE): Config {
   const twice = ids.find((id, i) => ids.indexOf(id) !== i);
   if (twice !== undefined)
     throw new ConfigError(`${where}: approvals.templates names "${twice}" twice`);
+  for (const [party, zone] of Object.entries(config.timeZones))
+    if (!knownTimeZone(zone))
+      throw new ConfigError(
+        `${where}: timeZones.${party}: "${zone}" is not a known IANA time zone`,
+      );
   if (config.store.backend === 'postgres' && config.store.url === undefined)
     throw new ConfigError(`${where}: store.url is required when store.backend is postgres`);
   if (config.store.backend === 'sqlite' && (config.store.url ?? config.store.schema) !== undefined)

@@ -23,6 +23,11 @@ export interface FeedEvents {
    * people acknowledged the peer's. `party` is the peer, `id` the message.
    */
   acknowledged: [party: string, id: string, ack: AckInfo];
+  /**
+   * A draft held by the two-person rule entered the queue (`pending`) or left it (`released`,
+   * `rejected`): the console's banner and Approvals count follow it at once.
+   */
+  draft: [id: string, state: 'pending' | 'released' | 'rejected'];
   /** A durable alarm was cleared. */
   'alarm-cleared': [id: number];
   /** A path to a peer changed state (up, degraded, down). */

@@ -18,6 +18,7 @@ import type { DraftView, Released, Submitted } from '../../protocol/views.ts';
 import { type DraftRow, type DraftState, DraftStore } from '../../store/approvals.ts';
 import type { Store } from '../../store/store.ts';
 import type { ApprovalRule, Config, Template } from '../core/config.ts';
+import type { NodeEvents } from '../core/events.ts';
 import type { Node } from '../core/node.ts';
 import type { Peers } from '../core/peers.ts';
 import type { People } from '../people/people.ts';
@@ -48,6 +49,7 @@ export interface ApprovalsParts {
   node: Node;
   peers: Peers;
   people: People;
+  events: NodeEvents;
   logger: Logger;
 }
 
@@ -156,6 +158,7 @@ export class Approvals {
     await this.#drafts.add(row);
     await this.#audit(by, 'draft.submit', row, { rules });
     this.#parts.logger.info({ draft: row.id, rules }, 'draft held for a second officer');
+    this.#parts.events.emit('draft', row.id, 'pending');
     return { state: 'pending', draft: row.id, rules };
   }
 
@@ -184,6 +187,7 @@ export class Approvals {
     const at = this.#people.clock().toISOString();
     if (!(await this.#drafts.reject(id, by.user, at, note))) throw await this.#whyNot(id, by);
     await this.#audit(by, 'draft.reject', row, { note });
+    this.#parts.events.emit('draft', id, 'rejected');
     return this.get(id);
   }
 
@@ -291,6 +295,7 @@ export class Approvals {
           ...(decision.breakGlass !== undefined ? { reason: decision.breakGlass } : {}),
         },
       );
+      this.#parts.events.emit('draft', row.id, 'released');
       return { state: 'released', draft: row.id, ...released };
     } catch (e) {
       await this.#drafts.unclaim(row.id);

@@ -2,6 +2,7 @@
 export const en = {
   app: { title: 'Hotline console' },
   common: {
+    here: 'Here',
     loading: 'Loading…',
     language: 'Language',
     signOut: 'Sign out',
@@ -49,10 +50,33 @@ export const en = {
   alarm: {
     banner: 'Alarms',
     message: '{{precedence}} message from {{party}}',
+    messageFull: '{{precedence}} message from {{party}}: {{type}}, {{category}}#{{short}}',
+    messageShort: '{{precedence}} message from {{party}} #{{short}}',
+    unanswered:
+      'Unanswered: our {{precedence}} {{type}} to {{party}} (#{{short}}) was not acknowledged in time',
+    aMessage: 'message',
+    escalatedStep_one: 'Escalation: desk {{desk}} notified ({{count}} notice)',
+    escalatedStep_other: 'Escalation: desk {{desk}} notified ({{count}} notices)',
+    escalated: 'Escalation under way: the ladder climbs until someone acknowledges.',
+    seeBoard: 'details on the board',
     system: 'Alarm: {{type}}',
     open: 'Open',
-    silence: 'Acknowledge (silence)',
+    silence: 'Mute here (the alarm stays open)',
     clear: 'Clear',
+  },
+  alarmTypes: {
+    escalation: 'Escalation: a message awaits acknowledgement',
+    unacknowledged: 'Unacknowledged after every desk of the ladder',
+    unanswered: 'Ours, unacknowledged by the other side in time',
+    skew: 'Clock skew with a peer',
+    fork: 'Ledger fork: the peer showed two histories',
+    equivocation: 'Equivocation: the peer signed two different checkpoints',
+    'bad-proof': 'A ledger proof from the peer does not verify',
+    'bad-cosignature': 'A co-signature does not verify',
+    'bad-receipt': 'A delivery receipt does not verify',
+    'rejected-by-peer': 'The peer refused a message of ours',
+    'break-glass': 'Sent by break-glass without a second officer: review it',
+    'escalation-fault': 'Escalation failed: a notice could not be sent',
   },
   link: { up: 'up', degraded: 'degraded', down: 'down' },
   board: {
@@ -94,6 +118,7 @@ export const en = {
     test: 'TEST — TEST — TEST: not real traffic, take no action',
   },
   message: {
+    unreviewedNote: 'Standard texts in this message: {{warning}}.',
     title: 'Message',
     precedence: 'Precedence',
     from: 'From',

@@ -2,6 +2,7 @@
  * The incident, approvals and drills pages' labels in English (under `inc`); incidents.zh.ts has
  * the same keys (checked by the type).
  */
+import { PRECEDENCE_TERMS } from '../../../src/protocol/glossary.ts';
 export const incidentsEn = {
   nav: { approvals: 'Approvals', drills: 'Drills & readiness' },
   title: 'Incident',
@@ -17,10 +18,10 @@ export const incidentsEn = {
     closed: 'Closed',
   },
   precedence: {
-    flash: 'Flash',
-    immediate: 'Immediate',
-    priority: 'Priority',
-    routine: 'Routine',
+    flash: PRECEDENCE_TERMS.flash.en,
+    immediate: PRECEDENCE_TERMS.immediate.en,
+    priority: PRECEDENCE_TERMS.priority.en,
+    routine: PRECEDENCE_TERMS.routine.en,
   },
   reportedBy: 'Reported by',
   updated: 'Last change',
@@ -132,6 +133,22 @@ export const incidentsEn = {
     breakGlassConfirm: 'Break glass and send now',
     brokeGlass: 'Sent by break-glass; the alarm stays until reviewed.',
     hint: 'Two-person rule: this message will go to the approvals queue and will not be sent until a second officer approves it.',
+    harmTypes: 'Harm',
+    actionsTaken: 'Actions taken',
+    respondBy: 'Respond by',
+    heldAlarm:
+      'Held for your approval: {{precedence}} {{type}} to {{to}}, written by {{author}} ({{desk}})',
+    heldAlarmDetail: 'Nothing has been sent: open it, read it and approve or reject it now.',
+    count_one: '{{count}} waiting for approval',
+    count_other: '{{count}} waiting for approval',
+    mine: 'Your latest drafts',
+    mineEmpty: 'You have no draft held for approval.',
+    stateHeld: 'Held: waiting for a second officer. Nothing has been sent.',
+    stateReleasing: 'Being released now.',
+    stateApproved: 'Approved by {{by}}; released as seq {{seq}}.',
+    stateApprovedNote: 'Approved by {{by}} (“{{note}}”); released as seq {{seq}}.',
+    stateBrokeGlass: 'Released by {{by}} by break-glass as seq {{seq}}: “{{reason}}”.',
+    stateRejected: 'Rejected by {{by}} (“{{note}}”): nothing was sent.',
   },
   drills: {
     title: 'Drills & readiness',

@@ -1,4 +1,5 @@
 /** 事件、审批与演练页面的中文标签（位于 `inc` 之下）；键与 incidents.en.ts 相同（由类型检查）。 */
+import { PRECEDENCE_TERMS } from '../../../src/protocol/glossary.ts';
 import type { IncidentLabels } from './incidents.en.ts';
 
 type Same<T> = { [K in keyof T]: T[K] extends string ? string : Same<T[K]> };
@@ -18,10 +19,10 @@ export const incidentsZh: Same<IncidentLabels> = {
     closed: '已关闭',
   },
   precedence: {
-    flash: '特提',
-    immediate: '特急',
-    priority: '加急',
-    routine: '平急',
+    flash: PRECEDENCE_TERMS.flash.zh,
+    immediate: PRECEDENCE_TERMS.immediate.zh,
+    priority: PRECEDENCE_TERMS.priority.zh,
+    routine: PRECEDENCE_TERMS.routine.zh,
   },
   reportedBy: '报告方',
   updated: '最近变更',
@@ -129,6 +130,21 @@ export const incidentsZh: Same<IncidentLabels> = {
     breakGlassConfirm: '确认越权，立即发出',
     brokeGlass: '已越权发出；告警将保留至复核。',
     hint: '双人规则：此消息将进入待审批队列，经第二名主管批准后才会发出。',
+    harmTypes: '危害类型',
+    actionsTaken: '已采取的措施',
+    respondBy: '答复时限',
+    heldAlarm: '待您审批：发往{{to}}的{{precedence}}{{type}}，起草人 {{author}}（{{desk}}）',
+    heldAlarmDetail: '尚未发出任何内容：请立即打开、阅读并批准或驳回。',
+    count_one: '{{count}} 条待审批',
+    count_other: '{{count}} 条待审批',
+    mine: '您最近的草稿',
+    mineEmpty: '您没有待审批的草稿。',
+    stateHeld: '已扣留：等待第二名主管批准，尚未发出。',
+    stateReleasing: '正在发出。',
+    stateApproved: '已由 {{by}} 批准，已作为序号 {{seq}} 发出。',
+    stateApprovedNote: '已由 {{by}} 批准（“{{note}}”），已作为序号 {{seq}} 发出。',
+    stateBrokeGlass: '已由 {{by}} 紧急越权发出，序号 {{seq}}：“{{reason}}”。',
+    stateRejected: '已被 {{by}} 驳回：“{{note}}”。未发出任何内容。',
   },
   drills: {
     title: '演练与战备',

@@ -6,6 +6,7 @@ type Plural<T> = { [K in keyof T]: T[K] extends string ? string : Plural<T[K]> }
 export const zh: Plural<Labels> = {
   app: { title: '热线控制台' },
   common: {
+    here: '本地',
     loading: '加载中…',
     language: '语言',
     signOut: '退出',
@@ -52,10 +53,33 @@ export const zh: Plural<Labels> = {
   alarm: {
     banner: '告警',
     message: '来自{{party}}的{{precedence}}消息',
+    messageFull: '来自{{party}}的{{precedence}}消息：{{type}}，{{category}}编号 {{short}}',
+    messageShort: '来自{{party}}的{{precedence}}消息，编号 {{short}}',
+    unanswered:
+      '无应答：我方发往{{party}}的{{precedence}}{{type}}（编号 {{short}}）未在时限内获得确认',
+    aMessage: '消息',
+    escalatedStep_one: '升级通知：已通知 {{desk}} 席位（第 {{count}} 次）',
+    escalatedStep_other: '升级通知：已通知 {{desk}} 席位（第 {{count}} 次）',
+    escalated: '升级通知进行中：在有人确认之前将逐级上报。',
+    seeBoard: '详情见总览',
     system: '告警：{{type}}',
     open: '打开',
-    silence: '确认（静音）',
+    silence: '仅在本机静音（告警仍未解除）',
     clear: '解除',
+  },
+  alarmTypes: {
+    escalation: '升级通知：有消息待确认',
+    unacknowledged: '全部席位通知后仍未确认',
+    unanswered: '我方消息未在时限内获对方确认',
+    skew: '与对方时钟偏差过大',
+    fork: '账本分叉：对方出示了两份不同的历史',
+    equivocation: '双重签署：对方签署了两个不同的检查点',
+    'bad-proof': '对方的账本证明无法验证',
+    'bad-cosignature': '联署签名无法验证',
+    'bad-receipt': '投递回执无法验证',
+    'rejected-by-peer': '对方拒收了我方一条消息',
+    'break-glass': '未经第二名主管批准、紧急越权发出：请复核',
+    'escalation-fault': '升级通知失败：有通知未能发出',
   },
   link: { up: '正常', degraded: '降级', down: '中断' },
   board: {
@@ -73,7 +97,7 @@ export const zh: Plural<Labels> = {
     waiting: '已收到、尚未答复（最紧急的在前）',
     nothingWaiting: '没有待答复的消息。',
     unacked: '已发出、尚未确认',
-    nothingUnacked: '我方发出的特提和加急消息均已确认。',
+    nothingUnacked: '我方发出的特提和特急消息均已确认。',
   },
   types: {
     'incident.report': '事件报告',
@@ -97,6 +121,7 @@ export const zh: Plural<Labels> = {
     test: '测试——测试——测试：非真实通信，请勿采取行动',
   },
   message: {
+    unreviewedNote: '本消息中的标准用语：{{warning}}。',
     title: '消息',
     precedence: '等级',
     from: '发自',

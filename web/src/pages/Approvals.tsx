@@ -6,8 +6,9 @@
  */
 import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { DraftView } from '../../../src/protocol/views.ts';
-import { ApiFailure } from '../api.ts';
+import type { Draft } from '../../../src/protocol/body.ts';
+import type { DraftView, RenderedCode } from '../../../src/protocol/views.ts';
+import { ApiFailure, api } from '../api.ts';
 import { Code, PartyName, PrecedenceBadge, StatusBanner, Time, TlpBadge } from '../components.tsx';
 import { useConsole } from '../console.tsx';
 import { incidentsApi } from '../incidents-api.ts';
@@ -16,8 +17,12 @@ const describe = (e: unknown) => (e instanceof ApiFailure ? `${e.code}: ${e.mess
 
 export function Approvals({ held }: { held?: string | undefined }) {
   const { t } = useTranslation();
-  const { live } = useConsole();
-  const mine = held ? live.drafts.find((d) => d.id === held) : undefined;
+  const { live, me } = useConsole();
+  const mine = held
+    ? live.drafts.find((d) => d.id === held && d.author === me.user.name)
+    : undefined;
+  const authored = live.recentDrafts.filter((d) => d.author === me.user.name).slice(0, 10);
+  const heldOther = held && live.drafts.some((d) => d.id === held && d.author !== me.user.name);
   // A decided draft leaves the queue, so what became of it is said here, not on its card.
   const [done, setDone] = useState<string>();
   // The queue as it was before this page opened may not hold the draft just submitted: say what
@@ -34,7 +39,7 @@ export function Approvals({ held }: { held?: string | undefined }) {
     <>
       <h1 tabIndex={-1}>{t('inc.approvals.title')}</h1>
       <p className="detail">{t('inc.approvals.explain')}</p>
-      {held && (mine || fresh) && (
+      {held && !heldOther && (mine || fresh) && (
         <p role="status" className="held-notice" data-testid="held-notice">
           {mine ? t('inc.approvals.heldYours') : t('inc.approvals.heldGone')}
         </p>
@@ -53,8 +58,51 @@ export function Approvals({ held }: { held?: string | undefined }) {
       ) : (
         <p>{t('inc.approvals.empty')}</p>
       )}
+      <h2>{t('inc.approvals.mine')}</h2>
+      {authored.length ? (
+        <ul className="my-drafts" data-testid="my-drafts">
+          {authored.map((d) => (
+            <li key={d.id} data-testid={`my-draft-${d.id}`}>
+              <PrecedenceBadge body={d.message} />{' '}
+              {t(`types.${d.message.type}`, { defaultValue: d.message.type })} →{' '}
+              {d.to.map((p, i) => (
+                <span key={p}>
+                  {i > 0 && ', '}
+                  <PartyName party={p} />
+                </span>
+              ))}{' '}
+              · <Time iso={d.createdAt} />
+              <p className={`draft-state draft-${d.state}`} data-testid="draft-state">
+                {stateOf(d, t)}
+              </p>
+            </li>
+          ))}
+        </ul>
+      ) : (
+        <p>{t('inc.approvals.mineEmpty')}</p>
+      )}
     </>
   );
+}
+
+/** What became of a draft, as its author reads it: held, approved by whom, rejected, released. */
+function stateOf(d: DraftView, t: (key: string, options?: Record<string, unknown>) => string) {
+  const seq = d.seq ? Object.values(d.seq).join(', ') : '—';
+  const by = d.decidedBy ?? '—';
+  switch (d.state) {
+    case 'pending':
+      return t('inc.approvals.stateHeld');
+    case 'releasing':
+      return t('inc.approvals.stateReleasing');
+    case 'rejected':
+      return t('inc.approvals.stateRejected', { by, note: d.note ?? '' });
+    case 'released':
+      if (d.breakGlass)
+        return t('inc.approvals.stateBrokeGlass', { by, seq, reason: d.breakGlass });
+      return d.note
+        ? t('inc.approvals.stateApprovedNote', { by, seq, note: d.note })
+        : t('inc.approvals.stateApproved', { by, seq });
+  }
 }
 
 function DraftCard({
@@ -67,7 +115,9 @@ function DraftCard({
   onDone: (text: string) => void;
 }) {
   const { t } = useTranslation();
-  const { me, live, refresh } = useConsole();
+  const { me, live, refresh, codes, lang } = useConsole();
+  const other = lang === 'zh' ? 'en' : 'zh';
+  const preview = useVocabulary(other);
   const [note, setNote] = useState('');
   const [reason, setReason] = useState('');
   const [failure, setFailure] = useState<string>();
@@ -117,35 +167,38 @@ function DraftCard({
             </span>
           ))}
         </dd>
-        {m.report && (
-          <>
-            <dt>{t('compose.category')}</dt>
-            <dd>
-              <Code code={m.report.category} quiet />
-            </dd>
-          </>
-        )}
+        <dt>{t('message.status')}</dt>
+        <dd>
+          <Code code={`status.${m.status}`} quiet />
+        </dd>
         {d.template && (
           <>
             <dt>{t('inc.approvals.template')}</dt>
             <dd>{d.template}</dd>
           </>
         )}
+        {m.incident && (
+          <>
+            <dt>{t('message.incident')}</dt>
+            <dd>
+              <code>{m.incident}</code>
+            </dd>
+          </>
+        )}
+        {m.inReplyTo && (
+          <>
+            <dt>{t('message.inReplyTo')}</dt>
+            <dd>
+              <code>{m.inReplyTo}</code>
+            </dd>
+          </>
+        )}
       </dl>
-      {m.text && (
-        <blockquote lang={m.text.lang} className="entry-text">
-          {m.text.body}
-        </blockquote>
-      )}
-      {m.codes.length > 0 && (
-        <ul className="codes">
-          {m.codes.map((c) => (
-            <li key={c}>
-              <Code code={c} quiet />
-            </li>
-          ))}
-        </ul>
-      )}
+      <WholeMessage m={m} vocabulary={codes} lang={lang} testId="draft-fields" />
+      <div className="preview" data-testid="draft-preview">
+        <h3>{t('compose.preview', { lang: t(`lang.${other}`) })}</h3>
+        <WholeMessage m={m} vocabulary={preview} lang={other} />
+      </div>
       {failure && (
         <p role="alert" className="error" data-testid="draft-error">
           {failure}
@@ -249,5 +302,162 @@ export function ApprovalHint({
     <p className="approval-hint" role="note" data-testid="approval-hint">
       {t('inc.approvals.hint')}
     </p>
+  );
+}
+
+const vocabularies = new Map<string, Promise<Map<string, RenderedCode>>>();
+
+/** The vocabulary in `lang`, read once per page load (the recipient's language for a preview). */
+function useVocabulary(lang: string): Map<string, RenderedCode> {
+  const [map, setMap] = useState(new Map<string, RenderedCode>());
+  useEffect(() => {
+    let load = vocabularies.get(lang);
+    if (!load) {
+      load = api.vocabulary(lang).then((v) => new Map(v.entries.map((e) => [e.code, e])));
+      vocabularies.set(lang, load);
+      load.catch(() => vocabularies.delete(lang));
+    }
+    let live = true;
+    load.then(
+      (m) => live && setMap(m),
+      () => undefined,
+    );
+    return () => {
+      live = false;
+    };
+  }, [lang]);
+  return map;
+}
+
+function bytesOf(base64: string): number {
+  const body = base64.replace(/=+$/, '');
+  return Math.floor((body.length * 3) / 4);
+}
+
+/**
+ * Every field of a held message as it will leave, its codes in `lang` from `vocabulary`: the
+ * approver reads it whole, and again as the other side will read it.
+ */
+function WholeMessage({
+  m,
+  vocabulary,
+  lang,
+  testId,
+}: {
+  m: Draft;
+  vocabulary: Map<string, RenderedCode>;
+  lang: string;
+  testId?: string;
+}) {
+  const { t } = useTranslation();
+  const word = (code: string) => vocabulary.get(code)?.text ?? code;
+  const list = (codes: string[]) => (
+    <ul>
+      {codes.map((c) => (
+        <li key={c} lang={lang}>
+          {word(c)}
+        </li>
+      ))}
+    </ul>
+  );
+  const r = m.report;
+  const ownTranslation = m.translations.find((x) => x.lang === lang);
+  return (
+    <div className="whole-message" data-testid={testId}>
+      <p lang={lang}>
+        <strong>{word(`precedence.${m.precedence}`)}</strong> · {word(`status.${m.status}`)} ·{' '}
+        {word(`tlp.${m.tlp.replace('+', '-')}`)}
+      </p>
+      <dl className="meta">
+        {r && (
+          <>
+            <dt>{t('compose.nature')}</dt>
+            <dd lang={lang}>{word(`nature.${r.nature}`)}</dd>
+            <dt>{t('compose.category')}</dt>
+            <dd lang={lang} data-testid="field-category">
+              {word(r.category)}
+            </dd>
+            {r.harm && (
+              <>
+                <dt>{t('compose.severity')}</dt>
+                <dd lang={lang} data-testid="field-severity">
+                  {word(r.harm.severity)}
+                </dd>
+                {r.harm.types.length > 0 && (
+                  <>
+                    <dt>{t('inc.approvals.harmTypes')}</dt>
+                    <dd>{list(r.harm.types)}</dd>
+                  </>
+                )}
+              </>
+            )}
+            {r.actionsTaken.length > 0 && (
+              <>
+                <dt>{t('inc.approvals.actionsTaken')}</dt>
+                <dd>{list(r.actionsTaken)}</dd>
+              </>
+            )}
+            <dt>{t('compose.actionsRequested')}</dt>
+            <dd data-testid="field-requested">
+              {r.actionsRequested.length ? list(r.actionsRequested) : '—'}
+            </dd>
+            {r.respondBy && (
+              <>
+                <dt>{t('inc.approvals.respondBy')}</dt>
+                <dd>
+                  <Time iso={r.respondBy} />
+                </dd>
+              </>
+            )}
+          </>
+        )}
+        {m.codes.length > 0 && (
+          <>
+            <dt>{t('message.codes')}</dt>
+            <dd>{list(m.codes)}</dd>
+          </>
+        )}
+        <dt>{t('message.attachments')}</dt>
+        <dd data-testid="field-attachments">
+          {m.attachments.length ? (
+            <ul>
+              {m.attachments.map((a) => (
+                <li key={a.sha256}>
+                  {a.name} · {a.mediaType} · {t('message.bytes', { count: bytesOf(a.data) })}
+                </li>
+              ))}
+            </ul>
+          ) : (
+            '—'
+          )}
+        </dd>
+      </dl>
+      {m.text && m.text.lang === lang && (
+        <figure className="original">
+          <figcaption>{t('message.original')}</figcaption>
+          <blockquote lang={m.text.lang} className="entry-text">
+            {m.text.body}
+          </blockquote>
+        </figure>
+      )}
+      {m.text && m.text.lang !== lang && (
+        <>
+          {ownTranslation ? (
+            <figure className="translation">
+              <figcaption>{t('message.senderTranslation')}</figcaption>
+              <blockquote lang={lang}>{ownTranslation.body}</blockquote>
+            </figure>
+          ) : (
+            <p className="detail">{t('compose.noTranslation')}</p>
+          )}
+          <figure className="original">
+            <figcaption>{t('message.original')}</figcaption>
+            <blockquote lang={m.text.lang} className="entry-text">
+              {m.text.body}
+            </blockquote>
+          </figure>
+        </>
+      )}
+    </div>
   );
 }

@@ -2,15 +2,16 @@
  * The board: link health per peer and path, open alarms, received messages waiting for an answer
  * (most urgent first), and what we sent that still waits for an acknowledgement.
  */
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { RANK } from '../../../src/protocol/values.ts';
 import type { InboxItem } from '../../../src/protocol/views.ts';
 import { ALARMING } from '../alarm.ts';
 import { answersTo } from '../answers.ts';
 import { ApiFailure, api } from '../api.ts';
-import { Code, PartyName, PrecedenceBadge, Time, TlpBadge } from '../components.tsx';
+import { Code, PartyName, PrecedenceBadge, Time, TlpBadge, usePartyZones } from '../components.tsx';
 import { Link, useConsole } from '../console.tsx';
+import { formatIn, zonesToShow } from '../time.ts';
 import { BoardIncidents } from './BoardIncidents.tsx';
 
 /** Types that ask the other side for an answer, not only a receipt. */
@@ -64,6 +65,7 @@ export function Board() {
   return (
     <>
       <h1 tabIndex={-1}>{t('board.title')}</h1>
+      <BoardClock />
       <section aria-labelledby="links">
         <h2 id="links">{t('board.links')}</h2>
         <table>
@@ -118,8 +120,8 @@ export function Board() {
           <ul className="cards">
             {alarms.map((a) => (
               <li key={a.id} className="alarm-card">
-                <strong>{a.type}</strong> {a.party && <PartyName party={a.party} />} — {a.message}{' '}
-                <Time iso={a.at} />{' '}
+                <strong>{t(`alarmTypes.${a.type}`, { defaultValue: a.type })}</strong>{' '}
+                {a.party && <PartyName party={a.party} />} — {a.message} <Time iso={a.at} />{' '}
                 {!silenced.has(a.id) && (
                   <button type="button" onClick={() => silence(a.id)}>
                     {t('alarm.silence')}
@@ -217,5 +219,27 @@ export function MessageTable({ items }: { items: InboxItem[] }) {
         })}
       </tbody>
     </table>
+  );
+}
+
+/** The time now in UTC and on each side (and here, when here is elsewhere), to the minute. */
+function BoardClock() {
+  const { t } = useTranslation();
+  const zones = zonesToShow(usePartyZones());
+  const [now, setNow] = useState(() => new Date().toISOString());
+  useEffect(() => {
+    const every = setInterval(() => setNow(new Date().toISOString()), 15_000);
+    return () => clearInterval(every);
+  }, []);
+  return (
+    <p className="board-clock" data-testid="board-clock">
+      <span>{`${now.slice(0, 10)} ${now.slice(11, 16)} UTC`}</span>
+      {zones.map((z) => (
+        <span key={z.zone}>
+          {' · '}
+          {z.name ?? t('common.here')} {formatIn(now, z.zone)}
+        </span>
+      ))}
+    </p>
   );
 }

@@ -6,6 +6,7 @@
  */
 import { type FormEvent, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { VOCABULARY_SOURCE_LANG } from '../../../src/protocol/glossary.ts';
 import type {
   InboxItem,
   LocalTranslation,
@@ -14,7 +15,15 @@ import type {
 } from '../../../src/protocol/views.ts';
 import { answersTo } from '../answers.ts';
 import { ApiFailure, acknowledge, api } from '../api.ts';
-import { Code, PartyName, PrecedenceBadge, StatusBanner, Time, TlpBadge } from '../components.tsx';
+import {
+  Code,
+  PartyName,
+  PrecedenceBadge,
+  StatusBanner,
+  Time,
+  TlpBadge,
+  unreviewedSentence,
+} from '../components.tsx';
 import { Link, useConsole } from '../console.tsx';
 import { translateByMachine } from '../history-api.ts';
 import { RecipientStatus } from '../recipients.tsx';
@@ -51,6 +60,35 @@ export function MessagePage({ party, id }: { party: string; id: string }) {
 
   const body = view.body;
   const r = view.rendered;
+  // The unreviewed sentence once for the message (not per code), and not in the vocabulary's
+  // own language; every other warning as the node gave it.
+  const rendered = [
+    r.precedence,
+    r.status,
+    r.tlp,
+    ...r.codes,
+    ...(r.report
+      ? [
+          r.report.nature,
+          r.report.category,
+          ...r.report.actionsTaken,
+          ...r.report.actionsRequested,
+          ...(r.report.harm
+            ? [...r.report.harm.types, r.report.harm.severity, r.report.harm.reversibility]
+            : []),
+          ...(r.report.attribution
+            ? [r.report.attribution.actor, r.report.attribution.confidence]
+            : []),
+        ]
+      : []),
+    ...(r.state ? [r.state] : []),
+    ...(r.notice ? [r.notice] : []),
+  ];
+  const sentence = rendered.map(unreviewedSentence).find(Boolean);
+  const unreviewed = r.lang !== VOCABULARY_SOURCE_LANG ? sentence : undefined;
+  const warnings = sentence
+    ? view.warnings.filter((w) => !w.endsWith(`: ${sentence}`))
+    : view.warnings;
   const received = inbox.find((m) => m.from === party && m.id === id);
   const { acks, replies } = answersTo(id, inbox, outbox);
   const desk = me.desks[0];
@@ -301,11 +339,16 @@ export function MessagePage({ party, id }: { party: string; id: string }) {
         </section>
       )}
 
-      {view.warnings.length > 0 && (
+      {unreviewed && (
+        <p className="warn" data-testid="unreviewed">
+          ⚠ {t('message.unreviewedNote', { warning: unreviewed })}
+        </p>
+      )}
+      {warnings.length > 0 && (
         <details className="warnings">
-          <summary>{t('message.warnings', { count: view.warnings.length })}</summary>
+          <summary>{t('message.warnings', { count: warnings.length })}</summary>
           <ul>
-            {view.warnings.map((w) => (
+            {warnings.map((w) => (
               <li key={w}>{w}</li>
             ))}
           </ul>
@@ -326,18 +369,6 @@ export function MessagePage({ party, id }: { party: string; id: string }) {
         <section aria-labelledby="act-title" className="act">
           <h2 id="act-title">{t('message.respond')}</h2>
           {!desk && <p className="error">{t('message.noDesk')}</p>}
-          {notice && <p role="status">{notice}</p>}
-          {!acks.some((m) => 'to' in m) && (
-            <button
-              type="button"
-              className="primary"
-              disabled={sending || !desk}
-              onClick={() => ack(received)}
-              data-testid="acknowledge"
-            >
-              {t('message.acknowledge')}
-            </button>
-          )}
           <form onSubmit={(e) => answer(e, received)} className="section-form">
             <label>
               {t('message.replyPhrase')}
@@ -360,6 +391,7 @@ export function MessagePage({ party, id }: { party: string; id: string }) {
                 rows={4}
                 lang={lang}
                 data-testid="reply-text"
+                data-shortcut="reply"
               />
             </label>
             <label>
@@ -377,6 +409,33 @@ export function MessagePage({ party, id }: { party: string; id: string }) {
             </button>
           </form>
         </section>
+      )}
+      {received && received.body.type !== 'ack' && (
+        // Always in view, however long the message or the alarm banner: acknowledging never
+        // needs a scroll.
+        <div className="action-bar" data-testid="action-bar">
+          {!acks.some((m) => 'to' in m) && (
+            <button
+              type="button"
+              className="primary"
+              disabled={sending || !desk}
+              onClick={() => ack(received)}
+              data-testid="acknowledge"
+              data-shortcut="ack"
+              aria-keyshortcuts="Alt+A"
+            >
+              {t('message.acknowledge')} <kbd>Alt+A</kbd>
+            </button>
+          )}
+          <button
+            type="button"
+            aria-keyshortcuts="Alt+R"
+            onClick={() => document.querySelector<HTMLElement>('[data-shortcut="reply"]')?.focus()}
+          >
+            {t('message.replyLabel')} <kbd>Alt+R</kbd>
+          </button>
+          {notice && <span role="status">{notice}</span>}
+        </div>
       )}
       <StatusBanner status={body.status} />
     </article>
