@@ -117,6 +117,42 @@ function Deadline(ackMinutes: number, escalateMinutes: number) {
   );
 }
 
+/**
+ * What every HTTP listener (federation, operator, relay) accepts before a handler runs: JSON
+ * bodies bounded before they are parsed, time limits per request and a connection cap.
+ */
+export const HttpLimits = Type.Object(
+  {
+    /** Arrays and objects open at once in a JSON body. */
+    maxDepth: Type.Integer({ minimum: 4, maximum: 1000, default: 64 }),
+    /** Members of one array or object in a JSON body. */
+    maxMembers: Type.Integer({ minimum: 16, maximum: 1_000_000, default: 10_000 }),
+    /** Arrays, objects and members in a whole JSON body. */
+    maxValues: Type.Integer({ minimum: 64, maximum: 10_000_000, default: 200_000 }),
+    /** A request (headers and body) not received in full within this is cut off. */
+    requestTimeoutMs: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 30_000 }),
+    /** Headers not received in full within this are cut off. */
+    headersTimeoutMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 10_000 }),
+    /** An idle keep-alive connection is closed after this. */
+    keepAliveTimeoutMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 10_000 }),
+    /** Open connections per listener; more are refused at once. */
+    maxConnections: Type.Integer({ minimum: 1, maximum: 100_000, default: 512 }),
+    /**
+     * Host names the operator listener answers besides loopback ones (`localhost`, 127.0.0.1,
+     * ::1) and its own listen address: the names people type to reach the console.
+     */
+    operatorHosts: Type.Array(Type.String({ pattern: '^[A-Za-z0-9.-]{1,253}$' }), {
+      maxItems: 32,
+      default: [],
+    }),
+  },
+  { additionalProperties: false, default: {} },
+);
+export type HttpLimits = Static<typeof HttpLimits>;
+
+/** The limits when nothing is configured. */
+export const DEFAULT_HTTP_LIMITS: HttpLimits = Value.Default(HttpLimits, {}) as HttpLimits;
+
 export const Config = Type.Object(
   {
     party: PartyId,
@@ -156,6 +192,8 @@ export const Config = Type.Object(
     }),
     /** How often the node collects from each relay it knows. */
     relayPollMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 1000 }),
+    /** Bounds on what the listeners accept (docs/operators.md § Listener limits). */
+    http: HttpLimits,
     /** Dead-man's switch: a URL the node GETs on a schedule while it is healthy. */
     watchdog: Type.Optional(
       Type.Object(
