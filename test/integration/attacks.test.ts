@@ -246,6 +246,38 @@ describe('the operator listener and the browser', () => {
   });
 });
 
+describe('metrics', () => {
+  const series = async () =>
+    (await node.operator.inject({ url: '/metrics' })).body
+      .split('\n')
+      .filter((line) => line.startsWith('hotline_rejections_total{'));
+
+  test('1,000 made-up sender names add no metric series', async () => {
+    const before = await series();
+    const names = Array.from(
+      { length: 1000 },
+      (_, i) => `x${i}-${Math.random().toString(36).slice(2, 10)}`,
+    );
+    for (let i = 0; i < names.length; i += 250) {
+      const envelopes = names
+        .slice(i, i + 250)
+        .map((from) => ({ header: { from, to: ['us'], id: 'junk' }, sig: 'x', sealed: {} }));
+      const response = await node.federation.inject({
+        method: 'POST',
+        url: '/federation/v1/envelopes',
+        payload: { envelopes },
+      });
+      expect(response.statusCode).toBe(200);
+      expect(response.json().rejected).toHaveLength(envelopes.length);
+    }
+    const after = await series();
+    // One `unknown` series per code refused, whatever the names.
+    expect(after.length - before.length).toBeLessThanOrEqual(2);
+    expect(after.join('\n')).not.toContain('peer="x');
+    expect(after.some((line) => line.includes('peer="unknown"'))).toBe(true);
+  });
+});
+
 describe('replays', () => {
   test('an exact replay of a signed heartbeat is refused', async () => {
     const pair = await createPair({ heartbeatMs: 600_000 });
