@@ -11,6 +11,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { App } from '../../src/api/services.ts';
 import { DEFAULT_HTTP_LIMITS } from '../../src/node/core/config.ts';
+import { dataFolderActor } from '../../src/node/people/people.ts';
 import { type RelayOptions, relayServer } from '../../src/relay/server.ts';
 import { type OneNode, openNode } from '../support/node.ts';
 import { createPair } from '../support/pair.ts';
@@ -244,6 +245,73 @@ describe('the operator listener and the browser', () => {
     expect(card.headers['x-content-type-options']).toBe('nosniff');
     expect(card.headers['cache-control']).toBe('no-store');
   });
+});
+
+describe('logins', () => {
+  const by = dataFolderActor();
+  const login = (user: string, password: string, remoteAddress = '127.0.0.1') =>
+    node.operator.inject({
+      method: 'POST',
+      url: '/api/v1/session',
+      remoteAddress,
+      payload: { user, password },
+    });
+
+  beforeAll(async () => {
+    for (const [name, role] of [
+      ['victim', 'operator'],
+      ['olga', 'operator'],
+      ['bob', 'officer'],
+      ['carol', 'officer'],
+    ] as const)
+      await node.people.accounts.add(by, { name, role, password: `${name}-passphrase-1` });
+  }, 30_000);
+
+  test('20 bad logins for one name leave every other user able to log in', async () => {
+    const answers = new Set<string>();
+    for (let i = 0; i < 20; i++) {
+      const response = await login('victim', `guess number ${i}`);
+      answers.add(response.json().error.code);
+    }
+    expect([...answers].sort()).toEqual(['E_THROTTLED', 'E_UNAUTHORIZED']);
+    // From the same (shared, local) address: the others are not locked out.
+    expect((await login('olga', 'olga-passphrase-1')).statusCode).toBe(200);
+    expect((await login('admin', node.adminPassword)).statusCode).toBe(200);
+  }, 60_000);
+
+  test('a locked account and an unknown name get one answer', async () => {
+    // Five failures from five addresses lock the account (no address is throttled).
+    for (let i = 0; i < 5; i++) await login('olga', 'not her password', `10.0.0.${i + 1}`);
+    expect((await node.people.accounts.get('olga')).lockedUntil).not.toBeNull();
+    const locked = await login('olga', 'olga-passphrase-1', '10.0.1.1');
+    const unknown = await login('nobody-at-all', 'olga-passphrase-1', '10.0.1.2');
+    const wrong = await login('admin', 'not the password', '10.0.1.3');
+    for (const answer of [locked, unknown, wrong]) {
+      expect(answer.statusCode).toBe(401);
+      expect(answer.json()).toEqual({
+        error: { code: 'E_UNAUTHORIZED', message: 'wrong user name or password' },
+      });
+    }
+  }, 60_000);
+
+  test('a second officer clears an officer’s lockout; the officer cannot clear their own', async () => {
+    for (let i = 0; i < 5; i++) await login('carol', 'not her password', `10.0.2.${i + 1}`);
+    expect((await login('carol', 'carol-passphrase-1', '10.0.2.9')).statusCode).toBe(401);
+    const token = async (name: string) => (await node.people.accounts.issueToken(by, name)).token;
+    const unlock = async (as: string) =>
+      node.operator.inject({
+        method: 'POST',
+        url: '/api/v1/users/carol/unlock',
+        headers: { authorization: `Bearer ${await token(as)}` },
+      });
+    const own = await unlock('carol');
+    expect(own.statusCode).toBe(403);
+    expect((await unlock('victim')).statusCode).toBe(403);
+    const cleared = await unlock('bob');
+    expect(cleared.statusCode).toBe(200);
+    expect(cleared.json().lockedUntil).toBeNull();
+    expect((await login('carol', 'carol-passphrase-1', '10.0.2.9')).statusCode).toBe(200);
+  }, 60_000);
 });
 
 describe('metrics', () => {

@@ -247,12 +247,15 @@ export const Config = Type.Object(
     /** Accounts, sessions and what the peer sees of people (docs/people.md). */
     access: Type.Object(
       {
-        /** Consecutive failed logins that lock an account... */
+        /** Consecutive failed logins that lock an account, for one minute, doubling with each... */
         lockoutAfter: Type.Integer({ minimum: 1, maximum: 100, default: 5 }),
-        /** ...for this long (an admin's password reset unlocks it at once). */
+        /** ...up to this long (another officer or an admin can unlock it at once). */
         lockoutMinutes: Type.Integer({ minimum: 1, default: 15 }),
-        /** Failed logins from one address within 10 minutes before it is throttled. */
-        throttleFailures: Type.Integer({ minimum: 1, default: 20 }),
+        /**
+         * Failed logins of one name from one address within 10 minutes before each further try
+         * waits: one second, doubling, at most five minutes.
+         */
+        throttleFailures: Type.Integer({ minimum: 1, default: 3 }),
         /** A console session ends after this much inactivity... */
         sessionIdleMinutes: Type.Integer({ minimum: 1, default: 30 }),
         /** ...and at the latest this long after login. */
