@@ -29,6 +29,7 @@ const BENCHES: Record<string, (options: BenchOptions) => Promise<unknown>> = {
     return figures;
   },
   incidents: async (o) => (await import('./incidents.ts')).benchIncidents(o),
+  attacks: async (o) => (await import('./attacks.ts')).benchAttacks(o),
 };
 
 export function machine() {
