@@ -33,6 +33,7 @@ const BENCHES: Record<string, (options: BenchOptions) => Promise<unknown>> = {
   },
   incidents: async (o) => (await import('./incidents.ts')).benchIncidents(o),
   mesh: async (o) => (await import('./mesh.ts')).benchMesh(o),
+  attacks: async (o) => (await import('./attacks.ts')).benchAttacks(o),
 };
 
 export function machine() {

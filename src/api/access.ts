@@ -86,6 +86,8 @@ export const ACCESS: Record<string, Rule> = {
   'POST /api/v1/users': { roles: ADMINS, scope: 'admin' },
   'POST /api/v1/users/:name/disable': { roles: ADMINS, scope: 'admin' },
   'POST /api/v1/users/:name/password': { roles: ADMINS, scope: 'admin' },
+  // A locked officer is unlocked by another officer or an admin (the two-person rule needs two).
+  'POST /api/v1/users/:name/unlock': { roles: OFFICERS, scope: 'write' },
   'GET /api/v1/tokens': { roles: ADMINS, scope: 'admin' },
   'POST /api/v1/users/:name/tokens': { roles: ADMINS, scope: 'admin' },
   'DELETE /api/v1/tokens/:id': { roles: ADMINS, scope: 'admin' },

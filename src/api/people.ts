@@ -145,6 +145,12 @@ export const peopleRoutes = routes('people-routes', ['people'], async (app) => {
   );
 
   app.post(
+    '/api/v1/users/:name/unlock',
+    { schema: { params: ByName, tags: ['people'] } },
+    async (request) => accounts.unlock(actorOf(request), request.params.name),
+  );
+
+  app.post(
     '/api/v1/users/:name/password',
     { schema: { params: ByName, body: NewPassword, tags: ['people'] } },
     async (request) =>

@@ -2,14 +2,19 @@
  * The node's two listeners: federation (peers) and operator (CLI, console, metrics), on separate
  * addresses so the operator surface is never exposed to the peer network.
  */
+
+import { isIP } from 'node:net';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import type { Logger } from 'pino';
+import { DEFAULT_HTTP_LIMITS, type HttpLimits } from '../node/core/config.ts';
 import type { Principal } from '../node/people/accounts.ts';
 import type { People } from '../node/people/people.ts';
+import { ProtocolError } from '../protocol/errors.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import { installAccess } from './access.ts';
+import { installBoundedJson } from './bounded-json.ts';
 import { consoleRoutes } from './console.ts';
 import { installErrorHandler } from './errors.ts';
 import { federationRoutes } from './federation.ts';
@@ -22,20 +27,72 @@ const ajv = {
   customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false },
 } as const;
 
-/** A listener's Fastify instance: bounded bodies, one error shape, handlers typed by schema. */
-export function listenerApp(logger: Logger): App {
+/**
+ * A listener's Fastify instance: JSON bodies bounded before they are parsed, requests cut off when
+ * they arrive too slowly, a connection cap, one error shape, handlers typed by schema, and
+ * answers a browser neither sniffs nor caches.
+ */
+export function listenerApp(logger: Logger, limits: HttpLimits = DEFAULT_HTTP_LIMITS): App {
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: LIMITS.requestBytes,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    http: {
+      headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs),
+      // How often Node checks the two timeouts above (its default, 30 s, would let a slow
+      // request run up to 30 s past its limit).
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, limits.requestTimeoutMs / 4)),
+    },
     ajv,
   }).withTypeProvider<TypeBoxTypeProvider>();
+  app.server.maxConnections = limits.maxConnections;
+  installBoundedJson(app, limits);
+  app.addHook('onSend', async (_request, reply, payload) => {
+    reply.header('x-content-type-options', 'nosniff');
+    const type = reply.getHeader('content-type');
+    if (typeof type === 'string' && type.startsWith('application/json'))
+      reply.header('cache-control', 'no-store');
+    return payload;
+  });
   installErrorHandler(app);
   return app;
 }
 
+/**
+ * DNS rebinding: a page on `evil.example` whose name later resolves to 127.0.0.1 reaches the
+ * operator listener as same-origin, so its Origin check passes; its Host header still says
+ * `evil.example`. The listener answers only loopback names, IP literals (which rebinding cannot
+ * use), its own listen host and the names configured in `http.operatorHosts`.
+ */
+export function installHostCheck(app: App, listen: string, names: readonly string[]): void {
+  const allowed = new Set([
+    'localhost',
+    hostPort(listen).host.toLowerCase(),
+    ...names.map((n) => n.toLowerCase()),
+  ]);
+  app.addHook('onRequest', async (request) => {
+    const host = hostName(request.headers.host ?? '');
+    if (allowed.has(host) || isIP(host) !== 0) return;
+    throw new ProtocolError(
+      'E_BAD_HOST',
+      `this listener does not answer for the host "${host.slice(0, 64)}"; add it to http.operatorHosts`,
+    );
+  });
+}
+
+/** The host name of a Host header, lower case, without port or IPv6 brackets. */
+function hostName(header: string): string {
+  const host = header.toLowerCase();
+  if (host.startsWith('['))
+    return host.slice(1, host.indexOf(']') === -1 ? undefined : host.indexOf(']'));
+  const colon = host.indexOf(':');
+  return colon === -1 ? host : host.slice(0, colon);
+}
+
 export async function federationServer(given: ApiServices): Promise<App> {
-  const app = listenerApp(given.logger.child({ listener: 'federation' }));
+  const app = listenerApp(given.logger.child({ listener: 'federation' }), given.config.http);
   await app.register(services, given);
   await app.register(federationRoutes);
   return app;
@@ -54,7 +111,8 @@ const OPENAPI = {
 } as const;
 
 export async function operatorServer(given: ApiServices): Promise<App> {
-  const app = listenerApp(given.logger.child({ listener: 'operator' }));
+  const app = listenerApp(given.logger.child({ listener: 'operator' }), given.config.http);
+  installHostCheck(app, given.config.operatorListen, given.config.http.operatorHosts);
   await installAccess(app, { people: given.people });
   await app.register(swagger, OPENAPI as never);
   await app.register(services, given);

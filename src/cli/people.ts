@@ -89,6 +89,15 @@ export function registerPeople(program: Command): void {
     });
 
   user
+    .command('unlock <name>')
+    .description('clear an account’s lockout after failed logins (officer or admin; not your own)')
+    .addOption(dataOption())
+    .action(async (name: string, o) => {
+      await callPeople(o.data, 'POST', `/api/v1/users/${q(name)}/unlock`);
+      console.log(`Unlocked "${name}": it can sign in again.`);
+    });
+
+  user
     .command('passwd <name>')
     .description('set a new password (also unlocks a locked account); prints it once')
     .addOption(dataOption())

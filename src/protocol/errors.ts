@@ -18,6 +18,8 @@ export const ERROR_CODES = [
   'E_BAD_ROTATION',
   'E_BAD_RECEIPT',
   'E_BAD_PROOF',
+  // A signed statement that was already taken in once (a replayed heartbeat).
+  'E_REPLAY',
   // A relay's answer: its storage is full until parties collect.
   'E_RELAY_FULL',
   // Not rejections of a document, but answers of the HTTP listeners:
@@ -29,6 +31,8 @@ export const ERROR_CODES = [
   'E_CONFLICT',
   'E_NOT_FOUND',
   'E_INTERNAL',
+  // The operator listener does not answer for this Host (DNS rebinding).
+  'E_BAD_HOST',
   // Answers of the operator API about language and standards (docs/language.md):
   'E_BAD_ATTACHMENT',
   'E_NO_TRANSLATOR',

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { ApiError } from '../api/errors.ts';
 import { listenerApp } from '../api/server.ts';
 import type { App } from '../api/services.ts';
+import type { HttpLimits } from '../node/core/config.ts';
 import { Ack, AnswerDeposit, BoxParams, CollectQuery, EnvelopeDeposit } from '../protocol/relay.ts';
 import { type Deposit, digestKey, type Limits, Mailboxes, MailboxFull } from './mailbox.ts';
 
@@ -22,6 +23,8 @@ export interface RelayOptions {
   /** The parties it keeps boxes for; empty: any party. */
   parties: readonly string[];
   logger: Logger;
+  /** Bounds on what the listener accepts; the node's defaults when left out. */
+  http?: HttpLimits;
 }
 
 export interface RunningRelay {
@@ -37,7 +40,7 @@ export async function relayServer(options: RelayOptions): Promise<{
 }> {
   mkdirSync(options.data, { recursive: true });
   const boxes = new Mailboxes(join(options.data, 'relay.db'), options.limits);
-  const app = listenerApp(options.logger);
+  const app = listenerApp(options.logger, options.http);
   app.addHook('onClose', async () => boxes.close());
 
   const served = (party: string) => {

@@ -147,7 +147,8 @@ describe('fuzzing the federation listener', () => {
         async (payload) => {
           const { status, body } = await inject('/federation/v1/heartbeat', payload);
           if (status === 200) {
-            // Only an unchanged signed heartbeat (a replay) is answered, with our own.
+            // Only an unchanged signed heartbeat is answered, with our own, and only once: a
+            // replay of it is refused with E_REPLAY.
             expect((body as SignedHeartbeat).heartbeat.echo).toBe(heartbeat.heartbeat.nonce);
             return;
           }

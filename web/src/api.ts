@@ -121,6 +121,8 @@ export const api = {
     }),
   confirmHandover: (id: number) => call<HandoverView>('POST', `/api/v1/handovers/${id}/confirm`),
   users: () => call<UserView[]>('GET', '/api/v1/users'),
+  unlockUser: (name: string) =>
+    call<UserView>('POST', `/api/v1/users/${encodeURIComponent(name)}/unlock`),
   audit: (limit = 100) => call<AuditItem[]>('GET', `/api/v1/audit?limit=${limit}`),
   auditVerify: () => call<TrailReport>('GET', '/api/v1/audit/verify'),
 };

@@ -117,6 +117,42 @@ function Deadline(ackMinutes: number, escalateMinutes: number) {
   );
 }
 
+/**
+ * What every HTTP listener (federation, operator, relay) accepts before a handler runs: JSON
+ * bodies bounded before they are parsed, time limits per request and a connection cap.
+ */
+export const HttpLimits = Type.Object(
+  {
+    /** Arrays and objects open at once in a JSON body. */
+    maxDepth: Type.Integer({ minimum: 4, maximum: 1000, default: 64 }),
+    /** Members of one array or object in a JSON body. */
+    maxMembers: Type.Integer({ minimum: 16, maximum: 1_000_000, default: 10_000 }),
+    /** Arrays, objects and members in a whole JSON body. */
+    maxValues: Type.Integer({ minimum: 64, maximum: 10_000_000, default: 200_000 }),
+    /** A request (headers and body) not received in full within this is cut off. */
+    requestTimeoutMs: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 30_000 }),
+    /** Headers not received in full within this are cut off. */
+    headersTimeoutMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 10_000 }),
+    /** An idle keep-alive connection is closed after this. */
+    keepAliveTimeoutMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 10_000 }),
+    /** Open connections per listener; more are refused at once. */
+    maxConnections: Type.Integer({ minimum: 1, maximum: 100_000, default: 512 }),
+    /**
+     * Host names the operator listener answers besides loopback ones (`localhost`, 127.0.0.1,
+     * ::1) and its own listen address: the names people type to reach the console.
+     */
+    operatorHosts: Type.Array(Type.String({ pattern: '^[A-Za-z0-9.-]{1,253}$' }), {
+      maxItems: 32,
+      default: [],
+    }),
+  },
+  { additionalProperties: false, default: {} },
+);
+export type HttpLimits = Static<typeof HttpLimits>;
+
+/** The limits when nothing is configured. */
+export const DEFAULT_HTTP_LIMITS: HttpLimits = Value.Default(HttpLimits, {}) as HttpLimits;
+
 export const Config = Type.Object(
   {
     party: PartyId,
@@ -165,6 +201,8 @@ export const Config = Type.Object(
     }),
     /** How often the node collects from each relay it knows. */
     relayPollMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 1000 }),
+    /** Bounds on what the listeners accept (docs/operators.md § Listener limits). */
+    http: HttpLimits,
     /** Dead-man's switch: a URL the node GETs on a schedule while it is healthy. */
     watchdog: Type.Optional(
       Type.Object(
@@ -218,12 +256,15 @@ export const Config = Type.Object(
     /** Accounts, sessions and what the peer sees of people (docs/people.md). */
     access: Type.Object(
       {
-        /** Consecutive failed logins that lock an account... */
+        /** Consecutive failed logins that lock an account, for one minute, doubling with each... */
         lockoutAfter: Type.Integer({ minimum: 1, maximum: 100, default: 5 }),
-        /** ...for this long (an admin's password reset unlocks it at once). */
+        /** ...up to this long (another officer or an admin can unlock it at once). */
         lockoutMinutes: Type.Integer({ minimum: 1, default: 15 }),
-        /** Failed logins from one address within 10 minutes before it is throttled. */
-        throttleFailures: Type.Integer({ minimum: 1, default: 20 }),
+        /**
+         * Failed logins of one name from one address within 10 minutes before each further try
+         * waits: one second, doubling, at most five minutes.
+         */
+        throttleFailures: Type.Integer({ minimum: 1, default: 3 }),
         /** A console session ends after this much inactivity... */
         sessionIdleMinutes: Type.Integer({ minimum: 1, default: 30 }),
         /** ...and at the latest this long after login. */

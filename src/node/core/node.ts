@@ -335,7 +335,7 @@ export class Node {
             message: result.message,
             ...(result.id ? { id: result.id } : {}),
           });
-          metrics.rejections.inc({ peer: from ?? 'unknown', code: result.code });
+          metrics.rejections.inc({ peer: peers.label(from), code: result.code });
           logger.warn({ code: result.code, id: result.id, from }, 'envelope rejected');
           if (result.code === 'E_EQUIVOCATION')
             await commit((tx, ledger) =>

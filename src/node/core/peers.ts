@@ -66,6 +66,14 @@ export class Peers {
     return this.#peers.has(party);
   }
 
+  /**
+   * The `peer` label of a metric about something claiming to come from `party`: the party when
+   * pinned, else `unknown` — so a stranger's made-up names never become series of their own.
+   */
+  label(party: string | undefined): string {
+    return party !== undefined && this.#peers.has(party) ? party : 'unknown';
+  }
+
   get size(): number {
     return this.#peers.size;
   }

@@ -40,12 +40,17 @@ export interface HeartbeatsParts {
   logger: Logger;
 }
 
+/** Heartbeat nonces remembered per peer: many minutes of heartbeats on every path. */
+const REMEMBERED_NONCES = 4096;
+
 export class Heartbeats {
   readonly #parts: HeartbeatsParts;
   readonly #witness: Witness;
   readonly #paths: Paths;
   /** The last nonce each peer sent us, to echo. */
   readonly #peerNonce = new Map<string, string>();
+  /** The nonces of the heartbeats each peer sent us lately, oldest first: a replay is refused. */
+  readonly #answered = new Map<string, Set<string>>();
   #timer: NodeJS.Timeout | undefined;
   readonly #inFlight = new Set<string>();
   /** Rounds under way, which stop() waits for; none starts once stopped. */
@@ -224,12 +229,27 @@ export class Heartbeats {
       throw new ProtocolError('E_MALFORMED', 'the heartbeat does not say who it is from');
     const peer = this.#parts.peers.pinned(from);
     const theirs = verifyHeartbeat(input, peer.card, this.#parts.config.party);
+    this.#remember(peer.party, theirs.heartbeat.nonce);
     this.#peerNonce.set(peer.party, theirs.heartbeat.nonce);
     await this.#takeIn(theirs.heartbeat);
     // Answer at once with the latest signed checkpoint; signing new ones is the beat's job.
     await this.#refreshCheckpoint(false);
     // Echo this request's nonce: heartbeats on other paths may arrive meanwhile.
     return this.make(peer.party, theirs.heartbeat.path, theirs.heartbeat.nonce);
+  }
+
+  /**
+   * Refuses a signed heartbeat answered before (its nonce is random per heartbeat): a replay
+   * would make the node resend and re-witness on a stranger's say. Only verified heartbeats are
+   * remembered, the last REMEMBERED_NONCES per peer, in memory.
+   */
+  #remember(party: string, nonce: string): void {
+    const seen = this.#answered.get(party) ?? new Set<string>();
+    this.#answered.set(party, seen);
+    if (seen.has(nonce))
+      throw new ProtocolError('E_REPLAY', 'this heartbeat was answered before (same nonce)');
+    seen.add(nonce);
+    if (seen.size > REMEMBERED_NONCES) seen.delete(seen.values().next().value as string);
   }
 
   /**

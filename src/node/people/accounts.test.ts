@@ -69,55 +69,98 @@ describe('accounts', () => {
     expect(await site.accounts.fromSession(login.sessionId)).toBeUndefined();
   });
 
-  test('locks an account after repeated failures, says until when, and unlocks when it ends', async () => {
+  const WRONG = { code: 'E_UNAUTHORIZED', message: 'wrong user name or password' };
+
+  test('locks an account after repeated failures, and answers it as a wrong name is answered', async () => {
     for (let i = 0; i < 3; i++)
-      expect(await refusal(site.accounts.login('bob', 'wrong password!', '10.0.0.2'))).toEqual({
-        code: 'E_UNAUTHORIZED',
-        message: 'wrong user name or password',
-      });
-    const locked = await refusal(site.accounts.login('bob', 'bob-passphrase-22', '10.0.0.2'));
-    expect(locked?.code).toBe('E_LOCKED');
-    expect(locked?.message).toContain('locked after 3 failed logins until');
-    clock.advance(14 * 60_000);
-    expect((await refusal(site.accounts.login('bob', 'bob-passphrase-22', '10.0.0.2')))?.code).toBe(
-      'E_LOCKED',
+      expect(await refusal(site.accounts.login('bob', 'wrong password!', '10.0.0.2'))).toEqual(
+        WRONG,
+      );
+    // Locked: even the right password gets the answer an unknown name gets.
+    expect(await refusal(site.accounts.login('bob', 'bob-passphrase-22', '10.0.0.2'))).toEqual(
+      WRONG,
     );
-    clock.advance(2 * 60_000);
+    expect(
+      await refusal(site.accounts.login('nobody-here', 'bob-passphrase-22', '10.0.0.2')),
+    ).toEqual(WRONG);
+    expect((await site.accounts.get('bob')).lockedUntil).toBe(
+      new Date(clock.now().getTime() + 60_000).toISOString(),
+    );
+    clock.advance(61_000);
     await expect(
       site.accounts.login('bob', 'bob-passphrase-22', '10.0.0.2'),
     ).resolves.toMatchObject({ user: { name: 'bob' } });
   });
 
+  test('each further failure after a lock doubles it, up to lockoutMinutes', async () => {
+    await site.accounts.add(by, { name: 'frank', role: 'operator', password: 'frank-passphrase' });
+    const lockedFor = async () =>
+      Date.parse((await site.accounts.get('frank')).lockedUntil ?? '') - clock.now().getTime();
+    const minutes: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      await refusal(site.accounts.login('frank', 'not his password', `10.7.0.${i}`));
+      if (i >= 2) {
+        minutes.push((await lockedFor()) / 60_000);
+        clock.advance(await lockedFor());
+      }
+    }
+    expect(minutes).toEqual([1, 2, 4, 8, 15]);
+  });
+
   test('an admin’s password reset unlocks a locked account at once', async () => {
     for (let i = 0; i < 3; i++)
       await refusal(site.accounts.login('alice', 'nope nope nope', '10.0.0.3'));
-    expect(
-      (await refusal(site.accounts.login('alice', 'alice-passphrase-1', '10.0.0.3')))?.code,
-    ).toBe('E_LOCKED');
+    expect(await refusal(site.accounts.login('alice', 'alice-passphrase-1', '10.0.0.3'))).toEqual(
+      WRONG,
+    );
     await site.accounts.setPassword(by, 'alice', 'alice-passphrase-2');
     await expect(
       site.accounts.login('alice', 'alice-passphrase-2', '10.0.0.3'),
     ).resolves.toBeDefined();
   });
 
-  test('throttles an address that keeps failing, whatever names it tries', async () => {
-    clock.advance(60 * 60_000);
-    const names = ['x1', 'x2', 'x3', 'x4', 'x5', 'x6'];
-    for (const name of names)
-      expect((await refusal(site.accounts.login(name, 'whatever-it-is', '10.9.9.9')))?.code).toBe(
-        'E_UNAUTHORIZED',
-      );
-    const throttled = await refusal(site.accounts.login('alice', 'alice-passphrase-2', '10.9.9.9'));
-    expect(throttled?.code).toBe('E_THROTTLED');
-    expect(throttled?.message).toMatch(/from 10\.9\.9\.9: try again after 2026-/);
-    // Another address is not affected, and the window passes.
+  test('another officer clears a lockout; nobody clears their own', async () => {
+    await site.accounts.add(by, { name: 'gina', role: 'officer', password: 'gina-passphrase-1' });
+    for (let i = 0; i < 3; i++)
+      await refusal(site.accounts.login('gina', 'not the password', '10.0.0.5'));
+    const bob = { actor: 'bob', role: 'officer', via: 'session', source: '10.0.0.6' } as const;
+    const gina = { ...bob, actor: 'gina' };
+    expect(await refusal(site.accounts.unlock(gina, 'gina'))).toMatchObject({
+      code: 'E_FORBIDDEN',
+    });
+    expect((await site.accounts.unlock(bob, 'gina')).lockedUntil).toBeNull();
     await expect(
-      site.accounts.login('alice', 'alice-passphrase-2', '10.9.9.8'),
-    ).resolves.toBeDefined();
-    clock.advance(11 * 60_000);
+      site.accounts.login('gina', 'gina-passphrase-1', '10.0.0.5'),
+    ).resolves.toMatchObject({ user: { name: 'gina' } });
+    expect((await site.trail.list({ action: 'user.unlock', limit: 10 }))[0]).toMatchObject({
+      actor: 'bob',
+      target: 'gina',
+    });
+  });
+
+  test('throttles a name that keeps failing from one address — known or not — and no other name', async () => {
+    clock.advance(60 * 60_000);
+    await site.accounts.add(by, { name: 'erin', role: 'operator', password: 'erin-passphrase-1' });
+    for (const name of ['erin', 'x1']) {
+      for (let i = 0; i < 6; i++)
+        expect(await refusal(site.accounts.login(name, 'whatever-it-is', '10.9.9.9'))).toEqual(
+          WRONG,
+        );
+      const throttled = await refusal(site.accounts.login(name, 'whatever-it-is', '10.9.9.9'));
+      expect(throttled?.code).toBe('E_THROTTLED');
+      expect(throttled?.message).toMatch(/for this name from 10\.9\.9\.9: try again after 2026-/);
+    }
+    // Another name from the same address is not affected, and the wait passes.
     await expect(
       site.accounts.login('alice', 'alice-passphrase-2', '10.9.9.9'),
     ).resolves.toBeDefined();
+    clock.advance(2_000);
+    expect(await refusal(site.accounts.login('x1', 'whatever-it-is', '10.9.9.9'))).toEqual(WRONG);
+    // The next wait is twice as long: 2 s.
+    clock.advance(1_500);
+    expect((await refusal(site.accounts.login('x1', 'whatever-it-is', '10.9.9.9')))?.code).toBe(
+      'E_THROTTLED',
+    );
   });
 
   test('tokens are scoped within the role, expire, and are refused once revoked', async () => {

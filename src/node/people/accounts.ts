@@ -47,8 +47,22 @@ const ARGON2 = {
 /** Verified when the user does not exist, so a wrong name takes as long as a wrong password. */
 let decoyHash: Promise<string> | undefined;
 
-/** The window over which failed logins from one address are counted. */
+/** The window over which failed logins of one name from one address are counted. */
 const THROTTLE_WINDOW_MS = 10 * 60_000;
+/** (address, name) pairs remembered for throttling at most; the least recent are forgotten. */
+const THROTTLE_KEYS = 10_000;
+/** The longest wait between tries of one name from one address. */
+const THROTTLE_MAX_MS = 5 * 60_000;
+
+/**
+ * When the next try may come, given the recent failures (oldest first): free below `free`
+ * failures, then one second after the last, doubling with each further failure.
+ */
+export function throttledUntil(recent: readonly number[], free: number): number {
+  if (recent.length < free) return 0;
+  const last = recent[recent.length - 1] as number;
+  return last + Math.min(1000 * 2 ** Math.min(recent.length - free, 30), THROTTLE_MAX_MS);
+}
 
 /** Who a request acts as, from a session or a token. */
 export interface Principal {
@@ -132,7 +146,7 @@ export class Accounts {
   readonly #trail: AuditTrail;
   readonly #policy: Config['access'];
   readonly #clock: () => Date;
-  /** Recent failed logins per client address, for throttling. */
+  /** Recent failed logins per (address, name), least recently failed first, for throttling. */
   readonly #failures = new Map<string, number[]>();
 
   constructor(
@@ -257,19 +271,51 @@ export class Accounts {
     });
   }
 
+  /**
+   * Clears an account's lockout and the throttling of its name: another officer's or an admin's
+   * act (a locked person cannot sign in to clear their own), recorded in the audit trail.
+   */
+  async unlock(by: Actor, name: string): Promise<UserView> {
+    if (by.actor === name)
+      throw new ProtocolError(
+        'E_FORBIDDEN',
+        'another officer or an admin must clear your own lockout',
+      );
+    return this.#trail.change(async (tx, audit) => {
+      const user = await this.#existing(name, tx);
+      await this.#people.updateUser(name, { failed_logins: 0, locked_until: null }, tx);
+      for (const key of this.#failures.keys())
+        if (key.endsWith(`\n${name}`)) this.#failures.delete(key);
+      await audit({
+        ...by,
+        action: 'user.unlock',
+        target: name,
+        detail: { failedLogins: user.failed_logins, lockedUntil: user.locked_until },
+      });
+      return view({ ...user, failed_logins: 0, locked_until: null });
+    });
+  }
+
   // logins
 
   /**
-   * Checks a password and opens a console session. Refusals, in order: an address with too many
-   * recent failures (E_THROTTLED), a locked account (E_LOCKED), a wrong name or password, or a
-   * disabled account (E_UNAUTHORIZED, one message for all three).
+   * Checks a password and opens a console session. Two brakes, both doubling with each failure:
+   * a name failing repeatedly from one address waits between tries (E_THROTTLED, which says so
+   * for any name, existing or not), and an account failing repeatedly is locked for a while
+   * (from any address). Other names and accounts are never affected: the operator listener is
+   * local, so all its users share one address. A wrong name, a wrong password, a disabled account
+   * and a locked one get one answer (E_UNAUTHORIZED) in the same time, so names cannot be
+   * enumerated and a locked account cannot be guessed at.
    */
   async login(name: string, password: string, source: string): Promise<Login> {
     const now = this.#clock();
+    const at = now.getTime();
     const anonymous: Actor = { actor: null, role: null, via: 'anonymous', source };
-    const recent = this.#recentFailures(source, now.getTime());
-    if (recent.length >= this.#policy.throttleFailures) {
-      const retry = new Date((recent[0] as number) + THROTTLE_WINDOW_MS).toISOString();
+    const key = `${source}\n${name}`;
+    const recent = this.#recentFailures(key, at);
+    const waitUntil = throttledUntil(recent, this.#policy.throttleFailures);
+    if (waitUntil > at) {
+      const retry = new Date(waitUntil).toISOString();
       await this.#trail.record({
         ...anonymous,
         action: 'login',
@@ -279,34 +325,31 @@ export class Accounts {
       });
       throw new ProtocolError(
         'E_THROTTLED',
-        `too many failed logins from ${source}: try again after ${retry}`,
+        `too many failed logins for this name from ${source}: try again after ${retry}`,
       );
     }
     const user = USER_NAME.test(name) ? await this.#people.user(name) : undefined;
-    if (user?.locked_until && user.locked_until > now.toISOString()) {
-      await this.#trail.record({
-        ...anonymous,
-        action: 'login',
-        target: name,
-        outcome: 'denied',
-        detail: { reason: 'locked' },
-      });
-      throw new ProtocolError(
-        'E_LOCKED',
-        `the account "${name}" is locked after ${this.#policy.lockoutAfter} failed logins until ${user.locked_until}; an admin can unlock it now by setting a new password`,
-      );
-    }
+    const locked = !!user?.locked_until && user.locked_until > now.toISOString();
     decoyHash ??= hash(generatePassword(), ARGON2);
+    // A locked account is checked against the decoy: the same time, and a right guess tells nothing.
     const good =
       typeof password === 'string' &&
       password.length <= PASSWORD_MAX &&
-      (await verify(user?.password_hash ?? (await decoyHash), password));
-    if (!user || !good || user.disabled_at) {
-      recent.push(now.getTime());
-      this.#failures.set(source, recent);
-      let reason = user ? (good ? 'disabled' : 'wrong password') : 'unknown user';
+      (await verify(user && !locked ? user.password_hash : await decoyHash, password));
+    if (!user || !good || user.disabled_at || locked) {
+      recent.push(at);
+      this.#failures.delete(key);
+      this.#failures.set(key, recent);
+      this.#forgetOldest();
+      let reason = locked
+        ? 'locked'
+        : user
+          ? good
+            ? 'disabled'
+            : 'wrong password'
+          : 'unknown user';
       await this.#trail.change(async (tx, audit) => {
-        if (user && !good) {
+        if (user && !good && !locked) {
           const failed = user.failed_logins + 1;
           const lock = failed >= this.#policy.lockoutAfter;
           if (lock) reason = 'wrong password; account locked';
@@ -314,10 +357,8 @@ export class Accounts {
             name,
             lock
               ? {
-                  failed_logins: 0,
-                  locked_until: new Date(
-                    now.getTime() + this.#policy.lockoutMinutes * 60_000,
-                  ).toISOString(),
+                  failed_logins: failed,
+                  locked_until: new Date(at + this.#lockMs(failed)).toISOString(),
                 }
               : { failed_logins: failed },
             tx,
@@ -327,12 +368,13 @@ export class Accounts {
           ...anonymous,
           action: 'login',
           target: name,
-          outcome: 'failed',
+          outcome: locked ? 'denied' : 'failed',
           detail: { reason },
         });
       });
       throw new ProtocolError('E_UNAUTHORIZED', 'wrong user name or password');
     }
+    this.#failures.delete(key);
     const sessionId = randomBytes(32).toString('base64url');
     const csrfToken = randomBytes(32).toString('base64url');
     const expiresAt = new Date(now.getTime() + this.#policy.sessionHours * 3_600_000);
@@ -355,11 +397,25 @@ export class Accounts {
     return { user: view(user), sessionId, csrfToken, expiresAt: expiresAt.toISOString() };
   }
 
-  #recentFailures(source: string, now: number): number[] {
-    const recent = (this.#failures.get(source) ?? []).filter((t) => t > now - THROTTLE_WINDOW_MS);
-    if (recent.length) this.#failures.set(source, recent);
-    else this.#failures.delete(source);
+  /** The lock after `failed` failures in a row: one minute, doubling, at most `lockoutMinutes`. */
+  #lockMs(failed: number): number {
+    const doublings = Math.min(failed - this.#policy.lockoutAfter, 30);
+    return Math.min(60_000 * 2 ** doublings, this.#policy.lockoutMinutes * 60_000);
+  }
+
+  #recentFailures(key: string, now: number): number[] {
+    const recent = (this.#failures.get(key) ?? []).filter((t) => t > now - THROTTLE_WINDOW_MS);
+    if (recent.length) this.#failures.set(key, recent);
+    else this.#failures.delete(key);
     return recent;
+  }
+
+  /** Keeps the throttling memory bounded whatever names a stranger makes up. */
+  #forgetOldest(): void {
+    while (this.#failures.size > THROTTLE_KEYS) {
+      const oldest = this.#failures.keys().next().value as string;
+      this.#failures.delete(oldest);
+    }
   }
 
   #idleUntil(now: Date): string {

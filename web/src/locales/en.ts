@@ -250,6 +250,7 @@ export const en = {
     state: 'State',
     disabled: 'disabled',
     locked: 'locked',
+    unlock: 'Unlock {{name}}',
     active: 'active',
     audit: 'Audit trail (latest 50)',
     when: 'When',

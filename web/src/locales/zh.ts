@@ -253,6 +253,7 @@ export const zh: Plural<Labels> = {
     state: '状态',
     disabled: '已停用',
     locked: '已锁定',
+    unlock: '解锁 {{name}}',
     active: '正常',
     audit: '审计记录（最近 50 条）',
     when: '时间',

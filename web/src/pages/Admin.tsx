@@ -6,16 +6,18 @@ import { ApiFailure, api } from '../api.ts';
 import { PartyName, Time } from '../components.tsx';
 import { useConsole } from '../console.tsx';
 
+const failure = (e: unknown) => (e instanceof ApiFailure ? `${e.code}: ${e.message}` : String(e));
+
 export function Admin() {
   const { t } = useTranslation();
   const { status } = useConsole();
   const [users, setUsers] = useState<UserView[]>([]);
   const [audit, setAudit] = useState<AuditItem[]>([]);
   const [error, setError] = useState<string>();
+  const fail = (e: unknown) => setError(failure(e));
 
   useEffect(() => {
-    const fail = (e: unknown) =>
-      setError(e instanceof ApiFailure ? `${e.code}: ${e.message}` : String(e));
+    const fail = (e: unknown) => setError(failure(e));
     api.users().then(setUsers, fail);
     api.audit(50).then(setAudit, fail);
   }, []);
@@ -81,6 +83,27 @@ export function Admin() {
                     : u.lockedUntil && u.lockedUntil > new Date().toISOString()
                       ? t('admin.locked')
                       : t('admin.active')}
+                  {!u.disabledAt && u.lockedUntil && u.lockedUntil > new Date().toISOString() && (
+                    <>
+                      {' '}
+                      <button
+                        type="button"
+                        onClick={() =>
+                          api
+                            .unlockUser(u.name)
+                            .then(
+                              (unlocked) =>
+                                setUsers((all) =>
+                                  all.map((x) => (x.name === u.name ? unlocked : x)),
+                                ),
+                              fail,
+                            )
+                        }
+                      >
+                        {t('admin.unlock', { name: u.name })}
+                      </button>
+                    </>
+                  )}
                 </td>
               </tr>
             ))}
