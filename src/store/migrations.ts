@@ -1,7 +1,7 @@
 /**
  * One migration list for every backend. A migration never changes once released; add another.
  */
-import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import { type Kysely, type Migration, type MigrationProvider, sql } from 'kysely';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -393,6 +393,33 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .createIndex('drafts_state')
           .on('drafts')
           .columns(['state', 'created_at'])
+          .execute();
+      },
+    },
+    '0016-alarms': {
+      // Alarms aggregated (src/node/core/alarms.ts): one open row per (type, party, cause) with a
+      // count and when it was last seen; `category` keeps messages waiting for a person apart
+      // from faults; `logged_at` is when the ledger last recorded it (repeats are rate limited).
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable('alarms').addColumn('cause', 'text').execute();
+        await db.schema
+          .alterTable('alarms')
+          .addColumn('count', 'integer', (c) => c.notNull().defaultTo(1))
+          .execute();
+        await db.schema.alterTable('alarms').addColumn('last_at', 'text').execute();
+        await db.schema.alterTable('alarms').addColumn('logged_at', 'text').execute();
+        await db.schema
+          .alterTable('alarms')
+          .addColumn('category', 'text', (c) => c.notNull().defaultTo('fault'))
+          .execute();
+        await sql`update alarms set last_at = at, logged_at = at`.execute(db);
+        await sql`update alarms set category = 'waiting' where type in ('escalation', 'unacknowledged', 'unanswered')`.execute(
+          db,
+        );
+        await db.schema
+          .createIndex('alarms_category')
+          .on('alarms')
+          .columns(['category', 'cleared_at', 'id'])
           .execute();
       },
     },

@@ -120,7 +120,18 @@ function Console({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
     () => new Set<number>(JSON.parse(localStorage.getItem(SILENCED) ?? '[]') as number[]),
   );
   const [audio, setAudio] = useState(audioReady());
-  const alarmer = useRef(new Alarmer());
+  const tNow = useRef(t);
+  tNow.current = t;
+  // Many new items at once (a login after a busy night) make one notification, not one each.
+  const [alarmer] = useState(
+    () =>
+      new Alarmer((fresh) => ({
+        key: 'many',
+        title: tNow.current('alarm.many', { count: fresh.length }),
+        detail: tNow.current('alarm.manyDetail', { first: fresh[0]?.title ?? '' }),
+        href: '/',
+      })),
+  );
   const { onFrame: onIncidentFrame, ...live } = useIncidentsLive();
   const main = useRef<HTMLElement>(null);
 
@@ -151,7 +162,8 @@ function Console({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
   const refreshStatus = useCallback(async () => {
     const s = await api.status();
     setStatus(s);
-    setAlarms(s.alarms);
+    // Faults first: no number of messages awaiting a person may push one out of sight.
+    setAlarms([...s.alarms, ...s.waiting]);
   }, []);
   const refresh = useCallback(async () => {
     await Promise.all([refreshMessages(), refreshStatus()]);
@@ -205,6 +217,14 @@ function Console({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
     const out: AlarmItem[] = [];
     if (feed === 'down')
       out.push({ key: 'feed', title: t('feed.downTitle'), detail: t('feed.downDetail') });
+    const alarmItem = (a: Alarm): AlarmItem => ({
+      key: `alarm:${a.id}`,
+      title: t('alarm.system', { type: a.type }),
+      detail: a.count > 1 ? `${a.message} (×${a.count}, ${a.last_at})` : a.message,
+    });
+    // Faults of the system (a fork, a bad proof) come first, before any message awaiting a person.
+    for (const a of alarms)
+      if (a.category === 'fault' && !silenced.has(a.id)) out.push(alarmItem(a));
     for (const m of unacknowledged(inbox, outbox))
       out.push({
         key: `msg:${m.from}/${m.id}`,
@@ -219,12 +239,8 @@ function Console({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
     // An escalation step seen on the feed says more than its stored alarm: show it once.
     const stepped = new Set(live.escalations.map((s) => `${s.party}/${s.id}`));
     for (const a of alarms)
-      if (!silenced.has(a.id) && !(a.ref && stepped.has(a.ref)))
-        out.push({
-          key: `alarm:${a.id}`,
-          title: t('alarm.system', { type: a.type }),
-          detail: a.message,
-        });
+      if (a.category === 'waiting' && !silenced.has(a.id) && !(a.ref && stepped.has(a.ref)))
+        out.push(alarmItem(a));
     out.push(
       ...escalationItems(live.escalations, (s) => ({
         // in: theirs waits for our ack; out: ours went unacknowledged by its deadline.
@@ -246,9 +262,9 @@ function Console({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
   }, [feed, inbox, outbox, alarms, silenced, codes, status, lang, t, live.escalations]);
 
   useEffect(() => {
-    alarmer.current.update(items);
-  }, [items]);
-  useEffect(() => () => alarmer.current.update([]), []);
+    alarmer.update(items);
+  }, [items, alarmer]);
+  useEffect(() => () => alarmer.update([]), [alarmer]);
 
   const data: ConsoleData = {
     me,

@@ -50,6 +50,8 @@ export const en = {
     banner: 'Alarms',
     message: '{{precedence}} message from {{party}}',
     system: 'Alarm: {{type}}',
+    many: '{{count}} new alarms',
+    manyDetail: 'First: {{first}}. Open the console to see them all.',
     open: 'Open',
     silence: 'Acknowledge (silence)',
     clear: 'Clear',

@@ -53,6 +53,8 @@ export const zh: Plural<Labels> = {
     banner: '告警',
     message: '来自{{party}}的{{precedence}}消息',
     system: '告警：{{type}}',
+    many: '{{count}}条新告警',
+    manyDetail: '第一条：{{first}}。请打开控制台查看全部。',
     open: '打开',
     silence: '确认（静音）',
     clear: '解除',
