@@ -3,6 +3,7 @@
  * cannot reach each other, and that can neither forge nor silently lose what it holds.
  */
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -116,6 +117,42 @@ describe('the relay', () => {
       { kind: 'envelope', from: 'us', key: id, data: JSON.stringify(envelope) },
     ]);
     await eventually(async () => ((await cn.store.listInbox(10)).length === 1 ? true : undefined));
+  });
+
+  test('forged answers claiming to be from Beijing are dropped and counted: no alarm, no leaf', async () => {
+    await relayOnly();
+    const us = await pair.start(pair.us);
+    await pair.start(pair.cn);
+    const { id } = await us.node.release(['cn'], draft());
+    await eventually(
+      async () => ((await us.store.getOutbox('cn', id))?.status === 'receipted' ? true : undefined),
+      20_000,
+      'a receipt through the relay',
+    );
+    await pair.stop(pair.cn);
+    // A genuine receipt of Beijing's, copied 50 times with random signatures, as a stranger would
+    // leave it in Washington's box; and a pending message it could claim to settle.
+    const row = await us.store.db
+      .selectFrom('receipts')
+      .select('receipt')
+      .where('dir', '=', 'in')
+      .executeTakeFirstOrThrow();
+    const genuine = JSON.parse(row.receipt) as { receipt: unknown; sig: string };
+    await us.node.release(['cn'], draft());
+    const alarmsBefore = await us.store.openAlarms();
+    const sizeBefore = us.ledger.size;
+    const forged = Array.from({ length: 50 }, () => ({
+      ...genuine,
+      sig: randomBytes(64).toString('base64url'),
+    }));
+    const data = JSON.stringify({ result: { receipts: forged, rejected: [] }, proofs: [] });
+    relay.boxes.deposit('us', [{ kind: 'answer', from: 'cn', key: 'forged', data }]);
+    await eventually(async () => (relay.boxes.boxes().us === undefined ? true : undefined), 10_000);
+    expect(await us.store.openAlarms()).toEqual(alarmsBefore);
+    expect(us.ledger.size).toBe(sizeBefore);
+    expect(await us.metrics.registry.metrics()).toMatch(
+      /hotline_relay_dropped_total\{[^}]*reason="unsigned"[^}]*\} 50/,
+    );
   });
 
   test('a reordered, duplicated delivery is stored once, in every seq', async () => {
