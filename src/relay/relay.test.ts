@@ -183,7 +183,7 @@ describe('the relay', () => {
     expect(cn.peers.received('us').contiguous).toBe(4);
   });
 
-  test('when full it refuses deposits with E_RELAY_FULL, and the sender keeps the messages', async () => {
+  test('when full it refuses deposits with E_RELAY_FULL; the sender keeps the messages and alarms once', async () => {
     await relayOnly({ maxBytes: 64 * 1024 * 1024, maxItemsPerBox: 2 });
     const us = await pair.start(pair.us);
     const ids: string[] = [];
@@ -208,7 +208,19 @@ describe('the relay', () => {
         : undefined;
     });
     expect(row.status).toBe('pending');
-  });
+    // Every retry is refused again: one alarm, counted, recorded once in the ledger.
+    const alarm = await eventually(
+      async () => {
+        const open = (await us.store.openAlarms()).filter((a) => a.type === 'relay-refused');
+        return open.length === 1 && (open[0]?.count ?? 0) >= 3 ? open[0] : undefined;
+      },
+      20_000,
+      'retries refused by the relay',
+    );
+    expect(alarm).toMatchObject({ party: 'cn', cause: 'relay-geneva E_RELAY_FULL' });
+    const leaves = await us.store.db.selectFrom('ledger_leaves').select('leaf').execute();
+    expect(leaves.filter((l) => l.leaf.includes('"type":"relay-refused"'))).toHaveLength(1);
+  }, 60_000);
 
   test('refuses boxes for parties it does not serve, and malformed deposits', async () => {
     await relayOnly();
