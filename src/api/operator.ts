@@ -43,6 +43,22 @@ const AUDITED: Record<string, string> = {
 /** Message ids a view records; a larger listing records these and its count. */
 const VIEW_IDS = 500;
 
+/** Open alarms listed per page (the status carries the first page of each category). */
+const ALARM_PAGE = 100;
+
+/**
+ * A page of open alarms of one category (faults unless `waiting` is asked), newest first: the
+ * next page is asked with `before` = the last id of this one, until a page is short.
+ */
+const AlarmPage = Type.Object(
+  {
+    category: Type.Optional(Type.Union([Type.Literal('fault'), Type.Literal('waiting')])),
+    before: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,15}$' })),
+    limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,2}$|^1000$' })),
+  },
+  { additionalProperties: false },
+);
+
 const ClearAlarm = Type.Object(
   { note: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })) },
   { additionalProperties: false },
@@ -158,15 +174,24 @@ export const operatorRoutes = routes(
         ledger: { size: ledger.size },
         vocabulary: language.ownCard(),
         peers: list,
-        alarms: await store.openAlarms(),
+        alarms: await store.openAlarms({ category: 'fault', limit: ALARM_PAGE }),
+        waiting: await store.openAlarms({ category: 'waiting', limit: ALARM_PAGE }),
+        counts: await store.openAlarmCounts(),
         watchdog: watchdog?.status() ?? null,
       };
     });
 
     app.get(
       '/api/v1/alarms',
-      { schema: { tags: ['status'] } },
-      async (): Promise<Alarm[]> => store.openAlarms(),
+      { schema: { querystring: AlarmPage, tags: ['status'] } },
+      async (request): Promise<Alarm[]> => {
+        const { category, before, limit } = request.query;
+        return store.openAlarms({
+          category: category ?? 'fault',
+          ...(before ? { before: Number(before) } : {}),
+          limit: limit ? Number(limit) : ALARM_PAGE,
+        });
+      },
     );
 
     app.post(

@@ -26,7 +26,7 @@ import { runDemo } from './demo.ts';
 import { registerIncidents } from './incidents.ts';
 import { registerLanguage } from './language.ts';
 import { registerPeople } from './people.ts';
-import { printInbox, printStatus } from './print.ts';
+import { printInbox, printStatus, type Status } from './print.ts';
 
 const program = new Command('hotline')
   .description('Hotline: an emergency channel for AI crises between sovereign parties')
@@ -263,9 +263,19 @@ program
   .addOption(dataOption())
   .option('--json', 'print JSON')
   .action(async (o) => {
-    const status = await callNode(o.data, 'GET', '/api/v1/status');
+    const status = (await callNode(o.data, 'GET', '/api/v1/status')) as Status;
+    // The status carries the newest page of faults; every open one is listed, page by page.
+    for (let page = status.alarms; status.alarms.length < status.counts.fault && page.length; ) {
+      const last = page[page.length - 1]?.id as number;
+      page = (await callNode(
+        o.data,
+        'GET',
+        `/api/v1/alarms?before=${last}&limit=1000`,
+      )) as Status['alarms'];
+      status.alarms.push(...page);
+    }
     if (o.json) console.log(JSON.stringify(status, null, 2));
-    else printStatus(status as never);
+    else printStatus(status);
   });
 
 program

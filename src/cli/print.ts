@@ -1,5 +1,4 @@
 /** Human-readable renderings of operator API answers for the terminal. */
-import { ACK_ALARMS } from '../node/incidents/escalation.ts';
 
 interface InboxItem {
   from: string;
@@ -29,7 +28,7 @@ interface VocabularyComparison {
   warning?: string;
 }
 
-interface Status {
+export interface Status {
   party: string;
   ledger: { size: number };
   vocabulary?: VocabularyComparison;
@@ -62,8 +61,20 @@ interface Status {
       cosigned: { size: number; time: string; at: string } | null;
     };
   }>;
-  alarms: Array<{ at: string; type: string; party: string | null; message: string }>;
+  alarms: StatusAlarm[];
+  waiting: StatusAlarm[];
+  counts: { fault: number; waiting: number };
   watchdog?: { url: string; lastPing: string | null; lastError: string | null } | null;
+}
+
+interface StatusAlarm {
+  id: number;
+  at: string;
+  type: string;
+  party: string | null;
+  message: string;
+  count: number;
+  last_at: string | null;
 }
 
 export function printStatus(s: Status): void {
@@ -104,12 +115,18 @@ export function printStatus(s: Status): void {
     console.log(
       `  watchdog: last ping ${s.watchdog.lastPing ?? 'never'}${s.watchdog.lastError ? `, failing: ${s.watchdog.lastError}` : ''}`,
     );
-  // Messages waiting for a person are listed apart from faults of the system, which they outnumber.
-  const waiting = s.alarms.filter((a) => ACK_ALARMS.has(a.type));
-  const faults = s.alarms.filter((a) => !ACK_ALARMS.has(a.type));
-  if (!faults.length) console.log('  no alarms');
-  for (const a of faults)
-    console.log(`  ALARM ${a.at} ${a.type}${a.party ? ` (${a.party})` : ''}: ${a.message}`);
-  if (waiting.length) console.log(`  awaiting a person (${waiting.length}; hotline ack / remind):`);
-  for (const a of waiting) console.log(`    ${a.at} ${a.type}: ${a.message}`);
+  // Messages waiting for a person are listed apart from faults of the system, which they can
+  // outnumber by thousands: every fault is listed, the waiting ones are counted.
+  if (!s.alarms.length) console.log('  no alarms');
+  for (const a of s.alarms) {
+    const repeated = a.count > 1 ? ` (${a.count} times, last ${a.last_at})` : '';
+    console.log(
+      `  ALARM ${a.at} ${a.type}${a.party ? ` (${a.party})` : ''}${repeated}: ${a.message}`,
+    );
+  }
+  if (s.counts.waiting)
+    console.log(`  awaiting a person (${s.counts.waiting}; hotline ack / remind):`);
+  for (const a of s.waiting) console.log(`    ${a.at} ${a.type}: ${a.message}`);
+  if (s.counts.waiting > s.waiting.length)
+    console.log(`    … and ${s.counts.waiting - s.waiting.length} more`);
 }

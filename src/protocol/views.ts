@@ -72,7 +72,22 @@ export interface Alarm {
   cleared_by: string | null;
   cleared_note: string | null;
   /** `party/id` of the message an escalation alarm is about (cleared by its acknowledgement). */
-  ref?: string | null;
+  ref: string | null;
+  /** What sets it apart from others of its type about its party (an error code), or null. */
+  cause: string | null;
+  /** Times raised while open; `at` is the first, `last_at` the latest. */
+  count: number;
+  last_at: string | null;
+  /** When the ledger last recorded it. */
+  logged_at: string | null;
+  /** `fault`: the system's (integrity, delivery); `waiting`: a message awaiting a person. */
+  category: 'fault' | 'waiting';
+}
+
+/** How many alarms of each category are open. */
+export interface AlarmCounts {
+  fault: number;
+  waiting: number;
 }
 
 export type PathState = 'up' | 'degraded' | 'down';
@@ -158,7 +173,14 @@ export interface NodeStatus {
   ledger: { size: number };
   vocabulary: VocabularyComparison;
   peers: PeerStatus[];
+  /**
+   * The newest open faults (integrity, delivery), at most a page: `counts.fault` says how many
+   * are open; GET /api/v1/alarms pages through them all.
+   */
   alarms: Alarm[];
+  /** The newest open alarms of messages awaiting a person, at most a page; kept apart. */
+  waiting: Alarm[];
+  counts: AlarmCounts;
   watchdog: WatchdogStatus | null;
 }
 

@@ -3,6 +3,7 @@
  * cannot reach each other, and that can neither forge nor silently lose what it holds.
  */
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -118,6 +119,42 @@ describe('the relay', () => {
     await eventually(async () => ((await cn.store.listInbox(10)).length === 1 ? true : undefined));
   });
 
+  test('forged answers claiming to be from Beijing are dropped and counted: no alarm, no leaf', async () => {
+    await relayOnly();
+    const us = await pair.start(pair.us);
+    await pair.start(pair.cn);
+    const { id } = await us.node.release(['cn'], draft());
+    await eventually(
+      async () => ((await us.store.getOutbox('cn', id))?.status === 'receipted' ? true : undefined),
+      20_000,
+      'a receipt through the relay',
+    );
+    await pair.stop(pair.cn);
+    // A genuine receipt of Beijing's, copied 50 times with random signatures, as a stranger would
+    // leave it in Washington's box; and a pending message it could claim to settle.
+    const row = await us.store.db
+      .selectFrom('receipts')
+      .select('receipt')
+      .where('dir', '=', 'in')
+      .executeTakeFirstOrThrow();
+    const genuine = JSON.parse(row.receipt) as { receipt: unknown; sig: string };
+    await us.node.release(['cn'], draft());
+    const alarmsBefore = await us.store.openAlarms();
+    const sizeBefore = us.ledger.size;
+    const forged = Array.from({ length: 50 }, () => ({
+      ...genuine,
+      sig: randomBytes(64).toString('base64url'),
+    }));
+    const data = JSON.stringify({ result: { receipts: forged, rejected: [] }, proofs: [] });
+    relay.boxes.deposit('us', [{ kind: 'answer', from: 'cn', key: 'forged', data }]);
+    await eventually(async () => (relay.boxes.boxes().us === undefined ? true : undefined), 10_000);
+    expect(await us.store.openAlarms()).toEqual(alarmsBefore);
+    expect(us.ledger.size).toBe(sizeBefore);
+    expect(await us.metrics.registry.metrics()).toMatch(
+      /hotline_relay_dropped_total\{[^}]*reason="unsigned"[^}]*\} 50/,
+    );
+  });
+
   test('a reordered, duplicated delivery is stored once, in every seq', async () => {
     await relayOnly(undefined, true);
     const us = await pair.start(pair.us);
@@ -146,7 +183,7 @@ describe('the relay', () => {
     expect(cn.peers.received('us').contiguous).toBe(4);
   });
 
-  test('when full it refuses deposits with E_RELAY_FULL, and the sender keeps the messages', async () => {
+  test('when full it refuses deposits with E_RELAY_FULL; the sender keeps the messages and alarms once', async () => {
     await relayOnly({ maxBytes: 64 * 1024 * 1024, maxItemsPerBox: 2 });
     const us = await pair.start(pair.us);
     const ids: string[] = [];
@@ -171,7 +208,19 @@ describe('the relay', () => {
         : undefined;
     });
     expect(row.status).toBe('pending');
-  });
+    // Every retry is refused again: one alarm, counted, recorded once in the ledger.
+    const alarm = await eventually(
+      async () => {
+        const open = (await us.store.openAlarms()).filter((a) => a.type === 'relay-refused');
+        return open.length === 1 && (open[0]?.count ?? 0) >= 3 ? open[0] : undefined;
+      },
+      20_000,
+      'retries refused by the relay',
+    );
+    expect(alarm).toMatchObject({ party: 'cn', cause: 'relay-geneva E_RELAY_FULL' });
+    const leaves = await us.store.db.selectFrom('ledger_leaves').select('leaf').execute();
+    expect(leaves.filter((l) => l.leaf.includes('"type":"relay-refused"'))).toHaveLength(1);
+  }, 60_000);
 
   test('refuses boxes for parties it does not serve, and malformed deposits', async () => {
     await relayOnly();

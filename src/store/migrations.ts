@@ -404,6 +404,33 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0016-alarms': {
+      // Alarms aggregated (src/node/core/alarms.ts): one open row per (type, party, cause) with a
+      // count and when it was last seen; `category` keeps messages waiting for a person apart
+      // from faults; `logged_at` is when the ledger last recorded it (repeats are rate limited).
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable('alarms').addColumn('cause', 'text').execute();
+        await db.schema
+          .alterTable('alarms')
+          .addColumn('count', 'integer', (c) => c.notNull().defaultTo(1))
+          .execute();
+        await db.schema.alterTable('alarms').addColumn('last_at', 'text').execute();
+        await db.schema.alterTable('alarms').addColumn('logged_at', 'text').execute();
+        await db.schema
+          .alterTable('alarms')
+          .addColumn('category', 'text', (c) => c.notNull().defaultTo('fault'))
+          .execute();
+        await sql`update alarms set last_at = at, logged_at = at`.execute(db);
+        await sql`update alarms set category = 'waiting' where type in ('escalation', 'unacknowledged', 'unanswered')`.execute(
+          db,
+        );
+        await db.schema
+          .createIndex('alarms_category')
+          .on('alarms')
+          .columns(['category', 'cleared_at', 'id'])
+          .execute();
+      },
+    },
     '0018-search': {
       // History and search (src/store/search.ts): one row per stored message with the fields an
       // operator filters by, and the full-text index of its texts, filled from what is stored.

@@ -3,7 +3,7 @@
  * them). JSON documents are stored as text, typed `Json<T>` with what they hold (json.ts); times
  * as ISO strings; scheduling times as epoch milliseconds.
  */
-import type { Generated } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
 import type { Body } from '../protocol/body.ts';
 import type { KeyEntry, SignedCard } from '../protocol/card.ts';
 import type { Envelope } from '../protocol/envelope.ts';
@@ -118,7 +118,21 @@ export interface AlarmsTable {
   cleared_note: string | null;
   /** The message an alarm is about, `<party>/<id>` (from 0008-incidents), or null. */
   ref?: string | null;
+  /**
+   * From 0016-alarms. What distinguishes this alarm from others of its type about its party (an
+   * error code, a message ref), or null; one open row per (type, party, cause).
+   */
+  cause: string | null;
+  /** How many times it was raised while open, and when last (the first is `at`). */
+  count: ColumnType<number, number | undefined, number>;
+  last_at: string | null;
+  /** When the ledger last recorded it (repeats are recorded at most once a window). */
+  logged_at: string | null;
+  /** `fault` (the system's: integrity, delivery) or `waiting` (a message awaiting a person). */
+  category: ColumnType<AlarmCategory, AlarmCategory | undefined, AlarmCategory>;
 }
+
+export type AlarmCategory = 'fault' | 'waiting';
 
 export interface LedgerLeavesTable {
   idx: number;

@@ -8,7 +8,14 @@
  *   const store = await openSqliteStore('node.db');
  *   await store.transaction(async (tx) => { await store.setMeta('party', 'us', tx); });
  */
-import { CompiledQuery, type Kysely, Migrator, sql, type Transaction } from 'kysely';
+import {
+  CompiledQuery,
+  type Kysely,
+  Migrator,
+  type Selectable,
+  sql,
+  type Transaction,
+} from 'kysely';
 import type { HashReader } from '../ledger/merkle.ts';
 import type { Body } from '../protocol/body.ts';
 import type { SignedCard } from '../protocol/card.ts';
@@ -18,6 +25,7 @@ import { fromJson, type Json, type Parsed, toJson } from './json.ts';
 import type { Dialect } from './migrations.ts';
 import { LEDGER_PAGE_HASHES, migrationProvider } from './migrations.ts';
 import type {
+  AlarmCategory,
   AlarmsTable,
   CosignaturesTable,
   Database,
@@ -56,7 +64,22 @@ export type OutboxMessageRow = OutboxRow & { body: Body };
 export type InboxRow = Parsed<InboxTable>;
 /** A received message as the inbox lists it: `sent` is its header's, read without the envelope. */
 export type InboxListRow = Omit<InboxRow, 'envelope'> & { sent: string };
-export type AlarmRow = Omit<AlarmsTable, 'id'> & { id: number };
+export type AlarmRow = Omit<Selectable<AlarmsTable>, 'id' | 'count' | 'ref'> & {
+  id: number;
+  count: number;
+  ref: string | null;
+};
+export interface RaiseAlarmOptions {
+  at?: string;
+  /** The message it is about, `<party>/<id>`: its cause unless `cause` is given. */
+  ref?: string;
+  cause?: string;
+  category?: AlarmCategory;
+}
+
+function alarmRow(row: Selectable<AlarmsTable>): AlarmRow {
+  return { ...row, id: Number(row.id), count: Number(row.count), ref: row.ref ?? null };
+}
 export type WitnessedRow = WitnessedTable;
 export type CosignatureRow = CosignaturesTable;
 export type TranslationRow = TranslationsTable;
@@ -532,34 +555,60 @@ export class Store implements HashReader {
 
   // alarms
 
-  /** Raises an alarm; `ref` names the message it is about (`<party>/<id>`), when it is. */
+  /**
+   * Raises an alarm, or counts it again: while an alarm of this type about this party with this
+   * cause is open, raising it again adds one to its count and moves `last_at` (one row per
+   * aggregate, never one per occurrence). `ref` names the message it is about (`<party>/<id>`),
+   * and is then its cause. The row returned has `count` 1 when it is new.
+   */
   async raiseAlarm(
     type: string,
     party: string | null,
     message: string,
     q: Executor = this.db,
-    options: { at?: string; ref?: string } = {},
+    options: RaiseAlarmOptions = {},
   ): Promise<AlarmRow> {
+    const at = options.at ?? new Date().toISOString();
+    const cause = options.cause ?? options.ref ?? null;
+    const open = await q
+      .selectFrom('alarms')
+      .selectAll()
+      .where('type', '=', type)
+      .where('party', party === null ? 'is' : '=', party)
+      .where('cause', cause === null ? 'is' : '=', cause)
+      .where('cleared_at', 'is', null)
+      .orderBy('id')
+      .limit(1)
+      .executeTakeFirst();
+    if (open) {
+      const count = Number(open.count) + 1;
+      await q.updateTable('alarms').set({ count, last_at: at }).where('id', '=', open.id).execute();
+      return { ...alarmRow(open), count, last_at: at };
+    }
     const values = {
-      at: options.at ?? new Date().toISOString(),
+      at,
       type,
       party,
       message,
       cleared_at: null,
-      ...(options.ref ? { ref: options.ref } : {}),
+      ref: options.ref ?? null,
+      cause,
+      count: 1,
+      last_at: at,
+      logged_at: at,
+      category: options.category ?? 'fault',
     };
     const row = await q
       .insertInto('alarms')
       .values(values)
       .returning('id')
       .executeTakeFirstOrThrow();
-    return {
-      ...values,
-      id: Number(row.id),
-      cleared_by: null,
-      cleared_note: null,
-      ref: options.ref ?? null,
-    };
+    return { ...values, id: Number(row.id), cleared_by: null, cleared_note: null };
+  }
+
+  /** Records that the ledger recorded an alarm's count at `at` (repeats are rate limited). */
+  async alarmLogged(id: number, at: string, q: Executor = this.db): Promise<void> {
+    await q.updateTable('alarms').set({ logged_at: at }).where('id', '=', id).execute();
   }
 
   /** Open alarms about one message (`ref` = `<party>/<id>`). */
@@ -570,23 +619,63 @@ export class Store implements HashReader {
       .where('ref', '=', ref)
       .where('cleared_at', 'is', null)
       .execute();
-    return rows.map((r) => ({ ...r, id: Number(r.id) }));
+    return rows.map(alarmRow);
   }
 
-  async openAlarms(q: Executor = this.db): Promise<AlarmRow[]> {
-    const rows = await q
+  /**
+   * One page of open alarms of a category, newest first: those with an id below `before`, at
+   * most `limit`. Page on with `before` set to the last id of a page until a page is short.
+   */
+  async openAlarms(
+    options: { category?: AlarmCategory; before?: number; limit?: number } = {},
+    q: Executor = this.db,
+  ): Promise<AlarmRow[]> {
+    let query = q
       .selectFrom('alarms')
       .selectAll()
       .where('cleared_at', 'is', null)
+      .where('category', '=', options.category ?? 'fault');
+    if (options.before !== undefined) query = query.where('id', '<', options.before);
+    const rows = await query
       .orderBy('id', 'desc')
-      .limit(100)
+      .limit(options.limit ?? 100)
       .execute();
-    return rows.map((r) => ({ ...r, id: Number(r.id) }));
+    return rows.map(alarmRow);
+  }
+
+  /** Every open alarm of a type (and party, when given), oldest first. */
+  async openAlarmsOf(
+    type: string,
+    party: string | null,
+    cause?: string | null,
+    q: Executor = this.db,
+  ): Promise<AlarmRow[]> {
+    let query = q
+      .selectFrom('alarms')
+      .selectAll()
+      .where('type', '=', type)
+      .where('party', party === null ? 'is' : '=', party)
+      .where('cleared_at', 'is', null);
+    if (cause !== undefined) query = query.where('cause', cause === null ? 'is' : '=', cause);
+    return (await query.orderBy('id').execute()).map(alarmRow);
+  }
+
+  /** How many alarms of each category are open. */
+  async openAlarmCounts(q: Executor = this.db): Promise<Record<AlarmCategory, number>> {
+    const rows = await q
+      .selectFrom('alarms')
+      .select(['category', (eb) => eb.fn.countAll<number | string>().as('n')])
+      .where('cleared_at', 'is', null)
+      .groupBy('category')
+      .execute();
+    const counts: Record<AlarmCategory, number> = { fault: 0, waiting: 0 };
+    for (const r of rows) counts[r.category] = Number(r.n);
+    return counts;
   }
 
   async getAlarm(id: number, q: Executor = this.db): Promise<AlarmRow | undefined> {
     const row = await q.selectFrom('alarms').selectAll().where('id', '=', id).executeTakeFirst();
-    return row && { ...row, id: Number(row.id) };
+    return row && alarmRow(row);
   }
 
   /** Clears an open alarm; returns whether it was open. */

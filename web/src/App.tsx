@@ -122,7 +122,18 @@ function Console({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
     () => new Set<number>(JSON.parse(localStorage.getItem(SILENCED) ?? '[]') as number[]),
   );
   const [audio, setAudio] = useState(audioReady());
-  const alarmer = useRef(new Alarmer());
+  const tNow = useRef(t);
+  tNow.current = t;
+  // Many new items at once (a login after a busy night) make one notification, not one each.
+  const [alarmer] = useState(
+    () =>
+      new Alarmer((fresh) => ({
+        key: 'many',
+        title: tNow.current('alarm.many', { count: fresh.length }),
+        detail: tNow.current('alarm.manyDetail', { first: fresh[0]?.title ?? '' }),
+        href: '/',
+      })),
+  );
   const { onFrame: onIncidentFrame, ...live } = useIncidentsLive();
   const main = useRef<HTMLElement>(null);
 
@@ -153,7 +164,8 @@ function Console({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
   const refreshStatus = useCallback(async () => {
     const s = await api.status();
     setStatus(s);
-    setAlarms(s.alarms);
+    // Faults first: no number of messages awaiting a person may push one out of sight.
+    setAlarms([...s.alarms, ...s.waiting]);
   }, []);
   const refresh = useCallback(async () => {
     await Promise.all([refreshMessages(), refreshStatus()]);
@@ -244,8 +256,8 @@ function Console({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
   ]);
 
   useEffect(() => {
-    alarmer.current.update(items);
-  }, [items]);
+    alarmer.update(items);
+  }, [items, alarmer]);
 
   // Keyboard shortcuts, with Alt so typing never triggers them (WCAG 2.1.4): Alt+N opens the
   // next alarm, Alt+A acknowledges the message shown, Alt+R goes to its reply box.
@@ -276,7 +288,7 @@ function Console({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
   }, [navigate]);
-  useEffect(() => () => alarmer.current.update([]), []);
+  useEffect(() => () => alarmer.update([]), [alarmer]);
 
   const data: ConsoleData = {
     me,

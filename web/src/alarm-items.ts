@@ -87,6 +87,23 @@ export function alarmItems(w: Words, input: AlarmInputs): AlarmItem[] {
 
   const out: AlarmItem[] = [];
   const seen = new Set<string>();
+  // Faults of the system (a fork, a bad proof) come first, before any message awaiting a person:
+  // named by type in the reader's language; the node's own sentence is on
+  // the board.
+  for (const a of system)
+    out.push({
+      key: `alarm:${a.id}`,
+      title: t(`alarmTypes.${a.type}`, { defaultValue: t('alarm.system', { type: a.type }) }),
+      detail: [
+        a.party ? w.party(a.party) : '',
+        a.count > 1 ? `×${a.count}` : '',
+        t('alarm.seeBoard'),
+      ]
+        .filter(Boolean)
+        .join(' — '),
+      href: '/board',
+      silence: a.id,
+    });
   // Received messages waiting for a person: unacknowledged flash and immediate ones, and any
   // the ladder is escalating.
   const waiting = new Map(input.unacknowledged.map((m) => [`${m.from}/${m.id}`, m]));
@@ -172,16 +189,6 @@ export function alarmItems(w: Words, input: AlarmInputs): AlarmItem[] {
       }),
       detail: `${t('inc.approvals.heldAlarmDetail')} ${d.message.text?.body.slice(0, 200) ?? ''}`,
       href: `/approvals/${d.id}`,
-    });
-  // Faults of the system: named by type in the reader's language; the node's own sentence is on
-  // the board.
-  for (const a of system)
-    out.push({
-      key: `alarm:${a.id}`,
-      title: t(`alarmTypes.${a.type}`, { defaultValue: t('alarm.system', { type: a.type }) }),
-      detail: [a.party ? w.party(a.party) : '', t('alarm.seeBoard')].filter(Boolean).join(' — '),
-      href: '/board',
-      silence: a.id,
     });
   return out;
 }

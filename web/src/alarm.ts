@@ -62,16 +62,24 @@ export interface AlarmItem {
 
 const REPEAT_TONE_MS = 3000;
 const REPEAT_NOTIFICATION_MS = 30_000;
+/** More new items than this at once (a login after a busy night) make one notification. */
+const NOTIFY_EACH_UP_TO = 3;
 
 /**
  * Keeps sounding and notifying while `items` is not empty. `update` is called whenever the set of
  * unacknowledged items changes; new items notify at once.
  */
 export class Alarmer {
+  readonly #summarize: (fresh: AlarmItem[]) => AlarmItem;
   #items: AlarmItem[] = [];
   #notified = new Map<string, number>();
   #versions = new Map<string, number>();
   #timer: ReturnType<typeof setInterval> | undefined;
+
+  /** `summarize` makes the one notification that stands for many new items. */
+  constructor(summarize: (fresh: AlarmItem[]) => AlarmItem) {
+    this.#summarize = summarize;
+  }
 
   update(items: AlarmItem[]): void {
     const fresh = items.filter(
@@ -91,7 +99,8 @@ export class Alarmer {
     }
     if (fresh.length) {
       playTone();
-      for (const item of fresh) this.#notify(item);
+      if (fresh.length <= NOTIFY_EACH_UP_TO) for (const item of fresh) this.#notify(item);
+      else this.#coalesce(fresh);
     }
     this.#timer ??= setInterval(() => this.#tick(), REPEAT_TONE_MS);
   }
@@ -103,12 +112,26 @@ export class Alarmer {
   #tick(): void {
     playTone();
     const now = Date.now();
-    for (const item of this.#items)
-      if (now - (this.#notified.get(item.key) ?? 0) >= REPEAT_NOTIFICATION_MS) this.#notify(item);
+    const due = this.#items.filter(
+      (item) => now - (this.#notified.get(item.key) ?? 0) >= REPEAT_NOTIFICATION_MS,
+    );
+    if (due.length <= NOTIFY_EACH_UP_TO) for (const item of due) this.#notify(item);
+    else this.#coalesce(due);
+  }
+
+  /** One notification for many items, each counted as notified. */
+  #coalesce(items: AlarmItem[]): void {
+    const now = Date.now();
+    for (const item of items) this.#notified.set(item.key, now);
+    this.#show(this.#summarize(items));
   }
 
   #notify(item: AlarmItem): void {
     this.#notified.set(item.key, Date.now());
+    this.#show(item);
+  }
+
+  #show(item: AlarmItem): void {
     if (!('Notification' in window) || Notification.permission !== 'granted') return;
     try {
       const n = new Notification(item.title, {

@@ -1,13 +1,21 @@
 /**
  * Durable alarms: a row a person must clear, an event leaf in the ledger committed with it, a line
  * in the log and an event on the live feed once it is durable.
+ *
+ * Alarms are aggregated: while one of a type about a party with a cause (an error code, say) is
+ * open, raising it again only counts it (`count`, `last_at`). The ledger, the log and the live
+ * feed hear of a repeat at most once per REPEAT_WINDOW_MS, with the count, so a peer that sends
+ * 256 equivocations makes one alarm and one leaf, and a flood cannot bury anything.
  */
 import type { Logger } from 'pino';
 import { eventLeaf } from '../../ledger/leaves.ts';
 import { ProtocolError } from '../../protocol/errors.ts';
-import type { AlarmRow, Executor, Store } from '../../store/store.ts';
+import type { AlarmRow, Executor, RaiseAlarmOptions, Store } from '../../store/store.ts';
 import type { Ledger, LedgerWriter } from '../record/ledger.ts';
 import type { NodeEvents } from './events.ts';
+
+/** A repeat of an open alarm is recorded, logged and announced at most this often. */
+export const REPEAT_WINDOW_MS = 10 * 60_000;
 
 export interface AlarmsParts {
   store: Store;
@@ -17,6 +25,9 @@ export interface AlarmsParts {
   clock: () => Date;
 }
 
+/** What distinguishes an alarm from others of its type about its party. */
+export type AlarmOptions = Pick<RaiseAlarmOptions, 'cause' | 'ref' | 'category'>;
+
 export class Alarms {
   readonly #parts: AlarmsParts;
 
@@ -24,22 +35,16 @@ export class Alarms {
     this.#parts = parts;
   }
 
-  /** Raises a durable alarm, recorded in the ledger in the same commit. */
-  raise(type: string, party: string | null, message: string): Promise<AlarmRow> {
-    return this.#parts.ledger.commit((tx, ledger) => this.write(tx, ledger, type, party, message));
-  }
-
-  /**
-   * Raises an alarm unless one of this type about this party is still open; then it is only
-   * logged (a standing fault seen again is not a new alarm).
-   */
-  async raiseOnce(type: string, party: string | null, message: string): Promise<void> {
-    const { store, logger } = this.#parts;
-    if (await store.hasOpenAlarm(type, party)) {
-      logger.error({ alarm: type, party }, message);
-      return;
-    }
-    await this.raise(type, party, message);
+  /** Raises (or counts again) a durable alarm, recorded in the ledger in the same commit. */
+  raise(
+    type: string,
+    party: string | null,
+    message: string,
+    options: AlarmOptions = {},
+  ): Promise<AlarmRow> {
+    return this.#parts.ledger.commit((tx, ledger) =>
+      this.write(tx, ledger, type, party, message, options),
+    );
   }
 
   /** Raises an alarm inside a unit of work that is already under way (the receiver's checks). */
@@ -49,16 +54,38 @@ export class Alarms {
     type: string,
     party: string | null,
     message: string,
+    options: AlarmOptions = {},
   ): Promise<AlarmRow> {
     const { store, logger, events, clock } = this.#parts;
     const at = clock().toISOString();
-    const row = await store.raiseAlarm(type, party, message, tx, { at });
-    await ledger.append([eventLeaf(type, at, { party, message })]);
-    ledger.afterCommit(() => {
-      logger.error({ alarm: type, party }, message);
-      events.emit('alarm', row);
-    });
+    const row = await store.raiseAlarm(type, party, message, tx, { ...options, at });
+    if (row.count === 1) {
+      await ledger.append([eventLeaf(type, at, { party, message })]);
+      ledger.afterCommit(() => {
+        logger.error({ alarm: type, party }, message);
+        events.emit('alarm', row);
+      });
+    } else if (Date.parse(at) - Date.parse(row.logged_at ?? row.at) >= REPEAT_WINDOW_MS) {
+      await store.alarmLogged(row.id, at, tx);
+      await ledger.append([
+        eventLeaf('alarm-repeated', at, { alarm: row.id, type, party, count: row.count }),
+      ]);
+      ledger.afterCommit(() => {
+        logger.error({ alarm: type, party, count: row.count }, message);
+        events.emit('alarm', row);
+      });
+    }
     return row;
+  }
+
+  /**
+   * Clears, as the node itself, the open alarms of a type about a party with a cause: a fault
+   * that has gone (a proof that could not be fetched, verified since).
+   */
+  async resolve(type: string, party: string | null, cause: string, note: string): Promise<void> {
+    const { store, clock } = this.#parts;
+    for (const alarm of await store.openAlarmsOf(type, party, cause))
+      await this.#clearAsNode(alarm.id, note, clock());
   }
 
   /**
@@ -92,8 +119,13 @@ export class Alarms {
     const { store, clock } = this.#parts;
     for (const ref of refs)
       for (const alarm of await store.openAlarmsAbout(ref))
-        await this.clear(alarm.id, 'hotline', note, clock()).catch((e: unknown) => {
-          if (!(e instanceof ProtocolError && e.code === 'E_CONFLICT')) throw e;
-        });
+        await this.#clearAsNode(alarm.id, note, clock());
+  }
+
+  /** Clears as the node; one a person cleared meanwhile is left as they cleared it. */
+  async #clearAsNode(id: number, note: string, now: Date): Promise<void> {
+    await this.clear(id, 'hotline', note, now).catch((e: unknown) => {
+      if (!(e instanceof ProtocolError && e.code === 'E_CONFLICT')) throw e;
+    });
   }
 }

@@ -17,6 +17,7 @@ export class Metrics {
   readonly failovers: Counter;
   readonly relayDeposits: Counter;
   readonly relayCollected: Counter;
+  readonly relayDropped: Counter;
   readonly watchdogPings: Counter;
 
   constructor(party: string, withDefaults = true) {
@@ -95,6 +96,12 @@ export class Metrics {
       name: 'hotline_relay_collected_total',
       help: 'Items collected from relays: kind envelope (for us) or answer (receipts for us)',
       labelNames: ['kind'],
+      registers,
+    });
+    this.relayDropped = new Counter({
+      name: 'hotline_relay_dropped_total',
+      help: 'Items collected from relays and dropped unrecorded: reason unsigned (a receipt not signed by the party it claims), unknown (from no pinned party) or malformed',
+      labelNames: ['reason'],
       registers,
     });
     this.watchdogPings = new Counter({

@@ -452,7 +452,7 @@ export class Node {
           ),
         );
       ledger.afterCommit(() => {
-        for (const alarm of alarms) events.emit('alarm', alarm);
+        for (const alarm of alarms) if (alarm.count === 1) events.emit('alarm', alarm);
       });
       const committed = list.map((a) => ({
         party,

@@ -219,6 +219,7 @@ class Lane {
           'bad-receipt',
           this.#party,
           `a receipt from "${this.#party}" failed: ${(e as Error).message}`,
+          { cause: code },
         );
         continue;
       }
@@ -257,6 +258,7 @@ class Lane {
           'rejected-by-peer',
           this.#party,
           `"${this.#party}" rejected ${row.id}: ${r.code} ${r.message}`,
+          { cause: r.code },
         );
     }
     const unsettled = rows.filter((r) => !cleared.has(r.id));

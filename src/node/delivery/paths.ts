@@ -15,11 +15,12 @@ import { ProtocolError } from '../../protocol/errors.ts';
 import { BatchResult } from '../../protocol/federation.ts';
 import { schemaError } from '../../protocol/validate.ts';
 import type { Failover, PathState, PathStatus, PeerPaths } from '../../protocol/views.ts';
+import type { Alarms } from '../core/alarms.ts';
 import type { Config } from '../core/config.ts';
 import type { NodeEvents } from '../core/events.ts';
 import type { Metrics } from '../core/metrics.ts';
 import type { Peers } from '../core/peers.ts';
-import { postJson } from './transport.ts';
+import { postJson, TransportError } from './transport.ts';
 
 /** What carrying a batch came to. */
 export type Sent =
@@ -49,6 +50,7 @@ export function configuredPaths(
 export interface PathsParts {
   config: Config;
   peers: Peers;
+  alarms: Alarms;
   metrics: Metrics;
   events: NodeEvents;
   logger: Logger;
@@ -231,10 +233,34 @@ export class Paths {
     });
   }
 
+  /**
+   * A deposit at a relay. A relay that answers with a refusal (full, or not serving us) is alarmed
+   * as `relay-refused`: one alarm per path and code, counted however often the outbox retries,
+   * until a person clears it. A relay that does not answer is only a path down.
+   */
+  async #deposit(party: string, path: PathStatus, batch: string, timeout: number): Promise<void> {
+    try {
+      await postJson(`${path.url}/relay/v1/boxes/${party}/envelopes`, batch, timeout);
+    } catch (e) {
+      if (e instanceof TransportError && e.answered)
+        await this.#parts.alarms
+          .raise(
+            'relay-refused',
+            party,
+            `the relay path "${path.path}" (${path.url}) refuses our messages for "${party}": ${e.message}`,
+            { cause: `${path.path} ${e.code}` },
+          )
+          .catch((err: unknown) =>
+            this.#parts.logger.error({ err }, 'raising a relay alarm failed'),
+          );
+      throw e;
+    }
+  }
+
   async #carry(party: string, path: PathStatus, batch: string): Promise<Sent> {
     const timeout = this.#parts.config.outbox.sendTimeoutMs;
     if (path.kind === 'relay') {
-      await postJson(`${path.url}/relay/v1/boxes/${party}/envelopes`, batch, timeout);
+      await this.#deposit(party, path, batch, timeout);
       this.#parts.metrics.relayDeposits.inc({ peer: party, path: path.path });
       return { kind: 'deposited', path: path.path };
     }

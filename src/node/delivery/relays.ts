@@ -9,6 +9,7 @@
  * receipts.
  */
 import type { Logger } from 'pino';
+import { verifyReceiptSignature } from '../../crypto/statements.ts';
 import type { SignedCard } from '../../protocol/card.ts';
 import { ProtocolError } from '../../protocol/errors.ts';
 import type { BatchResult } from '../../protocol/federation.ts';
@@ -168,17 +169,46 @@ export class RelayCollector {
     return proofs;
   }
 
-  /** A peer's answer to what we deposited: its receipts, verified like any other. */
+  /**
+   * A peer's answer to what we deposited: its receipts, verified like any other. Anyone who can
+   * reach the relay can leave an answer claiming to be from a peer, so before anything is
+   * recorded or alarmed each receipt's signature is checked against the claimed peer's card: one
+   * it did not sign is dropped and counted, never an alarm blaming that peer. The answer's
+   * refusals and proofs are unsigned: refusals name no row here (nothing is alarmed or marked by
+   * them) and proofs are offered only with a receipt the peer signed (and checked when used).
+   */
   async #settle(item: CollectedItem): Promise<void> {
-    const { peers, witness, outbox, logger } = this.#parts;
-    if (!peers.has(item.from)) return;
+    const { config, peers, witness, outbox, metrics, logger } = this.#parts;
+    if (!peers.has(item.from)) {
+      metrics.relayDropped.inc({ reason: 'unknown' });
+      return;
+    }
     const error = schemaError(RelayedAnswer, item.data);
     if (error) {
+      metrics.relayDropped.inc({ reason: 'malformed' });
       logger.warn({ peer: item.from, reason: error }, 'a relayed answer is malformed');
       return;
     }
     const { result, proofs } = item.data as RelayedAnswer;
+    const card = peers.pinned(item.from).card;
+    const receipts = result.receipts.filter((r) => {
+      try {
+        verifyReceiptSignature(r, card, config.party);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    const unsigned = result.receipts.length - receipts.length;
+    if (unsigned) {
+      metrics.relayDropped.inc({ reason: 'unsigned' }, unsigned);
+      logger.warn(
+        { peer: item.from, dropped: unsigned },
+        'a relayed answer carries receipts the party it names did not sign: dropped',
+      );
+    }
+    if (!receipts.length) return;
     witness.offerProofs(item.from, proofs);
-    await outbox.settle(item.from, result);
+    await outbox.settle(item.from, { receipts, rejected: result.rejected });
   }
 }

@@ -12,9 +12,12 @@ export class TransportError extends Error {
   override name = 'TransportError';
   /** The peer did answer, but not with a 2xx JSON body (as opposed to no answer at all). */
   readonly answered: boolean;
-  constructor(message: string, answered = false) {
+  /** The error code of an error answer (`E_RELAY_FULL`), or `HTTP <status>` without one. */
+  readonly code: string | undefined;
+  constructor(message: string, answered = false, code?: string) {
     super(message);
     this.answered = answered;
+    this.code = code;
   }
 }
 
@@ -75,10 +78,19 @@ async function call(
     throw new TransportError(`${url}: ${reason}`);
   }
   if (status < 200 || status > 299)
-    throw new TransportError(`${url}: HTTP ${status} ${text.slice(0, 200)}`, true);
+    throw new TransportError(
+      `${url}: HTTP ${status} ${text.slice(0, 200)}`,
+      true,
+      errorCodeOf(text) ?? `HTTP ${status}`,
+    );
   try {
     return JSON.parse(text);
   } catch {
     throw new TransportError(`${url}: the answer is not JSON`, true);
   }
+}
+
+/** The `error.code` of an error answer in the one error shape, if it is one (a short slug). */
+function errorCodeOf(text: string): string | undefined {
+  return /^\{"error":\{"code":"(E_[A-Z_]{1,40})"/.exec(text)?.[1];
 }

@@ -354,6 +354,7 @@ export class Approvals {
                   null,
                   `"${by.user}" released ${message.precedence} ${message.type} ${r.id} to ${to.join(', ')} without a second approval: ${breakGlass}`,
                   tx,
+                  { cause: r.id },
                 );
             },
           }

@@ -292,7 +292,11 @@ export class Escalation {
       await this.followups.update(row.dir, row.party, row.id, changes, tx);
       await this.followups.addEscalation(fields, tx);
       if (alarm)
-        raised = await store.raiseAlarm(alarm.type, row.party, alarm.message, tx, { at, ref });
+        raised = await store.raiseAlarm(alarm.type, row.party, alarm.message, tx, {
+          at,
+          ref,
+          category: 'waiting',
+        });
       // Leaves name desks, never people (the local escalations table keeps who).
       const type = row.dir === 'out' ? 'unanswered' : final ? 'unacknowledged' : 'escalation';
       const detail = {
@@ -346,12 +350,12 @@ export class Escalation {
     return true;
   }
 
-  /** A failure on the escalation path: logged, and alarmed (once while it stands). */
+  /** A failure on the escalation path: logged, and alarmed (counted while it stands). */
   async #fault(err: unknown, what: string, party: string | null = null): Promise<void> {
     const { alarms, logger } = this.#parts;
     logger.error({ err, party }, what);
     await alarms
-      .raiseOnce('escalation-fault', party, `${what}: ${(err as Error).message}`)
+      .raise('escalation-fault', party, `${what}: ${(err as Error).message}`)
       .catch((e: unknown) => logger.error({ err: e }, 'raising an escalation alarm failed'));
   }
 

@@ -261,8 +261,8 @@ export class Roster {
         .executeTakeFirst();
       if (!found) throw new ProtocolError('E_NOT_FOUND', `there is no message ${item.id}`);
     } else if (item.kind === 'alarm') {
-      const open = await this.#store.openAlarms();
-      if (!open.some((a) => a.id === item.id))
+      const alarm = await this.#store.getAlarm(item.id);
+      if (!alarm || alarm.cleared_at !== null)
         throw new ProtocolError('E_NOT_FOUND', `there is no open alarm ${item.id}`);
     }
   }

@@ -410,6 +410,20 @@ describe('mutual witnessing', () => {
     const raised = await alarm(pair.us, 'bad-proof');
     expect(raised.message).toContain('3 heartbeats in a row');
     expect(await us.store.witnessed('cn')).toEqual(witnessed);
+
+    // Beijing is back and its log grows: its next checkpoint comes with a proof that verifies,
+    // so the unfetched proof was a fault of the link, cleared by the node and recorded so.
+    await pair.start(pair.cn);
+    await exchange(pair.cn, 'us');
+    await eventually(
+      async () => ((await us.store.hasOpenAlarm('bad-proof', 'cn')) ? undefined : true),
+      10_000,
+      'the bad-proof alarm to clear itself',
+    );
+    const cleared = await us.store.getAlarm(raised.id);
+    expect(cleared).toMatchObject({ cleared_by: 'hotline', cause: 'unfetched' });
+    expect(cleared?.cleared_note).toContain('proven and witnessed');
+    expect((await us.store.witnessed('cn'))?.size).toBeGreaterThan(witnessed.size);
   });
 
   test('a receipt whose checkpoint does not extend the witnessed log is refused with a fork alarm', async () => {

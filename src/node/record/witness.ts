@@ -298,10 +298,11 @@ export class Witness {
     try {
       checkpoint = openPeerCheckpoint(this.#parts.peers.pinned(party).card, heartbeat.checkpoint);
     } catch (e) {
-      await this.#parts.alarms.raiseOnce(
+      await this.#parts.alarms.raise(
         'bad-proof',
         party,
         `"${party}" sent a checkpoint that does not verify: ${(e as Error).message}`,
+        { cause: 'E_BAD_SIGNATURE' },
       );
       return;
     }
@@ -323,7 +324,7 @@ export class Witness {
    * carried without it, fetched from the peer. A peer that answers without a proof (an error, a
    * malformed answer) raises `bad-proof` at once: it signed a checkpoint it cannot show extends
    * the one we witnessed. An unreachable one is asked again at its next heartbeats, and raises
-   * `bad-proof` after UNPROVEN_HEARTBEATS in a row.
+   * `bad-proof` after UNPROVEN_HEARTBEATS in a row. Either clears itself once a later proof verifies.
    */
   async #askProof(
     party: string,
@@ -345,12 +346,13 @@ export class Witness {
       const times = (this.#unproven.get(party) ?? 0) + 1;
       this.#unproven.set(party, times);
       if (e instanceof PeerAnswer || times >= UNPROVEN_HEARTBEATS) {
-        await this.#parts.alarms.raiseOnce(
+        await this.#parts.alarms.raise(
           'bad-proof',
           party,
           `"${party}" signed a checkpoint of size ${checkpoint.size} (root ${short(checkpoint.root)}) ` +
             `and does not prove it extends its checkpoint of size ${old.size} (root ${short(old.root)}) ` +
             `witnessed at ${old.at}${e instanceof PeerAnswer ? '' : ` (${times} heartbeats in a row)`}: ${reason}`,
+          { cause: UNFETCHED },
         );
       } else
         this.#parts.logger.warn(
@@ -412,10 +414,17 @@ export class Witness {
     if (record) await record((tx) => this.#parts.store.putWitnessed(row, tx));
     else await this.#parts.store.putWitnessed(row);
     this.#accepted.set(party, { size, root, note, line, at });
+    // A proof that could not be fetched was a fault of the link, not evidence: it is over.
+    await this.#parts.alarms.resolve(
+      'bad-proof',
+      party,
+      UNFETCHED,
+      `checkpoint of size ${size} proven and witnessed`,
+    );
   }
 
   async #fork(party: string, old: Accepted, checkpoint: Checkpoint, relation: string) {
-    await this.#parts.alarms.raiseOnce(
+    await this.#parts.alarms.raise(
       'fork',
       party,
       `"${party}" signed a checkpoint of size ${checkpoint.size} (root ${short(checkpoint.root)}) ` +
@@ -430,7 +439,7 @@ export class Witness {
     if (latest?.line === line) return;
     const note = await this.#parts.store.checkpointOfSize(size);
     if (!note) {
-      await this.#parts.alarms.raiseOnce(
+      await this.#parts.alarms.raise(
         'bad-cosignature',
         party,
         `"${party}" sent a co-signature of a checkpoint of size ${size}, which this node never signed`,
@@ -439,7 +448,7 @@ export class Witness {
     }
     const time = this.#verifyCosignature(party, note, line);
     if (time === undefined) {
-      await this.#parts.alarms.raiseOnce(
+      await this.#parts.alarms.raise(
         'bad-cosignature',
         party,
         `"${party}" sent a co-signature of our checkpoint of size ${size} that does not verify with its witness key`,
@@ -597,6 +606,13 @@ const UNPROVEN_HEARTBEATS = 3;
 const PROOF_ATTEMPTS = 3;
 
 class PeerAnswer extends Error {}
+
+/**
+ * The cause of a `bad-proof` alarm raised because no proof could be had (the peer unreachable, or
+ * answering an error): a link fault, cleared by the node once a later proof verifies. A proof that
+ * fails verification is a `fork`, which stays until a person clears it.
+ */
+const UNFETCHED = 'unfetched';
 
 function short(root: Uint8Array): string {
   return toHex(root).slice(0, 16);

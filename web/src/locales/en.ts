@@ -60,6 +60,8 @@ export const en = {
     escalated: 'Escalation under way: the ladder climbs until someone acknowledges.',
     seeBoard: 'details on the board',
     system: 'Alarm: {{type}}',
+    many: '{{count}} new alarms',
+    manyDetail: 'First: {{first}}. Open the console to see them all.',
     open: 'Open',
     silence: 'Mute here (the alarm stays open)',
     clear: 'Clear',

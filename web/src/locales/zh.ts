@@ -63,6 +63,8 @@ export const zh: Plural<Labels> = {
     escalated: '升级通知进行中：在有人确认之前将逐级上报。',
     seeBoard: '详情见总览',
     system: '告警：{{type}}',
+    many: '{{count}}条新告警',
+    manyDetail: '第一条：{{first}}。请打开控制台查看全部。',
     open: '打开',
     silence: '仅在本机静音（告警仍未解除）',
     clear: '解除',
