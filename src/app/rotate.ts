@@ -32,9 +32,7 @@ export async function rotateDataDir(dir: string, options: RotateOptions): Promis
     );
   if (options.reason === 'compromise' && !options.recoveryKeyFile)
     throw new DataDirError('a compromise rotation needs the recovery key file (--recovery-key)');
-  const recovery = options.recoveryKeyFile
-    ? readRecoveryKeyFile(options.recoveryKeyFile)
-    : undefined;
+  const recovery = options.recoveryKeyFile ? recoveryKey(options.recoveryKeyFile) : undefined;
   const config = readConfig(dir);
   const store = await openNodeStore(dir, config);
   try {
@@ -61,5 +59,15 @@ export async function rotateDataDir(dir: string, options: RotateOptions): Promis
     return result;
   } finally {
     await store.close();
+  }
+}
+
+function recoveryKey(file: string) {
+  try {
+    return readRecoveryKeyFile(file);
+  } catch (e) {
+    throw new DataDirError(
+      `cannot use ${file} as the recovery key: ${e instanceof Error ? e.message : String(e)}`,
+    );
   }
 }

@@ -7,11 +7,12 @@ import { rotateDataDir } from '../../src/app/rotate.ts';
 import { newSalt, sealMessageFor } from '../../src/crypto/envelope.ts';
 import type { NodeKeys } from '../../src/crypto/keys.ts';
 import { openSenderEpoch } from '../../src/crypto/seal.ts';
-import { readNodeKeys, readOwnCard } from '../../src/node/core/data.ts';
+import { readNodeKeys, readOwnCard, readToken } from '../../src/node/core/data.ts';
 import type { Body } from '../../src/protocol/body.ts';
 import { fromBase64url } from '../../src/protocol/encoding.ts';
 import type { Envelope } from '../../src/protocol/envelope.ts';
 import type { BatchResult } from '../../src/protocol/federation.ts';
+import type { Rotations } from '../../src/protocol/views.ts';
 import { createPair, draft, eventually, type Pair } from '../support/pair.ts';
 
 /**
@@ -66,6 +67,15 @@ async function forge(seq: number, text: string, kind: 'message' | 'rotation' = '
     body: JSON.stringify({ envelopes: [sealed.envelopes.cn as Envelope] }),
   });
   return { id: sealed.header.id, answer: (await response.json()) as BatchResult };
+}
+
+/** What a console of `site` is shown: GET /api/v1/rotations with the admin's token. */
+async function rotationsShown(site: 'us' | 'cn'): Promise<Rotations> {
+  const response = await fetch(`http://${pair[site].operatorListen}/api/v1/rotations`, {
+    headers: { authorization: `Bearer ${readToken(pair[site].dir)}` },
+  });
+  expect(response.status).toBe(200);
+  return (await response.json()) as Rotations;
 }
 
 const inboxOf = async (site: 'us' | 'cn') => {
@@ -135,6 +145,19 @@ describe('a stolen signing key', () => {
       20_000,
       'an empty outbox',
     );
+    // Both consoles show what happened.
+    const ours = await rotationsShown('us');
+    expect(ours.rotations).toMatchObject([
+      { dir: 'out', party: 'us', reason: 'compromise', serial: 2, untrusted: { cn: 2 } },
+    ]);
+    expect(ours.rotations[0]?.resigned).toEqual([{ party: 'cn', id: honest, seq: 2 }]);
+    const theirs = await rotationsShown('cn');
+    expect(theirs.rotations).toMatchObject([
+      { dir: 'in', party: 'us', reason: 'compromise', serial: 2, untrusted: { cn: 2 } },
+    ]);
+    expect(theirs.rotations[0]?.disputed).toEqual([{ id: forged, seq: 2 }]);
+    expect(theirs.disputed).toMatchObject([{ from: 'us', id: forged, seq: 2 }]);
+    expect(theirs.disputed[0]?.body.text?.body).toBe('Incident closed, stand down.');
   }, 60_000);
 
   test('after which the stolen keys are refused and the channel works', async () => {

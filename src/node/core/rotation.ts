@@ -33,6 +33,7 @@ import type { RetiredKey } from '../../store/schema.ts';
 import type { Executor } from '../../store/store.ts';
 import type { LedgerWriter } from '../record/ledger.ts';
 import type { Alarms } from './alarms.ts';
+import { DataDirError } from './data.ts';
 import type { Node, Signer } from './node.ts';
 import type { Peer, Peers } from './peers.ts';
 
@@ -184,7 +185,9 @@ export async function releaseRotation(
   let signer: Signer | undefined;
   if (request.reason === 'compromise') {
     if (!request.recovery || request.recovery.entry.kid !== recoveryEntry?.kid)
-      throw new Error("a compromise rotation is signed by this party's recovery key");
+      throw new DataDirError(
+        "that is not this party's recovery key: a compromise rotation is signed by it",
+      );
     signer = { kid: request.recovery.entry.kid, key: privateSigner(request.recovery) };
   }
   const identity = ed25519Key('identity');
@@ -203,7 +206,7 @@ export async function releaseRotation(
   if (old.ext) next.ext = old.ext;
   const signed = signCard(next, privateSigner(identity));
   const recipients = [...peers.keys()];
-  if (!recipients.length) throw new Error('there is no pinned peer to tell');
+  if (!recipients.length) throw new DataDirError('there is no pinned peer to tell');
   const untrusted: Record<string, number> = {};
   if (request.reason === 'compromise')
     for (const party of recipients)
