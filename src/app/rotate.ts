@@ -44,6 +44,9 @@ export async function rotateDataDir(dir: string, options: RotateOptions): Promis
       logger: pino({ level: 'silent' }),
       clock: () => options.now ?? new Date(),
     });
+    // The node is stopped: delivery is its business when it starts, not this command's.
+    services.events.removeAllListeners('released');
+    services.events.removeAllListeners('timers-due');
     const now = options.now ?? new Date();
     const result = await releaseRotation(services, {
       reason: options.reason,

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import type { Envelope } from '../../src/protocol/envelope.ts';
 import type { BatchResult } from '../../src/protocol/federation.ts';
 import type { Rotations } from '../../src/protocol/views.ts';
 import { createPair, draft, eventually, type Pair } from '../support/pair.ts';
+import { REPO } from './nodes.ts';
 
 /**
  * The stolen-key attack and its recovery. A thief holding a copy of Washington's key files forges
@@ -176,4 +178,58 @@ describe('a stolen signing key', () => {
       'a message after the rotation',
     );
   }, 30_000);
+});
+
+describe('a routine rotation', () => {
+  let routine: Pair;
+
+  beforeAll(async () => {
+    routine = await createPair();
+  }, 30_000);
+  afterAll(async () => {
+    await routine.close();
+  });
+
+  test('by the CLI: a message signed before it still arrives, and the new key signs after', async () => {
+    // Washington releases while Beijing is down, so the message is still queued at the rotation.
+    const us = await routine.start(routine.us);
+    const before = (
+      await us.node.release(['cn'], draft({ text: { lang: 'en', body: 'Old key.' } }))
+    ).id;
+    await routine.stop(routine.us);
+    const cli = spawnSync(
+      process.execPath,
+      [join(REPO, 'bin', 'hotline.js'), 'rotate', '--data', routine.us.dir, '--json'],
+      { encoding: 'utf8', cwd: REPO },
+    );
+    expect(cli.stderr).toBe('');
+    expect(cli.status).toBe(0);
+    const printed = JSON.parse(cli.stdout) as { id: string; signed: { card: { serial: number } } };
+    expect(printed.signed.card.serial).toBe(2);
+    expect(cli.stdout).not.toContain('secret');
+    const cn = await routine.start(routine.cn);
+    const us2 = await routine.start(routine.us);
+    const after = (
+      await us2.node.release(['cn'], draft({ text: { lang: 'en', body: 'New key.' } }))
+    ).id;
+    const inbox = await eventually(async () => {
+      const rows = await cn.store.listInbox(10);
+      return rows.some((m) => m.id === after) ? rows : undefined;
+    }, 20_000);
+    const byId = new Map(inbox.map((m) => [m.id, m]));
+    expect(byId.get(before)?.seq).toBe(1);
+    expect(byId.get(printed.id)?.seq).toBe(2);
+    expect(byId.get(after)?.seq).toBe(3);
+    // The old signing key stays valid for seq 1 only; nothing is disputed, no alarm.
+    const pinned = cn.peers.pinned('us');
+    expect(pinned.card.serial).toBe(2);
+    const newSigning = readOwnCard(routine.us.dir).card.keys.find((k) => k.purpose === 'signing');
+    expect(pinned.retired.map((r) => r.untilSeq)).toEqual([1, 1]);
+    expect(pinned.retired.some((r) => r.key.kid === newSigning?.kid)).toBe(false);
+    expect(await cn.rotations.listDisputed(10)).toEqual([]);
+    expect((await cn.store.openAlarms()).filter((a) => a.type === 'compromise')).toEqual([]);
+    expect((await cn.rotations.list()).map((r) => [r.dir, r.reason, r.serial])).toEqual([
+      ['in', 'routine', 2],
+    ]);
+  }, 60_000);
 });
