@@ -96,6 +96,7 @@ const MATRIX: Array<[route: string, allowed: string, path: string, body?: unknow
   ['GET /api/v1/outbox', 'ofa', '/api/v1/outbox'],
   ['GET /api/v1/status', 'ofa', '/api/v1/status'],
   ['GET /api/v1/alarms', 'ofa', '/api/v1/alarms'],
+  ['GET /api/v1/rotations', 'ofa', '/api/v1/rotations'],
   ['GET /api/v1/feed', 'ofa', '/api/v1/feed'],
   ['POST /api/v1/alarms/:id/clear', 'fa', '/api/v1/alarms/999999/clear', {}],
   ['GET /api/v1/drafts', 'ofa', '/api/v1/drafts'],

@@ -39,6 +39,7 @@ export const ACCESS: Record<string, Rule> = {
   'GET /api/v1/outbox': { roles: STAFF, scope: 'read' },
   'GET /api/v1/status': { roles: STAFF, scope: 'read' },
   'GET /api/v1/alarms': { roles: STAFF, scope: 'read' },
+  'GET /api/v1/rotations': { roles: STAFF, scope: 'read' },
   'GET /api/v1/feed': { roles: STAFF, scope: 'read' },
   'POST /api/v1/alarms/:id/clear': { roles: OFFICERS, scope: 'write' },
 

@@ -7,7 +7,7 @@ import { followupView } from '../node/incidents/escalation.ts';
 import { Body } from '../protocol/body.ts';
 import { PartyId } from '../protocol/common.ts';
 import { LIMITS } from '../protocol/limits.ts';
-import type { Alarm, InboxItem, NodeStatus, OutboxItem } from '../protocol/views.ts';
+import type { Alarm, InboxItem, NodeStatus, OutboxItem, Rotations } from '../protocol/views.ts';
 import { actorOf, principalOf, staffing } from './access.ts';
 import { answerOf, approvalRoutes, BreakGlassRequest, deciderOf } from './approvals.ts';
 import { historyRoutes } from './history.ts';
@@ -66,9 +66,21 @@ const ClearAlarm = Type.Object(
 
 export const operatorRoutes = routes(
   'operator-routes',
-  ['config', 'card', 'store', 'ledger', 'peers', 'alarms', 'followups', 'paths', 'witness'],
+  [
+    'config',
+    'card',
+    'store',
+    'ledger',
+    'peers',
+    'alarms',
+    'followups',
+    'paths',
+    'witness',
+    'rotations',
+  ],
   async (app) => {
     const { config, card, store, ledger, peers, alarms, followups, paths, witness } = app;
+    const { rotations } = app;
     const { approvals, heartbeats, language, people, watchdog } = app;
     const { roster, trail } = people;
 
@@ -192,6 +204,35 @@ export const operatorRoutes = routes(
           limit: limit ? Number(limit) : ALARM_PAGE,
         });
       },
+    );
+
+    app.get(
+      '/api/v1/rotations',
+      { schema: { querystring: Limit, tags: ['status'] } },
+      async (request): Promise<Rotations> => ({
+        rotations: (await rotations.list()).map((r) => ({
+          dir: r.dir,
+          party: r.party,
+          id: r.id,
+          reason: r.reason,
+          serial: r.serial,
+          at: r.at,
+          since: r.since,
+          untrusted: r.untrusted,
+          replaced: r.detail.replaced,
+          resigned: r.detail.resigned ?? [],
+          disputed: r.detail.disputed ?? [],
+        })),
+        disputed: (await rotations.listDisputed(limitOf(request.query))).map((d) => ({
+          from: d.party,
+          id: d.id,
+          seq: d.seq,
+          receivedAt: d.received_at,
+          disputedAt: d.disputed_at,
+          rotation: d.rotation,
+          body: d.body,
+        })),
+      }),
     );
 
     app.post(

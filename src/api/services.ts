@@ -34,6 +34,7 @@ import type { Ledger } from '../node/record/ledger.ts';
 import type { Witness } from '../node/record/witness.ts';
 import type { SignedCard } from '../protocol/card.ts';
 import type { FollowupStore } from '../store/followups.ts';
+import type { RotationStore } from '../store/rotations.ts';
 import type { Store } from '../store/store.ts';
 
 /** The services the listeners serve from (src/app builds them). */
@@ -49,6 +50,7 @@ export interface ApiServices {
   ledger: Ledger;
   peers: Peers;
   alarms: Alarms;
+  rotations: RotationStore;
   followups: FollowupStore;
   node: Node;
   paths: Paths;
@@ -87,6 +89,7 @@ const NAMES = {
   ledger: true,
   peers: true,
   alarms: true,
+  rotations: true,
   followups: true,
   node: true,
   paths: true,

@@ -28,6 +28,7 @@ import { Ledger } from '../node/record/ledger.ts';
 import { Witness } from '../node/record/witness.ts';
 import type { SignedCard } from '../protocol/card.ts';
 import { FollowupStore } from '../store/followups.ts';
+import { RotationStore } from '../store/rotations.ts';
 import type { Store } from '../store/store.ts';
 
 /** What a node is built from: its data folder's contents, a logger and a clock. */
@@ -48,6 +49,7 @@ export interface Services extends ServiceParts {
   ledger: Ledger;
   peers: Peers;
   alarms: Alarms;
+  rotations: RotationStore;
   followups: FollowupStore;
   recorder: FollowupRecorder;
   node: Node;
@@ -85,6 +87,7 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
   );
   const peers = await Peers.open(store);
   const alarms = new Alarms({ store, ledger, logger, events, clock });
+  const rotations = new RotationStore(store);
   const followups = new FollowupStore(store);
   const recorder = new FollowupRecorder({ config, followups, alarms, events, logger });
   const node = new Node({
@@ -97,6 +100,7 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
     logger,
     events,
     alarms,
+    rotations,
     clock,
     onCommit: recorder.record,
   });
@@ -172,6 +176,7 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
     ledger,
     peers,
     alarms,
+    rotations,
     followups,
     recorder,
     node,

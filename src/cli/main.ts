@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { Command, Option } from 'commander';
 import pino from 'pino';
+import { rotateDataDir } from '../app/rotate.ts';
 import { startNode } from '../app/start.ts';
 import { fingerprint, verifyCard } from '../crypto/card.ts';
 import { ConfigError, readConfig } from '../node/core/config.ts';
@@ -159,6 +160,44 @@ program
         : `Dumped schema "${config.store.schema ?? 'public'}" of "${config.party}" to ${s.file}: ${s.bytes} bytes (pg_dump custom format; restore with pg_restore).`,
     );
     console.log('Keys, card and hotline.yaml stay in the data folder: back them up apart.');
+  });
+
+program
+  .command('rotate')
+  .description(
+    'new identity and signing keys and card, told to every peer (run with the node stopped)',
+  )
+  .addOption(dataOption())
+  .option(
+    '--compromise',
+    'the keys were stolen: sign with the offline recovery key and re-sign what they blocked',
+  )
+  .option('--recovery-key <file>', 'the recovery key file (recovery-OFFLINE.key), for --compromise')
+  .option('--since <time>', 'compromise: from when the old keys are not trusted (ISO 8601)')
+  .option('--json', 'print JSON')
+  .action(async (o) => {
+    const since = o.since ? new Date(o.since) : undefined;
+    if (since && Number.isNaN(since.getTime()))
+      throw new CliError(`--since ${o.since} is not a time (e.g. 2026-12-05T21:00:00Z)`);
+    const result = await rotateDataDir(o.data, {
+      reason: o.compromise ? 'compromise' : 'routine',
+      ...(o.recoveryKey ? { recoveryKeyFile: o.recoveryKey } : {}),
+      ...(since ? { since } : {}),
+    });
+    if (o.json) {
+      const { keys: _keys, ...shown } = result;
+      console.log(JSON.stringify(shown, null, 2));
+      return;
+    }
+    console.log(
+      `Rotation ${result.id} released: card serial ${result.signed.card.serial}, new fingerprint`,
+    );
+    console.log(`  ${fingerprint(result.signed.card)}`);
+    for (const [party, seq] of Object.entries(result.untrusted ?? {}))
+      console.log(`  "${party}": the old keys are untrusted from seq ${seq}`);
+    if (result.resigned.length)
+      console.log(`  ${result.resigned.length} message(s) re-signed with the new signing key`);
+    console.log('Start the node to send it. Put the recovery key back offline.');
   });
 
 program

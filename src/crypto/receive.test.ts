@@ -546,6 +546,80 @@ describe('a rotation', () => {
   });
 });
 
+describe('a compromise rotation naming untrusted seqs', () => {
+  const since = '2026-12-05T21:00:00.000Z';
+  const compromise = (untrusted: unknown): Body => ({
+    ...rotation('compromise', newIdentity.signed),
+    ext: { untrusted },
+  });
+  const byRecovery = { kind: 'rotation' as const, signer: us.node.signer('recovery') };
+
+  it('takes a seq a forgery holds, when it names that seq as untrusted', async () => {
+    const inbox = new Inbox();
+    const forged = await draft({ seq: { cn: 7 } });
+    expect(codeOf(await inbox.receive(forged))).toBe('accepted');
+    const body = compromise({ since, seq: { cn: 7 } });
+    expect(codeOf(await inbox.receive(await draft({ ...byRecovery, body, seq: { cn: 7 } })))).toBe(
+      'accepted',
+    );
+  });
+
+  it('is an equivocation on a held seq when it names none for me', async () => {
+    const inbox = new Inbox();
+    expect(codeOf(await inbox.receive(await draft({ seq: { cn: 7 } })))).toBe('accepted');
+    const body = rotation('compromise', newIdentity.signed);
+    const result = await inbox.receive(await draft({ ...byRecovery, body, seq: { cn: 7 } }));
+    expect(codeOf(result)).toBe('E_EQUIVOCATION');
+  });
+
+  it('never lets the signing or identity key take a held seq', async () => {
+    const inbox = new Inbox();
+    expect(codeOf(await inbox.receive(await draft({ seq: { cn: 7 } })))).toBe('accepted');
+    const routine = rotation('routine', newSigning.signed);
+    const result = await inbox.receive(
+      await draft({
+        kind: 'rotation',
+        body: routine,
+        signer: us.node.signer('identity'),
+        seq: { cn: 7 },
+      }),
+    );
+    expect(codeOf(result)).toBe('E_EQUIVOCATION');
+  });
+
+  it.each([
+    ['names a seq later than its own', { since, seq: { cn: 9 } }, /later than the rotation/],
+    ['has no time', { seq: { cn: 1 } }, /ext.untrusted/],
+    ['has a seq of 0', { since, seq: { cn: 0 } }, /ext.untrusted/],
+  ])('is refused when it %s', async (_what, untrusted, message) => {
+    const result = await new Inbox().receive(
+      await draft({ ...byRecovery, body: compromise(untrusted), seq: { cn: 8 } }),
+    );
+    expect(result).toMatchObject({ status: 'rejected', code: 'E_BAD_ROTATION' });
+    if (result.status === 'rejected') expect(result.message).toMatch(message);
+  });
+
+  it('is refused on a routine rotation', async () => {
+    const body = {
+      ...rotation('routine', newSigning.signed),
+      ext: { untrusted: { since, seq: { cn: 1 } } },
+    };
+    const result = await new Inbox().receive(
+      await draft({ kind: 'rotation', body, signer: us.node.signer('identity') }),
+    );
+    expect(result).toMatchObject({ status: 'rejected', code: 'E_BAD_ROTATION' });
+  });
+
+  it('need not raise the serial a thief may have raised', async () => {
+    const thiefCard = fixedCard('us', [...us.keys], 1000);
+    const inbox = new Inbox(cn, { us: { card: thiefCard.card, retired: [] } });
+    const body = compromise({ since, seq: { cn: 3 } });
+    expect(codeOf(await inbox.receive(await draft({ ...byRecovery, body, seq: { cn: 3 } })))).toBe(
+      'accepted',
+    );
+  });
+});
+
 describe.each(SUITES)('the epoch cache, %s', (suite) => {
   it('never takes in a forged enc', async () => {
     const inbox = new Inbox();

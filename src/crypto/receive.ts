@@ -26,6 +26,7 @@ import type { ErrorCode, Rejection } from '../protocol/errors.ts';
 import { ProtocolError } from '../protocol/errors.ts';
 import { jcs, jcsBytes } from '../protocol/jcs.ts';
 import { LIMITS } from '../protocol/limits.ts';
+import { untrustedOf } from '../protocol/rotation.ts';
 import { schemaError } from '../protocol/validate.ts';
 import { SUPPORTED_VERSIONS } from '../protocol/version.ts';
 import { verifyCard } from './card.ts';
@@ -139,9 +140,11 @@ export async function receiveEnvelope(input: unknown, ctx: ReceiveContext): Prom
     );
   }
 
-  // 6. (from, seq) used by another id
+  // 6. (from, seq) used by another id. A compromise rotation signed by the recovery key may take
+  // a seq a thief's message holds: that message is one it disputes (checked at 8g).
   const owner = await ctx.seqOwner(header.from, mySeq);
-  if (owner !== undefined && owner !== id)
+  const recovering = key.purpose === 'recovery';
+  if (owner !== undefined && owner !== id && !recovering)
     return reject(
       'E_EQUIVOCATION',
       `seq ${mySeq} from "${header.from}" already belongs to ${owner}`,
@@ -157,8 +160,14 @@ export async function receiveEnvelope(input: unknown, ctx: ReceiveContext): Prom
     return reject('E_BAD_BODY_HASH', 'the body does not match header.bodyHash', id);
   const body = parseBody(opened.plaintext);
   if ('code' in body) return reject(body.code, body.message, id);
-  const rotationError = rotationViolation(header, body, peer);
+  const rotationError = rotationViolation(header, body, peer, ctx.me);
   if (rotationError) return reject('E_BAD_ROTATION', rotationError, id);
+  if (owner !== undefined && owner !== id && !disputesOwnSeq(body, ctx.me))
+    return reject(
+      'E_EQUIVOCATION',
+      `seq ${mySeq} from "${header.from}" already belongs to ${owner}`,
+      id,
+    );
   ctx.epochs.remember(header.from, opened.epoch, opened.secret);
   return { status: 'accepted', envelope, header, headerHash, body };
 }
@@ -234,12 +243,25 @@ function parseBody(plaintext: Uint8Array): Body | Rejection {
   return value as Body;
 }
 
+/** Whether a (valid) compromise rotation names, for me, a first untrusted seq (≤ its own). */
+function disputesOwnSeq(body: Body, me: string): boolean {
+  const untrusted = body.rotation?.reason === 'compromise' ? untrustedOf(body) : undefined;
+  return untrusted !== undefined && !('error' in untrusted) && untrusted.seq[me] !== undefined;
+}
+
 /**
  * A rotation envelope must carry a rotation body and vice versa; its new card must be valid, of
- * the same party, with a higher serial and the same recovery key; a routine rotation is signed by
- * the identity key, a compromise by the recovery key.
+ * the same party, with the same recovery key. A routine rotation is signed by the identity key
+ * and raises the serial. A compromise rotation is signed by the recovery key; it need not raise
+ * the serial (a thief's rotation may have raised it), and its `ext.untrusted`, when present,
+ * names for me a first untrusted seq no later than its own.
  */
-function rotationViolation(header: Header, body: Body, peer: PinnedPeer): string | undefined {
+function rotationViolation(
+  header: Header,
+  body: Body,
+  peer: PinnedPeer,
+  me: string,
+): string | undefined {
   const isRotation = header.kind === 'rotation';
   if (isRotation !== (body.type === 'rotation'))
     return 'a rotation body travels in a rotation envelope, and only there';
@@ -252,12 +274,21 @@ function rotationViolation(header: Header, body: Body, peer: PinnedPeer): string
   }
   const current = peer.card;
   if (next.party !== current.party) return 'the new card is for another party';
-  if (next.serial <= current.serial) return 'the new card must have a higher serial';
   const recovery = (c: Card) => c.keys.find((k) => k.purpose === 'recovery')?.pub;
   if (recovery(next) !== recovery(current)) return 'a rotation cannot change the recovery key';
   const signer = current.keys.find((k) => k.kid === header.kid)?.purpose;
   const expected = body.rotation.reason === 'routine' ? 'identity' : 'recovery';
   if (signer !== expected)
     return `a ${body.rotation.reason} rotation is signed by the ${expected} key`;
+  if (body.rotation.reason === 'routine') {
+    if (next.serial <= current.serial) return 'the new card must have a higher serial';
+    if (untrustedOf(body) !== undefined) return 'only a compromise rotation names untrusted seqs';
+    return undefined;
+  }
+  const untrusted = untrustedOf(body);
+  if (untrusted && 'error' in untrusted) return untrusted.error;
+  const from = untrusted?.seq[me];
+  if (from !== undefined && from > (header.seq[me] ?? 0))
+    return 'the first untrusted seq cannot be later than the rotation itself';
   return undefined;
 }

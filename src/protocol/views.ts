@@ -58,6 +58,46 @@ export type Submitted =
   | ({ state: 'released'; draft: string | null } & Released)
   | { state: 'pending'; draft: string; rules: number[] };
 
+// Key rotations: GET /api/v1/rotations
+
+/** A key rotation: ours (`out`) or a peer's (`in`), as applied. */
+export interface RotationView {
+  dir: 'in' | 'out';
+  party: string;
+  /** The rotation message's id. */
+  id: string;
+  reason: 'routine' | 'compromise';
+  serial: number;
+  at: string;
+  /** Compromise: from when the old keys are untrusted, in the owner's words. */
+  since: string | null;
+  /** Compromise: per channel, the first seq the old keys may not sign. */
+  untrusted: Record<string, number> | null;
+  /** The key ids the rotation replaced. */
+  replaced: string[];
+  /** Ours: the messages re-signed with the new key. */
+  resigned: Array<{ party: string; id: string; seq: number }>;
+  /** Theirs: the received messages it disputed. */
+  disputed: Array<{ id: string; seq: number }>;
+}
+
+/** A received message a compromise rotation disputed: kept, never shown as genuine. */
+export interface DisputedMessage {
+  from: string;
+  id: string;
+  seq: number;
+  receivedAt: string;
+  disputedAt: string;
+  /** The rotation that disputed it. */
+  rotation: string;
+  body: Body;
+}
+
+export interface Rotations {
+  rotations: RotationView[];
+  disputed: DisputedMessage[];
+}
+
 // Status and alarms: GET /api/v1/status, /api/v1/alarms
 
 /** A durable alarm, as stored. */

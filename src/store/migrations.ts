@@ -499,6 +499,41 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           }
       },
     },
+    '0011-rotations': {
+      // Key rotations, ours (`out`) and peers' (`in`), and the received messages a compromise
+      // rotation disputed: moved out of `inbox` (whose (party, seq) they held) into `disputed`,
+      // kept whole with the rotation that disputed them; the ledger keeps their `in` leaves.
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('rotations')
+          .addColumn('dir', 'text', (c) => c.notNull())
+          .addColumn('party', 'text', (c) => c.notNull())
+          .addColumn('id', 'text', (c) => c.notNull())
+          .addColumn('reason', 'text', (c) => c.notNull())
+          .addColumn('serial', 'integer', (c) => c.notNull())
+          .addColumn('at', 'text', (c) => c.notNull())
+          .addColumn('since', 'text')
+          .addColumn('untrusted', 'text')
+          .addColumn('detail', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('rotations_pk', ['dir', 'party', 'id'])
+          .execute();
+        await db.schema
+          .createTable('disputed')
+          .addColumn('party', 'text', (c) => c.notNull())
+          .addColumn('id', 'text', (c) => c.notNull())
+          .addColumn('seq', bigint, (c) => c.notNull())
+          .addColumn('header_hash', 'text', (c) => c.notNull())
+          .addColumn('envelope', 'text', (c) => c.notNull())
+          .addColumn('body', 'text', (c) => c.notNull())
+          .addColumn('received_at', 'text', (c) => c.notNull())
+          .addColumn('leaf_index', bigint, (c) => c.notNull())
+          .addColumn('receipt_id', bigint, (c) => c.notNull())
+          .addColumn('disputed_at', 'text', (c) => c.notNull())
+          .addColumn('rotation', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('disputed_pk', ['party', 'header_hash'])
+          .execute();
+      },
+    },
   };
 }
 

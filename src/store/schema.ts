@@ -409,6 +409,37 @@ export interface SearchTable {
   vector?: string;
 }
 
+/** A key rotation: ours (`out`, party = us) or a peer's (`in`), as applied. */
+export interface RotationsTable {
+  dir: 'in' | 'out';
+  party: string;
+  /** The rotation message's id. */
+  id: string;
+  reason: 'routine' | 'compromise';
+  /** The new card's serial. */
+  serial: number;
+  at: string;
+  /** Compromise: from when the old keys are not trusted (the operator's word). */
+  since: string | null;
+  /** Compromise: per channel (recipient for `out`, me for `in`), the first untrusted seq. */
+  untrusted: Json<Record<string, number>> | null;
+  detail: Json<RotationDetail>;
+}
+
+/** What a rotation did: kids replaced; `out`: messages re-signed; `in`: messages disputed. */
+export interface RotationDetail {
+  replaced: string[];
+  resigned?: Array<{ party: string; id: string; seq: number }>;
+  disputed?: Array<{ id: string; seq: number }>;
+}
+
+/** A received message a compromise rotation disputed: its inbox row, moved here whole. */
+export interface DisputedTable extends InboxTable {
+  disputed_at: string;
+  /** The rotation message that disputed it. */
+  rotation: string;
+}
+
 export interface Database {
   meta: MetaTable;
   peers: PeersTable;
@@ -435,4 +466,6 @@ export interface Database {
   escalations: EscalationsTable;
   drafts: DraftsTable;
   search: SearchTable;
+  rotations: RotationsTable;
+  disputed: DisputedTable;
 }

@@ -4,6 +4,7 @@
  * the rest are services beside it (src/node/*); src/app builds them all once.
  */
 
+import type { KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import { onlyKey } from '../../crypto/card.ts';
@@ -33,6 +34,7 @@ import { schemaError } from '../../protocol/validate.ts';
 import { RANK } from '../../protocol/values.ts';
 import { PROTOCOL_VERSION } from '../../protocol/version.ts';
 import type { Released } from '../../protocol/views.ts';
+import type { RotationStore } from '../../store/rotations.ts';
 import type { AlarmRow, Executor, NewOutboxRow, Store } from '../../store/store.ts';
 import type { Committer, Ledger, LedgerWriter } from '../record/ledger.ts';
 import type { Alarms } from './alarms.ts';
@@ -40,6 +42,7 @@ import type { Config } from './config.ts';
 import type { NodeEvents } from './events.ts';
 import type { Metrics } from './metrics.ts';
 import type { Peer, Peers } from './peers.ts';
+import { type AppliedRotation, applyRotation } from './rotation.ts';
 
 /** A message of a commit, as the commit hook sees it. */
 export interface CommittedMessage {
@@ -79,6 +82,7 @@ interface ReleaseJob {
   epochs: Record<string, SenderEpoch>;
   now: Date;
   hook: ReleaseHook | undefined;
+  signer: Signer | undefined;
   resolve(released: Released): void;
   reject(error: unknown): void;
 }
@@ -90,7 +94,13 @@ interface ReleaseJob {
  */
 export interface ReleaseHook {
   leaves?: (released: Released, at: string) => Leaf[];
-  write?: (tx: Executor, released: Released) => Promise<void>;
+  write?: (tx: Executor, released: Released, ledger: LedgerWriter) => Promise<void>;
+}
+
+/** The key a header is signed with, when not the node's own (a compromise rotation's). */
+export interface Signer {
+  kid: string;
+  key: KeyObject;
 }
 
 export interface NodeParts {
@@ -103,6 +113,7 @@ export interface NodeParts {
   logger: Logger;
   events: NodeEvents;
   alarms: Alarms;
+  rotations: RotationStore;
   /** The node's clock (tests inject one). */
   clock: () => Date;
   /** Runs in every unit of work that stores released or received messages. */
@@ -129,6 +140,12 @@ export class Node {
 
   get party(): string {
     return this.#parts.config.party;
+  }
+
+  /** The open sealing epoch to `party` (a new one when due), as a release would take it. */
+  sealingEpoch(party: string): Promise<SenderEpoch> {
+    const { suite, pub } = sealingKeyOf(this.#parts.peers.pinned(party));
+    return this.#sendEpochs.next(party, suite, pub);
   }
 
   /** A draft as a body with its salt, checked as a release checks it (schema, rules, size). */
@@ -164,6 +181,7 @@ export class Node {
     draft: Draft,
     now = this.#parts.clock(),
     hook?: ReleaseHook,
+    signer?: Signer,
   ): Promise<Released> {
     const recipients = [...new Set(to)];
     if (!recipients.length)
@@ -175,7 +193,7 @@ export class Node {
       epochs[party] = await this.#sendEpochs.next(party, suite, pub);
     }
     const released = await new Promise<Released>((resolve, reject) => {
-      this.#releases.push({ recipients, body, epochs, now, hook, resolve, reject });
+      this.#releases.push({ recipients, body, epochs, now, hook, signer, resolve, reject });
       this.#flushReleases();
     });
     for (const party of recipients) {
@@ -221,9 +239,9 @@ export class Node {
     const committed: CommittedMessage[] = [];
     const out: Released[] = [];
     const hooked: Array<[ReleaseHook, Released]> = [];
-    for (const { recipients, body, epochs, now, hook } of jobs) {
+    for (const { recipients, body, epochs, now, hook, signer: given } of jobs) {
       const kind = body.type === 'rotation' ? 'rotation' : 'message';
-      const signer = keys.signer(kind === 'rotation' ? 'identity' : 'signing');
+      const signer = given ?? keys.signer(kind === 'rotation' ? 'identity' : 'signing');
       const id = uuidv7();
       const at = now.toISOString();
       const seq: Record<string, number> = {};
@@ -273,7 +291,7 @@ export class Node {
     await ledger.append(leaves);
     await store.addOutbox(rows, tx);
     await onCommit?.(tx, ledger, 'out', committed);
-    for (const [hook, released] of hooked) await hook.write?.(tx, released);
+    for (const [hook, released] of hooked) await hook.write?.(tx, released, ledger);
     return out;
   }
 
@@ -392,8 +410,9 @@ export class Node {
     list: Accepted[],
     now: Date,
   ): Promise<SignedReceipt> {
-    const { store, keys, peers, metrics, events, config, onCommit } = this.#parts;
+    const { store, keys, peers, metrics, events, config, onCommit, rotations } = this.#parts;
     const receivedAt = now.toISOString();
+    const applied: AppliedRotation[] = [];
     const skewed = list.filter(
       (a) => Math.abs(Date.parse(a.header.sent) - now.getTime()) > config.skewAlarmMs,
     );
@@ -426,6 +445,21 @@ export class Node {
       const signed = signReceipt(body, signer.key);
       const receiptId = await store.addReceipt('out', party, signed, tx);
       await ledger.append([receiptLeaf('out', receivedAt, signed)]);
+      // A rotation is applied before the batch joins the inbox: a compromise rotation frees the
+      // seqs of the messages it disputes (its own among them).
+      for (const a of list)
+        if (a.body.rotation)
+          applied.push(
+            await applyRotation(
+              { rotations, alarms: this.#parts.alarms, store },
+              tx,
+              ledger,
+              this.party,
+              applied.length ? withCard(peers.pinned(party), applied.at(-1)) : peers.pinned(party),
+              a,
+              receivedAt,
+            ),
+          );
       await store.addInbox(
         list.map((a, i) => ({
           party,
@@ -463,6 +497,12 @@ export class Node {
       await onCommit?.(tx, ledger, 'in', committed);
       return signed;
     });
+    const last = applied.at(-1);
+    if (last) {
+      peers.repin(party, last.signed, last.retired);
+      const tracker = peers.received(party);
+      for (const d of applied.flatMap((r) => r.disputed)) tracker.remove(d.seq);
+    }
     const tracker = peers.received(party);
     for (const a of list) tracker.add(a.header.seq[this.party] as number);
     metrics.received.inc({ peer: party }, list.length);
@@ -491,6 +531,17 @@ function sealingKeyOf(peer: Peer): { suite: SuiteName; pub: Uint8Array } {
   const keys = peer.card.keys.filter((k) => k.purpose === 'sealing');
   const key = keys.find((k) => k.alg === 'x-wing') ?? keys[0] ?? onlyKey(peer.card, 'sealing');
   return { suite: key.alg as SuiteName, pub: fromBase64url(key.pub) };
+}
+
+/** The peer as a rotation earlier in the same batch left it. */
+function withCard(peer: Peer, rotation: AppliedRotation | undefined): Peer {
+  if (!rotation) return peer;
+  return {
+    ...peer,
+    signed: rotation.signed,
+    card: rotation.signed.card,
+    retired: rotation.retired,
+  };
 }
 
 function peerOf(input: unknown): string | undefined {

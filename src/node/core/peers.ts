@@ -96,6 +96,17 @@ export class Peers {
     return tracker;
   }
 
+  /** Pins a peer's rotated card and retired keys (once the rotation is durable). */
+  repin(party: string, signed: SignedCard, retired: Peer['retired']): void {
+    this.#peers.set(party, {
+      party,
+      signed,
+      card: signed.card,
+      retired,
+      fingerprint: fingerprint(signed.card),
+    });
+  }
+
   /** Re-reads pinned peers (after `hotline peer add` on a running node's store). */
   async reload(): Promise<void> {
     const fresh = await loadPeers(this.#store);

@@ -16,6 +16,16 @@ export class SeqTracker {
     while (this.#above.delete(this.#contiguous + 1)) this.#contiguous++;
   }
 
+  /** Forgets a seq (its message was disputed): the channel has a gap there again. */
+  remove(seq: number): void {
+    if (seq > this.#contiguous) {
+      this.#above.delete(seq);
+      return;
+    }
+    for (let s = seq + 1; s <= this.#contiguous; s++) this.#above.add(s);
+    this.#contiguous = seq - 1;
+  }
+
   has(seq: number): boolean {
     return seq <= this.#contiguous || this.#above.has(seq);
   }

@@ -1,0 +1,76 @@
+/**
+ * `hotline rotate` on a stopped node's data folder: the rotation released into the outbox
+ * (src/node/core/rotation.ts), then the new keys and card put in place. The node sends it when it
+ * next starts.
+ */
+import { existsSync, writeFileSync } from 'node:fs';
+import pino from 'pino';
+import { readConfig } from '../node/core/config.ts';
+import {
+  DataDirError,
+  openNodeStore,
+  paths,
+  readNodeKeys,
+  readOwnCard,
+} from '../node/core/data.ts';
+import { readRecoveryKeyFile, replaceKeyFiles } from '../node/core/keyfiles.ts';
+import { type RotateResult, releaseRotation } from '../node/core/rotation.ts';
+import { buildServices } from './services.ts';
+
+export interface RotateOptions {
+  reason: 'routine' | 'compromise';
+  /** Compromise: the recovery key file brought back from offline storage. */
+  recoveryKeyFile?: string;
+  since?: Date;
+  now?: Date;
+}
+
+export async function rotateDataDir(dir: string, options: RotateOptions): Promise<RotateResult> {
+  if (existsSync(paths(dir).running))
+    throw new DataDirError(
+      `the node of ${dir} is running (${paths(dir).running}): stop it, then rotate`,
+    );
+  if (options.reason === 'compromise' && !options.recoveryKeyFile)
+    throw new DataDirError('a compromise rotation needs the recovery key file (--recovery-key)');
+  const recovery = options.recoveryKeyFile ? recoveryKey(options.recoveryKeyFile) : undefined;
+  const config = readConfig(dir);
+  const store = await openNodeStore(dir, config);
+  try {
+    const services = await buildServices({
+      config,
+      keys: readNodeKeys(dir),
+      card: readOwnCard(dir),
+      store,
+      logger: pino({ level: 'silent' }),
+      clock: () => options.now ?? new Date(),
+    });
+    // The node is stopped: delivery is its business when it starts, not this command's.
+    services.events.removeAllListeners('released');
+    services.events.removeAllListeners('timers-due');
+    const now = options.now ?? new Date();
+    const result = await releaseRotation(services, {
+      reason: options.reason,
+      now,
+      ...(recovery ? { recovery } : {}),
+      ...(options.since ? { since: options.since } : {}),
+    });
+    // Durable in the store: the keys and card follow. The old identity and signing keys are
+    // overwritten; what they signed before stays verifiable with their public halves.
+    replaceKeyFiles(paths(dir).keys, result.keys);
+    writeFileSync(paths(dir).card, `${JSON.stringify(result.signed, null, 2)}\n`);
+    await services.escalation.stop();
+    return result;
+  } finally {
+    await store.close();
+  }
+}
+
+function recoveryKey(file: string) {
+  try {
+    return readRecoveryKeyFile(file);
+  } catch (e) {
+    throw new DataDirError(
+      `cannot use ${file} as the recovery key: ${e instanceof Error ? e.message : String(e)}`,
+    );
+  }
+}
