@@ -10,6 +10,7 @@ import { LIMITS } from '../protocol/limits.ts';
 import type { Alarm, InboxItem, NodeStatus, OutboxItem } from '../protocol/views.ts';
 import { actorOf, principalOf, staffing } from './access.ts';
 import { answerOf, approvalRoutes, BreakGlassRequest, deciderOf } from './approvals.ts';
+import { stepUp } from './factors.ts';
 import { incidentRoutes } from './incidents.ts';
 import { languageRoutes } from './language.ts';
 import { routes } from './services.ts';
@@ -64,6 +65,7 @@ export const operatorRoutes = routes(
       async (request, reply) => {
         const { to, message, breakGlass } = request.body;
         await staffing(roster, request, message.author.desk, 'write as');
+        if (breakGlass) await stepUp(people, request, breakGlass.stepUp, 'breaking glass');
         const { status, body } = answerOf(
           await approvals.submit(deciderOf(request), to, message, {
             ...(breakGlass ? { breakGlass: breakGlass.reason } : {}),

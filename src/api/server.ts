@@ -12,6 +12,7 @@ import { LIMITS } from '../protocol/limits.ts';
 import { installAccess } from './access.ts';
 import { consoleRoutes } from './console.ts';
 import { installErrorHandler } from './errors.ts';
+import { factorRoutes } from './factors.ts';
 import { federationRoutes } from './federation.ts';
 import { liveRoutes } from './live.ts';
 import { operatorRoutes } from './operator.ts';
@@ -66,6 +67,7 @@ export async function operatorServer(given: ApiServices): Promise<App> {
   });
   await app.register(operatorRoutes);
   await app.register(peopleRoutes);
+  await app.register(factorRoutes);
   await app.register(liveRoutes);
   await app.register(consoleRoutes);
   return app;
@@ -85,6 +87,7 @@ export async function localPeopleServer(
   await installAccess(app, { people, local });
   await app.register(services, { people });
   await app.register(peopleRoutes);
+  await app.register(factorRoutes);
   return app;
 }
 

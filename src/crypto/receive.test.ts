@@ -360,6 +360,8 @@ describe('Beijing refuses, with a stable code,', () => {
       'E_TLP_RED',
       'E_SELF_APPROVAL',
       'E_FLASH_TOO_LONG',
+      'E_SECOND_FACTOR',
+      'E_ENROL_SECOND_FACTOR',
     ];
     const expected = ERROR_CODES.filter((c) => !notOfReceiving.includes(c));
     expect([...new Set(CASES.map(([code]) => code))].sort()).toEqual([...expected].sort());

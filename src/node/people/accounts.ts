@@ -13,6 +13,7 @@ import type { PeopleStore, UserRow } from '../../store/people.ts';
 import type { Role } from '../../store/schema.ts';
 import type { Executor } from '../../store/store.ts';
 import type { Config } from '../core/config.ts';
+import type { FactorKind, FactorProof, SecondFactors } from './factors.ts';
 import type { Actor, AuditTrail } from './trail.ts';
 
 export type { Role };
@@ -49,6 +50,9 @@ let decoyHash: Promise<string> | undefined;
 
 /** The window over which failed logins from one address are counted. */
 const THROTTLE_WINDOW_MS = 10 * 60_000;
+/** How long the second step of a sign-in may follow the password, and how many tries it has. */
+const TICKET_MS = 5 * 60_000;
+const TICKET_TRIES = 3;
 
 /** Who a request acts as, from a session or a token. */
 export interface Principal {
@@ -59,6 +63,8 @@ export interface Principal {
   /** For a session: the hashes of its id and of its CSRF token. */
   session?: { idHash: string; csrfHash: string };
   tokenId?: string;
+  /** A session whose role must have a second factor and has none: it may only enrol one. */
+  enrol?: boolean;
   /** Where it acts from, when not a network client (a command run on the data folder). */
   source?: string;
 }
@@ -86,6 +92,16 @@ export interface Login {
   /** The session cookie's value and the CSRF token, given to the client once. */
   sessionId: string;
   csrfToken: string;
+  expiresAt: string;
+  /** The role must have a second factor and has none yet. */
+  enrol: boolean;
+}
+
+/** The password was right; the sign-in waits for the second factor. */
+export interface SecondFactorNeeded {
+  user: string;
+  ticket: string;
+  methods: FactorKind[];
   expiresAt: string;
 }
 
@@ -131,19 +147,24 @@ export class Accounts {
   readonly #people: PeopleStore;
   readonly #trail: AuditTrail;
   readonly #policy: Config['access'];
+  readonly #factors: SecondFactors;
   readonly #clock: () => Date;
   /** Recent failed logins per client address, for throttling. */
   readonly #failures = new Map<string, number[]>();
+  /** Sign-ins waiting for their second factor, by the SHA-256 of their ticket. */
+  readonly #tickets = new Map<string, { user: string; until: number; tries: number }>();
 
   constructor(
     people: PeopleStore,
     trail: AuditTrail,
     policy: Config['access'],
+    factors: SecondFactors,
     clock: () => Date = () => new Date(),
   ) {
     this.#people = people;
     this.#trail = trail;
     this.#policy = policy;
+    this.#factors = factors;
     this.#clock = clock;
   }
 
@@ -264,7 +285,7 @@ export class Accounts {
    * recent failures (E_THROTTLED), a locked account (E_LOCKED), a wrong name or password, or a
    * disabled account (E_UNAUTHORIZED, one message for all three).
    */
-  async login(name: string, password: string, source: string): Promise<Login> {
+  async login(name: string, password: string, source: string): Promise<Login | SecondFactorNeeded> {
     const now = this.#clock();
     const anonymous: Actor = { actor: null, role: null, via: 'anonymous', source };
     const recent = this.#recentFailures(source, now.getTime());
@@ -302,14 +323,76 @@ export class Accounts {
       password.length <= PASSWORD_MAX &&
       (await verify(user?.password_hash ?? (await decoyHash), password));
     if (!user || !good || user.disabled_at) {
-      recent.push(now.getTime());
-      this.#failures.set(source, recent);
-      let reason = user ? (good ? 'disabled' : 'wrong password') : 'unknown user';
-      await this.#trail.change(async (tx, audit) => {
-        if (user && !good) {
-          const failed = user.failed_logins + 1;
+      const reason = user ? (good ? 'disabled' : 'wrong password') : 'unknown user';
+      await this.#failed(name, user && !good ? user : undefined, source, reason);
+      throw new ProtocolError('E_UNAUTHORIZED', 'wrong user name or password');
+    }
+    const methods = await this.#factors.methods(name);
+    if (methods.length) {
+      const ticket = randomBytes(32).toString('base64url');
+      const until = now.getTime() + TICKET_MS;
+      for (const [key, t] of this.#tickets) if (t.until < now.getTime()) this.#tickets.delete(key);
+      this.#tickets.set(sha256Hex(ticket), { user: name, until, tries: 0 });
+      return { user: name, ticket, methods, expiresAt: new Date(until).toISOString() };
+    }
+    return this.#open(user, source, now);
+  }
+
+  /**
+   * The second step of a sign-in: the ticket the password step gave and a second factor. A wrong
+   * factor counts as a failed login (toward lockout and throttling); after a few the ticket ends.
+   */
+  async completeLogin(ticket: string, proof: FactorProof, source: string): Promise<Login> {
+    const now = this.#clock();
+    const key = sha256Hex(ticket);
+    const pending = this.#tickets.get(key);
+    if (!pending || pending.until < now.getTime()) {
+      this.#tickets.delete(key);
+      throw new ProtocolError(
+        'E_SECOND_FACTOR',
+        'this sign-in has expired: give your user name and password again',
+      );
+    }
+    const user = await this.#people.user(pending.user);
+    if (!user || user.disabled_at) {
+      this.#tickets.delete(key);
+      throw new ProtocolError('E_UNAUTHORIZED', 'wrong user name or password');
+    }
+    if (user.locked_until && user.locked_until > now.toISOString()) {
+      this.#tickets.delete(key);
+      throw new ProtocolError(
+        'E_LOCKED',
+        `the account "${user.name}" is locked until ${user.locked_until}; an admin can unlock it now by setting a new password`,
+      );
+    }
+    const anonymous: Actor = { actor: null, role: null, via: 'anonymous', source };
+    try {
+      await this.#factors.verify(anonymous, user.name, proof, 'login');
+    } catch (e) {
+      pending.tries += 1;
+      if (pending.tries >= TICKET_TRIES) this.#tickets.delete(key);
+      await this.#failed(user.name, user, source, 'wrong second factor');
+      throw e;
+    }
+    this.#tickets.delete(key);
+    return this.#open(user, source, now);
+  }
+
+  /** Records a failed login: the address's count, the account's count and lockout, the trail. */
+  async #failed(name: string, user: UserRow | undefined, source: string, why: string) {
+    const now = this.#clock();
+    const anonymous: Actor = { actor: null, role: null, via: 'anonymous', source };
+    const recent = this.#recentFailures(source, now.getTime());
+    recent.push(now.getTime());
+    this.#failures.set(source, recent);
+    let reason = why;
+    await this.#trail.change(async (tx, audit) => {
+      if (user) {
+        const fresh = await this.#people.user(name, tx);
+        if (fresh) {
+          const failed = fresh.failed_logins + 1;
           const lock = failed >= this.#policy.lockoutAfter;
-          if (lock) reason = 'wrong password; account locked';
+          if (lock) reason = `${why}; account locked`;
           await this.#people.updateUser(
             name,
             lock
@@ -323,16 +406,19 @@ export class Accounts {
             tx,
           );
         }
-        await audit({
-          ...anonymous,
-          action: 'login',
-          target: name,
-          outcome: 'failed',
-          detail: { reason },
-        });
+      }
+      await audit({
+        ...anonymous,
+        action: 'login',
+        target: name,
+        outcome: 'failed',
+        detail: { reason },
       });
-      throw new ProtocolError('E_UNAUTHORIZED', 'wrong user name or password');
-    }
+    });
+  }
+
+  async #open(user: UserRow, source: string, now: Date): Promise<Login> {
+    const name = user.name;
     const sessionId = randomBytes(32).toString('base64url');
     const csrfToken = randomBytes(32).toString('base64url');
     const expiresAt = new Date(now.getTime() + this.#policy.sessionHours * 3_600_000);
@@ -352,7 +438,18 @@ export class Accounts {
       );
       await audit({ actor: name, role: user.role, via: 'session', source, action: 'login' });
     });
-    return { user: view(user), sessionId, csrfToken, expiresAt: expiresAt.toISOString() };
+    return {
+      user: view(user),
+      sessionId,
+      csrfToken,
+      expiresAt: expiresAt.toISOString(),
+      enrol: await this.#mustEnrol(user),
+    };
+  }
+
+  /** Whether the user's role must have a second factor and they have none. */
+  async #mustEnrol(user: UserRow): Promise<boolean> {
+    return this.#factors.required(user.role) && !(await this.#factors.enrolled(user.name));
   }
 
   #recentFailures(source: string, now: number): number[] {
@@ -395,6 +492,7 @@ export class Accounts {
       via: 'session',
       scopes: ROLE_SCOPES[user.role],
       session: { idHash, csrfHash: session.csrf_hash },
+      ...((await this.#mustEnrol(user)) ? { enrol: true } : {}),
     };
   }
 
