@@ -14,6 +14,7 @@ import {
   type Page,
 } from 'playwright-core';
 import { WEB_DIST } from '../../src/api/console.ts';
+import type { Config } from '../../src/node/core/config.ts';
 import { dataFolderActor } from '../../src/node/people/people.ts';
 import type { Role } from '../../src/store/schema.ts';
 import { createPair, type Pair, type Site } from './pair.ts';
@@ -154,11 +155,12 @@ export const PASSWORD = 'console-passphrase-1';
  */
 export async function consolePair(
   people: Record<'us' | 'cn', ReadonlyArray<readonly [string, Role]>>,
+  settings: Partial<Config> = {},
 ): Promise<{ pair: Pair; browser: Browser }> {
   if (!existsSync(join(WEB_DIST, 'index.html')))
     throw new Error('the console is not built: run `npm run build` (npm test does it first)');
   mkdirSync(ARTIFACTS, { recursive: true });
-  const pair = await createPair();
+  const pair = await createPair(settings);
   const by = dataFolderActor();
   const now = Date.now();
   for (const [site, accounts] of [

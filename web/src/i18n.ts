@@ -2,6 +2,8 @@
 import i18next from 'i18next';
 import { initReactI18next } from 'react-i18next';
 import { en } from './locales/en.ts';
+import { factorsEn } from './locales/factors.en.ts';
+import { factorsZh } from './locales/factors.zh.ts';
 import { incidentsEn } from './locales/incidents.en.ts';
 import { incidentsZh } from './locales/incidents.zh.ts';
 import { zh } from './locales/zh.ts';
@@ -24,8 +26,8 @@ function initial(): Lang {
 void i18next.use(initReactI18next).init({
   // The incident, approvals and drills pages' labels live in their own files, under `inc`.
   resources: {
-    en: { translation: { ...en, inc: incidentsEn } },
-    zh: { translation: { ...zh, inc: incidentsZh } },
+    en: { translation: { ...en, inc: incidentsEn, sf: factorsEn } },
+    zh: { translation: { ...zh, inc: incidentsZh, sf: factorsZh } },
   },
   lng: initial(),
   fallbackLng: 'en',
