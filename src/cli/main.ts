@@ -18,7 +18,7 @@ import { STIX_MEDIA_TYPE } from '../protocol/stix.ts';
 import { PRECEDENCES, STATUSES, TLPS } from '../protocol/values.ts';
 import { VocabularyError } from '../protocol/vocabulary.ts';
 import { startRelay } from '../relay/server.ts';
-import { registerApprovals, releasedLine } from './approvals.ts';
+import { codeOption, registerApprovals, releasedLine, stepUpOf } from './approvals.ts';
 import { registerAudit } from './audit.ts';
 import { CliError, callNode } from './client.ts';
 import { runDemo } from './demo.ts';
@@ -182,6 +182,7 @@ program
     '--break-glass <reason>',
     'officers: release without the second approval the two-person rule asks (alarmed, recorded)',
   )
+  .addOption(codeOption())
   .option('--json', 'print the result as JSON')
   .action(async (o) => {
     const message = {
@@ -206,7 +207,7 @@ program
     const result = (await callNode(o.data, 'POST', '/api/v1/messages', {
       to: o.to,
       message,
-      ...(o.breakGlass ? { breakGlass: { reason: o.breakGlass } } : {}),
+      ...(o.breakGlass ? { breakGlass: { reason: o.breakGlass, ...stepUpOf(o.code) } } : {}),
     })) as { state: string; id: string; seq: Record<string, number>; draft: string | null };
     if (o.json) console.log(JSON.stringify(result));
     else if (result.state === 'pending')
