@@ -10,6 +10,7 @@ import { startNode } from '../app/start.ts';
 import { fingerprint, verifyCard } from '../crypto/card.ts';
 import { ConfigError, readConfig } from '../node/core/config.ts';
 import { DataDirError, initNode, openNodeStore, paths, readOwnCard } from '../node/core/data.ts';
+import { keyPassphrase } from '../node/core/keyseal.ts';
 import { pinPeer } from '../node/core/peers.ts';
 import { dataFolderActor, openPeople } from '../node/people/people.ts';
 import { makeAttachment } from '../protocol/attachments.ts';
@@ -47,7 +48,16 @@ program
   .option('--admin <name>', 'the first admin’s account name', 'admin')
   .option('--postgres-url <url>', 'keep the records in PostgreSQL (postgres://user@host:5432/db)')
   .option('--postgres-schema <schema>', 'with --postgres-url: the schema for this node’s tables')
+  .option(
+    '--passphrase-file <file>',
+    'seal the key files with the passphrase in this file (or set HOTLINE_KEY_PASSPHRASE_FILE)',
+  )
   .action(async (o) => {
+    const passphrase = o.passphraseFile
+      ? keyPassphrase({ HOTLINE_KEY_PASSPHRASE_FILE: o.passphraseFile })
+      : keyPassphrase();
+    if (passphrase !== undefined && passphrase.length < 12)
+      throw new CliError('a key passphrase needs at least 12 characters');
     const names: Record<string, string> = {};
     if (o.nameEn) names.en = o.nameEn;
     if (o.nameZh) names.zh = o.nameZh;
@@ -62,6 +72,7 @@ program
       listen: o.listen,
       operatorListen: o.operatorListen,
       admin: { name: o.admin },
+      ...(passphrase !== undefined ? { passphrase } : {}),
       ...(o.postgresUrl
         ? {
             store: {
