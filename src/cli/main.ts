@@ -19,7 +19,7 @@ import { STIX_MEDIA_TYPE } from '../protocol/stix.ts';
 import { PRECEDENCES, STATUSES, TLPS } from '../protocol/values.ts';
 import { VocabularyError } from '../protocol/vocabulary.ts';
 import { startRelay } from '../relay/server.ts';
-import { codeOption, registerApprovals, releasedLine, stepUpOf } from './approvals.ts';
+import { registerApprovals, releasedLine, secondFactorOption, stepUpOf } from './approvals.ts';
 import { registerAudit } from './audit.ts';
 import { CliError, callNode } from './client.ts';
 import { runDemo } from './demo.ts';
@@ -193,7 +193,7 @@ program
     '--break-glass <reason>',
     'officers: release without the second approval the two-person rule asks (alarmed, recorded)',
   )
-  .addOption(codeOption())
+  .addOption(secondFactorOption())
   .option('--json', 'print the result as JSON')
   .action(async (o) => {
     const message = {
@@ -218,7 +218,9 @@ program
     const result = (await callNode(o.data, 'POST', '/api/v1/messages', {
       to: o.to,
       message,
-      ...(o.breakGlass ? { breakGlass: { reason: o.breakGlass, ...stepUpOf(o.code) } } : {}),
+      ...(o.breakGlass
+        ? { breakGlass: { reason: o.breakGlass, ...stepUpOf(o.secondFactor) } }
+        : {}),
     })) as { state: string; id: string; seq: Record<string, number>; draft: string | null };
     if (o.json) console.log(JSON.stringify(result));
     else if (result.state === 'pending')
