@@ -33,6 +33,15 @@ export const ACCESS: Record<string, Rule> = {
   'DELETE /api/v1/session': 'signed-in',
   'GET /api/v1/me': 'signed-in',
   'POST /api/v1/me/password': 'signed-in',
+  'POST /api/v1/session/second-factor': 'public',
+  'GET /api/v1/me/second-factor': 'signed-in',
+  'POST /api/v1/me/second-factor/totp': 'signed-in',
+  'POST /api/v1/me/second-factor/totp/:id/confirm': 'signed-in',
+  'POST /api/v1/me/second-factor/passkey/options': 'signed-in',
+  'POST /api/v1/me/second-factor/passkey': 'signed-in',
+  'POST /api/v1/me/second-factor/recovery-codes': 'signed-in',
+  'DELETE /api/v1/me/second-factor/:id': 'signed-in',
+  'POST /api/v1/me/step-up': 'signed-in',
 
   'POST /api/v1/messages': { roles: STAFF, scope: 'write' },
   'GET /api/v1/inbox': { roles: STAFF, scope: 'read' },
@@ -92,6 +101,7 @@ export const ACCESS: Record<string, Rule> = {
   'GET /api/v1/tokens': { roles: ADMINS, scope: 'admin' },
   'POST /api/v1/users/:name/tokens': { roles: ADMINS, scope: 'admin' },
   'DELETE /api/v1/tokens/:id': { roles: ADMINS, scope: 'admin' },
+  'DELETE /api/v1/users/:name/second-factor': { roles: ADMINS, scope: 'admin' },
   'GET /api/v1/audit': { roles: ADMINS, scope: 'admin' },
   'GET /api/v1/audit/verify': { roles: ADMINS, scope: 'admin' },
 };
@@ -99,6 +109,36 @@ export const ACCESS: Record<string, Rule> = {
 /** The console's session cookie. `__Host-`: Secure, Path=/, no Domain — set by this host only. */
 export const SESSION_COOKIE = '__Host-hotline-session';
 export const CSRF_HEADER = 'x-csrf-token';
+
+/**
+ * What a session whose role must have a second factor, and has none, may do: enrol one, see who
+ * it is, change its password, sign out.
+ */
+const ENROLMENT = new Set([
+  'DELETE /api/v1/session',
+  'GET /api/v1/me',
+  'POST /api/v1/me/password',
+  'GET /api/v1/me/second-factor',
+  'POST /api/v1/me/second-factor/totp',
+  'POST /api/v1/me/second-factor/totp/:id/confirm',
+  'POST /api/v1/me/second-factor/passkey/options',
+  'POST /api/v1/me/second-factor/passkey',
+]);
+
+/** The session cookie's name, value and attributes, for `reply.setCookie`. */
+export function sessionCookie(value: string, hours: number) {
+  return [
+    SESSION_COOKIE,
+    value,
+    {
+      path: '/',
+      httpOnly: true,
+      secure: true,
+      sameSite: 'strict',
+      maxAge: hours * 3600,
+    },
+  ] as const;
+}
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -190,6 +230,12 @@ export async function installAccess(app: FastifyInstance, options: AccessOptions
           `a change made with a console session needs its CSRF token in the ${CSRF_HEADER} header`,
         );
     }
+    if (principal.enrol && !ENROLMENT.has(`${method} ${url}`))
+      throw new ApiError(
+        403,
+        'E_ENROL_SECOND_FACTOR',
+        `a ${principal.role} must have a second factor: enrol an authenticator app or a passkey first (Security)`,
+      );
     if (rule === 'signed-in') return;
     const why = !rule.roles.includes(principal.role)
       ? `needs the role ${rule.roles.join(' or ')}`

@@ -14,6 +14,7 @@ import { PartyId, Slug, Uuid7 } from '../protocol/common.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import type { Submitted, TemplateView } from '../protocol/views.ts';
 import { actorOf, principalOf, staffing } from './access.ts';
+import { FactorProofSchema, stepUp } from './factors.ts';
 import { routes } from './services.ts';
 
 const DraftId = Type.Object({ id: Uuid7 }, { additionalProperties: false });
@@ -23,12 +24,16 @@ const Note = Type.String({ minLength: 1, maxLength: 1000 });
 const Reason = Type.String({ minLength: 3, maxLength: 1000 });
 
 const Approve = Type.Object(
-  { note: Type.Optional(Note), desk: Type.Optional(Slug) },
+  {
+    note: Type.Optional(Note),
+    desk: Type.Optional(Slug),
+    stepUp: Type.Optional(FactorProofSchema),
+  },
   { additionalProperties: false },
 );
 const Reject = Type.Object({ note: Note }, { additionalProperties: false });
 const BreakGlass = Type.Object(
-  { reason: Reason, desk: Type.Optional(Slug) },
+  { reason: Reason, desk: Type.Optional(Slug), stepUp: Type.Optional(FactorProofSchema) },
   { additionalProperties: false },
 );
 
@@ -62,7 +67,10 @@ const ReadinessQuery = Type.Object(
 );
 
 /** The break-glass part of a send request: a reason stated by an officer. */
-export const BreakGlassRequest = Type.Object({ reason: Reason }, { additionalProperties: false });
+export const BreakGlassRequest = Type.Object(
+  { reason: Reason, stepUp: Type.Optional(FactorProofSchema) },
+  { additionalProperties: false },
+);
 
 export function deciderOf(request: FastifyRequest): Decider {
   const principal = principalOf(request);
@@ -100,7 +108,9 @@ export const approvalRoutes = routes(
       { schema: { params: DraftId, body: Type.Optional(Approve), tags: ['approvals'] } },
       async (request, reply) => {
         const { id } = request.params;
-        const body = request.body ?? {};
+        const { stepUp: proof, ...body } = request.body ?? {};
+        if ((await approvals.get(id)).message.precedence === 'flash')
+          await stepUp(people, request, proof, 'approving a flash message');
         const released = await approvals.approve(id, deciderOf(request), body);
         return reply.status(201).send(released);
       },
@@ -121,7 +131,8 @@ export const approvalRoutes = routes(
       { schema: { params: DraftId, body: BreakGlass, tags: ['approvals'] } },
       async (request, reply) => {
         const { id } = request.params;
-        const { reason, desk } = request.body;
+        const { reason, desk, stepUp: proof } = request.body;
+        await stepUp(people, request, proof, 'breaking glass');
         const released = await approvals.breakGlass(id, deciderOf(request), reason, {
           ...(desk ? { desk } : {}),
         });

@@ -38,6 +38,8 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   E_TLP_RED: 403,
   E_FLASH_TOO_LONG: 400,
   E_SELF_APPROVAL: 403,
+  E_SECOND_FACTOR: 401,
+  E_ENROL_SECOND_FACTOR: 403,
 };
 
 /** Errors of the operator API that are not protocol rejections. */

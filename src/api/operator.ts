@@ -10,6 +10,7 @@ import { LIMITS } from '../protocol/limits.ts';
 import type { Alarm, InboxItem, NodeStatus, OutboxItem, Rotations } from '../protocol/views.ts';
 import { actorOf, principalOf, staffing } from './access.ts';
 import { answerOf, approvalRoutes, BreakGlassRequest, deciderOf } from './approvals.ts';
+import { stepUp } from './factors.ts';
 import { historyRoutes } from './history.ts';
 import { incidentRoutes } from './incidents.ts';
 import { languageRoutes } from './language.ts';
@@ -93,6 +94,7 @@ export const operatorRoutes = routes(
       async (request, reply) => {
         const { to, message, breakGlass } = request.body;
         await staffing(roster, request, message.author.desk, 'write as');
+        if (breakGlass) await stepUp(people, request, breakGlass.stepUp, 'breaking glass');
         const { status, body } = answerOf(
           await approvals.submit(deciderOf(request), to, message, {
             ...(breakGlass ? { breakGlass: breakGlass.reason } : {}),

@@ -8,8 +8,8 @@ import { DeskId, DeskName } from '../node/people/roster.ts';
 import { OneOf, Text, Timestamp } from '../protocol/common.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import { ContactRoute, HandoverItem } from '../protocol/roster.ts';
-import type { Me, SessionView } from '../protocol/views.ts';
-import { actorOf, principalOf, SESSION_COOKIE } from './access.ts';
+import type { Me, SecondFactorAsked, SessionView } from '../protocol/views.ts';
+import { actorOf, principalOf, SESSION_COOKIE, sessionCookie } from './access.ts';
 import { routes } from './services.ts';
 
 const UserName = Type.String({ pattern: '^[a-z][a-z0-9._-]{1,31}$' });
@@ -78,17 +78,23 @@ export const peopleRoutes = routes('people-routes', ['people'], async (app) => {
   app.post(
     '/api/v1/session',
     { schema: { body: Login, tags: ['people'], security: [] } },
-    async (request, reply): Promise<SessionView> => {
+    async (request, reply): Promise<SessionView | SecondFactorAsked> => {
       const { user, password } = request.body;
       const login = await accounts.login(user, password, request.ip);
-      reply.setCookie(SESSION_COOKIE, login.sessionId, {
-        path: '/',
-        httpOnly: true,
-        secure: true,
-        sameSite: 'strict',
-        maxAge: policy.sessionHours * 3600,
-      });
-      return { user: login.user, csrfToken: login.csrfToken, expiresAt: login.expiresAt };
+      if ('ticket' in login) {
+        const passkey = login.methods.includes('passkey')
+          ? await app.people.factors.passkeyChallenge(login.user)
+          : undefined;
+        const { ticket, methods, expiresAt } = login;
+        return { secondFactor: { ticket, methods, expiresAt, ...(passkey ? { passkey } : {}) } };
+      }
+      reply.setCookie(...sessionCookie(login.sessionId, policy.sessionHours));
+      return {
+        user: login.user,
+        csrfToken: login.csrfToken,
+        expiresAt: login.expiresAt,
+        enrol: login.enrol,
+      };
     },
   );
 
@@ -111,6 +117,7 @@ export const peopleRoutes = routes('people-routes', ['people'], async (app) => {
       via: p.via,
       scopes: p.scopes,
       desks: desks.map((d) => d.id),
+      enrol: p.enrol === true,
     };
   });
 

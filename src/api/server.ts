@@ -17,6 +17,7 @@ import { installAccess } from './access.ts';
 import { installBoundedJson } from './bounded-json.ts';
 import { consoleRoutes } from './console.ts';
 import { installErrorHandler } from './errors.ts';
+import { factorRoutes } from './factors.ts';
 import { federationRoutes } from './federation.ts';
 import { liveRoutes } from './live.ts';
 import { operatorRoutes } from './operator.ts';
@@ -124,6 +125,7 @@ export async function operatorServer(given: ApiServices): Promise<App> {
   });
   await app.register(operatorRoutes);
   await app.register(peopleRoutes);
+  await app.register(factorRoutes);
   await app.register(liveRoutes);
   await app.register(consoleRoutes);
   return app;
@@ -143,6 +145,7 @@ export async function localPeopleServer(
   await installAccess(app, { people, local });
   await app.register(services, { people });
   await app.register(peopleRoutes);
+  await app.register(factorRoutes);
   return app;
 }
 

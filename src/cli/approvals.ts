@@ -10,6 +10,21 @@ import { CliError, callNode } from './client.ts';
 
 const dataOption = () => new Option('--data <dir>', 'the node data folder').makeOptionMandatory();
 
+/** Your second factor, asked again before approving a flash message or breaking glass. */
+export const secondFactorOption = () =>
+  new Option(
+    '--second-factor <code>',
+    'your second factor: a code from your authenticator app, or a recovery code',
+  );
+
+/** The request's step-up part for `--second-factor`: six to eight digits are an app's code. */
+export function stepUpOf(code: string | undefined) {
+  if (!code) return {};
+  return /^[0-9]{6,8}$/.test(code.trim())
+    ? { stepUp: { totp: code.trim() } }
+    : { stepUp: { recoveryCode: code.trim() } };
+}
+
 interface DraftView {
   id: string;
   createdAt: string;
@@ -93,6 +108,7 @@ export function registerApprovals(program: Command): void {
 
   program
     .command('approve <id>')
+    .addOption(secondFactorOption())
     .description('approve a draft written by someone else: it is released and numbered now')
     .addOption(dataOption())
     .option('--note <text>', 'a note for the audit trail')
@@ -102,6 +118,7 @@ export function registerApprovals(program: Command): void {
       const released = (await callNode(o.data, 'POST', `/api/v1/drafts/${draftId(id)}/approve`, {
         ...(o.note ? { note: o.note } : {}),
         ...(o.desk ? { desk: o.desk } : {}),
+        ...stepUpOf(o.secondFactor),
       })) as Released;
       console.log(o.json ? JSON.stringify(released) : releasedLine(released));
     });
@@ -126,6 +143,7 @@ export function registerApprovals(program: Command): void {
     )
     .addOption(dataOption())
     .requiredOption('--reason <text>', 'why it cannot wait for a second officer')
+    .addOption(secondFactorOption())
     .option('--desk <desk>', 'the desk the override is recorded under (default: your first)')
     .option('--json', 'print JSON')
     .action(async (id: string, o) => {
@@ -133,7 +151,7 @@ export function registerApprovals(program: Command): void {
         o.data,
         'POST',
         `/api/v1/drafts/${draftId(id)}/break-glass`,
-        { reason: o.reason, ...(o.desk ? { desk: o.desk } : {}) },
+        { reason: o.reason, ...(o.desk ? { desk: o.desk } : {}), ...stepUpOf(o.secondFactor) },
       )) as Released;
       console.log(
         o.json

@@ -11,6 +11,7 @@ import { startNode } from '../app/start.ts';
 import { fingerprint, verifyCard } from '../crypto/card.ts';
 import { ConfigError, readConfig } from '../node/core/config.ts';
 import { DataDirError, initNode, openNodeStore, paths, readOwnCard } from '../node/core/data.ts';
+import { keyPassphrase } from '../node/core/keyseal.ts';
 import { pinPeer } from '../node/core/peers.ts';
 import { dataFolderActor, openPeople } from '../node/people/people.ts';
 import { BackupError, backupNode } from '../node/record/backup.ts';
@@ -20,7 +21,7 @@ import { STIX_MEDIA_TYPE } from '../protocol/stix.ts';
 import { PRECEDENCES, STATUSES, TLPS } from '../protocol/values.ts';
 import { VocabularyError } from '../protocol/vocabulary.ts';
 import { startRelay } from '../relay/server.ts';
-import { registerApprovals, releasedLine } from './approvals.ts';
+import { registerApprovals, releasedLine, secondFactorOption, stepUpOf } from './approvals.ts';
 import { registerAudit } from './audit.ts';
 import { CliError, callNode } from './client.ts';
 import { runDemo } from './demo.ts';
@@ -49,7 +50,16 @@ program
   .option('--admin <name>', 'the first admin’s account name', 'admin')
   .option('--postgres-url <url>', 'keep the records in PostgreSQL (postgres://user@host:5432/db)')
   .option('--postgres-schema <schema>', 'with --postgres-url: the schema for this node’s tables')
+  .option(
+    '--passphrase-file <file>',
+    'seal the key files with the passphrase in this file (or set HOTLINE_KEY_PASSPHRASE_FILE)',
+  )
   .action(async (o) => {
+    const passphrase = o.passphraseFile
+      ? keyPassphrase({ HOTLINE_KEY_PASSPHRASE_FILE: o.passphraseFile })
+      : keyPassphrase();
+    if (passphrase !== undefined && passphrase.length < 12)
+      throw new CliError('a key passphrase needs at least 12 characters');
     const names: Record<string, string> = {};
     if (o.nameEn) names.en = o.nameEn;
     if (o.nameZh) names.zh = o.nameZh;
@@ -64,6 +74,7 @@ program
       listen: o.listen,
       operatorListen: o.operatorListen,
       admin: { name: o.admin },
+      ...(passphrase !== undefined ? { passphrase } : {}),
       ...(o.postgresUrl
         ? {
             store: {
@@ -250,6 +261,7 @@ program
     '--break-glass <reason>',
     'officers: release without the second approval the two-person rule asks (alarmed, recorded)',
   )
+  .addOption(secondFactorOption())
   .option('--json', 'print the result as JSON')
   .action(async (o) => {
     const message = {
@@ -274,7 +286,9 @@ program
     const result = (await callNode(o.data, 'POST', '/api/v1/messages', {
       to: o.to,
       message,
-      ...(o.breakGlass ? { breakGlass: { reason: o.breakGlass } } : {}),
+      ...(o.breakGlass
+        ? { breakGlass: { reason: o.breakGlass, ...stepUpOf(o.secondFactor) } }
+        : {}),
     })) as { state: string; id: string; seq: Record<string, number>; draft: string | null };
     if (o.json) console.log(JSON.stringify(result));
     else if (result.state === 'pending')

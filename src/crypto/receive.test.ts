@@ -362,6 +362,8 @@ describe('Beijing refuses, with a stable code,', () => {
       'E_FLASH_TOO_LONG',
       'E_BAD_HOST',
       'E_REPLAY',
+      'E_SECOND_FACTOR',
+      'E_ENROL_SECOND_FACTOR',
     ];
     const expected = ERROR_CODES.filter((c) => !notOfReceiving.includes(c));
     expect([...new Set(CASES.map(([code]) => code))].sort()).toEqual([...expected].sort());

@@ -42,6 +42,10 @@ export const ERROR_CODES = [
   'E_FLASH_TOO_LONG',
   // The two-person rule (docs/operators.md): the author of a draft tried to approve or reject it.
   'E_SELF_APPROVAL',
+  // Second factors (docs/people.md): one is needed, or the one given is wrong or used; or the
+  // role must enrol one before doing anything else.
+  'E_SECOND_FACTOR',
+  'E_ENROL_SECOND_FACTOR',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -607,6 +607,33 @@ export interface SessionView {
   user: UserView;
   csrfToken: string;
   expiresAt: string;
+  /** The role must have a second factor and has none: the session may only enrol one. */
+  enrol?: boolean;
+}
+
+/** The password was right; now the second factor (POST /api/v1/session/second-factor). */
+export interface SecondFactorAsked {
+  secondFactor: {
+    /** Names this sign-in for its second step; good for five minutes and a few tries. */
+    ticket: string;
+    methods: ('totp' | 'passkey' | 'recovery')[];
+    expiresAt: string;
+    /** The WebAuthn challenge for the user's passkeys (navigator.credentials.get). */
+    passkey?: unknown;
+  };
+}
+
+/** The second factors of the signed-in user: GET /api/v1/me/second-factor. */
+export interface SecondFactorStatus {
+  required: boolean;
+  factors: {
+    id: string;
+    kind: 'totp' | 'passkey';
+    label: string;
+    createdAt: string;
+    lastUsedAt: string | null;
+  }[];
+  recoveryCodesLeft: number;
 }
 
 /** Who is asking: GET /api/v1/me. */
@@ -616,6 +643,8 @@ export interface Me {
   scopes: readonly Scope[];
   /** The desks this person staffs. */
   desks: string[];
+  /** The role must have a second factor and has none: only enrolment is allowed. */
+  enrol: boolean;
 }
 
 export interface DeskView {

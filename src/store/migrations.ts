@@ -534,6 +534,45 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0017-second-factor': {
+      // Second factors and recovery codes of accounts (src/node/people/factors.ts).
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('second_factors')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('user_name', 'text', (c) => c.notNull())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('label', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('confirmed_at', 'text')
+          .addColumn('last_used_at', 'text')
+          .addColumn('totp_secret', 'text')
+          .addColumn('totp_last_step', bigint)
+          .addColumn('credential_id', 'text', (c) => c.unique())
+          .addColumn('public_key', 'text')
+          .addColumn('counter', bigint)
+          .addColumn('rp_id', 'text')
+          .addColumn('transports', 'text')
+          .execute();
+        await db.schema
+          .createIndex('second_factors_user')
+          .on('second_factors')
+          .column('user_name')
+          .execute();
+        await db.schema
+          .createTable('recovery_codes')
+          .addColumn('code_hash', 'text', (c) => c.primaryKey())
+          .addColumn('user_name', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('used_at', 'text')
+          .execute();
+        await db.schema
+          .createIndex('recovery_codes_user')
+          .on('recovery_codes')
+          .column('user_name')
+          .execute();
+      },
+    },
   };
 }
 

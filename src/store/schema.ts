@@ -248,6 +248,38 @@ export interface SessionsTable {
   expires_at: string;
 }
 
+/**
+ * A second factor of an account (src/node/people/factors.ts): an authenticator app's TOTP secret,
+ * or a passkey (a WebAuthn credential's public key). A TOTP secret is pending until the first code
+ * made from it is given back (`confirmed_at`).
+ */
+export interface SecondFactorsTable {
+  id: string;
+  user_name: string;
+  kind: 'totp' | 'passkey';
+  label: string;
+  created_at: string;
+  confirmed_at: string | null;
+  last_used_at: string | null;
+  /** TOTP: the secret, base32; the last time step used, so a code is never accepted twice. */
+  totp_secret: string | null;
+  totp_last_step: number | null;
+  /** Passkey: the credential id and COSE public key (base64url), signature counter, RP ID. */
+  credential_id: string | null;
+  public_key: string | null;
+  counter: number | null;
+  rp_id: string | null;
+  transports: string | null;
+}
+
+/** Single-use recovery codes: SHA-256 of each code (hex), used once. */
+export interface RecoveryCodesTable {
+  code_hash: string;
+  user_name: string;
+  created_at: string;
+  used_at: string | null;
+}
+
 export interface DesksTable {
   id: string;
   name: string;
@@ -468,4 +500,6 @@ export interface Database {
   search: SearchTable;
   rotations: RotationsTable;
   disputed: DisputedTable;
+  second_factors: SecondFactorsTable;
+  recovery_codes: RecoveryCodesTable;
 }

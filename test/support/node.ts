@@ -39,7 +39,13 @@ export async function openNode(settings: Partial<Config> = {}): Promise<OneNode>
     names: { en: 'Beijing', zh: '北京' },
     endpoints: ['http://127.0.0.1:9'],
   });
-  writeConfig(dir, { ...readConfig(dir), ...settings });
+  // A password alone signs in unless `settings.access` asks for the default second-factor policy.
+  const base = readConfig(dir);
+  writeConfig(dir, {
+    ...base,
+    ...settings,
+    access: { ...base.access, secondFactor: { required: [] }, ...settings.access },
+  });
   const config = readConfig(dir);
   const store = await openSqliteStore(join(dir, 'hotline.db'));
   await pinPeer(store, peer, 'us');

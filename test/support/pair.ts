@@ -12,6 +12,7 @@ import type { Config } from '../../src/node/core/config.ts';
 import { writeConfig } from '../../src/node/core/config.ts';
 import { initDataDir, openNodeStore } from '../../src/node/core/data.ts';
 import { pinPeer } from '../../src/node/core/peers.ts';
+import { DEFAULT_ACCESS } from '../../src/node/people/people.ts';
 import type { Draft } from '../../src/protocol/body.ts';
 
 export async function freePort(): Promise<number> {
@@ -83,6 +84,14 @@ export async function createPair(
       heartbeatMs: 300,
       ...settings,
       ...perSite(party),
+      // Tests of other things sign officers and admins in with a password alone; the second
+      // factor's own tests (test/browser/second-factor.test.ts) keep the default.
+      access: {
+        ...DEFAULT_ACCESS,
+        secondFactor: { required: [] },
+        ...settings.access,
+        ...perSite(party).access,
+      },
     });
     sites.push({ party, dir, listen, operatorListen, logs: [] });
   }

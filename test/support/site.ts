@@ -75,7 +75,8 @@ export async function openSite(
     listen,
     operatorListen,
     ...(store ? { store } : {}),
-    access: { ...readConfig(dir).access, ...options.access },
+    // A password alone signs in unless a test asks for the default second-factor policy.
+    access: { ...readConfig(dir).access, secondFactor: { required: [] }, ...options.access },
   });
   const config = readConfig(dir);
   const opened = await openNodeStore(dir, config);

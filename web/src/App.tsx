@@ -32,6 +32,7 @@ import { Login } from './pages/Login.tsx';
 import { MessagePage } from './pages/Message.tsx';
 import { Record } from './pages/Record.tsx';
 import { ReportPage } from './pages/Report.tsx';
+import { Security } from './pages/Security.tsx';
 
 const SILENCED = 'hotline.silenced';
 
@@ -47,6 +48,7 @@ type Route =
   | { page: 'history' }
   | { page: 'approvals'; id?: string }
   | { page: 'drills' }
+  | { page: 'security' }
   | { page: 'missing' };
 
 function route(path: string): Route {
@@ -62,6 +64,7 @@ function route(path: string): Route {
   if (parts[0] === 'approvals' && parts.length <= 2)
     return parts[1] ? { page: 'approvals', id: parts[1] } : { page: 'approvals' };
   if (parts.length === 1 && parts[0] === 'drills') return { page: 'drills' };
+  if (parts.length === 1 && parts[0] === 'security') return { page: 'security' };
   if (parts.length === 1 && ['compose', 'duty', 'record', 'admin'].includes(parts[0] as string))
     return { page: parts[0] as 'compose' | 'duty' | 'record' | 'admin' };
   return { page: 'missing' };
@@ -76,6 +79,7 @@ const NAV: Array<{ href: string; label: string; admin?: boolean }> = [
   { href: '/history', label: 'hist.nav' },
   { href: '/duty', label: 'nav.duty' },
   { href: '/record', label: 'nav.record' },
+  { href: '/security', label: 'sf.nav' },
   { href: '/admin', label: 'nav.admin', admin: true },
 ];
 
@@ -104,6 +108,15 @@ export function App() {
 
   if (me === undefined) return <p className="loading">{t('common.loading')}</p>;
   if (me === null) return <Login onSignedIn={signedIn} />;
+  if (me.enrol)
+    return (
+      <main id="main" className="login">
+        <Security enrol onDone={() => void api.me().then(setMe, () => setMe(null))} />
+        <button type="button" onClick={() => void api.logout().finally(() => setMe(null))}>
+          {t('common.signOut')}
+        </button>
+      </main>
+    );
   return <Console me={me} onSignOut={() => setMe(null)} />;
 }
 
@@ -392,6 +405,7 @@ function Console({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
         {r.page === 'history' && <History />}
         {r.page === 'approvals' && <Approvals held={r.id} />}
         {r.page === 'drills' && <Drills />}
+        {r.page === 'security' && <Security />}
         {r.page === 'missing' && (
           <>
             <h1 tabIndex={-1}>{t('common.notFound')}</h1>

@@ -22,6 +22,7 @@ import type {
   MessageView,
   NodeStatus,
   OutboxItem,
+  SecondFactorAsked,
   SessionView,
   ShiftView,
   Submitted,
@@ -64,7 +65,12 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
   const data = text ? (JSON.parse(text) as unknown) : undefined;
   if (!response.ok) {
     const error = (data as { error?: { code: string; message: string } } | undefined)?.error;
-    if (response.status === 401 && path !== '/api/v1/session') onSignedOut();
+    if (
+      response.status === 401 &&
+      !path.startsWith('/api/v1/session') &&
+      error?.code !== 'E_SECOND_FACTOR'
+    )
+      onSignedOut();
     throw new ApiFailure(
       response.status,
       error?.code ?? 'E_HTTP',
@@ -78,10 +84,23 @@ const enc = encodeURIComponent;
 
 export const api = {
   hasCsrf: () => sessionStorage.getItem(CSRF_KEY) !== null,
-  async login(user: string, password: string): Promise<void> {
-    const answer = await call<SessionView>('POST', '/api/v1/session', {
+  /** Signs in; answers the second step asked for, if the account has a second factor. */
+  async login(
+    user: string,
+    password: string,
+  ): Promise<SecondFactorAsked['secondFactor'] | undefined> {
+    const answer = await call<SessionView | SecondFactorAsked>('POST', '/api/v1/session', {
       user,
       password,
+    });
+    if ('secondFactor' in answer) return answer.secondFactor;
+    sessionStorage.setItem(CSRF_KEY, answer.csrfToken);
+    return undefined;
+  },
+  async secondFactor(ticket: string, proof: unknown): Promise<void> {
+    const answer = await call<SessionView>('POST', '/api/v1/session/second-factor', {
+      ticket,
+      proof,
     });
     sessionStorage.setItem(CSRF_KEY, answer.csrfToken);
   },

@@ -36,11 +36,17 @@ export const incidentsApi = {
   remind: (party: string, id: string, desk: string) =>
     call<Reminded>('POST', `/api/v1/messages/${enc(party)}/${enc(id)}/remind`, { desk }),
   drafts: (all = false) => call<DraftView[]>('GET', `/api/v1/drafts${all ? '?state=all' : ''}`),
-  approve: (id: string, note?: string) =>
-    call('POST', `/api/v1/drafts/${enc(id)}/approve`, note ? { note } : {}),
+  approve: (id: string, note?: string, stepUp?: unknown) =>
+    call('POST', `/api/v1/drafts/${enc(id)}/approve`, {
+      ...(note ? { note } : {}),
+      ...(stepUp ? { stepUp } : {}),
+    }),
   reject: (id: string, note: string) => call('POST', `/api/v1/drafts/${enc(id)}/reject`, { note }),
-  breakGlass: (id: string, reason: string) =>
-    call('POST', `/api/v1/drafts/${enc(id)}/break-glass`, { reason }),
+  breakGlass: (id: string, reason: string, stepUp?: unknown) =>
+    call('POST', `/api/v1/drafts/${enc(id)}/break-glass`, {
+      reason,
+      ...(stepUp ? { stepUp } : {}),
+    }),
   templates: () => call<TemplateView[]>('GET', '/api/v1/templates'),
   sendTemplate: (id: string, to: string[], desk: string) =>
     call<Submitted>('POST', `/api/v1/templates/${enc(id)}/send`, { to, desk }),

@@ -271,6 +271,26 @@ export const Config = Type.Object(
         sessionHours: Type.Integer({ minimum: 1, maximum: 24 * 7, default: 12 }),
         /** Show the peer authors' and approvers' names beside their desks (default: desks only). */
         disclosePersons: Type.Boolean({ default: false }),
+        /** Second factors (docs/people.md § Second factor). */
+        secondFactor: Type.Object(
+          {
+            /** The roles that must enrol an authenticator app or a passkey before anything else. */
+            required: Type.Array(
+              Type.Union([
+                Type.Literal('operator'),
+                Type.Literal('officer'),
+                Type.Literal('admin'),
+              ]),
+              { maxItems: 3, uniqueItems: true, default: ['officer', 'admin'] },
+            ),
+            /**
+             * The WebAuthn RP ID passkeys are bound to: the console's host name (`hotline.example`).
+             * Unset, the host name the console is reached on when a passkey is enrolled.
+             */
+            rpId: Type.Optional(Type.String({ pattern: '^[a-z0-9.-]{1,253}$' })),
+          },
+          { additionalProperties: false, default: {} },
+        ),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -39,6 +39,8 @@ export interface InitOptions {
   store?: Config['store'];
   /** The first admin's account name (default `admin`) and password (default: generated). */
   admin?: { name?: string; password?: string };
+  /** Seal the key files with this passphrase (scrypt + AES-256-GCM; see ./keyseal.ts). */
+  passphrase?: string;
 }
 
 export interface InitResult {
@@ -68,7 +70,7 @@ export async function initNode(dir: string, options: InitOptions): Promise<InitR
     );
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const keys = await generateNodeKeys(options.party);
-  writeKeyFiles(paths(dir).keys, keys);
+  writeKeyFiles(paths(dir).keys, keys, options.passphrase);
   const endpoints: Endpoint[] = options.endpoints.map((url, i) => ({
     id: i === 0 ? 'direct' : `alternate-${i}`,
     kind: 'direct',

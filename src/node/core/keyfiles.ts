@@ -3,11 +3,20 @@
  * `<data>/keys/<purpose>.key` (JSON, mode 0600). The recovery key's private half is written once,
  * to `recovery-OFFLINE.key`, for the operator to move offline; the node never reads it.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { ed25519Key, type PrivateKey } from '../../crypto/keys.ts';
 import type { KeyAlg, KeyEntry, KeyPurpose } from '../../protocol/card.ts';
 import { fromBase64url, toBase64url } from '../../protocol/encoding.ts';
+import { KeyFileError, keyPassphrase, newSalt, type Sealed, seal, unseal } from './keyseal.ts';
 
 interface KeyFile {
   purpose: KeyPurpose;
@@ -15,53 +24,119 @@ interface KeyFile {
   kid: string;
   pub: string;
   name?: string;
-  secret: string;
+  /** The secret in the clear, base64url; or, with a passphrase, `sealed` (./keyseal.ts). */
+  secret?: string;
+  sealed?: Sealed;
 }
+
+/** What a sealed secret is bound to: the public fields of its file. */
+const aadOf = (e: { purpose: string; alg: string; kid: string; pub: string }) =>
+  JSON.stringify([e.purpose, e.alg, e.kid, e.pub]);
 
 function keyFileName(entry: KeyEntry): string {
   if (entry.purpose === 'recovery') return 'recovery-OFFLINE.key';
   return entry.purpose === 'sealing' ? `sealing-${entry.alg}.key` : `${entry.purpose}.key`;
 }
 
-/** Writes each key to its own file, readable by the owner only. Refuses to overwrite. */
-export function writeKeyFiles(dir: string, keys: readonly PrivateKey[]): void {
+/** A key file's text: the secret in the clear, or sealed with the passphrase. */
+function keyFileText(key: PrivateKey, passphrase: string | undefined, salt: Uint8Array): string {
+  const file: KeyFile = passphrase
+    ? { ...key.entry, sealed: seal(key.secret, passphrase, aadOf(key.entry), salt) }
+    : { ...key.entry, secret: toBase64url(key.secret) };
+  return `${JSON.stringify(file, null, 2)}\n`;
+}
+
+/** The secret of a key file read back: in the clear, or unsealed with the passphrase. */
+function secretOf(file: KeyFile, path: string, passphrase: () => string | undefined): Uint8Array {
+  const { secret, sealed, ...entry } = file;
+  if (secret !== undefined) return fromBase64url(secret);
+  if (!sealed) throw new KeyFileError('E_KEY_PASSPHRASE', `${path} holds no secret`);
+  const phrase = passphrase();
+  if (phrase === undefined)
+    throw new KeyFileError(
+      'E_KEY_PASSPHRASE',
+      `${path} is sealed with a passphrase: set HOTLINE_KEY_PASSPHRASE_FILE (or HOTLINE_KEY_PASSPHRASE, or the systemd credential hotline-key-passphrase)`,
+    );
+  return unseal(sealed, phrase, aadOf(entry), path);
+}
+
+/**
+ * Writes each key to its own file, readable by the owner only; with a passphrase, each secret is
+ * sealed (scrypt + AES-256-GCM). Refuses to overwrite.
+ */
+export function writeKeyFiles(dir: string, keys: readonly PrivateKey[], passphrase?: string): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const salt = newSalt();
   for (const key of keys) {
     const path = join(dir, keyFileName(key.entry));
     if (existsSync(path)) throw new Error(`key file ${path} already exists`);
-    const file: KeyFile = { ...key.entry, secret: toBase64url(key.secret) };
-    writeFileSync(path, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+    writeFileSync(path, keyFileText(key, passphrase, salt), { mode: 0o600, flag: 'wx' });
     chmodSync(path, 0o600);
   }
 }
 
-/** Reads the online keys (all but recovery, whose public entry comes from the card). */
-export function readKeyFiles(dir: string): PrivateKey[] {
-  const names = [
-    'identity.key',
-    'signing.key',
-    'log.key',
-    'witness.key',
-    'sealing-x-wing.key',
-    'sealing-x25519.key',
-  ];
-  return names.map((name) => {
-    const file = JSON.parse(readFileSync(join(dir, name), 'utf8')) as KeyFile;
-    const { secret, ...entry } = file;
-    return { entry, secret: fromBase64url(secret) };
+const ONLINE_KEYS = [
+  'identity.key',
+  'signing.key',
+  'log.key',
+  'witness.key',
+  'sealing-x-wing.key',
+  'sealing-x25519.key',
+];
+
+/**
+ * Reads the online keys (all but recovery, whose public entry comes from the card). A key file
+ * in $CREDENTIALS_DIRECTORY (systemd's LoadCredential=, named `hotline-<file>`) is taken before
+ * the data folder's. A file that its group or others may read is refused (E_KEY_FILE_EXPOSED);
+ * a sealed one needs the passphrase (E_KEY_PASSPHRASE).
+ */
+export function readKeyFiles(
+  dir: string,
+  passphrase: () => string | undefined = () => keyPassphrase(),
+  env: NodeJS.ProcessEnv = process.env,
+): PrivateKey[] {
+  return ONLINE_KEYS.map((name) => {
+    const credential = env.CREDENTIALS_DIRECTORY
+      ? join(env.CREDENTIALS_DIRECTORY, `hotline-${name}`)
+      : undefined;
+    const path = credential && existsSync(credential) ? credential : join(dir, name);
+    const mode = statSync(path).mode & 0o777;
+    if (mode & 0o077)
+      throw new KeyFileError(
+        'E_KEY_FILE_EXPOSED',
+        `${path} may be read by its group or others (mode ${mode.toString(8)}): run chmod 600 ${path} and consider the key exposed`,
+      );
+    const file = JSON.parse(readFileSync(path, 'utf8')) as KeyFile;
+    const { secret: _secret, sealed: _sealed, ...entry } = file;
+    return { entry, secret: secretOf(file, path, passphrase) };
   });
 }
 
 /**
  * Replaces online key files by a rotation's new keys: each written beside its file as
- * `<name>.next` first, then renamed over it (an atomic swap per file).
+ * `<name>.next` first, then renamed over it (an atomic swap per file). A folder whose keys are
+ * sealed keeps them sealed, with the same passphrase.
  */
-export function replaceKeyFiles(dir: string, keys: readonly PrivateKey[]): void {
+export function replaceKeyFiles(
+  dir: string,
+  keys: readonly PrivateKey[],
+  passphrase: () => string | undefined = () => keyPassphrase(),
+): void {
+  const sealed = ONLINE_KEYS.some((name) => {
+    const path = join(dir, name);
+    return existsSync(path) && (JSON.parse(readFileSync(path, 'utf8')) as KeyFile).sealed;
+  });
+  const phrase = sealed ? passphrase() : undefined;
+  if (sealed && phrase === undefined)
+    throw new KeyFileError(
+      'E_KEY_PASSPHRASE',
+      `the keys in ${dir} are sealed: give the passphrase (HOTLINE_KEY_PASSPHRASE_FILE) to seal their successors`,
+    );
+  const salt = newSalt();
   for (const key of keys) {
     if (key.entry.purpose === 'recovery') throw new Error('the recovery key never rotates');
     const path = join(dir, keyFileName(key.entry));
-    const file: KeyFile = { ...key.entry, secret: toBase64url(key.secret) };
-    writeFileSync(`${path}.next`, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
+    writeFileSync(`${path}.next`, keyFileText(key, phrase, salt), { mode: 0o600 });
     chmodSync(`${path}.next`, 0o600);
   }
   for (const key of keys) {
@@ -71,9 +146,12 @@ export function replaceKeyFiles(dir: string, keys: readonly PrivateKey[]): void 
 }
 
 /** Reads a recovery key file (`recovery-OFFLINE.key`, brought back for a compromise rotation). */
-export function readRecoveryKeyFile(path: string): PrivateKey {
+export function readRecoveryKeyFile(
+  path: string,
+  passphrase: () => string | undefined = () => keyPassphrase(),
+): PrivateKey {
   const file = JSON.parse(readFileSync(path, 'utf8')) as KeyFile;
   if (file.purpose !== 'recovery') throw new Error(`${path} is not a recovery key file`);
   // The public half is derived again from the secret, never taken from the file.
-  return ed25519Key('recovery', fromBase64url(file.secret));
+  return ed25519Key('recovery', secretOf(file, path, passphrase));
 }

@@ -18,6 +18,13 @@ afterAll(async () => {
   await site.close();
 });
 
+/** A login that opens a session at once (no second factor enrolled). */
+async function session(name: string, password: string, source: string) {
+  const login = await site.accounts.login(name, password, source);
+  if ('ticket' in login) throw new Error(`${name} was asked for a second factor`);
+  return login;
+}
+
 const refusal = (p: Promise<unknown>) =>
   p.then(
     () => undefined,
@@ -48,7 +55,7 @@ describe('accounts', () => {
   });
 
   test('a login opens a session whose cookie and CSRF token are kept only as hashes', async () => {
-    const login = await site.accounts.login('alice', 'alice-passphrase-1', '10.0.0.1');
+    const login = await session('alice', 'alice-passphrase-1', '10.0.0.1');
     const principal = await site.accounts.fromSession(login.sessionId);
     expect(principal).toMatchObject({ user: 'alice', role: 'operator', via: 'session' });
     const stored = JSON.stringify(await site.store.db.selectFrom('sessions').selectAll().execute());
@@ -60,7 +67,7 @@ describe('accounts', () => {
   });
 
   test('a session ends after the idle time, even if its absolute lifetime has not', async () => {
-    const login = await site.accounts.login('bob', 'bob-passphrase-22', '10.0.0.1');
+    const login = await session('bob', 'bob-passphrase-22', '10.0.0.1');
     clock.advance(29 * 60_000);
     expect(await site.accounts.fromSession(login.sessionId)).toBeDefined();
     clock.advance(29 * 60_000); // renewed by the use above
@@ -186,7 +193,7 @@ describe('accounts', () => {
 
   test('disabling a user ends its sessions and revokes its tokens at once; the last admin stays', async () => {
     await site.accounts.add(by, { name: 'dave', role: 'operator', password: 'dave-passphrase-1' });
-    const login = await site.accounts.login('dave', 'dave-passphrase-1', '10.0.0.4');
+    const login = await session('dave', 'dave-passphrase-1', '10.0.0.4');
     const { token } = await site.accounts.issueToken(by, 'dave');
     await site.accounts.disable(by, 'dave');
     expect(await site.accounts.fromSession(login.sessionId)).toBeUndefined();

@@ -13,6 +13,7 @@ import type { PeopleStore, UserRow } from '../../store/people.ts';
 import type { Role } from '../../store/schema.ts';
 import type { Executor } from '../../store/store.ts';
 import type { Config } from '../core/config.ts';
+import type { FactorKind, FactorProof, SecondFactors } from './factors.ts';
 import type { Actor, AuditTrail } from './trail.ts';
 
 export type { Role };
@@ -63,6 +64,9 @@ export function throttledUntil(recent: readonly number[], free: number): number 
   const last = recent[recent.length - 1] as number;
   return last + Math.min(1000 * 2 ** Math.min(recent.length - free, 30), THROTTLE_MAX_MS);
 }
+/** How long the second step of a sign-in may follow the password, and how many tries it has. */
+const TICKET_MS = 5 * 60_000;
+const TICKET_TRIES = 3;
 
 /** Who a request acts as, from a session or a token. */
 export interface Principal {
@@ -73,6 +77,8 @@ export interface Principal {
   /** For a session: the hashes of its id and of its CSRF token. */
   session?: { idHash: string; csrfHash: string };
   tokenId?: string;
+  /** A session whose role must have a second factor and has none: it may only enrol one. */
+  enrol?: boolean;
   /** Where it acts from, when not a network client (a command run on the data folder). */
   source?: string;
 }
@@ -100,6 +106,16 @@ export interface Login {
   /** The session cookie's value and the CSRF token, given to the client once. */
   sessionId: string;
   csrfToken: string;
+  expiresAt: string;
+  /** The role must have a second factor and has none yet. */
+  enrol: boolean;
+}
+
+/** The password was right; the sign-in waits for the second factor. */
+export interface SecondFactorNeeded {
+  user: string;
+  ticket: string;
+  methods: FactorKind[];
   expiresAt: string;
 }
 
@@ -145,19 +161,24 @@ export class Accounts {
   readonly #people: PeopleStore;
   readonly #trail: AuditTrail;
   readonly #policy: Config['access'];
+  readonly #factors: SecondFactors;
   readonly #clock: () => Date;
   /** Recent failed logins per (address, name), least recently failed first, for throttling. */
   readonly #failures = new Map<string, number[]>();
+  /** Sign-ins waiting for their second factor, by the SHA-256 of their ticket. */
+  readonly #tickets = new Map<string, { user: string; until: number; tries: number }>();
 
   constructor(
     people: PeopleStore,
     trail: AuditTrail,
     policy: Config['access'],
+    factors: SecondFactors,
     clock: () => Date = () => new Date(),
   ) {
     this.#people = people;
     this.#trail = trail;
     this.#policy = policy;
+    this.#factors = factors;
     this.#clock = clock;
   }
 
@@ -307,7 +328,7 @@ export class Accounts {
    * and a locked one get one answer (E_UNAUTHORIZED) in the same time, so names cannot be
    * enumerated and a locked account cannot be guessed at.
    */
-  async login(name: string, password: string, source: string): Promise<Login> {
+  async login(name: string, password: string, source: string): Promise<Login | SecondFactorNeeded> {
     const now = this.#clock();
     const at = now.getTime();
     const anonymous: Actor = { actor: null, role: null, via: 'anonymous', source };
@@ -337,22 +358,93 @@ export class Accounts {
       password.length <= PASSWORD_MAX &&
       (await verify(user && !locked ? user.password_hash : await decoyHash, password));
     if (!user || !good || user.disabled_at || locked) {
-      recent.push(at);
-      this.#failures.delete(key);
-      this.#failures.set(key, recent);
-      this.#forgetOldest();
-      let reason = locked
+      const reason = locked
         ? 'locked'
         : user
           ? good
             ? 'disabled'
             : 'wrong password'
           : 'unknown user';
-      await this.#trail.change(async (tx, audit) => {
-        if (user && !good && !locked) {
-          const failed = user.failed_logins + 1;
+      await this.#failed(name, user && !good && !locked ? user : undefined, source, reason, locked);
+      throw new ProtocolError('E_UNAUTHORIZED', 'wrong user name or password');
+    }
+    this.#failures.delete(key);
+    const methods = await this.#factors.methods(name);
+    if (methods.length) {
+      const ticket = randomBytes(32).toString('base64url');
+      const until = at + TICKET_MS;
+      for (const [k, t] of this.#tickets) if (t.until < at) this.#tickets.delete(k);
+      this.#tickets.set(sha256Hex(ticket), { user: name, until, tries: 0 });
+      return { user: name, ticket, methods, expiresAt: new Date(until).toISOString() };
+    }
+    return this.#open(user, source, now);
+  }
+
+  /**
+   * The second step of a sign-in: the ticket the password step gave and a second factor. A wrong
+   * factor counts as a failed login (toward lockout and throttling); after a few the ticket ends.
+   * A disabled or locked account gets the one answer of a wrong password.
+   */
+  async completeLogin(ticket: string, proof: FactorProof, source: string): Promise<Login> {
+    const now = this.#clock();
+    const key = sha256Hex(ticket);
+    const pending = this.#tickets.get(key);
+    if (!pending || pending.until < now.getTime()) {
+      this.#tickets.delete(key);
+      throw new ProtocolError(
+        'E_SECOND_FACTOR',
+        'this sign-in has expired: give your user name and password again',
+      );
+    }
+    const user = await this.#people.user(pending.user);
+    if (
+      !user ||
+      user.disabled_at ||
+      (user.locked_until !== null && user.locked_until > now.toISOString())
+    ) {
+      this.#tickets.delete(key);
+      throw new ProtocolError('E_UNAUTHORIZED', 'wrong user name or password');
+    }
+    const anonymous: Actor = { actor: null, role: null, via: 'anonymous', source };
+    try {
+      await this.#factors.verify(anonymous, user.name, proof, 'login');
+    } catch (e) {
+      pending.tries += 1;
+      if (pending.tries >= TICKET_TRIES) this.#tickets.delete(key);
+      await this.#failed(user.name, user, source, 'wrong second factor', false);
+      throw e;
+    }
+    this.#tickets.delete(key);
+    return this.#open(user, source, now);
+  }
+
+  /**
+   * Records a failed login: the (address, name) count, the account's count and lockout (when
+   * `user` is given: its password or second factor was wrong), the trail.
+   */
+  async #failed(
+    name: string,
+    user: UserRow | undefined,
+    source: string,
+    why: string,
+    locked: boolean,
+  ) {
+    const at = this.#clock().getTime();
+    const anonymous: Actor = { actor: null, role: null, via: 'anonymous', source };
+    const key = `${source}\n${name}`;
+    const recent = this.#recentFailures(key, at);
+    recent.push(at);
+    this.#failures.delete(key);
+    this.#failures.set(key, recent);
+    this.#forgetOldest();
+    let reason = why;
+    await this.#trail.change(async (tx, audit) => {
+      if (user) {
+        const fresh = await this.#people.user(name, tx);
+        if (fresh) {
+          const failed = fresh.failed_logins + 1;
           const lock = failed >= this.#policy.lockoutAfter;
-          if (lock) reason = 'wrong password; account locked';
+          if (lock) reason = `${why}; account locked`;
           await this.#people.updateUser(
             name,
             lock
@@ -364,17 +456,19 @@ export class Accounts {
             tx,
           );
         }
-        await audit({
-          ...anonymous,
-          action: 'login',
-          target: name,
-          outcome: locked ? 'denied' : 'failed',
-          detail: { reason },
-        });
+      }
+      await audit({
+        ...anonymous,
+        action: 'login',
+        target: name,
+        outcome: locked ? 'denied' : 'failed',
+        detail: { reason },
       });
-      throw new ProtocolError('E_UNAUTHORIZED', 'wrong user name or password');
-    }
-    this.#failures.delete(key);
+    });
+  }
+
+  async #open(user: UserRow, source: string, now: Date): Promise<Login> {
+    const name = user.name;
     const sessionId = randomBytes(32).toString('base64url');
     const csrfToken = randomBytes(32).toString('base64url');
     const expiresAt = new Date(now.getTime() + this.#policy.sessionHours * 3_600_000);
@@ -394,7 +488,18 @@ export class Accounts {
       );
       await audit({ actor: name, role: user.role, via: 'session', source, action: 'login' });
     });
-    return { user: view(user), sessionId, csrfToken, expiresAt: expiresAt.toISOString() };
+    return {
+      user: view(user),
+      sessionId,
+      csrfToken,
+      expiresAt: expiresAt.toISOString(),
+      enrol: await this.#mustEnrol(user),
+    };
+  }
+
+  /** Whether the user's role must have a second factor and they have none. */
+  async #mustEnrol(user: UserRow): Promise<boolean> {
+    return this.#factors.required(user.role) && !(await this.#factors.enrolled(user.name));
   }
 
   /** The lock after `failed` failures in a row: one minute, doubling, at most `lockoutMinutes`. */
@@ -451,6 +556,7 @@ export class Accounts {
       via: 'session',
       scopes: ROLE_SCOPES[user.role],
       session: { idHash, csrfHash: session.csrf_hash },
+      ...((await this.#mustEnrol(user)) ? { enrol: true } : {}),
     };
   }
 

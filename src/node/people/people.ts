@@ -4,11 +4,13 @@
  * all build it here.
  */
 import { hostname, userInfo } from 'node:os';
+import { FactorStore } from '../../store/factors.ts';
 import { PeopleStore } from '../../store/people.ts';
 import type { Store } from '../../store/store.ts';
 import { type Config, parseConfig } from '../core/config.ts';
 import type { Ledger } from '../record/ledger.ts';
 import { Accounts, generatePassword, type Principal } from './accounts.ts';
+import { SecondFactors } from './factors.ts';
 import { Roster } from './roster.ts';
 import { type Actor, AuditTrail } from './trail.ts';
 
@@ -16,6 +18,7 @@ export interface People {
   store: Store;
   people: PeopleStore;
   accounts: Accounts;
+  factors: SecondFactors;
   roster: Roster;
   trail: AuditTrail;
   clock: () => Date;
@@ -30,13 +33,15 @@ export function openPeople(
 ): People {
   const people = new PeopleStore(store);
   const trail = new AuditTrail(store, people, ledger, clock);
+  const factors = new SecondFactors(new FactorStore(store), trail, policy, 'Hotline', clock);
   return {
     store,
     people,
     trail,
     clock,
     policy,
-    accounts: new Accounts(people, trail, policy, clock),
+    factors,
+    accounts: new Accounts(people, trail, policy, factors, clock),
     roster: new Roster(store, people, trail, clock),
   };
 }

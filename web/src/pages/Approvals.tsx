@@ -11,6 +11,7 @@ import type { DraftView, RenderedCode } from '../../../src/protocol/views.ts';
 import { ApiFailure, api } from '../api.ts';
 import { Code, PartyName, PrecedenceBadge, StatusBanner, Time, TlpBadge } from '../components.tsx';
 import { useConsole } from '../console.tsx';
+import { factorsApi } from '../factors.ts';
 import { incidentsApi } from '../incidents-api.ts';
 
 const describe = (e: unknown) => (e instanceof ApiFailure ? `${e.code}: ${e.message}` : String(e));
@@ -120,6 +121,8 @@ function DraftCard({
   const preview = useVocabulary(other);
   const [note, setNote] = useState('');
   const [reason, setReason] = useState('');
+  /** The second factor asked again before approving a flash message or breaking glass. */
+  const [stepCode, setStepCode] = useState('');
   const [failure, setFailure] = useState<string>();
   const [busy, setBusy] = useState(false);
   const dialog = useRef<HTMLDialogElement>(null);
@@ -217,13 +220,19 @@ function DraftCard({
               data-testid="draft-note"
             />
           </label>
+          {m.precedence === 'flash' && <StepUpField value={stepCode} onChange={setStepCode} />}
           <button
             type="button"
             className="primary"
             disabled={busy}
             onClick={() =>
               act(
-                () => incidentsApi.approve(d.id, note.trim() || undefined),
+                async () =>
+                  incidentsApi.approve(
+                    d.id,
+                    note.trim() || undefined,
+                    m.precedence === 'flash' ? await factorsApi.stepUp(stepCode) : undefined,
+                  ),
                 t('inc.approvals.approved'),
               )
             }
@@ -250,7 +259,8 @@ function DraftCard({
                 e.preventDefault();
                 dialog.current?.close();
                 await act(
-                  () => incidentsApi.breakGlass(d.id, reason.trim()),
+                  async () =>
+                    incidentsApi.breakGlass(d.id, reason.trim(), await factorsApi.stepUp(stepCode)),
                   t('inc.approvals.brokeGlass'),
                 );
               }}
@@ -268,6 +278,7 @@ function DraftCard({
                   rows={3}
                 />
               </label>
+              <StepUpField value={stepCode} onChange={setStepCode} />
               <button type="submit" className="danger" disabled={reason.trim().length < 3}>
                 {t('inc.approvals.breakGlassConfirm')}
               </button>{' '}
@@ -279,6 +290,23 @@ function DraftCard({
         </div>
       )}
     </li>
+  );
+}
+
+/** The second factor for a step-up: a typed code, or empty for the passkey. */
+function StepUpField({ value, onChange }: { value: string; onChange: (v: string) => void }) {
+  const { t } = useTranslation();
+  return (
+    <label>
+      {t('sf.stepUp')}
+      <input
+        name="step-up"
+        autoComplete="one-time-code"
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+        maxLength={40}
+      />
+    </label>
   );
 }
 

@@ -7,6 +7,7 @@ import { useTranslation } from 'react-i18next';
 import type { Me } from '../../../src/protocol/views.ts';
 import { askNotifications, playTone, unlockAudio } from '../alarm.ts';
 import { ApiFailure, api } from '../api.ts';
+import { codeProof, passkeyProof } from '../factors.ts';
 import { type Lang, languageOf, setLanguage } from '../i18n.ts';
 
 export function Login({ onSignedIn }: { onSignedIn: (me: Me) => void }) {
@@ -18,23 +19,45 @@ export function Login({ onSignedIn }: { onSignedIn: (me: Me) => void }) {
   const [me, setMe] = useState<Me>();
   const [played, setPlayed] = useState(false);
   const [notifications, setNotifications] = useState<string>();
+  const [asked, setAsked] = useState<{ ticket: string; methods: string[]; passkey?: unknown }>();
+  const [code, setCode] = useState('');
 
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
+  const attempt = async (step: () => Promise<void>) => {
     setBusy(true);
     setError(undefined);
     try {
-      await api.login(user.trim(), password);
-      const who = await api.me();
-      const own = languageOf(who.user.name);
-      if (own) setLanguage(own, who.user.name);
-      setMe(who);
+      await step();
     } catch (err) {
       setError(err instanceof ApiFailure ? `${err.code}: ${err.message}` : String(err));
     } finally {
       setBusy(false);
     }
   };
+
+  const signedIn = async () => {
+    const who = await api.me();
+    const own = languageOf(who.user.name);
+    if (own) setLanguage(own, who.user.name);
+    // Someone who must first enrol a second factor goes straight to it.
+    if (who.enrol) onSignedIn(who);
+    else setMe(who);
+  };
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    void attempt(async () => {
+      const second = await api.login(user.trim(), password);
+      if (second) setAsked(second);
+      else await signedIn();
+    });
+  };
+
+  const verify = (proof: () => Promise<unknown>) =>
+    attempt(async () => {
+      if (!asked) return;
+      await api.secondFactor(asked.ticket, await proof());
+      await signedIn();
+    });
 
   const check = async () => {
     await unlockAudio();
@@ -56,7 +79,46 @@ export function Login({ onSignedIn }: { onSignedIn: (me: Me) => void }) {
           <option value="zh">中文</option>
         </select>
       </label>
-      {!me ? (
+      {!me && asked ? (
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            void verify(async () => codeProof(code));
+          }}
+          aria-labelledby="second-title"
+          className="login-form"
+        >
+          <h2 id="second-title">{t('sf.secondStep')}</h2>
+          <p>{t('sf.secondStepExplain')}</p>
+          <label>
+            {t('sf.code')}
+            <input
+              name="code"
+              autoComplete="one-time-code"
+              value={code}
+              onChange={(e) => setCode(e.target.value)}
+            />
+          </label>
+          {error && (
+            <p role="alert" className="error">
+              {error}
+            </p>
+          )}
+          <button type="submit" disabled={busy || !code.trim()}>
+            {t('sf.verify')}
+          </button>{' '}
+          {asked.passkey !== undefined && (
+            <button
+              type="button"
+              name="passkey"
+              disabled={busy}
+              onClick={() => void verify(() => passkeyProof(asked.passkey))}
+            >
+              {t('sf.usePasskey')}
+            </button>
+          )}
+        </form>
+      ) : !me ? (
         <form onSubmit={submit} aria-labelledby="login-title" className="login-form">
           <h2 id="login-title">{t('login.title')}</h2>
           <label>
