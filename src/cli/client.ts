@@ -6,11 +6,7 @@
  * node's data folder: they then run the same routes in this process, as the folder's owner.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import pino from 'pino';
-import { localPeopleServer } from '../api/server.ts';
-import { readConfig } from '../node/core/config.ts';
-import { openNodeStore, paths, readToken } from '../node/core/data.ts';
-import { dataFolderPrincipal, openPeople } from '../node/people/people.ts';
+import { paths, readToken } from '../node/core/paths.ts';
 
 export class CliError extends Error {
   override name = 'CliError';
@@ -96,6 +92,7 @@ function answerOf(status: number, text: string): unknown {
   if (status >= 400)
     throw new CliError(
       `${answer.error?.code ?? status}: ${answer.error?.message ?? 'request failed'}`,
+      { cause: answer.error?.code },
     );
   return answer;
 }
@@ -103,7 +100,8 @@ function answerOf(status: number, text: string): unknown {
 /**
  * A people route: through the running node's API, or, when no node runs on this data folder, in
  * this process on its database, acting as the folder's owner (audited as `os:<user>`; the node
- * anchors those entries in its ledger when it next starts).
+ * anchors those entries in its ledger when it next starts). The store and the routes are loaded
+ * only then, so commands that reach a running node start at once.
  */
 export async function callPeople(
   dataDir: string,
@@ -120,6 +118,15 @@ export async function callPeople(
         throw e;
     }
   }
+  const [{ default: pino }, { localPeopleServer }, { readConfig }, { openNodeStore }, people] =
+    await Promise.all([
+      import('pino'),
+      import('../api/server.ts'),
+      import('../node/core/config.ts'),
+      import('../node/core/data.ts'),
+      import('../node/people/people.ts'),
+    ]);
+  const { dataFolderPrincipal, openPeople } = people;
   const config = readConfig(dataDir);
   const store = await openNodeStore(dataDir, config);
   try {
