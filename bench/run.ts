@@ -29,6 +29,12 @@ const BENCHES: Record<string, (options: BenchOptions) => Promise<unknown>> = {
     return figures;
   },
   incidents: async (o) => (await import('./incidents.ts')).benchIncidents(o),
+  cli: async (o) => {
+    const { benchCli, printCli } = await import('./cli.ts');
+    const figures = await benchCli();
+    if (!o.json) printCli(figures);
+    return figures;
+  },
 };
 
 export function machine() {

@@ -61,25 +61,56 @@ export async function callNode(
   body?: unknown,
 ): Promise<unknown> {
   const url = `${operatorUrl(dataDir)}${path}`;
-  let response: Response;
+  let response: { status: number; text: string };
   try {
-    response = await fetch(url, {
+    response = await request(
+      url,
       method,
-      headers: {
+      {
         authorization: `Bearer ${cliToken(dataDir)}`,
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
       },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: AbortSignal.timeout(30_000),
-    });
+      body === undefined ? undefined : JSON.stringify(body),
+    );
   } catch (e) {
     if (e instanceof CliError) throw e;
-    const code = (e as { cause?: { code?: string } }).cause?.code;
+    const code = (e as NodeJS.ErrnoException).code;
     throw new CliError(`the node at ${url} does not answer (${code ?? (e as Error).message})`, {
       cause: code,
     });
   }
-  return answerOf(response.status, await response.text());
+  return answerOf(response.status, response.text);
+}
+
+/**
+ * One request on node:http(s): the global fetch loads undici on first use, which costs a
+ * command more than the rest of its start (docs/benchmarks.md § CLI).
+ */
+async function request(
+  url: string,
+  method: Method,
+  headers: Record<string, string>,
+  body: string | undefined,
+): Promise<{ status: number; text: string }> {
+  const target = new URL(url);
+  const { request } =
+    target.protocol === 'https:' ? await import('node:https') : await import('node:http');
+  return new Promise((resolve, reject) => {
+    const req = request(target, { method, headers, timeout: 30_000 }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        text += chunk;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () =>
+      req.destroy(Object.assign(new Error('no answer in 30 s'), { code: 'ETIMEDOUT' })),
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 function answerOf(status: number, text: string): unknown {

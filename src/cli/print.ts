@@ -1,5 +1,5 @@
 /** Human-readable renderings of operator API answers for the terminal. */
-import { ACK_ALARMS } from '../node/incidents/escalation.ts';
+import { ACK_ALARMS } from '../protocol/values.ts';
 
 interface InboxItem {
   from: string;

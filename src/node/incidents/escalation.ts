@@ -39,15 +39,7 @@ import type { Ledger } from '../record/ledger.ts';
 import type { FollowupRecorder } from './followups.ts';
 import type { Notice, Notifiers } from './notifiers.ts';
 
-/**
- * The alarms escalation raises: a message waiting for a person (a console notice, the end of the
- * ladder, one of ours unanswered), cleared by the acknowledgement; not a fault of the system.
- */
-export const ACK_ALARMS: ReadonlySet<string> = new Set([
-  'escalation',
-  'unacknowledged',
-  'unanswered',
-]);
+export { ACK_ALARMS } from '../../protocol/values.ts';
 
 const MINUTE = 60_000;
 /** Due timers taken per batch, and batches per look at most. */
