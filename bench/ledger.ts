@@ -19,7 +19,7 @@ import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
-import { verifyBundleFile } from '../src/cli/audit.ts';
+import { verifyBundleFile } from '../src/cli/bundle-files.ts';
 import { createCard, signCard } from '../src/crypto/card.ts';
 import {
   ed25519FromSeed,

@@ -34,6 +34,12 @@ const BENCHES: Record<string, (options: BenchOptions) => Promise<unknown>> = {
   incidents: async (o) => (await import('./incidents.ts')).benchIncidents(o),
   mesh: async (o) => (await import('./mesh.ts')).benchMesh(o),
   attacks: async (o) => (await import('./attacks.ts')).benchAttacks(o),
+  cli: async (o) => {
+    const { benchCli, printCli } = await import('./cli.ts');
+    const figures = await benchCli();
+    if (!o.json) printCli(figures);
+    return figures;
+  },
 };
 
 export function machine() {

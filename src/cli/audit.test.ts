@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createPair, draft, eventually, type Pair } from '../../test/support/pair.ts';
 import { fromBase64url, toBase64url } from '../protocol/encoding.ts';
 import { jcs } from '../protocol/jcs.ts';
-import { verifyBundleFile } from './audit.ts';
+import { verifyBundleFile } from './bundle-files.ts';
 
 const run = promisify(execFile);
 

@@ -2,32 +2,8 @@
  * `hotline export` and `hotline verify`: a node's ledger written as a bundle, and a bundle (or
  * both parties' bundles) checked offline, with no store (docs/ledger.md § Audit).
  */
-import { createReadStream, statSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { defaultVerifyThreads, Ed25519Pool } from '../crypto/ed25519-pool.ts';
-import {
-  type BundleReport,
-  type BundleResult,
-  BundleVerifier,
-  type CrossReport,
-  compareViews,
-  describeFailure,
-  type Failure,
-  type SignatureChecks,
-} from '../ledger/verify.ts';
-import { readConfig } from '../node/core/config.ts';
-import { openNodeStore } from '../node/core/data.ts';
-import { dataFolderActor, openPeople } from '../node/people/people.ts';
-import { exportLedgerToFile } from '../node/record/export.ts';
 import { CliError, callNode } from './client.ts';
-
-/** Bundles at least this large report progress on stderr. */
-const PROGRESS_BYTES = 4 << 20;
-/** Signature checks queued for the threads at most (~1 KB each). */
-const BACKLOG = 16_384;
-/** Failures printed per section; --json lists up to the verifier's own limit. */
-const PRINTED_FAILURES = 20;
 
 export function registerAudit(program: Command): void {
   program
@@ -56,6 +32,10 @@ export function registerAudit(program: Command): void {
         })) as { leaf: number };
         includeRed = { auditLeaf: leaf };
       }
+      const [{ exportLedgerToFile }, { recordExport }] = await Promise.all([
+        import('../node/record/export.ts'),
+        import('./bundle-files.ts'),
+      ]);
       const s = await exportLedgerToFile(o.data, o.out, {
         bodies: o.bodies,
         ...(includeRed ? { includeRed } : {}),
@@ -83,19 +63,25 @@ export function registerAudit(program: Command): void {
     .option('--json', 'print the report as JSON')
     .option(
       '--threads <n>',
-      'threads checking signatures beside the reader (0: none)',
+      'threads checking signatures beside the reader (0: none; default: cores - 1)',
       (v) => {
         const n = Number(v);
         if (!Number.isInteger(n) || n < 0 || n > 256)
           throw new InvalidArgumentError('a whole number from 0 to 256');
         return n;
       },
-      defaultVerifyThreads(),
     )
     .action(async (file: string, o) => {
       const files: string[] = [file, ...(o.peerExport ? [o.peerExport as string] : [])];
-      const results: BundleResult[] = [];
-      for (const f of files) results.push(await verifyBundleFile(f, { threads: o.threads }));
+      const [{ compareViews }, { formatReport, verifyBundleFile }] = await Promise.all([
+        import('../ledger/verify.ts'),
+        import('./bundle-files.ts'),
+      ]);
+      const results = [];
+      for (const f of files)
+        results.push(
+          await verifyBundleFile(f, o.threads === undefined ? {} : { threads: o.threads }),
+        );
       const [first, second] = results;
       const cross = first?.view && second?.view ? compareViews(first.view, second.view) : undefined;
       const ok = results.every((r) => r.report.ok) && (files.length === 1 || cross?.ok === true);
@@ -114,132 +100,4 @@ export function registerAudit(program: Command): void {
       else console.log(formatReport(files, results, cross, ok));
       if (!ok) process.exitCode = 1;
     });
-}
-
-/** An export goes to the audit trail (the running node anchors it within seconds). */
-async function recordExport(dataDir: string, detail: Record<string, unknown>): Promise<void> {
-  const store = await openNodeStore(dataDir);
-  try {
-    await openPeople(store, readConfig(dataDir).access).trail.record({
-      ...dataFolderActor(),
-      action: 'export',
-      detail,
-    });
-  } finally {
-    await store.close();
-  }
-}
-
-export interface VerifyFileOptions {
-  /** Threads checking envelope signatures beside the reading one; 0 checks them in line. */
-  threads?: number;
-  /** Progress on stderr for large bundles. */
-  progress?: boolean;
-}
-
-/**
- * Reads a bundle line by line into the verifier, with progress on stderr for large ones. Header
- * signatures, most of the work, are checked on `threads` worker threads meanwhile.
- */
-export async function verifyBundleFile(
-  file: string,
-  { threads = defaultVerifyThreads(), progress = true }: VerifyFileOptions = {},
-): Promise<BundleResult> {
-  const size = statSync(file).size;
-  const pool = threads > 0 ? new Ed25519Pool(threads) : undefined;
-  const signatures: SignatureChecks | undefined = pool && {
-    check(publicKey, message, signature, failed) {
-      pool.verify(publicKey, message, signature, (ok) => ok || failed());
-      return undefined;
-    },
-  };
-  try {
-    const verifier = new BundleVerifier({ ...(signatures ? { signatures } : {}) });
-    const lines = createInterface({
-      input: createReadStream(file),
-      crlfDelay: Number.POSITIVE_INFINITY,
-    });
-    const step = size / 20;
-    let read = 0;
-    let next = step;
-    let count = 0;
-    for await (const line of lines) {
-      verifier.addLine(line);
-      count++;
-      // Reading outpaces the threads: hold at a bounded backlog rather than queue the bundle.
-      if (pool && pool.pending >= BACKLOG) await pool.settle(BACKLOG / 2);
-      read += Buffer.byteLength(line) + 1;
-      if (progress && size >= PROGRESS_BYTES && read >= next) {
-        process.stderr.write(
-          `verify ${file}: ${Math.min(100, Math.round((read / size) * 100))}% (${count} records)\n`,
-        );
-        next += step;
-      }
-    }
-    await pool?.settle();
-    return verifier.finish();
-  } finally {
-    await pool?.close();
-  }
-}
-
-function formatReport(
-  files: readonly string[],
-  results: readonly BundleResult[],
-  cross: CrossReport | undefined,
-  ok: boolean,
-): string {
-  const failures = [...results.flatMap((r) => r.report.failures), ...(cross?.failures ?? [])];
-  const count = results.reduce((n, r) => n + r.report.failureCount, 0) + (cross?.failureCount ?? 0);
-  const first = failures[0];
-  const what = files.length === 1 ? files[0] : `${files.join(' and ')}`;
-  const lines = [
-    ok
-      ? `OK: ${what} verif${files.length === 1 ? 'ies' : 'y'}${cross ? ', and both views of the conversation match' : ''}`
-      : `FAILED (${count} failure${count === 1 ? '' : 's'}): ${first ? describeFailure(first) : 'no comparison was possible'}`,
-  ];
-  for (const [i, r] of results.entries())
-    lines.push('', ...bundleSection(files[i] as string, r.report));
-  if (cross) lines.push('', ...crossSection(cross));
-  return lines.join('\n');
-}
-
-function bundleSection(file: string, r: BundleReport): string[] {
-  const c = r.counts;
-  const lines = [
-    `${file}: the ledger of "${r.party ?? '?'}", exported ${r.exportedAt ?? '?'}`,
-    ...Object.entries(r.fingerprints).map(([party, f]) => `  fingerprint of "${party}": ${f}`),
-    `  leaves        ${c.leaves}`,
-    `  envelopes     ${c.envelopes.out} out, ${c.envelopes.in} in (header signatures)`,
-    `  bodies        ${c.bodies} against their bodyHash, ${c.withheld} withheld`,
-    `  receipts      ${c.receipts.out} out, ${c.receipts.in} in (signatures, checkpoints), ${c.proofs} inclusion proofs`,
-    `  events        ${c.events}`,
-    `  checkpoints   ${c.checkpoints} (log signature, root of the recomputed tree)`,
-    `  co-signatures ${c.cosignatures}`,
-    `  cards         ${c.cards}`,
-  ];
-  return [...lines, ...failureLines(r.failures, r.failureCount)];
-}
-
-function crossSection(cross: CrossReport): string[] {
-  const lines = [
-    'Both views:',
-    `  messages      ${cross.matched} logged alike by sender and recipient`,
-    `  checkpoints   ${cross.checkpoints} of one log held by the other, roots compared`,
-  ];
-  if (cross.notYetReceived.length) {
-    lines.push(`  not yet received (${cross.notYetReceived.length}, not failures):`);
-    for (const m of cross.notYetReceived.slice(0, PRINTED_FAILURES))
-      lines.push(`    ${m.from} → ${m.to} seq ${m.seq} ${m.id}: ${m.reason}`);
-  }
-  return [...lines, ...failureLines(cross.failures, cross.failureCount)];
-}
-
-function failureLines(failures: readonly Failure[], count: number): string[] {
-  if (!count) return ['  failures      none'];
-  const lines = [`  failures      ${count}:`];
-  for (const f of failures.slice(0, PRINTED_FAILURES)) lines.push(`    ${describeFailure(f)}`);
-  if (count > PRINTED_FAILURES)
-    lines.push(`    … and ${count - PRINTED_FAILURES} more (--json lists up to 100)`);
-  return lines;
 }

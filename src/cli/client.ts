@@ -6,11 +6,7 @@
  * node's data folder: they then run the same routes in this process, as the folder's owner.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import pino from 'pino';
-import { localPeopleServer } from '../api/server.ts';
-import { readConfig } from '../node/core/config.ts';
-import { openNodeStore, paths, readToken } from '../node/core/data.ts';
-import { dataFolderPrincipal, openPeople } from '../node/people/people.ts';
+import { paths, readToken } from '../node/core/paths.ts';
 
 export class CliError extends Error {
   override name = 'CliError';
@@ -65,25 +61,56 @@ export async function callNode(
   body?: unknown,
 ): Promise<unknown> {
   const url = `${operatorUrl(dataDir)}${path}`;
-  let response: Response;
+  let response: { status: number; text: string };
   try {
-    response = await fetch(url, {
+    response = await request(
+      url,
       method,
-      headers: {
+      {
         authorization: `Bearer ${cliToken(dataDir)}`,
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
       },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: AbortSignal.timeout(30_000),
-    });
+      body === undefined ? undefined : JSON.stringify(body),
+    );
   } catch (e) {
     if (e instanceof CliError) throw e;
-    const code = (e as { cause?: { code?: string } }).cause?.code;
+    const code = (e as NodeJS.ErrnoException).code;
     throw new CliError(`the node at ${url} does not answer (${code ?? (e as Error).message})`, {
       cause: code,
     });
   }
-  return answerOf(response.status, await response.text());
+  return answerOf(response.status, response.text);
+}
+
+/**
+ * One request on node:http(s): the global fetch loads undici on first use, which costs a
+ * command more than the rest of its start (docs/benchmarks.md § CLI).
+ */
+async function request(
+  url: string,
+  method: Method,
+  headers: Record<string, string>,
+  body: string | undefined,
+): Promise<{ status: number; text: string }> {
+  const target = new URL(url);
+  const { request } =
+    target.protocol === 'https:' ? await import('node:https') : await import('node:http');
+  return new Promise((resolve, reject) => {
+    const req = request(target, { method, headers, timeout: 30_000 }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        text += chunk;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () =>
+      req.destroy(Object.assign(new Error('no answer in 30 s'), { code: 'ETIMEDOUT' })),
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 function answerOf(status: number, text: string): unknown {
@@ -96,6 +123,7 @@ function answerOf(status: number, text: string): unknown {
   if (status >= 400)
     throw new CliError(
       `${answer.error?.code ?? status}: ${answer.error?.message ?? 'request failed'}`,
+      { cause: answer.error?.code },
     );
   return answer;
 }
@@ -103,7 +131,8 @@ function answerOf(status: number, text: string): unknown {
 /**
  * A people route: through the running node's API, or, when no node runs on this data folder, in
  * this process on its database, acting as the folder's owner (audited as `os:<user>`; the node
- * anchors those entries in its ledger when it next starts).
+ * anchors those entries in its ledger when it next starts). The store and the routes are loaded
+ * only then, so commands that reach a running node start at once.
  */
 export async function callPeople(
   dataDir: string,
@@ -120,6 +149,15 @@ export async function callPeople(
         throw e;
     }
   }
+  const [{ default: pino }, { localPeopleServer }, { readConfig }, { openNodeStore }, people] =
+    await Promise.all([
+      import('pino'),
+      import('../api/server.ts'),
+      import('../node/core/config.ts'),
+      import('../node/core/data.ts'),
+      import('../node/people/people.ts'),
+    ]);
+  const { dataFolderPrincipal, openPeople } = people;
   const config = readConfig(dataDir);
   const store = await openNodeStore(dataDir, config);
   try {

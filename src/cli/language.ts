@@ -5,24 +5,19 @@
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
-import { checkStixBundle, describeStixProblems } from '../protocol/stix.ts';
 import type { LocalTranslation, MessageView } from '../protocol/views.ts';
-import {
-  DEFAULT_VOCABULARY_FILE,
-  loadVocabulary,
-  parseVocabulary,
-  VocabularyError,
-  withReview,
-} from '../protocol/vocabulary.ts';
-import { vocabularyMarkdown } from '../protocol/vocabulary-doc.ts';
+import type { loadVocabulary } from '../protocol/vocabulary.ts';
 import { CliError, callNode } from './client.ts';
 
 const dataOption = () => new Option('--data <dir>', 'the node data folder').makeOptionMandatory();
 const fileOption = () =>
-  new Option('--file <file>', 'the vocabulary file').default(
-    DEFAULT_VOCABULARY_FILE,
-    'the shipped one',
-  );
+  new Option('--file <file>', 'the vocabulary file (default: the shipped one)');
+
+/** The vocabulary module (loaded when a command needs it) and the file asked for. */
+async function vocabularyOf(o: { file?: string }) {
+  const vocabulary = await import('../protocol/vocabulary.ts');
+  return { ...vocabulary, file: o.file ?? vocabulary.DEFAULT_VOCABULARY_FILE };
+}
 
 export function registerLanguage(program: Command): void {
   const vocabulary = program
@@ -33,18 +28,19 @@ export function registerLanguage(program: Command): void {
     .command('check')
     .description('validate a vocabulary file; print its version, hash and review state')
     .addOption(fileOption())
-    .action((o) => {
+    .action(async (o) => {
+      const { file, parseVocabulary, VocabularyError } = await vocabularyOf(o);
       let v: ReturnType<typeof loadVocabulary>;
       try {
-        v = parseVocabulary(JSON.parse(readFileSync(o.file, 'utf8')), o.file);
+        v = parseVocabulary(JSON.parse(readFileSync(file, 'utf8')), file);
       } catch (e) {
         if (e instanceof VocabularyError) {
-          console.error(`${o.file} is not a valid vocabulary:`);
+          console.error(`${file} is not a valid vocabulary:`);
           for (const p of e.problems) console.error(`  - ${p}`);
           process.exitCode = 1;
           return;
         }
-        throw new CliError(`${o.file}: ${(e as Error).message}`);
+        throw new CliError(`${file}: ${(e as Error).message}`);
       }
       const texts = v.document.entries.length * v.languages.length;
       const unreviewed = v.document.entries.reduce(
@@ -63,8 +59,9 @@ export function registerLanguage(program: Command): void {
     .addOption(fileOption())
     .option('--lang <tag>', 'the language to show', 'en')
     .option('--json', 'print JSON')
-    .action((codes: string[], o) => {
-      const v = loadVocabulary(o.file);
+    .action(async (codes: string[], o) => {
+      const { file, loadVocabulary } = await vocabularyOf(o);
+      const v = loadVocabulary(file);
       const rendered = (codes.length ? codes : v.codes).map((c) => v.render(c, o.lang));
       if (o.json) return console.log(JSON.stringify(rendered, null, 2));
       for (const r of rendered) {
@@ -81,13 +78,14 @@ export function registerLanguage(program: Command): void {
     .requiredOption('--lang <tag>', 'the language reviewed')
     .requiredOption('--by <name>', 'who reviewed it (name or desk)')
     .option('--at <date>', 'when (YYYY-MM-DD)', new Date().toISOString().slice(0, 10))
-    .action((o) => {
-      const v = loadVocabulary(o.file);
+    .action(async (o) => {
+      const { file, loadVocabulary, parseVocabulary, withReview } = await vocabularyOf(o);
+      const v = loadVocabulary(file);
       const next = withReview(v.document, o.code, o.lang, o.by, o.at);
-      parseVocabulary(next, o.file);
-      const partial = `${o.file}.partial`;
+      parseVocabulary(next, file);
+      const partial = `${file}.partial`;
       writeFileSync(partial, `${JSON.stringify(next, null, 2)}\n`);
-      renameSync(partial, o.file);
+      renameSync(partial, file);
       const after = parseVocabulary(next);
       console.log(`Recorded: ${o.code} (${o.lang}) reviewed by ${o.by} on ${o.at}.`);
       console.log(
@@ -100,8 +98,12 @@ export function registerLanguage(program: Command): void {
     .description('write the side-by-side document for reviewers (docs/vocabulary.md)')
     .addOption(fileOption())
     .option('--out <file>', 'where to write it (stdout by default)')
-    .action((o) => {
-      const text = vocabularyMarkdown(loadVocabulary(o.file));
+    .action(async (o) => {
+      const [{ file, loadVocabulary }, { vocabularyMarkdown }] = await Promise.all([
+        vocabularyOf(o),
+        import('../protocol/vocabulary-doc.ts'),
+      ]);
+      const text = vocabularyMarkdown(loadVocabulary(file));
       if (o.out) writeFileSync(o.out, text);
       else process.stdout.write(text);
     });
@@ -206,7 +208,8 @@ export function registerLanguage(program: Command): void {
     .command('stix <file>')
     .description('check a STIX 2.1 bundle file as an attachment would be checked, and summarize it')
     .option('--json', 'print JSON')
-    .action((file: string, o) => {
+    .action(async (file: string, o) => {
+      const { checkStixBundle, describeStixProblems } = await import('../protocol/stix.ts');
       let parsed: unknown;
       try {
         parsed = JSON.parse(readFileSync(file, 'utf8'));

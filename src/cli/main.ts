@@ -1,34 +1,20 @@
 /**
  * The `hotline` command. Every command has --help, exits non-zero with a one-line reason on
  * failure, and prints data as JSON with --json.
+ *
+ * Only commander and the option values load up front: each command imports what it needs when it
+ * runs, so `hotline --help` or `hotline status` does not pay for the node, the store or crypto.
  */
-import { readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline/promises';
+import { existsSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import pino from 'pino';
-import { rotateDataDir } from '../app/rotate.ts';
-import { startNode } from '../app/start.ts';
-import { fingerprint, verifyCard } from '../crypto/card.ts';
-import { ConfigError, readConfig } from '../node/core/config.ts';
-import { DataDirError, initNode, openNodeStore, paths, readOwnCard } from '../node/core/data.ts';
-import { keyPassphrase } from '../node/core/keyseal.ts';
-import { pinPeer } from '../node/core/peers.ts';
-import { dataFolderActor, openPeople } from '../node/people/people.ts';
-import { BackupError, backupNode } from '../node/record/backup.ts';
-import { makeAttachment } from '../protocol/attachments.ts';
-import { ProtocolError } from '../protocol/errors.ts';
-import { STIX_MEDIA_TYPE } from '../protocol/stix.ts';
 import { PRECEDENCES, STATUSES, TLPS } from '../protocol/values.ts';
-import { VocabularyError } from '../protocol/vocabulary.ts';
-import { startRelay } from '../relay/server.ts';
-import { registerApprovals, releasedLine, secondFactorOption, stepUpOf } from './approvals.ts';
+import { registerApprovals, secondFactorOption, stepUpOf } from './approvals.ts';
 import { registerAudit } from './audit.ts';
 import { CliError, callNode } from './client.ts';
-import { runDemo } from './demo.ts';
 import { registerIncidents } from './incidents.ts';
 import { registerLanguage } from './language.ts';
 import { registerPeople } from './people.ts';
-import { printInbox, printStatus, type Status } from './print.ts';
+import type { Status } from './print.ts';
 
 const program = new Command('hotline')
   .description('Hotline: an emergency channel for AI crises between sovereign parties')
@@ -55,6 +41,7 @@ program
     'seal the key files with the passphrase in this file (or set HOTLINE_KEY_PASSPHRASE_FILE)',
   )
   .action(async (o) => {
+    const { keyPassphrase } = await import('../node/core/keyseal.ts');
     const passphrase = o.passphraseFile
       ? keyPassphrase({ HOTLINE_KEY_PASSPHRASE_FILE: o.passphraseFile })
       : keyPassphrase();
@@ -65,6 +52,10 @@ program
     if (o.nameZh) names.zh = o.nameZh;
     if (!Object.keys(names).length)
       throw new CliError('give the party a name: --name-en and/or --name-zh');
+    const [{ fingerprint }, { initNode, paths }] = await Promise.all([
+      import('../crypto/card.ts'),
+      import('../node/core/data.ts'),
+    ]);
     const endpoints: string[] = o.endpoint.length ? o.endpoint : [`http://${o.listen}`];
     const { signed, admin } = await initNode(o.data, {
       party: o.party,
@@ -99,7 +90,11 @@ program
   .command('card')
   .description('print this node’s signed card (stdout) and its fingerprint (stderr)')
   .addOption(dataOption())
-  .action((o) => {
+  .action(async (o) => {
+    const [{ fingerprint }, { readOwnCard }] = await Promise.all([
+      import('../crypto/card.ts'),
+      import('../node/core/data.ts'),
+    ]);
     const signed = readOwnCard(o.data);
     console.log(JSON.stringify(signed, null, 2));
     console.error(`Fingerprint: ${fingerprint(signed.card)}`);
@@ -112,6 +107,11 @@ peer
   .addOption(dataOption())
   .option('--yes', 'skip the confirmation question')
   .action(async (cardFile: string, o) => {
+    const [{ readFileSync }, { createInterface }, { fingerprint, verifyCard }] = await Promise.all([
+      import('node:fs'),
+      import('node:readline/promises'),
+      import('../crypto/card.ts'),
+    ]);
     const signed = verifyCard(JSON.parse(readFileSync(cardFile, 'utf8')));
     const { card } = signed;
     console.log(`Party: ${card.party} (${Object.values(card.names).join(' / ')})`);
@@ -129,6 +129,13 @@ peer
       if (answer.trim().toLowerCase() !== 'yes')
         throw new CliError('not pinned: the fingerprint was not confirmed');
     }
+    const [{ readConfig }, { openNodeStore }, { pinPeer }, { dataFolderActor, openPeople }] =
+      await Promise.all([
+        import('../node/core/config.ts'),
+        import('../node/core/data.ts'),
+        import('../node/core/peers.ts'),
+        import('../node/people/people.ts'),
+      ]);
     const { party } = readConfig(o.data);
     const store = await openNodeStore(o.data);
     try {
@@ -153,6 +160,13 @@ program
   .addOption(dataOption())
   .requiredOption('--out <file>', 'the backup file to write (never overwritten)')
   .action(async (o) => {
+    const [{ readConfig }, { backupNode }, { openNodeStore }, { dataFolderActor, openPeople }] =
+      await Promise.all([
+        import('../node/core/config.ts'),
+        import('../node/record/backup.ts'),
+        import('../node/core/data.ts'),
+        import('../node/people/people.ts'),
+      ]);
     const config = readConfig(o.data);
     const s = await backupNode(o.data, config, o.out);
     const store = await openNodeStore(o.data, config);
@@ -190,6 +204,10 @@ program
     const since = o.since ? new Date(o.since) : undefined;
     if (since && Number.isNaN(since.getTime()))
       throw new CliError(`--since ${o.since} is not a time (e.g. 2026-12-05T21:00:00Z)`);
+    const [{ rotateDataDir }, { fingerprint }] = await Promise.all([
+      import('../app/rotate.ts'),
+      import('../crypto/card.ts'),
+    ]);
     const result = await rotateDataDir(o.data, {
       reason: o.compromise ? 'compromise' : 'routine',
       ...(o.recoveryKey ? { recoveryKeyFile: o.recoveryKey } : {}),
@@ -218,6 +236,7 @@ program
   .option('--listen <host:port>', 'federation listener (overrides the configuration)')
   .option('--operator-listen <host:port>', 'operator listener (overrides the configuration)')
   .action(async (o) => {
+    const { startNode } = await import('../app/start.ts');
     const running = await startNode(o.data, {
       ...(o.listen ? { listen: o.listen } : {}),
       ...(o.operatorListen ? { operatorListen: o.operatorListen } : {}),
@@ -264,6 +283,17 @@ program
   .addOption(secondFactorOption())
   .option('--json', 'print the result as JSON')
   .action(async (o) => {
+    if (!o.text && !o.code.length && !o.stix.length && o.type !== 'ack')
+      throw new CliError(
+        'nothing to send: give --text, or --code with a vocabulary code (e.g. phrase.investigating)',
+      );
+    const [{ readFileSync }, { makeAttachment }, { STIX_MEDIA_TYPE }, { releasedLine }] =
+      await Promise.all([
+        import('node:fs'),
+        import('../protocol/attachments.ts'),
+        import('../protocol/stix.ts'),
+        import('./approvals.ts'),
+      ]);
     const message = {
       type: o.type,
       precedence: o.precedence,
@@ -289,6 +319,8 @@ program
       ...(o.breakGlass
         ? { breakGlass: { reason: o.breakGlass, ...stepUpOf(o.secondFactor) } }
         : {}),
+    }).catch(async (e) => {
+      throw await unknownRecipient(o.data, o.to, e);
     })) as { state: string; id: string; seq: Record<string, number>; draft: string | null };
     if (o.json) console.log(JSON.stringify(result));
     else if (result.state === 'pending')
@@ -307,7 +339,7 @@ program
   .action(async (o) => {
     const rows = await callNode(o.data, 'GET', `/api/v1/inbox?limit=${Number(o.limit)}`);
     if (o.json) console.log(JSON.stringify(rows, null, 2));
-    else printInbox(rows as never);
+    else (await import('./print.ts')).printInbox(rows as never);
   });
 
 program
@@ -328,7 +360,7 @@ program
       status.alarms.push(...page);
     }
     if (o.json) console.log(JSON.stringify(status, null, 2));
-    else printStatus(status);
+    else (await import('./print.ts')).printStatus(status);
   });
 
 program
@@ -347,6 +379,10 @@ program
         throw new CliError(`--${name} must be a positive integer, not "${text}"`);
       return n;
     };
+    const [{ default: pino }, { startRelay }] = await Promise.all([
+      import('pino'),
+      import('../relay/server.ts'),
+    ]);
     const relay = await startRelay(
       {
         data: o.data,
@@ -373,7 +409,7 @@ program
   .description('run two nodes, Washington and Beijing, on loopback, and exchange messages')
   .option('--dir <dir>', 'where the demo nodes keep their data', '.hotline-demo')
   .action(async (o) => {
-    await runDemo(o.dir);
+    await (await import('./demo.ts')).runDemo(o.dir);
   });
 
 registerApprovals(program);
@@ -386,18 +422,81 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
+/**
+ * A send the node refused because a recipient is not a pinned party (an unknown id, or a name
+ * such as "Beijing" where the id goes): the error names the pinned parties to choose from.
+ */
+async function unknownRecipient(dataDir: string, to: string[], e: unknown): Promise<unknown> {
+  const code = e instanceof CliError ? e.cause : undefined;
+  if (
+    code !== 'E_UNKNOWN_PARTY' &&
+    !(code === 'E_MALFORMED' && /\/to\b/.test((e as Error).message))
+  )
+    return e;
+  let peers: Array<{ party: string; names: Record<string, string> }>;
+  try {
+    ({ peers } = (await callNode(dataDir, 'GET', '/api/v1/status')) as { peers: typeof peers });
+  } catch {
+    return e;
+  }
+  const wrong = to.filter((t) => !peers.some((p) => p.party === t));
+  if (!wrong.length) return e;
+  const named = (p: (typeof peers)[number]) => `${p.party} (${Object.values(p.names).join(' / ')})`;
+  const first = wrong[0] as string;
+  const meant = peers.find((p) =>
+    Object.values(p.names).some((n) => n.toLowerCase() === first.toLowerCase()),
+  );
+  const hint = meant ? ` (did you mean --to ${meant.party}?)` : '';
+  const choices = peers.length ? peers.map(named).join(', ') : 'none yet (hotline peer add)';
+  return new CliError(
+    `E_UNKNOWN_PARTY: "${first}" is not a pinned party${hint}; pinned: ${choices}`,
+  );
+}
+
+/** The command names on the way to a leaf, or the first word that names no command. */
+function unknownCommand(args: readonly string[]): string | undefined {
+  let command: Command = program;
+  const path: string[] = [];
+  for (const word of args) {
+    if (word.startsWith('-') || !command.commands.length || word === 'help') return undefined;
+    const next = command.commands.find((c) => c.name() === word || c.aliases().includes(word));
+    path.push(word);
+    if (!next) return path.join(' ');
+    command = next;
+  }
+  return undefined;
+}
+
+/** Commands whose --data is a folder they create, or that has a default. */
+const CREATES_DATA = new Set(['init', 'relay']);
+
+program.hook('preAction', (_program, action) => {
+  const data = action.opts().data as unknown;
+  if (typeof data === 'string' && !CREATES_DATA.has(action.name()) && !existsSync(data))
+    throw new CliError(
+      `the data folder ${data} does not exist (check --data; "hotline init" makes one)`,
+    );
+});
+
+/** Errors whose message is the one-line reason to show; anything else is a bug, said so. */
+const KNOWN = new Set([
+  'BackupError',
+  'CliError',
+  'ConfigError',
+  'VocabularyError',
+  'DataDirError',
+  'ProtocolError',
+]);
+
 try {
+  const unknown = unknownCommand(process.argv.slice(2));
+  if (unknown) throw new CliError(`unknown command "${unknown}" (see "hotline --help")`);
   await program.parseAsync(process.argv);
 } catch (e) {
-  const known =
-    e instanceof CliError ||
-    e instanceof ConfigError ||
-    e instanceof VocabularyError ||
-    e instanceof DataDirError ||
-    e instanceof BackupError ||
-    e instanceof ProtocolError ||
-    (e as NodeJS.ErrnoException).code !== undefined;
-  const message = e instanceof ProtocolError ? `${e.code}: ${e.message}` : (e as Error).message;
+  const error = e as Error & { code?: unknown };
+  const known = KNOWN.has(error.name) || error.code !== undefined;
+  const message =
+    error.name === 'ProtocolError' ? `${error.code}: ${error.message}` : error.message;
   console.error(`hotline: ${known ? message : `unexpected error: ${message}`}`);
   process.exit(1);
 }

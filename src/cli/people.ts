@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
-import { generatePassword, ROLES, SCOPES } from '../node/people/accounts.ts';
+import { ROLES, SCOPES } from '../node/people/roles.ts';
 import type { AuditItem, Duty, HandoverView, ShiftView, TrailReport } from '../protocol/views.ts';
 import { CliError, callNode, callPeople } from './client.ts';
 
@@ -16,7 +16,10 @@ async function passwordFrom(o: { passwordStdin?: boolean }): Promise<{
   password: string;
   generated: boolean;
 }> {
-  if (!o.passwordStdin) return { password: generatePassword(), generated: true };
+  if (!o.passwordStdin) {
+    const { generatePassword } = await import('../node/people/accounts.ts');
+    return { password: generatePassword(), generated: true };
+  }
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   const password = Buffer.concat(chunks)

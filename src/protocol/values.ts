@@ -62,3 +62,13 @@ export const NO_ACK: ReadonlySet<BodyType> = new Set<BodyType>([
   'reminder',
   'incident.retract',
 ]);
+
+/**
+ * The alarms escalation raises: a message waiting for a person (a console notice, the end of the
+ * ladder, one of ours unanswered), cleared by the acknowledgement; not a fault of the system.
+ */
+export const ACK_ALARMS: ReadonlySet<string> = new Set([
+  'escalation',
+  'unacknowledged',
+  'unanswered',
+]);

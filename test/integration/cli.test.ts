@@ -76,7 +76,7 @@ describe('the hotline CLI, end to end', () => {
       ['drill'],
       ['readiness'],
     ];
-    // Three at a time: each run loads the TypeScript sources through tsx.
+    // Three at a time: the machine's cores are shared.
     const results = [];
     for (let i = 0; i < commands.length; i += 3)
       results.push(
@@ -357,6 +357,55 @@ describe('the hotline CLI, end to end', () => {
     expect(r.code).not.toBe(0);
     expect(oneLine(r.stderr)).toMatch(/E_UNKNOWN_PARTY/);
     expect(r.stdout).toBe('');
+  }, 60_000);
+
+  test('a name where the party id goes is refused with the pinned parties’ ids and names', async () => {
+    const r = await hotline(['send', '--data', us.dir, '--to', 'Beijing', '--text', 'Hello?']);
+    expect(r.code).not.toBe(0);
+    expect(oneLine(r.stderr)).toBe(
+      'hotline: E_UNKNOWN_PARTY: "Beijing" is not a pinned party (did you mean --to cn?); pinned: cn (Beijing / 北京)',
+    );
+    expect(r.stdout).toBe('');
+    const unknown = await hotline(['send', '--data', us.dir, '--to', 'eu', '--text', 'Hello?']);
+    expect(oneLine(unknown.stderr)).toBe(
+      'hotline: E_UNKNOWN_PARTY: "eu" is not a pinned party; pinned: cn (Beijing / 北京)',
+    );
+  }, 60_000);
+
+  test('send with neither text nor a code is refused before anything is released', async () => {
+    const inbox = async () =>
+      JSON.parse((await hotlineOk(['inbox', '--data', cn.dir, '--json', '--limit', '500'])).stdout)
+        .length as number;
+    const before = await inbox();
+    const r = await hotline(['send', '--data', us.dir, '--to', 'cn']);
+    expect(r.code).not.toBe(0);
+    expect(oneLine(r.stderr)).toMatch(/^hotline: nothing to send: give --text, or --code/);
+    // A released message would reach Beijing within a heartbeat (300 ms here).
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await inbox()).toBe(before);
+  }, 60_000);
+
+  test('an unknown command, even with --help, exits non-zero with one line naming it', async () => {
+    for (const args of [['nosuch', '--help'], ['nosuch'], ['peer', 'nosuch']]) {
+      const r = await hotline(args);
+      expect(r.code, args.join(' ')).not.toBe(0);
+      expect(oneLine(r.stderr)).toBe(
+        `hotline: unknown command "${args.filter((a) => a !== '--help').join(' ')}" (see "hotline --help")`,
+      );
+      expect(r.stdout).toBe('');
+    }
+  }, 60_000);
+
+  test('a --data folder that does not exist is named as such, not as a stopped node', async () => {
+    const missing = join(root, 'no-such-folder');
+    for (const args of [['status'], ['send', '--to', 'cn', '--text', 'Hi'], ['card'], ['serve']]) {
+      const r = await hotline([...args, '--data', missing]);
+      expect(r.code, args[0]).not.toBe(0);
+      expect(oneLine(r.stderr)).toBe(
+        `hotline: the data folder ${missing} does not exist (check --data; "hotline init" makes one)`,
+      );
+    }
+    expect(existsSync(missing)).toBe(false);
   }, 60_000);
 
   test('after the node is killed, its commands say it is not running, not that it does not answer', async () => {

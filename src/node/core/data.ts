@@ -3,7 +3,6 @@
  * admin's token the CLI uses. `initNode` is what `hotline init` does.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { createCard, signCard, verifyCard } from '../../crypto/card.ts';
 import { generateNodeKeys, NodeKeys } from '../../crypto/keys.ts';
 import type { Endpoint, SignedCard } from '../../protocol/card.ts';
@@ -15,14 +14,9 @@ import { createFirstAdmin, openPeople } from '../people/people.ts';
 import { type Config, readConfig, writeConfig } from './config.ts';
 import { readKeyFiles, writeKeyFiles } from './keyfiles.ts';
 
-export const paths = (dir: string) => ({
-  keys: join(dir, 'keys'),
-  card: join(dir, 'card.json'),
-  db: join(dir, 'hotline.db'),
-  token: join(dir, 'operator.token'),
-  /** Written by a running node: where its operator API listens. */
-  running: join(dir, 'node.json'),
-});
+import { paths } from './paths.ts';
+
+export { paths, readToken } from './paths.ts';
 
 export interface InitOptions {
   party: string;
@@ -112,10 +106,6 @@ export function readOwnCard(dir: string): SignedCard {
 
 export function readNodeKeys(dir: string): NodeKeys {
   return new NodeKeys(readKeyFiles(paths(dir).keys));
-}
-
-export function readToken(dir: string): string {
-  return readFileSync(paths(dir).token, 'utf8').trim();
 }
 
 /** Opens (and migrates) the node's store where its configuration says: SQLite or PostgreSQL. */

@@ -28,28 +28,38 @@ import type { ContactRoute } from '../../protocol/roster.ts';
 import type { Precedence } from '../../protocol/values.ts';
 import type { EscalationStep, FollowupView, Released } from '../../protocol/views.ts';
 import type { FollowupRow, FollowupStore } from '../../store/followups.ts';
-import type { AlarmRow, Store } from '../../store/store.ts';
+import type { AlarmRow, Executor, Store } from '../../store/store.ts';
 import type { Alarms } from '../core/alarms.ts';
 import type { Config } from '../core/config.ts';
 import type { NodeEvents } from '../core/events.ts';
 import type { Node } from '../core/node.ts';
 import type { Roster } from '../people/roster.ts';
 import type { Actor, AuditTrail } from '../people/trail.ts';
-import type { Ledger } from '../record/ledger.ts';
+import type { Ledger, LedgerWriter } from '../record/ledger.ts';
 import type { FollowupRecorder } from './followups.ts';
 import type { Notice, Notifiers } from './notifiers.ts';
 
-/**
- * The alarms escalation raises: a message waiting for a person (a console notice, the end of the
- * ladder, one of ours unanswered), cleared by the acknowledgement; not a fault of the system.
- */
-export const ACK_ALARMS: ReadonlySet<string> = new Set([
-  'escalation',
-  'unacknowledged',
-  'unanswered',
-]);
+export { ACK_ALARMS } from '../../protocol/values.ts';
 
 const MINUTE = 60_000;
+
+/** One timer's firing: worked out before the transaction, recorded in it, announced after. */
+interface Firing {
+  row: FollowupRow;
+  /** The timer's next_at when read: it fires only if still so in the transaction. */
+  scheduled: number;
+  changes: Partial<FollowupRow>;
+  fields: Parameters<FollowupStore['addEscalation']>[0];
+  alarm: { type: string; message: string } | undefined;
+  raised?: AlarmRow | undefined;
+  ref: string;
+  at: string;
+  final: boolean;
+  desk: string;
+  user: string | null;
+  channels: EscalationStep['channels'];
+  dispatch: Array<['webhook' | 'email', string]>;
+}
 /** Due timers taken per batch, and batches per look at most. */
 const BATCH = 200;
 const MAX_BATCHES = 50;
@@ -189,25 +199,67 @@ export class Escalation {
     for (let batch = 0; batch < MAX_BATCHES; batch++) {
       const now = this.#clock().getTime();
       const rows = await this.followups.due(now, BATCH);
-      let progress = 0;
-      for (const row of rows) {
-        // One timer that fails (its desk's roster unreadable, say) must not hold up the others.
-        const ok = await this.#fire(row, now).catch(async (err) => {
-          await this.#fault(err, `escalation of ${row.party}/${row.id} failed`, row.party);
-          // Try again in a minute rather than at every look.
-          await this.followups.update(row.dir, row.party, row.id, { next_at: now + MINUTE });
-          return false;
-        });
-        if (ok) progress++;
-      }
+      const progress = await this.#fireBatch(rows, now);
       fired += progress;
       if (rows.length < BATCH || progress === 0) break;
     }
     return fired;
   }
 
-  /** Fires one timer; false when it changed meanwhile (acknowledged, retracted). */
-  async #fire(row: FollowupRow, now: number): Promise<boolean> {
+  /**
+   * Fires a batch of due timers in one transaction (one durable commit for the batch, not one
+   * per timer). Should that commit fail, each timer is tried on its own, so one that cannot be
+   * recorded does not hold up the others. Answers how many fired.
+   */
+  async #fireBatch(rows: readonly FollowupRow[], now: number): Promise<number> {
+    const prepared: Firing[] = [];
+    // One timer that fails (its desk's roster unreadable, say) must not hold up the others.
+    for (const row of rows)
+      await this.#prepare(row, now).then(
+        (p) => prepared.push(p),
+        (err) => this.#failed(row, now, err),
+      );
+    if (!prepared.length) return 0;
+    let done: boolean[];
+    try {
+      done = await this.#parts.ledger.commit(async (tx, log) => {
+        const results: boolean[] = [];
+        for (const p of prepared) results.push(await this.#record(p, tx, log));
+        return results;
+      });
+    } catch (err) {
+      if (prepared.length === 1) {
+        await this.#failed(prepared[0]?.row as FollowupRow, now, err);
+        return 0;
+      }
+      done = [];
+      for (const p of prepared)
+        done.push(
+          await this.#parts.ledger
+            .commit((tx, log) => this.#record(p, tx, log))
+            .catch(async (e) => {
+              await this.#failed(p.row, now, e);
+              return false;
+            }),
+        );
+    }
+    let fired = 0;
+    prepared.forEach((p, i) => {
+      if (!done[i]) return;
+      this.#announce(p);
+      fired++;
+    });
+    return fired;
+  }
+
+  /** A timer that could not fire: alarmed, and tried again in a minute rather than at every look. */
+  async #failed(row: FollowupRow, now: number, err: unknown): Promise<void> {
+    await this.#fault(err, `escalation of ${row.party}/${row.id} failed`, row.party);
+    await this.followups.update(row.dir, row.party, row.id, { next_at: now + MINUTE });
+  }
+
+  /** What firing one timer changes and says, worked out before the transaction. */
+  async #prepare(row: FollowupRow, now: number): Promise<Firing> {
     const at = new Date(now).toISOString();
     const { escalateMs } = this.#parts.recorder.deadline(row.precedence as Precedence);
     const scheduled = row.next_at as number;
@@ -284,31 +336,51 @@ export class Escalation {
       channels,
       at,
     };
-    const { store, ledger, events, logger } = this.#parts;
-    let raised: AlarmRow | undefined;
-    const done = await ledger.commit(async (tx, log) => {
-      const current = await this.followups.get(row.dir, row.party, row.id, tx);
-      if (current?.next_at !== scheduled) return false;
-      await this.followups.update(row.dir, row.party, row.id, changes, tx);
-      await this.followups.addEscalation(fields, tx);
-      if (alarm)
-        raised = await store.raiseAlarm(alarm.type, row.party, alarm.message, tx, {
-          at,
-          ref,
-          category: 'waiting',
-        });
-      // Leaves name desks, never people (the local escalations table keeps who).
-      const type = row.dir === 'out' ? 'unanswered' : final ? 'unacknowledged' : 'escalation';
-      const detail = {
-        party: row.party,
-        id: row.id,
-        precedence: row.precedence,
-        ...(row.dir === 'out' ? { deadline: row.deadline_at } : { step: fields.step, desk }),
-      };
-      await log.append([eventLeaf(type, at, detail)]);
-      return true;
-    });
-    if (!done) return false;
+    return {
+      row,
+      scheduled,
+      changes,
+      fields,
+      alarm,
+      ref,
+      at,
+      final,
+      desk,
+      user: person?.user ?? null,
+      channels,
+      dispatch,
+    };
+  }
+
+  /** Records one firing in the batch's transaction; false when the timer changed meanwhile. */
+  async #record(p: Firing, tx: Executor, log: LedgerWriter): Promise<boolean> {
+    const { row, fields, alarm, at, final, desk } = p;
+    const current = await this.followups.get(row.dir, row.party, row.id, tx);
+    if (current?.next_at !== p.scheduled) return false;
+    await this.followups.update(row.dir, row.party, row.id, p.changes, tx);
+    await this.followups.addEscalation(fields, tx);
+    if (alarm)
+      p.raised = await this.#parts.store.raiseAlarm(alarm.type, row.party, alarm.message, tx, {
+        at,
+        ref: p.ref,
+        category: 'waiting',
+      });
+    // Leaves name desks, never people (the local escalations table keeps who).
+    const type = row.dir === 'out' ? 'unanswered' : final ? 'unacknowledged' : 'escalation';
+    const detail = {
+      party: row.party,
+      id: row.id,
+      precedence: row.precedence,
+      ...(row.dir === 'out' ? { deadline: row.deadline_at } : { step: fields.step, desk }),
+    };
+    await log.append([eventLeaf(type, at, detail)]);
+    return true;
+  }
+
+  /** After the commit: notices out, events and the log line. */
+  #announce(p: Firing): void {
+    const { row, fields, final, desk, at, channels, raised, user, dispatch } = p;
+    const { events, logger } = this.#parts;
     const notice: Notice = {
       kind: row.dir === 'out' ? 'unanswered' : final ? 'standing' : 'escalation',
       node: this.#parts.config.party,
@@ -320,7 +392,7 @@ export class Escalation {
       type: row.type,
       step: fields.step,
       desk,
-      user: person?.user ?? null,
+      user,
       fired: row.fired + 1,
       at,
     };
@@ -334,7 +406,7 @@ export class Escalation {
       precedence: row.precedence as Precedence,
       step: fields.step,
       desk,
-      user: person?.user ?? null,
+      user,
       fired: row.fired + 1,
       channels,
       final,
@@ -347,7 +419,6 @@ export class Escalation {
       { party: row.party, id: row.id, step: fields.step, desk, final, dir: row.dir },
       row.dir === 'out' ? 'message unanswered' : 'escalation',
     );
-    return true;
   }
 
   /** A failure on the escalation path: logged, and alarmed (counted while it stands). */

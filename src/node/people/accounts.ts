@@ -14,16 +14,11 @@ import type { Role } from '../../store/schema.ts';
 import type { Executor } from '../../store/store.ts';
 import type { Config } from '../core/config.ts';
 import type { FactorKind, FactorProof, SecondFactors } from './factors.ts';
+import { ROLES, SCOPES } from './roles.ts';
 import type { Actor, AuditTrail } from './trail.ts';
 
 export type { Role };
-export const ROLES = ['operator', 'officer', 'admin'] as const satisfies readonly Role[];
-
-/**
- * What a bearer token may be used for, within its user's role: `read` (GET), `write` (messages,
- * handovers, roster, alarms), `admin` (accounts, tokens, desks, the audit trail).
- */
-export const SCOPES = ['read', 'write', 'admin'] as const;
+export { ROLES, SCOPES };
 export type Scope = (typeof SCOPES)[number];
 
 /** The scopes a role can hold; a token gets at most these. */

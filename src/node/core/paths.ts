@@ -1,0 +1,17 @@
+/** Where a node keeps each thing in its data folder: light, so the CLI loads it at once. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const paths = (dir: string) => ({
+  keys: join(dir, 'keys'),
+  card: join(dir, 'card.json'),
+  db: join(dir, 'hotline.db'),
+  token: join(dir, 'operator.token'),
+  /** Written by a running node: where its operator API listens. */
+  running: join(dir, 'node.json'),
+});
+
+/** The operator token `init` wrote for the first admin. */
+export function readToken(dir: string): string {
+  return readFileSync(paths(dir).token, 'utf8').trim();
+}
