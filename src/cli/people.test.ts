@@ -108,4 +108,17 @@ describe('hotline user, desk, roster and audit', () => {
     });
     expect(duty.stdout).toMatch(/^Nobody is on duty at ops: no shift at "ops" covers /);
   }, 120_000);
+
+  test('user unlock clears a lockout after failed logins', async () => {
+    const accounts = running?.people.accounts;
+    if (!accounts) throw new Error('the node is not running');
+    for (let i = 0; i < 5; i++)
+      await accounts.login('wang', 'not the password', `10.0.3.${i}`).catch(() => undefined);
+    expect((await accounts.get('wang')).lockedUntil).not.toBeNull();
+    const unlocked = await hotline(['user', 'unlock', 'wang', '--data', dir]);
+    expect(unlocked.stderr).toBe('');
+    expect(unlocked.stdout).toBe('Unlocked "wang": it can sign in again.\n');
+    expect((await accounts.get('wang')).lockedUntil).toBeNull();
+    await expect(accounts.login('wang', 'wang-passphrase-1', '10.0.3.9')).resolves.toBeDefined();
+  }, 120_000);
 });

@@ -121,6 +121,9 @@ describe('a request that would freeze the node', () => {
       expect(refused.status).toBe(400);
       expect(JSON.parse(refused.text).error.code).toBe('E_MALFORMED');
       expect(refused.text).toContain('nested deeper than');
+      // The heartbeat route's 64 KiB cannot hold the loop long (~0.2 s before): its defence is
+      // the bound, shown by the message; timing it against the floor would measure only noise.
+      if (levels < 1_000_000) return;
       expect(refused.ms).toBeLessThan(floor.post + 100);
       expect(metrics.ms).toBeLessThan(floor.metrics + 100);
     },
