@@ -256,7 +256,12 @@ program
   .option('--data <dir>', 'the relay data folder', 'hotline-relay')
   .option('--max-bytes <n>', 'most bytes held across all boxes', '268435456')
   .option('--max-items <n>', 'most items held per box', '100000')
-  .option('--party <id>', 'keep a box only for this party (repeat; default: any)', collect, [])
+  .option(
+    '--card <file>',
+    "a party's signed card (`hotline card`): only these parties have boxes and may use them (repeat)",
+    collect,
+    [],
+  )
   .option('--log-level <level>', 'pino log level', 'info')
   .action(async (o) => {
     const number = (name: string, text: string) => {
@@ -272,7 +277,13 @@ program
           maxBytes: number('max-bytes', o.maxBytes),
           maxItemsPerBox: number('max-items', o.maxItems),
         },
-        parties: o.party,
+        cards: (o.card as string[]).map((file) => {
+          try {
+            return verifyCard(JSON.parse(readFileSync(file, 'utf8'))).card;
+          } catch (e) {
+            throw new CliError(`--card ${file}: ${(e as Error).message}`);
+          }
+        }),
         logger: pino({ level: o.logLevel, base: { relay: true } }),
       },
       o.listen,
