@@ -256,6 +256,8 @@ program
   .option('--data <dir>', 'the relay data folder', 'hotline-relay')
   .option('--max-bytes <n>', 'most bytes held across all boxes', '268435456')
   .option('--max-items <n>', 'most items held per box', '100000')
+  .option('--max-box-bytes <n>', 'most bytes held per box (default: a quarter of --max-bytes)')
+  .option('--max-age-hours <n>', 'items uncollected this long are dropped', '168')
   .option(
     '--card <file>',
     "a party's signed card (`hotline card`): only these parties have boxes and may use them (repeat)",
@@ -276,6 +278,8 @@ program
         limits: {
           maxBytes: number('max-bytes', o.maxBytes),
           maxItemsPerBox: number('max-items', o.maxItems),
+          ...(o.maxBoxBytes ? { maxBytesPerBox: number('max-box-bytes', o.maxBoxBytes) } : {}),
+          maxAgeMs: number('max-age-hours', o.maxAgeHours) * 3600_000,
         },
         cards: (o.card as string[]).map((file) => {
           try {
