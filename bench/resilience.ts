@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import type { RunningNode } from '../src/app/start.ts';
 import { type Config, readConfig, writeConfig } from '../src/node/core/config.ts';
+import { readOwnCard } from '../src/node/core/data.ts';
 import { startRelay } from '../src/relay/server.ts';
 import { FaultProxy } from '../test/support/faultproxy.ts';
 import { createPair, draft, type Pair } from '../test/support/pair.ts';
@@ -158,7 +159,7 @@ async function relayLatency() {
       {
         data: join(pair.root, 'relay'),
         limits: { maxBytes: 256 * 1024 * 1024, maxItemsPerBox: 100_000 },
-        parties: [],
+        cards: [readOwnCard(pair.us.dir).card, readOwnCard(pair.cn.dir).card],
         logger: pino({ level: 'silent' }),
       },
       '127.0.0.1:0',

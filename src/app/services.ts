@@ -104,7 +104,7 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
     clock,
     onCommit: recorder.record,
   });
-  const paths = new Paths({ config, peers, alarms, metrics, events, logger });
+  const paths = new Paths({ config, keys, peers, alarms, metrics, events, logger });
   const witness = new Witness({ config, keys, store, ledger, peers, paths, alarms, logger });
   const outbox = new Outbox({
     config,
@@ -133,6 +133,7 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
   });
   const relays = new RelayCollector({
     config,
+    keys,
     card,
     node,
     ledger,

@@ -370,7 +370,14 @@ program
   .option('--data <dir>', 'the relay data folder', 'hotline-relay')
   .option('--max-bytes <n>', 'most bytes held across all boxes', '268435456')
   .option('--max-items <n>', 'most items held per box', '100000')
-  .option('--party <id>', 'keep a box only for this party (repeat; default: any)', collect, [])
+  .option('--max-box-bytes <n>', 'most bytes held per box (default: a quarter of --max-bytes)')
+  .option('--max-age-hours <n>', 'items uncollected this long are dropped', '168')
+  .option(
+    '--card <file>',
+    "a party's signed card (`hotline card`): only these parties have boxes and may use them (repeat)",
+    collect,
+    [],
+  )
   .option('--log-level <level>', 'pino log level', 'info')
   .action(async (o) => {
     const number = (name: string, text: string) => {
@@ -389,8 +396,16 @@ program
         limits: {
           maxBytes: number('max-bytes', o.maxBytes),
           maxItemsPerBox: number('max-items', o.maxItems),
+          ...(o.maxBoxBytes ? { maxBytesPerBox: number('max-box-bytes', o.maxBoxBytes) } : {}),
+          maxAgeMs: number('max-age-hours', o.maxAgeHours) * 3600_000,
         },
-        parties: o.party,
+        cards: (o.card as string[]).map((file) => {
+          try {
+            return verifyCard(JSON.parse(readFileSync(file, 'utf8'))).card;
+          } catch (e) {
+            throw new CliError(`--card ${file}: ${(e as Error).message}`);
+          }
+        }),
         logger: pino({ level: o.logLevel, base: { relay: true } }),
       },
       o.listen,

@@ -10,6 +10,7 @@ export const SIGNATURE_CONTEXTS = {
   envelope: 'hotline/v1/envelope\n',
   receipt: 'hotline/v1/receipt\n',
   heartbeat: 'hotline/v1/heartbeat\n',
+  relay: 'hotline/v1/relay-request\n',
 } as const;
 export type SignatureKind = keyof typeof SIGNATURE_CONTEXTS;
 

@@ -4,8 +4,8 @@
  * them. The relay is untrusted: it holds sealed, signed documents it cannot open or forge, and the
  * parties' own checks (signatures, receipts, `seq` gaps) catch anything it drops or alters.
  *
- * Storage is bounded twice — total bytes and items per box — and a deposit that would exceed
- * either is refused whole, with `E_RELAY_FULL`. SQLite (WAL, synchronous FULL): what the relay
+ * Storage is bounded — total bytes, and items and bytes per box — and a deposit that would exceed
+ * any of them is refused whole, with `E_RELAY_FULL`; items older than `maxAgeMs` are dropped. SQLite (WAL, synchronous FULL): what the relay
  * accepted survives its restart.
  */
 import { createHash } from 'node:crypto';
@@ -34,7 +34,13 @@ export interface Deposit {
 export interface Limits {
   maxBytes: number;
   maxItemsPerBox: number;
+  /** Most bytes one box holds (default: a quarter of `maxBytes`), so no box takes them all. */
+  maxBytesPerBox?: number;
+  /** Items older than this are dropped (default 7 days): the senders still hold and resend them. */
+  maxAgeMs?: number;
 }
+
+const WEEK_MS = 7 * 24 * 3600_000;
 
 export class MailboxFull extends Error {
   override name = 'MailboxFull';
@@ -63,7 +69,8 @@ export class Mailboxes {
       at TEXT NOT NULL,
       UNIQUE (party, kind, sender, key)
     );
-    CREATE INDEX IF NOT EXISTS items_party ON items (party, n);`);
+    CREATE INDEX IF NOT EXISTS items_party ON items (party, n);
+    CREATE INDEX IF NOT EXISTS items_at ON items (at);`);
     this.#bytes = Number(
       (this.#db.prepare('SELECT COALESCE(SUM(bytes), 0) AS b FROM items').get() as { b: number }).b,
     );
@@ -79,11 +86,16 @@ export class Mailboxes {
    * stored again. Answers how many were new. Throws MailboxFull, storing nothing, when the
    * deposit would exceed a limit.
    */
-  deposit(party: string, deposits: readonly Deposit[]): { stored: number; held: number } {
+  deposit(
+    party: string,
+    deposits: readonly Deposit[],
+    now = Date.now(),
+  ): { stored: number; held: number } {
     return this.#db.transaction(() => {
+      this.#expire(now);
       const count = this.#db
-        .prepare('SELECT COUNT(*) AS c FROM items WHERE party = ?')
-        .get(party) as { c: number };
+        .prepare('SELECT COUNT(*) AS c, COALESCE(SUM(bytes), 0) AS b FROM items WHERE party = ?')
+        .get(party) as { c: number; b: number };
       const exists = this.#db.prepare(
         'SELECT 1 FROM items WHERE party = ? AND kind = ? AND sender = ? AND key = ?',
       );
@@ -93,6 +105,11 @@ export class Mailboxes {
         throw new MailboxFull(
           `the box of "${party}" holds ${count.c} items and its limit is ${this.limits.maxItemsPerBox}; "${party}" must collect first`,
         );
+      const boxBytes = this.limits.maxBytesPerBox ?? Math.floor(this.limits.maxBytes / 4);
+      if (Number(count.b) + bytes > boxBytes)
+        throw new MailboxFull(
+          `the box of "${party}" holds ${count.b} bytes and its limit is ${boxBytes}; "${party}" must collect first`,
+        );
       if (this.#bytes + bytes > this.limits.maxBytes)
         throw new MailboxFull(
           `the relay holds ${this.#bytes} bytes and its limit is ${this.limits.maxBytes}; ${bytes} more do not fit until parties collect`,
@@ -100,7 +117,7 @@ export class Mailboxes {
       const insert = this.#db.prepare(
         'INSERT OR IGNORE INTO items (party, kind, sender, key, data, bytes, at) VALUES (?, ?, ?, ?, ?, ?, ?)',
       );
-      const at = new Date().toISOString();
+      const at = new Date(now).toISOString();
       let stored = 0;
       for (const d of fresh) {
         const { changes } = insert.run(
@@ -118,6 +135,17 @@ export class Mailboxes {
       this.#bytes += bytes;
       return { stored, held: count.c + stored };
     })();
+  }
+
+  /** Drops items older than the age limit (their senders still hold them, and resend). */
+  #expire(now: number): void {
+    const cutoff = new Date(now - (this.limits.maxAgeMs ?? WEEK_MS)).toISOString();
+    const old = this.#db
+      .prepare('SELECT COALESCE(SUM(bytes), 0) AS b FROM items WHERE at < ?')
+      .get(cutoff) as { b: number };
+    if (!Number(old.b)) return;
+    this.#db.prepare('DELETE FROM items WHERE at < ?').run(cutoff);
+    this.#bytes -= Number(old.b);
   }
 
   /** Items of `party`'s box after `after`, oldest first, at most `limit`. */

@@ -3,11 +3,12 @@
  * cannot reach each other, and that can neither forge nor silently lose what it holds.
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
+import { v7 as uuidv7 } from 'uuid';
 import { afterEach, describe, expect, test } from 'vitest';
 import {
   createPair,
@@ -17,10 +18,21 @@ import {
   type Pair,
   type Site,
 } from '../../test/support/pair.ts';
+import { relayAuthHeaders, signRelayRequest } from '../crypto/relay-auth.ts';
 import { type Config, readConfig, writeConfig } from '../node/core/config.ts';
+import { readNodeKeys, readOwnCard } from '../node/core/data.ts';
 import { ACK_ALARMS } from '../node/incidents/escalation.ts';
 import type { Envelope } from '../protocol/envelope.ts';
 import { type RunningRelay, startRelay } from './server.ts';
+
+/** Headers signing a relay request as `party` (its node's signing key). */
+let signedAs: (
+  party: 'us' | 'cn',
+  method: 'GET' | 'POST',
+  url: string,
+  body?: string,
+) => Record<string, string>;
+let usSigner: () => { kid: string; key: KeyObject };
 
 function configure(site: Site, extra: Partial<Config>): void {
   writeConfig(site.dir, { ...readConfig(site.dir), ...extra });
@@ -49,7 +61,7 @@ describe('the relay', () => {
       {
         data: join(pair.root, 'relay'),
         limits,
-        parties: ['us', 'cn'],
+        cards: [readOwnCard(pair.us.dir).card, readOwnCard(pair.cn.dir).card],
         logger: pino({ level: 'silent' }),
       },
       '127.0.0.1:0',
@@ -68,6 +80,10 @@ describe('the relay', () => {
       },
     });
     configure(pair.cn, { relays: [relay.url] });
+    const sites = { us: pair.us, cn: pair.cn };
+    signedAs = (party, method, url, body) =>
+      relayAuthHeaders(party, readNodeKeys(sites[party].dir).signer('signing'), method, url, body);
+    usSigner = () => readNodeKeys(pair.us.dir).signer('signing');
   }
 
   test('carries messages one way and their receipts back, then holds nothing', async () => {
@@ -139,7 +155,6 @@ describe('the relay', () => {
       .executeTakeFirstOrThrow();
     const genuine = JSON.parse(row.receipt) as { receipt: unknown; sig: string };
     await us.node.release(['cn'], draft());
-    const alarmsBefore = await us.store.openAlarms();
     const sizeBefore = us.ledger.size;
     const forged = Array.from({ length: 50 }, () => ({
       ...genuine,
@@ -148,8 +163,14 @@ describe('the relay', () => {
     const data = JSON.stringify({ result: { receipts: forged, rejected: [] }, proofs: [] });
     relay.boxes.deposit('us', [{ kind: 'answer', from: 'cn', key: 'forged', data }]);
     await eventually(async () => (relay.boxes.boxes().us === undefined ? true : undefined), 10_000);
-    expect(await us.store.openAlarms()).toEqual(alarmsBefore);
-    expect(us.ledger.size).toBe(sizeBefore);
+    const blamed = (await us.store.openAlarms()).filter((a) => a.type === 'bad-receipt');
+    expect(blamed).toEqual([]);
+    const leaves = await us.store.db
+      .selectFrom('ledger_leaves')
+      .select('leaf')
+      .where('idx', '>=', sizeBefore)
+      .execute();
+    expect(leaves.filter((l) => /"bad-receipt"|"leaf":"receipt"/.test(l.leaf))).toEqual([]);
     expect(await us.metrics.registry.metrics()).toMatch(
       /hotline_relay_dropped_total\{[^}]*reason="unsigned"[^}]*\} 50/,
     );
@@ -188,14 +209,16 @@ describe('the relay', () => {
     const us = await pair.start(pair.us);
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) ids.push((await us.node.release(['cn'], draft())).id);
-    const answer = await fetch(`${relay.url}/relay/v1/boxes/cn/envelopes`, {
+    const url = `${relay.url}/relay/v1/boxes/cn/envelopes`;
+    const body = JSON.stringify({
+      envelopes: await Promise.all(
+        ids.map(async (id) => (await us.store.getOutbox('cn', id))?.envelope),
+      ),
+    });
+    const answer = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        envelopes: await Promise.all(
-          ids.map(async (id) => (await us.store.getOutbox('cn', id))?.envelope),
-        ),
-      }),
+      headers: { 'content-type': 'application/json', ...signedAs('us', 'POST', url, body) },
+      body,
     });
     expect(answer.status).toBe(507);
     const { error } = (await answer.json()) as { error: { code: string; message: string } };
@@ -222,28 +245,108 @@ describe('the relay', () => {
     expect(leaves.filter((l) => l.leaf.includes('"type":"relay-refused"'))).toHaveLength(1);
   }, 60_000);
 
-  test('refuses boxes for parties it does not serve, and malformed deposits', async () => {
+  test('strangers can neither fill nor empty a box: every request is signed by a party it serves', async () => {
     await relayOnly();
-    const post = (path: string, body: unknown) =>
+    const envelope = (from: string, to: string) => ({ header: { id: uuidv7(), from, to: [to] } });
+    const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
       fetch(`${relay.url}${path}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...headers },
         body: JSON.stringify(body),
       });
-    const stranger = await post('/relay/v1/boxes/fr/envelopes', {
-      envelopes: [{ header: { id: 'x', from: 'us', to: ['fr'] } }],
-    });
-    expect(stranger.status).toBe(403);
-    expect(((await stranger.json()) as { error: { code: string } }).error.code).toBe(
+    const refused = async (answer: Response, status: number, code: string) => {
+      expect(answer.status).toBe(status);
+      expect(((await answer.json()) as { error: { code: string } }).error.code).toBe(code);
+    };
+    const box = `${relay.url}/relay/v1/boxes/cn/envelopes`;
+    // Unsigned; signed by a key not on Washington's card; by a party it does not serve.
+    const deposit = { envelopes: [envelope('us', 'cn')] };
+    await refused(await post('/relay/v1/boxes/cn/envelopes', deposit), 401, 'E_UNAUTHORIZED');
+    const text = JSON.stringify(deposit);
+    const stranger = {
+      kid: randomBytes(16).toString('hex'),
+      key: generateKeyPairSync('ed25519').privateKey,
+    };
+    for (const [party, status, code] of [
+      ['us', 401, 'E_BAD_SIGNATURE'],
+      ['fr', 403, 'E_UNKNOWN_PARTY'],
+    ] as const)
+      await refused(
+        await post(
+          '/relay/v1/boxes/cn/envelopes',
+          deposit,
+          relayAuthHeaders(party, stranger, 'POST', box, text),
+        ),
+        status,
+        code,
+      );
+    // Washington cannot leave envelopes claiming to be Beijing's, nor a box for a stranger.
+    const asCn = { envelopes: [envelope('cn', 'us')] };
+    await refused(
+      await post(
+        '/relay/v1/boxes/us/envelopes',
+        asCn,
+        signedAs('us', 'POST', `${relay.url}/relay/v1/boxes/us/envelopes`, JSON.stringify(asCn)),
+      ),
+      403,
+      'E_FORBIDDEN',
+    );
+    const forFr = { envelopes: [envelope('us', 'fr')] };
+    await refused(
+      await post(
+        '/relay/v1/boxes/fr/envelopes',
+        forFr,
+        signedAs('us', 'POST', `${relay.url}/relay/v1/boxes/fr/envelopes`, JSON.stringify(forFr)),
+      ),
+      403,
       'E_UNKNOWN_PARTY',
     );
-    const misaddressed = await post('/relay/v1/boxes/cn/envelopes', {
-      envelopes: [{ header: { id: 'x', from: 'us', to: ['us'] } }],
-    });
-    expect(misaddressed.status).toBe(421);
+    // Nor collect or acknowledge Beijing's box.
+    const collect = `${relay.url}/relay/v1/boxes/cn?after=0&limit=256`;
+    await refused(
+      await fetch(collect, { headers: signedAs('us', 'GET', collect) }),
+      403,
+      'E_FORBIDDEN',
+    );
+    await refused(await fetch(collect), 401, 'E_UNAUTHORIZED');
+    expect(relay.boxes.bytes).toBe(0);
+
+    // Signed by Washington now: taken once; the same request again is a replay.
+    const headers = signedAs('us', 'POST', box, text);
+    expect((await post('/relay/v1/boxes/cn/envelopes', deposit, headers)).status).toBe(200);
+    await refused(
+      await post('/relay/v1/boxes/cn/envelopes', deposit, headers),
+      401,
+      'E_UNAUTHORIZED',
+    );
+    // Signed an hour ago, or for another body: refused.
+    const old = {
+      'hotline-relay-auth': signRelayRequest(
+        'us',
+        usSigner(),
+        'POST',
+        '/relay/v1/boxes/cn/envelopes',
+        text,
+        Date.now() - 3_600_000,
+      ),
+    };
+    await refused(await post('/relay/v1/boxes/cn/envelopes', deposit, old), 401, 'E_UNAUTHORIZED');
+    const other = { envelopes: [envelope('us', 'cn')] };
+    await refused(
+      await post('/relay/v1/boxes/cn/envelopes', other, signedAs('us', 'POST', box, text)),
+      401,
+      'E_BAD_SIGNATURE',
+    );
+    expect(relay.boxes.boxes()).toEqual({ cn: 1 });
+    const misaddressed = { envelopes: [envelope('us', 'us')] };
+    const wrong = await post(
+      '/relay/v1/boxes/cn/envelopes',
+      misaddressed,
+      signedAs('us', 'POST', box, JSON.stringify(misaddressed)),
+    );
+    expect(wrong.status).toBe(421);
     const malformed = await post('/relay/v1/boxes/cn/envelopes', { envelopes: [] });
     expect(malformed.status).toBe(400);
-    expect(relay.boxes.bytes).toBe(0);
   });
 
   test('`hotline relay` serves its API until told to stop', async () => {

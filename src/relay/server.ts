@@ -1,15 +1,27 @@
 /**
- * `hotline relay`: the relay's HTTP listener (docs/protocol.md § Relay API). Anyone may deposit
- * for a party the relay serves and collect a box; the relay's honesty is never relied on, so
- * neither is access control here (mutual TLS, as for federation, is future work).
+ * `hotline relay`: the relay's HTTP listener (docs/protocol.md § Relay API). It keeps boxes only
+ * for the parties whose cards it was given, and every deposit, collection and acknowledgement is
+ * signed by one of them (src/crypto/relay-auth.ts): a stranger can neither fill a box nor empty
+ * one. The relay's honesty is still never relied on: the nodes check what it carries.
  */
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { Transform } from 'node:stream';
+import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { ApiError } from '../api/errors.ts';
 import { listenerApp } from '../api/server.ts';
 import type { App } from '../api/services.ts';
+import {
+  bodyHash,
+  parseRelayAuth,
+  RELAY_AUTH_HEADER,
+  RELAY_SKEW_S,
+  verifyRelayRequest,
+} from '../crypto/relay-auth.ts';
 import type { HttpLimits } from '../node/core/config.ts';
+import type { Card } from '../protocol/card.ts';
 import { Ack, AnswerDeposit, BoxParams, CollectQuery, EnvelopeDeposit } from '../protocol/relay.ts';
 import { type Deposit, digestKey, type Limits, Mailboxes, MailboxFull } from './mailbox.ts';
 
@@ -20,11 +32,19 @@ export interface RelayOptions {
   /** Folder of the relay's SQLite file. */
   data: string;
   limits: Limits;
-  /** The parties it keeps boxes for; empty: any party. */
-  parties: readonly string[];
+  /** The parties it keeps boxes for, by their cards: only they may deposit and collect. */
+  cards: readonly Card[];
   logger: Logger;
   /** Bounds on what the listener accepts; the node's defaults when left out. */
   http?: HttpLimits;
+  clock?: () => number;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** SHA-256 (hex) of the body as received, for the request's signature. */
+    relayBodyHash?: string;
+  }
 }
 
 export interface RunningRelay {
@@ -43,9 +63,68 @@ export async function relayServer(options: RelayOptions): Promise<{
   const app = listenerApp(options.logger, options.http);
   app.addHook('onClose', async () => boxes.close());
 
+  const cards = new Map(options.cards.map((c) => [c.party, c]));
+  const clock = options.clock ?? Date.now;
   const served = (party: string) => {
-    if (options.parties.length && !options.parties.includes(party))
+    if (!cards.has(party))
       throw new ApiError(403, 'E_UNKNOWN_PARTY', `this relay keeps no box for "${party}"`);
+  };
+  // Signatures seen within the skew window, with when they may be forgotten: no replay.
+  const seen = new Map<string, number>();
+  app.addHook('preParsing', async (request, _reply, payload) => {
+    const hash = createHash('sha256');
+    return payload.pipe(
+      new Transform({
+        transform(chunk, _encoding, done) {
+          hash.update(chunk);
+          done(null, chunk);
+        },
+        flush(done) {
+          request.relayBodyHash = hash.digest('hex');
+          done();
+        },
+      }),
+    );
+  });
+  /** The party that signed this request, or a refusal. */
+  const signer = (request: FastifyRequest): string => {
+    const header = request.headers[RELAY_AUTH_HEADER];
+    const auth = parseRelayAuth(typeof header === 'string' ? header : undefined);
+    if (!auth)
+      throw new ApiError(
+        401,
+        'E_UNAUTHORIZED',
+        `a relay request must carry a valid ${RELAY_AUTH_HEADER} header`,
+      );
+    const card = cards.get(auth.party);
+    if (!card)
+      throw new ApiError(403, 'E_UNKNOWN_PARTY', `this relay serves no party "${auth.party}"`);
+    const now = clock() / 1000;
+    if (Math.abs(now - auth.time) > RELAY_SKEW_S)
+      throw new ApiError(
+        401,
+        'E_UNAUTHORIZED',
+        `the request was signed at ${auth.time}, more than ${RELAY_SKEW_S} s from the relay's clock (${Math.floor(now)}): check both clocks`,
+      );
+    const hash = request.relayBodyHash ?? bodyHash();
+    if (!verifyRelayRequest(auth, card, request.method, request.url, hash))
+      throw new ApiError(
+        401,
+        'E_BAD_SIGNATURE',
+        `the request's signature does not verify with a signing key of "${auth.party}"`,
+      );
+    for (const [sig, until] of seen) if (until < now) seen.delete(sig);
+    if (seen.has(auth.sig))
+      throw new ApiError(
+        401,
+        'E_UNAUTHORIZED',
+        'this signed request was already made once (a replay)',
+      );
+    seen.set(auth.sig, auth.time + RELAY_SKEW_S);
+    return auth.party;
+  };
+  const mustBe = (who: string, party: string, what: string) => {
+    if (who !== party) throw new ApiError(403, 'E_FORBIDDEN', `"${who}" may not ${what}`);
   };
   const deposit = (party: string, items: Deposit[]) => {
     try {
@@ -66,6 +145,8 @@ export async function relayServer(options: RelayOptions): Promise<{
       const { party } = request.params;
       served(party);
       const { envelopes } = request.body;
+      // Checked before the signature is taken as used: a client may repeat a request answered
+      // 421 (HTTP's "misdirected"), and the repeat must get the same answer, not E_UNAUTHORIZED.
       for (const [i, e] of envelopes.entries())
         if (!e.header.to.includes(party))
           throw new ApiError(
@@ -73,6 +154,9 @@ export async function relayServer(options: RelayOptions): Promise<{
             'E_NOT_FOR_ME',
             `envelope ${i} is addressed to ${e.header.to.join(', ')}, not "${party}"`,
           );
+      const who = signer(request);
+      for (const [i, e] of envelopes.entries())
+        mustBe(who, e.header.from, `deposit envelope ${i}, which is from "${e.header.from}"`);
       return deposit(
         party,
         envelopes.map((e) => ({
@@ -92,6 +176,7 @@ export async function relayServer(options: RelayOptions): Promise<{
       const { party } = request.params;
       served(party);
       const { from, result, proofs } = request.body;
+      mustBe(signer(request), from, `leave an answer from "${from}"`);
       const data = JSON.stringify({ result, proofs });
       return deposit(party, [{ kind: 'answer', from, key: digestKey(data), data }]);
     },
@@ -103,6 +188,7 @@ export async function relayServer(options: RelayOptions): Promise<{
     async (request, reply) => {
       const { party } = request.params;
       served(party);
+      mustBe(signer(request), party, `collect the box of "${party}"`);
       const { query } = request;
       const items = boxes.collect(party, Number(query.after ?? 0), Number(query.limit ?? 256));
       let bytes = 0;
@@ -125,6 +211,7 @@ export async function relayServer(options: RelayOptions): Promise<{
     async (request) => {
       const { party } = request.params;
       served(party);
+      mustBe(signer(request), party, `acknowledge the box of "${party}"`);
       return { removed: boxes.acknowledge(party, request.body.upTo) };
     },
   );

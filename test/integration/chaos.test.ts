@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { readOwnCard } from '../../src/node/core/data.ts';
 import { type RunningRelay, startRelay } from '../../src/relay/server.ts';
 import { FAULTS, type Fault, FaultProxy, prng } from '../support/faultproxy.ts';
 import {
@@ -115,19 +116,19 @@ describe(`chaos: two paths with faults, a relay, SIGKILLs and partitions (seed $
   });
 
   test('two nodes, each behind two faulty paths, and a relay', async () => {
-    relay = await startRelay(
-      {
-        data: join(root, 'relay'),
-        limits: { maxBytes: 512 * 1024 * 1024, maxItemsPerBox: 200_000 },
-        parties: ['us', 'cn'],
-        logger: pino({ level: 'warn' }),
-      },
-      '127.0.0.1:0',
-    );
     [us, cn] = await Promise.all([
       HotlineNode.init(root, WASHINGTON, SETTINGS),
       HotlineNode.init(root, BEIJING, SETTINGS),
     ]);
+    relay = await startRelay(
+      {
+        data: join(root, 'relay'),
+        limits: { maxBytes: 512 * 1024 * 1024, maxItemsPerBox: 200_000 },
+        cards: [readOwnCard(us.dir).card, readOwnCard(cn.dir).card],
+        logger: pino({ level: 'warn' }),
+      },
+      '127.0.0.1:0',
+    );
     let k = 0;
     for (const node of [us, cn]) {
       const port = Number(node.listen.split(':').pop());

@@ -10,6 +10,8 @@
  * deposit, and the receipts come back later through the same relay (relays.ts).
  */
 import type { Logger } from 'pino';
+import type { NodeKeys } from '../../crypto/keys.ts';
+import { relayAuthHeaders } from '../../crypto/relay-auth.ts';
 import type { Endpoint } from '../../protocol/card.ts';
 import { ProtocolError } from '../../protocol/errors.ts';
 import { BatchResult } from '../../protocol/federation.ts';
@@ -49,6 +51,8 @@ export function configuredPaths(
 
 export interface PathsParts {
   config: Config;
+  /** Its signing key signs deposits at relays. */
+  keys: NodeKeys;
   peers: Peers;
   alarms: Alarms;
   metrics: Metrics;
@@ -239,8 +243,15 @@ export class Paths {
    * until a person clears it. A relay that does not answer is only a path down.
    */
   async #deposit(party: string, path: PathStatus, batch: string, timeout: number): Promise<void> {
+    const url = `${path.url}/relay/v1/boxes/${party}/envelopes`;
+    const { config, keys } = this.#parts;
     try {
-      await postJson(`${path.url}/relay/v1/boxes/${party}/envelopes`, batch, timeout);
+      await postJson(
+        url,
+        batch,
+        timeout,
+        relayAuthHeaders(config.party, keys.signer('signing'), 'POST', url, batch),
+      );
     } catch (e) {
       if (e instanceof TransportError && e.answered)
         await this.#parts.alarms

@@ -9,6 +9,8 @@
  * receipts.
  */
 import type { Logger } from 'pino';
+import type { NodeKeys } from '../../crypto/keys.ts';
+import { relayAuthHeaders } from '../../crypto/relay-auth.ts';
 import { verifyReceiptSignature } from '../../crypto/statements.ts';
 import type { SignedCard } from '../../protocol/card.ts';
 import { ProtocolError } from '../../protocol/errors.ts';
@@ -42,6 +44,8 @@ function sizeOf(note: string): number {
 
 export interface RelayParts {
   config: Config;
+  /** Its signing key signs every request to a relay. */
+  keys: NodeKeys;
   card: SignedCard;
   node: Node;
   ledger: Ledger;
@@ -110,7 +114,8 @@ export class RelayCollector {
     const { config, metrics } = this.#parts;
     const timeout = config.outbox.sendTimeoutMs;
     const box = `${url}/relay/v1/boxes/${config.party}`;
-    const answer = await getJson(`${box}?after=0&limit=256`, timeout);
+    const collect = `${box}?after=0&limit=256`;
+    const answer = await getJson(collect, timeout, this.#signed('GET', collect));
     const error = schemaError(Collected, answer);
     if (error) throw new ProtocolError('E_MALFORMED', `the relay's answer ${error}`);
     const { items } = answer as Collected;
@@ -121,8 +126,14 @@ export class RelayCollector {
     metrics.relayCollected.inc({ kind: 'envelope' }, envelopes.length);
     metrics.relayCollected.inc({ kind: 'answer' }, items.length - envelopes.length);
     const upTo = Math.max(...items.map((i) => i.n));
-    await postJson(`${box}/ack`, JSON.stringify({ upTo }), timeout);
+    const ack = JSON.stringify({ upTo });
+    await postJson(`${box}/ack`, ack, timeout, this.#signed('POST', `${box}/ack`, ack));
     return items.length;
+  }
+
+  #signed(method: 'GET' | 'POST', url: string, body?: string) {
+    const { config, keys } = this.#parts;
+    return relayAuthHeaders(config.party, keys.signer('signing'), method, url, body);
   }
 
   /** Checks and stores envelopes like a federation batch, and leaves the answers at the relay. */
@@ -138,11 +149,9 @@ export class RelayCollector {
       };
       if (!mine.receipts.length && !mine.rejected.length) continue;
       const proofs = await this.#proofs(sender, mine);
-      await postJson(
-        `${url}/relay/v1/boxes/${sender}/answers`,
-        JSON.stringify({ from: config.party, result: mine, proofs }),
-        config.outbox.sendTimeoutMs,
-      );
+      const to = `${url}/relay/v1/boxes/${sender}/answers`;
+      const body = JSON.stringify({ from: config.party, result: mine, proofs });
+      await postJson(to, body, config.outbox.sendTimeoutMs, this.#signed('POST', to, body));
     }
   }
 

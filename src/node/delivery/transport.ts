@@ -44,12 +44,20 @@ function undici() {
   return client;
 }
 
-export function postJson(url: string, body: string, timeoutMs: number): Promise<unknown> {
-  return call(url, 'POST', body, timeoutMs);
+/** Headers to add to a request (a relay request's signature). */
+export type Headers = Record<string, string>;
+
+export function postJson(
+  url: string,
+  body: string,
+  timeoutMs: number,
+  headers: Headers = {},
+): Promise<unknown> {
+  return call(url, 'POST', body, timeoutMs, headers);
 }
 
-export function getJson(url: string, timeoutMs: number): Promise<unknown> {
-  return call(url, 'GET', undefined, timeoutMs);
+export function getJson(url: string, timeoutMs: number, headers: Headers = {}): Promise<unknown> {
+  return call(url, 'GET', undefined, timeoutMs, headers);
 }
 
 async function call(
@@ -57,6 +65,7 @@ async function call(
   method: 'GET' | 'POST',
   body: string | undefined,
   timeoutMs: number,
+  headers: Headers,
 ): Promise<unknown> {
   const signal = AbortSignal.timeout(timeoutMs);
   let status: number;
@@ -67,7 +76,9 @@ async function call(
       method,
       dispatcher: agent,
       signal,
-      ...(body === undefined ? {} : { body, headers: { 'content-type': 'application/json' } }),
+      ...(body === undefined
+        ? { headers }
+        : { body, headers: { ...headers, 'content-type': 'application/json' } }),
     });
     status = response.statusCode;
     text = await response.body.text();
