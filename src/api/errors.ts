@@ -19,6 +19,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   E_BAD_BODY_HASH: 400,
   E_BAD_CARD: 400,
   E_BAD_ROTATION: 400,
+  E_CARD_EXPIRED: 403,
   E_BAD_RECEIPT: 502,
   E_BAD_PROOF: 502,
   E_REPLAY: 409,

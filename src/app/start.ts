@@ -8,6 +8,7 @@ import pino, { type Logger } from 'pino';
 import { federationServer, hostPort, operatorServer } from '../api/server.ts';
 import { type Config, readConfig } from '../node/core/config.ts';
 import { openNodeStore, paths, readNodeKeys, readOwnCard } from '../node/core/data.ts';
+import { checkCardExpiry } from '../node/core/expiry.ts';
 import { buildServices, type Services } from './services.ts';
 
 export interface RunningNode extends Services {
@@ -15,6 +16,9 @@ export interface RunningNode extends Services {
   operatorUrl: string;
   stop(): Promise<void>;
 }
+
+/** How often the node looks at its own and its peers' card expiry. */
+const EXPIRY_EVERY_MS = 3600_000;
 
 /** How often the node anchors audit entries written by other processes (an export beside it). */
 const ANCHOR_EVERY_MS = 5000;
@@ -77,6 +81,7 @@ export async function startNode(
     services;
   const servers: FastifyInstance[] = [];
   let anchoring: NodeJS.Timeout | undefined;
+  let expiry: NodeJS.Timeout | undefined;
   try {
     // Audit entries written beside the node (an export) or while it was stopped.
     await people.trail.anchor();
@@ -101,6 +106,13 @@ export async function startNode(
     watchdog?.start();
     escalation.start();
     linkTests.start();
+    const lookAtExpiry = () =>
+      checkCardExpiry(services).catch((err: unknown) =>
+        logger.error({ err }, 'card expiry check failed'),
+      );
+    await lookAtExpiry();
+    expiry = setInterval(lookAtExpiry, EXPIRY_EVERY_MS);
+    expiry.unref();
     logger.info({ federationUrl, operatorUrl }, 'node serving');
     return {
       ...services,
@@ -110,6 +122,7 @@ export async function startNode(
         watchdog?.stop();
         await within(config.stopWaitMs, 'link tests', linkTests.stop(), logger);
         clearInterval(anchoring);
+        clearInterval(expiry);
         // Each part finishes what it has under way; one that overruns is named in the log and
         // left behind, so a stop always ends (what it had not committed is sent again later).
         await within(config.stopWaitMs, 'heartbeats', heartbeats.stop(), logger);
@@ -123,6 +136,7 @@ export async function startNode(
     };
   } catch (e) {
     clearInterval(anchoring);
+    clearInterval(expiry);
     await escalation.stop();
     await Promise.all(servers.map((s) => s.close()));
     await store.close();

@@ -47,6 +47,8 @@ class Inbox {
   readonly seqs = new Map<string, string>();
   readonly epochs = new EpochCache();
   readonly pinned: Map<string, PinnedPeer>;
+  /** Beijing's clock, for card expiry (unchecked when unset). */
+  now: Date | undefined;
   sealing: (suite: string) => Uint8Array | undefined;
 
   constructor(
@@ -63,6 +65,7 @@ class Inbox {
       peer: (party) => this.pinned.get(party),
       sealingSecret: (suite) => this.sealing(suite),
       epochs: this.epochs,
+      ...(this.now ? { now: this.now } : {}),
       seenId: (from, id) => this.headers.get(`${from}\n${id}`),
       seqOwner: (from, seq) => this.seqs.get(`${from}\n${seq}`),
     };
@@ -174,6 +177,14 @@ type Case = [ErrorCode, string, (inbox: Inbox) => Promise<unknown>];
 const tooLong = 'A'.repeat(Math.ceil(((LIMITS.bodyBytes + 16) * 4) / 3));
 
 const CASES: Case[] = [
+  [
+    'E_CARD_EXPIRED',
+    'a message signed under a card past its expiry',
+    async (inbox) => {
+      inbox.now = new Date(Date.parse(us.card.expires) + 1000);
+      return draft();
+    },
+  ],
   ['E_MALFORMED', 'nothing like an envelope', async () => ({ envelope: true })],
   [
     'E_MALFORMED',
@@ -619,6 +630,28 @@ describe('a compromise rotation naming untrusted seqs', () => {
     expect(codeOf(await inbox.receive(await draft({ ...byRecovery, body, seq: { cn: 3 } })))).toBe(
       'accepted',
     );
+  });
+});
+
+describe('an expired card', () => {
+  const after = new Date(Date.parse(us.card.expires) + 1000);
+  const expiredInbox = () => {
+    const inbox = new Inbox();
+    inbox.now = after;
+    return inbox;
+  };
+
+  it('signs no more messages', async () => {
+    const result = await expiredInbox().receive(await draft());
+    expect(result).toMatchObject({ status: 'rejected', code: 'E_CARD_EXPIRED' });
+  });
+
+  it('still signs the rotation that renews it', async () => {
+    const body = rotation('routine', newSigning.signed);
+    const result = await expiredInbox().receive(
+      await draft({ kind: 'rotation', body, signer: us.node.signer('identity') }),
+    );
+    expect(codeOf(result)).toBe('accepted');
   });
 });
 

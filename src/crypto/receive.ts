@@ -4,6 +4,7 @@
  *
  *   1. version, schema and size        E_UNSUPPORTED_VERSION, E_TOO_LARGE, E_MALFORMED
  *   2. sender and kid known            E_UNKNOWN_PARTY, E_UNKNOWN_KEY
+ *      card not expired (but rotations) E_CARD_EXPIRED
  *   3. signature                       E_BAD_SIGNATURE
  *   4. addressed to me                 E_NOT_FOR_ME
  *   5. (from, id) seen: same header → duplicate; different header → E_EQUIVOCATION
@@ -29,7 +30,7 @@ import { LIMITS } from '../protocol/limits.ts';
 import { untrustedOf } from '../protocol/rotation.ts';
 import { schemaError } from '../protocol/validate.ts';
 import { SUPPORTED_VERSIONS } from '../protocol/version.ts';
-import { verifyCard } from './card.ts';
+import { cardExpired, verifyCard } from './card.ts';
 import { signedBytes } from './context.ts';
 import { ed25519Verify } from './ed25519.ts';
 import type { EpochCache, EpochRef } from './epochs.ts';
@@ -48,6 +49,8 @@ export interface ReceiveContext {
   /** My sealing private key for a suite, if I have one. */
   sealingSecret(suite: string): Uint8Array | undefined;
   epochs: EpochCache;
+  /** The receiver's time, for card expiry; without it expiry is not checked. */
+  now?: Date;
   /** The header hash (hex) already stored for (from, id), if any. */
   seenId(from: string, id: string): Promise<string | undefined> | string | undefined;
   /** The id already stored for (from, seq) on my channel, if any. */
@@ -114,6 +117,13 @@ export async function receiveEnvelope(input: unknown, ctx: ReceiveContext): Prom
   const key = signingKeyFor(peer, header, mySeq);
   if (!key)
     return reject('E_UNKNOWN_KEY', `key ${header.kid} is not valid for this ${header.kind}`, id);
+  // 2c. an expired card signs nothing more but the rotation that renews it
+  if (ctx.now && header.kind !== 'rotation' && cardExpired(peer.card, ctx.now))
+    return reject(
+      'E_CARD_EXPIRED',
+      `the card of "${header.from}" expired at ${peer.card.expires}: only a rotation is taken`,
+      id,
+    );
 
   // 3. signature
   const headerBytes = jcsBytes(header);

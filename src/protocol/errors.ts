@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   'E_BAD_BODY_HASH',
   'E_BAD_CARD',
   'E_BAD_ROTATION',
+  'E_CARD_EXPIRED',
   'E_BAD_RECEIPT',
   'E_BAD_PROOF',
   // A signed statement that was already taken in once (a replayed heartbeat).

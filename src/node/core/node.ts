@@ -314,6 +314,7 @@ export class Node {
         peer: (party: string) => peers.get(party),
         sealingSecret: (suite: string) => keys.sealing(suite as SuiteName)?.secret,
         epochs: this.#receiveEpochs,
+        now: now(),
         seenId: async (from: string, id: string) =>
           inBatch.get(`${from}\n${id}`) ??
           (known.ids.get(from)?.has(id)
