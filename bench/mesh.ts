@@ -39,11 +39,12 @@ interface Running {
   url: string;
 }
 
-async function serve(party: Party): Promise<Running> {
+async function serve(party: Party, spawned: ChildProcess[]): Promise<Running> {
   const child = spawn(process.execPath, ['bin/hotline.js', 'serve', '--data', party.dir], {
     cwd: REPO,
     stdio: ['ignore', 'ignore', 'inherit'],
   });
+  spawned.push(child);
   const info = join(party.dir, 'node.json');
   const deadline = Date.now() + START_TIMEOUT_MS;
   for (;;) {
@@ -114,8 +115,10 @@ export interface MeshFigures {
 async function runMesh(n: number): Promise<MeshFigures> {
   const { root, parties } = await initMesh(n, { logLevel: 'warn', heartbeatMs: 2000 });
   const nodes: Running[] = [];
+  /** Every process started, served or not: all are stopped before the folders go. */
+  const spawned: ChildProcess[] = [];
   try {
-    const started = await Promise.allSettled(parties.map((party) => serve(party)));
+    const started = await Promise.allSettled(parties.map((party) => serve(party, spawned)));
     for (const s of started) if (s.status === 'fulfilled') nodes.push(s.value);
     const failed = started.find((s) => s.status === 'rejected');
     if (failed) throw failed.reason;
@@ -170,13 +173,13 @@ async function runMesh(n: number): Promise<MeshFigures> {
     };
   } finally {
     await Promise.all(
-      nodes.map(
-        (node) =>
+      spawned.map(
+        (child) =>
           new Promise<void>((resolve) => {
-            if (node.child.exitCode !== null) return resolve();
-            node.child.once('exit', () => resolve());
-            node.child.kill('SIGTERM');
-            setTimeout(() => node.child.kill('SIGKILL'), 15_000).unref();
+            if (child.exitCode !== null || child.signalCode !== null) return resolve();
+            child.once('exit', () => resolve());
+            child.kill('SIGTERM');
+            setTimeout(() => child.kill('SIGKILL'), 15_000).unref();
           }),
       ),
     );
