@@ -30,6 +30,7 @@ import { IncidentPage } from './pages/Incident.tsx';
 import { Login } from './pages/Login.tsx';
 import { MessagePage } from './pages/Message.tsx';
 import { Record } from './pages/Record.tsx';
+import { currentTheme, setTheme, type Theme } from './theme.ts';
 
 const SILENCED = 'hotline.silenced';
 
@@ -114,6 +115,7 @@ function Console({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
     () => new Set<number>(JSON.parse(localStorage.getItem(SILENCED) ?? '[]') as number[]),
   );
   const [audio, setAudio] = useState(audioReady());
+  const [theme, setThemeState] = useState<Theme>(currentTheme);
   const alarmer = useRef(new Alarmer());
   const { onFrame: onIncidentFrame, ...live } = useIncidentsLive();
   const main = useRef<HTMLElement>(null);
@@ -337,6 +339,18 @@ function Console({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
               <option value="zh">中文</option>
             </select>
           </label>
+          <button
+            type="button"
+            aria-pressed={theme === 'night'}
+            data-testid="theme-toggle"
+            onClick={() => {
+              const next = theme === 'night' ? 'day' : 'night';
+              setTheme(next);
+              setThemeState(next);
+            }}
+          >
+            {t('common.nightTheme')}
+          </button>
           <span>
             {me.user.name} ({t(`role.${me.user.role}`)})
           </span>
