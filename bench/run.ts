@@ -29,6 +29,12 @@ const BENCHES: Record<string, (options: BenchOptions) => Promise<unknown>> = {
     return figures;
   },
   incidents: async (o) => (await import('./incidents.ts')).benchIncidents(o),
+  'held-drafts': async (o) => {
+    const { benchHeldDrafts, printHeldDrafts } = await import('./held-drafts.ts');
+    const figures = await benchHeldDrafts();
+    if (!o.json) printHeldDrafts(figures);
+    return figures;
+  },
 };
 
 export function machine() {
