@@ -158,7 +158,7 @@ async function waitFor<T>(
 }
 
 /** Round trips of one small frame between this process and a blank page: the floor. */
-async function bareWebSocketRtt(page: import('playwright-core').Page): Promise<number[]> {
+export async function bareWebSocketRtt(page: import('playwright-core').Page): Promise<number[]> {
   const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await new Promise((r) => server.once('listening', r));
   const { port } = server.address() as AddressInfo;

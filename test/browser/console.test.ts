@@ -164,7 +164,7 @@ describe('a flash report, end to end', () => {
     expect(await us.locator('main').textContent()).toContain(
       'Every flash and immediate message we sent is acknowledged.',
     );
-  }, 60_000);
+  }, 150_000);
 
   test('text from the other side renders as text: no script in it runs', async () => {
     const corpus = [

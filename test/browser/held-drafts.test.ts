@@ -27,7 +27,7 @@ beforeAll(async () => {
     ],
     cn: [['li', 'operator']],
   }));
-}, 60_000);
+}, 150_000);
 
 afterAll(async () => {
   await browser?.close();
@@ -140,4 +140,4 @@ test('a held flash sounds at the officer’s console at once; the author sees it
   await officer.getByTestId('approvals-count').waitFor({ state: 'detached' });
   await author.screenshot({ path: join(ARTIFACTS, 'my-drafts-en.png'), fullPage: true });
   for (const c of [walker, olga]) await c.context.close();
-}, 60_000);
+}, 150_000);

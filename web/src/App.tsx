@@ -33,6 +33,7 @@ import { MessagePage } from './pages/Message.tsx';
 import { Record } from './pages/Record.tsx';
 import { ReportPage } from './pages/Report.tsx';
 import { Security } from './pages/Security.tsx';
+import { currentTheme, setTheme, type Theme } from './theme.ts';
 
 const SILENCED = 'hotline.silenced';
 
@@ -135,6 +136,7 @@ function Console({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
     () => new Set<number>(JSON.parse(localStorage.getItem(SILENCED) ?? '[]') as number[]),
   );
   const [audio, setAudio] = useState(audioReady());
+  const [theme, setThemeState] = useState<Theme>(currentTheme);
   const tNow = useRef(t);
   tNow.current = t;
   // Many new items at once (a login after a busy night) make one notification, not one each.
@@ -370,6 +372,18 @@ function Console({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
               <option value="zh">中文</option>
             </select>
           </label>
+          <button
+            type="button"
+            aria-pressed={theme === 'night'}
+            data-testid="theme-toggle"
+            onClick={() => {
+              const next = theme === 'night' ? 'day' : 'night';
+              setTheme(next);
+              setThemeState(next);
+            }}
+          >
+            {t('common.nightTheme')}
+          </button>
           <span>
             {me.user.name} ({t(`role.${me.user.role}`)})
           </span>

@@ -3,6 +3,9 @@ import { createRoot } from 'react-dom/client';
 import { App } from './App.tsx';
 import './i18n.ts';
 import './style.css';
+import { applyTheme } from './theme.ts';
+
+applyTheme();
 
 const root = document.getElementById('root');
 if (root)

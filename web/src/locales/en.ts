@@ -2,6 +2,7 @@
 export const en = {
   app: { title: 'Hotline console' },
   common: {
+    nightTheme: 'Night theme',
     here: 'Here',
     loading: 'Loading…',
     language: 'Language',

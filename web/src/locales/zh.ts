@@ -6,6 +6,7 @@ type Plural<T> = { [K in keyof T]: T[K] extends string ? string : Plural<T[K]> }
 export const zh: Plural<Labels> = {
   app: { title: '热线控制台' },
   common: {
+    nightTheme: '夜间模式',
     here: '本地',
     loading: '加载中…',
     language: '语言',

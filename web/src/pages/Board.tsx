@@ -122,7 +122,8 @@ export function Board() {
               <li key={a.id} className="alarm-card">
                 <strong>{t(`alarmTypes.${a.type}`, { defaultValue: a.type })}</strong>{' '}
                 {a.party && <PartyName party={a.party} />} — {a.message} <Time iso={a.at} />{' '}
-                {!silenced.has(a.id) && (
+                {/* An alarm about a message ends with its acknowledgement, not by muting. */}
+                {!silenced.has(a.id) && !a.ref && (
                   <button type="button" onClick={() => silence(a.id)}>
                     {t('alarm.silence')}
                   </button>
