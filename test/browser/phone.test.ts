@@ -109,6 +109,41 @@ describe('the console on a phone', () => {
       return rows.find((f) => f.acked_at)?.acked_desk ?? undefined;
     });
     expect(acked).toBe('ops');
+
+    // Installable: a manifest with icons that load, and a service worker in control …
+    const manifest = await page.evaluate(async () => {
+      const f = (globalThis as unknown as { fetch: typeof fetch }).fetch;
+      const m = (await (await f('/manifest.webmanifest')).json()) as {
+        name: string;
+        display: string;
+        start_url: string;
+        icons: Array<{ src: string; sizes: string }>;
+      };
+      const icons = await Promise.all(m.icons.map(async (i) => (await f(i.src)).status));
+      return { name: m.name, display: m.display, start: m.start_url, icons };
+    });
+    expect(manifest).toEqual({
+      name: 'Hotline console',
+      display: 'standalone',
+      start: '/board',
+      icons: [200, 200, 200],
+    });
+    const scope = await page.evaluate(async () => {
+      const nav = (
+        globalThis as unknown as {
+          navigator: { serviceWorker: { ready: Promise<{ scope: string }> } };
+        }
+      ).navigator;
+      return (await nav.serviceWorker.ready).scope;
+    });
+    expect(scope).toBe(`${base}/`);
+    // … which, when the node cannot be reached, says so in both languages instead of failing.
+    await page.reload();
+    await page.locator('main h1').waitFor();
+    await context.setOffline(true);
+    await page.goto(`${base}/board`).catch(() => undefined);
+    await page.getByRole('heading', { name: 'No connection to the Hotline node' }).waitFor();
+    expect(await page.textContent('body')).toContain('无法连接热线节点');
     await context.close();
   }, 90_000);
 });

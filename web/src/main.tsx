@@ -12,3 +12,6 @@ if (root)
       <App />
     </StrictMode>,
   );
+
+// Installable as an app on a phone (web/public/sw.js: an offline notice, no cached data).
+if ('serviceWorker' in navigator) navigator.serviceWorker.register('/sw.js').catch(() => undefined);
