@@ -453,9 +453,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
         for (const [name, columns] of [
           ['search_id', ['id']],
-          ['search_author', ['author', 'id']],
           ['search_incident', ['incident']],
-          ['search_sent', ['sent']],
         ] as const)
           await db.schema
             .createIndex(name)

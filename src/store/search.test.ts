@@ -210,3 +210,35 @@ describe.each(backends)('on %s', (_name, open) => {
     }
   });
 });
+
+test('an existing database is indexed when it migrates to 0018-search', async () => {
+  const { Kysely, Migrator, SqliteDialect } = await import('kysely');
+  const { default: Database } = await import('better-sqlite3');
+  const { migrationProvider } = await import('./migrations.ts');
+  const path = join(dir, 'before-search.db');
+  const db = new Kysely<import('./schema.ts').Database>({
+    dialect: new SqliteDialect({ database: new Database(path) }),
+  });
+  const migrator = new Migrator({ db, provider: migrationProvider('sqlite') });
+  const before = await migrator.migrateTo('0009-approvals');
+  expect(before.error).toBeUndefined();
+  const row = inboxRow(
+    5,
+    body({ type: 'reply', text: { lang: 'zh', body: '我方正在核查相关主机。' } }),
+  );
+  await db
+    .insertInto('inbox')
+    .values({
+      ...row,
+      envelope: JSON.stringify(row.envelope),
+      body: JSON.stringify(row.body),
+    } as never)
+    .execute();
+  await db.destroy();
+  const store = await openSqliteStore(path);
+  try {
+    expect((await store.search({ text: '主机' })).map((r) => r.id)).toEqual([id(5)]);
+  } finally {
+    await store.close();
+  }
+});
