@@ -386,10 +386,14 @@ program
         throw new CliError(`--${name} must be a positive integer, not "${text}"`);
       return n;
     };
-    const [{ default: pino }, { startRelay }] = await Promise.all([
-      import('pino'),
-      import('../relay/server.ts'),
-    ]);
+    const [{ default: pino }, { startRelay }, { readFileSync }, { verifyCard }] = await Promise.all(
+      [
+        import('pino'),
+        import('../relay/server.ts'),
+        import('node:fs'),
+        import('../crypto/card.ts'),
+      ],
+    );
     const relay = await startRelay(
       {
         data: o.data,

@@ -11,6 +11,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { App } from '../../src/api/services.ts';
 import { DEFAULT_HTTP_LIMITS } from '../../src/node/core/config.ts';
+import { readOwnCard } from '../../src/node/core/data.ts';
 import { dataFolderActor } from '../../src/node/people/people.ts';
 import { type RelayOptions, relayServer } from '../../src/relay/server.ts';
 import { printFuzz, runAttackFuzz } from '../support/attack-fuzz.ts';
@@ -43,7 +44,7 @@ beforeAll(async () => {
   const options: RelayOptions = {
     data: relayDir,
     limits: { maxBytes: 1 << 20, maxItemsPerBox: 100 },
-    parties: [],
+    cards: [readOwnCard(node.dir).card],
     logger: pino({ level: 'silent' }),
     http: node.config.http,
   };

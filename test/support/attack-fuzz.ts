@@ -90,7 +90,7 @@ export async function runAttackFuzz(count: number, seed = 14): Promise<FuzzFigur
   const { app: relay, boxes } = await relayServer({
     data: relayDir,
     limits: { maxBytes: 64 << 20, maxItemsPerBox: 1_000_000 },
-    parties: ['us', 'cn'],
+    cards: [readOwnCard(node.dir).card, readOwnCard(join(dirname(node.dir), 'cn')).card],
     logger: pino({ level: 'silent' }),
   });
   try {

@@ -40,13 +40,13 @@ export async function checkCardExpiry(parts: ExpiryParts): Promise<number> {
   for (const { whose, party, card } of cards) {
     const state = expiryState(card, now);
     if (state === 'expired')
-      await alarms.raiseOnce(
+      await alarms.raise(
         'card-expired',
         party,
         `${whose} expired at ${card.expires}: its messages are refused until ${party ? 'it rotates' : 'you run hotline rotate'}`,
       );
     else if (state === 'expiring')
-      await alarms.raiseOnce(
+      await alarms.raise(
         'card-expiring',
         party,
         `${whose} expires at ${card.expires}: ${party ? 'ask its operators to rotate' : 'run hotline rotate'} before then`,
