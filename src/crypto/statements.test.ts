@@ -171,6 +171,7 @@ describe('signature contexts', () => {
       envelope: 'hotline/v1/envelope\n',
       receipt: 'hotline/v1/receipt\n',
       heartbeat: 'hotline/v1/heartbeat\n',
+      relay: 'hotline/v1/relay-request\n',
     });
   });
 });
