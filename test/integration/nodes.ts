@@ -164,6 +164,8 @@ export class HttpError extends Error {
 /** The settings of `<data>/hotline.yaml` a test may change (src/node/core/config.ts). */
 export interface Settings {
   heartbeatMs?: number;
+  /** Merged into `access` (the second-factor policy, lockouts). */
+  access?: Record<string, unknown>;
   logLevel?: string;
   outbox?: {
     batch?: number;
@@ -239,7 +241,9 @@ export class HotlineNode {
       operatorListen,
     ]);
     node.fingerprint = /^Fingerprint: (.+)$/m.exec(node.initOutput.stdout)?.[1] ?? '';
-    node.configure(settings);
+    // A password alone signs in, and the data folder's token approves, unless a test asks for the
+    // default second-factor policy (as test/support/site.ts and pair.ts do).
+    node.configure({ ...settings, access: { secondFactor: { required: [] }, ...settings.access } });
     return node;
   }
 
@@ -262,9 +266,10 @@ export class HotlineNode {
   /** Merges settings into `<data>/hotline.yaml`. */
   configure(settings: Settings): void {
     const config = parse(readFileSync(this.configFile, 'utf8')) as Record<string, unknown>;
-    const { outbox, ...rest } = settings;
+    const { outbox, access, ...rest } = settings;
     Object.assign(config, rest);
     if (outbox) config.outbox = { ...(config.outbox as object | undefined), ...outbox };
+    if (access) config.access = { ...(config.access as object | undefined), ...access };
     writeFileSync(this.configFile, stringify(config), { mode: 0o600 });
   }
 
