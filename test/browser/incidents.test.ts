@@ -203,7 +203,7 @@ describe('the new pages, in both languages', () => {
     // Break-glass, with a reason, after a confirmation.
     await card.getByRole('button', { name: 'Break glass…' }).click();
     const dialog = card.locator('dialog');
-    await dialog.getByRole('textbox').fill('No second officer reachable; the grid is at risk.');
+    await dialog.locator('textarea').fill('No second officer reachable; the grid is at risk.');
     expect(await axeScan(page), 'break-glass dialog').toEqual([]);
     await page.screenshot({ path: join(ARTIFACTS, 'break-glass-en.png') });
     await dialog.getByRole('button', { name: 'Break glass and send now' }).click();

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { type RunningNode, startNode } from '../../src/app/start.ts';
-import { type Config, writeConfig } from '../../src/node/core/config.ts';
+import { type Config, readConfig, writeConfig } from '../../src/node/core/config.ts';
 import { initNode, openNodeStore, readToken } from '../../src/node/core/data.ts';
 import { pinPeer } from '../../src/node/core/peers.ts';
 import type { SignedCard } from '../../src/protocol/card.ts';
@@ -66,6 +66,8 @@ export async function initMesh(
       heartbeatMs: 500,
       logLevel: 'warn',
       linkTest: { enabled: false, intervalMs: 3_600_000, precedence: 'immediate', desk: 'ops' },
+      // A password alone signs in, as in test/support/pair.ts.
+      access: { ...readConfig(dir).access, secondFactor: { required: [] } },
       ...settings,
     });
     parties.push({
