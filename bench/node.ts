@@ -15,7 +15,8 @@ import Database from 'better-sqlite3';
 import Fastify from 'fastify';
 import type { RunningNode } from '../src/app/start.ts';
 import { startNode } from '../src/app/start.ts';
-import { createPair, draft, freePort } from '../test/support/pair.ts';
+import { createPair, draft } from '../test/support/pair.ts';
+import { freePort } from '../test/support/ports.ts';
 
 const SINGLE_MESSAGES = Number(process.env.BENCH_SINGLE ?? 300);
 /** Flash messages sent before measuring: epochs, connections, JIT. */

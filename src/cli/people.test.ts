@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { freePort } from '../../test/support/pair.ts';
+import { freePort } from '../../test/support/ports.ts';
 import { type RunningNode, startNode } from '../app/start.ts';
 import { initNode } from '../node/core/data.ts';
 

@@ -10,14 +10,8 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import { afterEach, describe, expect, test } from 'vitest';
-import {
-  createPair,
-  draft,
-  eventually,
-  freePort,
-  type Pair,
-  type Site,
-} from '../../test/support/pair.ts';
+import { createPair, draft, eventually, type Pair, type Site } from '../../test/support/pair.ts';
+import { freePort } from '../../test/support/ports.ts';
 import { relayAuthHeaders, signRelayRequest } from '../crypto/relay-auth.ts';
 import { type Config, readConfig, writeConfig } from '../node/core/config.ts';
 import { readNodeKeys, readOwnCard } from '../node/core/data.ts';

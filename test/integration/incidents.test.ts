@@ -22,7 +22,8 @@ import { webhookSignature } from '../../src/node/incidents/notifiers.ts';
 import { dataFolderActor } from '../../src/node/people/people.ts';
 import type { AckInfo, EscalationStep } from '../../src/protocol/views.ts';
 import type { AlarmRow } from '../../src/store/store.ts';
-import { createPair, draft, eventually, freePort, type Pair } from '../support/pair.ts';
+import { createPair, draft, eventually, type Pair } from '../support/pair.ts';
+import { freePort } from '../support/ports.ts';
 
 const PG_URL = process.env.HOTLINE_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
 const SECRET = 'webhook-secret-for-tests-0123456789';

@@ -8,7 +8,6 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -16,6 +15,7 @@ import { parse, stringify } from 'yaml';
 import { type VerifiedReceipt, verifyReceipt } from '../../src/ledger/receipt.ts';
 import type { SignedCard } from '../../src/protocol/card.ts';
 import type { Envelope } from '../../src/protocol/envelope.ts';
+import { freePort } from '../support/ports.ts';
 
 /** The repository root: the CLI runs from here, as `node bin/hotline.js`. */
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -43,48 +43,6 @@ export async function until<T>(
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(everyMs);
   }
-}
-
-function listenable(port: number): Promise<number | undefined> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(undefined));
-    server.listen(port, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        resolve(typeof address === 'object' && address ? address.port : undefined),
-      );
-    });
-  });
-}
-
-/** The lowest port the kernel hands out to outgoing connections (Linux), or 32768. */
-function ephemeralLow(): number {
-  try {
-    const low = Number(
-      readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').split(/\s+/)[0],
-    );
-    return Number.isInteger(low) && low > 1024 ? low : 32768;
-  } catch {
-    return 32768;
-  }
-}
-
-/**
- * A port nobody listens on right now. It is chosen below the kernel's ephemeral range when it can
- * be: a node that is killed and restarted must get its port back, and a port in the ephemeral
- * range could meanwhile be taken as the local end of some outgoing connection.
- */
-export async function freePort(): Promise<number> {
-  const low = ephemeralLow();
-  if (low > 11_000)
-    for (let tries = 0; tries < 20; tries++) {
-      const port = await listenable(10_000 + Math.floor(Math.random() * (low - 10_000)));
-      if (port) return port;
-    }
-  const port = await listenable(0);
-  if (!port) throw new Error('no free port');
-  return port;
 }
 
 /** A valid message body without its salt (as `draft()` in src/cli/demo.ts). */

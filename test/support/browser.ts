@@ -14,7 +14,6 @@ import {
   type Page,
 } from 'playwright-core';
 import { WEB_DIST } from '../../src/api/console.ts';
-import type { Config } from '../../src/node/core/config.ts';
 import { dataFolderActor } from '../../src/node/people/people.ts';
 import type { Role } from '../../src/store/schema.ts';
 import { createPair, type Pair, type Site } from './pair.ts';

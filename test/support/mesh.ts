@@ -12,7 +12,8 @@ import { type Config, readConfig, writeConfig } from '../../src/node/core/config
 import { initNode, openNodeStore, readToken } from '../../src/node/core/data.ts';
 import { pinPeer } from '../../src/node/core/peers.ts';
 import type { SignedCard } from '../../src/protocol/card.ts';
-import { freePort, type Site } from './pair.ts';
+import type { Site } from './pair.ts';
+import { freePort } from './ports.ts';
 
 export interface Party extends Site {
   /** The first admin's bearer token (staffs the `ops` desk). */

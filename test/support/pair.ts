@@ -3,7 +3,6 @@
  * temporary data folder, each having pinned the other's card.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -14,17 +13,7 @@ import { initDataDir, openNodeStore } from '../../src/node/core/data.ts';
 import { pinPeer } from '../../src/node/core/peers.ts';
 import { DEFAULT_ACCESS } from '../../src/node/people/people.ts';
 import type { Draft } from '../../src/protocol/body.ts';
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
+import { freePort } from './ports.ts';
 
 export interface Site {
   party: string;

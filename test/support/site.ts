@@ -14,7 +14,7 @@ import { readConfig, writeConfig } from '../../src/node/core/config.ts';
 import { initNode, openNodeStore, readNodeKeys, readOwnCard } from '../../src/node/core/data.ts';
 import type { People } from '../../src/node/people/people.ts';
 import type { Store } from '../../src/store/store.ts';
-import { freePort } from './pair.ts';
+import { freePort } from './ports.ts';
 
 /** A clock that stands still until the test moves it. */
 export class TestClock {
