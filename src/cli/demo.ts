@@ -148,6 +148,9 @@ export async function runDemo(dir: string): Promise<void> {
       console.log(
         `    ${a.role.padEnd(9)} ${a.user.padEnd(9)} password ${a.password}  desk ${a.desk}`,
       );
+    console.log(
+      '    (officer and admin enrol a second factor, an authenticator app or a passkey, at first sign-in)',
+    );
     console.log('');
   }
 
