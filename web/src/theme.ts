@@ -13,16 +13,24 @@ function chosen(): Theme | undefined {
 
 /** The theme in force now. */
 export function currentTheme(): Theme {
-  return (
-    chosen() ?? (window.matchMedia?.('(prefers-color-scheme: dark)').matches ? 'night' : 'day')
-  );
+  return chosen() ?? (system?.matches ? 'night' : 'day');
 }
 
-/** Applies the stored choice, if any, before the first render. */
+const system = window.matchMedia?.('(prefers-color-scheme: dark)');
+let following = false;
+
+/**
+ * Puts the theme in force on <html>, before the first render; while nothing is chosen it follows
+ * the system's changes too, so style.css holds the night palette once, under `data-theme`.
+ */
 export function applyTheme(): void {
-  const theme = chosen();
-  if (theme) document.documentElement.dataset.theme = theme;
-  else delete document.documentElement.dataset.theme;
+  document.documentElement.dataset.theme = currentTheme();
+  if (!following && system) {
+    following = true;
+    system.addEventListener('change', () => {
+      if (!chosen()) document.documentElement.dataset.theme = currentTheme();
+    });
+  }
 }
 
 export function setTheme(theme: Theme): void {
