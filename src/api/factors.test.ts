@@ -1,14 +1,6 @@
-/**
- * The second factor through the operator API, with the default policy (officers and admins must
- * have one): an officer signs in with a password alone and may do nothing but enrol; enrols an
- * authenticator app (RFC 6238 codes made here, as the app would) and receives recovery codes;
- * signs in again in two steps; spends a recovery code once; and is asked again before approving a
- * held flash report or breaking glass.
- */
-import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type OneNode, openNode } from '../../test/support/node.ts';
-import { draft } from '../../test/support/pair.ts';
+import { flashReport } from '../../test/support/pair.ts';
 import { readToken } from '../node/core/data.ts';
 import { DEFAULT_ACCESS, dataFolderActor } from '../node/people/people.ts';
 import { base32Decode, totp } from '../node/people/totp.ts';
@@ -202,20 +194,7 @@ describe('second factor, officers required by default', () => {
     const olga = sessionOf(
       await call('POST', '/api/v1/session', { user: 'olga', password: PASSWORD.olga }),
     );
-    const flash = () =>
-      draft({
-        type: 'incident.report',
-        incident: uuidv7(),
-        precedence: 'flash',
-        status: 'actual',
-        text: { lang: 'en', body: 'A model is exfiltrating its weights.' },
-        report: {
-          nature: 'incident',
-          category: 'category.weights-proliferation',
-          actionsTaken: [],
-          actionsRequested: [],
-        },
-      });
+    const flash = () => flashReport();
     const held = await call('POST', '/api/v1/messages', { to: ['cn'], message: flash() }, olga);
     expect(held.status, JSON.stringify(held.body)).toBe(202);
     const first = await call('POST', '/api/v1/session', {

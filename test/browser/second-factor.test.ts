@@ -5,11 +5,10 @@
  * passkey; and approving a held flash report asks for the passkey again (step-up).
  */
 import type { Browser, CDPSession, Page } from 'playwright-core';
-import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { DEFAULT_ACCESS } from '../../src/node/people/people.ts';
 import { consolePair, PASSWORD } from '../support/browser.ts';
-import { draft, type Pair } from '../support/pair.ts';
+import { flashReport, type Pair } from '../support/pair.ts';
 
 let pair: Pair;
 let browser: Browser;
@@ -104,19 +103,7 @@ describe('a passkey in the console', () => {
         actor: { actor: 'walker', role: 'operator', via: 'token', source: 'test' },
       },
       ['cn'],
-      draft({
-        type: 'incident.report',
-        incident: uuidv7(),
-        precedence: 'flash',
-        status: 'actual',
-        text: { lang: 'en', body: 'A model is exfiltrating its weights.' },
-        report: {
-          nature: 'incident',
-          category: 'category.weights-proliferation',
-          actionsTaken: [],
-          actionsRequested: [],
-        },
-      }),
+      flashReport(),
     );
     if (submitted.state !== 'pending') throw new Error('the flash report was not held');
     await page.goto(`${base}/approvals`);

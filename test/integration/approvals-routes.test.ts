@@ -14,7 +14,7 @@ import { dataFolderActor } from '../../src/node/people/people.ts';
 import { exportLedger } from '../../src/node/record/export.ts';
 import type { Draft } from '../../src/protocol/body.ts';
 import { sha256, toHex, utf8 } from '../../src/protocol/encoding.ts';
-import { createPair, draft, eventually, type Pair } from '../support/pair.ts';
+import { createPair, draft, eventually, flashReport, type Pair } from '../support/pair.ts';
 import { BACKENDS } from '../support/site.ts';
 
 const POSTGRES = process.env.HOTLINE_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -58,22 +58,6 @@ async function bundle(dir: string): Promise<unknown[]> {
     .map((line) => JSON.parse(line));
 }
 
-function flashReport(overrides: Partial<Draft> = {}): Draft {
-  return draft({
-    type: 'incident.report',
-    incident: uuidv7(),
-    precedence: 'flash',
-    status: 'actual',
-    text: { lang: 'en', body: 'A model is exfiltrating its weights.' },
-    report: {
-      nature: 'incident',
-      category: 'category.weights-proliferation',
-      actionsTaken: [],
-      actionsRequested: [],
-    },
-    ...overrides,
-  });
-}
 describe.each(BACKENDS)('on %s', (backend) => {
   beforeAll(async () => {
     const defaults = parseConfig({ party: 'xx' }).approvals;

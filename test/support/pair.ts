@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { v7 as uuidv7 } from 'uuid';
 import { type RunningNode, startNode } from '../../src/app/start.ts';
 import type { Config } from '../../src/node/core/config.ts';
 import { writeConfig } from '../../src/node/core/config.ts';
@@ -130,6 +131,24 @@ export function draft(overrides: Partial<Draft> = {}): Draft {
     approvals: [],
     ...overrides,
   };
+}
+
+/** A flash incident report with status actual: what the two-person rule holds by default. */
+export function flashReport(overrides: Partial<Draft> = {}): Draft {
+  return draft({
+    type: 'incident.report',
+    incident: uuidv7(),
+    precedence: 'flash',
+    status: 'actual',
+    text: { lang: 'en', body: 'A model is exfiltrating its weights.' },
+    report: {
+      nature: 'incident',
+      category: 'category.weights-proliferation',
+      actionsTaken: [],
+      actionsRequested: [],
+    },
+    ...overrides,
+  });
 }
 
 /** Polls `check` until it returns a value other than undefined, or fails after `ms`. */
