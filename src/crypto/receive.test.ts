@@ -369,6 +369,7 @@ describe('Beijing refuses, with a stable code,', () => {
       'E_NO_TRANSLATOR',
       'E_TRANSLATOR_FAILED',
       'E_TLP_RED',
+      'E_TLP_BELOW_MARKING',
       'E_SELF_APPROVAL',
       'E_FLASH_TOO_LONG',
       'E_BAD_HOST',

@@ -39,6 +39,8 @@ export const ERROR_CODES = [
   'E_NO_TRANSLATOR',
   'E_TRANSLATOR_FAILED',
   'E_TLP_RED',
+  // A message less restricted than the TLP marking of a STIX bundle it carries.
+  'E_TLP_BELOW_MARKING',
   // Answers of the operator API about incidents and escalation (docs/operators.md):
   'E_FLASH_TOO_LONG',
   // The two-person rule (docs/operators.md): the author of a draft tried to approve or reject it.

@@ -15,7 +15,7 @@ import { type Accepted, type Rejected, receiveEnvelope } from '../../crypto/rece
 import type { SenderEpoch, SuiteName } from '../../crypto/seal.ts';
 import { signReceipt } from '../../crypto/statements.ts';
 import { envelopeLeaf, eventLeaf, receiptLeaf } from '../../ledger/leaves.ts';
-import { attachmentsProblem } from '../../protocol/attachments.ts';
+import { attachmentsProblem, tlpBelowMarking } from '../../protocol/attachments.ts';
 import {
   type Body,
   Body as BodySchema,
@@ -158,6 +158,8 @@ export class Node {
     const attachmentError = attachmentsProblem(body.attachments);
     if (attachmentError)
       throw new ProtocolError('E_BAD_ATTACHMENT', `attachment ${attachmentError}`);
+    const markingError = tlpBelowMarking(body);
+    if (markingError) throw new ProtocolError('E_TLP_BELOW_MARKING', `attachment ${markingError}`);
     // The peer refuses larger bodies (the seal adds 16 bytes and base64 a third): refuse them here.
     const size = jcsBytes(body).length;
     if (size > MAX_RELEASE_BYTES)

@@ -106,7 +106,7 @@ export class Language {
     const found = await this.#find(from, id);
     const rendered = renderBody(this.vocabulary, found.body, lang);
     const localTranslations = await this.translations(from, id, lang);
-    const attachments = found.body.attachments.map(viewAttachment);
+    const attachments = found.body.attachments.map((a) => viewAttachment(a, found.body.tlp));
     const warnings = [...rendered.warnings];
     let vocabulary: VocabularyComparison | undefined;
     if (found.dir === 'in' && this.#parts.peers.has(from)) {
