@@ -34,8 +34,10 @@ import { schemaError } from '../../protocol/validate.ts';
 import { RANK } from '../../protocol/values.ts';
 import { PROTOCOL_VERSION } from '../../protocol/version.ts';
 import type { Released } from '../../protocol/views.ts';
+import { isStoreError } from '../../store/damage.ts';
 import type { RotationStore } from '../../store/rotations.ts';
 import type { AlarmRow, Executor, NewOutboxRow, Store } from '../../store/store.ts';
+import type { Integrity } from '../record/integrity.ts';
 import type { Committer, Ledger, LedgerWriter } from '../record/ledger.ts';
 import type { Alarms } from './alarms.ts';
 import type { Config } from './config.ts';
@@ -114,6 +116,8 @@ export interface NodeParts {
   events: NodeEvents;
   alarms: Alarms;
   rotations: RotationStore;
+  /** Told of store errors on the receiving path, which it raises as alarms. */
+  integrity?: Pick<Integrity, 'storeFailed'>;
   /** The node's clock (tests inject one). */
   clock: () => Date;
   /** Runs in every unit of work that stores released or received messages. */
@@ -302,6 +306,21 @@ export class Node {
    * id or seq not yet taken) still holds when the envelope is stored.
    */
   async receiveBatch(envelopes: readonly unknown[], now = this.#parts.clock): Promise<BatchResult> {
+    try {
+      return await this.#receiveBatch(envelopes, now);
+    } catch (e) {
+      if (!isStoreError(e)) throw e;
+      // Nothing of the batch was taken in (its transaction rolled back): the sender keeps it and
+      // retries, and sees why, rather than a bare 500.
+      await this.#parts.integrity?.storeFailed('receiving envelopes', e);
+      throw new ProtocolError(
+        'E_STORE',
+        'this node cannot read or write its store; nothing of the batch was taken in; an alarm is raised here: retry later',
+      );
+    }
+  }
+
+  async #receiveBatch(envelopes: readonly unknown[], now: () => Date): Promise<BatchResult> {
     const { store, keys, peers, metrics, logger, alarms } = this.#parts;
     return this.#parts.ledger.exclusive(async (commit) => {
       const rejected: BatchResult['rejected'] = [];
