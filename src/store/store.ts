@@ -420,6 +420,17 @@ export class Store implements HashReader {
     return rows.map((r) => Number(r.seq));
   }
 
+  /** How many envelopes to `party` wait for a verified receipt (the outbox bound counts them). */
+  async pendingCount(party: string, q: Executor = this.db): Promise<number> {
+    const row = await q
+      .selectFrom('outbox')
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
+      .where('party', '=', party)
+      .where('status', '=', 'pending')
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
   async outboxStats(party: string, q: Executor = this.db) {
     const row = await q
       .selectFrom('outbox')

@@ -1,8 +1,9 @@
 /**
- * The attack suite, part two (issue 14): damage to a node's store while it runs. Each test damages
- * a real SQLite file the way a failing disk or a hand at the database would, and shows the damage
- * seen, alarmed and answered with its own code rather than served silently or answered 500.
- * docs/security.md lists which test shows which defence.
+ * The attack suite, part two (issue 14): the store and delivery under damage and backlog. Tests
+ * damage a real SQLite file the way a failing disk or a hand at the database would, and show the
+ * damage seen, alarmed and answered with its own code rather than served silently or answered 500;
+ * an outbox to a peer that never answers stays bounded; a node whose receipts its witness refuses
+ * as a fork stops resending. docs/security.md lists which test shows which defence.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import type { RunningNode } from '../../src/app/start.ts';
 import { readToken } from '../../src/node/core/data.ts';
 import type { InboxItem } from '../../src/protocol/views.ts';
 import type { AlarmRow } from '../../src/store/store.ts';
+import { openNode } from '../support/node.ts';
 import { createPair, draft, eventually, type Pair } from '../support/pair.ts';
 
 let pair: Pair | undefined;
@@ -158,5 +160,54 @@ describe('damage to the store while the node runs', () => {
     }, 20_000);
     expect(await openAlarms(us, 'peer-store-error')).toHaveLength(1);
     expect(await openAlarms(cn, 'store-error')).toHaveLength(1);
+  }, 60_000);
+});
+
+describe('an outbox to a peer that never answers', () => {
+  test('is bounded: an alarm near the bound, E_OUTBOX_FULL at it, nothing released dropped', async () => {
+    // Beijing is pinned and never running: nothing is ever receipted.
+    const node = await openNode({ outboxBound: { maxPendingPerPeer: 10, warnAt: 0.8 } });
+    try {
+      const full = () =>
+        node.store.openAlarms().then((a) => a.filter((x) => x.type === 'outbox-full'));
+      const released: string[] = [];
+      for (let i = 0; i < 7; i++)
+        released.push(
+          (await node.node.release(['cn'], draft({ text: { lang: 'en', body: `m${i}` } }))).id,
+        );
+      expect(await full()).toEqual([]);
+      released.push((await node.node.release(['cn'], draft())).id);
+      const [near] = await full();
+      expect(near?.cause).toBe('near');
+      expect(near?.message).toContain('80 %');
+      // Several at once (one group commit): those within the bound go, the rest are refused.
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 4 }, () => node.node.release(['cn'], draft())),
+      );
+      const refused = outcomes.filter((o) => o.status === 'rejected');
+      expect(refused).toHaveLength(2);
+      for (const r of refused)
+        expect((r as PromiseRejectedResult).reason).toMatchObject({ code: 'E_OUTBOX_FULL' });
+      // Through the operator API, the officer is told in the answer.
+      const answer = await node.operator.inject({
+        method: 'POST',
+        url: '/api/v1/messages',
+        headers: { authorization: `Bearer ${readToken(node.dir)}` },
+        payload: { to: ['cn'], message: draft() },
+      });
+      expect(answer.statusCode).toBe(507);
+      expect(answer.json().error.code).toBe('E_OUTBOX_FULL');
+      expect(answer.json().error.message).toContain('holds 10 undelivered messages');
+      // Nothing released was dropped: all ten wait, the first eight among them.
+      expect(await node.store.pendingCount('cn')).toBe(10);
+      for (const id of released)
+        expect((await node.store.outboxRowsOf(id))[0]?.status).toBe('pending');
+      const alarms = await full();
+      expect(alarms.map((a) => a.cause).sort()).toEqual(['full', 'near']);
+      // One alarm for every refusal: counted, not repeated.
+      expect(alarms.find((a) => a.cause === 'full')?.count).toBe(2);
+    } finally {
+      await node.close();
+    }
   }, 60_000);
 });
