@@ -24,6 +24,8 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   E_BAD_PROOF: 502,
   E_REPLAY: 409,
   E_RELAY_FULL: 507,
+  E_STORE: 503,
+  E_OUTBOX_FULL: 507,
   E_UNAUTHORIZED: 401,
   E_FORBIDDEN: 403,
   E_CSRF: 403,

@@ -24,6 +24,7 @@ import { LinkTests } from '../node/incidents/linktest.ts';
 import { Notifiers } from '../node/incidents/notifiers.ts';
 import { Language } from '../node/language/language.ts';
 import { openPeople, type People } from '../node/people/people.ts';
+import { Integrity } from '../node/record/integrity.ts';
 import { Ledger } from '../node/record/ledger.ts';
 import { Witness } from '../node/record/witness.ts';
 import type { SignedCard } from '../protocol/card.ts';
@@ -55,6 +56,7 @@ export interface Services extends ServiceParts {
   node: Node;
   paths: Paths;
   witness: Witness;
+  integrity: Integrity;
   outbox: Outbox;
   heartbeats: Heartbeats;
   relays: RelayCollector;
@@ -87,6 +89,7 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
   );
   const peers = await Peers.open(store);
   const alarms = new Alarms({ store, ledger, logger, events, clock });
+  const integrity = new Integrity({ config, store, alarms, logger });
   const rotations = new RotationStore(store);
   const followups = new FollowupStore(store);
   const recorder = new FollowupRecorder({ config, followups, alarms, events, logger });
@@ -101,6 +104,7 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
     events,
     alarms,
     rotations,
+    integrity,
     clock,
     onCommit: recorder.record,
   });
@@ -183,6 +187,7 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
     node,
     paths,
     witness,
+    integrity,
     outbox,
     heartbeats,
     relays,

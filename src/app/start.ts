@@ -77,8 +77,17 @@ export async function startNode(
     await store.close();
     throw e;
   }
-  const { people, approvals, outbox, heartbeats, relays, watchdog, escalation, linkTests } =
-    services;
+  const {
+    people,
+    approvals,
+    outbox,
+    heartbeats,
+    relays,
+    watchdog,
+    escalation,
+    linkTests,
+    integrity,
+  } = services;
   const servers: FastifyInstance[] = [];
   let anchoring: NodeJS.Timeout | undefined;
   let expiry: NodeJS.Timeout | undefined;
@@ -100,6 +109,7 @@ export async function startNode(
       paths(dataDir).running,
       `${JSON.stringify({ pid: process.pid, operatorUrl, federationUrl })}\n`,
     );
+    integrity.start();
     outbox.start();
     heartbeats.start();
     relays.start();
@@ -130,6 +140,7 @@ export async function startNode(
         await within(config.stopWaitMs, 'delivery', outbox.stop(), logger);
         await Promise.all(servers.map((s) => closeServer(s, config.stopWaitMs, logger)));
         await within(config.stopWaitMs, 'escalation', escalation.stop(), logger);
+        await within(config.stopWaitMs, 'integrity check', integrity.stop(), logger);
         await store.close();
         rmSync(paths(dataDir).running, { force: true });
       },
@@ -138,6 +149,7 @@ export async function startNode(
     clearInterval(anchoring);
     clearInterval(expiry);
     await escalation.stop();
+    await integrity.stop();
     await Promise.all(servers.map((s) => s.close()));
     await store.close();
     throw e;

@@ -374,6 +374,8 @@ describe('Beijing refuses, with a stable code,', () => {
       'E_FLASH_TOO_LONG',
       'E_BAD_HOST',
       'E_REPLAY',
+      'E_STORE',
+      'E_OUTBOX_FULL',
       'E_SECOND_FACTOR',
       'E_ENROL_SECOND_FACTOR',
     ];

@@ -23,6 +23,11 @@ export const ERROR_CODES = [
   'E_REPLAY',
   // A relay's answer: its storage is full until parties collect.
   'E_RELAY_FULL',
+  // The receiver could not read or write its own store (damaged table or index, disk error), or
+  // a stored message no longer matches its signed header: retry later, nothing was taken in.
+  'E_STORE',
+  // A release refused: the outbox to a recipient holds as many undelivered messages as it may.
+  'E_OUTBOX_FULL',
   // Not rejections of a document, but answers of the HTTP listeners:
   'E_UNAUTHORIZED',
   'E_FORBIDDEN',
