@@ -42,6 +42,9 @@ export const ACCESS: Record<string, Rule> = {
   'POST /api/v1/me/second-factor/recovery-codes': 'signed-in',
   'DELETE /api/v1/me/second-factor/:id': 'signed-in',
   'POST /api/v1/me/step-up': 'signed-in',
+  'GET /api/v1/me/push': 'signed-in',
+  'POST /api/v1/me/push': 'signed-in',
+  'DELETE /api/v1/me/push/:id': 'signed-in',
 
   'POST /api/v1/messages': { roles: STAFF, scope: 'write' },
   'GET /api/v1/inbox': { roles: STAFF, scope: 'read' },

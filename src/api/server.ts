@@ -22,6 +22,7 @@ import { federationRoutes } from './federation.ts';
 import { liveRoutes } from './live.ts';
 import { operatorRoutes } from './operator.ts';
 import { peopleRoutes } from './people.ts';
+import { pushRoutes } from './push.ts';
 import { type ApiServices, type App, services } from './services.ts';
 
 const ajv = {
@@ -126,6 +127,7 @@ export async function operatorServer(given: ApiServices): Promise<App> {
   await app.register(operatorRoutes);
   await app.register(peopleRoutes);
   await app.register(factorRoutes);
+  await app.register(pushRoutes);
   await app.register(liveRoutes);
   await app.register(consoleRoutes);
   return app;

@@ -28,12 +28,14 @@ import type { Paths } from '../node/delivery/paths.ts';
 import type { Watchdog } from '../node/delivery/watchdog.ts';
 import type { Approvals } from '../node/incidents/approvals.ts';
 import type { Escalation } from '../node/incidents/escalation.ts';
+import type { PushNotifier } from '../node/incidents/push.ts';
 import type { Language } from '../node/language/language.ts';
 import type { People } from '../node/people/people.ts';
 import type { Ledger } from '../node/record/ledger.ts';
 import type { Witness } from '../node/record/witness.ts';
 import type { SignedCard } from '../protocol/card.ts';
 import type { FollowupStore } from '../store/followups.ts';
+import type { PushStore } from '../store/push.ts';
 import type { RotationStore } from '../store/rotations.ts';
 import type { Store } from '../store/store.ts';
 
@@ -61,6 +63,8 @@ export interface ApiServices {
   people: People;
   escalation: Escalation;
   approvals: Approvals;
+  push: PushNotifier;
+  pushSubscriptions: PushStore;
 }
 
 declare module 'fastify' {
@@ -100,6 +104,8 @@ const NAMES = {
   people: true,
   escalation: true,
   approvals: true,
+  push: true,
+  pushSubscriptions: true,
 } satisfies Record<keyof ApiServices, true>;
 
 /** Decorates the instance with the services given (a listener may serve only some of them). */

@@ -12,6 +12,7 @@ import { NodeEvents } from '../node/core/events.ts';
 import { Metrics } from '../node/core/metrics.ts';
 import { Node } from '../node/core/node.ts';
 import { Peers } from '../node/core/peers.ts';
+import type { VapidKey } from '../node/core/vapid.ts';
 import { Heartbeats } from '../node/delivery/heartbeat.ts';
 import { Outbox } from '../node/delivery/outbox.ts';
 import { Paths } from '../node/delivery/paths.ts';
@@ -22,6 +23,7 @@ import { Escalation } from '../node/incidents/escalation.ts';
 import { FollowupRecorder } from '../node/incidents/followups.ts';
 import { LinkTests } from '../node/incidents/linktest.ts';
 import { Notifiers } from '../node/incidents/notifiers.ts';
+import { PushNotifier } from '../node/incidents/push.ts';
 import { Language } from '../node/language/language.ts';
 import { openPeople, type People } from '../node/people/people.ts';
 import { Integrity } from '../node/record/integrity.ts';
@@ -29,6 +31,7 @@ import { Ledger } from '../node/record/ledger.ts';
 import { Witness } from '../node/record/witness.ts';
 import type { SignedCard } from '../protocol/card.ts';
 import { FollowupStore } from '../store/followups.ts';
+import { PushStore } from '../store/push.ts';
 import { RotationStore } from '../store/rotations.ts';
 import type { Store } from '../store/store.ts';
 
@@ -41,6 +44,8 @@ export interface ServiceParts {
   logger: Logger;
   /** The node's time for deadlines, escalation and the roster (tests inject one). */
   clock: () => Date;
+  /** The node's VAPID key (./start.ts reads it); without one, nothing is pushed. */
+  vapid?: VapidKey | undefined;
 }
 
 /** Every service of one node. */
@@ -65,6 +70,8 @@ export interface Services extends ServiceParts {
   language: Language;
   people: People;
   notifiers: Notifiers;
+  push: PushNotifier;
+  pushSubscriptions: PushStore;
   escalation: Escalation;
   approvals: Approvals;
   linkTests: LinkTests;
@@ -153,7 +160,26 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
     : undefined;
   const language = new Language({ config, card, store, ledger, peers, logger });
   const people = openPeople(store, config.access, ledger, clock);
-  const notifiers = new Notifiers(config.notify, logger);
+  const pushSubscriptions = new PushStore(store);
+  const push = new PushNotifier({
+    config: config.notify.push,
+    vapid: parts.vapid,
+    subscriptions: pushSubscriptions,
+    words: {
+      vocabulary: language.vocabulary,
+      partyName: (party, lang) => {
+        const names = peers.get(party)?.signed.card.names;
+        return names?.[lang] ?? names?.en ?? party;
+      },
+    },
+    categoryOf: async (party, id) => {
+      const row = (await store.getInbox(party, id)) ?? (await store.getOutbox(party, id));
+      return row?.body.report?.category ?? null;
+    },
+    logger,
+    clock,
+  });
+  const notifiers = new Notifiers(config.notify, logger, push);
   const escalation = new Escalation({
     config,
     store,
@@ -195,6 +221,8 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
     language,
     people,
     notifiers,
+    push,
+    pushSubscriptions,
     escalation,
     approvals,
     linkTests,

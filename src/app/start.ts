@@ -9,6 +9,7 @@ import { federationServer, hostPort, operatorServer } from '../api/server.ts';
 import { type Config, readConfig } from '../node/core/config.ts';
 import { openNodeStore, paths, readNodeKeys, readOwnCard } from '../node/core/data.ts';
 import { checkCardExpiry } from '../node/core/expiry.ts';
+import { readVapidKey } from '../node/core/vapid.ts';
 import { buildServices, type Services } from './services.ts';
 
 export interface RunningNode extends Services {
@@ -71,6 +72,8 @@ export async function startNode(
       store,
       logger,
       clock,
+      // Made here for a node initialised before Web Push existed.
+      vapid: readVapidKey(paths(dataDir).keys),
     });
     warnVocabulary(services);
   } catch (e) {

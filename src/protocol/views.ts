@@ -509,6 +509,24 @@ export interface EscalationStep {
   at: string;
 }
 
+/** A browser or phone subscribed to Web Push (GET /api/v1/me/push). */
+export interface PushDevice {
+  id: string;
+  label: string;
+  lang: string;
+  /** The push service's host (fcm.googleapis.com, web.push.apple.com, …). */
+  service: string;
+  createdAt: string;
+  lastOkAt: string | null;
+  lastError: string | null;
+}
+
+/** The node's VAPID public key (null: none, nothing is pushed) and the person's devices. */
+export interface PushSettings {
+  publicKey: string | null;
+  devices: PushDevice[];
+}
+
 /**
  * A message acknowledged by a person: `dir` out, the peer acknowledged ours; in, one of our
  * people acknowledged the peer's.

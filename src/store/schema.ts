@@ -387,6 +387,26 @@ export interface EscalationsTable {
 }
 
 /**
+ * A browser or phone a person subscribed to Web Push (src/node/incidents/push.ts): the push
+ * service's endpoint and the subscription's public keys (RFC 8291), never a private key.
+ */
+export interface PushSubscriptionsTable {
+  /** The first 32 hex digits of SHA-256(endpoint): how the console names it. */
+  id: string;
+  user_name: string;
+  endpoint: string;
+  /** The subscription's P-256 public key (65 bytes, base64url) and auth secret (16 bytes). */
+  p256dh: string;
+  auth: string;
+  /** The language notifications to it are written in. */
+  lang: string;
+  label: string;
+  created_at: string;
+  last_ok_at: string | null;
+  last_error: string | null;
+}
+
+/**
  * Drafts held for a second officer (two-person rule). `seq` and the message id exist only once the
  * draft is released, so a rejected draft leaves no gap in any channel.
  */
@@ -502,4 +522,5 @@ export interface Database {
   disputed: DisputedTable;
   second_factors: SecondFactorsTable;
   recovery_codes: RecoveryCodesTable;
+  push_subscriptions: PushSubscriptionsTable;
 }

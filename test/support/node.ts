@@ -13,6 +13,7 @@ import { buildServices, type Services } from '../../src/app/services.ts';
 import { type Config, readConfig, writeConfig } from '../../src/node/core/config.ts';
 import { initDataDir, initNode, readNodeKeys, readOwnCard } from '../../src/node/core/data.ts';
 import { pinPeer } from '../../src/node/core/peers.ts';
+import { readVapidKey } from '../../src/node/core/vapid.ts';
 import { openSqliteStore } from '../../src/store/sqlite/index.ts';
 
 export interface OneNode extends Services {
@@ -56,6 +57,7 @@ export async function openNode(settings: Partial<Config> = {}): Promise<OneNode>
     store,
     logger: pino({ level: 'silent' }),
     clock: () => new Date(),
+    vapid: readVapidKey(join(dir, 'keys')),
   });
   const operator = await operatorServer(services);
   const federation = await federationServer(services);

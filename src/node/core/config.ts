@@ -383,6 +383,40 @@ export const Config = Type.Object(
             { additionalProperties: false },
           ),
         ),
+        /** Web Push to the browsers and phones people subscribed (src/node/incidents/push.ts). */
+        push: Type.Object(
+          {
+            /** The contact the VAPID JWT names (RFC 8292 `sub`): a mailto: or https: URL. */
+            subject: Type.String({
+              pattern: '^(mailto:[^@\\s]+@[^@\\s]+|https://\\S+)$',
+              maxLength: 254,
+              default: 'mailto:hotline@example.invalid',
+            }),
+            /**
+             * The push services subscriptions may point at: a host name (`fcm.googleapis.com`),
+             * a domain beginning with a dot (`.push.apple.com`), or an origin
+             * (`http://127.0.0.1:8080`, the only way to allow plain HTTP). Anything else is refused
+             * when a browser subscribes, so the node never posts to an address a user chose.
+             */
+            services: Type.Array(Type.String({ minLength: 2, maxLength: 253 }), {
+              maxItems: 32,
+              default: [
+                'fcm.googleapis.com',
+                'updates.push.services.mozilla.com',
+                '.notify.windows.com',
+                '.push.apple.com',
+              ],
+            }),
+            /** How long a push service keeps an undelivered notification (RFC 8030 TTL). */
+            ttlSeconds: Type.Integer({ minimum: 0, maximum: 86_400, default: 600 }),
+            timeoutMs: Type.Integer({ minimum: 100, maximum: 60_000, default: 5000 }),
+            /** Attempts per notification when the push service fails (5xx, 429, no answer). */
+            attempts: Type.Integer({ minimum: 1, maximum: 10, default: 3 }),
+            /** Subscriptions one person may keep. */
+            perUser: Type.Integer({ minimum: 1, maximum: 50, default: 10 }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
       },
       { additionalProperties: false, default: {} },
     ),

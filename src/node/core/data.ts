@@ -13,8 +13,8 @@ import type { Store } from '../../store/store.ts';
 import { createFirstAdmin, openPeople } from '../people/people.ts';
 import { type Config, readConfig, writeConfig } from './config.ts';
 import { readKeyFiles, writeKeyFiles } from './keyfiles.ts';
-
 import { paths } from './paths.ts';
+import { writeVapidKey } from './vapid.ts';
 
 export { paths, readToken } from './paths.ts';
 
@@ -54,7 +54,7 @@ export async function initDataDir(dir: string, options: InitOptions): Promise<Si
 }
 
 /**
- * `hotline init`: keys, a signed card, the configuration, the database with a first admin who
+ * `hotline init`: keys (the Web Push VAPID key among them), a signed card, the configuration, the database with a first admin who
  * staffs the operations desk, and that admin's CLI token in `operator.token`.
  */
 export async function initNode(dir: string, options: InitOptions): Promise<InitResult> {
@@ -65,6 +65,7 @@ export async function initNode(dir: string, options: InitOptions): Promise<InitR
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const keys = await generateNodeKeys(options.party);
   writeKeyFiles(paths(dir).keys, keys, options.passphrase);
+  writeVapidKey(paths(dir).keys, options.passphrase);
   const endpoints: Endpoint[] = options.endpoints.map((url, i) => ({
     id: i === 0 ? 'direct' : `alternate-${i}`,
     kind: 'direct',

@@ -37,7 +37,7 @@ import type { Roster } from '../people/roster.ts';
 import type { Actor, AuditTrail } from '../people/trail.ts';
 import type { Ledger, LedgerWriter } from '../record/ledger.ts';
 import type { FollowupRecorder } from './followups.ts';
-import type { Notice, Notifiers } from './notifiers.ts';
+import type { Channel, Notice, Notifiers } from './notifiers.ts';
 
 export { ACK_ALARMS } from '../../protocol/values.ts';
 
@@ -58,7 +58,7 @@ interface Firing {
   desk: string;
   user: string | null;
   channels: EscalationStep['channels'];
-  dispatch: Array<['webhook' | 'email', string]>;
+  dispatch: Array<[Channel, string]>;
 }
 /** Due timers taken per batch, and batches per look at most. */
 const BATCH = 200;
@@ -315,7 +315,7 @@ export class Escalation {
     const person = duty?.onDuty ?? null;
     const routes: ContactRoute[] = person?.routes ?? [];
     const channels: EscalationStep['channels'] = [{ kind: 'console', ok: true }];
-    const dispatch: Array<['webhook' | 'email', string]> = [];
+    const dispatch: Array<[Channel, string]> = [];
     for (const route of routes) {
       if (route.kind === 'console') continue;
       const kind = route.kind;
@@ -323,6 +323,15 @@ export class Escalation {
       const why = this.notifiers.unavailable(kind);
       channels.push({ kind, ok: !why, ...(why ? { detail: why } : {}) });
       if (!why) dispatch.push([kind, target]);
+    }
+    // The browsers and phones the person subscribed, whatever their routes say.
+    const push = this.notifiers.push;
+    if (person && push && !push.unavailable()) {
+      const devices = (await push.subscriptionsOf(person.user)).length;
+      if (devices) {
+        channels.push({ kind: 'push', ok: true, detail: `${devices} device(s)` });
+        dispatch.push(['push', person.user]);
+      }
     }
     if (!final && !person)
       channels.push({ kind: 'roster', ok: false, detail: duty?.reason ?? `no desk "${desk}"` });

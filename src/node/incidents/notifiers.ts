@@ -1,6 +1,7 @@
 /**
  * How escalation reaches a person beyond the console: a webhook (a JSON POST signed with
- * HMAC-SHA256, retried with capped backoff) and e-mail over SMTP (nodemailer). Notifications
+ * HMAC-SHA256, retried with capped backoff), e-mail over SMTP (nodemailer), and Web Push to the
+ * browsers and phones the person subscribed (./push.ts). Notifications
  * carry what a person needs to go to the console — party, message id, precedence, type, step,
  * desk — never the message's text, which stays on the node.
  *
@@ -13,6 +14,7 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import type { Logger } from 'pino';
 import type { Config } from '../core/config.ts';
 import { backoffMs } from '../delivery/outbox.ts';
+import type { PushNotifier } from './push.ts';
 
 export interface Notice {
   /** escalation: a received message awaits acknowledgement; unanswered: ours went unanswered. */
@@ -31,8 +33,11 @@ export interface Notice {
   at: string;
 }
 
+/** A channel a notice goes out on: for `push`, the target is the person (all their devices). */
+export type Channel = 'webhook' | 'email' | 'push';
+
 export interface Delivery {
-  kind: 'webhook' | 'email';
+  kind: Channel;
   target: string;
   ok: boolean;
   attempts: number;
@@ -67,9 +72,13 @@ export class Notifiers {
   /** Called with each delivery's outcome (the live feed, tests). */
   onDelivery: (notice: Notice, delivery: Delivery) => void = () => {};
 
-  constructor(config: Config['notify'], logger: Logger) {
+  /** Web Push, when the node has a VAPID key (absent in tests that build a node without one). */
+  readonly push: PushNotifier | undefined;
+
+  constructor(config: Config['notify'], logger: Logger, push?: PushNotifier) {
     this.#config = config;
     this.#logger = logger;
+    this.push = push;
     const smtp = config.smtp;
     this.#mailer = smtp
       ? nodemailer.createTransport({
@@ -86,27 +95,36 @@ export class Notifiers {
   }
 
   /** Why a channel cannot be used, or undefined when it can. */
-  unavailable(kind: 'webhook' | 'email'): string | undefined {
+  unavailable(kind: Channel): string | undefined {
     if (kind === 'webhook' && !this.#config.webhook.secret)
       return 'no notify.webhook.secret configured';
     if (kind === 'email' && !this.#mailer) return 'no notify.smtp configured';
+    if (kind === 'push') return this.push ? this.push.unavailable() : 'no Web Push on this node';
     return undefined;
   }
 
   /** Starts a delivery in the background; its outcome goes to `onDelivery` and the log. */
-  dispatch(kind: 'webhook' | 'email', target: string, notice: Notice): void {
-    const run = kind === 'webhook' ? this.webhook(target, notice) : this.email(target, notice);
+  dispatch(kind: Channel, target: string, notice: Notice): void {
+    const run: Promise<Delivery[]> =
+      kind === 'webhook'
+        ? this.webhook(target, notice).then((d) => [d])
+        : kind === 'email'
+          ? this.email(target, notice).then((d) => [d])
+          : (this.push?.send(target, notice, this.#stop.signal) ?? Promise.resolve([]));
     const p: Promise<void> = run
-      .then((delivery) => {
-        const log = {
-          channel: kind,
-          party: notice.party,
-          id: notice.id,
-          attempts: delivery.attempts,
-        };
-        if (delivery.ok) this.#logger.info(log, 'notification delivered');
-        else this.#logger.error({ ...log, reason: delivery.detail }, 'notification failed');
-        this.onDelivery(notice, delivery);
+      .then((deliveries) => {
+        for (const delivery of deliveries) {
+          const log = {
+            channel: kind,
+            party: notice.party,
+            id: notice.id,
+            attempts: delivery.attempts,
+            ...(kind === 'push' ? { target: delivery.target } : {}),
+          };
+          if (delivery.ok) this.#logger.info(log, 'notification delivered');
+          else this.#logger.error({ ...log, reason: delivery.detail }, 'notification failed');
+          this.onDelivery(notice, delivery);
+        }
       })
       .catch((err) => this.#logger.error({ err, channel: kind }, 'notification error'))
       .finally(() => this.#inFlight.delete(p));

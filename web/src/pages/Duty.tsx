@@ -10,6 +10,7 @@ import type {
 import { ApiFailure, api } from '../api.ts';
 import { Time } from '../components.tsx';
 import { useConsole } from '../console.tsx';
+import { PushDevices } from './PushDevices.tsx';
 
 export function Duty() {
   const { t } = useTranslation();
@@ -65,6 +66,7 @@ export function Duty() {
     <>
       <h1 tabIndex={-1}>{t('duty.title')}</h1>
       {message && <p role="status">{message}</p>}
+      <PushDevices />
       <section aria-labelledby="now-title">
         <h2 id="now-title">{t('duty.now')}</h2>
         <table>
