@@ -32,7 +32,9 @@ import type { Language } from '../node/language/language.ts';
 import type { People } from '../node/people/people.ts';
 import type { Ledger } from '../node/record/ledger.ts';
 import type { Witness } from '../node/record/witness.ts';
+import type { Compliance } from '../node/regimes/compliance.ts';
 import type { SignedCard } from '../protocol/card.ts';
+import type { Regimes } from '../protocol/regimes.ts';
 import type { FollowupStore } from '../store/followups.ts';
 import type { RotationStore } from '../store/rotations.ts';
 import type { Store } from '../store/store.ts';
@@ -61,6 +63,8 @@ export interface ApiServices {
   people: People;
   escalation: Escalation;
   approvals: Approvals;
+  regimes: Regimes;
+  compliance: Compliance;
 }
 
 declare module 'fastify' {
@@ -100,6 +104,8 @@ const NAMES = {
   people: true,
   escalation: true,
   approvals: true,
+  regimes: true,
+  compliance: true,
 } satisfies Record<keyof ApiServices, true>;
 
 /** Decorates the instance with the services given (a listener may serve only some of them). */

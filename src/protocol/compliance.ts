@@ -14,9 +14,11 @@ import { Body } from './body.ts';
 import type { Header } from './envelope.ts';
 import { jcs } from './jcs.ts';
 import { notificationOf } from './notification.ts';
-import type { NotificationType, Regimes, RegimesRef } from './regimes.ts';
+import type { NotificationType, Regimes } from './regimes.ts';
 import { schemaError } from './validate.ts';
-import type { Status } from './values.ts';
+import type { ComplianceState, ComplianceTable, Obligation, PartyCompliance } from './views.ts';
+
+export type { ComplianceState, ComplianceTable, Obligation, PartyCompliance };
 
 /** A message as the computation needs it: its signed header's parts and its body. */
 export interface ComplianceMessage {
@@ -25,43 +27,6 @@ export interface ComplianceMessage {
   id: string;
   sent: string;
   body: Body;
-}
-
-export type ComplianceState = 'owed' | 'sent' | 'late';
-
-export interface Obligation {
-  /** `<type>/<owedBy>/<owedTo>/<basis>`: the same on both sides. */
-  key: string;
-  type: string;
-  /** actual, exercise or test: what started it (an exercise report owes an exercise notice). */
-  mode: Status;
-  owedBy: string;
-  owedTo: string;
-  due: string;
-  /** Why it is owed: a year, a report (its message and incident), or the notice itself. */
-  basis:
-    | { kind: 'annual'; year: number }
-    | { kind: 'event'; message: string; incident: string }
-    | { kind: 'notice'; field: string; date: string };
-  state: ComplianceState;
-  notice: { id: string; sent: string } | null;
-  acknowledged: { id: string; at: string } | null;
-}
-
-export interface PartyCompliance {
-  owed: number;
-  sent: number;
-  late: number;
-  acknowledged: number;
-}
-
-export interface ComplianceTable {
-  regimes: RegimesRef;
-  at: string;
-  parties: string[];
-  obligations: Obligation[];
-  /** By the party that owes. */
-  byParty: Record<string, PartyCompliance>;
 }
 
 const RELEVANT = new Set(['notice', 'incident.report', 'ack']);

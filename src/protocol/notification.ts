@@ -14,6 +14,7 @@ import type { Attachment, Body } from './body.ts';
 import { fromBase64url, fromUtf8, utf8 } from './encoding.ts';
 import { jcs } from './jcs.ts';
 import type { Regimes } from './regimes.ts';
+import type { NotificationView } from './views.ts';
 
 export const NOTIFICATION_MEDIA_TYPE = 'application/vnd.hotline.notification+json';
 
@@ -21,15 +22,6 @@ export interface NotificationPayload {
   type: string;
   regimes: string;
   fields: Record<string, unknown>;
-}
-
-/** How a notification attachment reads for a person in a language. */
-export interface NotificationView {
-  type: string;
-  /** The type's name in the reader's language; the code when our regimes do not know it. */
-  name: string;
-  fields: Array<{ name: string; label: string; value: unknown }>;
-  problems: string[];
 }
 
 /** The attachment carrying a notification's fields. */

@@ -29,7 +29,9 @@ import type { BatchResult } from '../../protocol/federation.ts';
 import { jcsBytes } from '../../protocol/jcs.ts';
 import type { Leaf } from '../../protocol/leaf.ts';
 import { LIMITS } from '../../protocol/limits.ts';
+import { notificationProblem } from '../../protocol/notification.ts';
 import type { Receipt, SignedReceipt } from '../../protocol/receipt.ts';
+import type { Regimes } from '../../protocol/regimes.ts';
 import { schemaError } from '../../protocol/validate.ts';
 import { RANK } from '../../protocol/values.ts';
 import { PROTOCOL_VERSION } from '../../protocol/version.ts';
@@ -118,6 +120,8 @@ export interface NodeParts {
   clock: () => Date;
   /** Runs in every unit of work that stores released or received messages. */
   onCommit?: CommitHook;
+  /** The notification regimes a notice's fields are checked against before release. */
+  regimes?: Regimes;
 }
 
 /**
@@ -158,6 +162,8 @@ export class Node {
     const attachmentError = attachmentsProblem(body.attachments);
     if (attachmentError)
       throw new ProtocolError('E_BAD_ATTACHMENT', `attachment ${attachmentError}`);
+    const notificationError = this.#parts.regimes && notificationProblem(this.#parts.regimes, body);
+    if (notificationError) throw new ProtocolError('E_BAD_NOTIFICATION', notificationError);
     // The peer refuses larger bodies (the seal adds 16 bytes and base64 a third): refuse them here.
     const size = jcsBytes(body).length;
     if (size > MAX_RELEASE_BYTES)
