@@ -134,6 +134,9 @@ const MATRIX: Array<[route: string, allowed: string, path: string, body?: unknow
   ['POST /api/v1/templates/:id/send', 'ofa', '/api/v1/templates/no-such-template/send', {}],
   ['GET /api/v1/readiness', 'ofa', '/api/v1/readiness'],
   ['GET /api/v1/vocabulary', 'ofa', '/api/v1/vocabulary'],
+  ['GET /api/v1/regimes', 'ofa', '/api/v1/regimes'],
+  ['GET /api/v1/compliance', 'ofa', '/api/v1/compliance'],
+  ['POST /api/v1/notifications', 'ofa', '/api/v1/notifications', {}],
   ['GET /api/v1/messages/:party/:id', 'ofa', '/api/v1/messages/cn/not-an-id'],
   [
     'GET /api/v1/messages/:party/:id/translations',

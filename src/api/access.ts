@@ -65,6 +65,9 @@ export const ACCESS: Record<string, Rule> = {
   'GET /api/v1/readiness': { roles: STAFF, scope: 'read' },
 
   'GET /api/v1/vocabulary': { roles: STAFF, scope: 'read' },
+  'GET /api/v1/regimes': { roles: STAFF, scope: 'read' },
+  'GET /api/v1/compliance': { roles: STAFF, scope: 'read' },
+  'POST /api/v1/notifications': { roles: STAFF, scope: 'write' },
   'GET /api/v1/messages/:party/:id': { roles: STAFF, scope: 'read' },
   'GET /api/v1/messages/:party/:id/translations': { roles: STAFF, scope: 'read' },
   'POST /api/v1/messages/:party/:id/translations': { roles: STAFF, scope: 'write' },

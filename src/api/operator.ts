@@ -14,6 +14,7 @@ import { stepUp } from './factors.ts';
 import { historyRoutes } from './history.ts';
 import { incidentRoutes } from './incidents.ts';
 import { languageRoutes } from './language.ts';
+import { regimeRoutes } from './regimes.ts';
 import { routes } from './services.ts';
 
 export const SendRequest = Type.Object(
@@ -303,5 +304,6 @@ export const operatorRoutes = routes(
     await app.register(incidentRoutes);
     await app.register(historyRoutes);
     await app.register(approvalRoutes);
+    await app.register(regimeRoutes);
   },
 );

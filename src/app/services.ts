@@ -29,7 +29,9 @@ import { openPeople, type People } from '../node/people/people.ts';
 import { Integrity } from '../node/record/integrity.ts';
 import { Ledger } from '../node/record/ledger.ts';
 import { Witness } from '../node/record/witness.ts';
+import { Compliance } from '../node/regimes/compliance.ts';
 import type { SignedCard } from '../protocol/card.ts';
+import { loadRegimes, type Regimes } from '../protocol/regimes.ts';
 import { FollowupStore } from '../store/followups.ts';
 import { PushStore } from '../store/push.ts';
 import { RotationStore } from '../store/rotations.ts';
@@ -75,11 +77,13 @@ export interface Services extends ServiceParts {
   escalation: Escalation;
   approvals: Approvals;
   linkTests: LinkTests;
+  regimes: Regimes;
+  compliance: Compliance;
 }
 
 /**
  * Builds a node's services over an open store. Nothing runs yet: `startServices` starts the
- * loops, and the listeners are given the record. A bad vocabulary file throws here.
+ * loops, and the listeners are given the record. A bad vocabulary or regimes file throws here.
  *
  * @example
  *   const services = await buildServices({ config, keys, card, store, logger, clock });
@@ -87,6 +91,7 @@ export interface Services extends ServiceParts {
  */
 export async function buildServices(parts: ServiceParts): Promise<Services> {
   const { config, keys, card, store, logger, clock } = parts;
+  const regimes = loadRegimes(config.regimesFile);
   const events = new NodeEvents();
   const metrics = new Metrics(config.party);
   const logKey = keys.get('log');
@@ -114,6 +119,7 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
     integrity,
     clock,
     onCommit: recorder.record,
+    regimes,
   });
   const paths = new Paths({ config, keys, peers, alarms, metrics, events, logger });
   const witness = new Witness({ config, keys, store, ledger, peers, paths, alarms, logger });
@@ -158,7 +164,7 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
   const watchdog = config.watchdog
     ? new Watchdog({ config, store, metrics, logger }, config.watchdog)
     : undefined;
-  const language = new Language({ config, card, store, ledger, peers, logger });
+  const language = new Language({ config, card, store, ledger, peers, logger, regimes });
   const people = openPeople(store, config.access, ledger, clock);
   const pushSubscriptions = new PushStore(store);
   const push = new PushNotifier({
@@ -196,6 +202,16 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
   });
   const approvals = new Approvals({ config, store, node, peers, people, events, logger });
   const linkTests = new LinkTests({ config, store, node, peers, language, logger, clock });
+  const compliance = new Compliance({
+    config,
+    store,
+    ledger,
+    peers,
+    alarms,
+    regimes,
+    logger,
+    clock,
+  });
   // How the services wake each other, in one place: a release starts delivery at once, and a
   // follow-up due now (a message received) is fired without waiting for the next look.
   events.on('released', (party, rank) => outbox.kick(party, rank));
@@ -226,5 +242,7 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
     escalation,
     approvals,
     linkTests,
+    regimes,
+    compliance,
   };
 }

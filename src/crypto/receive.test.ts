@@ -366,6 +366,7 @@ describe('Beijing refuses, with a stable code,', () => {
       'E_NOT_FOUND',
       'E_INTERNAL',
       'E_BAD_ATTACHMENT',
+      'E_BAD_NOTIFICATION',
       'E_NO_TRANSLATOR',
       'E_TRANSLATOR_FAILED',
       'E_TLP_RED',

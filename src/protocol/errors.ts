@@ -46,6 +46,8 @@ export const ERROR_CODES = [
   'E_TLP_RED',
   // A message less restricted than the TLP marking of a STIX bundle it carries.
   'E_TLP_BELOW_MARKING',
+  // A regime notification whose fields its regime's schema refuses (docs/regimes.md).
+  'E_BAD_NOTIFICATION',
   // Answers of the operator API about incidents and escalation (docs/operators.md):
   'E_FLASH_TOO_LONG',
   // The two-person rule (docs/operators.md): the author of a draft tried to approve or reject it.

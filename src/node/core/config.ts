@@ -261,6 +261,8 @@ export const Config = Type.Object(
     ),
     /** The joint vocabulary file; the one shipped in vocabulary/hotline.json by default. */
     vocabularyFile: Type.Optional(Type.String({ minLength: 1 })),
+    /** The notification regimes file (docs/regimes.md); vocabulary/regimes.json by default. */
+    regimesFile: Type.Optional(Type.String({ minLength: 1 })),
     /**
      * A machine-translation endpoint speaking the LibreTranslate API (POST {q, source, target,
      * format} → {translatedText}); its translations are local notes marked as machine-made.

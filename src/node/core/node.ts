@@ -29,7 +29,9 @@ import type { BatchResult } from '../../protocol/federation.ts';
 import { jcsBytes } from '../../protocol/jcs.ts';
 import type { Leaf } from '../../protocol/leaf.ts';
 import { LIMITS } from '../../protocol/limits.ts';
+import { notificationProblem } from '../../protocol/notification.ts';
 import type { Receipt, SignedReceipt } from '../../protocol/receipt.ts';
+import type { Regimes } from '../../protocol/regimes.ts';
 import { schemaError } from '../../protocol/validate.ts';
 import { RANK } from '../../protocol/values.ts';
 import { PROTOCOL_VERSION } from '../../protocol/version.ts';
@@ -122,6 +124,8 @@ export interface NodeParts {
   clock: () => Date;
   /** Runs in every unit of work that stores released or received messages. */
   onCommit?: CommitHook;
+  /** The notification regimes a notice's fields are checked against before release. */
+  regimes?: Regimes;
 }
 
 /**
@@ -164,6 +168,8 @@ export class Node {
       throw new ProtocolError('E_BAD_ATTACHMENT', `attachment ${attachmentError}`);
     const markingError = tlpBelowMarking(body);
     if (markingError) throw new ProtocolError('E_TLP_BELOW_MARKING', `attachment ${markingError}`);
+    const notificationError = this.#parts.regimes && notificationProblem(this.#parts.regimes, body);
+    if (notificationError) throw new ProtocolError('E_BAD_NOTIFICATION', notificationError);
     // The peer refuses larger bodies (the seal adds 16 bytes and base64 a third): refuse them here.
     const size = jcsBytes(body).length;
     if (size > MAX_RELEASE_BYTES)

@@ -15,6 +15,8 @@ import type { Body } from '../../protocol/body.ts';
 import { type CapMessage, capAlert } from '../../protocol/cap.ts';
 import type { SignedCard } from '../../protocol/card.ts';
 import { ProtocolError } from '../../protocol/errors.ts';
+import { NOTIFICATION_MEDIA_TYPE, viewNotification } from '../../protocol/notification.ts';
+import type { Regimes } from '../../protocol/regimes.ts';
 import { renderBody } from '../../protocol/render.ts';
 import type {
   LocalTranslation,
@@ -53,6 +55,8 @@ export interface LanguageParts {
   ledger: Ledger;
   peers: Peers;
   logger: Logger;
+  /** The notification regimes: a notice on a regime type is shown by its name and fields. */
+  regimes?: Regimes;
 }
 
 export class Language {
@@ -105,8 +109,30 @@ export class Language {
   async view(from: string, id: string, lang: string): Promise<MessageView> {
     const found = await this.#find(from, id);
     const rendered = renderBody(this.vocabulary, found.body, lang);
+    const regimes = this.#parts.regimes;
+    const subject = found.body.notice?.subject;
+    if (regimes && rendered.notice && subject && regimes.type(subject)) {
+      // A regime type is named by the regimes, not the vocabulary: no "unknown code" warning.
+      const type = regimes.type(subject);
+      const shown = regimes.languages.includes(rendered.lang) ? rendered.lang : 'en';
+      rendered.notice = {
+        code: subject,
+        known: true,
+        lang: shown,
+        text: regimes.name(subject, shown),
+        definition: type?.description[shown] ?? '',
+        review: 'none',
+        warnings: [],
+      };
+      rendered.warnings = rendered.warnings.filter((w) => !w.startsWith(`${subject}: `));
+    }
     const localTranslations = await this.translations(from, id, lang);
-    const attachments = found.body.attachments.map((a) => viewAttachment(a, found.body.tlp));
+    const attachments = found.body.attachments.map((a) => {
+      const view = viewAttachment(a, found.body.tlp);
+      if (!regimes || a.mediaType !== NOTIFICATION_MEDIA_TYPE) return view;
+      const notification = viewNotification(regimes, a, rendered.lang);
+      return { ...view, notification, problems: [...view.problems, ...notification.problems] };
+    });
     const warnings = [...rendered.warnings];
     let vocabulary: VocabularyComparison | undefined;
     if (found.dir === 'in' && this.#parts.peers.has(from)) {
