@@ -95,6 +95,7 @@ export const operatorRoutes = routes(
         const { to, message, breakGlass } = request.body;
         await staffing(roster, request, message.author.desk, 'write as');
         if (breakGlass) await stepUp(people, request, breakGlass.stepUp, 'breaking glass');
+        await language.checkCitations(message);
         const { status, body } = answerOf(
           await approvals.submit(deciderOf(request), to, message, {
             ...(breakGlass ? { breakGlass: breakGlass.reason } : {}),

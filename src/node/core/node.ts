@@ -22,6 +22,7 @@ import {
   bodyRuleViolation,
   type Draft,
 } from '../../protocol/body.ts';
+import { citesProblem } from '../../protocol/citations.ts';
 import { fromBase64url } from '../../protocol/encoding.ts';
 import type { Envelope } from '../../protocol/envelope.ts';
 import { ProtocolError } from '../../protocol/errors.ts';
@@ -158,6 +159,8 @@ export class Node {
     const attachmentError = attachmentsProblem(body.attachments);
     if (attachmentError)
       throw new ProtocolError('E_BAD_ATTACHMENT', `attachment ${attachmentError}`);
+    const citeError = citesProblem(body.ext);
+    if (citeError) throw new ProtocolError('E_BAD_ATTACHMENT', citeError);
     // The peer refuses larger bodies (the seal adds 16 bytes and base64 a third): refuse them here.
     const size = jcsBytes(body).length;
     if (size > MAX_RELEASE_BYTES)
