@@ -160,6 +160,11 @@ const MATRIX: Array<[route: string, allowed: string, path: string, body?: unknow
   ['GET /api/v1/incidents', 'ofa', '/api/v1/incidents'],
   ['GET /api/v1/incidents/:incident', 'ofa', '/api/v1/incidents/not-an-id'],
   ['GET /api/v1/incidents/:incident/report', 'ofa', '/api/v1/incidents/not-an-id/report'],
+  [
+    'GET /api/v1/incidents/:incident/export',
+    'fa',
+    '/api/v1/incidents/not-an-id/export?format=oecd',
+  ],
   ['GET /api/v1/search', 'ofa', '/api/v1/search?status=not-a-status'],
   ['POST /api/v1/incidents/:incident/state', 'ofa', '/api/v1/incidents/not-an-id/state', {}],
   ['POST /api/v1/incidents/:incident/requests', 'ofa', '/api/v1/incidents/not-an-id/requests', {}],

@@ -78,6 +78,7 @@ export const ACCESS: Record<string, Rule> = {
   'GET /api/v1/incidents': { roles: STAFF, scope: 'read' },
   'GET /api/v1/incidents/:incident': { roles: STAFF, scope: 'read' },
   'GET /api/v1/incidents/:incident/report': { roles: STAFF, scope: 'read' },
+  'GET /api/v1/incidents/:incident/export': { roles: OFFICERS, scope: 'read' },
   'GET /api/v1/search': { roles: STAFF, scope: 'read' },
   'POST /api/v1/incidents/:incident/state': { roles: STAFF, scope: 'write' },
   'POST /api/v1/incidents/:incident/requests': { roles: STAFF, scope: 'write' },

@@ -11,6 +11,7 @@
  */
 import type { Attachment } from './body.ts';
 import { fromBase64url, fromUtf8, sha256, toHex } from './encoding.ts';
+import { EVALUATION_MEDIA_TYPE, viewEvaluation } from './evaluation.ts';
 import { checkStixBundle, STIX_MEDIA_TYPE } from './stix.ts';
 import { TLPS, type Tlp } from './values.ts';
 import type { AttachmentView } from './views.ts';
@@ -45,6 +46,7 @@ export function viewAttachment(attachment: Attachment, messageTlp?: Tlp): Attach
   view.bytes = data.length;
   view.intact = toHex(sha256(data)) === attachment.sha256;
   if (!view.intact) view.problems.push(`"${attachment.name}": the data does not match its sha256`);
+  if (attachment.mediaType === EVALUATION_MEDIA_TYPE) viewEvaluation(view, data);
   if (attachment.mediaType === STIX_MEDIA_TYPE) {
     let parsed: unknown;
     try {

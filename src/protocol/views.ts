@@ -8,6 +8,7 @@
  */
 import type { Body, Draft, LangText } from './body.ts';
 import type { Endpoint } from './card.ts';
+import type { Evaluation, EvaluationProblem } from './evaluation.ts';
 import type { ContactRoute, HandoverItem } from './roster.ts';
 import type { StixProblem, StixSummary } from './stix.ts';
 import type { BodyType, IncidentState, Precedence, Status, Tlp } from './values.ts';
@@ -291,6 +292,8 @@ export interface AttachmentView {
   stix?: { summary: StixSummary } | { problems: StixProblem[] };
   /** A regime notification's fields, labelled in the reader's language (docs/regimes.md). */
   notification?: NotificationView;
+  /** An evaluation result (src/protocol/evaluation.ts), or why it is not one. */
+  evaluation?: { result: Evaluation } | { problems: EvaluationProblem[] };
   /** Sentences for a reader; empty when nothing is wrong. */
   problems: string[];
 }
@@ -386,6 +389,17 @@ export interface RegimesView {
   }>;
 }
 
+/** One citation of an earlier message's attachment, resolved against this node's messages. */
+export interface CitationView {
+  from: string;
+  message: string;
+  sha256: string;
+  /** The cited attachment, when this node holds the message and it has one with that digest. */
+  attachment: AttachmentView | null;
+  /** Why the citation could not be resolved, for a reader; absent when it was. */
+  problem?: string;
+}
+
 export type TranslationStatus = 'sight' | 'rough' | 'final';
 
 export interface LocalTranslation {
@@ -415,6 +429,8 @@ export interface MessageView {
   /** The local notes, after the original and the sender's translations; never sent. */
   localTranslations: LocalTranslation[];
   attachments: AttachmentView[];
+  /** The attachments of earlier messages this one cites (`ext.cites`), as this node holds them. */
+  citations?: CitationView[];
   /** Present when the author's vocabulary is not ours. */
   vocabulary?: VocabularyComparison;
   /** Everything a reader must be warned of, in the reader's language. */

@@ -4,6 +4,8 @@ import { initReactI18next } from 'react-i18next';
 import { en } from './locales/en.ts';
 import { factorsEn } from './locales/factors.en.ts';
 import { factorsZh } from './locales/factors.zh.ts';
+import { frameworksEn } from './locales/frameworks.en.ts';
+import { frameworksZh } from './locales/frameworks.zh.ts';
 import { historyEn } from './locales/history.en.ts';
 import { historyZh } from './locales/history.zh.ts';
 import { incidentsEn } from './locales/incidents.en.ts';
@@ -30,8 +32,26 @@ function initial(): Lang {
 void i18next.use(initReactI18next).init({
   // The incident, approvals and drills pages' labels live in their own files, under `inc`.
   resources: {
-    en: { translation: { ...en, inc: incidentsEn, hist: historyEn, sf: factorsEn, push: pushEn } },
-    zh: { translation: { ...zh, inc: incidentsZh, hist: historyZh, sf: factorsZh, push: pushZh } },
+    en: {
+      translation: {
+        ...en,
+        inc: incidentsEn,
+        hist: historyEn,
+        sf: factorsEn,
+        push: pushEn,
+        fw: frameworksEn,
+      },
+    },
+    zh: {
+      translation: {
+        ...zh,
+        inc: incidentsZh,
+        hist: historyZh,
+        sf: factorsZh,
+        push: pushZh,
+        fw: frameworksZh,
+      },
+    },
   },
   lng: initial(),
   fallbackLng: 'en',

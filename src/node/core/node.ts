@@ -22,6 +22,7 @@ import {
   bodyRuleViolation,
   type Draft,
 } from '../../protocol/body.ts';
+import { citesProblem } from '../../protocol/citations.ts';
 import { fromBase64url } from '../../protocol/encoding.ts';
 import type { Envelope } from '../../protocol/envelope.ts';
 import { ProtocolError } from '../../protocol/errors.ts';
@@ -170,6 +171,8 @@ export class Node {
     if (markingError) throw new ProtocolError('E_TLP_BELOW_MARKING', `attachment ${markingError}`);
     const notificationError = this.#parts.regimes && notificationProblem(this.#parts.regimes, body);
     if (notificationError) throw new ProtocolError('E_BAD_NOTIFICATION', notificationError);
+    const citeError = citesProblem(body.ext);
+    if (citeError) throw new ProtocolError('E_BAD_ATTACHMENT', citeError);
     // The peer refuses larger bodies (the seal adds 16 bytes and base64 a third): refuse them here.
     const size = jcsBytes(body).length;
     if (size > MAX_RELEASE_BYTES)
