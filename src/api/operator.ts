@@ -11,6 +11,7 @@ import type { Alarm, InboxItem, NodeStatus, OutboxItem, Rotations } from '../pro
 import { actorOf, principalOf, staffing } from './access.ts';
 import { answerOf, approvalRoutes, BreakGlassRequest, deciderOf } from './approvals.ts';
 import { stepUp } from './factors.ts';
+import { flowRoutes } from './flows.ts';
 import { historyRoutes } from './history.ts';
 import { incidentRoutes } from './incidents.ts';
 import { languageRoutes } from './language.ts';
@@ -303,5 +304,6 @@ export const operatorRoutes = routes(
     await app.register(incidentRoutes);
     await app.register(historyRoutes);
     await app.register(approvalRoutes);
+    await app.register(flowRoutes);
   },
 );
