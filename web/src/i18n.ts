@@ -4,6 +4,8 @@ import { initReactI18next } from 'react-i18next';
 import { en } from './locales/en.ts';
 import { factorsEn } from './locales/factors.en.ts';
 import { factorsZh } from './locales/factors.zh.ts';
+import { flowsEn } from './locales/flows.en.ts';
+import { flowsZh } from './locales/flows.zh.ts';
 import { historyEn } from './locales/history.en.ts';
 import { historyZh } from './locales/history.zh.ts';
 import { incidentsEn } from './locales/incidents.en.ts';
@@ -28,8 +30,8 @@ function initial(): Lang {
 void i18next.use(initReactI18next).init({
   // The incident, approvals and drills pages' labels live in their own files, under `inc`.
   resources: {
-    en: { translation: { ...en, inc: incidentsEn, hist: historyEn, sf: factorsEn } },
-    zh: { translation: { ...zh, inc: incidentsZh, hist: historyZh, sf: factorsZh } },
+    en: { translation: { ...en, inc: incidentsEn, hist: historyEn, sf: factorsEn, flow: flowsEn } },
+    zh: { translation: { ...zh, inc: incidentsZh, hist: historyZh, sf: factorsZh, flow: flowsZh } },
   },
   lng: initial(),
   fallbackLng: 'en',
