@@ -86,6 +86,12 @@ export const ACCESS: Record<string, Rule> = {
   'POST /api/v1/incidents/:incident/retract': { roles: OFFICERS, scope: 'write' },
   'POST /api/v1/messages/:party/:id/ack': { roles: STAFF, scope: 'write' },
   'POST /api/v1/messages/:party/:id/remind': { roles: STAFF, scope: 'write' },
+  'GET /api/v1/presence': { roles: STAFF, scope: 'read' },
+  'POST /api/v1/presence': { roles: STAFF, scope: 'write' },
+  'POST /api/v1/messages/:party/:id/presence': { roles: STAFF, scope: 'write' },
+  'GET /api/v1/conferences': { roles: STAFF, scope: 'read' },
+  'POST /api/v1/conferences': { roles: STAFF, scope: 'write' },
+  'POST /api/v1/conferences/:party/:id/answer': { roles: STAFF, scope: 'write' },
 
   'GET /api/v1/desks': { roles: STAFF, scope: 'read' },
   'POST /api/v1/desks': { roles: ADMINS, scope: 'admin' },

@@ -12,6 +12,7 @@ import { actorOf, principalOf, staffing } from './access.ts';
 import { answerOf, approvalRoutes, BreakGlassRequest, deciderOf } from './approvals.ts';
 import { stepUp } from './factors.ts';
 import { frameworkRoutes } from './frameworks.ts';
+import { flowRoutes } from './flows.ts';
 import { historyRoutes } from './history.ts';
 import { incidentRoutes } from './incidents.ts';
 import { languageRoutes } from './language.ts';
@@ -309,5 +310,6 @@ export const operatorRoutes = routes(
     await app.register(historyRoutes);
     await app.register(approvalRoutes);
     await app.register(regimeRoutes);
+    await app.register(flowRoutes);
   },
 );

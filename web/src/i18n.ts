@@ -6,6 +6,8 @@ import { factorsEn } from './locales/factors.en.ts';
 import { factorsZh } from './locales/factors.zh.ts';
 import { frameworksEn } from './locales/frameworks.en.ts';
 import { frameworksZh } from './locales/frameworks.zh.ts';
+import { flowsEn } from './locales/flows.en.ts';
+import { flowsZh } from './locales/flows.zh.ts';
 import { historyEn } from './locales/history.en.ts';
 import { historyZh } from './locales/history.zh.ts';
 import { incidentsEn } from './locales/incidents.en.ts';
@@ -40,6 +42,7 @@ void i18next.use(initReactI18next).init({
         sf: factorsEn,
         push: pushEn,
         fw: frameworksEn,
+        flow: flowsEn,
       },
     },
     zh: {
@@ -50,6 +53,7 @@ void i18next.use(initReactI18next).init({
         sf: factorsZh,
         push: pushZh,
         fw: frameworksZh,
+        flow: flowsZh,
       },
     },
   },

@@ -23,7 +23,9 @@
  */
 import type { Logger } from 'pino';
 import { eventLeaf } from '../../ledger/leaves.ts';
+import type { Draft } from '../../protocol/body.ts';
 import { ProtocolError } from '../../protocol/errors.ts';
+import { isPresenceCheck } from '../../protocol/flows.ts';
 import type { ContactRoute } from '../../protocol/roster.ts';
 import type { Precedence } from '../../protocol/values.ts';
 import type { EscalationStep, FollowupView, Released } from '../../protocol/views.ts';
@@ -469,6 +471,11 @@ export class Escalation {
         'E_CONFLICT',
         `a ${body.type} message is not acknowledged by a person`,
       );
+    if (isPresenceCheck(body))
+      throw new ProtocolError(
+        'E_CONFLICT',
+        `a presence check is answered, not acknowledged: a person on the desk "${body.presence?.desk}" answers "present" or "unavailable"`,
+      );
     const followup = await this.followups.get('in', party, target);
     if (followup?.acked_at)
       throw new ProtocolError(
@@ -498,6 +505,15 @@ export class Escalation {
       detail: { desk, ack: released.id, precedence: body.precedence },
     });
     return { ack: released, acknowledged: target };
+  }
+
+  /**
+   * A person's answer to a received message that is not an `ack` (a presence answer): released
+   * like an ack, so the follow-up of the message it cites names who answered.
+   */
+  answer(by: { actor: string }, party: string, id: string, draft: Draft): Promise<Released> {
+    const { node, recorder } = this.#parts;
+    return recorder.acking(`${party}/${id}`, by.actor, () => node.release([party], draft));
   }
 
   /** An operator re-raises an unacknowledged message of ours: a numbered reminder citing it. */

@@ -9,7 +9,8 @@
  */
 import type { Logger } from 'pino';
 import type { Body } from '../../protocol/body.ts';
-import { NO_ACK, type Precedence } from '../../protocol/values.ts';
+import { awaitsPerson } from '../../protocol/flows.ts';
+import type { Precedence } from '../../protocol/values.ts';
 import type { AckInfo } from '../../protocol/views.ts';
 import { type FollowupRow, type FollowupStore, newFollowup } from '../../store/followups.ts';
 import type { Alarms } from '../core/alarms.ts';
@@ -17,8 +18,9 @@ import type { Config } from '../core/config.ts';
 import type { NodeEvents } from '../core/events.ts';
 import type { CommitHook } from '../core/node.ts';
 
+/** Whether a message waits for a person (src/protocol/flows.ts: not an answer to a flow). */
 export function needsAck(body: Body): boolean {
-  return !NO_ACK.has(body.type);
+  return awaitsPerson(body);
 }
 
 const MINUTE = 60_000;

@@ -6,6 +6,7 @@
  */
 import { type FormEvent, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { isPresenceCheck } from '../../../src/protocol/flows.ts';
 import { VOCABULARY_SOURCE_LANG } from '../../../src/protocol/glossary.ts';
 import type {
   InboxItem,
@@ -28,6 +29,7 @@ import { Link, useConsole } from '../console.tsx';
 import { translateByMachine } from '../history-api.ts';
 import { RecipientStatus } from '../recipients.tsx';
 import { Citations, EvaluationCard } from './Evaluation.tsx';
+import { PresenceButtons } from './Flows.tsx';
 
 export function MessagePage({ party, id }: { party: string; id: string }) {
   const { t } = useTranslation();
@@ -218,6 +220,11 @@ export function MessagePage({ party, id }: { party: string; id: string }) {
         )}
       </dl>
 
+      {(body.type === 'presence' || body.type === 'conference') && (
+        <p>
+          <Link href="/flows">{t('flow.open')}</Link>
+        </p>
+      )}
       {r.report && (
         <section aria-labelledby="report-title">
           <h2 id="report-title">{t('message.report')}</h2>
@@ -445,19 +452,23 @@ export function MessagePage({ party, id }: { party: string; id: string }) {
         // Always in view, however long the message or the alarm banner: acknowledging never
         // needs a scroll.
         <div className="action-bar" data-testid="action-bar">
-          {!acks.some((m) => 'to' in m) && (
-            <button
-              type="button"
-              className="primary"
-              disabled={sending || !desk}
-              onClick={() => ack(received)}
-              data-testid="acknowledge"
-              data-shortcut="ack"
-              aria-keyshortcuts="Alt+A"
-            >
-              {t('message.acknowledge')} <kbd>Alt+A</kbd>
-            </button>
-          )}
+          {isPresenceCheck(received.body) && received.body.presence
+            ? !replies.some((m) => 'to' in m && m.body.presence?.answer) && (
+                <PresenceButtons party={party} id={id} desk={received.body.presence.desk} />
+              )
+            : !acks.some((m) => 'to' in m) && (
+                <button
+                  type="button"
+                  className="primary"
+                  disabled={sending || !desk}
+                  onClick={() => ack(received)}
+                  data-testid="acknowledge"
+                  data-shortcut="ack"
+                  aria-keyshortcuts="Alt+A"
+                >
+                  {t('message.acknowledge')} <kbd>Alt+A</kbd>
+                </button>
+              )}
           <button
             type="button"
             aria-keyshortcuts="Alt+R"
