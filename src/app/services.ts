@@ -85,6 +85,7 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
     store,
     ed25519NoteSigner(logKey.entry.name ?? '', logKey.secret),
   );
+  metrics.countCommits(() => ledger.commits);
   const peers = await Peers.open(store);
   const alarms = new Alarms({ store, ledger, logger, events, clock });
   const rotations = new RotationStore(store);
