@@ -91,6 +91,10 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
   const rotations = new RotationStore(store);
   const followups = new FollowupStore(store);
   const recorder = new FollowupRecorder({ config, followups, alarms, events, logger });
+  // Escalation releases acks through the node, and the node's commits carry escalation's first
+  // step: the one cycle between services, closed here. The hook reaches `escalation` only when
+  // messages are stored, which nothing does before this function has built it.
+  let escalation: Escalation | undefined;
   const node = new Node({
     config,
     keys,
@@ -103,7 +107,11 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
     alarms,
     rotations,
     clock,
-    onCommit: recorder.record,
+    onCommit: async (tx, log, dir, messages) => {
+      const due = await recorder.record(tx, log, dir, messages);
+      if (!escalation) throw new Error('a message was stored before escalation was built');
+      await escalation.fireInCommit(due, tx, log);
+    },
   });
   const paths = new Paths({ config, keys, peers, alarms, metrics, events, logger });
   const witness = new Witness({ config, keys, store, ledger, peers, paths, alarms, logger });
@@ -151,7 +159,7 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
   const language = new Language({ config, card, store, ledger, peers, logger });
   const people = openPeople(store, config.access, ledger, clock);
   const notifiers = new Notifiers(config.notify, logger);
-  const escalation = new Escalation({
+  escalation = new Escalation({
     config,
     store,
     ledger,
@@ -168,7 +176,7 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
   const approvals = new Approvals({ config, store, node, peers, people, events, logger });
   const linkTests = new LinkTests({ config, store, node, peers, language, logger, clock });
   // How the services wake each other, in one place: a release starts delivery at once, and a
-  // follow-up due now (a message received) is fired without waiting for the next look.
+  // follow-up due now that its commit could not fire is fired without waiting for the next look.
   events.on('released', (party, rank) => outbox.kick(party, rank));
   events.on('timers-due', () => escalation.kick());
   return {
