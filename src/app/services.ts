@@ -99,12 +99,17 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
     store,
     ed25519NoteSigner(logKey.entry.name ?? '', logKey.secret),
   );
+  metrics.countCommits(() => ledger.commits);
   const peers = await Peers.open(store);
   const alarms = new Alarms({ store, ledger, logger, events, clock });
   const integrity = new Integrity({ config, store, alarms, logger });
   const rotations = new RotationStore(store);
   const followups = new FollowupStore(store);
   const recorder = new FollowupRecorder({ config, followups, alarms, events, logger });
+  // Escalation releases acks through the node, and the node's commits carry escalation's first
+  // step: the one cycle between services, closed here. The hook reaches `escalation` only when
+  // messages are stored, which nothing does before this function has built it.
+  let escalation: Escalation | undefined;
   const node = new Node({
     config,
     keys,
@@ -118,7 +123,11 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
     rotations,
     integrity,
     clock,
-    onCommit: recorder.record,
+    onCommit: async (tx, log, dir, messages) => {
+      const due = await recorder.record(tx, log, dir, messages);
+      if (!escalation) throw new Error('a message was stored before escalation was built');
+      await escalation.fireInCommit(due, tx, log);
+    },
     regimes,
   });
   const paths = new Paths({ config, keys, peers, alarms, metrics, events, logger });
@@ -186,7 +195,7 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
     clock,
   });
   const notifiers = new Notifiers(config.notify, logger, push);
-  const escalation = new Escalation({
+  escalation = new Escalation({
     config,
     store,
     ledger,
@@ -213,7 +222,7 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
     clock,
   });
   // How the services wake each other, in one place: a release starts delivery at once, and a
-  // follow-up due now (a message received) is fired without waiting for the next look.
+  // follow-up due now that its commit could not fire is fired without waiting for the next look.
   events.on('released', (party, rank) => outbox.kick(party, rank));
   events.on('timers-due', () => escalation.kick());
   return {
