@@ -11,8 +11,8 @@ import type { Alarm, InboxItem, NodeStatus, OutboxItem, Rotations } from '../pro
 import { actorOf, principalOf, staffing } from './access.ts';
 import { answerOf, approvalRoutes, BreakGlassRequest, deciderOf } from './approvals.ts';
 import { stepUp } from './factors.ts';
-import { frameworkRoutes } from './frameworks.ts';
 import { flowRoutes } from './flows.ts';
+import { frameworkRoutes } from './frameworks.ts';
 import { historyRoutes } from './history.ts';
 import { incidentRoutes } from './incidents.ts';
 import { languageRoutes } from './language.ts';

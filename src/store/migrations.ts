@@ -592,8 +592,8 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .on('push_subscriptions')
           .column('user_name')
           .execute();
-        },
       },
+    },
     '0023-flows': {
       // Presence checks and conferences (src/store/flows.ts) are found by the type of message.
       async up(db: Kysely<unknown>) {
