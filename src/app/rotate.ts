@@ -51,6 +51,7 @@ export async function rotateDataDir(dir: string, options: RotateOptions): Promis
     const result = await releaseRotation(services, {
       reason: options.reason,
       now,
+      vocabulary: services.language.vocabulary.ref,
       ...(recovery ? { recovery } : {}),
       ...(options.since ? { since: options.since } : {}),
     });

@@ -100,11 +100,11 @@ export function registerLanguage(program: Command): void {
     .addOption(fileOption())
     .option('--out <file>', 'where to write it (stdout by default)')
     .action(async (o) => {
-      const [{ file, loadVocabulary }, { vocabularyMarkdown }] = await Promise.all([
+      const [{ file, loadVocabulary }, { readChanges, vocabularyMarkdown }] = await Promise.all([
         vocabularyOf(o),
         import('../protocol/vocabulary-doc.ts'),
       ]);
-      const text = vocabularyMarkdown(loadVocabulary(file));
+      const text = vocabularyMarkdown(loadVocabulary(file), readChanges(file));
       if (o.out) writeFileSync(o.out, text);
       else process.stdout.write(text);
     });

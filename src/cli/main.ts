@@ -100,6 +100,35 @@ program
     console.error(`Fingerprint: ${fingerprint(signed.card)}`);
   });
 
+program
+  .command('note')
+  .description('check signed notes offline')
+  .command('verify <file>')
+  .description(
+    'check a checkpoint note against verifier keys: log (Ed25519) and witness (cosignature/v1)',
+  )
+  .requiredOption(
+    '--key <vkey>',
+    'a verifier key <name>+<key ID>+<base64>, e.g. from docs/ledger.md (repeat)',
+    (v: string, all: string[]) => [...all, v],
+    [] as string[],
+  )
+  .option('--json', 'print the report as JSON')
+  .action(async (file: string, o: { key: string[]; json?: boolean }) => {
+    const [{ readFileSync }, { checkNote, describeNoteCheck }] = await Promise.all([
+      import('node:fs'),
+      import('../ledger/check-note.ts'),
+    ]);
+    let check: ReturnType<typeof checkNote>;
+    try {
+      check = checkNote(new Uint8Array(readFileSync(file)), o.key);
+    } catch (e) {
+      throw new CliError(`${file}: ${(e as Error).message}`);
+    }
+    console.log(o.json ? JSON.stringify(check, null, 2) : describeNoteCheck(check).join('\n'));
+    if (!check.ok) process.exitCode = 1;
+  });
+
 const peer = program.command('peer').description('manage pinned peers');
 peer
   .command('add <cardFile>')

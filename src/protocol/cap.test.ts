@@ -102,7 +102,7 @@ describe('CAP 1.2 export of an incident', () => {
       category: ['Safety'],
       event: '自主系统出现不可预测行为',
       severity: 'Severe',
-      instruction: '确认收悉; 避免采取升级行动',
+      instruction: '确认收悉; 避免采取使局势升级的行动',
     });
     // The original is authoritative and appears as written; the sender's translation is marked.
     expect(en?.description).toContain(
@@ -213,7 +213,7 @@ describe('CAP 1.2 export of an incident', () => {
       certainty: 'Unknown',
     });
     expect(cap.info[0]?.description).toContain(
-      '⚠ category.from-next-year: unknown code: not in vocabulary 2026.2',
+      '⚠ category.from-next-year: unknown code: not in vocabulary 2026.3',
     );
   });
 

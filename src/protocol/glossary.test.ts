@@ -9,7 +9,8 @@ import { describe, expect, test } from 'vitest';
 import { incidentsEn } from '../../web/src/locales/incidents.en.ts';
 import { incidentsZh } from '../../web/src/locales/incidents.zh.ts';
 import { zh } from '../../web/src/locales/zh.ts';
-import { PRECEDENCE_TERMS, STATUS_TERMS } from './glossary.ts';
+import { parseConfig } from '../node/core/config.ts';
+import { PRECEDENCE_DEADLINES, PRECEDENCE_TERMS, STATUS_TERMS } from './glossary.ts';
 import { PRECEDENCES, STATUSES } from './values.ts';
 import { loadVocabulary } from './vocabulary.ts';
 
@@ -29,6 +30,31 @@ describe('the glossary', () => {
         expect(vocabulary.render(`status.${s}`, lang).text, `${s} in ${lang}`).toBe(
           STATUS_TERMS[s][lang],
         );
+  });
+
+  test('the vocabulary states the configured acknowledgement deadlines and the objectives', () => {
+    const vocabulary = loadVocabulary();
+    const config = parseConfig({ party: 'us' });
+    for (const p of PRECEDENCES) {
+      const { ackMinutes, objective } = PRECEDENCE_DEADLINES[p];
+      expect(config.incidents.precedence[p].ackMinutes, `${p}: config default`).toBe(ackMinutes);
+      const en = vocabulary.render(`precedence.${p}`, 'en').definition;
+      const zh = vocabulary.render(`precedence.${p}`, 'zh').definition;
+      expect(en, `${p} in en`).toContain(`within ${ackMinutes} minutes by default`);
+      expect(en, `${p} in en`).toContain(`objective for ${p} traffic is ${objective.en}.`);
+      expect(zh, `${p} in zh`).toContain(`默认须在${ackMinutes}分钟内由值班人员确认`);
+      expect(zh, `${p} in zh`).toContain(
+        `${PRECEDENCE_TERMS[p].zh}报文的传递时限目标为${objective.zh}。`,
+      );
+      // No other number of minutes or hours is claimed in either language.
+      const numbers = (text = '') =>
+        [...text.matchAll(/\d+/g)].map((m) => Number(m[0])).sort((a, b) => a - b);
+      const stated = [ackMinutes, Number.parseInt(objective.en.replace(/\D+/g, ''), 10)].sort(
+        (a, b) => a - b,
+      );
+      expect(numbers(en), `${p} in en`).toEqual(stated);
+      expect(numbers(zh), `${p} in zh`).toEqual(stated);
+    }
   });
 
   test('the console labels precedences with them', () => {

@@ -1,13 +1,27 @@
 /**
  * docs/vocabulary.md, generated from the vocabulary file: every entry with its text and agreed
  * interpretation in every language side by side, and each language's review state, for native
- * speakers of both sides to review. `hotline vocabulary doc` writes it; a test keeps it current.
+ * speakers of both sides to review, then the vocabulary's change log (`<file>.changes.md` beside
+ * the vocabulary file, each change with its reason). `hotline vocabulary doc` writes it; a test
+ * keeps it current.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import type { Vocabulary, VocabularyEntry } from './vocabulary.ts';
 
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
-export function vocabularyMarkdown(v: Vocabulary): string {
+/** The change log that goes with a vocabulary file: `hotline.json` → `hotline.changes.md`. */
+export function changesFileOf(vocabularyFile: string): string {
+  return vocabularyFile.replace(/(\.json)?$/, '.changes.md');
+}
+
+/** The change log of a vocabulary file, or undefined when it has none. */
+export function readChanges(vocabularyFile: string): string | undefined {
+  const file = changesFileOf(vocabularyFile);
+  return existsSync(file) ? readFileSync(file, 'utf8') : undefined;
+}
+
+export function vocabularyMarkdown(v: Vocabulary, changes?: string): string {
   const langs = v.languages;
   const doc = v.document;
   const name = (lang: string) => doc.languages[lang]?.name ?? lang;
@@ -45,6 +59,7 @@ export function vocabularyMarkdown(v: Vocabulary): string {
       lines.push(`| \`${entry.code}\` | ${langs.map((l) => entryCell(v, entry, l)).join(' | ')} |`);
     lines.push('');
   }
+  if (changes?.trim()) lines.push(changes.trim());
   return `${lines.join('\n').trimEnd()}\n`;
 }
 

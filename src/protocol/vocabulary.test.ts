@@ -14,7 +14,7 @@ import {
   vocabularyProblems,
   withReview,
 } from './vocabulary.ts';
-import { vocabularyMarkdown } from './vocabulary-doc.ts';
+import { readChanges, vocabularyMarkdown } from './vocabulary-doc.ts';
 
 const shipped = () =>
   JSON.parse(readFileSync(DEFAULT_VOCABULARY_FILE, 'utf8')) as VocabularyDocument;
@@ -131,7 +131,10 @@ describe('the vocabulary file', () => {
 
   test('docs/vocabulary.md is generated from the file and up to date', () => {
     const doc = readFileSync(new URL('../../docs/vocabulary.md', import.meta.url), 'utf8');
-    expect(doc).toBe(vocabularyMarkdown(loadVocabulary()));
+    expect(doc).toBe(vocabularyMarkdown(loadVocabulary(), readChanges(DEFAULT_VOCABULARY_FILE)));
+    // Each change is recorded with its reason, in the version it was made.
+    expect(doc).toContain('## Changes by version');
+    expect(doc).toContain(`### ${loadVocabulary().version}`);
     expect(doc).toContain('| `phrase.no-hostile-intent` | **There is no hostile intent.**');
     expect(doc).toContain('**我方无敌对意图。**');
   });
@@ -184,7 +187,7 @@ describe('rendering a code', () => {
       lang: 'en',
       text: 'phrase.from-a-newer-vocabulary',
       review: 'none',
-      warnings: ['unknown code: not in vocabulary 2026.2'],
+      warnings: ['unknown code: not in vocabulary 2026.3'],
     });
     const rendered = renderBody(
       v,
@@ -196,7 +199,7 @@ describe('rendering a code', () => {
       ['phrase.from-a-newer-vocabulary', 'phrase.from-a-newer-vocabulary', false],
     ]);
     expect(rendered.warnings).toContain(
-      'phrase.from-a-newer-vocabulary: 未知代码：不在词汇表 2026.2 中',
+      'phrase.from-a-newer-vocabulary: 未知代码：不在词汇表 2026.3 中',
     );
   });
 
@@ -245,10 +248,10 @@ describe('comparing vocabularies', () => {
     const en = compareVocabulary(v, 'cn', theirs);
     expect(en.same).toBe(false);
     expect(en.warning).toBe(
-      `cn uses vocabulary 2027.1 (abababababab…), we use 2026.2 (${v.hash.slice(0, 12)}…): codes may be unknown to one side or read differently`,
+      `cn uses vocabulary 2027.1 (abababababab…), we use 2026.3 (${v.hash.slice(0, 12)}…): codes may be unknown to one side or read differently`,
     );
     expect(compareVocabulary(v, 'us', { ...v.ref, hash: '00'.repeat(32) }, 'zh').warning).toMatch(
-      /^us 使用词汇表 2026\.2 \(000000000000…\)，我方使用 2026\.2/,
+      /^us 使用词汇表 2026\.3 \(000000000000…\)，我方使用 2026\.3/,
     );
   });
 });

@@ -265,7 +265,7 @@ describe('the hotline CLI, end to end', () => {
     expect(shown.stdout).toContain('  [发送方提供的译文] (en) We are investigating.');
     expect(shown.stdout).toContain('  phrase.not-in-this-vocabulary\n');
     expect(shown.stdout).toContain(
-      '⚠ phrase.not-in-this-vocabulary: 未知代码：不在词汇表 2026.2 中',
+      '⚠ phrase.not-in-this-vocabulary: 未知代码：不在词汇表 2026.3 中',
     );
     expect(shown.stdout).toContain('⚠ phrase.investigating: 尚未经母语人士审核');
 
@@ -343,7 +343,7 @@ describe('the hotline CLI, end to end', () => {
   test('vocabulary check and stix check files offline', async () => {
     const check = await hotlineOk(['vocabulary', 'check']);
     expect(check.stdout).toMatch(
-      /^OK: vocabulary 2026\.2, hash [0-9a-f]{64}\n100 entries in en, zh; /,
+      /^OK: vocabulary 2026\.3, hash [0-9a-f]{64}\n102 entries in en, zh; /,
     );
     const bad = join(root, 'bad-stix.json');
     writeFileSync(bad, JSON.stringify({ type: 'bundle', id: 'bundle--1', objects: [] }));

@@ -2,20 +2,27 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { rotateDataDir } from '../../src/app/rotate.ts';
 import { newSalt, sealMessageFor } from '../../src/crypto/envelope.ts';
 import type { NodeKeys } from '../../src/crypto/keys.ts';
 import { openSenderEpoch } from '../../src/crypto/seal.ts';
+import { readConfig, writeConfig } from '../../src/node/core/config.ts';
 import { readNodeKeys, readOwnCard, readToken } from '../../src/node/core/data.ts';
 import type { Body } from '../../src/protocol/body.ts';
 import { fromBase64url } from '../../src/protocol/encoding.ts';
 import type { Envelope } from '../../src/protocol/envelope.ts';
 import type { BatchResult } from '../../src/protocol/federation.ts';
 import type { Rotations } from '../../src/protocol/views.ts';
+import { loadVocabulary } from '../../src/protocol/vocabulary.ts';
 import { createPair, draft, eventually, type Pair } from '../support/pair.ts';
 import { REPO } from './nodes.ts';
+
+const PREVIOUS_VOCABULARY = fileURLToPath(
+  new URL('../vectors/vocabulary/hotline-2026.2.json', import.meta.url),
+);
 
 /**
  * The stolen-key attack and its recovery. A thief holding a copy of Washington's key files forges
@@ -184,7 +191,10 @@ describe('a routine rotation', () => {
   let routine: Pair;
 
   beforeAll(async () => {
-    routine = await createPair();
+    // Washington starts on the previous vocabulary, as a site does before it upgrades.
+    routine = await createPair({}, (party) =>
+      party === 'us' ? { vocabularyFile: PREVIOUS_VOCABULARY } : {},
+    );
   }, 30_000);
   afterAll(async () => {
     await routine.close();
@@ -197,6 +207,9 @@ describe('a routine rotation', () => {
       await us.node.release(['cn'], draft({ text: { lang: 'en', body: 'Old key.' } }))
     ).id;
     await routine.stop(routine.us);
+    // The site installs the shipped vocabulary, then rotates: the new card announces it.
+    const { vocabularyFile: _previous, ...config } = readConfig(routine.us.dir);
+    writeConfig(routine.us.dir, config);
     const cli = spawnSync(
       process.execPath,
       [join(REPO, 'bin', 'hotline.js'), 'rotate', '--data', routine.us.dir, '--json'],
@@ -223,6 +236,9 @@ describe('a routine rotation', () => {
     // The old signing key stays valid for seq 1 only; nothing is disputed, no alarm.
     const pinned = cn.peers.pinned('us');
     expect(pinned.card.serial).toBe(2);
+    // Beijing pinned the new card, and with it Washington's new vocabulary: the mismatch is gone.
+    expect(pinned.card.vocabulary).toEqual(loadVocabulary().ref);
+    expect(cn.language.peer('us').same).toBe(true);
     const newSigning = readOwnCard(routine.us.dir).card.keys.find((k) => k.purpose === 'signing');
     expect(pinned.retired.map((r) => r.untilSeq)).toEqual([1, 1]);
     expect(pinned.retired.some((r) => r.key.kid === newSigning?.kid)).toBe(false);

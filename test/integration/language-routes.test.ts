@@ -1,5 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { readToken } from '../../src/node/core/data.ts';
@@ -14,21 +14,18 @@ import { createPair, draft, eventually, type Pair, type Site } from '../support/
 import { startTranslateServer, type TranslateServer } from '../support/translate-server.ts';
 
 const API_KEY = 'mt-key-that-must-not-be-logged';
+const PREVIOUS_VOCABULARY = fileURLToPath(
+  new URL('../vectors/vocabulary/hotline-2026.2.json', import.meta.url),
+);
+const SHIPPED = JSON.parse(readFileSync(DEFAULT_VOCABULARY_FILE, 'utf8')) as VocabularyDocument;
 let pair: Pair;
 let mt: TranslateServer;
 
 beforeAll(async () => {
   mt = await startTranslateServer(API_KEY);
-  // Beijing runs a newer vocabulary with one more phrase, and its card says so.
-  const newer = JSON.parse(readFileSync(DEFAULT_VOCABULARY_FILE, 'utf8')) as VocabularyDocument;
-  newer.version = '2026.3';
-  newer.entries.push({
-    code: 'phrase.channel-secure',
-    text: { en: 'This channel is secure.', zh: '本渠道安全。' },
-    definition: { en: 'No sign of compromise.', zh: '未发现被入侵迹象。' },
-    reviews: {},
-  });
-  const vocabularyFile = join(await tmpDir(), 'vocabulary-2026.3.json');
+  // Beijing has not yet moved to the shipped vocabulary: it runs the previous one (2026.2), and
+  // its card says so — the migration every site goes through (docs/language.md).
+  const vocabularyFile = PREVIOUS_VOCABULARY;
   pair = await createPair({}, (party) =>
     party === 'us'
       ? {
@@ -41,13 +38,6 @@ beforeAll(async () => {
         }
       : { vocabularyFile },
   );
-  async function tmpDir() {
-    const { mkdtempSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const dir = mkdtempSync(join(tmpdir(), 'hotline-vocab-'));
-    writeFileSync(join(dir, 'vocabulary-2026.3.json'), JSON.stringify(newer));
-    return dir;
-  }
   await pair.start(pair.us);
   await pair.start(pair.cn);
 });
@@ -81,39 +71,50 @@ async function send(from: Site, to: Site, message: Draft): Promise<string> {
   return id;
 }
 
-describe('vocabulary versions', () => {
-  test('a peer on another vocabulary version gets a clear warning in the status', async () => {
+describe('vocabulary versions: Washington on the shipped 2026.3, Beijing still on 2026.2', () => {
+  test('each side gets a clear warning in the status, and both still talk', async () => {
+    expect(SHIPPED.version).toBe('2026.3');
     const { body } = await api(pair.us, 'GET', '/api/v1/status');
-    expect(body.vocabulary).toMatchObject({ same: true, ours: { version: '2026.2' } });
+    expect(body.vocabulary).toMatchObject({ same: true, ours: { version: '2026.3' } });
     expect(body.peers[0].vocabulary).toMatchObject({
       same: false,
-      theirs: { version: '2026.3' },
-      warning: expect.stringMatching(/^cn uses vocabulary 2026\.3 .*, we use 2026\.2 /),
+      theirs: { version: '2026.2' },
+      warning: expect.stringMatching(/^cn uses vocabulary 2026\.2 .*, we use 2026\.3 /),
     });
-    const zh = await api(pair.us, 'GET', '/api/v1/vocabulary?lang=zh');
-    expect(zh.body.peers[0].warning).toMatch(/^cn 使用词汇表 2026\.3/);
+    const zh = await api(pair.cn, 'GET', '/api/v1/vocabulary?lang=zh');
+    expect(zh.body.peers[0].warning).toMatch(/^us 使用词汇表 2026\.3/);
+    // Messages flow both ways across the versions.
+    await send(pair.us, pair.cn, draft({ codes: ['phrase.investigating'] }));
+    await send(pair.cn, pair.us, draft({ codes: ['phrase.investigating'] }));
   });
 
-  test('a code unknown to this side is shown as such, never dropped', async () => {
+  test('a code new in 2026.3 is shown as unknown on the 2026.2 side, never dropped', async () => {
     const id = await send(
-      pair.cn,
       pair.us,
-      draft({ codes: ['phrase.investigating', 'phrase.channel-secure'] }),
+      pair.cn,
+      draft({ codes: ['phrase.investigating', 'phrase.avoid-miscalculation'] }),
     );
-    const { status, body } = await api(pair.us, 'GET', `/api/v1/messages/cn/${id}?lang=zh`);
+    const { status, body } = await api(pair.cn, 'GET', `/api/v1/messages/us/${id}?lang=zh`);
     expect(status).toBe(200);
     expect(body.rendered.codes).toMatchObject([
       { code: 'phrase.investigating', known: true, text: '我方正在调查。' },
-      { code: 'phrase.channel-secure', known: false, text: 'phrase.channel-secure' },
+      { code: 'phrase.avoid-miscalculation', known: false, text: 'phrase.avoid-miscalculation' },
     ]);
-    expect(body.warnings[0]).toMatch(/^cn 使用词汇表 2026\.3/);
-    expect(body.warnings).toContain('phrase.channel-secure: 未知代码：不在词汇表 2026.2 中');
-    // Beijing knows the code: on its side it reads as text.
-    const own = await api(pair.cn, 'GET', `/api/v1/messages/cn/${id}?lang=en`);
-    expect(own.body.rendered.codes[1]).toMatchObject({
-      known: true,
-      text: 'This channel is secure.',
-    });
+    expect(body.warnings[0]).toMatch(/^us 使用词汇表 2026\.3/);
+    expect(body.warnings).toContain('phrase.avoid-miscalculation: 未知代码：不在词汇表 2026.2 中');
+    // Washington knows the code: on its side it reads as text, in both languages.
+    const own = await api(pair.us, 'GET', `/api/v1/messages/us/${id}?lang=zh`);
+    expect(own.body.rendered.codes[1]).toMatchObject({ known: true, text: '双方应避免误判。' });
+  });
+
+  test('a code whose text changed reads differently on each side until both move', async () => {
+    const id = await send(pair.us, pair.cn, draft({ codes: ['phrase.share-concern'] }));
+    const theirs = await api(pair.cn, 'GET', `/api/v1/messages/us/${id}?lang=zh`);
+    const ours = await api(pair.us, 'GET', `/api/v1/messages/us/${id}?lang=zh`);
+    expect(ours.body.rendered.codes[0].text).toBe('我方与贵方有同样的关切。');
+    expect(theirs.body.rendered.codes[0].text).toBe('我方理解并重视贵方关切。');
+    // Which is why the reader on the old side is warned on every message from the new one.
+    expect(theirs.body.warnings[0]).toMatch(/^us 使用词汇表 2026\.3/);
   });
 });
 

@@ -9,6 +9,7 @@ import { Value } from '@sinclair/typebox/value';
 import { parse, stringify } from 'yaml';
 import { Endpoint } from '../../protocol/card.ts';
 import { Code, Label, Lang, PartyId, Slug, Text } from '../../protocol/common.ts';
+import { PRECEDENCE_DEADLINES } from '../../protocol/glossary.ts';
 import { schemaError } from '../../protocol/validate.ts';
 import { BODY_TYPES, PRECEDENCES, STATUSES, TLPS } from '../../protocol/values.ts';
 
@@ -107,7 +108,14 @@ const DEFAULT_TEMPLATES: Template[] = [
 
 const HostPort = Type.String({ pattern: '^(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$' });
 
-function Deadline(ackMinutes: number, escalateMinutes: number) {
+/** A precedence's deadlines; the defaults are the glossary's, which the vocabulary states. */
+function Deadline({
+  ackMinutes,
+  escalateMinutes,
+}: {
+  ackMinutes: number;
+  escalateMinutes: number;
+}) {
   return Type.Object(
     {
       ackMinutes: Type.Integer({ minimum: 1, maximum: 10_080, default: ackMinutes }),
@@ -333,10 +341,10 @@ export const Config = Type.Object(
          */
         precedence: Type.Object(
           {
-            flash: Deadline(5, 2),
-            immediate: Deadline(15, 5),
-            priority: Deadline(60, 30),
-            routine: Deadline(180, 60),
+            flash: Deadline(PRECEDENCE_DEADLINES.flash),
+            immediate: Deadline(PRECEDENCE_DEADLINES.immediate),
+            priority: Deadline(PRECEDENCE_DEADLINES.priority),
+            routine: Deadline(PRECEDENCE_DEADLINES.routine),
           },
           { additionalProperties: false, default: {} },
         ),

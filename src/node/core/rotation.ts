@@ -150,6 +150,12 @@ export interface RotateRequest {
   recovery?: PrivateKey;
   /** Compromise: from when the old keys are not trusted (the operator's word; now by default). */
   since?: Date;
+  /**
+   * The vocabulary the new card announces: the one the node now loads, so that installing a new
+   * vocabulary file and rotating tells the peer in-band (docs/language.md). The old card's when
+   * absent.
+   */
+  vocabulary?: { version: string; hash: string };
   now: Date;
 }
 
@@ -199,7 +205,7 @@ export async function releaseRotation(
       k.purpose === 'identity' ? identity.entry : k.purpose === 'signing' ? signing.entry : k,
     ),
     endpoints: old.endpoints,
-    vocabulary: old.vocabulary,
+    vocabulary: request.vocabulary ?? old.vocabulary,
     serial: old.serial + 1,
     issued: request.now,
   });
