@@ -8,6 +8,8 @@ import { historyEn } from './locales/history.en.ts';
 import { historyZh } from './locales/history.zh.ts';
 import { incidentsEn } from './locales/incidents.en.ts';
 import { incidentsZh } from './locales/incidents.zh.ts';
+import { regimesEn } from './locales/regimes.en.ts';
+import { regimesZh } from './locales/regimes.zh.ts';
 import { zh } from './locales/zh.ts';
 
 export const LANGUAGES = ['en', 'zh'] as const;
@@ -28,8 +30,12 @@ function initial(): Lang {
 void i18next.use(initReactI18next).init({
   // The incident, approvals and drills pages' labels live in their own files, under `inc`.
   resources: {
-    en: { translation: { ...en, inc: incidentsEn, hist: historyEn, sf: factorsEn } },
-    zh: { translation: { ...zh, inc: incidentsZh, hist: historyZh, sf: factorsZh } },
+    en: {
+      translation: { ...en, inc: incidentsEn, hist: historyEn, sf: factorsEn, reg: regimesEn },
+    },
+    zh: {
+      translation: { ...zh, inc: incidentsZh, hist: historyZh, sf: factorsZh, reg: regimesZh },
+    },
   },
   lng: initial(),
   fallbackLng: 'en',
