@@ -43,6 +43,15 @@ export function Compliance() {
   }, [load, inbox.length, outbox.length]);
 
   const name = (code: string) => board?.names[code] ?? code;
+  /** Why it is owed, the timing field named by its label in the reader's language. */
+  const basis = (o: Obligation) => {
+    if (o.basis.kind !== 'notice') return t(`reg.basis.${o.basis.kind}`, o.basis);
+    const field = o.basis.field;
+    const label = regimes?.types
+      .find((x) => x.code === o.type)
+      ?.fields.find((f) => f.name === field)?.label;
+    return t('reg.basis.notice', { ...o.basis, field: label ?? field });
+  };
   // The notice's author is the party that owed it: the message page finds ours and theirs alike.
   const href = (o: Obligation) => (o.notice ? `/message/${o.owedBy}/${o.notice.id}` : undefined);
 
@@ -117,7 +126,7 @@ export function Compliance() {
                       {name(o.type)}
                       {o.mode !== 'actual' && <> ({t(`reg.mode.${o.mode}`)})</>}
                       <br />
-                      <span className="detail">{t(`reg.basis.${o.basis.kind}`, o.basis)}</span>
+                      <span className="detail">{basis(o)}</span>
                     </td>
                     <td>
                       <PartyName party={o.owedBy} />
