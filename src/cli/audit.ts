@@ -129,7 +129,9 @@ export function registerAudit(program: Command): void {
       else
         console.log(
           [
-            formatReport(files, results, cross, ok),
+            complianceCross?.differ.length && results.every((r) => r.report.ok) && cross?.ok
+              ? `FAILED: the two compliance tables differ on ${complianceCross.differ.length} obligation(s)\n${formatReport(files, results, cross, true).split('\n').slice(1).join('\n')}`
+              : formatReport(files, results, cross, ok),
             ...report.complianceSection(compliance, complianceCross),
           ].join('\n'),
         );

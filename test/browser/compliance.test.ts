@@ -95,4 +95,10 @@ test('a late advance notice shows as late on both boards, in English and in Chin
   expect(await li.getByRole('columnheader').allTextContents()).toContain('已获确认');
   expect(await axeScan(li)).toEqual([]);
   await li.screenshot({ path: join(ARTIFACTS, 'compliance-zh.png'), fullPage: true });
+  // The notice itself, on the Message page: its fields labelled in Chinese.
+  await theirs.getByRole('link', { name: '查看' }).click();
+  const fields = li.getByTestId('notification');
+  await fields.waitFor();
+  expect(await fields.textContent()).toContain('训练算力（FLOP）');
+  expect(await fields.textContent()).toContain('3e+26');
 }, 120_000);

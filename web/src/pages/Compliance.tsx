@@ -5,7 +5,12 @@
  */
 import { type FormEvent, useCallback, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { ComplianceBoard, Obligation, RegimesView } from '../../../src/protocol/views.ts';
+import type {
+  ComplianceBoard,
+  NotificationView,
+  Obligation,
+  RegimesView,
+} from '../../../src/protocol/views.ts';
 import { ApiFailure } from '../api.ts';
 import { PartyName, Time } from '../components.tsx';
 import { Link, useConsole } from '../console.tsx';
@@ -345,5 +350,38 @@ function SendForm(props: {
         </button>
       </form>
     </section>
+  );
+}
+
+/** A received or sent notification's fields, labelled in the reader's language (Message page). */
+export function NotificationFields({ view }: { view: NotificationView }) {
+  const { t } = useTranslation();
+  const shown = (v: unknown) =>
+    v === true
+      ? t('reg.yes')
+      : v === false
+        ? t('reg.no')
+        : typeof v === 'object'
+          ? JSON.stringify(v)
+          : String(v);
+  return (
+    <div className="notification" data-testid="notification">
+      <strong>{view.name}</strong>
+      <dl>
+        {view.fields.map((f) => (
+          <div key={f.name}>
+            <dt>{f.label}</dt>
+            <dd>{shown(f.value)}</dd>
+          </div>
+        ))}
+      </dl>
+      {view.problems.length > 0 && (
+        <ul className="error">
+          {view.problems.map((p) => (
+            <li key={p}>⚠ {p}</li>
+          ))}
+        </ul>
+      )}
+    </div>
   );
 }

@@ -27,6 +27,7 @@ import {
 import { Link, useConsole } from '../console.tsx';
 import { translateByMachine } from '../history-api.ts';
 import { RecipientStatus } from '../recipients.tsx';
+import { NotificationFields } from './Compliance.tsx';
 
 export function MessagePage({ party, id }: { party: string; id: string }) {
   const { t } = useTranslation();
@@ -333,6 +334,7 @@ export function MessagePage({ party, id }: { party: string; id: string }) {
                     </ul>
                   </div>
                 )}
+                {a.notification && <NotificationFields view={a.notification} />}
               </li>
             ))}
           </ul>
