@@ -6,6 +6,7 @@
  * both nodes record the obligation as late in their ledgers and show the same compliance board,
  * and `hotline verify` of both exports reproduces that table offline.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -13,6 +14,7 @@ import type { RunningNode } from '../../src/app/start.ts';
 import { parseLeaf } from '../../src/ledger/leaves.ts';
 import { readToken } from '../../src/node/core/data.ts';
 import { exportLedgerToFile } from '../../src/node/record/export.ts';
+import { DEFAULT_REGIMES_FILE } from '../../src/protocol/regimes.ts';
 import type { ComplianceBoard, Obligation } from '../../src/protocol/views.ts';
 import { createPair, draft, eventually, type Pair } from '../support/pair.ts';
 import { hotline } from './nodes.ts';
@@ -60,6 +62,27 @@ describe('notification regimes between two nodes', () => {
   afterAll(async () => {
     await pair?.close();
   });
+
+  test('a bad regimes file is refused with every problem named; the commands have help', async () => {
+    const bad = join(pair.root, 'bad-regimes.json');
+    const doc = JSON.parse(readFileSync(DEFAULT_REGIMES_FILE, 'utf8'));
+    delete doc.types[0].name.zh;
+    doc.types[1].timing = { kind: 'before', field: 'system', days: 14 };
+    writeFileSync(bad, JSON.stringify(doc));
+    const r = await hotline(['regimes', 'check', '--file', bad]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('is not a valid regimes file');
+    expect(r.stderr).toContain('type "regime.training-run" name has no "zh" text');
+    expect(r.stderr).toContain(
+      'type "regime.agent-deployment" is timed by "system", which must be a required date field',
+    );
+    const ok = await hotline(['regimes', 'check']);
+    expect(ok.stdout).toMatch(/^OK: regimes 2026\.1, hash [0-9a-f]{64}, 6 types/);
+    for (const command of [['notify'], ['compliance'], ['regimes', 'show']]) {
+      const help = await hotline([...command, '--help']);
+      expect(help.stdout).toContain(`Usage: hotline ${command.join(' ')}`);
+    }
+  }, 60_000);
 
   test('both cards pin the same regimes: no warning either side', async () => {
     const r = await api('us', 'GET', '/api/v1/regimes?lang=zh');

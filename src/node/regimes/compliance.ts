@@ -146,7 +146,8 @@ export class Compliance {
       await alarms.write(tx, log, LATE_ALARM, ours ? o.owedTo : o.owedBy, message, {
         cause: o.key,
         ref: o.key,
-        category: ours ? 'fault' : 'waiting',
+        // Ours and real is a fault; a peer's, or a drill's, waits for a person to see it.
+        category: ours && o.mode === 'actual' ? 'fault' : 'waiting',
       });
     });
     logger.warn({ key: o.key, owedBy: o.owedBy, due: o.due }, 'notification late');
