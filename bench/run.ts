@@ -40,6 +40,12 @@ const BENCHES: Record<string, (options: BenchOptions) => Promise<unknown>> = {
     if (!o.json) printCli(figures);
     return figures;
   },
+  compliance: async (o) => {
+    const { benchCompliance, printCompliance } = await import('./compliance.ts');
+    const figures = await benchCompliance();
+    if (!o.json) printCompliance(figures);
+    return figures;
+  },
   'held-drafts': async (o) => {
     const { benchHeldDrafts, printHeldDrafts } = await import('./held-drafts.ts');
     const figures = await benchHeldDrafts();

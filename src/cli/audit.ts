@@ -62,6 +62,14 @@ export function registerAudit(program: Command): void {
     .option('--peer-export <file>', 'the other party’s bundle, to compare both views')
     .option('--json', 'print the report as JSON')
     .option(
+      '--regimes <file>',
+      'the notification regimes to count compliance by (default: shipped)',
+    )
+    .option(
+      '--at <time>',
+      'count compliance as at this time (ISO 8601; default: the first bundle’s export time)',
+    )
+    .option(
       '--threads <n>',
       'threads checking signatures beside the reader (0: none; default: cores - 1)',
       (v) => {
@@ -73,10 +81,14 @@ export function registerAudit(program: Command): void {
     )
     .action(async (file: string, o) => {
       const files: string[] = [file, ...(o.peerExport ? [o.peerExport as string] : [])];
-      const [{ compareViews }, { formatReport, verifyBundleFile }] = await Promise.all([
-        import('../ledger/verify.ts'),
-        import('./bundle-files.ts'),
-      ]);
+      const [{ compareViews }, { formatReport, verifyBundleFile }, regimesModule, report] =
+        await Promise.all([
+          import('../ledger/verify.ts'),
+          import('./bundle-files.ts'),
+          import('../protocol/regimes.ts'),
+          import('./compliance-report.ts'),
+        ]);
+      const regimes = regimesModule.loadRegimes(o.regimes);
       const results = [];
       for (const f of files)
         results.push(
@@ -84,7 +96,20 @@ export function registerAudit(program: Command): void {
         );
       const [first, second] = results;
       const cross = first?.view && second?.view ? compareViews(first.view, second.view) : undefined;
-      const ok = results.every((r) => r.report.ok) && (files.length === 1 || cross?.ok === true);
+      const at = new Date(o.at ?? first?.report.exportedAt ?? Date.now());
+      if (Number.isNaN(at.getTime())) throw new CliError(`--at ${o.at} is not a time`);
+      const compliance = results.flatMap((r) =>
+        r.view ? [report.complianceOf(regimes, r.view, at)] : [],
+      );
+      const [ca, cb] = compliance;
+      const complianceCross =
+        ca && cb && cross
+          ? report.compareComplianceReports(ca, cb, cross.notYetReceived)
+          : undefined;
+      const ok =
+        results.every((r) => r.report.ok) &&
+        (files.length === 1 || cross?.ok === true) &&
+        !complianceCross?.differ.length;
       if (o.json)
         console.log(
           JSON.stringify(
@@ -92,12 +117,24 @@ export function registerAudit(program: Command): void {
               ok,
               bundles: results.map((r, i) => ({ file: files[i], ...r.report })),
               ...(cross ? { views: cross } : {}),
+              compliance: {
+                reports: compliance,
+                ...(complianceCross ? { cross: complianceCross } : {}),
+              },
             },
             null,
             2,
           ),
         );
-      else console.log(formatReport(files, results, cross, ok));
+      else
+        console.log(
+          [
+            complianceCross?.differ.length && results.every((r) => r.report.ok) && cross?.ok
+              ? `FAILED: the two compliance tables differ on ${complianceCross.differ.length} obligation(s)\n${formatReport(files, results, cross, true).split('\n').slice(1).join('\n')}`
+              : formatReport(files, results, cross, ok),
+            ...report.complianceSection(compliance, complianceCross),
+          ].join('\n'),
+        );
       if (!ok) process.exitCode = 1;
     });
 }

@@ -15,6 +15,7 @@ import { registerIncidents } from './incidents.ts';
 import { registerLanguage } from './language.ts';
 import { registerPeople } from './people.ts';
 import type { Status } from './print.ts';
+import { registerRegimes } from './regimes.ts';
 
 const program = new Command('hotline')
   .description('Hotline: an emergency channel for AI crises between sovereign parties')
@@ -493,6 +494,7 @@ registerAudit(program);
 registerIncidents(program);
 registerLanguage(program);
 registerPeople(program);
+registerRegimes(program);
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];

@@ -22,6 +22,7 @@ import { signedBytes } from '../crypto/context.ts';
 import { ed25519Verify } from '../crypto/ed25519.ts';
 import { verifyReceiptSignature } from '../crypto/statements.ts';
 import type { Card, KeyEntry, SignedCard } from '../protocol/card.ts';
+import { type ComplianceMessage, ComplianceMessages } from '../protocol/compliance.ts';
 import { equalBytes, fromBase64url, fromHex, sha256, toHex, utf8 } from '../protocol/encoding.ts';
 import type { Header } from '../protocol/envelope.ts';
 import { jcs, jcsBytes } from '../protocol/jcs.ts';
@@ -155,6 +156,10 @@ export interface LedgerView {
   /** Keyed `${from}\n${id}`. */
   received: Map<string, ReceivedMessage>;
   peerCheckpoints: PeerCheckpoint[];
+  /** The messages (header and verified body) compliance is computed from. */
+  messages: ComplianceMessage[];
+  /** Keys of the obligations the ledger records as late (`notification-late` events). */
+  lateRecorded: string[];
 }
 
 export interface BundleResult {
@@ -268,6 +273,10 @@ export class BundleVerifier {
   readonly #sent = new Map<string, SentMessage>();
   readonly #received = new Map<string, ReceivedMessage>();
   readonly #peerCheckpoints: PeerCheckpoint[] = [];
+  /** The messages compliance with the notification regimes is computed from (docs/regimes.md). */
+  readonly #compliance = new ComplianceMessages();
+  /** Keys of the `notification-late` events the ledger records. */
+  readonly #lateRecorded: string[] = [];
 
   constructor(options: VerifierOptions = {}) {
     this.#signatures = options.signatures ?? CHECK_AT_ONCE;
@@ -453,7 +462,12 @@ export class BundleVerifier {
     }
     if (leaf.leaf === 'envelope') this.#envelope(leaf, record, at);
     else if (leaf.leaf === 'receipt') this.#receipt(leaf, at);
-    else this.#counts.events++;
+    else {
+      this.#counts.events++;
+      const key = leaf.detail.key;
+      if (leaf.type === 'notification-late' && typeof key === 'string')
+        this.#lateRecorded.push(key);
+    }
   }
 
   #envelope(leaf: EnvelopeLeaf, record: LeafRecord, at: { line: number; index: number }): void {
@@ -499,6 +513,7 @@ export class BundleVerifier {
       this.#counts.bodies++;
       if (!bodyMatches(record.body, header.bodyHash))
         this.#fail({ kind: 'body', ...where, message: 'the body does not match header.bodyHash' });
+      else this.#compliance.add(header, record.body);
     }
     const headerHash = toHex(sha256(headerBytes));
     if (leaf.dir === 'in') {
@@ -784,6 +799,8 @@ export class BundleVerifier {
         sent: this.#sent,
         received: this.#received,
         peerCheckpoints: this.#peerCheckpoints,
+        messages: this.#compliance.list,
+        lateRecorded: this.#lateRecorded,
       },
     };
   }

@@ -58,6 +58,14 @@ export class ComplianceMessages {
   }
 }
 
+/**
+ * Orders strings by UTF-16 code units, never by locale: both sides, on any machine, must sort
+ * alike (`localeCompare` follows the host's ICU data).
+ */
+function byCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** The end of the UTC day `day` (YYYY-MM-DD), plus `days`. */
 function endOfDay(day: string, days: number): number {
   return Date.parse(`${day}T00:00:00.000Z`) + (days + 1) * DAY_MS - 1;
@@ -80,7 +88,7 @@ export function computeCompliance(
     })
     .sort(
       (a, b) =>
-        a.sent.localeCompare(b.sent) || a.from.localeCompare(b.from) || a.id.localeCompare(b.id),
+        byCodeUnits(a.sent, b.sent) || byCodeUnits(a.from, b.from) || byCodeUnits(a.id, b.id),
     );
   const acks = new Map<string, { from: string; id: string; at: string }>();
   for (const m of known)
@@ -89,6 +97,12 @@ export function computeCompliance(
       if (!acks.has(key)) acks.set(key, { from: m.from, id: m.id, at: m.sent });
     }
   const notices = known.filter((m) => m.body.type === 'notice' && m.body.notice);
+  // Each notice's attachment decoded once.
+  const decoded = new Map<ComplianceMessage, Record<string, unknown> | undefined>();
+  const fieldsOf = (m: ComplianceMessage) => {
+    if (!decoded.has(m)) decoded.set(m, notificationOf(m.body)?.fields);
+    return decoded.get(m);
+  };
   const obligations: Obligation[] = [];
   const add = (
     type: NotificationType,
@@ -120,7 +134,7 @@ export function computeCompliance(
     if (timing.kind === 'before' || timing.kind === 'after') {
       // Owed by the notice itself: on time when sent by the date its field names, less or plus.
       for (const m of ofType) {
-        const date = notificationOf(m.body)?.fields[timing.field];
+        const date = fieldsOf(m)?.[timing.field];
         if (typeof date !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(date)) continue;
         const due =
           timing.kind === 'before'
@@ -143,6 +157,12 @@ export function computeCompliance(
       }
     } else if (timing.kind === 'event') {
       const started = new Set<string>();
+      // The notices of each (author, incident, status), in `sent` order: one look-up per report.
+      const byIncident = new Map<string, ComplianceMessage[]>();
+      for (const n of ofType) {
+        const key = `${n.from}\n${n.body.incident}\n${n.body.status}`;
+        byIncident.set(key, [...(byIncident.get(key) ?? []), n]);
+      }
       for (const report of known) {
         const incident = report.body.incident;
         if (report.body.type !== timing.on || !incident) continue;
@@ -152,13 +172,9 @@ export function computeCompliance(
           const key = `${report.from}\n${to}\n${incident}`;
           if (started.has(key)) continue;
           started.add(key);
-          const notice = ofType.find(
-            (n) =>
-              n.from === report.from &&
-              n.to.includes(to) &&
-              n.body.incident === incident &&
-              n.body.status === report.body.status,
-          );
+          const notice = byIncident
+            .get(`${report.from}\n${incident}\n${report.body.status}`)
+            ?.find((n) => n.to.includes(to));
           add(
             type,
             {
@@ -187,7 +203,7 @@ export function computeCompliance(
                 n.from === owedBy &&
                 n.to.includes(owedTo) &&
                 n.body.status === 'actual' &&
-                notificationOf(n.body)?.fields.year === year,
+                fieldsOf(n)?.year === year,
             );
             add(
               type,
@@ -205,7 +221,7 @@ export function computeCompliance(
       }
     }
   }
-  obligations.sort((a, b) => a.due.localeCompare(b.due) || a.key.localeCompare(b.key));
+  obligations.sort((a, b) => byCodeUnits(a.due, b.due) || byCodeUnits(a.key, b.key));
   const byParty: Record<string, PartyCompliance> = {};
   for (const party of parties) byParty[party] = { owed: 0, sent: 0, late: 0, acknowledged: 0 };
   for (const o of obligations) {

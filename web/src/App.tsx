@@ -23,6 +23,7 @@ import { useIncidentsLive } from './incidents-live.ts';
 import { Admin } from './pages/Admin.tsx';
 import { Approvals } from './pages/Approvals.tsx';
 import { Board } from './pages/Board.tsx';
+import { Compliance } from './pages/Compliance.tsx';
 import { Compose } from './pages/Compose.tsx';
 import { Drills } from './pages/Drills.tsx';
 import { Duty } from './pages/Duty.tsx';
@@ -51,6 +52,7 @@ type Route =
   | { page: 'approvals'; id?: string }
   | { page: 'drills' }
   | { page: 'flows' }
+  | { page: 'compliance' }
   | { page: 'security' }
   | { page: 'missing' };
 
@@ -68,6 +70,7 @@ function route(path: string): Route {
     return parts[1] ? { page: 'approvals', id: parts[1] } : { page: 'approvals' };
   if (parts.length === 1 && parts[0] === 'drills') return { page: 'drills' };
   if (parts.length === 1 && parts[0] === 'flows') return { page: 'flows' };
+  if (parts.length === 1 && parts[0] === 'compliance') return { page: 'compliance' };
   if (parts.length === 1 && parts[0] === 'security') return { page: 'security' };
   if (parts.length === 1 && ['compose', 'duty', 'record', 'admin'].includes(parts[0] as string))
     return { page: parts[0] as 'compose' | 'duty' | 'record' | 'admin' };
@@ -81,6 +84,7 @@ const NAV: Array<{ href: string; label: string; admin?: boolean }> = [
   { href: '/approvals', label: 'inc.nav.approvals' },
   { href: '/drills', label: 'inc.nav.drills' },
   { href: '/flows', label: 'flow.nav' },
+  { href: '/compliance', label: 'reg.nav' },
   { href: '/history', label: 'hist.nav' },
   { href: '/duty', label: 'nav.duty' },
   { href: '/record', label: 'nav.record' },
@@ -424,6 +428,7 @@ function Console({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
         {r.page === 'approvals' && <Approvals held={r.id} />}
         {r.page === 'drills' && <Drills />}
         {r.page === 'flows' && <Flows />}
+        {r.page === 'compliance' && <Compliance />}
         {r.page === 'security' && <Security />}
         {r.page === 'missing' && (
           <>

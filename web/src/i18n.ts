@@ -14,6 +14,8 @@ import { incidentsEn } from './locales/incidents.en.ts';
 import { incidentsZh } from './locales/incidents.zh.ts';
 import { pushEn } from './locales/push.en.ts';
 import { pushZh } from './locales/push.zh.ts';
+import { regimesEn } from './locales/regimes.en.ts';
+import { regimesZh } from './locales/regimes.zh.ts';
 import { zh } from './locales/zh.ts';
 
 export const LANGUAGES = ['en', 'zh'] as const;
@@ -43,6 +45,7 @@ void i18next.use(initReactI18next).init({
         push: pushEn,
         fw: frameworksEn,
         flow: flowsEn,
+        reg: regimesEn,
       },
     },
     zh: {
@@ -54,6 +57,7 @@ void i18next.use(initReactI18next).init({
         push: pushZh,
         fw: frameworksZh,
         flow: flowsZh,
+        reg: regimesZh,
       },
     },
   },

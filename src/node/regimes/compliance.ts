@@ -27,6 +27,8 @@ import type { Ledger } from '../record/ledger.ts';
 
 /** The ledger event recording an obligation that passed its deadline unmet, or was met late. */
 export const LATE_EVENT = 'notification-late';
+/** The alarm raised with it (an alarm's own leaf has the alarm's type). */
+export const LATE_ALARM = 'notification-overdue';
 /** Leaves read per query. */
 const PAGE = 1000;
 const HOUR_MS = 3_600_000;
@@ -141,10 +143,11 @@ export class Compliance {
           notice: o.notice?.id ?? null,
         }),
       ]);
-      await alarms.write(tx, log, LATE_EVENT, ours ? o.owedTo : o.owedBy, message, {
+      await alarms.write(tx, log, LATE_ALARM, ours ? o.owedTo : o.owedBy, message, {
         cause: o.key,
         ref: o.key,
-        category: ours ? 'fault' : 'waiting',
+        // Ours and real is a fault; a peer's, or a drill's, waits for a person to see it.
+        category: ours && o.mode === 'actual' ? 'fault' : 'waiting',
       });
     });
     logger.warn({ key: o.key, owedBy: o.owedBy, due: o.due }, 'notification late');

@@ -80,6 +80,9 @@ export const en = {
     'rejected-by-peer': 'The peer refused a message of ours',
     'break-glass': 'Sent by break-glass without a second officer: review it',
     'escalation-fault': 'Escalation failed: a notice could not be sent',
+    'notification-due': 'A notification we owe falls due soon',
+    'notification-overdue': 'A notification owed under the regimes is late',
+    'compliance-fault': 'Compliance could not be counted',
   },
   link: { up: 'up', degraded: 'degraded', down: 'down' },
   board: {

@@ -83,6 +83,9 @@ export const zh: Plural<Labels> = {
     'rejected-by-peer': '对方拒收了我方一条消息',
     'break-glass': '未经第二名主管批准、紧急越权发出：请复核',
     'escalation-fault': '升级通知失败：有通知未能发出',
+    'notification-due': '我方应发的一项通报即将到期',
+    'notification-overdue': '按通报机制应发的一项通报已逾期',
+    'compliance-fault': '无法统计通报合规情况',
   },
   link: { up: '正常', degraded: '降级', down: '中断' },
   board: {

@@ -28,6 +28,7 @@ import {
 import { Link, useConsole } from '../console.tsx';
 import { translateByMachine } from '../history-api.ts';
 import { RecipientStatus } from '../recipients.tsx';
+import { NotificationFields } from './Compliance.tsx';
 import { Citations, EvaluationCard } from './Evaluation.tsx';
 import { PresenceButtons } from './Flows.tsx';
 
@@ -348,6 +349,7 @@ export function MessagePage({ party, id }: { party: string; id: string }) {
                     </ul>
                   </div>
                 )}
+                {a.notification && <NotificationFields view={a.notification} />}
               </li>
             ))}
           </ul>
