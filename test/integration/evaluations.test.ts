@@ -189,11 +189,25 @@ describe('evaluation results cited across the line, and framework exports', () =
         ext: { cites: [{ from: 'us', message: evaluation, sha256: DIGEST }] },
       }),
     });
+    // A request to the owner may cite it too.
+    const asked = await hotline([
+      'incident',
+      incident,
+      '--data',
+      cn.dir,
+      '--request',
+      'mitigating',
+      '--text',
+      'Please restrict the model whose evaluation crossed the threshold.',
+      '--cite',
+      `us/${evaluation}/${DIGEST}`,
+    ]);
+    expect(asked.code, asked.stderr).toBe(0);
     await until(
-      'Beijing’s message of the incident to reach Washington',
+      'Beijing’s messages of the incident to reach Washington',
       async () => {
         const view = await us.api<{ timeline: unknown[] }>('GET', `/api/v1/incidents/${incident}`);
-        return view.timeline.length === 2;
+        return view.timeline.length === 3;
       },
       20_000,
       200,
@@ -214,9 +228,10 @@ describe('evaluation results cited across the line, and framework exports', () =
     const oecd = JSON.parse(readFileSync(out, 'utf8'));
     const validOecd = schema('oecd-ai-incident.schema.json');
     expect(validOecd(oecd), JSON.stringify(validOecd.errors)).toBe(true);
-    expect(oecd.source.messages.map((m: { from: string }) => m.from)).toEqual(['us', 'cn']);
+    expect(oecd.source.messages.map((m: { from: string }) => m.from)).toEqual(['us', 'cn', 'cn']);
     expect(oecd.criteria.description).toContain('cn (zh): 我方已核查该评估');
     expect(oecd.criteria.modelInformation).toEqual([
+      { from: 'us', message: evaluation, sha256: DIGEST, cited: true },
       { from: 'us', message: evaluation, sha256: DIGEST, cited: true },
     ]);
 
