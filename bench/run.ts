@@ -46,6 +46,7 @@ const BENCHES: Record<string, (options: BenchOptions) => Promise<unknown>> = {
     if (!o.json) printCompliance(figures);
     return figures;
   },
+  frameworks: async (o) => (await import('./frameworks.ts')).benchFrameworks(o),
   'held-drafts': async (o) => {
     const { benchHeldDrafts, printHeldDrafts } = await import('./held-drafts.ts');
     const figures = await benchHeldDrafts();

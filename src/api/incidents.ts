@@ -14,6 +14,7 @@ import {
   transitionProblem,
 } from '../node/incidents/incidents.ts';
 import type { Draft } from '../protocol/body.ts';
+import { Cite, MAX_CITES } from '../protocol/citations.ts';
 import { Lang, OneOf, PartyId, Slug, Text, Uuid7 } from '../protocol/common.ts';
 import { ProtocolError } from '../protocol/errors.ts';
 import { INCIDENT_STATES, type IncidentState, RANK } from '../protocol/values.ts';
@@ -42,6 +43,8 @@ const Words = {
   desk: Slug,
   text: Type.Optional(Text),
   lang: Type.Optional(Lang),
+  /** Attachments of earlier messages the change or request cites (sent as `ext.cites`). */
+  cites: Type.Optional(Type.Array(Cite, { minItems: 1, maxItems: MAX_CITES })),
 };
 export const StateChange = Type.Object(
   { ...Words, to: OneOf(INCIDENT_STATES) },
@@ -62,9 +65,9 @@ const LIST_MESSAGES = 5000;
 
 export const incidentRoutes = routes(
   'incident-routes',
-  ['node', 'store', 'people', 'escalation', 'followups', 'config', 'clock', 'ledger'],
+  ['node', 'store', 'people', 'escalation', 'followups', 'config', 'clock', 'ledger', 'language'],
   async (app) => {
-    const { node, store, people, escalation, followups, config, clock, ledger } = app;
+    const { node, store, people, escalation, followups, config, clock, ledger, language } = app;
     const { roster, policy } = people;
     /** State changes are made one at a time, so each cites the head the last one left. */
     const lock = new Lock();
@@ -84,6 +87,7 @@ export const incidentRoutes = routes(
         tlp: report?.body.tlp ?? 'amber',
         codes: [] as string[],
         ...(w.text ? { text: { lang: w.lang ?? 'en', body: w.text } } : {}),
+        ...(w.cites ? { ext: { cites: w.cites } } : {}),
         translations: [],
         attachments: [],
         author: { desk: w.desk },
@@ -167,6 +171,7 @@ export const incidentRoutes = routes(
       detail: Record<string, unknown>,
     ) {
       const by = await staffing(roster, request, draft.author.desk, 'act as');
+      await language.checkCitations(draft);
       const author = policy.disclosePersons
         ? { desk: draft.author.desk, person: by.actor }
         : { desk: draft.author.desk };

@@ -185,6 +185,12 @@ export function registerIncidents(program: Command): void {
         .conflicts(['set', 'request', 'accept', 'decline', 'retract']),
     )
     .option('--out <file>', 'with --export: write the JSON to this file instead of stdout')
+    .option(
+      '--cite <party/id/sha256>',
+      "with an action: cite an earlier message's attachment, e.g. an evaluation (repeat)",
+      (value: string, all: string[]) => [...all, value],
+      [],
+    )
     .addOption(deskOption())
     .option('--text <text>', 'free text to go with the action')
     .option('--lang <tag>', 'language of the text', 'en')
@@ -205,7 +211,16 @@ export function registerIncidents(program: Command): void {
         );
         return;
       }
-      const words = { desk: o.desk, ...(o.text ? { text: o.text, lang: o.lang } : {}) };
+      const { parseCites } = await import('../protocol/citations.ts');
+      const parsed = parseCites(o.cite as string[]);
+      if ('bad' in parsed)
+        throw new CliError(`--cite takes party/message-id/sha256, not "${parsed.bad}"`);
+      const { cites } = parsed;
+      const words = {
+        desk: o.desk,
+        ...(o.text ? { text: o.text, lang: o.lang } : {}),
+        ...(cites.length ? { cites } : {}),
+      };
       const act = o.set
         ? callNode(o.data, 'POST', `${path}/state`, { ...words, to: o.set })
         : o.request

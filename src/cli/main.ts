@@ -344,12 +344,11 @@ program
     ]);
     const attach = (file: string, mediaType: string) =>
       makeAttachment(file.split('/').at(-1) as string, mediaType, readFileSync(file));
-    const cites = (o.cite as string[]).map((c) => {
-      const [from, message, sha256, ...rest] = c.split('/');
-      if (!from || !message || !sha256 || rest.length)
-        throw new CliError(`--cite takes party/message-id/sha256, not "${c}"`);
-      return { from, message, sha256 };
-    });
+    const { parseCites } = await import('../protocol/citations.ts');
+    const parsed = parseCites(o.cite as string[]);
+    if ('bad' in parsed)
+      throw new CliError(`--cite takes party/message-id/sha256, not "${parsed.bad}"`);
+    const { cites } = parsed;
     const message = {
       type: o.type,
       precedence: o.precedence,

@@ -38,3 +38,21 @@ export function citesProblem(ext: Record<string, unknown> | undefined): string |
   const result = citesOf(ext);
   return 'problem' in result ? result.problem : undefined;
 }
+
+/** A citation written `party/message-id/sha256` (the CLI's `--cite`), or undefined. */
+export function parseCite(text: string): Cite | undefined {
+  const [from, message, sha256, ...rest] = text.split('/');
+  const cite = { from, message, sha256 };
+  return rest.length === 0 && Value.Check(Cite, cite) ? cite : undefined;
+}
+
+/** Every `party/message-id/sha256`, or the first that is not one (for a CLI's error). */
+export function parseCites(texts: readonly string[]): { cites: Cite[] } | { bad: string } {
+  const cites: Cite[] = [];
+  for (const text of texts) {
+    const cite = parseCite(text);
+    if (!cite) return { bad: text };
+    cites.push(cite);
+  }
+  return { cites };
+}

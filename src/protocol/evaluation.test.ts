@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { makeAttachment, viewAttachment } from './attachments.ts';
-import { citesOf, citesProblem } from './citations.ts';
+import { citesOf, citesProblem, parseCite, parseCites } from './citations.ts';
 import { utf8 } from './encoding.ts';
 import { checkEvaluation, EVALUATION_MEDIA_TYPE } from './evaluation.ts';
 
@@ -94,6 +94,12 @@ describe('citations', () => {
   test('ext.cites names earlier attachments by party, message and digest', () => {
     expect(citesOf({ cites: [cite] })).toEqual({ cites: [cite] });
     expect(citesOf(undefined)).toEqual({ cites: [] });
+  });
+  test('the CLI form party/message-id/sha256 is parsed, and anything else is not', () => {
+    expect(parseCite(`cn/${cite.message}/${cite.sha256}`)).toEqual(cite);
+    expect(parseCite(`cn/${cite.message}`)).toBeUndefined();
+    expect(parseCite(`cn/${cite.message}/${cite.sha256}/x`)).toBeUndefined();
+    expect(parseCites([`cn/${cite.message}/${cite.sha256}`, 'nope'])).toEqual({ bad: 'nope' });
   });
   test('a malformed citation is refused with the field at fault', () => {
     expect(citesProblem({ cites: [{ ...cite, sha256: 'nope' }] })).toMatch(

@@ -4,7 +4,7 @@ import addFormats from 'ajv-formats';
 import { describe, expect, test } from 'vitest';
 import { deriveIncident, type IncidentMessage } from '../node/incidents/incidents.ts';
 import { makeAttachment } from './attachments.ts';
-import type { Body } from './body.ts';
+import type { Attachment, Body } from './body.ts';
 import { EVALUATION_MEDIA_TYPE } from './evaluation.ts';
 import {
   emptyCriteria,
@@ -215,7 +215,7 @@ describe('criteria still empty while composing', () => {
   test('a bare report leaves the system criteria empty; filling them removes them', () => {
     const bare = {
       text: { lang: 'en', body: 'Loss of control.' },
-      attachments: [],
+      attachments: [] as Attachment[],
       report: {
         nature: 'incident' as const,
         category: 'category.loss-of-control',
@@ -240,5 +240,7 @@ describe('criteria still empty while composing', () => {
     expect(emptyCriteria('eu-ai-act-73', filled).map((k) => k.id)).toContain(
       'aiSystem.euDatabaseRegistration',
     );
+    expect(ids(filled)).toContain('modelInformation');
+    expect(ids({ ...filled, attachments: [evalAttachment] })).not.toContain('modelInformation');
   });
 });

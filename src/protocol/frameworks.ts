@@ -40,6 +40,8 @@ export const REPORT_FIELDS = [
   'actionsRequested',
   'evidencePreserved',
   'attachments',
+  /** Evaluation results attached or cited (`ext.cites`). */
+  'evaluations',
   /** Always filled, from the envelopes and the incident's state. */
   'envelope',
 ] as const;
@@ -87,7 +89,7 @@ export const OECD_CRITERIA: readonly Criterion[] = [
   c('aiSystemName', 'ai-model', 'system.model'),
   c('developer', 'ai-model', 'system.developer'),
   c('systemVersion', 'ai-model', 'system.version'),
-  c('modelInformation', 'ai-model', 'attachments'),
+  c('modelInformation', 'ai-model', 'evaluations'),
   c('aiTask', 'task-and-output', null),
   c('autonomy', 'task-and-output', 'attribution'),
   c('actionsTaken', 'response', 'actionsTaken'),
@@ -132,7 +134,8 @@ type Report = NonNullable<Body['report']>;
 export function filledFields(
   report: Partial<Report> | undefined,
   text: string | undefined,
-  attachments: number,
+  attachments: readonly { mediaType: string }[],
+  cites: number,
 ): Set<ReportField> {
   const filled = new Set<ReportField>(['envelope']);
   const has = (field: ReportField, yes: unknown) => {
@@ -154,16 +157,23 @@ export function filledFields(
   has('actionsTaken', report?.actionsTaken?.length);
   has('actionsRequested', report?.actionsRequested?.length);
   has('evidencePreserved', report?.evidencePreserved !== undefined);
-  has('attachments', attachments);
+  has('attachments', attachments.length);
+  has('evaluations', cites || attachments.some((a) => a.mediaType === EVALUATION_MEDIA_TYPE));
   return filled;
 }
 
 /** The criteria of `framework` a draft report leaves empty (those no report fills included). */
 export function emptyCriteria(
   framework: Framework,
-  draft: Pick<Draft, 'report' | 'text' | 'attachments'>,
+  draft: Pick<Draft, 'report' | 'text' | 'attachments' | 'ext'>,
 ): Criterion[] {
-  const filled = filledFields(draft.report, draft.text?.body, draft.attachments.length);
+  const cites = citesOf(draft.ext);
+  const filled = filledFields(
+    draft.report,
+    draft.text?.body,
+    draft.attachments,
+    'cites' in cites ? cites.cites.length : 0,
+  );
   return CRITERIA[framework].filter((k) => k.field === null || !filled.has(k.field));
 }
 

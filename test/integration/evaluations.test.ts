@@ -134,6 +134,13 @@ describe('evaluation results cited across the line, and framework exports', () =
     expect(r.stderr).toMatch(
       /E_BAD_ATTACHMENT: attachment "bad.json" evaluation \/crossed: says false/,
     );
+    // The same check offline, before anything is sent.
+    const offline = await hotline(['evaluation', bad]);
+    expect(offline.code).toBe(1);
+    expect(offline.stdout).toMatch(/^NOT VALID: \/crossed: says false, but a result of 0\.62/);
+    const good = await hotline(['evaluation', EVALUATION]);
+    expect(good.code, good.stderr).toBe(0);
+    expect(good.stdout).toMatch(/^OK: Frontier-7 2026-11-rc2 \(Example AI Lab\)/);
   }, 60_000);
 
   test('Beijing cites it in a query; Washington sees which evaluation the query is about', async () => {
@@ -189,11 +196,25 @@ describe('evaluation results cited across the line, and framework exports', () =
         ext: { cites: [{ from: 'us', message: evaluation, sha256: DIGEST }] },
       }),
     });
+    // A request to the owner may cite it too.
+    const asked = await hotline([
+      'incident',
+      incident,
+      '--data',
+      cn.dir,
+      '--request',
+      'mitigating',
+      '--text',
+      'Please restrict the model whose evaluation crossed the threshold.',
+      '--cite',
+      `us/${evaluation}/${DIGEST}`,
+    ]);
+    expect(asked.code, asked.stderr).toBe(0);
     await until(
-      'Beijing’s message of the incident to reach Washington',
+      'Beijing’s messages of the incident to reach Washington',
       async () => {
         const view = await us.api<{ timeline: unknown[] }>('GET', `/api/v1/incidents/${incident}`);
-        return view.timeline.length === 2;
+        return view.timeline.length === 3;
       },
       20_000,
       200,
@@ -214,9 +235,10 @@ describe('evaluation results cited across the line, and framework exports', () =
     const oecd = JSON.parse(readFileSync(out, 'utf8'));
     const validOecd = schema('oecd-ai-incident.schema.json');
     expect(validOecd(oecd), JSON.stringify(validOecd.errors)).toBe(true);
-    expect(oecd.source.messages.map((m: { from: string }) => m.from)).toEqual(['us', 'cn']);
+    expect(oecd.source.messages.map((m: { from: string }) => m.from)).toEqual(['us', 'cn', 'cn']);
     expect(oecd.criteria.description).toContain('cn (zh): 我方已核查该评估');
     expect(oecd.criteria.modelInformation).toEqual([
+      { from: 'us', message: evaluation, sha256: DIGEST, cited: true },
       { from: 'us', message: evaluation, sha256: DIGEST, cited: true },
     ]);
 

@@ -324,6 +324,23 @@ export function Compose() {
           )}
           {type === 'incident.report' && (
             <fieldset>
+              <legend>{t('compose.actionsRequested')}</legend>
+              <div className="checks">
+                {of('action.').map((c) => (
+                  <label key={c.code} className="check">
+                    <input
+                      type="checkbox"
+                      checked={requested.includes(c.code)}
+                      onChange={() => toggle(requested, setRequested, c.code)}
+                    />
+                    {c.text}
+                  </label>
+                ))}
+              </div>
+            </fieldset>
+          )}
+          {type === 'incident.report' && (
+            <fieldset>
               <legend>{t('fw.compose.system')}</legend>
               <div className="row">
                 {(
@@ -383,23 +400,6 @@ export function Compose() {
                     onChange={(e) => setScale(e.target.value)}
                   />
                 </label>
-              </div>
-            </fieldset>
-          )}
-          {type === 'incident.report' && (
-            <fieldset>
-              <legend>{t('compose.actionsRequested')}</legend>
-              <div className="checks">
-                {of('action.').map((c) => (
-                  <label key={c.code} className="check">
-                    <input
-                      type="checkbox"
-                      checked={requested.includes(c.code)}
-                      onChange={() => toggle(requested, setRequested, c.code)}
-                    />
-                    {c.text}
-                  </label>
-                ))}
               </div>
             </fieldset>
           )}
