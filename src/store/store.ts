@@ -274,21 +274,27 @@ export class Store implements HashReader {
     );
   }
 
-  /** Pending envelopes for a peer whose time has come, by precedence then seq. */
+  /**
+   * Pending envelopes for a peer whose time has come, by precedence then seq; with
+   * `attemptsBelow`, only those tried fewer times (delivery held after a fork).
+   */
   async dueOutbox(
     party: string,
     ranks: readonly number[],
     now: number,
     limit: number,
     q: Executor = this.db,
+    attemptsBelow?: number,
   ): Promise<OutboxRow[]> {
-    const rows = await q
+    let query = q
       .selectFrom('outbox')
       .select(OUTBOX_COLUMNS)
       .where('party', '=', party)
       .where('status', '=', 'pending')
       .where('rank', 'in', ranks)
-      .where('next_attempt_at', '<=', now)
+      .where('next_attempt_at', '<=', now);
+    if (attemptsBelow !== undefined) query = query.where('attempts', '<', attemptsBelow);
+    const rows = await query
       .orderBy('rank')
       .orderBy('seq')
       .limit(limit)
@@ -296,19 +302,21 @@ export class Store implements HashReader {
     return rows.map(outboxRow);
   }
 
-  /** The earliest next attempt among pending envelopes of these ranks, if any. */
+  /** The earliest next attempt among pending envelopes of these ranks (as dueOutbox), if any. */
   async nextDue(
     party: string,
     ranks: readonly number[],
     q: Executor = this.db,
+    attemptsBelow?: number,
   ): Promise<number | undefined> {
-    const row = await q
+    let query = q
       .selectFrom('outbox')
       .select((eb) => eb.fn.min('next_attempt_at').as('at'))
       .where('party', '=', party)
       .where('status', '=', 'pending')
-      .where('rank', 'in', ranks)
-      .executeTakeFirst();
+      .where('rank', 'in', ranks);
+    if (attemptsBelow !== undefined) query = query.where('attempts', '<', attemptsBelow);
+    const row = await query.executeTakeFirst();
     return row?.at === null || row?.at === undefined ? undefined : Number(row.at);
   }
 

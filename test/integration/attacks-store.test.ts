@@ -5,7 +5,7 @@
  * an outbox to a peer that never answers stays bounded; a node whose receipts its witness refuses
  * as a fork stops resending. docs/security.md lists which test shows which defence.
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { sql } from 'kysely';
@@ -210,4 +210,60 @@ describe('an outbox to a peer that never answers', () => {
       await node.close();
     }
   }, 60_000);
+});
+
+describe('a peer restored from an old backup', () => {
+  test('its receipts are refused as a fork: resends stop after a bound, one alarm says so', async () => {
+    const fast = {
+      batch: 256,
+      backoffBaseMs: 50,
+      backoffMaxMs: 200,
+      sendTimeoutMs: 5000,
+      failoverMs: 750,
+    };
+    pair = await createPair({
+      heartbeatMs: 300,
+      outbox: fast,
+      integrity: { checkIntervalMs: 3_600_000, forkResends: 2 },
+    });
+    const us = await pair.start(pair.us);
+    await pair.start(pair.cn);
+    await sendReceipted(us, 3);
+    // Beijing's records copied while it is stopped: the backup.
+    await pair.stop(pair.cn);
+    const db = join(pair.cn.dir, 'hotline.db');
+    copyFileSync(db, `${db}.backup`);
+    await pair.start(pair.cn);
+    // Washington witnesses Beijing's log grow past the backup.
+    await sendReceipted(us, 3);
+    // Beijing restored from the backup: its log is back where it was.
+    await pair.stop(pair.cn);
+    for (const side of ['-wal', '-shm']) rmSync(`${db}${side}`, { force: true });
+    copyFileSync(`${db}.backup`, db);
+    await pair.start(pair.cn);
+    const { id } = await us.node.release(['cn'], draft({ text: { lang: 'en', body: 'after' } }));
+    const held = await eventually(async () => {
+      const alarms = await openAlarms(us, 'delivery-held');
+      return alarms.length ? alarms : undefined;
+    }, 20_000);
+    expect(held).toHaveLength(1);
+    expect(held[0]?.message).toContain('refused as a fork');
+    // Long enough for ~20 retries at this backoff (50–200 ms) had delivery kept resending.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const [row] = await us.store.outboxRowsOf(id);
+    expect(row?.status).toBe('pending');
+    expect(row?.attempts).toBeGreaterThanOrEqual(1);
+    expect(row?.attempts).toBeLessThanOrEqual(2);
+    const forks = await openAlarms(us, 'fork');
+    expect(forks).toHaveLength(1);
+    expect(forks[0]?.party).toBe('cn');
+    expect(forks[0]?.message).toContain('is smaller than, and its log no longer holds');
+    expect(await openAlarms(us, 'delivery-held')).toHaveLength(1);
+    // Clearing the fork alarm (the peer recovered, by hand) resumes delivery: it is sent again.
+    await us.alarms.clear(forks[0]?.id as number, 'admin', 'restored; checked with Beijing');
+    await eventually(async () => {
+      const [again] = await us.store.outboxRowsOf(id);
+      return (again?.attempts ?? 0) > (row?.attempts ?? 0) || undefined;
+    }, 20_000);
+  }, 90_000);
 });

@@ -397,7 +397,8 @@ describe('fuzzing', () => {
     expect(figures.crashes).toBe(0);
     expect(figures.hangs).toBe(0);
     expect(figures.nodeStateChanged).toBe(false);
-    // Relay access is open in this version: only what it answered 2xx may be stored.
-    if (figures.relayAccepted === 0) expect(figures.relayStored).toBe(0);
+    // Relay access is signed: nothing unsigned or forged is accepted or stored.
+    expect(figures.relayAccepted).toBe(0);
+    expect(figures.relayStored).toBe(0);
   }, 300_000);
 });

@@ -7,7 +7,7 @@
  * compares the node's state (inbox, ledger, alarms, outbox) and the relay's before and after.
  * The attack suite runs a few thousand; `npm run bench -- attacks` runs 100,000.
  */
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -15,6 +15,7 @@ import fc from 'fast-check';
 import pino from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import { newSalt, sealMessageFor } from '../../src/crypto/envelope.ts';
+import { RELAY_AUTH_HEADER, relayAuthHeaders } from '../../src/crypto/relay-auth.ts';
 import { openSenderEpoch } from '../../src/crypto/seal.ts';
 import { signHeartbeat } from '../../src/crypto/statements.ts';
 import { readNodeKeys, readOwnCard } from '../../src/node/core/data.ts';
@@ -44,7 +45,10 @@ export interface FuzzFigures {
   slowest: string;
   /** Node state changed (inbox, ledger leaves, open alarms, outbox). */
   nodeStateChanged: boolean;
-  /** Items the relay stored: only from deposits it answered 2xx (relay access is open today). */
+  /**
+   * Items the relay stored, and deposits it answered 2xx: none may be, since no request is signed
+   * by a pinned party over what it carries (relay access is signed).
+   */
   relayStored: number;
   relayAccepted: number;
   seconds: number;
@@ -136,6 +140,21 @@ export async function runAttackFuzz(count: number, seed = 14): Promise<FuzzFigur
       signer.key,
     );
     const json = (v: unknown) => JSON.stringify(v);
+    // Relay access is signed: requests signed by Beijing's real key over another body (a
+    // captured signature on a changed deposit), by a stranger's key under Beijing's name and kid,
+    // or with a header changed.
+    const deposit = `http://relay${'/relay/v1/boxes/us/envelopes'}`;
+    const stranger = { kid: signer.kid, key: generateKeyPairSync('ed25519').privateKey };
+    const original = json({ envelopes: [envelope] });
+    const signed = fc.oneof(
+      mutation({ envelopes: [envelope] }).map(
+        (d) => [json(d), relayAuthHeaders('cn', signer, 'POST', deposit, original)] as const,
+      ),
+      mutation({ envelopes: [envelope] }).map(
+        (d) => [json(d), relayAuthHeaders('cn', stranger, 'POST', deposit, json(d))] as const,
+      ),
+      fc.string({ maxLength: 200 }).map((h) => [original, { [RELAY_AUTH_HEADER]: h }] as const),
+    );
     const request = fc.oneof(
       fc.jsonValue().map((v) => ['federation', '/federation/v1/envelopes', json(v)] as const),
       fc
@@ -154,6 +173,7 @@ export async function runAttackFuzz(count: number, seed = 14): Promise<FuzzFigur
         .record({ from: fc.string({ maxLength: 40 }), result: fc.jsonValue({ maxDepth: 2 }) })
         .map((d) => ['relay', '/relay/v1/boxes/cn/answers', json(d)] as const),
       hostileText.map((t) => ['relay', '/relay/v1/boxes/us/envelopes', t] as const),
+      signed.map(([d, h]) => ['relay', '/relay/v1/boxes/us/envelopes', d, h] as const),
     );
 
     const state = async () =>
@@ -189,7 +209,7 @@ export async function runAttackFuzz(count: number, seed = 14): Promise<FuzzFigur
         numRuns: Math.min(CHUNK, count - done),
         seed: seed + done,
       });
-      for (const [listener, url, payload] of batch) {
+      for (const [listener, url, payload, auth] of batch) {
         const app = listener === 'relay' ? relay : node.federation;
         const t0 = performance.now();
         const cpu0 = process.cpuUsage();
@@ -199,7 +219,7 @@ export async function runAttackFuzz(count: number, seed = 14): Promise<FuzzFigur
           const response = await app.inject({
             method: 'POST',
             url,
-            headers: { 'content-type': 'application/json' },
+            headers: { 'content-type': 'application/json', ...auth },
             payload,
           });
           status = response.statusCode;

@@ -65,19 +65,72 @@ export interface OutboxParts {
   logger: Logger;
 }
 
+/** How often a held delivery looks whether the fork alarm behind it was cleared. */
+const HOLD_LOOK_MS = 5000;
+
+/**
+ * Delivery to one peer held after a fork: once the witness refuses a peer's receipts as a fork,
+ * no receipt of that peer can verify until a person deals with it, and resending would only
+ * repeat the refusal (a node restored from an old backup was resent to at ~28 % CPU for good). So
+ * while a `fork` alarm about the peer is open, a message is sent at most `integrity.forkResends`
+ * times, and one `delivery-held` alarm says so; clearing the fork alarm resumes delivery.
+ */
+class ForkHold {
+  readonly #parts: OutboxParts;
+  readonly #party: string;
+  #held = false;
+  #lookedAt = Number.NEGATIVE_INFINITY;
+
+  constructor(parts: OutboxParts, party: string) {
+    this.#parts = parts;
+    this.#party = party;
+  }
+
+  /** The attempts below which a pending envelope may still be sent (undefined: not held). */
+  async attemptsBelow(): Promise<number | undefined> {
+    if (Date.now() - this.#lookedAt >= HOLD_LOOK_MS) {
+      this.#lookedAt = Date.now();
+      const forked = await this.#parts.witness.forked(this.#party);
+      if (this.#held && !forked)
+        this.#parts.logger.info({ peer: this.#party }, 'fork alarm cleared: delivery resumes');
+      this.#held = forked;
+    }
+    return this.#held ? this.#parts.config.integrity.forkResends : undefined;
+  }
+
+  /** A receipt was refused and a fork alarm about the peer is open: hold, and alarm once. */
+  async engage(): Promise<void> {
+    this.#lookedAt = Date.now();
+    if (this.#held) return;
+    this.#held = true;
+    const { store, alarms, config } = this.#parts;
+    const pending = await store.pendingCount(this.#party);
+    await alarms.raise(
+      'delivery-held',
+      this.#party,
+      `receipts from "${this.#party}" are refused as a fork (see its fork alarm): ${pending} ` +
+        `message(s) wait in the outbox, each sent at most ${config.integrity.forkResends} times ` +
+        'until the fork alarm is cleared',
+      { cause: 'fork' },
+    );
+  }
+}
+
 class Lane {
   readonly #parts: OutboxParts;
   readonly #party: string;
   readonly #ranks: readonly number[];
+  readonly #hold: ForkHold;
   #wake: (() => void) | undefined;
   #kicked = false;
   #running = false;
   #loop: Promise<void> | undefined;
 
-  constructor(parts: OutboxParts, party: string, ranks: readonly number[]) {
+  constructor(parts: OutboxParts, party: string, ranks: readonly number[], hold: ForkHold) {
     this.#parts = parts;
     this.#party = party;
     this.#ranks = ranks;
+    this.#hold = hold;
   }
 
   start(): void {
@@ -108,10 +161,19 @@ class Lane {
       this.#kicked = false;
       // More may be due at once: look again rather than wait for a kick.
       let more = false;
+      let below: number | undefined;
       if (batches.size < PIPELINE) {
         try {
+          below = await this.#hold.attemptsBelow();
           const limit = config.outbox.batch + inFlight.size;
-          const due = await store.dueOutbox(this.#party, this.#ranks, Date.now(), limit);
+          const due = await store.dueOutbox(
+            this.#party,
+            this.#ranks,
+            Date.now(),
+            limit,
+            undefined,
+            below,
+          );
           const fresh = due.filter((r) => !inFlight.has(r.id)).slice(0, config.outbox.batch);
           const rows = fitRequest(fresh);
           if (rows.length) {
@@ -135,7 +197,7 @@ class Lane {
       if (more || this.#kicked) continue;
       const next = batches.size
         ? undefined
-        : await store.nextDue(this.#party, this.#ranks).catch((e) => {
+        : await store.nextDue(this.#party, this.#ranks, undefined, below).catch((e) => {
             // Unreadable, the lane looks again within a second (where a failure is logged too).
             logger.error({ err: e, peer: this.#party }, 'reading the next due envelope failed');
             return undefined;
@@ -198,6 +260,7 @@ class Lane {
     const peer = peers.pinned(this.#party);
     const byId = new Map(rows.map((r) => [r.id, r]));
     const cleared = new Set<string>();
+    let refused = false;
     for (const receipt of answer.receipts) {
       witness.prefetchReceiptProof(this.#party, receipt.receipt.checkpoint);
       const named = receipt.receipt.entries.map((e) => e.id).filter((id) => !byId.has(id));
@@ -239,8 +302,10 @@ class Lane {
       const { checkpoint } = verified;
       if (
         !(await witness.checkReceipt(this.#party, checkpoint, receipt.receipt.checkpoint, record))
-      )
+      ) {
+        refused = true;
         continue;
+      }
       for (const e of fresh) cleared.add(e.id);
       metrics.receipts.inc({ peer: this.#party, dir: 'in' });
       events.emit(
@@ -261,6 +326,7 @@ class Lane {
           { cause: r.code },
         );
     }
+    if (refused && (await witness.forked(this.#party))) await this.#hold.engage();
     const unsettled = rows.filter((r) => !cleared.has(r.id));
     if (unsettled.length)
       await store.markAttempt(
@@ -299,7 +365,8 @@ export class Outbox {
   #ensure(party: string): Lane[] {
     let lanes = this.#lanes.get(party);
     if (!lanes) {
-      lanes = LANES.map((l) => new Lane(this.#parts, party, l.ranks));
+      const hold = new ForkHold(this.#parts, party);
+      lanes = LANES.map((l) => new Lane(this.#parts, party, l.ranks, hold));
       for (const lane of lanes) lane.start();
       this.#lanes.set(party, lanes);
     }

@@ -123,6 +123,8 @@ export class Witness {
   readonly #relayedProofs = new Map<string, Map<string, Uint8Array[]>>();
   /** Per peer, heartbeats in a row whose larger checkpoint no proof could be had for. */
   readonly #unproven = new Map<string, number>();
+  /** Per peer, the last smaller checkpoint a heartbeat carried that was judged (stale or fork). */
+  readonly #smaller = new Map<string, string>();
   #cosigner: NoteSigner | undefined;
 
   constructor(parts: WitnessParts) {
@@ -250,6 +252,12 @@ export class Witness {
           )
             proof = await this.#fetchProof(party, from, to, false);
         } catch (e) {
+          if (checkpoint.size < old.size && shrunk(e)) {
+            await this.#lock(party).run(() =>
+              this.#fork(party, old, checkpoint, 'is smaller than, and its log no longer holds,'),
+            );
+            return false;
+          }
           this.#parts.logger.warn(
             { peer: party, from, to, reason: (e as Error).message },
             'no consistency proof for a receipt',
@@ -309,6 +317,13 @@ export class Witness {
     // The proof must start at the size we accepted. A heartbeat without one (none, or from
     // another size) is no reason to stop looking: a peer that rewrote its log would simply leave
     // it out. So the witness asks the peer for it, as it does for a receipt's checkpoint.
+    if (old && checkpoint.size < old.size) {
+      // A peer stuck on a smaller checkpoint sends it in every heartbeat: it is judged once.
+      if (this.#smaller.get(party) === heartbeat.checkpoint) return;
+      if (await this.#checkSmaller(party, old, checkpoint))
+        this.#smaller.set(party, heartbeat.checkpoint);
+      return;
+    }
     const c = heartbeat.consistency;
     let proof = old && c?.from === old.size ? c.proof.map(fromHex) : undefined;
     if (old && !proof && checkpoint.size > old.size) {
@@ -361,6 +376,42 @@ export class Witness {
         );
       return undefined;
     }
+  }
+
+  /**
+   * A heartbeat's signed checkpoint smaller than the accepted one: stale (heartbeats reordered on
+   * different paths) only if the accepted tree contains it. The proof is fetched from the peer; one
+   * that fails (fetched again directly), or a peer whose log no longer reaches the size it signed
+   * before (restored from an old backup), is a fork. An unreachable peer is asked at its next one.
+   */
+  async #checkSmaller(party: string, old: Accepted, checkpoint: Checkpoint): Promise<boolean> {
+    let proof: Uint8Array[] = [];
+    try {
+      for (let attempt = 0; attempt < PROOF_ATTEMPTS; attempt++) {
+        proof = await this.#fetchProof(party, checkpoint.size, old.size, attempt === 0);
+        if (checkTree(proof, old.size, old.root, checkpoint.size, checkpoint.root)) return true;
+      }
+    } catch (e) {
+      if (!shrunk(e)) {
+        this.#parts.logger.warn(
+          { peer: party, from: checkpoint.size, to: old.size, reason: (e as Error).message },
+          'no consistency proof for a smaller checkpoint',
+        );
+        return false;
+      }
+      await this.#fork(party, old, checkpoint, 'is smaller than, and its log no longer holds,');
+      return true;
+    }
+    await this.#fork(party, old, checkpoint, 'is not contained in');
+    return true;
+  }
+
+  /**
+   * Whether a `fork` alarm about `party` is open: its log is not what this node witnessed, so no
+   * receipt of it can be verified until a person has dealt with it.
+   */
+  forked(party: string): Promise<boolean> {
+    return this.#parts.store.hasOpenAlarm('fork', party);
   }
 
   /**
@@ -509,6 +560,7 @@ export class Witness {
     const direct = this.#parts.paths.order(party).filter((p) => p.kind === 'direct');
     if (!direct.length) throw new Error('no direct path to the peer');
     const errors: string[] = [];
+    const codes: string[] = [];
     let answered = false;
     const { failoverMs, sendTimeoutMs } = this.#parts.config.outbox;
     for (const [i, path] of direct.entries()) {
@@ -518,10 +570,11 @@ export class Witness {
         return await this.#fetchProofAt(path.url, from, to, timeout);
       } catch (e) {
         errors.push((e as Error).message);
+        if (e instanceof TransportError && e.answered && e.code) codes.push(e.code);
         answered ||= e instanceof PeerAnswer || (e instanceof TransportError && e.answered);
       }
     }
-    throw answered ? new PeerAnswer(errors.join('; ')) : new Error(errors.join('; '));
+    throw answered ? new PeerAnswer(errors.join('; '), codes) : new Error(errors.join('; '));
   }
 
   async #fetchProofAt(
@@ -605,7 +658,23 @@ const UNPROVEN_HEARTBEATS = 3;
 /** Fetches of a consistency proof that fails to verify, before it counts as a fork. */
 const PROOF_ATTEMPTS = 3;
 
-class PeerAnswer extends Error {}
+class PeerAnswer extends Error {
+  /** The error codes the peer answered with (`E_NOT_FOUND`: its log is smaller than asked). */
+  readonly codes: readonly string[];
+  constructor(message: string, codes: readonly string[] = []) {
+    super(message);
+    this.codes = codes;
+  }
+}
+
+/**
+ * Whether a failed proof fetch shows the peer's log is now smaller than `size`, a checkpoint of
+ * which it signed: every path that answered said the size is past its log (`E_NOT_FOUND`). A log
+ * only grows, so the log was rewound (restored from an old backup) or rewritten — a fork.
+ */
+function shrunk(e: unknown): boolean {
+  return e instanceof PeerAnswer && e.codes.length > 0 && e.codes.every((c) => c === 'E_NOT_FOUND');
+}
 
 /**
  * The cause of a `bad-proof` alarm raised because no proof could be had (the peer unreachable, or
