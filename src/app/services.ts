@@ -29,6 +29,7 @@ import { openPeople, type People } from '../node/people/people.ts';
 import { Ledger } from '../node/record/ledger.ts';
 import { Witness } from '../node/record/witness.ts';
 import type { SignedCard } from '../protocol/card.ts';
+import { DraftStore } from '../store/approvals.ts';
 import { FollowupStore } from '../store/followups.ts';
 import { PushStore } from '../store/push.ts';
 import { RotationStore } from '../store/rotations.ts';
@@ -157,6 +158,7 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
   const language = new Language({ config, card, store, ledger, peers, logger });
   const people = openPeople(store, config.access, ledger, clock);
   const pushSubscriptions = new PushStore(store);
+  const drafts = new DraftStore(store);
   const push = new PushNotifier({
     config: config.notify.push,
     vapid: parts.vapid,
@@ -170,7 +172,8 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
     },
     categoryOf: async (party, id) => {
       const row = (await store.getInbox(party, id)) ?? (await store.getOutbox(party, id));
-      return row?.body.report?.category ?? null;
+      const message = row?.body ?? (await drafts.get(id))?.message;
+      return message?.report?.category ?? null;
     },
     logger,
     clock,
@@ -190,7 +193,17 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
     roster: people.roster,
     trail: people.trail,
   });
-  const approvals = new Approvals({ config, store, node, peers, people, events, logger });
+  const approvals = new Approvals({
+    config,
+    store,
+    node,
+    peers,
+    people,
+    events,
+    logger,
+    followups,
+    alarms,
+  });
   const linkTests = new LinkTests({ config, store, node, peers, language, logger, clock });
   // How the services wake each other, in one place: a release starts delivery at once, and a
   // follow-up due now (a message received) is fired without waiting for the next look.

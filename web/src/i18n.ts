@@ -1,6 +1,8 @@
 /** English and Chinese for every label; each person's choice is remembered in this browser. */
 import i18next from 'i18next';
 import { initReactI18next } from 'react-i18next';
+import { alarmsEn } from './locales/alarms.en.ts';
+import { alarmsZh } from './locales/alarms.zh.ts';
 import { en } from './locales/en.ts';
 import { factorsEn } from './locales/factors.en.ts';
 import { factorsZh } from './locales/factors.zh.ts';
@@ -30,8 +32,26 @@ function initial(): Lang {
 void i18next.use(initReactI18next).init({
   // The incident, approvals and drills pages' labels live in their own files, under `inc`.
   resources: {
-    en: { translation: { ...en, inc: incidentsEn, hist: historyEn, sf: factorsEn, push: pushEn } },
-    zh: { translation: { ...zh, inc: incidentsZh, hist: historyZh, sf: factorsZh, push: pushZh } },
+    en: {
+      translation: {
+        ...en,
+        inc: incidentsEn,
+        hist: historyEn,
+        sf: factorsEn,
+        push: pushEn,
+        al: alarmsEn,
+      },
+    },
+    zh: {
+      translation: {
+        ...zh,
+        inc: incidentsZh,
+        hist: historyZh,
+        sf: factorsZh,
+        push: pushZh,
+        al: alarmsZh,
+      },
+    },
   },
   lng: initial(),
   fallbackLng: 'en',

@@ -80,6 +80,8 @@ export const en = {
     'rejected-by-peer': 'The peer refused a message of ours',
     'break-glass': 'Sent by break-glass without a second officer: review it',
     'escalation-fault': 'Escalation failed: a notice could not be sent',
+    'held-escalation': 'A held draft awaits a second officer',
+    'held-unapproved': 'A held draft is unapproved after every desk of the ladder',
   },
   link: { up: 'up', degraded: 'degraded', down: 'down' },
   board: {

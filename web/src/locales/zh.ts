@@ -83,6 +83,8 @@ export const zh: Plural<Labels> = {
     'rejected-by-peer': '对方拒收了我方一条消息',
     'break-glass': '未经第二名主管批准、紧急越权发出：请复核',
     'escalation-fault': '升级通知失败：有通知未能发出',
+    'held-escalation': '待审批草稿仍待第二名值班官批准',
+    'held-unapproved': '待审批草稿升级已到最后一级，仍未批准',
   },
   link: { up: '正常', degraded: '降级', down: '中断' },
   board: {
