@@ -68,7 +68,7 @@ const DEFAULT_RULES: ApprovalRule[] = [
 const DEFAULT_TEMPLATES: Template[] = [
   {
     id: 'exercise-flash',
-    title: { en: 'Exercise flash report', zh: '演习特急报告' },
+    title: { en: 'Exercise flash report', zh: '演习特提报告' },
     preApproved: true,
     type: 'incident.report',
     precedence: 'flash',
