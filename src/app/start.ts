@@ -33,6 +33,8 @@ export const REDACT = [
   'token',
   'apiKey',
   '*.apiKey',
+  'privateKey',
+  '*.privateKey',
   'authorization',
   'req.headers.authorization',
   'password',
