@@ -47,6 +47,12 @@ const BENCHES: Record<string, (options: BenchOptions) => Promise<unknown>> = {
     return figures;
   },
   frameworks: async (o) => (await import('./frameworks.ts')).benchFrameworks(o),
+  push: async (o) => {
+    const { benchPush, printPush } = await import('./push.ts');
+    const figures = await benchPush();
+    if (!o.json) printPush(figures);
+    return figures;
+  },
   'held-drafts': async (o) => {
     const { benchHeldDrafts, printHeldDrafts } = await import('./held-drafts.ts');
     const figures = await benchHeldDrafts();

@@ -198,7 +198,8 @@ export const incidentRoutes = routes(
           const { view } = found;
           if (!all && (view.state === 'closed' || view.retracted)) continue;
           const rows = (await followups.ofIncident(incident)).filter(
-            (f) => !f.acked_at && !f.retracted_at,
+            (f): f is typeof f & { dir: 'in' | 'out' } =>
+              f.dir !== 'held' && !f.acked_at && !f.retracted_at,
           );
           const deadlines = rows.map((f) => ({
             dir: f.dir,

@@ -190,6 +190,7 @@ export const operatorRoutes = routes(
         party: config.party,
         names: card.card.names,
         timeZone: config.timeZones[config.party] ?? null,
+        deskLabels: config.deskLabels,
         ledger: { size: ledger.size },
         vocabulary: language.ownCard(),
         peers: list,

@@ -32,6 +32,7 @@ import { Witness } from '../node/record/witness.ts';
 import { Compliance } from '../node/regimes/compliance.ts';
 import type { SignedCard } from '../protocol/card.ts';
 import { loadRegimes, type Regimes } from '../protocol/regimes.ts';
+import { DraftStore } from '../store/approvals.ts';
 import { FollowupStore } from '../store/followups.ts';
 import { PushStore } from '../store/push.ts';
 import { RotationStore } from '../store/rotations.ts';
@@ -176,6 +177,7 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
   const language = new Language({ config, card, store, ledger, peers, logger, regimes });
   const people = openPeople(store, config.access, ledger, clock);
   const pushSubscriptions = new PushStore(store);
+  const drafts = new DraftStore(store);
   const push = new PushNotifier({
     config: config.notify.push,
     vapid: parts.vapid,
@@ -189,7 +191,8 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
     },
     categoryOf: async (party, id) => {
       const row = (await store.getInbox(party, id)) ?? (await store.getOutbox(party, id));
-      return row?.body.report?.category ?? null;
+      const message = row?.body ?? (await drafts.get(id))?.message;
+      return message?.report?.category ?? null;
     },
     logger,
     clock,
@@ -209,7 +212,17 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
     roster: people.roster,
     trail: people.trail,
   });
-  const approvals = new Approvals({ config, store, node, peers, people, events, logger });
+  const approvals = new Approvals({
+    config,
+    store,
+    node,
+    peers,
+    people,
+    events,
+    logger,
+    followups,
+    alarms,
+  });
   const linkTests = new LinkTests({ config, store, node, peers, language, logger, clock });
   const compliance = new Compliance({
     config,

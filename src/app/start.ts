@@ -34,6 +34,8 @@ export const REDACT = [
   'token',
   'apiKey',
   '*.apiKey',
+  'privateKey',
+  '*.privateKey',
   'authorization',
   'req.headers.authorization',
   'password',

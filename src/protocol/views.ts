@@ -211,6 +211,8 @@ export interface NodeStatus {
   names: Record<string, string>;
   /** Our time zone (IANA), from `timeZones`; null when not set. */
   timeZone: string | null;
+  /** Desk names by desk id and language (`deskLabels` in hotline.yaml); a desk not named here reads as its id. */
+  deskLabels: Record<string, Record<string, string>>;
   ledger: { size: number };
   vocabulary: VocabularyComparison;
   peers: PeerStatus[];
@@ -441,7 +443,7 @@ export interface MessageView {
 
 /** A message that waits for a person's acknowledgement, and what escalation has done about it. */
 export interface FollowupView {
-  dir: 'in' | 'out';
+  dir: 'in' | 'out' | 'held';
   party: string;
   id: string;
   incident: string | null;
@@ -600,7 +602,7 @@ export interface Reminded {
 
 /** One notification of an escalation ladder, as the live feed shows it. */
 export interface EscalationStep {
-  dir: 'in' | 'out';
+  dir: 'in' | 'out' | 'held';
   party: string;
   id: string;
   incident: string | null;

@@ -16,7 +16,8 @@ import type { Executor, Store } from './store.ts';
 
 export type FollowupRow = FollowupsTable;
 export type EscalationRow = Omit<Parsed<EscalationsTable>, 'id'> & { id: number };
-export type Dir = 'in' | 'out';
+/** Received, sent, or a draft of ours held for a second officer (party: our own). */
+export type Dir = 'in' | 'out' | 'held';
 
 /** What a new follow-up is given; the rest starts empty (no step fired, nothing acknowledged). */
 export type NewFollowup = Pick<
@@ -136,11 +137,13 @@ export class FollowupStore {
     return row?.next_at === null || row?.next_at === undefined ? undefined : Number(row.next_at);
   }
 
+  /** The incident's messages awaiting a person (drafts held for approval are not messages yet). */
   async ofIncident(incident: string, q: Executor = this.db): Promise<FollowupRow[]> {
     const rows = await q
       .selectFrom('followups')
       .selectAll()
       .where('incident', '=', incident)
+      .where('dir', '!=', 'held')
       .execute();
     return rows.map(numbers);
   }

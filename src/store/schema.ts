@@ -340,7 +340,7 @@ export interface AuditTable {
  * `in` for a received one (escalation), `out` for one we sent (deadline, unanswered, reminders).
  */
 export interface FollowupsTable {
-  dir: 'in' | 'out';
+  dir: 'in' | 'out' | 'held';
   /** The peer: the sender for `in`, the recipient for `out`. */
   party: string;
   id: string;
@@ -376,7 +376,7 @@ export interface FollowupsTable {
 /** One notification fired by escalation: which step, desk, person and channels. */
 export interface EscalationsTable {
   id: Generated<number>;
-  dir: 'in' | 'out';
+  dir: 'in' | 'out' | 'held';
   party: string;
   message_id: string;
   step: number;

@@ -238,16 +238,24 @@ function Console({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
     });
   }, []);
 
+  const words = useMemo<Words>(
+    () => ({
+      t: t as unknown as Words['t'],
+      lang,
+      code: (code: string) => codes.get(code)?.text ?? code,
+      party: (p: string) =>
+        (p === status?.party ? status.names[lang] : undefined) ??
+        status?.peers.find((x) => x.party === p)?.names[lang] ??
+        p,
+      desk: (d: string) => status?.deskLabels?.[d]?.[lang] ?? d,
+    }),
+    [t, lang, codes, status],
+  );
+
   const items = useMemo<AlarmItem[]>(() => {
     const out: AlarmItem[] = [];
     if (feed === 'down')
       out.push({ key: 'feed', title: t('feed.downTitle'), detail: t('feed.downDetail') });
-    const words = {
-      t: t as unknown as Words['t'],
-      lang,
-      code: (code: string) => codes.get(code)?.text ?? code,
-      party: (p: string) => status?.peers.find((x) => x.party === p)?.names[lang] ?? p,
-    };
     out.push(
       ...alarmItems(words, {
         unacknowledged: unacknowledged(inbox, outbox),
@@ -263,20 +271,7 @@ function Console({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
       }),
     );
     return out;
-  }, [
-    feed,
-    inbox,
-    outbox,
-    alarms,
-    silenced,
-    codes,
-    status,
-    lang,
-    t,
-    live.escalations,
-    live.drafts,
-    me,
-  ]);
+  }, [feed, inbox, outbox, alarms, silenced, words, t, live.escalations, live.drafts, me]);
 
   useEffect(() => {
     alarmer.update(items);
@@ -327,6 +322,7 @@ function Console({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
     refresh,
     navigate,
     live,
+    words,
   };
   const r = route(path);
   const signOut = async () => {

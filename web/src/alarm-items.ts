@@ -19,10 +19,14 @@ export interface Words {
   /** A vocabulary code in the reader's language. */
   code: (code: string) => string;
   party: (party: string) => string;
+  /** A desk's name in the reader's language (`deskLabels`), else its id. */
+  desk: (desk: string) => string;
 }
 
 /** The alarms that concern a message and fold into its item (src/node/incidents/escalation.ts). */
 const ABOUT_A_MESSAGE = new Set(['escalation', 'unacknowledged', 'unanswered']);
+/** The alarms of a held draft's escalation (ref `draft/<id>`), folded into the draft's item. */
+const ABOUT_A_DRAFT = new Set(['held-escalation', 'held-unapproved']);
 
 /** A short id a person can read out on the phone: the end of the UUID, which varies most. */
 export const shortId = (id: string) => id.slice(-8);
@@ -78,7 +82,11 @@ export function alarmItems(w: Words, input: AlarmInputs): AlarmItem[] {
   const stored = new Map<string, Alarm>();
   const system: Alarm[] = [];
   for (const a of input.alarms) {
-    if (a.ref && ABOUT_A_MESSAGE.has(a.type)) {
+    if (a.ref && ABOUT_A_DRAFT.has(a.type)) {
+      const key = `held:${a.ref.slice('draft/'.length)}`;
+      const before = stored.get(key);
+      if (!before || before.id < a.id) stored.set(key, a);
+    } else if (a.ref && ABOUT_A_MESSAGE.has(a.type)) {
       const key = `${a.type === 'unanswered' ? 'out' : 'in'}:${a.ref}`;
       const before = stored.get(key);
       if (!before || before.id < a.id) stored.set(key, a);
@@ -121,7 +129,7 @@ export function alarmItems(w: Words, input: AlarmInputs): AlarmItem[] {
     if (step)
       escalated = step.final
         ? t('inc.alarm.final')
-        : t('alarm.escalatedStep', { desk: step.desk, count: step.fired });
+        : t('alarm.escalatedStep', { desk: w.desk(step.desk), count: step.fired });
     else if (alarm?.type === 'unacknowledged') escalated = t('inc.alarm.final');
     else if (alarm) escalated = t('alarm.escalated');
     out.push({
@@ -177,18 +185,75 @@ export function alarmItems(w: Words, input: AlarmInputs): AlarmItem[] {
           : '/board',
     });
   }
-  for (const d of input.drafts)
+  // Held drafts: one item each, however far up the ladder their escalation has gone.
+  const heldSteps = new Map(
+    input.escalations.filter((s) => s.dir === 'held').map((s) => [s.id, s]),
+  );
+  for (const d of input.drafts) {
+    const step = heldSteps.get(d.id);
+    const alarm = stored.get(`held:${d.id}`);
+    const escalated =
+      step?.final || alarm?.type === 'held-unapproved'
+        ? t('al.heldFinal')
+        : step && step.step > 0
+          ? t('alarm.escalatedStep', { desk: w.desk(step.desk), count: step.fired })
+          : '';
     out.push({
       key: `draft:${d.id}`,
+      version: step?.fired ?? (alarm ? 1 : 0),
       title: t('inc.approvals.heldAlarm', {
         precedence: w.code(`precedence.${d.message.precedence}`),
         type: typeName(w, d.message.type),
         to: d.to.map(w.party).join(', '),
         author: d.author,
-        desk: d.desk,
+        desk: w.desk(d.desk),
       }),
-      detail: `${t('inc.approvals.heldAlarmDetail')} ${d.message.text?.body.slice(0, 200) ?? ''}`,
+      detail: [escalated, t('inc.approvals.heldAlarmDetail'), d.message.text?.body.slice(0, 200)]
+        .filter(Boolean)
+        .join(' '),
       href: `/approvals/${d.id}`,
     });
+  }
   return out;
+}
+
+/** What the board shows of one stored alarm, in the reader's language from its fields. */
+export function alarmLine(
+  w: Words,
+  a: Alarm,
+  known: { inbox: InboxItem[]; outbox: OutboxItem[]; drafts: DraftView[] },
+): string {
+  const { t } = w;
+  const kind = t(`alarmTypes.${a.type}`, { defaultValue: t('alarm.system', { type: a.type }) });
+  const count = a.count > 1 ? ` ×${a.count}` : '';
+  if (a.ref && ABOUT_A_DRAFT.has(a.type)) {
+    const id = a.ref.slice('draft/'.length);
+    const d = known.drafts.find((x) => x.id === id);
+    return `${kind}: ${t('al.heldDraft', {
+      short: shortId(id),
+      what: d
+        ? `${w.code(`precedence.${d.message.precedence}`)} ${typeName(w, d.message.type)}`
+        : '',
+    }).trim()}${count}`;
+  }
+  if (a.ref && ABOUT_A_MESSAGE.has(a.type)) {
+    const [party = '', id = ''] = a.ref.split('/');
+    let what: string;
+    if (a.type === 'unanswered') {
+      const m = known.outbox.find((x) => x.to === party && x.id === id);
+      what = t('al.ours', {
+        what: m
+          ? `${w.code(`precedence.${m.body.precedence}`)} ${typeName(w, m.body.type)}`
+          : t('alarm.aMessage'),
+        party: w.party(party),
+        short: shortId(id),
+      });
+    } else {
+      const m = known.inbox.find((x) => x.from === party && x.id === id);
+      what = m ? messageTitle(w, m) : t('al.theirs', { party: w.party(party), short: shortId(id) });
+    }
+    return `${kind}: ${what}${count}`;
+  }
+  const cause = a.cause ? ` (${a.cause})` : '';
+  return `${kind}${a.party ? ` — ${w.party(a.party)}` : ''}${cause}${count}`;
 }

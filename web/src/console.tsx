@@ -11,6 +11,7 @@ import type {
   OutboxItem,
   RenderedCode,
 } from '../../src/protocol/views.ts';
+import type { Words } from './alarm-items.ts';
 import type { FeedState } from './feed.ts';
 import type { Lang } from './i18n.ts';
 import type { IncidentsLive } from './incidents-live.ts';
@@ -32,6 +33,8 @@ export interface ConsoleData {
   navigate(href: string): void;
   /** Open incidents, the approvals queue and escalation steps, kept live by the feed. */
   live: IncidentsLive;
+  /** Names in the reader's language: parties, desks, vocabulary codes (alarm-items.ts). */
+  words: Words;
 }
 
 export const ConsoleContext = createContext<ConsoleData | null>(null);

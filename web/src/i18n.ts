@@ -1,6 +1,8 @@
 /** English and Chinese for every label; each person's choice is remembered in this browser. */
 import i18next from 'i18next';
 import { initReactI18next } from 'react-i18next';
+import { alarmsEn } from './locales/alarms.en.ts';
+import { alarmsZh } from './locales/alarms.zh.ts';
 import { en } from './locales/en.ts';
 import { factorsEn } from './locales/factors.en.ts';
 import { factorsZh } from './locales/factors.zh.ts';
@@ -46,6 +48,7 @@ void i18next.use(initReactI18next).init({
         fw: frameworksEn,
         flow: flowsEn,
         reg: regimesEn,
+        al: alarmsEn,
       },
     },
     zh: {
@@ -58,6 +61,7 @@ void i18next.use(initReactI18next).init({
         fw: frameworksZh,
         flow: flowsZh,
         reg: regimesZh,
+        al: alarmsZh,
       },
     },
   },

@@ -69,7 +69,7 @@ const DEFAULT_RULES: ApprovalRule[] = [
 const DEFAULT_TEMPLATES: Template[] = [
   {
     id: 'exercise-flash',
-    title: { en: 'Exercise flash report', zh: '演习特急报告' },
+    title: { en: 'Exercise flash report', zh: '演习特提报告' },
     preApproved: true,
     type: 'incident.report',
     precedence: 'flash',
@@ -227,6 +227,12 @@ export const Config = Type.Object(
       Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+){0,2}$', maxLength: 64 }),
       { default: {} },
     ),
+    /**
+     * What each desk is called in each language, for the console's alarm lines and pages:
+     * `deskLabels: { duty-officer: { en: Duty officer, zh: 值班官 } }`. A desk without a label in
+     * the reader's language is shown by its id.
+     */
+    deskLabels: Type.Record(Slug, Type.Record(Lang, Label), { default: {} }),
     /** Relays this node collects its own mail from, beside those its card and peers' cards list. */
     relays: Type.Array(Type.String({ pattern: '^https?://[^\\s]+$', maxLength: 512 }), {
       maxItems: 8,
@@ -434,6 +440,11 @@ export const Config = Type.Object(
     approvals: Type.Object(
       {
         rules: Type.Array(ApprovalRule, { maxItems: 64, default: DEFAULT_RULES }),
+        /**
+         * The desks a held draft is escalated through while no second officer decides it, at the
+         * deadlines of its precedence (`incidents.precedence`); unset, `incidents.ladder`.
+         */
+        ladder: Type.Optional(Type.Array(Slug, { minItems: 1, maxItems: 8 })),
         templates: Type.Array(Template, { maxItems: 256, default: DEFAULT_TEMPLATES }),
       },
       { additionalProperties: false, default: {} },

@@ -16,7 +16,9 @@ import { sha256, toHex, utf8 } from '../../protocol/encoding.ts';
 import { ProtocolError } from '../../protocol/errors.ts';
 import type { DraftView, Released, Submitted } from '../../protocol/views.ts';
 import { type DraftRow, type DraftState, DraftStore } from '../../store/approvals.ts';
-import type { Store } from '../../store/store.ts';
+import { type FollowupStore, newFollowup } from '../../store/followups.ts';
+import type { Executor, Store } from '../../store/store.ts';
+import type { Alarms } from '../core/alarms.ts';
 import type { ApprovalRule, Config, Template } from '../core/config.ts';
 import type { NodeEvents } from '../core/events.ts';
 import type { Node } from '../core/node.ts';
@@ -51,7 +53,12 @@ export interface ApprovalsParts {
   people: People;
   events: NodeEvents;
   logger: Logger;
+  /** Where a held draft's escalation timer is kept (src/node/incidents/escalation.ts, `held`). */
+  followups: FollowupStore;
+  alarms: Alarms;
 }
+
+const MINUTE = 60_000;
 
 export class Approvals {
   readonly #parts: ApprovalsParts;
@@ -155,10 +162,34 @@ export class Approvals {
       await this.#audit(by, 'draft.submit', row, { rules, breakGlass: true });
       return this.#releaseClaimed(row, by, { breakGlass: options.breakGlass });
     }
-    await this.#drafts.add(row);
+    // Held, it waits for a person like a received message does: its timer fires at once (the
+    // first desk of the ladder is told) and climbs the ladder at its precedence's deadlines.
+    const { ackMinutes } = this.#parts.config.incidents.precedence[message.precedence];
+    await this.#parts.store.transaction(async (tx) => {
+      await this.#drafts.add(row, tx);
+      await this.#parts.followups.add(
+        [
+          newFollowup({
+            dir: 'held',
+            party: this.#parts.config.party,
+            id: row.id,
+            incident: message.incident ?? null,
+            type: message.type,
+            precedence: message.precedence,
+            status: message.status,
+            desk: row.desk,
+            started_at: row.created_at,
+            deadline_at: new Date(now.getTime() + ackMinutes * MINUTE).toISOString(),
+            next_at: now.getTime(),
+          }),
+        ],
+        tx,
+      );
+    });
     await this.#audit(by, 'draft.submit', row, { rules });
     this.#parts.logger.info({ draft: row.id, rules }, 'draft held for a second officer');
     this.#parts.events.emit('draft', row.id, 'pending');
+    this.#parts.events.emit('timers-due');
     return { state: 'pending', draft: row.id, rules };
   }
 
@@ -186,6 +217,7 @@ export class Approvals {
     const row = await this.#pending(id, by, 'reject');
     const at = this.#people.clock().toISOString();
     if (!(await this.#drafts.reject(id, by.user, at, note))) throw await this.#whyNot(id, by);
+    await this.#decided(id, row.desk, by.user, at, 'rejected');
     await this.#audit(by, 'draft.reject', row, { note });
     this.#parts.events.emit('draft', id, 'rejected');
     return this.get(id);
@@ -295,6 +327,7 @@ export class Approvals {
           ...(decision.breakGlass !== undefined ? { reason: decision.breakGlass } : {}),
         },
       );
+      await this.#parts.alarms.clearAbout([`draft/${row.id}`], 'released');
       this.#parts.events.emit('draft', row.id, 'released');
       return { state: 'released', draft: row.id, ...released };
     } catch (e) {
@@ -348,6 +381,9 @@ export class Approvals {
                 { note: decision.note ?? null, breakGlass: breakGlass ?? null },
                 tx,
               );
+              const [approval] = approvals;
+              if (approval)
+                await this.#stopEscalation(row.id, approval.desk, by.user, approval.at, tx);
               if (breakGlass !== undefined)
                 await this.#parts.store.raiseAlarm(
                   'break-glass',
@@ -380,6 +416,22 @@ export class Approvals {
       },
     });
     return released;
+  }
+
+  /** A decided draft's escalation stops: its timer, with who decided, from which desk, when. */
+  async #stopEscalation(id: string, desk: string, user: string, at: string, q?: Executor) {
+    await this.#parts.followups.update(
+      'held',
+      this.#parts.config.party,
+      id,
+      { next_at: null, acked_at: at, acked_desk: desk, acked_person: user },
+      q,
+    );
+  }
+
+  async #decided(id: string, desk: string, user: string, at: string, how: string) {
+    await this.#stopEscalation(id, desk, user, at);
+    await this.#parts.alarms.clearAbout([`draft/${id}`], how);
   }
 
   async #audit(by: Decider, action: string, row: DraftRow, detail: Record<string, unknown>) {

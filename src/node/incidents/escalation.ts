@@ -12,6 +12,11 @@
  * e-mail. A person's acknowledgement (`ack`), any message of ours citing it, or the peer's
  * retraction of its incident stops it; the peer's reminder restarts it from the first desk.
  *
+ * Held drafts: a draft the two-person rule holds gets a `held` follow-up (party: our own, id: the
+ * draft's) that climbs `approvals.ladder` (the incidents ladder unless set) exactly as a received
+ * message does, with `held-escalation` / `held-unapproved` alarms about `draft/<id>`, until an
+ * officer approves, rejects or breaks glass (src/node/incidents/approvals.ts).
+ *
  * Sending side: a message of ours that needs acknowledgement gets an `out` follow-up whose timer
  * fires at its deadline. Unacknowledged by then, it is marked unanswered (an `unanswered` event
  * leaf), the sending desk is alarmed and notified, and an operator may send a reminder — a new
@@ -316,15 +321,20 @@ export class Escalation {
     const { escalateMs } = this.#parts.recorder.deadline(row.precedence as Precedence);
     const scheduled = row.next_at as number;
     const nextAt = scheduled + escalateMs > now ? scheduled + escalateMs : now + escalateMs;
-    const ladder = this.#config.ladder;
+    // A draft held for a second officer climbs the approvals ladder (the incidents one unless set).
+    const ladder =
+      row.dir === 'held'
+        ? (this.#parts.config.approvals.ladder ?? this.#config.ladder)
+        : this.#config.ladder;
     let step = row.step;
     let stepFired = row.step_fired;
     let final = false;
     let desk: string;
     let changes: Partial<FollowupRow>;
     let alarm: { type: string; message: string } | undefined;
-    const ref = `${row.party}/${row.id}`;
+    const ref = row.dir === 'held' ? `draft/${row.id}` : `${row.party}/${row.id}`;
     const label = `${row.precedence} ${row.type} ${ref}`;
+    const held = row.dir === 'held';
     if (row.dir === 'out') {
       desk = row.desk ?? ladder[0] ?? 'ops';
       changes = { unanswered_at: at, next_at: null, fired: row.fired + 1 };
@@ -348,13 +358,13 @@ export class Escalation {
         : { step, step_fired: stepFired + 1, fired: row.fired + 1, next_at: nextAt };
       if (final)
         alarm = {
-          type: 'unacknowledged',
-          message: `${label} is still not acknowledged after every desk of the ladder (${ladder.join(' → ')})`,
+          type: held ? 'held-unapproved' : 'unacknowledged',
+          message: `${label} is still not ${held ? 'approved' : 'acknowledged'} after every desk of the ladder (${ladder.join(' → ')})`,
         };
       else if (stepFired === 0)
         alarm = {
-          type: 'escalation',
-          message: `${label} awaits acknowledgement: desk "${desk}" notified (step ${step + 1} of ${ladder.length})`,
+          type: held ? 'held-escalation' : 'escalation',
+          message: `${label} awaits ${held ? 'a second officer’s approval' : 'acknowledgement'}: desk "${desk}" notified (step ${step + 1} of ${ladder.length})`,
         };
     }
     // An unreadable roster must not stop the console notice: it is said there, logged and alarmed.
@@ -429,13 +439,25 @@ export class Escalation {
         category: 'waiting',
       });
     // Leaves name desks, never people (the local escalations table keeps who).
-    const type = row.dir === 'out' ? 'unanswered' : final ? 'unacknowledged' : 'escalation';
-    const detail = {
-      party: row.party,
-      id: row.id,
-      precedence: row.precedence,
-      ...(row.dir === 'out' ? { deadline: row.deadline_at } : { step: fields.step, desk }),
-    };
+    const type =
+      row.dir === 'held'
+        ? final
+          ? 'held-unapproved'
+          : 'held-escalation'
+        : row.dir === 'out'
+          ? 'unanswered'
+          : final
+            ? 'unacknowledged'
+            : 'escalation';
+    const detail =
+      row.dir === 'held'
+        ? { draft: row.id, precedence: row.precedence, step: fields.step, desk }
+        : {
+            party: row.party,
+            id: row.id,
+            precedence: row.precedence,
+            ...(row.dir === 'out' ? { deadline: row.deadline_at } : { step: fields.step, desk }),
+          };
     await log.append([eventLeaf(type, at, detail)]);
     return true;
   }
@@ -445,7 +467,14 @@ export class Escalation {
     const { row, fields, final, desk, at, channels, raised, user, dispatch } = p;
     const { events, logger } = this.#parts;
     const notice: Notice = {
-      kind: row.dir === 'out' ? 'unanswered' : final ? 'standing' : 'escalation',
+      kind:
+        row.dir === 'held'
+          ? 'held'
+          : row.dir === 'out'
+            ? 'unanswered'
+            : final
+              ? 'standing'
+              : 'escalation',
       node: this.#parts.config.party,
       party: row.party,
       id: row.id,

@@ -17,8 +17,12 @@ import { backoffMs } from '../delivery/outbox.ts';
 import type { PushNotifier } from './push.ts';
 
 export interface Notice {
-  /** escalation: a received message awaits acknowledgement; unanswered: ours went unanswered. */
-  kind: 'escalation' | 'unanswered' | 'standing';
+  /**
+   * escalation: a received message awaits acknowledgement; unanswered: ours went unanswered;
+   * standing: the ladder ended unacknowledged; held: a draft of ours awaits a second officer
+   * (`party` is then our own, `id` the draft's).
+   */
+  kind: 'escalation' | 'unanswered' | 'standing' | 'held';
   node: string;
   party: string;
   id: string;
@@ -199,28 +203,36 @@ const WHAT: Record<Notice['kind'], [string, string]> = {
     'is still not acknowledged: end of the escalation ladder',
     '仍未确认：升级已到最后一级',
   ],
+  held: ['is held for a second officer’s approval', '待第二名值班官批准'],
 };
 
 /** The e-mail of a notice, in English and Chinese; never the message's own text. */
 export function mailOf(n: Notice): { subject: string; text: string } {
   const [en, zh] = WHAT[n.kind];
   const mark = n.status === 'actual' ? '' : ` [${n.status.toUpperCase()}]`;
-  const direction = n.kind === 'unanswered' ? `to ${n.party}` : `from ${n.party}`;
+  const direction =
+    n.kind === 'held'
+      ? 'drafted here'
+      : n.kind === 'unanswered'
+        ? `to ${n.party}`
+        : `from ${n.party}`;
   const subject = `[Hotline ${n.precedence.toUpperCase()}]${mark} message ${direction} ${en} / ${zh}`;
   const text = [
     `Hotline ${n.node}: a ${n.precedence} ${n.type} message ${direction} ${en}.`,
     `Hotline ${n.node}：${n.party} 的 ${n.precedence} 级 ${n.type} 消息${zh}。`,
     '',
-    `message / 消息: ${n.party}/${n.id}`,
+    n.kind === 'held' ? `draft / 草稿: ${n.id}` : `message / 消息: ${n.party}/${n.id}`,
     ...(n.incident ? [`incident / 事件: ${n.incident}`] : []),
     `status / 状态: ${n.status}`,
     `desk / 席位: ${n.desk} (step / 级别 ${n.step + 1}, notice / 通知 ${n.fired})`,
     `at / 时间: ${n.at}`,
     '',
-    n.kind === 'unanswered'
-      ? `Open the console, or send a reminder: hotline remind ${n.party} ${n.id} --desk ${n.desk}`
-      : `Open the console to read and acknowledge it: hotline ack ${n.party} ${n.id} --desk ${n.desk}`,
-    '请在控制台阅读并确认。',
+    n.kind === 'held'
+      ? `Open the console's Approvals page to approve or reject it: hotline approve ${n.id}`
+      : n.kind === 'unanswered'
+        ? `Open the console, or send a reminder: hotline remind ${n.party} ${n.id} --desk ${n.desk}`
+        : `Open the console to read and acknowledge it: hotline ack ${n.party} ${n.id} --desk ${n.desk}`,
+    n.kind === 'held' ? '请在控制台"审批"页批准或驳回。' : '请在控制台阅读并确认。',
   ].join('\n');
   return { subject, text };
 }

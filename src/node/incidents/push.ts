@@ -56,6 +56,7 @@ const WHAT: Record<Notice['kind'], { en: string; zh: string }> = {
   escalation: { en: 'awaits acknowledgement', zh: '待确认' },
   unanswered: { en: 'was not acknowledged in time', zh: '未在时限内得到确认' },
   standing: { en: 'is still not acknowledged', zh: '仍未确认' },
+  held: { en: 'awaits a second officer’s approval', zh: '待第二名值班官批准' },
 };
 
 /** Names the reader sees: a party's name and a vocabulary code's text in `lang`. */
@@ -79,17 +80,29 @@ export function pushPayload(
   const what = category ? words.vocabulary.render(category, l).text : n.type;
   const short = n.id.slice(-8);
   const mark = status ? (zh ? `【${status}】` : `[${status.toUpperCase()}] `) : '';
-  const title = zh
-    ? `${mark}${precedence} · ${what} · ${n.kind === 'unanswered' ? '发往' : '来自'}${sender}`
-    : `${mark}${precedence} · ${what} · ${n.kind === 'unanswered' ? 'to' : 'from'} ${sender}`;
+  const held = n.kind === 'held';
+  const whose = zh
+    ? held
+      ? '待批准'
+      : `${n.kind === 'unanswered' ? '发往' : '来自'}${sender}`
+    : held
+      ? 'held for approval'
+      : `${n.kind === 'unanswered' ? 'to' : 'from'} ${sender}`;
+  const title = `${mark}${precedence} · ${what} · ${whose}`;
   const step = n.step + 1;
-  const body = zh
-    ? `消息 ${n.party}/…${short} ${WHAT[n.kind].zh}（第 ${step} 级，席位 ${n.desk}）。点按打开并确认。`
-    : `Message ${n.party}/…${short} ${WHAT[n.kind].en} (step ${step}, desk ${n.desk}). Tap to open and acknowledge.`;
+  const body = held
+    ? zh
+      ? `草稿 …${short} ${WHAT.held.zh}（第 ${step} 级，席位 ${n.desk}）。点按打开审批。`
+      : `Draft …${short} ${WHAT.held.en} (step ${step}, desk ${n.desk}). Tap to open it.`
+    : zh
+      ? `消息 ${n.party}/…${short} ${WHAT[n.kind].zh}（第 ${step} 级，席位 ${n.desk}）。点按打开并确认。`
+      : `Message ${n.party}/…${short} ${WHAT[n.kind].en} (step ${step}, desk ${n.desk}). Tap to open and acknowledge.`;
   return {
     title,
     body,
-    url: `/message/${encodeURIComponent(n.party)}/${encodeURIComponent(n.id)}`,
+    url: held
+      ? `/approvals/${encodeURIComponent(n.id)}`
+      : `/message/${encodeURIComponent(n.party)}/${encodeURIComponent(n.id)}`,
     tag: `hotline-${n.party}-${n.id}`,
     lang: l,
     party: n.party,

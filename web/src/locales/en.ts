@@ -83,6 +83,8 @@ export const en = {
     'notification-due': 'A notification we owe falls due soon',
     'notification-overdue': 'A notification owed under the regimes is late',
     'compliance-fault': 'Compliance could not be counted',
+    'held-escalation': 'A held draft awaits a second officer',
+    'held-unapproved': 'A held draft is unapproved after every desk of the ladder',
   },
   link: { up: 'up', degraded: 'degraded', down: 'down' },
   board: {

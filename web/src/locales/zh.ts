@@ -86,6 +86,8 @@ export const zh: Plural<Labels> = {
     'notification-due': '我方应发的一项通报即将到期',
     'notification-overdue': '按通报机制应发的一项通报已逾期',
     'compliance-fault': '无法统计通报合规情况',
+    'held-escalation': '待审批草稿仍待第二名值班官批准',
+    'held-unapproved': '待审批草稿升级已到最后一级，仍未批准',
   },
   link: { up: '正常', degraded: '降级', down: '中断' },
   board: {

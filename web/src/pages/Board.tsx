@@ -7,6 +7,7 @@ import { useTranslation } from 'react-i18next';
 import { RANK } from '../../../src/protocol/values.ts';
 import type { InboxItem } from '../../../src/protocol/views.ts';
 import { ALARMING } from '../alarm.ts';
+import { alarmLine } from '../alarm-items.ts';
 import { answersTo } from '../answers.ts';
 import { ApiFailure, api } from '../api.ts';
 import { Code, PartyName, PrecedenceBadge, Time, TlpBadge, usePartyZones } from '../components.tsx';
@@ -26,7 +27,9 @@ const NEEDS_ANSWER = [
 
 export function Board() {
   const { t } = useTranslation();
-  const { status, inbox, outbox, alarms, me, silenced, silence, refresh } = useConsole();
+  const { status, inbox, outbox, alarms, me, silenced, silence, refresh, words, lang, live } =
+    useConsole();
+  const known = { inbox, outbox, drafts: live.drafts };
   const [error, setError] = useState<string>();
 
   // Waiting: a flash or immediate message nobody acknowledged, or one that asks for an answer
@@ -120,8 +123,10 @@ export function Board() {
           <ul className="cards">
             {alarms.map((a) => (
               <li key={a.id} className="alarm-card">
-                <strong>{t(`alarmTypes.${a.type}`, { defaultValue: a.type })}</strong>{' '}
-                {a.party && <PartyName party={a.party} />} — {a.message} <Time iso={a.at} />{' '}
+                <span className="alarm-line">{alarmLine(words, a, known)}</span>{' '}
+                <Time iso={a.last_at ?? a.at} />{' '}
+                {/* The node's own sentence is English: shown to English readers only. */}
+                {lang === 'en' && <small className="alarm-said">{a.message}</small>}{' '}
                 {/* An alarm about a message ends with its acknowledgement, not by muting. */}
                 {!silenced.has(a.id) && !a.ref && (
                   <button type="button" onClick={() => silence(a.id)}>
@@ -172,7 +177,7 @@ export function Board() {
 
 export function MessageTable({ items }: { items: InboxItem[] }) {
   const { t } = useTranslation();
-  const { outbox } = useConsole();
+  const { outbox, words } = useConsole();
   return (
     <table>
       <thead>
@@ -199,7 +204,7 @@ export function MessageTable({ items }: { items: InboxItem[] }) {
                 )}
               </td>
               <td>
-                <PartyName party={m.from} /> / {m.body.author.desk}
+                <PartyName party={m.from} /> / {words.desk(m.body.author.desk)}
               </td>
               <td>{t(`types.${m.body.type}`, { defaultValue: m.body.type })}</td>
               <td>

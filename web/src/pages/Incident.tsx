@@ -10,6 +10,7 @@ import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react'
 import { useTranslation } from 'react-i18next';
 import { INCIDENT_STATES, type IncidentState } from '../../../src/protocol/values.ts';
 import type { IncidentDetail, TimelineEntry } from '../../../src/protocol/views.ts';
+import { shortId } from '../alarm-items.ts';
 import { ApiFailure, api } from '../api.ts';
 import { Code, PartyName, PrecedenceBadge, StatusBanner, Time, TlpBadge } from '../components.tsx';
 import { Link, useConsole } from '../console.tsx';
@@ -81,6 +82,13 @@ export function IncidentPage({ id }: { id: string }) {
   if (!view) return <p>{t('common.loading')}</p>;
 
   const retraction = view.timeline.find((m) => m.type === 'incident.retract');
+  // Received messages of the incident nobody here has acknowledged yet, oldest first.
+  const waiting = view.retracted
+    ? []
+    : view.timeline.filter(
+        (m) => m.dir === 'in' && m.followup && !m.followup.acknowledged && !m.followup.retractedAt,
+      );
+  const firstWaiting = waiting[0];
   const rest = view.timeline.filter((m) => m !== retraction);
 
   const change = async (e: FormEvent) => {
@@ -300,6 +308,28 @@ export function IncidentPage({ id }: { id: string }) {
           </>
         )}
       </section>
+      {firstWaiting && desk && (
+        // As on the message page: acknowledging never needs a scroll, whatever the timeline's length.
+        <div className="action-bar" data-testid="action-bar">
+          <button
+            type="button"
+            className="primary"
+            disabled={busy}
+            data-testid="acknowledge"
+            data-shortcut="ack"
+            aria-keyshortcuts="Alt+A"
+            onClick={() =>
+              void act(
+                () => incidentsApi.ack(firstWaiting.party, firstWaiting.id, desk),
+                t('message.ackSent'),
+              )
+            }
+          >
+            {t('message.acknowledge')} #{shortId(firstWaiting.id)} <kbd>Alt+A</kbd>
+          </button>
+          {waiting.length > 1 && <span>{t('al.moreToAck', { count: waiting.length - 1 })}</span>}
+        </div>
+      )}
       <StatusBanner status={view.status} />
     </article>
   );
@@ -323,7 +353,7 @@ function Entry({
   retracted?: boolean;
 }) {
   const { t } = useTranslation();
-  const { status } = useConsole();
+  const { status, words } = useConsole();
   const [reply, setReply] = useState('');
   const f = m.followup;
   const own = status?.party ?? '';
@@ -446,7 +476,7 @@ function Entry({
                 <Time iso={e.at} />{' '}
                 {t('inc.escalationStep', {
                   step: e.step + 1,
-                  desk: e.desk,
+                  desk: words.desk(e.desk),
                   user: e.user ?? t('inc.nobody'),
                 })}
               </li>
