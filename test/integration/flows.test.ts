@@ -15,6 +15,7 @@ import { readToken } from '../../src/node/core/data.ts';
 import { dataFolderActor } from '../../src/node/people/people.ts';
 import type { ConferenceItem, PresenceItem } from '../../src/protocol/flows.ts';
 import { createPair, eventually, type Pair } from '../support/pair.ts';
+import { hotlineOk } from './nodes.ts';
 
 const PG_URL = process.env.HOTLINE_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
 const MINUTE = 60_000;
@@ -316,5 +317,39 @@ describe.each(['sqlite', 'postgres'] as const)('presence and conference flows on
       'the cancellation in Washington',
     );
     expect(gone.declined).toMatchObject({ party: 'cn', desk: 'principal', cancelled: true });
+  });
+  test('the CLI lists who answered, requests a call and accepts it from the other side', async () => {
+    const listed = await hotlineOk(['presence', '--data', pair.us.dir]);
+    expect(listed.stdout).toMatch(/PRESENT from cn\/principal \(wang\) at \S+Z \(received \S+Z\)/);
+    const at = iso(now + 5 * 3_600_000);
+    const requested = await hotlineOk([
+      'conference',
+      'request',
+      '--data',
+      pair.us.dir,
+      '--to',
+      'cn',
+      '--at',
+      at,
+      '--minutes',
+      '20',
+      '--medium',
+      'phone',
+      '--status',
+      'exercise',
+    ]);
+    const id = (requested.stdout.match(/^requested: (\S+)$/m) as RegExpMatchArray)[1] as string;
+    await eventually(() => conference('cn', id), 10_000, 'the request in Beijing');
+    const there = await hotlineOk(['conference', '--data', pair.cn.dir]);
+    expect(there.stdout).toContain(`${at}  by us/ops  open (you may accept)`);
+    await hotlineOk(['conference', 'answer', 'us', id, 'accept', '--data', pair.cn.dir]);
+    const agreed = await eventually(
+      async () => ((await conference('us', id))?.state === 'agreed' ? true : undefined),
+      10_000,
+      'the agreement in Washington',
+    );
+    expect(agreed).toBe(true);
+    const here = await hotlineOk(['conference', '--data', pair.us.dir]);
+    expect(here.stdout).toContain(`agreed: ${at}, 20 min, phone; joining us/ops, cn/ops`);
   });
 });
