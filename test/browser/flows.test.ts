@@ -192,6 +192,13 @@ test('a conference accepted after a counter-proposal shows the same agreed time 
     '华盛顿 / ops',
   ]);
   expect(await here.textContent()).toContain('45 minutes · Secure video link');
+  // Beijing answered: none of Washington's times waits in its banner any more.
+  for (const p of await there.locator('.proposals > li').all()) {
+    const proposal = ((await p.getAttribute('data-testid')) as string).slice('proposal-'.length);
+    await b.page
+      .locator(`[data-alarm-key="msg:us/${proposal}"]`)
+      .waitFor({ state: 'detached', timeout: 10_000 });
+  }
   expect(await axeScan(w.page), 'agreed call, English').toEqual([]);
   expect(await axeScan(b.page), 'agreed call, Chinese').toEqual([]);
   await w.page.screenshot({ path: join(ARTIFACTS, 'flows-conference-en.png'), fullPage: true });
