@@ -132,6 +132,14 @@ test('a presence check answered in Beijing shows desk, person and both clocks in
     .toContain('我方已通知：“ops”席位（第 1 级）');
   expect(await axeScan(b.page), 'flows page, Chinese').toEqual([]);
   await b.page.screenshot({ path: join(ARTIFACTS, 'flows-presence-zh.png'), fullPage: true });
+
+  // The boards: the unanswered check waits in Beijing, the answered one nowhere.
+  await b.page.getByRole('link', { name: '总览', exact: true }).click();
+  await b.page.locator(`main a[href="/message/us/${second}"]`).first().waitFor();
+  expect(await b.page.locator(`main a[href="/message/us/${id}"]`).count()).toBe(0);
+  await w.page.getByRole('link', { name: 'Board', exact: true }).click();
+  await w.page.locator(`main a[href="/message/us/${second}"]`).first().waitFor();
+  expect(await w.page.locator(`main a[href="/message/us/${id}"]`).count()).toBe(0);
   for (const c of [w, b]) await c.context.close();
 }, 120_000);
 

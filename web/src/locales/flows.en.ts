@@ -35,6 +35,7 @@ export const flowsEn = {
     notYourDesk: 'Only a person staffing the “{{desk}}” desk can answer.',
     answered: 'Answer sent: {{answer}}.',
     desk: 'a person',
+    openMessage: 'Open the message',
   },
   conference: {
     title: 'Conference calls',

@@ -37,6 +37,7 @@ export const flowsZh: typeof flowsEn = {
     notYourDesk: '只有“{{desk}}”席位的值守人员可以答复。',
     answered: '答复已发出：{{answer}}。',
     desk: '值守人员',
+    openMessage: '打开该消息',
   },
   conference: {
     title: '会商通话',

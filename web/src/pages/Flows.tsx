@@ -344,7 +344,7 @@ function PresenceCard({ c, now, onDone }: { c: PresenceItem; now: number; onDone
       {c.dir === 'in' && !c.answer && (
         <PresenceButtons party={c.party} id={c.id} desk={c.desk} onDone={() => void onDone()} />
       )}{' '}
-      <Link href={`/message/${c.party}/${c.id}`}>{t('flow.conference.thread')}</Link>
+      <Link href={`/message/${c.party}/${c.id}`}>{t('flow.presence.openMessage')}</Link>
     </li>
   );
 }
