@@ -263,6 +263,12 @@ describe.each(['sqlite', 'postgres'] as const)('presence and conference flows on
       'wang',
     );
     expect(countered.status).toBe(201);
+    // It answers Washington's latest time; the other, seen too, is acknowledged with it.
+    expect(countered.body.cites).toBe(offered.proposals[1]?.id);
+    expect([countered.body.acknowledged, countered.body.unacknowledged]).toEqual([
+      [expect.any(String)],
+      [],
+    ]);
     await eventually(
       async () => ((await conference('us', id))?.proposals.length === 3 ? true : undefined),
       10_000,
