@@ -211,5 +211,14 @@ test('a conference accepted after a counter-proposal shows the same agreed time 
   expect(await axeScan(b.page), 'agreed call, Chinese').toEqual([]);
   await w.page.screenshot({ path: join(ARTIFACTS, 'flows-conference-en.png'), fullPage: true });
   await b.page.screenshot({ path: join(ARTIFACTS, 'flows-conference-zh.png'), fullPage: true });
+  // On a phone (390 px) the page fits: nothing scrolls sideways.
+  await b.page.setViewportSize({ width: 390, height: 844 });
+  const wide = await b.page.evaluate(() => {
+    const d = (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } })
+      .document;
+    return d.documentElement.scrollWidth;
+  });
+  expect(wide).toBeLessThanOrEqual(390);
+  await b.page.screenshot({ path: join(ARTIFACTS, 'flows-phone-zh.png'), fullPage: true });
   for (const c of [w, b]) await c.context.close();
 }, 120_000);
