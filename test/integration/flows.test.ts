@@ -358,4 +358,44 @@ describe.each(['sqlite', 'postgres'] as const)('presence and conference flows on
     const here = await hotlineOk(['conference', '--data', pair.us.dir]);
     expect(here.stdout).toContain(`agreed: ${at}, 20 min, phone; joining us/ops, cn/ops`);
   });
+  test('bad input gets a stable code and a sentence that says what is wrong', async () => {
+    const [call] = (await api('us', 'GET', '/api/v1/conferences')).body as ConferenceItem[];
+    const cases: Array<[ReturnType<typeof api>, number, string, string]> = [
+      [
+        api('cn', 'POST', `/api/v1/messages/us/${call?.id}/presence`, { answer: 'present' }),
+        409,
+        'E_CONFLICT',
+        'is not a presence check',
+      ],
+      [
+        api('us', 'POST', '/api/v1/conferences/cn/01937a8e-4f00-7000-8000-00000000beef/answer', {
+          desk: 'ops',
+          action: 'accept',
+        }),
+        404,
+        'E_NOT_FOUND',
+        'there is no conference',
+      ],
+      [
+        api('cn', 'POST', `/api/v1/conferences/us/${call?.id}/answer`, {
+          desk: 'ops',
+          action: 'propose',
+        }),
+        400,
+        'E_MALFORMED',
+        'a proposal needs "at"',
+      ],
+      [
+        api('us', 'POST', '/api/v1/conferences', { to: 'cn', desk: 'ops', times: [] }),
+        400,
+        'E_MALFORMED',
+        'times',
+      ],
+    ];
+    for (const [answer, status, code, words] of cases) {
+      const { status: got, body } = await answer;
+      expect([got, body.error.code]).toEqual([status, code]);
+      expect(body.error.message).toContain(words);
+    }
+  });
 });
