@@ -27,7 +27,8 @@ let browser: Browser;
 beforeAll(async () => {
   ({ pair, browser } = await consolePair(
     { us: [['walker', 'operator']], cn: [['wang', 'officer']] },
-    {},
+    // Each party's own time beside UTC.
+    { timeZones: { us: 'America/New_York', cn: 'Asia/Shanghai' } },
     // Beijing names its people beside their desks.
     (party) => (party === 'cn' ? ({ access: { disclosePersons: true } } as never) : {}),
   ));
@@ -102,7 +103,11 @@ test('a presence check answered in Beijing shows desk, person and both clocks in
   expect(Date.parse(ours as string)).toBeGreaterThanOrEqual(Date.parse(theirs as string) - 5000);
   expect(await card.textContent()).toContain('Answered (their clock)');
   expect(await card.textContent()).toContain('Received here');
-  expect(await card.getByTestId('answer-sent').textContent()).toMatch(/UTC.*E[SD]T/);
+  // Each time in UTC, Washington's and Beijing's.
+  for (const time of ['answer-sent', 'answer-received'])
+    expect(await card.getByTestId(time).textContent()).toMatch(
+      /UTC.*Washington \d{4}-\d\d-\d\d \d\d:\d\d E[SD]T.*Beijing \d{4}-\d\d-\d\d \d\d:\d\d GMT\+8/,
+    );
   expect(await axeScan(w.page), 'flows page, English').toEqual([]);
   await w.page.screenshot({ path: join(ARTIFACTS, 'flows-presence-en.png'), fullPage: true });
 
