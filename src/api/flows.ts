@@ -207,27 +207,30 @@ export const flowRoutes = routes(
           throw new ProtocolError('E_CONFLICT', `message ${id} is not a presence check`);
         const desk = check.presence.desk;
         const by = await staffing(roster, request, desk, 'act as');
-        const answered = (await listPresence(READ)).find(
-          (c) => c.dir === 'in' && c.party === party && c.id === id,
-        )?.answer;
-        if (answered)
-          throw new ProtocolError(
-            'E_CONFLICT',
-            `the presence check ${id} was answered "${answered.answer}" from the desk "${answered.desk}" at ${answered.sent}`,
-          );
-        const released = await escalation.answer(by, party, id, {
-          type: 'presence',
-          ...(check.incident ? { incident: check.incident } : {}),
-          precedence: check.precedence,
-          status: check.status,
-          tlp: check.tlp,
-          codes: [],
-          translations: [],
-          attachments: [],
-          author: policy.disclosePersons ? { desk, person: by.actor } : { desk },
-          approvals: [],
-          inReplyTo: id,
-          presence: { desk, answer },
+        // One answer at a time, so two people answering at once cannot both be sent.
+        const released = await lock.run(async () => {
+          const answered = (await listPresence(READ)).find(
+            (c) => c.dir === 'in' && c.party === party && c.id === id,
+          )?.answer;
+          if (answered)
+            throw new ProtocolError(
+              'E_CONFLICT',
+              `the presence check ${id} was answered "${answered.answer}" from the desk "${answered.desk}" at ${answered.sent}`,
+            );
+          return escalation.answer(by, party, id, {
+            type: 'presence',
+            ...(check.incident ? { incident: check.incident } : {}),
+            precedence: check.precedence,
+            status: check.status,
+            tlp: check.tlp,
+            codes: [],
+            translations: [],
+            attachments: [],
+            author: policy.disclosePersons ? { desk, person: by.actor } : { desk },
+            approvals: [],
+            inReplyTo: id,
+            presence: { desk, answer },
+          });
         });
         await trail.record({
           ...by,
@@ -360,20 +363,24 @@ export const flowRoutes = routes(
           );
           // Whoever answers has seen every time the other side proposed: acknowledged, so none of
           // them goes on escalating here (the one cited is answered by the answer itself).
-          const seen = [];
+          // One that cannot be acknowledged (someone did meanwhile, say) goes on as it was: its
+          // escalation continues, and the answer says which.
+          const seen: string[] = [];
+          const unacknowledged: string[] = [];
           if (submitted.state === 'released')
             for (const f of call.followups)
-              if (f.dir === 'in' && !f.acknowledged && f.id !== cites) {
-                const { ack } = await escalation.ack(
-                  by,
-                  party,
-                  f.id,
-                  input.desk,
-                  policy.disclosePersons,
+              if (f.dir === 'in' && !f.acknowledged && f.id !== cites)
+                await escalation.ack(by, party, f.id, input.desk, policy.disclosePersons).then(
+                  ({ ack }) => seen.push(ack.id),
+                  (err: unknown) => {
+                    request.log.warn(
+                      { err, party, id: f.id },
+                      'acknowledging a conference time failed',
+                    );
+                    unacknowledged.push(f.id);
+                  },
                 );
-                seen.push(ack.id);
-              }
-          return { submitted, cites, seen };
+          return { submitted, cites, seen, unacknowledged };
         });
         await trail.record({
           ...actorOf(request),
@@ -382,9 +389,13 @@ export const flowRoutes = routes(
           detail: { desk: input.desk, cites: result.cites, acks: result.seen },
         });
         const { submitted } = result;
-        return reply
-          .status(submitted.state === 'released' ? 201 : 202)
-          .send({ ...submitted, action: input.action, cites: result.cites });
+        return reply.status(submitted.state === 'released' ? 201 : 202).send({
+          ...submitted,
+          action: input.action,
+          cites: result.cites,
+          acknowledged: result.seen,
+          unacknowledged: result.unacknowledged,
+        });
       },
     );
   },

@@ -11,6 +11,7 @@ import { PRECEDENCES, STATUSES, TLPS } from '../protocol/values.ts';
 import { registerApprovals, secondFactorOption, stepUpOf } from './approvals.ts';
 import { registerAudit } from './audit.ts';
 import { CliError, callNode } from './client.ts';
+import { registerFlows } from './flows.ts';
 import { registerIncidents } from './incidents.ts';
 import { registerLanguage } from './language.ts';
 import { registerPeople } from './people.ts';
@@ -490,6 +491,7 @@ program
 
 registerApprovals(program);
 registerAudit(program);
+registerFlows(program);
 registerIncidents(program);
 registerLanguage(program);
 registerPeople(program);

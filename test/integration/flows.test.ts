@@ -15,6 +15,7 @@ import { readToken } from '../../src/node/core/data.ts';
 import { dataFolderActor } from '../../src/node/people/people.ts';
 import type { ConferenceItem, PresenceItem } from '../../src/protocol/flows.ts';
 import { createPair, eventually, type Pair } from '../support/pair.ts';
+import { hotlineOk } from './nodes.ts';
 
 const PG_URL = process.env.HOTLINE_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
 const MINUTE = 60_000;
@@ -262,6 +263,12 @@ describe.each(['sqlite', 'postgres'] as const)('presence and conference flows on
       'wang',
     );
     expect(countered.status).toBe(201);
+    // It answers Washington's latest time; the other, seen too, is acknowledged with it.
+    expect(countered.body.cites).toBe(offered.proposals[1]?.id);
+    expect([countered.body.acknowledged, countered.body.unacknowledged]).toEqual([
+      [expect.any(String)],
+      [],
+    ]);
     await eventually(
       async () => ((await conference('us', id))?.proposals.length === 3 ? true : undefined),
       10_000,
@@ -316,5 +323,79 @@ describe.each(['sqlite', 'postgres'] as const)('presence and conference flows on
       'the cancellation in Washington',
     );
     expect(gone.declined).toMatchObject({ party: 'cn', desk: 'principal', cancelled: true });
+  });
+  test('the CLI lists who answered, requests a call and accepts it from the other side', async () => {
+    const listed = await hotlineOk(['presence', '--data', pair.us.dir]);
+    expect(listed.stdout).toMatch(/PRESENT from cn\/principal \(wang\) at \S+Z \(received \S+Z\)/);
+    const at = iso(now + 5 * 3_600_000);
+    const requested = await hotlineOk([
+      'conference',
+      'request',
+      '--data',
+      pair.us.dir,
+      '--to',
+      'cn',
+      '--at',
+      at,
+      '--minutes',
+      '20',
+      '--medium',
+      'phone',
+      '--status',
+      'exercise',
+    ]);
+    const id = (requested.stdout.match(/^requested: (\S+)$/m) as RegExpMatchArray)[1] as string;
+    await eventually(() => conference('cn', id), 10_000, 'the request in Beijing');
+    const there = await hotlineOk(['conference', '--data', pair.cn.dir]);
+    expect(there.stdout).toContain(`${at}  by us/ops  open (you may accept)`);
+    await hotlineOk(['conference', 'answer', 'us', id, 'accept', '--data', pair.cn.dir]);
+    const agreed = await eventually(
+      async () => ((await conference('us', id))?.state === 'agreed' ? true : undefined),
+      10_000,
+      'the agreement in Washington',
+    );
+    expect(agreed).toBe(true);
+    const here = await hotlineOk(['conference', '--data', pair.us.dir]);
+    expect(here.stdout).toContain(`agreed: ${at}, 20 min, phone; joining us/ops, cn/ops`);
+  });
+  test('bad input gets a stable code and a sentence that says what is wrong', async () => {
+    const [call] = (await api('us', 'GET', '/api/v1/conferences')).body as ConferenceItem[];
+    const cases: Array<[ReturnType<typeof api>, number, string, string]> = [
+      [
+        api('cn', 'POST', `/api/v1/messages/us/${call?.id}/presence`, { answer: 'present' }),
+        409,
+        'E_CONFLICT',
+        'is not a presence check',
+      ],
+      [
+        api('us', 'POST', '/api/v1/conferences/cn/01937a8e-4f00-7000-8000-00000000beef/answer', {
+          desk: 'ops',
+          action: 'accept',
+        }),
+        404,
+        'E_NOT_FOUND',
+        'there is no conference',
+      ],
+      [
+        api('cn', 'POST', `/api/v1/conferences/us/${call?.id}/answer`, {
+          desk: 'ops',
+          action: 'propose',
+        }),
+        400,
+        'E_MALFORMED',
+        'a proposal needs "at"',
+      ],
+      [
+        api('us', 'POST', '/api/v1/conferences', { to: 'cn', desk: 'ops', times: [] }),
+        400,
+        'E_MALFORMED',
+        'times',
+      ],
+    ];
+    for (const [answer, status, code, words] of cases) {
+      const { status: got, body } = await answer;
+      expect([got, body.error.code]).toEqual([status, code]);
+      expect(body.error.message).toContain(words);
+    }
   });
 });

@@ -16,13 +16,14 @@ export function answersTo(
   };
 }
 
+const ANSWERS = new Set(['ack', 'presence', 'conference']);
+
 /** Received flash and immediate messages nobody here has acknowledged yet. */
 export function unacknowledged(inbox: InboxItem[], outbox: OutboxItem[]): InboxItem[] {
-  // A presence check is answered rather than acknowledged: the answer counts as the ack.
+  // Presence checks and conference times are answered rather than acknowledged: an answer of
+  // ours counts as the ack (the node records it so, src/node/incidents/followups.ts).
   const acked = new Set(
-    outbox
-      .filter((m) => m.body.type === 'ack' || m.body.presence?.answer)
-      .map((m) => `${m.to}/${m.body.inReplyTo}`),
+    outbox.filter((m) => ANSWERS.has(m.body.type)).map((m) => `${m.to}/${m.body.inReplyTo}`),
   );
   return inbox.filter(
     (m) =>

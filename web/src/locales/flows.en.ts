@@ -25,7 +25,7 @@ export const flowsEn = {
     escalated: 'Notified here: desk “{{desk}}” (step {{step}}).',
     present: 'Present',
     unavailable: 'Unavailable',
-    answer: '{{answer}} — answered by {{who}} from the “{{desk}}” desk',
+    answer: '{{answer}} — answered by {{person}} at the “{{desk}}” desk of {{party}}',
     theirClock: 'Answered (their clock)',
     ourClock: 'Received here',
     ourAnswerClock: 'Answered (our clock)',
@@ -35,6 +35,7 @@ export const flowsEn = {
     notYourDesk: 'Only a person staffing the “{{desk}}” desk can answer.',
     answered: 'Answer sent: {{answer}}.',
     desk: 'a person',
+    openMessage: 'Open the message',
   },
   conference: {
     title: 'Conference calls',

@@ -27,7 +27,7 @@ export const flowsZh: typeof flowsEn = {
     escalated: '我方已通知：“{{desk}}”席位（第 {{step}} 级）。',
     present: '在岗',
     unavailable: '不在岗',
-    answer: '{{answer}}——由{{who}}在“{{desk}}”席位答复',
+    answer: '{{answer}}——由{{party}}“{{desk}}”席位的{{person}}答复',
     theirClock: '答复时间（对方时钟）',
     ourClock: '我方收到时间',
     ourAnswerClock: '答复时间（我方时钟）',
@@ -37,6 +37,7 @@ export const flowsZh: typeof flowsEn = {
     notYourDesk: '只有“{{desk}}”席位的值守人员可以答复。',
     answered: '答复已发出：{{answer}}。',
     desk: '值守人员',
+    openMessage: '打开该消息',
   },
   conference: {
     title: '会商通话',

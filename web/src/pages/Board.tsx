@@ -4,6 +4,7 @@
  */
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { awaitsPerson } from '../../../src/protocol/flows.ts';
 import { RANK } from '../../../src/protocol/values.ts';
 import type { InboxItem } from '../../../src/protocol/views.ts';
 import { ALARMING } from '../alarm.ts';
@@ -25,6 +26,13 @@ const NEEDS_ANSWER = [
   'conference',
 ];
 
+/**
+ * A presence check or a conference time is answered rather than acknowledged, and an answer to
+ * one (a presence answer, an accept, a decline) waits for nobody (src/protocol/flows.ts).
+ */
+const isFlow = (m: { body: { type: string } }) =>
+  m.body.type === 'presence' || m.body.type === 'conference';
+
 export function Board() {
   const { t } = useTranslation();
   const { status, inbox, outbox, alarms, me, silenced, silence, refresh, words, lang, live } =
@@ -37,9 +45,11 @@ export function Board() {
   const waiting = inbox
     .filter((m) => {
       const { acks, replies } = answersTo(m.id, [], outbox);
+      if (isFlow(m) && !awaitsPerson(m.body)) return false;
+      const acked = acks.length > 0 || (isFlow(m) && replies.length > 0);
       return (
-        (ALARMING.includes(m.body.precedence) && m.body.type !== 'ack' && !acks.length) ||
-        (NEEDS_ANSWER.includes(m.body.type) && !replies.length)
+        (ALARMING.includes(m.body.precedence) && m.body.type !== 'ack' && !acked) ||
+        (NEEDS_ANSWER.includes(m.body.type) && !replies.length && !(isFlow(m) && acked))
       );
     })
     .sort(
@@ -47,12 +57,12 @@ export function Board() {
         RANK[a.body.precedence] - RANK[b.body.precedence] ||
         b.receivedAt.localeCompare(a.receivedAt),
     );
-  const unacked = outbox.filter(
-    (m) =>
-      ALARMING.includes(m.body.precedence) &&
-      m.body.type !== 'ack' &&
-      !answersTo(m.id, inbox, []).acks.length,
-  );
+  const unacked = outbox.filter((m) => {
+    if (!ALARMING.includes(m.body.precedence) || m.body.type === 'ack') return false;
+    if (isFlow(m) && !awaitsPerson(m.body)) return false;
+    const { acks, replies } = answersTo(m.id, inbox, []);
+    return !acks.length && !(isFlow(m) && replies.length);
+  });
 
   const clear = async (id: number) => {
     setError(undefined);

@@ -272,7 +272,6 @@ function AskPresence({ onSent }: { onSent: () => Promise<void> }) {
 function PresenceCard({ c, now, onDone }: { c: PresenceItem; now: number; onDone: () => void }) {
   const { t } = useTranslation();
   const name = usePartyName();
-  const who = useWho();
   const f = c.followup;
   const late = f?.unansweredAt || f?.exhaustedAt || (f && Date.parse(f.deadline) <= now);
   return (
@@ -310,7 +309,8 @@ function PresenceCard({ c, now, onDone }: { c: PresenceItem; now: number; onDone
             <strong>
               {t('flow.presence.answer', {
                 answer: t(`flow.presence.${c.answer.answer}`),
-                who: who(c.answer),
+                person: c.answer.person ?? t('flow.presence.desk'),
+                party: name(c.answer.party),
                 desk: c.answer.desk,
               })}
             </strong>
@@ -344,7 +344,7 @@ function PresenceCard({ c, now, onDone }: { c: PresenceItem; now: number; onDone
       {c.dir === 'in' && !c.answer && (
         <PresenceButtons party={c.party} id={c.id} desk={c.desk} onDone={() => void onDone()} />
       )}{' '}
-      <Link href={`/message/${c.party}/${c.id}`}>{t('flow.conference.thread')}</Link>
+      <Link href={`/message/${c.party}/${c.id}`}>{t('flow.presence.openMessage')}</Link>
     </li>
   );
 }

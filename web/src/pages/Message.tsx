@@ -455,9 +455,9 @@ export function MessagePage({ party, id }: { party: string; id: string }) {
         // needs a scroll.
         <div className="action-bar" data-testid="action-bar">
           {isPresenceCheck(received.body) && received.body.presence
-            ? !replies.some((m) => 'to' in m && m.body.presence?.answer) && (
+            ? (answerOfPresence(replies, t) ?? (
                 <PresenceButtons party={party} id={id} desk={received.body.presence.desk} />
-              )
+              ))
             : !acks.some((m) => 'to' in m) && (
                 <button
                   type="button"
@@ -510,6 +510,20 @@ function ThreadItem({ m, own }: { m: InboxItem | OutboxItem; own: string }) {
         </div>
       ))}
     </li>
+  );
+}
+
+/** This side's answer to a presence check, said in place of the buttons; null before it. */
+function answerOfPresence(
+  replies: Array<InboxItem | OutboxItem>,
+  t: (key: string, options?: Record<string, unknown>) => string,
+) {
+  const answer = replies.find((m) => 'to' in m && m.body.presence?.answer)?.body.presence?.answer;
+  if (!answer) return null;
+  return (
+    <span role="status" data-testid="presence-answered">
+      {t('flow.presence.answered', { answer: t(`flow.presence.${answer}`) })}
+    </span>
   );
 }
 

@@ -1,0 +1,220 @@
+/**
+ * Presence and conference commands: `hotline presence` (list, ask, answer) and `hotline
+ * conference` (list, request, answer). Each goes through the running node's operator API
+ * (docs/operators.md § Presence checks and conferences); the flows are what the node derives.
+ */
+import { type Command, Option } from 'commander';
+import type { ConferenceItem, FlowActor, PresenceItem } from '../protocol/flows.ts';
+import { PRECEDENCES, STATUSES } from '../protocol/values.ts';
+import { CliError, callNode } from './client.ts';
+
+const dataOption = () => new Option('--data <dir>', 'the node data folder').makeOptionMandatory();
+const deskOption = () =>
+  new Option('--desk <desk>', 'the desk you write as (you must staff it)').default('ops');
+const precedenceOption = () =>
+  new Option('--precedence <p>', 'precedence').choices(PRECEDENCES).default('immediate');
+const statusOption = () =>
+  new Option('--status <s>', 'actual, exercise or test').choices(STATUSES).default('actual');
+const q = encodeURIComponent;
+const json = (value: unknown) => console.log(JSON.stringify(value, null, 2));
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+function messageId(id: string): string {
+  if (!UUID.test(id)) throw new CliError(`"${id}" is not a message id (a UUIDv7)`);
+  return id;
+}
+
+/** A time as the wire writes it (UTC, milliseconds), from anything Date can read. */
+function instant(value: string): string {
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) throw new CliError(`"${value}" is not a time (try 2026-12-06T14:00Z)`);
+  return new Date(ms).toISOString();
+}
+
+const who = (a: FlowActor) => `${a.party}/${a.desk}${a.person ? ` (${a.person})` : ''}`;
+const words = (o: { text?: string; lang: string }) =>
+  o.text ? { text: o.text, lang: o.lang } : {};
+
+export function printPresence(rows: PresenceItem[]): void {
+  if (!rows.length) console.log('No presence checks.');
+  for (const c of rows) {
+    const asked = c.dir === 'out' ? `asked ${c.party}` : `${c.party} asks`;
+    console.log(`${c.id}  ${c.precedence} ${asked}: is desk "${c.desk}" staffed?  ${c.asked.sent}`);
+    if (c.answer)
+      console.log(
+        `    ${c.answer.answer.toUpperCase()} from ${who(c.answer)} at ${c.answer.sent} (received ${c.answer.received ?? '—'})`,
+      );
+    else if (c.followup)
+      console.log(
+        `    waiting, due by ${c.followup.deadline}${c.followup.unansweredAt ? ' UNANSWERED' : ''}`,
+      );
+  }
+}
+
+export function printConferences(rows: ConferenceItem[], own?: string): void {
+  if (!rows.length) console.log('No conference requests.');
+  for (const c of rows) {
+    console.log(
+      `${c.id}  ${c.dir === 'out' ? 'with' : 'from'} ${c.party}: ${c.state.toUpperCase()}`,
+    );
+    if (c.agreed)
+      console.log(
+        `    agreed: ${c.agreed.at}${c.agreed.minutes ? `, ${c.agreed.minutes} min` : ''}${c.agreed.medium ? `, ${c.agreed.medium}` : ''}; joining ${c.joining.map(who).join(', ')}`,
+      );
+    if (c.declined)
+      console.log(`    ${c.declined.cancelled ? 'cancelled' : 'declined'} by ${who(c.declined)}`);
+    for (const p of c.proposals)
+      console.log(
+        `    ${p.id}  ${p.at}  by ${who(p)}  ${p.state}${own && p.state === 'open' && p.party !== own ? ' (you may accept)' : ''}`,
+      );
+  }
+}
+
+export function registerFlows(program: Command): void {
+  const presence = program
+    .command('presence')
+    .description('presence checks: is a desk of the other side staffed by a person now?');
+  presence
+    .command('list', { isDefault: true })
+    .description('presence checks sent and received, with who answered and when')
+    .addOption(dataOption())
+    .option('--json', 'print JSON')
+    .action(async (o) => {
+      const rows = (await callNode(o.data, 'GET', '/api/v1/presence')) as PresenceItem[];
+      if (o.json) return json(rows);
+      printPresence(rows);
+    });
+  presence
+    .command('ask')
+    .description('ask another party whether a desk of theirs is staffed now')
+    .addOption(dataOption())
+    .requiredOption('--to <party>', 'the party asked')
+    .option('--asked <desk>', 'the desk asked for', 'principal')
+    .addOption(deskOption())
+    .addOption(precedenceOption())
+    .addOption(statusOption())
+    .option('--text <text>', 'words to go with it')
+    .option('--lang <tag>', 'language of the text', 'en')
+    .option('--json', 'print JSON')
+    .action(async (o) => {
+      const sent = await callNode(o.data, 'POST', '/api/v1/presence', {
+        to: [o.to],
+        asked: o.asked,
+        desk: o.desk,
+        precedence: o.precedence,
+        status: o.status,
+        ...words(o),
+      });
+      if (o.json) return json(sent);
+      const s = sent as { state: string; id?: string; draft?: string };
+      console.log(
+        s.state === 'released' ? `asked: ${s.id}` : `held for approval: draft ${s.draft}`,
+      );
+    });
+  presence
+    .command('answer <party> <id> <answer>')
+    .description(
+      'answer a received check, present or unavailable, as a person on the desk asked for',
+    )
+    .addOption(dataOption())
+    .option('--json', 'print JSON')
+    .action(async (party: string, id: string, answer: string, o) => {
+      if (answer !== 'present' && answer !== 'unavailable')
+        throw new CliError('answer "present" or "unavailable"');
+      const sent = await callNode(
+        o.data,
+        'POST',
+        `/api/v1/messages/${q(party)}/${q(messageId(id))}/presence`,
+        {
+          answer,
+        },
+      );
+      if (o.json) return json(sent);
+      console.log(`answered ${answer}: ${(sent as { presence: string }).presence}`);
+    });
+
+  const conference = program
+    .command('conference')
+    .description('conference calls: request times, accept, decline or propose another');
+  conference
+    .command('list', { isDefault: true })
+    .description('conference requests with their times, state and the agreed call')
+    .addOption(dataOption())
+    .option('--json', 'print JSON')
+    .action(async (o) => {
+      const rows = (await callNode(o.data, 'GET', '/api/v1/conferences')) as ConferenceItem[];
+      if (o.json) return json(rows);
+      const status = (await callNode(o.data, 'GET', '/api/v1/status')) as { party: string };
+      printConferences(rows, status.party);
+    });
+  conference
+    .command('request')
+    .description('request a call at one or more times (the first preferred)')
+    .addOption(dataOption())
+    .requiredOption('--to <party>', 'the other party')
+    .requiredOption(
+      '--at <time>',
+      'a time proposed (repeat, at most 4)',
+      (v, all: string[]) => [...all, instant(v)],
+      [],
+    )
+    .option('--minutes <n>', 'length of the call', (v) => Number.parseInt(v, 10))
+    .option('--medium <medium>', 'e.g. "secure video link"')
+    .addOption(deskOption())
+    .addOption(precedenceOption())
+    .addOption(statusOption())
+    .option('--text <text>', 'words to go with it')
+    .option('--lang <tag>', 'language of the text', 'en')
+    .option('--json', 'print JSON')
+    .action(async (o) => {
+      const sent = await callNode(o.data, 'POST', '/api/v1/conferences', {
+        to: o.to,
+        times: o.at,
+        desk: o.desk,
+        precedence: o.precedence,
+        status: o.status,
+        ...(o.minutes ? { minutes: o.minutes } : {}),
+        ...(o.medium ? { medium: o.medium } : {}),
+        ...words(o),
+      });
+      if (o.json) return json(sent);
+      const s = sent as { state: string; id?: string; draft?: string };
+      console.log(
+        s.state === 'released' ? `requested: ${s.id}` : `held for approval: draft ${s.draft}`,
+      );
+    });
+  conference
+    .command('answer <party> <id> <action>')
+    .description('accept a time the other party proposed, decline, or propose another time')
+    .addOption(dataOption())
+    .option('--proposal <id>', 'accept: the time accepted (default: their latest open one)')
+    .option('--at <time>', 'propose: the time proposed')
+    .option('--minutes <n>', 'propose: length of the call', (v) => Number.parseInt(v, 10))
+    .option('--medium <medium>', 'propose: the medium')
+    .addOption(deskOption())
+    .option('--text <text>', 'words to go with it')
+    .option('--lang <tag>', 'language of the text', 'en')
+    .option('--json', 'print JSON')
+    .action(async (party: string, id: string, action: string, o) => {
+      if (action !== 'accept' && action !== 'decline' && action !== 'propose')
+        throw new CliError('the action is accept, decline or propose');
+      if (action === 'propose' && !o.at)
+        throw new CliError('propose needs --at, the time proposed');
+      const sent = await callNode(
+        o.data,
+        'POST',
+        `/api/v1/conferences/${q(party)}/${q(messageId(id))}/answer`,
+        {
+          desk: o.desk,
+          action,
+          ...(o.proposal ? { proposal: messageId(o.proposal) } : {}),
+          ...(o.at ? { at: instant(o.at) } : {}),
+          ...(o.minutes ? { minutes: o.minutes } : {}),
+          ...(o.medium ? { medium: o.medium } : {}),
+          ...words(o),
+        },
+      );
+      if (o.json) return json(sent);
+      console.log(`${action}: ${(sent as { id?: string }).id ?? 'held for approval'}`);
+    });
+}
