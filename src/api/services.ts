@@ -31,6 +31,7 @@ import type { Escalation } from '../node/incidents/escalation.ts';
 import type { Language } from '../node/language/language.ts';
 import type { People } from '../node/people/people.ts';
 import type { Ledger } from '../node/record/ledger.ts';
+import type { ReceiptProofs } from '../node/record/receipt-proofs.ts';
 import type { Witness } from '../node/record/witness.ts';
 import type { SignedCard } from '../protocol/card.ts';
 import type { FollowupStore } from '../store/followups.ts';
@@ -55,6 +56,7 @@ export interface ApiServices {
   node: Node;
   paths: Paths;
   witness: Witness;
+  receiptProofs: ReceiptProofs;
   heartbeats: Heartbeats;
   watchdog: Watchdog | undefined;
   language: Language;
@@ -94,6 +96,7 @@ const NAMES = {
   node: true,
   paths: true,
   witness: true,
+  receiptProofs: true,
   heartbeats: true,
   watchdog: true,
   language: true,

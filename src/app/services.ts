@@ -25,6 +25,7 @@ import { Notifiers } from '../node/incidents/notifiers.ts';
 import { Language } from '../node/language/language.ts';
 import { openPeople, type People } from '../node/people/people.ts';
 import { Ledger } from '../node/record/ledger.ts';
+import { ReceiptProofs } from '../node/record/receipt-proofs.ts';
 import { Witness } from '../node/record/witness.ts';
 import type { SignedCard } from '../protocol/card.ts';
 import { FollowupStore } from '../store/followups.ts';
@@ -55,6 +56,7 @@ export interface Services extends ServiceParts {
   node: Node;
   paths: Paths;
   witness: Witness;
+  receiptProofs: ReceiptProofs;
   outbox: Outbox;
   heartbeats: Heartbeats;
   relays: RelayCollector;
@@ -115,6 +117,7 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
   });
   const paths = new Paths({ config, keys, peers, alarms, metrics, events, logger });
   const witness = new Witness({ config, keys, store, ledger, peers, paths, alarms, logger });
+  const receiptProofs = new ReceiptProofs(ledger);
   const outbox = new Outbox({
     config,
     store,
@@ -145,7 +148,7 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
     keys,
     card,
     node,
-    ledger,
+    receiptProofs,
     peers,
     paths,
     witness,
@@ -192,6 +195,7 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
     node,
     paths,
     witness,
+    receiptProofs,
     outbox,
     heartbeats,
     relays,
