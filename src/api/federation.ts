@@ -3,21 +3,41 @@
  */
 import { ConsistencyQuery } from '../node/record/witness.ts';
 import { ProtocolError } from '../protocol/errors.ts';
-import { EnvelopeBatch } from '../protocol/federation.ts';
+import { type BatchResult, EnvelopeBatch, EnvelopesQuery } from '../protocol/federation.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import { ApiError } from './errors.ts';
 import { routes } from './services.ts';
 
+/** Proofs beside a direct answer: from the size the sender names and the last few answered. */
+const ANSWER_PROOFS = 4;
+
 export const federationRoutes = routes(
   'federation-routes',
-  ['node', 'heartbeats', 'ledger', 'card'],
+  ['node', 'heartbeats', 'ledger', 'card', 'receiptProofs'],
   async (app) => {
-    const { node, heartbeats, ledger, card } = app;
+    const { node, heartbeats, ledger, card, receiptProofs } = app;
 
+    // A sender that names the size of our log it has witnessed gets the consistency proofs its
+    // receipts need in the answer; one that does not (an older node) fetches them with the GET.
     app.post(
       '/federation/v1/envelopes',
-      { schema: { body: EnvelopeBatch }, bodyLimit: LIMITS.requestBytes },
-      async (request) => node.receiveBatch(request.body.envelopes),
+      {
+        schema: { body: EnvelopeBatch, querystring: EnvelopesQuery },
+        bodyLimit: LIMITS.requestBytes,
+      },
+      async (request): Promise<BatchResult> => {
+        const answer = await node.receiveBatch(request.body.envelopes);
+        const { witnessed } = request.query;
+        if (witnessed === undefined || !answer.receipts.length) return answer;
+        // Receipts are to the parties whose envelopes were stored: the sender's, as a rule.
+        const proofs: NonNullable<BatchResult['proofs']> = [];
+        for (const peer of new Set(answer.receipts.map((r) => r.receipt.to))) {
+          const receipts = answer.receipts.filter((r) => r.receipt.to === peer);
+          const starts = [Number(witnessed)];
+          proofs.push(...(await receiptProofs.for(peer, receipts, starts, ANSWER_PROOFS)));
+        }
+        return { ...answer, proofs: proofs.slice(0, 32) };
+      },
     );
 
     app.post('/federation/v1/heartbeat', { bodyLimit: 64 * 1024 }, async (request) =>

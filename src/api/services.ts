@@ -32,6 +32,7 @@ import type { PushNotifier } from '../node/incidents/push.ts';
 import type { Language } from '../node/language/language.ts';
 import type { People } from '../node/people/people.ts';
 import type { Ledger } from '../node/record/ledger.ts';
+import type { ReceiptProofs } from '../node/record/receipt-proofs.ts';
 import type { Witness } from '../node/record/witness.ts';
 import type { Compliance } from '../node/regimes/compliance.ts';
 import type { SignedCard } from '../protocol/card.ts';
@@ -59,6 +60,7 @@ export interface ApiServices {
   node: Node;
   paths: Paths;
   witness: Witness;
+  receiptProofs: ReceiptProofs;
   heartbeats: Heartbeats;
   watchdog: Watchdog | undefined;
   language: Language;
@@ -102,6 +104,7 @@ const NAMES = {
   node: true,
   paths: true,
   witness: true,
+  receiptProofs: true,
   heartbeats: true,
   watchdog: true,
   language: true,

@@ -28,6 +28,7 @@ import { Language } from '../node/language/language.ts';
 import { openPeople, type People } from '../node/people/people.ts';
 import { Integrity } from '../node/record/integrity.ts';
 import { Ledger } from '../node/record/ledger.ts';
+import { ReceiptProofs } from '../node/record/receipt-proofs.ts';
 import { Witness } from '../node/record/witness.ts';
 import { Compliance } from '../node/regimes/compliance.ts';
 import type { SignedCard } from '../protocol/card.ts';
@@ -65,6 +66,7 @@ export interface Services extends ServiceParts {
   paths: Paths;
   witness: Witness;
   integrity: Integrity;
+  receiptProofs: ReceiptProofs;
   outbox: Outbox;
   heartbeats: Heartbeats;
   relays: RelayCollector;
@@ -133,6 +135,7 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
   });
   const paths = new Paths({ config, keys, peers, alarms, metrics, events, logger });
   const witness = new Witness({ config, keys, store, ledger, peers, paths, alarms, logger });
+  const receiptProofs = new ReceiptProofs(ledger);
   const outbox = new Outbox({
     config,
     store,
@@ -163,7 +166,7 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
     keys,
     card,
     node,
-    ledger,
+    receiptProofs,
     peers,
     paths,
     witness,
@@ -252,6 +255,7 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
     paths,
     witness,
     integrity,
+    receiptProofs,
     outbox,
     heartbeats,
     relays,

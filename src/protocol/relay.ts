@@ -4,8 +4,8 @@
  * the relay, because nothing the relay says is trusted.
  */
 import { type Static, Type } from '@sinclair/typebox';
-import { Hex32, PartyId, Uint } from './common.ts';
-import { BatchResult } from './federation.ts';
+import { PartyId, Uint } from './common.ts';
+import { BatchResult, ConsistencyProofs } from './federation.ts';
 import { LIMITS } from './limits.ts';
 
 export const BoxParams = Type.Object({ party: PartyId }, { additionalProperties: false });
@@ -29,22 +29,11 @@ export const EnvelopeDeposit = Type.Object(
 );
 
 /**
- * RFC 9162 consistency proofs of the answering party's log, from sizes the sender may hold to the
- * sizes of the checkpoints in the answer's receipts: what the sender would otherwise fetch with
- * GET /federation/v1/proof/consistency, which needs a direct path.
+ * The consistency proofs beside a relayed answer's receipts: what the sender would otherwise
+ * fetch with GET /federation/v1/proof/consistency, which needs a direct path.
  */
-export const RelayedProofs = Type.Array(
-  Type.Object(
-    {
-      from: Uint,
-      to: Uint,
-      proof: Type.Array(Hex32, { maxItems: LIMITS.proofHashes }),
-    },
-    { additionalProperties: false },
-  ),
-  { maxItems: 32 },
-);
-export type RelayedProofs = Static<typeof RelayedProofs>;
+export const RelayedProofs = ConsistencyProofs;
+export type RelayedProofs = ConsistencyProofs;
 
 /** What an answer item holds: the batch answer and the proofs that go with it. */
 export const RelayedAnswer = Type.Object(

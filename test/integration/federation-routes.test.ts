@@ -10,10 +10,13 @@ import {
 } from '../../src/crypto/envelope.ts';
 import type { NodeKeys } from '../../src/crypto/keys.ts';
 import { openSenderEpoch } from '../../src/crypto/seal.ts';
+import { parseCheckpoint } from '../../src/ledger/checkpoint.ts';
+import { checkTree } from '../../src/ledger/merkle.ts';
+import { parseNote } from '../../src/ledger/note.ts';
 import { readNodeKeys, readOwnCard } from '../../src/node/core/data.ts';
 import type { Body } from '../../src/protocol/body.ts';
 import type { Card } from '../../src/protocol/card.ts';
-import { fromBase64url, toBase64url } from '../../src/protocol/encoding.ts';
+import { fromBase64url, fromHex, toBase64url, utf8 } from '../../src/protocol/encoding.ts';
 import type { Envelope } from '../../src/protocol/envelope.ts';
 import type { BatchResult } from '../../src/protocol/federation.ts';
 import { jcsBytes } from '../../src/protocol/jcs.ts';
@@ -72,8 +75,9 @@ async function envelopeFromCn(
 
 async function post(
   envelopes: unknown[],
+  query = '',
 ): Promise<{ status: number; body: BatchResult & { error?: { code: string } } }> {
-  const response = await fetch(url, {
+  const response = await fetch(`${url}${query}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ envelopes }),
@@ -250,6 +254,25 @@ describe('Washington refuses bad envelopes with a stable code and stores nothing
       return open?.find((x) => x.type === 'equivocation' && x.count === 2);
     });
     expect(alarm.message).toContain(first.header.id);
+  });
+
+  test('a sender naming the size it witnessed gets the consistency proofs with the answer', async () => {
+    const checkpointOf = (answer: BatchResult) =>
+      parseCheckpoint(parseNote(utf8(answer.receipts[0]?.receipt.checkpoint ?? '')).text);
+    const first = await post([await envelopeFromCn()]);
+    expect(first.body).not.toHaveProperty('proofs');
+    const old = checkpointOf(first.body);
+    const second = await post([await envelopeFromCn()], `?witnessed=${old.size}`);
+    const next = checkpointOf(second.body);
+    const proof = second.body.proofs?.find((p) => p.from === old.size && p.to === next.size);
+    // The proof shows Beijing that the new checkpoint extends the one it witnessed.
+    expect(proof).toBeDefined();
+    const hashes = (proof?.proof ?? []).map(fromHex);
+    expect(checkTree(hashes, next.size, next.root, old.size, old.root)).toBe(true);
+    // A malformed size refuses the request as a whole, like any malformed batch.
+    const bad = await post([{}], '?witnessed=01');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error?.code).toBe('E_MALFORMED');
   });
 
   test('a request that is not JSON, or too large, gets one error shape', async () => {

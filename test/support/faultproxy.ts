@@ -67,6 +67,8 @@ export class FaultProxy {
   readonly seen = new Map<string, number>();
   /** While set, requests are swallowed: never forwarded, never answered, never cut. */
   blackhole = false;
+  /** While set, each request line is forwarded as it returns it (e.g. without its query). */
+  rewriteLine: ((line: string) => string) | undefined;
   rates: FaultRates;
   readonly #options: ProxyOptions;
   readonly #random: () => number;
@@ -220,6 +222,11 @@ export class FaultProxy {
   ): Promise<void> {
     if (server.destroyed || this.blackhole) return;
     this.requests++;
+    if (this.rewriteLine) {
+      const end = request.indexOf(' HTTP/');
+      const line = this.rewriteLine(request.subarray(0, end).toString('latin1'));
+      request = Buffer.concat([Buffer.from(line, 'latin1'), request.subarray(end)]);
+    }
     const line = request.subarray(0, Math.max(0, request.indexOf(' HTTP/'))).toString('latin1');
     this.seen.set(line, (this.seen.get(line) ?? 0) + 1);
     let bytes = request;

@@ -223,7 +223,7 @@ class Lane {
 
   /** Sends one batch; answers how many envelopes it cleared. */
   async #deliver(rows: OutboxRow[]): Promise<number> {
-    const { paths, metrics, logger, store } = this.#parts;
+    const { paths, metrics, logger, store, witness } = this.#parts;
     const ids = rows.map((r) => r.id);
     let sent: Sent;
     try {
@@ -231,6 +231,7 @@ class Lane {
         this.#party,
         `{"envelopes":[${rows.map((r) => r.text).join(',')}]}`,
         rows.some((r) => r.rank === 0),
+        await witness.witnessedSize(this.#party),
       );
     } catch (e) {
       metrics.deliveryFailures.inc({ peer: this.#party });
@@ -251,6 +252,8 @@ class Lane {
       await store.markAttempt(this.#party, ids, `held by relay ${sent.path}`, this.#retryAt(rows));
       return 0;
     }
+    // The proofs the receipts need, when the peer sent them with the answer: no second request.
+    if (sent.answer.proofs) witness.offerProofs(this.#party, sent.answer.proofs);
     return this.settle(rows, sent.answer);
   }
 

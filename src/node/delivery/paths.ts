@@ -169,9 +169,10 @@ export class Paths {
    * Carries one batch (`{"envelopes":[…]}`) to `party`. Normal traffic goes on the best path and
    * fails over path by path; `everywhere` (flash) goes on every path not down at once. Answers
    * the first valid answer, or a relay's acceptance when no direct path answered; throws when
-   * every path failed.
+   * every path failed. `witnessed`, the size of the peer's log we hold a checkpoint of, asks a
+   * direct path for the consistency proofs of its receipts with the answer.
    */
-  send(party: string, batch: string, everywhere: boolean): Promise<Sent> {
+  send(party: string, batch: string, everywhere: boolean, witnessed?: number): Promise<Sent> {
     const { failoverMs } = this.#parts.config.outbox;
     const queue = this.order(party);
     if (!queue.length)
@@ -211,7 +212,7 @@ export class Paths {
             this.failed(party, path.path, reason);
             advance(path.path, reason);
           }, failoverMs);
-        this.#carry(party, path, batch).then(
+        this.#carry(party, path, batch, witnessed).then(
           (sent) => {
             running--;
             this.succeeded(party, path.path);
@@ -288,19 +289,28 @@ export class Paths {
       .catch((err: unknown) => this.#parts.logger.error({ err }, 'raising a store alarm failed'));
   }
 
-  async #carry(party: string, path: PathStatus, batch: string): Promise<Sent> {
+  async #carry(
+    party: string,
+    path: PathStatus,
+    batch: string,
+    witnessed: number | undefined,
+  ): Promise<Sent> {
     const timeout = this.#parts.config.outbox.sendTimeoutMs;
     if (path.kind === 'relay') {
       await this.#deposit(party, path, batch, timeout);
       this.#parts.metrics.relayDeposits.inc({ peer: party, path: path.path });
       return { kind: 'deposited', path: path.path };
     }
-    const answer = await postJson(`${path.url}/federation/v1/envelopes`, batch, timeout).catch(
-      async (e: unknown) => {
-        if (e instanceof TransportError && e.code === 'E_STORE') await this.#peerStore(party, e);
-        throw e;
-      },
-    );
+    // An older peer ignores the query, answers without proofs, and is asked for them (the GET).
+    const query = witnessed === undefined ? '' : `?witnessed=${witnessed}`;
+    const answer = await postJson(
+      `${path.url}/federation/v1/envelopes${query}`,
+      batch,
+      timeout,
+    ).catch(async (e: unknown) => {
+      if (e instanceof TransportError && e.code === 'E_STORE') await this.#peerStore(party, e);
+      throw e;
+    });
     const error = schemaError(BatchResult, answer);
     if (error) throw new ProtocolError('E_MALFORMED', `batch answer ${error}`);
     return { kind: 'answer', path: path.path, answer: answer as BatchResult };

@@ -26,7 +26,7 @@ import type { Config } from '../core/config.ts';
 import type { Metrics } from '../core/metrics.ts';
 import type { Node } from '../core/node.ts';
 import type { Peers } from '../core/peers.ts';
-import type { Ledger } from '../record/ledger.ts';
+import type { ReceiptProofs } from '../record/receipt-proofs.ts';
 import type { Witness } from '../record/witness.ts';
 import type { Outbox } from './outbox.ts';
 import type { Paths } from './paths.ts';
@@ -34,21 +34,13 @@ import { getJson, postJson } from './transport.ts';
 
 /** Rounds of collecting per relay per tick, so a full box drains quickly but not forever. */
 const ROUNDS = 8;
-/** Sizes of our log remembered per peer, as starting points of the proofs we relay. */
-const RECENT_SIZES = 8;
-
-/** The tree size of a signed checkpoint note (its second line). */
-function sizeOf(note: string): number {
-  return Number(note.split('\n')[1]);
-}
-
 export interface RelayParts {
   config: Config;
   /** Its signing key signs every request to a relay. */
   keys: NodeKeys;
   card: SignedCard;
   node: Node;
-  ledger: Ledger;
+  receiptProofs: ReceiptProofs;
   peers: Peers;
   paths: Paths;
   witness: Witness;
@@ -62,8 +54,6 @@ export class RelayCollector {
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #stopped = false;
-  /** Sizes of our checkpoints in receipts we relayed to each peer, newest last. */
-  readonly #sentSizes = new Map<string, number[]>();
 
   constructor(parts: RelayParts) {
     this.#parts = parts;
@@ -157,25 +147,12 @@ export class RelayCollector {
 
   /**
    * Consistency proofs the sender may need to accept the answer's receipts without a direct
-   * path: from the size it last co-signed and the sizes we relayed to it lately, to (or from) the
-   * size of each receipt's checkpoint.
+   * path: from the size it last co-signed and the sizes we answered it lately.
    */
   async #proofs(peer: string, answer: BatchResult): Promise<RelayedProofs> {
-    const { ledger, witness } = this.#parts;
-    const targets = [...new Set(answer.receipts.map((r) => sizeOf(r.receipt.checkpoint)))];
-    const known = this.#sentSizes.get(peer) ?? [];
+    const { receiptProofs, witness } = this.#parts;
     const cosigned = (await witness.status(peer)).cosigned?.size;
-    const starts = new Set([...known, ...(cosigned ? [cosigned] : []), ...targets]);
-    const proofs: RelayedProofs = [];
-    for (const to of targets)
-      for (const from of starts) {
-        if (from === 0 || from === to || proofs.length >= 32) continue;
-        const [a, b] = from < to ? [from, to] : [to, from];
-        if (proofs.some((p) => p.from === a && p.to === b) || b > ledger.size) continue;
-        proofs.push({ from: a, to: b, proof: await ledger.proveConsistency(a, b) });
-      }
-    this.#sentSizes.set(peer, [...known, ...targets].slice(-RECENT_SIZES));
-    return proofs;
+    return receiptProofs.for(peer, answer.receipts, cosigned ? [cosigned] : []);
   }
 
   /**

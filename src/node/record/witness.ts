@@ -119,8 +119,8 @@ export class Witness {
     string,
     { from: number; to: number; proof: Promise<Uint8Array[]> }
   >();
-  /** Consistency proofs a peer sent along with receipts through a relay, by "from-to". */
-  readonly #relayedProofs = new Map<string, Map<string, Uint8Array[]>>();
+  /** Consistency proofs a peer sent along with receipts (in a batch answer, through a relay), by "from-to". */
+  readonly #offeredProofs = new Map<string, Map<string, Uint8Array[]>>();
   /** Per peer, heartbeats in a row whose larger checkpoint no proof could be had for. */
   readonly #unproven = new Map<string, number>();
   /** Per peer, the last smaller checkpoint a heartbeat carried that was judged (stale or fork). */
@@ -536,16 +536,23 @@ export class Witness {
     return proof;
   }
 
+  /** The size of `party`'s log whose checkpoint this node accepted, if any: what it has witnessed. */
+  async witnessedSize(party: string): Promise<number | undefined> {
+    return (await this.#acceptedOf(party))?.size;
+  }
+
   /**
-   * Keeps consistency proofs a peer sent beside its receipts through a relay (relays.ts), so a
-   * receipt can be checked while no direct path answers. They are as untrusted as any proof: each
-   * is checked against the two signed checkpoints, and one that fails is fetched again directly.
+   * Keeps consistency proofs a peer sent beside its receipts — in its answer to a batch we named
+   * our witnessed size in (outbox.ts), or through a relay (relays.ts) — so a receipt is checked
+   * without asking the peer again, or while no direct path answers. They are as untrusted as any
+   * proof: each is checked against the two signed checkpoints, and one that fails is fetched
+   * again directly.
    */
   offerProofs(party: string, proofs: ReadonlyArray<{ from: number; to: number; proof: string[] }>) {
-    const cache = this.#relayedProofs.get(party) ?? new Map<string, Uint8Array[]>();
+    const cache = this.#offeredProofs.get(party) ?? new Map<string, Uint8Array[]>();
     for (const p of proofs) cache.set(`${p.from}-${p.to}`, p.proof.map(fromHex));
     for (const key of [...cache.keys()].slice(0, Math.max(0, cache.size - 64))) cache.delete(key);
-    this.#relayedProofs.set(party, cache);
+    this.#offeredProofs.set(party, cache);
   }
 
   /** GET /federation/v1/proof/consistency on the peer's direct paths, best first. */
@@ -555,7 +562,7 @@ export class Witness {
     to: number,
     relayed = true,
   ): Promise<Uint8Array[]> {
-    const cached = this.#relayedProofs.get(party)?.get(`${from}-${to}`);
+    const cached = this.#offeredProofs.get(party)?.get(`${from}-${to}`);
     if (cached && relayed) return cached;
     const direct = this.#parts.paths.order(party).filter((p) => p.kind === 'direct');
     if (!direct.length) throw new Error('no direct path to the peer');
