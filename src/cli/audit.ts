@@ -57,6 +57,26 @@ export function registerAudit(program: Command): void {
     });
 
   program
+    .command('export-sealed')
+    .description(
+      'write the sealed parts of the ledger’s messages, for a third party holding a sealing key',
+    )
+    .addOption(new Option('--data <dir>', 'the node data folder').makeOptionMandatory())
+    .requiredOption('--out <file>', 'the file to write (JSON Lines)')
+    .action(async (o) => {
+      const [{ exportSealedToFile }, { recordExport }] = await Promise.all([
+        import('../node/record/export-sealed.ts'),
+        import('./bundle-files.ts'),
+      ]);
+      const s = await exportSealedToFile(o.data, o.out);
+      await recordExport(o.data, { file: o.out, sealed: s.sealed });
+      console.log(
+        `Exported ${s.sealed} sealed parts to ${o.out}` +
+          (s.redWithheld ? `; ${s.redWithheld} TLP:RED messages withheld` : ''),
+      );
+    });
+
+  program
     .command('verify <file>')
     .description('check an exported bundle offline; with --peer-export, that both sides agree')
     .option('--peer-export <file>', 'the other party’s bundle, to compare both views')

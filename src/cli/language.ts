@@ -222,7 +222,8 @@ export function registerLanguage(program: Command): void {
       else if (!result.ok) console.log(`NOT VALID: ${describeStixProblems(result.problems)}`);
       else {
         const s = result.summary;
-        console.log(`OK: ${s.id}, ${s.objects} objects`);
+        const marking = s.tlp ? `, marked TLP:${s.tlp.toUpperCase()}` : ', no TLP marking';
+        console.log(`OK: ${s.id}, ${s.objects} objects${marking}`);
         console.log(
           `  ${Object.entries(s.types)
             .map(([t, n]) => `${t} ${n}`)

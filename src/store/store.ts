@@ -1056,6 +1056,35 @@ export class Store implements HashReader {
     return out;
   }
 
+  /**
+   * The envelopes (sealed parts included, as sent or received) of logged messages by their leaf
+   * index, with the peer (sender or recipient) and the message's TLP; looked up as `bodiesByLeaf`.
+   */
+  async envelopesByLeaf(
+    dir: 'in' | 'out',
+    parties: readonly string[],
+    ids: readonly string[],
+    q: Executor = this.db,
+  ): Promise<Map<number, { party: string; envelope: Envelope; tlp: string }>> {
+    const out = new Map<number, { party: string; envelope: Envelope; tlp: string }>();
+    if (!parties.length || !ids.length) return out;
+    for (let i = 0; i < ids.length; i += 500) {
+      const rows = await q
+        .selectFrom(dir === 'out' ? 'outbox' : 'inbox')
+        .select(['leaf_index', 'party', 'envelope', 'body'])
+        .where('party', 'in', parties)
+        .where('id', 'in', ids.slice(i, i + 500))
+        .execute();
+      for (const r of rows)
+        out.set(Number(r.leaf_index), {
+          party: r.party,
+          envelope: fromJson(r.envelope),
+          tlp: (fromJson(r.body) as Body).tlp,
+        });
+    }
+    return out;
+  }
+
   /** Whether the database has a table of this name (tables added by later migrations). */
   async hasTable(name: string, q: Executor = this.db): Promise<boolean> {
     const tables = await q.introspection.getTables();

@@ -350,6 +350,11 @@ describe('the hotline CLI, end to end', () => {
     const stix = await hotline(['stix', bad]);
     expect(stix.code).toBe(1);
     expect(stix.stdout).toContain('NOT VALID: id: must be "bundle--" followed by a UUID');
+    const red = await hotlineOk([
+      'stix',
+      new URL('../vectors/stix/tlp2-red-referenced.json', import.meta.url).pathname,
+    ]);
+    expect(red.stdout).toMatch(/^OK: bundle--\S+, 2 objects, marked TLP:RED\n/);
   }, 180_000);
 
   test('send to a party that is not pinned exits non-zero with E_UNKNOWN_PARTY', async () => {
