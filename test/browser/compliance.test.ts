@@ -95,6 +95,16 @@ test('a late advance notice shows as late on both boards, in English and in Chin
   expect(await li.getByRole('columnheader').allTextContents()).toContain('已获确认');
   expect(await axeScan(li)).toEqual([]);
   await li.screenshot({ path: join(ARTIFACTS, 'compliance-zh.png'), fullPage: true });
+  // On a phone the board and the form stay within the screen (wide tables scroll in their box).
+  await li.setViewportSize({ width: 390, height: 844 });
+  const width = () =>
+    li.evaluate(
+      () =>
+        (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } })
+          .document.documentElement.scrollWidth,
+    );
+  expect(await width()).toBeLessThanOrEqual(390);
+  await li.setViewportSize({ width: 1280, height: 800 });
   // The notice itself, on the Message page: its fields labelled in Chinese.
   await theirs.getByRole('link', { name: '查看' }).click();
   const fields = li.getByTestId('notification');

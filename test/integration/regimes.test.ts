@@ -4,10 +4,14 @@
  * Beijing also sends an advance notice of a training run with `hotline notify`, which Washington
  * acknowledges. Beijing's desk is reminded before the deadline; when the deadline passes unmet,
  * both nodes record the obligation as late in their ledgers and show the same compliance board,
- * and `hotline verify` of both exports reproduces that table offline.
+ * and `hotline verify` of both exports reproduces that table offline. Made once on SQLite and once
+ * on PostgreSQL (127.0.0.1:5432, db `test`).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { RunningNode } from '../../src/app/start.ts';
@@ -21,50 +25,12 @@ import { hotline } from './nodes.ts';
 
 const HOUR = 3_600_000;
 
-describe('notification regimes between two nodes', () => {
-  let pair: Pair;
-  const t0 = Date.parse('2026-11-02T08:00:00.000Z');
-  let now = t0;
-  const clock = () => new Date(now);
-  const us = () => pair.us.running as RunningNode;
-  const cn = () => pair.cn.running as RunningNode;
-  const incident = uuidv7();
-  let report = '';
-  let training = '';
+const PG_URL = process.env.HOTLINE_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-  async function api(site: 'us' | 'cn', method: string, path: string, body?: unknown) {
-    const response = await fetch(`http://${pair[site].operatorListen}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${readToken(pair[site].dir)}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    // biome-ignore lint/suspicious/noExplicitAny: test answers are read loosely
-    return { status: response.status, body: (await response.json()) as any };
-  }
-
-  const board = async (site: 'us' | 'cn', at: string): Promise<ComplianceBoard> => {
-    const r = await api(site, 'GET', `/api/v1/compliance?at=${at}`);
-    expect(r.status).toBe(200);
-    return r.body as ComplianceBoard;
-  };
-  const incidentDuty = (b: ComplianceBoard) =>
-    b.obligations.find((o) => o.type === 'regime.cross-border-incident') as Obligation;
-
-  beforeAll(async () => {
-    pair = await createPair();
-    await pair.start(pair.us, { clock });
-    await pair.start(pair.cn, { clock });
-  }, 60_000);
-
-  afterAll(async () => {
-    await pair?.close();
-  });
-
+describe('the regimes file at the command line', () => {
   test('a bad regimes file is refused with every problem named; the commands have help', async () => {
-    const bad = join(pair.root, 'bad-regimes.json');
+    const dir = mkdtempSync(join(tmpdir(), 'hotline-regimes-'));
+    const bad = join(dir, 'bad-regimes.json');
     const doc = JSON.parse(readFileSync(DEFAULT_REGIMES_FILE, 'utf8'));
     delete doc.types[0].name.zh;
     doc.types[1].timing = { kind: 'before', field: 'system', days: 14 };
@@ -82,155 +48,217 @@ describe('notification regimes between two nodes', () => {
       const help = await hotline([...command, '--help']);
       expect(help.stdout).toContain(`Usage: hotline ${command.join(' ')}`);
     }
+    rmSync(dir, { recursive: true, force: true });
   }, 60_000);
-
-  test('both cards pin the same regimes: no warning either side', async () => {
-    const r = await api('us', 'GET', '/api/v1/regimes?lang=zh');
-    expect(r.status).toBe(200);
-    expect(r.body.card.same).toBe(true);
-    expect(r.body.peers).toMatchObject([{ party: 'cn', same: true }]);
-    expect(r.body.types.map((t: { name: string }) => t.name)).toContain('年度数据交换');
-  });
-
-  test('a notice whose fields the regime refuses is not released', async () => {
-    const r = await api('cn', 'POST', '/api/v1/notifications', {
-      to: ['us'],
-      type: 'regime.training-run',
-      fields: {
-        plannedStart: '2026-12-20',
-        developer: 'Lab A',
-        computeFlop: 'lots',
-        thresholdFlop: 1e26,
-      },
-      desk: 'ops',
-    });
-    expect(r.status).toBe(400);
-    expect(r.body.error.code).toBe('E_BAD_NOTIFICATION');
-    expect(r.body.error.message).toMatch(/computeFlop/);
-  });
-
-  test('an advance notice sent with hotline notify arrives readable and is acknowledged', async () => {
-    const sent = await hotline([
-      'notify',
-      '--data',
-      pair.cn.dir,
-      '--to',
-      'us',
-      '--type',
-      'regime.training-run',
-      '--field',
-      'plannedStart=2026-12-20',
-      '--field',
-      'developer=Lab A',
-      '--field',
-      'computeFlop=3e26',
-      '--field',
-      'thresholdFlop=1e26',
-      '--json',
-    ]);
-    expect(sent.code, sent.stderr).toBe(0);
-    training = JSON.parse(sent.stdout).id;
-    await eventually(async () => ((await us().store.getInbox('cn', training)) ? true : undefined));
-    const view = await api('us', 'GET', `/api/v1/messages/cn/${training}?lang=zh`);
-    expect(view.body.rendered.notice.text).toBe('超过算力阈值的训练任务事先通报');
-    expect(view.body.attachments[0].notification.fields).toContainEqual({
-      name: 'computeFlop',
-      label: '训练算力（FLOP）',
-      value: 3e26,
-    });
-    // Named by the regimes: no "unknown code" warning for the subject.
-    expect(view.body.warnings.filter((w: string) => w.startsWith('regime.'))).toEqual([]);
-    const acked = await api('us', 'POST', `/api/v1/messages/cn/${training}/ack`, { desk: 'ops' });
-    expect(acked.status).toBe(201);
-  });
-
-  test('a severe incident report owes a notice; the owing desk is reminded before the deadline', async () => {
-    const released = await cn().node.release(
-      ['us'],
-      draft({
-        type: 'incident.report',
-        incident,
-        precedence: 'priority',
-        status: 'actual',
-        text: { lang: 'en', body: 'An AI-enabled intrusion is spreading across the border.' },
-        report: {
-          nature: 'incident',
-          category: 'category.ai-cyberattack',
-          harm: { types: [], severity: 'severity.severe', reversibility: 'unknown' },
-          actionsTaken: [],
-          actionsRequested: [],
-        },
-      }),
-    );
-    report = released.id;
-    await eventually(async () => ((await us().store.getInbox('cn', report)) ? true : undefined));
-    now = t0 + 61 * HOUR;
-    expect(await cn().compliance.tick()).toEqual([]);
-    const due = incidentDuty(await board('cn', new Date(now).toISOString()));
-    expect(due).toMatchObject({ owedBy: 'cn', owedTo: 'us', state: 'owed', notice: null });
-    const reminders = (await cn().store.openAlarms({ category: 'waiting' })).filter(
-      (a) => a.type === 'notification-due',
-    );
-    expect(reminders.map((a) => a.ref)).toEqual([due.key]);
-  });
-
-  test('unsent by its deadline, it is late on both sides, identically, and in both ledgers', async () => {
-    now = t0 + 73 * HOUR;
-    const at = new Date(now).toISOString();
-    // Each node looks (the background loop looks every minute; the test does not wait for it).
-    await cn().compliance.tick();
-    await us().compliance.tick();
-    const [cnBoard, usBoard] = [await board('cn', at), await board('us', at)];
-    const late = incidentDuty(cnBoard);
-    expect(late).toMatchObject({ state: 'late', owedBy: 'cn', notice: null });
-    expect(late.basis).toEqual({ kind: 'event', message: report, incident });
-    expect(usBoard.obligations).toEqual(cnBoard.obligations);
-    expect(usBoard.byParty).toEqual(cnBoard.byParty);
-    expect(cnBoard.byParty.cn).toMatchObject({ late: 1, sent: 1, acknowledged: 1 });
-    // A second look records nothing again.
-    expect(await cn().compliance.tick()).toEqual([]);
-    for (const site of [cn(), us()]) {
-      const size = await site.store.ledgerSize();
-      const leaves = (await site.store.readLeaves(0, size)).map(parseLeaf);
-      const events = leaves.filter((l) => l.leaf === 'event' && l.type === 'notification-late');
-      expect(events.map((e) => (e.leaf === 'event' ? e.detail.key : ''))).toEqual([late.key]);
-    }
-  });
-
-  test('hotline verify of both exports reproduces the same table offline', async () => {
-    const at = new Date(now).toISOString();
-    const files = [join(pair.root, 'us.jsonl'), join(pair.root, 'cn.jsonl')];
-    await exportLedgerToFile(pair.us.dir, files[0] as string);
-    await exportLedgerToFile(pair.cn.dir, files[1] as string);
-    const r = await hotline([
-      'verify',
-      files[0] as string,
-      '--peer-export',
-      files[1] as string,
-      '--at',
-      at,
-      '--json',
-    ]);
-    expect(r.code, r.stdout.slice(0, 2000)).toBe(0);
-    const out = JSON.parse(r.stdout);
-    const live = await board('us', at);
-    for (const report of out.compliance.reports) {
-      expect(report.table.obligations).toEqual(live.obligations);
-      expect(report.unexplainedLate).toEqual([]);
-      expect(report.warning).toBeUndefined();
-    }
-    expect(out.compliance.cross).toMatchObject({ differ: [], inFlight: [] });
-    const text = await hotline([
-      'verify',
-      files[0] as string,
-      '--peer-export',
-      files[1] as string,
-      '--at',
-      at,
-    ]);
-    expect(text.stdout).toMatch(/late\s+cn → us {2}regime\.cross-border-incident/);
-    expect(text.stdout).toMatch(
-      /Compliance tables agree on all \d+ obligation\(s\) between us and cn/,
-    );
-  }, 120_000);
 });
+
+describe.each(['sqlite', 'postgres'] as const)(
+  'notification regimes between two nodes on %s',
+  (backend) => {
+    const run = randomBytes(4).toString('hex');
+    const schemaOf = (party: string) => `hotline_reg_${run}_${party}`;
+    let pair: Pair;
+    const t0 = Date.parse('2026-11-02T08:00:00.000Z');
+    let now = t0;
+    const clock = () => new Date(now);
+    const us = () => pair.us.running as RunningNode;
+    const cn = () => pair.cn.running as RunningNode;
+    const incident = uuidv7();
+    let report = '';
+    let training = '';
+
+    async function api(site: 'us' | 'cn', method: string, path: string, body?: unknown) {
+      const response = await fetch(`http://${pair[site].operatorListen}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${readToken(pair[site].dir)}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      // biome-ignore lint/suspicious/noExplicitAny: test answers are read loosely
+      return { status: response.status, body: (await response.json()) as any };
+    }
+
+    const board = async (site: 'us' | 'cn', at: string): Promise<ComplianceBoard> => {
+      const r = await api(site, 'GET', `/api/v1/compliance?at=${at}`);
+      expect(r.status).toBe(200);
+      return r.body as ComplianceBoard;
+    };
+    const incidentDuty = (b: ComplianceBoard) =>
+      b.obligations.find((o) => o.type === 'regime.cross-border-incident') as Obligation;
+
+    beforeAll(async () => {
+      pair = await createPair({}, (party) =>
+        backend === 'postgres'
+          ? { store: { backend: 'postgres', url: PG_URL, schema: schemaOf(party) } }
+          : {},
+      );
+      await pair.start(pair.us, { clock });
+      await pair.start(pair.cn, { clock });
+    }, 60_000);
+
+    afterAll(async () => {
+      await pair?.close();
+      if (backend === 'postgres') {
+        const client = new pg.Client({ connectionString: PG_URL });
+        await client.connect();
+        for (const party of ['us', 'cn'])
+          await client.query(`drop schema if exists ${schemaOf(party)} cascade`);
+        await client.end();
+      }
+    });
+
+    test('both cards pin the same regimes: no warning either side', async () => {
+      const r = await api('us', 'GET', '/api/v1/regimes?lang=zh');
+      expect(r.status).toBe(200);
+      expect(r.body.card.same).toBe(true);
+      expect(r.body.peers).toMatchObject([{ party: 'cn', same: true }]);
+      expect(r.body.types.map((t: { name: string }) => t.name)).toContain('年度数据交换');
+    });
+
+    test('a notice whose fields the regime refuses is not released', async () => {
+      const r = await api('cn', 'POST', '/api/v1/notifications', {
+        to: ['us'],
+        type: 'regime.training-run',
+        fields: {
+          plannedStart: '2026-12-20',
+          developer: 'Lab A',
+          computeFlop: 'lots',
+          thresholdFlop: 1e26,
+        },
+        desk: 'ops',
+      });
+      expect(r.status).toBe(400);
+      expect(r.body.error.code).toBe('E_BAD_NOTIFICATION');
+      expect(r.body.error.message).toMatch(/computeFlop/);
+    });
+
+    test('an advance notice sent with hotline notify arrives readable and is acknowledged', async () => {
+      const sent = await hotline([
+        'notify',
+        '--data',
+        pair.cn.dir,
+        '--to',
+        'us',
+        '--type',
+        'regime.training-run',
+        '--field',
+        'plannedStart=2026-12-20',
+        '--field',
+        'developer=Lab A',
+        '--field',
+        'computeFlop=3e26',
+        '--field',
+        'thresholdFlop=1e26',
+        '--json',
+      ]);
+      expect(sent.code, sent.stderr).toBe(0);
+      training = JSON.parse(sent.stdout).id;
+      await eventually(async () =>
+        (await us().store.getInbox('cn', training)) ? true : undefined,
+      );
+      const view = await api('us', 'GET', `/api/v1/messages/cn/${training}?lang=zh`);
+      expect(view.body.rendered.notice.text).toBe('超过算力阈值的训练任务事先通报');
+      expect(view.body.attachments[0].notification.fields).toContainEqual({
+        name: 'computeFlop',
+        label: '训练算力（FLOP）',
+        value: 3e26,
+      });
+      // Named by the regimes: no "unknown code" warning for the subject.
+      expect(view.body.warnings.filter((w: string) => w.startsWith('regime.'))).toEqual([]);
+      const acked = await api('us', 'POST', `/api/v1/messages/cn/${training}/ack`, { desk: 'ops' });
+      expect(acked.status).toBe(201);
+    });
+
+    test('a severe incident report owes a notice; the owing desk is reminded before the deadline', async () => {
+      const released = await cn().node.release(
+        ['us'],
+        draft({
+          type: 'incident.report',
+          incident,
+          precedence: 'priority',
+          status: 'actual',
+          text: { lang: 'en', body: 'An AI-enabled intrusion is spreading across the border.' },
+          report: {
+            nature: 'incident',
+            category: 'category.ai-cyberattack',
+            harm: { types: [], severity: 'severity.severe', reversibility: 'unknown' },
+            actionsTaken: [],
+            actionsRequested: [],
+          },
+        }),
+      );
+      report = released.id;
+      await eventually(async () => ((await us().store.getInbox('cn', report)) ? true : undefined));
+      now = t0 + 61 * HOUR;
+      expect(await cn().compliance.tick()).toEqual([]);
+      const due = incidentDuty(await board('cn', new Date(now).toISOString()));
+      expect(due).toMatchObject({ owedBy: 'cn', owedTo: 'us', state: 'owed', notice: null });
+      const reminders = (await cn().store.openAlarms({ category: 'waiting' })).filter(
+        (a) => a.type === 'notification-due',
+      );
+      expect(reminders.map((a) => a.ref)).toEqual([due.key]);
+    });
+
+    test('unsent by its deadline, it is late on both sides, identically, and in both ledgers', async () => {
+      now = t0 + 73 * HOUR;
+      const at = new Date(now).toISOString();
+      // Each node looks (the background loop looks every minute; the test does not wait for it).
+      await cn().compliance.tick();
+      await us().compliance.tick();
+      const [cnBoard, usBoard] = [await board('cn', at), await board('us', at)];
+      const late = incidentDuty(cnBoard);
+      expect(late).toMatchObject({ state: 'late', owedBy: 'cn', notice: null });
+      expect(late.basis).toEqual({ kind: 'event', message: report, incident });
+      expect(usBoard.obligations).toEqual(cnBoard.obligations);
+      expect(usBoard.byParty).toEqual(cnBoard.byParty);
+      expect(cnBoard.byParty.cn).toMatchObject({ late: 1, sent: 1, acknowledged: 1 });
+      // A second look records nothing again.
+      expect(await cn().compliance.tick()).toEqual([]);
+      for (const site of [cn(), us()]) {
+        const size = await site.store.ledgerSize();
+        const leaves = (await site.store.readLeaves(0, size)).map(parseLeaf);
+        const events = leaves.filter((l) => l.leaf === 'event' && l.type === 'notification-late');
+        expect(events.map((e) => (e.leaf === 'event' ? e.detail.key : ''))).toEqual([late.key]);
+      }
+    });
+
+    test('hotline verify of both exports reproduces the same table offline', async () => {
+      const at = new Date(now).toISOString();
+      const files = [join(pair.root, 'us.jsonl'), join(pair.root, 'cn.jsonl')];
+      await exportLedgerToFile(pair.us.dir, files[0] as string);
+      await exportLedgerToFile(pair.cn.dir, files[1] as string);
+      const r = await hotline([
+        'verify',
+        files[0] as string,
+        '--peer-export',
+        files[1] as string,
+        '--at',
+        at,
+        '--json',
+      ]);
+      expect(r.code, r.stdout.slice(0, 2000)).toBe(0);
+      const out = JSON.parse(r.stdout);
+      const live = await board('us', at);
+      for (const report of out.compliance.reports) {
+        expect(report.table.obligations).toEqual(live.obligations);
+        expect(report.unexplainedLate).toEqual([]);
+        expect(report.warning).toBeUndefined();
+      }
+      expect(out.compliance.cross).toMatchObject({ differ: [], inFlight: [] });
+      const text = await hotline([
+        'verify',
+        files[0] as string,
+        '--peer-export',
+        files[1] as string,
+        '--at',
+        at,
+      ]);
+      expect(text.stdout).toMatch(/late\s+cn → us {2}regime\.cross-border-incident/);
+      expect(text.stdout).toMatch(
+        /Compliance tables agree on all \d+ obligation\(s\) between us and cn/,
+      );
+    }, 120_000);
+  },
+);

@@ -156,19 +156,24 @@ export class Compliance {
 
   /** Reminds our owing desk once, `remindHours` before the due time. */
   async #remind(o: Obligation, now: Date): Promise<void> {
-    const { store, alarms, config } = this.#parts;
+    const { store, ledger, alarms, config } = this.#parts;
     if (o.owedBy !== config.party) return;
     const type = this.regimes.type(o.type);
     if (!type || now.getTime() < Date.parse(o.due) - type.remindHours * HOUR_MS) return;
     const mark = `compliance.reminded.${o.key}`;
     if ((await store.getMeta(mark)) !== undefined) return;
-    await store.setMeta(mark, now.toISOString());
-    await alarms.raise(
-      'notification-due',
-      o.owedTo,
-      `desk "${type.desk}": our ${this.regimes.name(o.type, 'en')} (${o.mode}) to ${o.owedTo} is due by ${o.due}`,
-      { cause: o.key, ref: o.key, category: 'waiting' },
-    );
+    // The mark and the alarm in one unit of work: a crash leaves neither or both.
+    await ledger.commit(async (tx, log) => {
+      await store.setMeta(mark, now.toISOString(), tx);
+      await alarms.write(
+        tx,
+        log,
+        'notification-due',
+        o.owedTo,
+        `desk "${type.desk}": our ${this.regimes.name(o.type, 'en')} (${o.mode}) to ${o.owedTo} is due by ${o.due}`,
+        { cause: o.key, ref: o.key, category: 'waiting' },
+      );
+    });
   }
 
   /** Looks every minute at most (and at once); a failed look is logged and alarmed. */
