@@ -100,9 +100,52 @@ async function spawnReceiver(dir: string, operatorListen: string): Promise<Child
   throw new Error('the receiver did not start');
 }
 
+/** A node's Prometheus counters, summed per metric name and the label filter given. */
+async function counters(operatorListen: string) {
+  const text = await (await fetch(`http://${operatorListen}/metrics`)).text();
+  return (name: string, label = '') => {
+    let sum = 0;
+    for (const line of text.split('\n'))
+      if (line.startsWith(`${name}{`) && line.includes(label))
+        sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+    return sum;
+  };
+}
+
+/** What the receiver did for a run of messages, counted (not timed) from its metrics. */
+interface ReceiverCounts {
+  /** Durable commits (ledger units of work) per message received. */
+  commitsPerMessage: number;
+  /** Federation requests it answered per message: batches posted and proofs fetched. */
+  requestsPerMessage: number;
+  /** Of them, consistency-proof requests (the second round trip of a receipt). */
+  proofRequestsPerMessage: number;
+}
+
+/** Runs `work` and counts what the receiver did for the messages it received meanwhile. */
+async function countReceiver(operatorListen: string, work: () => Promise<void>) {
+  const before = await counters(operatorListen);
+  await work();
+  const after = await counters(operatorListen);
+  const delta = (name: string, label = '') => after(name, label) - before(name, label);
+  const received = delta('hotline_messages_received_total');
+  return {
+    commitsPerMessage: delta('hotline_ledger_commits_total') / received,
+    requestsPerMessage:
+      delta('hotline_federation_requests_total', 'route="/federation/v1/') / received,
+    proofRequestsPerMessage:
+      delta('hotline_federation_requests_total', 'route="/federation/v1/proof/consistency"') /
+      received,
+  };
+}
+
 export interface NodeFigures {
   floors: { fastifyRoundTripMs: number; durableCommitMs: number };
   flash: { p50: number; p99: number; n: number };
+  /** Counted on the receiver while the single flash messages were measured. */
+  flashCounts: ReceiverCounts;
+  /** Counted on the receiver during the throughput run. */
+  throughputCounts: ReceiverCounts;
   /** senderCpu: cores the sender's process kept busy (1 = one core all the time). */
   throughput: {
     messages: number;
@@ -127,38 +170,49 @@ export async function benchNode(
     const node = sender.node;
     // Warm up: epochs, connections, JIT.
     const latencies: number[] = [];
-    for (let i = 0; i < WARM_UP + SINGLE_MESSAGES; i++) {
+    const flashOne = async (i: number) => {
       const t = performance.now();
       const receipted = receiptOf(sender);
       const { id } = await node.release(['cn'], draft({ precedence: 'flash' }));
       await receipted(id);
       if (i >= WARM_UP) latencies.push(performance.now() - t);
-    }
+    };
+    for (let i = 0; i < WARM_UP; i++) await flashOne(i);
+    const flashCounts = await countReceiver(pair.cn.operatorListen, async () => {
+      for (let i = WARM_UP; i < WARM_UP + SINGLE_MESSAGES; i++) await flashOne(i);
+    });
     const flash = summary(latencies);
 
-    const t = performance.now();
-    const cpu = process.cpuUsage();
-    const receiverTicks = cpuTicks(receiver.pid);
-    const all = allReceipted(sender, THROUGHPUT_MESSAGES);
-    const releases: Promise<unknown>[] = [];
-    for (let i = 0; i < THROUGHPUT_MESSAGES; i++) {
-      releases.push(
-        node.release(
-          ['cn'],
-          draft({ precedence: 'routine', text: { lang: 'en', body: `load ${i}` } }),
-        ),
-      );
-      if (releases.length >= 512) await Promise.all(releases.splice(0));
-    }
-    await Promise.all(releases);
-    await all;
-    const seconds = (performance.now() - t) / 1000;
-    const used = process.cpuUsage(cpu);
-    const senderCpu = (used.user + used.system) / 1e6 / seconds;
-    const receiverCpu = (cpuTicks(receiver.pid) - receiverTicks) / CLOCK_TICKS / seconds;
+    let seconds = 0;
+    let senderCpu = 0;
+    let receiverCpu = 0;
+    const throughputCounts = await countReceiver(pair.cn.operatorListen, async () => {
+      const t = performance.now();
+      const cpu = process.cpuUsage();
+      const receiverTicks = cpuTicks(receiver.pid);
+      const all = allReceipted(sender, THROUGHPUT_MESSAGES);
+      const releases: Promise<unknown>[] = [];
+      for (let i = 0; i < THROUGHPUT_MESSAGES; i++) {
+        releases.push(
+          node.release(
+            ['cn'],
+            draft({ precedence: 'routine', text: { lang: 'en', body: `load ${i}` } }),
+          ),
+        );
+        if (releases.length >= 512) await Promise.all(releases.splice(0));
+      }
+      await Promise.all(releases);
+      await all;
+      seconds = (performance.now() - t) / 1000;
+      const used = process.cpuUsage(cpu);
+      senderCpu = (used.user + used.system) / 1e6 / seconds;
+      receiverCpu = (cpuTicks(receiver.pid) - receiverTicks) / CLOCK_TICKS / seconds;
+    });
     const figures: NodeFigures = {
       floors: { fastifyRoundTripMs, durableCommitMs },
       flash,
+      flashCounts,
+      throughputCounts,
       throughput: {
         messages: THROUGHPUT_MESSAGES,
         seconds,
@@ -238,6 +292,14 @@ function print(f: NodeFigures, cryptoBound?: number, signVerifyMs?: number): voi
     `throughput, ${f.throughput.messages} messages, receipts verified `,
     `${f.throughput.perSecond.toFixed(0)} msg/s (${f.throughput.seconds.toFixed(1)} s; busy: sender ${(f.throughput.senderCpu * 100).toFixed(0)}%, receiver ${(f.throughput.receiverCpu * 100).toFixed(0)}% of a core)`,
   );
+  const counts = (what: string, c: ReceiverCounts) =>
+    console.log(
+      `receiver, per message (${what}): durable commits ${c.commitsPerMessage.toFixed(3)}, ` +
+        `federation requests ${c.requestsPerMessage.toFixed(3)} ` +
+        `(of them consistency proofs ${c.proofRequestsPerMessage.toFixed(3)})`,
+    );
+  counts('flash one at a time', f.flashCounts);
+  counts('throughput', f.throughputCounts);
   if (cryptoBound !== undefined)
     console.log(
       '  target ≥ 50% of the crypto bound =',

@@ -11,9 +11,12 @@ import type { Alarm, InboxItem, NodeStatus, OutboxItem, Rotations } from '../pro
 import { actorOf, principalOf, staffing } from './access.ts';
 import { answerOf, approvalRoutes, BreakGlassRequest, deciderOf } from './approvals.ts';
 import { stepUp } from './factors.ts';
+import { flowRoutes } from './flows.ts';
+import { frameworkRoutes } from './frameworks.ts';
 import { historyRoutes } from './history.ts';
 import { incidentRoutes } from './incidents.ts';
 import { languageRoutes } from './language.ts';
+import { regimeRoutes } from './regimes.ts';
 import { routes } from './services.ts';
 
 export const SendRequest = Type.Object(
@@ -39,6 +42,7 @@ const AUDITED: Record<string, string> = {
   'GET /api/v1/messages/:party/:id': 'message.view',
   'POST /api/v1/incidents/:incident/cap': 'export',
   'POST /api/v1/exports/red': 'export',
+  'GET /api/v1/incidents/:incident/export': 'export',
 };
 
 /** Message ids a view records; a larger listing records these and its count. */
@@ -95,6 +99,7 @@ export const operatorRoutes = routes(
         const { to, message, breakGlass } = request.body;
         await staffing(roster, request, message.author.desk, 'write as');
         if (breakGlass) await stepUp(people, request, breakGlass.stepUp, 'breaking glass');
+        await language.checkCitations(message);
         const { status, body } = answerOf(
           await approvals.submit(deciderOf(request), to, message, {
             ...(breakGlass ? { breakGlass: breakGlass.reason } : {}),
@@ -302,7 +307,10 @@ export const operatorRoutes = routes(
     // Registered here so the authorization hook applies to them too.
     await app.register(languageRoutes);
     await app.register(incidentRoutes);
+    await app.register(frameworkRoutes);
     await app.register(historyRoutes);
     await app.register(approvalRoutes);
+    await app.register(regimeRoutes);
+    await app.register(flowRoutes);
   },
 );

@@ -95,6 +95,10 @@ function hostName(header: string): string {
 
 export async function federationServer(given: ApiServices): Promise<App> {
   const app = listenerApp(given.logger.child({ listener: 'federation' }), given.config.http);
+  app.addHook('onResponse', async (request) => {
+    const route = request.routeOptions.url ?? 'unknown';
+    given.metrics.federationRequests.inc({ route, method: request.method });
+  });
   await app.register(services, given);
   await app.register(federationRoutes);
   return app;

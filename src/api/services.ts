@@ -33,7 +33,9 @@ import type { Language } from '../node/language/language.ts';
 import type { People } from '../node/people/people.ts';
 import type { Ledger } from '../node/record/ledger.ts';
 import type { Witness } from '../node/record/witness.ts';
+import type { Compliance } from '../node/regimes/compliance.ts';
 import type { SignedCard } from '../protocol/card.ts';
+import type { Regimes } from '../protocol/regimes.ts';
 import type { FollowupStore } from '../store/followups.ts';
 import type { PushStore } from '../store/push.ts';
 import type { RotationStore } from '../store/rotations.ts';
@@ -65,6 +67,8 @@ export interface ApiServices {
   approvals: Approvals;
   push: PushNotifier;
   pushSubscriptions: PushStore;
+  regimes: Regimes;
+  compliance: Compliance;
 }
 
 declare module 'fastify' {
@@ -106,6 +110,8 @@ const NAMES = {
   approvals: true,
   push: true,
   pushSubscriptions: true,
+  regimes: true,
+  compliance: true,
 } satisfies Record<keyof ApiServices, true>;
 
 /** Decorates the instance with the services given (a listener may serve only some of them). */

@@ -26,9 +26,12 @@ import { Notifiers } from '../node/incidents/notifiers.ts';
 import { PushNotifier } from '../node/incidents/push.ts';
 import { Language } from '../node/language/language.ts';
 import { openPeople, type People } from '../node/people/people.ts';
+import { Integrity } from '../node/record/integrity.ts';
 import { Ledger } from '../node/record/ledger.ts';
 import { Witness } from '../node/record/witness.ts';
+import { Compliance } from '../node/regimes/compliance.ts';
 import type { SignedCard } from '../protocol/card.ts';
+import { loadRegimes, type Regimes } from '../protocol/regimes.ts';
 import { DraftStore } from '../store/approvals.ts';
 import { FollowupStore } from '../store/followups.ts';
 import { PushStore } from '../store/push.ts';
@@ -61,6 +64,7 @@ export interface Services extends ServiceParts {
   node: Node;
   paths: Paths;
   witness: Witness;
+  integrity: Integrity;
   outbox: Outbox;
   heartbeats: Heartbeats;
   relays: RelayCollector;
@@ -74,11 +78,13 @@ export interface Services extends ServiceParts {
   escalation: Escalation;
   approvals: Approvals;
   linkTests: LinkTests;
+  regimes: Regimes;
+  compliance: Compliance;
 }
 
 /**
  * Builds a node's services over an open store. Nothing runs yet: `startServices` starts the
- * loops, and the listeners are given the record. A bad vocabulary file throws here.
+ * loops, and the listeners are given the record. A bad vocabulary or regimes file throws here.
  *
  * @example
  *   const services = await buildServices({ config, keys, card, store, logger, clock });
@@ -86,6 +92,7 @@ export interface Services extends ServiceParts {
  */
 export async function buildServices(parts: ServiceParts): Promise<Services> {
   const { config, keys, card, store, logger, clock } = parts;
+  const regimes = loadRegimes(config.regimesFile);
   const events = new NodeEvents();
   const metrics = new Metrics(config.party);
   const logKey = keys.get('log');
@@ -93,11 +100,17 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
     store,
     ed25519NoteSigner(logKey.entry.name ?? '', logKey.secret),
   );
+  metrics.countCommits(() => ledger.commits);
   const peers = await Peers.open(store);
   const alarms = new Alarms({ store, ledger, logger, events, clock });
+  const integrity = new Integrity({ config, store, alarms, logger });
   const rotations = new RotationStore(store);
   const followups = new FollowupStore(store);
   const recorder = new FollowupRecorder({ config, followups, alarms, events, logger });
+  // Escalation releases acks through the node, and the node's commits carry escalation's first
+  // step: the one cycle between services, closed here. The hook reaches `escalation` only when
+  // messages are stored, which nothing does before this function has built it.
+  let escalation: Escalation | undefined;
   const node = new Node({
     config,
     keys,
@@ -109,8 +122,14 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
     events,
     alarms,
     rotations,
+    integrity,
     clock,
-    onCommit: recorder.record,
+    onCommit: async (tx, log, dir, messages) => {
+      const due = await recorder.record(tx, log, dir, messages);
+      if (!escalation) throw new Error('a message was stored before escalation was built');
+      await escalation.fireInCommit(due, tx, log);
+    },
+    regimes,
   });
   const paths = new Paths({ config, keys, peers, alarms, metrics, events, logger });
   const witness = new Witness({ config, keys, store, ledger, peers, paths, alarms, logger });
@@ -155,7 +174,7 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
   const watchdog = config.watchdog
     ? new Watchdog({ config, store, metrics, logger }, config.watchdog)
     : undefined;
-  const language = new Language({ config, card, store, ledger, peers, logger });
+  const language = new Language({ config, card, store, ledger, peers, logger, regimes });
   const people = openPeople(store, config.access, ledger, clock);
   const pushSubscriptions = new PushStore(store);
   const drafts = new DraftStore(store);
@@ -179,7 +198,7 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
     clock,
   });
   const notifiers = new Notifiers(config.notify, logger, push);
-  const escalation = new Escalation({
+  escalation = new Escalation({
     config,
     store,
     ledger,
@@ -205,8 +224,18 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
     alarms,
   });
   const linkTests = new LinkTests({ config, store, node, peers, language, logger, clock });
+  const compliance = new Compliance({
+    config,
+    store,
+    ledger,
+    peers,
+    alarms,
+    regimes,
+    logger,
+    clock,
+  });
   // How the services wake each other, in one place: a release starts delivery at once, and a
-  // follow-up due now (a message received) is fired without waiting for the next look.
+  // follow-up due now that its commit could not fire is fired without waiting for the next look.
   events.on('released', (party, rank) => outbox.kick(party, rank));
   events.on('timers-due', () => escalation.kick());
   return {
@@ -222,6 +251,7 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
     node,
     paths,
     witness,
+    integrity,
     outbox,
     heartbeats,
     relays,
@@ -234,5 +264,7 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
     escalation,
     approvals,
     linkTests,
+    regimes,
+    compliance,
   };
 }

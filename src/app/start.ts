@@ -10,6 +10,7 @@ import { type Config, readConfig } from '../node/core/config.ts';
 import { openNodeStore, paths, readNodeKeys, readOwnCard } from '../node/core/data.ts';
 import { checkCardExpiry } from '../node/core/expiry.ts';
 import { readVapidKey } from '../node/core/vapid.ts';
+import { compareRegimes } from '../protocol/regimes.ts';
 import { buildServices, type Services } from './services.ts';
 
 export interface RunningNode extends Services {
@@ -78,12 +79,23 @@ export async function startNode(
       vapid: readVapidKey(paths(dataDir).keys),
     });
     warnVocabulary(services);
+    warnRegimes(services);
   } catch (e) {
     await store.close();
     throw e;
   }
-  const { people, approvals, outbox, heartbeats, relays, watchdog, escalation, linkTests } =
-    services;
+  const {
+    people,
+    approvals,
+    outbox,
+    heartbeats,
+    relays,
+    watchdog,
+    escalation,
+    linkTests,
+    integrity,
+    compliance,
+  } = services;
   const servers: FastifyInstance[] = [];
   let anchoring: NodeJS.Timeout | undefined;
   let expiry: NodeJS.Timeout | undefined;
@@ -105,12 +117,14 @@ export async function startNode(
       paths(dataDir).running,
       `${JSON.stringify({ pid: process.pid, operatorUrl, federationUrl })}\n`,
     );
+    integrity.start();
     outbox.start();
     heartbeats.start();
     relays.start();
     watchdog?.start();
     escalation.start();
     linkTests.start();
+    compliance.start();
     const lookAtExpiry = () =>
       checkCardExpiry(services).catch((err: unknown) =>
         logger.error({ err }, 'card expiry check failed'),
@@ -126,6 +140,7 @@ export async function startNode(
       async stop() {
         watchdog?.stop();
         await within(config.stopWaitMs, 'link tests', linkTests.stop(), logger);
+        await within(config.stopWaitMs, 'compliance', compliance.stop(), logger);
         clearInterval(anchoring);
         clearInterval(expiry);
         // Each part finishes what it has under way; one that overruns is named in the log and
@@ -135,6 +150,7 @@ export async function startNode(
         await within(config.stopWaitMs, 'delivery', outbox.stop(), logger);
         await Promise.all(servers.map((s) => closeServer(s, config.stopWaitMs, logger)));
         await within(config.stopWaitMs, 'escalation', escalation.stop(), logger);
+        await within(config.stopWaitMs, 'integrity check', integrity.stop(), logger);
         await store.close();
         rmSync(paths(dataDir).running, { force: true });
       },
@@ -142,7 +158,9 @@ export async function startNode(
   } catch (e) {
     clearInterval(anchoring);
     clearInterval(expiry);
+    await compliance.stop();
     await escalation.stop();
+    await integrity.stop();
     await Promise.all(servers.map((s) => s.close()));
     await store.close();
     throw e;
@@ -186,5 +204,23 @@ function warnVocabulary({ language, peers, logger }: Services): void {
   for (const party of peers.keys()) {
     const peer = language.peer(party);
     if (!peer.same) logger.warn({ peer: party, theirs: peer.theirs }, peer.warning as string);
+  }
+}
+
+/**
+ * Warns of any difference between our notification regimes and what the cards pin: compliance
+ * may then be counted by other rules on the other side (a warning, never a refusal).
+ */
+function warnRegimes({ regimes, card, peers, logger }: Services): void {
+  const own = compareRegimes(regimes, card.card.party, card.card.ext);
+  if (!own.same)
+    logger.warn(
+      { loaded: own.ours, card: own.theirs ?? null },
+      'this node loaded other notification regimes than its card pins: peers will see the card’s',
+    );
+  for (const party of peers.keys()) {
+    const peer = compareRegimes(regimes, party, peers.pinned(party).card.ext);
+    if (!peer.same)
+      logger.warn({ peer: party, theirs: peer.theirs ?? null }, peer.warning as string);
   }
 }

@@ -2,7 +2,9 @@
  * Incident commands: `hotline incidents`, `hotline incident <id>`, `hotline ack` and
  * `hotline remind`. Each goes through the running node's operator API (docs/operators.md).
  */
+import { writeFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
+import type { Framework } from '../protocol/frameworks.ts';
 import { INCIDENT_STATES } from '../protocol/values.ts';
 import { CliError, callNode } from './client.ts';
 
@@ -174,12 +176,35 @@ export function registerIncidents(program: Command): void {
       new Option('--decline <request-id>', 'owner: decline a state request').conflicts('retract'),
     )
     .option('--retract', 'owner (officers): retract the incident as a false alarm')
+    .addOption(
+      new Option(
+        '--export <framework>',
+        'officers: export it for a national authority (OECD framework or EU AI Act Art. 73 JSON)',
+      )
+        .choices(['oecd', 'eu-ai-act-73'] satisfies Framework[])
+        .conflicts(['set', 'request', 'accept', 'decline', 'retract']),
+    )
+    .option('--out <file>', 'with --export: write the JSON to this file instead of stdout')
     .addOption(deskOption())
     .option('--text <text>', 'free text to go with the action')
     .option('--lang <tag>', 'language of the text', 'en')
     .option('--json', 'print JSON')
     .action(async (id: string, o) => {
       const path = `/api/v1/incidents/${q(messageId(id))}`;
+      if (o.export) {
+        const exported = (await callNode(
+          o.data,
+          'GET',
+          `${path}/export?format=${q(o.export)}&lang=${q(o.lang)}`,
+        )) as { empty: string[] };
+        const text = `${JSON.stringify(exported, null, 2)}\n`;
+        if (o.out) writeFileSync(o.out, text);
+        else process.stdout.write(text);
+        console.error(
+          `Incident ${id} as ${o.export}: ${exported.empty.length} criteria empty (${exported.empty.join(', ') || 'none'}).`,
+        );
+        return;
+      }
       const words = { desk: o.desk, ...(o.text ? { text: o.text, lang: o.lang } : {}) };
       const act = o.set
         ? callNode(o.data, 'POST', `${path}/state`, { ...words, to: o.set })

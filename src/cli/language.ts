@@ -5,6 +5,7 @@
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
+import type { Evaluation } from '../protocol/evaluation.ts';
 import type { LocalTranslation, MessageView } from '../protocol/views.ts';
 import type { loadVocabulary } from '../protocol/vocabulary.ts';
 import { CliError, callNode } from './client.ts';
@@ -231,9 +232,33 @@ export function registerLanguage(program: Command): void {
       }
       if (!result.ok) process.exitCode = 1;
     });
+
+  program
+    .command('evaluation <file>')
+    .description('check an evaluation-result file as an attachment would be checked')
+    .option('--json', 'print JSON')
+    .action(async (file: string, o) => {
+      const { checkEvaluationText, describeEvaluationProblems } = await import(
+        '../protocol/evaluation.ts'
+      );
+      const result = checkEvaluationText(readFileSync(file, 'utf8'));
+      if (o.json) console.log(JSON.stringify(result, null, 2));
+      else if (!result.ok) console.log(`NOT VALID: ${describeEvaluationProblems(result.problems)}`);
+      else console.log(`OK: ${evaluationLine(result.evaluation)}`);
+      if (!result.ok) process.exitCode = 1;
+    });
 }
 
 const enc = encodeURIComponent;
+
+/** An evaluation result in one line, e.g. for `hotline show`. */
+function evaluationLine(e: Evaluation): string {
+  return (
+    `${e.system.name} ${e.system.version} (${e.system.developer}), ${e.suite.name} ${e.suite.version}, ` +
+    `${e.domain === 'other' ? e.domainOther : e.domain}: ${e.metric.name} ${e.result} against ${e.threshold} — ` +
+    `${e.crossed ? 'CROSSED' : 'not crossed'}; ${e.evidence.length} evidence hash(es), ${e.redTeam.length} red-team finding(s)`
+  );
+}
 
 function printMessage(v: MessageView): void {
   const r = v.rendered;
@@ -266,6 +291,15 @@ function printMessage(v: MessageView): void {
             .join(', ')}`
         : '';
     console.log(`  attachment ${a.name} (${a.mediaType}, ${a.bytes} bytes)${stix}`);
+    if (a.evaluation && 'result' in a.evaluation)
+      console.log(`    evaluation: ${evaluationLine(a.evaluation.result)}`);
+  }
+  for (const c of v.citations ?? []) {
+    const e = c.attachment?.evaluation;
+    console.log(
+      `  cites ${c.from}/${c.message} attachment ${c.sha256.slice(0, 16)}…` +
+        (e && 'result' in e ? `: evaluation ${evaluationLine(e.result)}` : ''),
+    );
   }
   for (const w of v.warnings) console.log(`  ⚠ ${w}`);
 }

@@ -274,6 +274,18 @@ program
   )
   .option('--code <code>', 'a vocabulary code, e.g. phrase.investigating (repeat)', collect, [])
   .option('--stix <file>', 'attach a STIX 2.1 bundle (checked before release)', collect, [])
+  .option(
+    '--evaluation <file>',
+    'attach an evaluation result (hotline.evaluation/1 JSON, checked before release)',
+    collect,
+    [],
+  )
+  .option(
+    '--cite <party/id/sha256>',
+    "cite an earlier message's attachment by its author, id and sha256 (repeat)",
+    collect,
+    [],
+  )
   .option('--desk <desk>', 'the author desk shown to the peer', 'ops')
   .option('--in-reply-to <id>', 'the message this answers')
   .option(
@@ -283,17 +295,31 @@ program
   .addOption(secondFactorOption())
   .option('--json', 'print the result as JSON')
   .action(async (o) => {
-    if (!o.text && !o.code.length && !o.stix.length && o.type !== 'ack')
+    if (!o.text && !o.code.length && !o.stix.length && !o.evaluation.length && o.type !== 'ack')
       throw new CliError(
         'nothing to send: give --text, or --code with a vocabulary code (e.g. phrase.investigating)',
       );
-    const [{ readFileSync }, { makeAttachment }, { STIX_MEDIA_TYPE }, { releasedLine }] =
-      await Promise.all([
-        import('node:fs'),
-        import('../protocol/attachments.ts'),
-        import('../protocol/stix.ts'),
-        import('./approvals.ts'),
-      ]);
+    const [
+      { readFileSync },
+      { makeAttachment },
+      { STIX_MEDIA_TYPE },
+      { EVALUATION_MEDIA_TYPE },
+      { releasedLine },
+    ] = await Promise.all([
+      import('node:fs'),
+      import('../protocol/attachments.ts'),
+      import('../protocol/stix.ts'),
+      import('../protocol/evaluation.ts'),
+      import('./approvals.ts'),
+    ]);
+    const attach = (file: string, mediaType: string) =>
+      makeAttachment(file.split('/').at(-1) as string, mediaType, readFileSync(file));
+    const cites = (o.cite as string[]).map((c) => {
+      const [from, message, sha256, ...rest] = c.split('/');
+      if (!from || !message || !sha256 || rest.length)
+        throw new CliError(`--cite takes party/message-id/sha256, not "${c}"`);
+      return { from, message, sha256 };
+    });
     const message = {
       type: o.type,
       precedence: o.precedence,
@@ -306,12 +332,14 @@ program
         if (at < 1) throw new CliError(`--translation takes lang=text, not "${t}"`);
         return { lang: t.slice(0, at), body: t.slice(at + 1) };
       }),
-      attachments: (o.stix as string[]).map((file) =>
-        makeAttachment(file.split('/').at(-1) as string, STIX_MEDIA_TYPE, readFileSync(file)),
-      ),
+      attachments: [
+        ...(o.stix as string[]).map((file) => attach(file, STIX_MEDIA_TYPE)),
+        ...(o.evaluation as string[]).map((file) => attach(file, EVALUATION_MEDIA_TYPE)),
+      ],
       author: { desk: o.desk },
       approvals: [],
       ...(o.inReplyTo ? { inReplyTo: o.inReplyTo } : {}),
+      ...(cites.length ? { ext: { cites } } : {}),
     };
     const result = (await callNode(o.data, 'POST', '/api/v1/messages', {
       to: o.to,

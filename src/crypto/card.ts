@@ -27,6 +27,8 @@ export interface CardInput {
   keys: KeyEntry[];
   endpoints: Endpoint[];
   vocabulary: { version: string; hash: string };
+  /** The notification regimes counted by, pinned in `ext.regimes` (docs/regimes.md). */
+  regimes?: { version: string; hash: string };
   serial?: number;
   issued: Date;
   /** Validity; two years by default. */
@@ -47,6 +49,7 @@ export function createCard(input: CardInput): Card {
     keys: input.keys,
     endpoints: input.endpoints,
     vocabulary: input.vocabulary,
+    ...(input.regimes ? { ext: { regimes: input.regimes } } : {}),
   };
 }
 

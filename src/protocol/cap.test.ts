@@ -54,6 +54,15 @@ const update = message('02', '2026-11-27T01:20:00.000Z', {
   },
 });
 
+/** The values of every `<parameter>` named `name`, one per `<info>`. */
+function parametersOf(xml: string, name: string): string[] {
+  const pattern = new RegExp(
+    `<parameter>\\s*<valueName>${name}</valueName>\\s*<value>([^<]*)</value>`,
+    'g',
+  );
+  return [...xml.matchAll(pattern)].map((m) => m[1] as string);
+}
+
 const alert = (messages: CapMessage[], excludedRed = 0) =>
   capAlert({
     incident: INCIDENT,
@@ -72,14 +81,14 @@ describe('CAP 1.2 export of an incident', () => {
     expect(cap).toMatchObject({
       identifier: `hotline-cn-${INCIDENT}-${report.id}`,
       sender: 'hotline:cn',
-      sent: '2026-11-27T01:00:00+00:00',
+      sent: '2026-11-27T01:00:00-00:00',
       status: 'Actual',
       msgType: 'Alert',
       scope: 'Restricted',
       restriction: expect.stringMatching(/^TLP:AMBER: Limited disclosure/),
       incidents: INCIDENT,
     });
-    expect(cap.info.map((i) => i.language)).toEqual(['en', 'zh']);
+    expect(cap.info.map((i) => i.language)).toEqual(['en-US', 'zh-CN']);
     const [en, zh] = cap.info;
     expect(en).toMatchObject({
       category: ['Safety'],
@@ -115,10 +124,46 @@ describe('CAP 1.2 export of an incident', () => {
     expect(cap.scope).toBe('Restricted');
     expect(cap.identifier).toBe(`hotline-cn-${INCIDENT}-${update.id}`);
     expect(xml).toContain(
-      `<references>hotline:cn,hotline-cn-${INCIDENT}-${report.id},2026-11-27T01:00:00+00:00</references>`,
+      `<references>hotline:cn,hotline-cn-${INCIDENT}-${report.id},2026-11-27T01:00:00-00:00</references>`,
     );
     expect(xml).toContain('1 TLP:RED message(s) of this incident are not included.');
     expect(cap.info[0]).toMatchObject({ severity: 'Moderate', urgency: 'Immediate' });
+    // The latest message is GREEN, the first AMBER: the alert and every <info> say AMBER.
+    expect(xml).toContain('<code>TLP:AMBER</code>');
+    expect(parametersOf(xml, 'TLP')).toEqual(['AMBER', 'AMBER']);
+  });
+
+  test('an Update references every earlier alert a consumer may hold, oldest first', async () => {
+    const third = message('05', '2026-11-27T01:40:00.000Z', {
+      type: 'incident.update',
+      precedence: 'priority',
+      status: 'actual',
+      tlp: 'clear',
+      codes: ['phrase.investigating'],
+    });
+    const xml = alert([report, update, third]);
+    expect(await capSchemaErrors(xml)).toEqual([]);
+    const references = /<references>([^<]*)<\/references>/.exec(xml)?.[1]?.split(' ');
+    expect(references).toEqual([
+      `hotline:cn,hotline-cn-${INCIDENT}-${report.id},2026-11-27T01:00:00-00:00`,
+      `hotline:cn,hotline-cn-${INCIDENT}-${update.id},2026-11-27T01:20:00-00:00`,
+    ]);
+    // Each is the identifier and sent time the export made when that message was the latest.
+    for (const [i, earlier] of [[report], [report, update]].entries()) {
+      const held = readCapAlert(alert(earlier));
+      expect(references?.[i]).toBe(`${held.sender},${held.identifier},${held.sent}`);
+    }
+    expect(parametersOf(xml, 'TLP')).toEqual(['AMBER', 'AMBER']);
+  });
+
+  test('every time is written with -00:00 for UTC (CAP 1.2 §3.2.1), never Z or +00:00', async () => {
+    const xml = alert([report, update]);
+    // sent, the reference, and each message's line in both descriptions.
+    const times = xml.match(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[^\s,<]*/g) ?? [];
+    expect(times).toHaveLength(6);
+    for (const t of times) expect(t).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}-00:00$/);
+    expect(xml).not.toContain('+00:00');
+    expect(xml).toMatch(/<sent>2026-11-27T01:20:00-00:00<\/sent>/);
   });
 
   test('a retraction is a Cancel; a closure or retraction makes the urgency Past and AllClear', async () => {
@@ -155,6 +200,9 @@ describe('CAP 1.2 export of an incident', () => {
     expect(await capSchemaErrors(xml)).toEqual([]);
     const cap = readCapAlert(xml);
     expect(cap).toMatchObject({ status: 'Exercise', scope: 'Public' });
+    // The exercise identifier opens the note (CAP 1.2 §3.2.1 note is meant for exercises).
+    expect(/<note>([^<]*)<\/note>/.exec(xml)?.[1]).toMatch(new RegExp(`^Exercise ${INCIDENT}\\. `));
+    expect(alert([report])).not.toMatch(/<note>Exercise/);
     expect(cap.restriction).toBeUndefined();
     // A category this vocabulary does not know stays visible as its code, mapped to Other.
     expect(cap.info[0]).toMatchObject({

@@ -94,9 +94,24 @@ export const CAP_RESPONSE: Record<string, string> = {
 /** The most restrictive first. */
 const TLP_ORDER: readonly Tlp[] = ['red', 'amber+strict', 'amber', 'green', 'clear'];
 
-/** CAP times are RFC 3339 with a numeric offset: the schema refuses `Z`. */
+/**
+ * CAP 1.2 §3.2.1 `sent` (and every CAP dateTime): "Alphabetic timezone designators such as “Z”
+ * MUST NOT be used. The timezone for UTC MUST be represented as “-00:00”."
+ */
 export function capTime(iso: string): string {
-  return `${iso.slice(0, 19)}+00:00`;
+  return `${iso.slice(0, 19)}-00:00`;
+}
+
+/**
+ * CAP 1.2 §3.2.2 `language`: an RFC 3066 tag. The vocabulary's bare languages get the region the
+ * hotline's parties write (`en-US`, `zh-CN`: Simplified Chinese as written in China); another
+ * language keeps its own tag.
+ */
+export const CAP_LANGUAGE: Readonly<Record<string, string>> = { en: 'en-US', zh: 'zh-CN' };
+
+/** The most restrictive TLP of a set of messages. */
+export function mostRestrictiveTlp(messages: readonly { body: { tlp: Tlp } }[]): Tlp {
+  return TLP_ORDER.find((t) => messages.some((m) => m.body.tlp === t)) ?? 'clear';
 }
 
 /** XML 1.0 cannot carry most control characters; free text may. */
@@ -118,7 +133,7 @@ export function capAlert(input: CapInput): string {
   const ended = messages.some(
     (m) => m.body.type === 'incident.close' || m.body.type === 'incident.retract',
   );
-  const tlp = TLP_ORDER.find((t) => messages.some((m) => m.body.tlp === t)) ?? 'clear';
+  const tlp = mostRestrictiveTlp(messages);
   const sender = `hotline:${party}`;
   const msgType =
     last.body.type === 'incident.retract' ? 'Cancel' : messages.length === 1 ? 'Alert' : 'Update';
@@ -136,7 +151,11 @@ export function capAlert(input: CapInput): string {
           ),
         ),
       ];
+  const exercise = last.body.status === 'exercise';
   const notes = [
+    // CAP 1.2 §3.2.1 note: "primarily intended for use with status “Exercise”": the exercise's
+    // identifier comes first, so a consumer filing drills finds it without parsing further.
+    ...(exercise ? [`Exercise ${incident}.`] : []),
     `Hotline incident ${incident}; vocabulary ${v.version} (${v.hash}).`,
     ...(input.excludedRed
       ? [`${input.excludedRed} TLP:RED message(s) of this incident are not included.`]
@@ -158,13 +177,21 @@ export function capAlert(input: CapInput): string {
         }),
     code: [`TLP:${tlp.toUpperCase()}`, `hotline-vocabulary:${v.version}`],
     note: notes.join(' '),
+    // §3.2.1 references: every earlier alert a consumer may hold. Each export is identified by
+    // its latest message, so the earlier alerts of this incident are those of every earlier
+    // message: all of them are referenced, oldest first.
     ...(msgType === 'Alert'
       ? {}
       : {
-          references: `${sender},${identifierOf(party, incident, first.id)},${capTime(first.at)}`,
+          references: messages
+            .slice(0, -1)
+            .map((m) => `${sender},${identifierOf(party, incident, m.id)},${capTime(m.at)}`)
+            .join(' '),
         }),
     incidents: incident,
-    info: v.languages.map((lang) => info(input, lang, { category, certainty, responses, ended })),
+    info: v.languages.map((lang) =>
+      info(input, lang, { category, certainty, responses, ended, tlp }),
+    ),
   };
   const builder = new XMLBuilder({
     ignoreAttributes: false,
@@ -180,7 +207,14 @@ export function capAlert(input: CapInput): string {
 function info(
   input: CapInput,
   lang: string,
-  derived: { category: string; certainty?: string; responses: string[]; ended: boolean },
+  derived: {
+    category: string;
+    certainty?: string;
+    responses: string[];
+    ended: boolean;
+    /** The most restrictive TLP of the alert's messages. */
+    tlp: Tlp;
+  },
 ): Record<string, unknown> {
   const { messages, vocabulary: v } = input;
   const last = messages.at(-1) as CapMessage;
@@ -199,7 +233,7 @@ function info(
     const rendered = renderBody(v, m.body, lang);
     for (const w of rendered.warnings) warnings.add(w);
     lines.push(
-      `${m.at} · ${m.from} · ${rendered.precedence.text} · ${rendered.status.text} · ${rendered.tlp.text} · ${m.id}`,
+      `${capTime(m.at)} · ${m.from} · ${rendered.precedence.text} · ${rendered.status.text} · ${rendered.tlp.text} · ${m.id}`,
     );
     const codes = [
       ...(rendered.report ? [rendered.report.nature, rendered.report.category] : []),
@@ -219,7 +253,7 @@ function info(
   if (warnings.size) lines.push('', ...[...warnings].map((w) => `⚠ ${w}`));
   const geography = report?.harm?.geography ?? [];
   return {
-    language: lang,
+    language: CAP_LANGUAGE[lang] ?? lang,
     category: CAP_CATEGORY[derived.category] ?? 'Other',
     event: xmlText(event),
     ...(derived.responses.length ? { responseType: derived.responses } : {}),
@@ -232,7 +266,7 @@ function info(
     description: xmlText(lines.join('\n')),
     ...(instruction ? { instruction: xmlText(instruction) } : {}),
     parameter: [
-      { valueName: 'TLP', value: last.body.tlp.toUpperCase() },
+      { valueName: 'TLP', value: derived.tlp.toUpperCase() },
       ...[...warnings].map((w) => ({ valueName: 'hotline-warning', value: xmlText(w) })),
     ],
     ...(geography.length ? { area: geography.map((g) => ({ areaDesc: xmlText(g) })) } : {}),

@@ -23,6 +23,11 @@ export const ERROR_CODES = [
   'E_REPLAY',
   // A relay's answer: its storage is full until parties collect.
   'E_RELAY_FULL',
+  // The receiver could not read or write its own store (damaged table or index, disk error), or
+  // a stored message no longer matches its signed header: retry later, nothing was taken in.
+  'E_STORE',
+  // A release refused: the outbox to a recipient holds as many undelivered messages as it may.
+  'E_OUTBOX_FULL',
   // Not rejections of a document, but answers of the HTTP listeners:
   'E_UNAUTHORIZED',
   'E_FORBIDDEN',
@@ -39,6 +44,10 @@ export const ERROR_CODES = [
   'E_NO_TRANSLATOR',
   'E_TRANSLATOR_FAILED',
   'E_TLP_RED',
+  // A message less restricted than the TLP marking of a STIX bundle it carries.
+  'E_TLP_BELOW_MARKING',
+  // A regime notification whose fields its regime's schema refuses (docs/regimes.md).
+  'E_BAD_NOTIFICATION',
   // Answers of the operator API about incidents and escalation (docs/operators.md):
   'E_FLASH_TOO_LONG',
   // The two-person rule (docs/operators.md): the author of a draft tried to approve or reject it.

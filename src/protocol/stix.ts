@@ -2,9 +2,14 @@
  * STIX 2.1 bundles as attachments (OASIS STIX Version 2.1, https://docs.oasis-open.org/cti/stix/v2.1/).
  * Checked for structure — §8 bundle, §3.2 common properties (`type`, `id`, `spec_version`,
  * `created`, `modified`), the properties each common object type requires, and that every
- * `*_ref` / `*_refs` names an object in the bundle — and summarized for display. Patterns and
- * vocabularies are not checked: the receiving analysts' tools do that.
+ * `*_ref` / `*_refs` names an object in the bundle — for real timestamps in their order
+ * (`modified` not before `created`, an end not before its start), and for indicators' STIX
+ * patterns (stix-pattern.ts); then summarized for display with the most restrictive TLP marking
+ * it carries, TLP 1.0 or TLP 2.0. Vocabularies are not checked: the receiving analysts' tools do.
  */
+import { type PatternResult, parseStixPattern } from './stix-pattern.ts';
+import { compareTimestamps, timestampProblem } from './stix-time.ts';
+import { TLPS, type Tlp } from './values.ts';
 
 export const STIX_MEDIA_TYPE = 'application/stix+json';
 
@@ -13,8 +18,6 @@ const UUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-
 const IDENTIFIER = new RegExp(`^([a-z0-9-]{3,250})--${UUID}$`);
 /** §3.1 type names: lowercase ASCII letters, digits and hyphens, 3–250 characters. */
 const TYPE_NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
-/** §3.2 timestamp: RFC 3339, UTC, `Z`. */
-const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
 /** §6 STIX Cyber-observable Objects: `spec_version`, `created` and `modified` are not required. */
 const SCO_TYPES = new Set([
@@ -74,16 +77,96 @@ const REQUIRED: Record<string, readonly string[]> = {
   'mac-addr': ['value'],
 };
 
+/** The property extension OASIS defines for TLP 2.0 marking definitions. */
+export const TLP2_EXTENSION = 'extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d';
+
 /**
- * The TLP 1.0 marking definitions of STIX 2.1 §7.2.1.4, which every producer may reference
- * without including them.
+ * The TLP marking definitions a producer may reference without including them: TLP 1.0 as
+ * STIX 2.1 §7.2.1.4 lists them (`definition_type: "tlp"`), and TLP 2.0 as OASIS publishes them
+ * in oasis-open/cti-stix-common-objects, extension-definition-specifications/tlp-2.0
+ * (marking-definition.json and examples/; `name` and the `tlp_2_0` value of extension
+ * `extension-definition--60a3c5c5-…`, created 2022-10-01T00:00:00.000Z). TLP 1.0 WHITE is
+ * TLP 2.0 CLEAR.
  */
-const WELL_KNOWN = new Set([
-  'marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9',
-  'marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da',
-  'marking-definition--f88d31f6-486f-44da-b317-01333bde0b82',
-  'marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed',
-]);
+export const TLP_MARKINGS: Readonly<
+  Record<string, { tlp: Tlp; version: '1.0' | '2.0'; name: string; value: string }>
+> = {
+  'marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9': {
+    tlp: 'clear',
+    version: '1.0',
+    name: 'TLP:WHITE',
+    value: 'white',
+  },
+  'marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da': {
+    tlp: 'green',
+    version: '1.0',
+    name: 'TLP:GREEN',
+    value: 'green',
+  },
+  'marking-definition--f88d31f6-486f-44da-b317-01333bde0b82': {
+    tlp: 'amber',
+    version: '1.0',
+    name: 'TLP:AMBER',
+    value: 'amber',
+  },
+  'marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed': {
+    tlp: 'red',
+    version: '1.0',
+    name: 'TLP:RED',
+    value: 'red',
+  },
+  'marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487': {
+    tlp: 'clear',
+    version: '2.0',
+    name: 'TLP:CLEAR',
+    value: 'clear',
+  },
+  'marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb': {
+    tlp: 'green',
+    version: '2.0',
+    name: 'TLP:GREEN',
+    value: 'green',
+  },
+  'marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421': {
+    tlp: 'amber',
+    version: '2.0',
+    name: 'TLP:AMBER',
+    value: 'amber',
+  },
+  'marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003': {
+    tlp: 'amber+strict',
+    version: '2.0',
+    name: 'TLP:AMBER+STRICT',
+    value: 'amber+strict',
+  },
+  'marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1': {
+    tlp: 'red',
+    version: '2.0',
+    name: 'TLP:RED',
+    value: 'red',
+  },
+};
+
+/** Timestamp properties of STIX 2.1 objects, checked wherever they appear. */
+const TIMESTAMPS = [
+  'created',
+  'modified',
+  'valid_from',
+  'valid_until',
+  'first_seen',
+  'last_seen',
+  'first_observed',
+  'last_observed',
+  'published',
+] as const;
+
+/** Pairs that the specification orders (§3.2, §4.7, §4.13, §5.2, …): the second not before the first. */
+const ORDERED: ReadonlyArray<readonly [string, string, 'later' | 'not-earlier']> = [
+  ['created', 'modified', 'not-earlier'],
+  ['valid_from', 'valid_until', 'later'],
+  ['first_seen', 'last_seen', 'not-earlier'],
+  ['first_observed', 'last_observed', 'not-earlier'],
+];
 
 /** Problems reported at most: a hostile bundle cannot make a huge report. */
 const MAX_PROBLEMS = 50;
@@ -103,6 +186,8 @@ export interface StixSummary {
   types: Record<string, number>;
   /** The first objects, with what identifies each for a reader. */
   listed: Array<{ type: string; id: string; label?: string }>;
+  /** The most restrictive TLP marking any object carries (TLP 1.0 WHITE as `clear`). */
+  tlp?: Tlp;
 }
 
 export type StixResult =
@@ -161,6 +246,7 @@ function checkObject(
     return;
   }
   const at = `${path} (${type})`;
+  if (type === 'marking-definition') checkTlpMarking(o, path, add);
   if (typeof o.id !== 'string' || !IDENTIFIER.test(o.id) || !o.id.startsWith(`${type}--`))
     add(`${path}.id`, `must be "${type}--" followed by a UUID, not ${show(o.id)}`);
   const sco = SCO_TYPES.has(type);
@@ -168,16 +254,107 @@ function checkObject(
     if (o.spec_version !== '2.1')
       add(`${path}.spec_version`, `must be "2.1" for a ${type}, not ${show(o.spec_version)}`);
   if (!sco) {
-    if (!isTimestamp(o.created)) add(`${path}.created`, `${at} needs a UTC timestamp "created"`);
-    if (!NO_MODIFIED.has(type) && !isTimestamp(o.modified))
+    if (o.created === undefined) add(`${path}.created`, `${at} needs a UTC timestamp "created"`);
+    if (!NO_MODIFIED.has(type) && o.modified === undefined)
       add(`${path}.modified`, `${at} needs a UTC timestamp "modified"`);
+  }
+  const valid = new Set<string>();
+  for (const property of TIMESTAMPS) {
+    if (o[property] === undefined) continue;
+    const problem = timestampProblem(o[property]);
+    if (problem) add(`${path}.${property}`, `${show(o[property])} ${problem}`);
+    else valid.add(property);
+  }
+  for (const [first, second, rule] of ORDERED) {
+    if (!valid.has(first) || !valid.has(second)) continue;
+    const order = compareTimestamps(o[second] as string, o[first] as string);
+    if (order < 0 || (rule === 'later' && order === 0))
+      add(
+        `${path}.${second}`,
+        `${at} has ${second} ${o[second] as string} ${rule === 'later' ? 'not later than' : 'before'} ${first} ${o[first] as string}`,
+      );
   }
   for (const property of REQUIRED[type] ?? [])
     if (o[property] === undefined || o[property] === null || o[property] === '')
       add(`${path}.${property}`, `${at} requires "${property}"`);
   if (type === 'malware' && o.is_family === true && typeof o.name !== 'string')
     add(`${path}.name`, `${at} is a family, so it requires "name"`);
+  if (type === 'indicator' && o.pattern_type === 'stix' && o.pattern) {
+    const result: PatternResult =
+      typeof o.pattern === 'string' || o.pattern === undefined
+        ? parseStixPattern(o.pattern ?? '')
+        : { ok: false, column: 1, message: 'is not a string' };
+    if (!result.ok)
+      add(
+        `${path}.pattern`,
+        `is not a STIX 2.1 pattern: at column ${result.column}, ${result.message}`,
+      );
+  }
   checkRefs(o, path, ids, add);
+}
+
+/**
+ * A marking definition that takes a TLP marking's id must be that marking as published: a
+ * TLP:RED id that says `clear` inside is a contradiction, not a marking.
+ */
+function checkTlpMarking(
+  o: Json,
+  path: string,
+  add: (path: string, message: string) => void,
+): void {
+  const known = typeof o.id === 'string' ? TLP_MARKINGS[o.id] : undefined;
+  if (!known) return;
+  const stated = statedTlp(o);
+  if (stated !== known.value || (o.name !== undefined && o.name !== known.name))
+    add(
+      path,
+      `takes the id of ${known.name} (TLP ${known.version}) but says ${show(stated ?? o.name)}: use the definition as published`,
+    );
+}
+
+/** The TLP value a marking definition states: TLP 1.0 `definition.tlp`, TLP 2.0 its extension. */
+function statedTlp(o: Json): string | undefined {
+  const definition = isObject(o.definition) ? o.definition : undefined;
+  if (o.definition_type === 'tlp' && typeof definition?.tlp === 'string') return definition.tlp;
+  const extensions = isObject(o.extensions) ? o.extensions : undefined;
+  const tlp2 =
+    extensions && isObject(extensions[TLP2_EXTENSION]) ? extensions[TLP2_EXTENSION] : undefined;
+  return typeof tlp2?.tlp_2_0 === 'string' ? tlp2.tlp_2_0 : undefined;
+}
+
+const TLP_OF_VALUE: Record<string, Tlp> = {
+  white: 'clear',
+  clear: 'clear',
+  green: 'green',
+  amber: 'amber',
+  'amber+strict': 'amber+strict',
+  red: 'red',
+};
+
+/**
+ * The most restrictive TLP marking the objects of a bundle reference (object markings and
+ * granular markings), by the published ids or by a TLP marking definition in the bundle.
+ */
+export function bundleTlp(objects: readonly Json[]): Tlp | undefined {
+  const local = new Map<string, Tlp>();
+  for (const o of objects) {
+    if (o.type !== 'marking-definition' || typeof o.id !== 'string') continue;
+    const stated = statedTlp(o);
+    const tlp = stated ? TLP_OF_VALUE[stated] : undefined;
+    if (tlp) local.set(o.id, tlp);
+  }
+  const found = new Set<Tlp>();
+  const note = (ref: unknown) => {
+    if (typeof ref !== 'string') return;
+    const tlp = TLP_MARKINGS[ref]?.tlp ?? local.get(ref);
+    if (tlp) found.add(tlp);
+  };
+  for (const o of objects) {
+    if (Array.isArray(o.object_marking_refs)) for (const ref of o.object_marking_refs) note(ref);
+    if (Array.isArray(o.granular_markings))
+      for (const g of o.granular_markings) if (isObject(g)) note(g.marking_ref);
+  }
+  return TLPS.find((t) => found.has(t));
 }
 
 /** Every `*_ref` and `*_refs`, at any depth, must name an object of the bundle. */
@@ -217,7 +394,7 @@ function checkRef(
     add(path, `must be a STIX identifier, not ${show(ref)}`);
     return;
   }
-  if (!ids.has(ref) && !WELL_KNOWN.has(ref))
+  if (!ids.has(ref) && !(ref in TLP_MARKINGS))
     add(path, `refers to ${ref}, which is not in the bundle`);
 }
 
@@ -234,7 +411,8 @@ function summarize(id: string, objects: readonly Json[]): StixSummary {
       const label = labelOf(o);
       return { type: o.type as string, id: o.id as string, ...(label ? { label } : {}) };
     });
-  return { id, objects: objects.length, types, listed };
+  const tlp = bundleTlp(objects);
+  return { id, objects: objects.length, types, listed, ...(tlp ? { tlp } : {}) };
 }
 
 function labelOf(o: Json): string | undefined {
@@ -243,10 +421,6 @@ function labelOf(o: Json): string | undefined {
   if (o.type === 'relationship')
     return `${text(o.source_ref)} ${text(o.relationship_type)} ${text(o.target_ref)}`;
   return text(o.name) ?? text(o.value);
-}
-
-function isTimestamp(v: unknown): boolean {
-  return typeof v === 'string' && TIMESTAMP.test(v) && !Number.isNaN(Date.parse(v));
 }
 
 function show(v: unknown): string {

@@ -8,6 +8,7 @@
  */
 import type { Body, Draft, LangText } from './body.ts';
 import type { Endpoint } from './card.ts';
+import type { Evaluation, EvaluationProblem } from './evaluation.ts';
 import type { ContactRoute, HandoverItem } from './roster.ts';
 import type { StixProblem, StixSummary } from './stix.ts';
 import type { BodyType, IncidentState, Precedence, Status, Tlp } from './values.ts';
@@ -291,8 +292,114 @@ export interface AttachmentView {
   /** Whether the data matches the attachment's `sha256`. */
   intact: boolean;
   stix?: { summary: StixSummary } | { problems: StixProblem[] };
+  /** A regime notification's fields, labelled in the reader's language (docs/regimes.md). */
+  notification?: NotificationView;
+  /** An evaluation result (src/protocol/evaluation.ts), or why it is not one. */
+  evaluation?: { result: Evaluation } | { problems: EvaluationProblem[] };
   /** Sentences for a reader; empty when nothing is wrong. */
   problems: string[];
+}
+
+/** A regime notification attachment as a reader in a language sees it (docs/regimes.md). */
+export interface NotificationView {
+  type: string;
+  /** The type's name in the reader's language; the code when our regimes do not know it. */
+  name: string;
+  fields: Array<{ name: string; label: string; value: unknown }>;
+  problems: string[];
+}
+
+// Notification regimes: GET /api/v1/regimes, GET /api/v1/compliance (docs/regimes.md)
+
+export type ComplianceState = 'owed' | 'sent' | 'late';
+
+export interface Obligation {
+  /** `<type>/<owedBy>/<owedTo>/<basis>`: the same on both sides. */
+  key: string;
+  type: string;
+  /** actual, exercise or test: what started it (an exercise report owes an exercise notice). */
+  mode: Status;
+  owedBy: string;
+  owedTo: string;
+  due: string;
+  /** Why it is owed: a year, a report (its message and incident), or the notice itself. */
+  basis:
+    | { kind: 'annual'; year: number }
+    | { kind: 'event'; message: string; incident: string }
+    | { kind: 'notice'; field: string; date: string };
+  state: ComplianceState;
+  notice: { id: string; sent: string } | null;
+  acknowledged: { id: string; at: string } | null;
+}
+
+export interface PartyCompliance {
+  owed: number;
+  sent: number;
+  late: number;
+  acknowledged: number;
+}
+
+export interface ComplianceTable {
+  regimes: { version: string; hash: string };
+  at: string;
+  parties: string[];
+  obligations: Obligation[];
+  /** By the party that owes. */
+  byParty: Record<string, PartyCompliance>;
+}
+
+/** The compliance board: the table, with each type's name in the asked language. */
+export interface ComplianceBoard extends ComplianceTable {
+  names: Record<string, string>;
+}
+
+/** Our regimes against a card's pin (ours or a peer's): a difference is a warning. */
+export interface RegimesComparisonView {
+  ours: { version: string; hash: string };
+  theirs?: { version: string; hash: string };
+  same: boolean;
+  warning?: string;
+}
+
+export interface RegimesView {
+  version: string;
+  hash: string;
+  effective: string;
+  name: string;
+  card: RegimesComparisonView;
+  peers: Array<RegimesComparisonView & { party: string }>;
+  types: Array<{
+    code: string;
+    name: string;
+    description: string;
+    owedBy: 'each' | 'reporter';
+    timing:
+      | { kind: 'before' | 'after'; field: string; days: number }
+      | { kind: 'event'; on: 'incident.report'; severities?: string[]; hours: number }
+      | { kind: 'annual'; month: number; day: number };
+    remindHours: number;
+    desk: string;
+    fields: Array<{
+      name: string;
+      type: 'text' | 'date' | 'number' | 'integer' | 'year' | 'boolean' | 'choice';
+      required: boolean;
+      label: string;
+      values?: string[];
+      min?: number;
+      max?: number;
+    }>;
+  }>;
+}
+
+/** One citation of an earlier message's attachment, resolved against this node's messages. */
+export interface CitationView {
+  from: string;
+  message: string;
+  sha256: string;
+  /** The cited attachment, when this node holds the message and it has one with that digest. */
+  attachment: AttachmentView | null;
+  /** Why the citation could not be resolved, for a reader; absent when it was. */
+  problem?: string;
 }
 
 export type TranslationStatus = 'sight' | 'rough' | 'final';
@@ -324,6 +431,8 @@ export interface MessageView {
   /** The local notes, after the original and the sender's translations; never sent. */
   localTranslations: LocalTranslation[];
   attachments: AttachmentView[];
+  /** The attachments of earlier messages this one cites (`ext.cites`), as this node holds them. */
+  citations?: CitationView[];
   /** Present when the author's vocabulary is not ours. */
   vocabulary?: VocabularyComparison;
   /** Everything a reader must be warned of, in the reader's language. */

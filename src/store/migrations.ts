@@ -594,6 +594,12 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0023-flows': {
+      // Presence checks and conferences (src/store/flows.ts) are found by the type of message.
+      async up(db: Kysely<unknown>) {
+        await db.schema.createIndex('search_type').on('search').columns(['type', 'doc']).execute();
+      },
+    },
   };
 }
 

@@ -21,6 +21,7 @@ import type { Body } from '../protocol/body.ts';
 import type { SignedCard } from '../protocol/card.ts';
 import type { Envelope } from '../protocol/envelope.ts';
 import type { SignedReceipt } from '../protocol/receipt.ts';
+import { checkBody, type DamageListener, damagedError } from './damage.ts';
 import { fromJson, type Json, type Parsed, toJson } from './json.ts';
 import type { Dialect } from './migrations.ts';
 import { LEDGER_PAGE_HASHES, migrationProvider } from './migrations.ts';
@@ -84,13 +85,83 @@ export type WitnessedRow = WitnessedTable;
 export type CosignatureRow = CosignaturesTable;
 export type TranslationRow = TranslationsTable;
 
+/**
+ * What a check of the database's own structure found: `problems` empty when it is sound;
+ * `checked` false when the backend has no such check (`reason` says why).
+ */
+export interface IntegrityReport {
+  checked: boolean;
+  problems: string[];
+  reason?: string;
+}
+
+export type IntegrityCheck = () => Promise<IntegrityReport>;
+
 export class Store implements HashReader {
   readonly db: Kysely<Database>;
   readonly dialect: Dialect;
+  readonly #integrityCheck: IntegrityCheck | undefined;
+  #damage: DamageListener | undefined;
 
-  constructor(db: Kysely<Database>, dialect: Dialect) {
+  constructor(db: Kysely<Database>, dialect: Dialect, integrityCheck?: IntegrityCheck) {
     this.db = db;
     this.dialect = dialect;
+    this.#integrityCheck = integrityCheck;
+  }
+
+  /** Checks the database's structure (SQLite: `PRAGMA quick_check`, off the event loop). */
+  checkIntegrity(): Promise<IntegrityReport> {
+    return (
+      this.#integrityCheck?.() ??
+      Promise.resolve({ checked: false, problems: [], reason: 'this backend has no quick check' })
+    );
+  }
+
+  /**
+   * Every message body read from the inbox or outbox is re-hashed against its signed header; a
+   * damaged one is withheld (left out of lists, refused with `E_STORE` when read alone) and
+   * reported to `listener`.
+   */
+  onDamage(listener: DamageListener): void {
+    this.#damage = listener;
+  }
+
+  /** The body if it matches its header's bodyHash; otherwise reported, and undefined. */
+  #checked(
+    dir: 'in' | 'out',
+    party: string,
+    id: string,
+    text: Json<Body>,
+    bodyHash: string | null | undefined,
+  ): Body | undefined {
+    const checked = checkBody(text, bodyHash);
+    if ('body' in checked) return checked.body;
+    this.#damage?.({ dir, party, id, reason: checked.reason });
+    return undefined;
+  }
+
+  /** As #checked, but a damaged body is an `E_STORE` refusal. */
+  #whole(
+    dir: 'in' | 'out',
+    party: string,
+    id: string,
+    text: Json<Body>,
+    bodyHash: string | null | undefined,
+  ): Body {
+    const checked = checkBody(text, bodyHash);
+    if ('body' in checked) return checked.body;
+    const damage = { dir, party, id, reason: checked.reason };
+    this.#damage?.(damage);
+    throw damagedError(damage);
+  }
+
+  /** The signed header's bodyHash of a stored envelope, if it still parses. */
+  #bodyHashOf(envelope: () => Envelope): string | undefined {
+    try {
+      return envelope().header.bodyHash;
+    } catch {
+      return undefined;
+    }
   }
 
   /** Brings the schema up to date; `schema` names where PostgreSQL keeps Kysely's own tables. */
@@ -252,7 +323,10 @@ export class Store implements HashReader {
       .where('party', '=', party)
       .where('id', '=', id)
       .executeTakeFirst();
-    return row && outboxMessageRow(row);
+    if (!row) return undefined;
+    const read = outboxRow(row);
+    const hash = this.#bodyHashOf(() => read.envelope);
+    return Object.assign(read, { body: this.#whole('out', party, id, row.body, hash) });
   }
 
   /** Clears envelopes a verified receipt covers: one statement per receipt time. */
@@ -346,6 +420,17 @@ export class Store implements HashReader {
     return rows.map((r) => Number(r.seq));
   }
 
+  /** How many envelopes to `party` wait for a verified receipt (the outbox bound counts them). */
+  async pendingCount(party: string, q: Executor = this.db): Promise<number> {
+    const row = await q
+      .selectFrom('outbox')
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
+      .where('party', '=', party)
+      .where('status', '=', 'pending')
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
   async outboxStats(party: string, q: Executor = this.db) {
     const row = await q
       .selectFrom('outbox')
@@ -376,7 +461,21 @@ export class Store implements HashReader {
       .orderBy('seq', 'desc')
       .limit(limit)
       .execute();
-    return rows.map(outboxMessageRow);
+    return this.#checkedOutbox(rows);
+  }
+
+  /** Outbox rows with their bodies, those whose body fails its re-hash left out (and reported). */
+  #checkedOutbox<Row extends { text: Json<Envelope>; body: Json<Body>; party: string; id: string }>(
+    rows: readonly Row[],
+  ) {
+    const out: Array<Omit<Row, 'body'> & StoredEnvelope & { body: Body }> = [];
+    for (const { body: text, ...row } of rows) {
+      const read = outboxRow(row);
+      const hash = this.#bodyHashOf(() => read.envelope);
+      const body = this.#checked('out', row.party, row.id, text, hash);
+      if (body) out.push(Object.assign(read, { body }));
+    }
+    return out;
   }
 
   // inbox
@@ -503,6 +602,10 @@ export class Store implements HashReader {
       this.dialect === 'postgres'
         ? sql<string>`envelope::json #>> '{header,sent}'`
         : sql<string>`json_extract(envelope, '$.header.sent')`;
+    const bodyHash =
+      this.dialect === 'postgres'
+        ? sql<string | null>`envelope::json #>> '{header,bodyHash}'`
+        : sql<string | null>`json_extract(envelope, '$.header.bodyHash')`;
     const rows = await q
       .selectFrom('inbox')
       .select([
@@ -515,12 +618,18 @@ export class Store implements HashReader {
         'leaf_index',
         'receipt_id',
         sent.as('sent'),
+        bodyHash.as('body_hash'),
       ])
       .orderBy('received_at', 'desc')
       .orderBy('seq', 'desc')
       .limit(limit)
       .execute();
-    return rows.map((r) => ({ ...numbers(r), body: fromJson(r.body) }));
+    const out: InboxListRow[] = [];
+    for (const { body_hash, ...r } of rows) {
+      const body = this.#checked('in', r.party, r.id, r.body, body_hash);
+      if (body) out.push({ ...numbers(r), body });
+    }
+    return out;
   }
 
   async countInbox(q: Executor = this.db): Promise<number> {
@@ -1038,7 +1147,14 @@ export class Store implements HashReader {
       .where('party', '=', party)
       .where('id', '=', id)
       .executeTakeFirst();
-    return row && { ...numbers(row), envelope: fromJson(row.envelope), body: fromJson(row.body) };
+    if (!row) return undefined;
+    let envelope: Envelope | undefined;
+    const hash = this.#bodyHashOf(() => {
+      envelope = fromJson(row.envelope);
+      return envelope;
+    });
+    const body = this.#whole('in', party, id, row.body, hash);
+    return { ...numbers(row), envelope: envelope as Envelope, body };
   }
 
   /** The outbox rows of one message we sent: one per recipient. */
@@ -1048,7 +1164,7 @@ export class Store implements HashReader {
       .select([...OUTBOX_COLUMNS, 'body'])
       .where('id', '=', id)
       .execute();
-    return rows.map(outboxMessageRow);
+    return this.#checkedOutbox(rows);
   }
 
   /**
@@ -1077,20 +1193,36 @@ export class Store implements HashReader {
       .innerJoin('outbox', (j) =>
         j.onRef('outbox.party', '=', 'search.party').onRef('outbox.id', '=', 'search.id'),
       )
-      .select(['outbox.party', 'outbox.id', 'outbox.created_at as at', 'outbox.body'])
+      .select([
+        'outbox.party',
+        'outbox.id',
+        'outbox.created_at as at',
+        'outbox.body',
+        'outbox.envelope',
+      ])
       .where('search.incident', '=', incident)
       .where('search.dir', '=', 'out')
       .execute();
     const seen = new Set<string>();
     const out: IncidentMessageRow[] = [];
-    for (const { envelope, ...r } of received)
-      out.push({ dir: 'in', ...r, to: fromJson(envelope).header.to, body: fromJson(r.body) });
+    for (const { envelope, ...r } of received) {
+      let header: Envelope['header'] | undefined;
+      const hash = this.#bodyHashOf(() => {
+        header = fromJson(envelope).header;
+        return { header } as Envelope;
+      });
+      const body = this.#checked('in', r.party, r.id, r.body, hash);
+      if (body && header) out.push({ dir: 'in', ...r, to: header.to, body });
+    }
     // A message to several recipients has one outbox row each: keep one, naming them all.
     const recipients = new Map<string, string[]>();
     for (const r of sent) recipients.set(r.id, [...(recipients.get(r.id) ?? []), r.party]);
-    for (const r of sent)
-      if (!seen.has(r.id) && seen.add(r.id))
-        out.push({ dir: 'out', ...r, to: recipients.get(r.id) ?? [], body: fromJson(r.body) });
+    for (const { envelope, ...r } of sent) {
+      if (seen.has(r.id) || !seen.add(r.id)) continue;
+      const hash = this.#bodyHashOf(() => fromJson(envelope));
+      const body = this.#checked('out', r.party, r.id, r.body, hash);
+      if (body) out.push({ dir: 'out', ...r, to: recipients.get(r.id) ?? [], body });
+    }
     return out
       .filter((m) => m.body.incident === incident)
       .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.id < b.id ? -1 : 1));
@@ -1147,10 +1279,6 @@ class StoredEnvelope {
 
 function outboxRow<Row extends { text: Json<Envelope> }>(row: Row): Row & StoredEnvelope {
   return numbers(row, new StoredEnvelope());
-}
-
-function outboxMessageRow<Row extends { text: Json<Envelope>; body: Json<Body> }>(row: Row) {
-  return outboxRow({ ...row, body: fromJson(row.body) });
 }
 
 /** Rows per multi-row insert: the largest power of two up to 256, so few statement shapes. */

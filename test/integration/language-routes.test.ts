@@ -309,6 +309,35 @@ describe('STIX attachments', () => {
   });
 });
 
+describe('TLP of a message and of the STIX bundle it carries', () => {
+  const TLP2_RED = 'marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1';
+  const redBundle = () => {
+    const b = stixBundle('identity--8f0ee5d5-6a2b-4ac3-a0a4-0ad0a6a93f8e');
+    (b.objects[0] as Record<string, unknown>).object_marking_refs = [TLP2_RED];
+    return makeAttachment('red-iocs.json', STIX_MEDIA_TYPE, utf8(JSON.stringify(b)));
+  };
+
+  test('a TLP:CLEAR message carrying a TLP:RED bundle is refused, and a TLP:RED one travels', async () => {
+    const refused = await api(pair.us, 'POST', '/api/v1/messages', {
+      to: ['cn'],
+      message: draft({ tlp: 'clear', attachments: [redBundle()] }),
+    });
+    expect(refused).toMatchObject({
+      status: 400,
+      body: {
+        error: {
+          code: 'E_TLP_BELOW_MARKING',
+          message:
+            'attachment "red-iocs.json" is a STIX bundle marked TLP:RED, but the message is TLP:CLEAR: the message must be at least TLP:RED',
+        },
+      },
+    });
+    const id = await send(pair.us, pair.cn, draft({ tlp: 'red', attachments: [redBundle()] }));
+    const { body } = await api(pair.cn, 'GET', `/api/v1/messages/us/${id}`);
+    expect(body.attachments).toMatchObject([{ problems: [], stix: { summary: { tlp: 'red' } } }]);
+  });
+});
+
 describe('TLP:RED and CAP', () => {
   const incident = uuidv7();
   const report = (tlp: Draft['tlp']): Draft =>

@@ -26,6 +26,7 @@ import { Board } from './pages/Board.tsx';
 import { Compose } from './pages/Compose.tsx';
 import { Drills } from './pages/Drills.tsx';
 import { Duty } from './pages/Duty.tsx';
+import { Flows } from './pages/Flows.tsx';
 import { History } from './pages/History.tsx';
 import { IncidentPage } from './pages/Incident.tsx';
 import { Login } from './pages/Login.tsx';
@@ -49,6 +50,7 @@ type Route =
   | { page: 'history' }
   | { page: 'approvals'; id?: string }
   | { page: 'drills' }
+  | { page: 'flows' }
   | { page: 'security' }
   | { page: 'missing' };
 
@@ -65,6 +67,7 @@ function route(path: string): Route {
   if (parts[0] === 'approvals' && parts.length <= 2)
     return parts[1] ? { page: 'approvals', id: parts[1] } : { page: 'approvals' };
   if (parts.length === 1 && parts[0] === 'drills') return { page: 'drills' };
+  if (parts.length === 1 && parts[0] === 'flows') return { page: 'flows' };
   if (parts.length === 1 && parts[0] === 'security') return { page: 'security' };
   if (parts.length === 1 && ['compose', 'duty', 'record', 'admin'].includes(parts[0] as string))
     return { page: parts[0] as 'compose' | 'duty' | 'record' | 'admin' };
@@ -77,6 +80,7 @@ const NAV: Array<{ href: string; label: string; admin?: boolean }> = [
   { href: '/compose', label: 'nav.compose' },
   { href: '/approvals', label: 'inc.nav.approvals' },
   { href: '/drills', label: 'inc.nav.drills' },
+  { href: '/flows', label: 'flow.nav' },
   { href: '/history', label: 'hist.nav' },
   { href: '/duty', label: 'nav.duty' },
   { href: '/record', label: 'nav.record' },
@@ -415,6 +419,7 @@ function Console({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
         {r.page === 'history' && <History />}
         {r.page === 'approvals' && <Approvals held={r.id} />}
         {r.page === 'drills' && <Drills />}
+        {r.page === 'flows' && <Flows />}
         {r.page === 'security' && <Security />}
         {r.page === 'missing' && (
           <>

@@ -1,5 +1,5 @@
 /** Which messages answer which: replies and acknowledgements point at the message they answer. */
-import { NO_ACK } from '../../src/protocol/values.ts';
+import { awaitsPerson } from '../../src/protocol/flows.ts';
 import type { InboxItem, OutboxItem } from '../../src/protocol/views.ts';
 import { ALARMING } from './alarm.ts';
 
@@ -18,13 +18,16 @@ export function answersTo(
 
 /** Received flash and immediate messages nobody here has acknowledged yet. */
 export function unacknowledged(inbox: InboxItem[], outbox: OutboxItem[]): InboxItem[] {
+  // A presence check is answered rather than acknowledged: the answer counts as the ack.
   const acked = new Set(
-    outbox.filter((m) => m.body.type === 'ack').map((m) => `${m.to}/${m.body.inReplyTo}`),
+    outbox
+      .filter((m) => m.body.type === 'ack' || m.body.presence?.answer)
+      .map((m) => `${m.to}/${m.body.inReplyTo}`),
   );
   return inbox.filter(
     (m) =>
       ALARMING.includes(m.body.precedence) &&
-      !NO_ACK.has(m.body.type) &&
+      awaitsPerson(m.body) &&
       !acked.has(`${m.from}/${m.id}`),
   );
 }

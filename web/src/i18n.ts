@@ -6,6 +6,10 @@ import { alarmsZh } from './locales/alarms.zh.ts';
 import { en } from './locales/en.ts';
 import { factorsEn } from './locales/factors.en.ts';
 import { factorsZh } from './locales/factors.zh.ts';
+import { flowsEn } from './locales/flows.en.ts';
+import { flowsZh } from './locales/flows.zh.ts';
+import { frameworksEn } from './locales/frameworks.en.ts';
+import { frameworksZh } from './locales/frameworks.zh.ts';
 import { historyEn } from './locales/history.en.ts';
 import { historyZh } from './locales/history.zh.ts';
 import { incidentsEn } from './locales/incidents.en.ts';
@@ -40,6 +44,8 @@ void i18next.use(initReactI18next).init({
         sf: factorsEn,
         push: pushEn,
         al: alarmsEn,
+        fw: frameworksEn,
+        flow: flowsEn,
       },
     },
     zh: {
@@ -50,6 +56,8 @@ void i18next.use(initReactI18next).init({
         sf: factorsZh,
         push: pushZh,
         al: alarmsZh,
+        fw: frameworksZh,
+        flow: flowsZh,
       },
     },
   },

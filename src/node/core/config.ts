@@ -181,6 +181,31 @@ export const Config = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     /**
+     * Undelivered messages the outbox holds for one peer: past `warnAt` of the bound (a fraction)
+     * an `outbox-full` alarm is raised; at the bound a new release to that peer is refused with
+     * `E_OUTBOX_FULL` (nothing released is ever dropped).
+     */
+    outboxBound: Type.Object(
+      {
+        maxPendingPerPeer: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 100_000 }),
+        warnAt: Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 0.8 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /** Integrity while running (docs/operators.md § Integrity). */
+    integrity: Type.Object(
+      {
+        /** Between checks of the store's structure (SQLite `PRAGMA quick_check`); one at start. */
+        checkIntervalMs: Type.Integer({ minimum: 1000, maximum: 604_800_000, default: 21_600_000 }),
+        /**
+         * Sends of one message whose receipt the witness refused as a fork, after which delivery
+         * to that peer stops resending until the `fork` alarm is cleared.
+         */
+        forkResends: Type.Integer({ minimum: 1, maximum: 100, default: 2 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /**
      * Local paths to peers, beside (or, with the same id, instead of) those their cards list:
      * `paths: { cn: [{ id: alternate, kind: direct, url: "http://…", priority: 5 }] }`.
      */
@@ -242,6 +267,8 @@ export const Config = Type.Object(
     ),
     /** The joint vocabulary file; the one shipped in vocabulary/hotline.json by default. */
     vocabularyFile: Type.Optional(Type.String({ minLength: 1 })),
+    /** The notification regimes file (docs/regimes.md); vocabulary/regimes.json by default. */
+    regimesFile: Type.Optional(Type.String({ minLength: 1 })),
     /**
      * A machine-translation endpoint speaking the LibreTranslate API (POST {q, source, target,
      * format} → {translatedText}); its translations are local notes marked as machine-made.

@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { createCard, signCard, verifyCard } from '../../crypto/card.ts';
 import { generateNodeKeys, NodeKeys } from '../../crypto/keys.ts';
 import type { Endpoint, SignedCard } from '../../protocol/card.ts';
+import { loadRegimes } from '../../protocol/regimes.ts';
 import { loadVocabulary } from '../../protocol/vocabulary.ts';
 import { openPostgresStore, openPostgresStoreReadOnly } from '../../store/postgres/index.ts';
 import { openSqliteStore, openSqliteStoreReadOnly } from '../../store/sqlite/index.ts';
@@ -28,6 +29,8 @@ export interface InitOptions {
   operatorListen?: string;
   /** The joint vocabulary file to announce in the card (the shipped one by default). */
   vocabularyFile?: string;
+  /** The notification regimes file to pin in the card (the shipped one by default). */
+  regimesFile?: string;
   now?: Date;
   /** Where the records go (default: SQLite in the folder); the first admin is created there. */
   store?: Config['store'];
@@ -80,6 +83,7 @@ export async function initNode(dir: string, options: InitOptions): Promise<InitR
     keys: keys.map((k) => k.entry),
     endpoints,
     vocabulary: loadVocabulary(options.vocabularyFile).ref,
+    regimes: loadRegimes(options.regimesFile).ref,
     issued: options.now ?? new Date(),
   });
   const signed = signCard(card, new NodeKeys(keys).signer('identity').key);
@@ -88,6 +92,7 @@ export async function initNode(dir: string, options: InitOptions): Promise<InitR
   if (options.listen) config.listen = options.listen;
   if (options.operatorListen) config.operatorListen = options.operatorListen;
   if (options.vocabularyFile) config.vocabularyFile = options.vocabularyFile;
+  if (options.regimesFile) config.regimesFile = options.regimesFile;
   if (options.store && options.store.backend !== 'sqlite') config.store = options.store;
   writeConfig(dir, config);
   const store = await openNodeStore(dir);

@@ -19,6 +19,7 @@ export class Metrics {
   readonly relayCollected: Counter;
   readonly relayDropped: Counter;
   readonly watchdogPings: Counter;
+  readonly federationRequests: Counter;
 
   constructor(party: string, withDefaults = true) {
     this.registry.setDefaultLabels({ party });
@@ -109,6 +110,25 @@ export class Metrics {
       help: "Pings of the watchdog URL (the dead-man's switch), by result ok or failed",
       labelNames: ['result'],
       registers,
+    });
+    this.federationRequests = new Counter({
+      name: 'hotline_federation_requests_total',
+      help: 'Requests the federation listener answered, by route (unknown for no route) and method',
+      labelNames: ['route', 'method'],
+      registers,
+    });
+  }
+
+  /** Counts the ledger's units of work, as `commits` reads them when the metrics are scraped. */
+  countCommits(commits: () => number): void {
+    new Counter({
+      name: 'hotline_ledger_commits_total',
+      help: 'Units of work committed through the ledger: each one durable store transaction (one fsync)',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(commits());
+      },
     });
   }
 }

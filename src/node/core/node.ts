@@ -15,13 +15,14 @@ import { type Accepted, type Rejected, receiveEnvelope } from '../../crypto/rece
 import type { SenderEpoch, SuiteName } from '../../crypto/seal.ts';
 import { signReceipt } from '../../crypto/statements.ts';
 import { envelopeLeaf, eventLeaf, receiptLeaf } from '../../ledger/leaves.ts';
-import { attachmentsProblem } from '../../protocol/attachments.ts';
+import { attachmentsProblem, tlpBelowMarking } from '../../protocol/attachments.ts';
 import {
   type Body,
   Body as BodySchema,
   bodyRuleViolation,
   type Draft,
 } from '../../protocol/body.ts';
+import { citesProblem } from '../../protocol/citations.ts';
 import { fromBase64url } from '../../protocol/encoding.ts';
 import type { Envelope } from '../../protocol/envelope.ts';
 import { ProtocolError } from '../../protocol/errors.ts';
@@ -29,13 +30,17 @@ import type { BatchResult } from '../../protocol/federation.ts';
 import { jcsBytes } from '../../protocol/jcs.ts';
 import type { Leaf } from '../../protocol/leaf.ts';
 import { LIMITS } from '../../protocol/limits.ts';
+import { notificationProblem } from '../../protocol/notification.ts';
 import type { Receipt, SignedReceipt } from '../../protocol/receipt.ts';
+import type { Regimes } from '../../protocol/regimes.ts';
 import { schemaError } from '../../protocol/validate.ts';
 import { RANK } from '../../protocol/values.ts';
 import { PROTOCOL_VERSION } from '../../protocol/version.ts';
 import type { Released } from '../../protocol/views.ts';
+import { isStoreError } from '../../store/damage.ts';
 import type { RotationStore } from '../../store/rotations.ts';
 import type { AlarmRow, Executor, NewOutboxRow, Store } from '../../store/store.ts';
+import type { Integrity } from '../record/integrity.ts';
 import type { Committer, Ledger, LedgerWriter } from '../record/ledger.ts';
 import type { Alarms } from './alarms.ts';
 import type { Config } from './config.ts';
@@ -114,10 +119,14 @@ export interface NodeParts {
   events: NodeEvents;
   alarms: Alarms;
   rotations: RotationStore;
+  /** Told of store errors on the receiving path, which it raises as alarms. */
+  integrity?: Pick<Integrity, 'storeFailed'>;
   /** The node's clock (tests inject one). */
   clock: () => Date;
   /** Runs in every unit of work that stores released or received messages. */
   onCommit?: CommitHook;
+  /** The notification regimes a notice's fields are checked against before release. */
+  regimes?: Regimes;
 }
 
 /**
@@ -158,6 +167,12 @@ export class Node {
     const attachmentError = attachmentsProblem(body.attachments);
     if (attachmentError)
       throw new ProtocolError('E_BAD_ATTACHMENT', `attachment ${attachmentError}`);
+    const markingError = tlpBelowMarking(body);
+    if (markingError) throw new ProtocolError('E_TLP_BELOW_MARKING', `attachment ${markingError}`);
+    const notificationError = this.#parts.regimes && notificationProblem(this.#parts.regimes, body);
+    if (notificationError) throw new ProtocolError('E_BAD_NOTIFICATION', notificationError);
+    const citeError = citesProblem(body.ext);
+    if (citeError) throw new ProtocolError('E_BAD_ATTACHMENT', citeError);
     // The peer refuses larger bodies (the seal adds 16 bytes and base64 a third): refuse them here.
     const size = jcsBytes(body).length;
     if (size > MAX_RELEASE_BYTES)
@@ -215,7 +230,11 @@ export class Node {
       })
       .then(
         (results) => {
-          for (const [i, job] of jobs.entries()) job.resolve(results[i] as Released);
+          for (const [i, job] of jobs.entries()) {
+            const result = results[i] as Released | ProtocolError;
+            if (result instanceof ProtocolError) job.reject(result);
+            else job.resolve(result);
+          }
         },
         (e: unknown) => {
           for (const job of jobs) job.reject(e);
@@ -231,15 +250,21 @@ export class Node {
     jobs: readonly ReleaseJob[],
     tx: Executor,
     ledger: LedgerWriter,
-  ): Promise<Released[]> {
+  ): Promise<Array<Released | ProtocolError>> {
     const { store, keys, onCommit } = this.#parts;
     const lastSeq = new Map<string, number>();
     const leaves: Leaf[] = [];
     const rows: NewOutboxRow[] = [];
     const committed: CommittedMessage[] = [];
-    const out: Released[] = [];
+    const out: Array<Released | ProtocolError> = [];
     const hooked: Array<[ReleaseHook, Released]> = [];
+    const bound = new OutboxBound(this.#parts.config.outboxBound, store, tx);
     for (const { recipients, body, epochs, now, hook, signer: given } of jobs) {
+      const full = await bound.take(recipients);
+      if (full) {
+        out.push(full);
+        continue;
+      }
       const kind = body.type === 'rotation' ? 'rotation' : 'message';
       const signer = given ?? keys.signer(kind === 'rotation' ? 'identity' : 'signing');
       const id = uuidv7();
@@ -288,6 +313,7 @@ export class Node {
       }
     }
     for (const [party, last] of lastSeq) await store.setLastSeq(party, last, tx);
+    await bound.alarm(this.#parts.alarms, tx, ledger);
     await ledger.append(leaves);
     await store.addOutbox(rows, tx);
     await onCommit?.(tx, ledger, 'out', committed);
@@ -302,6 +328,21 @@ export class Node {
    * id or seq not yet taken) still holds when the envelope is stored.
    */
   async receiveBatch(envelopes: readonly unknown[], now = this.#parts.clock): Promise<BatchResult> {
+    try {
+      return await this.#receiveBatch(envelopes, now);
+    } catch (e) {
+      if (!isStoreError(e)) throw e;
+      // Nothing of the batch was taken in (its transaction rolled back): the sender keeps it and
+      // retries, and sees why, rather than a bare 500.
+      await this.#parts.integrity?.storeFailed('receiving envelopes', e);
+      throw new ProtocolError(
+        'E_STORE',
+        'this node cannot read or write its store; nothing of the batch was taken in; an alarm is raised here: retry later',
+      );
+    }
+  }
+
+  async #receiveBatch(envelopes: readonly unknown[], now: () => Date): Promise<BatchResult> {
     const { store, keys, peers, metrics, logger, alarms } = this.#parts;
     return this.#parts.ledger.exclusive(async (commit) => {
       const rejected: BatchResult['rejected'] = [];
@@ -514,6 +555,69 @@ export class Node {
     );
     metrics.receipts.inc({ peer: party, dir: 'out' });
     return receipt;
+  }
+}
+
+/**
+ * The bound on undelivered messages per peer (`outboxBound`), over one group commit: a release
+ * that would take a recipient's pending messages past it is refused whole with `E_OUTBOX_FULL`,
+ * and crossing `warnAt` of it or refusing raises an `outbox-full` alarm. What is released is never
+ * dropped: the bound only refuses new releases.
+ */
+class OutboxBound {
+  readonly #max: number;
+  readonly #warn: number;
+  readonly #store: Store;
+  readonly #tx: Executor;
+  /** Per party: pending before this group, and with this group's releases. */
+  readonly #pending = new Map<string, { before: number; now: number }>();
+  readonly #refused = new Map<string, string>();
+
+  constructor(bound: Config['outboxBound'], store: Store, tx: Executor) {
+    this.#max = bound.maxPendingPerPeer;
+    this.#warn = Math.ceil(bound.maxPendingPerPeer * bound.warnAt);
+    this.#store = store;
+    this.#tx = tx;
+  }
+
+  /** Counts a release to `recipients` in, or answers why it is refused (counting nothing). */
+  async take(recipients: readonly string[]): Promise<ProtocolError | undefined> {
+    const counts = [];
+    for (const party of recipients) {
+      let count = this.#pending.get(party);
+      if (!count) {
+        const before = await this.#store.pendingCount(party, this.#tx);
+        count = { before, now: before };
+        this.#pending.set(party, count);
+      }
+      counts.push(count);
+      if (count.now + 1 > this.#max) {
+        const message =
+          `the outbox to "${party}" holds ${count.now} undelivered messages, its bound ` +
+          `(outboxBound.maxPendingPerPeer): nothing is released until the peer receipts some`;
+        this.#refused.set(party, message);
+        return new ProtocolError('E_OUTBOX_FULL', message);
+      }
+    }
+    for (const count of counts) count.now++;
+    return undefined;
+  }
+
+  /** Raises `outbox-full`: `near` when a party's pending crossed `warnAt`, `full` when refused. */
+  async alarm(alarms: Alarms, tx: Executor, ledger: LedgerWriter): Promise<void> {
+    for (const [party, { before, now }] of this.#pending)
+      if (before < this.#warn && now >= this.#warn)
+        await alarms.write(
+          tx,
+          ledger,
+          'outbox-full',
+          party,
+          `the outbox to "${party}" holds ${now} undelivered messages, ${Math.round((100 * now) / this.#max)} % ` +
+            `of its bound (${this.#max}); at the bound new releases to "${party}" are refused`,
+          { cause: 'near' },
+        );
+    for (const [party, message] of this.#refused)
+      await alarms.write(tx, ledger, 'outbox-full', party, message, { cause: 'full' });
   }
 }
 

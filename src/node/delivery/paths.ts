@@ -268,6 +268,26 @@ export class Paths {
     }
   }
 
+  /**
+   * The peer answered `E_STORE`: its store failed and it took nothing in. One `peer-store-error`
+   * alarm (counted per retry) says so, rather than only a path marked degraded; the messages
+   * wait in the outbox and are retried.
+   */
+  async #peerStore(party: string, e: TransportError): Promise<void> {
+    await this.#parts.alarms
+      .raise(
+        'peer-store-error',
+        party,
+        `"${party}" cannot store what we send (E_STORE): its node reports a damaged or failing ` +
+          `store and has raised an alarm there; our messages wait in the outbox: ${e.message}`.slice(
+            0,
+            900,
+          ),
+        { cause: 'E_STORE' },
+      )
+      .catch((err: unknown) => this.#parts.logger.error({ err }, 'raising a store alarm failed'));
+  }
+
   async #carry(party: string, path: PathStatus, batch: string): Promise<Sent> {
     const timeout = this.#parts.config.outbox.sendTimeoutMs;
     if (path.kind === 'relay') {
@@ -275,7 +295,12 @@ export class Paths {
       this.#parts.metrics.relayDeposits.inc({ peer: party, path: path.path });
       return { kind: 'deposited', path: path.path };
     }
-    const answer = await postJson(`${path.url}/federation/v1/envelopes`, batch, timeout);
+    const answer = await postJson(`${path.url}/federation/v1/envelopes`, batch, timeout).catch(
+      async (e: unknown) => {
+        if (e instanceof TransportError && e.code === 'E_STORE') await this.#peerStore(party, e);
+        throw e;
+      },
+    );
     const error = schemaError(BatchResult, answer);
     if (error) throw new ProtocolError('E_MALFORMED', `batch answer ${error}`);
     return { kind: 'answer', path: path.path, answer: answer as BatchResult };

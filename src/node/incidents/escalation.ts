@@ -28,10 +28,12 @@
  */
 import type { Logger } from 'pino';
 import { eventLeaf } from '../../ledger/leaves.ts';
+import type { Draft } from '../../protocol/body.ts';
 import { ProtocolError } from '../../protocol/errors.ts';
+import { isPresenceCheck } from '../../protocol/flows.ts';
 import type { ContactRoute } from '../../protocol/roster.ts';
 import type { Precedence } from '../../protocol/values.ts';
-import type { EscalationStep, FollowupView, Released } from '../../protocol/views.ts';
+import type { Duty, EscalationStep, FollowupView, Released } from '../../protocol/views.ts';
 import type { FollowupRow, FollowupStore } from '../../store/followups.ts';
 import type { AlarmRow, Executor, Store } from '../../store/store.ts';
 import type { Alarms } from '../core/alarms.ts';
@@ -263,8 +265,60 @@ export class Escalation {
     await this.followups.update(row.dir, row.party, row.id, { next_at: now + MINUTE });
   }
 
-  /** What firing one timer changes and says, worked out before the transaction. */
-  async #prepare(row: FollowupRow, now: number): Promise<Firing> {
+  /**
+   * Fires the first step of follow-ups due at once — a message received, or one a received
+   * reminder restarted — inside the unit of work that stores them (the node's receive commit):
+   * one durable commit for the message and its first notice, not two. The step is recorded as the
+   * loop would record it; its notices go out once the commit is durable, as the loop's do.
+   *
+   * Inside a commit nothing may wait for the store's connection or the write lock: the roster is
+   * read through `tx` (once per desk), and nothing here raises an alarm through `Alarms`. A timer
+   * that cannot be prepared here (its desk's roster unreadable, say) stays due, and the loop fires
+   * and alarms it as it does any other. A failed write fails the unit of work: the message is
+   * then not stored either, and its sender sends it again.
+   */
+  async fireInCommit(rows: readonly FollowupRow[], tx: Executor, log: LedgerWriter): Promise<void> {
+    if (!rows.length) return;
+    const duties = new Map<string, Duty>();
+    const onDuty = async (desk: string, at: Date) => {
+      const known = duties.get(desk);
+      if (known && known.at === at.toISOString()) return known;
+      const duty = await this.#parts.roster.onDuty(desk, at, tx);
+      duties.set(desk, duty);
+      return duty;
+    };
+    const fired: Firing[] = [];
+    let left = false;
+    for (const row of rows) {
+      // Fires at its scheduled time: the moment the message was stored.
+      const prepared = await this.#prepare(row, row.next_at as number, onDuty, tx).catch((err) => {
+        this.#parts.logger.warn(
+          { err, party: row.party, id: row.id },
+          'first escalation step left to the loop',
+        );
+        return undefined;
+      });
+      if (!prepared) left = true;
+      else if (await this.#record(prepared, tx, log)) fired.push(prepared);
+    }
+    log.afterCommit(() => {
+      for (const p of fired) this.#announce(p);
+      if (left) this.#parts.events.emit('timers-due');
+    });
+  }
+
+  /**
+   * What firing one timer changes and says, worked out before the transaction. With `onDuty`
+   * (inside a commit), the roster is read through it and a failure to read it is thrown, not
+   * alarmed here.
+   */
+  async #prepare(
+    row: FollowupRow,
+    now: number,
+    onDuty?: (desk: string, at: Date) => Promise<Duty>,
+    /** Inside a commit, its transaction: every read goes through it. */
+    tx?: Executor,
+  ): Promise<Firing> {
     const at = new Date(now).toISOString();
     const { escalateMs } = this.#parts.recorder.deadline(row.precedence as Precedence);
     const scheduled = row.next_at as number;
@@ -318,10 +372,12 @@ export class Escalation {
     // An unreadable roster must not stop the console notice: it is said there, logged and alarmed.
     const duty = final
       ? undefined
-      : await this.#parts.roster.onDuty(desk, new Date(now)).catch(async (err: Error) => {
-          await this.#fault(err, `the roster of desk "${desk}" could not be read`);
-          return { onDuty: null, reason: `the roster could not be read: ${err.message}` };
-        });
+      : onDuty
+        ? await onDuty(desk, new Date(now))
+        : await this.#parts.roster.onDuty(desk, new Date(now)).catch(async (err: Error) => {
+            await this.#fault(err, `the roster of desk "${desk}" could not be read`);
+            return { onDuty: null, reason: `the roster could not be read: ${err.message}` };
+          });
     const person = duty?.onDuty ?? null;
     const routes: ContactRoute[] = person?.routes ?? [];
     const channels: EscalationStep['channels'] = [{ kind: 'console', ok: true }];
@@ -337,7 +393,7 @@ export class Escalation {
     // The browsers and phones the person subscribed, whatever their routes say.
     const push = this.notifiers.push;
     if (person && push && !push.unavailable()) {
-      const devices = (await push.subscriptionsOf(person.user)).length;
+      const devices = (await push.subscriptionsOf(person.user, tx)).length;
       if (devices) {
         channels.push({ kind: 'push', ok: true, detail: `${devices} device(s)` });
         dispatch.push(['push', person.user]);
@@ -498,6 +554,11 @@ export class Escalation {
         'E_CONFLICT',
         `a ${body.type} message is not acknowledged by a person`,
       );
+    if (isPresenceCheck(body))
+      throw new ProtocolError(
+        'E_CONFLICT',
+        `a presence check is answered, not acknowledged: a person on the desk "${body.presence?.desk}" answers "present" or "unavailable"`,
+      );
     const followup = await this.followups.get('in', party, target);
     if (followup?.acked_at)
       throw new ProtocolError(
@@ -527,6 +588,15 @@ export class Escalation {
       detail: { desk, ack: released.id, precedence: body.precedence },
     });
     return { ack: released, acknowledged: target };
+  }
+
+  /**
+   * A person's answer to a received message that is not an `ack` (a presence answer): released
+   * like an ack, so the follow-up of the message it cites names who answered.
+   */
+  answer(by: { actor: string }, party: string, id: string, draft: Draft): Promise<Released> {
+    const { node, recorder } = this.#parts;
+    return recorder.acking(`${party}/${id}`, by.actor, () => node.release([party], draft));
   }
 
   /** An operator re-raises an unacknowledged message of ours: a numbered reminder citing it. */

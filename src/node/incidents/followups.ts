@@ -5,20 +5,25 @@
  * citing one of the other direction) records who acknowledged and answered; a received reminder
  * restarts escalation; a retraction stops its incident's follow-ups. All of it is written in the
  * unit of work that stores the messages, so no message is ever stored without its timer; the
- * timers themselves fire in escalation.ts.
+ * timers themselves fire in escalation.ts — those due at once in that same unit of work
+ * (`Escalation.fireInCommit`, wired in src/app/services.ts), the rest from its loop.
  */
 import type { Logger } from 'pino';
 import type { Body } from '../../protocol/body.ts';
-import { NO_ACK, type Precedence } from '../../protocol/values.ts';
+import { awaitsPerson } from '../../protocol/flows.ts';
+import type { Precedence } from '../../protocol/values.ts';
 import type { AckInfo } from '../../protocol/views.ts';
 import { type FollowupRow, type FollowupStore, newFollowup } from '../../store/followups.ts';
+import type { Executor } from '../../store/store.ts';
 import type { Alarms } from '../core/alarms.ts';
 import type { Config } from '../core/config.ts';
 import type { NodeEvents } from '../core/events.ts';
-import type { CommitHook } from '../core/node.ts';
+import type { CommittedMessage } from '../core/node.ts';
+import type { LedgerWriter } from '../record/ledger.ts';
 
+/** Whether a message waits for a person (src/protocol/flows.ts: not an answer to a flow). */
 export function needsAck(body: Body): boolean {
-  return !NO_ACK.has(body.type);
+  return awaitsPerson(body);
 }
 
 const MINUTE = 60_000;
@@ -60,13 +65,20 @@ export class FollowupRecorder {
 
   /**
    * What released and received messages start, answer or stop — written in the unit of work
-   * that stores them (this is the node's commit hook).
+   * that stores them (the node's commit hook calls it). Answers the follow-ups due at once — a
+   * received message's, or one a received reminder restarted — as they now stand in `tx`: the
+   * caller fires their first step in the same unit of work, or leaves them to the loop.
    */
-  readonly record: CommitHook = async (tx, ledger, dir, messages) => {
+  async record(
+    tx: Executor,
+    ledger: LedgerWriter,
+    dir: 'in' | 'out',
+    messages: readonly CommittedMessage[],
+  ): Promise<FollowupRow[]> {
     const incidents = new Set<string>();
     const acked: Array<[string, string, AckInfo]> = [];
     const stopped: string[] = [];
-    let due = false;
+    const due: FollowupRow[] = [];
     const fresh: FollowupRow[] = [];
     for (const m of messages) {
       const { body } = m;
@@ -86,23 +98,18 @@ export class FollowupRecorder {
           const row = reminded;
           if (!row.acked_at && !row.retracted_at) {
             const { ackMs } = this.deadline(row.precedence as Precedence);
-            await this.followups.update(
-              'in',
-              m.party,
-              cited,
-              {
-                started_at: m.at,
-                deadline_at: new Date(at + ackMs).toISOString(),
-                step: 0,
-                fired: 0,
-                step_fired: 0,
-                next_at: at,
-                exhausted_at: null,
-                reminders: row.reminders + 1,
-              },
-              tx,
-            );
-            due = true;
+            const restart: Partial<FollowupRow> = {
+              started_at: m.at,
+              deadline_at: new Date(at + ackMs).toISOString(),
+              step: 0,
+              fired: 0,
+              step_fired: 0,
+              next_at: at,
+              exhausted_at: null,
+              reminders: row.reminders + 1,
+            };
+            await this.followups.update('in', m.party, cited, restart, tx);
+            due.push({ ...row, ...restart });
           }
         } else if (row && body.type !== 'reminder' && body.type !== 'incident.retract') {
           const changes: Partial<FollowupRow> = {};
@@ -150,27 +157,26 @@ export class FollowupRecorder {
       }
       if (needsAck(body)) {
         const { ackMs } = this.deadline(body.precedence);
-        fresh.push(
-          newFollowup({
-            dir,
-            party: m.party,
-            id: m.id,
-            incident: body.incident ?? null,
-            type: body.type,
-            precedence: body.precedence,
-            status: body.status,
-            desk: body.author.desk,
-            started_at: m.at,
-            deadline_at: new Date(at + ackMs).toISOString(),
-            // Received: notify at once. Sent: look again at the deadline.
-            next_at: dir === 'in' ? at : at + ackMs,
-          }),
-        );
-        if (dir === 'in') due = true;
+        const followup = newFollowup({
+          dir,
+          party: m.party,
+          id: m.id,
+          incident: body.incident ?? null,
+          type: body.type,
+          precedence: body.precedence,
+          status: body.status,
+          desk: body.author.desk,
+          started_at: m.at,
+          deadline_at: new Date(at + ackMs).toISOString(),
+          // Received: notify at once. Sent: look again at the deadline.
+          next_at: dir === 'in' ? at : at + ackMs,
+        });
+        fresh.push(followup);
+        if (dir === 'in') due.push(followup);
       }
     }
     if (fresh.length) await this.followups.add(fresh, tx);
-    if (!incidents.size && !acked.length && !stopped.length && !due) return;
+    if (!incidents.size && !acked.length && !stopped.length) return due;
     ledger.afterCommit(() => {
       const { events, alarms, logger } = this.#parts;
       for (const [party, id, info] of acked) events.emit('acknowledged', party, id, info);
@@ -179,7 +185,7 @@ export class FollowupRecorder {
         alarms
           .clearAbout(stopped, 'acknowledged or withdrawn')
           .catch((err) => logger.error({ err }, 'clearing acknowledged alarms failed'));
-      if (due) events.emit('timers-due');
     });
-  };
+    return due;
+  }
 }

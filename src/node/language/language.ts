@@ -14,9 +14,13 @@ import { viewAttachment } from '../../protocol/attachments.ts';
 import type { Body } from '../../protocol/body.ts';
 import { type CapMessage, capAlert } from '../../protocol/cap.ts';
 import type { SignedCard } from '../../protocol/card.ts';
+import { citesOf } from '../../protocol/citations.ts';
 import { ProtocolError } from '../../protocol/errors.ts';
+import { NOTIFICATION_MEDIA_TYPE, viewNotification } from '../../protocol/notification.ts';
+import type { Regimes } from '../../protocol/regimes.ts';
 import { renderBody } from '../../protocol/render.ts';
 import type {
+  CitationView,
   LocalTranslation,
   MessageView,
   TranslationStatus,
@@ -53,6 +57,8 @@ export interface LanguageParts {
   ledger: Ledger;
   peers: Peers;
   logger: Logger;
+  /** The notification regimes: a notice on a regime type is shown by its name and fields. */
+  regimes?: Regimes;
 }
 
 export class Language {
@@ -105,8 +111,30 @@ export class Language {
   async view(from: string, id: string, lang: string): Promise<MessageView> {
     const found = await this.#find(from, id);
     const rendered = renderBody(this.vocabulary, found.body, lang);
+    const regimes = this.#parts.regimes;
+    const subject = found.body.notice?.subject;
+    if (regimes && rendered.notice && subject && regimes.type(subject)) {
+      // A regime type is named by the regimes, not the vocabulary: no "unknown code" warning.
+      const type = regimes.type(subject);
+      const shown = regimes.languages.includes(rendered.lang) ? rendered.lang : 'en';
+      rendered.notice = {
+        code: subject,
+        known: true,
+        lang: shown,
+        text: regimes.name(subject, shown),
+        definition: type?.description[shown] ?? '',
+        review: 'none',
+        warnings: [],
+      };
+      rendered.warnings = rendered.warnings.filter((w) => !w.startsWith(`${subject}: `));
+    }
     const localTranslations = await this.translations(from, id, lang);
-    const attachments = found.body.attachments.map(viewAttachment);
+    const attachments = found.body.attachments.map((a) => {
+      const view = viewAttachment(a, found.body.tlp);
+      if (!regimes || a.mediaType !== NOTIFICATION_MEDIA_TYPE) return view;
+      const notification = viewNotification(regimes, a, rendered.lang);
+      return { ...view, notification, problems: [...view.problems, ...notification.problems] };
+    });
     const warnings = [...rendered.warnings];
     let vocabulary: VocabularyComparison | undefined;
     if (found.dir === 'in' && this.#parts.peers.has(from)) {
@@ -117,14 +145,54 @@ export class Language {
       }
     }
     for (const a of attachments) warnings.push(...a.problems);
+    const citations = await this.citations(found.body);
+    for (const c of citations) if (c.problem) warnings.push(c.problem);
     return {
       ...found,
       rendered,
       localTranslations,
       attachments,
+      ...(citations.length ? { citations } : {}),
       ...(vocabulary ? { vocabulary } : {}),
       warnings,
     };
+  }
+
+  /**
+   * The attachments a body cites (`ext.cites`), resolved against the messages this node holds:
+   * each with its view, or the reason it could not be found. A malformed `ext.cites` is one
+   * unresolved entry saying why.
+   */
+  async citations(body: Pick<Body, 'ext'>): Promise<CitationView[]> {
+    const parsed = citesOf(body.ext);
+    if ('problem' in parsed)
+      return [{ from: '', message: '', sha256: '', attachment: null, problem: parsed.problem }];
+    const out: CitationView[] = [];
+    for (const cite of parsed.cites) {
+      const found = await this.#find(cite.from, cite.message).catch(() => undefined);
+      const attachment = found?.body.attachments.find((a) => a.sha256 === cite.sha256);
+      out.push({
+        ...cite,
+        attachment: attachment ? viewAttachment(attachment) : null,
+        ...(!found
+          ? {
+              problem: `cites message ${cite.message} from "${cite.from}", which this node does not hold`,
+            }
+          : !attachment
+            ? {
+                problem: `cites an attachment with sha256 ${cite.sha256} that message ${cite.message} from "${cite.from}" does not carry`,
+              }
+            : {}),
+      });
+    }
+    return out;
+  }
+
+  /** Refuses (E_BAD_ATTACHMENT) a draft citing an attachment this node does not hold. */
+  async checkCitations(body: Pick<Body, 'ext'>): Promise<void> {
+    const unresolved = (await this.citations(body)).find((c) => c.problem);
+    if (unresolved?.problem)
+      throw new ProtocolError('E_BAD_ATTACHMENT', `the message ${unresolved.problem}`);
   }
 
   async translations(from: string, id: string, lang = 'en'): Promise<LocalTranslation[]> {

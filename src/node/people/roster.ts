@@ -11,7 +11,7 @@ import { ProtocolError } from '../../protocol/errors.ts';
 import type { ContactRoute, HandoverItem } from '../../protocol/roster.ts';
 import type { DeskView, Duty, HandoverView, ShiftView } from '../../protocol/views.ts';
 import type { HandoverRow, PeopleStore, ShiftRow } from '../../store/people.ts';
-import type { Store } from '../../store/store.ts';
+import type { Executor, Store } from '../../store/store.ts';
 import type { Actor, AuditTrail } from './trail.ts';
 
 export const DeskId = Slug;
@@ -48,8 +48,8 @@ export class Roster {
     this.#clock = clock;
   }
 
-  async #desk(id: string) {
-    const desk = await this.#people.desk(id);
+  async #desk(id: string, q?: Executor) {
+    const desk = await this.#people.desk(id, q);
     if (!desk) throw new ProtocolError('E_NOT_FOUND', `there is no desk "${id}"`);
     return desk;
   }
@@ -175,13 +175,17 @@ export class Roster {
     return (await this.#people.shifts(desk, iso(from, 'from'), iso(to, 'to'))).map(shiftView);
   }
 
-  /** Who is on duty at `desk` at `at` (now by default): one answer. */
-  async onDuty(desk: string, at: Date = this.#clock()): Promise<Duty> {
-    await this.#desk(desk);
+  /**
+   * Who is on duty at `desk` at `at` (now by default): one answer. Read through `q` when given:
+   * inside a unit of work (escalation's first step in the receive commit), a read outside its
+   * transaction would wait on SQLite for the very connection that transaction holds.
+   */
+  async onDuty(desk: string, at: Date = this.#clock(), q?: Executor): Promise<Duty> {
+    await this.#desk(desk, q);
     const t = at.toISOString();
     const justAfter = new Date(at.getTime() + 1).toISOString();
-    const [shift] = await this.#people.shifts(desk, t, justAfter);
-    const next = await this.#people.nextShift(desk, justAfter);
+    const [shift] = await this.#people.shifts(desk, t, justAfter, q);
+    const next = await this.#people.nextShift(desk, justAfter, q);
     const answer: Duty = {
       desk,
       at: t,
@@ -189,10 +193,10 @@ export class Roster {
       next: next ? { user: next.user_name, startsAt: next.starts_at, endsAt: next.ends_at } : null,
     };
     if (!shift) return { ...answer, reason: `no shift at "${desk}" covers ${t}` };
-    const user = await this.#people.user(shift.user_name);
+    const user = await this.#people.user(shift.user_name, q);
     if (!user || user.disabled_at)
       return { ...answer, reason: `the rostered person, ${shift.user_name}, is disabled` };
-    const staff = (await this.#people.staff(desk)).find((s) => s.user_name === user.name);
+    const staff = (await this.#people.staff(desk, q)).find((s) => s.user_name === user.name);
     return {
       ...answer,
       onDuty: {

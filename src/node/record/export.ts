@@ -204,7 +204,7 @@ export async function exportLedgerToFile(
  * The bodies of a page's envelope leaves, by leaf index. Rows are found by (party, id), the
  * tables' keys; a message to several recipients has one row (and leaf) per recipient.
  */
-async function bodiesOf(
+export async function bodiesOf(
   store: Store,
   from: number,
   texts: readonly string[],

@@ -79,6 +79,7 @@ export class Ledger {
   readonly #lock = new Lock();
   /** The committed tree's right edge: appends and checkpoints need nothing else. */
   #edge: TreeEdge;
+  #commits = 0;
 
   private constructor(store: Store, signer: NoteSigner, edge: TreeEdge) {
     this.#store = store;
@@ -107,6 +108,11 @@ export class Ledger {
 
   get origin(): string {
     return this.#signer.name;
+  }
+
+  /** Units of work committed since the ledger was opened: each one durable store transaction. */
+  get commits(): number {
+    return this.#commits;
   }
 
   /**
@@ -148,6 +154,7 @@ export class Ledger {
         },
       });
     });
+    this.#commits++;
     if (pending) this.#committed(pending);
     for (const then of after) then();
     return result;

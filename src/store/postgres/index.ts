@@ -22,6 +22,14 @@ export interface PostgresOptions {
   schema?: string;
 }
 
+/**
+ * PostgreSQL has no cheap whole-database check like SQLite's `quick_check`: the server verifies
+ * each page's checksum as it reads it (when the cluster has data checksums), and a read that
+ * fails is a store error the node alarms on; `amcheck` and `pg_checksums` are the operator's.
+ */
+const NO_QUICK_CHECK =
+  'PostgreSQL checks page checksums as it reads; run amcheck or pg_checksums (docs/operators.md)';
+
 /** Schema names are interpolated into SQL, so only plain identifiers are accepted. */
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -54,6 +62,7 @@ async function open(options: PostgresOptions, readOnly: boolean): Promise<Store>
   const store = new Store(
     new Kysely<Schema>({ dialect: new PostgresDialect({ pool: connections }) }),
     'postgres',
+    async () => ({ checked: false, problems: [], reason: NO_QUICK_CHECK }),
   );
   try {
     const { rows } = await connections.query<{ synchronous_commit: string }>(

@@ -6,10 +6,12 @@
  * (NORMAL would be faster but may lose the last commits on power failure, after the peer was
  * told they were stored.) See docs/architecture.md § Durability.
  */
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { Kysely, type SqliteDatabase, SqliteDialect, type SqliteStatement } from 'kysely';
 import type { Database as Schema } from '../schema.ts';
-import { Store } from '../store.ts';
+import { type IntegrityReport, Store } from '../store.ts';
 
 /** Distinct SQL texts kept prepared; the node issues a few dozen shapes. */
 const STATEMENT_CACHE = 512;
@@ -41,9 +43,64 @@ export async function openSqliteStore(path: string): Promise<Store> {
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   const dialect = new SqliteDialect({ database: withStatementCache(db) });
-  const store = new Store(new Kysely<Schema>({ dialect }), 'sqlite');
+  const store = new Store(new Kysely<Schema>({ dialect }), 'sqlite', () =>
+    path === ':memory:' ? Promise.resolve(quickCheckHere(db)) : quickCheck(path),
+  );
   await store.migrate();
   return store;
+}
+
+/** The most problems `quick_check` lists: the first few say where the damage is. */
+const QUICK_CHECK_PROBLEMS = 20;
+
+/**
+ * `PRAGMA quick_check` (b-tree structure, record formats, NOT NULL and CHECK constraints; not
+ * index-to-table agreement) on a second, read-only connection in a worker thread, so a large file
+ * does not hold the event loop: WAL lets it read a consistent snapshot while the node writes. A
+ * file too damaged to be checked is itself a problem found.
+ */
+function quickCheck(path: string): Promise<IntegrityReport> {
+  const code = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    const Database = require(workerData.driver);
+    let problems;
+    try {
+      const db = new Database(workerData.path, { readonly: true, fileMustExist: true });
+      try {
+        problems = db.pragma('quick_check(' + workerData.max + ')').map((r) => Object.values(r)[0]);
+      } finally {
+        db.close();
+      }
+    } catch (e) {
+      problems = [String((e && e.message) || e)];
+    }
+    parentPort.postMessage(problems);
+  `;
+  const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(code, {
+      eval: true,
+      workerData: { path, driver, max: QUICK_CHECK_PROBLEMS },
+    });
+    worker.once('message', (rows: unknown[]) => resolve(report(rows)));
+    worker.once('error', reject);
+    worker.once('exit', (exit) => reject(new Error(`the quick check ended with code ${exit}`)));
+  });
+}
+
+/** The same check in this thread, for an in-memory database no other connection can open. */
+function quickCheckHere(db: Database.Database): IntegrityReport {
+  try {
+    const rows = db.pragma(`quick_check(${QUICK_CHECK_PROBLEMS})`) as Record<string, unknown>[];
+    return report(rows.map((r) => Object.values(r)[0]));
+  } catch (e) {
+    return { checked: true, problems: [(e as Error).message] };
+  }
+}
+
+function report(rows: unknown[]): IntegrityReport {
+  const problems = rows.map(String).filter((line) => line !== 'ok');
+  return { checked: true, problems };
 }
 
 /**

@@ -7,6 +7,11 @@ import { type FormEvent, useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { v7 as uuidv7 } from 'uuid';
 import type { Attachment, Draft } from '../../../src/protocol/body.ts';
+import {
+  checkEvaluationText,
+  describeEvaluationProblems,
+  EVALUATION_MEDIA_TYPE,
+} from '../../../src/protocol/evaluation.ts';
 import { STIX_MEDIA_TYPE } from '../../../src/protocol/stix.ts';
 import {
   PRECEDENCES,
@@ -21,6 +26,15 @@ import { ApiFailure, api } from '../api.ts';
 import { StatusBanner } from '../components.tsx';
 import { useConsole } from '../console.tsx';
 import { ApprovalHint } from './Approvals.tsx';
+import { FrameworkCriteria } from './FrameworkCriteria.tsx';
+
+/** What the files added are: any document, STIX bundles, or evaluation results. */
+const KINDS = {
+  file: undefined,
+  stix: STIX_MEDIA_TYPE,
+  evaluation: EVALUATION_MEDIA_TYPE,
+} as const;
+type Kind = keyof typeof KINDS;
 
 const TYPES = ['incident.report', 'query', 'test'] as const;
 type ComposeType = (typeof TYPES)[number];
@@ -42,7 +56,16 @@ export function Compose() {
   const [text, setText] = useState('');
   const [translation, setTranslation] = useState('');
   const [attachments, setAttachments] = useState<Attachment[]>([]);
-  const [stix, setStix] = useState(false);
+  const [kind, setKind] = useState<Kind>('file');
+  /** Per attachment (by sha256): an evaluation result's check, as a sentence. */
+  const [checks, setChecks] = useState<Map<string, string>>(new Map());
+  const [developer, setDeveloper] = useState('');
+  const [model, setModel] = useState('');
+  const [version, setVersion] = useState('');
+  const [deployment, setDeployment] = useState('');
+  const [harmTypes, setHarmTypes] = useState<string[]>([]);
+  const [geography, setGeography] = useState('');
+  const [scale, setScale] = useState('');
   const [desk, setDesk] = useState(me.desks[0] ?? '');
   const [preview, setPreview] = useState<Map<string, RenderedCode>>(new Map());
   const [error, setError] = useState<string>();
@@ -72,16 +95,44 @@ export function Compose() {
     };
     if (text.trim()) d.text = { lang, body: text.trim() };
     if (type === 'incident.report') {
+      const system = Object.fromEntries(
+        Object.entries({ developer, model, version, deployment })
+          .map(([k, v]) => [k, v.trim()])
+          .filter(([, v]) => v),
+      );
+      const places = geography
+        .split(/[,，、]/)
+        .map((g) => g.trim())
+        .filter(Boolean);
+      const harmed = severity || harmTypes.length || places.length || scale.trim();
       d.report = {
         nature: 'incident',
         category,
-        ...(severity ? { harm: { types: [], severity, reversibility: 'unknown' } } : {}),
+        ...(Object.keys(system).length ? { system } : {}),
+        ...(harmed
+          ? {
+              harm: {
+                types: harmTypes,
+                severity: severity || 'severity.unknown',
+                ...(scale.trim() ? { scale: scale.trim() } : {}),
+                ...(places.length ? { geography: places } : {}),
+                reversibility: 'unknown' as const,
+              },
+            }
+          : {}),
         actionsTaken: [],
         actionsRequested: requested,
       };
     }
     return d;
   }, [
+    developer,
+    model,
+    version,
+    deployment,
+    harmTypes,
+    geography,
+    scale,
     type,
     precedence,
     msgStatus,
@@ -103,17 +154,33 @@ export function Compose() {
 
   const attach = async (files: FileList | null) => {
     const added: Attachment[] = [];
+    const checked = new Map<string, string>();
     for (const file of files ?? []) {
       const data = new Uint8Array(await file.arrayBuffer());
       const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', data));
+      const name = file.name.slice(0, 200);
+      const sha256 = [...digest].map((b) => b.toString(16).padStart(2, '0')).join('');
       added.push({
-        name: file.name.slice(0, 200),
-        mediaType: stix ? STIX_MEDIA_TYPE : file.type || 'application/octet-stream',
-        sha256: [...digest].map((b) => b.toString(16).padStart(2, '0')).join(''),
+        name,
+        mediaType: KINDS[kind] ?? (file.type || 'application/octet-stream'),
+        sha256,
         data: base64url(data),
       });
+      if (kind === 'evaluation') {
+        const result = checkEvaluationText(new TextDecoder().decode(data));
+        checked.set(
+          sha256,
+          result.ok
+            ? t('fw.compose.evaluationOk', { name })
+            : t('fw.compose.evaluationBad', {
+                name,
+                problems: describeEvaluationProblems(result.problems),
+              }),
+        );
+      }
     }
     setAttachments((a) => [...a, ...added]);
+    setChecks((c) => new Map([...c, ...checked]));
   };
 
   const send = async (e: FormEvent) => {
@@ -257,6 +324,70 @@ export function Compose() {
           )}
           {type === 'incident.report' && (
             <fieldset>
+              <legend>{t('fw.compose.system')}</legend>
+              <div className="row">
+                {(
+                  [
+                    ['developer', developer, setDeveloper],
+                    ['model', model, setModel],
+                    ['version', version, setVersion],
+                    ['deployment', deployment, setDeployment],
+                  ] as const
+                ).map(([name, value, set]) => (
+                  <label key={name}>
+                    {t(`fw.compose.${name}`)}
+                    <input
+                      name={name}
+                      value={value}
+                      maxLength={200}
+                      onChange={(e) => set(e.target.value)}
+                    />
+                  </label>
+                ))}
+              </div>
+            </fieldset>
+          )}
+          {type === 'incident.report' && (
+            <fieldset>
+              <legend>{t('fw.compose.harm')}</legend>
+              <fieldset>
+                <legend>{t('fw.compose.harmTypes')}</legend>
+                <div className="checks">
+                  {of('harm.').map((c) => (
+                    <label key={c.code} className="check">
+                      <input
+                        type="checkbox"
+                        checked={harmTypes.includes(c.code)}
+                        onChange={() => toggle(harmTypes, setHarmTypes, c.code)}
+                      />
+                      {c.text}
+                    </label>
+                  ))}
+                </div>
+              </fieldset>
+              <div className="row">
+                <label>
+                  {t('fw.compose.geography')}
+                  <input
+                    name="geography"
+                    value={geography}
+                    onChange={(e) => setGeography(e.target.value)}
+                  />
+                </label>
+                <label>
+                  {t('fw.compose.scale')}
+                  <input
+                    name="scale"
+                    value={scale}
+                    maxLength={200}
+                    onChange={(e) => setScale(e.target.value)}
+                  />
+                </label>
+              </div>
+            </fieldset>
+          )}
+          {type === 'incident.report' && (
+            <fieldset>
               <legend>{t('compose.actionsRequested')}</legend>
               <div className="checks">
                 {of('action.').map((c) => (
@@ -309,10 +440,12 @@ export function Compose() {
           </label>
           <fieldset>
             <legend>{t('message.attachments')}</legend>
-            <label className="check">
-              <input type="checkbox" checked={stix} onChange={(e) => setStix(e.target.checked)} />
-              {t('compose.stix')}
-            </label>
+            {(Object.keys(KINDS) as Kind[]).map((k) => (
+              <label key={k} className="check">
+                <input type="radio" name="kind" checked={kind === k} onChange={() => setKind(k)} />
+                {k === 'stix' ? t('compose.stix') : t(`fw.compose.kinds.${k}`)}
+              </label>
+            ))}
             <label>
               {t('compose.addFile')}
               <input type="file" multiple onChange={(e) => void attach(e.target.files)} />
@@ -322,6 +455,9 @@ export function Compose() {
                 // biome-ignore lint/suspicious/noArrayIndexKey: a fixed list, in the order it was written
                 <li key={`${i}-${a.name}`}>
                   {a.name} ({a.mediaType}){' '}
+                  {checks.get(a.sha256) && (
+                    <span data-testid="attachment-check">{checks.get(a.sha256)} </span>
+                  )}
                   <button
                     type="button"
                     onClick={() => setAttachments((all) => all.filter((_, j) => j !== i))}
@@ -373,6 +509,7 @@ export function Compose() {
           {text.trim() && !translation.trim() && (
             <p className="detail">{t('compose.noTranslation')}</p>
           )}
+          {type === 'incident.report' && <FrameworkCriteria draft={draft} />}
         </section>
       </div>
     </>

@@ -16,6 +16,7 @@ import { Code, PartyName, PrecedenceBadge, StatusBanner, Time, TlpBadge } from '
 import { Link, useConsole } from '../console.tsx';
 import { incidentsApi } from '../incidents-api.ts';
 import { Countdown } from './BoardIncidents.tsx';
+import { IncidentExport } from './IncidentExport.tsx';
 
 const describe = (e: unknown) => (e instanceof ApiFailure ? `${e.code}: ${e.message}` : String(e));
 
@@ -146,6 +147,7 @@ export function IncidentPage({ id }: { id: string }) {
         </p>
       )}
       {!desk && <p className="error">{t('message.noDesk')}</p>}
+      <IncidentExport incident={view.incident} />
 
       {retraction && (
         <section aria-labelledby="retraction-title" className="retraction">

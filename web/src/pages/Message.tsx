@@ -6,6 +6,7 @@
  */
 import { type FormEvent, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { isPresenceCheck } from '../../../src/protocol/flows.ts';
 import { VOCABULARY_SOURCE_LANG } from '../../../src/protocol/glossary.ts';
 import type {
   InboxItem,
@@ -27,6 +28,8 @@ import {
 import { Link, useConsole } from '../console.tsx';
 import { translateByMachine } from '../history-api.ts';
 import { RecipientStatus } from '../recipients.tsx';
+import { Citations, EvaluationCard } from './Evaluation.tsx';
+import { PresenceButtons } from './Flows.tsx';
 
 export function MessagePage({ party, id }: { party: string; id: string }) {
   const { t } = useTranslation();
@@ -38,6 +41,8 @@ export function MessagePage({ party, id }: { party: string; id: string }) {
   const [ownTranslation, setOwnTranslation] = useState('');
   const other = lang === 'zh' ? 'en' : 'zh';
   const [phrase, setPhrase] = useState('');
+  /** The sha256 of each of this message's evaluation results the reply cites. */
+  const [cited, setCited] = useState<string[]>([]);
   const [sending, setSending] = useState(false);
   const [notice, setNotice] = useState<string>();
 
@@ -142,6 +147,9 @@ export function MessagePage({ party, id }: { party: string; id: string }) {
           attachments: [],
           author: { desk: desk as string },
           approvals: [],
+          ...(cited.length
+            ? { ext: { cites: cited.map((sha256) => ({ from: m.from, message: m.id, sha256 })) } }
+            : {}),
         }),
       t('message.replySent'),
     );
@@ -149,6 +157,7 @@ export function MessagePage({ party, id }: { party: string; id: string }) {
       setReply('');
       setOwnTranslation('');
       setPhrase('');
+      setCited([]);
     }
   };
 
@@ -211,6 +220,11 @@ export function MessagePage({ party, id }: { party: string; id: string }) {
         )}
       </dl>
 
+      {(body.type === 'presence' || body.type === 'conference') && (
+        <p>
+          <Link href="/flows">{t('flow.open')}</Link>
+        </p>
+      )}
       {r.report && (
         <section aria-labelledby="report-title">
           <h2 id="report-title">{t('message.report')}</h2>
@@ -318,6 +332,7 @@ export function MessagePage({ party, id }: { party: string; id: string }) {
                 <strong className="attachment-name">{a.name}</strong> · {a.mediaType} ·{' '}
                 {t('message.bytes', { count: a.bytes })} ·{' '}
                 {a.intact ? t('message.intact') : t('message.notIntact')}
+                {a.evaluation && <EvaluationCard view={a.evaluation} />}
                 {a.stix && 'summary' in a.stix && (
                   <div className="stix">
                     {t('message.stix', { count: a.stix.summary.objects })}:{' '}
@@ -338,6 +353,8 @@ export function MessagePage({ party, id }: { party: string; id: string }) {
           </ul>
         </section>
       )}
+
+      {view.citations && <Citations citations={view.citations} />}
 
       {unreviewed && (
         <p className="warn" data-testid="unreviewed">
@@ -404,6 +421,27 @@ export function MessagePage({ party, id }: { party: string; id: string }) {
                 data-testid="reply-translation"
               />
             </label>
+            {view.attachments.map(
+              (a, i) =>
+                a.evaluation &&
+                'result' in a.evaluation && (
+                  // biome-ignore lint/suspicious/noArrayIndexKey: a fixed list, in the order it was written
+                  <label key={`${i}-${a.name}`} className="check">
+                    <input
+                      type="checkbox"
+                      data-testid="cite-evaluation"
+                      checked={cited.includes(view.body.attachments[i]?.sha256 ?? '')}
+                      onChange={(e) => {
+                        const sha256 = view.body.attachments[i]?.sha256 ?? '';
+                        setCited((all) =>
+                          e.target.checked ? [...all, sha256] : all.filter((x) => x !== sha256),
+                        );
+                      }}
+                    />
+                    {t('fw.evaluation.cite')} ({a.name})
+                  </label>
+                ),
+            )}
             <button type="submit" disabled={sending || !desk || (!reply.trim() && !phrase)}>
               {t('message.sendReply')}
             </button>
@@ -414,19 +452,23 @@ export function MessagePage({ party, id }: { party: string; id: string }) {
         // Always in view, however long the message or the alarm banner: acknowledging never
         // needs a scroll.
         <div className="action-bar" data-testid="action-bar">
-          {!acks.some((m) => 'to' in m) && (
-            <button
-              type="button"
-              className="primary"
-              disabled={sending || !desk}
-              onClick={() => ack(received)}
-              data-testid="acknowledge"
-              data-shortcut="ack"
-              aria-keyshortcuts="Alt+A"
-            >
-              {t('message.acknowledge')} <kbd>Alt+A</kbd>
-            </button>
-          )}
+          {isPresenceCheck(received.body) && received.body.presence
+            ? !replies.some((m) => 'to' in m && m.body.presence?.answer) && (
+                <PresenceButtons party={party} id={id} desk={received.body.presence.desk} />
+              )
+            : !acks.some((m) => 'to' in m) && (
+                <button
+                  type="button"
+                  className="primary"
+                  disabled={sending || !desk}
+                  onClick={() => ack(received)}
+                  data-testid="acknowledge"
+                  data-shortcut="ack"
+                  aria-keyshortcuts="Alt+A"
+                >
+                  {t('message.acknowledge')} <kbd>Alt+A</kbd>
+                </button>
+              )}
           <button
             type="button"
             aria-keyshortcuts="Alt+R"

@@ -1,0 +1,391 @@
+/**
+ * Presence checks and conference requests on the operator API (docs/operators.md § Presence
+ * checks and conferences): list them with what both sides derive from their messages
+ * (src/protocol/flows.ts), ask for a desk's presence, answer a check as a person on the desk
+ * asked for, request a call at one or more times, and accept, decline or propose another time.
+ * Registered inside the operator plugin, so the access hook (src/api/access.ts) applies.
+ */
+import { Type } from '@sinclair/typebox';
+import { Lock } from '../node/core/lock.ts';
+import { followupView } from '../node/incidents/escalation.ts';
+import type { Draft } from '../protocol/body.ts';
+import { Label, Lang, OneOf, PartyId, Slug, Text, Timestamp, Uuid7 } from '../protocol/common.ts';
+import { ProtocolError } from '../protocol/errors.ts';
+import {
+  acceptable,
+  type ConferenceItem,
+  conferences,
+  isPresenceCheck,
+  type PresenceItem,
+  presenceChecks,
+} from '../protocol/flows.ts';
+import { LIMITS } from '../protocol/limits.ts';
+import { PRECEDENCES, STATUSES, TLPS } from '../protocol/values.ts';
+import type { Submitted } from '../protocol/views.ts';
+import { flowMessages } from '../store/flows.ts';
+import { actorOf, staffing } from './access.ts';
+import { deciderOf } from './approvals.ts';
+import { routes } from './services.ts';
+
+const MessageParams = Type.Object({ party: PartyId, id: Uuid7 }, { additionalProperties: false });
+
+/** What every flow message may carry besides its section. */
+const Common = {
+  /** The desk you write as (you must staff it). */
+  desk: Slug,
+  precedence: Type.Optional(OneOf(PRECEDENCES)),
+  status: Type.Optional(OneOf(STATUSES)),
+  tlp: Type.Optional(OneOf(TLPS)),
+  incident: Type.Optional(Uuid7),
+  text: Type.Optional(Text),
+  lang: Type.Optional(Lang),
+};
+
+export const PresenceRequest = Type.Object(
+  {
+    ...Common,
+    to: Type.Array(PartyId, { minItems: 1, maxItems: LIMITS.recipients }),
+    /** The desk asked for, e.g. `principal`. */
+    asked: Slug,
+  },
+  { additionalProperties: false },
+);
+export const PresenceAnswer = Type.Object(
+  { answer: OneOf(['present', 'unavailable'] as const) },
+  { additionalProperties: false },
+);
+export const ConferenceRequest = Type.Object(
+  {
+    ...Common,
+    to: PartyId,
+    /** The times proposed, most preferred first: the request, then one proposal each. */
+    times: Type.Array(Timestamp, { minItems: 1, maxItems: 4 }),
+    minutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 1440 })),
+    medium: Type.Optional(Label),
+  },
+  { additionalProperties: false },
+);
+export const ConferenceAnswer = Type.Object(
+  {
+    desk: Slug,
+    action: OneOf(['accept', 'decline', 'propose'] as const),
+    /** accept: the proposal accepted (default: the other side's latest open one). */
+    proposal: Type.Optional(Uuid7),
+    /** propose: the time proposed. */
+    at: Type.Optional(Timestamp),
+    minutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 1440 })),
+    medium: Type.Optional(Label),
+    text: Type.Optional(Text),
+    lang: Type.Optional(Lang),
+  },
+  { additionalProperties: false },
+);
+const ListQuery = Type.Object(
+  { limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,2}$|^1000$' })) },
+  { additionalProperties: false },
+);
+
+/** Messages of each type read per listing, on each side. */
+const READ = 1000;
+
+export const flowRoutes = routes(
+  'flow-routes',
+  ['config', 'store', 'followups', 'people', 'escalation', 'approvals'],
+  async (app) => {
+    const { config, store, followups, people, escalation, approvals } = app;
+    const { roster, policy, trail } = people;
+    /** Conference answers one at a time, so each is checked against the thread as it stands. */
+    const lock = new Lock();
+
+    const read = (type: 'presence' | 'conference') => flowMessages(store.db, type, READ);
+
+    async function views(keys: Array<['in' | 'out', string, string]>) {
+      const rows = await followups.ofMessages([...new Set(keys.map(([, , id]) => id))]);
+      const byKey = new Map(rows.map((f) => [`${f.dir}/${f.party}/${f.id}`, followupView(f)]));
+      return (dir: 'in' | 'out', party: string, id: string) =>
+        byKey.get(`${dir}/${party}/${id}`) ?? null;
+    }
+
+    async function listPresence(limit: number): Promise<PresenceItem[]> {
+      const checks = presenceChecks(await read('presence')).slice(0, limit);
+      const view = await views(checks.map((c) => [c.dir, c.party, c.id]));
+      return checks.map((c) => ({ ...c, followup: view(c.dir, c.party, c.id) }));
+    }
+
+    async function listConferences(limit: number): Promise<ConferenceItem[]> {
+      const calls = conferences(await read('conference')).slice(0, limit);
+      const keys = calls.flatMap((c) =>
+        c.proposals.map(
+          (p) =>
+            [p.party === config.party ? 'out' : 'in', c.party, p.id] as [
+              'in' | 'out',
+              string,
+              string,
+            ],
+        ),
+      );
+      const view = await views(keys);
+      return calls.map((c) => ({
+        ...c,
+        followups: keys
+          .filter(([, party, id]) => party === c.party && c.proposals.some((p) => p.id === id))
+          .flatMap(([dir, party, id]) => view(dir, party, id) ?? []),
+      }));
+    }
+
+    /** A draft of a flow message from `desk`, naming the person when policy discloses names. */
+    function draftOf(
+      input: { desk: string; text?: string; lang?: string },
+      fields: Pick<Draft, 'type'> & Partial<Draft>,
+      user: string,
+    ): Draft {
+      return {
+        precedence: 'immediate',
+        status: 'actual',
+        tlp: 'amber',
+        codes: [],
+        ...(input.text ? { text: { lang: input.lang ?? 'en', body: input.text } } : {}),
+        translations: [],
+        attachments: [],
+        author: policy.disclosePersons ? { desk: input.desk, person: user } : { desk: input.desk },
+        approvals: [],
+        ...fields,
+      };
+    }
+
+    app.get(
+      '/api/v1/presence',
+      { schema: { querystring: ListQuery, tags: ['flows'] } },
+      async (request) => listPresence(Number(request.query.limit ?? 100)),
+    );
+
+    app.get(
+      '/api/v1/conferences',
+      { schema: { querystring: ListQuery, tags: ['flows'] } },
+      async (request) => listConferences(Number(request.query.limit ?? 100)),
+    );
+
+    // A presence check goes through the two-person rule like any message an operator writes.
+    app.post(
+      '/api/v1/presence',
+      { schema: { body: PresenceRequest, tags: ['flows'] } },
+      async (request, reply) => {
+        const input = request.body;
+        const by = await staffing(roster, request, input.desk, 'write as');
+        const submitted = await approvals.submit(
+          deciderOf(request),
+          input.to,
+          draftOf(
+            input,
+            {
+              type: 'presence',
+              presence: { desk: input.asked },
+              ...(input.precedence ? { precedence: input.precedence } : {}),
+              ...(input.status ? { status: input.status } : {}),
+              ...(input.tlp ? { tlp: input.tlp } : {}),
+              ...(input.incident ? { incident: input.incident } : {}),
+            },
+            by.actor,
+          ),
+        );
+        return reply.status(submitted.state === 'released' ? 201 : 202).send(submitted);
+      },
+    );
+
+    // The answer is a person's, on the desk asked for: like an ack it is released at once.
+    app.post(
+      '/api/v1/messages/:party/:id/presence',
+      { schema: { params: MessageParams, body: PresenceAnswer, tags: ['flows'] } },
+      async (request, reply) => {
+        const { party, id } = request.params;
+        const { answer } = request.body;
+        const row = await store.getInbox(party, id);
+        if (!row)
+          throw new ProtocolError('E_NOT_FOUND', `there is no message ${id} from "${party}"`);
+        const check = row.body;
+        if (!isPresenceCheck(check) || !check.presence)
+          throw new ProtocolError('E_CONFLICT', `message ${id} is not a presence check`);
+        const desk = check.presence.desk;
+        const by = await staffing(roster, request, desk, 'act as');
+        const answered = (await listPresence(READ)).find(
+          (c) => c.dir === 'in' && c.party === party && c.id === id,
+        )?.answer;
+        if (answered)
+          throw new ProtocolError(
+            'E_CONFLICT',
+            `the presence check ${id} was answered "${answered.answer}" from the desk "${answered.desk}" at ${answered.sent}`,
+          );
+        const released = await escalation.answer(by, party, id, {
+          type: 'presence',
+          ...(check.incident ? { incident: check.incident } : {}),
+          precedence: check.precedence,
+          status: check.status,
+          tlp: check.tlp,
+          codes: [],
+          translations: [],
+          attachments: [],
+          author: policy.disclosePersons ? { desk, person: by.actor } : { desk },
+          approvals: [],
+          inReplyTo: id,
+          presence: { desk, answer },
+        });
+        await trail.record({
+          ...by,
+          action: 'presence.answer',
+          target: `${party}/${id}`,
+          detail: { desk, answer, message: released.id },
+        });
+        return reply.status(201).send({
+          party,
+          id,
+          answer,
+          desk,
+          by: by.actor,
+          presence: released.id,
+          seq: released.seq,
+        });
+      },
+    );
+
+    app.post(
+      '/api/v1/conferences',
+      { schema: { body: ConferenceRequest, tags: ['flows'] } },
+      async (request, reply) => {
+        const input = request.body;
+        const by = await staffing(roster, request, input.desk, 'write as');
+        const [first, ...more] = input.times;
+        const base = {
+          ...(input.precedence ? { precedence: input.precedence } : {}),
+          ...(input.status ? { status: input.status } : {}),
+          ...(input.tlp ? { tlp: input.tlp } : {}),
+          ...(input.incident ? { incident: input.incident } : {}),
+        };
+        const request0 = draftOf(
+          input,
+          {
+            ...base,
+            type: 'conference',
+            conference: {
+              action: 'request',
+              at: first as string,
+              ...(input.minutes ? { minutes: input.minutes } : {}),
+              ...(input.medium ? { medium: input.medium } : {}),
+            },
+          },
+          by.actor,
+        );
+        // Further times cite the request: they cannot while it waits for a second officer.
+        if (more.length && approvals.rulesFor(request0).length)
+          throw new ProtocolError(
+            'E_CONFLICT',
+            'the two-person rule holds this conference request: propose one time now, and the others once it is released',
+          );
+        const submitted = await approvals.submit(deciderOf(request), [input.to], request0);
+        if (submitted.state !== 'released') return reply.status(202).send(submitted);
+        const proposals: Submitted[] = [];
+        for (const at of more)
+          proposals.push(
+            await approvals.submit(deciderOf(request), [input.to], {
+              ...request0,
+              text: undefined,
+              conference: { action: 'propose', at },
+              inReplyTo: submitted.id,
+            } as Draft),
+          );
+        return reply.status(201).send({ ...submitted, proposals });
+      },
+    );
+
+    app.post(
+      '/api/v1/conferences/:party/:id/answer',
+      { schema: { params: MessageParams, body: ConferenceAnswer, tags: ['flows'] } },
+      async (request, reply) => {
+        const { party, id } = request.params;
+        const input = request.body;
+        const by = await staffing(roster, request, input.desk, 'write as');
+        const result = await lock.run(async () => {
+          const call = (await listConferences(READ)).find((c) => c.party === party && c.id === id);
+          if (!call)
+            throw new ProtocolError('E_NOT_FOUND', `there is no conference ${id} with "${party}"`);
+          if (call.state === 'declined')
+            throw new ProtocolError(
+              'E_CONFLICT',
+              `the conference ${id} was declined by "${call.declined?.party}" at ${call.declined?.sent}`,
+            );
+          const open = acceptable(call, config.party);
+          let cites: string;
+          let conference: NonNullable<Draft['conference']>;
+          if (input.action === 'accept') {
+            const target = input.proposal ? open.find((p) => p.id === input.proposal) : open.at(-1);
+            if (!target)
+              throw new ProtocolError(
+                'E_CONFLICT',
+                input.proposal
+                  ? `${input.proposal} is not a time "${party}" proposed that is still open`
+                  : `the conference ${id} has no open time proposed by "${party}"`,
+              );
+            cites = target.id;
+            conference = { action: 'accept' };
+          } else if (input.action === 'propose') {
+            if (!input.at)
+              throw new ProtocolError('E_MALFORMED', 'a proposal needs "at", the time proposed');
+            // A counter-proposal cites the other side's latest time; a move, the agreement.
+            cites =
+              open.at(-1)?.id ?? call.agreed?.acceptedBy.id ?? call.proposals.at(-1)?.id ?? id;
+            conference = {
+              action: 'propose',
+              at: input.at,
+              ...(input.minutes ? { minutes: input.minutes } : {}),
+              ...(input.medium ? { medium: input.medium } : {}),
+            };
+          } else {
+            cites = call.agreed?.acceptedBy.id ?? call.proposals.at(-1)?.id ?? id;
+            conference = { action: 'decline' };
+          }
+          const submitted = await approvals.submit(
+            deciderOf(request),
+            [party],
+            draftOf(
+              input,
+              {
+                type: 'conference',
+                precedence: call.precedence,
+                status: call.status,
+                ...(call.incident ? { incident: call.incident } : {}),
+                conference,
+                inReplyTo: cites,
+              },
+              by.actor,
+            ),
+          );
+          // Whoever answers has seen every time the other side proposed: acknowledged, so none of
+          // them goes on escalating here (the one cited is answered by the answer itself).
+          const seen = [];
+          if (submitted.state === 'released')
+            for (const f of call.followups)
+              if (f.dir === 'in' && !f.acknowledged && f.id !== cites) {
+                const { ack } = await escalation.ack(
+                  by,
+                  party,
+                  f.id,
+                  input.desk,
+                  policy.disclosePersons,
+                );
+                seen.push(ack.id);
+              }
+          return { submitted, cites, seen };
+        });
+        await trail.record({
+          ...actorOf(request),
+          action: `conference.${input.action}`,
+          target: `${party}/${id}`,
+          detail: { desk: input.desk, cites: result.cites, acks: result.seen },
+        });
+        const { submitted } = result;
+        return reply
+          .status(submitted.state === 'released' ? 201 : 202)
+          .send({ ...submitted, action: input.action, cites: result.cites });
+      },
+    );
+  },
+);

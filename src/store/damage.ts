@@ -1,0 +1,67 @@
+/**
+ * Damage to the store noticed while the node runs: a stored message body that no longer matches
+ * the hash its signed header carries (a flipped byte on disk, an edit behind the node's back),
+ * and errors of the database itself (a damaged table or index, a failing disk).
+ */
+import type { Body } from '../protocol/body.ts';
+import { sha256, toHex } from '../protocol/encoding.ts';
+import { ProtocolError } from '../protocol/errors.ts';
+import { jcsBytes } from '../protocol/jcs.ts';
+import { fromJson, type Json } from './json.ts';
+
+/** A stored message whose body failed its re-hash when read. */
+export interface DamagedBody {
+  /** `in`: received from `party`; `out`: sent to `party`. */
+  dir: 'in' | 'out';
+  party: string;
+  id: string;
+  reason: string;
+}
+
+/** Told of each damaged body the store finds as it reads; it withholds the body itself. */
+export type DamageListener = (damage: DamagedBody) => void;
+
+/**
+ * The stored body, parsed, if SHA-256 of its JCS form (the plaintext the sender sealed, protocol
+ * step 8e) equals `bodyHash` from the signed header; otherwise the reason it is not.
+ */
+export function checkBody(
+  text: Json<Body>,
+  bodyHash: string | null | undefined,
+): { body: Body } | { reason: string } {
+  let body: Body;
+  try {
+    body = fromJson(text);
+  } catch {
+    return { reason: 'the stored body is not valid JSON' };
+  }
+  if (typeof bodyHash !== 'string') return { reason: 'the stored header has no bodyHash' };
+  if (toHex(sha256(jcsBytes(body))) !== bodyHash)
+    return { reason: 'the stored body does not match the bodyHash of its signed header' };
+  return { body };
+}
+
+/** The refusal for a read of a damaged body: withheld, never served as if whole. */
+export function damagedError(damage: DamagedBody): ProtocolError {
+  const what = damage.dir === 'in' ? `from "${damage.party}"` : `to "${damage.party}"`;
+  return new ProtocolError(
+    'E_STORE',
+    `the stored copy of message ${damage.id} ${what} is damaged (${damage.reason}): it is withheld; an integrity alarm is raised`,
+  );
+}
+
+/**
+ * Whether `e` is the database failing rather than the node's logic: SQLite's errors
+ * (`SQLITE_CORRUPT`, `SQLITE_IOERR`, …), PostgreSQL's server errors, or a stored JSON column that
+ * no longer parses.
+ */
+export function isStoreError(e: unknown): boolean {
+  if (!(e instanceof Error)) return false;
+  const code = (e as { code?: unknown }).code;
+  if (e.name === 'SqliteError' || (typeof code === 'string' && code.startsWith('SQLITE_')))
+    return true;
+  // node-postgres: a server error carries a severity and a five-character SQLSTATE.
+  if (typeof (e as { severity?: unknown }).severity === 'string' && typeof code === 'string')
+    return /^[0-9A-Z]{5}$/.test(code);
+  return e instanceof SyntaxError;
+}

@@ -1,0 +1,320 @@
+/**
+ * Presence checks and conference requests as flows, across two nodes sharing one injected clock
+ * that only the test moves: Washington asks whether Beijing's principal is at the console and
+ * reads who answered, from which desk and when on both clocks; a check nobody answers climbs
+ * Beijing's ladder and is unanswered in Washington at its deadline; a conference request at two
+ * times, countered by Beijing and accepted by Washington, shows the same agreed call on both sides.
+ *
+ * The whole run is made once on SQLite and once on PostgreSQL (127.0.0.1:5432, db `test`).
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { RunningNode } from '../../src/app/start.ts';
+import { readToken } from '../../src/node/core/data.ts';
+import { dataFolderActor } from '../../src/node/people/people.ts';
+import type { ConferenceItem, PresenceItem } from '../../src/protocol/flows.ts';
+import { createPair, eventually, type Pair } from '../support/pair.ts';
+
+const PG_URL = process.env.HOTLINE_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
+const MINUTE = 60_000;
+
+describe.each(['sqlite', 'postgres'] as const)('presence and conference flows on %s', (backend) => {
+  const run = randomBytes(4).toString('hex');
+  const schemaOf = (party: string) => `hotline_flows_${run}_${party}`;
+  let pair: Pair;
+  let now = Date.parse('2026-12-06T02:00:00.000Z');
+  const clock = () => new Date(now);
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const tokens: Record<string, string> = {};
+
+  const us = () => pair.us.running as RunningNode;
+  const cn = () => pair.cn.running as RunningNode;
+
+  async function api(site: 'us' | 'cn', method: string, path: string, body?: unknown, as?: string) {
+    const token = as ? tokens[as] : readToken(pair[site].dir);
+    const response = await fetch(`http://${pair[site].operatorListen}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    // biome-ignore lint/suspicious/noExplicitAny: test answers are read loosely
+    return { status: response.status, body: (await response.json()) as any };
+  }
+
+  /** Moves the shared clock to `to` and lets the node look at its timers. */
+  async function advance(to: number, site: () => RunningNode) {
+    now = to;
+    await site().escalation.runDue();
+  }
+
+  const presence = async (site: 'us' | 'cn', id: string): Promise<PresenceItem | undefined> =>
+    ((await api(site, 'GET', '/api/v1/presence')).body as PresenceItem[]).find((c) => c.id === id);
+  const conference = async (site: 'us' | 'cn', id: string): Promise<ConferenceItem | undefined> =>
+    ((await api(site, 'GET', '/api/v1/conferences')).body as ConferenceItem[]).find(
+      (c) => c.id === id,
+    );
+
+  beforeAll(async () => {
+    pair = await createPair({}, (party) => ({
+      ...(backend === 'postgres'
+        ? { store: { backend: 'postgres', url: PG_URL, schema: schemaOf(party) } }
+        : {}),
+      // Beijing names the person beside the desk, so Washington reads who answered.
+      ...(party === 'cn' ? ({ access: { disclosePersons: true } } as never) : {}),
+    }));
+    await pair.start(pair.us, { clock });
+    await pair.start(pair.cn, { clock });
+    const by = dataFolderActor();
+    const { accounts, roster } = cn().people;
+    await roster.addDesk(by, 'duty-officer', 'Duty officer');
+    await roster.addDesk(by, 'principal', 'Principal');
+    for (const [name, role, desk] of [
+      ['olga', 'operator', 'ops'],
+      ['oscar', 'officer', 'duty-officer'],
+      ['wang', 'officer', 'principal'],
+    ] as const) {
+      await accounts.add(by, { name, role, password: `${name}-passphrase-1` });
+      await roster.putStaff(by, desk, name, [{ kind: 'console' }]);
+      tokens[name] = (await accounts.issueToken(by, name)).token;
+      await roster.addShift(by, {
+        desk,
+        user: name,
+        startsAt: iso(now - 3_600_000),
+        endsAt: iso(now + 24 * 3_600_000),
+      });
+    }
+  }, 60_000);
+
+  afterAll(async () => {
+    await pair?.close();
+    if (backend === 'postgres') {
+      const client = new pg.Client({ connectionString: PG_URL });
+      await client.connect();
+      for (const party of ['us', 'cn'])
+        await client.query(`drop schema if exists ${schemaOf(party)} cascade`);
+      await client.end();
+    }
+  });
+
+  const ask = (text: string) =>
+    api('us', 'POST', '/api/v1/presence', {
+      to: ['cn'],
+      desk: 'ops',
+      asked: 'principal',
+      precedence: 'immediate',
+      status: 'exercise',
+      text,
+    });
+
+  test('a presence check answered in Beijing shows desk, person and both clocks in Washington', async () => {
+    const t0 = now;
+    const sent = await ask('Is your principal at the console?');
+    expect(sent.status).toBe(201);
+    const id: string = sent.body.id;
+    // Beijing: a check for its principal, due by the immediate deadline (15 minutes).
+    const there = await eventually(() => presence('cn', id), 10_000, 'the check in Beijing');
+    expect(there).toMatchObject({ dir: 'in', party: 'us', desk: 'principal', answer: null });
+    expect(there.followup?.deadline).toBe(iso(t0 + 15 * MINUTE));
+    // A check is answered, not acknowledged; and only by a person on the desk asked for.
+    const acked = await api('cn', 'POST', `/api/v1/messages/us/${id}/ack`, { desk: 'ops' }, 'olga');
+    expect([acked.status, acked.body.error.code]).toEqual([409, 'E_CONFLICT']);
+    const wrongDesk = await api(
+      'cn',
+      'POST',
+      `/api/v1/messages/us/${id}/presence`,
+      { answer: 'present' },
+      'olga',
+    );
+    expect([wrongDesk.status, wrongDesk.body.error.code]).toEqual([403, 'E_FORBIDDEN']);
+    expect(wrongDesk.body.error.message).toContain('"principal"');
+
+    await advance(t0 + 3 * MINUTE, cn);
+    const answered = await api(
+      'cn',
+      'POST',
+      `/api/v1/messages/us/${id}/presence`,
+      { answer: 'present' },
+      'wang',
+    );
+    expect(answered.status).toBe(201);
+    expect(answered.body).toMatchObject({ answer: 'present', desk: 'principal', by: 'wang' });
+    const again = await api(
+      'cn',
+      'POST',
+      `/api/v1/messages/us/${id}/presence`,
+      { answer: 'unavailable' },
+      'wang',
+    );
+    expect([again.status, again.body.error.code]).toEqual([409, 'E_CONFLICT']);
+
+    // Washington reads who answered, from which desk, Beijing's time and its own.
+    const here = await eventually(
+      async () => {
+        const c = await presence('us', id);
+        return c?.answer && c.followup?.acknowledged ? c : undefined;
+      },
+      10_000,
+      'the answer in Washington',
+    );
+    expect(here.answer).toMatchObject({
+      answer: 'present',
+      party: 'cn',
+      desk: 'principal',
+      person: 'wang',
+      sent: iso(t0 + 3 * MINUTE),
+      received: iso(t0 + 3 * MINUTE),
+    });
+    expect(here.followup?.acknowledged).toMatchObject({ desk: 'principal', person: 'wang' });
+    // Answered in time: past the deadline it is not unanswered here, and Beijing stops notifying.
+    const before = (await cn().escalation.followups.escalations('us', id)).length;
+    await advance(t0 + 20 * MINUTE, us);
+    await advance(t0 + 20 * MINUTE, cn);
+    expect((await presence('us', id))?.followup?.unansweredAt).toBeNull();
+    expect(await cn().escalation.followups.escalations('us', id)).toHaveLength(before);
+    expect(await us().store.openAlarmsAbout(`cn/${id}`)).toEqual([]);
+  });
+
+  test('a presence check left unanswered climbs Beijing’s ladder and is unanswered in Washington', async () => {
+    const t0 = now;
+    const sent = await ask('Principal, please confirm you are at the console.');
+    const id: string = sent.body.id;
+    await eventually(() => presence('cn', id), 10_000, 'the check in Beijing');
+    await eventually(
+      async () =>
+        (await cn().escalation.followups.escalations('us', id)).length ? true : undefined,
+      10_000,
+      'the first notice',
+    );
+    // Immediate: every 5 minutes, at ops until the 15-minute deadline, then one desk a time.
+    for (const m of [5, 10, 15, 20, 25]) await advance(t0 + m * MINUTE, cn);
+    const steps = (await cn().escalation.followups.escalations('us', id)).map((e) => [
+      e.desk,
+      e.user_name,
+    ]);
+    expect(steps).toEqual([
+      ['ops', 'olga'],
+      ['ops', 'olga'],
+      ['ops', 'olga'],
+      ['duty-officer', 'oscar'],
+      ['principal', 'wang'],
+      // The end of the ladder: a standing alarm.
+      ['principal', null],
+    ]);
+    expect((await cn().store.openAlarmsAbout(`us/${id}`)).map((a) => a.type)).toContain(
+      'unacknowledged',
+    );
+    // Washington: past the deadline, unanswered, alarmed; no answer shown.
+    await advance(t0 + 30 * MINUTE, us);
+    const here = await presence('us', id);
+    expect(here?.answer).toBeNull();
+    expect(here?.followup?.unansweredAt).toBe(iso(t0 + 30 * MINUTE));
+    expect((await us().store.openAlarmsAbout(`cn/${id}`)).map((a) => a.type)).toEqual([
+      'unanswered',
+    ]);
+  });
+
+  test('a conference request at two times, countered and accepted: the same agreed call on both sides', async () => {
+    const T1 = iso(now + 2 * 3_600_000);
+    const T2 = iso(now + 3 * 3_600_000);
+    const T3 = iso(now + 4 * 3_600_000);
+    const requested = await api('us', 'POST', '/api/v1/conferences', {
+      to: 'cn',
+      desk: 'ops',
+      times: [T1, T2],
+      minutes: 30,
+      medium: 'Secure video link',
+      precedence: 'immediate',
+      status: 'exercise',
+      text: 'Joint call on the agent spreading across grid operators.',
+    });
+    expect(requested.status).toBe(201);
+    const id: string = requested.body.id;
+    expect(requested.body.proposals).toHaveLength(1);
+    const offered = await eventually(
+      async () => {
+        const c = await conference('cn', id);
+        return c?.proposals.length === 2 ? c : undefined;
+      },
+      10_000,
+      'both times in Beijing',
+    );
+    expect(offered.proposals.map((p) => [p.at, p.minutes, p.medium, p.state])).toEqual([
+      [T1, 30, 'Secure video link', 'open'],
+      [T2, 30, 'Secure video link', 'open'],
+    ]);
+    // Washington cannot accept its own time.
+    const own = await api('us', 'POST', `/api/v1/conferences/cn/${id}/answer`, {
+      desk: 'ops',
+      action: 'accept',
+    });
+    expect([own.status, own.body.error.code]).toEqual([409, 'E_CONFLICT']);
+
+    // Beijing's principal proposes another time; Washington accepts it.
+    const countered = await api(
+      'cn',
+      'POST',
+      `/api/v1/conferences/us/${id}/answer`,
+      { desk: 'principal', action: 'propose', at: T3 },
+      'wang',
+    );
+    expect(countered.status).toBe(201);
+    await eventually(
+      async () => ((await conference('us', id))?.proposals.length === 3 ? true : undefined),
+      10_000,
+      'the counter-proposal in Washington',
+    );
+    const accepted = await api('us', 'POST', `/api/v1/conferences/cn/${id}/answer`, {
+      desk: 'ops',
+      action: 'accept',
+    });
+    expect(accepted.status).toBe(201);
+    expect(accepted.body.cites).toBe(countered.body.id);
+
+    const shared = (c: ConferenceItem | undefined) =>
+      c && { state: c.state, agreed: c.agreed, joining: c.joining, proposals: c.proposals };
+    const both = await eventually(
+      async () => {
+        const [a, b] = [shared(await conference('us', id)), shared(await conference('cn', id))];
+        return a?.state === 'agreed' &&
+          b?.state === 'agreed' &&
+          JSON.stringify(a) === JSON.stringify(b)
+          ? a
+          : undefined;
+      },
+      10_000,
+      'the same agreement on both sides',
+    );
+    expect(both.agreed).toMatchObject({ at: T3, minutes: 30, medium: 'Secure video link' });
+    expect(both.agreed?.acceptedBy).toMatchObject({ party: 'us', desk: 'ops' });
+    expect(both.joining).toEqual([
+      { party: 'cn', desk: 'principal', person: 'wang' },
+      { party: 'us', desk: 'ops', person: null },
+    ]);
+    expect(both.proposals.map((p) => p.state)).toEqual(['superseded', 'superseded', 'accepted']);
+    // Nothing of the thread goes on escalating in Beijing: each time it was offered was seen.
+    const there = await conference('cn', id);
+    expect(there?.followups.filter((f) => f.dir === 'in' && !f.acknowledged)).toEqual([]);
+    // A decline now cancels the agreed call, on both sides.
+    const cancelled = await api(
+      'cn',
+      'POST',
+      `/api/v1/conferences/us/${id}/answer`,
+      { desk: 'principal', action: 'decline', text: 'The principal is called away.' },
+      'wang',
+    );
+    expect(cancelled.status).toBe(201);
+    const gone = await eventually(
+      async () => {
+        const c = await conference('us', id);
+        return c?.state === 'declined' ? c : undefined;
+      },
+      10_000,
+      'the cancellation in Washington',
+    );
+    expect(gone.declined).toMatchObject({ party: 'cn', desk: 'principal', cancelled: true });
+  });
+});
