@@ -9,7 +9,7 @@
  */
 import { sha256, toHex, utf8 } from '../protocol/encoding.ts';
 import type { PushSubscriptionsTable } from './schema.ts';
-import type { Store } from './store.ts';
+import type { Executor, Store } from './store.ts';
 
 export type PushSubscriptionRow = PushSubscriptionsTable;
 
@@ -38,8 +38,8 @@ export class PushStore {
     return id;
   }
 
-  async ofUser(user: string): Promise<PushSubscriptionRow[]> {
-    return this.#store.db
+  async ofUser(user: string, q: Executor = this.#store.db): Promise<PushSubscriptionRow[]> {
+    return q
       .selectFrom('push_subscriptions')
       .selectAll()
       .where('user_name', '=', user)

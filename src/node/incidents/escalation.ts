@@ -291,7 +291,7 @@ export class Escalation {
     let left = false;
     for (const row of rows) {
       // Fires at its scheduled time: the moment the message was stored.
-      const prepared = await this.#prepare(row, row.next_at as number, onDuty).catch((err) => {
+      const prepared = await this.#prepare(row, row.next_at as number, onDuty, tx).catch((err) => {
         this.#parts.logger.warn(
           { err, party: row.party, id: row.id },
           'first escalation step left to the loop',
@@ -316,6 +316,8 @@ export class Escalation {
     row: FollowupRow,
     now: number,
     onDuty?: (desk: string, at: Date) => Promise<Duty>,
+    /** Inside a commit, its transaction: every read goes through it. */
+    tx?: Executor,
   ): Promise<Firing> {
     const at = new Date(now).toISOString();
     const { escalateMs } = this.#parts.recorder.deadline(row.precedence as Precedence);
@@ -391,7 +393,7 @@ export class Escalation {
     // The browsers and phones the person subscribed, whatever their routes say.
     const push = this.notifiers.push;
     if (person && push && !push.unavailable()) {
-      const devices = (await push.subscriptionsOf(person.user)).length;
+      const devices = (await push.subscriptionsOf(person.user, tx)).length;
       if (devices) {
         channels.push({ kind: 'push', ok: true, detail: `${devices} device(s)` });
         dispatch.push(['push', person.user]);

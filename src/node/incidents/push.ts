@@ -16,6 +16,7 @@ import { PRECEDENCE_TERMS, STATUS_TERMS } from '../../protocol/glossary.ts';
 import type { Precedence, Status } from '../../protocol/values.ts';
 import type { Vocabulary } from '../../protocol/vocabulary.ts';
 import type { PushStore, PushSubscriptionRow } from '../../store/push.ts';
+import type { Executor } from '../../store/store.ts';
 import type { Config } from '../core/config.ts';
 import type { VapidKey } from '../core/vapid.ts';
 import { backoffMs } from '../delivery/outbox.ts';
@@ -153,9 +154,9 @@ export class PushNotifier {
     return this.#parts.vapid ? undefined : 'the node has no VAPID key';
   }
 
-  /** The subscriptions notifications to `user` go to. */
-  subscriptionsOf(user: string): Promise<PushSubscriptionRow[]> {
-    return this.#parts.subscriptions.ofUser(user);
+  /** The subscriptions notifications to `user` go to (read through `q` inside a commit). */
+  subscriptionsOf(user: string, q?: Executor): Promise<PushSubscriptionRow[]> {
+    return this.#parts.subscriptions.ofUser(user, q);
   }
 
   /** Pushes `notice` to every subscription of `user`; one delivery per subscription. */
