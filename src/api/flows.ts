@@ -6,6 +6,7 @@
  * Registered inside the operator plugin, so the access hook (src/api/access.ts) applies.
  */
 import { Type } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
 import { Lock } from '../node/core/lock.ts';
 import { followupView } from '../node/incidents/escalation.ts';
 import type { Draft } from '../protocol/body.ts';
@@ -87,6 +88,8 @@ const ListQuery = Type.Object(
 
 /** Messages of each type read per listing, on each side. */
 const READ = 1000;
+/** Message ids a view records in the audit trail. */
+const VIEW_IDS = 500;
 
 export const flowRoutes = routes(
   'flow-routes',
@@ -94,7 +97,7 @@ export const flowRoutes = routes(
   async (app) => {
     const { config, store, followups, people, escalation, approvals } = app;
     const { roster, policy, trail } = people;
-    /** Conference answers one at a time, so each is checked against the thread as it stands. */
+    /** Answers one at a time, so each is checked against the flow as it stands. */
     const lock = new Lock();
 
     const read = (type: 'presence' | 'conference') => flowMessages(store.db, type, READ);
@@ -153,16 +156,46 @@ export const flowRoutes = routes(
       };
     }
 
+    /** A listing shows messages: the audit trail records who saw which (as for the inbox). */
+    async function viewed(request: FastifyRequest, target: string, refs: string[]) {
+      if (!refs.length) return;
+      await trail.record({
+        ...actorOf(request),
+        action: 'message.view',
+        target,
+        detail: { count: refs.length, messages: refs.slice(0, VIEW_IDS) },
+      });
+    }
+
     app.get(
       '/api/v1/presence',
       { schema: { querystring: ListQuery, tags: ['flows'] } },
-      async (request) => listPresence(Number(request.query.limit ?? 100)),
+      async (request) => {
+        const checks = await listPresence(Number(request.query.limit ?? 100));
+        await viewed(
+          request,
+          'presence',
+          checks.flatMap((c) => [
+            `${c.party}/${c.id}`,
+            ...(c.answer ? [`${c.party}/${c.answer.id}`] : []),
+          ]),
+        );
+        return checks;
+      },
     );
 
     app.get(
       '/api/v1/conferences',
       { schema: { querystring: ListQuery, tags: ['flows'] } },
-      async (request) => listConferences(Number(request.query.limit ?? 100)),
+      async (request) => {
+        const calls = await listConferences(Number(request.query.limit ?? 100));
+        await viewed(
+          request,
+          'conferences',
+          calls.flatMap((c) => c.entries.map((e) => `${c.party}/${e.id}`)),
+        );
+        return calls;
+      },
     );
 
     // A presence check goes through the two-person rule like any message an operator writes.

@@ -392,6 +392,14 @@ describe.each(['sqlite', 'postgres'] as const)('presence and conference flows on
         'times',
       ],
     ];
+    // Listing the flows shows messages: the audit trail says who saw which.
+    const audit = (await api('us', 'GET', '/api/v1/audit?limit=50')).body as Array<{
+      action: string;
+      target: string;
+      detail: { messages?: string[] };
+    }>;
+    const seen = audit.find((e) => e.action === 'message.view' && e.target === 'conferences');
+    expect(seen?.detail.messages).toContain(`cn/${call?.id}`);
     for (const [answer, status, code, words] of cases) {
       const { status: got, body } = await answer;
       expect([got, body.error.code]).toEqual([status, code]);
