@@ -294,11 +294,7 @@ export class Store implements HashReader {
       .where('rank', 'in', ranks)
       .where('next_attempt_at', '<=', now);
     if (attemptsBelow !== undefined) query = query.where('attempts', '<', attemptsBelow);
-    const rows = await query
-      .orderBy('rank')
-      .orderBy('seq')
-      .limit(limit)
-      .execute();
+    const rows = await query.orderBy('rank').orderBy('seq').limit(limit).execute();
     return rows.map(outboxRow);
   }
 
