@@ -68,6 +68,11 @@ export const en = {
     clear: 'Clear',
   },
   alarmTypes: {
+    integrity: 'Damage found in this node’s records',
+    'store-error': 'This node’s store failed: messages cannot be taken in',
+    'peer-store-error': 'The peer’s store failed: our messages wait here',
+    'outbox-full': 'Outbox to a peer nearly or entirely full',
+    'delivery-held': 'Resending held: the peer’s receipts are refused as a fork',
     escalation: 'Escalation: a message awaits acknowledgement',
     unacknowledged: 'Unacknowledged after every desk of the ladder',
     unanswered: 'Ours, unacknowledged by the other side in time',
@@ -80,11 +85,6 @@ export const en = {
     'rejected-by-peer': 'The peer refused a message of ours',
     'break-glass': 'Sent by break-glass without a second officer: review it',
     'escalation-fault': 'Escalation failed: a notice could not be sent',
-    integrity: 'Damage found in this node’s records',
-    'store-error': 'This node’s store failed: messages cannot be taken in',
-    'peer-store-error': 'The peer’s store failed: our messages wait here',
-    'outbox-full': 'Outbox to a peer nearly or entirely full',
-    'delivery-held': 'Resending held: the peer’s receipts are refused as a fork',
   },
   link: { up: 'up', degraded: 'degraded', down: 'down' },
   board: {
