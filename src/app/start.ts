@@ -150,7 +150,7 @@ export async function startNode(
         await within(config.stopWaitMs, 'delivery', outbox.stop(), logger);
         await Promise.all(servers.map((s) => closeServer(s, config.stopWaitMs, logger)));
         await within(config.stopWaitMs, 'escalation', escalation.stop(), logger);
-        await within(config.stopWaitMs, 'integrity check', integrity.stop(), logger);
+        await integrity.stop();
         await store.close();
         rmSync(paths(dataDir).running, { force: true });
       },

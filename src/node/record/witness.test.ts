@@ -335,6 +335,38 @@ describe('mutual witnessing', () => {
     expect(leaves.some((l) => l.includes('"type":"fork"'))).toBe(true);
   });
 
+  test('a smaller signed checkpoint the witnessed log does not contain is a fork, not stale', async () => {
+    const us = await pair.start(pair.us);
+    await pair.start(pair.cn);
+    await exchange(pair.cn, 'us');
+    await cosignedLatest(pair.cn, 'us');
+    const witnessed = await us.store.witnessed('cn');
+    if (!witnessed) throw new Error('Washington has not witnessed Beijing');
+    // A reordered heartbeat carrying a real, smaller checkpoint of Beijing's is stale: no alarm.
+    const earlier = (await running(pair.cn).store.listCheckpoints())
+      .filter((c) => c.size > 0 && c.size < witnessed.size)
+      .at(-1);
+    if (!earlier) throw new Error('Beijing signed no smaller checkpoint');
+    const stale = await post(
+      pair.us,
+      '/federation/v1/heartbeat',
+      heartbeatFromCn({ checkpoint: earlier.note }),
+    );
+    expect(stale.status).toBe(200);
+    expect(await faultAlarms(us)).toEqual([]);
+    // One of that size over another tree, validly signed: Beijing's real proof does not fit it.
+    const answer = await post(
+      pair.us,
+      '/federation/v1/heartbeat',
+      heartbeatFromCn({ checkpoint: forgedCheckpoint(earlier.size) }),
+    );
+    expect(answer.status).toBe(200);
+    const fork = await alarm(pair.us, 'fork');
+    expect(fork.message).toContain(`size ${earlier.size}`);
+    expect(fork.message).toContain('is not contained in');
+    expect(await us.store.witnessed('cn')).toEqual(witnessed);
+  });
+
   test('a node that rewrote its log and leaves the consistency proof out of its heartbeats is caught: its witness asks for the proof', async () => {
     const { latest, witnessedBefore } = await witnessedExchange();
 

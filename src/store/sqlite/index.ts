@@ -82,6 +82,8 @@ function quickCheck(path: string): Promise<IntegrityReport> {
       eval: true,
       workerData: { path, driver, max: QUICK_CHECK_PROBLEMS },
     });
+    // A check under way does not keep a stopping process alive.
+    worker.unref();
     worker.once('message', (rows: unknown[]) => resolve(report(rows)));
     worker.once('error', reject);
     worker.once('exit', (exit) => reject(new Error(`the quick check ended with code ${exit}`)));

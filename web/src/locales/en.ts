@@ -68,6 +68,11 @@ export const en = {
     clear: 'Clear',
   },
   alarmTypes: {
+    integrity: 'Damage found in this node’s records',
+    'store-error': 'This node’s store failed: messages cannot be taken in',
+    'peer-store-error': 'The peer’s store failed: our messages wait here',
+    'outbox-full': 'Outbox to a peer nearly or entirely full',
+    'delivery-held': 'Resending held: the peer’s receipts are refused as a fork',
     escalation: 'Escalation: a message awaits acknowledgement',
     unacknowledged: 'Unacknowledged after every desk of the ladder',
     unanswered: 'Ours, unacknowledged by the other side in time',
