@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, test } from 'vitest';
 import type { Body } from '../protocol/body.ts';
+import { sha256, toHex } from '../protocol/encoding.ts';
 import type { Envelope } from '../protocol/envelope.ts';
+import { jcsBytes } from '../protocol/jcs.ts';
 import { openPostgresStore } from './postgres/index.ts';
 import { openSqliteStore } from './sqlite/index.ts';
 import type { NewOutboxRow, Store, TranslationRow } from './store.ts';
@@ -42,14 +44,17 @@ const body = (incident?: string) =>
   }) as unknown as Body;
 
 function outboxRow(party: string, n: number, incident?: string): NewOutboxRow {
+  const message = body(incident);
+  // The store serves a body only when it matches its signed header's bodyHash.
+  const bodyHash = toHex(sha256(jcsBytes(message)));
   return {
     party,
     id: id(n),
     seq: n,
     rank: 0,
     header_hash: 'h',
-    envelope: { header: { from: 'us', sent: `2026-11-27T01:00:0${n}.000Z` } } as Envelope,
-    body: body(incident),
+    envelope: { header: { from: 'us', sent: `2026-11-27T01:00:0${n}.000Z`, bodyHash } } as Envelope,
+    body: message,
     created_at: `2026-11-27T01:00:0${n}.000Z`,
     status: 'pending',
     attempts: 0,
