@@ -63,8 +63,8 @@ test('six escalating flash messages: one Chinese line each, Acknowledge in view,
     const item = cn.locator(`[data-alarm-key="msg:us/${id}"]`);
     await item.waitFor();
     await expect.poll(() => item.textContent()).toContain('升级通知');
-    expect(await item.textContent()).toContain(`编号 ${id.slice(-8)}`);
-    expect(await item.textContent()).toContain('来自华盛顿的特提消息：询问');
+    await expect.poll(() => item.textContent()).toContain(`编号 ${id.slice(-8)}`);
+    await expect.poll(() => item.textContent()).toContain('来自华盛顿的特提消息：询问');
   }
   expect(await lines(cn)).toHaveLength(6);
 

@@ -116,8 +116,9 @@ describe('a flash report, end to end', () => {
     // Beijing's console raises the alarm without a reload: banner, tone, notification.
     const item = cn.locator(`[data-alarm-key="msg:us/${reportId}"]`);
     await item.waitFor();
-    expect(await item.textContent()).toContain('来自华盛顿的特提消息');
-    expect(await item.textContent()).toContain(`${REPORT_ZH} (发送方提供的译文)`);
+    // The item may appear from the escalation notice a moment before the message's text is read.
+    await expect.poll(() => item.textContent()).toContain('来自华盛顿的特提消息');
+    await expect.poll(() => item.textContent()).toContain(`${REPORT_ZH} (发送方提供的译文)`);
     expect(await cn.getByTestId('alarm-banner').getAttribute('data-sounding')).toBe('true');
     const notified = await cn.evaluate(
       () => (globalThis as unknown as { __notifications: Array<{ tag: string }> }).__notifications,

@@ -95,8 +95,8 @@ describe('translation in the console', () => {
       }),
     );
     const item = olga.page.locator(`[data-alarm-key="msg:cn/${second.id}"]`);
-    await item.waitFor();
-    expect(await item.textContent()).toContain(MACHINE_ZH);
+    // The item may appear from the escalation notice a moment before the message's text is read.
+    await expect.poll(() => item.textContent()).toContain(MACHINE_ZH);
     // … until Washington asks the machine, from the message page.
     await olga.page.goto(`${olga.base}/message/cn/${second.id}`);
     await olga.page.getByTestId('machine-translate').click();
