@@ -95,12 +95,16 @@ export interface IntegrityReport {
   reason?: string;
 }
 
-export type IntegrityCheck = () => Promise<IntegrityReport>;
+/** Runs the backend's structure check; `stop` aborts when the store closes (answer unchecked). */
+export type IntegrityCheck = (stop: AbortSignal) => Promise<IntegrityReport>;
 
 export class Store implements HashReader {
   readonly db: Kysely<Database>;
   readonly dialect: Dialect;
   readonly #integrityCheck: IntegrityCheck | undefined;
+  /** Structure checks under way, ended and waited for when the store closes. */
+  readonly #checks = new Set<Promise<IntegrityReport>>();
+  readonly #closing = new AbortController();
   #damage: DamageListener | undefined;
 
   constructor(db: Kysely<Database>, dialect: Dialect, integrityCheck?: IntegrityCheck) {
@@ -111,10 +115,17 @@ export class Store implements HashReader {
 
   /** Checks the database's structure (SQLite: `PRAGMA quick_check`, off the event loop). */
   checkIntegrity(): Promise<IntegrityReport> {
-    return (
-      this.#integrityCheck?.() ??
-      Promise.resolve({ checked: false, problems: [], reason: 'this backend has no quick check' })
-    );
+    if (!this.#integrityCheck)
+      return Promise.resolve({
+        checked: false,
+        problems: [],
+        reason: 'this backend has no quick check',
+      });
+    const check = this.#integrityCheck(this.#closing.signal);
+    this.#checks.add(check);
+    const done = () => this.#checks.delete(check);
+    check.then(done, done);
+    return check;
   }
 
   /**
@@ -180,6 +191,9 @@ export class Store implements HashReader {
   }
 
   async close(): Promise<void> {
+    // A check's worker holds its own connection to the file: it is ended before the store is.
+    this.#closing.abort();
+    await Promise.allSettled(this.#checks);
     await this.db.destroy();
   }
 

@@ -49,8 +49,7 @@ export class Integrity {
 
   /**
    * Stops the schedule. A check under way is not waited for (on a large file it takes a while,
-   * and stopping must not): it runs on in its worker, on its own read-only connection, and what
-   * it finds is dropped.
+   * and stopping must not): closing the store ends its worker, and what it found is dropped.
    */
   stop(): Promise<void> {
     this.#stopped = true;

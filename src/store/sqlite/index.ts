@@ -43,12 +43,15 @@ export async function openSqliteStore(path: string): Promise<Store> {
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   const dialect = new SqliteDialect({ database: withStatementCache(db) });
-  const store = new Store(new Kysely<Schema>({ dialect }), 'sqlite', () =>
-    path === ':memory:' ? Promise.resolve(quickCheckHere(db)) : quickCheck(path),
+  const store = new Store(new Kysely<Schema>({ dialect }), 'sqlite', (stop) =>
+    path === ':memory:' ? Promise.resolve(quickCheckHere(db)) : quickCheck(path, stop),
   );
   await store.migrate();
   return store;
 }
+
+/** Why a check answered nothing: its store closed while it ran. */
+const STOPPED = 'the store closed while the check ran';
 
 /** The most problems `quick_check` lists: the first few say where the damage is. */
 const QUICK_CHECK_PROBLEMS = 20;
@@ -59,7 +62,7 @@ const QUICK_CHECK_PROBLEMS = 20;
  * does not hold the event loop: WAL lets it read a consistent snapshot while the node writes. A
  * file too damaged to be checked is itself a problem found.
  */
-function quickCheck(path: string): Promise<IntegrityReport> {
+function quickCheck(path: string, stop: AbortSignal): Promise<IntegrityReport> {
   const code = `
     const { parentPort, workerData } = require('node:worker_threads');
     const Database = require(workerData.driver);
@@ -78,15 +81,23 @@ function quickCheck(path: string): Promise<IntegrityReport> {
   `;
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
   return new Promise((resolve, reject) => {
+    if (stop.aborted) return resolve({ checked: false, problems: [], reason: STOPPED });
     const worker = new Worker(code, {
       eval: true,
       workerData: { path, driver, max: QUICK_CHECK_PROBLEMS },
     });
-    // A check under way does not keep a stopping process alive.
+    // A check under way does not keep a stopping process alive; a closing store ends it (its
+    // connection to the file with it) and answers once the worker has exited.
     worker.unref();
+    const onStop = () => void worker.terminate();
+    stop.addEventListener('abort', onStop, { once: true });
     worker.once('message', (rows: unknown[]) => resolve(report(rows)));
     worker.once('error', reject);
-    worker.once('exit', (exit) => reject(new Error(`the quick check ended with code ${exit}`)));
+    worker.once('exit', (exit) => {
+      stop.removeEventListener('abort', onStop);
+      if (stop.aborted) resolve({ checked: false, problems: [], reason: STOPPED });
+      else reject(new Error(`the quick check ended with code ${exit}`));
+    });
   });
 }
 
