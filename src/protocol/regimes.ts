@@ -8,10 +8,10 @@
  * here into a TypeBox schema, which checks the fields of a notification before it is released and
  * again when one is shown. Pure apart from `loadRegimes`.
  */
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { Code, Hex32, Label, Lang, Slug } from './common.ts';
+import { documentLoader } from './document-file.ts';
 import { sha256, toHex, utf8 } from './encoding.ts';
 import { jcs } from './jcs.ts';
 import { schemaError } from './validate.ts';
@@ -302,21 +302,14 @@ export function parseRegimes(raw: unknown, where = 'regimes'): Regimes {
   return new Regimes(raw as RegimesDocument);
 }
 
-const cache = new Map<string, Regimes>();
+const readRegimes = documentLoader(
+  parseRegimes,
+  (file, problem) => new RegimesError(file, [problem]),
+);
 
 /** Reads, validates and indexes a regimes file (the shipped one by default); cached per path. */
 export function loadRegimes(file: string = DEFAULT_REGIMES_FILE): Regimes {
-  const cached = cache.get(file);
-  if (cached) return cached;
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new RegimesError(file, [`cannot be read as JSON (${(e as Error).message})`]);
-  }
-  const regimes = parseRegimes(raw, file);
-  cache.set(file, regimes);
-  return regimes;
+  return readRegimes(file);
 }
 
 /** The regimes a card pins in `ext.regimes`, when it pins valid ones. */

@@ -11,10 +11,10 @@
  * code up in a language, and render it with the warnings a reader must see (unreviewed text,
  * unknown code). A code the vocabulary does not know is always shown as such, never dropped.
  */
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type Static, Type } from '@sinclair/typebox';
 import { Code, Hex32, Label, Lang } from './common.ts';
+import { documentLoader } from './document-file.ts';
 import { sha256, toHex, utf8 } from './encoding.ts';
 import { jcs } from './jcs.ts';
 import { schemaError } from './validate.ts';
@@ -261,21 +261,14 @@ export function parseVocabulary(raw: unknown, where = 'vocabulary'): Vocabulary 
   return new Vocabulary(raw as VocabularyDocument);
 }
 
-const cache = new Map<string, Vocabulary>();
+const readVocabulary = documentLoader(
+  parseVocabulary,
+  (file, problem) => new VocabularyError(file, [problem]),
+);
 
 /** Reads, validates and indexes a vocabulary file (the shipped one by default); cached per path. */
 export function loadVocabulary(file: string = DEFAULT_VOCABULARY_FILE): Vocabulary {
-  const cached = cache.get(file);
-  if (cached) return cached;
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new VocabularyError(file, [`cannot be read as JSON (${(e as Error).message})`]);
-  }
-  const vocabulary = parseVocabulary(raw, file);
-  cache.set(file, vocabulary);
-  return vocabulary;
+  return readVocabulary(file);
 }
 
 /** Adds (or replaces) the review of one language of one entry; returns the new document. */

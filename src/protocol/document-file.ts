@@ -1,0 +1,29 @@
+/**
+ * Agreed documents kept as JSON files beside the node (the vocabulary, the notification regimes):
+ * each read, validated and indexed once per path.
+ */
+import { readFileSync } from 'node:fs';
+
+/**
+ * A loader of one kind of document: `parse` validates and indexes it (throwing every problem it
+ * finds); `refuse` makes the error for a file that is not JSON at all.
+ */
+export function documentLoader<T>(
+  parse: (raw: unknown, where: string) => T,
+  refuse: (file: string, problem: string) => Error,
+): (file: string) => T {
+  const cache = new Map<string, T>();
+  return (file) => {
+    const cached = cache.get(file);
+    if (cached) return cached;
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (e) {
+      throw refuse(file, `cannot be read as JSON (${(e as Error).message})`);
+    }
+    const document = parse(raw, file);
+    cache.set(file, document);
+    return document;
+  };
+}
