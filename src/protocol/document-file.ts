@@ -4,6 +4,15 @@
  */
 import { readFileSync } from 'node:fs';
 
+/** A document that failed its checks: every problem, as sentences; the message names the first. */
+export class DocumentError extends Error {
+  readonly problems: readonly string[];
+  constructor(where: string, problems: readonly string[]) {
+    super(`${where}: ${problems.length} problem(s): ${problems.slice(0, 5).join('; ')}`);
+    this.problems = problems;
+  }
+}
+
 /**
  * A loader of one kind of document: `parse` validates and indexes it (throwing every problem it
  * finds); `refuse` makes the error for a file that is not JSON at all.

@@ -11,7 +11,7 @@
 import { fileURLToPath } from 'node:url';
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { Code, Hex32, Label, Lang, Slug } from './common.ts';
-import { documentLoader } from './document-file.ts';
+import { DocumentError, documentLoader } from './document-file.ts';
 import { sha256, toHex, utf8 } from './encoding.ts';
 import { jcs } from './jcs.ts';
 import { schemaError } from './validate.ts';
@@ -139,13 +139,8 @@ export const RegimesRef = Type.Object(
 );
 export type RegimesRef = Static<typeof RegimesRef>;
 
-export class RegimesError extends Error {
+export class RegimesError extends DocumentError {
   override name = 'RegimesError';
-  readonly problems: readonly string[];
-  constructor(where: string, problems: readonly string[]) {
-    super(`${where}: ${problems.length} problem(s): ${problems.slice(0, 5).join('; ')}`);
-    this.problems = problems;
-  }
 }
 
 /** A validated regimes document, with each type's fields built into a schema. */

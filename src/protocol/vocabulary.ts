@@ -14,7 +14,7 @@
 import { fileURLToPath } from 'node:url';
 import { type Static, Type } from '@sinclair/typebox';
 import { Code, Hex32, Label, Lang } from './common.ts';
-import { documentLoader } from './document-file.ts';
+import { DocumentError, documentLoader } from './document-file.ts';
 import { sha256, toHex, utf8 } from './encoding.ts';
 import { jcs } from './jcs.ts';
 import { schemaError } from './validate.ts';
@@ -90,13 +90,8 @@ export const VocabularyDocument = Type.Object(
 );
 export type VocabularyDocument = Static<typeof VocabularyDocument>;
 
-export class VocabularyError extends Error {
+export class VocabularyError extends DocumentError {
   override name = 'VocabularyError';
-  readonly problems: readonly string[];
-  constructor(where: string, problems: readonly string[]) {
-    super(`${where}: ${problems.length} problem(s): ${problems.slice(0, 5).join('; ')}`);
-    this.problems = problems;
-  }
 }
 
 /** A validated vocabulary, indexed for lookups. */
