@@ -23,7 +23,6 @@ import {
 import { LIMITS } from '../protocol/limits.ts';
 import { PRECEDENCES, STATUSES, TLPS } from '../protocol/values.ts';
 import type { Submitted } from '../protocol/views.ts';
-import { flowMessages } from '../store/flows.ts';
 import { actorOf, staffing } from './access.ts';
 import { deciderOf } from './approvals.ts';
 import { routes } from './services.ts';
@@ -100,7 +99,7 @@ export const flowRoutes = routes(
     /** Answers one at a time, so each is checked against the flow as it stands. */
     const lock = new Lock();
 
-    const read = (type: 'presence' | 'conference') => flowMessages(store.db, type, READ);
+    const read = (type: 'presence' | 'conference') => store.flowMessages(type, READ);
 
     async function views(keys: Array<['in' | 'out', string, string]>) {
       const rows = await followups.ofMessages([...new Set(keys.map(([, , id]) => id))]);

@@ -595,7 +595,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
       },
     },
     '0023-flows': {
-      // Presence checks and conferences (src/store/flows.ts) are found by the type of message.
+      // Presence checks and conferences (Store.flowMessages) are found by the type of message.
       async up(db: Kysely<unknown>) {
         await db.schema.createIndex('search_type').on('search').columns(['type', 'doc']).execute();
       },

@@ -20,6 +20,7 @@ import type { HashReader } from '../ledger/merkle.ts';
 import type { Body } from '../protocol/body.ts';
 import type { SignedCard } from '../protocol/card.ts';
 import type { Envelope } from '../protocol/envelope.ts';
+import type { FlowMessage } from '../protocol/flows.ts';
 import type { SignedReceipt } from '../protocol/receipt.ts';
 import { checkBody, type DamageListener, damagedError } from './damage.ts';
 import { fromJson, type Json, type Parsed, toJson } from './json.ts';
@@ -1273,6 +1274,88 @@ export class Store implements HashReader {
     return out
       .filter((m) => m.body.incident === incident)
       .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.id < b.id ? -1 : 1));
+  }
+
+  /**
+   * The newest `limit` messages of `type` on each side (sent, one per recipient, and received),
+   * with when the other side stored them: ours from its receipt, theirs on arrival here. Found
+   * through the search index's `type` column (index `search_type`, migration 0023-flows), for
+   * src/protocol/flows.ts to derive presence checks and conferences from.
+   */
+  async flowMessages(
+    type: 'presence' | 'conference',
+    limit: number,
+    q: Executor = this.db,
+  ): Promise<FlowMessage[]> {
+    const received = await q
+      .selectFrom('search')
+      .innerJoin('inbox', (j) =>
+        j.onRef('inbox.party', '=', 'search.party').onRef('inbox.id', '=', 'search.id'),
+      )
+      .select([
+        'inbox.party',
+        'inbox.id',
+        'inbox.received_at',
+        'inbox.body',
+        'inbox.envelope',
+        'search.author',
+        'search.sent',
+      ])
+      .where('search.type', '=', type)
+      .where('search.dir', '=', 'in')
+      .orderBy('search.doc', 'desc')
+      .limit(limit)
+      .execute();
+    const sent = await q
+      .selectFrom('search')
+      .innerJoin('outbox', (j) =>
+        j.onRef('outbox.party', '=', 'search.party').onRef('outbox.id', '=', 'search.id'),
+      )
+      .select([
+        'outbox.party',
+        'outbox.id',
+        'outbox.peer_received_at',
+        'outbox.body',
+        'outbox.envelope',
+        'search.author',
+        'search.sent',
+      ])
+      .where('search.type', '=', type)
+      .where('search.dir', '=', 'out')
+      .orderBy('search.doc', 'desc')
+      .limit(limit)
+      .execute();
+    // A body that no longer matches its signed header is left out and reported, as everywhere.
+    const out: FlowMessage[] = [];
+    for (const r of received) {
+      const hash = this.#bodyHashOf(() => fromJson(r.envelope));
+      const body = this.#checked('in', r.party, r.id, r.body, hash);
+      if (body)
+        out.push({
+          dir: 'in',
+          party: r.party,
+          from: r.author,
+          id: r.id,
+          sent: r.sent,
+          received: r.received_at,
+          body,
+        });
+    }
+    for (const r of sent) {
+      const hash = this.#bodyHashOf(() => fromJson(r.envelope));
+      const body = this.#checked('out', r.party, r.id, r.body, hash);
+      if (body)
+        out.push({
+          dir: 'out',
+          party: r.party,
+          from: r.author,
+          id: r.id,
+          sent: r.sent,
+          received: r.peer_received_at,
+          body,
+        });
+    }
+    return out;
   }
 }
 
