@@ -57,8 +57,9 @@ export const federationRoutes = routes(
             'E_MALFORMED',
             `from (${from}) must not be larger than to (${to})`,
           );
-        if (to > ledger.size)
-          throw new ApiError(404, 'E_NOT_FOUND', `the log has ${ledger.size} leaves, not ${to}`);
+        const size = await ledger.refresh();
+        if (to > size)
+          throw new ApiError(404, 'E_NOT_FOUND', `the log has ${size} leaves, not ${to}`);
         return { proof: await ledger.proveConsistency(from, to) };
       },
     );

@@ -191,7 +191,7 @@ export const operatorRoutes = routes(
         names: card.card.names,
         timeZone: config.timeZones[config.party] ?? null,
         deskLabels: config.deskLabels,
-        ledger: { size: ledger.size },
+        ledger: { size: await ledger.refresh() },
         vocabulary: language.ownCard(),
         peers: list,
         alarms: await store.openAlarms({ category: 'fault', limit: ALARM_PAGE }),

@@ -9,9 +9,11 @@ import { ed25519NoteSigner } from '../ledger/note.ts';
 import { Alarms } from '../node/core/alarms.ts';
 import type { Config } from '../node/core/config.ts';
 import { NodeEvents } from '../node/core/events.ts';
+import { Leadership } from '../node/core/leadership.ts';
 import { Metrics } from '../node/core/metrics.ts';
 import { Node } from '../node/core/node.ts';
 import { Peers } from '../node/core/peers.ts';
+import { ReplicaFeed } from '../node/core/replica-feed.ts';
 import type { VapidKey } from '../node/core/vapid.ts';
 import { Heartbeats } from '../node/delivery/heartbeat.ts';
 import { Outbox } from '../node/delivery/outbox.ts';
@@ -35,6 +37,9 @@ import type { SignedCard } from '../protocol/card.ts';
 import { loadRegimes, type Regimes } from '../protocol/regimes.ts';
 import { DraftStore } from '../store/approvals.ts';
 import { FollowupStore } from '../store/followups.ts';
+import type { PostgresOptions } from '../store/postgres/index.ts';
+import { PostgresLeases } from '../store/postgres/leases.ts';
+import { PostgresChannel } from '../store/postgres/notify.ts';
 import { PushStore } from '../store/push.ts';
 import { RotationStore } from '../store/rotations.ts';
 import type { Store } from '../store/store.ts';
@@ -56,6 +61,10 @@ export interface ServiceParts {
 export interface Services extends ServiceParts {
   events: NodeEvents;
   metrics: Metrics;
+  /** Present on a replica (`replica` configured): who leads, and the fence of every write. */
+  leadership: Leadership | undefined;
+  /** Present on a replica: every replica's events on this one (LISTEN/NOTIFY). */
+  replicaFeed: { feed: ReplicaFeed; channel: PostgresChannel } | undefined;
   ledger: Ledger;
   peers: Peers;
   alarms: Alarms;
@@ -97,10 +106,12 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
   const regimes = loadRegimes(config.regimesFile);
   const events = new NodeEvents();
   const metrics = new Metrics(config.party);
+  const { leadership, replicaFeed } = replicaServices(config, logger, metrics, events);
   const logKey = keys.get('log');
   const ledger = await Ledger.open(
     store,
     ed25519NoteSigner(logKey.entry.name ?? '', logKey.secret),
+    leadership?.guard,
   );
   metrics.countCommits(() => ledger.commits);
   const peers = await Peers.open(store);
@@ -245,6 +256,8 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
     ...parts,
     events,
     metrics,
+    leadership,
+    replicaFeed,
     ledger,
     peers,
     alarms,
@@ -270,5 +283,33 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
     linkTests,
     regimes,
     compliance,
+  };
+}
+
+/** What a replica adds: leadership and the shared event feed, over the PostgreSQL store. */
+function replicaServices(
+  config: Config,
+  logger: Logger,
+  metrics: Metrics,
+  events: NodeEvents,
+): Pick<Services, 'leadership' | 'replicaFeed'> {
+  const { replica, store } = config;
+  if (!replica || store.backend !== 'postgres' || !store.url)
+    return { leadership: undefined, replicaFeed: undefined };
+  const options: PostgresOptions = {
+    url: store.url,
+    ...(store.schema ? { schema: store.schema } : {}),
+  };
+  const feed = new ReplicaFeed(events, replica.id, logger);
+  return {
+    leadership: new Leadership({
+      leases: new PostgresLeases(options),
+      id: replica.id,
+      leaseMs: replica.leaseMs,
+      renewMs: replica.renewMs,
+      logger,
+      metrics,
+    }),
+    replicaFeed: { feed, channel: new PostgresChannel(options, feed.hear, logger) },
   };
 }

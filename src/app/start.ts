@@ -9,6 +9,7 @@ import { federationServer, hostPort, operatorServer } from '../api/server.ts';
 import { type Config, readConfig } from '../node/core/config.ts';
 import { openNodeStore, paths, readNodeKeys, readOwnCard } from '../node/core/data.ts';
 import { checkCardExpiry } from '../node/core/expiry.ts';
+import type { Loops } from '../node/core/leadership.ts';
 import { readVapidKey } from '../node/core/vapid.ts';
 import { compareRegimes } from '../protocol/regimes.ts';
 import { buildServices, type Services } from './services.ts';
@@ -24,6 +25,9 @@ const EXPIRY_EVERY_MS = 3600_000;
 
 /** How often the node anchors audit entries written by other processes (an export beside it). */
 const ANCHOR_EVERY_MS = 5000;
+
+/** Far longer than any release takes: a draft `releasing` for longer was left by a dead replica. */
+const RELEASE_TAKES_MS = 60_000;
 
 /** Log redaction: secrets and message contents never reach the log. */
 export const REDACT = [
@@ -95,19 +99,60 @@ export async function startNode(
     linkTests,
     integrity,
     compliance,
+    leadership,
+    replicaFeed,
   } = services;
   const servers: FastifyInstance[] = [];
   let anchoring: NodeJS.Timeout | undefined;
   let expiry: NodeJS.Timeout | undefined;
-  try {
-    // Audit entries written beside the node (an export) or while it was stopped.
+  // What one node runs, or on replicas the one holding the lease (src/node/core/leadership.ts):
+  // every loop that writes on its own.
+  const loops: Loops = {
+    async start() {
+      if (leadership) await takeOver();
+      anchoring = setInterval(() => {
+        people.trail.anchor().catch((err) => logger.error({ err }, 'audit anchoring failed'));
+      }, ANCHOR_EVERY_MS);
+      anchoring.unref();
+      integrity.start();
+      outbox.start();
+      heartbeats.start();
+      relays.start();
+      escalation.start();
+      linkTests.start();
+      compliance.start();
+      const lookAtExpiry = () =>
+        checkCardExpiry(services).catch((err: unknown) =>
+          logger.error({ err }, 'card expiry check failed'),
+        );
+      await lookAtExpiry();
+      expiry = setInterval(lookAtExpiry, EXPIRY_EVERY_MS);
+      expiry.unref();
+    },
+    async stop() {
+      clearInterval(anchoring);
+      clearInterval(expiry);
+      // Each part finishes what it has under way; one that overruns is named in the log and
+      // left behind, so a stop always ends (what it had not committed is sent again later).
+      await within(config.stopWaitMs, 'link tests', linkTests.stop(), logger);
+      await within(config.stopWaitMs, 'compliance', compliance.stop(), logger);
+      await within(config.stopWaitMs, 'heartbeats', heartbeats.stop(), logger);
+      await within(config.stopWaitMs, 'relay collection', relays.stop(), logger);
+      await within(config.stopWaitMs, 'delivery', outbox.stop(), logger);
+      await within(config.stopWaitMs, 'escalation', escalation.pause(), logger);
+      await integrity.stop();
+    },
+  };
+  // Audit entries written beside the node (an export) or while it was stopped are anchored, and
+  // drafts whose release a stopped node never committed go back to the queue: on one node before
+  // it serves; on replicas by each new leader, for drafts left longer than a release takes
+  // (another replica may be releasing one now).
+  const takeOver = async () => {
     await people.trail.anchor();
-    anchoring = setInterval(() => {
-      people.trail.anchor().catch((err) => logger.error({ err }, 'audit anchoring failed'));
-    }, ANCHOR_EVERY_MS);
-    anchoring.unref();
-    // Drafts whose release a stopped node never committed go back to the queue.
-    await approvals.recover();
+    await approvals.recover(leadership ? new Date(Date.now() - RELEASE_TAKES_MS) : undefined);
+  };
+  try {
+    if (!leadership) await takeOver();
     const federation = await federationServer(services);
     const operator = await operatorServer(services);
     servers.push(federation, operator);
@@ -117,21 +162,10 @@ export async function startNode(
       paths(dataDir).running,
       `${JSON.stringify({ pid: process.pid, operatorUrl, federationUrl })}\n`,
     );
-    integrity.start();
-    outbox.start();
-    heartbeats.start();
-    relays.start();
     watchdog?.start();
-    escalation.start();
-    linkTests.start();
-    compliance.start();
-    const lookAtExpiry = () =>
-      checkCardExpiry(services).catch((err: unknown) =>
-        logger.error({ err }, 'card expiry check failed'),
-      );
-    await lookAtExpiry();
-    expiry = setInterval(lookAtExpiry, EXPIRY_EVERY_MS);
-    expiry.unref();
+    await replicaFeed?.feed.start(replicaFeed.channel);
+    if (leadership) leadership.start(loops);
+    else await loops.start();
     logger.info({ federationUrl, operatorUrl }, 'node serving');
     return {
       ...services,
@@ -139,28 +173,21 @@ export async function startNode(
       operatorUrl,
       async stop() {
         watchdog?.stop();
-        await within(config.stopWaitMs, 'link tests', linkTests.stop(), logger);
-        await within(config.stopWaitMs, 'compliance', compliance.stop(), logger);
-        clearInterval(anchoring);
-        clearInterval(expiry);
-        // Each part finishes what it has under way; one that overruns is named in the log and
-        // left behind, so a stop always ends (what it had not committed is sent again later).
-        await within(config.stopWaitMs, 'heartbeats', heartbeats.stop(), logger);
-        await within(config.stopWaitMs, 'relay collection', relays.stop(), logger);
-        await within(config.stopWaitMs, 'delivery', outbox.stop(), logger);
+        if (leadership) await leadership.stop();
+        else await loops.stop();
         await Promise.all(servers.map((s) => closeServer(s, config.stopWaitMs, logger)));
+        await replicaFeed?.feed.stop();
         await within(config.stopWaitMs, 'escalation', escalation.stop(), logger);
-        await integrity.stop();
         await store.close();
         rmSync(paths(dataDir).running, { force: true });
       },
     };
   } catch (e) {
-    clearInterval(anchoring);
-    clearInterval(expiry);
-    await compliance.stop();
+    watchdog?.stop();
+    if (leadership) await leadership.stop();
+    else await loops.stop();
+    await replicaFeed?.feed.stop();
     await escalation.stop();
-    await integrity.stop();
     await Promise.all(servers.map((s) => s.close()));
     await store.close();
     throw e;

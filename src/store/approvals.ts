@@ -137,14 +137,16 @@ export class DraftStore {
 
   /**
    * Drafts left `releasing` by a node that stopped mid-release go back to the queue: their release
-   * never committed, since the commit marks the draft released in the same transaction.
+   * never committed, since the commit marks the draft released in the same transaction. With
+   * `before`, only those claimed before it (replicas: a live one may be releasing one now).
    */
-  async requeueInterrupted(q: Executor = this.db): Promise<number> {
-    const result = await q
+  async requeueInterrupted(before?: Date, q: Executor = this.db): Promise<number> {
+    let query = q
       .updateTable('drafts')
       .set({ state: 'pending', decided_by: null, decided_at: null })
-      .where('state', '=', 'releasing')
-      .executeTakeFirst();
+      .where('state', '=', 'releasing');
+    if (before) query = query.where('decided_at', '<', before.toISOString());
+    const result = await query.executeTakeFirst();
     return Number(result.numUpdatedRows);
   }
 

@@ -65,3 +65,15 @@ export function isStoreError(e: unknown): boolean {
     return /^[0-9A-Z]{5}$/.test(code);
   return e instanceof SyntaxError;
 }
+
+/**
+ * A write refused for a key already taken (PostgreSQL SQLSTATE 23505): on replicas, another one
+ * stored the same row first.
+ */
+export function isUniqueViolation(e: unknown): boolean {
+  return (
+    e instanceof Error &&
+    typeof (e as { severity?: unknown }).severity === 'string' &&
+    (e as { code?: unknown }).code === '23505'
+  );
+}

@@ -600,6 +600,20 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('search_type').on('search').columns(['type', 'doc']).execute();
       },
     },
+    '0027-leases': {
+      // The lease of the replicas of one party (src/node/core/leadership.ts): one row per lease,
+      // its holder, a fencing token raised on every acquisition, and its expiry in ms since the
+      // epoch by the database's clock. Read and written on PostgreSQL only; SQLite keeps it empty.
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('leases')
+          .addColumn('name', 'text', (c) => c.primaryKey())
+          .addColumn('holder', 'text', (c) => c.notNull())
+          .addColumn('token', bigint, (c) => c.notNull())
+          .addColumn('expires_at', bigint, (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
 

@@ -492,6 +492,17 @@ export interface DisputedTable extends InboxTable {
   rotation: string;
 }
 
+/** A lease held by one replica of a party (src/node/core/leadership.ts); PostgreSQL only. */
+export interface LeasesTable {
+  name: string;
+  /** The replica id (`replica.id` in its configuration). */
+  holder: string;
+  /** The fencing token: raised by one on every acquisition, never reused. */
+  token: number;
+  /** Milliseconds since the epoch, by the database's clock. */
+  expires_at: number;
+}
+
 export interface Database {
   meta: MetaTable;
   peers: PeersTable;
@@ -523,4 +534,5 @@ export interface Database {
   second_factors: SecondFactorsTable;
   recovery_codes: RecoveryCodesTable;
   push_subscriptions: PushSubscriptionsTable;
+  leases: LeasesTable;
 }

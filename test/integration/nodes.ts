@@ -7,7 +7,15 @@
  * process's exit) kills what is left, so a failing test leaves no node running.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  cpSync,
+  existsSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -121,6 +129,8 @@ export class HttpError extends Error {
 
 /** The settings of `<data>/hotline.yaml` a test may change (src/node/core/config.ts). */
 export interface Settings {
+  listen?: string;
+  operatorListen?: string;
   heartbeatMs?: number;
   /** Merged into `access` (the second-factor policy, lockouts). */
   access?: Record<string, unknown>;
@@ -140,6 +150,8 @@ export interface Settings {
   relays?: string[];
   relayPollMs?: number;
   watchdog?: { url: string; intervalMs?: number; timeoutMs?: number };
+  /** One replica of several over one PostgreSQL store (docs/deployment.md § Replicas). */
+  replica?: { id: string; leaseMs?: number; renewMs?: number };
 }
 
 export interface Identity {
@@ -172,17 +184,25 @@ export class HotlineNode {
   #child: ChildProcess | undefined;
   #exited: Promise<void> = Promise.resolve();
 
-  private constructor(root: string, party: string) {
+  private constructor(root: string, party: string, name = party) {
     this.root = root;
     this.party = party;
-    this.dir = join(root, party);
-    this.logFile = join(root, `${party}.log`);
+    this.dir = join(root, name);
+    this.logFile = join(root, `${name}.log`);
   }
 
-  /** `hotline init` into `<root>/<party>` on two free loopback ports, then the given settings. */
-  static async init(root: string, who: Identity, settings: Settings = {}): Promise<HotlineNode> {
+  /**
+   * `hotline init` into `<root>/<party>` on two free loopback ports (or `listen`), then the given
+   * settings; `initArgs` are added to `init` (endpoints, the PostgreSQL store).
+   */
+  static async init(
+    root: string,
+    who: Identity,
+    settings: Settings = {},
+    { initArgs = [], listen: given }: { initArgs?: string[]; listen?: string } = {},
+  ): Promise<HotlineNode> {
     const node = new HotlineNode(root, who.party);
-    const listen = `127.0.0.1:${await freePort()}`;
+    const listen = given ?? `127.0.0.1:${await freePort()}`;
     const operatorListen = `127.0.0.1:${await freePort()}`;
     node.initOutput = await hotlineOk([
       'init',
@@ -197,12 +217,42 @@ export class HotlineNode {
       listen,
       '--operator-listen',
       operatorListen,
+      ...initArgs,
     ]);
     node.fingerprint = /^Fingerprint: (.+)$/m.exec(node.initOutput.stdout)?.[1] ?? '';
     // A password alone signs in, and the data folder's token approves, unless a test asks for the
     // default second-factor policy (as test/support/site.ts and pair.ts do).
     node.configure({ ...settings, access: { secondFactor: { required: [] }, ...settings.access } });
     return node;
+  }
+
+  /**
+   * Another replica of `of`'s party: a copy of its data folder (keys, card, token; the records
+   * are in the PostgreSQL store they share) in `<root>/<name>`, listening on `listen` and a free
+   * operator port, with `settings` (its `replica.id`).
+   */
+  static async replicaOf(
+    of: HotlineNode,
+    name: string,
+    listen: string,
+    settings: Settings,
+  ): Promise<HotlineNode> {
+    const node = new HotlineNode(of.root, of.party, name);
+    cpSync(of.dir, node.dir, { recursive: true });
+    rmSync(join(node.dir, 'node.json'), { force: true });
+    node.fingerprint = of.fingerprint;
+    node.configure({ ...settings, listen, operatorListen: `127.0.0.1:${await freePort()}` });
+    return node;
+  }
+
+  /** SIGSTOP: the process is frozen with everything it holds (connections, transactions). */
+  pause(): void {
+    this.#child?.kill('SIGSTOP');
+  }
+
+  /** SIGCONT: the frozen process runs on, believing what it believed when it stopped. */
+  resume(): void {
+    this.#child?.kill('SIGCONT');
   }
 
   get configFile(): string {

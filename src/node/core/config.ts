@@ -273,6 +273,23 @@ export const Config = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    /**
+     * One replica of several over one PostgreSQL store (docs/deployment.md § Replicas): the
+     * replica holding the lease runs delivery and the timers; every replica serves.
+     */
+    replica: Type.Optional(
+      Type.Object(
+        {
+          /** This replica's name among its party's replicas (unique per replica). */
+          id: Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' }),
+          /** How long a lease lasts without renewal: a dead leader is replaced after this. */
+          leaseMs: Type.Integer({ minimum: 500, maximum: 60_000, default: 3000 }),
+          /** How often the leader renews it (or a follower tries to take it). */
+          renewMs: Type.Integer({ minimum: 100, maximum: 30_000, default: 1000 }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     /** The joint vocabulary file; the one shipped in vocabulary/hotline.json by default. */
     vocabularyFile: Type.Optional(Type.String({ minLength: 1 })),
     /** The notification regimes file (docs/regimes.md); vocabulary/regimes.json by default. */
@@ -505,6 +522,12 @@ export function parseConfig(raw: unknown, where = CONFIG_FILE): Config {
     throw new ConfigError(`${where}: store.url is required when store.backend is postgres`);
   if (config.store.backend === 'sqlite' && (config.store.url ?? config.store.schema) !== undefined)
     throw new ConfigError(`${where}: store.url and store.schema apply to postgres only`);
+  if (config.replica && config.store.backend !== 'postgres')
+    throw new ConfigError(`${where}: replica needs store.backend postgres (one store for all)`);
+  if (config.replica && config.replica.renewMs * 2 > config.replica.leaseMs)
+    throw new ConfigError(
+      `${where}: replica.renewMs must be at most half of replica.leaseMs, so a renewal can fail once`,
+    );
   return config;
 }
 

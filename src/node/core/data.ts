@@ -118,7 +118,12 @@ export function readNodeKeys(dir: string): NodeKeys {
 export function openNodeStore(dir: string, config: Config = readConfig(dir)): Promise<Store> {
   const { backend, url, schema } = config.store;
   if (backend === 'postgres')
-    return openPostgresStore({ url: url ?? '', ...(schema ? { schema } : {}) });
+    return openPostgresStore({
+      url: url ?? '',
+      ...(schema ? { schema } : {}),
+      // A replica paused inside a transaction must not hold the others' turn past its lease.
+      ...(config.replica ? { idleInTransactionMs: config.replica.leaseMs } : {}),
+    });
   return openSqliteStore(paths(dir).db);
 }
 

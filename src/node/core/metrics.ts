@@ -20,6 +20,8 @@ export class Metrics {
   readonly relayDropped: Counter;
   readonly watchdogPings: Counter;
   readonly federationRequests: Counter;
+  readonly fenced: Counter;
+  readonly leading: Gauge;
 
   constructor(party: string, withDefaults = true) {
     this.registry.setDefaultLabels({ party });
@@ -115,6 +117,17 @@ export class Metrics {
       name: 'hotline_federation_requests_total',
       help: 'Requests the federation listener answered, by route (unknown for no route) and method',
       labelNames: ['route', 'method'],
+      registers,
+    });
+    this.fenced = new Counter({
+      name: 'hotline_fenced_writes_total',
+      help: 'Writes the database refused because their fencing token was stale (another replica took the lease): what is commit (a unit of work) or renewal',
+      labelNames: ['what'],
+      registers,
+    });
+    this.leading = new Gauge({
+      name: 'hotline_replica_leading',
+      help: '1 while this replica holds the lease (runs delivery and the timers), else 0',
       registers,
     });
   }

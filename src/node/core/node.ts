@@ -37,7 +37,7 @@ import { schemaError } from '../../protocol/validate.ts';
 import { RANK } from '../../protocol/values.ts';
 import { PROTOCOL_VERSION } from '../../protocol/version.ts';
 import type { Released } from '../../protocol/views.ts';
-import { isStoreError } from '../../store/damage.ts';
+import { isStoreError, isUniqueViolation } from '../../store/damage.ts';
 import type { RotationStore } from '../../store/rotations.ts';
 import type { AlarmRow, Executor, NewOutboxRow, Store } from '../../store/store.ts';
 import type { Integrity } from '../record/integrity.ts';
@@ -80,6 +80,9 @@ const MAX_RELEASE_BYTES = Math.min(
 
 /** The most releases one transaction commits. */
 const MAX_GROUP_COMMIT = 512;
+
+/** A batch whose commit met another replica's copy of it is checked again this many times. */
+const RECEIVE_ATTEMPTS = 3;
 
 interface ReleaseJob {
   recipients: string[];
@@ -329,7 +332,16 @@ export class Node {
    */
   async receiveBatch(envelopes: readonly unknown[], now = this.#parts.clock): Promise<BatchResult> {
     try {
-      return await this.#receiveBatch(envelopes, now);
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await this.#receiveBatch(envelopes, now);
+        } catch (e) {
+          // Replicas: another one stored some of these envelopes between this one's checks and
+          // its commit (a peer sending on two paths at once). The database refused the second
+          // copy; checked again, they are duplicates answered with the receipt already given.
+          if (!isUniqueViolation(e) || attempt >= RECEIVE_ATTEMPTS) throw e;
+        }
+      }
     } catch (e) {
       if (!isStoreError(e)) throw e;
       // Nothing of the batch was taken in (its transaction rolled back): the sender keeps it and

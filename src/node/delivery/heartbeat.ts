@@ -64,6 +64,7 @@ export class Heartbeats {
   }
 
   start(): void {
+    this.#stopped = false;
     const round = async () => {
       // Peers pinned by `hotline peer add` while the node runs are picked up here.
       await this.#parts.peers

@@ -356,12 +356,15 @@ class Lane {
 export class Outbox {
   readonly #parts: OutboxParts;
   readonly #lanes = new Map<string, Lane[]>();
+  /** Between start and stop; a replica that does not lead runs no lanes, and a kick is dropped. */
+  #started = false;
 
   constructor(parts: OutboxParts) {
     this.#parts = parts;
   }
 
   start(): void {
+    this.#started = true;
     for (const party of this.#parts.peers.keys()) this.#ensure(party);
   }
 
@@ -386,12 +389,14 @@ export class Outbox {
   }
 
   kick(party: string, rank?: number): void {
+    if (!this.#started) return;
     const lanes = this.#ensure(party);
     if (rank === undefined) for (const lane of lanes) lane.kick();
     else lanes[rank <= 1 ? 0 : 1]?.kick();
   }
 
   async stop(): Promise<void> {
+    this.#started = false;
     await Promise.all([...this.#lanes.values()].flat().map((l) => l.stop()));
     this.#lanes.clear();
   }

@@ -60,6 +60,7 @@ export class RelayCollector {
   }
 
   start(): void {
+    this.#stopped = false;
     const tick = () => {
       if (this.#running || this.#stopped) return;
       this.#running = this.collectAll().finally(() => {

@@ -95,8 +95,8 @@ export class Approvals {
   }
 
   /** Puts back in the queue drafts whose release a stopped node never committed. */
-  async recover(): Promise<void> {
-    const requeued = await this.#drafts.requeueInterrupted();
+  async recover(before?: Date): Promise<void> {
+    const requeued = await this.#drafts.requeueInterrupted(before);
     if (requeued)
       this.#parts.logger.warn(
         { drafts: requeued },

@@ -153,11 +153,16 @@ export class Escalation {
     this.#loop = this.#run();
   }
 
-  async stop(): Promise<void> {
+  /** Stops the loop and waits for the look under way; notices can still go out (a replica). */
+  async pause(): Promise<void> {
     this.#running = false;
     this.kick();
     await this.#loop;
     await this.#look;
+  }
+
+  async stop(): Promise<void> {
+    await this.pause();
     await this.notifiers.close();
   }
 

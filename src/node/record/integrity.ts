@@ -35,6 +35,7 @@ export class Integrity {
 
   /** Checks the store now (without waiting) and every `integrity.checkIntervalMs`. */
   start(): void {
+    this.#stopped = false;
     const look = () => {
       this.#running ??= this.check()
         .catch((err: unknown) => this.#parts.logger.error({ err }, 'integrity check failed'))

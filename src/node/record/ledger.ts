@@ -51,6 +51,12 @@ export interface LedgerWriter {
 /** A unit of work: one transaction on the store and the log, under the write lock. */
 export type Work<T> = (tx: Executor, ledger: LedgerWriter) => Promise<T>;
 
+/**
+ * Runs first in every unit of work's transaction, before the log is read (replicas: the turn
+ * among them and the fencing check, src/node/core/leadership.ts); throwing refuses the unit.
+ */
+export type Guard = (tx: Executor) => Promise<void>;
+
 /** Runs units of work while the write lock is already held (see `Ledger.exclusive`). */
 export type Committer = <T>(work: Work<T>) => Promise<T>;
 
@@ -74,6 +80,7 @@ interface Pending {
 export class Ledger {
   readonly #store: Store;
   readonly #signer: NoteSigner;
+  readonly #guard: Guard | undefined;
   readonly #cache = new Map<number, Uint8Array>();
   /** Every unit of work holds this lock, so appends never interleave. */
   readonly #lock = new Lock();
@@ -81,14 +88,19 @@ export class Ledger {
   #edge: TreeEdge;
   #commits = 0;
 
-  private constructor(store: Store, signer: NoteSigner, edge: TreeEdge) {
+  private constructor(store: Store, signer: NoteSigner, edge: TreeEdge, guard?: Guard) {
     this.#store = store;
     this.#signer = signer;
     this.#edge = edge;
+    this.#guard = guard;
   }
 
-  /** Opens the stored log: one read of its right edge, never a rebuild. */
-  static async open(store: Store, signer: NoteSigner): Promise<Ledger> {
+  /**
+   * Opens the stored log: one read of its right edge, never a rebuild. With a `guard` (replicas
+   * sharing one store), other processes append too: each unit of work, once the guard has given
+   * it its turn, reads the stored size and reloads the edge when another appended meanwhile.
+   */
+  static async open(store: Store, signer: NoteSigner, guard?: Guard): Promise<Ledger> {
     return store.transaction(
       async (tx) =>
         new Ledger(
@@ -97,6 +109,7 @@ export class Ledger {
           await TreeEdge.load(await store.ledgerSize(tx), {
             readHashes: (i) => store.readHashes(i, tx),
           }),
+          guard,
         ),
     );
   }
@@ -135,7 +148,11 @@ export class Ledger {
   async #commit<T>(work: Work<T>): Promise<T> {
     let pending: Pending | undefined;
     const after: Array<() => void> = [];
-    const result = await this.#store.transaction((tx) => {
+    const result = await this.#store.transaction(async (tx) => {
+      if (this.#guard) {
+        await this.#guard(tx);
+        await this.#catchUp(tx);
+      }
       const size = () => (pending ? pending.start + pending.count : this.size);
       return work(tx, {
         get size() {
@@ -158,6 +175,24 @@ export class Ledger {
     if (pending) this.#committed(pending);
     for (const then of after) then();
     return result;
+  }
+
+  /** Reloads the right edge when the stored log has grown under another process. */
+  async #catchUp(q: Executor): Promise<void> {
+    const stored = await this.#store.ledgerSize(q);
+    if (stored <= this.#edge.size) return;
+    const edge = await TreeEdge.load(stored, this.#reader(q));
+    // A commit of this process may have moved the edge further while this one was read.
+    if (edge.size > this.#edge.size) this.#edge = edge;
+  }
+
+  /**
+   * Outside a unit of work: the committed size as stored now, the edge reloaded when another
+   * process has appended (replicas); without a guard, this process is the only writer.
+   */
+  async refresh(q: Executor = this.#store.db): Promise<number> {
+    if (this.#guard) await this.#catchUp(q);
+    return this.size;
   }
 
   async #append(leaves: readonly Leaf[], q: Executor, pending?: Pending): Promise<Pending> {
@@ -204,6 +239,7 @@ export class Ledger {
   ): Promise<string[]> {
     if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || from < 0 || from > to)
       throw new RangeError(`no consistency proof from size ${from} to ${to}`);
+    if (to > this.size) await this.refresh(q);
     if (to > this.size) throw new RangeError(`the log has ${this.size} leaves, not ${to}`);
     const proof = await proveTree(to, from, this.#reader(q));
     return proof.map(toHex);

@@ -20,6 +20,17 @@ export interface PostgresOptions {
   url: string;
   /** The schema holding this node's tables; created when missing. */
   schema?: string;
+  /**
+   * Replicas: the server ends a session idle inside a transaction this long (a paused process),
+   * so its locks (the ledger's turn, the lease row) do not stop the other replicas.
+   */
+  idleInTransactionMs?: number;
+}
+
+/** Settings of a connection pool beyond the store's own. */
+interface PoolSettings {
+  readOnly?: boolean;
+  lockTimeoutMs?: number;
 }
 
 /**
@@ -42,23 +53,29 @@ const types = {
   },
 };
 
-function pool(options: PostgresOptions, readOnly: boolean): pg.Pool {
+/** One connection to the node's schema (the store's, or the lease's: ./leases.ts). */
+export function postgresPool(options: PostgresOptions, settings: PoolSettings = {}): pg.Pool {
   const schema = options.schema ?? 'public';
   if (!SCHEMA_NAME.test(schema))
     throw new Error(`"${schema}" is not a plain schema name (a-z, 0-9, _; at most 63)`);
-  const settings = [`-c search_path=${schema}`];
-  if (readOnly) settings.push('-c default_transaction_read_only=on');
+  const params = [`-c search_path=${schema}`];
+  if (settings.readOnly) params.push('-c default_transaction_read_only=on');
+  if (settings.lockTimeoutMs) params.push(`-c lock_timeout=${Math.floor(settings.lockTimeoutMs)}`);
+  if (options.idleInTransactionMs)
+    params.push(
+      `-c idle_in_transaction_session_timeout=${Math.floor(options.idleInTransactionMs)}`,
+    );
   return new pg.Pool({
     connectionString: options.url,
     max: 1,
-    options: settings.join(' '),
+    options: params.join(' '),
     types,
   });
 }
 
 async function open(options: PostgresOptions, readOnly: boolean): Promise<Store> {
   const schema = options.schema ?? 'public';
-  const connections = pool(options, readOnly);
+  const connections = postgresPool(options, { readOnly });
   const store = new Store(
     new Kysely<Schema>({ dialect: new PostgresDialect({ pool: connections }) }),
     'postgres',
