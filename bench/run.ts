@@ -53,6 +53,7 @@ const BENCHES: Record<string, (options: BenchOptions) => Promise<unknown>> = {
     if (!o.json) printPush(figures);
     return figures;
   },
+  replicas: async (o) => (await import('./replicas.ts')).benchReplicas(o),
   'held-drafts': async (o) => {
     const { benchHeldDrafts, printHeldDrafts } = await import('./held-drafts.ts');
     const figures = await benchHeldDrafts();
