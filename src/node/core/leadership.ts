@@ -45,6 +45,9 @@ export interface LeadershipParts {
   metrics: Metrics;
 }
 
+/** How long after the holder's expiry a follower looks: past it, by the database's clock. */
+const EXPIRY_MARGIN_MS = 5;
+
 export class Leadership {
   readonly #parts: LeadershipParts;
   /** The fencing token of the term that started the work running now, if a term did. */
@@ -54,6 +57,8 @@ export class Leadership {
   #heldSince = 0;
   #loops: Loops | undefined;
   #timer: NodeJS.Timeout | undefined;
+  /** A follower's look timed for the moment the holder's lease runs out. */
+  #atExpiry: NodeJS.Timeout | undefined;
   #turn: Promise<void> | undefined;
 
   constructor(parts: LeadershipParts) {
@@ -84,16 +89,14 @@ export class Leadership {
   /** Looks for the lease at once and every `renewMs`: renews it while held, takes it when free. */
   start(loops: Loops): void {
     this.#loops = loops;
-    const tick = () => {
-      if (!this.#turn) void this.#look(() => this.#tick());
-    };
-    this.#timer = setInterval(tick, this.#parts.renewMs);
-    tick();
+    this.#timer = setInterval(() => this.#tickSoon(), this.#parts.renewMs);
+    this.#tickSoon();
   }
 
   /** Stops the loops if leading and gives the lease up, so another replica takes over at once. */
   async stop(): Promise<void> {
     clearInterval(this.#timer);
+    clearTimeout(this.#atExpiry);
     this.#timer = undefined;
     await this.#look(async () => {
       const token = this.#token;
@@ -104,6 +107,10 @@ export class Leadership {
         .catch((err: unknown) => this.#parts.logger.warn({ err }, 'giving the lease up failed'));
     });
     await this.#parts.leases.close();
+  }
+
+  #tickSoon(): void {
+    if (!this.#turn) void this.#look(() => this.#tick());
   }
 
   /** One thing at a time: a look, a step down, the stop. */
@@ -146,8 +153,16 @@ export class Leadership {
       return;
     }
     const started = performance.now();
-    const acquired = await leases.acquire(id, leaseMs);
-    if (acquired === undefined) return;
+    const answer = await leases.acquire(id, leaseMs);
+    if (!('token' in answer)) {
+      // Held by another: look again the moment it runs out, if that comes before the next look
+      // (a dead leader is replaced after its lease, not after its lease and a look's wait).
+      clearTimeout(this.#atExpiry);
+      if (answer.expiresInMs < this.#parts.renewMs)
+        this.#atExpiry = setTimeout(() => this.#tickSoon(), answer.expiresInMs + EXPIRY_MARGIN_MS);
+      return;
+    }
+    const acquired = answer.token;
     this.#token = acquired;
     this.#heldSince = started;
     metrics.leading.set(1);

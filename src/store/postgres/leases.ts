@@ -34,10 +34,13 @@ export class PostgresLeases {
   }
 
   /**
-   * Takes the lease for `holder` when it is free or expired: answers the new fencing token, or
-   * undefined when another replica holds it.
+   * Takes the lease for `holder` when it is free or expired: answers the new fencing token, or,
+   * when another replica holds it, how long until it expires (ms, by the database's clock).
    */
-  async acquire(holder: string, leaseMs: number): Promise<number | undefined> {
+  async acquire(
+    holder: string,
+    leaseMs: number,
+  ): Promise<{ token: number } | { expiresInMs: number }> {
     const { rows } = await this.#pool.query<{ token: number }>(
       `insert into leases (name, holder, token, expires_at) values ($1, $2, 1, ${NOW_MS} + $3)
        on conflict (name) do update
@@ -46,7 +49,13 @@ export class PostgresLeases {
        returning token`,
       [LEADER, holder, leaseMs],
     );
-    return rows[0]?.token;
+    const taken = rows[0];
+    if (taken) return { token: taken.token };
+    const held = await this.#pool.query<{ wait: number }>(
+      `select expires_at - ${NOW_MS} as wait from leases where name = $1`,
+      [LEADER],
+    );
+    return { expiresInMs: Math.max(0, held.rows[0]?.wait ?? 0) };
   }
 
   /** Extends the lease; false when the token moved on or the lease expired (it is lost). */
