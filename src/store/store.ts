@@ -115,11 +115,25 @@ export interface StoreBackend {
   sqlite?: SqliteStatements;
 }
 
+/** How a transaction reaches the disk. */
+export interface TransactionOptions {
+  /**
+   * false: the commit returns without waiting for its fsync (SQLite `synchronous = NORMAL`,
+   * PostgreSQL `synchronous_commit = off`); it becomes durable with the next durable commit or
+   * `sync()`, as both engines write their log in commit order. Only for what a crash may lose:
+   * what can be had again (docs/architecture.md § What is durable before something leaves).
+   */
+  durable?: boolean;
+}
+
 export class Store implements HashReader {
   readonly db: Kysely<Database>;
   readonly dialect: Dialect;
   readonly #integrityCheck: IntegrityCheck | undefined;
   readonly #sqlite: SqliteStatements | undefined;
+  /** Commits made without waiting for their fsync, and how many of them `sync` made durable. */
+  #lazyCommits = 0;
+  #syncedCommits = 0;
   /** Structure checks under way, ended and waited for when the store closes. */
   readonly #checks = new Set<Promise<IntegrityReport>>();
   readonly #closing = new AbortController();
@@ -215,8 +229,44 @@ export class Store implements HashReader {
     if (error) throw error instanceof Error ? error : new Error(String(error));
   }
 
-  transaction<T>(fn: (tx: Transaction<Database>) => Promise<T>): Promise<T> {
-    return this.db.transaction().execute(fn);
+  async transaction<T>(
+    fn: (tx: Transaction<Database>) => Promise<T>,
+    options: TransactionOptions = {},
+  ): Promise<T> {
+    if (options.durable !== false) return this.db.transaction().execute(fn);
+    const result = await this.#lazyTransaction(fn);
+    this.#lazyCommits++;
+    return result;
+  }
+
+  #lazyTransaction<T>(fn: (tx: Transaction<Database>) => Promise<T>): Promise<T> {
+    const sqlite = this.#sqlite;
+    if (!sqlite)
+      return this.db.transaction().execute(async (tx) => {
+        await sql`set local synchronous_commit = off`.execute(tx);
+        return fn(tx);
+      });
+    // The setting is the connection's: it is held (no other unit runs) from before BEGIN until
+    // the setting is back, so no other commit goes without its fsync.
+    return this.db.connection().execute(async (connection) => {
+      sqlite.synchronous('NORMAL');
+      try {
+        return await connection.transaction().execute(fn);
+      } finally {
+        sqlite.synchronous('FULL');
+      }
+    });
+  }
+
+  /**
+   * Makes every commit so far durable: when some were made without waiting for their fsync, one
+   * durable write (the engines' logs are written in commit order, so its fsync covers them).
+   */
+  async sync(): Promise<void> {
+    const upTo = this.#lazyCommits;
+    if (upTo === this.#syncedCommits) return;
+    await this.setMeta('synced_at', new Date().toISOString());
+    this.#syncedCommits = Math.max(this.#syncedCommits, upTo);
   }
 
   async close(): Promise<void> {

@@ -33,4 +33,13 @@ export class SqliteStatements {
     }
     return statement;
   }
+
+  /**
+   * Sets how the next commits reach the disk: FULL fsyncs the WAL at each commit; NORMAL writes
+   * it without fsync, and the next FULL commit's fsync makes it durable too (the WAL is one file,
+   * written in commit order). Only between transactions: SQLite refuses it inside one.
+   */
+  synchronous(level: 'FULL' | 'NORMAL'): void {
+    this.#db.pragma(`synchronous = ${level}`);
+  }
 }
