@@ -526,15 +526,20 @@ export class Store implements HashReader {
 
   /**
    * Records a failed attempt on pending envelopes: one more attempt each, and one retry time for
-   * all of them, so a batch that failed together is retried together.
+   * all of them, so a batch that failed together is retried together. Alone, it is
+   * group-committed: a crash that loses it only makes the envelopes due sooner.
    */
   async markAttempt(
     party: string,
     ids: readonly string[],
     error: string | null,
     nextAttemptAt: number,
-    q: Executor = this.db,
+    q?: Executor,
   ): Promise<void> {
+    if (!q)
+      return this.transaction((tx) => this.markAttempt(party, ids, error, nextAttemptAt, tx), {
+        durable: false,
+      });
     for (let i = 0; i < ids.length; i += 500)
       await q
         .updateTable('outbox')
