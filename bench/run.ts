@@ -21,6 +21,7 @@ const BENCHES: Record<string, (options: BenchOptions) => Promise<unknown>> = {
     return (await import('./node.ts')).benchNode(bound.perSecond, bound.signVerifyMs);
   },
   ledger: async () => (await import('./ledger.ts')).benchLedger(),
+  store: async () => (await import('./store.ts')).benchStore(),
   resilience: async (o) => (await import('./resilience.ts')).benchResilience(o),
   console: async (o) => {
     const { benchConsole, printConsole } = await import('./console.ts');

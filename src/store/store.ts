@@ -45,6 +45,7 @@ import {
   type SearchRow,
   searchMessages,
 } from './search.ts';
+import type { SqliteStatements } from './sqlite/statements.ts';
 
 export type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -52,17 +53,24 @@ export type PeerRow = Parsed<PeersTable>;
 /** What a release writes to the outbox: one row per message and recipient. */
 export type NewOutboxRow = Parsed<OutboxTable>;
 /**
- * An outbox row as read back, without its body (delivery never needs it). `text` is the envelope
- * as stored: what every (re)send sends, byte for byte. `envelope` is parsed from it when first
- * read (settling the receipt), once; a row delivery reads again while its batch is in flight
- * costs no parse.
+ * An outbox row as delivery reads it (`dueOutbox`): only what sending and settling need. `text`
+ * is the envelope as stored: what every (re)send sends, byte for byte. `envelope` is parsed from
+ * it when first read (settling the receipt), once; a row delivery reads again while its batch is
+ * in flight costs no parse.
  */
-export type OutboxRow = Omit<NewOutboxRow, 'body' | 'envelope'> & {
+export type OutboxRow = Pick<
+  NewOutboxRow,
+  'id' | 'seq' | 'rank' | 'header_hash' | 'status' | 'attempts'
+> & {
   text: string;
   readonly envelope: Envelope;
 };
-/** An outbox row with its message's body. */
-export type OutboxMessageRow = OutboxRow & { body: Body };
+/** An outbox row with all its columns and its message's body. */
+export type OutboxMessageRow = Omit<NewOutboxRow, 'body' | 'envelope'> & {
+  text: string;
+  readonly envelope: Envelope;
+  body: Body;
+};
 export type InboxRow = Parsed<InboxTable>;
 /** A received message as the inbox lists it: `sent` is its header's, read without the envelope. */
 export type InboxListRow = Omit<InboxRow, 'envelope'> & { sent: string };
@@ -99,19 +107,53 @@ export interface IntegrityReport {
 /** Runs the backend's structure check; `stop` aborts when the store closes (answer unchecked). */
 export type IntegrityCheck = (stop: AbortSignal) => Promise<IntegrityReport>;
 
+/** What a backend adds to the shared Kysely code. */
+export interface StoreBackend {
+  /** The backend's structure check (SQLite's `quick_check`). */
+  integrityCheck?: IntegrityCheck;
+  /** SQLite: the hot path's prepared statements on the node's one connection. */
+  sqlite?: SqliteStatements;
+}
+
+/** How a transaction reaches the disk. */
+export interface TransactionOptions {
+  /**
+   * false: the commit returns without waiting for its fsync (SQLite `synchronous = NORMAL`,
+   * PostgreSQL `synchronous_commit = off`); it becomes durable with the next durable commit or
+   * `sync()`, as both engines write their log in commit order. Only for what a crash may lose:
+   * what can be had again (docs/architecture.md § What is durable before something leaves).
+   */
+  durable?: boolean;
+}
+
 export class Store implements HashReader {
   readonly db: Kysely<Database>;
   readonly dialect: Dialect;
   readonly #integrityCheck: IntegrityCheck | undefined;
+  readonly #sqlite: SqliteStatements | undefined;
+  /** Commits made without waiting for their fsync, and how many of them `sync` made durable. */
+  #lazyCommits = 0;
+  #syncedCommits = 0;
   /** Structure checks under way, ended and waited for when the store closes. */
   readonly #checks = new Set<Promise<IntegrityReport>>();
   readonly #closing = new AbortController();
   #damage: DamageListener | undefined;
 
-  constructor(db: Kysely<Database>, dialect: Dialect, integrityCheck?: IntegrityCheck) {
+  constructor(db: Kysely<Database>, dialect: Dialect, backend: StoreBackend = {}) {
     this.db = db;
     this.dialect = dialect;
-    this.#integrityCheck = integrityCheck;
+    this.#integrityCheck = backend.integrityCheck;
+    this.#sqlite = backend.sqlite;
+  }
+
+  /**
+   * The SQLite hot path, when `q` may use it: inside the caller's own transaction (the
+   * connection is held for it), or, for a read only, while no transaction is open.
+   */
+  #fast(q: Executor, read = false): SqliteStatements | undefined {
+    const sqlite = this.#sqlite;
+    if (!sqlite) return undefined;
+    return q.isTransaction || (read && !sqlite.inTransaction) ? sqlite : undefined;
   }
 
   /** Checks the database's structure (SQLite: `PRAGMA quick_check`, off the event loop). */
@@ -187,8 +229,44 @@ export class Store implements HashReader {
     if (error) throw error instanceof Error ? error : new Error(String(error));
   }
 
-  transaction<T>(fn: (tx: Transaction<Database>) => Promise<T>): Promise<T> {
-    return this.db.transaction().execute(fn);
+  async transaction<T>(
+    fn: (tx: Transaction<Database>) => Promise<T>,
+    options: TransactionOptions = {},
+  ): Promise<T> {
+    if (options.durable !== false) return this.db.transaction().execute(fn);
+    const result = await this.#lazyTransaction(fn);
+    this.#lazyCommits++;
+    return result;
+  }
+
+  #lazyTransaction<T>(fn: (tx: Transaction<Database>) => Promise<T>): Promise<T> {
+    const sqlite = this.#sqlite;
+    if (!sqlite)
+      return this.db.transaction().execute(async (tx) => {
+        await sql`set local synchronous_commit = off`.execute(tx);
+        return fn(tx);
+      });
+    // The setting is the connection's: it is held (no other unit runs) from before BEGIN until
+    // the setting is back, so no other commit goes without its fsync.
+    return this.db.connection().execute(async (connection) => {
+      sqlite.synchronous('NORMAL');
+      try {
+        return await connection.transaction().execute(fn);
+      } finally {
+        sqlite.synchronous('FULL');
+      }
+    });
+  }
+
+  /**
+   * Makes every commit so far durable: when some were made without waiting for their fsync, one
+   * durable write (the engines' logs are written in commit order, so its fsync covers them).
+   */
+  async sync(): Promise<void> {
+    const upTo = this.#lazyCommits;
+    if (upTo === this.#syncedCommits) return;
+    await this.setMeta('synced_at', new Date().toISOString());
+    this.#syncedCommits = Math.max(this.#syncedCommits, upTo);
   }
 
   async close(): Promise<void> {
@@ -201,6 +279,13 @@ export class Store implements HashReader {
   // meta
 
   async getMeta(key: string, q: Executor = this.db): Promise<string | undefined> {
+    const fast = this.#fast(q, true);
+    if (fast)
+      return (
+        fast.statement('select value from meta where key = ?').get(key) as
+          | { value: string }
+          | undefined
+      )?.value;
     const row = await q
       .selectFrom('meta')
       .select('value')
@@ -210,6 +295,15 @@ export class Store implements HashReader {
   }
 
   async setMeta(key: string, value: string, q: Executor = this.db): Promise<void> {
+    const fast = this.#fast(q);
+    if (fast) {
+      fast
+        .statement(
+          'insert into meta (key, value) values (?, ?) on conflict (key) do update set value = excluded.value',
+        )
+        .run(key, value);
+      return;
+    }
     await q
       .insertInto('meta')
       .values({ key, value })
@@ -244,6 +338,13 @@ export class Store implements HashReader {
 
   /** The last seq released on the channel me → party (0 before the first). */
   async lastSeq(party: string, q: Executor = this.db): Promise<number> {
+    const fast = this.#fast(q, true);
+    if (fast) {
+      const row = fast.statement('select last_seq from channels where party = ?').get(party) as
+        | { last_seq: number }
+        | undefined;
+      return Number(row?.last_seq ?? 0);
+    }
     const row = await q
       .selectFrom('channels')
       .select('last_seq')
@@ -254,6 +355,15 @@ export class Store implements HashReader {
 
   /** Records the last seq released; call in the releasing transaction. */
   async setLastSeq(party: string, seq: number, q: Executor): Promise<void> {
+    const fast = this.#fast(q);
+    if (fast) {
+      fast
+        .statement(
+          'insert into channels (party, last_seq) values (?, ?) on conflict (party) do update set last_seq = excluded.last_seq',
+        )
+        .run(party, seq);
+      return;
+    }
     await q
       .insertInto('channels')
       .values({ party, last_seq: seq })
@@ -301,9 +411,19 @@ export class Store implements HashReader {
     q: Executor = this.db,
     attemptsBelow?: number,
   ): Promise<OutboxRow[]> {
+    const fast = this.#fast(q, true);
+    if (fast) {
+      const below = attemptsBelow === undefined ? '' : ' and attempts < ?';
+      const rows = fast
+        .statement(
+          `select ${DUE_SQL} from outbox where party = ? and status = 'pending' and rank in (${ranks.map(() => '?').join(', ')}) and next_attempt_at <= ?${below} order by rank, seq limit ?`,
+        )
+        .all(party, ...ranks, now, ...(attemptsBelow === undefined ? [] : [attemptsBelow]), limit);
+      return (rows as DueRow[]).map(outboxRow);
+    }
     let query = q
       .selectFrom('outbox')
-      .select(OUTBOX_COLUMNS)
+      .select(DUE_COLUMNS)
       .where('party', '=', party)
       .where('status', '=', 'pending')
       .where('rank', 'in', ranks)
@@ -320,6 +440,18 @@ export class Store implements HashReader {
     q: Executor = this.db,
     attemptsBelow?: number,
   ): Promise<number | undefined> {
+    const fast = this.#fast(q, true);
+    if (fast) {
+      const below = attemptsBelow === undefined ? '' : ' and attempts < ?';
+      const row = fast
+        .statement(
+          `select min(next_attempt_at) as at from outbox where party = ? and status = 'pending' and rank in (${ranks.map(() => '?').join(', ')})${below}`,
+        )
+        .get(party, ...ranks, ...(attemptsBelow === undefined ? [] : [attemptsBelow])) as {
+        at: number | null;
+      };
+      return row.at === null ? undefined : Number(row.at);
+    }
     let query = q
       .selectFrom('outbox')
       .select((eb) => eb.fn.min('next_attempt_at').as('at'))
@@ -355,6 +487,14 @@ export class Store implements HashReader {
     q: Executor,
   ): Promise<void> {
     const receiptedAt = new Date().toISOString();
+    const fast = this.#fast(q);
+    if (fast) {
+      const update = fast.statement(
+        "update outbox set status = 'receipted', receipted_at = ?, peer_received_at = ?, peer_index = ?, last_error = null where party = ? and id = ?",
+      );
+      for (const e of entries) update.run(receiptedAt, e.receivedAt, e.index, party, e.id);
+      return;
+    }
     const byTime = new Map<string, { id: string; index: number }[]>();
     for (const e of entries) byTime.set(e.receivedAt, [...(byTime.get(e.receivedAt) ?? []), e]);
     for (const [receivedAt, list] of byTime) {
@@ -386,15 +526,20 @@ export class Store implements HashReader {
 
   /**
    * Records a failed attempt on pending envelopes: one more attempt each, and one retry time for
-   * all of them, so a batch that failed together is retried together.
+   * all of them, so a batch that failed together is retried together. Alone, it is
+   * group-committed: a crash that loses it only makes the envelopes due sooner.
    */
   async markAttempt(
     party: string,
     ids: readonly string[],
     error: string | null,
     nextAttemptAt: number,
-    q: Executor = this.db,
+    q?: Executor,
   ): Promise<void> {
+    if (!q)
+      return this.transaction((tx) => this.markAttempt(party, ids, error, nextAttemptAt, tx), {
+        durable: false,
+      });
     for (let i = 0; i < ids.length; i += 500)
       await q
         .updateTable('outbox')
@@ -506,6 +651,15 @@ export class Store implements HashReader {
     q: Executor = this.db,
   ): Promise<Map<string, string>> {
     const out = new Map<string, string>();
+    const fast = this.#fast(q, true);
+    if (fast) {
+      const read = fast.statement('select header_hash from inbox where party = ? and id = ?');
+      for (const id of ids) {
+        const row = read.get(party, id) as { header_hash: string } | undefined;
+        if (row) out.set(id, row.header_hash);
+      }
+      return out;
+    }
     for (let i = 0; i < ids.length; i += 500) {
       const rows = await q
         .selectFrom('inbox')
@@ -525,6 +679,15 @@ export class Store implements HashReader {
     q: Executor = this.db,
   ): Promise<Map<number, string>> {
     const out = new Map<number, string>();
+    const fast = this.#fast(q, true);
+    if (fast) {
+      const read = fast.statement('select id from inbox where party = ? and seq = ?');
+      for (const seq of seqs) {
+        const row = read.get(party, seq) as { id: string } | undefined;
+        if (row) out.set(seq, row.id);
+      }
+      return out;
+    }
     for (let i = 0; i < seqs.length; i += 500) {
       const rows = await q
         .selectFrom('inbox')
@@ -667,6 +830,13 @@ export class Store implements HashReader {
     receipt: SignedReceipt,
     q: Executor,
   ): Promise<number> {
+    const fast = this.#fast(q);
+    if (fast)
+      return Number(
+        fast
+          .statement('insert into receipts (dir, party, at, receipt) values (?, ?, ?, ?)')
+          .run(dir, party, new Date().toISOString(), toJson(receipt)).lastInsertRowid,
+      );
     const row = await q
       .insertInto('receipts')
       .values({ dir, party, at: new Date().toISOString(), receipt: toJson(receipt) })
@@ -846,9 +1016,7 @@ export class Store implements HashReader {
       const rows = chunkOf(leaves.length - done);
       const params: unknown[] = [];
       for (let k = done; k < done + rows; k++) params.push(start + k, leaves[k]);
-      await q.executeQuery(
-        CompiledQuery.raw(this.#insert('ledger_leaves (idx, leaf)', rows, 2, ''), params),
-      );
+      await this.#run(this.#insert('ledger_leaves (idx, leaf)', rows, 2, ''), params, q);
       done += rows;
     }
     await this.#writeHashes(firstHash, hashes, q);
@@ -864,14 +1032,10 @@ export class Store implements HashReader {
     // The last page may be partly written: what it holds comes first in its new text.
     let current = new Uint8Array(P * HASH_BYTES);
     if (fill > 0) {
-      const row = await q
-        .selectFrom('ledger_pages')
-        .select('hashes')
-        .where('page', '=', page)
-        .executeTakeFirst();
-      if (row?.hashes.length !== fill * HASH_BYTES)
+      const hashes = (await this.#pages([page], q)).get(page);
+      if (hashes?.length !== fill * HASH_BYTES)
         throw new Error(`ledger page ${page} does not end at stored hash ${first}`);
-      current.set(row.hashes);
+      current.set(hashes);
     }
     const rows: [number, Buffer][] = [];
     for (const hash of hashes) {
@@ -888,11 +1052,16 @@ export class Store implements HashReader {
     for (let done = 0; done < rows.length; ) {
       const n = chunkOf(rows.length - done);
       const params = rows.slice(done, done + n).flat();
-      await q.executeQuery(
-        CompiledQuery.raw(this.#insert('ledger_pages (page, hashes)', n, 2, upsert), params),
-      );
+      await this.#run(this.#insert('ledger_pages (page, hashes)', n, 2, upsert), params, q);
       done += n;
     }
+  }
+
+  /** Runs one raw statement: prepared once on the SQLite hot path, else through Kysely. */
+  async #run(text: string, params: unknown[], q: Executor): Promise<void> {
+    const fast = this.#fast(q);
+    if (fast) fast.statement(text).run(...params);
+    else await q.executeQuery(CompiledQuery.raw(text, params));
   }
 
   /** `insert into <target> values (…), …` for `rows` rows of `columns`, in this dialect. */
@@ -918,18 +1087,33 @@ export class Store implements HashReader {
   async readHashes(indexes: readonly number[], q: Executor = this.db): Promise<Uint8Array[]> {
     if (!indexes.length) return [];
     const P = LEDGER_PAGE_HASHES;
-    const rows = await q
-      .selectFrom('ledger_pages')
-      .select(['page', 'hashes'])
-      .where('page', 'in', [...new Set(indexes.map((i) => Math.floor(i / P)))])
-      .execute();
-    const pages = new Map(rows.map((r) => [Number(r.page), r.hashes]));
+    const pages = await this.#pages([...new Set(indexes.map((i) => Math.floor(i / P)))], q);
     return indexes.map((i) => {
       const at = (i % P) * HASH_BYTES;
       const page = pages.get(Math.floor(i / P));
       if (!page || page.length < at + HASH_BYTES) throw new Error(`ledger hash ${i} is missing`);
       return new Uint8Array(page.subarray(at, at + HASH_BYTES));
     });
+  }
+
+  /** The stored hash pages of these numbers (those that exist). */
+  async #pages(numbers: readonly number[], q: Executor): Promise<Map<number, Uint8Array>> {
+    const pages = new Map<number, Uint8Array>();
+    const fast = this.#fast(q, true);
+    if (fast) {
+      const read = fast.statement('select hashes from ledger_pages where page = ?');
+      for (const page of numbers) {
+        const row = read.get(page) as { hashes: Uint8Array } | undefined;
+        if (row) pages.set(page, row.hashes);
+      }
+    } else
+      for (const r of await q
+        .selectFrom('ledger_pages')
+        .select(['page', 'hashes'])
+        .where('page', 'in', numbers)
+        .execute())
+        pages.set(Number(r.page), r.hashes);
+    return pages;
   }
 
   async readLeaves(from: number, count: number, q: Executor = this.db): Promise<string[]> {
@@ -944,6 +1128,15 @@ export class Store implements HashReader {
   }
 
   async addCheckpoint(size: number, note: string, q: Executor): Promise<void> {
+    const fast = this.#fast(q);
+    if (fast) {
+      fast
+        .statement(
+          'insert into checkpoints (size, note, at) values (?, ?, ?) on conflict (size) do nothing',
+        )
+        .run(size, note, new Date().toISOString());
+      return;
+    }
     await q
       .insertInto('checkpoints')
       .values({ size, note, at: new Date().toISOString() })
@@ -987,6 +1180,15 @@ export class Store implements HashReader {
 
   /** Records a newly accepted checkpoint of `party` (one statement: atomic). */
   async putWitnessed(row: WitnessedRow, q: Executor = this.db): Promise<void> {
+    const fast = this.#fast(q);
+    if (fast) {
+      fast
+        .statement(
+          'insert into witnessed (party, size, root, note, cosignature, at) values (?, ?, ?, ?, ?, ?) on conflict (party) do update set size = excluded.size, root = excluded.root, note = excluded.note, cosignature = excluded.cosignature, at = excluded.at',
+        )
+        .run(row.party, row.size, row.root, row.note, row.cosignature, row.at);
+      return;
+    }
     const { party, ...rest } = row;
     await q
       .insertInto('witnessed')
@@ -1374,6 +1576,24 @@ export interface IncidentMessageRow {
 const HASH_BYTES = 32;
 
 /** The outbox columns delivery reads: all but the body, and the envelope as its stored `text`. */
+/**
+ * What delivery reads of a due row, and no more: the envelope as stored (what it sends), and
+ * what settling a receipt and a retry need.
+ */
+const DUE_COLUMNS = [
+  'id',
+  'seq',
+  'rank',
+  'header_hash',
+  'envelope as text',
+  'status',
+  'attempts',
+] as const;
+const DUE_SQL = 'id, seq, rank, header_hash, envelope as text, status, attempts';
+type DueRow = Pick<NewOutboxRow, 'id' | 'seq' | 'rank' | 'header_hash' | 'status' | 'attempts'> & {
+  text: Json<Envelope>;
+};
+
 const OUTBOX_COLUMNS = [
   'party',
   'id',

@@ -294,14 +294,19 @@ class Lane {
       );
       if (!fresh.length) continue;
       // Its checkpoint must extend (or be within) the peer's log as this node witnessed it; if
-      // so, the receipt is recorded in one commit with the witness's new state.
+      // so, the receipt is recorded in one commit with the witness's new state. That commit is
+      // group-committed (no fsync of its own): a crash that loses it leaves the rows pending,
+      // and resending them gets the same receipt (docs/architecture.md § Durability).
       const record: ReceiptRecorder = (alsoInTransaction) =>
-        ledger.commit(async (tx, log) => {
-          await alsoInTransaction(tx);
-          await store.markReceipted(this.#party, fresh, tx);
-          await store.addReceipt('in', this.#party, receipt, tx);
-          await log.append([receiptLeaf('in', new Date().toISOString(), receipt)]);
-        });
+        ledger.commit(
+          async (tx, log) => {
+            await alsoInTransaction(tx);
+            await store.markReceipted(this.#party, fresh, tx);
+            await store.addReceipt('in', this.#party, receipt, tx);
+            await log.append([receiptLeaf('in', new Date().toISOString(), receipt)]);
+          },
+          { durable: false },
+        );
       const { checkpoint } = verified;
       if (
         !(await witness.checkReceipt(this.#party, checkpoint, receipt.receipt.checkpoint, record))

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect } from 'kysely';
+import { Kysely, Migrator, SqliteDialect, sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { ed25519FromSeed } from '../../crypto/ed25519.ts';
 import { openCheckpoint } from '../../ledger/checkpoint.ts';
@@ -141,6 +141,82 @@ describe('the node log in SQLite', () => {
       true,
     );
     await store.close();
+  });
+
+  test('a group-committed unit joins the tree without an fsync of its own; every other commit keeps synchronous = FULL', async () => {
+    const store = await openSqliteStore(join(dir, 'lazy.db'));
+    const log = await Ledger.open(store, signer());
+    const synchronous = async () =>
+      (await sql<{ synchronous: number }>`pragma synchronous`.execute(store.db)).rows[0]
+        ?.synchronous;
+    const FULL = 2;
+
+    // Its leaves join the tree; it is not counted as a durable commit.
+    await log.commit((_tx, ledger) => ledger.append([event(0), event(1)]), { durable: false });
+    expect(log.size).toBe(2);
+    expect(log.commits).toBe(0);
+    expect(await synchronous()).toBe(FULL);
+
+    // A statement that arrives while it runs waits for it, and runs with FULL again.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let entered = () => {};
+    const inside = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    const order: string[] = [];
+    const lazy = log
+      .commit(
+        async (_tx, ledger) => {
+          entered();
+          await held;
+          return ledger.append([event(2)]);
+        },
+        { durable: false },
+      )
+      .then(() => order.push('lazy'));
+    await inside;
+    const meanwhile = synchronous().then((level) => order.push(`read ${level}`));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    release();
+    await Promise.all([lazy, meanwhile]);
+    expect(order).toEqual(['lazy', `read ${FULL}`]);
+
+    // A unit that fails keeps nothing and leaves FULL; a checkpoint is refused in one.
+    await expect(
+      log.commit(
+        async (_tx, ledger) => {
+          await ledger.append([event(3)]);
+          throw new Error('no');
+        },
+        { durable: false },
+      ),
+    ).rejects.toThrow('no');
+    await expect(
+      log.commit((_tx, ledger) => ledger.checkpoint(), { durable: false }),
+    ).rejects.toThrow('only in a durable commit');
+    expect(log.size).toBe(3);
+    expect(await synchronous()).toBe(FULL);
+
+    // sync makes them durable with one write, and writes nothing when nothing waits.
+    await store.sync();
+    const synced = await store.getMeta('synced_at');
+    expect(synced).toBeDefined();
+    await store.sync();
+    expect(await store.getMeta('synced_at')).toBe(synced);
+    await store.close();
+
+    // Reopened, the tree is the three leaves.
+    const again = await openSqliteStore(join(dir, 'lazy.db'));
+    const reopened = await Ledger.open(again, signer());
+    const reference = new MemoryHashStore();
+    for (let i = 0; i < 3; i++) reference.append(utf8(jcs(event(i))));
+    const { note } = await reopened.commit((_tx, ledger) => ledger.checkpoint());
+    const { checkpoint } = openCheckpoint(utf8(note), verifier.name, verifier);
+    expect(toHex(checkpoint.root)).toBe(toHex(treeHashSync(3, reference)));
+    await again.close();
   });
 
   test('a database with a stored hash missing is refused by the conversion, not repacked with a hole', async () => {

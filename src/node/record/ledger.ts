@@ -18,7 +18,7 @@ import type { NoteSigner } from '../../ledger/note.ts';
 import { fromUtf8, toHex, utf8 } from '../../protocol/encoding.ts';
 import { jcs } from '../../protocol/jcs.ts';
 import type { Leaf } from '../../protocol/leaf.ts';
-import type { Executor, Store } from '../../store/store.ts';
+import type { Executor, Store, TransactionOptions } from '../../store/store.ts';
 import { Lock } from '../core/lock.ts';
 
 /** Hashes of the last appends, which the next appends read (the tree's right edge). */
@@ -123,7 +123,10 @@ export class Ledger {
     return this.#signer.name;
   }
 
-  /** Units of work committed since the ledger was opened: each one durable store transaction. */
+  /**
+   * Durable units of work committed since the ledger was opened, each one fsynced store
+   * transaction (group-committed units ride a later one's fsync and are not counted).
+   */
   get commits(): number {
     return this.#commits;
   }
@@ -132,9 +135,15 @@ export class Ledger {
    * Runs `work` in one store transaction under the write lock. What it appends joins the
    * committed tree, and its `afterCommit` callbacks run, only once the transaction is durable;
    * if it throws, nothing of it is kept.
+   *
+   * With `durable: false` the unit is group-committed: it returns once written, and is made
+   * durable by the next durable commit (or `Store.sync`). Only for what a crash may lose because
+   * it can be had again (the sender's record of a receipt: resending gets the same receipt). Such
+   * a unit cannot sign a checkpoint: a checkpoint leaves the node, so it covers only durable
+   * leaves (signing one is a durable commit, whose fsync covers the leaves before it).
    */
-  commit<T>(work: Work<T>): Promise<T> {
-    return this.#lock.run(() => this.#commit(work));
+  commit<T>(work: Work<T>, options: TransactionOptions = {}): Promise<T> {
+    return this.#lock.run(() => this.#commit(work, options));
   }
 
   /**
@@ -145,9 +154,10 @@ export class Ledger {
     return this.#lock.run(() => fn((work) => this.#commit(work)));
   }
 
-  async #commit<T>(work: Work<T>): Promise<T> {
+  async #commit<T>(work: Work<T>, options: TransactionOptions = {}): Promise<T> {
     let pending: Pending | undefined;
     const after: Array<() => void> = [];
+    const lazy = options.durable === false;
     const result = await this.#store.transaction(async (tx) => {
       if (this.#guard) {
         await this.#guard(tx);
@@ -163,15 +173,18 @@ export class Ledger {
           if (leaves.length) pending = await this.#append(leaves, tx, pending);
           return first;
         },
-        checkpoint: () => this.#checkpoint(tx, pending),
+        checkpoint: () => {
+          if (lazy) throw new Error('a checkpoint is signed only in a durable commit');
+          return this.#checkpoint(tx, pending);
+        },
         prove: async (index, size) =>
           (await proveRecord(size, index, this.#reader(tx, pending?.hashes))).map(toHex),
         afterCommit: (then) => {
           after.push(then);
         },
       });
-    });
-    this.#commits++;
+    }, options);
+    if (!lazy) this.#commits++;
     if (pending) this.#committed(pending);
     for (const then of after) then();
     return result;

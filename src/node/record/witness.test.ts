@@ -16,6 +16,7 @@ import type { Heartbeat } from '../../protocol/heartbeat.ts';
 import { PROTOCOL_VERSION } from '../../protocol/version.ts';
 import { LEDGER_PAGE_HASHES } from '../../store/migrations.ts';
 import type { Store } from '../../store/store.ts';
+import { readConfig, writeConfig } from '../core/config.ts';
 import { openNodeStore, readNodeKeys, readOwnCard, readToken } from '../core/data.ts';
 import { ACK_ALARMS } from '../incidents/escalation.ts';
 import { Ledger } from './ledger.ts';
@@ -490,6 +491,22 @@ describe('mutual witnessing', () => {
     expect(row?.status).toBe('pending');
     expect(row?.attempts).toBeGreaterThan(0);
     expect((await cn.store.witnessed('us'))?.size).toBe(latest.size);
+  });
+});
+
+describe('a co-signature after a group-committed receipt', () => {
+  test('leaves only once the receipt record that accepted its checkpoint is made durable', async () => {
+    // No heartbeat during the test: the only sync is the one the co-signature asks for.
+    for (const site of [pair.us, pair.cn])
+      writeConfig(site.dir, { ...readConfig(site.dir), heartbeatMs: 600_000 });
+    await pair.start(pair.cn);
+    const us = await pair.start(pair.us);
+    await exchange(pair.us, 'cn');
+    // The record that accepted Beijing's checkpoint was group-committed: nothing synced it yet.
+    expect(await us.store.getMeta('synced_at')).toBeUndefined();
+    const outgoing = await us.witness.outgoing('cn', us.ledger.size);
+    expect(outgoing.cosignature?.size).toBe(await us.witness.witnessedSize('cn'));
+    expect(await us.store.getMeta('synced_at')).toBeDefined();
   });
 });
 

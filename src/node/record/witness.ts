@@ -141,7 +141,12 @@ export class Witness {
   ): Promise<Pick<Heartbeat, 'consistency' | 'cosignature'>> {
     const out: Pick<Heartbeat, 'consistency' | 'cosignature'> = {};
     const accepted = await this.#acceptedOf(party);
-    if (accepted) out.cosignature = { size: accepted.size, line: accepted.line };
+    // A co-signature leaves only once the checkpoint it signs is durably accepted: the receipt
+    // commit that accepted it may be group-committed (C2SP tlog-witness: persist, then sign).
+    if (accepted) {
+      await this.#parts.store.sync();
+      out.cosignature = { size: accepted.size, line: accepted.line };
+    }
     const cosigned = await this.#cosignedOf(party);
     if (cosigned && cosigned.size <= size) {
       try {

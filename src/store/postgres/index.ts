@@ -79,7 +79,7 @@ async function open(options: PostgresOptions, readOnly: boolean): Promise<Store>
   const store = new Store(
     new Kysely<Schema>({ dialect: new PostgresDialect({ pool: connections }) }),
     'postgres',
-    async () => ({ checked: false, problems: [], reason: NO_QUICK_CHECK }),
+    { integrityCheck: async () => ({ checked: false, problems: [], reason: NO_QUICK_CHECK }) },
   );
   try {
     const { rows } = await connections.query<{ synchronous_commit: string }>(

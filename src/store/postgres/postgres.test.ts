@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createPair, draft, eventually, type Pair } from '../../../test/support/pair.ts';
@@ -126,6 +127,22 @@ describe('two nodes on PostgreSQL', () => {
       expect(await again.ledgerSize()).toBe(0);
     } finally {
       await again.close();
+    }
+  });
+
+  test('a group-committed transaction is kept, and the commits after it wait for the WAL flush again', async () => {
+    const store = await openPostgresStore({ url: URL, schema: schemaOf('x') });
+    try {
+      await store.transaction((tx) => store.setMeta('lazy', 'kept', tx), { durable: false });
+      expect(await store.getMeta('lazy')).toBe('kept');
+      const setting = await sql<{
+        synchronous_commit: string;
+      }>`show synchronous_commit`.execute(store.db);
+      expect(setting.rows[0]?.synchronous_commit).toBe('on');
+      await store.sync();
+      expect(await store.getMeta('synced_at')).toBeDefined();
+    } finally {
+      await store.close();
     }
   });
 });

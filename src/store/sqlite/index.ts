@@ -12,6 +12,7 @@ import Database from 'better-sqlite3';
 import { Kysely, type SqliteDatabase, SqliteDialect, type SqliteStatement } from 'kysely';
 import type { Database as Schema } from '../schema.ts';
 import { type IntegrityReport, Store } from '../store.ts';
+import { SqliteStatements } from './statements.ts';
 
 /** Distinct SQL texts kept prepared; the node issues a few dozen shapes. */
 const STATEMENT_CACHE = 512;
@@ -43,9 +44,11 @@ export async function openSqliteStore(path: string): Promise<Store> {
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   const dialect = new SqliteDialect({ database: withStatementCache(db) });
-  const store = new Store(new Kysely<Schema>({ dialect }), 'sqlite', (stop) =>
-    path === ':memory:' ? Promise.resolve(quickCheckHere(db)) : quickCheck(path, stop),
-  );
+  const store = new Store(new Kysely<Schema>({ dialect }), 'sqlite', {
+    integrityCheck: (stop) =>
+      path === ':memory:' ? Promise.resolve(quickCheckHere(db)) : quickCheck(path, stop),
+    sqlite: new SqliteStatements(db),
+  });
   await store.migrate();
   return store;
 }
@@ -125,5 +128,5 @@ export function openSqliteStoreReadOnly(path: string): Store {
   const db = new Database(path, { readonly: true, fileMustExist: true });
   db.pragma('busy_timeout = 5000');
   const dialect = new SqliteDialect({ database: withStatementCache(db) });
-  return new Store(new Kysely<Schema>({ dialect }), 'sqlite');
+  return new Store(new Kysely<Schema>({ dialect }), 'sqlite', { sqlite: new SqliteStatements(db) });
 }
