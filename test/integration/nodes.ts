@@ -179,8 +179,16 @@ export class HotlineNode {
     this.logFile = join(root, `${party}.log`);
   }
 
-  /** `hotline init` into `<root>/<party>` on two free loopback ports, then the given settings. */
-  static async init(root: string, who: Identity, settings: Settings = {}): Promise<HotlineNode> {
+  /**
+   * `hotline init` into `<root>/<party>` on two free loopback ports (and any `initArgs`, such as
+   * a PKCS#11 token's), then the given settings.
+   */
+  static async init(
+    root: string,
+    who: Identity,
+    settings: Settings = {},
+    initArgs: readonly string[] = [],
+  ): Promise<HotlineNode> {
     const node = new HotlineNode(root, who.party);
     const listen = `127.0.0.1:${await freePort()}`;
     const operatorListen = `127.0.0.1:${await freePort()}`;
@@ -197,6 +205,7 @@ export class HotlineNode {
       listen,
       '--operator-listen',
       operatorListen,
+      ...initArgs,
     ]);
     node.fingerprint = /^Fingerprint: (.+)$/m.exec(node.initOutput.stdout)?.[1] ?? '';
     // A password alone signs in, and the data folder's token approves, unless a test asks for the
