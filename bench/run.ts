@@ -21,6 +21,7 @@ const BENCHES: Record<string, (options: BenchOptions) => Promise<unknown>> = {
     return (await import('./node.ts')).benchNode(bound.perSecond, bound.signVerifyMs);
   },
   ledger: async () => (await import('./ledger.ts')).benchLedger(),
+  keys: async (o) => (await import('./keys.ts')).benchKeys(o),
   resilience: async (o) => (await import('./resilience.ts')).benchResilience(o),
   console: async (o) => {
     const { benchConsole, printConsole } = await import('./console.ts');
