@@ -106,6 +106,20 @@ export class TokenSession {
   /** Opens a session on the configured token and logs in as its user with `pin`. */
   static open(config: Omit<Pkcs11Config, 'labels'>, pin: string): TokenSession {
     const { pkcs11, lib } = library(config.module);
+    try {
+      return TokenSession.#login(pkcs11, lib, config, pin);
+    } catch (e) {
+      if (e instanceof TokenError) throw e;
+      throw new TokenError('E_PKCS11', `cannot open a session on the token: ${reason(e)}`);
+    }
+  }
+
+  static #login(
+    pkcs11: Pkcs11,
+    lib: Library,
+    config: Omit<Pkcs11Config, 'labels'>,
+    pin: string,
+  ): TokenSession {
     const slots = lib.C_GetSlotList(true);
     const label = (slot: Handle) => lib.C_GetTokenInfo(slot).label.trim();
     const slot =
@@ -116,7 +130,12 @@ export class TokenSession {
     if (!slot)
       throw new TokenError(
         'E_PKCS11',
-        `no token ${name} in ${config.module} (tokens present: ${slots.map((s) => `"${label(s)}" in slot ${slotId(s)}`).join(', ') || 'none'})`,
+        `no token ${name} in ${config.module} (tokens present: ${
+          slots
+            .filter((s) => label(s) !== '')
+            .map((s) => `"${label(s)}" in slot ${slotId(s)}`)
+            .join(', ') || 'none'
+        })`,
       );
     if (!lib.C_GetMechanismList(slot).some((m) => m === CKM_EDDSA))
       throw new TokenError(
