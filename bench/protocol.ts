@@ -72,7 +72,7 @@ export interface Figure {
 let _sink: unknown;
 
 /** An operation warmed up and calibrated, whose rounds are timed later, interleaved. */
-interface Timed {
+export interface Timed {
   name: string;
   op: () => unknown;
   isAsync: boolean;
@@ -81,7 +81,7 @@ interface Timed {
 }
 
 /** Warms `op` (sync or async) up, and sizes its rounds to last about ROUND_MS. */
-async function prepare(name: string, op: () => unknown): Promise<Timed> {
+export async function prepare(name: string, op: () => unknown): Promise<Timed> {
   let warm = 0;
   let isAsync = false;
   const start = performance.now();
@@ -116,7 +116,7 @@ async function timeRound(t: Timed): Promise<void> {
  * shared virtual machine drifts over seconds, and interleaving spreads the drift over every
  * figure instead of handing it to whichever ran at the time.
  */
-async function timeAll(
+export async function timeAll(
   ops: readonly Timed[],
   progress?: (note: string) => void,
 ): Promise<Figure[]> {

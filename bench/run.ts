@@ -22,6 +22,7 @@ const BENCHES: Record<string, (options: BenchOptions) => Promise<unknown>> = {
   },
   ledger: async () => (await import('./ledger.ts')).benchLedger(),
   store: async () => (await import('./store.ts')).benchStore(),
+  keys: async (o) => (await import('./keys.ts')).benchKeys(o),
   resilience: async (o) => (await import('./resilience.ts')).benchResilience(o),
   console: async (o) => {
     const { benchConsole, printConsole } = await import('./console.ts');

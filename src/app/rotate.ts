@@ -34,11 +34,19 @@ export async function rotateDataDir(dir: string, options: RotateOptions): Promis
     throw new DataDirError('a compromise rotation needs the recovery key file (--recovery-key)');
   const recovery = options.recoveryKeyFile ? recoveryKey(options.recoveryKeyFile) : undefined;
   const config = readConfig(dir);
+  const onToken = Object.keys(config.keys.pkcs11?.labels ?? {}).filter(
+    (p) => p === 'identity' || p === 'signing',
+  );
+  if (onToken.length)
+    throw new DataDirError(
+      `the ${onToken.join(' and ')} keys of ${dir} are on a PKCS#11 token: hotline rotate does not make keys there yet`,
+    );
+  const keys = readNodeKeys(dir, config);
   const store = await openNodeStore(dir, config);
   try {
     const services = await buildServices({
       config,
-      keys: readNodeKeys(dir),
+      keys,
       card: readOwnCard(dir),
       store,
       logger: pino({ level: 'silent' }),
@@ -63,6 +71,7 @@ export async function rotateDataDir(dir: string, options: RotateOptions): Promis
     return result;
   } finally {
     await store.close();
+    keys.close();
   }
 }
 

@@ -5,7 +5,6 @@
  */
 import type { Logger } from 'pino';
 import type { NodeKeys } from '../crypto/keys.ts';
-import { ed25519NoteSigner } from '../ledger/note.ts';
 import { Alarms } from '../node/core/alarms.ts';
 import type { Config } from '../node/core/config.ts';
 import { NodeEvents } from '../node/core/events.ts';
@@ -29,7 +28,7 @@ import { PushNotifier } from '../node/incidents/push.ts';
 import { Language } from '../node/language/language.ts';
 import { openPeople, type People } from '../node/people/people.ts';
 import { Integrity } from '../node/record/integrity.ts';
-import { Ledger } from '../node/record/ledger.ts';
+import { Ledger, logNoteSigner } from '../node/record/ledger.ts';
 import { ReceiptProofs } from '../node/record/receipt-proofs.ts';
 import { Witness } from '../node/record/witness.ts';
 import { Compliance } from '../node/regimes/compliance.ts';
@@ -107,12 +106,7 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
   const events = new NodeEvents();
   const metrics = new Metrics(config.party);
   const { leadership, replicaFeed } = replicaServices(config, logger, metrics, events);
-  const logKey = keys.get('log');
-  const ledger = await Ledger.open(
-    store,
-    ed25519NoteSigner(logKey.entry.name ?? '', logKey.secret),
-    leadership?.guard,
-  );
+  const ledger = await Ledger.open(store, logNoteSigner(keys), leadership?.guard);
   metrics.countCommits(() => ledger.commits);
   const peers = await Peers.open(store);
   const alarms = new Alarms({ store, ledger, logger, events, clock });

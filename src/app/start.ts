@@ -69,12 +69,17 @@ export async function startNode(
   const clock = options.clock ?? (() => new Date());
   const config = { ...readConfig(dataDir), ...overrides };
   const logger = makeLogger(config, logDestination);
-  const store = await openNodeStore(dataDir, config);
+  // The keys first: a token that refuses its PIN stops the start before the store is touched.
+  const keys = readNodeKeys(dataDir, config);
+  const store = await openNodeStore(dataDir, config).catch((e: unknown) => {
+    keys.close();
+    throw e;
+  });
   let services: Services;
   try {
     services = await buildServices({
       config,
-      keys: readNodeKeys(dataDir),
+      keys,
       card: readOwnCard(dataDir),
       store,
       logger,
@@ -86,6 +91,7 @@ export async function startNode(
     warnRegimes(services);
   } catch (e) {
     await store.close();
+    keys.close();
     throw e;
   }
   const {
@@ -179,6 +185,7 @@ export async function startNode(
         await replicaFeed?.feed.stop();
         await within(config.stopWaitMs, 'escalation', escalation.stop(), logger);
         await store.close();
+        keys.close();
         rmSync(paths(dataDir).running, { force: true });
       },
     };
@@ -190,6 +197,7 @@ export async function startNode(
     await escalation.stop();
     await Promise.all(servers.map((s) => s.close()));
     await store.close();
+    keys.close();
     throw e;
   }
 }

@@ -6,6 +6,7 @@
  * runs, so `hotline --help` or `hotline status` does not pay for the node, the store or crypto.
  */
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { PRECEDENCES, STATUSES, TLPS } from '../protocol/values.ts';
 import { registerApprovals, secondFactorOption, stepUpOf } from './approvals.ts';
@@ -42,6 +43,16 @@ program
     '--passphrase-file <file>',
     'seal the key files with the passphrase in this file (or set HOTLINE_KEY_PASSPHRASE_FILE)',
   )
+  .option(
+    '--pkcs11-module <file>',
+    'make the identity, signing, log and witness keys on a PKCS#11 token, through this library',
+  )
+  .option('--pkcs11-token <label>', 'with --pkcs11-module: the token, by its label')
+  .option('--pkcs11-slot <id>', 'with --pkcs11-module: the token, by its slot id')
+  .option(
+    '--pkcs11-pin-file <file>',
+    'the token user PIN, kept in the configuration as keys.pkcs11.pinFile (or HOTLINE_PKCS11_PIN_FILE)',
+  )
   .action(async (o) => {
     const { keyPassphrase } = await import('../node/core/keyseal.ts');
     const passphrase = o.passphraseFile
@@ -59,6 +70,7 @@ program
       import('../node/core/data.ts'),
     ]);
     const endpoints: string[] = o.endpoint.length ? o.endpoint : [`http://${o.listen}`];
+    const pkcs11 = o.pkcs11Module ? await tokenOption(o) : undefined;
     const { signed, admin } = await initNode(o.data, {
       party: o.party,
       names,
@@ -68,6 +80,7 @@ program
       operatorListen: o.operatorListen,
       admin: { name: o.admin },
       ...(passphrase !== undefined ? { passphrase } : {}),
+      ...(pkcs11 ? { pkcs11 } : {}),
       ...(o.postgresUrl
         ? {
             store: {
@@ -85,8 +98,33 @@ program
       `First admin: "${admin.name}", password (shown once): ${admin.password} — staffs the desk "ops"`,
     );
     console.log(`The CLI uses ${admin.name}'s token in ${paths(o.data).token}.`);
+    if (pkcs11)
+      console.log(
+        'The identity, signing, log and witness keys were made on the PKCS#11 token; they cannot leave it.',
+      );
     console.log(`Move ${paths(o.data).keys}/recovery-OFFLINE.key to offline storage now.`);
   });
+
+/** `hotline init`'s token options: the token and its PIN, read now. */
+async function tokenOption(o: {
+  pkcs11Module: string;
+  pkcs11Token?: string;
+  pkcs11Slot?: string;
+  pkcs11PinFile?: string;
+}) {
+  if ((o.pkcs11Token === undefined) === (o.pkcs11Slot === undefined))
+    throw new CliError('name the token by one of --pkcs11-token <label> or --pkcs11-slot <id>');
+  if (o.pkcs11Slot !== undefined && !/^[0-9]{1,20}$/.test(o.pkcs11Slot))
+    throw new CliError(`--pkcs11-slot: "${o.pkcs11Slot}" is not a slot id`);
+  const { tokenPin } = await import('../node/core/pkcs11.ts');
+  const token = {
+    module: o.pkcs11Module,
+    ...(o.pkcs11Token !== undefined ? { token: o.pkcs11Token } : {}),
+    ...(o.pkcs11Slot !== undefined ? { slot: Number(o.pkcs11Slot) } : {}),
+    ...(o.pkcs11PinFile !== undefined ? { pinFile: resolve(o.pkcs11PinFile) } : {}),
+  };
+  return { token, pin: tokenPin(token) };
+}
 
 program
   .command('card')

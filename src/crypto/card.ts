@@ -2,7 +2,6 @@
  * Party cards: creation, signing, verification and the fingerprint read aloud at a key ceremony
  * (docs/protocol.md § Party card, § Fingerprint).
  */
-import type { KeyObject } from 'node:crypto';
 import {
   Card,
   type Endpoint,
@@ -18,7 +17,7 @@ import { jcsBytes } from '../protocol/jcs.ts';
 import { schemaError } from '../protocol/validate.ts';
 import { SUPPORTED_VERSIONS } from '../protocol/version.ts';
 import { LABELS, signedBytes } from './context.ts';
-import { ed25519Sign, ed25519Verify } from './ed25519.ts';
+import { type Ed25519SigningKey, ed25519Sign, ed25519Verify } from './ed25519.ts';
 import { keyId } from './keys.ts';
 
 export interface CardInput {
@@ -54,7 +53,7 @@ export function createCard(input: CardInput): Card {
 }
 
 /** Signs a card with its identity key: sig = Ed25519(identity, "hotline/v1/card\n" ‖ JCS(card)). */
-export function signCard(card: Card, identity: KeyObject): SignedCard {
+export function signCard(card: Card, identity: Ed25519SigningKey): SignedCard {
   const violation = cardRuleViolation(card);
   if (violation) throw new ProtocolError('E_BAD_CARD', violation);
   const kid = onlyKey(card, 'identity').kid;

@@ -8,7 +8,7 @@ import {
   createPrivateKey,
   createPublicKey,
   generateKeyPairSync,
-  type KeyObject,
+  KeyObject,
   sign as nodeSign,
   verify as nodeVerify,
 } from 'node:crypto';
@@ -60,9 +60,21 @@ function seedOf(privateKey: KeyObject): Uint8Array {
   return new Uint8Array(privateKey.export({ format: 'der', type: 'pkcs8' }).subarray(16));
 }
 
-/** Signs `message` with a private KeyObject (cache it: building one costs more than signing). */
-export function ed25519Sign(privateKey: KeyObject, message: Uint8Array): Uint8Array {
-  return new Uint8Array(nodeSign(null, message, privateKey));
+/**
+ * An Ed25519 private key kept outside this process (on a PKCS#11 token, src/node/core/pkcs11.ts):
+ * it signs, and never gives its secret out.
+ */
+export interface ExternalEd25519Key {
+  sign(message: Uint8Array): Uint8Array;
+}
+
+/** What signs: an in-process KeyObject (the fast path) or an external key. */
+export type Ed25519SigningKey = KeyObject | ExternalEd25519Key;
+
+/** Signs `message` (cache a KeyObject: building one costs more than signing). */
+export function ed25519Sign(privateKey: Ed25519SigningKey, message: Uint8Array): Uint8Array {
+  if (privateKey instanceof KeyObject) return new Uint8Array(nodeSign(null, message, privateKey));
+  return privateKey.sign(message);
 }
 
 /** Public KeyObjects by raw key: building one costs more than a verification. */

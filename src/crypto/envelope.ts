@@ -2,7 +2,6 @@
  * Building, signing and sealing envelopes (docs/protocol.md § Envelope). One signed header serves
  * every recipient; only the sealed part is made per recipient.
  */
-import type { KeyObject } from 'node:crypto';
 import { randomBytes } from 'node:crypto';
 import type { Body } from '../protocol/body.ts';
 import { sha256, toBase64url, toHex } from '../protocol/encoding.ts';
@@ -10,7 +9,7 @@ import type { Envelope, EnvelopeKind, Header, Sealed } from '../protocol/envelop
 import { jcsBytes } from '../protocol/jcs.ts';
 import { PROTOCOL_VERSION } from '../protocol/version.ts';
 import { signedBytes } from './context.ts';
-import { ed25519Sign } from './ed25519.ts';
+import { type Ed25519SigningKey, ed25519Sign } from './ed25519.ts';
 import { messageKey, type SenderEpoch, sealMessage } from './seal.ts';
 
 /** A fresh 128-bit body salt. */
@@ -42,7 +41,7 @@ export function makeHeader(input: HeaderInput, bodyBytes: Uint8Array): Header {
   };
 }
 
-export function signHeader(header: Header, key: KeyObject): string {
+export function signHeader(header: Header, key: Ed25519SigningKey): string {
   return toBase64url(ed25519Sign(key, signedBytes('envelope', jcsBytes(header))));
 }
 
@@ -72,7 +71,7 @@ export interface SealedMessage {
 export function sealMessageFor(
   input: HeaderInput,
   body: Body,
-  signer: KeyObject,
+  signer: Ed25519SigningKey,
   epochs: Record<string, SenderEpoch>,
 ): SealedMessage {
   const bodyBytes = jcsBytes(body);

@@ -7,7 +7,13 @@ import type { KeyObject } from 'node:crypto';
 import type { KeyAlg, KeyEntry, KeyPurpose } from '../protocol/card.ts';
 import { sha256, toBase64url, toHex, utf8 } from '../protocol/encoding.ts';
 import { LABELS } from './context.ts';
-import { ed25519FromSeed, generateEd25519, privateKeyObject } from './ed25519.ts';
+import {
+  type Ed25519SigningKey,
+  type ExternalEd25519Key,
+  ed25519FromSeed,
+  generateEd25519,
+  privateKeyObject,
+} from './ed25519.ts';
 import { generateSealingKey, type SealingKeyPair, type SuiteName } from './seal.ts';
 
 /** kid = hex(SHA-256("hotline/v1/kid\n" ‖ alg ‖ "\n" ‖ pub)[0..16]). */
@@ -68,21 +74,47 @@ export async function generateNodeKeys(party: string): Promise<PrivateKey[]> {
   ];
 }
 
-/** The online keys of a node, loaded once, with signing KeyObjects cached. */
+/** An Ed25519 key held outside the process (a PKCS#11 token): its card entry and its signer. */
+export interface ExternalKey {
+  readonly entry: KeyEntry;
+  readonly key: ExternalEd25519Key;
+}
+
+/** What signs for one purpose: the key's id, its card entry, and the key itself. */
+export interface SigningKey {
+  kid: string;
+  entry: KeyEntry;
+  key: Ed25519SigningKey;
+}
+
+/**
+ * The online keys of a node, loaded once, with signing KeyObjects cached. Keys of a purpose held
+ * on a token (`external`) sign there; their secrets are never in this process.
+ */
 export class NodeKeys {
   readonly #byPurpose = new Map<KeyPurpose, PrivateKey[]>();
+  readonly #external = new Map<KeyPurpose, ExternalKey>();
   readonly #objects = new Map<string, KeyObject>();
+  readonly #close: () => void;
 
-  constructor(keys: readonly PrivateKey[]) {
+  constructor(
+    keys: readonly PrivateKey[],
+    external: readonly ExternalKey[] = [],
+    close: () => void = () => {},
+  ) {
     for (const key of keys) {
       const list = this.#byPurpose.get(key.entry.purpose) ?? [];
       list.push(key);
       this.#byPurpose.set(key.entry.purpose, list);
     }
+    for (const key of external) this.#external.set(key.entry.purpose, key);
+    this.#close = close;
   }
 
-  /** The one key of a purpose (the first, where a rotation left several). */
+  /** The one key of a purpose held in the process (the first, where a rotation left several). */
   get(purpose: KeyPurpose): PrivateKey {
+    if (this.#external.has(purpose))
+      throw new Error(`the ${purpose} key is on a PKCS#11 token: its secret never leaves it`);
     const key = this.#byPurpose.get(purpose)?.[0];
     if (!key) throw new Error(`no ${purpose} key`);
     return key;
@@ -92,14 +124,21 @@ export class NodeKeys {
     return this.#byPurpose.get('sealing')?.find((k) => k.entry.alg === suite);
   }
 
-  /** A node:crypto private key for an Ed25519 purpose. */
-  signer(purpose: KeyPurpose): { kid: string; key: KeyObject } {
+  /** What signs for an Ed25519 purpose: on its token, or a cached node:crypto private key. */
+  signer(purpose: KeyPurpose): SigningKey {
+    const external = this.#external.get(purpose);
+    if (external) return { kid: external.entry.kid, entry: external.entry, key: external.key };
     const { entry, secret } = this.get(purpose);
     let key = this.#objects.get(entry.kid);
     if (!key) {
       key = privateKeyObject(secret);
       this.#objects.set(entry.kid, key);
     }
-    return { kid: entry.kid, key };
+    return { kid: entry.kid, entry, key };
+  }
+
+  /** Ends the token session, if any; file keys need nothing. */
+  close(): void {
+    this.#close();
   }
 }

@@ -3,7 +3,7 @@
  * rejection code from a crafted envelope, duplicates and equivocation, retired keys, rotations,
  * the epoch cache, and tampering with every field of the header, the body and the sealed part.
  */
-import type { KeyObject } from 'node:crypto';
+
 import { v7 as uuidv7 } from 'uuid';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { type FixedParty, fixedCard, fixedKeys, fixedParty } from '../../test/vectors/generate.ts';
@@ -15,6 +15,7 @@ import { ERROR_CODES, type ErrorCode } from '../protocol/errors.ts';
 import { jcsBytes } from '../protocol/jcs.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import { onlyKey } from './card.ts';
+import type { Ed25519SigningKey } from './ed25519.ts';
 import { makeHeader, sealFor, signHeader } from './envelope.ts';
 import { EpochCache, SenderEpochs } from './epochs.ts';
 import { ed25519Key, NodeKeys } from './keys.ts';
@@ -90,7 +91,7 @@ interface Draft {
   seq?: Record<string, number>;
   id?: string;
   kind?: EnvelopeKind;
-  signer?: { kid: string; key: KeyObject };
+  signer?: { kid: string; key: Ed25519SigningKey };
   /** The recipient whose sealed part is made; the first in seq by default. */
   sealFor?: string;
   suite?: SuiteName;

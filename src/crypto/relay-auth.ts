@@ -7,11 +7,11 @@
  * same batch in the same second a new request, not a replay. The relay checks it against the card it
  * was given for that party, within RELAY_SKEW_S of its clock, and refuses a signature it has seen.
  */
-import { createHash, type KeyObject, randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Card } from '../protocol/card.ts';
 import { fromBase64url, toBase64url, utf8 } from '../protocol/encoding.ts';
 import { signedBytes } from './context.ts';
-import { ed25519Sign, ed25519Verify } from './ed25519.ts';
+import { type Ed25519SigningKey, ed25519Sign, ed25519Verify } from './ed25519.ts';
 
 export const RELAY_AUTH_HEADER = 'hotline-relay-auth';
 /** How far a request's time may be from the relay's clock, either way. */
@@ -42,7 +42,7 @@ function requestBytes(
 /** The header value for a request (`path` with its query), signed now. */
 export function signRelayRequest(
   party: string,
-  signer: { kid: string; key: KeyObject },
+  signer: { kid: string; key: Ed25519SigningKey },
   method: string,
   path: string,
   body: string | undefined,
@@ -85,7 +85,7 @@ export function verifyRelayRequest(
 /** The headers that sign a request to a relay at `url` (its path and query are signed). */
 export function relayAuthHeaders(
   party: string,
-  signer: { kid: string; key: KeyObject },
+  signer: { kid: string; key: Ed25519SigningKey },
   method: 'GET' | 'POST',
   url: string,
   body?: string,

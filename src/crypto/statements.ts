@@ -3,7 +3,6 @@
  * (docs/protocol.md § Receipt, § Heartbeat). Both are signed by the signing key over their
  * kind's context ‖ JCS(statement).
  */
-import type { KeyObject } from 'node:crypto';
 import type { Card, KeyEntry } from '../protocol/card.ts';
 import { fromBase64url, toBase64url } from '../protocol/encoding.ts';
 import { ProtocolError } from '../protocol/errors.ts';
@@ -13,13 +12,13 @@ import { type Receipt, SignedReceipt } from '../protocol/receipt.ts';
 import { schemaError } from '../protocol/validate.ts';
 import { SUPPORTED_VERSIONS } from '../protocol/version.ts';
 import { type SignatureKind, signedBytes } from './context.ts';
-import { ed25519Sign, ed25519Verify } from './ed25519.ts';
+import { type Ed25519SigningKey, ed25519Sign, ed25519Verify } from './ed25519.ts';
 
-export function signReceipt(receipt: Receipt, key: KeyObject): SignedReceipt {
+export function signReceipt(receipt: Receipt, key: Ed25519SigningKey): SignedReceipt {
   return { receipt, sig: toBase64url(ed25519Sign(key, signedBytes('receipt', jcsBytes(receipt)))) };
 }
 
-export function signHeartbeat(heartbeat: Heartbeat, key: KeyObject): SignedHeartbeat {
+export function signHeartbeat(heartbeat: Heartbeat, key: Ed25519SigningKey): SignedHeartbeat {
   return {
     heartbeat,
     sig: toBase64url(ed25519Sign(key, signedBytes('heartbeat', jcsBytes(heartbeat)))),

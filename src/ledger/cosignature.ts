@@ -8,6 +8,7 @@
  * of that time, this was the largest consistent tree the cosigner had seen from the log.
  */
 import {
+  type Ed25519SigningKey,
   ed25519FromSeed,
   ed25519Sign,
   ed25519Verify,
@@ -61,9 +62,17 @@ export function cosignedMessage(
  * seconds) from `now`. It refuses to sign a text that is not a checkpoint.
  */
 export function cosignatureSigner(name: string, seed: Uint8Array, now: () => number): NoteSigner {
-  const { publicKey } = ed25519FromSeed(seed);
+  return cosignatureKeySigner(name, ed25519FromSeed(seed).publicKey, privateKeyObject(seed), now);
+}
+
+/** A cosigner whose key may live outside the process (a PKCS#11 token). */
+export function cosignatureKeySigner(
+  name: string,
+  publicKey: Uint8Array,
+  key: Ed25519SigningKey,
+  now: () => number,
+): NoteSigner {
   const id = cosignatureKeyId(name, publicKey);
-  const key = privateKeyObject(seed);
   return {
     name,
     keyId: id,

@@ -7,6 +7,7 @@
  * key)>` and a signer key `PRIVATE+KEY+<name>+<key id>+<base64(type ‖ Ed25519 seed)>`.
  */
 import {
+  type Ed25519SigningKey,
   ed25519FromSeed,
   ed25519Sign,
   ed25519Verify,
@@ -277,8 +278,16 @@ export function ed25519NoteVerifier(name: string, publicKey: Uint8Array): NoteVe
 /** A signer of type 0x01 signatures with the Ed25519 seed `seed`, under the key name `name`. */
 export function ed25519NoteSigner(name: string, seed: Uint8Array): NoteSigner {
   const { publicKey } = ed25519FromSeed(checkSeed(seed));
+  return ed25519KeyNoteSigner(name, publicKey, privateKeyObject(seed));
+}
+
+/** A signer of type 0x01 signatures by a key that may live outside the process (a token). */
+export function ed25519KeyNoteSigner(
+  name: string,
+  publicKey: Uint8Array,
+  key: Ed25519SigningKey,
+): NoteSigner {
   const id = keyId(name, SIGNATURE_TYPE_ED25519, publicKey);
-  const key = privateKeyObject(seed);
   return { name, keyId: id, sign: (text) => ed25519Sign(key, text) };
 }
 

@@ -3,7 +3,7 @@
  * cannot reach each other, and that can neither forge nor silently lose what it holds.
  */
 import { spawn } from 'node:child_process';
-import { generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { afterEach, describe, expect, test } from 'vitest';
 import { createPair, draft, eventually, type Pair, type Site } from '../../test/support/pair.ts';
 import { freePort } from '../../test/support/ports.ts';
+import type { Ed25519SigningKey } from '../crypto/ed25519.ts';
 import { relayAuthHeaders, signRelayRequest } from '../crypto/relay-auth.ts';
 import { type Config, readConfig, writeConfig } from '../node/core/config.ts';
 import { readNodeKeys, readOwnCard } from '../node/core/data.ts';
@@ -26,7 +27,7 @@ let signedAs: (
   url: string,
   body?: string,
 ) => Record<string, string>;
-let usSigner: () => { kid: string; key: KeyObject };
+let usSigner: () => { kid: string; key: Ed25519SigningKey };
 
 function configure(site: Site, extra: Partial<Config>): void {
   writeConfig(site.dir, { ...readConfig(site.dir), ...extra });

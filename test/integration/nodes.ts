@@ -199,7 +199,7 @@ export class HotlineNode {
     root: string,
     who: Identity,
     settings: Settings = {},
-    { initArgs = [], listen: given }: { initArgs?: string[]; listen?: string } = {},
+    { initArgs = [], listen: given }: { initArgs?: readonly string[]; listen?: string } = {},
   ): Promise<HotlineNode> {
     const node = new HotlineNode(root, who.party);
     const listen = given ?? `127.0.0.1:${await freePort()}`;

@@ -161,6 +161,35 @@ export type HttpLimits = Static<typeof HttpLimits>;
 /** The limits when nothing is configured. */
 export const DEFAULT_HTTP_LIMITS: HttpLimits = Value.Default(HttpLimits, {}) as HttpLimits;
 
+/** A PKCS#11 token: which library, which token (label or slot id), where the PIN is. */
+export const Pkcs11Config = Type.Object(
+  {
+    /** The PKCS#11 library, e.g. /usr/lib/softhsm/libsofthsm2.so. */
+    module: Type.String({ minLength: 1, maxLength: 1024 }),
+    /** The token's label (CKA_LABEL of the token); or `slot`. */
+    token: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
+    /** The slot id, when the token is not named by its label. */
+    slot: Type.Optional(Type.Integer({ minimum: 0 })),
+    /**
+     * A file holding the user PIN (mode 0600). Without it the PIN comes from
+     * HOTLINE_PKCS11_PIN_FILE, HOTLINE_PKCS11_PIN or the systemd credential hotline-pkcs11-pin.
+     */
+    pinFile: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+    /** The key purposes on the token, each by its key objects' CKA_LABEL. */
+    labels: Type.Object(
+      {
+        identity: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+        signing: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+        log: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+        witness: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+      },
+      { additionalProperties: false, minProperties: 1 },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type Pkcs11Config = Static<typeof Pkcs11Config>;
+
 export const Config = Type.Object(
   {
     party: PartyId,
@@ -289,6 +318,17 @@ export const Config = Type.Object(
         },
         { additionalProperties: false },
       ),
+      ),
+    /** Where the private keys live besides `<data>/keys` (docs/deployment.md § Keys on a token). */
+    keys: Type.Object(
+      {
+        /**
+         * A PKCS#11 token holding the Ed25519 keys of the purposes in `labels` (by CKA_LABEL; the
+         * CKA_ID is the key's kid). Their secrets never leave it; the other keys stay in files.
+         */
+        pkcs11: Type.Optional(Pkcs11Config),
+      },
+      { additionalProperties: false, default: {} },
     ),
     /** The joint vocabulary file; the one shipped in vocabulary/hotline.json by default. */
     vocabularyFile: Type.Optional(Type.String({ minLength: 1 })),
@@ -518,6 +558,9 @@ export function parseConfig(raw: unknown, where = CONFIG_FILE): Config {
       throw new ConfigError(
         `${where}: timeZones.${party}: "${zone}" is not a known IANA time zone`,
       );
+  const token = config.keys.pkcs11;
+  if (token && (token.token === undefined) === (token.slot === undefined))
+    throw new ConfigError(`${where}: keys.pkcs11 names its token by one of token (label) or slot`);
   if (config.store.backend === 'postgres' && config.store.url === undefined)
     throw new ConfigError(`${where}: store.url is required when store.backend is postgres`);
   if (config.store.backend === 'sqlite' && (config.store.url ?? config.store.schema) !== undefined)

@@ -3,18 +3,19 @@
  * admin's token the CLI uses. `initNode` is what `hotline init` does.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createCard, signCard, verifyCard } from '../../crypto/card.ts';
+import { createCard, onlyKey, signCard, verifyCard } from '../../crypto/card.ts';
 import { generateNodeKeys, NodeKeys } from '../../crypto/keys.ts';
-import type { Endpoint, SignedCard } from '../../protocol/card.ts';
+import type { Endpoint, KeyPurpose, SignedCard } from '../../protocol/card.ts';
 import { loadRegimes } from '../../protocol/regimes.ts';
 import { loadVocabulary } from '../../protocol/vocabulary.ts';
 import { openPostgresStore, openPostgresStoreReadOnly } from '../../store/postgres/index.ts';
 import { openSqliteStore, openSqliteStoreReadOnly } from '../../store/sqlite/index.ts';
 import type { Store } from '../../store/store.ts';
 import { createFirstAdmin, openPeople } from '../people/people.ts';
-import { type Config, readConfig, writeConfig } from './config.ts';
+import { type Config, type Pkcs11Config, readConfig, writeConfig } from './config.ts';
 import { readKeyFiles, writeKeyFiles } from './keyfiles.ts';
 import { paths } from './paths.ts';
+import { TokenSession, tokenPin } from './pkcs11.ts';
 import { writeVapidKey } from './vapid.ts';
 
 export { paths, readToken } from './paths.ts';
@@ -38,7 +39,15 @@ export interface InitOptions {
   admin?: { name?: string; password?: string };
   /** Seal the key files with this passphrase (scrypt + AES-256-GCM; see ./keyseal.ts). */
   passphrase?: string;
+  /**
+   * Make the identity, signing, log and witness keys on this PKCS#11 token (./pkcs11.ts), logged
+   * in with `pin`; only their public halves leave it, into the card.
+   */
+  pkcs11?: { token: Omit<Pkcs11Config, 'labels'>; pin: string };
 }
+
+/** The key purposes `hotline init --pkcs11-module` puts on the token. */
+export const TOKEN_PURPOSES = ['identity', 'signing', 'log', 'witness'] as const;
 
 export interface InitResult {
   signed: SignedCard;
@@ -65,10 +74,37 @@ export async function initNode(dir: string, options: InitOptions): Promise<InitR
     throw new DataDirError(
       `${dir} is not empty: refusing to overwrite what is there (choose a new folder)`,
     );
+  // The token first: a wrong PIN or a missing token leaves nothing behind.
+  const session = options.pkcs11
+    ? TokenSession.open(options.pkcs11.token, options.pkcs11.pin)
+    : undefined;
+  try {
+    return await initFolder(dir, options, session);
+  } finally {
+    session?.close();
+  }
+}
+
+async function initFolder(
+  dir: string,
+  options: InitOptions,
+  session: TokenSession | undefined,
+): Promise<InitResult> {
+  const generated = await generateNodeKeys(options.party);
+  const labels: Pkcs11Config['labels'] = {};
+  const onToken = session
+    ? TOKEN_PURPOSES.map((purpose) => {
+        const label = `hotline-${options.party}-${purpose}`;
+        labels[purpose] = label;
+        const name = generated.find((k) => k.entry.purpose === purpose)?.entry.name;
+        return session.generate(purpose, label, name);
+      })
+    : [];
+  const files = generated.filter((k) => !onToken.some((t) => t.entry.purpose === k.entry.purpose));
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const keys = await generateNodeKeys(options.party);
-  writeKeyFiles(paths(dir).keys, keys, options.passphrase);
+  writeKeyFiles(paths(dir).keys, files, options.passphrase);
   writeVapidKey(paths(dir).keys, options.passphrase);
+  const keys = generated.map((k) => onToken.find((t) => t.entry.purpose === k.entry.purpose) ?? k);
   const endpoints: Endpoint[] = options.endpoints.map((url, i) => ({
     id: i === 0 ? 'direct' : `alternate-${i}`,
     kind: 'direct',
@@ -86,7 +122,7 @@ export async function initNode(dir: string, options: InitOptions): Promise<InitR
     regimes: loadRegimes(options.regimesFile).ref,
     issued: options.now ?? new Date(),
   });
-  const signed = signCard(card, new NodeKeys(keys).signer('identity').key);
+  const signed = signCard(card, new NodeKeys(files, onToken).signer('identity').key);
   writeFileSync(paths(dir).card, `${JSON.stringify(signed, null, 2)}\n`);
   const config: Partial<Config> & { party: string } = { party: options.party };
   if (options.listen) config.listen = options.listen;
@@ -94,6 +130,7 @@ export async function initNode(dir: string, options: InitOptions): Promise<InitR
   if (options.vocabularyFile) config.vocabularyFile = options.vocabularyFile;
   if (options.regimesFile) config.regimesFile = options.regimesFile;
   if (options.store && options.store.backend !== 'sqlite') config.store = options.store;
+  if (options.pkcs11) config.keys = { pkcs11: { ...options.pkcs11.token, labels } };
   writeConfig(dir, config);
   const store = await openNodeStore(dir);
   try {
@@ -110,8 +147,29 @@ export function readOwnCard(dir: string): SignedCard {
   return verifyCard(JSON.parse(readFileSync(paths(dir).card, 'utf8')));
 }
 
-export function readNodeKeys(dir: string): NodeKeys {
-  return new NodeKeys(readKeyFiles(paths(dir).keys));
+/**
+ * The node's online keys: from its key files, and from its PKCS#11 token for the purposes
+ * `keys.pkcs11` names (checked against the card). Close them when done (the token session).
+ */
+export function readNodeKeys(dir: string, config: Config = readConfig(dir)): NodeKeys {
+  const token = config.keys.pkcs11;
+  if (!token) return new NodeKeys(readKeyFiles(paths(dir).keys));
+  const labels = Object.entries(token.labels) as Array<[KeyPurpose, string]>;
+  const files = readKeyFiles(
+    paths(dir).keys,
+    undefined,
+    undefined,
+    labels.map(([purpose]) => purpose),
+  );
+  const card = readOwnCard(dir).card;
+  const session = TokenSession.open(token, tokenPin(token));
+  try {
+    const external = labels.map(([purpose, label]) => session.find(onlyKey(card, purpose), label));
+    return new NodeKeys(files, external, () => session.close());
+  } catch (e) {
+    session.close();
+    throw e;
+  }
 }
 
 /** Opens (and migrates) the node's store where its configuration says: SQLite or PostgreSQL. */

@@ -85,7 +85,8 @@ const ONLINE_KEYS = [
 ];
 
 /**
- * Reads the online keys (all but recovery, whose public entry comes from the card). A key file
+ * Reads the online keys (all but recovery, whose public entry comes from the card, and those of
+ * the purposes `onToken`, which a PKCS#11 token holds: ./pkcs11.ts). A key file
  * in $CREDENTIALS_DIRECTORY (systemd's LoadCredential=, named `hotline-<file>`) is taken before
  * the data folder's. A file that its group or others may read is refused (E_KEY_FILE_EXPOSED);
  * a sealed one needs the passphrase (E_KEY_PASSPHRASE).
@@ -94,8 +95,10 @@ export function readKeyFiles(
   dir: string,
   passphrase: () => string | undefined = () => keyPassphrase(),
   env: NodeJS.ProcessEnv = process.env,
+  onToken: readonly KeyPurpose[] = [],
 ): PrivateKey[] {
-  return ONLINE_KEYS.map((name) => {
+  const names = ONLINE_KEYS.filter((name) => !onToken.some((p) => name === `${p}.key`));
+  return names.map((name) => {
     const credential = env.CREDENTIALS_DIRECTORY
       ? join(env.CREDENTIALS_DIRECTORY, `hotline-${name}`)
       : undefined;

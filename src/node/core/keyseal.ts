@@ -99,11 +99,27 @@ export function unseal(sealed: Sealed, passphrase: string, aad: string, file: st
 
 /** The key passphrase from the environment or a systemd credential; undefined if none is set. */
 export function keyPassphrase(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const fromFile = (path: string) => readFileSync(path, 'utf8').replace(/\r?\n$/, '');
-  if (env.HOTLINE_KEY_PASSPHRASE_FILE) return fromFile(env.HOTLINE_KEY_PASSPHRASE_FILE);
-  if (env.HOTLINE_KEY_PASSPHRASE) return env.HOTLINE_KEY_PASSPHRASE;
+  return secretFromEnvironment('HOTLINE_KEY_PASSPHRASE', 'hotline-key-passphrase', env);
+}
+
+/**
+ * A secret given to the node from outside: the file named by `<variable>_FILE`, the variable
+ * itself, or the systemd credential `credential` ($CREDENTIALS_DIRECTORY, LoadCredential=).
+ */
+export function secretFromEnvironment(
+  variable: string,
+  credential: string,
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
+  const file = env[`${variable}_FILE`];
+  if (file) return secretFile(file);
+  const value = env[variable];
+  if (value) return value;
   const credentials = env.CREDENTIALS_DIRECTORY;
-  if (credentials && existsSync(join(credentials, 'hotline-key-passphrase')))
-    return fromFile(join(credentials, 'hotline-key-passphrase'));
+  if (credentials && existsSync(join(credentials, credential)))
+    return secretFile(join(credentials, credential));
   return undefined;
 }
+
+/** A one-line secret file's content, without its final newline. */
+export const secretFile = (path: string) => readFileSync(path, 'utf8').replace(/\r?\n$/, '');

@@ -4,10 +4,10 @@
  * the rest are services beside it (src/node/*); src/app builds them all once.
  */
 
-import type { KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import { onlyKey } from '../../crypto/card.ts';
+import type { Ed25519SigningKey } from '../../crypto/ed25519.ts';
 import { newSalt, sealMessageFor } from '../../crypto/envelope.ts';
 import { EpochCache, SenderEpochs } from '../../crypto/epochs.ts';
 import type { NodeKeys } from '../../crypto/keys.ts';
@@ -108,7 +108,7 @@ export interface ReleaseHook {
 /** The key a header is signed with, when not the node's own (a compromise rotation's). */
 export interface Signer {
   kid: string;
-  key: KeyObject;
+  key: Ed25519SigningKey;
 }
 
 export interface NodeParts {

@@ -23,13 +23,13 @@ import {
 import { signCheckpoint } from '../../ledger/checkpoint.ts';
 import { parseLeaf } from '../../ledger/leaves.ts';
 import { treeHash } from '../../ledger/merkle.ts';
-import { ed25519NoteSigner } from '../../ledger/note.ts';
 import type { Body } from '../../protocol/body.ts';
 import { fromUtf8 } from '../../protocol/encoding.ts';
 import { ProtocolError } from '../../protocol/errors.ts';
 import type { Executor, Store } from '../../store/store.ts';
 import { openNodeStoreReadOnly, readNodeKeys, readOwnCard } from '../core/data.ts';
 import { isRedExportLeaf } from '../language/language.ts';
+import { logNoteSigner } from './ledger.ts';
 
 /** Leaves read per query. */
 const PAGE = 1000;
@@ -68,9 +68,12 @@ export async function exportLedger(
 ): Promise<ExportSummary> {
   const withBodies = options.bodies ?? true;
   const own = readOwnCard(dataDir);
-  const logKey = readNodeKeys(dataDir).get('log');
-  const signer = ed25519NoteSigner(logKey.entry.name ?? '', logKey.secret);
-  const store = await openNodeStoreReadOnly(dataDir);
+  const keys = readNodeKeys(dataDir);
+  const signer = logNoteSigner(keys);
+  const store = await openNodeStoreReadOnly(dataDir).catch((e: unknown) => {
+    keys.close();
+    throw e;
+  });
   const party = own.card.party;
   const out = new Chunks(write);
   try {
@@ -157,6 +160,7 @@ export async function exportLedger(
       return summary;
     });
   } finally {
+    keys.close();
     await store.close();
   }
 }

@@ -6,6 +6,7 @@
  * tessera's appender, whose future resolves only after the durable commit).
  */
 
+import type { NodeKeys } from '../../crypto/keys.ts';
 import { type Checkpoint, signCheckpoint } from '../../ledger/checkpoint.ts';
 import {
   type HashReader,
@@ -14,12 +15,18 @@ import {
   storedHashIndex,
   TreeEdge,
 } from '../../ledger/merkle.ts';
-import type { NoteSigner } from '../../ledger/note.ts';
-import { fromUtf8, toHex, utf8 } from '../../protocol/encoding.ts';
+import { ed25519KeyNoteSigner, type NoteSigner } from '../../ledger/note.ts';
+import { fromBase64url, fromUtf8, toHex, utf8 } from '../../protocol/encoding.ts';
 import { jcs } from '../../protocol/jcs.ts';
 import type { Leaf } from '../../protocol/leaf.ts';
 import type { Executor, Store, TransactionOptions } from '../../store/store.ts';
 import { Lock } from '../core/lock.ts';
+
+/** The note signer of the node's checkpoints: its log key, in a file or on a token. */
+export function logNoteSigner(keys: NodeKeys): NoteSigner {
+  const { entry, key } = keys.signer('log');
+  return ed25519KeyNoteSigner(entry.name ?? '', fromBase64url(entry.pub), key);
+}
 
 /** Hashes of the last appends, which the next appends read (the tree's right edge). */
 const CACHE_LIMIT = 8192;

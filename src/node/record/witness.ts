@@ -18,7 +18,7 @@ import type { Logger } from 'pino';
 import type { NodeKeys } from '../../crypto/keys.ts';
 import { type Checkpoint, parseCheckpoint } from '../../ledger/checkpoint.ts';
 import {
-  cosignatureSigner,
+  cosignatureKeySigner,
   cosignatureTimestamp,
   cosignCheckpoint,
   verifyCosignature,
@@ -32,7 +32,7 @@ import {
 } from '../../ledger/note.ts';
 import { openPeerCheckpoint, witnessVerifier } from '../../ledger/receipt.ts';
 import { Hex32 } from '../../protocol/common.ts';
-import { equalBytes, fromHex, toHex, utf8 } from '../../protocol/encoding.ts';
+import { equalBytes, fromBase64url, fromHex, toHex, utf8 } from '../../protocol/encoding.ts';
 import type { Heartbeat } from '../../protocol/heartbeat.ts';
 import { LIMITS } from '../../protocol/limits.ts';
 import { schemaError } from '../../protocol/validate.ts';
@@ -613,8 +613,8 @@ export class Witness {
 
   #signer(): NoteSigner {
     if (!this.#cosigner) {
-      const { entry, secret } = this.#parts.keys.get('witness');
-      this.#cosigner = cosignatureSigner(entry.name ?? '', secret, () =>
+      const { entry, key } = this.#parts.keys.signer('witness');
+      this.#cosigner = cosignatureKeySigner(entry.name ?? '', fromBase64url(entry.pub), key, () =>
         Math.floor(Date.now() / 1000),
       );
     }
