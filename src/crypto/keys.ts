@@ -68,17 +68,22 @@ export async function generateNodeKeys(party: string): Promise<PrivateKey[]> {
   ];
 }
 
-/** The online keys of a node, loaded once, with signing KeyObjects cached. */
+/**
+ * The online keys of a node, loaded once, with signing KeyObjects cached; and the sealing keys a
+ * rotation retired, kept only to open what peers sealed to them before they learned the new ones.
+ */
 export class NodeKeys {
   readonly #byPurpose = new Map<KeyPurpose, PrivateKey[]>();
   readonly #objects = new Map<string, KeyObject>();
+  readonly #retiredSealing: readonly PrivateKey[];
 
-  constructor(keys: readonly PrivateKey[]) {
+  constructor(keys: readonly PrivateKey[], retiredSealing: readonly PrivateKey[] = []) {
     for (const key of keys) {
       const list = this.#byPurpose.get(key.entry.purpose) ?? [];
       list.push(key);
       this.#byPurpose.set(key.entry.purpose, list);
     }
+    this.#retiredSealing = retiredSealing;
   }
 
   /** The one key of a purpose (the first, where a rotation left several). */
@@ -90,6 +95,20 @@ export class NodeKeys {
 
   sealing(suite: SuiteName): PrivateKey | undefined {
     return this.#byPurpose.get('sealing')?.find((k) => k.entry.alg === suite);
+  }
+
+  /** Every sealing key of a suite a peer may have sealed to: the current first, then retired. */
+  sealingKeys(suite: SuiteName): PrivateKey[] {
+    const current = this.sealing(suite);
+    return [
+      ...(current ? [current] : []),
+      ...this.#retiredSealing.filter((k) => k.entry.alg === suite),
+    ];
+  }
+
+  /** The retired sealing keys still held. */
+  get retiredSealing(): readonly PrivateKey[] {
+    return this.#retiredSealing;
   }
 
   /** A node:crypto private key for an Ed25519 purpose. */

@@ -481,6 +481,8 @@ export interface RotationsTable {
 /** What a rotation did: kids replaced; `out`: messages re-signed; `in`: messages disputed. */
 export interface RotationDetail {
   replaced: string[];
+  /** The card the rotation replaced, so an export can show which keys signed what before it. */
+  previous?: SignedCard;
   resigned?: Array<{ party: string; id: string; seq: number }>;
   disputed?: Array<{ id: string; seq: number }>;
 }

@@ -13,7 +13,7 @@ import { openSqliteStore, openSqliteStoreReadOnly } from '../../store/sqlite/ind
 import type { Store } from '../../store/store.ts';
 import { createFirstAdmin, openPeople } from '../people/people.ts';
 import { type Config, readConfig, writeConfig } from './config.ts';
-import { readKeyFiles, writeKeyFiles } from './keyfiles.ts';
+import { readKeyFiles, readRetiredSealingKeys, writeKeyFiles } from './keyfiles.ts';
 import { paths } from './paths.ts';
 import { writeVapidKey } from './vapid.ts';
 
@@ -111,7 +111,7 @@ export function readOwnCard(dir: string): SignedCard {
 }
 
 export function readNodeKeys(dir: string): NodeKeys {
-  return new NodeKeys(readKeyFiles(paths(dir).keys));
+  return new NodeKeys(readKeyFiles(paths(dir).keys), readRetiredSealingKeys(paths(dir).keys));
 }
 
 /** Opens (and migrates) the node's store where its configuration says: SQLite or PostgreSQL. */
