@@ -50,6 +50,8 @@ export interface ServiceParts {
   clock: () => Date;
   /** The node's VAPID key (./start.ts reads it); without one, nothing is pushed. */
   vapid?: VapidKey | undefined;
+  /** The key sealing TOTP secrets in the store (./start.ts reads it); without one, no TOTP. */
+  factorKey?: Uint8Array | undefined;
 }
 
 /** Every service of one node. */
@@ -178,7 +180,11 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
     ? new Watchdog({ config, store, metrics, logger }, config.watchdog)
     : undefined;
   const language = new Language({ config, card, store, ledger, peers, logger, regimes });
-  const people = openPeople(store, config.access, ledger, clock);
+  const people = openPeople(store, config.access, ledger, clock, parts.factorKey);
+  if (parts.factorKey) {
+    const sealed = await people.factors.sealStored();
+    if (sealed) logger.warn({ sealed }, 'TOTP secrets stored in the clear were sealed');
+  }
   const pushSubscriptions = new PushStore(store);
   const drafts = new DraftStore(store);
   const push = new PushNotifier({

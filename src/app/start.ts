@@ -9,6 +9,7 @@ import { federationServer, hostPort, operatorServer } from '../api/server.ts';
 import { type Config, readConfig } from '../node/core/config.ts';
 import { openNodeStore, paths, readNodeKeys, readOwnCard } from '../node/core/data.ts';
 import { checkCardExpiry } from '../node/core/expiry.ts';
+import { readFactorKey } from '../node/core/factor-key.ts';
 import { readVapidKey } from '../node/core/vapid.ts';
 import { compareRegimes } from '../protocol/regimes.ts';
 import { buildServices, type Services } from './services.ts';
@@ -77,6 +78,8 @@ export async function startNode(
       clock,
       // Made here for a node initialised before Web Push existed.
       vapid: readVapidKey(paths(dataDir).keys),
+      // Made here for a node initialised before TOTP secrets were sealed.
+      factorKey: readFactorKey(paths(dataDir).keys),
     });
     warnVocabulary(services);
     warnRegimes(services);
