@@ -12,6 +12,7 @@ import { NodeEvents } from '../node/core/events.ts';
 import { Metrics } from '../node/core/metrics.ts';
 import { Node } from '../node/core/node.ts';
 import { Peers } from '../node/core/peers.ts';
+import { SealingKeyRetirement } from '../node/core/sealing-retirement.ts';
 import type { VapidKey } from '../node/core/vapid.ts';
 import { Heartbeats } from '../node/delivery/heartbeat.ts';
 import { Outbox } from '../node/delivery/outbox.ts';
@@ -52,6 +53,8 @@ export interface ServiceParts {
   vapid?: VapidKey | undefined;
   /** The key sealing TOTP secrets in the store (./start.ts reads it); without one, no TOTP. */
   factorKey?: Uint8Array | undefined;
+  /** The key folder, where retired sealing keys are destroyed; without it none is. */
+  keysDir?: string | undefined;
 }
 
 /** Every service of one node. */
@@ -62,6 +65,7 @@ export interface Services extends ServiceParts {
   peers: Peers;
   alarms: Alarms;
   rotations: RotationStore;
+  sealingKeys: SealingKeyRetirement;
   followups: FollowupStore;
   recorder: FollowupRecorder;
   node: Node;
@@ -109,6 +113,15 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
   const alarms = new Alarms({ store, ledger, logger, events, clock });
   const integrity = new Integrity({ config, store, alarms, logger });
   const rotations = new RotationStore(store);
+  const sealingKeys = new SealingKeyRetirement({
+    keys,
+    keysDir: parts.keysDir,
+    rotations,
+    peers,
+    ledger,
+    logger,
+    clock,
+  });
   const followups = new FollowupStore(store);
   const recorder = new FollowupRecorder({ config, followups, alarms, events, logger });
   // Escalation releases acks through the node, and the node's commits carry escalation's first
@@ -255,6 +268,7 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
     peers,
     alarms,
     rotations,
+    sealingKeys,
     followups,
     recorder,
     node,

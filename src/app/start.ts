@@ -80,6 +80,7 @@ export async function startNode(
       vapid: readVapidKey(paths(dataDir).keys),
       // Made here for a node initialised before TOTP secrets were sealed.
       factorKey: readFactorKey(paths(dataDir).keys),
+      keysDir: paths(dataDir).keys,
     });
     warnVocabulary(services);
     warnRegimes(services);
@@ -128,10 +129,15 @@ export async function startNode(
     escalation.start();
     linkTests.start();
     compliance.start();
-    const lookAtExpiry = () =>
-      checkCardExpiry(services).catch((err: unknown) =>
+    const lookAtExpiry = async () => {
+      await checkCardExpiry(services).catch((err: unknown) =>
         logger.error({ err }, 'card expiry check failed'),
       );
+      // A key kept past its time is no outage; one destroyed too early would be: errors keep it.
+      await services.sealingKeys
+        .check()
+        .catch((err: unknown) => logger.error({ err }, 'retired sealing key check failed'));
+    };
     await lookAtExpiry();
     expiry = setInterval(lookAtExpiry, EXPIRY_EVERY_MS);
     expiry.unref();

@@ -75,7 +75,7 @@ export async function generateNodeKeys(party: string): Promise<PrivateKey[]> {
 export class NodeKeys {
   readonly #byPurpose = new Map<KeyPurpose, PrivateKey[]>();
   readonly #objects = new Map<string, KeyObject>();
-  readonly #retiredSealing: readonly PrivateKey[];
+  #retiredSealing: readonly PrivateKey[];
 
   constructor(keys: readonly PrivateKey[], retiredSealing: readonly PrivateKey[] = []) {
     for (const key of keys) {
@@ -109,6 +109,11 @@ export class NodeKeys {
   /** The retired sealing keys still held. */
   get retiredSealing(): readonly PrivateKey[] {
     return this.#retiredSealing;
+  }
+
+  /** Drops a retired sealing key once it is destroyed: nothing opens with it any more. */
+  forgetRetiredSealing(kid: string): void {
+    this.#retiredSealing = this.#retiredSealing.filter((k) => k.entry.kid !== kid);
   }
 
   /** A node:crypto private key for an Ed25519 purpose. */

@@ -483,6 +483,8 @@ export interface RotationDetail {
   replaced: string[];
   /** The card the rotation replaced, so an export can show which keys signed what before it. */
   previous?: SignedCard;
+  /** Ours: the replaced sealing keys destroyed since, once nothing sealed to them could arrive. */
+  destroyed?: Array<{ kid: string; at: string }>;
   resigned?: Array<{ party: string; id: string; seq: number }>;
   disputed?: Array<{ id: string; seq: number }>;
 }

@@ -3,14 +3,19 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { rotateDataDir } from '../../src/app/rotate.ts';
+import { EpochCache } from '../../src/crypto/epochs.ts';
 import type { PrivateKey } from '../../src/crypto/keys.ts';
+import { receiveEnvelope } from '../../src/crypto/receive.ts';
+import type { SuiteName } from '../../src/crypto/seal.ts';
 import { parseCheckpoint, signCheckpoint } from '../../src/ledger/checkpoint.ts';
 import { ed25519NoteSigner, parseNote } from '../../src/ledger/note.ts';
 import { verifyBundle } from '../../src/ledger/verify.ts';
-import { readNodeKeys, readOwnCard } from '../../src/node/core/data.ts';
+import { readNodeKeys, readOwnCard, readToken } from '../../src/node/core/data.ts';
 import { exportLedgerToFile } from '../../src/node/record/export.ts';
 import type { KeyPurpose } from '../../src/protocol/card.ts';
 import { fromUtf8, utf8 } from '../../src/protocol/encoding.ts';
+import type { Envelope } from '../../src/protocol/envelope.ts';
+import type { NodeStatus } from '../../src/protocol/views.ts';
 import { createPair, draft, eventually, type Pair } from '../support/pair.ts';
 import { REPO } from './nodes.ts';
 
@@ -35,6 +40,15 @@ const kidsOf = (site: 'us' | 'cn', purpose: KeyPurpose) =>
   readOwnCard(pair[site].dir)
     .card.keys.filter((k) => k.purpose === purpose)
     .map((k) => k.kid);
+
+/** What `hotline status` shows: GET /api/v1/status with the admin's token. */
+async function statusOf(site: 'us' | 'cn'): Promise<NodeStatus> {
+  const response = await fetch(`http://${pair[site].operatorListen}/api/v1/status`, {
+    headers: { authorization: `Bearer ${readToken(pair[site].dir)}` },
+  });
+  expect(response.status).toBe(200);
+  return (await response.json()) as NodeStatus;
+}
 
 async function delivered(site: 'us' | 'cn', id: string) {
   await eventually(
@@ -161,4 +175,52 @@ describe('a rotation of every online key', () => {
       { kind: 'checkpoint', message: expect.stringContaining('not covered by any signed') },
     ]);
   });
+
+  test('whose old sealing keys are destroyed once nothing sealed to them can arrive', async () => {
+    const us = pair.us.running;
+    const cn = pair.cn.running;
+    if (!us || !cn) throw new Error('both nodes run');
+    const row = (await us.store.listInbox(100)).find((m) => m.id === queued);
+    expect(row?.body.text?.body).toBe('Queued.');
+    const sealedToOld = (await us.store.getInbox('cn', queued))?.envelope as Envelope;
+    /** Opens the envelope as a receiver new to its epoch would, with the keys us holds now. */
+    const opens = async () =>
+      receiveEnvelope(sealedToOld, {
+        me: 'us',
+        peer: (party) => us.peers.get(party),
+        sealingSecrets: (suite) => us.keys.sealingKeys(suite as SuiteName).map((k) => k.secret),
+        epochs: new EpochCache(),
+        seenId: () => undefined,
+        seqOwner: () => undefined,
+      });
+    expect((await opens()).status).toBe('accepted');
+    // Beijing took the rotation in, but nothing it sent since proves it sealed to the new key late
+    // enough: the old keys are kept, and hotline status says why.
+    expect(await us.sealingKeys.check()).toEqual([]);
+    const held = await statusOf('us');
+    expect(held.sealingKeys.map((k) => k.state)).toEqual(['held', 'held']);
+    expect(held.sealingKeys[0]?.waiting[0]).toContain('no message from "cn" sent after');
+    // A message Beijing released two minutes on (its clock) was sealed to the new key.
+    const later = new Date(Date.now() + 120_000);
+    const fresh = await cn.node.release(
+      ['us'],
+      draft({ text: { lang: 'en', body: 'Later.' } }),
+      later,
+    );
+    await delivered('us', fresh.id);
+    const destroyed = await us.sealingKeys.check();
+    expect(destroyed.sort()).toEqual([...(before.get('sealing') ?? [])].sort());
+    expect(readdirSync(join(pair.us.dir, 'keys')).filter((f) => f.startsWith('retired-'))).toEqual(
+      [],
+    );
+    const shown = await statusOf('us');
+    expect(shown.sealingKeys.map((k) => k.state)).toEqual(['destroyed', 'destroyed']);
+    const leaves = await us.store.readLeaves(0, us.ledger.size);
+    expect(leaves.filter((l) => l.includes('"type":"sealing-key-destroyed"'))).toHaveLength(2);
+    // What was sealed to the old key no longer opens; what it carried was kept.
+    expect(await opens()).toMatchObject({ status: 'rejected', code: 'E_BAD_SEAL' });
+    expect((await us.store.listInbox(100)).find((m) => m.id === queued)?.body.text?.body).toBe(
+      'Queued.',
+    );
+  }, 60_000);
 });

@@ -5,13 +5,19 @@
  */
 import {
   chmodSync,
+  closeSync,
   existsSync,
+  fstatSync,
+  fsyncSync,
   mkdirSync,
+  openSync,
   readdirSync,
   readFileSync,
   renameSync,
   statSync,
+  unlinkSync,
   writeFileSync,
+  writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { ed25519Key, type PrivateKey } from '../../crypto/keys.ts';
@@ -136,6 +142,25 @@ export function readRetiredSealingKeys(
     .filter((name) => RETIRED_SEALING.test(name))
     .sort()
     .map((name) => readKeyFile(join(dir, name), passphrase));
+}
+
+/**
+ * Erases a retired sealing key: its file overwritten with zeros, flushed, then removed, so the
+ * secret is gone from the folder (and, on a file system that writes in place, from the disk).
+ * Returns false when there was no such file.
+ */
+export function destroyRetiredSealingKey(dir: string, entry: KeyEntry): boolean {
+  const path = join(dir, retiredFileName(entry));
+  if (!existsSync(path)) return false;
+  const fd = openSync(path, 'r+');
+  try {
+    writeSync(fd, Buffer.alloc(fstatSync(fd).size));
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  unlinkSync(path);
+  return true;
 }
 
 /**
