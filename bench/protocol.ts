@@ -237,7 +237,7 @@ async function fixture(): Promise<Fixture> {
   const ctx: ReceiveContext = {
     me: 'cn',
     peer: (p) => (p === 'us' ? { card: us.card, retired: [] } : undefined),
-    sealingSecret: (suite) => cn.keys.find((k) => k.entry.alg === suite)?.secret,
+    sealingSecrets: (suite) => cn.keys.filter((k) => k.entry.alg === suite).map((k) => k.secret),
     epochs: new EpochCache(),
     seenId: (from, id) => seen.get(`${from}\n${id}`),
     seqOwner: (from, seq) => seqs.get(`${from}\n${seq}`),

@@ -3,7 +3,7 @@ import { type OneNode, openNode } from '../../test/support/node.ts';
 import { flashReport } from '../../test/support/pair.ts';
 import { readToken } from '../node/core/data.ts';
 import { DEFAULT_ACCESS, dataFolderActor } from '../node/people/people.ts';
-import { base32Decode, totp } from '../node/people/totp.ts';
+import { base32Decode, base32Encode, newTotpSecret, totp } from '../node/people/totp.ts';
 
 let node: OneNode;
 const HOST = '127.0.0.1:7101';
@@ -124,6 +124,18 @@ describe('second factor, officers required by default', () => {
       expect(stored).not.toContain(c);
       expect(stored).not.toContain(c.replace(/-/g, ''));
     }
+  });
+
+  test('the TOTP secret is sealed in the database: its row makes no code', async () => {
+    const rows = await node.store.db.selectFrom('second_factors').selectAll().execute();
+    const stored = rows.find((r) => r.user_name === 'oscar')?.totp_secret ?? '';
+    expect(stored).toMatch(/^v1\./);
+    const hex = Buffer.from(secret).toString('hex');
+    expect(JSON.stringify(rows)).not.toContain(base32Encode(secret));
+    for (const encoding of ['hex', 'base64', 'base64url'] as const)
+      expect(Buffer.from(stored.slice(3), 'base64url').toString(encoding)).not.toContain(
+        Buffer.from(hex, 'hex').toString(encoding),
+      );
   });
 
   test('a password alone no longer opens a session: the code does, once', async () => {
@@ -249,5 +261,47 @@ describe('second factor, officers required by default', () => {
       password: PASSWORD.oscar,
     });
     expect(login.body.enrol).toBe(true);
+  });
+});
+
+describe('a TOTP secret stored in the clear by an older node', () => {
+  test('is sealed at start, and its codes still sign in', async () => {
+    const legacy = newTotpSecret();
+    const at = new Date().toISOString();
+    await node.store.db
+      .insertInto('second_factors')
+      .values({
+        id: 'legacy0000000001',
+        user_name: 'olga',
+        kind: 'totp',
+        label: 'old phone',
+        created_at: at,
+        confirmed_at: at,
+        last_used_at: null,
+        totp_secret: base32Encode(legacy),
+        totp_last_step: null,
+        credential_id: null,
+        public_key: null,
+        counter: null,
+        rp_id: null,
+        transports: null,
+      })
+      .execute();
+    expect(await node.people.factors.sealStored()).toBe(1);
+    expect(await node.people.factors.sealStored()).toBe(0);
+    const row = await node.store.db
+      .selectFrom('second_factors')
+      .select('totp_secret')
+      .where('id', '=', 'legacy0000000001')
+      .executeTakeFirstOrThrow();
+    expect(row.totp_secret).toMatch(/^v1\./);
+    expect(row.totp_secret).not.toContain(base32Encode(legacy));
+    const first = await call('POST', '/api/v1/session', { user: 'olga', password: PASSWORD.olga });
+    expect(first.body.secondFactor.methods).toContain('totp');
+    const signedIn = await call('POST', '/api/v1/session/second-factor', {
+      ticket: first.body.secondFactor.ticket,
+      proof: { totp: totp(legacy, Date.now() / 1000) },
+    });
+    expect(signedIn.status, JSON.stringify(signedIn.body)).toBe(200);
   });
 });

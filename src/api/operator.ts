@@ -82,10 +82,11 @@ export const operatorRoutes = routes(
     'paths',
     'witness',
     'rotations',
+    'sealingKeys',
   ],
   async (app) => {
     const { config, card, store, ledger, peers, alarms, followups, paths, witness } = app;
-    const { rotations } = app;
+    const { rotations, sealingKeys } = app;
     const { approvals, heartbeats, language, people, watchdog } = app;
     const { roster, trail } = people;
 
@@ -198,6 +199,7 @@ export const operatorRoutes = routes(
         waiting: await store.openAlarms({ category: 'waiting', limit: ALARM_PAGE }),
         counts: await store.openAlarmCounts(),
         watchdog: watchdog?.status() ?? null,
+        sealingKeys: await sealingKeys.status(),
       };
     });
 

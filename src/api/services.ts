@@ -23,6 +23,7 @@ import type { NodeEvents } from '../node/core/events.ts';
 import type { Metrics } from '../node/core/metrics.ts';
 import type { Node } from '../node/core/node.ts';
 import type { Peers } from '../node/core/peers.ts';
+import type { SealingKeyRetirement } from '../node/core/sealing-retirement.ts';
 import type { Heartbeats } from '../node/delivery/heartbeat.ts';
 import type { Paths } from '../node/delivery/paths.ts';
 import type { Watchdog } from '../node/delivery/watchdog.ts';
@@ -56,6 +57,7 @@ export interface ApiServices {
   peers: Peers;
   alarms: Alarms;
   rotations: RotationStore;
+  sealingKeys: SealingKeyRetirement;
   followups: FollowupStore;
   node: Node;
   paths: Paths;
@@ -100,6 +102,7 @@ const NAMES = {
   peers: true,
   alarms: true,
   rotations: true,
+  sealingKeys: true,
   followups: true,
   node: true,
   paths: true,

@@ -13,6 +13,7 @@ import { Metrics } from '../node/core/metrics.ts';
 import { Node } from '../node/core/node.ts';
 import { Peers } from '../node/core/peers.ts';
 import { ReplicaFeed } from '../node/core/replica-feed.ts';
+import { SealingKeyRetirement } from '../node/core/sealing-retirement.ts';
 import type { VapidKey } from '../node/core/vapid.ts';
 import { Heartbeats } from '../node/delivery/heartbeat.ts';
 import { Outbox } from '../node/delivery/outbox.ts';
@@ -54,6 +55,10 @@ export interface ServiceParts {
   clock: () => Date;
   /** The node's VAPID key (./start.ts reads it); without one, nothing is pushed. */
   vapid?: VapidKey | undefined;
+  /** The key sealing TOTP secrets in the store (./start.ts reads it); without one, no TOTP. */
+  factorKey?: Uint8Array | undefined;
+  /** The key folder, where retired sealing keys are destroyed; without it none is. */
+  keysDir?: string | undefined;
 }
 
 /** Every service of one node. */
@@ -68,6 +73,7 @@ export interface Services extends ServiceParts {
   peers: Peers;
   alarms: Alarms;
   rotations: RotationStore;
+  sealingKeys: SealingKeyRetirement;
   followups: FollowupStore;
   recorder: FollowupRecorder;
   node: Node;
@@ -112,6 +118,15 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
   const alarms = new Alarms({ store, ledger, logger, events, clock });
   const integrity = new Integrity({ config, store, alarms, logger });
   const rotations = new RotationStore(store);
+  const sealingKeys = new SealingKeyRetirement({
+    keys,
+    keysDir: parts.keysDir,
+    rotations,
+    peers,
+    ledger,
+    logger,
+    clock,
+  });
   const followups = new FollowupStore(store);
   const recorder = new FollowupRecorder({ config, followups, alarms, events, logger });
   // Escalation releases acks through the node, and the node's commits carry escalation's first
@@ -183,7 +198,11 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
     ? new Watchdog({ config, store, metrics, logger }, config.watchdog)
     : undefined;
   const language = new Language({ config, card, store, ledger, peers, logger, regimes });
-  const people = openPeople(store, config.access, ledger, clock);
+  const people = openPeople(store, config.access, ledger, clock, parts.factorKey);
+  if (parts.factorKey) {
+    const sealed = await people.factors.sealStored();
+    if (sealed) logger.warn({ sealed }, 'TOTP secrets stored in the clear were sealed');
+  }
   const pushSubscriptions = new PushStore(store);
   const drafts = new DraftStore(store);
   const push = new PushNotifier({
@@ -256,6 +275,7 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
     peers,
     alarms,
     rotations,
+    sealingKeys,
     followups,
     recorder,
     node,

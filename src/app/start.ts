@@ -10,6 +10,7 @@ import { type Config, readConfig } from '../node/core/config.ts';
 import { openNodeStore, paths, readNodeKeys, readOwnCard } from '../node/core/data.ts';
 import { checkCardExpiry } from '../node/core/expiry.ts';
 import type { Loops } from '../node/core/leadership.ts';
+import { readFactorKey } from '../node/core/factor-key.ts';
 import { readVapidKey } from '../node/core/vapid.ts';
 import { compareRegimes } from '../protocol/regimes.ts';
 import { buildServices, type Services } from './services.ts';
@@ -86,6 +87,9 @@ export async function startNode(
       clock,
       // Made here for a node initialised before Web Push existed.
       vapid: readVapidKey(paths(dataDir).keys),
+      // Made here for a node initialised before TOTP secrets were sealed.
+      factorKey: readFactorKey(paths(dataDir).keys),
+      keysDir: paths(dataDir).keys,
     });
     warnVocabulary(services);
     warnRegimes(services);
@@ -127,10 +131,15 @@ export async function startNode(
       escalation.start();
       linkTests.start();
       compliance.start();
-      const lookAtExpiry = () =>
-        checkCardExpiry(services).catch((err: unknown) =>
+      const lookAtExpiry = async () => {
+        await checkCardExpiry(services).catch((err: unknown) =>
           logger.error({ err }, 'card expiry check failed'),
         );
+        // A key kept past its time is no outage; one destroyed too early would be: errors keep it.
+        await services.sealingKeys
+          .check()
+          .catch((err: unknown) => logger.error({ err }, 'retired sealing key check failed'));
+      };
       await lookAtExpiry();
       expiry = setInterval(lookAtExpiry, EXPIRY_EVERY_MS);
       expiry.unref();

@@ -1,4 +1,5 @@
 /** Human-readable renderings of operator API answers for the terminal. */
+import type { SealingKeyView } from '../protocol/views.ts';
 
 interface InboxItem {
   from: string;
@@ -65,6 +66,7 @@ export interface Status {
   waiting: StatusAlarm[];
   counts: { fault: number; waiting: number };
   watchdog?: { url: string; lastPing: string | null; lastError: string | null } | null;
+  sealingKeys?: SealingKeyView[];
 }
 
 interface StatusAlarm {
@@ -83,6 +85,12 @@ export function printStatus(s: Status): void {
   );
   if (s.vocabulary && !s.vocabulary.same)
     console.log(`  WARNING: our card announces another vocabulary than this node loaded`);
+  for (const k of s.sealingKeys ?? [])
+    console.log(
+      k.state === 'destroyed'
+        ? `  retired sealing key ${k.kid} (${k.suite}) destroyed ${k.destroyedAt}`
+        : `  retired sealing key ${k.kid} (${k.suite}) ${k.state.toUpperCase()} since ${k.retiredAt}${k.waiting.length ? `: waiting — ${k.waiting.join('; ')}` : ''}`,
+    );
   for (const p of s.peers) {
     const rtt = p.path.rttMs === null ? '—' : `${p.path.rttMs.toFixed(1)} ms`;
     console.log(

@@ -47,7 +47,7 @@ function receiverOf(me: FixedParty, epochs = new EpochCache()): ReceiveContext {
   return {
     me: me.id,
     peer: (party) => (party === 'us' ? { card: us.card, retired: [] } : undefined),
-    sealingSecret: (suite) => me.node.sealing(suite as SuiteName)?.secret,
+    sealingSecrets: (suite) => me.node.sealingKeys(suite as SuiteName).map((k) => k.secret),
     epochs,
     seenId: () => undefined,
     seqOwner: () => undefined,

@@ -89,26 +89,32 @@ export interface SigningKey {
 
 /**
  * The online keys of a node, loaded once, with signing KeyObjects cached. Keys of a purpose held
- * on a token (`external`) sign there; their secrets are never in this process.
+ * on a token (`external`) sign there; their secrets are never in this process. The sealing keys
+ * a rotation retired are kept only to open what peers sealed to them before they learned the new ones.
  */
 export class NodeKeys {
   readonly #byPurpose = new Map<KeyPurpose, PrivateKey[]>();
   readonly #external = new Map<KeyPurpose, ExternalKey>();
   readonly #objects = new Map<string, KeyObject>();
+  #retiredSealing: readonly PrivateKey[];
   readonly #close: () => void;
 
   constructor(
     keys: readonly PrivateKey[],
-    external: readonly ExternalKey[] = [],
-    close: () => void = () => {},
+    held: {
+      external?: readonly ExternalKey[];
+      close?: () => void;
+      retiredSealing?: readonly PrivateKey[];
+    } = {},
   ) {
     for (const key of keys) {
       const list = this.#byPurpose.get(key.entry.purpose) ?? [];
       list.push(key);
       this.#byPurpose.set(key.entry.purpose, list);
     }
-    for (const key of external) this.#external.set(key.entry.purpose, key);
-    this.#close = close;
+    for (const key of held.external ?? []) this.#external.set(key.entry.purpose, key);
+    this.#close = held.close ?? (() => {});
+    this.#retiredSealing = held.retiredSealing ?? [];
   }
 
   /** The one key of a purpose held in the process (the first, where a rotation left several). */
@@ -122,6 +128,25 @@ export class NodeKeys {
 
   sealing(suite: SuiteName): PrivateKey | undefined {
     return this.#byPurpose.get('sealing')?.find((k) => k.entry.alg === suite);
+  }
+
+  /** Every sealing key of a suite a peer may have sealed to: the current first, then retired. */
+  sealingKeys(suite: SuiteName): PrivateKey[] {
+    const current = this.sealing(suite);
+    return [
+      ...(current ? [current] : []),
+      ...this.#retiredSealing.filter((k) => k.entry.alg === suite),
+    ];
+  }
+
+  /** The retired sealing keys still held. */
+  get retiredSealing(): readonly PrivateKey[] {
+    return this.#retiredSealing;
+  }
+
+  /** Drops a retired sealing key once it is destroyed: nothing opens with it any more. */
+  forgetRetiredSealing(kid: string): void {
+    this.#retiredSealing = this.#retiredSealing.filter((k) => k.entry.kid !== kid);
   }
 
   /** What signs for an Ed25519 purpose: on its token, or a cached node:crypto private key. */

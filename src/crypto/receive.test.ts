@@ -51,6 +51,8 @@ class Inbox {
   /** Beijing's clock, for card expiry (unchecked when unset). */
   now: Date | undefined;
   sealing: (suite: string) => Uint8Array | undefined;
+  /** Sealing secrets a rotation retired, tried after the current one. */
+  retired: Uint8Array[] = [];
 
   constructor(
     readonly me: FixedParty = cn,
@@ -64,7 +66,10 @@ class Inbox {
     return {
       me: this.me.id,
       peer: (party) => this.pinned.get(party),
-      sealingSecret: (suite) => this.sealing(suite),
+      sealingSecrets: (suite) => {
+        const secret = this.sealing(suite);
+        return secret ? [secret, ...this.retired] : this.retired;
+      },
       epochs: this.epochs,
       ...(this.now ? { now: this.now } : {}),
       seenId: (from, id) => this.headers.get(`${from}\n${id}`),
@@ -727,6 +732,26 @@ describe.each(SUITES)('the epoch cache, %s', (suite) => {
         ),
       ),
     ).toBe('E_BAD_SEAL');
+  });
+
+  it('opens what was sealed to a retired sealing key, and nothing once it is destroyed', async () => {
+    // Beijing rotated its sealing key to eu's: Washington's queued envelope was sealed to the old.
+    const sealedToOld = await draft({
+      epoch: await openSenderEpoch(
+        suite,
+        fromBase64url(cn.card.keys.find((k) => k.alg === suite)?.pub ?? ''),
+        'us',
+        'cn',
+        crypto.getRandomValues(new Uint8Array(16)),
+      ),
+    });
+    const rotated = new Inbox();
+    rotated.sealing = (s) => eu.node.sealing(s as SuiteName)?.secret;
+    rotated.retired = [cn.node.sealing(suite)?.secret ?? new Uint8Array()];
+    expect(codeOf(await rotated.receive(sealedToOld))).toBe('accepted');
+    const destroyed = new Inbox();
+    destroyed.sealing = rotated.sealing;
+    expect(codeOf(await destroyed.receive(sealedToOld))).toBe('E_BAD_SEAL');
   });
 });
 

@@ -46,8 +46,11 @@ export interface PinnedPeer {
 export interface ReceiveContext {
   me: string;
   peer(party: string): PinnedPeer | undefined;
-  /** My sealing private key for a suite, if I have one. */
-  sealingSecret(suite: string): Uint8Array | undefined;
+  /**
+   * My sealing private keys for a suite, the current first: after a rotation, a retired one opens
+   * what a peer sealed before it learned the new key. Empty when I have none of that suite.
+   */
+  sealingSecrets(suite: string): readonly Uint8Array[];
   epochs: EpochCache;
   /** The receiver's time, for card expiry; without it expiry is not checked. */
   now?: Date;
@@ -206,8 +209,8 @@ async function openSeal(
   ctx: ReceiveContext,
 ): Promise<{ plaintext: Uint8Array; epoch: EpochRef; secret: Uint8Array } | Rejection> {
   const { header, sealed } = envelope;
-  const secretKey = ctx.sealingSecret(sealed.suite);
-  if (!secretKey)
+  const secretKeys = ctx.sealingSecrets(sealed.suite);
+  if (!secretKeys.length)
     return { code: 'E_UNSUPPORTED_SUITE', message: `suite ${sealed.suite} is not accepted here` };
   let enc: Uint8Array;
   let epochId: Uint8Array;
@@ -220,17 +223,30 @@ async function openSeal(
     return { code: 'E_MALFORMED', message: 'the sealed part is not canonical base64url' };
   }
   const epoch: EpochRef = { suite: sealed.suite, id: epochId, enc };
-  let secret = ctx.epochs.get(header.from, epoch);
-  if (!secret) {
+  const messageKeyOf = (secret: Uint8Array) => messageKey(secret, sha256(headerBytes));
+  const cached = ctx.epochs.get(header.from, epoch);
+  if (cached) {
+    const plaintext = openMessage(messageKeyOf(cached), headerBytes, ct);
+    if (!plaintext)
+      return { code: 'E_BAD_SEAL', message: 'the seal does not open with this header' };
+    return { plaintext, epoch, secret: cached };
+  }
+  // A KEM decapsulates with any key (X-Wing and DHKEM reject implicitly): only the AEAD tells
+  // which of my keys the epoch was sealed to.
+  let opened = false;
+  for (const secretKey of secretKeys) {
+    let secret: Uint8Array;
     try {
       secret = await openRecipientEpoch(sealed.suite, secretKey, header.from, ctx.me, epochId, enc);
     } catch {
-      return { code: 'E_BAD_SEAL', message: 'the epoch could not be opened' };
+      continue;
     }
+    opened = true;
+    const plaintext = openMessage(messageKeyOf(secret), headerBytes, ct);
+    if (plaintext) return { plaintext, epoch, secret };
   }
-  const plaintext = openMessage(messageKey(secret, sha256(headerBytes)), headerBytes, ct);
-  if (!plaintext) return { code: 'E_BAD_SEAL', message: 'the seal does not open with this header' };
-  return { plaintext, epoch, secret };
+  if (!opened) return { code: 'E_BAD_SEAL', message: 'the epoch could not be opened' };
+  return { code: 'E_BAD_SEAL', message: 'the seal does not open with this header' };
 }
 
 function parseBody(plaintext: Uint8Array): Body | Rejection {

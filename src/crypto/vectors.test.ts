@@ -299,7 +299,7 @@ describe.each(messages)('golden vectors: $name', (m) => {
         me: r.to,
         peer: (p) =>
           p === header.from ? { card: cards[p]?.card as Card, retired: [] } : undefined,
-        sealingSecret: (suite) => (suite === r.suite ? secret : undefined),
+        sealingSecrets: (suite) => (suite === r.suite ? [secret] : []),
         epochs: new EpochCache(),
         seenId: () => undefined,
         seqOwner: () => undefined,

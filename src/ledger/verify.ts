@@ -5,7 +5,8 @@
  * checks two parties' views of their conversation against each other.
  *
  * What is checked, for one bundle:
- * - every card's signature (`verifyCard`);
+ * - every card's signature (`verifyCard`); a party rotated keys has each card it held, in
+ *   ascending serial, with one recovery key;
  * - the RFC 9162 tree, recomputed from the leaf texts (each canonical JSON and a valid leaf);
  * - every checkpoint: our log key's signature (C2SP signed-note), and its root equals the
  *   recomputed tree's at its size — so successive checkpoints are consistent, being roots of one
@@ -16,6 +17,12 @@
  *   inclusion proof against the `in` leaf we logged; the peer's (`in`) with `verifyReceipt`
  *   against its card and the `out` leaves we logged;
  * - every co-signature with the co-signer's witness key (C2SP tlog-cosignature).
+ *
+ * Which key signed what, across rotations (docs/ledger.md § Key rotation): a party's card in
+ * effect changes at the `rotation` event leaf naming its new serial. Our checkpoints of a size up
+ * to that leaf's index are signed by the old log key, those that include it by the new one; our
+ * receipts, and the peer's, by the card in effect where they are logged. An envelope header names
+ * its key by kid, found in any card of its signer (a retired key still signs what was queued).
  */
 import { fingerprint, verifyCard } from '../crypto/card.ts';
 import { signedBytes } from '../crypto/context.ts';
@@ -40,7 +47,7 @@ import {
   RECORD_SCHEMAS,
   type RecordType,
 } from './bundle.ts';
-import { type Checkpoint, formatCheckpoint } from './checkpoint.ts';
+import { type Checkpoint, formatCheckpoint, parseCheckpoint } from './checkpoint.ts';
 import { verifyCosignature } from './cosignature.ts';
 import {
   leafHash,
@@ -234,7 +241,14 @@ export interface VerifierOptions {
 export class BundleVerifier {
   readonly #signatures: SignatureChecks;
   readonly #tree = new MemoryHashStore();
+  /** The newest card of each party. */
   readonly #cards = new Map<string, SignedCard>();
+  /** Every card of each party, by ascending serial. */
+  readonly #history = new Map<string, Card[]>();
+  /** The card in effect for each party at the leaf being read. */
+  readonly #effective = new Map<string, Card>();
+  /** Our own card in effect from each tree size on, ascending: for our checkpoints. */
+  readonly #selfFrom: Array<{ size: number; card: Card }> = [];
   readonly #fingerprints: Record<string, string> = {};
   readonly #failures: Failure[] = [];
   #failureCount = 0;
@@ -401,13 +415,48 @@ export class BundleVerifier {
       });
       return;
     }
-    if (this.#cards.has(party)) {
-      this.#fail({ kind: 'card', line, message: `a second card of "${party}"` });
+    const earlier = this.#cards.get(party)?.card;
+    if (earlier && earlier.serial >= signed.card.serial) {
+      this.#fail({
+        kind: 'card',
+        line,
+        message: `a second card of "${party}" with serial ${signed.card.serial}, not above ${earlier.serial}`,
+      });
+      return;
+    }
+    if (earlier && recoveryPub(earlier) !== recoveryPub(signed.card)) {
+      this.#fail({
+        kind: 'card',
+        line,
+        message: `the card of "${party}" with serial ${signed.card.serial} has another recovery key than its earlier card: the recovery key never rotates`,
+      });
       return;
     }
     this.#cards.set(party, signed);
+    this.#history.set(party, [...(this.#history.get(party) ?? []), signed.card]);
+    if (!earlier) this.#effective.set(party, signed.card);
     this.#fingerprints[party] = fingerprint(signed.card);
-    if (isSelf) this.#self = signed.card;
+    if (isSelf) {
+      this.#self = signed.card;
+      if (!earlier) this.#selfFrom.push({ size: 0, card: signed.card });
+    }
+  }
+
+  /** A `rotation` event leaf: from here on, the party's card of that serial is in effect. */
+  #rotated(detail: Record<string, unknown>, index: number): void {
+    const { party, serial } = detail;
+    if (typeof party !== 'string' || typeof serial !== 'number') return;
+    const card = this.#history.get(party)?.find((c) => c.serial === serial);
+    if (!card) return;
+    this.#effective.set(party, card);
+    if (party === this.#party) this.#selfFrom.push({ size: index + 1, card });
+  }
+
+  /** Our card whose log key signs checkpoints of tree size `size`. */
+  #selfAt(size: number): Card | undefined {
+    let card: Card | undefined;
+    for (const from of this.#selfFrom) if (from.size <= size) card = from.card;
+    return card;
   }
 
   // leaves
@@ -464,6 +513,7 @@ export class BundleVerifier {
     else if (leaf.leaf === 'receipt') this.#receipt(leaf, at);
     else {
       this.#counts.events++;
+      if (leaf.type === 'rotation') this.#rotated(leaf.detail, index);
       const key = leaf.detail.key;
       if (leaf.type === 'notification-late' && typeof key === 'string')
         this.#lateRecorded.push(key);
@@ -491,8 +541,8 @@ export class BundleVerifier {
       });
       return;
     }
-    const card = signer === undefined ? undefined : this.#cards.get(signer)?.card;
-    if (!card) {
+    const cards = signer === undefined ? undefined : this.#history.get(signer);
+    if (!cards) {
       this.#fail({ kind: 'envelope', ...where, message: `no verified card of "${signer}"` });
       return;
     }
@@ -503,7 +553,7 @@ export class BundleVerifier {
         ...where,
         message: `the header signature does not verify with "${signer}"'s key ${header.kid}`,
       });
-    const signed = this.#checkHeader(card, header, headerBytes, leaf.sig, badSignature);
+    const signed = this.#checkHeader(cards, header, headerBytes, leaf.sig, badSignature);
     if (signed === false) {
       badSignature();
       return;
@@ -560,13 +610,13 @@ export class BundleVerifier {
 
   /** The header's signature by the key its kid names: checked now (boolean) or later. */
   #checkHeader(
-    card: Card,
+    cards: readonly Card[],
     header: Header,
     headerBytes: Uint8Array,
     sig: string,
     failed: () => void,
   ): boolean | undefined {
-    const key = headerKey(card, header);
+    const key = cards.map((card) => headerKey(card, header)).find((k) => k !== undefined);
     if (!key) return false;
     let publicKey: Uint8Array;
     let signature: Uint8Array;
@@ -595,7 +645,7 @@ export class BundleVerifier {
 
   /** A receipt we issued: our signature and checkpoint, and each entry proven in our tree. */
   #ourReceipt(leaf: ReceiptLeaf): void {
-    const self = this.#self;
+    const self = this.#party === undefined ? undefined : this.#effective.get(this.#party);
     if (!self) throw new Error('no verified own card to check our receipt with');
     const { receipt } = verifyReceiptSignature(leaf.receipt, self, leaf.receipt.receipt.to);
     const checkpoint = openPeerCheckpoint(self, receipt.checkpoint);
@@ -623,7 +673,7 @@ export class BundleVerifier {
   /** A peer's receipt for what we sent, as the sender checked it before logging it. */
   #theirReceipt(leaf: ReceiptLeaf): void {
     const from = leaf.receipt.receipt.from;
-    const card = this.#cards.get(from)?.card;
+    const card = this.#effective.get(from);
     if (!card || from === this.#party) throw new Error(`no verified peer card of "${from}"`);
     const me = this.#party as string;
     const verified = verifyReceipt(leaf.receipt, card, me, (id) => {
@@ -668,8 +718,8 @@ export class BundleVerifier {
   #checkpoint(record: CheckpointRecord, line: number): void {
     this.#seen.checkpoints++;
     this.#counts.checkpoints++;
-    const self = this.#self;
     try {
+      const self = this.#selfAt(noteSize(record.note));
       if (!self) throw new Error('no verified own card to check the checkpoint with');
       const checkpoint = openPeerCheckpoint(self, record.note);
       this.#checkRoot(checkpoint, 'the checkpoint');
@@ -689,15 +739,16 @@ export class BundleVerifier {
     this.#counts.cosignatures++;
     try {
       const checkpoint = this.#cosigned(record);
-      const card = this.#cards.get(record.by)?.card;
-      if (!card) throw new Error(`no verified card of "${record.by}"`);
+      const cards = this.#history.get(record.by);
+      if (!cards) throw new Error(`no verified card of "${record.by}"`);
       if (record.by === record.log) throw new Error(`"${record.by}" co-signs its own log`);
       if (record.line.indexOf('\n') !== record.line.length - 1)
         throw new Error('the co-signature is not one signature line');
       const text = formatCheckpoint(checkpoint);
       const [signature, ...more] = parseNote(utf8(`${text}\n${record.line}`)).signatures;
       if (!signature || more.length) throw new Error('the co-signature is not one signature line');
-      if (!verifyCosignature(checkpoint, signature, witnessVerifier(card)))
+      // A witness key rotated: the co-signature's note key id names the one that signed.
+      if (!cards.some((card) => verifyCosignature(checkpoint, signature, witnessVerifier(card))))
         throw new Error(`the co-signature does not verify with "${record.by}"'s witness key`);
       if (record.log !== this.#party)
         this.#peerCheckpoints.push({
@@ -729,11 +780,11 @@ export class BundleVerifier {
         extensions: [],
       };
     }
-    const card = this.#cards.get(record.log)?.card;
-    if (!card) throw new Error(`no verified card of "${record.log}"`);
+    const cards = this.#history.get(record.log);
+    if (!cards) throw new Error(`no verified card of "${record.log}"`);
     if (record.checkpoint === undefined)
       throw new Error("the peer's checkpoint is not in the record");
-    const checkpoint = openPeerCheckpoint(card, record.checkpoint);
+    const checkpoint = openWithAnyLogKey(cards, record.checkpoint);
     if (checkpoint.size !== record.size)
       throw new Error(`the checkpoint carried has size ${checkpoint.size}`);
     return checkpoint;
@@ -979,6 +1030,29 @@ function compareCheckpoints(
 
 function kindOf(type: Exclude<RecordType, 'hotline-export'>): FailureKind {
   return type === 'end' ? 'bundle' : type;
+}
+
+/** The tree size a checkpoint note claims, read before its signature is checked. */
+function noteSize(note: string): number {
+  return parseCheckpoint(parseNote(utf8(note)).text).size;
+}
+
+/** The recovery key's public half: the one key that is the same in every card of a party. */
+function recoveryPub(card: Card): string | undefined {
+  return card.keys.find((k) => k.purpose === 'recovery')?.pub;
+}
+
+/** A peer's checkpoint signed by the log key of any of its cards (it may have rotated it). */
+function openWithAnyLogKey(cards: readonly Card[], note: string): Checkpoint {
+  let failure: unknown;
+  for (const card of [...cards].reverse()) {
+    try {
+      return openPeerCheckpoint(card, note);
+    } catch (e) {
+      failure = e;
+    }
+  }
+  throw failure;
 }
 
 /** The key that may sign this header: a signing key for messages, identity or recovery for rotations. */

@@ -225,6 +225,22 @@ export interface NodeStatus {
   waiting: Alarm[];
   counts: AlarmCounts;
   watchdog: WatchdogStatus | null;
+  /** The sealing keys our rotations replaced: held until nothing sealed to them can arrive. */
+  sealingKeys: SealingKeyView[];
+}
+
+/** A sealing key one of our rotations replaced (src/node/core/sealing-retirement.ts). */
+export interface SealingKeyView {
+  kid: string;
+  suite: string;
+  /** The rotation that replaced it, and when. */
+  rotation: string;
+  retiredAt: string;
+  /** `missing`: neither held nor recorded destroyed (its file was removed by hand). */
+  state: 'held' | 'destroyed' | 'missing';
+  destroyedAt: string | null;
+  /** Held: what it waits for, per peer, as of the last check (hourly and at start). */
+  waiting: string[];
 }
 
 // Language: GET /api/v1/vocabulary, /api/v1/messages/:party/:id(/translations)

@@ -44,6 +44,20 @@ export class FactorStore {
     return row && numbers(row);
   }
 
+  /** TOTP rows whose secret is still in the clear (written before secrets were sealed). */
+  async clearTotpSecrets(
+    q: Executor = this.db,
+  ): Promise<Array<{ id: string; user_name: string; totp_secret: string }>> {
+    const rows = await q
+      .selectFrom('second_factors')
+      .select(['id', 'user_name', 'totp_secret'])
+      .where('kind', '=', 'totp')
+      .where('totp_secret', 'is not', null)
+      .where('totp_secret', 'not like', 'v1.%')
+      .execute();
+    return rows.map((r) => ({ ...r, totp_secret: r.totp_secret as string }));
+  }
+
   async addFactor(row: FactorRow, q: Executor = this.db): Promise<void> {
     await q.insertInto('second_factors').values(row).execute();
   }

@@ -38,6 +38,65 @@ export class RotationStore {
       .execute();
   }
 
+  /** Records that a sealing key our rotation `id` replaced was destroyed. */
+  async markDestroyed(id: string, kid: string, at: string, q: Executor): Promise<void> {
+    const row = (await this.list(q)).find((r) => r.dir === 'out' && r.id === id);
+    if (!row) throw new Error(`no rotation ${id} of ours`);
+    const destroyed = [...(row.detail.destroyed ?? []), { kid, at }];
+    await q
+      .updateTable('rotations')
+      .set({ detail: toJson({ ...row.detail, destroyed }) })
+      .where('dir', '=', 'out')
+      .where('party', '=', row.party)
+      .where('id', '=', id)
+      .execute();
+  }
+
+  /** The peer's receivedAt (its own clock) from its verified receipt for message `id`, if any. */
+  async peerReceivedAt(party: string, id: string, q: Executor = this.db): Promise<string | null> {
+    const row = await q
+      .selectFrom('outbox')
+      .select(['status', 'peer_received_at'])
+      .where('party', '=', party)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row?.status === 'receipted' ? row.peer_received_at : null;
+  }
+
+  /**
+   * The lowest seq, among `party`'s newest `window` received messages, of one its sender stamped
+   * later than `after` (the sender's clock, ISO 8601).
+   */
+  async firstSentAfter(
+    party: string,
+    after: number,
+    window = 500,
+    q: Executor = this.db,
+  ): Promise<number | undefined> {
+    const rows = await q
+      .selectFrom('inbox')
+      .select(['seq', 'envelope'])
+      .where('party', '=', party)
+      .orderBy('seq', 'desc')
+      .limit(window)
+      .execute();
+    let first: number | undefined;
+    for (const row of rows)
+      if (Date.parse(fromJson(row.envelope).header.sent) > after) first = Number(row.seq);
+    return first;
+  }
+
+  /** How many of `party`'s messages with seq ≤ `seq` are held (in the inbox). */
+  async heldUpTo(party: string, seq: number, q: Executor = this.db): Promise<number> {
+    const row = await q
+      .selectFrom('inbox')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('party', '=', party)
+      .where('seq', '<=', seq)
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
   async list(q: Executor = this.db): Promise<RotationRow[]> {
     const rows = await q.selectFrom('rotations').selectAll().orderBy('at').execute();
     return rows.map((r) => ({

@@ -481,6 +481,10 @@ export interface RotationsTable {
 /** What a rotation did: kids replaced; `out`: messages re-signed; `in`: messages disputed. */
 export interface RotationDetail {
   replaced: string[];
+  /** The card the rotation replaced, so an export can show which keys signed what before it. */
+  previous?: SignedCard;
+  /** Ours: the replaced sealing keys destroyed since, once nothing sealed to them could arrive. */
+  destroyed?: Array<{ kid: string; at: string }>;
   resigned?: Array<{ party: string; id: string; seq: number }>;
   disputed?: Array<{ id: string; seq: number }>;
 }

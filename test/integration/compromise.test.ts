@@ -233,14 +233,15 @@ describe('a routine rotation', () => {
     expect(byId.get(before)?.seq).toBe(1);
     expect(byId.get(printed.id)?.seq).toBe(2);
     expect(byId.get(after)?.seq).toBe(3);
-    // The old signing key stays valid for seq 1 only; nothing is disputed, no alarm.
+    // Nothing is disputed, no alarm.
     const pinned = cn.peers.pinned('us');
     expect(pinned.card.serial).toBe(2);
     // Beijing pinned the new card, and with it Washington's new vocabulary: the mismatch is gone.
     expect(pinned.card.vocabulary).toEqual(loadVocabulary().ref);
     expect(cn.language.peer('us').same).toBe(true);
     const newSigning = readOwnCard(routine.us.dir).card.keys.find((k) => k.purpose === 'signing');
-    expect(pinned.retired.map((r) => r.untilSeq)).toEqual([1, 1]);
+    // Every online key was replaced; each stays valid for seq 1 only.
+    expect(pinned.retired.map((r) => r.untilSeq)).toEqual([1, 1, 1, 1, 1, 1]);
     expect(pinned.retired.some((r) => r.key.kid === newSigning?.kid)).toBe(false);
     expect(await cn.rotations.listDisputed(10)).toEqual([]);
     expect((await cn.store.openAlarms()).filter((a) => a.type === 'compromise')).toEqual([]);

@@ -12,6 +12,7 @@ import type { App } from '../../src/api/services.ts';
 import { buildServices, type Services } from '../../src/app/services.ts';
 import { type Config, readConfig, writeConfig } from '../../src/node/core/config.ts';
 import { initDataDir, initNode, readNodeKeys, readOwnCard } from '../../src/node/core/data.ts';
+import { readFactorKey } from '../../src/node/core/factor-key.ts';
 import { pinPeer } from '../../src/node/core/peers.ts';
 import { readVapidKey } from '../../src/node/core/vapid.ts';
 import { openSqliteStore } from '../../src/store/sqlite/index.ts';
@@ -58,6 +59,7 @@ export async function openNode(settings: Partial<Config> = {}): Promise<OneNode>
     logger: pino({ level: 'silent' }),
     clock: () => new Date(),
     vapid: readVapidKey(join(dir, 'keys')),
+    factorKey: readFactorKey(join(dir, 'keys')),
   });
   const operator = await operatorServer(services);
   const federation = await federationServer(services);

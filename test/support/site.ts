@@ -12,6 +12,7 @@ import { buildServices, type Services } from '../../src/app/services.ts';
 import type { Config } from '../../src/node/core/config.ts';
 import { readConfig, writeConfig } from '../../src/node/core/config.ts';
 import { initNode, openNodeStore, readNodeKeys, readOwnCard } from '../../src/node/core/data.ts';
+import { readFactorKey } from '../../src/node/core/factor-key.ts';
 import type { People } from '../../src/node/people/people.ts';
 import type { Store } from '../../src/store/store.ts';
 import { freePort } from './ports.ts';
@@ -87,6 +88,7 @@ export async function openSite(
     store: opened,
     logger: pino({ level: 'silent' }),
     clock: options.clock ?? (() => new Date()),
+    factorKey: readFactorKey(join(dir, 'keys')),
   });
   return {
     ...services.people,

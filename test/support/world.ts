@@ -92,7 +92,8 @@ export class Receiver {
     return {
       me: this.me.party,
       peer: (party) => this.peers.get(party),
-      sealingSecret: (suite) => this.me.node.sealing(suite as 'x-wing' | 'x25519')?.secret,
+      sealingSecrets: (suite) =>
+        this.me.node.sealingKeys(suite as 'x-wing' | 'x25519').map((k) => k.secret),
       epochs: this.epochs,
       seenId: (from, id) => this.stored.get(`${from}\n${id}`),
       seqOwner: (from, seq) => this.seqs.get(`${from}\n${seq}`),

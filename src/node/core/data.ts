@@ -13,7 +13,7 @@ import { openSqliteStore, openSqliteStoreReadOnly } from '../../store/sqlite/ind
 import type { Store } from '../../store/store.ts';
 import { createFirstAdmin, openPeople } from '../people/people.ts';
 import { type Config, type Pkcs11Config, readConfig, writeConfig } from './config.ts';
-import { readKeyFiles, writeKeyFiles } from './keyfiles.ts';
+import { readKeyFiles, readRetiredSealingKeys, writeKeyFiles } from './keyfiles.ts';
 import { paths } from './paths.ts';
 import { TokenSession, tokenPin } from './pkcs11.ts';
 import { writeVapidKey } from './vapid.ts';
@@ -122,7 +122,7 @@ async function initFolder(
     regimes: loadRegimes(options.regimesFile).ref,
     issued: options.now ?? new Date(),
   });
-  const signed = signCard(card, new NodeKeys(files, onToken).signer('identity').key);
+  const signed = signCard(card, new NodeKeys(files, { external: onToken }).signer('identity').key);
   writeFileSync(paths(dir).card, `${JSON.stringify(signed, null, 2)}\n`);
   const config: Partial<Config> & { party: string } = { party: options.party };
   if (options.listen) config.listen = options.listen;
@@ -153,7 +153,8 @@ export function readOwnCard(dir: string): SignedCard {
  */
 export function readNodeKeys(dir: string, config: Config = readConfig(dir)): NodeKeys {
   const token = config.keys.pkcs11;
-  if (!token) return new NodeKeys(readKeyFiles(paths(dir).keys));
+  const retiredSealing = readRetiredSealingKeys(paths(dir).keys);
+  if (!token) return new NodeKeys(readKeyFiles(paths(dir).keys), { retiredSealing });
   const labels = Object.entries(token.labels) as Array<[KeyPurpose, string]>;
   const files = readKeyFiles(
     paths(dir).keys,
@@ -165,7 +166,7 @@ export function readNodeKeys(dir: string, config: Config = readConfig(dir)): Nod
   const session = TokenSession.open(token, tokenPin(token));
   try {
     const external = labels.map(([purpose, label]) => session.find(onlyKey(card, purpose), label));
-    return new NodeKeys(files, external, () => session.close());
+    return new NodeKeys(files, { external, close: () => session.close(), retiredSealing });
   } catch (e) {
     session.close();
     throw e;

@@ -5,12 +5,19 @@
  */
 import {
   chmodSync,
+  closeSync,
   existsSync,
+  fstatSync,
+  fsyncSync,
   mkdirSync,
+  openSync,
+  readdirSync,
   readFileSync,
   renameSync,
   statSync,
+  unlinkSync,
   writeFileSync,
+  writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { ed25519Key, type PrivateKey } from '../../crypto/keys.ts';
@@ -102,17 +109,61 @@ export function readKeyFiles(
     const credential = env.CREDENTIALS_DIRECTORY
       ? join(env.CREDENTIALS_DIRECTORY, `hotline-${name}`)
       : undefined;
-    const path = credential && existsSync(credential) ? credential : join(dir, name);
-    const mode = statSync(path).mode & 0o777;
-    if (mode & 0o077)
-      throw new KeyFileError(
-        'E_KEY_FILE_EXPOSED',
-        `${path} may be read by its group or others (mode ${mode.toString(8)}): run chmod 600 ${path} and consider the key exposed`,
-      );
-    const file = JSON.parse(readFileSync(path, 'utf8')) as KeyFile;
-    const { secret: _secret, sealed: _sealed, ...entry } = file;
-    return { entry, secret: secretOf(file, path, passphrase) };
+    return readKeyFile(
+      credential && existsSync(credential) ? credential : join(dir, name),
+      passphrase,
+    );
   });
+}
+
+function readKeyFile(path: string, passphrase: () => string | undefined): PrivateKey {
+  const mode = statSync(path).mode & 0o777;
+  if (mode & 0o077)
+    throw new KeyFileError(
+      'E_KEY_FILE_EXPOSED',
+      `${path} may be read by its group or others (mode ${mode.toString(8)}): run chmod 600 ${path} and consider the key exposed`,
+    );
+  const file = JSON.parse(readFileSync(path, 'utf8')) as KeyFile;
+  const { secret: _secret, sealed: _sealed, ...entry } = file;
+  return { entry, secret: secretOf(file, path, passphrase) };
+}
+
+/** A sealing key a rotation replaced, kept until nothing sealed to it can still arrive. */
+const RETIRED_SEALING = /^retired-sealing-(x-wing|x25519)-[0-9a-f]{32}\.key$/;
+
+function retiredFileName(entry: KeyEntry): string {
+  return `retired-sealing-${entry.alg}-${entry.kid}.key`;
+}
+
+/** The retired sealing keys of the key folder, read with the same checks as the online keys. */
+export function readRetiredSealingKeys(
+  dir: string,
+  passphrase: () => string | undefined = () => keyPassphrase(),
+): PrivateKey[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((name) => RETIRED_SEALING.test(name))
+    .sort()
+    .map((name) => readKeyFile(join(dir, name), passphrase));
+}
+
+/**
+ * Erases a retired sealing key: its file overwritten with zeros, flushed, then removed, so the
+ * secret is gone from the folder (and, on a file system that writes in place, from the disk).
+ * Returns false when there was no such file.
+ */
+export function destroyRetiredSealingKey(dir: string, entry: KeyEntry): boolean {
+  const path = join(dir, retiredFileName(entry));
+  if (!existsSync(path)) return false;
+  const fd = openSync(path, 'r+');
+  try {
+    writeSync(fd, Buffer.alloc(fstatSync(fd).size));
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  unlinkSync(path);
+  return true;
 }
 
 /**
@@ -144,6 +195,15 @@ export function replaceKeyFiles(
   }
   for (const key of keys) {
     const path = join(dir, keyFileName(key.entry));
+    // The sealing key replaced is kept aside: peers may have sealed to it what is still queued.
+    if (key.entry.purpose === 'sealing' && existsSync(path)) {
+      const {
+        secret: _secret,
+        sealed: _sealed,
+        ...entry
+      } = JSON.parse(readFileSync(path, 'utf8')) as KeyFile;
+      if (entry.kid !== key.entry.kid) renameSync(path, join(dir, retiredFileName(entry)));
+    }
     renameSync(`${path}.next`, path);
   }
 }

@@ -54,6 +54,12 @@ function derive(passphrase: string, salt: Uint8Array, params: { n: number; r: nu
   return key;
 }
 
+/** Whether the node's keys in the keys folder `dir` are sealed (a key made later is sealed too). */
+export function keysSealed(dir: string): boolean {
+  const identity = join(dir, 'identity.key');
+  return existsSync(identity) && 'sealed' in JSON.parse(readFileSync(identity, 'utf8'));
+}
+
 /** A fresh salt for one set of key files. */
 export const newSalt = () => new Uint8Array(randomBytes(16));
 

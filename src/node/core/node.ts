@@ -365,7 +365,8 @@ export class Node {
       const ctx = {
         me: this.party,
         peer: (party: string) => peers.get(party),
-        sealingSecret: (suite: string) => keys.sealing(suite as SuiteName)?.secret,
+        sealingSecrets: (suite: string) =>
+          keys.sealingKeys(suite as SuiteName).map((k) => k.secret),
         epochs: this.#receiveEpochs,
         now: now(),
         seenId: async (from: string, id: string) =>

@@ -18,12 +18,12 @@ import type { Logger } from 'pino';
 import { createCard, signCard } from '../../crypto/card.ts';
 import { privateKeyObject } from '../../crypto/ed25519.ts';
 import { sealFor, signHeader } from '../../crypto/envelope.ts';
-import { ed25519Key, type PrivateKey } from '../../crypto/keys.ts';
+import { ed25519Key, type PrivateKey, sealingKey } from '../../crypto/keys.ts';
 import type { Accepted } from '../../crypto/receive.ts';
 import type { SenderEpoch } from '../../crypto/seal.ts';
 import { envelopeLeaf, eventLeaf } from '../../ledger/leaves.ts';
 import type { Body, Draft } from '../../protocol/body.ts';
-import type { Card, SignedCard } from '../../protocol/card.ts';
+import type { Card, KeyEntry, SignedCard } from '../../protocol/card.ts';
 import { sha256, toHex } from '../../protocol/encoding.ts';
 import type { Envelope } from '../../protocol/envelope.ts';
 import { jcsBytes } from '../../protocol/jcs.ts';
@@ -107,7 +107,7 @@ export async function applyRotation(
       at,
       since: valid?.since ?? null,
       untrusted: valid ? { [me]: lastTrusted + 1 } : null,
-      detail: { replaced, disputed },
+      detail: { replaced, disputed, previous: peer.signed },
     },
     tx,
   );
@@ -162,7 +162,7 @@ export interface RotateRequest {
 export interface RotateResult {
   id: string;
   signed: SignedCard;
-  /** The new identity and signing keys, for the key files. */
+  /** The new online keys (all but recovery), for the key files. */
   keys: PrivateKey[];
   untrusted: Record<string, number> | undefined;
   resigned: Array<{ party: string; id: string; seq: number }>;
@@ -196,14 +196,17 @@ export async function releaseRotation(
       );
     signer = { kid: request.recovery.entry.kid, key: privateSigner(request.recovery) };
   }
-  const identity = ed25519Key('identity');
-  const signing = ed25519Key('signing');
+  // Every online key is replaced: they sit together in the key folder, so whoever took one took
+  // all. The recovery key never rotates; log and witness keys keep their note names.
+  const keys = await Promise.all(old.keys.filter((k) => k.purpose !== 'recovery').map(successor));
+  const byKid = new Map(
+    old.keys.filter((k) => k.purpose !== 'recovery').map((k, i) => [k.kid, keys[i]]),
+  );
+  const identity = keys.find((k) => k.entry.purpose === 'identity') as PrivateKey;
   const next: Card = createCard({
     party: old.party,
     names: old.names,
-    keys: old.keys.map((k) =>
-      k.purpose === 'identity' ? identity.entry : k.purpose === 'signing' ? signing.entry : k,
-    ),
+    keys: old.keys.map((k) => byKid.get(k.kid)?.entry ?? k),
     endpoints: old.endpoints,
     vocabulary: request.vocabulary ?? old.vocabulary,
     serial: old.serial + 1,
@@ -236,6 +239,7 @@ export async function releaseRotation(
   const epochs: Record<string, SenderEpoch> = {};
   for (const party of recipients) epochs[party] = await node.sealingEpoch(party);
   const resigned: RotateResult['resigned'] = [];
+  const signing = keys.find((k) => k.entry.purpose === 'signing') as PrivateKey;
   const newSigner = privateSigner(signing);
   const released = await node.release(
     recipients,
@@ -261,9 +265,7 @@ export async function releaseRotation(
               resigned.push({ party, id: row.id, seq: row.seq });
             }
           }
-        const replaced = old.keys
-          .filter((k) => k.purpose === 'identity' || k.purpose === 'signing')
-          .map((k) => k.kid);
+        const replaced = [...byKid.keys()];
         await rotations.add(
           {
             dir: 'out',
@@ -274,7 +276,7 @@ export async function releaseRotation(
             at,
             since: request.reason === 'compromise' ? since : null,
             untrusted: request.reason === 'compromise' ? untrusted : null,
-            detail: { replaced, resigned },
+            detail: { replaced, resigned, previous: card },
           },
           tx,
         );
@@ -301,7 +303,7 @@ export async function releaseRotation(
   return {
     id: released.id,
     signed,
-    keys: [identity, signing],
+    keys,
     untrusted: request.reason === 'compromise' ? untrusted : undefined,
     resigned,
   };
@@ -322,6 +324,13 @@ function resign(
     sig: signHeader(header, signer),
     sealed: sealFor(epoch, headerBytes, jcsBytes(body)),
   };
+}
+
+/** A new key for the same purpose, algorithm and note name. */
+function successor(entry: KeyEntry): Promise<PrivateKey> {
+  if (entry.alg === 'ed25519')
+    return Promise.resolve(ed25519Key(entry.purpose, undefined, entry.name));
+  return sealingKey(entry.alg);
 }
 
 function privateSigner(key: PrivateKey): Signer['key'] {

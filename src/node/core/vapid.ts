@@ -10,7 +10,7 @@ import { createECDH } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fromBase64url, toBase64url } from '../../protocol/encoding.ts';
-import { KeyFileError, keyPassphrase, type Sealed, seal, unseal } from './keyseal.ts';
+import { KeyFileError, keyPassphrase, keysSealed, type Sealed, seal, unseal } from './keyseal.ts';
 
 /** The VAPID key pair as RFC 8292 and the `web-push` package use it: base64url, uncompressed. */
 export interface VapidKey {
@@ -39,12 +39,6 @@ export function generateVapidKey(): VapidKey {
     publicKey: toBase64url(ecdh.getPublicKey()),
     privateKey: toBase64url(ecdh.getPrivateKey()),
   };
-}
-
-/** Whether the node's other keys are sealed (then the VAPID key is sealed too). */
-function keysSealed(dir: string): boolean {
-  const identity = join(dir, 'identity.key');
-  return existsSync(identity) && 'sealed' in JSON.parse(readFileSync(identity, 'utf8'));
 }
 
 /** Writes a new VAPID key in the keys folder `dir`; refuses to overwrite. */

@@ -24,6 +24,7 @@ import type { FactorRow, FactorStore } from '../../store/factors.ts';
 import type { Role } from '../../store/schema.ts';
 import type { Config } from '../core/config.ts';
 import { base32Decode, base32Encode, keyUri, matchStep, newTotpSecret } from './totp.ts';
+import { TotpSecrets } from './totp-secrets.ts';
 import type { Actor, AuditTrail } from './trail.ts';
 
 /** What a person gives as their second factor: one of these. */
@@ -105,6 +106,8 @@ export class SecondFactors {
   readonly #policy: Config['access'];
   readonly #issuer: string;
   readonly #clock: () => Date;
+  /** Seals TOTP secrets in the store; absent where the factor key is not loaded (CLI). */
+  readonly #secrets: TotpSecrets | undefined;
   /** Outstanding WebAuthn challenges per user and ceremony. */
   readonly #challenges = new Map<string, { challenge: string; rpId: string; until: number }>();
 
@@ -114,7 +117,9 @@ export class SecondFactors {
     policy: Config['access'],
     issuer: string,
     clock: () => Date = () => new Date(),
+    factorKey?: Uint8Array,
   ) {
+    this.#secrets = factorKey ? new TotpSecrets(factorKey) : undefined;
     this.#store = store;
     this.#trail = trail;
     this.#policy = policy;
@@ -159,6 +164,7 @@ export class SecondFactors {
 
   /** A new TOTP secret for `user`, pending until `confirmTotp` gets a code made from it. */
   async beginTotp(user: string, label = 'authenticator app') {
+    const secrets = this.#totpSecrets();
     const secret = newTotpSecret();
     const id = randomBytes(8).toString('hex');
     await this.#store.removeFactors({ user, pending: true });
@@ -170,7 +176,7 @@ export class SecondFactors {
       created_at: this.#clock().toISOString(),
       confirmed_at: null,
       last_used_at: null,
-      totp_secret: base32Encode(secret),
+      totp_secret: secrets.seal(secret, id, user),
       totp_last_step: null,
       credential_id: null,
       public_key: null,
@@ -207,8 +213,32 @@ export class SecondFactors {
 
   #totpStep(row: FactorRow, code: string): number | undefined {
     if (!row.totp_secret || typeof code !== 'string') return undefined;
+    const secret = this.#totpSecrets().open(row.totp_secret, row.id, row.user_name);
+    if (!secret) return undefined;
     const now = this.#clock().getTime() / 1000;
-    return matchStep(base32Decode(row.totp_secret), code.replace(/\s/g, ''), now);
+    return matchStep(secret, code.replace(/\s/g, ''), now);
+  }
+
+  #totpSecrets(): TotpSecrets {
+    if (!this.#secrets)
+      throw refused(
+        "TOTP codes are checked by the running node: this command has not the node's factor key",
+      );
+    return this.#secrets;
+  }
+
+  /**
+   * Seals the TOTP secrets stored in the clear by a node from before sealing existed; each row
+   * in its own statement, so an interrupted start leaves every row usable. Returns how many.
+   */
+  async sealStored(): Promise<number> {
+    const secrets = this.#totpSecrets();
+    const rows = await this.#store.clearTotpSecrets();
+    for (const row of rows)
+      await this.#store.updateFactor(row.id, {
+        totp_secret: secrets.seal(base32Decode(row.totp_secret), row.id, row.user_name),
+      });
+    return rows.length;
   }
 
   // passkeys

@@ -30,10 +30,19 @@ export function openPeople(
   policy: Config['access'],
   ledger?: Ledger,
   clock: () => Date = () => new Date(),
+  /** The node's factor key (src/node/core/factor-key.ts): without it, TOTP is refused. */
+  factorKey?: Uint8Array,
 ): People {
   const people = new PeopleStore(store);
   const trail = new AuditTrail(store, people, ledger, clock);
-  const factors = new SecondFactors(new FactorStore(store), trail, policy, 'Hotline', clock);
+  const factors = new SecondFactors(
+    new FactorStore(store),
+    trail,
+    policy,
+    'Hotline',
+    clock,
+    factorKey,
+  );
   return {
     store,
     people,

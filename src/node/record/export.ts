@@ -24,12 +24,23 @@ import { signCheckpoint } from '../../ledger/checkpoint.ts';
 import { parseLeaf } from '../../ledger/leaves.ts';
 import { treeHash } from '../../ledger/merkle.ts';
 import type { Body } from '../../protocol/body.ts';
+import type { SignedCard } from '../../protocol/card.ts';
 import { fromUtf8 } from '../../protocol/encoding.ts';
 import { ProtocolError } from '../../protocol/errors.ts';
+import { RotationStore } from '../../store/rotations.ts';
 import type { Executor, Store } from '../../store/store.ts';
 import { openNodeStoreReadOnly, readNodeKeys, readOwnCard } from '../core/data.ts';
 import { isRedExportLeaf } from '../language/language.ts';
 import { logNoteSigner } from './ledger.ts';
+
+/** The cards rotations replaced, by party, in ascending serial. */
+async function previousCards(store: Store, tx: Executor): Promise<Map<string, SignedCard[]>> {
+  const byParty = new Map<string, SignedCard[]>();
+  const rotations = (await new RotationStore(store).list(tx)).sort((a, b) => a.serial - b.serial);
+  for (const { party, detail } of rotations)
+    if (detail.previous) byParty.set(party, [...(byParty.get(party) ?? []), detail.previous]);
+  return byParty;
+}
 
 /** Leaves read per query. */
 const PAGE = 1000;
@@ -99,10 +110,20 @@ export async function exportLedger(
         exportedAt,
         leaves: size,
       });
-      await out.add({ type: 'card', role: 'self', signed: own });
-      const peers = await store.listPeers(tx);
-      for (const peer of peers) await out.add({ type: 'card', role: 'peer', signed: peer.card });
-      summary.cards = 1 + peers.length;
+      // Each card a party held, oldest first: the verifier needs the keys that signed before
+      // each rotation (docs/ledger.md § Key rotation).
+      const previous = await previousCards(store, tx);
+      const cardRecords: Array<{ role: 'self' | 'peer'; signed: SignedCard }> = [
+        ...(previous.get(party) ?? []).map((signed) => ({ role: 'self' as const, signed })),
+        { role: 'self' as const, signed: own },
+      ];
+      for (const peer of await store.listPeers(tx))
+        cardRecords.push(
+          ...(previous.get(peer.party) ?? []).map((signed) => ({ role: 'peer' as const, signed })),
+          { role: 'peer' as const, signed: peer.card },
+        );
+      for (const card of cardRecords) await out.add({ type: 'card', ...card });
+      summary.cards = cardRecords.length;
       for (let from = 0; from < size; from += PAGE) {
         const texts = await store.readLeaves(from, Math.min(PAGE, size - from), tx);
         const bodies = withBodies ? await bodiesOf(store, from, texts, tx) : new Map();
