@@ -33,6 +33,7 @@ import type { Language } from '../node/language/language.ts';
 import type { People } from '../node/people/people.ts';
 import type { Ledger } from '../node/record/ledger.ts';
 import type { ReceiptProofs } from '../node/record/receipt-proofs.ts';
+import type { Recovery } from '../node/record/recovery.ts';
 import type { Witness } from '../node/record/witness.ts';
 import type { Compliance } from '../node/regimes/compliance.ts';
 import type { SignedCard } from '../protocol/card.ts';
@@ -61,6 +62,7 @@ export interface ApiServices {
   paths: Paths;
   witness: Witness;
   receiptProofs: ReceiptProofs;
+  recovery: Recovery;
   heartbeats: Heartbeats;
   watchdog: Watchdog | undefined;
   language: Language;
@@ -105,6 +107,7 @@ const NAMES = {
   paths: true,
   witness: true,
   receiptProofs: true,
+  recovery: true,
   heartbeats: true,
   watchdog: true,
   language: true,

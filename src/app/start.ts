@@ -10,6 +10,7 @@ import { type Config, readConfig } from '../node/core/config.ts';
 import { openNodeStore, paths, readNodeKeys, readOwnCard } from '../node/core/data.ts';
 import { checkCardExpiry } from '../node/core/expiry.ts';
 import { readVapidKey } from '../node/core/vapid.ts';
+import { readRestoreMarker } from '../node/record/recovery.ts';
 import { compareRegimes } from '../protocol/regimes.ts';
 import { buildServices, type Services } from './services.ts';
 
@@ -100,6 +101,9 @@ export async function startNode(
   let anchoring: NodeJS.Timeout | undefined;
   let expiry: NodeJS.Timeout | undefined;
   try {
+    // Restored from a backup: a new log origin, and the seqs and messages lost, from the peers.
+    const marker = readRestoreMarker(paths(dataDir).restored);
+    if (marker) await services.recovery.afterRestore(paths(dataDir).restored, marker);
     // Audit entries written beside the node (an export) or while it was stopped.
     await people.trail.anchor();
     anchoring = setInterval(() => {
