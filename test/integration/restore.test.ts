@@ -5,15 +5,18 @@
  * begins a new log origin with a discontinuity statement, Beijing checks it against what it
  * witnessed and resends what Washington lost, no seq is used twice, no message is lost or doubled
  * in either inbox, new messages flow both ways, and `hotline verify` of both exports passes and
- * names the discontinuity.
+ * names the discontinuity. On SQLite (`hotline restore --from`) and on PostgreSQL (pg_dump, then
+ * pg_restore into a fresh database and `hotline restore` without --from).
  */
 
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, expect, test } from 'vitest';
-import { readConfig } from '../../src/node/core/config.ts';
-import { backupNode } from '../../src/node/record/backup.ts';
+import { readConfig, writeConfig } from '../../src/node/core/config.ts';
+import { backupNode, libpqEnvironment } from '../../src/node/record/backup.ts';
 import { createPair, draft, eventually, type Pair, type Site } from '../support/pair.ts';
 import { hotline, hotlineOk } from './nodes.ts';
 
@@ -21,11 +24,20 @@ const BEFORE = 20;
 const AFTER = 200;
 const NEW = 5;
 
-let pair: Pair | undefined;
-let second: Pair | undefined;
+const PG_URL = process.env.HOTLINE_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
+const run = randomBytes(4).toString('hex');
+const schemaOf = (party: string) => `hotline_restore_${run}_${party}`;
+const restoredDb = `hotline_restored_${run}`;
+
+const pairs: Pair[] = [];
 afterAll(async () => {
-  await pair?.close();
-  await second?.close();
+  for (const p of pairs) await p.close();
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  for (const party of ['us', 'cn'])
+    await client.query(`drop schema if exists ${schemaOf(party)} cascade`);
+  await client.query(`drop database if exists ${restoredDb}`);
+  await client.end();
 });
 
 function running(site: Site) {
@@ -62,85 +74,111 @@ async function inbox(site: Site) {
 
 const range = (from: Site, n: number) => Array.from({ length: n }, (_, i) => `${from.party} ${i}`);
 
-test('a node restored from a backup 200 messages back recovers and both ledgers verify', async () => {
-  pair = await createPair({ heartbeatMs: 300 });
-  const { us, cn } = pair;
-  await pair.start(us);
-  await pair.start(cn);
-  await send(us, cn, 0, BEFORE);
-  await send(cn, us, 0, BEFORE);
-  await receipted(us, cn, BEFORE);
-  await receipted(cn, us, BEFORE);
-
-  const backup = join(pair.root, 'us-backup.db');
-  const copy = await backupNode(us.dir, readConfig(us.dir), backup);
-  await Promise.all([send(us, cn, BEFORE, AFTER), send(cn, us, BEFORE, AFTER)]);
-  await receipted(us, cn, BEFORE + AFTER);
-  await receipted(cn, us, BEFORE + AFTER);
-
-  // Washington is lost and restored from the backup.
-  await pair.stop(us);
-  const restored = await hotlineOk(['restore', '--data', us.dir, '--from', backup]);
-  expect(restored.stdout).toContain(`ledger of ${copy.ledgerSize} leaves`);
-  expect(restored.stdout).toMatch(/starts the log origin "hotline\/us\/log\/restored\//);
-  const again = await pair.start(us);
-  expect(again.ledger.origin).toMatch(/^hotline\/us\/log\/restored\//);
-
-  // Beijing resends what Washington lost; Washington goes on above the seqs Beijing holds.
-  await eventually(
-    async () => (await inbox(us)).texts.length === BEFORE + AFTER || undefined,
-    120_000,
-    'the messages Washington lost, received again',
-  );
-  await send(us, cn, BEFORE + AFTER, NEW);
-  await send(cn, us, BEFORE + AFTER, NEW);
-  await receipted(cn, us, BEFORE + AFTER + NEW);
-  await eventually(
-    async () => (await inbox(cn)).texts.length === BEFORE + AFTER + NEW || undefined,
-    120_000,
-    'the new messages from Washington',
-  );
-  await receipted(us, cn, (await running(us).store.listOutbox(10_000)).length);
-
-  // Each inbox holds every message exactly once, and no seq was used twice: Washington numbered
-  // its new messages above what Beijing held, not above what its backup remembered.
-  for (const [site, from] of [
-    [us, cn],
-    [cn, us],
-  ] as const) {
-    const { texts, seqs } = await inbox(site);
-    expect(texts.sort()).toEqual(range(from, BEFORE + AFTER + NEW).sort());
-    expect(seqs.sort((a, b) => a - b)).toEqual(
-      Array.from({ length: BEFORE + AFTER + NEW }, (_, i) => i + 1),
+test.each(['sqlite', 'postgres'] as const)(
+  'on %s, a node restored from a backup 200 messages back recovers and both ledgers verify',
+  async (backend) => {
+    const pair = await createPair({ heartbeatMs: 300 }, (party) =>
+      backend === 'postgres'
+        ? { store: { backend: 'postgres', url: PG_URL, schema: schemaOf(party) } }
+        : {},
     );
-  }
+    pairs.push(pair);
+    const { us, cn } = pair;
+    await pair.start(us);
+    await pair.start(cn);
+    await send(us, cn, 0, BEFORE);
+    await send(cn, us, 0, BEFORE);
+    await receipted(us, cn, BEFORE);
+    await receipted(cn, us, BEFORE);
 
-  // Both exports verify, together, and the report names the discontinuity.
-  const bundles = [];
-  for (const site of [us, cn]) {
-    const file = join(pair.root, `${site.party}-${randomBytes(3).toString('hex')}.jsonl`);
-    await hotlineOk(['export', '--data', site.dir, '--out', file]);
-    bundles.push(file);
-  }
-  const [ours, theirs] = bundles as [string, string];
-  const verified = await hotline(['verify', ours, '--peer-export', theirs]);
-  expect(verified.stderr).toBe('');
-  expect(verified.stdout).toMatch(/^OK: /);
-  expect(verified.stdout).toMatch(
-    /discontinuity at leaf \d+ \(restored from a backup\): origin "hotline\/us\/log" up to size \d+, then origin "hotline\/us\/log\/restored\//,
-  );
-  expect(verified.stdout).toMatch(/discontinuity of "us" accepted at leaf \d+/);
-  expect(verified.stdout).toContain(`the statement matches what "cn" co-signed`);
-  // What Washington sent after the backup is in Beijing's records only: named, not failed.
-  expect(verified.stdout).toContain(`lost with a restore (${AFTER}, not failures)`);
-  expect(verified.code).toBe(0);
-  // Beijing took the restore as a discontinuity, not a fork: nothing was held.
-  expect(await running(cn).store.hasOpenAlarm('fork', 'us')).toBe(false);
-  expect(await running(us).store.hasOpenAlarm('fork', 'cn')).toBe(false);
-}, 600_000);
+    const backup = join(pair.root, backend === 'sqlite' ? 'us-backup.db' : 'us-backup.dump');
+    const copy = await backupNode(us.dir, readConfig(us.dir), backup);
+    await Promise.all([send(us, cn, BEFORE, AFTER), send(cn, us, BEFORE, AFTER)]);
+    await receipted(us, cn, BEFORE + AFTER);
+    await receipted(cn, us, BEFORE + AFTER);
+
+    // Washington is lost and restored from the backup.
+    await pair.stop(us);
+    if (backend === 'postgres') {
+      // pg_restore into a fresh database, as docs/deployment.md says, then the marker.
+      const env = { ...process.env, ...libpqEnvironment(PG_URL) };
+      execFileSync('createdb', [restoredDb], { env });
+      execFileSync('pg_restore', ['--no-owner', `--dbname=${restoredDb}`, backup], { env });
+      const config = readConfig(us.dir);
+      const url = new URL(PG_URL);
+      url.pathname = `/${restoredDb}`;
+      writeConfig(us.dir, { ...config, store: { ...config.store, url: url.toString() } });
+    }
+    const restored = await hotlineOk([
+      'restore',
+      '--data',
+      us.dir,
+      ...(backend === 'sqlite' ? ['--from', backup] : []),
+    ]);
+    if (backend === 'sqlite')
+      expect(restored.stdout).toContain(`ledger of ${copy.ledgerSize} leaves`);
+    expect(restored.stdout).toMatch(/starts the log origin "hotline\/us\/log\/restored\//);
+    const again = await pair.start(us);
+    expect(again.ledger.origin).toMatch(/^hotline\/us\/log\/restored\//);
+
+    // Beijing resends what Washington lost; Washington goes on above the seqs Beijing holds.
+    await eventually(
+      async () => (await inbox(us)).texts.length === BEFORE + AFTER || undefined,
+      120_000,
+      'the messages Washington lost, received again',
+    );
+    await send(us, cn, BEFORE + AFTER, NEW);
+    await send(cn, us, BEFORE + AFTER, NEW);
+    await receipted(cn, us, BEFORE + AFTER + NEW);
+    await eventually(
+      async () => (await inbox(cn)).texts.length === BEFORE + AFTER + NEW || undefined,
+      120_000,
+      'the new messages from Washington',
+    );
+    await receipted(us, cn, (await running(us).store.listOutbox(10_000)).length);
+
+    // Each inbox holds every message exactly once, and no seq was used twice: Washington numbered
+    // its new messages above what Beijing held, not above what its backup remembered.
+    for (const [site, from] of [
+      [us, cn],
+      [cn, us],
+    ] as const) {
+      const { texts, seqs } = await inbox(site);
+      expect(texts.sort()).toEqual(range(from, BEFORE + AFTER + NEW).sort());
+      expect(seqs.sort((a, b) => a - b)).toEqual(
+        Array.from({ length: BEFORE + AFTER + NEW }, (_, i) => i + 1),
+      );
+    }
+
+    // Both exports verify, together, and the report names the discontinuity.
+    const bundles = [];
+    for (const site of [us, cn]) {
+      const file = join(pair.root, `${site.party}-${randomBytes(3).toString('hex')}.jsonl`);
+      await hotlineOk(['export', '--data', site.dir, '--out', file]);
+      bundles.push(file);
+    }
+    const [ours, theirs] = bundles as [string, string];
+    const verified = await hotline(['verify', ours, '--peer-export', theirs]);
+    expect(verified.stderr).toBe('');
+    expect(verified.stdout).toMatch(/^OK: /);
+    expect(verified.stdout).toMatch(
+      /discontinuity at leaf \d+ \(restored from a backup\): origin "hotline\/us\/log" up to size \d+, then origin "hotline\/us\/log\/restored\//,
+    );
+    expect(verified.stdout).toMatch(/discontinuity of "us" accepted at leaf \d+/);
+    expect(verified.stdout).toContain(`the statement matches what "cn" co-signed`);
+    // What Washington sent after the backup is in Beijing's records only: named, not failed.
+    expect(verified.stdout).toContain(`lost with a restore (${AFTER}, not failures)`);
+    expect(verified.code).toBe(0);
+    // Beijing took the restore as a discontinuity, not a fork: nothing was held.
+    expect(await running(cn).store.hasOpenAlarm('fork', 'us')).toBe(false);
+    expect(await running(us).store.hasOpenAlarm('fork', 'cn')).toBe(false);
+  },
+  600_000,
+);
 
 test('a copy put back by hand is caught as rolled back, and `hotline restore` recovers it', async () => {
-  second = await createPair({ heartbeatMs: 300 });
+  const second = await createPair({ heartbeatMs: 300 });
+  pairs.push(second);
   const { us, cn } = second;
   await second.start(us);
   await second.start(cn);
