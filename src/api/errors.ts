@@ -22,6 +22,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   E_CARD_EXPIRED: 403,
   E_BAD_RECEIPT: 502,
   E_BAD_PROOF: 502,
+  E_BAD_DISCONTINUITY: 409,
   E_REPLAY: 409,
   E_RELAY_FULL: 507,
   E_STORE: 503,

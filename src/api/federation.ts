@@ -13,9 +13,9 @@ const ANSWER_PROOFS = 4;
 
 export const federationRoutes = routes(
   'federation-routes',
-  ['node', 'heartbeats', 'ledger', 'card', 'receiptProofs'],
+  ['node', 'heartbeats', 'ledger', 'card', 'receiptProofs', 'recovery'],
   async (app) => {
-    const { node, heartbeats, ledger, card, receiptProofs } = app;
+    const { node, heartbeats, ledger, card, receiptProofs, recovery } = app;
 
     // A sender that names the size of our log it has witnessed gets the consistency proofs its
     // receipts need in the answer; one that does not (an older node) fetches them with the GET.
@@ -45,6 +45,12 @@ export const federationRoutes = routes(
     );
 
     app.get('/federation/v1/card', async () => card);
+
+    // A peer restored from a backup: its discontinuity statement, checked against what we
+    // witnessed (src/node/record/recovery.ts).
+    app.post('/federation/v1/recovery', { bodyLimit: 256 * 1024 }, async (request) =>
+      recovery.answer(request.body),
+    );
 
     app.get(
       '/federation/v1/proof/consistency',

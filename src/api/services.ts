@@ -34,6 +34,7 @@ import type { Language } from '../node/language/language.ts';
 import type { People } from '../node/people/people.ts';
 import type { Ledger } from '../node/record/ledger.ts';
 import type { ReceiptProofs } from '../node/record/receipt-proofs.ts';
+import type { Recovery } from '../node/record/recovery.ts';
 import type { Witness } from '../node/record/witness.ts';
 import type { Compliance } from '../node/regimes/compliance.ts';
 import type { SignedCard } from '../protocol/card.ts';
@@ -63,6 +64,7 @@ export interface ApiServices {
   paths: Paths;
   witness: Witness;
   receiptProofs: ReceiptProofs;
+  recovery: Recovery;
   heartbeats: Heartbeats;
   watchdog: Watchdog | undefined;
   language: Language;
@@ -108,6 +110,7 @@ const NAMES = {
   paths: true,
   witness: true,
   receiptProofs: true,
+  recovery: true,
   heartbeats: true,
   watchdog: true,
   language: true,

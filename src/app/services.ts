@@ -31,6 +31,7 @@ import { openPeople, type People } from '../node/people/people.ts';
 import { Integrity } from '../node/record/integrity.ts';
 import { Ledger, logNoteSigner } from '../node/record/ledger.ts';
 import { ReceiptProofs } from '../node/record/receipt-proofs.ts';
+import { Recovery } from '../node/record/recovery.ts';
 import { Witness } from '../node/record/witness.ts';
 import { Compliance } from '../node/regimes/compliance.ts';
 import type { SignedCard } from '../protocol/card.ts';
@@ -81,6 +82,7 @@ export interface Services extends ServiceParts {
   witness: Witness;
   integrity: Integrity;
   receiptProofs: ReceiptProofs;
+  recovery: Recovery;
   outbox: Outbox;
   heartbeats: Heartbeats;
   relays: RelayCollector;
@@ -167,6 +169,20 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
     metrics,
     events,
     logger,
+  });
+  const recovery = new Recovery({
+    config,
+    keys,
+    card,
+    store,
+    ledger,
+    peers,
+    paths,
+    witness,
+    outbox,
+    alarms,
+    logger,
+    clock,
   });
   const heartbeats = new Heartbeats({
     config,
@@ -283,6 +299,7 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
     witness,
     integrity,
     receiptProofs,
+    recovery,
     outbox,
     heartbeats,
     relays,

@@ -12,6 +12,7 @@ import { checkCardExpiry } from '../node/core/expiry.ts';
 import type { Loops } from '../node/core/leadership.ts';
 import { readFactorKey } from '../node/core/factor-key.ts';
 import { readVapidKey } from '../node/core/vapid.ts';
+import { readRestoreMarker } from '../node/record/recovery.ts';
 import { compareRegimes } from '../protocol/regimes.ts';
 import { buildServices, type Services } from './services.ts';
 
@@ -163,6 +164,9 @@ export async function startNode(
   // it serves; on replicas by each new leader, for drafts left longer than a release takes
   // (another replica may be releasing one now).
   const takeOver = async () => {
+    // Restored from a backup: a new log origin, and the seqs and messages lost, from the peers.
+    const marker = readRestoreMarker(paths(dataDir).restored);
+    if (marker) await services.recovery.afterRestore(paths(dataDir).restored, marker);
     await people.trail.anchor();
     await approvals.recover(leadership ? new Date(Date.now() - RELEASE_TAKES_MS) : undefined);
   };

@@ -130,6 +130,17 @@ function bundleSection(file: string, r: BundleReport): string[] {
     `  co-signatures ${c.cosignatures}`,
     `  cards         ${c.cards}`,
   ];
+  for (const d of r.discontinuities)
+    lines.push(
+      `  discontinuity at leaf ${d.index} (restored from a backup): origin "${d.previous.origin}" up to size ${d.previous.size}, then origin "${d.origin}"` +
+        d.cosigned.map((c) => `; "${c.party}" had co-signed up to size ${c.size}`).join(''),
+    );
+  for (const d of r.peerDiscontinuities)
+    lines.push(
+      `  discontinuity of "${d.party}" accepted at leaf ${d.index}: origin "${d.previous.origin}" cut at size ${d.previous.size}` +
+        (d.witnessed ? ` (witnessed up to ${d.witnessed.size})` : '') +
+        `, new origin "${d.origin}"`,
+    );
   return [...lines, ...failureLines(r.failures, r.failureCount)];
 }
 
@@ -139,6 +150,15 @@ function crossSection(cross: CrossReport): string[] {
     `  messages      ${cross.matched} logged alike by sender and recipient`,
     `  checkpoints   ${cross.checkpoints} of one log held by the other, roots compared`,
   ];
+  for (const d of cross.discontinuities) lines.push(`  discontinuity: ${d}`);
+  if (cross.lostWithRestore.length)
+    lines.push(
+      `  lost with a restore (${cross.lostWithRestore.length}, not failures): released after the backup, held by the recipient only`,
+    );
+  if (cross.checkpointsLostWithRestore)
+    lines.push(
+      `  checkpoints   ${cross.checkpointsLostWithRestore} of an old origin beyond a restore's cut, not compared`,
+    );
   if (cross.notYetReceived.length) {
     lines.push(`  not yet received (${cross.notYetReceived.length}, not failures):`);
     for (const m of cross.notYetReceived.slice(0, PRINTED_FAILURES))

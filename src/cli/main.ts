@@ -257,6 +257,46 @@ program
   });
 
 program
+  .command('restore')
+  .description(
+    'put a backup in place of this node’s records (node stopped); it recovers from its peers when it next serves',
+  )
+  .addOption(dataOption())
+  .option(
+    '--from <file>',
+    'the SQLite backup to restore (PostgreSQL: pg_restore first, then run this without --from)',
+  )
+  .action(async (o) => {
+    const [{ readConfig }, { restoreNode }, { openNodeStore }, { dataFolderActor, openPeople }] =
+      await Promise.all([
+        import('../node/core/config.ts'),
+        import('../node/record/backup.ts'),
+        import('../node/core/data.ts'),
+        import('../node/people/people.ts'),
+      ]);
+    const config = readConfig(o.data);
+    const s = restoreNode(o.data, config, o.from);
+    const store = await openNodeStore(o.data, config);
+    try {
+      await openPeople(store, config.access).trail.record({
+        ...dataFolderActor(),
+        action: 'restore',
+        detail: { from: o.from ?? null, replaced: s.replaced, origin: s.origin },
+      });
+    } finally {
+      await store.close();
+    }
+    if (o.from)
+      console.log(
+        `Restored "${config.party}" from ${o.from}: ledger of ${s.ledgerSize} leaves, integrity checked.`,
+      );
+    if (s.replaced) console.log(`The records it replaced are kept as ${s.replaced}.`);
+    console.log(
+      `When it next serves, the node starts the log origin "${s.origin}" and recovers from its peers before serving.`,
+    );
+  });
+
+program
   .command('rotate')
   .description(
     'new identity and signing keys and card, told to every peer (run with the node stopped)',

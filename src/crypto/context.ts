@@ -11,6 +11,8 @@ export const SIGNATURE_CONTEXTS = {
   receipt: 'hotline/v1/receipt\n',
   heartbeat: 'hotline/v1/heartbeat\n',
   relay: 'hotline/v1/relay-request\n',
+  recovery: 'hotline/v1/recovery-request\n',
+  recoveryAnswer: 'hotline/v1/recovery-answer\n',
 } as const;
 export type SignatureKind = keyof typeof SIGNATURE_CONTEXTS;
 

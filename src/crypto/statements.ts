@@ -9,6 +9,12 @@ import { ProtocolError } from '../protocol/errors.ts';
 import { type Heartbeat, SignedHeartbeat } from '../protocol/heartbeat.ts';
 import { jcsBytes } from '../protocol/jcs.ts';
 import { type Receipt, SignedReceipt } from '../protocol/receipt.ts';
+import {
+  type RecoveryAnswer,
+  type RecoveryRequest,
+  SignedRecoveryAnswer,
+  SignedRecoveryRequest,
+} from '../protocol/recovery.ts';
 import { schemaError } from '../protocol/validate.ts';
 import { SUPPORTED_VERSIONS } from '../protocol/version.ts';
 import { type SignatureKind, signedBytes } from './context.ts';
@@ -23,6 +29,16 @@ export function signHeartbeat(heartbeat: Heartbeat, key: Ed25519SigningKey): Sig
     heartbeat,
     sig: toBase64url(ed25519Sign(key, signedBytes('heartbeat', jcsBytes(heartbeat)))),
   };
+}
+
+export function signRecoveryRequest(request: RecoveryRequest, key: KeyObject) {
+  const sig = ed25519Sign(key, signedBytes('recovery', jcsBytes(request)));
+  return { request, sig: toBase64url(sig) };
+}
+
+export function signRecoveryAnswer(answer: RecoveryAnswer, key: KeyObject) {
+  const sig = ed25519Sign(key, signedBytes('recoveryAnswer', jcsBytes(answer)));
+  return { answer, sig: toBase64url(sig) };
 }
 
 function signingKey(card: Card, kid: string): KeyEntry {
@@ -77,5 +93,25 @@ export function verifyHeartbeat(input: unknown, card: Card, me: string): SignedH
   if (error) throw new ProtocolError('E_MALFORMED', `heartbeat ${error}`);
   const signed = input as SignedHeartbeat;
   checkStatement('heartbeat', signed.heartbeat, signed.sig, card, me);
+  return signed;
+}
+
+export function verifyRecoveryRequest(
+  input: unknown,
+  card: Card,
+  me: string,
+): SignedRecoveryRequest {
+  const error = schemaError(SignedRecoveryRequest, input);
+  if (error) throw new ProtocolError('E_MALFORMED', `recovery request ${error}`);
+  const signed = input as SignedRecoveryRequest;
+  checkStatement('recovery', signed.request, signed.sig, card, me);
+  return signed;
+}
+
+export function verifyRecoveryAnswer(input: unknown, card: Card, me: string): SignedRecoveryAnswer {
+  const error = schemaError(SignedRecoveryAnswer, input);
+  if (error) throw new ProtocolError('E_MALFORMED', `recovery answer ${error}`);
+  const signed = input as SignedRecoveryAnswer;
+  checkStatement('recoveryAnswer', signed.answer, signed.sig, card, me);
   return signed;
 }

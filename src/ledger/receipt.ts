@@ -10,11 +10,11 @@ import type { Envelope } from '../protocol/envelope.ts';
 import { ProtocolError } from '../protocol/errors.ts';
 import type { EnvelopeLeaf } from '../protocol/leaf.ts';
 import type { ReceiptEntry, SignedReceipt } from '../protocol/receipt.ts';
-import { type Checkpoint, openCheckpoint } from './checkpoint.ts';
+import { type Checkpoint, openCheckpoint, parseCheckpoint } from './checkpoint.ts';
 import { cosignatureVerifier } from './cosignature.ts';
 import { envelopeLeaf, hashLeaf } from './leaves.ts';
 import { RecordChecker } from './merkle.ts';
-import { ed25519NoteVerifier } from './note.ts';
+import { ed25519NoteVerifier, parseNote } from './note.ts';
 
 export interface SentEnvelope {
   headerHash: string;
@@ -54,11 +54,26 @@ export function witnessVerifier(card: Card) {
   return cosignatureVerifier(key.name, fromBase64url(key.pub));
 }
 
-/** Opens a peer's signed checkpoint note; E_BAD_PROOF when it is not signed by its log. */
+/**
+ * Whether `origin` is an origin of the log key `keyName`: its name, or a new origin a restore
+ * from a backup started (`<name>/restored/<time>`, ledger/discontinuity.ts). Which origin a peer's
+ * log has now is the witness's to know (node/record/witness.ts).
+ */
+export function isOriginOf(origin: string, keyName: string): boolean {
+  return origin === keyName || origin.startsWith(`${keyName}/restored/`);
+}
+
+/**
+ * Opens a signed checkpoint note of the log of `card`, of any of its origins (`isOriginOf`);
+ * E_BAD_PROOF when it is not signed by its log key.
+ */
 export function openPeerCheckpoint(card: Card, note: string): Checkpoint {
   const verifier = logVerifier(card);
   try {
-    return openCheckpoint(utf8(note), verifier.name, verifier).checkpoint;
+    const message = utf8(note);
+    const origin = parseCheckpoint(parseNote(message).text).origin;
+    if (!isOriginOf(origin, verifier.name)) throw new Error('checkpoint is from another log');
+    return openCheckpoint(message, origin, verifier).checkpoint;
   } catch (e) {
     throw new ProtocolError(
       'E_BAD_PROOF',

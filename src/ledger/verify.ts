@@ -49,6 +49,7 @@ import {
 } from './bundle.ts';
 import { type Checkpoint, formatCheckpoint, parseCheckpoint } from './checkpoint.ts';
 import { verifyCosignature } from './cosignature.ts';
+import { checkDiscontinuity, DISCONTINUITY } from './discontinuity.ts';
 import {
   leafHash,
   MemoryHashStore,
@@ -108,6 +109,28 @@ export interface Counts {
   cosignatures: number;
 }
 
+/** A restore from a backup this log records: its own statement (docs/ledger.md § Restore). */
+export interface LogDiscontinuity {
+  /** The statement's leaf index: the old origin ends at this size, the new one starts with it. */
+  index: number;
+  previous: { origin: string; size: number; root: string };
+  origin: string;
+  /** Per peer, the largest checkpoint of the old origin it had co-signed, as the statement cites. */
+  cosigned: Array<{ party: string; size: number }>;
+}
+
+/** A peer's restore from a backup, as this ledger recorded accepting it. */
+export interface PeerDiscontinuity {
+  index: number;
+  party: string;
+  previous: { origin: string; size: number; root: string };
+  origin: string;
+  /** The peer's checkpoint this ledger had witnessed last, when it accepted the new origin. */
+  witnessed: { origin: string; size: number; root: string } | null;
+  /** The size of the co-signed checkpoint the statement cited, if any. */
+  cosigned: number | null;
+}
+
 export interface BundleReport {
   ok: boolean;
   party?: string;
@@ -115,6 +138,9 @@ export interface BundleReport {
   /** Each card's fingerprint by party, to compare with the ones read aloud at the ceremony. */
   fingerprints: Record<string, string>;
   counts: Counts;
+  /** Restores from a backup: this log's own, and its peers' it accepted. */
+  discontinuities: LogDiscontinuity[];
+  peerDiscontinuities: PeerDiscontinuity[];
   /** The first failures, in bundle order. */
   failures: Failure[];
   failureCount: number;
@@ -129,7 +155,7 @@ export interface SentMessage {
   sealedHash: string;
   index: number;
   /** From the recipient's verified receipt, when this ledger logged one. */
-  receipt?: { receivedAt: string; index: number; size: number };
+  receipt?: { receivedAt: string; index: number; size: number; origin: string };
 }
 
 /** An envelope this ledger logged as received. */
@@ -146,6 +172,7 @@ export interface ReceivedMessage {
 /** A checkpoint of another party's log this ledger holds (in a receipt, or co-signed). */
 export interface PeerCheckpoint {
   party: string;
+  origin: string;
   size: number;
   root: Uint8Array;
   /** Where it came from, for a failure message. */
@@ -163,6 +190,8 @@ export interface LedgerView {
   /** Keyed `${from}\n${id}`. */
   received: Map<string, ReceivedMessage>;
   peerCheckpoints: PeerCheckpoint[];
+  discontinuities: LogDiscontinuity[];
+  peerDiscontinuities: PeerDiscontinuity[];
   /** The messages (header and verified body) compliance is computed from. */
   messages: ComplianceMessage[];
   /** Keys of the obligations the ledger records as late (`notification-late` events). */
@@ -192,6 +221,12 @@ export interface CrossReport {
   checkpoints: number;
   /** Messages still in flight at export time: reported, not failures. */
   notYetReceived: InFlight[];
+  /** Messages the sender's record lost with a restore from a backup: reported, not failures. */
+  lostWithRestore: InFlight[];
+  /** Checkpoints of an old origin beyond where a restore cut it: reported, not failures. */
+  checkpointsLostWithRestore: number;
+  /** How each restore from a backup is explained, one sentence each. */
+  discontinuities: string[];
   failures: Failure[];
   failureCount: number;
 }
@@ -287,6 +322,8 @@ export class BundleVerifier {
   readonly #sent = new Map<string, SentMessage>();
   readonly #received = new Map<string, ReceivedMessage>();
   readonly #peerCheckpoints: PeerCheckpoint[] = [];
+  readonly #discontinuities: LogDiscontinuity[] = [];
+  readonly #peerDiscontinuities: PeerDiscontinuity[] = [];
   /** The messages compliance with the notification regimes is computed from (docs/regimes.md). */
   readonly #compliance = new ComplianceMessages();
   /** Keys of the `notification-late` events the ledger records. */
@@ -514,10 +551,62 @@ export class BundleVerifier {
     else {
       this.#counts.events++;
       if (leaf.type === 'rotation') this.#rotated(leaf.detail, index);
+      if (leaf.type === DISCONTINUITY) this.#discontinuity(leaf.detail, at);
       const key = leaf.detail.key;
       if (leaf.type === 'notification-late' && typeof key === 'string')
         this.#lateRecorded.push(key);
     }
+  }
+
+  /**
+   * A discontinuity leaf: this log's own statement (it cites its `last` checkpoint), checked as
+   * the peer checked it, or this node's record of a peer's (it names the `party`).
+   */
+  #discontinuity(detail: Record<string, unknown>, at: { line: number; index: number }): void {
+    try {
+      if (typeof detail.party === 'string') {
+        const d = detail as unknown as Omit<PeerDiscontinuity, 'index'>;
+        this.#peerDiscontinuities.push({
+          index: at.index,
+          party: d.party,
+          previous: d.previous,
+          origin: d.origin,
+          witnessed: d.witnessed,
+          cosigned: d.cosigned,
+        });
+        return;
+      }
+      const self = this.#self;
+      if (!self) throw new Error('no verified own card to check the statement with');
+      const peers = new Map(
+        [...this.#cards].filter(([p]) => p !== this.#party).map(([p, c]) => [p, c.card]),
+      );
+      const d = checkDiscontinuity(detail, self, peers);
+      if (d.last.size !== at.index)
+        throw new Error(`it cites a last checkpoint of size ${d.last.size}, not ${at.index}`);
+      if (d.last.origin !== this.#originAt(d.last.size))
+        throw new Error(
+          `it cites a checkpoint of the origin "${d.last.origin}", not the current one`,
+        );
+      this.#checkRoot(d.last, 'its last checkpoint');
+      this.#discontinuities.push({
+        index: at.index,
+        previous: { origin: d.last.origin, size: d.last.size, root: toHex(d.last.root) },
+        origin: d.origin,
+        cosigned: [...d.cosigned].map(([party, c]) => ({ party, size: c.size })),
+      });
+    } catch (e) {
+      this.#fail({
+        kind: 'event',
+        ...at,
+        message: `the discontinuity statement does not verify: ${(e as Error).message}`,
+      });
+    }
+  }
+
+  /** The origin of this log's checkpoints of tree size `size`: a restore starts a new one. */
+  #originAt(size: number): string {
+    return originAt(this.#self, this.#discontinuities, size);
   }
 
   #envelope(leaf: EnvelopeLeaf, record: LeafRecord, at: { line: number; index: number }): void {
@@ -683,21 +772,24 @@ export class BundleVerifier {
         ? { headerHash: sent.headerHash, receivedLeafHash: (at) => receivedLeafHash(text, at) }
         : undefined;
     });
-    const { size, root } = verified.checkpoint;
+    const { size, root, origin } = verified.checkpoint;
     this.#peerCheckpoints.push({
       party: from,
+      origin,
       size,
       root,
       source: `a receipt at leaf ${this.#tree.size - 1}`,
     });
     for (const entry of verified.entries) {
       const sent = this.#sent.get(`${from}\n${entry.id}`) as SentMessage;
+      // A recipient restored from a backup received it again, in its new origin: the later counts.
       if (
         sent.receipt &&
+        sent.receipt.origin === origin &&
         (sent.receipt.receivedAt !== entry.receivedAt || sent.receipt.index !== entry.index)
       )
         throw new Error(`a second receipt for ${entry.id} gives another receivedAt or leaf index`);
-      sent.receipt = { receivedAt: entry.receivedAt, index: entry.index, size };
+      sent.receipt = { receivedAt: entry.receivedAt, index: entry.index, size, origin };
     }
   }
 
@@ -723,6 +815,11 @@ export class BundleVerifier {
       if (!self) throw new Error('no verified own card to check the checkpoint with');
       const checkpoint = openPeerCheckpoint(self, record.note);
       this.#checkRoot(checkpoint, 'the checkpoint');
+      const due = this.#originAt(checkpoint.size);
+      if (checkpoint.origin !== due)
+        throw new Error(
+          `the checkpoint of size ${checkpoint.size} has the origin "${checkpoint.origin}", not "${due}"`,
+        );
       if (checkpoint.size <= this.#lastCheckpoint)
         throw new Error(
           `checkpoints out of order: size ${checkpoint.size} after ${this.#lastCheckpoint}`,
@@ -753,6 +850,7 @@ export class BundleVerifier {
       if (record.log !== this.#party)
         this.#peerCheckpoints.push({
           party: record.log,
+          origin: checkpoint.origin,
           size: checkpoint.size,
           root: checkpoint.root,
           source: `the checkpoint "${record.by}" co-signed`,
@@ -769,7 +867,7 @@ export class BundleVerifier {
   /** The checkpoint a co-signature is on: ours from the recomputed tree, a peer's as carried. */
   #cosigned(record: CosignatureRecord): Checkpoint {
     if (record.log === this.#party) {
-      const origin = this.#self?.keys.find((k) => k.purpose === 'log')?.name;
+      const origin = this.#originAt(record.size);
       if (!origin) throw new Error('no verified own card with a log key');
       if (record.size > this.#tree.size)
         throw new Error(`size ${record.size} is beyond the ${this.#tree.size} leaves`);
@@ -837,6 +935,8 @@ export class BundleVerifier {
       ...(header ? { party: header.party, exportedAt: header.exportedAt } : {}),
       fingerprints: this.#fingerprints,
       counts: this.#counts,
+      discontinuities: this.#discontinuities,
+      peerDiscontinuities: this.#peerDiscontinuities,
       failures: this.#failures,
       failureCount: this.#failureCount,
     };
@@ -850,6 +950,8 @@ export class BundleVerifier {
         sent: this.#sent,
         received: this.#received,
         peerCheckpoints: this.#peerCheckpoints,
+        discontinuities: this.#discontinuities,
+        peerDiscontinuities: this.#peerDiscontinuities,
         messages: this.#compliance.list,
         lateRecorded: this.#lateRecorded,
       },
@@ -885,6 +987,9 @@ export function compareViews(a: LedgerView, b: LedgerView): CrossReport {
     matched: 0,
     checkpoints: 0,
     notYetReceived: [],
+    lostWithRestore: [],
+    checkpointsLostWithRestore: 0,
+    discontinuities: [],
     failures,
     failureCount,
   };
@@ -896,6 +1001,7 @@ export function compareViews(a: LedgerView, b: LedgerView): CrossReport {
     compareCards(x, y, fail);
     compareChannel(x, y, out, fail);
     compareCheckpoints(x, y, out, fail);
+    compareDiscontinuities(x, y, out, fail);
   }
   out.failureCount = failureCount;
   out.ok = failureCount === 0;
@@ -984,8 +1090,30 @@ function compareChannel(
         : `not yet received: no receipt, though "${y.party}" logged seq ${newest} (a faster lane overtook it)`;
     out.notYetReceived.push({ from: x.party, to: y.party, id: s.id, seq: s.seq, reason });
   }
+  const restores = x.discontinuities.map((d) => {
+    let before = 0;
+    let after = Number.POSITIVE_INFINITY;
+    for (const s of x.sent.values())
+      if (s.to === y.party)
+        if (s.index < d.index) before = Math.max(before, s.seq);
+        else after = Math.min(after, s.seq);
+    return { index: d.index, before, after };
+  });
   for (const r of y.received.values()) {
     if (r.from !== x.party || x.sent.has(`${y.party}\n${r.id}`)) continue;
+    // Released after the backup x was restored from, before the restore: x's record of it went
+    // with the restore, and x's seqs went on above it.
+    const restore = restores.find((d) => r.seq > d.before && r.seq < d.after);
+    if (restore) {
+      out.lostWithRestore.push({
+        from: x.party,
+        to: y.party,
+        id: r.id,
+        seq: r.seq,
+        reason: `"${x.party}" released it after the backup it was restored from (discontinuity at leaf ${restore.index})`,
+      });
+      continue;
+    }
     // Seqs are taken in the releasing transaction, in order: one above every seq in x's bundle
     // was released after x's export read its log.
     if (r.seq > released) {
@@ -1017,7 +1145,20 @@ function compareCheckpoints(
   fail: (f: Failure) => void,
 ): void {
   for (const c of x.peerCheckpoints) {
-    if (c.party !== y.party || c.size > y.tree.size) continue;
+    if (c.party !== y.party) continue;
+    const due = originAt(y.cards.get(y.party)?.card, y.discontinuities, c.size);
+    if (c.origin !== due) {
+      const cut = y.discontinuities.find((d) => d.previous.origin === c.origin && c.size > d.index);
+      if (cut) out.checkpointsLostWithRestore++;
+      else
+        fail({
+          kind: 'views',
+          party: x.party,
+          message: `${c.source} is a checkpoint of "${y.party}"'s log of size ${c.size} with the origin "${c.origin}", where "${y.party}"'s bundle has "${due}"`,
+        });
+      continue;
+    }
+    if (c.size > y.tree.size) continue;
     out.checkpoints++;
     if (!equalBytes(c.root, treeHashSync(c.size, y.tree)))
       fail({
@@ -1026,6 +1167,67 @@ function compareCheckpoints(
         message: `${c.source} is a checkpoint of "${y.party}"'s log of size ${c.size} whose root is not that of "${y.party}"'s bundle: the log was forked or rewritten`,
       });
   }
+}
+
+/**
+ * Each restore of y's log explained: where the old origin ends and the new one starts, and what
+ * x recorded when it accepted the statement — which must be the same cut.
+ */
+function compareDiscontinuities(
+  x: LedgerView,
+  y: LedgerView,
+  out: CrossReport,
+  fail: (f: Failure) => void,
+): void {
+  for (const d of y.discontinuities) {
+    const cited = d.cosigned.find((c) => c.party === x.party);
+    const recorded = x.peerDiscontinuities.find(
+      (r) => r.party === y.party && r.origin === d.origin,
+    );
+    const head =
+      `"${y.party}" was restored from a backup: its origin "${d.previous.origin}" ends at size ` +
+      `${d.previous.size}; the origin "${d.origin}" starts with the statement at leaf ${d.index}` +
+      (cited ? `, citing size ${cited.size} as the largest "${x.party}" co-signed` : '');
+    if (!recorded) {
+      out.discontinuities.push(`${head}; "${x.party}"'s bundle does not record accepting it`);
+      continue;
+    }
+    if (recorded.previous.size !== d.previous.size || recorded.previous.root !== d.previous.root) {
+      fail({
+        kind: 'views',
+        party: x.party,
+        index: recorded.index,
+        message: `"${x.party}" recorded "${y.party}"'s restore as cutting size ${recorded.previous.size}, where "${y.party}"'s statement cuts size ${d.previous.size}`,
+      });
+      continue;
+    }
+    const witnessed = recorded.witnessed;
+    out.discontinuities.push(
+      `${head}; "${x.party}" accepted it at leaf ${recorded.index}` +
+        (witnessed
+          ? `, having witnessed "${witnessed.origin}" up to size ${witnessed.size}` +
+            (witnessed.size > d.previous.size
+              ? ` (${witnessed.size - d.previous.size} leaves lost with the restore)`
+              : '')
+          : '') +
+        (!cited
+          ? `; it cites no checkpoint "${x.party}" co-signed`
+          : witnessed && cited.size <= witnessed.size
+            ? `: the statement matches what "${x.party}" co-signed`
+            : `: the co-signed size it cites is beyond what "${x.party}" witnessed`),
+    );
+  }
+}
+
+/** The origin of the checkpoints of a log of tree size `size`, given its restores. */
+function originAt(
+  card: Card | undefined,
+  discontinuities: readonly LogDiscontinuity[],
+  size: number,
+): string {
+  let origin = card?.keys.find((k) => k.purpose === 'log')?.name ?? '';
+  for (const d of discontinuities) if (size > d.index) origin = d.origin;
+  return origin;
 }
 
 function kindOf(type: Exclude<RecordType, 'hotline-export'>): FailureKind {

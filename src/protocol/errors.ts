@@ -19,6 +19,8 @@ export const ERROR_CODES = [
   'E_CARD_EXPIRED',
   'E_BAD_RECEIPT',
   'E_BAD_PROOF',
+  // A restored node's discontinuity statement that does not match what its peer witnessed.
+  'E_BAD_DISCONTINUITY',
   // A signed statement that was already taken in once (a replayed heartbeat).
   'E_REPLAY',
   // A relay's answer: its storage is full until parties collect.

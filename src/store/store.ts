@@ -573,6 +573,41 @@ export class Store implements HashReader {
     return Number(result.numUpdatedRows);
   }
 
+  /**
+   * Makes receipted envelopes to `party` pending again, due now, except the seqs `holds` says the
+   * peer has: the peer was restored from a backup and lost them (docs/ledger.md § Restore). It
+   * answers how many were made due.
+   */
+  async resendLost(
+    party: string,
+    holds: (seq: number) => boolean,
+    now: number,
+    q: Executor,
+  ): Promise<number> {
+    const rows = await q
+      .selectFrom('outbox')
+      .select(['id', 'seq'])
+      .where('party', '=', party)
+      .where('status', '=', 'receipted')
+      .execute();
+    const lost = rows.filter((r) => !holds(Number(r.seq))).map((r) => r.id);
+    for (let i = 0; i < lost.length; i += 500)
+      await q
+        .updateTable('outbox')
+        .set({
+          status: 'pending',
+          attempts: 0,
+          next_attempt_at: now,
+          receipted_at: null,
+          peer_received_at: null,
+          peer_index: null,
+        })
+        .where('party', '=', party)
+        .where('id', 'in', lost.slice(i, i + 500))
+        .execute();
+    return lost.length;
+  }
+
   async pendingSeqs(party: string, q: Executor = this.db): Promise<number[]> {
     const rows = await q
       .selectFrom('outbox')

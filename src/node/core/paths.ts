@@ -9,6 +9,8 @@ export const paths = (dir: string) => ({
   token: join(dir, 'operator.token'),
   /** Written by a running node: where its operator API listens. */
   running: join(dir, 'node.json'),
+  /** Written by `hotline restore`: the node recovers from its peers before it serves. */
+  restored: join(dir, 'restored.json'),
 });
 
 /** The operator token `init` wrote for the first admin. */

@@ -98,7 +98,7 @@ class ForkHold {
     return this.#held ? this.#parts.config.integrity.forkResends : undefined;
   }
 
-  /** A receipt was refused and a fork alarm about the peer is open: hold, and alarm once. */
+  /** A receipt or an envelope was refused while `witness.forked`: hold, and alarm once. */
   async engage(): Promise<void> {
     this.#lookedAt = Date.now();
     if (this.#held) return;
@@ -108,9 +108,10 @@ class ForkHold {
     await alarms.raise(
       'delivery-held',
       this.#party,
-      `receipts from "${this.#party}" are refused as a fork (see its fork alarm): ${pending} ` +
-        `message(s) wait in the outbox, each sent at most ${config.integrity.forkResends} times ` +
-        'until the fork alarm is cleared',
+      `what is sent to "${this.#party}" is refused as a fork (see its fork alarm) or because ` +
+        "this node's log is behind what it witnessed (see the rolled-back alarm): " +
+        `${pending} message(s) wait in the outbox, each sent at most ` +
+        `${config.integrity.forkResends} times until that alarm is cleared`,
       { cause: 'fork' },
     );
   }
@@ -334,7 +335,8 @@ class Lane {
           { cause: r.code },
         );
     }
-    if (refused && (await witness.forked(this.#party))) await this.#hold.engage();
+    if ((refused || answer.rejected.length) && (await witness.forked(this.#party)))
+      await this.#hold.engage();
     const unsettled = rows.filter((r) => !cleared.has(r.id));
     if (unsettled.length)
       await store.markAttempt(

@@ -14,11 +14,24 @@
  * folder and are backed up apart (the keys are secrets; see docs/security.md).
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { logKeyName } from '../../crypto/keys.ts';
+import { restoredOrigin } from '../../ledger/discontinuity.ts';
 import type { Config } from '../core/config.ts';
 import { paths } from '../core/data.ts';
+import { writeRestoreMarker } from './recovery.ts';
 
 export interface BackupSummary {
   backend: 'sqlite' | 'postgres';
@@ -53,6 +66,92 @@ export async function backupNode(dir: string, config: Config, out: string): Prom
   } catch (e) {
     rmSync(partial, { force: true });
     throw e;
+  }
+}
+
+export interface RestoreSummary {
+  /** The records put aside (SQLite), if there were any. */
+  replaced: string | null;
+  ledgerSize: number | null;
+  /** The log origin the node starts when it next serves. */
+  origin: string;
+}
+
+/**
+ * `hotline restore`: with `from` (SQLite), the checked copy is put in place of the records, the
+ * old ones kept beside them; without (PostgreSQL, restored with pg_restore as
+ * docs/deployment.md says), the records are taken as they are. Either way a marker is left, so
+ * the node, when it next serves, starts a new log origin and recovers from its peers before it
+ * serves (node/record/recovery.ts). Refused while the node runs.
+ */
+export function restoreNode(
+  dir: string,
+  config: Config,
+  from: string | undefined,
+  now = new Date(),
+): RestoreSummary {
+  const where = paths(dir);
+  if (existsSync(where.running) && alive(where.running))
+    throw new BackupError(`the node of ${dir} is running: stop it before restoring`);
+  let replaced: string | null = null;
+  let ledgerSize: number | null = null;
+  if (from !== undefined) {
+    if (config.store.backend !== 'sqlite')
+      throw new BackupError(
+        'a PostgreSQL node is restored with pg_restore, then `hotline restore` without --from',
+      );
+    if (!existsSync(from)) throw new BackupError(`there is no backup at ${from}`);
+    ledgerSize = checkCopy(from);
+    const stamp = now.toISOString().replace(/[:.]/g, '-');
+    if (existsSync(where.db)) {
+      replaced = `${where.db}.replaced-${stamp}`;
+      renameSync(where.db, replaced);
+      for (const side of ['-wal', '-shm'])
+        if (existsSync(`${where.db}${side}`))
+          renameSync(`${where.db}${side}`, `${replaced}${side}`);
+    }
+    const partial = `${where.db}.partial`;
+    copyFileSync(from, partial);
+    syncFile(partial);
+    renameSync(partial, where.db);
+    syncFile(dir);
+  }
+  const origin = restoredOrigin(logKeyName(config.party), now);
+  writeRestoreMarker(where.restored, { origin, at: now.toISOString(), from: from ?? 'in place' });
+  return { replaced, ledgerSize, origin };
+}
+
+/** Whether the process a `node.json` names still runs. */
+function alive(running: string): boolean {
+  try {
+    const { pid } = JSON.parse(readFileSync(running, 'utf8')) as { pid: number };
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A backup file that passes its integrity check: the size of the ledger it holds. */
+function checkCopy(file: string): number {
+  let copy: Database.Database;
+  try {
+    copy = new Database(file, { readonly: true, fileMustExist: true });
+  } catch (e) {
+    throw new BackupError(`${file} is not a SQLite backup: ${(e as Error).message}`);
+  }
+  try {
+    const check = copy.pragma('integrity_check', { simple: true });
+    if (check !== 'ok') throw new BackupError(`${file} fails its integrity check: ${check}`);
+    const row = copy.prepare("SELECT value FROM meta WHERE key = 'ledger_size'").get() as
+      | { value: string }
+      | undefined;
+    return Number(row?.value ?? 0);
+  } catch (e) {
+    if (e instanceof BackupError) throw e;
+    throw new BackupError(`${file} is not a Hotline backup: ${(e as Error).message}`);
+  } finally {
+    copy.close();
   }
 }
 

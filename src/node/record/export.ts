@@ -31,7 +31,7 @@ import { RotationStore } from '../../store/rotations.ts';
 import type { Executor, Store } from '../../store/store.ts';
 import { openNodeStoreReadOnly, readNodeKeys, readOwnCard } from '../core/data.ts';
 import { isRedExportLeaf } from '../language/language.ts';
-import { logNoteSigner } from './ledger.ts';
+import { LOG_ORIGIN, logNoteSigner } from './ledger.ts';
 
 /** The cards rotations replaced, by party, in ascending serial. */
 async function previousCards(store: Store, tx: Executor): Promise<Map<string, SignedCard[]>> {
@@ -148,7 +148,8 @@ export async function exportLedger(
         // The root of the log's stored hashes, written when each leaf was appended — not one
         // recomputed from the texts above, so a leaf altered in the database is never signed.
         const root = await treeHash(size, { readHashes: (i) => store.readHashes(i, tx) });
-        const checkpoint = { origin: signer.name, size, root, extensions: [] };
+        const origin = (await store.getMeta(LOG_ORIGIN, tx)) ?? signer.name;
+        const checkpoint = { origin, size, root, extensions: [] };
         const note = fromUtf8(signCheckpoint(checkpoint, signer));
         await out.add({ type: 'checkpoint', note, at: exportedAt });
         summary.signedCheckpoint = true;

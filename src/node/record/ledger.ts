@@ -28,6 +28,11 @@ export function logNoteSigner(keys: NodeKeys): NoteSigner {
   return ed25519KeyNoteSigner(entry.name ?? '', fromBase64url(entry.pub), key);
 }
 
+/** The meta key of the log's origin, once a restore has started a new one. */
+export const LOG_ORIGIN = 'log_origin';
+/** The meta key of the index of the discontinuity statement that started the current origin. */
+const ORIGIN_START = 'log_origin_start';
+
 /** Hashes of the last appends, which the next appends read (the tree's right edge). */
 const CACHE_LIMIT = 8192;
 
@@ -93,12 +98,24 @@ export class Ledger {
   readonly #lock = new Lock();
   /** The committed tree's right edge: appends and checkpoints need nothing else. */
   #edge: TreeEdge;
+  #origin: string;
+  #originStart: number | undefined;
+  /** The new origin while `discontinue` signs its first checkpoint, before it is committed. */
+  #starting: string | undefined;
   #commits = 0;
 
-  private constructor(store: Store, signer: NoteSigner, edge: TreeEdge, guard?: Guard) {
+  private constructor(
+    store: Store,
+    signer: NoteSigner,
+    edge: TreeEdge,
+    origin: { line: string; start: number | undefined },
+    guard?: Guard,
+  ) {
     this.#store = store;
     this.#signer = signer;
     this.#edge = edge;
+    this.#origin = origin.line;
+    this.#originStart = origin.start;
     this.#guard = guard;
   }
 
@@ -108,17 +125,21 @@ export class Ledger {
    * it its turn, reads the stored size and reloads the edge when another appended meanwhile.
    */
   static async open(store: Store, signer: NoteSigner, guard?: Guard): Promise<Ledger> {
-    return store.transaction(
-      async (tx) =>
-        new Ledger(
-          store,
-          signer,
-          await TreeEdge.load(await store.ledgerSize(tx), {
-            readHashes: (i) => store.readHashes(i, tx),
-          }),
-          guard,
-        ),
-    );
+    return store.transaction(async (tx) => {
+      const start = await store.getMeta(ORIGIN_START, tx);
+      return new Ledger(
+        store,
+        signer,
+        await TreeEdge.load(await store.ledgerSize(tx), {
+          readHashes: (i) => store.readHashes(i, tx),
+        }),
+        {
+          line: (await store.getMeta(LOG_ORIGIN, tx)) ?? signer.name,
+          start: start === undefined ? undefined : Number(start),
+        },
+        guard,
+      );
+    });
   }
 
   /** The committed tree size. */
@@ -126,8 +147,48 @@ export class Ledger {
     return this.#edge.size;
   }
 
+  /**
+   * The origin line of the checkpoints signed now: the log key's name, until a restore from a
+   * backup starts a new origin (`discontinue`).
+   */
   get origin(): string {
-    return this.#signer.name;
+    return this.#origin;
+  }
+
+  /** The index of the discontinuity statement the current origin starts with, if it is a new one. */
+  get originStart(): number | undefined {
+    return this.#originStart;
+  }
+
+  /**
+   * Starts a new log origin after a restore from a backup (docs/ledger.md § Restore): in one unit
+   * of work, the leaf `statement` makes of the restored tree's last checkpoint is appended, the
+   * origin is stored, and the first checkpoint of the new origin is signed. The restored leaves
+   * stay the new log's prefix, so every proof given from them still verifies.
+   */
+  discontinue(
+    origin: string,
+    statement: (last: SignedCheckpoint) => Leaf,
+  ): Promise<{ last: SignedCheckpoint; first: SignedCheckpoint; index: number }> {
+    if (origin === this.#origin || !origin || origin.includes('\n'))
+      throw new Error(`"${origin}" cannot be the new origin of "${this.#origin}"`);
+    return this.commit(async (tx, log) => {
+      const last = await log.checkpoint();
+      const index = await log.append([statement(last)]);
+      await this.#store.setMeta(LOG_ORIGIN, origin, tx);
+      await this.#store.setMeta(ORIGIN_START, String(index), tx);
+      this.#starting = origin;
+      try {
+        const first = await log.checkpoint();
+        log.afterCommit(() => {
+          this.#origin = origin;
+          this.#originStart = index;
+        });
+        return { last, first, index };
+      } finally {
+        this.#starting = undefined;
+      }
+    });
   }
 
   /**
@@ -242,7 +303,8 @@ export class Ledger {
   async #checkpoint(q: Executor, pending?: Pending): Promise<SignedCheckpoint> {
     const edge = pending?.edge ?? this.#edge;
     const size = edge.size;
-    const checkpoint: Checkpoint = { origin: this.origin, size, root: edge.root(), extensions: [] };
+    const origin = this.#starting ?? this.#origin;
+    const checkpoint: Checkpoint = { origin, size, root: edge.root(), extensions: [] };
     const note = fromUtf8(signCheckpoint(checkpoint, this.#signer));
     await this.#store.addCheckpoint(size, note, q);
     return { size, note, checkpoint };

@@ -71,6 +71,8 @@ export type ReceiptRecorder = (alsoInTransaction: (tx: Executor) => Promise<void
 
 /** A peer's checkpoint this node accepted, with its own co-signature line on it. */
 interface Accepted {
+  /** Its origin line: the log key's name, or a new origin after a restore. */
+  origin: string;
   size: number;
   root: Uint8Array;
   note: string;
@@ -412,11 +414,13 @@ export class Witness {
   }
 
   /**
-   * Whether a `fork` alarm about `party` is open: its log is not what this node witnessed, so no
-   * receipt of it can be verified until a person has dealt with it.
+   * Whether a `fork` alarm about `party` is open — its log is not what this node witnessed, so no
+   * receipt of it can be verified until a person has dealt with it — or a `rolled-back` one: our
+   * own log is behind what `party` witnessed, and what we send it would reuse seqs it holds.
    */
-  forked(party: string): Promise<boolean> {
-    return this.#parts.store.hasOpenAlarm('fork', party);
+  async forked(party: string): Promise<boolean> {
+    const { store } = this.#parts;
+    return (await store.hasOpenAlarm('fork', party)) || store.hasOpenAlarm(ROLLED_BACK, party);
   }
 
   /**
@@ -444,6 +448,17 @@ export class Witness {
       return checkpoint.size < old.size ? 'stale' : 'known';
     }
     if (!proof) return 'unproven';
+    // A log grows under one origin; a new one is taken only with a discontinuity statement
+    // (`restart`). A smaller checkpoint of an earlier origin is a prefix like any other.
+    if (checkpoint.origin !== old.origin) {
+      await this.#fork(
+        party,
+        old,
+        checkpoint,
+        `is of another origin ("${checkpoint.origin}") than`,
+      );
+      return 'fork';
+    }
     if (!checkTree(proof, checkpoint.size, checkpoint.root, old.size, old.root)) {
       await this.#fork(party, old, checkpoint, 'does not extend');
       return 'fork';
@@ -469,7 +484,7 @@ export class Witness {
     const row = { party, size, root: toHex(root), note, cosignature: line, at };
     if (record) await record((tx) => this.#parts.store.putWitnessed(row, tx));
     else await this.#parts.store.putWitnessed(row);
-    this.#accepted.set(party, { size, root, note, line, at });
+    this.#accepted.set(party, { origin: checkpoint.origin, size, root, note, line, at });
     // A proof that could not be fetched was a fault of the link, not evidence: it is over.
     await this.#parts.alarms.resolve(
       'bad-proof',
@@ -494,6 +509,19 @@ export class Witness {
     const latest = await this.#cosignedOf(party);
     if (latest?.line === line) return;
     const note = await this.#parts.store.checkpointOfSize(size);
+    if (!note && size > this.#parts.ledger.size) {
+      // The peer witnessed more of our log than we hold: our records were rolled back.
+      await this.#parts.alarms.raise(
+        ROLLED_BACK,
+        party,
+        `"${party}" co-signed our checkpoint of size ${size}, but this node's log has ` +
+          `${this.#parts.ledger.size} leaves: its records were rolled back (a backup put in ` +
+          'place by hand?). Stop the node and run `hotline restore`, so it starts a new log ' +
+          'origin and recovers from its peers (docs/operators.md § Restore from a backup)',
+        { cause: ROLLED_BACK },
+      );
+      return;
+    }
     if (!note) {
       await this.#parts.alarms.raise(
         'bad-cosignature',
@@ -539,6 +567,38 @@ export class Witness {
     const proof = await this.#parts.ledger.proveConsistency(from, to);
     this.#sentProof.set(party, { from, to, proof });
     return proof;
+  }
+
+  /** The checkpoint of `party`'s log this node accepted last, if any. */
+  async accepted(
+    party: string,
+  ): Promise<{ origin: string; size: number; root: Uint8Array; at: string } | undefined> {
+    return (await this.#acceptedOf(party)) ?? undefined;
+  }
+
+  /**
+   * Takes the first checkpoint of a new origin of `party`'s log, whose discontinuity statement the
+   * caller verified against what this node witnessed (node/record/recovery.ts): co-signs it, and
+   * stores it through `record` with what the caller records beside it. Answers the co-signature.
+   */
+  restart(
+    party: string,
+    note: string,
+    checkpoint: Checkpoint,
+    record: ReceiptRecorder,
+  ): Promise<string> {
+    return this.#lock(party).run(async () => {
+      await this.#accept(party, note, checkpoint, record);
+      this.#offeredProofs.delete(party);
+      this.#unproven.delete(party);
+      this.#smaller.delete(party);
+      return (this.#accepted.get(party) as Accepted).line;
+    });
+  }
+
+  /** Verifies and keeps the peer's co-signature of our checkpoint of `size` (as a heartbeat's). */
+  takeCosignature(party: string, size: number, line: string): Promise<void> {
+    return this.#lock(party).run(() => this.#takeCosignature(party, { size, line }));
   }
 
   /** The size of `party`'s log whose checkpoint this node accepted, if any: what it has witnessed. */
@@ -638,6 +698,7 @@ export class Witness {
       const row = await this.#parts.store.witnessed(party);
       accepted = row
         ? {
+            origin: parseCheckpoint(parseNote(utf8(row.note)).text).origin,
             size: row.size,
             root: fromHex(row.root),
             note: row.note,
@@ -662,6 +723,12 @@ export class Witness {
     return cosigned;
   }
 }
+
+/**
+ * The alarm (type and cause) raised when a peer co-signed more of our log than we hold: this
+ * node's records were rolled back without `hotline restore`. Recovery resolves it.
+ */
+export const ROLLED_BACK = 'rolled-back';
 
 /** Heartbeats in a row with an unproven larger checkpoint, the peer unreachable, before `bad-proof`. */
 const UNPROVEN_HEARTBEATS = 3;
