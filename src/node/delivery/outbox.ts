@@ -40,8 +40,9 @@ const MIN_BATCH = 8;
 
 /**
  * The batch size of a lane, adapted to the answers (additive increase, multiplicative decrease):
- * a batch answered within the peer's wait grows the next by an eighth of the configured size; a
- * slower one (the peer said it was still processing, or an older peer took as long) halves it.
+ * a batch answered within the peer's wait grows the next by an eighth of the configured size; one
+ * answered later than the failover time (the peer said it was still processing, or an older peer
+ * took as long) halves it; in between it stays.
  * With four batches in flight, each waits behind the others at the peer, so smaller batches keep
  * that wait — and a flash message's wait behind them at the peer's write lock — short when the
  * peer is loaded, while an idle peer gets full batches.
@@ -59,10 +60,10 @@ export class BatchSize {
     return this.#size;
   }
 
-  answered(slow: boolean): void {
-    this.#size = slow
-      ? Math.max(Math.min(MIN_BATCH, this.#max), Math.floor(this.#size / 2))
-      : Math.min(this.#max, this.#size + Math.ceil(this.#max / 8));
+  /** A batch was answered in `ms`: within `fastMs` the next grows, past `slowMs` it halves. */
+  answered(ms: number, fastMs: number, slowMs: number): void {
+    if (ms <= fastMs) this.#size = Math.min(this.#max, this.#size + Math.ceil(this.#max / 8));
+    else if (ms > slowMs) this.#size = Math.max(Math.min(MIN_BATCH, this.#max), this.#size >> 1);
   }
 }
 
@@ -256,7 +257,7 @@ class Lane {
 
   /** Sends one batch; answers how many envelopes it cleared. */
   async #deliver(rows: OutboxRow[]): Promise<number> {
-    const { paths, metrics, logger, store, witness } = this.#parts;
+    const { paths, metrics, logger, store, witness, config } = this.#parts;
     const ids = rows.map((r) => r.id);
     let sent: Sent;
     const started = performance.now();
@@ -286,7 +287,7 @@ class Lane {
       await store.markAttempt(this.#party, ids, `held by relay ${sent.path}`, this.#retryAt(rows));
       return 0;
     }
-    this.#batch.answered(sent.processing > 0 || performance.now() - started > paths.answerWaitMs);
+    this.#batch.answered(performance.now() - started, paths.answerWaitMs, config.outbox.failoverMs);
     // The proofs the receipts need, when the peer sent them with the answer: no second request.
     if (sent.answer.proofs) witness.offerProofs(this.#party, sent.answer.proofs);
     return this.settle(rows, sent.answer);
