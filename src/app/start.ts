@@ -149,6 +149,7 @@ export async function startNode(
         await within(config.stopWaitMs, 'relay collection', relays.stop(), logger);
         await within(config.stopWaitMs, 'delivery', outbox.stop(), logger);
         await Promise.all(servers.map((s) => closeServer(s, config.stopWaitMs, logger)));
+        await services.verifier.close();
         await within(config.stopWaitMs, 'escalation', escalation.stop(), logger);
         await integrity.stop();
         await store.close();
@@ -162,6 +163,7 @@ export async function startNode(
     await escalation.stop();
     await integrity.stop();
     await Promise.all(servers.map((s) => s.close()));
+    await services.verifier.close();
     await store.close();
     throw e;
   }
