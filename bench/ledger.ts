@@ -16,7 +16,7 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
 import { verifyBundleFile } from '../src/cli/bundle-files.ts';
@@ -101,7 +101,14 @@ export interface LedgerFigures {
       leavesPerSecond: number;
       mibPerSecond: number;
       rssMiB: number;
+      /** Signatures checked per second against the floor: cores × one core's verify rate. */
+      ofFloor: number;
+      /** The time a 1M-leaf bundle would take at this rate (verify is linear in leaves). */
+      millionLeavesSeconds: number;
     }[];
+    /** One core's Ed25519 verify rate, measured in the same run on the reading thread. */
+    verifiesPerCoreSecond: number;
+    cores: number;
   };
 }
 
@@ -229,7 +236,7 @@ function proofFigures(): LedgerFigures['proofs'] {
 }
 
 /** Generates a bundle of BUNDLE leaves, then verifies it as `hotline verify` does. */
-async function verifyThroughput(): Promise<LedgerFigures['verify']> {
+export async function verifyThroughput(): Promise<LedgerFigures['verify']> {
   const dir = mkdtempSync(join(tmpdir(), 'hotline-ledger-bench-'));
   const file = join(dir, 'us.jsonl');
   try {
@@ -240,28 +247,45 @@ async function verifyThroughput(): Promise<LedgerFigures['verify']> {
     console.log(
       `bundle of ${leaves.toLocaleString('en-US')} leaves (${(bytes / 2 ** 20).toFixed(0)} MiB) generated in ${generateSeconds.toFixed(1)} s`,
     );
+    // The floor: one core's Ed25519 verify rate (an envelope's signed bytes), times the cores.
+    const seed = randomBytes(32);
+    const publicKey = ed25519FromSeed(seed).publicKey;
+    const message = randomBytes(300);
+    const signature = ed25519Sign(privateKeyObject(seed), message);
+    const VERIFIES = 3000;
+    const tv = performance.now();
+    for (let i = 0; i < VERIFIES; i++) ed25519Verify(publicKey, message, signature);
+    const verifiesPerCoreSecond = VERIFIES / ((performance.now() - tv) / 1000);
+    const cores = availableParallelism();
+    console.log(
+      `floor: ${rate(verifiesPerCoreSecond, 'Ed25519 verifies/s')} on one core × ${cores} cores`,
+    );
     const runs = [];
-    for (const threads of [...new Set([0, defaultVerifyThreads()])]) {
+    for (const threads of [...new Set([0, defaultVerifyThreads(), cores])]) {
       const t = performance.now();
       const { report } = await verifyBundleFile(file, { threads, progress: false });
       const seconds = (performance.now() - t) / 1000;
       if (!report.ok)
         throw new Error(`the synthetic bundle does not verify: ${report.failures[0]?.message}`);
+      const signed = report.counts.envelopes.out + report.counts.envelopes.in;
       const run = {
         threads,
         seconds,
         leavesPerSecond: leaves / seconds,
         mibPerSecond: bytes / 2 ** 20 / seconds,
         rssMiB: rssMiB(),
+        ofFloor: signed / seconds / (cores * verifiesPerCoreSecond),
+        millionLeavesSeconds: (seconds * 1_000_000) / leaves,
       };
       runs.push(run);
       console.log(
         `verify it (${report.counts.envelopes.out + report.counts.envelopes.in} signed envelopes, ${report.counts.proofs} proofs), ` +
           `${threads ? `${threads} signature thread${threads > 1 ? 's' : ''}` : 'signatures in line'}: ` +
-          `${seconds.toFixed(1)} s, ${rate(run.leavesPerSecond, 'leaves/s')}, ${run.mibPerSecond.toFixed(1)} MiB/s, RSS ${run.rssMiB} MiB`,
+          `${seconds.toFixed(1)} s, ${rate(run.leavesPerSecond, 'leaves/s')}, ${run.mibPerSecond.toFixed(1)} MiB/s, RSS ${run.rssMiB} MiB; ` +
+          `${(run.ofFloor * 100).toFixed(0)} % of the floor (target ≥ 80 %), 1M leaves ≈ ${run.millionLeavesSeconds.toFixed(0)} s`,
       );
     }
-    return { leaves, bytes, generateSeconds, runs };
+    return { leaves, bytes, generateSeconds, runs, verifiesPerCoreSecond, cores };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -249,6 +249,98 @@ async function lossyThroughput() {
   return result;
 }
 
+/** Timeouts a tenth of the defaults: the 2-core machine stands in for a peer ten times slower. */
+const OVERLOAD_OUTBOX = {
+  batch: 256,
+  backoffBaseMs: 100,
+  backoffMaxMs: 2000,
+  sendTimeoutMs: 1000,
+  failoverMs: 300,
+};
+
+/**
+ * No collapse under overload (issue 19). Washington → Beijing on two paths, timeouts a tenth of
+ * the defaults. First the peak: 2,000 routine messages released at once, messages per second
+ * until every one is receipted. Then 4× that rate offered for 5 s (releases every 50 ms), and
+ * the throughput from the first release to the last receipt, beside the peak of the same run;
+ * with the batches posted and the envelopes Beijing checked per message (1.0: none twice).
+ */
+export async function overload() {
+  const pair = await createPair({ heartbeatMs: 2000, outbox: OVERLOAD_OUTBOX });
+  const port = Number(pair.cn.listen.split(':')[1]);
+  const proxies = [
+    await FaultProxy.start({ targetPort: port, seed: 1 }),
+    await FaultProxy.start({ targetPort: port, seed: 2 }),
+  ];
+  try {
+    configure(pair.us.dir, {
+      paths: {
+        cn: proxies.map((p, i) => ({
+          id: `path${i}`,
+          kind: 'direct' as const,
+          url: p.url,
+          priority: i * 10,
+        })),
+      },
+    });
+    const cn = await pair.start(pair.cn);
+    const us = await pair.start(pair.us);
+    let checked = 0;
+    const receive = cn.node.receiveBatch.bind(cn.node);
+    cn.node.receiveBatch = (envelopes, now) => {
+      checked += envelopes.length;
+      return receive(envelopes, now);
+    };
+    let receipted = 0;
+    us.events.on('receipted', (_p, ids) => {
+      receipted += ids.length;
+    });
+    const posts = () =>
+      proxies
+        .flatMap((p) => [...p.seen])
+        .filter(([line]) => line.startsWith('POST /federation/v1/envelopes'))
+        .reduce((sum, [, n]) => sum + n, 0);
+    const drained = async (target: number) => {
+      while (receipted < target) await new Promise((r) => setTimeout(r, 20));
+    };
+    const run = async (offer: (count: number) => Promise<unknown>, count: number) => {
+      const start = { receipted, posts: posts(), checked, at: performance.now() };
+      await offer(count);
+      await drained(start.receipted + count);
+      const seconds = (performance.now() - start.at) / 1000;
+      return {
+        messages: count,
+        seconds,
+        perSecond: count / seconds,
+        posts: posts() - start.posts,
+        checkedPerMessage: (checked - start.checked) / count,
+      };
+    };
+    const release = (n: number) =>
+      Promise.all(Array.from({ length: n }, () => us.node.release(['cn'], draft())));
+    const peak = await run(release, 2000);
+    const TICK_MS = 50;
+    const SECONDS = 5;
+    const perTick = Math.max(1, Math.round((4 * peak.perSecond * TICK_MS) / 1000));
+    const ticks = (SECONDS * 1000) / TICK_MS;
+    const overloaded = await run(async () => {
+      const releases: Promise<unknown>[] = [];
+      for (let i = 0; i < ticks; i++) {
+        releases.push(release(perTick));
+        await new Promise((r) => setTimeout(r, TICK_MS));
+      }
+      await Promise.all(releases);
+    }, perTick * ticks);
+    return {
+      peak,
+      overloaded: { offeredPerSecond: (perTick * 1000) / TICK_MS, ...overloaded },
+      ratio: overloaded.perSecond / peak.perSecond,
+    };
+  } finally {
+    await close(pair, proxies);
+  }
+}
+
 /** The chaos soak, run as its test in soak mode; its summary line is the figure. */
 async function soak(): Promise<unknown> {
   if (!process.env.HOTLINE_BENCH_SOAK) return 'skipped (set HOTLINE_BENCH_SOAK=1)';
@@ -271,6 +363,7 @@ export async function benchResilience(options: BenchOptions) {
     failoverMs: await failover(),
     latencyMs: await relayLatency(),
     throughput: await lossyThroughput(),
+    overload: await overload(),
     soak: await soak(),
   };
   if (!options.json) {
@@ -285,6 +378,13 @@ export async function benchResilience(options: BenchOptions) {
       console.log(
         `throughput, ${mode.padEnd(26)} ${t.perSecond.toFixed(0)} messages/s (${t.seconds.toFixed(1)} s) faults ${JSON.stringify(t.faults)}`,
       );
+    const { peak, overloaded, ratio } = figures.overload;
+    const rate = (t: typeof peak) =>
+      `${t.perSecond.toFixed(0)} msg/s (${t.messages} in ${t.seconds.toFixed(1)} s, ${t.posts} batch POSTs, ${t.checkedPerMessage.toFixed(2)} checks/message)`;
+    console.log(`overload: peak ${rate(peak)}`);
+    console.log(
+      `overload: ${overloaded.offeredPerSecond.toFixed(0)} msg/s offered (4× peak) for 5 s → ${rate(overloaded)}; ${(ratio * 100).toFixed(0)} % of peak (target ≥ 80 %)`,
+    );
     console.log('soak', JSON.stringify(figures.soak));
   }
   return figures;

@@ -1,10 +1,21 @@
 /**
  * The federation listener's routes (docs/protocol.md § Federation API): peers only.
  */
+import { createHash } from 'node:crypto';
+import { pipeline, type Readable, Transform } from 'node:stream';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ConsistencyQuery } from '../node/record/witness.ts';
 import { ProtocolError } from '../protocol/errors.ts';
-import { type BatchResult, EnvelopeBatch, EnvelopesQuery } from '../protocol/federation.ts';
+import {
+  BatchParams,
+  type BatchProcessing,
+  type BatchResult,
+  EnvelopeBatch,
+  EnvelopesQuery,
+  MAX_WAIT_MS,
+} from '../protocol/federation.ts';
 import { LIMITS } from '../protocol/limits.ts';
+import { BatchAnswers, within } from './batch-answers.ts';
 import { ApiError } from './errors.ts';
 import { routes } from './services.ts';
 
@@ -16,27 +27,79 @@ export const federationRoutes = routes(
   ['node', 'heartbeats', 'ledger', 'card', 'receiptProofs', 'recovery'],
   async (app) => {
     const { node, heartbeats, ledger, card, receiptProofs, recovery } = app;
+    const batches = new BatchAnswers();
+    /** The SHA-256 of each batch's request body, taken as it streams in: its key here. */
+    const bodyKeys = new WeakMap<FastifyRequest, string>();
+    const hashBody = async (request: FastifyRequest, _reply: FastifyReply, payload: Readable) => {
+      const hash = createHash('sha256');
+      const tee = new Transform({
+        transform(chunk: Buffer, _encoding, next) {
+          hash.update(chunk);
+          next(null, chunk);
+        },
+        flush(next) {
+          bodyKeys.set(request, hash.digest('hex'));
+          next();
+        },
+      });
+      // An error on the request stream reaches the parser through the tee.
+      pipeline(payload, tee, () => {});
+      return tee;
+    };
+
+    /** The answer, with proofs from `witnessed` when named; a `202` when not ready in `wait`. */
+    async function answer(
+      key: string,
+      work: Promise<BatchResult>,
+      query: { witnessed?: string; wait?: string },
+      reply: FastifyReply,
+    ): Promise<BatchResult | BatchProcessing> {
+      const { witnessed, wait } = query;
+      const done =
+        wait === undefined ? await work : await within(work, Math.min(Number(wait), MAX_WAIT_MS));
+      if (!done) return reply.code(202).send({ processing: key });
+      if (witnessed === undefined || !done.receipts.length) return done;
+      // Receipts are to the parties whose envelopes were stored: the sender's, as a rule.
+      const proofs: NonNullable<BatchResult['proofs']> = [];
+      for (const peer of new Set(done.receipts.map((r) => r.receipt.to))) {
+        const receipts = done.receipts.filter((r) => r.receipt.to === peer);
+        const starts = [Number(witnessed)];
+        proofs.push(...(await receiptProofs.for(peer, receipts, starts, ANSWER_PROOFS)));
+      }
+      return { ...done, proofs: proofs.slice(0, 32) };
+    }
 
     // A sender that names the size of our log it has witnessed gets the consistency proofs its
     // receipts need in the answer; one that does not (an older node) fetches them with the GET.
+    // A batch already in work here (sent again on another path, or resent) joins that work.
     app.post(
       '/federation/v1/envelopes',
       {
         schema: { body: EnvelopeBatch, querystring: EnvelopesQuery },
         bodyLimit: LIMITS.requestBytes,
+        preParsing: hashBody,
       },
-      async (request): Promise<BatchResult> => {
-        const answer = await node.receiveBatch(request.body.envelopes);
-        const { witnessed } = request.query;
-        if (witnessed === undefined || !answer.receipts.length) return answer;
-        // Receipts are to the parties whose envelopes were stored: the sender's, as a rule.
-        const proofs: NonNullable<BatchResult['proofs']> = [];
-        for (const peer of new Set(answer.receipts.map((r) => r.receipt.to))) {
-          const receipts = answer.receipts.filter((r) => r.receipt.to === peer);
-          const starts = [Number(witnessed)];
-          proofs.push(...(await receiptProofs.for(peer, receipts, starts, ANSWER_PROOFS)));
-        }
-        return { ...answer, proofs: proofs.slice(0, 32) };
+      async (request, reply) => {
+        const key = bodyKeys.get(request);
+        if (!key) throw new Error('the batch body was not hashed as it was read');
+        const work = batches.answer(key, () => node.receiveBatch(request.body.envelopes));
+        return answer(key, work, request.query, reply);
+      },
+    );
+
+    app.get(
+      '/federation/v1/batches/:key',
+      { schema: { params: BatchParams, querystring: EnvelopesQuery } },
+      async (request, reply) => {
+        const { key } = request.params;
+        const work = batches.get(key);
+        if (!work)
+          throw new ApiError(
+            404,
+            'E_NOT_FOUND',
+            `batch ${key} is neither in work nor answered lately here: send it again`,
+          );
+        return answer(key, work, request.query, reply);
       },
     );
 

@@ -4,6 +4,7 @@
  * nothing is looked up at run time: a service is given what it uses, by name, here.
  */
 import type { Logger } from 'pino';
+import { defaultVerifyThreads, Ed25519Pool } from '../crypto/ed25519-pool.ts';
 import type { NodeKeys } from '../crypto/keys.ts';
 import { Alarms } from '../node/core/alarms.ts';
 import type { Config } from '../node/core/config.ts';
@@ -78,6 +79,8 @@ export interface Services extends ServiceParts {
   followups: FollowupStore;
   recorder: FollowupRecorder;
   node: Node;
+  /** Worker threads that check received signatures (closed when the node stops). */
+  verifier: Ed25519Pool;
   paths: Paths;
   witness: Witness;
   integrity: Integrity;
@@ -135,6 +138,8 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
   // step: the one cycle between services, closed here. The hook reaches `escalation` only when
   // messages are stored, which nothing does before this function has built it.
   let escalation: Escalation | undefined;
+  // Threads start with the first batch received; they do not hold the process open.
+  const verifier = new Ed25519Pool(defaultVerifyThreads(), { background: true });
   const node = new Node({
     config,
     keys,
@@ -154,6 +159,7 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
       await escalation.fireInCommit(due, tx, log);
     },
     regimes,
+    verifier,
   });
   const paths = new Paths({ config, keys, peers, alarms, metrics, events, logger });
   const witness = new Witness({ config, keys, store, ledger, peers, paths, alarms, logger });
@@ -295,6 +301,7 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
     followups,
     recorder,
     node,
+    verifier,
     paths,
     witness,
     integrity,

@@ -196,6 +196,7 @@ export async function startNode(
         else await loops.stop();
         await Promise.all(servers.map((s) => closeServer(s, config.stopWaitMs, logger)));
         await replicaFeed?.feed.stop();
+        await services.verifier.close();
         await within(config.stopWaitMs, 'escalation', escalation.stop(), logger);
         await store.close();
         keys.close();
@@ -209,6 +210,7 @@ export async function startNode(
     await replicaFeed?.feed.stop();
     await escalation.stop();
     await Promise.all(servers.map((s) => s.close()));
+    await services.verifier.close();
     await store.close();
     keys.close();
     throw e;

@@ -38,4 +38,22 @@ describe('Ed25519 verification on worker threads', () => {
     // Indexes 1 to 4 mod 7 are bad: 143 of each among 0 … 999.
     expect(expected.filter((ok) => !ok).length).toBe(572);
   });
+
+  test('a background pool answers a batch in order, and refuses checks once closed', async () => {
+    const key = generateEd25519();
+    const messages = Array.from({ length: 300 }, (_, i) => randomBytes(20 + i));
+    const checks = messages.map((message, i) => ({
+      publicKey: key.publicKey,
+      message,
+      signature: ed25519Sign(privateKeyObject(key.seed), i % 3 ? message : randomBytes(5)),
+    }));
+    pool = new Ed25519Pool(2, { background: true });
+    const answers = await pool.verifyAll(checks);
+    expect(answers).toEqual(checks.map((_, i) => i % 3 !== 0));
+    expect(await pool.verifyAll([])).toEqual([]);
+    expect(pool.failed).toBe(false);
+    await pool.close();
+    expect(pool.failed).toBe(true);
+    await expect(pool.verifyAll(checks)).rejects.toThrow(/closed/);
+  });
 });

@@ -1,7 +1,8 @@
 /**
  * Ed25519 verification (RFC 8032 §5.1.7) on worker threads, for checking many signatures whose
- * answers can wait: the offline verifier checks one per envelope leaf, and OpenSSL's verify
- * (~170 µs on a slow core) is then most of its time. Checks are queued, sent to the threads in
+ * answers can wait: the offline verifier checks one per envelope leaf, and a node the envelopes
+ * of each batch it receives before it takes its write lock; OpenSSL's verify (~170 µs on a slow
+ * core) is much of either's time. Checks are queued, sent to the threads in
  * batches packed into one transferred buffer, and each answer is handed to its callback (batches
  * may come back out of order when there are several threads).
  *
@@ -69,9 +70,20 @@ export function defaultVerifyThreads(): number {
   return Math.max(1, availableParallelism() - 1);
 }
 
+export interface PoolOptions {
+  /**
+   * Threads that do not hold the process open (a node's pool: a check pending is always part of
+   * a request that does); threads start on the first check, not before.
+   */
+  background?: boolean;
+}
+
 export class Ed25519Pool {
+  readonly #threads: number;
+  readonly #background: boolean;
   readonly #workers: Worker[] = [];
   readonly #idle: Worker[] = [];
+  readonly #rejecters = new Set<(e: Error) => void>();
   /** Batches made, not yet sent (every thread busy). */
   readonly #queued: { id: number; checks: Check[] }[] = [];
   readonly #sent = new Map<number, Check[]>();
@@ -81,17 +93,50 @@ export class Ed25519Pool {
   #failure: Error | undefined;
   #waiters: { below: number; resolve: () => void; reject: (e: Error) => void }[] = [];
 
-  constructor(threads = defaultVerifyThreads()) {
+  constructor(threads = defaultVerifyThreads(), options: PoolOptions = {}) {
     if (!Number.isInteger(threads) || threads < 1) throw new RangeError('threads must be ≥ 1');
-    for (let i = 0; i < threads; i++) {
+    this.#threads = threads;
+    this.#background = options.background ?? false;
+    if (!this.#background) this.#start();
+  }
+
+  #start(): void {
+    for (let i = 0; i < this.#threads; i++) {
       const worker = new Worker(WORKER, { eval: true });
       worker.on('message', ({ id, results }: { id: number; results: Uint8Array }) =>
         this.#answered(worker, id, results),
       );
       worker.on('error', (e) => this.#fail(e));
+      if (this.#background) worker.unref();
       this.#workers.push(worker);
       this.#idle.push(worker);
     }
+  }
+
+  /** Whether a thread failed: the pool answers nothing more (callers check in line instead). */
+  get failed(): boolean {
+    return this.#failure !== undefined;
+  }
+
+  /** Checks many at once; answers each one's result, in order, once all are checked. */
+  verifyAll(
+    checks: ReadonlyArray<{ publicKey: Uint8Array; message: Uint8Array; signature: Uint8Array }>,
+  ): Promise<boolean[]> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    return new Promise((resolve, reject) => {
+      const results = new Array<boolean>(checks.length).fill(false);
+      let left = checks.length;
+      if (!left) return resolve(results);
+      this.#rejecters.add(reject);
+      for (const [i, c] of checks.entries())
+        this.verify(c.publicKey, c.message, c.signature, (ok) => {
+          results[i] = ok;
+          if (--left) return;
+          this.#rejecters.delete(reject);
+          resolve(results);
+        });
+      this.#flush();
+    });
   }
 
   /** Checks not yet answered. */
@@ -126,11 +171,14 @@ export class Ed25519Pool {
     return new Promise((resolve, reject) => this.#waiters.push({ below, resolve, reject }));
   }
 
+  /** Ends the threads; checks asked after this are refused (`failed`). */
   async close(): Promise<void> {
+    this.#failure ??= new Error('the signature threads are closed');
     await Promise.all(this.#workers.map((w) => w.terminate()));
   }
 
   #flush(): void {
+    if (!this.#workers.length) this.#start();
     if (this.#batch.length) {
       this.#queued.push({ id: this.#nextId++, checks: this.#batch });
       this.#batch = [];
@@ -181,5 +229,7 @@ export class Ed25519Pool {
     this.#failure = e;
     for (const w of this.#waiters) w.reject(e);
     this.#waiters = [];
+    for (const reject of this.#rejecters) reject(e);
+    this.#rejecters.clear();
   }
 }

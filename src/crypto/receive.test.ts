@@ -5,7 +5,7 @@
  */
 
 import { v7 as uuidv7 } from 'uuid';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { type FixedParty, fixedCard, fixedKeys, fixedParty } from '../../test/vectors/generate.ts';
 import type { Body } from '../protocol/body.ts';
 import type { KeyPurpose, SignedCard } from '../protocol/card.ts';
@@ -16,14 +16,17 @@ import { jcsBytes } from '../protocol/jcs.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import { onlyKey } from './card.ts';
 import type { Ed25519SigningKey } from './ed25519.ts';
+import { Ed25519Pool } from './ed25519-pool.ts';
 import { makeHeader, sealFor, signHeader } from './envelope.ts';
 import { EpochCache, SenderEpochs } from './epochs.ts';
 import { ed25519Key, NodeKeys } from './keys.ts';
 import {
+  CheckedSignatures,
   type PinnedPeer,
   type ReceiveContext,
   type ReceiveResult,
   receiveEnvelope,
+  signatureToCheck,
 } from './receive.ts';
 import { openSenderEpoch, type SenderEpoch, type SuiteName } from './seal.ts';
 
@@ -1005,5 +1008,70 @@ describe.each(SUITES)('tampering with an envelope sealed with %s', (suite) => {
       expect(codeOf(await inbox.receive({ ...clone(target), sealed })), what).toBe('E_BAD_SEAL');
     expect(inbox.epochs.size).toBe(1);
     expect(codeOf(await inbox.receive(clone(target)))).toBe('accepted');
+  });
+});
+
+describe('signatures checked on worker threads before the lock', () => {
+  const pool = new Ed25519Pool(2);
+  afterAll(() => pool.close());
+
+  async function threaded(inbox: Inbox, inputs: unknown[]): Promise<string[]> {
+    const checks = inputs.flatMap((i) => signatureToCheck(i, inbox.context.peer, 'cn') ?? []);
+    const results = await pool.verifyAll(checks);
+    const checked = new CheckedSignatures();
+    for (const [i, check] of checks.entries()) checked.add(check, results[i] === true);
+    const out: string[] = [];
+    for (const input of inputs) {
+      const result = await receiveEnvelope(input, { ...inbox.context, checked });
+      if (result.status === 'accepted') {
+        inbox.headers.set(`us\n${result.header.id}`, result.headerHash);
+        inbox.seqs.set(`us\n${result.header.seq.cn}`, result.header.id);
+      }
+      out.push(codeOf(result));
+    }
+    return out;
+  }
+
+  it('a batch gets the same answer for each envelope as checked in line', async () => {
+    const valid = await draft();
+    const forged = await draft();
+    const inputs = [
+      valid,
+      await draft(),
+      { ...forged, sig: flip(forged.sig, 5) },
+      { ...forged, sig: signHeader(forged.header, new NodeKeys([stranger]).signer('signing').key) },
+      { envelope: true },
+      valid,
+    ];
+    const inLine = new Inbox();
+    const expected: string[] = [];
+    for (const input of inputs) expected.push(codeOf(await inLine.receive(input)));
+    expect(expected).toEqual([
+      'accepted',
+      'accepted',
+      'E_BAD_SIGNATURE',
+      'E_BAD_SIGNATURE',
+      'E_MALFORMED',
+      'duplicate',
+    ]);
+    expect(await threaded(new Inbox(), inputs)).toEqual(expected);
+  });
+
+  it('a threaded answer counts only for the very key, bytes and signature checked', async () => {
+    const envelope = await draft();
+    const check = signatureToCheck(envelope, new Inbox().context.peer, 'cn');
+    if (!check) throw new Error('no check');
+    // Answered false for other bytes under the same signature: ignored, checked in line.
+    const elsewhere = new CheckedSignatures();
+    elsewhere.add({ ...check, message: utf8('other bytes') }, false);
+    expect(
+      codeOf(await receiveEnvelope(envelope, { ...new Inbox().context, checked: elsewhere })),
+    ).toBe('accepted');
+    // Answered false for exactly these: the answer is the threads'.
+    const same = new CheckedSignatures();
+    same.add(check, false);
+    expect(codeOf(await receiveEnvelope(envelope, { ...new Inbox().context, checked: same }))).toBe(
+      'E_BAD_SIGNATURE',
+    );
   });
 });

@@ -58,6 +58,63 @@ export interface ReceiveContext {
   seenId(from: string, id: string): Promise<string | undefined> | string | undefined;
   /** The id already stored for (from, seq) on my channel, if any. */
   seqOwner(from: string, seq: number): Promise<string | undefined> | string | undefined;
+  /** Signatures already checked (on worker threads, `signatureToCheck`); the rest in line. */
+  checked?: CheckedSignatures;
+}
+
+/** One envelope's signature check: the key (raw and as the card lists it), bytes and sig. */
+export interface SignatureCheck {
+  pub: string;
+  sig: string;
+  publicKey: Uint8Array;
+  message: Uint8Array;
+  signature: Uint8Array;
+}
+
+/**
+ * The signature check an envelope will need (step 3), if it gets that far, or undefined: what a
+ * receiver can hand to worker threads before it takes its write lock. The key is chosen exactly
+ * as step 2 chooses it; the check is used only if step 3 comes to the very same key, bytes and
+ * signature (`CheckedSignatures`), so a card that changed in between is checked in line.
+ */
+export function signatureToCheck(
+  input: unknown,
+  peer: (party: string) => PinnedPeer | undefined,
+  me: string,
+): SignatureCheck | undefined {
+  if (schemaError(Envelope, input)) return undefined;
+  const { header, sig } = input as Envelope;
+  const pinned = peer(header.from);
+  const key = pinned && signingKeyFor(pinned, header, header.seq[me]);
+  if (!key) return undefined;
+  try {
+    return {
+      pub: key.pub,
+      sig,
+      publicKey: fromBase64url(key.pub),
+      message: signedBytes('envelope', jcsBytes(header)),
+      signature: fromBase64url(sig),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Signatures checked ahead, by signature: an answer counts only for the same key and bytes. */
+export class CheckedSignatures {
+  readonly #bySig = new Map<string, { check: SignatureCheck; ok: boolean }>();
+
+  add(check: SignatureCheck, ok: boolean): void {
+    this.#bySig.set(check.sig, { check, ok });
+  }
+
+  /** The answer for exactly this key, bytes and signature, if it was checked. */
+  get(pub: string, message: Uint8Array, sig: string): boolean | undefined {
+    const found = this.#bySig.get(sig);
+    if (!found || found.check.pub !== pub || !equalBytes(found.check.message, message))
+      return undefined;
+    return found.ok;
+  }
 }
 
 export interface Accepted {
@@ -130,11 +187,10 @@ export async function receiveEnvelope(input: unknown, ctx: ReceiveContext): Prom
 
   // 3. signature
   const headerBytes = jcsBytes(header);
-  const ok = ed25519Verify(
-    fromBase64url(key.pub),
-    signedBytes('envelope', headerBytes),
-    fromBase64url(envelope.sig),
-  );
+  const signed = signedBytes('envelope', headerBytes);
+  const ok =
+    ctx.checked?.get(key.pub, signed, envelope.sig) ??
+    ed25519Verify(fromBase64url(key.pub), signed, fromBase64url(envelope.sig));
   if (!ok) return reject('E_BAD_SIGNATURE', 'the header signature does not verify', id);
 
   // 4. addressed to me

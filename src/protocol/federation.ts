@@ -37,8 +37,28 @@ export type EnvelopeBatch = { envelopes: Envelope[] };
  */
 export const EnvelopesQuery = Type.Object({
   witnessed: Type.Optional(Type.String({ pattern: '^(0|[1-9][0-9]{0,15})$' })),
+  /**
+   * Milliseconds (0–10,000) the sender waits for the answer on this request: a receiver still
+   * checking the batch then answers `202` with `BatchProcessing`, and the sender asks for the
+   * answer with GET /federation/v1/batches/{key} instead of sending the batch again.
+   */
+  wait: Type.Optional(Type.String({ pattern: '^(0|[1-9][0-9]{0,3}|10000)$' })),
 });
 export type EnvelopesQuery = Static<typeof EnvelopesQuery>;
+
+/** The most a request may ask the receiver to wait for a batch's answer. */
+export const MAX_WAIT_MS = 10_000;
+
+/** GET /federation/v1/batches/{key}: the batch, by the SHA-256 (hex) of its request body. */
+export const BatchParams = Type.Object({ key: Hex32 }, { additionalProperties: false });
+export type BatchParams = Static<typeof BatchParams>;
+
+/**
+ * `202` to a batch not yet answered within `wait`: the receiver is checking and storing it; its
+ * answer is fetched with GET /federation/v1/batches/{processing}.
+ */
+export const BatchProcessing = Type.Object({ processing: Hex32 }, { additionalProperties: false });
+export type BatchProcessing = Static<typeof BatchProcessing>;
 
 /**
  * RFC 9162 consistency proofs of the answering party's log, from sizes the sender may hold to

@@ -30,7 +30,9 @@ describe('consistency proofs with the receipts answer', () => {
   /** Batches posted to Beijing naming the size of its log Washington witnessed. */
   const namedWitnessed = () =>
     [...proxy.seen]
-      .filter(([line]) => /^POST \/federation\/v1\/envelopes\?witnessed=[1-9][0-9]*$/.test(line))
+      .filter(([line]) =>
+        /^POST \/federation\/v1\/envelopes\?witnessed=[1-9][0-9]*&wait=\d+$/.test(line),
+      )
       .reduce((sum, [, n]) => sum + n, 0);
 
   /** Washington sends flash messages one at a time, each receipted before the next. */
@@ -84,7 +86,7 @@ describe('consistency proofs with the receipts answer', () => {
   });
 
   test('a peer that ignores the question is asked for each proof, as before', async () => {
-    proxy.rewriteLine = (line) => line.replace(/\?witnessed=\d+$/, '');
+    proxy.rewriteLine = (line) => line.replace(/\?witnessed=\d+&wait=\d+$/, '');
     const gets = await proofGets();
     await flashes(3);
     // Each receipt's checkpoint is larger than the last: Washington asks for each proof.

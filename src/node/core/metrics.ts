@@ -16,6 +16,7 @@ export class Metrics {
   readonly pathUp: Gauge;
   readonly failovers: Counter;
   readonly relayDeposits: Counter;
+  readonly batchesProcessing: Counter;
   readonly relayCollected: Counter;
   readonly relayDropped: Counter;
   readonly watchdogPings: Counter;
@@ -93,6 +94,12 @@ export class Metrics {
       name: 'hotline_relay_deposits_total',
       help: 'Batches deposited at a relay for a peer, per relay path',
       labelNames: ['peer', 'path'],
+      registers,
+    });
+    this.batchesProcessing = new Counter({
+      name: 'hotline_batches_processing_total',
+      help: 'Batches a peer said it was still processing (202): their answer was waited for, not sent again',
+      labelNames: ['peer'],
       registers,
     });
     this.relayCollected = new Counter({

@@ -8,10 +8,18 @@ import type { Logger } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import { onlyKey } from '../../crypto/card.ts';
 import type { Ed25519SigningKey } from '../../crypto/ed25519.ts';
+import type { Ed25519Pool } from '../../crypto/ed25519-pool.ts';
 import { newSalt, sealMessageFor } from '../../crypto/envelope.ts';
 import { EpochCache, SenderEpochs } from '../../crypto/epochs.ts';
 import type { NodeKeys } from '../../crypto/keys.ts';
-import { type Accepted, type Rejected, receiveEnvelope } from '../../crypto/receive.ts';
+import {
+  type Accepted,
+  CheckedSignatures,
+  type Rejected,
+  receiveEnvelope,
+  type SignatureCheck,
+  signatureToCheck,
+} from '../../crypto/receive.ts';
 import type { SenderEpoch, SuiteName } from '../../crypto/seal.ts';
 import { signReceipt } from '../../crypto/statements.ts';
 import { envelopeLeaf, eventLeaf, receiptLeaf } from '../../ledger/leaves.ts';
@@ -130,7 +138,12 @@ export interface NodeParts {
   onCommit?: CommitHook;
   /** The notification regimes a notice's fields are checked against before release. */
   regimes?: Regimes;
+  /** Worker threads that check a received batch's signatures before the write lock is taken. */
+  verifier?: Ed25519Pool;
 }
+
+/** Envelopes in a batch from which its signatures are checked on the worker threads. */
+const THREADED_FROM = 4;
 
 /**
  * @example
@@ -354,8 +367,33 @@ export class Node {
     }
   }
 
+  /**
+   * The batch's signatures, checked on the worker threads (every core) while the write lock
+   * serves other work; in line, in `receiveEnvelope`, when there are few or the threads failed.
+   */
+  async #checkSignatures(envelopes: readonly unknown[]): Promise<CheckedSignatures | undefined> {
+    const { verifier, peers, logger } = this.#parts;
+    if (!verifier || verifier.failed || envelopes.length < THREADED_FROM) return undefined;
+    const checks: SignatureCheck[] = [];
+    for (const input of envelopes) {
+      const check = signatureToCheck(input, (party) => peers.get(party), this.party);
+      if (check) checks.push(check);
+    }
+    try {
+      const results = await verifier.verifyAll(checks);
+      const checked = new CheckedSignatures();
+      for (const [i, check] of checks.entries()) checked.add(check, results[i] === true);
+      return checked;
+    } catch (e) {
+      // Nothing is lost: every signature is then checked in line, under the lock.
+      logger.error({ err: e }, 'signature threads failed: checking received batches in line');
+      return undefined;
+    }
+  }
+
   async #receiveBatch(envelopes: readonly unknown[], now: () => Date): Promise<BatchResult> {
     const { store, keys, peers, metrics, logger, alarms } = this.#parts;
+    const checked = await this.#checkSignatures(envelopes);
     return this.#parts.ledger.exclusive(async (commit) => {
       const rejected: BatchResult['rejected'] = [];
       const accepted: Accepted[] = [];
@@ -379,6 +417,7 @@ export class Node {
           (known.seqs.get(from)?.has(seq)
             ? known.seqs.get(from)?.get(seq)
             : await store.inboxSeqOwner(from, seq)),
+        ...(checked ? { checked } : {}),
       };
       const known = await this.#prefetch(envelopes);
       for (const [index, input] of envelopes.entries()) {

@@ -33,8 +33,39 @@ function fitRequest(rows: OutboxRow[]): OutboxRow[] {
   return rows;
 }
 
-/** Batches in flight per lane. */
-const PIPELINE = 2;
+/** Batches in flight per lane: the peer stores one while this node settles another's receipt. */
+const PIPELINE = 4;
+/** The smallest batch the size adapts down to. */
+const MIN_BATCH = 8;
+
+/**
+ * The batch size of a lane, adapted to the answers (additive increase, multiplicative decrease):
+ * a batch answered within the peer's wait grows the next by an eighth of the configured size; one
+ * answered later than the failover time (the peer said it was still processing, or an older peer
+ * took as long) halves it; in between it stays.
+ * With four batches in flight, each waits behind the others at the peer, so smaller batches keep
+ * that wait — and a flash message's wait behind them at the peer's write lock — short when the
+ * peer is loaded, while an idle peer gets full batches.
+ */
+export class BatchSize {
+  readonly #max: number;
+  #size: number;
+
+  constructor(max: number) {
+    this.#max = max;
+    this.#size = max;
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  /** A batch was answered in `ms`: within `fastMs` the next grows, past `slowMs` it halves. */
+  answered(ms: number, fastMs: number, slowMs: number): void {
+    if (ms <= fastMs) this.#size = Math.min(this.#max, this.#size + Math.ceil(this.#max / 8));
+    else if (ms > slowMs) this.#size = Math.max(Math.min(MIN_BATCH, this.#max), this.#size >> 1);
+  }
+}
 
 const LANES = [
   { name: 'urgent', ranks: [0, 1] },
@@ -122,6 +153,7 @@ class Lane {
   readonly #party: string;
   readonly #ranks: readonly number[];
   readonly #hold: ForkHold;
+  readonly #batch: BatchSize;
   #wake: (() => void) | undefined;
   #kicked = false;
   #running = false;
@@ -132,6 +164,7 @@ class Lane {
     this.#party = party;
     this.#ranks = ranks;
     this.#hold = hold;
+    this.#batch = new BatchSize(parts.config.outbox.batch);
   }
 
   start(): void {
@@ -155,7 +188,7 @@ class Lane {
    * settles the receipt of the previous one. Envelopes in flight are not picked again.
    */
   async #run(): Promise<void> {
-    const { store, config, logger } = this.#parts;
+    const { store, logger } = this.#parts;
     const inFlight = new Set<string>();
     const batches = new Set<Promise<void>>();
     while (this.#running) {
@@ -166,7 +199,8 @@ class Lane {
       if (batches.size < PIPELINE) {
         try {
           below = await this.#hold.attemptsBelow();
-          const limit = config.outbox.batch + inFlight.size;
+          const size = this.#batch.size;
+          const limit = size + inFlight.size;
           const due = await store.dueOutbox(
             this.#party,
             this.#ranks,
@@ -175,7 +209,7 @@ class Lane {
             undefined,
             below,
           );
-          const fresh = due.filter((r) => !inFlight.has(r.id)).slice(0, config.outbox.batch);
+          const fresh = due.filter((r) => !inFlight.has(r.id)).slice(0, size);
           const rows = fitRequest(fresh);
           if (rows.length) {
             // When this batch takes all that is due, the next look waits for a release, a
@@ -224,9 +258,10 @@ class Lane {
 
   /** Sends one batch; answers how many envelopes it cleared. */
   async #deliver(rows: OutboxRow[]): Promise<number> {
-    const { paths, metrics, logger, store, witness } = this.#parts;
+    const { paths, metrics, logger, store, witness, config } = this.#parts;
     const ids = rows.map((r) => r.id);
     let sent: Sent;
+    const started = performance.now();
     try {
       sent = await paths.send(
         this.#party,
@@ -253,6 +288,7 @@ class Lane {
       await store.markAttempt(this.#party, ids, `held by relay ${sent.path}`, this.#retryAt(rows));
       return 0;
     }
+    this.#batch.answered(performance.now() - started, paths.answerWaitMs, config.outbox.failoverMs);
     // The proofs the receipts need, when the peer sent them with the answer: no second request.
     if (sent.answer.proofs) witness.offerProofs(this.#party, sent.answer.proofs);
     return this.settle(rows, sent.answer);

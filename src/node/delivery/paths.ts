@@ -14,7 +14,7 @@ import type { NodeKeys } from '../../crypto/keys.ts';
 import { relayAuthHeaders } from '../../crypto/relay-auth.ts';
 import type { Endpoint } from '../../protocol/card.ts';
 import { ProtocolError } from '../../protocol/errors.ts';
-import { BatchResult } from '../../protocol/federation.ts';
+import { BatchProcessing, BatchResult } from '../../protocol/federation.ts';
 import { schemaError } from '../../protocol/validate.ts';
 import type { Failover, PathState, PathStatus, PeerPaths } from '../../protocol/views.ts';
 import type { Alarms } from '../core/alarms.ts';
@@ -22,12 +22,17 @@ import type { Config } from '../core/config.ts';
 import type { NodeEvents } from '../core/events.ts';
 import type { Metrics } from '../core/metrics.ts';
 import type { Peers } from '../core/peers.ts';
-import { postJson, TransportError } from './transport.ts';
+import { getJson, postJson, TransportError } from './transport.ts';
 
-/** What carrying a batch came to. */
+/** What carrying a batch came to (`processing`: the `202`s the peer answered before it). */
 export type Sent =
-  | { kind: 'answer'; path: string; answer: BatchResult }
+  | { kind: 'answer'; path: string; answer: BatchResult; processing: number }
   | { kind: 'deposited'; path: string };
+
+/** How long one request for a batch's answer waits at the peer, once it said it is processing. */
+const POLL_WAIT_MS = 2000;
+/** How long a batch may stay in processing at the peer before the send counts as failed. */
+const PROCESSING_MAX_MS = 120_000;
 
 /** RTT above which a path that answers counts as degraded. */
 export const DEGRADED_RTT_MS = 1000;
@@ -212,7 +217,13 @@ export class Paths {
             this.failed(party, path.path, reason);
             advance(path.path, reason);
           }, failoverMs);
-        this.#carry(party, path, batch, witnessed).then(
+        // The peer says it is still processing the batch: the path is alive, and sending the
+        // batch on the next one too would only add to the peer's work.
+        const alive = () => {
+          clearTimeout(timer);
+          this.succeeded(party, path.path);
+        };
+        this.#carry(party, path, batch, witnessed, alive).then(
           (sent) => {
             running--;
             this.succeeded(party, path.path);
@@ -289,11 +300,20 @@ export class Paths {
       .catch((err: unknown) => this.#parts.logger.error({ err }, 'raising a store alarm failed'));
   }
 
+  /**
+   * The time a batch request waits for the answer before a peer still processing it says so
+   * (`202`): well within `failoverMs`, so a slow peer is not taken for a dead path.
+   */
+  get answerWaitMs(): number {
+    return Math.max(20, Math.floor(this.#parts.config.outbox.failoverMs / 3));
+  }
+
   async #carry(
     party: string,
     path: PathStatus,
     batch: string,
     witnessed: number | undefined,
+    alive: () => void,
   ): Promise<Sent> {
     const timeout = this.#parts.config.outbox.sendTimeoutMs;
     if (path.kind === 'relay') {
@@ -301,18 +321,49 @@ export class Paths {
       this.#parts.metrics.relayDeposits.inc({ peer: party, path: path.path });
       return { kind: 'deposited', path: path.path };
     }
-    // An older peer ignores the query, answers without proofs, and is asked for them (the GET).
-    const query = witnessed === undefined ? '' : `?witnessed=${witnessed}`;
-    const answer = await postJson(
-      `${path.url}/federation/v1/envelopes${query}`,
-      batch,
-      timeout,
-    ).catch(async (e: unknown) => {
-      if (e instanceof TransportError && e.code === 'E_STORE') await this.#peerStore(party, e);
-      throw e;
-    });
+    // An older peer ignores `witnessed`, answers without proofs, and is asked for them (the GET);
+    // it ignores `wait` too, and answers when it is done, as before.
+    const query = `${witnessed === undefined ? '' : `witnessed=${witnessed}&`}wait=`;
+    const deadline = Date.now() + PROCESSING_MAX_MS;
+    let answer = await this.#post(party, path, batch, `?${query}${this.answerWaitMs}`, timeout);
+    let processing = 0;
+    while (!schemaError(BatchProcessing, answer)) {
+      const { processing: key } = answer as BatchProcessing;
+      if (processing++ === 0) {
+        alive();
+        this.#parts.metrics.batchesProcessing.inc({ peer: party });
+      }
+      if (Date.now() > deadline)
+        throw new TransportError(
+          `${path.url}: the batch was still being processed after ${PROCESSING_MAX_MS} ms`,
+        );
+      answer = await getJson(
+        `${path.url}/federation/v1/batches/${key}?${query}${POLL_WAIT_MS}`,
+        POLL_WAIT_MS + timeout,
+      ).catch((e: unknown) => {
+        // The peer forgot the batch (it restarted): send it again, on this path.
+        if (e instanceof TransportError && e.code === 'E_NOT_FOUND')
+          return this.#post(party, path, batch, `?${query}${this.answerWaitMs}`, timeout);
+        throw e;
+      });
+    }
     const error = schemaError(BatchResult, answer);
     if (error) throw new ProtocolError('E_MALFORMED', `batch answer ${error}`);
-    return { kind: 'answer', path: path.path, answer: answer as BatchResult };
+    return { kind: 'answer', path: path.path, answer: answer as BatchResult, processing };
+  }
+
+  #post(
+    party: string,
+    path: PathStatus,
+    batch: string,
+    query: string,
+    timeout: number,
+  ): Promise<unknown> {
+    return postJson(`${path.url}/federation/v1/envelopes${query}`, batch, timeout).catch(
+      async (e: unknown) => {
+        if (e instanceof TransportError && e.code === 'E_STORE') await this.#peerStore(party, e);
+        throw e;
+      },
+    );
   }
 }
