@@ -31,12 +31,12 @@ export function signHeartbeat(heartbeat: Heartbeat, key: Ed25519SigningKey): Sig
   };
 }
 
-export function signRecoveryRequest(request: RecoveryRequest, key: KeyObject) {
+export function signRecoveryRequest(request: RecoveryRequest, key: Ed25519SigningKey) {
   const sig = ed25519Sign(key, signedBytes('recovery', jcsBytes(request)));
   return { request, sig: toBase64url(sig) };
 }
 
-export function signRecoveryAnswer(answer: RecoveryAnswer, key: KeyObject) {
+export function signRecoveryAnswer(answer: RecoveryAnswer, key: Ed25519SigningKey) {
   const sig = ed25519Sign(key, signedBytes('recoveryAnswer', jcsBytes(answer)));
   return { answer, sig: toBase64url(sig) };
 }

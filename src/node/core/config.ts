@@ -318,7 +318,7 @@ export const Config = Type.Object(
         },
         { additionalProperties: false },
       ),
-      ),
+    ),
     /** Where the private keys live besides `<data>/keys` (docs/deployment.md § Keys on a token). */
     keys: Type.Object(
       {
