@@ -1,6 +1,6 @@
 /**
  * Fuzzing the federation listener with fast-check: thousands of generated requests — arbitrary
- * JSON, valid envelopes and heartbeats with one member changed, replays, mis-addressed and
+ * JSON, valid envelopes and heartbeats (and signed recovery requests) with one member changed, replays, mis-addressed and
  * oversized ones — each answered with a stable code, none stored, and the node still serving a
  * good envelope afterwards. HOTLINE_SOAK=1 runs ten times as many.
  */
@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { federationServer } from '../../src/api/server.ts';
 import type { RunningNode } from '../../src/app/start.ts';
+import { signRecoveryRequest } from '../../src/crypto/statements.ts';
 import type { Envelope } from '../../src/protocol/envelope.ts';
 import { ERROR_CODES } from '../../src/protocol/errors.ts';
 import type { BatchResult } from '../../src/protocol/federation.ts';
@@ -160,6 +161,53 @@ describe('fuzzing the federation listener', () => {
       { numRuns: 4000 * SCALE },
     );
     expect(await us.store.countInbox()).toBe(before);
+  }, 600_000);
+
+  test('recovery requests: arbitrary, altered or unproven ones are refused and change nothing', async () => {
+    const witnessed = await us.store.witnessed('cn');
+    const signer = cn.keys.signer('signing');
+    const note = (await cn.store.latestCheckpoint())?.note as string;
+    // Signed by Beijing, but its statement is not a discontinuity its log holds.
+    const request = signRecoveryRequest(
+      {
+        v: 1,
+        from: 'cn',
+        to: 'us',
+        kid: signer.kid,
+        sent: new Date().toISOString(),
+        nonce: 'AAAAAAAAAAAAAAAAAAAAAA',
+        leaf: JSON.stringify({
+          at: new Date().toISOString(),
+          detail: {},
+          leaf: 'event',
+          type: 'x',
+        }),
+        index: 0,
+        checkpoint: note,
+        inclusion: [],
+        consistency: [],
+        received: { contiguous: 0, ranges: [] },
+      },
+      signer.key,
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          mutation(request).map((r) => JSON.stringify(r)),
+          fc.jsonValue().map((v) => JSON.stringify(v)),
+          fc.constant(JSON.stringify(request)),
+        ),
+        async (payload) => {
+          const { status, body } = await inject('/federation/v1/recovery', payload);
+          expect(status).toBeGreaterThanOrEqual(400);
+          expect(status).toBeLessThan(500);
+          expect(CODES.has((body as { error: { code: string } }).error.code)).toBe(true);
+        },
+      ),
+      { numRuns: 1000 * SCALE },
+    );
+    // Beijing's log is still the one witnessed: no new origin was taken.
+    expect(await us.store.witnessed('cn')).toEqual(witnessed);
   }, 600_000);
 
   test('after all that, the node still takes a good message', async () => {
