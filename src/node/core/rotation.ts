@@ -16,14 +16,14 @@
  */
 import type { Logger } from 'pino';
 import { createCard, signCard } from '../../crypto/card.ts';
-import { privateKeyObject } from '../../crypto/ed25519.ts';
+import { type Ed25519SigningKey, privateKeyObject } from '../../crypto/ed25519.ts';
 import { sealFor, signHeader } from '../../crypto/envelope.ts';
 import { ed25519Key, type PrivateKey } from '../../crypto/keys.ts';
 import type { Accepted } from '../../crypto/receive.ts';
 import type { SenderEpoch } from '../../crypto/seal.ts';
 import { envelopeLeaf, eventLeaf } from '../../ledger/leaves.ts';
 import type { Body, Draft } from '../../protocol/body.ts';
-import type { Card, SignedCard } from '../../protocol/card.ts';
+import type { Card, KeyEntry, SignedCard } from '../../protocol/card.ts';
 import { sha256, toHex } from '../../protocol/encoding.ts';
 import type { Envelope } from '../../protocol/envelope.ts';
 import { jcsBytes } from '../../protocol/jcs.ts';
@@ -157,12 +157,27 @@ export interface RotateRequest {
    */
   vocabulary?: { version: string; hash: string };
   now: Date;
+  /** Makes each new key: in the process by default (a key file follows), or on a token. */
+  newKey?: NewKey;
 }
+
+/** A new identity or signing key: its entry, what signs with it, and (a key file's) its secret. */
+export type NewKey = (purpose: 'identity' | 'signing') => {
+  entry: KeyEntry;
+  key: Ed25519SigningKey;
+  file?: PrivateKey;
+};
+
+/** A new key in the process, whose secret goes into a key file. */
+export const newFileKey: NewKey = (purpose) => {
+  const file = ed25519Key(purpose);
+  return { entry: file.entry, key: privateKeyObject(file.secret), file };
+};
 
 export interface RotateResult {
   id: string;
   signed: SignedCard;
-  /** The new identity and signing keys, for the key files. */
+  /** The new identity and signing keys made in the process, for the key files. */
   keys: PrivateKey[];
   untrusted: Record<string, number> | undefined;
   resigned: Array<{ party: string; id: string; seq: number }>;
@@ -194,10 +209,11 @@ export async function releaseRotation(
       throw new DataDirError(
         "that is not this party's recovery key: a compromise rotation is signed by it",
       );
-    signer = { kid: request.recovery.entry.kid, key: privateSigner(request.recovery) };
+    signer = { kid: request.recovery.entry.kid, key: privateKeyObject(request.recovery.secret) };
   }
-  const identity = ed25519Key('identity');
-  const signing = ed25519Key('signing');
+  const newKey = request.newKey ?? newFileKey;
+  const identity = newKey('identity');
+  const signing = newKey('signing');
   const next: Card = createCard({
     party: old.party,
     names: old.names,
@@ -210,7 +226,7 @@ export async function releaseRotation(
     issued: request.now,
   });
   if (old.ext) next.ext = old.ext;
-  const signed = signCard(next, privateSigner(identity));
+  const signed = signCard(next, identity.key);
   const recipients = [...peers.keys()];
   if (!recipients.length) throw new DataDirError('there is no pinned peer to tell');
   const untrusted: Record<string, number> = {};
@@ -236,7 +252,7 @@ export async function releaseRotation(
   const epochs: Record<string, SenderEpoch> = {};
   for (const party of recipients) epochs[party] = await node.sealingEpoch(party);
   const resigned: RotateResult['resigned'] = [];
-  const newSigner = privateSigner(signing);
+  const newSigner = signing.key;
   const released = await node.release(
     recipients,
     draft,
@@ -301,7 +317,7 @@ export async function releaseRotation(
   return {
     id: released.id,
     signed,
-    keys: [identity, signing],
+    keys: [identity.file, signing.file].filter((k) => k !== undefined),
     untrusted: request.reason === 'compromise' ? untrusted : undefined,
     resigned,
   };
@@ -322,10 +338,6 @@ function resign(
     sig: signHeader(header, signer),
     sealed: sealFor(epoch, headerBytes, jcsBytes(body)),
   };
-}
-
-function privateSigner(key: PrivateKey): Signer['key'] {
-  return privateKeyObject(key.secret);
 }
 
 function headerHash(envelope: Envelope): string {
