@@ -14,7 +14,13 @@ import {
   readOwnCard,
 } from '../node/core/data.ts';
 import { readRecoveryKeyFile, replaceKeyFiles } from '../node/core/keyfiles.ts';
-import { type RotateResult, releaseRotation } from '../node/core/rotation.ts';
+import { TokenSession, tokenPin } from '../node/core/pkcs11.ts';
+import {
+  type NewKey,
+  newFileKey,
+  type RotateResult,
+  releaseRotation,
+} from '../node/core/rotation.ts';
 import { buildServices } from './services.ts';
 
 export interface RotateOptions {
@@ -34,14 +40,14 @@ export async function rotateDataDir(dir: string, options: RotateOptions): Promis
     throw new DataDirError('a compromise rotation needs the recovery key file (--recovery-key)');
   const recovery = options.recoveryKeyFile ? recoveryKey(options.recoveryKeyFile) : undefined;
   const config = readConfig(dir);
-  const onToken = Object.keys(config.keys.pkcs11?.labels ?? {}).filter(
-    (p) => p === 'identity' || p === 'signing',
-  );
-  if (onToken.length)
-    throw new DataDirError(
-      `the ${onToken.join(' and ')} keys of ${dir} are on a PKCS#11 token: hotline rotate does not make keys there yet`,
-    );
   const keys = readNodeKeys(dir, config);
+  const token = config.keys.pkcs11;
+  // New keys of the purposes on the token are made there, under the same labels (a new CKA_ID).
+  const session = token ? TokenSession.open(token, tokenPin(token)) : undefined;
+  const newKey: NewKey = (purpose, name) => {
+    const label = token?.labels[purpose as keyof typeof token.labels];
+    return session && label ? session.generate(purpose, label, name) : newFileKey(purpose, name);
+  };
   const store = await openNodeStore(dir, config);
   try {
     const services = await buildServices({
@@ -60,6 +66,7 @@ export async function rotateDataDir(dir: string, options: RotateOptions): Promis
       reason: options.reason,
       now,
       vocabulary: services.language.vocabulary.ref,
+      newKey,
       ...(recovery ? { recovery } : {}),
       ...(options.since ? { since: options.since } : {}),
     });
@@ -71,6 +78,7 @@ export async function rotateDataDir(dir: string, options: RotateOptions): Promis
     return result;
   } finally {
     await store.close();
+    session?.close();
     keys.close();
   }
 }

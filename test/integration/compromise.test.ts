@@ -7,10 +7,11 @@ import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { rotateDataDir } from '../../src/app/rotate.ts';
 import { newSalt, sealMessageFor } from '../../src/crypto/envelope.ts';
-import type { NodeKeys } from '../../src/crypto/keys.ts';
+import { NodeKeys } from '../../src/crypto/keys.ts';
 import { openSenderEpoch } from '../../src/crypto/seal.ts';
 import { readConfig, writeConfig } from '../../src/node/core/config.ts';
-import { readNodeKeys, readOwnCard, readToken } from '../../src/node/core/data.ts';
+import { readOwnCard, readToken } from '../../src/node/core/data.ts';
+import { readKeyFiles } from '../../src/node/core/keyfiles.ts';
 import type { Body } from '../../src/protocol/body.ts';
 import { fromBase64url } from '../../src/protocol/encoding.ts';
 import type { Envelope } from '../../src/protocol/envelope.ts';
@@ -41,7 +42,8 @@ beforeAll(async () => {
   await pair.start(pair.cn);
   const thief = join(pair.root, 'thief');
   cpSync(join(pair.us.dir, 'keys'), join(thief, 'keys'), { recursive: true });
-  stolen = readNodeKeys(thief);
+  // The thief has the key files alone, not the node's folder.
+  stolen = new NodeKeys(readKeyFiles(join(thief, 'keys')));
 }, 30_000);
 afterAll(async () => {
   await pair.close();

@@ -30,6 +30,7 @@ import {
   type InboxItem,
   killAll,
   removeUnlessKept,
+  type Status,
   until,
   WASHINGTON,
 } from './nodes.ts';
@@ -263,4 +264,46 @@ describe('keys on a PKCS#11 token (SoftHSM2)', () => {
     writeFileSync(pinFile, `${PIN}\n`, { mode: 0o600 });
     await us.start();
   }, 120_000);
+
+  test('a routine rotation makes the new keys on the token; the peer takes the new card and what it signs', async () => {
+    await us.stop();
+    const old = (JSON.parse(readFileSync(join(us.dir, 'card.json'), 'utf8')) as SignedCard).card;
+    const rotated = JSON.parse(
+      (await hotlineOk(['rotate', '--data', us.dir, '--json'])).stdout,
+    ) as {
+      signed: SignedCard;
+    };
+    const kid = (card: SignedCard['card'], purpose: string) =>
+      card.keys.find((k) => k.purpose === purpose)?.kid;
+    for (const purpose of ['identity', 'signing'])
+      expect(kid(rotated.signed.card, purpose)).not.toBe(kid(old, purpose));
+    expect(readdirSync(join(us.dir, 'keys'))).not.toContain('signing.key');
+    const fingerprint = /^Fingerprint: (.+)$/m.exec(
+      (await hotlineOk(['card', '--data', us.dir])).stderr,
+    )?.[1];
+    await us.start();
+    const sent = await us.api<{ id: string }>('POST', '/api/v1/messages', {
+      to: ['cn'],
+      message: {
+        type: 'test',
+        precedence: 'flash',
+        status: 'test',
+        tlp: 'clear',
+        codes: [],
+        text: { lang: 'en', body: 'Signed by the new key on the token.' },
+        translations: [],
+        attachments: [],
+        author: { desk: 'ops' },
+        approvals: [],
+      },
+    });
+    await until(
+      'the message signed by the new token key at cn',
+      async () =>
+        (await cn.api<InboxItem[]>('GET', '/api/v1/inbox?limit=10')).some((m) => m.id === sent.id),
+      60_000,
+    );
+    const status = await cn.api<Status>('GET', '/api/v1/status');
+    expect(status.peers[0]?.fingerprint).toBe(fingerprint);
+  }, 180_000);
 });

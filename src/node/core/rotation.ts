@@ -16,14 +16,14 @@
  */
 import type { Logger } from 'pino';
 import { createCard, signCard } from '../../crypto/card.ts';
-import { privateKeyObject } from '../../crypto/ed25519.ts';
+import { type Ed25519SigningKey, privateKeyObject } from '../../crypto/ed25519.ts';
 import { sealFor, signHeader } from '../../crypto/envelope.ts';
 import { ed25519Key, type PrivateKey, sealingKey } from '../../crypto/keys.ts';
 import type { Accepted } from '../../crypto/receive.ts';
 import type { SenderEpoch } from '../../crypto/seal.ts';
 import { envelopeLeaf, eventLeaf } from '../../ledger/leaves.ts';
 import type { Body, Draft } from '../../protocol/body.ts';
-import type { Card, KeyEntry, SignedCard } from '../../protocol/card.ts';
+import type { Card, KeyEntry, KeyPurpose, SignedCard } from '../../protocol/card.ts';
 import { sha256, toHex } from '../../protocol/encoding.ts';
 import type { Envelope } from '../../protocol/envelope.ts';
 import { jcsBytes } from '../../protocol/jcs.ts';
@@ -157,12 +157,33 @@ export interface RotateRequest {
    */
   vocabulary?: { version: string; hash: string };
   now: Date;
+  /** Makes each new key: in the process by default (a key file follows), or on a token. */
+  newKey?: NewKey;
 }
+
+/** A new online key: its entry, what signs with it (Ed25519), and (a key file's) its secret. */
+interface NewOnlineKey {
+  entry: KeyEntry;
+  key?: Ed25519SigningKey;
+  file?: PrivateKey;
+}
+
+/** A new Ed25519 key of a purpose (log and witness keys with their note name). */
+export type NewKey = (
+  purpose: KeyPurpose,
+  name?: string,
+) => { entry: KeyEntry; key: Ed25519SigningKey; file?: PrivateKey };
+
+/** A new key in the process, whose secret goes into a key file. */
+export const newFileKey: NewKey = (purpose, name) => {
+  const file = ed25519Key(purpose, undefined, name);
+  return { entry: file.entry, key: privateKeyObject(file.secret), file };
+};
 
 export interface RotateResult {
   id: string;
   signed: SignedCard;
-  /** The new online keys (all but recovery), for the key files. */
+  /** The new online keys made in the process (all but recovery and those on a token), for the key files. */
   keys: PrivateKey[];
   untrusted: Record<string, number> | undefined;
   resigned: Array<{ party: string; id: string; seq: number }>;
@@ -194,15 +215,16 @@ export async function releaseRotation(
       throw new DataDirError(
         "that is not this party's recovery key: a compromise rotation is signed by it",
       );
-    signer = { kid: request.recovery.entry.kid, key: privateSigner(request.recovery) };
+    signer = { kid: request.recovery.entry.kid, key: privateKeyObject(request.recovery.secret) };
   }
-  // Every online key is replaced: they sit together in the key folder, so whoever took one took
-  // all. The recovery key never rotates; log and witness keys keep their note names.
-  const keys = await Promise.all(old.keys.filter((k) => k.purpose !== 'recovery').map(successor));
-  const byKid = new Map(
-    old.keys.filter((k) => k.purpose !== 'recovery').map((k, i) => [k.kid, keys[i]]),
-  );
-  const identity = keys.find((k) => k.entry.purpose === 'identity') as PrivateKey;
+  // Every online key is replaced: whoever took one took all (they sit together in the key
+  // folder). The recovery key never rotates; log and witness keys keep their note names. Keys of
+  // purposes on a token are made there (`newKey`).
+  const newKey = request.newKey ?? newFileKey;
+  const online = old.keys.filter((k) => k.purpose !== 'recovery');
+  const made = await Promise.all(online.map((entry) => successor(entry, newKey)));
+  const byKid = new Map(online.map((k, i) => [k.kid, made[i] as NewOnlineKey]));
+  const identity = madeSigner(made, 'identity');
   const next: Card = createCard({
     party: old.party,
     names: old.names,
@@ -213,7 +235,7 @@ export async function releaseRotation(
     issued: request.now,
   });
   if (old.ext) next.ext = old.ext;
-  const signed = signCard(next, privateSigner(identity));
+  const signed = signCard(next, identity.key);
   const recipients = [...peers.keys()];
   if (!recipients.length) throw new DataDirError('there is no pinned peer to tell');
   const untrusted: Record<string, number> = {};
@@ -239,8 +261,8 @@ export async function releaseRotation(
   const epochs: Record<string, SenderEpoch> = {};
   for (const party of recipients) epochs[party] = await node.sealingEpoch(party);
   const resigned: RotateResult['resigned'] = [];
-  const signing = keys.find((k) => k.entry.purpose === 'signing') as PrivateKey;
-  const newSigner = privateSigner(signing);
+  const signing = madeSigner(made, 'signing');
+  const newSigner = signing.key;
   const released = await node.release(
     recipients,
     draft,
@@ -303,7 +325,7 @@ export async function releaseRotation(
   return {
     id: released.id,
     signed,
-    keys,
+    keys: made.flatMap((k) => (k.file ? [k.file] : [])),
     untrusted: request.reason === 'compromise' ? untrusted : undefined,
     resigned,
   };
@@ -326,15 +348,18 @@ function resign(
   };
 }
 
-/** A new key for the same purpose, algorithm and note name. */
-function successor(entry: KeyEntry): Promise<PrivateKey> {
-  if (entry.alg === 'ed25519')
-    return Promise.resolve(ed25519Key(entry.purpose, undefined, entry.name));
-  return sealingKey(entry.alg);
+/** A new key of the online key's purpose, algorithm and note name. */
+async function successor(entry: KeyEntry, newKey: NewKey): Promise<NewOnlineKey> {
+  if (entry.alg === 'ed25519') return newKey(entry.purpose, entry.name);
+  const file = await sealingKey(entry.alg);
+  return { entry: file.entry, file };
 }
 
-function privateSigner(key: PrivateKey): Signer['key'] {
-  return privateKeyObject(key.secret);
+/** The new key of a signing purpose, with what signs with it. */
+function madeSigner(made: readonly NewOnlineKey[], purpose: KeyPurpose) {
+  const found = made.find((k) => k.entry.purpose === purpose);
+  if (!found?.key) throw new DataDirError(`the card has no ${purpose} key to replace`);
+  return { entry: found.entry, key: found.key };
 }
 
 function headerHash(envelope: Envelope): string {
