@@ -416,11 +416,12 @@ export class BundleVerifier {
       return;
     }
     const earlier = this.#cards.get(party)?.card;
-    if (earlier && earlier.serial >= signed.card.serial) {
+    // A compromise rotation may repeat the serial of a thief's card: serials never go down.
+    if (earlier && earlier.serial > signed.card.serial) {
       this.#fail({
         kind: 'card',
         line,
-        message: `a second card of "${party}" with serial ${signed.card.serial}, not above ${earlier.serial}`,
+        message: `a card of "${party}" with serial ${signed.card.serial}, below ${earlier.serial} before it`,
       });
       return;
     }
@@ -444,9 +445,16 @@ export class BundleVerifier {
 
   /** A `rotation` event leaf: from here on, the party's card of that serial is in effect. */
   #rotated(detail: Record<string, unknown>, index: number): void {
-    const { party, serial } = detail;
+    const { party, serial, identity } = detail;
     if (typeof party !== 'string' || typeof serial !== 'number') return;
-    const card = this.#history.get(party)?.find((c) => c.serial === serial);
+    const card = this.#history
+      .get(party)
+      ?.find(
+        (c) =>
+          c.serial === serial &&
+          (identity === undefined ||
+            c.keys.some((k) => k.purpose === 'identity' && k.kid === identity)),
+      );
     if (!card) return;
     this.#effective.set(party, card);
     if (party === this.#party) this.#selfFrom.push({ size: index + 1, card });
