@@ -278,7 +278,10 @@ export class BundleVerifier {
   /** Texts of our `out` leaves by `${to}\n${id}`, which the peer's receipts prove. */
   readonly #outLeaves = new Map<string, string>();
   /** Per message id: the recipients whose `out` leaves were seen, in header.to order. */
-  readonly #outGroups = new Map<string, { to: readonly string[]; seen: number; index: number }>();
+  readonly #outGroups = new Map<
+    string,
+    { to: readonly string[]; seen: number; index: number; unsigned: string }
+  >();
   /** Our `in` leaves by index, which our receipts prove. */
   readonly #inLeaves = new Map<
     number,
@@ -593,7 +596,20 @@ export class BundleVerifier {
       return;
     }
     // A message to n recipients is logged as n out leaves, in the order of header.to.
-    const group = this.#outGroups.get(header.id) ?? { to: header.to, seen: 0, index: at.index };
+    let group = this.#outGroups.get(header.id) ?? {
+      to: header.to,
+      seen: 0,
+      index: at.index,
+      unsigned: withoutKid(header),
+    };
+    // After a compromise rotation a bilateral message is re-signed: the same header under a new
+    // key, logged as a new out leaf that takes the place of the first (docs/protocol.md § Rotation).
+    if (
+      group.seen === group.to.length &&
+      header.to.length === 1 &&
+      group.unsigned === withoutKid(header)
+    )
+      group = { ...group, seen: 0, index: at.index };
     const to = header.to[group.seen];
     if (to === undefined || group.to.join() !== header.to.join()) {
       this.#fail({
@@ -1038,6 +1054,12 @@ function compareCheckpoints(
 
 function kindOf(type: Exclude<RecordType, 'hotline-export'>): FailureKind {
   return type === 'end' ? 'bundle' : type;
+}
+
+/** A header's canonical JSON without its kid: what re-signing after a compromise keeps. */
+function withoutKid(header: Header): string {
+  const { kid: _kid, ...rest } = header;
+  return jcs(rest);
 }
 
 /** The tree size a checkpoint note claims, read before its signature is checked. */
