@@ -313,7 +313,10 @@ export class BundleVerifier {
   /** Texts of our `out` leaves by `${to}\n${id}`, which the peer's receipts prove. */
   readonly #outLeaves = new Map<string, string>();
   /** Per message id: the recipients whose `out` leaves were seen, in header.to order. */
-  readonly #outGroups = new Map<string, { to: readonly string[]; seen: number; index: number }>();
+  readonly #outGroups = new Map<
+    string,
+    { to: readonly string[]; seen: number; index: number; unsigned: string }
+  >();
   /** Our `in` leaves by index, which our receipts prove. */
   readonly #inLeaves = new Map<
     number,
@@ -453,11 +456,12 @@ export class BundleVerifier {
       return;
     }
     const earlier = this.#cards.get(party)?.card;
-    if (earlier && earlier.serial >= signed.card.serial) {
+    // A compromise rotation may repeat the serial of a thief's card: serials never go down.
+    if (earlier && earlier.serial > signed.card.serial) {
       this.#fail({
         kind: 'card',
         line,
-        message: `a second card of "${party}" with serial ${signed.card.serial}, not above ${earlier.serial}`,
+        message: `a card of "${party}" with serial ${signed.card.serial}, below ${earlier.serial} before it`,
       });
       return;
     }
@@ -481,9 +485,16 @@ export class BundleVerifier {
 
   /** A `rotation` event leaf: from here on, the party's card of that serial is in effect. */
   #rotated(detail: Record<string, unknown>, index: number): void {
-    const { party, serial } = detail;
+    const { party, serial, identity } = detail;
     if (typeof party !== 'string' || typeof serial !== 'number') return;
-    const card = this.#history.get(party)?.find((c) => c.serial === serial);
+    const card = this.#history
+      .get(party)
+      ?.find(
+        (c) =>
+          c.serial === serial &&
+          (identity === undefined ||
+            c.keys.some((k) => k.purpose === 'identity' && k.kid === identity)),
+      );
     if (!card) return;
     this.#effective.set(party, card);
     if (party === this.#party) this.#selfFrom.push({ size: index + 1, card });
@@ -674,7 +685,20 @@ export class BundleVerifier {
       return;
     }
     // A message to n recipients is logged as n out leaves, in the order of header.to.
-    const group = this.#outGroups.get(header.id) ?? { to: header.to, seen: 0, index: at.index };
+    let group = this.#outGroups.get(header.id) ?? {
+      to: header.to,
+      seen: 0,
+      index: at.index,
+      unsigned: withoutKid(header),
+    };
+    // After a compromise rotation a bilateral message is re-signed: the same header under a new
+    // key, logged as a new out leaf that takes the place of the first (docs/protocol.md § Rotation).
+    if (
+      group.seen === group.to.length &&
+      header.to.length === 1 &&
+      group.unsigned === withoutKid(header)
+    )
+      group = { ...group, seen: 0, index: at.index };
     const to = header.to[group.seen];
     if (to === undefined || group.to.join() !== header.to.join()) {
       this.#fail({
@@ -1232,6 +1256,12 @@ function originAt(
 
 function kindOf(type: Exclude<RecordType, 'hotline-export'>): FailureKind {
   return type === 'end' ? 'bundle' : type;
+}
+
+/** A header's canonical JSON without its kid: what re-signing after a compromise keeps. */
+function withoutKid(header: Header): string {
+  const { kid: _kid, ...rest } = header;
+  return jcs(rest);
 }
 
 /** The tree size a checkpoint note claims, read before its signature is checked. */

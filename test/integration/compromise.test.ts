@@ -9,9 +9,11 @@ import { rotateDataDir } from '../../src/app/rotate.ts';
 import { newSalt, sealMessageFor } from '../../src/crypto/envelope.ts';
 import { NodeKeys } from '../../src/crypto/keys.ts';
 import { openSenderEpoch } from '../../src/crypto/seal.ts';
+import { compareViews, verifyBundle } from '../../src/ledger/verify.ts';
 import { readConfig, writeConfig } from '../../src/node/core/config.ts';
 import { readOwnCard, readToken } from '../../src/node/core/data.ts';
 import { readKeyFiles } from '../../src/node/core/keyfiles.ts';
+import { exportLedger } from '../../src/node/record/export.ts';
 import type { Body } from '../../src/protocol/body.ts';
 import { fromBase64url } from '../../src/protocol/encoding.ts';
 import type { Envelope } from '../../src/protocol/envelope.ts';
@@ -187,6 +189,23 @@ describe('a stolen signing key', () => {
       'a message after the rotation',
     );
   }, 30_000);
+
+  test('and both ledgers verify offline, the forgery standing out as never sent', async () => {
+    const text: Record<string, string> = { us: '', cn: '' };
+    for (const site of ['us', 'cn'] as const)
+      await exportLedger(pair[site].dir, (chunk) => {
+        text[site] += chunk;
+      });
+    const results = (['us', 'cn'] as const).map((site) =>
+      verifyBundle((text[site] as string).trimEnd().split('\n')),
+    );
+    for (const { report } of results) expect(report.failures).toEqual([]);
+    const [us, cn] = results;
+    if (!us?.view || !cn?.view) throw new Error('both bundles have a view');
+    // Beijing logged the thief's message as received from Washington, which never sent it.
+    const cross = compareViews(us.view, cn.view);
+    expect(cross.failures.map((f) => [f.party, f.dir, f.id])).toEqual([['cn', 'in', forged]]);
+  }, 60_000);
 });
 
 describe('a routine rotation', () => {

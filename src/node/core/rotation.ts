@@ -117,6 +117,7 @@ export async function applyRotation(
       id: header.id,
       reason: rotation.reason,
       serial: next.serial,
+      identity: identityKid(next),
       replaced,
       ...(valid ? { since: valid.since, untrustedFrom: lastTrusted + 1 } : {}),
       disputed: disputed.length,
@@ -308,6 +309,7 @@ export async function releaseRotation(
             id: released.id,
             reason: request.reason,
             serial: next.serial,
+            identity: identityKid(next),
             replaced,
             ...(request.reason === 'compromise' ? { since, untrusted } : {}),
             resigned: resigned.length,
@@ -346,6 +348,14 @@ function resign(
     sig: signHeader(header, signer),
     sealed: sealFor(epoch, headerBytes, jcsBytes(body)),
   };
+}
+
+/**
+ * The new card's identity key id, in the rotation's event leaf: with the serial it names the card
+ * (a compromise rotation may repeat the serial of a thief's card).
+ */
+function identityKid(card: Card): string | undefined {
+  return card.keys.find((k) => k.purpose === 'identity')?.kid;
 }
 
 /** A new key of the online key's purpose, algorithm and note name. */
