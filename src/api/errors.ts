@@ -3,6 +3,7 @@
  * (docs/errors.md), turned from thrown values in one place.
  */
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { FencedError } from '../node/core/leadership.ts';
 import { type ErrorCode, ProtocolError } from '../protocol/errors.ts';
 
 export const HTTP_STATUS: Record<ErrorCode, number> = {
@@ -69,6 +70,15 @@ export function installErrorHandler(app: FastifyInstance): void {
       return reply
         .status(error.status)
         .send({ error: { code: error.code, message: error.message } });
+    // Replicas: a change that joined a unit of work of a leader's ended term was refused with it.
+    if (error instanceof FencedError)
+      return reply.status(HTTP_STATUS.E_CONFLICT).send({
+        error: {
+          code: 'E_CONFLICT',
+          message:
+            'this replica stopped leading while the change was being committed: nothing of it was kept; send it again',
+        },
+      });
     const fe = error as FastifyError;
     if (fe.validation)
       return reply

@@ -116,10 +116,11 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
   const regimes = loadRegimes(config.regimesFile);
   const events = new NodeEvents();
   const metrics = new Metrics(config.party);
-  const { leadership, replicaFeed } = replicaServices(config, logger, metrics, events);
+  const leadership = replicaLeadership(config, logger, metrics);
   const ledger = await Ledger.open(store, logNoteSigner(keys), leadership?.guard);
   metrics.countCommits(() => ledger.commits);
   const peers = await Peers.open(store);
+  const replicaFeed = replicaEvents(config, logger, events, peers);
   const alarms = new Alarms({ store, ledger, logger, events, clock });
   const integrity = new Integrity({ config, store, alarms, logger });
   const rotations = new RotationStore(store);
@@ -324,30 +325,42 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
   };
 }
 
-/** What a replica adds: leadership and the shared event feed, over the PostgreSQL store. */
-function replicaServices(
+/** The options of the PostgreSQL store every replica shares, when this node is a replica. */
+function replicaStore(config: Config): PostgresOptions | undefined {
+  const { replica, store } = config;
+  if (!replica || store.backend !== 'postgres' || !store.url) return undefined;
+  return { url: store.url, ...(store.schema ? { schema: store.schema } : {}) };
+}
+
+/** A replica's leadership: the lease, and the fence of every unit of work. */
+function replicaLeadership(
   config: Config,
   logger: Logger,
   metrics: Metrics,
+): Leadership | undefined {
+  const options = replicaStore(config);
+  if (!options || !config.replica) return undefined;
+  return new Leadership({
+    leases: new PostgresLeases(options),
+    id: config.replica.id,
+    leaseMs: config.replica.leaseMs,
+    renewMs: config.replica.renewMs,
+    logger,
+    metrics,
+  });
+}
+
+/** Every replica's events on this one, through the store's notification channel. */
+function replicaEvents(
+  config: Config,
+  logger: Logger,
   events: NodeEvents,
-): Pick<Services, 'leadership' | 'replicaFeed'> {
-  const { replica, store } = config;
-  if (!replica || store.backend !== 'postgres' || !store.url)
-    return { leadership: undefined, replicaFeed: undefined };
-  const options: PostgresOptions = {
-    url: store.url,
-    ...(store.schema ? { schema: store.schema } : {}),
-  };
-  const feed = new ReplicaFeed(events, replica.id, logger);
-  return {
-    leadership: new Leadership({
-      leases: new PostgresLeases(options),
-      id: replica.id,
-      leaseMs: replica.leaseMs,
-      renewMs: replica.renewMs,
-      logger,
-      metrics,
-    }),
-    replicaFeed: { feed, channel: new PostgresChannel(options, feed.hear, logger) },
-  };
+  peers: Peers,
+): Services['replicaFeed'] {
+  const options = replicaStore(config);
+  if (!options || !config.replica) return undefined;
+  const feed = new ReplicaFeed(events, config.replica.id, logger, (party, ids) =>
+    peers.learn(party, ids),
+  );
+  return { feed, channel: new PostgresChannel(options, feed.hear, logger) };
 }

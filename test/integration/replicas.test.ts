@@ -18,6 +18,7 @@ import {
   BEIJING,
   draft,
   HotlineNode,
+  HttpError,
   hotline,
   type InboxItem,
   killAll,
@@ -83,6 +84,38 @@ describe('three replicas of one party over PostgreSQL: SIGKILL and SIGSTOP of th
       100,
     );
 
+  /**
+   * Releases through a replica that serves and does not lead (so the test never waits on a
+   * process about to be frozen). Should the chosen one be killed with the answer in flight,
+   * the shared outbox, read through another replica, says whether it was released.
+   */
+  const releaseOnReplicas = async (text: string, precedence: 'flash' | 'routine') => {
+    for (let attempt = 1; attempt <= 10; attempt++) {
+      const lead = await leader().catch(() => undefined);
+      const via = serving().find((r) => r !== lead) ?? (serving()[0] as HotlineNode);
+      try {
+        const { id } = await via.api<{ id: string }>('POST', '/api/v1/messages', {
+          to: ['cn'],
+          message: draft(text, precedence),
+        });
+        return id;
+      } catch (e) {
+        if (e instanceof HttpError && e.status < 500) throw e;
+        await sleep(500);
+        for (const r of serving()) {
+          const outbox = await r
+            .api<OutboxItem[]>('GET', '/api/v1/outbox?limit=1000')
+            .catch(() => undefined);
+          if (!outbox) continue;
+          const found = outbox.find((o) => o.body.text?.body === text);
+          if (found) return found.id;
+          break;
+        }
+      }
+    }
+    throw new Error(`${text}: not released after 10 attempts`);
+  };
+
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'hotline-replicas-'));
     const listens = [];
@@ -137,13 +170,7 @@ describe('three replicas of one party over PostgreSQL: SIGKILL and SIGSTOP of th
         for (let i = 0; i < MESSAGES; i++) {
           // Any replica serves operators: the release goes through one that serves and (so the
           // test never waits on a frozen process) is not about to be frozen.
-          const lead = await leader().catch(() => undefined);
-          const via = serving().find((r) => r !== lead) ?? (serving()[0] as HotlineNode);
-          const { id } = await via.api<{ id: string }>('POST', '/api/v1/messages', {
-            to: ['cn'],
-            message: draft(`us to cn ${i}`, i % 5 ? 'routine' : 'flash'),
-          });
-          sent.us.push(id);
+          sent.us.push(await releaseOnReplicas(`us to cn ${i}`, i % 5 ? 'routine' : 'flash'));
           await sleep(150);
         }
       })();
@@ -282,6 +309,14 @@ describe('three replicas of one party over PostgreSQL: SIGKILL and SIGSTOP of th
       expect(outbox.map((o) => o.seq).sort((a, b) => a - b)).toEqual(
         Array.from({ length: sent.us.length }, (_, i) => i + 1),
       );
+      // Every replica counts what any of them received (the seqs each reports in heartbeats).
+      for (const r of serving())
+        await until(
+          `${r.dir} to count every message received`,
+          async () =>
+            (await r.api<Status>('GET', '/api/v1/status')).peers[0]?.received === sent.cn.length,
+          20_000,
+        );
       for (const node of [us, cn]) {
         const { alarms } = await node.api<Status>('GET', '/api/v1/status');
         expect(alarms.filter((a) => a.type === 'equivocation' || a.type === 'fork')).toEqual([]);

@@ -96,6 +96,13 @@ export class Peers {
     return tracker;
   }
 
+  /** Replicas: messages from `party` another replica stored join this one's seqs received. */
+  async learn(party: string, ids: readonly string[]): Promise<void> {
+    if (!this.#peers.has(party)) return;
+    const tracker = this.received(party);
+    for (const seq of await this.#store.inboxSeqsOf(party, ids)) tracker.add(seq);
+  }
+
   /** Pins a peer's rotated card and retired keys (once the rotation is durable). */
   repin(party: string, signed: SignedCard, retired: Peer['retired']): void {
     this.#peers.set(party, {

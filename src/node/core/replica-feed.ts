@@ -45,14 +45,25 @@ export class ReplicaFeed {
   readonly #events: NodeEvents;
   readonly #replica: string;
   readonly #logger: Logger;
+  readonly #learn: (party: string, ids: string[]) => Promise<void>;
   #channel: PostgresChannel | undefined;
   /** True while an event heard from another replica is emitted here: it is not published again. */
   #relaying = false;
 
-  constructor(events: NodeEvents, replica: string, logger: Logger) {
+  /**
+   * `learn`: what to do with messages another replica stored (the seqs received, which this
+   * replica's heartbeats and status report, take them in: `Peers.learn`).
+   */
+  constructor(
+    events: NodeEvents,
+    replica: string,
+    logger: Logger,
+    learn: (party: string, ids: string[]) => Promise<void>,
+  ) {
     this.#events = events;
     this.#replica = replica;
     this.#logger = logger;
+    this.#learn = learn;
   }
 
   /** What the channel hears: an event of another replica, emitted here. */
@@ -65,6 +76,12 @@ export class ReplicaFeed {
     }
     if (notice.r === this.#replica || !RELAYED.includes(notice.e) || !Array.isArray(notice.a))
       return;
+    if (notice.e === 'received') {
+      const [party, ids] = notice.a as [string, string[]];
+      this.#learn(party, ids).catch((err: unknown) =>
+        this.#logger.warn({ err }, 'reading the seqs another replica received failed'),
+      );
+    }
     this.#relaying = true;
     try {
       this.#events.emit(notice.e, ...(notice.a as never as NodeEventMap[typeof notice.e]));

@@ -65,12 +65,17 @@ export function postgresPool(options: PostgresOptions, settings: PoolSettings = 
     params.push(
       `-c idle_in_transaction_session_timeout=${Math.floor(options.idleInTransactionMs)}`,
     );
-  return new pg.Pool({
+  const pool = new pg.Pool({
     connectionString: options.url,
     max: 1,
     options: params.join(' '),
     types,
   });
+  // An idle connection the server ended (a restart, a replica's frozen session timed out) is an
+  // 'error' event of the pool, which would end the process unheard: the pool drops that client
+  // and the next query opens a new connection; a query that meets the failure throws as usual.
+  pool.on('error', () => {});
+  return pool;
 }
 
 async function open(options: PostgresOptions, readOnly: boolean): Promise<Store> {
