@@ -5,6 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { NodeKeys } from '../crypto/keys.ts';
+import type { TlsIdentity } from '../crypto/tls.ts';
 import { ed25519NoteSigner } from '../ledger/note.ts';
 import { Alarms } from '../node/core/alarms.ts';
 import type { Config } from '../node/core/config.ts';
@@ -50,6 +51,12 @@ export interface ServiceParts {
   clock: () => Date;
   /** The node's VAPID key (./start.ts reads it); without one, nothing is pushed. */
   vapid?: VapidKey | undefined;
+  /**
+   * The node's TLS key and certificate (./start.ts reads them): the federation listener serves
+   * pinned mutual TLS and peers that pin TLS are called over it. Absent in a folder made before
+   * pinned TLS (plain HTTP only, until `hotline rotate`).
+   */
+  tls?: TlsIdentity | undefined;
 }
 
 /** Every service of one node. */
@@ -133,7 +140,7 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
     },
     regimes,
   });
-  const paths = new Paths({ config, keys, peers, alarms, metrics, events, logger });
+  const paths = new Paths({ config, keys, tls: parts.tls, peers, alarms, metrics, events, logger });
   const witness = new Witness({ config, keys, store, ledger, peers, paths, alarms, logger });
   const receiptProofs = new ReceiptProofs(ledger);
   const outbox = new Outbox({
@@ -164,6 +171,7 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
   const relays = new RelayCollector({
     config,
     keys,
+    tls: parts.tls,
     card,
     node,
     receiptProofs,

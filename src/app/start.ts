@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { federationServer, hostPort, operatorServer } from '../api/server.ts';
 import { type Config, readConfig } from '../node/core/config.ts';
-import { openNodeStore, paths, readNodeKeys, readOwnCard } from '../node/core/data.ts';
+import { openNodeStore, paths, readNodeKeys, readNodeTls, readOwnCard } from '../node/core/data.ts';
 import { checkCardExpiry } from '../node/core/expiry.ts';
 import { readVapidKey } from '../node/core/vapid.ts';
 import { compareRegimes } from '../protocol/regimes.ts';
@@ -77,6 +77,7 @@ export async function startNode(
       clock,
       // Made here for a node initialised before Web Push existed.
       vapid: readVapidKey(paths(dataDir).keys),
+      tls: readNodeTls(dataDir),
     });
     warnVocabulary(services);
     warnRegimes(services);

@@ -11,7 +11,7 @@ import { type Heartbeat, SignedHeartbeat } from '../protocol/heartbeat.ts';
 import { jcsBytes } from '../protocol/jcs.ts';
 import { type Receipt, SignedReceipt } from '../protocol/receipt.ts';
 import { schemaError } from '../protocol/validate.ts';
-import { SUPPORTED_VERSIONS } from '../protocol/version.ts';
+import { FORMAT_VERSIONS } from '../protocol/version.ts';
 import { type SignatureKind, signedBytes } from './context.ts';
 import { ed25519Sign, ed25519Verify } from './ed25519.ts';
 
@@ -40,7 +40,7 @@ function checkStatement(
   card: Card,
   me: string,
 ): void {
-  if (!SUPPORTED_VERSIONS.includes(statement.v))
+  if (!FORMAT_VERSIONS.includes(statement.v))
     throw new ProtocolError(
       'E_UNSUPPORTED_VERSION',
       `protocol version ${statement.v} is not supported`,

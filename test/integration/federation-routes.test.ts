@@ -21,6 +21,7 @@ import type { Envelope } from '../../src/protocol/envelope.ts';
 import type { BatchResult } from '../../src/protocol/federation.ts';
 import { jcsBytes } from '../../src/protocol/jcs.ts';
 import { createPair, draft, eventually, type Pair } from '../support/pair.ts';
+import { peerFetch } from '../support/tls.ts';
 
 /**
  * Bad input over HTTP: for every rejection code, Washington's federation endpoint answers with
@@ -77,7 +78,7 @@ async function post(
   envelopes: unknown[],
   query = '',
 ): Promise<{ status: number; body: BatchResult & { error?: { code: string } } }> {
-  const response = await fetch(`${url}${query}`, {
+  const response = await peerFetch(pair.cn.dir, `${url}${query}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ envelopes }),
@@ -276,7 +277,7 @@ describe('Washington refuses bad envelopes with a stable code and stores nothing
   });
 
   test('a request that is not JSON, or too large, gets one error shape', async () => {
-    const notJson = await fetch(url, {
+    const notJson = await peerFetch(pair.cn.dir, url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: '{"envelopes": [',
