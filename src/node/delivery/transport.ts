@@ -12,7 +12,8 @@
  * another certificate (a TLS-terminating proxy in the middle) fails the send with `E_TLS_PIN`,
  * which the caller raises as an alarm. TLS sessions are cached and resumed.
  */
-import type { TLSSocket } from 'node:tls';
+import { isIP } from 'node:net';
+import { type TLSSocket, connect as tlsConnect } from 'node:tls';
 import type { Agent, buildConnector, request } from 'undici';
 import { spkiPin, type TlsIdentity } from '../../crypto/tls.ts';
 
@@ -81,31 +82,64 @@ function agentFor({ undici: u, plain }: Client, tls: TlsClient | undefined): Age
 }
 
 /**
- * undici's connector (which caches TLS sessions for resumption) with our certificate, and, when
- * a pin is given, the server's certificate checked against it instead of against CAs.
+ * A connector for `https:`: our certificate presented; with a pin, the server's certificate
+ * checked against it instead of against CAs. TLS sessions are resumed, and a session is kept only
+ * from a connection whose certificate passed the check: a resumed handshake carries no
+ * certificate, and only the server that issued the ticket can resume it, so a resumed session is
+ * the pinned server's. (undici's own session cache would keep a ticket from any server.)
  */
 function pinnedConnector(u: typeof import('undici'), tls: TlsClient): buildConnector.connector {
-  const connect = u.buildConnector({
-    minVersion: 'TLSv1.3',
-    ...(tls.identity ? { key: tls.identity.key, cert: tls.identity.cert } : {}),
-    ...(tls.pin ? { rejectUnauthorized: false } : {}),
-  });
   const { pin } = tls;
-  if (!pin) return connect;
-  return (options, callback) =>
-    connect(options, (err, socket) => {
-      if (err || !socket) return callback(err ?? new Error('no socket'), null);
-      const raw = (socket as TLSSocket).getPeerCertificate?.()?.raw;
-      const got = raw ? spkiPin(raw) : 'none';
-      if (got === pin) return callback(null, socket);
-      socket.destroy();
-      callback(
-        new PinMismatch(
-          `the server's TLS certificate (SPKI SHA-256 ${got.slice(0, 16)}…) is not the one its card pins (${pin.slice(0, 16)}…): something in the middle, or the wrong server`,
-        ),
-        null,
-      );
+  const identity = tls.identity ? { key: tls.identity.key, cert: tls.identity.cert } : {};
+  if (!pin) return u.buildConnector({ minVersion: 'TLSv1.3', ...identity });
+  const sessions = new Map<string, Buffer>();
+  return (options, callback) => {
+    const where = `${options.hostname}:${options.port}`;
+    let verified = false;
+    let answered = false;
+    const answer = (err: Error | null, socket: TLSSocket | null) => {
+      if (answered) return;
+      answered = true;
+      if (err) callback(err, null);
+      else callback(null, socket as TLSSocket);
+    };
+    const socket = tlsConnect({
+      host: options.hostname,
+      port: Number(options.port) || 443,
+      ...(isIP(options.hostname) ? {} : { servername: options.hostname }),
+      ...identity,
+      minVersion: 'TLSv1.3',
+      ALPNProtocols: ['http/1.1'],
+      // Checked against the pin below, not against CAs.
+      rejectUnauthorized: false,
+      ...(sessions.has(where) ? { session: sessions.get(where) } : {}),
     });
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true, 60_000);
+    socket.on('session', (session: Buffer) => {
+      if (verified) sessions.set(where, session);
+    });
+    socket.once('error', (err) => answer(err, null));
+    socket.once('secureConnect', () => {
+      if (socket.isSessionReused()) verified = true;
+      else {
+        const raw = socket.getPeerCertificate()?.raw;
+        const got = raw ? spkiPin(raw) : 'none';
+        verified = got === pin;
+        if (!verified) {
+          sessions.delete(where);
+          socket.destroy();
+          return answer(
+            new PinMismatch(
+              `the server's TLS certificate (SPKI SHA-256 ${got.slice(0, 16)}…) is not the one its card pins (${pin.slice(0, 16)}…): something in the middle, or the wrong server`,
+            ),
+            null,
+          );
+        }
+      }
+      answer(null, socket);
+    });
+  };
 }
 
 /** Headers to add to a request (a relay request's signature). */
