@@ -225,6 +225,22 @@ describe('card rules', () => {
   });
 });
 
+describe('the TLS pin (protocol 2)', () => {
+  const pin = 'ab'.repeat(32);
+  it('a card lists protocol 2 exactly when ext.tls pins a key', () => {
+    const pinned: Card = {
+      ...us.card,
+      protocols: [1, 2],
+      ext: { ...us.card.ext, tls: { spki: pin } },
+    };
+    expect(cardRuleViolation(pinned)).toBeUndefined();
+    expect(cardRuleViolation({ ...pinned, protocols: [1] })).toMatch(/protocol 2 exactly when/);
+    expect(cardRuleViolation({ ...us.card, protocols: [1, 2] })).toMatch(/protocol 2 exactly when/);
+    const badPin = { ...pinned, ext: { tls: { spki: 'AB'.repeat(32) } } };
+    expect(cardRuleViolation(badPin)).toMatch(/protocol 2 exactly when/);
+  });
+});
+
 describe('key lookups and expiry', () => {
   it('find a key by purpose or id, and name a missing purpose as a bad card', () => {
     const signing = onlyKey(us.card, 'signing');
