@@ -1,7 +1,10 @@
 /**
  * Node figures (issue: nodes): flash send → verified receipt latency for single messages, and
  * sustained throughput with receipts verified, beside floors measured in the same run: a bare
- * Fastify POST round trip, one durable SQLite commit, and the per-message crypto bound.
+ * Fastify POST round trip, one durable SQLite commit, and the per-message crypto bound. The nodes
+ * speak pinned mutual TLS (protocol 2); beside them, in the same run, the same flash latency
+ * between two nodes on plain keep-alive HTTP (protocol 1), and the cost of a TLS handshake, a
+ * resumed one and a plain TCP connect.
  *
  * The sender (us) runs in this process, so the bench sees the moment each receipt is verified;
  * the receiver (cn) runs as its own process, as in production. Both nodes and the load
@@ -9,12 +12,15 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type TLSSocket, connect as tlsConnect, createServer as tlsServer } from 'node:tls';
 import Database from 'better-sqlite3';
 import Fastify from 'fastify';
 import type { RunningNode } from '../src/app/start.ts';
 import { startNode } from '../src/app/start.ts';
+import { makeTlsIdentity, spkiPin } from '../src/crypto/tls.ts';
 import { createPair, draft } from '../test/support/pair.ts';
 import { freePort } from '../test/support/ports.ts';
 
@@ -62,6 +68,119 @@ async function fastifyRoundTrip(): Promise<number> {
   }
   await app.close();
   return summary(samples).p50;
+}
+
+/** TLS connection costs on loopback, as the nodes make them: client certificate and pin check. */
+async function tlsConnections(): Promise<TlsFigures> {
+  const [server, client] = await Promise.all([makeTlsIdentity('cn'), makeTlsIdentity('us')]);
+  const listener = tlsServer({
+    key: server.key,
+    cert: server.cert,
+    minVersion: 'TLSv1.3',
+    requestCert: true,
+    rejectUnauthorized: false,
+  });
+  listener.on('secureConnection', (socket: TLSSocket) => {
+    const raw = socket.getPeerCertificate().raw;
+    socket.end(raw && spkiPin(raw) === client.pin ? 'ok' : 'no');
+  });
+  const port = await freePort();
+  await new Promise<void>((resolve) => listener.listen(port, '127.0.0.1', resolve));
+  let session: Buffer | undefined;
+  const once = (resume: boolean) =>
+    new Promise<number>((resolve, reject) => {
+      const t = performance.now();
+      const socket = tlsConnect({
+        port,
+        host: '127.0.0.1',
+        key: client.key,
+        cert: client.cert,
+        minVersion: 'TLSv1.3',
+        rejectUnauthorized: false,
+        ...(resume && session ? { session } : {}),
+      });
+      // TLS 1.3 sends its session ticket after the handshake: the connection is kept until the
+      // server's end, so the ticket of a full handshake is there for the next one to resume.
+      socket.on('session', (s: Buffer) => {
+        if (!resume) session = s;
+      });
+      socket.once('error', reject);
+      let ms = 0;
+      socket.once('data', (answer) => {
+        ms = performance.now() - t;
+        // A resumed handshake carries no certificate: the ticket is the pinned server's.
+        const ok = resume
+          ? socket.isSessionReused()
+          : spkiPin(socket.getPeerCertificate().raw) === server.pin;
+        if (String(answer) !== 'ok' || !ok) reject(new Error('pin check or resumption failed'));
+      });
+      socket.once('close', () => resolve(ms));
+      socket.resume();
+    });
+  const plain = () =>
+    new Promise<number>((resolve, reject) => {
+      const t = performance.now();
+      const socket = netConnect(port, '127.0.0.1', () => {
+        resolve(performance.now() - t);
+        socket.destroy();
+      });
+      socket.once('error', reject);
+    });
+  const full: number[] = [];
+  const resumed: number[] = [];
+  const tcp: number[] = [];
+  for (let i = 0; i < 220; i++) {
+    const [a, b, c] = [await once(false), await once(true), await plain()];
+    if (i >= 20) {
+      full.push(a);
+      resumed.push(b);
+      tcp.push(c);
+    }
+  }
+  listener.close();
+  return {
+    tcpConnectMs: summary(tcp).p50,
+    fullHandshakeMs: summary(full).p50,
+    resumedHandshakeMs: summary(resumed).p50,
+  };
+}
+
+/** Flash send → verified receipt between two nodes of `pair`, one message at a time. */
+async function flashLatency(
+  sender: RunningNode,
+  receiverOperator: string,
+): Promise<{ flash: NodeFigures['flash']; counts: ReceiverCounts }> {
+  const latencies: number[] = [];
+  const flashOne = async (i: number) => {
+    const t = performance.now();
+    const receipted = receiptOf(sender);
+    const { id } = await sender.node.release(['cn'], draft({ precedence: 'flash' }));
+    await receipted(id);
+    if (i >= WARM_UP) latencies.push(performance.now() - t);
+  };
+  // Warm up: epochs, connections (and TLS sessions), JIT.
+  for (let i = 0; i < WARM_UP; i++) await flashOne(i);
+  const counts = await countReceiver(receiverOperator, async () => {
+    for (let i = WARM_UP; i < WARM_UP + SINGLE_MESSAGES; i++) await flashOne(i);
+  });
+  return { flash: summary(latencies), counts };
+}
+
+/** Flash latency between two nodes on protocol 1: plain keep-alive HTTP, no TLS. */
+async function plainFlash(): Promise<NodeFigures['flash']> {
+  const pair = await createPair({ logLevel: 'warn', heartbeatMs: 2000 }, undefined, {
+    version1: ['us', 'cn'],
+  });
+  const receiver = await spawnReceiver(pair.cn.dir, pair.cn.operatorListen);
+  const sender = await startNode(pair.us.dir, { logLevel: 'warn' });
+  try {
+    return (await flashLatency(sender, pair.cn.operatorListen)).flash;
+  } finally {
+    await sender.stop();
+    receiver.kill('SIGTERM');
+    await new Promise((r) => receiver.once('exit', r));
+    await pair.close();
+  }
 }
 
 /** One durable SQLite commit (WAL, synchronous = FULL), as the node configures it. */
@@ -139,9 +258,19 @@ async function countReceiver(operatorListen: string, work: () => Promise<void>) 
   };
 }
 
+interface TlsFigures {
+  tcpConnectMs: number;
+  fullHandshakeMs: number;
+  resumedHandshakeMs: number;
+}
+
 export interface NodeFigures {
   floors: { fastifyRoundTripMs: number; durableCommitMs: number };
+  /** Over pinned mutual TLS (protocol 2), warm connections. */
   flash: { p50: number; p99: number; n: number };
+  /** The same between two nodes on plain keep-alive HTTP (protocol 1), in the same run. */
+  plainFlash: { p50: number; p99: number; n: number };
+  tls: TlsFigures;
   /** Counted on the receiver while the single flash messages were measured. */
   flashCounts: ReceiverCounts;
   /** Counted on the receiver during the throughput run. */
@@ -162,26 +291,15 @@ export async function benchNode(
 ): Promise<NodeFigures> {
   const fastifyRoundTripMs = await fastifyRoundTrip();
   const durableCommitMs = durableCommit();
+  const tls = await tlsConnections();
+  const plain = await plainFlash();
 
   const pair = await createPair({ logLevel: 'warn', heartbeatMs: 2000 });
   const receiver = await spawnReceiver(pair.cn.dir, pair.cn.operatorListen);
   const sender = await startNode(pair.us.dir, { logLevel: 'warn' });
   try {
     const node = sender.node;
-    // Warm up: epochs, connections, JIT.
-    const latencies: number[] = [];
-    const flashOne = async (i: number) => {
-      const t = performance.now();
-      const receipted = receiptOf(sender);
-      const { id } = await node.release(['cn'], draft({ precedence: 'flash' }));
-      await receipted(id);
-      if (i >= WARM_UP) latencies.push(performance.now() - t);
-    };
-    for (let i = 0; i < WARM_UP; i++) await flashOne(i);
-    const flashCounts = await countReceiver(pair.cn.operatorListen, async () => {
-      for (let i = WARM_UP; i < WARM_UP + SINGLE_MESSAGES; i++) await flashOne(i);
-    });
-    const flash = summary(latencies);
+    const { flash, counts: flashCounts } = await flashLatency(sender, pair.cn.operatorListen);
 
     let seconds = 0;
     let senderCpu = 0;
@@ -211,6 +329,8 @@ export async function benchNode(
     const figures: NodeFigures = {
       floors: { fastifyRoundTripMs, durableCommitMs },
       flash,
+      plainFlash: plain,
+      tls,
       flashCounts,
       throughputCounts,
       throughput: {
@@ -288,6 +408,20 @@ function print(f: NodeFigures, cryptoBound?: number, signVerifyMs?: number): voi
     ms(target),
     f.flash.p50 <= target ? '(met)' : '(missed)',
   );
+  console.log(
+    `floor: the same on plain keep-alive HTTP, p50 / p99 (n=${f.plainFlash.n})`,
+    ms(f.plainFlash.p50),
+    '/',
+    ms(f.plainFlash.p99),
+  );
+  const overhead = f.flash.p50 / f.plainFlash.p50 - 1;
+  console.log(
+    `  mTLS flash over plain: ${(overhead * 100).toFixed(1)} % (target ≤ 10 %)`,
+    overhead <= 0.1 ? '(met)' : '(missed)',
+  );
+  console.log('floor: TCP connect on loopback (p50)           ', ms(f.tls.tcpConnectMs));
+  console.log('mutual TLS 1.3 handshake, pin checked (p50)    ', ms(f.tls.fullHandshakeMs));
+  console.log('  the same, session resumed (p50)              ', ms(f.tls.resumedHandshakeMs));
   console.log(
     `throughput, ${f.throughput.messages} messages, receipts verified `,
     `${f.throughput.perSecond.toFixed(0)} msg/s (${f.throughput.seconds.toFixed(1)} s; busy: sender ${(f.throughput.senderCpu * 100).toFixed(0)}%, receiver ${(f.throughput.receiverCpu * 100).toFixed(0)}% of a core)`,

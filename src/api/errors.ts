@@ -8,6 +8,9 @@ import { type ErrorCode, ProtocolError } from '../protocol/errors.ts';
 
 export const HTTP_STATUS: Record<ErrorCode, number> = {
   E_MALFORMED: 400,
+  E_TLS_PEER: 403,
+  E_TLS_REQUIRED: 403,
+  E_TLS_PIN: 502,
   E_TOO_LARGE: 413,
   E_UNSUPPORTED_VERSION: 400,
   E_UNSUPPORTED_SUITE: 400,

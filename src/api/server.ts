@@ -22,6 +22,7 @@ import { federationRoutes } from './federation.ts';
 import { liveRoutes } from './live.ts';
 import { operatorRoutes } from './operator.ts';
 import { peopleRoutes } from './people.ts';
+import { installPinnedTls } from './pinned-tls.ts';
 import { pushRoutes } from './push.ts';
 import { type ApiServices, type App, services } from './services.ts';
 
@@ -94,7 +95,16 @@ function hostName(header: string): string {
 }
 
 export async function federationServer(given: ApiServices): Promise<App> {
-  const app = listenerApp(given.logger.child({ listener: 'federation' }), given.config.http);
+  const logger = given.logger.child({ listener: 'federation' });
+  const app = listenerApp(logger, given.config.http);
+  if (given.tls)
+    installPinnedTls(app, {
+      tls: given.tls,
+      peers: given.peers,
+      metrics: given.metrics,
+      logger,
+      handshakeMs: given.config.http.headersTimeoutMs,
+    });
   app.addHook('onResponse', async (request) => {
     const route = request.routeOptions.url ?? 'unknown';
     given.metrics.federationRequests.inc({ route, method: request.method });

@@ -17,6 +17,7 @@ import type {
 import fp from 'fastify-plugin';
 import type { Logger } from 'pino';
 import type { NodeKeys } from '../crypto/keys.ts';
+import type { TlsIdentity } from '../crypto/tls.ts';
 import type { Alarms } from '../node/core/alarms.ts';
 import type { Config } from '../node/core/config.ts';
 import type { NodeEvents } from '../node/core/events.ts';
@@ -48,6 +49,7 @@ import type { Store } from '../store/store.ts';
 export interface ApiServices {
   config: Config;
   keys: NodeKeys;
+  tls?: TlsIdentity | undefined;
   card: SignedCard;
   store: Store;
   clock: () => Date;
@@ -94,6 +96,7 @@ export type App = FastifyInstance<
 const NAMES = {
   config: true,
   keys: true,
+  tls: true,
   card: true,
   store: true,
   clock: true,

@@ -5,15 +5,22 @@
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import pino from 'pino';
+import { makeTlsIdentity } from '../crypto/tls.ts';
 import { readConfig } from '../node/core/config.ts';
 import {
   DataDirError,
   openNodeStore,
   paths,
   readNodeKeys,
+  readNodeTls,
   readOwnCard,
 } from '../node/core/data.ts';
-import { readRecoveryKeyFile, replaceKeyFiles } from '../node/core/keyfiles.ts';
+import {
+  readRecoveryKeyFile,
+  replaceKeyFiles,
+  successorPassphrase,
+  writeTlsFiles,
+} from '../node/core/keyfiles.ts';
 import { TokenSession, tokenPin } from '../node/core/pkcs11.ts';
 import {
   type NewKey,
@@ -48,6 +55,11 @@ export async function rotateDataDir(dir: string, options: RotateOptions): Promis
     const label = token?.labels[purpose as keyof typeof token.labels];
     return session && label ? session.generate(purpose, label, name) : newFileKey(purpose, name);
   };
+  // A folder made before pinned TLS gets its TLS key now: the new card pins it, and the rotation
+  // tells the peers (docs/operators.md § Moving to pinned TLS).
+  const tls = readNodeTls(dir);
+  const madeTls = tls ? undefined : await makeTlsIdentity(config.party, options.now);
+  const phrase = madeTls ? successorPassphrase(paths(dir).keys) : undefined;
   const store = await openNodeStore(dir, config);
   try {
     const services = await buildServices({
@@ -69,10 +81,12 @@ export async function rotateDataDir(dir: string, options: RotateOptions): Promis
       newKey,
       ...(recovery ? { recovery } : {}),
       ...(options.since ? { since: options.since } : {}),
+      ...(madeTls ? { tlsPin: madeTls.pin } : {}),
     });
     // Durable in the store: the keys and card follow. The old identity and signing keys are
     // overwritten; what they signed before stays verifiable with their public halves.
     replaceKeyFiles(paths(dir).keys, result.keys);
+    if (madeTls) writeTlsFiles(paths(dir).keys, madeTls, phrase);
     writeFileSync(paths(dir).card, `${JSON.stringify(result.signed, null, 2)}\n`);
     await services.escalation.stop();
     return result;

@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import { defaultVerifyThreads, Ed25519Pool } from '../crypto/ed25519-pool.ts';
 import type { NodeKeys } from '../crypto/keys.ts';
+import type { TlsIdentity } from '../crypto/tls.ts';
 import { Alarms } from '../node/core/alarms.ts';
 import type { Config } from '../node/core/config.ts';
 import { NodeEvents } from '../node/core/events.ts';
@@ -61,6 +62,12 @@ export interface ServiceParts {
   factorKey?: Uint8Array | undefined;
   /** The key folder, where retired sealing keys are destroyed; without it none is. */
   keysDir?: string | undefined;
+  /**
+   * The node's TLS key and certificate (./start.ts reads them): the federation listener serves
+   * pinned mutual TLS and peers that pin TLS are called over it. Absent in a folder made before
+   * pinned TLS (plain HTTP only, until `hotline rotate`).
+   */
+  tls?: TlsIdentity | undefined;
 }
 
 /** Every service of one node. */
@@ -162,7 +169,7 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
     regimes,
     verifier,
   });
-  const paths = new Paths({ config, keys, peers, alarms, metrics, events, logger });
+  const paths = new Paths({ config, keys, tls: parts.tls, peers, alarms, metrics, events, logger });
   const witness = new Witness({ config, keys, store, ledger, peers, paths, alarms, logger });
   const receiptProofs = new ReceiptProofs(ledger);
   const outbox = new Outbox({
@@ -207,6 +214,7 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
   const relays = new RelayCollector({
     config,
     keys,
+    tls: parts.tls,
     card,
     node,
     receiptProofs,

@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { federationServer, hostPort, operatorServer } from '../api/server.ts';
 import { type Config, readConfig } from '../node/core/config.ts';
-import { openNodeStore, paths, readNodeKeys, readOwnCard } from '../node/core/data.ts';
+import { openNodeStore, paths, readNodeKeys, readNodeTls, readOwnCard } from '../node/core/data.ts';
 import { checkCardExpiry } from '../node/core/expiry.ts';
 import { readFactorKey } from '../node/core/factor-key.ts';
 import type { Loops } from '../node/core/leadership.ts';
@@ -91,6 +91,7 @@ export async function startNode(
       // Made here for a node initialised before TOTP secrets were sealed.
       factorKey: readFactorKey(paths(dataDir).keys),
       keysDir: paths(dataDir).keys,
+      tls: readNodeTls(dataDir),
     });
     warnVocabulary(services);
     warnRegimes(services);

@@ -113,7 +113,7 @@ export async function runDemo(dir: string): Promise<void> {
     const { signed, admin } = await initNode(data, {
       party: site.party,
       names: site.names,
-      endpoints: [`http://${site.listen}`],
+      endpoints: [`https://${site.listen}`],
       listen: site.listen,
       operatorListen: site.operatorListen,
     });

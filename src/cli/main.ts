@@ -69,7 +69,7 @@ program
       import('../crypto/card.ts'),
       import('../node/core/data.ts'),
     ]);
-    const endpoints: string[] = o.endpoint.length ? o.endpoint : [`http://${o.listen}`];
+    const endpoints: string[] = o.endpoint.length ? o.endpoint : [`https://${o.listen}`];
     const pkcs11 = o.pkcs11Module ? await tokenOption(o) : undefined;
     const { signed, admin } = await initNode(o.data, {
       party: o.party,

@@ -71,7 +71,7 @@ describe('a signed card', () => {
       serial: (c) => ({ ...c, serial: 2 }),
       issued: (c) => ({ ...c, issued: '2025-01-01T00:00:00.001Z' }),
       expires: (c) => ({ ...c, expires: '2030-01-01T00:00:00.000Z' }),
-      protocols: (c) => ({ ...c, protocols: [1, 2] }),
+      protocols: (c) => ({ ...c, protocols: [1, 3] }),
       keys: (c) => ({ ...c, keys: [...c.keys].reverse() }),
       endpoints: (c) => ({ ...c, endpoints: c.endpoints.slice(1) }),
       vocabulary: (c) => ({ ...c, vocabulary: { ...c.vocabulary, version: '2025.2' } }),
@@ -222,6 +222,22 @@ describe('card rules', () => {
 
   it('accept the fixed card as it is', () => {
     expect(cardRuleViolation(us.card)).toBeUndefined();
+  });
+});
+
+describe('the TLS pin (protocol 2)', () => {
+  const pin = 'ab'.repeat(32);
+  it('a card lists protocol 2 exactly when ext.tls pins a key', () => {
+    const pinned: Card = {
+      ...us.card,
+      protocols: [1, 2],
+      ext: { ...us.card.ext, tls: { spki: pin } },
+    };
+    expect(cardRuleViolation(pinned)).toBeUndefined();
+    expect(cardRuleViolation({ ...pinned, protocols: [1] })).toMatch(/protocol 2 exactly when/);
+    expect(cardRuleViolation({ ...us.card, protocols: [1, 2] })).toMatch(/protocol 2 exactly when/);
+    const badPin = { ...pinned, ext: { tls: { spki: 'AB'.repeat(32) } } };
+    expect(cardRuleViolation(badPin)).toMatch(/protocol 2 exactly when/);
   });
 });
 

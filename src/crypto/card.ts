@@ -15,10 +15,11 @@ import { fromBase64url, sha256, toBase64url, utf8 } from '../protocol/encoding.t
 import { ProtocolError } from '../protocol/errors.ts';
 import { jcsBytes } from '../protocol/jcs.ts';
 import { schemaError } from '../protocol/validate.ts';
-import { SUPPORTED_VERSIONS } from '../protocol/version.ts';
+import { PROTOCOL_VERSION } from '../protocol/version.ts';
 import { LABELS, signedBytes } from './context.ts';
 import { type Ed25519SigningKey, ed25519Sign, ed25519Verify } from './ed25519.ts';
 import { keyId } from './keys.ts';
+import { cardPin, TLS_EXT } from './tls.ts';
 
 export interface CardInput {
   party: string;
@@ -28,6 +29,11 @@ export interface CardInput {
   vocabulary: { version: string; hash: string };
   /** The notification regimes counted by, pinned in `ext.regimes` (docs/regimes.md). */
   regimes?: { version: string; hash: string };
+  /**
+   * The pin of the node's TLS certificate (./tls.ts), in `ext.tls`: with it the card lists
+   * protocol 2 (pinned mutual TLS); without it, only 1 (plain HTTP).
+   */
+  tlsPin?: string | undefined;
   serial?: number;
   issued: Date;
   /** Validity; two years by default. */
@@ -44,11 +50,18 @@ export function createCard(input: CardInput): Card {
     serial: input.serial ?? 1,
     issued: input.issued.toISOString(),
     expires: (input.expires ?? new Date(input.issued.getTime() + TWO_YEARS_MS)).toISOString(),
-    protocols: [...SUPPORTED_VERSIONS],
+    protocols: input.tlsPin ? [1, PROTOCOL_VERSION] : [1],
     keys: input.keys,
     endpoints: input.endpoints,
     vocabulary: input.vocabulary,
-    ...(input.regimes ? { ext: { regimes: input.regimes } } : {}),
+    ...(input.regimes || input.tlsPin
+      ? {
+          ext: {
+            ...(input.regimes ? { regimes: input.regimes } : {}),
+            ...(input.tlsPin ? { [TLS_EXT]: { spki: input.tlsPin } } : {}),
+          },
+        }
+      : {}),
   };
 }
 
@@ -126,6 +139,8 @@ export function cardRuleViolation(card: Card): string | undefined {
   if (sorted.join() !== card.protocols.join()) return 'protocols must be ascending and unique';
   if (Date.parse(card.expires) <= Date.parse(card.issued))
     return 'a card must expire after it is issued';
+  if (card.protocols.includes(2) !== (cardPin(card.ext) !== undefined))
+    return 'a card lists protocol 2 exactly when it pins its TLS key in "ext.tls" ({"spki": 64 hex})';
   return undefined;
 }
 

@@ -7,7 +7,7 @@ import type { Body } from '../protocol/body.ts';
 import { sha256, toBase64url, toHex } from '../protocol/encoding.ts';
 import type { Envelope, EnvelopeKind, Header, Sealed } from '../protocol/envelope.ts';
 import { jcsBytes } from '../protocol/jcs.ts';
-import { PROTOCOL_VERSION } from '../protocol/version.ts';
+import { FORMAT_VERSION } from '../protocol/version.ts';
 import { signedBytes } from './context.ts';
 import { type Ed25519SigningKey, ed25519Sign } from './ed25519.ts';
 import { messageKey, type SenderEpoch, sealMessage } from './seal.ts';
@@ -29,7 +29,7 @@ export interface HeaderInput {
 /** The header of a body; `to` lists the recipients in the order of `seq`'s keys. */
 export function makeHeader(input: HeaderInput, bodyBytes: Uint8Array): Header {
   return {
-    v: PROTOCOL_VERSION,
+    v: FORMAT_VERSION,
     kind: input.kind,
     id: input.id,
     from: input.from,

@@ -388,6 +388,9 @@ describe('Beijing refuses, with a stable code,', () => {
       'E_OUTBOX_FULL',
       'E_SECOND_FACTOR',
       'E_ENROL_SECOND_FACTOR',
+      'E_TLS_PEER',
+      'E_TLS_REQUIRED',
+      'E_TLS_PIN',
     ];
     const expected = ERROR_CODES.filter((c) => !notOfReceiving.includes(c));
     expect([...new Set(CASES.map(([code]) => code))].sort()).toEqual([...expected].sort());

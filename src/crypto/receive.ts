@@ -29,7 +29,7 @@ import { jcs, jcsBytes } from '../protocol/jcs.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import { untrustedOf } from '../protocol/rotation.ts';
 import { schemaError } from '../protocol/validate.ts';
-import { SUPPORTED_VERSIONS } from '../protocol/version.ts';
+import { FORMAT_VERSIONS } from '../protocol/version.ts';
 import { cardExpired, verifyCard } from './card.ts';
 import { signedBytes } from './context.ts';
 import { ed25519Verify } from './ed25519.ts';
@@ -146,7 +146,7 @@ function reject(code: ErrorCode, message: string, id?: string): Rejected {
 export async function receiveEnvelope(input: unknown, ctx: ReceiveContext): Promise<ReceiveResult> {
   // 1. version, size, schema
   const version = (input as { header?: { v?: unknown } } | null)?.header?.v;
-  if (typeof version === 'number' && !SUPPORTED_VERSIONS.includes(version))
+  if (typeof version === 'number' && !FORMAT_VERSIONS.includes(version))
     return reject('E_UNSUPPORTED_VERSION', `protocol version ${version} is not supported`);
   let size: number;
   try {

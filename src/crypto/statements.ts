@@ -16,7 +16,7 @@ import {
   SignedRecoveryRequest,
 } from '../protocol/recovery.ts';
 import { schemaError } from '../protocol/validate.ts';
-import { SUPPORTED_VERSIONS } from '../protocol/version.ts';
+import { FORMAT_VERSIONS } from '../protocol/version.ts';
 import { type SignatureKind, signedBytes } from './context.ts';
 import { type Ed25519SigningKey, ed25519Sign, ed25519Verify } from './ed25519.ts';
 
@@ -55,7 +55,7 @@ function checkStatement(
   card: Card,
   me: string,
 ): void {
-  if (!SUPPORTED_VERSIONS.includes(statement.v))
+  if (!FORMAT_VERSIONS.includes(statement.v))
     throw new ProtocolError(
       'E_UNSUPPORTED_VERSION',
       `protocol version ${statement.v} is not supported`,

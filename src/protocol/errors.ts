@@ -58,6 +58,13 @@ export const ERROR_CODES = [
   // role must enrol one before doing anything else.
   'E_SECOND_FACTOR',
   'E_ENROL_SECOND_FACTOR',
+  // Pinned mutual TLS between nodes (docs/protocol.md § Transport): a request claiming another
+  // party than its connection's certificate, or claiming a party that pins TLS over a connection
+  // without its certificate; and, raised by a sender only, a server whose certificate is not the
+  // pinned one.
+  'E_TLS_PEER',
+  'E_TLS_REQUIRED',
+  'E_TLS_PIN',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

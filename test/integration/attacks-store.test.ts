@@ -16,6 +16,7 @@ import type { InboxItem } from '../../src/protocol/views.ts';
 import type { AlarmRow } from '../../src/store/store.ts';
 import { openNode } from '../support/node.ts';
 import { createPair, draft, eventually, type Pair } from '../support/pair.ts';
+import { peerFetch } from '../support/tls.ts';
 
 let pair: Pair | undefined;
 
@@ -104,11 +105,15 @@ describe('damage to the store while the node runs', () => {
     expect(found?.cause).toBe('quick_check');
     expect(found?.message).toContain('structure check found damage');
     // A replay of the exact envelope: the receiver's lookup of (from, id) reads the damaged index.
-    const replay = await fetch(`http://${pair.cn.listen}/federation/v1/envelopes`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: `{"envelopes":[${row?.text}]}`,
-    });
+    const replay = await peerFetch(
+      pair.us.dir,
+      `http://${pair.cn.listen}/federation/v1/envelopes`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: `{"envelopes":[${row?.text}]}`,
+      },
+    );
     const answer = (await replay.json()) as {
       receipts: Array<{ receipt: { entries: Array<{ id: string }> } }>;
       error: { code: string };

@@ -17,6 +17,7 @@ import { type RelayOptions, relayServer } from '../../src/relay/server.ts';
 import { printFuzz, runAttackFuzz } from '../support/attack-fuzz.ts';
 import { type OneNode, openNode } from '../support/node.ts';
 import { createPair } from '../support/pair.ts';
+import { peerFetch } from '../support/tls.ts';
 
 /** Small limits so slow attacks show within a test's time. */
 const HTTP = {
@@ -360,7 +361,7 @@ describe('replays', () => {
       await cn.heartbeats.beat('us');
       const heartbeat = JSON.stringify(await cn.heartbeats.make('us', 'direct'));
       const send = () =>
-        fetch(`http://${pair.us.listen}/federation/v1/heartbeat`, {
+        peerFetch(pair.cn.dir, `http://${pair.us.listen}/federation/v1/heartbeat`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: heartbeat,
@@ -372,11 +373,15 @@ describe('replays', () => {
       expect(await replay.text()).toContain('"code":"E_REPLAY"');
       // The peer's own next heartbeat (a new nonce) is answered as ever.
       const next = await cn.heartbeats.make('us', 'direct');
-      const answer = await fetch(`http://${pair.us.listen}/federation/v1/heartbeat`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(next),
-      });
+      const answer = await peerFetch(
+        pair.cn.dir,
+        `http://${pair.us.listen}/federation/v1/heartbeat`,
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(next),
+        },
+      );
       expect(answer.status).toBe(200);
     } finally {
       await pair.close();

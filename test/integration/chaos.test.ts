@@ -20,6 +20,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { readOwnCard } from '../../src/node/core/data.ts';
 import { type RunningRelay, startRelay } from '../../src/relay/server.ts';
 import { FAULTS, type Fault, FaultProxy, prng } from '../support/faultproxy.ts';
+import { downgradeToVersion1 } from '../support/tls.ts';
 import {
   BEIJING,
   HotlineNode,
@@ -120,6 +121,9 @@ describe(`chaos: two paths with faults, a relay, SIGKILLs and partitions (seed $
       HotlineNode.init(root, WASHINGTON, SETTINGS),
       HotlineNode.init(root, BEIJING, SETTINGS),
     ]);
+    // The fault proxies frame and corrupt HTTP requests, so these two speak version 1 (plain
+    // HTTP); pinned TLS has its own tests (pinned-tls.test.ts).
+    for (const node of [us, cn]) downgradeToVersion1(node.dir);
     relay = await startRelay(
       {
         data: join(root, 'relay'),

@@ -21,6 +21,7 @@ import type { BatchResult } from '../../src/protocol/federation.ts';
 import type { Rotations } from '../../src/protocol/views.ts';
 import { loadVocabulary } from '../../src/protocol/vocabulary.ts';
 import { createPair, draft, eventually, type Pair } from '../support/pair.ts';
+import { peerFetch } from '../support/tls.ts';
 import { REPO } from './nodes.ts';
 
 const PREVIOUS_VOCABULARY = fileURLToPath(
@@ -74,11 +75,15 @@ async function forge(seq: number, text: string, kind: 'message' | 'rotation' = '
     signer.key,
     { cn: epoch },
   );
-  const response = await fetch(`http://${pair.cn.listen}/federation/v1/envelopes`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ envelopes: [sealed.envelopes.cn as Envelope] }),
-  });
+  const response = await peerFetch(
+    pair.us.dir,
+    `http://${pair.cn.listen}/federation/v1/envelopes`,
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ envelopes: [sealed.envelopes.cn as Envelope] }),
+    },
+  );
   return { id: sealed.header.id, answer: (await response.json()) as BatchResult };
 }
 

@@ -50,7 +50,8 @@ describe('consistency proofs with the receipts answer', () => {
 
   beforeAll(async () => {
     // Heartbeats once a minute: the proofs counted are the receipts', not the heartbeats'.
-    pair = await createPair({ heartbeatMs: 60_000 });
+    // The fault proxy frames HTTP requests: these two speak version 1 (plain HTTP).
+    pair = await createPair({ heartbeatMs: 60_000 }, undefined, { version1: ['us', 'cn'] });
     await pair.start(pair.cn);
     proxy = await FaultProxy.start({
       name: 'to cn',

@@ -23,7 +23,7 @@ import type { Body } from '../../src/protocol/body.ts';
 import { fromBase64url } from '../../src/protocol/encoding.ts';
 import type { Envelope } from '../../src/protocol/envelope.ts';
 import { ERROR_CODES } from '../../src/protocol/errors.ts';
-import { PROTOCOL_VERSION } from '../../src/protocol/version.ts';
+import { FORMAT_VERSION } from '../../src/protocol/version.ts';
 import { relayServer } from '../../src/relay/server.ts';
 import { openNode } from './node.ts';
 import { draft } from './pair.ts';
@@ -126,7 +126,7 @@ export async function runAttackFuzz(count: number, seed = 14): Promise<FuzzFigur
     ).envelopes.us as Envelope;
     const heartbeat = signHeartbeat(
       {
-        v: PROTOCOL_VERSION,
+        v: FORMAT_VERSION,
         from: 'cn',
         to: 'us',
         path: 'direct',

@@ -15,6 +15,7 @@ import { pinPeer } from '../../src/node/core/peers.ts';
 import { DEFAULT_ACCESS } from '../../src/node/people/people.ts';
 import type { Draft } from '../../src/protocol/body.ts';
 import { freePort } from './ports.ts';
+import { downgradeToVersion1 } from './tls.ts';
 
 export interface Site {
   party: string;
@@ -41,10 +42,15 @@ const NAMES: Record<string, Record<string, string>> = {
   cn: { en: 'Beijing', zh: '北京' },
 };
 
-/** `settings` apply to both nodes; `perSite` adds settings for one party (e.g. its store). */
+/**
+ * `settings` apply to both nodes; `perSite` adds settings for one party (e.g. its store);
+ * `version1` names parties whose folders are taken back to protocol version 1 (plain HTTP, a card
+ * without a TLS pin) before the cards are exchanged.
+ */
 export async function createPair(
   settings: Partial<Config> = {},
   perSite: (party: string) => Partial<Config> = () => ({}),
+  options: { version1?: readonly string[] } = {},
 ): Promise<Pair> {
   const root = mkdtempSync(join(tmpdir(), 'hotline-pair-'));
   const sites: Site[] = [];
@@ -58,7 +64,7 @@ export async function createPair(
       await initDataDir(dir, {
         party,
         names: NAMES[party] ?? {},
-        endpoints: [`http://${listen}`],
+        endpoints: [`https://${listen}`],
         listen,
         operatorListen,
         // The card announces the vocabulary the node is configured with.
@@ -83,6 +89,7 @@ export async function createPair(
         ...perSite(party).access,
       },
     });
+    if (options.version1?.includes(party)) cards[cards.length - 1] = downgradeToVersion1(dir);
     sites.push({ party, dir, listen, operatorListen, logs: [] });
   }
   for (const [i, site] of sites.entries()) {

@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createCard, onlyKey, signCard, verifyCard } from '../../crypto/card.ts';
 import { generateNodeKeys, NodeKeys } from '../../crypto/keys.ts';
+import { makeTlsIdentity, type TlsIdentity } from '../../crypto/tls.ts';
 import type { Endpoint, KeyPurpose, SignedCard } from '../../protocol/card.ts';
 import { loadRegimes } from '../../protocol/regimes.ts';
 import { loadVocabulary } from '../../protocol/vocabulary.ts';
@@ -13,7 +14,13 @@ import { openSqliteStore, openSqliteStoreReadOnly } from '../../store/sqlite/ind
 import type { Store } from '../../store/store.ts';
 import { createFirstAdmin, openPeople } from '../people/people.ts';
 import { type Config, type Pkcs11Config, readConfig, writeConfig } from './config.ts';
-import { readKeyFiles, readRetiredSealingKeys, writeKeyFiles } from './keyfiles.ts';
+import {
+  readKeyFiles,
+  readRetiredSealingKeys,
+  readTlsFiles,
+  writeKeyFiles,
+  writeTlsFiles,
+} from './keyfiles.ts';
 import { paths } from './paths.ts';
 import { TokenSession, tokenPin } from './pkcs11.ts';
 import { writeVapidKey } from './vapid.ts';
@@ -66,7 +73,7 @@ export async function initDataDir(dir: string, options: InitOptions): Promise<Si
 }
 
 /**
- * `hotline init`: keys (the Web Push VAPID key among them), a signed card, the configuration, the database with a first admin who
+ * `hotline init`: keys (the Web Push VAPID key and the TLS key among them), a signed card, the configuration, the database with a first admin who
  * staffs the operations desk, and that admin's CLI token in `operator.token`.
  */
 export async function initNode(dir: string, options: InitOptions): Promise<InitResult> {
@@ -105,6 +112,8 @@ async function initFolder(
   writeKeyFiles(paths(dir).keys, files, options.passphrase);
   writeVapidKey(paths(dir).keys, options.passphrase);
   const keys = generated.map((k) => onToken.find((t) => t.entry.purpose === k.entry.purpose) ?? k);
+  const tls = await makeTlsIdentity(options.party, options.now);
+  writeTlsFiles(paths(dir).keys, tls, options.passphrase);
   const endpoints: Endpoint[] = options.endpoints.map((url, i) => ({
     id: i === 0 ? 'direct' : `alternate-${i}`,
     kind: 'direct',
@@ -120,6 +129,7 @@ async function initFolder(
     endpoints,
     vocabulary: loadVocabulary(options.vocabularyFile).ref,
     regimes: loadRegimes(options.regimesFile).ref,
+    tlsPin: tls.pin,
     issued: options.now ?? new Date(),
   });
   const signed = signCard(card, new NodeKeys(files, { external: onToken }).signer('identity').key);
@@ -171,6 +181,11 @@ export function readNodeKeys(dir: string, config: Config = readConfig(dir)): Nod
     session.close();
     throw e;
   }
+}
+
+/** The node's TLS key and certificate; undefined in a folder made before pinned TLS. */
+export function readNodeTls(dir: string): TlsIdentity | undefined {
+  return readTlsFiles(paths(dir).keys);
 }
 
 /** Opens (and migrates) the node's store where its configuration says: SQLite or PostgreSQL. */

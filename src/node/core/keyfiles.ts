@@ -3,6 +3,7 @@
  * `<data>/keys/<purpose>.key` (JSON, mode 0600). The recovery key's private half is written once,
  * to `recovery-OFFLINE.key`, for the operator to move offline; the node never reads it.
  */
+import { createPrivateKey } from 'node:crypto';
 import {
   chmodSync,
   closeSync,
@@ -21,6 +22,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { ed25519Key, type PrivateKey } from '../../crypto/keys.ts';
+import { spkiPin, type TlsIdentity } from '../../crypto/tls.ts';
 import type { KeyAlg, KeyEntry, KeyPurpose } from '../../protocol/card.ts';
 import { fromBase64url, toBase64url } from '../../protocol/encoding.ts';
 import { KeyFileError, keyPassphrase, newSalt, type Sealed, seal, unseal } from './keyseal.ts';
@@ -105,27 +107,32 @@ export function readKeyFiles(
   onToken: readonly KeyPurpose[] = [],
 ): PrivateKey[] {
   const names = ONLINE_KEYS.filter((name) => !onToken.some((p) => name === `${p}.key`));
-  return names.map((name) => {
-    const credential = env.CREDENTIALS_DIRECTORY
-      ? join(env.CREDENTIALS_DIRECTORY, `hotline-${name}`)
-      : undefined;
-    return readKeyFile(
-      credential && existsSync(credential) ? credential : join(dir, name),
-      passphrase,
-    );
-  });
+  return names.map((name) => readKeyFile(keyPath(dir, name, env), passphrase));
 }
 
 function readKeyFile(path: string, passphrase: () => string | undefined): PrivateKey {
+  const file = JSON.parse(readFileSync(ownerOnly(path), 'utf8')) as KeyFile;
+  const { secret: _secret, sealed: _sealed, ...entry } = file;
+  return { entry, secret: secretOf(file, path, passphrase) };
+}
+
+/** A key file's path: in $CREDENTIALS_DIRECTORY (as `hotline-<name>`) when there, else `dir`. */
+function keyPath(dir: string, name: string, env: NodeJS.ProcessEnv): string {
+  const credential = env.CREDENTIALS_DIRECTORY
+    ? join(env.CREDENTIALS_DIRECTORY, `hotline-${name}`)
+    : undefined;
+  return credential && existsSync(credential) ? credential : join(dir, name);
+}
+
+/** `path`, unless its group or others may read it (E_KEY_FILE_EXPOSED). */
+function ownerOnly(path: string): string {
   const mode = statSync(path).mode & 0o777;
   if (mode & 0o077)
     throw new KeyFileError(
       'E_KEY_FILE_EXPOSED',
       `${path} may be read by its group or others (mode ${mode.toString(8)}): run chmod 600 ${path} and consider the key exposed`,
     );
-  const file = JSON.parse(readFileSync(path, 'utf8')) as KeyFile;
-  const { secret: _secret, sealed: _sealed, ...entry } = file;
-  return { entry, secret: secretOf(file, path, passphrase) };
+  return path;
 }
 
 /** A sealing key a rotation replaced, kept until nothing sealed to it can still arrive. */
@@ -166,16 +173,72 @@ export function destroyRetiredSealingKey(dir: string, entry: KeyEntry): boolean 
   return true;
 }
 
+/** The node's TLS key and certificate (docs/protocol.md § Transport). */
+const TLS_KEY = 'tls.key';
+const TLS_CERT = 'tls.crt';
+
 /**
- * Replaces online key files by a rotation's new keys: each written beside its file as
- * `<name>.next` first, then renamed over it (an atomic swap per file). A folder whose keys are
- * sealed keeps them sealed, with the same passphrase.
+ * Writes the node's TLS key (PKCS#8 PEM, mode 0600; with a passphrase, encrypted with it by
+ * Node's crypto as PKCS#8 PBES2 with AES-256-CBC) and its certificate.
+ * Refuses to overwrite.
  */
-export function replaceKeyFiles(
+export function writeTlsFiles(dir: string, tls: TlsIdentity, passphrase?: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const key = passphrase
+    ? (createPrivateKey(tls.key).export({
+        type: 'pkcs8',
+        format: 'pem',
+        cipher: 'aes-256-cbc',
+        passphrase,
+      }) as string)
+    : tls.key;
+  writeFileSync(join(dir, TLS_KEY), key, { mode: 0o600, flag: 'wx' });
+  chmodSync(join(dir, TLS_KEY), 0o600);
+  writeFileSync(join(dir, TLS_CERT), tls.cert, { mode: 0o644, flag: 'wx' });
+}
+
+/**
+ * The node's TLS key and certificate, or undefined in a folder made before pinned TLS (until
+ * `hotline rotate` makes them). The key file obeys the rules of the other key files: owner only,
+ * and an encrypted one needs the key passphrase.
+ */
+export function readTlsFiles(
   dir: string,
-  keys: readonly PrivateKey[],
   passphrase: () => string | undefined = () => keyPassphrase(),
-): void {
+  env: NodeJS.ProcessEnv = process.env,
+): TlsIdentity | undefined {
+  const keyFile = keyPath(dir, TLS_KEY, env);
+  if (!existsSync(keyFile)) return undefined;
+  const text = readFileSync(ownerOnly(keyFile), 'utf8');
+  let key = text;
+  if (text.includes('ENCRYPTED')) {
+    const phrase = passphrase();
+    if (phrase === undefined)
+      throw new KeyFileError(
+        'E_KEY_PASSPHRASE',
+        `${keyFile} is sealed with a passphrase: set HOTLINE_KEY_PASSPHRASE_FILE (or HOTLINE_KEY_PASSPHRASE, or the systemd credential hotline-key-passphrase)`,
+      );
+    try {
+      key = createPrivateKey({ key: text, passphrase: phrase }).export({
+        type: 'pkcs8',
+        format: 'pem',
+      }) as string;
+    } catch {
+      throw new KeyFileError('E_KEY_PASSPHRASE', `${keyFile}: the passphrase does not open it`);
+    }
+  }
+  const cert = readFileSync(keyPath(dir, TLS_CERT, env), 'utf8');
+  return { key, cert, pin: spkiPin(cert) };
+}
+
+/**
+ * The passphrase new key files of a folder are sealed with: the folder's own when its keys are
+ * sealed (E_KEY_PASSPHRASE when it is not given), none when they are not.
+ */
+export function successorPassphrase(
+  dir: string,
+  passphrase: () => string | undefined = () => keyPassphrase(),
+): string | undefined {
   const sealed = ONLINE_KEYS.some((name) => {
     const path = join(dir, name);
     return existsSync(path) && (JSON.parse(readFileSync(path, 'utf8')) as KeyFile).sealed;
@@ -186,6 +249,20 @@ export function replaceKeyFiles(
       'E_KEY_PASSPHRASE',
       `the keys in ${dir} are sealed: give the passphrase (HOTLINE_KEY_PASSPHRASE_FILE) to seal their successors`,
     );
+  return phrase;
+}
+
+/**
+ * Replaces online key files by a rotation's new keys: each written beside its file as
+ * `<name>.next` first, then renamed over it (an atomic swap per file). A folder whose keys are
+ * sealed keeps them sealed, with the same passphrase.
+ */
+export function replaceKeyFiles(
+  dir: string,
+  keys: readonly PrivateKey[],
+  passphrase: () => string | undefined = () => keyPassphrase(),
+): void {
+  const phrase = successorPassphrase(dir, passphrase);
   const salt = newSalt();
   for (const key of keys) {
     if (key.entry.purpose === 'recovery') throw new Error('the recovery key never rotates');

@@ -23,6 +23,7 @@ export class Metrics {
   readonly federationRequests: Counter;
   readonly fenced: Counter;
   readonly leading: Gauge;
+  readonly tlsRefused: Counter;
 
   constructor(party: string, withDefaults = true) {
     this.registry.setDefaultLabels({ party });
@@ -45,6 +46,12 @@ export class Metrics {
       name: 'hotline_messages_released_total',
       help: 'Messages released to the outbox, per peer and precedence',
       labelNames: ['peer', 'precedence'],
+      registers,
+    });
+    this.tlsRefused = new Counter({
+      name: 'hotline_federation_refused_connections_total',
+      help: 'Federation connections closed before any request: no pinned certificate, plain HTTP when every peer pins TLS, or a failed handshake',
+      labelNames: ['reason'],
       registers,
     });
     this.received = new Counter({

@@ -1,7 +1,8 @@
-import { connect } from 'node:net';
+import { connect } from 'node:tls';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { createPair, draft, eventually, type Pair, type Site } from '../../../test/support/pair.ts';
+import { tlsOf } from '../../../test/support/tls.ts';
 import { makeParty } from '../../../test/support/world.ts';
 import { buildServices } from '../../app/services.ts';
 import { envelopeLeaf } from '../../ledger/leaves.ts';
@@ -244,7 +245,15 @@ describe('two nodes on loopback', () => {
     writeConfig(pair.us.dir, { ...readConfig(pair.us.dir), stopWaitMs: 300 });
     await pair.start(pair.us);
     const [host, port] = pair.us.listen.split(':') as [string, string];
-    const socket = connect(Number(port), host);
+    // Over pinned TLS as Beijing, as the listener takes only pinned peers.
+    const cn = tlsOf(pair.cn.dir);
+    const socket = connect({
+      port: Number(port),
+      host,
+      key: cn.key,
+      cert: cn.cert,
+      rejectUnauthorized: false,
+    });
     socket.on('error', () => {});
     const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
     // A whole request, and in the same write the start of a second that never ends: once the

@@ -43,7 +43,7 @@ import type { Receipt, SignedReceipt } from '../../protocol/receipt.ts';
 import type { Regimes } from '../../protocol/regimes.ts';
 import { schemaError } from '../../protocol/validate.ts';
 import { RANK } from '../../protocol/values.ts';
-import { PROTOCOL_VERSION } from '../../protocol/version.ts';
+import { FORMAT_VERSION } from '../../protocol/version.ts';
 import type { Released } from '../../protocol/views.ts';
 import { isStoreError, isUniqueViolation } from '../../store/damage.ts';
 import type { RotationStore } from '../../store/rotations.ts';
@@ -520,7 +520,7 @@ export class Node {
       const checkpoint = await ledger.checkpoint();
       const signer = keys.signer('signing');
       const body: Receipt = {
-        v: PROTOCOL_VERSION,
+        v: FORMAT_VERSION,
         from: this.party,
         to: party,
         kid: signer.kid,

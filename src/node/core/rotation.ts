@@ -21,6 +21,7 @@ import { sealFor, signHeader } from '../../crypto/envelope.ts';
 import { ed25519Key, type PrivateKey, sealingKey } from '../../crypto/keys.ts';
 import type { Accepted } from '../../crypto/receive.ts';
 import type { SenderEpoch } from '../../crypto/seal.ts';
+import { cardPin } from '../../crypto/tls.ts';
 import { envelopeLeaf, eventLeaf } from '../../ledger/leaves.ts';
 import type { Body, Draft } from '../../protocol/body.ts';
 import type { Card, KeyEntry, KeyPurpose, SignedCard } from '../../protocol/card.ts';
@@ -157,6 +158,11 @@ export interface RotateRequest {
    * absent.
    */
   vocabulary?: { version: string; hash: string };
+  /**
+   * The pin of the node's TLS certificate for the new card (a folder made before pinned TLS gets
+   * its TLS key with its first rotation); the old card's when absent.
+   */
+  tlsPin?: string;
   now: Date;
   /** Makes each new key: in the process by default (a key file follows), or on a token. */
   newKey?: NewKey;
@@ -232,10 +238,11 @@ export async function releaseRotation(
     keys: old.keys.map((k) => byKid.get(k.kid)?.entry ?? k),
     endpoints: old.endpoints,
     vocabulary: request.vocabulary ?? old.vocabulary,
+    tlsPin: request.tlsPin ?? cardPin(old.ext),
     serial: old.serial + 1,
     issued: request.now,
   });
-  if (old.ext) next.ext = old.ext;
+  if (old.ext || next.ext) next.ext = { ...old.ext, ...next.ext };
   const signed = signCard(next, identity.key);
   const recipients = [...peers.keys()];
   if (!recipients.length) throw new DataDirError('there is no pinned peer to tell');

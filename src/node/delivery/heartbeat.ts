@@ -13,7 +13,7 @@ import type { SignedCard } from '../../protocol/card.ts';
 import { ProtocolError } from '../../protocol/errors.ts';
 import type { Heartbeat, SignedHeartbeat } from '../../protocol/heartbeat.ts';
 import { LIMITS } from '../../protocol/limits.ts';
-import { PROTOCOL_VERSION } from '../../protocol/version.ts';
+import { FORMAT_VERSION } from '../../protocol/version.ts';
 import type { PathStatus } from '../../protocol/views.ts';
 import type { Store } from '../../store/store.ts';
 import type { Config } from '../core/config.ts';
@@ -127,7 +127,7 @@ export class Heartbeats {
     const tracker = peers.received(party);
     const signer = keys.signer('signing');
     const heartbeat: Heartbeat = {
-      v: PROTOCOL_VERSION,
+      v: FORMAT_VERSION,
       from: config.party,
       to: party,
       path,
@@ -190,10 +190,13 @@ export class Heartbeats {
     try {
       const mine = await this.make(party, path.path);
       const started = performance.now();
+      const { url, tls } = this.#paths.connection(party, path);
       const answer = await postJson(
-        `${path.url}/federation/v1/heartbeat`,
+        `${url}/federation/v1/heartbeat`,
         JSON.stringify(mine),
         config.outbox.sendTimeoutMs,
+        {},
+        tls,
       );
       const theirs = verifyHeartbeat(answer, peers.pinned(party).card, config.party);
       if (theirs.heartbeat.echo !== mine.heartbeat.nonce)
@@ -203,7 +206,7 @@ export class Heartbeats {
       metrics.heartbeatRtt.observe({ peer: party, path: path.path }, rttMs / 1000);
       await this.#takeIn(theirs.heartbeat);
     } catch (e) {
-      this.#paths.failed(party, path.path, (e as Error).message);
+      this.#paths.failed(party, path.path, (e as Error).message, e);
       logger.debug(
         { peer: party, path: path.path, reason: (e as Error).message },
         'heartbeat failed',
@@ -214,7 +217,12 @@ export class Heartbeats {
   async #probeRelay(party: string, path: PathStatus): Promise<void> {
     const started = performance.now();
     try {
-      await getJson(`${path.url}/relay/v1/health`, this.#parts.config.outbox.sendTimeoutMs);
+      await getJson(
+        `${path.url}/relay/v1/health`,
+        this.#parts.config.outbox.sendTimeoutMs,
+        {},
+        this.#paths.connection(party, path).tls,
+      );
       const rttMs = performance.now() - started;
       this.#paths.succeeded(party, path.path, rttMs, true);
       this.#parts.metrics.heartbeatRtt.observe({ peer: party, path: path.path }, rttMs / 1000);

@@ -33,7 +33,9 @@ describe('paths', () => {
 
   /** Washington reaches Beijing through two proxies: `direct` (preferred) and `alternate`. */
   async function twoPaths(settings: Partial<Config> = {}) {
-    pair = await createPair(settings);
+    // The fault proxies frame HTTP requests: these two speak version 1 (plain HTTP). Pinned TLS
+    // has its own tests (test/integration/pinned-tls.test.ts).
+    pair = await createPair(settings, undefined, { version1: ['us', 'cn'] });
     const port = Number(pair.cn.listen.split(':')[1]);
     for (const seed of [1, 2]) proxies.push(await FaultProxy.start({ targetPort: port, seed }));
     const [direct, alternate] = proxies as [FaultProxy, FaultProxy];

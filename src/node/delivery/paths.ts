@@ -12,6 +12,7 @@
 import type { Logger } from 'pino';
 import type { NodeKeys } from '../../crypto/keys.ts';
 import { relayAuthHeaders } from '../../crypto/relay-auth.ts';
+import { cardPin, type TlsIdentity } from '../../crypto/tls.ts';
 import type { Endpoint } from '../../protocol/card.ts';
 import { ProtocolError } from '../../protocol/errors.ts';
 import { BatchProcessing, BatchResult } from '../../protocol/federation.ts';
@@ -22,7 +23,7 @@ import type { Config } from '../core/config.ts';
 import type { NodeEvents } from '../core/events.ts';
 import type { Metrics } from '../core/metrics.ts';
 import type { Peers } from '../core/peers.ts';
-import { getJson, postJson, TransportError } from './transport.ts';
+import { getJson, postJson, type TlsClient, TransportError } from './transport.ts';
 
 /** What carrying a batch came to (`processing`: the `202`s the peer answered before it). */
 export type Sent =
@@ -58,6 +59,8 @@ export interface PathsParts {
   config: Config;
   /** Its signing key signs deposits at relays. */
   keys: NodeKeys;
+  /** Our TLS certificate, presented over pinned mutual TLS; absent before `hotline rotate`. */
+  tls: TlsIdentity | undefined;
   peers: Peers;
   alarms: Alarms;
   metrics: Metrics;
@@ -141,10 +144,44 @@ export class Paths {
     this.#publish(party, status, before);
   }
 
-  /** A heartbeat or send on the path failed. */
-  failed(party: string, path: string, reason: string): void {
+  /**
+   * How to call a path. A direct path of a peer whose card pins TLS is called over pinned mutual
+   * TLS (`https:`, whatever scheme the card's URL has: a card of version 1 listed `http:`); a peer
+   * that pins none is called as its URL says. A relay over `https:` gets our certificate.
+   */
+  connection(
+    party: string,
+    path: Pick<PathStatus, 'kind' | 'url'>,
+  ): {
+    url: string;
+    tls: TlsClient | undefined;
+  } {
+    const identity = this.#parts.tls;
+    if (path.kind === 'relay') return { url: path.url, tls: { pin: undefined, identity } };
+    const pin = cardPin(this.#parts.peers.pinned(party).card.ext);
+    if (!pin) return { url: path.url, tls: undefined };
+    return { url: path.url.replace(/^http:/, 'https:'), tls: { pin, identity } };
+  }
+
+  /**
+   * A heartbeat or send on the path failed. A server whose certificate is not the pinned one is
+   * more than a path down: one `tls-pin` alarm per path, counted while it stays open.
+   */
+  failed(party: string, path: string, reason: string, error?: unknown): void {
     const status = this.#find(party, path);
     if (!status) return;
+    if (error instanceof TransportError && error.code === 'E_TLS_PIN')
+      this.#parts.alarms
+        .raise(
+          'tls-pin',
+          party,
+          `the path "${path}" to "${party}" answered with a TLS certificate that "${party}"'s card does not pin; nothing was sent on it: ${error.message}`.slice(
+            0,
+            900,
+          ),
+          { cause: path },
+        )
+        .catch((err: unknown) => this.#parts.logger.error({ err }, 'raising a TLS alarm failed'));
     status.failures++;
     const before = status.state;
     status.state = status.failures >= DOWN_AFTER ? 'down' : 'degraded';
@@ -238,7 +275,7 @@ export class Paths {
             running--;
             const reason = (e as Error).message;
             errors.push(`${path.path}: ${reason}`);
-            this.failed(party, path.path, reason);
+            this.failed(party, path.path, reason, e);
             if (done || running > 0) return;
             if (deposited) settle(deposited);
             else advance(path.path, reason);
@@ -263,6 +300,7 @@ export class Paths {
         batch,
         timeout,
         relayAuthHeaders(config.party, keys.signer('signing'), 'POST', url, batch),
+        this.connection(party, path).tls,
       );
     } catch (e) {
       if (e instanceof TransportError && e.answered)
@@ -337,9 +375,12 @@ export class Paths {
         throw new TransportError(
           `${path.url}: the batch was still being processed after ${PROCESSING_MAX_MS} ms`,
         );
+      const { url, tls } = this.connection(party, path);
       answer = await getJson(
-        `${path.url}/federation/v1/batches/${key}?${query}${POLL_WAIT_MS}`,
+        `${url}/federation/v1/batches/${key}?${query}${POLL_WAIT_MS}`,
         POLL_WAIT_MS + timeout,
+        {},
+        tls,
       ).catch((e: unknown) => {
         // The peer forgot the batch (it restarted): send it again, on this path.
         if (e instanceof TransportError && e.code === 'E_NOT_FOUND')
@@ -359,7 +400,8 @@ export class Paths {
     query: string,
     timeout: number,
   ): Promise<unknown> {
-    return postJson(`${path.url}/federation/v1/envelopes${query}`, batch, timeout).catch(
+    const { url, tls } = this.connection(party, path);
+    return postJson(`${url}/federation/v1/envelopes${query}`, batch, timeout, {}, tls).catch(
       async (e: unknown) => {
         if (e instanceof TransportError && e.code === 'E_STORE') await this.#peerStore(party, e);
         throw e;

@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import type { NodeKeys } from '../../crypto/keys.ts';
 import { relayAuthHeaders } from '../../crypto/relay-auth.ts';
 import { verifyReceiptSignature } from '../../crypto/statements.ts';
+import type { TlsIdentity } from '../../crypto/tls.ts';
 import type { SignedCard } from '../../protocol/card.ts';
 import { ProtocolError } from '../../protocol/errors.ts';
 import type { BatchResult } from '../../protocol/federation.ts';
@@ -30,7 +31,7 @@ import type { ReceiptProofs } from '../record/receipt-proofs.ts';
 import type { Witness } from '../record/witness.ts';
 import type { Outbox } from './outbox.ts';
 import type { Paths } from './paths.ts';
-import { getJson, postJson } from './transport.ts';
+import { getJson, postJson, type TlsClient } from './transport.ts';
 
 /** Rounds of collecting per relay per tick, so a full box drains quickly but not forever. */
 const ROUNDS = 8;
@@ -38,6 +39,8 @@ export interface RelayParts {
   config: Config;
   /** Its signing key signs every request to a relay. */
   keys: NodeKeys;
+  /** Our TLS certificate, shown to relays reached over `https:`. */
+  tls: TlsIdentity | undefined;
   card: SignedCard;
   node: Node;
   receiptProofs: ReceiptProofs;
@@ -106,7 +109,8 @@ export class RelayCollector {
     const timeout = config.outbox.sendTimeoutMs;
     const box = `${url}/relay/v1/boxes/${config.party}`;
     const collect = `${box}?after=0&limit=256`;
-    const answer = await getJson(collect, timeout, this.#signed('GET', collect));
+    const tls = this.#tls();
+    const answer = await getJson(collect, timeout, this.#signed('GET', collect), tls);
     const error = schemaError(Collected, answer);
     if (error) throw new ProtocolError('E_MALFORMED', `the relay's answer ${error}`);
     const { items } = answer as Collected;
@@ -118,8 +122,13 @@ export class RelayCollector {
     metrics.relayCollected.inc({ kind: 'answer' }, items.length - envelopes.length);
     const upTo = Math.max(...items.map((i) => i.n));
     const ack = JSON.stringify({ upTo });
-    await postJson(`${box}/ack`, ack, timeout, this.#signed('POST', `${box}/ack`, ack));
+    await postJson(`${box}/ack`, ack, timeout, this.#signed('POST', `${box}/ack`, ack), tls);
     return items.length;
+  }
+
+  /** A relay over `https:` is shown our certificate (as delivery does: Paths.connection). */
+  #tls(): TlsClient {
+    return { pin: undefined, identity: this.#parts.tls };
   }
 
   #signed(method: 'GET' | 'POST', url: string, body?: string) {
@@ -142,7 +151,13 @@ export class RelayCollector {
       const proofs = await this.#proofs(sender, mine);
       const to = `${url}/relay/v1/boxes/${sender}/answers`;
       const body = JSON.stringify({ from: config.party, result: mine, proofs });
-      await postJson(to, body, config.outbox.sendTimeoutMs, this.#signed('POST', to, body));
+      await postJson(
+        to,
+        body,
+        config.outbox.sendTimeoutMs,
+        this.#signed('POST', to, body),
+        this.#tls(),
+      );
     }
   }
 

@@ -1,12 +1,21 @@
 /**
  * HTTP to a peer: JSON with a timeout. A timeout or a non-2xx answer is a failed send.
  *
- * Requests go through undici's `request` on one keep-alive agent rather than `fetch`: the
+ * Requests go through undici's `request` on keep-alive agents rather than `fetch`: the
  * connection to a peer stays open between messages, and a round trip costs about half of what
  * `fetch` (WHATWG streams around the same client) adds to it — the latency of a flash message
  * crosses two of them.
+ *
+ * To a peer whose card pins its TLS key, requests go over mutual TLS (docs/protocol.md
+ * § Transport): the node presents its own certificate, and the server's certificate is accepted
+ * only if its SubjectPublicKeyInfo hashes to the pin — no CA, no host name. A server presenting
+ * another certificate (a TLS-terminating proxy in the middle) fails the send with `E_TLS_PIN`,
+ * which the caller raises as an alarm. TLS sessions are cached and resumed.
  */
-import type { Agent, request } from 'undici';
+import { isIP } from 'node:net';
+import { type TLSSocket, connect as tlsConnect } from 'node:tls';
+import type { Agent, buildConnector, request } from 'undici';
+import { spkiPin, type TlsIdentity } from '../../crypto/tls.ts';
 
 export class TransportError extends Error {
   override name = 'TransportError';
@@ -21,27 +30,116 @@ export class TransportError extends Error {
   }
 }
 
+/** How a request to an `https:` URL is made: whose certificate to accept, which to present. */
+export interface TlsClient {
+  /** The pin the server's certificate must match; without one, the usual CA checks apply. */
+  pin: string | undefined;
+  /** Our certificate and key, presented to the server (pinned mutual TLS). */
+  identity: TlsIdentity | undefined;
+}
+
+/** The server's certificate does not match the pin: raised as `E_TLS_PIN`. */
+export class PinMismatch extends Error {
+  override name = 'PinMismatch';
+  readonly code = 'E_TLS_PIN';
+}
+
 interface Client {
-  agent: Agent;
+  undici: typeof import('undici');
+  plain: Agent;
   request: typeof request;
 }
 let client: Promise<Client> | undefined;
 /** Once loaded: a request then leaves in the caller's own tick, with no await before it. */
 let loaded: Client | undefined;
+/** One agent per (server pin, our certificate): its connections and TLS sessions are reused. */
+const pinned = new Map<string, Agent>();
+
+const KEEP_ALIVE = { keepAliveTimeout: 30_000, keepAliveMaxTimeout: 120_000 } as const;
 
 /**
- * undici and one agent whose connections to peers stay open between requests (idle sockets do
- * not hold the process). Loaded on first use: CLI commands that never reach a peer skip it.
+ * undici and the agent for plain requests, whose connections to peers stay open between
+ * requests (idle sockets do not hold the process). Loaded on first use: CLI commands that never
+ * reach a peer skip it.
  */
 function undici() {
   client ??= import('undici').then((u) => {
-    loaded = {
-      agent: new u.Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 120_000 }),
-      request: u.request,
-    };
+    loaded = { undici: u, plain: new u.Agent(KEEP_ALIVE), request: u.request };
     return loaded;
   });
   return client;
+}
+
+function agentFor({ undici: u, plain }: Client, tls: TlsClient | undefined): Agent {
+  if (!tls) return plain;
+  const key = `${tls.pin ?? 'ca'} ${tls.identity?.pin ?? '-'}`;
+  let agent = pinned.get(key);
+  if (!agent) {
+    agent = new u.Agent({ ...KEEP_ALIVE, connect: pinnedConnector(u, tls) });
+    pinned.set(key, agent);
+  }
+  return agent;
+}
+
+/**
+ * A connector for `https:`: our certificate presented; with a pin, the server's certificate
+ * checked against it instead of against CAs. TLS sessions are resumed, and a session is kept only
+ * from a connection whose certificate passed the check: a resumed handshake carries no
+ * certificate, and only the server that issued the ticket can resume it, so a resumed session is
+ * the pinned server's. (undici's own session cache would keep a ticket from any server.)
+ */
+function pinnedConnector(u: typeof import('undici'), tls: TlsClient): buildConnector.connector {
+  const { pin } = tls;
+  const identity = tls.identity ? { key: tls.identity.key, cert: tls.identity.cert } : {};
+  if (!pin) return u.buildConnector({ minVersion: 'TLSv1.3', ...identity });
+  const sessions = new Map<string, Buffer>();
+  return (options, callback) => {
+    const where = `${options.hostname}:${options.port}`;
+    let verified = false;
+    let answered = false;
+    const answer = (err: Error | null, socket: TLSSocket | null) => {
+      if (answered) return;
+      answered = true;
+      if (err) callback(err, null);
+      else callback(null, socket as TLSSocket);
+    };
+    const socket = tlsConnect({
+      host: options.hostname,
+      port: Number(options.port) || 443,
+      ...(isIP(options.hostname) ? {} : { servername: options.hostname }),
+      ...identity,
+      minVersion: 'TLSv1.3',
+      ALPNProtocols: ['http/1.1'],
+      // Checked against the pin below, not against CAs.
+      rejectUnauthorized: false,
+      ...(sessions.has(where) ? { session: sessions.get(where) } : {}),
+    });
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true, 60_000);
+    socket.on('session', (session: Buffer) => {
+      if (verified) sessions.set(where, session);
+    });
+    socket.once('error', (err) => answer(err, null));
+    socket.once('secureConnect', () => {
+      if (socket.isSessionReused()) verified = true;
+      else {
+        const raw = socket.getPeerCertificate()?.raw;
+        const got = raw ? spkiPin(raw) : 'none';
+        verified = got === pin;
+        if (!verified) {
+          sessions.delete(where);
+          socket.destroy();
+          return answer(
+            new PinMismatch(
+              `the server's TLS certificate (SPKI SHA-256 ${got.slice(0, 16)}…) is not the one its card pins (${pin.slice(0, 16)}…): something in the middle, or the wrong server`,
+            ),
+            null,
+          );
+        }
+      }
+      answer(null, socket);
+    });
+  };
 }
 
 /** Headers to add to a request (a relay request's signature). */
@@ -52,12 +150,18 @@ export function postJson(
   body: string,
   timeoutMs: number,
   headers: Headers = {},
+  tls?: TlsClient,
 ): Promise<unknown> {
-  return call(url, 'POST', body, timeoutMs, headers);
+  return call(url, 'POST', body, timeoutMs, headers, tls);
 }
 
-export function getJson(url: string, timeoutMs: number, headers: Headers = {}): Promise<unknown> {
-  return call(url, 'GET', undefined, timeoutMs, headers);
+export function getJson(
+  url: string,
+  timeoutMs: number,
+  headers: Headers = {},
+  tls?: TlsClient,
+): Promise<unknown> {
+  return call(url, 'GET', undefined, timeoutMs, headers, tls);
 }
 
 async function call(
@@ -66,11 +170,14 @@ async function call(
   body: string | undefined,
   timeoutMs: number,
   headers: Headers,
+  tls: TlsClient | undefined,
 ): Promise<unknown> {
   const signal = AbortSignal.timeout(timeoutMs);
   let status: number;
   let text: string;
-  const { agent, request } = loaded ?? (await undici());
+  const undiciClient = loaded ?? (await undici());
+  const { request } = undiciClient;
+  const agent = agentFor(undiciClient, url.startsWith('https:') ? tls : undefined);
   try {
     const response = await request(url, {
       method,
@@ -83,6 +190,8 @@ async function call(
     status = response.statusCode;
     text = await response.body.text();
   } catch (e) {
+    const mismatch = pinMismatchIn(e);
+    if (mismatch) throw new TransportError(`${url}: ${mismatch.message}`, false, mismatch.code);
     const reason = signal.aborted
       ? `no answer in ${timeoutMs} ms`
       : ((e as { code?: string }).code ?? (e as Error).message);
@@ -99,6 +208,15 @@ async function call(
   } catch {
     throw new TransportError(`${url}: the answer is not JSON`, true);
   }
+}
+
+/** The pin mismatch behind a failed request, if that is what failed it. */
+function pinMismatchIn(e: unknown): PinMismatch | undefined {
+  for (let cause = e, depth = 0; cause && depth < 4; depth++) {
+    if (cause instanceof PinMismatch) return cause;
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  return undefined;
 }
 
 /** The `error.code` of an error answer in the one error shape, if it is one (a short slug). */

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { createPair, draft, eventually, type Pair, type Site } from '../../../test/support/pair.ts';
+import { federationRequest, tlsOf } from '../../../test/support/tls.ts';
 import { signHeartbeat } from '../../crypto/statements.ts';
 import { signCheckpoint } from '../../ledger/checkpoint.ts';
 import {
@@ -13,7 +14,7 @@ import { ed25519NoteSigner, formatSignatureLine, openNote } from '../../ledger/n
 import { openPeerCheckpoint } from '../../ledger/receipt.ts';
 import { fromBase64url, fromHex, fromUtf8, toHex, utf8 } from '../../protocol/encoding.ts';
 import type { Heartbeat } from '../../protocol/heartbeat.ts';
-import { PROTOCOL_VERSION } from '../../protocol/version.ts';
+import { FORMAT_VERSION } from '../../protocol/version.ts';
 import { LEDGER_PAGE_HASHES } from '../../store/migrations.ts';
 import type { Store } from '../../store/store.ts';
 import { readConfig, writeConfig } from '../core/config.ts';
@@ -136,7 +137,7 @@ function heartbeatFromCn(fields: Partial<Heartbeat> & Pick<Heartbeat, 'checkpoin
   const usCard = readOwnCard(pair.us.dir).card;
   return signHeartbeat(
     {
-      v: PROTOCOL_VERSION,
+      v: FORMAT_VERSION,
       from: 'cn',
       to: 'us',
       path: usCard.endpoints[0]?.id ?? 'direct',
@@ -162,13 +163,10 @@ function forgedCheckpoint(size: number) {
   );
 }
 
-async function post(site: Site, path: string, body: unknown) {
-  const response = await fetch(`http://${site.listen}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, body: await response.json() };
+/** A request to `site`'s federation listener as its peer would make it: with the peer's certificate. */
+function post(site: Site, path: string, body: unknown) {
+  const peer = site.party === 'us' ? pair.cn : pair.us;
+  return federationRequest(site.listen, path, tlsOf(peer.dir), body);
 }
 
 describe('mutual witnessing', () => {
@@ -522,8 +520,14 @@ describe('GET /federation/v1/proof/consistency', () => {
     const card = readOwnCard(pair.us.dir).card;
     const a = openPeerCheckpoint(card, first.note);
     const b = openPeerCheckpoint(card, second.note);
-    const get = (query: string) =>
-      fetch(`http://${pair.us.listen}/federation/v1/proof/consistency?${query}`);
+    const get = async (query: string) => {
+      const answer = await federationRequest(
+        pair.us.listen,
+        `/federation/v1/proof/consistency?${query}`,
+        tlsOf(pair.cn.dir),
+      );
+      return { status: answer.status, json: async () => answer.body };
+    };
 
     const response = await get(`from=${a.size}&to=${b.size}`);
     expect(response.status).toBe(200);

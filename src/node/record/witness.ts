@@ -43,7 +43,7 @@ import type { Config } from '../core/config.ts';
 import { Lock } from '../core/lock.ts';
 import type { Peers } from '../core/peers.ts';
 import type { Paths } from '../delivery/paths.ts';
-import { getJson, TransportError } from '../delivery/transport.ts';
+import { getJson, type TlsClient, TransportError } from '../delivery/transport.ts';
 import type { Ledger } from './ledger.ts';
 
 /** GET /federation/v1/proof/consistency: the query (text, as query strings arrive). */
@@ -639,7 +639,12 @@ export class Witness {
       try {
         // Every path but the last gets the failover time, as delivery does.
         const timeout = i < direct.length - 1 ? failoverMs : sendTimeoutMs;
-        return await this.#fetchProofAt(path.url, from, to, timeout);
+        return await this.#fetchProofAt(
+          this.#parts.paths.connection(party, path),
+          from,
+          to,
+          timeout,
+        );
       } catch (e) {
         errors.push((e as Error).message);
         if (e instanceof TransportError && e.answered && e.code) codes.push(e.code);
@@ -650,13 +655,13 @@ export class Witness {
   }
 
   async #fetchProofAt(
-    base: string,
+    base: { url: string; tls: TlsClient | undefined },
     from: number,
     to: number,
     timeoutMs: number,
   ): Promise<Uint8Array[]> {
-    const url = `${base}/federation/v1/proof/consistency?from=${from}&to=${to}`;
-    const answer = await getJson(url, timeoutMs);
+    const url = `${base.url}/federation/v1/proof/consistency?from=${from}&to=${to}`;
+    const answer = await getJson(url, timeoutMs, {}, base.tls);
     const error = schemaError(ConsistencyProof, answer);
     if (error) throw new PeerAnswer(`${url}: the answer ${error}`);
     return (answer as ConsistencyProof).proof.map(fromHex);

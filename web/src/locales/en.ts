@@ -71,6 +71,7 @@ export const en = {
     integrity: 'Damage found in this node’s records',
     'store-error': 'This node’s store failed: messages cannot be taken in',
     'peer-store-error': 'The peer’s store failed: our messages wait here',
+    'tls-pin': 'The peer’s TLS certificate is not the pinned one: something in the middle',
     'outbox-full': 'Outbox to a peer nearly or entirely full',
     'delivery-held': 'Resending held: the peer’s receipts are refused as a fork',
     escalation: 'Escalation: a message awaits acknowledgement',

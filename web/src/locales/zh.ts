@@ -74,6 +74,7 @@ export const zh: Plural<Labels> = {
     integrity: '本节点记录发现损坏',
     'store-error': '本节点存储出错：无法接收消息',
     'peer-store-error': '对方存储出错：我方消息暂存本地待发',
+    'tls-pin': '对方 TLS 证书与钉定的不符：链路中间可能有人',
     'outbox-full': '发往对方的发件箱将满或已满',
     'delivery-held': '已暂停重发：对方回执因账本分叉被拒',
     escalation: '升级通知：有消息待确认',

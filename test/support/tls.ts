@@ -1,0 +1,92 @@
+/**
+ * Pinned mutual TLS in tests: requests to a node's federation listener made with a given TLS
+ * identity (an attacker's or a peer's), and a data folder taken back to protocol version 1 (no TLS
+ * key, a card that pins none) as a node made before pinned TLS would have it.
+ */
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Agent, fetch, request } from 'undici';
+import { createCard, signCard } from '../../src/crypto/card.ts';
+import type { TlsIdentity } from '../../src/crypto/tls.ts';
+import { paths, readNodeKeys, readNodeTls, readOwnCard } from '../../src/node/core/data.ts';
+import type { SignedCard } from '../../src/protocol/card.ts';
+
+/** A site's own TLS key and certificate. */
+export function tlsOf(dir: string): TlsIdentity {
+  const tls = readNodeTls(dir);
+  if (!tls) throw new Error(`${dir} has no TLS key`);
+  return tls;
+}
+
+/**
+ * POSTs (or GETs, without a body) to `https://<listen><path>` presenting `identity` (none: no
+ * client certificate), accepting any server certificate. Answers the status and parsed body.
+ */
+export async function federationRequest(
+  listen: string,
+  path: string,
+  identity: TlsIdentity | undefined,
+  body?: unknown,
+): Promise<{ status: number; body: unknown }> {
+  const agent = new Agent({
+    connect: {
+      rejectUnauthorized: false,
+      ...(identity ? { key: identity.key, cert: identity.cert } : {}),
+    },
+  });
+  try {
+    const response = await request(`https://${listen}${path}`, {
+      dispatcher: agent,
+      method: body === undefined ? 'GET' : 'POST',
+      ...(body === undefined
+        ? {}
+        : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+    });
+    const text = await response.body.text();
+    return { status: response.statusCode, body: text ? JSON.parse(text) : undefined };
+  } finally {
+    await agent.close();
+  }
+}
+
+const agents = new Map<string, Agent>();
+
+/**
+ * `fetch` to a federation listener as the party of data folder `dir` (with its certificate, over
+ * `https:` whatever `url` says), accepting any server certificate.
+ */
+export function peerFetch(dir: string, url: string, init: Parameters<typeof fetch>[1] = {}) {
+  let agent = agents.get(dir);
+  if (!agent) {
+    const { key, cert } = tlsOf(dir);
+    agent = new Agent({ connect: { key, cert, rejectUnauthorized: false } });
+    agents.set(dir, agent);
+  }
+  return fetch(url.replace(/^http:/, 'https:'), { ...init, dispatcher: agent });
+}
+
+/**
+ * Takes a data folder back to protocol version 1: its TLS files removed and its card signed again
+ * without a pin (same keys, next serial), as a node made before pinned TLS has it. Answers the
+ * card for the peer to pin.
+ */
+export function downgradeToVersion1(dir: string): SignedCard {
+  const old = readOwnCard(dir).card;
+  rmSync(join(paths(dir).keys, 'tls.key'));
+  rmSync(join(paths(dir).keys, 'tls.crt'));
+  const { tls: _tls, ...ext } = old.ext ?? {};
+  const card = createCard({
+    party: old.party,
+    names: old.names,
+    keys: old.keys,
+    endpoints: old.endpoints.map((e) => ({ ...e, url: e.url.replace(/^https:/, 'http:') })),
+    vocabulary: old.vocabulary,
+    serial: old.serial,
+    issued: new Date(old.issued),
+    expires: new Date(old.expires),
+  });
+  if (Object.keys(ext).length) card.ext = ext;
+  const signed = signCard(card, readNodeKeys(dir).signer('identity').key);
+  writeFileSync(paths(dir).card, `${JSON.stringify(signed, null, 2)}\n`);
+  return signed;
+}
