@@ -8,7 +8,10 @@
  *
  * Answered batches are kept `KEEP_MS` and at most `KEEP_ANSWERED` of them (an answer holds up to
  * 256 receipt entries with their proofs, a few hundred KiB); a batch whose work failed (a store
- * error) is forgotten at once, so a resend runs it again.
+ * error) is forgotten at once, so a resend runs it again. A resent batch whose answer refused an
+ * envelope is checked again rather than answered from memory: a refusal may not hold any more (a
+ * key unknown until the sender's rotation arrived, a seq freed by a compromise rotation) — its
+ * answer is kept only for the sender that asks for it by key (`get`).
  */
 import type { BatchResult } from '../protocol/federation.ts';
 
@@ -21,6 +24,8 @@ interface Entry {
   answer: Promise<BatchResult>;
   /** When it was answered (undefined: still in work). */
   answeredAt?: number;
+  /** The answer refused some envelope: a copy sent again is checked again. */
+  refused?: boolean;
 }
 
 export class BatchAnswers {
@@ -35,11 +40,12 @@ export class BatchAnswers {
   answer(key: string, work: () => Promise<BatchResult>): Promise<BatchResult> {
     this.#forget();
     const known = this.#entries.get(key);
-    if (known) return known.answer;
+    if (known && !known.refused) return known.answer;
     const entry: Entry = {
       answer: work().then(
         (answer) => {
           entry.answeredAt = this.#now();
+          entry.refused = answer.rejected.length > 0;
           return answer;
         },
         (e: unknown) => {
