@@ -391,6 +391,7 @@ describe('Beijing refuses, with a stable code,', () => {
       'E_TLS_PEER',
       'E_TLS_REQUIRED',
       'E_TLS_PIN',
+      'E_BAD_DISCONTINUITY',
     ];
     const expected = ERROR_CODES.filter((c) => !notOfReceiving.includes(c));
     expect([...new Set(CASES.map(([code]) => code))].sort()).toEqual([...expected].sort());
