@@ -41,7 +41,7 @@ import type {
   SignedRecoveryRequest,
 } from '../../protocol/recovery.ts';
 import { schemaError } from '../../protocol/validate.ts';
-import { PROTOCOL_VERSION } from '../../protocol/version.ts';
+import { FORMAT_VERSION } from '../../protocol/version.ts';
 import type { Store } from '../../store/store.ts';
 import type { Alarms } from '../core/alarms.ts';
 import type { Config } from '../core/config.ts';
@@ -162,7 +162,7 @@ export class Recovery {
     const tracker = new SeqTracker(await store.inboxSeqs(party));
     const signer = keys.signer('signing');
     const request: RecoveryRequest = {
-      v: PROTOCOL_VERSION,
+      v: FORMAT_VERSION,
       from: config.party,
       to: party,
       kid: signer.kid,
@@ -182,10 +182,13 @@ export class Recovery {
     for (const path of direct) {
       let input: unknown;
       try {
+        const { url, tls } = paths.connection(party, path);
         input = await postJson(
-          `${path.url}/federation/v1/recovery`,
+          `${url}/federation/v1/recovery`,
           body,
           config.outbox.sendTimeoutMs,
+          {},
+          tls,
         );
       } catch (e) {
         errors.push(`${path.path}: ${(e as Error).message}`);
@@ -272,7 +275,7 @@ export class Recovery {
       const signer = keys.signer('signing');
       return signRecoveryAnswer(
         {
-          v: PROTOCOL_VERSION,
+          v: FORMAT_VERSION,
           from: config.party,
           to: from,
           kid: signer.kid,
