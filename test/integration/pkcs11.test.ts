@@ -128,6 +128,9 @@ describe('keys on a PKCS#11 token (SoftHSM2)', () => {
       'recovery-OFFLINE.key',
       'sealing-x-wing.key',
       'sealing-x25519.key',
+      // The TLS key stays a file: it authenticates connections, and its card pin is signed.
+      'tls.crt',
+      'tls.key',
       'vapid.key',
     ]);
     expect(readFileSync(us.configFile, 'utf8')).not.toContain(PIN);
