@@ -75,6 +75,10 @@ export function postgresPool(options: PostgresOptions, settings: PoolSettings = 
   // 'error' event of the pool, which would end the process unheard: the pool drops that client
   // and the next query opens a new connection; a query that meets the failure throws as usual.
   pool.on('error', () => {});
+  // The same ending while the connection is checked out — a replica frozen (SIGSTOP) inside a
+  // transaction wakes to find it cut — is an 'error' event of the client itself: heard here, the
+  // transaction's next query fails, the unit of work is refused whole, and the client is dropped.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }
 
