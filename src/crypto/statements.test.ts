@@ -172,6 +172,8 @@ describe('signature contexts', () => {
       receipt: 'hotline/v1/receipt\n',
       heartbeat: 'hotline/v1/heartbeat\n',
       relay: 'hotline/v1/relay-request\n',
+      recovery: 'hotline/v1/recovery-request\n',
+      recoveryAnswer: 'hotline/v1/recovery-answer\n',
     });
   });
 });
