@@ -28,10 +28,21 @@ describe('a receiver slower than the send timeout', () => {
 
   /** Washington → Beijing on two paths; Beijing's batches each take SLOW_MS longer. */
   async function slowPeer(sendTimeoutMs: number) {
-    pair = await createPair({
-      heartbeatMs: 600_000,
-      outbox: { batch: 32, backoffBaseMs: 100, backoffMaxMs: 2000, sendTimeoutMs, failoverMs: 500 },
-    });
+    // Protocol 1 (plain HTTP): the fault proxy reads the requests it slows down.
+    pair = await createPair(
+      {
+        heartbeatMs: 600_000,
+        outbox: {
+          batch: 32,
+          backoffBaseMs: 100,
+          backoffMaxMs: 2000,
+          sendTimeoutMs,
+          failoverMs: 500,
+        },
+      },
+      undefined,
+      { version1: ['us', 'cn'] },
+    );
     const port = Number(pair.cn.listen.split(':').pop());
     for (const seed of [1, 2]) proxies.push(await FaultProxy.start({ targetPort: port, seed }));
     const [direct, alternate] = proxies as [FaultProxy, FaultProxy];
