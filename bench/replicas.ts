@@ -24,7 +24,6 @@ import {
   until,
   WASHINGTON,
 } from '../test/integration/nodes.ts';
-import { freePort } from '../test/support/ports.ts';
 import type { BenchOptions } from './run.ts';
 
 const URL = process.env.HOTLINE_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -50,14 +49,6 @@ function summary(samples: number[]) {
     p90: Math.round(percentile(s, 90)),
     max: Math.round(s.at(-1) ?? 0),
   };
-}
-
-async function leading(node: HotlineNode): Promise<boolean> {
-  const response = await fetch(`${node.operatorUrl}/metrics`, {
-    headers: { authorization: `Bearer ${node.token}` },
-    signal: AbortSignal.timeout(3000),
-  }).catch(() => undefined);
-  return /^hotline_replica_leading\{[^}]*\} 1$/m.test((await response?.text()) ?? '');
 }
 
 const release = async (via: HotlineNode, to: string, text: string, flash: boolean) =>
@@ -112,33 +103,10 @@ async function flashLatency(via: HotlineNode, to: string) {
 }
 
 async function party(root: string, replicas: number, schema: string) {
-  const listens = [];
-  for (let i = 0; i < replicas; i++) listens.push(`127.0.0.1:${await freePort()}`);
-  const postgres = replicas > 0;
-  const first = await HotlineNode.init(
-    root,
-    WASHINGTON,
-    { ...SETTINGS, ...(postgres ? { replica: { id: 'us-1', leaseMs: LEASE_MS } } : {}) },
-    {
-      ...(listens[0] ? { listen: listens[0] } : {}),
-      initArgs: postgres
-        ? [
-            ...listens.flatMap((l) => ['--endpoint', `http://${l}`]),
-            '--postgres-url',
-            URL,
-            '--postgres-schema',
-            schema,
-          ]
-        : [],
-    },
-  );
-  const us = [first];
-  for (let i = 2; i <= replicas; i++)
-    us.push(
-      await HotlineNode.replicaOf(first, `us-${i}`, listens[i - 1] as string, {
-        replica: { id: `us-${i}`, leaseMs: LEASE_MS },
-      }),
-    );
+  const us = replicas
+    ? await HotlineNode.replicas(root, replicas, SETTINGS, { url: URL, schema, leaseMs: LEASE_MS })
+    : [await HotlineNode.init(root, WASHINGTON, SETTINGS)];
+  const first = us[0] as HotlineNode;
   const cn = await HotlineNode.init(root, BEIJING, SETTINGS);
   await first.pin(cn);
   await cn.pin(first);
@@ -152,7 +120,8 @@ async function takeovers(us: HotlineNode[]): Promise<number[]> {
     const leader = await until(
       'a leader',
       async () => {
-        for (const r of us) if (await leading(r)) return r;
+        for (const r of us)
+          if ((await r.replicaMetrics().catch(() => undefined))?.leading) return r;
         return undefined;
       },
       30_000,

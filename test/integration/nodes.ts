@@ -245,6 +245,58 @@ export class HotlineNode {
     return node;
   }
 
+  /**
+   * Washington as `count` replicas over one PostgreSQL schema (`replica.id` us-1 … us-N, each a
+   * card endpoint of its own), made but not started; `leaseMs` when given.
+   */
+  static async replicas(
+    root: string,
+    count: number,
+    settings: Settings,
+    store: { url: string; schema: string; leaseMs?: number },
+  ): Promise<HotlineNode[]> {
+    const listens: string[] = [];
+    for (let i = 0; i < count; i++) listens.push(`127.0.0.1:${await freePort()}`);
+    const replica = (id: string) => ({
+      replica: { id, ...(store.leaseMs ? { leaseMs: store.leaseMs } : {}) },
+    });
+    const first = await HotlineNode.init(
+      root,
+      WASHINGTON,
+      { ...settings, ...replica('us-1') },
+      {
+        listen: listens[0] as string,
+        initArgs: [
+          ...listens.flatMap((l) => ['--endpoint', `http://${l}`]),
+          '--postgres-url',
+          store.url,
+          '--postgres-schema',
+          store.schema,
+        ],
+      },
+    );
+    const all = [first];
+    for (let i = 2; i <= count; i++)
+      all.push(
+        await HotlineNode.replicaOf(first, `us-${i}`, listens[i - 1] as string, replica(`us-${i}`)),
+      );
+    return all;
+  }
+
+  /** What the replica's /metrics says: does it lead, and how many of its writes were fenced. */
+  async replicaMetrics(): Promise<{ leading: boolean; fenced: number }> {
+    const response = await fetch(`${this.operatorUrl}/metrics`, {
+      headers: { authorization: `Bearer ${this.token}` },
+      signal: AbortSignal.timeout(3000),
+    });
+    const text = await response.text();
+    const leading = /^hotline_replica_leading\{[^}]*\} 1$/m.test(text);
+    let fenced = 0;
+    for (const m of text.matchAll(/^hotline_fenced_writes_total\{[^}]*\} (\d+)$/gm))
+      fenced += Number(m[1]);
+    return { leading, fenced };
+  }
+
   /** SIGSTOP: the process is frozen with everything it holds (connections, transactions). */
   pause(): void {
     this.#child?.kill('SIGSTOP');

@@ -13,7 +13,6 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import WebSocket from 'ws';
-import { freePort } from '../support/ports.ts';
 import {
   BEIJING,
   draft,
@@ -28,7 +27,6 @@ import {
   type Status,
   sleep,
   until,
-  WASHINGTON,
 } from './nodes.ts';
 
 const URL = process.env.HOTLINE_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -42,20 +40,6 @@ const SETTINGS: Settings = {
   logLevel: 'info',
   outbox: { backoffBaseMs: 100, backoffMaxMs: 1000, sendTimeoutMs: 2000, failoverMs: 500 },
 };
-
-/** What a replica's /metrics says: does it lead, and how many of its writes were fenced. */
-async function replicaMetrics(node: HotlineNode): Promise<{ leading: boolean; fenced: number }> {
-  const response = await fetch(`${node.operatorUrl}/metrics`, {
-    headers: { authorization: `Bearer ${node.token}` },
-    signal: AbortSignal.timeout(3000),
-  });
-  const text = await response.text();
-  const leading = /^hotline_replica_leading\{[^}]*\} 1$/m.test(text);
-  let fenced = 0;
-  for (const m of text.matchAll(/^hotline_fenced_writes_total\{[^}]*\} (\d+)$/gm))
-    fenced += Number(m[1]);
-  return { leading, fenced };
-}
 
 describe('three replicas of one party over PostgreSQL: SIGKILL and SIGSTOP of the leader', () => {
   let root: string;
@@ -75,7 +59,7 @@ describe('three replicas of one party over PostgreSQL: SIGKILL and SIGSTOP of th
       'a replica to lead',
       async () => {
         for (const r of serving()) {
-          const m = await replicaMetrics(r).catch(() => undefined);
+          const m = await r.replicaMetrics().catch(() => undefined);
           if (m?.leading) return r;
         }
         return undefined;
@@ -118,30 +102,8 @@ describe('three replicas of one party over PostgreSQL: SIGKILL and SIGSTOP of th
 
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'hotline-replicas-'));
-    const listens = [];
-    for (let i = 0; i < 3; i++) listens.push(`127.0.0.1:${await freePort()}`);
-    const first = await HotlineNode.init(
-      root,
-      WASHINGTON,
-      { ...SETTINGS, replica: { id: 'us-1' } },
-      {
-        listen: listens[0],
-        initArgs: [
-          ...listens.flatMap((l) => ['--endpoint', `http://${l}`]),
-          '--postgres-url',
-          URL,
-          '--postgres-schema',
-          SCHEMA,
-        ],
-      },
-    );
-    replicas.push(first);
-    for (const i of [2, 3])
-      replicas.push(
-        await HotlineNode.replicaOf(first, `us-${i}`, listens[i - 1] as string, {
-          replica: { id: `us-${i}` },
-        }),
-      );
+    replicas.push(...(await HotlineNode.replicas(root, 3, SETTINGS, { url: URL, schema: SCHEMA })));
+    const first = replicas[0] as HotlineNode;
     cn = await HotlineNode.init(root, BEIJING, SETTINGS);
     await first.pin(cn);
     await cn.pin(first);
@@ -228,7 +190,7 @@ describe('three replicas of one party over PostgreSQL: SIGKILL and SIGSTOP of th
     const m = await until(
       'the former leader to be refused',
       async () => {
-        const metrics = await replicaMetrics(formerLeader);
+        const metrics = await formerLeader.replicaMetrics();
         return metrics.fenced > 0 ? metrics : undefined;
       },
       20_000,
