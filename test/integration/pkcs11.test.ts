@@ -24,6 +24,7 @@ import type { SignedCard } from '../../src/protocol/card.ts';
 import { fromBase64url } from '../../src/protocol/encoding.ts';
 import {
   BEIJING,
+  draft,
   HotlineNode,
   hotline,
   hotlineOk,
@@ -193,18 +194,7 @@ describe('keys on a PKCS#11 token (SoftHSM2)', () => {
   test('messages go both ways between the token node and the file node, and are receipted', async () => {
     await Promise.all([us.pin(cn), cn.pin(us)]);
     await Promise.all([us.start(), cn.start()]);
-    const message = (text: string) => ({
-      type: 'test',
-      precedence: 'flash',
-      status: 'test',
-      tlp: 'clear',
-      codes: [],
-      text: { lang: 'en', body: text },
-      translations: [],
-      attachments: [],
-      author: { desk: 'ops' },
-      approvals: [],
-    });
+    const message = (text: string) => draft(text, 'flash');
     const sent = await us.api<{ id: string }>('POST', '/api/v1/messages', {
       to: ['cn'],
       message: message('Signed on the token.'),

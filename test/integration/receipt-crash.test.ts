@@ -19,6 +19,7 @@ import { freePort } from '../support/ports.ts';
 import { downgradeToVersion1 } from '../support/tls.ts';
 import {
   BEIJING,
+  draft,
   HotlineNode,
   killAll,
   type OutboxItem,
@@ -111,18 +112,7 @@ describe('a receipt record lost in a crash is had again by resending', () => {
     (
       await us.api<{ id: string }>('POST', '/api/v1/messages', {
         to: ['cn'],
-        message: {
-          type: 'test',
-          precedence: 'flash',
-          status: 'test',
-          tlp: 'clear',
-          codes: [],
-          text: { lang: 'en', body: text },
-          translations: [],
-          attachments: [],
-          author: { desk: 'ops' },
-          approvals: [],
-        },
+        message: draft(text, 'flash'),
       })
     ).id;
   const receipted = (messageId: string) =>
