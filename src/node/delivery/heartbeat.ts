@@ -123,7 +123,10 @@ export class Heartbeats {
     echo = this.#peerNonce.get(party),
   ): Promise<SignedHeartbeat> {
     const { config, keys, card, peers } = this.#parts;
-    const witnessing = await this.#witness.outgoing(party, this.#latestSize);
+    // The checkpoint and the proof that it extends what the peer co-signed go together: read
+    // once, as a round's own refresh may sign a newer one while the proof is being made.
+    const latest = this.#latest;
+    const witnessing = await this.#witness.outgoing(party, latest.size);
     const tracker = peers.received(party);
     const signer = keys.signer('signing');
     const heartbeat: Heartbeat = {
@@ -136,28 +139,26 @@ export class Heartbeats {
       nonce: randomBytes(16).toString('base64url'),
       ...(echo ? { echo } : {}),
       received: { contiguous: tracker.contiguous, ranges: tracker.ranges(LIMITS.heartbeatRanges) },
-      checkpoint: this.#latestNote,
+      checkpoint: latest.note,
       ...witnessing,
       card: card.card.serial,
     };
     return signHeartbeat(heartbeat, signer.key);
   }
 
-  #latestNote = '';
-  #latestSize = 0;
+  /** The latest signed checkpoint, which heartbeats carry. */
+  #latest = { note: '', size: 0 };
 
   /** Refreshes the checkpoint heartbeats carry (called before each round). */
   async #refreshCheckpoint(signNew: boolean): Promise<void> {
     const { store, ledger } = this.#parts;
     const latest = await store.latestCheckpoint();
-    if (latest && (latest.size === ledger.size || !signNew)) {
-      this.#latestNote = latest.note;
-      this.#latestSize = latest.size;
-      return;
-    }
-    const { note, size } = await ledger.commit((_tx, log) => log.checkpoint());
-    this.#latestNote = note;
-    this.#latestSize = size;
+    // Rounds and answers refresh concurrently: the newest signed checkpoint wins.
+    const keep = (c: { note: string; size: number }) => {
+      if (c.size >= this.#latest.size) this.#latest = { note: c.note, size: c.size };
+    };
+    if (latest && (latest.size === ledger.size || !signNew)) return keep(latest);
+    keep(await ledger.commit((_tx, log) => log.checkpoint()));
   }
 
   /**

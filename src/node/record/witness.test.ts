@@ -9,6 +9,7 @@ import {
   cosignatureVerifier,
   cosignCheckpoint,
 } from '../../ledger/cosignature.ts';
+import { eventLeaf } from '../../ledger/leaves.ts';
 import { checkTree, storedHashIndex } from '../../ledger/merkle.ts';
 import { ed25519NoteSigner, formatSignatureLine, openNote } from '../../ledger/note.ts';
 import { openPeerCheckpoint } from '../../ledger/receipt.ts';
@@ -332,6 +333,40 @@ describe('mutual witnessing', () => {
     // The alarm is durable: in the log as an event leaf too.
     const leaves = await us.store.readLeaves(0, us.ledger.size);
     expect(leaves.some((l) => l.includes('"type":"fork"'))).toBe(true);
+  });
+
+  test('a heartbeat whose own proof does not verify, from a peer whose log does extend, is no fork: the proof is fetched', async () => {
+    // Heartbeats only by hand here: a node's own rounds would carry Beijing's checkpoints first.
+    await pair.close();
+    pair = await createPair({ heartbeatMs: 600_000 });
+    const us = await pair.start(pair.us);
+    const cn = await pair.start(pair.cn);
+    const grow = (n: number) =>
+      cn.ledger.commit(async (_tx, log) => {
+        const at = new Date().toISOString();
+        await log.append(Array.from({ length: n }, (_, i) => eventLeaf('test', at, { i })));
+        return log.checkpoint();
+      });
+    const first = await grow(2);
+    let answer = await post(
+      pair.us,
+      '/federation/v1/heartbeat',
+      heartbeatFromCn({ checkpoint: first.note }),
+    );
+    expect(answer.status).toBe(200);
+    expect((await us.store.witnessed('cn'))?.size).toBe(first.size);
+
+    // Beijing's next checkpoint does extend it; the heartbeat pairs it with a proof of another.
+    const next = await grow(3);
+    const wrong = await cn.ledger.proveConsistency(first.size, first.size + 1);
+    answer = await post(
+      pair.us,
+      '/federation/v1/heartbeat',
+      heartbeatFromCn({ checkpoint: next.note, consistency: { from: first.size, proof: wrong } }),
+    );
+    expect(answer.status).toBe(200);
+    expect((await us.store.witnessed('cn'))?.size).toBe(next.size);
+    expect(await faultAlarms(us)).toEqual([]);
   });
 
   test('a smaller signed checkpoint the witnessed log does not contain is a fork, not stale', async () => {

@@ -337,6 +337,13 @@ export class Witness {
       proof = await this.#askProof(party, old, checkpoint);
       if (!proof) return;
     }
+    if (
+      old &&
+      proof &&
+      checkpoint.size > old.size &&
+      !checkTree(proof, checkpoint.size, checkpoint.root, old.size, old.root)
+    )
+      proof = await this.#recheck(party, old, checkpoint, proof);
     this.#unproven.delete(party);
     await this.#offer(party, heartbeat.checkpoint, checkpoint, old, proof ?? []);
   }
@@ -382,6 +389,30 @@ export class Witness {
           'no consistency proof for a heartbeat',
         );
       return undefined;
+    }
+  }
+
+  /**
+   * A heartbeat's own proof that does not verify: a forked log, or a sender that paired a proof
+   * with another checkpoint than the one it carries. The peer's log decides, asked directly (a
+   * forked log fails every time); unreachable, the signed heartbeat's proof stands as evidence.
+   */
+  async #recheck(
+    party: string,
+    old: Accepted,
+    checkpoint: Checkpoint,
+    offered: Uint8Array[],
+  ): Promise<Uint8Array[]> {
+    try {
+      const proof = await this.#fetchProof(party, old.size, checkpoint.size, false);
+      if (checkTree(proof, checkpoint.size, checkpoint.root, old.size, old.root))
+        this.#parts.logger.warn(
+          { peer: party, from: old.size, to: checkpoint.size },
+          'a heartbeat carried a consistency proof that does not verify; the one fetched does',
+        );
+      return proof;
+    } catch {
+      return offered;
     }
   }
 
