@@ -22,7 +22,7 @@ import { federationRoutes } from './federation.ts';
 import { liveRoutes } from './live.ts';
 import { operatorRoutes } from './operator.ts';
 import { peopleRoutes } from './people.ts';
-import { installPinnedTls } from './pinned-tls.ts';
+import { claimedParties, installPinnedTls } from './pinned-tls.ts';
 import { pushRoutes } from './push.ts';
 import { type ApiServices, type App, services } from './services.ts';
 
@@ -100,8 +100,9 @@ export async function federationServer(given: ApiServices): Promise<App> {
   if (given.tls)
     installPinnedTls(app, {
       tls: given.tls,
-      peers: given.peers,
-      metrics: given.metrics,
+      cards: () => [...given.peers.values()].map((p) => p.card),
+      claimed: (request) => claimedParties(request.body),
+      refused: (reason) => given.metrics.tlsRefused.inc({ reason }),
       logger,
       handshakeMs: given.config.http.headersTimeoutMs,
     });

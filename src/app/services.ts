@@ -215,6 +215,7 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
     config,
     keys,
     tls: parts.tls,
+    alarms,
     card,
     node,
     receiptProofs,

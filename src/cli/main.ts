@@ -33,7 +33,12 @@ program
   .option('--name-en <name>', 'the party name in English')
   .option('--name-zh <name>', 'the party name in Chinese')
   .option('--endpoint <url>', 'where peers reach this node (repeat, one per path)', collect, [])
-  .option('--relay <url>', 'a relay where this node also takes mail (repeat)', collect, [])
+  .option(
+    '--relay <url>',
+    'a relay where this node also takes mail (repeat); with its pin, as `hotline relay` prints it: <url>#spki=<pin>',
+    collect,
+    [],
+  )
   .option('--listen <host:port>', 'federation listener', '127.0.0.1:7100')
   .option('--operator-listen <host:port>', 'operator listener', '127.0.0.1:7101')
   .option('--admin <name>', 'the first admin’s account name', 'admin')
@@ -75,7 +80,7 @@ program
       party: o.party,
       names,
       endpoints,
-      relays: o.relay,
+      relays: (o.relay as string[]).map(relayOption),
       listen: o.listen,
       operatorListen: o.operatorListen,
       admin: { name: o.admin },
@@ -501,7 +506,9 @@ program
 
 program
   .command('relay')
-  .description('run a relay: an untrusted store-and-forward mailbox for sealed envelopes')
+  .description(
+    'run a relay: an untrusted store-and-forward mailbox for sealed envelopes, over pinned mutual TLS',
+  )
   .option('--listen <host:port>', 'where nodes reach the relay', '127.0.0.1:7200')
   .option('--data <dir>', 'the relay data folder', 'hotline-relay')
   .option('--max-bytes <n>', 'most bytes held across all boxes', '268435456')
@@ -551,6 +558,15 @@ program
       o.listen,
     );
     console.log(`Relay listening on ${relay.url} (data in ${o.data})`);
+    console.log(
+      `${relay.madeTls ? 'Made its TLS key' : 'TLS key'} in ${o.data}/keys; pin (SPKI SHA-256): ${relay.pin}`,
+    );
+    console.log(
+      `Parties pin it: hotline init ... --relay ${relay.url}#spki=${relay.pin}\n` +
+        `  or in hotline.yaml: relays: [{ url: "${relay.url}", pin: "${relay.pin}" }]`,
+    );
+    if (!o.card.length)
+      console.log('It serves no party yet: start it again with --card <file> for each party.');
     const stop = async () => {
       await relay.stop();
       process.exit(0);
@@ -574,6 +590,18 @@ registerIncidents(program);
 registerLanguage(program);
 registerPeople(program);
 registerRegimes(program);
+
+/** A `--relay` value: a URL, or `<url>#spki=<pin>` for a relay called over pinned TLS. */
+function relayOption(text: string): string | { url: string; pin: string } {
+  const at = text.indexOf('#');
+  if (at === -1) return text;
+  const pin = /^spki=([0-9a-f]{64})$/.exec(text.slice(at + 1))?.[1];
+  if (!pin)
+    throw new CliError(
+      `--relay ${text}: after the URL, give the relay's pin as #spki=<64 hex digits> (what hotline relay prints)`,
+    );
+  return { url: text.slice(0, at), pin };
+}
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];

@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -12,10 +12,12 @@ import { v7 as uuidv7 } from 'uuid';
 import { afterEach, describe, expect, test } from 'vitest';
 import { createPair, draft, eventually, type Pair, type Site } from '../../test/support/pair.ts';
 import { freePort } from '../../test/support/ports.ts';
+import { tlsOf, tlsRequest } from '../../test/support/tls.ts';
 import type { Ed25519SigningKey } from '../crypto/ed25519.ts';
 import { relayAuthHeaders, signRelayRequest } from '../crypto/relay-auth.ts';
+import { spkiPin } from '../crypto/tls.ts';
 import { type Config, readConfig, writeConfig } from '../node/core/config.ts';
-import { readNodeKeys, readOwnCard } from '../node/core/data.ts';
+import { initDataDir, readNodeKeys, readOwnCard } from '../node/core/data.ts';
 import { ACK_ALARMS } from '../node/incidents/escalation.ts';
 import type { Envelope } from '../protocol/envelope.ts';
 import { type RunningRelay, startRelay } from './server.ts';
@@ -65,16 +67,13 @@ describe('the relay', () => {
       paths: {
         cn: [
           { id: 'direct', kind: 'direct', url: 'http://127.0.0.1:9', priority: 0 },
-          {
-            id: 'relay-geneva',
-            kind: 'relay',
-            url: senderCut ? 'http://127.0.0.1:9' : relay.url,
-            priority: 50,
-          },
+          senderCut
+            ? { id: 'relay-geneva', kind: 'relay', url: 'http://127.0.0.1:9', priority: 50 }
+            : { id: 'relay-geneva', kind: 'relay', url: relay.url, priority: 50, pin: relay.pin },
         ],
       },
     });
-    configure(pair.cn, { relays: [relay.url] });
+    configure(pair.cn, { relays: [{ url: relay.url, pin: relay.pin }] });
     const sites = { us: pair.us, cn: pair.cn };
     signedAs = (party, method, url, body) =>
       relayAuthHeaders(party, readNodeKeys(sites[party].dir).signer('signing'), method, url, body);
@@ -210,13 +209,12 @@ describe('the relay', () => {
         ids.map(async (id) => (await us.store.getOutbox('cn', id))?.envelope),
       ),
     });
-    const answer = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...signedAs('us', 'POST', url, body) },
+    const answer = await tlsRequest(url, tlsOf(pair.us.dir), {
       body,
+      headers: signedAs('us', 'POST', url, body),
     });
     expect(answer.status).toBe(507);
-    const { error } = (await answer.json()) as { error: { code: string; message: string } };
+    const { error } = answer.body as { error: { code: string; message: string } };
     expect(error.code).toBe('E_RELAY_FULL');
     expect(error.message).toMatch(/limit is 2/);
     const row = await eventually(async () => {
@@ -242,19 +240,18 @@ describe('the relay', () => {
 
   test('strangers can neither fill nor empty a box: every request is signed by a party it serves', async () => {
     await relayOnly();
+    // Over a connection with Washington's certificate: what the signatures alone guard.
+    const us = tlsOf(pair.us.dir);
     const envelope = (from: string, to: string) => ({ header: { id: uuidv7(), from, to: [to] } });
     const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
-      fetch(`${relay.url}${path}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...headers },
-        body: JSON.stringify(body),
-      });
-    const refused = async (answer: Response, status: number, code: string) => {
+      tlsRequest(`${relay.url}${path}`, us, { body: JSON.stringify(body), headers });
+    const refused = (answer: { status: number; body: unknown }, status: number, code: string) => {
       expect(answer.status).toBe(status);
-      expect(((await answer.json()) as { error: { code: string } }).error.code).toBe(code);
+      expect((answer.body as { error: { code: string } }).error.code).toBe(code);
     };
     const box = `${relay.url}/relay/v1/boxes/cn/envelopes`;
-    // Unsigned; signed by a key not on Washington's card; by a party it does not serve.
+    // Unsigned; signed by a key not on Washington's card; by a party it does not serve (which
+    // Washington's certificate cannot speak for either).
     const deposit = { envelopes: [envelope('us', 'cn')] };
     await refused(await post('/relay/v1/boxes/cn/envelopes', deposit), 401, 'E_UNAUTHORIZED');
     const text = JSON.stringify(deposit);
@@ -264,7 +261,7 @@ describe('the relay', () => {
     };
     for (const [party, status, code] of [
       ['us', 401, 'E_BAD_SIGNATURE'],
-      ['fr', 403, 'E_UNKNOWN_PARTY'],
+      ['fr', 403, 'E_TLS_PEER'],
     ] as const)
       await refused(
         await post(
@@ -299,11 +296,11 @@ describe('the relay', () => {
     // Nor collect or acknowledge Beijing's box.
     const collect = `${relay.url}/relay/v1/boxes/cn?after=0&limit=256`;
     await refused(
-      await fetch(collect, { headers: signedAs('us', 'GET', collect) }),
+      await tlsRequest(collect, us, { headers: signedAs('us', 'GET', collect) }),
       403,
       'E_FORBIDDEN',
     );
-    await refused(await fetch(collect), 401, 'E_UNAUTHORIZED');
+    await refused(await tlsRequest(collect, us), 401, 'E_UNAUTHORIZED');
     expect(relay.boxes.bytes).toBe(0);
 
     // Signed by Washington now: taken once; the same request again is a replay.
@@ -344,24 +341,71 @@ describe('the relay', () => {
     expect(malformed.status).toBe(400);
   });
 
-  test('`hotline relay` serves its API until told to stop', async () => {
+  test('`hotline relay` makes its TLS key at first start, prints its pin, serves its parties over pinned TLS, and refuses a key others may read', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hotline-relay-'));
     const listen = `127.0.0.1:${await freePort()}`;
-    const child = spawn(
-      process.execPath,
-      ['bin/hotline.js', 'relay', '--listen', listen, '--data', dir, '--max-items', '5'],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const usDir = join(dir, 'us');
+    const card = await initDataDir(usDir, {
+      party: 'us',
+      names: { en: 'Washington' },
+      endpoints: ['https://127.0.0.1:9'],
+    });
+    const cardFile = join(dir, 'us.card.json');
+    writeFileSync(cardFile, JSON.stringify(card));
+    const data = join(dir, 'relay');
+    const keyFile = join(data, 'keys', 'tls.key');
+    const relay = () =>
+      spawn(
+        process.execPath,
+        ['bin/hotline.js', 'relay', '--listen', listen, '--data', data, '--max-items', '5'].concat([
+          '--card',
+          cardFile,
+        ]),
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+    const child = relay();
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+    });
     try {
-      const health = await eventually(async () => {
-        const answer = await fetch(`http://${listen}/relay/v1/health`).catch(() => undefined);
-        return answer?.ok ? ((await answer.json()) as Record<string, unknown>) : undefined;
-      }, 45_000);
-      expect(health).toMatchObject({ relay: 'hotline', maxItemsPerBox: 5, bytes: 0 });
+      const printed = await eventually(
+        async () => /pin \(SPKI SHA-256\): ([0-9a-f]{64})/.exec(out)?.[1],
+        45_000,
+        'the relay to print its pin',
+      );
+      expect(printed).toBe(spkiPin(readFileSync(join(data, 'keys', 'tls.crt'), 'utf8')));
+      expect(out).toContain(`--relay https://${listen}#spki=${printed}`);
+      expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+      const health = await eventually(() =>
+        tlsRequest(`https://${listen}/relay/v1/health`, tlsOf(usDir)).catch(() => undefined),
+      );
+      expect(health).toMatchObject({
+        status: 200,
+        body: { relay: 'hotline', maxItemsPerBox: 5, bytes: 0 },
+      });
+      const anonymous = await tlsRequest(`https://${listen}/relay/v1/health`, undefined).then(
+        () => 'answered',
+        () => 'refused',
+      );
+      expect(anonymous).toBe('refused');
     } finally {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
       await exited;
+    }
+    try {
+      // A key file its group may read is refused, with the node's code and the remedy.
+      chmodSync(keyFile, 0o640);
+      const again = relay();
+      let err = '';
+      again.stderr.on('data', (chunk) => {
+        err += chunk;
+      });
+      const code = await new Promise((resolve) => again.once('exit', resolve));
+      expect(code).not.toBe(0);
+      expect(err).toMatch(/E_KEY_FILE_EXPOSED.*chmod 600/);
+    } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);

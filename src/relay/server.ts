@@ -1,8 +1,11 @@
 /**
- * `hotline relay`: the relay's HTTP listener (docs/protocol.md § Relay API). It keeps boxes only
- * for the parties whose cards it was given, and every deposit, collection and acknowledgement is
+ * `hotline relay`: the relay's listener (docs/protocol.md § Relay API). It keeps boxes only for
+ * the parties whose cards it was given, and every deposit, collection and acknowledgement is
  * signed by one of them (src/crypto/relay-auth.ts): a stranger can neither fill a box nor empty
- * one. The relay's honesty is still never relied on: the nodes check what it carries.
+ * one. It serves pinned mutual TLS as the federation listener does (src/api/pinned-tls.ts): a
+ * connection is taken only with a client certificate one of its cards pins, and each request is
+ * signed by that card's party alone; plain HTTP is served only while a card pins no TLS key.
+ * The relay's honesty is still never relied on: the nodes check what it carries.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
@@ -11,6 +14,7 @@ import { Transform } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { ApiError } from '../api/errors.ts';
+import { installPinnedTls, type Refusal } from '../api/pinned-tls.ts';
 import { listenerApp } from '../api/server.ts';
 import type { App } from '../api/services.ts';
 import {
@@ -20,9 +24,11 @@ import {
   RELAY_SKEW_S,
   verifyRelayRequest,
 } from '../crypto/relay-auth.ts';
-import type { HttpLimits } from '../node/core/config.ts';
+import type { TlsIdentity } from '../crypto/tls.ts';
+import { DEFAULT_HTTP_LIMITS, type HttpLimits } from '../node/core/config.ts';
 import type { Card } from '../protocol/card.ts';
 import { Ack, AnswerDeposit, BoxParams, CollectQuery, EnvelopeDeposit } from '../protocol/relay.ts';
+import { relayTls } from './identity.ts';
 import { type Deposit, digestKey, type Limits, Mailboxes, MailboxFull } from './mailbox.ts';
 
 /** A collect answer stops adding items beyond this many bytes (it always holds at least one). */
@@ -37,6 +43,11 @@ export interface RelayOptions {
   logger: Logger;
   /** Bounds on what the listener accepts; the node's defaults when left out. */
   http?: HttpLimits;
+  /**
+   * Its TLS key and certificate: pinned mutual TLS in front of the API. `startRelay` always gives
+   * one; without it the app serves plain HTTP (tests that call it in-process).
+   */
+  tls?: TlsIdentity;
   clock?: () => number;
 }
 
@@ -50,7 +61,12 @@ declare module 'fastify' {
 export interface RunningRelay {
   app: App;
   boxes: Mailboxes;
+  /** `https://host:port`: where parties reach it. */
   url: string;
+  /** The SPKI pin of its certificate, for the parties' `relays` setting. */
+  pin: string;
+  /** Whether its TLS key was made at this start (its first). */
+  madeTls: boolean;
   stop(): Promise<void>;
 }
 
@@ -65,6 +81,23 @@ export async function relayServer(options: RelayOptions): Promise<{
 
   const cards = new Map(options.cards.map((c) => [c.party, c]));
   const clock = options.clock ?? Date.now;
+  /** Connections closed before any request, by reason (shown by the health answer). */
+  const refused: Partial<Record<Refusal, number>> = {};
+  if (options.tls)
+    installPinnedTls(app, {
+      tls: options.tls,
+      cards: () => cards.values(),
+      claimed: (request) => {
+        const header = request.headers[RELAY_AUTH_HEADER];
+        const auth = parseRelayAuth(typeof header === 'string' ? header : undefined);
+        return auth ? [auth.party] : [];
+      },
+      refused: (reason) => {
+        refused[reason] = (refused[reason] ?? 0) + 1;
+      },
+      logger: options.logger,
+      handshakeMs: (options.http ?? DEFAULT_HTTP_LIMITS).headersTimeoutMs,
+    });
   const served = (party: string) => {
     if (!cards.has(party))
       throw new ApiError(403, 'E_UNKNOWN_PARTY', `this relay keeps no box for "${party}"`);
@@ -223,18 +256,33 @@ export async function relayServer(options: RelayOptions): Promise<{
     bytes: boxes.bytes,
     maxBytes: boxes.limits.maxBytes,
     maxItemsPerBox: boxes.limits.maxItemsPerBox,
+    refusedConnections: refused,
   }));
 
   return { app, boxes };
 }
 
-/** Starts a relay listening on `host:port`. */
-export async function startRelay(options: RelayOptions, listen: string): Promise<RunningRelay> {
-  const { app, boxes } = await relayServer(options);
+/**
+ * Starts a relay listening on `host:port` over pinned mutual TLS, with the TLS key of its data
+ * folder (made there at its first start).
+ */
+export async function startRelay(
+  options: Omit<RelayOptions, 'tls'>,
+  listen: string,
+): Promise<RunningRelay> {
+  const { tls, made } = await relayTls(options.data);
+  const { app, boxes } = await relayServer({ ...options, tls });
   const at = listen.lastIndexOf(':');
   const url = await app.listen({
     host: listen.slice(0, at).replace(/^\[|\]$/g, ''),
     port: Number(listen.slice(at + 1)),
   });
-  return { app, boxes, url, stop: () => app.close() };
+  return {
+    app,
+    boxes,
+    url: url.replace(/^http:/, 'https:'),
+    pin: tls.pin,
+    madeTls: made,
+    stop: () => app.close(),
+  };
 }

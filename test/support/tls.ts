@@ -1,13 +1,14 @@
 /**
- * Pinned mutual TLS in tests: requests to a node's federation listener made with a given TLS
- * identity (an attacker's or a peer's), and a data folder taken back to protocol version 1 (no TLS
+ * Pinned mutual TLS in tests: requests to a node's federation listener or a relay made with a
+ * given TLS identity (an attacker's or a peer's), a proxy in the middle, and a data folder taken back to protocol version 1 (no TLS
  * key, a card that pins none) as a node made before pinned TLS would have it.
  */
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createServer as createTlsServer, type Server, connect as tlsConnect } from 'node:tls';
 import { Agent, fetch, request } from 'undici';
 import { createCard, signCard } from '../../src/crypto/card.ts';
-import type { TlsIdentity } from '../../src/crypto/tls.ts';
+import { makeTlsIdentity, type TlsIdentity } from '../../src/crypto/tls.ts';
 import { paths, readNodeKeys, readNodeTls, readOwnCard } from '../../src/node/core/data.ts';
 import type { SignedCard } from '../../src/protocol/card.ts';
 
@@ -89,4 +90,53 @@ export function downgradeToVersion1(dir: string): SignedCard {
   const signed = signCard(card, readNodeKeys(dir).signer('identity').key);
   writeFileSync(paths(dir).card, `${JSON.stringify(signed, null, 2)}\n`);
   return signed;
+}
+
+/**
+ * A request to `url` over TLS presenting `identity` (none: no client certificate), accepting any
+ * server certificate: answers the status and parsed body, and rejects when the server closes the
+ * connection (a refused handshake).
+ */
+export async function tlsRequest(
+  url: string,
+  identity: TlsIdentity | undefined,
+  init: { method?: 'GET' | 'POST'; body?: string; headers?: Record<string, string> } = {},
+): Promise<{ status: number; body: unknown }> {
+  const agent = new Agent({
+    connect: {
+      rejectUnauthorized: false,
+      ...(identity ? { key: identity.key, cert: identity.cert } : {}),
+    },
+  });
+  try {
+    const response = await request(url, {
+      dispatcher: agent,
+      method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
+      headers: {
+        ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...init.headers,
+      },
+      ...(init.body === undefined ? {} : { body: init.body }),
+    });
+    const text = await response.body.text();
+    return { status: response.statusCode, body: text ? JSON.parse(text) : undefined };
+  } finally {
+    await agent.close();
+  }
+}
+
+/**
+ * A TLS-terminating proxy in the middle: it answers on `port` with a certificate of its own and
+ * forwards the bytes to `targetPort` over TLS (without a client certificate).
+ */
+export async function tlsProxy(port: number, targetPort: number): Promise<Server> {
+  const own = await makeTlsIdentity('proxy');
+  const proxy = createTlsServer({ key: own.key, cert: own.cert }, (client) => {
+    const upstream = tlsConnect({ port: targetPort, host: '127.0.0.1', rejectUnauthorized: false });
+    client.pipe(upstream).pipe(client);
+    upstream.on('error', () => client.destroy());
+    client.on('error', () => upstream.destroy());
+  });
+  await new Promise<void>((resolve) => proxy.listen(port, '127.0.0.1', resolve));
+  return proxy;
 }

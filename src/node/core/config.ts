@@ -13,6 +13,23 @@ import { PRECEDENCE_DEADLINES } from '../../protocol/glossary.ts';
 import { schemaError } from '../../protocol/validate.ts';
 import { BODY_TYPES, PRECEDENCES, STATUSES, TLPS } from '../../protocol/values.ts';
 
+/** A TLS pin: hex SHA-256 of a certificate's SubjectPublicKeyInfo (as cards carry it). */
+const TlsPin = Type.String({ pattern: '^[0-9a-f]{64}$' });
+
+const RelayUrl = Type.String({ pattern: '^https?://[^\\s]+$', maxLength: 512 });
+
+/** A relay: its URL (CA-checked over `https:`, plain over `http:`), or its URL and its pin. */
+const Relay = Type.Union([
+  RelayUrl,
+  Type.Object({ url: RelayUrl, pin: TlsPin }, { additionalProperties: false }),
+]);
+
+/** A path to a peer set here: an endpoint as cards list them, and for a relay its pin. */
+const ConfiguredPath = Type.Object(
+  { ...Endpoint.properties, pin: Type.Optional(TlsPin) },
+  { additionalProperties: false },
+);
+
 const oneOf = <T extends readonly string[]>(values: T, options: { default?: T[number] } = {}) =>
   Type.Union(
     values.map((v) => Type.Literal(v as T[number])),
@@ -244,9 +261,10 @@ export const Config = Type.Object(
     ),
     /**
      * Local paths to peers, beside (or, with the same id, instead of) those their cards list:
-     * `paths: { cn: [{ id: alternate, kind: direct, url: "http://…", priority: 5 }] }`.
+     * `paths: { cn: [{ id: alternate, kind: direct, url: "http://…", priority: 5 }] }`. A relay
+     * path may carry the relay's TLS pin (`pin: <hex>`), as a `relays` entry may.
      */
-    paths: Type.Record(PartyId, Type.Array(Endpoint, { maxItems: 8 }), { default: {} }),
+    paths: Type.Record(PartyId, Type.Array(ConfiguredPath, { maxItems: 8 }), { default: {} }),
     /**
      * Each party's time zone (IANA name), ours included, so the console shows both sides' local
      * times beside UTC: `timeZones: { us: America/New_York, cn: Asia/Shanghai }`.
@@ -262,11 +280,13 @@ export const Config = Type.Object(
      * the reader's language is shown by its id.
      */
     deskLabels: Type.Record(Slug, Type.Record(Lang, Label), { default: {} }),
-    /** Relays this node collects its own mail from, beside those its card and peers' cards list. */
-    relays: Type.Array(Type.String({ pattern: '^https?://[^\\s]+$', maxLength: 512 }), {
-      maxItems: 8,
-      default: [],
-    }),
+    /**
+     * Relays this node collects its own mail from, beside those its card and peers' cards list:
+     * each a URL, or `{ url, pin }` with the SPKI pin `hotline relay` prints. A relay with a pin is
+     * called over pinned mutual TLS, wherever its URL comes from (a peer's card, a path): only
+     * the pinned certificate is accepted (`tls-pin` alarm otherwise).
+     */
+    relays: Type.Array(Relay, { maxItems: 8, default: [] }),
     /** How often the node collects from each relay it knows. */
     relayPollMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 1000 }),
     /** Bounds on what the listeners accept (docs/operators.md § Listener limits). */
@@ -565,6 +585,13 @@ export function parseConfig(raw: unknown, where = CONFIG_FILE): Config {
     throw new ConfigError(`${where}: store.url is required when store.backend is postgres`);
   if (config.store.backend === 'sqlite' && (config.store.url ?? config.store.schema) !== undefined)
     throw new ConfigError(`${where}: store.url and store.schema apply to postgres only`);
+  for (const [party, list] of Object.entries(config.paths))
+    for (const path of list)
+      if (path.pin !== undefined && path.kind !== 'relay')
+        throw new ConfigError(
+          `${where}: paths.${party}: "${path.id}" is a direct path: its pin comes from ${party}'s card, only a relay path takes one here`,
+        );
+  relayPins(config, where);
   if (config.replica && config.store.backend !== 'postgres')
     throw new ConfigError(`${where}: replica needs store.backend postgres (one store for all)`);
   if (config.replica && config.replica.renewMs * 2 > config.replica.leaseMs)
@@ -584,6 +611,46 @@ export function readConfig(dataDir: string): Config {
     throw new ConfigError(`${path}: not valid YAML (${(e as Error).message.split('\n')[0]})`);
   }
   return parseConfig(raw, path);
+}
+
+/**
+ * What identifies a relay whatever URL names it: host, port and path, not the scheme (a card of
+ * version 1 lists `http:` where the pinned relay is reached over `https:`).
+ */
+export function relayKey(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.host}${u.pathname.replace(/\/+$/, '')}`;
+  } catch {
+    return url;
+  }
+}
+
+/**
+ * The relays' pins the configuration gives (its `relays` entries and its relay paths), by
+ * relayKey. Two different pins for one relay are a ConfigError.
+ */
+export function relayPins(config: Pick<Config, 'relays' | 'paths'>, where = CONFIG_FILE) {
+  const pins = new Map<string, string>();
+  const given = [
+    ...config.relays.flatMap((r) => (typeof r === 'string' ? [] : [r])),
+    ...Object.values(config.paths).flatMap((list) =>
+      list.flatMap((p) => (p.pin === undefined ? [] : [{ url: p.url, pin: p.pin }])),
+    ),
+  ];
+  for (const { url, pin } of given) {
+    const key = relayKey(url);
+    const known = pins.get(key);
+    if (known !== undefined && known !== pin)
+      throw new ConfigError(`${where}: the relay ${url} is given two different pins`);
+    pins.set(key, pin);
+  }
+  return pins;
+}
+
+/** The URLs of the `relays` setting. */
+export function relayUrls(config: Pick<Config, 'relays'>): string[] {
+  return config.relays.map((r) => (typeof r === 'string' ? r : r.url));
 }
 
 export function writeConfig(dataDir: string, config: Partial<Config> & { party: string }): void {

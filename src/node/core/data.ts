@@ -31,8 +31,12 @@ export interface InitOptions {
   party: string;
   names: Record<string, string>;
   endpoints: string[];
-  /** Relays where this node also takes mail (store-and-forward paths in its card). */
-  relays?: string[];
+  /**
+   * Relays where this node also takes mail (store-and-forward paths in its card); one with its
+   * pin (what `hotline relay` prints) is also written to the `relays` setting, so it is called
+   * over pinned mutual TLS.
+   */
+  relays?: Array<string | { url: string; pin: string }>;
   listen?: string;
   operatorListen?: string;
   /** The joint vocabulary file to announce in the card (the shipped one by default). */
@@ -120,8 +124,16 @@ async function initFolder(
     url,
     priority: i * 10,
   }));
-  for (const [i, url] of (options.relays ?? []).entries())
-    endpoints.push({ id: `relay-${i + 1}`, kind: 'relay', url, priority: 50 + i });
+  const relays = (options.relays ?? []).map((r) =>
+    typeof r === 'string' ? r : { url: r.url.replace(/^http:/, 'https:'), pin: r.pin },
+  );
+  for (const [i, r] of relays.entries())
+    endpoints.push({
+      id: `relay-${i + 1}`,
+      kind: 'relay',
+      url: typeof r === 'string' ? r : r.url,
+      priority: 50 + i,
+    });
   const card = createCard({
     party: options.party,
     names: options.names,
@@ -141,6 +153,8 @@ async function initFolder(
   if (options.regimesFile) config.regimesFile = options.regimesFile;
   if (options.store && options.store.backend !== 'sqlite') config.store = options.store;
   if (options.pkcs11) config.keys = { pkcs11: { ...options.pkcs11.token, labels } };
+  const pinned = relays.filter((r) => typeof r !== 'string');
+  if (pinned.length) config.relays = pinned;
   writeConfig(dir, config);
   const store = await openNodeStore(dir);
   try {

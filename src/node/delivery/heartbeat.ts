@@ -218,17 +218,13 @@ export class Heartbeats {
   async #probeRelay(party: string, path: PathStatus): Promise<void> {
     const started = performance.now();
     try {
-      await getJson(
-        `${path.url}/relay/v1/health`,
-        this.#parts.config.outbox.sendTimeoutMs,
-        {},
-        this.#paths.connection(party, path).tls,
-      );
+      const { url, tls } = this.#paths.connection(party, path);
+      await getJson(`${url}/relay/v1/health`, this.#parts.config.outbox.sendTimeoutMs, {}, tls);
       const rttMs = performance.now() - started;
       this.#paths.succeeded(party, path.path, rttMs, true);
       this.#parts.metrics.heartbeatRtt.observe({ peer: party, path: path.path }, rttMs / 1000);
     } catch (e) {
-      this.#paths.failed(party, path.path, (e as Error).message);
+      this.#paths.failed(party, path.path, (e as Error).message, e);
     }
   }
 

@@ -19,7 +19,7 @@ import { BatchProcessing, BatchResult } from '../../protocol/federation.ts';
 import { schemaError } from '../../protocol/validate.ts';
 import type { Failover, PathState, PathStatus, PeerPaths } from '../../protocol/views.ts';
 import type { Alarms } from '../core/alarms.ts';
-import type { Config } from '../core/config.ts';
+import { type Config, relayKey, relayPins } from '../core/config.ts';
 import type { NodeEvents } from '../core/events.ts';
 import type { Metrics } from '../core/metrics.ts';
 import type { Peers } from '../core/peers.ts';
@@ -42,6 +42,22 @@ export const DOWN_AFTER = 3;
 
 const STATE_VALUE: Record<PathState, number> = { up: 2, degraded: 1, down: 0 };
 const STATE_ORDER: Record<PathState, number> = { up: 0, degraded: 1, down: 1 };
+
+/**
+ * How to call a relay. One the configuration pins (`relays`, or a relay path's `pin`) is called
+ * over pinned mutual TLS, `https:` whatever its URL says, and only its pinned certificate is
+ * accepted (`E_TLS_PIN` otherwise); one it does not pin is called as its URL says, CA-checked over
+ * `https:`. Either way it is shown our certificate, which its card list pins.
+ */
+export function relayConnection(
+  config: Pick<Config, 'relays' | 'paths'>,
+  identity: TlsIdentity | undefined,
+  url: string,
+): { url: string; tls: TlsClient; pinned: boolean } {
+  const pin = relayPins(config).get(relayKey(url));
+  if (!pin) return { url, tls: { pin: undefined, identity }, pinned: false };
+  return { url: url.replace(/^http:/, 'https:'), tls: { pin, identity }, pinned: true };
+}
 
 /** The paths to `party`: its card's endpoints, with this node's settings added or overriding. */
 export function configuredPaths(
@@ -147,7 +163,7 @@ export class Paths {
   /**
    * How to call a path. A direct path of a peer whose card pins TLS is called over pinned mutual
    * TLS (`https:`, whatever scheme the card's URL has: a card of version 1 listed `http:`); a peer
-   * that pins none is called as its URL says. A relay over `https:` gets our certificate.
+   * that pins none is called as its URL says. A relay is called as relayConnection says.
    */
   connection(
     party: string,
@@ -156,11 +172,11 @@ export class Paths {
     url: string;
     tls: TlsClient | undefined;
   } {
-    const identity = this.#parts.tls;
-    if (path.kind === 'relay') return { url: path.url, tls: { pin: undefined, identity } };
+    if (path.kind === 'relay')
+      return relayConnection(this.#parts.config, this.#parts.tls, path.url);
     const pin = cardPin(this.#parts.peers.pinned(party).card.ext);
     if (!pin) return { url: path.url, tls: undefined };
-    return { url: path.url.replace(/^http:/, 'https:'), tls: { pin, identity } };
+    return { url: path.url.replace(/^http:/, 'https:'), tls: { pin, identity: this.#parts.tls } };
   }
 
   /**
@@ -175,10 +191,10 @@ export class Paths {
         .raise(
           'tls-pin',
           party,
-          `the path "${path}" to "${party}" answered with a TLS certificate that "${party}"'s card does not pin; nothing was sent on it: ${error.message}`.slice(
-            0,
-            900,
-          ),
+          (status.kind === 'relay'
+            ? `the relay path "${path}" to "${party}" (${status.url}) answered with a TLS certificate that is not the relay's pin in our configuration; nothing was sent on it: ${error.message}`
+            : `the path "${path}" to "${party}" answered with a TLS certificate that "${party}"'s card does not pin; nothing was sent on it: ${error.message}`
+          ).slice(0, 900),
           { cause: path },
         )
         .catch((err: unknown) => this.#parts.logger.error({ err }, 'raising a TLS alarm failed'));
@@ -292,7 +308,8 @@ export class Paths {
    * until a person clears it. A relay that does not answer is only a path down.
    */
   async #deposit(party: string, path: PathStatus, batch: string, timeout: number): Promise<void> {
-    const url = `${path.url}/relay/v1/boxes/${party}/envelopes`;
+    const relay = this.connection(party, path);
+    const url = `${relay.url}/relay/v1/boxes/${party}/envelopes`;
     const { config, keys } = this.#parts;
     try {
       await postJson(
@@ -300,7 +317,7 @@ export class Paths {
         batch,
         timeout,
         relayAuthHeaders(config.party, keys.signer('signing'), 'POST', url, batch),
-        this.connection(party, path).tls,
+        relay.tls,
       );
     } catch (e) {
       if (e instanceof TransportError && e.answered)

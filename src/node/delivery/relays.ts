@@ -1,6 +1,7 @@
 /**
  * Collecting from relays (src/relay): every `relayPollMs` the node empties its box at each relay
- * it knows — those its own card lists, its `relays` setting, and the relay paths to its peers.
+ * it knows — those its own card lists, its `relays` setting, and the relay paths to its peers —
+ * over pinned mutual TLS to a relay the configuration pins (paths.ts `relayConnection`).
  * Envelopes go through the same checks as a federation batch (`Node.receiveBatch`); the answer,
  * with its signed receipts, is deposited in the sender's box at the same relay. Answers found in
  * our box are peers' receipts for what we deposited, verified and settled as if they had come
@@ -23,15 +24,16 @@ import {
   type RelayedProofs,
 } from '../../protocol/relay.ts';
 import { schemaError } from '../../protocol/validate.ts';
-import type { Config } from '../core/config.ts';
+import type { Alarms } from '../core/alarms.ts';
+import { type Config, relayKey, relayUrls } from '../core/config.ts';
 import type { Metrics } from '../core/metrics.ts';
 import type { Node } from '../core/node.ts';
 import type { Peers } from '../core/peers.ts';
 import type { ReceiptProofs } from '../record/receipt-proofs.ts';
 import type { Witness } from '../record/witness.ts';
 import type { Outbox } from './outbox.ts';
-import type { Paths } from './paths.ts';
-import { getJson, postJson, type TlsClient } from './transport.ts';
+import { type Paths, relayConnection } from './paths.ts';
+import { getJson, postJson, type TlsClient, TransportError } from './transport.ts';
 
 /** Rounds of collecting per relay per tick, so a full box drains quickly but not forever. */
 const ROUNDS = 8;
@@ -41,6 +43,8 @@ export interface RelayParts {
   keys: NodeKeys;
   /** Our TLS certificate, shown to relays reached over `https:`. */
   tls: TlsIdentity | undefined;
+  /** A relay presenting a certificate other than its pin is alarmed (`tls-pin`). */
+  alarms: Alarms;
   card: SignedCard;
   node: Node;
   receiptProofs: ReceiptProofs;
@@ -80,14 +84,18 @@ export class RelayCollector {
     await this.#running;
   }
 
-  /** Every relay this node collects from. */
+  /** Every relay this node collects from, once each however many URLs name it. */
   relays(): string[] {
     const { config, card, peers, paths } = this.#parts;
-    const urls = new Set<string>(config.relays);
-    for (const e of card.card.endpoints) if (e.kind === 'relay') urls.add(e.url);
+    const urls = new Map<string, string>();
+    const add = (url: string) => {
+      if (!urls.has(relayKey(url))) urls.set(relayKey(url), url);
+    };
+    for (const url of relayUrls(config)) add(url);
+    for (const e of card.card.endpoints) if (e.kind === 'relay') add(e.url);
     for (const party of peers.keys())
-      for (const p of paths.list(party)) if (p.kind === 'relay') urls.add(p.url);
-    return [...urls];
+      for (const p of paths.list(party)) if (p.kind === 'relay') add(p.url);
+    return [...urls.values()];
   }
 
   async collectAll(): Promise<void> {
@@ -104,19 +112,24 @@ export class RelayCollector {
   }
 
   /** One round at one relay; answers how many items it took in. */
-  async collect(url: string): Promise<number> {
+  async collect(relay: string): Promise<number> {
     const { config, metrics } = this.#parts;
     const timeout = config.outbox.sendTimeoutMs;
+    const { url, tls } = relayConnection(config, this.#parts.tls, relay);
     const box = `${url}/relay/v1/boxes/${config.party}`;
     const collect = `${box}?after=0&limit=256`;
-    const tls = this.#tls();
-    const answer = await getJson(collect, timeout, this.#signed('GET', collect), tls);
+    const answer = await getJson(collect, timeout, this.#signed('GET', collect), tls).catch(
+      async (e: unknown) => {
+        if (e instanceof TransportError && e.code === 'E_TLS_PIN') await this.#pinAlarm(relay, e);
+        throw e;
+      },
+    );
     const error = schemaError(Collected, answer);
     if (error) throw new ProtocolError('E_MALFORMED', `the relay's answer ${error}`);
     const { items } = answer as Collected;
     if (!items.length) return 0;
     const envelopes = items.filter((i) => i.kind === 'envelope');
-    if (envelopes.length) await this.#receive(url, envelopes);
+    if (envelopes.length) await this.#receive(url, tls, envelopes);
     for (const item of items) if (item.kind === 'answer') await this.#settle(item);
     metrics.relayCollected.inc({ kind: 'envelope' }, envelopes.length);
     metrics.relayCollected.inc({ kind: 'answer' }, items.length - envelopes.length);
@@ -126,9 +139,23 @@ export class RelayCollector {
     return items.length;
   }
 
-  /** A relay over `https:` is shown our certificate (as delivery does: Paths.connection). */
-  #tls(): TlsClient {
-    return { pin: undefined, identity: this.#parts.tls };
+  /**
+   * The relay answered with a certificate that is not its pin: something in the middle, or
+   * another server at its address. One `tls-pin` alarm per relay, counted while it lasts;
+   * nothing was collected there, nor signed for it.
+   */
+  async #pinAlarm(relay: string, e: TransportError): Promise<void> {
+    await this.#parts.alarms
+      .raise(
+        'tls-pin',
+        null,
+        `the relay ${relay} answered with a TLS certificate that is not the relay's pin in our configuration; nothing was collected from it: ${e.message}`.slice(
+          0,
+          900,
+        ),
+        { cause: `relay ${relayKey(relay)}`.slice(0, 200) },
+      )
+      .catch((err: unknown) => this.#parts.logger.error({ err }, 'raising a TLS alarm failed'));
   }
 
   #signed(method: 'GET' | 'POST', url: string, body?: string) {
@@ -137,7 +164,7 @@ export class RelayCollector {
   }
 
   /** Checks and stores envelopes like a federation batch, and leaves the answers at the relay. */
-  async #receive(url: string, items: CollectedItem[]): Promise<void> {
+  async #receive(url: string, tls: TlsClient, items: CollectedItem[]): Promise<void> {
     const { node, peers, config } = this.#parts;
     const result = await node.receiveBatch(items.map((i) => i.data));
     const senders = new Set(items.map((i) => i.from));
@@ -151,13 +178,7 @@ export class RelayCollector {
       const proofs = await this.#proofs(sender, mine);
       const to = `${url}/relay/v1/boxes/${sender}/answers`;
       const body = JSON.stringify({ from: config.party, result: mine, proofs });
-      await postJson(
-        to,
-        body,
-        config.outbox.sendTimeoutMs,
-        this.#signed('POST', to, body),
-        this.#tls(),
-      );
+      await postJson(to, body, config.outbox.sendTimeoutMs, this.#signed('POST', to, body), tls);
     }
   }
 
