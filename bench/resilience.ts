@@ -170,11 +170,11 @@ async function relayLatency() {
           paths: {
             cn: [
               { id: 'direct', kind: 'direct', url: 'http://127.0.0.1:9', priority: 0 },
-              { id: 'relay', kind: 'relay', url: relay.url, priority: 50 },
+              { id: 'relay', kind: 'relay', url: relay.url, priority: 50, pin: relay.pin },
             ],
           },
         });
-        configure(pair.cn.dir, { relays: [relay.url] });
+        configure(pair.cn.dir, { relays: [{ url: relay.url, pin: relay.pin }] });
       }
       const cn = await pair.start(pair.cn);
       const us = await pair.start(pair.us);

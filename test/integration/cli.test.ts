@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { readConfig } from '../../src/node/core/config.ts';
 import { capSchemaErrors } from '../support/cap-schema.ts';
 import {
   BEIJING,
@@ -111,6 +112,26 @@ describe('the hotline CLI, end to end', () => {
     expect(r.code).not.toBe(0);
     expect(oneLine(r.stderr)).toMatch(/^hotline: \S+ is not empty: refusing to overwrite/);
     expect(readFileSync(join(us.dir, 'card.json'), 'utf8')).toBe(card);
+  }, 60_000);
+
+  test('init --relay <url>#spki=<pin> lists the relay in the card and pins it in hotline.yaml', async () => {
+    const pin = 'ab'.repeat(32);
+    const dir = join(root, 'relayed');
+    const args = ['init', '--data', dir, '--party', 'uk', '--name-en', 'London'];
+    const bad = await hotline([...args, '--relay', 'https://relay.example:7200#spki=AB12']);
+    expect(bad.code).not.toBe(0);
+    expect(oneLine(bad.stderr)).toMatch(/--relay .*#spki=<64 hex digits>/);
+    expect(existsSync(dir)).toBe(false);
+    const r = await hotline([...args, '--relay', `http://relay.example:7200#spki=${pin}`]);
+    expect(r.code).toBe(0);
+    const { card } = JSON.parse(readFileSync(join(dir, 'card.json'), 'utf8'));
+    expect(card.endpoints).toContainEqual({
+      id: 'relay-1',
+      kind: 'relay',
+      url: 'https://relay.example:7200',
+      priority: 50,
+    });
+    expect(readConfig(dir).relays).toEqual([{ url: 'https://relay.example:7200', pin }]);
   }, 60_000);
 
   test('card prints the signed card as JSON on stdout and its fingerprint on stderr', async () => {

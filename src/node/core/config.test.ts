@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { ConfigError, parseConfig } from './config.ts';
+import { ConfigError, parseConfig, relayKey, relayPins, relayUrls } from './config.ts';
 
 describe('the configuration file', () => {
   test('fills in defaults for everything but the party', () => {
@@ -26,5 +26,48 @@ describe('the configuration file', () => {
     expect(parseConfig({ party: 'us', timeZones: { cn: 'Asia/Shanghai' } }).timeZones).toEqual({
       cn: 'Asia/Shanghai',
     });
+  });
+
+  test('a relay is a URL or a URL with its pin; a pin is one per relay, on relay paths only', () => {
+    const pin = 'ab'.repeat(32);
+    const config = parseConfig({
+      party: 'us',
+      relays: ['https://old.example:7200', { url: 'https://relay.example:7200', pin }],
+      paths: {
+        cn: [{ id: 'geneva', kind: 'relay', url: 'http://relay.example:7200/', priority: 50 }],
+      },
+    });
+    expect(relayUrls(config)).toEqual(['https://old.example:7200', 'https://relay.example:7200']);
+    // The same relay whatever the scheme or a trailing slash: the path takes the entry's pin.
+    expect(relayPins(config).get(relayKey('http://relay.example:7200/'))).toBe(pin);
+    expect(relayPins(config).has(relayKey('https://old.example:7200'))).toBe(false);
+    expect(() =>
+      parseConfig({ party: 'us', relays: [{ url: 'https://relay.example:7200', pin: 'AB' }] }),
+    ).toThrow(/relays\.0/);
+    expect(() =>
+      parseConfig({
+        party: 'us',
+        relays: [{ url: 'https://relay.example:7200', pin }],
+        paths: {
+          cn: [
+            {
+              id: 'geneva',
+              kind: 'relay',
+              url: 'https://relay.example:7200',
+              priority: 5,
+              pin: 'cd'.repeat(32),
+            },
+          ],
+        },
+      }),
+    ).toThrow(/relay.example:7200 is given two different pins/);
+    expect(() =>
+      parseConfig({
+        party: 'us',
+        paths: {
+          cn: [{ id: 'direct', kind: 'direct', url: 'https://cn.example', priority: 0, pin }],
+        },
+      }),
+    ).toThrow(/paths\.cn: "direct" is a direct path: its pin comes from cn's card/);
   });
 });
