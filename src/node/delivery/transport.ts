@@ -10,7 +10,8 @@
  * § Transport): the node presents its own certificate, and the server's certificate is accepted
  * only if its SubjectPublicKeyInfo hashes to the pin — no CA, no host name. A server presenting
  * another certificate (a TLS-terminating proxy in the middle) fails the send with `E_TLS_PIN`,
- * which the caller raises as an alarm. TLS sessions are cached and resumed.
+ * which the caller raises as an alarm. A relay the node's configuration pins is called the same
+ * way (paths.ts `relayConnection`). TLS sessions are cached and resumed.
  */
 import { isIP } from 'node:net';
 import { type TLSSocket, connect as tlsConnect } from 'node:tls';
@@ -131,7 +132,7 @@ function pinnedConnector(u: typeof import('undici'), tls: TlsClient): buildConne
           socket.destroy();
           return answer(
             new PinMismatch(
-              `the server's TLS certificate (SPKI SHA-256 ${got.slice(0, 16)}…) is not the one its card pins (${pin.slice(0, 16)}…): something in the middle, or the wrong server`,
+              `the server's TLS certificate (SPKI SHA-256 ${got.slice(0, 16)}…) is not the pinned one (${pin.slice(0, 16)}…): something in the middle, or the wrong server`,
             ),
             null,
           );
