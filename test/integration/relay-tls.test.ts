@@ -184,6 +184,15 @@ describe('a proxy in the middle of the relay path', () => {
     );
     expect(collecting.party).toBeNull();
     expect(collecting.message).toContain('nothing was collected');
+    // Every poll is refused again: one alarm per relay, counted.
+    await eventually(
+      async () =>
+        ((await cn.store.openAlarms()).find((a) => a.type === 'tls-pin')?.count ?? 0) > 2 ||
+        undefined,
+      15_000,
+      'the collector alarm counted',
+    );
+    expect((await cn.store.openAlarms()).filter((a) => a.type === 'tls-pin')).toHaveLength(1);
     // Each side closed the connection at the proxy's certificate: nothing reached the relay.
     expect(relay.boxes.stored.envelope).toBe(0);
     expect((await us.store.getOutbox('cn', id))?.status).toBe('pending');

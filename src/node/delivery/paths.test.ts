@@ -6,8 +6,9 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { FaultProxy } from '../../../test/support/faultproxy.ts';
 import { createPair, draft, eventually, type Pair, type Site } from '../../../test/support/pair.ts';
 import type { Config } from '../core/config.ts';
-import { readConfig, writeConfig } from '../core/config.ts';
+import { parseConfig, readConfig, writeConfig } from '../core/config.ts';
 import { ACK_ALARMS } from '../incidents/escalation.ts';
+import { relayConnection } from './paths.ts';
 
 function configure(site: Site, extra: Partial<Config>): void {
   writeConfig(site.dir, { ...readConfig(site.dir), ...extra });
@@ -145,3 +146,38 @@ async function tokenOf(site: Site): Promise<string> {
   const { readToken } = await import('../core/data.ts');
   return readToken(site.dir);
 }
+
+describe('how a relay is called', () => {
+  const pin = 'ab'.repeat(32);
+  const identity = { key: 'k', cert: 'c', pin: 'cd'.repeat(32) };
+  const config = parseConfig({
+    party: 'us',
+    relays: [{ url: 'https://geneva.example:7200', pin }, 'https://ca-signed.example'],
+    paths: {
+      cn: [
+        { id: 'vienna', kind: 'relay', url: 'https://vienna.example/hotline', priority: 50, pin },
+      ],
+    },
+  });
+
+  test('a relay the configuration pins, wherever its URL comes from, over pinned TLS only', () => {
+    // As a peer's card of version 1 might list it: http:, a trailing slash.
+    expect(relayConnection(config, identity, 'http://geneva.example:7200/')).toEqual({
+      url: 'https://geneva.example:7200/',
+      tls: { pin, identity },
+      pinned: true,
+    });
+    expect(relayConnection(config, identity, 'https://vienna.example/hotline').tls.pin).toBe(pin);
+  });
+
+  test('a relay it does not pin is called as its URL says, with our certificate', () => {
+    for (const url of ['https://ca-signed.example', 'http://elsewhere.example:7200'])
+      expect(relayConnection(config, identity, url)).toEqual({
+        url,
+        tls: { pin: undefined, identity },
+        pinned: false,
+      });
+    // Another port is another relay.
+    expect(relayConnection(config, identity, 'https://geneva.example:7201').pinned).toBe(false);
+  });
+});
