@@ -5,7 +5,7 @@
  * own is refused with an alarm; a peer still on version 1 (no pin) exchanges messages over plain
  * HTTP, and moves to pinned TLS with `hotline rotate`.
  */
-import { type Server, connect as tlsConnect, createServer as tlsServer } from 'node:tls';
+import type { Server } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { rotateDataDir } from '../../src/app/rotate.ts';
 import { makeTlsIdentity } from '../../src/crypto/tls.ts';
@@ -13,7 +13,7 @@ import { initDataDir, openNodeStore } from '../../src/node/core/data.ts';
 import { pinPeer } from '../../src/node/core/peers.ts';
 import { createPair, draft, eventually, type Pair } from '../support/pair.ts';
 import { freePort } from '../support/ports.ts';
-import { federationRequest, tlsOf } from '../support/tls.ts';
+import { federationRequest, tlsOf, tlsProxy } from '../support/tls.ts';
 
 /** The heartbeat a node would send, good enough to be checked: only its `from` matters here. */
 const heartbeatFrom = (from: string) => ({ heartbeat: { from }, sig: 'x' });
@@ -117,7 +117,6 @@ describe('a TLS-terminating proxy in the middle', () => {
   let proxy: Server;
   beforeAll(async () => {
     // The proxy answers with its own certificate and forwards to cn's listener.
-    const own = await makeTlsIdentity('cn');
     const port = await freePort();
     pair = await createPair({}, (party) =>
       party === 'us'
@@ -128,14 +127,7 @@ describe('a TLS-terminating proxy in the middle', () => {
           }
         : {},
     );
-    const cnPort = Number(pair.cn.listen.split(':')[1]);
-    proxy = tlsServer({ key: own.key, cert: own.cert }, (client) => {
-      const upstream = tlsConnect({ port: cnPort, host: '127.0.0.1', rejectUnauthorized: false });
-      client.pipe(upstream).pipe(client);
-      upstream.on('error', () => client.destroy());
-      client.on('error', () => upstream.destroy());
-    });
-    await new Promise<void>((resolve) => proxy.listen(port, '127.0.0.1', resolve));
+    proxy = await tlsProxy(port, Number(pair.cn.listen.split(':')[1]));
     await pair.start(pair.us);
     await pair.start(pair.cn);
   }, 60_000);
