@@ -1,6 +1,6 @@
 /**
  * Protocol figures: what each step of the crypto core costs on this machine, and the bound those
- * costs put on messages per second per core (docs/benchmarks.md § Protocol).
+ * costs put on messages per second per core (docs/benchmarks.md § Crypto and protocol).
  *
  * Every figure is the median of ROUNDS timed rounds, each of enough iterations to last about
  * ROUND_MS, after WARM_MS of warm-up. Everything runs on this one thread, one operation at a

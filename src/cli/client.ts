@@ -84,7 +84,7 @@ export async function callNode(
 
 /**
  * One request on node:http(s): the global fetch loads undici on first use, which costs a
- * command more than the rest of its start (docs/benchmarks.md § CLI).
+ * command more than the rest of its start (docs/benchmarks.md § CLI and memory).
  */
 async function request(
   url: string,
