@@ -150,6 +150,9 @@ describe('the Keys page after a compromise', () => {
     await expect.poll(() => item.textContent()).toContain('A peer declared its keys compromised');
     expect(await item.textContent()).toContain('Washington');
     expect(await item.textContent()).toContain('details on the Keys page');
+    // The forgery waits for nobody: its escalation ended with the dispute, and the banner (loaded
+    // with the compromise alarm, from the same status) no longer asks to acknowledge it.
+    await expect.poll(() => page.locator(`[data-alarm-key="msg:us/${forged}"]`).count()).toBe(0);
     await item.getByRole('button', { name: 'Open', exact: true }).click();
     await page.waitForURL(/\/keys$/);
     expect(await page.locator('main h1').textContent()).toBe('Keys and rotations');

@@ -126,6 +126,13 @@ describe('a stolen signing key', () => {
     );
     expect(refused.message).toContain(`rejected ${honest}: E_EQUIVOCATION`);
     expect(refused.message).toContain(`seq 2 from "us" already belongs to ${forged}`);
+    // Beijing, taking the forgery for real, is escalating it to its desks.
+    const cn = pair.cn.running;
+    if (!cn) throw new Error('cn is not running');
+    await eventually(async () => {
+      const open = await cn.store.openAlarmsAbout(`us/${forged}`);
+      return open.length ? open : undefined;
+    });
   }, 30_000);
 
   test('is answered by a compromise rotation signed with the offline recovery key', async () => {
@@ -154,6 +161,12 @@ describe('a stolen signing key', () => {
     const alarm = (await cn.store.openAlarms()).find((a) => a.type === 'compromise');
     expect(alarm?.party).toBe('us');
     expect(alarm?.message).toContain(forged);
+    // The forgery waits for nobody: the alarms asking for its acknowledgement are cleared.
+    await eventually(
+      async () => ((await cn.store.openAlarmsAbout(`us/${forged}`)).length ? undefined : true),
+      10_000,
+      'the forgery’s alarms cleared',
+    );
     expect(cn.peers.pinned('us').card.serial).toBe(2);
     // Washington's outbox is clear: everything receipted under the new key.
     const us = pair.us.running;
