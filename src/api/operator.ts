@@ -3,6 +3,7 @@
  * Who may call each route is decided in one hook (src/api/access.ts).
  */
 import { type Static, Type } from '@sinclair/typebox';
+import { fingerprint } from '../crypto/card.ts';
 import { followupView } from '../node/incidents/escalation.ts';
 import { Body } from '../protocol/body.ts';
 import { PartyId } from '../protocol/common.ts';
@@ -200,6 +201,13 @@ export const operatorRoutes = routes(
         counts: await store.openAlarmCounts(),
         watchdog: watchdog?.status() ?? null,
         sealingKeys: await sealingKeys.status(),
+        card: {
+          serial: card.card.serial,
+          fingerprint: fingerprint(card.card),
+          issued: card.card.issued,
+          expires: card.card.expires,
+          keys: card.card.keys.map(({ kid, purpose, alg }) => ({ kid, purpose, alg })),
+        },
       };
     });
 
@@ -230,6 +238,11 @@ export const operatorRoutes = routes(
           since: r.since,
           untrusted: r.untrusted,
           replaced: r.detail.replaced,
+          // Named by the card the rotation replaced (rows without it give the kid alone).
+          replacedKeys: r.detail.replaced.map((kid) => {
+            const entry = r.detail.previous?.card.keys.find((k) => k.kid === kid);
+            return { kid, purpose: entry?.purpose ?? null, alg: entry?.alg ?? null };
+          }),
           resigned: r.detail.resigned ?? [],
           disputed: r.detail.disputed ?? [],
         })),

@@ -229,7 +229,16 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
   const watchdog = config.watchdog
     ? new Watchdog({ config, store, metrics, logger }, config.watchdog)
     : undefined;
-  const language = new Language({ config, card, store, ledger, peers, logger, regimes });
+  const language = new Language({
+    config,
+    card,
+    store,
+    ledger,
+    peers,
+    rotations,
+    logger,
+    regimes,
+  });
   const people = openPeople(store, config.access, ledger, clock, parts.factorKey);
   if (parts.factorKey) {
     const sealed = await people.factors.sealStored();

@@ -76,6 +76,8 @@ export interface RotationView {
   untrusted: Record<string, number> | null;
   /** The key ids the rotation replaced. */
   replaced: string[];
+  /** The same keys with their purpose and algorithm, from the card replaced (null if unknown). */
+  replacedKeys: Array<{ kid: string; purpose: string | null; alg: string | null }>;
   /** Ours: the messages re-signed with the new key. */
   resigned: Array<{ party: string; id: string; seq: number }>;
   /** Theirs: the received messages it disputed. */
@@ -227,6 +229,18 @@ export interface NodeStatus {
   watchdog: WatchdogStatus | null;
   /** The sealing keys our rotations replaced: held until nothing sealed to them can arrive. */
   sealingKeys: SealingKeyView[];
+  /** Our current card: its serial (one more with each rotation), fingerprint and keys. */
+  card: OwnCardView;
+}
+
+/** What the console shows of our own card; the private halves never leave the node. */
+export interface OwnCardView {
+  serial: number;
+  /** Read aloud at a key ceremony; a compromise rotation changes it (a new identity key). */
+  fingerprint: string;
+  issued: string;
+  expires: string;
+  keys: Array<{ kid: string; purpose: string; alg: string }>;
 }
 
 /** A sealing key one of our rotations replaced (src/node/core/sealing-retirement.ts). */
@@ -453,6 +467,11 @@ export interface MessageView {
   vocabulary?: VocabularyComparison;
   /** Everything a reader must be warned of, in the reader's language. */
   warnings: string[];
+  /**
+   * Present when a compromise rotation of its sender disputed it (GET /api/v1/rotations): signed
+   * by a stolen key, kept, never to be taken as genuine.
+   */
+  disputed?: { at: string; rotation: string };
 }
 
 // Incidents: GET /api/v1/incidents(/:incident), POST …/ack and …/remind

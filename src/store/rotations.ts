@@ -148,6 +148,21 @@ export class RotationStore {
     return out;
   }
 
+  /** One disputed message of `party`'s, by id; undefined when none was disputed. */
+  async getDisputed(
+    party: string,
+    id: string,
+    q: Executor = this.db,
+  ): Promise<Pick<DisputedRow, 'body' | 'received_at' | 'disputed_at' | 'rotation'> | undefined> {
+    const row = await q
+      .selectFrom('disputed')
+      .select(['body', 'received_at', 'disputed_at', 'rotation'])
+      .where('party', '=', party)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row && { ...row, body: fromJson(row.body) };
+  }
+
   async listDisputed(limit: number, q: Executor = this.db): Promise<DisputedRow[]> {
     const rows = await q
       .selectFrom('disputed')

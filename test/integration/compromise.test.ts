@@ -18,7 +18,7 @@ import type { Body } from '../../src/protocol/body.ts';
 import { fromBase64url } from '../../src/protocol/encoding.ts';
 import type { Envelope } from '../../src/protocol/envelope.ts';
 import type { BatchResult } from '../../src/protocol/federation.ts';
-import type { Rotations } from '../../src/protocol/views.ts';
+import type { MessageView, Rotations } from '../../src/protocol/views.ts';
 import { loadVocabulary } from '../../src/protocol/vocabulary.ts';
 import { createPair, draft, eventually, type Pair } from '../support/pair.ts';
 import { peerFetch } from '../support/tls.ts';
@@ -126,6 +126,13 @@ describe('a stolen signing key', () => {
     );
     expect(refused.message).toContain(`rejected ${honest}: E_EQUIVOCATION`);
     expect(refused.message).toContain(`seq 2 from "us" already belongs to ${forged}`);
+    // Beijing, taking the forgery for real, is escalating it to its desks.
+    const cn = pair.cn.running;
+    if (!cn) throw new Error('cn is not running');
+    await eventually(async () => {
+      const open = await cn.store.openAlarmsAbout(`us/${forged}`);
+      return open.length ? open : undefined;
+    });
   }, 30_000);
 
   test('is answered by a compromise rotation signed with the offline recovery key', async () => {
@@ -154,6 +161,12 @@ describe('a stolen signing key', () => {
     const alarm = (await cn.store.openAlarms()).find((a) => a.type === 'compromise');
     expect(alarm?.party).toBe('us');
     expect(alarm?.message).toContain(forged);
+    // The forgery waits for nobody: the alarms asking for its acknowledgement are cleared.
+    await eventually(
+      async () => ((await cn.store.openAlarmsAbout(`us/${forged}`)).length ? undefined : true),
+      10_000,
+      'the forgery’s alarms cleared',
+    );
     expect(cn.peers.pinned('us').card.serial).toBe(2);
     // Washington's outbox is clear: everything receipted under the new key.
     const us = pair.us.running;
@@ -176,6 +189,19 @@ describe('a stolen signing key', () => {
     expect(theirs.rotations[0]?.disputed).toEqual([{ id: forged, seq: 2 }]);
     expect(theirs.disputed).toMatchObject([{ from: 'us', id: forged, seq: 2 }]);
     expect(theirs.disputed[0]?.body.text?.body).toBe('Incident closed, stand down.');
+    // A link to the forgery opens it, marked disputed; the honest message is not.
+    const viewOf = async (id: string) => {
+      const response = await fetch(
+        `http://${pair.cn.operatorListen}/api/v1/messages/us/${id}?lang=en`,
+        { headers: { authorization: `Bearer ${readToken(pair.cn.dir)}` } },
+      );
+      expect(response.status).toBe(200);
+      return (await response.json()) as MessageView;
+    };
+    const forgery = await viewOf(forged);
+    expect(forgery.disputed?.rotation).toBe(theirs.rotations[0]?.id);
+    expect(forgery.body.text?.body).toBe('Incident closed, stand down.');
+    expect((await viewOf(honest)).disputed).toBeUndefined();
   }, 60_000);
 
   test('after which the stolen keys are refused and the channel works', async () => {

@@ -30,6 +30,7 @@ import { Duty } from './pages/Duty.tsx';
 import { Flows } from './pages/Flows.tsx';
 import { History } from './pages/History.tsx';
 import { IncidentPage } from './pages/Incident.tsx';
+import { Keys } from './pages/Keys.tsx';
 import { Login } from './pages/Login.tsx';
 import { MessagePage } from './pages/Message.tsx';
 import { Record } from './pages/Record.tsx';
@@ -54,6 +55,7 @@ type Route =
   | { page: 'flows' }
   | { page: 'compliance' }
   | { page: 'security' }
+  | { page: 'keys' }
   | { page: 'missing' };
 
 function route(path: string): Route {
@@ -72,6 +74,7 @@ function route(path: string): Route {
   if (parts.length === 1 && parts[0] === 'flows') return { page: 'flows' };
   if (parts.length === 1 && parts[0] === 'compliance') return { page: 'compliance' };
   if (parts.length === 1 && parts[0] === 'security') return { page: 'security' };
+  if (parts.length === 1 && parts[0] === 'keys') return { page: 'keys' };
   if (parts.length === 1 && ['compose', 'duty', 'record', 'admin'].includes(parts[0] as string))
     return { page: parts[0] as 'compose' | 'duty' | 'record' | 'admin' };
   return { page: 'missing' };
@@ -88,6 +91,8 @@ const NAV: Array<{ href: string; label: string; admin?: boolean }> = [
   { href: '/history', label: 'hist.nav' },
   { href: '/duty', label: 'nav.duty' },
   { href: '/record', label: 'nav.record' },
+  // Every role: GET /api/v1/rotations and /status are open to all staff (src/api/access.ts).
+  { href: '/keys', label: 'keys.nav' },
   { href: '/security', label: 'sf.nav' },
   { href: '/admin', label: 'nav.admin', admin: true },
 ];
@@ -426,6 +431,7 @@ function Console({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
         {r.page === 'flows' && <Flows />}
         {r.page === 'compliance' && <Compliance />}
         {r.page === 'security' && <Security />}
+        {r.page === 'keys' && <Keys />}
         {r.page === 'missing' && (
           <>
             <h1 tabIndex={-1}>{t('common.notFound')}</h1>

@@ -28,6 +28,9 @@ const ABOUT_A_MESSAGE = new Set(['escalation', 'unacknowledged', 'unanswered']);
 /** The alarms of a held draft's escalation (ref `draft/<id>`), folded into the draft's item. */
 const ABOUT_A_DRAFT = new Set(['held-escalation', 'held-unapproved']);
 
+/** Alarms about keys and cards: they open the Keys page (rotations, disputed messages). */
+const ABOUT_KEYS = new Set(['compromise', 'card-expiring', 'card-expired']);
+
 /** A short id a person can read out on the phone: the end of the UUID, which varies most. */
 export const shortId = (id: string) => id.slice(-8);
 
@@ -105,11 +108,11 @@ export function alarmItems(w: Words, input: AlarmInputs): AlarmItem[] {
       detail: [
         a.party ? w.party(a.party) : '',
         a.count > 1 ? `×${a.count}` : '',
-        t('alarm.seeBoard'),
+        t(ABOUT_KEYS.has(a.type) ? 'alarm.seeKeys' : 'alarm.seeBoard'),
       ]
         .filter(Boolean)
         .join(' — '),
-      href: '/board',
+      href: ABOUT_KEYS.has(a.type) ? '/keys' : '/board',
       silence: a.id,
     });
   // Received messages waiting for a person: unacknowledged flash and immediate ones, and any

@@ -22,6 +22,7 @@ import type {
   MessageView,
   NodeStatus,
   OutboxItem,
+  Rotations,
   SecondFactorAsked,
   SessionView,
   ShiftView,
@@ -116,6 +117,7 @@ export const api = {
   inbox: (limit = 500) => call<InboxItem[]>('GET', `/api/v1/inbox?limit=${limit}`),
   outbox: (limit = 500) => call<OutboxItem[]>('GET', `/api/v1/outbox?limit=${limit}`),
   alarms: () => call<Alarm[]>('GET', '/api/v1/alarms'),
+  rotations: () => call<Rotations>('GET', '/api/v1/rotations'),
   clearAlarm: (id: number, note?: string) =>
     call<Alarm>('POST', `/api/v1/alarms/${id}/clear`, note ? { note } : {}),
   vocabulary: (lang: string) => call<VocabularyView>('GET', `/api/v1/vocabulary?lang=${enc(lang)}`),

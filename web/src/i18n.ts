@@ -14,6 +14,8 @@ import { historyEn } from './locales/history.en.ts';
 import { historyZh } from './locales/history.zh.ts';
 import { incidentsEn } from './locales/incidents.en.ts';
 import { incidentsZh } from './locales/incidents.zh.ts';
+import { keysEn } from './locales/keys.en.ts';
+import { keysZh } from './locales/keys.zh.ts';
 import { pushEn } from './locales/push.en.ts';
 import { pushZh } from './locales/push.zh.ts';
 import { regimesEn } from './locales/regimes.en.ts';
@@ -49,6 +51,7 @@ void i18next.use(initReactI18next).init({
         flow: flowsEn,
         reg: regimesEn,
         al: alarmsEn,
+        keys: keysEn,
       },
     },
     zh: {
@@ -62,6 +65,7 @@ void i18next.use(initReactI18next).init({
         flow: flowsZh,
         reg: regimesZh,
         al: alarmsZh,
+        keys: keysZh,
       },
     },
   },

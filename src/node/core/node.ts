@@ -504,7 +504,8 @@ export class Node {
     list: Accepted[],
     now: Date,
   ): Promise<SignedReceipt> {
-    const { store, keys, peers, metrics, events, config, onCommit, rotations } = this.#parts;
+    const { store, keys, peers, metrics, events, config, onCommit, rotations, logger } =
+      this.#parts;
     const receivedAt = now.toISOString();
     const applied: AppliedRotation[] = [];
     const skewed = list.filter(
@@ -554,6 +555,17 @@ export class Node {
               receivedAt,
             ),
           );
+      // A forgery waits for nobody: the escalation alarms it raised end with it (the
+      // `compromise` alarm names it instead). After the commit: clearing commits itself.
+      const forgeries = applied.flatMap((r) => r.disputed.map((d) => `${r.party}/${d.id}`));
+      if (forgeries.length)
+        ledger.afterCommit(() => {
+          this.#parts.alarms
+            .clearAbout(forgeries, 'disputed by a compromise rotation')
+            .catch((err: unknown) =>
+              logger.error({ err }, 'clearing the alarms of disputed messages failed'),
+            );
+        });
       await store.addInbox(
         list.map((a, i) => ({
           party,

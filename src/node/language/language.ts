@@ -27,6 +27,7 @@ import type {
   VocabularyComparison,
 } from '../../protocol/views.ts';
 import { compareVocabulary, loadVocabulary, type Vocabulary } from '../../protocol/vocabulary.ts';
+import type { RotationStore } from '../../store/rotations.ts';
 import type { Store, TranslationRow } from '../../store/store.ts';
 import type { Config } from '../core/config.ts';
 import type { Peers } from '../core/peers.ts';
@@ -48,6 +49,8 @@ interface Found {
   dir: 'in' | 'out';
   at: string;
   body: Body;
+  /** A received message a compromise rotation disputed: when, and by which rotation. */
+  disputed?: { at: string; rotation: string };
 }
 
 export interface LanguageParts {
@@ -56,6 +59,8 @@ export interface LanguageParts {
   store: Store;
   ledger: Ledger;
   peers: Peers;
+  /** Disputed messages are shown (marked) but never translated or cited. */
+  rotations: RotationStore;
   logger: Logger;
   /** The notification regimes: a notice on a regime type is shown by its name and fields. */
   regimes?: Regimes;
@@ -109,7 +114,16 @@ export class Language {
 
   /** A message as a reader in `lang` sees it, with every warning that applies. */
   async view(from: string, id: string, lang: string): Promise<MessageView> {
-    const found = await this.#find(from, id);
+    const found = await this.#find(from, id).catch(async (e: unknown) => {
+      const row =
+        e instanceof ProtocolError && e.code === 'E_NOT_FOUND' && from !== this.#parts.config.party
+          ? await this.#parts.rotations.getDisputed(from, id)
+          : undefined;
+      if (!row) throw e;
+      const disputed = { at: row.disputed_at, rotation: row.rotation };
+      const shown: Found = { from, id, dir: 'in', at: row.received_at, body: row.body, disputed };
+      return shown;
+    });
     const rendered = renderBody(this.vocabulary, found.body, lang);
     const regimes = this.#parts.regimes;
     const subject = found.body.notice?.subject;

@@ -60,6 +60,7 @@ export const en = {
     escalatedStep_other: 'Escalation: desk {{desk}} notified ({{count}} notices)',
     escalated: 'Escalation under way: the ladder climbs until someone acknowledges.',
     seeBoard: 'details on the board',
+    seeKeys: 'details on the Keys page',
     system: 'Alarm: {{type}}',
     many: '{{count}} new alarms',
     manyDetail: 'First: {{first}}. Open the console to see them all.',
@@ -91,6 +92,9 @@ export const en = {
     'compliance-fault': 'Compliance could not be counted',
     'held-escalation': 'A held draft awaits a second officer',
     'held-unapproved': 'A held draft is unapproved after every desk of the ladder',
+    compromise: 'A peer declared its keys compromised: messages disputed',
+    'card-expiring': 'A card expires soon: its keys must be rotated',
+    'card-expired': 'A card has expired: its messages are refused until it rotates',
   },
   link: { up: 'up', degraded: 'degraded', down: 'down' },
   board: {

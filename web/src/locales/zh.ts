@@ -63,6 +63,7 @@ export const zh: Plural<Labels> = {
     escalatedStep_other: '升级通知：已通知 {{desk}} 席位（第 {{count}} 次）',
     escalated: '升级通知进行中：在有人确认之前将逐级上报。',
     seeBoard: '详情见总览',
+    seeKeys: '详情见密钥页',
     system: '告警：{{type}}',
     many: '{{count}}条新告警',
     manyDetail: '第一条：{{first}}。请打开控制台查看全部。',
@@ -94,6 +95,9 @@ export const zh: Plural<Labels> = {
     'compliance-fault': '无法统计通报合规情况',
     'held-escalation': '待审批草稿仍待第二名值班官批准',
     'held-unapproved': '待审批草稿升级已到最后一级，仍未批准',
+    compromise: '对端宣布其密钥已泄露：有消息被判为有争议',
+    'card-expiring': '名片即将到期：须轮换密钥',
+    'card-expired': '名片已过期：轮换之前其消息一律被拒收',
   },
   link: { up: '正常', degraded: '降级', down: '中断' },
   board: {

@@ -165,6 +165,15 @@ export function MessagePage({ party, id }: { party: string; id: string }) {
   return (
     <article className={`message message-${body.precedence}`} lang={undefined}>
       <StatusBanner status={body.status} />
+      {view.disputed && (
+        <div className="disputed-banner" role="alert" data-testid="disputed-banner">
+          <strong>{t('keys.disputedBanner')}</strong>{' '}
+          <span>
+            {t('keys.disputedAt')}: <Time iso={view.disputed.at} />
+          </span>{' '}
+          <Link href="/keys">{t('keys.seeKeys')}</Link>
+        </div>
+      )}
       <h1 tabIndex={-1}>
         <PrecedenceBadge body={body} /> {t(`types.${body.type}`, { defaultValue: body.type })}
       </h1>
@@ -305,6 +314,7 @@ export function MessagePage({ party, id }: { party: string; id: string }) {
             </figure>
           ))}
           {view.dir === 'in' &&
+            !view.disputed &&
             r.text.lang !== lang &&
             !r.senderTranslations.some((tr) => tr.lang === lang) &&
             !local.some((tr) => tr.lang === lang) && (

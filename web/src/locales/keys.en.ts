@@ -1,0 +1,62 @@
+/** The Keys page's labels (web/src/pages/Keys.tsx), under `keys`; keys.zh.ts has the same keys. */
+export const keysEn = {
+  nav: 'Keys',
+  title: 'Keys and rotations',
+  ourCard: 'Our card',
+  serial: 'Serial',
+  fingerprint: 'Fingerprint',
+  fingerprintHint: 'Read aloud to the peer at a key ceremony and after every compromise rotation.',
+  issued: 'Issued',
+  expires: 'Expires',
+  purpose: 'Purpose',
+  alg: 'Algorithm',
+  kid: 'Key id',
+  sealing: 'Sealing keys',
+  state: 'State',
+  since: 'Since',
+  states: {
+    current: 'current',
+    held: 'retired, held until receipts',
+    destroyed: 'destroyed',
+    missing: 'missing: neither held nor recorded destroyed',
+  },
+  waitsFor: 'Waits for',
+  rotations: 'Rotations (newest first)',
+  noRotations: 'No key has been rotated.',
+  rotationOurs: 'Our rotation',
+  rotationTheirs: 'Rotation by {{party}}',
+  reason: { routine: 'routine', compromise: 'COMPROMISE' },
+  compromiseTheirs:
+    '{{party}} declared its keys compromised: messages signed by its old keys from the seq below are disputed.',
+  compromiseOurs:
+    'We declared our keys compromised: our messages from the seq below were re-signed with the new key.',
+  at: 'Applied',
+  untrustedSince: 'Old keys untrusted since',
+  firstUntrusted: 'First untrusted seq',
+  firstUntrustedTo: '{{party}}: seq {{seq}}',
+  replaced: 'Keys replaced',
+  unknownPurpose: 'key',
+  disputed_one: '{{count}} disputed message: signed by a stolen key, kept, not genuine',
+  disputed_other: '{{count}} disputed messages: signed by a stolen key, kept, not genuine',
+  noneDisputed: 'No received message was disputed.',
+  resigned_one: '{{count}} message re-signed with the new key',
+  resigned_other: '{{count}} messages re-signed with the new key',
+  noneResigned: 'No message needed re-signing.',
+  seqMessage: 'seq {{seq}} — #{{short}}',
+  toParty: 'to {{party}}',
+  nextTitle: 'What to do now',
+  nextTheirs1:
+    'Call the peer’s duty officer by telephone and have them read the new fingerprint; compare it with the one in their card.',
+  nextTheirs2:
+    'Review every disputed message with them, one by one. Act on none of them: they were not sent by the peer.',
+  nextTheirs3: 'When done, clear the compromise alarm on the board.',
+  nextOurs1: 'Read our new fingerprint (above) to the peer’s duty officer by telephone.',
+  nextOurs2:
+    'Review with them the messages their console shows as disputed; clear the alarms when done.',
+  procedure: 'Procedure: docs/operators.md § Key rotation and compromise, steps 5–6.',
+  disputedBanner:
+    'DISPUTED — not genuine. Its sender declared its keys compromised; this message was signed by a stolen key. Kept for the record only: do not act on it.',
+  disputedAt: 'Disputed',
+  seeKeys: 'See the rotation on the Keys page',
+};
+export type KeysLabels = typeof keysEn;
