@@ -27,7 +27,6 @@ import {
   ed25519Verify,
   privateKeyObject,
 } from '../src/crypto/ed25519.ts';
-import { defaultVerifyThreads } from '../src/crypto/ed25519-pool.ts';
 import { signHeader } from '../src/crypto/envelope.ts';
 import { generateNodeKeys, NodeKeys } from '../src/crypto/keys.ts';
 import { signReceipt } from '../src/crypto/statements.ts';
@@ -56,6 +55,7 @@ import {
   type NoteSigner,
   parseNote,
 } from '../src/ledger/note.ts';
+import { defaultBundleThreads } from '../src/ledger/verify-threads.ts';
 import { Ledger } from '../src/node/record/ledger.ts';
 import type { SignedCard } from '../src/protocol/card.ts';
 import { fromHex, fromUtf8, sha256, toHex, utf8 } from '../src/protocol/encoding.ts';
@@ -261,7 +261,7 @@ export async function verifyThroughput(): Promise<LedgerFigures['verify']> {
       `floor: ${rate(verifiesPerCoreSecond, 'Ed25519 verifies/s')} on one core × ${cores} cores`,
     );
     const runs = [];
-    for (const threads of [...new Set([0, defaultVerifyThreads(), cores])]) {
+    for (const threads of [...new Set([0, defaultBundleThreads(), cores])]) {
       const t = performance.now();
       const { report } = await verifyBundleFile(file, { threads, progress: false });
       const seconds = (performance.now() - t) / 1000;
@@ -280,7 +280,7 @@ export async function verifyThroughput(): Promise<LedgerFigures['verify']> {
       runs.push(run);
       console.log(
         `verify it (${report.counts.envelopes.out + report.counts.envelopes.in} signed envelopes, ${report.counts.proofs} proofs), ` +
-          `${threads ? `${threads} signature thread${threads > 1 ? 's' : ''}` : 'signatures in line'}: ` +
+          `${threads ? `${threads} thread${threads > 1 ? 's' : ''} examining leaves` : 'in line'}: ` +
           `${seconds.toFixed(1)} s, ${rate(run.leavesPerSecond, 'leaves/s')}, ${run.mibPerSecond.toFixed(1)} MiB/s, RSS ${run.rssMiB} MiB; ` +
           `${(run.ofFloor * 100).toFixed(0)} % of the floor (target ≥ 80 %), 1M leaves ≈ ${run.millionLeavesSeconds.toFixed(0)} s`,
       );

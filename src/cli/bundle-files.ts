@@ -1,27 +1,30 @@
 /**
  * The work behind `hotline export` and `hotline verify`, loaded only when one of them runs: the
- * export recorded in the audit trail, and a bundle file checked with signatures on worker threads.
+ * export recorded in the audit trail, and a bundle file checked with its leaves on worker threads.
  */
 import { createReadStream, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { defaultVerifyThreads, Ed25519Pool } from '../crypto/ed25519-pool.ts';
 import {
   type BundleReport,
   type BundleResult,
   BundleVerifier,
   type CrossReport,
   describeFailure,
+  type ExaminedLeaf,
   type Failure,
-  type SignatureChecks,
+  type LeafContext,
 } from '../ledger/verify.ts';
+import { defaultBundleThreads, VerifyThreads } from '../ledger/verify-threads.ts';
 import { readConfig } from '../node/core/config.ts';
 import { openNodeStore } from '../node/core/data.ts';
 import { dataFolderActor, openPeople } from '../node/people/people.ts';
 
 /** Bundles at least this large report progress on stderr. */
 const PROGRESS_BYTES = 4 << 20;
-/** Signature checks queued for the threads at most (~1 KB each). */
-const BACKLOG = 16_384;
+/** Leaf lines a thread examines per batch: enough to make passing them cost nothing per leaf. */
+const BATCH = 256;
+/** Batches in flight per thread: one being examined, the next one waiting for it. */
+const IN_FLIGHT = 3;
 /** Failures printed per section; --json lists up to the verifier's own limit. */
 const PRINTED_FAILURES = 20;
 
@@ -43,30 +46,60 @@ export async function recordExport(
 }
 
 export interface VerifyFileOptions {
-  /** Threads checking envelope signatures beside the reading one; 0 checks them in line. */
+  /** Threads examining the leaves beside the reading one; 0 checks everything in line. */
   threads?: number;
   /** Progress on stderr for large bundles. */
   progress?: boolean;
 }
 
+/** A bundle line read, or a batch of leaf lines on a thread, in bundle order. */
+type Pending =
+  | { line: string }
+  | { lines: string[]; examined: Promise<Array<ExaminedLeaf | undefined>> };
+
 /**
- * Reads a bundle line by line into the verifier, with progress on stderr for large ones. Header
- * signatures, most of the work, are checked on `threads` worker threads meanwhile.
+ * Reads a bundle line by line into the verifier, with progress on stderr for large ones. Leaf
+ * records, nearly all of a bundle and of its work, are examined on `threads` worker threads and
+ * taken in order; the report is the same as with none.
  */
 export async function verifyBundleFile(
   file: string,
-  { threads = defaultVerifyThreads(), progress = true }: VerifyFileOptions = {},
+  { threads = defaultBundleThreads(), progress = true }: VerifyFileOptions = {},
 ): Promise<BundleResult> {
   const size = statSync(file).size;
-  const pool = threads > 0 ? new Ed25519Pool(threads) : undefined;
-  const signatures: SignatureChecks | undefined = pool && {
-    check(publicKey, message, signature, failed) {
-      pool.verify(publicKey, message, signature, (ok) => ok || failed());
-      return undefined;
-    },
-  };
+  const pool = threads > 0 ? new VerifyThreads(threads) : undefined;
   try {
-    const verifier = new BundleVerifier({ ...(signatures ? { signatures } : {}) });
+    const verifier = new BundleVerifier();
+    const queue: Pending[] = [];
+    let batches = 0;
+    let batch: string[] = [];
+    let context: LeafContext | undefined;
+    const dispatch = () => {
+      if (!pool || !batch.length) return;
+      // Fixed from the first leaf on (cards come before leaves): taken once every earlier line is in.
+      context ??= verifier.leafContext();
+      const examined = pool.examine(batch, context);
+      // Awaited in turn; a thread's failure rejects them all, and the first one awaited throws.
+      examined.catch(() => undefined);
+      queue.push({ lines: batch, examined });
+      batches++;
+      batch = [];
+    };
+    /** Takes what is ready, in order, until at most `inFlight` batches are still out. */
+    const take = async (inFlight: number) => {
+      for (let head = queue[0]; head; head = queue[0]) {
+        if ('line' in head) verifier.addLine(head.line);
+        else {
+          if (batches <= inFlight) return;
+          const examined = await head.examined;
+          batches--;
+          for (const [i, leaf] of examined.entries())
+            if (leaf) verifier.addExamined(leaf);
+            else verifier.addLine(head.lines[i] as string);
+        }
+        queue.shift();
+      }
+    };
     const lines = createInterface({
       input: createReadStream(file),
       crlfDelay: Number.POSITIVE_INFINITY,
@@ -76,19 +109,30 @@ export async function verifyBundleFile(
     let next = step;
     let count = 0;
     for await (const line of lines) {
-      verifier.addLine(line);
+      if (!pool) verifier.addLine(line);
+      else if (line.startsWith('{"type":"leaf"')) {
+        batch.push(line);
+        if (batch.length >= BATCH) {
+          dispatch();
+          await take(IN_FLIGHT * threads);
+        }
+      } else {
+        dispatch();
+        queue.push({ line });
+        await take(IN_FLIGHT * threads);
+      }
       count++;
-      // Reading outpaces the threads: hold at a bounded backlog rather than queue the bundle.
-      if (pool && pool.pending >= BACKLOG) await pool.settle(BACKLOG / 2);
+      if (!progress || size < PROGRESS_BYTES) continue;
       read += Buffer.byteLength(line) + 1;
-      if (progress && size >= PROGRESS_BYTES && read >= next) {
+      if (read >= next) {
         process.stderr.write(
           `verify ${file}: ${Math.min(100, Math.round((read / size) * 100))}% (${count} records)\n`,
         );
         next += step;
       }
     }
-    await pool?.settle();
+    dispatch();
+    await take(0);
     return verifier.finish();
   } finally {
     await pool?.close();
