@@ -3,16 +3,15 @@
  * export recorded in the audit trail, and a bundle file checked with its leaves on worker threads.
  */
 import { createReadStream, statSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { bundleLines } from '../ledger/bundle.ts';
+import type { ExaminedLeaf, LeafContext } from '../ledger/examine.ts';
 import {
   type BundleReport,
   type BundleResult,
   BundleVerifier,
   type CrossReport,
   describeFailure,
-  type ExaminedLeaf,
   type Failure,
-  type LeafContext,
 } from '../ledger/verify.ts';
 import { defaultBundleThreads, VerifyThreads } from '../ledger/verify-threads.ts';
 import { readConfig } from '../node/core/config.ts';
@@ -21,9 +20,9 @@ import { dataFolderActor, openPeople } from '../node/people/people.ts';
 
 /** Bundles at least this large report progress on stderr. */
 const PROGRESS_BYTES = 4 << 20;
-/** Leaf lines a thread examines per batch: enough to make passing them cost nothing per leaf. */
-const BATCH = 256;
-/** Batches in flight per thread: one being examined, the next one waiting for it. */
+/** Bytes read at once, and sent to a thread: some 140 leaves of messages. */
+const STRETCH = 256 << 10;
+/** Stretches in flight per thread: one being examined, the next ones waiting for it. */
 const IN_FLIGHT = 3;
 /** Failures printed per section; --json lists up to the verifier's own limit. */
 const PRINTED_FAILURES = 20;
@@ -52,15 +51,16 @@ export interface VerifyFileOptions {
   progress?: boolean;
 }
 
-/** A bundle line read, or a batch of leaf lines on a thread, in bundle order. */
+/** Lines read here, or a stretch of them examined on a thread, in bundle order. */
 type Pending =
-  | { line: string }
-  | { lines: string[]; examined: Promise<Array<ExaminedLeaf | undefined>> };
+  | { lines: string[]; bytes: number }
+  | { examined: Promise<Array<ExaminedLeaf | string>>; bytes: number };
 
 /**
- * Reads a bundle line by line into the verifier, with progress on stderr for large ones. Leaf
- * records, nearly all of a bundle and of its work, are examined on `threads` worker threads and
- * taken in order; the report is the same as with none.
+ * Reads a bundle into the verifier, with progress on stderr for large ones. Once the leaves
+ * begin (the header and cards are in), stretches of the file — nearly all of a bundle and of
+ * its work — are examined on `threads` worker threads and taken in order; the report is the
+ * same as with none.
  */
 export async function verifyBundleFile(
   file: string,
@@ -71,67 +71,62 @@ export async function verifyBundleFile(
   try {
     const verifier = new BundleVerifier();
     const queue: Pending[] = [];
-    let batches = 0;
-    let batch: string[] = [];
+    let onThreads = 0;
     let context: LeafContext | undefined;
-    const dispatch = () => {
-      if (!pool || !batch.length) return;
-      // Fixed from the first leaf on (cards come before leaves): taken once every earlier line is in.
-      context ??= verifier.leafContext();
-      const examined = pool.examine(batch, context);
-      // Awaited in turn; a thread's failure rejects them all, and the first one awaited throws.
-      examined.catch(() => undefined);
-      queue.push({ lines: batch, examined });
-      batches++;
-      batch = [];
-    };
-    /** Takes what is ready, in order, until at most `inFlight` batches are still out. */
+    const step = size / 20;
+    let next = step;
+    let taken = 0;
+    let records = 0;
+    /** Takes what is ready, in order, until at most `inFlight` stretches are still out. */
     const take = async (inFlight: number) => {
       for (let head = queue[0]; head; head = queue[0]) {
-        if ('line' in head) verifier.addLine(head.line);
+        let lines: Array<ExaminedLeaf | string>;
+        if ('lines' in head) lines = head.lines;
         else {
-          if (batches <= inFlight) return;
-          const examined = await head.examined;
-          batches--;
-          for (const [i, leaf] of examined.entries())
-            if (leaf) verifier.addExamined(leaf);
-            else verifier.addLine(head.lines[i] as string);
+          if (onThreads <= inFlight) return;
+          lines = await head.examined;
+          onThreads--;
         }
+        for (const line of lines)
+          if (typeof line === 'string') verifier.addLine(line);
+          else verifier.addExamined(line);
         queue.shift();
+        records += lines.length;
+        taken += head.bytes;
+        if (progress && size >= PROGRESS_BYTES && taken >= next) {
+          process.stderr.write(
+            `verify ${file}: ${Math.min(100, Math.round((taken / size) * 100))}% (${records} records)\n`,
+          );
+          while (next <= taken) next += step;
+        }
       }
     };
-    const lines = createInterface({
-      input: createReadStream(file),
-      crlfDelay: Number.POSITIVE_INFINITY,
-    });
-    const step = size / 20;
-    let read = 0;
-    let next = step;
-    let count = 0;
-    for await (const line of lines) {
-      if (!pool) verifier.addLine(line);
-      else if (line.startsWith('{"type":"leaf"')) {
-        batch.push(line);
-        if (batch.length >= BATCH) {
-          dispatch();
-          await take(IN_FLIGHT * threads);
-        }
+    const read = async (whole: Uint8Array) => {
+      if (!whole.length) return;
+      if (pool && context) {
+        // A buffer of its own, moved to the thread.
+        const examined = pool.examine(new Uint8Array(whole), context);
+        // Awaited in turn; a thread's failure rejects them all, and the first one awaited throws.
+        examined.catch(() => undefined);
+        queue.push({ examined, bytes: whole.length });
+        onThreads++;
       } else {
-        dispatch();
-        queue.push({ line });
-        await take(IN_FLIGHT * threads);
+        const text = Buffer.from(whole.buffer, whole.byteOffset, whole.byteLength).toString('utf8');
+        queue.push({ lines: bundleLines(text), bytes: whole.length });
       }
-      count++;
-      if (!progress || size < PROGRESS_BYTES) continue;
-      read += Buffer.byteLength(line) + 1;
-      if (read >= next) {
-        process.stderr.write(
-          `verify ${file}: ${Math.min(100, Math.round((read / size) * 100))}% (${count} records)\n`,
-        );
-        next += step;
-      }
+      await take(IN_FLIGHT * threads);
+      // The header and cards are in once a leaf has taken its place: what every later leaf is
+      // checked with is fixed from here.
+      if (pool && !context && verifier.leavesBegun) context = verifier.leafContext();
+    };
+    let carry: Uint8Array = new Uint8Array(0);
+    for await (const chunk of createReadStream(file, { highWaterMark: STRETCH })) {
+      const bytes = carry.length ? Buffer.concat([carry, chunk as Buffer]) : (chunk as Buffer);
+      const end = bytes.lastIndexOf(0x0a) + 1;
+      carry = new Uint8Array(bytes.subarray(end));
+      await read(bytes.subarray(0, end));
     }
-    dispatch();
+    await read(carry);
     await take(0);
     return verifier.finish();
   } finally {

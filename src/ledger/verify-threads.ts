@@ -1,22 +1,22 @@
 /**
  * The offline verifier's leaves checked on worker threads (docs/ledger.md § Audit): each thread
- * takes batches of leaf lines and examines every leaf on its own — parse, schema, canonical
- * form, leaf hash, envelope signature and body (`examineLeafLine`) — while the reading thread
- * keeps the tree and the tables, taking the examinations in bundle order
- * (`BundleVerifier.addExamined`), so the report is the one of reading the bundle in line.
+ * takes a stretch of the bundle's bytes, reads its lines and examines every leaf on its own —
+ * leaf hash, parse, schema, canonical form, envelope signature and body (`examineLeafLine`) —
+ * while the reading thread keeps the tree and the tables, taking the examinations in bundle
+ * order (`BundleVerifier.addExamined`), so the report is the one of reading the bundle in line.
  *
  * The threads run `verify-worker`: the compiled `.js` beside this module, or from the TypeScript
  * source (tests, bench) with tsx registered in the thread first.
  *
  * @example
  * const threads = new VerifyThreads(2);
- * const examined = await threads.examine(lines, verifier.leafContext());
+ * const lines = await threads.examine(bytes, verifier.leafContext());
  * await threads.close();
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { ExaminedLeaf, LeafContext } from './verify.ts';
-import type { ExaminedBatch, LeafBatch } from './verify-worker.ts';
+import type { ExaminedLeaf, LeafContext } from './examine.ts';
+import type { ExaminedBatch, LinesBatch } from './verify-worker.ts';
 
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
 
@@ -39,7 +39,7 @@ export class VerifyThreads {
   readonly #load = new Map<Worker, number>();
   readonly #waiting = new Map<
     number,
-    { resolve: (e: Array<ExaminedLeaf | undefined>) => void; reject: (e: Error) => void }
+    { resolve: (lines: Array<ExaminedLeaf | string>) => void; reject: (e: Error) => void }
   >();
   #nextId = 0;
   #failure: Error | undefined;
@@ -50,11 +50,11 @@ export class VerifyThreads {
     const tsx = FROM_SOURCE ? import.meta.resolve('tsx/esm/api') : undefined;
     for (let i = 0; i < threads; i++) {
       const worker = new Worker(BOOT, { eval: true, workerData: { module, tsx } });
-      worker.on('message', ({ id, examined }: ExaminedBatch) => {
+      worker.on('message', ({ id, lines }: ExaminedBatch) => {
         this.#load.set(worker, (this.#load.get(worker) ?? 1) - 1);
         const waiting = this.#waiting.get(id);
         this.#waiting.delete(id);
-        waiting?.resolve(examined);
+        waiting?.resolve(lines);
       });
       worker.on('error', (e) => this.#fail(e));
       worker.on('exit', (code) => this.#fail(new Error(`a verify thread exited (${code})`)));
@@ -63,18 +63,21 @@ export class VerifyThreads {
     }
   }
 
-  /** Examines `lines` on the least busy thread; answers their examinations in order. */
-  examine(lines: string[], context: LeafContext): Promise<Array<ExaminedLeaf | undefined>> {
+  /**
+   * Reads the whole lines in `bytes` on the least busy thread (the buffer is moved there, not
+   * copied) and answers, in order, each leaf record's examination or any other line as it is.
+   */
+  examine(bytes: Uint8Array, context: LeafContext): Promise<Array<ExaminedLeaf | string>> {
     if (this.#failure) return Promise.reject(this.#failure);
     let worker = this.#workers[0] as Worker;
     for (const w of this.#workers)
       if ((this.#load.get(w) ?? 0) < (this.#load.get(worker) ?? 0)) worker = w;
     const id = this.#nextId++;
-    const batch: LeafBatch = { id, lines, context };
+    const batch: LinesBatch = { id, bytes, context };
     this.#load.set(worker, (this.#load.get(worker) ?? 0) + 1);
     return new Promise((resolve, reject) => {
       this.#waiting.set(id, { resolve, reject });
-      worker.postMessage(batch);
+      worker.postMessage(batch, [bytes.buffer as ArrayBuffer]);
     });
   }
 
