@@ -50,6 +50,16 @@ describe('hotline verify on threads', () => {
     expect(threaded.report).toEqual(inline.report);
   }, 120_000);
 
+  test('a bundle with CRLF line ends reads as with LF, in line and on threads', async () => {
+    const file = join(dir, 'crlf.jsonl');
+    writeFileSync(file, lines.join('\r\n'));
+    const lf = await verifyBundleFile(join(dir, 'us.jsonl'), { threads: 0, progress: false });
+    for (const threads of [0, 2])
+      expect((await verifyBundleFile(file, { threads, progress: false })).report).toEqual(
+        lf.report,
+      );
+  }, 120_000);
+
   test('leaves tampered deep in the bundle are caught and named as in line', async () => {
     // Leaf 1300 is an `in` envelope of the third round, 1800 one of the fourth (each round: 256
     // out, their receipt, 256 in, our receipt). 1300 gets 1301's signature; 1800 another body.
