@@ -50,11 +50,18 @@ export class VerifyThreads {
     const tsx = FROM_SOURCE ? import.meta.resolve('tsx/esm/api') : undefined;
     for (let i = 0; i < threads; i++) {
       const worker = new Worker(BOOT, { eval: true, workerData: { module, tsx } });
-      worker.on('message', ({ id, lines }: ExaminedBatch) => {
+      worker.on('message', ({ id, lines, hashes }: ExaminedBatch) => {
         this.#load.set(worker, (this.#load.get(worker) ?? 1) - 1);
         const waiting = this.#waiting.get(id);
         this.#waiting.delete(id);
-        waiting?.resolve(lines);
+        let at = 0;
+        waiting?.resolve(
+          lines.map((line) => {
+            if (typeof line === 'string') return line;
+            at += 32;
+            return { ...line, hash: hashes.subarray(at - 32, at) };
+          }),
+        );
       });
       worker.on('error', (e) => this.#fail(e));
       worker.on('exit', (code) => this.#fail(new Error(`a verify thread exited (${code})`)));
