@@ -91,7 +91,7 @@ export function registerAudit(program: Command): void {
     )
     .option(
       '--threads <n>',
-      'threads checking signatures beside the reader (0: none; default: cores - 1)',
+      'threads examining the leaves beside the reader (0: none; default: one per core)',
       (v) => {
         const n = Number(v);
         if (!Number.isInteger(n) || n < 0 || n > 256)

@@ -1,10 +1,10 @@
 /**
  * The work behind `hotline export` and `hotline verify`, loaded only when one of them runs: the
- * export recorded in the audit trail, and a bundle file checked with signatures on worker threads.
+ * export recorded in the audit trail, and a bundle file checked with its leaves on worker threads.
  */
 import { createReadStream, statSync } from 'node:fs';
-import { createInterface } from 'node:readline';
-import { defaultVerifyThreads, Ed25519Pool } from '../crypto/ed25519-pool.ts';
+import { bundleLines } from '../ledger/bundle.ts';
+import type { ExaminedLeaf, LeafContext } from '../ledger/examine.ts';
 import {
   type BundleReport,
   type BundleResult,
@@ -12,16 +12,18 @@ import {
   type CrossReport,
   describeFailure,
   type Failure,
-  type SignatureChecks,
 } from '../ledger/verify.ts';
+import { defaultBundleThreads, VerifyThreads } from '../ledger/verify-threads.ts';
 import { readConfig } from '../node/core/config.ts';
 import { openNodeStore } from '../node/core/data.ts';
 import { dataFolderActor, openPeople } from '../node/people/people.ts';
 
 /** Bundles at least this large report progress on stderr. */
 const PROGRESS_BYTES = 4 << 20;
-/** Signature checks queued for the threads at most (~1 KB each). */
-const BACKLOG = 16_384;
+/** Bytes read at once, and sent to a thread: some 140 leaves of messages. */
+const STRETCH = 256 << 10;
+/** Stretches in flight per thread: one being examined, the next ones waiting for it. */
+const IN_FLIGHT = 3;
 /** Failures printed per section; --json lists up to the verifier's own limit. */
 const PRINTED_FAILURES = 20;
 
@@ -43,52 +45,89 @@ export async function recordExport(
 }
 
 export interface VerifyFileOptions {
-  /** Threads checking envelope signatures beside the reading one; 0 checks them in line. */
+  /** Threads examining the leaves beside the reading one; 0 checks everything in line. */
   threads?: number;
   /** Progress on stderr for large bundles. */
   progress?: boolean;
 }
 
+/** Lines read here, or a stretch of them examined on a thread, in bundle order. */
+type Pending =
+  | { lines: string[]; bytes: number }
+  | { examined: Promise<Array<ExaminedLeaf | string>>; bytes: number };
+
 /**
- * Reads a bundle line by line into the verifier, with progress on stderr for large ones. Header
- * signatures, most of the work, are checked on `threads` worker threads meanwhile.
+ * Reads a bundle into the verifier, with progress on stderr for large ones. Once the leaves
+ * begin (the header and cards are in), stretches of the file — nearly all of a bundle and of
+ * its work — are examined on `threads` worker threads and taken in order; the report is the
+ * same as with none.
  */
 export async function verifyBundleFile(
   file: string,
-  { threads = defaultVerifyThreads(), progress = true }: VerifyFileOptions = {},
+  { threads = defaultBundleThreads(), progress = true }: VerifyFileOptions = {},
 ): Promise<BundleResult> {
   const size = statSync(file).size;
-  const pool = threads > 0 ? new Ed25519Pool(threads) : undefined;
-  const signatures: SignatureChecks | undefined = pool && {
-    check(publicKey, message, signature, failed) {
-      pool.verify(publicKey, message, signature, (ok) => ok || failed());
-      return undefined;
-    },
-  };
+  const pool = threads > 0 ? new VerifyThreads(threads) : undefined;
   try {
-    const verifier = new BundleVerifier({ ...(signatures ? { signatures } : {}) });
-    const lines = createInterface({
-      input: createReadStream(file),
-      crlfDelay: Number.POSITIVE_INFINITY,
-    });
+    const verifier = new BundleVerifier();
+    const queue: Pending[] = [];
+    let onThreads = 0;
+    let context: LeafContext | undefined;
     const step = size / 20;
-    let read = 0;
     let next = step;
-    let count = 0;
-    for await (const line of lines) {
-      verifier.addLine(line);
-      count++;
-      // Reading outpaces the threads: hold at a bounded backlog rather than queue the bundle.
-      if (pool && pool.pending >= BACKLOG) await pool.settle(BACKLOG / 2);
-      read += Buffer.byteLength(line) + 1;
-      if (progress && size >= PROGRESS_BYTES && read >= next) {
-        process.stderr.write(
-          `verify ${file}: ${Math.min(100, Math.round((read / size) * 100))}% (${count} records)\n`,
-        );
-        next += step;
+    let taken = 0;
+    let records = 0;
+    /** Takes what is ready, in order, until at most `inFlight` stretches are still out. */
+    const take = async (inFlight: number) => {
+      for (let head = queue[0]; head; head = queue[0]) {
+        let lines: Array<ExaminedLeaf | string>;
+        if ('lines' in head) lines = head.lines;
+        else {
+          if (onThreads <= inFlight) return;
+          lines = await head.examined;
+          onThreads--;
+        }
+        for (const line of lines)
+          if (typeof line === 'string') verifier.addLine(line);
+          else verifier.addExamined(line);
+        queue.shift();
+        records += lines.length;
+        taken += head.bytes;
+        if (progress && size >= PROGRESS_BYTES && taken >= next) {
+          process.stderr.write(
+            `verify ${file}: ${Math.min(100, Math.round((taken / size) * 100))}% (${records} records)\n`,
+          );
+          while (next <= taken) next += step;
+        }
       }
+    };
+    const read = async (whole: Uint8Array) => {
+      if (!whole.length) return;
+      if (pool && context) {
+        // A buffer of its own, moved to the thread.
+        const examined = pool.examine(new Uint8Array(whole), context);
+        // Awaited in turn; a thread's failure rejects them all, and the first one awaited throws.
+        examined.catch(() => undefined);
+        queue.push({ examined, bytes: whole.length });
+        onThreads++;
+      } else {
+        const text = Buffer.from(whole.buffer, whole.byteOffset, whole.byteLength).toString('utf8');
+        queue.push({ lines: bundleLines(text), bytes: whole.length });
+      }
+      await take(IN_FLIGHT * threads);
+      // The header and cards are in once a leaf has taken its place: what every later leaf is
+      // checked with is fixed from here.
+      if (pool && !context && verifier.leavesBegun) context = verifier.leafContext();
+    };
+    let carry: Uint8Array = new Uint8Array(0);
+    for await (const chunk of createReadStream(file, { highWaterMark: STRETCH })) {
+      const bytes = carry.length ? Buffer.concat([carry, chunk as Buffer]) : (chunk as Buffer);
+      const end = bytes.lastIndexOf(0x0a) + 1;
+      carry = new Uint8Array(bytes.subarray(end));
+      await read(bytes.subarray(0, end));
     }
-    await pool?.settle();
+    await read(carry);
+    await take(0);
     return verifier.finish();
   } finally {
     await pool?.close();

@@ -1,8 +1,8 @@
 /**
  * Ed25519 verification (RFC 8032 §5.1.7) on worker threads, for checking many signatures whose
- * answers can wait: the offline verifier checks one per envelope leaf, and a node the envelopes
- * of each batch it receives before it takes its write lock; OpenSSL's verify (~170 µs on a slow
- * core) is much of either's time. Checks are queued, sent to the threads in
+ * answers can wait: a node checks the envelopes of each batch it receives before it takes its
+ * write lock, and OpenSSL's verify (~170 µs on a slow core) is much of that time (the offline
+ * verifier spreads whole leaves instead: ledger/verify-threads.ts). Checks are queued, sent to the threads in
  * batches packed into one transferred buffer, and each answer is handed to its callback (batches
  * may come back out of order when there are several threads).
  *

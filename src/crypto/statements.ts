@@ -54,6 +54,7 @@ function checkStatement(
   sig: string,
   card: Card,
   me: string,
+  canonical?: Uint8Array,
 ): void {
   if (!FORMAT_VERSIONS.includes(statement.v))
     throw new ProtocolError(
@@ -70,7 +71,7 @@ function checkStatement(
   const key = signingKey(card, statement.kid);
   const ok = ed25519Verify(
     fromBase64url(key.pub),
-    signedBytes(kind, jcsBytes(statement)),
+    signedBytes(kind, canonical ?? jcsBytes(statement)),
     fromBase64url(sig),
   );
   if (!ok) throw new ProtocolError('E_BAD_SIGNATURE', `the ${kind} signature does not verify`);
@@ -83,8 +84,20 @@ function checkStatement(
 export function verifyReceiptSignature(input: unknown, card: Card, me: string): SignedReceipt {
   const error = schemaError(SignedReceipt, input);
   if (error) throw new ProtocolError('E_MALFORMED', `receipt ${error}`);
-  const signed = input as SignedReceipt;
-  checkStatement('receipt', signed.receipt, signed.sig, card, me);
+  return checkReceiptSignature(input as SignedReceipt, card, me);
+}
+
+/**
+ * The same for a receipt whose schema is already checked (a ledger leaf's, say); `canonical` is
+ * `JCS(signed.receipt)` when that is computed already.
+ */
+export function checkReceiptSignature(
+  signed: SignedReceipt,
+  card: Card,
+  me: string,
+  canonical?: Uint8Array,
+): SignedReceipt {
+  checkStatement('receipt', signed.receipt, signed.sig, card, me, canonical);
   return signed;
 }
 

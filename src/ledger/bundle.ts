@@ -148,3 +148,13 @@ export const RECORD_ORDER: Record<RecordType, number> = {
 export function bundleLine(record: BundleRecord): string {
   return `${JSON.stringify(record)}\n`;
 }
+
+/**
+ * The lines of bundle text that ends at a line end or at the file's end (without their line
+ * ends), split where Node's readline splits them: at "\n", "\r\n" or a lone "\r".
+ */
+export function bundleLines(text: string): string[] {
+  const lines = text.split(/\r\n|\n|\r/);
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines;
+}

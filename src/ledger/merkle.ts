@@ -12,7 +12,7 @@
  * Sizes and indexes are JS numbers. Stored hash indexes reach about 2n, so a stored tree holds at
  * most 2^52 leaves (MAX_TREE_SIZE); verification accepts any safe-integer size.
  */
-import { equalBytes, sha256 } from '../protocol/encoding.ts';
+import { equalBytes, fromHex, sha256 } from '../protocol/encoding.ts';
 
 /** SHA-256 output length: every tree hash and proof element has it. */
 export const HASH_SIZE = 32;
@@ -340,7 +340,7 @@ export class RecordChecker {
   readonly #t: number;
   readonly #root: Uint8Array;
   /** Per state `fn sn` of a verified proof: its r there, and the proof elements left after it. */
-  readonly #verified = new Map<string, { r: Uint8Array; rest: readonly Uint8Array[] }>();
+  readonly #verified = new Map<string, { r: Uint8Array; rest: ProofElements }>();
 
   constructor(t: number, root: Uint8Array) {
     checkSize(t, Number.MAX_SAFE_INTEGER, 'tree size');
@@ -348,7 +348,12 @@ export class RecordChecker {
     this.#root = root;
   }
 
-  check(proof: readonly Uint8Array[], n: number, leaf: Uint8Array): boolean {
+  /**
+   * Whether `proof` proves `leaf` at `n`. Its elements may be given as lowercase hex, as a receipt
+   * carries them: only those hashed are decoded, the rest compared as they are — once proofs
+   * share their path, most elements of each are never decoded.
+   */
+  check(proof: ProofElements, n: number, leaf: Uint8Array): boolean {
     checkSize(n, Number.MAX_SAFE_INTEGER, 'leaf index');
     const t = this.#t;
     if (!isHash(this.#root) || !isHash(leaf) || n >= t) return false;
@@ -362,7 +367,7 @@ export class RecordChecker {
       return true;
     };
     for (let i = 0; i < proof.length; i++) {
-      const p = proof[i] as Uint8Array;
+      const p = hashOf(proof[i]);
       // The steps of checkRecord (RFC 9162 §2.1.3.2, 4a to 4c).
       if (sn === 0 || !isHash(p)) return false;
       if (fn % 2 === 1 || fn === sn) {
@@ -384,10 +389,24 @@ export class RecordChecker {
   }
 }
 
-function sameHashes(a: readonly Uint8Array[], b: readonly Uint8Array[], from: number): boolean {
+/** A proof's hashes, as bytes or as lowercase hex (each 64 digits: 32 bytes). */
+export type ProofElements = readonly Uint8Array[] | readonly string[];
+
+function hashOf(element: Uint8Array | string | undefined): Uint8Array | undefined {
+  if (typeof element !== 'string') return element;
+  return /^[0-9a-f]{64}$/.test(element) ? fromHex(element) : undefined;
+}
+
+function sameHashes(a: ProofElements, b: ProofElements, from: number): boolean {
   if (a.length !== b.length - from) return false;
-  for (let i = 0; i < a.length; i++)
-    if (!equalBytes(a[i] as Uint8Array, b[from + i] as Uint8Array)) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as Uint8Array | string;
+    const y = b[from + i] as Uint8Array | string;
+    if (typeof x === 'string' && typeof y === 'string') {
+      if (x !== y) return false;
+    } else if (!equalBytes(hashOf(x) ?? new Uint8Array(), hashOf(y) ?? new Uint8Array(1)))
+      return false;
+  }
   return true;
 }
 
@@ -550,11 +569,17 @@ export class MemoryHashStore implements SyncHashReader {
 
   /** Appends a leaf and its completed subtree hashes; answers the leaf's index. */
   append(data: Uint8Array): number {
+    return this.appendLeafHash(leafHash(data));
+  }
+
+  /** The same, given the leaf's hash (`leafHash(data)`, computed elsewhere: on another thread). */
+  appendLeafHash(leaf: Uint8Array): number {
     const index = this.#size;
     checkSize(index, MAX_TREE_SIZE - 1, 'leaf index');
+    if (!isHash(leaf)) throw new RangeError('a leaf hash is 32 bytes');
     // What storedHashes computes, read straight from the pages: the leaf hash, then for each
     // trailing one bit of the index the subtree it completes, merged with its stored left sibling.
-    let hash = leafHash(data);
+    let hash = leaf;
     this.#push(hash);
     for (let level = 0, n = index; n % 2 === 1; level++, n = half(n)) {
       hash = nodeHash(this.#at(indexOf(level, n - 1)), hash);

@@ -5,7 +5,7 @@
  */
 import { verifyReceiptSignature } from '../crypto/statements.ts';
 import type { Card } from '../protocol/card.ts';
-import { fromBase64url, fromHex, utf8 } from '../protocol/encoding.ts';
+import { fromBase64url, utf8 } from '../protocol/encoding.ts';
 import type { Envelope } from '../protocol/envelope.ts';
 import { ProtocolError } from '../protocol/errors.ts';
 import type { EnvelopeLeaf } from '../protocol/leaf.ts';
@@ -92,7 +92,15 @@ export function verifyReceipt(
   me: string,
   sent: (id: string) => SentEnvelope | SentLeaf | SentLeafHash | undefined,
 ): VerifiedReceipt {
-  const receipt = verifyReceiptSignature(input, peerCard, me);
+  return checkReceipt(verifyReceiptSignature(input, peerCard, me), peerCard, sent);
+}
+
+/** `verifyReceipt` of a receipt whose schema, addressing and signature are checked. */
+export function checkReceipt(
+  receipt: SignedReceipt,
+  peerCard: Card,
+  sent: (id: string) => SentEnvelope | SentLeaf | SentLeafHash | undefined,
+): VerifiedReceipt {
   const checkpoint = openPeerCheckpoint(peerCard, receipt.receipt.checkpoint);
   // One tree head for every entry: neighbouring leaves' proofs are not hashed twice.
   const proofs = new RecordChecker(checkpoint.size, checkpoint.root);
@@ -112,8 +120,7 @@ export function verifyReceipt(
       'receivedLeafHash' in mine
         ? mine.receivedLeafHash(entry.receivedAt)
         : hashLeaf(receivedLeaf(mine, entry.receivedAt));
-    const proof = entry.proof.map(fromHex);
-    if (!proofs.check(proof, entry.index, leaf))
+    if (!proofs.check(entry.proof, entry.index, leaf))
       throw new ProtocolError('E_BAD_PROOF', `the inclusion proof for ${entry.id} does not verify`);
   }
   return { receipt, checkpoint, entries: receipt.receipt.entries };

@@ -18,6 +18,10 @@
  *   against its card and the `out` leaves we logged;
  * - every co-signature with the co-signer's witness key (C2SP tlog-cosignature).
  *
+ * Each leaf's own checks (hash, JSON, schema, canonical form, an envelope's signature and body)
+ * are in examine.ts, which `hotline verify` runs on worker threads; this class takes their
+ * answers in bundle order (`addExamined`) and checks what depends on the leaves before.
+ *
  * Which key signed what, across rotations (docs/ledger.md § Key rotation): a party's card in
  * effect changes at the `rotation` event leaf naming its new serial. Our checkpoints of a size up
  * to that leaf's index are signed by the old log key, those that include it by the new one; our
@@ -25,15 +29,13 @@
  * its key by kid, found in any card of its signer (a retired key still signs what was queued).
  */
 import { fingerprint, verifyCard } from '../crypto/card.ts';
-import { signedBytes } from '../crypto/context.ts';
-import { ed25519Verify } from '../crypto/ed25519.ts';
-import { verifyReceiptSignature } from '../crypto/statements.ts';
-import type { Card, KeyEntry, SignedCard } from '../protocol/card.ts';
+import { checkReceiptSignature } from '../crypto/statements.ts';
+import type { Card, SignedCard } from '../protocol/card.ts';
 import { type ComplianceMessage, ComplianceMessages } from '../protocol/compliance.ts';
-import { equalBytes, fromBase64url, fromHex, sha256, toHex, utf8 } from '../protocol/encoding.ts';
+import { equalBytes, toHex, utf8 } from '../protocol/encoding.ts';
 import type { Header } from '../protocol/envelope.ts';
-import { jcs, jcsBytes } from '../protocol/jcs.ts';
-import { type EnvelopeLeaf, Leaf, type ReceiptLeaf } from '../protocol/leaf.ts';
+import { jcs } from '../protocol/jcs.ts';
+import type { EnvelopeLeaf, ReceiptLeaf } from '../protocol/leaf.ts';
 import { schemaError } from '../protocol/validate.ts';
 import {
   BUNDLE_VERSION,
@@ -50,6 +52,7 @@ import {
 import { type Checkpoint, formatCheckpoint, parseCheckpoint } from './checkpoint.ts';
 import { verifyCosignature } from './cosignature.ts';
 import { checkDiscontinuity, DISCONTINUITY } from './discontinuity.ts';
+import { type ExaminedLeaf, examineLeaf, type LeafContext } from './examine.ts';
 import {
   leafHash,
   MemoryHashStore,
@@ -58,7 +61,7 @@ import {
   treeHashSync,
 } from './merkle.ts';
 import { parseNote } from './note.ts';
-import { openPeerCheckpoint, verifyReceipt, witnessVerifier } from './receipt.ts';
+import { checkReceipt, openPeerCheckpoint, witnessVerifier } from './receipt.ts';
 
 /** The failures a report lists; all are counted. */
 const MAX_LISTED_FAILURES = 100;
@@ -250,31 +253,7 @@ export function describeFailure(f: Failure): string {
  * for (const line of text.split('\n')) if (line) verifier.addLine(line);
  * const { report } = verifier.finish();
  */
-/**
- * Where envelope header signatures are checked. By default at once, in the order of the leaves;
- * `hotline verify` passes a pool of threads instead (`Ed25519Pool`), whose answers come later:
- * a failing one is then reported when it arrives, and the leaf counts as logged meanwhile.
- */
-export interface SignatureChecks {
-  /** True or false when checked at once; undefined when `failed` will be called later if bad. */
-  check(
-    publicKey: Uint8Array,
-    message: Uint8Array,
-    signature: Uint8Array,
-    failed: () => void,
-  ): boolean | undefined;
-}
-
-const CHECK_AT_ONCE: SignatureChecks = {
-  check: (publicKey, message, signature) => ed25519Verify(publicKey, message, signature),
-};
-
-export interface VerifierOptions {
-  signatures?: SignatureChecks;
-}
-
 export class BundleVerifier {
-  readonly #signatures: SignatureChecks;
   readonly #tree = new MemoryHashStore();
   /** The newest card of each party. */
   readonly #cards = new Map<string, SignedCard>();
@@ -315,7 +294,7 @@ export class BundleVerifier {
   /** Per message id: the recipients whose `out` leaves were seen, in header.to order. */
   readonly #outGroups = new Map<
     string,
-    { to: readonly string[]; seen: number; index: number; unsigned: string }
+    { to: readonly string[]; seen: number; index: number; header: Header }
   >();
   /** Our `in` leaves by index, which our receipts prove. */
   readonly #inLeaves = new Map<
@@ -331,10 +310,7 @@ export class BundleVerifier {
   readonly #compliance = new ComplianceMessages();
   /** Keys of the `notification-late` events the ledger records. */
   readonly #lateRecorded: string[] = [];
-
-  constructor(options: VerifierOptions = {}) {
-    this.#signatures = options.signatures ?? CHECK_AT_ONCE;
-  }
+  #context: LeafContext | undefined;
 
   /** Parses one line of the bundle (without its `\n`) and checks it. */
   addLine(text: string): void {
@@ -377,12 +353,38 @@ export class BundleVerifier {
       if (kind === 'leaf') this.#appendUnreadable(record);
       return;
     }
-    if (kind === 'hotline-export') this.#header = record as BundleHeader;
-    else if (kind === 'card') this.#card(record as CardRecord, line);
-    else if (kind === 'leaf') this.#leaf(record as LeafRecord, line);
+    if (kind === 'hotline-export') {
+      this.#header = record as BundleHeader;
+      this.#context = undefined;
+    } else if (kind === 'card') this.#card(record as CardRecord, line);
+    else if (kind === 'leaf')
+      this.#leaf(examineLeaf(record as LeafRecord, this.leafContext()), line);
     else if (kind === 'checkpoint') this.#checkpoint(record as CheckpointRecord, line);
     else if (kind === 'cosignature') this.#cosignature(record as CosignatureRecord, line);
     else this.#end(record as EndRecord, line);
+  }
+
+  /**
+   * A leaf record checked elsewhere (`examineLeafLine`, with this verifier's `leafContext()`),
+   * taken at its place in the bundle: the same as `addLine` of its line.
+   */
+  addExamined(examined: ExaminedLeaf): void {
+    const line = ++this.#line;
+    if (this.#inOrder('leaf', line)) this.#leaf(examined, line);
+  }
+
+  /**
+   * Whether a leaf record (or a later one) has taken its place: from then on no header or card
+   * is accepted, and `leafContext()` is what every later leaf is checked with.
+   */
+  get leavesBegun(): boolean {
+    return this.#stage >= RECORD_ORDER.leaf;
+  }
+
+  /** What checking a leaf on its own needs, as of the records read so far. */
+  leafContext(): LeafContext {
+    this.#context ??= { party: this.#party, cards: new Map(this.#history) };
+    return this.#context;
   }
 
   /** Records come in bundle order: header, cards, leaves, checkpoints, co-signatures, end. */
@@ -413,15 +415,8 @@ export class BundleVerifier {
 
   #fail(failure: Failure): void {
     this.#failureCount++;
-    const listed = this.#failures;
-    const last = listed[listed.length - 1];
-    // Failures of deferred signature checks arrive late: keep the first ones in bundle order.
-    const late = last?.line !== undefined && failure.line !== undefined && failure.line < last.line;
-    if (listed.length < MAX_LISTED_FAILURES || late) {
-      listed.push(this.#party ? { party: this.#party, ...failure } : failure);
-      if (late) listed.sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity));
-      if (listed.length > MAX_LISTED_FAILURES) listed.pop();
-    }
+    if (this.#failures.length < MAX_LISTED_FAILURES)
+      this.#failures.push(this.#party ? { party: this.#party, ...failure } : failure);
   }
 
   // cards
@@ -475,6 +470,7 @@ export class BundleVerifier {
     }
     this.#cards.set(party, signed);
     this.#history.set(party, [...(this.#history.get(party) ?? []), signed.card]);
+    this.#context = undefined;
     if (!earlier) this.#effective.set(party, signed.card);
     this.#fingerprints[party] = fingerprint(signed.card);
     if (isSelf) {
@@ -518,47 +514,32 @@ export class BundleVerifier {
     this.#tree.append(utf8(typeof text === 'string' ? text : ''));
   }
 
-  #leaf(record: LeafRecord, line: number): void {
+  #leaf(examined: ExaminedLeaf, line: number): void {
     this.#seen.leaves++;
-    if (record.body !== undefined) this.#seen.bodies++;
+    if (examined.hasBody) this.#seen.bodies++;
     const index = this.#tree.size;
-    if (record.index !== index && !this.#outOfSequence) {
+    if (examined.index !== index && !this.#outOfSequence) {
       this.#outOfSequence = true;
       this.#fail({
         kind: 'leaf',
         line,
-        index: record.index,
-        message: `leaf records are out of sequence: index ${record.index} where ${index} was due`,
+        index: examined.index,
+        message: `leaf records are out of sequence: index ${examined.index} where ${index} was due`,
       });
     }
-    this.#tree.append(utf8(record.leaf));
+    this.#tree.appendLeafHash(examined.hash);
     this.#counts.leaves++;
     const at = { line, index };
-    let leaf: Leaf;
-    try {
-      leaf = JSON.parse(record.leaf) as Leaf;
-    } catch {
-      this.#fail({ kind: 'leaf', ...at, message: 'the leaf is not JSON' });
+    const leaf = examined.leaf;
+    if (examined.unreadable !== undefined || !leaf) {
+      this.#fail({ kind: 'leaf', ...at, message: examined.unreadable ?? 'not a leaf' });
       return;
     }
-    const error = schemaError(Leaf, leaf);
-    if (error) {
-      this.#fail({ kind: 'leaf', ...at, message: `not a leaf: ${error}` });
-      return;
-    }
-    if (jcs(leaf) !== record.leaf) {
-      this.#fail({
-        kind: 'leaf',
-        ...at,
-        message: 'the leaf text is not canonical JSON (RFC 8785)',
-      });
-      return;
-    }
-    if (record.body !== undefined && leaf.leaf !== 'envelope') {
+    if (examined.hasBody && leaf.leaf !== 'envelope') {
       this.#fail({ kind: 'body', ...at, message: `a body on a ${leaf.leaf} leaf` });
     }
-    if (leaf.leaf === 'envelope') this.#envelope(leaf, record, at);
-    else if (leaf.leaf === 'receipt') this.#receipt(leaf, at);
+    if (leaf.leaf === 'envelope') this.#envelope(leaf, examined, at);
+    else if (leaf.leaf === 'receipt') this.#receipt(leaf, examined.statement, at);
     else {
       this.#counts.events++;
       if (leaf.type === 'rotation') this.#rotated(leaf.detail, index);
@@ -620,52 +601,24 @@ export class BundleVerifier {
     return originAt(this.#self, this.#discontinuities, size);
   }
 
-  #envelope(leaf: EnvelopeLeaf, record: LeafRecord, at: { line: number; index: number }): void {
+  #envelope(leaf: EnvelopeLeaf, examined: ExaminedLeaf, at: { line: number; index: number }): void {
     const { header } = leaf;
     const where = { ...at, dir: leaf.dir, id: header.id };
     const me = this.#party;
     this.#counts.envelopes[leaf.dir]++;
-    const signer = leaf.dir === 'out' ? me : header.from;
-    if (leaf.dir === 'out' && header.from !== me) {
-      this.#fail({ kind: 'envelope', ...where, message: `an out envelope from "${header.from}"` });
+    const checked = examined.envelope;
+    if (!checked || 'failure' in checked) {
+      this.#fail({ kind: 'envelope', ...where, message: checked?.failure ?? 'not checked' });
       return;
     }
-    if (
-      leaf.dir === 'in' &&
-      (header.from === me || me === undefined || header.seq[me] === undefined)
-    ) {
-      this.#fail({
-        kind: 'envelope',
-        ...where,
-        message: `an in envelope not addressed to "${me}"`,
-      });
-      return;
-    }
-    const cards = signer === undefined ? undefined : this.#history.get(signer);
-    if (!cards) {
-      this.#fail({ kind: 'envelope', ...where, message: `no verified card of "${signer}"` });
-      return;
-    }
-    const headerBytes = jcsBytes(header);
-    const badSignature = () =>
-      this.#fail({
-        kind: 'envelope',
-        ...where,
-        message: `the header signature does not verify with "${signer}"'s key ${header.kid}`,
-      });
-    const signed = this.#checkHeader(cards, header, headerBytes, leaf.sig, badSignature);
-    if (signed === false) {
-      badSignature();
-      return;
-    }
-    if (record.body === undefined) this.#counts.withheld++;
+    if (checked.body === 'withheld') this.#counts.withheld++;
     else {
       this.#counts.bodies++;
-      if (!bodyMatches(record.body, header.bodyHash))
+      if (checked.body === 'differs')
         this.#fail({ kind: 'body', ...where, message: 'the body does not match header.bodyHash' });
-      else this.#compliance.add(header, record.body);
+      else if (checked.compliance !== undefined) this.#compliance.add(header, checked.compliance);
     }
-    const headerHash = toHex(sha256(headerBytes));
+    const { headerHash } = checked;
     if (leaf.dir === 'in') {
       const from = header.from;
       if (this.#received.has(`${from}\n${header.id}`)) {
@@ -689,14 +642,14 @@ export class BundleVerifier {
       to: header.to,
       seen: 0,
       index: at.index,
-      unsigned: withoutKid(header),
+      header,
     };
     // After a compromise rotation a bilateral message is re-signed: the same header under a new
     // key, logged as a new out leaf that takes the place of the first (docs/protocol.md § Rotation).
     if (
       group.seen === group.to.length &&
       header.to.length === 1 &&
-      group.unsigned === withoutKid(header)
+      withoutKid(group.header) === withoutKid(header)
     )
       group = { ...group, seen: 0, index: at.index };
     const to = header.to[group.seen];
@@ -710,7 +663,7 @@ export class BundleVerifier {
     }
     group.seen++;
     this.#outGroups.set(header.id, group);
-    this.#outLeaves.set(`${to}\n${header.id}`, record.leaf);
+    this.#outLeaves.set(`${to}\n${header.id}`, examined.text as string);
     this.#sent.set(`${to}\n${header.id}`, {
       to,
       id: header.id,
@@ -721,46 +674,33 @@ export class BundleVerifier {
     });
   }
 
-  /** The header's signature by the key its kid names: checked now (boolean) or later. */
-  #checkHeader(
-    cards: readonly Card[],
-    header: Header,
-    headerBytes: Uint8Array,
-    sig: string,
-    failed: () => void,
-  ): boolean | undefined {
-    const key = cards.map((card) => headerKey(card, header)).find((k) => k !== undefined);
-    if (!key) return false;
-    let publicKey: Uint8Array;
-    let signature: Uint8Array;
-    try {
-      publicKey = fromBase64url(key.pub);
-      signature = fromBase64url(sig);
-    } catch {
-      return false;
-    }
-    const message = signedBytes('envelope', headerBytes);
-    return this.#signatures.check(publicKey, message, signature, failed);
-  }
-
-  #receipt(leaf: ReceiptLeaf, at: { line: number; index: number }): void {
+  #receipt(
+    leaf: ReceiptLeaf,
+    statement: Uint8Array | undefined,
+    at: { line: number; index: number },
+  ): void {
     const { receipt } = leaf.receipt;
     const where = { ...at, dir: leaf.dir, id: receipt.entries[0]?.id };
     this.#counts.receipts[leaf.dir]++;
     this.#counts.proofs += receipt.entries.length;
     try {
-      if (leaf.dir === 'out') this.#ourReceipt(leaf);
-      else this.#theirReceipt(leaf);
+      if (leaf.dir === 'out') this.#ourReceipt(leaf, statement);
+      else this.#theirReceipt(leaf, statement);
     } catch (e) {
       this.#fail({ kind: 'receipt', ...where, message: (e as Error).message });
     }
   }
 
   /** A receipt we issued: our signature and checkpoint, and each entry proven in our tree. */
-  #ourReceipt(leaf: ReceiptLeaf): void {
+  #ourReceipt(leaf: ReceiptLeaf, statement: Uint8Array | undefined): void {
     const self = this.#party === undefined ? undefined : this.#effective.get(this.#party);
     if (!self) throw new Error('no verified own card to check our receipt with');
-    const { receipt } = verifyReceiptSignature(leaf.receipt, self, leaf.receipt.receipt.to);
+    const { receipt } = checkReceiptSignature(
+      leaf.receipt,
+      self,
+      leaf.receipt.receipt.to,
+      statement,
+    );
     const checkpoint = openPeerCheckpoint(self, receipt.checkpoint);
     this.#checkRoot(checkpoint, "the receipt's checkpoint");
     const proofs = new RecordChecker(checkpoint.size, checkpoint.root);
@@ -777,19 +717,19 @@ export class BundleVerifier {
           `entry ${entry.id} does not name the in envelope at leaf ${entry.index} (its sender, id, header hash and receivedAt)`,
         );
       const [leafHash] = this.#tree.readHashes([storedHashIndex(0, entry.index)]);
-      const proof = entry.proof.map(fromHex);
-      if (!proofs.check(proof, entry.index, leafHash as Uint8Array))
+      if (!proofs.check(entry.proof, entry.index, leafHash as Uint8Array))
         throw new Error(`the inclusion proof for ${entry.id} does not verify`);
     }
   }
 
   /** A peer's receipt for what we sent, as the sender checked it before logging it. */
-  #theirReceipt(leaf: ReceiptLeaf): void {
+  #theirReceipt(leaf: ReceiptLeaf, statement: Uint8Array | undefined): void {
     const from = leaf.receipt.receipt.from;
     const card = this.#effective.get(from);
     if (!card || from === this.#party) throw new Error(`no verified peer card of "${from}"`);
     const me = this.#party as string;
-    const verified = verifyReceipt(leaf.receipt, card, me, (id) => {
+    const signed = checkReceiptSignature(leaf.receipt, card, me, statement);
+    const verified = checkReceipt(signed, card, (id) => {
       const text = this.#outLeaves.get(`${from}\n${id}`);
       const sent = this.#sent.get(`${from}\n${id}`);
       return text && sent
@@ -1287,12 +1227,6 @@ function openWithAnyLogKey(cards: readonly Card[], note: string): Checkpoint {
   throw failure;
 }
 
-/** The key that may sign this header: a signing key for messages, identity or recovery for rotations. */
-function headerKey(card: Card, header: Header): KeyEntry | undefined {
-  const purposes = header.kind === 'rotation' ? ['identity', 'recovery'] : ['signing'];
-  return card.keys.find((k) => k.kid === header.kid && purposes.includes(k.purpose));
-}
-
 /**
  * The leaf hash of the `in` leaf the recipient logged for our `out` leaf `text`: the same leaf
  * with `at` = receivedAt and `dir` = "in". `text` passed the leaf checks, so it is canonical
@@ -1305,13 +1239,4 @@ function receivedLeafHash(text: string, receivedAt: string): Uint8Array {
     throw new Error('an out leaf that is not canonical reached a receipt check');
   const rest = text.slice(head + ',"dir":"out",'.length);
   return leafHash(utf8(`{"at":${JSON.stringify(receivedAt)},"dir":"in",${rest}`));
-}
-
-function bodyMatches(body: unknown, bodyHash: string): boolean {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return false;
-  try {
-    return toHex(sha256(jcsBytes(body))) === bodyHash;
-  } catch {
-    return false;
-  }
 }

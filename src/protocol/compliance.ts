@@ -33,6 +33,12 @@ const RELEVANT = new Set(['notice', 'incident.report', 'ack']);
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 
+/** Whether a body is of a type compliance is computed from (`add` checks its schema too). */
+export function isComplianceType(body: unknown): boolean {
+  const type = (body as { type?: unknown } | null)?.type;
+  return typeof type === 'string' && RELEVANT.has(type);
+}
+
 /**
  * Gathers the messages compliance is computed from, as a ledger is read: each message once (a
  * message to several recipients has a leaf per recipient), bodies checked against the schema.
@@ -44,8 +50,7 @@ export class ComplianceMessages {
   add(header: Header, body: unknown): void {
     const key = `${header.from}\n${header.id}`;
     if (this.#seen.has(key)) return;
-    const type = (body as { type?: unknown } | null)?.type;
-    if (typeof type !== 'string' || !RELEVANT.has(type)) return;
+    if (!isComplianceType(body)) return;
     if (schemaError(Body, body) !== undefined) return;
     this.#seen.add(key);
     this.list.push({

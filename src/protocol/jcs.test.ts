@@ -138,4 +138,18 @@ describe('JCS (RFC 8785)', () => {
   it('refuses a value that has no JSON text', () => {
     expect(() => jcs(undefined)).toThrow(TypeError);
   });
+
+  it('writes a value already in key order as it would one whose members must be sorted', () => {
+    // Sorted input takes V8's JSON.stringify; anything else the package: both must agree.
+    const sorted = { a: { '10': 1, '9': [true, null, -0, 1e21] }, b: 'x\u2028', c: 0.1 };
+    expect(jcs(sorted)).toBe('{"a":{"10":1,"9":[true,null,0,1e+21]},"b":"x\u2028","c":0.1}');
+    expect(jcs({ c: 0.1, b: 'x\u2028', a: { '9': [true, null, -0, 1e21], '10': 1 } })).toBe(
+      jcs(sorted),
+    );
+    expect(jcs({ a: 1, b: undefined, c: new Date(0) })).toBe(
+      '{"a":1,"c":"1970-01-01T00:00:00.000Z"}',
+    );
+    expect(() => jcs({ a: Number.NaN })).toThrow();
+    expect(() => jcs({ a: [Number.POSITIVE_INFINITY] })).toThrow();
+  });
 });
