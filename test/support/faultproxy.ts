@@ -15,8 +15,22 @@
  *   refused for a while.
  *
  * `counts` says how many of each were actually injected.
+ *
+ * In TLS mode (`tls`) it stands in the middle of pinned mutual TLS (docs/protocol.md § Transport),
+ * which only a party holding both nodes' keys can do — a test: it serves the target's own
+ * certificate, so a client pinning the target accepts it, asks for the client's certificate, and
+ * reaches the target presenting the identity, among those it was given, whose pin is the one the
+ * client presented (a client presenting any other, or none, is refused and counted in `refused`).
+ * The faults then hit the requests inside TLS exactly as in plain mode.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import {
+  createServer as createTlsServer,
+  type TLSSocket,
+  type Server as TlsServer,
+  connect as tlsConnect,
+} from 'node:tls';
+import { spkiPin, type TlsIdentity } from '../../src/crypto/tls.ts';
 
 export const FAULTS = ['drop', 'delay', 'duplicate', 'reorder', 'corrupt', 'partition'] as const;
 export type Fault = (typeof FAULTS)[number];
@@ -36,6 +50,15 @@ export interface ProxyOptions {
   partitions?: { gapMs: [number, number]; lengthMs: [number, number] };
   /** Set to a name to tell proxies apart in failure messages. */
   name?: string;
+  /** Pinned mutual TLS on both sides, as described above. */
+  tls?: ProxyTls;
+}
+
+export interface ProxyTls {
+  /** The target's own key and certificate (its data folder's `tls.key` and `tls.crt`). */
+  target: TlsIdentity;
+  /** Identities the proxy may present to the target on a client's behalf. */
+  clients: readonly TlsIdentity[];
 }
 
 /** mulberry32: a small, fast, seedable PRNG; good enough to schedule faults reproducibly. */
@@ -65,6 +88,8 @@ export class FaultProxy {
   requests = 0;
   /** Requests forwarded, by method and path: `POST /federation/v1/envelopes`. */
   readonly seen = new Map<string, number>();
+  /** TLS mode: connections refused for presenting no certificate or one not in `clients`. */
+  refused = 0;
   /** While set, requests are swallowed: never forwarded, never answered, never cut. */
   blackhole = false;
   /** While set, each request line is forwarded as it returns it (e.g. without its query). */
@@ -73,6 +98,8 @@ export class FaultProxy {
   readonly #options: ProxyOptions;
   readonly #random: () => number;
   readonly #server: Server;
+  /** TLS mode: terminates the client's TLS; fed the connections `#server` accepts. */
+  readonly #tlsServer: TlsServer | undefined;
   readonly #sockets = new Set<Socket>();
   #partitionedUntil = 0;
   #scheduler: NodeJS.Timeout | undefined;
@@ -84,6 +111,29 @@ export class FaultProxy {
     this.rates = { ...options.rates };
     this.#random = prng(options.seed);
     this.#server = createServer((client) => this.#accept(client));
+    const { tls } = options;
+    if (!tls) return;
+    this.#tlsServer = createTlsServer({
+      key: tls.target.key,
+      cert: tls.target.cert,
+      minVersion: 'TLSv1.3',
+      requestCert: true,
+      // The client's certificate is matched against `clients` below, not against CAs.
+      rejectUnauthorized: false,
+    });
+    this.#tlsServer.on('tlsClientError', (_err, socket) => socket.destroy());
+    this.#tlsServer.on('secureConnection', (client: TLSSocket) => {
+      this.#track(client);
+      const raw = client.getPeerCertificate()?.raw;
+      const pin = raw ? spkiPin(raw) : undefined;
+      const identity = tls.clients.find((c) => c.pin === pin);
+      if (!identity || this.partitioned) {
+        if (!identity) this.refused++;
+        client.destroy();
+        return;
+      }
+      this.#relay(client, identity);
+    });
   }
 
   static async start(options: ProxyOptions): Promise<FaultProxy> {
@@ -99,7 +149,7 @@ export class FaultProxy {
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `${this.#tlsServer ? 'https' : 'http'}://127.0.0.1:${this.port}`;
   }
 
   get partitioned(): boolean {
@@ -161,9 +211,32 @@ export class FaultProxy {
     return undefined;
   }
 
-  #upstream(): Socket {
-    const socket = connect(this.#options.targetPort, '127.0.0.1');
+  /**
+   * A new connection to the target: plain, or TLS presenting `identity` and accepting only the
+   * target's own certificate.
+   */
+  #upstream(identity: TlsIdentity | undefined): Socket {
+    const { targetPort, tls } = this.#options;
+    if (!identity || !tls) {
+      const socket = connect(targetPort, '127.0.0.1');
+      this.#track(socket);
+      return socket;
+    }
+    const socket = tlsConnect({
+      host: '127.0.0.1',
+      port: targetPort,
+      key: identity.key,
+      cert: identity.cert,
+      minVersion: 'TLSv1.3',
+      ALPNProtocols: ['http/1.1'],
+      // Checked against the target's pin below, not against CAs.
+      rejectUnauthorized: false,
+    });
     this.#track(socket);
+    socket.once('secureConnect', () => {
+      const raw = socket.getPeerCertificate()?.raw;
+      if (!raw || spkiPin(raw) !== tls.target.pin) socket.destroy();
+    });
     return socket;
   }
 
@@ -173,7 +246,13 @@ export class FaultProxy {
       client.destroy();
       return;
     }
-    const server = this.#upstream();
+    if (this.#tlsServer) this.#tlsServer.emit('connection', client);
+    else this.#relay(client, undefined);
+  }
+
+  /** Frames the client's requests and forwards them, faults and all, on one upstream connection. */
+  #relay(client: Socket, identity: TlsIdentity | undefined): void {
+    const server = this.#upstream(identity);
     const cut = () => {
       client.destroy();
       server.destroy();
@@ -207,7 +286,9 @@ export class FaultProxy {
         const request = pending.subarray(0, size);
         pending = pending.subarray(size);
         const fault = this.#pick();
-        chain = chain.then(() => this.#forward(request, fault, server, cut, (a) => (answer = a)));
+        chain = chain.then(() =>
+          this.#forward(request, fault, identity, server, cut, (a) => (answer = a)),
+        );
       }
       if (pending.length > 64 * 1024 * 1024) cut();
     });
@@ -216,6 +297,7 @@ export class FaultProxy {
   async #forward(
     request: Buffer,
     fault: Exclude<Fault, 'partition'> | undefined,
+    identity: TlsIdentity | undefined,
     server: Socket,
     cut: () => void,
     onAnswer: (a: { delayMs: number; corrupt: boolean; drop: boolean }) => void,
@@ -247,7 +329,7 @@ export class FaultProxy {
         await sleep(this.#between(this.#options.reorderMs ?? [100, 500]));
         break;
       case 'duplicate': {
-        const twin = this.#upstream();
+        const twin = this.#upstream(identity);
         twin.on('data', () => {});
         twin.write(request, () => setTimeout(() => twin.destroy(), 5000).unref());
         break;

@@ -1,6 +1,7 @@
 /**
  * Pinned mutual TLS in tests: requests to a node's federation listener or a relay made with a
- * given TLS identity (an attacker's or a peer's), a proxy in the middle, and a data folder taken back to protocol version 1 (no TLS
+ * given TLS identity (an attacker's or a peer's), a proxy in the middle, the identities a fault
+ * proxy stands in the middle with, and a data folder taken back to protocol version 1 (no TLS
  * key, a card that pins none) as a node made before pinned TLS would have it.
  */
 import { rmSync, writeFileSync } from 'node:fs';
@@ -11,12 +12,21 @@ import { createCard, signCard } from '../../src/crypto/card.ts';
 import { makeTlsIdentity, type TlsIdentity } from '../../src/crypto/tls.ts';
 import { paths, readNodeKeys, readNodeTls, readOwnCard } from '../../src/node/core/data.ts';
 import type { SignedCard } from '../../src/protocol/card.ts';
+import type { ProxyTls } from './faultproxy.ts';
 
 /** A site's own TLS key and certificate. */
 export function tlsOf(dir: string): TlsIdentity {
   const tls = readNodeTls(dir);
   if (!tls) throw new Error(`${dir} has no TLS key`);
   return tls;
+}
+
+/**
+ * What a fault proxy in TLS mode needs to stand between nodes: the target's TLS identity (data
+ * folder `target`) and those of the nodes that call it through the proxy.
+ */
+export function proxyTls(target: string, ...clients: string[]): ProxyTls {
+  return { target: tlsOf(target), clients: clients.map(tlsOf) };
 }
 
 /**
