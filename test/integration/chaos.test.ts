@@ -1,8 +1,8 @@
 /**
  * Chaos: Washington (us) and Beijing (cn) run `hotline serve` in their own processes and reach
- * each other over two direct paths — each through a seeded fault-injecting proxy that drops,
- * delays, duplicates, reorders and corrupts requests and cuts the path on a random schedule —
- * plus a relay. Each releases MESSAGES messages to the other while either node is SIGKILLed at
+ * each other over two direct paths of pinned mutual TLS (protocol 2) — each through a seeded
+ * fault-injecting proxy that, holding both nodes' TLS keys, drops, delays, duplicates, reorders
+ * and corrupts the requests inside TLS and cuts the path on a random schedule — plus a relay. Each releases MESSAGES messages to the other while either node is SIGKILLed at
  * random moments and, twice, both direct paths towards one node are cut at once so only the relay
  * carries traffic. Afterwards every message is in the peer's inbox exactly once, every outbox row
  * is receipted by a receipt that verifies against the peer's card, and both ledgers, exported,
@@ -20,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { readOwnCard } from '../../src/node/core/data.ts';
 import { type RunningRelay, startRelay } from '../../src/relay/server.ts';
 import { FAULTS, type Fault, FaultProxy, prng } from '../support/faultproxy.ts';
-import { downgradeToVersion1 } from '../support/tls.ts';
+import { proxyTls } from '../support/tls.ts';
 import {
   BEIJING,
   HotlineNode,
@@ -121,9 +121,6 @@ describe(`chaos: two paths with faults, a relay, SIGKILLs and partitions (seed $
       HotlineNode.init(root, WASHINGTON, SETTINGS),
       HotlineNode.init(root, BEIJING, SETTINGS),
     ]);
-    // The fault proxies frame and corrupt HTTP requests, so these two speak version 1 (plain
-    // HTTP); pinned TLS has its own tests (pinned-tls.test.ts).
-    for (const node of [us, cn]) downgradeToVersion1(node.dir);
     relay = await startRelay(
       {
         data: join(root, 'relay'),
@@ -134,8 +131,13 @@ describe(`chaos: two paths with faults, a relay, SIGKILLs and partitions (seed $
       '127.0.0.1:0',
     );
     let k = 0;
-    for (const node of [us, cn]) {
+    for (const [node, peer] of [
+      [us, cn],
+      [cn, us],
+    ] as const) {
       const port = Number(node.listen.split(':').pop());
+      // Pinned mutual TLS end to end: each proxy holds both keys to fault the requests inside.
+      const tls = proxyTls(node.dir, peer.dir);
       proxies[node.party] = await Promise.all(
         ['direct', 'alternate'].map((name) =>
           FaultProxy.start({
@@ -146,6 +148,7 @@ describe(`chaos: two paths with faults, a relay, SIGKILLs and partitions (seed $
             delayMs: [10, 150],
             reorderMs: [100, 600],
             partitions: { gapMs: [5000, 15_000], lengthMs: [500, 2000] },
+            tls,
           }),
         ),
       );

@@ -13,6 +13,7 @@ import type { RunningNode } from '../../src/app/start.ts';
 import { readConfig, writeConfig } from '../../src/node/core/config.ts';
 import { FaultProxy } from '../support/faultproxy.ts';
 import { createPair, draft, eventually, type Pair } from '../support/pair.ts';
+import { proxyTls } from '../support/tls.ts';
 
 const MESSAGES = 120;
 const SLOW_MS = 3000;
@@ -28,23 +29,21 @@ describe('a receiver slower than the send timeout', () => {
 
   /** Washington → Beijing on two paths; Beijing's batches each take SLOW_MS longer. */
   async function slowPeer(sendTimeoutMs: number) {
-    // Protocol 1 (plain HTTP): the fault proxy reads the requests it slows down.
-    pair = await createPair(
-      {
-        heartbeatMs: 600_000,
-        outbox: {
-          batch: 32,
-          backoffBaseMs: 100,
-          backoffMaxMs: 2000,
-          sendTimeoutMs,
-          failoverMs: 500,
-        },
+    pair = await createPair({
+      heartbeatMs: 600_000,
+      outbox: {
+        batch: 32,
+        backoffBaseMs: 100,
+        backoffMaxMs: 2000,
+        sendTimeoutMs,
+        failoverMs: 500,
       },
-      undefined,
-      { version1: ['us', 'cn'] },
-    );
+    });
     const port = Number(pair.cn.listen.split(':').pop());
-    for (const seed of [1, 2]) proxies.push(await FaultProxy.start({ targetPort: port, seed }));
+    // Over pinned mutual TLS: the proxies hold both nodes' keys to read the requests inside.
+    const tls = proxyTls(pair.cn.dir, pair.us.dir);
+    for (const seed of [1, 2])
+      proxies.push(await FaultProxy.start({ targetPort: port, seed, tls }));
     const [direct, alternate] = proxies as [FaultProxy, FaultProxy];
     writeConfig(pair.us.dir, {
       ...readConfig(pair.us.dir),

@@ -10,13 +10,17 @@
  */
 
 import { mkdtempSync } from 'node:fs';
-import { createServer, request, type Server } from 'node:http';
+import type { Server } from 'node:http';
+import { createServer, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { TLSSocket } from 'node:tls';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { spkiPin } from '../../src/crypto/tls.ts';
+import type { ProxyTls } from '../support/faultproxy.ts';
 import { freePort } from '../support/ports.ts';
-import { downgradeToVersion1 } from '../support/tls.ts';
+import { proxyTls } from '../support/tls.ts';
 import {
   BEIJING,
   draft,
@@ -30,7 +34,11 @@ import {
   WASHINGTON,
 } from './nodes.ts';
 
-/** Beijing's envelopes listener behind a proxy that can kill the sender once Beijing answered. */
+/**
+ * Beijing's envelopes listener behind a proxy that can kill the sender once Beijing answered. It
+ * stands in the middle of pinned mutual TLS as the fault proxy does (test/support/faultproxy.ts):
+ * it serves Beijing's own certificate and calls Beijing with Washington's.
+ */
 class CuttingProxy {
   /** Batch posts forwarded, with their bodies. */
   readonly posts: string[] = [];
@@ -44,11 +52,21 @@ class CuttingProxy {
   constructor(
     readonly port: number,
     target: number,
+    tls: ProxyTls,
   ) {
     this.cut = new Promise((resolve) => {
       this.#cutDone = resolve;
     });
-    this.#server = createServer((req, res) => {
+    const [client] = tls.clients;
+    if (!client) throw new Error('the proxy needs the identity of the node that calls it');
+    const options = {
+      key: tls.target.key,
+      cert: tls.target.cert,
+      requestCert: true,
+      // The caller's certificate is matched against the one identity it may have, not CAs.
+      rejectUnauthorized: false,
+    };
+    this.#server = createServer(options, (req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
@@ -62,6 +80,9 @@ class CuttingProxy {
             method: req.method,
             path: req.url,
             headers: req.headers,
+            key: client.key,
+            cert: client.cert,
+            rejectUnauthorized: false,
           },
           (answer) => {
             const back: Buffer[] = [];
@@ -84,6 +105,10 @@ class CuttingProxy {
         upstream.on('error', () => res.destroy());
         upstream.end(body);
       });
+    });
+    this.#server.on('secureConnection', (socket: TLSSocket) => {
+      const raw = socket.getPeerCertificate()?.raw;
+      if (!raw || spkiPin(raw) !== client.pin) socket.destroy();
     });
   }
 
@@ -158,17 +183,18 @@ describe('a receipt record lost in a crash is had again by resending', () => {
       HotlineNode.init(root, WASHINGTON, { heartbeatMs: 60_000 }),
       HotlineNode.init(root, BEIJING, { heartbeatMs: 60_000 }),
     ]);
-    // The proxy reads Beijing's answers, so these two speak version 1 (plain HTTP); pinned TLS
-    // has its own tests (pinned-tls.test.ts).
-    for (const node of [us, cn]) downgradeToVersion1(node.dir);
     await Promise.all([us.exportCard(), cn.exportCard()]);
     await Promise.all([us.pin(cn), cn.pin(us)]);
     await cn.start();
-    proxy = new CuttingProxy(await freePort(), Number(cn.listen.split(':').pop()));
+    proxy = new CuttingProxy(
+      await freePort(),
+      Number(cn.listen.split(':').pop()),
+      proxyTls(cn.dir, us.dir),
+    );
     await proxy.listen();
     us.configure({
       paths: {
-        cn: [{ id: 'direct', kind: 'direct', url: `http://127.0.0.1:${proxy.port}`, priority: 0 }],
+        cn: [{ id: 'direct', kind: 'direct', url: `https://127.0.0.1:${proxy.port}`, priority: 0 }],
       },
     });
     await us.start();

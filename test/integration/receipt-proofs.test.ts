@@ -10,6 +10,7 @@ import type { RunningNode } from '../../src/app/start.ts';
 import { readConfig, writeConfig } from '../../src/node/core/config.ts';
 import { FaultProxy } from '../support/faultproxy.ts';
 import { createPair, draft, eventually, type Pair } from '../support/pair.ts';
+import { proxyTls } from '../support/tls.ts';
 
 describe('consistency proofs with the receipts answer', () => {
   let pair: Pair;
@@ -50,13 +51,14 @@ describe('consistency proofs with the receipts answer', () => {
 
   beforeAll(async () => {
     // Heartbeats once a minute: the proofs counted are the receipts', not the heartbeats'.
-    // The fault proxy frames HTTP requests: these two speak version 1 (plain HTTP).
-    pair = await createPair({ heartbeatMs: 60_000 }, undefined, { version1: ['us', 'cn'] });
+    // Over pinned mutual TLS: the proxy holds both nodes' keys to read the requests inside.
+    pair = await createPair({ heartbeatMs: 60_000 });
     await pair.start(pair.cn);
     proxy = await FaultProxy.start({
       name: 'to cn',
       targetPort: Number(pair.cn.listen.split(':').pop()),
       seed: 19,
+      tls: proxyTls(pair.cn.dir, pair.us.dir),
     });
     writeConfig(pair.us.dir, {
       ...readConfig(pair.us.dir),

@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { FaultProxy } from '../../../test/support/faultproxy.ts';
 import { createPair, draft, eventually, type Pair, type Site } from '../../../test/support/pair.ts';
+import { proxyTls } from '../../../test/support/tls.ts';
 import type { Config } from '../core/config.ts';
 import { parseConfig, readConfig, writeConfig } from '../core/config.ts';
 import { ACK_ALARMS } from '../incidents/escalation.ts';
@@ -34,11 +35,12 @@ describe('paths', () => {
 
   /** Washington reaches Beijing through two proxies: `direct` (preferred) and `alternate`. */
   async function twoPaths(settings: Partial<Config> = {}) {
-    // The fault proxies frame HTTP requests: these two speak version 1 (plain HTTP). Pinned TLS
-    // has its own tests (test/integration/pinned-tls.test.ts).
-    pair = await createPair(settings, undefined, { version1: ['us', 'cn'] });
+    // Over pinned mutual TLS: the proxies hold both nodes' keys to stand in the middle.
+    pair = await createPair(settings);
     const port = Number(pair.cn.listen.split(':')[1]);
-    for (const seed of [1, 2]) proxies.push(await FaultProxy.start({ targetPort: port, seed }));
+    const tls = proxyTls(pair.cn.dir, pair.us.dir);
+    for (const seed of [1, 2])
+      proxies.push(await FaultProxy.start({ targetPort: port, seed, tls }));
     const [direct, alternate] = proxies as [FaultProxy, FaultProxy];
     configure(pair.us, {
       paths: {
