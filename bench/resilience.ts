@@ -16,6 +16,7 @@ import { readOwnCard } from '../src/node/core/data.ts';
 import { startRelay } from '../src/relay/server.ts';
 import { FaultProxy } from '../test/support/faultproxy.ts';
 import { createPair, draft, type Pair } from '../test/support/pair.ts';
+import { proxyTls } from '../test/support/tls.ts';
 import type { BenchOptions } from './run.ts';
 
 const percentile = (sorted: number[], p: number) =>
@@ -80,8 +81,9 @@ function receivedIn(receiver: RunningNode, release: () => Promise<string>) {
 async function twoPaths(settings: Partial<Config>) {
   const pair = await createPair(settings);
   const port = Number(pair.cn.listen.split(':')[1]);
-  const direct = await FaultProxy.start({ targetPort: port, seed: 1 });
-  const alternate = await FaultProxy.start({ targetPort: port, seed: 2 });
+  const tls = proxyTls(pair.cn.dir, pair.us.dir);
+  const direct = await FaultProxy.start({ targetPort: port, seed: 1, tls });
+  const alternate = await FaultProxy.start({ targetPort: port, seed: 2, tls });
   configure(pair.us.dir, {
     paths: {
       cn: [
@@ -222,6 +224,7 @@ async function lossyThroughput() {
       targetPort: Number(pair.cn.listen.split(':')[1]),
       seed: 9,
       rates: mode === 'clean' ? {} : { drop: 0.1, duplicate: 0.1 },
+      tls: proxyTls(pair.cn.dir, pair.us.dir),
     });
     try {
       configure(pair.us.dir, {
@@ -268,9 +271,10 @@ const OVERLOAD_OUTBOX = {
 export async function overload() {
   const pair = await createPair({ heartbeatMs: 2000, outbox: OVERLOAD_OUTBOX });
   const port = Number(pair.cn.listen.split(':')[1]);
+  const tls = proxyTls(pair.cn.dir, pair.us.dir);
   const proxies = [
-    await FaultProxy.start({ targetPort: port, seed: 1 }),
-    await FaultProxy.start({ targetPort: port, seed: 2 }),
+    await FaultProxy.start({ targetPort: port, seed: 1, tls }),
+    await FaultProxy.start({ targetPort: port, seed: 2, tls }),
   ];
   try {
     configure(pair.us.dir, {
