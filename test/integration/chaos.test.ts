@@ -163,8 +163,8 @@ describe(`chaos: two paths with faults, a relay, SIGKILLs and partitions (seed $
           [peer.party]: [
             { id: 'direct', kind: 'direct', url: direct.url, priority: 0 },
             { id: 'alternate', kind: 'direct', url: alternate.url, priority: 10 },
-            // Version 1 parties (no TLS key) use the relay over plain HTTP, which it keeps for them.
-            { id: 'relay', kind: 'relay', url: relay.url.replace('https:', 'http:'), priority: 50 },
+            // The relay, too, over pinned mutual TLS: each node pins its certificate.
+            { id: 'relay', kind: 'relay', url: relay.url, priority: 50, pin: relay.pin },
           ],
         },
       });

@@ -145,7 +145,7 @@ export interface Settings {
   /** Local paths to peers (src/node/delivery/paths.ts). */
   paths?: Record<
     string,
-    Array<{ id: string; kind: 'direct' | 'relay'; url: string; priority: number }>
+    Array<{ id: string; kind: 'direct' | 'relay'; url: string; priority: number; pin?: string }>
   >;
   relays?: string[];
   relayPollMs?: number;
