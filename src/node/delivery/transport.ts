@@ -1,7 +1,7 @@
 /**
  * HTTP to a peer: JSON with a timeout. A timeout or a non-2xx answer is a failed send.
  *
- * Requests go through undici's `request` on keep-alive agents rather than `fetch`: the
+ * Requests go through undici's `request` on keep-alive pools rather than `fetch`: the
  * connection to a peer stays open between messages, and a round trip costs about half of what
  * `fetch` (WHATWG streams around the same client) adds to it — the latency of a flash message
  * crosses two of them.
@@ -15,7 +15,7 @@
  */
 import { isIP } from 'node:net';
 import { type TLSSocket, connect as tlsConnect } from 'node:tls';
-import type { Agent, buildConnector, request } from 'undici';
+import type { buildConnector, Dispatcher, request } from 'undici';
 import { spkiPin, type TlsIdentity } from '../../crypto/tls.ts';
 
 export class TransportError extends Error {
@@ -47,39 +47,52 @@ export class PinMismatch extends Error {
 
 interface Client {
   undici: typeof import('undici');
-  plain: Agent;
   request: typeof request;
 }
 let client: Promise<Client> | undefined;
 /** Once loaded: a request then leaves in the caller's own tick, with no await before it. */
 let loaded: Client | undefined;
-/** One agent per (server pin, our certificate): its connections and TLS sessions are reused. */
-const pinned = new Map<string, Agent>();
+/** One connector per (server pin, our certificate): its TLS sessions are reused. */
+const connectors = new Map<string, buildConnector.connector>();
+/** One pool per origin and connector, for the process's life: its connections are reused. */
+const pools = new Map<string, Dispatcher>();
 
 const KEEP_ALIVE = { keepAliveTimeout: 30_000, keepAliveMaxTimeout: 120_000 } as const;
 
 /**
- * undici and the agent for plain requests, whose connections to peers stay open between
- * requests (idle sockets do not hold the process). Loaded on first use: CLI commands that never
- * reach a peer skip it.
+ * undici, for requests whose connections to peers stay open between requests (idle sockets do
+ * not hold the process). Loaded on first use: CLI commands that never reach a peer skip it.
  */
 function undici() {
   client ??= import('undici').then((u) => {
-    loaded = { undici: u, plain: new u.Agent(KEEP_ALIVE), request: u.request };
+    loaded = { undici: u, request: u.request };
     return loaded;
   });
   return client;
 }
 
-function agentFor({ undici: u, plain }: Client, tls: TlsClient | undefined): Agent {
-  if (!tls) return plain;
-  const key = `${tls.pin ?? 'ca'} ${tls.identity?.pin ?? '-'}`;
-  let agent = pinned.get(key);
-  if (!agent) {
-    agent = new u.Agent({ ...KEEP_ALIVE, connect: pinnedConnector(u, tls) });
-    pinned.set(key, agent);
+/**
+ * The pool for `url`'s origin, made once. Not undici's `Agent`, which makes the same pools: its
+ * per-origin bookkeeping counts a closed pool's late disconnect against the pool that replaced
+ * it and closes that one too, so after two connections closed in a row by the server (a restart,
+ * an error answer with `connection: close`) every later request opened a connection of its own —
+ * a TLS handshake on each message, for the rest of the process's life (undici 7.30).
+ */
+function poolFor(u: typeof import('undici'), url: string, tls: TlsClient | undefined): Dispatcher {
+  const origin = new URL(url).origin;
+  const via = tls ? `${tls.pin ?? 'ca'} ${tls.identity?.pin ?? '-'}` : 'plain';
+  const key = `${origin} ${via}`;
+  let pool = pools.get(key);
+  if (!pool) {
+    let connect = connectors.get(via);
+    if (tls && !connect) {
+      connect = pinnedConnector(u, tls);
+      connectors.set(via, connect);
+    }
+    pool = new u.Pool(origin, { ...KEEP_ALIVE, ...(connect ? { connect } : {}) });
+    pools.set(key, pool);
   }
-  return agent;
+  return pool;
 }
 
 /**
@@ -176,13 +189,11 @@ async function call(
   const signal = AbortSignal.timeout(timeoutMs);
   let status: number;
   let text: string;
-  const undiciClient = loaded ?? (await undici());
-  const { request } = undiciClient;
-  const agent = agentFor(undiciClient, url.startsWith('https:') ? tls : undefined);
+  const { undici: u, request } = loaded ?? (await undici());
   try {
     const response = await request(url, {
       method,
-      dispatcher: agent,
+      dispatcher: poolFor(u, url, url.startsWith('https:') ? tls : undefined),
       signal,
       ...(body === undefined
         ? { headers }
