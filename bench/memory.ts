@@ -37,6 +37,8 @@ export interface ProcessMemory {
   /** The anonymous part of RSS (heaps: V8's, SQLite's, OpenSSL's), not files mapped in. */
   anonMiB: number;
   heapUsedMiB: number;
+  /** The V8 heap's size as allocated from the system: used, garbage and free pages kept. */
+  heapTotalMiB: number;
   externalMiB: number;
 }
 
@@ -89,7 +91,7 @@ export async function benchMemory(options: BenchOptions): Promise<MemoryFigures>
       await stream.releaseUpTo(mark);
       await stream.allReceipted(mark);
       const settled = mark === FIRST || mark === MESSAGES;
-      if (settled) await sleep(SETTLE_MS);
+      if (settled) await stream.idle(SETTLE_MS);
       marks.push({
         messages: mark,
         settled,
@@ -165,6 +167,12 @@ class Stream {
       await Promise.all(releases);
       this.#released += batch;
     }
+  }
+
+  /** Leaves the nodes idle for `ms`: a pause of ours, not a stall of theirs. */
+  async idle(ms: number): Promise<void> {
+    await sleep(ms);
+    this.#progressAt = performance.now();
   }
 
   /** Waits until every released message has a verified receipt and the receiver holds them. */
@@ -244,6 +252,7 @@ async function memoryOf(node: Running): Promise<ProcessMemory> {
     rssMiB: rssMiB(pid),
     anonMiB: rssMiB(pid, 'RssAnon'),
     heapUsedMiB: metric('hotline_process_nodejs_heap_size_used_bytes') / MiB,
+    heapTotalMiB: metric('hotline_process_nodejs_heap_size_total_bytes') / MiB,
     externalMiB: metric('hotline_process_nodejs_external_memory_bytes') / MiB,
   };
 }
@@ -254,10 +263,10 @@ const percent = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)} %`;
 function printMark(m: MemoryMark): void {
   if (m.messages === FIRST)
     console.log(
-      `\n## Memory under a stream (${MESSAGES} messages, receipts verified; RSS / V8 heap used; no GC forced)`,
+      `\n## Memory under a stream (${MESSAGES} messages, receipts verified; RSS / V8 heap used of total; no GC forced)`,
     );
   const side = (p: ProcessMemory) =>
-    `${mib(p.rssMiB)} (anon ${mib(p.anonMiB)}) / ${mib(p.heapUsedMiB)}`;
+    `${mib(p.rssMiB)} (anon ${mib(p.anonMiB)}) / ${mib(p.heapUsedMiB)} of ${mib(p.heapTotalMiB)}`;
   console.log(
     `after ${String(m.messages).padStart(6)} (${m.at.toFixed(0).padStart(4)} s${m.settled ? `, ${SETTLE_MS / 1000} s idle` : ''}):`,
     `sender ${side(m.sender)}, receiver ${side(m.receiver)}`,
