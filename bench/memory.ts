@@ -5,8 +5,10 @@
  * sender's operator API, as the CLI and console send them, a window at a time; the stream pauses
  * at each mark until every message released so far has a verified receipt, and the resident
  * memory (/proc/PID/status VmRSS) and V8 heap (the node's own /metrics) of both processes are
- * read there. At the first mark and the last, the nodes are left idle for SETTLE_MS first. No
- * garbage collection is forced: a user's node runs with none.
+ * read there. At the first mark and the last, the nodes are left idle for SETTLE_MS first, and
+ * the lowest RSS of each second of it is kept too: V8 gives its spare heap pages back only some
+ * seconds into an idle spell (its memory reducer), so a reading at one moment is partly GC timing.
+ * No garbage collection is forced: a user's node runs with none.
  *
  * BENCH_MEMORY_FIRST and BENCH_MEMORY_MESSAGES (default 5,000 and 50,000) set the two marks that
  * are compared; marks in between fall every FIRST messages. If neither a release nor a receipt
@@ -21,7 +23,7 @@ import type { BenchOptions } from './run.ts';
 
 const FIRST = Number(process.env.BENCH_MEMORY_FIRST ?? 5_000);
 const MESSAGES = Number(process.env.BENCH_MEMORY_MESSAGES ?? 50_000);
-const SETTLE_MS = Number(process.env.BENCH_MEMORY_SETTLE_MS ?? 5_000);
+const SETTLE_MS = Number(process.env.BENCH_MEMORY_SETTLE_MS ?? 30_000);
 const STALL_MS = Number(process.env.BENCH_MEMORY_STALL_MS ?? 60_000);
 /** Releases in flight at once through the operator API. */
 const WINDOW = 32;
@@ -40,6 +42,8 @@ export interface ProcessMemory {
   /** The V8 heap's size as allocated from the system: used, garbage and free pages kept. */
   heapTotalMiB: number;
   externalMiB: number;
+  /** At a settled mark: the lowest RSS sampled each second of the idle spell. */
+  idleLowMiB?: number;
 }
 
 export interface MemoryMark {
@@ -60,6 +64,8 @@ export interface MemoryFigures {
   marks: MemoryMark[];
   /** RSS after MESSAGES over RSS after FIRST, minus 1: 0.2 is the target's edge. */
   growth: { sender: number; receiver: number };
+  /** The same of the lowest RSS of each idle spell. */
+  idleLowGrowth: { sender: number; receiver: number };
 }
 
 class Stalled extends Error {
@@ -91,18 +97,25 @@ export async function benchMemory(options: BenchOptions): Promise<MemoryFigures>
       await stream.releaseUpTo(mark);
       await stream.allReceipted(mark);
       const settled = mark === FIRST || mark === MESSAGES;
-      if (settled) await stream.idle(SETTLE_MS);
+      const low = { sender: Number.POSITIVE_INFINITY, receiver: Number.POSITIVE_INFINITY };
+      if (settled)
+        await stream.idle(SETTLE_MS, () => {
+          low.sender = Math.min(low.sender, rssMiB(sender.child.pid as number));
+          low.receiver = Math.min(low.receiver, rssMiB(receiver.child.pid as number));
+        });
+      const [s, r] = [await memoryOf(sender), await memoryOf(receiver)];
       marks.push({
         messages: mark,
         settled,
         at: (performance.now() - t0) / 1000,
-        sender: await memoryOf(sender),
-        receiver: await memoryOf(receiver),
+        sender: settled ? { ...s, idleLowMiB: Math.min(low.sender, s.rssMiB) } : s,
+        receiver: settled ? { ...r, idleLowMiB: Math.min(low.receiver, r.rssMiB) } : r,
       });
       if (!options.json) printMark(marks.at(-1) as MemoryMark);
     }
     const first = marks[0] as MemoryMark;
     const last = marks.at(-1) as MemoryMark;
+    const lowOf = (p: ProcessMemory) => p.idleLowMiB ?? p.rssMiB;
     const figures: MemoryFigures = {
       messages: MESSAGES,
       first: FIRST,
@@ -112,6 +125,10 @@ export async function benchMemory(options: BenchOptions): Promise<MemoryFigures>
       growth: {
         sender: last.sender.rssMiB / first.sender.rssMiB - 1,
         receiver: last.receiver.rssMiB / first.receiver.rssMiB - 1,
+      },
+      idleLowGrowth: {
+        sender: lowOf(last.sender) / lowOf(first.sender) - 1,
+        receiver: lowOf(last.receiver) / lowOf(first.receiver) - 1,
       },
     };
     if (!options.json) printMemory(figures);
@@ -169,9 +186,12 @@ class Stream {
     }
   }
 
-  /** Leaves the nodes idle for `ms`: a pause of ours, not a stall of theirs. */
-  async idle(ms: number): Promise<void> {
-    await sleep(ms);
+  /** Leaves the nodes idle for `ms`, calling `sample` each second: a pause, not a stall. */
+  async idle(ms: number, sample: () => void): Promise<void> {
+    for (let t = 0; t < ms; t += 1000) {
+      await sleep(Math.min(1000, ms - t));
+      sample();
+    }
     this.#progressAt = performance.now();
   }
 
@@ -266,7 +286,7 @@ function printMark(m: MemoryMark): void {
       `\n## Memory under a stream (${MESSAGES} messages, receipts verified; RSS / V8 heap used of total; no GC forced)`,
     );
   const side = (p: ProcessMemory) =>
-    `${mib(p.rssMiB)} (anon ${mib(p.anonMiB)}) / ${mib(p.heapUsedMiB)} of ${mib(p.heapTotalMiB)}`;
+    `${mib(p.rssMiB)} (anon ${mib(p.anonMiB)}${p.idleLowMiB === undefined ? '' : `, idle low ${mib(p.idleLowMiB)}`}) / ${mib(p.heapUsedMiB)} of ${mib(p.heapTotalMiB)}`;
   console.log(
     `after ${String(m.messages).padStart(6)} (${m.at.toFixed(0).padStart(4)} s${m.settled ? `, ${SETTLE_MS / 1000} s idle` : ''}):`,
     `sender ${side(m.sender)}, receiver ${side(m.receiver)}`,
@@ -278,6 +298,10 @@ function printMemory(f: MemoryFigures): void {
   console.log(
     `RSS after ${f.messages} against after ${f.first} (target within ${TARGET_GROWTH * 100} %):`,
     `sender ${verdict(f.growth.sender)}, receiver ${verdict(f.growth.receiver)}`,
+  );
+  console.log(
+    '  the same of the lowest RSS while idle:',
+    `sender ${verdict(f.idleLowGrowth.sender)}, receiver ${verdict(f.idleLowGrowth.receiver)}`,
   );
 }
 
