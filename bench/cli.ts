@@ -28,9 +28,14 @@ function run(args: readonly string[]): Promise<number> {
   });
 }
 
-/** Resident memory of a process, in MiB (Linux /proc). */
-function rssMiB(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB/m);
+/**
+ * Resident memory of a process, in MiB (Linux /proc): all of it (VmRSS), or its anonymous part
+ * (RssAnon: heaps, not files mapped in).
+ */
+export function rssMiB(pid: number, field: 'VmRSS' | 'RssAnon' = 'VmRSS'): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(
+    new RegExp(`^${field}:\\s+(\\d+) kB`, 'm'),
+  );
   return Number(line?.[1]) / 1024;
 }
 

@@ -171,7 +171,7 @@ async function plainFlash(): Promise<NodeFigures['flash']> {
   const pair = await createPair({ logLevel: 'warn', heartbeatMs: 2000 }, undefined, {
     version1: ['us', 'cn'],
   });
-  const receiver = await spawnReceiver(pair.cn.dir, pair.cn.operatorListen);
+  const receiver = await spawnNode(pair.cn.dir, pair.cn.operatorListen);
   const sender = await startNode(pair.us.dir, { logLevel: 'warn' });
   try {
     return (await flashLatency(sender, pair.cn.operatorListen)).flash;
@@ -202,7 +202,8 @@ function durableCommit(): number {
   return summary(samples).p50;
 }
 
-async function spawnReceiver(dir: string, operatorListen: string): Promise<ChildProcess> {
+/** A `hotline serve` process on `dir` (dist/, as users run it), once its operator API answers. */
+export async function spawnNode(dir: string, operatorListen: string): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['bin/hotline.js', 'serve', '--data', dir], {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -216,12 +217,14 @@ async function spawnReceiver(dir: string, operatorListen: string): Promise<Child
     }
   }
   child.kill('SIGKILL');
-  throw new Error('the receiver did not start');
+  throw new Error(`the node in ${dir} did not start`);
 }
 
 /** A node's Prometheus counters, summed per metric name and the label filter given. */
-async function counters(operatorListen: string) {
-  const text = await (await fetch(`http://${operatorListen}/metrics`)).text();
+export async function counters(operatorListen: string) {
+  const text = await (
+    await fetch(`http://${operatorListen}/metrics`, { signal: AbortSignal.timeout(10_000) })
+  ).text();
   return (name: string, label = '') => {
     let sum = 0;
     for (const line of text.split('\n'))
@@ -295,7 +298,7 @@ export async function benchNode(
   const plain = await plainFlash();
 
   const pair = await createPair({ logLevel: 'warn', heartbeatMs: 2000 });
-  const receiver = await spawnReceiver(pair.cn.dir, pair.cn.operatorListen);
+  const receiver = await spawnNode(pair.cn.dir, pair.cn.operatorListen);
   const sender = await startNode(pair.us.dir, { logLevel: 'warn' });
   try {
     const node = sender.node;

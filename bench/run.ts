@@ -35,6 +35,7 @@ const BENCHES: Record<string, (options: BenchOptions) => Promise<unknown>> = {
   },
   incidents: async (o) => (await import('./incidents.ts')).benchIncidents(o),
   mesh: async (o) => (await import('./mesh.ts')).benchMesh(o),
+  memory: async (o) => (await import('./memory.ts')).benchMemory(o),
   attacks: async (o) => (await import('./attacks.ts')).benchAttacks(o),
   cli: async (o) => {
     const { benchCli, printCli } = await import('./cli.ts');
