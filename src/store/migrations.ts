@@ -614,6 +614,25 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0031-alarm-lookups': {
+      // An alarm is raised once per (type, party, cause) while open, and a desk's escalation
+      // alarms pile up by the thousand while messages wait to be acknowledged: the look-up before
+      // each raise, and the alarms about one message, are read by index, not by scanning every
+      // open alarm of the type (a receiver's time per message grew with the alarms it held).
+      async up(db: Kysely<unknown>) {
+        await db.schema.dropIndex('alarms_open').execute();
+        await db.schema
+          .createIndex('alarms_open')
+          .on('alarms')
+          .columns(['type', 'party', 'cleared_at', 'cause'])
+          .execute();
+        await db.schema
+          .createIndex('alarms_ref')
+          .on('alarms')
+          .columns(['ref', 'cleared_at'])
+          .execute();
+      },
+    },
   };
 }
 
