@@ -87,6 +87,13 @@ export interface RaiseAlarmOptions {
   category?: AlarmCategory;
 }
 
+/**
+ * The open alarm of one type, party and cause (raiseAlarm on SQLite's hot path). `IS ?` matches
+ * null as `is null` does, and the look-up uses the index (type, party, cleared_at, cause).
+ */
+export const OPEN_ALARM =
+  'select * from alarms where type = ? and party is ? and cleared_at is null and cause is ? order by id limit 1';
+
 function alarmRow(row: Selectable<AlarmsTable>): AlarmRow {
   return { ...row, id: Number(row.id), count: Number(row.count), ref: row.ref ?? null };
 }
@@ -919,6 +926,8 @@ export class Store implements HashReader {
   ): Promise<AlarmRow> {
     const at = options.at ?? new Date().toISOString();
     const cause = options.cause ?? options.ref ?? null;
+    const fast = this.#fast(q);
+    if (fast) return this.#raiseAlarmFast(fast, type, party, message, at, cause, options);
     const open = await q
       .selectFrom('alarms')
       .selectAll()
@@ -953,6 +962,50 @@ export class Store implements HashReader {
       .returning('id')
       .executeTakeFirstOrThrow();
     return { ...values, id: Number(row.id), cleared_by: null, cleared_note: null };
+  }
+
+  /**
+   * raiseAlarm on the SQLite hot path (a receiver raises one for every message that waits to be
+   * acknowledged): the same look-up and write, prepared.
+   */
+  #raiseAlarmFast(
+    fast: SqliteStatements,
+    type: string,
+    party: string | null,
+    message: string,
+    at: string,
+    cause: string | null,
+    options: RaiseAlarmOptions,
+  ): AlarmRow {
+    const open = fast.statement(OPEN_ALARM).get(type, party, cause) as
+      | Selectable<AlarmsTable>
+      | undefined;
+    if (open) {
+      const count = Number(open.count) + 1;
+      fast
+        .statement('update alarms set count = ?, last_at = ? where id = ?')
+        .run(count, at, open.id);
+      return { ...alarmRow(open), count, last_at: at };
+    }
+    const values = {
+      at,
+      type,
+      party,
+      message,
+      cleared_at: null,
+      ref: options.ref ?? null,
+      cause,
+      count: 1,
+      last_at: at,
+      logged_at: at,
+      category: options.category ?? 'fault',
+    };
+    const { lastInsertRowid } = fast
+      .statement(
+        'insert into alarms (at, type, party, message, cleared_at, ref, cause, count, last_at, logged_at, category) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(at, type, party, message, null, values.ref, cause, 1, at, at, values.category);
+    return { ...values, id: Number(lastInsertRowid), cleared_by: null, cleared_note: null };
   }
 
   /** Records that the ledger recorded an alarm's count at `at` (repeats are rate limited). */
