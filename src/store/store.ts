@@ -926,21 +926,33 @@ export class Store implements HashReader {
   ): Promise<AlarmRow> {
     const at = options.at ?? new Date().toISOString();
     const cause = options.cause ?? options.ref ?? null;
+    // On SQLite inside a unit of work (a receiver raises one for every message that waits to be
+    // acknowledged), the same statements run prepared.
     const fast = this.#fast(q);
-    if (fast) return this.#raiseAlarmFast(fast, type, party, message, at, cause, options);
-    const open = await q
-      .selectFrom('alarms')
-      .selectAll()
-      .where('type', '=', type)
-      .where('party', party === null ? 'is' : '=', party)
-      .where('cause', cause === null ? 'is' : '=', cause)
-      .where('cleared_at', 'is', null)
-      .orderBy('id')
-      .limit(1)
-      .executeTakeFirst();
+    const open = fast
+      ? (fast.statement(OPEN_ALARM).get(type, party, cause) as Selectable<AlarmsTable> | undefined)
+      : await q
+          .selectFrom('alarms')
+          .selectAll()
+          .where('type', '=', type)
+          .where('party', party === null ? 'is' : '=', party)
+          .where('cause', cause === null ? 'is' : '=', cause)
+          .where('cleared_at', 'is', null)
+          .orderBy('id')
+          .limit(1)
+          .executeTakeFirst();
     if (open) {
       const count = Number(open.count) + 1;
-      await q.updateTable('alarms').set({ count, last_at: at }).where('id', '=', open.id).execute();
+      if (fast)
+        fast
+          .statement('update alarms set count = ?, last_at = ? where id = ?')
+          .run(count, at, open.id);
+      else
+        await q
+          .updateTable('alarms')
+          .set({ count, last_at: at })
+          .where('id', '=', open.id)
+          .execute();
       return { ...alarmRow(open), count, last_at: at };
     }
     const values = {
@@ -956,56 +968,16 @@ export class Store implements HashReader {
       logged_at: at,
       category: options.category ?? 'fault',
     };
-    const row = await q
-      .insertInto('alarms')
-      .values(values)
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    return { ...values, id: Number(row.id), cleared_by: null, cleared_note: null };
-  }
-
-  /**
-   * raiseAlarm on the SQLite hot path (a receiver raises one for every message that waits to be
-   * acknowledged): the same look-up and write, prepared.
-   */
-  #raiseAlarmFast(
-    fast: SqliteStatements,
-    type: string,
-    party: string | null,
-    message: string,
-    at: string,
-    cause: string | null,
-    options: RaiseAlarmOptions,
-  ): AlarmRow {
-    const open = fast.statement(OPEN_ALARM).get(type, party, cause) as
-      | Selectable<AlarmsTable>
-      | undefined;
-    if (open) {
-      const count = Number(open.count) + 1;
-      fast
-        .statement('update alarms set count = ?, last_at = ? where id = ?')
-        .run(count, at, open.id);
-      return { ...alarmRow(open), count, last_at: at };
-    }
-    const values = {
-      at,
-      type,
-      party,
-      message,
-      cleared_at: null,
-      ref: options.ref ?? null,
-      cause,
-      count: 1,
-      last_at: at,
-      logged_at: at,
-      category: options.category ?? 'fault',
-    };
-    const { lastInsertRowid } = fast
-      .statement(
-        'insert into alarms (at, type, party, message, cleared_at, ref, cause, count, last_at, logged_at, category) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      )
-      .run(at, type, party, message, null, values.ref, cause, 1, at, at, values.category);
-    return { ...values, id: Number(lastInsertRowid), cleared_by: null, cleared_note: null };
+    const id = fast
+      ? fast
+          .statement(
+            `insert into alarms (${Object.keys(values).join(', ')}) values (${Object.keys(values)
+              .map(() => '?')
+              .join(', ')})`,
+          )
+          .run(...Object.values(values)).lastInsertRowid
+      : (await q.insertInto('alarms').values(values).returning('id').executeTakeFirstOrThrow()).id;
+    return { ...values, id: Number(id), cleared_by: null, cleared_note: null };
   }
 
   /** Records that the ledger recorded an alarm's count at `at` (repeats are rate limited). */
