@@ -1,30 +1,10 @@
-/**
- * The Keys page after a real compromise: a thief holding a copy of Washington's key files forges
- * a message to Beijing that takes Washington's next seq; Washington's honest message is refused;
- * Washington's operator runs a compromise rotation with the offline recovery key. Then Beijing's
- * duty operator, alarmed, opens the Keys page from the alarm and sees the rotation, that it was a
- * compromise, what to do next, and the disputed message, which opens on its own page marked as
- * not genuine — in English and in Chinese, on a desk and on a phone. Washington's console shows
- * its own rotation, the message it re-signed, the new card and the retired sealing keys.
- */
-import { randomBytes } from 'node:crypto';
-import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { rotateDataDir } from '../../src/app/rotate.ts';
 import type { RunningNode } from '../../src/app/start.ts';
 import { fingerprint } from '../../src/crypto/card.ts';
-import { newSalt, sealMessageFor } from '../../src/crypto/envelope.ts';
-import { NodeKeys } from '../../src/crypto/keys.ts';
-import { openSenderEpoch } from '../../src/crypto/seal.ts';
 import { readOwnCard } from '../../src/node/core/data.ts';
-import { readKeyFiles } from '../../src/node/core/keyfiles.ts';
-import type { Body } from '../../src/protocol/body.ts';
-import { fromBase64url } from '../../src/protocol/encoding.ts';
-import type { Envelope } from '../../src/protocol/envelope.ts';
-import type { BatchResult } from '../../src/protocol/federation.ts';
 import {
   ARTIFACTS,
   axeScan,
@@ -34,7 +14,7 @@ import {
   signIn,
 } from '../support/browser.ts';
 import { draft, eventually, type Pair } from '../support/pair.ts';
-import { peerFetch } from '../support/tls.ts';
+import { forge, stealKeys } from '../support/thief.ts';
 
 const FORGED_TEXT = 'Incident closed, stand down.';
 
@@ -45,65 +25,20 @@ let honest = '';
 
 const running = (site: Pair['us']) => site.running as RunningNode;
 
-/** What the thief sends Beijing as Washington, signed with the stolen signing key. */
-async function forge(stolen: NodeKeys, seq: number, text: string) {
-  const sealing = readOwnCard(pair.cn.dir).card.keys.find(
-    (k) => k.purpose === 'sealing' && k.alg === 'x25519',
-  );
-  if (!sealing) throw new Error('no x25519 key');
-  const epoch = await openSenderEpoch(
-    'x25519',
-    fromBase64url(sealing.pub),
-    'us',
-    'cn',
-    randomBytes(16),
-  );
-  const signer = stolen.signer('signing');
-  const body = {
-    salt: newSalt(),
-    ...draft({ precedence: 'flash', status: 'actual', text: { lang: 'en', body: text } }),
-  } as Body;
-  const sealed = sealMessageFor(
-    {
-      kind: 'message',
-      id: uuidv7(),
-      from: 'us',
-      seq: { cn: seq },
-      sent: new Date(),
-      kid: signer.kid,
-    },
-    body,
-    signer.key,
-    { cn: epoch },
-  );
-  const response = await peerFetch(
-    pair.us.dir,
-    `http://${pair.cn.listen}/federation/v1/envelopes`,
-    {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ envelopes: [sealed.envelopes.cn as Envelope] }),
-    },
-  );
-  const answer = (await response.json()) as BatchResult;
-  expect(answer.receipts).toHaveLength(1);
-  return sealed.header.id;
-}
-
 beforeAll(async () => {
   ({ pair, browser } = await consolePair({
     us: [['walker', 'operator']],
     cn: [['li', 'operator']],
   }));
-  const thief = join(pair.root, 'thief');
-  cpSync(join(pair.us.dir, 'keys'), join(thief, 'keys'), { recursive: true });
-  const stolen = new NodeKeys(readKeyFiles(join(thief, 'keys')));
+  const stolen = stealKeys(pair);
 
   const first = (
     await running(pair.us).node.release(['cn'], draft({ text: { lang: 'en', body: 'Before.' } }))
   ).id;
   await eventually(async () => (await running(pair.cn).store.getInbox('us', first)) ?? undefined);
-  forged = await forge(stolen, 2, FORGED_TEXT);
+  const forgery = await forge(pair, stolen, 2, FORGED_TEXT);
+  expect(forgery.answer.receipts).toHaveLength(1);
+  forged = forgery.id;
   honest = (
     await running(pair.us).node.release(['cn'], draft({ text: { lang: 'en', body: 'Honest.' } }))
   ).id;

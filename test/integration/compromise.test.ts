@@ -1,27 +1,17 @@
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { rotateDataDir } from '../../src/app/rotate.ts';
-import { newSalt, sealMessageFor } from '../../src/crypto/envelope.ts';
-import { NodeKeys } from '../../src/crypto/keys.ts';
-import { openSenderEpoch } from '../../src/crypto/seal.ts';
+import type { NodeKeys } from '../../src/crypto/keys.ts';
 import { compareViews, verifyBundle } from '../../src/ledger/verify.ts';
 import { readConfig, writeConfig } from '../../src/node/core/config.ts';
 import { readOwnCard, readToken } from '../../src/node/core/data.ts';
-import { readKeyFiles } from '../../src/node/core/keyfiles.ts';
 import { exportLedger } from '../../src/node/record/export.ts';
-import type { Body } from '../../src/protocol/body.ts';
-import { fromBase64url } from '../../src/protocol/encoding.ts';
-import type { Envelope } from '../../src/protocol/envelope.ts';
-import type { BatchResult } from '../../src/protocol/federation.ts';
 import type { MessageView, Rotations } from '../../src/protocol/views.ts';
 import { loadVocabulary } from '../../src/protocol/vocabulary.ts';
 import { createPair, draft, eventually, type Pair } from '../support/pair.ts';
-import { peerFetch } from '../support/tls.ts';
+import { forge as forgeAs, stealKeys } from '../support/thief.ts';
 import { REPO } from './nodes.ts';
 
 const PREVIOUS_VOCABULARY = fileURLToPath(
@@ -43,49 +33,15 @@ beforeAll(async () => {
   pair = await createPair();
   await pair.start(pair.us);
   await pair.start(pair.cn);
-  const thief = join(pair.root, 'thief');
-  cpSync(join(pair.us.dir, 'keys'), join(thief, 'keys'), { recursive: true });
-  // The thief has the key files alone, not the node's folder.
-  stolen = new NodeKeys(readKeyFiles(join(thief, 'keys')));
+  stolen = stealKeys(pair);
 }, 30_000);
 afterAll(async () => {
   await pair.close();
 });
 
-/** What the thief sends Beijing as Washington, signed with the stolen signing key. */
-async function forge(seq: number, text: string, kind: 'message' | 'rotation' = 'message') {
-  const cnCard = readOwnCard(pair.cn.dir).card;
-  const sealing = cnCard.keys.find((k) => k.purpose === 'sealing' && k.alg === 'x25519');
-  if (!sealing) throw new Error('no x25519 key');
-  const epoch = await openSenderEpoch(
-    'x25519',
-    fromBase64url(sealing.pub),
-    'us',
-    'cn',
-    randomBytes(16),
-  );
-  const signer = stolen.signer(kind === 'rotation' ? 'identity' : 'signing');
-  const body = {
-    salt: newSalt(),
-    ...draft({ precedence: 'flash', status: 'actual', text: { lang: 'en', body: text } }),
-  } as Body;
-  const sealed = sealMessageFor(
-    { kind, id: uuidv7(), from: 'us', seq: { cn: seq }, sent: new Date(), kid: signer.kid },
-    body,
-    signer.key,
-    { cn: epoch },
-  );
-  const response = await peerFetch(
-    pair.us.dir,
-    `http://${pair.cn.listen}/federation/v1/envelopes`,
-    {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ envelopes: [sealed.envelopes.cn as Envelope] }),
-    },
-  );
-  return { id: sealed.header.id, answer: (await response.json()) as BatchResult };
-}
+/** What the thief sends Beijing as Washington, signed with the stolen key. */
+const forge = (seq: number, text: string, kind: 'message' | 'rotation' = 'message') =>
+  forgeAs(pair, stolen, seq, text, kind);
 
 /** What a console of `site` is shown: GET /api/v1/rotations with the admin's token. */
 async function rotationsShown(site: 'us' | 'cn'): Promise<Rotations> {
