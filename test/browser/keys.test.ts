@@ -10,6 +10,7 @@ import {
   axeScan,
   consolePair,
   openConsole,
+  overflow,
   PASSWORD,
   signIn,
 } from '../support/browser.ts';
@@ -158,26 +159,7 @@ describe('the Keys page after a compromise', () => {
     expect(text).toContain('1 条有争议的消息');
     expect(text).toContain('华盛顿：序号 2');
     expect(text).toContain('不得据此采取任何行动');
-    const overflow = await page.evaluate(() => {
-      const d = (
-        globalThis as unknown as {
-          document: {
-            documentElement: { scrollWidth: number };
-            querySelectorAll(s: string): Iterable<{
-              tagName: string;
-              className: string;
-              getBoundingClientRect(): { right: number };
-            }>;
-          };
-        }
-      ).document;
-      if (d.documentElement.scrollWidth <= 390) return [];
-      return [...d.querySelectorAll('body *')]
-        .filter((e) => e.getBoundingClientRect().right > 391)
-        .slice(0, 8)
-        .map((e) => `${e.tagName}.${e.className}`);
-    });
-    expect(overflow).toEqual([]);
+    expect(await overflow(page)).toEqual([]);
     expect(await axeScan(page), 'Keys page, Chinese, phone').toEqual([]);
     await page.screenshot({ path: join(ARTIFACTS, 'keys-beijing-zh-phone.png'), fullPage: true });
 

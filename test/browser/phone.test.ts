@@ -4,10 +4,10 @@
  * phone is the same audited action as from a desk: the ack reaches the sender.
  */
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { RunningNode } from '../../src/app/start.ts';
-import { ARTIFACTS, consolePair, PASSWORD, signIn } from '../support/browser.ts';
+import { ARTIFACTS, consolePair, overflow, PASSWORD, signIn } from '../support/browser.ts';
 import { draft, eventually, type Pair } from '../support/pair.ts';
 
 let pair: Pair;
@@ -23,28 +23,6 @@ afterAll(async () => {
 });
 
 const running = (site: Pair['us']) => site.running as RunningNode;
-
-/** What sticks out past the phone's right edge (nothing, when the page fits). */
-const overflow = (page: Page) =>
-  page.evaluate(() => {
-    const d = (
-      globalThis as unknown as {
-        document: {
-          documentElement: { scrollWidth: number };
-          querySelectorAll(s: string): Iterable<{
-            tagName: string;
-            className: string;
-            getBoundingClientRect(): { right: number };
-          }>;
-        };
-      }
-    ).document;
-    if (d.documentElement.scrollWidth <= 390) return [];
-    return [...d.querySelectorAll('body *')]
-      .filter((e) => e.getBoundingClientRect().right > 391)
-      .slice(0, 8)
-      .map((e) => `${e.tagName}.${e.className}`);
-  });
 
 describe('the console on a phone', () => {
   test('at 390×844 nothing scrolls sideways, and acknowledge works', async () => {

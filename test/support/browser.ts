@@ -183,3 +183,25 @@ export async function consolePair(
   }
   return { pair, browser: await launchChromium() };
 }
+
+/** What sticks out past the phone's right edge (nothing, when the page fits). */
+export const overflow = (page: Page): Promise<string[]> =>
+  page.evaluate(() => {
+    const d = (
+      globalThis as unknown as {
+        document: {
+          documentElement: { scrollWidth: number };
+          querySelectorAll(s: string): Iterable<{
+            tagName: string;
+            className: string;
+            getBoundingClientRect(): { right: number };
+          }>;
+        };
+      }
+    ).document;
+    if (d.documentElement.scrollWidth <= 390) return [];
+    return [...d.querySelectorAll('body *')]
+      .filter((e) => e.getBoundingClientRect().right > 391)
+      .slice(0, 8)
+      .map((e) => `${e.tagName}.${e.className}`);
+  });
