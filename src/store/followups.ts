@@ -78,21 +78,26 @@ export class FollowupStore {
 
   async add(rows: readonly FollowupRow[], q: Executor = this.db): Promise<void> {
     for (let i = 0; i < rows.length; i += 200)
-      await q
-        .insertInto('followups')
-        .values(rows.slice(i, i + 200))
-        .onConflict((oc) => oc.columns(['dir', 'party', 'id']).doNothing())
-        .execute();
+      await this.#store.write(
+        q
+          .insertInto('followups')
+          .values(rows.slice(i, i + 200))
+          .onConflict((oc) => oc.columns(['dir', 'party', 'id']).doNothing()),
+        q,
+      );
   }
 
   async get(dir: Dir, party: string, id: string, q: Executor = this.db) {
-    const row = await q
-      .selectFrom('followups')
-      .selectAll()
-      .where('dir', '=', dir)
-      .where('party', '=', party)
-      .where('id', '=', id)
-      .executeTakeFirst();
+    const [row] = await this.#store.rows(
+      q
+        .selectFrom('followups')
+        .selectAll()
+        .where('dir', '=', dir)
+        .where('party', '=', party)
+        .where('id', '=', id),
+      q,
+      true,
+    );
     return row && numbers(row);
   }
 
@@ -103,13 +108,15 @@ export class FollowupStore {
     changes: Partial<FollowupRow>,
     q: Executor = this.db,
   ): Promise<void> {
-    await q
-      .updateTable('followups')
-      .set(changes)
-      .where('dir', '=', dir)
-      .where('party', '=', party)
-      .where('id', '=', id)
-      .execute();
+    await this.#store.write(
+      q
+        .updateTable('followups')
+        .set(changes)
+        .where('dir', '=', dir)
+        .where('party', '=', party)
+        .where('id', '=', id),
+      q,
+    );
   }
 
   /** Timers due at or before `now` (epoch ms), earliest first. */
@@ -206,11 +213,14 @@ export class FollowupStore {
   }
 
   async addEscalation(row: Omit<EscalationRow, 'id'>, q: Executor = this.db): Promise<number> {
-    const out = await q
-      .insertInto('escalations')
-      .values({ ...row, channels: toJson(row.channels) })
-      .returning('id')
-      .executeTakeFirstOrThrow();
+    const [out] = await this.#store.rows(
+      q
+        .insertInto('escalations')
+        .values({ ...row, channels: toJson(row.channels) })
+        .returning('id'),
+      q,
+    );
+    if (!out) throw new Error('the escalation was not stored');
     return Number(out.id);
   }
 

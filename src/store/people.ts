@@ -49,7 +49,11 @@ export class PeopleStore {
   // users
 
   async user(name: string, q: Executor = this.db): Promise<UserRow | undefined> {
-    const row = await q.selectFrom('users').selectAll().where('name', '=', name).executeTakeFirst();
+    const [row] = await this.#store.rows(
+      q.selectFrom('users').selectAll().where('name', '=', name),
+      q,
+      true,
+    );
     return row && { ...row, failed_logins: Number(row.failed_logins) };
   }
 
@@ -154,7 +158,12 @@ export class PeopleStore {
   // desks and staff
 
   async desk(id: string, q: Executor = this.db): Promise<DeskRow | undefined> {
-    return q.selectFrom('desks').selectAll().where('id', '=', id).executeTakeFirst();
+    const [row] = await this.#store.rows(
+      q.selectFrom('desks').selectAll().where('id', '=', id),
+      q,
+      true,
+    );
+    return row;
   }
 
   async desks(q: Executor = this.db): Promise<DeskRow[]> {
@@ -168,7 +177,7 @@ export class PeopleStore {
   async staff(desk: string | undefined, q: Executor = this.db): Promise<StaffRow[]> {
     let query = q.selectFrom('desk_staff').selectAll();
     if (desk !== undefined) query = query.where('desk', '=', desk);
-    const rows = await query.orderBy('desk').orderBy('user_name').execute();
+    const rows = await this.#store.rows(query.orderBy('desk').orderBy('user_name'), q, true);
     return rows.map((r) => ({ ...r, routes: fromJson(r.routes) }));
   }
 
@@ -194,15 +203,18 @@ export class PeopleStore {
 
   /** Live shifts of a desk that overlap [from, to): at most one covers any instant. */
   async shifts(desk: string, from: string, to: string, q: Executor = this.db): Promise<ShiftRow[]> {
-    const rows = await q
-      .selectFrom('shifts')
-      .selectAll()
-      .where('desk', '=', desk)
-      .where('cancelled_at', 'is', null)
-      .where('starts_at', '<', to)
-      .where('ends_at', '>', from)
-      .orderBy('starts_at')
-      .execute();
+    const rows = await this.#store.rows(
+      q
+        .selectFrom('shifts')
+        .selectAll()
+        .where('desk', '=', desk)
+        .where('cancelled_at', 'is', null)
+        .where('starts_at', '<', to)
+        .where('ends_at', '>', from)
+        .orderBy('starts_at'),
+      q,
+      true,
+    );
     return rows.map((r) => ({ ...r, id: Number(r.id) }));
   }
 
@@ -213,15 +225,18 @@ export class PeopleStore {
 
   /** The first live shift of a desk starting at or after `at`. */
   async nextShift(desk: string, at: string, q: Executor = this.db): Promise<ShiftRow | undefined> {
-    const row = await q
-      .selectFrom('shifts')
-      .selectAll()
-      .where('desk', '=', desk)
-      .where('cancelled_at', 'is', null)
-      .where('starts_at', '>=', at)
-      .orderBy('starts_at')
-      .limit(1)
-      .executeTakeFirst();
+    const [row] = await this.#store.rows(
+      q
+        .selectFrom('shifts')
+        .selectAll()
+        .where('desk', '=', desk)
+        .where('cancelled_at', 'is', null)
+        .where('starts_at', '>=', at)
+        .orderBy('starts_at')
+        .limit(1),
+      q,
+      true,
+    );
     return row && { ...row, id: Number(row.id) };
   }
 

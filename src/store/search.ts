@@ -20,7 +20,21 @@ import type { Body, LangText } from '../protocol/body.ts';
 import type { Precedence, Status } from '../protocol/values.ts';
 import type { Dialect } from './migrations.ts';
 import type { SearchTable } from './schema.ts';
-import type { Executor } from './store.ts';
+import type { Built, Executor } from './store.ts';
+
+/** How the index's statements run: `Store` passes its own, prepared on SQLite's hot path. */
+export interface Runner {
+  rows<R>(query: Built<R>, q: Executor): Promise<R[]>;
+  write(query: Built<unknown>, q: Executor): Promise<void>;
+}
+
+/** Kysely's own way (migrations, which have no `Store`). */
+const THROUGH_KYSELY: Runner = {
+  rows: (query) => query.execute(),
+  write: async (query) => {
+    await query.execute();
+  },
+};
 
 /** One stored message as the index sees it. */
 export interface Indexed {
@@ -127,9 +141,10 @@ export async function indexMessages(
   q: Executor,
   dialect: Dialect,
   messages: readonly Indexed[],
+  run: Runner = THROUGH_KYSELY,
 ): Promise<void> {
   for (let i = 0; i < messages.length; i += INSERT_ROWS)
-    await indexChunk(q, dialect, messages.slice(i, i + INSERT_ROWS));
+    await indexChunk(q, dialect, messages.slice(i, i + INSERT_ROWS), run);
   // An incident's report may arrive after messages citing it: they take its category.
   for (const m of messages)
     if (m.body.report && m.body.incident)
@@ -143,7 +158,12 @@ export async function indexMessages(
 
 const INSERT_ROWS = 100;
 
-async function indexChunk(q: Executor, dialect: Dialect, messages: readonly Indexed[]) {
+async function indexChunk(
+  q: Executor,
+  dialect: Dialect,
+  messages: readonly Indexed[],
+  run: Runner,
+) {
   // A message of an incident whose report is stored takes the report's category.
   const unknown = [
     ...new Set(
@@ -152,12 +172,14 @@ async function indexChunk(q: Executor, dialect: Dialect, messages: readonly Inde
   ];
   const categories = new Map<string, string>();
   if (unknown.length)
-    for (const r of await q
-      .selectFrom('search')
-      .select(['incident', 'category'])
-      .where('incident', 'in', unknown)
-      .where('category', 'is not', null)
-      .execute())
+    for (const r of await run.rows(
+      q
+        .selectFrom('search')
+        .select(['incident', 'category'])
+        .where('incident', 'in', unknown)
+        .where('category', 'is not', null),
+      q,
+    ))
       if (r.incident && r.category) categories.set(r.incident, r.category);
   for (const m of messages)
     if (m.body.incident && m.body.report) categories.set(m.body.incident, m.body.report.category);
@@ -182,19 +204,25 @@ async function indexChunk(q: Executor, dialect: Dialect, messages: readonly Inde
       ? { ...row, vector: sql<string>`${tsVector(texts[i] ?? [])}::tsvector` }
       : row;
   });
-  const added = await q
-    .insertInto('search')
-    .values(rows)
-    .onConflict((oc) => oc.columns(['dir', 'party', 'id']).doNothing())
-    .returning(['doc', 'dir', 'party', 'id'])
-    .execute();
+  const added = await run.rows(
+    q
+      .insertInto('search')
+      .values(rows)
+      .onConflict((oc) => oc.columns(['dir', 'party', 'id']).doNothing())
+      .returning(['doc', 'dir', 'party', 'id']),
+    q,
+  );
   if (dialect === 'sqlite' && added.length) {
     const words = new Map(messages.map((m, i) => [`${m.dir}/${m.party}/${m.id}`, texts[i] ?? []]));
-    await sql`insert into search_text (rowid, words) values ${sql.join(
+    const insert = sql`insert into search_text (rowid, words) values ${sql.join(
       added.map(
         (a) => sql`(${a.doc}, ${(words.get(`${a.dir}/${a.party}/${a.id}`) ?? []).join(' ')})`,
       ),
-    )}`.execute(q);
+    )}`;
+    await run.write(
+      { compile: () => insert.compile(q), execute: async () => (await insert.execute(q)).rows },
+      q,
+    );
   }
 }
 

@@ -11,6 +11,9 @@
  */
 import type Database from 'better-sqlite3';
 
+/** Distinct SQL texts kept prepared. */
+const MAX_PREPARED = 512;
+
 export class SqliteStatements {
   readonly #db: Database.Database;
   readonly #prepared = new Map<string, Database.Statement>();
@@ -29,6 +32,8 @@ export class SqliteStatements {
     let statement = this.#prepared.get(sql);
     if (!statement) {
       statement = this.#db.prepare(sql);
+      // Multi-row inserts make one text per row count; the set stays small all the same.
+      if (this.#prepared.size >= MAX_PREPARED) this.#prepared.clear();
       this.#prepared.set(sql, statement);
     }
     return statement;

@@ -1,0 +1,47 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, expect, test } from 'vitest';
+import { openSqliteStore } from './sqlite/index.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'hotline-store-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/**
+ * `Store.rows` and `Store.write` run a Kysely query as a prepared statement on SQLite's hot path
+ * (a unit of work's own transaction): what they read and write must be what Kysely would, and
+ * belong to that transaction — kept with its commit, gone with its rollback.
+ */
+test('a Kysely query run prepared in a unit of work reads, writes and rolls back with it', async () => {
+  const store = await openSqliteStore(join(dir, 'hotline.db'));
+  try {
+    const desk = (id: string) => ({ id, name: `desk ${id}`, created_at: '2026-12-06T00:00:00Z' });
+    await store.transaction(async (tx) => {
+      await store.write(tx.insertInto('desks').values([desk('a'), desk('b')]), tx);
+      const inside = await store.rows(tx.selectFrom('desks').selectAll().orderBy('id'), tx);
+      expect(inside).toEqual(await tx.selectFrom('desks').selectAll().orderBy('id').execute());
+      expect(inside.map((d) => d.id)).toEqual(['a', 'b']);
+      const returned = await store.rows(
+        tx.insertInto('desks').values(desk('c')).returning(['id', 'name']),
+        tx,
+      );
+      expect(returned).toEqual([{ id: 'c', name: 'desk c' }]);
+    });
+    await expect(
+      store.transaction(async (tx) => {
+        await store.write(tx.deleteFrom('desks').where('id', '=', 'a'), tx);
+        await store.write(tx.insertInto('desks').values(desk('d')), tx);
+        throw new Error('the unit of work fails');
+      }),
+    ).rejects.toThrow('the unit of work fails');
+    // Outside a transaction, a read runs prepared too, and sees only what was committed.
+    const after = await store.rows(
+      store.db.selectFrom('desks').select('id').orderBy('id'),
+      store.db,
+      true,
+    );
+    expect(after.map((d) => d.id)).toEqual(['a', 'b', 'c']);
+  } finally {
+    await store.close();
+  }
+});
