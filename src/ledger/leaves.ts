@@ -2,7 +2,7 @@
  * Building ledger leaves (docs/protocol.md § Leaves), their RFC 9162 leaf hashes, and reading one
  * back from the text the log keeps.
  */
-import { sha256, toHex } from '../protocol/encoding.ts';
+import { sha256, toHex, utf8 } from '../protocol/encoding.ts';
 import type { Envelope } from '../protocol/envelope.ts';
 import { jcsBytes } from '../protocol/jcs.ts';
 import type { EnvelopeLeaf, EventLeaf, Leaf, ReceiptLeaf } from '../protocol/leaf.ts';
@@ -35,6 +35,21 @@ export function eventLeaf(type: string, at: string, detail: Record<string, unkno
  */
 export function parseLeaf(text: string): Leaf {
   return JSON.parse(text) as Leaf;
+}
+
+/**
+ * The leaf hash of the `in` leaf a recipient logged for our `out` leaf `text` (as our log keeps
+ * it): the same leaf with `at` = receivedAt and `dir` = "in". The text is canonical (RFC 8785
+ * sorts keys: "at", a timestamp with no quote in it, then "dir"), so only its head changes and the
+ * rest is hashed as it is, not parsed and serialised again. Undefined for a text of another form.
+ */
+export function receivedLeafHash(text: string, receivedAt: string): Uint8Array | undefined {
+  const head = text.indexOf(',"dir":"out",');
+  // `{"at":"<at>","dir":"out",…`: the first quote after the timestamp's opening one closes it.
+  if (!text.startsWith('{"at":"') || head < 0 || text.indexOf('"', 7) !== head - 1)
+    return undefined;
+  const rest = text.slice(head + ',"dir":"out",'.length);
+  return leafHash(utf8(`{"at":${JSON.stringify(receivedAt)},"dir":"in",${rest}`));
 }
 
 /** SHA-256(0x00 ‖ JCS(leaf)). */

@@ -60,7 +60,7 @@ export type NewOutboxRow = Parsed<OutboxTable>;
  */
 export type OutboxRow = Pick<
   NewOutboxRow,
-  'id' | 'seq' | 'rank' | 'header_hash' | 'status' | 'attempts'
+  'id' | 'seq' | 'rank' | 'header_hash' | 'status' | 'attempts' | 'leaf_index'
 > & {
   text: string;
   readonly envelope: Envelope;
@@ -1221,6 +1221,23 @@ export class Store implements HashReader {
     return pages;
   }
 
+  /** The stored texts of the leaves at `indexes` (those the log holds), by index. */
+  async leafTexts(indexes: readonly number[], q: Executor = this.db): Promise<Map<number, string>> {
+    const out = new Map<number, string>();
+    for (let i = 0; i < indexes.length; i += 500) {
+      const rows = await this.rows(
+        q
+          .selectFrom('ledger_leaves')
+          .select(['idx', 'leaf'])
+          .where('idx', 'in', indexes.slice(i, i + 500)),
+        q,
+        true,
+      );
+      for (const r of rows) out.set(Number(r.idx), r.leaf);
+    }
+    return out;
+  }
+
   async readLeaves(from: number, count: number, q: Executor = this.db): Promise<string[]> {
     const rows = await q
       .selectFrom('ledger_leaves')
@@ -1680,7 +1697,6 @@ export interface IncidentMessageRow {
 
 const HASH_BYTES = 32;
 
-/** The outbox columns delivery reads: all but the body, and the envelope as its stored `text`. */
 /**
  * What delivery reads of a due row, and no more: the envelope as stored (what it sends), and
  * what settling a receipt and a retry need.
@@ -1693,9 +1709,13 @@ const DUE_COLUMNS = [
   'envelope as text',
   'status',
   'attempts',
+  'leaf_index',
 ] as const;
-const DUE_SQL = 'id, seq, rank, header_hash, envelope as text, status, attempts';
-type DueRow = Pick<NewOutboxRow, 'id' | 'seq' | 'rank' | 'header_hash' | 'status' | 'attempts'> & {
+const DUE_SQL = 'id, seq, rank, header_hash, envelope as text, status, attempts, leaf_index';
+type DueRow = Pick<
+  NewOutboxRow,
+  'id' | 'seq' | 'rank' | 'header_hash' | 'status' | 'attempts' | 'leaf_index'
+> & {
   text: Json<Envelope>;
 };
 

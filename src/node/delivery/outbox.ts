@@ -6,8 +6,8 @@
  */
 
 import type { Logger } from 'pino';
-import { receiptLeaf } from '../../ledger/leaves.ts';
-import { type SentEnvelope, verifyReceipt } from '../../ledger/receipt.ts';
+import { envelopeLeaf, hashLeaf, receiptLeaf, receivedLeafHash } from '../../ledger/leaves.ts';
+import { type SentEnvelope, type SentLeafHash, verifyReceipt } from '../../ledger/receipt.ts';
 import { ProtocolError } from '../../protocol/errors.ts';
 import type { BatchResult } from '../../protocol/federation.ts';
 import { LIMITS } from '../../protocol/limits.ts';
@@ -301,6 +301,9 @@ class Lane {
     const byId = new Map(rows.map((r) => [r.id, r]));
     const cleared = new Set<string>();
     let refused = false;
+    // Our `out` leaves, as our log keeps them: the leaf the peer logged is the same one with its
+    // head changed, so it is hashed from the text rather than rebuilt from the envelope.
+    const leaves = new Map<number, string>();
     for (const receipt of answer.receipts) {
       witness.prefetchReceiptProof(this.#party, receipt.receipt.checkpoint);
       const named = receipt.receipt.entries.map((e) => e.id).filter((id) => !byId.has(id));
@@ -308,9 +311,21 @@ class Lane {
         const row = await store.getOutbox(this.#party, id);
         if (row) byId.set(id, row);
       }
-      const sent = (id: string): SentEnvelope | undefined => {
+      const unread = receipt.receipt.entries.flatMap((e) => {
+        const index = byId.get(e.id)?.leaf_index;
+        return index === undefined || index === null || leaves.has(index) ? [] : [index];
+      });
+      if (unread.length) for (const [i, text] of await store.leafTexts(unread)) leaves.set(i, text);
+      const sent = (id: string): SentEnvelope | SentLeafHash | undefined => {
         const row = byId.get(id);
-        return row && { headerHash: row.header_hash, envelope: row.envelope };
+        if (!row) return undefined;
+        const text = row.leaf_index === null ? undefined : leaves.get(row.leaf_index);
+        if (!text) return { headerHash: row.header_hash, envelope: row.envelope };
+        return {
+          headerHash: row.header_hash,
+          receivedLeafHash: (at) =>
+            receivedLeafHash(text, at) ?? hashLeaf(envelopeLeaf('in', at, row.envelope)),
+        };
       };
       let verified: ReturnType<typeof verifyReceipt>;
       try {
