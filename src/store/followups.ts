@@ -212,16 +212,15 @@ export class FollowupStore {
     return [...ids];
   }
 
-  async addEscalation(row: Omit<EscalationRow, 'id'>, q: Executor = this.db): Promise<number> {
-    const [out] = await this.#store.rows(
-      q
-        .insertInto('escalations')
-        .values({ ...row, channels: toJson(row.channels) })
-        .returning('id'),
-      q,
-    );
-    if (!out) throw new Error('the escalation was not stored');
-    return Number(out.id);
+  /** Records notifications fired, in one statement per 200. */
+  async addEscalations(rows: readonly Omit<EscalationRow, 'id'>[], q: Executor = this.db) {
+    for (let i = 0; i < rows.length; i += 200)
+      await this.#store.write(
+        q
+          .insertInto('escalations')
+          .values(rows.slice(i, i + 200).map((r) => ({ ...r, channels: toJson(r.channels) }))),
+        q,
+      );
   }
 
   async escalations(party: string, id: string, q: Executor = this.db): Promise<EscalationRow[]> {

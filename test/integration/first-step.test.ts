@@ -150,6 +150,25 @@ describe.each(['sqlite', 'postgres'] as const)('the first escalation step on %s'
     expect(await cn.escalation.runDue()).toBe(0);
     // Olga's webhook goes out once the commit is durable.
     await eventually(async () => (calls.includes('/olga') ? true : undefined));
+
+    // A batch of three: one commit, and each message its own notice, alarm and event leaf.
+    const batch = [];
+    for (let i = 0; i < 3; i++) batch.push(await flashFromWashington(us));
+    const before = { commits: cn.ledger.commits, size: cn.ledger.size };
+    feed.escalation.length = 0;
+    const answered = await cn.node.receiveBatch(batch.map((b) => b.envelope));
+    expect(answered.receipts).toHaveLength(1);
+    expect(cn.ledger.commits).toBe(before.commits + 1);
+    expect(cn.ledger.size).toBe(before.size + 3 + 1 + 3);
+    for (const b of batch) {
+      expect(await cn.escalation.followups.escalations('us', b.id)).toMatchObject([
+        { step: 0, desk: 'ops', user_name: 'olga' },
+      ]);
+      expect(await cn.escalation.followups.get('in', 'us', b.id)).toMatchObject({ fired: 1 });
+      expect(await cn.store.openAlarmsAbout(`us/${b.id}`)).toHaveLength(1);
+    }
+    expect(feed.escalation.map((e) => e.id)).toEqual(batch.map((b) => b.id));
+    expect(await cn.escalation.runDue()).toBe(0);
   });
 
   test('a first step that cannot be prepared in the commit is left to the loop', async () => {

@@ -31,6 +31,7 @@ import { eventLeaf } from '../../ledger/leaves.ts';
 import type { Draft } from '../../protocol/body.ts';
 import { ProtocolError } from '../../protocol/errors.ts';
 import { isPresenceCheck } from '../../protocol/flows.ts';
+import type { Leaf } from '../../protocol/leaf.ts';
 import type { ContactRoute } from '../../protocol/roster.ts';
 import type { Precedence } from '../../protocol/values.ts';
 import type { Duty, EscalationStep, FollowupView, Released } from '../../protocol/views.ts';
@@ -56,7 +57,7 @@ interface Firing {
   /** The timer's next_at when read: it fires only if still so in the transaction. */
   scheduled: number;
   changes: Partial<FollowupRow>;
-  fields: Parameters<FollowupStore['addEscalation']>[0];
+  fields: Parameters<FollowupStore['addEscalations']>[0][number];
   alarm: { type: string; message: string } | undefined;
   raised?: AlarmRow | undefined;
   ref: string;
@@ -234,11 +235,7 @@ export class Escalation {
     if (!prepared.length) return 0;
     let done: boolean[];
     try {
-      done = await this.#parts.ledger.commit(async (tx, log) => {
-        const results: boolean[] = [];
-        for (const p of prepared) results.push(await this.#record(p, tx, log));
-        return results;
-      });
+      done = await this.#parts.ledger.commit((tx, log) => this.#record(prepared, tx, log));
     } catch (err) {
       if (prepared.length === 1) {
         await this.#failed(prepared[0]?.row as FollowupRow, now, err);
@@ -248,7 +245,7 @@ export class Escalation {
       for (const p of prepared)
         done.push(
           await this.#parts.ledger
-            .commit((tx, log) => this.#record(p, tx, log))
+            .commit(async (tx, log) => (await this.#record([p], tx, log))[0] === true)
             .catch(async (e) => {
               await this.#failed(p.row, now, e);
               return false;
@@ -292,20 +289,23 @@ export class Escalation {
       duties.set(desk, duty);
       return duty;
     };
-    const fired: Firing[] = [];
+    const prepared: Firing[] = [];
     let left = false;
     for (const row of rows) {
       // Fires at its scheduled time: the moment the message was stored.
-      const prepared = await this.#prepare(row, row.next_at as number, onDuty, tx).catch((err) => {
+      const firing = await this.#prepare(row, row.next_at as number, onDuty, tx).catch((err) => {
         this.#parts.logger.warn(
           { err, party: row.party, id: row.id },
           'first escalation step left to the loop',
         );
         return undefined;
       });
-      if (!prepared) left = true;
-      else if (await this.#record(prepared, tx, log)) fired.push(prepared);
+      if (!firing) left = true;
+      else prepared.push(firing);
     }
+    // The timers were written in this transaction, under the write lock: none changed since.
+    const recorded = await this.#record(prepared, tx, log, true);
+    const fired = prepared.filter((_, i) => recorded[i]);
     log.afterCommit(() => {
       for (const p of fired) this.#announce(p);
       if (left) this.#parts.events.emit('timers-due');
@@ -432,41 +432,65 @@ export class Escalation {
     };
   }
 
-  /** Records one firing in the batch's transaction; false when the timer changed meanwhile. */
-  async #record(p: Firing, tx: Executor, log: LedgerWriter): Promise<boolean> {
-    const { row, fields, alarm, at, final, desk } = p;
-    const current = await this.followups.get(row.dir, row.party, row.id, tx);
-    if (current?.next_at !== p.scheduled) return false;
-    await this.followups.update(row.dir, row.party, row.id, p.changes, tx);
-    await this.followups.addEscalation(fields, tx);
-    if (alarm)
-      p.raised = await this.#parts.store.raiseAlarm(alarm.type, row.party, alarm.message, tx, {
-        at,
-        ref: p.ref,
-        category: 'waiting',
-      });
-    // Leaves name desks, never people (the local escalations table keeps who).
-    const type =
-      row.dir === 'held'
-        ? final
-          ? 'held-unapproved'
-          : 'held-escalation'
-        : row.dir === 'out'
-          ? 'unanswered'
-          : final
-            ? 'unacknowledged'
-            : 'escalation';
-    const detail =
-      row.dir === 'held'
-        ? { draft: row.id, precedence: row.precedence, step: fields.step, desk }
-        : {
-            party: row.party,
-            id: row.id,
-            precedence: row.precedence,
-            ...(row.dir === 'out' ? { deadline: row.deadline_at } : { step: fields.step, desk }),
-          };
-    await log.append([eventLeaf(type, at, detail)]);
-    return true;
+  /**
+   * Records firings in the batch's transaction, their notifications and leaves in one statement
+   * each; per firing, false when its timer changed meanwhile (`fresh`: written in this very
+   * transaction, so it cannot have).
+   */
+  async #record(
+    firings: readonly Firing[],
+    tx: Executor,
+    log: LedgerWriter,
+    fresh = false,
+  ): Promise<boolean[]> {
+    const recorded: boolean[] = [];
+    const fields: Firing['fields'][] = [];
+    const leaves: Leaf[] = [];
+    for (const p of firings) {
+      const { row, alarm, at, final, desk } = p;
+      if (!fresh) {
+        const current = await this.followups.get(row.dir, row.party, row.id, tx);
+        if (current?.next_at !== p.scheduled) {
+          recorded.push(false);
+          continue;
+        }
+      }
+      await this.followups.update(row.dir, row.party, row.id, p.changes, tx);
+      fields.push(p.fields);
+      if (alarm)
+        p.raised = await this.#parts.store.raiseAlarm(alarm.type, row.party, alarm.message, tx, {
+          at,
+          ref: p.ref,
+          category: 'waiting',
+        });
+      // Leaves name desks, never people (the local escalations table keeps who).
+      const type =
+        row.dir === 'held'
+          ? final
+            ? 'held-unapproved'
+            : 'held-escalation'
+          : row.dir === 'out'
+            ? 'unanswered'
+            : final
+              ? 'unacknowledged'
+              : 'escalation';
+      const detail =
+        row.dir === 'held'
+          ? { draft: row.id, precedence: row.precedence, step: p.fields.step, desk }
+          : {
+              party: row.party,
+              id: row.id,
+              precedence: row.precedence,
+              ...(row.dir === 'out'
+                ? { deadline: row.deadline_at }
+                : { step: p.fields.step, desk }),
+            };
+      leaves.push(eventLeaf(type, at, detail));
+      recorded.push(true);
+    }
+    await this.followups.addEscalations(fields, tx);
+    await log.append(leaves);
+    return recorded;
   }
 
   /** After the commit: notices out, events and the log line. */
