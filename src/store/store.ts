@@ -133,6 +133,26 @@ export interface TransactionOptions {
   durable?: boolean;
 }
 
+/**
+ * PostgreSQL answers COMMIT of a transaction in which a statement failed with a silent ROLLBACK:
+ * a unit of work that caught that statement's error would return as if all it wrote were stored.
+ * One statement before COMMIT makes it an error instead (SQLite raises one at COMMIT itself).
+ */
+function abortedIsAnError<T>(fn: (tx: Transaction<Database>) => Promise<T>) {
+  return async (tx: Transaction<Database>): Promise<T> => {
+    const result = await fn(tx);
+    try {
+      await sql`select 1`.execute(tx);
+    } catch (e) {
+      throw new Error(
+        'a statement of this unit of work failed and its error was caught: nothing of it was stored',
+        { cause: e },
+      );
+    }
+    return result;
+  };
+}
+
 /** A query built with Kysely, as `Store.rows` and `Store.write` take it. */
 export interface Built<R> {
   compile(): CompiledQuery<R>;
@@ -270,8 +290,9 @@ export class Store implements HashReader {
     fn: (tx: Transaction<Database>) => Promise<T>,
     options: TransactionOptions = {},
   ): Promise<T> {
-    if (options.durable !== false) return this.db.transaction().execute(fn);
-    const result = await this.#lazyTransaction(fn);
+    const work = this.dialect === 'postgres' ? abortedIsAnError(fn) : fn;
+    if (options.durable !== false) return this.db.transaction().execute(work);
+    const result = await this.#lazyTransaction(work);
     this.#lazyCommits++;
     return result;
   }

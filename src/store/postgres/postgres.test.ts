@@ -145,6 +145,26 @@ describe('two nodes on PostgreSQL', () => {
       await store.close();
     }
   });
+
+  test('a unit of work whose failed statement was caught is not reported as committed', async () => {
+    const store = await openPostgresStore({ url: URL, schema: schemaOf('x') });
+    try {
+      for (const durable of [true, false])
+        await expect(
+          store.transaction(
+            async (tx) => {
+              await store.setMeta('swallowed', String(durable), tx);
+              await sql`select 1 / 0`.execute(tx).catch(() => undefined);
+              return 'done';
+            },
+            { durable },
+          ),
+        ).rejects.toThrow('nothing of it was stored');
+      expect(await store.getMeta('swallowed')).toBeUndefined();
+    } finally {
+      await store.close();
+    }
+  });
 });
 
 describe('store settings', () => {
