@@ -39,8 +39,43 @@ describe('base64url', () => {
 
   it('gives each byte string exactly one accepted spelling', () => {
     expect(fromBase64url('AQ')).toEqual(Uint8Array.of(1));
-    for (const other of ['AR', 'AQ==', 'AQ=', '+/8', 'A', 'AQ\n', ' AQ'])
+    for (const other of [
+      'AR',
+      'AQ==',
+      'AQ=',
+      '+/8',
+      'A',
+      'AQ\n',
+      ' AQ',
+      'A.Q',
+      'AQ\u00e9',
+      'A\u0000Q',
+    ])
       expect(() => fromBase64url(other), other).toThrow();
+  });
+
+  it('accepts a text only if it is all base64url, of a possible length, and canonical', () => {
+    // A seeded stream of short texts over base64url, standard base64 and a few strangers.
+    const chars = 'ABQgwz09-_+/=. \n\u00e9';
+    let seed = 7;
+    const next = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed;
+    };
+    for (let i = 0; i < 5000; i++) {
+      const text = Array.from({ length: next() % 9 }, () => chars[next() % chars.length]).join('');
+      const expected =
+        /^[A-Za-z0-9_-]*$/.test(text) &&
+        text.length % 4 !== 1 &&
+        Buffer.from(text, 'base64url').toString('base64url') === text;
+      let accepted = true;
+      try {
+        fromBase64url(text);
+      } catch {
+        accepted = false;
+      }
+      expect(accepted, JSON.stringify(text)).toBe(expected);
+    }
   });
 
   it('refuses every non-canonical last character of a 16-byte value', () => {
