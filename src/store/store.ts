@@ -490,6 +490,47 @@ export class Store implements HashReader {
   }
 
   /** The earliest next attempt among pending envelopes of these ranks (as dueOutbox), if any. */
+  /**
+   * The ids `dueOutbox` would answer, without reading the rows: delivery skips those in flight by
+   * id, then reads only the rows it sends (`pendingRows`), not every envelope in flight again.
+   */
+  async dueIds(
+    party: string,
+    ranks: readonly number[],
+    now: number,
+    limit: number,
+    attemptsBelow?: number,
+  ): Promise<string[]> {
+    let query = this.db
+      .selectFrom('outbox')
+      .select('id')
+      .where('party', '=', party)
+      .where('status', '=', 'pending')
+      .where('rank', 'in', ranks)
+      .where('next_attempt_at', '<=', now);
+    if (attemptsBelow !== undefined) query = query.where('attempts', '<', attemptsBelow);
+    const rows = await this.rows(query.orderBy('rank').orderBy('seq').limit(limit), this.db, true);
+    return rows.map((r) => r.id);
+  }
+
+  /** The pending rows of these ids, as `dueOutbox` reads them, by precedence then seq. */
+  async pendingRows(party: string, ids: readonly string[]): Promise<OutboxRow[]> {
+    if (!ids.length) return [];
+    const rows = await this.rows(
+      this.db
+        .selectFrom('outbox')
+        .select(DUE_COLUMNS)
+        .where('party', '=', party)
+        .where('status', '=', 'pending')
+        .where('id', 'in', ids)
+        .orderBy('rank')
+        .orderBy('seq'),
+      this.db,
+      true,
+    );
+    return rows.map(outboxRow);
+  }
+
   async nextDue(
     party: string,
     ranks: readonly number[],

@@ -201,20 +201,30 @@ class Lane {
           below = await this.#hold.attemptsBelow();
           const size = this.#batch.size;
           const limit = size + inFlight.size;
-          const due = await store.dueOutbox(
-            this.#party,
-            this.#ranks,
-            Date.now(),
-            limit,
-            undefined,
-            below,
-          );
-          const fresh = due.filter((r) => !inFlight.has(r.id)).slice(0, size);
+          let found: number;
+          let fresh: OutboxRow[];
+          if (!inFlight.size) {
+            fresh = await store.dueOutbox(
+              this.#party,
+              this.#ranks,
+              Date.now(),
+              size,
+              undefined,
+              below,
+            );
+            found = fresh.length;
+          } else {
+            // Batches in flight: their rows are skipped by id, not read again whole.
+            const ids = await store.dueIds(this.#party, this.#ranks, Date.now(), limit, below);
+            found = ids.length;
+            const wanted = ids.filter((id) => !inFlight.has(id)).slice(0, size);
+            fresh = await store.pendingRows(this.#party, wanted);
+          }
           const rows = fitRequest(fresh);
           if (rows.length) {
             // When this batch takes all that is due, the next look waits for a release, a
             // settled batch or a heartbeat to kick it: one query per batch, not two.
-            more = due.length === limit || rows.length < fresh.length;
+            more = found === limit || rows.length < fresh.length;
             for (const r of rows) inFlight.add(r.id);
             const batch: Promise<void> = this.#deliver(rows)
               .catch((e) => logger.error({ err: e, peer: this.#party }, 'delivery error'))
