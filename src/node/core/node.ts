@@ -144,6 +144,8 @@ export interface NodeParts {
 
 /** Envelopes in a batch from which its signatures are checked on the worker threads. */
 const THREADED_FROM = 4;
+/** Received batches this small go ahead of larger ones waiting for the write lock. */
+const URGENT_BATCH = 8;
 
 /**
  * @example
@@ -239,11 +241,16 @@ export class Node {
     this.#flushing = true;
     // Taken once the lock is held, so what arrived while waiting for it commits in this group.
     let jobs: ReleaseJob[] = [];
+    const urgent = this.#releases.some((job) => job.body.precedence === 'flash');
     void this.#parts.ledger
-      .commit((tx, ledger) => {
-        jobs = this.#releases.splice(0, MAX_GROUP_COMMIT);
-        return this.#commitReleases(jobs, tx, ledger);
-      })
+      .commit(
+        (tx, ledger) => {
+          jobs = this.#releases.splice(0, MAX_GROUP_COMMIT);
+          return this.#commitReleases(jobs, tx, ledger);
+        },
+        {},
+        urgent,
+      )
       .then(
         (results) => {
           for (const [i, job] of jobs.entries()) {
@@ -394,6 +401,9 @@ export class Node {
   async #receiveBatch(envelopes: readonly unknown[], now: () => Date): Promise<BatchResult> {
     const { store, keys, peers, metrics, logger, alarms } = this.#parts;
     const checked = await this.#checkSignatures(envelopes);
+    // Precedence is sealed; a sender's flash lane sends small batches, its flood large ones (down
+    // to URGENT_BATCH only when this node answers slowly, and then they are all alike).
+    const urgent = envelopes.length <= URGENT_BATCH;
     return this.#parts.ledger.exclusive(async (commit) => {
       const rejected: BatchResult['rejected'] = [];
       const accepted: Accepted[] = [];
@@ -464,7 +474,7 @@ export class Node {
         receipts.push(...(await store.getReceipts(receiptIds)));
       }
       return { receipts, rejected };
-    });
+    }, urgent);
   }
 
   /**

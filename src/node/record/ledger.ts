@@ -209,17 +209,19 @@ export class Ledger {
    * it can be had again (the sender's record of a receipt: resending gets the same receipt). Such
    * a unit cannot sign a checkpoint: a checkpoint leaves the node, so it covers only durable
    * leaves (signing one is a durable commit, whose fsync covers the leaves before it).
+   * `urgent` work (a flash) waits for the lock ahead of other work (`Lock`).
    */
-  commit<T>(work: Work<T>, options: TransactionOptions = {}): Promise<T> {
-    return this.#lock.run(() => this.#commit(work, options));
+  commit<T>(work: Work<T>, options: TransactionOptions = {}, urgent = false): Promise<T> {
+    return this.#lock.run(() => this.#commit(work, options), urgent);
   }
 
   /**
    * Holds the write lock across several units of work and the reads between them — the
    * receiver's checks, whose answers must not change before what they allow is stored.
+   * `urgent`: as for `commit`.
    */
-  exclusive<T>(fn: (commit: Committer) => Promise<T>): Promise<T> {
-    return this.#lock.run(() => fn((work) => this.#commit(work)));
+  exclusive<T>(fn: (commit: Committer) => Promise<T>, urgent = false): Promise<T> {
+    return this.#lock.run(() => fn((work) => this.#commit(work)), urgent);
   }
 
   async #commit<T>(work: Work<T>, options: TransactionOptions = {}): Promise<T> {
