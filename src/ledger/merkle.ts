@@ -12,6 +12,7 @@
  * Sizes and indexes are JS numbers. Stored hash indexes reach about 2n, so a stored tree holds at
  * most 2^52 leaves (MAX_TREE_SIZE); verification accepts any safe-integer size.
  */
+import { hash } from 'node:crypto';
 import { equalBytes, fromHex, sha256 } from '../protocol/encoding.ts';
 
 /** SHA-256 output length: every tree hash and proof element has it. */
@@ -48,6 +49,16 @@ export function emptyTreeHash(): Uint8Array {
 export function leafHash(data: Uint8Array): Uint8Array {
   if (!(data instanceof Uint8Array)) throw new TypeError('leaf data must be a Uint8Array');
   return sha256(LEAF_PREFIX, data);
+}
+
+/**
+ * The leaf hash of a text entry, SHA-256(0x00 ‖ UTF-8(text)): the same as `leafHash(utf8(text))`,
+ * hashed without copying the text into a buffer first (node:crypto encodes a string as UTF-8, a
+ * lone surrogate as U+FFFD as TextEncoder does, and the NUL character is the byte 0x00).
+ */
+export function leafHashOfText(text: string): Uint8Array {
+  const digest = hash('sha256', `\0${text}`, 'buffer');
+  return new Uint8Array(digest.buffer, digest.byteOffset, digest.byteLength);
 }
 
 // RFC 9162 §2.1.1: "MTH(D[n]) = HASH(0x01 || MTH(D[0:k]) || MTH(D[k:n]))".

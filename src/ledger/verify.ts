@@ -54,7 +54,7 @@ import { verifyCosignature } from './cosignature.ts';
 import { checkDiscontinuity, DISCONTINUITY } from './discontinuity.ts';
 import { type ExaminedLeaf, examineLeaf, type LeafContext } from './examine.ts';
 import {
-  leafHash,
+  leafHashOfText,
   MemoryHashStore,
   RecordChecker,
   storedHashIndex,
@@ -1238,5 +1238,5 @@ function receivedLeafHash(text: string, receivedAt: string): Uint8Array {
   if (!text.startsWith('{"at":"') || head < 0)
     throw new Error('an out leaf that is not canonical reached a receipt check');
   const rest = text.slice(head + ',"dir":"out",'.length);
-  return leafHash(utf8(`{"at":${JSON.stringify(receivedAt)},"dir":"in",${rest}`));
+  return leafHashOfText(`{"at":${JSON.stringify(receivedAt)},"dir":"in",${rest}`);
 }
