@@ -4,17 +4,17 @@
  * own, before `BundleVerifier` takes them in bundle order with everything that depends on the
  * leaves before.
  */
-import { signedBytes } from '../crypto/context.ts';
+import { SIGNATURE_CONTEXTS } from '../crypto/context.ts';
 import { ed25519Verify } from '../crypto/ed25519.ts';
 import type { Card, KeyEntry } from '../protocol/card.ts';
 import { isComplianceType } from '../protocol/compliance.ts';
-import { fromBase64url, sha256, toHex, utf8 } from '../protocol/encoding.ts';
+import { fromBase64url, sha256HexOfText, utf8 } from '../protocol/encoding.ts';
 import type { Header } from '../protocol/envelope.ts';
-import { jcs, jcsBytes } from '../protocol/jcs.ts';
-import { type EnvelopeLeaf, Leaf } from '../protocol/leaf.ts';
+import { jcs } from '../protocol/jcs.ts';
+import { type EnvelopeLeaf, Leaf, type ReceiptLeaf } from '../protocol/leaf.ts';
 import { schemaError } from '../protocol/validate.ts';
 import { LeafRecord } from './bundle.ts';
-import { leafHash } from './merkle.ts';
+import { leafHashOfText } from './merkle.ts';
 
 /**
  * What checking a leaf needs besides the leaf: whose bundle it is and every verified card of each
@@ -79,7 +79,7 @@ export function examineLeafLine(text: string, context: LeafContext): ExaminedLea
 export function examineLeaf(record: LeafRecord, context: LeafContext): ExaminedLeaf {
   const examined: ExaminedLeaf = {
     index: record.index,
-    hash: leafHash(utf8(record.leaf)),
+    hash: leafHashOfText(record.leaf),
     hasBody: record.body !== undefined,
   };
   let leaf: Leaf;
@@ -94,15 +94,45 @@ export function examineLeaf(record: LeafRecord, context: LeafContext): ExaminedL
     return { ...examined, unreadable: 'the leaf text is not canonical JSON (RFC 8785)' };
   examined.leaf = leaf;
   if (leaf.leaf === 'envelope') {
-    examined.envelope = examineEnvelope(leaf, record.body, context);
+    examined.envelope = examineEnvelope(leaf, headerText(leaf, record.leaf), record.body, context);
     if (leaf.dir === 'out') examined.text = record.leaf;
   }
-  if (leaf.leaf === 'receipt') examined.statement = jcsBytes(leaf.receipt.receipt);
+  if (leaf.leaf === 'receipt') examined.statement = utf8(statementText(leaf, record.leaf));
   return examined;
+}
+
+/*
+ * A canonical leaf text holds the JCS of each of its members verbatim: RFC 8785 writes an object
+ * as its members in key order, each as its key's string, a colon and the member's own JCS. So
+ * what is signed or hashed of a leaf that passed the canonical check is a slice of its text,
+ * between the members before and after it, not the member serialised again. Strings are written
+ * as JSON.stringify writes them (RFC 8785 §3.2.2.2).
+ */
+
+/** JCS(leaf.header) of an envelope leaf's canonical text: members at, dir, header, leaf, sealedHash, sig. */
+function headerText(leaf: EnvelopeLeaf, text: string): string {
+  const head = `{"at":${JSON.stringify(leaf.at)},"dir":${JSON.stringify(leaf.dir)},"header":`;
+  const tail = `,"leaf":"envelope","sealedHash":${JSON.stringify(leaf.sealedHash)},"sig":${JSON.stringify(leaf.sig)}}`;
+  return memberText(text, head, tail) ?? jcs(leaf.header);
+}
+
+/** JCS(leaf.receipt.receipt), the signed statement, of a receipt leaf's canonical text. */
+function statementText(leaf: ReceiptLeaf, text: string): string {
+  const head = `{"at":${JSON.stringify(leaf.at)},"dir":${JSON.stringify(leaf.dir)},"leaf":"receipt","receipt":{"receipt":`;
+  const tail = `,"sig":${JSON.stringify(leaf.receipt.sig)}}}`;
+  return memberText(text, head, tail) ?? jcs(leaf.receipt.receipt);
+}
+
+/** The text between `head` and `tail`, when `text` is exactly head ‖ member ‖ tail. */
+function memberText(text: string, head: string, tail: string): string | undefined {
+  if (text.length < head.length + tail.length || !text.startsWith(head) || !text.endsWith(tail))
+    return undefined;
+  return text.slice(head.length, text.length - tail.length);
 }
 
 function examineEnvelope(
   leaf: EnvelopeLeaf,
+  canonicalHeader: string,
   body: unknown,
   { party: me, cards }: LeafContext,
 ): ExaminedEnvelope {
@@ -114,12 +144,11 @@ function examineEnvelope(
     return { failure: `an in envelope not addressed to "${me}"` };
   const signerCards = signer === undefined ? undefined : cards.get(signer);
   if (!signerCards) return { failure: `no verified card of "${signer}"` };
-  const headerBytes = jcsBytes(header);
-  if (!headerSigned(signerCards, header, headerBytes, leaf.sig))
+  if (!headerSigned(signerCards, header, canonicalHeader, leaf.sig))
     return {
       failure: `the header signature does not verify with "${signer}"'s key ${header.kid}`,
     };
-  const headerHash = toHex(sha256(headerBytes));
+  const headerHash = sha256HexOfText(canonicalHeader);
   if (body === undefined) return { headerHash, body: 'withheld' };
   if (!bodyMatches(body, header.bodyHash)) return { headerHash, body: 'differs' };
   return { headerHash, body: 'matches', ...(isComplianceType(body) ? { compliance: body } : {}) };
@@ -129,7 +158,7 @@ function examineEnvelope(
 function headerSigned(
   cards: readonly Card[],
   header: Header,
-  headerBytes: Uint8Array,
+  canonicalHeader: string,
   sig: string,
 ): boolean {
   const key = cards.map((card) => headerKey(card, header)).find((k) => k !== undefined);
@@ -142,7 +171,9 @@ function headerSigned(
   } catch {
     return false;
   }
-  return ed25519Verify(publicKey, signedBytes('envelope', headerBytes), signature);
+  // The context and the header encoded in one go: what signedBytes('envelope', JCS(header)) is.
+  const signed = Buffer.from(SIGNATURE_CONTEXTS.envelope + canonicalHeader, 'utf8');
+  return ed25519Verify(publicKey, signed, signature);
 }
 
 /** Public keys decoded once per key rather than once per leaf. */
@@ -167,7 +198,7 @@ function headerKey(card: Card, header: Header): KeyEntry | undefined {
 function bodyMatches(body: unknown, bodyHash: string): boolean {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return false;
   try {
-    return toHex(sha256(jcsBytes(body))) === bodyHash;
+    return sha256HexOfText(jcs(body)) === bodyHash;
   } catch {
     return false;
   }

@@ -11,6 +11,7 @@ import {
   emptyTreeHash,
   type HashReader,
   leafHash,
+  leafHashOfText,
   MemoryHashStore,
   nodeHash,
   proveRecord,
@@ -125,6 +126,16 @@ describe('RFC 9162 hashing, against transparency-dev/merkle rfc6962_test.go', ()
     expect(toHex(emptyTreeHash())).toBe(reference.hasher.emptyRoot);
     expect(toHex(leafHash(new Uint8Array()))).toBe(reference.hasher.emptyLeaf);
     expect(toHex(leafHash(utf8(reference.hasher.leaf.data)))).toBe(reference.hasher.leaf.hash);
+  });
+
+  it('hashes a text leaf as the leaf of its UTF-8 bytes', () => {
+    expect(toHex(leafHashOfText(reference.hasher.leaf.data))).toBe(reference.hasher.leaf.hash);
+    expect(toHex(leafHashOfText(''))).toBe(reference.hasher.emptyLeaf);
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (text) => {
+        expect(leafHashOfText(text)).toEqual(leafHash(utf8(text)));
+      }),
+    );
   });
 
   it('separates leaves from nodes and orders children', () => {

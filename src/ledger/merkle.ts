@@ -12,7 +12,8 @@
  * Sizes and indexes are JS numbers. Stored hash indexes reach about 2n, so a stored tree holds at
  * most 2^52 leaves (MAX_TREE_SIZE); verification accepts any safe-integer size.
  */
-import { equalBytes, fromHex, sha256 } from '../protocol/encoding.ts';
+import { hash } from 'node:crypto';
+import { equalBytes, sha256 } from '../protocol/encoding.ts';
 
 /** SHA-256 output length: every tree hash and proof element has it. */
 export const HASH_SIZE = 32;
@@ -21,7 +22,8 @@ export const HASH_SIZE = 32;
 export const MAX_TREE_SIZE = 2 ** 52;
 
 const LEAF_PREFIX = Uint8Array.of(0x00);
-const NODE_PREFIX = Uint8Array.of(0x01);
+/** 0x01 ‖ left ‖ right, written in place for each node: a tree hashes about one node per leaf. */
+const NODE_INPUT = Uint8Array.of(0x01, ...new Uint8Array(2 * HASH_SIZE));
 
 /**
  * Reads stored hashes by index (see storedHashIndex). It must answer one hash per index, in the
@@ -50,11 +52,23 @@ export function leafHash(data: Uint8Array): Uint8Array {
   return sha256(LEAF_PREFIX, data);
 }
 
+/**
+ * The leaf hash of a text entry, SHA-256(0x00 ‖ UTF-8(text)): the same as `leafHash(utf8(text))`,
+ * hashed without copying the text into a buffer first (node:crypto encodes a string as UTF-8, a
+ * lone surrogate as U+FFFD as TextEncoder does, and the NUL character is the byte 0x00).
+ */
+export function leafHashOfText(text: string): Uint8Array {
+  const digest = hash('sha256', `\0${text}`, 'buffer');
+  return new Uint8Array(digest.buffer, digest.byteOffset, digest.byteLength);
+}
+
 // RFC 9162 §2.1.1: "MTH(D[n]) = HASH(0x01 || MTH(D[0:k]) || MTH(D[k:n]))".
 /** The hash of an interior node: SHA-256(0x01 ‖ left ‖ right). */
 export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
   if (!isHash(left) || !isHash(right)) throw new TypeError('node children must be 32-byte hashes');
-  return sha256(NODE_PREFIX, left, right);
+  NODE_INPUT.set(left, 1);
+  NODE_INPUT.set(right, 1 + HASH_SIZE);
+  return sha256(NODE_INPUT);
 }
 
 /**
@@ -394,8 +408,12 @@ export type ProofElements = readonly Uint8Array[] | readonly string[];
 
 function hashOf(element: Uint8Array | string | undefined): Uint8Array | undefined {
   if (typeof element !== 'string') return element;
-  return /^[0-9a-f]{64}$/.test(element) ? fromHex(element) : undefined;
+  if (!HEX_HASH.test(element)) return undefined;
+  const bytes = Buffer.from(element, 'hex');
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, HASH_SIZE);
 }
+
+const HEX_HASH = /^[0-9a-f]{64}$/;
 
 function sameHashes(a: ProofElements, b: ProofElements, from: number): boolean {
   if (a.length !== b.length - from) return false;

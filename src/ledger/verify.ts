@@ -54,7 +54,7 @@ import { verifyCosignature } from './cosignature.ts';
 import { checkDiscontinuity, DISCONTINUITY } from './discontinuity.ts';
 import { type ExaminedLeaf, examineLeaf, type LeafContext } from './examine.ts';
 import {
-  leafHash,
+  leafHashOfText,
   MemoryHashStore,
   RecordChecker,
   storedHashIndex,
@@ -603,30 +603,35 @@ export class BundleVerifier {
 
   #envelope(leaf: EnvelopeLeaf, examined: ExaminedLeaf, at: { line: number; index: number }): void {
     const { header } = leaf;
-    const where = { ...at, dir: leaf.dir, id: header.id };
+    const where = () => ({ ...at, dir: leaf.dir, id: header.id });
     const me = this.#party;
     this.#counts.envelopes[leaf.dir]++;
     const checked = examined.envelope;
     if (!checked || 'failure' in checked) {
-      this.#fail({ kind: 'envelope', ...where, message: checked?.failure ?? 'not checked' });
+      this.#fail({ kind: 'envelope', ...where(), message: checked?.failure ?? 'not checked' });
       return;
     }
     if (checked.body === 'withheld') this.#counts.withheld++;
     else {
       this.#counts.bodies++;
       if (checked.body === 'differs')
-        this.#fail({ kind: 'body', ...where, message: 'the body does not match header.bodyHash' });
+        this.#fail({
+          kind: 'body',
+          ...where(),
+          message: 'the body does not match header.bodyHash',
+        });
       else if (checked.compliance !== undefined) this.#compliance.add(header, checked.compliance);
     }
     const { headerHash } = checked;
     if (leaf.dir === 'in') {
       const from = header.from;
-      if (this.#received.has(`${from}\n${header.id}`)) {
-        this.#fail({ kind: 'envelope', ...where, message: 'a second in leaf for this message' });
+      const key = `${from}\n${header.id}`;
+      if (this.#received.has(key)) {
+        this.#fail({ kind: 'envelope', ...where(), message: 'a second in leaf for this message' });
         return;
       }
       this.#inLeaves.set(at.index, { from, id: header.id, headerHash, at: leaf.at });
-      this.#received.set(`${from}\n${header.id}`, {
+      this.#received.set(key, {
         from,
         id: header.id,
         seq: header.seq[me as string] as number,
@@ -653,18 +658,19 @@ export class BundleVerifier {
     )
       group = { ...group, seen: 0, index: at.index };
     const to = header.to[group.seen];
-    if (to === undefined || group.to.join() !== header.to.join()) {
+    if (to === undefined || !sameStrings(group.to, header.to)) {
       this.#fail({
         kind: 'envelope',
-        ...where,
+        ...where(),
         message: 'more out leaves than recipients, or a second header with this id',
       });
       return;
     }
     group.seen++;
     this.#outGroups.set(header.id, group);
-    this.#outLeaves.set(`${to}\n${header.id}`, examined.text as string);
-    this.#sent.set(`${to}\n${header.id}`, {
+    const key = `${to}\n${header.id}`;
+    this.#outLeaves.set(key, examined.text as string);
+    this.#sent.set(key, {
       to,
       id: header.id,
       seq: header.seq[to] as number,
@@ -1198,6 +1204,11 @@ function kindOf(type: Exclude<RecordType, 'hotline-export'>): FailureKind {
   return type === 'end' ? 'bundle' : type;
 }
 
+function sameStrings(a: readonly string[], b: readonly string[]): boolean {
+  if (a === b) return true;
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
 /** A header's canonical JSON without its kid: what re-signing after a compromise keeps. */
 function withoutKid(header: Header): string {
   const { kid: _kid, ...rest } = header;
@@ -1238,5 +1249,5 @@ function receivedLeafHash(text: string, receivedAt: string): Uint8Array {
   if (!text.startsWith('{"at":"') || head < 0)
     throw new Error('an out leaf that is not canonical reached a receipt check');
   const rest = text.slice(head + ',"dir":"out",'.length);
-  return leafHash(utf8(`{"at":${JSON.stringify(receivedAt)},"dir":"in",${rest}`));
+  return leafHashOfText(`{"at":${JSON.stringify(receivedAt)},"dir":"in",${rest}`);
 }

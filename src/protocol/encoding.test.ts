@@ -7,6 +7,7 @@ import {
   fromHex,
   fromUtf8,
   sha256,
+  sha256HexOfText,
   toBase64url,
   toHex,
   utf8,
@@ -113,6 +114,18 @@ describe('hex, UTF-8 and SHA-256', () => {
     expect(toHex(sha256())).toBe(
       'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
     );
+  });
+
+  it('hashes a text as its UTF-8 bytes, a lone surrogate as U+FFFD as TextEncoder does', () => {
+    expect(sha256HexOfText('abc')).toBe(
+      'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+    );
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (text) => {
+        expect(sha256HexOfText(text)).toBe(toHex(sha256(utf8(text))));
+      }),
+    );
+    expect(sha256HexOfText('\ud800')).toBe(toHex(sha256(Uint8Array.of(0xef, 0xbf, 0xbd))));
   });
 
   it('concatenates and compares bytes', () => {

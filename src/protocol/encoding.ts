@@ -68,6 +68,14 @@ export function sha256(...parts: Uint8Array[]): Uint8Array {
   return new Uint8Array(digest.buffer, digest.byteOffset, digest.byteLength);
 }
 
+/**
+ * SHA-256 of a text's UTF-8 bytes, as lowercase hex: the digest of a canonical JSON text without
+ * encoding it into a buffer of its own first (node:crypto encodes strings as UTF-8 itself).
+ */
+export function sha256HexOfText(text: string): string {
+  return hash('sha256', text, 'hex');
+}
+
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && Buffer.compare(a, b) === 0;
 }
