@@ -2,12 +2,12 @@
  * Building ledger leaves (docs/protocol.md § Leaves), their RFC 9162 leaf hashes, and reading one
  * back from the text the log keeps.
  */
-import { sha256, toHex, utf8 } from '../protocol/encoding.ts';
+import { sha256, toHex } from '../protocol/encoding.ts';
 import type { Envelope } from '../protocol/envelope.ts';
 import { jcsBytes } from '../protocol/jcs.ts';
 import type { EnvelopeLeaf, EventLeaf, Leaf, ReceiptLeaf } from '../protocol/leaf.ts';
 import type { SignedReceipt } from '../protocol/receipt.ts';
-import { leafHash } from './merkle.ts';
+import { leafHash, leafHashOfText } from './merkle.ts';
 
 /** The leaf of an envelope sent (`out`, at release) or received (`in`, at receivedAt). */
 export function envelopeLeaf(dir: 'in' | 'out', at: string, envelope: Envelope): EnvelopeLeaf {
@@ -49,7 +49,7 @@ export function receivedLeafHash(text: string, receivedAt: string): Uint8Array |
   if (!text.startsWith('{"at":"') || head < 0 || text.indexOf('"', 7) !== head - 1)
     return undefined;
   const rest = text.slice(head + ',"dir":"out",'.length);
-  return leafHash(utf8(`{"at":${JSON.stringify(receivedAt)},"dir":"in",${rest}`));
+  return leafHashOfText(`{"at":${JSON.stringify(receivedAt)},"dir":"in",${rest}`);
 }
 
 /** SHA-256(0x00 ‖ JCS(leaf)). */

@@ -53,13 +53,8 @@ import { type Checkpoint, formatCheckpoint, parseCheckpoint } from './checkpoint
 import { verifyCosignature } from './cosignature.ts';
 import { checkDiscontinuity, DISCONTINUITY } from './discontinuity.ts';
 import { type ExaminedLeaf, examineLeaf, type LeafContext } from './examine.ts';
-import {
-  leafHashOfText,
-  MemoryHashStore,
-  RecordChecker,
-  storedHashIndex,
-  treeHashSync,
-} from './merkle.ts';
+import { receivedLeafHash } from './leaves.ts';
+import { MemoryHashStore, RecordChecker, storedHashIndex, treeHashSync } from './merkle.ts';
 import { parseNote } from './note.ts';
 import { checkReceipt, openPeerCheckpoint, witnessVerifier } from './receipt.ts';
 
@@ -739,7 +734,7 @@ export class BundleVerifier {
       const text = this.#outLeaves.get(`${from}\n${id}`);
       const sent = this.#sent.get(`${from}\n${id}`);
       return text && sent
-        ? { headerHash: sent.headerHash, receivedLeafHash: (at) => receivedLeafHash(text, at) }
+        ? { headerHash: sent.headerHash, receivedLeafHash: (at) => inLeafHash(text, at) }
         : undefined;
     });
     const { size, root, origin } = verified.checkpoint;
@@ -1238,16 +1233,9 @@ function openWithAnyLogKey(cards: readonly Card[], note: string): Checkpoint {
   throw failure;
 }
 
-/**
- * The leaf hash of the `in` leaf the recipient logged for our `out` leaf `text`: the same leaf
- * with `at` = receivedAt and `dir` = "in". `text` passed the leaf checks, so it is canonical
- * (RFC 8785 sorts keys: "at", a timestamp with no quote in it, then "dir"), and only its head
- * changes; the rest is hashed as it is, not parsed and serialised again per receipt entry.
- */
-function receivedLeafHash(text: string, receivedAt: string): Uint8Array {
-  const head = text.indexOf(',"dir":"out",');
-  if (!text.startsWith('{"at":"') || head < 0)
-    throw new Error('an out leaf that is not canonical reached a receipt check');
-  const rest = text.slice(head + ',"dir":"out",'.length);
-  return leafHashOfText(`{"at":${JSON.stringify(receivedAt)},"dir":"in",${rest}`);
+/** `receivedLeafHash` of an out leaf that passed the leaf checks, so is canonical. */
+function inLeafHash(text: string, receivedAt: string): Uint8Array {
+  const hash = receivedLeafHash(text, receivedAt);
+  if (!hash) throw new Error('an out leaf that is not canonical reached a receipt check');
+  return hash;
 }
