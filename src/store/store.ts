@@ -489,7 +489,6 @@ export class Store implements HashReader {
     return rows.map(outboxRow);
   }
 
-  /** The earliest next attempt among pending envelopes of these ranks (as dueOutbox), if any. */
   /**
    * The ids `dueOutbox` would answer, without reading the rows: delivery skips those in flight by
    * id, then reads only the rows it sends (`pendingRows`), not every envelope in flight again.
@@ -531,6 +530,7 @@ export class Store implements HashReader {
     return rows.map(outboxRow);
   }
 
+  /** The earliest next attempt among pending envelopes of these ranks (as dueOutbox), if any. */
   async nextDue(
     party: string,
     ranks: readonly number[],
