@@ -303,8 +303,7 @@ export class Escalation {
       if (!firing) left = true;
       else prepared.push(firing);
     }
-    // The timers were written in this transaction, under the write lock: none changed since.
-    const recorded = await this.#record(prepared, tx, log, true);
+    const recorded = await this.#record(prepared, tx, log);
     const fired = prepared.filter((_, i) => recorded[i]);
     log.afterCommit(() => {
       for (const p of fired) this.#announce(p);
@@ -434,26 +433,18 @@ export class Escalation {
 
   /**
    * Records firings in the batch's transaction, their notifications and leaves in one statement
-   * each; per firing, false when its timer changed meanwhile (`fresh`: written in this very
-   * transaction, so it cannot have).
+   * each; per firing, false when its timer changed meanwhile.
    */
-  async #record(
-    firings: readonly Firing[],
-    tx: Executor,
-    log: LedgerWriter,
-    fresh = false,
-  ): Promise<boolean[]> {
+  async #record(firings: readonly Firing[], tx: Executor, log: LedgerWriter): Promise<boolean[]> {
     const recorded: boolean[] = [];
     const fields: Firing['fields'][] = [];
     const leaves: Leaf[] = [];
     for (const p of firings) {
       const { row, alarm, at, final, desk } = p;
-      if (!fresh) {
-        const current = await this.followups.get(row.dir, row.party, row.id, tx);
-        if (current?.next_at !== p.scheduled) {
-          recorded.push(false);
-          continue;
-        }
+      const current = await this.followups.get(row.dir, row.party, row.id, tx);
+      if (current?.next_at !== p.scheduled) {
+        recorded.push(false);
+        continue;
       }
       await this.followups.update(row.dir, row.party, row.id, p.changes, tx);
       fields.push(p.fields);
