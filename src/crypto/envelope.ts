@@ -28,16 +28,18 @@ export interface HeaderInput {
 
 /** The header of a body; `to` lists the recipients in the order of `seq`'s keys. */
 export function makeHeader(input: HeaderInput, bodyBytes: Uint8Array): Header {
+  // Members in JCS order, so the canonical form is JSON.stringify's (jcs.ts), here and at the
+  // receiver, which parses them in the order sent.
   return {
-    v: FORMAT_VERSION,
-    kind: input.kind,
-    id: input.id,
-    from: input.from,
-    to: Object.keys(input.seq),
-    seq: input.seq,
-    sent: input.sent.toISOString(),
-    kid: input.kid,
     bodyHash: toHex(sha256(bodyBytes)),
+    from: input.from,
+    id: input.id,
+    kid: input.kid,
+    kind: input.kind,
+    sent: input.sent.toISOString(),
+    seq: input.seq,
+    to: Object.keys(input.seq),
+    v: FORMAT_VERSION,
   };
 }
 
@@ -53,9 +55,9 @@ export function sealFor(
 ): Sealed {
   const key = messageKey(epoch.secret, sha256(headerBytes));
   return {
-    suite: epoch.suite,
-    epoch: { id: toBase64url(epoch.id), enc: toBase64url(epoch.enc) },
     ct: toBase64url(sealMessage(key, headerBytes, bodyBytes)),
+    epoch: { enc: toBase64url(epoch.enc), id: toBase64url(epoch.id) },
+    suite: epoch.suite,
   };
 }
 

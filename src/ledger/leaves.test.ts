@@ -19,7 +19,7 @@ test('the peer’s in leaf is hashed from our out leaf’s text as if built from
     expect(receivedLeafHash(out, at)).toEqual(hashLeaf(envelopeLeaf('in', at, envelope)));
   // Any other form of text is refused rather than hashed wrong.
   for (const other of [
-    JSON.stringify(envelopeLeaf('out', '2026-12-06T10:00:00.000Z', envelope)),
+    JSON.stringify(envelopeLeaf('out', '2026-12-06T10:00:00.000Z', envelope), null, 1),
     out.replace('"dir":"out"', '"dir":"in"'),
     out.replace('"at":"2026-12-06T10:00:00.000Z"', '"at":"x\\",\\"dir\\":\\"out\\","'),
   ])

@@ -9,24 +9,27 @@ import type { EnvelopeLeaf, EventLeaf, Leaf, ReceiptLeaf } from '../protocol/lea
 import type { SignedReceipt } from '../protocol/receipt.ts';
 import { leafHash, leafHashOfText } from './merkle.ts';
 
+// Leaves are built with their members in JCS order, so that their canonical text is what
+// JSON.stringify writes (jcs.ts) when what they hold is in order too.
+
 /** The leaf of an envelope sent (`out`, at release) or received (`in`, at receivedAt). */
 export function envelopeLeaf(dir: 'in' | 'out', at: string, envelope: Envelope): EnvelopeLeaf {
   return {
-    leaf: 'envelope',
-    dir,
     at,
+    dir,
     header: envelope.header,
-    sig: envelope.sig,
+    leaf: 'envelope',
     sealedHash: toHex(sha256(jcsBytes(envelope.sealed))),
+    sig: envelope.sig,
   };
 }
 
 export function receiptLeaf(dir: 'in' | 'out', at: string, receipt: SignedReceipt): ReceiptLeaf {
-  return { leaf: 'receipt', dir, at, receipt };
+  return { at, dir, leaf: 'receipt', receipt };
 }
 
 export function eventLeaf(type: string, at: string, detail: Record<string, unknown>): EventLeaf {
-  return { leaf: 'event', type, at, detail };
+  return { at, detail, leaf: 'event', type };
 }
 
 /**

@@ -530,22 +530,23 @@ export class Node {
       const start = await ledger.append(leaves);
       const checkpoint = await ledger.checkpoint();
       const signer = keys.signer('signing');
+      // Members in JCS order: its canonical form, signed and logged, is JSON.stringify's.
       const body: Receipt = {
-        v: FORMAT_VERSION,
-        from: this.party,
-        to: party,
-        kid: signer.kid,
-        issued: receivedAt,
+        checkpoint: checkpoint.note,
         entries: await Promise.all(
           list.map(async (a, i) => ({
-            id: a.header.id,
             headerHash: a.headerHash,
-            receivedAt,
+            id: a.header.id,
             index: start + i,
             proof: await ledger.prove(start + i, checkpoint.size),
+            receivedAt,
           })),
         ),
-        checkpoint: checkpoint.note,
+        from: this.party,
+        issued: receivedAt,
+        kid: signer.kid,
+        to: party,
+        v: FORMAT_VERSION,
       };
       const signed = signReceipt(body, signer.key);
       const receiptId = await store.addReceipt('out', party, signed, tx);
