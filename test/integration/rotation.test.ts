@@ -114,15 +114,23 @@ describe('a rotation of every online key', () => {
     const answer = await cn.node.release(['us'], draft({ text: { lang: 'en', body: 'Also.' } }));
     await delivered('cn', after.id);
     await delivered('us', answer.id);
-    for (const site of [us, cn])
+    for (const site of [us, cn]) {
+      const peer = site === us ? 'cn' : 'us';
       await eventually(
-        async () =>
-          (await site.store.outboxStats(site === us ? 'cn' : 'us')).pending === 0
-            ? true
-            : undefined,
+        async () => ((await site.store.outboxStats(peer)).pending === 0 ? true : undefined),
         20_000,
         'an empty outbox',
-      );
+      ).catch(async (e: Error) => {
+        // Which message waits, and why: what a failure here needs to be understood.
+        const waiting = await site.store.db
+          .selectFrom('outbox')
+          .select(['id', 'attempts', 'next_attempt_at', 'last_error'])
+          .where('party', '=', peer)
+          .where('status', '=', 'pending')
+          .execute();
+        throw new Error(`${e.message} at ${site.config.party}: ${JSON.stringify(waiting)}`);
+      });
+    }
     // No side took the new keys for an attack or a fault.
     for (const site of [us, cn])
       expect((await site.store.openAlarms()).map((a) => a.type)).toEqual([]);
