@@ -35,7 +35,7 @@ import type { Leaf } from '../../protocol/leaf.ts';
 import type { ContactRoute } from '../../protocol/roster.ts';
 import type { Precedence } from '../../protocol/values.ts';
 import type { Duty, EscalationStep, FollowupView, Released } from '../../protocol/views.ts';
-import type { FollowupRow, FollowupStore } from '../../store/followups.ts';
+import type { EscalationRow, FollowupRow, FollowupStore } from '../../store/followups.ts';
 import type { AlarmRow, Executor, Store } from '../../store/store.ts';
 import type { Alarms } from '../core/alarms.ts';
 import type { Config } from '../core/config.ts';
@@ -57,7 +57,7 @@ interface Firing {
   /** The timer's next_at when read: it fires only if still so in the transaction. */
   scheduled: number;
   changes: Partial<FollowupRow>;
-  fields: Parameters<FollowupStore['addEscalations']>[0][number];
+  fields: Omit<EscalationRow, 'id'>;
   alarm: { type: string; message: string } | undefined;
   raised?: AlarmRow | undefined;
   ref: string;
