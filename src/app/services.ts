@@ -377,8 +377,6 @@ function replicaEvents(
 ): Services['replicaFeed'] {
   const options = replicaStore(config);
   if (!options || !config.replica) return undefined;
-  const feed = new ReplicaFeed(events, config.replica.id, logger, (party, ids) =>
-    peers.learn(party, ids),
-  );
+  const feed = new ReplicaFeed(events, config.replica.id, logger, peers);
   return { feed, channel: new PostgresChannel(options, feed.hear, logger) };
 }

@@ -169,6 +169,8 @@ export async function startNode(
     const marker = readRestoreMarker(paths(dataDir).restored);
     if (marker) await services.recovery.afterRestore(paths(dataDir).restored, marker);
     await people.trail.anchor();
+    // A new leader's heartbeats report every message the replicas stored, heard of or not.
+    if (leadership) await services.peers.catchUp();
     await approvals.recover(leadership ? new Date(Date.now() - RELEASE_TAKES_MS) : undefined);
   };
   try {

@@ -902,11 +902,13 @@ export class Store implements HashReader {
     return rows.map((r) => Number(r.receipt_id));
   }
 
-  async inboxSeqs(party: string, q: Executor = this.db): Promise<number[]> {
+  /** The seqs of the messages received from `party`, ascending; only those above `above`. */
+  async inboxSeqs(party: string, above = 0, q: Executor = this.db): Promise<number[]> {
     const rows = await q
       .selectFrom('inbox')
       .select('seq')
       .where('party', '=', party)
+      .where('seq', '>', above)
       .orderBy('seq')
       .execute();
     return rows.map((r) => Number(r.seq));

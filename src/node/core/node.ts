@@ -32,7 +32,7 @@ import {
 } from '../../protocol/body.ts';
 import { citesProblem } from '../../protocol/citations.ts';
 import { fromBase64url } from '../../protocol/encoding.ts';
-import type { Envelope } from '../../protocol/envelope.ts';
+import type { Envelope, Header } from '../../protocol/envelope.ts';
 import { ProtocolError } from '../../protocol/errors.ts';
 import type { BatchResult } from '../../protocol/federation.ts';
 import { jcsBytes } from '../../protocol/jcs.ts';
@@ -407,7 +407,7 @@ export class Node {
     return this.#parts.ledger.exclusive(async (commit) => {
       const rejected: BatchResult['rejected'] = [];
       const accepted: Accepted[] = [];
-      const duplicates = new Map<string, string[]>();
+      const duplicates = new Map<string, Header[]>();
       const inBatch = new Map<string, string>();
       const inBatchSeq = new Map<string, string>();
       const ctx = {
@@ -447,7 +447,7 @@ export class Node {
           accepted.push(result);
         } else if (result.status === 'duplicate') {
           const list = duplicates.get(result.header.from) ?? [];
-          list.push(result.header.id);
+          list.push(result.header);
           duplicates.set(result.header.from, list);
         } else {
           const from = peerOf(input);
@@ -469,9 +469,15 @@ export class Node {
       const byParty = groupBy(accepted, (a) => a.header.from);
       for (const [party, list] of byParty)
         receipts.push(await this.#store(commit, party, list, now()));
-      for (const [party, ids] of duplicates) {
-        const receiptIds = await store.inboxReceiptIds(party, ids);
+      for (const [party, headers] of duplicates) {
+        const receiptIds = await store.inboxReceiptIds(
+          party,
+          headers.map((h) => h.id),
+        );
         receipts.push(...(await store.getReceipts(receiptIds)));
+        // Stored (by another replica, maybe, whose word of it never came): received here too.
+        const tracker = peers.received(party);
+        for (const h of headers) tracker.add(h.seq[this.party] as number);
       }
       return { receipts, rejected };
     }, urgent);

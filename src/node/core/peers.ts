@@ -103,6 +103,18 @@ export class Peers {
     for (const seq of await this.#store.inboxSeqsOf(party, ids)) tracker.add(seq);
   }
 
+  /**
+   * Replicas: every message another replica stored joins this one's seqs received, also those no
+   * word of reached this one (a replica killed between its commit and its notice, a channel
+   * listening again). One indexed read per peer, of the seqs above the contiguous one.
+   */
+  async catchUp(): Promise<void> {
+    for (const party of [...this.#peers.keys()]) {
+      const tracker = this.received(party);
+      for (const seq of await this.#store.inboxSeqs(party, tracker.contiguous)) tracker.add(seq);
+    }
+  }
+
   /** Pins a peer's rotated card and retired keys (once the rotation is durable). */
   repin(party: string, signed: SignedCard, retired: Peer['retired']): void {
     this.#peers.set(party, {

@@ -8,11 +8,16 @@
  * Events are published after their commit (they are emitted then), so a replica hearing one
  * reads what it names. An event too large for one notification is published in parts (ids) or,
  * failing that, dropped with a warning: the console reads the state again at its next event.
+ *
+ * A notice can be lost (its replica killed between commit and publish, the channel listening
+ * again after a drop): the seqs received, which status and heartbeats report, are also read
+ * from the shared store every `CATCH_UP_MS`, so every replica counts every stored message.
  */
 import type { Logger } from 'pino';
 import type { PostgresChannel } from '../../store/postgres/notify.ts';
 import { MAX_PAYLOAD_BYTES } from '../../store/postgres/notify.ts';
 import type { NodeEventMap, NodeEvents } from './events.ts';
+import type { Peers } from './peers.ts';
 
 /** Every event another replica needs: the console's feed, and the wake-ups of the leader. */
 const RELAYED = [
@@ -34,6 +39,9 @@ type Relayed = (typeof RELAYED)[number];
 /** Ids per notification of a `received` or `receipted` event. */
 const IDS_PER_PART = 100;
 
+/** How often the seqs received are read again from the store, whatever was heard. */
+const CATCH_UP_MS = 2000;
+
 interface Notice {
   /** The replica that published it. */
   r: string;
@@ -45,25 +53,23 @@ export class ReplicaFeed {
   readonly #events: NodeEvents;
   readonly #replica: string;
   readonly #logger: Logger;
-  readonly #learn: (party: string, ids: string[]) => Promise<void>;
+  readonly #seqs: Pick<Peers, 'learn' | 'catchUp'>;
   #channel: PostgresChannel | undefined;
+  #catchUp: NodeJS.Timeout | undefined;
   /** True while an event heard from another replica is emitted here: it is not published again. */
   #relaying = false;
 
-  /**
-   * `learn`: what to do with messages another replica stored (the seqs received, which this
-   * replica's heartbeats and status report, take them in: `Peers.learn`).
-   */
+  /** `seqs`: the seqs received, which take in what other replicas stored (`Peers`). */
   constructor(
     events: NodeEvents,
     replica: string,
     logger: Logger,
-    learn: (party: string, ids: string[]) => Promise<void>,
+    seqs: Pick<Peers, 'learn' | 'catchUp'>,
   ) {
     this.#events = events;
     this.#replica = replica;
     this.#logger = logger;
-    this.#learn = learn;
+    this.#seqs = seqs;
   }
 
   /** What the channel hears: an event of another replica, emitted here. */
@@ -78,9 +84,11 @@ export class ReplicaFeed {
       return;
     if (notice.e === 'received') {
       const [party, ids] = notice.a as [string, string[]];
-      this.#learn(party, ids).catch((err: unknown) =>
-        this.#logger.warn({ err }, 'reading the seqs another replica received failed'),
-      );
+      this.#seqs
+        .learn(party, ids)
+        .catch((err: unknown) =>
+          this.#logger.warn({ err }, 'reading the seqs another replica received failed'),
+        );
     }
     this.#relaying = true;
     try {
@@ -96,6 +104,14 @@ export class ReplicaFeed {
   async start(channel: PostgresChannel): Promise<void> {
     await channel.listen();
     this.#channel = channel;
+    this.#catchUp = setInterval(() => {
+      this.#seqs
+        .catchUp()
+        .catch((err: unknown) =>
+          this.#logger.warn({ err }, 'reading the seqs the replicas received failed'),
+        );
+    }, CATCH_UP_MS);
+    this.#catchUp.unref();
     for (const event of RELAYED)
       this.#events.on(event, (...args: unknown[]) => {
         if (!this.#relaying) this.#publish(event, args);
@@ -103,6 +119,7 @@ export class ReplicaFeed {
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.#catchUp);
     const channel = this.#channel;
     this.#channel = undefined;
     await channel?.close();
