@@ -56,10 +56,18 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
 export class ApiError extends Error {
   readonly code: string;
   readonly status: number;
-  constructor(status: number, code: string, message: string) {
+  /** Members the error object carries beside `code` and `message` (a log's `size`). */
+  readonly fields: Readonly<Record<string, unknown>>;
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    fields: Readonly<Record<string, unknown>> = {},
+  ) {
     super(message);
     this.status = status;
     this.code = code;
+    this.fields = fields;
   }
 }
 
@@ -72,7 +80,7 @@ export function installErrorHandler(app: FastifyInstance): void {
     if (error instanceof ApiError)
       return reply
         .status(error.status)
-        .send({ error: { code: error.code, message: error.message } });
+        .send({ error: { code: error.code, message: error.message, ...error.fields } });
     // Replicas: a change that joined a unit of work of a leader's ended term was refused with it.
     if (error instanceof FencedError)
       return reply.status(HTTP_STATUS.E_CONFLICT).send({

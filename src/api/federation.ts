@@ -127,8 +127,11 @@ export const federationRoutes = routes(
             `from (${from}) must not be larger than to (${to})`,
           );
         const size = await ledger.refresh();
+        // The size stated: a witness takes a log smaller than it witnessed from this alone.
         if (to > size)
-          throw new ApiError(404, 'E_NOT_FOUND', `the log has ${size} leaves, not ${to}`);
+          throw new ApiError(404, 'E_NOT_FOUND', `the log has ${size} leaves, not ${to}`, {
+            size,
+          });
         return { proof: await ledger.proveConsistency(from, to) };
       },
     );

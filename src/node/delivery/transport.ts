@@ -24,10 +24,18 @@ export class TransportError extends Error {
   readonly answered: boolean;
   /** The error code of an error answer (`E_RELAY_FULL`), or `HTTP <status>` without one. */
   readonly code: string | undefined;
-  constructor(message: string, answered = false, code?: string) {
+  /** The error object of an error answer, as the peer sent it (`{ code, message, … }`). */
+  readonly error: Readonly<Record<string, unknown>> | undefined;
+  constructor(
+    message: string,
+    answered = false,
+    code?: string,
+    error?: Readonly<Record<string, unknown>>,
+  ) {
     super(message);
     this.answered = answered;
     this.code = code;
+    this.error = error;
   }
 }
 
@@ -214,6 +222,7 @@ async function call(
       `${url}: HTTP ${status} ${text.slice(0, 200)}`,
       true,
       errorCodeOf(text) ?? `HTTP ${status}`,
+      errorObjectOf(text),
     );
   try {
     return JSON.parse(text);
@@ -234,4 +243,16 @@ function pinMismatchIn(e: unknown): PinMismatch | undefined {
 /** The `error.code` of an error answer in the one error shape, if it is one (a short slug). */
 function errorCodeOf(text: string): string | undefined {
   return /^\{"error":\{"code":"(E_[A-Z_]{1,40})"/.exec(text)?.[1];
+}
+
+/** The `error` object of an error answer's JSON body, if it has one. */
+function errorObjectOf(text: string): Record<string, unknown> | undefined {
+  try {
+    const error = (JSON.parse(text) as { error?: unknown } | null)?.error;
+    return error !== null && typeof error === 'object' && !Array.isArray(error)
+      ? (error as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }

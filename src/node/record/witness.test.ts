@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { FaultProxy } from '../../../test/support/faultproxy.ts';
 import { createPair, draft, eventually, type Pair, type Site } from '../../../test/support/pair.ts';
-import { federationRequest, tlsOf } from '../../../test/support/tls.ts';
+import { federationRequest, proxyTls, tlsOf } from '../../../test/support/tls.ts';
 import { signHeartbeat } from '../../crypto/statements.ts';
 import { signCheckpoint } from '../../ledger/checkpoint.ts';
 import {
@@ -401,6 +402,55 @@ describe('mutual witnessing', () => {
     expect(await us.store.witnessed('cn')).toEqual(witnessed);
   });
 
+  test('a stale checkpoint is no fork when the proof request is garbled on the way: only a log the peer states smaller is', async () => {
+    // Washington reaches Beijing through a proxy that can garble what it forwards.
+    const proxy = await FaultProxy.start({
+      targetPort: Number(pair.cn.listen.split(':').pop()),
+      seed: 1,
+      tls: proxyTls(pair.cn.dir, pair.us.dir),
+    });
+    try {
+      writeConfig(pair.us.dir, {
+        ...readConfig(pair.us.dir),
+        paths: { cn: [{ id: 'direct', kind: 'direct', url: proxy.url, priority: 0 }] },
+      });
+      const { witnessedBefore } = await witnessedExchange();
+      const us = running(pair.us);
+      const witnessed = witnessedBefore as NonNullable<typeof witnessedBefore>;
+      const earlier = (await running(pair.cn).store.listCheckpoints())
+        .filter((c) => c.size > 0 && c.size < witnessed.size)
+        .at(-1);
+      if (!earlier) throw new Error('Beijing signed no smaller checkpoint');
+      const asked = `from=${earlier.size}&to=${witnessed.size}`;
+      // The proof request reaches another route (a flipped byte in its path), then asks past the
+      // log (a flipped digit): Beijing answers 404 to both, stating no size or a larger one.
+      for (const garble of [
+        (line: string) => line.replace('/consistency?', '/consistuncy?'),
+        (line: string) => line.replace(`to=${witnessed.size}`, `to=${witnessed.size + 1000}`),
+      ]) {
+        const logged = pair.us.logs.length;
+        proxy.rewriteLine = (line) => (line.includes(asked) ? garble(line) : line);
+        const answer = await post(
+          pair.us,
+          '/federation/v1/heartbeat',
+          heartbeatFromCn({ checkpoint: earlier.note }),
+        );
+        expect(answer.status).toBe(200);
+        await eventually(async () =>
+          pair.us.logs
+            .slice(logged)
+            .some((l) => l.includes('no consistency proof for a smaller checkpoint'))
+            ? true
+            : undefined,
+        );
+        expect((await faultAlarms(us)).map((a) => a.type)).toEqual([]);
+      }
+      expect(await us.store.witnessed('cn')).toEqual(witnessed);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   test('a node that rewrote its log and leaves the consistency proof out of its heartbeats is caught: its witness asks for the proof', async () => {
     const { latest, witnessedBefore } = await witnessedExchange();
 
@@ -570,7 +620,12 @@ describe('GET /federation/v1/proof/consistency', () => {
     expect(checkTree(proof.map(fromHex), b.size, b.root, a.size, a.root)).toBe(true);
 
     expect((await get(`from=${b.size}&to=${a.size}`)).status).toBe(400);
-    expect((await get(`from=0&to=${us.ledger.size + 1}`)).status).toBe(404);
+    // Past the log: 404, stating the log's size (what a witness takes a smaller log from).
+    const past = await get(`from=0&to=${us.ledger.size + 1}`);
+    expect(past.status).toBe(404);
+    expect(await past.json()).toMatchObject({
+      error: { code: 'E_NOT_FOUND', size: us.ledger.size },
+    });
     expect((await get('from=-1&to=2')).status).toBe(400);
     expect((await get('from=1')).status).toBe(400);
   });

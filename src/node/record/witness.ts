@@ -259,7 +259,7 @@ export class Witness {
           )
             proof = await this.#fetchProof(party, from, to, false);
         } catch (e) {
-          if (checkpoint.size < old.size && shrunk(e)) {
+          if (checkpoint.size < old.size && (await this.#noLongerHolds(party, e, from, to))) {
             await this.#lock(party).run(() =>
               this.#fork(party, old, checkpoint, 'is smaller than, and its log no longer holds,'),
             );
@@ -430,7 +430,7 @@ export class Witness {
         if (checkTree(proof, old.size, old.root, checkpoint.size, checkpoint.root)) return true;
       }
     } catch (e) {
-      if (!shrunk(e)) {
+      if (!(await this.#noLongerHolds(party, e, checkpoint.size, old.size))) {
         this.#parts.logger.warn(
           { peer: party, from: checkpoint.size, to: old.size, reason: (e as Error).message },
           'no consistency proof for a smaller checkpoint',
@@ -664,6 +664,7 @@ export class Witness {
     if (!direct.length) throw new Error('no direct path to the peer');
     const errors: string[] = [];
     const codes: string[] = [];
+    const stated: number[] = [];
     let answered = false;
     const { failoverMs, sendTimeoutMs } = this.#parts.config.outbox;
     for (const [i, path] of direct.entries()) {
@@ -678,11 +679,34 @@ export class Witness {
         );
       } catch (e) {
         errors.push((e as Error).message);
-        if (e instanceof TransportError && e.answered && e.code) codes.push(e.code);
+        if (e instanceof TransportError && e.answered && e.code) {
+          codes.push(e.code);
+          const size = e.error?.size;
+          if (e.code === 'E_NOT_FOUND' && Number.isSafeInteger(size) && (size as number) >= 0)
+            stated.push(size as number);
+        }
         answered ||= e instanceof PeerAnswer || (e instanceof TransportError && e.answered);
       }
     }
-    throw answered ? new PeerAnswer(errors.join('; '), codes) : new Error(errors.join('; '));
+    throw answered
+      ? new PeerAnswer(errors.join('; '), codes, stated)
+      : new Error(errors.join('; '));
+  }
+
+  /**
+   * Whether `e`, a failed fetch of the proof from `from` to `to` (a size the peer signed), shows
+   * the peer's log no longer reaches `to`, asked twice (`shrunk`). The second ask goes to the peer
+   * again: a fork is alarmed on what it says of its own log, never on one answer garbled on the
+   * way.
+   */
+  async #noLongerHolds(party: string, e: unknown, from: number, to: number): Promise<boolean> {
+    if (!shrunk(e, to)) return false;
+    try {
+      await this.#fetchProof(party, from, to, false);
+      return false;
+    } catch (again) {
+      return shrunk(again, to);
+    }
   }
 
   async #fetchProofAt(
@@ -776,19 +800,29 @@ const PROOF_ATTEMPTS = 3;
 class PeerAnswer extends Error {
   /** The error codes the peer answered with (`E_NOT_FOUND`: its log is smaller than asked). */
   readonly codes: readonly string[];
-  constructor(message: string, codes: readonly string[] = []) {
+  /** The sizes of its log the peer stated in its `E_NOT_FOUND` answers (`error.size`). */
+  readonly stated: readonly number[];
+  constructor(message: string, codes: readonly string[] = [], stated: readonly number[] = []) {
     super(message);
     this.codes = codes;
+    this.stated = stated;
   }
 }
 
 /**
  * Whether a failed proof fetch shows the peer's log is now smaller than `size`, a checkpoint of
- * which it signed: every path that answered said the size is past its log (`E_NOT_FOUND`). A log
- * only grows, so the log was rewound (restored from an old backup) or rewritten — a fork.
+ * which it signed: every path that answered said the size is past its log (`E_NOT_FOUND`) and
+ * stated a smaller one. A log only grows, so the log was rewound (restored from an old backup) or
+ * rewritten — a fork. A 404 that states no size (another route's, a request garbled on the way,
+ * a peer from before `error.size`) shows nothing, nor does a stated size that reaches `size`.
  */
-function shrunk(e: unknown): boolean {
-  return e instanceof PeerAnswer && e.codes.length > 0 && e.codes.every((c) => c === 'E_NOT_FOUND');
+function shrunk(e: unknown, size: number): boolean {
+  return (
+    e instanceof PeerAnswer &&
+    e.codes.length > 0 &&
+    e.stated.length === e.codes.length &&
+    e.stated.every((n) => n < size)
+  );
 }
 
 /**
