@@ -309,13 +309,18 @@ export async function overload() {
     };
     const run = async (offer: (count: number) => Promise<unknown>, count: number) => {
       const start = { receipted, posts: posts(), checked, at: performance.now() };
+      const cpu = process.cpuUsage();
       await offer(count);
       await drained(start.receipted + count);
       const seconds = (performance.now() - start.at) / 1000;
+      const used = process.cpuUsage(cpu);
       return {
         messages: count,
         seconds,
         perSecond: count / seconds,
+        // Both nodes and the proxies: more per message under overload is work, not waiting.
+        cpuUsPerMessage: (used.user + used.system) / count,
+        cores: (used.user + used.system) / 1e6 / seconds,
         posts: posts() - start.posts,
         checkedPerMessage: (checked - start.checked) / count,
       };
@@ -384,7 +389,7 @@ export async function benchResilience(options: BenchOptions) {
       );
     const { peak, overloaded, ratio } = figures.overload;
     const rate = (t: typeof peak) =>
-      `${t.perSecond.toFixed(0)} msg/s (${t.messages} in ${t.seconds.toFixed(1)} s, ${t.posts} batch POSTs, ${t.checkedPerMessage.toFixed(2)} checks/message)`;
+      `${t.perSecond.toFixed(0)} msg/s (${t.messages} in ${t.seconds.toFixed(1)} s, ${t.posts} batch POSTs, ${t.checkedPerMessage.toFixed(2)} checks/message, ${t.cpuUsPerMessage.toFixed(0)} µs CPU/message, ${t.cores.toFixed(2)} cores)`;
     console.log(`overload: peak ${rate(peak)}`);
     console.log(
       `overload: ${overloaded.offeredPerSecond.toFixed(0)} msg/s offered (4× peak) for 5 s → ${rate(overloaded)}; ${(ratio * 100).toFixed(0)} % of peak (target ≥ 80 %)`,
