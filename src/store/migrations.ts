@@ -633,6 +633,19 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0032-audit-unanchored': {
+      // The audit entries not yet in the ledger, read every 5 s by the anchoring loop: by a
+      // partial index of those alone, not by a scan of every entry ever written (which, on the
+      // node's one SQLite connection, holds its event loop for the whole scan).
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createIndex('audit_unanchored')
+          .on('audit')
+          .column('id')
+          .where(sql.ref('leaf_index'), 'is', null)
+          .execute();
+      },
+    },
   };
 }
 
