@@ -237,8 +237,13 @@ export class AuditTrail {
   }
 }
 
-/** Attempts at an entry whose id another writer took first (max + 1 read by both). */
-const ID_ATTEMPTS = 5;
+/**
+ * Attempts at an entry whose id another writer took first (max + 1 read by both). Each clash is
+ * another writer's commit in between, so a burst from two writers can clash a few times in a row
+ * (on PostgreSQL the loser waits for the winner's commit before it fails): 5 was seen to run out
+ * under load.
+ */
+const ID_ATTEMPTS = 20;
 
 /**
  * On PostgreSQL two writers (the node, an export beside it) can read the same max(id) and the
