@@ -1763,10 +1763,6 @@ export interface IncidentMessageRow {
 const HASH_BYTES = 32;
 
 /**
- * What delivery reads of a due row, and no more: the envelope as stored (what it sends), and
- * what settling a receipt and a retry need.
- */
-/**
  * `status = 'pending'` for rows looked up by key (`id`, `seq`), written so that SQLite does not
  * take it for an index: with a plain `status = ?` beside the key, it walks `outbox_due` — every
  * pending row of the party — for each lookup. Under a backlog of 20,000 that made the sender's
@@ -1774,6 +1770,10 @@ const HASH_BYTES = 32;
  */
 const PENDING_BY_KEY = sql<SqlBool>`coalesce(status, '') = 'pending'`;
 
+/**
+ * What delivery reads of a due row, and no more: the envelope as stored (what it sends), and
+ * what settling a receipt and a retry need.
+ */
 const DUE_COLUMNS = [
   'id',
   'seq',

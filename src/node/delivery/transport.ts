@@ -217,13 +217,16 @@ async function call(
       : ((e as { code?: string }).code ?? (e as Error).message);
     throw new TransportError(`${url}: ${reason}`);
   }
-  if (status < 200 || status > 299)
+  if (status < 200 || status > 299) {
+    const error = errorObjectOf(text);
+    const code = typeof error?.code === 'string' && ERROR_CODE.test(error.code) ? error.code : null;
     throw new TransportError(
       `${url}: HTTP ${status} ${text.slice(0, 200)}`,
       true,
-      errorCodeOf(text) ?? `HTTP ${status}`,
-      errorObjectOf(text),
+      code ?? `HTTP ${status}`,
+      error,
     );
+  }
   try {
     return JSON.parse(text);
   } catch {
@@ -241,11 +244,10 @@ function pinMismatchIn(e: unknown): PinMismatch | undefined {
 }
 
 /** The `error.code` of an error answer in the one error shape, if it is one (a short slug). */
-function errorCodeOf(text: string): string | undefined {
-  return /^\{"error":\{"code":"(E_[A-Z_]{1,40})"/.exec(text)?.[1];
-}
+/** An error code as the protocol spells one (`E_NOT_FOUND`). */
+const ERROR_CODE = /^E_[A-Z_]{1,40}$/;
 
-/** The `error` object of an error answer's JSON body, if it has one. */
+/** The `error` object of an error answer's JSON body (`{ code, message, … }`), if it has one. */
 function errorObjectOf(text: string): Record<string, unknown> | undefined {
   try {
     const error = (JSON.parse(text) as { error?: unknown } | null)?.error;
