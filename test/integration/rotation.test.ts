@@ -128,7 +128,11 @@ describe('a rotation of every online key', () => {
           .where('party', '=', peer)
           .where('status', '=', 'pending')
           .execute();
-        throw new Error(`${e.message} at ${site.config.party}: ${JSON.stringify(waiting)}`);
+        const pair_ = site === us ? pair.us : pair.cn;
+        const warnings = pair_.logs.filter((l) => /"level":(40|50|60)/.test(l)).slice(-15);
+        throw new Error(
+          `${e.message} at ${site.config.party}: ${JSON.stringify(waiting)}\n${warnings.join('')}`,
+        );
       });
     }
     // No side took the new keys for an attack or a fault.
