@@ -924,22 +924,6 @@ export class Store implements HashReader {
     return rows.map((r) => Number(r.seq));
   }
 
-  /** The seqs of the received messages `ids` from `party` (those stored). */
-  async inboxSeqsOf(
-    party: string,
-    ids: readonly string[],
-    q: Executor = this.db,
-  ): Promise<number[]> {
-    if (!ids.length) return [];
-    const rows = await q
-      .selectFrom('inbox')
-      .select('seq')
-      .where('party', '=', party)
-      .where('id', 'in', ids)
-      .execute();
-    return rows.map((r) => Number(r.seq));
-  }
-
   async listInbox(limit: number, q: Executor = this.db): Promise<InboxListRow[]> {
     const sent =
       this.dialect === 'postgres'

@@ -96,22 +96,17 @@ export class Peers {
     return tracker;
   }
 
-  /** Replicas: messages from `party` another replica stored join this one's seqs received. */
-  async learn(party: string, ids: readonly string[]): Promise<void> {
-    if (!this.#peers.has(party)) return;
-    const tracker = this.received(party);
-    for (const seq of await this.#store.inboxSeqsOf(party, ids)) tracker.add(seq);
-  }
-
   /**
-   * Replicas: every message another replica stored joins this one's seqs received, also those no
-   * word of reached this one (a replica killed between its commit and its notice, a channel
-   * listening again). One indexed read per peer, of the seqs above the contiguous one.
+   * Replicas: every message another replica stored joins this one's seqs received — at its notice
+   * (`party`), and every few seconds for all peers, so also what no notice reached this one about
+   * (a replica killed between its commit and its notice, a channel listening again). One indexed
+   * read per peer, of the seqs above the contiguous one.
    */
-  async catchUp(): Promise<void> {
-    for (const party of [...this.#peers.keys()]) {
-      const tracker = this.received(party);
-      for (const seq of await this.#store.inboxSeqs(party, tracker.contiguous)) tracker.add(seq);
+  async catchUp(party?: string): Promise<void> {
+    for (const p of party === undefined ? [...this.#peers.keys()] : [party]) {
+      if (!this.#peers.has(p)) continue;
+      const tracker = this.received(p);
+      for (const seq of await this.#store.inboxSeqs(p, tracker.contiguous)) tracker.add(seq);
     }
   }
 

@@ -53,19 +53,14 @@ export class ReplicaFeed {
   readonly #events: NodeEvents;
   readonly #replica: string;
   readonly #logger: Logger;
-  readonly #seqs: Pick<Peers, 'learn' | 'catchUp'>;
+  readonly #seqs: Pick<Peers, 'catchUp'>;
   #channel: PostgresChannel | undefined;
   #catchUp: NodeJS.Timeout | undefined;
   /** True while an event heard from another replica is emitted here: it is not published again. */
   #relaying = false;
 
   /** `seqs`: the seqs received, which take in what other replicas stored (`Peers`). */
-  constructor(
-    events: NodeEvents,
-    replica: string,
-    logger: Logger,
-    seqs: Pick<Peers, 'learn' | 'catchUp'>,
-  ) {
+  constructor(events: NodeEvents, replica: string, logger: Logger, seqs: Pick<Peers, 'catchUp'>) {
     this.#events = events;
     this.#replica = replica;
     this.#logger = logger;
@@ -83,9 +78,9 @@ export class ReplicaFeed {
     if (notice.r === this.#replica || !RELAYED.includes(notice.e) || !Array.isArray(notice.a))
       return;
     if (notice.e === 'received') {
-      const [party, ids] = notice.a as [string, string[]];
+      const [party] = notice.a as [string];
       this.#seqs
-        .learn(party, ids)
+        .catchUp(party)
         .catch((err: unknown) =>
           this.#logger.warn({ err }, 'reading the seqs another replica received failed'),
         );
