@@ -306,6 +306,13 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
   // follow-up due now that its commit could not fire is fired without waiting for the next look.
   events.on('released', (party, rank) => outbox.kick(party, rank));
   events.on('timers-due', () => escalation.kick());
+  events.on('repinned', (party) => {
+    outbox
+      .retryNow(party)
+      .catch((err: unknown) =>
+        logger.error({ err, peer: party }, 'retrying after a rotation failed'),
+      );
+  });
   return {
     ...parts,
     events,

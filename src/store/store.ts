@@ -661,22 +661,26 @@ export class Store implements HashReader {
         .execute();
   }
 
-  /** Makes pending envelopes with these seqs due now (gap repair after a heartbeat). */
+  /**
+   * Makes pending envelopes due now: those with these seqs (gap repair after a heartbeat), or
+   * all of the party's when `seqs` is undefined (its card was re-pinned).
+   */
   async resendNow(
     party: string,
-    seqs: readonly number[],
+    seqs: readonly number[] | undefined,
     now: number,
     q: Executor = this.db,
   ): Promise<number> {
-    if (!seqs.length) return 0;
-    const result = await q
+    if (seqs?.length === 0) return 0;
+    const update = q
       .updateTable('outbox')
       .set({ next_attempt_at: now })
       .where('party', '=', party)
-      .where('seq', 'in', seqs)
-      .where(PENDING_BY_KEY)
-      .where('next_attempt_at', '>', now)
-      .executeTakeFirst();
+      .where('next_attempt_at', '>', now);
+    const result = await (seqs
+      ? update.where('seq', 'in', seqs).where(PENDING_BY_KEY)
+      : update.where('status', '=', 'pending')
+    ).executeTakeFirst();
     return Number(result.numUpdatedRows);
   }
 

@@ -37,6 +37,11 @@ export interface FeedEvents {
 export interface NodeEventMap extends FeedEvents {
   /** A message to `party` was released (committed to the outbox): delivery starts at once. */
   released: [party: string, rank: number];
+  /**
+   * A peer's rotated card was pinned: what waits for a receipt from it is retried at once (its
+   * receipts signed by the new keys now verify).
+   */
+  repinned: [party: string];
   /** A follow-up timer became due now: escalation looks at once instead of at its next tick. */
   'timers-due': [];
 }

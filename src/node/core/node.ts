@@ -625,6 +625,7 @@ export class Node {
       peers.repin(party, last.signed, last.retired);
       const tracker = peers.received(party);
       for (const d of applied.flatMap((r) => r.disputed)) tracker.remove(d.seq);
+      events.emit('repinned', party);
     }
     const tracker = peers.received(party);
     for (const a of list) tracker.add(a.header.seq[this.party] as number);

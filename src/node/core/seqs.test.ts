@@ -1,5 +1,4 @@
 import { describe, expect, test } from 'vitest';
-import { backoffMs } from '../delivery/outbox.ts';
 import { SeqTracker } from './seqs.ts';
 
 describe('which seqs arrived', () => {
@@ -25,14 +24,5 @@ describe('which seqs arrived', () => {
       true,
       false,
     ]);
-  });
-});
-
-describe('retry backoff', () => {
-  test('doubles from the base, is capped, and jitters within half a step', () => {
-    expect(backoffMs(1, 250, 30_000, () => 1)).toBe(250);
-    expect(backoffMs(3, 250, 30_000, () => 1)).toBe(1000);
-    expect(backoffMs(3, 250, 30_000, () => 0)).toBe(500);
-    expect(backoffMs(40, 250, 30_000, () => 1)).toBe(30_000);
   });
 });

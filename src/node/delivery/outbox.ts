@@ -148,22 +148,62 @@ class ForkHold {
   }
 }
 
+/** How long receipts signed by a key the pinned card lacks are set aside before they alarm. */
+const CARD_WAIT_MS = 120_000;
+
+/**
+ * Receipts from one peer signed by a key its pinned card lacks. The likely cause is a rotation on
+ * its way: the peer restarted with new keys and answered a batch before its own outbox sent us
+ * the rotation (or before our node applied it). Such a receipt proves nothing, and an alarm would
+ * blame a party for a legitimate rotation. So it is set aside without an alarm and the envelopes
+ * are retried at the next heartbeat, and at once when the card is re-pinned (`Outbox.retryNow`).
+ * A key still unknown `CARD_WAIT_MS` (or three heartbeats) after the first such receipt raises
+ * `bad-receipt`.
+ */
+export class CardWait {
+  readonly #graceMs: number;
+  #since: number | undefined;
+
+  constructor(heartbeatMs: number) {
+    this.#graceMs = Math.max(CARD_WAIT_MS, 3 * heartbeatMs);
+  }
+
+  /** A receipt with an unknown key came: true while its grace lasts. */
+  waiting(now = Date.now()): boolean {
+    this.#since ??= now;
+    return now - this.#since < this.#graceMs;
+  }
+
+  /** A receipt verified, or the card was re-pinned: the next unknown key starts a new grace. */
+  clear(): void {
+    this.#since = undefined;
+  }
+}
+
+/** What the lanes to one peer share. */
+interface PartyState {
+  hold: ForkHold;
+  card: CardWait;
+}
+
 class Lane {
   readonly #parts: OutboxParts;
   readonly #party: string;
   readonly #ranks: readonly number[];
   readonly #hold: ForkHold;
+  readonly #card: CardWait;
   readonly #batch: BatchSize;
   #wake: (() => void) | undefined;
   #kicked = false;
   #running = false;
   #loop: Promise<void> | undefined;
 
-  constructor(parts: OutboxParts, party: string, ranks: readonly number[], hold: ForkHold) {
+  constructor(parts: OutboxParts, party: string, ranks: readonly number[], state: PartyState) {
     this.#parts = parts;
     this.#party = party;
     this.#ranks = ranks;
-    this.#hold = hold;
+    this.#hold = state.hold;
+    this.#card = state.card;
     this.#batch = new BatchSize(parts.config.outbox.batch);
   }
 
@@ -311,6 +351,7 @@ class Lane {
     const byId = new Map(rows.map((r) => [r.id, r]));
     const cleared = new Set<string>();
     let refused = false;
+    let awaitingCard = false;
     // Our `out` leaves, as our log keeps them: the leaf the peer logged is the same one with its
     // head changed, so it is hashed from the text rather than rebuilt from the envelope.
     const leaves = new Map<number, string>();
@@ -343,6 +384,10 @@ class Lane {
       } catch (e) {
         const code = e instanceof ProtocolError ? e.code : 'E_BAD_RECEIPT';
         metrics.rejections.inc({ peer: this.#party, code });
+        if (code === 'E_UNKNOWN_KEY' && this.#card.waiting()) {
+          awaitingCard = true;
+          continue;
+        }
         await alarms.raise(
           'bad-receipt',
           this.#party,
@@ -351,6 +396,7 @@ class Lane {
         );
         continue;
       }
+      this.#card.clear();
       const fresh = verified.entries.filter(
         (e) => byId.get(e.id)?.status === 'pending' && !cleared.has(e.id),
       );
@@ -403,8 +449,10 @@ class Lane {
       await store.markAttempt(
         this.#party,
         unsettled.map((r) => r.id),
-        'no verified receipt',
-        this.#retryAt(unsettled),
+        awaitingCard ? 'receipt signed by a key not on the pinned card' : 'no verified receipt',
+        awaitingCard
+          ? Math.min(this.#retryAt(unsettled), Date.now() + config.heartbeatMs)
+          : this.#retryAt(unsettled),
       );
     return cleared.size;
   }
@@ -424,6 +472,7 @@ class Lane {
 export class Outbox {
   readonly #parts: OutboxParts;
   readonly #lanes = new Map<string, Lane[]>();
+  readonly #cards = new Map<string, CardWait>();
   /** Between start and stop; a replica that does not lead runs no lanes, and a kick is dropped. */
   #started = false;
 
@@ -439,8 +488,12 @@ export class Outbox {
   #ensure(party: string): Lane[] {
     let lanes = this.#lanes.get(party);
     if (!lanes) {
-      const hold = new ForkHold(this.#parts, party);
-      lanes = LANES.map((l) => new Lane(this.#parts, party, l.ranks, hold));
+      const state = {
+        hold: new ForkHold(this.#parts, party),
+        card: new CardWait(this.#parts.config.heartbeatMs),
+      };
+      this.#cards.set(party, state.card);
+      lanes = LANES.map((l) => new Lane(this.#parts, party, l.ranks, state));
       for (const lane of lanes) lane.start();
       this.#lanes.set(party, lanes);
     }
@@ -456,6 +509,17 @@ export class Outbox {
     return lane.settle([], answer);
   }
 
+  /**
+   * A peer's card was re-pinned (its rotation applied): receipts signed by its new keys, set
+   * aside while the rotation was on its way (`CardWait`), now verify, so what waits for it is due
+   * now rather than after its backoff.
+   */
+  async retryNow(party: string): Promise<void> {
+    if (!this.#started) return;
+    this.#cards.get(party)?.clear();
+    if (await this.#parts.store.resendNow(party, undefined, Date.now())) this.kick(party);
+  }
+
   kick(party: string, rank?: number): void {
     if (!this.#started) return;
     const lanes = this.#ensure(party);
@@ -467,5 +531,6 @@ export class Outbox {
     this.#started = false;
     await Promise.all([...this.#lanes.values()].flat().map((l) => l.stop()));
     this.#lanes.clear();
+    this.#cards.clear();
   }
 }
