@@ -42,6 +42,12 @@ export interface HeartbeatsParts {
 
 /** Heartbeat nonces remembered per peer: many minutes of heartbeats on every path. */
 const REMEMBERED_NONCES = 4096;
+/**
+ * Envelopes in backoff one heartbeat's gap repair reads at most: the longest-waiting first; the
+ * next heartbeat takes the next (those made due leave the backoff), the rest come due by
+ * themselves within `outbox.backoffMaxMs`.
+ */
+const GAP_REPAIR_MAX = 2048;
 
 export class Heartbeats {
   readonly #parts: HeartbeatsParts;
@@ -266,9 +272,12 @@ export class Heartbeats {
     this.#peerNonce.set(heartbeat.from, heartbeat.nonce);
     const has = SeqTracker.fromReport(heartbeat.received.contiguous, heartbeat.received.ranges);
     const { store, outbox } = this.#parts;
-    const pending = await store.pendingSeqs(heartbeat.from);
-    const missing = pending.filter((s) => !has.has(s));
-    const resent = await store.resendNow(heartbeat.from, missing, Date.now());
+    // Only envelopes waiting out a backoff can be made due sooner: those due or in flight are
+    // not read (under load, thousands), and one heartbeat reads a bounded number.
+    const now = Date.now();
+    const waiting = await store.backedOffSeqs(heartbeat.from, now, GAP_REPAIR_MAX);
+    const missing = waiting.filter((s) => !has.has(s));
+    const resent = await store.resendNow(heartbeat.from, missing, now);
     if (resent > 0) outbox.kick(heartbeat.from);
     await this.#witness.takeIn(heartbeat);
   }
