@@ -306,9 +306,12 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
   // follow-up due now that its commit could not fire is fired without waiting for the next look.
   events.on('released', (party, rank) => outbox.kick(party, rank));
   events.on('timers-due', () => escalation.kick());
+  // A peer's rotation applied here or, relayed, by another replica: the card is read again (the
+  // replica that applied it pinned it already) and what waits for its receipts is due at once.
   events.on('repinned', (party) => {
-    outbox
-      .retryNow(party)
+    peers
+      .reload()
+      .then(() => outbox.retryNow(party))
       .catch((err: unknown) =>
         logger.error({ err, peer: party }, 'retrying after a rotation failed'),
       );

@@ -78,16 +78,18 @@ describe.each(backends)('on %s', (name, open) => {
         for (let i = 0; i < rows.length; i += 500)
           await store.addOutbox(rows.slice(i, i + 500), tx);
       });
-      expect(await store.backedOffSeqs('cn', NOW, 100)).toEqual([3003, 3004, 3002]);
-      expect(await store.backedOffSeqs('cn', NOW, 2)).toEqual([3003, 3004]);
-      expect(await store.backedOffSeqs('cn', NOW + 10_000, 100)).toEqual([3003]);
+      expect(await store.backedOffSeqs('cn', NOW, 0, 100)).toEqual([3003, 3004, 3002]);
+      expect(await store.backedOffSeqs('cn', NOW, 0, 2)).toEqual([3003, 3004]);
+      expect(await store.backedOffSeqs('cn', NOW + 10_000, 0, 100)).toEqual([3003]);
+      // Seqs the peer reports it holds, up to its contiguous one, are not read.
+      expect(await store.backedOffSeqs('cn', NOW, 3003, 100)).toEqual([3004]);
       // In a unit of work too (SQLite's prepared path).
-      expect(await store.transaction((tx) => store.backedOffSeqs('cn', NOW, 100, tx))).toEqual([
+      expect(await store.transaction((tx) => store.backedOffSeqs('cn', NOW, 0, 100, tx))).toEqual([
         3003, 3004, 3002,
       ]);
       // Made due now, they leave the backoff: the next heartbeat reads the next ones.
       expect(await store.resendNow('cn', [3003, 3004], NOW)).toBe(2);
-      expect(await store.backedOffSeqs('cn', NOW, 100)).toEqual([3002]);
+      expect(await store.backedOffSeqs('cn', NOW, 0, 100)).toEqual([3002]);
       if (name === 'sqlite') {
         const plan = async (sql: string, parameters: unknown[]) => {
           const { rows } = await store.db.executeQuery<{ detail: string }>({
@@ -96,13 +98,8 @@ describe.each(backends)('on %s', (name, open) => {
           } as never);
           return rows.map((r) => r.detail).join('; ');
         };
-        expect(
-          await plan(
-            `select seq from outbox indexed by outbox_backoff where party = ? and status = 'pending' and attempts > 0 and next_attempt_at > ? order by next_attempt_at desc limit ?`,
-            ['cn', NOW, 100],
-          ),
-        ).toMatch(/USING INDEX outbox_backoff \(party=\? AND next_attempt_at>\?\)/);
-        // The lanes' due queries keep walking the backlog in order, not the backoff index.
+        // The lanes' due queries (as `dueOutbox` and `nextDue` write them) keep walking the
+        // backlog in order by `outbox_due`: the backoff index must not be taken for them.
         expect(
           await plan(
             `select id from outbox where party = ? and status = 'pending' and rank in (?, ?) and next_attempt_at <= ? order by rank, seq limit ?`,

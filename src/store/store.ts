@@ -720,8 +720,9 @@ export class Store implements HashReader {
   }
 
   /**
-   * The seqs of pending envelopes to `party` waiting out a backoff (due after `now`), at most
-   * `limit`, longest wait first: what gap repair may make due now. Read by the partial index
+   * The seqs above `after` of pending envelopes to `party` waiting out a backoff (due after
+   * `now`), at most `limit`, longest wait first: what gap repair may make due now (`after`: the
+   * peer holds every seq up to it). Read by the partial index
    * `outbox_backoff`, so a backlog of envelopes due or in flight costs nothing to skip; on SQLite
    * named (`indexed by`), as beside `status = 'pending'` it would walk `outbox_due` instead. Only
    * a failed attempt sets a retry time in the future, so those in backoff have `attempts > 0`.
@@ -729,12 +730,14 @@ export class Store implements HashReader {
   async backedOffSeqs(
     party: string,
     now: number,
+    after: number,
     limit: number,
     q: Executor = this.db,
   ): Promise<number[]> {
     const indexed = sql.raw(this.dialect === 'sqlite' ? 'indexed by outbox_backoff' : '');
     const query = sql<{ seq: number | string }>`select seq from outbox ${indexed}
       where party = ${party} and status = 'pending' and attempts > 0 and next_attempt_at > ${now}
+        and seq > ${after}
       order by next_attempt_at desc limit ${limit}`;
     const rows = await this.rows(
       { compile: () => query.compile(q), execute: async () => (await query.execute(q)).rows },

@@ -32,6 +32,7 @@ const RELAYED = [
   'link',
   'released',
   'timers-due',
+  'repinned',
 ] as const satisfies ReadonlyArray<keyof NodeEventMap>;
 
 type Relayed = (typeof RELAYED)[number];

@@ -275,7 +275,12 @@ export class Heartbeats {
     // Only envelopes waiting out a backoff can be made due sooner: those due or in flight are
     // not read (under load, thousands), and one heartbeat reads a bounded number.
     const now = Date.now();
-    const waiting = await store.backedOffSeqs(heartbeat.from, now, GAP_REPAIR_MAX);
+    const waiting = await store.backedOffSeqs(
+      heartbeat.from,
+      now,
+      heartbeat.received.contiguous,
+      GAP_REPAIR_MAX,
+    );
     const missing = waiting.filter((s) => !has.has(s));
     const resent = await store.resendNow(heartbeat.from, missing, now);
     if (resent > 0) outbox.kick(heartbeat.from);

@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import type { Card, KeyEntry } from '../../protocol/card.ts';
 import { backoffMs, CardWait } from './outbox.ts';
 
 describe('retry backoff', () => {
@@ -11,24 +12,32 @@ describe('retry backoff', () => {
 });
 
 describe('receipts signed by a key the pinned card lacks', () => {
-  test('are set aside for two minutes from the first, then alarm', () => {
-    const wait = new CardWait(2000);
-    expect(wait.waiting(1_000)).toBe(true);
-    expect(wait.waiting(120_999)).toBe(true);
-    expect(wait.waiting(121_000)).toBe(false);
-  });
+  const key = (kid: string) => ({ kid, purpose: 'signing', alg: 'ed25519', pub: '' }) as KeyEntry;
+  const peer = { card: {} as Card, retired: [{ key: key('old'), untilSeq: 9 }] };
 
-  test('start a new grace once a receipt verified or the card was re-pinned', () => {
+  test('wait for two minutes from the first of that key, then alarm', () => {
     const wait = new CardWait(2000);
-    wait.waiting(0);
-    wait.clear();
-    expect(wait.waiting(200_000)).toBe(true);
+    expect(wait.waiting('new', peer, 1_000)).toBe(true);
+    expect(wait.waiting('other', peer, 60_000)).toBe(true);
+    expect(wait.waiting('new', peer, 120_999)).toBe(true);
+    expect(wait.waiting('new', peer, 121_000)).toBe(false);
+    // Each key has its own grace: another's receipts do not extend it.
+    expect(wait.waiting('other', peer, 179_999)).toBe(true);
+    expect(wait.waiting('other', peer, 180_000)).toBe(false);
   });
 
   test('wait at least three heartbeats when heartbeats are slow', () => {
     const wait = new CardWait(600_000);
-    expect(wait.waiting(0)).toBe(true);
-    expect(wait.waiting(1_799_999)).toBe(true);
-    expect(wait.waiting(1_800_000)).toBe(false);
+    expect(wait.waiting('new', peer, 0)).toBe(true);
+    expect(wait.waiting('new', peer, 1_799_999)).toBe(true);
+    expect(wait.waiting('new', peer, 1_800_000)).toBe(false);
+  });
+
+  test('alarm at once for a key a rotation retired, or past a bound of unknown keys', () => {
+    const wait = new CardWait(2000);
+    expect(wait.waiting('old', peer, 0)).toBe(false);
+    for (let i = 0; i < 16; i++) expect(wait.waiting(`k${i}`, peer, 0)).toBe(true);
+    expect(wait.waiting('k16', peer, 0)).toBe(false);
+    expect(wait.waiting('k3', peer, 1)).toBe(true);
   });
 });

@@ -6,6 +6,7 @@
  */
 
 import type { Logger } from 'pino';
+import type { PinnedPeer } from '../../crypto/receive.ts';
 import { envelopeLeaf, hashLeaf, receiptLeaf, receivedLeafHash } from '../../ledger/leaves.ts';
 import { type SentEnvelope, type SentLeafHash, verifyReceipt } from '../../ledger/receipt.ts';
 import { ProtocolError } from '../../protocol/errors.ts';
@@ -150,33 +151,38 @@ class ForkHold {
 
 /** How long receipts signed by a key the pinned card lacks are set aside before they alarm. */
 const CARD_WAIT_MS = 120_000;
+/** Unknown keys a peer's wait keeps; past it, another unknown key alarms at once. */
+const CARD_WAIT_KEYS = 16;
 
 /**
  * Receipts from one peer signed by a key its pinned card lacks. The likely cause is a rotation on
  * its way: the peer restarted with new keys and answered a batch before its own outbox sent us
  * the rotation (or before our node applied it). Such a receipt proves nothing, and an alarm would
- * blame a party for a legitimate rotation. So it is set aside without an alarm and the envelopes
- * are retried at the next heartbeat, and at once when the card is re-pinned (`Outbox.retryNow`).
- * A key still unknown `CARD_WAIT_MS` (or three heartbeats) after the first such receipt raises
- * `bad-receipt`.
+ * blame a party for a legitimate rotation. So it is set aside without an alarm, and its envelopes
+ * keep their backoff until the card is re-pinned (`Outbox.retryNow` makes them due at once).
+ * A key still unknown `CARD_WAIT_MS` (or three heartbeats) after its first receipt raises
+ * `bad-receipt`, and so does at once a key a rotation already retired: no rotation is coming for
+ * it, and a thief holding the old key files is what signs with it.
  */
 export class CardWait {
   readonly #graceMs: number;
-  #since: number | undefined;
+  /** Per unknown kid: when its first receipt came. */
+  readonly #since = new Map<string, number>();
 
   constructor(heartbeatMs: number) {
     this.#graceMs = Math.max(CARD_WAIT_MS, 3 * heartbeatMs);
   }
 
-  /** A receipt with an unknown key came: true while its grace lasts. */
-  waiting(now = Date.now()): boolean {
-    this.#since ??= now;
-    return now - this.#since < this.#graceMs;
-  }
-
-  /** A receipt verified, or the card was re-pinned: the next unknown key starts a new grace. */
-  clear(): void {
-    this.#since = undefined;
+  /** A receipt signed by `kid`, not on `peer`'s card, came: true while it may wait. */
+  waiting(kid: string, peer: PinnedPeer, now = Date.now()): boolean {
+    if (peer.retired.some((r) => r.key.kid === kid)) return false;
+    let since = this.#since.get(kid);
+    if (since === undefined) {
+      if (this.#since.size >= CARD_WAIT_KEYS) return false;
+      since = now;
+      this.#since.set(kid, since);
+    }
+    return now - since < this.#graceMs;
   }
 }
 
@@ -384,7 +390,7 @@ class Lane {
       } catch (e) {
         const code = e instanceof ProtocolError ? e.code : 'E_BAD_RECEIPT';
         metrics.rejections.inc({ peer: this.#party, code });
-        if (code === 'E_UNKNOWN_KEY' && this.#card.waiting()) {
+        if (code === 'E_UNKNOWN_KEY' && this.#card.waiting(receipt.receipt.kid, peer)) {
           awaitingCard = true;
           continue;
         }
@@ -396,7 +402,6 @@ class Lane {
         );
         continue;
       }
-      this.#card.clear();
       const fresh = verified.entries.filter(
         (e) => byId.get(e.id)?.status === 'pending' && !cleared.has(e.id),
       );
@@ -450,8 +455,9 @@ class Lane {
         this.#party,
         unsettled.map((r) => r.id),
         awaitingCard ? 'receipt signed by a key not on the pinned card' : 'no verified receipt',
-        awaitingCard
-          ? Math.min(this.#retryAt(unsettled), Date.now() + config.heartbeatMs)
+        // Re-pinned while this batch was settled: `retryNow` has run, so they are due now.
+        awaitingCard && peers.pinned(this.#party).card !== peer.card
+          ? Date.now()
           : this.#retryAt(unsettled),
       );
     return cleared.size;
@@ -472,7 +478,6 @@ class Lane {
 export class Outbox {
   readonly #parts: OutboxParts;
   readonly #lanes = new Map<string, Lane[]>();
-  readonly #cards = new Map<string, CardWait>();
   /** Between start and stop; a replica that does not lead runs no lanes, and a kick is dropped. */
   #started = false;
 
@@ -492,7 +497,6 @@ export class Outbox {
         hold: new ForkHold(this.#parts, party),
         card: new CardWait(this.#parts.config.heartbeatMs),
       };
-      this.#cards.set(party, state.card);
       lanes = LANES.map((l) => new Lane(this.#parts, party, l.ranks, state));
       for (const lane of lanes) lane.start();
       this.#lanes.set(party, lanes);
@@ -511,12 +515,11 @@ export class Outbox {
 
   /**
    * A peer's card was re-pinned (its rotation applied): receipts signed by its new keys, set
-   * aside while the rotation was on its way (`CardWait`), now verify, so what waits for it is due
+   * aside while the rotation was on its way (`CardWait`), now verify, so what waits for one is due
    * now rather than after its backoff.
    */
   async retryNow(party: string): Promise<void> {
     if (!this.#started) return;
-    this.#cards.get(party)?.clear();
     if (await this.#parts.store.resendNow(party, undefined, Date.now())) this.kick(party);
   }
 
@@ -531,6 +534,5 @@ export class Outbox {
     this.#started = false;
     await Promise.all([...this.#lanes.values()].flat().map((l) => l.stop()));
     this.#lanes.clear();
-    this.#cards.clear();
   }
 }
