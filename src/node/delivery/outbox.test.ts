@@ -13,7 +13,10 @@ describe('retry backoff', () => {
 
 describe('receipts signed by a key the pinned card lacks', () => {
   const key = (kid: string) => ({ kid, purpose: 'signing', alg: 'ed25519', pub: '' }) as KeyEntry;
-  const peer = { card: {} as Card, retired: [{ key: key('old'), untilSeq: 9 }] };
+  const peer = {
+    card: { keys: [] as KeyEntry[] } as Card,
+    retired: [{ key: key('old'), untilSeq: 9 }],
+  };
 
   test('wait for two minutes from the first of that key, then alarm', () => {
     const wait = new CardWait(2000);
@@ -39,5 +42,10 @@ describe('receipts signed by a key the pinned card lacks', () => {
     for (let i = 0; i < 16; i++) expect(wait.waiting(`k${i}`, peer, 0)).toBe(true);
     expect(wait.waiting('k16', peer, 0)).toBe(false);
     expect(wait.waiting('k3', peer, 1)).toBe(true);
+    // A rotation brought k0 and k1: they are forgotten, and two new keys may wait again.
+    const rotated = { ...peer, card: { keys: [key('k0'), key('k1')] } as Card };
+    expect(wait.waiting('k16', rotated, 2)).toBe(true);
+    expect(wait.waiting('k17', rotated, 2)).toBe(true);
+    expect(wait.waiting('k18', rotated, 2)).toBe(false);
   });
 });

@@ -176,6 +176,9 @@ export class CardWait {
   /** A receipt signed by `kid`, not on `peer`'s card, came: true while it may wait. */
   waiting(kid: string, peer: PinnedPeer, now = Date.now()): boolean {
     if (peer.retired.some((r) => r.key.kid === kid)) return false;
+    // Keys waited for that the pinned card now holds came with their rotation: forgotten.
+    for (const waited of this.#since.keys())
+      if (peer.card.keys.some((k) => k.kid === waited)) this.#since.delete(waited);
     let since = this.#since.get(kid);
     if (since === undefined) {
       if (this.#since.size >= CARD_WAIT_KEYS) return false;
