@@ -3,29 +3,13 @@
  * a temporary file, PostgreSQL in a fresh schema on 127.0.0.1:5432 (HOTLINE_TEST_POSTGRES
  * overrides the URL). A heartbeat under load must not read every pending envelope of the peer.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pg from 'pg';
-import { afterAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
+import { storeBackends } from '../../test/support/store-backends.ts';
 import type { Body } from '../protocol/body.ts';
 import type { Envelope } from '../protocol/envelope.ts';
-import { openPostgresStore } from './postgres/index.ts';
-import { openSqliteStore } from './sqlite/index.ts';
-import type { NewOutboxRow, Store } from './store.ts';
+import type { NewOutboxRow } from './store.ts';
 
-const URL = process.env.HOTLINE_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
-const schema = `hotline_test_backoff_${randomBytes(4).toString('hex')}`;
-const dir = mkdtempSync(join(tmpdir(), 'hotline-backoff-'));
-
-afterAll(async () => {
-  rmSync(dir, { recursive: true, force: true });
-  const client = new pg.Client({ connectionString: URL });
-  await client.connect();
-  await client.query(`drop schema if exists ${schema} cascade`);
-  await client.end();
-});
+const { backends } = storeBackends('backoff');
 
 const NOW = 1_800_000_000_000;
 
@@ -57,11 +41,6 @@ function row(party: string, seq: number, nextAttemptAt: number, status = 'pendin
     leaf_index: seq,
   } as NewOutboxRow;
 }
-
-const backends: Array<[string, () => Promise<Store>]> = [
-  ['sqlite', () => openSqliteStore(join(dir, 'hotline.db'))],
-  ['postgres', () => openPostgresStore({ url: URL, schema })],
-];
 
 describe.each(backends)('on %s', (name, open) => {
   test('envelopes waiting out a backoff, longest wait first, and no others', async () => {

@@ -2,31 +2,15 @@
  * The language tables and lookups (migration 0004-language) on both backends: SQLite in a temporary
  * file, PostgreSQL in a fresh schema on 127.0.0.1:5432 (HOTLINE_TEST_POSTGRES overrides the URL).
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pg from 'pg';
-import { afterAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
+import { storeBackends } from '../../test/support/store-backends.ts';
 import type { Body } from '../protocol/body.ts';
 import { sha256, toHex } from '../protocol/encoding.ts';
 import type { Envelope } from '../protocol/envelope.ts';
 import { jcsBytes } from '../protocol/jcs.ts';
-import { openPostgresStore } from './postgres/index.ts';
-import { openSqliteStore } from './sqlite/index.ts';
-import type { NewOutboxRow, Store, TranslationRow } from './store.ts';
+import type { NewOutboxRow, TranslationRow } from './store.ts';
 
-const URL = process.env.HOTLINE_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
-const schema = `hotline_test_lang_${randomBytes(4).toString('hex')}`;
-const dir = mkdtempSync(join(tmpdir(), 'hotline-lang-store-'));
-
-afterAll(async () => {
-  rmSync(dir, { recursive: true, force: true });
-  const client = new pg.Client({ connectionString: URL });
-  await client.connect();
-  await client.query(`drop schema if exists ${schema} cascade`);
-  await client.end();
-});
+const { backends } = storeBackends('lang');
 
 const INCIDENT = '01937a8e-4f00-7000-8000-0000000000aa';
 const OTHER = '01937a8e-4f00-7000-8000-0000000000bb';
@@ -82,11 +66,6 @@ function translation(n: number, messageId: string): TranslationRow {
     created_at: `2026-11-27T02:00:0${n}.000Z`,
   };
 }
-
-const backends: Array<[string, () => Promise<Store>]> = [
-  ['sqlite', () => openSqliteStore(join(dir, 'hotline.db'))],
-  ['postgres', () => openPostgresStore({ url: URL, schema })],
-];
 
 describe.each(backends)('on %s', (_name, open) => {
   test('local translations are kept per message, oldest first', async () => {

@@ -4,30 +4,16 @@
  * the URL). Messages are stored the way the node stores them (addInbox / addOutbox in a
  * transaction) and found by text in either language and by every filter.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
-import { afterAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
+import { storeBackends } from '../../test/support/store-backends.ts';
 import type { Body } from '../protocol/body.ts';
 import type { Envelope } from '../protocol/envelope.ts';
-import { openPostgresStore } from './postgres/index.ts';
 import { tokens } from './search.ts';
 import { openSqliteStore } from './sqlite/index.ts';
 import type { InboxRow, NewOutboxRow, Store } from './store.ts';
 
-const URL = process.env.HOTLINE_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
-const schema = `hotline_test_search_${randomBytes(4).toString('hex')}`;
-const dir = mkdtempSync(join(tmpdir(), 'hotline-search-store-'));
-
-afterAll(async () => {
-  rmSync(dir, { recursive: true, force: true });
-  const client = new pg.Client({ connectionString: URL });
-  await client.connect();
-  await client.query(`drop schema if exists ${schema} cascade`);
-  await client.end();
-});
+const { dir, backends } = storeBackends('search');
 
 const INCIDENT = '01937a8e-4f00-7000-8000-0000000000aa';
 const id = (n: number) => `01937a8e-4f00-7000-8000-0000000001${String(n).padStart(2, '0')}`;
@@ -112,11 +98,6 @@ test('Chinese is split into characters, other scripts into words without accents
     'cafe',
   ]);
 });
-
-const backends: Array<[string, () => Promise<Store>]> = [
-  ['sqlite', () => openSqliteStore(join(dir, 'hotline.db'))],
-  ['postgres', () => openPostgresStore({ url: URL, schema })],
-];
 
 describe.each(backends)('on %s', (_name, open) => {
   test('messages are found by text in both languages and by every filter', async () => {
