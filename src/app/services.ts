@@ -162,9 +162,9 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
     integrity,
     clock,
     onCommit: async (tx, log, dir, messages) => {
-      const due = await recorder.record(tx, log, dir, messages);
+      const { due, unwritten } = await recorder.record(tx, log, dir, messages);
       if (!escalation) throw new Error('a message was stored before escalation was built');
-      await escalation.fireInCommit(due, tx, log);
+      await escalation.fireInCommit(due, unwritten, tx, log);
     },
     regimes,
     verifier,

@@ -278,9 +278,19 @@ export class Escalation {
    * that cannot be prepared here (its desk's roster unreadable, say) stays due, and the loop fires
    * and alarms it as it does any other. A failed write fails the unit of work: the message is
    * then not stored either, and its sender sends it again.
+   *
+   * `rows` stand in `tx` as given (this unit of work wrote them), so they are not read back.
+   * Those of them in `unwritten` (new, not yet in `tx`) are written here, once, as their first
+   * step leaves them, or as given when left to the loop.
    */
-  async fireInCommit(rows: readonly FollowupRow[], tx: Executor, log: LedgerWriter): Promise<void> {
+  async fireInCommit(
+    rows: readonly FollowupRow[],
+    unwritten: readonly FollowupRow[],
+    tx: Executor,
+    log: LedgerWriter,
+  ): Promise<void> {
     if (!rows.length) return;
+    const pending = new Map(unwritten.map((row) => [row, row]));
     const duties = new Map<string, Duty>();
     const onDuty = async (desk: string, at: Date) => {
       const known = duties.get(desk);
@@ -303,7 +313,8 @@ export class Escalation {
       if (!firing) left = true;
       else prepared.push(firing);
     }
-    const recorded = await this.#record(prepared, tx, log);
+    const recorded = await this.#record(prepared, tx, log, pending);
+    await this.followups.add([...pending.values()], tx);
     const fired = prepared.filter((_, i) => recorded[i]);
     log.afterCommit(() => {
       for (const p of fired) this.#announce(p);
@@ -433,20 +444,30 @@ export class Escalation {
 
   /**
    * Records firings in the batch's transaction, their notifications and leaves in one statement
-   * each; per firing, false when its timer changed meanwhile.
+   * each; per firing, false when its timer changed meanwhile. With `known` (inside the unit of
+   * work that wrote the rows), rows are as given, not read back; those `known` maps are not yet
+   * written, and their changes go into the row it will insert.
    */
-  async #record(firings: readonly Firing[], tx: Executor, log: LedgerWriter): Promise<boolean[]> {
+  async #record(
+    firings: readonly Firing[],
+    tx: Executor,
+    log: LedgerWriter,
+    known?: Map<FollowupRow, FollowupRow>,
+  ): Promise<boolean[]> {
     const recorded: boolean[] = [];
     const fields: Firing['fields'][] = [];
     const leaves: Leaf[] = [];
     for (const p of firings) {
       const { row, alarm, at, final, desk } = p;
-      const current = await this.followups.get(row.dir, row.party, row.id, tx);
-      if (current?.next_at !== p.scheduled) {
-        recorded.push(false);
-        continue;
+      if (known?.has(row)) known.set(row, { ...row, ...p.changes });
+      else {
+        const current = known ? row : await this.followups.get(row.dir, row.party, row.id, tx);
+        if (current?.next_at !== p.scheduled) {
+          recorded.push(false);
+          continue;
+        }
+        await this.followups.update(row.dir, row.party, row.id, p.changes, tx);
       }
-      await this.followups.update(row.dir, row.party, row.id, p.changes, tx);
       fields.push(p.fields);
       if (alarm)
         p.raised = await this.#parts.store.raiseAlarm(alarm.type, row.party, alarm.message, tx, {

@@ -66,20 +66,24 @@ export class FollowupRecorder {
   /**
    * What released and received messages start, answer or stop — written in the unit of work
    * that stores them (the node's commit hook calls it). Answers the follow-ups due at once — a
-   * received message's, or one a received reminder restarted — as they now stand in `tx`: the
-   * caller fires their first step in the same unit of work, or leaves them to the loop.
+   * received message's, or one a received reminder restarted — as they now stand in `tx`, and
+   * of them those not yet written (`unwritten`: received messages' new follow-ups). The caller
+   * fires their first step in the same unit of work and writes the unwritten ones, each once
+   * and as its first step left it (`Escalation.fireInCommit`), rather than inserting, reading
+   * back and updating every received message's row.
    */
   async record(
     tx: Executor,
     ledger: LedgerWriter,
     dir: 'in' | 'out',
     messages: readonly CommittedMessage[],
-  ): Promise<FollowupRow[]> {
+  ): Promise<{ due: FollowupRow[]; unwritten: FollowupRow[] }> {
     const incidents = new Set<string>();
     const acked: Array<[string, string, AckInfo]> = [];
     const stopped: string[] = [];
     const due: FollowupRow[] = [];
     const fresh: FollowupRow[] = [];
+    const unwritten: FollowupRow[] = [];
     for (const m of messages) {
       const { body } = m;
       if (body.incident) incidents.add(body.incident);
@@ -171,12 +175,14 @@ export class FollowupRecorder {
           // Received: notify at once. Sent: look again at the deadline.
           next_at: dir === 'in' ? at : at + ackMs,
         });
-        fresh.push(followup);
-        if (dir === 'in') due.push(followup);
+        if (dir === 'in') {
+          due.push(followup);
+          unwritten.push(followup);
+        } else fresh.push(followup);
       }
     }
     if (fresh.length) await this.followups.add(fresh, tx);
-    if (!incidents.size && !acked.length && !stopped.length) return due;
+    if (!incidents.size && !acked.length && !stopped.length) return { due, unwritten };
     ledger.afterCommit(() => {
       const { events, alarms, logger } = this.#parts;
       for (const [party, id, info] of acked) events.emit('acknowledged', party, id, info);
@@ -186,6 +192,6 @@ export class FollowupRecorder {
           .clearAbout(stopped, 'acknowledged or withdrawn')
           .catch((err) => logger.error({ err }, 'clearing acknowledged alarms failed'));
     });
-    return due;
+    return { due, unwritten };
   }
 }
