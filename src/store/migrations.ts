@@ -663,6 +663,40 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0034-roster-version': {
+      // A token of the roster's state, which the database changes on every write to the tables
+      // "who is on duty" reads (desks, desk_staff, shifts, users), whoever writes them: a
+      // replica, a CLI beside the node, a migration. Roster.onDuty keeps its answers per desk
+      // while the token holds, so an escalation step costs one read, not five. A fresh random
+      // value rather than a count: a transaction that changed the roster and rolled back may
+      // have shown its uncommitted count, which the next change would then reuse.
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('roster_version')
+          .addColumn('id', 'integer', (c) => c.primaryKey())
+          .addColumn('version', bigint, (c) => c.notNull())
+          .execute();
+        await sql`insert into roster_version (id, version) values (1, 0)`.execute(db);
+        const tables = ['desks', 'desk_staff', 'shifts', 'users'];
+        if (dialect === 'postgres') {
+          await sql`create function roster_changed() returns trigger language plpgsql as $$
+            begin
+              update roster_version set version = (random() * 9007199254740991)::bigint;
+              return null;
+            end $$`.execute(db);
+          for (const table of tables)
+            await sql`create trigger ${sql.raw(`${table}_roster_changed`)}
+              after insert or update or delete on ${sql.table(table)}
+              for each statement execute function roster_changed()`.execute(db);
+          return;
+        }
+        for (const table of tables)
+          for (const event of ['insert', 'update', 'delete'])
+            await sql`create trigger ${sql.raw(`${table}_roster_${event}`)}
+              after ${sql.raw(event)} on ${sql.table(table)}
+              begin update roster_version set version = random(); end`.execute(db);
+      },
+    },
   };
 }
 

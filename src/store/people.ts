@@ -223,6 +223,16 @@ export class PeopleStore {
     return row && { ...row, id: Number(row.id) };
   }
 
+  /** The roster's version token (migration 0034): changed by every write to what `onDuty` reads. */
+  async rosterVersion(q: Executor = this.db): Promise<string> {
+    const [row] = await this.#store.rows(
+      q.selectFrom('roster_version').select('version').where('id', '=', 1),
+      q,
+      true,
+    );
+    return String(row?.version);
+  }
+
   /** The first live shift of a desk starting at or after `at`. */
   async nextShift(desk: string, at: string, q: Executor = this.db): Promise<ShiftRow | undefined> {
     const [row] = await this.#store.rows(

@@ -496,6 +496,12 @@ export interface DisputedTable extends InboxTable {
   rotation: string;
 }
 
+/** One row: a token the database changes on every write to the roster's tables (0034). */
+export interface RosterVersionTable {
+  id: number;
+  version: number | string;
+}
+
 /** A lease held by one replica of a party (src/node/core/leadership.ts); PostgreSQL only. */
 export interface LeasesTable {
   name: string;
@@ -539,4 +545,5 @@ export interface Database {
   recovery_codes: RecoveryCodesTable;
   push_subscriptions: PushSubscriptionsTable;
   leases: LeasesTable;
+  roster_version: RosterVersionTable;
 }

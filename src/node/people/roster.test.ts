@@ -138,6 +138,48 @@ describe.each(BACKENDS)('the duty roster on %s', (backend) => {
     });
   });
 
+  test('the answer kept for a desk gives way to any roster change, whoever writes it', async () => {
+    const at = new Date('2026-03-05T10:00:00Z');
+    const duty = async () => (await site.roster.onDuty('duty-officer', at)).onDuty;
+    await site.roster.addShift(by, {
+      desk: 'duty-officer',
+      user: 'wang',
+      startsAt: '2026-03-05T08:00:00Z',
+      endsAt: '2026-03-05T20:00:00Z',
+    });
+    expect(await duty()).toMatchObject({ user: 'wang', displayName: null });
+    await site.roster.putStaff(by, 'duty-officer', 'wang', [{ kind: 'console' }]);
+    expect((await duty())?.routes).toEqual([{ kind: 'console' }]);
+    // Written beside the roster's own methods (a replica, a CLI): the database notices.
+    await site.store.db
+      .updateTable('users')
+      .set({ display_name: 'Wang Wei' })
+      .where('name', '=', 'wang')
+      .execute();
+    expect(await duty()).toMatchObject({ user: 'wang', displayName: 'Wang Wei' });
+    // A change seen inside a transaction that then rolls back is not kept.
+    const shift = site.store.db
+      .updateTable('shifts')
+      .where('starts_at', '=', '2026-03-05T08:00:00.000Z');
+    await expect(
+      site.store.db.transaction().execute(async (tx) => {
+        await tx
+          .updateTable('shifts')
+          .set({ cancelled_at: at.toISOString() })
+          .where('starts_at', '=', '2026-03-05T08:00:00.000Z')
+          .execute();
+        expect((await site.roster.onDuty('duty-officer', at, tx)).onDuty).toBeNull();
+        throw new Error('rolled back');
+      }),
+    ).rejects.toThrow('rolled back');
+    expect(await duty()).toMatchObject({ user: 'wang' });
+    await shift.set({ cancelled_at: at.toISOString() }).execute();
+    expect(await site.roster.onDuty('duty-officer', at)).toMatchObject({
+      onDuty: null,
+      reason: 'no shift at "duty-officer" covers 2026-03-05T10:00:00.000Z',
+    });
+  });
+
   test('handover: the outgoing person hands over open items, only the incoming one confirms', async () => {
     clock.set('2026-03-01T19:45:00.000Z');
     expect(

@@ -30,11 +30,23 @@ function iso(text: string, what: string): string {
   return new Date(ms).toISOString();
 }
 
+/**
+ * A desk's duty as read at `from`, which holds until `until` (ms) while the roster's version
+ * token (migration 0034: the database changes it on every roster write) is `version`.
+ */
+interface KnownDuty extends Pick<Duty, 'onDuty' | 'next' | 'reason'> {
+  version: string;
+  from: number;
+  until: number;
+}
+
 export class Roster {
   readonly #store: Store;
   readonly #people: PeopleStore;
   readonly #trail: AuditTrail;
   readonly #clock: () => Date;
+  /** `onDuty`'s answers by desk (a few dozen desks at most: only desks that exist are kept). */
+  readonly #duties = new Map<string, KnownDuty>();
 
   constructor(
     store: Store,
@@ -178,27 +190,55 @@ export class Roster {
   /**
    * Who is on duty at `desk` at `at` (now by default): one answer. Read through `q` when given:
    * inside a unit of work (escalation's first step in the receive commit), a read outside its
-   * transaction would wait on SQLite for the very connection that transaction holds.
+   * transaction would wait on SQLite for the very connection that transaction holds. The answer
+   * is kept per desk until the next shift boundary or any roster change (one read checks it).
    */
   async onDuty(desk: string, at: Date = this.#clock(), q?: Executor): Promise<Duty> {
-    await this.#desk(desk, q);
+    const version = await this.#people.rosterVersion(q);
+    const ms = at.getTime();
+    let known = this.#duties.get(desk);
+    if (!known || known.version !== version || ms < known.from || ms >= known.until) {
+      known = await this.#readDuty(desk, at, version, q);
+      this.#duties.set(desk, known);
+    }
     const t = at.toISOString();
-    const justAfter = new Date(at.getTime() + 1).toISOString();
-    const [shift] = await this.#people.shifts(desk, t, justAfter, q);
-    const next = await this.#people.nextShift(desk, justAfter, q);
-    const answer: Duty = {
+    const { onDuty, next, reason } = known;
+    return {
       desk,
       at: t,
+      onDuty,
+      next,
+      ...(reason ? { reason } : onDuty ? {} : { reason: `no shift at "${desk}" covers ${t}` }),
+    };
+  }
+
+  /**
+   * Who is on duty at `desk` from `at` until the next shift starts or the one found ends, while
+   * the roster stays at `version`: no shift starts in between (`next` is the first), so the first
+   * shift covering `at` still covers every moment until then, and is still the first.
+   */
+  async #readDuty(desk: string, at: Date, version: string, q?: Executor): Promise<KnownDuty> {
+    await this.#desk(desk, q);
+    const justAfter = new Date(at.getTime() + 1).toISOString();
+    const [shift] = await this.#people.shifts(desk, at.toISOString(), justAfter, q);
+    const next = await this.#people.nextShift(desk, justAfter, q);
+    const known: KnownDuty = {
+      version,
+      from: at.getTime(),
+      until: Math.min(
+        shift ? Date.parse(shift.ends_at) : Number.POSITIVE_INFINITY,
+        next ? Date.parse(next.starts_at) : Number.POSITIVE_INFINITY,
+      ),
       onDuty: null,
       next: next ? { user: next.user_name, startsAt: next.starts_at, endsAt: next.ends_at } : null,
     };
-    if (!shift) return { ...answer, reason: `no shift at "${desk}" covers ${t}` };
+    if (!shift) return known;
     const user = await this.#people.user(shift.user_name, q);
     if (!user || user.disabled_at)
-      return { ...answer, reason: `the rostered person, ${shift.user_name}, is disabled` };
+      return { ...known, reason: `the rostered person, ${shift.user_name}, is disabled` };
     const staff = (await this.#people.staff(desk, q)).find((s) => s.user_name === user.name);
     return {
-      ...answer,
+      ...known,
       onDuty: {
         user: user.name,
         displayName: user.display_name,
