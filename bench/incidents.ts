@@ -24,6 +24,7 @@ import { type FollowupRow, FollowupStore, newFollowup } from '../src/store/follo
 import { openPostgresStore } from '../src/store/postgres/index.ts';
 import { openSqliteStore } from '../src/store/sqlite/index.ts';
 import { createPair, draft } from '../test/support/pair.ts';
+import { TEST_POSTGRES } from '../test/support/postgres.ts';
 import type { BenchOptions } from './run.ts';
 
 const MESSAGES = Number(process.env.BENCH_INCIDENTS ?? 200);
@@ -163,8 +164,6 @@ async function receiptToNotifier() {
   }
 }
 
-const PG_URL = process.env.HOTLINE_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
-
 async function pendingTimers(backend: 'sqlite' | 'postgres') {
   const dir = mkdtempSync(join(tmpdir(), 'hotline-bench-timers-'));
   const file = join(dir, 'timers.db');
@@ -172,7 +171,7 @@ async function pendingTimers(backend: 'sqlite' | 'postgres') {
   const store =
     backend === 'sqlite'
       ? await openSqliteStore(file)
-      : await openPostgresStore({ url: PG_URL, schema });
+      : await openPostgresStore({ url: TEST_POSTGRES, schema });
   try {
     const followups = new FollowupStore(store);
     const base = Date.now();

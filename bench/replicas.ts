@@ -10,7 +10,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import {
   BEIJING,
   draft,
@@ -24,9 +23,9 @@ import {
   until,
   WASHINGTON,
 } from '../test/integration/nodes.ts';
+import { dropSchemas, TEST_POSTGRES } from '../test/support/postgres.ts';
 import type { BenchOptions } from './run.ts';
 
-const URL = process.env.HOTLINE_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
 const KILLS = Number(process.env.HOTLINE_BENCH_KILLS ?? 10);
 const MESSAGES = 300;
 const FLASHES = 20;
@@ -104,7 +103,11 @@ async function flashLatency(via: HotlineNode, to: string) {
 
 async function party(root: string, replicas: number, schema: string) {
   const us = replicas
-    ? await HotlineNode.replicas(root, replicas, SETTINGS, { url: URL, schema, leaseMs: LEASE_MS })
+    ? await HotlineNode.replicas(root, replicas, SETTINGS, {
+        url: TEST_POSTGRES,
+        schema,
+        leaseMs: LEASE_MS,
+      })
     : [await HotlineNode.init(root, WASHINGTON, SETTINGS)];
   const first = us[0] as HotlineNode;
   const cn = await HotlineNode.init(root, BEIJING, SETTINGS);
@@ -174,10 +177,7 @@ export async function benchReplicas(options: BenchOptions) {
     return figures;
   } finally {
     await killAll();
-    const client = new pg.Client({ connectionString: URL });
-    await client.connect();
-    await client.query(`drop schema if exists ${schema} cascade`);
-    await client.end();
+    await dropSchemas(schema);
     for (const root of roots) removeUnlessKept(root);
   }
 }

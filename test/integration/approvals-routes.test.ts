@@ -3,7 +3,6 @@
  * loopback (Washington and Beijing), through the operator API as the console and CLI use it.
  */
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { RunningNode } from '../../src/app/start.ts';
@@ -15,9 +14,9 @@ import { exportLedger } from '../../src/node/record/export.ts';
 import type { Draft } from '../../src/protocol/body.ts';
 import { sha256, toHex, utf8 } from '../../src/protocol/encoding.ts';
 import { createPair, draft, eventually, flashReport, type Pair } from '../support/pair.ts';
+import { dropSchemas, TEST_POSTGRES } from '../support/postgres.ts';
 import { BACKENDS } from '../support/site.ts';
 
-const POSTGRES = process.env.HOTLINE_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
 const run = randomBytes(4).toString('hex');
 const schemaOf = (party: string) => `hotline_approvals_${run}_${party}`;
 
@@ -65,7 +64,7 @@ describe.each(BACKENDS)('on %s', (backend) => {
       { approvals: { rules: defaults.rules, templates: [...defaults.templates, ACTUAL_FLASH] } },
       (party) =>
         backend === 'postgres'
-          ? { store: { backend: 'postgres', url: POSTGRES, schema: schemaOf(party) } }
+          ? { store: { backend: 'postgres', url: TEST_POSTGRES, schema: schemaOf(party) } }
           : {},
     );
     const us = await pair.start(pair.us);
@@ -86,14 +85,7 @@ describe.each(BACKENDS)('on %s', (backend) => {
   afterAll(async () => {
     await pair?.close();
     if (backend !== 'postgres') return;
-    const client = new pg.Client({ connectionString: POSTGRES });
-    await client.connect();
-    try {
-      for (const party of ['us', 'cn'])
-        await client.query(`drop schema if exists ${schemaOf(party)} cascade`);
-    } finally {
-      await client.end();
-    }
+    await dropSchemas(...['us', 'cn'].map(schemaOf));
   });
 
   interface Answer {

@@ -20,6 +20,7 @@ import { readToken } from '../../src/node/core/data.ts';
 import { libpqEnvironment } from '../../src/node/record/backup.ts';
 import type { OutboxItem, Released } from '../../src/protocol/views.ts';
 import { createPair, draft, eventually, type Pair } from '../support/pair.ts';
+import { TEST_POSTGRES } from '../support/postgres.ts';
 import { hotline, hotlineOk } from './nodes.ts';
 
 /**
@@ -28,7 +29,6 @@ import { hotline, hotlineOk } from './nodes.ts';
  */
 let agent = new Agent();
 
-const PG_URL = process.env.HOTLINE_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
 const BEFORE = 30;
 const DURING = 20;
 
@@ -88,7 +88,7 @@ describe.each(['sqlite', 'postgres'] as const)('backup and restore on %s', (back
   afterAll(async () => {
     await pair?.close();
     if (backend === 'postgres') {
-      const client = new pg.Client({ connectionString: PG_URL });
+      const client = new pg.Client({ connectionString: TEST_POSTGRES });
       await client.connect();
       for (const party of ['us', 'cn'])
         await client.query(`drop schema if exists ${schemaOf(party)} cascade`);
@@ -100,7 +100,7 @@ describe.each(['sqlite', 'postgres'] as const)('backup and restore on %s', (back
   test('a backup taken mid-stream restores to a node whose ledger verifies', async () => {
     pair = await createPair({ heartbeatMs: 500 }, (party) =>
       backend === 'postgres'
-        ? { store: { backend: 'postgres', url: PG_URL, schema: schemaOf(party) } }
+        ? { store: { backend: 'postgres', url: TEST_POSTGRES, schema: schemaOf(party) } }
         : {},
     );
     await pair.start(pair.us);
@@ -133,11 +133,11 @@ describe.each(['sqlite', 'postgres'] as const)('backup and restore on %s', (back
       for (const side of ['-wal', '-shm']) rmSync(`${db}${side}`, { force: true });
       copyFileSync(file, db);
     } else {
-      const env = { ...process.env, ...libpqEnvironment(PG_URL) };
+      const env = { ...process.env, ...libpqEnvironment(TEST_POSTGRES) };
       execFileSync('createdb', [restoredDb], { env });
       execFileSync('pg_restore', ['--no-owner', `--dbname=${restoredDb}`, file], { env });
       const config = readConfig(pair.us.dir);
-      const url = new URL(PG_URL);
+      const url = new URL(TEST_POSTGRES);
       url.pathname = `/${restoredDb}`;
       writeConfig(pair.us.dir, { ...config, store: { ...config.store, url: url.toString() } });
     }

@@ -12,7 +12,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import pg from 'pg';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { buildServices, type Services } from '../../src/app/services.ts';
@@ -22,8 +21,8 @@ import { dataFolderActor } from '../../src/node/people/people.ts';
 import type { EscalationStep } from '../../src/protocol/views.ts';
 import type { AlarmRow } from '../../src/store/store.ts';
 import { createPair, eventually, flashReport, type Pair } from '../support/pair.ts';
+import { dropSchemas, TEST_POSTGRES } from '../support/postgres.ts';
 
-const PG_URL = process.env.HOTLINE_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
 const SECRET = 'webhook-secret-for-tests-0123456789';
 
 describe.each(['sqlite', 'postgres'] as const)('the first escalation step on %s', (backend) => {
@@ -68,7 +67,7 @@ describe.each(['sqlite', 'postgres'] as const)('the first escalation step on %s'
     await new Promise<void>((resolve) => hooks.listen(0, '127.0.0.1', resolve));
     pair = await createPair({}, (party) =>
       backend === 'postgres'
-        ? { store: { backend: 'postgres', url: PG_URL, schema: schemaOf(party) } }
+        ? { store: { backend: 'postgres', url: TEST_POSTGRES, schema: schemaOf(party) } }
         : {},
     );
   }, 60_000);
@@ -86,11 +85,7 @@ describe.each(['sqlite', 'postgres'] as const)('the first escalation step on %s'
     hooks.closeAllConnections();
     await new Promise<void>((resolve) => hooks.close(() => resolve()));
     if (backend === 'postgres') {
-      const client = new pg.Client({ connectionString: PG_URL });
-      await client.connect();
-      for (const party of ['us', 'cn'])
-        await client.query(`drop schema if exists ${schemaOf(party)} cascade`);
-      await client.end();
+      await dropSchemas(...['us', 'cn'].map(schemaOf));
     }
   });
 

@@ -8,16 +8,15 @@
  * The whole run is made once on SQLite and once on PostgreSQL (127.0.0.1:5432, db `test`).
  */
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { RunningNode } from '../../src/app/start.ts';
 import { readToken } from '../../src/node/core/data.ts';
 import { dataFolderActor } from '../../src/node/people/people.ts';
 import type { ConferenceItem, PresenceItem } from '../../src/protocol/flows.ts';
 import { createPair, eventually, type Pair } from '../support/pair.ts';
+import { dropSchemas, TEST_POSTGRES } from '../support/postgres.ts';
 import { hotlineOk } from './nodes.ts';
 
-const PG_URL = process.env.HOTLINE_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
 const MINUTE = 60_000;
 
 describe.each(['sqlite', 'postgres'] as const)('presence and conference flows on %s', (backend) => {
@@ -62,7 +61,7 @@ describe.each(['sqlite', 'postgres'] as const)('presence and conference flows on
   beforeAll(async () => {
     pair = await createPair({}, (party) => ({
       ...(backend === 'postgres'
-        ? { store: { backend: 'postgres', url: PG_URL, schema: schemaOf(party) } }
+        ? { store: { backend: 'postgres', url: TEST_POSTGRES, schema: schemaOf(party) } }
         : {}),
       // Beijing names the person beside the desk, so Washington reads who answered.
       ...(party === 'cn' ? ({ access: { disclosePersons: true } } as never) : {}),
@@ -93,11 +92,7 @@ describe.each(['sqlite', 'postgres'] as const)('presence and conference flows on
   afterAll(async () => {
     await pair?.close();
     if (backend === 'postgres') {
-      const client = new pg.Client({ connectionString: PG_URL });
-      await client.connect();
-      for (const party of ['us', 'cn'])
-        await client.query(`drop schema if exists ${schemaOf(party)} cascade`);
-      await client.end();
+      await dropSchemas(...['us', 'cn'].map(schemaOf));
     }
   });
 

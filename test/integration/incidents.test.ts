@@ -12,7 +12,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import pg from 'pg';
 import { SMTPServer } from 'smtp-server';
 import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -24,8 +23,8 @@ import type { AckInfo, EscalationStep } from '../../src/protocol/views.ts';
 import type { AlarmRow } from '../../src/store/store.ts';
 import { createPair, draft, eventually, type Pair } from '../support/pair.ts';
 import { freePort } from '../support/ports.ts';
+import { dropSchemas, TEST_POSTGRES } from '../support/postgres.ts';
 
-const PG_URL = process.env.HOTLINE_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
 const SECRET = 'webhook-secret-for-tests-0123456789';
 const MINUTE = 60_000;
 
@@ -140,7 +139,7 @@ describe.each(['sqlite', 'postgres'] as const)('incidents and escalation on %s',
     } as never;
     pair = await createPair(settings, (party) =>
       backend === 'postgres'
-        ? { store: { backend: 'postgres', url: PG_URL, schema: schemaOf(party) } }
+        ? { store: { backend: 'postgres', url: TEST_POSTGRES, schema: schemaOf(party) } }
         : {},
     );
     const running = await pair.start(pair.us, { clock });
@@ -207,11 +206,7 @@ describe.each(['sqlite', 'postgres'] as const)('incidents and escalation on %s',
     hooks.closeAllConnections();
     await new Promise<void>((resolve) => hooks.close(() => resolve()));
     if (backend === 'postgres') {
-      const client = new pg.Client({ connectionString: PG_URL });
-      await client.connect();
-      for (const party of ['us', 'cn'])
-        await client.query(`drop schema if exists ${schemaOf(party)} cascade`);
-      await client.end();
+      await dropSchemas(...['us', 'cn'].map(schemaOf));
     }
   });
 

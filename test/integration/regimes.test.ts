@@ -11,7 +11,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { RunningNode } from '../../src/app/start.ts';
@@ -21,11 +20,10 @@ import { exportLedgerToFile } from '../../src/node/record/export.ts';
 import { DEFAULT_REGIMES_FILE } from '../../src/protocol/regimes.ts';
 import type { ComplianceBoard, Obligation } from '../../src/protocol/views.ts';
 import { createPair, draft, eventually, type Pair } from '../support/pair.ts';
+import { dropSchemas, TEST_POSTGRES } from '../support/postgres.ts';
 import { hotline } from './nodes.ts';
 
 const HOUR = 3_600_000;
-
-const PG_URL = process.env.HOTLINE_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 describe('the regimes file at the command line', () => {
   test('a bad regimes file is refused with every problem named; the commands have help', async () => {
@@ -91,7 +89,7 @@ describe.each(['sqlite', 'postgres'] as const)(
     beforeAll(async () => {
       pair = await createPair({}, (party) =>
         backend === 'postgres'
-          ? { store: { backend: 'postgres', url: PG_URL, schema: schemaOf(party) } }
+          ? { store: { backend: 'postgres', url: TEST_POSTGRES, schema: schemaOf(party) } }
           : {},
       );
       await pair.start(pair.us, { clock });
@@ -101,11 +99,7 @@ describe.each(['sqlite', 'postgres'] as const)(
     afterAll(async () => {
       await pair?.close();
       if (backend === 'postgres') {
-        const client = new pg.Client({ connectionString: PG_URL });
-        await client.connect();
-        for (const party of ['us', 'cn'])
-          await client.query(`drop schema if exists ${schemaOf(party)} cascade`);
-        await client.end();
+        await dropSchemas(...['us', 'cn'].map(schemaOf));
       }
     });
 

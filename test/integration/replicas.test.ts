@@ -10,9 +10,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import WebSocket from 'ws';
+import { dropSchemas, TEST_POSTGRES } from '../support/postgres.ts';
 import {
   BEIJING,
   draft,
@@ -29,7 +29,6 @@ import {
   until,
 } from './nodes.ts';
 
-const URL = process.env.HOTLINE_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
 const SCHEMA = `hotline_replicas_${randomBytes(4).toString('hex')}`;
 /** Messages each way. */
 const MESSAGES = 40;
@@ -102,7 +101,9 @@ describe('three replicas of one party over PostgreSQL: SIGKILL and SIGSTOP of th
 
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'hotline-replicas-'));
-    replicas.push(...(await HotlineNode.replicas(root, 3, SETTINGS, { url: URL, schema: SCHEMA })));
+    replicas.push(
+      ...(await HotlineNode.replicas(root, 3, SETTINGS, { url: TEST_POSTGRES, schema: SCHEMA })),
+    );
     const first = replicas[0] as HotlineNode;
     cn = await HotlineNode.init(root, BEIJING, SETTINGS);
     await first.pin(cn);
@@ -115,10 +116,7 @@ describe('three replicas of one party over PostgreSQL: SIGKILL and SIGSTOP of th
   afterAll(async () => {
     for (const r of paused) r.resume();
     await killAll();
-    const client = new pg.Client({ connectionString: URL });
-    await client.connect();
-    await client.query(`drop schema if exists ${SCHEMA} cascade`);
-    await client.end();
+    await dropSchemas(SCHEMA);
     removeUnlessKept(root);
   });
 

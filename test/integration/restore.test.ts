@@ -18,13 +18,13 @@ import { afterAll, expect, test } from 'vitest';
 import { readConfig, writeConfig } from '../../src/node/core/config.ts';
 import { backupNode, libpqEnvironment } from '../../src/node/record/backup.ts';
 import { createPair, draft, eventually, type Pair, type Site } from '../support/pair.ts';
+import { TEST_POSTGRES } from '../support/postgres.ts';
 import { hotline, hotlineOk } from './nodes.ts';
 
 const BEFORE = 20;
 const AFTER = 200;
 const NEW = 5;
 
-const PG_URL = process.env.HOTLINE_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
 const run = randomBytes(4).toString('hex');
 const schemaOf = (party: string) => `hotline_restore_${run}_${party}`;
 const restoredDb = `hotline_restored_${run}`;
@@ -32,7 +32,7 @@ const restoredDb = `hotline_restored_${run}`;
 const pairs: Pair[] = [];
 afterAll(async () => {
   for (const p of pairs) await p.close();
-  const client = new pg.Client({ connectionString: PG_URL });
+  const client = new pg.Client({ connectionString: TEST_POSTGRES });
   await client.connect();
   for (const party of ['us', 'cn'])
     await client.query(`drop schema if exists ${schemaOf(party)} cascade`);
@@ -79,7 +79,7 @@ test.each(['sqlite', 'postgres'] as const)(
   async (backend) => {
     const pair = await createPair({ heartbeatMs: 300 }, (party) =>
       backend === 'postgres'
-        ? { store: { backend: 'postgres', url: PG_URL, schema: schemaOf(party) } }
+        ? { store: { backend: 'postgres', url: TEST_POSTGRES, schema: schemaOf(party) } }
         : {},
     );
     pairs.push(pair);
@@ -101,11 +101,11 @@ test.each(['sqlite', 'postgres'] as const)(
     await pair.stop(us);
     if (backend === 'postgres') {
       // pg_restore into a fresh database, as docs/deployment.md says, then the marker.
-      const env = { ...process.env, ...libpqEnvironment(PG_URL) };
+      const env = { ...process.env, ...libpqEnvironment(TEST_POSTGRES) };
       execFileSync('createdb', [restoredDb], { env });
       execFileSync('pg_restore', ['--no-owner', `--dbname=${restoredDb}`, backup], { env });
       const config = readConfig(us.dir);
-      const url = new URL(PG_URL);
+      const url = new URL(TEST_POSTGRES);
       url.pathname = `/${restoredDb}`;
       writeConfig(us.dir, { ...config, store: { ...config.store, url: url.toString() } });
     }

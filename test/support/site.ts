@@ -6,7 +6,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import pino from 'pino';
 import { buildServices, type Services } from '../../src/app/services.ts';
 import type { Config } from '../../src/node/core/config.ts';
@@ -16,6 +15,7 @@ import { readFactorKey } from '../../src/node/core/factor-key.ts';
 import type { People } from '../../src/node/people/people.ts';
 import type { Store } from '../../src/store/store.ts';
 import { freePort } from './ports.ts';
+import { dropSchemas, TEST_POSTGRES } from './postgres.ts';
 
 /** A clock that stands still until the test moves it. */
 export class TestClock {
@@ -44,7 +44,6 @@ export interface Site extends People {
 
 /** The backends the people tests run on; PostgreSQL as the store's own tests reach it. */
 export const BACKENDS = ['sqlite', 'postgres'] as const;
-const POSTGRES = process.env.HOTLINE_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 /**
  * A fresh node "us" with its first admin, on SQLite or in a PostgreSQL schema of its own (dropped
@@ -59,7 +58,9 @@ export async function openSite(
 ): Promise<Site> {
   const schema = `hotline_site_${randomBytes(4).toString('hex')}`;
   const store: Config['store'] | undefined =
-    options.backend === 'postgres' ? { backend: 'postgres', url: POSTGRES, schema } : undefined;
+    options.backend === 'postgres'
+      ? { backend: 'postgres', url: TEST_POSTGRES, schema }
+      : undefined;
   const dir = join(mkdtempSync(join(tmpdir(), 'hotline-site-')), 'us');
   const listen = `127.0.0.1:${await freePort()}`;
   const operatorListen = `127.0.0.1:${await freePort()}`;
@@ -101,13 +102,7 @@ export async function openSite(
       await opened.close();
       rmSync(join(dir, '..'), { recursive: true, force: true });
       if (!store) return;
-      const client = new pg.Client({ connectionString: POSTGRES });
-      await client.connect();
-      try {
-        await client.query(`drop schema if exists ${schema} cascade`);
-      } finally {
-        await client.end();
-      }
+      await dropSchemas(schema);
     },
   };
 }

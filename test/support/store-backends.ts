@@ -11,13 +11,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll } from 'vitest';
 import { openPostgresStore } from '../../src/store/postgres/index.ts';
 import { openSqliteStore } from '../../src/store/sqlite/index.ts';
 import type { Store } from '../../src/store/store.ts';
-
-const URL = process.env.HOTLINE_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
+import { dropSchemas, TEST_POSTGRES } from './postgres.ts';
 
 export function storeBackends(name: string): {
   /** The temporary folder, for other files the test makes. */
@@ -28,16 +26,13 @@ export function storeBackends(name: string): {
   const dir = mkdtempSync(join(tmpdir(), `hotline-${name}-store-`));
   afterAll(async () => {
     rmSync(dir, { recursive: true, force: true });
-    const client = new pg.Client({ connectionString: URL });
-    await client.connect();
-    await client.query(`drop schema if exists ${schema} cascade`);
-    await client.end();
+    await dropSchemas(schema);
   });
   return {
     dir,
     backends: [
       ['sqlite', () => openSqliteStore(join(dir, 'hotline.db'))],
-      ['postgres', () => openPostgresStore({ url: URL, schema })],
+      ['postgres', () => openPostgresStore({ url: TEST_POSTGRES, schema })],
     ],
   };
 }

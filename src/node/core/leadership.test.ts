@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { dropSchemas, TEST_POSTGRES } from '../../../test/support/postgres.ts';
 import { eventLeaf } from '../../ledger/leaves.ts';
 import { MemoryHashStore, treeHashSync } from '../../ledger/merkle.ts';
 import { ed25519NoteSigner } from '../../ledger/note.ts';
@@ -17,7 +18,6 @@ import { Ledger } from '../record/ledger.ts';
 import { FencedError, Leadership, type Loops } from './leadership.ts';
 import { Metrics } from './metrics.ts';
 
-const URL = process.env.HOTLINE_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
 const signer = () => ed25519NoteSigner('hotline/test/log', new Uint8Array(32).fill(7));
 
 interface Replica {
@@ -38,10 +38,10 @@ let schema: string;
 const replicas: Replica[] = [];
 
 async function replica(id: string): Promise<Replica> {
-  const store = await openPostgresStore({ url: URL, schema, idleInTransactionMs: 2000 });
+  const store = await openPostgresStore({ url: TEST_POSTGRES, schema, idleInTransactionMs: 2000 });
   const metrics = new Metrics('us', false);
   const leadership = new Leadership({
-    leases: new PostgresLeases({ url: URL, schema }),
+    leases: new PostgresLeases({ url: TEST_POSTGRES, schema }),
     id,
     leaseMs: 1000,
     renewMs: 200,
@@ -104,10 +104,7 @@ afterEach(async () => {
     await r.leadership.stop();
     await r.store.close();
   }
-  const client = new pg.Client({ connectionString: URL });
-  await client.connect();
-  await client.query(`drop schema if exists ${schema} cascade`);
-  await client.end();
+  await dropSchemas(schema);
 });
 
 describe('replicas over one PostgreSQL', () => {
@@ -121,7 +118,7 @@ describe('replicas over one PostgreSQL', () => {
     expect(a.starts).toBe(1);
 
     // a is "paused": its lease is cut short as a missed renewal would end it, and b acquires.
-    const client = new pg.Client({ connectionString: URL });
+    const client = new pg.Client({ connectionString: TEST_POSTGRES });
     await client.connect();
     await client.query(`update ${schema}.leases set expires_at = 0`);
     await client.end();

@@ -5,9 +5,9 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createPair, draft, eventually, type Pair } from '../../../test/support/pair.ts';
+import { dropSchemas, TEST_POSTGRES } from '../../../test/support/postgres.ts';
 import type { RunningNode } from '../../app/start.ts';
 import { compareViews, verifyBundle } from '../../ledger/verify.ts';
 import { ConfigError, parseConfig } from '../../node/core/config.ts';
@@ -15,32 +15,20 @@ import { paths } from '../../node/core/data.ts';
 import { exportLedger } from '../../node/record/export.ts';
 import { openPostgresStore } from './index.ts';
 
-const URL = process.env.HOTLINE_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
 const run = randomBytes(4).toString('hex');
 const schemaOf = (party: string) => `hotline_test_${run}_${party}`;
 
 let pair: Pair;
 
-async function dropSchemas(): Promise<void> {
-  const client = new pg.Client({ connectionString: URL });
-  await client.connect();
-  try {
-    for (const party of ['us', 'cn', 'x'])
-      await client.query(`drop schema if exists ${schemaOf(party)} cascade`);
-  } finally {
-    await client.end();
-  }
-}
-
 beforeAll(async () => {
   pair = await createPair({}, (party) => ({
-    store: { backend: 'postgres', url: URL, schema: schemaOf(party) },
+    store: { backend: 'postgres', url: TEST_POSTGRES, schema: schemaOf(party) },
   }));
 });
 
 afterAll(async () => {
   await pair?.close();
-  await dropSchemas();
+  await dropSchemas(...['us', 'cn', 'x'].map(schemaOf));
 });
 
 async function receipted(node: RunningNode, to: string, id: string): Promise<void> {
@@ -114,14 +102,14 @@ describe('two nodes on PostgreSQL', () => {
   }, 120_000);
 
   test('a second open finds the schema migrated and the data in place', async () => {
-    const store = await openPostgresStore({ url: URL, schema: schemaOf('x') });
+    const store = await openPostgresStore({ url: TEST_POSTGRES, schema: schemaOf('x') });
     try {
       await store.setMeta('probe', 'one');
       expect(await store.getMeta('probe')).toBe('one');
     } finally {
       await store.close();
     }
-    const again = await openPostgresStore({ url: URL, schema: schemaOf('x') });
+    const again = await openPostgresStore({ url: TEST_POSTGRES, schema: schemaOf('x') });
     try {
       expect(await again.getMeta('probe')).toBe('one');
       expect(await again.ledgerSize()).toBe(0);
@@ -131,7 +119,7 @@ describe('two nodes on PostgreSQL', () => {
   });
 
   test('a group-committed transaction is kept, and the commits after it wait for the WAL flush again', async () => {
-    const store = await openPostgresStore({ url: URL, schema: schemaOf('x') });
+    const store = await openPostgresStore({ url: TEST_POSTGRES, schema: schemaOf('x') });
     try {
       await store.transaction((tx) => store.setMeta('lazy', 'kept', tx), { durable: false });
       expect(await store.getMeta('lazy')).toBe('kept');
@@ -147,7 +135,7 @@ describe('two nodes on PostgreSQL', () => {
   });
 
   test('a unit of work whose failed statement was caught is not reported as committed', async () => {
-    const store = await openPostgresStore({ url: URL, schema: schemaOf('x') });
+    const store = await openPostgresStore({ url: TEST_POSTGRES, schema: schemaOf('x') });
     try {
       for (const durable of [true, false])
         await expect(
@@ -168,7 +156,7 @@ describe('two nodes on PostgreSQL', () => {
 });
 
 describe('store settings', () => {
-  test('postgres needs a URL; sqlite takes neither URL nor schema; a schema name is an identifier', () => {
+  test('postgres needs a TEST_POSTGRES; sqlite takes neither TEST_POSTGRES nor schema; a schema name is an identifier', () => {
     expect(() => parseConfig({ party: 'us', store: { backend: 'postgres' } })).toThrow(
       /store.url is required/,
     );
