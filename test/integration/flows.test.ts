@@ -8,7 +8,7 @@
  * The whole run is made once on SQLite and once on PostgreSQL (127.0.0.1:5432, db `test`).
  */
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, onTestFinished, test } from 'vitest';
 import type { RunningNode } from '../../src/app/start.ts';
 import { readToken } from '../../src/node/core/data.ts';
 import { dataFolderActor } from '../../src/node/people/people.ts';
@@ -176,6 +176,11 @@ describe.each(['sqlite', 'postgres'] as const)('presence and conference flows on
 
   test('a presence check left unanswered climbs Beijing’s ladder and is unanswered in Washington', async () => {
     const t0 = now;
+    // One clock serves both nodes: while Beijing's moves past the deadline, Washington's own loop
+    // (a look a second) would fire the unanswered timer at whatever time it then reads. Washington
+    // looks only when the test moves its clock.
+    await us().escalation.pause();
+    onTestFinished(() => us().escalation.start());
     const sent = await ask('Principal, please confirm you are at the console.');
     const id: string = sent.body.id;
     await eventually(() => presence('cn', id), 10_000, 'the check in Beijing');
