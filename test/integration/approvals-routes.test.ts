@@ -10,10 +10,16 @@ import { compareViews, verifyBundle } from '../../src/ledger/verify.ts';
 import { parseConfig } from '../../src/node/core/config.ts';
 import { readToken } from '../../src/node/core/data.ts';
 import { dataFolderActor } from '../../src/node/people/people.ts';
-import { exportLedger } from '../../src/node/record/export.ts';
 import type { Draft } from '../../src/protocol/body.ts';
 import { sha256, toHex, utf8 } from '../../src/protocol/encoding.ts';
-import { createPair, draft, eventually, flashReport, type Pair } from '../support/pair.ts';
+import {
+  createPair,
+  draft,
+  eventually,
+  exportedLines,
+  flashReport,
+  type Pair,
+} from '../support/pair.ts';
 import { dropSchemas, TEST_POSTGRES } from '../support/postgres.ts';
 import { BACKENDS } from '../support/site.ts';
 
@@ -44,18 +50,6 @@ const ACTUAL_FLASH = {
   text: { lang: 'en', body: 'Flash: details follow.' },
   category: 'category.other',
 };
-
-/** A node's ledger export, as `hotline export` writes it, parsed line by line. */
-async function bundle(dir: string): Promise<unknown[]> {
-  let text = '';
-  await exportLedger(dir, (chunk) => {
-    text += chunk;
-  });
-  return text
-    .trimEnd()
-    .split('\n')
-    .map((line) => JSON.parse(line));
-}
 
 describe.each(BACKENDS)('on %s', (backend) => {
   beforeAll(async () => {
@@ -452,8 +446,8 @@ describe.each(BACKENDS)('on %s', (backend) => {
           20_000,
           `${site}'s outbox to empty`,
         );
-      const ours = verifyBundle(await bundle(pair.us.dir));
-      const theirs = verifyBundle(await bundle(pair.cn.dir));
+      const ours = verifyBundle(await exportedLines(pair.us.dir));
+      const theirs = verifyBundle(await exportedLines(pair.cn.dir));
       expect(ours.report.failures).toEqual([]);
       expect(theirs.report.failures).toEqual([]);
       expect(compareViews(ours.view as never, theirs.view as never).failures).toEqual([]);

@@ -7,10 +7,9 @@ import type { NodeKeys } from '../../src/crypto/keys.ts';
 import { compareViews, verifyBundle } from '../../src/ledger/verify.ts';
 import { readConfig, writeConfig } from '../../src/node/core/config.ts';
 import { readOwnCard, readToken } from '../../src/node/core/data.ts';
-import { exportLedger } from '../../src/node/record/export.ts';
 import type { MessageView, Rotations } from '../../src/protocol/views.ts';
 import { loadVocabulary } from '../../src/protocol/vocabulary.ts';
-import { createPair, draft, eventually, type Pair } from '../support/pair.ts';
+import { createPair, draft, eventually, exportedLines, type Pair } from '../support/pair.ts';
 import { forge as forgeAs, stealKeys } from '../support/thief.ts';
 import { REPO } from './nodes.ts';
 
@@ -178,14 +177,10 @@ describe('a stolen signing key', () => {
   }, 30_000);
 
   test('and both ledgers verify offline, the forgery standing out as never sent', async () => {
-    const text: Record<string, string> = { us: '', cn: '' };
-    for (const site of ['us', 'cn'] as const)
-      await exportLedger(pair[site].dir, (chunk) => {
-        text[site] += chunk;
-      });
-    const results = (['us', 'cn'] as const).map((site) =>
-      verifyBundle((text[site] as string).trimEnd().split('\n')),
-    );
+    const results = [
+      verifyBundle(await exportedLines(pair.us.dir)),
+      verifyBundle(await exportedLines(pair.cn.dir)),
+    ];
     for (const { report } of results) expect(report.failures).toEqual([]);
     const [us, cn] = results;
     if (!us?.view || !cn?.view) throw new Error('both bundles have a view');

@@ -13,6 +13,7 @@ import { writeConfig } from '../../src/node/core/config.ts';
 import { initDataDir, openNodeStore } from '../../src/node/core/data.ts';
 import { pinPeer } from '../../src/node/core/peers.ts';
 import { DEFAULT_ACCESS } from '../../src/node/people/people.ts';
+import { exportLedger } from '../../src/node/record/export.ts';
 import type { Draft } from '../../src/protocol/body.ts';
 import { freePort } from './ports.ts';
 import { downgradeToVersion1 } from './tls.ts';
@@ -122,6 +123,15 @@ export async function createPair(
     },
   };
   return pair;
+}
+
+/** A node's ledger export, as `hotline export` writes it, line by line. */
+export async function exportedLines(dir: string): Promise<string[]> {
+  let text = '';
+  await exportLedger(dir, (chunk) => {
+    text += chunk;
+  });
+  return text.trimEnd().split('\n');
 }
 
 export function draft(overrides: Partial<Draft> = {}): Draft {
