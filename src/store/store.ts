@@ -1011,10 +1011,34 @@ export class Store implements HashReader {
     return Number(row.id);
   }
 
-  async getReceipts(ids: readonly number[], q: Executor = this.db): Promise<SignedReceipt[]> {
+  async getReceipts(
+    ids: readonly number[],
+    q: Executor = this.db,
+  ): Promise<Array<{ id: number; receipt: SignedReceipt }>> {
     if (!ids.length) return [];
-    const rows = await q.selectFrom('receipts').select('receipt').where('id', 'in', ids).execute();
-    return rows.map((r) => fromJson(r.receipt));
+    const rows = await q
+      .selectFrom('receipts')
+      .select(['id', 'receipt'])
+      .where('id', 'in', ids)
+      .orderBy('id')
+      .execute();
+    return rows.map((r) => ({ id: Number(r.id), receipt: fromJson(r.receipt) }));
+  }
+
+  /** Names `receiptId` as the receipt of the messages `ids` received from `party`. */
+  async setInboxReceipt(
+    party: string,
+    ids: readonly string[],
+    receiptId: number,
+    q: Executor,
+  ): Promise<void> {
+    if (!ids.length) return;
+    await q
+      .updateTable('inbox')
+      .set({ receipt_id: receiptId })
+      .where('party', '=', party)
+      .where('id', 'in', ids)
+      .execute();
   }
 
   // alarms

@@ -92,6 +92,8 @@ export class FaultProxy {
   refused = 0;
   /** While set, requests are swallowed: never forwarded, never answered, never cut. */
   blackhole = false;
+  /** While set, requests whose line it accepts arrive, and their answers are cut. */
+  loseAnswers: ((line: string) => boolean) | undefined;
   /** While set, each request line is forwarded as it returns it (e.g. without its query). */
   rewriteLine: ((line: string) => string) | undefined;
   rates: FaultRates;
@@ -312,7 +314,7 @@ export class FaultProxy {
     const line = request.subarray(0, Math.max(0, request.indexOf(' HTTP/'))).toString('latin1');
     this.seen.set(line, (this.seen.get(line) ?? 0) + 1);
     let bytes = request;
-    let answer = { delayMs: 0, corrupt: false, drop: false };
+    let answer = { delayMs: 0, corrupt: false, drop: this.loseAnswers?.(line) ?? false };
     if (fault) this.counts[fault]++;
     switch (fault) {
       case 'drop':

@@ -23,6 +23,7 @@ import {
 import type { SenderEpoch, SuiteName } from '../../crypto/seal.ts';
 import { signReceipt } from '../../crypto/statements.ts';
 import { envelopeLeaf, eventLeaf, receiptLeaf } from '../../ledger/leaves.ts';
+import { parseNote } from '../../ledger/note.ts';
 import { attachmentsProblem, tlpBelowMarking } from '../../protocol/attachments.ts';
 import {
   type Body,
@@ -31,7 +32,7 @@ import {
   type Draft,
 } from '../../protocol/body.ts';
 import { citesProblem } from '../../protocol/citations.ts';
-import { fromBase64url } from '../../protocol/encoding.ts';
+import { fromBase64url, utf8 } from '../../protocol/encoding.ts';
 import type { Envelope, Header } from '../../protocol/envelope.ts';
 import { ProtocolError } from '../../protocol/errors.ts';
 import type { BatchResult } from '../../protocol/federation.ts';
@@ -39,7 +40,7 @@ import { jcsBytes } from '../../protocol/jcs.ts';
 import type { Leaf } from '../../protocol/leaf.ts';
 import { LIMITS } from '../../protocol/limits.ts';
 import { notificationProblem } from '../../protocol/notification.ts';
-import type { Receipt, SignedReceipt } from '../../protocol/receipt.ts';
+import type { Receipt, ReceiptEntry, SignedReceipt } from '../../protocol/receipt.ts';
 import type { Regimes } from '../../protocol/regimes.ts';
 import { schemaError } from '../../protocol/validate.ts';
 import { RANK } from '../../protocol/values.ts';
@@ -49,7 +50,7 @@ import { isStoreError, isUniqueViolation } from '../../store/damage.ts';
 import type { RotationStore } from '../../store/rotations.ts';
 import type { AlarmRow, Executor, NewOutboxRow, Store } from '../../store/store.ts';
 import type { Integrity } from '../record/integrity.ts';
-import type { Committer, Ledger, LedgerWriter } from '../record/ledger.ts';
+import { type Committer, type Ledger, type LedgerWriter, logNoteSigner } from '../record/ledger.ts';
 import type { Alarms } from './alarms.ts';
 import type { Config } from './config.ts';
 import type { NodeEvents } from './events.ts';
@@ -470,11 +471,7 @@ export class Node {
       for (const [party, list] of byParty)
         receipts.push(await this.#store(commit, party, list, now()));
       for (const [party, headers] of duplicates) {
-        const receiptIds = await store.inboxReceiptIds(
-          party,
-          headers.map((h) => h.id),
-        );
-        receipts.push(...(await store.getReceipts(receiptIds)));
+        receipts.push(...(await this.#receiptsGiven(commit, party, headers, now())));
         // Stored (by another replica, maybe, whose word of it never came): received here too.
         const tracker = peers.received(party);
         for (const h of headers) tracker.add(h.seq[this.party] as number);
@@ -513,6 +510,95 @@ export class Node {
     return { ids, seqs };
   }
 
+  /**
+   * The receipt of logged `in` envelopes, signed now: its checkpoint is the tree as it stands in
+   * `ledger`'s unit of work, and each entry is proven in it.
+   */
+  async #signReceipt(
+    ledger: LedgerWriter,
+    party: string,
+    logged: ReadonlyArray<Omit<ReceiptEntry, 'proof'>>,
+    issued: string,
+  ): Promise<SignedReceipt> {
+    const checkpoint = await ledger.checkpoint();
+    const signer = this.#parts.keys.signer('signing');
+    const entries: ReceiptEntry[] = [];
+    for (const { headerHash, id, index, receivedAt } of logged)
+      entries.push({
+        headerHash,
+        id,
+        index,
+        proof: await ledger.prove(index, checkpoint.size),
+        receivedAt,
+      });
+    // Members in JCS order: its canonical form, signed and logged, is JSON.stringify's.
+    const body: Receipt = {
+      checkpoint: checkpoint.note,
+      entries,
+      from: this.party,
+      issued,
+      kid: signer.kid,
+      to: party,
+      v: FORMAT_VERSION,
+    };
+    return signReceipt(body, signer.key);
+  }
+
+  /**
+   * The receipts already given for envelopes received again (the answer to the first sending was
+   * lost, or another replica stored them). A receipt signed before this node rotated its signing
+   * or log key no longer verifies against the card its peer now pins, and the peer would refuse it
+   * at every resend: it is given again under the current keys, the same entries proven in the
+   * tree as it stands, logged, and kept in the first one's place for later resends.
+   */
+  async #receiptsGiven(
+    commit: Committer,
+    party: string,
+    headers: readonly Header[],
+    now: Date,
+  ): Promise<SignedReceipt[]> {
+    const { store, keys } = this.#parts;
+    const given = await store.getReceipts(
+      await store.inboxReceiptIds(
+        party,
+        headers.map((h) => h.id),
+      ),
+    );
+    const kid = keys.signer('signing').kid;
+    const log = logNoteSigner(keys);
+    const receipts: SignedReceipt[] = [];
+    for (const { id, receipt } of given) {
+      const { signatures } = parseNote(utf8(receipt.receipt.checkpoint));
+      if (
+        receipt.receipt.kid === kid &&
+        signatures.some((s) => s.name === log.name && s.keyId === log.keyId)
+      ) {
+        receipts.push(receipt);
+        continue;
+      }
+      const issued = now.toISOString();
+      receipts.push(
+        await commit(async (tx, ledger) => {
+          const signed = await this.#signReceipt(ledger, party, receipt.receipt.entries, issued);
+          const ids = receipt.receipt.entries.map((e) => e.id);
+          await store.setInboxReceipt(
+            party,
+            ids,
+            await store.addReceipt('out', party, signed, tx),
+            tx,
+          );
+          await ledger.append([receiptLeaf('out', issued, signed)]);
+          return signed;
+        }),
+      );
+      this.#parts.logger.info(
+        { party, receipt: id, entries: receipt.receipt.entries.length },
+        'receipt given again under the current keys',
+      );
+    }
+    return receipts;
+  }
+
   /** Stores accepted envelopes from one peer, logs them, and signs their receipt. */
   async #store(
     commit: Committer,
@@ -520,8 +606,7 @@ export class Node {
     list: Accepted[],
     now: Date,
   ): Promise<SignedReceipt> {
-    const { store, keys, peers, metrics, events, config, onCommit, rotations, logger } =
-      this.#parts;
+    const { store, peers, metrics, events, config, onCommit, rotations, logger } = this.#parts;
     const receivedAt = now.toISOString();
     const applied: AppliedRotation[] = [];
     const skewed = list.filter(
@@ -534,27 +619,17 @@ export class Node {
           eventLeaf('skew', receivedAt, { from: party, id: a.header.id, sent: a.header.sent }),
         );
       const start = await ledger.append(leaves);
-      const checkpoint = await ledger.checkpoint();
-      const signer = keys.signer('signing');
-      // Members in JCS order: its canonical form, signed and logged, is JSON.stringify's.
-      const body: Receipt = {
-        checkpoint: checkpoint.note,
-        entries: await Promise.all(
-          list.map(async (a, i) => ({
-            headerHash: a.headerHash,
-            id: a.header.id,
-            index: start + i,
-            proof: await ledger.prove(start + i, checkpoint.size),
-            receivedAt,
-          })),
-        ),
-        from: this.party,
-        issued: receivedAt,
-        kid: signer.kid,
-        to: party,
-        v: FORMAT_VERSION,
-      };
-      const signed = signReceipt(body, signer.key);
+      const signed = await this.#signReceipt(
+        ledger,
+        party,
+        list.map((a, i) => ({
+          headerHash: a.headerHash,
+          id: a.header.id,
+          index: start + i,
+          receivedAt,
+        })),
+        receivedAt,
+      );
       const receiptId = await store.addReceipt('out', party, signed, tx);
       await ledger.append([receiptLeaf('out', receivedAt, signed)]);
       // A rotation is applied before the batch joins the inbox: a compromise rotation frees the
