@@ -57,17 +57,22 @@ describe('a resend answered after the receiver rotated its keys', () => {
     await proxy?.close();
   });
 
-  test('gets a receipt under the new keys, without an alarm', async () => {
-    proxy.loseAnswers = (line) => line === 'POST /federation/v1/envelopes';
-    const { id } = await cn().node.release(['us'], draft());
-    await eventually(
-      async () => ((await us().store.listInbox(100)).some((m) => m.id === id) ? true : undefined),
-      20_000,
-      `message ${id} at us`,
-    );
-    expect(await statusAtCn(id)).toBe('pending');
+  test('gets receipts under the new keys, without an alarm', async () => {
+    proxy.loseAnswers = (line) => line.startsWith('POST /federation/v1/envelopes');
+    // Two messages, each stored with a receipt of its own whose answer is lost.
+    const ids: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const { id } = await cn().node.release(['us'], draft());
+      await eventually(
+        async () => ((await us().store.listInbox(100)).some((m) => m.id === id) ? true : undefined),
+        20_000,
+        `message ${id} at us`,
+      );
+      ids.push(id);
+    }
+    for (const id of ids) expect(await statusAtCn(id)).toBe('pending');
     const oldKid = signingKid();
-    expect((await receiptsToCn()).map((r) => r.receipt.kid)).toEqual([oldKid]);
+    expect((await receiptsToCn()).map((r) => r.receipt.kid)).toEqual([oldKid, oldKid]);
 
     await pair.stop(pair.us);
     await rotateDataDir(pair.us.dir, { reason: 'routine' });
@@ -85,26 +90,30 @@ describe('a resend answered after the receiver rotated its keys', () => {
       .store.db.updateTable('outbox')
       .set({ next_attempt_at: Date.now() })
       .where('party', '=', 'us')
-      .where('id', '=', id)
+      .where('id', 'in', ids)
       .execute();
     cn().outbox.kick('us');
-    await eventually(
-      async () => ((await statusAtCn(id)) === 'receipted' ? true : undefined),
-      20_000,
-      'the resent message receipted',
-    );
+    for (const id of ids)
+      await eventually(
+        async () => ((await statusAtCn(id)) === 'receipted' ? true : undefined),
+        20_000,
+        `the resent message ${id} receipted`,
+      );
     expect((await cn().store.openAlarms()).map((a) => `${a.type}: ${a.message}`)).toEqual([]);
     expect((await us().store.openAlarms()).map((a) => `${a.type}: ${a.message}`)).toEqual([]);
 
-    // Given again once: a later resend is answered with the receipt kept in its place.
+    // Each given again once: a later resend is answered with the receipts kept in their place.
     const given = await receiptsToCn();
-    expect(given.map((r) => r.receipt.kid)).toEqual([oldKid, newKid]);
-    expect(given[1]?.receipt.entries.map((e) => e.id)).toEqual([id]);
-    const envelope = (await cn().store.getOutbox('us', id))?.envelope;
-    const again = await us().node.receiveBatch([envelope]);
+    expect(given.map((r) => r.receipt.kid)).toEqual([oldKid, oldKid, newKid, newKid]);
+    expect(given.slice(2).flatMap((r) => r.receipt.entries.map((e) => e.id))).toEqual(
+      expect.arrayContaining(ids),
+    );
+    const envelopes = [];
+    for (const id of ids) envelopes.push((await cn().store.getOutbox('us', id))?.envelope);
+    const again = await us().node.receiveBatch(envelopes);
     expect(again.rejected).toEqual([]);
-    expect(again.receipts.map((r) => r.receipt.kid)).toEqual([newKid]);
-    expect(await receiptsToCn()).toHaveLength(2);
+    expect(again.receipts.map((r) => r.receipt.kid)).toEqual([newKid, newKid]);
+    expect(await receiptsToCn()).toHaveLength(4);
 
     // Both records, the receipt given again among Washington's, verify offline and agree.
     const ours = verifyBundle(await exportedLines(pair.us.dir));

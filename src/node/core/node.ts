@@ -50,7 +50,13 @@ import { isStoreError, isUniqueViolation } from '../../store/damage.ts';
 import type { RotationStore } from '../../store/rotations.ts';
 import type { AlarmRow, Executor, NewOutboxRow, Store } from '../../store/store.ts';
 import type { Integrity } from '../record/integrity.ts';
-import { type Committer, type Ledger, type LedgerWriter, logNoteSigner } from '../record/ledger.ts';
+import {
+  type Committer,
+  type Ledger,
+  type LedgerWriter,
+  logNoteSigner,
+  type SignedCheckpoint,
+} from '../record/ledger.ts';
 import type { Alarms } from './alarms.ts';
 import type { Config } from './config.ts';
 import type { NodeEvents } from './events.ts';
@@ -510,17 +516,14 @@ export class Node {
     return { ids, seqs };
   }
 
-  /**
-   * The receipt of logged `in` envelopes, signed now: its checkpoint is the tree as it stands in
-   * `ledger`'s unit of work, and each entry is proven in it.
-   */
+  /** The receipt of logged `in` envelopes, signed now, each entry proven in `checkpoint`'s tree. */
   async #signReceipt(
     ledger: LedgerWriter,
+    checkpoint: SignedCheckpoint,
     party: string,
     logged: ReadonlyArray<Omit<ReceiptEntry, 'proof'>>,
     issued: string,
   ): Promise<SignedReceipt> {
-    const checkpoint = await ledger.checkpoint();
     const signer = this.#parts.keys.signer('signing');
     const entries: ReceiptEntry[] = [];
     for (const { headerHash, id, index, receivedAt } of logged)
@@ -566,37 +569,37 @@ export class Node {
     );
     const kid = keys.signer('signing').kid;
     const log = logNoteSigner(keys);
-    const receipts: SignedReceipt[] = [];
-    for (const { id, receipt } of given) {
-      const { signatures } = parseNote(utf8(receipt.receipt.checkpoint));
-      if (
-        receipt.receipt.kid === kid &&
-        signatures.some((s) => s.name === log.name && s.keyId === log.keyId)
-      ) {
-        receipts.push(receipt);
-        continue;
+    const current = (receipt: SignedReceipt) =>
+      receipt.receipt.kid === kid &&
+      parseNote(utf8(receipt.receipt.checkpoint)).signatures.some(
+        (s) => s.name === log.name && s.keyId === log.keyId,
+      );
+    const stale = given.filter((g) => !current(g.receipt));
+    if (!stale.length) return given.map((g) => g.receipt);
+    const issued = now.toISOString();
+    const again = await commit(async (tx, ledger) => {
+      const checkpoint = await ledger.checkpoint();
+      const signed = new Map<number, SignedReceipt>();
+      for (const { id, receipt } of stale) {
+        const { entries } = receipt.receipt;
+        const fresh = await this.#signReceipt(ledger, checkpoint, party, entries, issued);
+        const freshId = await store.addReceipt('out', party, fresh, tx);
+        await store.setInboxReceipt(
+          party,
+          entries.map((e) => e.id),
+          freshId,
+          tx,
+        );
+        signed.set(id, fresh);
       }
-      const issued = now.toISOString();
-      receipts.push(
-        await commit(async (tx, ledger) => {
-          const signed = await this.#signReceipt(ledger, party, receipt.receipt.entries, issued);
-          const ids = receipt.receipt.entries.map((e) => e.id);
-          await store.setInboxReceipt(
-            party,
-            ids,
-            await store.addReceipt('out', party, signed, tx),
-            tx,
-          );
-          await ledger.append([receiptLeaf('out', issued, signed)]);
-          return signed;
-        }),
-      );
-      this.#parts.logger.info(
-        { party, receipt: id, entries: receipt.receipt.entries.length },
-        'receipt given again under the current keys',
-      );
-    }
-    return receipts;
+      await ledger.append([...signed.values()].map((r) => receiptLeaf('out', issued, r)));
+      return signed;
+    });
+    this.#parts.logger.info(
+      { party, receipts: stale.map((g) => g.id) },
+      'receipts given again under the current keys',
+    );
+    return given.map((g) => again.get(g.id) ?? g.receipt);
   }
 
   /** Stores accepted envelopes from one peer, logs them, and signs their receipt. */
@@ -621,6 +624,7 @@ export class Node {
       const start = await ledger.append(leaves);
       const signed = await this.#signReceipt(
         ledger,
+        await ledger.checkpoint(),
         party,
         list.map((a, i) => ({
           headerHash: a.headerHash,
