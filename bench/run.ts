@@ -17,8 +17,13 @@ export interface BenchOptions {
 const BENCHES: Record<string, (options: BenchOptions) => Promise<unknown>> = {
   protocol: async (o) => (await import('./protocol.ts')).run(o),
   node: async () => {
-    const bound = await (await import('./protocol.ts')).cryptoBound();
-    return (await import('./node.ts')).benchNode(bound.perSecond, bound.signVerifyMs);
+    const { cryptoBound, measureCryptoBound } = await import('./protocol.ts');
+    const bound = await cryptoBound();
+    return (await import('./node.ts')).benchNode(
+      bound.perSecond,
+      bound.signVerifyMs,
+      async () => (await measureCryptoBound()).perSecond,
+    );
   },
   ledger: async () => (await import('./ledger.ts')).benchLedger(),
   store: async () => (await import('./store.ts')).benchStore(),
