@@ -7,10 +7,9 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { RunningNode } from '../../src/app/start.ts';
-import { readConfig, writeConfig } from '../../src/node/core/config.ts';
-import { FaultProxy } from '../support/faultproxy.ts';
+import type { FaultProxy } from '../support/faultproxy.ts';
 import { createPair, draft, eventually, type Pair } from '../support/pair.ts';
-import { proxyTls } from '../support/tls.ts';
+import { proxyPath } from '../support/tls.ts';
 
 describe('consistency proofs with the receipts answer', () => {
   let pair: Pair;
@@ -54,16 +53,7 @@ describe('consistency proofs with the receipts answer', () => {
     // Over pinned mutual TLS: the proxy holds both nodes' keys to read the requests inside.
     pair = await createPair({ heartbeatMs: 60_000 });
     await pair.start(pair.cn);
-    proxy = await FaultProxy.start({
-      name: 'to cn',
-      targetPort: Number(pair.cn.listen.split(':').pop()),
-      seed: 19,
-      tls: proxyTls(pair.cn.dir, pair.us.dir),
-    });
-    writeConfig(pair.us.dir, {
-      ...readConfig(pair.us.dir),
-      paths: { cn: [{ id: 'direct', kind: 'direct', url: proxy.url, priority: 0 }] },
-    });
+    proxy = await proxyPath(pair.us, pair.cn, 19);
     await pair.start(pair.us);
     // Washington witnesses a checkpoint of Beijing's log first (the first receipt's, at least).
     await flashes(1);

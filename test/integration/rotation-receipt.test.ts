@@ -11,10 +11,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { rotateDataDir } from '../../src/app/rotate.ts';
 import type { RunningNode } from '../../src/app/start.ts';
-import { readConfig, writeConfig } from '../../src/node/core/config.ts';
-import { FaultProxy } from '../support/faultproxy.ts';
+import type { FaultProxy } from '../support/faultproxy.ts';
 import { createPair, draft, eventually, type Pair } from '../support/pair.ts';
-import { proxyTls } from '../support/tls.ts';
+import { proxyPath } from '../support/tls.ts';
 
 describe('a receipt signed by a key the peer rotated to', () => {
   let pair: Pair;
@@ -42,16 +41,7 @@ describe('a receipt signed by a key the peer rotated to', () => {
     pair = await createPair();
     await pair.start(pair.cn);
     // Washington reaches Beijing through a proxy the test can cut; Beijing reaches it directly.
-    proxy = await FaultProxy.start({
-      name: 'to cn',
-      targetPort: Number(pair.cn.listen.split(':').pop()),
-      seed: 7,
-      tls: proxyTls(pair.cn.dir, pair.us.dir),
-    });
-    writeConfig(pair.us.dir, {
-      ...readConfig(pair.us.dir),
-      paths: { cn: [{ id: 'direct', kind: 'direct', url: proxy.url, priority: 0 }] },
-    });
+    proxy = await proxyPath(pair.us, pair.cn, 7);
     await pair.start(pair.us);
   }, 60_000);
 

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { v7 as uuidv7 } from 'uuid';
 import { type RunningNode, startNode } from '../../src/app/start.ts';
+import { compareViews, verifyBundle } from '../../src/ledger/verify.ts';
 import type { Config } from '../../src/node/core/config.ts';
 import { writeConfig } from '../../src/node/core/config.ts';
 import { initDataDir, openNodeStore } from '../../src/node/core/data.ts';
@@ -132,6 +133,21 @@ export async function exportedLines(dir: string): Promise<string[]> {
     text += chunk;
   });
   return text.trimEnd().split('\n');
+}
+
+/**
+ * Both nodes' ledger exports verified offline (`hotline verify`'s checks) and compared: the
+ * failures of each, and between them.
+ */
+export async function recordFailures(pair: Pair) {
+  const us = verifyBundle(await exportedLines(pair.us.dir));
+  const cn = verifyBundle(await exportedLines(pair.cn.dir));
+  if (!us.view || !cn.view) throw new Error('an export has no view to compare');
+  return {
+    us: us.report.failures,
+    cn: cn.report.failures,
+    between: compareViews(us.view, cn.view).failures,
+  };
 }
 
 export function draft(overrides: Partial<Draft> = {}): Draft {

@@ -10,9 +10,11 @@ import { createServer as createTlsServer, type Server, connect as tlsConnect } f
 import { Agent, fetch, request } from 'undici';
 import { createCard, signCard } from '../../src/crypto/card.ts';
 import { makeTlsIdentity, type TlsIdentity } from '../../src/crypto/tls.ts';
+import { readConfig, writeConfig } from '../../src/node/core/config.ts';
 import { paths, readNodeKeys, readNodeTls, readOwnCard } from '../../src/node/core/data.ts';
 import type { SignedCard } from '../../src/protocol/card.ts';
-import type { ProxyTls } from './faultproxy.ts';
+import { FaultProxy, type ProxyTls } from './faultproxy.ts';
+import type { Site } from './pair.ts';
 
 /** A site's own TLS key and certificate. */
 export function tlsOf(dir: string): TlsIdentity {
@@ -27,6 +29,24 @@ export function tlsOf(dir: string): TlsIdentity {
  */
 export function proxyTls(target: string, ...clients: string[]): ProxyTls {
   return { target: tlsOf(target), clients: clients.map(tlsOf) };
+}
+
+/**
+ * A fault proxy on `from`'s only path to `to`, standing in their pinned mutual TLS: `from`'s
+ * config is written to reach `to` through it, so `from` is started after this.
+ */
+export async function proxyPath(from: Site, to: Site, seed: number): Promise<FaultProxy> {
+  const proxy = await FaultProxy.start({
+    name: `to ${to.party}`,
+    targetPort: Number(to.listen.split(':').pop()),
+    seed,
+    tls: proxyTls(to.dir, from.dir),
+  });
+  writeConfig(from.dir, {
+    ...readConfig(from.dir),
+    paths: { [to.party]: [{ id: 'direct', kind: 'direct', url: proxy.url, priority: 0 }] },
+  });
+  return proxy;
 }
 
 /**
