@@ -252,7 +252,7 @@ export class Node {
     void this.#parts.ledger
       .commit(
         (tx, ledger) => {
-          jobs = this.#releases.splice(0, MAX_GROUP_COMMIT);
+          jobs = nextGroup(this.#releases);
           return this.#commitReleases(jobs, tx, ledger);
         },
         {},
@@ -271,8 +271,14 @@ export class Node {
         },
       )
       .finally(() => {
-        this.#flushing = false;
-        this.#flushReleases();
+        const next = () => {
+          this.#flushing = false;
+          this.#flushReleases();
+        };
+        // After a full group the event loop turns first, so its envelopes leave while the next
+        // one is signed: without it a stream of releases holds the loop until it ends.
+        if (jobs.length >= MAX_GROUP_COMMIT) setImmediate(next);
+        else next();
       });
   }
 
@@ -791,6 +797,17 @@ export function flashTextProblem(body: Body, max: number): string | undefined {
       return `flash traffic is kept short: the ${text === body.text ? 'text' : `${text?.lang} translation`} has ${chars} characters; the limit is ${max}`;
   }
   return undefined;
+}
+
+/**
+ * The next group of releases to commit, taken from the queue: its first MAX_GROUP_COMMIT, higher
+ * precedence first, each precedence in release order, so a flash released during a burst goes
+ * in the next group rather than after the burst.
+ */
+function nextGroup(queue: ReleaseJob[]): ReleaseJob[] {
+  if (queue.length > MAX_GROUP_COMMIT)
+    queue.sort((a, b) => RANK[a.body.precedence] - RANK[b.body.precedence]);
+  return queue.splice(0, MAX_GROUP_COMMIT);
 }
 
 function sealingKeyOf(peer: Peer): { suite: SuiteName; pub: Uint8Array } {
