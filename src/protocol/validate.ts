@@ -2,8 +2,9 @@
  * Checking untrusted JSON against the wire schemas, with one compiled checker per schema and a
  * rejection that names the first offending field.
  */
-import type { Static, TSchema } from '@sinclair/typebox';
-import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
+import { FormatRegistry, type Static, type TSchema } from '@sinclair/typebox';
+import { TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
+import { Hash } from '@sinclair/typebox/value';
 import { ProtocolError } from './errors.ts';
 
 const compiled = new WeakMap<TSchema, TypeCheck<TSchema>>();
@@ -11,10 +12,27 @@ const compiled = new WeakMap<TSchema, TypeCheck<TSchema>>();
 function checkerFor<T extends TSchema>(schema: T): TypeCheck<T> {
   let checker = compiled.get(schema);
   if (!checker) {
-    checker = TypeCompiler.Compile(schema);
+    checker = compile(schema);
     compiled.set(schema, checker);
   }
   return checker as TypeCheck<T>;
+}
+
+/**
+ * TypeBox's compiled check, with a faster key for `uniqueItems`. TypeBox compares items by its
+ * `Hash`, FNV-1a over BigInts: ≈1.5 µs for a two-letter party id here, a quarter of the cost of
+ * checking a ledger leaf (an envelope header's `to` is unique). A string item is its own key; any
+ * other keeps TypeBox's hash, a BigInt, which no string key equals. A schema with custom kinds
+ * (they need TypeBox's registry of instances), or without `uniqueItems`, is compiled by TypeBox.
+ */
+function compile<T extends TSchema>(schema: T): TypeCheck<T> {
+  const code = TypeCompiler.Code(schema, [], { language: 'javascript' });
+  if (!code.includes('hash(') || code.includes('kind(')) return TypeCompiler.Compile(schema);
+  const format = (name: string, value: unknown) =>
+    FormatRegistry.Get(name)?.(value as string) ?? false;
+  const itemKey = (value: unknown) => (typeof value === 'string' ? `s${value}` : Hash(value));
+  const check = new Function('kind', 'format', 'hash', code)(() => false, format, itemKey);
+  return new TypeCheck(schema, [], check, code);
 }
 
 /** The first schema error as a sentence, or undefined when `value` is valid. */

@@ -1,0 +1,51 @@
+import { Type } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { describe, expect, test } from 'vitest';
+import { Header } from './envelope.ts';
+import { schemaError } from './validate.ts';
+
+describe('schemaError with uniqueItems (its own item key, not TypeBox’s hash)', () => {
+  const header = {
+    v: 1,
+    kind: 'message',
+    id: '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b',
+    from: 'us',
+    to: ['cn', 'eu'],
+    seq: { cn: 1, eu: 1 },
+    sent: '2026-12-07T03:00:00.000Z',
+    kid: 'b'.repeat(32),
+    bodyHash: 'a'.repeat(64),
+  };
+
+  test('a header naming a recipient twice is refused at /to; distinct recipients pass', () => {
+    expect(schemaError(Header, header)).toBeUndefined();
+    expect(schemaError(Header, { ...header, to: ['cn', 'cn'] })).toMatch(/^\/to: .*unique/i);
+  });
+
+  test('gives TypeBox’s own verdict on arrays of strings, numbers, objects and mixes', () => {
+    const Items = Type.Array(
+      Type.Union([Type.String(), Type.Number(), Type.Object({ a: Type.Number() }), Type.Null()]),
+      { uniqueItems: true },
+    );
+    const own = TypeCompiler.Compile(Items);
+    const pool: unknown[] = ['a', 'b', 's', 'sa', '1', 1, 2, 0, -0, { a: 1 }, { a: 2 }, null, ''];
+    let seed = 7;
+    const next = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed;
+    };
+    let refused = 0;
+    for (let i = 0; i < 2000; i++) {
+      const items = Array.from({ length: next() % 5 }, () =>
+        structuredClone(pool[next() % pool.length]),
+      );
+      const verdict = schemaError(Items, items) === undefined;
+      expect(verdict, JSON.stringify(items)).toBe(own.Check(items));
+      if (!verdict) refused++;
+    }
+    // Both verdicts occur: duplicates (by value, objects included) are refused.
+    expect(refused).toBeGreaterThan(100);
+    expect(schemaError(Items, [{ a: 1 }, { a: 1 }])).toBeDefined();
+    expect(schemaError(Items, ['1', 1, 's1'])).toBeUndefined();
+  });
+});
