@@ -3,7 +3,7 @@
  * committed in groups of up to 512, and the node went from one group to the next without its
  * event loop turning: a flash released behind 4,096 routine messages was committed after all of
  * them, and nothing left the node — not even a flash already committed — until the whole burst
- * was. Now a group takes the highest precedence first, and the loop turns between full groups,
+ * was. Now a group takes a flash waiting beyond it first, and the loop turns between full groups,
  * so the flash is in the next group and crosses to the peer while the burst is still being
  * released.
  */

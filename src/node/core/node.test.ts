@@ -55,6 +55,23 @@ async function releaseWhileStopped(site: Site, to: string, n: number): Promise<s
   }
 }
 
+test('a release whose commit cannot start is refused, not left waiting, and so is the next', async () => {
+  const store = await openSqliteStore(paths(pair.us.dir).db);
+  const { node } = await buildServices({
+    config: readConfig(pair.us.dir),
+    keys: readNodeKeys(pair.us.dir),
+    card: readOwnCard(pair.us.dir),
+    store,
+    logger: pino({ level: 'silent' }),
+    clock: () => new Date(),
+  });
+  // The sealing epoch is open before the store closes: the release gets as far as its commit.
+  await node.release(['cn'], draft());
+  await store.close();
+  await expect(node.release(['cn'], draft())).rejects.toThrow();
+  await expect(node.release(['cn'], draft({ precedence: 'flash' }))).rejects.toThrow();
+});
+
 describe('two nodes on loopback', () => {
   test('a flash report from Beijing reaches Washington once, with a verified receipt', async () => {
     const us = await pair.start(pair.us);

@@ -43,7 +43,7 @@ import { notificationProblem } from '../../protocol/notification.ts';
 import type { Receipt, ReceiptEntry, SignedReceipt } from '../../protocol/receipt.ts';
 import type { Regimes } from '../../protocol/regimes.ts';
 import { schemaError } from '../../protocol/validate.ts';
-import { RANK } from '../../protocol/values.ts';
+import { type Precedence, RANK } from '../../protocol/values.ts';
 import { FORMAT_VERSION } from '../../protocol/version.ts';
 import type { Released } from '../../protocol/views.ts';
 import { isStoreError, isUniqueViolation } from '../../store/damage.ts';
@@ -94,7 +94,9 @@ const MAX_RELEASE_BYTES = Math.min(
 );
 
 /** The most releases one transaction commits. */
-const MAX_GROUP_COMMIT = 512;
+export const MAX_GROUP_COMMIT = 512;
+/** Flash or immediate releases a group takes ahead of older ones (`nextGroup`). */
+export const URGENT_AHEAD = 64;
 
 /** A batch whose commit met another replica's copy of it is checked again this many times. */
 const RECEIVE_ATTEMPTS = 3;
@@ -267,6 +269,10 @@ export class Node {
           }
         },
         (e: unknown) => {
+          // A commit that failed before its work ran (a closed store, a fenced replica) took no
+          // group: the one it would have taken is refused, so each failure ends some releases
+          // and none waits for ever.
+          if (!jobs.length) jobs = nextGroup(this.#releases);
           for (const job of jobs) job.reject(e);
         },
       )
@@ -800,14 +806,24 @@ export function flashTextProblem(body: Body, max: number): string | undefined {
 }
 
 /**
- * The next group of releases to commit, taken from the queue: its first MAX_GROUP_COMMIT, higher
- * precedence first, each precedence in release order, so a flash released during a burst goes
- * in the next group rather than after the burst.
+ * The next group of releases to commit, taken from the queue: the oldest, in release order, but
+ * for up to URGENT_AHEAD flash or immediate ones from beyond the group's reach, which go first,
+ * so a flash released behind a burst goes in the next group rather than after the burst. The
+ * jump is bounded: each group still takes the oldest releases, so every release commits within
+ * a few groups of its turn whatever keeps arriving (its seq follows its release but for that).
  */
-function nextGroup(queue: ReleaseJob[]): ReleaseJob[] {
-  if (queue.length > MAX_GROUP_COMMIT)
-    queue.sort((a, b) => RANK[a.body.precedence] - RANK[b.body.precedence]);
-  return queue.splice(0, MAX_GROUP_COMMIT);
+export function nextGroup<T extends { body: { precedence: Precedence } }>(queue: T[]): T[] {
+  const ahead = new Set<T>();
+  for (let i = MAX_GROUP_COMMIT; i < queue.length && ahead.size < URGENT_AHEAD; i++) {
+    const job = queue[i] as T;
+    if (RANK[job.body.precedence] <= RANK.immediate) ahead.add(job);
+  }
+  if (!ahead.size) return queue.splice(0, MAX_GROUP_COMMIT);
+  const group = [...ahead, ...queue.slice(0, MAX_GROUP_COMMIT - ahead.size)];
+  const rest = queue.slice(MAX_GROUP_COMMIT - ahead.size).filter((job) => !ahead.has(job));
+  queue.length = 0;
+  for (const job of rest) queue.push(job);
+  return group;
 }
 
 function sealingKeyOf(peer: Peer): { suite: SuiteName; pub: Uint8Array } {
