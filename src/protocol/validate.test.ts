@@ -1,21 +1,23 @@
 import { Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { describe, expect, test } from 'vitest';
+import { makeHeader } from '../crypto/envelope.ts';
+import { utf8 } from './encoding.ts';
 import { Header } from './envelope.ts';
 import { schemaError } from './validate.ts';
 
 describe('schemaError with uniqueItems (its own item key, not TypeBox’s hash)', () => {
-  const header = {
-    v: 1,
-    kind: 'message',
-    id: '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b',
-    from: 'us',
-    to: ['cn', 'eu'],
-    seq: { cn: 1, eu: 1 },
-    sent: '2026-12-07T03:00:00.000Z',
-    kid: 'b'.repeat(32),
-    bodyHash: 'a'.repeat(64),
-  };
+  const header = makeHeader(
+    {
+      kind: 'message',
+      id: '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b',
+      from: 'us',
+      seq: { cn: 1, eu: 1 },
+      sent: new Date(),
+      kid: 'b'.repeat(32),
+    },
+    utf8('{}'),
+  );
 
   test('a header naming a recipient twice is refused at /to; distinct recipients pass', () => {
     expect(schemaError(Header, header)).toBeUndefined();

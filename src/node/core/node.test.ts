@@ -34,18 +34,24 @@ async function receipted(site: Pair['us'], to: string, id: string) {
   );
 }
 
+/** A stopped node's services, built on its own SQLite file (not serving, no loops running). */
+async function servicesOf(site: Site) {
+  const store = await openSqliteStore(paths(site.dir).db);
+  const { node } = await buildServices({
+    config: readConfig(site.dir),
+    keys: readNodeKeys(site.dir),
+    card: readOwnCard(site.dir),
+    store,
+    logger: pino({ level: 'silent' }),
+    clock: () => new Date(),
+  });
+  return { node, store };
+}
+
 /** Releases `n` messages from a stopped node's folder: they wait in its outbox, unsent. */
 async function releaseWhileStopped(site: Site, to: string, n: number): Promise<string[]> {
-  const store = await openSqliteStore(paths(site.dir).db);
+  const { node, store } = await servicesOf(site);
   try {
-    const { node } = await buildServices({
-      config: readConfig(site.dir),
-      keys: readNodeKeys(site.dir),
-      card: readOwnCard(site.dir),
-      store,
-      logger: pino({ level: 'silent' }),
-      clock: () => new Date(),
-    });
     const ids: string[] = [];
     for (let i = 0; i < n; i++)
       ids.push((await node.release([to], draft({ text: { lang: 'en', body: `queued ${i}` } }))).id);
@@ -56,15 +62,7 @@ async function releaseWhileStopped(site: Site, to: string, n: number): Promise<s
 }
 
 test('a release whose commit cannot start is refused, not left waiting, and so is the next', async () => {
-  const store = await openSqliteStore(paths(pair.us.dir).db);
-  const { node } = await buildServices({
-    config: readConfig(pair.us.dir),
-    keys: readNodeKeys(pair.us.dir),
-    card: readOwnCard(pair.us.dir),
-    store,
-    logger: pino({ level: 'silent' }),
-    clock: () => new Date(),
-  });
+  const { node, store } = await servicesOf(pair.us);
   // The sealing epoch is open before the store closes: the release gets as far as its commit.
   await node.release(['cn'], draft());
   await store.close();
