@@ -6,6 +6,7 @@
  * past a limit. Only a body within every limit reaches `JSON.parse`, which then costs what its
  * size and value count allow.
  */
+import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ProtocolError } from '../protocol/errors.ts';
 
@@ -140,6 +141,17 @@ function hasPoisonKey(value: unknown): boolean {
   return false;
 }
 
+/** The SHA-256 (hex) of each body read for a route whose config asks for it (`hashBody`). */
+const bodyHashes = new WeakMap<FastifyRequest, string>();
+
+/**
+ * The SHA-256 (hex) of the request's body as it came over the wire, when its route's config has
+ * `hashBody: true` (a federation batch's key); undefined otherwise.
+ */
+export function bodyHashOf(request: FastifyRequest): string | undefined {
+  return bodyHashes.get(request);
+}
+
 /**
  * Replaces the listener's JSON body parser with the bounded one: the body is scanned chunk by
  * chunk as it arrives (refused at the first byte past a bound, or past the route's body limit),
@@ -193,8 +205,11 @@ function readBounded(
           new ProtocolError('E_MALFORMED', 'the body length differs from its Content-Length'),
         );
       if (received === 0) return finish(new ProtocolError('E_MALFORMED', 'the body is empty'));
+      const body = Buffer.concat(chunks, received);
+      if ((request.routeOptions.config as { hashBody?: boolean } | undefined)?.hashBody)
+        bodyHashes.set(request, createHash('sha256').update(body).digest('hex'));
       try {
-        finish(undefined, parseBounded(Buffer.concat(chunks, received).toString('utf8')));
+        finish(undefined, parseBounded(body.toString('utf8')));
       } catch (e) {
         finish(e as Error);
       }

@@ -1,9 +1,7 @@
 /**
  * The federation listener's routes (docs/protocol.md § Federation API): peers only.
  */
-import { createHash } from 'node:crypto';
-import { pipeline, type Readable, Transform } from 'node:stream';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import { ConsistencyQuery } from '../node/record/witness.ts';
 import { ProtocolError } from '../protocol/errors.ts';
 import {
@@ -16,6 +14,7 @@ import {
 } from '../protocol/federation.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import { BatchAnswers, within } from './batch-answers.ts';
+import { bodyHashOf } from './bounded-json.ts';
 import { ApiError } from './errors.ts';
 import { routes } from './services.ts';
 
@@ -28,25 +27,6 @@ export const federationRoutes = routes(
   async (app) => {
     const { node, heartbeats, ledger, card, receiptProofs, recovery } = app;
     const batches = new BatchAnswers();
-    /** The SHA-256 of each batch's request body, taken as it streams in: its key here. */
-    const bodyKeys = new WeakMap<FastifyRequest, string>();
-    const hashBody = async (request: FastifyRequest, _reply: FastifyReply, payload: Readable) => {
-      const hash = createHash('sha256');
-      const tee = new Transform({
-        transform(chunk: Buffer, _encoding, next) {
-          hash.update(chunk);
-          next(null, chunk);
-        },
-        flush(next) {
-          bodyKeys.set(request, hash.digest('hex'));
-          next();
-        },
-      });
-      // An error on the request stream reaches the parser through the tee.
-      pipeline(payload, tee, () => {});
-      return tee;
-    };
-
     /** The answer, with proofs from `witnessed` when named; a `202` when not ready in `wait`. */
     async function answer(
       key: string,
@@ -77,10 +57,11 @@ export const federationRoutes = routes(
       {
         schema: { body: EnvelopeBatch, querystring: EnvelopesQuery },
         bodyLimit: LIMITS.requestBytes,
-        preParsing: hashBody,
+        // The SHA-256 of the body as it came is the batch's key here.
+        config: { hashBody: true },
       },
       async (request, reply) => {
-        const key = bodyKeys.get(request);
+        const key = bodyHashOf(request);
         if (!key) throw new Error('the batch body was not hashed as it was read');
         const work = batches.answer(key, () => node.receiveBatch(request.body.envelopes));
         return answer(key, work, request.query, reply);
