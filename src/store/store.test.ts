@@ -45,3 +45,45 @@ test('a Kysely query run prepared in a unit of work reads, writes and rolls back
     await store.close();
   }
 });
+
+/**
+ * `leafTexts` reads a receipt's leaves as one prepared statement on SQLite's hot path, whatever
+ * their number: the texts must be the stored ones, by index, outside a unit of work and inside
+ * one (which also sees its own uncommitted leaves), and an index not stored is left out.
+ */
+test('leaf texts are read by index, in and out of a unit of work', async () => {
+  const store = await openSqliteStore(join(dir, 'leaves.db'));
+  try {
+    const leaves = Array.from({ length: 1200 }, (_, idx) => ({ idx, leaf: `{"leaf":${idx}}` }));
+    await store.transaction(async (tx) => {
+      for (let i = 0; i < leaves.length; i += 200)
+        await tx
+          .insertInto('ledger_leaves')
+          .values(leaves.slice(i, i + 200))
+          .execute();
+    });
+    const wanted = [1199, 0, 7, 600, 5000, 7];
+    const expected = new Map([
+      [1199, '{"leaf":1199}'],
+      [0, '{"leaf":0}'],
+      [7, '{"leaf":7}'],
+      [600, '{"leaf":600}'],
+    ]);
+    expect(await store.leafTexts(wanted)).toEqual(expected);
+    const all = await store.leafTexts(leaves.map((l) => l.idx));
+    expect(all.size).toBe(1200);
+    expect(all.get(777)).toBe('{"leaf":777}');
+    expect(await store.leafTexts([])).toEqual(new Map());
+    await store.transaction(async (tx) => {
+      await tx.insertInto('ledger_leaves').values({ idx: 1200, leaf: '{"leaf":1200}' }).execute();
+      expect(await store.leafTexts([1200, 3], tx)).toEqual(
+        new Map([
+          [1200, '{"leaf":1200}'],
+          [3, '{"leaf":3}'],
+        ]),
+      );
+    });
+  } finally {
+    await store.close();
+  }
+});

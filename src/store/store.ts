@@ -1164,7 +1164,7 @@ export class Store implements HashReader {
       .where('party', party === null ? 'is' : '=', party)
       .where('cleared_at', 'is', null);
     if (cause !== undefined) query = query.where('cause', cause === null ? 'is' : '=', cause);
-    return (await query.orderBy('id').execute()).map(alarmRow);
+    return (await this.rows(query.orderBy('id'), q, true)).map(alarmRow);
   }
 
   /** How many alarms of each category are open. */
@@ -1328,6 +1328,18 @@ export class Store implements HashReader {
   /** The stored texts of the leaves at `indexes` (those the log holds), by index. */
   async leafTexts(indexes: readonly number[], q: Executor = this.db): Promise<Map<number, string>> {
     const out = new Map<number, string>();
+    // On a receipt's hot path: one prepared statement whatever the count (Kysely's building and
+    // compiling cost forty times the read of one leaf).
+    const fast = this.#fast(q, true);
+    if (fast) {
+      const rows = fast
+        .statement(
+          'select idx, leaf from ledger_leaves where idx in (select value from json_each(?))',
+        )
+        .all(JSON.stringify(indexes)) as Array<{ idx: number; leaf: string }>;
+      for (const r of rows) out.set(Number(r.idx), r.leaf);
+      return out;
+    }
     for (let i = 0; i < indexes.length; i += 500) {
       const rows = await this.rows(
         q
