@@ -1,8 +1,8 @@
 /**
  * The follow-up side of the store (migration 0008-incidents): per message needing a person's
  * acknowledgement, its escalation or deadline state and its durable timer (`next_at`), and the
- * notifications fired. Kysely builders only, so it runs on every backend; the rules live in
- * src/node/incidents/escalation.ts.
+ * notifications fired. Kysely builders, and the hot path's inserts as kept SQL (`insertRows`) that
+ * runs on every backend; the rules live in src/node/incidents/escalation.ts.
  *
  * @example
  *   const followups = new FollowupStore(store);
@@ -12,7 +12,45 @@
 import { sql } from 'kysely';
 import { fromJson, type Parsed, toJson } from './json.ts';
 import type { EscalationsTable, FollowupsTable } from './schema.ts';
-import type { Executor, Store } from './store.ts';
+import { columnsOf, type Executor, type Store } from './store.ts';
+
+const FOLLOWUP_INSERT = columnsOf<FollowupsTable>()([
+  'dir',
+  'party',
+  'id',
+  'incident',
+  'type',
+  'precedence',
+  'status',
+  'desk',
+  'started_at',
+  'deadline_at',
+  'step',
+  'fired',
+  'step_fired',
+  'next_at',
+  'acked_at',
+  'acked_desk',
+  'acked_person',
+  'ack_id',
+  'answered_at',
+  'answer_id',
+  'unanswered_at',
+  'retracted_at',
+  'exhausted_at',
+  'reminders',
+]);
+
+const ESCALATION_INSERT = columnsOf<Omit<EscalationsTable, 'id'>>()([
+  'dir',
+  'party',
+  'message_id',
+  'step',
+  'desk',
+  'user_name',
+  'channels',
+  'at',
+]);
 
 export type FollowupRow = FollowupsTable;
 export type EscalationRow = Omit<Parsed<EscalationsTable>, 'id'> & { id: number };
@@ -93,14 +131,13 @@ export class FollowupStore {
   }
 
   async add(rows: readonly FollowupRow[], q: Executor = this.db): Promise<void> {
-    for (let i = 0; i < rows.length; i += 200)
-      await this.#store.write(
-        q
-          .insertInto('followups')
-          .values(rows.slice(i, i + 200))
-          .onConflict((oc) => oc.columns(['dir', 'party', 'id']).doNothing()),
-        q,
-      );
+    await this.#store.insertRows(
+      'followups',
+      FOLLOWUP_INSERT,
+      rows,
+      q,
+      ' on conflict (dir, party, id) do nothing',
+    );
   }
 
   async get(dir: Dir, party: string, id: string, q: Executor = this.db) {
@@ -228,15 +265,14 @@ export class FollowupStore {
     return [...ids];
   }
 
-  /** Records notifications fired, in one statement per 200. */
+  /** Records notifications fired. */
   async addEscalations(rows: readonly Omit<EscalationRow, 'id'>[], q: Executor = this.db) {
-    for (let i = 0; i < rows.length; i += 200)
-      await this.#store.write(
-        q
-          .insertInto('escalations')
-          .values(rows.slice(i, i + 200).map((r) => ({ ...r, channels: toJson(r.channels) }))),
-        q,
-      );
+    await this.#store.insertRows(
+      'escalations',
+      ESCALATION_INSERT,
+      rows.map((r) => ({ ...r, channels: toJson(r.channels) })),
+      q,
+    );
   }
 
   async escalations(party: string, id: string, q: Executor = this.db): Promise<EscalationRow[]> {

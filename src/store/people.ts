@@ -225,8 +225,10 @@ export class PeopleStore {
 
   /** The roster's version token (migration 0034): changed by every write to what `onDuty` reads. */
   async rosterVersion(q: Executor = this.db): Promise<string> {
-    const [row] = await this.#store.rows(
-      q.selectFrom('roster_version').select('version').where('id', '=', 1),
+    // Read at every escalation step (each received flash): kept SQL, not built by Kysely.
+    const [row] = await this.#store.rawRows<{ version: unknown }>(
+      'select version from roster_version where id = 1',
+      [],
       q,
       true,
     );

@@ -15,7 +15,7 @@
  * @example
  *   const hits = await searchMessages(store.db, store.dialect, { text: '主机', status: 'actual' });
  */
-import { sql } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 import type { Body, LangText } from '../protocol/body.ts';
 import type { Precedence, Status } from '../protocol/values.ts';
 import type { Dialect } from './migrations.ts';
@@ -25,16 +25,32 @@ import type { Built, Executor } from './store.ts';
 /** How the index's statements run: `Store` passes its own, prepared on SQLite's hot path. */
 export interface Runner {
   rows<R>(query: Built<R>, q: Executor): Promise<R[]>;
-  write(query: Built<unknown>, q: Executor): Promise<void>;
+  /** A statement written with `?` placeholders (SQLite's; only SQLite's index uses it). */
+  rawRows<R>(text: string, params: readonly unknown[], q: Executor): Promise<R[]>;
 }
 
 /** Kysely's own way (migrations, which have no `Store`). */
 const THROUGH_KYSELY: Runner = {
   rows: (query) => query.execute(),
-  write: async (query) => {
-    await query.execute();
-  },
+  rawRows: async <R>(text: string, params: readonly unknown[], q: Executor) =>
+    (await q.executeQuery<R>(CompiledQuery.raw(text, [...params]))).rows,
 };
+
+/** The index's columns as SQLite's index is written (PostgreSQL's adds `vector`). */
+const SEARCH_COLUMNS = [
+  'dir',
+  'party',
+  'author',
+  'id',
+  'incident',
+  'type',
+  'precedence',
+  'status',
+  'category',
+  'tlp',
+  'desk',
+  'sent',
+] as const;
 
 /** One stored message as the index sees it. */
 export interface Indexed {
@@ -184,9 +200,9 @@ async function indexChunk(
   for (const m of messages)
     if (m.body.incident && m.body.report) categories.set(m.body.incident, m.body.report.category);
   const texts = messages.map((m) => tokens(bodyTexts(m.body).join('\n')));
-  const rows = messages.map((m, i) => {
+  const rows = messages.map((m) => {
     const b = m.body;
-    const row = {
+    return {
       dir: m.dir,
       party: m.party,
       author: m.from,
@@ -199,31 +215,36 @@ async function indexChunk(
       tlp: b.tlp,
       desk: b.author.desk,
       sent: m.sent,
-    };
-    return dialect === 'postgres'
-      ? { ...row, vector: sql<string>`${tsVector(texts[i] ?? [])}::tsvector` }
-      : row;
+    } satisfies Record<(typeof SEARCH_COLUMNS)[number], unknown>;
   });
-  const added = await run.rows(
-    q
+  if (dialect === 'postgres') {
+    await q
       .insertInto('search')
-      .values(rows)
+      .values(
+        rows.map((row, i) => ({
+          ...row,
+          vector: sql<string>`${tsVector(texts[i] ?? [])}::tsvector`,
+        })),
+      )
       .onConflict((oc) => oc.columns(['dir', 'party', 'id']).doNothing())
-      .returning(['doc', 'dir', 'party', 'id']),
+      .execute();
+    return;
+  }
+  // SQLite, on a message's hot path: the statements' text kept, not built by Kysely each time.
+  const added = await run.rawRows<{ doc: number; dir: string; party: string; id: string }>(
+    `insert into search (${SEARCH_COLUMNS.join(', ')}) values ${rows
+      .map(() => `(${SEARCH_COLUMNS.map(() => '?').join(', ')})`)
+      .join(', ')} on conflict (dir, party, id) do nothing returning doc, dir, party, id`,
+    rows.flatMap((row) => SEARCH_COLUMNS.map((c) => row[c])),
     q,
   );
-  if (dialect === 'sqlite' && added.length) {
-    const words = new Map(messages.map((m, i) => [`${m.dir}/${m.party}/${m.id}`, texts[i] ?? []]));
-    const insert = sql`insert into search_text (rowid, words) values ${sql.join(
-      added.map(
-        (a) => sql`(${a.doc}, ${(words.get(`${a.dir}/${a.party}/${a.id}`) ?? []).join(' ')})`,
-      ),
-    )}`;
-    await run.write(
-      { compile: () => insert.compile(q), execute: async () => (await insert.execute(q)).rows },
-      q,
-    );
-  }
+  if (!added.length) return;
+  const words = new Map(messages.map((m, i) => [`${m.dir}/${m.party}/${m.id}`, texts[i] ?? []]));
+  await run.rawRows(
+    `insert into search_text (rowid, words) values ${added.map(() => '(?, ?)').join(', ')}`,
+    added.flatMap((a) => [a.doc, (words.get(`${a.dir}/${a.party}/${a.id}`) ?? []).join(' ')]),
+    q,
+  );
 }
 
 /** Adds a local translation's text to the index of the message it translates. */

@@ -2,7 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, test } from 'vitest';
+import type { DesksTable } from './schema.ts';
 import { openSqliteStore } from './sqlite/index.ts';
+import { columnsOf } from './store.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'hotline-store-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -83,6 +85,51 @@ test('leaf texts are read by index, in and out of a unit of work', async () => {
         ]),
       );
     });
+  } finally {
+    await store.close();
+  }
+});
+
+/**
+ * `insertRows` writes kept SQL in statements of up to 256 rows: every row lands whatever the
+ * count, with its `on conflict` clause, inside the caller's transaction; a row missing a column
+ * is refused, not stored with the column's default.
+ */
+test('rows inserted as kept SQL all land, honour the conflict clause and the transaction', async () => {
+  const store = await openSqliteStore(join(dir, 'insert-rows.db'));
+  try {
+    const columns = columnsOf<DesksTable>()(['id', 'name', 'created_at']);
+    const desk = (i: number) => ({ id: `d${i}`, name: `desk ${i}`, created_at: '2026-12-07' });
+    await store.transaction(async (tx) => {
+      await store.insertRows(
+        'desks',
+        columns,
+        Array.from({ length: 300 }, (_, i) => desk(i)),
+        tx,
+      );
+      // 300 = 256 + 32 + 8 + 4: a row again is skipped by the clause, not an error.
+      await store.insertRows(
+        'desks',
+        columns,
+        [desk(7), desk(300)],
+        tx,
+        ' on conflict (id) do nothing',
+      );
+    });
+    const rows = await store.db.selectFrom('desks').selectAll().orderBy('id').execute();
+    expect(rows).toHaveLength(301);
+    expect(rows.find((r) => r.id === 'd299')).toEqual(desk(299));
+    await expect(
+      store.transaction(async (tx) => {
+        await store.insertRows('desks', columns, [desk(301)], tx);
+        throw new Error('the unit of work fails');
+      }),
+    ).rejects.toThrow('the unit of work fails');
+    const partial = { id: 'd302', name: 'no date' } as unknown as DesksTable;
+    await expect(
+      store.transaction((tx) => store.insertRows('desks', columns, [partial], tx)),
+    ).rejects.toThrow();
+    expect(await store.db.selectFrom('desks').select('id').execute()).toHaveLength(301);
   } finally {
     await store.close();
   }

@@ -439,8 +439,7 @@ export class Store implements HashReader {
       if (body?.value !== r.body) body = { value: r.body, text: toJson(r.body) };
       return { ...r, envelope: toJson(r.envelope), body: body.text };
     });
-    for (let i = 0; i < values.length; i += 500)
-      await this.write(q.insertInto('outbox').values(values.slice(i, i + 500)), q);
+    await this.insertRows('outbox', OUTBOX_INSERT, values, q);
     await indexMessages(
       q,
       this.dialect,
@@ -749,12 +748,9 @@ export class Store implements HashReader {
 
   /** How many envelopes to `party` wait for a verified receipt (the outbox bound counts them). */
   async pendingCount(party: string, q: Executor = this.db): Promise<number> {
-    const [row] = await this.rows(
-      q
-        .selectFrom('outbox')
-        .select((eb) => eb.fn.countAll<number | string>().as('n'))
-        .where('party', '=', party)
-        .where('status', '=', 'pending'),
+    const [row] = await this.rawRows<{ n: number | string }>(
+      "select count(*) as n from outbox where party = ? and status = 'pending'",
+      [party],
       q,
       true,
     );
@@ -900,8 +896,7 @@ export class Store implements HashReader {
       envelope: toJson(r.envelope),
       body: toJson(r.body),
     }));
-    for (let i = 0; i < values.length; i += 500)
-      await this.write(q.insertInto('inbox').values(values.slice(i, i + 500)), q);
+    await this.insertRows('inbox', INBOX_INSERT, values, q);
     await indexMessages(
       q,
       this.dialect,
@@ -1157,6 +1152,19 @@ export class Store implements HashReader {
     cause?: string | null,
     q: Executor = this.db,
   ): Promise<AlarmRow[]> {
+    // Asked at every checkpoint a receipt brings: on SQLite's hot path, kept SQL (`IS ?` matches
+    // null as `is null` does).
+    const fast = this.#fast(q, true);
+    if (fast)
+      return (
+        fast
+          .statement(
+            cause === undefined
+              ? 'select * from alarms where type = ? and party is ? and cleared_at is null order by id'
+              : 'select * from alarms where type = ? and party is ? and cleared_at is null and cause is ? order by id',
+          )
+          .all(type, party, ...(cause === undefined ? [] : [cause])) as Selectable<AlarmsTable>[]
+      ).map(alarmRow);
     let query = q
       .selectFrom('alarms')
       .selectAll()
@@ -1164,7 +1172,7 @@ export class Store implements HashReader {
       .where('party', party === null ? 'is' : '=', party)
       .where('cleared_at', 'is', null);
     if (cause !== undefined) query = query.where('cause', cause === null ? 'is' : '=', cause);
-    return (await this.rows(query.orderBy('id'), q, true)).map(alarmRow);
+    return (await query.orderBy('id').execute()).map(alarmRow);
   }
 
   /** How many alarms of each category are open. */
@@ -1271,6 +1279,59 @@ export class Store implements HashReader {
     const fast = this.#fast(q);
     if (fast) fast.statement(text).run(...params);
     else await q.executeQuery(CompiledQuery.raw(text, params));
+  }
+
+  /**
+   * The rows of one raw statement written with `?` placeholders (numbered for PostgreSQL; none
+   * for a write without `returning`): on the SQLite hot path (`#fast`, as `rows` takes it)
+   * prepared once and kept, else through Kysely. For the hot path's fixed statements, whose
+   * building and compiling by Kysely at each call cost more than running them.
+   */
+  async rawRows<R>(
+    text: string,
+    params: readonly unknown[],
+    q: Executor,
+    read = false,
+  ): Promise<R[]> {
+    const fast = this.#fast(q, read);
+    if (!fast)
+      return (await q.executeQuery<R>(CompiledQuery.raw(this.#numbered(text), [...params]))).rows;
+    const statement = fast.statement(text);
+    // A write without `returning` has no rows to give (better-sqlite3 refuses `all` for it).
+    if (!statement.reader) {
+      statement.run(...params);
+      return [];
+    }
+    return statement.all(...params) as R[];
+  }
+
+  /**
+   * Inserts `rows` into `table`, each giving every one of `columns`, in statements of up to 256
+   * rows whose text is kept (prepared once on SQLite's hot path), not built and compiled by Kysely
+   * at each call. `suffix` follows the values: an `on conflict …` clause.
+   */
+  async insertRows<T>(
+    table: string,
+    columns: readonly (keyof T & string)[],
+    rows: readonly T[],
+    q: Executor,
+    suffix = '',
+  ): Promise<void> {
+    const target = `${table} (${columns.map((c) => `"${c}"`).join(', ')})`;
+    for (let done = 0; done < rows.length; ) {
+      const n = chunkOf(rows.length - done);
+      const params: unknown[] = [];
+      for (let k = done; k < done + n; k++) for (const c of columns) params.push((rows[k] as T)[c]);
+      await this.#run(this.#insert(target, n, columns.length, suffix), params, q);
+      done += n;
+    }
+  }
+
+  /** `text` with its `?` placeholders numbered (`$1`, …) in PostgreSQL; as it is in SQLite. */
+  #numbered(text: string): string {
+    if (this.dialect !== 'postgres') return text;
+    let n = 0;
+    return text.replace(/\?/g, () => `$${++n}`);
   }
 
   /** `insert into <target> values (…), …` for `rows` rows of `columns`, in this dialect. */
@@ -1879,6 +1940,50 @@ class StoredEnvelope {
 function outboxRow<Row extends { text: Json<Envelope> }>(row: Row): Row & StoredEnvelope {
   return numbers(row, new StoredEnvelope());
 }
+
+/**
+ * A table's columns for `Store.insertRows`, checked complete: a column added to `T` and not listed
+ * here fails to compile rather than being left to its default.
+ */
+export function columnsOf<T>() {
+  return <const C extends ReadonlyArray<keyof T & string>>(
+    columns: C &
+      ([Exclude<keyof T, C[number]>] extends [never]
+        ? unknown
+        : { missing: Exclude<keyof T, C[number]> }),
+  ): C => columns;
+}
+
+const OUTBOX_INSERT = columnsOf<OutboxTable>()([
+  'party',
+  'id',
+  'seq',
+  'rank',
+  'header_hash',
+  'envelope',
+  'body',
+  'created_at',
+  'status',
+  'attempts',
+  'next_attempt_at',
+  'last_error',
+  'receipted_at',
+  'peer_received_at',
+  'peer_index',
+  'leaf_index',
+]);
+
+const INBOX_INSERT = columnsOf<InboxTable>()([
+  'party',
+  'id',
+  'seq',
+  'header_hash',
+  'envelope',
+  'body',
+  'received_at',
+  'leaf_index',
+  'receipt_id',
+]);
 
 /** Rows per multi-row insert: the largest power of two up to 256, so few statement shapes. */
 function chunkOf(remaining: number): number {
