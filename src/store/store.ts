@@ -467,25 +467,13 @@ export class Store implements HashReader {
     q: Executor = this.db,
     attemptsBelow?: number,
   ): Promise<OutboxRow[]> {
-    // A flash's hot path: the SQL kept as text, not built and compiled by Kysely at each call
-    // (25–40 µs more, `npm run bench -- store`); the same query as `#pendingOf`'s otherwise.
-    const fast = this.#fast(q, true);
-    if (fast) {
-      const below = attemptsBelow === undefined ? '' : ' and attempts < ?';
-      const rows = fast
-        .statement(
-          `select ${DUE_SQL} from outbox where party = ? and status = 'pending' and rank in (${ranks.map(() => '?').join(', ')}) and next_attempt_at <= ?${below} order by rank, seq limit ?`,
-        )
-        .all(party, ...ranks, now, ...(attemptsBelow === undefined ? [] : [attemptsBelow]), limit);
-      return (rows as DueRow[]).map(outboxRow);
-    }
-    const rows = await this.#pendingOf(q, party, ranks, attemptsBelow)
-      .where('next_attempt_at', '<=', now)
-      .select(DUE_COLUMNS)
-      .orderBy('rank')
-      .orderBy('seq')
-      .limit(limit)
-      .execute();
+    const pending = pendingOf(party, ranks, attemptsBelow);
+    const rows = await this.rawRows<DueRow>(
+      `select ${DUE_SQL} ${pending.sql} and next_attempt_at <= ? order by rank, seq limit ?`,
+      [...pending.params, now, limit],
+      q,
+      true,
+    );
     return rows.map(outboxRow);
   }
 
@@ -500,30 +488,14 @@ export class Store implements HashReader {
     limit: number,
     attemptsBelow?: number,
   ): Promise<string[]> {
-    const due = this.#pendingOf(this.db, party, ranks, attemptsBelow).where(
-      'next_attempt_at',
-      '<=',
-      now,
-    );
-    const rows = await this.rows(
-      due.select('id').orderBy('rank').orderBy('seq').limit(limit),
+    const pending = pendingOf(party, ranks, attemptsBelow);
+    const rows = await this.rawRows<{ id: string }>(
+      `select id ${pending.sql} and next_attempt_at <= ? order by rank, seq limit ?`,
+      [...pending.params, now, limit],
       this.db,
       true,
     );
     return rows.map((r) => r.id);
-  }
-
-  /**
-   * A party's pending envelopes of these ranks (with `attemptsBelow`, only those tried fewer
-   * times): what `dueOutbox`, `dueIds` and `nextDue` read, by `outbox_due`.
-   */
-  #pendingOf(q: Executor, party: string, ranks: readonly number[], attemptsBelow?: number) {
-    const query = q
-      .selectFrom('outbox')
-      .where('party', '=', party)
-      .where('status', '=', 'pending')
-      .where('rank', 'in', ranks);
-    return attemptsBelow === undefined ? query : query.where('attempts', '<', attemptsBelow);
   }
 
   /** The pending rows of these ids, as `dueOutbox` reads them, by precedence then seq. */
@@ -551,21 +523,13 @@ export class Store implements HashReader {
     q: Executor = this.db,
     attemptsBelow?: number,
   ): Promise<number | undefined> {
-    const fast = this.#fast(q, true);
-    if (fast) {
-      const below = attemptsBelow === undefined ? '' : ' and attempts < ?';
-      const row = fast
-        .statement(
-          `select min(next_attempt_at) as at from outbox where party = ? and status = 'pending' and rank in (${ranks.map(() => '?').join(', ')})${below}`,
-        )
-        .get(party, ...ranks, ...(attemptsBelow === undefined ? [] : [attemptsBelow])) as {
-        at: number | null;
-      };
-      return row.at === null ? undefined : Number(row.at);
-    }
-    const row = await this.#pendingOf(q, party, ranks, attemptsBelow)
-      .select((eb) => eb.fn.min('next_attempt_at').as('at'))
-      .executeTakeFirst();
+    const pending = pendingOf(party, ranks, attemptsBelow);
+    const [row] = await this.rawRows<{ at: number | string | null }>(
+      `select min(next_attempt_at) as at ${pending.sql}`,
+      pending.params,
+      q,
+      true,
+    );
     return row?.at === null || row?.at === undefined ? undefined : Number(row.at);
   }
 
@@ -1896,7 +1860,20 @@ const DUE_COLUMNS = [
   'attempts',
   'leaf_index',
 ] as const;
-const DUE_SQL = 'id, seq, rank, header_hash, envelope as text, status, attempts, leaf_index';
+const DUE_SQL = 'id, seq, rank, header_hash, envelope as "text", status, attempts, leaf_index';
+
+/**
+ * A party's pending envelopes of these ranks (with `attemptsBelow`, only those tried fewer
+ * times), as `from … where …` and its parameters: what `dueOutbox`, `dueIds` and `nextDue` read,
+ * by `outbox_due`. Kept SQL: on a flash's path, building it with Kysely cost more than the read.
+ */
+function pendingOf(party: string, ranks: readonly number[], attemptsBelow?: number) {
+  const below = attemptsBelow === undefined ? '' : ' and attempts < ?';
+  return {
+    sql: `from outbox where party = ? and status = 'pending' and rank in (${ranks.map(() => '?').join(', ')})${below}`,
+    params: [party, ...ranks, ...(attemptsBelow === undefined ? [] : [attemptsBelow])],
+  };
+}
 type DueRow = Pick<
   NewOutboxRow,
   'id' | 'seq' | 'rank' | 'header_hash' | 'status' | 'attempts' | 'leaf_index'
