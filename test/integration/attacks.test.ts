@@ -271,7 +271,7 @@ describe('logins', () => {
       ['carol', 'officer'],
     ] as const)
       await node.people.accounts.add(by, { name, role, password: `${name}-passphrase-1` });
-  }, 30_000);
+  });
 
   test('20 bad logins for one name leave every other user able to log in', async () => {
     const answers = new Set<string>();

@@ -33,7 +33,7 @@ beforeAll(async () => {
   await pair.start(pair.us);
   await pair.start(pair.cn);
   stolen = stealKeys(pair);
-}, 30_000);
+});
 afterAll(async () => {
   await pair.close();
 });
@@ -198,7 +198,7 @@ describe('a routine rotation', () => {
     routine = await createPair({}, (party) =>
       party === 'us' ? { vocabularyFile: PREVIOUS_VOCABULARY } : {},
     );
-  }, 30_000);
+  });
   afterAll(async () => {
     await routine.close();
   });

@@ -16,7 +16,7 @@ import { REPO } from './nodes.ts';
 let pair: Pair;
 beforeAll(async () => {
   pair = await createPair();
-}, 30_000);
+});
 afterAll(async () => {
   await pair?.close();
 });

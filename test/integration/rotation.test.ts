@@ -30,7 +30,7 @@ let pair: Pair;
 
 beforeAll(async () => {
   pair = await createPair();
-}, 30_000);
+});
 afterAll(async () => {
   await pair.close();
 });
