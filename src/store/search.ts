@@ -36,7 +36,10 @@ const THROUGH_KYSELY: Runner = {
     (await q.executeQuery<R>(CompiledQuery.raw(text, [...params]))).rows,
 };
 
-/** The index's columns as SQLite's index is written (PostgreSQL's adds `vector`). */
+/**
+ * The index's columns but `doc`: what a search reads, and what SQLite's index writes (PostgreSQL's
+ * adds `vector`).
+ */
 const SEARCH_COLUMNS = [
   'dir',
   'party',
@@ -292,23 +295,7 @@ export async function searchMessages(
   query: SearchQuery,
 ): Promise<SearchRow[]> {
   const ws = words(query.text ?? '');
-  let select = q
-    .selectFrom('search')
-    .select([
-      'doc',
-      'dir',
-      'party',
-      'author',
-      'id',
-      'incident',
-      'type',
-      'precedence',
-      'status',
-      'category',
-      'tlp',
-      'desk',
-      'sent',
-    ]);
+  let select = q.selectFrom('search').select(['doc', ...SEARCH_COLUMNS]);
   if (ws.length && dialect === 'postgres')
     select = select.where(sql<boolean>`vector @@ ${tsQuery(ws)}::tsquery`);
   else if (ws.length)
