@@ -1197,7 +1197,7 @@ export class Store implements HashReader {
       const rows = chunkOf(leaves.length - done);
       const params: unknown[] = [];
       for (let k = done; k < done + rows; k++) params.push(start + k, leaves[k]);
-      await this.#run(this.#insert('ledger_leaves (idx, leaf)', rows, 2, ''), params, q);
+      await this.rawRows(this.#insert('ledger_leaves (idx, leaf)', rows, 2, ''), params, q);
       done += rows;
     }
     await this.#writeHashes(firstHash, hashes, q);
@@ -1233,16 +1233,9 @@ export class Store implements HashReader {
     for (let done = 0; done < rows.length; ) {
       const n = chunkOf(rows.length - done);
       const params = rows.slice(done, done + n).flat();
-      await this.#run(this.#insert('ledger_pages (page, hashes)', n, 2, upsert), params, q);
+      await this.rawRows(this.#insert('ledger_pages (page, hashes)', n, 2, upsert), params, q);
       done += n;
     }
-  }
-
-  /** Runs one raw statement: prepared once on the SQLite hot path, else through Kysely. */
-  async #run(text: string, params: unknown[], q: Executor): Promise<void> {
-    const fast = this.#fast(q);
-    if (fast) fast.statement(text).run(...params);
-    else await q.executeQuery(CompiledQuery.raw(text, params));
   }
 
   /**
@@ -1286,7 +1279,7 @@ export class Store implements HashReader {
       const n = chunkOf(rows.length - done);
       const params: unknown[] = [];
       for (let k = done; k < done + n; k++) for (const c of columns) params.push((rows[k] as T)[c]);
-      await this.#run(this.#insert(target, n, columns.length, suffix), params, q);
+      await this.rawRows(this.#insert(target, n, columns.length, suffix), params, q);
       done += n;
     }
   }
@@ -1298,17 +1291,13 @@ export class Store implements HashReader {
     return text.replace(/\?/g, () => `$${++n}`);
   }
 
-  /** `insert into <target> values (…), …` for `rows` rows of `columns`, in this dialect. */
+  /** `insert into <target> values (…), …` for `rows` rows of `columns`, `?` placeholders. */
   #insert(target: string, rows: number, columns: number, suffix: string): string {
     const key = `${target}\n${rows}\n${suffix}`;
     let text = this.#insertTexts.get(key);
     if (!text) {
-      let n = 0;
-      const placeholder = () => (this.dialect === 'postgres' ? `$${++n}` : '?');
-      const tuples = Array.from(
-        { length: rows },
-        () => `(${Array.from({ length: columns }, placeholder).join(', ')})`,
-      );
+      const tuple = `(${Array.from({ length: columns }, () => '?').join(', ')})`;
+      const tuples = Array.from({ length: rows }, () => tuple);
       text = `insert into ${target} values ${tuples.join(', ')}${suffix}`;
       this.#insertTexts.set(key, text);
     }
