@@ -60,6 +60,31 @@ describe('hotline verify on threads', () => {
       );
   }, 120_000);
 
+  test('a line longer than a stretch read, and lone CR line ends, read as in line', async () => {
+    // The file is read 256 KiB at a time: a body of 700 kB makes its leaf record span three reads.
+    const long = tampered('long.jsonl', {
+      700: (record) => {
+        (record.body as { text: { body: string } }).text.body += ' —'.repeat(350_000);
+      },
+    });
+    const cr = join(dir, 'cr.jsonl');
+    writeFileSync(cr, readFileSync(long, 'utf8').split('\n').join('\r'));
+    const inline = await verifyBundleFile(long, { threads: 0, progress: false });
+    expect(inline.report.failures.map(describeFailure)).toEqual([
+      expect.stringMatching(
+        /^us: leaf 700 \(body\) \[out, id [0-9a-f-]+, line 704\]: the body does not match header.bodyHash$/,
+      ),
+    ]);
+    for (const [file, threads] of [
+      [long, 2],
+      [cr, 0],
+      [cr, 2],
+    ] as const)
+      expect((await verifyBundleFile(file, { threads, progress: false })).report).toEqual(
+        inline.report,
+      );
+  }, 120_000);
+
   test('leaves tampered deep in the bundle are caught and named as in line', async () => {
     // Leaf 1300 is an `in` envelope of the third round, 1800 one of the fourth (each round: 256
     // out, their receipt, 256 in, our receipt). 1300 gets 1301's signature; 1800 another body.

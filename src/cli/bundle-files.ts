@@ -2,7 +2,8 @@
  * The work behind `hotline export` and `hotline verify`, loaded only when one of them runs: the
  * export recorded in the audit trail, and a bundle file checked with its leaves on worker threads.
  */
-import { createReadStream, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { bundleLines } from '../ledger/bundle.ts';
 import type { ExaminedLeaf, LeafContext } from '../ledger/examine.ts';
 import {
@@ -13,7 +14,7 @@ import {
   describeFailure,
   type Failure,
 } from '../ledger/verify.ts';
-import { defaultBundleThreads, VerifyThreads } from '../ledger/verify-threads.ts';
+import { defaultBundleThreads, type Examined, VerifyThreads } from '../ledger/verify-threads.ts';
 import { readConfig } from '../node/core/config.ts';
 import { openNodeStore } from '../node/core/data.ts';
 import { dataFolderActor, openPeople } from '../node/people/people.ts';
@@ -52,9 +53,7 @@ export interface VerifyFileOptions {
 }
 
 /** Lines read here, or a stretch of them examined on a thread, in bundle order. */
-type Pending =
-  | { lines: string[]; bytes: number }
-  | { examined: Promise<Array<ExaminedLeaf | string>>; bytes: number };
+type Pending = { lines: string[]; bytes: number } | { examined: Promise<Examined>; bytes: number };
 
 /**
  * Reads a bundle into the verifier, with progress on stderr for large ones. Once the leaves
@@ -77,6 +76,14 @@ export async function verifyBundleFile(
     let next = step;
     let taken = 0;
     let records = 0;
+    /** Buffers read into before and given back: the same few are read into again. */
+    const spare: Uint8Array[] = [];
+    const buffer = (least: number): Uint8Array => {
+      const given = spare.pop();
+      return given && given.byteLength >= least
+        ? given
+        : new Uint8Array(Math.max(least, 2 * STRETCH));
+    };
     /** Takes what is ready, in order, until at most `inFlight` stretches are still out. */
     const take = async (inFlight: number) => {
       for (let head = queue[0]; head; head = queue[0]) {
@@ -84,7 +91,9 @@ export async function verifyBundleFile(
         if ('lines' in head) lines = head.lines;
         else {
           if (onThreads <= inFlight) return;
-          lines = await head.examined;
+          const examined = await head.examined;
+          lines = examined.lines;
+          spare.push(new Uint8Array(examined.bytes.buffer));
           onThreads--;
         }
         for (const line of lines)
@@ -104,29 +113,49 @@ export async function verifyBundleFile(
     const read = async (whole: Uint8Array) => {
       if (!whole.length) return;
       if (pool && context) {
-        // A buffer of its own, moved to the thread.
-        const examined = pool.examine(new Uint8Array(whole), context);
+        // Moved to the thread, and back with its answer.
+        const examined = pool.examine(whole, context);
         // Awaited in turn; a thread's failure rejects them all, and the first one awaited throws.
         examined.catch(() => undefined);
         queue.push({ examined, bytes: whole.length });
         onThreads++;
       } else {
-        const text = Buffer.from(whole.buffer, whole.byteOffset, whole.byteLength).toString('utf8');
-        queue.push({ lines: bundleLines(text), bytes: whole.length });
+        queue.push({ lines: bundleLines(whole), bytes: whole.length });
+        spare.push(new Uint8Array(whole.buffer));
       }
       await take(IN_FLIGHT * threads);
       // The header and cards are in once a leaf has taken its place: what every later leaf is
       // checked with is fixed from here.
       if (pool && !context && verifier.leavesBegun) context = verifier.leafContext();
     };
-    let carry: Uint8Array = new Uint8Array(0);
-    for await (const chunk of createReadStream(file, { highWaterMark: STRETCH })) {
-      const bytes = carry.length ? Buffer.concat([carry, chunk as Buffer]) : (chunk as Buffer);
-      const end = bytes.lastIndexOf(0x0a) + 1;
-      carry = new Uint8Array(bytes.subarray(end));
-      await read(bytes.subarray(0, end));
+    const handle = await open(file, 'r');
+    try {
+      let bytes = buffer(STRETCH);
+      /** The bytes of a line not yet ended, at the start of `bytes`. */
+      let held = 0;
+      for (;;) {
+        if (bytes.byteLength - held < STRETCH) {
+          const larger = buffer(2 * held + STRETCH);
+          larger.set(bytes.subarray(0, held));
+          bytes = larger;
+        }
+        const { bytesRead } = await handle.read(bytes, held, STRETCH, null);
+        const length = held + bytesRead;
+        if (bytesRead === 0) {
+          await read(bytes.subarray(0, length));
+          break;
+        }
+        const end = Buffer.from(bytes.buffer, bytes.byteOffset, length).lastIndexOf(0x0a) + 1;
+        held = length - end;
+        if (end === 0) continue;
+        const next = buffer(held + STRETCH);
+        next.set(bytes.subarray(end, length));
+        await read(bytes.subarray(0, end));
+        bytes = next;
+      }
+    } finally {
+      await handle.close();
     }
-    await read(carry);
     await take(0);
     return verifier.finish();
   } finally {

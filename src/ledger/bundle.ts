@@ -150,11 +150,21 @@ export function bundleLine(record: BundleRecord): string {
 }
 
 /**
- * The lines of bundle text that ends at a line end or at the file's end (without their line
- * ends), split where Node's readline splits them: at "\n", "\r\n" or a lone "\r".
+ * The lines of UTF-8 bundle bytes that end at a line end or at the file's end (without their
+ * line ends), split where Node's readline splits them: at "\n", "\r\n" or a lone "\r". Each line
+ * is decoded on its own, never a whole stretch of the file into one string (which V8 would place
+ * in memory fresh from the system each time); a line end is never inside a UTF-8 sequence.
  */
-export function bundleLines(text: string): string[] {
-  const lines = text.split(/\r\n|\n|\r/);
-  if (lines[lines.length - 1] === '') lines.pop();
+export function bundleLines(bytes: Uint8Array): string[] {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const lines: string[] = [];
+  for (let start = 0; start < buffer.length; ) {
+    let end = buffer.indexOf(0x0a, start);
+    if (end === -1) end = buffer.length;
+    const text = buffer.toString('utf8', start, end);
+    start = end + 1;
+    if (!text.includes('\r')) lines.push(text);
+    else lines.push(...(text.endsWith('\r') ? text.slice(0, -1) : text).split('\r'));
+  }
   return lines;
 }

@@ -138,6 +138,28 @@ describe('RFC 9162 hashing, against transparency-dev/merkle rfc6962_test.go', ()
     );
   });
 
+  it('hashes a long text leaf (a receipt of a batch) as the leaf of its UTF-8 bytes', () => {
+    // Long texts are hashed in pieces of 8,192 code units: whatever straddles a piece's end
+    // (a surrogate pair, a lone half of one, a character of 2 or 3 bytes) is hashed as in the
+    // whole text.
+    const sample = fc.tuple(
+      fc.integer({ min: 8_170, max: 8_200 }),
+      fc.string({ unit: 'binary', maxLength: 40 }),
+      fc.integer({ min: 0, max: 20_000 }),
+    );
+    fc.assert(
+      fc.property(sample, ([before, middle, after]) => {
+        const text = `${'é'.repeat(before)}${middle}${'—'.repeat(after)}`;
+        expect(leafHashOfText(text)).toEqual(leafHash(utf8(text)));
+      }),
+    );
+    for (const middle of ['😀', '\ud83d', '\ude00', '\ud83dx', '\ude00\ud83d'])
+      for (let at = 8_188; at <= 8_193; at++) {
+        const text = `${'a'.repeat(at)}${middle}${'b'.repeat(9_000)}`;
+        expect(leafHashOfText(text)).toEqual(leafHash(utf8(text)));
+      }
+  });
+
   it('separates leaves from nodes and orders children', () => {
     const [a, b] = [leafHash(utf8('Hello')), leafHash(utf8('World'))];
     expect(nodeHash(a, b)).not.toEqual(leafHash(new Uint8Array([...a, ...b])));

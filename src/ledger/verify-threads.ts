@@ -10,7 +10,7 @@
  *
  * @example
  * const threads = new VerifyThreads(2);
- * const lines = await threads.examine(bytes, verifier.leafContext());
+ * const { lines } = await threads.examine(bytes, verifier.leafContext());
  * await threads.close();
  */
 import { availableParallelism } from 'node:os';
@@ -33,13 +33,19 @@ export function defaultBundleThreads(): number {
   return availableParallelism();
 }
 
+/** A stretch's lines examined, and its bytes given back. */
+export interface Examined {
+  lines: Array<ExaminedLeaf | string>;
+  bytes: Uint8Array;
+}
+
 export class VerifyThreads {
   readonly #workers: Worker[] = [];
   /** Batches sent to each worker and not answered. */
   readonly #load = new Map<Worker, number>();
   readonly #waiting = new Map<
     number,
-    { resolve: (lines: Array<ExaminedLeaf | string>) => void; reject: (e: Error) => void }
+    { resolve: (examined: Examined) => void; reject: (e: Error) => void }
   >();
   #nextId = 0;
   #failure: Error | undefined;
@@ -50,18 +56,19 @@ export class VerifyThreads {
     const tsx = FROM_SOURCE ? import.meta.resolve('tsx/esm/api') : undefined;
     for (let i = 0; i < threads; i++) {
       const worker = new Worker(BOOT, { eval: true, workerData: { module, tsx } });
-      worker.on('message', ({ id, lines, hashes }: ExaminedBatch) => {
+      worker.on('message', ({ id, lines, hashes, bytes }: ExaminedBatch) => {
         this.#load.set(worker, (this.#load.get(worker) ?? 1) - 1);
         const waiting = this.#waiting.get(id);
         this.#waiting.delete(id);
         let at = 0;
-        waiting?.resolve(
-          lines.map((line) => {
+        waiting?.resolve({
+          lines: lines.map((line) => {
             if (typeof line === 'string') return line;
             at += 32;
             return { ...line, hash: hashes.subarray(at - 32, at) };
           }),
-        );
+          bytes,
+        });
       });
       worker.on('error', (e) => this.#fail(e));
       worker.on('exit', (code) => this.#fail(new Error(`a verify thread exited (${code})`)));
@@ -72,9 +79,10 @@ export class VerifyThreads {
 
   /**
    * Reads the whole lines in `bytes` on the least busy thread (the buffer is moved there, not
-   * copied) and answers, in order, each leaf record's examination or any other line as it is.
+   * copied) and answers, in order, each leaf record's examination or any other line as it is,
+   * with the buffer moved back to be read into again.
    */
-  examine(bytes: Uint8Array, context: LeafContext): Promise<Array<ExaminedLeaf | string>> {
+  examine(bytes: Uint8Array, context: LeafContext): Promise<Examined> {
     if (this.#failure) return Promise.reject(this.#failure);
     let worker = this.#workers[0] as Worker;
     for (const w of this.#workers)

@@ -23,11 +23,12 @@ export interface ExaminedBatch {
   lines: Array<Omit<ExaminedLeaf, 'hash'> | string>;
   /** The examined leaves' hashes, 32 bytes each in their order: one buffer, moved, not copied. */
   hashes: Uint8Array;
+  /** The batch's bytes, moved back for the reading thread to read into again. */
+  bytes: Uint8Array;
 }
 
 parentPort?.on('message', ({ id, bytes, context }: LinesBatch) => {
-  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
-  const examined = bundleLines(text).map((line) =>
+  const examined = bundleLines(bytes).map((line) =>
     line.startsWith('{"type":"leaf"') ? (examineLeafLine(line, context) ?? line) : line,
   );
   // A buffer per hash would cost more to pass than the rest of a leaf's answer.
@@ -40,6 +41,6 @@ parentPort?.on('message', ({ id, bytes, context }: LinesBatch) => {
     at += 32;
     return rest;
   });
-  const answer: ExaminedBatch = { id, lines, hashes };
-  parentPort?.postMessage(answer, [hashes.buffer]);
+  const answer: ExaminedBatch = { id, lines, hashes, bytes };
+  parentPort?.postMessage(answer, [hashes.buffer, bytes.buffer as ArrayBuffer]);
 });
