@@ -13,13 +13,13 @@
  * leaf, signature, receipt (with inclusion proofs from the peer's tree) and checkpoint is what a
  * node writes, in the proportions of steady two-way traffic in batches of 256.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
-import { verifyBundleFile } from '../src/cli/bundle-files.ts';
 import { createCard, signCard } from '../src/crypto/card.ts';
 import {
   ed25519FromSeed,
@@ -56,6 +56,7 @@ import {
   type NoteSigner,
   parseNote,
 } from '../src/ledger/note.ts';
+import type { BundleReport } from '../src/ledger/verify.ts';
 import { defaultBundleThreads } from '../src/ledger/verify-threads.ts';
 import { Ledger } from '../src/node/record/ledger.ts';
 import type { SignedCard } from '../src/protocol/card.ts';
@@ -101,6 +102,7 @@ export interface LedgerFigures {
       seconds: number;
       leavesPerSecond: number;
       mibPerSecond: number;
+      /** The `hotline verify` process's peak resident memory. */
       rssMiB: number;
       /** Signatures checked per second against the floor: cores × one core's verify rate. */
       ofFloor: number;
@@ -238,7 +240,7 @@ function proofFigures(): LedgerFigures['proofs'] {
   return out;
 }
 
-/** Generates a bundle of BUNDLE leaves, then verifies it as `hotline verify` does. */
+/** Generates a bundle of BUNDLE leaves, then runs `hotline verify` on it. */
 export async function verifyThroughput(): Promise<LedgerFigures['verify']> {
   const dir = mkdtempSync(join(tmpdir(), 'hotline-ledger-bench-'));
   const file = join(dir, 'us.jsonl');
@@ -288,9 +290,7 @@ export async function verifyThroughput(): Promise<LedgerFigures['verify']> {
     const parallelVerifiesPerSecond = [await ceiling()];
     const runs = [];
     for (const threads of [...new Set([0, defaultBundleThreads(), cores])]) {
-      const t = performance.now();
-      const { report } = await verifyBundleFile(file, { threads, progress: false });
-      const seconds = (performance.now() - t) / 1000;
+      const { seconds, report, peakMiB } = await hotlineVerify(file, threads);
       if (!report.ok)
         throw new Error(`the synthetic bundle does not verify: ${report.failures[0]?.message}`);
       const signed = report.counts.envelopes.out + report.counts.envelopes.in;
@@ -299,15 +299,15 @@ export async function verifyThroughput(): Promise<LedgerFigures['verify']> {
         seconds,
         leavesPerSecond: leaves / seconds,
         mibPerSecond: bytes / 2 ** 20 / seconds,
-        rssMiB: rssMiB(),
+        rssMiB: peakMiB,
         ofFloor: signed / seconds / (cores * verifiesPerCoreSecond),
         millionLeavesSeconds: (seconds * 1_000_000) / leaves,
       };
       runs.push(run);
       console.log(
-        `verify it (${report.counts.envelopes.out + report.counts.envelopes.in} signed envelopes, ${report.counts.proofs} proofs), ` +
+        `hotline verify (${signed} signed envelopes, ${report.counts.proofs} proofs), ` +
           `${threads ? `${threads} thread${threads > 1 ? 's' : ''} examining leaves` : 'in line'}: ` +
-          `${seconds.toFixed(1)} s, ${rate(run.leavesPerSecond, 'leaves/s')}, ${run.mibPerSecond.toFixed(1)} MiB/s, RSS ${run.rssMiB} MiB; ` +
+          `${seconds.toFixed(1)} s, ${rate(run.leavesPerSecond, 'leaves/s')}, ${run.mibPerSecond.toFixed(1)} MiB/s, peak RSS ${run.rssMiB} MiB; ` +
           `${(run.ofFloor * 100).toFixed(0)} % of the floor (target ≥ 80 %), 1M leaves ≈ ${run.millionLeavesSeconds.toFixed(0)} s`,
       );
     }
@@ -324,6 +324,42 @@ export async function verifyThroughput(): Promise<LedgerFigures['verify']> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * `hotline verify --json` of `file` as its user runs it: the compiled CLI in a process of its
+ * own (`npm run build:node` first), timed from spawn to exit, its peak RSS read while it runs.
+ */
+async function hotlineVerify(
+  file: string,
+  threads: number,
+): Promise<{ seconds: number; report: BundleReport; peakMiB: number }> {
+  const t = performance.now();
+  const args = ['bin/hotline.js', 'verify', '--json', '--threads', String(threads), file];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    out += d;
+  });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    err = (err + d).slice(-2000);
+  });
+  let peakMiB = 0;
+  const peak = setInterval(() => {
+    try {
+      const kb = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+      if (kb) peakMiB = Math.max(peakMiB, Math.round(Number(kb[1]) / 1024));
+    } catch {
+      // It has exited.
+    }
+  }, 100);
+  const [code] = await once(child, 'exit');
+  clearInterval(peak);
+  const seconds = (performance.now() - t) / 1000;
+  if (code !== 0 && code !== 1) throw new Error(`hotline verify exited ${code}: ${err}`);
+  const result = JSON.parse(out) as { bundles: BundleReport[] };
+  return { seconds, report: result.bundles[0] as BundleReport, peakMiB };
 }
 
 /**
