@@ -467,13 +467,8 @@ export class Store implements HashReader {
     q: Executor = this.db,
     attemptsBelow?: number,
   ): Promise<OutboxRow[]> {
-    const pending = pendingOf(party, ranks, attemptsBelow);
-    const rows = await this.rawRows<DueRow>(
-      `select ${DUE_SQL} ${pending.sql} and next_attempt_at <= ? order by rank, seq limit ?`,
-      [...pending.params, now, limit],
-      q,
-      true,
-    );
+    const due = dueOf(DUE_SQL, party, ranks, now, limit, attemptsBelow);
+    const rows = await this.rawRows<DueRow>(due.sql, due.params, q, true);
     return rows.map(outboxRow);
   }
 
@@ -488,13 +483,8 @@ export class Store implements HashReader {
     limit: number,
     attemptsBelow?: number,
   ): Promise<string[]> {
-    const pending = pendingOf(party, ranks, attemptsBelow);
-    const rows = await this.rawRows<{ id: string }>(
-      `select id ${pending.sql} and next_attempt_at <= ? order by rank, seq limit ?`,
-      [...pending.params, now, limit],
-      this.db,
-      true,
-    );
+    const due = dueOf('id', party, ranks, now, limit, attemptsBelow);
+    const rows = await this.rawRows<{ id: string }>(due.sql, due.params, this.db, true);
     return rows.map((r) => r.id);
   }
 
@@ -1849,7 +1839,8 @@ const DUE_COLUMNS = [
   'attempts',
   'leaf_index',
 ] as const;
-const DUE_SQL = 'id, seq, rank, header_hash, envelope as "text", status, attempts, leaf_index';
+/** The same columns as kept SQL, each alias quoted (`text` is also a type's name). */
+const DUE_SQL = DUE_COLUMNS.map((c) => c.replace(/ as (\w+)$/, ' as "$1"')).join(', ');
 
 /**
  * A party's pending envelopes of these ranks (with `attemptsBelow`, only those tried fewer
@@ -1861,6 +1852,22 @@ function pendingOf(party: string, ranks: readonly number[], attemptsBelow?: numb
   return {
     sql: `from outbox where party = ? and status = 'pending' and rank in (${ranks.map(() => '?').join(', ')})${below}`,
     params: [party, ...ranks, ...(attemptsBelow === undefined ? [] : [attemptsBelow])],
+  };
+}
+
+/** `select <columns>` of the pending envelopes due at `now`, by precedence then seq. */
+function dueOf(
+  columns: string,
+  party: string,
+  ranks: readonly number[],
+  now: number,
+  limit: number,
+  attemptsBelow?: number,
+) {
+  const pending = pendingOf(party, ranks, attemptsBelow);
+  return {
+    sql: `select ${columns} ${pending.sql} and next_attempt_at <= ? order by rank, seq limit ?`,
+    params: [...pending.params, now, limit],
   };
 }
 type DueRow = Pick<
