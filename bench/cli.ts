@@ -29,10 +29,10 @@ function run(args: readonly string[]): Promise<number> {
 }
 
 /**
- * Resident memory of a process, in MiB (Linux /proc): all of it (VmRSS), or its anonymous part
- * (RssAnon: heaps, not files mapped in).
+ * Resident memory of a process, in MiB (Linux /proc): all of it (VmRSS), its anonymous part
+ * (RssAnon: heaps, not files mapped in), or its peak so far (VmHWM).
  */
-export function rssMiB(pid: number, field: 'VmRSS' | 'RssAnon' = 'VmRSS'): number {
+export function rssMiB(pid: number, field: 'VmRSS' | 'RssAnon' | 'VmHWM' = 'VmRSS'): number {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(
     new RegExp(`^${field}:\\s+(\\d+) kB`, 'm'),
   );

@@ -16,7 +16,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
@@ -66,6 +66,7 @@ import { jcs, jcsBytes } from '../src/protocol/jcs.ts';
 import type { Leaf } from '../src/protocol/leaf.ts';
 import type { SignedReceipt } from '../src/protocol/receipt.ts';
 import { openSqliteStore } from '../src/store/sqlite/index.ts';
+import { rssMiB as statusMiB } from './cli.ts';
 
 const FULL = process.env.BENCH_LEDGER === 'full';
 const TREE = Number(process.env.BENCH_LEDGER_TREE ?? (FULL ? 10_000_000 : 1_000_000));
@@ -348,8 +349,9 @@ async function hotlineVerify(
   let peakMiB = 0;
   const peak = setInterval(() => {
     try {
-      const kb = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-      if (kb) peakMiB = Math.max(peakMiB, Math.round(Number(kb[1]) / 1024));
+      // NaN (no line) once it is a zombie: the comparison keeps the peak read before.
+      const hwm = Math.round(statusMiB(child.pid as number, 'VmHWM'));
+      if (hwm > peakMiB) peakMiB = hwm;
     } catch {
       // It has exited.
     }
