@@ -7,6 +7,7 @@ import { type Command, Option } from 'commander';
 import { PRECEDENCES } from '../protocol/values.ts';
 import type { Readiness } from '../protocol/views.ts';
 import { CliError, callNode } from './client.ts';
+import { wholeNumber } from './inputs.ts';
 
 const dataOption = () => new Option('--data <dir>', 'the node data folder').makeOptionMandatory();
 
@@ -54,12 +55,6 @@ function draftId(value: string): string {
   return value;
 }
 
-function positive(name: string, value: string): string {
-  if (!/^[1-9][0-9]{0,3}$|^10000$/.test(value))
-    throw new CliError(`--${name} "${value}" is not a whole number from 1 to 10000`);
-  return value;
-}
-
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
@@ -82,13 +77,18 @@ export function registerApprovals(program: Command): void {
         .choices(['pending', 'released', 'rejected', 'all'])
         .default('pending'),
     )
-    .option('--limit <n>', 'how many, newest first', '100')
+    .option(
+      '--limit <n>',
+      'how many, newest first (at most 10000)',
+      wholeNumber('--limit', 1, 10_000),
+      100,
+    )
     .option('--json', 'print JSON')
     .action(async (o) => {
       const drafts = (await callNode(
         o.data,
         'GET',
-        `/api/v1/drafts?state=${o.state}&limit=${positive('limit', o.limit)}`,
+        `/api/v1/drafts?state=${o.state}&limit=${o.limit}`,
       )) as DraftView[];
       if (o.json) return console.log(JSON.stringify(drafts, null, 2));
       if (!drafts.length) return console.log(`No ${o.state === 'all' ? '' : `${o.state} `}drafts.`);
@@ -185,13 +185,18 @@ export function registerApprovals(program: Command): void {
     .command('readiness')
     .description('time to acknowledge per precedence over the last tests and drills, both sides')
     .addOption(dataOption())
-    .option('--last <n>', 'how many tests and drills each way, per peer', '20')
+    .option(
+      '--last <n>',
+      'how many tests and drills each way, per peer (at most 10000)',
+      wholeNumber('--last', 1, 10_000),
+      20,
+    )
     .option('--json', 'print JSON')
     .action(async (o) => {
       const report = (await callNode(
         o.data,
         'GET',
-        `/api/v1/readiness?last=${positive('last', o.last)}`,
+        `/api/v1/readiness?last=${o.last}`,
       )) as Readiness;
       if (o.json) return console.log(JSON.stringify(report, null, 2));
       if (!report.peers.length) return console.log('No peers.');

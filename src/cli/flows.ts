@@ -7,6 +7,7 @@ import { type Command, Option } from 'commander';
 import type { ConferenceItem, FlowActor, PresenceItem } from '../protocol/flows.ts';
 import { PRECEDENCES, STATUSES } from '../protocol/values.ts';
 import { CliError, callNode } from './client.ts';
+import { wholeNumber } from './inputs.ts';
 
 const dataOption = () => new Option('--data <dir>', 'the node data folder').makeOptionMandatory();
 const deskOption = () =>
@@ -158,7 +159,7 @@ export function registerFlows(program: Command): void {
       (v, all: string[]) => [...all, instant(v)],
       [],
     )
-    .option('--minutes <n>', 'length of the call', (v) => Number.parseInt(v, 10))
+    .option('--minutes <n>', 'length of the call', wholeNumber('--minutes', 1, 1440))
     .option('--medium <medium>', 'e.g. "secure video link"')
     .addOption(deskOption())
     .addOption(precedenceOption())
@@ -189,7 +190,7 @@ export function registerFlows(program: Command): void {
     .addOption(dataOption())
     .option('--proposal <id>', 'accept: the time accepted (default: their latest open one)')
     .option('--at <time>', 'propose: the time proposed')
-    .option('--minutes <n>', 'propose: length of the call', (v) => Number.parseInt(v, 10))
+    .option('--minutes <n>', 'propose: length of the call', wholeNumber('--minutes', 1, 1440))
     .option('--medium <medium>', 'propose: the medium')
     .addOption(deskOption())
     .option('--text <text>', 'words to go with it')

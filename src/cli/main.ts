@@ -5,7 +5,6 @@
  * Only commander and the option values load up front: each command imports what it needs when it
  * runs, so `hotline --help` or `hotline status` does not pay for the node, the store or crypto.
  */
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { PRECEDENCES, STATUSES, TLPS } from '../protocol/values.ts';
@@ -14,6 +13,7 @@ import { registerAudit } from './audit.ts';
 import { CliError, callNode } from './client.ts';
 import { registerFlows } from './flows.ts';
 import { registerIncidents } from './incidents.ts';
+import { checkDataFolder, checkFiles, systemErrorSentence, wholeNumber } from './inputs.ts';
 import { registerLanguage } from './language.ts';
 import { registerPeople } from './people.ts';
 import type { Status } from './print.ts';
@@ -475,10 +475,10 @@ program
   .command('inbox')
   .description('list received messages, newest first')
   .addOption(dataOption())
-  .option('--limit <n>', 'how many', '20')
+  .option('--limit <n>', 'how many (at most 10000)', wholeNumber('--limit', 1, 10_000), 20)
   .option('--json', 'print JSON')
   .action(async (o) => {
-    const rows = await callNode(o.data, 'GET', `/api/v1/inbox?limit=${Number(o.limit)}`);
+    const rows = await callNode(o.data, 'GET', `/api/v1/inbox?limit=${o.limit}`);
     if (o.json) console.log(JSON.stringify(rows, null, 2));
     else (await import('./print.ts')).printInbox(rows as never);
   });
@@ -511,10 +511,24 @@ program
   )
   .option('--listen <host:port>', 'where nodes reach the relay', '127.0.0.1:7200')
   .option('--data <dir>', 'the relay data folder', 'hotline-relay')
-  .option('--max-bytes <n>', 'most bytes held across all boxes', '268435456')
-  .option('--max-items <n>', 'most items held per box', '100000')
-  .option('--max-box-bytes <n>', 'most bytes held per box (default: a quarter of --max-bytes)')
-  .option('--max-age-hours <n>', 'items uncollected this long are dropped', '168')
+  .option(
+    '--max-bytes <n>',
+    'most bytes held across all boxes',
+    wholeNumber('--max-bytes', 1),
+    268_435_456,
+  )
+  .option('--max-items <n>', 'most items held per box', wholeNumber('--max-items', 1), 100_000)
+  .option(
+    '--max-box-bytes <n>',
+    'most bytes held per box (default: a quarter of --max-bytes)',
+    wholeNumber('--max-box-bytes', 1),
+  )
+  .option(
+    '--max-age-hours <n>',
+    'items uncollected this long are dropped',
+    wholeNumber('--max-age-hours', 1),
+    168,
+  )
   .option(
     '--card <file>',
     "a party's signed card (`hotline card`): only these parties have boxes and may use them (repeat)",
@@ -523,12 +537,6 @@ program
   )
   .option('--log-level <level>', 'pino log level', 'info')
   .action(async (o) => {
-    const number = (name: string, text: string) => {
-      const n = Number(text);
-      if (!Number.isSafeInteger(n) || n < 1)
-        throw new CliError(`--${name} must be a positive integer, not "${text}"`);
-      return n;
-    };
     const [{ default: pino }, { startRelay }, { readFileSync }, { verifyCard }] = await Promise.all(
       [
         import('pino'),
@@ -541,10 +549,10 @@ program
       {
         data: o.data,
         limits: {
-          maxBytes: number('max-bytes', o.maxBytes),
-          maxItemsPerBox: number('max-items', o.maxItems),
-          ...(o.maxBoxBytes ? { maxBytesPerBox: number('max-box-bytes', o.maxBoxBytes) } : {}),
-          maxAgeMs: number('max-age-hours', o.maxAgeHours) * 3600_000,
+          maxBytes: o.maxBytes,
+          maxItemsPerBox: o.maxItems,
+          ...(o.maxBoxBytes ? { maxBytesPerBox: o.maxBoxBytes } : {}),
+          maxAgeMs: o.maxAgeHours * 3600_000,
         },
         cards: (o.card as string[]).map((file) => {
           try {
@@ -657,10 +665,8 @@ const CREATES_DATA = new Set(['init', 'relay']);
 
 program.hook('preAction', (_program, action) => {
   const data = action.opts().data as unknown;
-  if (typeof data === 'string' && !CREATES_DATA.has(action.name()) && !existsSync(data))
-    throw new CliError(
-      `the data folder ${data} does not exist (check --data; "hotline init" makes one)`,
-    );
+  if (typeof data === 'string' && !CREATES_DATA.has(action.name())) checkDataFolder(data);
+  checkFiles(action);
 });
 
 /** Errors whose message is the one-line reason to show; anything else is a bug, said so. */
@@ -681,7 +687,8 @@ try {
   const error = e as Error & { code?: unknown };
   const known = KNOWN.has(error.name) || error.code !== undefined;
   const message =
-    error.name === 'ProtocolError' ? `${error.code}: ${error.message}` : error.message;
+    systemErrorSentence(error) ??
+    (error.name === 'ProtocolError' ? `${error.code}: ${error.message}` : error.message);
   console.error(`hotline: ${known ? message : `unexpected error: ${message}`}`);
   process.exit(1);
 }

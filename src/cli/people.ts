@@ -8,6 +8,7 @@ import { type Command, Option } from 'commander';
 import { ROLES, SCOPES } from '../node/people/roles.ts';
 import type { AuditItem, Duty, HandoverView, ShiftView, TrailReport } from '../protocol/views.ts';
 import { CliError, callNode, callPeople } from './client.ts';
+import { wholeNumber } from './inputs.ts';
 
 const dataOption = () => new Option('--data <dir>', 'the node data folder').makeOptionMandatory();
 
@@ -122,7 +123,7 @@ export function registerPeople(program: Command): void {
       ),
     )
     .option('--label <label>', 'what it is for', 'cli')
-    .option('--expires-days <n>', 'expire after this many days')
+    .option('--expires-days <n>', 'expire after this many days', wholeNumber('--expires-days', 1))
     .option('--out <file>', 'write the token to this file (mode 600) instead of printing it')
     .option('--list', 'list the user’s tokens instead')
     .option('--revoke <id>', 'revoke the token with this id instead')
@@ -154,9 +155,7 @@ export function registerPeople(program: Command): void {
         console.log(`Revoked token ${o.revoke}.`);
         return;
       }
-      const days = o.expiresDays === undefined ? undefined : Number(o.expiresDays);
-      if (days !== undefined && !(Number.isInteger(days) && days > 0))
-        throw new CliError('--expires-days takes a whole number of days');
+      const days = o.expiresDays as number | undefined;
       const issued = (await callPeople(o.data, 'POST', `/api/v1/users/${q(name)}/tokens`, {
         label: o.label,
         ...(o.scope ? { scopes: o.scope } : {}),
@@ -184,7 +183,12 @@ export function registerPeople(program: Command): void {
     .option('--actor <name>', 'only this actor')
     .option('--action <action>', 'only this action, e.g. login, message.view, user.add')
     .option('--since <time>', 'only from this time on')
-    .option('--limit <n>', 'how many, newest first', '50')
+    .option(
+      '--limit <n>',
+      'how many, newest first (at most 10000)',
+      wholeNumber('--limit', 1, 10_000),
+      50,
+    )
     .option('--verify', 'check every entry against its ledger anchor instead')
     .option('--json', 'print JSON')
     .action(async (o) => {
@@ -203,7 +207,7 @@ export function registerPeople(program: Command): void {
         if (!report.ok) process.exitCode = 1;
         return;
       }
-      const params = new URLSearchParams({ limit: String(Number(o.limit)) });
+      const params = new URLSearchParams({ limit: String(o.limit) });
       if (o.actor) params.set('actor', o.actor);
       if (o.action) params.set('action', o.action);
       if (o.since) params.set('since', time(o.since, '--since'));

@@ -434,6 +434,76 @@ describe('the hotline CLI, end to end', () => {
     expect(existsSync(missing)).toBe(false);
   }, 60_000);
 
+  test('a folder that is not a data folder, or a file given as one, is named as such', async () => {
+    const plain = mkdtempSync(join(root, 'not-a-node-'));
+    const file = join(us.dir, 'hotline.yaml');
+    for (const [data, line] of [
+      [
+        plain,
+        `hotline: ${plain} is not a Hotline data folder: it has no hotline.yaml (check --data; "hotline init" makes one)`,
+      ],
+      [file, `hotline: --data ${file} is not a folder`],
+    ] as const)
+      for (const args of [['status'], ['send', '--to', 'cn', '--text', 'Hi'], ['serve']]) {
+        const r = await hotline([...args, '--data', data]);
+        expect(r.code, args[0]).not.toBe(0);
+        expect(oneLine(r.stderr)).toBe(line);
+      }
+  }, 60_000);
+
+  test('a number option out of its range is refused in one line naming it, before the node is asked', async () => {
+    for (const [args, line] of [
+      [['inbox', '--limit', 'abc'], '--limit "abc" is not a whole number from 1 to 10000'],
+      [['inbox', '--limit', '0'], '--limit "0" is not a whole number from 1 to 10000'],
+      [['inbox', '--limit', '10001'], '--limit "10001" is not a whole number from 1 to 10000'],
+      [['drafts', '--limit', '1.5'], '--limit "1.5" is not a whole number from 1 to 10000'],
+      [['readiness', '--last', '-3'], '--last "-3" is not a whole number from 1 to 10000'],
+      [['audit', '--limit', '2e3'], '--limit "2e3" is not a whole number from 1 to 10000'],
+      [
+        ['conference', 'request', '--to', 'cn', '--at', '2027-01-04T09:00Z', '--minutes', '3O'],
+        '--minutes "3O" is not a whole number from 1 to 1440',
+      ],
+      [
+        ['user', 'token', 'admin', '--expires-days', 'soon'],
+        '--expires-days "soon" is not a whole number of at least 1',
+      ],
+    ] as const) {
+      const r = await hotline([...args, '--data', us.dir]);
+      expect(r.code, args.join(' ')).not.toBe(0);
+      expect(oneLine(r.stderr)).toBe(`hotline: ${line}`);
+      expect(r.stdout).toBe('');
+    }
+    // In range, the same options work as before.
+    const inbox = await hotlineOk(['inbox', '--data', cn.dir, '--json', '--limit', '1']);
+    expect(JSON.parse(inbox.stdout)).toHaveLength(1);
+  }, 60_000);
+
+  test('a file to read that is missing or a folder, or a file to write in no folder, is named in one line and nothing is done', async () => {
+    const missing = join(root, 'no-such-file.json');
+    const out = join(root, 'no-such-folder', 'bundle.jsonl');
+    for (const [args, line] of [
+      [['verify', missing], `the file ${missing} does not exist`],
+      [['verify', root], `the file ${root} is a folder, not a file`],
+      [['note', 'verify', missing], `the file ${missing} does not exist`],
+      [['peer', 'add', '--data', us.dir, missing], `the file ${missing} does not exist`],
+      [
+        ['send', '--data', us.dir, '--to', 'cn', '--text', 'See attached', '--stix', missing],
+        `--stix ${missing} does not exist`,
+      ],
+      [['export', '--data', us.dir, '--out', out], `the folder of ${out} does not exist`],
+      [['export', '--data', us.dir, '--out', root], `--out ${root} is a folder, not a file`],
+      [
+        ['verify', join(us.dir, 'hotline.yaml', 'x')],
+        `${join(us.dir, 'hotline.yaml', 'x')}: a part of the path is not a folder`,
+      ],
+    ] as const) {
+      const r = await hotline(args);
+      expect(r.code, args.join(' ')).not.toBe(0);
+      expect(oneLine(r.stderr)).toBe(`hotline: ${line}`);
+    }
+    expect(existsSync(join(root, 'no-such-folder'))).toBe(false);
+  }, 60_000);
+
   test('after the node is killed, its commands say it is not running, not that it does not answer', async () => {
     await us.kill();
     // The killed process had no chance to remove its node.json.

@@ -3,7 +3,6 @@
  * name the offending setting.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse, stringify } from 'yaml';
@@ -12,6 +11,7 @@ import { Code, Label, Lang, PartyId, Slug, Text } from '../../protocol/common.ts
 import { PRECEDENCE_DEADLINES } from '../../protocol/glossary.ts';
 import { schemaError } from '../../protocol/validate.ts';
 import { BODY_TYPES, PRECEDENCES, STATUSES, TLPS } from '../../protocol/values.ts';
+import { CONFIG_FILE, paths } from './paths.ts';
 
 /** A TLS pin: hex SHA-256 of a certificate's SubjectPublicKeyInfo (as cards carry it). */
 const TlsPin = Type.String({ pattern: '^[0-9a-f]{64}$' });
@@ -546,8 +546,6 @@ export const Config = Type.Object(
 );
 export type Config = Static<typeof Config>;
 
-export const CONFIG_FILE = 'hotline.yaml';
-
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
@@ -602,7 +600,7 @@ export function parseConfig(raw: unknown, where = CONFIG_FILE): Config {
 }
 
 export function readConfig(dataDir: string): Config {
-  const path = join(dataDir, CONFIG_FILE);
+  const path = paths(dataDir).config;
   if (!existsSync(path)) throw new ConfigError(`${path} not found: run "hotline init" first`);
   let raw: unknown;
   try {
@@ -654,5 +652,5 @@ export function relayUrls(config: Pick<Config, 'relays'>): string[] {
 }
 
 export function writeConfig(dataDir: string, config: Partial<Config> & { party: string }): void {
-  writeFileSync(join(dataDir, CONFIG_FILE), stringify(config), { mode: 0o600 });
+  writeFileSync(paths(dataDir).config, stringify(config), { mode: 0o600 });
 }

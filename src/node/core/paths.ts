@@ -2,7 +2,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+/** The node's configuration, written by `hotline init`: what makes a folder a data folder. */
+export const CONFIG_FILE = 'hotline.yaml';
+
 export const paths = (dir: string) => ({
+  config: join(dir, CONFIG_FILE),
   keys: join(dir, 'keys'),
   card: join(dir, 'card.json'),
   db: join(dir, 'hotline.db'),

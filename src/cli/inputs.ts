@@ -1,0 +1,105 @@
+/**
+ * What a user types, checked before a command runs: numbers where they are parsed, the data
+ * folder and every file a command reads or writes before it starts. A mistake is one line naming
+ * the option or path, never a schema pattern from the node or a system error half-way through.
+ */
+import { statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Command } from 'commander';
+import { CONFIG_FILE, paths } from '../node/core/paths.ts';
+import { CliError } from './client.ts';
+
+/** A commander option parser: a whole number from `min` to `max`, or a one-line error. */
+export function wholeNumber(option: string, min: number, max = Number.MAX_SAFE_INTEGER) {
+  return (text: string): number => {
+    const n = Number(text);
+    if (!/^\s*[0-9]+\s*$/.test(text) || !Number.isSafeInteger(n) || n < min || n > max)
+      throw new CliError(
+        `${option} "${text}" is not a whole number ${max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`}`,
+      );
+    return n;
+  };
+}
+
+/** What a path is, or undefined when nothing is there. */
+function kind(path: string): 'file' | 'folder' | 'other' | undefined {
+  try {
+    const s = statSync(path);
+    return s.isFile() ? 'file' : s.isDirectory() ? 'folder' : 'other';
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+/** A node's data folder: there, and made by `hotline init` (its configuration is in it). */
+export function checkDataFolder(dir: string): void {
+  const what = kind(dir);
+  if (what === undefined)
+    throw new CliError(
+      `the data folder ${dir} does not exist (check --data; "hotline init" makes one)`,
+    );
+  if (what !== 'folder') throw new CliError(`--data ${dir} is not a folder`);
+  if (kind(paths(dir).config) !== 'file')
+    throw new CliError(
+      `${dir} is not a Hotline data folder: it has no ${CONFIG_FILE} (check --data; "hotline init" makes one)`,
+    );
+}
+
+/** A file to read: there, and a file (a named pipe or device is taken as it is). */
+function checkInput(path: string, named: string): void {
+  const what = kind(path);
+  if (what === undefined) throw new CliError(`${named} ${path} does not exist`);
+  if (what === 'folder') throw new CliError(`${named} ${path} is a folder, not a file`);
+}
+
+/** A file to write: its folder exists, and the name is not a folder's. */
+function checkOutput(path: string, named: string): void {
+  if (kind(path) === 'folder') throw new CliError(`${named} ${path} is a folder, not a file`);
+  const folder = dirname(path);
+  if (kind(folder) !== 'folder') throw new CliError(`the folder of ${path} does not exist`);
+}
+
+const FILE = /<\w*file>/i;
+
+/**
+ * Every `<file>` option and `<…file>` argument `command` was given: `--out` is written, the rest
+ * are read. Run before the action, so nothing has been done when a path is wrong.
+ */
+export function checkFiles(command: Command): void {
+  for (const option of command.options) {
+    if (!FILE.test(option.flags)) continue;
+    const value = command.getOptionValue(option.attributeName()) as unknown;
+    const paths = Array.isArray(value) ? value : typeof value === 'string' ? [value] : [];
+    for (const path of paths as string[])
+      if (option.long === '--out') checkOutput(path, option.long);
+      else checkInput(path, option.long ?? option.flags);
+  }
+  command.registeredArguments.forEach((argument, i) => {
+    const value = command.processedArgs[i] as unknown;
+    if (/file$/i.test(argument.name()) && typeof value === 'string') checkInput(value, 'the file');
+  });
+}
+
+const SYSTEM: Record<string, string> = {
+  ENOENT: 'no such file or folder',
+  EISDIR: 'a folder where a file was expected',
+  ENOTDIR: 'a part of the path is not a folder',
+  EACCES: 'permission denied',
+  EPERM: 'not permitted',
+  EEXIST: 'already exists',
+  ENOSPC: 'no space left on the disk',
+  EROFS: 'the file system is read-only',
+};
+
+/**
+ * A system call's failure (`ENOENT: no such file or directory, open 'x'`) as one sentence naming
+ * the path, or undefined for any other error.
+ */
+export function systemErrorSentence(e: unknown): string | undefined {
+  const { code, syscall, path } = e as NodeJS.ErrnoException;
+  if (typeof syscall !== 'string' || typeof code !== 'string') return undefined;
+  const said = SYSTEM[code];
+  if (!said) return undefined;
+  return path ? `${path}: ${said}` : `${said} (${code})`;
+}
