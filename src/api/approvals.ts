@@ -15,6 +15,7 @@ import { LIMITS } from '../protocol/limits.ts';
 import type { Submitted, TemplateView } from '../protocol/views.ts';
 import { actorOf, principalOf, staffing } from './access.ts';
 import { FactorProofSchema, stepUp } from './factors.ts';
+import { QueryCount } from './query.ts';
 import { routes } from './services.ts';
 
 const DraftId = Type.Object({ id: Uuid7 }, { additionalProperties: false });
@@ -44,7 +45,7 @@ const DraftList = Type.Object(
         ['pending', 'releasing', 'released', 'rejected', 'all'].map((s) => Type.Literal(s)),
       ),
     ),
-    limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,3}$|^10000$' })),
+    limit: Type.Optional(QueryCount(10_000)),
   },
   { additionalProperties: false },
 );
@@ -62,7 +63,7 @@ const TemplateSend = Type.Object(
 );
 
 const ReadinessQuery = Type.Object(
-  { last: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,3}$|^10000$' })) },
+  { last: Type.Optional(QueryCount(10_000)) },
   { additionalProperties: false },
 );
 

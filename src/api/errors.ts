@@ -71,6 +71,21 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * A request that breaks its schema, naming the field: in words where the field's type has a
+ * `description` ("request params/id is not a message or incident id (a lowercase UUIDv7)"),
+ * rather than the pattern it failed; otherwise as the validator says it.
+ */
+function malformed(fe: FastifyError): string {
+  const first = fe.validation?.[0] as
+    | { keyword: string; instancePath: string; parentSchema?: { description?: unknown } }
+    | undefined;
+  const said = first?.parentSchema?.description;
+  if (first?.keyword === 'pattern' && typeof said === 'string')
+    return `request ${fe.validationContext ?? ''}${first.instancePath} is not ${said}`;
+  return `request ${fe.message}`;
+}
+
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | Error, request, reply) => {
     if (error instanceof ProtocolError)
@@ -92,9 +107,7 @@ export function installErrorHandler(app: FastifyInstance): void {
       });
     const fe = error as FastifyError;
     if (fe.validation)
-      return reply
-        .status(400)
-        .send({ error: { code: 'E_MALFORMED', message: `request ${fe.message}` } });
+      return reply.status(400).send({ error: { code: 'E_MALFORMED', message: malformed(fe) } });
     if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
       return reply
         .status(413)

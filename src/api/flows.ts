@@ -25,6 +25,7 @@ import { PRECEDENCES, STATUSES, TLPS } from '../protocol/values.ts';
 import type { Submitted } from '../protocol/views.ts';
 import { actorOf, staffing } from './access.ts';
 import { deciderOf } from './approvals.ts';
+import { QueryCount } from './query.ts';
 import { routes } from './services.ts';
 
 const MessageParams = Type.Object({ party: PartyId, id: Uuid7 }, { additionalProperties: false });
@@ -81,7 +82,7 @@ export const ConferenceAnswer = Type.Object(
   { additionalProperties: false },
 );
 const ListQuery = Type.Object(
-  { limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,2}$|^1000$' })) },
+  { limit: Type.Optional(QueryCount(1000)) },
   { additionalProperties: false },
 );
 

@@ -17,6 +17,7 @@ import { frameworkRoutes } from './frameworks.ts';
 import { historyRoutes } from './history.ts';
 import { incidentRoutes } from './incidents.ts';
 import { languageRoutes } from './language.ts';
+import { QueryCount } from './query.ts';
 import { regimeRoutes } from './regimes.ts';
 import { routes } from './services.ts';
 
@@ -33,7 +34,7 @@ export type SendRequest = Static<typeof SendRequest>;
 
 /** Query strings arrive as text (the validator does not coerce types): digits only. */
 const Limit = Type.Object(
-  { limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,3}$|^10000$' })) },
+  { limit: Type.Optional(QueryCount(10_000)) },
   { additionalProperties: false },
 );
 const limitOf = (query: Static<typeof Limit>) => Number(query.limit ?? 100);
@@ -60,7 +61,7 @@ const AlarmPage = Type.Object(
   {
     category: Type.Optional(Type.Union([Type.Literal('fault'), Type.Literal('waiting')])),
     before: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,15}$' })),
-    limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,2}$|^1000$' })),
+    limit: Type.Optional(QueryCount(1000)),
   },
   { additionalProperties: false },
 );

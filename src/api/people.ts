@@ -10,6 +10,7 @@ import { LIMITS } from '../protocol/limits.ts';
 import { ContactRoute, HandoverItem } from '../protocol/roster.ts';
 import type { Me, SecondFactorAsked, SessionView } from '../protocol/views.ts';
 import { actorOf, principalOf, SESSION_COOKIE, sessionCookie } from './access.ts';
+import { QueryCount } from './query.ts';
 import { routes } from './services.ts';
 
 const UserName = Type.String({ pattern: '^[a-z][a-z0-9._-]{1,31}$' });
@@ -65,7 +66,7 @@ const AuditQuery = Type.Object(
     action: Type.Optional(Type.String({ maxLength: 64 })),
     since: Type.Optional(Timestamp),
     before: Type.Optional(Id),
-    limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,3}$|^10000$' })),
+    limit: Type.Optional(QueryCount(10_000)),
   },
   strict,
 );

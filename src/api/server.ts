@@ -26,8 +26,9 @@ import { claimedParties, installPinnedTls } from './pinned-tls.ts';
 import { pushRoutes } from './push.ts';
 import { type ApiServices, type App, services } from './services.ts';
 
+// verbose: a failed check carries the schema it broke, whose `description` words the error.
 const ajv = {
-  customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false },
+  customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, verbose: true },
 } as const;
 
 /**

@@ -5,22 +5,32 @@ import { type TLiteral, type TString, type TUnion, Type } from '@sinclair/typebo
 import { LIMITS } from './limits.ts';
 
 /** A party id: `us`, `cn`, `eu-1`. */
-export const PartyId = Type.String({ pattern: '^[a-z0-9-]{2,32}$', maxLength: 32 });
+export const PartyId = Type.String({
+  pattern: '^[a-z0-9-]{2,32}$',
+  maxLength: 32,
+  description: 'a party id (2 to 32 of a-z, 0-9 and -, e.g. us, cn)',
+});
 
 /** A lowercase UUIDv7 (RFC 9562 §5.7): message, incident and epoch ids. */
 export const Uuid7 = Type.String({
   pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$',
   maxLength: 36,
+  description: 'a message or incident id (a lowercase UUIDv7)',
 });
 
 /** UTC time, RFC 3339 with exactly three fractional digits, as `Date.toISOString()` writes. */
 export const Timestamp = Type.String({
   pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z$',
   maxLength: 24,
+  description: 'a UTC time to the millisecond (e.g. 2026-12-07T09:30:00.000Z)',
 });
 
 /** A SHA-256 digest, lowercase hex. */
-export const Hex32 = Type.String({ pattern: '^[0-9a-f]{64}$', maxLength: 64 });
+export const Hex32 = Type.String({
+  pattern: '^[0-9a-f]{64}$',
+  maxLength: 64,
+  description: 'a SHA-256 digest (64 lowercase hex digits)',
+});
 
 /**
  * Base64url without padding, of exactly `bytes` bytes, canonical: the unused low bits of the last
@@ -39,13 +49,25 @@ export function B64Max(maxChars: number): TString {
 }
 
 /** A BCP 47 language tag in the simple form used here: `en`, `zh`, `zh-Hans`. */
-export const Lang = Type.String({ pattern: '^[a-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$', maxLength: 35 });
+export const Lang = Type.String({
+  pattern: '^[a-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$',
+  maxLength: 35,
+  description: 'a language tag (e.g. en, zh, zh-Hans)',
+});
 
 /** A vocabulary code: `category.autonomous-unpredictable`, `action.confirm-receipt`. */
-export const Code = Type.String({ pattern: '^[a-z0-9]+([.-][a-z0-9]+)*$', maxLength: 64 });
+export const Code = Type.String({
+  pattern: '^[a-z0-9]+([.-][a-z0-9]+)*$',
+  maxLength: 64,
+  description: 'a vocabulary code (e.g. phrase.investigating)',
+});
 
 /** A short identifier: desks, endpoints, event types. */
-export const Slug = Type.String({ pattern: '^[a-z0-9]+([.-][a-z0-9]+)*$', maxLength: 64 });
+export const Slug = Type.String({
+  pattern: '^[a-z0-9]+([.-][a-z0-9]+)*$',
+  maxLength: 64,
+  description: 'a short name (a-z and 0-9, joined by . or -, e.g. ops)',
+});
 
 /** A short human label. */
 export const Label = Type.String({ minLength: 1, maxLength: LIMITS.labelChars });

@@ -478,6 +478,23 @@ describe('the hotline CLI, end to end', () => {
     expect(JSON.parse(inbox.stdout)).toHaveLength(1);
   }, 60_000);
 
+  test('an id or a language tag of the wrong form is refused in words, not as a pattern', async () => {
+    for (const [args, line] of [
+      [
+        ['show', 'cn', 'not-an-id'],
+        'request params/id is not a message or incident id (a lowercase UUIDv7)',
+      ],
+      [
+        ['send', '--to', 'cn', '--text', 'Hi', '--lang', 'chinese'],
+        'request body/message/text/lang is not a language tag (e.g. en, zh, zh-Hans)',
+      ],
+    ] as const) {
+      const r = await hotline([...args, '--data', us.dir]);
+      expect(r.code, args.join(' ')).not.toBe(0);
+      expect(oneLine(r.stderr)).toBe(`hotline: E_MALFORMED: ${line}`);
+    }
+  }, 60_000);
+
   test('a file to read that is missing or a folder, or a file to write in no folder, is named in one line and nothing is done', async () => {
     const missing = join(root, 'no-such-file.json');
     const out = join(root, 'no-such-folder', 'bundle.jsonl');
