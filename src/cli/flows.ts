@@ -7,7 +7,7 @@ import { type Command, Option } from 'commander';
 import type { ConferenceItem, FlowActor, PresenceItem } from '../protocol/flows.ts';
 import { PRECEDENCES, STATUSES } from '../protocol/values.ts';
 import { CliError, callNode } from './client.ts';
-import { wholeNumber } from './inputs.ts';
+import { messageId, wholeNumber } from './inputs.ts';
 
 const dataOption = () => new Option('--data <dir>', 'the node data folder').makeOptionMandatory();
 const deskOption = () =>
@@ -18,12 +18,6 @@ const statusOption = () =>
   new Option('--status <s>', 'actual, exercise or test').choices(STATUSES).default('actual');
 const q = encodeURIComponent;
 const json = (value: unknown) => console.log(JSON.stringify(value, null, 2));
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-
-function messageId(id: string): string {
-  if (!UUID.test(id)) throw new CliError(`"${id}" is not a message id (a UUIDv7)`);
-  return id;
-}
 
 /** A time as the wire writes it (UTC, milliseconds), from anything Date can read. */
 function instant(value: string): string {

@@ -7,18 +7,13 @@ import { type Command, Option } from 'commander';
 import type { Framework } from '../protocol/frameworks.ts';
 import { INCIDENT_STATES } from '../protocol/values.ts';
 import { CliError, callNode } from './client.ts';
+import { messageId } from './inputs.ts';
 
 const dataOption = () => new Option('--data <dir>', 'the node data folder').makeOptionMandatory();
 const deskOption = () =>
   new Option('--desk <desk>', 'the desk you act as (you must staff it)').default('ops');
 const q = encodeURIComponent;
 const json = (value: unknown) => console.log(JSON.stringify(value, null, 2));
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-
-function messageId(id: string): string {
-  if (!UUID.test(id)) throw new CliError(`"${id}" is not a message or incident id (a UUIDv7)`);
-  return id;
-}
 
 interface Awaiting {
   dir: 'in' | 'out';

@@ -21,6 +21,15 @@ export function wholeNumber(option: string, min: number, max = Number.MAX_SAFE_I
   };
 }
 
+/** As protocol/common.ts's Uuid7 (not imported: the CLI starts without TypeBox). */
+const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+/** A message's or an incident's id as typed, or a one-line error before the node is asked. */
+export function messageId(id: string): string {
+  if (!UUID_V7.test(id)) throw new CliError(`"${id}" is not a message or incident id (a UUIDv7)`);
+  return id;
+}
+
 /** What a path is, or undefined when nothing is there. */
 function kind(path: string): 'file' | 'folder' | 'other' | undefined {
   try {
