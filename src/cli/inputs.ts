@@ -3,7 +3,7 @@
  * folder and every file a command reads or writes before it starts. A mistake is one line naming
  * the option or path, never a schema pattern from the node or a system error half-way through.
  */
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { CONFIG_FILE, paths } from '../node/core/paths.ts';
@@ -88,6 +88,16 @@ export function checkFiles(command: Command): void {
     const value = command.processedArgs[i] as unknown;
     if (/file$/i.test(argument.name()) && typeof value === 'string') checkInput(value, 'the file');
   });
+}
+
+/** A JSON file the user named, parsed, or a one-line error naming it. */
+export function readJsonFile(file: string): unknown {
+  const text = readFileSync(file, 'utf8');
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new CliError(`${file} is not JSON (${(e as Error).message.replace(/\s+/g, ' ')})`);
+  }
 }
 
 const SYSTEM: Record<string, string> = {

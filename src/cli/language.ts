@@ -9,6 +9,7 @@ import type { Evaluation } from '../protocol/evaluation.ts';
 import type { LocalTranslation, MessageView } from '../protocol/views.ts';
 import type { loadVocabulary } from '../protocol/vocabulary.ts';
 import { CliError, callNode } from './client.ts';
+import { readJsonFile } from './inputs.ts';
 
 const dataOption = () => new Option('--data <dir>', 'the node data folder').makeOptionMandatory();
 const fileOption = () =>
@@ -31,9 +32,10 @@ export function registerLanguage(program: Command): void {
     .addOption(fileOption())
     .action(async (o) => {
       const { file, parseVocabulary, VocabularyError } = await vocabularyOf(o);
+      const parsed = readJsonFile(file);
       let v: ReturnType<typeof loadVocabulary>;
       try {
-        v = parseVocabulary(JSON.parse(readFileSync(file, 'utf8')), file);
+        v = parseVocabulary(parsed, file);
       } catch (e) {
         if (e instanceof VocabularyError) {
           console.error(`${file} is not a valid vocabulary:`);
@@ -211,13 +213,7 @@ export function registerLanguage(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (file: string, o) => {
       const { checkStixBundle, describeStixProblems } = await import('../protocol/stix.ts');
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(readFileSync(file, 'utf8'));
-      } catch (e) {
-        throw new CliError(`${file} is not JSON (${(e as Error).message})`);
-      }
-      const result = checkStixBundle(parsed);
+      const result = checkStixBundle(readJsonFile(file));
       if (o.json) console.log(JSON.stringify(result, null, 2));
       else if (!result.ok) console.log(`NOT VALID: ${describeStixProblems(result.problems)}`);
       else {

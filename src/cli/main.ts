@@ -13,7 +13,13 @@ import { registerAudit } from './audit.ts';
 import { CliError, callNode } from './client.ts';
 import { registerFlows } from './flows.ts';
 import { registerIncidents } from './incidents.ts';
-import { checkDataFolder, checkFiles, systemErrorSentence, wholeNumber } from './inputs.ts';
+import {
+  checkDataFolder,
+  checkFiles,
+  readJsonFile,
+  systemErrorSentence,
+  wholeNumber,
+} from './inputs.ts';
 import { registerLanguage } from './language.ts';
 import { registerPeople } from './people.ts';
 import type { Status } from './print.ts';
@@ -181,12 +187,11 @@ peer
   .addOption(dataOption())
   .option('--yes', 'skip the confirmation question')
   .action(async (cardFile: string, o) => {
-    const [{ readFileSync }, { createInterface }, { fingerprint, verifyCard }] = await Promise.all([
-      import('node:fs'),
+    const [{ createInterface }, { fingerprint, verifyCard }] = await Promise.all([
       import('node:readline/promises'),
       import('../crypto/card.ts'),
     ]);
-    const signed = verifyCard(JSON.parse(readFileSync(cardFile, 'utf8')));
+    const signed = verifyCard(readJsonFile(cardFile));
     const { card } = signed;
     console.log(`Party: ${card.party} (${Object.values(card.names).join(' / ')})`);
     console.log(`Fingerprint: ${fingerprint(card)}`);

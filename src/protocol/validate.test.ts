@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { describe, expect, test } from 'vitest';
 import { makeHeader } from '../crypto/envelope.ts';
+import { Hex32, PartyId } from './common.ts';
 import { utf8 } from './encoding.ts';
 import { Header } from './envelope.ts';
 import { schemaError } from './validate.ts';
@@ -49,5 +50,27 @@ describe('schemaError with uniqueItems (its own item key, not TypeBox’s hash)'
     expect(refused).toBeGreaterThan(100);
     expect(schemaError(Items, [{ a: 1 }, { a: 1 }])).toBeDefined();
     expect(schemaError(Items, ['1', 1, 's1'])).toBeUndefined();
+  });
+});
+
+describe('schemaError words', () => {
+  const Card = Type.Object({ party: PartyId, digest: Hex32, note: Type.String({ pattern: '^n' }) });
+  const good = { party: 'cn', digest: 'a'.repeat(64), note: 'n' };
+
+  test('a field whose type describes its form is refused in those words, naming the field', () => {
+    expect(schemaError(Card, { ...good, party: 'Beijing' })).toBe(
+      '/party is not a party id (2 to 32 of a-z, 0-9 and -, e.g. us, cn)',
+    );
+    expect(schemaError(Card, { ...good, digest: 'A'.repeat(64) })).toBe(
+      '/digest is not a SHA-256 digest (64 lowercase hex digits)',
+    );
+  });
+
+  test('a type without words, or a failure other than its pattern, is said as TypeBox says it', () => {
+    expect(schemaError(Card, { ...good, note: 'x' })).toBe("/note: Expected string to match '^n'");
+    expect(schemaError(Card, { ...good, party: 'x'.repeat(40) })).toMatch(
+      /^\/party: Expected string length less or equal to 32/,
+    );
+    expect(schemaError(Card, good)).toBeUndefined();
   });
 });

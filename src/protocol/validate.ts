@@ -4,7 +4,7 @@
  */
 import { FormatRegistry, type Static, type TSchema } from '@sinclair/typebox';
 import { TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
-import { Hash } from '@sinclair/typebox/value';
+import { Hash, ValueErrorType } from '@sinclair/typebox/value';
 import { ProtocolError } from './errors.ts';
 
 const compiled = new WeakMap<TSchema, TypeCheck<TSchema>>();
@@ -41,6 +41,10 @@ export function schemaError(schema: TSchema, value: unknown): string | undefined
   if (checker.Check(value)) return undefined;
   const first = checker.Errors(value).First();
   if (!first) return 'is not valid';
+  // A field whose type has words for its form is said in them, not as the pattern it failed.
+  const said = (first.schema as { description?: unknown }).description;
+  if (first.type === ValueErrorType.StringPattern && typeof said === 'string')
+    return `${first.path || '/'} is not ${said}`;
   return `${first.path || '/'}: ${first.message}`;
 }
 

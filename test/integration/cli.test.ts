@@ -3,7 +3,14 @@
  * `init` a node, exchange cards, pin each other, `serve`, and then one sends and the other reads
  * its inbox — every step a real `node bin/hotline.js …` process.
  */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -112,6 +119,39 @@ describe('the hotline CLI, end to end', () => {
     expect(r.code).not.toBe(0);
     expect(oneLine(r.stderr)).toMatch(/^hotline: \S+ is not empty: refusing to overwrite/);
     expect(readFileSync(join(us.dir, 'card.json'), 'utf8')).toBe(card);
+  }, 60_000);
+
+  test('init refusing a value leaves the folder as it was, so the same command mended works', async () => {
+    const dir = join(root, 'mistyped');
+    const init = (...more: string[]) =>
+      hotline([
+        'init',
+        '--data',
+        dir,
+        '--name-en',
+        'Test',
+        '--name-zh',
+        '测试',
+        '--endpoint',
+        'https://127.0.0.1:7999',
+        ...more,
+      ]);
+    const party = await init('--party', 'US');
+    expect(party.code).not.toBe(0);
+    expect(oneLine(party.stderr)).toBe(
+      'hotline: E_BAD_CARD: card /party is not a party id (2 to 32 of a-z, 0-9 and -, e.g. us, cn)',
+    );
+    expect(existsSync(dir)).toBe(false);
+    // A folder made empty beforehand stays, empty: refused after the keys and card were written.
+    mkdirSync(dir);
+    const listen = await init('--party', 'us', '--listen', 'localhost');
+    expect(oneLine(listen.stderr)).toBe(
+      `hotline: ${join(dir, 'hotline.yaml')}: listen is not a host:port (e.g. 127.0.0.1:7100 or [::1]:7100)`,
+    );
+    expect(readdirSync(dir)).toEqual([]);
+    const made = await init('--party', 'us');
+    expect(made.code, made.stderr).toBe(0);
+    expect(readConfig(dir).party).toBe('us');
   }, 60_000);
 
   test('init --relay <url>#spki=<pin> lists the relay in the card and pins it in hotline.yaml', async () => {
@@ -519,6 +559,10 @@ describe('the hotline CLI, end to end', () => {
       expect(oneLine(r.stderr)).toBe(`hotline: ${line}`);
     }
     expect(existsSync(join(root, 'no-such-folder'))).toBe(false);
+    const notJson = join(root, 'not-a-card.json');
+    writeFileSync(notJson, 'nope\n');
+    const card = await hotline(['peer', 'add', '--data', us.dir, '--yes', notJson]);
+    expect(oneLine(card.stderr)).toMatch(/^hotline: \S+not-a-card\.json is not JSON \(.+\)$/);
   }, 60_000);
 
   test('after the node is killed, its commands say it is not running, not that it does not answer', async () => {

@@ -123,7 +123,10 @@ const DEFAULT_TEMPLATES: Template[] = [
   },
 ];
 
-const HostPort = Type.String({ pattern: '^(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$' });
+const HostPort = Type.String({
+  pattern: '^(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$',
+  description: 'a host:port (e.g. 127.0.0.1:7100 or [::1]:7100)',
+});
 
 /** A precedence's deadlines; the defaults are the glossary's, which the vocabulary states. */
 function Deadline({

@@ -2,7 +2,8 @@
  * The data folder of a node: keys, its own signed card, configuration, database, and the first
  * admin's token the CLI uses. `initNode` is what `hotline init` does.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createCard, onlyKey, signCard, verifyCard } from '../../crypto/card.ts';
 import { generateNodeKeys, NodeKeys } from '../../crypto/keys.ts';
 import { makeTlsIdentity, type TlsIdentity } from '../../crypto/tls.ts';
@@ -81,7 +82,8 @@ export async function initDataDir(dir: string, options: InitOptions): Promise<Si
  * staffs the operations desk, and that admin's CLI token in `operator.token`.
  */
 export async function initNode(dir: string, options: InitOptions): Promise<InitResult> {
-  if (existsSync(dir) && readdirSync(dir).length > 0)
+  const existed = existsSync(dir);
+  if (existed && readdirSync(dir).length > 0)
     throw new DataDirError(
       `${dir} is not empty: refusing to overwrite what is there (choose a new folder)`,
     );
@@ -91,6 +93,14 @@ export async function initNode(dir: string, options: InitOptions): Promise<InitR
     : undefined;
   try {
     return await initFolder(dir, options, session);
+  } catch (e) {
+    // A refused value (a party id, an endpoint) leaves the folder as it was, so the same
+    // command with the mistake mended works. Keys already made on a token stay there.
+    if (!existed) rmSync(dir, { recursive: true, force: true });
+    else if (existsSync(dir))
+      for (const entry of readdirSync(dir))
+        rmSync(join(dir, entry), { recursive: true, force: true });
+    throw e;
   } finally {
     session?.close();
   }
