@@ -43,7 +43,7 @@ describe('history and search', () => {
         status: 'exercise',
         report: {
           nature: 'incident',
-          category: 'category.model-weights-exfiltration',
+          category: 'category.weights-proliferation',
           actionsTaken: [],
           actionsRequested: [],
         },
@@ -64,7 +64,7 @@ describe('history and search', () => {
         party: 'cn',
         incident: INCIDENT,
         incidentState: 'reported',
-        category: 'category.model-weights-exfiltration',
+        category: 'category.weights-proliferation',
         translation: { lang: 'zh', body: '模型权重被复制到未知主机。', by: 'sender' },
       }),
     ]);

@@ -146,6 +146,16 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
   // step: the one cycle between services, closed here. The hook reaches `escalation` only when
   // messages are stored, which nothing does before this function has built it.
   let escalation: Escalation | undefined;
+  const language = new Language({
+    config,
+    card,
+    store,
+    ledger,
+    peers,
+    rotations,
+    logger,
+    regimes,
+  });
   // Threads start with the first batch received; they do not hold the process open.
   const verifier = new Ed25519Pool(defaultVerifyThreads(), { background: true });
   const node = new Node({
@@ -167,6 +177,7 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
       await escalation.fireInCommit(due, unwritten, tx, log);
     },
     regimes,
+    vocabulary: language.vocabulary,
     verifier,
   });
   const paths = new Paths({ config, keys, tls: parts.tls, peers, alarms, metrics, events, logger });
@@ -229,16 +240,6 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
   const watchdog = config.watchdog
     ? new Watchdog({ config, store, metrics, logger }, config.watchdog)
     : undefined;
-  const language = new Language({
-    config,
-    card,
-    store,
-    ledger,
-    peers,
-    rotations,
-    logger,
-    regimes,
-  });
   const people = openPeople(store, config.access, ledger, clock, parts.factorKey);
   if (parts.factorKey) {
     const sealed = await people.factors.sealStored();

@@ -382,6 +382,7 @@ describe('Beijing refuses, with a stable code,', () => {
       'E_TLP_BELOW_MARKING',
       'E_SELF_APPROVAL',
       'E_FLASH_TOO_LONG',
+      'E_UNKNOWN_CODE',
       'E_BAD_HOST',
       'E_REPLAY',
       'E_STORE',

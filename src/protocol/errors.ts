@@ -52,6 +52,8 @@ export const ERROR_CODES = [
   'E_BAD_NOTIFICATION',
   // Answers of the operator API about incidents and escalation (docs/operators.md):
   'E_FLASH_TOO_LONG',
+  // A release naming a code its own vocabulary does not have (docs/language.md).
+  'E_UNKNOWN_CODE',
   // The two-person rule (docs/operators.md): the author of a draft tried to approve or reject it.
   'E_SELF_APPROVAL',
   // Second factors (docs/people.md): one is needed, or the one given is wrong or used; or the

@@ -14,6 +14,21 @@ export function tlpCode(tlp: Tlp): string {
   return `tlp.${tlp.replace('+', '-')}`;
 }
 
+/**
+ * The vocabulary codes a sender chose for `body`: its codes, its report's category, actions and
+ * harm, its notice's subject. The fixed values (precedence, status, TLP…) are bounded by the
+ * schema and have their codes by construction.
+ */
+export function chosenCodes(body: Body): string[] {
+  const r = body.report;
+  return [
+    ...body.codes,
+    ...(r ? [r.category, ...r.actionsTaken, ...r.actionsRequested] : []),
+    ...(r?.harm ? [...r.harm.types, r.harm.severity] : []),
+    ...(body.notice ? [body.notice.subject] : []),
+  ];
+}
+
 /** Renders the structured part of `body` in `lang` (falling back as the vocabulary says). */
 export function renderBody(vocabulary: Vocabulary, body: Body, lang: string): RenderedBody {
   const shown = vocabulary.languageFor(lang);

@@ -309,8 +309,6 @@ describe('the hotline CLI, end to end', () => {
       'en=We are investigating.',
       '--code',
       'phrase.investigating',
-      '--code',
-      'phrase.not-in-this-vocabulary',
       '--json',
     ]);
     const { id } = JSON.parse(r.stdout) as { id: string };
@@ -324,10 +322,6 @@ describe('the hotline CLI, end to end', () => {
     expect(shown.stdout).toContain('  我方正在调查。\n');
     expect(shown.stdout).toContain('  [原文（以此为准）] (zh) 我方正在调查。');
     expect(shown.stdout).toContain('  [发送方提供的译文] (en) We are investigating.');
-    expect(shown.stdout).toContain('  phrase.not-in-this-vocabulary\n');
-    expect(shown.stdout).toContain(
-      '⚠ phrase.not-in-this-vocabulary: 未知代码：不在词汇表 2026.3 中',
-    );
     expect(shown.stdout).toContain('⚠ phrase.investigating: 尚未经母语人士审核');
 
     await hotlineOk([
@@ -436,6 +430,31 @@ describe('the hotline CLI, end to end', () => {
     expect(oneLine(unknown.stderr)).toBe(
       'hotline: E_UNKNOWN_PARTY: "eu" is not a pinned party; pinned: cn (Beijing / 北京)',
     );
+  }, 60_000);
+
+  test('send with a code its vocabulary does not have is refused, naming it, and nothing is released', async () => {
+    const inbox = async () =>
+      JSON.parse((await hotlineOk(['inbox', '--data', cn.dir, '--json', '--limit', '500'])).stdout)
+        .length as number;
+    const before = await inbox();
+    const r = await hotline([
+      'send',
+      '--data',
+      us.dir,
+      '--to',
+      'cn',
+      '--code',
+      'phrase.investigating',
+      '--code',
+      'phrase.investigatign',
+    ]);
+    expect(r.code).not.toBe(0);
+    expect(oneLine(r.stderr)).toBe(
+      'hotline: E_UNKNOWN_CODE: "phrase.investigatign" is not a code of this node\'s vocabulary (2026.3; hotline vocabulary show lists them)',
+    );
+    // A released message would reach Beijing within a heartbeat (300 ms here).
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await inbox()).toBe(before);
   }, 60_000);
 
   test('send with neither text nor a code is refused before anything is released', async () => {

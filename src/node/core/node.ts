@@ -42,10 +42,12 @@ import { LIMITS } from '../../protocol/limits.ts';
 import { notificationProblem } from '../../protocol/notification.ts';
 import type { Receipt, ReceiptEntry, SignedReceipt } from '../../protocol/receipt.ts';
 import type { Regimes } from '../../protocol/regimes.ts';
+import { chosenCodes } from '../../protocol/render.ts';
 import { schemaError } from '../../protocol/validate.ts';
 import { type Precedence, RANK } from '../../protocol/values.ts';
 import { FORMAT_VERSION } from '../../protocol/version.ts';
 import type { Released } from '../../protocol/views.ts';
+import type { Vocabulary } from '../../protocol/vocabulary.ts';
 import { isStoreError, isUniqueViolation } from '../../store/damage.ts';
 import type { RotationStore } from '../../store/rotations.ts';
 import type { AlarmRow, Executor, NewOutboxRow, Store } from '../../store/store.ts';
@@ -147,6 +149,8 @@ export interface NodeParts {
   onCommit?: CommitHook;
   /** The notification regimes a notice's fields are checked against before release. */
   regimes?: Regimes;
+  /** The joint vocabulary: a release refuses a code it does not know (a typo, not a newer code). */
+  vocabulary?: Pick<Vocabulary, 'entry' | 'version'>;
   /** Worker threads that check a received batch's signatures before the write lock is taken. */
   verifier?: Ed25519Pool;
 }
@@ -196,6 +200,13 @@ export class Node {
       throw new ProtocolError('E_BAD_ATTACHMENT', `attachment ${attachmentError}`);
     const markingError = tlpBelowMarking(body);
     if (markingError) throw new ProtocolError('E_TLP_BELOW_MARKING', `attachment ${markingError}`);
+    const { vocabulary } = this.#parts;
+    const unknown = vocabulary && chosenCodes(body).find((code) => !vocabulary.entry(code));
+    if (unknown)
+      throw new ProtocolError(
+        'E_UNKNOWN_CODE',
+        `"${unknown}" is not a code of this node's vocabulary (${vocabulary.version}; hotline vocabulary show lists them)`,
+      );
     const notificationError = this.#parts.regimes && notificationProblem(this.#parts.regimes, body);
     if (notificationError) throw new ProtocolError('E_BAD_NOTIFICATION', notificationError);
     const citeError = citesProblem(body.ext);
