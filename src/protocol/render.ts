@@ -16,8 +16,8 @@ export function tlpCode(tlp: Tlp): string {
 
 /**
  * The vocabulary codes a sender chose for `body`: its codes, its report's category, actions and
- * harm, its notice's subject. The fixed values (precedence, status, TLP…) are bounded by the
- * schema and have their codes by construction.
+ * harm. The fixed values (precedence, status, TLP…) are bounded by the schema and have their
+ * codes by construction; a notice's subject is a type of the regimes file, checked against it.
  */
 export function chosenCodes(body: Body): string[] {
   const r = body.report;
@@ -25,7 +25,6 @@ export function chosenCodes(body: Body): string[] {
     ...body.codes,
     ...(r ? [r.category, ...r.actionsTaken, ...r.actionsRequested] : []),
     ...(r?.harm ? [...r.harm.types, r.harm.severity] : []),
-    ...(body.notice ? [body.notice.subject] : []),
   ];
 }
 
