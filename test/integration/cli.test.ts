@@ -56,6 +56,11 @@ describe('the hotline CLI, end to end', () => {
     removeUnlessKept(root);
   });
 
+  /** How many messages Beijing's inbox holds, as its CLI lists them. */
+  const beijingInbox = async () =>
+    JSON.parse((await hotlineOk(['inbox', '--data', cn.dir, '--json', '--limit', '500'])).stdout)
+      .length as number;
+
   test('every command answers --help and exits 0', async () => {
     const commands = [
       [],
@@ -433,10 +438,7 @@ describe('the hotline CLI, end to end', () => {
   }, 60_000);
 
   test('send with a code its vocabulary does not have is refused, naming it, and nothing is released', async () => {
-    const inbox = async () =>
-      JSON.parse((await hotlineOk(['inbox', '--data', cn.dir, '--json', '--limit', '500'])).stdout)
-        .length as number;
-    const before = await inbox();
+    const before = await beijingInbox();
     const r = await hotline([
       'send',
       '--data',
@@ -454,20 +456,17 @@ describe('the hotline CLI, end to end', () => {
     );
     // A released message would reach Beijing within a heartbeat (300 ms here).
     await new Promise((r) => setTimeout(r, 1500));
-    expect(await inbox()).toBe(before);
+    expect(await beijingInbox()).toBe(before);
   }, 60_000);
 
   test('send with neither text nor a code is refused before anything is released', async () => {
-    const inbox = async () =>
-      JSON.parse((await hotlineOk(['inbox', '--data', cn.dir, '--json', '--limit', '500'])).stdout)
-        .length as number;
-    const before = await inbox();
+    const before = await beijingInbox();
     const r = await hotline(['send', '--data', us.dir, '--to', 'cn']);
     expect(r.code).not.toBe(0);
     expect(oneLine(r.stderr)).toMatch(/^hotline: nothing to send: give --text, or --code/);
     // A released message would reach Beijing within a heartbeat (300 ms here).
     await new Promise((r) => setTimeout(r, 1500));
-    expect(await inbox()).toBe(before);
+    expect(await beijingInbox()).toBe(before);
   }, 60_000);
 
   test('an unknown command, even with --help, exits non-zero with one line naming it', async () => {
