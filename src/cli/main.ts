@@ -542,14 +542,11 @@ program
   )
   .option('--log-level <level>', 'pino log level', 'info')
   .action(async (o) => {
-    const [{ default: pino }, { startRelay }, { readFileSync }, { verifyCard }] = await Promise.all(
-      [
-        import('pino'),
-        import('../relay/server.ts'),
-        import('node:fs'),
-        import('../crypto/card.ts'),
-      ],
-    );
+    const [{ default: pino }, { startRelay }, { verifyCard }] = await Promise.all([
+      import('pino'),
+      import('../relay/server.ts'),
+      import('../crypto/card.ts'),
+    ]);
     const relay = await startRelay(
       {
         data: o.data,
@@ -560,8 +557,9 @@ program
           maxAgeMs: o.maxAgeHours * 3600_000,
         },
         cards: (o.card as string[]).map((file) => {
+          const json = readJsonFile(file);
           try {
-            return verifyCard(JSON.parse(readFileSync(file, 'utf8'))).card;
+            return verifyCard(json).card;
           } catch (e) {
             throw new CliError(`--card ${file}: ${(e as Error).message}`);
           }

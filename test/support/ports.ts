@@ -31,18 +31,33 @@ function ephemeralLow(): number {
   }
 }
 
+/** Ports this process has handed out: a stopped node keeps its port, so it is not given again. */
+const given = new Set<number>();
+
 /**
  * A port nobody listens on right now. It is chosen below the kernel's ephemeral range when it can
  * be: a node that is killed and restarted must get its port back, and a port in the ephemeral
- * range could meanwhile be taken as the local end of some outgoing connection.
+ * range could meanwhile be taken as the local end of some outgoing connection. Each test worker
+ * (`VITEST_POOL_ID`) draws from a slice of its own, and never twice the same port: a port probed or
+ * handed out elsewhere while a node of this worker is stopped cannot be its port.
  */
 export async function freePort(): Promise<number> {
   const low = ephemeralLow();
-  if (low > 11_000)
-    for (let tries = 0; tries < 20; tries++) {
-      const port = await listenable(10_000 + Math.floor(Math.random() * (low - 10_000)));
-      if (port) return port;
+  const slices = 8;
+  const width = Math.floor((low - 10_000) / slices);
+  if (width > 100) {
+    const slice = Number(process.env.VITEST_POOL_ID ?? 0) % slices;
+    const base = 10_000 + slice * width;
+    for (let tries = 0; tries < 50; tries++) {
+      const candidate = base + Math.floor(Math.random() * width);
+      if (given.has(candidate)) continue;
+      const port = await listenable(candidate);
+      if (port) {
+        given.add(port);
+        return port;
+      }
     }
+  }
   const port = await listenable(0);
   if (!port) throw new Error('no free port');
   return port;
