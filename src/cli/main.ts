@@ -414,7 +414,8 @@ program
   .addOption(secondFactorOption())
   .option('--json', 'print the result as JSON')
   .action(async (o) => {
-    if (!o.text && !o.code.length && !o.stix.length && !o.evaluation.length && o.type !== 'ack')
+    const said = o.text || o.code.length || o.stix.length || o.evaluation.length || o.cite.length;
+    if (!said && o.type !== 'ack')
       throw new CliError(
         'nothing to send: give --text, or --code with a vocabulary code (e.g. phrase.investigating)',
       );

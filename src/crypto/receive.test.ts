@@ -383,6 +383,7 @@ describe('Beijing refuses, with a stable code,', () => {
       'E_SELF_APPROVAL',
       'E_FLASH_TOO_LONG',
       'E_UNKNOWN_CODE',
+      'E_EMPTY_MESSAGE',
       'E_BAD_HOST',
       'E_REPLAY',
       'E_STORE',

@@ -252,3 +252,27 @@ export function bodyRuleViolation(body: Body): string | undefined {
     return 'a state decision needs "inReplyTo" naming the request';
   return undefined;
 }
+
+/** Types whose only content is what they say: sent empty, the peer would escalate a blank. */
+const SAYING_TYPES: ReadonlySet<BodyType> = new Set(['query', 'reply', 'test']);
+
+/**
+ * Why a draft says nothing, or undefined: a blank text or translation, or a query, reply or test
+ * with no text, code, attachment or citation. The sender's own check at release; a received
+ * message is shown as it came.
+ */
+export function emptyProblem(body: Body): string | undefined {
+  if (body.text && !body.text.body.trim()) return `its text (${body.text.lang}) is blank`;
+  const blank = body.translations.find((t) => !t.body.trim());
+  if (blank) return `its translation (${blank.lang}) is blank`;
+  const cites = body.ext?.cites;
+  if (
+    SAYING_TYPES.has(body.type) &&
+    !body.text &&
+    !body.codes.length &&
+    !body.attachments.length &&
+    !(Array.isArray(cites) && cites.length)
+  )
+    return `a ${body.type} needs text, a vocabulary code or an attachment`;
+  return undefined;
+}

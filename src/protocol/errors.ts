@@ -54,6 +54,8 @@ export const ERROR_CODES = [
   'E_FLASH_TOO_LONG',
   // A release naming a code its own vocabulary does not have (docs/language.md).
   'E_UNKNOWN_CODE',
+  // A release that says nothing: a blank text, or a query, reply or test with no content.
+  'E_EMPTY_MESSAGE',
   // The two-person rule (docs/operators.md): the author of a draft tried to approve or reject it.
   'E_SELF_APPROVAL',
   // Second factors (docs/people.md): one is needed, or the one given is wrong or used; or the

@@ -551,6 +551,34 @@ describe.each(['sqlite', 'postgres'] as const)('incidents and escalation on %s',
     }
   });
 
+  test('a message that says nothing is refused at release with E_EMPTY_MESSAGE, nothing numbered', async () => {
+    const before = (await api('us', 'GET', '/api/v1/outbox?limit=1000')).body.length;
+    const empty = [
+      // The console's compose form sent as it is opened: no text, no phrase, no attachment.
+      [draft({ text: undefined }), 'a query needs text, a vocabulary code or an attachment'],
+      [draft({ type: 'test', text: undefined }), 'a test needs text'],
+      [draft({ text: { lang: 'zh', body: ' \n\u3000' } }), 'its text (zh) is blank'],
+      [
+        draft({ codes: ['phrase.investigating'], text: { lang: 'en', body: '\t' } }),
+        'its text (en) is blank',
+      ],
+      [draft({ translations: [{ lang: 'zh', body: ' ' }] }), 'its translation (zh) is blank'],
+    ] as const;
+    for (const [message, words] of empty) {
+      const refused = await api('us', 'POST', '/api/v1/messages', { to: ['cn'], message });
+      expect(refused.status).toBe(400);
+      expect(refused.body.error.code).toBe('E_EMPTY_MESSAGE');
+      expect(refused.body.error.message).toContain(words);
+    }
+    expect((await api('us', 'GET', '/api/v1/outbox?limit=1000')).body.length).toBe(before);
+    // A code alone says something (the peer renders it in its language); so does an ack.
+    const coded = await api('us', 'POST', '/api/v1/messages', {
+      to: ['cn'],
+      message: draft({ text: undefined, codes: ['phrase.investigating'] }),
+    });
+    expect(coded.status).toBe(201);
+  });
+
   test('flash free text over the limit is refused at release with E_FLASH_TOO_LONG', async () => {
     const long = await api('us', 'POST', '/api/v1/messages', {
       to: ['cn'],

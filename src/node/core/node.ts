@@ -30,6 +30,7 @@ import {
   Body as BodySchema,
   bodyRuleViolation,
   type Draft,
+  emptyProblem,
 } from '../../protocol/body.ts';
 import { citesProblem } from '../../protocol/citations.ts';
 import { fromBase64url, utf8 } from '../../protocol/encoding.ts';
@@ -193,6 +194,9 @@ export class Node {
     const body = { salt: newSalt(), ...draft } as Body;
     const error = schemaError(BodySchema, body) ?? bodyRuleViolation(body);
     if (error) throw new ProtocolError('E_MALFORMED', `message ${error}`);
+    const emptyError = emptyProblem(body);
+    if (emptyError)
+      throw new ProtocolError('E_EMPTY_MESSAGE', `the message says nothing: ${emptyError}`);
     const flashError = flashTextProblem(body, this.#parts.config.incidents.flashTextMax);
     if (flashError) throw new ProtocolError('E_FLASH_TOO_LONG', flashError);
     const attachmentError = attachmentsProblem(body.attachments);
