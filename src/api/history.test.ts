@@ -89,6 +89,24 @@ describe('history and search', () => {
     expect(report.body.checkpoint?.note).toContain(`\n${report.body.checkpoint?.size}\n`);
   });
 
+  test('limit caps the hits, from 1 to 200', async () => {
+    for (let i = 0; i < 3; i++)
+      await api('POST', '/api/v1/messages', {
+        to: ['cn'],
+        message: draft({ text: { lang: 'en', body: `Capped hit ${i}.` } }),
+      });
+    const hits = async (limit: string) =>
+      (await api<SearchHit[]>('GET', `/api/v1/search?q=capped&limit=${limit}`)).body.length;
+    expect(await hits('2')).toBe(2);
+    expect(await hits('200')).toBe(3);
+    const over = await api<{ error: { code: string; message: string } }>(
+      'GET',
+      '/api/v1/search?q=capped&limit=201',
+    );
+    expect(over.status).toBe(400);
+    expect(over.body.error.message).toContain('a whole number from 1 to 200');
+  });
+
   test('bad queries are refused with a code and a sentence', async () => {
     const badDate = await api<{ error: { code: string } }>('GET', '/api/v1/search?from=yesterday');
     expect(badDate.status).toBe(400);

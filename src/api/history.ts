@@ -13,6 +13,7 @@ import { PRECEDENCES, STATUSES } from '../protocol/values.ts';
 import type { IncidentView, ReadableText, SearchHit } from '../protocol/views.ts';
 import { SEARCH_LIMIT } from '../store/search.ts';
 import { actorOf } from './access.ts';
+import { QueryCount } from './query.ts';
 import { routes } from './services.ts';
 
 /** A day (`2026-12-05`) or an instant (`2026-12-05T17:05:35.270Z`). */
@@ -33,7 +34,7 @@ export const SearchQuery = Type.Object(
     id: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F-]{4,36}$', maxLength: 36 })),
     dir: Type.Optional(OneOf(['in', 'out'] as const)),
     lang: Type.Optional(Lang),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: SEARCH_LIMIT })),
+    limit: Type.Optional(QueryCount(SEARCH_LIMIT)),
   },
   { additionalProperties: false },
 );
@@ -61,7 +62,7 @@ export const historyRoutes = routes(
       '/api/v1/search',
       { schema: { querystring: SearchQuery, tags: ['history'] } },
       async (request): Promise<SearchHit[]> => {
-        const { q, lang = 'en', limit = 50, ...filters } = request.query;
+        const { q, lang = 'en', limit = '50', ...filters } = request.query;
         const from = instant(filters.from, false);
         const to = instant(filters.to, true);
         const rows = await store.search({
@@ -69,7 +70,7 @@ export const historyRoutes = routes(
           ...(q ? { text: q } : {}),
           ...(from ? { from } : {}),
           ...(to ? { to } : {}),
-          limit,
+          limit: Number(limit),
         });
         const incidents = new Map<string, IncidentView | undefined>();
         const hits: SearchHit[] = [];

@@ -283,7 +283,7 @@ export async function indexTranslation(
   }
 }
 
-export const SEARCH_LIMIT = 200;
+export const SEARCH_LIMIT = 200 as const;
 
 /**
  * Messages matching every given filter, newest stored first. The text goes through the
