@@ -273,6 +273,29 @@ describe('authorization on the operator listener', () => {
     expect(send.body.error?.message).toContain('scope "write"');
   });
 
+  test('every change needs a token that may write: a read-only token changes nothing', async () => {
+    const changes = Object.entries(ACCESS).filter(
+      ([route, rule]) =>
+        !route.startsWith('GET ') && rule !== 'public' && route !== 'DELETE /api/v1/session',
+    );
+    for (const [route, rule] of changes)
+      expect(typeof rule === 'object' && rule.scope !== 'read', route).toBe(true);
+    const { token } = await us().people.accounts.issueToken(dataFolderActor(), 'olga', {
+      scopes: ['read'],
+    });
+    const headers = { authorization: `Bearer ${token}` };
+    const password = await call('POST', '/api/v1/me/password', {
+      headers,
+      body: { current: PASSWORD.olga, password: 'correct horse battery 4' },
+    });
+    expect(password.status).toBe(403);
+    expect(password.body.error?.message).toContain('scope "write"');
+    expect((await call('POST', '/api/v1/me/second-factor/totp', { headers })).status).toBe(403);
+    expect((await call('POST', '/api/v1/me/push', { headers, body: {} })).status).toBe(403);
+    // The password is the one it was: the refused change changed nothing.
+    expect((await login('olga')).csrf).toBeTruthy();
+  });
+
   test('a denied call is in the audit trail', async () => {
     await call('GET', '/api/v1/users', { headers: bearer('operator') });
     const [entry] = await us().people.trail.list({ action: 'access.denied', limit: 1 });

@@ -16,12 +16,17 @@ import type { Roster } from '../node/people/roster.ts';
 import type { Actor } from '../node/people/trail.ts';
 import { ApiError } from './errors.ts';
 
-/** Anyone; any signed-in principal; or these roles holding this scope. */
+/**
+ * Anyone; any signed-in principal (reading, signing out); or these roles holding this scope (every
+ * change: a read-only token changes nothing, its own account included).
+ */
 export type Rule = 'public' | 'signed-in' | { roles: readonly Role[]; scope: Scope };
 
 const STAFF: readonly Role[] = ['operator', 'officer', 'admin'];
 const OFFICERS: readonly Role[] = ['officer', 'admin'];
 const ADMINS: readonly Role[] = ['admin'];
+/** A change to one's own account (password, second factor, devices): a read-only token may not. */
+const OWN_CHANGE: Rule = { roles: STAFF, scope: 'write' };
 
 /** Every route of the operator listener, `METHOD /path`, and who may call it. */
 export const ACCESS: Record<string, Rule> = {
@@ -32,19 +37,19 @@ export const ACCESS: Record<string, Rule> = {
   'POST /api/v1/session': 'public',
   'DELETE /api/v1/session': 'signed-in',
   'GET /api/v1/me': 'signed-in',
-  'POST /api/v1/me/password': 'signed-in',
+  'POST /api/v1/me/password': OWN_CHANGE,
   'POST /api/v1/session/second-factor': 'public',
   'GET /api/v1/me/second-factor': 'signed-in',
-  'POST /api/v1/me/second-factor/totp': 'signed-in',
-  'POST /api/v1/me/second-factor/totp/:id/confirm': 'signed-in',
-  'POST /api/v1/me/second-factor/passkey/options': 'signed-in',
-  'POST /api/v1/me/second-factor/passkey': 'signed-in',
-  'POST /api/v1/me/second-factor/recovery-codes': 'signed-in',
-  'DELETE /api/v1/me/second-factor/:id': 'signed-in',
-  'POST /api/v1/me/step-up': 'signed-in',
+  'POST /api/v1/me/second-factor/totp': OWN_CHANGE,
+  'POST /api/v1/me/second-factor/totp/:id/confirm': OWN_CHANGE,
+  'POST /api/v1/me/second-factor/passkey/options': OWN_CHANGE,
+  'POST /api/v1/me/second-factor/passkey': OWN_CHANGE,
+  'POST /api/v1/me/second-factor/recovery-codes': OWN_CHANGE,
+  'DELETE /api/v1/me/second-factor/:id': OWN_CHANGE,
+  'POST /api/v1/me/step-up': OWN_CHANGE,
   'GET /api/v1/me/push': 'signed-in',
-  'POST /api/v1/me/push': 'signed-in',
-  'DELETE /api/v1/me/push/:id': 'signed-in',
+  'POST /api/v1/me/push': OWN_CHANGE,
+  'DELETE /api/v1/me/push/:id': OWN_CHANGE,
 
   'POST /api/v1/messages': { roles: STAFF, scope: 'write' },
   'GET /api/v1/inbox': { roles: STAFF, scope: 'read' },
