@@ -3,12 +3,13 @@
  * approvals queue (`/api/v1/drafts`), approving, rejecting and break-glass, sending a template,
  * and time to acknowledge. Registered inside the operator plugin, so the access hook applies.
  */
-import { Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import { v7 as uuidv7 } from 'uuid';
 import type { Template } from '../node/core/config.ts';
-import type { Decider } from '../node/incidents/approvals.ts';
+import type { Confirm, Decider } from '../node/incidents/approvals.ts';
 import { readiness } from '../node/incidents/readiness.ts';
+import type { People } from '../node/people/people.ts';
 import type { Draft } from '../protocol/body.ts';
 import { PartyId, Slug, Uuid7 } from '../protocol/common.ts';
 import { LIMITS } from '../protocol/limits.ts';
@@ -73,6 +74,22 @@ export const BreakGlassRequest = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * A send request's break-glass as `submit` takes it: the reason, and the officer's second factor
+ * checked last, once the message itself has passed every check.
+ */
+export function breakGlassOf(
+  people: People,
+  request: FastifyRequest,
+  breakGlass: Static<typeof BreakGlassRequest> | undefined,
+): { breakGlass?: string; confirm?: Confirm } {
+  if (!breakGlass) return {};
+  return {
+    breakGlass: breakGlass.reason,
+    confirm: () => stepUp(people, request, breakGlass.stepUp, 'breaking glass'),
+  };
+}
+
 export function deciderOf(request: FastifyRequest): Decider {
   const principal = principalOf(request);
   return { user: principal.user, role: principal.role, actor: actorOf(request) };
@@ -110,9 +127,13 @@ export const approvalRoutes = routes(
       async (request, reply) => {
         const { id } = request.params;
         const { stepUp: proof, ...body } = request.body ?? {};
-        if ((await approvals.get(id)).message.precedence === 'flash')
-          await stepUp(people, request, proof, 'approving a flash message');
-        const released = await approvals.approve(id, deciderOf(request), body);
+        const released = await approvals.approve(id, deciderOf(request), {
+          ...body,
+          confirm: async (draft) => {
+            if (draft.message.precedence === 'flash')
+              await stepUp(people, request, proof, 'approving a flash message');
+          },
+        });
         return reply.status(201).send(released);
       },
     );
@@ -133,9 +154,9 @@ export const approvalRoutes = routes(
       async (request, reply) => {
         const { id } = request.params;
         const { reason, desk, stepUp: proof } = request.body;
-        await stepUp(people, request, proof, 'breaking glass');
         const released = await approvals.breakGlass(id, deciderOf(request), reason, {
           ...(desk ? { desk } : {}),
+          confirm: () => stepUp(people, request, proof, 'breaking glass'),
         });
         return reply.status(201).send(released);
       },

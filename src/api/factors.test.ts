@@ -231,9 +231,20 @@ describe('second factor, officers required by default', () => {
     expect(
       (await call('GET', `/api/v1/drafts/${held.body.draft}`, undefined, oscar)).body.state,
     ).toBe('pending');
+    // Refused for another reason (a desk oscar does not staff), the one-time code is not spent.
+    const wrongDesk = await approve({ desk: 'nodesk', stepUp: { recoveryCode: recoveryCodes[3] } });
+    expect(wrongDesk.body.error.code).toBe('E_FORBIDDEN');
     const released = await approve({ note: 'checked', stepUp: { recoveryCode: recoveryCodes[3] } });
     expect(released.status, JSON.stringify(released.body)).toBe(201);
 
+    // Breaking glass on the draft just released is a conflict, and spends no code either.
+    const late = await call(
+      'POST',
+      `/api/v1/drafts/${held.body.draft}/break-glass`,
+      { reason: 'no second officer tonight', stepUp: { recoveryCode: recoveryCodes[4] } },
+      oscar,
+    );
+    expect(late.status).toBe(409);
     const other = await call('POST', '/api/v1/messages', { to: ['cn'], message: flash() }, olga);
     const glass = (body: unknown) =>
       call('POST', `/api/v1/drafts/${other.body.draft}/break-glass`, body, oscar);

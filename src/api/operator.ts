@@ -10,8 +10,13 @@ import { PartyId } from '../protocol/common.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import type { Alarm, InboxItem, NodeStatus, OutboxItem, Rotations } from '../protocol/views.ts';
 import { actorOf, principalOf, staffing } from './access.ts';
-import { answerOf, approvalRoutes, BreakGlassRequest, deciderOf } from './approvals.ts';
-import { stepUp } from './factors.ts';
+import {
+  answerOf,
+  approvalRoutes,
+  BreakGlassRequest,
+  breakGlassOf,
+  deciderOf,
+} from './approvals.ts';
 import { flowRoutes } from './flows.ts';
 import { frameworkRoutes } from './frameworks.ts';
 import { historyRoutes } from './history.ts';
@@ -101,11 +106,10 @@ export const operatorRoutes = routes(
       async (request, reply) => {
         const { to, message, breakGlass } = request.body;
         await staffing(roster, request, message.author.desk, 'write as');
-        if (breakGlass) await stepUp(people, request, breakGlass.stepUp, 'breaking glass');
         await language.checkCitations(message);
         const { status, body } = answerOf(
           await approvals.submit(deciderOf(request), to, message, {
-            ...(breakGlass ? { breakGlass: breakGlass.reason } : {}),
+            ...breakGlassOf(people, request, breakGlass),
           }),
         );
         return reply.status(status).send(body);

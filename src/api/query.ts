@@ -4,7 +4,7 @@ import { Type } from '@sinclair/typebox';
 const COUNT_PATTERNS = {
   200: '^[1-9][0-9]?$|^1[0-9]{2}$|^200$',
   1000: '^[1-9][0-9]{0,2}$|^1000$',
-  10_000: '^[1-9][0-9]{0,3}$|^10000$',
+  10000: '^[1-9][0-9]{0,3}$|^10000$',
 } as const;
 
 /** A count of rows to answer, from 1 to `max` (200, 1,000 or 10,000), in digits. */

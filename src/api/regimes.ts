@@ -13,8 +13,7 @@ import { compareRegimes } from '../protocol/regimes.ts';
 import { PRECEDENCES, STATUSES, TLPS } from '../protocol/values.ts';
 import type { ComplianceBoard, RegimesView } from '../protocol/views.ts';
 import { staffing } from './access.ts';
-import { answerOf, BreakGlassRequest, deciderOf } from './approvals.ts';
-import { stepUp } from './factors.ts';
+import { answerOf, BreakGlassRequest, breakGlassOf, deciderOf } from './approvals.ts';
 import { routes } from './services.ts';
 
 const LangQuery = Type.Object({ lang: Type.Optional(Lang) }, { additionalProperties: false });
@@ -115,7 +114,6 @@ export const regimeRoutes = routes(
         const problem = regimes.fieldsProblem(type, fields);
         if (problem) throw new ProtocolError('E_BAD_NOTIFICATION', problem);
         await staffing(people.roster, request, desk, 'write as');
-        if (breakGlass) await stepUp(people, request, breakGlass.stepUp, 'breaking glass');
         const { text } = request.body;
         const { status, body } = answerOf(
           await approvals.submit(
@@ -135,7 +133,7 @@ export const regimeRoutes = routes(
               approvals: [],
               notice: { subject: type },
             },
-            breakGlass ? { breakGlass: breakGlass.reason } : {},
+            breakGlassOf(people, request, breakGlass),
           ),
         );
         return reply.status(status).send(body);

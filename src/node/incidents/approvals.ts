@@ -27,6 +27,9 @@ import type { People } from '../people/people.ts';
 import type { Actor } from '../people/trail.ts';
 
 /** Who acts: their account and role, and how the audit trail names them. */
+/** A last check of a decision, run after every other has passed (a second factor). */
+export type Confirm = (draft: DraftView) => Promise<void>;
+
 export interface Decider {
   user: string;
   role: string;
@@ -112,7 +115,7 @@ export class Approvals {
     by: Decider,
     to: string[],
     message: Draft,
-    options: { template?: Template; breakGlass?: string } = {},
+    options: { template?: Template; breakGlass?: string; confirm?: Confirm } = {},
   ): Promise<Submitted> {
     if (message.approvals.length)
       throw new ProtocolError(
@@ -153,6 +156,7 @@ export class Approvals {
     }
     if (options.breakGlass !== undefined) {
       this.#mayDecide(by, 'break glass');
+      await options.confirm?.(viewOf(row));
       await this.#drafts.add({
         ...row,
         state: 'releasing',
@@ -201,11 +205,20 @@ export class Approvals {
     return viewOf(await this.#load(id));
   }
 
-  /** A second officer approves: the draft is released and numbered now. */
-  async approve(id: string, by: Decider, options: { desk?: string; note?: string } = {}) {
+  /**
+   * A second officer approves: the draft is released and numbered now. `confirm` (the decider's
+   * second factor) runs once every other check has passed, so a refused approval spends no
+   * one-time code.
+   */
+  async approve(
+    id: string,
+    by: Decider,
+    options: { desk?: string; note?: string; confirm?: Confirm } = {},
+  ) {
     this.#mayDecide(by, 'approve a draft');
     const row = await this.#pending(id, by, 'approve');
     const desk = await this.#deskOf(by, options.desk);
+    await options.confirm?.(viewOf(row));
     const at = this.#people.clock().toISOString();
     if (!(await this.#drafts.claim(id, by.user, at, true))) throw await this.#whyNot(id, by);
     return this.#releaseClaimed(row, by, { desk, note: options.note ?? null, at });
@@ -227,11 +240,17 @@ export class Approvals {
    * Break-glass: an officer, the author included, releases a pending draft without the second
    * approval. Alarmed locally and recorded in the ledger and the audit trail.
    */
-  async breakGlass(id: string, by: Decider, reason: string, options: { desk?: string } = {}) {
+  async breakGlass(
+    id: string,
+    by: Decider,
+    reason: string,
+    options: { desk?: string; confirm?: Confirm } = {},
+  ) {
     this.#mayDecide(by, 'break glass');
     const row = await this.#load(id);
     if (row.state !== 'pending') throw await this.#whyNot(id, by);
     const desk = await this.#deskOf(by, options.desk);
+    await options.confirm?.(viewOf(row));
     const at = this.#people.clock().toISOString();
     if (!(await this.#drafts.claim(id, by.user, at, false))) throw await this.#whyNot(id, by);
     return this.#releaseClaimed(row, by, { desk, breakGlass: reason, at });
