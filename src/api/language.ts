@@ -5,9 +5,11 @@
  * authorization hook applies; handlers only parse and delegate to `Language`.
  */
 import { type Static, Type } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
 import { TRANSLATION_STATUSES } from '../node/language/language.ts';
 import { Label, Lang, OneOf, PartyId, Slug, Text, Uuid7 } from '../protocol/common.ts';
 import type { VocabularyView } from '../protocol/views.ts';
+import { principalOf, staffing } from './access.ts';
 import { routes } from './services.ts';
 
 const MessageParams = Type.Object({ party: PartyId, id: Uuid7 }, { additionalProperties: false });
@@ -36,7 +38,7 @@ export type MachineTranslation = Static<typeof MachineTranslation>;
 
 /** Who forces TLP:RED content into an export, and why: both go in the ledger. */
 export const ForceRed = Type.Object(
-  { desk: Slug, reason: Type.String({ minLength: 3, maxLength: 500 }) },
+  { desk: Type.Optional(Slug), reason: Type.String({ minLength: 3, maxLength: 500 }) },
   { additionalProperties: false },
 );
 export type ForceRed = Static<typeof ForceRed>;
@@ -47,86 +49,103 @@ export const CapRequest = Type.Object(
 );
 export type CapRequest = Static<typeof CapRequest>;
 
-export const languageRoutes = routes('language-routes', ['language', 'peers'], async (app) => {
-  const { language, peers } = app;
+export const languageRoutes = routes(
+  'language-routes',
+  ['language', 'peers', 'people'],
+  async (app) => {
+    const { language, peers, people } = app;
 
-  app.get(
-    '/api/v1/vocabulary',
-    { schema: { querystring: LangQuery, tags: ['language'] } },
-    async (request): Promise<VocabularyView> => {
-      const lang = request.query.lang ?? 'en';
-      const v = language.vocabulary;
-      return {
-        version: v.version,
-        hash: v.hash,
-        languages: v.document.languages,
-        card: language.ownCard(lang),
-        peers: [...peers.keys()].map((party) => ({ party, ...language.peer(party, lang) })),
-        entries: v.codes.map((code) => v.render(code, lang)),
-      };
-    },
-  );
+    /** Who forces TLP:RED out: the desk asked for (the caller must staff it), else their first. */
+    const forcing = async (request: FastifyRequest, force: ForceRed) => ({
+      desk: await people.roster.deskFor(
+        principalOf(request).user,
+        force.desk,
+        'force TLP:RED content out',
+      ),
+      reason: force.reason,
+    });
 
-  app.get(
-    '/api/v1/messages/:party/:id',
-    { schema: { params: MessageParams, querystring: LangQuery, tags: ['language'] } },
-    async (request) => {
-      const { party, id } = request.params;
-      return language.view(party, id, request.query.lang ?? 'en');
-    },
-  );
-
-  app.get(
-    '/api/v1/messages/:party/:id/translations',
-    { schema: { params: MessageParams, querystring: LangQuery, tags: ['language'] } },
-    async (request) => {
-      const { party, id } = request.params;
-      return language.translations(party, id, request.query.lang ?? 'en');
-    },
-  );
-
-  app.post(
-    '/api/v1/messages/:party/:id/translations',
-    { schema: { params: MessageParams, body: AddTranslation, tags: ['language'] } },
-    async (request, reply) => {
-      const { party, id } = request.params;
-      const added = await language.addTranslation(party, id, request.body);
-      return reply.status(201).send(added);
-    },
-  );
-
-  app.post(
-    '/api/v1/messages/:party/:id/translations/machine',
-    { schema: { params: MessageParams, body: MachineTranslation, tags: ['language'] } },
-    async (request, reply) => {
-      const { party, id } = request.params;
-      const added = await language.machineTranslate(party, id, request.body);
-      return reply.status(201).send(added);
-    },
-  );
-
-  app.post(
-    '/api/v1/incidents/:incident/cap',
-    {
-      schema: {
-        params: Type.Object({ incident: Uuid7 }, { additionalProperties: false }),
-        body: CapRequest,
-        tags: ['language'],
+    app.get(
+      '/api/v1/vocabulary',
+      { schema: { querystring: LangQuery, tags: ['language'] } },
+      async (request): Promise<VocabularyView> => {
+        const lang = request.query.lang ?? 'en';
+        const v = language.vocabulary;
+        return {
+          version: v.version,
+          hash: v.hash,
+          languages: v.document.languages,
+          card: language.ownCard(lang),
+          peers: [...peers.keys()].map((party) => ({ party, ...language.peer(party, lang) })),
+          entries: v.codes.map((code) => v.render(code, lang)),
+        };
       },
-    },
-    async (request) => {
-      const { incident } = request.params;
-      return language.cap(incident, request.body.includeRed);
-    },
-  );
+    );
 
-  app.post(
-    '/api/v1/exports/red',
-    { schema: { body: ForceRed, tags: ['language'] } },
-    async (request, reply) => {
-      const { desk, reason } = request.body;
-      const leaf = await language.recordRedExport('ledger export', desk, reason);
-      return reply.status(201).send({ leaf });
-    },
-  );
-});
+    app.get(
+      '/api/v1/messages/:party/:id',
+      { schema: { params: MessageParams, querystring: LangQuery, tags: ['language'] } },
+      async (request) => {
+        const { party, id } = request.params;
+        return language.view(party, id, request.query.lang ?? 'en');
+      },
+    );
+
+    app.get(
+      '/api/v1/messages/:party/:id/translations',
+      { schema: { params: MessageParams, querystring: LangQuery, tags: ['language'] } },
+      async (request) => {
+        const { party, id } = request.params;
+        return language.translations(party, id, request.query.lang ?? 'en');
+      },
+    );
+
+    app.post(
+      '/api/v1/messages/:party/:id/translations',
+      { schema: { params: MessageParams, body: AddTranslation, tags: ['language'] } },
+      async (request, reply) => {
+        const { party, id } = request.params;
+        await staffing(people.roster, request, request.body.desk, 'act as');
+        const added = await language.addTranslation(party, id, request.body);
+        return reply.status(201).send(added);
+      },
+    );
+
+    app.post(
+      '/api/v1/messages/:party/:id/translations/machine',
+      { schema: { params: MessageParams, body: MachineTranslation, tags: ['language'] } },
+      async (request, reply) => {
+        const { party, id } = request.params;
+        await staffing(people.roster, request, request.body.desk, 'act as');
+        const added = await language.machineTranslate(party, id, request.body);
+        return reply.status(201).send(added);
+      },
+    );
+
+    app.post(
+      '/api/v1/incidents/:incident/cap',
+      {
+        schema: {
+          params: Type.Object({ incident: Uuid7 }, { additionalProperties: false }),
+          body: CapRequest,
+          tags: ['language'],
+        },
+      },
+      async (request) => {
+        const { incident } = request.params;
+        const { includeRed } = request.body;
+        return language.cap(incident, includeRed && (await forcing(request, includeRed)));
+      },
+    );
+
+    app.post(
+      '/api/v1/exports/red',
+      { schema: { body: ForceRed, tags: ['language'] } },
+      async (request, reply) => {
+        const { desk, reason } = await forcing(request, request.body);
+        const leaf = await language.recordRedExport('ledger export', desk, reason);
+        return reply.status(201).send({ leaf });
+      },
+    );
+  },
+);

@@ -4,6 +4,7 @@
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { CliError, callNode } from './client.ts';
+import { redOptionsAlone } from './inputs.ts';
 
 export function registerAudit(program: Command): void {
   program
@@ -19,15 +20,16 @@ export function registerAudit(program: Command): void {
       'include TLP:RED bodies (withheld by default); recorded in the ledger, needs --reason',
     )
     .option('--reason <text>', 'why TLP:RED content is included')
-    .option('--desk <desk>', 'the desk forcing TLP:RED content out', 'admin')
+    .option('--desk <desk>', 'the desk forcing TLP:RED content out (default: your first)')
     .action(async (o) => {
+      redOptionsAlone(o);
       let includeRed: { auditLeaf: number } | undefined;
       if (o.includeRed) {
         if (!o.reason)
           throw new CliError('--include-red needs --reason: forcing TLP:RED out is recorded');
         // The running node records it in its ledger first; the export then includes that leaf.
         const { leaf } = (await callNode(o.data, 'POST', '/api/v1/exports/red', {
-          desk: o.desk,
+          ...(o.desk ? { desk: o.desk } : {}),
           reason: o.reason,
         })) as { leaf: number };
         includeRed = { auditLeaf: leaf };

@@ -90,6 +90,16 @@ export function checkFiles(command: Command): void {
   });
 }
 
+/** `--reason` and `--desk` say who forces TLP:RED out: alone, without `--include-red`, a mistake. */
+export function redOptionsAlone(o: { includeRed?: boolean; reason?: string; desk?: string }): void {
+  if (o.includeRed) return;
+  const alone = o.reason !== undefined ? '--reason' : o.desk !== undefined ? '--desk' : undefined;
+  if (alone)
+    throw new CliError(
+      `${alone} goes with --include-red: without it, no TLP:RED content is included`,
+    );
+}
+
 /** A JSON file the user named, parsed, or a one-line error naming it. */
 export function readJsonFile(file: string): unknown {
   const text = readFileSync(file, 'utf8');

@@ -9,7 +9,7 @@ import type { Evaluation } from '../protocol/evaluation.ts';
 import type { LocalTranslation, MessageView } from '../protocol/views.ts';
 import type { loadVocabulary } from '../protocol/vocabulary.ts';
 import { CliError, callNode } from './client.ts';
-import { readJsonFile } from './inputs.ts';
+import { readJsonFile, redOptionsAlone } from './inputs.ts';
 
 const dataOption = () => new Option('--data <dir>', 'the node data folder').makeOptionMandatory();
 const fileOption = () =>
@@ -191,12 +191,15 @@ export function registerLanguage(program: Command): void {
     .option('--out <file>', 'where to write the XML (stdout by default)')
     .option('--include-red', 'include TLP:RED messages (recorded in the ledger; needs --reason)')
     .option('--reason <text>', 'why TLP:RED content is included')
-    .option('--desk <desk>', 'the desk forcing it', 'admin')
+    .option('--desk <desk>', 'the desk forcing TLP:RED content out (default: your first)')
     .action(async (incident: string, o) => {
+      redOptionsAlone(o);
       if (o.includeRed && !o.reason)
         throw new CliError('--include-red needs --reason: forcing TLP:RED out is recorded');
       const result = (await callNode(o.data, 'POST', `/api/v1/incidents/${enc(incident)}/cap`, {
-        ...(o.includeRed ? { includeRed: { desk: o.desk, reason: o.reason } } : {}),
+        ...(o.includeRed
+          ? { includeRed: { ...(o.desk ? { desk: o.desk } : {}), reason: o.reason } }
+          : {}),
       })) as { xml: string; messages: number; excludedRed: number; auditLeaf?: number };
       if (o.out) writeFileSync(o.out, result.xml);
       else process.stdout.write(result.xml);

@@ -398,6 +398,16 @@ describe('the hotline CLI, end to end', () => {
     expect(xml).not.toContain('Secret detail.');
     const unforced = await hotline(['cap', incident, '--data', us.dir, '--include-red']);
     expect(oneLine(unforced.stderr)).toMatch(/--include-red needs --reason/);
+    const alone = await hotline(['cap', incident, '--data', us.dir, '--reason', 'joint review']);
+    expect(alone.code).toBe(1);
+    expect(oneLine(alone.stderr)).toContain('--reason goes with --include-red');
+    const force = ['cap', incident, '--data', us.dir, '--include-red', '--reason', 'joint review'];
+    const stranger = await hotline([...force, '--desk', 'nodesk']);
+    expect(oneLine(stranger.stderr)).toContain('does not staff the desk "nodesk"');
+    // Without --desk, the forcing is recorded under the first desk the admin staffs.
+    const forced = await hotlineOk([...force, '--out', out]);
+    expect(forced.stderr).toMatch(/CAP 1\.2 alert of 2 message\(s\); recorded at ledger leaf \d+/);
+    expect(readFileSync(out, 'utf8')).toContain('Secret detail.');
   }, 180_000);
 
   test('vocabulary check and stix check files offline', async () => {

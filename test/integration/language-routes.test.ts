@@ -136,6 +136,19 @@ describe('translations', () => {
       desk: 'ops',
     });
     expect(person.status).toBe(201);
+    // Recorded under a desk the translator does not staff: refused, as any act at a desk is.
+    for (const path of ['translations', 'translations/machine'])
+      expect(
+        (
+          await api(pair.us, 'POST', `/api/v1/messages/cn/${id}/${path}`, {
+            lang: 'en',
+            ...(path === 'translations'
+              ? { text: 'Noted.', status: 'rough', translator: 'x' }
+              : {}),
+            desk: 'nodesk',
+          })
+        ).body.error?.code,
+      ).toBe('E_FORBIDDEN');
     const machine = await api(pair.us, 'POST', `/api/v1/messages/cn/${id}/translations/machine`, {
       lang: 'en',
       desk: 'ops',
@@ -369,8 +382,15 @@ describe('TLP:RED and CAP', () => {
     expect(plain.body).toMatchObject({ messages: 1, excludedRed: 0 + 1 });
     expect(plain.body.xml).not.toContain('RED detail');
     expect(await capSchemaErrors(plain.body.xml)).toEqual([]);
+    const stranger = await api(pair.cn, 'POST', `/api/v1/incidents/${incident}/cap`, {
+      includeRed: {
+        desk: 'nodesk',
+        reason: 'joint review with the peer, approved by the director',
+      },
+    });
+    expect(stranger.body.error?.code).toBe('E_FORBIDDEN');
     const forced = await api(pair.cn, 'POST', `/api/v1/incidents/${incident}/cap`, {
-      includeRed: { desk: 'admin', reason: 'joint review with the peer, approved by the director' },
+      includeRed: { desk: 'ops', reason: 'joint review with the peer, approved by the director' },
     });
     expect(forced.body).toMatchObject({
       messages: 2,
@@ -404,8 +424,15 @@ describe('TLP:RED and CAP', () => {
     await expect(collect({ includeRed: { auditLeaf: 0 } })).rejects.toMatchObject({
       code: 'E_TLP_RED',
     });
+    // Forced in under a desk the caller does not staff: refused, nothing recorded.
+    const stranger = await api(pair.us, 'POST', '/api/v1/exports/red', {
+      desk: 'nodesk',
+      reason: 'court order 2026-114',
+    });
+    expect(stranger.status).toBe(403);
+    expect(stranger.body.error.message).toContain('does not staff the desk "nodesk"');
+    // No desk named: recorded under the first the caller staffs (the first admin's is ops).
     const recorded = await api(pair.us, 'POST', '/api/v1/exports/red', {
-      desk: 'admin',
       reason: 'court order 2026-114',
     });
     expect(recorded.status).toBe(201);
@@ -414,5 +441,6 @@ describe('TLP:RED and CAP', () => {
     expect(forced.text).toContain('RED detail');
     expect(forced.text).toContain('tlp-red-export');
     expect(forced.text).toContain('court order 2026-114');
+    expect(forced.text).toMatch(/desk\\?":\\?"ops/);
   });
 });

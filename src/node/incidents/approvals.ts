@@ -300,23 +300,8 @@ export class Approvals {
   }
 
   /** The desk an approval is recorded under: the one asked for, else the first the person staffs. */
-  async #deskOf(by: Decider, desk: string | undefined): Promise<string> {
-    const { roster } = this.#people;
-    if (desk !== undefined) {
-      if (!(await roster.staffs(by.user, desk)))
-        throw new ProtocolError(
-          'E_FORBIDDEN',
-          `"${by.user}" does not staff the desk "${desk}" and cannot approve as it`,
-        );
-      return desk;
-    }
-    const staffed = (await roster.desks()).find((d) => d.staff.some((s) => s.user === by.user));
-    if (!staffed)
-      throw new ProtocolError(
-        'E_FORBIDDEN',
-        `"${by.user}" staffs no desk: an approval is recorded under the approver’s desk`,
-      );
-    return staffed.id;
+  #deskOf(by: Decider, desk: string | undefined): Promise<string> {
+    return this.#people.roster.deskFor(by.user, desk, 'approve');
   }
 
   /** Releases a claimed draft with its approval, or gives it back to the queue on failure. */

@@ -117,6 +117,28 @@ export class Roster {
     return (await this.#people.staff(desk)).some((s) => s.user_name === user);
   }
 
+  /**
+   * The desk `user` acts as to `act` (a sentence's verb phrase): the one asked for, which they
+   * must staff, else the first they staff. `E_FORBIDDEN` when they staff none of it.
+   */
+  async deskFor(user: string, desk: string | undefined, act: string): Promise<string> {
+    if (desk !== undefined) {
+      if (!(await this.staffs(user, desk)))
+        throw new ProtocolError(
+          'E_FORBIDDEN',
+          `"${user}" does not staff the desk "${desk}" and cannot ${act} as it`,
+        );
+      return desk;
+    }
+    const staffed = (await this.desks()).find((d) => d.staff.some((s) => s.user === user));
+    if (!staffed)
+      throw new ProtocolError(
+        'E_FORBIDDEN',
+        `"${user}" staffs no desk: to ${act}, a person acts as a desk they staff`,
+      );
+    return staffed.id;
+  }
+
   // shifts
 
   /** Rosters `user` at `desk` for [startsAt, endsAt); refuses an overlap with any live shift. */
