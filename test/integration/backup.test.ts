@@ -10,7 +10,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, renameSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { Agent, fetch } from 'undici';
@@ -117,6 +117,8 @@ describe.each(['sqlite', 'postgres'] as const)('backup and restore on %s', (back
       })(),
     ]);
     expect(backup.stdout).toContain(file);
+    // It holds the whole store: readable by its owner alone.
+    expect(statSync(file).mode & 0o777).toBe(0o600);
     // Never overwritten: a second backup to the same file is refused in one line.
     const again = await hotline(['backup', '--data', pair.us.dir, '--out', file]);
     expect(again.code).toBe(1);
@@ -128,6 +130,11 @@ describe.each(['sqlite', 'postgres'] as const)('backup and restore on %s', (back
     await pair.stop(pair.cn);
     await pair.stop(pair.us);
     if (backend === 'sqlite') {
+      // Washington's copy is not Beijing's: restoring it there is refused, and changes nothing.
+      const foreign = await hotline(['restore', '--data', pair.cn.dir, '--from', file]);
+      expect(foreign.code).toBe(1);
+      expect(foreign.stderr).toContain(`is the backup of another party's node ("us"), not of "cn"`);
+      expect(existsSync(join(pair.cn.dir, 'restored.json'))).toBe(false);
       const db = join(pair.us.dir, 'hotline.db');
       renameSync(db, `${db}.replaced`);
       for (const side of ['-wal', '-shm']) rmSync(`${db}${side}`, { force: true });

@@ -54,6 +54,8 @@ export async function backupNode(dir: string, config: Config, out: string): Prom
   if (!existsSync(dirname(out))) throw new BackupError(`the folder of ${out} does not exist`);
   const partial = `${out}.partial`;
   rmSync(partial, { force: true });
+  // The copy holds the whole store (accounts, bodies, TLP:RED): readable by its owner alone.
+  closeSync(openSync(partial, 'wx', 0o600));
   try {
     const summary =
       config.store.backend === 'postgres'
@@ -101,7 +103,7 @@ export function restoreNode(
         'a PostgreSQL node is restored with pg_restore, then `hotline restore` without --from',
       );
     if (!existsSync(from)) throw new BackupError(`there is no backup at ${from}`);
-    ledgerSize = checkCopy(from);
+    ledgerSize = checkCopy(from, config.party);
     const stamp = now.toISOString().replace(/[:.]/g, '-');
     if (existsSync(where.db)) {
       replaced = `${where.db}.replaced-${stamp}`;
@@ -132,8 +134,12 @@ function alive(running: string): boolean {
   }
 }
 
-/** A backup file that passes its integrity check: the size of the ledger it holds. */
-function checkCopy(file: string): number {
+/**
+ * A backup file of `party`'s node that passes its integrity check: the size of the ledger it
+ * holds. Whose it is shows in its checkpoints (their origin line names the log's party) and in
+ * its pinned peers (a node never pins itself).
+ */
+function checkCopy(file: string, party: string): number {
   let copy: Database.Database;
   try {
     copy = new Database(file, { readonly: true, fileMustExist: true });
@@ -143,6 +149,15 @@ function checkCopy(file: string): number {
   try {
     const check = copy.pragma('integrity_check', { simple: true });
     if (check !== 'ok') throw new BackupError(`${file} fails its integrity check: ${check}`);
+    const note = copy.prepare('SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1').get() as
+      | { note: string }
+      | undefined;
+    const owner = note && /^hotline\/([^/\n]+)\/log/.exec(note.note)?.[1];
+    const pinsUs = copy.prepare('SELECT 1 FROM peers WHERE party = ?').get(party) !== undefined;
+    if ((owner && owner !== party) || pinsUs)
+      throw new BackupError(
+        `${file} is the backup of another party's node (${owner ? `"${owner}"` : `it pins "${party}" as a peer`}), not of "${party}"`,
+      );
     const row = copy.prepare("SELECT value FROM meta WHERE key = 'ledger_size'").get() as
       | { value: string }
       | undefined;
