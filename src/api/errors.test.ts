@@ -221,6 +221,24 @@ describe('a mistake sent to a real operator route is answered in a sentence, E_M
         'request body/expirationTime is not null or a number',
       ],
       [
+        'POST',
+        '/api/v1/users',
+        { name: 'B', role: 'admin', password: 'correct horse battery' },
+        'request body/name is not a user name (2 to 32 of a-z, 0-9, ., _ and -, starting with a letter)',
+      ],
+      [
+        'PUT',
+        '/api/v1/desks/ops/staff/bob',
+        { routes: [{ kind: 'email', address: 'nope' }] },
+        'request body/routes/0/address is not an e-mail address (name@example.org)',
+      ],
+      [
+        'GET',
+        '/api/v1/alarms?before=0',
+        undefined,
+        'request querystring/before is not a row number (1 to 16 digits, no leading 0)',
+      ],
+      [
         'GET',
         '/api/v1/inbox?foo=1',
         undefined,
