@@ -118,8 +118,48 @@ export class JsonScanner {
 /** Keys that would reach an object's prototype if a parsed document were merged into another. */
 const POISON = /"(?:__proto__|constructor|prototype)"\s*:/;
 
-/** Parses a JSON text already scanned within bounds; refuses prototype keys as Fastify does. */
-export function parseBounded(text: string): unknown {
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** A byte-order mark, which RFC 8259 §8.1 forbids a sender to add. */
+const startsWithBom = (body: Uint8Array) =>
+  body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf;
+
+/**
+ * The text of a body. With `strictText`, bytes that are not UTF-8 are refused rather than read as
+ * U+FFFD, which would store a different text than was sent.
+ */
+function textOf(body: Buffer, strictText: boolean): string {
+  if (startsWithBom(body))
+    throw new ProtocolError(
+      'E_MALFORMED',
+      'the body starts with a byte-order mark (EF BB BF); send the JSON without it',
+    );
+  if (!strictText) return body.toString('utf8');
+  try {
+    return strictUtf8.decode(body);
+  } catch {
+    throw new ProtocolError('E_MALFORMED', 'the body is not UTF-8 text');
+  }
+}
+
+/** An escape for half of a UTF-16 pair (U+D800 to U+DFFF), alone it is no character. */
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+const LONE_SURROGATE = /\p{Cs}/u;
+
+function hasLoneSurrogate(value: unknown): boolean {
+  if (typeof value === 'string') return LONE_SURROGATE.test(value);
+  if (value === null || typeof value !== 'object') return false;
+  if (Array.isArray(value)) return value.some(hasLoneSurrogate);
+  return Object.entries(value).some(
+    ([key, member]) => LONE_SURROGATE.test(key) || hasLoneSurrogate(member),
+  );
+}
+
+/**
+ * Parses a JSON text already scanned within bounds; refuses prototype keys as Fastify does, and
+ * with `strictText` a string escaping half a UTF-16 pair (`"\ud800"`), which is not text.
+ */
+export function parseBounded(text: string, strictText = false): unknown {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -128,6 +168,11 @@ export function parseBounded(text: string): unknown {
   }
   if (POISON.test(text) && hasPoisonKey(value))
     throw new ProtocolError('E_MALFORMED', 'the body has a __proto__ or constructor key');
+  if (strictText && SURROGATE_ESCAPE.test(text) && hasLoneSurrogate(value))
+    throw new ProtocolError(
+      'E_MALFORMED',
+      'the body has a lone surrogate (a \\ud800 to \\udfff escape without its pair), which is not text',
+    );
   return value;
 }
 
@@ -155,12 +200,16 @@ export function bodyHashOf(request: FastifyRequest): string | undefined {
 /**
  * Replaces the listener's JSON body parser with the bounded one: the body is scanned chunk by
  * chunk as it arrives (refused at the first byte past a bound, or past the route's body limit),
- * and parsed once complete.
+ * and parsed once complete. With `strictText`, a body that is not UTF-8 text is refused.
  */
-export function installBoundedJson(app: FastifyInstance, bounds: JsonBounds): void {
+export function installBoundedJson(
+  app: FastifyInstance,
+  bounds: JsonBounds,
+  strictText: boolean,
+): void {
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', (request, payload, done) => {
-    readBounded(request, payload, bounds).then(
+    readBounded(request, payload, bounds, strictText).then(
       (body) => done(null, body),
       (error: Error) => done(error, undefined),
     );
@@ -176,6 +225,7 @@ function readBounded(
   request: FastifyRequest,
   payload: NodeJS.ReadableStream,
   bounds: JsonBounds,
+  strictText: boolean,
 ): Promise<unknown> {
   const limit = request.routeOptions.bodyLimit ?? Number.POSITIVE_INFINITY;
   const declared = Number(request.headers['content-length']);
@@ -209,7 +259,7 @@ function readBounded(
       if ((request.routeOptions.config as { hashBody?: boolean } | undefined)?.hashBody)
         bodyHashes.set(request, createHash('sha256').update(body).digest('hex'));
       try {
-        finish(undefined, parseBounded(body.toString('utf8')));
+        finish(undefined, parseBounded(textOf(body, strictText), strictText));
       } catch (e) {
         finish(e as Error);
       }

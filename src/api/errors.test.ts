@@ -1,7 +1,10 @@
 import { Type } from '@sinclair/typebox';
 import Fastify from 'fastify';
 import pino from 'pino';
-import { expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { type OneNode, openNode } from '../../test/support/node.ts';
+import { draft } from '../../test/support/pair.ts';
+import { readToken } from '../node/core/data.ts';
 import { FencedError } from '../node/core/leadership.ts';
 import { Lang, PartyId, Uuid7 } from '../protocol/common.ts';
 import { installErrorHandler } from './errors.ts';
@@ -58,9 +61,9 @@ test('a request breaking its schema names the field in words where its type has 
   expect((await ask(`/api/v1/messages/cn/${id}`, { lang: 'chinese', count: 1 })).message).toBe(
     'request body/lang is not a language tag (e.g. en, zh, zh-Hans)',
   );
-  // A type with no words for it is said as the validator says it.
+  // A type with no words of its own is said by its JSON type.
   expect((await ask(`/api/v1/messages/cn/${id}`, { lang: 'en', count: 'one' })).message).toBe(
-    'request body/count must be integer',
+    'request body/count is not a whole number',
   );
   const fine = await app.inject({
     method: 'POST',
@@ -68,5 +71,260 @@ test('a request breaking its schema names the field in words where its type has 
     payload: good,
   });
   expect(fine.statusCode).toBe(200);
+  await app.close();
+});
+
+describe('a mistake sent to a real operator route is answered in a sentence, E_MALFORMED', () => {
+  let node: OneNode;
+  let auth: { authorization: string };
+  beforeAll(async () => {
+    node = await openNode();
+    auth = { authorization: `Bearer ${readToken(node.dir)}` };
+  });
+  afterAll(async () => {
+    await node?.close();
+  });
+
+  const id = '019afd3e-0000-7000-8000-000000000000';
+  type Method = 'GET' | 'POST' | 'PUT';
+  async function refusal(
+    method: Method,
+    url: string,
+    payload?: unknown,
+    headers: Record<string, string> = {},
+  ) {
+    const answer = await node.operator.inject({
+      method,
+      url,
+      headers: { ...auth, ...headers },
+      ...(payload === undefined ? {} : { payload: payload as string }),
+    });
+    return {
+      status: answer.statusCode,
+      ...(answer.json().error as { code: string; message: string }),
+    };
+  }
+  const said = (message: string, status = 400) => ({ status, code: 'E_MALFORMED', message });
+
+  test('a value not in its list names the values it may take', async () => {
+    const cases: [Method, string, unknown, string][] = [
+      [
+        'POST',
+        `/api/v1/incidents/${id}/requests/${id}/decision`,
+        { desk: 'ops', decision: 'maybe' },
+        'request body/decision is not one of: accepted, declined',
+      ],
+      [
+        'POST',
+        '/api/v1/messages',
+        { to: ['cn'], message: { ...draft(), precedence: 'urgent' } },
+        'request body/message/precedence is not one of: flash, immediate, priority, routine',
+      ],
+      [
+        'POST',
+        '/api/v1/users',
+        { name: 'bob', role: 'king', password: 'correct horse battery' },
+        'request body/role is not one of: operator, officer, admin',
+      ],
+      [
+        'POST',
+        '/api/v1/me/push',
+        { endpoint: 'https://push.example/1', keys: { p256dh: 'AA', auth: 'AA' }, lang: 'fr' },
+        'request body/lang is not one of: en, zh',
+      ],
+      [
+        'PUT',
+        '/api/v1/desks/ops/staff/bob',
+        { routes: [{ kind: 'fax' }] },
+        'request body/routes/0/kind is not one of: console, email, webhook',
+      ],
+      [
+        'GET',
+        '/api/v1/alarms?category=x',
+        undefined,
+        'request querystring/category is not one of: fault, waiting',
+      ],
+      ['GET', '/api/v1/search?dir=up', undefined, 'request querystring/dir is not one of: in, out'],
+      [
+        'GET',
+        '/api/v1/incidents?all=yes',
+        undefined,
+        'request querystring/all is not one of: 1, true',
+      ],
+    ];
+    for (const [method, url, body, message] of cases)
+      expect(await refusal(method, url, body), url).toEqual(said(message));
+    const type = await refusal('POST', '/api/v1/messages', {
+      to: ['cn'],
+      message: { ...draft(), type: 'memo' },
+    });
+    expect(type.message).toMatch(
+      /^request body\/message\/type is not one of: incident\.report, .*, rotation$/,
+    );
+  });
+
+  test('a member missing, extra, of the wrong type or out of its bounds is named with what is wrong', async () => {
+    const cases: [Method, string, unknown, string][] = [
+      ['POST', '/api/v1/desks', { name: 'Ops' }, 'request body has no "id"'],
+      [
+        'POST',
+        '/api/v1/messages',
+        { to: ['cn'], message: draft(), foo: 1 },
+        'request body has "foo", which this route does not take',
+      ],
+      ['POST', '/api/v1/messages', { to: 'cn', message: draft() }, 'request body/to is not a list'],
+      [
+        'POST',
+        '/api/v1/messages',
+        { to: [], message: draft() },
+        'request body/to is an empty list',
+      ],
+      [
+        'POST',
+        '/api/v1/messages',
+        { to: ['cn'], message: { ...draft(), text: { lang: 'en', body: '' } } },
+        'request body/message/text/body is empty',
+      ],
+      [
+        'POST',
+        '/api/v1/messages',
+        { to: ['cn'], message: { ...draft(), inReplyTo: 5 } },
+        'request body/message/inReplyTo is not a message or incident id (a lowercase UUIDv7)',
+      ],
+      [
+        'POST',
+        '/api/v1/conferences',
+        { desk: 'ops', to: 'cn', times: ['2026-12-07T09:30:00.000Z'], minutes: 0 },
+        'request body/minutes is not a whole number from 1 to 1440',
+      ],
+      [
+        'POST',
+        '/api/v1/conferences',
+        { desk: 'ops', to: 'cn', times: Array(5).fill('2026-12-07T09:30:00.000Z') },
+        'request body/times has more than 4 items',
+      ],
+      [
+        'PUT',
+        '/api/v1/desks/ops/staff/bob',
+        { routes: [{ kind: 'email' }] },
+        'request body/routes/0 has no "address"',
+      ],
+      [
+        'POST',
+        '/api/v1/me/push',
+        {
+          endpoint: 'https://push.example/1',
+          keys: { p256dh: 'AA', auth: 'AA' },
+          lang: 'en',
+          expirationTime: 'soon',
+        },
+        'request body/expirationTime is not null or a number',
+      ],
+      [
+        'POST',
+        '/api/v1/users',
+        { name: 'B', role: 'admin', password: 'correct horse battery' },
+        'request body/name is not a user name (2 to 32 of a-z, 0-9, ., _ and -, starting with a letter)',
+      ],
+      [
+        'PUT',
+        '/api/v1/desks/ops/staff/bob',
+        { routes: [{ kind: 'email', address: 'nope' }] },
+        'request body/routes/0/address is not an e-mail address (name@example.org)',
+      ],
+      [
+        'GET',
+        '/api/v1/alarms?before=0',
+        undefined,
+        'request querystring/before is not a row number (1 to 16 digits, no leading 0)',
+      ],
+      [
+        'GET',
+        '/api/v1/inbox?foo=1',
+        undefined,
+        'request querystring has "foo", which this route does not take',
+      ],
+      [
+        'POST',
+        '/api/v1/messages',
+        undefined,
+        'the request has no body; this route takes a JSON object',
+      ],
+    ];
+    for (const [method, url, body, message] of cases)
+      expect(await refusal(method, url, body), message).toEqual(said(message));
+  });
+
+  test('a query parameter given twice is said to be given twice, not to be of the wrong type', async () => {
+    expect(await refusal('GET', '/api/v1/inbox?limit=10&limit=20')).toEqual(
+      said('request querystring/limit is given more than once; give it once'),
+    );
+    expect(await refusal('GET', '/api/v1/alarms?category=fault&category=waiting')).toEqual(
+      said('request querystring/category is given more than once; give it once'),
+    );
+  });
+
+  test('a body that is not UTF-8 JSON text is refused, saying why; nothing is released', async () => {
+    const outbox = async () =>
+      (await node.operator.inject({ method: 'GET', url: '/api/v1/outbox', headers: auth })).json();
+    const before = await outbox();
+    const json = { 'content-type': 'application/json' };
+    const message = JSON.stringify({ to: ['cn'], message: draft() });
+    expect(await refusal('POST', '/api/v1/messages', `\ufeff${message}`, json)).toEqual(
+      said('the body starts with a byte-order mark (EF BB BF); send the JSON without it'),
+    );
+    const notUtf8 = Buffer.concat([
+      Buffer.from(message.slice(0, -2)),
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from('}}'),
+    ]);
+    expect(await refusal('POST', '/api/v1/messages', notUtf8, json)).toEqual(
+      said('the body is not UTF-8 text'),
+    );
+    const lone = message.replace(
+      '"text":{"lang":"en","body":"',
+      '"text":{"lang":"en","body":"\\ud800',
+    );
+    expect(lone).toContain('\\ud800');
+    expect(await refusal('POST', '/api/v1/messages', lone, json)).toEqual(
+      said(
+        'the body has a lone surrogate (a \\ud800 to \\udfff escape without its pair), which is not text',
+      ),
+    );
+    expect(await refusal('POST', '/api/v1/messages', '{"to":["cn"],', json)).toEqual(
+      said(
+        'the body is not valid JSON: Expected double-quoted property name in JSON at position 13',
+      ),
+    );
+    expect(await outbox()).toEqual(before);
+  });
+
+  test('a body in another form than JSON is refused 415 in a sentence', async () => {
+    expect(
+      await refusal('POST', '/api/v1/messages', 'to=cn', {
+        'content-type': 'application/x-www-form-urlencoded',
+      }),
+    ).toEqual(
+      said(
+        'the body must be JSON (content-type application/json), not application/x-www-form-urlencoded',
+        415,
+      ),
+    );
+    expect(
+      await refusal('POST', '/api/v1/messages', 'cn', { 'content-type': 'text/plain' }),
+    ).toEqual(said('the body must be JSON (content-type application/json), not text/plain', 415));
+  });
+});
+
+test('a peer’s listener takes text as it did: the UTF-8 check is the operator listener’s', async () => {
+  const app = listenerApp(pino({ level: 'silent' }), undefined, { strictText: false });
+  app.post('/echo', async (request) => ({ got: request.body }));
+  const answer = await app.inject({
+    method: 'POST',
+    url: '/echo',
+    headers: { 'content-type': 'application/json' },
+    payload: '{"s":"\\ud800"}',
+  });
+  expect(answer.statusCode).toBe(200);
   await app.close();
 });

@@ -5,6 +5,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { FencedError } from '../node/core/leadership.ts';
 import { type ErrorCode, ProtocolError } from '../protocol/errors.ts';
+import { malformedSentence, type SchemaFailure } from './malformed.ts';
 
 export const HTTP_STATUS: Record<ErrorCode, number> = {
   E_MALFORMED: 400,
@@ -73,21 +74,6 @@ export class ApiError extends Error {
   }
 }
 
-/**
- * A request that breaks its schema, naming the field: in words where the field's type has a
- * `description` ("request params/id is not a message or incident id (a lowercase UUIDv7)"),
- * rather than the pattern it failed; otherwise as the validator says it.
- */
-function malformed(fe: FastifyError): string {
-  const first = fe.validation?.[0] as
-    | { keyword: string; instancePath: string; parentSchema?: { description?: unknown } }
-    | undefined;
-  const said = first?.parentSchema?.description;
-  if (first?.keyword === 'pattern' && typeof said === 'string')
-    return `request ${fe.validationContext ?? ''}${first.instancePath} is not ${said}`;
-  return `request ${fe.message}`;
-}
-
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | Error, request, reply) => {
     if (error instanceof ProtocolError)
@@ -108,8 +94,21 @@ export function installErrorHandler(app: FastifyInstance): void {
         },
       });
     const fe = error as FastifyError;
-    if (fe.validation)
-      return reply.status(400).send({ error: { code: 'E_MALFORMED', message: malformed(fe) } });
+    if (fe.validation) {
+      const message = malformedSentence(fe.validationContext, fe.validation as SchemaFailure[]);
+      return reply.status(400).send({ error: { code: 'E_MALFORMED', message } });
+    }
+    // A body in another form than JSON (a form, plain text), or one that does not say its type.
+    if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      const given = request.headers['content-type']?.slice(0, 100);
+      const not = given ? `, not ${given}` : ', and says nothing of its type';
+      return reply.status(415).send({
+        error: {
+          code: 'E_MALFORMED',
+          message: `the body must be JSON (content-type application/json)${not}`,
+        },
+      });
+    }
     if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
       return reply
         .status(413)

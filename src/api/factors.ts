@@ -8,6 +8,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import type { FactorProof } from '../node/people/factors.ts';
 import type { People } from '../node/people/people.ts';
+import { UserName } from '../node/people/roster.ts';
 import type { SecondFactorStatus, SessionView } from '../protocol/views.ts';
 import { actorOf, principalOf, sessionCookie } from './access.ts';
 import { ApiError } from './errors.ts';
@@ -16,6 +17,10 @@ import { routes } from './services.ts';
 const strict = { additionalProperties: false } as const;
 const open = { additionalProperties: true } as const;
 const B64 = Type.String({ pattern: '^[A-Za-z0-9_-]*={0,2}$', maxLength: 65_536 });
+const AuthenticatorCode = Type.String({
+  pattern: '^[0-9 ]{6,9}$',
+  description: 'an authenticator code (6 digits)',
+});
 
 /** A WebAuthn answer as @simplewebauthn/browser gives it (checked in full by the verifier). */
 const Credential = {
@@ -54,7 +59,7 @@ const PasskeyAttestation = Type.Unsafe<RegistrationResponseJSON>(
 
 /** A second factor in a request: one of an authenticator code, a recovery code or a passkey. */
 export const FactorProofSchema = Type.Union([
-  Type.Object({ totp: Type.String({ pattern: '^[0-9 ]{6,9}$' }) }, strict),
+  Type.Object({ totp: AuthenticatorCode }, strict),
   Type.Object({ recoveryCode: Type.String({ minLength: 1, maxLength: 40 }) }, strict),
   Type.Object({ passkey: PasskeyAssertion }, strict),
 ]);
@@ -63,13 +68,21 @@ const Ticket = Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' });
 const SecondStep = Type.Object({ ticket: Ticket, proof: FactorProofSchema }, strict);
 const Label = Type.String({ minLength: 1, maxLength: 100 });
 const NewTotp = Type.Object({ label: Type.Optional(Label) }, strict);
-const TotpCode = Type.Object({ code: Type.String({ pattern: '^[0-9 ]{6,9}$' }) }, strict);
+const TotpCode = Type.Object({ code: AuthenticatorCode }, strict);
 const NewPasskey = Type.Object(
   { response: PasskeyAttestation, label: Type.Optional(Label) },
   strict,
 );
-const FactorId = Type.Object({ id: Type.String({ pattern: '^[0-9a-f]{16}$' }) }, strict);
-const ByName = Type.Object({ name: Type.String({ pattern: '^[a-z][a-z0-9._-]{1,31}$' }) }, strict);
+const FactorId = Type.Object(
+  {
+    id: Type.String({
+      pattern: '^[0-9a-f]{16}$',
+      description: 'a second factor id (16 lowercase hex digits)',
+    }),
+  },
+  strict,
+);
+const ByName = Type.Object({ name: UserName }, strict);
 
 /**
  * Asks the caller for their second factor again before `why` (a step-up): a data-folder command

@@ -22,7 +22,7 @@ import { frameworkRoutes } from './frameworks.ts';
 import { historyRoutes } from './history.ts';
 import { incidentRoutes } from './incidents.ts';
 import { languageRoutes } from './language.ts';
-import { QueryCount } from './query.ts';
+import { QueryCount, RowId } from './query.ts';
 import { regimeRoutes } from './regimes.ts';
 import { routes } from './services.ts';
 
@@ -65,7 +65,7 @@ const ALARM_PAGE = 100;
 const AlarmPage = Type.Object(
   {
     category: Type.Optional(Type.Union([Type.Literal('fault'), Type.Literal('waiting')])),
-    before: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,15}$' })),
+    before: Type.Optional(RowId),
     limit: Type.Optional(QueryCount(1000)),
   },
   { additionalProperties: false },
@@ -267,10 +267,7 @@ export const operatorRoutes = routes(
       '/api/v1/alarms/:id/clear',
       {
         schema: {
-          params: Type.Object(
-            { id: Type.String({ pattern: '^[1-9][0-9]{0,15}$' }) },
-            { additionalProperties: false },
-          ),
+          params: Type.Object({ id: RowId }, { additionalProperties: false }),
           body: Type.Optional(ClearAlarm),
           tags: ['status'],
         },

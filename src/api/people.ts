@@ -4,19 +4,21 @@
  */
 import { Type } from '@sinclair/typebox';
 import { ROLES, SCOPES } from '../node/people/accounts.ts';
-import { DeskId, DeskName } from '../node/people/roster.ts';
+import { DeskId, DeskName, UserName } from '../node/people/roster.ts';
 import { OneOf, Text, Timestamp } from '../protocol/common.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import { ContactRoute, HandoverItem } from '../protocol/roster.ts';
 import type { Me, SecondFactorAsked, SessionView } from '../protocol/views.ts';
 import { actorOf, principalOf, SESSION_COOKIE, sessionCookie } from './access.ts';
-import { QueryCount } from './query.ts';
+import { QueryCount, RowId } from './query.ts';
 import { routes } from './services.ts';
 
-const UserName = Type.String({ pattern: '^[a-z][a-z0-9._-]{1,31}$' });
 const Password = Type.String({ minLength: 1, maxLength: 1024 });
-const Id = Type.String({ pattern: '^[1-9][0-9]{0,15}$' });
 const strict = { additionalProperties: false } as const;
+const TokenId = Type.String({
+  pattern: '^[0-9a-f]{16}$',
+  description: 'a token id (16 lowercase hex digits, as `hotline token list` shows)',
+});
 
 const Login = Type.Object({ user: Type.String({ maxLength: 64 }), password: Password }, strict);
 const NewUser = Type.Object(
@@ -50,7 +52,7 @@ const Handover = Type.Object(
   strict,
 );
 const ByName = Type.Object({ name: UserName }, strict);
-const ById = Type.Object({ id: Id }, strict);
+const ById = Type.Object({ id: RowId }, strict);
 const ByDesk = Type.Object({ desk: DeskId }, strict);
 const ByStaff = Type.Object({ desk: DeskId, user: UserName }, strict);
 const AtQuery = Type.Object({ at: Type.Optional(Timestamp) }, strict);
@@ -65,7 +67,7 @@ const AuditQuery = Type.Object(
     actor: Type.Optional(Type.String({ maxLength: 100 })),
     action: Type.Optional(Type.String({ maxLength: 64 })),
     since: Type.Optional(Timestamp),
-    before: Type.Optional(Id),
+    before: Type.Optional(RowId),
     limit: Type.Optional(QueryCount(10_000)),
   },
   strict,
@@ -185,7 +187,7 @@ export const peopleRoutes = routes('people-routes', ['people'], async (app) => {
     '/api/v1/tokens/:id',
     {
       schema: {
-        params: Type.Object({ id: Type.String({ pattern: '^[0-9a-f]{16}$' }) }, strict),
+        params: Type.Object({ id: TokenId }, strict),
         tags: ['people'],
       },
     },

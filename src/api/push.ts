@@ -27,7 +27,15 @@ const Subscribe = Type.Object(
   },
   strict,
 );
-const ById = Type.Object({ id: Type.String({ pattern: '^[0-9a-f]{32}$' }) }, strict);
+const ById = Type.Object(
+  {
+    id: Type.String({
+      pattern: '^[0-9a-f]{32}$',
+      description: 'a push device id (32 lowercase hex digits)',
+    }),
+  },
+  strict,
+);
 
 function deviceOf(row: PushSubscriptionRow): PushDevice {
   return {

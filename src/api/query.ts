@@ -1,5 +1,11 @@
-/** Query-string values: they arrive as text (the validator does not coerce types). */
+/** Path and query-string values: they arrive as text (the validator does not coerce types). */
 import { Type } from '@sinclair/typebox';
+
+/** A stored row's number (an alarm, a shift, a handover), also a page's `before` cursor. */
+export const RowId = Type.String({
+  pattern: '^[1-9][0-9]{0,15}$',
+  description: 'a row number (1 to 16 digits, no leading 0)',
+});
 
 const COUNT_PATTERNS = {
   200: '^[1-9][0-9]?$|^1[0-9]{2}$|^200$',

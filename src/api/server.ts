@@ -34,9 +34,15 @@ const ajv = {
 /**
  * A listener's Fastify instance: JSON bodies bounded before they are parsed, requests cut off when
  * they arrive too slowly, a connection cap, one error shape, handlers typed by schema, and
- * answers a browser neither sniffs nor caches.
+ * answers a browser neither sniffs nor caches. `strictText` refuses a body that is not UTF-8 text
+ * (docs/errors.md § E_MALFORMED); listeners that peers call leave it off, so what a peer's node
+ * sends is taken as before.
  */
-export function listenerApp(logger: Logger, limits: HttpLimits = DEFAULT_HTTP_LIMITS): App {
+export function listenerApp(
+  logger: Logger,
+  limits: HttpLimits = DEFAULT_HTTP_LIMITS,
+  { strictText = true }: { strictText?: boolean } = {},
+): App {
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
@@ -52,7 +58,9 @@ export function listenerApp(logger: Logger, limits: HttpLimits = DEFAULT_HTTP_LI
     ajv,
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.server.maxConnections = limits.maxConnections;
-  installBoundedJson(app, limits);
+  installBoundedJson(app, limits, strictText);
+  // Bodies are JSON only: plain text would reach a schema as a string ("must be object").
+  app.removeContentTypeParser('text/plain');
   app.addHook('onSend', async (_request, reply, payload) => {
     reply.header('x-content-type-options', 'nosniff');
     const type = reply.getHeader('content-type');
@@ -97,7 +105,7 @@ function hostName(header: string): string {
 
 export async function federationServer(given: ApiServices): Promise<App> {
   const logger = given.logger.child({ listener: 'federation' });
-  const app = listenerApp(logger, given.config.http);
+  const app = listenerApp(logger, given.config.http, { strictText: false });
   if (given.tls)
     installPinnedTls(app, {
       tls: given.tls,

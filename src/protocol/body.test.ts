@@ -93,8 +93,20 @@ describe('body types', () => {
     for (const section of Object.keys(SECTIONS) as Section[]) {
       if (section === TABLE[type].section) continue;
       const body = { ...minimal(type), [section]: SECTIONS[section] };
-      expect(problems(body), section).toBe(`a ${type} body cannot carry "${section}"`);
+      expect(problems(body), section).toMatch(
+        new RegExp(`^an? ${type} body cannot carry "${section}"$`),
+      );
     }
+  });
+
+  it('say "an" before a type that starts with a vowel', () => {
+    const { inReplyTo: _, ...ack } = minimal('ack');
+    expect(problems(ack)).toBe('an ack body needs "inReplyTo"');
+    const { report: __, ...update } = minimal('incident.update');
+    expect(problems(update)).toBe('an incident.update body needs "report"');
+    expect(problems({ ...minimal('query'), state: SECTIONS.state })).toBe(
+      'a query body cannot carry "state"',
+    );
   });
 });
 

@@ -231,15 +231,14 @@ const TYPE_RULES: Record<BodyType, TypeRule> = {
  */
 export function bodyRuleViolation(body: Body): string | undefined {
   const rule = TYPE_RULES[body.type];
+  const kind = `${/^[aeiou]/.test(body.type) ? 'an' : 'a'} ${body.type} body`;
   for (const section of SECTIONS) {
     const present = body[section] !== undefined;
-    if (section === rule.section && !present) return `a ${body.type} body needs "${section}"`;
-    if (section !== rule.section && present) return `a ${body.type} body cannot carry "${section}"`;
+    if (section === rule.section && !present) return `${kind} needs "${section}"`;
+    if (section !== rule.section && present) return `${kind} cannot carry "${section}"`;
   }
-  if (rule.needsIncident && body.incident === undefined)
-    return `a ${body.type} body needs "incident"`;
-  if (rule.needsReplyTo && body.inReplyTo === undefined)
-    return `a ${body.type} body needs "inReplyTo"`;
+  if (rule.needsIncident && body.incident === undefined) return `${kind} needs "incident"`;
+  if (rule.needsReplyTo && body.inReplyTo === undefined) return `${kind} needs "inReplyTo"`;
   if (
     body.conference &&
     body.conference.action !== 'accept' &&

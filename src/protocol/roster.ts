@@ -12,7 +12,11 @@ export const ContactRoute = Type.Union([
   Type.Object(
     {
       kind: Type.Literal('email'),
-      address: Type.String({ pattern: '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$', maxLength: 254 }),
+      address: Type.String({
+        pattern: '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$',
+        maxLength: 254,
+        description: 'an e-mail address (name@example.org)',
+      }),
     },
     { additionalProperties: false },
   ),

@@ -178,7 +178,7 @@ describe.each(BACKENDS)('on %s', (backend) => {
       });
       expect(broken.body.error).toMatchObject({
         code: 'E_MALFORMED',
-        message: 'message a incident.report body needs "report"',
+        message: 'an incident.report body needs "report"',
       });
       const after = (await us('olga', 'GET', '/api/v1/drafts')).body as unknown as unknown[];
       expect(after.length).toBe(queued);

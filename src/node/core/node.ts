@@ -192,8 +192,10 @@ export class Node {
   /** A draft as a body with its salt, checked as a release checks it (schema, rules, size). */
   check(draft: Draft): Body {
     const body = { salt: newSalt(), ...draft } as Body;
-    const error = schemaError(BodySchema, body) ?? bodyRuleViolation(body);
-    if (error) throw new ProtocolError('E_MALFORMED', `message ${error}`);
+    const schemaProblem = schemaError(BodySchema, body);
+    if (schemaProblem) throw new ProtocolError('E_MALFORMED', `message ${schemaProblem}`);
+    const ruleProblem = bodyRuleViolation(body);
+    if (ruleProblem) throw new ProtocolError('E_MALFORMED', ruleProblem);
     const emptyError = emptyProblem(body);
     if (emptyError)
       throw new ProtocolError('E_EMPTY_MESSAGE', `the message says nothing: ${emptyError}`);

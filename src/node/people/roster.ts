@@ -6,16 +6,23 @@
  * the answer escalation uses. A handover does not move duty (the roster does); it moves the open
  * items from the outgoing person to the incoming one, who confirms receiving them.
  */
+import { Type } from '@sinclair/typebox';
 import { Label, Slug } from '../../protocol/common.ts';
 import { ProtocolError } from '../../protocol/errors.ts';
 import type { ContactRoute, HandoverItem } from '../../protocol/roster.ts';
 import type { DeskView, Duty, HandoverView, ShiftView } from '../../protocol/views.ts';
 import type { HandoverRow, PeopleStore, ShiftRow } from '../../store/people.ts';
 import type { Executor, Store } from '../../store/store.ts';
+import { USER_NAME } from './accounts.ts';
 import type { Actor, AuditTrail } from './trail.ts';
 
 export const DeskId = Slug;
 export const DeskName = Label;
+/** An account's name (accounts.ts `USER_NAME`). */
+export const UserName = Type.String({
+  pattern: USER_NAME.source,
+  description: 'a user name (2 to 32 of a-z, 0-9, ., _ and -, starting with a letter)',
+});
 
 /** The longest shift accepted: a week. */
 const MAX_SHIFT_MS = 7 * 24 * 3_600_000;
