@@ -463,7 +463,7 @@ program
     const result = (await callNode(o.data, 'POST', '/api/v1/messages', {
       to: o.to,
       message,
-      ...(o.breakGlass
+      ...(o.breakGlass !== undefined
         ? { breakGlass: { reason: o.breakGlass, ...stepUpOf(o.secondFactor) } }
         : {}),
     }).catch(async (e) => {

@@ -117,7 +117,7 @@ export function registerRegimes(program: Command): void {
         tlp: o.tlp,
         ...(o.incident ? { incident: o.incident } : {}),
         ...(o.text ? { text: { lang: o.lang, body: o.text } } : {}),
-        ...(o.breakGlass
+        ...(o.breakGlass !== undefined
           ? { breakGlass: { reason: o.breakGlass, ...stepUpOf(o.secondFactor) } }
           : {}),
       })) as { state: string; id: string; seq: Record<string, number>; draft: string | null };

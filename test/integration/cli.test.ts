@@ -225,6 +225,31 @@ describe('the hotline CLI, end to end', () => {
     expect(atCn.stdout).toContain('Pinned "us".');
   }, 60_000);
 
+  test('peer add refuses this node’s own card, and another card for a pinned party', async () => {
+    const own = await hotline([
+      'peer',
+      'add',
+      join(root, 'us.card.json'),
+      '--data',
+      us.dir,
+      '--yes',
+    ]);
+    expect(own.code).toBe(1);
+    expect(oneLine(own.stderr)).toContain(`that is this node's own card ("us")`);
+    // Someone else's keys under Beijing's name: a substitution, not a pin.
+    const impostor = join(root, 'impostor');
+    await hotlineOk(['init', '--data', impostor, '--party', 'cn', '--name-en', 'Impostor']);
+    const card = join(root, 'impostor.card.json');
+    writeFileSync(card, (await hotlineOk(['card', '--data', impostor])).stdout);
+    const swapped = await hotline(['peer', 'add', card, '--data', us.dir, '--yes']);
+    expect(swapped.code).toBe(1);
+    expect(oneLine(swapped.stderr)).toContain(
+      `E_CONFLICT: "cn" is pinned already, with the fingerprint ${cn.fingerprint}`,
+    );
+    // The same card again (say, to take its new endpoints) is pinned as before.
+    await hotlineOk(['peer', 'add', join(root, 'cn.card.json'), '--data', us.dir, '--yes']);
+  }, 60_000);
+
   test('serve runs each node; node.json names its operator API, which answers', async () => {
     await Promise.all([us.start(), cn.start()]);
     for (const node of [us, cn]) {

@@ -135,9 +135,28 @@ export class Peers {
   }
 }
 
-/** Pins a verified card (after the operator compared its fingerprint). */
+/**
+ * Pins a verified card (after the operator compared its fingerprint). A party pinned already is
+ * pinned again only with a card of the same fingerprint (new endpoints), its retired keys kept:
+ * other keys for it arrive by its signed rotation, never by a card handed over again.
+ */
 export async function pinPeer(store: Store, signed: SignedCard, me: string): Promise<void> {
   const card = verifyCard(signed).card;
-  if (card.party === me) throw new Error(`that is this node's own card ("${me}")`);
-  await store.putPeer(card.party, signed, []);
+  if (card.party === me)
+    throw new ProtocolError(
+      'E_BAD_CARD',
+      `that is this node's own card ("${me}"): pin the card of the peer`,
+    );
+  const pinned = (await store.listPeers()).find((p) => p.party === card.party);
+  if (pinned && fingerprint(pinned.card.card) !== fingerprint(card))
+    throw new ProtocolError(
+      'E_CONFLICT',
+      `"${card.party}" is pinned already, with the fingerprint ${fingerprint(pinned.card.card)}; this card has ${fingerprint(card)}. A peer's new keys arrive by its rotation (hotline rotate), never by pinning another card`,
+    );
+  if (pinned && card.serial < pinned.card.card.serial)
+    throw new ProtocolError(
+      'E_CONFLICT',
+      `"${card.party}" is pinned already with its card serial ${pinned.card.card.serial}; this card is serial ${card.serial}, older: its keys were rotated since`,
+    );
+  await store.putPeer(card.party, signed, pinned?.retired ?? []);
 }
