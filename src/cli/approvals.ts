@@ -6,7 +6,7 @@
 import { type Command, Option } from 'commander';
 import { PRECEDENCES } from '../protocol/values.ts';
 import type { Readiness } from '../protocol/views.ts';
-import { CliError, callNode } from './client.ts';
+import { CliError, callNode, toPinned } from './client.ts';
 import { wholeNumber } from './inputs.ts';
 
 const dataOption = () => new Option('--data <dir>', 'the node data folder').makeOptionMandatory();
@@ -169,10 +169,14 @@ export function registerApprovals(program: Command): void {
     .option('--desk <desk>', 'the author desk shown to the peer', 'ops')
     .option('--json', 'print JSON')
     .action(async (o) => {
-      const answer = (await callNode(o.data, 'POST', `/api/v1/templates/${o.template}/send`, {
-        ...(o.to.length ? { to: o.to } : {}),
-        desk: o.desk,
-      })) as Released & { state: string };
+      const answer = (await toPinned(
+        o.data,
+        o.to,
+        callNode(o.data, 'POST', `/api/v1/templates/${o.template}/send`, {
+          ...(o.to.length ? { to: o.to } : {}),
+          desk: o.desk,
+        }),
+      )) as Released & { state: string };
       if (o.json) return console.log(JSON.stringify(answer));
       console.log(
         answer.state === 'pending'

@@ -174,3 +174,51 @@ export async function callPeople(
     await store.close();
   }
 }
+
+/**
+ * A call that sends to `to`: refused because a recipient is not a pinned party (an unknown id,
+ * this node's own, or a name such as "Beijing" where the id goes), the error names the pinned
+ * parties to choose from.
+ */
+export async function toPinned<T>(
+  dataDir: string,
+  to: string | readonly string[],
+  call: Promise<T>,
+): Promise<T> {
+  try {
+    return await call;
+  } catch (e) {
+    throw await unknownRecipient(dataDir, [to].flat(), e);
+  }
+}
+
+async function unknownRecipient(
+  dataDir: string,
+  to: readonly string[],
+  e: unknown,
+): Promise<unknown> {
+  const code = e instanceof CliError ? e.cause : undefined;
+  if (
+    code !== 'E_UNKNOWN_PARTY' &&
+    !(code === 'E_MALFORMED' && /\/to\b/.test((e as Error).message))
+  )
+    return e;
+  let status: { party: string; peers: Array<{ party: string; names: Record<string, string> }> };
+  try {
+    status = (await callNode(dataDir, 'GET', '/api/v1/status')) as typeof status;
+  } catch {
+    return e;
+  }
+  const { peers } = status;
+  const wrong = to.filter((t) => !peers.some((p) => p.party === t));
+  if (!wrong.length) return e;
+  const named = (p: (typeof peers)[number]) => `${p.party} (${Object.values(p.names).join(' / ')})`;
+  const first = wrong[0] as string;
+  const meant = peers.find((p) =>
+    Object.values(p.names).some((n) => n.toLowerCase() === first.toLowerCase()),
+  );
+  const hint = meant ? ` (did you mean --to ${meant.party}?)` : '';
+  const choices = peers.length ? peers.map(named).join(', ') : 'none yet (hotline peer add)';
+  const what = first === status.party ? "is this node's own party" : 'is not a pinned party';
+  return new CliError(`E_UNKNOWN_PARTY: "${first}" ${what}${hint}; pinned: ${choices}`);
+}

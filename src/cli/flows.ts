@@ -6,7 +6,7 @@
 import { type Command, Option } from 'commander';
 import type { ConferenceItem, FlowActor, PresenceItem } from '../protocol/flows.ts';
 import { PRECEDENCES, STATUSES } from '../protocol/values.ts';
-import { CliError, callNode } from './client.ts';
+import { CliError, callNode, toPinned } from './client.ts';
 import { messageId, wholeNumber } from './inputs.ts';
 
 const dataOption = () => new Option('--data <dir>', 'the node data folder').makeOptionMandatory();
@@ -92,14 +92,18 @@ export function registerFlows(program: Command): void {
     .option('--lang <tag>', 'language of the text', 'en')
     .option('--json', 'print JSON')
     .action(async (o) => {
-      const sent = await callNode(o.data, 'POST', '/api/v1/presence', {
-        to: [o.to],
-        asked: o.asked,
-        desk: o.desk,
-        precedence: o.precedence,
-        status: o.status,
-        ...words(o),
-      });
+      const sent = await toPinned(
+        o.data,
+        o.to,
+        callNode(o.data, 'POST', '/api/v1/presence', {
+          to: [o.to],
+          asked: o.asked,
+          desk: o.desk,
+          precedence: o.precedence,
+          status: o.status,
+          ...words(o),
+        }),
+      );
       if (o.json) return json(sent);
       const s = sent as { state: string; id?: string; draft?: string };
       console.log(
@@ -162,16 +166,20 @@ export function registerFlows(program: Command): void {
     .option('--lang <tag>', 'language of the text', 'en')
     .option('--json', 'print JSON')
     .action(async (o) => {
-      const sent = await callNode(o.data, 'POST', '/api/v1/conferences', {
-        to: o.to,
-        times: o.at,
-        desk: o.desk,
-        precedence: o.precedence,
-        status: o.status,
-        ...(o.minutes ? { minutes: o.minutes } : {}),
-        ...(o.medium ? { medium: o.medium } : {}),
-        ...words(o),
-      });
+      const sent = await toPinned(
+        o.data,
+        o.to,
+        callNode(o.data, 'POST', '/api/v1/conferences', {
+          to: o.to,
+          times: o.at,
+          desk: o.desk,
+          precedence: o.precedence,
+          status: o.status,
+          ...(o.minutes ? { minutes: o.minutes } : {}),
+          ...(o.medium ? { medium: o.medium } : {}),
+          ...words(o),
+        }),
+      );
       if (o.json) return json(sent);
       const s = sent as { state: string; id?: string; draft?: string };
       console.log(

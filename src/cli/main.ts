@@ -10,7 +10,7 @@ import { Command, Option } from 'commander';
 import { PRECEDENCES, STATUSES, TLPS } from '../protocol/values.ts';
 import { registerApprovals, secondFactorOption, stepUpOf } from './approvals.ts';
 import { registerAudit } from './audit.ts';
-import { CliError, callNode } from './client.ts';
+import { CliError, callNode, toPinned } from './client.ts';
 import { registerFlows } from './flows.ts';
 import { registerIncidents } from './incidents.ts';
 import {
@@ -460,15 +460,17 @@ program
       ...(o.inReplyTo ? { inReplyTo: o.inReplyTo } : {}),
       ...(cites.length ? { ext: { cites } } : {}),
     };
-    const result = (await callNode(o.data, 'POST', '/api/v1/messages', {
-      to: o.to,
-      message,
-      ...(o.breakGlass !== undefined
-        ? { breakGlass: { reason: o.breakGlass, ...stepUpOf(o.secondFactor) } }
-        : {}),
-    }).catch(async (e) => {
-      throw await unknownRecipient(o.data, o.to, e);
-    })) as { state: string; id: string; seq: Record<string, number>; draft: string | null };
+    const result = (await toPinned(
+      o.data,
+      o.to,
+      callNode(o.data, 'POST', '/api/v1/messages', {
+        to: o.to,
+        message,
+        ...(o.breakGlass !== undefined
+          ? { breakGlass: { reason: o.breakGlass, ...stepUpOf(o.secondFactor) } }
+          : {}),
+      }),
+    )) as { state: string; id: string; seq: Record<string, number>; draft: string | null };
     if (o.json) console.log(JSON.stringify(result));
     else if (result.state === 'pending')
       console.log(
@@ -617,37 +619,6 @@ function relayOption(text: string): string | { url: string; pin: string } {
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
-}
-
-/**
- * A send the node refused because a recipient is not a pinned party (an unknown id, or a name
- * such as "Beijing" where the id goes): the error names the pinned parties to choose from.
- */
-async function unknownRecipient(dataDir: string, to: string[], e: unknown): Promise<unknown> {
-  const code = e instanceof CliError ? e.cause : undefined;
-  if (
-    code !== 'E_UNKNOWN_PARTY' &&
-    !(code === 'E_MALFORMED' && /\/to\b/.test((e as Error).message))
-  )
-    return e;
-  let peers: Array<{ party: string; names: Record<string, string> }>;
-  try {
-    ({ peers } = (await callNode(dataDir, 'GET', '/api/v1/status')) as { peers: typeof peers });
-  } catch {
-    return e;
-  }
-  const wrong = to.filter((t) => !peers.some((p) => p.party === t));
-  if (!wrong.length) return e;
-  const named = (p: (typeof peers)[number]) => `${p.party} (${Object.values(p.names).join(' / ')})`;
-  const first = wrong[0] as string;
-  const meant = peers.find((p) =>
-    Object.values(p.names).some((n) => n.toLowerCase() === first.toLowerCase()),
-  );
-  const hint = meant ? ` (did you mean --to ${meant.party}?)` : '';
-  const choices = peers.length ? peers.map(named).join(', ') : 'none yet (hotline peer add)';
-  return new CliError(
-    `E_UNKNOWN_PARTY: "${first}" is not a pinned party${hint}; pinned: ${choices}`,
-  );
 }
 
 /** The command names on the way to a leaf, or the first word that names no command. */

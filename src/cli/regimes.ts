@@ -6,7 +6,7 @@ import { type Command, Option } from 'commander';
 import { PRECEDENCES, STATUSES, TLPS } from '../protocol/values.ts';
 import type { ComplianceBoard } from '../protocol/views.ts';
 import { secondFactorOption, stepUpOf } from './approvals.ts';
-import { CliError, callNode } from './client.ts';
+import { CliError, callNode, toPinned } from './client.ts';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -107,20 +107,24 @@ export function registerRegimes(program: Command): void {
         const name = f.slice(0, at);
         fields[name] = fieldValue(type.fields.find((x) => x.name === name)?.type, f.slice(at + 1));
       }
-      const result = (await callNode(o.data, 'POST', '/api/v1/notifications', {
-        to: o.to,
-        type: o.type,
-        fields,
-        desk: o.desk,
-        precedence: o.precedence,
-        status: o.status,
-        tlp: o.tlp,
-        ...(o.incident ? { incident: o.incident } : {}),
-        ...(o.text ? { text: { lang: o.lang, body: o.text } } : {}),
-        ...(o.breakGlass !== undefined
-          ? { breakGlass: { reason: o.breakGlass, ...stepUpOf(o.secondFactor) } }
-          : {}),
-      })) as { state: string; id: string; seq: Record<string, number>; draft: string | null };
+      const result = (await toPinned(
+        o.data,
+        o.to,
+        callNode(o.data, 'POST', '/api/v1/notifications', {
+          to: o.to,
+          type: o.type,
+          fields,
+          desk: o.desk,
+          precedence: o.precedence,
+          status: o.status,
+          tlp: o.tlp,
+          ...(o.incident ? { incident: o.incident } : {}),
+          ...(o.text ? { text: { lang: o.lang, body: o.text } } : {}),
+          ...(o.breakGlass !== undefined
+            ? { breakGlass: { reason: o.breakGlass, ...stepUpOf(o.secondFactor) } }
+            : {}),
+        }),
+      )) as { state: string; id: string; seq: Record<string, number>; draft: string | null };
       if (o.json) console.log(JSON.stringify(result));
       else if (result.state === 'pending')
         console.log(`Held for a second officer (two-person rule): draft ${result.draft}`);

@@ -470,6 +470,26 @@ describe('the hotline CLI, end to end', () => {
     expect(oneLine(unknown.stderr)).toBe(
       'hotline: E_UNKNOWN_PARTY: "eu" is not a pinned party; pinned: cn (Beijing / 北京)',
     );
+    // Every command that sends to a party answers the same, and for this node's own party.
+    const pinned = '; pinned: cn (Beijing / 北京)';
+    for (const [args, to, what] of [
+      [['drill'], 'Beijing', 'is not a pinned party (did you mean --to cn?)'],
+      [['presence', 'ask'], 'Beijing', 'is not a pinned party (did you mean --to cn?)'],
+      [
+        ['conference', 'request', '--at', '2031-01-01T10:00Z'],
+        'Beijing',
+        'is not a pinned party (did you mean --to cn?)',
+      ],
+
+      [['send', '--text', 'Hello?'], 'us', "is this node's own party"],
+      [['drill'], 'us', "is this node's own party"],
+    ] as const) {
+      const r = await hotline([...args, '--data', us.dir, '--to', to]);
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(oneLine(r.stderr), args.join(' ')).toBe(
+        `hotline: E_UNKNOWN_PARTY: "${to}" ${what}${pinned}`,
+      );
+    }
   }, 60_000);
 
   test('send with a code its vocabulary does not have is refused, naming it, and nothing is released', async () => {
