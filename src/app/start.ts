@@ -6,7 +6,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { federationServer, hostPort, operatorServer } from '../api/server.ts';
-import { type Config, readConfig } from '../node/core/config.ts';
+import { type Config, ConfigError, readConfig } from '../node/core/config.ts';
 import { openNodeStore, paths, readNodeKeys, readNodeTls, readOwnCard } from '../node/core/data.ts';
 import { checkCardExpiry } from '../node/core/expiry.ts';
 import { readFactorKey } from '../node/core/factor-key.ts';
@@ -69,7 +69,12 @@ export async function startNode(
   options: { clock?: () => Date } = {},
 ): Promise<RunningNode> {
   const clock = options.clock ?? (() => new Date());
-  const config = { ...readConfig(dataDir), ...overrides };
+  const config = readConfig(dataDir, overrides);
+  const card = readOwnCard(dataDir);
+  if (card.card.party !== config.party)
+    throw new ConfigError(
+      `${paths(dataDir).config} says party "${config.party}", but the node's card (card.json) is "${card.card.party}"'s: a node serves the party of its card`,
+    );
   const logger = makeLogger(config, logDestination);
   // The keys first: a token that refuses its PIN stops the start before the store is touched.
   const keys = readNodeKeys(dataDir, config);
@@ -82,7 +87,7 @@ export async function startNode(
     services = await buildServices({
       config,
       keys,
-      card: readOwnCard(dataDir),
+      card,
       store,
       logger,
       clock,

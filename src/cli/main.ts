@@ -543,7 +543,11 @@ program
     collect,
     [],
   )
-  .option('--log-level <level>', 'pino log level', 'info')
+  .addOption(
+    new Option('--log-level <level>', 'log level')
+      .choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .default('info'),
+  )
   .action(async (o) => {
     const [{ default: pino }, { startRelay }, { verifyCard }] = await Promise.all([
       import('pino'),
@@ -649,9 +653,13 @@ const KNOWN = new Set([
   'BackupError',
   'CliError',
   'ConfigError',
+  'DocumentError',
   'VocabularyError',
+  'RegimesError',
   'DataDirError',
+  'NoteError',
   'ProtocolError',
+  'TransportError',
 ]);
 
 try {

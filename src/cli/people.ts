@@ -123,7 +123,11 @@ export function registerPeople(program: Command): void {
       ),
     )
     .option('--label <label>', 'what it is for', 'cli')
-    .option('--expires-days <n>', 'expire after this many days', wholeNumber('--expires-days', 1))
+    .option(
+      '--expires-days <n>',
+      'expire after this many days',
+      wholeNumber('--expires-days', 1, 3650),
+    )
     .option('--out <file>', 'write the token to this file (mode 600) instead of printing it')
     .option('--list', 'list the user’s tokens instead')
     .option('--revoke <id>', 'revoke the token with this id instead')

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 
 /** A document that failed its checks: every problem, as sentences; the message names the first. */
 export class DocumentError extends Error {
+  override name = 'DocumentError';
   readonly problems: readonly string[];
   constructor(where: string, problems: readonly string[]) {
     super(`${where}: ${problems.length} problem(s): ${problems.slice(0, 5).join('; ')}`);

@@ -124,8 +124,9 @@ const DEFAULT_TEMPLATES: Template[] = [
 ];
 
 const HostPort = Type.String({
-  pattern: '^(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$',
-  description: 'a host:port (e.g. 127.0.0.1:7100 or [::1]:7100)',
+  pattern:
+    '^(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9.-]+):([0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$',
+  description: 'a host:port, the port at most 65535 (e.g. 127.0.0.1:7100 or [::1]:7100)',
 });
 
 /** A precedence's deadlines; the defaults are the glossary's, which the vocabulary states. */
@@ -572,6 +573,10 @@ export function parseConfig(raw: unknown, where = CONFIG_FILE): Config {
   const config = withDefaults as Config;
   const ids = config.approvals.templates.map((t) => t.id);
   const twice = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (config.listen === config.operatorListen)
+    throw new ConfigError(
+      `${where}: listen and operatorListen are both ${config.listen}: the peers' listener and the operators' need a port each`,
+    );
   if (twice !== undefined)
     throw new ConfigError(`${where}: approvals.templates names "${twice}" twice`);
   for (const [party, zone] of Object.entries(config.timeZones))
@@ -602,7 +607,8 @@ export function parseConfig(raw: unknown, where = CONFIG_FILE): Config {
   return config;
 }
 
-export function readConfig(dataDir: string): Config {
+/** The data folder's configuration, with `overrides` (serve's options) checked as settings. */
+export function readConfig(dataDir: string, overrides: Partial<Config> = {}): Config {
   const path = paths(dataDir).config;
   if (!existsSync(path)) throw new ConfigError(`${path} not found: run "hotline init" first`);
   let raw: unknown;
@@ -611,7 +617,12 @@ export function readConfig(dataDir: string): Config {
   } catch (e) {
     throw new ConfigError(`${path}: not valid YAML (${(e as Error).message.split('\n')[0]})`);
   }
-  return parseConfig(raw, path);
+  if (!Object.keys(overrides).length) return parseConfig(raw, path);
+  const given = Object.keys(overrides).join(', ');
+  return parseConfig(
+    raw !== null && typeof raw === 'object' ? { ...raw, ...overrides } : raw,
+    `${path} with ${given} given`,
+  );
 }
 
 /**
