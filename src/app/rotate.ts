@@ -3,7 +3,7 @@
  * (src/node/core/rotation.ts), then the new keys and card put in place. The node sends it when it
  * next starts.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import pino from 'pino';
 import { makeTlsIdentity } from '../crypto/tls.ts';
 import { readConfig } from '../node/core/config.ts';
@@ -21,6 +21,7 @@ import {
   successorPassphrase,
   writeTlsFiles,
 } from '../node/core/keyfiles.ts';
+import { runningNode } from '../node/core/paths.ts';
 import { TokenSession, tokenPin } from '../node/core/pkcs11.ts';
 import {
   type NewKey,
@@ -39,9 +40,10 @@ export interface RotateOptions {
 }
 
 export async function rotateDataDir(dir: string, options: RotateOptions): Promise<RotateResult> {
-  if (existsSync(paths(dir).running))
+  const running = runningNode(dir);
+  if (running)
     throw new DataDirError(
-      `the node of ${dir} is running (${paths(dir).running}): stop it, then rotate`,
+      `the node of ${dir} is running (process ${running.pid}): stop it, then rotate`,
     );
   if (options.reason === 'compromise' && !options.recoveryKeyFile)
     throw new DataDirError('a compromise rotation needs the recovery key file (--recovery-key)');

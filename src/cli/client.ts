@@ -5,40 +5,24 @@
  * People commands (`hotline user …`, `hotline audit`, desks and roster) also work on a stopped
  * node's data folder: they then run the same routes in this process, as the folder's owner.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { paths, readToken } from '../node/core/paths.ts';
+import { existsSync } from 'node:fs';
+import { paths, readToken, runningNode } from '../node/core/paths.ts';
 
 export class CliError extends Error {
   override name = 'CliError';
 }
 
 export function operatorUrl(dataDir: string): string {
-  const file = paths(dataDir).running;
   const start = `start it with "hotline serve --data ${dataDir}"`;
-  if (!existsSync(file)) throw new CliError(`no running node for ${dataDir}: ${start}`);
-  const running = JSON.parse(readFileSync(file, 'utf8')) as { pid?: number; operatorUrl: string };
+  if (!existsSync(paths(dataDir).running))
+    throw new CliError(`no running node for ${dataDir}: ${start}`);
+  const running = runningNode(dataDir);
   // A node killed without a shutdown (SIGKILL, power cut) leaves its node.json behind.
-  if (
-    Number.isSafeInteger(running.pid) &&
-    (running.pid as number) > 0 &&
-    !isAlive(running.pid as number)
-  )
-    throw new CliError(
-      `the node for ${dataDir} is not running (its process ${running.pid} has ended): ${start}`,
-      { cause: 'NOT_RUNNING' },
-    );
+  if (!running)
+    throw new CliError(`the node for ${dataDir} is not running (its process has ended): ${start}`, {
+      cause: 'NOT_RUNNING',
+    });
   return running.operatorUrl;
-}
-
-/** Whether a process with this id exists (signal 0 checks without signalling). */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: it exists, under another user.
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** The bearer token the CLI presents: `HOTLINE_TOKEN`, else the data folder's `operator.token`. */

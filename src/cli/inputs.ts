@@ -43,6 +43,7 @@ function kind(path: string): 'file' | 'folder' | 'other' | undefined {
 
 /** A node's data folder: there, and made by `hotline init` (its configuration is in it). */
 export function checkDataFolder(dir: string): void {
+  if (!dir.trim()) throw new CliError('--data is empty: name the node’s data folder');
   const what = kind(dir);
   if (what === undefined)
     throw new CliError(

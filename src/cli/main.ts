@@ -7,6 +7,7 @@
  */
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
+import { runningNode } from '../node/core/paths.ts';
 import { PRECEDENCES, STATUSES, TLPS } from '../protocol/values.ts';
 import { registerApprovals, secondFactorOption, stepUpOf } from './approvals.ts';
 import { registerAudit } from './audit.ts';
@@ -355,6 +356,11 @@ program
   .option('--listen <host:port>', 'federation listener (overrides the configuration)')
   .option('--operator-listen <host:port>', 'operator listener (overrides the configuration)')
   .action(async (o) => {
+    const serving = runningNode(o.data);
+    if (serving)
+      throw new CliError(
+        `the node of ${o.data} is running already (process ${serving.pid}, operators at ${serving.operatorUrl})`,
+      );
     const { startNode } = await import('../app/start.ts');
     const running = await startNode(o.data, {
       ...(o.listen ? { listen: o.listen } : {}),

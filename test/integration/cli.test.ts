@@ -151,7 +151,7 @@ describe('the hotline CLI, end to end', () => {
     mkdirSync(dir);
     const listen = await init('--party', 'us', '--listen', 'localhost');
     expect(oneLine(listen.stderr)).toBe(
-      `hotline: ${join(dir, 'hotline.yaml')}: listen is not a host:port (e.g. 127.0.0.1:7100 or [::1]:7100)`,
+      `hotline: ${join(dir, 'hotline.yaml')}: listen is not a host:port, the port at most 65535 (e.g. 127.0.0.1:7100 or [::1]:7100)`,
     );
     expect(readdirSync(dir)).toEqual([]);
     const made = await init('--party', 'us');
@@ -260,6 +260,14 @@ describe('the hotline CLI, end to end', () => {
       expect(status.party).toBe(node.party);
       expect(status.peers.map((p) => p.fingerprint)).toEqual([(node === us ? cn : us).fingerprint]);
     }
+  }, 60_000);
+
+  test('a second serve of a running node, or an empty --data, says so in one line', async () => {
+    const again = await hotline(['serve', '--data', us.dir]);
+    expect(again.code).toBe(1);
+    expect(oneLine(again.stderr)).toContain(`is running already (process ${us.pid},`);
+    const empty = await hotline(['status', '--data', '']);
+    expect(oneLine(empty.stderr)).toBe('hotline: --data is empty: name the node’s data folder');
   }, 60_000);
 
   test('send prints the id of the released message', async () => {
@@ -578,7 +586,7 @@ describe('the hotline CLI, end to end', () => {
       ],
       [
         ['user', 'token', 'admin', '--expires-days', 'soon'],
-        '--expires-days "soon" is not a whole number of at least 1',
+        '--expires-days "soon" is not a whole number from 1 to 3650',
       ],
     ] as const) {
       const r = await hotline([...args, '--data', us.dir]);

@@ -22,11 +22,11 @@ import {
   writeKeyFiles,
   writeTlsFiles,
 } from './keyfiles.ts';
-import { paths } from './paths.ts';
+import { DataDirError, paths } from './paths.ts';
 import { TokenSession, tokenPin } from './pkcs11.ts';
 import { writeVapidKey } from './vapid.ts';
 
-export { paths, readToken } from './paths.ts';
+export { DataDirError, paths, readToken } from './paths.ts';
 
 export interface InitOptions {
   party: string;
@@ -65,11 +65,6 @@ export interface InitResult {
   signed: SignedCard;
   /** The first admin's name and password, to show once; its CLI token is in operator.token. */
   admin: { name: string; password: string };
-}
-
-/** A data folder that cannot be used as asked; the message is the one-line reason. */
-export class DataDirError extends Error {
-  override name = 'DataDirError';
 }
 
 /** Creates keys, a signed card, the configuration and an operator token in a new folder. */

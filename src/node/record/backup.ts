@@ -20,7 +20,6 @@ import {
   existsSync,
   fsyncSync,
   openSync,
-  readFileSync,
   renameSync,
   rmSync,
   statSync,
@@ -31,6 +30,7 @@ import { logKeyName } from '../../crypto/keys.ts';
 import { restoredOrigin } from '../../ledger/discontinuity.ts';
 import type { Config } from '../core/config.ts';
 import { paths } from '../core/data.ts';
+import { runningNode } from '../core/paths.ts';
 import { writeRestoreMarker } from './recovery.ts';
 
 export interface BackupSummary {
@@ -93,7 +93,7 @@ export function restoreNode(
   now = new Date(),
 ): RestoreSummary {
   const where = paths(dir);
-  if (existsSync(where.running) && alive(where.running))
+  if (runningNode(dir))
     throw new BackupError(`the node of ${dir} is running: stop it before restoring`);
   let replaced: string | null = null;
   let ledgerSize: number | null = null;
@@ -121,17 +121,6 @@ export function restoreNode(
   const origin = restoredOrigin(logKeyName(config.party), now);
   writeRestoreMarker(where.restored, { origin, at: now.toISOString(), from: from ?? 'in place' });
   return { replaced, ledgerSize, origin };
-}
-
-/** Whether the process a `node.json` names still runs. */
-function alive(running: string): boolean {
-  try {
-    const { pid } = JSON.parse(readFileSync(running, 'utf8')) as { pid: number };
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**
