@@ -9,8 +9,8 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import { Lock } from '../node/core/lock.ts';
 import { followupView } from '../node/incidents/escalation.ts';
-import type { Draft } from '../protocol/body.ts';
-import { Label, Lang, OneOf, PartyId, Slug, Text, Timestamp, Uuid7 } from '../protocol/common.ts';
+import { type Draft, pastProblem } from '../protocol/body.ts';
+import { Instant, Label, Lang, OneOf, PartyId, Slug, Text, Uuid7 } from '../protocol/common.ts';
 import { ProtocolError } from '../protocol/errors.ts';
 import {
   acceptable,
@@ -60,7 +60,7 @@ export const ConferenceRequest = Type.Object(
     ...Common,
     to: PartyId,
     /** The times proposed, most preferred first: the request, then one proposal each. */
-    times: Type.Array(Timestamp, { minItems: 1, maxItems: 4 }),
+    times: Type.Array(Instant, { minItems: 1, maxItems: 4 }),
     minutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 1440 })),
     medium: Type.Optional(Label),
   },
@@ -73,7 +73,7 @@ export const ConferenceAnswer = Type.Object(
     /** accept: the proposal accepted (default: the other side's latest open one). */
     proposal: Type.Optional(Uuid7),
     /** propose: the time proposed. */
-    at: Type.Optional(Timestamp),
+    at: Type.Optional(Instant),
     minutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 1440 })),
     medium: Type.Optional(Label),
     text: Type.Optional(Text),
@@ -289,6 +289,12 @@ export const flowRoutes = routes(
       async (request, reply) => {
         const input = request.body;
         const by = await staffing(roster, request, input.desk, 'write as');
+        // Every time is checked before the first is released: a refused request sends nothing.
+        const now = people.clock();
+        for (const [i, at] of input.times.entries()) {
+          const past = pastProblem(at, now);
+          if (past) throw new ProtocolError('E_MALFORMED', `request body/times/${i}: ${past}`);
+        }
         const [first, ...more] = input.times;
         const base = {
           ...(input.precedence ? { precedence: input.precedence } : {}),

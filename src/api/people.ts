@@ -5,7 +5,7 @@
 import { Type } from '@sinclair/typebox';
 import { ROLES, SCOPES } from '../node/people/accounts.ts';
 import { DeskId, DeskName } from '../node/people/roster.ts';
-import { OneOf, Text, Timestamp } from '../protocol/common.ts';
+import { Instant, OneOf, Text } from '../protocol/common.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import { ContactRoute, HandoverItem } from '../protocol/roster.ts';
 import type { Me, SecondFactorAsked, SessionView } from '../protocol/views.ts';
@@ -34,13 +34,13 @@ const NewToken = Type.Object(
   {
     scopes: Type.Optional(Type.Array(OneOf(SCOPES), { minItems: 1, maxItems: 3 })),
     label: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
-    expiresAt: Type.Optional(Timestamp),
+    expiresAt: Type.Optional(Instant),
   },
   strict,
 );
 const NewDesk = Type.Object({ id: DeskId, name: DeskName }, strict);
 const Staffing = Type.Object({ routes: Type.Array(ContactRoute, { maxItems: 10 }) }, strict);
-const NewShift = Type.Object({ user: UserName, startsAt: Timestamp, endsAt: Timestamp }, strict);
+const NewShift = Type.Object({ user: UserName, startsAt: Instant, endsAt: Instant }, strict);
 const Handover = Type.Object(
   {
     items: Type.Array(HandoverItem, { maxItems: 200 }),
@@ -53,9 +53,9 @@ const ByName = Type.Object({ name: UserName }, strict);
 const ById = Type.Object({ id: Id }, strict);
 const ByDesk = Type.Object({ desk: DeskId }, strict);
 const ByStaff = Type.Object({ desk: DeskId, user: UserName }, strict);
-const AtQuery = Type.Object({ at: Type.Optional(Timestamp) }, strict);
+const AtQuery = Type.Object({ at: Type.Optional(Instant) }, strict);
 const RangeQuery = Type.Object(
-  { from: Type.Optional(Timestamp), to: Type.Optional(Timestamp) },
+  { from: Type.Optional(Instant), to: Type.Optional(Instant) },
   strict,
 );
 const DeskQuery = Type.Object({ desk: Type.Optional(DeskId) }, strict);
@@ -64,7 +64,7 @@ const AuditQuery = Type.Object(
   {
     actor: Type.Optional(Type.String({ maxLength: 100 })),
     action: Type.Optional(Type.String({ maxLength: 64 })),
-    since: Type.Optional(Timestamp),
+    since: Type.Optional(Instant),
     before: Type.Optional(Id),
     limit: Type.Optional(QueryCount(10_000)),
   },

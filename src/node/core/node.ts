@@ -31,6 +31,7 @@ import {
   bodyRuleViolation,
   type Draft,
   emptyProblem,
+  writtenProblem,
 } from '../../protocol/body.ts';
 import { citesProblem } from '../../protocol/citations.ts';
 import { fromBase64url, utf8 } from '../../protocol/encoding.ts';
@@ -194,6 +195,8 @@ export class Node {
     const body = { salt: newSalt(), ...draft } as Body;
     const error = schemaError(BodySchema, body) ?? bodyRuleViolation(body);
     if (error) throw new ProtocolError('E_MALFORMED', `message ${error}`);
+    const writtenError = writtenProblem(body, this.#parts.clock());
+    if (writtenError) throw new ProtocolError('E_MALFORMED', `message ${writtenError}`);
     const emptyError = emptyProblem(body);
     if (emptyError)
       throw new ProtocolError('E_EMPTY_MESSAGE', `the message says nothing: ${emptyError}`);

@@ -1,0 +1,151 @@
+/**
+ * What people type into the operator API is held to what it means: a time names a real instant,
+ * a name or a reason says something besides spaces. A refused request changes nothing: no
+ * message leaves, no token, shift or translation is stored.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { readToken } from '../../src/node/core/data.ts';
+import { createPair, draft, type Pair } from '../support/pair.ts';
+
+let pair: Pair;
+let base: string;
+let auth: { authorization: string };
+/** The account the operator token belongs to. */
+let me: string;
+
+beforeAll(async () => {
+  pair = await createPair();
+  await pair.start(pair.us);
+  await pair.start(pair.cn);
+  base = `http://${pair.us.operatorListen}`;
+  auth = { authorization: `Bearer ${readToken(pair.us.dir)}` };
+  me = ((await api('GET', '/api/v1/me')).body.user as { name: string }).name;
+});
+afterAll(async () => {
+  await pair.close();
+});
+
+async function api(method: string, path: string, body?: unknown) {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: { ...auth, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return {
+    status: response.status,
+    body: (await response.json().catch(() => undefined)) as {
+      error?: { code: string; message: string };
+    } & Record<string, unknown>,
+  };
+}
+
+async function outboxSize(): Promise<number> {
+  return ((await api('GET', '/api/v1/outbox')).body as unknown as unknown[]).length;
+}
+
+/** The request is refused as malformed, with a sentence matching `said`. */
+async function refused(method: string, path: string, body: unknown, said: RegExp) {
+  const answer = await api(method, path, body);
+  expect(answer.status, JSON.stringify(answer.body)).toBe(400);
+  expect(answer.body.error?.code).toBe('E_MALFORMED');
+  expect(answer.body.error?.message).toMatch(said);
+}
+
+const NOT_A_DATE = /is not a calendar date(\/time)?: /;
+
+describe('a time entered on the operator API', () => {
+  test('30 February or 25:61 is refused before anything else, wherever a time is taken', async () => {
+    const before = await outboxSize();
+    await refused(
+      'POST',
+      '/api/v1/conferences',
+      { desk: 'ops', to: 'cn', times: ['2027-02-30T14:00:00.000Z'] },
+      /times\/0 is not a calendar date\/time: .*February 2027 has no day 30/,
+    );
+    await refused(
+      'POST',
+      `/api/v1/users/${me}/tokens`,
+      { expiresAt: '2027-02-30T25:61:61.000Z' },
+      /expiresAt is not a calendar date\/time/,
+    );
+    // Not "a shift must end after it starts": the date is what is wrong.
+    await refused(
+      'POST',
+      '/api/v1/desks/ops/shifts',
+      { user: me, startsAt: '2027-02-29T08:00:00.000Z', endsAt: '2027-03-01T08:00:00.000Z' },
+      /startsAt is not a calendar date\/time.*February 2027 has no day 29/,
+    );
+    await refused(
+      'GET',
+      '/api/v1/desks/ops/duty?at=2027-02-30T14:00:00.000Z',
+      undefined,
+      NOT_A_DATE,
+    );
+    await refused('GET', '/api/v1/compliance?at=2027-04-31T00:00:00.000Z', undefined, NOT_A_DATE);
+    await refused('GET', '/api/v1/search?from=2026-13-45', undefined, /there is no month 13/);
+    await refused('GET', '/api/v1/search?to=2026-12-01T24:00Z', undefined, /hours run 00 to 23/);
+    await refused(
+      'POST',
+      '/api/v1/messages',
+      {
+        to: ['cn'],
+        message: draft({
+          type: 'conference',
+          conference: { action: 'request', at: '2027-02-30T14:00:00.000Z' },
+        }),
+      },
+      /conference\.at: 2027-02-30T14:00:00\.000Z is not a calendar date\/time/,
+    );
+    expect(await outboxSize()).toBe(before);
+    const tokens = (await api('GET', '/api/v1/tokens')).body as unknown as unknown[];
+    expect(JSON.stringify(tokens)).not.toContain('2027-02-30');
+  });
+
+  test('a real day still passes: 29 February of a leap year, a day-only search', async () => {
+    const leap = await api('GET', '/api/v1/desks/ops/duty?at=2028-02-29T23:59:59.999Z');
+    expect(leap.status).toBe(200);
+    expect((await api('GET', '/api/v1/search?from=2026-12-01&to=2026-12-31')).status).toBe(200);
+  });
+
+  test('a conference time already past is refused at release, and nothing is sent', async () => {
+    const before = await outboxSize();
+    await refused(
+      'POST',
+      '/api/v1/conferences',
+      { desk: 'ops', to: 'cn', times: ['2030-01-01T09:00:00.000Z', '2020-12-20T14:00:00.000Z'] },
+      /times\/1: 2020-12-20T14:00:00\.000Z is in the past/,
+    );
+    await refused(
+      'POST',
+      '/api/v1/messages',
+      {
+        to: ['cn'],
+        message: draft({
+          type: 'conference',
+          conference: { action: 'request', at: '2020-12-20T14:00:00.000Z' },
+        }),
+      },
+      /conference\.at: 2020-12-20T14:00:00\.000Z is in the past/,
+    );
+    const call = await api('POST', '/api/v1/conferences', {
+      desk: 'ops',
+      to: 'cn',
+      times: ['2030-01-01T09:00:00.000Z'],
+    });
+    expect(call.status).toBe(201);
+    await refused(
+      'POST',
+      '/api/v1/messages',
+      {
+        to: ['cn'],
+        message: draft({
+          type: 'conference',
+          inReplyTo: call.body.id as string,
+          conference: { action: 'propose', at: '2020-01-01T09:00:00.000Z' },
+        }),
+      },
+      /is in the past/,
+    );
+    expect(await outboxSize()).toBe(before + 1);
+  });
+});
