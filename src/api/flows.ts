@@ -10,7 +10,7 @@ import type { FastifyRequest } from 'fastify';
 import { Lock } from '../node/core/lock.ts';
 import { followupView } from '../node/incidents/escalation.ts';
 import { type Draft, pastProblem } from '../protocol/body.ts';
-import { Instant, Label, Lang, OneOf, PartyId, Slug, Text, Uuid7 } from '../protocol/common.ts';
+import { Instant, Lang, OneOf, PartyId, Slug, Text, Uuid7, Written } from '../protocol/common.ts';
 import { ProtocolError } from '../protocol/errors.ts';
 import {
   acceptable,
@@ -62,7 +62,7 @@ export const ConferenceRequest = Type.Object(
     /** The times proposed, most preferred first: the request, then one proposal each. */
     times: Type.Array(Instant, { minItems: 1, maxItems: 4 }),
     minutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 1440 })),
-    medium: Type.Optional(Label),
+    medium: Type.Optional(Written(LIMITS.labelChars)),
   },
   { additionalProperties: false },
 );
@@ -75,7 +75,7 @@ export const ConferenceAnswer = Type.Object(
     /** propose: the time proposed. */
     at: Type.Optional(Instant),
     minutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 1440 })),
-    medium: Type.Optional(Label),
+    medium: Type.Optional(Written(LIMITS.labelChars)),
     text: Type.Optional(Text),
     lang: Type.Optional(Lang),
   },

@@ -5,7 +5,7 @@
 import { Type } from '@sinclair/typebox';
 import { ROLES, SCOPES } from '../node/people/accounts.ts';
 import { DeskId, DeskName } from '../node/people/roster.ts';
-import { Instant, OneOf, Text } from '../protocol/common.ts';
+import { Instant, OneOf, Written } from '../protocol/common.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import { ContactRoute, HandoverItem } from '../protocol/roster.ts';
 import type { Me, SecondFactorAsked, SessionView } from '../protocol/views.ts';
@@ -24,7 +24,7 @@ const NewUser = Type.Object(
     name: UserName,
     role: OneOf(ROLES),
     password: Password,
-    displayName: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.labelChars })),
+    displayName: Type.Optional(Written(LIMITS.labelChars)),
   },
   strict,
 );
@@ -33,7 +33,7 @@ const OwnPassword = Type.Object({ current: Password, password: Password }, stric
 const NewToken = Type.Object(
   {
     scopes: Type.Optional(Type.Array(OneOf(SCOPES), { minItems: 1, maxItems: 3 })),
-    label: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    label: Type.Optional(Written(100)),
     expiresAt: Type.Optional(Instant),
   },
   strict,
@@ -44,7 +44,7 @@ const NewShift = Type.Object({ user: UserName, startsAt: Instant, endsAt: Instan
 const Handover = Type.Object(
   {
     items: Type.Array(HandoverItem, { maxItems: 200 }),
-    note: Type.Optional(Text),
+    note: Type.Optional(Written(LIMITS.textChars)),
     to: Type.Optional(UserName),
   },
   strict,

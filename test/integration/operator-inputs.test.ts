@@ -149,3 +149,84 @@ describe('a time entered on the operator API', () => {
     expect(await outboxSize()).toBe(before + 1);
   });
 });
+
+/** Three spaces, a tab and a line break: nothing a person can read. */
+const BLANK = '   \t\n';
+
+describe('text entered on the operator API', () => {
+  test('a name, label, note or translation of only spaces is refused, and nothing is stored', async () => {
+    const SAYS_NOTHING = /is not a text with at least one character besides spaces/;
+    const message = `/api/v1/messages/cn/${'0'.repeat(8)}-0000-7000-8000-${'0'.repeat(12)}`;
+    await refused(
+      'POST',
+      `${message}/translations`,
+      { lang: 'zh', text: BLANK, status: 'rough', translator: 'Li', desk: 'ops' },
+      SAYS_NOTHING,
+    );
+    await refused(
+      'POST',
+      `${message}/translations`,
+      { lang: 'zh', text: '测试。', status: 'rough', translator: BLANK, desk: 'ops' },
+      SAYS_NOTHING,
+    );
+    await refused('POST', '/api/v1/desks', { id: 'blank', name: BLANK }, SAYS_NOTHING);
+    await refused(
+      'POST',
+      '/api/v1/users',
+      { name: 'blank.name', role: 'operator', password: 'four words will do', displayName: BLANK },
+      SAYS_NOTHING,
+    );
+    await refused('POST', `/api/v1/users/${me}/tokens`, { label: BLANK }, SAYS_NOTHING);
+    await refused('POST', '/api/v1/alarms/1/clear', { note: BLANK }, SAYS_NOTHING);
+    await refused(
+      'POST',
+      '/api/v1/conferences',
+      { desk: 'ops', to: 'cn', times: ['2030-01-01T09:00:00.000Z'], medium: BLANK },
+      SAYS_NOTHING,
+    );
+    const desks = (await api('GET', '/api/v1/desks')).body as unknown as Array<{ id: string }>;
+    expect(desks.map((d) => d.id)).not.toContain('blank');
+    const users = (await api('GET', '/api/v1/users')).body as unknown as Array<{ name: string }>;
+    expect(users.map((u) => u.name)).not.toContain('blank.name');
+  });
+
+  test('a reason counts its characters besides spaces', async () => {
+    await refused(
+      'POST',
+      '/api/v1/exports/red',
+      { desk: 'ops', reason: `a${BLANK}` },
+      /reason is not a text with at least 3 characters besides spaces/,
+    );
+  });
+
+  test('a conference medium of only spaces is refused at release too', async () => {
+    const before = await outboxSize();
+    await refused(
+      'POST',
+      '/api/v1/messages',
+      {
+        to: ['cn'],
+        message: draft({
+          type: 'conference',
+          conference: { action: 'request', at: '2030-01-01T09:00:00.000Z', medium: BLANK },
+        }),
+      },
+      /conference\.medium is blank/,
+    );
+    expect(await outboxSize()).toBe(before);
+  });
+
+  test('a password of twelve spaces, or one character twelve times, is refused', async () => {
+    for (const password of [' '.repeat(12), 'a'.repeat(12)]) {
+      await refused(
+        'POST',
+        '/api/v1/users',
+        { name: 'weak.pass', role: 'operator', password },
+        /a password of (only spaces|one character repeated)/,
+      );
+      await refused('POST', `/api/v1/users/${me}/password`, { password }, /a password of/);
+    }
+    const users = (await api('GET', '/api/v1/users')).body as unknown as Array<{ name: string }>;
+    expect(users.map((u) => u.name)).not.toContain('weak.pass');
+  });
+});

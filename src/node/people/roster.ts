@@ -6,8 +6,9 @@
  * the answer escalation uses. A handover does not move duty (the roster does); it moves the open
  * items from the outgoing person to the incoming one, who confirms receiving them.
  */
-import { Label, Slug } from '../../protocol/common.ts';
+import { Slug, Written } from '../../protocol/common.ts';
 import { ProtocolError } from '../../protocol/errors.ts';
+import { LIMITS } from '../../protocol/limits.ts';
 import type { ContactRoute, HandoverItem } from '../../protocol/roster.ts';
 import type { DeskView, Duty, HandoverView, ShiftView } from '../../protocol/views.ts';
 import type { HandoverRow, PeopleStore, ShiftRow } from '../../store/people.ts';
@@ -15,7 +16,8 @@ import type { Executor, Store } from '../../store/store.ts';
 import type { Actor, AuditTrail } from './trail.ts';
 
 export const DeskId = Slug;
-export const DeskName = Label;
+/** A desk's name as people read it: not blank. */
+export const DeskName = Written(LIMITS.labelChars);
 
 /** The longest shift accepted: a week. */
 const MAX_SHIFT_MS = 7 * 24 * 3_600_000;
