@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { readToken } from '../../src/node/core/data.ts';
+import { makeAttachment } from '../../src/protocol/attachments.ts';
 import { createPair, draft, type Pair } from '../support/pair.ts';
 
 let pair: Pair;
@@ -228,5 +229,22 @@ describe('text entered on the operator API', () => {
     }
     const users = (await api('GET', '/api/v1/users')).body as unknown as Array<{ name: string }>;
     expect(users.map((u) => u.name)).not.toContain('weak.pass');
+  });
+});
+
+describe('an attachment to release', () => {
+  test('named as a path, a dot name or with control characters is refused, and nothing is sent', async () => {
+    const before = await outboxSize();
+    const data = Buffer.from('root:x:0:0');
+    for (const name of ['../../etc/passwd', 'a\\b.txt', '..', 'report\r\n.txt']) {
+      const answer = await api('POST', '/api/v1/messages', {
+        to: ['cn'],
+        message: draft({ attachments: [makeAttachment(name, 'text/plain', data)] }),
+      });
+      expect(answer.status, name).toBe(400);
+      expect(answer.body.error?.code).toBe('E_BAD_ATTACHMENT');
+      expect(answer.body.error?.message).toMatch(/a name (is a file name|cannot)/);
+    }
+    expect(await outboxSize()).toBe(before);
   });
 });
