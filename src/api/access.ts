@@ -190,7 +190,9 @@ export async function staffing(
     throw new ApiError(
       403,
       'E_FORBIDDEN',
-      `"${principal.user}" does not staff the desk "${desk}" and cannot ${act} it`,
+      (await roster.hasDesk(desk))
+        ? `"${principal.user}" does not staff the desk "${desk}" and cannot ${act} it`
+        : `there is no desk "${desk}" on this node, so "${principal.user}" cannot ${act} it (hotline desk list shows the desks)`,
     );
   return { ...actorOf(request), actor: principal.user };
 }

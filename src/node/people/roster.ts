@@ -114,6 +114,11 @@ export class Roster {
     });
   }
 
+  /** Whether this node has the desk `id`. */
+  async hasDesk(id: string): Promise<boolean> {
+    return (await this.#people.desk(id)) !== undefined;
+  }
+
   /** Whether `user` staffs `desk`. */
   async staffs(user: string, desk: string): Promise<boolean> {
     return (await this.#people.staff(desk)).some((s) => s.user_name === user);
