@@ -186,14 +186,8 @@ export async function staffing(
   act: 'write as' | 'act as',
 ): Promise<Actor & { actor: string }> {
   const principal = principalOf(request);
-  if (!(await roster.staffs(principal.user, desk)))
-    throw new ApiError(
-      403,
-      'E_FORBIDDEN',
-      (await roster.hasDesk(desk))
-        ? `"${principal.user}" does not staff the desk "${desk}" and cannot ${act} it`
-        : `there is no desk "${desk}" on this node, so "${principal.user}" cannot ${act} it (hotline desk list shows the desks)`,
-    );
+  const problem = await roster.staffingProblem(principal.user, desk, act);
+  if (problem) throw new ApiError(403, 'E_FORBIDDEN', problem);
   return { ...actorOf(request), actor: principal.user };
 }
 

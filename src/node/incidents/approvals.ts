@@ -284,11 +284,8 @@ export class Approvals {
   async #deskOf(by: Decider, desk: string | undefined): Promise<string> {
     const { roster } = this.#people;
     if (desk !== undefined) {
-      if (!(await roster.staffs(by.user, desk)))
-        throw new ProtocolError(
-          'E_FORBIDDEN',
-          `"${by.user}" does not staff the desk "${desk}" and cannot approve as it`,
-        );
+      const problem = await roster.staffingProblem(by.user, desk, 'approve as');
+      if (problem) throw new ProtocolError('E_FORBIDDEN', problem);
       return desk;
     }
     const staffed = (await roster.desks()).find((d) => d.staff.some((s) => s.user === by.user));

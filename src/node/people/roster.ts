@@ -119,6 +119,17 @@ export class Roster {
     return (await this.#people.desk(id)) !== undefined;
   }
 
+  /**
+   * Why `user` cannot `act` as `desk` ("write as", "approve as"), or undefined when they staff it:
+   * they do not, or this node has no such desk — a name from a peer's message, or mistyped.
+   */
+  async staffingProblem(user: string, desk: string, act: string): Promise<string | undefined> {
+    if (await this.staffs(user, desk)) return undefined;
+    return (await this.hasDesk(desk))
+      ? `"${user}" does not staff the desk "${desk}" and cannot ${act} it`
+      : `there is no desk "${desk}" on this node, so "${user}" cannot ${act} it (hotline desk list shows its desks)`;
+  }
+
   /** Whether `user` staffs `desk`. */
   async staffs(user: string, desk: string): Promise<boolean> {
     return (await this.#people.staff(desk)).some((s) => s.user_name === user);
