@@ -248,3 +248,19 @@ describe('an attachment to release', () => {
     expect(await outboxSize()).toBe(before);
   });
 });
+
+describe('a handover', () => {
+  test('with a note of only spaces, on the handover or an item, is refused', async () => {
+    for (const body of [
+      { items: [{ kind: 'note', note: BLANK }] },
+      { items: [{ kind: 'alarm', id: 1, note: BLANK }] },
+      { items: [], note: BLANK },
+    ]) {
+      const answer = await api('POST', '/api/v1/desks/ops/handovers', body);
+      expect(answer.status, JSON.stringify(body)).toBe(400);
+      expect(answer.body.error?.code).toBe('E_MALFORMED');
+    }
+    const handovers = (await api('GET', '/api/v1/handovers')).body as unknown as unknown[];
+    expect(JSON.stringify(handovers)).not.toContain(BLANK);
+  });
+});
