@@ -264,3 +264,33 @@ describe('a handover', () => {
     expect(JSON.stringify(handovers)).not.toContain(BLANK);
   });
 });
+
+describe('a message written through a route', () => {
+  test('with a text of only spaces says nothing: a state change, a retraction, a presence check', async () => {
+    const report = draft({
+      type: 'incident.report',
+      incident: '01954f7a-3c00-7a00-8000-00000000abcd',
+      status: 'exercise',
+      report: {
+        nature: 'incident',
+        category: 'category.weights-proliferation',
+        actionsTaken: [],
+        actionsRequested: [],
+      },
+    });
+    const sent = await api('POST', '/api/v1/messages', { to: ['cn'], message: report });
+    expect(sent.status, JSON.stringify(sent.body)).toBe(201);
+    const before = await outboxSize();
+    const incident = report.incident as string;
+    for (const [path, body] of [
+      [`/api/v1/incidents/${incident}/state`, { desk: 'ops', to: 'investigating', text: BLANK }],
+      [`/api/v1/incidents/${incident}/retract`, { desk: 'ops', text: BLANK }],
+      ['/api/v1/presence', { desk: 'ops', to: ['cn'], asked: 'ops', text: BLANK }],
+    ] as const) {
+      const answer = await api('POST', path, body);
+      expect(answer.status, path).toBe(400);
+      expect(answer.body.error?.code, path).toBe('E_EMPTY_MESSAGE');
+    }
+    expect(await outboxSize()).toBe(before);
+  });
+});
