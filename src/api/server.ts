@@ -30,8 +30,9 @@ import { type ApiServices, type App, services } from './services.ts';
 
 /**
  * `calendar: true` (the `Instant` of src/protocol/common.ts): a time a person entered must name
- * a real instant, "2027-02-30T14:00:00.000Z is not a calendar date/time (February 2027 has no day
- * 30)". A keyword rather than a `format`, which TypeBox's wire checks would fail unregistered.
+ * a real instant — "request body/times/0 is not a calendar date/time: 2027-02-30T14:00:00.000Z
+ * (February 2027 has no day 30)". A keyword rather than a `format`, which TypeBox's wire checks
+ * would fail unregistered; registered on every listener, used only by operator schemas.
  */
 const calendarKeyword: Plugin<unknown> = (validator) => {
   const check: SchemaValidateFunction = (enabled: boolean, value: string) => {
