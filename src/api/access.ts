@@ -191,12 +191,8 @@ export async function staffing(
   act: 'write as' | 'act as',
 ): Promise<Actor & { actor: string }> {
   const principal = principalOf(request);
-  if (!(await roster.staffs(principal.user, desk)))
-    throw new ApiError(
-      403,
-      'E_FORBIDDEN',
-      `"${principal.user}" does not staff the desk "${desk}" and cannot ${act} it`,
-    );
+  const problem = await roster.staffingProblem(principal.user, desk, act);
+  if (problem) throw new ApiError(403, 'E_FORBIDDEN', problem);
   return { ...actorOf(request), actor: principal.user };
 }
 

@@ -11,7 +11,7 @@ import type { Confirm, Decider } from '../node/incidents/approvals.ts';
 import { readiness } from '../node/incidents/readiness.ts';
 import type { People } from '../node/people/people.ts';
 import type { Draft } from '../protocol/body.ts';
-import { PartyId, Slug, Uuid7 } from '../protocol/common.ts';
+import { PartyId, Slug, Uuid7, Written } from '../protocol/common.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import type { Submitted, TemplateView } from '../protocol/views.ts';
 import { actorOf, principalOf, staffing } from './access.ts';
@@ -22,8 +22,9 @@ import { routes } from './services.ts';
 const DraftId = Type.Object({ id: Uuid7 }, { additionalProperties: false });
 const TemplateId = Type.Object({ id: Slug }, { additionalProperties: false });
 
-const Note = Type.String({ minLength: 1, maxLength: 1000 });
-const Reason = Type.String({ minLength: 3, maxLength: 1000 });
+const Note = Written(1000);
+/** A reason counts its characters besides spaces: "a  " is not one of three. */
+const Reason = Written(1000, 3);
 
 const Approve = Type.Object(
   {

@@ -9,6 +9,7 @@ import type { FastifyRequest } from 'fastify';
 import type { FactorProof } from '../node/people/factors.ts';
 import type { People } from '../node/people/people.ts';
 import { UserName } from '../node/people/roster.ts';
+import { Written } from '../protocol/common.ts';
 import type { SecondFactorStatus, SessionView } from '../protocol/views.ts';
 import { actorOf, principalOf, sessionCookie } from './access.ts';
 import { ApiError } from './errors.ts';
@@ -66,7 +67,7 @@ export const FactorProofSchema = Type.Union([
 
 const Ticket = Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' });
 const SecondStep = Type.Object({ ticket: Ticket, proof: FactorProofSchema }, strict);
-const Label = Type.String({ minLength: 1, maxLength: 100 });
+const Label = Written(100);
 const NewTotp = Type.Object({ label: Type.Optional(Label) }, strict);
 const TotpCode = Type.Object({ code: AuthenticatorCode }, strict);
 const NewPasskey = Type.Object(

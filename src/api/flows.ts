@@ -9,8 +9,8 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import { Lock } from '../node/core/lock.ts';
 import { followupView } from '../node/incidents/escalation.ts';
-import type { Draft } from '../protocol/body.ts';
-import { Label, Lang, OneOf, PartyId, Slug, Text, Timestamp, Uuid7 } from '../protocol/common.ts';
+import { type Draft, pastProblem } from '../protocol/body.ts';
+import { Instant, Lang, OneOf, PartyId, Slug, Text, Uuid7, Written } from '../protocol/common.ts';
 import { ProtocolError } from '../protocol/errors.ts';
 import {
   acceptable,
@@ -23,8 +23,9 @@ import {
 import { LIMITS } from '../protocol/limits.ts';
 import { PRECEDENCES, STATUSES, TLPS } from '../protocol/values.ts';
 import type { Submitted } from '../protocol/views.ts';
-import { actorOf, staffing } from './access.ts';
+import { actorOf, principalOf, staffing } from './access.ts';
 import { deciderOf } from './approvals.ts';
+import { ApiError } from './errors.ts';
 import { QueryCount } from './query.ts';
 import { routes } from './services.ts';
 
@@ -60,9 +61,9 @@ export const ConferenceRequest = Type.Object(
     ...Common,
     to: PartyId,
     /** The times proposed, most preferred first: the request, then one proposal each. */
-    times: Type.Array(Timestamp, { minItems: 1, maxItems: 4 }),
+    times: Type.Array(Instant, { minItems: 1, maxItems: 4 }),
     minutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 1440 })),
-    medium: Type.Optional(Label),
+    medium: Type.Optional(Written(LIMITS.labelChars)),
   },
   { additionalProperties: false },
 );
@@ -73,9 +74,9 @@ export const ConferenceAnswer = Type.Object(
     /** accept: the proposal accepted (default: the other side's latest open one). */
     proposal: Type.Optional(Uuid7),
     /** propose: the time proposed. */
-    at: Type.Optional(Timestamp),
+    at: Type.Optional(Instant),
     minutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 1440 })),
-    medium: Type.Optional(Label),
+    medium: Type.Optional(Written(LIMITS.labelChars)),
     text: Type.Optional(Text),
     lang: Type.Optional(Lang),
   },
@@ -101,6 +102,29 @@ export const flowRoutes = routes(
     const lock = new Lock();
 
     const read = (type: 'presence' | 'conference') => store.flowMessages(type, READ);
+
+    /**
+     * Who answers a presence check for `desk`: a person who staffs it. The sender cannot know
+     * which desks this node has; a check for one it does not have would find nobody to answer
+     * and escalate without end. Nobody can be present at it, so an officer or an admin answers
+     * it "unavailable", which stops the escalation and tells the sender at once.
+     */
+    async function answering(request: FastifyRequest, desk: string, answer: string) {
+      if (await roster.hasDesk(desk)) return staffing(roster, request, desk, 'act as');
+      const principal = principalOf(request);
+      if (principal.role === 'operator')
+        throw new ApiError(
+          403,
+          'E_FORBIDDEN',
+          `there is no desk "${desk}" on this node: an officer or an admin answers the check "unavailable"`,
+        );
+      if (answer !== 'unavailable')
+        throw new ProtocolError(
+          'E_CONFLICT',
+          `there is no desk "${desk}" on this node, so nobody can be present at it: answer "unavailable"`,
+        );
+      return { ...actorOf(request), actor: principal.user };
+    }
 
     async function views(keys: Array<['in' | 'out', string, string]>) {
       const rows = await followups.ofMessages([...new Set(keys.map(([, , id]) => id))]);
@@ -239,7 +263,7 @@ export const flowRoutes = routes(
         if (!isPresenceCheck(check) || !check.presence)
           throw new ProtocolError('E_CONFLICT', `message ${id} is not a presence check`);
         const desk = check.presence.desk;
-        const by = await staffing(roster, request, desk, 'act as');
+        const by = await answering(request, desk, answer);
         // One answer at a time, so two people answering at once cannot both be sent.
         const released = await lock.run(async () => {
           const answered = (await listPresence(READ)).find(
@@ -289,6 +313,12 @@ export const flowRoutes = routes(
       async (request, reply) => {
         const input = request.body;
         const by = await staffing(roster, request, input.desk, 'write as');
+        // Every time is checked before the first is released: a refused request sends nothing.
+        const now = people.clock();
+        for (const [i, at] of input.times.entries()) {
+          const past = pastProblem(at, now);
+          if (past) throw new ProtocolError('E_MALFORMED', `request body/times/${i}: ${past}`);
+        }
         const [first, ...more] = input.times;
         const base = {
           ...(input.precedence ? { precedence: input.precedence } : {}),

@@ -20,6 +20,9 @@ import { routes } from './services.ts';
 const When = Type.String({
   pattern: '^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,3})?)?Z)?$',
   maxLength: 24,
+  description: 'a day (2026-12-05) or a UTC time (2026-12-05T17:05:35.270Z)',
+  // A real day or instant, not one Date would move (2026-02-30 to 2 March): src/api/server.ts.
+  calendar: true,
 });
 
 export const SearchQuery = Type.Object(

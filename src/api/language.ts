@@ -7,7 +7,8 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import { TRANSLATION_STATUSES } from '../node/language/language.ts';
-import { Label, Lang, OneOf, PartyId, Slug, Text, Uuid7 } from '../protocol/common.ts';
+import { Lang, OneOf, PartyId, Slug, Uuid7, Written } from '../protocol/common.ts';
+import { LIMITS } from '../protocol/limits.ts';
 import type { VocabularyView } from '../protocol/views.ts';
 import { principalOf, staffing } from './access.ts';
 import { routes } from './services.ts';
@@ -19,10 +20,10 @@ const LangQuery = Type.Object({ lang: Type.Optional(Lang) }, { additionalPropert
 export const AddTranslation = Type.Object(
   {
     lang: Lang,
-    text: Text,
+    text: Written(LIMITS.textChars),
     status: OneOf(TRANSLATION_STATUSES),
     /** The translator's name or desk, as it should appear beside the translation. */
-    translator: Label,
+    translator: Written(LIMITS.labelChars),
     /** The desk adding it. */
     desk: Slug,
   },
@@ -38,7 +39,7 @@ export type MachineTranslation = Static<typeof MachineTranslation>;
 
 /** Who forces TLP:RED content into an export, and why: both go in the ledger. */
 export const ForceRed = Type.Object(
-  { desk: Type.Optional(Slug), reason: Type.String({ minLength: 3, maxLength: 500 }) },
+  { desk: Type.Optional(Slug), reason: Written(500, 3) },
   { additionalProperties: false },
 );
 export type ForceRed = Static<typeof ForceRed>;

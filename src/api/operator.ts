@@ -6,7 +6,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import { fingerprint } from '../crypto/card.ts';
 import { followupView } from '../node/incidents/escalation.ts';
 import { Body } from '../protocol/body.ts';
-import { PartyId } from '../protocol/common.ts';
+import { PartyId, Written } from '../protocol/common.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import type { Alarm, InboxItem, NodeStatus, OutboxItem, Rotations } from '../protocol/views.ts';
 import { actorOf, principalOf, staffing } from './access.ts';
@@ -72,7 +72,7 @@ const AlarmPage = Type.Object(
 );
 
 const ClearAlarm = Type.Object(
-  { note: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })) },
+  { note: Type.Optional(Written(1000)) },
   { additionalProperties: false },
 );
 

@@ -5,7 +5,7 @@
 import { Type } from '@sinclair/typebox';
 import { ROLES, SCOPES } from '../node/people/accounts.ts';
 import { DeskId, DeskName, UserName } from '../node/people/roster.ts';
-import { OneOf, Text, Timestamp } from '../protocol/common.ts';
+import { Instant, OneOf, Written } from '../protocol/common.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import { ContactRoute, HandoverItem } from '../protocol/roster.ts';
 import type { Me, SecondFactorAsked, SessionView } from '../protocol/views.ts';
@@ -26,7 +26,7 @@ const NewUser = Type.Object(
     name: UserName,
     role: OneOf(ROLES),
     password: Password,
-    displayName: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.labelChars })),
+    displayName: Type.Optional(Written(LIMITS.labelChars)),
   },
   strict,
 );
@@ -35,18 +35,18 @@ const OwnPassword = Type.Object({ current: Password, password: Password }, stric
 const NewToken = Type.Object(
   {
     scopes: Type.Optional(Type.Array(OneOf(SCOPES), { minItems: 1, maxItems: 3 })),
-    label: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
-    expiresAt: Type.Optional(Timestamp),
+    label: Type.Optional(Written(100)),
+    expiresAt: Type.Optional(Instant),
   },
   strict,
 );
 const NewDesk = Type.Object({ id: DeskId, name: DeskName }, strict);
 const Staffing = Type.Object({ routes: Type.Array(ContactRoute, { maxItems: 10 }) }, strict);
-const NewShift = Type.Object({ user: UserName, startsAt: Timestamp, endsAt: Timestamp }, strict);
+const NewShift = Type.Object({ user: UserName, startsAt: Instant, endsAt: Instant }, strict);
 const Handover = Type.Object(
   {
     items: Type.Array(HandoverItem, { maxItems: 200 }),
-    note: Type.Optional(Text),
+    note: Type.Optional(Written(LIMITS.textChars)),
     to: Type.Optional(UserName),
   },
   strict,
@@ -55,9 +55,9 @@ const ByName = Type.Object({ name: UserName }, strict);
 const ById = Type.Object({ id: RowId }, strict);
 const ByDesk = Type.Object({ desk: DeskId }, strict);
 const ByStaff = Type.Object({ desk: DeskId, user: UserName }, strict);
-const AtQuery = Type.Object({ at: Type.Optional(Timestamp) }, strict);
+const AtQuery = Type.Object({ at: Type.Optional(Instant) }, strict);
 const RangeQuery = Type.Object(
-  { from: Type.Optional(Timestamp), to: Type.Optional(Timestamp) },
+  { from: Type.Optional(Instant), to: Type.Optional(Instant) },
   strict,
 );
 const DeskQuery = Type.Object({ desk: Type.Optional(DeskId) }, strict);
@@ -66,7 +66,7 @@ const AuditQuery = Type.Object(
   {
     actor: Type.Optional(Type.String({ maxLength: 100 })),
     action: Type.Optional(Type.String({ maxLength: 64 })),
-    since: Type.Optional(Timestamp),
+    since: Type.Optional(Instant),
     before: Type.Optional(RowId),
     limit: Type.Optional(QueryCount(10_000)),
   },

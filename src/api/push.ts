@@ -6,6 +6,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import { allowedPushService } from '../node/incidents/push.ts';
+import { Written } from '../protocol/common.ts';
 import { fromBase64url } from '../protocol/encoding.ts';
 import { ProtocolError } from '../protocol/errors.ts';
 import type { PushDevice, PushSettings } from '../protocol/views.ts';
@@ -23,7 +24,7 @@ const Subscribe = Type.Object(
     expirationTime: Type.Optional(Type.Union([Type.Null(), Type.Number()])),
     keys: Type.Object({ p256dh: B64url(100), auth: B64url(40) }, strict),
     lang: Type.Union([Type.Literal('en'), Type.Literal('zh')]),
-    label: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    label: Type.Optional(Written(100)),
   },
   strict,
 );

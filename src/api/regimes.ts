@@ -5,7 +5,7 @@
  * plugin, so its authorization hook applies; handlers only parse and delegate.
  */
 import { type Static, Type } from '@sinclair/typebox';
-import { Code, Lang, OneOf, PartyId, Slug, Text, Timestamp, Uuid7 } from '../protocol/common.ts';
+import { Code, Instant, Lang, OneOf, PartyId, Slug, Text, Uuid7 } from '../protocol/common.ts';
 import { ProtocolError } from '../protocol/errors.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import { notificationAttachment } from '../protocol/notification.ts';
@@ -19,7 +19,7 @@ import { routes } from './services.ts';
 const LangQuery = Type.Object({ lang: Type.Optional(Lang) }, { additionalProperties: false });
 
 const BoardQuery = Type.Object(
-  { lang: Type.Optional(Lang), at: Type.Optional(Timestamp) },
+  { lang: Type.Optional(Lang), at: Type.Optional(Instant) },
   { additionalProperties: false },
 );
 

@@ -6,11 +6,13 @@
 import { isIP } from 'node:net';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Plugin, SchemaValidateFunction } from 'ajv';
 import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from '../node/core/config.ts';
 import type { Principal } from '../node/people/accounts.ts';
 import type { People } from '../node/people/people.ts';
+import { calendarFault } from '../protocol/common.ts';
 import { ProtocolError } from '../protocol/errors.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import { installAccess } from './access.ts';
@@ -26,10 +28,33 @@ import { claimedParties, installPinnedTls } from './pinned-tls.ts';
 import { pushRoutes } from './push.ts';
 import { type ApiServices, type App, services } from './services.ts';
 
+/**
+ * `calendar: true` (the `Instant` of src/protocol/common.ts): a time a person entered must name
+ * a real instant — "request body/times/0 is not a calendar date/time: 2027-02-30T14:00:00.000Z
+ * (February 2027 has no day 30)". A keyword rather than a `format`, which TypeBox's wire checks
+ * would fail unregistered; registered on every listener, used only by operator schemas.
+ */
+const calendarKeyword: Plugin<unknown> = (validator) => {
+  const check: SchemaValidateFunction = (enabled: boolean, value: string) => {
+    const fault = enabled ? calendarFault(value) : undefined;
+    const message = fault && `is not a calendar ${fault.what}: ${value} (${fault.why})`;
+    check.errors = message ? [{ keyword: 'calendar', message, params: {} }] : [];
+    return fault === undefined;
+  };
+  return validator.addKeyword({
+    keyword: 'calendar',
+    type: 'string',
+    schemaType: 'boolean',
+    errors: true,
+    validate: check,
+  });
+};
+
 // verbose: a failed check carries the schema it broke, whose `description` words the error.
 const ajv = {
   customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, verbose: true },
-} as const;
+  plugins: [calendarKeyword],
+};
 
 /**
  * A listener's Fastify instance: JSON bodies bounded before they are parsed, requests cut off when

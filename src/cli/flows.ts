@@ -7,7 +7,7 @@ import { type Command, Option } from 'commander';
 import type { ConferenceItem, FlowActor, PresenceItem } from '../protocol/flows.ts';
 import { PRECEDENCES, STATUSES } from '../protocol/values.ts';
 import { CliError, callNode, toPinned } from './client.ts';
-import { messageId, wholeNumber } from './inputs.ts';
+import { messageId, typedTime, wholeNumber } from './inputs.ts';
 
 const dataOption = () => new Option('--data <dir>', 'the node data folder').makeOptionMandatory();
 const deskOption = () =>
@@ -18,13 +18,6 @@ const statusOption = () =>
   new Option('--status <s>', 'actual, exercise or test').choices(STATUSES).default('actual');
 const q = encodeURIComponent;
 const json = (value: unknown) => console.log(JSON.stringify(value, null, 2));
-
-/** A time as the wire writes it (UTC, milliseconds), from anything Date can read. */
-function instant(value: string): string {
-  const ms = Date.parse(value);
-  if (Number.isNaN(ms)) throw new CliError(`"${value}" is not a time (try 2026-12-06T14:00Z)`);
-  return new Date(ms).toISOString();
-}
 
 const who = (a: FlowActor) => `${a.party}/${a.desk}${a.person ? ` (${a.person})` : ''}`;
 const words = (o: { text?: string; lang: string }) =>
@@ -154,7 +147,7 @@ export function registerFlows(program: Command): void {
     .requiredOption(
       '--at <time>',
       'a time proposed (repeat, at most 4)',
-      (v, all: string[]) => [...all, instant(v)],
+      (v, all: string[]) => [...all, typedTime(v, '--at')],
       [],
     )
     .option('--minutes <n>', 'length of the call', wholeNumber('--minutes', 1, 1440))
@@ -211,7 +204,7 @@ export function registerFlows(program: Command): void {
           desk: o.desk,
           action,
           ...(o.proposal ? { proposal: messageId(o.proposal) } : {}),
-          ...(o.at ? { at: instant(o.at) } : {}),
+          ...(o.at ? { at: typedTime(o.at, '--at') } : {}),
           ...(o.minutes ? { minutes: o.minutes } : {}),
           ...(o.medium ? { medium: o.medium } : {}),
           ...words(o),

@@ -7,7 +7,28 @@ import { readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { CONFIG_FILE, paths } from '../node/core/paths.ts';
+import { calendarFault } from '../protocol/common.ts';
 import { CliError } from './client.ts';
+
+const TYPED_TIME = /^(\d{4}-\d{2}-\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2}))?)?/;
+
+/**
+ * A UTC time as the wire writes it, from what a person types for `option` ("2026-12-06T14:00Z",
+ * "2026-12-06 22:00+08:00"): a day or time that names no real instant (30 February, 25:00) is
+ * refused, as the node refuses it, rather than moved by `Date` to the next month.
+ */
+export function typedTime(text: string, option: string): string {
+  const typed = text.trim().replace(' ', 'T');
+  const m = TYPED_TIME.exec(typed);
+  const written = m && (m[2] === undefined ? m[1] : `${m[1]}T${m[2]}:${m[3]}:${m[4] ?? '00'}Z`);
+  const fault = written ? calendarFault(written) : undefined;
+  if (fault)
+    throw new CliError(`${option}: "${text}" is not a calendar ${fault.what} (${fault.why})`);
+  const ms = Date.parse(typed);
+  if (Number.isNaN(ms))
+    throw new CliError(`${option}: "${text}" is not a time (e.g. 2026-12-06T14:00Z)`);
+  return new Date(ms).toISOString();
+}
 
 /** A commander option parser: a whole number from `min` to `max`, or a one-line error. */
 export function wholeNumber(option: string, min: number, max = Number.MAX_SAFE_INTEGER) {

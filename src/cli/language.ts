@@ -5,6 +5,7 @@
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
+import { shownName } from '../protocol/attachment-name.ts';
 import type { Evaluation } from '../protocol/evaluation.ts';
 import type { LocalTranslation, MessageView } from '../protocol/views.ts';
 import type { loadVocabulary } from '../protocol/vocabulary.ts';
@@ -290,7 +291,7 @@ function printMessage(v: MessageView): void {
             .map(([t, n]) => `${t} ${n}`)
             .join(', ')}`
         : '';
-    console.log(`  attachment ${a.name} (${a.mediaType}, ${a.bytes} bytes)${stix}`);
+    console.log(`  attachment ${shownName(a.name)} (${a.mediaType}, ${a.bytes} bytes)${stix}`);
     if (a.evaluation && 'result' in a.evaluation)
       console.log(`    evaluation: ${evaluationLine(a.evaluation.result)}`);
   }

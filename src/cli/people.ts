@@ -8,7 +8,7 @@ import { type Command, Option } from 'commander';
 import { ROLES, SCOPES } from '../node/people/roles.ts';
 import type { AuditItem, Duty, HandoverView, ShiftView, TrailReport } from '../protocol/views.ts';
 import { CliError, callNode, callPeople } from './client.ts';
-import { wholeNumber } from './inputs.ts';
+import { typedTime, wholeNumber } from './inputs.ts';
 
 const dataOption = () => new Option('--data <dir>', 'the node data folder').makeOptionMandatory();
 
@@ -28,14 +28,6 @@ async function passwordFrom(o: { passwordStdin?: boolean }): Promise<{
     .replace(/\r?\n$/, '');
   if (!password) throw new CliError('no password on stdin');
   return { password, generated: false };
-}
-
-/** An ISO time from what a person types ("2026-01-01T08:00Z", "2026-01-01 08:00+08:00"). */
-function time(text: string, what: string): string {
-  const ms = Date.parse(text.replace(' ', 'T'));
-  if (Number.isNaN(ms))
-    throw new CliError(`${what}: not a time: "${text}" (e.g. 2026-01-01T08:00Z)`);
-  return new Date(ms).toISOString();
 }
 
 const q = encodeURIComponent;
@@ -214,7 +206,7 @@ export function registerPeople(program: Command): void {
       const params = new URLSearchParams({ limit: String(o.limit) });
       if (o.actor) params.set('actor', o.actor);
       if (o.action) params.set('action', o.action);
-      if (o.since) params.set('since', time(o.since, '--since'));
+      if (o.since) params.set('since', typedTime(o.since, '--since'));
       const entries = (await callPeople(o.data, 'GET', `/api/v1/audit?${params}`)) as AuditItem[];
       if (o.json) return json(entries);
       if (!entries.length) console.log('No entries.');
@@ -291,8 +283,8 @@ export function registerPeople(program: Command): void {
     .action(async (deskId: string, name: string, o) => {
       const shift = (await callPeople(o.data, 'POST', `/api/v1/desks/${q(deskId)}/shifts`, {
         user: name,
-        startsAt: time(o.from, '--from'),
-        endsAt: time(o.until, '--until'),
+        startsAt: typedTime(o.from, '--from'),
+        endsAt: typedTime(o.until, '--until'),
       })) as ShiftView;
       console.log(
         `Shift ${shift.id}: ${shift.user} at ${shift.desk}, ${shift.startsAt} to ${shift.endsAt}.`,
@@ -307,8 +299,8 @@ export function registerPeople(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (deskId: string, o) => {
       const params = new URLSearchParams();
-      if (o.from) params.set('from', time(o.from, '--from'));
-      if (o.until) params.set('to', time(o.until, '--until'));
+      if (o.from) params.set('from', typedTime(o.from, '--from'));
+      if (o.until) params.set('to', typedTime(o.until, '--until'));
       const shifts = (await callPeople(
         o.data,
         'GET',
@@ -334,7 +326,7 @@ export function registerPeople(program: Command): void {
     .option('--at <time>', 'at this time instead of now')
     .option('--json', 'print JSON')
     .action(async (deskId: string, o) => {
-      const at = o.at ? `?at=${q(time(o.at, '--at'))}` : '';
+      const at = o.at ? `?at=${q(typedTime(o.at, '--at'))}` : '';
       const duty = (await callPeople(
         o.data,
         'GET',

@@ -1,7 +1,7 @@
 /**
  * What a node checks of an attachment before it releases one, and what it shows of a received
- * one: the data decodes, matches its `sha256`, and — for a STIX 2.1 bundle — has the structure
- * of one. A received attachment is never refused for these reasons (the receiver's checks are
+ * one: the name is one file name, the data decodes, matches its `sha256`, and — for a STIX 2.1
+ * bundle — has the structure of one. A received attachment is never refused for these reasons (the receiver's checks are
  * part of the frozen protocol); it is shown with its problems instead.
  *
  * TLP applies to a message and everything it carries: a STIX bundle marked more restrictively
@@ -9,6 +9,7 @@
  * looser rule. Releasing such a message is refused (`E_TLP_BELOW_MARKING`); a received one is
  * shown with the problem.
  */
+import { attachmentNameProblem, shownName } from './attachment-name.ts';
 import type { Attachment } from './body.ts';
 import { fromBase64url, fromUtf8, sha256, toHex } from './encoding.ts';
 import { EVALUATION_MEDIA_TYPE, viewEvaluation } from './evaluation.ts';
@@ -21,7 +22,7 @@ export const moreRestrictive = (a: Tlp, b: Tlp): boolean => TLPS.indexOf(a) < TL
 
 /** The sentence for a STIX bundle marked more restrictively than its message. */
 function belowMarking(name: string, marking: Tlp, message: Tlp): string {
-  return `"${name}" is a STIX bundle marked TLP:${marking.toUpperCase()}, but the message is TLP:${message.toUpperCase()}: the message must be at least TLP:${marking.toUpperCase()}`;
+  return `"${shownName(name)}" is a STIX bundle marked TLP:${marking.toUpperCase()}, but the message is TLP:${message.toUpperCase()}: the message must be at least TLP:${marking.toUpperCase()}`;
 }
 
 /**
@@ -36,16 +37,19 @@ export function viewAttachment(attachment: Attachment, messageTlp?: Tlp): Attach
     intact: false,
     problems: [],
   };
+  const nameError = attachmentNameProblem(attachment.name);
+  if (nameError) view.problems.push(nameError);
   let data: Uint8Array;
   try {
     data = fromBase64url(attachment.data);
   } catch {
-    view.problems.push(`"${attachment.name}": data is not canonical base64url`);
+    view.problems.push(`"${shownName(attachment.name)}": data is not canonical base64url`);
     return view;
   }
   view.bytes = data.length;
   view.intact = toHex(sha256(data)) === attachment.sha256;
-  if (!view.intact) view.problems.push(`"${attachment.name}": the data does not match its sha256`);
+  if (!view.intact)
+    view.problems.push(`"${shownName(attachment.name)}": the data does not match its sha256`);
   if (attachment.mediaType === EVALUATION_MEDIA_TYPE) viewEvaluation(view, data);
   if (attachment.mediaType === STIX_MEDIA_TYPE) {
     let parsed: unknown;
@@ -53,7 +57,7 @@ export function viewAttachment(attachment: Attachment, messageTlp?: Tlp): Attach
       parsed = JSON.parse(fromUtf8(data));
     } catch {
       view.stix = { problems: [{ path: '', message: 'is not UTF-8 JSON' }] };
-      view.problems.push(`"${attachment.name}": a STIX bundle must be UTF-8 JSON`);
+      view.problems.push(`"${shownName(attachment.name)}": a STIX bundle must be UTF-8 JSON`);
       return view;
     }
     const result = checkStixBundle(parsed);
@@ -65,7 +69,9 @@ export function viewAttachment(attachment: Attachment, messageTlp?: Tlp): Attach
     } else {
       view.stix = { problems: result.problems };
       for (const p of result.problems)
-        view.problems.push(`"${attachment.name}" STIX ${p.path ? `${p.path}: ` : ''}${p.message}`);
+        view.problems.push(
+          `"${shownName(attachment.name)}" STIX ${p.path ? `${p.path}: ` : ''}${p.message}`,
+        );
     }
   }
   return view;

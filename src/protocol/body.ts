@@ -8,6 +8,7 @@ import {
   B64,
   B64Max,
   Code,
+  calendarProblem,
   Ext,
   extTooLarge,
   Hex32,
@@ -274,4 +275,36 @@ export function emptyProblem(body: Body): string | undefined {
   )
     return `a ${body.type} needs text, a vocabulary code or an attachment`;
   return undefined;
+}
+
+/**
+ * Why a draft's fields say something no sender should release, or undefined: a time that names
+ * no real instant (30 February, 25:61), a conference time already past by `now` (the peer could
+ * only decline it), or a blank conference medium. The sender's own check at release, as for
+ * `emptyProblem`; a received body is taken as it came (docs/protocol.md is the contract).
+ */
+export function writtenProblem(body: Body, now: Date): string | undefined {
+  const times: Array<[string, string | undefined]> = [
+    ['report.respondBy', body.report?.respondBy],
+    ['conference.at', body.conference?.at],
+    ['notice.from', body.notice?.from],
+    ['notice.until', body.notice?.until],
+    ...body.approvals.map((a, i): [string, string] => [`approvals/${i}/at`, a.at]),
+  ];
+  for (const [path, value] of times) {
+    const problem = value === undefined ? undefined : calendarProblem(value);
+    if (problem) return `${path}: ${problem}`;
+  }
+  const at = body.conference?.at;
+  const past = at === undefined ? undefined : pastProblem(at, now);
+  if (past) return `conference.at: ${past}`;
+  if (body.conference?.medium !== undefined && !body.conference.medium.trim())
+    return 'conference.medium is blank: name the medium (e.g. video, telephone) or leave it out';
+  return undefined;
+}
+
+/** Why a conference time cannot be proposed at `now` (it is past), or undefined. */
+export function pastProblem(at: string, now: Date): string | undefined {
+  if (Date.parse(at) >= now.getTime()) return undefined;
+  return `${at} is in the past (it is ${now.toISOString()}): propose a time to come`;
 }

@@ -4,7 +4,17 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Card } from './card.ts';
-import { B64, Code, Ext, Lang, PartyId, Timestamp, Uuid7 } from './common.ts';
+import {
+  B64,
+  Code,
+  calendarProblem,
+  Ext,
+  Instant,
+  Lang,
+  PartyId,
+  Timestamp,
+  Uuid7,
+} from './common.ts';
 import { fromBase64url, toBase64url } from './encoding.ts';
 import { Header } from './envelope.ts';
 import { schemaError } from './validate.ts';
@@ -67,6 +77,40 @@ describe('identifiers and times', () => {
     );
     for (const bad of ['2025-03-01T12:00:00Z', '2025-03-01T12:00:00.000+00:00', '2025-03-01'])
       expect(accepts(Timestamp, bad), bad).toBe(false);
+  });
+
+  it('takes an impossible time on the wire as written: the pattern is the contract', () => {
+    for (const odd of ['2027-02-30T14:00:00.000Z', '2027-02-30T25:61:61.000Z']) {
+      expect(accepts(Timestamp, odd), odd).toBe(true);
+      // The wire's checker does not know the operator API's `calendar` keyword.
+      expect(accepts(Instant, odd), odd).toBe(true);
+    }
+  });
+
+  it('says why a time a person entered names no real instant', () => {
+    fc.assert(
+      fc.property(
+        fc.date({ min: new Date('1970-01-01'), max: new Date('9999-12-31'), noInvalidDate: true }),
+        (d) => {
+          expect(calendarProblem(d.toISOString())).toBeUndefined();
+          expect(calendarProblem(d.toISOString().slice(0, 10))).toBeUndefined();
+        },
+      ),
+    );
+    expect(calendarProblem('2027-02-30T14:00:00.000Z')).toBe(
+      '2027-02-30T14:00:00.000Z is not a calendar date/time (February 2027 has no day 30)',
+    );
+    expect(calendarProblem('2027-02-29')).toBe(
+      '2027-02-29 is not a calendar date (February 2027 has no day 29)',
+    );
+    expect(calendarProblem('2028-02-29')).toBeUndefined();
+    expect(calendarProblem('1900-02-29')).toMatch(/has no day 29/);
+    expect(calendarProblem('2026-13-45')).toMatch(/there is no month 13/);
+    expect(calendarProblem('2026-00-01')).toMatch(/there is no month 00/);
+    expect(calendarProblem('2026-04-00')).toMatch(/April 2026 has no day 00/);
+    expect(calendarProblem('2026-12-07T24:00:00.000Z')).toMatch(/hours run 00 to 23, not 24/);
+    expect(calendarProblem('2026-12-07T23:60:00.000Z')).toMatch(/minutes run 00 to 59/);
+    expect(calendarProblem('2016-12-31T23:59:60.000Z')).toMatch(/seconds run 00 to 59/);
   });
 
   it('takes codes and language tags in their simple forms', () => {

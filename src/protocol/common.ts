@@ -25,6 +25,92 @@ export const Timestamp = Type.String({
   description: 'a UTC time to the millisecond (e.g. 2026-12-07T09:30:00.000Z)',
 });
 
+const CALENDAR = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?Z)?$/;
+const MONTHS = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
+
+function daysIn(year: number, month: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return [4, 6, 9, 11].includes(month) ? 30 : 31;
+}
+
+/**
+ * What is wrong with a day (`2027-02-30`) or a UTC time of the Timestamp's form
+ * (`2027-02-30T25:61:61.000Z`) that names no real day or instant — `what` it is not, a date or a
+ * date/time, and `why` ("February 2027 has no day 30") — or undefined when it names one. The
+ * Timestamp pattern alone lets both through, and `Date` silently moves them (30 February to
+ * 2 March). No leap second: `Date` cannot hold one, and the node's clock never writes one. A
+ * string of another form is left to its pattern.
+ *
+ * The wire keeps the pattern alone (docs/protocol.md § Primitives): a peer's impossible time is
+ * taken in as written. What this node's own people enter is held to this check: the operator
+ * API's schemas (the `calendar` keyword, src/api/server.ts) and every release (Node.check).
+ */
+export function calendarFault(value: string): { what: string; why: string } | undefined {
+  const m = CALENDAR.exec(value);
+  if (!m) return undefined;
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const what = m[4] === undefined ? 'date' : 'date/time';
+  const no = (why: string) => ({ what, why });
+  if (month < 1 || month > 12) return no(`there is no month ${m[2]}`);
+  if (day < 1 || day > daysIn(year, month))
+    return no(`${MONTHS[month - 1]} ${m[1]} has no day ${m[3]}`);
+  if (m[4] !== undefined && Number(m[4]) > 23) return no(`hours run 00 to 23, not ${m[4]}`);
+  if (m[5] !== undefined && Number(m[5]) > 59) return no(`minutes run 00 to 59, not ${m[5]}`);
+  if (m[6] !== undefined && Number(m[6]) > 59) return no(`seconds run 00 to 59, not ${m[6]}`);
+  return undefined;
+}
+
+/** `calendarFault` as a sentence: "2027-02-30 is not a calendar date (February 2027 has no day 30)". */
+export function calendarProblem(value: string): string | undefined {
+  const fault = calendarFault(value);
+  return fault && `${value} is not a calendar ${fault.what} (${fault.why})`;
+}
+
+/**
+ * A time a person enters (operator API, console, CLI): a Timestamp that names a real instant. The
+ * `calendar` keyword is checked by the operator listener's validator (src/api/server.ts) with
+ * `calendarFault`; TypeBox, which checks the wire, does not know it and so checks the pattern
+ * alone, as for a Timestamp.
+ */
+export const Instant = Type.String({
+  pattern: Timestamp.pattern,
+  maxLength: 24,
+  description: Timestamp.description,
+  calendar: true,
+});
+
+/**
+ * Text a person writes (a name, a label, a reason, a note): at most `maxLength` characters, of
+ * which at least `minChars` are not spaces or line breaks, so "   " says nothing and "a  " is
+ * not a reason of three. For what the operator API takes in; the wire's `Label` and `Text` keep
+ * their lengths alone (docs/protocol.md), and a message's text is checked at release
+ * (E_EMPTY_MESSAGE).
+ */
+export function Written(maxLength: number, minChars = 1): TString {
+  return Type.String({
+    minLength: minChars,
+    maxLength,
+    pattern: minChars === 1 ? '\\S' : `^(?:\\s*\\S){${minChars}}`,
+    description:
+      minChars === 1
+        ? 'a text with at least one character besides spaces'
+        : `a text with at least ${minChars} characters besides spaces`,
+  });
+}
+
 /** A SHA-256 digest, lowercase hex. */
 export const Hex32 = Type.String({
   pattern: '^[0-9a-f]{64}$',

@@ -8,8 +8,10 @@
  * No Node imports and no compiled checkers (`Value`, not `TypeCompiler`): the console runs the
  * same check in the browser, under a CSP without `unsafe-eval`.
  */
+
 import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { shownName } from './attachment-name.ts';
 import { Hex32, Label, OneOf } from './common.ts';
 import type { AttachmentView } from './views.ts';
 
@@ -167,5 +169,5 @@ export function viewEvaluation(view: AttachmentView, data: Uint8Array): void {
   }
   view.evaluation = { problems: result.problems };
   for (const p of result.problems)
-    view.problems.push(`"${view.name}" evaluation ${p.path}: ${p.message}`);
+    view.problems.push(`"${shownName(view.name)}" evaluation ${p.path}: ${p.message}`);
 }

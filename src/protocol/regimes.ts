@@ -10,7 +10,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
-import { Code, Hex32, Label, Lang, Slug } from './common.ts';
+import { Code, calendarProblem, Hex32, Label, Lang, Slug } from './common.ts';
 import { DocumentError, documentLoader } from './document-file.ts';
 import { sha256, toHex, utf8 } from './encoding.ts';
 import { jcs } from './jcs.ts';
@@ -206,8 +206,7 @@ export class Regimes {
 
 /** `YYYY-MM-DD` that names a real day. */
 function realDay(value: string): boolean {
-  const t = Date.parse(`${value}T00:00:00.000Z`);
-  return Number.isFinite(t) && new Date(t).toISOString().slice(0, 10) === value;
+  return /^\d{4}-\d{2}-\d{2}$/.test(value) && calendarProblem(value) === undefined;
 }
 
 /** Builds the TypeBox schema of a type's fields. */

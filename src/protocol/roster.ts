@@ -4,7 +4,11 @@
  * same types (src/protocol/views.ts).
  */
 import { type Static, Type } from '@sinclair/typebox';
-import { Text, Uint, Uuid7 } from './common.ts';
+import { Uint, Uuid7, Written } from './common.ts';
+import { LIMITS } from './limits.ts';
+
+/** A handover note: something besides spaces. */
+const Note = Written(LIMITS.textChars);
 
 /** How to reach a person at a desk: the console, an e-mail address, or a webhook. */
 export const ContactRoute = Type.Union([
@@ -30,13 +34,13 @@ export type ContactRoute = Static<typeof ContactRoute>;
 /** One open item handed over: a message, an alarm, or a note. */
 export const HandoverItem = Type.Union([
   Type.Object(
-    { kind: Type.Literal('message'), id: Uuid7, note: Type.Optional(Text) },
+    { kind: Type.Literal('message'), id: Uuid7, note: Type.Optional(Note) },
     { additionalProperties: false },
   ),
   Type.Object(
-    { kind: Type.Literal('alarm'), id: Uint, note: Type.Optional(Text) },
+    { kind: Type.Literal('alarm'), id: Uint, note: Type.Optional(Note) },
     { additionalProperties: false },
   ),
-  Type.Object({ kind: Type.Literal('note'), note: Text }, { additionalProperties: false }),
+  Type.Object({ kind: Type.Literal('note'), note: Note }, { additionalProperties: false }),
 ]);
 export type HandoverItem = Static<typeof HandoverItem>;

@@ -218,6 +218,47 @@ describe.each(['sqlite', 'postgres'] as const)('presence and conference flows on
     ]);
   });
 
+  test('a check for a desk Beijing does not have is answered "unavailable" by an officer there', async () => {
+    // Washington cannot know Beijing's desks; Beijing's people can see it has none such.
+    const sent = await api('us', 'POST', '/api/v1/presence', {
+      to: ['cn'],
+      desk: 'ops',
+      asked: 'nosuchdesk',
+      precedence: 'immediate',
+      status: 'exercise',
+      text: 'Is your night desk staffed?',
+    });
+    expect(sent.status).toBe(201);
+    const id: string = sent.body.id;
+    await eventually(() => presence('cn', id), 10_000, 'the check in Beijing');
+    const path = `/api/v1/messages/us/${id}/presence`;
+    const operator = await api('cn', 'POST', path, { answer: 'unavailable' }, 'olga');
+    expect([operator.status, operator.body.error.code]).toEqual([403, 'E_FORBIDDEN']);
+    expect(operator.body.error.message).toBe(
+      'there is no desk "nosuchdesk" on this node: an officer or an admin answers the check "unavailable"',
+    );
+    const present = await api('cn', 'POST', path, { answer: 'present' }, 'oscar');
+    expect([present.status, present.body.error.code]).toEqual([409, 'E_CONFLICT']);
+    expect(present.body.error.message).toMatch(/nobody can be present at it/);
+    const answered = await api('cn', 'POST', path, { answer: 'unavailable' }, 'oscar');
+    expect(answered.status).toBe(201);
+    expect(answered.body).toMatchObject({ answer: 'unavailable', desk: 'nosuchdesk', by: 'oscar' });
+    const here = await eventually(
+      async () => (await presence('us', id))?.answer ?? undefined,
+      10_000,
+      'the answer in Washington',
+    );
+    expect(here).toMatchObject({ answer: 'unavailable', party: 'cn', desk: 'nosuchdesk' });
+    // Writing as a desk the node does not have says so, rather than "does not staff".
+    const asNobody = await api('cn', 'POST', '/api/v1/presence', {
+      to: ['us'],
+      desk: 'nosuchdesk',
+      asked: 'ops',
+    });
+    expect([asNobody.status, asNobody.body.error.code]).toEqual([403, 'E_FORBIDDEN']);
+    expect(asNobody.body.error.message).toMatch(/^there is no desk "nosuchdesk" on this node/);
+  });
+
   test('a conference request at two times, countered and accepted: the same agreed call on both sides', async () => {
     const T1 = iso(now + 2 * 3_600_000);
     const T2 = iso(now + 3 * 3_600_000);

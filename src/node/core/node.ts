@@ -31,6 +31,7 @@ import {
   bodyRuleViolation,
   type Draft,
   emptyProblem,
+  writtenProblem,
 } from '../../protocol/body.ts';
 import { citesProblem } from '../../protocol/citations.ts';
 import { fromBase64url, utf8 } from '../../protocol/encoding.ts';
@@ -196,6 +197,8 @@ export class Node {
     if (schemaProblem) throw new ProtocolError('E_MALFORMED', `message ${schemaProblem}`);
     const ruleProblem = bodyRuleViolation(body);
     if (ruleProblem) throw new ProtocolError('E_MALFORMED', ruleProblem);
+    const writtenError = writtenProblem(body, this.#parts.clock());
+    if (writtenError) throw new ProtocolError('E_MALFORMED', `message ${writtenError}`);
     const emptyError = emptyProblem(body);
     if (emptyError)
       throw new ProtocolError('E_EMPTY_MESSAGE', `the message says nothing: ${emptyError}`);

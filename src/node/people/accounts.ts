@@ -128,6 +128,17 @@ export function checkPassword(password: unknown): string {
     );
   if (password.length > PASSWORD_MAX)
     throw new ProtocolError('E_MALFORMED', `a password has at most ${PASSWORD_MAX} characters`);
+  // Long enough by count, guessed at once: only spaces, or one character over and over.
+  if (!password.trim())
+    throw new ProtocolError(
+      'E_MALFORMED',
+      'a password of only spaces is no password: choose one with words in it',
+    );
+  if (new Set(password).size === 1)
+    throw new ProtocolError(
+      'E_MALFORMED',
+      'a password of one character repeated is guessed at once: choose one with words in it',
+    );
   return password;
 }
 

@@ -7,8 +7,9 @@
  * items from the outgoing person to the incoming one, who confirms receiving them.
  */
 import { Type } from '@sinclair/typebox';
-import { Label, Slug } from '../../protocol/common.ts';
+import { Slug, Written } from '../../protocol/common.ts';
 import { ProtocolError } from '../../protocol/errors.ts';
+import { LIMITS } from '../../protocol/limits.ts';
 import type { ContactRoute, HandoverItem } from '../../protocol/roster.ts';
 import type { DeskView, Duty, HandoverView, ShiftView } from '../../protocol/views.ts';
 import type { HandoverRow, PeopleStore, ShiftRow } from '../../store/people.ts';
@@ -17,7 +18,8 @@ import { USER_NAME } from './accounts.ts';
 import type { Actor, AuditTrail } from './trail.ts';
 
 export const DeskId = Slug;
-export const DeskName = Label;
+/** A desk's name as people read it: not blank. */
+export const DeskName = Written(LIMITS.labelChars);
 /** An account's name (accounts.ts `USER_NAME`). */
 export const UserName = Type.String({
   pattern: USER_NAME.source,
@@ -119,6 +121,22 @@ export class Roster {
     });
   }
 
+  /** Whether this node has the desk `id`. */
+  async hasDesk(id: string): Promise<boolean> {
+    return (await this.#people.desk(id)) !== undefined;
+  }
+
+  /**
+   * Why `user` cannot `act` as `desk` ("write as", "approve as"), or undefined when they staff it:
+   * they do not, or this node has no such desk — a name from a peer's message, or mistyped.
+   */
+  async staffingProblem(user: string, desk: string, act: string): Promise<string | undefined> {
+    if (await this.staffs(user, desk)) return undefined;
+    return (await this.hasDesk(desk))
+      ? `"${user}" does not staff the desk "${desk}" and cannot ${act} it`
+      : `there is no desk "${desk}" on this node, so "${user}" cannot ${act} it (hotline desk list shows its desks)`;
+  }
+
   /** Whether `user` staffs `desk`. */
   async staffs(user: string, desk: string): Promise<boolean> {
     return (await this.#people.staff(desk)).some((s) => s.user_name === user);
@@ -130,11 +148,8 @@ export class Roster {
    */
   async deskFor(user: string, desk: string | undefined, act: string): Promise<string> {
     if (desk !== undefined) {
-      if (!(await this.staffs(user, desk)))
-        throw new ProtocolError(
-          'E_FORBIDDEN',
-          `"${user}" does not staff the desk "${desk}" and cannot ${act} as it`,
-        );
+      const problem = await this.staffingProblem(user, desk, `${act} as`);
+      if (problem) throw new ProtocolError('E_FORBIDDEN', problem);
       return desk;
     }
     const staffed = (await this.desks()).find((d) => d.staff.some((s) => s.user === user));
