@@ -436,7 +436,7 @@ describe('the hotline CLI, end to end', () => {
     expect(oneLine(alone.stderr)).toContain('--reason goes with --include-red');
     const force = ['cap', incident, '--data', us.dir, '--include-red', '--reason', 'joint review'];
     const stranger = await hotline([...force, '--desk', 'nodesk']);
-    expect(oneLine(stranger.stderr)).toContain('does not staff the desk "nodesk"');
+    expect(oneLine(stranger.stderr)).toContain('there is no desk "nodesk" on this node');
     // Without --desk, the forcing is recorded under the first desk the admin staffs.
     const forced = await hotlineOk([...force, '--out', out]);
     expect(forced.stderr).toMatch(/CAP 1\.2 alert of 2 message\(s\); recorded at ledger leaf \d+/);

@@ -430,7 +430,7 @@ describe('TLP:RED and CAP', () => {
       reason: 'court order 2026-114',
     });
     expect(stranger.status).toBe(403);
-    expect(stranger.body.error.message).toContain('does not staff the desk "nodesk"');
+    expect(stranger.body.error.message).toContain('there is no desk "nodesk" on this node');
     // No desk named: recorded under the first the caller staffs (the first admin's is ops).
     const recorded = await api(pair.us, 'POST', '/api/v1/exports/red', {
       reason: 'court order 2026-114',
