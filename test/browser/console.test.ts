@@ -177,6 +177,8 @@ describe('a flash report, end to end', () => {
       '<a href="javascript:window.__xss=6">click</a>',
       '{{constructor.constructor("window.__xss=7")()}}',
     ];
+    // Attachment names: the same markup without its slashes, which a release refuses in a name.
+    const names = corpus.map((entry) => entry.replaceAll('/', ''));
     const response = await fetch(`${washington.base}/api/v1/messages`, {
       method: 'POST',
       headers: {
@@ -189,7 +191,7 @@ describe('a flash report, end to end', () => {
           precedence: 'flash',
           status: 'test',
           text: { lang: 'en', body: corpus.join('\n') },
-          attachments: corpus.map((name, i) =>
+          attachments: names.map((name, i) =>
             makeAttachment(name, 'text/plain', new TextEncoder().encode(`attachment ${i}`)),
           ),
         }),
@@ -203,7 +205,7 @@ describe('a flash report, end to end', () => {
     await cn.goto(`${beijing.base}/message/us/${id}`);
     await cn.getByTestId('original-text').waitFor();
     expect(await cn.getByTestId('original-text').textContent()).toBe(corpus.join('\n'));
-    expect(await cn.locator('.attachment-name').allTextContents()).toEqual(corpus);
+    expect(await cn.locator('.attachment-name').allTextContents()).toEqual(names);
     expect(await cn.getByTestId('status-test').first().textContent()).toContain('测试');
     await cn.goto(`${beijing.base}/board`);
     await cn.locator('main table').nth(1).waitFor();

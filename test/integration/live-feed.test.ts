@@ -3,13 +3,14 @@
  * session does. The feed is mounted here with a short ping so a logout is seen quickly; the node's
  * own operator listener mounts the same plugin.
  */
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import WebSocket from 'ws';
 import { installAccess, SESSION_COOKIE } from '../../src/api/access.ts';
-import { installErrorHandler } from '../../src/api/errors.ts';
 import { liveRoutes, SESSION_ENDED } from '../../src/api/live.ts';
 import { peopleRoutes } from '../../src/api/people.ts';
+import { listenerApp } from '../../src/api/server.ts';
 import { services } from '../../src/api/services.ts';
 import type { RunningNode } from '../../src/app/start.ts';
 import { readToken } from '../../src/node/core/data.ts';
@@ -32,8 +33,8 @@ beforeAll(async () => {
     role: 'operator',
     password: PASSWORD,
   });
-  app = Fastify();
-  installErrorHandler(app);
+  // The operator listener's Fastify (its validator, bounds and error shape), with the feed alone.
+  app = listenerApp(pino({ level: 'silent' }));
   await installAccess(app, { people: us.people });
   await app.register(services, us);
   await app.register(peopleRoutes);
