@@ -21,7 +21,7 @@ import { webhookSignature } from '../../src/node/incidents/notifiers.ts';
 import { dataFolderActor } from '../../src/node/people/people.ts';
 import type { AckInfo, EscalationStep } from '../../src/protocol/views.ts';
 import type { AlarmRow } from '../../src/store/store.ts';
-import { createPair, draft, eventually, type Pair } from '../support/pair.ts';
+import { createPair, draft, eventually, flashReport, type Pair } from '../support/pair.ts';
 import { freePort } from '../support/ports.ts';
 import { dropSchemas, TEST_POSTGRES } from '../support/postgres.ts';
 
@@ -422,6 +422,22 @@ describe.each(['sqlite', 'postgres'] as const)('incidents and escalation on %s',
     );
     expect(notOwner.status).toBe(409);
     expect(notOwner.body.error.code).toBe('E_CONFLICT');
+    // The same acts sent as plain messages are refused alike: both nodes would ignore them.
+    const closedByOther = await api(
+      'cn',
+      'POST',
+      '/api/v1/messages',
+      { to: ['us'], message: draft({ type: 'incident.close', incident, text: undefined }) },
+      tokens.olga,
+    );
+    expect(closedByOther.status).toBe(409);
+    expect(closedByOther.body.error.message).toContain(`"us" reported incident ${incident}`);
+    const reportedAgain = await api('us', 'POST', '/api/v1/messages', {
+      to: ['cn'],
+      message: flashReport({ incident }),
+    });
+    expect(reportedAgain.status).toBe(409);
+    expect(reportedAgain.body.error.message).toContain('was reported already');
     const changed = await api('us', 'POST', `/api/v1/incidents/${incident}/state`, {
       desk: 'ops',
       to: 'investigating',

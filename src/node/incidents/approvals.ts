@@ -25,6 +25,7 @@ import type { Node } from '../core/node.ts';
 import type { Peers } from '../core/peers.ts';
 import type { People } from '../people/people.ts';
 import type { Actor } from '../people/trail.ts';
+import { incidentActProblem, loadIncident } from './incidents.ts';
 
 /** Who acts: their account and role, and how the audit trail names them. */
 /** A last check of a decision, run after every other has passed (a second factor). */
@@ -123,6 +124,12 @@ export class Approvals {
         'approvals are recorded by the node when an officer approves a draft, not given by its author',
       );
     for (const party of to) this.#parts.peers.pinned(party);
+    if (message.incident !== undefined) {
+      const { store, config } = this.#parts;
+      const known = await loadIncident(store, config.party, message.incident);
+      const problem = incidentActProblem(known?.view, message);
+      if (problem) throw new ProtocolError('E_CONFLICT', problem);
+    }
     const rules = options.template?.preApproved ? [] : this.rulesFor(message);
     // A held draft is checked now as its release will check it, so an approval never meets a bad
     // body; a message released at once is checked by the release itself.

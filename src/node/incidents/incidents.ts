@@ -131,6 +131,37 @@ export function deriveIncident(
   };
 }
 
+/** Acts only the incident's owner sends: the peer ignores them from the other side. */
+const OWNERS_ACTS: ReadonlySet<Body['type']> = new Set([
+  'incident.update',
+  'incident.close',
+  'incident.retract',
+]);
+
+/**
+ * Why this node may not send `body` about an incident it knows, or undefined: a report of an
+ * incident reported already, an owner's act (update, close, retraction, a state change or decision) from the
+ * side that does not own it, or a request for a change from the side that does. Both nodes would
+ * ignore such a message; it is refused at release instead (`E_CONFLICT`).
+ */
+export function incidentActProblem(
+  view: IncidentView | undefined,
+  body: Pick<Body, 'type' | 'state'>,
+): string | undefined {
+  if (!view) return undefined;
+  const { incident, owner, ours } = view;
+  if (body.type === 'incident.report')
+    return `incident ${incident} was reported already (by "${owner}"): send an incident.update`;
+  const request = body.type === 'state' && body.state?.request === true;
+  // A change or a decision on a request is the owner's; a request is the other side's.
+  const ownersAct = OWNERS_ACTS.has(body.type) || (body.type === 'state' && !request);
+  if (ownersAct && !ours)
+    return `"${owner}" reported incident ${incident} and owns it: send a request for a change instead (hotline incident --request)`;
+  if (request && ours)
+    return `this node reported incident ${incident} and owns its state: change it (hotline incident --set) rather than request it`;
+  return undefined;
+}
+
 /** Whether `to` may follow `from` as an owner's change: any other state, none after closed. */
 export function transitionProblem(from: IncidentState, to: IncidentState): string | undefined {
   if (from === 'closed') return 'the incident is closed: no further state changes';
