@@ -125,16 +125,15 @@ const startsWithBom = (body: Uint8Array) =>
   body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf;
 
 /**
- * The text of a body. With `strictText`, bytes that are not UTF-8 are refused rather than read as
- * U+FFFD, which would store a different text than was sent.
+ * The text of a body: bytes that are not UTF-8 are refused rather than read as U+FFFD, which would
+ * store (or check a signature over) a different text than was sent (docs/protocol.md § Encodings).
  */
-function textOf(body: Buffer, strictText: boolean): string {
+function textOf(body: Buffer): string {
   if (startsWithBom(body))
     throw new ProtocolError(
       'E_MALFORMED',
       'the body starts with a byte-order mark (EF BB BF); send the JSON without it',
     );
-  if (!strictText) return body.toString('utf8');
   try {
     return strictUtf8.decode(body);
   } catch {
@@ -156,10 +155,10 @@ function hasLoneSurrogate(value: unknown): boolean {
 }
 
 /**
- * Parses a JSON text already scanned within bounds; refuses prototype keys as Fastify does, and
- * with `strictText` a string escaping half a UTF-16 pair (`"\ud800"`), which is not text.
+ * Parses a JSON text already scanned within bounds; refuses prototype keys as Fastify does, and a
+ * string escaping half a UTF-16 pair (`"\ud800"`), which is not text.
  */
-export function parseBounded(text: string, strictText = false): unknown {
+export function parseBounded(text: string): unknown {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -168,7 +167,7 @@ export function parseBounded(text: string, strictText = false): unknown {
   }
   if (POISON.test(text) && hasPoisonKey(value))
     throw new ProtocolError('E_MALFORMED', 'the body has a __proto__ or constructor key');
-  if (strictText && SURROGATE_ESCAPE.test(text) && hasLoneSurrogate(value))
+  if (SURROGATE_ESCAPE.test(text) && hasLoneSurrogate(value))
     throw new ProtocolError(
       'E_MALFORMED',
       'the body has a lone surrogate (a \\ud800 to \\udfff escape without its pair), which is not text',
@@ -200,16 +199,12 @@ export function bodyHashOf(request: FastifyRequest): string | undefined {
 /**
  * Replaces the listener's JSON body parser with the bounded one: the body is scanned chunk by
  * chunk as it arrives (refused at the first byte past a bound, or past the route's body limit),
- * and parsed once complete. With `strictText`, a body that is not UTF-8 text is refused.
+ * and parsed once complete; a body that is not UTF-8 text is refused.
  */
-export function installBoundedJson(
-  app: FastifyInstance,
-  bounds: JsonBounds,
-  strictText: boolean,
-): void {
+export function installBoundedJson(app: FastifyInstance, bounds: JsonBounds): void {
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', (request, payload, done) => {
-    readBounded(request, payload, bounds, strictText).then(
+    readBounded(request, payload, bounds).then(
       (body) => done(null, body),
       (error: Error) => done(error, undefined),
     );
@@ -225,7 +220,6 @@ function readBounded(
   request: FastifyRequest,
   payload: NodeJS.ReadableStream,
   bounds: JsonBounds,
-  strictText: boolean,
 ): Promise<unknown> {
   const limit = request.routeOptions.bodyLimit ?? Number.POSITIVE_INFINITY;
   const declared = Number(request.headers['content-length']);
@@ -259,7 +253,7 @@ function readBounded(
       if ((request.routeOptions.config as { hashBody?: boolean } | undefined)?.hashBody)
         bodyHashes.set(request, createHash('sha256').update(body).digest('hex'));
       try {
-        finish(undefined, parseBounded(textOf(body, strictText), strictText));
+        finish(undefined, parseBounded(textOf(body)));
       } catch (e) {
         finish(e as Error);
       }

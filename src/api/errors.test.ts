@@ -316,15 +316,24 @@ describe('a mistake sent to a real operator route is answered in a sentence, E_M
   });
 });
 
-test('a peer’s listener takes text as it did: the UTF-8 check is the operator listener’s', async () => {
-  const app = listenerApp(pino({ level: 'silent' }), undefined, { strictText: false });
+test('every listener refuses a body that is not UTF-8 text, as the protocol says a decoder must', async () => {
+  const app = listenerApp(pino({ level: 'silent' }));
   app.post('/echo', async (request) => ({ got: request.body }));
-  const answer = await app.inject({
-    method: 'POST',
-    url: '/echo',
-    headers: { 'content-type': 'application/json' },
-    payload: '{"s":"\\ud800"}',
-  });
-  expect(answer.statusCode).toBe(200);
+  const post = (payload: string | Buffer) =>
+    app.inject({
+      method: 'POST',
+      url: '/echo',
+      headers: { 'content-type': 'application/json' },
+      payload,
+    });
+  for (const payload of [
+    '{"s":"\\ud800"}',
+    Buffer.from([0x7b, 0x22, 0x73, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d]),
+  ]) {
+    const answer = await post(payload);
+    expect(answer.statusCode).toBe(400);
+    expect(answer.json().error.code).toBe('E_MALFORMED');
+  }
+  expect((await post('{"s":"\\ud83d\\ude00 ok"}')).json()).toEqual({ got: { s: '😀 ok' } });
   await app.close();
 });

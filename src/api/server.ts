@@ -59,14 +59,12 @@ const ajv = {
 /**
  * A listener's Fastify instance: JSON bodies bounded before they are parsed, requests cut off when
  * they arrive too slowly, a connection cap, one error shape, handlers typed by schema, and
- * answers a browser neither sniffs nor caches. `strictText` refuses a body that is not UTF-8 text
- * (docs/errors.md § E_MALFORMED); listeners that peers call leave it off, so what a peer's node
- * sends is taken as before.
+ * answers a browser neither sniffs nor caches. A body that is not UTF-8 text is refused on every
+ * listener (docs/protocol.md § Encodings: a decoder MUST refuse malformed UTF-8).
  */
 export function listenerApp(
   logger: Logger,
   limits: HttpLimits = DEFAULT_HTTP_LIMITS,
-  { strictText = true }: { strictText?: boolean } = {},
 ): App {
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -83,7 +81,7 @@ export function listenerApp(
     ajv,
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.server.maxConnections = limits.maxConnections;
-  installBoundedJson(app, limits, strictText);
+  installBoundedJson(app, limits);
   // Bodies are JSON only: plain text would reach a schema as a string ("must be object").
   app.removeContentTypeParser('text/plain');
   app.addHook('onSend', async (_request, reply, payload) => {
@@ -130,7 +128,7 @@ function hostName(header: string): string {
 
 export async function federationServer(given: ApiServices): Promise<App> {
   const logger = given.logger.child({ listener: 'federation' });
-  const app = listenerApp(logger, given.config.http, { strictText: false });
+  const app = listenerApp(logger, given.config.http);
   if (given.tls)
     installPinnedTls(app, {
       tls: given.tls,

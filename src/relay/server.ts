@@ -76,7 +76,7 @@ export async function relayServer(options: RelayOptions): Promise<{
 }> {
   mkdirSync(options.data, { recursive: true });
   const boxes = new Mailboxes(join(options.data, 'relay.db'), options.limits);
-  const app = listenerApp(options.logger, options.http, { strictText: false });
+  const app = listenerApp(options.logger, options.http);
   app.addHook('onClose', async () => boxes.close());
 
   const cards = new Map(options.cards.map((c) => [c.party, c]));
