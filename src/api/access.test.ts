@@ -296,6 +296,26 @@ describe('authorization on the operator listener', () => {
     expect((await login('olga')).csrf).toBeTruthy();
   });
 
+  test('a webhook’s URL, its secret, is shown whole to admins only', async () => {
+    const secret = 'https://user:pass@hooks.example:8443/services/T0/B0/s3cr3t?token=abc';
+    await us().people.roster.putStaff(dataFolderActor(), 'ops', 'oscar', [
+      { kind: 'console' },
+      { kind: 'webhook', url: secret },
+    ]);
+    const urls = async (role: string) => {
+      const answer = await call('GET', '/api/v1/desks', { headers: bearer(role) });
+      const desks = answer.body as unknown as Array<{
+        staff: Array<{ user: string; routes: Array<{ url?: string }> }>;
+      }>;
+      return desks.flatMap((d) => d.staff.flatMap((s) => s.routes.flatMap((r) => r.url ?? [])));
+    };
+    expect(await urls('admin')).toContain(secret);
+    for (const role of ['operator', 'officer']) {
+      expect(await urls(role)).toContain('https://hooks.example:8443/…');
+      expect(JSON.stringify(await urls(role))).not.toMatch(/s3cr3t|pass|token/);
+    }
+  });
+
   test('a denied call is in the audit trail', async () => {
     await call('GET', '/api/v1/users', { headers: bearer('operator') });
     const [entry] = await us().people.trail.list({ action: 'access.denied', limit: 1 });

@@ -196,7 +196,21 @@ export const peopleRoutes = routes('people-routes', ['people'], async (app) => {
 
   // desks and roster
 
-  app.get('/api/v1/desks', { schema: { tags: ['roster'] } }, async () => roster.desks());
+  // A webhook's URL is its secret (a token in its path, query or user info): admins, who set it,
+  // see it whole; others see where it goes.
+  app.get('/api/v1/desks', { schema: { tags: ['roster'] } }, async (request) => {
+    const desks = await roster.desks();
+    if (principalOf(request).role === 'admin') return desks;
+    return desks.map((desk) => ({
+      ...desk,
+      staff: desk.staff.map((s) => ({
+        ...s,
+        routes: s.routes.map((r) =>
+          r.kind === 'webhook' ? { ...r, url: webhookOrigin(r.url) } : r,
+        ),
+      })),
+    }));
+  });
 
   app.post(
     '/api/v1/desks',
@@ -329,3 +343,12 @@ export const peopleRoutes = routes('people-routes', ['people'], async (app) => {
     return report;
   });
 });
+
+/** A webhook URL as those who may not hold its secret see it: its scheme, host and port. */
+function webhookOrigin(url: string): string {
+  try {
+    return `${new URL(url).origin}/…`;
+  } catch {
+    return '…';
+  }
+}
