@@ -14,7 +14,11 @@ export function registerAudit(program: Command): void {
     )
     .addOption(new Option('--data <dir>', 'the node data folder').makeOptionMandatory())
     .requiredOption('--out <file>', 'the bundle file to write (JSON Lines)')
-    .option('--no-bodies', 'leave out the plain bodies (every proof still holds)')
+    .addOption(
+      new Option('--no-bodies', 'leave out the plain bodies (every proof still holds)').conflicts(
+        'includeRed',
+      ),
+    )
     .option(
       '--include-red',
       'include TLP:RED bodies (withheld by default); recorded in the ledger, needs --reason',

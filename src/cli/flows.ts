@@ -196,6 +196,9 @@ export function registerFlows(program: Command): void {
         throw new CliError('the action is accept, decline or propose');
       if (action === 'propose' && !o.at)
         throw new CliError('propose needs --at, the time proposed');
+      const proposing = ['at', 'minutes', 'medium'].find((option) => o[option] !== undefined);
+      if (action !== 'propose' && proposing)
+        throw new CliError(`--${proposing} goes with propose, not ${action}`);
       const sent = await callNode(
         o.data,
         'POST',

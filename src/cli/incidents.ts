@@ -192,6 +192,13 @@ export function registerIncidents(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (id: string, o) => {
       const path = `/api/v1/incidents/${q(messageId(id))}`;
+      const acts = o.set ?? o.request ?? o.accept ?? o.decline ?? o.retract;
+      if (o.out && !o.export) throw new CliError('--out goes with --export: nothing is exported');
+      const loose = ['text', 'cite'].find((w) => (w === 'cite' ? o.cite.length : o[w]));
+      if (loose && !acts)
+        throw new CliError(
+          `--${loose} goes with an action (--set, --request, --accept, --decline or --retract)`,
+        );
       if (o.export) {
         const exported = (await callNode(
           o.data,

@@ -121,8 +121,23 @@ export function registerPeople(program: Command): void {
       wholeNumber('--expires-days', 1, 3650),
     )
     .option('--out <file>', 'write the token to this file (mode 600) instead of printing it')
-    .option('--list', 'list the user’s tokens instead')
-    .option('--revoke <id>', 'revoke the token with this id instead')
+    .addOption(
+      new Option('--list', 'list the user’s tokens instead').conflicts([
+        'revoke',
+        'scope',
+        'label',
+        'expiresDays',
+        'out',
+      ]),
+    )
+    .addOption(
+      new Option('--revoke <id>', 'revoke the token with this id instead').conflicts([
+        'scope',
+        'label',
+        'expiresDays',
+        'out',
+      ]),
+    )
     .option('--json', 'print JSON')
     .action(async (name: string, o) => {
       if (o.list) {
@@ -185,7 +200,14 @@ export function registerPeople(program: Command): void {
       wholeNumber('--limit', 1, 10_000),
       50,
     )
-    .option('--verify', 'check every entry against its ledger anchor instead')
+    .addOption(
+      new Option('--verify', 'check every entry against its ledger anchor instead').conflicts([
+        'actor',
+        'action',
+        'since',
+        'limit',
+      ]),
+    )
     .option('--json', 'print JSON')
     .action(async (o) => {
       if (o.verify) {

@@ -398,10 +398,10 @@ describe('the hotline CLI, end to end', () => {
 
   test('cap writes a CAP 1.2 alert valid against the schema, TLP:RED left out', async () => {
     const incident = uuidv7();
-    const report = (tlp: string, text: string) => ({
+    const report = (tlp: string, text: string, type = 'incident.report') => ({
       to: ['cn'],
       message: {
-        type: 'incident.report',
+        type,
         incident,
         precedence: 'flash',
         status: 'exercise',
@@ -421,7 +421,11 @@ describe('the hotline CLI, end to end', () => {
       },
     });
     await us.api('POST', '/api/v1/messages', report('red', 'Secret detail.'));
-    await us.api('POST', '/api/v1/messages', report('amber', 'Model no longer obeys shutdown.'));
+    await us.api(
+      'POST',
+      '/api/v1/messages',
+      report('amber', 'Model no longer obeys shutdown.', 'incident.update'),
+    );
     const out = join(root, 'alert.xml');
     const r = await hotlineOk(['cap', incident, '--data', us.dir, '--out', out]);
     expect(r.stderr).toContain('CAP 1.2 alert of 1 message(s); 1 TLP:RED message(s) left out');
@@ -570,6 +574,28 @@ describe('the hotline CLI, end to end', () => {
         expect(r.code, args[0]).not.toBe(0);
         expect(oneLine(r.stderr)).toBe(line);
       }
+  }, 60_000);
+
+  test('options that do not go together are refused in one line, not ignored', async () => {
+    const id = '01937a8e-4f00-7000-8000-000000000001';
+    for (const [args, said] of [
+      [['user', 'token', 'admin', '--list', '--revoke', 'abc'], "'--list' cannot be used with"],
+      [['audit', '--verify', '--actor', 'admin'], "'--verify' cannot be used with"],
+      [
+        ['export', '--out', join(root, 'x.jsonl'), '--no-bodies', '--include-red'],
+        "'--no-bodies' cannot be used with option '--include-red'",
+      ],
+      [['incident', id, '--out', join(root, 'x.json')], '--out goes with --export'],
+      [['incident', id, '--text', 'hello'], '--text goes with an action'],
+      [
+        ['conference', 'answer', 'cn', id, 'decline', '--at', '2031-01-01T10:00Z'],
+        '--at goes with propose, not decline',
+      ],
+    ] as const) {
+      const r = await hotline([...args, '--data', us.dir]);
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.stderr.split('\n')[0], args.join(' ')).toContain(said);
+    }
   }, 60_000);
 
   test('a number option out of its range is refused in one line naming it, before the node is asked', async () => {
