@@ -62,10 +62,7 @@ const ajv = {
  * answers a browser neither sniffs nor caches. A body that is not UTF-8 text is refused on every
  * listener (docs/protocol.md § Encodings: a decoder MUST refuse malformed UTF-8).
  */
-export function listenerApp(
-  logger: Logger,
-  limits: HttpLimits = DEFAULT_HTTP_LIMITS,
-): App {
+export function listenerApp(logger: Logger, limits: HttpLimits = DEFAULT_HTTP_LIMITS): App {
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
