@@ -631,15 +631,18 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-/** The command names on the way to a leaf, or the first word that names no command. */
-function unknownCommand(args: readonly string[]): string | undefined {
+/**
+ * The first word that names no command (`hotline help …` read as the words after it), and the
+ * command it was given to, whose help lists the right ones; undefined when every word names one.
+ */
+function unknownCommand(args: readonly string[]): { words: string; parent: string } | undefined {
   let command: Command = program;
   const path: string[] = [];
-  for (const word of args) {
+  for (const word of args[0] === 'help' ? args.slice(1) : args) {
     if (word.startsWith('-') || !command.commands.length || word === 'help') return undefined;
     const next = command.commands.find((c) => c.name() === word || c.aliases().includes(word));
+    if (!next) return { words: [...path, word].join(' '), parent: ['hotline', ...path].join(' ') };
     path.push(word);
-    if (!next) return path.join(' ');
     command = next;
   }
   return undefined;
@@ -670,7 +673,8 @@ const KNOWN = new Set([
 
 try {
   const unknown = unknownCommand(process.argv.slice(2));
-  if (unknown) throw new CliError(`unknown command "${unknown}" (see "hotline --help")`);
+  if (unknown)
+    throw new CliError(`unknown command "${unknown.words}" (see "${unknown.parent} --help")`);
   await program.parseAsync(process.argv);
 } catch (e) {
   const error = e as Error & { code?: unknown };

@@ -537,12 +537,16 @@ describe('the hotline CLI, end to end', () => {
   }, 60_000);
 
   test('an unknown command, even with --help, exits non-zero with one line naming it', async () => {
-    for (const args of [['nosuch', '--help'], ['nosuch'], ['peer', 'nosuch']]) {
-      const r = await hotline(args);
+    for (const [args, words, help] of [
+      [['nosuch', '--help'], 'nosuch', 'hotline'],
+      [['nosuch'], 'nosuch', 'hotline'],
+      [['help', 'nosuch'], 'nosuch', 'hotline'],
+      [['peer', 'nosuch'], 'peer nosuch', 'hotline peer'],
+      [['user', 'nosuch', '--help'], 'user nosuch', 'hotline user'],
+    ] as const) {
+      const r = await hotline([...args]);
       expect(r.code, args.join(' ')).not.toBe(0);
-      expect(oneLine(r.stderr)).toBe(
-        `hotline: unknown command "${args.filter((a) => a !== '--help').join(' ')}" (see "hotline --help")`,
-      );
+      expect(oneLine(r.stderr)).toBe(`hotline: unknown command "${words}" (see "${help} --help")`);
       expect(r.stdout).toBe('');
     }
   }, 60_000);
