@@ -482,8 +482,26 @@ program
       console.log(
         `Held for a second officer (two-person rule): draft ${result.draft} — "hotline approve ${result.draft}"`,
       );
-    else console.log(releasedLine(result));
+    else {
+      console.log(releasedLine(result));
+      await warnUnreachable(o.data, o.to);
+    }
   });
+
+/**
+ * After a release: a recipient no path reaches now is said, so nobody waits for an answer that
+ * cannot come yet. The message waits in the outbox; delivery resumes when a path is back.
+ */
+async function warnUnreachable(dataDir: string, to: readonly string[]): Promise<void> {
+  const status = (await callNode(dataDir, 'GET', '/api/v1/status').catch(() => undefined)) as
+    | { peers: Array<{ party: string; paths: Array<{ state: string }> }> }
+    | undefined;
+  for (const peer of status?.peers ?? [])
+    if (to.includes(peer.party) && peer.paths.every((p) => p.state === 'down'))
+      console.error(
+        `Warning: no path reaches ${peer.party} now; the message waits in the outbox and is delivered when one is back (hotline status)`,
+      );
+}
 
 program
   .command('inbox')

@@ -676,6 +676,28 @@ describe('the hotline CLI, end to end', () => {
     expect(oneLine(card.stderr)).toMatch(/^hotline: \S+not-a-card\.json is not JSON \(.+\)$/);
   }, 60_000);
 
+  test('send to a peer no path reaches says so: the message waits in the outbox', async () => {
+    await cn.kill();
+    await until(
+      'every path to Beijing down',
+      async () =>
+        (
+          await us.api<{ peers: Array<{ party: string; paths: Array<{ state: string }> }> }>(
+            'GET',
+            '/api/v1/status',
+          )
+        ).peers
+          .find((peer) => peer.party === 'cn')
+          ?.paths.every((path) => path.state === 'down'),
+      30_000,
+    );
+    const r = await hotlineOk(['send', '--data', us.dir, '--to', 'cn', '--text', 'Are you there?']);
+    expect(r.stdout).toMatch(/^Released /);
+    expect(oneLine(r.stderr)).toBe(
+      'Warning: no path reaches cn now; the message waits in the outbox and is delivered when one is back (hotline status)',
+    );
+  }, 60_000);
+
   test('after the node is killed, its commands say it is not running, not that it does not answer', async () => {
     await us.kill();
     // The killed process had no chance to remove its node.json.
