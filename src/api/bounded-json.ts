@@ -163,7 +163,9 @@ export function parseBounded(text: string): unknown {
   try {
     value = JSON.parse(text);
   } catch (e) {
-    throw new ProtocolError('E_MALFORMED', `the body is not valid JSON: ${(e as Error).message}`);
+    // V8's sentence, one wording on every Node (Node 22+ adds where, which the position says).
+    const why = (e as Error).message.replace(/ \(line \d+ column \d+\)$/, '');
+    throw new ProtocolError('E_MALFORMED', `the body is not valid JSON: ${why}`);
   }
   if (POISON.test(text) && hasPoisonKey(value))
     throw new ProtocolError('E_MALFORMED', 'the body has a __proto__ or constructor key');
