@@ -122,6 +122,18 @@ export function redOptionsAlone(o: { includeRed?: boolean; reason?: string; desk
     );
 }
 
+/**
+ * A language tag as BCP 47 spells it (`ZH` → `zh`, `zh-hans` → `zh-Hans`: tags are not case
+ * sensitive, the node's are canonical). A value that is no tag is left for the node to refuse.
+ */
+export function canonicalLang(tag: string): string {
+  try {
+    return Intl.getCanonicalLocales(tag)[0] ?? tag;
+  } catch {
+    return tag;
+  }
+}
+
 /** A JSON file the user named, parsed, or a one-line error naming it. */
 export function readJsonFile(file: string): unknown {
   const text = readFileSync(file, 'utf8');

@@ -15,6 +15,7 @@ import { CliError, callNode, toPinned } from './client.ts';
 import { registerFlows } from './flows.ts';
 import { registerIncidents } from './incidents.ts';
 import {
+  canonicalLang,
   checkDataFolder,
   checkFiles,
   readJsonFile,
@@ -673,6 +674,13 @@ program.hook('preAction', (_program, action) => {
   const data = action.opts().data as unknown;
   if (typeof data === 'string' && !CREATES_DATA.has(action.name())) checkDataFolder(data);
   checkFiles(action);
+  const lang = action.getOptionValue('lang') as unknown;
+  if (typeof lang === 'string')
+    action.setOptionValueWithSource(
+      'lang',
+      canonicalLang(lang),
+      action.getOptionValueSource('lang'),
+    );
 });
 
 /** Errors whose message is the one-line reason to show; anything else is a bug, said so. */

@@ -452,6 +452,10 @@ describe('the hotline CLI, end to end', () => {
     expect(check.stdout).toMatch(
       /^OK: vocabulary 2026\.3, hash [0-9a-f]{64}\n102 entries in en, zh; /,
     );
+    // Language tags are not case sensitive: ZH is zh.
+    const shown = await hotlineOk(['vocabulary', 'show', 'category.other', '--lang', 'ZH']);
+    expect(shown.stdout).toContain('category.other  其他');
+    expect(shown.stdout).not.toContain('⚠ no text in this language');
     const bad = join(root, 'bad-stix.json');
     writeFileSync(bad, JSON.stringify({ type: 'bundle', id: 'bundle--1', objects: [] }));
     const stix = await hotline(['stix', bad]);
