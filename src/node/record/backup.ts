@@ -147,16 +147,21 @@ function checkCopy(file: string, party: string): number {
       throw new BackupError(
         `${file} is the backup of another party's node (${owner ? `"${owner}"` : `it pins "${party}" as a peer`}), not of "${party}"`,
       );
-    const row = copy.prepare("SELECT value FROM meta WHERE key = 'ledger_size'").get() as
-      | { value: string }
-      | undefined;
-    return Number(row?.value ?? 0);
+    return ledgerSizeOf(copy);
   } catch (e) {
     if (e instanceof BackupError) throw e;
     throw new BackupError(`${file} is not a Hotline backup: ${(e as Error).message}`);
   } finally {
     copy.close();
   }
+}
+
+/** The size of the ledger a copy of the records holds. */
+function ledgerSizeOf(copy: Database.Database): number {
+  const row = copy.prepare("SELECT value FROM meta WHERE key = 'ledger_size'").get() as
+    | { value: string }
+    | undefined;
+  return Number(row?.value ?? 0);
 }
 
 async function backupSqlite(db: string, to: string) {
@@ -172,10 +177,7 @@ async function backupSqlite(db: string, to: string) {
   try {
     const check = copy.pragma('integrity_check', { simple: true });
     if (check !== 'ok') throw new BackupError(`the copy fails its integrity check: ${check}`);
-    const row = copy.prepare("SELECT value FROM meta WHERE key = 'ledger_size'").get() as
-      | { value: string }
-      | undefined;
-    return { backend: 'sqlite' as const, ledgerSize: Number(row?.value ?? 0) };
+    return { backend: 'sqlite' as const, ledgerSize: ledgerSizeOf(copy) };
   } finally {
     copy.close();
   }
