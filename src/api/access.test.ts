@@ -85,6 +85,7 @@ const bearer = (role: string) => ({ authorization: `Bearer ${tokens[role]}` });
 const MATRIX: Array<[route: string, allowed: string, path: string, body?: unknown]> = [
   ['GET /openapi.json', '-ofa', '/openapi.json'],
   ['GET /metrics', '-ofa', '/metrics'],
+  ['GET /healthz', '-ofa', '/healthz'],
   // The console's files; a path under /api/ naming no route is its 404, built or not.
   ['GET /*', '-ofa', '/api/v1/no-such-route'],
   ['POST /api/v1/session', '-ofa', '/api/v1/session', {}],

@@ -34,6 +34,8 @@ export const ACCESS: Record<string, Rule> = {
   // The console's files (web/dist): public, as a login page must be; the data is behind the API.
   'GET /*': 'public',
   'GET /metrics': 'public',
+  // For load balancers and monitors: says only whether the node and its store answer.
+  'GET /healthz': 'public',
   'POST /api/v1/session': 'public',
   'DELETE /api/v1/session': 'signed-in',
   'GET /api/v1/me': 'signed-in',

@@ -21,6 +21,7 @@ import { consoleRoutes } from './console.ts';
 import { installErrorHandler } from './errors.ts';
 import { factorRoutes } from './factors.ts';
 import { federationRoutes } from './federation.ts';
+import { healthRoutes } from './health.ts';
 import { liveRoutes } from './live.ts';
 import { operatorRoutes } from './operator.ts';
 import { peopleRoutes } from './people.ts';
@@ -140,6 +141,7 @@ export async function federationServer(given: ApiServices): Promise<App> {
     given.metrics.federationRequests.inc({ route, method: request.method });
   });
   await app.register(services, given);
+  await app.register(healthRoutes);
   await app.register(federationRoutes);
   return app;
 }
@@ -162,6 +164,7 @@ export async function operatorServer(given: ApiServices): Promise<App> {
   await installAccess(app, { people: given.people });
   await app.register(swagger, OPENAPI as never);
   await app.register(services, given);
+  await app.register(healthRoutes);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
     reply.header('content-type', given.metrics.registry.contentType);

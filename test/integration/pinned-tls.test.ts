@@ -110,6 +110,18 @@ describe('two nodes on version 2', () => {
     expect(asUk.status).toBe(400);
     expect(asUk.body).toMatchObject({ error: { code: 'E_MALFORMED' } });
   }, 30_000);
+
+  test("a peer's health probe is answered on its pinned certificate, and no one else's", async () => {
+    const probe = await federationRequest(pair.cn.listen, '/healthz', tlsOf(pair.us.dir));
+    expect(probe.status).toBe(200);
+    expect(probe.body).toEqual({ status: 'ok' });
+    // The listener stays closed to unpinned connections, probes included.
+    const anonymous = await federationRequest(pair.cn.listen, '/healthz', undefined).then(
+      () => 'answered',
+      () => 'refused',
+    );
+    expect(anonymous).toBe('refused');
+  }, 30_000);
 });
 
 describe('a TLS-terminating proxy in the middle', () => {
