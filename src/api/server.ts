@@ -23,6 +23,7 @@ import { factorRoutes } from './factors.ts';
 import { federationRoutes } from './federation.ts';
 import { healthRoutes } from './health.ts';
 import { liveRoutes } from './live.ts';
+import { OPENAPI } from './openapi.ts';
 import { operatorRoutes } from './operator.ts';
 import { peopleRoutes } from './people.ts';
 import { claimedParties, installPinnedTls } from './pinned-tls.ts';
@@ -145,18 +146,6 @@ export async function federationServer(given: ApiServices): Promise<App> {
   await app.register(federationRoutes);
   return app;
 }
-const OPENAPI = {
-  openapi: {
-    info: { title: 'Hotline operator API', version: '1' },
-    components: {
-      securitySchemes: {
-        token: { type: 'http', scheme: 'bearer' },
-        session: { type: 'apiKey', in: 'cookie', name: '__Host-hotline-session' },
-      },
-    },
-    security: [{ token: [] }, { session: [] }],
-  },
-} as const;
 
 export async function operatorServer(given: ApiServices): Promise<App> {
   const app = listenerApp(given.logger.child({ listener: 'operator' }), given.config.http);
