@@ -1,7 +1,8 @@
 import { Type } from '@sinclair/typebox';
+import Database from 'better-sqlite3';
 import Fastify from 'fastify';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { type OneNode, openNode } from '../../test/support/node.ts';
 import { draft } from '../../test/support/pair.ts';
 import { readToken } from '../node/core/data.ts';
@@ -26,6 +27,36 @@ test('a change refused by a replica’s fencing check is a conflict to send agai
     },
   });
   await app.close();
+});
+
+test('the store failing under an operator request is 503 E_STORE, as a probe or a script can tell; a bug stays 500', async () => {
+  const node = await openNode();
+  try {
+    const auth = { authorization: `Bearer ${readToken(node.dir)}` };
+    const inbox = () =>
+      node.operator.inject({ method: 'GET', url: '/api/v1/inbox', headers: auth });
+    const fail = vi.spyOn(node.store, 'listInbox');
+    fail.mockRejectedValueOnce(new Database.SqliteError('disk I/O error', 'SQLITE_IOERR'));
+    const failed = await inbox();
+    expect(failed.statusCode).toBe(503);
+    expect(failed.json()).toEqual({
+      error: {
+        code: 'E_STORE',
+        message: "this node's store failed under this request; the node log says why",
+      },
+    });
+    // A constraint the change broke, or a SyntaxError, is the node's own bug: not the store's.
+    fail.mockRejectedValueOnce(
+      new Database.SqliteError('UNIQUE constraint failed', 'SQLITE_CONSTRAINT_UNIQUE'),
+    );
+    expect((await inbox()).json().error.code).toBe('E_INTERNAL');
+    fail.mockRejectedValueOnce(new SyntaxError('Unexpected token'));
+    expect((await inbox()).statusCode).toBe(500);
+    expect((await inbox()).statusCode).toBe(200);
+  } finally {
+    vi.restoreAllMocks();
+    await node.close();
+  }
 });
 
 test('a request breaking its schema names the field in words where its type has them, not a pattern', async () => {

@@ -5,6 +5,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { FencedError } from '../node/core/leadership.ts';
 import { type ErrorCode, ProtocolError } from '../protocol/errors.ts';
+import { isStoreFailure } from '../store/damage.ts';
 import { malformedSentence, type SchemaFailure } from './malformed.ts';
 
 export const HTTP_STATUS: Record<ErrorCode, number> = {
@@ -93,6 +94,16 @@ export function installErrorHandler(app: FastifyInstance): void {
             'this replica stopped leading while the change was being committed: nothing of it was kept; send it again',
         },
       });
+    // The node's own store failing is not the caller's mistake nor an unknown bug: 503, as docs say.
+    if (isStoreFailure(error)) {
+      request.log.error({ err: error }, 'the store failed under a request');
+      return reply.status(HTTP_STATUS.E_STORE).send({
+        error: {
+          code: 'E_STORE',
+          message: "this node's store failed under this request; the node log says why",
+        },
+      });
+    }
     const fe = error as FastifyError;
     if (fe.validation) {
       const message = malformedSentence(fe.validationContext, fe.validation as SchemaFailure[]);

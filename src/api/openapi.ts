@@ -79,11 +79,14 @@ function errorsOf(method: string, path: string, operation: Operation): Map<numbe
     'E_BAD_HOST: this listener does not answer for the Host given (add the name to http.operatorHosts)',
   );
   errors.set(500, 'E_INTERNAL: an unexpected failure; the node log has the details');
-  if (named.has('incident') || (named.has('party') && named.has('id')))
-    errors.set(
-      503,
-      'E_STORE: the stored copy of a message this route reads no longer matches its signed header: it is withheld, and an integrity alarm is raised',
-    );
+  const damaged =
+    named.has('incident') || (named.has('party') && named.has('id'))
+      ? '; or the stored copy of a message this route reads no longer matches its signed header: it is withheld, and an integrity alarm is raised'
+      : '';
+  errors.set(
+    503,
+    `E_STORE: this node's store failed under the request (the node log says why)${damaged}`,
+  );
   return errors;
 }
 

@@ -67,6 +67,17 @@ export function isStoreError(e: unknown): boolean {
 }
 
 /**
+ * The database itself failing under a request (a damaged page, a failing or full disk, a
+ * PostgreSQL server error): `isStoreError` less what a bug throws too (a SyntaxError) and a
+ * constraint the change itself broke (SQLite `SQLITE_CONSTRAINT_*`, PostgreSQL class 23).
+ */
+export function isStoreFailure(e: unknown): boolean {
+  if (!isStoreError(e) || e instanceof SyntaxError) return false;
+  const code = String((e as { code?: unknown }).code);
+  return !code.startsWith('SQLITE_CONSTRAINT') && !/^23[0-9A-Z]{3}$/.test(code);
+}
+
+/**
  * A write refused for a key already taken (PostgreSQL SQLSTATE 23505): on replicas, another one
  * stored the same row first.
  */
