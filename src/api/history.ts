@@ -7,7 +7,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import { loadIncident } from '../node/incidents/incidents.ts';
-import { Code, Lang, OneOf, PartyId } from '../protocol/common.ts';
+import { Code, Lang, OneOf, PartyId, rangeProblem } from '../protocol/common.ts';
 import { ProtocolError } from '../protocol/errors.ts';
 import { PRECEDENCES, STATUSES } from '../protocol/values.ts';
 import type { IncidentView, ReadableText, SearchHit } from '../protocol/views.ts';
@@ -68,6 +68,14 @@ export const historyRoutes = routes(
         const { q, lang = 'en', limit = '50', ...filters } = request.query;
         const from = instant(filters.from, false);
         const to = instant(filters.to, true);
+        const reversed =
+          from &&
+          to &&
+          rangeProblem(
+            { name: 'querystring/from', given: filters.from as string, at: from },
+            { name: 'querystring/to', given: filters.to as string, at: to },
+          );
+        if (reversed) throw new ProtocolError('E_MALFORMED', `request ${reversed}`);
         const rows = await store.search({
           ...filters,
           ...(q ? { text: q } : {}),

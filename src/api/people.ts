@@ -5,7 +5,8 @@
 import { Type } from '@sinclair/typebox';
 import { ROLES, SCOPES } from '../node/people/accounts.ts';
 import { DeskId, DeskName, UserName } from '../node/people/roster.ts';
-import { Instant, OneOf, Written } from '../protocol/common.ts';
+import { Instant, OneOf, rangeProblem, Written, whenProblem } from '../protocol/common.ts';
+import { ProtocolError } from '../protocol/errors.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import { ContactRoute, HandoverItem } from '../protocol/roster.ts';
 import type { Me, SecondFactorAsked, SessionView } from '../protocol/views.ts';
@@ -15,6 +16,8 @@ import { routes } from './services.ts';
 
 const Password = Type.String({ minLength: 1, maxLength: 1024 });
 const strict = { additionalProperties: false } as const;
+const DAY_MS = 86_400_000;
+const WEEK_MS = 7 * DAY_MS;
 const TokenId = Type.String({
   pattern: '^[0-9a-f]{16}$',
   description: 'a token id (16 lowercase hex digits, as `hotline token list` shows)',
@@ -256,12 +259,25 @@ export const peopleRoutes = routes('people-routes', ['people'], async (app) => {
     '/api/v1/desks/:desk/shifts',
     { schema: { params: ByDesk, querystring: RangeQuery, tags: ['roster'] } },
     async (request) => {
-      const q = request.query;
-      const now = clock().getTime();
+      const { from, to } = request.query;
+      if (from && to) {
+        const reversed = rangeProblem(
+          { name: 'querystring/from', given: from, at: from },
+          { name: 'querystring/to', given: to, at: to },
+        );
+        if (reversed) throw new ProtocolError('E_MALFORMED', `request ${reversed}`);
+      }
+      // One end alone: the week from or up to it, so a given end never falls outside the window.
+      const start = from
+        ? Date.parse(from)
+        : to
+          ? Date.parse(to) - WEEK_MS
+          : clock().getTime() - DAY_MS;
+      const end = to ? Date.parse(to) : start + (from ? WEEK_MS : DAY_MS + WEEK_MS);
       return roster.shifts(
         request.params.desk,
-        q.from ?? new Date(now - 86_400_000).toISOString(),
-        q.to ?? new Date(now + 7 * 86_400_000).toISOString(),
+        new Date(start).toISOString(),
+        new Date(end).toISOString(),
       );
     },
   );
@@ -321,6 +337,15 @@ export const peopleRoutes = routes('people-routes', ['people'], async (app) => {
     { schema: { querystring: AuditQuery, tags: ['audit'] } },
     async (request) => {
       const q = request.query;
+      const future =
+        q.since &&
+        whenProblem(
+          { name: 'querystring/since', given: q.since, at: q.since },
+          clock(),
+          'past',
+          'no entry is recorded after now',
+        );
+      if (future) throw new ProtocolError('E_MALFORMED', `request ${future}`);
       const entries = await trail.list({
         ...(q.actor === undefined ? {} : { actor: q.actor }),
         ...(q.action === undefined ? {} : { action: q.action }),

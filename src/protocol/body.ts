@@ -15,10 +15,12 @@ import {
   Label,
   Lang,
   OneOf,
+  rangeProblem,
   Slug,
   Text,
   Timestamp,
   Uuid7,
+  whenProblem,
 } from './common.ts';
 import { LIMITS } from './limits.ts';
 import {
@@ -279,8 +281,8 @@ export function emptyProblem(body: Body): string | undefined {
 
 /**
  * Why a draft's fields say something no sender should release, or undefined: a time that names
- * no real instant (30 February, 25:61), a conference time already past by `now` (the peer could
- * only decline it), or a blank conference medium. The sender's own check at release, as for
+ * no real instant (30 February, 25:61), a notice whose `until` is before its `from`, a conference
+ * time already past by `now` (the peer could only decline it), or a blank conference medium. The sender's own check at release, as for
  * `emptyProblem`; a received body is taken as it came (docs/protocol.md is the contract).
  */
 export function writtenProblem(body: Body, now: Date): string | undefined {
@@ -295,6 +297,15 @@ export function writtenProblem(body: Body, now: Date): string | undefined {
     const problem = value === undefined ? undefined : calendarProblem(value);
     if (problem) return `${path}: ${problem}`;
   }
+  const { from, until } = body.notice ?? {};
+  const range =
+    from && until
+      ? rangeProblem(
+          { name: 'notice.from', given: from, at: from },
+          { name: 'notice.until', given: until, at: until },
+        )
+      : undefined;
+  if (range) return range;
   const at = body.conference?.at;
   const past = at === undefined ? undefined : pastProblem(at, now);
   if (past) return `conference.at: ${past}`;
@@ -305,6 +316,5 @@ export function writtenProblem(body: Body, now: Date): string | undefined {
 
 /** Why a conference time cannot be proposed at `now` (it is past), or undefined. */
 export function pastProblem(at: string, now: Date): string | undefined {
-  if (Date.parse(at) >= now.getTime()) return undefined;
-  return `${at} is in the past (it is ${now.toISOString()}): propose a time to come`;
+  return whenProblem({ given: at, at }, now, 'future', 'propose a time to come');
 }

@@ -79,6 +79,50 @@ export function calendarProblem(value: string): string | undefined {
   return fault && `${value} is not a calendar ${fault.what} (${fault.why})`;
 }
 
+/** A time as a person gave it (`given`, named `name`: `--until`, `querystring/to`) and the instant it means. */
+export interface GivenTime {
+  name: string;
+  given: string;
+  /** The instant, as `Date.parse` reads it (a wire Timestamp, or a day read as its UTC start or end). */
+  at: string;
+}
+
+/**
+ * Why `from`–`until` is no range, or undefined: it ends before it starts, so a listing would answer
+ * nothing and a record would hold what cannot be. With `exclusive` (`until` not part of the range,
+ * as a shift's end) a range that ends where it starts is empty and refused too. The one check of
+ * every pair a person gives, on the CLI and the operator API; the sentence names both as given.
+ */
+export function rangeProblem(
+  from: GivenTime,
+  until: GivenTime,
+  { exclusive = false }: { exclusive?: boolean } = {},
+): string | undefined {
+  const start = Date.parse(from.at);
+  const end = Date.parse(until.at);
+  if (end > start || (end === start && !exclusive)) return undefined;
+  if (end === start)
+    return `${until.name} ${until.given} is the same time as ${from.name} ${from.given}: the range is empty; give a later ${until.name}`;
+  return `${until.name} ${until.given} is before ${from.name} ${from.given}: the range ends before it starts; give the earlier time as ${from.name}`;
+}
+
+/**
+ * Why `at` is on the wrong side of `now` for what it names, or undefined: a time `must` be
+ * `'past'` (something done: a review, a theft of keys, an entry recorded; now itself is allowed)
+ * or `'future'` (still to come: a conference, an expiry). `why` says what to give instead.
+ */
+export function whenProblem(
+  time: Omit<GivenTime, 'name'> & { name?: string },
+  now: Date,
+  must: 'past' | 'future',
+  why: string,
+): string | undefined {
+  const at = Date.parse(time.at);
+  if (must === 'past' ? at <= now.getTime() : at >= now.getTime()) return undefined;
+  const said = time.name ? `${time.name} ${time.given}` : time.given;
+  return `${said} is in the ${must === 'past' ? 'future' : 'past'} (it is ${now.toISOString()}): ${why}`;
+}
+
 /**
  * A time a person enters (operator API, console, CLI): a Timestamp that names a real instant. The
  * `calendar` keyword is checked by the operator listener's validator (src/api/server.ts) with

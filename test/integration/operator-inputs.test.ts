@@ -151,6 +151,78 @@ describe('a time entered on the operator API', () => {
   });
 });
 
+describe('a range entered on the operator API', () => {
+  test('one that ends before it starts is refused naming both ends, and nothing is stored', async () => {
+    const before = await outboxSize();
+    await refused(
+      'GET',
+      '/api/v1/desks/ops/shifts?from=2030-01-07T00:00:00.000Z&to=2030-01-01T00:00:00.000Z',
+      undefined,
+      /^request querystring\/to 2030-01-01T00:00:00\.000Z is before querystring\/from 2030-01-07T00:00:00\.000Z: the range ends before it starts; give the earlier time as querystring\/from$/,
+    );
+    await refused(
+      'GET',
+      '/api/v1/search?from=2026-12-07&to=2026-12-06T23:00Z',
+      undefined,
+      /^request querystring\/to 2026-12-06T23:00Z is before querystring\/from 2026-12-07: the range ends before it starts/,
+    );
+    await refused(
+      'POST',
+      '/api/v1/desks/ops/shifts',
+      { user: me, startsAt: '2030-01-02T08:00:00.000Z', endsAt: '2030-01-01T20:00:00.000Z' },
+      /^endsAt 2030-01-01T20:00:00\.000Z is before startsAt 2030-01-02T08:00:00\.000Z: the range ends before it starts/,
+    );
+    await refused(
+      'POST',
+      '/api/v1/desks/ops/shifts',
+      { user: me, startsAt: '2030-01-02T08:00:00.000Z', endsAt: '2030-01-02T08:00:00.000Z' },
+      /^endsAt 2030-01-02T08:00:00\.000Z is the same time as startsAt 2030-01-02T08:00:00\.000Z: the range is empty/,
+    );
+    await refused(
+      'POST',
+      '/api/v1/messages',
+      {
+        to: ['cn'],
+        message: draft({
+          type: 'notice',
+          notice: {
+            subject: 'notice.exercise',
+            from: '2030-01-07T00:00:00.000Z',
+            until: '2030-01-01T00:00:00.000Z',
+          },
+        }),
+      },
+      /notice\.until 2030-01-01T00:00:00\.000Z is before notice\.from 2030-01-07T00:00:00\.000Z/,
+    );
+    expect(await outboxSize()).toBe(before);
+    const shifts = await api('GET', '/api/v1/desks/ops/shifts?from=2030-01-01T00:00:00.000Z');
+    expect(shifts.body).toEqual([]);
+  });
+
+  test('a day-only search of one day still passes: the day runs to its end', async () => {
+    expect((await api('GET', '/api/v1/search?from=2026-12-07&to=2026-12-07')).status).toBe(200);
+  });
+});
+
+describe('a time on the wrong side of now', () => {
+  test('an audit listing since a time to come, a token already expired', async () => {
+    await refused(
+      'GET',
+      '/api/v1/audit?since=2999-01-01T00:00:00.000Z',
+      undefined,
+      /^request querystring\/since 2999-01-01T00:00:00\.000Z is in the future \(it is .+\): no entry is recorded after now$/,
+    );
+    await refused(
+      'POST',
+      `/api/v1/users/${me}/tokens`,
+      { label: 'born expired', expiresAt: '2020-01-01T00:00:00.000Z' },
+      /^expiresAt 2020-01-01T00:00:00\.000Z is in the past \(it is .+\): a token must expire in the future$/,
+    );
+    const tokens = (await api('GET', '/api/v1/tokens')).body as unknown as unknown[];
+    expect(JSON.stringify(tokens)).not.toContain('born expired');
+  });
+});
+
 /** Three spaces, a tab and a line break: nothing a person can read. */
 const BLANK = '   \t\n';
 

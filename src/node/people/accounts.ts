@@ -7,6 +7,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { type Algorithm, hash, verify } from '@node-rs/argon2';
+import { whenProblem } from '../../protocol/common.ts';
 import { ProtocolError } from '../../protocol/errors.ts';
 import type { UserView } from '../../protocol/views.ts';
 import type { PeopleStore, UserRow } from '../../store/people.ts';
@@ -597,8 +598,17 @@ export class Accounts {
         'E_MALFORMED',
         `a token of ${user.role} "${name}" may hold the scopes ${allowed.join(', ')}; not ${beyond.join(', ') || 'none'}`,
       );
-    if (options.expiresAt !== undefined && !(options.expiresAt > this.#now()))
-      throw new ProtocolError('E_MALFORMED', 'a token must expire in the future');
+    const { expiresAt } = options;
+    const expired =
+      expiresAt === undefined
+        ? undefined
+        : whenProblem(
+            { name: 'expiresAt', given: expiresAt, at: expiresAt },
+            this.#clock(),
+            'future',
+            'a token must expire in the future',
+          );
+    if (expired) throw new ProtocolError('E_MALFORMED', expired);
     const id = randomBytes(8).toString('hex');
     const secret = randomBytes(32).toString('base64url');
     const row = {

@@ -7,7 +7,7 @@
  * items from the outgoing person to the incoming one, who confirms receiving them.
  */
 import { Type } from '@sinclair/typebox';
-import { Slug, Written } from '../../protocol/common.ts';
+import { rangeProblem, Slug, Written } from '../../protocol/common.ts';
 import { ProtocolError } from '../../protocol/errors.ts';
 import { LIMITS } from '../../protocol/limits.ts';
 import type { ContactRoute, HandoverItem } from '../../protocol/roster.ts';
@@ -170,9 +170,13 @@ export class Roster {
   ): Promise<ShiftView> {
     const startsAt = iso(input.startsAt, 'startsAt');
     const endsAt = iso(input.endsAt, 'endsAt');
-    const length = Date.parse(endsAt) - Date.parse(startsAt);
-    if (length <= 0) throw new ProtocolError('E_MALFORMED', 'a shift must end after it starts');
-    if (length > MAX_SHIFT_MS)
+    const empty = rangeProblem(
+      { name: 'startsAt', given: input.startsAt, at: startsAt },
+      { name: 'endsAt', given: input.endsAt, at: endsAt },
+      { exclusive: true },
+    );
+    if (empty) throw new ProtocolError('E_MALFORMED', empty);
+    if (Date.parse(endsAt) - Date.parse(startsAt) > MAX_SHIFT_MS)
       throw new ProtocolError('E_MALFORMED', 'a shift lasts at most 7 days');
     await this.#desk(input.desk);
     const user = await this.#people.user(input.user);
