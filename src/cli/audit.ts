@@ -4,7 +4,7 @@
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { CliError, callNode } from './client.ts';
-import { redOptionsAlone } from './inputs.ts';
+import { redOptionsAlone, typedTime } from './inputs.ts';
 
 export function registerAudit(program: Command): void {
   program
@@ -93,7 +93,8 @@ export function registerAudit(program: Command): void {
     )
     .option(
       '--at <time>',
-      'count compliance as at this time (ISO 8601; default: the first bundle’s export time)',
+      'count compliance as at this time, with its zone (e.g. 2027-02-01T00:00Z; default: the first bundle’s export time)',
+      (v) => typedTime(v, '--at'),
     )
     .option(
       '--threads <n>',
@@ -123,7 +124,6 @@ export function registerAudit(program: Command): void {
       const [first, second] = results;
       const cross = first?.view && second?.view ? compareViews(first.view, second.view) : undefined;
       const at = new Date(o.at ?? first?.report.exportedAt ?? Date.now());
-      if (Number.isNaN(at.getTime())) throw new CliError(`--at ${o.at} is not a time`);
       const compliance = results.flatMap((r) =>
         r.view ? [report.complianceOf(regimes, r.view, at)] : [],
       );

@@ -146,7 +146,7 @@ export function registerFlows(program: Command): void {
     .requiredOption('--to <party>', 'the other party')
     .requiredOption(
       '--at <time>',
-      'a time proposed (repeat, at most 4)',
+      'a time proposed, to come, with its zone (e.g. 2026-12-06T14:00Z; repeat, at most 4)',
       (v, all: string[]) => [...all, typedTime(v, '--at')],
       [],
     )
@@ -184,7 +184,7 @@ export function registerFlows(program: Command): void {
     .description('accept a time the other party proposed, decline, or propose another time')
     .addOption(dataOption())
     .option('--proposal <id>', 'accept: the time accepted (default: their latest open one)')
-    .option('--at <time>', 'propose: the time proposed')
+    .option('--at <time>', 'propose: the time proposed, to come, with its zone')
     .option('--minutes <n>', 'propose: length of the call', wholeNumber('--minutes', 1, 1440))
     .option('--medium <medium>', 'propose: the medium')
     .addOption(deskOption())

@@ -1,19 +1,78 @@
 import { describe, expect, it } from 'vitest';
-import { typedTime } from './inputs.ts';
+import { typedRange, typedTime } from './inputs.ts';
 
 describe('a time typed on the command line', () => {
   it('is read in the forms people type, to the wire form', () => {
     expect(typedTime('2026-12-06T14:00Z', '--at')).toBe('2026-12-06T14:00:00.000Z');
     expect(typedTime('2026-12-06 22:00+08:00', '--at')).toBe('2026-12-06T14:00:00.000Z');
+    expect(typedTime('2026-12-06T09:00-0500', '--at')).toBe('2026-12-06T14:00:00.000Z');
     expect(typedTime('2028-02-29T23:59:59Z', '--at')).toBe('2028-02-29T23:59:59.000Z');
+    expect(typedTime('2027-02-01T00:00:00.000Z', '--at')).toBe('2027-02-01T00:00:00.000Z');
   });
 
   it('is refused when it names no real instant, not moved to the next month', () => {
     expect(() => typedTime('2027-02-30T14:00Z', '--at')).toThrow(
-      '--at: "2027-02-30T14:00Z" is not a calendar date/time (February 2027 has no day 30)',
+      'E_MALFORMED: --at: "2027-02-30T14:00Z" is not a calendar date/time (February 2027 has no day 30)',
     );
     expect(() => typedTime('2027-02-29', '--from')).toThrow(/February 2027 has no day 29/);
     expect(() => typedTime('2026-12-06 25:00+08:00', '--until')).toThrow(/hours run 00 to 23/);
     expect(() => typedTime('tomorrow', '--at')).toThrow('--at: "tomorrow" is not a time');
+    expect(() => typedTime('2026-12-06T14:00+25:00', '--at')).toThrow(/no real offset from UTC/);
+  });
+
+  it('is refused without its zone: the machine’s own zone is not assumed', () => {
+    expect(() => typedTime('2026-12-07T03:00', '--at')).toThrow(
+      'E_MALFORMED: --at: "2026-12-07T03:00" has no time zone: add Z for UTC or the offset from UTC, e.g. 2026-12-07T03:00Z or 2026-12-07T03:00+08:00',
+    );
+    expect(() => typedTime('2026-12-07 03:00:00', '--since')).toThrow(/has no time zone/);
+    expect(() => typedTime('December 7, 2026 03:00', '--at')).toThrow(/is not a time/);
+  });
+
+  it('is refused as a day alone: a day is no instant, as for the operator API', () => {
+    expect(() => typedTime('2026-12-07', '--from')).toThrow(
+      'E_MALFORMED: --from: "2026-12-07" is a day, not a time: give the time and its zone, e.g. 2026-12-07T00:00Z (the start of that day in UTC)',
+    );
+  });
+
+  it('is refused on the wrong side of now where only the past makes sense', () => {
+    const now = new Date('2026-12-07T18:00:00.000Z');
+    const must = { must: 'past', why: 'give when the keys were taken', now } as const;
+    expect(typedTime('2026-12-07T17:00Z', '--since', must)).toBe('2026-12-07T17:00:00.000Z');
+    expect(() => typedTime('2026-12-08T03:00+08:00', '--since', must)).toThrow(
+      'E_MALFORMED: --since 2026-12-08T03:00+08:00 is in the future (it is 2026-12-07T18:00:00.000Z): give when the keys were taken',
+    );
+  });
+});
+
+describe('a range typed on the command line', () => {
+  it('is refused when it ends before it starts, naming both as typed', () => {
+    expect(() =>
+      typedRange(['--from', '2026-12-07T00:00Z'], ['--until', '2026-12-01T00:00Z']),
+    ).toThrow(
+      'E_MALFORMED: --until 2026-12-01T00:00Z is before --from 2026-12-07T00:00Z: the range ends before it starts; give the earlier time as --from',
+    );
+    // The same instant in two zones: 08:00+08:00 is 00:00Z, before 01:00Z.
+    expect(() =>
+      typedRange(['--from', '2026-12-07T01:00Z'], ['--until', '2026-12-07T08:00+08:00']),
+    ).toThrow(/--until 2026-12-07T08:00\+08:00 is before --from 2026-12-07T01:00Z/);
+  });
+
+  it('is refused empty where its end is not part of it (a shift)', () => {
+    const same = ['2026-12-07T08:00Z', '2026-12-07T16:00+08:00'];
+    expect(() =>
+      typedRange(['--from', same[0]], ['--until', same[1]], { exclusive: true }),
+    ).toThrow(
+      'E_MALFORMED: --until 2026-12-07T16:00+08:00 is the same time as --from 2026-12-07T08:00Z: the range is empty; give a later --until',
+    );
+    expect(typedRange(['--from', same[0]], ['--until', same[1]])).toEqual({
+      from: '2026-12-07T08:00:00.000Z',
+      until: '2026-12-07T08:00:00.000Z',
+    });
+  });
+
+  it('takes one end alone', () => {
+    expect(typedRange(['--from', '2026-12-07T00:00Z'], ['--until', undefined])).toEqual({
+      from: '2026-12-07T00:00:00.000Z',
+    });
   });
 });

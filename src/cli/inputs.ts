@@ -7,27 +7,78 @@ import { readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { CONFIG_FILE, paths } from '../node/core/paths.ts';
-import { calendarFault } from '../protocol/common.ts';
+import { calendarFault, rangeProblem, whenProblem } from '../protocol/common.ts';
 import { CliError } from './client.ts';
 
-const TYPED_TIME = /^(\d{4}-\d{2}-\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2}))?)?/;
+/** A day, then optionally a time of day (`T` or a space), then optionally its zone. */
+const TYPED_TIME =
+  /^(\d{4}-\d{2}-\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(?:([Zz])|([+-])(\d{2}):?(\d{2}))?)?$/;
+
+/** The CLI's refusal of what was typed: the code and the node's sentence form for bad input. */
+export function malformed(sentence: string): CliError {
+  return new CliError(`E_MALFORMED: ${sentence}`, { cause: 'E_MALFORMED' });
+}
 
 /**
  * A UTC time as the wire writes it, from what a person types for `option` ("2026-12-06T14:00Z",
- * "2026-12-06 22:00+08:00"): a day or time that names no real instant (30 February, 25:00) is
- * refused, as the node refuses it, rather than moved by `Date` to the next month.
+ * "2026-12-06 22:00+08:00"). The zone is required: the parties are in different time zones, so
+ * "03:00" alone is no instant (the machine's own zone is not assumed), and a day alone is not a
+ * time either (the operator API's `Instant` takes neither). A day or time that names no real
+ * instant (30 February, 25:00) is refused, as the node refuses it, rather than moved by `Date` to
+ * the next month. With `must`, a time on the wrong side of now is refused too (`whenProblem`).
  */
-export function typedTime(text: string, option: string): string {
-  const typed = text.trim().replace(' ', 'T');
-  const m = TYPED_TIME.exec(typed);
-  const written = m && (m[2] === undefined ? m[1] : `${m[1]}T${m[2]}:${m[3]}:${m[4] ?? '00'}Z`);
-  const fault = written ? calendarFault(written) : undefined;
-  if (fault)
-    throw new CliError(`${option}: "${text}" is not a calendar ${fault.what} (${fault.why})`);
-  const ms = Date.parse(typed);
-  if (Number.isNaN(ms))
-    throw new CliError(`${option}: "${text}" is not a time (e.g. 2026-12-06T14:00Z)`);
-  return new Date(ms).toISOString();
+export function typedTime(
+  text: string,
+  option: string,
+  must?: { must: 'past' | 'future'; why: string; now?: Date },
+): string {
+  const m = TYPED_TIME.exec(text.trim());
+  if (!m) throw malformed(`${option}: "${text}" is not a time (e.g. 2026-12-06T14:00Z)`);
+  const [, day, hh, mm, ss = '00', fraction = '', utc, sign, offH, offM] = m;
+  const fault = calendarFault(hh === undefined ? `${day}` : `${day}T${hh}:${mm}:${ss}Z`);
+  if (fault) throw malformed(`${option}: "${text}" is not a calendar ${fault.what} (${fault.why})`);
+  if (hh === undefined)
+    throw malformed(
+      `${option}: "${text}" is a day, not a time: give the time and its zone, e.g. ${day}T00:00Z (the start of that day in UTC)`,
+    );
+  if (!utc && !sign)
+    throw malformed(
+      `${option}: "${text}" has no time zone: add Z for UTC or the offset from UTC, e.g. ${day}T${hh}:${mm}Z or ${day}T${hh}:${mm}+08:00`,
+    );
+  if (sign && (Number(offH) > 23 || Number(offM) > 59))
+    throw malformed(`${option}: "${text}" has no real offset from UTC (e.g. +08:00, -05:00)`);
+  const zone = sign ? `${sign}${offH}:${offM}` : 'Z';
+  const at = new Date(Date.parse(`${day}T${hh}:${mm}:${ss}${fraction}${zone}`)).toISOString();
+  const wrong =
+    must &&
+    whenProblem({ name: option, given: text, at }, must.now ?? new Date(), must.must, must.why);
+  if (wrong) throw malformed(wrong);
+  return at;
+}
+
+/**
+ * The two ends of a range typed for `from` and `until` (either may be absent), each as
+ * `typedTime` reads it; a range that ends before it starts (or, `exclusive`, where it starts) is
+ * refused naming both as typed, as the node refuses it (`rangeProblem`).
+ */
+export function typedRange(
+  from: [option: string, text: string | undefined],
+  until: [option: string, text: string | undefined],
+  how: { exclusive?: boolean } = {},
+): { from?: string; until?: string } {
+  const [fromOption, fromText] = from;
+  const [untilOption, untilText] = until;
+  const start = fromText === undefined ? undefined : typedTime(fromText, fromOption);
+  const end = untilText === undefined ? undefined : typedTime(untilText, untilOption);
+  if (start === undefined || end === undefined)
+    return { ...(start ? { from: start } : {}), ...(end ? { until: end } : {}) };
+  const problem = rangeProblem(
+    { name: fromOption, given: fromText as string, at: start },
+    { name: untilOption, given: untilText as string, at: end },
+    how,
+  );
+  if (problem) throw malformed(problem);
+  return { from: start, until: end };
 }
 
 /** A commander option parser: a whole number from `min` to `max`, or a one-line error. */

@@ -109,6 +109,112 @@ describe('hotline user, desk, roster and audit', () => {
     expect(duty.stdout).toMatch(/^Nobody is on duty at ops: no shift at "ops" covers /);
   }, 120_000);
 
+  test('a roster range that ends before it starts is refused, naming both; nothing is rostered', async () => {
+    await hotline(['desk', 'staff', 'ops', 'wang', '--data', dir]);
+    const reversed = await hotline([
+      'roster',
+      'add',
+      'ops',
+      'wang',
+      '--from',
+      '2030-01-02T08:00Z',
+      '--until',
+      '2030-01-01T20:00Z',
+      '--data',
+      dir,
+    ]);
+    expect(reversed.code).toBe(1);
+    expect(reversed.stderr).toBe(
+      'hotline: E_MALFORMED: --until 2030-01-01T20:00Z is before --from 2030-01-02T08:00Z: the range ends before it starts; give the earlier time as --from\n',
+    );
+    const local = await hotline([
+      'roster',
+      'add',
+      'ops',
+      'wang',
+      '--from',
+      '2030-01-01T08:00',
+      '--until',
+      '2030-01-01T20:00Z',
+      '--data',
+      dir,
+    ]);
+    expect(local.code).toBe(1);
+    expect(local.stderr).toMatch(
+      /^hotline: E_MALFORMED: --from: "2030-01-01T08:00" has no time zone: add Z/,
+    );
+    const listed = await hotline([
+      'roster',
+      'list',
+      'ops',
+      '--from',
+      '2030-01-03T00:00Z',
+      '--until',
+      '2030-01-01T00:00Z',
+      '--data',
+      dir,
+    ]);
+    expect(listed.code).toBe(1);
+    expect(listed.stderr).toBe(
+      'hotline: E_MALFORMED: --until 2030-01-01T00:00Z is before --from 2030-01-03T00:00Z: the range ends before it starts; give the earlier time as --from\n',
+    );
+    const all = await hotline([
+      'roster',
+      'list',
+      'ops',
+      '--from',
+      '2029-12-30T00:00Z',
+      '--data',
+      dir,
+    ]);
+    expect(all.stdout).toBe('No shifts.\n');
+  }, 120_000);
+
+  test('roster list with one end alone lists the week from or up to it', async () => {
+    const added = await hotline([
+      'roster',
+      'add',
+      'ops',
+      'wang',
+      '--from',
+      '2030-01-01T08:00+08:00',
+      '--until',
+      '2030-01-01T20:00+08:00',
+      '--data',
+      dir,
+    ]);
+    expect(added.stderr).toBe('');
+    const shift = /2030-01-01T00:00:00\.000Z to 2030-01-01T12:00:00\.000Z {2}wang/;
+    const from = await hotline([
+      'roster',
+      'list',
+      'ops',
+      '--from',
+      '2029-12-31T00:00Z',
+      '--data',
+      dir,
+    ]);
+    expect(from.stdout).toMatch(shift);
+    const until = await hotline([
+      'roster',
+      'list',
+      'ops',
+      '--until',
+      '2030-01-02T00:00Z',
+      '--data',
+      dir,
+    ]);
+    expect(until.stdout).toMatch(shift);
+  }, 120_000);
+
+  test('audit --since a time to come is refused: no entry is recorded after now', async () => {
+    const since = await hotline(['audit', '--since', '2999-01-01T00:00Z', '--data', dir]);
+    expect(since.code).toBe(1);
+    expect(since.stderr).toMatch(
+      /^hotline: E_MALFORMED: request querystring\/since 2999-01-01T00:00:00\.000Z is in the future \(it is [^)]+\): no entry is recorded after now\n$/,
+    );
+  }, 120_000);
+
   test('user unlock clears a lockout after failed logins', async () => {
     const accounts = running?.people.accounts;
     if (!accounts) throw new Error('the node is not running');

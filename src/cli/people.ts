@@ -8,7 +8,7 @@ import { type Command, Option } from 'commander';
 import { ROLES, SCOPES } from '../node/people/roles.ts';
 import type { AuditItem, Duty, HandoverView, ShiftView, TrailReport } from '../protocol/views.ts';
 import { CliError, callNode, callPeople } from './client.ts';
-import { typedTime, wholeNumber } from './inputs.ts';
+import { typedRange, typedTime, wholeNumber } from './inputs.ts';
 
 const dataOption = () => new Option('--data <dir>', 'the node data folder').makeOptionMandatory();
 
@@ -193,7 +193,7 @@ export function registerPeople(program: Command): void {
     .addOption(dataOption())
     .option('--actor <name>', 'only this actor')
     .option('--action <action>', 'only this action, e.g. login, message.view, user.add')
-    .option('--since <time>', 'only from this time on')
+    .option('--since <time>', 'only from this time on, at the latest now (e.g. 2026-12-07T08:00Z)')
     .option(
       '--limit <n>',
       'how many, newest first (at most 10000)',
@@ -300,13 +300,16 @@ export function registerPeople(program: Command): void {
     .command('add <desk> <user>')
     .description('roster a shift; shifts of one desk may not overlap')
     .addOption(dataOption())
-    .requiredOption('--from <time>', 'start, e.g. 2026-01-01T08:00Z')
-    .requiredOption('--until <time>', 'end (exclusive)')
+    .requiredOption('--from <time>', 'start, with its zone, e.g. 2026-01-01T08:00Z')
+    .requiredOption('--until <time>', 'end (exclusive), after --from, e.g. 2026-01-01T20:00Z')
     .action(async (deskId: string, name: string, o) => {
+      const { from, until } = typedRange(['--from', o.from], ['--until', o.until], {
+        exclusive: true,
+      });
       const shift = (await callPeople(o.data, 'POST', `/api/v1/desks/${q(deskId)}/shifts`, {
         user: name,
-        startsAt: typedTime(o.from, '--from'),
-        endsAt: typedTime(o.until, '--until'),
+        startsAt: from,
+        endsAt: until,
       })) as ShiftView;
       console.log(
         `Shift ${shift.id}: ${shift.user} at ${shift.desk}, ${shift.startsAt} to ${shift.endsAt}.`,
@@ -314,15 +317,18 @@ export function registerPeople(program: Command): void {
     });
   roster
     .command('list <desk>')
-    .description('shifts of a desk (default: from a day ago to a week ahead)')
+    .description(
+      'shifts of a desk (default: from a day ago to a week ahead; one end alone: a week from or to it)',
+    )
     .addOption(dataOption())
-    .option('--from <time>', 'from')
-    .option('--until <time>', 'until')
+    .option('--from <time>', 'shifts ending after this time, e.g. 2026-12-07T00:00Z')
+    .option('--until <time>', 'shifts starting before this time, not before --from')
     .option('--json', 'print JSON')
     .action(async (deskId: string, o) => {
+      const range = typedRange(['--from', o.from], ['--until', o.until]);
       const params = new URLSearchParams();
-      if (o.from) params.set('from', typedTime(o.from, '--from'));
-      if (o.until) params.set('to', typedTime(o.until, '--until'));
+      if (range.from) params.set('from', range.from);
+      if (range.until) params.set('to', range.until);
       const shifts = (await callPeople(
         o.data,
         'GET',
@@ -345,7 +351,7 @@ export function registerPeople(program: Command): void {
     .command('duty <desk>')
     .description('who is on duty at a desk now (or --at a time)')
     .addOption(dataOption())
-    .option('--at <time>', 'at this time instead of now')
+    .option('--at <time>', 'at this time instead of now, with its zone (e.g. 2026-12-07T03:00Z)')
     .option('--json', 'print JSON')
     .action(async (deskId: string, o) => {
       const at = o.at ? `?at=${q(typedTime(o.at, '--at'))}` : '';

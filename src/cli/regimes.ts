@@ -7,6 +7,7 @@ import { PRECEDENCES, STATUSES, TLPS } from '../protocol/values.ts';
 import type { ComplianceBoard } from '../protocol/views.ts';
 import { secondFactorOption, stepUpOf } from './approvals.ts';
 import { CliError, callNode, toPinned } from './client.ts';
+import { typedTime } from './inputs.ts';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -135,11 +136,14 @@ export function registerRegimes(program: Command): void {
     .command('compliance')
     .description('the compliance board: what each side owes, sent on time, late, acknowledged')
     .addOption(new Option('--data <dir>', 'the node data folder').makeOptionMandatory())
-    .option('--at <time>', 'as at this time (ISO 8601, e.g. 2027-02-01T00:00:00.000Z)')
+    .option('--at <time>', 'as at this time, with its zone (e.g. 2027-02-01T00:00Z)')
     .option('--lang <tag>', 'the language of the type names', 'en')
     .option('--json', 'print the table as JSON')
     .action(async (o) => {
-      const query = new URLSearchParams({ lang: o.lang, ...(o.at ? { at: o.at } : {}) });
+      const query = new URLSearchParams({
+        lang: o.lang,
+        ...(o.at ? { at: typedTime(o.at, '--at') } : {}),
+      });
       const board = (await callNode(
         o.data,
         'GET',
