@@ -1,5 +1,13 @@
-import { describe, expect, it } from 'vitest';
-import { typedRange, typedTime } from './inputs.ts';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hotline } from '../../test/integration/nodes.ts';
+import { freePort } from '../../test/support/ports.ts';
+import { initNode } from '../node/core/data.ts';
+import { paths } from '../node/core/paths.ts';
+import { DEFAULT_VOCABULARY_FILE } from '../protocol/vocabulary.ts';
+import { typedDay, typedRange, typedTime } from './inputs.ts';
 
 describe('a time typed on the command line', () => {
   it('is read in the forms people type, to the wire form', () => {
@@ -74,5 +82,115 @@ describe('a range typed on the command line', () => {
     expect(typedRange(['--from', '2026-12-07T00:00Z'], ['--until', undefined])).toEqual({
       from: '2026-12-07T00:00:00.000Z',
     });
+  });
+});
+
+describe('a day on which something was done', () => {
+  const now = new Date('2026-12-07T23:30:00.000Z');
+  it('is a real day, not after today in UTC', () => {
+    expect(typedDay('2026-12-07', '--at', now)).toBe('2026-12-07');
+    expect(() => typedDay('2026-12-08', '--at', now)).toThrow(
+      'E_MALFORMED: --at 2026-12-08 is in the future (today is 2026-12-07 in UTC): give the day it was done',
+    );
+    expect(() => typedDay('2026-02-30', '--at', now)).toThrow(/February 2026 has no day 30/);
+    expect(() => typedDay('2026-12-07T10:00Z', '--at', now)).toThrow(
+      '--at: "2026-12-07T10:00Z" is not a day (YYYY-MM-DD, e.g. 2026-12-07)',
+    );
+  });
+});
+
+describe('time options of commands that work on files', () => {
+  let root: string;
+  let dir: string;
+  const tomorrow = new Date(Date.now() + 86_400_000);
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'hotline-times-'));
+    dir = join(root, 'us');
+    const listen = `127.0.0.1:${await freePort()}`;
+    await initNode(dir, {
+      party: 'us',
+      names: { en: 'Washington' },
+      endpoints: [`http://${listen}`],
+      listen,
+      operatorListen: `127.0.0.1:${await freePort()}`,
+    });
+  }, 60_000);
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('vocabulary review --at a day to come is refused, and the file is unchanged', async () => {
+    const file = join(root, 'vocabulary.json');
+    writeFileSync(file, readFileSync(DEFAULT_VOCABULARY_FILE));
+    const before = readFileSync(file, 'utf8');
+    const day = tomorrow.toISOString().slice(0, 10);
+    const code = (JSON.parse(before) as { entries: Array<{ code: string }> }).entries[0]?.code;
+    const review = await hotline([
+      'vocabulary',
+      'review',
+      '--file',
+      file,
+      '--code',
+      String(code),
+      '--lang',
+      'zh',
+      '--by',
+      'cn/linguist-1',
+      '--at',
+      day,
+    ]);
+    expect(review.code).toBe(1);
+    expect(review.stderr).toBe(
+      `hotline: E_MALFORMED: --at ${day} is in the future (today is ${new Date().toISOString().slice(0, 10)} in UTC): give the day it was done\n`,
+    );
+    expect(readFileSync(file, 'utf8')).toBe(before);
+  });
+
+  it('rotate --since or --recovery-key without --compromise is refused, nothing rotated', async () => {
+    const card = readFileSync(paths(dir).card, 'utf8');
+    const since = await hotline(['rotate', '--data', dir, '--since', '2026-12-05T21:00Z']);
+    expect(since.code).toBe(1);
+    expect(since.stderr).toBe(
+      'hotline: --since goes with --compromise: without it, the rotation is routine: signed with the current keys, and every old message stays trusted\n',
+    );
+    const key = join(dir, 'keys', 'recovery-OFFLINE.key');
+    const recovery = await hotline(['rotate', '--data', dir, '--recovery-key', key]);
+    expect(recovery.code).toBe(1);
+    expect(recovery.stderr).toMatch(/^hotline: --recovery-key goes with --compromise: /);
+    expect(readFileSync(paths(dir).card, 'utf8')).toBe(card);
+  });
+
+  it('rotate --compromise --since a time to come is refused, nothing rotated', async () => {
+    const card = readFileSync(paths(dir).card, 'utf8');
+    const key = join(dir, 'keys', 'recovery-OFFLINE.key');
+    const at = `${tomorrow.toISOString().slice(0, 16)}Z`;
+    const rotated = await hotline([
+      'rotate',
+      '--data',
+      dir,
+      '--compromise',
+      '--recovery-key',
+      key,
+      '--since',
+      at,
+    ]);
+    expect(rotated.code).toBe(1);
+    expect(rotated.stderr).toMatch(
+      new RegExp(
+        `^hotline: E_MALFORMED: --since ${at} is in the future \\(it is [^)]+\\): give when the keys were taken, at the latest now \\(leave --since out for now\\)\\n$`,
+      ),
+    );
+    const local = await hotline([
+      'rotate',
+      '--data',
+      dir,
+      '--compromise',
+      '--recovery-key',
+      key,
+      '--since',
+      '2026-12-05T21:00',
+    ]);
+    expect(local.code).toBe(1);
+    expect(local.stderr).toMatch(/--since: "2026-12-05T21:00" has no time zone/);
+    expect(readFileSync(paths(dir).card, 'utf8')).toBe(card);
   });
 });

@@ -81,6 +81,24 @@ export function typedRange(
   return { from: start, until: end };
 }
 
+/**
+ * A day typed for `option` (YYYY-MM-DD, a UTC day) on which something was done: a real calendar
+ * day, and not one after today in UTC.
+ */
+export function typedDay(text: string, option: string, now = new Date()): string {
+  const day = text.trim();
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day))
+    throw malformed(`${option}: "${text}" is not a day (YYYY-MM-DD, e.g. 2026-12-07)`);
+  const fault = calendarFault(day);
+  if (fault) throw malformed(`${option}: "${text}" is not a calendar ${fault.what} (${fault.why})`);
+  const today = now.toISOString().slice(0, 10);
+  if (day > today)
+    throw malformed(
+      `${option} ${text} is in the future (today is ${today} in UTC): give the day it was done`,
+    );
+  return day;
+}
+
 /** A commander option parser: a whole number from `min` to `max`, or a one-line error. */
 export function wholeNumber(option: string, min: number, max = Number.MAX_SAFE_INTEGER) {
   return (text: string): number => {
@@ -163,14 +181,30 @@ export function checkFiles(command: Command): void {
   });
 }
 
+/**
+ * Options that mean something only beside `needed`: given without it, a mistake, not ignored.
+ * `alone` maps each such option's attribute name to its flag; `without` says what not giving
+ * `needed` means.
+ */
+export function onlyWith(
+  o: Record<string, unknown>,
+  needed: [attribute: string, flag: string],
+  alone: Record<string, string>,
+  without: string,
+): void {
+  if (o[needed[0]]) return;
+  const given = Object.keys(alone).find((attribute) => o[attribute] !== undefined);
+  if (given) throw new CliError(`${alone[given]} goes with ${needed[1]}: without it, ${without}`);
+}
+
 /** `--reason` and `--desk` say who forces TLP:RED out: alone, without `--include-red`, a mistake. */
 export function redOptionsAlone(o: { includeRed?: boolean; reason?: string; desk?: string }): void {
-  if (o.includeRed) return;
-  const alone = o.reason !== undefined ? '--reason' : o.desk !== undefined ? '--desk' : undefined;
-  if (alone)
-    throw new CliError(
-      `${alone} goes with --include-red: without it, no TLP:RED content is included`,
-    );
+  onlyWith(
+    o,
+    ['includeRed', '--include-red'],
+    { reason: '--reason', desk: '--desk' },
+    'no TLP:RED content is included',
+  );
 }
 
 /**

@@ -10,7 +10,7 @@ import type { Evaluation } from '../protocol/evaluation.ts';
 import type { LocalTranslation, MessageView } from '../protocol/views.ts';
 import type { loadVocabulary } from '../protocol/vocabulary.ts';
 import { CliError, callNode } from './client.ts';
-import { readJsonFile, redOptionsAlone } from './inputs.ts';
+import { readJsonFile, redOptionsAlone, typedDay } from './inputs.ts';
 
 const dataOption = () => new Option('--data <dir>', 'the node data folder').makeOptionMandatory();
 const fileOption = () =>
@@ -81,7 +81,12 @@ export function registerLanguage(program: Command): void {
     .requiredOption('--code <code>', 'the entry')
     .requiredOption('--lang <tag>', 'the language reviewed')
     .requiredOption('--by <name>', 'who reviewed it (name or desk)')
-    .option('--at <date>', 'when (YYYY-MM-DD)', new Date().toISOString().slice(0, 10))
+    .option(
+      '--at <date>',
+      'the day it was reviewed, in UTC, not after today (YYYY-MM-DD)',
+      (v) => typedDay(v, '--at'),
+      new Date().toISOString().slice(0, 10),
+    )
     .action(async (o) => {
       const { file, loadVocabulary, parseVocabulary, withReview } = await vocabularyOf(o);
       const v = loadVocabulary(file);

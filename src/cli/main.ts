@@ -18,8 +18,10 @@ import {
   canonicalLang,
   checkDataFolder,
   checkFiles,
+  onlyWith,
   readJsonFile,
   systemErrorSentence,
+  typedTime,
   wholeNumber,
 } from './inputs.ts';
 import { registerLanguage } from './language.ts';
@@ -319,12 +321,26 @@ program
     'the keys were stolen: sign with the offline recovery key and re-sign what they blocked',
   )
   .option('--recovery-key <file>', 'the recovery key file (recovery-OFFLINE.key), for --compromise')
-  .option('--since <time>', 'compromise: from when the old keys are not trusted (ISO 8601)')
+  .option(
+    '--since <time>',
+    'compromise: from when the old keys are not trusted, at the latest now, with its zone (e.g. 2026-12-05T21:00Z; default: now)',
+  )
   .option('--json', 'print JSON')
   .action(async (o) => {
-    const since = o.since ? new Date(o.since) : undefined;
-    if (since && Number.isNaN(since.getTime()))
-      throw new CliError(`--since ${o.since} is not a time (e.g. 2026-12-05T21:00:00Z)`);
+    onlyWith(
+      o,
+      ['compromise', '--compromise'],
+      { since: '--since', recoveryKey: '--recovery-key' },
+      'the rotation is routine: signed with the current keys, and every old message stays trusted',
+    );
+    const since = o.since
+      ? new Date(
+          typedTime(o.since, '--since', {
+            must: 'past',
+            why: 'give when the keys were taken, at the latest now (leave --since out for now)',
+          }),
+        )
+      : undefined;
     const [{ rotateDataDir }, { fingerprint }] = await Promise.all([
       import('../app/rotate.ts'),
       import('../crypto/card.ts'),
