@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import cards from '../../test/vectors/cards.json' with { type: 'json' };
-import { Body, bodyRuleViolation } from './body.ts';
+import { Body, bodyRuleViolation, repeatedProblem } from './body.ts';
 import type { SignedCard } from './card.ts';
 import { LIMITS } from './limits.ts';
 import { schemaError } from './validate.ts';
@@ -163,5 +163,48 @@ describe('body schema', () => {
     ],
   ])('refuses %s', (_what, value) => {
     expect(schemaError(Body, JSON.parse(JSON.stringify(value)))).toBeDefined();
+  });
+});
+
+describe('what a sender would say twice, or translate into nothing', () => {
+  const draft = (over: Partial<Body>) =>
+    ({
+      salt: 'AAAAAAAAAAAAAAAAAAAAAA',
+      type: 'query',
+      precedence: 'routine',
+      status: 'exercise',
+      tlp: 'green',
+      codes: [],
+      text: { lang: 'zh', body: '你好' },
+      translations: [],
+      attachments: [],
+      author: { desk: 'ops' },
+      approvals: [],
+      ...over,
+    }) as Body;
+
+  it('passes a translation into another language', () => {
+    expect(repeatedProblem(draft({ translations: [{ lang: 'en', body: 'Hello' }] }))).toBe(
+      undefined,
+    );
+  });
+
+  it('refuses a translation into the text’s own language, in any case', () => {
+    expect(repeatedProblem(draft({ translations: [{ lang: 'ZH', body: '您好' }] }))).toBe(
+      'translations/0: the text is in "zh" already: a translation goes into another language',
+    );
+  });
+
+  it('refuses two translations into one language, and a code twice', () => {
+    const twice = [
+      { lang: 'en', body: 'Hello' },
+      { lang: 'en', body: 'Hi' },
+    ];
+    expect(repeatedProblem(draft({ translations: twice }))).toBe(
+      'translations/0 and 1 are both in "en": give one per language',
+    );
+    expect(
+      repeatedProblem(draft({ codes: ['phrase.investigating', 'phrase.investigating'] })),
+    ).toBe('codes has "phrase.investigating" twice: give each code once');
   });
 });

@@ -279,6 +279,36 @@ export function emptyProblem(body: Body): string | undefined {
   return undefined;
 }
 
+/** Language tags are not case sensitive (BCP 47 §2.1.1): `EN` is `en`. */
+const sameLanguage = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+
+/**
+ * Why a translation into `lang` of text in `source` translates nothing, or undefined. The same
+ * sentence for a sender's own translation and a reader's local one (src/node/language).
+ */
+export function ownLanguageProblem(source: string, lang: string): string | undefined {
+  if (!sameLanguage(source, lang)) return undefined;
+  return `the text is in "${source}" already: a translation goes into another language`;
+}
+
+/**
+ * Why a draft's translations or codes would be shown twice or translate nothing, or undefined: a
+ * translation in the text's own language, two in one language, a code given twice. The sender's
+ * own check at release, as for `emptyProblem`; a received body is shown as it came.
+ */
+export function repeatedProblem(body: Body): string | undefined {
+  for (const [i, t] of body.translations.entries()) {
+    const own = body.text && ownLanguageProblem(body.text.lang, t.lang);
+    if (own) return `translations/${i}: ${own}`;
+    const first = body.translations.findIndex((u) => sameLanguage(u.lang, t.lang));
+    if (first < i)
+      return `translations/${first} and ${i} are both in "${t.lang}": give one per language`;
+  }
+  const twice = body.codes.find((code, i) => body.codes.indexOf(code) !== i);
+  if (twice !== undefined) return `codes has "${twice}" twice: give each code once`;
+  return undefined;
+}
+
 /**
  * Why a draft's fields say something no sender should release, or undefined: a time that names
  * no real instant (30 February, 25:61), a notice whose `until` is before its `from`, a conference

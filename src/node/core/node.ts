@@ -31,6 +31,7 @@ import {
   bodyRuleViolation,
   type Draft,
   emptyProblem,
+  repeatedProblem,
   writtenProblem,
 } from '../../protocol/body.ts';
 import { citesProblem } from '../../protocol/citations.ts';
@@ -199,6 +200,8 @@ export class Node {
     if (ruleProblem) throw new ProtocolError('E_MALFORMED', ruleProblem);
     const writtenError = writtenProblem(body, this.#parts.clock());
     if (writtenError) throw new ProtocolError('E_MALFORMED', `message ${writtenError}`);
+    const repeatedError = repeatedProblem(body);
+    if (repeatedError) throw new ProtocolError('E_MALFORMED', `message ${repeatedError}`);
     const emptyError = emptyProblem(body);
     if (emptyError)
       throw new ProtocolError('E_EMPTY_MESSAGE', `the message says nothing: ${emptyError}`);

@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import { eventLeaf, parseLeaf } from '../../ledger/leaves.ts';
 import { viewAttachment } from '../../protocol/attachments.ts';
-import type { Body } from '../../protocol/body.ts';
+import { type Body, ownLanguageProblem } from '../../protocol/body.ts';
 import { type CapMessage, capAlert } from '../../protocol/cap.ts';
 import type { SignedCard } from '../../protocol/card.ts';
 import { citesOf } from '../../protocol/citations.ts';
@@ -227,7 +227,7 @@ export class Language {
     },
   ): Promise<LocalTranslation> {
     const found = await this.#find(from, id);
-    const source = this.#sourceOf(found);
+    const source = this.#sourceOf(found, input.lang);
     return this.#store(found, {
       source_lang: source.lang,
       lang: input.lang,
@@ -252,9 +252,7 @@ export class Language {
         'no machine translation is configured (machineTranslation in hotline.yaml)',
       );
     const found = await this.#find(from, id);
-    const source = this.#sourceOf(found);
-    if (source.lang === input.lang)
-      throw new ProtocolError('E_MALFORMED', `the message is already in "${input.lang}"`);
+    const source = this.#sourceOf(found, input.lang);
     const text = await translator.translate(source.body, source.lang, input.lang);
     this.#parts.logger.info(
       { from, id, source: source.lang, target: input.lang, translator: translator.name },
@@ -271,9 +269,12 @@ export class Language {
     });
   }
 
-  #sourceOf(found: Found): { lang: string; body: string } {
+  /** The free text a translation into `lang` translates, or E_MALFORMED saying why there is none. */
+  #sourceOf(found: Found, lang: string): { lang: string; body: string } {
     if (!found.body.text)
       throw new ProtocolError('E_MALFORMED', `message ${found.id} has no free text to translate`);
+    const own = ownLanguageProblem(found.body.text.lang, lang);
+    if (own) throw new ProtocolError('E_MALFORMED', `message ${found.id}: ${own}`);
     return found.body.text;
   }
 
