@@ -55,7 +55,9 @@ const DraftList = Type.Object(
 const TemplateSend = Type.Object(
   {
     /** Every pinned peer when left out. */
-    to: Type.Optional(Type.Array(PartyId, { minItems: 1, maxItems: LIMITS.recipients })),
+    to: Type.Optional(
+      Type.Array(PartyId, { minItems: 1, maxItems: LIMITS.recipients, uniqueItems: true }),
+    ),
     desk: Type.Optional(Slug),
     /** A report template starts a new incident unless given one. */
     incident: Type.Optional(Uuid7),

@@ -46,7 +46,7 @@ const Common = {
 export const PresenceRequest = Type.Object(
   {
     ...Common,
-    to: Type.Array(PartyId, { minItems: 1, maxItems: LIMITS.recipients }),
+    to: Type.Array(PartyId, { minItems: 1, maxItems: LIMITS.recipients, uniqueItems: true }),
     /** The desk asked for, e.g. `principal`. */
     asked: Slug,
   },
@@ -61,7 +61,7 @@ export const ConferenceRequest = Type.Object(
     ...Common,
     to: PartyId,
     /** The times proposed, most preferred first: the request, then one proposal each. */
-    times: Type.Array(Instant, { minItems: 1, maxItems: 4 }),
+    times: Type.Array(Instant, { minItems: 1, maxItems: 4, uniqueItems: true }),
     minutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 1440 })),
     medium: Type.Optional(Written(LIMITS.labelChars)),
   },

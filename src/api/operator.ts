@@ -28,7 +28,7 @@ import { routes } from './services.ts';
 
 export const SendRequest = Type.Object(
   {
-    to: Type.Array(PartyId, { minItems: 1, maxItems: LIMITS.recipients }),
+    to: Type.Array(PartyId, { minItems: 1, maxItems: LIMITS.recipients, uniqueItems: true }),
     message: Type.Omit(Body, ['salt']),
     /** An officer releasing a message the two-person rule holds, without a second approval. */
     breakGlass: Type.Optional(BreakGlassRequest),

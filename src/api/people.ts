@@ -37,18 +37,23 @@ const NewPassword = Type.Object({ password: Password }, strict);
 const OwnPassword = Type.Object({ current: Password, password: Password }, strict);
 const NewToken = Type.Object(
   {
-    scopes: Type.Optional(Type.Array(OneOf(SCOPES), { minItems: 1, maxItems: 3 })),
+    scopes: Type.Optional(
+      Type.Array(OneOf(SCOPES), { minItems: 1, maxItems: 3, uniqueItems: true }),
+    ),
     label: Type.Optional(Written(100)),
     expiresAt: Type.Optional(Instant),
   },
   strict,
 );
 const NewDesk = Type.Object({ id: DeskId, name: DeskName }, strict);
-const Staffing = Type.Object({ routes: Type.Array(ContactRoute, { maxItems: 10 }) }, strict);
+const Staffing = Type.Object(
+  { routes: Type.Array(ContactRoute, { maxItems: 10, uniqueItems: true }) },
+  strict,
+);
 const NewShift = Type.Object({ user: UserName, startsAt: Instant, endsAt: Instant }, strict);
 const Handover = Type.Object(
   {
-    items: Type.Array(HandoverItem, { maxItems: 200 }),
+    items: Type.Array(HandoverItem, { maxItems: 200, uniqueItems: true }),
     note: Type.Optional(Written(LIMITS.textChars)),
     to: Type.Optional(UserName),
   },

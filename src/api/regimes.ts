@@ -25,7 +25,7 @@ const BoardQuery = Type.Object(
 
 export const NotifyRequest = Type.Object(
   {
-    to: Type.Array(PartyId, { minItems: 1, maxItems: LIMITS.recipients }),
+    to: Type.Array(PartyId, { minItems: 1, maxItems: LIMITS.recipients, uniqueItems: true }),
     /** The regime type's code: the notice's subject. */
     type: Code,
     fields: Type.Record(Type.String({ maxLength: 32 }), Type.Unknown(), { maxProperties: 32 }),
