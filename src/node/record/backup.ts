@@ -50,23 +50,33 @@ export class BackupError extends Error {
 const ALL_PAGES = 0x7fffffff;
 
 export async function backupNode(dir: string, config: Config, out: string): Promise<BackupSummary> {
-  if (existsSync(out)) throw new BackupError(`${out} exists: refusing to overwrite it`);
   if (!existsSync(dirname(out))) throw new BackupError(`the folder of ${out} does not exist`);
+  // The name is claimed by an exclusive create: a file there, or made meanwhile, is never replaced.
+  try {
+    closeSync(openSync(out, 'wx', 0o600));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST')
+      throw new BackupError(`${out} exists: refusing to overwrite it`);
+    throw e;
+  }
   const partial = `${out}.partial`;
   rmSync(partial, { force: true });
-  // The copy holds the whole store (accounts, bodies, TLP:RED): readable by its owner alone.
-  closeSync(openSync(partial, 'wx', 0o600));
+  let placed = false;
   try {
+    // The copy holds the whole store (accounts, bodies, TLP:RED): readable by its owner alone.
+    closeSync(openSync(partial, 'wx', 0o600));
     const summary =
       config.store.backend === 'postgres'
         ? await dumpPostgres(config, partial)
         : await backupSqlite(paths(dir).db, partial);
     syncFile(partial);
     renameSync(partial, out);
+    placed = true;
     syncFile(dirname(out));
     return { ...summary, file: out, bytes: statSync(out).size };
   } catch (e) {
     rmSync(partial, { force: true });
+    if (!placed) rmSync(out, { force: true });
     throw e;
   }
 }

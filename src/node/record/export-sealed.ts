@@ -9,12 +9,11 @@
  * checks it against a ledger export. TLP:RED messages are withheld (counted in the last line):
  * their bodies leave only through `hotline export --include-red`, which the ledger records.
  */
-import { once } from 'node:events';
-import { createWriteStream, renameSync, rmSync } from 'node:fs';
 import { parseLeaf } from '../../ledger/leaves.ts';
 import { sha256, toHex } from '../../protocol/encoding.ts';
 import { jcsBytes } from '../../protocol/jcs.ts';
 import { openNodeStoreReadOnly } from '../core/data.ts';
+import { type FileOptions, writeInPlace } from './export.ts';
 
 const PAGE = 1000;
 
@@ -79,23 +78,10 @@ export async function exportSealed(
 }
 
 /** Exports to a file: written beside it first, renamed into place once complete. */
-export async function exportSealedToFile(
+export function exportSealedToFile(
   dataDir: string,
   file: string,
+  options: FileOptions = {},
 ): Promise<SealedExportSummary> {
-  const partial = `${file}.partial`;
-  const stream = createWriteStream(partial, { mode: 0o600 });
-  try {
-    const summary = await exportSealed(dataDir, async (line) => {
-      if (!stream.write(line)) await once(stream, 'drain');
-    });
-    stream.end();
-    await once(stream, 'close');
-    renameSync(partial, file);
-    return summary;
-  } catch (e) {
-    stream.destroy();
-    rmSync(partial, { force: true });
-    throw e;
-  }
+  return writeInPlace(file, options, (write) => exportSealed(dataDir, write));
 }

@@ -13,7 +13,7 @@
  * at a size never changes, so this can never contradict a checkpoint the node signs.
  */
 import { once } from 'node:events';
-import { createWriteStream, renameSync, rmSync } from 'node:fs';
+import { closeSync, createWriteStream, openSync, renameSync, rmSync } from 'node:fs';
 import {
   BUNDLE_VERSION,
   type BundleRecord,
@@ -200,28 +200,44 @@ async function checkRedAudit(store: Store, index: number, size: number, q: Execu
 }
 
 /** Exports to a file: written beside it first, renamed into place once complete. */
-export async function exportLedgerToFile(
+export function exportLedgerToFile(
   dataDir: string,
   file: string,
-  options: ExportOptions = {},
+  options: ExportOptions & FileOptions = {},
 ): Promise<ExportSummary> {
+  return writeInPlace(file, options, (write) => exportLedger(dataDir, write, options));
+}
+
+export interface FileOptions {
+  /** Replace a file already there (`--force`); without, an existing file is never overwritten. */
+  replace?: boolean;
+}
+
+/**
+ * Writes `file` through `produce`: beside it first (`.partial`, readable by its owner alone), then
+ * renamed into place once complete. Unless `replace`, the name is claimed first by an exclusive
+ * create, so an existing file, or one made meanwhile, is never overwritten.
+ */
+export async function writeInPlace<T>(
+  file: string,
+  options: FileOptions,
+  produce: (write: (text: string) => Promise<void>) => Promise<T>,
+): Promise<T> {
+  if (!options.replace) closeSync(openSync(file, 'wx', 0o600));
   const partial = `${file}.partial`;
   const stream = createWriteStream(partial, { mode: 0o600 });
   try {
-    const summary = await exportLedger(
-      dataDir,
-      async (text) => {
-        if (!stream.write(text)) await once(stream, 'drain');
-      },
-      options,
-    );
+    const result = await produce(async (text) => {
+      if (!stream.write(text)) await once(stream, 'drain');
+    });
     stream.end();
     await once(stream, 'close');
     renameSync(partial, file);
-    return summary;
+    return result;
   } catch (e) {
     stream.destroy();
     rmSync(partial, { force: true });
+    if (!options.replace) rmSync(file, { force: true });
     throw e;
   }
 }
