@@ -7,7 +7,7 @@ import { type Command, Option } from 'commander';
 import { PRECEDENCES } from '../protocol/values.ts';
 import type { Readiness } from '../protocol/views.ts';
 import { CliError, callNode, toPinned } from './client.ts';
-import { wholeNumber } from './inputs.ts';
+import { eachOnce, wholeNumber } from './inputs.ts';
 
 const dataOption = () => new Option('--data <dir>', 'the node data folder').makeOptionMandatory();
 
@@ -24,6 +24,18 @@ export function stepUpOf(code: string | undefined) {
   return /^[0-9]{6,8}$/.test(code.trim())
     ? { stepUp: { totp: code.trim() } }
     : { stepUp: { recoveryCode: code.trim() } };
+}
+
+/**
+ * A release asks for a second factor only to break glass: given without `--break-glass`, it is
+ * said on stderr once the request is answered (not refused: an extra option must not stop a send
+ * in an emergency).
+ */
+export function warnUnusedSecondFactor(o: { secondFactor?: string; breakGlass?: string }): void {
+  if (o.secondFactor !== undefined && o.breakGlass === undefined)
+    console.error(
+      'Warning: --second-factor was not needed and not used: a release asks for it only with --break-glass',
+    );
 }
 
 interface DraftView {
@@ -53,10 +65,6 @@ function draftId(value: string): string {
   if (!DRAFT_ID.test(value))
     throw new CliError(`"${value}" is not a draft id (hotline drafts lists them)`);
   return value;
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }
 
 /** "Released <id> (cn #4)". */
@@ -164,7 +172,12 @@ export function registerApprovals(program: Command): void {
     .command('drill')
     .description('send an exercise flash incident report (the "exercise-flash" template)')
     .addOption(dataOption())
-    .option('--to <party>', 'recipient (repeat; default: every pinned peer)', collect, [])
+    .option(
+      '--to <party>',
+      'recipient (repeat; default: every pinned peer)',
+      eachOnce('--to', 'recipient'),
+      [],
+    )
     .option('--template <id>', 'the template to send', 'exercise-flash')
     .option('--desk <desk>', 'the author desk shown to the peer', 'ops')
     .option('--json', 'print JSON')

@@ -13,7 +13,8 @@ export function registerAudit(program: Command): void {
       'write this node’s ledger, cards, bodies, checkpoints and co-signatures as a bundle',
     )
     .addOption(new Option('--data <dir>', 'the node data folder').makeOptionMandatory())
-    .requiredOption('--out <file>', 'the bundle file to write (JSON Lines)')
+    .requiredOption('--out <file>', 'the bundle file to write (JSON Lines; never overwritten)')
+    .option('--force', 'replace the --out file if it exists (otherwise refused)')
     .addOption(
       new Option('--no-bodies', 'leave out the plain bodies (every proof still holds)').conflicts(
         'includeRed',
@@ -44,6 +45,7 @@ export function registerAudit(program: Command): void {
       ]);
       const s = await exportLedgerToFile(o.data, o.out, {
         bodies: o.bodies,
+        replace: o.force === true,
         ...(includeRed ? { includeRed } : {}),
       });
       await recordExport(o.data, {
@@ -68,13 +70,14 @@ export function registerAudit(program: Command): void {
       'write the sealed parts of the ledger’s messages, for a third party holding a sealing key',
     )
     .addOption(new Option('--data <dir>', 'the node data folder').makeOptionMandatory())
-    .requiredOption('--out <file>', 'the file to write (JSON Lines)')
+    .requiredOption('--out <file>', 'the file to write (JSON Lines; never overwritten)')
+    .option('--force', 'replace the --out file if it exists (otherwise refused)')
     .action(async (o) => {
       const [{ exportSealedToFile }, { recordExport }] = await Promise.all([
         import('../node/record/export-sealed.ts'),
         import('./bundle-files.ts'),
       ]);
-      const s = await exportSealedToFile(o.data, o.out);
+      const s = await exportSealedToFile(o.data, o.out, { replace: o.force === true });
       await recordExport(o.data, { file: o.out, sealed: s.sealed });
       console.log(
         `Exported ${s.sealed} sealed parts to ${o.out}` +

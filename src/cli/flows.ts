@@ -7,7 +7,7 @@ import { type Command, Option } from 'commander';
 import type { ConferenceItem, FlowActor, PresenceItem } from '../protocol/flows.ts';
 import { PRECEDENCES, STATUSES } from '../protocol/values.ts';
 import { CliError, callNode, toPinned } from './client.ts';
-import { messageId, typedTime, wholeNumber } from './inputs.ts';
+import { eachOnce, messageId, typedTime, wholeNumber } from './inputs.ts';
 
 const dataOption = () => new Option('--data <dir>', 'the node data folder').makeOptionMandatory();
 const deskOption = () =>
@@ -147,7 +147,7 @@ export function registerFlows(program: Command): void {
     .requiredOption(
       '--at <time>',
       'a time proposed, to come, with its zone (e.g. 2026-12-06T14:00Z; repeat, at most 4)',
-      (v, all: string[]) => [...all, typedTime(v, '--at')],
+      (v, all: string[]) => eachOnce('--at', 'time')(typedTime(v, '--at'), all),
       [],
     )
     .option('--minutes <n>', 'length of the call', wholeNumber('--minutes', 1, 1440))

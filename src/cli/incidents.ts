@@ -2,12 +2,12 @@
  * Incident commands: `hotline incidents`, `hotline incident <id>`, `hotline ack` and
  * `hotline remind`. Each goes through the running node's operator API (docs/operators.md).
  */
-import { writeFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import type { Framework } from '../protocol/frameworks.ts';
 import { INCIDENT_STATES } from '../protocol/values.ts';
 import { CliError, callNode } from './client.ts';
-import { messageId } from './inputs.ts';
+import { eachOnce, messageId, writeOutput } from './inputs.ts';
+import { checkReaderLanguage } from './language.ts';
 
 const dataOption = () => new Option('--data <dir>', 'the node data folder').makeOptionMandatory();
 const deskOption = () =>
@@ -179,11 +179,15 @@ export function registerIncidents(program: Command): void {
         .choices(['oecd', 'eu-ai-act-73'] satisfies Framework[])
         .conflicts(['set', 'request', 'accept', 'decline', 'retract']),
     )
-    .option('--out <file>', 'with --export: write the JSON to this file instead of stdout')
+    .option(
+      '--out <file>',
+      'with --export: write the JSON to this file instead of stdout (never overwritten)',
+    )
+    .option('--force', 'with --out: replace the file if it exists (otherwise refused)')
     .option(
       '--cite <party/id/sha256>',
       "with an action: cite an earlier message's attachment, e.g. an evaluation (repeat)",
-      (value: string, all: string[]) => [...all, value],
+      eachOnce('--cite', 'attachment'),
       [],
     )
     .addOption(deskOption())
@@ -200,13 +204,14 @@ export function registerIncidents(program: Command): void {
           `--${loose} goes with an action (--set, --request, --accept, --decline or --retract)`,
         );
       if (o.export) {
+        await checkReaderLanguage(o.data, o.lang);
         const exported = (await callNode(
           o.data,
           'GET',
           `${path}/export?format=${q(o.export)}&lang=${q(o.lang)}`,
         )) as { empty: string[] };
         const text = `${JSON.stringify(exported, null, 2)}\n`;
-        if (o.out) writeFileSync(o.out, text);
+        if (o.out) writeOutput(o.out, text, { force: o.force });
         else process.stdout.write(text);
         console.error(
           `Incident ${id} as ${o.export}: ${exported.empty.length} criteria empty (${exported.empty.join(', ') || 'none'}).`,

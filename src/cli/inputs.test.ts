@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +7,16 @@ import { freePort } from '../../test/support/ports.ts';
 import { initNode } from '../node/core/data.ts';
 import { paths } from '../node/core/paths.ts';
 import { DEFAULT_VOCABULARY_FILE } from '../protocol/vocabulary.ts';
-import { typedDay, typedRange, typedTime } from './inputs.ts';
+import {
+  eachOnce,
+  nameOf,
+  offeredLanguage,
+  typedDay,
+  typedRange,
+  typedTime,
+  urlKey,
+  writeOutput,
+} from './inputs.ts';
 
 describe('a time typed on the command line', () => {
   it('is read in the forms people type, to the wire form', () => {
@@ -192,5 +201,65 @@ describe('time options of commands that work on files', () => {
     expect(local.code).toBe(1);
     expect(local.stderr).toMatch(/--since: "2026-12-05T21:00" has no time zone/);
     expect(readFileSync(paths(dir).card, 'utf8')).toBe(card);
+  });
+});
+
+describe('an option repeated once per value', () => {
+  it('keeps the values in order, and refuses one given already', () => {
+    const to = eachOnce('--to', 'recipient');
+    expect(to('cn', to('us', []))).toEqual(['us', 'cn']);
+    expect(() => to('cn', ['us', 'cn'])).toThrow(
+      '--to cn is given twice: give each recipient once',
+    );
+  });
+
+  it('compares by a key when the values differ only in form', () => {
+    const field = eachOnce('--field', 'field', nameOf);
+    expect(() => field('size=2', ['size=1'])).toThrow(
+      '--field size=2: size is given already; give each field once',
+    );
+    const endpoint = eachOnce('--endpoint', 'URL', urlKey);
+    expect(() => endpoint('https://A:7100/', ['https://a:7100'])).toThrow(/give each URL once/);
+    expect(endpoint('https://b:7100', ['https://a:7100'])).toHaveLength(2);
+  });
+});
+
+describe('a language a reader asks for', () => {
+  it('is one the file has text in, or its base language; else the ones it has are named', () => {
+    expect(offeredLanguage('zh', ['en', 'zh'], 'the vocabulary')).toBe('zh');
+    expect(offeredLanguage('zh-Hans', ['en', 'zh'], 'the vocabulary')).toBe('zh');
+    expect(() => offeredLanguage('fr', ['en', 'zh'], 'the vocabulary')).toThrow(
+      '--lang fr: the vocabulary has no text in that language; give one of en, zh',
+    );
+  });
+});
+
+describe('a file --out names', () => {
+  it('is never overwritten, even when it appears after the check', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hotline-out-'));
+    try {
+      const file = join(dir, 'out.json');
+      writeFileSync(file, 'theirs');
+      expect(() => writeOutput(file, 'ours')).toThrow(
+        `${file} exists: refusing to overwrite it (give --force to replace it)`,
+      );
+      expect(readFileSync(file, 'utf8')).toBe('theirs');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('with --force, is replaced whole, with the mode asked for', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hotline-out-'));
+    try {
+      const file = join(dir, 'token');
+      writeFileSync(file, 'old');
+      chmodSync(file, 0o644);
+      writeOutput(file, 'new\n', { force: true, mode: 0o600 });
+      expect(readFileSync(file, 'utf8')).toBe('new\n');
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -3,7 +3,7 @@
  * folder and every file a command reads or writes before it starts. A mistake is one line naming
  * the option or path, never a schema pattern from the node or a system error half-way through.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { CONFIG_FILE, paths } from '../node/core/paths.ts';
@@ -111,6 +111,45 @@ export function wholeNumber(option: string, min: number, max = Number.MAX_SAFE_I
   };
 }
 
+/**
+ * A commander parser for an option repeated once per value (`--to`, `--field`, `--endpoint`, …):
+ * the values in the order given, and a value whose key (`keyOf`: the value itself, or its name
+ * before `=`) was given already refused in one line, rather than dropped or counted twice.
+ * `noun` names one value in the sentence ("give each recipient once").
+ */
+export function eachOnce(
+  option: string,
+  noun: string,
+  keyOf: (value: string) => string = (value) => value,
+) {
+  return (value: string, previous: readonly string[]): string[] => {
+    const key = keyOf(value);
+    if (previous.some((given) => keyOf(given) === key))
+      throw new CliError(
+        key === value
+          ? `${option} ${value} is given twice: give each ${noun} once`
+          : `${option} ${value}: ${key} is given already; give each ${noun} once`,
+      );
+    return [...previous, value];
+  };
+}
+
+/** The name of a `name=value` option value (`--field`, `--translation`), as `eachOnce` keys it. */
+export function nameOf(value: string): string {
+  const at = value.indexOf('=');
+  return at < 1 ? value : value.slice(0, at);
+}
+
+/** A URL as `eachOnce` keys it: `https://a:7100` and `https://A:7100/` are one. */
+export function urlKey(text: string): string {
+  const url = text.split('#')[0] as string;
+  try {
+    return new URL(url).href;
+  } catch {
+    return url;
+  }
+}
+
 /** As protocol/common.ts's Uuid7 (not imported: the CLI starts without TypeBox). */
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -153,26 +192,78 @@ function checkInput(path: string, named: string): void {
   if (what === 'folder') throw new CliError(`${named} ${path} is a folder, not a file`);
 }
 
-/** A file to write: its folder exists, and the name is not a folder's. */
-function checkOutput(path: string, named: string): void {
-  if (kind(path) === 'folder') throw new CliError(`${named} ${path} is a folder, not a file`);
+/** Whether `command` may replace a file it writes (it has `--force`, and was given it). */
+interface Overwrite {
+  offered: boolean;
+  given: boolean;
+}
+
+/** Why a file to write is not written: it exists, and is never replaced without `--force`. */
+function existsSentence(path: string, force: Overwrite): string {
+  return `${path} exists: refusing to overwrite it${force.offered ? ' (give --force to replace it)' : ''}`;
+}
+
+/** A file to write: its folder exists, the name is not a folder's, nor a file's unless forced. */
+function checkOutput(path: string, named: string, force: Overwrite): void {
+  const what = kind(path);
+  if (what === 'folder') throw new CliError(`${named} ${path} is a folder, not a file`);
   const folder = dirname(path);
   if (kind(folder) !== 'folder') throw new CliError(`the folder of ${path} does not exist`);
+  if (what !== undefined && !force.given) throw new CliError(existsSentence(path, force));
+}
+
+/**
+ * Writes what a command made to the file `--out` named: created exclusively (flag `wx`), so a file
+ * that appeared since `checkFiles` is not overwritten either; with `--force`, written beside it
+ * and renamed over it, so the file has `mode` even when the one replaced had another.
+ */
+export function writeOutput(
+  path: string,
+  data: string,
+  o: { force?: boolean; mode?: number } = {},
+): void {
+  const mode = o.mode ?? 0o666;
+  if (!o.force) {
+    try {
+      writeFileSync(path, data, { flag: 'wx', mode });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST')
+        throw new CliError(existsSentence(path, { offered: true, given: false }));
+      throw e;
+    }
+    return;
+  }
+  const partial = `${path}.partial`;
+  rmSync(partial, { force: true });
+  try {
+    writeFileSync(partial, data, { flag: 'wx', mode });
+    renameSync(partial, path);
+  } catch (e) {
+    rmSync(partial, { force: true });
+    throw e;
+  }
 }
 
 const FILE = /<\w*file>/i;
 
 /**
- * Every `<file>` option and `<…file>` argument `command` was given: `--out` is written, the rest
- * are read. Run before the action, so nothing has been done when a path is wrong.
+ * Every `<file>` option and `<…file>` argument `command` was given: `--out` is written (never over
+ * an existing file unless the command has `--force` and it was given), the rest are read. Run
+ * before the action, so nothing has been done when a path is wrong.
  */
 export function checkFiles(command: Command): void {
+  const force = {
+    offered: command.options.some((option) => option.long === '--force'),
+    given: command.getOptionValue('force') === true,
+  };
+  if (force.given && command.getOptionValue('out') === undefined)
+    throw new CliError('--force goes with --out: no file is written');
   for (const option of command.options) {
     if (!FILE.test(option.flags)) continue;
     const value = command.getOptionValue(option.attributeName()) as unknown;
     const paths = Array.isArray(value) ? value : typeof value === 'string' ? [value] : [];
     for (const path of paths as string[])
-      if (option.long === '--out') checkOutput(path, option.long);
+      if (option.long === '--out') checkOutput(path, option.long, force);
       else checkInput(path, option.long ?? option.flags);
   }
   command.registeredArguments.forEach((argument, i) => {
@@ -217,6 +308,19 @@ export function canonicalLang(tag: string): string {
   } catch {
     return tag;
   }
+}
+
+/**
+ * The language to show for a reader's `--lang`: itself, or its base (`zh-Hans` → `zh`), when
+ * `what` (the vocabulary, the regimes) has text in it; otherwise a one-line error naming the
+ * languages it has, rather than a silent fall back to the first of them.
+ */
+export function offeredLanguage(lang: string, languages: readonly string[], what: string): string {
+  const shown = [lang, lang.split('-')[0] as string].find((l) => languages.includes(l));
+  if (shown) return shown;
+  throw new CliError(
+    `--lang ${lang}: ${what} has no text in that language; give one of ${languages.join(', ')}`,
+  );
 }
 
 /** A JSON file the user named, parsed, or a one-line error naming it. */

@@ -10,7 +10,7 @@ import type { Evaluation } from '../protocol/evaluation.ts';
 import type { LocalTranslation, MessageView } from '../protocol/views.ts';
 import type { loadVocabulary } from '../protocol/vocabulary.ts';
 import { CliError, callNode } from './client.ts';
-import { readJsonFile, redOptionsAlone, typedDay } from './inputs.ts';
+import { offeredLanguage, readJsonFile, redOptionsAlone, typedDay, writeOutput } from './inputs.ts';
 
 const dataOption = () => new Option('--data <dir>', 'the node data folder').makeOptionMandatory();
 const fileOption = () =>
@@ -20,6 +20,19 @@ const fileOption = () =>
 async function vocabularyOf(o: { file?: string }) {
   const vocabulary = await import('../protocol/vocabulary.ts');
   return { ...vocabulary, file: o.file ?? vocabulary.DEFAULT_VOCABULARY_FILE };
+}
+
+/**
+ * Checks a reader's `--lang` for a view the node renders with its vocabulary (a message, its
+ * translations' labels, an incident export): one the vocabulary has text in, or a one-line error.
+ */
+export async function checkReaderLanguage(dataDir: string, lang: string): Promise<void> {
+  const [{ loadVocabulary }, { readConfig }] = await Promise.all([
+    import('../protocol/vocabulary.ts'),
+    import('../node/core/config.ts'),
+  ]);
+  const { languages } = loadVocabulary(readConfig(dataDir).vocabularyFile);
+  offeredLanguage(lang, languages, 'the node’s vocabulary');
 }
 
 export function registerLanguage(program: Command): void {
@@ -66,7 +79,8 @@ export function registerLanguage(program: Command): void {
     .action(async (codes: string[], o) => {
       const { file, loadVocabulary } = await vocabularyOf(o);
       const v = loadVocabulary(file);
-      const rendered = (codes.length ? codes : v.codes).map((c) => v.render(c, o.lang));
+      const lang = offeredLanguage(o.lang, v.languages, 'the vocabulary');
+      const rendered = (codes.length ? codes : v.codes).map((c) => v.render(c, lang));
       if (o.json) return console.log(JSON.stringify(rendered, null, 2));
       for (const r of rendered) {
         console.log(`${r.code}  ${r.text}${r.definition ? ` — ${r.definition}` : ''}`);
@@ -106,14 +120,15 @@ export function registerLanguage(program: Command): void {
     .command('doc')
     .description('write the side-by-side document for reviewers (docs/vocabulary.md)')
     .addOption(fileOption())
-    .option('--out <file>', 'where to write it (stdout by default)')
+    .option('--out <file>', 'where to write it (stdout by default; never overwritten)')
+    .option('--force', 'replace the --out file if it exists, e.g. docs/vocabulary.md')
     .action(async (o) => {
       const [{ file, loadVocabulary }, { readChanges, vocabularyMarkdown }] = await Promise.all([
         vocabularyOf(o),
         import('../protocol/vocabulary-doc.ts'),
       ]);
       const text = vocabularyMarkdown(loadVocabulary(file), readChanges(file));
-      if (o.out) writeFileSync(o.out, text);
+      if (o.out) writeOutput(o.out, text, { force: o.force });
       else process.stdout.write(text);
     });
 
@@ -124,6 +139,7 @@ export function registerLanguage(program: Command): void {
     .option('--lang <tag>', 'the reader’s language', 'en')
     .option('--json', 'print JSON')
     .action(async (party: string, id: string, o) => {
+      await checkReaderLanguage(o.data, o.lang);
       const view = (await callNode(
         o.data,
         'GET',
@@ -180,6 +196,7 @@ export function registerLanguage(program: Command): void {
     .option('--lang <tag>', 'the language of the labels', 'en')
     .option('--json', 'print JSON')
     .action(async (party: string, id: string, o) => {
+      await checkReaderLanguage(o.data, o.lang);
       const list = (await callNode(
         o.data,
         'GET',
@@ -194,7 +211,8 @@ export function registerLanguage(program: Command): void {
     .command('cap <incident>')
     .description('export an incident as an OASIS CAP 1.2 alert (one <info> per language)')
     .addOption(dataOption())
-    .option('--out <file>', 'where to write the XML (stdout by default)')
+    .option('--out <file>', 'where to write the XML (stdout by default; never overwritten)')
+    .option('--force', 'replace the --out file if it exists (otherwise refused)')
     .option('--include-red', 'include TLP:RED messages (recorded in the ledger; needs --reason)')
     .option('--reason <text>', 'why TLP:RED content is included')
     .option('--desk <desk>', 'the desk forcing TLP:RED content out (default: your first)')
@@ -207,7 +225,7 @@ export function registerLanguage(program: Command): void {
           ? { includeRed: { ...(o.desk ? { desk: o.desk } : {}), reason: o.reason } }
           : {}),
       })) as { xml: string; messages: number; excludedRed: number; auditLeaf?: number };
-      if (o.out) writeFileSync(o.out, result.xml);
+      if (o.out) writeOutput(o.out, result.xml, { force: o.force });
       else process.stdout.write(result.xml);
       console.error(
         `CAP 1.2 alert of ${result.messages} message(s)` +

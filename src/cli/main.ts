@@ -9,7 +9,12 @@ import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { runningNode } from '../node/core/paths.ts';
 import { PRECEDENCES, STATUSES, TLPS } from '../protocol/values.ts';
-import { registerApprovals, secondFactorOption, stepUpOf } from './approvals.ts';
+import {
+  registerApprovals,
+  secondFactorOption,
+  stepUpOf,
+  warnUnusedSecondFactor,
+} from './approvals.ts';
 import { registerAudit } from './audit.ts';
 import { CliError, callNode, toPinned } from './client.ts';
 import { registerFlows } from './flows.ts';
@@ -18,10 +23,13 @@ import {
   canonicalLang,
   checkDataFolder,
   checkFiles,
+  eachOnce,
+  nameOf,
   onlyWith,
   readJsonFile,
   systemErrorSentence,
   typedTime,
+  urlKey,
   wholeNumber,
 } from './inputs.ts';
 import { registerLanguage } from './language.ts';
@@ -42,11 +50,16 @@ program
   .requiredOption('--party <id>', 'party id, e.g. us, cn')
   .option('--name-en <name>', 'the party name in English')
   .option('--name-zh <name>', 'the party name in Chinese')
-  .option('--endpoint <url>', 'where peers reach this node (repeat, one per path)', collect, [])
+  .option(
+    '--endpoint <url>',
+    'where peers reach this node (repeat, one per path; each URL once)',
+    eachOnce('--endpoint', 'URL', urlKey),
+    [],
+  )
   .option(
     '--relay <url>',
-    'a relay where this node also takes mail (repeat); with its pin, as `hotline relay` prints it: <url>#spki=<pin>',
-    collect,
+    'a relay where this node also takes mail (repeat, each once); with its pin, as `hotline relay` prints it: <url>#spki=<pin>',
+    eachOnce('--relay', 'relay', urlKey),
     [],
   )
   .option('--listen <host:port>', 'federation listener', '127.0.0.1:7100')
@@ -164,8 +177,8 @@ program
   )
   .requiredOption(
     '--key <vkey>',
-    'a verifier key <name>+<key ID>+<base64>, e.g. from docs/ledger.md (repeat)',
-    (v: string, all: string[]) => [...all, v],
+    'a verifier key <name>+<key ID>+<base64>, e.g. from docs/ledger.md (repeat, each once)',
+    eachOnce('--key', 'key'),
     [] as string[],
   )
   .option('--json', 'print the report as JSON')
@@ -395,7 +408,12 @@ program
   .command('send')
   .description('release a message to one or more peers')
   .addOption(dataOption())
-  .requiredOption('--to <party>', 'recipient (repeat for several)', collect, [])
+  .requiredOption(
+    '--to <party>',
+    'recipient (repeat for several)',
+    eachOnce('--to', 'recipient'),
+    [],
+  )
   .addOption(new Option('--precedence <p>', 'precedence').choices(PRECEDENCES).default('routine'))
   .addOption(
     new Option('--status <s>', 'actual, exercise or test').choices(STATUSES).default('actual'),
@@ -410,22 +428,32 @@ program
   .option('--lang <tag>', 'language of the text', 'en')
   .option(
     '--translation <lang=text>',
-    'your own translation of the text (repeat per language)',
-    collect,
+    'your own translation of the text (repeat, one per language)',
+    eachOnce('--translation', 'language', (t) => canonicalLang(nameOf(t))),
     [],
   )
-  .option('--code <code>', 'a vocabulary code, e.g. phrase.investigating (repeat)', collect, [])
-  .option('--stix <file>', 'attach a STIX 2.1 bundle (checked before release)', collect, [])
+  .option(
+    '--code <code>',
+    'a vocabulary code, e.g. phrase.investigating (repeat)',
+    eachOnce('--code', 'code'),
+    [],
+  )
+  .option(
+    '--stix <file>',
+    'attach a STIX 2.1 bundle (checked before release; repeat)',
+    eachOnce('--stix', 'file'),
+    [],
+  )
   .option(
     '--evaluation <file>',
-    'attach an evaluation result (hotline.evaluation/1 JSON, checked before release)',
-    collect,
+    'attach an evaluation result (hotline.evaluation/1 JSON, checked before release; repeat)',
+    eachOnce('--evaluation', 'file'),
     [],
   )
   .option(
     '--cite <party/id/sha256>',
     "cite an earlier message's attachment by its author, id and sha256 (repeat)",
-    collect,
+    eachOnce('--cite', 'attachment'),
     [],
   )
   .option('--desk <desk>', 'the author desk shown to the peer', 'ops')
@@ -472,7 +500,7 @@ program
       translations: (o.translation as string[]).map((t) => {
         const at = t.indexOf('=');
         if (at < 1) throw new CliError(`--translation takes lang=text, not "${t}"`);
-        return { lang: t.slice(0, at), body: t.slice(at + 1) };
+        return { lang: canonicalLang(t.slice(0, at)), body: t.slice(at + 1) };
       }),
       attachments: [
         ...(o.stix as string[]).map((file) => attach(file, STIX_MEDIA_TYPE)),
@@ -494,6 +522,7 @@ program
           : {}),
       }),
     )) as { state: string; id: string; seq: Record<string, number>; draft: string | null };
+    warnUnusedSecondFactor(o);
     if (o.json) console.log(JSON.stringify(result));
     else if (result.state === 'pending')
       console.log(
@@ -581,7 +610,7 @@ program
   .option(
     '--card <file>',
     "a party's signed card (`hotline card`): only these parties have boxes and may use them (repeat)",
-    collect,
+    eachOnce('--card', 'file'),
     [],
   )
   .addOption(
@@ -660,10 +689,6 @@ function relayOption(text: string): string | { url: string; pin: string } {
       `--relay ${text}: after the URL, give the relay's pin as #spki=<64 hex digits> (what hotline relay prints)`,
     );
   return { url: text.slice(0, at), pin };
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }
 
 /**

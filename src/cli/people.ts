@@ -3,12 +3,11 @@
  * `hotline roster`, `hotline handover` and `hotline alarm clear`. Each goes through the operator
  * API of the running node, or works on a stopped node's data folder (src/cli/client.ts).
  */
-import { writeFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { ROLES, SCOPES } from '../node/people/roles.ts';
 import type { AuditItem, Duty, HandoverView, ShiftView, TrailReport } from '../protocol/views.ts';
 import { CliError, callNode, callPeople } from './client.ts';
-import { typedRange, typedTime, wholeNumber } from './inputs.ts';
+import { eachOnce, typedRange, typedTime, urlKey, wholeNumber, writeOutput } from './inputs.ts';
 
 const dataOption = () => new Option('--data <dir>', 'the node data folder').makeOptionMandatory();
 
@@ -120,7 +119,11 @@ export function registerPeople(program: Command): void {
       'expire after this many days',
       wholeNumber('--expires-days', 1, 3650),
     )
-    .option('--out <file>', 'write the token to this file (mode 600) instead of printing it')
+    .option(
+      '--out <file>',
+      'write the token to this file (mode 600; never overwritten) instead of printing it',
+    )
+    .option('--force', 'replace the --out file if it exists, e.g. a service’s token file')
     .addOption(
       new Option('--list', 'list the user’s tokens instead').conflicts([
         'revoke',
@@ -174,7 +177,7 @@ export function registerPeople(program: Command): void {
       })) as { token: string; info: { id: string; scopes: string[] } };
       if (o.json) return json(issued);
       if (o.out) {
-        writeFileSync(o.out, `${issued.token}\n`, { mode: 0o600 });
+        writeOutput(o.out, `${issued.token}\n`, { force: o.force, mode: 0o600 });
         console.log(
           `Wrote token ${issued.info.id} (${issued.info.scopes.join(', ')}) to ${o.out}.`,
         );
@@ -275,8 +278,18 @@ export function registerPeople(program: Command): void {
     .description('add a person to a desk’s staff, with how to reach them there')
     .addOption(dataOption())
     .option('--no-console', 'not reached on the console')
-    .option('--email <address>', 'reach them by e-mail (repeat)', collect, [])
-    .option('--webhook <url>', 'reach them by webhook (repeat)', collect, [])
+    .option(
+      '--email <address>',
+      'reach them by e-mail (repeat)',
+      eachOnce('--email', 'address', (a) => a.toLowerCase()),
+      [],
+    )
+    .option(
+      '--webhook <url>',
+      'reach them by webhook (repeat)',
+      eachOnce('--webhook', 'URL', urlKey),
+      [],
+    )
     .action(async (deskId: string, name: string, o) => {
       const routes = [
         ...(o.console ? [{ kind: 'console' }] : []),
@@ -378,9 +391,9 @@ export function registerPeople(program: Command): void {
     .command('give <desk>')
     .description('hand the desk’s open items to the next person rostered (you must be on duty)')
     .addOption(dataOption())
-    .option('--message <id>', 'an open message (repeat)', collect, [])
-    .option('--alarm <id>', 'an open alarm (repeat)', collect, [])
-    .option('--item <text>', 'an open item in words (repeat)', collect, [])
+    .option('--message <id>', 'an open message (repeat)', eachOnce('--message', 'message'), [])
+    .option('--alarm <id>', 'an open alarm (repeat)', eachOnce('--alarm', 'alarm'), [])
+    .option('--item <text>', 'an open item in words (repeat)', eachOnce('--item', 'item'), [])
     .option('--note <text>', 'a note for the incoming person')
     .option('--to <user>', 'hand over to this person instead of the next one rostered')
     .action(async (deskId: string, o) => {
@@ -446,8 +459,4 @@ export function registerPeople(program: Command): void {
       );
       console.log(`Cleared alarm ${id}.`);
     });
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }

@@ -5,11 +5,9 @@
 import { type Command, Option } from 'commander';
 import { PRECEDENCES, STATUSES, TLPS } from '../protocol/values.ts';
 import type { ComplianceBoard } from '../protocol/views.ts';
-import { secondFactorOption, stepUpOf } from './approvals.ts';
+import { secondFactorOption, stepUpOf, warnUnusedSecondFactor } from './approvals.ts';
 import { CliError, callNode, toPinned } from './client.ts';
-import { typedTime } from './inputs.ts';
-
-const collect = (value: string, previous: string[]) => [...previous, value];
+import { eachOnce, nameOf, offeredLanguage, typedTime } from './inputs.ts';
 
 /** `name=value` as the field's kind wants it: numbers, years and booleans parsed, dates kept. */
 function fieldValue(kind: string | undefined, text: string): unknown {
@@ -58,7 +56,8 @@ export function registerRegimes(program: Command): void {
     .action(async (code: string | undefined, o) => {
       const { loadRegimes } = await import('../protocol/regimes.ts');
       const r = loadRegimes(o.file);
-      const pick = (m: Record<string, string>) => m[o.lang] ?? m.en ?? '';
+      const lang = offeredLanguage(o.lang, r.languages, 'the regimes file');
+      const pick = (m: Record<string, string>) => m[lang] ?? '';
       for (const t of r.types) {
         if (code && t.code !== code) continue;
         console.log(`${t.code}  ${pick(t.name)}`);
@@ -76,9 +75,19 @@ export function registerRegimes(program: Command): void {
     .command('notify')
     .description('send a regime notification: a notice on the type, its fields attached')
     .addOption(new Option('--data <dir>', 'the node data folder').makeOptionMandatory())
-    .requiredOption('--to <party>', 'recipient (repeat for several)', collect, [])
+    .requiredOption(
+      '--to <party>',
+      'recipient (repeat for several)',
+      eachOnce('--to', 'recipient'),
+      [],
+    )
     .requiredOption('--type <code>', 'the notification type, e.g. regime.training-run')
-    .option('--field <name=value>', 'a field of the type (repeat)', collect, [])
+    .option(
+      '--field <name=value>',
+      'a field of the type (repeat, each field once)',
+      eachOnce('--field', 'field', nameOf),
+      [],
+    )
     .option('--incident <id>', 'the incident whose report owes this notice')
     .addOption(new Option('--precedence <p>', 'precedence').choices(PRECEDENCES).default('routine'))
     .addOption(new Option('--status <s>', 'status').choices(STATUSES).default('actual'))
@@ -126,6 +135,7 @@ export function registerRegimes(program: Command): void {
             : {}),
         }),
       )) as { state: string; id: string; seq: Record<string, number>; draft: string | null };
+      warnUnusedSecondFactor(o);
       if (o.json) console.log(JSON.stringify(result));
       else if (result.state === 'pending')
         console.log(`Held for a second officer (two-person rule): draft ${result.draft}`);
@@ -140,8 +150,14 @@ export function registerRegimes(program: Command): void {
     .option('--lang <tag>', 'the language of the type names', 'en')
     .option('--json', 'print the table as JSON')
     .action(async (o) => {
+      const [{ loadRegimes }, { readConfig }] = await Promise.all([
+        import('../protocol/regimes.ts'),
+        import('../node/core/config.ts'),
+      ]);
+      const { languages } = loadRegimes(readConfig(o.data).regimesFile);
+      const lang = offeredLanguage(o.lang, languages, 'the node’s regimes');
       const query = new URLSearchParams({
-        lang: o.lang,
+        lang,
         ...(o.at ? { at: typedTime(o.at, '--at') } : {}),
       });
       const board = (await callNode(

@@ -442,7 +442,7 @@ describe('the hotline CLI, end to end', () => {
     const stranger = await hotline([...force, '--desk', 'nodesk']);
     expect(oneLine(stranger.stderr)).toContain('there is no desk "nodesk" on this node');
     // Without --desk, the forcing is recorded under the first desk the admin staffs.
-    const forced = await hotlineOk([...force, '--out', out]);
+    const forced = await hotlineOk([...force, '--out', out, '--force']);
     expect(forced.stderr).toMatch(/CAP 1\.2 alert of 2 message\(s\); recorded at ledger leaf \d+/);
     expect(readFileSync(out, 'utf8')).toContain('Secret detail.');
   }, 180_000);
