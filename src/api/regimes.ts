@@ -111,7 +111,7 @@ export const regimeRoutes = routes(
             'E_BAD_NOTIFICATION',
             `"${type}" is not a notification type of regimes ${regimes.version}`,
           );
-        const problem = regimes.fieldsProblem(type, fields);
+        const problem = regimes.fieldsProblem(type, fields, 'request body/fields');
         if (problem) throw new ProtocolError('E_BAD_NOTIFICATION', problem);
         await staffing(people.roster, request, desk, 'write as');
         const { text } = request.body;

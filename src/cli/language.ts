@@ -267,7 +267,8 @@ export function registerLanguage(program: Command): void {
       );
       const result = checkEvaluationText(readFileSync(file, 'utf8'));
       if (o.json) console.log(JSON.stringify(result, null, 2));
-      else if (!result.ok) console.log(`NOT VALID: ${describeEvaluationProblems(result.problems)}`);
+      else if (!result.ok)
+        console.log(`NOT VALID: ${describeEvaluationProblems(result.problems, file)}`);
       else console.log(`OK: ${evaluationLine(result.evaluation)}`);
       if (!result.ok) process.exitCode = 1;
     });

@@ -206,7 +206,11 @@ describe('card rules', () => {
       },
       /card \/endpoints/,
     ],
-    ['an unknown member', { ...us.card, owner: 'state' } as unknown as Card, /card \/owner/],
+    [
+      'an unknown member',
+      { ...us.card, owner: 'state' } as unknown as Card,
+      /^card has "owner", which it does not take$/,
+    ],
   ];
 
   it.each(broken)('refuse %s, even when properly signed', (_what, card, reason) => {

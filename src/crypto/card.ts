@@ -80,7 +80,7 @@ export function signCard(card: Card, identity: Ed25519SigningKey): SignedCard {
  */
 export function verifyCard(input: unknown): SignedCard {
   const error = schemaError(SignedCard, input);
-  if (error) throw new ProtocolError('E_BAD_CARD', `card ${error}`);
+  if (error) throw new ProtocolError('E_BAD_CARD', `the signed card ${error}`);
   const signed = input as SignedCard;
   const violation = cardRuleViolation(signed.card);
   if (violation) throw new ProtocolError('E_BAD_CARD', violation);

@@ -89,7 +89,7 @@ export function examineLeaf(record: LeafRecord, context: LeafContext): ExaminedL
     return { ...examined, unreadable: 'the leaf is not JSON' };
   }
   const error = schemaError(Leaf, leaf);
-  if (error) return { ...examined, unreadable: `not a leaf: ${error}` };
+  if (error) return { ...examined, unreadable: `not a leaf: the leaf ${error}` };
   if (jcs(leaf) !== record.leaf)
     return { ...examined, unreadable: 'the leaf text is not canonical JSON (RFC 8785)' };
   examined.leaf = leaf;

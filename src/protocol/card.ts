@@ -3,7 +3,18 @@
  * Exchanged out of band at a key ceremony and pinned by the peer after comparing fingerprints.
  */
 import { type Static, Type } from '@sinclair/typebox';
-import { B64, Ext, Hex32, Label, Lang, OneOf, PartyId, Slug, Timestamp } from './common.ts';
+import {
+  B64,
+  Ext,
+  Hex32,
+  Label,
+  Lang,
+  OneOf,
+  PartyId,
+  Slug,
+  Timestamp,
+  Version,
+} from './common.ts';
 import { LIMITS } from './limits.ts';
 
 export const KEY_PURPOSES = [
@@ -27,7 +38,11 @@ export const PUBLIC_KEY_BYTES: Record<KeyAlg, number> = {
   x25519: 32,
 };
 
-export const KeyId = Type.String({ pattern: '^[0-9a-f]{32}$', maxLength: 32 });
+export const KeyId = Type.String({
+  pattern: '^[0-9a-f]{32}$',
+  maxLength: 32,
+  description: 'a key id (32 lowercase hex digits)',
+});
 
 export const KeyEntry = Type.Object(
   {
@@ -35,9 +50,19 @@ export const KeyEntry = Type.Object(
     purpose: OneOf(KEY_PURPOSES),
     alg: OneOf(KEY_ALGS),
     /** Raw public key, base64url. Length is checked against `alg` by cardRules. */
-    pub: Type.String({ pattern: '^[A-Za-z0-9_-]+$', maxLength: 1622 }),
+    pub: Type.String({
+      pattern: '^[A-Za-z0-9_-]+$',
+      maxLength: 1622,
+      description: 'a public key in base64url (A-Z, a-z, 0-9, _ and -, no padding)',
+    }),
     /** C2SP signed-note key name, for the log and witness keys (the log's origin). */
-    name: Type.Optional(Type.String({ pattern: '^[^\\s+]+$', maxLength: 128 })),
+    name: Type.Optional(
+      Type.String({
+        pattern: '^[^\\s+]+$',
+        maxLength: 128,
+        description: 'a key name (no spaces and no +, e.g. hotline.example/us)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -48,7 +73,11 @@ export const Endpoint = Type.Object(
     /** The path's name, unique in the card: `direct`, `alternate`, `relay-geneva`. */
     id: Slug,
     kind: Type.Union([Type.Literal('direct'), Type.Literal('relay')]),
-    url: Type.String({ pattern: '^https?://[^\\s]+$', maxLength: 512 }),
+    url: Type.String({
+      pattern: '^https?://[^\\s]+$',
+      maxLength: 512,
+      description: 'a URL (https://… or http://…, no spaces)',
+    }),
     /** Lower is preferred. */
     priority: Type.Integer({ minimum: 0, maximum: 100 }),
   },
@@ -77,10 +106,7 @@ export const Card = Type.Object(
     }),
     keys: Type.Array(KeyEntry, { minItems: 6, maxItems: LIMITS.keys }),
     endpoints: Type.Array(Endpoint, { minItems: 1, maxItems: LIMITS.endpoints }),
-    vocabulary: Type.Object(
-      { version: Type.String({ pattern: '^[0-9A-Za-z.+-]{1,32}$' }), hash: Hex32 },
-      { additionalProperties: false },
-    ),
+    vocabulary: Type.Object({ version: Version, hash: Hex32 }, { additionalProperties: false }),
     ext: Type.Optional(Ext),
   },
   { additionalProperties: false },

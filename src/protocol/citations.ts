@@ -8,6 +8,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { Hex32, PartyId, Uuid7 } from './common.ts';
+import { valueErrorProblem } from './schema-words.ts';
 
 export const MAX_CITES = 16;
 
@@ -26,10 +27,12 @@ export function citesOf(
   const value = ext?.cites;
   if (value === undefined) return { cites: [] };
   const first = Value.Errors(Cites, value).First();
-  if (first)
+  if (first) {
+    const { path, problem } = valueErrorProblem(first);
     return {
-      problem: `ext.cites${first.path}: ${first.message} (each citation is { from, message, sha256 }, at most ${MAX_CITES})`,
+      problem: `ext.cites${path} ${problem} (each citation is { from, message, sha256 }, at most ${MAX_CITES})`,
     };
+  }
   return { cites: value as Cite[] };
 }
 

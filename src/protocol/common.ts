@@ -170,12 +170,20 @@ export function B64(bytes: number): TString {
   const full = Math.floor(bytes / 3) * 4;
   const tail = ['', '[A-Za-z0-9_-][AQgw]', '[A-Za-z0-9_-]{2}[AEIMQUYcgkosw048]'][bytes % 3];
   const chars = Math.ceil((bytes * 4) / 3);
-  return Type.String({ pattern: `^[A-Za-z0-9_-]{${full}}${tail}$`, maxLength: chars });
+  return Type.String({
+    pattern: `^[A-Za-z0-9_-]{${full}}${tail}$`,
+    maxLength: chars,
+    description: `${bytes} bytes in base64url (${chars} of A-Z, a-z, 0-9, _ and -, no padding)`,
+  });
 }
 
 /** Base64url without padding, of at most `maxChars` characters. */
 export function B64Max(maxChars: number): TString {
-  return Type.String({ pattern: '^[A-Za-z0-9_-]*$', maxLength: maxChars });
+  return Type.String({
+    pattern: '^[A-Za-z0-9_-]*$',
+    maxLength: maxChars,
+    description: 'base64url text (A-Z, a-z, 0-9, _ and -, no padding)',
+  });
 }
 
 /** A BCP 47 language tag in the simple form used here: `en`, `zh`, `zh-Hans`. */
@@ -199,6 +207,12 @@ export const Slug = Type.String({
   description: 'a short name (a-z and 0-9, joined by . or -, e.g. ops)',
 });
 
+/** The version of an agreed document (vocabulary, regimes), as a card pins it. */
+export const Version = Type.String({
+  pattern: '^[0-9A-Za-z.+-]{1,32}$',
+  description: 'a version (1 to 32 of A-Z, a-z, 0-9, ., + and -, e.g. 2026.1)',
+});
+
 /** A short human label. */
 export const Label = Type.String({ minLength: 1, maxLength: LIMITS.labelChars });
 
@@ -207,7 +221,10 @@ export const Text = Type.String({ minLength: 1, maxLength: LIMITS.textChars });
 
 /** Extension members: room for later capabilities without a version bump; bounded in size. */
 export const Ext = Type.Record(
-  Type.String({ pattern: '^[a-z][a-zA-Z0-9]{0,31}$' }),
+  Type.String({
+    pattern: '^[a-z][a-zA-Z0-9]{0,31}$',
+    description: 'a member name (a lowercase letter, then up to 31 letters and digits)',
+  }),
   Type.Unknown(),
   {
     maxProperties: LIMITS.extMembers,

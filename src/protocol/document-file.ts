@@ -3,6 +3,8 @@
  * each read, validated and indexed once per path.
  */
 import { readFileSync } from 'node:fs';
+import type { TSchema } from '@sinclair/typebox';
+import { schemaFault } from './validate.ts';
 
 /** A document that failed its checks: every problem, as sentences; the message names the first. */
 export class DocumentError extends Error {
@@ -12,6 +14,17 @@ export class DocumentError extends Error {
     super(`${where}: ${problems.length} problem(s): ${problems.slice(0, 5).join('; ')}`);
     this.problems = problems;
   }
+}
+
+/**
+ * The problem of a document that breaks its schema, as a sentence starting with the field's path
+ * (`/types/0/desk is not a short name …`), or naming the document when the whole of it is wrong;
+ * empty when it fits.
+ */
+export function documentSchemaProblems(schema: TSchema, raw: unknown, document: string): string[] {
+  const fault = schemaFault(schema, raw);
+  if (!fault) return [];
+  return [`${fault.path || `the ${document}`} ${fault.problem}`];
 }
 
 /**

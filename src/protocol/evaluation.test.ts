@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest';
 import { makeAttachment, viewAttachment } from './attachments.ts';
 import { citesOf, citesProblem, parseCite, parseCites } from './citations.ts';
 import { utf8 } from './encoding.ts';
-import { checkEvaluation, EVALUATION_MEDIA_TYPE } from './evaluation.ts';
+import { checkEvaluation, EVALUATION_MEDIA_TYPE, evaluationProblemLine } from './evaluation.ts';
 
 const FILE = new URL('../../test/vectors/evaluation/cyber-offence.json', import.meta.url);
 const text = () => readFileSync(FILE, 'utf8');
@@ -21,7 +21,7 @@ describe('evaluation results', () => {
       'a result that crossed the threshold but says it did not',
       (e) => ({ ...e, crossed: false }),
       [
-        '/crossed: says false, but a result of 0.62 against a threshold of 0.5 (crossed at or above) crossed it',
+        'the evaluation /crossed says false, but a result of 0.62 against a threshold of 0.5 (crossed at or above) crossed it',
       ],
     ],
     [
@@ -33,28 +33,30 @@ describe('evaluation results', () => {
         crossed: true,
       }),
       [
-        '/crossed: says true, but a result of 0.9 against a threshold of 0.5 (crossed at or below) did not cross it',
+        'the evaluation /crossed says true, but a result of 0.9 against a threshold of 0.5 (crossed at or below) did not cross it',
       ],
     ],
     [
       'an unknown capability domain',
       (e) => ({ ...e, domain: 'nuclear' }),
-      ['/domain: Expected union value'],
+      [
+        'the evaluation /domain is not one of: cyber-offence, cbrn-uplift, autonomous-replication, oversight-evasion, other',
+      ],
     ],
     [
       '"other" without saying what',
       (e) => ({ ...e, domain: 'other' }),
-      ['/domainOther: says what "other" domain was tested'],
+      ['the evaluation has no "domainOther", which says what "other" domain was tested'],
     ],
     [
       'an evidence hash that is not SHA-256',
       (e) => ({ ...e, evidence: [{ sha256: 'abc', description: 'logs' }] }),
-      ["/evidence/0/sha256: Expected string to match '^[0-9a-f]{64}$'"],
+      ['the evaluation /evidence/0/sha256 is not a SHA-256 digest (64 lowercase hex digits)'],
     ],
     [
       'a date that is not in the calendar',
       (e) => ({ ...e, evaluatedAt: '2026-02-30' }),
-      ['/evaluatedAt: 2026-02-30 is not a calendar time'],
+      ['the evaluation /evaluatedAt is not a calendar time (2026-02-30)'],
     ],
     [
       'a missing system identity',
@@ -62,14 +64,14 @@ describe('evaluation results', () => {
         const { system: _, ...rest } = e;
         return rest;
       },
-      ['/system: Expected required property', '/system: Expected object'],
+      ['the evaluation has no "system"'],
     ],
   ];
 
   test.each(broken)('refuses %s, saying where and why', (_what, mutate, messages) => {
     const result = checkEvaluation(mutate(evaluation()));
     expect(result.ok).toBe(false);
-    if (!result.ok) expect(result.problems.map((p) => `${p.path}: ${p.message}`)).toEqual(messages);
+    if (!result.ok) expect(result.problems.map((p) => evaluationProblemLine(p))).toEqual(messages);
   });
 
   test('an attachment is shown with its evaluation, or with its problems', () => {
@@ -79,9 +81,9 @@ describe('evaluation results', () => {
     const bad = viewAttachment(
       makeAttachment('eval.json', EVALUATION_MEDIA_TYPE, utf8(text().replace('true', 'false'))),
     );
-    expect(bad.problems[0]).toMatch(/^"eval.json" evaluation \/crossed: says false/);
+    expect(bad.problems[0]).toMatch(/^"eval.json" evaluation \/crossed says false/);
     const notJson = viewAttachment(makeAttachment('eval.json', EVALUATION_MEDIA_TYPE, utf8('{')));
-    expect(notJson.problems).toEqual(['"eval.json" evaluation /: is not JSON']);
+    expect(notJson.problems).toEqual(['"eval.json" evaluation is not JSON']);
   });
 });
 
@@ -103,8 +105,11 @@ describe('citations', () => {
   });
   test('a malformed citation is refused with the field at fault', () => {
     expect(citesProblem({ cites: [{ ...cite, sha256: 'nope' }] })).toMatch(
-      /^ext\.cites\/0\/sha256: /,
+      /^ext\.cites\/0\/sha256 is not a SHA-256 digest \(64 lowercase hex digits\) \(each citation/,
     );
-    expect(citesProblem({ cites: [] })).toMatch(/^ext\.cites: /);
+    expect(citesProblem({ cites: [{ ...cite, note: 1 }] })).toMatch(
+      /^ext\.cites\/0 has "note", which it does not take/,
+    );
+    expect(citesProblem({ cites: [] })).toMatch(/^ext\.cites is an empty list/);
   });
 });

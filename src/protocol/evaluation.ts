@@ -13,6 +13,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { shownName } from './attachment-name.ts';
 import { Hex32, Label, OneOf } from './common.ts';
+import { valueErrorProblem } from './schema-words.ts';
 import type { AttachmentView } from './views.ts';
 
 export const EVALUATION_MEDIA_TYPE = 'application/vnd.hotline.evaluation+json';
@@ -33,6 +34,7 @@ export const FINDING_SEVERITIES = ['low', 'moderate', 'high', 'critical'] as con
 const When = Type.String({
   pattern: '^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?Z)?$',
   maxLength: 30,
+  description: 'a date or UTC time (2026-11-30 or 2026-11-30T08:00:00Z)',
 });
 const Finite = Type.Number({ minimum: -1e15, maximum: 1e15 });
 const LongText = Type.String({ minLength: 1, maxLength: 4000 });
@@ -104,9 +106,15 @@ const MAX_PROBLEMS = 20;
 /** Checks a parsed JSON value as an evaluation result. */
 export function checkEvaluation(value: unknown): EvaluationResult {
   const problems: EvaluationProblem[] = [];
+  // Value.Errors, not a compiled check: the console checks evaluations too, and its page may not
+  // compile code. A missing member is also of the wrong type: the first error at a path says it.
+  const seen = new Set<string>();
   for (const e of Value.Errors(Evaluation, value)) {
     if (problems.length >= MAX_PROBLEMS) break;
-    problems.push({ path: e.path || '/', message: e.message });
+    if (seen.has(e.path)) continue;
+    seen.add(e.path);
+    const { path, problem } = valueErrorProblem(e);
+    problems.push({ path: path || '/', message: problem });
   }
   if (problems.length) return { ok: false, problems };
   const ev = value as Evaluation;
@@ -118,11 +126,17 @@ export function checkEvaluation(value: unknown): EvaluationResult {
       message: `says ${ev.crossed}, but a result of ${ev.result} against a threshold of ${ev.threshold} (crossed ${ev.metric.crossedWhen.replace(/-/g, ' ')}) ${crossed ? 'crossed' : 'did not cross'} it`,
     });
   if (ev.domain === 'other' && ev.domainOther === undefined)
-    problems.push({ path: '/domainOther', message: 'says what "other" domain was tested' });
+    problems.push({
+      path: '/',
+      message: 'has no "domainOther", which says what "other" domain was tested',
+    });
   if (ev.domain !== 'other' && ev.domainOther !== undefined)
     problems.push({ path: '/domainOther', message: 'is only for domain "other"' });
   if (!isCalendarTime(ev.evaluatedAt))
-    problems.push({ path: '/evaluatedAt', message: `${ev.evaluatedAt} is not a calendar time` });
+    problems.push({
+      path: '/evaluatedAt',
+      message: `is not a calendar time (${ev.evaluatedAt})`,
+    });
   return problems.length ? { ok: false, problems } : { ok: true, evaluation: ev };
 }
 
@@ -149,9 +163,17 @@ function isCalendarTime(when: string): boolean {
   return hh < 24 && mm < 60 && ss < 60;
 }
 
-/** One line per problem, for people. */
-export function describeEvaluationProblems(problems: readonly EvaluationProblem[]): string {
-  return problems.map((p) => `${p.path}: ${p.message}`).join('; ');
+/** A problem as a sentence naming its `document`: `eval.json /domain is not one of: …`. */
+export function evaluationProblemLine(p: EvaluationProblem, document = 'the evaluation'): string {
+  return `${document}${p.path === '/' ? '' : ` ${p.path}`} ${p.message}`;
+}
+
+/** One line for all the problems, for people. */
+export function describeEvaluationProblems(
+  problems: readonly EvaluationProblem[],
+  document?: string,
+): string {
+  return problems.map((p) => evaluationProblemLine(p, document)).join('; ');
 }
 
 /** Adds what a reader sees of an evaluation attachment's decoded bytes to its view. */
@@ -169,5 +191,5 @@ export function viewEvaluation(view: AttachmentView, data: Uint8Array): void {
   }
   view.evaluation = { problems: result.problems };
   for (const p of result.problems)
-    view.problems.push(`"${shownName(view.name)}" evaluation ${p.path}: ${p.message}`);
+    view.problems.push(evaluationProblemLine(p, `"${shownName(view.name)}" evaluation`));
 }

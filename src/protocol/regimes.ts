@@ -10,11 +10,11 @@
  */
 import { fileURLToPath } from 'node:url';
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
-import { Code, calendarProblem, Hex32, Label, Lang, Slug } from './common.ts';
-import { DocumentError, documentLoader } from './document-file.ts';
+import { Code, calendarProblem, Hex32, Label, Lang, Slug, Version } from './common.ts';
+import { DocumentError, documentLoader, documentSchemaProblems } from './document-file.ts';
 import { sha256, toHex, utf8 } from './encoding.ts';
 import { jcs } from './jcs.ts';
-import { schemaError } from './validate.ts';
+import { schemaError, schemaFault } from './validate.ts';
 
 /** The regimes this node ships with. */
 export const DEFAULT_REGIMES_FILE = fileURLToPath(
@@ -25,7 +25,10 @@ export const DEFAULT_REGIMES_FILE = fileURLToPath(
 export const REGIMES_EXT = 'regimes';
 
 const LangMap = Type.Record(Lang, Type.String({ minLength: 1, maxLength: 2000 }));
-const Day = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' });
+const Day = Type.String({
+  pattern: '^\\d{4}-\\d{2}-\\d{2}$',
+  description: 'a date (YYYY-MM-DD, e.g. 2027-03-01)',
+});
 
 export const FIELD_KINDS = [
   'text',
@@ -40,7 +43,10 @@ export type FieldKind = (typeof FIELD_KINDS)[number];
 
 const Field = Type.Object(
   {
-    name: Type.String({ pattern: '^[a-z][a-zA-Z0-9]{0,31}$' }),
+    name: Type.String({
+      pattern: '^[a-z][a-zA-Z0-9]{0,31}$',
+      description: 'a field name (a lowercase letter, then up to 31 letters and digits)',
+    }),
     type: Type.Union(FIELD_KINDS.map((k) => Type.Literal(k))),
     required: Type.Boolean(),
     label: LangMap,
@@ -122,7 +128,7 @@ export const RegimesDocument = Type.Object(
   {
     format: Type.Literal(1),
     name: LangMap,
-    version: Type.String({ pattern: '^[0-9A-Za-z.+-]{1,32}$' }),
+    version: Version,
     /** The first day obligations count from (annual ones: its year is the first covered). */
     effective: Day,
     languages: Type.Record(Lang, Type.Object({ name: Label }, { additionalProperties: false })),
@@ -134,7 +140,7 @@ export type RegimesDocument = Static<typeof RegimesDocument>;
 
 /** What a card pins: `ext.regimes`. */
 export const RegimesRef = Type.Object(
-  { version: Type.String({ pattern: '^[0-9A-Za-z.+-]{1,32}$' }), hash: Hex32 },
+  { version: Version, hash: Hex32 },
   { additionalProperties: false },
 );
 export type RegimesRef = Static<typeof RegimesRef>;
@@ -181,17 +187,24 @@ export class Regimes {
     return this.#schemas.get(code);
   }
 
-  /** The first problem of `fields` for the type `code`, as a sentence; undefined when valid. */
-  fieldsProblem(code: string, fields: unknown): string | undefined {
+  /**
+   * The first problem of `fields` for the type `code`, as a sentence; undefined when valid.
+   * `where` names the fields in the document the user wrote, as the start of a path.
+   */
+  fieldsProblem(
+    code: string,
+    fields: unknown,
+    where = 'the notification attachment/fields',
+  ): string | undefined {
     const schema = this.#schemas.get(code);
     if (!schema) return `"${code}" is not a notification type of regimes ${this.version}`;
-    const error = schemaError(schema, fields);
-    if (error) return `the fields of ${code} ${error}`;
+    const fault = schemaFault(schema, fields, code);
+    if (fault) return `${where}${fault.path} ${fault.problem}`;
     const type = this.#types.get(code) as NotificationType;
     for (const field of type.fields) {
       const value = (fields as Record<string, unknown>)[field.name];
       if (field.type === 'date' && typeof value === 'string' && !realDay(value))
-        return `the fields of ${code} /${field.name}: ${value} is not a calendar date`;
+        return `${where}/${field.name} is not a calendar date (${value})`;
     }
     return undefined;
   }
@@ -238,8 +251,8 @@ export function fieldsSchema(fields: readonly RegimeField[]): TSchema {
 
 /** Every problem of a regimes document, each as a sentence; empty when it is valid. */
 export function regimesProblems(raw: unknown): string[] {
-  const schema = schemaError(RegimesDocument, raw);
-  if (schema) return [schema];
+  const schema = documentSchemaProblems(RegimesDocument, raw, 'regimes file');
+  if (schema.length) return schema;
   const doc = raw as RegimesDocument;
   const problems: string[] = [];
   const langs = Object.keys(doc.languages);

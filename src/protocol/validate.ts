@@ -1,11 +1,13 @@
 /**
  * Checking untrusted JSON against the wire schemas, with one compiled checker per schema and a
- * rejection that names the first offending field.
+ * rejection that names the first offending field and says what is wrong with it in words
+ * (`src/protocol/schema-words.ts`).
  */
 import { FormatRegistry, type Static, type TSchema } from '@sinclair/typebox';
 import { TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
-import { Hash, ValueErrorType } from '@sinclair/typebox/value';
+import { Hash } from '@sinclair/typebox/value';
 import { ProtocolError } from './errors.ts';
+import { type SchemaProblem, valueErrorProblem } from './schema-words.ts';
 
 const compiled = new WeakMap<TSchema, TypeCheck<TSchema>>();
 
@@ -35,17 +37,36 @@ function compile<T extends TSchema>(schema: T): TypeCheck<T> {
   return new TypeCheck(schema, [], check, code);
 }
 
-/** The first schema error as a sentence, or undefined when `value` is valid. */
+/**
+ * The first schema error as a phrase: the field's path (a JSON pointer) and what is wrong with it
+ * (`/keys/0/pub is not text`, `/timing has no "kind"`), or only what is wrong when the whole value
+ * is (`is not an object`); undefined when `value` is valid. The caller names the document in front
+ * of it. Only a failure pays for the words: a valid value costs the compiled check alone.
+ */
 export function schemaError(schema: TSchema, value: unknown): string | undefined {
   const checker = checkerFor(schema);
   if (checker.Check(value)) return undefined;
+  const { path, problem } = faultOf(checker, value);
+  return path ? `${path} ${problem}` : problem;
+}
+
+/**
+ * The first schema error as where it is and what is wrong, or undefined when `value` is valid.
+ * `whole` names what takes the document, in "which it does not take".
+ */
+export function schemaFault(
+  schema: TSchema,
+  value: unknown,
+  whole?: string,
+): SchemaProblem | undefined {
+  const checker = checkerFor(schema);
+  return checker.Check(value) ? undefined : faultOf(checker, value, whole);
+}
+
+/** The words for a value its checker refused: the failure path only. */
+function faultOf(checker: TypeCheck<TSchema>, value: unknown, whole?: string): SchemaProblem {
   const first = checker.Errors(value).First();
-  if (!first) return 'is not valid';
-  // A field whose type has words for its form is said in them, not as the pattern it failed.
-  const said = (first.schema as { description?: unknown }).description;
-  if (first.type === ValueErrorType.StringPattern && typeof said === 'string')
-    return `${first.path || '/'} is not ${said}`;
-  return `${first.path || '/'}: ${first.message}`;
+  return first ? valueErrorProblem(first, whole) : { path: '', problem: 'is not valid' };
 }
 
 /** Returns `value` typed by `schema`, or throws E_MALFORMED naming `what` and the field. */

@@ -13,11 +13,10 @@
  */
 import { fileURLToPath } from 'node:url';
 import { type Static, Type } from '@sinclair/typebox';
-import { Code, Hex32, Label, Lang } from './common.ts';
-import { DocumentError, documentLoader } from './document-file.ts';
+import { Code, Hex32, Label, Lang, Version } from './common.ts';
+import { DocumentError, documentLoader, documentSchemaProblems } from './document-file.ts';
 import { sha256, toHex, utf8 } from './encoding.ts';
 import { jcs } from './jcs.ts';
-import { schemaError } from './validate.ts';
 import type { RenderedCode, VocabularyComparison, VocabularyRef } from './views.ts';
 
 /** The vocabulary this node ships with. */
@@ -32,7 +31,10 @@ const Review = Type.Object(
   {
     /** Who reviewed: a name or desk, as the reviewing party records it. */
     by: Label,
-    at: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}:\\d{2}(\\.\\d{3})?Z)?$' }),
+    at: Type.String({
+      pattern: '^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}:\\d{2}(\\.\\d{3})?Z)?$',
+      description: 'a date or UTC time (2026-11-30 or 2026-11-30T08:00:00.000Z)',
+    }),
     /** SHA-256 of the reviewed text and definition (`reviewDigest`): a later edit voids it. */
     digest: Hex32,
   },
@@ -74,11 +76,17 @@ export const VocabularyDocument = Type.Object(
     format: Type.Literal(1),
     name: LangMap,
     /** As in the card: `^[0-9A-Za-z.+-]{1,32}$`. */
-    version: Type.String({ pattern: '^[0-9A-Za-z.+-]{1,32}$' }),
+    version: Version,
     languages: Type.Record(Lang, Type.Object({ name: Label }, { additionalProperties: false })),
     groups: Type.Array(
       Type.Object(
-        { id: Type.String({ pattern: '^[a-z0-9]+(-[a-z0-9]+)*$' }), label: LangMap },
+        {
+          id: Type.String({
+            pattern: '^[a-z0-9]+(-[a-z0-9]+)*$',
+            description: 'a group id (a-z and 0-9, joined by -, e.g. category)',
+          }),
+          label: LangMap,
+        },
         { additionalProperties: false },
       ),
       { minItems: 1 },
@@ -207,8 +215,8 @@ export function reviewDigest(entry: VocabularyEntry, lang: string): string {
 
 /** Every problem of a vocabulary document, each as a sentence; empty when it is valid. */
 export function vocabularyProblems(raw: unknown): string[] {
-  const schema = schemaError(VocabularyDocument, raw);
-  if (schema) return [schema];
+  const schema = documentSchemaProblems(VocabularyDocument, raw, 'vocabulary');
+  if (schema.length) return schema;
   const doc = raw as VocabularyDocument;
   const problems: string[] = [];
   const langs = Object.keys(doc.languages);

@@ -132,12 +132,14 @@ describe('evaluation results cited across the line, and framework exports', () =
     const r = await hotline(['send', '--data', us.dir, '--to', 'cn', '--evaluation', bad]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(
-      /E_BAD_ATTACHMENT: attachment "bad.json" evaluation \/crossed: says false/,
+      /E_BAD_ATTACHMENT: attachment "bad.json" evaluation \/crossed says false/,
     );
     // The same check offline, before anything is sent.
     const offline = await hotline(['evaluation', bad]);
     expect(offline.code).toBe(1);
-    expect(offline.stdout).toMatch(/^NOT VALID: \/crossed: says false, but a result of 0\.62/);
+    expect(offline.stdout).toMatch(
+      /^NOT VALID: \S+bad\.json \/crossed says false, but a result of 0\.62/,
+    );
     const good = await hotline(['evaluation', EVALUATION]);
     expect(good.code, good.stderr).toBe(0);
     expect(good.stdout).toMatch(/^OK: Frontier-7 2026-11-rc2 \(Example AI Lab\)/);

@@ -124,9 +124,81 @@ describe.each(['sqlite', 'postgres'] as const)(
         desk: 'ops',
       });
       expect(r.status).toBe(400);
-      expect(r.body.error.code).toBe('E_BAD_NOTIFICATION');
-      expect(r.body.error.message).toMatch(/computeFlop/);
+      expect(r.body.error).toEqual({
+        code: 'E_BAD_NOTIFICATION',
+        message: 'request body/fields/computeFlop is not a number',
+      });
     });
+
+    // Each kind of schema failure of the fields, as the API and `hotline notify` say it.
+    const plan = {
+      plannedStart: '2026-12-20',
+      developer: 'Lab A',
+      computeFlop: 3e26,
+      thresholdFlop: 1e26,
+    };
+    const { developer: _, ...noDeveloper } = plan;
+    const badFields: [string, string, Record<string, unknown>, string][] = [
+      [
+        'a missing field',
+        'regime.training-run',
+        noDeveloper,
+        'request body/fields has no "developer"',
+      ],
+      [
+        'a field of the wrong type',
+        'regime.annual-exchange',
+        { year: 2026, trainingRuns: 2.5, seriousIncidents: 0 },
+        'request body/fields/trainingRuns is not a whole number',
+      ],
+      [
+        'a field the type does not have',
+        'regime.training-run',
+        { ...plan, foo: 'bar' },
+        'request body/fields has "foo", which regime.training-run does not take',
+      ],
+      [
+        'a choice not among its values',
+        'regime.agent-deployment',
+        { deploymentDate: '2027-01-10', sector: 'space', system: 'S', humanOversight: 'H' },
+        'request body/fields/sector is not one of: energy, water, transport, finance, telecom, health, other',
+      ],
+      [
+        'a date not written YYYY-MM-DD',
+        'regime.training-run',
+        { ...plan, plannedStart: '20/12/2026' },
+        'request body/fields/plannedStart is not a date (YYYY-MM-DD, e.g. 2027-03-01)',
+      ],
+    ];
+
+    test.each(badFields)(
+      '%s is refused with a sentence naming it, by the API and by hotline notify',
+      async (_what, type, fields, said) => {
+        const before = await api('cn', 'GET', '/api/v1/outbox');
+        const r = await api('cn', 'POST', '/api/v1/notifications', {
+          to: ['us'],
+          type,
+          fields,
+          desk: 'ops',
+        });
+        expect(r.status).toBe(400);
+        expect(r.body.error).toEqual({ code: 'E_BAD_NOTIFICATION', message: said });
+        const notify = await hotline([
+          'notify',
+          '--data',
+          pair.cn.dir,
+          '--to',
+          'us',
+          '--type',
+          type,
+          ...Object.entries(fields).flatMap(([name, value]) => ['--field', `${name}=${value}`]),
+        ]);
+        expect(notify.code).toBe(1);
+        expect(notify.stderr.trim()).toBe(`hotline: E_BAD_NOTIFICATION: ${said}`);
+        expect((await api('cn', 'GET', '/api/v1/outbox')).body).toEqual(before.body);
+      },
+      30_000,
+    );
 
     test('an advance notice sent with hotline notify arrives readable and is acknowledged', async () => {
       const sent = await hotline([

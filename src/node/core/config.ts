@@ -9,7 +9,7 @@ import { parse, stringify } from 'yaml';
 import { Endpoint } from '../../protocol/card.ts';
 import { Code, Label, Lang, PartyId, Slug, Text } from '../../protocol/common.ts';
 import { PRECEDENCE_DEADLINES } from '../../protocol/glossary.ts';
-import { schemaError } from '../../protocol/validate.ts';
+import { schemaFault } from '../../protocol/validate.ts';
 import { BODY_TYPES, PRECEDENCES, STATUSES, TLPS } from '../../protocol/values.ts';
 import { CONFIG_FILE, paths } from './paths.ts';
 
@@ -568,8 +568,12 @@ export function parseConfig(raw: unknown, where = CONFIG_FILE): Config {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
     throw new ConfigError(`${where}: expected a mapping of settings`);
   const withDefaults = Value.Default(Config, structuredClone(raw));
-  const error = schemaError(Config, withDefaults);
-  if (error) throw new ConfigError(`${where}: ${error.replace(/^\//, '').replace(/\//g, '.')}`);
+  const fault = schemaFault(Config, withDefaults, 'the configuration');
+  if (fault) {
+    // A setting is named as it is written in the YAML: `approvals.templates.0.id`.
+    const setting = fault.path.slice(1).replace(/\//g, '.');
+    throw new ConfigError(`${where}: ${setting ? `${setting} ` : ''}${fault.problem}`);
+  }
   const config = withDefaults as Config;
   const ids = config.approvals.templates.map((t) => t.id);
   const twice = ids.find((id, i) => ids.indexOf(id) !== i);
