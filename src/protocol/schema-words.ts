@@ -63,10 +63,11 @@ const isAlternatives = (e: SchemaFailure) => e.keyword === 'anyOf' || e.keyword 
 /**
  * The failure that says most about a failed `anyOf`. A list of values says they are not among
  * them; a tagged union (objects told apart by one member of fixed value, as `kind`) the failure
- * of the branch its tag names. Otherwise the branches' failures that got furthest into the value
- * (the deepest path) speak for the branch that was meant: the first past the type and value
- * checks, else all of them together (`is not one of: …` when each wanted one value, `needs one
- * of …` when each wanted another member); else the `anyOf` itself, said as its branches' forms.
+ * of the branch its tag names. Otherwise the failures of the branches of the value's type that
+ * got furthest into the value (the deepest path) speak for the branch that was meant: the first
+ * past the type and value checks, else all of them together (`is not one of: …` when each wanted
+ * one value, `needs one of …` when each wanted another member); else the `anyOf` itself, said as
+ * its branches' forms (`is not text or an object`).
  */
 function alternativeOf(failed: SchemaFailure, failures: readonly SchemaFailure[]): SchemaFailure {
   if (fixedValues(failed.schema)) return failed;
@@ -77,9 +78,14 @@ function alternativeOf(failed: SchemaFailure, failures: readonly SchemaFailure[]
     const last = own.at(-1);
     if (last) return isAlternatives(last) ? alternativeOf(last, own) : last;
   }
-  const inside = failures.filter(
+  const branches = failures.filter(
     (e) => !isAlternatives(e) && e.schemaPath.startsWith(`${failed.schemaPath}/`),
   );
+  // A branch of another type than the value's was not meant, when one of its type failed further.
+  const ofItsType = branches.filter(
+    (e) => e.keyword !== 'type' || e.instancePath !== failed.instancePath,
+  );
+  const inside = ofItsType.length ? ofItsType : branches;
   const depth = (e: SchemaFailure) => e.instancePath.split('/').length;
   const deepest = Math.max(...inside.map(depth));
   const furthest = inside.filter((e) => depth(e) === deepest);

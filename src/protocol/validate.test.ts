@@ -109,6 +109,18 @@ describe('schemaError words', () => {
     expect(schemaError(Timing, { kind: 'before', days: 'x' })).toBe('/days is not a whole number');
   });
 
+  test('a union of a form and an object is said by the branch of the value’s type', () => {
+    const Relay = Type.Union([
+      Type.String({ pattern: '^https://' }),
+      Type.Object({ url: Type.String(), pin: Hex32 }),
+    ]);
+    expect(schemaError(Relay, { url: 'https://r' })).toBe('has no "pin"');
+    expect(schemaError(Relay, 'ftp://r')).toBe(
+      'is not in the form ^https:// (a regular expression)',
+    );
+    expect(schemaError(Relay, 5)).toBe('is not text or an object');
+  });
+
   test('TypeBox and the operator API’s AJV say the same failure in the same words', () => {
     const ajv = new Ajv({ verbose: true, strict: false });
     const check = ajv.compile(Card);
