@@ -1,7 +1,8 @@
 /**
  * The operator console (web/, built into web/dist by `npm run build`), served by the node on the
- * operator listener at `/`. Any path that is not a file of the build and not under /api/ answers
- * the console's index.html, so a reload on /board or /message/cn/… opens that page.
+ * operator listener at `/`. Any path that is not a file of the build nor one of the node's routes
+ * (`RESERVED`, in any case) answers the console's index.html, so a reload on /board or
+ * /message/cn/… opens that page.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -28,6 +29,9 @@ export const CONSOLE_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
+/** Paths of the node's own routes, in any case: never answered with the console's page. */
+const RESERVED = ['/api/', '/federation/', '/healthz', '/metrics', '/openapi.json'];
+
 function filesUnder(root: string): Set<string> {
   const out = new Set<string>();
   if (!existsSync(root)) return out;
@@ -44,8 +48,12 @@ export const consoleRoutes: FastifyPluginAsync<{ root?: string }> = async (
   await app.register(fastifyStatic, { root, serve: false });
   app.get('/*', { schema: { hide: true } }, async (request, reply) => {
     const path = request.url.split('?')[0] ?? '/';
-    if (path.startsWith('/api/'))
-      throw new ApiError(404, 'E_NOT_FOUND', `no route ${request.method} ${path}`);
+    const lower = path.toLowerCase();
+    if (RESERVED.some((r) => (r.endsWith('/') ? lower.startsWith(r) : lower === r))) {
+      // /API/V1/STATUS or /HEALTHZ: routes are matched as written, and a prober must not get a page.
+      const hint = lower !== path ? ` (routes are lowercase: ${lower})` : '';
+      throw new ApiError(404, 'E_NOT_FOUND', `no route ${request.method} ${path}${hint}`);
+    }
     reply.header('content-security-policy', CONSOLE_CSP);
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'no-referrer');

@@ -44,6 +44,22 @@ describe('GET /healthz', () => {
     }
   });
 
+  test('a route written in another case is no route, not the console’s page', async () => {
+    node = await openNode();
+    for (const url of ['/HEALTHZ', '/API/V1/STATUS', '/Federation/v1/card']) {
+      const answer = await node.operator.inject({ method: 'GET', url });
+      expect(answer.statusCode, url).toBe(404);
+      expect(answer.json()).toEqual({
+        error: {
+          code: 'E_NOT_FOUND',
+          message: `no route GET ${url} (routes are lowercase: ${url.toLowerCase()})`,
+        },
+      });
+    }
+    // A console page of any case still opens the console.
+    expect((await node.operator.inject({ method: 'GET', url: '/Board' })).statusCode).not.toBe(404);
+  });
+
   test(
     'a store that hangs answers 503 E_STORE within the bound, and 200 once it answers again',
     async () => {
