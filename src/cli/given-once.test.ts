@@ -320,7 +320,7 @@ describe('a --lang to read in', () => {
       ],
       [
         ['compliance', '--data', us, '--lang', 'fr'],
-        '--lang fr: the node’s regimes has no text in that language; give one of en, zh',
+        '--lang fr: the node’s regimes file has no text in that language; give one of en, zh',
       ],
       [
         ['show', 'cn', id, '--data', us, '--lang', 'fr'],

@@ -155,7 +155,7 @@ export function registerRegimes(program: Command): void {
         import('../node/core/config.ts'),
       ]);
       const { languages } = loadRegimes(readConfig(o.data).regimesFile);
-      const lang = offeredLanguage(o.lang, languages, 'the node’s regimes');
+      const lang = offeredLanguage(o.lang, languages, 'the node’s regimes file');
       const query = new URLSearchParams({
         lang,
         ...(o.at ? { at: typedTime(o.at, '--at') } : {}),

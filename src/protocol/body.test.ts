@@ -8,7 +8,7 @@ import { Body, bodyRuleViolation, repeatedProblem } from './body.ts';
 import type { SignedCard } from './card.ts';
 import { LIMITS } from './limits.ts';
 import { schemaError } from './validate.ts';
-import { BODY_TYPES, type BodyType } from './values.ts';
+import { BODY_TYPES, type BodyType, withArticle } from './values.ts';
 
 type Section = 'report' | 'state' | 'conference' | 'presence' | 'notice' | 'rotation';
 
@@ -207,4 +207,13 @@ describe('what a sender would say twice, or translate into nothing', () => {
       repeatedProblem(draft({ codes: ['phrase.investigating', 'phrase.investigating'] })),
     ).toBe('codes has "phrase.investigating" twice: give each code once');
   });
+});
+
+it('a message type reads with its article in sentences: an ack, an incident.report, a query', () => {
+  expect(['ack', 'incident.report', 'query', 'notice'].map(withArticle)).toEqual([
+    'an ack',
+    'an incident.report',
+    'a query',
+    'a notice',
+  ]);
 });

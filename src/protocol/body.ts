@@ -30,6 +30,7 @@ import {
   PRECEDENCES,
   STATUSES,
   TLPS,
+  withArticle,
 } from './values.ts';
 
 const LangText = Type.Object({ lang: Lang, body: Text }, { additionalProperties: false });
@@ -275,7 +276,7 @@ export function emptyProblem(body: Body): string | undefined {
     !body.attachments.length &&
     !(Array.isArray(cites) && cites.length)
   )
-    return `a ${body.type} needs text, a vocabulary code or an attachment`;
+    return `${withArticle(body.type)} needs text, a vocabulary code or an attachment`;
   return undefined;
 }
 

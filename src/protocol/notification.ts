@@ -14,6 +14,7 @@ import type { Attachment, Body } from './body.ts';
 import { fromBase64url, fromUtf8, utf8 } from './encoding.ts';
 import { jcs } from './jcs.ts';
 import type { Regimes } from './regimes.ts';
+import { withArticle } from './values.ts';
 import type { NotificationView } from './views.ts';
 
 export const NOTIFICATION_MEDIA_TYPE = 'application/vnd.hotline.notification+json';
@@ -78,7 +79,7 @@ export function notificationProblem(regimes: Regimes, body: Body): string | unde
     if (!attached.length) return undefined;
     return body.type === 'notice'
       ? `"${subject}" is not a notification type of regimes ${regimes.version}`
-      : `a notification attachment belongs on a notice, not a ${body.type}`;
+      : `a notification attachment belongs on a notice, not ${withArticle(body.type)}`;
   }
   if (attached.length !== 1)
     return `a ${subject} notice needs exactly one ${NOTIFICATION_MEDIA_TYPE} attachment with its fields`;

@@ -23,6 +23,11 @@ export const BODY_TYPES = [
 export type BodyType = (typeof BODY_TYPES)[number];
 
 /** Most urgent first. */
+/** "a query", "an ack", "an incident.report": a message type (or any word) with its article. */
+export function withArticle(word: string): string {
+  return `${/^[aeiou]/i.test(word) ? 'an' : 'a'} ${word}`;
+}
+
 export const PRECEDENCES = ['flash', 'immediate', 'priority', 'routine'] as const;
 export type Precedence = (typeof PRECEDENCES)[number];
 

@@ -33,7 +33,7 @@ import { ProtocolError } from '../../protocol/errors.ts';
 import { isPresenceCheck } from '../../protocol/flows.ts';
 import type { Leaf } from '../../protocol/leaf.ts';
 import type { ContactRoute } from '../../protocol/roster.ts';
-import type { Precedence } from '../../protocol/values.ts';
+import { type Precedence, withArticle } from '../../protocol/values.ts';
 import type { Duty, EscalationStep, FollowupView, Released } from '../../protocol/views.ts';
 import type { EscalationRow, FollowupRow, FollowupStore } from '../../store/followups.ts';
 import type { AlarmRow, Executor, Store } from '../../store/store.ts';
@@ -593,7 +593,7 @@ export class Escalation {
     if (body.type === 'ack' || body.type === 'rotation')
       throw new ProtocolError(
         'E_CONFLICT',
-        `a ${body.type} message is not acknowledged by a person`,
+        `${withArticle(body.type)} message is not acknowledged by a person`,
       );
     if (isPresenceCheck(body))
       throw new ProtocolError(
@@ -656,7 +656,7 @@ export class Escalation {
     if (!followup)
       throw new ProtocolError(
         'E_CONFLICT',
-        `a ${body.type} message does not await acknowledgement`,
+        `${withArticle(body.type)} message does not await acknowledgement`,
       );
     if (followup.acked_at)
       throw new ProtocolError(
