@@ -46,8 +46,9 @@ const NewToken = Type.Object(
   strict,
 );
 const NewDesk = Type.Object({ id: DeskId, name: DeskName }, strict);
+/** Routes left out keep those the person has at the desk (a newcomer: the console). */
 const Staffing = Type.Object(
-  { routes: Type.Array(ContactRoute, { maxItems: 10, uniqueItems: true }) },
+  { routes: Type.Optional(Type.Array(ContactRoute, { maxItems: 10, uniqueItems: true })) },
   strict,
 );
 const NewShift = Type.Object({ user: UserName, startsAt: Instant, endsAt: Instant }, strict);
@@ -232,12 +233,11 @@ export const peopleRoutes = routes('people-routes', ['people'], async (app) => {
 
   app.put(
     '/api/v1/desks/:desk/staff/:user',
-    { schema: { params: ByStaff, body: Staffing, tags: ['roster'] } },
+    { schema: { params: ByStaff, body: Type.Optional(Staffing), tags: ['roster'] } },
     async (request) => {
       const { desk, user } = request.params;
-      const { routes } = request.body;
-      await roster.putStaff(actorOf(request), desk, user, routes);
-      return { desk, user, routes };
+      const staffed = await roster.putStaff(actorOf(request), desk, user, request.body?.routes);
+      return { desk, user, ...staffed };
     },
   );
 

@@ -227,4 +227,62 @@ describe('hotline user, desk, roster and audit', () => {
     expect((await accounts.get('wang')).lockedUntil).toBeNull();
     await expect(accounts.login('wang', 'wang-passphrase-1', '10.0.3.9')).resolves.toBeDefined();
   }, 120_000);
+  test('desk staff without a route keeps the person’s routes and says what they are', async () => {
+    await hotline(['desk', 'add', 'duty', '--name', 'Duty officer', '--data', dir]);
+    const first = await hotline([
+      'desk',
+      'staff',
+      'duty',
+      'wang',
+      '--email',
+      'wang@example.gov',
+      '--data',
+      dir,
+    ]);
+    expect(first.stdout).toBe(
+      '"wang" staffs "duty"; contact routes: console, email wang@example.gov.\n',
+    );
+    const again = await hotline(['desk', 'staff', 'duty', 'wang', '--data', dir]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toBe(
+      '"wang" staffs "duty"; contact routes: console, email wang@example.gov.\n',
+    );
+    const replaced = await hotline([
+      'desk',
+      'staff',
+      'duty',
+      'wang',
+      '--no-console',
+      '--data',
+      dir,
+    ]);
+    expect(replaced.stdout).toBe(
+      '"wang" staffs "duty"; contact routes: none.\nRemoved: console, email wang@example.gov.\n',
+    );
+  }, 120_000);
+
+  test('desk unstaff is refused while the person is rostered there, and for a desk’s last person', async () => {
+    const staffOf = async (desk: string) => {
+      const desks = JSON.parse((await hotline(['desk', 'list', '--json', '--data', dir])).stdout);
+      return (desks as Array<{ id: string; staff: Array<{ user: string }> }>)
+        .find((d) => d.id === desk)
+        ?.staff.map((s) => s.user);
+    };
+    const rostered = await hotline(['desk', 'unstaff', 'ops', 'wang', '--data', dir]);
+    expect(rostered.code).toBe(1);
+    expect(rostered.stderr).toMatch(
+      /^hotline: E_CONFLICT: "wang" is rostered at "ops" \(shift \d+, 2030-01-01T00:00:00\.000Z to 2030-01-01T12:00:00\.000Z\): cancel that shift first \(hotline roster cancel <id>\), then take them off the desk\n$/,
+    );
+    expect(await staffOf('ops')).toEqual(['admin', 'wang']);
+    const last = await hotline(['desk', 'unstaff', 'duty', 'wang', '--data', dir]);
+    expect(last.code).toBe(1);
+    expect(last.stderr).toBe(
+      'hotline: E_CONFLICT: "wang" is the only person staffing "duty": nobody could write as it; add someone else to its staff first (hotline desk staff duty <user>)\n',
+    );
+    expect(await staffOf('duty')).toEqual(['wang']);
+    await hotline(['desk', 'staff', 'duty', 'admin', '--data', dir]);
+    const unstaffed = await hotline(['desk', 'unstaff', 'duty', 'wang', '--data', dir]);
+    expect(unstaffed.stdout).toBe('"wang" no longer staffs "duty".\n');
+    expect(await staffOf('duty')).toEqual(['admin']);
+  }, 120_000);
 });

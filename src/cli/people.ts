@@ -5,6 +5,7 @@
  */
 import { type Command, Option } from 'commander';
 import { ROLES, SCOPES } from '../node/people/roles.ts';
+import type { ContactRoute } from '../protocol/roster.ts';
 import type { AuditItem, Duty, HandoverView, ShiftView, TrailReport } from '../protocol/views.ts';
 import { CliError, callNode, callPeople } from './client.ts';
 import { eachOnce, typedRange, typedTime, urlKey, wholeNumber, writeOutput } from './inputs.ts';
@@ -30,6 +31,12 @@ async function passwordFrom(o: { passwordStdin?: boolean }): Promise<{
 }
 
 const q = encodeURIComponent;
+
+/** A contact route as `desk list` shows it: `console`, `email a@b.org`, `webhook https://…`. */
+const routeText = (r: ContactRoute) =>
+  r.kind === 'console' ? 'console' : r.kind === 'email' ? `email ${r.address}` : `webhook ${r.url}`;
+const routesText = (routes: ContactRoute[]) =>
+  routes.length ? routes.map(routeText).join(', ') : 'none';
 const json = (value: unknown) => console.log(JSON.stringify(value, null, 2));
 
 export function registerPeople(program: Command): void {
@@ -262,20 +269,20 @@ export function registerPeople(program: Command): void {
       const desks = (await callPeople(o.data, 'GET', '/api/v1/desks')) as Array<{
         id: string;
         name: string;
-        staff: Array<{ user: string; routes: Array<Record<string, string>> }>;
+        staff: Array<{ user: string; routes: ContactRoute[] }>;
       }>;
       if (o.json) return json(desks);
       for (const d of desks) {
         console.log(`${d.id}  ${d.name}`);
         for (const s of d.staff)
-          console.log(
-            `    ${s.user}  ${s.routes.map((r) => (r.kind === 'console' ? 'console' : `${r.kind} ${r.address ?? r.url}`)).join(', ') || 'no contact route'}`,
-          );
+          console.log(`    ${s.user}  ${s.routes.map(routeText).join(', ') || 'no contact route'}`);
       }
     });
   desk
     .command('staff <desk> <user>')
-    .description('add a person to a desk’s staff, with how to reach them there')
+    .description(
+      'add a person to a desk’s staff, or set how to reach them there (the routes given replace theirs; none given keeps them)',
+    )
     .addOption(dataOption())
     .option('--no-console', 'not reached on the console')
     .option(
@@ -290,18 +297,34 @@ export function registerPeople(program: Command): void {
       eachOnce('--webhook', 'URL', urlKey),
       [],
     )
-    .action(async (deskId: string, name: string, o) => {
+    .action(async (deskId: string, name: string, o, command: Command) => {
       const routes = [
         ...(o.console ? [{ kind: 'console' }] : []),
         ...o.email.map((address: string) => ({ kind: 'email', address })),
         ...o.webhook.map((url: string) => ({ kind: 'webhook', url })),
       ];
-      await callPeople(o.data, 'PUT', `/api/v1/desks/${q(deskId)}/staff/${q(name)}`, { routes });
-      console.log(`"${name}" staffs "${deskId}".`);
+      // No route option: the node keeps the routes the person has there.
+      const given =
+        o.email.length > 0 ||
+        o.webhook.length > 0 ||
+        command.getOptionValueSource('console') === 'cli';
+      const staffed = (await callPeople(
+        o.data,
+        'PUT',
+        `/api/v1/desks/${q(deskId)}/staff/${q(name)}`,
+        given ? { routes } : {},
+      )) as { routes: ContactRoute[]; before: ContactRoute[] | null };
+      console.log(`"${name}" staffs "${deskId}"; contact routes: ${routesText(staffed.routes)}.`);
+      const removed = (staffed.before ?? []).filter(
+        (r) => !staffed.routes.some((now) => routeText(now) === routeText(r)),
+      );
+      if (removed.length) console.log(`Removed: ${routesText(removed)}.`);
     });
   desk
     .command('unstaff <desk> <user>')
-    .description('remove a person from a desk’s staff')
+    .description(
+      'remove a person from a desk’s staff (cancel their shifts there first; not its last person)',
+    )
     .addOption(dataOption())
     .action(async (deskId: string, name: string, o) => {
       await callPeople(o.data, 'DELETE', `/api/v1/desks/${q(deskId)}/staff/${q(name)}`);

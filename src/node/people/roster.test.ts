@@ -221,6 +221,43 @@ describe.each(BACKENDS)('the duty roster on %s', (backend) => {
     });
   });
 
+  test('re-staffing without routes keeps them; unstaffing a rostered or last person is refused', async () => {
+    clock.set('2026-03-06T07:00:00.000Z');
+    await site.roster.addDesk(by, 'liaison', 'Liaison');
+    const email = { kind: 'email' as const, address: 'zhao@example.org' };
+    expect(await site.roster.putStaff(by, 'liaison', 'zhao', [email])).toEqual({
+      routes: [email],
+      before: null,
+    });
+    expect(await site.roster.putStaff(by, 'liaison', 'zhao', undefined)).toEqual({
+      routes: [email],
+      before: [email],
+    });
+    expect(await refusal(site.roster.removeStaff(by, 'liaison', 'zhao'))).toEqual({
+      code: 'E_CONFLICT',
+      message: expect.stringContaining('"zhao" is the only person staffing "liaison"'),
+    });
+    await site.roster.putStaff(by, 'liaison', 'li', undefined);
+    const shift = await site.roster.addShift(by, {
+      desk: 'liaison',
+      user: 'zhao',
+      startsAt: '2026-03-06T06:00:00Z',
+      endsAt: '2026-03-06T18:00:00Z',
+    });
+    expect(await refusal(site.roster.removeStaff(by, 'liaison', 'zhao'))).toEqual({
+      code: 'E_CONFLICT',
+      message: `"zhao" is rostered at "liaison" (shift ${shift.id}, 2026-03-06T06:00:00.000Z to 2026-03-06T18:00:00.000Z): cancel that shift first (hotline roster cancel <id>), then take them off the desk`,
+    });
+    expect((await site.roster.onDuty('liaison')).onDuty?.user).toBe('zhao');
+    // A shift left from before the refusal (written beside the roster): nobody, and why.
+    await site.store.db.deleteFrom('desk_staff').where('user_name', '=', 'zhao').execute();
+    expect(await site.roster.onDuty('liaison')).toMatchObject({
+      onDuty: null,
+      reason: 'the rostered person, zhao, no longer staffs "liaison"',
+    });
+    await site.roster.cancelShift(by, shift.id);
+  });
+
   test('roster changes are in the audit trail', async () => {
     const actions = (await site.trail.list({ limit: 1000 })).map((e) => e.action);
     for (const action of ['desk.add', 'desk.staff', 'shift.add', 'user.disable'])

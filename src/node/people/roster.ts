@@ -26,6 +26,9 @@ export const UserName = Type.String({
   description: 'a user name (2 to 32 of a-z, 0-9, ., _ and -, starting with a letter)',
 });
 
+/** Later than any shift's end: "from now on" in a range query. */
+const END_OF_TIME = '9999-12-31T23:59:59.999Z';
+
 /** The longest shift accepted: a week. */
 const MAX_SHIFT_MS = 7 * 24 * 3_600_000;
 
@@ -97,26 +100,62 @@ export class Roster {
     }));
   }
 
-  /** Adds a person to a desk's staff, or replaces their contact routes there. */
-  async putStaff(by: Actor, desk: string, user: string, routes: ContactRoute[]): Promise<void> {
+  /**
+   * Adds a person to a desk's staff with `routes`, or changes their routes there. Routes left out
+   * (`undefined`) keep those they have (a newcomer is reached on the console): re-staffing never
+   * drops a route in silence. Answers the routes they have now and those they had before (`null`
+   * for a newcomer).
+   */
+  async putStaff(
+    by: Actor,
+    desk: string,
+    user: string,
+    routes: ContactRoute[] | undefined,
+  ): Promise<{ routes: ContactRoute[]; before: ContactRoute[] | null }> {
     await this.#desk(desk);
     const person = await this.#people.user(user);
     if (!person) throw new ProtocolError('E_NOT_FOUND', `there is no user "${user}"`);
-    await this.#trail.change(async (tx, audit) => {
-      await this.#people.putStaff({ desk, user_name: user, routes }, tx);
+    return this.#trail.change(async (tx, audit) => {
+      const held = (await this.#people.staff(desk, tx)).find((s) => s.user_name === user);
+      const now = routes ?? held?.routes ?? [{ kind: 'console' }];
+      await this.#people.putStaff({ desk, user_name: user, routes: now }, tx);
       await audit({
         ...by,
         action: 'desk.staff',
         target: desk,
-        detail: { user, routes: routes.map((r) => r.kind) },
+        detail: { user, routes: now.map((r) => r.kind) },
       });
+      return { routes: now, before: held ? held.routes : null };
     });
   }
 
+  /**
+   * Takes a person off a desk's staff. Refused while they have a shift there that has not ended
+   * (the roster would name someone on duty at a desk they do not staff: cancel the shifts first),
+   * and when nobody else staffs the desk (nobody could write as it, as the last admin cannot be
+   * disabled).
+   */
   async removeStaff(by: Actor, desk: string, user: string): Promise<void> {
+    await this.#desk(desk);
     await this.#trail.change(async (tx, audit) => {
-      if (!(await this.#people.removeStaff(desk, user, tx)))
+      const staff = await this.#people.staff(desk, tx);
+      if (!staff.some((s) => s.user_name === user))
         throw new ProtocolError('E_NOT_FOUND', `"${user}" does not staff the desk "${desk}"`);
+      const now = this.#clock().toISOString();
+      const shifts = (await this.#people.shifts(desk, now, END_OF_TIME, tx)).filter(
+        (s) => s.user_name === user,
+      );
+      if (shifts.length)
+        throw new ProtocolError(
+          'E_CONFLICT',
+          `"${user}" is rostered at "${desk}" (${shifts.map((s) => `shift ${s.id}, ${s.starts_at} to ${s.ends_at}`).join('; ')}): cancel ${shifts.length === 1 ? 'that shift' : 'those shifts'} first (hotline roster cancel <id>), then take them off the desk`,
+        );
+      if (staff.length === 1)
+        throw new ProtocolError(
+          'E_CONFLICT',
+          `"${user}" is the only person staffing "${desk}": nobody could write as it; add someone else to its staff first (hotline desk staff ${desk} <user>)`,
+        );
+      await this.#people.removeStaff(desk, user, tx);
       await audit({ ...by, action: 'desk.unstaff', target: desk, detail: { user } });
     });
   }
@@ -285,12 +324,18 @@ export class Roster {
     if (!user || user.disabled_at)
       return { ...known, reason: `the rostered person, ${shift.user_name}, is disabled` };
     const staff = (await this.#people.staff(desk, q)).find((s) => s.user_name === user.name);
+    // A shift kept from before unstaffing was refused while rostered: nobody, and why.
+    if (!staff)
+      return {
+        ...known,
+        reason: `the rostered person, ${shift.user_name}, no longer staffs "${desk}"`,
+      };
     return {
       ...known,
       onDuty: {
         user: user.name,
         displayName: user.display_name,
-        routes: staff ? staff.routes : [],
+        routes: staff.routes,
         shift: { id: shift.id, startsAt: shift.starts_at, endsAt: shift.ends_at },
       },
     };
