@@ -198,9 +198,11 @@ export const peopleRoutes = routes('people-routes', ['people'], async (app) => {
       schema: {
         params: Type.Object({ id: TokenId }, strict),
         tags: ['people'],
+        querystring: TokenQuery,
       },
     },
-    async (request) => accounts.revokeToken(actorOf(request), request.params.id),
+    async (request) =>
+      accounts.revokeToken(actorOf(request), request.params.id, request.query.user),
   );
 
   // desks and roster

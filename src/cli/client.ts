@@ -25,15 +25,19 @@ export function operatorUrl(dataDir: string): string {
   return running.operatorUrl;
 }
 
-/** The bearer token the CLI presents: `HOTLINE_TOKEN`, else the data folder's `operator.token`. */
-export function cliToken(dataDir: string): string {
+/**
+ * The bearer token the CLI presents: `HOTLINE_TOKEN`, else the data folder's `operator.token`,
+ * and where it came from, for the sentence when the node refuses it.
+ */
+export function cliToken(dataDir: string): { token: string; from: string } {
   const fromEnv = process.env.HOTLINE_TOKEN?.trim();
-  if (fromEnv) return fromEnv;
-  if (!existsSync(paths(dataDir).token))
+  if (fromEnv) return { token: fromEnv, from: 'HOTLINE_TOKEN' };
+  const file = paths(dataDir).token;
+  if (!existsSync(file))
     throw new CliError(
-      `no token: set HOTLINE_TOKEN (from "hotline user token"), or restore ${paths(dataDir).token}`,
+      `no token: set HOTLINE_TOKEN (from "hotline user token"), or restore ${file}`,
     );
-  return readToken(dataDir);
+  return { token: readToken(dataDir), from: file };
 }
 
 type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -45,13 +49,14 @@ export async function callNode(
   body?: unknown,
 ): Promise<unknown> {
   const url = `${operatorUrl(dataDir)}${path}`;
+  const credential = cliToken(dataDir);
   let response: { status: number; text: string };
   try {
     response = await request(
       url,
       method,
       {
-        authorization: `Bearer ${cliToken(dataDir)}`,
+        authorization: `Bearer ${credential.token}`,
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
       },
       body === undefined ? undefined : JSON.stringify(body),
@@ -63,6 +68,15 @@ export async function callNode(
       cause: code,
     });
   }
+  if (response.status === 401 && /"E_UNAUTHORIZED"/.test(response.text))
+    throw new CliError(
+      `E_UNAUTHORIZED: the node refused the token in ${credential.from} (expired, revoked or unknown): ${
+        credential.from === 'HOTLINE_TOKEN'
+          ? 'set HOTLINE_TOKEN to a live token (hotline user token), or unset it to use the data folder’s operator.token'
+          : 'set HOTLINE_TOKEN to a live token (hotline user token)'
+      }`,
+      { cause: 'E_UNAUTHORIZED' },
+    );
   return answerOf(response.status, response.text);
 }
 

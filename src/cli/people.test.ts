@@ -285,4 +285,38 @@ describe('hotline user, desk, roster and audit', () => {
     expect(unstaffed.stdout).toBe('"wang" no longer staffs "duty".\n');
     expect(await staffOf('duty')).toEqual(['admin']);
   }, 120_000);
+
+  test('a token is revoked once, as its own user’s; a refused HOTLINE_TOKEN is named', async () => {
+    const issued = JSON.parse(
+      (await hotline(['user', 'token', 'wang', '--scope', 'read', '--json', '--data', dir])).stdout,
+    ) as { token: string; info: { id: string } };
+    const { id } = issued.info;
+    const other = await hotline(['user', 'token', 'admin', '--revoke', id, '--data', dir]);
+    expect(other.code).toBe(1);
+    expect(other.stderr).toBe(
+      `hotline: E_NOT_FOUND: "admin" has no token "${id}": it is "wang"'s (hotline user token wang --revoke ${id})\n`,
+    );
+    const revoked = await hotline(['user', 'token', 'wang', '--revoke', id, '--data', dir]);
+    expect(revoked.stdout).toBe(`Revoked token ${id} of "wang".\n`);
+    const twice = await hotline(['user', 'token', 'wang', '--revoke', id, '--data', dir]);
+    expect(twice.code).toBe(1);
+    expect(twice.stderr).toMatch(
+      new RegExp(`^hotline: E_CONFLICT: token "${id}" of "wang" was already revoked at \\d{4}-`),
+    );
+    const refused = await hotline(['roster', 'duty', 'ops', '--data', dir], {
+      env: { HOTLINE_TOKEN: issued.token },
+    });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toBe(
+      'hotline: E_UNAUTHORIZED: the node refused the token in HOTLINE_TOKEN (expired, revoked or unknown): set HOTLINE_TOKEN to a live token (hotline user token), or unset it to use the data folder’s operator.token\n',
+    );
+  }, 120_000);
+
+  test('user unlock of an account that is not locked says so', async () => {
+    const unlocked = await hotline(['user', 'unlock', 'admin', '--data', dir]);
+    expect(unlocked.code).toBe(1);
+    expect(unlocked.stderr).toBe(
+      'hotline: E_CONFLICT: "admin" is not locked and has no failed logins to clear: it can sign in\n',
+    );
+  }, 120_000);
 });

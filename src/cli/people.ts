@@ -172,8 +172,12 @@ export function registerPeople(program: Command): void {
         return;
       }
       if (o.revoke) {
-        await callPeople(o.data, 'DELETE', `/api/v1/tokens/${q(o.revoke)}`);
-        console.log(`Revoked token ${o.revoke}.`);
+        const revoked = (await callPeople(
+          o.data,
+          'DELETE',
+          `/api/v1/tokens/${q(o.revoke)}?user=${q(name)}`,
+        )) as { id: string; user: string };
+        console.log(`Revoked token ${revoked.id} of "${revoked.user}".`);
         return;
       }
       const days = o.expiresDays as number | undefined;

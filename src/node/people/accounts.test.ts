@@ -143,6 +143,12 @@ describe('accounts', () => {
       actor: 'bob',
       target: 'gina',
     });
+    // Signed in again, nothing is left to clear: said so, to her as to anyone.
+    for (const who of [bob, gina])
+      expect(await refusal(site.accounts.unlock(who, 'gina'))).toEqual({
+        code: 'E_CONFLICT',
+        message: '"gina" is not locked and has no failed logins to clear: it can sign in',
+      });
   });
 
   test('throttles a name that keeps failing from one address — known or not — and no other name', async () => {
@@ -186,8 +192,17 @@ describe('accounts', () => {
     expect(await site.accounts.fromToken(token)).toBeUndefined();
     const second = await site.accounts.issueToken(by, 'alice');
     expect((await site.accounts.fromToken(second.token))?.scopes).toEqual(['read', 'write']);
-    await site.accounts.revokeToken(by, second.info.id);
+    expect(await refusal(site.accounts.revokeToken(by, second.info.id, 'bob'))).toEqual({
+      code: 'E_NOT_FOUND',
+      message: `"bob" has no token "${second.info.id}": it is "alice"'s (hotline user token alice --revoke ${second.info.id})`,
+    });
+    expect(await site.accounts.fromToken(second.token)).toBeDefined();
+    await site.accounts.revokeToken(by, second.info.id, 'alice');
     expect(await site.accounts.fromToken(second.token)).toBeUndefined();
+    expect(await refusal(site.accounts.revokeToken(by, second.info.id))).toEqual({
+      code: 'E_CONFLICT',
+      message: expect.stringMatching(/^token "[0-9a-f]{16}" of "alice" was already revoked at /),
+    });
     expect(info.scopes).toEqual(['read']);
   });
 

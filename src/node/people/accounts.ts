@@ -304,13 +304,19 @@ export class Accounts {
    * act (a locked person cannot sign in to clear their own), recorded in the audit trail.
    */
   async unlock(by: Actor, name: string): Promise<UserView> {
-    if (by.actor === name)
-      throw new ProtocolError(
-        'E_FORBIDDEN',
-        'another officer or an admin must clear your own lockout',
-      );
     return this.#trail.change(async (tx, audit) => {
       const user = await this.#existing(name, tx);
+      const throttled = [...this.#failures.keys()].some((key) => key.endsWith(`\n${name}`));
+      if (!user.locked_until && user.failed_logins === 0 && !throttled)
+        throw new ProtocolError(
+          'E_CONFLICT',
+          `"${name}" is not locked and has no failed logins to clear: it can sign in`,
+        );
+      if (by.actor === name)
+        throw new ProtocolError(
+          'E_FORBIDDEN',
+          'another officer or an admin must clear your own lockout',
+        );
       await this.#people.updateUser(name, { failed_logins: 0, locked_until: null }, tx);
       for (const key of this.#failures.keys())
         if (key.endsWith(`\n${name}`)) this.#failures.delete(key);
@@ -638,21 +644,29 @@ export class Accounts {
     return (await this.#people.tokens(user)).map(tokenView);
   }
 
-  async revokeToken(by: Actor, id: string): Promise<TokenView> {
+  /**
+   * Revokes a token at once. With `user`, the token must be theirs: an id copied from another
+   * person's list is refused rather than revoked in their name. Revoking twice is refused
+   * (`E_CONFLICT`, saying when it was), as other acts done twice are.
+   */
+  async revokeToken(by: Actor, id: string, user?: string): Promise<TokenView> {
     const at = this.#now();
     return this.#trail.change(async (tx, audit) => {
       const row = await this.#people.token(id, tx);
       if (!row) throw new ProtocolError('E_NOT_FOUND', `there is no token "${id}"`);
-      if (!row.revoked_at) {
-        await this.#people.revokeTokens({ id }, at, tx);
-        await audit({
-          ...by,
-          action: 'token.revoke',
-          target: row.user_name,
-          detail: { token: id },
-        });
-      }
-      return tokenView({ ...row, revoked_at: row.revoked_at ?? at });
+      if (user !== undefined && row.user_name !== user)
+        throw new ProtocolError(
+          'E_NOT_FOUND',
+          `"${user}" has no token "${id}": it is "${row.user_name}"'s (hotline user token ${row.user_name} --revoke ${id})`,
+        );
+      if (row.revoked_at)
+        throw new ProtocolError(
+          'E_CONFLICT',
+          `token "${id}" of "${row.user_name}" was already revoked at ${row.revoked_at}`,
+        );
+      await this.#people.revokeTokens({ id }, at, tx);
+      await audit({ ...by, action: 'token.revoke', target: row.user_name, detail: { token: id } });
+      return tokenView({ ...row, revoked_at: at });
     });
   }
 
