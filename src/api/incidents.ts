@@ -13,6 +13,7 @@ import {
   loadIncident,
   transitionProblem,
 } from '../node/incidents/incidents.ts';
+import type { AuditAction } from '../node/people/trail.ts';
 import type { Draft } from '../protocol/body.ts';
 import { Cite, MAX_CITES } from '../protocol/citations.ts';
 import { Lang, OneOf, PartyId, Slug, Text, Uuid7 } from '../protocol/common.ts';
@@ -167,7 +168,7 @@ export const incidentRoutes = routes(
       request: FastifyRequest,
       to: string[],
       draft: Draft,
-      action: string,
+      action: AuditAction,
       detail: Record<string, unknown>,
     ) {
       const by = await staffing(roster, request, draft.author.desk, 'act as');

@@ -5,6 +5,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { fingerprint } from '../crypto/card.ts';
 import { followupView } from '../node/incidents/escalation.ts';
+import type { AuditAction } from '../node/people/trail.ts';
 import { Body } from '../protocol/body.ts';
 import { PartyId, Written } from '../protocol/common.ts';
 import { LIMITS } from '../protocol/limits.ts';
@@ -45,7 +46,7 @@ const Limit = Type.Object(
 const limitOf = (query: Static<typeof Limit>) => Number(query.limit ?? 100);
 
 /** Routes of other plugins registered below that the audit trail records. */
-const AUDITED: Record<string, string> = {
+const AUDITED: Record<string, AuditAction> = {
   'GET /api/v1/messages/:party/:id': 'message.view',
   'POST /api/v1/incidents/:incident/cap': 'export',
   'POST /api/v1/exports/red': 'export',

@@ -5,6 +5,7 @@
 import { Type } from '@sinclair/typebox';
 import { ROLES, SCOPES } from '../node/people/accounts.ts';
 import { DeskId, DeskName, UserName } from '../node/people/roster.ts';
+import { auditActionProblem } from '../node/people/trail.ts';
 import { Instant, OneOf, rangeProblem, Written, whenProblem } from '../protocol/common.ts';
 import { ProtocolError } from '../protocol/errors.ts';
 import { LIMITS } from '../protocol/limits.ts';
@@ -197,8 +198,8 @@ export const peopleRoutes = routes('people-routes', ['people'], async (app) => {
     {
       schema: {
         params: Type.Object({ id: TokenId }, strict),
-        tags: ['people'],
         querystring: TokenQuery,
+        tags: ['people'],
       },
     },
     async (request) =>
@@ -353,6 +354,9 @@ export const peopleRoutes = routes('people-routes', ['people'], async (app) => {
           'no entry is recorded after now',
         );
       if (future) throw new ProtocolError('E_MALFORMED', `request ${future}`);
+      const action = q.action === undefined ? undefined : auditActionProblem(q.action);
+      if (action) throw new ProtocolError('E_MALFORMED', `request querystring/action: ${action}`);
+      if (q.actor !== undefined) await knownActor(q.actor);
       const entries = await trail.list({
         ...(q.actor === undefined ? {} : { actor: q.actor }),
         ...(q.action === undefined ? {} : { action: q.action }),
@@ -368,6 +372,25 @@ export const peopleRoutes = routes('people-routes', ['people'], async (app) => {
       return entries;
     },
   );
+
+  /**
+   * `E_NOT_FOUND` unless `actor` is a user or has entries (`os:<user>` on the data folder): a
+   * filter on nobody answers "no entries" for a typing mistake.
+   */
+  async function knownActor(actor: string): Promise<void> {
+    const users = await accounts.list();
+    if (users.some((u) => u.name === actor)) return;
+    if ((await trail.list({ actor, limit: 1 })).length) return;
+    const meant = users.find((u) => u.name === actor.toLowerCase());
+    throw new ProtocolError(
+      'E_NOT_FOUND',
+      `there is no user "${actor}" and no entry by that actor${
+        meant
+          ? `: user names are lowercase and told apart by case (did you mean "${meant.name}"?)`
+          : ' (hotline user list shows the users)'
+      }`,
+    );
+  }
 
   app.get('/api/v1/audit/verify', { schema: { tags: ['audit'] } }, async (request) => {
     const report = await trail.verify();

@@ -312,6 +312,38 @@ describe('hotline user, desk, roster and audit', () => {
     );
   }, 120_000);
 
+  test('audit refuses an action it never records and an actor who is nobody', async () => {
+    const nope = await hotline(['audit', '--action', 'nope.nope', '--data', dir]);
+    expect(nope.code).toBe(1);
+    expect(nope.stderr).toMatch(
+      /^hotline: E_MALFORMED: request querystring\/action: no action is "nope\.nope": the trail records login, logout, .*audit\.verify\n$/,
+    );
+    const family = await hotline(['audit', '--action', 'draft.aprove', '--data', dir]);
+    expect(family.stderr).toBe(
+      'hotline: E_MALFORMED: request querystring/action: no action is "draft.aprove": the trail records draft.submit, draft.approve, draft.reject, draft.break-glass\n',
+    );
+    const upper = await hotline(['audit', '--actor', 'ADMIN', '--data', dir]);
+    expect(upper.code).toBe(1);
+    expect(upper.stderr).toBe(
+      'hotline: E_NOT_FOUND: there is no user "ADMIN" and no entry by that actor: user names are lowercase and told apart by case (did you mean "admin"?)\n',
+    );
+    const nobody = await hotline(['audit', '--actor', 'nobody', '--data', dir]);
+    expect(nobody.stderr).toBe(
+      'hotline: E_NOT_FOUND: there is no user "nobody" and no entry by that actor (hotline user list shows the users)\n',
+    );
+    const known = await hotline([
+      'audit',
+      '--actor',
+      'admin',
+      '--action',
+      'token.revoke',
+      '--data',
+      dir,
+    ]);
+    expect(known.code).toBe(0);
+    expect(known.stdout).toContain('token.revoke wang');
+  }, 120_000);
+
   test('user unlock of an account that is not locked says so', async () => {
     const unlocked = await hotline(['user', 'unlock', 'admin', '--data', dir]);
     expect(unlocked.code).toBe(1);

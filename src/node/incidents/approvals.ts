@@ -24,7 +24,7 @@ import type { NodeEvents } from '../core/events.ts';
 import type { Node } from '../core/node.ts';
 import type { Peers } from '../core/peers.ts';
 import type { People } from '../people/people.ts';
-import type { Actor } from '../people/trail.ts';
+import type { Actor, AuditAction } from '../people/trail.ts';
 import { incidentActProblem, loadIncident } from './incidents.ts';
 
 /** Who acts: their account and role, and how the audit trail names them. */
@@ -277,7 +277,7 @@ export class Approvals {
     return row;
   }
 
-  async #pending(id: string, by: Decider, verb: string): Promise<DraftRow> {
+  async #pending(id: string, by: Decider, verb: 'approve' | 'reject'): Promise<DraftRow> {
     const row = await this.#load(id);
     if (row.author === by.user) {
       await this.#people.trail.record({
@@ -445,7 +445,7 @@ export class Approvals {
     await this.#parts.alarms.clearAbout([`draft/${id}`], how);
   }
 
-  async #audit(by: Decider, action: string, row: DraftRow, detail: Record<string, unknown>) {
+  async #audit(by: Decider, action: AuditAction, row: DraftRow, detail: Record<string, unknown>) {
     const message = row.message;
     await this.#people.trail.record({
       ...by.actor,

@@ -63,7 +63,7 @@ describe.each(BACKENDS)('the audit trail on %s', (backend) => {
   });
 
   test('a deleted entry is missed, in the middle or at the end', async () => {
-    for (const action of ['login', 'message.view', 'export'])
+    for (const action of ['login', 'message.view', 'export'] as const)
       await site.trail.record({ ...by, action });
     const entries = await site.trail.list({ limit: 3 });
     const [last, middle] = entries as unknown as [{ id: number }, { id: number }];

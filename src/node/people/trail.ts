@@ -21,6 +21,75 @@ import type { AuditRow, NewAudit, PeopleStore } from '../../store/people.ts';
 import type { Executor, Store } from '../../store/store.ts';
 import type { Ledger } from '../record/ledger.ts';
 
+/**
+ * Every action the trail records, and the only names `GET /api/v1/audit?action=` takes: a filter
+ * on a name no entry can carry would answer "no entries" for a typing mistake.
+ */
+export const AUDIT_ACTIONS = [
+  'login',
+  'logout',
+  'message.view',
+  'message.search',
+  'message.release',
+  'message.ack',
+  'message.remind',
+  'incident.state',
+  'incident.request',
+  'incident.decision',
+  'incident.retract',
+  'draft.submit',
+  'draft.approve',
+  'draft.reject',
+  'draft.break-glass',
+  'presence.answer',
+  'conference.accept',
+  'conference.decline',
+  'conference.propose',
+  'export',
+  'backup',
+  'restore',
+  'alarm.clear',
+  'handover.open',
+  'handover.confirm',
+  'user.add',
+  'user.disable',
+  'user.password',
+  'user.unlock',
+  'token.issue',
+  'token.revoke',
+  'factor.add',
+  'factor.remove',
+  'factor.recovery-codes',
+  'factor.verify',
+  'push.subscribe',
+  'push.unsubscribe',
+  'desk.add',
+  'desk.staff',
+  'desk.unstaff',
+  'shift.add',
+  'shift.cancel',
+  'peer.pin',
+  'config.change',
+  'access.denied',
+  'audit.read',
+  'audit.verify',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+/**
+ * Why `name` is no action the trail records, or undefined: the sentence names the same name in
+ * another case, else the actions of its family (`draft.…`), else every action.
+ */
+export function auditActionProblem(name: string): string | undefined {
+  if ((AUDIT_ACTIONS as readonly string[]).includes(name)) return undefined;
+  const sameLetters = AUDIT_ACTIONS.find((a) => a === name.toLowerCase());
+  if (sameLetters)
+    return `no action is "${name}": actions are lowercase (did you mean "${sameLetters}"?)`;
+  const family = AUDIT_ACTIONS.filter((a) => a.split('.')[0] === name.toLowerCase().split('.')[0]);
+  const choices = family.length ? family : AUDIT_ACTIONS;
+  return `no action is "${name}": the trail records ${choices.join(', ')}`;
+}
+
 export type Outcome = 'ok' | 'denied' | 'failed';
 export type Via = 'session' | 'token' | 'data-folder' | 'anonymous';
 
@@ -33,7 +102,7 @@ export interface Actor {
 }
 
 export interface AuditEntry extends Actor {
-  action: string;
+  action: AuditAction;
   target?: string | null;
   outcome?: Outcome;
   detail?: Record<string, unknown>;
