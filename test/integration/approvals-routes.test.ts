@@ -255,6 +255,43 @@ describe.each(BACKENDS)('on %s', (backend) => {
       expect(byOperator.body.error?.code).toBe('E_FORBIDDEN');
     });
 
+    test('an officer who staffs no desk can neither approve nor reject; each try is audited', async () => {
+      const { accounts } = running('us').people;
+      await accounts.add(dataFolderActor(), {
+        name: 'zhao',
+        role: 'officer',
+        password: 'zhao-passphrase-1',
+      });
+      tokens.zhao = (await accounts.issueToken(dataFolderActor(), 'zhao')).token;
+      const id = await submit('olga');
+      const approve = await us('zhao', 'POST', `/api/v1/drafts/${id}/approve`, {});
+      const reject = await us('zhao', 'POST', `/api/v1/drafts/${id}/reject`, { note: 'no' });
+      expect([approve.status, approve.body.error]).toEqual([
+        403,
+        {
+          code: 'E_FORBIDDEN',
+          message: '"zhao" staffs no desk: to approve, a person acts as a desk they staff',
+        },
+      ]);
+      expect([reject.status, reject.body.error]).toEqual([
+        403,
+        {
+          code: 'E_FORBIDDEN',
+          message: '"zhao" staffs no desk: to reject, a person acts as a desk they staff',
+        },
+      ]);
+      const draftNow = await us('olga', 'GET', `/api/v1/drafts/${id}`);
+      expect(draftNow.body).toMatchObject({ state: 'pending', decidedBy: null });
+      const { trail } = running('us').people;
+      for (const action of ['draft.approve', 'draft.reject'] as const)
+        expect((await trail.list({ action, actor: 'zhao', limit: 5 }))[0]).toMatchObject({
+          target: id,
+          outcome: 'denied',
+          detail: { code: 'E_FORBIDDEN', reason: expect.stringContaining('staffs no desk') },
+        });
+      await us('otto', 'POST', `/api/v1/drafts/${id}/reject`, { note: 'cleared by test' });
+    });
+
     test('rejecting leaves no seq gap; approving releases and numbers the draft', async () => {
       const send = async (text: string) => {
         const sent = await us('olga', 'POST', '/api/v1/messages', {

@@ -48,6 +48,15 @@ export function matches(rule: ApprovalRule, message: Pick<Body, 'type' | 'preced
 
 const ROLES_THAT_DECIDE = new Set(['officer', 'admin']);
 
+/** `E_FORBIDDEN` unless `by`'s role may decide drafts (`what`: "approve a draft", …). */
+function decidingRole(by: Decider, what: string): void {
+  if (!ROLES_THAT_DECIDE.has(by.role))
+    throw new ProtocolError(
+      'E_FORBIDDEN',
+      `${by.role} "${by.user}" may not ${what}: it needs the role officer or admin`,
+    );
+}
+
 export interface ApprovalsParts {
   config: Config;
   store: Store;
@@ -162,7 +171,7 @@ export class Approvals {
       return { state: 'released', draft: null, ...released };
     }
     if (options.breakGlass !== undefined) {
-      this.#mayDecide(by, 'break glass');
+      decidingRole(by, 'break glass');
       await options.confirm?.(viewOf(row));
       await this.#drafts.add({
         ...row,
@@ -222,23 +231,24 @@ export class Approvals {
     by: Decider,
     options: { desk?: string; note?: string; confirm?: Confirm } = {},
   ) {
-    this.#mayDecide(by, 'approve a draft');
-    const row = await this.#pending(id, by, 'approve');
-    const desk = await this.#deskOf(by, options.desk);
+    const { row, desk } = await this.#mayDecide(id, by, 'approve', options.desk);
     await options.confirm?.(viewOf(row));
     const at = this.#people.clock().toISOString();
     if (!(await this.#drafts.claim(id, by.user, at, true))) throw await this.#whyNot(id, by);
     return this.#releaseClaimed(row, by, { desk, note: options.note ?? null, at });
   }
 
-  /** A second officer rejects: nothing is released, no seq is used. */
+  /**
+   * A second officer rejects: nothing is released, no seq is used. Rejecting takes the authority
+   * approving does (a desk the officer staffs): a report nobody may release is not stopped by
+   * someone who could not have released it.
+   */
   async reject(id: string, by: Decider, note: string): Promise<DraftView> {
-    this.#mayDecide(by, 'reject a draft');
-    const row = await this.#pending(id, by, 'reject');
+    const { row, desk } = await this.#mayDecide(id, by, 'reject', undefined);
     const at = this.#people.clock().toISOString();
     if (!(await this.#drafts.reject(id, by.user, at, note))) throw await this.#whyNot(id, by);
     await this.#decided(id, row.desk, by.user, at, 'rejected');
-    await this.#audit(by, 'draft.reject', row, { note });
+    await this.#audit(by, 'draft.reject', row, { note, desk });
     this.#parts.events.emit('draft', id, 'rejected');
     return this.get(id);
   }
@@ -253,46 +263,53 @@ export class Approvals {
     reason: string,
     options: { desk?: string; confirm?: Confirm } = {},
   ) {
-    this.#mayDecide(by, 'break glass');
-    const row = await this.#load(id);
-    if (row.state !== 'pending') throw await this.#whyNot(id, by);
-    const desk = await this.#deskOf(by, options.desk);
+    const { row, desk } = await this.#mayDecide(id, by, 'break-glass', options.desk);
     await options.confirm?.(viewOf(row));
     const at = this.#people.clock().toISOString();
     if (!(await this.#drafts.claim(id, by.user, at, false))) throw await this.#whyNot(id, by);
     return this.#releaseClaimed(row, by, { desk, breakGlass: reason, at });
   }
 
-  #mayDecide(by: Decider, what: string): void {
-    if (!ROLES_THAT_DECIDE.has(by.role))
-      throw new ProtocolError(
-        'E_FORBIDDEN',
-        `${by.role} "${by.user}" may not ${what}: it needs the role officer or admin`,
-      );
+  /**
+   * Whether `by` may decide draft `id` (`verb`): an officer or admin, acting as a desk they staff
+   * (`desk`, else their first), on a pending draft they did not write — break-glass excepted.
+   * A refusal of the person (`E_FORBIDDEN`, `E_SELF_APPROVAL`) is recorded as a denied
+   * `draft.<verb>`, as the authorization table records what it refuses.
+   */
+  async #mayDecide(
+    id: string,
+    by: Decider,
+    verb: 'approve' | 'reject' | 'break-glass',
+    desk: string | undefined,
+  ): Promise<{ row: DraftRow; desk: string }> {
+    const what = verb === 'break-glass' ? 'break glass' : verb;
+    try {
+      decidingRole(by, verb === 'break-glass' ? what : `${what} a draft`);
+      const row = await this.#load(id);
+      if (verb !== 'break-glass' && row.author === by.user)
+        throw new ProtocolError(
+          'E_SELF_APPROVAL',
+          `"${by.user}" wrote draft ${id} and cannot ${verb} it: another officer must (or break glass with a reason)`,
+        );
+      if (row.state !== 'pending') throw await this.#whyNot(id, by);
+      return { row, desk: await this.#people.roster.deskFor(by.user, desk, what) };
+    } catch (e) {
+      const code = e instanceof ProtocolError ? e.code : undefined;
+      if (code === 'E_FORBIDDEN' || code === 'E_SELF_APPROVAL')
+        await this.#people.trail.record({
+          ...by.actor,
+          action: `draft.${verb}`,
+          target: id,
+          outcome: 'denied',
+          detail: { code, reason: (e as Error).message },
+        });
+      throw e;
+    }
   }
 
   async #load(id: string): Promise<DraftRow> {
     const row = await this.#drafts.get(id);
     if (!row) throw new ProtocolError('E_NOT_FOUND', `there is no draft ${id}`);
-    return row;
-  }
-
-  async #pending(id: string, by: Decider, verb: 'approve' | 'reject'): Promise<DraftRow> {
-    const row = await this.#load(id);
-    if (row.author === by.user) {
-      await this.#people.trail.record({
-        ...by.actor,
-        action: `draft.${verb}`,
-        target: id,
-        outcome: 'denied',
-        detail: { reason: 'author' },
-      });
-      throw new ProtocolError(
-        'E_SELF_APPROVAL',
-        `"${by.user}" wrote draft ${id} and cannot ${verb} it: another officer must (or break glass with a reason)`,
-      );
-    }
-    if (row.state !== 'pending') throw await this.#whyNot(id, by);
     return row;
   }
 
