@@ -218,6 +218,39 @@ describe('an option repeated with the same value', () => {
     expect(await sentCount()).toBe(before);
   }, 120_000);
 
+  test('one that takes one value, given twice, is refused for every command before it runs', async () => {
+    const before = await sentCount();
+    const fresh = join(root, 'fresh-twice');
+    const send = ['send', '--data', us, '--to', 'cn'];
+    for (const [args, line] of [
+      [
+        [...send, '--text', 'Hi', '--precedence', 'flash', '--precedence', 'routine'],
+        '--precedence is given twice (flash, routine): give it once',
+      ],
+      [[...send, '--text', 'a', '--text=b'], '--text is given twice (a, b): give it once'],
+      [[...send, '--text', 'a', '--text', 'a'], '--text is given twice (a, a): give it once'],
+      [
+        ['inbox', '--data', us, '--data', root],
+        `--data is given twice (${us}, ${root}): give it once`,
+      ],
+      [
+        ['audit', '--data', us, '--limit', '2', '--limit', '3'],
+        '--limit is given twice (2, 3): give it once',
+      ],
+      [
+        ['init', '--data', fresh, '--party', 'xx', '--name-en', 'X', '--name-en', 'Y'],
+        '--name-en is given twice (X, Y): give it once',
+      ],
+    ] as const) {
+      const r = await hotline([...args]);
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.stderr, args.join(' ')).toBe(`hotline: E_MALFORMED: ${line}\n`);
+      expect(r.stdout, args.join(' ')).toBe('');
+    }
+    expect(existsSync(fresh)).toBe(false);
+    expect(await sentCount()).toBe(before);
+  }, 120_000);
+
   test('through the operator API, a list with the same item twice is refused too', async () => {
     const before = await sentCount();
     const r = await api('POST', '/api/v1/messages', {

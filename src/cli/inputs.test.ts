@@ -1,6 +1,7 @@
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Command, Option } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hotline } from '../../test/integration/nodes.ts';
 import { freePort } from '../../test/support/ports.ts';
@@ -8,6 +9,7 @@ import { initNode } from '../node/core/data.ts';
 import { paths } from '../node/core/paths.ts';
 import { DEFAULT_VOCABULARY_FILE } from '../protocol/vocabulary.ts';
 import {
+  checkGivenOnce,
   eachOnce,
   nameOf,
   offeredLanguage,
@@ -221,6 +223,45 @@ describe('an option repeated once per value', () => {
     const endpoint = eachOnce('--endpoint', 'URL', urlKey);
     expect(() => endpoint('https://A:7100/', ['https://a:7100'])).toThrow(/give each URL once/);
     expect(endpoint('https://b:7100', ['https://a:7100'])).toHaveLength(2);
+  });
+});
+
+describe('an option that takes one value', () => {
+  const send = new Command('send')
+    .option('--text <text>')
+    .option('-l, --limit <n>')
+    .option('--to <party>', 'recipient', eachOnce('--to', 'recipient'), [])
+    .option('--yes')
+    .addOption(new Option('--precedence <p>').choices(['flash', 'routine']));
+
+  it('given twice, in any form, is refused naming the values, even when they are the same', () => {
+    for (const [argv, line] of [
+      [
+        ['send', '--precedence', 'flash', '--precedence', 'routine'],
+        'E_MALFORMED: --precedence is given twice (flash, routine): give it once',
+      ],
+      [
+        ['send', '--text=a', '--text', 'b'],
+        'E_MALFORMED: --text is given twice (a, b): give it once',
+      ],
+      [
+        ['send', '--text', 'a', '--text', 'a'],
+        'E_MALFORMED: --text is given twice (a, a): give it once',
+      ],
+      [
+        ['send', '-l', '2', '--limit', '3', '-l4'],
+        'E_MALFORMED: --limit is given 3 times (2, 3, 4): give it once',
+      ],
+    ] as const)
+      expect(() => checkGivenOnce(send, argv), argv.join(' ')).toThrow(line);
+  });
+
+  it('once each is taken, as are repeated lists, repeated flags, values and words after --', () => {
+    const fine = [
+      ['send', '--text', '--text', '--to', 'us', '--to', 'cn', '--yes', '--yes'],
+      ['send', '--text', 'a', '--', '--text', 'b'],
+    ];
+    for (const argv of fine) expect(() => checkGivenOnce(send, argv)).not.toThrow();
   });
 });
 

@@ -134,6 +134,63 @@ export function eachOnce(
   };
 }
 
+/** How many times, in words: "twice", "3 times". */
+function times(n: number): string {
+  return n === 2 ? 'twice' : `${n} times`;
+}
+
+/**
+ * Every option of `command` that takes one value, given more than once in `argv` (the words typed
+ * after `hotline`), refused in one line naming it and the values given, even when they are the
+ * same: commander would keep the last silently, so `--precedence flash --precedence routine` sent
+ * a routine message. Counts long and short forms, `--opt=value` and `-oValue`, up to `--`. Options
+ * that collect values (`eachOnce`, variadic: a default list) are repeated by design; flags that
+ * take no value are tolerated twice, as saying the same thing again changes nothing.
+ */
+export function checkGivenOnce(command: Command, argv: readonly string[]): void {
+  const valued = command.options.filter(
+    (option) =>
+      (option.required || option.optional) &&
+      !option.variadic &&
+      !Array.isArray(option.defaultValue),
+  );
+  const byFlag = new Map<string, (typeof valued)[number]>();
+  for (const option of command.options) {
+    if (option.long) byFlag.set(option.long, option);
+    if (option.short) byFlag.set(option.short, option);
+  }
+  const given = new Map<(typeof valued)[number], string[]>();
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i] as string;
+    if (word === '--') break;
+    if (!word.startsWith('-') || word === '-') continue;
+    const long = word.startsWith('--');
+    const flag = long ? word.split('=')[0] : word.slice(0, 2);
+    const option = byFlag.get(flag as string);
+    if (!option) continue;
+    const takesValue = option.required || option.optional;
+    const inline = long
+      ? word.includes('=')
+        ? word.slice(word.indexOf('=') + 1)
+        : undefined
+      : word.slice(2) || undefined;
+    let value = inline;
+    if (takesValue && value === undefined) {
+      const next = argv[i + 1];
+      if (next !== undefined && (option.required || !next.startsWith('-'))) {
+        value = next;
+        i++;
+      }
+    }
+    if (valued.includes(option)) given.set(option, [...(given.get(option) ?? []), value ?? '']);
+  }
+  for (const [option, values] of given)
+    if (values.length > 1)
+      throw malformed(
+        `${option.long ?? option.short} is given ${times(values.length)} (${values.join(', ')}): give it once`,
+      );
+}
+
 /** The name of a `name=value` option value (`--field`, `--translation`), as `eachOnce` keys it. */
 export function nameOf(value: string): string {
   const at = value.indexOf('=');

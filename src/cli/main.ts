@@ -23,6 +23,7 @@ import {
   canonicalLang,
   checkDataFolder,
   checkFiles,
+  checkGivenOnce,
   eachOnce,
   nameOf,
   onlyWith,
@@ -712,6 +713,7 @@ function unknownCommand(args: readonly string[]): { words: string; parent: strin
 const CREATES_DATA = new Set(['init', 'relay']);
 
 program.hook('preAction', (_program, action) => {
+  checkGivenOnce(action, process.argv.slice(2));
   const data = action.opts().data as unknown;
   if (typeof data === 'string' && !CREATES_DATA.has(action.name())) checkDataFolder(data);
   checkFiles(action);
