@@ -279,6 +279,34 @@ describe('an option repeated with the same value', () => {
   }, 60_000);
 });
 
+describe('a relay given two cards for one party', () => {
+  test('refuses to start, as a node refuses a second card of a pinned party', async () => {
+    const fake = join(root, 'fakecn');
+    await initNode(fake, {
+      party: 'cn',
+      names: { zh: '假北京' },
+      endpoints: ['http://127.0.0.1:9'],
+      listen: '127.0.0.1:9',
+      operatorListen: '127.0.0.1:10',
+    });
+    const relayData = join(root, 'relay-two-cards');
+    const r = await hotline(
+      ['relay', '--data', relayData, '--listen', '127.0.0.1:0'].concat([
+        '--card',
+        paths(fake).card,
+        '--card',
+        paths(join(root, 'cn')).card,
+      ]),
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /^hotline: E_CONFLICT: two cards for "cn" \(fingerprints [0-9 ]+ and [0-9 ]+\): give each party's card once\n$/i,
+    );
+    expect(r.stdout).toBe('');
+    expect(existsSync(relayData)).toBe(false);
+  }, 60_000);
+});
+
 describe('a translation into the language the message is written in', () => {
   test('is refused at release and as a local translation, by the CLI and the API alike', async () => {
     const before = await sentCount();

@@ -17,6 +17,7 @@ import { ApiError } from '../api/errors.ts';
 import { installPinnedTls, type Refusal } from '../api/pinned-tls.ts';
 import { listenerApp } from '../api/server.ts';
 import type { App } from '../api/services.ts';
+import { fingerprint } from '../crypto/card.ts';
 import {
   bodyHash,
   parseRelayAuth,
@@ -27,6 +28,7 @@ import {
 import type { TlsIdentity } from '../crypto/tls.ts';
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from '../node/core/config.ts';
 import type { Card } from '../protocol/card.ts';
+import { ProtocolError } from '../protocol/errors.ts';
 import { Ack, AnswerDeposit, BoxParams, CollectQuery, EnvelopeDeposit } from '../protocol/relay.ts';
 import { relayTls } from './identity.ts';
 import { type Deposit, digestKey, type Limits, Mailboxes, MailboxFull } from './mailbox.ts';
@@ -70,16 +72,35 @@ export interface RunningRelay {
   stop(): Promise<void>;
 }
 
+/**
+ * The relay's cards by party. Two cards for one party are refused before anything is made, as a
+ * node refuses to pin a second card of a pinned party: which one the relay trusted (whose keys
+ * may fill and empty the box) would depend on the order the files were named in.
+ */
+function cardsByParty(cards: readonly Card[]): Map<string, Card> {
+  const byParty = new Map<string, Card>();
+  for (const card of cards) {
+    const given = byParty.get(card.party);
+    if (given)
+      throw new ProtocolError(
+        'E_CONFLICT',
+        `two cards for "${card.party}" (fingerprints ${fingerprint(given)} and ${fingerprint(card)}): give each party's card once`,
+      );
+    byParty.set(card.party, card);
+  }
+  return byParty;
+}
+
 export async function relayServer(options: RelayOptions): Promise<{
   app: App;
   boxes: Mailboxes;
 }> {
+  const cards = cardsByParty(options.cards);
   mkdirSync(options.data, { recursive: true });
   const boxes = new Mailboxes(join(options.data, 'relay.db'), options.limits);
   const app = listenerApp(options.logger, options.http);
   app.addHook('onClose', async () => boxes.close());
 
-  const cards = new Map(options.cards.map((c) => [c.party, c]));
   const clock = options.clock ?? Date.now;
   /** Connections closed before any request, by reason (shown by the health answer). */
   const refused: Partial<Record<Refusal, number>> = {};
@@ -270,6 +291,7 @@ export async function startRelay(
   options: Omit<RelayOptions, 'tls'>,
   listen: string,
 ): Promise<RunningRelay> {
+  cardsByParty(options.cards);
   const { tls, made } = await relayTls(options.data);
   const { app, boxes } = await relayServer({ ...options, tls });
   const at = listen.lastIndexOf(':');
