@@ -159,6 +159,29 @@ describe('the hotline CLI, end to end', () => {
     expect(readConfig(dir).party).toBe('us');
   }, 60_000);
 
+  test('init refuses a user name or password in its own endpoint or relay URL, saying so', async () => {
+    const dir = join(root, 'userinfo');
+    const args = ['init', '--data', dir, '--party', 'uk', '--name-en', 'London'];
+    for (const [more, line] of [
+      [
+        ['--endpoint', 'https://user:pw@127.0.0.1:20300'],
+        'the endpoint https://127.0.0.1:20300/ has a user name and password in it',
+      ],
+      [
+        ['--relay', `https://ops@relay.example:7200#spki=${'ab'.repeat(32)}`],
+        'the endpoint https://relay.example:7200/ has a user name in it',
+      ],
+    ] as const) {
+      const r = await hotline([...args, ...more]);
+      expect(r.code).toBe(1);
+      expect(oneLine(r.stderr)).toBe(
+        `hotline: E_BAD_CARD: ${line} (before @): the card is signed and handed to every peer, so they would be too; give the URL without them`,
+      );
+      expect(oneLine(r.stderr)).not.toContain('pw');
+      expect(existsSync(dir)).toBe(false);
+    }
+  }, 60_000);
+
   test('init --relay <url>#spki=<pin> lists the relay in the card and pins it in hotline.yaml', async () => {
     const pin = 'ab'.repeat(32);
     const dir = join(root, 'relayed');

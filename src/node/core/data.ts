@@ -8,6 +8,7 @@ import { createCard, onlyKey, signCard, verifyCard } from '../../crypto/card.ts'
 import { generateNodeKeys, NodeKeys } from '../../crypto/keys.ts';
 import { makeTlsIdentity, type TlsIdentity } from '../../crypto/tls.ts';
 import type { Endpoint, KeyPurpose, SignedCard } from '../../protocol/card.ts';
+import { ProtocolError } from '../../protocol/errors.ts';
 import { loadRegimes } from '../../protocol/regimes.ts';
 import { loadVocabulary } from '../../protocol/vocabulary.ts';
 import { openPostgresStore, openPostgresStoreReadOnly } from '../../store/postgres/index.ts';
@@ -67,6 +68,26 @@ export interface InitResult {
   admin: { name: string; password: string };
 }
 
+/**
+ * Why a URL of this node's own card is refused: a user name or password in it
+ * (`https://user:pw@host`) would be signed into the card every peer is handed and keeps, a secret
+ * made public. The sentence shows the URL with them left out. Cards received are not held to
+ * this: what a peer signed is taken as it is.
+ */
+export function userInfoProblem(text: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return undefined;
+  }
+  if (!url.username && !url.password) return undefined;
+  const what = url.password ? 'a user name and password' : 'a user name';
+  url.username = '';
+  url.password = '';
+  return `the endpoint ${url.href} has ${what} in it (before @): the card is signed and handed to every peer, so they would be too; give the URL without them`;
+}
+
 /** Creates keys, a signed card, the configuration and an operator token in a new folder. */
 export async function initDataDir(dir: string, options: InitOptions): Promise<SignedCard> {
   return (await initNode(dir, options)).signed;
@@ -77,6 +98,13 @@ export async function initDataDir(dir: string, options: InitOptions): Promise<Si
  * staffs the operations desk, and that admin's CLI token in `operator.token`.
  */
 export async function initNode(dir: string, options: InitOptions): Promise<InitResult> {
+  for (const url of [
+    ...options.endpoints,
+    ...(options.relays ?? []).map((r) => (typeof r === 'string' ? r : r.url)),
+  ]) {
+    const problem = userInfoProblem(url);
+    if (problem) throw new ProtocolError('E_BAD_CARD', problem);
+  }
   const existed = existsSync(dir);
   if (existed && readdirSync(dir).length > 0)
     throw new DataDirError(
