@@ -23,7 +23,7 @@ export const AddTranslation = Type.Object(
     text: Written(LIMITS.textChars),
     status: OneOf(TRANSLATION_STATUSES),
     /** The translator's name or desk, as it should appear beside the translation. */
-    translator: Written(LIMITS.labelChars),
+    translator: Written(LIMITS.labelChars, 1, 'name'),
     /** The desk adding it. */
     desk: Slug,
   },

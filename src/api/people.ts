@@ -30,7 +30,7 @@ const NewUser = Type.Object(
     name: UserName,
     role: OneOf(ROLES),
     password: Password,
-    displayName: Type.Optional(Written(LIMITS.labelChars)),
+    displayName: Type.Optional(Written(LIMITS.labelChars, 1, 'name')),
   },
   strict,
 );

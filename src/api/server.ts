@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from '../node/core/config.ts';
 import type { Principal } from '../node/people/accounts.ts';
 import type { People } from '../node/people/people.ts';
-import { calendarFault } from '../protocol/common.ts';
+import { calendarFault, inputProblem } from '../protocol/common.ts';
 import { ProtocolError } from '../protocol/errors.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import { installAccess } from './access.ts';
@@ -52,10 +52,30 @@ const calendarKeyword: Plugin<unknown> = (validator) => {
   });
 };
 
+/**
+ * `written: 'text' | 'name'` (the `Written` of src/protocol/common.ts): text a person typed is not
+ * blank, has no control character, and a name no bidi control — "request body/displayName has
+ * U+202E RIGHT-TO-LEFT OVERRIDE, …" (`inputProblem`). Registered as `calendar` is.
+ */
+const writtenKeyword: Plugin<unknown> = (validator) => {
+  const check: SchemaValidateFunction = (kind: 'text' | 'name', value: string) => {
+    const message = inputProblem(value, kind);
+    check.errors = message ? [{ keyword: 'written', message, params: {} }] : [];
+    return message === undefined;
+  };
+  return validator.addKeyword({
+    keyword: 'written',
+    type: 'string',
+    schemaType: 'string',
+    errors: true,
+    validate: check,
+  });
+};
+
 // verbose: a failed check carries the schema it broke, whose `description` words the error.
 const ajv = {
   customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, verbose: true },
-  plugins: [calendarKeyword],
+  plugins: [calendarKeyword, writtenKeyword],
 };
 
 /**

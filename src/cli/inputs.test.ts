@@ -1,4 +1,12 @@
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
@@ -154,6 +162,44 @@ describe('time options of commands that work on files', () => {
       `hotline: E_MALFORMED: --at ${day} is in the future (today is ${new Date().toISOString().slice(0, 10)} in UTC): give the day it was done\n`,
     );
     expect(readFileSync(file, 'utf8')).toBe(before);
+  });
+
+  it('vocabulary review --by of spaces, or with a bidi override, is refused; the file is unchanged', async () => {
+    const file = join(root, 'vocabulary-by.json');
+    writeFileSync(file, readFileSync(DEFAULT_VOCABULARY_FILE));
+    const before = readFileSync(file, 'utf8');
+    const code = (JSON.parse(before) as { entries: Array<{ code: string }> }).entries[0]?.code;
+    for (const [by, said] of [
+      ['   ', 'is blank: write something besides spaces and invisible characters'],
+      ['\u202ecn', 'has U+202E RIGHT-TO-LEFT OVERRIDE, which reorders the characters after it'],
+    ]) {
+      const review = await hotline(
+        ['vocabulary', 'review', '--file', file, '--code', String(code), '--lang', 'zh'].concat([
+          '--by',
+          String(by),
+        ]),
+      );
+      expect(review.code).toBe(1);
+      expect(review.stderr).toContain(`the reviewer ${said}`);
+      expect(readFileSync(file, 'utf8')).toBe(before);
+    }
+  });
+
+  it('init with a party name of spaces or a control character is refused, and makes nothing', async () => {
+    const dir = join(root, 'blank-names');
+    for (const [names, said] of [
+      [
+        ['--name-en', '  ', '--name-zh', '  '],
+        'card /names/en is blank: write something besides spaces and invisible characters',
+      ],
+      [['--name-en', 'Wash\u001bington'], 'card /names/en has U+001B ESCAPE, a control character'],
+      [['--name-zh', '\u202e京北'], 'card /names/zh has U+202E RIGHT-TO-LEFT OVERRIDE'],
+    ] as const) {
+      const r = await hotline(['init', '--data', dir, '--party', 'xx', ...names]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`hotline: E_BAD_CARD: ${said}`);
+      expect(existsSync(dir)).toBe(false);
+    }
   });
 
   it('rotate --since or --recovery-key without --compromise is refused, nothing rotated', async () => {

@@ -12,6 +12,7 @@ import {
   Ext,
   extTooLarge,
   Hex32,
+  isBlank,
   Label,
   Lang,
   OneOf,
@@ -20,6 +21,7 @@ import {
   Text,
   Timestamp,
   Uuid7,
+  unseenProblem,
   whenProblem,
 } from './common.ts';
 import { LIMITS } from './limits.ts';
@@ -265,8 +267,8 @@ const SAYING_TYPES: ReadonlySet<BodyType> = new Set(['query', 'reply', 'test']);
  * message is shown as it came.
  */
 export function emptyProblem(body: Body): string | undefined {
-  if (body.text && !body.text.body.trim()) return `its text (${body.text.lang}) is blank`;
-  const blank = body.translations.find((t) => !t.body.trim());
+  if (body.text && isBlank(body.text.body)) return `its text (${body.text.lang}) is blank`;
+  const blank = body.translations.find((t) => isBlank(t.body));
   if (blank) return `its translation (${blank.lang}) is blank`;
   const cites = body.ext?.cites;
   if (
@@ -340,8 +342,19 @@ export function writtenProblem(body: Body, now: Date): string | undefined {
   const at = body.conference?.at;
   const past = at === undefined ? undefined : pastProblem(at, now);
   if (past) return `conference.at: ${past}`;
-  if (body.conference?.medium !== undefined && !body.conference.medium.trim())
+  if (body.conference?.medium !== undefined && isBlank(body.conference.medium))
     return 'conference.medium is blank: name the medium (e.g. video, telephone) or leave it out';
+  const texts: Array<[string, string | undefined]> = [
+    ['text', body.text?.body],
+    ...body.translations.map((t, i): [string, string] => [`translations/${i}`, t.body]),
+    ['conference.medium', body.conference?.medium],
+  ];
+  for (const [path, value] of texts) {
+    // A blank text is E_EMPTY_MESSAGE (emptyProblem), said as such.
+    const problem =
+      value === undefined || isBlank(value) ? undefined : unseenProblem(value, 'text');
+    if (problem) return `${path} ${problem}`;
+  }
   return undefined;
 }
 

@@ -137,21 +137,97 @@ export const Instant = Type.String({
 });
 
 /**
- * Text a person writes (a name, a label, a reason, a note): at most `maxLength` characters, of
- * which at least `minChars` are not spaces or line breaks, so "   " says nothing and "a  " is
- * not a reason of three. For what the operator API takes in; the wire's `Label` and `Text` keep
- * their lengths alone (docs/protocol.md), and a message's text is checked at release
- * (E_EMPTY_MESSAGE).
+ * Characters that show nothing (format characters: zero-width spaces and joiners, bidi marks,
+ * the byte-order mark; and control characters) as a regular-expression class without the `u`
+ * flag, which TypeBox's wire checks compile patterns without. `Cf` characters beyond U+FFFF are
+ * left to `inputProblem`, which reads `\p{Cf}`.
  */
-export function Written(maxLength: number, minChars = 1): TString {
+const UNSEEN =
+  '\\s\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u0600-\\u0605\\u061c\\u06dd\\u070f\\u180e\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u206f\\ufeff\\ufff9-\\ufffb';
+
+/** Nothing but white space, format characters and control characters: "blank" to a reader. */
+const BLANK = /^[\s\p{Cf}\p{Cc}]*$/u;
+/** Control characters other than tab, line feed and carriage return (C0, DEL, C1). */
+const CONTROL_IN_TEXT = /(?![\t\n\r])\p{Cc}/u;
+/** Any control character: a name is one line. */
+const CONTROL_IN_NAME = /\p{Cc}/u;
+/** Bidi embeddings, overrides and isolates: they reorder what follows (the Trojan Source class). */
+const BIDI_CONTROL = /[\u202a-\u202e\u2066-\u2069]/;
+
+const CHARACTER_NAMES: Record<number, string> = {
+  0: 'NULL',
+  9: 'CHARACTER TABULATION',
+  10: 'LINE FEED',
+  13: 'CARRIAGE RETURN',
+  27: 'ESCAPE',
+  127: 'DELETE',
+  8234: 'LEFT-TO-RIGHT EMBEDDING',
+  8235: 'RIGHT-TO-LEFT EMBEDDING',
+  8236: 'POP DIRECTIONAL FORMATTING',
+  8237: 'LEFT-TO-RIGHT OVERRIDE',
+  8238: 'RIGHT-TO-LEFT OVERRIDE',
+  8294: 'LEFT-TO-RIGHT ISOLATE',
+  8295: 'RIGHT-TO-LEFT ISOLATE',
+  8296: 'FIRST STRONG ISOLATE',
+  8297: 'POP DIRECTIONAL ISOLATE',
+};
+
+/** A character as a sentence names it: "U+202E RIGHT-TO-LEFT OVERRIDE", "U+0001". */
+export function characterName(character: string): string {
+  const point = character.codePointAt(0) ?? 0;
+  const name = CHARACTER_NAMES[point];
+  return `U+${point.toString(16).toUpperCase().padStart(4, '0')}${name ? ` ${name}` : ''}`;
+}
+
+/** Whether a text shows nothing: only white space, format and control characters, or none. */
+export function isBlank(text: string): boolean {
+  return BLANK.test(text);
+}
+
+/**
+ * Why a text a person typed cannot be taken, or undefined: it is blank (white space, zero-width
+ * and other invisible characters alone), or it has a control character (a NUL, an escape: in a
+ * `'text'` only tab and line breaks are taken; a `'name'` is one line), or, in a `'name'`, a bidi
+ * override, embedding or isolate, which can make a list of names show what is not there. The
+ * sentence follows the field's name: "has U+202E RIGHT-TO-LEFT OVERRIDE, …". A sender's and an
+ * operator's check; what a peer sent is taken as it came.
+ */
+export function inputProblem(text: string, kind: 'text' | 'name'): string | undefined {
+  if (isBlank(text)) return 'is blank: write something besides spaces and invisible characters';
+  return unseenProblem(text, kind);
+}
+
+/** `inputProblem` for a text known not to be blank (a message's, whose blankness is E_EMPTY_MESSAGE). */
+export function unseenProblem(text: string, kind: 'text' | 'name'): string | undefined {
+  const control = (kind === 'name' ? CONTROL_IN_NAME : CONTROL_IN_TEXT).exec(text)?.[0];
+  if (control)
+    return `has ${characterName(control)}, a control character: ${kind === 'name' ? 'a name is one line of characters that show' : 'only tabs and line breaks are taken'}; write it without`;
+  const bidi = kind === 'name' ? BIDI_CONTROL.exec(text)?.[0] : undefined;
+  if (bidi)
+    return `has ${characterName(bidi)}, which reorders the characters after it, so a list could show a name that is not there; write the name without it`;
+  return undefined;
+}
+
+/**
+ * Text a person writes (a name, a label, a reason, a note): at most `maxLength` characters, of
+ * which at least `minChars` show (are not white space, invisible or control characters), so "   "
+ * or a zero-width space says nothing and "a  " is not a reason of three. The `written` keyword
+ * (checked by the operator listener's validator with `inputProblem`, src/api/server.ts) refuses
+ * control characters, and in a `'name'` bidi controls, naming the character. For what the operator
+ * API takes in; the wire's `Label` and `Text` keep their lengths alone (docs/protocol.md), and a
+ * message's text is checked at release (E_EMPTY_MESSAGE, E_MALFORMED).
+ */
+export function Written(maxLength: number, minChars = 1, kind: 'text' | 'name' = 'text'): TString {
+  const shown = `[^${UNSEEN}]`;
   return Type.String({
     minLength: minChars,
     maxLength,
-    pattern: minChars === 1 ? '\\S' : `^(?:\\s*\\S){${minChars}}`,
+    pattern: minChars === 1 ? shown : `^(?:[${UNSEEN}]*${shown}){${minChars}}`,
     description:
       minChars === 1
-        ? 'a text with at least one character besides spaces'
-        : `a text with at least ${minChars} characters besides spaces`,
+        ? 'a text with at least one character besides spaces and invisible characters'
+        : `a text with at least ${minChars} characters besides spaces and invisible characters`,
+    written: kind,
   });
 }
 

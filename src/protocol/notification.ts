@@ -11,6 +11,7 @@
  */
 import { makeAttachment } from './attachments.ts';
 import type { Attachment, Body } from './body.ts';
+import { inputProblem } from './common.ts';
 import { fromBase64url, fromUtf8, utf8 } from './encoding.ts';
 import { jcs } from './jcs.ts';
 import type { Regimes } from './regimes.ts';
@@ -87,7 +88,26 @@ export function notificationProblem(regimes: Regimes, body: Body): string | unde
   if (typeof payload === 'string') return `the notification attachment ${payload}`;
   if (payload.type !== subject)
     return `the notification attachment is a ${payload.type}, but the notice's subject is ${subject}`;
-  return regimes.fieldsProblem(subject, payload.fields);
+  return (
+    regimes.fieldsProblem(subject, payload.fields) ??
+    writtenFieldsProblem(payload.fields, 'the notification attachment/fields')
+  );
+}
+
+/**
+ * Why a text field a sender typed (`developer`) cannot go out, or undefined: blank, or with a
+ * control character (`inputProblem`). The sender's check, beside the regime's schema; a received
+ * notification is shown as it came.
+ */
+export function writtenFieldsProblem(
+  fields: Record<string, unknown>,
+  where: string,
+): string | undefined {
+  for (const [name, value] of Object.entries(fields)) {
+    const problem = typeof value === 'string' ? inputProblem(value, 'text') : undefined;
+    if (problem) return `${where}/${name} ${problem}`;
+  }
+  return undefined;
 }
 
 /** A notification attachment as a reader in `lang` sees it, with its problems. */

@@ -13,7 +13,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { type Static, Type } from '@sinclair/typebox';
-import { Code, Hex32, Label, Lang, Version } from './common.ts';
+import { Code, Hex32, inputProblem, Label, Lang, Version } from './common.ts';
 import { DocumentError, documentLoader, documentSchemaProblems } from './document-file.ts';
 import { sha256, toHex, utf8 } from './encoding.ts';
 import { jcs } from './jcs.ts';
@@ -287,6 +287,8 @@ export function withReview(
   if (!entry) throw new VocabularyError('review', [`code "${code}" is not in the vocabulary`]);
   if (!(lang in next.languages))
     throw new VocabularyError('review', [`language "${lang}" is not declared`]);
+  const reviewer = inputProblem(by, 'name');
+  if (reviewer) throw new VocabularyError('review', [`the reviewer ${reviewer}`]);
   entry.reviews[lang] = { by, at, digest: reviewDigest(entry, lang) };
   return next;
 }

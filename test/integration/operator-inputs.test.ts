@@ -366,3 +366,88 @@ describe('a message written through a route', () => {
     expect(await outboxSize()).toBe(before);
   });
 });
+
+describe('text that shows nothing, or hides what it is', () => {
+  test('invisible characters alone are blank; a control character is refused, naming it', async () => {
+    const before = await outboxSize();
+    const invisible = await api('POST', '/api/v1/messages', {
+      to: ['cn'],
+      message: draft({ text: { lang: 'en', body: '\u200b\u200f' } }),
+    });
+    expect(invisible.status).toBe(400);
+    expect(invisible.body.error).toEqual({
+      code: 'E_EMPTY_MESSAGE',
+      message: 'the message says nothing: its text (en) is blank',
+    });
+    for (const body of ['\u0000', 'a\u0000b']) {
+      const nul = await api('POST', '/api/v1/messages', {
+        to: ['cn'],
+        message: draft({ text: { lang: 'en', body } }),
+      });
+      expect(nul.body.error?.code).toBe(body === 'a\u0000b' ? 'E_MALFORMED' : 'E_EMPTY_MESSAGE');
+    }
+    const nul = await api('POST', '/api/v1/messages', {
+      to: ['cn'],
+      message: draft({ text: { lang: 'en', body: 'a\u0000b' } }),
+    });
+    expect(nul.body.error?.message).toBe(
+      'message text has U+0000 NULL, a control character: only tabs and line breaks are taken; write it without',
+    );
+    expect(await outboxSize()).toBe(before);
+    // Tabs and line breaks are what a multi-line text is made of.
+    const lines = await api('POST', '/api/v1/messages', {
+      to: ['cn'],
+      message: draft({ text: { lang: 'en', body: 'Line one\r\n\tLine two' } }),
+    });
+    expect(lines.status, JSON.stringify(lines.body)).toBe(201);
+
+    const SAYS_NOTHING = /is not a text with at least one character besides spaces/;
+    await refused('POST', '/api/v1/desks', { id: 'zw', name: '\u200b\u2060' }, SAYS_NOTHING);
+    await refused(
+      'POST',
+      '/api/v1/desks',
+      { id: 'nul', name: 'Ops\u0000' },
+      /^request body\/name has U\+0000 NULL, a control character: a name is one line/,
+    );
+    await refused(
+      'POST',
+      '/api/v1/alarms/1/clear',
+      { note: 'done\u001b[2J' },
+      /has U\+001B ESCAPE/,
+    );
+  });
+
+  test('a bidi override in a name is refused, so a list cannot be made to lie', async () => {
+    const RLO =
+      'has U+202E RIGHT-TO-LEFT OVERRIDE, which reorders the characters after it, so a list could show a name that is not there; write the name without it';
+    await refused(
+      'POST',
+      '/api/v1/desks',
+      { id: 'evil', name: '\u202eevil' },
+      new RegExp(`^request body/name ${RLO.replace(/[+()]/g, '\\$&')}$`),
+    );
+    await refused(
+      'POST',
+      '/api/v1/users',
+      {
+        name: 'evil.name',
+        role: 'operator',
+        password: 'four words will do',
+        displayName: 'x\u2066y',
+      },
+      /^request body\/displayName has U\+2066 LEFT-TO-RIGHT ISOLATE, which reorders/,
+    );
+    const message = `/api/v1/messages/cn/${'0'.repeat(8)}-0000-7000-8000-${'0'.repeat(12)}`;
+    await refused(
+      'POST',
+      `${message}/translations`,
+      { lang: 'zh', text: '测试。', status: 'rough', translator: 'Li\u202e', desk: 'ops' },
+      /translator has U\+202E RIGHT-TO-LEFT OVERRIDE/,
+    );
+    const desks = (await api('GET', '/api/v1/desks')).body as unknown as Array<{ id: string }>;
+    expect(desks.map((d) => d.id)).not.toEqual(expect.arrayContaining(['evil']));
+    expect(desks.map((d) => d.id).filter((id) => ['zw', 'nul', 'evil'].includes(id))).toEqual([]);
+    const users = (await api('GET', '/api/v1/users')).body as unknown as Array<{ name: string }>;
+    expect(users.map((u) => u.name)).not.toContain('evil.name');
+  });
+});

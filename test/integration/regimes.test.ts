@@ -169,6 +169,24 @@ describe.each(['sqlite', 'postgres'] as const)(
         { ...plan, plannedStart: '20/12/2026' },
         'request body/fields/plannedStart is not a date (YYYY-MM-DD, e.g. 2027-03-01)',
       ],
+      [
+        'a text field of only spaces',
+        'regime.training-run',
+        { ...plan, developer: '  ' },
+        'request body/fields/developer is blank: write something besides spaces and invisible characters',
+      ],
+      [
+        'a text field of only zero-width characters',
+        'regime.training-run',
+        { ...plan, developer: '\u200b\u200d' },
+        'request body/fields/developer is blank: write something besides spaces and invisible characters',
+      ],
+      [
+        'a text field with a control character',
+        'regime.training-run',
+        { ...plan, developer: 'Lab\u001bA' },
+        'request body/fields/developer has U+001B ESCAPE, a control character: only tabs and line breaks are taken; write it without',
+      ],
     ];
 
     test.each(badFields)(

@@ -8,6 +8,7 @@ import { createCard, onlyKey, signCard, verifyCard } from '../../crypto/card.ts'
 import { generateNodeKeys, NodeKeys } from '../../crypto/keys.ts';
 import { makeTlsIdentity, type TlsIdentity } from '../../crypto/tls.ts';
 import type { Endpoint, KeyPurpose, SignedCard } from '../../protocol/card.ts';
+import { inputProblem } from '../../protocol/common.ts';
 import { ProtocolError } from '../../protocol/errors.ts';
 import { loadRegimes } from '../../protocol/regimes.ts';
 import { loadVocabulary } from '../../protocol/vocabulary.ts';
@@ -104,6 +105,10 @@ export async function initNode(dir: string, options: InitOptions): Promise<InitR
   ]) {
     const problem = userInfoProblem(url);
     if (problem) throw new ProtocolError('E_BAD_CARD', problem);
+  }
+  for (const [lang, name] of Object.entries(options.names)) {
+    const problem = inputProblem(name, 'name');
+    if (problem) throw new ProtocolError('E_BAD_CARD', `card /names/${lang} ${problem}`);
   }
   const existed = existsSync(dir);
   if (existed && readdirSync(dir).length > 0)

@@ -19,7 +19,7 @@ import type { Actor, AuditTrail } from './trail.ts';
 
 export const DeskId = Slug;
 /** A desk's name as people read it: not blank. */
-export const DeskName = Written(LIMITS.labelChars);
+export const DeskName = Written(LIMITS.labelChars, 1, 'name');
 /** An account's name (accounts.ts `USER_NAME`). */
 export const UserName = Type.String({
   pattern: USER_NAME.source,
