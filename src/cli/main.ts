@@ -7,7 +7,7 @@
  */
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { runningNode } from '../node/core/paths.ts';
+import { paths, runningNode } from '../node/core/paths.ts';
 import { PRECEDENCES, STATUSES, TLPS } from '../protocol/values.ts';
 import {
   registerApprovals,
@@ -304,6 +304,14 @@ program
       ]);
     const config = readConfig(o.data);
     const s = restoreNode(o.data, config, o.from);
+    const serves = `When it next serves, the node starts the log origin "${s.origin}" and recovers from its peers before serving.`;
+    if (s.unchanged) {
+      console.log(
+        `Nothing changed: ${paths(o.data).restored} (left by an earlier restore) stays as it was, as the node has not served since.`,
+      );
+      console.log(serves);
+      return;
+    }
     const store = await openNodeStore(o.data, config);
     try {
       await openPeople(store, config.access).trail.record({
@@ -318,10 +326,12 @@ program
       console.log(
         `Restored "${config.party}" from ${o.from}: ledger of ${s.ledgerSize} leaves, integrity checked.`,
       );
+    else
+      console.log(
+        `Nothing copied: the records of "${config.party}" are taken as they are (restored by other means) and marked as restored in ${paths(o.data).restored}.`,
+      );
     if (s.replaced) console.log(`The records it replaced are kept as ${s.replaced}.`);
-    console.log(
-      `When it next serves, the node starts the log origin "${s.origin}" and recovers from its peers before serving.`,
-    );
+    console.log(serves);
   });
 
 program

@@ -31,7 +31,7 @@ import { restoredOrigin } from '../../ledger/discontinuity.ts';
 import type { Config } from '../core/config.ts';
 import { paths } from '../core/data.ts';
 import { runningNode } from '../core/paths.ts';
-import { writeRestoreMarker } from './recovery.ts';
+import { readRestoreMarker, writeRestoreMarker } from './recovery.ts';
 
 export interface BackupSummary {
   backend: 'sqlite' | 'postgres';
@@ -75,7 +75,7 @@ export async function backupNode(dir: string, config: Config, out: string): Prom
     syncFile(dirname(out));
     return { ...summary, file: out, bytes: statSync(out).size };
   } catch (e) {
-    rmSync(partial, { force: true });
+    for (const file of [partial, `${partial}-wal`, `${partial}-shm`]) rmSync(file, { force: true });
     if (!placed) rmSync(out, { force: true });
     throw e;
   }
@@ -87,14 +87,21 @@ export interface RestoreSummary {
   ledgerSize: number | null;
   /** The log origin the node starts when it next serves. */
   origin: string;
+  /**
+   * The marker an earlier `restore` left, kept as it was: the node has not served since, so
+   * nothing changed (a new origin would start a second discontinuity after an interrupted one).
+   */
+  unchanged: boolean;
 }
 
 /**
  * `hotline restore`: with `from` (SQLite), the checked copy is put in place of the records, the
- * old ones kept beside them; without (PostgreSQL, restored with pg_restore as
- * docs/deployment.md says), the records are taken as they are. Either way a marker is left, so
- * the node, when it next serves, starts a new log origin and recovers from its peers before it
- * serves (node/record/recovery.ts). Refused while the node runs.
+ * old ones kept beside them; without, the records are taken as they are (PostgreSQL restored with
+ * pg_restore as docs/deployment.md says, or a SQLite file put back by hand). Either way a marker
+ * is left, so the node, when it next serves, starts a new log origin and recovers from its peers
+ * before it serves (node/record/recovery.ts). Refused while the node runs.
+ *
+ * Every check comes before the first change: a refused restore leaves the data folder as it was.
  */
 export function restoreNode(
   dir: string,
@@ -105,32 +112,68 @@ export function restoreNode(
   const where = paths(dir);
   if (runningNode(dir))
     throw new BackupError(`the node of ${dir} is running: stop it before restoring`);
-  let replaced: string | null = null;
-  let ledgerSize: number | null = null;
-  if (from !== undefined) {
-    if (config.store.backend !== 'sqlite')
-      throw new BackupError(
-        'a PostgreSQL node is restored with pg_restore, then `hotline restore` without --from',
-      );
-    if (!existsSync(from)) throw new BackupError(`there is no backup at ${from}`);
-    ledgerSize = checkCopy(from, config.party);
-    const stamp = now.toISOString().replace(/[:.]/g, '-');
-    if (existsSync(where.db)) {
-      replaced = `${where.db}.replaced-${stamp}`;
-      renameSync(where.db, replaced);
-      for (const side of ['-wal', '-shm'])
-        if (existsSync(`${where.db}${side}`))
-          renameSync(`${where.db}${side}`, `${replaced}${side}`);
-    }
-    const partial = `${where.db}.partial`;
+  if (from === undefined) return markInPlace(dir, config, now);
+  if (config.store.backend !== 'sqlite')
+    throw new BackupError(
+      'a PostgreSQL node is restored with pg_restore, then `hotline restore` without --from',
+    );
+  if (!existsSync(from)) throw new BackupError(`there is no backup at ${from}`);
+  const db = where.db;
+  const partial = `${db}.partial`;
+  const moved = [db, `${db}-wal`, `${db}-shm`, partial];
+  if (moved.some((file) => sameFile(from, file)))
+    throw new BackupError(
+      `--from ${from} is this node's own database (${db}), which restore replaces: name a copy made by \`hotline backup\``,
+    );
+  const ledgerSize = checkCopy(from, config.party);
+  // The copy is made and synced before the records are moved: a copy that fails (a full disk)
+  // leaves them in place.
+  try {
     copyFileSync(from, partial);
     syncFile(partial);
-    renameSync(partial, where.db);
-    syncFile(dir);
+  } catch (e) {
+    rmSync(partial, { force: true });
+    throw e;
   }
+  let replaced: string | null = null;
+  if (existsSync(db)) {
+    replaced = `${db}.replaced-${now.toISOString().replace(/[:.]/g, '-')}`;
+    renameSync(db, replaced);
+    for (const side of ['-wal', '-shm'])
+      if (existsSync(`${db}${side}`)) renameSync(`${db}${side}`, `${replaced}${side}`);
+  }
+  renameSync(partial, db);
+  syncFile(dir);
   const origin = restoredOrigin(logKeyName(config.party), now);
-  writeRestoreMarker(where.restored, { origin, at: now.toISOString(), from: from ?? 'in place' });
-  return { replaced, ledgerSize, origin };
+  writeRestoreMarker(where.restored, { origin, at: now.toISOString(), from });
+  return { replaced, ledgerSize, origin, unchanged: false };
+}
+
+/**
+ * The records as they are, restored by other means: marked, so the node recovers when it next
+ * serves. A marker already there is kept; a SQLite node without a database has nothing to mark.
+ */
+function markInPlace(dir: string, config: Config, now: Date): RestoreSummary {
+  const where = paths(dir);
+  const earlier = readRestoreMarker(where.restored);
+  if (earlier) return { replaced: null, ledgerSize: null, origin: earlier.origin, unchanged: true };
+  if (config.store.backend === 'sqlite' && !existsSync(where.db))
+    throw new BackupError(
+      `there is no database at ${where.db} to restore in place: give --from <file>, a copy made by \`hotline backup\``,
+    );
+  const origin = restoredOrigin(logKeyName(config.party), now);
+  writeRestoreMarker(where.restored, { origin, at: now.toISOString(), from: 'in place' });
+  return { replaced: null, ledgerSize: null, origin, unchanged: false };
+}
+
+/** Whether two paths name one file (a link, another spelling): same device and inode. */
+function sameFile(a: string, b: string): boolean {
+  try {
+    const [x, y] = [statSync(a), statSync(b)];
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -182,6 +225,14 @@ async function backupSqlite(db: string, to: string) {
     await source.backup(to, { progress: () => ALL_PAGES });
   } finally {
     source.close();
+  }
+  // The copy takes the source's WAL mode; a backup is one file, so it leaves WAL (which merges
+  // and removes the `-wal` and `-shm` files its opening made) before it is checked read-only.
+  const writable = new Database(to, { fileMustExist: true });
+  try {
+    writable.pragma('journal_mode = DELETE');
+  } finally {
+    writable.close();
   }
   const copy = new Database(to, { readonly: true, fileMustExist: true });
   try {
