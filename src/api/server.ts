@@ -22,6 +22,7 @@ import { installErrorHandler } from './errors.ts';
 import { factorRoutes } from './factors.ts';
 import { federationRoutes } from './federation.ts';
 import { healthRoutes } from './health.ts';
+import { hostPort } from './listen.ts';
 import { liveRoutes } from './live.ts';
 import { OPENAPI } from './openapi.ts';
 import { operatorRoutes } from './operator.ts';
@@ -216,13 +217,4 @@ async function refreshGauges({ peers, store, metrics }: ApiServices): Promise<vo
       stats.oldestPending ? (Date.now() - Date.parse(stats.oldestPending)) / 1000 : 0,
     );
   }
-}
-
-/** Splits "host:port" (IPv6 in brackets) for listen(). */
-export function hostPort(address: string): { host: string; port: number } {
-  const at = address.lastIndexOf(':');
-  return {
-    host: address.slice(0, at).replace(/^\[|\]$/g, ''),
-    port: Number(address.slice(at + 1)),
-  };
 }

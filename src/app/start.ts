@@ -5,7 +5,8 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
-import { federationServer, hostPort, operatorServer } from '../api/server.ts';
+import { checkListenable, type Listener, listenOn } from '../api/listen.ts';
+import { federationServer, operatorServer } from '../api/server.ts';
 import { type Config, ConfigError, readConfig } from '../node/core/config.ts';
 import { openNodeStore, paths, readNodeKeys, readNodeTls, readOwnCard } from '../node/core/data.ts';
 import { checkCardExpiry } from '../node/core/expiry.ts';
@@ -75,6 +76,19 @@ export async function startNode(
     throw new ConfigError(
       `${paths(dataDir).config} says party "${config.party}", but the node's card (card.json) is "${card.card.party}"'s: a node serves the party of its card`,
     );
+  // Both ports before anything changes: a restored node's recovery is not run for a start that
+  // then cannot listen.
+  const listeners: Record<'federation' | 'operator', Listener> = {
+    federation: {
+      address: config.listen,
+      setting: overrides.listen ? '--listen' : 'listen in hotline.yaml',
+    },
+    operator: {
+      address: config.operatorListen,
+      setting: overrides.operatorListen ? '--operator-listen' : 'operatorListen in hotline.yaml',
+    },
+  };
+  await checkListenable([listeners.federation, listeners.operator]);
   const logger = makeLogger(config, logDestination);
   // The keys first: a token that refuses its PIN stops the start before the store is touched.
   const keys = readNodeKeys(dataDir, config);
@@ -183,8 +197,8 @@ export async function startNode(
     const federation = await federationServer(services);
     const operator = await operatorServer(services);
     servers.push(federation, operator);
-    const federationUrl = await federation.listen(hostPort(config.listen));
-    const operatorUrl = await operator.listen(hostPort(config.operatorListen));
+    const federationUrl = await listenOn(federation, listeners.federation);
+    const operatorUrl = await listenOn(operator, listeners.operator);
     writeFileSync(
       paths(dataDir).running,
       `${JSON.stringify({ pid: process.pid, operatorUrl, federationUrl })}\n`,

@@ -14,6 +14,7 @@ import { Transform } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { ApiError } from '../api/errors.ts';
+import { checkListenable, listenOn } from '../api/listen.ts';
 import { installPinnedTls, type Refusal } from '../api/pinned-tls.ts';
 import { listenerApp } from '../api/server.ts';
 import type { App } from '../api/services.ts';
@@ -292,13 +293,12 @@ export async function startRelay(
   listen: string,
 ): Promise<RunningRelay> {
   cardsByParty(options.cards);
+  const listener = { address: listen, setting: '--listen' };
+  // Before the data folder and its TLS key are made: a relay that cannot listen changes nothing.
+  await checkListenable([listener]);
   const { tls, made } = await relayTls(options.data);
   const { app, boxes } = await relayServer({ ...options, tls });
-  const at = listen.lastIndexOf(':');
-  const url = await app.listen({
-    host: listen.slice(0, at).replace(/^\[|\]$/g, ''),
-    port: Number(listen.slice(at + 1)),
-  });
+  const url = await listenOn(app, listener);
   return {
     app,
     boxes,
