@@ -227,15 +227,20 @@ function kind(path: string): 'file' | 'folder' | 'other' | undefined {
   }
 }
 
-/** A node's data folder: there, and made by `hotline init` (its configuration is in it). */
-export function checkDataFolder(dir: string): void {
+/**
+ * A `--data` folder: a folder where something is there (a file is named as one), and, unless the
+ * command makes it (`init`, `relay`), there and made by `hotline init` (its configuration is in it).
+ */
+export function checkDataFolder(dir: string, { made = false } = {}): void {
   if (!dir.trim()) throw new CliError('--data is empty: name the node’s data folder');
   const what = kind(dir);
+  if (what === 'file') throw new CliError(`--data ${dir} is a file, not a folder`);
+  if (what === 'other') throw new CliError(`--data ${dir} is not a folder`);
+  if (made) return;
   if (what === undefined)
     throw new CliError(
       `the data folder ${dir} does not exist (check --data; "hotline init" makes one)`,
     );
-  if (what !== 'folder') throw new CliError(`--data ${dir} is not a folder`);
   if (kind(paths(dir).config) !== 'file')
     throw new CliError(
       `${dir} is not a Hotline data folder: it has no ${CONFIG_FILE} (check --data; "hotline init" makes one)`,

@@ -725,7 +725,7 @@ const CREATES_DATA = new Set(['init', 'relay']);
 program.hook('preAction', (_program, action) => {
   checkGivenOnce(action, process.argv.slice(2));
   const data = action.opts().data as unknown;
-  if (typeof data === 'string' && !CREATES_DATA.has(action.name())) checkDataFolder(data);
+  if (typeof data === 'string') checkDataFolder(data, { made: CREATES_DATA.has(action.name()) });
   checkFiles(action);
   const lang = action.getOptionValue('lang') as unknown;
   if (typeof lang === 'string')

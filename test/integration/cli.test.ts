@@ -598,7 +598,7 @@ describe('the hotline CLI, end to end', () => {
         plain,
         `hotline: ${plain} is not a Hotline data folder: it has no hotline.yaml (check --data; "hotline init" makes one)`,
       ],
-      [file, `hotline: --data ${file} is not a folder`],
+      [file, `hotline: --data ${file} is a file, not a folder`],
     ] as const)
       for (const args of [['status'], ['send', '--to', 'cn', '--text', 'Hi'], ['serve']]) {
         const r = await hotline([...args, '--data', data]);
