@@ -6,7 +6,7 @@
 import { type Command, Option } from 'commander';
 import { PRECEDENCES } from '../protocol/values.ts';
 import type { Readiness } from '../protocol/views.ts';
-import { CliError, callNode, toPinned } from './client.ts';
+import { CliError, callNode, type OptionNames, toPinned } from './client.ts';
 import { eachOnce, wholeNumber } from './inputs.ts';
 
 const dataOption = () => new Option('--data <dir>', 'the node data folder').makeOptionMandatory();
@@ -19,6 +19,15 @@ export const secondFactorOption = () =>
   );
 
 /** The request's step-up part for `--second-factor`: six to eight digits are an app's code. */
+/** The request paths `stepUpOf` fills under `at` (e.g. `body`), all given by `--second-factor`. */
+export function stepUpNames(at: string): OptionNames {
+  return {
+    [`${at}/stepUp`]: '--second-factor',
+    [`${at}/stepUp/totp`]: '--second-factor',
+    [`${at}/stepUp/recoveryCode`]: '--second-factor',
+  };
+}
+
 export function stepUpOf(code: string | undefined) {
   if (!code) return {};
   return /^[0-9]{6,8}$/.test(code.trim())
@@ -123,11 +132,22 @@ export function registerApprovals(program: Command): void {
     .option('--desk <desk>', 'the desk the approval is recorded under (default: your first)')
     .option('--json', 'print JSON')
     .action(async (id: string, o) => {
-      const released = (await callNode(o.data, 'POST', `/api/v1/drafts/${draftId(id)}/approve`, {
-        ...(o.note ? { note: o.note } : {}),
-        ...(o.desk ? { desk: o.desk } : {}),
-        ...stepUpOf(o.secondFactor),
-      })) as Released;
+      const released = (await callNode(
+        o.data,
+        'POST',
+        `/api/v1/drafts/${draftId(id)}/approve`,
+        {
+          ...(o.note ? { note: o.note } : {}),
+          ...(o.desk ? { desk: o.desk } : {}),
+          ...stepUpOf(o.secondFactor),
+        },
+        {
+          'params/id': '<id>',
+          'body/note': '--note',
+          'body/desk': '--desk',
+          ...stepUpNames('body'),
+        },
+      )) as Released;
       console.log(o.json ? JSON.stringify(released) : releasedLine(released));
     });
 
@@ -138,9 +158,13 @@ export function registerApprovals(program: Command): void {
     .requiredOption('--note <text>', 'why (recorded in the audit trail)')
     .option('--json', 'print JSON')
     .action(async (id: string, o) => {
-      const draft = (await callNode(o.data, 'POST', `/api/v1/drafts/${draftId(id)}/reject`, {
-        note: o.note,
-      })) as DraftView;
+      const draft = (await callNode(
+        o.data,
+        'POST',
+        `/api/v1/drafts/${draftId(id)}/reject`,
+        { note: o.note },
+        { 'params/id': '<id>', 'body/note': '--note' },
+      )) as DraftView;
       console.log(o.json ? JSON.stringify(draft) : `Rejected ${draft.id}.`);
     });
 
@@ -160,6 +184,12 @@ export function registerApprovals(program: Command): void {
         'POST',
         `/api/v1/drafts/${draftId(id)}/break-glass`,
         { reason: o.reason, ...(o.desk ? { desk: o.desk } : {}), ...stepUpOf(o.secondFactor) },
+        {
+          'params/id': '<id>',
+          'body/reason': '--reason',
+          'body/desk': '--desk',
+          ...stepUpNames('body'),
+        },
       )) as Released;
       console.log(
         o.json

@@ -12,6 +12,65 @@ export class CliError extends Error {
   override name = 'CliError';
 }
 
+/**
+ * What the user typed for each part of a command's request, so a node's sentence about a request
+ * path is said in the command's words: `body/to` → `--to`, `params/party` → `<party>`,
+ * `body/message/translations/<i>/body` → `--translation #<i+1>` (`<i>` stands for a list index;
+ * `<i+1>` says it counted from 1). A path with no entry is said as the node said it.
+ */
+export type OptionNames = Readonly<Record<string, string>>;
+
+/** A request path as the node's sentences name it: `request body/to`, `request params/party`. */
+const REQUEST_PATH =
+  /\brequest ((?:body|params|querystring)(?:\/[^\s:;,]+)?)(?: has no "([^"]+)")?/g;
+
+/**
+ * The node's sentence with each request path it names replaced by the option or argument that
+ * supplied it (`request body/to is an empty list` → `--to is an empty list`); a body field named
+ * bare in camelCase (`send it without breakGlass`) is replaced too. The code and the rest of the
+ * sentence are kept.
+ */
+export function inOptionTerms(sentence: string, names: OptionNames): string {
+  const said = sentence.replace(REQUEST_PATH, (whole, path: string, missing?: string) => {
+    if (missing !== undefined) {
+      const option = optionAt(`${path}/${missing}`, names);
+      if (option) return `${option} is not given`;
+    }
+    const option = optionAt(path, names);
+    return option ? `${option}${whole.slice(`request ${path}`.length)}` : whole;
+  });
+  return Object.entries(names).reduce((text, [path, option]) => {
+    const field = /^body\/([a-z]+[A-Z]\w*)$/.exec(path)?.[1];
+    return field ? text.replace(new RegExp(`(?<![\\w/])${field}\\b`, 'g'), option) : text;
+  }, said);
+}
+
+/** The option for `path`, or for its longest declared beginning (the rest said after it). */
+function optionAt(path: string, names: OptionNames): string | undefined {
+  const segments = path.split('/');
+  for (let length = segments.length; length > 0; length--) {
+    for (const [declared, option] of Object.entries(names)) {
+      const keys = declared.split('/');
+      if (keys.length !== length) continue;
+      let index: number | undefined;
+      const matches = keys.every((key, at) => {
+        const segment = segments[at] as string;
+        if (key !== '<i>') return key === segment;
+        index = Number(segment);
+        return /^\d+$/.test(segment);
+      });
+      if (!matches) continue;
+      const named =
+        index === undefined
+          ? option
+          : option.replaceAll('<i+1>', String(index + 1)).replaceAll('<i>', String(index));
+      const rest = segments.slice(length).join('/');
+      return rest ? `${named} (its ${rest})` : named;
+    }
+  }
+  return undefined;
+}
+
 export function operatorUrl(dataDir: string): string {
   const start = `start it with "hotline serve --data ${dataDir}"`;
   if (!existsSync(paths(dataDir).running))
@@ -47,6 +106,7 @@ export async function callNode(
   method: Method,
   path: string,
   body?: unknown,
+  names: OptionNames = {},
 ): Promise<unknown> {
   const url = `${operatorUrl(dataDir)}${path}`;
   const credential = cliToken(dataDir);
@@ -77,7 +137,7 @@ export async function callNode(
       }`,
       { cause: 'E_UNAUTHORIZED' },
     );
-  return answerOf(response.status, response.text);
+  return answerOf(response.status, response.text, names);
 }
 
 /**
@@ -111,7 +171,7 @@ async function request(
   });
 }
 
-function answerOf(status: number, text: string): unknown {
+function answerOf(status: number, text: string, names: OptionNames): unknown {
   let answer: { error?: { code: string; message: string } } = {};
   try {
     answer = JSON.parse(text);
@@ -120,7 +180,7 @@ function answerOf(status: number, text: string): unknown {
   }
   if (status >= 400)
     throw new CliError(
-      `${answer.error?.code ?? status}: ${answer.error?.message ?? 'request failed'}`,
+      `${answer.error?.code ?? status}: ${inOptionTerms(answer.error?.message ?? 'request failed', names)}`,
       { cause: answer.error?.code },
     );
   return answer;
@@ -137,10 +197,11 @@ export async function callPeople(
   method: Method,
   path: string,
   body?: unknown,
+  names: OptionNames = {},
 ): Promise<unknown> {
   if (existsSync(paths(dataDir).running)) {
     try {
-      return await callNode(dataDir, method, path, body);
+      return await callNode(dataDir, method, path, body, names);
     } catch (e) {
       // A node.json left by a node that died: nothing listens, so use the folder.
       if (!(e instanceof CliError && (e.cause === 'ECONNREFUSED' || e.cause === 'NOT_RUNNING')))
@@ -167,7 +228,7 @@ export async function callPeople(
       ...(body === undefined ? {} : { payload: body as object }),
     });
     await app.close();
-    return answerOf(response.statusCode, response.body);
+    return answerOf(response.statusCode, response.body, names);
   } finally {
     await store.close();
   }
@@ -198,7 +259,7 @@ async function unknownRecipient(
   const code = e instanceof CliError ? e.cause : undefined;
   if (
     code !== 'E_UNKNOWN_PARTY' &&
-    !(code === 'E_MALFORMED' && /\/to\b/.test((e as Error).message))
+    !(code === 'E_MALFORMED' && /(\/|--)to\b/.test((e as Error).message))
   )
     return e;
   let status: { party: string; peers: Array<{ party: string; names: Record<string, string> }> };

@@ -6,7 +6,7 @@
 import { type Command, Option } from 'commander';
 import type { ConferenceItem, FlowActor, PresenceItem } from '../protocol/flows.ts';
 import { PRECEDENCES, STATUSES } from '../protocol/values.ts';
-import { CliError, callNode, toPinned } from './client.ts';
+import { CliError, callNode, type OptionNames, toPinned } from './client.ts';
 import { eachOnce, messageId, typedTime, wholeNumber } from './inputs.ts';
 
 const dataOption = () => new Option('--data <dir>', 'the node data folder').makeOptionMandatory();
@@ -22,6 +22,21 @@ const json = (value: unknown) => console.log(JSON.stringify(value, null, 2));
 const who = (a: FlowActor) => `${a.party}/${a.desk}${a.person ? ` (${a.person})` : ''}`;
 const words = (o: { text?: string; lang: string }) =>
   o.text ? { text: o.text, lang: o.lang } : {};
+
+const CALL_OPTIONS: OptionNames = { 'body/minutes': '--minutes', 'body/medium': '--medium' };
+
+/** The options every flow command shares, by where they go in its request. */
+const FLOW_OPTIONS: OptionNames = {
+  'body/to': '--to',
+  'body/to/<i>': '--to',
+  'body/desk': '--desk',
+  'body/precedence': '--precedence',
+  'body/status': '--status',
+  'body/text': '--text',
+  'body/lang': '--lang',
+  'params/party': '<party>',
+  'params/id': '<id>',
+};
 
 export function printPresence(rows: PresenceItem[]): void {
   if (!rows.length) console.log('No presence checks.');
@@ -88,14 +103,20 @@ export function registerFlows(program: Command): void {
       const sent = await toPinned(
         o.data,
         o.to,
-        callNode(o.data, 'POST', '/api/v1/presence', {
-          to: [o.to],
-          asked: o.asked,
-          desk: o.desk,
-          precedence: o.precedence,
-          status: o.status,
-          ...words(o),
-        }),
+        callNode(
+          o.data,
+          'POST',
+          '/api/v1/presence',
+          {
+            to: [o.to],
+            asked: o.asked,
+            desk: o.desk,
+            precedence: o.precedence,
+            status: o.status,
+            ...words(o),
+          },
+          { ...FLOW_OPTIONS, 'body/asked': '--asked' },
+        ),
       );
       if (o.json) return json(sent);
       const s = sent as { state: string; id?: string; draft?: string };
@@ -117,9 +138,8 @@ export function registerFlows(program: Command): void {
         o.data,
         'POST',
         `/api/v1/messages/${q(party)}/${q(messageId(id))}/presence`,
-        {
-          answer,
-        },
+        { answer },
+        { ...FLOW_OPTIONS, 'body/answer': '<answer>' },
       );
       if (o.json) return json(sent);
       console.log(`answered ${answer}: ${(sent as { presence: string }).presence}`);
@@ -162,16 +182,27 @@ export function registerFlows(program: Command): void {
       const sent = await toPinned(
         o.data,
         o.to,
-        callNode(o.data, 'POST', '/api/v1/conferences', {
-          to: o.to,
-          times: o.at,
-          desk: o.desk,
-          precedence: o.precedence,
-          status: o.status,
-          ...(o.minutes ? { minutes: o.minutes } : {}),
-          ...(o.medium ? { medium: o.medium } : {}),
-          ...words(o),
-        }),
+        callNode(
+          o.data,
+          'POST',
+          '/api/v1/conferences',
+          {
+            to: o.to,
+            times: o.at,
+            desk: o.desk,
+            precedence: o.precedence,
+            status: o.status,
+            ...(o.minutes ? { minutes: o.minutes } : {}),
+            ...(o.medium ? { medium: o.medium } : {}),
+            ...words(o),
+          },
+          {
+            ...FLOW_OPTIONS,
+            'body/times': '--at',
+            'body/times/<i>': '--at #<i+1>',
+            ...CALL_OPTIONS,
+          },
+        ),
       );
       if (o.json) return json(sent);
       const s = sent as { state: string; id?: string; draft?: string };
@@ -211,6 +242,13 @@ export function registerFlows(program: Command): void {
           ...(o.minutes ? { minutes: o.minutes } : {}),
           ...(o.medium ? { medium: o.medium } : {}),
           ...words(o),
+        },
+        {
+          ...FLOW_OPTIONS,
+          'body/action': '<action>',
+          'body/proposal': '--proposal',
+          'body/at': '--at',
+          ...CALL_OPTIONS,
         },
       );
       if (o.json) return json(sent);

@@ -5,9 +5,26 @@
 import { type Command, Option } from 'commander';
 import type { Framework } from '../protocol/frameworks.ts';
 import { INCIDENT_STATES } from '../protocol/values.ts';
-import { CliError, callNode } from './client.ts';
+import { CliError, callNode, type OptionNames } from './client.ts';
 import { eachOnce, messageId, writeOutput } from './inputs.ts';
 import { checkReaderLanguage } from './language.ts';
+
+/** What an incident action's options fill in its request. */
+const ACTION_OPTIONS: OptionNames = {
+  'params/incident': '<id>',
+  'params/request': '--accept/--decline',
+  'body/desk': '--desk',
+  'body/text': '--text',
+  'body/lang': '--lang',
+  'body/cites/<i>': '--cite #<i+1>',
+  'body/to': '--set/--request',
+};
+/** A received message's party and id, and the desk acting on it. */
+const MESSAGE_OPTIONS: OptionNames = {
+  'params/party': '<party>',
+  'params/id': '<id>',
+  'body/desk': '--desk',
+};
 
 const dataOption = () => new Option('--data <dir>', 'the node data folder').makeOptionMandatory();
 const deskOption = () =>
@@ -229,9 +246,15 @@ export function registerIncidents(program: Command): void {
         ...(cites.length ? { cites } : {}),
       };
       const act = o.set
-        ? callNode(o.data, 'POST', `${path}/state`, { ...words, to: o.set })
+        ? callNode(o.data, 'POST', `${path}/state`, { ...words, to: o.set }, ACTION_OPTIONS)
         : o.request
-          ? callNode(o.data, 'POST', `${path}/requests`, { ...words, to: o.request })
+          ? callNode(
+              o.data,
+              'POST',
+              `${path}/requests`,
+              { ...words, to: o.request },
+              ACTION_OPTIONS,
+            )
           : (o.accept ?? o.decline)
             ? callNode(
                 o.data,
@@ -241,9 +264,10 @@ export function registerIncidents(program: Command): void {
                   ...words,
                   decision: o.accept ? 'accepted' : 'declined',
                 },
+                ACTION_OPTIONS,
               )
             : o.retract
-              ? callNode(o.data, 'POST', `${path}/retract`, words)
+              ? callNode(o.data, 'POST', `${path}/retract`, words, ACTION_OPTIONS)
               : undefined;
       if (act) {
         const result = (await act) as { id: string };
@@ -277,6 +301,7 @@ export function registerIncidents(program: Command): void {
         'POST',
         `/api/v1/messages/${q(party)}/${q(messageId(id))}/ack`,
         { desk: o.desk },
+        MESSAGE_OPTIONS,
       )) as { id: string; ack: string; desk: string; by: string };
       if (o.json) return json(result);
       console.log(
@@ -296,6 +321,7 @@ export function registerIncidents(program: Command): void {
         'POST',
         `/api/v1/messages/${q(party)}/${q(messageId(id))}/remind`,
         { desk: o.desk },
+        MESSAGE_OPTIONS,
       )) as { reminder: string; number: number; deadline: string };
       if (o.json) return json(result);
       console.log(

@@ -9,7 +9,7 @@ import { shownName } from '../protocol/attachment-name.ts';
 import type { Evaluation } from '../protocol/evaluation.ts';
 import type { LocalTranslation, MessageView } from '../protocol/views.ts';
 import type { loadVocabulary } from '../protocol/vocabulary.ts';
-import { CliError, callNode } from './client.ts';
+import { CliError, callNode, type OptionNames } from './client.ts';
 import { offeredLanguage, readJsonFile, redOptionsAlone, typedDay, writeOutput } from './inputs.ts';
 
 const dataOption = () => new Option('--data <dir>', 'the node data folder').makeOptionMandatory();
@@ -34,6 +34,18 @@ export async function checkReaderLanguage(dataDir: string, lang: string): Promis
   const { languages } = loadVocabulary(readConfig(dataDir).vocabularyFile);
   offeredLanguage(lang, languages, 'the node’s vocabulary');
 }
+
+/** A message named by its party and id, and what the translation commands add to it. */
+const MESSAGE_OPTIONS: OptionNames = {
+  'params/party': '<party>',
+  'params/id': '<id>',
+  'querystring/lang': '--lang',
+  'body/lang': '--lang',
+  'body/text': '--text',
+  'body/status': '--status',
+  'body/translator': '--translator',
+  'body/desk': '--desk',
+};
 
 export function registerLanguage(program: Command): void {
   const vocabulary = program
@@ -144,6 +156,8 @@ export function registerLanguage(program: Command): void {
         o.data,
         'GET',
         `/api/v1/messages/${enc(party)}/${enc(id)}?lang=${enc(o.lang)}`,
+        undefined,
+        MESSAGE_OPTIONS,
       )) as MessageView;
       if (o.json) console.log(JSON.stringify(view, null, 2));
       else printMessage(view);
@@ -171,6 +185,7 @@ export function registerLanguage(program: Command): void {
         'POST',
         `/api/v1/messages/${enc(party)}/${enc(id)}/translations`,
         { lang: o.lang, text: o.text, status: o.status, translator: o.translator, desk: o.desk },
+        MESSAGE_OPTIONS,
       )) as LocalTranslation;
       console.log(`Added ${added.id}: ${added.label}`);
     });
@@ -186,6 +201,7 @@ export function registerLanguage(program: Command): void {
         'POST',
         `/api/v1/messages/${enc(party)}/${enc(id)}/translations/machine`,
         { lang: o.lang, desk: o.desk },
+        MESSAGE_OPTIONS,
       )) as LocalTranslation;
       console.log(`[${added.label}] (${added.lang}) ${added.text}`);
     });
@@ -201,6 +217,8 @@ export function registerLanguage(program: Command): void {
         o.data,
         'GET',
         `/api/v1/messages/${enc(party)}/${enc(id)}/translations?lang=${enc(o.lang)}`,
+        undefined,
+        MESSAGE_OPTIONS,
       )) as LocalTranslation[];
       if (o.json) return console.log(JSON.stringify(list, null, 2));
       if (!list.length) console.log('No local translations.');
@@ -220,11 +238,19 @@ export function registerLanguage(program: Command): void {
       redOptionsAlone(o);
       if (o.includeRed && !o.reason)
         throw new CliError('--include-red needs --reason: forcing TLP:RED out is recorded');
-      const result = (await callNode(o.data, 'POST', `/api/v1/incidents/${enc(incident)}/cap`, {
-        ...(o.includeRed
+      const result = (await callNode(
+        o.data,
+        'POST',
+        `/api/v1/incidents/${enc(incident)}/cap`,
+        o.includeRed
           ? { includeRed: { ...(o.desk ? { desk: o.desk } : {}), reason: o.reason } }
-          : {}),
-      })) as { xml: string; messages: number; excludedRed: number; auditLeaf?: number };
+          : {},
+        {
+          'params/incident': '<incident>',
+          'body/includeRed/desk': '--desk',
+          'body/includeRed/reason': '--reason',
+        },
+      )) as { xml: string; messages: number; excludedRed: number; auditLeaf?: number };
       if (o.out) writeOutput(o.out, result.xml, { force: o.force });
       else process.stdout.write(result.xml);
       console.error(

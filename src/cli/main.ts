@@ -12,11 +12,12 @@ import { PRECEDENCES, STATUSES, TLPS } from '../protocol/values.ts';
 import {
   registerApprovals,
   secondFactorOption,
+  stepUpNames,
   stepUpOf,
   warnUnusedSecondFactor,
 } from './approvals.ts';
 import { registerAudit } from './audit.ts';
-import { CliError, callNode, toPinned } from './client.ts';
+import { CliError, callNode, type OptionNames, toPinned } from './client.ts';
 import { registerFlows } from './flows.ts';
 import { registerIncidents } from './incidents.ts';
 import {
@@ -415,6 +416,29 @@ program
     process.once('SIGTERM', stop);
   });
 
+/** Where `hotline send` puts each option in its request (attachments are added per file). */
+const SEND_OPTIONS: OptionNames = {
+  'body/to': '--to',
+  'body/to/<i>': '--to #<i+1>',
+  'body/message/type': '--type',
+  'body/message/precedence': '--precedence',
+  'body/message/status': '--status',
+  'body/message/tlp': '--tlp',
+  'body/message/codes': '--code',
+  'body/message/codes/<i>': '--code #<i+1>',
+  'body/message/text': '--text',
+  'body/message/text/lang': '--lang',
+  'body/message/text/body': '--text',
+  'body/message/translations/<i>': '--translation #<i+1>',
+  'body/message/translations/<i>/lang': '--translation #<i+1> (its language)',
+  'body/message/translations/<i>/body': '--translation #<i+1>',
+  'body/message/author/desk': '--desk',
+  'body/message/inReplyTo': '--in-reply-to',
+  'body/message/ext/cites/<i>': '--cite #<i+1>',
+  'body/breakGlass': '--break-glass',
+  'body/breakGlass/reason': '--break-glass',
+};
+
 program
   .command('send')
   .description('release a message to one or more peers')
@@ -525,13 +549,28 @@ program
     const result = (await toPinned(
       o.data,
       o.to,
-      callNode(o.data, 'POST', '/api/v1/messages', {
-        to: o.to,
-        message,
-        ...(o.breakGlass !== undefined
-          ? { breakGlass: { reason: o.breakGlass, ...stepUpOf(o.secondFactor) } }
-          : {}),
-      }),
+      callNode(
+        o.data,
+        'POST',
+        '/api/v1/messages',
+        {
+          to: o.to,
+          message,
+          ...(o.breakGlass !== undefined
+            ? { breakGlass: { reason: o.breakGlass, ...stepUpOf(o.secondFactor) } }
+            : {}),
+        },
+        {
+          ...SEND_OPTIONS,
+          ...Object.fromEntries(
+            [...o.stix, ...o.evaluation].map((file: string, i: number) => [
+              `body/message/attachments/${i}`,
+              `${i < o.stix.length ? '--stix' : '--evaluation'} ${file}`,
+            ]),
+          ),
+          ...stepUpNames('body/breakGlass'),
+        },
+      ),
     )) as { state: string; id: string; seq: Record<string, number>; draft: string | null };
     warnUnusedSecondFactor(o);
     if (o.json) console.log(JSON.stringify(result));

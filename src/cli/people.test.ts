@@ -211,7 +211,7 @@ describe('hotline user, desk, roster and audit', () => {
     const since = await hotline(['audit', '--since', '2999-01-01T00:00Z', '--data', dir]);
     expect(since.code).toBe(1);
     expect(since.stderr).toMatch(
-      /^hotline: E_MALFORMED: request querystring\/since 2999-01-01T00:00:00\.000Z is in the future \(it is [^)]+\): no entry is recorded after now\n$/,
+      /^hotline: E_MALFORMED: --since 2999-01-01T00:00:00\.000Z is in the future \(it is [^)]+\): no entry is recorded after now\n$/,
     );
   }, 120_000);
 

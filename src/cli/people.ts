@@ -7,7 +7,7 @@ import { type Command, Option } from 'commander';
 import { ROLES, SCOPES } from '../node/people/roles.ts';
 import type { ContactRoute } from '../protocol/roster.ts';
 import type { AuditItem, Duty, HandoverView, ShiftView, TrailReport } from '../protocol/views.ts';
-import { CliError, callNode, callPeople } from './client.ts';
+import { CliError, callNode, callPeople, type OptionNames } from './client.ts';
 import { eachOnce, typedRange, typedTime, urlKey, wholeNumber, writeOutput } from './inputs.ts';
 
 const dataOption = () => new Option('--data <dir>', 'the node data folder').makeOptionMandatory();
@@ -37,6 +37,33 @@ const routeText = (r: ContactRoute) =>
   r.kind === 'console' ? 'console' : r.kind === 'email' ? `email ${r.address}` : `webhook ${r.url}`;
 const routesText = (routes: ContactRoute[]) =>
   routes.length ? routes.map(routeText).join(', ') : 'none';
+/** An account named by `<name>`, and what `user add|passwd|token` fill in for it. */
+const USER_OPTIONS: OptionNames = {
+  'params/name': '<name>',
+  'body/name': '<name>',
+  'body/role': '--role',
+  'body/password': '--password-stdin',
+  'body/displayName': '--display-name',
+  'body/label': '--label',
+  'body/scopes': '--scope',
+  'body/scopes/<i>': '--scope #<i+1>',
+  'body/expiresAt': '--expires-days',
+  'querystring/user': '<name>',
+  'params/id': '--revoke',
+};
+/** A desk named by `<desk>` (or `<id>` when created), its staff and its shifts. */
+const DESK_OPTIONS: OptionNames = {
+  'params/desk': '<desk>',
+  'params/user': '<user>',
+  'body/id': '<id>',
+  'body/name': '--name',
+  'body/user': '<user>',
+  'body/startsAt': '--from',
+  'body/endsAt': '--until',
+  'querystring/from': '--from',
+  'querystring/to': '--until',
+  'querystring/at': '--at',
+};
 const json = (value: unknown) => console.log(JSON.stringify(value, null, 2));
 
 export function registerPeople(program: Command): void {
@@ -51,12 +78,18 @@ export function registerPeople(program: Command): void {
     .option('--password-stdin', 'read the password from stdin instead of generating one')
     .action(async (name: string, o) => {
       const { password, generated } = await passwordFrom(o);
-      await callPeople(o.data, 'POST', '/api/v1/users', {
-        name,
-        role: o.role,
-        password,
-        ...(o.displayName ? { displayName: o.displayName } : {}),
-      });
+      await callPeople(
+        o.data,
+        'POST',
+        '/api/v1/users',
+        {
+          name,
+          role: o.role,
+          password,
+          ...(o.displayName ? { displayName: o.displayName } : {}),
+        },
+        USER_OPTIONS,
+      );
       console.log(`Added ${o.role} "${name}".`);
       if (generated) console.log(`Password (shown once): ${password}`);
     });
@@ -86,7 +119,7 @@ export function registerPeople(program: Command): void {
     .description('disable an account: its sessions and tokens stop working at once')
     .addOption(dataOption())
     .action(async (name: string, o) => {
-      await callPeople(o.data, 'POST', `/api/v1/users/${q(name)}/disable`);
+      await callPeople(o.data, 'POST', `/api/v1/users/${q(name)}/disable`, undefined, USER_OPTIONS);
       console.log(`Disabled "${name}"; its sessions ended and its tokens were revoked.`);
     });
 
@@ -95,7 +128,7 @@ export function registerPeople(program: Command): void {
     .description('clear an account’s lockout after failed logins (officer or admin; not your own)')
     .addOption(dataOption())
     .action(async (name: string, o) => {
-      await callPeople(o.data, 'POST', `/api/v1/users/${q(name)}/unlock`);
+      await callPeople(o.data, 'POST', `/api/v1/users/${q(name)}/unlock`, undefined, USER_OPTIONS);
       console.log(`Unlocked "${name}": it can sign in again.`);
     });
 
@@ -106,7 +139,13 @@ export function registerPeople(program: Command): void {
     .option('--password-stdin', 'read the password from stdin instead of generating one')
     .action(async (name: string, o) => {
       const { password, generated } = await passwordFrom(o);
-      await callPeople(o.data, 'POST', `/api/v1/users/${q(name)}/password`, { password });
+      await callPeople(
+        o.data,
+        'POST',
+        `/api/v1/users/${q(name)}/password`,
+        { password },
+        USER_OPTIONS,
+      );
       console.log(`Set the password of "${name}"; its console sessions ended.`);
       if (generated) console.log(`Password (shown once): ${password}`);
     });
@@ -155,6 +194,8 @@ export function registerPeople(program: Command): void {
           o.data,
           'GET',
           `/api/v1/tokens?user=${q(name)}`,
+          undefined,
+          USER_OPTIONS,
         )) as Array<{
           id: string;
           label: string;
@@ -176,16 +217,24 @@ export function registerPeople(program: Command): void {
           o.data,
           'DELETE',
           `/api/v1/tokens/${q(o.revoke)}?user=${q(name)}`,
+          undefined,
+          USER_OPTIONS,
         )) as { id: string; user: string };
         console.log(`Revoked token ${revoked.id} of "${revoked.user}".`);
         return;
       }
       const days = o.expiresDays as number | undefined;
-      const issued = (await callPeople(o.data, 'POST', `/api/v1/users/${q(name)}/tokens`, {
-        label: o.label,
-        ...(o.scope ? { scopes: o.scope } : {}),
-        ...(days ? { expiresAt: new Date(Date.now() + days * 86_400_000).toISOString() } : {}),
-      })) as { token: string; info: { id: string; scopes: string[] } };
+      const issued = (await callPeople(
+        o.data,
+        'POST',
+        `/api/v1/users/${q(name)}/tokens`,
+        {
+          label: o.label,
+          ...(o.scope ? { scopes: o.scope } : {}),
+          ...(days ? { expiresAt: new Date(Date.now() + days * 86_400_000).toISOString() } : {}),
+        },
+        USER_OPTIONS,
+      )) as { token: string; info: { id: string; scopes: string[] } };
       if (o.json) return json(issued);
       if (o.out) {
         writeOutput(o.out, `${issued.token}\n`, { force: o.force, mode: 0o600 });
@@ -243,7 +292,12 @@ export function registerPeople(program: Command): void {
       if (o.actor) params.set('actor', o.actor);
       if (o.action) params.set('action', o.action);
       if (o.since) params.set('since', typedTime(o.since, '--since'));
-      const entries = (await callPeople(o.data, 'GET', `/api/v1/audit?${params}`)) as AuditItem[];
+      const entries = (await callPeople(o.data, 'GET', `/api/v1/audit?${params}`, undefined, {
+        'querystring/actor': '--actor',
+        'querystring/action': '--action',
+        'querystring/since': '--since',
+        'querystring/limit': '--limit',
+      })) as AuditItem[];
       if (o.json) return json(entries);
       if (!entries.length) console.log('No entries.');
       for (const e of entries) {
@@ -261,7 +315,7 @@ export function registerPeople(program: Command): void {
     .addOption(dataOption())
     .requiredOption('--name <name>', 'its name, e.g. "Duty officer"')
     .action(async (id: string, o) => {
-      await callPeople(o.data, 'POST', '/api/v1/desks', { id, name: o.name });
+      await callPeople(o.data, 'POST', '/api/v1/desks', { id, name: o.name }, DESK_OPTIONS);
       console.log(`Added the desk "${id}" (${o.name}).`);
     });
   desk
@@ -307,6 +361,16 @@ export function registerPeople(program: Command): void {
         ...o.email.map((address: string) => ({ kind: 'email', address })),
         ...o.webhook.map((url: string) => ({ kind: 'webhook', url })),
       ];
+      // The console's route comes first unless --no-console: each other one names its option.
+      const routeOptions = Object.fromEntries(
+        routes.flatMap((r, i) => {
+          const option = r.kind === 'console' ? '--console' : `--${r.kind} ${r.address ?? r.url}`;
+          return [
+            [`body/routes/${i}`, option],
+            [`body/routes/${i}/${r.kind === 'email' ? 'address' : 'url'}`, option],
+          ];
+        }),
+      );
       // No route option: the node keeps the routes the person has there.
       const given =
         o.email.length > 0 ||
@@ -317,6 +381,7 @@ export function registerPeople(program: Command): void {
         'PUT',
         `/api/v1/desks/${q(deskId)}/staff/${q(name)}`,
         given ? { routes } : {},
+        { ...DESK_OPTIONS, ...routeOptions },
       )) as { routes: ContactRoute[]; before: ContactRoute[] | null };
       console.log(`"${name}" staffs "${deskId}"; contact routes: ${routesText(staffed.routes)}.`);
       const removed = (staffed.before ?? []).filter(
@@ -331,7 +396,13 @@ export function registerPeople(program: Command): void {
     )
     .addOption(dataOption())
     .action(async (deskId: string, name: string, o) => {
-      await callPeople(o.data, 'DELETE', `/api/v1/desks/${q(deskId)}/staff/${q(name)}`);
+      await callPeople(
+        o.data,
+        'DELETE',
+        `/api/v1/desks/${q(deskId)}/staff/${q(name)}`,
+        undefined,
+        DESK_OPTIONS,
+      );
       console.log(`"${name}" no longer staffs "${deskId}".`);
     });
 
@@ -346,11 +417,13 @@ export function registerPeople(program: Command): void {
       const { from, until } = typedRange(['--from', o.from], ['--until', o.until], {
         exclusive: true,
       });
-      const shift = (await callPeople(o.data, 'POST', `/api/v1/desks/${q(deskId)}/shifts`, {
-        user: name,
-        startsAt: from,
-        endsAt: until,
-      })) as ShiftView;
+      const shift = (await callPeople(
+        o.data,
+        'POST',
+        `/api/v1/desks/${q(deskId)}/shifts`,
+        { user: name, startsAt: from, endsAt: until },
+        DESK_OPTIONS,
+      )) as ShiftView;
       console.log(
         `Shift ${shift.id}: ${shift.user} at ${shift.desk}, ${shift.startsAt} to ${shift.endsAt}.`,
       );
@@ -373,6 +446,8 @@ export function registerPeople(program: Command): void {
         o.data,
         'GET',
         `/api/v1/desks/${q(deskId)}/shifts${params.size ? `?${params}` : ''}`,
+        undefined,
+        DESK_OPTIONS,
       )) as ShiftView[];
       if (o.json) return json(shifts);
       if (!shifts.length) console.log('No shifts.');
@@ -384,7 +459,9 @@ export function registerPeople(program: Command): void {
     .description('cancel a shift')
     .addOption(dataOption())
     .action(async (id: string, o) => {
-      await callPeople(o.data, 'DELETE', `/api/v1/shifts/${q(id)}`);
+      await callPeople(o.data, 'DELETE', `/api/v1/shifts/${q(id)}`, undefined, {
+        'params/id': '<shiftId>',
+      });
       console.log(`Cancelled shift ${id}.`);
     });
   roster
@@ -399,6 +476,8 @@ export function registerPeople(program: Command): void {
         o.data,
         'GET',
         `/api/v1/desks/${q(deskId)}/duty${at}`,
+        undefined,
+        DESK_OPTIONS,
       )) as Duty;
       if (o.json) return json(duty);
       console.log(
@@ -429,11 +508,24 @@ export function registerPeople(program: Command): void {
         ...o.alarm.map((id: string) => ({ kind: 'alarm', id: Number(id) })),
         ...o.item.map((note: string) => ({ kind: 'note', note })),
       ];
-      const h = (await callNode(o.data, 'POST', `/api/v1/desks/${q(deskId)}/handovers`, {
-        items,
-        ...(o.note ? { note: o.note } : {}),
-        ...(o.to ? { to: o.to } : {}),
-      })) as HandoverView;
+      const itemOptions = Object.fromEntries([
+        ...o.message.map((id: string, i: number) => [`body/items/${i}`, `--message ${id}`]),
+        ...o.alarm.map((id: string, i: number) => [
+          `body/items/${o.message.length + i}`,
+          `--alarm ${id}`,
+        ]),
+        ...o.item.map((_: string, i: number) => [
+          `body/items/${o.message.length + o.alarm.length + i}`,
+          `--item #${i + 1}`,
+        ]),
+      ]);
+      const h = (await callNode(
+        o.data,
+        'POST',
+        `/api/v1/desks/${q(deskId)}/handovers`,
+        { items, ...(o.note ? { note: o.note } : {}), ...(o.to ? { to: o.to } : {}) },
+        { 'params/desk': '<desk>', 'body/note': '--note', 'body/to': '--to', ...itemOptions },
+      )) as HandoverView;
       console.log(
         `Handover ${h.id} of ${h.desk} to ${h.to}: ${h.items.length} items; waiting for ${h.to} to confirm.`,
       );
@@ -443,11 +535,9 @@ export function registerPeople(program: Command): void {
     .description('confirm you received a handover')
     .addOption(dataOption())
     .action(async (id: string, o) => {
-      const h = (await callNode(
-        o.data,
-        'POST',
-        `/api/v1/handovers/${q(id)}/confirm`,
-      )) as HandoverView;
+      const h = (await callNode(o.data, 'POST', `/api/v1/handovers/${q(id)}/confirm`, undefined, {
+        'params/id': '<id>',
+      })) as HandoverView;
       console.log(`Confirmed handover ${h.id} of ${h.desk} from ${h.from} at ${h.confirmedAt}.`);
     });
   handover
@@ -461,6 +551,8 @@ export function registerPeople(program: Command): void {
         o.data,
         'GET',
         `/api/v1/handovers${o.desk ? `?desk=${q(o.desk)}` : ''}`,
+        undefined,
+        { 'querystring/desk': '--desk' },
       )) as HandoverView[];
       if (o.json) return json(list);
       if (!list.length) console.log('No handovers.');
@@ -483,6 +575,7 @@ export function registerPeople(program: Command): void {
         'POST',
         `/api/v1/alarms/${q(id)}/clear`,
         o.note ? { note: o.note } : {},
+        { 'params/id': '<id>', 'body/note': '--note' },
       );
       console.log(`Cleared alarm ${id}.`);
     });

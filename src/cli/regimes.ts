@@ -5,7 +5,7 @@
 import { type Command, Option } from 'commander';
 import { PRECEDENCES, STATUSES, TLPS } from '../protocol/values.ts';
 import type { ComplianceBoard } from '../protocol/views.ts';
-import { secondFactorOption, stepUpOf, warnUnusedSecondFactor } from './approvals.ts';
+import { secondFactorOption, stepUpNames, stepUpOf, warnUnusedSecondFactor } from './approvals.ts';
 import { CliError, callNode, toPinned } from './client.ts';
 import { eachOnce, nameOf, offeredLanguage, typedTime } from './inputs.ts';
 
@@ -120,20 +120,44 @@ export function registerRegimes(program: Command): void {
       const result = (await toPinned(
         o.data,
         o.to,
-        callNode(o.data, 'POST', '/api/v1/notifications', {
-          to: o.to,
-          type: o.type,
-          fields,
-          desk: o.desk,
-          precedence: o.precedence,
-          status: o.status,
-          tlp: o.tlp,
-          ...(o.incident ? { incident: o.incident } : {}),
-          ...(o.text ? { text: { lang: o.lang, body: o.text } } : {}),
-          ...(o.breakGlass !== undefined
-            ? { breakGlass: { reason: o.breakGlass, ...stepUpOf(o.secondFactor) } }
-            : {}),
-        }),
+        callNode(
+          o.data,
+          'POST',
+          '/api/v1/notifications',
+          {
+            to: o.to,
+            type: o.type,
+            fields,
+            desk: o.desk,
+            precedence: o.precedence,
+            status: o.status,
+            tlp: o.tlp,
+            ...(o.incident ? { incident: o.incident } : {}),
+            ...(o.text ? { text: { lang: o.lang, body: o.text } } : {}),
+            ...(o.breakGlass !== undefined
+              ? { breakGlass: { reason: o.breakGlass, ...stepUpOf(o.secondFactor) } }
+              : {}),
+          },
+          {
+            'body/to': '--to',
+            'body/to/<i>': '--to #<i+1>',
+            'body/type': '--type',
+            'body/fields': '--field',
+            ...Object.fromEntries(
+              type.fields.map((f) => [`body/fields/${f.name}`, `--field ${f.name}`]),
+            ),
+            'body/desk': '--desk',
+            'body/precedence': '--precedence',
+            'body/status': '--status',
+            'body/tlp': '--tlp',
+            'body/incident': '--incident',
+            'body/text/lang': '--lang',
+            'body/text/body': '--text',
+            'body/breakGlass': '--break-glass',
+            'body/breakGlass/reason': '--break-glass',
+            ...stepUpNames('body/breakGlass'),
+          },
+        ),
       )) as { state: string; id: string; seq: Record<string, number>; draft: string | null };
       warnUnusedSecondFactor(o);
       if (o.json) console.log(JSON.stringify(result));

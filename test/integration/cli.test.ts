@@ -658,13 +658,10 @@ describe('the hotline CLI, end to end', () => {
 
   test('an id or a language tag of the wrong form is refused in words, not as a pattern', async () => {
     for (const [args, line] of [
-      [
-        ['show', 'cn', 'not-an-id'],
-        'request params/id is not a message or incident id (a lowercase UUIDv7)',
-      ],
+      [['show', 'cn', 'not-an-id'], '<id> is not a message or incident id (a lowercase UUIDv7)'],
       [
         ['send', '--to', 'cn', '--text', 'Hi', '--lang', 'chinese'],
-        'request body/message/text/lang is not a language tag (e.g. en, zh, zh-Hans)',
+        '--lang is not a language tag (e.g. en, zh, zh-Hans)',
       ],
     ] as const) {
       const r = await hotline([...args, '--data', us.dir]);

@@ -130,7 +130,7 @@ describe.each(['sqlite', 'postgres'] as const)(
       });
     });
 
-    // Each kind of schema failure of the fields, as the API and `hotline notify` say it.
+    // Each kind of schema failure of the fields, as the API and `hotline notify` (naming --field) say it.
     const plan = {
       plannedStart: '2026-12-20',
       developer: 'Lab A',
@@ -138,60 +138,68 @@ describe.each(['sqlite', 'postgres'] as const)(
       thresholdFlop: 1e26,
     };
     const { developer: _, ...noDeveloper } = plan;
-    const badFields: [string, string, Record<string, unknown>, string][] = [
+    const badFields: [string, string, Record<string, unknown>, string, string][] = [
       [
         'a missing field',
         'regime.training-run',
         noDeveloper,
         'request body/fields has no "developer"',
+        '--field developer is not given',
       ],
       [
         'a field of the wrong type',
         'regime.annual-exchange',
         { year: 2026, trainingRuns: 2.5, seriousIncidents: 0 },
         'request body/fields/trainingRuns is not a whole number',
+        '--field trainingRuns is not a whole number',
       ],
       [
         'a field the type does not have',
         'regime.training-run',
         { ...plan, foo: 'bar' },
         'request body/fields has "foo", which regime.training-run does not take',
+        '--field has "foo", which regime.training-run does not take',
       ],
       [
         'a choice not among its values',
         'regime.agent-deployment',
         { deploymentDate: '2027-01-10', sector: 'space', system: 'S', humanOversight: 'H' },
         'request body/fields/sector is not one of: energy, water, transport, finance, telecom, health, other',
+        '--field sector is not one of: energy, water, transport, finance, telecom, health, other',
       ],
       [
         'a date not written YYYY-MM-DD',
         'regime.training-run',
         { ...plan, plannedStart: '20/12/2026' },
         'request body/fields/plannedStart is not a date (YYYY-MM-DD, e.g. 2027-03-01)',
+        '--field plannedStart is not a date (YYYY-MM-DD, e.g. 2027-03-01)',
       ],
       [
         'a text field of only spaces',
         'regime.training-run',
         { ...plan, developer: '  ' },
         'request body/fields/developer is blank: write something besides spaces and invisible characters',
+        '--field developer is blank: write something besides spaces and invisible characters',
       ],
       [
         'a text field of only zero-width characters',
         'regime.training-run',
         { ...plan, developer: '\u200b\u200d' },
         'request body/fields/developer is blank: write something besides spaces and invisible characters',
+        '--field developer is blank: write something besides spaces and invisible characters',
       ],
       [
         'a text field with a control character',
         'regime.training-run',
         { ...plan, developer: 'Lab\u001bA' },
         'request body/fields/developer has U+001B ESCAPE, a control character: only tabs and line breaks are taken; write it without',
+        '--field developer has U+001B ESCAPE, a control character: only tabs and line breaks are taken; write it without',
       ],
     ];
 
     test.each(badFields)(
       '%s is refused with a sentence naming it, by the API and by hotline notify',
-      async (_what, type, fields, said) => {
+      async (_what, type, fields, said, typed) => {
         const before = await api('cn', 'GET', '/api/v1/outbox');
         const r = await api('cn', 'POST', '/api/v1/notifications', {
           to: ['us'],
@@ -212,7 +220,7 @@ describe.each(['sqlite', 'postgres'] as const)(
           ...Object.entries(fields).flatMap(([name, value]) => ['--field', `${name}=${value}`]),
         ]);
         expect(notify.code).toBe(1);
-        expect(notify.stderr.trim()).toBe(`hotline: E_BAD_NOTIFICATION: ${said}`);
+        expect(notify.stderr.trim()).toBe(`hotline: E_BAD_NOTIFICATION: ${typed}`);
         expect((await api('cn', 'GET', '/api/v1/outbox')).body).toEqual(before.body);
       },
       30_000,

@@ -1,0 +1,180 @@
+/**
+ * A node refuses a request by the path in it (`request body/to …`); the CLI user typed options,
+ * not paths. Given Washington's node (Beijing's card pinned, Beijing never started), each command
+ * refused by the node names the option or argument that supplied the part refused, keeps the
+ * code and the rest of the node's sentence, exits 1 and changes nothing.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { v7 as uuidv7 } from 'uuid';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { freePort } from '../../test/support/ports.ts';
+import { type RunningNode, startNode } from '../app/start.ts';
+import { initNode, paths } from '../node/core/data.ts';
+import { inOptionTerms } from './client.ts';
+
+async function hotline(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      'node',
+      ['bin/hotline.js', ...args],
+      { env: { ...process.env, HOTLINE_TOKEN: '' } },
+      (error, stdout, stderr) =>
+        resolve({
+          code: error ? Number((error as { code?: number }).code ?? 1) : 0,
+          stdout,
+          stderr,
+        }),
+    );
+    child.stdin?.end('');
+  });
+}
+
+let root: string;
+let us: string;
+let operator: string;
+let running: RunningNode | undefined;
+
+async function api<T = unknown>(path: string): Promise<T> {
+  const response = await fetch(`http://${operator}${path}`, {
+    headers: { authorization: `Bearer ${readFileSync(paths(us).token, 'utf8').trim()}` },
+  });
+  return (await response.json()) as T;
+}
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'hotline-optnames-'));
+  us = join(root, 'us');
+  const cn = join(root, 'cn');
+  const listen = `127.0.0.1:${await freePort()}`;
+  operator = `127.0.0.1:${await freePort()}`;
+  await initNode(us, {
+    party: 'us',
+    names: { en: 'Washington' },
+    endpoints: [`http://${listen}`],
+    listen,
+    operatorListen: operator,
+  });
+  await initNode(cn, {
+    party: 'cn',
+    names: { zh: '北京' },
+    endpoints: ['http://127.0.0.1:9'],
+    listen: '127.0.0.1:9',
+    operatorListen: '127.0.0.1:10',
+  });
+  const pinned = await hotline(['peer', 'add', '--yes', '--data', us, paths(cn).card]);
+  expect(pinned.stderr).toBe('');
+  running = await startNode(us, { logLevel: 'silent' });
+}, 120_000);
+
+afterAll(async () => {
+  await running?.stop();
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe('a request the node refuses by its path', () => {
+  test('is said by the option or argument of each command that supplied it', async () => {
+    const id = uuidv7();
+    const outbox = (await api<unknown[]>('/api/v1/outbox')).length;
+    const users = (await api<unknown[]>('/api/v1/users')).length;
+    const desks = JSON.stringify(await api('/api/v1/desks'));
+    const cases: Array<[string[], string]> = [
+      [['send', '--text', 'hi'], 'E_MALFORMED: --to is an empty list'],
+      [
+        ['send', '--to', 'cn', '--text', 'hi', '--translation', 'zh='],
+        'E_MALFORMED: --translation #1 is empty',
+      ],
+      [
+        ['send', '--to', 'cn', '--text', 'hi', '--desk', 'OPS'],
+        'E_MALFORMED: --desk is not a short name (a-z and 0-9, joined by . or -, e.g. ops)',
+      ],
+      [
+        ['send', '--to', 'cn', '--text', 'hi', '--break-glass', 'it cannot wait'],
+        'E_MALFORMED: this message needs no second approval: send it without --break-glass',
+      ],
+      [
+        ['ack', 'US', id],
+        'E_MALFORMED: <party> is not a party id (2 to 32 of a-z, 0-9 and -, e.g. us, cn)',
+      ],
+      [
+        ['show', 'US', id],
+        'E_MALFORMED: <party> is not a party id (2 to 32 of a-z, 0-9 and -, e.g. us, cn)',
+      ],
+      [
+        ['translate', 'machine', 'US', id, '--lang', 'zh'],
+        'E_MALFORMED: <party> is not a party id (2 to 32 of a-z, 0-9 and -, e.g. us, cn)',
+      ],
+      [
+        ['presence', 'ask', '--to', 'cn', '--desk', 'OPS'],
+        'E_MALFORMED: --desk is not a short name (a-z and 0-9, joined by . or -, e.g. ops)',
+      ],
+      [
+        ['conference', 'request', '--to', 'cn', '--at', '2030-01-01T00:00Z', '--desk', 'OPS'],
+        'E_MALFORMED: --desk is not a short name (a-z and 0-9, joined by . or -, e.g. ops)',
+      ],
+      [
+        ['desk', 'add', 'OPS', '--name', 'Ops'],
+        'E_MALFORMED: <id> is not a short name (a-z and 0-9, joined by . or -, e.g. ops)',
+      ],
+      [
+        ['desk', 'staff', 'ops', 'admin', '--email', 'bad'],
+        'E_MALFORMED: --email bad is not an e-mail address (name@example.org)',
+      ],
+      [
+        ['user', 'add', 'Bob', '--role', 'officer'],
+        'E_MALFORMED: <name> is not a user name (2 to 32 of a-z, 0-9, ., _ and -, starting with a letter)',
+      ],
+      [
+        ['handover', 'give', 'OPS'],
+        'E_MALFORMED: <desk> is not a short name (a-z and 0-9, joined by . or -, e.g. ops)',
+      ],
+      [
+        ['alarm', 'clear', 'x'],
+        'E_MALFORMED: <id> is not a row number (1 to 16 digits, no leading 0)',
+      ],
+      [['reject', id, '--note', ''], 'E_MALFORMED: --note is empty'],
+      [['break-glass', id, '--reason', ''], 'E_MALFORMED: --reason is shorter than 3 characters'],
+    ];
+    for (const [args, sentence] of cases) {
+      const r = await hotline([...args, '--data', us]);
+      expect(r.stderr, args.join(' ')).toBe(`hotline: ${sentence}\n`);
+      expect(r.code, args.join(' ')).toBe(1);
+    }
+    const future = await hotline(['audit', '--since', '2999-01-01T00:00Z', '--data', us]);
+    expect(future.stderr).toMatch(
+      /^hotline: E_MALFORMED: --since 2999-01-01T00:00:00\.000Z is in the future \(it is [^)]+\): no entry is recorded after now\n$/,
+    );
+    expect(future.code).toBe(1);
+    expect((await api<unknown[]>('/api/v1/outbox')).length).toBe(outbox);
+    expect((await api<unknown[]>('/api/v1/users')).length).toBe(users);
+    expect(JSON.stringify(await api('/api/v1/desks'))).toBe(desks);
+  }, 120_000);
+});
+
+describe('inOptionTerms', () => {
+  const names = {
+    'body/to': '--to',
+    'body/message/translations/<i>/body': '--translation #<i+1>',
+    'body/routes/<i>': '--email #<i>',
+    'body/breakGlass': '--break-glass',
+  };
+  test('names the option for a path, counting a list index as declared', () => {
+    expect(inOptionTerms('request body/message/translations/2/body is empty', names)).toBe(
+      '--translation #3 is empty',
+    );
+    expect(inOptionTerms('request body has no "to"', names)).toBe('--to is not given');
+    expect(inOptionTerms('request body/routes/1/address is not an e-mail', names)).toBe(
+      '--email #1 (its address) is not an e-mail',
+    );
+  });
+  test('leaves a path with no option, and a field word that is also English, as they are', () => {
+    expect(inOptionTerms('request body/desk is not a short name', names)).toBe(
+      'request body/desk is not a short name',
+    );
+    expect(inOptionTerms('send it to them without breakGlass', names)).toBe(
+      'send it to them without --break-glass',
+    );
+  });
+});
