@@ -20,25 +20,32 @@ export class CliError extends Error {
  */
 export type OptionNames = Readonly<Record<string, string>>;
 
-/** A request path as the node's sentences name it: `request body/to`, `request params/party`. */
-const REQUEST_PATH =
-  /\brequest ((?:body|params|querystring)(?:\/[^\s:;,]+)?)(?: has no "([^"]+)")?/g;
+/**
+ * A path as the node's sentences name it: in a request (`request body/to`, `request params/party`)
+ * or in a card this node makes (`card /party`, declared as `card/party`).
+ */
+const NAMED_PATH =
+  /\b(?:request ((?:body|params|querystring)(?:\/[^\s:;,]+)?)|card (\/[^\s:;,]+))(?: has no "([^"]+)")?/g;
 
 /**
- * The node's sentence with each request path it names replaced by the option or argument that
- * supplied it (`request body/to is an empty list` → `--to is an empty list`); a body field named
- * bare in camelCase (`send it without breakGlass`) is replaced too. The code and the rest of the
- * sentence are kept.
+ * The node's sentence with each path it names replaced by the option or argument that supplied
+ * it (`request body/to is an empty list` → `--to is an empty list`); a body field named bare in
+ * camelCase (`send it without breakGlass`) is replaced too. The code and the rest of the sentence
+ * are kept.
  */
 export function inOptionTerms(sentence: string, names: OptionNames): string {
-  const said = sentence.replace(REQUEST_PATH, (whole, path: string, missing?: string) => {
-    if (missing !== undefined) {
-      const option = optionAt(`${path}/${missing}`, names);
-      if (option) return `${option} is not given`;
-    }
-    const option = optionAt(path, names);
-    return option ? `${option}${whole.slice(`request ${path}`.length)}` : whole;
-  });
+  const said = sentence.replace(
+    NAMED_PATH,
+    (whole, requestPath?: string, cardPath?: string, missing?: string) => {
+      const path = requestPath ?? `card${cardPath}`;
+      if (missing !== undefined) {
+        const option = optionAt(`${path}/${missing}`, names);
+        if (option) return `${option} is not given`;
+      }
+      const option = optionAt(path, names);
+      return option ? `${option}${missing === undefined ? '' : ` has no "${missing}"`}` : whole;
+    },
+  );
   return Object.entries(names).reduce((text, [path, option]) => {
     const field = /^body\/([a-z]+[A-Z]\w*)$/.exec(path)?.[1];
     return field ? text.replace(new RegExp(`(?<![\\w/])${field}\\b`, 'g'), option) : text;

@@ -17,7 +17,7 @@ import {
   warnUnusedSecondFactor,
 } from './approvals.ts';
 import { registerAudit } from './audit.ts';
-import { CliError, callNode, type OptionNames, toPinned } from './client.ts';
+import { CliError, callNode, inOptionTerms, type OptionNames, toPinned } from './client.ts';
 import { registerFlows } from './flows.ts';
 import { registerIncidents } from './incidents.ts';
 import {
@@ -44,6 +44,15 @@ const program = new Command('hotline')
   .showHelpAfterError();
 
 const dataOption = () => new Option('--data <dir>', 'the node data folder').makeOptionMandatory();
+
+/** The parts of the card `hotline init` makes, by the option that gives each. */
+const INIT_OPTIONS: OptionNames = {
+  'card/party': '--party',
+  'card/names/en': '--name-en',
+  'card/names/zh': '--name-zh',
+  'card/endpoints/<i>': '--endpoint #<i+1>',
+  'card/endpoints/<i>/url': '--endpoint #<i+1>',
+};
 
 program
   .command('init')
@@ -120,6 +129,15 @@ program
             },
           }
         : {}),
+    }).catch((e: unknown) => {
+      const { code, message } = e as { code?: unknown; message: string };
+      // The card is made of the options (its endpoint of --listen when none is given).
+      const fromListen: OptionNames = o.endpoint.length ? {} : { 'card/endpoints/<i>/url': '--listen' };
+      if (code === 'E_BAD_CARD')
+        throw new CliError(
+          `E_BAD_CARD: ${inOptionTerms(message, { ...INIT_OPTIONS, ...fromListen })}`,
+        );
+      throw e;
     });
     console.log(`Created node "${o.party}" in ${o.data}`);
     console.log(`Fingerprint: ${fingerprint(signed.card)}`);

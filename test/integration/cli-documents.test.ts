@@ -203,13 +203,10 @@ describe('cards', () => {
     },
   );
 
-  test('hotline init refuses a card value not of its form, or too long, in words', async () => {
+  test('hotline init refuses a card value not of its form, or too long, naming its option', async () => {
     const cases: [string[], string][] = [
-      [
-        ['--endpoint', 'ftp://x'],
-        'card /endpoints/0/url is not a URL (https://… or http://…, no spaces)',
-      ],
-      [['--name-en', 'x'.repeat(300)], 'card /names/en is longer than 200 characters'],
+      [['--endpoint', 'ftp://x'], '--endpoint #1 is not a URL (https://… or http://…, no spaces)'],
+      [['--name-en', 'x'.repeat(300)], '--name-en is longer than 200 characters'],
     ];
     for (const [args, said] of cases) {
       const dir = join(root, `init-${++written}`);

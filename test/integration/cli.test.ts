@@ -144,7 +144,7 @@ describe('the hotline CLI, end to end', () => {
     const party = await init('--party', 'US');
     expect(party.code).not.toBe(0);
     expect(oneLine(party.stderr)).toBe(
-      'hotline: E_BAD_CARD: card /party is not a party id (2 to 32 of a-z, 0-9 and -, e.g. us, cn)',
+      'hotline: E_BAD_CARD: --party is not a party id (2 to 32 of a-z, 0-9 and -, e.g. us, cn)',
     );
     expect(existsSync(dir)).toBe(false);
     // A folder made empty beforehand stays, empty: refused after the keys and card were written.
