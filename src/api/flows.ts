@@ -8,7 +8,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import { Lock } from '../node/core/lock.ts';
-import { followupView } from '../node/incidents/escalation.ts';
+import { followupView, notReceived } from '../node/incidents/escalation.ts';
 import { type Draft, pastProblem } from '../protocol/body.ts';
 import { Instant, Lang, OneOf, PartyId, Slug, Text, Uuid7, Written } from '../protocol/common.ts';
 import { ProtocolError } from '../protocol/errors.ts';
@@ -71,7 +71,7 @@ export const ConferenceAnswer = Type.Object(
   {
     desk: Slug,
     action: OneOf(['accept', 'decline', 'propose'] as const),
-    /** accept: the proposal accepted (default: the other side's latest open one). */
+    /** accept: the proposal accepted (needed when the other side has several open). */
     proposal: Type.Optional(Uuid7),
     /** propose: the time proposed. */
     at: Type.Optional(Instant),
@@ -257,8 +257,7 @@ export const flowRoutes = routes(
         const { party, id } = request.params;
         const { answer } = request.body;
         const row = await store.getInbox(party, id);
-        if (!row)
-          throw new ProtocolError('E_NOT_FOUND', `there is no message ${id} from "${party}"`);
+        if (!row) throw notReceived(config.party, party, id, 'answer');
         const check = row.body;
         if (!isPresenceCheck(check) || !check.presence)
           throw new ProtocolError('E_CONFLICT', `message ${id} is not a presence check`);
@@ -382,7 +381,20 @@ export const flowRoutes = routes(
           let cites: string;
           let conference: NonNullable<Draft['conference']>;
           if (input.action === 'accept') {
-            const target = input.proposal ? open.find((p) => p.id === input.proposal) : open.at(-1);
+            if (call.agreed && !open.length) {
+              const { at, acceptedBy } = call.agreed;
+              throw new ProtocolError(
+                'E_CONFLICT',
+                `the conference ${id} is already agreed, for ${at}: "${acceptedBy.party}" accepted it at ${acceptedBy.sent}; to move the call, propose another time`,
+              );
+            }
+            // Several times still open: which one is the person's choice, not the node's.
+            if (!input.proposal && open.length > 1)
+              throw new ProtocolError(
+                'E_MALFORMED',
+                `request body has no "proposal": "${party}" proposed ${open.length} times still open; accept one by its id: ${open.map((p, i) => `${p.id} (${p.at}${i === 0 ? ', preferred' : ''})`).join(', ')}`,
+              );
+            const target = input.proposal ? open.find((p) => p.id === input.proposal) : open[0];
             if (!target)
               throw new ProtocolError(
                 'E_CONFLICT',

@@ -214,7 +214,10 @@ export function registerFlows(program: Command): void {
     .command('answer <party> <id> <action>')
     .description('accept a time the other party proposed, decline, or propose another time')
     .addOption(dataOption())
-    .option('--proposal <id>', 'accept: the time accepted (default: their latest open one)')
+    .option(
+      '--proposal <id>',
+      'accept: the time accepted (needed when they proposed several still open)',
+    )
     .option('--at <time>', 'propose: the time proposed, to come, with its zone')
     .option('--minutes <n>', 'propose: length of the call', wholeNumber('--minutes', 1, 1440))
     .option('--medium <medium>', 'propose: the medium')

@@ -15,7 +15,7 @@ import { dataFolderActor } from '../../src/node/people/people.ts';
 import type { ConferenceItem, PresenceItem } from '../../src/protocol/flows.ts';
 import { createPair, eventually, type Pair } from '../support/pair.ts';
 import { dropSchemas, TEST_POSTGRES } from '../support/postgres.ts';
-import { hotlineOk } from './nodes.ts';
+import { hotline, hotlineOk } from './nodes.ts';
 
 const MINUTE = 60_000;
 
@@ -398,6 +398,66 @@ describe.each(['sqlite', 'postgres'] as const)('presence and conference flows on
     expect(agreed).toBe(true);
     const here = await hotlineOk(['conference', '--data', pair.us.dir]);
     expect(here.stdout).toContain(`agreed: ${at}, 20 min, phone; joining us/ops, cn/ops`);
+  });
+  test('accepting among several times takes the one named; a call agreed is not accepted again', async () => {
+    const [T1, T2] = [iso(now + 6 * 3_600_000), iso(now + 7 * 3_600_000)];
+    const requested = await api('us', 'POST', '/api/v1/conferences', {
+      to: 'cn',
+      desk: 'ops',
+      times: [T1, T2],
+      precedence: 'immediate',
+      status: 'exercise',
+    });
+    const id: string = requested.body.id;
+    const offered = await eventually(
+      async () => {
+        const c = await conference('cn', id);
+        return c?.proposals.length === 2 ? c : undefined;
+      },
+      10_000,
+      'both times in Beijing',
+    );
+    const [first, second] = offered.proposals.map((p) => p.id);
+    const answer = (...more: string[]) =>
+      hotline(['conference', 'answer', 'us', id, 'accept', '--data', pair.cn.dir, ...more]);
+    const unnamed = await answer();
+    expect(unnamed.code).toBe(1);
+    expect(unnamed.stderr).toBe(
+      `hotline: E_MALFORMED: --proposal is not given: "us" proposed 2 times still open; accept one by its id: ${first} (${T1}, preferred), ${second} (${T2})\n`,
+    );
+    expect((await conference('cn', id))?.state).toBe('proposed');
+    await hotlineOk([
+      'conference',
+      'answer',
+      'us',
+      id,
+      'accept',
+      '--data',
+      pair.cn.dir,
+      '--proposal',
+      first as string,
+    ]);
+    const agreed = await conference('cn', id);
+    expect([agreed?.state, agreed?.agreed?.at]).toEqual(['agreed', T1]);
+    const again = await answer();
+    expect(again.code).toBe(1);
+    expect(again.stderr).toBe(
+      `hotline: E_CONFLICT: the conference ${id} is already agreed, for ${T1}: "cn" accepted it at ${agreed?.agreed?.acceptedBy.sent}; to move the call, propose another time\n`,
+    );
+    expect((await conference('cn', id))?.agreed).toEqual(agreed?.agreed);
+  });
+  test("a message of this node's own party is not acknowledged or answered as a peer's", async () => {
+    const [call] = (await api('us', 'GET', '/api/v1/conferences')).body as ConferenceItem[];
+    for (const [args, act] of [
+      [['ack', 'us', call?.id as string], 'acknowledge'],
+      [['presence', 'answer', 'us', call?.id as string, 'present'], 'answer'],
+    ] as const) {
+      const r = await hotline([...args, '--data', pair.us.dir]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(
+        `hotline: E_NOT_FOUND: "us" is this node's own party: you ${act} a message received from a peer, named by the peer's party\n`,
+      );
+    }
   });
   test('bad input gets a stable code and a sentence that says what is wrong', async () => {
     const [call] = (await api('us', 'GET', '/api/v1/conferences')).body as ConferenceItem[];

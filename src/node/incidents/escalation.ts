@@ -580,7 +580,7 @@ export class Escalation {
   ): Promise<{ ack: Released; acknowledged: string }> {
     const { store, node, recorder, trail } = this.#parts;
     const row = await store.getInbox(party, id);
-    if (!row) throw new ProtocolError('E_NOT_FOUND', `there is no message ${id} from "${party}"`);
+    if (!row) throw notReceived(this.#parts.config.party, party, id, 'acknowledge');
     let body = row.body;
     let target = id;
     if (body.type === 'reminder' && body.inReplyTo) {
@@ -701,4 +701,17 @@ export class Escalation {
     this.kick();
     return { reminder: released, number, deadline };
   }
+}
+
+/**
+ * The refusal for a received message that is not there. This node's own party is said as such:
+ * a person acknowledges or answers a message a peer sent, and the own party sends none here.
+ */
+export function notReceived(own: string, party: string, id: string, act: string): ProtocolError {
+  return new ProtocolError(
+    'E_NOT_FOUND',
+    party === own
+      ? `"${party}" is this node's own party: you ${act} a message received from a peer, named by the peer's party`
+      : `there is no message ${id} from "${party}"`,
+  );
 }
