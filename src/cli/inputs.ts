@@ -404,16 +404,23 @@ const SYSTEM: Record<string, string> = {
   EEXIST: 'already exists',
   ENOSPC: 'no space left on the disk',
   EROFS: 'the file system is read-only',
+  ENOTFOUND: 'no such host: check the host name in the URL',
+  EAI_AGAIN: 'the host name could not be looked up now (no answer from the name server)',
+  ECONNREFUSED:
+    'nothing listens there: check the host and port in the URL, and that the server runs',
+  ETIMEDOUT: 'no answer in time: check the host and port in the URL',
 };
 
 /**
- * A system call's failure (`ENOENT: no such file or directory, open 'x'`) as one sentence naming
- * the path, or undefined for any other error.
+ * A system call's failure (`ENOENT: no such file or directory, open 'x'`, `getaddrinfo ENOTFOUND
+ * db.example`) as one sentence naming the path or host, or undefined for any other error.
  */
 export function systemErrorSentence(e: unknown): string | undefined {
   const { code, syscall, path } = e as NodeJS.ErrnoException;
+  const { hostname, address, port } = e as { hostname?: string; address?: string; port?: number };
   if (typeof syscall !== 'string' || typeof code !== 'string') return undefined;
   const said = SYSTEM[code];
   if (!said) return undefined;
-  return path ? `${path}: ${said}` : `${said} (${code})`;
+  const where = path ?? hostname ?? (address && (port ? `${address}:${port}` : address));
+  return where ? `${where}: ${said}` : `${said} (${code})`;
 }

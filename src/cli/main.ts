@@ -132,7 +132,11 @@ program
     }).catch((e: unknown) => {
       const { code, message } = e as { code?: unknown; message: string };
       // The card is made of the options (its endpoint of --listen when none is given).
-      const fromListen: OptionNames = o.endpoint.length ? {} : { 'card/endpoints/<i>/url': '--listen' };
+      const unreached = o.postgresUrl ? systemErrorSentence(e) : undefined;
+      if (unreached) throw new CliError(`--postgres-url: ${unreached}`);
+      const fromListen: OptionNames = o.endpoint.length
+        ? {}
+        : { 'card/endpoints/<i>/url': '--listen' };
       if (code === 'E_BAD_CARD')
         throw new CliError(
           `E_BAD_CARD: ${inOptionTerms(message, { ...INIT_OPTIONS, ...fromListen })}`,

@@ -5,7 +5,7 @@
  * code and the rest of the node's sentence, exits 1 and changes nothing.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
@@ -151,6 +151,57 @@ describe('a request the node refuses by its path', () => {
     expect((await api<unknown[]>('/api/v1/users')).length).toBe(users);
     expect(JSON.stringify(await api('/api/v1/desks'))).toBe(desks);
   }, 120_000);
+});
+
+describe('hotline init --postgres-url', () => {
+  test('whose host does not resolve, or where nothing listens, says so naming the option', async () => {
+    const folder = join(root, 'pg');
+    for (const [url, sentence] of [
+      [
+        'postgres://hotline@999.0.0.1:5432/db',
+        '999.0.0.1: no such host: check the host name in the URL',
+      ],
+      [
+        'postgres://hotline:secret@127.0.0.1:1/db',
+        '127.0.0.1:1: nothing listens there: check the host and port in the URL, and that the server runs',
+      ],
+    ] as const) {
+      const r = await hotline([
+        'init',
+        '--data',
+        folder,
+        '--party',
+        'eu',
+        '--name-en',
+        'EU',
+        '--postgres-url',
+        url,
+      ]);
+      expect(r.stderr).toBe(`hotline: --postgres-url: ${sentence}\n`);
+      expect(r.code).toBe(1);
+      expect(existsSync(folder)).toBe(false);
+    }
+  }, 60_000);
+});
+
+describe('hotline rotate --compromise --recovery-key', () => {
+  test('an empty file, or one not JSON, is said to be no recovery key, and nothing rotates', async () => {
+    const cn = join(root, 'cn');
+    const card = readFileSync(paths(cn).card, 'utf8');
+    for (const [content, sentence] of [
+      ['', 'the file is empty, not a recovery key'],
+      ['{', 'the file is not JSON, so not a recovery key'],
+    ] as const) {
+      const file = join(root, 'recovery.key');
+      writeFileSync(file, content);
+      const r = await hotline(['rotate', '--compromise', '--recovery-key', file, '--data', cn]);
+      expect(r.stderr).toBe(
+        `hotline: cannot use ${file} as the recovery key: ${sentence}: give recovery-OFFLINE.key as hotline init wrote it (JSON)\n`,
+      );
+      expect(r.code).toBe(1);
+      expect(readFileSync(paths(cn).card, 'utf8')).toBe(card);
+    }
+  }, 60_000);
 });
 
 describe('inOptionTerms', () => {

@@ -290,8 +290,16 @@ export function readRecoveryKeyFile(
   path: string,
   passphrase: () => string | undefined = () => keyPassphrase(),
 ): PrivateKey {
-  const file = JSON.parse(readFileSync(path, 'utf8')) as KeyFile;
-  if (file.purpose !== 'recovery') throw new Error(`${path} is not a recovery key file`);
+  const text = readFileSync(path, 'utf8');
+  const wanted = 'give recovery-OFFLINE.key as hotline init wrote it (JSON)';
+  if (!text.trim()) throw new Error(`the file is empty, not a recovery key: ${wanted}`);
+  let file: KeyFile | null = null;
+  try {
+    file = JSON.parse(text) as KeyFile | null;
+  } catch {
+    throw new Error(`the file is not JSON, so not a recovery key: ${wanted}`);
+  }
+  if (file?.purpose !== 'recovery') throw new Error(`the file is not the recovery key: ${wanted}`);
   // The public half is derived again from the secret, never taken from the file.
   return ed25519Key('recovery', secretOf(file, path, passphrase));
 }
