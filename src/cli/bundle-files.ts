@@ -18,6 +18,7 @@ import { defaultBundleThreads, type Examined, VerifyThreads } from '../ledger/ve
 import { readConfig } from '../node/core/config.ts';
 import { openNodeStore } from '../node/core/data.ts';
 import { dataFolderActor, openPeople } from '../node/people/people.ts';
+import { CliError } from './client.ts';
 
 /** Bundles at least this large report progress on stderr. */
 const PROGRESS_BYTES = 4 << 20;
@@ -61,11 +62,41 @@ type Pending = { lines: string[]; bytes: number } | { examined: Promise<Examined
  * its work — are examined on `threads` worker threads and taken in order; the report is the
  * same as with none.
  */
+/**
+ * A file whose first line is not JSON (a database, a PDF, a card) is no bundle: said once, rather
+ * than one failure per line of it.
+ */
+async function refuseUnlessJsonLines(file: string): Promise<void> {
+  const handle = await open(file, 'r');
+  try {
+    const head = new Uint8Array(STRETCH);
+    const { bytesRead } = await handle.read(head, 0, STRETCH, 0);
+    if (!bytesRead) return;
+    const text = new TextDecoder().decode(head.subarray(0, bytesRead));
+    const end = text.indexOf('\n');
+    const first = end < 0 ? text : text.slice(0, end);
+    let json = first.trimStart().startsWith('{');
+    if (json && (end >= 0 || bytesRead < STRETCH))
+      try {
+        JSON.parse(first);
+      } catch {
+        json = false;
+      }
+    if (!json)
+      throw new CliError(
+        `${file} is not a Hotline bundle (JSON Lines): its first line is not JSON`,
+      );
+  } finally {
+    await handle.close();
+  }
+}
+
 export async function verifyBundleFile(
   file: string,
   { threads = defaultBundleThreads(), progress = true }: VerifyFileOptions = {},
 ): Promise<BundleResult> {
   const size = statSync(file).size;
+  await refuseUnlessJsonLines(file);
   const pool = threads > 0 ? new VerifyThreads(threads) : undefined;
   try {
     const verifier = new BundleVerifier();

@@ -204,6 +204,19 @@ describe('hotline rotate --compromise --recovery-key', () => {
   }, 60_000);
 });
 
+describe('hotline verify', () => {
+  test('of a file that is no bundle (a database, a card) says so once', async () => {
+    for (const file of [join(us, 'hotline.db'), paths(us).card]) {
+      const r = await hotline(['verify', file]);
+      expect(r.stderr).toBe(
+        `hotline: ${file} is not a Hotline bundle (JSON Lines): its first line is not JSON\n`,
+      );
+      expect(r.stdout).toBe('');
+      expect(r.code).toBe(1);
+    }
+  }, 60_000);
+});
+
 describe('inOptionTerms', () => {
   const names = {
     'body/to': '--to',
