@@ -221,11 +221,11 @@ export function registerIncidents(program: Command): void {
           `--${loose} goes with an action (--set, --request, --accept, --decline or --retract)`,
         );
       if (o.export) {
-        await checkReaderLanguage(o.data, o.lang);
+        const lang = await checkReaderLanguage(o.data, o.lang);
         const exported = (await callNode(
           o.data,
           'GET',
-          `${path}/export?format=${q(o.export)}&lang=${q(o.lang)}`,
+          `${path}/export?format=${q(o.export)}&lang=${q(lang)}`,
         )) as { empty: string[] };
         const text = `${JSON.stringify(exported, null, 2)}\n`;
         if (o.out) writeOutput(o.out, text, { force: o.force });

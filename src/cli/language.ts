@@ -10,7 +10,14 @@ import type { Evaluation } from '../protocol/evaluation.ts';
 import type { LocalTranslation, MessageView } from '../protocol/views.ts';
 import type { loadVocabulary } from '../protocol/vocabulary.ts';
 import { CliError, callNode, type OptionNames } from './client.ts';
-import { offeredLanguage, readJsonFile, redOptionsAlone, typedDay, writeOutput } from './inputs.ts';
+import {
+  canonicalLang,
+  offeredLanguage,
+  readJsonFile,
+  redOptionsAlone,
+  typedDay,
+  writeOutput,
+} from './inputs.ts';
 
 const dataOption = () => new Option('--data <dir>', 'the node data folder').makeOptionMandatory();
 const fileOption = () =>
@@ -23,16 +30,18 @@ async function vocabularyOf(o: { file?: string }) {
 }
 
 /**
- * Checks a reader's `--lang` for a view the node renders with its vocabulary (a message, its
- * translations' labels, an incident export): one the vocabulary has text in, or a one-line error.
+ * The language to ask the node for, for a reader's `--lang` in a view it renders with its
+ * vocabulary (a message, its translations' labels, an incident export): the tag when the
+ * vocabulary has text in it, else its base (`zh-Hans` reads `zh`, so no label is said to be
+ * missing), or a one-line error.
  */
-export async function checkReaderLanguage(dataDir: string, lang: string): Promise<void> {
+export async function checkReaderLanguage(dataDir: string, lang: string): Promise<string> {
   const [{ loadVocabulary }, { readConfig }] = await Promise.all([
     import('../protocol/vocabulary.ts'),
     import('../node/core/config.ts'),
   ]);
   const { languages } = loadVocabulary(readConfig(dataDir).vocabularyFile);
-  offeredLanguage(lang, languages, 'the node’s vocabulary');
+  return offeredLanguage(canonicalLang(lang), languages, 'the node’s vocabulary');
 }
 
 /** A message named by its party and id, and what the translation commands add to it. */
@@ -151,11 +160,11 @@ export function registerLanguage(program: Command): void {
     .option('--lang <tag>', 'the reader’s language', 'en')
     .option('--json', 'print JSON')
     .action(async (party: string, id: string, o) => {
-      await checkReaderLanguage(o.data, o.lang);
+      const lang = await checkReaderLanguage(o.data, o.lang);
       const view = (await callNode(
         o.data,
         'GET',
-        `/api/v1/messages/${enc(party)}/${enc(id)}?lang=${enc(o.lang)}`,
+        `/api/v1/messages/${enc(party)}/${enc(id)}?lang=${enc(lang)}`,
         undefined,
         MESSAGE_OPTIONS,
       )) as MessageView;
@@ -212,11 +221,11 @@ export function registerLanguage(program: Command): void {
     .option('--lang <tag>', 'the language of the labels', 'en')
     .option('--json', 'print JSON')
     .action(async (party: string, id: string, o) => {
-      await checkReaderLanguage(o.data, o.lang);
+      const lang = await checkReaderLanguage(o.data, o.lang);
       const list = (await callNode(
         o.data,
         'GET',
-        `/api/v1/messages/${enc(party)}/${enc(id)}/translations?lang=${enc(o.lang)}`,
+        `/api/v1/messages/${enc(party)}/${enc(id)}/translations?lang=${enc(lang)}`,
         undefined,
         MESSAGE_OPTIONS,
       )) as LocalTranslation[];

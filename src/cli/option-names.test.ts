@@ -217,6 +217,27 @@ describe('hotline verify', () => {
   }, 60_000);
 });
 
+describe('hotline show --lang zh-Hans', () => {
+  test('reads the vocabulary in zh, with no label said to be missing in that language', async () => {
+    const sent = await hotline([
+      'send',
+      '--to',
+      'cn',
+      '--code',
+      'phrase.investigating',
+      '--json',
+      '--data',
+      us,
+    ]);
+    expect(sent.code, sent.stderr).toBe(0);
+    const { id } = JSON.parse(sent.stdout) as { id: string };
+    const shown = await hotline(['show', 'us', id, '--lang', 'zh-Hans', '--data', us]);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toContain('我方正在调查。');
+    expect(shown.stdout).not.toContain('无此语言文本');
+  }, 60_000);
+});
+
 describe('inOptionTerms', () => {
   const names = {
     'body/to': '--to',
