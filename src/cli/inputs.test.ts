@@ -190,10 +190,10 @@ describe('time options of commands that work on files', () => {
     for (const [names, said] of [
       [
         ['--name-en', '  ', '--name-zh', '  '],
-        'card /names/en is blank: write something besides spaces and invisible characters',
+        '--name-en is blank: write something besides spaces and invisible characters',
       ],
-      [['--name-en', 'Wash\u001bington'], 'card /names/en has U+001B ESCAPE, a control character'],
-      [['--name-zh', '\u202e京北'], 'card /names/zh has U+202E RIGHT-TO-LEFT OVERRIDE'],
+      [['--name-en', 'Wash\u001bington'], '--name-en has U+001B ESCAPE, a control character'],
+      [['--name-zh', '\u202e京北'], '--name-zh has U+202E RIGHT-TO-LEFT OVERRIDE'],
     ] as const) {
       const r = await hotline(['init', '--data', dir, '--party', 'xx', ...names]);
       expect(r.code).toBe(1);

@@ -316,11 +316,11 @@ describe('hotline user, desk, roster and audit', () => {
     const nope = await hotline(['audit', '--action', 'nope.nope', '--data', dir]);
     expect(nope.code).toBe(1);
     expect(nope.stderr).toMatch(
-      /^hotline: E_MALFORMED: request querystring\/action: no action is "nope\.nope": the trail records login, logout, .*audit\.verify\n$/,
+      /^hotline: E_MALFORMED: --action: no action is "nope\.nope": the trail records login, logout, .*audit\.verify\n$/,
     );
     const family = await hotline(['audit', '--action', 'draft.aprove', '--data', dir]);
     expect(family.stderr).toBe(
-      'hotline: E_MALFORMED: request querystring/action: no action is "draft.aprove": the trail records draft.submit, draft.approve, draft.reject, draft.break-glass\n',
+      'hotline: E_MALFORMED: --action: no action is "draft.aprove": the trail records draft.submit, draft.approve, draft.reject, draft.break-glass\n',
     );
     const upper = await hotline(['audit', '--actor', 'ADMIN', '--data', dir]);
     expect(upper.code).toBe(1);

@@ -205,12 +205,15 @@ describe('cards', () => {
 
   test('hotline init refuses a card value not of its form, or too long, naming its option', async () => {
     const cases: [string[], string][] = [
-      [['--endpoint', 'ftp://x'], '--endpoint #1 is not a URL (https://… or http://…, no spaces)'],
+      [
+        ['--name-en', 'UK', '--endpoint', 'ftp://x'],
+        '--endpoint #1 is not a URL (https://… or http://…, no spaces)',
+      ],
       [['--name-en', 'x'.repeat(300)], '--name-en is longer than 200 characters'],
     ];
     for (const [args, said] of cases) {
       const dir = join(root, `init-${++written}`);
-      const r = await hotline(['init', '--data', dir, '--party', 'uk', '--name-en', 'UK', ...args]);
+      const r = await hotline(['init', '--data', dir, '--party', 'uk', ...args]);
       expect(r.code).toBe(1);
       expect(r.stderr).toBe(`hotline: E_BAD_CARD: ${said}\n`);
       expect(readdirSync(root)).not.toContain(`init-${written}`);
