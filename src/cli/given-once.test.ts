@@ -4,45 +4,26 @@
  * nobody wrote text in, a second factor nothing asked for. Given Washington's node (Beijing's card
  * pinned, Beijing never started), each is said in one line and changes nothing.
  */
-import { execFile } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { freePort } from '../../test/support/ports.ts';
-import { type RunningNode, startNode } from '../app/start.ts';
+import { hotline } from '../../test/integration/nodes.ts';
+import { type ServingNode, washingtonServing } from '../../test/support/cli-node.ts';
 import { initNode, paths } from '../node/core/data.ts';
 import { exportLedgerToFile } from '../node/record/export.ts';
 
-async function hotline(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      'node',
-      ['bin/hotline.js', ...args],
-      { env: { ...process.env, HOTLINE_TOKEN: '' } },
-      (error, stdout, stderr) =>
-        resolve({
-          code: error ? Number((error as { code?: number }).code ?? 1) : 0,
-          stdout,
-          stderr,
-        }),
-    );
-    child.stdin?.end('');
-  });
-}
-
+let node: ServingNode;
 let root: string;
 let us: string;
 let operator: string;
-let running: RunningNode | undefined;
 
 /** The operator API as the CLI calls it, with the data folder's admin token. */
 async function api<T = unknown>(method: 'GET' | 'POST', path: string, body?: unknown) {
   const response = await fetch(`http://${operator}${path}`, {
     method,
     headers: {
-      authorization: `Bearer ${readFileSync(paths(us).token, 'utf8').trim()}`,
+      authorization: `Bearer ${node.token()}`,
       ...(body === undefined ? {} : { 'content-type': 'application/json' }),
     },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -53,34 +34,11 @@ async function api<T = unknown>(method: 'GET' | 'POST', path: string, body?: unk
 const sentCount = async () => (await api<unknown[]>('GET', '/api/v1/outbox')).body.length;
 
 beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), 'hotline-once-'));
-  us = join(root, 'us');
-  const cn = join(root, 'cn');
-  const listen = `127.0.0.1:${await freePort()}`;
-  operator = `127.0.0.1:${await freePort()}`;
-  await initNode(us, {
-    party: 'us',
-    names: { en: 'Washington' },
-    endpoints: [`http://${listen}`],
-    listen,
-    operatorListen: operator,
-  });
-  await initNode(cn, {
-    party: 'cn',
-    names: { zh: '北京' },
-    endpoints: ['http://127.0.0.1:9'],
-    listen: '127.0.0.1:9',
-    operatorListen: '127.0.0.1:10',
-  });
-  const pinned = await hotline(['peer', 'add', '--yes', '--data', us, paths(cn).card]);
-  expect(pinned.stderr).toBe('');
-  running = await startNode(us, { logLevel: 'silent' });
+  node = await washingtonServing('hotline-once-');
+  ({ root, us, operator } = node);
 }, 120_000);
 
-afterAll(async () => {
-  await running?.stop();
-  rmSync(root, { recursive: true, force: true });
-});
+afterAll(() => node?.close());
 
 describe('a file named by --out', () => {
   test('that exists is refused in one line and left as it was, unless --force is given', async () => {

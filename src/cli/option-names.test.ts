@@ -4,75 +4,33 @@
  * refused by the node names the option or argument that supplied the part refused, keeps the
  * code and the rest of the node's sentence, exits 1 and changes nothing.
  */
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { freePort } from '../../test/support/ports.ts';
-import { type RunningNode, startNode } from '../app/start.ts';
-import { initNode, paths } from '../node/core/data.ts';
+import { hotline } from '../../test/integration/nodes.ts';
+import { type ServingNode, washingtonServing } from '../../test/support/cli-node.ts';
+import { paths } from '../node/core/data.ts';
 import { inOptionTerms } from './client.ts';
 
-async function hotline(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      'node',
-      ['bin/hotline.js', ...args],
-      { env: { ...process.env, HOTLINE_TOKEN: '' } },
-      (error, stdout, stderr) =>
-        resolve({
-          code: error ? Number((error as { code?: number }).code ?? 1) : 0,
-          stdout,
-          stderr,
-        }),
-    );
-    child.stdin?.end('');
-  });
-}
-
+let node: ServingNode;
 let root: string;
 let us: string;
 let operator: string;
-let running: RunningNode | undefined;
 
 async function api<T = unknown>(path: string): Promise<T> {
   const response = await fetch(`http://${operator}${path}`, {
-    headers: { authorization: `Bearer ${readFileSync(paths(us).token, 'utf8').trim()}` },
+    headers: { authorization: `Bearer ${node.token()}` },
   });
   return (await response.json()) as T;
 }
 
 beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), 'hotline-optnames-'));
-  us = join(root, 'us');
-  const cn = join(root, 'cn');
-  const listen = `127.0.0.1:${await freePort()}`;
-  operator = `127.0.0.1:${await freePort()}`;
-  await initNode(us, {
-    party: 'us',
-    names: { en: 'Washington' },
-    endpoints: [`http://${listen}`],
-    listen,
-    operatorListen: operator,
-  });
-  await initNode(cn, {
-    party: 'cn',
-    names: { zh: '北京' },
-    endpoints: ['http://127.0.0.1:9'],
-    listen: '127.0.0.1:9',
-    operatorListen: '127.0.0.1:10',
-  });
-  const pinned = await hotline(['peer', 'add', '--yes', '--data', us, paths(cn).card]);
-  expect(pinned.stderr).toBe('');
-  running = await startNode(us, { logLevel: 'silent' });
+  node = await washingtonServing('hotline-optnames-');
+  ({ root, us, operator } = node);
 }, 120_000);
 
-afterAll(async () => {
-  await running?.stop();
-  rmSync(root, { recursive: true, force: true });
-});
+afterAll(() => node?.close());
 
 describe('a request the node refuses by its path', () => {
   test('is said by the option or argument of each command that supplied it', async () => {
