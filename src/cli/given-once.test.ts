@@ -263,6 +263,24 @@ describe('a relay given two cards for one party', () => {
     expect(r.stdout).toBe('');
     expect(existsSync(relayData)).toBe(false);
   }, 60_000);
+
+  test('refuses a box larger than all boxes together, and makes nothing', async () => {
+    const relayData = join(root, 'relay-box-bytes');
+    const r = await hotline([
+      'relay',
+      '--data',
+      relayData,
+      '--max-bytes',
+      '1000',
+      '--max-box-bytes',
+      '2000',
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      'hotline: --max-box-bytes 2000 is more than --max-bytes 1000: one box cannot hold more than all boxes together\n',
+    );
+    expect(existsSync(relayData)).toBe(false);
+  }, 60_000);
 });
 
 describe('a translation into the language the message is written in', () => {

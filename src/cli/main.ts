@@ -691,6 +691,10 @@ program
       .default('info'),
   )
   .action(async (o) => {
+    if (o.maxBoxBytes > o.maxBytes)
+      throw new CliError(
+        `--max-box-bytes ${o.maxBoxBytes} is more than --max-bytes ${o.maxBytes}: one box cannot hold more than all boxes together`,
+      );
     const [{ default: pino }, { startRelay }, { verifyCard }] = await Promise.all([
       import('pino'),
       import('../relay/server.ts'),

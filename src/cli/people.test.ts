@@ -143,6 +143,22 @@ describe('hotline user, desk, roster and audit', () => {
     expect(local.stderr).toMatch(
       /^hotline: E_MALFORMED: --from: "2030-01-01T08:00" has no time zone: add Z/,
     );
+    const past = await hotline([
+      'roster',
+      'add',
+      'ops',
+      'wang',
+      '--from',
+      '2020-01-01T00:00Z',
+      '--until',
+      '2020-01-02T00:00Z',
+      '--data',
+      dir,
+    ]);
+    expect(past.code).toBe(1);
+    expect(past.stderr).toMatch(
+      /^hotline: E_MALFORMED: --until 2020-01-02T00:00:00\.000Z is in the past \(it is [^)]+\): a shift says who will be on duty; who was on duty is in the audit trail\n$/,
+    );
     const listed = await hotline([
       'roster',
       'list',
