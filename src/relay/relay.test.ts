@@ -369,8 +369,12 @@ describe('the relay', () => {
       out += chunk;
     });
     try {
+      // The pin and the line to give parties are two writes: wait for the last of them.
       const printed = await eventually(
-        async () => /pin \(SPKI SHA-256\): ([0-9a-f]{64})/.exec(out)?.[1],
+        async () =>
+          /#spki=[0-9a-f]{64}\n/.test(out)
+            ? /pin \(SPKI SHA-256\): ([0-9a-f]{64})/.exec(out)?.[1]
+            : undefined,
         45_000,
         'the relay to print its pin',
       );
