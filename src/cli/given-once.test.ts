@@ -16,26 +16,15 @@ import { exportLedgerToFile } from '../node/record/export.ts';
 let node: ServingNode;
 let root: string;
 let us: string;
-let operator: string;
 
-/** The operator API as the CLI calls it, with the data folder's admin token. */
-async function api<T = unknown>(method: 'GET' | 'POST', path: string, body?: unknown) {
-  const response = await fetch(`http://${operator}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${node.token()}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: response.status, body: (await response.json()) as T };
-}
+const api = <T = unknown>(method: 'GET' | 'POST', path: string, body?: unknown) =>
+  node.api<T>(method, path, body);
 
 const sentCount = async () => (await api<unknown[]>('GET', '/api/v1/outbox')).body.length;
 
 beforeAll(async () => {
   node = await washingtonServing('hotline-once-');
-  ({ root, us, operator } = node);
+  ({ root, us } = node);
 }, 120_000);
 
 afterAll(() => node?.close());

@@ -16,18 +16,12 @@ import { inOptionTerms } from './client.ts';
 let node: ServingNode;
 let root: string;
 let us: string;
-let operator: string;
 
-async function api<T = unknown>(path: string): Promise<T> {
-  const response = await fetch(`http://${operator}${path}`, {
-    headers: { authorization: `Bearer ${node.token()}` },
-  });
-  return (await response.json()) as T;
-}
+const api = async <T = unknown>(path: string) => (await node.api<T>('GET', path)).body;
 
 beforeAll(async () => {
   node = await washingtonServing('hotline-optnames-');
-  ({ root, us, operator } = node);
+  ({ root, us } = node);
 }, 120_000);
 
 afterAll(() => node?.close());

@@ -24,6 +24,12 @@ export interface ServingNode {
   operator: string;
   /** The data folder's admin token. */
   token(): string;
+  /** The operator API as the CLI calls it, with the admin token. */
+  api<T = unknown>(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: T }>;
   close(): Promise<void>;
 }
 
@@ -50,11 +56,23 @@ export async function washingtonServing(prefix: string): Promise<ServingNode> {
   const pinned = await hotline(['peer', 'add', '--yes', '--data', us, paths(cn).card]);
   if (pinned.code !== 0) throw new Error(`peer add: ${pinned.stderr}`);
   let running: RunningNode | undefined = await startNode(us, { logLevel: 'silent' });
+  const token = () => readFileSync(paths(us).token, 'utf8').trim();
   return {
     root,
     us,
     operator,
-    token: () => readFileSync(paths(us).token, 'utf8').trim(),
+    token,
+    async api<T>(method: 'GET' | 'POST', path: string, body?: unknown) {
+      const response = await fetch(`http://${operator}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${token()}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      return { status: response.status, body: (await response.json()) as T };
+    },
     async close() {
       await running?.stop();
       running = undefined;
