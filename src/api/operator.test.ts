@@ -2,6 +2,8 @@
  * The operator routes on one node, through Fastify's inject(): what a release, a bad request and
  * the status and record routes answer. Delivery to a running peer is test/integration's.
  */
+
+import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type OneNode, openNode } from '../../test/support/node.ts';
 import { draft } from '../../test/support/pair.ts';
@@ -100,5 +102,74 @@ describe('the operator routes', () => {
     );
     const metrics = await node.operator.inject({ method: 'GET', url: '/metrics' });
     expect(metrics.body).toMatch(/hotline_outbox_depth\{[^}]*peer="cn"[^}]*\} 1/);
+  });
+});
+
+describe('what a message refers to must be here', () => {
+  const report = (incident: string, system = {}) =>
+    draft({
+      type: 'incident.report',
+      incident,
+      report: {
+        nature: 'incident',
+        category: 'category.weights-proliferation',
+        system,
+        actionsTaken: [],
+        actionsRequested: [],
+      },
+    });
+
+  test('an answer to a message never sent or received is refused, naming the id', async () => {
+    const before = (await api('GET', '/api/v1/outbox')).body.length;
+    const nowhere = uuidv7();
+    const reply = await api('POST', '/api/v1/messages', {
+      to: ['cn'],
+      message: draft({ type: 'reply', inReplyTo: nowhere }),
+    });
+    expect(reply.status).toBe(404);
+    expect(reply.body.error).toEqual({
+      code: 'E_NOT_FOUND',
+      message: expect.stringContaining(`there is no message ${nowhere} sent or received here`),
+    });
+    expect((await api('GET', '/api/v1/outbox')).body.length).toBe(before);
+    // An answer to a message this node sent is taken.
+    const sent = await api('POST', '/api/v1/messages', { to: ['cn'], message: draft() });
+    const answer = await api('POST', '/api/v1/messages', {
+      to: ['cn'],
+      message: draft({ type: 'reply', inReplyTo: sent.body.id }),
+    });
+    expect(answer.status).toBe(201);
+  });
+
+  test('a message about an incident nobody reported is refused', async () => {
+    const incident = uuidv7();
+    const update = await api('POST', '/api/v1/messages', {
+      to: ['cn'],
+      message: { ...report(incident), type: 'incident.update' },
+    });
+    expect(update.status).toBe(404);
+    expect(update.body.error.message).toBe(
+      `there is no incident ${incident} here: a message about an incident follows its report (type incident.report)`,
+    );
+  });
+
+  test("a report under a message's id, or a reported incident's, is refused", async () => {
+    const sent = await api('POST', '/api/v1/messages', { to: ['cn'], message: draft() });
+    const reuse = await api('POST', '/api/v1/messages', {
+      to: ['cn'],
+      message: report(sent.body.id),
+    });
+    expect(reuse.status).toBe(409);
+    expect(reuse.body.error).toEqual({
+      code: 'E_CONFLICT',
+      message: `${sent.body.id} is the id of a message already: a new incident needs an id of its own (a fresh UUIDv7)`,
+    });
+    const incident = uuidv7();
+    expect(
+      (await api('POST', '/api/v1/messages', { to: ['cn'], message: report(incident) })).status,
+    ).toBe(201);
+    const again = await api('POST', '/api/v1/messages', { to: ['cn'], message: report(incident) });
+    expect(again.status).toBe(409);
+    expect(again.body.error.message).toContain(`incident ${incident} was reported already`);
   });
 });

@@ -1649,6 +1649,15 @@ export class Store implements HashReader {
     return { ...numbers(row), envelope: envelope as Envelope, body };
   }
 
+  /**
+   * Whether this node sent or received a message with this id, from or to any peer: found through
+   * the search index's `id` column (index `search_id`), which every stored message is in.
+   */
+  async holdsMessage(id: string, q: Executor = this.db): Promise<boolean> {
+    const row = await q.selectFrom('search').select('doc').where('id', '=', id).executeTakeFirst();
+    return row !== undefined;
+  }
+
   /** The outbox rows of one message we sent: one per recipient. */
   async outboxRowsOf(id: string, q: Executor = this.db): Promise<OutboxMessageRow[]> {
     const rows = await q

@@ -154,20 +154,16 @@ describe.each(BACKENDS)('on %s', (backend) => {
     });
 
     test('a closure with status actual waits too; an exercise report does not', async () => {
-      await submit(
-        'olga',
-        draft({
-          type: 'incident.close',
-          incident: uuidv7(),
-          precedence: 'routine',
-          status: 'actual',
-        }),
-      );
+      const incident = uuidv7();
       const exercise = await us('olga', 'POST', '/api/v1/messages', {
         to: ['cn'],
-        message: flashReport({ status: 'exercise' }),
+        message: flashReport({ incident, status: 'exercise' }),
       });
       expect(exercise.status).toBe(201);
+      await submit(
+        'olga',
+        draft({ type: 'incident.close', incident, precedence: 'routine', status: 'actual' }),
+      );
       // A held draft is checked when submitted, not when approved: a report without its report
       // section never reaches the queue.
       const queued = ((await us('olga', 'GET', '/api/v1/drafts')).body as unknown as unknown[])

@@ -107,6 +107,38 @@ export class Approvals {
     return this.#policy.rules.flatMap((rule, i) => (matches(rule, message) ? [i] : []));
   }
 
+  /**
+   * What a draft refers to must be here, so the peer is never sent a pointer to nothing: the
+   * message it answers (`inReplyTo`) is one this node sent or received, and the incident it is
+   * about is one this node knows, unless it reports a new one, whose id then may not be a
+   * message's or another incident's. A wrong act on a known incident is `incidentActProblem`'s.
+   */
+  async #references(message: Draft): Promise<void> {
+    const { store, config } = this.#parts;
+    const cited = message.inReplyTo;
+    if (cited !== undefined && !(await store.holdsMessage(cited)))
+      throw new ProtocolError(
+        'E_NOT_FOUND',
+        `there is no message ${cited} sent or received here for this one to answer (inReplyTo): check the id in the inbox or outbox`,
+      );
+    const incident = message.incident;
+    if (incident === undefined) return;
+    const known = await loadIncident(store, config.party, incident);
+    const problem = incidentActProblem(known?.view, message);
+    if (problem) throw new ProtocolError('E_CONFLICT', problem);
+    if (known) return;
+    if (message.type !== 'incident.report')
+      throw new ProtocolError(
+        'E_NOT_FOUND',
+        `there is no incident ${incident} here: a message about an incident follows its report (type incident.report)`,
+      );
+    if (await store.holdsMessage(incident))
+      throw new ProtocolError(
+        'E_CONFLICT',
+        `${incident} is the id of a message already: a new incident needs an id of its own (a fresh UUIDv7)`,
+      );
+  }
+
   /** Puts back in the queue drafts whose release a stopped node never committed. */
   async recover(before?: Date): Promise<void> {
     const requeued = await this.#drafts.requeueInterrupted(before);
@@ -133,12 +165,7 @@ export class Approvals {
         'approvals are recorded by the node when an officer approves a draft, not given by its author',
       );
     for (const party of to) this.#parts.peers.pinned(party);
-    if (message.incident !== undefined) {
-      const { store, config } = this.#parts;
-      const known = await loadIncident(store, config.party, message.incident);
-      const problem = incidentActProblem(known?.view, message);
-      if (problem) throw new ProtocolError('E_CONFLICT', problem);
-    }
+    await this.#references(message);
     const rules = options.template?.preApproved ? [] : this.rulesFor(message);
     // A held draft is checked now as its release will check it, so an approval never meets a bad
     // body; a message released at once is checked by the release itself.
