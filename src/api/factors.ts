@@ -67,7 +67,7 @@ export const FactorProofSchema = Type.Union([
 
 const Ticket = Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' });
 const SecondStep = Type.Object({ ticket: Ticket, proof: FactorProofSchema }, strict);
-const Label = Written(100);
+const Label = Written(100, 1, 'name');
 const NewTotp = Type.Object({ label: Type.Optional(Label) }, strict);
 const TotpCode = Type.Object({ code: AuthenticatorCode }, strict);
 const NewPasskey = Type.Object(

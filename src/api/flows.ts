@@ -63,7 +63,7 @@ export const ConferenceRequest = Type.Object(
     /** The times proposed, most preferred first: the request, then one proposal each. */
     times: Type.Array(Instant, { minItems: 1, maxItems: 4, uniqueItems: true }),
     minutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 1440 })),
-    medium: Type.Optional(Written(LIMITS.labelChars)),
+    medium: Type.Optional(Written(LIMITS.labelChars, 1, 'name')),
   },
   { additionalProperties: false },
 );
@@ -76,7 +76,7 @@ export const ConferenceAnswer = Type.Object(
     /** propose: the time proposed. */
     at: Type.Optional(Instant),
     minutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 1440 })),
-    medium: Type.Optional(Written(LIMITS.labelChars)),
+    medium: Type.Optional(Written(LIMITS.labelChars, 1, 'name')),
     text: Type.Optional(Text),
     lang: Type.Optional(Lang),
   },

@@ -172,4 +172,16 @@ describe('what a message refers to must be here', () => {
     expect(again.status).toBe(409);
     expect(again.body.error.message).toContain(`incident ${incident} was reported already`);
   });
+
+  test('a report naming its system with a bidi override is refused, naming the character', async () => {
+    const refused = await api('POST', '/api/v1/messages', {
+      to: ['cn'],
+      message: report(uuidv7(), { model: 'safe\u202Eledom-live' }),
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.code).toBe('E_MALFORMED');
+    expect(refused.body.error.message).toMatch(
+      /^message report\.system\.model has U\+202E RIGHT-TO-LEFT OVERRIDE/,
+    );
+  });
 });

@@ -41,7 +41,7 @@ const NewToken = Type.Object(
     scopes: Type.Optional(
       Type.Array(OneOf(SCOPES), { minItems: 1, maxItems: 3, uniqueItems: true }),
     ),
-    label: Type.Optional(Written(100)),
+    label: Type.Optional(Written(100, 1, 'name')),
     expiresAt: Type.Optional(Instant),
   },
   strict,

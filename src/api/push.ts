@@ -24,7 +24,7 @@ const Subscribe = Type.Object(
     expirationTime: Type.Optional(Type.Union([Type.Null(), Type.Number()])),
     keys: Type.Object({ p256dh: B64url(100), auth: B64url(40) }, strict),
     lang: Type.Union([Type.Literal('en'), Type.Literal('zh')]),
-    label: Type.Optional(Written(100)),
+    label: Type.Optional(Written(100, 1, 'name')),
   },
   strict,
 );

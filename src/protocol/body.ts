@@ -12,6 +12,7 @@ import {
   Ext,
   extTooLarge,
   Hex32,
+  inputProblem,
   isBlank,
   Label,
   Lang,
@@ -315,7 +316,9 @@ export function repeatedProblem(body: Body): string | undefined {
 /**
  * Why a draft's fields say something no sender should release, or undefined: a time that names
  * no real instant (30 February, 25:61), a notice whose `until` is before its `from`, a conference
- * time already past by `now` (the peer could only decline it), or a blank conference medium. The sender's own check at release, as for
+ * time already past by `now` (the peer could only decline it), a blank conference medium, a
+ * control character in a text, or a name (a `Label`) that is blank or holds a control character
+ * or a bidi override, embedding or isolate (`inputProblem`). The sender's own check at release, as for
  * `emptyProblem`; a received body is taken as it came (docs/protocol.md is the contract).
  */
 export function writtenProblem(body: Body, now: Date): string | undefined {
@@ -347,7 +350,6 @@ export function writtenProblem(body: Body, now: Date): string | undefined {
   const texts: Array<[string, string | undefined]> = [
     ['text', body.text?.body],
     ...body.translations.map((t, i): [string, string] => [`translations/${i}`, t.body]),
-    ['conference.medium', body.conference?.medium],
   ];
   for (const [path, value] of texts) {
     // A blank text is E_EMPTY_MESSAGE (emptyProblem), said as such.
@@ -355,7 +357,31 @@ export function writtenProblem(body: Body, now: Date): string | undefined {
       value === undefined || isBlank(value) ? undefined : unseenProblem(value, 'text');
     if (problem) return `${path} ${problem}`;
   }
+  for (const [path, value] of labelsOf(body)) {
+    const problem = inputProblem(value, 'name');
+    if (problem) return `${path} ${problem}`;
+  }
   return undefined;
+}
+
+/**
+ * The short names a sender writes into a body (a `Label` on the wire: the system's developer and
+ * model, the harm's scale and places, a conference's medium, the author's name), by their paths:
+ * each is one line shown in lists, so it is checked as a name.
+ */
+function labelsOf(body: Body): Array<[string, string]> {
+  const { system, harm } = body.report ?? {};
+  const labels: Array<[string, string | undefined]> = [
+    ['report.system.developer', system?.developer],
+    ['report.system.model', system?.model],
+    ['report.system.version', system?.version],
+    ['report.system.deployment', system?.deployment],
+    ['report.harm.scale', harm?.scale],
+    ...(harm?.geography ?? []).map((g, i): [string, string] => [`report.harm.geography/${i}`, g]),
+    ['conference.medium', body.conference?.medium],
+    ['author.person', body.author.person],
+  ];
+  return labels.filter((l): l is [string, string] => l[1] !== undefined);
 }
 
 /** Why a conference time cannot be proposed at `now` (it is past), or undefined. */
