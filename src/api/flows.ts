@@ -367,11 +367,18 @@ export const flowRoutes = routes(
       async (request, reply) => {
         const { party, id } = request.params;
         const input = request.body;
+        // As for an ack or a presence answer: one answers a peer, named by the peer's party.
+        if (party === config.party) throw notReceived(config.party, party, id, 'answer');
         const by = await staffing(roster, request, input.desk, 'write as');
         const result = await lock.run(async () => {
           const call = (await listConferences(READ)).find((c) => c.party === party && c.id === id);
           if (!call)
             throw new ProtocolError('E_NOT_FOUND', `there is no conference ${id} with "${party}"`);
+          if (!call.entries.some((e) => e.party !== config.party))
+            throw new ProtocolError(
+              'E_CONFLICT',
+              `the conference ${id} is this node's own request and "${party}" has sent nothing in it yet: there is nothing of theirs to answer`,
+            );
           if (call.state === 'declined')
             throw new ProtocolError(
               'E_CONFLICT',
@@ -455,7 +462,9 @@ export const flowRoutes = routes(
                     unacknowledged.push(f.id);
                   },
                 );
-          return { submitted, cites, seen, unacknowledged };
+          // A decline once a call is agreed cancels that call: the answer says so.
+          const cancelled = input.action === 'decline' && call.agreed ? call.agreed : null;
+          return { submitted, cites, seen, unacknowledged, cancelled };
         });
         await trail.record({
           ...actorOf(request),
@@ -470,6 +479,7 @@ export const flowRoutes = routes(
           cites: result.cites,
           acknowledged: result.seen,
           unacknowledged: result.unacknowledged,
+          cancelled: result.cancelled ? { at: result.cancelled.at } : null,
         });
       },
     );

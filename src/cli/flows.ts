@@ -255,6 +255,22 @@ export function registerFlows(program: Command): void {
         },
       );
       if (o.json) return json(sent);
-      console.log(`${action}: ${(sent as { id?: string }).id ?? 'held for approval'}`);
+      const s = sent as {
+        state: string;
+        id?: string;
+        draft?: string;
+        cancelled: { at: string } | null;
+      };
+      // A decline once the call is agreed cancels it: said as such, not as a decline.
+      const done = s.cancelled
+        ? `cancelled the call agreed for ${s.cancelled.at}`
+        : action === 'propose'
+          ? `proposed ${o.at}`
+          : action === 'accept'
+            ? 'accepted'
+            : 'declined';
+      console.log(
+        s.state === 'released' ? `${done}: ${s.id}` : `held for approval: draft ${s.draft}`,
+      );
     });
 }

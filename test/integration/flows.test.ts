@@ -294,6 +294,21 @@ describe.each(['sqlite', 'postgres'] as const)('presence and conference flows on
       action: 'accept',
     });
     expect([own.status, own.body.error.code]).toEqual([409, 'E_CONFLICT']);
+    // Nor answer its own request in any way while Beijing has said nothing in it.
+    for (const answer of [{ action: 'decline' }, { action: 'propose', at: T3 }]) {
+      const self = await api('us', 'POST', `/api/v1/conferences/cn/${id}/answer`, {
+        desk: 'ops',
+        ...answer,
+      });
+      expect([self.status, self.body.error]).toEqual([
+        409,
+        {
+          code: 'E_CONFLICT',
+          message: `the conference ${id} is this node's own request and "cn" has sent nothing in it yet: there is nothing of theirs to answer`,
+        },
+      ]);
+    }
+    expect((await conference('us', id))?.entries).toHaveLength(2);
 
     // Beijing's principal proposes another time; Washington accepts it.
     const countered = await api(
@@ -398,6 +413,17 @@ describe.each(['sqlite', 'postgres'] as const)('presence and conference flows on
     expect(agreed).toBe(true);
     const here = await hotlineOk(['conference', '--data', pair.us.dir]);
     expect(here.stdout).toContain(`agreed: ${at}, 20 min, phone; joining us/ops, cn/ops`);
+    // Declining the agreed call cancels it, and the CLI says so.
+    const cancelled = await hotlineOk([
+      'conference',
+      'answer',
+      'cn',
+      id,
+      'decline',
+      '--data',
+      pair.us.dir,
+    ]);
+    expect(cancelled.stdout).toMatch(new RegExp(`^cancelled the call agreed for ${at}: \\S+\n$`));
   });
   test('accepting among several times takes the one named; a call agreed is not accepted again', async () => {
     const [T1, T2] = [iso(now + 6 * 3_600_000), iso(now + 7 * 3_600_000)];
@@ -451,6 +477,7 @@ describe.each(['sqlite', 'postgres'] as const)('presence and conference flows on
     for (const [args, act] of [
       [['ack', 'us', call?.id as string], 'acknowledge'],
       [['presence', 'answer', 'us', call?.id as string, 'present'], 'answer'],
+      [['conference', 'answer', 'us', call?.id as string, 'decline'], 'answer'],
     ] as const) {
       const r = await hotline([...args, '--data', pair.us.dir]);
       expect(r.code).toBe(1);
