@@ -185,6 +185,39 @@ describe('time options of commands that work on files', () => {
     }
   });
 
+  it('a second review of a text reviewed already is refused, naming the first; an edited text is reviewed again', async () => {
+    const file = join(root, 'vocabulary-twice.json');
+    writeFileSync(file, readFileSync(DEFAULT_VOCABULARY_FILE));
+    const review = (by: string, at: string) =>
+      hotline(
+        ['vocabulary', 'review', '--file', file, '--code', 'severity.severe'].concat([
+          '--lang',
+          'zh',
+          '--by',
+          by,
+          '--at',
+          at,
+        ]),
+      );
+    expect((await review('cn/linguist-1', '2026-11-20')).code).toBe(0);
+    const reviewed = readFileSync(file, 'utf8');
+    const second = await review('cn/linguist-2', '2026-11-21');
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain(
+      '"severity.severe" in "zh" was reviewed by cn/linguist-1 on 2026-11-20, and its text has not changed since: that review stands, and a second would erase it',
+    );
+    expect(readFileSync(file, 'utf8')).toBe(reviewed);
+    // Once the text is edited the first review is outdated, and a new one replaces it.
+    const doc = JSON.parse(reviewed) as {
+      entries: Array<{ code: string; text: Record<string, string> }>;
+    };
+    const entry = doc.entries.find((e) => e.code === 'severity.severe');
+    if (entry) entry.text.zh = '重大';
+    writeFileSync(file, JSON.stringify(doc));
+    expect((await review('cn/linguist-2', '2026-11-21')).code).toBe(0);
+    expect(readFileSync(file, 'utf8')).toContain('"by": "cn/linguist-2"');
+  });
+
   it('init with a party name of spaces or a control character is refused, and makes nothing', async () => {
     const dir = join(root, 'blank-names');
     for (const [names, said] of [

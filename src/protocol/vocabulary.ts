@@ -274,7 +274,11 @@ export function loadVocabulary(file: string = DEFAULT_VOCABULARY_FILE): Vocabula
   return readVocabulary(file);
 }
 
-/** Adds (or replaces) the review of one language of one entry; returns the new document. */
+/**
+ * Adds the review of one language of one entry; returns the new document. The file keeps one
+ * review per language, so a review of a text reviewed already and unchanged since is refused,
+ * naming who reviewed it and when (it would erase that record); an outdated one is replaced.
+ */
 export function withReview(
   document: VocabularyDocument,
   code: string,
@@ -289,7 +293,13 @@ export function withReview(
     throw new VocabularyError('review', [`language "${lang}" is not declared`]);
   const reviewer = inputProblem(by, 'name');
   if (reviewer) throw new VocabularyError('review', [`the reviewer ${reviewer}`]);
-  entry.reviews[lang] = { by, at, digest: reviewDigest(entry, lang) };
+  const digest = reviewDigest(entry, lang);
+  const earlier = entry.reviews[lang];
+  if (earlier?.digest === digest)
+    throw new VocabularyError('review', [
+      `"${code}" in "${lang}" was reviewed by ${earlier.by} on ${earlier.at}, and its text has not changed since: that review stands, and a second would erase it`,
+    ]);
+  entry.reviews[lang] = { by, at, digest };
   return next;
 }
 
