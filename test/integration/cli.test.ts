@@ -182,6 +182,33 @@ describe('the hotline CLI, end to end', () => {
     }
   }, 60_000);
 
+  test('init refuses two paths of its card that reach the same URL, naming them', async () => {
+    const dir = join(root, 'same-path');
+    const args = ['init', '--data', dir, '--party', 'uk', '--name-en', 'London'];
+    for (const [more, line] of [
+      [
+        [
+          '--endpoint',
+          'https://hotline.uk.example:7100',
+          '--relay',
+          `https://HOTLINE.uk.example:7100/#spki=${'ab'.repeat(32)}`,
+        ],
+        'the endpoint https://HOTLINE.uk.example:7100/ is the same as https://hotline.uk.example:7100 (both reach https://hotline.uk.example:7100/)',
+      ],
+      [
+        ['--endpoint', 'https://hotline.uk.example', '--endpoint', 'http://hotline.uk.example:443'],
+        'the endpoint http://hotline.uk.example:443 is the same as https://hotline.uk.example (both reach https://hotline.uk.example/)',
+      ],
+    ] as const) {
+      const r = await hotline([...args, ...more]);
+      expect(r.code).toBe(1);
+      expect(oneLine(r.stderr)).toBe(
+        `hotline: E_BAD_CARD: ${line}: each path of the card needs its own URL; give it once`,
+      );
+      expect(existsSync(dir)).toBe(false);
+    }
+  }, 60_000);
+
   test('init --relay <url>#spki=<pin> lists the relay in the card and pins it in hotline.yaml', async () => {
     const pin = 'ab'.repeat(32);
     const dir = join(root, 'relayed');

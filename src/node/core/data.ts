@@ -89,6 +89,34 @@ export function userInfoProblem(text: string): string | undefined {
   return `the endpoint ${url.href} has ${what} in it (before @): the card is signed and handed to every peer, so they would be too; give the URL without them`;
 }
 
+/**
+ * Why this node's own card would list one path twice, or undefined: two of its URLs (endpoints
+ * and relays alike) that reach the same place once normalised as the sender reaches them (`http:`
+ * taken as `https:`, host case, default port, `.` segments and the `#` part ignored), so the second
+ * "path" would fail over to the first. Cards received are not held to this.
+ */
+export function repeatedPathProblem(urls: readonly string[]): string | undefined {
+  const seen = new Map<string, string>();
+  for (const given of urls) {
+    const key = pathKey(given);
+    const first = seen.get(key);
+    if (first !== undefined)
+      return `the endpoint ${given} is the same as ${first} (both reach ${key}): each path of the card needs its own URL; give it once`;
+    seen.set(key, given);
+  }
+  return undefined;
+}
+
+/** A path's URL as the sender calls it (./delivery/paths.ts): https, without the `#` part. */
+function pathKey(text: string): string {
+  const url = text.split('#')[0]?.replace(/^http:/i, 'https:') ?? text;
+  try {
+    return new URL(url).href;
+  } catch {
+    return url;
+  }
+}
+
 /** Creates keys, a signed card, the configuration and an operator token in a new folder. */
 export async function initDataDir(dir: string, options: InitOptions): Promise<SignedCard> {
   return (await initNode(dir, options)).signed;
@@ -99,13 +127,16 @@ export async function initDataDir(dir: string, options: InitOptions): Promise<Si
  * staffs the operations desk, and that admin's CLI token in `operator.token`.
  */
 export async function initNode(dir: string, options: InitOptions): Promise<InitResult> {
-  for (const url of [
+  const urls = [
     ...options.endpoints,
     ...(options.relays ?? []).map((r) => (typeof r === 'string' ? r : r.url)),
-  ]) {
+  ];
+  for (const url of urls) {
     const problem = userInfoProblem(url);
     if (problem) throw new ProtocolError('E_BAD_CARD', problem);
   }
+  const repeated = repeatedPathProblem(urls);
+  if (repeated) throw new ProtocolError('E_BAD_CARD', repeated);
   for (const [lang, name] of Object.entries(options.names)) {
     const problem = inputProblem(name, 'name');
     if (problem) throw new ProtocolError('E_BAD_CARD', `card /names/${lang} ${problem}`);
