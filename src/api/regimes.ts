@@ -8,7 +8,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import { Code, Instant, Lang, OneOf, PartyId, Slug, Text, Uuid7 } from '../protocol/common.ts';
 import { ProtocolError } from '../protocol/errors.ts';
 import { LIMITS } from '../protocol/limits.ts';
-import { notificationAttachment, writtenFieldsProblem } from '../protocol/notification.ts';
+import { notificationAttachment, sentFieldsProblem } from '../protocol/notification.ts';
 import { compareRegimes } from '../protocol/regimes.ts';
 import { PRECEDENCES, STATUSES, TLPS } from '../protocol/values.ts';
 import type { ComplianceBoard, RegimesView } from '../protocol/views.ts';
@@ -111,9 +111,13 @@ export const regimeRoutes = routes(
             'E_BAD_NOTIFICATION',
             `"${type}" is not a notification type of regimes ${regimes.version}`,
           );
-        const problem =
-          regimes.fieldsProblem(type, fields, 'request body/fields') ??
-          writtenFieldsProblem(fields, 'request body/fields');
+        const problem = sentFieldsProblem(
+          regimes,
+          type,
+          fields,
+          people.clock(),
+          'request body/fields',
+        );
         if (problem) throw new ProtocolError('E_BAD_NOTIFICATION', problem);
         await staffing(people.roster, request, desk, 'write as');
         const { text } = request.body;

@@ -68,11 +68,12 @@ export function notificationOf(body: Body): NotificationPayload | undefined {
 }
 
 /**
- * What is wrong with a body's notification before release, as a sentence; undefined when it is
- * right or the body is no regime notification. A notice whose subject is a regime type must carry
- * exactly one notification attachment of that type, with fields its schema accepts.
+ * What is wrong with a body's notification before release at `now`, as a sentence; undefined
+ * when it is right or the body is no regime notification. A notice whose subject is a regime type
+ * must carry exactly one notification attachment of that type, with fields a sender may give
+ * (`sentFieldsProblem`).
  */
-export function notificationProblem(regimes: Regimes, body: Body): string | undefined {
+export function notificationProblem(regimes: Regimes, body: Body, now: Date): string | undefined {
   const attached = body.attachments.filter((a) => a.mediaType === NOTIFICATION_MEDIA_TYPE);
   const subject = body.notice?.subject;
   const isRegime = subject !== undefined && regimes.type(subject) !== undefined;
@@ -88,9 +89,26 @@ export function notificationProblem(regimes: Regimes, body: Body): string | unde
   if (typeof payload === 'string') return `the notification attachment ${payload}`;
   if (payload.type !== subject)
     return `the notification attachment is a ${payload.type}, but the notice's subject is ${subject}`;
+  return sentFieldsProblem(regimes, subject, payload.fields, now);
+}
+
+/**
+ * Why a sender may not give these fields of the type `code` at `now`, or undefined: they break
+ * the type's schema or say something contradictory (`fieldsProblem`), a text is blank or has a
+ * control character (`writtenFieldsProblem`), or a planned date is past (`plannedProblem`).
+ * `where` names the fields in what the person wrote.
+ */
+export function sentFieldsProblem(
+  regimes: Regimes,
+  code: string,
+  fields: Record<string, unknown>,
+  now: Date,
+  where = 'the notification attachment/fields',
+): string | undefined {
   return (
-    regimes.fieldsProblem(subject, payload.fields) ??
-    writtenFieldsProblem(payload.fields, 'the notification attachment/fields')
+    regimes.fieldsProblem(code, fields, where) ??
+    writtenFieldsProblem(fields, where) ??
+    regimes.plannedProblem(code, fields, now, where)
   );
 }
 

@@ -74,11 +74,16 @@ describe('the regimes file', () => {
     delete first.name.zh;
     second.code = first.code;
     first.timing = { kind: 'before', field: 'developer', days: 30 };
+    const compute = first.fields.find((f) => f.name === 'computeFlop');
+    if (compute) compute.atLeast = 'developer';
     const problems = regimesProblems(doc);
     expect(problems).toContain('type "regime.training-run" name has no "zh" text');
     expect(problems).toContain('type "regime.training-run" appears twice');
     expect(problems).toContain(
       'type "regime.training-run" is timed by "developer", which must be a required date field',
+    );
+    expect(problems).toContain(
+      'type "regime.training-run" field "computeFlop" is at least "developer": both must be number or integer fields of the type, and not the same',
     );
     expect(() => parseRegimes(doc, 'regimes.json')).toThrow(RegimesError);
     expect(() => parseRegimes({ ...shipped(), format: 2 })).toThrow(/format/);
@@ -107,6 +112,7 @@ describe('the regimes file', () => {
 });
 
 describe('a notification', () => {
+  const NOW = new Date('2026-11-02T08:00:00.000Z');
   const fields = {
     plannedStart: '2026-12-01',
     developer: 'Lab A',
@@ -115,26 +121,59 @@ describe('a notification', () => {
   };
 
   test('is released only with its fields valid under the regime schema', () => {
-    expect(notificationProblem(regimes, notice('regime.training-run', fields))).toBeUndefined();
+    expect(
+      notificationProblem(regimes, notice('regime.training-run', fields), NOW),
+    ).toBeUndefined();
     expect(
       notificationProblem(
         regimes,
         notice('regime.training-run', { ...fields, computeFlop: 'a lot' }),
+        NOW,
       ),
     ).toMatch(/computeFlop/);
     expect(
       notificationProblem(
         regimes,
         notice('regime.training-run', { ...fields, plannedStart: '2026-02-30' }),
+        NOW,
       ),
     ).toMatch(/not a calendar date/);
     expect(
-      notificationProblem(regimes, body({ notice: { subject: 'regime.training-run' } })),
+      notificationProblem(regimes, body({ notice: { subject: 'regime.training-run' } }), NOW),
     ).toMatch(NOTIFICATION_MEDIA_TYPE);
     // A notice on another subject stays as it was.
-    expect(notificationProblem(regimes, body({ notice: { subject: 'notice.exercise' } }))).toBe(
-      undefined,
+    expect(
+      notificationProblem(regimes, body({ notice: { subject: 'notice.exercise' } }), NOW),
+    ).toBe(undefined);
+  });
+
+  test('of a training run below the threshold it states, or planned in the past, is not released', () => {
+    expect(
+      notificationProblem(
+        regimes,
+        notice('regime.training-run', { ...fields, computeFlop: 1e24 }),
+        NOW,
+      ),
+    ).toBe(
+      'the notification attachment/fields/computeFlop is 1e+24, below thresholdFlop (Agreed threshold (FLOP)), 1e+25: a regime.training-run notice is for a computeFlop at or above it; check both figures',
     );
+    expect(
+      notificationProblem(
+        regimes,
+        notice('regime.training-run', { ...fields, plannedStart: '2026-11-01' }),
+        NOW,
+      ),
+    ).toBe(
+      'the notification attachment/fields/plannedStart 2026-11-01 is in the past (it is 2026-11-02T08:00:00.000Z): a regime.training-run notice announces what is planned, notified 30 days before plannedStart; give the day to come',
+    );
+    // The day itself is still to come; a threshold met exactly is at it.
+    expect(
+      notificationProblem(
+        regimes,
+        notice('regime.training-run', { ...fields, plannedStart: '2026-11-02', computeFlop: 1e25 }),
+        NOW,
+      ),
+    ).toBeUndefined();
   });
 
   test('is shown with its labels in the reader’s language, and its problems', () => {

@@ -10,7 +10,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
-import { Code, calendarProblem, Hex32, Label, Lang, Slug, Version } from './common.ts';
+import { Code, calendarProblem, Hex32, Label, Lang, Slug, Version, whenProblem } from './common.ts';
 import { DocumentError, documentLoader, documentSchemaProblems } from './document-file.ts';
 import { sha256, toHex, utf8 } from './encoding.ts';
 import { jcs } from './jcs.ts';
@@ -55,6 +55,11 @@ const Field = Type.Object(
     /** For numbers: bounds. */
     min: Type.Optional(Type.Number()),
     max: Type.Optional(Type.Number()),
+    /**
+     * For numbers: another number field of the same notice this one may not be below (a run's
+     * compute, at least the agreed threshold the notice states).
+     */
+    atLeast: Type.Optional(Type.String({ pattern: '^[a-z][a-zA-Z0-9]{0,31}$' })),
   },
   { additionalProperties: false },
 );
@@ -201,12 +206,46 @@ export class Regimes {
     const fault = schemaFault(schema, fields, code);
     if (fault) return `${where}${fault.path} ${fault.problem}`;
     const type = this.#types.get(code) as NotificationType;
+    const values = fields as Record<string, unknown>;
     for (const field of type.fields) {
-      const value = (fields as Record<string, unknown>)[field.name];
+      const value = values[field.name];
       if (field.type === 'date' && typeof value === 'string' && !realDay(value))
         return `${where}/${field.name} is not a calendar date (${value})`;
+      const { atLeast } = field;
+      const floor = atLeast === undefined ? undefined : values[atLeast];
+      if (atLeast && typeof value === 'number' && typeof floor === 'number' && value < floor)
+        return `${where}/${field.name} is ${value}, below ${atLeast} (${this.#label(type, atLeast)}), ${floor}: a ${code} notice is for a ${field.name} at or above it; check both figures`;
     }
     return undefined;
+  }
+
+  /**
+   * The sender's check of `fields` at `now`, beside `fieldsProblem`: a type due `before` a date
+   * (a planned start) announces what is still to come, so that date may not be past (today, in
+   * UTC, is taken). A notice received is shown as it came, whenever it is read.
+   */
+  plannedProblem(
+    code: string,
+    fields: Record<string, unknown>,
+    now: Date,
+    where = 'the notification attachment/fields',
+  ): string | undefined {
+    const timing = this.#types.get(code)?.timing;
+    if (timing?.kind !== 'before') return undefined;
+    const day = fields[timing.field];
+    if (typeof day !== 'string' || !realDay(day)) return undefined;
+    return whenProblem(
+      { name: `${where}/${timing.field}`, given: day, at: `${day}T23:59:59.999Z` },
+      now,
+      'future',
+      `a ${code} notice announces what is planned, notified ${timing.days} days before ${timing.field}; give the day to come`,
+    );
+  }
+
+  /** A field's label in the first language, or its name. */
+  #label(type: NotificationType, name: string): string {
+    const field = type.fields.find((f) => f.name === name);
+    return field?.label[this.languages[0] as string] ?? name;
   }
 
   /** A type's name in `lang` (the first language when `lang` has none). */
@@ -281,6 +320,15 @@ export function regimesProblems(raw: unknown): string[] {
         problems.push(`${at} field "${field.name}" is a choice without values`);
       if (field.type !== 'choice' && field.values)
         problems.push(`${at} field "${field.name}" has values but is not a choice`);
+    }
+    for (const field of type.fields) {
+      if (field.atLeast === undefined) continue;
+      const floor = names.get(field.atLeast);
+      const numeric = (f: RegimeField | undefined) => f?.type === 'number' || f?.type === 'integer';
+      if (!numeric(field) || !numeric(floor) || field.atLeast === field.name)
+        problems.push(
+          `${at} field "${field.name}" is at least "${field.atLeast}": both must be number or integer fields of the type, and not the same`,
+        );
     }
     const timing = type.timing;
     if (timing.kind === 'before' || timing.kind === 'after') {

@@ -41,7 +41,7 @@ describe('the regimes file at the command line', () => {
       'type "regime.agent-deployment" is timed by "system", which must be a required date field',
     );
     const ok = await hotline(['regimes', 'check']);
-    expect(ok.stdout).toMatch(/^OK: regimes 2026\.1, hash [0-9a-f]{64}, 6 types/);
+    expect(ok.stdout).toMatch(/^OK: regimes 2026\.2, hash [0-9a-f]{64}, 6 types/);
     for (const command of [['notify'], ['compliance'], ['regimes', 'show']]) {
       const help = await hotline([...command, '--help']);
       expect(help.stdout).toContain(`Usage: hotline ${command.join(' ')}`);
@@ -173,6 +173,20 @@ describe.each(['sqlite', 'postgres'] as const)(
         { ...plan, plannedStart: '20/12/2026' },
         'request body/fields/plannedStart is not a date (YYYY-MM-DD, e.g. 2027-03-01)',
         '--field plannedStart is not a date (YYYY-MM-DD, e.g. 2027-03-01)',
+      ],
+      [
+        'a compute figure below the threshold it states',
+        'regime.training-run',
+        { ...plan, computeFlop: 5e25 },
+        'request body/fields/computeFlop is 5e+25, below thresholdFlop (Agreed threshold (FLOP)), 1e+26: a regime.training-run notice is for a computeFlop at or above it; check both figures',
+        '--field computeFlop is 5e+25, below thresholdFlop (Agreed threshold (FLOP)), 1e+26: a regime.training-run notice is for a computeFlop at or above it; check both figures',
+      ],
+      [
+        'a planned start already past',
+        'regime.training-run',
+        { ...plan, plannedStart: '2026-11-01' },
+        'request body/fields/plannedStart 2026-11-01 is in the past (it is 2026-11-02T08:00:00.000Z): a regime.training-run notice announces what is planned, notified 30 days before plannedStart; give the day to come',
+        '--field plannedStart 2026-11-01 is in the past (it is 2026-11-02T08:00:00.000Z): a regime.training-run notice announces what is planned, notified 30 days before plannedStart; give the day to come',
       ],
       [
         'a text field of only spaces',

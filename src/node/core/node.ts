@@ -219,7 +219,8 @@ export class Node {
         'E_UNKNOWN_CODE',
         `"${unknown}" is not a code of this node's vocabulary (${vocabulary.version}; hotline vocabulary show lists them)`,
       );
-    const notificationError = this.#parts.regimes && notificationProblem(this.#parts.regimes, body);
+    const notificationError =
+      this.#parts.regimes && notificationProblem(this.#parts.regimes, body, this.#parts.clock());
     if (notificationError) throw new ProtocolError('E_BAD_NOTIFICATION', notificationError);
     const citeError = citesProblem(body.ext);
     if (citeError) throw new ProtocolError('E_BAD_ATTACHMENT', citeError);
