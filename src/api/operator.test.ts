@@ -153,6 +153,24 @@ describe('what a message refers to must be here', () => {
     );
   });
 
+  test('a state change following a message its incident does not have is refused', async () => {
+    const incident = uuidv7();
+    await api('POST', '/api/v1/messages', { to: ['cn'], message: report(incident) });
+    const elsewhere = await api('POST', '/api/v1/messages', { to: ['cn'], message: draft() });
+    const change = await api('POST', '/api/v1/messages', {
+      to: ['cn'],
+      message: draft({
+        type: 'state',
+        incident,
+        state: { to: 'investigating', previous: elsewhere.body.id, request: false },
+      }),
+    });
+    expect(change.status).toBe(404);
+    expect(change.body.error.message).toBe(
+      `there is no message ${elsewhere.body.id} in incident ${incident} for this state change to follow (state.previous)`,
+    );
+  });
+
   test("a report under a message's id, or a reported incident's, is refused", async () => {
     const sent = await api('POST', '/api/v1/messages', { to: ['cn'], message: draft() });
     const reuse = await api('POST', '/api/v1/messages', {

@@ -590,6 +590,23 @@ describe('the hotline CLI, end to end', () => {
     expect(await beijingInbox()).toBe(before);
   }, 60_000);
 
+  test('send --in-reply-to a message this node never sent or received is refused, naming it', async () => {
+    const before = await beijingInbox();
+    const nowhere = uuidv7();
+    const r = await hotline(
+      ['send', '--data', us.dir, '--to', 'cn', '--type', 'reply', '--text', 'Yes.'].concat([
+        '--in-reply-to',
+        nowhere,
+      ]),
+    );
+    expect(r.code).toBe(1);
+    expect(oneLine(r.stderr)).toBe(
+      `hotline: E_NOT_FOUND: there is no message ${nowhere} sent or received here for this one to answer (inReplyTo): check the id in the inbox or outbox`,
+    );
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await beijingInbox()).toBe(before);
+  }, 60_000);
+
   test('an unknown command, even with --help, exits non-zero with one line naming it', async () => {
     for (const [args, words, help] of [
       [['nosuch', '--help'], 'nosuch', 'hotline'],

@@ -111,7 +111,8 @@ export class Approvals {
    * What a draft refers to must be here, so the peer is never sent a pointer to nothing: the
    * message it answers (`inReplyTo`) is one this node sent or received, and the incident it is
    * about is one this node knows, unless it reports a new one, whose id then may not be a
-   * message's or another incident's. A wrong act on a known incident is `incidentActProblem`'s.
+   * message's or another incident's; a state change follows a message of its incident. A wrong
+   * act on a known incident is `incidentActProblem`'s.
    */
   async #references(message: Draft): Promise<void> {
     const { store, config } = this.#parts;
@@ -126,6 +127,12 @@ export class Approvals {
     const known = await loadIncident(store, config.party, incident);
     const problem = incidentActProblem(known?.view, message);
     if (problem) throw new ProtocolError('E_CONFLICT', problem);
+    const previous = message.state?.previous;
+    if (known && previous && !known.messages.some((m) => m.id === previous))
+      throw new ProtocolError(
+        'E_NOT_FOUND',
+        `there is no message ${previous} in incident ${incident} for this state change to follow (state.previous)`,
+      );
     if (known) return;
     if (message.type !== 'incident.report')
       throw new ProtocolError(
