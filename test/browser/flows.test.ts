@@ -164,6 +164,11 @@ test('a conference accepted after a counter-proposal shows the same agreed time 
   await form.getByRole('button', { name: 'Request' }).click();
   await form.getByText('Conference request sent.').waitFor();
   const id = await newest(w.page, 'conference');
+  // Washington has nothing of Beijing's to answer yet: no answer is offered on its own request.
+  const mine = w.page.getByTestId(`conference-${id}`);
+  await mine.waitFor();
+  expect(await mine.getByTestId('decline').count()).toBe(0);
+  expect(await mine.getByTestId('propose').count()).toBe(0);
 
   // Beijing sees both times and proposes a third.
   const there = b.page.getByTestId(`conference-${id}`);

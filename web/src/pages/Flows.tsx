@@ -551,7 +551,8 @@ function ConferenceCard({
           </li>
         ))}
       </ol>
-      {c.state !== 'declined' && (
+      {/* One answers what the other party sent: nothing to answer in a request of ours alone. */}
+      {c.state !== 'declined' && c.entries.some((e) => e.party !== own) && (
         <form
           className="inline-form"
           onSubmit={(e) => {
