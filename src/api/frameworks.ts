@@ -9,6 +9,7 @@ import { loadIncident } from '../node/incidents/incidents.ts';
 import { Lang, OneOf, Uuid7 } from '../protocol/common.ts';
 import { ProtocolError } from '../protocol/errors.ts';
 import { exportIncident, FRAMEWORKS } from '../protocol/frameworks.ts';
+import { vocabularyLanguage } from './query.ts';
 import { routes } from './services.ts';
 
 const Params = Type.Object({ incident: Uuid7 }, { additionalProperties: false });
@@ -28,7 +29,8 @@ export const frameworkRoutes = routes(
       { schema: { params: Params, querystring: Query, tags: ['incidents'] } },
       async (request, reply) => {
         const { incident } = request.params;
-        const { format, lang = 'en' } = request.query;
+        const { format } = request.query;
+        const lang = vocabularyLanguage(request.query.lang, language.vocabulary);
         const found = await loadIncident(store, config.party, incident);
         if (!found) throw new ProtocolError('E_NOT_FOUND', `there is no incident ${incident}`);
         const seen = new Set<string>();

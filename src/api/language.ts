@@ -11,6 +11,7 @@ import { Lang, OneOf, PartyId, Slug, Uuid7, Written } from '../protocol/common.t
 import { LIMITS } from '../protocol/limits.ts';
 import type { VocabularyView } from '../protocol/views.ts';
 import { principalOf, staffing } from './access.ts';
+import { vocabularyLanguage } from './query.ts';
 import { routes } from './services.ts';
 
 const MessageParams = Type.Object({ party: PartyId, id: Uuid7 }, { additionalProperties: false });
@@ -70,8 +71,8 @@ export const languageRoutes = routes(
       '/api/v1/vocabulary',
       { schema: { querystring: LangQuery, tags: ['language'] } },
       async (request): Promise<VocabularyView> => {
-        const lang = request.query.lang ?? 'en';
         const v = language.vocabulary;
+        const lang = vocabularyLanguage(request.query.lang, v);
         return {
           version: v.version,
           hash: v.hash,
@@ -88,7 +89,8 @@ export const languageRoutes = routes(
       { schema: { params: MessageParams, querystring: LangQuery, tags: ['language'] } },
       async (request) => {
         const { party, id } = request.params;
-        return language.view(party, id, request.query.lang ?? 'en');
+        const lang = vocabularyLanguage(request.query.lang, language.vocabulary);
+        return language.view(party, id, lang);
       },
     );
 
@@ -97,7 +99,8 @@ export const languageRoutes = routes(
       { schema: { params: MessageParams, querystring: LangQuery, tags: ['language'] } },
       async (request) => {
         const { party, id } = request.params;
-        return language.translations(party, id, request.query.lang ?? 'en');
+        const lang = vocabularyLanguage(request.query.lang, language.vocabulary);
+        return language.translations(party, id, lang);
       },
     );
 

@@ -14,9 +14,11 @@ import { PRECEDENCES, STATUSES, TLPS } from '../protocol/values.ts';
 import type { ComplianceBoard, RegimesView } from '../protocol/views.ts';
 import { staffing } from './access.ts';
 import { answerOf, BreakGlassRequest, breakGlassOf, deciderOf } from './approvals.ts';
+import { readerLanguage } from './query.ts';
 import { routes } from './services.ts';
 
 const LangQuery = Type.Object({ lang: Type.Optional(Lang) }, { additionalProperties: false });
+const REGIMES = 'this node’s regimes file';
 
 const BoardQuery = Type.Object(
   { lang: Type.Optional(Lang), at: Type.Optional(Instant) },
@@ -52,7 +54,7 @@ export const regimeRoutes = routes(
       '/api/v1/regimes',
       { schema: { querystring: LangQuery, tags: ['regimes'] } },
       async (request): Promise<RegimesView> => {
-        const lang = request.query.lang ?? 'en';
+        const lang = readerLanguage(request.query.lang, regimes.languages, REGIMES);
         const pick = (map: Record<string, string>) => map[lang] ?? map.en ?? '';
         return {
           version: regimes.version,
@@ -90,7 +92,7 @@ export const regimeRoutes = routes(
       '/api/v1/compliance',
       { schema: { querystring: BoardQuery, tags: ['regimes'] } },
       async (request): Promise<ComplianceBoard> => {
-        const lang = request.query.lang ?? 'en';
+        const lang = readerLanguage(request.query.lang, regimes.languages, REGIMES);
         const table = await compliance.table(
           request.query.at ? new Date(request.query.at) : undefined,
         );

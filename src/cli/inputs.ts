@@ -7,7 +7,7 @@ import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { CONFIG_FILE, paths } from '../node/core/paths.ts';
-import { calendarFault, rangeProblem, whenProblem } from '../protocol/common.ts';
+import { calendarFault, offeredLang, rangeProblem, whenProblem } from '../protocol/common.ts';
 import { CliError } from './client.ts';
 
 /** A day, then optionally a time of day (`T` or a space), then optionally its zone. */
@@ -378,7 +378,7 @@ export function canonicalLang(tag: string): string {
  * languages it has, rather than a silent fall back to the first of them.
  */
 export function offeredLanguage(lang: string, languages: readonly string[], what: string): string {
-  const shown = [lang, lang.split('-')[0] as string].find((l) => languages.includes(l));
+  const shown = offeredLang(lang, languages);
   if (shown) return shown;
   throw new CliError(
     `--lang ${lang}: ${what} has no text in that language; give one of ${languages.join(', ')}`,

@@ -269,6 +269,14 @@ export const Lang = Type.String({
   description: 'a language tag (e.g. en, zh, zh-Hans)',
 });
 
+/**
+ * The language of `languages` to show a reader who asked for `lang`: itself, or its base
+ * (`zh-Hans` → `zh`); undefined when neither is offered.
+ */
+export function offeredLang(lang: string, languages: readonly string[]): string | undefined {
+  return [lang, lang.split('-')[0] as string].find((l) => languages.includes(l));
+}
+
 /** A vocabulary code: `category.autonomous-unpredictable`, `action.confirm-receipt`. */
 export const Code = Type.String({
   pattern: '^[a-z0-9]+([.-][a-z0-9]+)*$',

@@ -13,7 +13,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { type Static, Type } from '@sinclair/typebox';
-import { Code, Hex32, inputProblem, Label, Lang, Version } from './common.ts';
+import { Code, Hex32, inputProblem, Label, Lang, offeredLang, Version } from './common.ts';
 import { DocumentError, documentLoader, documentSchemaProblems } from './document-file.ts';
 import { sha256, toHex, utf8 } from './encoding.ts';
 import { jcs } from './jcs.ts';
@@ -134,9 +134,7 @@ export class Vocabulary {
 
   /** The language to show for `lang`: itself when declared, else the first declared language. */
   languageFor(lang: string): string {
-    if (this.languages.includes(lang)) return lang;
-    const base = lang.split('-')[0] as string;
-    return this.languages.includes(base) ? base : (this.languages[0] as string);
+    return offeredLang(lang, this.languages) ?? (this.languages[0] as string);
   }
 
   /** A reader-facing notice in `lang`, with `{name}` placeholders filled. */
