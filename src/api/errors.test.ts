@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import Database from 'better-sqlite3';
 import Fastify from 'fastify';
+import pg from 'pg';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { type OneNode, openNode } from '../../test/support/node.ts';
@@ -8,6 +9,7 @@ import { draft } from '../../test/support/pair.ts';
 import { readToken } from '../node/core/data.ts';
 import { FencedError } from '../node/core/leadership.ts';
 import { Lang, PartyId, Uuid7 } from '../protocol/common.ts';
+import { isStoreFailure } from '../store/damage.ts';
 import { installErrorHandler } from './errors.ts';
 import { QueryCount } from './query.ts';
 import { listenerApp } from './server.ts';
@@ -57,6 +59,36 @@ test('the store failing under an operator request is 503 E_STORE, as a probe or 
     vi.restoreAllMocks();
     await node.close();
   }
+});
+
+test('a request in flight when the store closes (the node stopping) is 503 E_STORE, not a 500', async () => {
+  const node = await openNode();
+  try {
+    const auth = { authorization: `Bearer ${readToken(node.dir)}` };
+    await node.operator.inject({ method: 'GET', url: '/api/v1/inbox', headers: auth });
+    await node.store.close();
+    // A statement prepared before the close (better-sqlite3) and a query built after it (Kysely).
+    for (const url of ['/api/v1/inbox', '/api/v1/status', '/api/v1/alarms']) {
+      const answer = await node.operator.inject({ method: 'GET', url, headers: auth });
+      expect([url, answer.statusCode]).toEqual([url, 503]);
+      expect(answer.json()).toEqual({
+        error: {
+          code: 'E_STORE',
+          message:
+            "this node's store is closed (the node is stopping or restarting): send it again once the node is back",
+        },
+      });
+    }
+  } finally {
+    await node.close();
+  }
+});
+
+test('a PostgreSQL pool ended under a query is the store failing', async () => {
+  const pool = new pg.Pool({ connectionString: 'postgres://127.0.0.1:9/none' });
+  await pool.end();
+  const error = await pool.query('select 1').catch((e: unknown) => e);
+  expect(isStoreFailure(error)).toBe(true);
 });
 
 test('a request breaking its schema names the field in words where its type has them, not a pattern', async () => {

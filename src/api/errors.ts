@@ -5,7 +5,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { FencedError } from '../node/core/leadership.ts';
 import { type ErrorCode, ProtocolError } from '../protocol/errors.ts';
-import { isStoreFailure } from '../store/damage.ts';
+import { isStoreClosed, isStoreFailure } from '../store/damage.ts';
 import { malformedSentence, type SchemaFailure } from './malformed.ts';
 
 export const HTTP_STATUS: Record<ErrorCode, number> = {
@@ -100,7 +100,9 @@ export function installErrorHandler(app: FastifyInstance): void {
       return reply.status(HTTP_STATUS.E_STORE).send({
         error: {
           code: 'E_STORE',
-          message: "this node's store failed under this request; the node log says why",
+          message: isStoreClosed(error)
+            ? "this node's store is closed (the node is stopping or restarting): send it again once the node is back"
+            : "this node's store failed under this request; the node log says why",
         },
       });
     }

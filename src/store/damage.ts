@@ -51,12 +51,32 @@ export function damagedError(damage: DamagedBody): ProtocolError {
 }
 
 /**
+ * What each layer throws when it is used after the store was closed under it (a request still in
+ * flight while the node stops): they carry no code, only these messages.
+ */
+const CLOSED_MESSAGES = new Set([
+  // better-sqlite3 (a TypeError), for a statement prepared before the close
+  'The database connection is not open',
+  // Kysely, for a query built after it
+  'driver has already been destroyed',
+  // pg-pool and pg
+  'Cannot use a pool after calling end on the pool',
+  'Client was closed and is not queryable',
+]);
+
+/** Whether `e` is a driver refusing a query because the store was closed. */
+export function isStoreClosed(e: unknown): boolean {
+  return e instanceof Error && CLOSED_MESSAGES.has(e.message);
+}
+
+/**
  * Whether `e` is the database failing rather than the node's logic: SQLite's errors
- * (`SQLITE_CORRUPT`, `SQLITE_IOERR`, …), PostgreSQL's server errors, or a stored JSON column that
- * no longer parses.
+ * (`SQLITE_CORRUPT`, `SQLITE_IOERR`, …), PostgreSQL's server errors, a store closed under the
+ * caller, or a stored JSON column that no longer parses.
  */
 export function isStoreError(e: unknown): boolean {
   if (!(e instanceof Error)) return false;
+  if (isStoreClosed(e)) return true;
   const code = (e as { code?: unknown }).code;
   if (e.name === 'SqliteError' || (typeof code === 'string' && code.startsWith('SQLITE_')))
     return true;
