@@ -822,9 +822,11 @@ try {
   await program.parseAsync(process.argv);
 } catch (e) {
   const error = e as Error & { code?: unknown };
-  const known = KNOWN.has(error.name) || error.code !== undefined;
+  const store = (await import('../store/damage.ts')).isStoreFailure(error);
+  const known = KNOWN.has(error.name) || error.code !== undefined || store;
   const message =
     systemErrorSentence(error) ??
+    (store ? `E_STORE: the node's store failed: ${error.message}` : undefined) ??
     (error.name === 'ProtocolError' ? `${error.code}: ${error.message}` : error.message);
   console.error(`hotline: ${known ? message : `unexpected error: ${message}`}`);
   process.exit(1);

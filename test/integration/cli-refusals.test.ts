@@ -2,7 +2,8 @@
  * Commands that refuse change nothing first: given a stopped Washington node, `hotline restore`
  * from its own database, a second in-place restore, `hotline serve` on a port another program
  * holds, and `hotline relay` on a file each say in one line what is wrong and leave the data
- * folder as it was; `hotline backup` leaves its one file and nothing beside it.
+ * folder as it was; `hotline backup` leaves its one file and nothing beside it; a database that
+ * is no longer one is `E_STORE` in one line, whatever command opened it.
  */
 import {
   existsSync,
@@ -10,7 +11,9 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  rmSync,
   symlinkSync,
+  writeFileSync,
 } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -128,4 +131,29 @@ test('relay on a file given as its data folder says so, as the node commands do'
   const r = await hotline(['relay', '--data', file, '--listen', '127.0.0.1:0']);
   expect(r.code).toBe(1);
   expect(oneLine(r.stderr)).toBe(`hotline: --data ${file} is a file, not a folder`);
+}, 60_000);
+
+test('a store that is not a database is E_STORE in one line from every command that opens it', async () => {
+  const other = mkdtempSync(join(tmpdir(), 'hotline-refusals-store-'));
+  try {
+    const damaged = await HotlineNode.init(other, WASHINGTON);
+    for (const f of ['hotline.db-wal', 'hotline.db-shm'])
+      rmSync(join(damaged.dir, f), { force: true });
+    writeFileSync(join(damaged.dir, 'hotline.db'), 'not a database\n'.repeat(512));
+    const out = join(other, 'out');
+    for (const command of [
+      ['export', '--out', out],
+      ['backup', '--out', out],
+      ['user', 'list'],
+    ]) {
+      const r = await hotline([...command, '--data', damaged.dir]);
+      expect([command[0], r.code]).toEqual([command[0], 1]);
+      expect(oneLine(r.stderr)).toBe(
+        "hotline: E_STORE: the node's store failed: file is not a database",
+      );
+      expect(existsSync(out)).toBe(false);
+    }
+  } finally {
+    removeUnlessKept(other);
+  }
 }, 60_000);
