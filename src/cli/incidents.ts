@@ -6,7 +6,7 @@ import { type Command, Option } from 'commander';
 import type { Framework } from '../protocol/frameworks.ts';
 import { INCIDENT_STATES } from '../protocol/values.ts';
 import { CliError, callNode, type OptionNames } from './client.ts';
-import { eachOnce, messageId, writeOutput } from './inputs.ts';
+import { eachOnce, messageId, printOrWrite } from './inputs.ts';
 import { checkReaderLanguage } from './language.ts';
 
 /** What an incident action's options fill in its request. */
@@ -222,14 +222,16 @@ export function registerIncidents(program: Command): void {
         );
       if (o.export) {
         const lang = await checkReaderLanguage(o.data, o.lang);
-        const exported = (await callNode(
-          o.data,
-          'GET',
-          `${path}/export?format=${q(o.export)}&lang=${q(lang)}`,
-        )) as { empty: string[] };
-        const text = `${JSON.stringify(exported, null, 2)}\n`;
-        if (o.out) writeOutput(o.out, text, { force: o.force });
-        else process.stdout.write(text);
+        const exported = await printOrWrite(
+          o,
+          async () =>
+            (await callNode(
+              o.data,
+              'GET',
+              `${path}/export?format=${q(o.export)}&lang=${q(lang)}`,
+            )) as { empty: string[] },
+          (made) => `${JSON.stringify(made, null, 2)}\n`,
+        );
         console.error(
           `Incident ${id} as ${o.export}: ${exported.empty.length} criteria empty (${exported.empty.join(', ') || 'none'}).`,
         );

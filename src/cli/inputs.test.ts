@@ -355,12 +355,12 @@ describe('a language a reader asks for', () => {
 });
 
 describe('a file --out names', () => {
-  it('is never overwritten, even when it appears after the check', () => {
+  it('is never overwritten, even when it appears after the check', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hotline-out-'));
     try {
       const file = join(dir, 'out.json');
       writeFileSync(file, 'theirs');
-      expect(() => writeOutput(file, 'ours')).toThrow(
+      await expect(writeOutput(file, {}, (write) => write('ours'))).rejects.toThrow(
         `${file} exists: refusing to overwrite it (give --force to replace it)`,
       );
       expect(readFileSync(file, 'utf8')).toBe('theirs');
@@ -369,13 +369,13 @@ describe('a file --out names', () => {
     }
   });
 
-  it('with --force, is replaced whole, with the mode asked for', () => {
+  it('with --force, is replaced whole, with the mode asked for', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hotline-out-'));
     try {
       const file = join(dir, 'token');
       writeFileSync(file, 'old');
       chmodSync(file, 0o644);
-      writeOutput(file, 'new\n', { force: true, mode: 0o600 });
+      await writeOutput(file, { force: true, mode: 0o600 }, (write) => write('new\n'));
       expect(readFileSync(file, 'utf8')).toBe('new\n');
       expect(statSync(file).mode & 0o777).toBe(0o600);
     } finally {

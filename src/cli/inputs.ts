@@ -3,9 +3,10 @@
  * folder and every file a command reads or writes before it starts. A mistake is one line naming
  * the option or path, never a schema pattern from the node or a system error half-way through.
  */
-import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
+import { writeOutFile } from '../node/core/out-file.ts';
 import { CONFIG_FILE, paths } from '../node/core/paths.ts';
 import { calendarFault, offeredLang, rangeProblem, whenProblem } from '../protocol/common.ts';
 import { CliError } from './client.ts';
@@ -275,35 +276,43 @@ function checkOutput(path: string, named: string, force: Overwrite): void {
 }
 
 /**
- * Writes what a command made to the file `--out` named: created exclusively (flag `wx`), so a file
- * that appeared since `checkFiles` is not overwritten either; with `--force`, written beside it
- * and renamed over it, so the file has `mode` even when the one replaced had another.
+ * Writes the file `--out` named with what `produce` writes (../node/core/out-file.ts): the name
+ * is claimed before `produce` runs, so nothing is made (a token issued) for a file that cannot
+ * be written, and one that appeared since `checkFiles` is not overwritten either; with `--force`,
+ * written beside it and renamed over it. `mode` is the file's from its creation on.
  */
-export function writeOutput(
+export async function writeOutput<T>(
   path: string,
-  data: string,
-  o: { force?: boolean; mode?: number } = {},
-): void {
-  const mode = o.mode ?? 0o666;
-  if (!o.force) {
-    try {
-      writeFileSync(path, data, { flag: 'wx', mode });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST')
-        throw new CliError(existsSentence(path, { offered: true, given: false }));
-      throw e;
-    }
-    return;
-  }
-  const partial = `${path}.partial`;
-  rmSync(partial, { force: true });
+  o: { force?: boolean; mode?: number },
+  produce: (write: (text: string) => void) => Promise<T> | T,
+): Promise<T> {
   try {
-    writeFileSync(partial, data, { flag: 'wx', mode });
-    renameSync(partial, path);
+    return await writeOutFile(path, { replace: o.force === true, mode: o.mode ?? 0o666 }, produce);
   } catch (e) {
-    rmSync(partial, { force: true });
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST' && !o.force)
+      throw new CliError(existsSentence(path, { offered: true, given: false }));
     throw e;
   }
+}
+
+/**
+ * What `make` answers, its `text` written to the file `--out` names (claimed before `make` runs,
+ * so nothing is asked of the node for a file that cannot be written), or to stdout without one.
+ */
+export async function printOrWrite<T>(
+  o: { out?: string; force?: boolean },
+  make: () => Promise<T>,
+  text: (made: T) => string,
+): Promise<T> {
+  if (o.out)
+    return writeOutput(o.out, o, async (write) => {
+      const made = await make();
+      write(text(made));
+      return made;
+    });
+  const made = await make();
+  process.stdout.write(text(made));
+  return made;
 }
 
 const FILE = /<\w*file>/i;

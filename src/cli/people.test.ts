@@ -3,7 +3,7 @@
  * through the running node's API with a person's own scoped token.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -73,6 +73,21 @@ describe('hotline user, desk, roster and audit', () => {
       dir,
     ]);
     expect(token.stdout).toMatch(/^Wrote token [0-9a-f]{16} \(read\) to /);
+  }, 120_000);
+
+  test('user token --out a name a link already takes is refused before a token is issued', async () => {
+    const link = join(root, 'svc.token');
+    symlinkSync(join(root, 'nowhere', 'svc.token'), link);
+    const list = async () =>
+      (await hotline(['user', 'token', 'wang', '--list', '--data', dir])).stdout;
+    const before = await list();
+    const refused = await hotline(['user', 'token', 'wang', '--out', link, '--data', dir]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toBe(
+      `hotline: ${link} exists: refusing to overwrite it (give --force to replace it)\n`,
+    );
+    expect(await list()).toBe(before);
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
   }, 120_000);
 
   test('the node anchors what was done on the folder; audit lists it and verifies it', async () => {

@@ -224,24 +224,31 @@ export function registerPeople(program: Command): void {
         return;
       }
       const days = o.expiresDays as number | undefined;
-      const issued = (await callPeople(
-        o.data,
-        'POST',
-        `/api/v1/users/${q(name)}/tokens`,
-        {
-          label: o.label,
-          ...(o.scope ? { scopes: o.scope } : {}),
-          ...(days ? { expiresAt: new Date(Date.now() + days * 86_400_000).toISOString() } : {}),
-        },
-        USER_OPTIONS,
-      )) as { token: string; info: { id: string; scopes: string[] } };
-      if (o.json) return json(issued);
-      if (o.out) {
-        writeOutput(o.out, `${issued.token}\n`, { force: o.force, mode: 0o600 });
+      const issue = async () =>
+        (await callPeople(
+          o.data,
+          'POST',
+          `/api/v1/users/${q(name)}/tokens`,
+          {
+            label: o.label,
+            ...(o.scope ? { scopes: o.scope } : {}),
+            ...(days ? { expiresAt: new Date(Date.now() + days * 86_400_000).toISOString() } : {}),
+          },
+          USER_OPTIONS,
+        )) as { token: string; info: { id: string; scopes: string[] } };
+      if (o.out && !o.json) {
+        // The file is claimed first: a token is never issued that could not then be written.
+        const issued = await writeOutput(o.out, { force: o.force, mode: 0o600 }, async (write) => {
+          const issued = await issue();
+          write(`${issued.token}\n`);
+          return issued;
+        });
         console.log(
           `Wrote token ${issued.info.id} (${issued.info.scopes.join(', ')}) to ${o.out}.`,
         );
       } else {
+        const issued = await issue();
+        if (o.json) return json(issued);
         console.log(
           `Token ${issued.info.id} for "${name}" (${issued.info.scopes.join(', ')}), shown once:`,
         );

@@ -13,7 +13,7 @@ import { parseLeaf } from '../../ledger/leaves.ts';
 import { sha256, toHex } from '../../protocol/encoding.ts';
 import { jcsBytes } from '../../protocol/jcs.ts';
 import { openNodeStoreReadOnly } from '../core/data.ts';
-import { type FileOptions, writeInPlace } from './export.ts';
+import { type OutFileOptions, writeOutFile } from '../core/out-file.ts';
 
 const PAGE = 1000;
 
@@ -77,11 +77,11 @@ export async function exportSealed(
   return summary;
 }
 
-/** Exports to a file: written beside it first, renamed into place once complete. */
+/** Exports to a file, readable by its owner alone, in place once complete (../core/out-file.ts). */
 export function exportSealedToFile(
   dataDir: string,
   file: string,
-  options: FileOptions = {},
+  options: Pick<OutFileOptions, 'replace'> = {},
 ): Promise<SealedExportSummary> {
-  return writeInPlace(file, options, (write) => exportSealed(dataDir, write));
+  return writeOutFile(file, { replace: options.replace }, (write) => exportSealed(dataDir, write));
 }

@@ -12,8 +12,6 @@
  * checkpoint of the exported tree with the log key when the store has none of that size. The tree
  * at a size never changes, so this can never contradict a checkpoint the node signs.
  */
-import { once } from 'node:events';
-import { closeSync, createWriteStream, openSync, renameSync, rmSync } from 'node:fs';
 import {
   BUNDLE_VERSION,
   type BundleRecord,
@@ -30,6 +28,7 @@ import { ProtocolError } from '../../protocol/errors.ts';
 import { RotationStore } from '../../store/rotations.ts';
 import type { Executor, Store } from '../../store/store.ts';
 import { openNodeStoreReadOnly, readNodeKeys, readOwnCard } from '../core/data.ts';
+import { type OutFileOptions, writeOutFile } from '../core/out-file.ts';
 import { isRedExportLeaf } from '../language/language.ts';
 import { LOG_ORIGIN, logNoteSigner } from './ledger.ts';
 
@@ -199,47 +198,15 @@ async function checkRedAudit(store: Store, index: number, size: number, q: Execu
     );
 }
 
-/** Exports to a file: written beside it first, renamed into place once complete. */
+/** Exports to a file, readable by its owner alone, in place once complete (../core/out-file.ts). */
 export function exportLedgerToFile(
   dataDir: string,
   file: string,
-  options: ExportOptions & FileOptions = {},
+  options: ExportOptions & Pick<OutFileOptions, 'replace'> = {},
 ): Promise<ExportSummary> {
-  return writeInPlace(file, options, (write) => exportLedger(dataDir, write, options));
-}
-
-export interface FileOptions {
-  /** Replace a file already there (`--force`); without, an existing file is never overwritten. */
-  replace?: boolean;
-}
-
-/**
- * Writes `file` through `produce`: beside it first (`.partial`, readable by its owner alone), then
- * renamed into place once complete. Unless `replace`, the name is claimed first by an exclusive
- * create, so an existing file, or one made meanwhile, is never overwritten.
- */
-export async function writeInPlace<T>(
-  file: string,
-  options: FileOptions,
-  produce: (write: (text: string) => Promise<void>) => Promise<T>,
-): Promise<T> {
-  if (!options.replace) closeSync(openSync(file, 'wx', 0o600));
-  const partial = `${file}.partial`;
-  const stream = createWriteStream(partial, { mode: 0o600 });
-  try {
-    const result = await produce(async (text) => {
-      if (!stream.write(text)) await once(stream, 'drain');
-    });
-    stream.end();
-    await once(stream, 'close');
-    renameSync(partial, file);
-    return result;
-  } catch (e) {
-    stream.destroy();
-    rmSync(partial, { force: true });
-    if (!options.replace) rmSync(file, { force: true });
-    throw e;
-  }
+  return writeOutFile(file, { replace: options.replace }, (write) =>
+    exportLedger(dataDir, write, options),
+  );
 }
 
 /**
