@@ -3,8 +3,9 @@
  * the joint vocabulary, messages as a reader in a language sees them, local translations, CAP
  * 1.2 alerts of incidents, and STIX bundles checked before they are attached (docs/language.md).
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
+import { writeOutFileSync } from '../node/core/out-file.ts';
 import { shownName } from '../protocol/attachment-name.ts';
 import type { Evaluation } from '../protocol/evaluation.ts';
 import type { LocalTranslation, MessageView } from '../protocol/views.ts';
@@ -13,10 +14,10 @@ import { CliError, callNode, type OptionNames } from './client.ts';
 import {
   canonicalLang,
   offeredLanguage,
+  printOrWrite,
   readJsonFile,
   redOptionsAlone,
   typedDay,
-  writeOutput,
 } from './inputs.ts';
 
 const dataOption = () => new Option('--data <dir>', 'the node data folder').makeOptionMandatory();
@@ -127,9 +128,7 @@ export function registerLanguage(program: Command): void {
       const v = loadVocabulary(file);
       const next = withReview(v.document, o.code, o.lang, o.by, o.at);
       parseVocabulary(next, file);
-      const partial = `${file}.partial`;
-      writeFileSync(partial, `${JSON.stringify(next, null, 2)}\n`);
-      renameSync(partial, file);
+      writeOutFileSync(file, `${JSON.stringify(next, null, 2)}\n`, { replace: true, mode: 0o666 });
       const after = parseVocabulary(next);
       console.log(`Recorded: ${o.code} (${o.lang}) reviewed by ${o.by} on ${o.at}.`);
       console.log(
@@ -148,9 +147,11 @@ export function registerLanguage(program: Command): void {
         vocabularyOf(o),
         import('../protocol/vocabulary-doc.ts'),
       ]);
-      const text = vocabularyMarkdown(loadVocabulary(file), readChanges(file));
-      if (o.out) writeOutput(o.out, text, { force: o.force });
-      else process.stdout.write(text);
+      await printOrWrite(
+        o,
+        async () => vocabularyMarkdown(loadVocabulary(file), readChanges(file)),
+        (text) => text,
+      );
     });
 
   program
@@ -247,21 +248,21 @@ export function registerLanguage(program: Command): void {
       redOptionsAlone(o);
       if (o.includeRed && !o.reason)
         throw new CliError('--include-red needs --reason: forcing TLP:RED out is recorded');
-      const result = (await callNode(
-        o.data,
-        'POST',
-        `/api/v1/incidents/${enc(incident)}/cap`,
-        o.includeRed
-          ? { includeRed: { ...(o.desk ? { desk: o.desk } : {}), reason: o.reason } }
-          : {},
-        {
-          'params/incident': '<incident>',
-          'body/includeRed/desk': '--desk',
-          'body/includeRed/reason': '--reason',
-        },
-      )) as { xml: string; messages: number; excludedRed: number; auditLeaf?: number };
-      if (o.out) writeOutput(o.out, result.xml, { force: o.force });
-      else process.stdout.write(result.xml);
+      const alert = async () =>
+        (await callNode(
+          o.data,
+          'POST',
+          `/api/v1/incidents/${enc(incident)}/cap`,
+          o.includeRed
+            ? { includeRed: { ...(o.desk ? { desk: o.desk } : {}), reason: o.reason } }
+            : {},
+          {
+            'params/incident': '<incident>',
+            'body/includeRed/desk': '--desk',
+            'body/includeRed/reason': '--reason',
+          },
+        )) as { xml: string; messages: number; excludedRed: number; auditLeaf?: number };
+      const result = await printOrWrite(o, alert, (r) => r.xml);
       console.error(
         `CAP 1.2 alert of ${result.messages} message(s)` +
           (result.excludedRed ? `; ${result.excludedRed} TLP:RED message(s) left out` : '') +

@@ -2,7 +2,7 @@
  * The node's configuration file, `<data>/hotline.yaml`: validated, with defaults, and errors that
  * name the offending setting.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse, stringify } from 'yaml';
@@ -11,6 +11,7 @@ import { Code, Label, Lang, PartyId, Slug, Text } from '../../protocol/common.ts
 import { PRECEDENCE_DEADLINES } from '../../protocol/glossary.ts';
 import { schemaFault } from '../../protocol/validate.ts';
 import { BODY_TYPES, PRECEDENCES, STATUSES, TLPS } from '../../protocol/values.ts';
+import { writeOutFileSync } from './out-file.ts';
 import { CONFIG_FILE, paths } from './paths.ts';
 
 /** A TLS pin: hex SHA-256 of a certificate's SubjectPublicKeyInfo (as cards carry it). */
@@ -670,5 +671,5 @@ export function relayUrls(config: Pick<Config, 'relays'>): string[] {
 }
 
 export function writeConfig(dataDir: string, config: Partial<Config> & { party: string }): void {
-  writeFileSync(paths(dataDir).config, stringify(config), { mode: 0o600 });
+  writeOutFileSync(paths(dataDir).config, stringify(config), { replace: true });
 }

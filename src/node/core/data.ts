@@ -24,6 +24,7 @@ import {
   writeKeyFiles,
   writeTlsFiles,
 } from './keyfiles.ts';
+import { writeOutFileSync } from './out-file.ts';
 import { DataDirError, paths } from './paths.ts';
 import { TokenSession, tokenPin } from './pkcs11.ts';
 import { writeVapidKey } from './vapid.ts';
@@ -229,7 +230,7 @@ async function initFolder(
   try {
     const people = openPeople(store, readConfig(dir).access);
     const admin = await createFirstAdmin(people, options.admin?.name, options.admin?.password);
-    writeFileSync(paths(dir).token, `${admin.token}\n`, { mode: 0o600 });
+    writeOutFileSync(paths(dir).token, `${admin.token}\n`);
     return { signed, admin: { name: admin.name, password: admin.password } };
   } finally {
     await store.close();

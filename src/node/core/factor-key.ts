@@ -7,10 +7,11 @@
  * rotation does not change it.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fromBase64url, toBase64url } from '../../protocol/encoding.ts';
 import { KeyFileError, keyPassphrase, keysSealed, type Sealed, seal, unseal } from './keyseal.ts';
+import { writeOutFileSync } from './out-file.ts';
 
 interface FactorKeyFile {
   purpose: 'factors';
@@ -43,8 +44,7 @@ export function readFactorKey(
     const file: FactorKeyFile = phrase
       ? { purpose: 'factors', alg: 'aes-256-gcm', sealed: seal(secret, phrase, AAD) }
       : { purpose: 'factors', alg: 'aes-256-gcm', secret: toBase64url(secret) };
-    writeFileSync(path, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
-    chmodSync(path, 0o600);
+    writeOutFileSync(path, `${JSON.stringify(file, null, 2)}\n`);
     return secret;
   }
   const mode = statSync(path).mode & 0o777;

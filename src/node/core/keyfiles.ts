@@ -5,7 +5,6 @@
  */
 import { createPrivateKey } from 'node:crypto';
 import {
-  chmodSync,
   closeSync,
   existsSync,
   fstatSync,
@@ -17,7 +16,6 @@ import {
   renameSync,
   statSync,
   unlinkSync,
-  writeFileSync,
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -26,6 +24,7 @@ import { spkiPin, type TlsIdentity } from '../../crypto/tls.ts';
 import type { KeyAlg, KeyEntry, KeyPurpose } from '../../protocol/card.ts';
 import { fromBase64url, toBase64url } from '../../protocol/encoding.ts';
 import { KeyFileError, keyPassphrase, newSalt, type Sealed, seal, unseal } from './keyseal.ts';
+import { writeOutFileSync } from './out-file.ts';
 
 interface KeyFile {
   purpose: KeyPurpose;
@@ -79,8 +78,7 @@ export function writeKeyFiles(dir: string, keys: readonly PrivateKey[], passphra
   for (const key of keys) {
     const path = join(dir, keyFileName(key.entry));
     if (existsSync(path)) throw new Error(`key file ${path} already exists`);
-    writeFileSync(path, keyFileText(key, passphrase, salt), { mode: 0o600, flag: 'wx' });
-    chmodSync(path, 0o600);
+    writeOutFileSync(path, keyFileText(key, passphrase, salt));
   }
 }
 
@@ -192,9 +190,8 @@ export function writeTlsFiles(dir: string, tls: TlsIdentity, passphrase?: string
         passphrase,
       }) as string)
     : tls.key;
-  writeFileSync(join(dir, TLS_KEY), key, { mode: 0o600, flag: 'wx' });
-  chmodSync(join(dir, TLS_KEY), 0o600);
-  writeFileSync(join(dir, TLS_CERT), tls.cert, { mode: 0o644, flag: 'wx' });
+  writeOutFileSync(join(dir, TLS_KEY), key);
+  writeOutFileSync(join(dir, TLS_CERT), tls.cert, { mode: 0o644 });
 }
 
 /**
@@ -267,8 +264,7 @@ export function replaceKeyFiles(
   for (const key of keys) {
     if (key.entry.purpose === 'recovery') throw new Error('the recovery key never rotates');
     const path = join(dir, keyFileName(key.entry));
-    writeFileSync(`${path}.next`, keyFileText(key, phrase, salt), { mode: 0o600 });
-    chmodSync(`${path}.next`, 0o600);
+    writeOutFileSync(`${path}.next`, keyFileText(key, phrase, salt), { replace: true });
   }
   for (const key of keys) {
     const path = join(dir, keyFileName(key.entry));

@@ -7,10 +7,11 @@
  * first start of a node initialised before Web Push existed. Never logged, never in the card.
  */
 import { createECDH } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fromBase64url, toBase64url } from '../../protocol/encoding.ts';
 import { KeyFileError, keyPassphrase, keysSealed, type Sealed, seal, unseal } from './keyseal.ts';
+import { writeOutFileSync } from './out-file.ts';
 
 /** The VAPID key pair as RFC 8292 and the `web-push` package use it: base64url, uncompressed. */
 export interface VapidKey {
@@ -54,8 +55,7 @@ export function writeVapidKey(dir: string, passphrase?: string): VapidKey {
       }
     : { purpose: 'vapid', alg: 'p256', pub: key.publicKey, secret: key.privateKey };
   const path = join(dir, FILE);
-  writeFileSync(path, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
-  chmodSync(path, 0o600);
+  writeOutFileSync(path, `${JSON.stringify(file, null, 2)}\n`);
   return key;
 }
 
