@@ -9,7 +9,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync } from 'fastify';
-import { ApiError } from './errors.ts';
+import { ApiError, MAX_PATH_PART, PATH_PART_TOO_LONG } from './errors.ts';
 
 export const WEB_DIST = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
@@ -50,6 +50,9 @@ export const consoleRoutes: FastifyPluginAsync<{ root?: string }> = async (
     const path = request.url.split('?')[0] ?? '/';
     const lower = path.toLowerCase();
     if (RESERVED.some((r) => (r.endsWith('/') ? lower.startsWith(r) : lower === r))) {
+      // A route's path part too long for the router fell through to here: refused as a POST is.
+      if (path.split('/').some((part) => part.length > MAX_PATH_PART))
+        throw new ApiError(400, 'E_MALFORMED', PATH_PART_TOO_LONG);
       // /API/V1/STATUS or /HEALTHZ: routes are matched as written, and a prober must not get a page.
       const hint = lower !== path ? ` (routes are lowercase: ${lower})` : '';
       throw new ApiError(404, 'E_NOT_FOUND', `no route ${request.method} ${path}${hint}`);

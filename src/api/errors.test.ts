@@ -91,6 +91,43 @@ test('a PostgreSQL pool ended under a query is the store failing', async () => {
   expect(isStoreFailure(error)).toBe(true);
 });
 
+test('a malformed id in a route’s path is 400 E_MALFORMED on every route, never 404, 414 or 500', async () => {
+  const node = await openNode();
+  try {
+    const auth = { authorization: `Bearer ${readToken(node.dir)}` };
+    const routes = [
+      ['GET', '/api/v1/drafts/ID'],
+      ['GET', '/api/v1/incidents/ID/report'],
+      ['GET', '/api/v1/messages/cn/ID'],
+      ['GET', '/api/v1/desks/ID/duty'],
+      ['POST', '/api/v1/drafts/ID/approve'],
+      ['POST', '/api/v1/users/ID/disable'],
+      ['DELETE', '/api/v1/tokens/ID'],
+    ] as const;
+    const ids = {
+      'longer than its schema allows': 'a'.repeat(300),
+      'longer than the router reads': 'a'.repeat(1100),
+      'with a control character': 'ab%01cd',
+      'not percent-encoding': 'ab%zzcd',
+    };
+    for (const [method, route] of routes)
+      for (const [what, id] of Object.entries(ids)) {
+        const answer = await node.operator.inject({
+          method,
+          url: route.replace('ID', id),
+          headers: auth,
+          ...(method === 'POST' ? { payload: {} } : {}),
+        });
+        expect([method, route, what, answer.statusCode]).toEqual([method, route, what, 400]);
+        const { error } = answer.json();
+        expect(error.code).toBe('E_MALFORMED');
+        expect(error.message.length).toBeLessThan(200);
+      }
+  } finally {
+    await node.close();
+  }
+});
+
 test('a request breaking its schema names the field in words where its type has them, not a pattern', async () => {
   const app = listenerApp(pino({ level: 'silent' }));
   app.post(

@@ -2,7 +2,7 @@
  * One error shape for every HTTP answer: `{ error: { code, message } }` with a stable code
  * (docs/errors.md), turned from thrown values in one place.
  */
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { FencedError } from '../node/core/leadership.ts';
 import { type ErrorCode, ProtocolError } from '../protocol/errors.ts';
 import { isStoreClosed, isStoreFailure } from '../store/damage.ts';
@@ -73,6 +73,34 @@ export class ApiError extends Error {
     this.code = code;
     this.fields = fields;
   }
+}
+
+/**
+ * The longest part of a path the router hands to a route (Fastify's default is 100): an id
+ * longer than its schema allows is then refused by the schema, in its words, as on every route.
+ */
+export const MAX_PATH_PART = 1024;
+
+/** The refusal of a path with a part longer than `MAX_PATH_PART`. */
+export const PATH_PART_TOO_LONG = `a part of the path is longer than ${MAX_PATH_PART} characters`;
+
+/**
+ * The router's own refusals, before any route is chosen (Fastify's `frameworkErrors`): a path
+ * part longer than `MAX_PATH_PART` or not valid percent-encoding. In the one error shape, 400,
+ * rather than Fastify's default body, which echoes the whole path.
+ */
+export function answerRouterError(
+  error: FastifyError,
+  _request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  const message =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? PATH_PART_TOO_LONG
+      : error.code === 'FST_ERR_BAD_URL'
+        ? 'the path is not valid percent-encoding (each % is followed by two hex digits)'
+        : 'the path cannot be read';
+  reply.status(400).send({ error: { code: 'E_MALFORMED', message } });
 }
 
 export function installErrorHandler(app: FastifyInstance): void {

@@ -18,7 +18,7 @@ import { LIMITS } from '../protocol/limits.ts';
 import { installAccess } from './access.ts';
 import { installBoundedJson } from './bounded-json.ts';
 import { consoleRoutes } from './console.ts';
-import { installErrorHandler } from './errors.ts';
+import { answerRouterError, installErrorHandler, MAX_PATH_PART } from './errors.ts';
 import { factorRoutes } from './factors.ts';
 import { federationRoutes } from './federation.ts';
 import { healthRoutes } from './health.ts';
@@ -90,6 +90,8 @@ export function listenerApp(logger: Logger, limits: HttpLimits = DEFAULT_HTTP_LI
     loggerInstance: logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: LIMITS.requestBytes,
+    routerOptions: { maxParamLength: MAX_PATH_PART },
+    frameworkErrors: answerRouterError,
     requestTimeout: limits.requestTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     http: {
