@@ -93,6 +93,9 @@ describe('second factor, officers required by default', () => {
     const begun = await call('POST', '/api/v1/me/second-factor/totp', {}, session);
     expect(begun.body.uri).toMatch(/^otpauth:\/\/totp\/Hotline:oscar\?secret=[A-Z2-7]{32}&/);
     secret = base32Decode(begun.body.secret);
+    expect(
+      (await call('POST', '/api/v1/me/second-factor/passkey/options', {}, session)).status,
+    ).toBe(200);
     const wrong = await call(
       'POST',
       `/api/v1/me/second-factor/totp/${begun.body.id}/confirm`,
@@ -107,6 +110,25 @@ describe('second factor, officers required by default', () => {
       session,
     );
     expect(confirmed.status).toBe(200);
+    // A passkey begun without proof while oscar had no factor is not added after the app is.
+    const late = await call(
+      'POST',
+      '/api/v1/me/second-factor/passkey',
+      {
+        response: {
+          id: 'AAAA',
+          rawId: 'AAAA',
+          type: 'public-key',
+          clientExtensionResults: {},
+          response: { clientDataJSON: 'AAAA', attestationObject: 'AAAA' },
+        },
+      },
+      session,
+    );
+    expect(late.body.error).toEqual({
+      code: 'E_SECOND_FACTOR',
+      message: 'the passkey challenge has expired or was never asked: try again',
+    });
     recoveryCodes = confirmed.body.recoveryCodes;
     expect(recoveryCodes).toHaveLength(10);
     expect(new Set(recoveryCodes).size).toBe(10);
@@ -258,6 +280,81 @@ describe('second factor, officers required by default', () => {
     expect(broken.status, JSON.stringify(broken.body)).toBe(201);
     const trail = await node.people.trail.list({ action: 'factor.verify', limit: 100 });
     expect(trail.map((e) => e.detail.for)).toContain('breaking glass');
+  });
+
+  test("with a factor enrolled, a token alone changes none of the account's factors", async () => {
+    const { token } = await node.people.accounts.issueToken(dataFolderActor(), 'oscar');
+    const asOscar = async (method: string, url: string, body?: unknown) => {
+      const response = await node.operator.inject({
+        method: method as 'POST',
+        url,
+        headers: {
+          host: HOST,
+          authorization: `Bearer ${token}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
+      });
+      return { status: response.statusCode, body: JSON.parse(response.body) } as Answer;
+    };
+    const before = (await asOscar('GET', '/api/v1/me/second-factor')).body;
+    const [app] = before.factors;
+    for (const [method, url, why] of [
+      ['POST', '/api/v1/me/second-factor/recovery-codes', 'making new recovery codes'],
+      ['POST', '/api/v1/me/second-factor/totp', 'adding a second factor'],
+      ['POST', '/api/v1/me/second-factor/passkey/options', 'adding a second factor'],
+      ['DELETE', `/api/v1/me/second-factor/${app.id}`, 'removing a second factor'],
+    ] as const) {
+      const refused = await asOscar(method, url, {});
+      expect(refused.status, url).toBe(401);
+      expect(refused.body.error).toEqual({
+        code: 'E_SECOND_FACTOR',
+        message: `${why} needs your second factor`,
+      });
+    }
+    expect((await asOscar('GET', '/api/v1/me/second-factor')).body).toEqual(before);
+
+    const made = await asOscar('POST', '/api/v1/me/second-factor/recovery-codes', {
+      stepUp: { recoveryCode: recoveryCodes[5] },
+    });
+    expect(made.status, JSON.stringify(made.body)).toBe(200);
+    expect(made.body.recoveryCodes).toHaveLength(10);
+    recoveryCodes = made.body.recoveryCodes;
+  });
+
+  test('an admin with a factor resets no one else’s with a token alone', async () => {
+    await node.people.accounts.add(dataFolderActor(), {
+      name: 'ada',
+      role: 'admin',
+      password: 'ada-passphrase-1',
+    });
+    const ada = sessionOf(
+      await call('POST', '/api/v1/session', { user: 'ada', password: 'ada-passphrase-1' }),
+    );
+    const begun = await call('POST', '/api/v1/me/second-factor/totp', {}, ada);
+    const adaApp = base32Decode(begun.body.secret);
+    const confirm = `/api/v1/me/second-factor/totp/${begun.body.id}/confirm`;
+    const now = Date.now() / 1000;
+    expect((await call('POST', confirm, { code: totp(adaApp, now) }, ada)).status).toBe(200);
+    const { token } = await node.people.accounts.issueToken(dataFolderActor(), 'ada');
+    const reset = (body?: unknown) =>
+      node.operator.inject({
+        method: 'DELETE',
+        url: '/api/v1/users/oscar/second-factor',
+        headers: {
+          host: HOST,
+          authorization: `Bearer ${token}`,
+          ...(body ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(body ? { payload: JSON.stringify(body) } : {}),
+      });
+    expect(JSON.parse((await reset()).body).error).toEqual({
+      code: 'E_SECOND_FACTOR',
+      message: 'resetting the second factor of "oscar" needs your second factor',
+    });
+    const wrong = await reset({ stepUp: { totp: totp(adaApp, now) } });
+    expect(JSON.parse(wrong.body).error.code).toBe('E_SECOND_FACTOR');
+    expect(await node.people.factors.enrolled('oscar')).toBe(true);
   });
 
   test('an admin resets a lost factor: the officer must enrol again', async () => {

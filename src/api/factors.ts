@@ -68,7 +68,9 @@ export const FactorProofSchema = Type.Union([
 const Ticket = Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' });
 const SecondStep = Type.Object({ ticket: Ticket, proof: FactorProofSchema }, strict);
 const Label = Written(100, 1, 'name');
-const NewTotp = Type.Object({ label: Type.Optional(Label) }, strict);
+/** The proof of a factor the account has already, which a change to its factors needs. */
+const Proven = { stepUp: Type.Optional(FactorProofSchema) };
+const NewTotp = Type.Object({ label: Type.Optional(Label), ...Proven }, strict);
 const TotpCode = Type.Object({ code: AuthenticatorCode }, strict);
 const NewPasskey = Type.Object(
   { response: PasskeyAttestation, label: Type.Optional(Label) },
@@ -85,21 +87,31 @@ const FactorId = Type.Object(
 );
 const ByName = Type.Object({ name: UserName }, strict);
 
+const ProvenOnly = Type.Object(Proven, strict);
+
+/** A route whose body only may carry a proof is also called without one (as it was before). */
+async function bodyOrEmpty(request: FastifyRequest): Promise<void> {
+  request.body ??= {};
+}
+
 /**
  * Asks the caller for their second factor again before `why` (a step-up): a data-folder command
  * is not asked (its user holds the node's keys anyway); anyone with a factor must give it; a role
- * that must have one and has none is refused until it enrols.
+ * that must have one and has none is refused until it enrols, unless `ifEnrolled` (a change to
+ * factors: the first one is added with a password or a token alone, and an admin's reset is asked
+ * only of an admin who has one).
  */
 export async function stepUp(
   people: People,
   request: FastifyRequest,
   proof: FactorProof | undefined,
   why: string,
+  { ifEnrolled = false } = {},
 ): Promise<void> {
   const p = principalOf(request);
   if (p.via === 'data-folder') return;
   if (!(await people.factors.enrolled(p.user))) {
-    if (!people.factors.required(p.role)) return;
+    if (ifEnrolled || !people.factors.required(p.role)) return;
     throw new ApiError(
       403,
       'E_ENROL_SECOND_FACTOR',
@@ -108,6 +120,9 @@ export async function stepUp(
   }
   await people.factors.verify(actorOf(request), p.user, proof, why);
 }
+
+/** Changes to factors: proof of one the caller has, none for an account's first. */
+const IF_ENROLLED = { ifEnrolled: true };
 
 export const factorRoutes = routes('factor-routes', ['people'], async (app) => {
   const { accounts, factors } = app.people;
@@ -134,8 +149,11 @@ export const factorRoutes = routes('factor-routes', ['people'], async (app) => {
 
   app.post(
     '/api/v1/me/second-factor/totp',
-    { schema: { body: Type.Optional(NewTotp), tags: ['people'] } },
-    async (request) => factors.beginTotp(principalOf(request).user, request.body?.label),
+    { schema: { body: NewTotp, tags: ['people'] }, preValidation: bodyOrEmpty },
+    async (request) => {
+      await stepUp(app.people, request, request.body.stepUp, 'adding a second factor', IF_ENROLLED);
+      return factors.beginTotp(principalOf(request).user, request.body.label);
+    },
   );
 
   app.post(
@@ -152,9 +170,14 @@ export const factorRoutes = routes('factor-routes', ['people'], async (app) => {
 
   app.post(
     '/api/v1/me/second-factor/passkey/options',
-    { schema: { tags: ['people'] } },
-    async (request) =>
-      factors.passkeyRegistration(principalOf(request).user, factors.rpId(request.headers.host)),
+    { schema: { body: ProvenOnly, tags: ['people'] }, preValidation: bodyOrEmpty },
+    async (request) => {
+      await stepUp(app.people, request, request.body.stepUp, 'adding a second factor', IF_ENROLLED);
+      return factors.passkeyRegistration(
+        principalOf(request).user,
+        factors.rpId(request.headers.host),
+      );
+    },
   );
 
   app.post(
@@ -171,18 +194,43 @@ export const factorRoutes = routes('factor-routes', ['people'], async (app) => {
 
   app.post(
     '/api/v1/me/second-factor/recovery-codes',
-    { schema: { body: Type.Optional(Type.Object({}, strict)), tags: ['people'] } },
-    async (request) => ({
-      recoveryCodes: await factors.newRecoveryCodes(actorOf(request), principalOf(request).user),
-    }),
+    { schema: { body: ProvenOnly, tags: ['people'] }, preValidation: bodyOrEmpty },
+    async (request) => {
+      await stepUp(
+        app.people,
+        request,
+        request.body.stepUp,
+        'making new recovery codes',
+        IF_ENROLLED,
+      );
+      return {
+        recoveryCodes: await factors.newRecoveryCodes(actorOf(request), principalOf(request).user),
+      };
+    },
   );
 
   app.delete(
     '/api/v1/me/second-factor/:id',
-    { schema: { params: FactorId, tags: ['people'] } },
-    async (request) => ({
-      removed: await factors.remove(actorOf(request), principalOf(request).user, request.params.id),
-    }),
+    {
+      schema: { params: FactorId, body: ProvenOnly, tags: ['people'] },
+      preValidation: bodyOrEmpty,
+    },
+    async (request) => {
+      await stepUp(
+        app.people,
+        request,
+        request.body.stepUp,
+        'removing a second factor',
+        IF_ENROLLED,
+      );
+      return {
+        removed: await factors.remove(
+          actorOf(request),
+          principalOf(request).user,
+          request.params.id,
+        ),
+      };
+    },
   );
 
   /** A passkey challenge for a step-up (the approve and break-glass requests carry the answer). */
@@ -196,10 +244,17 @@ export const factorRoutes = routes('factor-routes', ['people'], async (app) => {
 
   app.delete(
     '/api/v1/users/:name/second-factor',
-    { schema: { params: ByName, tags: ['people'] } },
+    { schema: { params: ByName, body: ProvenOnly, tags: ['people'] }, preValidation: bodyOrEmpty },
     async (request) => {
       const { name } = request.params;
       await accounts.get(name);
+      await stepUp(
+        app.people,
+        request,
+        request.body.stepUp,
+        `resetting the second factor of "${name}"`,
+        IF_ENROLLED,
+      );
       return { removed: await factors.remove(actorOf(request), name) };
     },
   );

@@ -2,7 +2,8 @@
  * A passkey in Chromium, with the DevTools protocol's virtual authenticator standing in for the
  * officer's security key: with the default policy an officer signing in with a password alone
  * may only enrol; enrols a passkey and gets recovery codes; signs in again with password and
- * passkey; and approving a held flash report asks for the passkey again (step-up).
+ * passkey; approving a held flash report asks for the passkey again (step-up), and so does
+ * making new recovery codes once one is enrolled.
  */
 import type { Browser, CDPSession, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -112,6 +113,17 @@ describe('a passkey in the console', () => {
     await expect.poll(async () => (await us.approvals.get(submitted.draft)).state).toBe('released');
     expect(await verifications('oscar')).toContainEqual(
       expect.objectContaining({ kind: 'passkey', for: 'approving a flash message', outcome: 'ok' }),
+    );
+  });
+
+  test('making new recovery codes asks for the passkey, not the session alone', async () => {
+    await page.goto(`${base}/security`);
+    await page.getByRole('button', { name: 'Make new recovery codes' }).click();
+    const codes = page.getByTestId('recovery-codes').locator('li');
+    await codes.first().waitFor();
+    expect(await codes.count()).toBe(10);
+    expect(await verifications('oscar')).toContainEqual(
+      expect.objectContaining({ kind: 'passkey', for: 'making new recovery codes', outcome: 'ok' }),
     );
   });
 });

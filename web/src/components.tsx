@@ -1,4 +1,4 @@
-/** Small pieces the pages share: times, codes, banners of status and TLP. */
+/** Small pieces the pages share: times, codes, banners of status and TLP, the step-up field. */
 import { useTranslation } from 'react-i18next';
 import type { Body } from '../../src/protocol/body.ts';
 import type { Status, Tlp } from '../../src/protocol/values.ts';
@@ -98,4 +98,32 @@ export function PartyName({ party }: { party: string }) {
   if (party === status?.party) return <>{status.names[lang] ?? party}</>;
   const peer = status?.peers.find((p) => p.party === party);
   return <>{peer?.names[lang] ?? party}</>;
+}
+
+/**
+ * The second factor for a step-up: a typed code, or empty for the passkey. `label` says what it is
+ * asked for (a decision, by default).
+ */
+export function StepUpField({
+  value,
+  onChange,
+  label,
+}: {
+  value: string;
+  onChange: (v: string) => void;
+  label?: string;
+}) {
+  const { t } = useTranslation();
+  return (
+    <label>
+      {label ?? t('sf.stepUp')}
+      <input
+        name="step-up"
+        autoComplete="one-time-code"
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+        maxLength={40}
+      />
+    </label>
+  );
 }

@@ -30,6 +30,9 @@ export async function passkeyProof(options: unknown): Promise<Proof> {
   };
 }
 
+/** A request body carrying the proof a change to one's factors needs (none for the first). */
+const proven = (stepUp: Proof | undefined) => (stepUp ? { stepUp } : {});
+
 interface Added {
   factor: { id: string };
   recoveryCodes?: string[];
@@ -37,23 +40,33 @@ interface Added {
 
 export const factorsApi = {
   status: () => call<SecondFactorStatus>('GET', '/api/v1/me/second-factor'),
-  beginTotp: () =>
-    call<{ id: string; secret: string; uri: string }>('POST', '/api/v1/me/second-factor/totp', {}),
+  beginTotp: (stepUp?: Proof) =>
+    call<{ id: string; secret: string; uri: string }>(
+      'POST',
+      '/api/v1/me/second-factor/totp',
+      proven(stepUp),
+    ),
   confirmTotp: (id: string, code: string) =>
     call<Added>('POST', `/api/v1/me/second-factor/totp/${encodeURIComponent(id)}/confirm`, {
       code: code.replace(/\s/g, ''),
     }),
-  async addPasskey(label: string): Promise<Added> {
+  async addPasskey(label: string, stepUp?: Proof): Promise<Added> {
     const options = await call<PublicKeyCredentialCreationOptionsJSON>(
       'POST',
       '/api/v1/me/second-factor/passkey/options',
+      proven(stepUp),
     );
     const response = await startRegistration({ optionsJSON: options });
     return call<Added>('POST', '/api/v1/me/second-factor/passkey', { response, label });
   },
-  newRecoveryCodes: () =>
-    call<{ recoveryCodes: string[] }>('POST', '/api/v1/me/second-factor/recovery-codes', {}),
-  remove: (id: string) => call('DELETE', `/api/v1/me/second-factor/${encodeURIComponent(id)}`),
+  newRecoveryCodes: (stepUp?: Proof) =>
+    call<{ recoveryCodes: string[] }>(
+      'POST',
+      '/api/v1/me/second-factor/recovery-codes',
+      proven(stepUp),
+    ),
+  remove: (id: string, stepUp?: Proof) =>
+    call('DELETE', `/api/v1/me/second-factor/${encodeURIComponent(id)}`, proven(stepUp)),
   /** The proof for a step-up: the typed code, else the user's passkey. */
   async stepUp(code: string): Promise<Proof | undefined> {
     if (code.trim()) return codeProof(code);

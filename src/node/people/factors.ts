@@ -199,6 +199,8 @@ export class SecondFactors {
     if (step === undefined) throw refused('the code is wrong: check the app and the clock');
     const first = !(await this.enrolled(user));
     const at = this.#clock().toISOString();
+    // A passkey begun before (perhaps without proof, while the account had no factor) is not added.
+    this.#challenges.delete(`register:${user}`);
     return this.#trail.change(async (tx, audit) => {
       await this.#store.updateFactor(
         id,
@@ -302,6 +304,8 @@ export class SecondFactors {
       transports: credential.transports?.join(',') ?? null,
     };
     return this.#trail.change(async (tx, audit) => {
+      // An app begun before (perhaps without proof, while the account had no factor) is dropped.
+      await this.#store.removeFactors({ user, pending: true }, tx);
       await this.#store.addFactor(row, tx);
       const codes = first ? await this.#newCodes(user, at, tx) : undefined;
       await audit({

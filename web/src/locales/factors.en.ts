@@ -29,6 +29,8 @@ export const factorsEn = {
     'Recovery codes: each signs you in once if you lose your app and passkeys. Write them down now; they are not shown again.',
   done: 'Open the console',
   stepUp: 'Second factor for this decision: a code, or leave empty to use your passkey',
+  stepUpChange:
+    'To add, remove or renew a factor, your current one: a code, or leave empty to use your passkey',
 };
 
 export type FactorLabels = typeof factorsEn;

@@ -29,4 +29,5 @@ export const factorsZh: Same<FactorLabels> = {
   recoveryShown: '恢复码：丢失应用和通行密钥时，每个恢复码可登录一次。请立即记下；之后不再显示。',
   done: '进入控制台',
   stepUp: '此项决定需要第二因素：输入验证码，或留空以使用通行密钥',
+  stepUpChange: '添加、删除或更新因素需要现有的第二因素：输入验证码，或留空以使用通行密钥',
 };

@@ -9,7 +9,15 @@ import { useTranslation } from 'react-i18next';
 import type { Draft } from '../../../src/protocol/body.ts';
 import type { DraftView, RenderedCode } from '../../../src/protocol/views.ts';
 import { ApiFailure, api } from '../api.ts';
-import { Code, PartyName, PrecedenceBadge, StatusBanner, Time, TlpBadge } from '../components.tsx';
+import {
+  Code,
+  PartyName,
+  PrecedenceBadge,
+  StatusBanner,
+  StepUpField,
+  Time,
+  TlpBadge,
+} from '../components.tsx';
 import { useConsole } from '../console.tsx';
 import { factorsApi } from '../factors.ts';
 import { incidentsApi } from '../incidents-api.ts';
@@ -290,23 +298,6 @@ function DraftCard({
         </div>
       )}
     </li>
-  );
-}
-
-/** The second factor for a step-up: a typed code, or empty for the passkey. */
-function StepUpField({ value, onChange }: { value: string; onChange: (v: string) => void }) {
-  const { t } = useTranslation();
-  return (
-    <label>
-      {t('sf.stepUp')}
-      <input
-        name="step-up"
-        autoComplete="one-time-code"
-        value={value}
-        onChange={(e) => onChange(e.target.value)}
-        maxLength={40}
-      />
-    </label>
   );
 }
 

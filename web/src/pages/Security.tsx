@@ -7,7 +7,8 @@ import { type FormEvent, useCallback, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { SecondFactorStatus } from '../../../src/protocol/views.ts';
 import { ApiFailure } from '../api.ts';
-import { factorsApi } from '../factors.ts';
+import { StepUpField } from '../components.tsx';
+import { factorsApi, type Proof } from '../factors.ts';
 import { formatUtc } from '../time.ts';
 
 /** A time in UTC (the page also shows outside the console frame, before enrolment). */
@@ -22,17 +23,23 @@ export function Security({ enrol, onDone }: { enrol?: boolean; onDone?: () => vo
   const [codes, setCodes] = useState<string[]>();
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
+  const [stepCode, setStepCode] = useState('');
 
   const reload = useCallback(() => factorsApi.status().then(setStatus), []);
   useEffect(() => {
     void reload().catch(() => undefined);
   }, [reload]);
 
+  /** With a factor enrolled, a change to the factors needs one of them (none for the first). */
+  const proof = async (): Promise<Proof | undefined> =>
+    status?.factors.length ? factorsApi.stepUp(stepCode) : undefined;
+
   const run = async (step: () => Promise<void>) => {
     setBusy(true);
     setError(undefined);
     try {
       await step();
+      setStepCode('');
       await reload();
     } catch (e) {
       setError(e instanceof ApiFailure ? `${e.code}: ${e.message}` : String(e));
@@ -77,6 +84,11 @@ export function Security({ enrol, onDone }: { enrol?: boolean; onDone?: () => vo
       )}
       <h2>{t('sf.factors')}</h2>
       {status && !status.factors.length && <p>{t('sf.none')}</p>}
+      {status && status.factors.length > 0 && (
+        <p>
+          <StepUpField value={stepCode} onChange={setStepCode} label={t('sf.stepUpChange')} />
+        </p>
+      )}
       <ul className="factor-list" data-testid="factors">
         {status?.factors.map((f) => (
           <li key={f.id} data-kind={f.kind}>
@@ -91,7 +103,9 @@ export function Security({ enrol, onDone }: { enrol?: boolean; onDone?: () => vo
             <button
               type="button"
               disabled={busy}
-              onClick={() => void run(async () => void (await factorsApi.remove(f.id)))}
+              onClick={() =>
+                void run(async () => void (await factorsApi.remove(f.id, await proof())))
+              }
             >
               {t('sf.remove')}
             </button>
@@ -105,7 +119,9 @@ export function Security({ enrol, onDone }: { enrol?: boolean; onDone?: () => vo
             type="button"
             disabled={busy}
             onClick={() =>
-              void run(async () => setCodes((await factorsApi.newRecoveryCodes()).recoveryCodes))
+              void run(async () =>
+                setCodes((await factorsApi.newRecoveryCodes(await proof())).recoveryCodes),
+              )
             }
           >
             {t('sf.newRecovery')}
@@ -129,7 +145,7 @@ export function Security({ enrol, onDone }: { enrol?: boolean; onDone?: () => vo
           disabled={busy || !label.trim()}
           onClick={() =>
             void run(async () => {
-              const added = await factorsApi.addPasskey(label.trim());
+              const added = await factorsApi.addPasskey(label.trim(), await proof());
               if (added.recoveryCodes) setCodes(added.recoveryCodes);
             })
           }
@@ -143,7 +159,9 @@ export function Security({ enrol, onDone }: { enrol?: boolean; onDone?: () => vo
           type="button"
           name="add-totp"
           disabled={busy}
-          onClick={() => void run(async () => setPending(await factorsApi.beginTotp()))}
+          onClick={() =>
+            void run(async () => setPending(await factorsApi.beginTotp(await proof())))
+          }
         >
           {t('sf.addTotp')}
         </button>
