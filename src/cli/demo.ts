@@ -2,18 +2,21 @@
  * `hotline demo` (what `npm start` runs): two nodes, Washington (us) and Beijing (cn), on
  * loopback, each with fresh keys and its own SQLite file; each pins the other's card, one
  * message goes each way, and both receipts are verified. Then both keep serving until Ctrl-C.
+ * Each run starts afresh in its folder, which it empties only when it made it itself.
  */
-import { rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { checkListenable } from '../api/listen.ts';
 import { type RunningNode, startNode } from '../app/start.ts';
 import { fingerprint } from '../crypto/card.ts';
 import { readConfig } from '../node/core/config.ts';
-import { initNode, openNodeStore, paths } from '../node/core/data.ts';
+import { initNode, openNodeStore, paths, readOwnCard } from '../node/core/data.ts';
 import { pinPeer } from '../node/core/peers.ts';
 import { generatePassword, type Role } from '../node/people/accounts.ts';
 import { dataFolderActor, openPeople } from '../node/people/people.ts';
 import type { Draft } from '../protocol/body.ts';
 import type { Store } from '../store/store.ts';
+import { conflict, malformed } from './inputs.ts';
 
 const SITES = [
   {
@@ -103,9 +106,88 @@ async function addDemoPeople(data: string, admin: Account): Promise<Account[]> {
   }
 }
 
-export async function runDemo(dir: string): Promise<void> {
+/** At the top of the demo's folder: made by `hotline demo`, with the fingerprint of each node. */
+const MARKER = 'hotline-demo.json';
+
+interface Marker {
+  madeBy: 'hotline demo';
+  fingerprints: Record<string, string>;
+}
+
+function readMarker(root: string): Marker | undefined {
+  try {
+    const marker = JSON.parse(readFileSync(join(root, MARKER), 'utf8')) as Partial<Marker>;
+    if (marker.madeBy === 'hotline demo' && typeof marker.fingerprints === 'object')
+      return marker as Marker;
+  } catch {}
+  return undefined;
+}
+
+function entries(root: string): string[] | undefined {
+  try {
+    return readdirSync(root);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+/**
+ * Why `root` is not the demo's to empty, or undefined when it is: absent or empty, or as a run
+ * left it (its marker, and beside it only the parties' folders, each holding the node whose
+ * fingerprint the marker names: a node copied in from elsewhere has another).
+ */
+function notTheDemos(root: string): string | undefined {
+  const found = entries(root);
+  if (!found?.length) return undefined;
+  const marker = readMarker(root);
+  if (!marker) return `${root} is not empty and has no ${MARKER}: the demo did not make it`;
+  const parties: readonly string[] = SITES.map((site) => site.party);
+  const other = found.find((name) => name !== MARKER && !parties.includes(name));
+  if (other) return `${root} holds ${other}, which the demo did not make`;
+  for (const party of found.filter((name) => parties.includes(name))) {
+    let made: string | undefined;
+    try {
+      made = fingerprint(readOwnCard(join(root, party)).card);
+    } catch {}
+    if (made === undefined || made !== marker.fingerprints[party])
+      return `${join(root, party)} is not a node the demo made (it has no card, or one of another fingerprint)`;
+  }
+  return undefined;
+}
+
+/**
+ * The demo's folder for `dir`, emptied for a new run once its listeners can be opened; a folder
+ * the demo did not make (`notTheDemos`), or a listener taken, is refused, and nothing is deleted.
+ */
+export async function clearDemoFolder(dir: string): Promise<string> {
+  if (!dir.trim()) throw malformed('--dir is empty: name a folder for the demo (it makes one)');
   const root = resolve(dir);
-  rmSync(root, { recursive: true, force: true });
+  if (entries(root) === undefined && statSync(root, { throwIfNoEntry: false }))
+    throw malformed(`--dir ${dir} is a file, not a folder`);
+  const why = notTheDemos(root);
+  if (why)
+    throw conflict(
+      `${why}. Nothing was deleted: give --dir a new or empty folder, or one an earlier demo made`,
+    );
+  await checkListenable(
+    SITES.flatMap((site) => [
+      { address: site.listen, setting: `the demo's ${site.names.en} federation listener` },
+      { address: site.operatorListen, setting: `the demo's ${site.names.en} operator listener` },
+    ]),
+  );
+  for (const name of entries(root) ?? [])
+    rmSync(join(root, name), { recursive: true, force: true });
+  return root;
+}
+
+export async function runDemo(dir: string): Promise<void> {
+  const root = await clearDemoFolder(dir);
+  const marker: Marker = { madeBy: 'hotline demo', fingerprints: {} };
+  const markFolder = () =>
+    writeFileSync(join(root, MARKER), `${JSON.stringify(marker, null, 2)}\n`);
+  mkdirSync(root, { recursive: true });
+  markFolder();
   const cards = [];
   const people: Account[][] = [];
   for (const site of SITES) {
@@ -118,6 +200,8 @@ export async function runDemo(dir: string): Promise<void> {
       operatorListen: site.operatorListen,
     });
     cards.push(signed);
+    marker.fingerprints[site.party] = fingerprint(signed.card);
+    markFolder();
     people.push(
       await addDemoPeople(data, { ...admin, user: admin.name, role: 'admin', desk: 'ops' }),
     );

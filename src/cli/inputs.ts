@@ -20,6 +20,11 @@ export function malformed(sentence: string): CliError {
   return new CliError(`E_MALFORMED: ${sentence}`, { cause: 'E_MALFORMED' });
 }
 
+/** The CLI's refusal of a change the state forbids: the code the node gives it, and a sentence. */
+export function conflict(sentence: string): CliError {
+  return new CliError(`E_CONFLICT: ${sentence}`, { cause: 'E_CONFLICT' });
+}
+
 /**
  * A UTC time as the wire writes it, from what a person types for `option` ("2026-12-06T14:00Z",
  * "2026-12-06 22:00+08:00"). The zone is required: the parties are in different time zones, so
