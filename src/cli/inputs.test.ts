@@ -5,6 +5,7 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +21,7 @@ import {
   checkGivenOnce,
   eachOnce,
   nameOf,
+  nodeFileOf,
   offeredLanguage,
   typedDay,
   typedRange,
@@ -381,5 +383,60 @@ describe('a file --out names', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("a node's own files, named by --out", () => {
+  let root: string;
+  let us: string;
+  let cn: string;
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'hotline-own-'));
+    [us, cn] = [join(root, 'us'), join(root, 'cn')];
+    for (const [dir, party] of [
+      [us, 'us'],
+      [cn, 'cn'],
+    ] as const) {
+      const listen = `127.0.0.1:${await freePort()}`;
+      await initNode(dir, {
+        party,
+        names: { en: party },
+        endpoints: [`http://${listen}`],
+        listen,
+        operatorListen: `127.0.0.1:${await freePort()}`,
+      });
+    }
+  }, 60_000);
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('are not written over, even with --force: the database stays the node’s', async () => {
+    const db = paths(us).db;
+    const before = readFileSync(db);
+    for (const args of [
+      ['export', '--data', us, '--out', db, '--force'],
+      ['user', 'token', 'admin', '--data', us, '--out', db, '--force'],
+      ['export', '--data', us, '--out', paths(cn).config, '--force'],
+    ]) {
+      const run = await hotline(args);
+      expect(run.code, args.join(' ')).toBe(1);
+      expect(run.stderr).toMatch(
+        /^hotline: E_CONFLICT: --out \S+ is the (database|configuration) of the node in \S+: refusing to write over it, even with --force; write the file elsewhere\n$/,
+      );
+    }
+    expect(readFileSync(db).equals(before)).toBe(true);
+  });
+
+  it('are known through a link, another spelling, and in any data folder', () => {
+    const link = join(root, 'export.jsonl');
+    symlinkSync(paths(us).db, link);
+    expect(nodeFileOf(link)).toEqual({ what: 'the database', folder: us });
+    expect(nodeFileOf(join(us, 'keys', '..', 'HOTLINE.DB-wal'))?.what).toBe('the database');
+    expect(nodeFileOf(join(cn, 'keys', 'identity.key'))).toEqual({ what: 'a key', folder: cn });
+    expect(nodeFileOf(join(cn, 'keys', 'new-file'))?.what).toBe('a key');
+    expect(nodeFileOf(paths(cn).card)?.what).toBe('the card');
+    expect(nodeFileOf(paths(cn).token)?.what).toBe('the first admin’s operator token');
+    expect(nodeFileOf(join(cn, 'export.jsonl'))).toBeUndefined();
+    expect(nodeFileOf(join(root, 'nowhere', 'hotline.db'))).toBeUndefined();
   });
 });

@@ -3,8 +3,8 @@
  * folder and every file a command reads or writes before it starts. A mistake is one line naming
  * the option or path, never a schema pattern from the node or a system error half-way through.
  */
-import { readFileSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { writeOutFile } from '../node/core/out-file.ts';
 import { CONFIG_FILE, paths } from '../node/core/paths.ts';
@@ -271,12 +271,66 @@ function existsSentence(path: string, force: Overwrite): string {
   return `${path} exists: refusing to overwrite it${force.offered ? ' (give --force to replace it)' : ''}`;
 }
 
-/** A file to write: its folder exists, the name is not a folder's, nor a file's unless forced. */
+/** A data folder's own files by name (as `paths` names them), and what each is to the node. */
+const NODE_FILES = (() => {
+  const named = paths('');
+  return [
+    [named.db, 'the database'],
+    [named.config, 'the configuration'],
+    [named.card, 'the card'],
+    [named.token, 'the first admin’s operator token'],
+    [named.running, 'the running node’s address file'],
+    [named.restored, 'the restore marker'],
+  ] as const;
+})();
+
+/** Whether `folder` is a node's data folder: `hotline init` wrote its configuration there. */
+const isDataFolder = (folder: string) => existsSync(paths(folder).config);
+
+/**
+ * What `path` is to a node, when it is one of a data folder's own files (any folder holding a
+ * `hotline.yaml`, not only `--data`): its database (with `-wal`, `-shm`, and the copies `restore`
+ * puts aside), configuration, card, operator token, running or restore marker, or any file in
+ * its `keys` folder. The path is taken as the system resolves it (links followed, `..` and a
+ * linked folder), and names are compared without case, as a case-insensitive disk does.
+ */
+export function nodeFileOf(path: string): { what: string; folder: string } | undefined {
+  let real: string;
+  try {
+    real = realpathSync(path);
+  } catch {
+    try {
+      real = join(realpathSync(dirname(path)), basename(path));
+    } catch {
+      return undefined;
+    }
+  }
+  const name = basename(real).toLowerCase();
+  const folder = dirname(real);
+  const keys = basename(paths('').keys);
+  if (basename(folder).toLowerCase() === keys && isDataFolder(dirname(folder)))
+    return { what: 'a key', folder: dirname(folder) };
+  if (!isDataFolder(folder)) return undefined;
+  const found = NODE_FILES.find(([file]) =>
+    file === paths('').db ? name.startsWith(file) : name === file,
+  );
+  return found && { what: found[1], folder };
+}
+
+/**
+ * A file to write: its folder exists, the name is not a folder's, nor a file's unless forced, and
+ * never, even forced, one of a node's own files (`nodeFileOf`).
+ */
 function checkOutput(path: string, named: string, force: Overwrite): void {
   const what = kind(path);
   if (what === 'folder') throw new CliError(`${named} ${path} is a folder, not a file`);
   const folder = dirname(path);
   if (kind(folder) !== 'folder') throw new CliError(`the folder of ${path} does not exist`);
+  const own = nodeFileOf(path);
+  if (own)
+    throw conflict(
+      `${named} ${path} is ${own.what} of the node in ${own.folder}: refusing to write over it, even with --force; write the file elsewhere`,
+    );
   if (what !== undefined && !force.given) throw new CliError(existsSentence(path, force));
 }
 
