@@ -253,6 +253,20 @@ export function checkDataFolder(dir: string, { made = false } = {}): void {
     );
 }
 
+/** Whether `folder` is a node's data folder: `hotline init` wrote its configuration there. */
+const isDataFolder = (folder: string) => existsSync(paths(folder).config);
+
+/**
+ * A relay's `--data`: never a node's data folder, whose TLS key the relay would take as its own
+ * (the pin parties hold for the node) and whose folder it would fill with its mailboxes.
+ */
+export function checkRelayFolder(dir: string): void {
+  if (isDataFolder(dir))
+    throw conflict(
+      `--data ${dir} is a node's data folder (it has ${CONFIG_FILE}): a relay keeps its own folder, with its own TLS key; give --data another folder`,
+    );
+}
+
 /** A file to read: there, and a file (a named pipe or device is taken as it is). */
 function checkInput(path: string, named: string): void {
   const what = kind(path);
@@ -283,9 +297,6 @@ const NODE_FILES = (() => {
     [named.restored, 'the restore marker'],
   ] as const;
 })();
-
-/** Whether `folder` is a node's data folder: `hotline init` wrote its configuration there. */
-const isDataFolder = (folder: string) => existsSync(paths(folder).config);
 
 /**
  * What `path` is to a node, when it is one of a data folder's own files (any folder holding a

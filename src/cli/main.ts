@@ -25,6 +25,7 @@ import {
   checkDataFolder,
   checkFiles,
   checkGivenOnce,
+  checkRelayFolder,
   eachOnce,
   nameOf,
   onlyWith,
@@ -691,6 +692,7 @@ program
       .default('info'),
   )
   .action(async (o) => {
+    checkRelayFolder(o.data);
     if (o.maxBoxBytes > o.maxBytes)
       throw new CliError(
         `--max-box-bytes ${o.maxBoxBytes} is more than --max-bytes ${o.maxBytes}: one box cannot hold more than all boxes together`,
