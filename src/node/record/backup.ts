@@ -26,10 +26,16 @@ import {
 } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { fingerprint } from '../../crypto/card.ts';
 import { logKeyName } from '../../crypto/keys.ts';
 import { restoredOrigin } from '../../ledger/discontinuity.ts';
+import { openNote, parseNote } from '../../ledger/note.ts';
+import { logVerifier } from '../../ledger/receipt.ts';
+import type { Card } from '../../protocol/card.ts';
+import { ProtocolError } from '../../protocol/errors.ts';
+import type { RotationDetail } from '../../store/schema.ts';
 import type { Config } from '../core/config.ts';
-import { paths } from '../core/data.ts';
+import { paths, readOwnCard } from '../core/data.ts';
 import { runningNode } from '../core/paths.ts';
 import { readRestoreMarker, writeRestoreMarker } from './recovery.ts';
 
@@ -125,7 +131,8 @@ export function restoreNode(
     throw new BackupError(
       `--from ${from} is this node's own database (${db}), which restore replaces: name a copy made by \`hotline backup\``,
     );
-  const ledgerSize = checkCopy(from, config.party);
+  const { ledgerSize, newest } = checkCopy(from, config.party);
+  if (newest) checkSameNode(from, newest, dir);
   // The copy is made and synced before the records are moved: a copy that fails (a full disk)
   // leaves them in place.
   try {
@@ -181,7 +188,7 @@ function sameFile(a: string, b: string): boolean {
  * holds. Whose it is shows in its checkpoints (their origin line names the log's party) and in
  * its pinned peers (a node never pins itself).
  */
-function checkCopy(file: string, party: string): number {
+function checkCopy(file: string, party: string): { ledgerSize: number; newest?: string } {
   let copy: Database.Database;
   try {
     copy = new Database(file, { readonly: true, fileMustExist: true });
@@ -200,13 +207,59 @@ function checkCopy(file: string, party: string): number {
       throw new BackupError(
         `${file} is the backup of another party's node (${owner ? `"${owner}"` : `it pins "${party}" as a peer`}), not of "${party}"`,
       );
-    return ledgerSizeOf(copy);
+    return { ledgerSize: ledgerSizeOf(copy), ...(note ? { newest: note.note } : {}) };
   } catch (e) {
     if (e instanceof BackupError) throw e;
     throw new BackupError(`${file} is not a Hotline backup: ${(e as Error).message}`);
   } finally {
     copy.close();
   }
+}
+
+/**
+ * The cards of the node whose keys are in `dir`: its card, and those its own rotations replaced
+ * (in its records, when they are there), newest first.
+ */
+function cardsOf(dir: string): Card[] {
+  const cards = [readOwnCard(dir).card];
+  if (!existsSync(paths(dir).db)) return cards;
+  const db = new Database(paths(dir).db, { readonly: true, fileMustExist: true });
+  try {
+    const rows = db
+      .prepare("SELECT detail FROM rotations WHERE dir = 'out' ORDER BY serial DESC")
+      .all() as Array<{ detail: string }>;
+    for (const row of rows) {
+      const previous = (JSON.parse(row.detail) as RotationDetail).previous?.card;
+      if (previous) cards.push(previous);
+    }
+  } catch {
+    // Records too old or too damaged to say: the folder's card alone decides.
+  } finally {
+    db.close();
+  }
+  return cards;
+}
+
+/**
+ * Refuses a copy made by another node of the same party (another `hotline init`, other keys):
+ * its newest checkpoint (`note`) must verify under the log key of a card of the node whose keys
+ * are in `dir`. Served with these keys, its history would be a node's its peers never pinned, and
+ * they would refuse the recovery its restore asks for.
+ */
+function checkSameNode(file: string, note: string, dir: string): void {
+  const cards = cardsOf(dir);
+  const bytes = new TextEncoder().encode(note);
+  try {
+    openNote(bytes, cards.map(logVerifier));
+    return;
+  } catch {}
+  const hex = (id: number) => id.toString(16).padStart(8, '0');
+  const signed = parseNote(bytes).signatures.map((sig) => `${sig.name}+${hex(sig.keyId)}`);
+  const own = cards[0] as Card;
+  throw new ProtocolError(
+    'E_CONFLICT',
+    `${file} is the backup of another "${own.party}" node than the one whose keys are in ${dir}: its checkpoints are signed by log key ${signed.join(', ')}, and this folder's card (fingerprint ${fingerprint(own)}) has log key ${hex(logVerifier(own).keyId)}. Nothing was changed: restore it into the data folder holding that node's keys and card`,
+  );
 }
 
 /** The size of the ledger a copy of the records holds. */
