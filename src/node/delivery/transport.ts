@@ -26,18 +26,28 @@ export class TransportError extends Error {
   readonly code: string | undefined;
   /** The error object of an error answer, as the peer sent it (`{ code, message, … }`). */
   readonly error: Readonly<Record<string, unknown>> | undefined;
+  /**
+   * A peer whose pinned certificate checked closed the connection without an answer: what a
+   * pinned-TLS listener does to a caller whose certificate no card it holds pins.
+   */
+  readonly hungUp: boolean;
   constructor(
     message: string,
     answered = false,
     code?: string,
     error?: Readonly<Record<string, unknown>>,
+    hungUp = false,
   ) {
     super(message);
     this.answered = answered;
     this.code = code;
     this.error = error;
+    this.hungUp = hungUp;
   }
 }
+
+/** How a connection closed by the other side fails a request (undici's own, or the socket's). */
+const HUNG_UP = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
 
 /** How a request to an `https:` URL is made: whose certificate to accept, which to present. */
 export interface TlsClient {
@@ -212,9 +222,16 @@ async function call(
   } catch (e) {
     const mismatch = pinMismatchIn(e);
     if (mismatch) throw new TransportError(`${url}: ${mismatch.message}`, false, mismatch.code);
-    const reason = signal.aborted
-      ? `no answer in ${timeoutMs} ms`
-      : ((e as { code?: string }).code ?? (e as Error).message);
+    const code = (e as { code?: string }).code;
+    if (!signal.aborted && tls?.pin && code && HUNG_UP.has(code))
+      throw new TransportError(
+        `${url}: the peer closed the connection without an answer (${code}) after its certificate matched the pin: it does not accept this node's TLS certificate, most likely`,
+        false,
+        undefined,
+        undefined,
+        true,
+      );
+    const reason = signal.aborted ? `no answer in ${timeoutMs} ms` : (code ?? (e as Error).message);
     throw new TransportError(`${url}: ${reason}`);
   }
   if (status < 200 || status > 299) {

@@ -49,7 +49,7 @@ import type { Peers } from '../core/peers.ts';
 import { SeqTracker } from '../core/seqs.ts';
 import type { Outbox } from '../delivery/outbox.ts';
 import type { Paths } from '../delivery/paths.ts';
-import { postJson } from '../delivery/transport.ts';
+import { postJson, TransportError } from '../delivery/transport.ts';
 import type { Ledger } from './ledger.ts';
 import { ROLLED_BACK, type Witness } from './witness.ts';
 
@@ -95,6 +95,21 @@ export interface Recovered {
 
 /** Pause between rounds of asking peers that have not answered yet. */
 const RETRY_MS = 1000;
+/** Rounds a peer hangs up on every path after the TLS handshake before it is an alarm. */
+const HUNG_UP_ROUNDS = 3;
+/** The alarm of a peer that does not accept this node's TLS certificate, and its cause. */
+const RECOVERY_REFUSED = 'recovery-refused';
+const TLS_CAUSE = 'tls';
+
+/** No direct path of a peer answered; `hungUp`: each closed the connection after TLS checked. */
+class Unanswered extends Error {
+  constructor(
+    message: string,
+    readonly hungUp: boolean,
+  ) {
+    super(message);
+  }
+}
 
 export class Recovery {
   readonly #parts: RecoveryParts;
@@ -110,10 +125,11 @@ export class Recovery {
    * message before it knows which seqs are taken.
    */
   async afterRestore(markerFile: string, marker: RestoreMarker): Promise<Recovered[]> {
-    const { ledger, peers, logger } = this.#parts;
+    const { ledger, peers, logger, alarms } = this.#parts;
     if (ledger.origin !== marker.origin) await this.#discontinue(marker.origin);
     const waiting = new Set(peers.keys());
     const done: Recovered[] = [];
+    const hungUp = new Map<string, number>();
     for (let round = 0; waiting.size; round++) {
       if (round) await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
       for (const party of [...waiting]) {
@@ -121,10 +137,22 @@ export class Recovery {
           done.push(await this.#ask(party));
           waiting.delete(party);
         } catch (e) {
+          const refused = e instanceof Unanswered && e.hungUp;
+          const rounds = refused ? (hungUp.get(party) ?? 0) + 1 : 0;
+          hungUp.set(party, rounds);
           logger.warn(
             { peer: party, round, reason: (e as Error).message },
-            'restored: the peer has not answered the recovery request yet',
+            refused
+              ? 'restored: the peer hangs up on the recovery request after the TLS handshake: it does not accept this node’s certificate, most likely'
+              : 'restored: the peer has not answered the recovery request yet',
           );
+          if (rounds >= HUNG_UP_ROUNDS)
+            await alarms.raise(
+              RECOVERY_REFUSED,
+              party,
+              `"${party}" closes the connection of every recovery request right after the TLS handshake: it does not accept this node's TLS certificate. The keys in this data folder are most likely not those of the card "${party}" pinned (a backup restored into the folder of another node of this party?): stop the node, put back this node's own keys and card, or have "${party}" pin this card`,
+              { cause: TLS_CAUSE },
+            );
         }
       }
     }
@@ -179,6 +207,7 @@ export class Recovery {
     const direct = paths.order(party).filter((p) => p.kind === 'direct');
     if (!direct.length) throw new Error('no direct path to the peer');
     const errors: string[] = [];
+    let hungUp = true;
     for (const path of direct) {
       let input: unknown;
       try {
@@ -192,6 +221,7 @@ export class Recovery {
         );
       } catch (e) {
         errors.push(`${path.path}: ${(e as Error).message}`);
+        hungUp &&= e instanceof TransportError && e.hungUp;
         continue;
       }
       const { answer } = verifyRecoveryAnswer(input, peers.pinned(party).card, config.party);
@@ -215,9 +245,15 @@ export class Recovery {
         ROLLED_BACK,
         `recovered: "${party}" took the new log origin`,
       );
+      await alarms.resolve(
+        RECOVERY_REFUSED,
+        party,
+        TLS_CAUSE,
+        `recovered: "${party}" accepted this node's certificate`,
+      );
       return { party, lastSeq: answer.lastSeq, resent: answer.resent };
     }
-    throw new Error(errors.join('; '));
+    throw new Unanswered(errors.join('; '), hungUp);
   }
 
   /**
