@@ -287,6 +287,74 @@ describe('time options of commands that work on files', () => {
   });
 });
 
+describe('a value outside an option’s choices', () => {
+  it('is refused in one line naming the option, the value and the choices, without the help', async () => {
+    const data = ['--data', join(tmpdir(), 'hotline-no-such-folder')];
+    const id = '01900000-0000-7000-8000-000000000000';
+    const precedences = 'flash, immediate, priority, routine';
+    const tlps = 'red, amber+strict, amber, green, clear';
+    const cases: Array<[command: string, rest: string[], refused: string]> = [
+      [
+        'send',
+        ['--to', 'cn', '--precedence', 'urgentt'],
+        `--precedence "urgentt" is not one of ${precedences}`,
+      ],
+      [
+        'send',
+        ['--to', 'cn', '--status', 'drill'],
+        '--status "drill" is not one of actual, exercise, test',
+      ],
+      ['send', ['--to', 'cn', '--tlp', 'white'], `--tlp "white" is not one of ${tlps}`],
+      [
+        'send',
+        ['--to', 'cn', '--type', 'ask'],
+        '--type "ask" is not one of query, reply, test, ack',
+      ],
+      [
+        'notify',
+        ['--to', 'cn', '--type', 'x', '--tlp', 'white'],
+        `--tlp "white" is not one of ${tlps}`,
+      ],
+      [
+        'presence ask',
+        ['--to', 'cn', '--precedence', 'high'],
+        `--precedence "high" is not one of ${precedences}`,
+      ],
+      [
+        'drafts',
+        ['--state', 'open'],
+        '--state "open" is not one of pending, released, rejected, all',
+      ],
+      [
+        'translate add',
+        ['cn', id, '--lang', 'zh', '--text', 't', '--status', 'done'],
+        '--status "done" is not one of sight, rough, final',
+      ],
+      ['incident', [id, '--set', 'shut'], '--set "shut" is not one of '],
+      ['user add', ['bob', '--role', 'boss'], '--role "boss" is not one of '],
+      [
+        'user token',
+        ['bob', '--scope', 'read', 'all'],
+        '--scope "all" is not one of read, write, admin',
+      ],
+      [
+        'relay',
+        ['--log-level', 'loud'],
+        '--log-level "loud" is not one of fatal, error, warn, info, debug, trace, silent',
+      ],
+    ];
+    for (const [command, rest, refused] of cases) {
+      const r = await hotline([...command.split(' '), ...rest, ...data]);
+      const [line, ...more] = r.stderr.split('\n');
+      expect(line, command).toMatch(/^hotline: E_MALFORMED: /);
+      expect(line).toContain(refused);
+      expect(line).toMatch(new RegExp(`\\(see "hotline ${command} --help"\\)$`));
+      expect(more, command).toEqual(['']);
+      expect(r.code).toBe(1);
+    }
+  }, 120_000);
+});
+
 describe('an option repeated once per value', () => {
   it('keeps the values in order, and refuses one given already', () => {
     const to = eachOnce('--to', 'recipient');

@@ -117,6 +117,37 @@ export function wholeNumber(option: string, min: number, max = Number.MAX_SAFE_I
   };
 }
 
+/** A command as typed: `hotline user token`. */
+export function commandLine(command: Command): string {
+  const words: string[] = [];
+  for (let c: Command | null = command; c; c = c.parent) words.unshift(c.name());
+  return words.join(' ');
+}
+
+/**
+ * Every option and argument of `command` and its subcommands that takes one of a fixed list of
+ * values: a value not in it refused in one line naming the option, the value and the list, and
+ * where the help is, rather than commander's sentence followed by the whole help of the command.
+ */
+export function choicesInOneLine(command: Command): void {
+  const fixed = [...command.options, ...command.registeredArguments].filter(
+    (input) => input.argChoices && input.parseArg,
+  );
+  for (const input of fixed) {
+    const choices = input.argChoices as string[];
+    const parse = input.parseArg as <T>(value: string, previous: T) => T;
+    const named = 'flags' in input ? (input.long ?? input.flags) : `<${input.name()}>`;
+    input.argParser((value: string, previous: unknown) => {
+      if (!choices.includes(value))
+        throw malformed(
+          `${named} "${value}" is not one of ${choices.join(', ')} (see "${commandLine(command)} --help")`,
+        );
+      return parse(value, previous);
+    });
+  }
+  for (const sub of command.commands) choicesInOneLine(sub);
+}
+
 /**
  * A commander parser for an option repeated once per value (`--to`, `--field`, `--endpoint`, …):
  * the values in the order given, and a value whose key (`keyOf`: the value itself, or its name

@@ -26,6 +26,7 @@ import {
   checkFiles,
   checkGivenOnce,
   checkRelayFolder,
+  choicesInOneLine,
   eachOnce,
   nameOf,
   onlyWith,
@@ -756,6 +757,7 @@ registerIncidents(program);
 registerLanguage(program);
 registerPeople(program);
 registerRegimes(program);
+choicesInOneLine(program);
 
 /** A `--relay` value: a URL, or `<url>#spki=<pin>` for a relay called over pinned TLS. */
 function relayOption(text: string): string | { url: string; pin: string } {
