@@ -150,10 +150,10 @@ test('a request breaking its schema names the field in words where its type has 
   const good = { lang: 'zh-Hans', count: 1 };
   expect(await ask('/api/v1/messages/cn/not-an-id', good)).toEqual({
     code: 'E_MALFORMED',
-    message: 'request params/id is not a message or incident id (a lowercase UUIDv7)',
+    message: 'request params/id "not-an-id" is not a message or incident id (a lowercase UUIDv7)',
   });
   expect((await ask(`/api/v1/messages/CN/${id}`, good)).message).toBe(
-    'request params/party is not a party id (2 to 32 of a-z, 0-9 and -, e.g. us, cn)',
+    'request params/party "CN" is not a party id (2 to 32 of a-z, 0-9 and -, e.g. us, cn)',
   );
   expect((await ask(`/api/v1/messages/cn/${id}?limit=abc`, good)).message).toBe(
     'request querystring/limit is not a whole number from 1 to 10000',

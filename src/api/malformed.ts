@@ -1,6 +1,7 @@
 /**
  * A request that broke its route's schema, as a sentence for people: `request body/to is not a
- * list`, `request body has no "desk"`, `request body/decision is not one of: accepted, declined`.
+ * list`, `request body has no "desk"`, `request body/decision is not one of: accepted, declined`,
+ * `request params/party "US" is not a party id …`.
  * The words for what is wrong are `src/protocol/schema-words.ts`, shared with every other
  * document a user writes (cards, regimes, vocabularies, evaluations).
  */
@@ -24,5 +25,20 @@ export function malformedSentence(
   if (context === 'body' && last.instancePath === '' && last.data == null)
     return 'the request has no body; this route takes a JSON object';
   const { path, problem } = schemaProblem(errors, 'this route');
-  return `request ${context ?? ''}${path} ${problem}`;
+  return `request ${context ?? ''}${path}${typedValue(context, path, errors)} ${problem}`;
+}
+
+/**
+ * The value refused, quoted, where it is a segment of the URL's path (the party, an id: what the
+ * CLI's arguments fill), so the sentence shows what was given: ` "US"`. Body values are not
+ * repeated (they may be long, or a password).
+ */
+function typedValue(
+  context: string | undefined,
+  path: string,
+  errors: readonly SchemaFailure[],
+): string {
+  if (context !== 'params') return '';
+  const value = errors.find((e) => e.instancePath === path)?.data;
+  return path !== '' && typeof value === 'string' ? ` ${JSON.stringify(value)}` : '';
 }

@@ -6,8 +6,8 @@
 import { type Command, Option } from 'commander';
 import { PRECEDENCES } from '../protocol/values.ts';
 import type { Readiness } from '../protocol/views.ts';
-import { CliError, callNode, type OptionNames, toPinned } from './client.ts';
-import { eachOnce, wholeNumber } from './inputs.ts';
+import { callNode, type OptionNames, toPinned } from './client.ts';
+import { eachOnce, malformed, wholeNumber } from './inputs.ts';
 
 const dataOption = () => new Option('--data <dir>', 'the node data folder').makeOptionMandatory();
 
@@ -72,7 +72,7 @@ const DRAFT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-
 /** Checked in the action, so a bad value fails in one line like every other error. */
 function draftId(value: string): string {
   if (!DRAFT_ID.test(value))
-    throw new CliError(`"${value}" is not a draft id (hotline drafts lists them)`);
+    throw malformed(`<id> "${value}" is not a draft id (hotline drafts lists them)`);
   return value;
 }
 

@@ -137,6 +137,6 @@ describe('hotline export and hotline verify', () => {
   test('a file that is not there is an error, not a verdict', async () => {
     const result = await hotline('verify', file('missing.jsonl'));
     expect(result.code).toBe(1);
-    expect(result.stderr).toBe(`hotline: the file ${file('missing.jsonl')} does not exist\n`);
+    expect(result.stderr).toBe(`hotline: <file> ${file('missing.jsonl')} does not exist\n`);
   });
 });

@@ -31,9 +31,10 @@ const NAMED_PATH =
  * The node's sentence with each path it names replaced by the option or argument that supplied
  * it (`request body/to is an empty list` → `--to is an empty list`); a body field named bare in
  * camelCase (`send it without breakGlass`) is replaced too. The code and the rest of the sentence
- * are kept.
+ * are kept. An argument refused in the `body` sent is quoted as typed (`<id> "OPS" is not …`), as
+ * the node quotes one in the URL's path (`request params/party "US"` → `<party> "US"`).
  */
-export function inOptionTerms(sentence: string, names: OptionNames): string {
+export function inOptionTerms(sentence: string, names: OptionNames, body?: unknown): string {
   const said = sentence.replace(
     NAMED_PATH,
     (whole, requestPath?: string, cardPath?: string, missing?: string) => {
@@ -43,13 +44,29 @@ export function inOptionTerms(sentence: string, names: OptionNames): string {
         if (option) return `${option} is not given`;
       }
       const option = optionAt(path, names);
-      return option ? `${option}${missing === undefined ? '' : ` has no "${missing}"`}` : whole;
+      if (!option) return whole;
+      return missing === undefined
+        ? `${option}${typedArgument(option, path, body)}`
+        : `${option} has no "${missing}"`;
     },
   );
   return Object.entries(names).reduce((text, [path, option]) => {
     const field = /^body\/([a-z]+[A-Z]\w*)$/.exec(path)?.[1];
     return field ? text.replace(new RegExp(`(?<![\\w/])${field}\\b`, 'g'), option) : text;
   }, said);
+}
+
+/**
+ * What was typed for an argument (`<id>`) that filled `path` of the body sent, quoted: ` "OPS"`.
+ * An option's value is not repeated: it may be a password.
+ */
+function typedArgument(option: string, path: string, body: unknown): string {
+  if (!/^<\w+>$/.test(option) || !path.startsWith('body/')) return '';
+  const value = path
+    .split('/')
+    .slice(1)
+    .reduce<unknown>((at, key) => (at as Record<string, unknown> | undefined)?.[key], body);
+  return typeof value === 'string' ? ` ${JSON.stringify(value)}` : '';
 }
 
 /** The option for `path`, or for its longest declared beginning (the rest said after it). */
@@ -144,7 +161,7 @@ export async function callNode(
       }`,
       { cause: 'E_UNAUTHORIZED' },
     );
-  return answerOf(response.status, response.text, names);
+  return answerOf(response.status, response.text, names, body);
 }
 
 /**
@@ -178,7 +195,7 @@ async function request(
   });
 }
 
-function answerOf(status: number, text: string, names: OptionNames): unknown {
+function answerOf(status: number, text: string, names: OptionNames, body: unknown): unknown {
   let answer: { error?: { code: string; message: string } } = {};
   try {
     answer = JSON.parse(text);
@@ -187,7 +204,7 @@ function answerOf(status: number, text: string, names: OptionNames): unknown {
   }
   if (status >= 400)
     throw new CliError(
-      `${answer.error?.code ?? status}: ${inOptionTerms(answer.error?.message ?? 'request failed', names)}`,
+      `${answer.error?.code ?? status}: ${inOptionTerms(answer.error?.message ?? 'request failed', names, body)}`,
       { cause: answer.error?.code },
     );
   return answer;
@@ -235,7 +252,7 @@ export async function callPeople(
       ...(body === undefined ? {} : { payload: body as object }),
     });
     await app.close();
-    return answerOf(response.statusCode, response.body, names);
+    return answerOf(response.statusCode, response.body, names, body);
   } finally {
     await store.close();
   }

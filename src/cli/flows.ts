@@ -137,7 +137,7 @@ export function registerFlows(program: Command): void {
       const sent = await callNode(
         o.data,
         'POST',
-        `/api/v1/messages/${q(party)}/${q(messageId(id))}/presence`,
+        `/api/v1/messages/${q(party)}/${q(messageId(id, '<id>'))}/presence`,
         { answer },
         { ...FLOW_OPTIONS, 'body/answer': '<answer>' },
       );
@@ -236,11 +236,11 @@ export function registerFlows(program: Command): void {
       const sent = await callNode(
         o.data,
         'POST',
-        `/api/v1/conferences/${q(party)}/${q(messageId(id))}/answer`,
+        `/api/v1/conferences/${q(party)}/${q(messageId(id, '<id>'))}/answer`,
         {
           desk: o.desk,
           action,
-          ...(o.proposal ? { proposal: messageId(o.proposal) } : {}),
+          ...(o.proposal ? { proposal: messageId(o.proposal, '--proposal') } : {}),
           ...(o.at ? { at: typedTime(o.at, '--at') } : {}),
           ...(o.minutes ? { minutes: o.minutes } : {}),
           ...(o.medium ? { medium: o.medium } : {}),

@@ -212,7 +212,7 @@ export function registerIncidents(program: Command): void {
     .option('--lang <tag>', 'language of the text', 'en')
     .option('--json', 'print JSON')
     .action(async (id: string, o) => {
-      const path = `/api/v1/incidents/${q(messageId(id))}`;
+      const path = `/api/v1/incidents/${q(messageId(id, '<id>'))}`;
       const acts = o.set ?? o.request ?? o.accept ?? o.decline ?? o.retract;
       if (o.out && !o.export) throw new CliError('--out goes with --export: nothing is exported');
       const loose = ['text', 'cite'].find((w) => (w === 'cite' ? o.cite.length : o[w]));
@@ -261,7 +261,7 @@ export function registerIncidents(program: Command): void {
             ? callNode(
                 o.data,
                 'POST',
-                `${path}/requests/${q(messageId(o.accept ?? o.decline))}/decision`,
+                `${path}/requests/${q(messageId(o.accept ?? o.decline, o.accept ? '--accept' : '--decline'))}/decision`,
                 {
                   ...words,
                   decision: o.accept ? 'accepted' : 'declined',
@@ -301,7 +301,7 @@ export function registerIncidents(program: Command): void {
       const result = (await callNode(
         o.data,
         'POST',
-        `/api/v1/messages/${q(party)}/${q(messageId(id))}/ack`,
+        `/api/v1/messages/${q(party)}/${q(messageId(id, '<id>'))}/ack`,
         { desk: o.desk },
         MESSAGE_OPTIONS,
       )) as { id: string; ack: string; desk: string; by: string };
@@ -321,7 +321,7 @@ export function registerIncidents(program: Command): void {
       const result = (await callNode(
         o.data,
         'POST',
-        `/api/v1/messages/${q(party)}/${q(messageId(id))}/remind`,
+        `/api/v1/messages/${q(party)}/${q(messageId(id, '<id>'))}/remind`,
         { desk: o.desk },
         MESSAGE_OPTIONS,
       )) as { reminder: string; number: number; deadline: string };

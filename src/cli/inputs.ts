@@ -247,9 +247,13 @@ export function urlKey(text: string): string {
 /** As protocol/common.ts's Uuid7 (not imported: the CLI starts without TypeBox). */
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
-/** A message's or an incident's id as typed, or a one-line error before the node is asked. */
-export function messageId(id: string): string {
-  if (!UUID_V7.test(id)) throw new CliError(`"${id}" is not a message or incident id (a UUIDv7)`);
+/**
+ * A message's or an incident's id as typed for `named` (`<id>`, `--proposal`), or a one-line
+ * error quoting it before the node is asked.
+ */
+export function messageId(id: string, named: string): string {
+  if (!UUID_V7.test(id))
+    throw malformed(`${named} "${id}" is not a message or incident id (a UUIDv7)`);
   return id;
 }
 
@@ -440,7 +444,8 @@ export function checkFiles(command: Command): void {
   }
   command.registeredArguments.forEach((argument, i) => {
     const value = command.processedArgs[i] as unknown;
-    if (/file$/i.test(argument.name()) && typeof value === 'string') checkInput(value, 'the file');
+    if (/file$/i.test(argument.name()) && typeof value === 'string')
+      checkInput(value, `<${argument.name()}>`);
   });
 }
 

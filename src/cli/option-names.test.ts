@@ -48,15 +48,15 @@ describe('a request the node refuses by its path', () => {
       ],
       [
         ['ack', 'US', id],
-        'E_MALFORMED: <party> is not a party id (2 to 32 of a-z, 0-9 and -, e.g. us, cn)',
+        'E_MALFORMED: <party> "US" is not a party id (2 to 32 of a-z, 0-9 and -, e.g. us, cn)',
       ],
       [
         ['show', 'US', id],
-        'E_MALFORMED: <party> is not a party id (2 to 32 of a-z, 0-9 and -, e.g. us, cn)',
+        'E_MALFORMED: <party> "US" is not a party id (2 to 32 of a-z, 0-9 and -, e.g. us, cn)',
       ],
       [
         ['translate', 'machine', 'US', id, '--lang', 'zh'],
-        'E_MALFORMED: <party> is not a party id (2 to 32 of a-z, 0-9 and -, e.g. us, cn)',
+        'E_MALFORMED: <party> "US" is not a party id (2 to 32 of a-z, 0-9 and -, e.g. us, cn)',
       ],
       [
         ['presence', 'ask', '--to', 'cn', '--desk', 'OPS'],
@@ -68,7 +68,7 @@ describe('a request the node refuses by its path', () => {
       ],
       [
         ['desk', 'add', 'OPS', '--name', 'Ops'],
-        'E_MALFORMED: <id> is not a short name (a-z and 0-9, joined by . or -, e.g. ops)',
+        'E_MALFORMED: <id> "OPS" is not a short name (a-z and 0-9, joined by . or -, e.g. ops)',
       ],
       [
         ['desk', 'staff', 'ops', 'admin', '--email', 'bad'],
@@ -76,17 +76,31 @@ describe('a request the node refuses by its path', () => {
       ],
       [
         ['user', 'add', 'Bob', '--role', 'officer'],
-        'E_MALFORMED: <name> is not a user name (2 to 32 of a-z, 0-9, ., _ and -, starting with a letter)',
+        'E_MALFORMED: <name> "Bob" is not a user name (2 to 32 of a-z, 0-9, ., _ and -, starting with a letter)',
       ],
       [
         ['handover', 'give', 'OPS'],
-        'E_MALFORMED: <desk> is not a short name (a-z and 0-9, joined by . or -, e.g. ops)',
+        'E_MALFORMED: <desk> "OPS" is not a short name (a-z and 0-9, joined by . or -, e.g. ops)',
       ],
       [
         ['alarm', 'clear', 'x'],
-        'E_MALFORMED: <id> is not a row number (1 to 16 digits, no leading 0)',
+        'E_MALFORMED: <id> "x" is not a row number (1 to 16 digits, no leading 0)',
       ],
       [['reject', id, '--note', ''], 'E_MALFORMED: --note is empty'],
+      [['approve', 'x'], 'E_MALFORMED: <id> "x" is not a draft id (hotline drafts lists them)'],
+      [['ack', 'cn', 'x'], 'E_MALFORMED: <id> "x" is not a message or incident id (a UUIDv7)'],
+      [
+        ['conference', 'answer', 'cn', id, 'accept', '--proposal', 'x'],
+        'E_MALFORMED: --proposal "x" is not a message or incident id (a UUIDv7)',
+      ],
+      [
+        ['notify', '--to', 'cn', '--type', 'regime.training-runn'],
+        'E_MALFORMED: --type "regime.training-runn" is not a notification type (hotline regimes show lists them)',
+      ],
+      [
+        ['notify', '--to', 'cn', '--type', 'regime.training-run', '--field', 'computeFlop=lots'],
+        'E_MALFORMED: --field computeFlop: "lots" is not a number',
+      ],
       [['break-glass', id, '--reason', ''], 'E_MALFORMED: --reason is shorter than 3 characters'],
     ];
     for (const [args, sentence] of cases) {
@@ -204,6 +218,16 @@ describe('inOptionTerms', () => {
     expect(inOptionTerms('request body has no "to"', names)).toBe('--to is not given');
     expect(inOptionTerms('request body/routes/1/address is not an e-mail', names)).toBe(
       '--email #1 (its address) is not an e-mail',
+    );
+  });
+  test('quotes what was typed for an argument the node refused in the body, never an option', () => {
+    const user = { 'body/name': '<name>', 'body/password': '--password-stdin' };
+    const sent = { name: 'Bob', password: 'hunter2 hunter2' };
+    expect(inOptionTerms('request body/name is not a user name', user, sent)).toBe(
+      '<name> "Bob" is not a user name',
+    );
+    expect(inOptionTerms('request body/password is too short', user, sent)).toBe(
+      '--password-stdin is too short',
     );
   });
   test('leaves a path with no option, and a field word that is also English, as they are', () => {

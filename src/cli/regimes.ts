@@ -7,17 +7,19 @@ import { PRECEDENCES, STATUSES, TLPS } from '../protocol/values.ts';
 import type { ComplianceBoard } from '../protocol/views.ts';
 import { secondFactorOption, stepUpNames, stepUpOf, warnUnusedSecondFactor } from './approvals.ts';
 import { CliError, callNode, toPinned } from './client.ts';
-import { eachOnce, nameOf, offeredLanguage, typedTime } from './inputs.ts';
+import { eachOnce, malformed, nameOf, offeredLanguage, typedTime } from './inputs.ts';
 
 /** `name=value` as the field's kind wants it: numbers, years and booleans parsed, dates kept. */
-function fieldValue(kind: string | undefined, text: string): unknown {
+function fieldValue(name: string, kind: string | undefined, text: string): unknown {
   if (kind === 'number' || kind === 'integer' || kind === 'year') {
     const n = Number(text);
-    if (text.trim() === '' || !Number.isFinite(n)) throw new CliError(`"${text}" is not a number`);
+    if (text.trim() === '' || !Number.isFinite(n))
+      throw malformed(`--field ${name}: "${text}" is not a number`);
     return n;
   }
   if (kind === 'boolean') {
-    if (text !== 'true' && text !== 'false') throw new CliError(`"${text}" is not true or false`);
+    if (text !== 'true' && text !== 'false')
+      throw malformed(`--field ${name}: "${text}" is not true or false`);
     return text === 'true';
   }
   return text;
@@ -68,7 +70,10 @@ export function registerRegimes(program: Command): void {
             `  --field ${f.name}=…  ${f.type}${f.values ? ` (${f.values.join('|')})` : ''}${f.required ? ', required' : ''}  ${pick(f.label)}`,
           );
       }
-      if (code && !r.type(code)) throw new CliError(`"${code}" is not a notification type`);
+      if (code && !r.type(code))
+        throw malformed(
+          `<type> "${code}" is not a notification type (hotline regimes show lists them)`,
+        );
     });
 
   program
@@ -107,15 +112,19 @@ export function registerRegimes(program: Command): void {
       const r = loadRegimes(readConfig(o.data).regimesFile);
       const type = r.type(o.type);
       if (!type)
-        throw new CliError(
-          `"${o.type}" is not a notification type (hotline regimes show lists them)`,
+        throw malformed(
+          `--type "${o.type}" is not a notification type (hotline regimes show lists them)`,
         );
       const fields: Record<string, unknown> = {};
       for (const f of o.field as string[]) {
         const at = f.indexOf('=');
         if (at < 1) throw new CliError(`--field takes name=value, not "${f}"`);
         const name = f.slice(0, at);
-        fields[name] = fieldValue(type.fields.find((x) => x.name === name)?.type, f.slice(at + 1));
+        fields[name] = fieldValue(
+          name,
+          type.fields.find((x) => x.name === name)?.type,
+          f.slice(at + 1),
+        );
       }
       const result = (await toPinned(
         o.data,

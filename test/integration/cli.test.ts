@@ -702,7 +702,7 @@ describe('the hotline CLI, end to end', () => {
 
   test('an id or a language tag of the wrong form is refused in words, not as a pattern', async () => {
     for (const [args, line] of [
-      [['show', 'cn', 'not-an-id'], '<id> is not a message or incident id (a lowercase UUIDv7)'],
+      [['show', 'cn', 'not-an-id'], '<id> "not-an-id" is not a message or incident id (a lowercase UUIDv7)'],
       [
         ['send', '--to', 'cn', '--text', 'Hi', '--lang', 'chinese'],
         '--lang is not a language tag (e.g. en, zh, zh-Hans)',
@@ -718,10 +718,10 @@ describe('the hotline CLI, end to end', () => {
     const missing = join(root, 'no-such-file.json');
     const out = join(root, 'no-such-folder', 'bundle.jsonl');
     for (const [args, line] of [
-      [['verify', missing], `the file ${missing} does not exist`],
-      [['verify', root], `the file ${root} is a folder, not a file`],
-      [['note', 'verify', missing], `the file ${missing} does not exist`],
-      [['peer', 'add', '--data', us.dir, missing], `the file ${missing} does not exist`],
+      [['verify', missing], `<file> ${missing} does not exist`],
+      [['verify', root], `<file> ${root} is a folder, not a file`],
+      [['note', 'verify', missing], `<file> ${missing} does not exist`],
+      [['peer', 'add', '--data', us.dir, missing], `<cardFile> ${missing} does not exist`],
       [
         ['send', '--data', us.dir, '--to', 'cn', '--text', 'See attached', '--stix', missing],
         `--stix ${missing} does not exist`,
