@@ -4,6 +4,7 @@
  * (docs/operators.md § Presence checks and conferences); the flows are what the node derives.
  */
 import { type Command, Option } from 'commander';
+import { WHEN_WHY } from '../protocol/common.ts';
 import type { ConferenceItem, FlowActor, PresenceItem } from '../protocol/flows.ts';
 import { PRECEDENCES, STATUSES } from '../protocol/values.ts';
 import { CliError, callNode, type OptionNames, toPinned } from './client.ts';
@@ -16,6 +17,8 @@ const precedenceOption = () =>
   new Option('--precedence <p>', 'precedence').choices(PRECEDENCES).default('immediate');
 const statusOption = () =>
   new Option('--status <s>', 'actual, exercise or test').choices(STATUSES).default('actual');
+/** A time proposed for a call: to come, as the node wants it (checked here to say it as typed). */
+const proposed = { must: 'future', why: WHEN_WHY.proposedTime } as const;
 const q = encodeURIComponent;
 const json = (value: unknown) => console.log(JSON.stringify(value, null, 2));
 
@@ -167,7 +170,7 @@ export function registerFlows(program: Command): void {
     .requiredOption(
       '--at <time>',
       'a time proposed, to come, with its zone (e.g. 2026-12-06T14:00Z; repeat, at most 4)',
-      (v, all: string[]) => eachOnce('--at', 'time')(typedTime(v, '--at'), all),
+      (v, all: string[]) => eachOnce('--at', 'time')(typedTime(v, '--at', proposed), all),
       [],
     )
     .option('--minutes <n>', 'length of the call', wholeNumber('--minutes', 1, 1440))
@@ -241,7 +244,7 @@ export function registerFlows(program: Command): void {
           desk: o.desk,
           action,
           ...(o.proposal ? { proposal: messageId(o.proposal, '--proposal') } : {}),
-          ...(o.at ? { at: typedTime(o.at, '--at') } : {}),
+          ...(o.at ? { at: typedTime(o.at, '--at', proposed) } : {}),
           ...(o.minutes ? { minutes: o.minutes } : {}),
           ...(o.medium ? { medium: o.medium } : {}),
           ...words(o),

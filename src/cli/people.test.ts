@@ -164,15 +164,15 @@ describe('hotline user, desk, roster and audit', () => {
       'ops',
       'wang',
       '--from',
-      '2020-01-01T00:00Z',
+      '2020-01-01 09:00+08:00',
       '--until',
-      '2020-01-02T00:00Z',
+      '2020-01-02 09:00+08:00',
       '--data',
       dir,
     ]);
     expect(past.code).toBe(1);
     expect(past.stderr).toMatch(
-      /^hotline: E_MALFORMED: --until 2020-01-02T00:00:00\.000Z is in the past \(it is [^)]+\): a shift says who will be on duty; who was on duty is in the audit trail\n$/,
+      /^hotline: E_MALFORMED: --until 2020-01-02 09:00\+08:00 is in the past \(it is [^)]+\): a shift says who will be on duty; who was on duty is in the audit trail\n$/,
     );
     const listed = await hotline([
       'roster',
@@ -239,10 +239,10 @@ describe('hotline user, desk, roster and audit', () => {
   }, 120_000);
 
   test('audit --since a time to come is refused: no entry is recorded after now', async () => {
-    const since = await hotline(['audit', '--since', '2999-01-01T00:00Z', '--data', dir]);
+    const since = await hotline(['audit', '--since', '2999-01-01 09:00+08:00', '--data', dir]);
     expect(since.code).toBe(1);
     expect(since.stderr).toMatch(
-      /^hotline: E_MALFORMED: --since 2999-01-01T00:00:00\.000Z is in the future \(it is [^)]+\): no entry is recorded after now\n$/,
+      /^hotline: E_MALFORMED: --since 2999-01-01 09:00\+08:00 is in the future \(it is [^)]+\): no entry is recorded after now\n$/,
     );
   }, 120_000);
 

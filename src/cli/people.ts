@@ -5,6 +5,7 @@
  */
 import { type Command, Option } from 'commander';
 import { ROLES, SCOPES } from '../node/people/roles.ts';
+import { WHEN_WHY } from '../protocol/common.ts';
 import type { ContactRoute } from '../protocol/roster.ts';
 import type { AuditItem, Duty, HandoverView, ShiftView, TrailReport } from '../protocol/views.ts';
 import { CliError, callNode, callPeople, type OptionNames } from './client.ts';
@@ -298,7 +299,11 @@ export function registerPeople(program: Command): void {
       const params = new URLSearchParams({ limit: String(o.limit) });
       if (o.actor) params.set('actor', o.actor);
       if (o.action) params.set('action', o.action);
-      if (o.since) params.set('since', typedTime(o.since, '--since'));
+      if (o.since)
+        params.set(
+          'since',
+          typedTime(o.since, '--since', { must: 'past', why: WHEN_WHY.auditSince }),
+        );
       const entries = (await callPeople(o.data, 'GET', `/api/v1/audit?${params}`, undefined, {
         'querystring/actor': '--actor',
         'querystring/action': '--action',
@@ -423,6 +428,7 @@ export function registerPeople(program: Command): void {
     .action(async (deskId: string, name: string, o) => {
       const { from, until } = typedRange(['--from', o.from], ['--until', o.until], {
         exclusive: true,
+        endMust: { must: 'future', why: WHEN_WHY.shiftEnd },
       });
       const shift = (await callPeople(
         o.data,
