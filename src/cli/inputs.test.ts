@@ -49,6 +49,20 @@ describe('a time typed on the command line', () => {
     expect(() => typedTime('2026-12-06T14:00+25:00', '--at')).toThrow(/no real offset from UTC/);
   });
 
+  it('is refused when its zone carries it past the year 9999 or before 0000 in UTC', () => {
+    expect(() => typedTime('9999-12-31T23:00-05:00', '--at')).toThrow(
+      'E_MALFORMED: --at: "9999-12-31T23:00-05:00" is in the year 10000 in UTC: give a time from the year 0000 to 9999 in UTC',
+    );
+    expect(() => typedTime('0000-01-01 00:30+01:00', '--from')).toThrow(
+      /"0000-01-01 00:30\+01:00" is in the year -1 in UTC/,
+    );
+    expect(() =>
+      typedRange(['--from', '9999-12-31T00:00Z'], ['--until', '9999-12-31T20:00-08:00']),
+    ).toThrow(/--until: "9999-12-31T20:00-08:00" is in the year 10000 in UTC/);
+    expect(typedTime('9999-12-31T23:59Z', '--at')).toBe('9999-12-31T23:59:00.000Z');
+    expect(typedTime('0000-01-01T01:00+01:00', '--at')).toBe('0000-01-01T00:00:00.000Z');
+  });
+
   it('is refused without its zone: the machine’s own zone is not assumed', () => {
     expect(() => typedTime('2026-12-07T03:00', '--at')).toThrow(
       'E_MALFORMED: --at: "2026-12-07T03:00" has no time zone: add Z for UTC or the offset from UTC, e.g. 2026-12-07T03:00Z or 2026-12-07T03:00+08:00',

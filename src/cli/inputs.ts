@@ -38,7 +38,8 @@ export interface Must {
  * "03:00" alone is no instant (the machine's own zone is not assumed), and a day alone is not a
  * time either (the operator API's `Instant` takes neither). A day or time that names no real
  * instant (30 February, 25:00) is refused, as the node refuses it, rather than moved by `Date` to
- * the next month. With `must`, a time on the wrong side of now is refused too (`whenProblem`).
+ * the next month, and so is one whose zone carries it past the year 9999 (or before 0000) in UTC.
+ * With `must`, a time on the wrong side of now is refused too (`whenProblem`).
  */
 export function typedTime(text: string, option: string, must?: Must): string {
   const m = TYPED_TIME.exec(text.trim());
@@ -57,7 +58,15 @@ export function typedTime(text: string, option: string, must?: Must): string {
   if (sign && (Number(offH) > 23 || Number(offM) > 59))
     throw malformed(`${option}: "${text}" has no real offset from UTC (e.g. +08:00, -05:00)`);
   const zone = sign ? `${sign}${offH}:${offM}` : 'Z';
-  const at = new Date(Date.parse(`${day}T${hh}:${mm}:${ss}${fraction}${zone}`)).toISOString();
+  const instant = new Date(Date.parse(`${day}T${hh}:${mm}:${ss}${fraction}${zone}`));
+  // Near either end of the years, the offset can carry the instant past them (`+010000-…`),
+  // which no Timestamp on the wire or the API can be.
+  const year = instant.getUTCFullYear();
+  if (year < 0 || year > 9999)
+    throw malformed(
+      `${option}: "${text}" is in the year ${year} in UTC: give a time from the year 0000 to 9999 in UTC`,
+    );
+  const at = instant.toISOString();
   const wrong =
     must &&
     whenProblem({ name: option, given: text, at }, must.now ?? new Date(), must.must, must.why);
