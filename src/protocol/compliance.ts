@@ -32,6 +32,8 @@ export interface ComplianceMessage {
 const RELEVANT = new Set(['notice', 'incident.report', 'ack']);
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
+/** The last instant a Timestamp writes (a year of four digits). */
+const LAST_INSTANT = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
 /** Whether a body is of a type compliance is computed from (`add` checks its schema too). */
 export function isComplianceType(body: unknown): boolean {
@@ -114,6 +116,10 @@ export function computeCompliance(
     o: Pick<Obligation, 'mode' | 'owedBy' | 'owedTo' | 'basis'> & { due: number; key: string },
     notice: ComplianceMessage | undefined,
   ) => {
+    // Due after the year 9999 (an annual notice as at that year): still to come at any time a
+    // board is asked for, and with no Timestamp to write it in (`+010000-…`, sorted first), so
+    // left out.
+    if (o.due > LAST_INSTANT) return;
     const sent = notice ? Date.parse(notice.sent) : undefined;
     const state: ComplianceState =
       sent !== undefined ? (sent <= o.due ? 'sent' : 'late') : at > o.due ? 'late' : 'owed';

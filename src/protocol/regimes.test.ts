@@ -276,6 +276,16 @@ describe('compliance', () => {
       ['us', { kind: 'annual', year: 2027 }, 'owed'],
     ]);
   });
+
+  test('as at the year 9999, no obligation is due in a year no timestamp can write', () => {
+    const table = computeCompliance(regimes, [], {
+      at: new Date('9999-06-01T00:00:00.000Z'),
+      parties: ['us', 'cn'],
+    });
+    const annual = table.obligations.filter((o) => o.type === 'regime.annual-exchange');
+    expect(annual.at(-1)?.basis).toEqual({ kind: 'annual', year: 9998 });
+    for (const o of table.obligations) expect(o.due).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+  });
 });
 
 function fieldsOf(plannedStart: string) {
