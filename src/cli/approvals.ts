@@ -41,10 +41,14 @@ export function stepUpOf(code: string | undefined) {
  * in an emergency).
  */
 export function warnUnusedSecondFactor(o: { secondFactor?: string; breakGlass?: string }): void {
-  if (o.secondFactor !== undefined && o.breakGlass === undefined)
-    console.error(
-      'Warning: --second-factor was not needed and not used: a release asks for it only with --break-glass',
-    );
+  if (o.breakGlass === undefined)
+    unusedSecondFactor(o.secondFactor, 'a release asks for it only with --break-glass');
+}
+
+/** `--second-factor`, when given, said on stderr to be unused, and why. */
+function unusedSecondFactor(given: string | undefined, why: string): void {
+  if (given !== undefined)
+    console.error(`Warning: --second-factor was not needed and not used: ${why}`);
 }
 
 interface DraftView {
@@ -132,6 +136,14 @@ export function registerApprovals(program: Command): void {
     .option('--desk <desk>', 'the desk the approval is recorded under (default: your first)')
     .option('--json', 'print JSON')
     .action(async (id: string, o) => {
+      // Approving asks for a second factor only for a flash draft: given for another, it is said
+      // once the draft is released (not refused, as for a release).
+      const draft =
+        o.secondFactor === undefined
+          ? undefined
+          : ((await callNode(o.data, 'GET', `/api/v1/drafts/${draftId(id)}`, undefined, {
+              'params/id': '<id>',
+            })) as DraftView);
       const released = (await callNode(
         o.data,
         'POST',
@@ -148,6 +160,11 @@ export function registerApprovals(program: Command): void {
           ...stepUpNames('body'),
         },
       )) as Released;
+      if (draft && draft.message.precedence !== 'flash')
+        unusedSecondFactor(
+          o.secondFactor,
+          `approving asks for it only for a flash draft, and this one is ${draft.message.precedence}`,
+        );
       console.log(o.json ? JSON.stringify(released) : releasedLine(released));
     });
 

@@ -260,4 +260,25 @@ describe('approvals through the CLI', () => {
     expect(bad.code).not.toBe(0);
     expect(oneLine(bad.stderr)).toContain('not a whole number');
   }, 120_000);
+  test('a second factor given to approve a draft that is no flash is said unused; it is released', async () => {
+    const closure = { ...flashReport('The incident is over.').message, report: undefined };
+    const held = await us.api<{ state: string; draft: string }>('POST', '/api/v1/messages', {
+      to: ['cn'],
+      message: { ...closure, type: 'incident.close', precedence: 'routine' },
+    });
+    expect(held.state).toBe('pending');
+    const approved = await asOscar([
+      'approve',
+      held.draft,
+      '--second-factor',
+      '123456',
+      '--data',
+      us.dir,
+    ]);
+    expect(approved.code, approved.stderr).toBe(0);
+    expect(approved.stdout.trim()).toMatch(/^Released \S+ \(cn #\d+\)$/);
+    expect(oneLine(approved.stderr)).toBe(
+      'Warning: --second-factor was not needed and not used: approving asks for it only for a flash draft, and this one is routine',
+    );
+  }, 120_000);
 });
