@@ -3,7 +3,9 @@
  * changes anything (a restored node's recovery, a relay's new TLS key), and the one-line
  * sentence for an address that cannot be, naming the setting it came from.
  */
+import { request as httpRequest } from 'node:http';
 import { createServer, type Server } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import { ConfigError } from '../node/core/config.ts';
 
@@ -37,8 +39,8 @@ export async function checkListenable(listeners: readonly Listener[]): Promise<v
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen({ host, port, exclusive: true }, resolve);
-      }).catch((e: unknown) => {
-        throw listenFailure(e, listener, listeners);
+      }).catch(async (e: unknown) => {
+        throw await listenFailure(e, listener, listeners);
       });
       held.push(server);
     }
@@ -54,20 +56,97 @@ export async function listenOn(app: FastifyInstance, listener: Listener): Promis
   try {
     return await app.listen(hostPort(listener.address));
   } catch (e) {
-    throw listenFailure(e, listener);
+    throw await listenFailure(e, listener);
+  }
+}
+
+/** How long the refusal of a port taken waits to learn whether Hotline holds it. */
+export const HOLDER_PROBE_MS = 800;
+
+/**
+ * What listens on `host:port`, when it says it is Hotline: a node's operator listener answers
+ * `GET /healthz` as src/api/health.ts does (200 `{"status":"ok"}`, or 503 `E_STORE`); a node's
+ * federation listener or a relay shows, over TLS, the certificate `makeTlsIdentity` makes
+ * (`CN=hotline <party>`, `CN=hotline relay`), before any client certificate it asks for. Both are
+ * asked at once, for at most `HOLDER_PROBE_MS`; anything else, or no answer, is undefined.
+ */
+async function hotlineHolder(host: string, port: number): Promise<string | undefined> {
+  // A listener on every address is reached on loopback.
+  const to = host === '0.0.0.0' || host === '' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  const bounded = <T>(socketOf: (done: (answer: T | undefined) => void) => Probe) =>
+    new Promise<T | undefined>((resolve) => {
+      const socket = socketOf(resolve);
+      // However slowly it answers: the refusal waits no longer.
+      const bound = setTimeout(() => socket.destroy(), HOLDER_PROBE_MS);
+      socket.on('close', () => {
+        clearTimeout(bound);
+        resolve(undefined);
+      });
+      socket.on('error', () => resolve(undefined));
+    });
+  const health = bounded<string>((done) => {
+    const req = httpRequest({ host: to, port, path: '/healthz' }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        text = (text + chunk).slice(0, 4096);
+      });
+      res.on('end', () =>
+        done(isHealthAnswer(res.statusCode, text) ? 'another Hotline node' : undefined),
+      );
+      res.on('error', () => done(undefined));
+    });
+    req.end();
+    return req;
+  });
+  const certificate = bounded<string>((done) => {
+    const socket = tlsConnect({ host: to, port, rejectUnauthorized: false }, () => {
+      const name = /^hotline ([a-z0-9-]+)$/.exec(
+        String(socket.getPeerCertificate().subject?.CN),
+      )?.[1];
+      done(
+        name === undefined
+          ? undefined
+          : name === 'relay'
+            ? 'a Hotline relay'
+            : `another Hotline node (party ${name})`,
+      );
+      socket.destroy();
+    });
+    return socket;
+  });
+  const [byHealth, byCertificate] = await Promise.all([health, certificate]);
+  return byCertificate ?? byHealth;
+}
+
+/** A request or a socket asked: closed when it ends, however it ends. */
+interface Probe {
+  destroy(): unknown;
+  on(event: 'close' | 'error', listener: () => void): unknown;
+}
+
+/** A body `GET /healthz` of a Hotline node answers with (src/api/health.ts). */
+function isHealthAnswer(status: number | undefined, text: string): boolean {
+  try {
+    const body = JSON.parse(text) as { status?: unknown; error?: { code?: unknown } };
+    return status === 200
+      ? body.status === 'ok' && Object.keys(body).length === 1
+      : status === 503 && body.error?.code === 'E_STORE';
+  } catch {
+    return false;
   }
 }
 
 /**
- * Why `listener` cannot be opened, as one sentence: the port taken (by another of `all`, or by
- * another program), a port below 1024 without the privilege, or an address not on this machine.
- * Any other failure is returned as it is.
+ * Why `listener` cannot be opened, as one sentence: the port taken (by another of `all`, by
+ * another Hotline node, or by another program), a port below 1024 without the privilege, or an
+ * address not on this machine. Any other failure is returned as it is.
  */
-export function listenFailure(
+export async function listenFailure(
   e: unknown,
   listener: Listener,
   all: readonly Listener[] = [],
-): Error {
+): Promise<Error> {
   const { address, setting } = listener;
   const { host, port } = hostPort(address);
   switch ((e as NodeJS.ErrnoException).code) {
@@ -78,10 +157,13 @@ export function listenFailure(
           hostPort(other.address).port === port &&
           all.indexOf(other) < all.indexOf(listener),
       );
+      if (twin)
+        return new ConfigError(
+          `${setting} names the port of ${twin.setting} (${port}): give each listener a port of its own`,
+        );
+      const holder = (await hotlineHolder(host, port)) ?? 'another program';
       return new ConfigError(
-        twin
-          ? `${setting} names the port of ${twin.setting} (${port}): give each listener a port of its own`
-          : `another program listens on ${address} (${setting}): stop it or choose another port`,
+        `${holder} listens on ${address} (${setting}): stop it or choose another port`,
       );
     }
     case 'EACCES':

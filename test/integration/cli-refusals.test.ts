@@ -87,7 +87,8 @@ test('serve on a port another program holds is refused before a restored node re
   await hotlineOk(['restore', '--data', us.dir]);
   const { listen } = readConfig(us.dir);
   const at = listen.lastIndexOf(':');
-  const taken: Server = createServer();
+  // Another program: it reads what it is sent and never answers.
+  const taken: Server = createServer((socket) => socket.resume());
   await new Promise<void>((resolve) =>
     taken.listen(Number(listen.slice(at + 1)), listen.slice(0, at), resolve),
   );
