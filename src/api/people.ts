@@ -6,14 +6,7 @@ import { Type } from '@sinclair/typebox';
 import { ROLES, SCOPES } from '../node/people/accounts.ts';
 import { DeskId, DeskName, UserName } from '../node/people/roster.ts';
 import { auditActionProblem } from '../node/people/trail.ts';
-import {
-  Instant,
-  OneOf,
-  rangeProblem,
-  WHEN_WHY,
-  Written,
-  whenProblem,
-} from '../protocol/common.ts';
+import { Instant, OneOf, rangeProblem, Written, whenProblem } from '../protocol/common.ts';
 import { ProtocolError } from '../protocol/errors.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import { ContactRoute, HandoverItem } from '../protocol/roster.ts';
@@ -358,7 +351,7 @@ export const peopleRoutes = routes('people-routes', ['people'], async (app) => {
           { name: 'querystring/since', given: q.since, at: q.since },
           clock(),
           'past',
-          WHEN_WHY.auditSince,
+          'no entry is recorded after now',
         );
       if (future) throw new ProtocolError('E_MALFORMED', `request ${future}`);
       const action = q.action === undefined ? undefined : auditActionProblem(q.action);

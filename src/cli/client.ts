@@ -21,6 +21,13 @@ export class CliError extends Error {
 export type OptionNames = Readonly<Record<string, string>>;
 
 /**
+ * Each time a command sent, as the wire writes it, to what the user typed for it
+ * (`2026-12-01T09:00:00.000Z` → `2026-12-01 17:00+08:00`), so a node's sentence that quotes a time
+ * sent (`--until … is in the past`) says it as typed. The node, on its own clock, judges it.
+ */
+export type TypedTimes = Readonly<Record<string, string>>;
+
+/**
  * A path as the node's sentences name it: in a request (`request body/to`, `request params/party`)
  * or in a card this node makes (`card /party`, declared as `card/party`).
  */
@@ -131,6 +138,7 @@ export async function callNode(
   path: string,
   body?: unknown,
   names: OptionNames = {},
+  typed: TypedTimes = {},
 ): Promise<unknown> {
   const url = `${operatorUrl(dataDir)}${path}`;
   const credential = cliToken(dataDir);
@@ -161,7 +169,7 @@ export async function callNode(
       }`,
       { cause: 'E_UNAUTHORIZED' },
     );
-  return answerOf(response.status, response.text, names, body);
+  return answerOf(response.status, response.text, names, body, typed);
 }
 
 /**
@@ -195,7 +203,13 @@ async function request(
   });
 }
 
-function answerOf(status: number, text: string, names: OptionNames, body: unknown): unknown {
+function answerOf(
+  status: number,
+  text: string,
+  names: OptionNames,
+  body: unknown,
+  typed: TypedTimes,
+): unknown {
   let answer: { error?: { code: string; message: string } } = {};
   try {
     answer = JSON.parse(text);
@@ -204,10 +218,15 @@ function answerOf(status: number, text: string, names: OptionNames, body: unknow
   }
   if (status >= 400)
     throw new CliError(
-      `${answer.error?.code ?? status}: ${inOptionTerms(answer.error?.message ?? 'request failed', names, body)}`,
+      `${answer.error?.code ?? status}: ${asTyped(inOptionTerms(answer.error?.message ?? 'request failed', names, body), typed)}`,
       { cause: answer.error?.code },
     );
   return answer;
+}
+
+/** `sentence` with each time sent said as it was typed. */
+function asTyped(sentence: string, typed: TypedTimes): string {
+  return Object.entries(typed).reduce((said, [sent, as]) => said.replaceAll(sent, as), sentence);
 }
 
 /**
@@ -222,10 +241,11 @@ export async function callPeople(
   path: string,
   body?: unknown,
   names: OptionNames = {},
+  typed: TypedTimes = {},
 ): Promise<unknown> {
   if (existsSync(paths(dataDir).running)) {
     try {
-      return await callNode(dataDir, method, path, body, names);
+      return await callNode(dataDir, method, path, body, names, typed);
     } catch (e) {
       // A node.json left by a node that died: nothing listens, so use the folder.
       if (!(e instanceof CliError && (e.cause === 'ECONNREFUSED' || e.cause === 'NOT_RUNNING')))
@@ -252,7 +272,7 @@ export async function callPeople(
       ...(body === undefined ? {} : { payload: body as object }),
     });
     await app.close();
-    return answerOf(response.statusCode, response.body, names, body);
+    return answerOf(response.statusCode, response.body, names, body, typed);
   } finally {
     await store.close();
   }

@@ -4,7 +4,6 @@
  * (docs/operators.md § Presence checks and conferences); the flows are what the node derives.
  */
 import { type Command, Option } from 'commander';
-import { WHEN_WHY } from '../protocol/common.ts';
 import type { ConferenceItem, FlowActor, PresenceItem } from '../protocol/flows.ts';
 import { PRECEDENCES, STATUSES } from '../protocol/values.ts';
 import { CliError, callNode, type OptionNames, toPinned } from './client.ts';
@@ -17,8 +16,6 @@ const precedenceOption = () =>
   new Option('--precedence <p>', 'precedence').choices(PRECEDENCES).default('immediate');
 const statusOption = () =>
   new Option('--status <s>', 'actual, exercise or test').choices(STATUSES).default('actual');
-/** A time proposed for a call: to come, as the node wants it (checked here to say it as typed). */
-const proposed = { must: 'future', why: WHEN_WHY.proposedTime } as const;
 const q = encodeURIComponent;
 const json = (value: unknown) => console.log(JSON.stringify(value, null, 2));
 
@@ -170,7 +167,7 @@ export function registerFlows(program: Command): void {
     .requiredOption(
       '--at <time>',
       'a time proposed, to come, with its zone (e.g. 2026-12-06T14:00Z; repeat, at most 4)',
-      (v, all: string[]) => eachOnce('--at', 'time')(typedTime(v, '--at', proposed), all),
+      eachOnce('--at', 'time', (v) => typedTime(v, '--at')),
       [],
     )
     .option('--minutes <n>', 'length of the call', wholeNumber('--minutes', 1, 1440))
@@ -182,6 +179,7 @@ export function registerFlows(program: Command): void {
     .option('--lang <tag>', 'language of the text', 'en')
     .option('--json', 'print JSON')
     .action(async (o) => {
+      const times = (o.at as string[]).map((text) => typedTime(text, '--at'));
       const sent = await toPinned(
         o.data,
         o.to,
@@ -191,7 +189,7 @@ export function registerFlows(program: Command): void {
           '/api/v1/conferences',
           {
             to: o.to,
-            times: o.at,
+            times,
             desk: o.desk,
             precedence: o.precedence,
             status: o.status,
@@ -205,6 +203,7 @@ export function registerFlows(program: Command): void {
             'body/times/<i>': '--at #<i+1>',
             ...CALL_OPTIONS,
           },
+          Object.fromEntries(times.map((time, i) => [time, o.at[i]])),
         ),
       );
       if (o.json) return json(sent);
@@ -236,6 +235,7 @@ export function registerFlows(program: Command): void {
       const proposing = ['at', 'minutes', 'medium'].find((option) => o[option] !== undefined);
       if (action !== 'propose' && proposing)
         throw new CliError(`--${proposing} goes with propose, not ${action}`);
+      const at = o.at === undefined ? undefined : typedTime(o.at, '--at');
       const sent = await callNode(
         o.data,
         'POST',
@@ -244,7 +244,7 @@ export function registerFlows(program: Command): void {
           desk: o.desk,
           action,
           ...(o.proposal ? { proposal: messageId(o.proposal, '--proposal') } : {}),
-          ...(o.at ? { at: typedTime(o.at, '--at', proposed) } : {}),
+          ...(at ? { at } : {}),
           ...(o.minutes ? { minutes: o.minutes } : {}),
           ...(o.medium ? { medium: o.medium } : {}),
           ...words(o),
@@ -256,6 +256,7 @@ export function registerFlows(program: Command): void {
           'body/at': '--at',
           ...CALL_OPTIONS,
         },
+        at ? { [at]: o.at } : {},
       );
       if (o.json) return json(sent);
       const s = sent as {

@@ -154,7 +154,7 @@ describe('an option repeated with the same value', () => {
           '--at',
           '2031-01-04 17:00+08:00',
         ]),
-        '--at 2031-01-04T09:00:00.000Z is given twice: give each time once',
+        '--at 2031-01-04 17:00+08:00: 2031-01-04T09:00:00.000Z is given already; give each time once',
       ],
     ] as const) {
       const r = await hotline([...args]);

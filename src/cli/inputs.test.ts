@@ -301,25 +301,6 @@ describe('time options of commands that work on files', () => {
   });
 });
 
-describe('a time the node wants on one side of now', () => {
-  it('is refused as typed, not as the instant sent to the node', async () => {
-    const r = await hotline([
-      'conference',
-      'request',
-      '--to',
-      'cn',
-      '--at',
-      '2020-12-20 22:00+08:00',
-      '--data',
-      join(tmpdir(), 'hotline-no-such-folder'),
-    ]);
-    expect(r.stderr).toMatch(
-      /^hotline: E_MALFORMED: --at 2020-12-20 22:00\+08:00 is in the past \(it is [^)]+\): propose a time to come\n$/,
-    );
-    expect(r.code).toBe(1);
-  });
-});
-
 describe('a value outside an option’s choices', () => {
   it('is refused in one line naming the option, the value and the choices, without the help', async () => {
     const data = ['--data', join(tmpdir(), 'hotline-no-such-folder')];

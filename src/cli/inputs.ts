@@ -25,13 +25,6 @@ export function conflict(sentence: string): CliError {
   return new CliError(`E_CONFLICT: ${sentence}`, { cause: 'E_CONFLICT' });
 }
 
-/** The side of now a time must be on, and what to give instead (`WHEN_WHY`). */
-export interface Must {
-  must: 'past' | 'future';
-  why: string;
-  now?: Date;
-}
-
 /**
  * A UTC time as the wire writes it, from what a person types for `option` ("2026-12-06T14:00Z",
  * "2026-12-06 22:00+08:00"). The zone is required: the parties are in different time zones, so
@@ -41,7 +34,11 @@ export interface Must {
  * the next month, and so is one whose zone carries it past the year 9999 (or before 0000) in UTC.
  * With `must`, a time on the wrong side of now is refused too (`whenProblem`).
  */
-export function typedTime(text: string, option: string, must?: Must): string {
+export function typedTime(
+  text: string,
+  option: string,
+  must?: { must: 'past' | 'future'; why: string; now?: Date },
+): string {
   const m = TYPED_TIME.exec(text.trim());
   if (!m) throw malformed(`${option}: "${text}" is not a time (e.g. 2026-12-06T14:00Z)`);
   const [, day, hh, mm, ss = '00', fraction = '', utc, sign, offH, offM] = m;
@@ -77,18 +74,17 @@ export function typedTime(text: string, option: string, must?: Must): string {
 /**
  * The two ends of a range typed for `from` and `until` (either may be absent), each as
  * `typedTime` reads it; a range that ends before it starts (or, `exclusive`, where it starts) is
- * refused naming both as typed, as the node refuses it (`rangeProblem`); with `endMust`, an end
- * on the wrong side of now is refused as typed too.
+ * refused naming both as typed, as the node refuses it (`rangeProblem`).
  */
 export function typedRange(
   from: [option: string, text: string | undefined],
   until: [option: string, text: string | undefined],
-  how: { exclusive?: boolean; endMust?: Must } = {},
+  how: { exclusive?: boolean } = {},
 ): { from?: string; until?: string } {
   const [fromOption, fromText] = from;
   const [untilOption, untilText] = until;
   const start = fromText === undefined ? undefined : typedTime(fromText, fromOption);
-  const end = untilText === undefined ? undefined : typedTime(untilText, untilOption, how.endMust);
+  const end = untilText === undefined ? undefined : typedTime(untilText, untilOption);
   if (start === undefined || end === undefined)
     return { ...(start ? { from: start } : {}), ...(end ? { until: end } : {}) };
   const problem = rangeProblem(

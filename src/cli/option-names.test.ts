@@ -113,6 +113,17 @@ describe('a request the node refuses by its path', () => {
       /^hotline: E_MALFORMED: --since 2999-01-01T00:00Z is in the future \(it is [^)]+\): no entry is recorded after now\n$/,
     );
     expect(future.code).toBe(1);
+    const past = await hotline(
+      ['conference', 'request', '--to', 'cn', '--at', '2099-12-20T14:00Z'].concat([
+        '--at',
+        '2020-12-20 22:00+08:00',
+        '--data',
+        us,
+      ]),
+    );
+    expect(past.stderr).toMatch(
+      /^hotline: E_MALFORMED: --at #2: 2020-12-20 22:00\+08:00 is in the past \(it is [^)]+\): propose a time to come\n$/,
+    );
     expect((await api<unknown[]>('/api/v1/outbox')).length).toBe(outbox);
     expect((await api<unknown[]>('/api/v1/users')).length).toBe(users);
     expect(JSON.stringify(await api('/api/v1/desks'))).toBe(desks);

@@ -5,7 +5,6 @@
  */
 import { type Command, Option } from 'commander';
 import { ROLES, SCOPES } from '../node/people/roles.ts';
-import { WHEN_WHY } from '../protocol/common.ts';
 import type { ContactRoute } from '../protocol/roster.ts';
 import type { AuditItem, Duty, HandoverView, ShiftView, TrailReport } from '../protocol/views.ts';
 import { CliError, callNode, callPeople, type OptionNames } from './client.ts';
@@ -299,17 +298,21 @@ export function registerPeople(program: Command): void {
       const params = new URLSearchParams({ limit: String(o.limit) });
       if (o.actor) params.set('actor', o.actor);
       if (o.action) params.set('action', o.action);
-      if (o.since)
-        params.set(
-          'since',
-          typedTime(o.since, '--since', { must: 'past', why: WHEN_WHY.auditSince }),
-        );
-      const entries = (await callPeople(o.data, 'GET', `/api/v1/audit?${params}`, undefined, {
-        'querystring/actor': '--actor',
-        'querystring/action': '--action',
-        'querystring/since': '--since',
-        'querystring/limit': '--limit',
-      })) as AuditItem[];
+      const since = o.since === undefined ? undefined : typedTime(o.since, '--since');
+      if (since) params.set('since', since);
+      const entries = (await callPeople(
+        o.data,
+        'GET',
+        `/api/v1/audit?${params}`,
+        undefined,
+        {
+          'querystring/actor': '--actor',
+          'querystring/action': '--action',
+          'querystring/since': '--since',
+          'querystring/limit': '--limit',
+        },
+        since ? { [since]: o.since } : {},
+      )) as AuditItem[];
       if (o.json) return json(entries);
       if (!entries.length) console.log('No entries.');
       for (const e of entries) {
@@ -428,7 +431,6 @@ export function registerPeople(program: Command): void {
     .action(async (deskId: string, name: string, o) => {
       const { from, until } = typedRange(['--from', o.from], ['--until', o.until], {
         exclusive: true,
-        endMust: { must: 'future', why: WHEN_WHY.shiftEnd },
       });
       const shift = (await callPeople(
         o.data,
@@ -436,6 +438,7 @@ export function registerPeople(program: Command): void {
         `/api/v1/desks/${q(deskId)}/shifts`,
         { user: name, startsAt: from, endsAt: until },
         DESK_OPTIONS,
+        { [from as string]: o.from, [until as string]: o.until },
       )) as ShiftView;
       console.log(
         `Shift ${shift.id}: ${shift.user} at ${shift.desk}, ${shift.startsAt} to ${shift.endsAt}.`,

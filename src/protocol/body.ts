@@ -23,7 +23,6 @@ import {
   Timestamp,
   Uuid7,
   unseenProblem,
-  WHEN_WHY,
   whenProblem,
 } from './common.ts';
 import { LIMITS } from './limits.ts';
@@ -387,5 +386,5 @@ function labelsOf(body: Body): Array<[string, string]> {
 
 /** Why a conference time cannot be proposed at `now` (it is past), or undefined. */
 export function pastProblem(at: string, now: Date): string | undefined {
-  return whenProblem({ given: at, at }, now, 'future', WHEN_WHY.proposedTime);
+  return whenProblem({ given: at, at }, now, 'future', 'propose a time to come');
 }

@@ -107,17 +107,6 @@ export function rangeProblem(
 }
 
 /**
- * What to give instead of a time on the wrong side of now (`whenProblem`'s `why`), one sentence per
- * kind of time, said alike by the node and by the CLI, which checks the time as typed first so the
- * sentence quotes it as typed (`--until 2026-12-01 17:00+08:00 is in the past …`).
- */
-export const WHEN_WHY = {
-  shiftEnd: 'a shift says who will be on duty; who was on duty is in the audit trail',
-  proposedTime: 'propose a time to come',
-  auditSince: 'no entry is recorded after now',
-} as const;
-
-/**
  * Why `at` is on the wrong side of `now` for what it names, or undefined: a time `must` be
  * `'past'` (something done: a review, a theft of keys, an entry recorded; now itself is allowed)
  * or `'future'` (still to come: a conference, an expiry). `why` says what to give instead.

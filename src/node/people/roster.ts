@@ -7,7 +7,7 @@
  * items from the outgoing person to the incoming one, who confirms receiving them.
  */
 import { Type } from '@sinclair/typebox';
-import { rangeProblem, Slug, WHEN_WHY, Written, whenProblem } from '../../protocol/common.ts';
+import { rangeProblem, Slug, Written, whenProblem } from '../../protocol/common.ts';
 import { ProtocolError } from '../../protocol/errors.ts';
 import { LIMITS } from '../../protocol/limits.ts';
 import type { ContactRoute, HandoverItem } from '../../protocol/roster.ts';
@@ -219,7 +219,7 @@ export class Roster {
       { name: 'endsAt', given: input.endsAt, at: endsAt },
       this.#clock(),
       'future',
-      WHEN_WHY.shiftEnd,
+      'a shift says who will be on duty; who was on duty is in the audit trail',
     );
     if (over) throw new ProtocolError('E_MALFORMED', over);
     if (Date.parse(endsAt) - Date.parse(startsAt) > MAX_SHIFT_MS)
