@@ -702,7 +702,10 @@ describe('the hotline CLI, end to end', () => {
 
   test('an id or a language tag of the wrong form is refused in words, not as a pattern', async () => {
     for (const [args, line] of [
-      [['show', 'cn', 'not-an-id'], '<id> "not-an-id" is not a message or incident id (a lowercase UUIDv7)'],
+      [
+        ['show', 'cn', 'not-an-id'],
+        '<id> "not-an-id" is not a message or incident id (a lowercase UUIDv7)',
+      ],
       [
         ['send', '--to', 'cn', '--text', 'Hi', '--lang', 'chinese'],
         '--lang is not a language tag (e.g. en, zh, zh-Hans)',

@@ -200,7 +200,9 @@ describe('incident commands of the hotline CLI', () => {
   test('a bad id is refused before anything is sent, in one line', async () => {
     const r = await hotline(['incident', 'not-an-id', '--data', cn.dir]);
     expect(r.code).toBe(1);
-    expect(r.stderr.trim()).toBe('hotline: E_MALFORMED: <id> "not-an-id" is not a message or incident id (a UUIDv7)');
+    expect(r.stderr.trim()).toBe(
+      'hotline: E_MALFORMED: <id> "not-an-id" is not a message or incident id (a UUIDv7)',
+    );
     const unknown = await hotline(['incident', uuidv7(), '--data', cn.dir]);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/^hotline: E_NOT_FOUND: there is no incident/);
