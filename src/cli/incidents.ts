@@ -117,7 +117,7 @@ function printIncident(view: {
       `*** RETRACTED by ${view.owner} (${view.retracted.desk}) at ${view.retracted.at}: false alarm or withdrawn${view.retracted.text ? ` — ${view.retracted.text}` : ''} ***`,
     );
   console.log(
-    `Incident ${view.incident}${banner(view.status)}: ${view.state.toUpperCase()} (${view.precedence}); state owned by ${view.ours ? 'us' : view.owner}`,
+    `Incident ${view.incident}${banner(view.status)}: ${view.state.toUpperCase()} (${view.precedence}); state owned by ${view.owner}${view.ours ? ' (this node)' : ''}`,
   );
   for (const r of view.pendingRequests)
     console.log(`  request ${r.id} from ${r.from} at ${r.at}: move to ${r.to}`);

@@ -141,6 +141,11 @@ describe('incident commands of the hotline CLI', () => {
     const set = await hotline(['incident', incident, '--data', us.dir, '--set', 'investigating']);
     expect(set.code, set.stderr).toBe(0);
     expect(set.stdout).toMatch(/: state set to investigating \(message \S+\)\./);
+    // Its owner's own node names itself by its party, as `hotline incidents` does.
+    const owned = await hotline(['incident', incident, '--data', us.dir]);
+    expect(owned.stdout).toContain(
+      `Incident ${incident} [EXERCISE]: INVESTIGATING (flash); state owned by us (this node)`,
+    );
     const asked = await hotline([
       'incident',
       incident,
