@@ -5,8 +5,8 @@
  */
 import { type Command, Option } from 'commander';
 import { PRECEDENCES } from '../protocol/values.ts';
-import type { Readiness } from '../protocol/views.ts';
-import { callNode, type OptionNames, toPinned } from './client.ts';
+import type { Readiness, TemplateView } from '../protocol/views.ts';
+import { CliError, callNode, type OptionNames, toPinned } from './client.ts';
 import { eachOnce, malformed, wholeNumber } from './inputs.ts';
 
 const dataOption = () => new Option('--data <dir>', 'the node data folder').makeOptionMandatory();
@@ -229,6 +229,14 @@ export function registerApprovals(program: Command): void {
     .option('--desk <desk>', 'the author desk shown to the peer', 'ops')
     .option('--json', 'print JSON')
     .action(async (o) => {
+      // A drill never looks real: a template of actual traffic is not sent as one.
+      const templates = (await callNode(o.data, 'GET', '/api/v1/templates')) as TemplateView[];
+      const actual = templates.find((t) => t.id === o.template && t.status === 'actual');
+      if (actual)
+        throw new CliError(
+          `E_CONFLICT: the template "${actual.id}" is actual traffic (status actual), not a drill: a drill sends a template of status exercise or test, such as "exercise-flash"`,
+          { cause: 'E_CONFLICT' },
+        );
       const answer = (await toPinned(
         o.data,
         o.to,

@@ -259,6 +259,15 @@ describe('approvals through the CLI', () => {
     const bad = await hotline(['readiness', '--data', us.dir, '--last', '0']);
     expect(bad.code).not.toBe(0);
     expect(oneLine(bad.stderr)).toContain('not a whole number');
+
+    // A template of actual traffic is no drill: refused, and readiness counts nothing more.
+    const outbox = await us.api<unknown[]>('GET', '/api/v1/outbox');
+    const notice = await hotline(['drill', '--data', us.dir, '--template', 'maintenance-notice']);
+    expect(notice.code).toBe(1);
+    expect(notice.stderr.trim()).toBe(
+      'hotline: E_CONFLICT: the template "maintenance-notice" is actual traffic (status actual), not a drill: a drill sends a template of status exercise or test, such as "exercise-flash"',
+    );
+    expect(await us.api<unknown[]>('GET', '/api/v1/outbox')).toHaveLength(outbox.length);
   }, 120_000);
   test('a second factor given to approve a draft that is no flash is said unused; it is released', async () => {
     const closure = { ...flashReport('The incident is over.').message, report: undefined };
