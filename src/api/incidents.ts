@@ -8,17 +8,13 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import { Lock } from '../node/core/lock.ts';
 import { followupView } from '../node/incidents/escalation.ts';
-import {
-  type IncidentMessage,
-  loadIncident,
-  transitionProblem,
-} from '../node/incidents/incidents.ts';
+import { type IncidentMessage, loadIncident } from '../node/incidents/incidents.ts';
 import type { AuditAction } from '../node/people/trail.ts';
 import type { Draft } from '../protocol/body.ts';
 import { Cite, MAX_CITES } from '../protocol/citations.ts';
 import { Lang, OneOf, PartyId, Slug, Text, Uuid7 } from '../protocol/common.ts';
 import { ProtocolError } from '../protocol/errors.ts';
-import { INCIDENT_STATES, type IncidentState, RANK } from '../protocol/values.ts';
+import { INCIDENT_STATES, RANK } from '../protocol/values.ts';
 import type {
   Acknowledged,
   IncidentDetail,
@@ -27,9 +23,11 @@ import type {
   IncidentView,
   ReadableText,
   Reminded,
+  Submitted,
   TimelineEntry,
 } from '../protocol/views.ts';
 import { actorOf, staffing } from './access.ts';
+import { answerOf, deciderOf } from './approvals.ts';
 import { routes } from './services.ts';
 
 const MessageParams = Type.Object({ party: PartyId, id: Uuid7 }, { additionalProperties: false });
@@ -66,9 +64,20 @@ const LIST_MESSAGES = 5000;
 
 export const incidentRoutes = routes(
   'incident-routes',
-  ['node', 'store', 'people', 'escalation', 'followups', 'config', 'clock', 'ledger', 'language'],
+  [
+    'store',
+    'people',
+    'escalation',
+    'followups',
+    'config',
+    'clock',
+    'ledger',
+    'language',
+    'approvals',
+  ],
   async (app) => {
-    const { node, store, people, escalation, followups, config, clock, ledger, language } = app;
+    const { store, people, escalation, followups, config, clock, ledger, language, approvals } =
+      app;
     const { roster, policy } = people;
     /** State changes are made one at a time, so each cites the head the last one left. */
     const lock = new Lock();
@@ -164,26 +173,33 @@ export const incidentRoutes = routes(
       return timeline;
     }
 
+    /**
+     * An incident act goes through the two-person rule like any message an operator writes (a
+     * state change to closed is held as an incident.close is), and through the same checks.
+     */
     async function send(
       request: FastifyRequest,
       to: string[],
       draft: Draft,
       action: AuditAction,
       detail: Record<string, unknown>,
-    ) {
+    ): Promise<Submitted> {
       const by = await staffing(roster, request, draft.author.desk, 'act as');
       await language.checkCitations(draft);
-      const author = policy.disclosePersons
-        ? { desk: draft.author.desk, person: by.actor }
-        : { desk: draft.author.desk };
-      const released = await node.release(to, { ...draft, author });
+      const submitted = await approvals.submit(deciderOf(request), to, draft);
       await people.trail.record({
         ...by,
         action,
-        target: draft.incident ?? released.id,
-        detail: { ...detail, message: released.id, desk: draft.author.desk },
+        target: draft.incident ?? null,
+        detail: {
+          ...detail,
+          ...(submitted.state === 'released'
+            ? { message: submitted.id }
+            : { draft: submitted.draft }),
+          desk: draft.author.desk,
+        },
       });
-      return released;
+      return submitted;
     }
 
     app.get(
@@ -332,8 +348,6 @@ export const incidentRoutes = routes(
                 'E_CONFLICT',
                 `this party owns incident ${incident}: change its state instead of requesting it`,
               );
-            const problem = transitionProblem(view.state, input.to as IncidentState);
-            if (problem) throw new ProtocolError('E_CONFLICT', problem);
             const { firstId, ...base } = draftOf(view, messages, input);
             const cites = view.head ?? firstId;
             return send(
@@ -349,10 +363,10 @@ export const incidentRoutes = routes(
               { from: view.state, to: input.to },
             );
           });
-          return reply.status(201).send({
+          return reply.status(answerOf(released).status).send({
             ...released,
             incident,
-            ...(asRequest ? { requested: input.to } : { state: input.to }),
+            ...(asRequest ? { requested: input.to } : { to: input.to }),
           });
         },
       );
@@ -379,10 +393,6 @@ export const incidentRoutes = routes(
               'E_NOT_FOUND',
               `there is no undecided request ${requestId} in incident ${incident}`,
             );
-          if (input.decision === 'accepted') {
-            const problem = transitionProblem(view.state, asked.to);
-            if (problem) throw new ProtocolError('E_CONFLICT', problem);
-          }
           const { firstId: _, ...base } = draftOf(view, messages, input);
           return send(
             request,
@@ -402,7 +412,9 @@ export const incidentRoutes = routes(
             { request: requestId, to: asked.to, decision: input.decision },
           );
         });
-        return reply.status(201).send({ ...released, incident, decision: input.decision });
+        return reply
+          .status(answerOf(released).status)
+          .send({ ...released, incident, decision: input.decision });
       },
     );
 
@@ -438,7 +450,9 @@ export const incidentRoutes = routes(
             {},
           );
         });
-        return reply.status(201).send({ ...released, incident, retracted: true });
+        return reply
+          .status(answerOf(released).status)
+          .send({ ...released, incident, retracted: released.state === 'released' });
       },
     );
 

@@ -88,6 +88,11 @@ export function releasedLine(r: Released): string {
   return `Released ${r.id} (${seqs})`;
 }
 
+/** A message the two-person rule holds: its draft, and how a second officer releases it. */
+export function heldLine({ draft }: { draft: string | null }): string {
+  return `Held for a second officer (two-person rule): draft ${draft} — "hotline approve ${draft}"`;
+}
+
 export function registerApprovals(program: Command): void {
   program
     .command('drafts')

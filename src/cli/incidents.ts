@@ -5,6 +5,7 @@
 import { type Command, Option } from 'commander';
 import type { Framework } from '../protocol/frameworks.ts';
 import { INCIDENT_STATES } from '../protocol/values.ts';
+import { heldLine } from './approvals.ts';
 import { CliError, callNode, type OptionNames } from './client.ts';
 import { eachOnce, messageId, printOrWrite } from './inputs.ts';
 import { checkReaderLanguage } from './language.ts';
@@ -272,8 +273,12 @@ export function registerIncidents(program: Command): void {
               ? callNode(o.data, 'POST', `${path}/retract`, words, ACTION_OPTIONS)
               : undefined;
       if (act) {
-        const result = (await act) as { id: string };
+        const result = (await act) as { state: string; id: string; draft: string };
         if (o.json) return json(result);
+        if (result.state === 'pending') {
+          console.log(`Incident ${id}: ${heldLine(result)}`);
+          return;
+        }
         const what = o.set
           ? `state set to ${o.set}`
           : o.request

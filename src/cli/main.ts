@@ -10,6 +10,7 @@ import { Command, Option } from 'commander';
 import { paths, runningNode } from '../node/core/paths.ts';
 import { PRECEDENCES, STATUSES, TLPS } from '../protocol/values.ts';
 import {
+  heldLine,
   registerApprovals,
   secondFactorOption,
   stepUpNames,
@@ -598,10 +599,7 @@ program
     )) as { state: string; id: string; seq: Record<string, number>; draft: string | null };
     warnUnusedSecondFactor(o);
     if (o.json) console.log(JSON.stringify(result));
-    else if (result.state === 'pending')
-      console.log(
-        `Held for a second officer (two-person rule): draft ${result.draft} — "hotline approve ${result.draft}"`,
-      );
+    else if (result.state === 'pending') console.log(heldLine(result));
     else {
       console.log(releasedLine(result));
       await warnUnreachable(o.data, o.to);

@@ -5,7 +5,13 @@
 import { type Command, Option } from 'commander';
 import { PRECEDENCES, STATUSES, TLPS } from '../protocol/values.ts';
 import type { ComplianceBoard } from '../protocol/views.ts';
-import { secondFactorOption, stepUpNames, stepUpOf, warnUnusedSecondFactor } from './approvals.ts';
+import {
+  heldLine,
+  secondFactorOption,
+  stepUpNames,
+  stepUpOf,
+  warnUnusedSecondFactor,
+} from './approvals.ts';
 import { CliError, callNode, toPinned } from './client.ts';
 import { eachOnce, malformed, nameOf, offeredLanguage, typedTime } from './inputs.ts';
 
@@ -170,8 +176,7 @@ export function registerRegimes(program: Command): void {
       )) as { state: string; id: string; seq: Record<string, number>; draft: string | null };
       warnUnusedSecondFactor(o);
       if (o.json) console.log(JSON.stringify(result));
-      else if (result.state === 'pending')
-        console.log(`Held for a second officer (two-person rule): draft ${result.draft}`);
+      else if (result.state === 'pending') console.log(heldLine(result));
       else console.log(releasedLine(result));
     });
 

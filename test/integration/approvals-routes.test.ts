@@ -157,9 +157,14 @@ describe.each(BACKENDS)('on %s', (backend) => {
       const incident = uuidv7();
       const exercise = await us('olga', 'POST', '/api/v1/messages', {
         to: ['cn'],
-        message: flashReport({ incident, status: 'exercise' }),
+        message: flashReport({ status: 'exercise' }),
       });
       expect(exercise.status).toBe(201);
+      const report = await us('olga', 'POST', '/api/v1/messages', {
+        to: ['cn'],
+        message: flashReport({ incident, precedence: 'routine' }),
+      });
+      expect(report.status).toBe(201);
       await submit(
         'olga',
         draft({ type: 'incident.close', incident, precedence: 'routine', status: 'actual' }),

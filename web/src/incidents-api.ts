@@ -21,16 +21,23 @@ export const incidentsApi = {
   list: (all = false) => call<IncidentSummary[]>('GET', `/api/v1/incidents${all ? '?all=1' : ''}`),
   get: (id: string) => call<IncidentDetail>('GET', `/api/v1/incidents/${enc(id)}`),
   setState: (id: string, desk: string, to: IncidentState, text?: string) =>
-    call('POST', `/api/v1/incidents/${enc(id)}/state`, { desk, to, ...(text ? { text } : {}) }),
+    call<Submitted>('POST', `/api/v1/incidents/${enc(id)}/state`, {
+      desk,
+      to,
+      ...(text ? { text } : {}),
+    }),
   request: (id: string, desk: string, to: IncidentState, text?: string) =>
     call('POST', `/api/v1/incidents/${enc(id)}/requests`, { desk, to, ...(text ? { text } : {}) }),
   decide: (id: string, request: string, desk: string, decision: 'accepted' | 'declined') =>
-    call('POST', `/api/v1/incidents/${enc(id)}/requests/${enc(request)}/decision`, {
+    call<Submitted>('POST', `/api/v1/incidents/${enc(id)}/requests/${enc(request)}/decision`, {
       desk,
       decision,
     }),
   retract: (id: string, desk: string, text?: string) =>
-    call('POST', `/api/v1/incidents/${enc(id)}/retract`, { desk, ...(text ? { text } : {}) }),
+    call<Submitted>('POST', `/api/v1/incidents/${enc(id)}/retract`, {
+      desk,
+      ...(text ? { text } : {}),
+    }),
   ack: (party: string, id: string, desk: string) =>
     call<Acknowledged>('POST', `/api/v1/messages/${enc(party)}/${enc(id)}/ack`, { desk }),
   remind: (party: string, id: string, desk: string) =>

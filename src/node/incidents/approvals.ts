@@ -37,10 +37,27 @@ export interface Decider {
   actor: Actor;
 }
 
+/** What the rules see of a message: its type, precedence and status, and a state change's. */
+export type Ruled = Pick<Body, 'type' | 'precedence' | 'status'> & Partial<Pick<Body, 'state'>>;
+
+/**
+ * The type a rule matches a message as: a state change to closed (the owner's, or its acceptance
+ * of a request) closes the incident as an `incident.close` does, and is held as one.
+ */
+function ruledType(message: Ruled): Body['type'] {
+  const state = message.state;
+  const closes =
+    message.type === 'state' &&
+    state?.to === 'closed' &&
+    !state.request &&
+    state.decision !== 'declined';
+  return closes ? 'incident.close' : message.type;
+}
+
 /** Whether a message matches a rule: every list the rule gives contains the message's value. */
-export function matches(rule: ApprovalRule, message: Pick<Body, 'type' | 'precedence' | 'status'>) {
+export function matches(rule: ApprovalRule, message: Ruled) {
   return (
-    (rule.types?.includes(message.type) ?? true) &&
+    (rule.types?.includes(ruledType(message)) ?? true) &&
     (rule.precedences?.includes(message.precedence) ?? true) &&
     (rule.statuses?.includes(message.status) ?? true)
   );
@@ -103,7 +120,7 @@ export class Approvals {
   }
 
   /** The indexes of the rules that hold this message for a second officer. */
-  rulesFor(message: Pick<Body, 'type' | 'precedence' | 'status'>): number[] {
+  rulesFor(message: Ruled): number[] {
     return this.#policy.rules.flatMap((rule, i) => (matches(rule, message) ? [i] : []));
   }
 
@@ -125,14 +142,14 @@ export class Approvals {
     const incident = message.incident;
     if (incident === undefined) return;
     const known = await loadIncident(store, config.party, incident);
-    const problem = incidentActProblem(known?.view, message);
-    if (problem) throw new ProtocolError('E_CONFLICT', problem);
     const previous = message.state?.previous;
     if (known && previous && !known.messages.some((m) => m.id === previous))
       throw new ProtocolError(
         'E_NOT_FOUND',
         `there is no message ${previous} in incident ${incident} for this state change to follow (state.previous)`,
       );
+    const problem = incidentActProblem(known?.view, message);
+    if (problem) throw new ProtocolError('E_CONFLICT', problem);
     if (known) return;
     if (message.type !== 'incident.report')
       throw new ProtocolError(
@@ -144,6 +161,23 @@ export class Approvals {
         'E_CONFLICT',
         `${incident} is the id of a message already: a new incident needs an id of its own (a fresh UUIDv7)`,
       );
+  }
+
+  /**
+   * A held draft is checked again when it is decided: its incident may have moved on while it
+   * waited (closed by a state change, retracted), and a draft that would now contradict it is
+   * refused, so the officer rejects it rather than release it.
+   */
+  async #stillFits(row: DraftRow): Promise<void> {
+    try {
+      await this.#references(row.message);
+    } catch (e) {
+      if (!(e instanceof ProtocolError)) throw e;
+      throw new ProtocolError(
+        e.code,
+        `draft ${row.id} can no longer be released: ${e.message}; reject it`,
+      );
+    }
   }
 
   /** Puts back in the queue drafts whose release a stopped node never committed. */
@@ -172,6 +206,8 @@ export class Approvals {
         'approvals are recorded by the node when an officer approves a draft, not given by its author',
       );
     for (const party of to) this.#parts.peers.pinned(party);
+    // Withdrawing a report is an officer's act, whichever route the message takes.
+    if (message.type === 'incident.retract') decidingRole(by, 'retract an incident');
     await this.#references(message);
     const rules = options.template?.preApproved ? [] : this.rulesFor(message);
     // A held draft is checked now as its release will check it, so an approval never meets a bad
@@ -266,6 +302,7 @@ export class Approvals {
     options: { desk?: string; note?: string; confirm?: Confirm } = {},
   ) {
     const { row, desk } = await this.#mayDecide(id, by, 'approve', options.desk);
+    await this.#stillFits(row);
     await options.confirm?.(viewOf(row));
     const at = this.#people.clock().toISOString();
     if (!(await this.#drafts.claim(id, by.user, at, true))) throw await this.#whyNot(id, by);
@@ -298,6 +335,7 @@ export class Approvals {
     options: { desk?: string; confirm?: Confirm } = {},
   ) {
     const { row, desk } = await this.#mayDecide(id, by, 'break-glass', options.desk);
+    await this.#stillFits(row);
     await options.confirm?.(viewOf(row));
     const at = this.#people.clock().toISOString();
     if (!(await this.#drafts.claim(id, by.user, at, false))) throw await this.#whyNot(id, by);

@@ -138,15 +138,26 @@ const OWNERS_ACTS: ReadonlySet<Body['type']> = new Set([
   'incident.retract',
 ]);
 
+/** Acts a closed incident takes no more: closed is final. */
+const CLOSED_ACTS: ReadonlySet<Body['type']> = new Set([
+  'incident.update',
+  'incident.close',
+  'state',
+]);
+
 /**
  * Why this node may not send `body` about an incident it knows, or undefined: a report of an
- * incident reported already, an owner's act (update, close, retraction, a state change or decision) from the
- * side that does not own it, or a request for a change from the side that does. Both nodes would
- * ignore such a message; it is refused at release instead (`E_CONFLICT`).
+ * incident reported already; an owner's act (update, close, retraction, a state change or
+ * decision) from the side that does not own it, or a request for a change from the side that
+ * does; a status other than the incident's (an exercise message in an actual incident); an
+ * update, closure or state message once it is closed, a second retraction; a state change that
+ * follows another than the latest, or to the state it is in; a request for the state it is in or
+ * one requested already and undecided; a decision on no undecided request. Both nodes would
+ * ignore or contradict such a message; it is refused at release instead (`E_CONFLICT`).
  */
 export function incidentActProblem(
   view: IncidentView | undefined,
-  body: Pick<Body, 'type' | 'state'>,
+  body: Pick<Body, 'type' | 'state' | 'status' | 'inReplyTo'>,
 ): string | undefined {
   if (!view) return undefined;
   const { incident, owner, ours } = view;
@@ -159,7 +170,39 @@ export function incidentActProblem(
     return `"${owner}" reported incident ${incident} and owns it: send a request for a change instead (hotline incident --request)`;
   if (request && ours)
     return `this node reported incident ${incident} and owns its state: change it (hotline incident --set) rather than request it`;
-  return undefined;
+  if (body.status !== view.status)
+    return `incident ${incident} has status "${view.status}": a message about it has that status too, not "${body.status}"`;
+  if (view.state === 'closed' && CLOSED_ACTS.has(body.type))
+    return `incident ${incident} is closed, and closed is final: no update, closure or state change follows`;
+  if (body.type === 'incident.retract' && view.retracted)
+    return `incident ${incident} was retracted at ${view.retracted.at}`;
+  return body.state && stateProblem(view, body.state, body.inReplyTo);
+}
+
+/** Why a state message does not fit the incident as it stands (see `incidentActProblem`). */
+function stateProblem(
+  view: IncidentView,
+  state: NonNullable<Body['state']>,
+  inReplyTo: string | undefined,
+): string | undefined {
+  const { incident } = view;
+  if (state.request) {
+    if (state.to === view.state) return `the incident is already ${state.to}`;
+    const asked = view.pendingRequests.find((r) => r.to === state.to);
+    return asked
+      ? `"${asked.from}" requested ${state.to} already (request ${asked.id} at ${asked.at}) and "${view.owner}" has not decided it yet`
+      : undefined;
+  }
+  if (state.decision !== undefined) {
+    const asked = view.pendingRequests.find((r) => r.id === inReplyTo);
+    if (!asked) return `there is no undecided request ${inReplyTo} in incident ${incident}`;
+    if (asked.to !== state.to)
+      return `request ${asked.id} asks for ${asked.to}: its decision names that state, not ${state.to}`;
+    if (state.decision === 'declined') return undefined;
+  }
+  if (state.previous !== view.head)
+    return `incident ${incident} was last changed by ${view.head ?? 'its report'}: a state change follows that one (state.previous), not ${state.previous ?? 'the report'}`;
+  return transitionProblem(view.state, state.to);
 }
 
 /** Whether `to` may follow `from` as an owner's change: any other state, none after closed. */

@@ -99,6 +99,7 @@ export const incidentsEn = {
   request: 'Send the request',
   stateChanged: 'State change sent.',
   requestSent: 'Request sent to the owner.',
+  held: 'Held for a second officer (two-person rule): nothing is sent until another officer approves it on the Approvals page.',
   retract: 'Retract this incident',
   retractConfirm: 'Retract this incident?',
   retractExplain:

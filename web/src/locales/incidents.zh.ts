@@ -99,6 +99,7 @@ export const incidentsZh: Same<IncidentLabels> = {
   request: '提交申请',
   stateChanged: '状态变更已发出。',
   requestSent: '申请已发给报告方。',
+  held: '已暂存，待第二名值班主任批准（双人规则）：在审批页批准前不会发出。',
   retract: '撤回此事件',
   retractConfirm: '确定撤回此事件？',
   retractExplain:

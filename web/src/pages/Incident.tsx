@@ -58,8 +58,10 @@ export function IncidentPage({ id }: { id: string }) {
     setBusy(true);
     setNotice(undefined);
     try {
-      await what();
-      setNotice(done);
+      const answer = await what();
+      // A closure of an actual incident waits for a second officer, as an incident.close does.
+      const held = (answer as { state?: string } | undefined)?.state === 'pending';
+      setNotice(held ? t('inc.held') : done);
       await Promise.all([load(), live.refresh(), refresh()]);
       return true;
     } catch (e) {
