@@ -8,6 +8,7 @@ import { followupView } from '../node/incidents/escalation.ts';
 import type { AuditAction } from '../node/people/trail.ts';
 import { Body } from '../protocol/body.ts';
 import { PartyId, Written } from '../protocol/common.ts';
+import { ProtocolError } from '../protocol/errors.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import type { Alarm, InboxItem, NodeStatus, OutboxItem, Rotations } from '../protocol/views.ts';
 import { actorOf, principalOf, staffing } from './access.ts';
@@ -37,6 +38,29 @@ export const SendRequest = Type.Object(
   { additionalProperties: false },
 );
 export type SendRequest = Static<typeof SendRequest>;
+
+/**
+ * Why a message is not sent on the generic route, or undefined: a person's answer to one message
+ * goes by the route of its own, which checks the message answered and records the answer (an ack
+ * stops that message's escalation, a reminder restarts it, a presence answer or a conference's
+ * accept or decline follows its flow; a further time, `propose`, is the requester's too and goes
+ * here). The sentence names that route.
+ */
+export function ownRouteProblem(message: SendRequest['message']): string | undefined {
+  const route =
+    message.type === 'ack'
+      ? 'an ack goes by POST /api/v1/messages/:party/:id/ack (hotline ack PARTY ID)'
+      : message.type === 'reminder'
+        ? 'a reminder goes by POST /api/v1/messages/:party/:id/remind (hotline remind PARTY ID)'
+        : message.presence?.answer !== undefined
+          ? 'a presence answer goes by POST /api/v1/messages/:party/:id/presence'
+          : message.conference?.action === 'accept' || message.conference?.action === 'decline'
+            ? 'an accept or decline of a conference goes by POST /api/v1/conferences/:party/:id/answer'
+            : undefined;
+  return (
+    route && `${route}, which checks the message it answers: it is not sent as a plain message`
+  );
+}
 
 /** Query strings arrive as text (the validator does not coerce types): digits only. */
 const Limit = Type.Object(
@@ -106,6 +130,8 @@ export const operatorRoutes = routes(
       { schema: { body: SendRequest, tags: ['messages'] } },
       async (request, reply) => {
         const { to, message, breakGlass } = request.body;
+        const ownRoute = ownRouteProblem(message);
+        if (ownRoute) throw new ProtocolError('E_MALFORMED', ownRoute);
         await staffing(roster, request, message.author.desk, 'write as');
         await language.checkCitations(message);
         const { status, body } = answerOf(

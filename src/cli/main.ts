@@ -481,7 +481,7 @@ program
   .addOption(new Option('--tlp <label>', 'TLP 2.0 marking').choices(TLPS).default('amber'))
   .addOption(
     new Option('--type <type>', 'message type')
-      .choices(['query', 'reply', 'test', 'ack'])
+      .choices(['query', 'reply', 'test'])
       .default('query'),
   )
   .option('--text <text>', 'free text, in --lang')

@@ -537,9 +537,8 @@ describe.each(BACKENDS)('on %s', (backend) => {
       });
       await receivedAtCn(test1.body.id as string);
       await receivedAtCn(drill.body.id as string);
-      const ack = await call('cn', 'cnAdmin', 'POST', '/api/v1/messages', {
-        to: ['us'],
-        message: draft({ type: 'ack', inReplyTo: test1.body.id as string, status: 'test' }),
+      const ack = await call('cn', 'cnAdmin', 'POST', `/api/v1/messages/us/${test1.body.id}/ack`, {
+        desk: 'ops',
       });
       expect(ack.status).toBe(201);
       // Beijing drills Washington, and Washington acknowledges.
@@ -556,17 +555,11 @@ describe.each(BACKENDS)('on %s', (backend) => {
         10_000,
         'the drill at us',
       );
-      const ourAck = await us('olga', 'POST', '/api/v1/messages', {
-        to: ['cn'],
-        message: draft({
-          type: 'ack',
-          inReplyTo: theirId,
-          status: 'exercise',
-          precedence: 'flash',
-        }),
+      const ourAck = await us('olga', 'POST', `/api/v1/messages/cn/${theirId}/ack`, {
+        desk: 'ops',
       });
       const ackAtUs = await eventually(
-        () => running('us').store.getInbox('cn', ack.body.id as string),
+        () => running('us').store.getInbox('cn', ack.body.ack as string),
         10_000,
         'the ack at us',
       );
@@ -586,7 +579,7 @@ describe.each(BACKENDS)('on %s', (backend) => {
       // Our drills so far: none acknowledged by Beijing.
       expect(peer?.sent?.flash).toMatchObject({ acknowledged: 0 });
       expect((peer?.sent?.flash?.drills as number) > 0).toBe(true);
-      const ourAckRow = await running('us').store.getOutbox('cn', ourAck.body.id as string);
+      const ourAckRow = await running('us').store.getOutbox('cn', ourAck.body.ack as string);
       expect(peer?.received?.flash).toMatchObject({
         drills: 1,
         acknowledged: 1,

@@ -217,24 +217,9 @@ describe('approvals through the CLI', () => {
       status: 'exercise',
     });
     // A person in Beijing acknowledges it.
-    const ack = await hotline([
-      'send',
-      '--data',
-      cn.dir,
-      '--to',
-      'us',
-      '--type',
-      'ack',
-      '--in-reply-to',
-      id,
-      '--precedence',
-      'flash',
-      '--status',
-      'exercise',
-      '--json',
-    ]);
+    const ack = await hotline(['ack', 'us', id, '--data', cn.dir, '--json']);
     expect(ack.code, ack.stderr).toBe(0);
-    const ackId = (JSON.parse(ack.stdout) as { id: string }).id;
+    const ackId = (JSON.parse(ack.stdout) as { ack: string }).ack;
     await until(
       'the ack at Washington',
       async () => (await inboxOf(us)).some((m) => m.id === ackId),

@@ -224,4 +224,24 @@ describe('a plain message (POST /api/v1/messages) is checked as its own route ch
       message: expect.stringMatching(new RegExp(`^incident ${incident} was retracted at `)),
     });
   });
+
+  test('an ack or a reminder is refused, naming the route that checks what it answers', async () => {
+    const { incident, report } = await reported();
+    const before = await sentCount();
+    const ack = await send('olga', draft({ type: 'ack', incident, inReplyTo: report }));
+    expect(ack.status).toBe(400);
+    expect(ack.body.error).toEqual({
+      code: 'E_MALFORMED',
+      message:
+        'an ack goes by POST /api/v1/messages/:party/:id/ack (hotline ack PARTY ID), which checks the message it answers: it is not sent as a plain message',
+    });
+    const reminder = await send('olga', draft({ type: 'reminder', incident, inReplyTo: report }));
+    expect(reminder.body.error).toMatchObject({
+      code: 'E_MALFORMED',
+      message: expect.stringMatching(
+        /^a reminder goes by POST \/api\/v1\/messages\/:party\/:id\/remind/,
+      ),
+    });
+    expect(await sentCount()).toBe(before);
+  });
 });

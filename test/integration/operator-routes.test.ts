@@ -91,7 +91,7 @@ describe('the operator API', () => {
     expect(badBody.body).toMatchObject({ error: { code: 'E_MALFORMED' } });
     const missingSection = await api('POST', '/api/v1/messages', {
       to: ['cn'],
-      message: draft({ type: 'ack' }),
+      message: draft({ type: 'reply' }),
     });
     expect(missingSection.body).toMatchObject({
       error: { code: 'E_MALFORMED', message: expect.stringContaining('inReplyTo') },
