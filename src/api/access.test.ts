@@ -208,6 +208,7 @@ const MATRIX: Array<[route: string, allowed: string, path: string, body?: unknow
   ['GET /api/v1/users', 'a', '/api/v1/users'],
   ['POST /api/v1/users', 'a', '/api/v1/users', {}],
   ['POST /api/v1/users/:name/disable', 'a', '/api/v1/users/nobody/disable'],
+  ['POST /api/v1/users/:name/enable', 'a', '/api/v1/users/nobody/enable'],
   ['POST /api/v1/users/:name/password', 'a', '/api/v1/users/nobody/password', {}],
   ['POST /api/v1/users/:name/unlock', 'fa', '/api/v1/users/nobody/unlock'],
   ['GET /api/v1/tokens', 'a', '/api/v1/tokens'],

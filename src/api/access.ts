@@ -115,6 +115,7 @@ export const ACCESS: Record<string, Rule> = {
   'GET /api/v1/users': { roles: ADMINS, scope: 'admin' },
   'POST /api/v1/users': { roles: ADMINS, scope: 'admin' },
   'POST /api/v1/users/:name/disable': { roles: ADMINS, scope: 'admin' },
+  'POST /api/v1/users/:name/enable': { roles: ADMINS, scope: 'admin' },
   'POST /api/v1/users/:name/password': { roles: ADMINS, scope: 'admin' },
   // A locked officer is unlocked by another officer or an admin (the two-person rule needs two).
   'POST /api/v1/users/:name/unlock': { roles: OFFICERS, scope: 'write' },

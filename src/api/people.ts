@@ -161,7 +161,25 @@ export const peopleRoutes = routes('people-routes', ['people'], async (app) => {
   app.post(
     '/api/v1/users/:name/disable',
     { schema: { params: ByName, tags: ['people'] } },
-    async (request) => accounts.disable(actorOf(request), request.params.name),
+    async (request) => {
+      const { name } = request.params;
+      // Disabling a compromised account is never refused: a ladder desk it leaves with nobody
+      // reachable raises a standing alarm instead, and the answer names those desks.
+      const duties = await roster.reachableDutiesOf(name);
+      const user = await accounts.disable(actorOf(request), name);
+      const unreachableDesks = await roster.alarmLadderGaps(duties, `"${name}" was disabled`);
+      return { ...user, unreachableDesks };
+    },
+  );
+
+  app.post(
+    '/api/v1/users/:name/enable',
+    { schema: { params: ByName, tags: ['people'] } },
+    async (request) => {
+      const user = await accounts.enable(actorOf(request), request.params.name);
+      await roster.clearLadderAlarms();
+      return user;
+    },
   );
 
   app.post(
@@ -298,6 +316,7 @@ export const peopleRoutes = routes('people-routes', ['people'], async (app) => {
         desk: request.params.desk,
         ...request.body,
       });
+      await roster.clearLadderAlarms();
       return reply.status(201).send(shift);
     },
   );

@@ -240,7 +240,7 @@ export async function buildServices(parts: ServiceParts): Promise<Services> {
   const watchdog = config.watchdog
     ? new Watchdog({ config, store, metrics, logger }, config.watchdog)
     : undefined;
-  const people = openPeople(store, config.access, ledger, clock, parts.factorKey);
+  const people = openPeople(store, config, ledger, clock, parts.factorKey, alarms);
   if (parts.factorKey) {
     const sealed = await people.factors.sealStored();
     if (sealed) logger.warn({ sealed }, 'TOTP secrets stored in the clear were sealed');

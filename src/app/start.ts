@@ -25,6 +25,8 @@ export interface RunningNode extends Services {
 
 /** How often the node looks at its own and its peers' card expiry. */
 const EXPIRY_EVERY_MS = 3600_000;
+/** How often a `nobody-on-duty` alarm is looked at, to clear it once someone is reachable. */
+const LADDER_EVERY_MS = 60_000;
 
 /** How often the node anchors audit entries written by other processes (an export beside it). */
 const ANCHOR_EVERY_MS = 5000;
@@ -136,6 +138,7 @@ export async function startNode(
   const servers: FastifyInstance[] = [];
   let anchoring: NodeJS.Timeout | undefined;
   let expiry: NodeJS.Timeout | undefined;
+  let ladder: NodeJS.Timeout | undefined;
   // What one node runs, or on replicas the one holding the lease (src/node/core/leadership.ts):
   // every loop that writes on its own.
   const loops: Loops = {
@@ -164,10 +167,17 @@ export async function startNode(
       await lookAtExpiry();
       expiry = setInterval(lookAtExpiry, EXPIRY_EVERY_MS);
       expiry.unref();
+      ladder = setInterval(() => {
+        people.roster
+          .clearLadderAlarms()
+          .catch((err: unknown) => logger.error({ err }, 'ladder alarm check failed'));
+      }, LADDER_EVERY_MS);
+      ladder.unref();
     },
     async stop() {
       clearInterval(anchoring);
       clearInterval(expiry);
+      clearInterval(ladder);
       // Each part finishes what it has under way; one that overruns is named in the log and
       // left behind, so a stop always ends (what it had not committed is sent again later).
       await within(config.stopWaitMs, 'link tests', linkTests.stop(), logger);

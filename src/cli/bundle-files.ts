@@ -36,7 +36,7 @@ export async function recordExport(
 ): Promise<void> {
   const store = await openNodeStore(dataDir);
   try {
-    await openPeople(store, readConfig(dataDir).access).trail.record({
+    await openPeople(store, readConfig(dataDir)).trail.record({
       ...dataFolderActor(),
       action: 'export',
       detail,

@@ -264,7 +264,7 @@ export async function callPeople(
   const config = readConfig(dataDir);
   const store = await openNodeStore(dataDir, config);
   try {
-    const people = openPeople(store, config.access);
+    const people = openPeople(store, config);
     const app = await localPeopleServer(people, dataFolderPrincipal(), pino({ level: 'silent' }));
     const response = await app.inject({
       method,

@@ -78,7 +78,7 @@ interface Account {
 async function addDemoPeople(data: string, admin: Account): Promise<Account[]> {
   const store = await openNodeStore(data);
   try {
-    const { accounts, roster } = openPeople(store, readConfig(data).access);
+    const { accounts, roster } = openPeople(store, readConfig(data));
     const by = dataFolderActor();
     await roster.addDesk(by, 'duty-officer', 'Duty officer');
     await roster.addDesk(by, 'principal', 'Principal');

@@ -263,7 +263,7 @@ peer
     const store = await openNodeStore(o.data);
     try {
       await pinPeer(store, signed, party);
-      await openPeople(store, readConfig(o.data).access).trail.record({
+      await openPeople(store, readConfig(o.data)).trail.record({
         ...dataFolderActor(),
         action: 'peer.pin',
         target: card.party,
@@ -294,7 +294,7 @@ program
     const s = await backupNode(o.data, config, o.out);
     const store = await openNodeStore(o.data, config);
     try {
-      await openPeople(store, config.access).trail.record({
+      await openPeople(store, config).trail.record({
         ...dataFolderActor(),
         action: 'backup',
         detail: { file: s.file, backend: s.backend, bytes: s.bytes, ledgerSize: s.ledgerSize },
@@ -340,7 +340,7 @@ program
     }
     const store = await openNodeStore(o.data, config);
     try {
-      await openPeople(store, config.access).trail.record({
+      await openPeople(store, config).trail.record({
         ...dataFolderActor(),
         action: 'restore',
         detail: { from: o.from ?? null, replaced: s.replaced, origin: s.origin },

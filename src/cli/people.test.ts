@@ -382,4 +382,62 @@ describe('hotline user, desk, roster and audit', () => {
       'hotline: E_CONFLICT: "admin" is not locked and has no failed logins to clear: it can sign in\n',
     );
   }, 120_000);
+
+  test('a ladder desk is not left with nobody reachable: refused, or alarmed until someone is', async () => {
+    const cli = async (...args: string[]) => hotline([...args, '--data', dir]);
+    await cli('user', 'add', 'li', '--role', 'operator');
+    await cli('desk', 'add', 'principal', '--name', 'Principal');
+    for (const name of ['wang', 'li']) await cli('desk', 'staff', 'principal', name);
+    const hour = 3_600_000;
+    const added = await cli(
+      'roster',
+      'add',
+      'principal',
+      'wang',
+      '--from',
+      new Date(Date.now() - hour).toISOString(),
+      '--until',
+      new Date(Date.now() + hour).toISOString(),
+    );
+    const shift = added.stdout.match(/^Shift (\d+):/)?.[1] ?? 'none';
+    const onDuty = async () => (await cli('roster', 'duty', 'principal')).stdout;
+    expect(await onDuty()).toMatch(/^wang is on duty at principal/);
+
+    const unrouted = await cli('desk', 'staff', 'principal', 'wang', '--no-console');
+    expect(unrouted.code).toBe(1);
+    expect(unrouted.stderr).toBe(
+      'hotline: E_CONFLICT: taking every contact route of "wang" would leave "principal", a desk of the escalation ladder, with nobody reachable on duty now (wang, on duty at "principal", has no contact route there): roster one of li there first (hotline roster add principal <user>)\n',
+    );
+    const cancelled = await cli('roster', 'cancel', shift);
+    expect(cancelled.code).toBe(1);
+    expect(cancelled.stderr).toMatch(
+      /^hotline: E_CONFLICT: cancelling shift \d+ of "wang" would leave "principal", a desk of the escalation ladder, with nobody reachable on duty now \(nobody is on duty at "principal"\): roster one of li there first \(hotline roster add principal <user>\)\n$/,
+    );
+    expect(await onDuty()).toMatch(/^wang is on duty at principal/);
+
+    // Disabling a compromised account is never refused: the gap it leaves is a standing alarm.
+    const ladderAlarms = async () =>
+      ((await cli('status', '--json')).stdout.match(/nobody-on-duty/g) ?? []).length;
+    const disabled = await cli('user', 'disable', 'wang');
+    expect(disabled.code).toBe(0);
+    expect(disabled.stdout).toBe(
+      'Disabled "wang"; its sessions ended and its tokens were revoked.\nALARM: nobody reachable is on duty at "principal" now, a desk of the escalation ladder: roster someone there (hotline roster add principal <user>).\n',
+    );
+    expect(await ladderAlarms()).toBe(1);
+    const passwd = await hotline(['user', 'passwd', 'wang', '--data', dir, '--password-stdin'], {
+      input: 'wang-passphrase-2\n',
+    });
+    expect(passwd.stdout).toMatch(
+      /^Set the password of "wang"; its console sessions ended\.\n"wang" stays disabled \(since .*\): it cannot sign in until enabled \(hotline user enable wang\)\.\n$/,
+    );
+    const enabled = await cli('user', 'enable', 'wang');
+    expect(enabled.stdout).toBe(
+      'Enabled "wang": it can sign in again with its password; issue new tokens.\n',
+    );
+    expect(await onDuty()).toMatch(/^wang is on duty at principal/);
+    expect(await ladderAlarms()).toBe(0);
+    const again = await cli('user', 'enable', 'wang');
+    expect(again.code).toBe(1);
+    expect(again.stderr).toBe('hotline: E_CONFLICT: "wang" is not disabled: it can sign in\n');
+  }, 120_000);
 });

@@ -1,5 +1,5 @@
 /**
- * People commands: `hotline user add|list|disable|passwd|token`, `hotline audit`, `hotline desk`,
+ * People commands: `hotline user add|list|disable|enable|passwd|token`, `hotline audit`, `hotline desk`,
  * `hotline roster`, `hotline handover` and `hotline alarm clear`. Each goes through the operator
  * API of the running node, or works on a stopped node's data folder (src/cli/client.ts).
  */
@@ -119,8 +119,27 @@ export function registerPeople(program: Command): void {
     .description('disable an account: its sessions and tokens stop working at once')
     .addOption(dataOption())
     .action(async (name: string, o) => {
-      await callPeople(o.data, 'POST', `/api/v1/users/${q(name)}/disable`, undefined, USER_OPTIONS);
+      const disabled = (await callPeople(
+        o.data,
+        'POST',
+        `/api/v1/users/${q(name)}/disable`,
+        undefined,
+        USER_OPTIONS,
+      )) as { unreachableDesks?: string[] };
       console.log(`Disabled "${name}"; its sessions ended and its tokens were revoked.`);
+      for (const desk of disabled.unreachableDesks ?? [])
+        console.log(
+          `ALARM: nobody reachable is on duty at "${desk}" now, a desk of the escalation ladder: roster someone there (hotline roster add ${desk} <user>).`,
+        );
+    });
+
+  user
+    .command('enable <name>')
+    .description('enable a disabled account again (its old sessions and tokens stay ended)')
+    .addOption(dataOption())
+    .action(async (name: string, o) => {
+      await callPeople(o.data, 'POST', `/api/v1/users/${q(name)}/enable`, undefined, USER_OPTIONS);
+      console.log(`Enabled "${name}": it can sign in again with its password; issue new tokens.`);
     });
 
   user
@@ -139,14 +158,18 @@ export function registerPeople(program: Command): void {
     .option('--password-stdin', 'read the password from stdin instead of generating one')
     .action(async (name: string, o) => {
       const { password, generated } = await passwordFrom(o);
-      await callPeople(
+      const user = (await callPeople(
         o.data,
         'POST',
         `/api/v1/users/${q(name)}/password`,
         { password },
         USER_OPTIONS,
-      );
+      )) as { disabledAt: string | null };
       console.log(`Set the password of "${name}"; its console sessions ended.`);
+      if (user.disabledAt)
+        console.log(
+          `"${name}" stays disabled (since ${user.disabledAt}): it cannot sign in until enabled (hotline user enable ${name}).`,
+        );
       if (generated) console.log(`Password (shown once): ${password}`);
     });
 

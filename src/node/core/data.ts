@@ -228,7 +228,7 @@ async function initFolder(
   writeConfig(dir, config);
   const store = await openNodeStore(dir);
   try {
-    const people = openPeople(store, readConfig(dir).access);
+    const people = openPeople(store, readConfig(dir));
     const admin = await createFirstAdmin(people, options.admin?.name, options.admin?.password);
     writeOutFileSync(paths(dir).token, `${admin.token}\n`);
     return { signed, admin: { name: admin.name, password: admin.password } };

@@ -268,6 +268,26 @@ export class Accounts {
   }
 
   /**
+   * Enables a disabled account again: it signs in with its password; its ended sessions and
+   * revoked tokens stay so (issue new ones). Refused for an account that is not disabled.
+   */
+  async enable(by: Actor, name: string): Promise<UserView> {
+    return this.#trail.change(async (tx, audit) => {
+      const user = await this.#existing(name, tx);
+      if (!user.disabled_at)
+        throw new ProtocolError('E_CONFLICT', `"${name}" is not disabled: it can sign in`);
+      await this.#people.updateUser(name, { disabled_at: null }, tx);
+      await audit({
+        ...by,
+        action: 'user.enable',
+        target: name,
+        detail: { disabledAt: user.disabled_at },
+      });
+      return view({ ...user, disabled_at: null });
+    });
+  }
+
+  /**
    * Sets a password (an admin's reset, or the user's own change with `current`). It unlocks the
    * account and ends its console sessions; tokens stay valid.
    */

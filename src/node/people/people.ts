@@ -7,6 +7,7 @@ import { hostname, userInfo } from 'node:os';
 import { FactorStore } from '../../store/factors.ts';
 import { PeopleStore } from '../../store/people.ts';
 import type { Store } from '../../store/store.ts';
+import type { Alarms } from '../core/alarms.ts';
 import { type Config, parseConfig } from '../core/config.ts';
 import type { Ledger } from '../record/ledger.ts';
 import { Accounts, generatePassword, type Principal } from './accounts.ts';
@@ -25,14 +26,25 @@ export interface People {
   policy: Config['access'];
 }
 
+/** What the people side reads of the configuration: the access policy and the ladders. */
+export type PeopleSettings = Pick<Config, 'access' | 'incidents' | 'approvals'>;
+
+/** The desks escalation climbs: `incidents.ladder`, then those only `approvals.ladder` names. */
+export function ladderDesks(settings: Pick<Config, 'incidents' | 'approvals'>): string[] {
+  return [...new Set([...settings.incidents.ladder, ...(settings.approvals.ladder ?? [])])];
+}
+
 export function openPeople(
   store: Store,
-  policy: Config['access'],
+  settings: PeopleSettings,
   ledger?: Ledger,
   clock: () => Date = () => new Date(),
   /** The node's factor key (src/node/core/factor-key.ts): without it, TOTP is refused. */
   factorKey?: Uint8Array,
+  /** The node's alarms: a ladder desk left with nobody reachable raises one. */
+  alarms?: Alarms,
 ): People {
+  const policy = settings.access;
   const people = new PeopleStore(store);
   const trail = new AuditTrail(store, people, ledger, clock);
   const factors = new SecondFactors(
@@ -51,12 +63,15 @@ export function openPeople(
     policy,
     factors,
     accounts: new Accounts(people, trail, policy, factors, clock),
-    roster: new Roster(store, people, trail, clock),
+    roster: new Roster(store, people, trail, clock, ladderDesks(settings), alarms),
   };
 }
 
+/** The people settings' defaults, for callers without a configuration at hand. */
+export const DEFAULT_PEOPLE_SETTINGS: PeopleSettings = parseConfig({ party: 'xx' });
+
 /** The access policy's defaults, for callers without a configuration at hand. */
-export const DEFAULT_ACCESS: Config['access'] = parseConfig({ party: 'xx' }).access;
+export const DEFAULT_ACCESS: Config['access'] = DEFAULT_PEOPLE_SETTINGS.access;
 
 /** Who acts when a command runs on the data folder itself: the operating-system user. */
 export function dataFolderActor(): Actor {

@@ -14,6 +14,7 @@ import type { ContactRoute, HandoverItem } from '../../protocol/roster.ts';
 import type { DeskView, Duty, HandoverView, ShiftView } from '../../protocol/views.ts';
 import type { HandoverRow, PeopleStore, ShiftRow } from '../../store/people.ts';
 import type { Executor, Store } from '../../store/store.ts';
+import type { Alarms } from '../core/alarms.ts';
 import { USER_NAME } from './accounts.ts';
 import type { Actor, AuditTrail } from './trail.ts';
 
@@ -25,6 +26,9 @@ export const UserName = Type.String({
   pattern: USER_NAME.source,
   description: 'a user name (2 to 32 of a-z, 0-9, ., _ and -, starting with a letter)',
 });
+
+/** The alarm of a ladder desk where escalation would reach nobody (cause: the desk). */
+export const LADDER_GAP_ALARM = 'nobody-on-duty';
 
 /** Later than any shift's end: "from now on" in a range query. */
 const END_OF_TIME = '9999-12-31T23:59:59.999Z';
@@ -57,6 +61,10 @@ export class Roster {
   readonly #people: PeopleStore;
   readonly #trail: AuditTrail;
   readonly #clock: () => Date;
+  /** The desks escalation climbs (`incidents.ladder` and `approvals.ladder`). */
+  readonly #ladder: ReadonlySet<string>;
+  /** The node's alarms (absent on a stopped node's data folder). */
+  readonly #alarms: Alarms | undefined;
   /** `onDuty`'s answers by desk (a few dozen desks at most: only desks that exist are kept). */
   readonly #duties = new Map<string, KnownDuty>();
 
@@ -65,11 +73,15 @@ export class Roster {
     people: PeopleStore,
     trail: AuditTrail,
     clock: () => Date = () => new Date(),
+    ladder: readonly string[] = [],
+    alarms?: Alarms,
   ) {
+    this.#alarms = alarms;
     this.#store = store;
     this.#people = people;
     this.#trail = trail;
     this.#clock = clock;
+    this.#ladder = new Set(ladder);
   }
 
   async #desk(id: string, q?: Executor) {
@@ -118,7 +130,15 @@ export class Roster {
     return this.#trail.change(async (tx, audit) => {
       const held = (await this.#people.staff(desk, tx)).find((s) => s.user_name === user);
       const now = routes ?? held?.routes ?? [{ kind: 'console' }];
+      const reachable = await this.#reachableOnDuty(desk, tx);
       await this.#people.putStaff({ desk, user_name: user, routes: now }, tx);
+      await this.#refuseLadderGap(
+        desk,
+        user,
+        reachable,
+        `taking every contact route of "${user}"`,
+        tx,
+      );
       await audit({
         ...by,
         action: 'desk.staff',
@@ -200,6 +220,100 @@ export class Roster {
     return staffed.id;
   }
 
+  // the escalation ladder's reach
+
+  /** The desks of the escalation ladder that this node has. */
+  async ladderDesks(): Promise<string[]> {
+    const desks = new Set((await this.#people.desks()).map((d) => d.id));
+    return [...this.#ladder].filter((d) => desks.has(d));
+  }
+
+  /**
+   * Why escalation reaching `desk` now would reach nobody — nobody on duty, or the person on duty
+   * has no contact route there — or undefined when someone would be reached.
+   */
+  async unreachable(desk: string, q?: Executor): Promise<string | undefined> {
+    const duty = await this.#readDuty(desk, this.#clock(), '', q);
+    if (!duty.onDuty) return duty.reason ?? `nobody is on duty at "${desk}"`;
+    if (!duty.onDuty.routes.length)
+      return `${duty.onDuty.user}, on duty at "${desk}", has no contact route there`;
+    return undefined;
+  }
+
+  /** The ladder desks where `user` is on duty now and can be reached. */
+  async reachableDutiesOf(user: string): Promise<string[]> {
+    const desks: string[] = [];
+    for (const desk of await this.ladderDesks()) {
+      const duty = await this.#readDuty(desk, this.#clock(), '');
+      if (duty.onDuty?.user === user && duty.onDuty.routes.length) desks.push(desk);
+    }
+    return desks;
+  }
+
+  /**
+   * After a change that could not be refused (disabling an account), raises a standing
+   * `nobody-on-duty` alarm for each of `desks` where nobody can be reached now; answers them.
+   * `clearLadderAlarms` clears each once someone reachable is on duty there again.
+   */
+  async alarmLadderGaps(desks: readonly string[], change: string): Promise<string[]> {
+    const gaps: string[] = [];
+    for (const desk of desks) {
+      const why = await this.unreachable(desk);
+      if (!why) continue;
+      gaps.push(desk);
+      await this.#alarms?.raise(
+        LADDER_GAP_ALARM,
+        null,
+        `${change}: escalation reaching "${desk}" now reaches nobody (${why}); roster someone reachable there (hotline roster add ${desk} <user>)`,
+        { cause: desk },
+      );
+    }
+    return gaps;
+  }
+
+  /** Clears the `nobody-on-duty` alarm of each ladder desk where someone can be reached now. */
+  async clearLadderAlarms(): Promise<void> {
+    if (!this.#alarms) return;
+    for (const desk of await this.ladderDesks())
+      if (!(await this.unreachable(desk)))
+        await this.#alarms.resolve(LADDER_GAP_ALARM, null, desk, 'someone reachable is on duty');
+  }
+
+  /** Whether `desk` is on the ladder and someone on duty there now can be reached. */
+  async #reachableOnDuty(desk: string, q: Executor): Promise<boolean> {
+    return this.#ladder.has(desk) && (await this.unreachable(desk, q)) === undefined;
+  }
+
+  /**
+   * Refuses (`E_CONFLICT`, rolling the change back) a change to a ladder desk that was reachable
+   * before it (`reachable`) and is not after: escalation would climb to nobody. Names who else
+   * than `user` could be put on duty: the enabled staff with a contact route there.
+   */
+  async #refuseLadderGap(
+    desk: string,
+    user: string,
+    reachable: boolean,
+    change: string,
+    q: Executor,
+  ): Promise<void> {
+    if (!reachable) return;
+    const why = await this.unreachable(desk, q);
+    if (!why) return;
+    const users = new Map((await this.#people.users(q)).map((u) => [u.name, u]));
+    const others = (await this.#people.staff(desk, q))
+      .filter(
+        (s) => s.user_name !== user && s.routes.length && !users.get(s.user_name)?.disabled_at,
+      )
+      .map((s) => s.user_name);
+    const fix = others.length
+      ? `roster one of ${others.join(', ')} there first (hotline roster add ${desk} <user>)`
+      : `staff someone with a contact route there and roster them first (hotline desk staff ${desk} <user>, then hotline roster add ${desk} <user>)`;
+    throw new ProtocolError(
+      'E_CONFLICT',
+      `${change} would leave "${desk}", a desk of the escalation ladder, with nobody reachable on duty now (${why}): ${fix}`,
+    );
+  }
+
   // shifts
 
   /** Rosters `user` at `desk` for [startsAt, endsAt); refuses an overlap with any live shift. */
@@ -266,7 +380,15 @@ export class Roster {
       const shift = await this.#people.shift(id, tx);
       if (!shift || shift.cancelled_at)
         throw new ProtocolError('E_NOT_FOUND', `there is no live shift ${id}`);
+      const reachable = await this.#reachableOnDuty(shift.desk, tx);
       await this.#people.cancelShift(id, this.#clock().toISOString(), tx);
+      await this.#refuseLadderGap(
+        shift.desk,
+        shift.user_name,
+        reachable,
+        `cancelling shift ${id} of "${shift.user_name}"`,
+        tx,
+      );
       await audit({
         ...by,
         action: 'shift.cancel',

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { BACKENDS, openSite, type Site } from '../../../test/support/site.ts';
 import { PeopleStore } from '../../store/people.ts';
 import { openNodeStore } from '../core/data.ts';
-import { dataFolderActor, openPeople } from './people.ts';
+import { DEFAULT_PEOPLE_SETTINGS, dataFolderActor, openPeople } from './people.ts';
 import { AuditTrail } from './trail.ts';
 
 const by = dataFolderActor();
@@ -98,7 +98,7 @@ describe.each(BACKENDS)('the audit trail on %s', (backend) => {
 
   test('a data-folder process without the node writes entries but never touches the ledger', async () => {
     const size = site.ledger.size;
-    const offline = openPeople(site.store, site.policy);
+    const offline = openPeople(site.store, { ...DEFAULT_PEOPLE_SETTINGS, access: site.policy });
     await offline.accounts.add(by, {
       name: 'carol',
       role: 'officer',

@@ -53,6 +53,7 @@ export const AUDIT_ACTIONS = [
   'handover.confirm',
   'user.add',
   'user.disable',
+  'user.enable',
   'user.password',
   'user.unlock',
   'token.issue',
