@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { checkListenable, type Listener, listenOn } from '../api/listen.ts';
 import { federationServer, operatorServer } from '../api/server.ts';
-import { type Config, ConfigError, readConfig } from '../node/core/config.ts';
+import { type Config, ConfigError, DEFAULT_LADDER, readConfig } from '../node/core/config.ts';
 import { openNodeStore, paths, readNodeKeys, readNodeTls, readOwnCard } from '../node/core/data.ts';
 import { checkCardExpiry } from '../node/core/expiry.ts';
 import { readFactorKey } from '../node/core/factor-key.ts';
@@ -116,6 +116,7 @@ export async function startNode(
     });
     warnVocabulary(services);
     warnRegimes(services);
+    await checkLadders(services, paths(dataDir).config);
   } catch (e) {
     await store.close();
     keys.close();
@@ -276,6 +277,33 @@ async function closeServer(server: FastifyInstance, ms: number, logger: Logger):
 }
 
 /** Warns of any difference between the loaded vocabulary and what the cards announce. */
+/**
+ * Refuses to serve with a ladder that names a desk this node does not have (a typo escalates to
+ * nobody). The default ladder's missing desks are a warning: a new node has only `ops`, and its
+ * operators create the others (docs/operators.md, "Setting up the ladder").
+ */
+async function checkLadders({ config, people, logger }: Services, where: string): Promise<void> {
+  const desks = (await people.roster.desks()).map((d) => d.id);
+  for (const [setting, ladder] of [
+    ['incidents.ladder', config.incidents.ladder],
+    ['approvals.ladder', config.approvals.ladder ?? []],
+  ] as const) {
+    const missing = ladder.filter((desk) => !desks.includes(desk));
+    if (!missing.length) continue;
+    const named = missing.map((d) => `"${d}"`).join(', ');
+    const isDefault = setting === 'incidents.ladder' && ladder.join() === DEFAULT_LADDER.join();
+    if (isDefault)
+      logger.warn(
+        { missing },
+        `the escalation ladder (${ladder.join(' → ')}) names desks this node does not have yet (${named}): escalation reaching them reaches nobody; create them (hotline desk add)`,
+      );
+    else
+      throw new ConfigError(
+        `${where}: ${setting} names ${missing.length === 1 ? 'a desk' : 'desks'} this node does not have (${named}); its desks are ${desks.join(', ')}: correct the name, or create the desk first (hotline desk add <id> --name …)`,
+      );
+  }
+}
+
 function warnVocabulary({ language, peers, logger }: Services): void {
   const own = language.ownCard();
   if (!own.same)

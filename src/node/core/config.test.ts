@@ -29,6 +29,20 @@ describe('the configuration file', () => {
     expect(() => parseConfig({ party: 'us', timeZones: { cn: 'Asia/Beijing' } })).toThrow(
       /timeZones\.cn: "Asia\/Beijing" is not a known IANA time zone/,
     );
+    expect(() => parseConfig({ party: 'us', incidents: { ladder: ['ops', 'ops'] } })).toThrow(
+      'hotline.yaml: incidents.ladder names the desk "ops" twice: each step of the ladder is one more desk',
+    );
+    expect(() =>
+      parseConfig({ party: 'us', approvals: { ladder: ['ops', 'principal', 'ops'] } }),
+    ).toThrow(/approvals\.ladder names the desk "ops" twice/);
+    expect(() =>
+      parseConfig({
+        party: 'us',
+        incidents: { precedence: { flash: { ackMinutes: 1, escalateMinutes: 60 } } },
+      }),
+    ).toThrow(
+      'hotline.yaml: incidents.precedence.flash: escalateMinutes 60 is longer than ackMinutes 1: notices repeat every escalateMinutes until the acknowledgement deadline and climb the ladder after it, so escalateMinutes must be at most ackMinutes',
+    );
     expect(parseConfig({ party: 'us', timeZones: { cn: 'Asia/Shanghai' } }).timeZones).toEqual({
       cn: 'Asia/Shanghai',
     });

@@ -130,6 +130,9 @@ const HostPort = Type.String({
   description: 'a host:port, the port at most 65535 (e.g. 127.0.0.1:7100 or [::1]:7100)',
 });
 
+/** The escalation ladder a node has unless `incidents.ladder` is set. */
+export const DEFAULT_LADDER = ['ops', 'duty-officer', 'principal'];
+
 /** A precedence's deadlines; the defaults are the glossary's, which the vocabulary states. */
 function Deadline({
   ackMinutes,
@@ -440,7 +443,7 @@ export const Config = Type.Object(
         ladder: Type.Array(Slug, {
           minItems: 1,
           maxItems: 8,
-          default: ['ops', 'duty-officer', 'principal'],
+          default: DEFAULT_LADDER,
         }),
         /** Notifications per ladder step at most. */
         repeats: Type.Integer({ minimum: 1, maximum: 10, default: 3 }),
@@ -584,6 +587,23 @@ export function parseConfig(raw: unknown, where = CONFIG_FILE): Config {
     );
   if (twice !== undefined)
     throw new ConfigError(`${where}: approvals.templates names "${twice}" twice`);
+  for (const [setting, ladder] of [
+    ['incidents.ladder', config.incidents.ladder],
+    ['approvals.ladder', config.approvals.ladder ?? []],
+  ] as const) {
+    const again = ladder.find((desk, i) => ladder.indexOf(desk) !== i);
+    if (again !== undefined)
+      throw new ConfigError(
+        `${where}: ${setting} names the desk "${again}" twice: each step of the ladder is one more desk`,
+      );
+  }
+  for (const [precedence, { ackMinutes, escalateMinutes }] of Object.entries(
+    config.incidents.precedence,
+  ))
+    if (escalateMinutes > ackMinutes)
+      throw new ConfigError(
+        `${where}: incidents.precedence.${precedence}: escalateMinutes ${escalateMinutes} is longer than ackMinutes ${ackMinutes}: notices repeat every escalateMinutes until the acknowledgement deadline and climb the ladder after it, so escalateMinutes must be at most ackMinutes`,
+      );
   for (const [party, zone] of Object.entries(config.timeZones))
     if (!knownTimeZone(zone))
       throw new ConfigError(
