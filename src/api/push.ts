@@ -5,8 +5,9 @@
  * (src/node/incidents/push.ts). Subscribing and unsubscribing are in the audit trail.
  */
 import { Type } from '@sinclair/typebox';
+import { userInfoProblem } from '../node/core/data.ts';
 import { allowedPushService } from '../node/incidents/push.ts';
-import { Written } from '../protocol/common.ts';
+import { Written, whenProblem } from '../protocol/common.ts';
 import { fromBase64url } from '../protocol/encoding.ts';
 import { ProtocolError } from '../protocol/errors.ts';
 import type { PushDevice, PushSettings } from '../protocol/views.ts';
@@ -72,12 +73,30 @@ export const pushRoutes = routes(
       { schema: { body: Subscribe, tags: ['people'] } },
       async (request, reply): Promise<PushDevice> => {
         const { user } = principalOf(request);
-        const { endpoint, keys, lang, label } = request.body;
+        const { endpoint, expirationTime, keys, lang, label } = request.body;
         if (!push.publicKey)
           throw new ProtocolError(
             'E_CONFLICT',
             'this node has no Web Push key: restart it to make one',
           );
+        const credentials = userInfoProblem(
+          endpoint,
+          'a push service never hands out such an endpoint, and each push would send them on',
+        );
+        if (credentials) throw new ProtocolError('E_MALFORMED', credentials);
+        const now = app.clock();
+        const expires = expirationTime == null ? undefined : new Date(expirationTime);
+        const expired =
+          expires &&
+          (Number.isNaN(expires.getTime())
+            ? `expirationTime ${expirationTime} is not a time`
+            : whenProblem(
+                { name: 'expirationTime', given: expires.toISOString(), at: expires.toISOString() },
+                now,
+                'future',
+                'the subscription has already expired; subscribe this browser again',
+              ));
+        if (expired) throw new ProtocolError('E_MALFORMED', expired);
         if (!allowedPushService(endpoint, limits.services))
           throw new ProtocolError(
             'E_MALFORMED',
@@ -91,13 +110,19 @@ export const pushRoutes = routes(
           );
         if (fromBase64url(keys.auth.replace(/=+$/, '')).length !== 16)
           throw new ProtocolError('E_MALFORMED', 'keys.auth must be a 16-byte secret (base64url)');
+        const holder = await pushSubscriptions.holderOf(endpoint);
+        if (holder !== undefined && holder !== user)
+          throw new ProtocolError(
+            'E_CONFLICT',
+            `this browser or phone is subscribed by another person: "${holder}" must remove it (console, Duty page) before "${user}" can subscribe it`,
+          );
         const existing = await pushSubscriptions.ofUser(user);
         if (existing.length >= limits.perUser && !existing.some((row) => row.endpoint === endpoint))
           throw new ProtocolError(
             'E_CONFLICT',
             `"${user}" already has ${existing.length} devices subscribed (notify.push.perUser): remove one first`,
           );
-        const at = app.clock().toISOString();
+        const at = now.toISOString();
         const id = await pushSubscriptions.put({
           user_name: user,
           endpoint,

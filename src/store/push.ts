@@ -1,6 +1,6 @@
 /**
  * Web Push subscriptions of people: each browser or phone a person subscribed from the console,
- * kept by its push service endpoint (one row per endpoint, whoever subscribed it last). Kysely
+ * kept by its push service endpoint (one row per endpoint, held by one person). Kysely
  * builders only, so it runs on every backend; what is sent is in src/node/incidents/push.ts.
  *
  * @example
@@ -25,7 +25,7 @@ export class PushStore {
     this.#store = store;
   }
 
-  /** Adds a subscription, or gives its endpoint to `row.user_name` with the new keys. */
+  /** Adds a subscription, or gives one `row.user_name` holds its new keys (the API refuses another's). */
   async put(row: Omit<PushSubscriptionRow, 'id' | 'last_ok_at' | 'last_error'>) {
     const id = subscriptionId(row.endpoint);
     await this.#store.transaction(async (tx) => {
@@ -36,6 +36,16 @@ export class PushStore {
         .execute();
     });
     return id;
+  }
+
+  /** Who subscribed `endpoint`, or undefined when nobody has. */
+  async holderOf(endpoint: string): Promise<string | undefined> {
+    const row = await this.#store.db
+      .selectFrom('push_subscriptions')
+      .select('user_name')
+      .where('id', '=', subscriptionId(endpoint))
+      .executeTakeFirst();
+    return row?.user_name;
   }
 
   async ofUser(user: string, q: Executor = this.#store.db): Promise<PushSubscriptionRow[]> {

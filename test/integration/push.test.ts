@@ -200,6 +200,50 @@ describe('Web Push to a duty officer’s phone', () => {
     expect(audit).toMatchObject({ actor: 'olga', action: 'push.subscribe' });
   });
 
+  test('an expired subscription, a user name in its address, or another’s device is refused', async () => {
+    const subscribe = (endpoint: string, token: string, expirationTime: number | null = null) =>
+      api(
+        'cn',
+        'POST',
+        '/api/v1/me/push',
+        { endpoint, expirationTime, keys: { p256dh: phone.p256dh, auth: phone.auth }, lang: 'en' },
+        token,
+      );
+    const devicesOf = async (token: string) =>
+      ((await api('cn', 'GET', '/api/v1/me/push', undefined, token)).body as PushSettings).devices
+        .map((d) => d.label)
+        .sort();
+    const before = await devicesOf(olga);
+
+    const expired = await subscribe(`${serviceBase}/push/old`, olga, 1);
+    expect(expired.status).toBe(400);
+    expect(expired.body.error).toEqual({
+      code: 'E_MALFORMED',
+      message:
+        'expirationTime 1970-01-01T00:00:00.001Z is in the past (it is 2026-12-06T02:00:00.000Z): the subscription has already expired; subscribe this browser again',
+    });
+    const withName = await subscribe(serviceBase.replace('//', '//olga:pw@'), olga);
+    expect(withName.status).toBe(400);
+    expect(withName.body.error.message).toBe(
+      `the endpoint ${serviceBase}/ has a user name and password in it (before @): a push service never hands out such an endpoint, and each push would send them on; give the URL without them`,
+    );
+
+    const { accounts, roster } = cn().people;
+    const by = dataFolderActor();
+    await accounts.add(by, { name: 'pei', role: 'operator', password: 'pei-passphrase-1' });
+    await roster.putStaff(by, 'ops', 'pei', [{ kind: 'console' }]);
+    const pei = (await accounts.issueToken(by, 'pei')).token;
+    const taken = await subscribe(`${serviceBase}/push/phone`, pei);
+    expect(taken.status).toBe(409);
+    expect(taken.body.error).toEqual({
+      code: 'E_CONFLICT',
+      message:
+        'this browser or phone is subscribed by another person: "olga" must remove it (console, Duty page) before "pei" can subscribe it',
+    });
+    expect(await devicesOf(olga)).toEqual(before);
+    expect(await devicesOf(pei)).toEqual([]);
+  });
+
   test('escalation pushes a flash to her phone, encrypted for it and signed with VAPID', async () => {
     const sent = await api(
       'us',

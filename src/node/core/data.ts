@@ -73,10 +73,13 @@ export interface InitResult {
 /**
  * Why a URL of this node's own card is refused: a user name or password in it
  * (`https://user:pw@host`) would be signed into the card every peer is handed and keeps, a secret
- * made public. The sentence shows the URL with them left out. Cards received are not held to
- * this: what a peer signed is taken as it is.
+ * made public. The sentence shows the URL with them left out, and says `why` (by default, the
+ * card's reason). Cards received are not held to this: what a peer signed is taken as it is.
  */
-export function userInfoProblem(text: string): string | undefined {
+export function userInfoProblem(
+  text: string,
+  why = 'the card is signed and handed to every peer, so they would be too',
+): string | undefined {
   let url: URL;
   try {
     url = new URL(text);
@@ -87,7 +90,7 @@ export function userInfoProblem(text: string): string | undefined {
   const what = url.password ? 'a user name and password' : 'a user name';
   url.username = '';
   url.password = '';
-  return `the endpoint ${url.href} has ${what} in it (before @): the card is signed and handed to every peer, so they would be too; give the URL without them`;
+  return `the endpoint ${url.href} has ${what} in it (before @): ${why}; give the URL without them`;
 }
 
 /**
