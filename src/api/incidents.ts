@@ -165,6 +165,8 @@ export const incidentRoutes = routes(
                   user: e.user_name,
                   at: e.at,
                   channels: e.channels,
+                  // Escalation records the standing alarm one step past the ladder's last desk.
+                  final: e.step >= config.incidents.ladder.length,
                 }))
               : [],
         };

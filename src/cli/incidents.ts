@@ -76,7 +76,13 @@ interface TimelineItem {
     unansweredAt: string | null;
     reminders: number;
   } | null;
-  escalations: Array<{ step: number; desk: string; user: string | null; at: string }>;
+  escalations: Array<{
+    step: number;
+    desk: string;
+    user: string | null;
+    at: string;
+    final: boolean;
+  }>;
 }
 
 const banner = (status: string) => (status === 'actual' ? '' : ` [${status.toUpperCase()}]`);
@@ -145,7 +151,9 @@ function printIncident(view: {
     console.log(`    ${steps.join(' → ')}`);
     for (const e of t.escalations)
       console.log(
-        `    escalated ${e.at}: step ${e.step + 1}, desk ${e.desk}, ${e.user ?? 'nobody on duty'}`,
+        e.final
+          ? `    standing alarm ${e.at}: still not acknowledged after every desk up to ${e.desk}`
+          : `    escalated ${e.at}: step ${e.step + 1}, desk ${e.desk}, ${e.user ?? 'nobody on duty'}`,
       );
   }
 }

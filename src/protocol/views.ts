@@ -593,8 +593,11 @@ export interface TimelineEntry {
   /** When the peer received ours, or we received theirs. */
   received: string | null;
   followup: FollowupView | null;
-  /** The ladder's notifications of a received message. */
-  escalations: Array<Pick<EscalationStep, 'step' | 'desk' | 'user' | 'at' | 'channels'>>;
+  /**
+   * The ladder's notifications of a received message; the `final` one is the standing alarm
+   * raised past the last desk (nobody is notified at it, so it names no person).
+   */
+  escalations: Array<Pick<EscalationStep, 'step' | 'desk' | 'user' | 'at' | 'channels' | 'final'>>;
   /**
    * A message of ours, recipient by recipient: whether their node has it (`received`, from its
    * receipt) and whether a person there acknowledged it. Empty for a received message.

@@ -364,6 +364,25 @@ describe.each(['sqlite', 'postgres'] as const)('incidents and escalation on %s',
   });
 
   test('a person’s ack stops escalation, clears its alarms, and Washington sees who and when', async () => {
+    // The incident's timeline calls the last one the standing alarm, not a desk with nobody on duty.
+    const view = await api('cn', 'GET', `/api/v1/incidents/${incident}`, undefined, tokens.olga);
+    const entry = view.body.timeline.find((t: { id: string }) => t.id === report);
+    expect(
+      entry.escalations
+        .slice(0, 6)
+        .map((e: { desk: string; user: string | null; final: boolean }) => [
+          e.desk,
+          e.user,
+          e.final,
+        ]),
+    ).toEqual([
+      ['ops', 'olga', false],
+      ['ops', 'olga', false],
+      ['ops', 'olga', false],
+      ['duty-officer', 'oscar', false],
+      ['principal', 'pei', false],
+      ['principal', null, true],
+    ]);
     // Olga staffs ops only: she cannot acknowledge as the principal's desk.
     const wrong = await api(
       'cn',

@@ -77,6 +77,7 @@ export const incidentsEn = {
   escalations_one: '{{count}} escalation notice',
   escalations_other: '{{count}} escalation notices',
   escalationStep: 'step {{step}}: desk {{desk}}, person on duty {{user}}',
+  escalationFinal: 'standing alarm: still not acknowledged after every desk up to {{desk}}',
   nobody: 'nobody',
   stateTitle: 'State and requests',
   weOwn:

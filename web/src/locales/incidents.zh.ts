@@ -78,6 +78,7 @@ export const incidentsZh: Same<IncidentLabels> = {
   escalations_one: '{{count}} 次升级通知',
   escalations_other: '{{count}} 次升级通知',
   escalationStep: '第 {{step}} 级：{{desk}} 席位，当班人员 {{user}}',
+  escalationFinal: '持续告警：升级至 {{desk}} 席位后仍未确认',
   nobody: '无人当班',
   stateTitle: '状态与申请',
   weOwn: '此事件由我方报告，状态归我方掌握：由我方变更状态，并对对方的申请作出决定。',

@@ -476,11 +476,13 @@ function Entry({
             {m.escalations.map((e) => (
               <li key={`${e.at}-${e.step}`}>
                 <Time iso={e.at} />{' '}
-                {t('inc.escalationStep', {
-                  step: e.step + 1,
-                  desk: words.desk(e.desk),
-                  user: e.user ?? t('inc.nobody'),
-                })}
+                {e.final
+                  ? t('inc.escalationFinal', { desk: words.desk(e.desk) })
+                  : t('inc.escalationStep', {
+                      step: e.step + 1,
+                      desk: words.desk(e.desk),
+                      user: e.user ?? t('inc.nobody'),
+                    })}
               </li>
             ))}
           </ul>
