@@ -6,7 +6,7 @@ import { type CapMessage, capAlert, capTime, readCapAlert } from './cap.ts';
 import { loadVocabulary } from './vocabulary.ts';
 
 const INCIDENT = '01937a8e-4f00-7000-8000-0000000000aa';
-const names = { en: 'Beijing', zh: '北京' };
+const names = { cn: { en: 'Beijing', zh: '北京' }, us: { en: 'Washington', zh: '华盛顿' } };
 
 function message(id: string, at: string, overrides: Partial<Body>, from = 'cn'): CapMessage {
   return {
@@ -63,10 +63,10 @@ function parametersOf(xml: string, name: string): string[] {
   return [...xml.matchAll(pattern)].map((m) => m[1] as string);
 }
 
-const alert = (messages: CapMessage[], excludedRed = 0) =>
+const alert = (messages: CapMessage[], excludedRed = 0, party = 'cn') =>
   capAlert({
     incident: INCIDENT,
-    party: 'cn',
+    party,
     names,
     messages,
     excludedRed,
@@ -114,6 +114,15 @@ describe('CAP 1.2 export of an incident', () => {
     expect(zh?.description).toContain('原文（以此为准） (zh): 我方一套自主系统出现异常');
     // Unreviewed vocabulary texts are flagged wherever they are rendered.
     expect(zh?.description).toContain('⚠ category.autonomous-unpredictable: 尚未经母语人士审核');
+  });
+
+  test('exported by Washington, Beijing’s report names Beijing as its sender, in each language', () => {
+    const xml = alert([report], 0, 'us');
+    expect(readCapAlert(xml).sender).toBe('hotline:us');
+    expect([...xml.matchAll(/<senderName>([^<]*)<\/senderName>/g)].map((m) => m[1])).toEqual([
+      'Beijing',
+      '北京',
+    ]);
   });
 
   test('a later message makes an Update referencing the first; the most restrictive TLP wins', async () => {

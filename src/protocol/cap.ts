@@ -28,8 +28,11 @@ export interface CapInput {
   incident: string;
   /** The exporting party: the alert's `sender`. */
   party: string;
-  /** Party names by language, for `senderName`. */
-  names: Record<string, string>;
+  /**
+   * Each party's names by language (at least the reporting party's), for `senderName`: the
+   * authority that reported the incident, whichever node exports it.
+   */
+  names: Readonly<Record<string, Record<string, string>>>;
   /** The incident's messages that may be exported, oldest first (at least one). */
   messages: readonly CapMessage[];
   /** TLP:RED messages left out (a `note` says how many). */
@@ -118,6 +121,19 @@ export function mostRestrictiveTlp(messages: readonly { body: { tlp: Tlp } }[]):
 function xmlText(text: string): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: removing exactly those characters
   return text.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '\uFFFD');
+}
+
+/**
+ * CAP 1.2 §3.2.2 senderName, "the human-readable name of the agency or authority issuing this
+ * alert": the party that reported the incident (its `incident.report`, else its first message's
+ * author), in `lang` if it has a name in it. `sender` stays the exporting node, which assigns the
+ * identifiers (§3.2.1).
+ */
+function reporterName(input: CapInput, lang: string): string {
+  const first = input.messages.find((m) => m.body.type === 'incident.report') ?? input.messages[0];
+  const party = first?.from ?? input.party;
+  const names = input.names[party] ?? {};
+  return names[lang] ?? names.en ?? Object.values(names)[0] ?? party;
 }
 
 const identifierOf = (party: string, incident: string, id: string) =>
@@ -261,7 +277,7 @@ function info(
     severity: (severity && CAP_SEVERITY[severity]) ?? 'Unknown',
     certainty: (derived.certainty && CAP_CERTAINTY[derived.certainty]) ?? 'Unknown',
     eventCode: [{ valueName: 'hotline-category', value: derived.category }],
-    senderName: xmlText(input.names[lang] ?? Object.values(input.names)[0] ?? input.party),
+    senderName: xmlText(reporterName(input, lang)),
     headline: xmlText(headline.slice(0, 160)),
     description: xmlText(lines.join('\n')),
     ...(instruction ? { instruction: xmlText(instruction) } : {}),

@@ -357,7 +357,12 @@ export class Language {
     const xml = capAlert({
       incident,
       party: this.#parts.config.party,
-      names: this.#parts.card.card.names,
+      names: Object.fromEntries([
+        [this.#parts.config.party, this.#parts.card.card.names],
+        ...messages
+          .filter((m) => this.#parts.peers.has(m.from))
+          .map((m) => [m.from, this.#parts.peers.pinned(m.from).card.names]),
+      ]),
       messages,
       excludedRed: force ? 0 : red,
       vocabulary: this.vocabulary,
