@@ -85,7 +85,12 @@ export class SealingKeyRetirement {
           retiredAt: row.at,
           state: gone ? 'destroyed' : held.has(key.kid) ? 'held' : 'missing',
           destroyedAt: gone?.at ?? null,
-          waiting: gone ? [] : (this.#waiting.get(key.kid) ?? []),
+          // Asked now, not as of the last hourly check: a receipt since then shows at once.
+          waiting: gone
+            ? []
+            : held.has(key.kid)
+              ? await this.#waitingFor({ id: row.id, upTo: {} })
+              : (this.#waiting.get(key.kid) ?? []),
         });
       }
     }

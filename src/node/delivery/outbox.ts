@@ -431,6 +431,7 @@ class Lane {
         continue;
       }
       for (const e of fresh) cleared.add(e.id);
+      await this.#clearRejections(fresh.map((e) => e.id));
       metrics.receipts.inc({ peer: this.#party, dir: 'in' });
       events.emit(
         'receipted',
@@ -447,7 +448,7 @@ class Lane {
           'rejected-by-peer',
           this.#party,
           `"${this.#party}" rejected ${row.id}: ${r.code} ${r.message}`,
-          { cause: r.code },
+          { cause: r.code, ref: `${this.#party}/${row.id}` },
         );
     }
     if ((refused || answer.rejected.length) && (await witness.forked(this.#party)))
@@ -464,6 +465,19 @@ class Lane {
           : this.#retryAt(unsettled),
       );
     return cleared.size;
+  }
+
+  /**
+   * Clears the peer's refusal of any of `ids` now that it receipted them (an envelope refused
+   * before what it needed arrived, then taken on resend): one look-up per receipt.
+   */
+  async #clearRejections(ids: readonly string[]): Promise<void> {
+    const { store, alarms } = this.#parts;
+    const open = await store.openAlarmsOf('rejected-by-peer', this.#party);
+    if (!open.length) return;
+    const receipted = new Set(ids.map((id) => `${this.#party}/${id}`));
+    const refs = open.flatMap((a) => (a.ref && receipted.has(a.ref) ? [a.ref] : []));
+    if (refs.length) await alarms.clearAbout(refs, 'the peer receipted it on a later attempt');
   }
 
   /**
