@@ -413,7 +413,11 @@ program
       console.log(`  "${party}": the old keys are untrusted from seq ${seq}`);
     if (result.resigned.length)
       console.log(`  ${result.resigned.length} message(s) re-signed with the new signing key`);
-    console.log('Start the node to send it. Put the recovery key back offline.');
+    console.log(
+      o.compromise
+        ? 'Start the node to send it. Put the recovery key back offline.'
+        : 'Start the node to send it.',
+    );
   });
 
 program
