@@ -369,6 +369,38 @@ describe('a value outside an option’s choices', () => {
   }, 120_000);
 });
 
+describe('a command typed wrongly', () => {
+  it('is refused in one line with the code and where the help is, without the help', async () => {
+    const data = ['--data', join(tmpdir(), 'hotline-no-such-folder')];
+    const cases: Array<[command: string, rest: string[], refused: string]> = [
+      [
+        'send',
+        ['--preccedence', 'flash', ...data],
+        "unknown option '--preccedence'; did you mean --precedence?",
+      ],
+      ['send', ['--to', 'cn'], "required option '--data <dir>' not specified"],
+      ['peer add', data, "missing required argument 'cardFile'"],
+      ['peer add', ['a.json', 'b.json', ...data], "too many arguments for 'add'"],
+      ['user add', ['bob', ...data], "required option '--role <role>' not specified"],
+    ];
+    for (const [command, rest, refused] of cases) {
+      const r = await hotline([...command.split(' '), ...rest]);
+      const [line, ...more] = r.stderr.split('\n');
+      expect(line, command).toMatch(/^hotline: E_MALFORMED: /);
+      expect(line).toContain(refused);
+      expect(line).toMatch(new RegExp(`\\(see "hotline ${command} --help"\\)$`));
+      expect(more, command).toEqual(['']);
+      expect(r.code).toBe(1);
+    }
+  }, 120_000);
+
+  it('still shows the help asked for', async () => {
+    const r = await hotline(['send', '--help']);
+    expect(r.stdout).toContain('Usage: hotline send');
+    expect(r.code).toBe(0);
+  });
+});
+
 describe('an option repeated once per value', () => {
   it('keeps the values in order, and refuses one given already', () => {
     const to = eachOnce('--to', 'recipient');

@@ -158,6 +158,27 @@ export function choicesInOneLine(command: Command): void {
 }
 
 /**
+ * Commander's own usage errors of `command` and its subcommands (an unknown option, a missing
+ * argument or required option, too many arguments) refused in one line with the code and where
+ * the help is, rather than commander's sentence followed by the whole help of the command. Help
+ * asked for, or shown because a command needs a subcommand, is left to commander.
+ */
+export function usageErrorsInOneLine(command: Command): void {
+  command
+    .showHelpAfterError(false)
+    .configureOutput({ outputError: () => {} })
+    .exitOverride((error) => {
+      if (error.code.startsWith('commander.help') || error.code === 'commander.version') return;
+      const [what = '', ...hints] = error.message.replace(/^error: /, '').split('\n');
+      const hint = hints.map((h) => h.replace(/^\((.*)\)$/, '$1')).join(' ');
+      throw malformed(
+        `${what}${hint ? `; ${hint.charAt(0).toLowerCase()}${hint.slice(1)}` : ''} (see "${commandLine(command)} --help")`,
+      );
+    });
+  for (const sub of command.commands) usageErrorsInOneLine(sub);
+}
+
+/**
  * A commander parser for an option repeated once per value (`--to`, `--field`, `--endpoint`, …):
  * the values in the order given, and a value whose key (`keyOf`: the value itself, or its name
  * before `=`) was given already refused in one line, rather than dropped or counted twice.

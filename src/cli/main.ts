@@ -35,6 +35,7 @@ import {
   systemErrorSentence,
   typedTime,
   urlKey,
+  usageErrorsInOneLine,
   wholeNumber,
 } from './inputs.ts';
 import { registerLanguage } from './language.ts';
@@ -42,9 +43,9 @@ import { registerPeople } from './people.ts';
 import type { Status } from './print.ts';
 import { registerRegimes } from './regimes.ts';
 
-const program = new Command('hotline')
-  .description('Hotline: an emergency channel for AI crises between sovereign parties')
-  .showHelpAfterError();
+const program = new Command('hotline').description(
+  'Hotline: an emergency channel for AI crises between sovereign parties',
+);
 
 const dataOption = () => new Option('--data <dir>', 'the node data folder').makeOptionMandatory();
 
@@ -760,6 +761,7 @@ registerLanguage(program);
 registerPeople(program);
 registerRegimes(program);
 choicesInOneLine(program);
+usageErrorsInOneLine(program);
 
 /** A `--relay` value: a URL, or `<url>#spki=<pin>` for a relay called over pinned TLS. */
 function relayOption(text: string): string | { url: string; pin: string } {
