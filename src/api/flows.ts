@@ -456,7 +456,7 @@ export const flowRoutes = routes(
                   ({ ack }) => seen.push(ack.id),
                   (err: unknown) => {
                     request.log.warn(
-                      { err, party, id: f.id },
+                      { err, peer: party, id: f.id },
                       'acknowledging a conference time failed',
                     );
                     unacknowledged.push(f.id);

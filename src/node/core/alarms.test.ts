@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import pino from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { type OneNode, openNode } from '../../../test/support/node.ts';
@@ -188,5 +189,17 @@ describe('alarms', () => {
       cause: 'E_TOO_LARGE',
     });
     expect((await node.store.openAlarms()).map((a) => a.cause)).toEqual(['E_TOO_LARGE', 'E_STALE']);
+  });
+  test('a log line about a peer says this node as party and the peer as peer, once each', async () => {
+    const lines: string[] = [];
+    const logger = pino({ base: { party: 'us' } }, { write: (line: string) => lines.push(line) });
+    const alarms = new Alarms({ ...node, logger });
+    const raised = await alarms.raise('rejected-by-peer', 'cn', '"cn" rejected m1: E_STALE');
+    await alarms.clear(raised.id, 'operator', 'seen');
+    expect(lines).toHaveLength(2);
+    for (const line of lines) {
+      expect(line.match(/"party":/g)).toHaveLength(1);
+      expect(JSON.parse(line)).toMatchObject({ party: 'us', peer: 'cn' });
+    }
   });
 });

@@ -62,7 +62,7 @@ export class Alarms {
     if (row.count === 1) {
       await ledger.append([eventLeaf(type, at, { party, message })]);
       ledger.afterCommit(() => {
-        logger.error({ alarm: type, party }, message);
+        logger.error({ alarm: type, peer: party }, message);
         events.emit('alarm', row);
       });
     } else if (Date.parse(at) - Date.parse(row.logged_at ?? row.at) >= REPEAT_WINDOW_MS) {
@@ -71,7 +71,7 @@ export class Alarms {
         eventLeaf('alarm-repeated', at, { alarm: row.id, type, party, count: row.count }),
       ]);
       ledger.afterCommit(() => {
-        logger.error({ alarm: type, party, count: row.count }, message);
+        logger.error({ alarm: type, peer: party, count: row.count }, message);
         events.emit('alarm', row);
       });
     }
@@ -104,7 +104,7 @@ export class Alarms {
         eventLeaf('alarm-cleared', at, { alarm: id, type: row.type, party: row.party }),
       ]);
       log.afterCommit(() => {
-        logger.info({ alarm: row.type, id, party: row.party }, 'alarm cleared');
+        logger.info({ alarm: row.type, id, peer: row.party }, 'alarm cleared');
         events.emit('alarm-cleared', id);
       });
       return { ...row, cleared_at: at, cleared_by: by, cleared_note: note };

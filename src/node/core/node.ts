@@ -632,7 +632,7 @@ export class Node {
       return signed;
     });
     this.#parts.logger.info(
-      { party, receipts: stale.map((g) => g.id) },
+      { peer: party, receipts: stale.map((g) => g.id) },
       'receipts given again under the current keys',
     );
     return given.map((g) => again.get(g.id) ?? g.receipt);

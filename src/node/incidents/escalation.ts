@@ -305,7 +305,7 @@ export class Escalation {
       // Fires at its scheduled time: the moment the message was stored.
       const firing = await this.#prepare(row, row.next_at as number, onDuty, tx).catch((err) => {
         this.#parts.logger.warn(
-          { err, party: row.party, id: row.id },
+          { err, peer: row.party, id: row.id },
           'first escalation step left to the loop',
         );
         return undefined;
@@ -551,7 +551,7 @@ export class Escalation {
     // A first notice is routine; a climb, the ladder's end and an unanswered message are not.
     const level = row.dir === 'out' || final || fields.step > 0 ? 'warn' : 'info';
     logger[level](
-      { party: row.party, id: row.id, step: fields.step, desk, final, dir: row.dir },
+      { peer: row.party, id: row.id, step: fields.step, desk, final, dir: row.dir },
       row.dir === 'out' ? 'message unanswered' : 'escalation',
     );
   }
@@ -559,7 +559,7 @@ export class Escalation {
   /** A failure on the escalation path: logged, and alarmed (counted while it stands). */
   async #fault(err: unknown, what: string, party: string | null = null): Promise<void> {
     const { alarms, logger } = this.#parts;
-    logger.error({ err, party }, what);
+    logger.error({ err, peer: party }, what);
     await alarms
       .raise('escalation-fault', party, `${what}: ${(err as Error).message}`)
       .catch((e: unknown) => logger.error({ err: e }, 'raising an escalation alarm failed'));

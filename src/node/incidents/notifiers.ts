@@ -120,7 +120,7 @@ export class Notifiers {
         for (const delivery of deliveries) {
           const log = {
             channel: kind,
-            party: notice.party,
+            peer: notice.party,
             id: notice.id,
             attempts: delivery.attempts,
             ...(kind === 'push' ? { target: delivery.target } : {}),
