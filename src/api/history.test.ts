@@ -113,6 +113,17 @@ describe('history and search', () => {
     expect(badDate.body.error.code).toBe('E_MALFORMED');
     const badStatus = await api<{ error: { code: string } }>('GET', '/api/v1/search?status=real');
     expect(badStatus.body.error.code).toBe('E_MALFORMED');
+    for (const q of ['-', '*', '(', '%', ' ']) {
+      const wordless = await api<{ error: { code: string; message: string } }>(
+        'GET',
+        `/api/v1/search?q=${encodeURIComponent(q)}`,
+      );
+      expect(wordless.status, q).toBe(400);
+      expect(wordless.body.error).toMatchObject({
+        code: 'E_MALFORMED',
+        message: 'q has no word to search for',
+      });
+    }
     const missing = await api<{ error: { code: string } }>(
       'GET',
       '/api/v1/incidents/01937a8e-4f00-7000-8000-00000000dead/report',

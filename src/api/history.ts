@@ -11,7 +11,7 @@ import { Code, Lang, OneOf, PartyId, rangeProblem } from '../protocol/common.ts'
 import { ProtocolError } from '../protocol/errors.ts';
 import { PRECEDENCES, STATUSES } from '../protocol/values.ts';
 import type { IncidentView, ReadableText, SearchHit } from '../protocol/views.ts';
-import { SEARCH_LIMIT } from '../store/search.ts';
+import { hasWords, SEARCH_LIMIT } from '../store/search.ts';
 import { actorOf } from './access.ts';
 import { QueryCount } from './query.ts';
 import { routes } from './services.ts';
@@ -76,9 +76,12 @@ export const historyRoutes = routes(
             { name: 'querystring/to', given: filters.to as string, at: to },
           );
         if (reversed) throw new ProtocolError('E_MALFORMED', `request ${reversed}`);
+        // Else a query of punctuation alone (`-`, `*`) would list every message, as no q does.
+        if (q !== undefined && !hasWords(q))
+          throw new ProtocolError('E_MALFORMED', 'q has no word to search for');
         const rows = await store.search({
           ...filters,
-          ...(q ? { text: q } : {}),
+          ...(q !== undefined ? { text: q } : {}),
           ...(from ? { from } : {}),
           ...(to ? { to } : {}),
           limit: Number(limit),

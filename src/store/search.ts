@@ -117,6 +117,11 @@ interface Word {
   prefix: boolean;
 }
 
+/** Whether a query has a word to search for (not only punctuation or spaces, such as `-`). */
+export function hasWords(text: string): boolean {
+  return words(text).length > 0;
+}
+
 function words(text: string): Word[] {
   return text
     .split(/\s+/u)
