@@ -238,7 +238,7 @@ describe('a relay given two cards for one party', () => {
     });
     const relayData = join(root, 'relay-two-cards');
     const r = await hotline(
-      ['relay', '--data', relayData, '--listen', '127.0.0.1:0'].concat([
+      ['relay', '--data', relayData, '--listen', '127.0.0.1:7299'].concat([
         '--card',
         paths(fake).card,
         '--card',

@@ -544,7 +544,15 @@ describe("a node's own files, named by --out", () => {
   it('do not become a relay’s: relay --data a node’s folder is refused, nothing made', async () => {
     const card = join(root, 'cn-card.json');
     writeFileSync(card, readFileSync(paths(cn).card));
-    const run = await hotline(['relay', '--data', us, '--card', card, '--listen', '127.0.0.1:0']);
+    const run = await hotline([
+      'relay',
+      '--data',
+      us,
+      '--card',
+      card,
+      '--listen',
+      '127.0.0.1:7299',
+    ]);
     expect(run.code).toBe(1);
     expect(run.stderr).toBe(
       `hotline: E_CONFLICT: --data ${us} is a node's data folder (it has hotline.yaml): a relay keeps its own folder, with its own TLS key; give --data another folder\n`,

@@ -8,7 +8,13 @@ import { basename, dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { writeOutFile } from '../node/core/out-file.ts';
 import { CONFIG_FILE, paths } from '../node/core/paths.ts';
-import { calendarFault, offeredLang, rangeProblem, whenProblem } from '../protocol/common.ts';
+import {
+  calendarFault,
+  HostPort,
+  offeredLang,
+  rangeProblem,
+  whenProblem,
+} from '../protocol/common.ts';
 import { CliError } from './client.ts';
 
 /** A day, then optionally a time of day (`T` or a space), then optionally its zone. */
@@ -123,6 +129,18 @@ export function wholeNumber(option: string, min: number, max = Number.MAX_SAFE_I
         `${option} "${text}" is not a whole number ${max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`}`,
       );
     return n;
+  };
+}
+
+/**
+ * A commander parser for a listener's address (`--listen`, `--operator-listen`): the check
+ * hotline.yaml's `listen` gets, said of the option typed, before anything is made or opened.
+ */
+export function listenAddress(option: string) {
+  const form = new RegExp(HostPort.pattern as string);
+  return (text: string): string => {
+    if (!form.test(text)) throw malformed(`${option} "${text}" is not ${HostPort.description}`);
+    return text;
   };
 }
 

@@ -29,6 +29,7 @@ import {
   checkRelayFolder,
   choicesInOneLine,
   eachOnce,
+  listenAddress,
   nameOf,
   onlyWith,
   readJsonFile,
@@ -77,8 +78,18 @@ program
     eachOnce('--relay', 'relay', urlKey),
     [],
   )
-  .option('--listen <host:port>', 'federation listener', '127.0.0.1:7100')
-  .option('--operator-listen <host:port>', 'operator listener', '127.0.0.1:7101')
+  .option(
+    '--listen <host:port>',
+    'federation listener',
+    listenAddress('--listen'),
+    '127.0.0.1:7100',
+  )
+  .option(
+    '--operator-listen <host:port>',
+    'operator listener',
+    listenAddress('--operator-listen'),
+    '127.0.0.1:7101',
+  )
   .option('--admin <name>', 'the first admin’s account name', 'admin')
   .option('--postgres-url <url>', 'keep the records in PostgreSQL (postgres://user@host:5432/db)')
   .option('--postgres-schema <schema>', 'with --postgres-url: the schema for this node’s tables')
@@ -425,8 +436,16 @@ program
   .command('serve')
   .description('run the node (federation and operator listeners)')
   .addOption(dataOption())
-  .option('--listen <host:port>', 'federation listener (overrides the configuration)')
-  .option('--operator-listen <host:port>', 'operator listener (overrides the configuration)')
+  .option(
+    '--listen <host:port>',
+    'federation listener (overrides the configuration)',
+    listenAddress('--listen'),
+  )
+  .option(
+    '--operator-listen <host:port>',
+    'operator listener (overrides the configuration)',
+    listenAddress('--operator-listen'),
+  )
   .action(async (o) => {
     const serving = runningNode(o.data);
     if (serving)
@@ -664,7 +683,12 @@ program
   .description(
     'run a relay: an untrusted store-and-forward mailbox for sealed envelopes, over pinned mutual TLS',
   )
-  .option('--listen <host:port>', 'where nodes reach the relay', '127.0.0.1:7200')
+  .option(
+    '--listen <host:port>',
+    'where nodes reach the relay',
+    listenAddress('--listen'),
+    '127.0.0.1:7200',
+  )
   .option('--data <dir>', 'the relay data folder', 'hotline-relay')
   .option(
     '--max-bytes <n>',

@@ -11,6 +11,16 @@ export const PartyId = Type.String({
   description: 'a party id (2 to 32 of a-z, 0-9 and -, e.g. us, cn)',
 });
 
+/**
+ * Where a listener opens: a host name or address (IPv6 in brackets) and a port from 1 to 65535.
+ * Port 0 (any free port) is refused: a card, a relay URL or a peer could not name the port.
+ */
+export const HostPort = Type.String({
+  pattern:
+    '^(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9.-]+):([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$',
+  description: 'a host:port, the port from 1 to 65535 (e.g. 127.0.0.1:7100 or [::1]:7100)',
+});
+
 /** A lowercase UUIDv7 (RFC 9562 §5.7): message, incident and epoch ids. */
 export const Uuid7 = Type.String({
   pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$',

@@ -129,7 +129,7 @@ test('backup leaves one file, and nothing beside it', async () => {
 
 test('relay on a file given as its data folder says so, as the node commands do', async () => {
   const file = join(us.dir, 'hotline.yaml');
-  const r = await hotline(['relay', '--data', file, '--listen', '127.0.0.1:0']);
+  const r = await hotline(['relay', '--data', file, '--listen', '127.0.0.1:7299']);
   expect(r.code).toBe(1);
   expect(oneLine(r.stderr)).toBe(`hotline: --data ${file} is a file, not a folder`);
 }, 60_000);

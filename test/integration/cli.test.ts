@@ -149,11 +149,30 @@ describe('the hotline CLI, end to end', () => {
     expect(existsSync(dir)).toBe(false);
     // A folder made empty beforehand stays, empty: refused after the keys and card were written.
     mkdirSync(dir);
-    const listen = await init('--party', 'us', '--listen', 'localhost');
-    expect(oneLine(listen.stderr)).toBe(
-      `hotline: ${join(dir, 'hotline.yaml')}: listen is not a host:port, the port at most 65535 (e.g. 127.0.0.1:7100 or [::1]:7100)`,
+    for (const [option, address] of [
+      ['--listen', 'localhost'],
+      ['--listen', '127.0.0.1:0'],
+      ['--listen', '127.0.0.1:99999'],
+      ['--operator-listen', '[::1]:0'],
+    ] as const) {
+      const listen = await init('--party', 'us', option, address);
+      expect(listen.code).toBe(1);
+      expect(oneLine(listen.stderr)).toBe(
+        `hotline: E_MALFORMED: ${option} "${address}" is not a host:port, the port from 1 to 65535 (e.g. 127.0.0.1:7100 or [::1]:7100)`,
+      );
+      expect(readdirSync(dir)).toEqual([]);
+    }
+    const relay = await hotline([
+      'relay',
+      '--data',
+      join(root, 'no-relay'),
+      '--listen',
+      '127.0.0.1:99999',
+    ]);
+    expect(oneLine(relay.stderr)).toBe(
+      'hotline: E_MALFORMED: --listen "127.0.0.1:99999" is not a host:port, the port from 1 to 65535 (e.g. 127.0.0.1:7100 or [::1]:7100)',
     );
-    expect(readdirSync(dir)).toEqual([]);
+    expect(existsSync(join(root, 'no-relay'))).toBe(false);
     const made = await init('--party', 'us');
     expect(made.code, made.stderr).toBe(0);
     expect(readConfig(dir).party).toBe('us');

@@ -21,7 +21,10 @@ describe('the configuration file', () => {
     expect(() => parseConfig({ party: 'us', colour: 'red' })).toThrow(ConfigError);
     expect(() => parseConfig('party: us')).toThrow(/mapping/);
     expect(() => parseConfig({ party: 'us', listen: '127.0.0.1:99999' })).toThrow(
-      /listen is not a host:port, the port at most 65535/,
+      /listen is not a host:port, the port from 1 to 65535/,
+    );
+    expect(() => parseConfig({ party: 'us', operatorListen: '127.0.0.1:0' })).toThrow(
+      /operatorListen is not a host:port, the port from 1 to 65535/,
     );
     expect(() => parseConfig({ party: 'us', operatorListen: '127.0.0.1:7100' })).toThrow(
       /listen and operatorListen are both 127\.0\.0\.1:7100/,

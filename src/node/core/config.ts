@@ -7,7 +7,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse, stringify } from 'yaml';
 import { Endpoint } from '../../protocol/card.ts';
-import { Code, Label, Lang, PartyId, Slug, Text } from '../../protocol/common.ts';
+import { Code, HostPort, Label, Lang, PartyId, Slug, Text } from '../../protocol/common.ts';
 import { PRECEDENCE_DEADLINES } from '../../protocol/glossary.ts';
 import { schemaFault } from '../../protocol/validate.ts';
 import { BODY_TYPES, PRECEDENCES, STATUSES, TLPS } from '../../protocol/values.ts';
@@ -123,12 +123,6 @@ const DEFAULT_TEMPLATES: Template[] = [
     subject: 'notice.hotline-maintenance',
   },
 ];
-
-const HostPort = Type.String({
-  pattern:
-    '^(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9.-]+):([0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$',
-  description: 'a host:port, the port at most 65535 (e.g. 127.0.0.1:7100 or [::1]:7100)',
-});
 
 /** The escalation ladder a node has unless `incidents.ladder` is set. */
 export const DEFAULT_LADDER = ['ops', 'duty-officer', 'principal'];
