@@ -298,6 +298,28 @@ describe('authorization on the operator listener', () => {
     expect((await login('olga')).csrf).toBeTruthy();
   });
 
+  test('a webhook that names no host is refused, and nothing is stored', async () => {
+    const before = await call('GET', '/api/v1/desks', { headers: bearer('admin') });
+    for (const url of ['https://', 'https://?token=abc', 'http://:8443/hook']) {
+      const refused = await call('PUT', '/api/v1/desks/ops/staff/oscar', {
+        headers: bearer('admin'),
+        body: { routes: [{ kind: 'webhook', url }] },
+      });
+      expect(refused.status, url).toBe(400);
+      expect(refused.body).toMatchObject({
+        error: {
+          code: 'E_MALFORMED',
+          message: expect.stringContaining(
+            'must be an https address such as https://pager.example/hook',
+          ),
+        },
+      });
+    }
+    expect((await call('GET', '/api/v1/desks', { headers: bearer('admin') })).body).toEqual(
+      before.body,
+    );
+  });
+
   test('a webhook’s URL, its secret, is shown whole to admins only', async () => {
     const secret = 'https://user:pass@hooks.example:8443/services/T0/B0/s3cr3t?token=abc';
     await us().people.roster.putStaff(dataFolderActor(), 'ops', 'oscar', [

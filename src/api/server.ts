@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from '../node/core/config.ts';
 import type { Principal } from '../node/people/accounts.ts';
 import type { People } from '../node/people/people.ts';
-import { calendarFault, inputProblem } from '../protocol/common.ts';
+import { calendarFault, inputProblem, webAddressProblem } from '../protocol/common.ts';
 import { ProtocolError } from '../protocol/errors.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import { installAccess } from './access.ts';
@@ -73,10 +73,32 @@ const writtenKeyword: Plugin<unknown> = (validator) => {
   });
 };
 
+/**
+ * `address: true` (the `WebAddress` of src/protocol/common.ts): a URL the node will call parses and
+ * names a host — "request body/routes/0/url must be an https address such as
+ * https://pager.example/hook ("https://" has no host)". Registered as `calendar` is.
+ */
+const addressKeyword: Plugin<unknown> = (validator) => {
+  const check: SchemaValidateFunction = (enabled: boolean, value: string, schema: unknown) => {
+    const problem = enabled ? webAddressProblem(value) : undefined;
+    const { description } = schema as { description?: string };
+    const message = problem && `must be ${description} ("${value}" ${problem})`;
+    check.errors = message ? [{ keyword: 'address', message, params: {} }] : [];
+    return problem === undefined;
+  };
+  return validator.addKeyword({
+    keyword: 'address',
+    type: 'string',
+    schemaType: 'boolean',
+    errors: true,
+    validate: check,
+  });
+};
+
 // verbose: a failed check carries the schema it broke, whose `description` words the error.
 const ajv = {
   customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, verbose: true },
-  plugins: [calendarKeyword, writtenKeyword],
+  plugins: [calendarKeyword, writtenKeyword, addressKeyword],
 };
 
 /**

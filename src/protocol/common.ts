@@ -134,6 +134,34 @@ export function whenProblem(
 }
 
 /**
+ * Why a web address a person typed cannot be called, or undefined: it must parse as a URL, be
+ * http or https, and name a host (`https://` alone parses in no caller and fails each call).
+ */
+export function webAddressProblem(text: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return 'is not a web address';
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return 'is not http or https';
+  if (!url.hostname) return 'has no host';
+  return undefined;
+}
+
+/**
+ * A web address a person enters for the node to call (a webhook): http(s) with a host. The
+ * `address` keyword is checked by the operator listener's validator (src/api/server.ts) with
+ * `webAddressProblem`; the pattern is what TypeBox, which does not know it, checks.
+ */
+export const WebAddress = Type.String({
+  pattern: '^https?://',
+  maxLength: 2000,
+  description: 'an https address such as https://pager.example/hook',
+  address: true,
+});
+
+/**
  * A time a person enters (operator API, console, CLI): a Timestamp that names a real instant. The
  * `calendar` keyword is checked by the operator listener's validator (src/api/server.ts) with
  * `calendarFault`; TypeBox, which checks the wire, does not know it and so checks the pattern

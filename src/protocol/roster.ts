@@ -4,7 +4,7 @@
  * same types (src/protocol/views.ts).
  */
 import { type Static, Type } from '@sinclair/typebox';
-import { Uint, Uuid7, Written } from './common.ts';
+import { Uint, Uuid7, WebAddress, Written } from './common.ts';
 import { LIMITS } from './limits.ts';
 
 /** A handover note: something besides spaces. */
@@ -24,10 +24,7 @@ export const ContactRoute = Type.Union([
     },
     { additionalProperties: false },
   ),
-  Type.Object(
-    { kind: Type.Literal('webhook'), url: Type.String({ pattern: '^https?://', maxLength: 2000 }) },
-    { additionalProperties: false },
-  ),
+  Type.Object({ kind: Type.Literal('webhook'), url: WebAddress }, { additionalProperties: false }),
 ]);
 export type ContactRoute = Static<typeof ContactRoute>;
 
