@@ -26,6 +26,14 @@ describe('the configuration file', () => {
     expect(() => parseConfig({ party: 'us', operatorListen: '127.0.0.1:0' })).toThrow(
       /operatorListen is not a host:port, the port from 1 to 65535/,
     );
+    for (const [settings, setting] of [
+      [{ relays: ['https://?box'] }, 'relays.0'],
+      [{ machineTranslation: { url: 'http://:5000/translate' } }, 'machineTranslation.url'],
+      [{ watchdog: { url: 'https://#ping' } }, 'watchdog.url'],
+    ] as const)
+      expect(() => parseConfig({ party: 'us', ...settings })).toThrow(
+        `${setting} must be an https address`,
+      );
     expect(() => parseConfig({ party: 'us', operatorListen: '127.0.0.1:7100' })).toThrow(
       /listen and operatorListen are both 127\.0\.0\.1:7100/,
     );

@@ -7,7 +7,16 @@ import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse, stringify } from 'yaml';
 import { Endpoint } from '../../protocol/card.ts';
-import { Code, HostPort, Label, Lang, PartyId, Slug, Text } from '../../protocol/common.ts';
+import {
+  Code,
+  HostPort,
+  Label,
+  Lang,
+  PartyId,
+  Slug,
+  Text,
+  webAddressProblem,
+} from '../../protocol/common.ts';
 import { PRECEDENCE_DEADLINES } from '../../protocol/glossary.ts';
 import { schemaFault } from '../../protocol/validate.ts';
 import { BODY_TYPES, PRECEDENCES, STATUSES, TLPS } from '../../protocol/values.ts';
@@ -598,6 +607,22 @@ export function parseConfig(raw: unknown, where = CONFIG_FILE): Config {
       throw new ConfigError(
         `${where}: incidents.precedence.${precedence}: escalateMinutes ${escalateMinutes} is longer than ackMinutes ${ackMinutes}: notices repeat every escalateMinutes until the acknowledgement deadline and climb the ladder after it, so escalateMinutes must be at most ackMinutes`,
       );
+  // The patterns check the scheme only: `https://` alone would fail each call, not the start.
+  const addresses: Array<[setting: string, url: string | undefined]> = [
+    ['watchdog.url', config.watchdog?.url],
+    ['machineTranslation.url', config.machineTranslation?.url],
+    ...config.relays.map((r, i): [string, string] => [
+      `relays.${i}`,
+      typeof r === 'string' ? r : r.url,
+    ]),
+  ];
+  for (const [setting, url] of addresses) {
+    const problem = url === undefined ? undefined : webAddressProblem(url);
+    if (problem)
+      throw new ConfigError(
+        `${where}: ${setting} must be an https address such as https://relay.example:7200 ("${url}" ${problem})`,
+      );
+  }
   for (const [party, zone] of Object.entries(config.timeZones))
     if (!knownTimeZone(zone))
       throw new ConfigError(
