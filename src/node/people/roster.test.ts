@@ -187,6 +187,19 @@ describe.each(BACKENDS)('the duty roster on %s', (backend) => {
     ).toMatchObject({ code: 'E_FORBIDDEN', message: expect.stringContaining('(wang)') });
     expect(
       await refusal(
+        site.roster.handOver(as('wang'), { desk: 'duty-officer', items: [], to: 'wang' }),
+      ),
+    ).toMatchObject({
+      code: 'E_CONFLICT',
+      message: '"wang" cannot hand "duty-officer" over to themselves: name who takes over',
+    });
+    expect(
+      await refusal(
+        site.roster.handOver(as('wang'), { desk: 'duty-officer', items: [], to: 'nobody' }),
+      ),
+    ).toMatchObject({ code: 'E_NOT_FOUND', message: 'there is no user "nobody"' });
+    expect(
+      await refusal(
         site.roster.handOver(as('wang'), {
           desk: 'duty-officer',
           items: [{ kind: 'alarm', id: 99 }],

@@ -125,8 +125,7 @@ export class Roster {
     routes: ContactRoute[] | undefined,
   ): Promise<{ routes: ContactRoute[]; before: ContactRoute[] | null }> {
     await this.#desk(desk);
-    const person = await this.#people.user(user);
-    if (!person) throw new ProtocolError('E_NOT_FOUND', `there is no user "${user}"`);
+    await this.#user(user);
     return this.#trail.change(async (tx, audit) => {
       const held = (await this.#people.staff(desk, tx)).find((s) => s.user_name === user);
       const now = routes ?? held?.routes ?? [{ kind: 'console' }];
@@ -197,6 +196,13 @@ export class Roster {
   }
 
   /** Whether `user` staffs `desk`. */
+  /** The user named, or E_NOT_FOUND naming them. */
+  async #user(name: string) {
+    const user = await this.#people.user(name);
+    if (!user) throw new ProtocolError('E_NOT_FOUND', `there is no user "${name}"`);
+    return user;
+  }
+
   async staffs(user: string, desk: string): Promise<boolean> {
     return (await this.#people.staff(desk)).some((s) => s.user_name === user);
   }
@@ -339,8 +345,7 @@ export class Roster {
     if (Date.parse(endsAt) - Date.parse(startsAt) > MAX_SHIFT_MS)
       throw new ProtocolError('E_MALFORMED', 'a shift lasts at most 7 days');
     await this.#desk(input.desk);
-    const user = await this.#people.user(input.user);
-    if (!user) throw new ProtocolError('E_NOT_FOUND', `there is no user "${input.user}"`);
+    const user = await this.#user(input.user);
     if (user.disabled_at)
       throw new ProtocolError('E_CONFLICT', `"${input.user}" is disabled and cannot be rostered`);
     if (!(await this.staffs(input.user, input.desk)))
@@ -487,12 +492,18 @@ export class Roster {
         'E_FORBIDDEN',
         `only the person on duty at "${input.desk}" (${duty.onDuty?.user ?? 'nobody'}) can hand it over`,
       );
+    if (input.to === by.actor)
+      throw new ProtocolError(
+        'E_CONFLICT',
+        `"${by.actor}" cannot hand "${input.desk}" over to themselves: name who takes over`,
+      );
     const to = input.to ?? duty.next?.user;
     if (!to || to === by.actor)
       throw new ProtocolError(
         'E_CONFLICT',
         `nobody else is rostered next at "${input.desk}": roster the next shift, or name who takes over`,
       );
+    await this.#user(to);
     if (!(await this.staffs(to, input.desk)))
       throw new ProtocolError('E_CONFLICT', `"${to}" does not staff the desk "${input.desk}"`);
     for (const item of input.items) await this.#checkItem(item);
