@@ -320,24 +320,31 @@ describe('authorization on the operator listener', () => {
     );
   });
 
-  test('a webhook’s URL, its secret, is shown whole to admins only', async () => {
+  test('a webhook’s URL, its secret, is shown to nobody: not in answers, not in the trail', async () => {
     const secret = 'https://user:pass@hooks.example:8443/services/T0/B0/s3cr3t?token=abc';
+    const other = 'https://bob:pw2@hooks.example:8443/services/T0/B0/other?token=xyz';
     await us().people.roster.putStaff(dataFolderActor(), 'ops', 'oscar', [
       { kind: 'console' },
       { kind: 'webhook', url: secret },
     ]);
-    const urls = async (role: string) => {
-      const answer = await call('GET', '/api/v1/desks', { headers: bearer(role) });
-      const desks = answer.body as unknown as Array<{
-        staff: Array<{ user: string; routes: Array<{ url?: string }> }>;
-      }>;
-      return desks.flatMap((d) => d.staff.flatMap((s) => s.routes.flatMap((r) => r.url ?? [])));
-    };
-    expect(await urls('admin')).toContain(secret);
-    for (const role of ['operator', 'officer']) {
-      expect(await urls(role)).toContain('https://hooks.example:8443/…');
-      expect(JSON.stringify(await urls(role))).not.toMatch(/s3cr3t|pass|token/);
+    // The admin replaces the webhook: the answer names the old and new routes by host only.
+    const staffed = await call('PUT', '/api/v1/desks/ops/staff/oscar', {
+      headers: bearer('admin'),
+      body: { routes: [{ kind: 'webhook', url: other }] },
+    });
+    expect(staffed.status).toBe(200);
+    expect(staffed.body).toMatchObject({
+      routes: [{ kind: 'webhook', url: 'https://hooks.example:8443/…' }],
+      before: [{ kind: 'console' }, { kind: 'webhook', url: 'https://hooks.example:8443/…' }],
+    });
+    for (const role of ['admin', 'operator', 'officer']) {
+      const desks = await call('GET', '/api/v1/desks', { headers: bearer(role) });
+      expect(JSON.stringify(desks.body)).toContain('https://hooks.example:8443/…');
+      expect(JSON.stringify(desks.body)).not.toMatch(/s3cr3t|other|pass|pw2|token/);
     }
+    const trail = await us().people.trail.list({ action: 'desk.staff', limit: 10 });
+    expect(trail.length).toBeGreaterThan(0);
+    expect(JSON.stringify(trail)).not.toMatch(/s3cr3t|other|pass|pw2|token=|hooks\.example/);
   });
 
   test('a denied call is in the audit trail', async () => {

@@ -3,9 +3,10 @@
  * `watchdog.intervalMs` — a monitor such as healthchecks.io, Uptime Kuma's push monitor or
  * Prometheus' blackbox side — which pages someone when the pings stop. Healthy means the node's
  * store answers a read; a node that is dead, hung or has lost its database stops pinging, which is
- * the whole point. Pings carry no secrets: the URL is the monitor's.
+ * the whole point. Pings carry no secrets of ours; the URL is the monitor's, shown without its path.
  */
 import type { Logger } from 'pino';
+import { urlWithoutSecrets } from '../../protocol/secret-url.ts';
 import type { WatchdogStatus } from '../../protocol/views.ts';
 import type { Store } from '../../store/store.ts';
 import type { Config } from '../core/config.ts';
@@ -28,7 +29,14 @@ export class Watchdog {
   constructor(parts: WatchdogParts, settings: NonNullable<Config['watchdog']>) {
     this.#parts = parts;
     this.#settings = settings;
-    this.#status = { url: settings.url, lastPing: null, lastError: null, pings: 0, failures: 0 };
+    // The monitor's ping URL is its secret (anyone holding it can ping for us).
+    this.#status = {
+      url: urlWithoutSecrets(settings.url),
+      lastPing: null,
+      lastError: null,
+      pings: 0,
+      failures: 0,
+    };
   }
 
   start(): void {
