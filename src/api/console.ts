@@ -2,7 +2,8 @@
  * The operator console (web/, built into web/dist by `npm run build`), served by the node on the
  * operator listener at `/`. Any path that is not a file of the build nor one of the node's routes
  * (`RESERVED`, in any case) answers the console's index.html, so a reload on /board or
- * /message/cn/… opens that page.
+ * /message/cn/… opens that page — unless it asks for a file (under /assets/, or named with a
+ * file's extension): a missing file is a 404, not a page a browser would run as a script.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -31,6 +32,15 @@ export const CONSOLE_CSP = [
 
 /** Paths of the node's own routes, in any case: never answered with the console's page. */
 const RESERVED = ['/api/', '/federation/', '/healthz', '/metrics', '/openapi.json'];
+
+/** The extensions of the files a build holds: a path ending in one asks for a file, not a page. */
+const FILE_EXTENSION =
+  /\.(?:js|mjs|cjs|css|map|json|webmanifest|html?|png|jpe?g|gif|svg|ico|webp|avif|woff2?|ttf|otf|txt|xml|wasm)$/i;
+
+/** Whether `path` asks for a file of the build rather than a page of the console. */
+function asksForFile(path: string): boolean {
+  return path.toLowerCase().startsWith('/assets/') || FILE_EXTENSION.test(path);
+}
 
 function filesUnder(root: string): Set<string> {
   const out = new Set<string>();
@@ -72,6 +82,10 @@ export const consoleRoutes: FastifyPluginAsync<{ root?: string }> = async (
     } catch {
       // a malformed path opens the console, which shows its own "not found"
     }
+    // A file the build does not hold (an old hash after an upgrade, a typo): the page instead
+    // would be run as a script or style and fail in silence.
+    if (file === 'index.html' && path !== '/index.html' && asksForFile(path))
+      throw new ApiError(404, 'E_NOT_FOUND', `the console has no file ${path}`);
     // Built files carry their hash in their name; index.html must always be fetched fresh.
     reply.header(
       'cache-control',
