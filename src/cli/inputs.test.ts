@@ -1,8 +1,10 @@
 import {
   chmodSync,
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readFileSync,
+  realpathSync,
   rmSync,
   statSync,
   symlinkSync,
@@ -21,8 +23,8 @@ import {
   checkGivenOnce,
   eachOnce,
   nameOf,
-  nodeFileOf,
   offeredLanguage,
+  ownFileOf,
   typedDay,
   typedRange,
   typedTime,
@@ -500,7 +502,7 @@ describe('a file --out names', () => {
   });
 });
 
-describe("a node's own files, named by --out", () => {
+describe("a node's and a relay's own files, named by --out", () => {
   let root: string;
   let us: string;
   let cn: string;
@@ -541,6 +543,27 @@ describe("a node's own files, named by --out", () => {
     expect(readFileSync(db).equals(before)).toBe(true);
   });
 
+  it('nor a relay’s: its mailboxes and keys are not written over, even with --force', async () => {
+    const relay = join(root, 'relay');
+    mkdirSync(join(relay, 'keys'), { recursive: true });
+    writeFileSync(join(relay, 'relay.db'), 'mailboxes');
+    writeFileSync(join(relay, 'keys', 'tls.key'), 'the relay’s key', { mode: 0o600 });
+    for (const [file, what] of [
+      [join(relay, 'relay.db'), 'the mailboxes database'],
+      [join(relay, 'RELAY.DB-wal'), 'the mailboxes database'],
+      [join(relay, 'keys', 'tls.key'), 'a key'],
+    ] as const) {
+      const run = await hotline(['export', '--data', us, '--out', file, '--force']);
+      expect(run.code, file).toBe(1);
+      expect(run.stderr).toBe(
+        `hotline: E_CONFLICT: --out ${file} is ${what} of the relay in ${realpathSync(relay)}: refusing to write over it, even with --force; write the file elsewhere\n`,
+      );
+    }
+    expect(readFileSync(join(relay, 'relay.db'), 'utf8')).toBe('mailboxes');
+    expect(readFileSync(join(relay, 'keys', 'tls.key'), 'utf8')).toBe('the relay’s key');
+    expect(existsSync(join(relay, 'RELAY.DB-wal'))).toBe(false);
+  });
+
   it('do not become a relay’s: relay --data a node’s folder is refused, nothing made', async () => {
     const card = join(root, 'cn-card.json');
     writeFileSync(card, readFileSync(paths(cn).card));
@@ -563,13 +586,17 @@ describe("a node's own files, named by --out", () => {
   it('are known through a link, another spelling, and in any data folder', () => {
     const link = join(root, 'export.jsonl');
     symlinkSync(paths(us).db, link);
-    expect(nodeFileOf(link)).toEqual({ what: 'the database', folder: us });
-    expect(nodeFileOf(join(us, 'keys', '..', 'HOTLINE.DB-wal'))?.what).toBe('the database');
-    expect(nodeFileOf(join(cn, 'keys', 'identity.key'))).toEqual({ what: 'a key', folder: cn });
-    expect(nodeFileOf(join(cn, 'keys', 'new-file'))?.what).toBe('a key');
-    expect(nodeFileOf(paths(cn).card)?.what).toBe('the card');
-    expect(nodeFileOf(paths(cn).token)?.what).toBe('the first admin’s operator token');
-    expect(nodeFileOf(join(cn, 'export.jsonl'))).toBeUndefined();
-    expect(nodeFileOf(join(root, 'nowhere', 'hotline.db'))).toBeUndefined();
+    expect(ownFileOf(link)).toEqual({ what: 'the database', owner: 'node', folder: us });
+    expect(ownFileOf(join(us, 'keys', '..', 'HOTLINE.DB-wal'))?.what).toBe('the database');
+    expect(ownFileOf(join(cn, 'keys', 'identity.key'))).toEqual({
+      what: 'a key',
+      owner: 'node',
+      folder: cn,
+    });
+    expect(ownFileOf(join(cn, 'keys', 'new-file'))?.what).toBe('a key');
+    expect(ownFileOf(paths(cn).card)?.what).toBe('the card');
+    expect(ownFileOf(paths(cn).token)?.what).toBe('the first admin’s operator token');
+    expect(ownFileOf(join(cn, 'export.jsonl'))).toBeUndefined();
+    expect(ownFileOf(join(root, 'nowhere', 'hotline.db'))).toBeUndefined();
   });
 });

@@ -15,6 +15,7 @@ import {
   rangeProblem,
   whenProblem,
 } from '../protocol/common.ts';
+import { RELAY_DB } from '../relay/paths.ts';
 import { CliError } from './client.ts';
 
 /** A day, then optionally a time of day (`T` or a space), then optionally its zone. */
@@ -381,14 +382,21 @@ const NODE_FILES = (() => {
   ] as const;
 })();
 
+/** A relay's folder (one holding its mailboxes): its database and keys are its own. */
+const isRelayFolder = (folder: string) => existsSync(join(folder, RELAY_DB));
+
 /**
- * What `path` is to a node, when it is one of a data folder's own files (any folder holding a
- * `hotline.yaml`, not only `--data`): its database (with `-wal`, `-shm`, and the copies `restore`
- * puts aside), configuration, card, operator token, running or restore marker, or any file in
- * its `keys` folder. The path is taken as the system resolves it (links followed, `..` and a
- * linked folder), and names are compared without case, as a case-insensitive disk does.
+ * What `path` is to a node or a relay, when it is one of their folders' own files. A node's data
+ * folder (any folder holding a `hotline.yaml`, not only `--data`): its database (with `-wal`,
+ * `-shm`, and the copies `restore` puts aside), configuration, card, operator token, running or
+ * restore marker, or any file in its `keys` folder. A relay's folder (any holding a `relay.db`):
+ * its mailboxes (with `-wal`, `-shm`) or any file in its `keys` folder. The path is taken as the
+ * system resolves it (links followed, `..` and a linked folder), and names are compared without
+ * case, as a case-insensitive disk does.
  */
-export function nodeFileOf(path: string): { what: string; folder: string } | undefined {
+export function ownFileOf(
+  path: string,
+): { what: string; owner: 'node' | 'relay'; folder: string } | undefined {
   let real: string;
   try {
     real = realpathSync(path);
@@ -402,28 +410,33 @@ export function nodeFileOf(path: string): { what: string; folder: string } | und
   const name = basename(real).toLowerCase();
   const folder = dirname(real);
   const keys = basename(paths('').keys);
-  if (basename(folder).toLowerCase() === keys && isDataFolder(dirname(folder)))
-    return { what: 'a key', folder: dirname(folder) };
+  if (basename(folder).toLowerCase() === keys) {
+    const parent = dirname(folder);
+    if (isDataFolder(parent)) return { what: 'a key', owner: 'node', folder: parent };
+    if (isRelayFolder(parent)) return { what: 'a key', owner: 'relay', folder: parent };
+  }
+  if (isRelayFolder(folder) && name.startsWith(RELAY_DB))
+    return { what: 'the mailboxes database', owner: 'relay', folder };
   if (!isDataFolder(folder)) return undefined;
   const found = NODE_FILES.find(([file]) =>
     file === paths('').db ? name.startsWith(file) : name === file,
   );
-  return found && { what: found[1], folder };
+  return found && { what: found[1], owner: 'node', folder };
 }
 
 /**
  * A file to write: its folder exists, the name is not a folder's, nor a file's unless forced, and
- * never, even forced, one of a node's own files (`nodeFileOf`).
+ * never, even forced, one of a node's or a relay's own files (`ownFileOf`).
  */
 function checkOutput(path: string, named: string, force: Overwrite): void {
   const what = kind(path);
   if (what === 'folder') throw new CliError(`${named} ${path} is a folder, not a file`);
   const folder = dirname(path);
   if (kind(folder) !== 'folder') throw new CliError(`the folder of ${path} does not exist`);
-  const own = nodeFileOf(path);
+  const own = ownFileOf(path);
   if (own)
     throw conflict(
-      `${named} ${path} is ${own.what} of the node in ${own.folder}: refusing to write over it, even with --force; write the file elsewhere`,
+      `${named} ${path} is ${own.what} of the ${own.owner} in ${own.folder}: refusing to write over it, even with --force; write the file elsewhere`,
     );
   if (what !== undefined && !force.given) throw new CliError(existsSentence(path, force));
 }

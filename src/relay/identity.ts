@@ -6,13 +6,10 @@
  * (`E_KEY_FILE_EXPOSED`), one sealed with the key passphrase needs it. Parties pin the relay by the
  * certificate's SPKI pin, which the relay prints at start.
  */
-import { join } from 'node:path';
 import { makeTlsIdentity, type TlsIdentity } from '../crypto/tls.ts';
 import { readTlsFiles, writeTlsFiles } from '../node/core/keyfiles.ts';
 import { keyPassphrase } from '../node/core/keyseal.ts';
-
-/** The relay's key folder inside its data folder. */
-export const relayKeys = (data: string) => join(data, 'keys');
+import { relayKeys } from './paths.ts';
 
 /** The relay's TLS key and certificate: read from its data folder, or made there the first time. */
 export async function relayTls(

@@ -33,6 +33,7 @@ import { ProtocolError } from '../protocol/errors.ts';
 import { Ack, AnswerDeposit, BoxParams, CollectQuery, EnvelopeDeposit } from '../protocol/relay.ts';
 import { relayTls } from './identity.ts';
 import { type Deposit, digestKey, type Limits, Mailboxes, MailboxFull } from './mailbox.ts';
+import { RELAY_DB } from './paths.ts';
 
 /** A collect answer stops adding items beyond this many bytes (it always holds at least one). */
 const COLLECT_BYTES = 8 * 1024 * 1024;
@@ -98,7 +99,7 @@ export async function relayServer(options: RelayOptions): Promise<{
 }> {
   const cards = cardsByParty(options.cards);
   mkdirSync(options.data, { recursive: true });
-  const boxes = new Mailboxes(join(options.data, 'relay.db'), options.limits);
+  const boxes = new Mailboxes(join(options.data, RELAY_DB), options.limits);
   const app = listenerApp(options.logger, options.http);
   app.addHook('onClose', async () => boxes.close());
 
