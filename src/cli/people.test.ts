@@ -3,7 +3,7 @@
  * through the running node's API with a person's own scoped token.
  */
 import { execFile } from 'node:child_process';
-import { lstatSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -88,6 +88,22 @@ describe('hotline user, desk, roster and audit', () => {
     );
     expect(await list()).toBe(before);
     expect(lstatSync(link).isSymbolicLink()).toBe(true);
+  }, 120_000);
+
+  test('user token --out a file the full disk cannot hold: the token issued is revoked, and it says so', async () => {
+    const file = join(root, 'full.token');
+    const fullDisk = join(process.cwd(), 'test', 'support', 'full-disk.mjs');
+    const failed = await hotline(['user', 'token', 'wang', '--out', file, '--data', dir], {
+      env: { NODE_OPTIONS: `--import ${fullDisk}` },
+    });
+    expect(failed.code).toBe(1);
+    const id = /after token ([0-9a-f]{16}) was issued/.exec(failed.stderr)?.[1];
+    expect(failed.stderr).toBe(
+      `hotline: ${file} could not be written (no space left on the disk (ENOSPC)) after token ${id} was issued: it is revoked, nobody holds it; free the disk or give another --out, then issue one again\n`,
+    );
+    expect(existsSync(file)).toBe(false);
+    const listed = (await hotline(['user', 'token', 'wang', '--list', '--data', dir])).stdout;
+    expect(listed).toMatch(new RegExp(`^${id} .* REVOKED `, 'm'));
   }, 120_000);
 
   test('the node anchors what was done on the folder; audit lists it and verifies it', async () => {

@@ -8,7 +8,15 @@ import { ROLES, SCOPES } from '../node/people/roles.ts';
 import type { ContactRoute } from '../protocol/roster.ts';
 import type { AuditItem, Duty, HandoverView, ShiftView, TrailReport } from '../protocol/views.ts';
 import { CliError, callNode, callPeople, type OptionNames } from './client.ts';
-import { eachOnce, typedRange, typedTime, urlKey, wholeNumber, writeOutput } from './inputs.ts';
+import {
+  eachOnce,
+  systemErrorSentence,
+  typedRange,
+  typedTime,
+  urlKey,
+  wholeNumber,
+  writeOutput,
+} from './inputs.ts';
 
 const dataOption = () => new Option('--data <dir>', 'the node data folder').makeOptionMandatory();
 
@@ -261,10 +269,15 @@ export function registerPeople(program: Command): void {
         )) as { token: string; info: { id: string; scopes: string[] } };
       if (o.out && !o.json) {
         // The file is claimed first: a token is never issued that could not then be written.
+        let made: Awaited<ReturnType<typeof issue>> | undefined;
         const issued = await writeOutput(o.out, { force: o.force, mode: 0o600 }, async (write) => {
-          const issued = await issue();
-          write(`${issued.token}\n`);
-          return issued;
+          made = await issue();
+          write(`${made.token}\n`);
+          return made;
+        }).catch(async (e: unknown) => {
+          // Issued, but the file failed (a full disk): the token was never shown, so none keeps it.
+          if (!made) throw e;
+          throw await revokeUnwritten(o.data, name, made.info.id, o.out, e);
         });
         console.log(
           `Wrote token ${issued.info.id} (${issued.info.scopes.join(', ')}) to ${o.out}.`,
@@ -618,4 +631,29 @@ export function registerPeople(program: Command): void {
       );
       console.log(`Cleared alarm ${id}.`);
     });
+}
+
+/**
+ * The refusal for a token issued whose `--out` file could not be completed: it is revoked, as
+ * nobody holds it; if revoking fails too, the sentence says how to revoke it by hand.
+ */
+async function revokeUnwritten(
+  data: string,
+  user: string,
+  id: string,
+  file: string,
+  failure: unknown,
+): Promise<CliError> {
+  const why = systemErrorSentence(failure) ?? (failure as Error).message;
+  const unwritten = `${file} could not be written (${why}) after token ${id} was issued`;
+  try {
+    await callPeople(data, 'DELETE', `/api/v1/tokens/${q(id)}?user=${q(user)}`);
+  } catch (e) {
+    return new CliError(
+      `${unwritten}, and revoking it failed too (${(e as Error).message}): revoke it with hotline user token ${user} --revoke ${id}`,
+    );
+  }
+  return new CliError(
+    `${unwritten}: it is revoked, nobody holds it; free the disk or give another --out, then issue one again`,
+  );
 }
