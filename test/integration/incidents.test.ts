@@ -346,6 +346,15 @@ describe.each(['sqlite', 'postgres'] as const)('incidents and escalation on %s',
     });
     expect(reminded.status).toBe(201);
     expect(reminded.body.number).toBe(1);
+    // Sent again at once, it would page Beijing's duty officer twice: refused, saying when.
+    const again = await api('us', 'POST', `/api/v1/messages/cn/${report}/remind`, { desk: 'ops' });
+    expect(again.status).toBe(429);
+    expect(again.body.error.code).toBe('E_THROTTLED');
+    expect(again.body.error.message).toMatch(
+      new RegExp(
+        `^reminder 1 of message ${report} was sent at \\S+: the next is allowed from \\S+Z,`,
+      ),
+    );
     await eventually(async () =>
       (await escalationsOf(report)).length > before ? true : undefined,
     );

@@ -51,6 +51,9 @@ export { ACK_ALARMS } from '../../protocol/values.ts';
 
 const MINUTE = 60_000;
 
+/** The least time between two reminders of one message (less when its deadline is shorter). */
+const REMIND_AGAIN_AFTER_MS = 5 * MINUTE;
+
 /** One timer's firing: worked out before the transaction, recorded in it, announced after. */
 interface Firing {
   row: FollowupRow;
@@ -665,6 +668,20 @@ export class Escalation {
       );
     if (followup.retracted_at)
       throw new ProtocolError('E_CONFLICT', `message ${id} belongs to a retracted incident`);
+    const { ackMs } = this.#parts.recorder.deadline(body.precedence);
+    // Each reminder restarts the peer's ladder from its first desk: one sent again at once only
+    // pages their duty officer twice. The last reminder restarted our follow-up (`started_at`).
+    const now = this.#clock();
+    if (followup.reminders > 0) {
+      const next = new Date(
+        Date.parse(followup.started_at) + Math.min(ackMs, REMIND_AGAIN_AFTER_MS),
+      );
+      if (now < next)
+        throw new ProtocolError(
+          'E_THROTTLED',
+          `reminder ${followup.reminders} of message ${id} was sent at ${followup.started_at}: the next is allowed from ${next.toISOString()}, so the peer's duty officer is not paged twice for one message`,
+        );
+    }
     const number = followup.reminders + 1;
     const released = await node.release([party], {
       type: 'reminder',
@@ -681,8 +698,6 @@ export class Escalation {
       inReplyTo: id,
       ext: { reminder: number },
     });
-    const now = this.#clock();
-    const { ackMs } = this.#parts.recorder.deadline(body.precedence);
     const deadline = new Date(now.getTime() + ackMs).toISOString();
     await this.followups.update('out', party, id, {
       reminders: number,
