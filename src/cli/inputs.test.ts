@@ -324,7 +324,7 @@ describe('a value outside an option’s choices', () => {
       [
         'send',
         ['--to', 'cn', '--type', 'ask'],
-        '--type "ask" is not one of query, reply, test, ack',
+        '--type "ask" is not one of query, reply, test',
       ],
       [
         'notify',

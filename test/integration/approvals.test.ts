@@ -255,10 +255,19 @@ describe('approvals through the CLI', () => {
     expect(await us.api<unknown[]>('GET', '/api/v1/outbox')).toHaveLength(outbox.length);
   }, 120_000);
   test('a second factor given to approve a draft that is no flash is said unused; it is released', async () => {
+    // The closure of an incident reported above (a closure of none is refused).
+    const reported = (await inboxOf(cn)).find(
+      (m) => m.body?.type === 'incident.report' && m.body.status === 'actual',
+    );
     const closure = { ...flashReport('The incident is over.').message, report: undefined };
     const held = await us.api<{ state: string; draft: string }>('POST', '/api/v1/messages', {
       to: ['cn'],
-      message: { ...closure, type: 'incident.close', precedence: 'routine' },
+      message: {
+        ...closure,
+        incident: reported?.body?.incident,
+        type: 'incident.close',
+        precedence: 'routine',
+      },
     });
     expect(held.state).toBe('pending');
     const approved = await asOscar([
