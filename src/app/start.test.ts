@@ -1,17 +1,14 @@
 /**
- * What `hotline serve` refuses before it opens anything: a configuration that names another party
- * than the node's card, a listener given on the command line that is not a host:port, an
- * escalation ladder naming a desk the node does not have, and a TLS key that is not the one the
- * card pins.
+ * What `hotline serve` refuses before it serves: a configuration that names another party than
+ * the node's card, a listener given on the command line that is not a host:port, and an
+ * escalation ladder naming a desk the node does not have.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { makeTlsIdentity } from '../crypto/tls.ts';
 import { readConfig, writeConfig } from '../node/core/config.ts';
 import { initNode } from '../node/core/data.ts';
-import { readTlsFiles } from '../node/core/keyfiles.ts';
 import { CONFIG_FILE } from '../node/core/paths.ts';
 import { startNode } from './start.ts';
 
@@ -55,41 +52,8 @@ test('a ladder naming a desk the node does not have is refused, naming the desks
 
 test('a configuration naming another party than the card is refused', async () => {
   const file = join(dir, CONFIG_FILE);
-  const held = readFileSync(file, 'utf8');
-  writeFileSync(file, held.replace(/^party: us$/m, 'party: xx'));
-  try {
-    await expect(startNode(dir, { logLevel: 'silent' })).rejects.toThrow(
-      /says party "xx", but the node's card \(card\.json\) is "us"'s/,
-    );
-  } finally {
-    writeFileSync(file, held);
-  }
-});
-
-test('a TLS key that is not the one the card pins is refused, naming both pins', async () => {
-  const keys = join(dir, 'keys');
-  const held = {
-    key: readFileSync(join(keys, 'tls.key')),
-    cert: readFileSync(join(keys, 'tls.crt')),
-  };
-  const ours = readTlsFiles(keys)?.pin;
-  const other = await makeTlsIdentity('us');
-  try {
-    // Another node's keys folder put beside this card.
-    writeFileSync(join(keys, 'tls.key'), other.key, { mode: 0o600 });
-    writeFileSync(join(keys, 'tls.crt'), other.cert);
-    const refused = startNode(dir, { logLevel: 'silent' });
-    await expect(refused).rejects.toMatchObject({ code: 'E_TLS_PIN' });
-    await expect(refused).rejects.toThrow(
-      `the TLS key in ${keys} (pin ${other.pin}) is not the one the node's card pins (${ours})`,
-    );
-    // No TLS key at all beside a card that pins one.
-    rmSync(join(keys, 'tls.key'));
-    await expect(startNode(dir, { logLevel: 'silent' })).rejects.toThrow(
-      `the node's card pins a TLS key (${ours}) but ${keys} has none`,
-    );
-  } finally {
-    writeFileSync(join(keys, 'tls.key'), held.key, { mode: 0o600 });
-    writeFileSync(join(keys, 'tls.crt'), held.cert);
-  }
+  writeFileSync(file, readFileSync(file, 'utf8').replace(/^party: us$/m, 'party: xx'));
+  await expect(startNode(dir, { logLevel: 'silent' })).rejects.toThrow(
+    /says party "xx", but the node's card \(card\.json\) is "us"'s/,
+  );
 });

@@ -8,13 +8,7 @@ import pino, { type Logger } from 'pino';
 import { checkListenable, type Listener, listenOn } from '../api/listen.ts';
 import { federationServer, operatorServer } from '../api/server.ts';
 import { type Config, ConfigError, DEFAULT_LADDER, readConfig } from '../node/core/config.ts';
-import {
-  openNodeStore,
-  paths,
-  readNodeKeys,
-  readOwnCard,
-  readPinnedNodeTls,
-} from '../node/core/data.ts';
+import { openNodeStore, paths, readNodeKeys, readNodeTls, readOwnCard } from '../node/core/data.ts';
 import { checkCardExpiry } from '../node/core/expiry.ts';
 import { readFactorKey } from '../node/core/factor-key.ts';
 import type { Loops } from '../node/core/leadership.ts';
@@ -84,8 +78,6 @@ export async function startNode(
     throw new ConfigError(
       `${paths(dataDir).config} says party "${config.party}", but the node's card (card.json) is "${card.card.party}"'s: a node serves the party of its card`,
     );
-  // The TLS key the card pins, before anything listens or a restored node recovers.
-  const tls = readPinnedNodeTls(dataDir, card);
   // Both ports before anything changes: a restored node's recovery is not run for a start that
   // then cannot listen.
   const listeners: Record<'federation' | 'operator', Listener> = {
@@ -120,7 +112,7 @@ export async function startNode(
       // Made here for a node initialised before TOTP secrets were sealed.
       factorKey: readFactorKey(paths(dataDir).keys),
       keysDir: paths(dataDir).keys,
-      tls,
+      tls: readNodeTls(dataDir),
     });
     warnVocabulary(services);
     warnRegimes(services);

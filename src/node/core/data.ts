@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { createCard, onlyKey, signCard, verifyCard } from '../../crypto/card.ts';
 import { generateNodeKeys, NodeKeys } from '../../crypto/keys.ts';
-import { cardPin, makeTlsIdentity, type TlsIdentity } from '../../crypto/tls.ts';
+import { makeTlsIdentity, type TlsIdentity } from '../../crypto/tls.ts';
 import type { Endpoint, KeyPurpose, SignedCard } from '../../protocol/card.ts';
 import { inputProblem } from '../../protocol/common.ts';
 import { ProtocolError } from '../../protocol/errors.ts';
@@ -273,24 +273,6 @@ export function readNodeKeys(dir: string, config: Config = readConfig(dir)): Nod
 /** The node's TLS key and certificate; undefined in a folder made before pinned TLS. */
 export function readNodeTls(dir: string): TlsIdentity | undefined {
   return readTlsFiles(paths(dir).keys);
-}
-
-/**
- * The node's TLS key and certificate, refused (E_TLS_PIN) unless they are the ones its card pins:
- * a keys/ folder from another node or another rotation is otherwise found only when every peer
- * refuses our connections.
- */
-export function readPinnedNodeTls(dir: string, card: SignedCard): TlsIdentity | undefined {
-  const tls = readNodeTls(dir);
-  const pinned = cardPin(card.card.ext);
-  if (pinned === undefined || tls?.pin === pinned) return tls;
-  const keys = paths(dir).keys;
-  throw new ProtocolError(
-    'E_TLS_PIN',
-    tls
-      ? `the TLS key in ${keys} (pin ${tls.pin}) is not the one the node's card pins (${pinned}): peers would refuse every connection; put back the keys folder that goes with card.json`
-      : `the node's card pins a TLS key (${pinned}) but ${keys} has none: peers would refuse every connection; put back the keys folder that goes with card.json`,
-  );
 }
 
 /** Opens (and migrates) the node's store where its configuration says: SQLite or PostgreSQL. */
