@@ -40,5 +40,11 @@ function typedValue(
 ): string {
   if (context !== 'params') return '';
   const value = errors.find((e) => e.instancePath === path)?.data;
-  return path !== '' && typeof value === 'string' ? ` ${JSON.stringify(value)}` : '';
+  if (path === '' || typeof value !== 'string') return '';
+  // A segment may be up to a kilobyte long: its start is enough to recognise it.
+  const shown = value.length > QUOTED ? `${value.slice(0, QUOTED)}…` : value;
+  return ` ${JSON.stringify(shown)}`;
 }
+
+/** Characters of a refused path segment quoted at most. */
+const QUOTED = 40;
