@@ -72,7 +72,7 @@ describe('the folder hotline demo starts afresh in', () => {
   it('is not deleted when a port the demo needs is taken', async () => {
     const dir = await demoMade('busy');
     // Taken here, or by another program already: either way the demo cannot listen there.
-    const holder: Server = createServer();
+    const holder: Server = createServer((socket) => socket.resume());
     await new Promise<void>((resolve) => {
       holder.once('error', () => resolve());
       holder.listen({ host: '127.0.0.1', port: 7101, exclusive: true }, resolve);
