@@ -321,11 +321,7 @@ describe('a value outside an option’s choices', () => {
         '--status "drill" is not one of actual, exercise, test',
       ],
       ['send', ['--to', 'cn', '--tlp', 'white'], `--tlp "white" is not one of ${tlps}`],
-      [
-        'send',
-        ['--to', 'cn', '--type', 'ask'],
-        '--type "ask" is not one of query, reply, test',
-      ],
+      ['send', ['--to', 'cn', '--type', 'ask'], '--type "ask" is not one of query, reply, test'],
       [
         'notify',
         ['--to', 'cn', '--type', 'x', '--tlp', 'white'],
