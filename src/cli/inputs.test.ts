@@ -15,8 +15,7 @@ import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hotline } from '../../test/integration/nodes.ts';
-import { freePort } from '../../test/support/ports.ts';
-import { initNode } from '../node/core/data.ts';
+import { initOnLoopback } from '../../test/support/node.ts';
 import { paths } from '../node/core/paths.ts';
 import { DEFAULT_VOCABULARY_FILE } from '../protocol/vocabulary.ts';
 import {
@@ -144,14 +143,7 @@ describe('time options of commands that work on files', () => {
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'hotline-times-'));
     dir = join(root, 'us');
-    const listen = `127.0.0.1:${await freePort()}`;
-    await initNode(dir, {
-      party: 'us',
-      names: { en: 'Washington' },
-      endpoints: [`http://${listen}`],
-      listen,
-      operatorListen: `127.0.0.1:${await freePort()}`,
-    });
+    await initOnLoopback(dir);
   }, 60_000);
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -510,14 +502,7 @@ describe("a node's and a relay's own files, named by --out", () => {
       [us, 'us'],
       [cn, 'cn'],
     ] as const) {
-      const listen = `127.0.0.1:${await freePort()}`;
-      await initNode(dir, {
-        party,
-        names: { en: party },
-        endpoints: [`http://${listen}`],
-        listen,
-        operatorListen: `127.0.0.1:${await freePort()}`,
-      });
+      await initOnLoopback(dir, { party, names: { en: party } });
     }
   }, 60_000);
   afterAll(() => rmSync(root, { recursive: true, force: true }));

@@ -7,9 +7,8 @@ import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, symlinkSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { freePort } from '../../test/support/ports.ts';
+import { initOnLoopback } from '../../test/support/node.ts';
 import { type RunningNode, startNode } from '../app/start.ts';
-import { initNode } from '../node/core/data.ts';
 
 async function hotline(
   args: string[],
@@ -38,15 +37,7 @@ let running: RunningNode | undefined;
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'hotline-people-'));
   dir = join(root, 'us');
-  const listen = `127.0.0.1:${await freePort()}`;
-  const operatorListen = `127.0.0.1:${await freePort()}`;
-  await initNode(dir, {
-    party: 'us',
-    names: { en: 'Washington' },
-    endpoints: [`http://${listen}`],
-    listen,
-    operatorListen,
-  });
+  await initOnLoopback(dir);
 }, 60_000);
 afterAll(async () => {
   await running?.stop();

@@ -18,6 +18,7 @@ import {
   flashReport,
   type Pair,
   recordFailures,
+  staffOps,
 } from '../support/pair.ts';
 import { dropSchemas, TEST_POSTGRES } from '../support/postgres.ts';
 import { BACKENDS } from '../support/site.ts';
@@ -62,17 +63,7 @@ describe.each(BACKENDS)('on %s', (backend) => {
     );
     const us = await pair.start(pair.us);
     await pair.start(pair.cn);
-    const { accounts, roster } = us.people;
-    const by = dataFolderActor();
-    for (const [name, role] of [
-      ['olga', 'operator'],
-      ['oscar', 'officer'],
-      ['otto', 'officer'],
-    ] as const) {
-      await accounts.add(by, { name, role, password: PASSWORD[name] ?? `${name}-passphrase-1` });
-      await roster.putStaff(by, 'ops', name, [{ kind: 'console' }]);
-      tokens[name] = (await accounts.issueToken(by, name)).token;
-    }
+    Object.assign(tokens, await staffOps(us));
     tokens.cnAdmin = readToken(pair.cn.dir);
   }, 60_000);
   afterAll(async () => {

@@ -6,9 +6,15 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { RunningNode } from '../../src/app/start.ts';
 import { readToken } from '../../src/node/core/data.ts';
-import { dataFolderActor } from '../../src/node/people/people.ts';
 import type { Draft } from '../../src/protocol/body.ts';
-import { createPair, draft, eventually, flashReport, type Pair } from '../support/pair.ts';
+import {
+  createPair,
+  draft,
+  eventually,
+  flashReport,
+  type Pair,
+  staffOps,
+} from '../support/pair.ts';
 
 let pair: Pair;
 const tokens: Record<string, string> = {};
@@ -64,17 +70,7 @@ beforeAll(async () => {
   pair = await createPair();
   const node = await pair.start(pair.us);
   await pair.start(pair.cn);
-  const { accounts, roster } = node.people;
-  const by = dataFolderActor();
-  for (const [name, role] of [
-    ['olga', 'operator'],
-    ['oscar', 'officer'],
-    ['otto', 'officer'],
-  ] as const) {
-    await accounts.add(by, { name, role, password: `${name}-passphrase-1` });
-    await roster.putStaff(by, 'ops', name, [{ kind: 'console' }]);
-    tokens[name] = (await accounts.issueToken(by, name)).token;
-  }
+  Object.assign(tokens, await staffOps(node));
   tokens.cnAdmin = readToken(pair.cn.dir);
 }, 60_000);
 

@@ -11,11 +11,9 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, expect, test } from 'vitest';
 import { makeTlsIdentity } from '../../src/crypto/tls.ts';
-import { readConfig } from '../../src/node/core/config.ts';
 import { paths } from '../../src/node/core/data.ts';
 import { writeTlsFiles } from '../../src/node/core/keyfiles.ts';
-import { backupNode } from '../../src/node/record/backup.ts';
-import { createPair, draft, eventually, type Pair } from '../support/pair.ts';
+import { eventually, type Pair, pairWithBackup } from '../support/pair.ts';
 import { hotlineOk } from './nodes.ts';
 
 let pair: Pair;
@@ -24,20 +22,9 @@ afterAll(async () => {
 });
 
 test('a restored node whose TLS key its peer does not pin says so, and raises an alarm', async () => {
-  pair = await createPair();
-  const { us, cn } = pair;
-  await pair.start(us);
-  await pair.start(cn);
-  const sent = await us.running?.node.release(['cn'], draft());
-  await eventually(
-    async () =>
-      (await us.running?.store.getOutbox('cn', sent?.id ?? ''))?.status === 'receipted' ||
-      undefined,
-    30_000,
-    'the message receipted',
-  );
-  const backup = join(pair.root, 'us-backup.db');
-  await backupNode(us.dir, readConfig(us.dir), backup);
+  let backup: string;
+  ({ pair, backup } = await pairWithBackup());
+  const { us } = pair;
   await pair.stop(us);
   await hotlineOk(['restore', '--data', us.dir, '--from', backup]);
   for (const file of ['tls.key', 'tls.crt']) rmSync(join(paths(us.dir).keys, file));

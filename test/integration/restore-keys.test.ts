@@ -9,11 +9,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, expect, test } from 'vitest';
 import { fingerprint } from '../../src/crypto/card.ts';
-import { readConfig } from '../../src/node/core/config.ts';
-import { initNode, paths } from '../../src/node/core/data.ts';
-import { backupNode } from '../../src/node/record/backup.ts';
-import { createPair, draft, eventually, type Pair } from '../support/pair.ts';
-import { freePort } from '../support/ports.ts';
+import { paths } from '../../src/node/core/data.ts';
+import { initOnLoopback } from '../support/node.ts';
+import { type Pair, pairWithBackup } from '../support/pair.ts';
 import { hotline } from './nodes.ts';
 
 let pair: Pair;
@@ -22,30 +20,11 @@ afterAll(async () => {
 });
 
 test('a backup of one "us" node is not restored into another "us" node’s folder', async () => {
-  pair = await createPair();
-  const { us, cn } = pair;
-  await pair.start(us);
-  await pair.start(cn);
-  const sent = await us.running?.node.release(['cn'], draft());
-  await eventually(
-    async () =>
-      (await us.running?.store.getOutbox('cn', sent?.id ?? ''))?.status === 'receipted' ||
-      undefined,
-    30_000,
-    'the message receipted',
-  );
-  const backup = join(pair.root, 'us-backup.db');
-  await backupNode(us.dir, readConfig(us.dir), backup);
+  let backup: string;
+  ({ pair, backup } = await pairWithBackup());
 
   const other = join(pair.root, 'other-us');
-  const listen = `127.0.0.1:${await freePort()}`;
-  const { signed } = await initNode(other, {
-    party: 'us',
-    names: { en: 'Washington' },
-    endpoints: [`https://${listen}`],
-    listen,
-    operatorListen: `127.0.0.1:${await freePort()}`,
-  });
+  const { signed } = await initOnLoopback(other, { scheme: 'https' });
   const before = readFileSync(paths(other).db);
   const restore = await hotline(['restore', '--data', other, '--from', backup]);
   expect(restore.code).toBe(1);

@@ -16,6 +16,7 @@ import { readFactorKey } from '../../src/node/core/factor-key.ts';
 import { pinPeer } from '../../src/node/core/peers.ts';
 import { readVapidKey } from '../../src/node/core/vapid.ts';
 import { openSqliteStore } from '../../src/store/sqlite/index.ts';
+import { freePort } from './ports.ts';
 
 export interface OneNode extends Services {
   dir: string;
@@ -25,6 +26,28 @@ export interface OneNode extends Services {
   /** The first admin's password (its token is in operator.token). */
   adminPassword: string;
   close(): Promise<void>;
+}
+
+/**
+ * A data folder made as `hotline init` makes it, listening (once served) on free loopback ports:
+ * for tests of the CLI on a stopped or served node. Answers what `initNode` answers.
+ */
+export async function initOnLoopback(
+  dir: string,
+  {
+    party = 'us',
+    names = { en: 'Washington' },
+    scheme = 'http',
+  }: { party?: string; names?: Record<string, string>; scheme?: 'http' | 'https' } = {},
+) {
+  const listen = `127.0.0.1:${await freePort()}`;
+  return initNode(dir, {
+    party,
+    names,
+    endpoints: [`${scheme}://${listen}`],
+    listen,
+    operatorListen: `127.0.0.1:${await freePort()}`,
+  });
 }
 
 /** Washington ("us") with Beijing's card pinned; `settings` go into its hotline.yaml. */

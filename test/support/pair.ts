@@ -10,10 +10,11 @@ import { v7 as uuidv7 } from 'uuid';
 import { type RunningNode, startNode } from '../../src/app/start.ts';
 import { compareViews, verifyBundle } from '../../src/ledger/verify.ts';
 import type { Config } from '../../src/node/core/config.ts';
-import { writeConfig } from '../../src/node/core/config.ts';
+import { readConfig, writeConfig } from '../../src/node/core/config.ts';
 import { initDataDir, openNodeStore } from '../../src/node/core/data.ts';
 import { pinPeer } from '../../src/node/core/peers.ts';
-import { DEFAULT_ACCESS } from '../../src/node/people/people.ts';
+import { DEFAULT_ACCESS, dataFolderActor } from '../../src/node/people/people.ts';
+import { backupNode } from '../../src/node/record/backup.ts';
 import { exportLedger } from '../../src/node/record/export.ts';
 import type { Draft } from '../../src/protocol/body.ts';
 import { freePort } from './ports.ts';
@@ -197,4 +198,47 @@ export async function eventually<T>(
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/**
+ * A running pair in which Beijing has receipted a message of Washington's, and a backup of
+ * Washington taken then (`us-backup.db` in the pair's root): what a restore test starts from.
+ */
+export async function pairWithBackup(): Promise<{ pair: Pair; backup: string }> {
+  const pair = await createPair();
+  const { us, cn } = pair;
+  await pair.start(us);
+  await pair.start(cn);
+  const sent = await us.running?.node.release(['cn'], draft());
+  await eventually(
+    async () =>
+      (await us.running?.store.getOutbox('cn', sent?.id ?? ''))?.status === 'receipted' ||
+      undefined,
+    30_000,
+    'the message receipted',
+  );
+  const backup = join(pair.root, 'us-backup.db');
+  await backupNode(us.dir, readConfig(us.dir), backup);
+  return { pair, backup };
+}
+
+/**
+ * Olga (operator), Oscar and Otto (officers) on `node`, each staffing `ops` on the console, with
+ * the passwords `<name>-passphrase-1`: the people a two-person-rule test needs. Answers their
+ * tokens by name.
+ */
+export async function staffOps(node: RunningNode): Promise<Record<string, string>> {
+  const { accounts, roster } = node.people;
+  const by = dataFolderActor();
+  const tokens: Record<string, string> = {};
+  for (const [name, role] of [
+    ['olga', 'operator'],
+    ['oscar', 'officer'],
+    ['otto', 'officer'],
+  ] as const) {
+    await accounts.add(by, { name, role, password: `${name}-passphrase-1` });
+    await roster.putStaff(by, 'ops', name, [{ kind: 'console' }]);
+    tokens[name] = (await accounts.issueToken(by, name)).token;
+  }
+  return tokens;
 }
